@@ -1,0 +1,7 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
+  testMatch: ["<rootDir>/{native,daemon,extension,test}/**/*.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+};
