@@ -1,0 +1,82 @@
+// Checks the extension manifest against the rules Raycast's store enforces (`ray lint` checks the same
+// against Raycast's online schema, which is unreachable offline).
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+
+const root = path.join(__dirname, "..");
+const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+
+const categories = new Set([
+  "Applications",
+  "Communication",
+  "Data",
+  "Design Tools",
+  "Developer Tools",
+  "Documentation",
+  "Finance",
+  "Fun",
+  "Media",
+  "News",
+  "Productivity",
+  "Security",
+  "System",
+  "Web",
+  "Other",
+]);
+const commandModes = new Set(["view", "no-view", "menu-bar"]);
+const preferenceTypes = new Set(["textfield", "password", "checkbox", "dropdown", "appPicker", "file", "directory"]);
+const isTitleCase = (title: string) =>
+  title
+    .split(" ")
+    .every(
+      (word) => /^[A-Z0-9]/.test(word) || ["a", "an", "and", "or", "the", "to", "in", "on", "of", "for"].includes(word),
+    );
+
+function pngSize(file: string): [number, number] {
+  const bytes = readFileSync(file);
+  expect(bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+test("the manifest has the fields the store requires", () => {
+  for (const field of ["name", "title", "description", "icon", "author", "license"]) {
+    expect(typeof manifest[field]).toBe("string");
+    expect(manifest[field].length).toBeGreaterThan(0);
+  }
+  expect(manifest.name).toMatch(/^[a-z0-9-]+$/);
+  expect(isTitleCase(manifest.title)).toBe(true);
+  expect(manifest.categories.length).toBeGreaterThan(0);
+  for (const category of manifest.categories) expect(categories.has(category)).toBe(true);
+});
+
+test("the icon is a 512x512 PNG in assets", () => {
+  expect(pngSize(path.join(root, "assets", manifest.icon))).toEqual([512, 512]);
+});
+
+test("every command has a title-case title, a description, a valid mode and an entry point", () => {
+  expect(manifest.commands.length).toBeGreaterThan(0);
+  for (const command of manifest.commands) {
+    expect(command.name).toMatch(/^[a-z0-9-]+$/);
+    expect(isTitleCase(command.title)).toBe(true);
+    expect(command.description.length).toBeGreaterThan(0);
+    expect(commandModes.has(command.mode)).toBe(true);
+    const entry = ["ts", "tsx"].map((ext) => path.join(root, "src", `${command.name}.${ext}`));
+    expect(entry.some(existsSync)).toBe(true);
+  }
+});
+
+test("every preference is fully described", () => {
+  const preferences = [
+    ...(manifest.preferences ?? []),
+    ...manifest.commands.flatMap((command: { preferences?: unknown[] }) => command.preferences ?? []),
+  ];
+  for (const preference of preferences) {
+    expect(typeof preference.name).toBe("string");
+    expect(typeof preference.description).toBe("string");
+    expect(typeof preference.required).toBe("boolean");
+    expect(preferenceTypes.has(preference.type)).toBe(true);
+    if (preference.type === "checkbox") expect(typeof preference.label).toBe("string");
+    else expect(typeof preference.title).toBe("string");
+    if (preference.type === "dropdown") expect(preference.data.length).toBeGreaterThan(0);
+  }
+});
