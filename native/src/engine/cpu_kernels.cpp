@@ -1,0 +1,446 @@
+#include "cpu_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "blas.h"
+#include "half.h"
+
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__F16C__)
+#include <immintrin.h>
+#endif
+
+namespace verbatim {
+namespace cpu {
+namespace {
+
+// Up to this many rows of x, matmul reads the weights directly (decoding); above it, BLAS per tile (encoding).
+constexpr int64_t kDirectMaxRows = 16;
+// Element-wise work smaller than this runs on the calling thread: waking workers would cost more.
+constexpr int64_t kParallelMinElements = 1 << 16;
+// Bytes of fp32 weights decoded per BLAS call in the tiled matmul: a tile stays in the core's L2 cache.
+constexpr int64_t kTileBytes = 256 << 10;
+// Query rows per attention task: the task's scores (rows x keys) stay in L2 for a 1500-frame window.
+constexpr int64_t kAttentionQueryBlock = 64;
+
+// Independent per-lane partial sums let the compiler vectorise reductions without reordering float additions.
+constexpr int kLanes = 32;
+
+inline float multiply_add(float a, float b, float c) {
+#if defined(__FMA__) || defined(__aarch64__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+inline uint16_t load_u16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  float acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) acc[j] = multiply_add(a[i + j], b[i + j], acc[j]);
+  }
+  float total = 0.0f;
+  for (; i < n; ++i) total = multiply_add(a[i], b[i], total);
+  for (float lane : acc) total += lane;
+  return total;
+}
+
+float sum(const float* x, int64_t n) {
+  float acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) acc[j] += x[i + j];
+  }
+  float total = 0.0f;
+  for (; i < n; ++i) total += x[i];
+  for (float lane : acc) total += lane;
+  return total;
+}
+
+float max_of(const float* x, int64_t n) {
+  float acc[kLanes];
+  std::fill(acc, acc + kLanes, -INFINITY);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) acc[j] = std::max(acc[j], x[i + j]);
+  }
+  float result = -INFINITY;
+  for (; i < n; ++i) result = std::max(result, x[i]);
+  for (float lane : acc) result = std::max(result, lane);
+  return result;
+}
+
+// Cephes' expf: range reduction by ln 2, degree-6 polynomial, exponent built in the bits. Branch-free so that
+// loops calling it vectorise.
+inline float fast_exp(float x) {
+  constexpr float kLowest = -87.3365447f;  // below this the result would be subnormal
+  const float clamped = std::min(std::max(x, kLowest), 88.3762626f);
+  const float n = std::floor(clamped * 1.44269504088896341f + 0.5f);
+  float r = clamped - n * 0.693359375f;
+  r = r + n * 2.12194440e-4f;
+  const float r2 = r * r;
+  float p = 1.9875691500e-4f;
+  p = multiply_add(p, r, 1.3981999507e-3f);
+  p = multiply_add(p, r, 8.3334519073e-3f);
+  p = multiply_add(p, r, 4.1665795894e-2f);
+  p = multiply_add(p, r, 1.6666665459e-1f);
+  p = multiply_add(p, r, 5.0000001201e-1f);
+  p = multiply_add(p, r2, r) + 1.0f;
+  const uint32_t exponent_bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+  const float result = p * bits_float(exponent_bits);
+  return x < kLowest ? 0.0f : result;
+}
+
+// Abramowitz & Stegun 7.1.26 (as PyTorch's vectorised CPU erf): absolute error below 1.5e-7 plus rounding.
+inline float fast_erf(float x) {
+  const float a = std::fabs(x);
+  const float t = 1.0f / multiply_add(0.3275911f, a, 1.0f);
+  float p = 1.061405429f;
+  p = multiply_add(p, t, -1.453152027f);
+  p = multiply_add(p, t, 1.421413741f);
+  p = multiply_add(p, t, -0.284496736f);
+  p = multiply_add(p, t, 0.254829592f);
+  const float magnitude = 1.0f - p * t * fast_exp(-a * a);
+  return std::copysign(magnitude, x);
+}
+
+// GCC 12 reports its own AVX-512 intrinsics' deliberately undefined pass-through operands as maybe-uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+void f16_to_float(const uint8_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * i));
+    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(h));
+  }
+#elif defined(__F16C__)
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i));
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+  }
+#endif
+  for (; i < n; ++i) dst[i] = half_to_float(load_u16(src + 2 * i));
+}
+
+void bf16_to_float_n(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_float(load_u16(src + 2 * i));
+}
+
+// Dequantises `count` (a multiple of 16) 4-bit elements from `packed` with one scale and bias.
+void dequantize_4bit(const uint8_t* packed, int64_t count, float scale, float bias, float* dst) {
+  int64_t e = 0;
+#if defined(__AVX512F__) || defined(__AVX2__)
+  const __m128i low_nibbles = _mm_set1_epi8(0x0f);
+  for (; e + 16 <= count; e += 16) {
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + e / 2));
+    const __m128i low = _mm_and_si128(bytes, low_nibbles);
+    const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+    const __m128i q = _mm_unpacklo_epi8(low, high);  // LSB-first: the low nibble is the earlier element
+#if defined(__AVX512F__)
+    const __m512 values = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q));
+    _mm512_storeu_ps(dst + e, _mm512_fmadd_ps(values, _mm512_set1_ps(scale), _mm512_set1_ps(bias)));
+#else
+    const __m256 first = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q));
+    const __m256 second = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(q, 8)));
+    _mm256_storeu_ps(dst + e, _mm256_fmadd_ps(first, _mm256_set1_ps(scale), _mm256_set1_ps(bias)));
+    _mm256_storeu_ps(dst + e + 8, _mm256_fmadd_ps(second, _mm256_set1_ps(scale), _mm256_set1_ps(bias)));
+#endif
+  }
+#endif
+  for (; e < count; ++e) {
+    const uint32_t q = (packed[e / 2] >> (4 * (e % 2))) & 0x0fu;
+    dst[e] = multiply_add(scale, static_cast<float>(q), bias);
+  }
+}
+
+void dequantize_8bit(const uint8_t* packed, int64_t count, float scale, float bias, float* dst) {
+  int64_t e = 0;
+#if defined(__AVX512F__)
+  for (; e + 16 <= count; e += 16) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + e));
+    const __m512 values = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q));
+    _mm512_storeu_ps(dst + e, _mm512_fmadd_ps(values, _mm512_set1_ps(scale), _mm512_set1_ps(bias)));
+  }
+#endif
+  for (; e < count; ++e) dst[e] = multiply_add(scale, static_cast<float>(packed[e]), bias);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// Any width: the row is a little-endian bit stream (for 2, 4 and 8 bits this is the same as LSB-first words).
+// `first` is the index of the first element within the row's stream.
+void dequantize_bits(const uint8_t* row_words, int64_t words_per_row, int bits, int64_t first, int64_t count,
+                     float scale, float bias, float* dst) {
+  const uint32_t mask = (1u << bits) - 1u;
+  for (int64_t e = 0; e < count; ++e) {
+    const int64_t bit = (first + e) * bits;
+    const int64_t word = bit / 32;
+    const int shift = static_cast<int>(bit % 32);
+    uint64_t window = load_u32(row_words + 4 * word);
+    if (shift + bits > 32 && word + 1 < words_per_row) window |= static_cast<uint64_t>(load_u32(row_words + 4 * (word + 1))) << 32;
+    dst[e] = multiply_add(scale, static_cast<float>(static_cast<uint32_t>(window >> shift) & mask), bias);
+  }
+}
+
+void decode_quantized_row(const WeightMatrix& w, int64_t row, float* dst, std::vector<float>& group_params) {
+  const int64_t groups = w.cols / w.group_size;
+  const int64_t words_per_row = w.cols * w.bits / 32;
+  const std::size_t param_bytes = dtype_size(w.scale_dtype);
+  group_params.resize(static_cast<std::size_t>(2 * groups));
+  float* scales = group_params.data();
+  float* biases = scales + groups;
+  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + row * groups * param_bytes, scales, groups);
+  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + row * groups * param_bytes, biases, groups);
+  const uint8_t* words = static_cast<const uint8_t*>(w.data) + 4 * row * words_per_row;
+  const int64_t group_bytes = w.group_size * w.bits / 8;
+  for (int64_t g = 0; g < groups; ++g) {
+    float* out = dst + g * w.group_size;
+    switch (w.bits) {
+      case 4:
+        dequantize_4bit(words + g * group_bytes, w.group_size, scales[g], biases[g], out);
+        break;
+      case 8:
+        dequantize_8bit(words + g * group_bytes, w.group_size, scales[g], biases[g], out);
+        break;
+      default:
+        dequantize_bits(words, words_per_row, w.bits, g * w.group_size, w.group_size, scales[g], biases[g], out);
+    }
+  }
+}
+
+void check_matrix(const WeightMatrix& w) {
+  if (w.rows <= 0 || w.cols <= 0 || w.data == nullptr) throw std::invalid_argument("weight matrix is empty");
+  if (w.format != WeightMatrix::Format::Quantized) return;
+  const bool bits_ok = w.bits == 2 || w.bits == 3 || w.bits == 4 || w.bits == 5 || w.bits == 6 || w.bits == 8;
+  const bool group_ok = w.group_size == 32 || w.group_size == 64 || w.group_size == 128;
+  if (!bits_ok || !group_ok || w.cols % w.group_size != 0 || w.scales == nullptr || w.biases == nullptr) {
+    throw std::invalid_argument("quantized weight matrix has unsupported bits " + std::to_string(w.bits) +
+                                " / group size " + std::to_string(w.group_size) + " for " + std::to_string(w.cols) +
+                                " columns");
+  }
+}
+
+// Points at fp32 rows of w when they can be used in place (stored fp32 and aligned), otherwise null.
+const float* fp32_rows_in_place(const WeightMatrix& w, int64_t row) {
+  if (w.format != WeightMatrix::Format::F32 || reinterpret_cast<std::uintptr_t>(w.data) % alignof(float) != 0) {
+    return nullptr;
+  }
+  return static_cast<const float*>(w.data) + row * w.cols;
+}
+
+std::vector<float>& scratch(int slot) {
+  thread_local std::vector<float> buffers[2];
+  return buffers[slot];
+}
+
+float* scratch_floats(int slot, int64_t n) {
+  std::vector<float>& buffer = scratch(slot);
+  if (buffer.size() < static_cast<std::size_t>(n)) buffer.resize(static_cast<std::size_t>(n));
+  return buffer.data();
+}
+
+void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w,
+                   const float* bias, float* y, int64_t ldy) {
+  const int64_t block = std::max<int64_t>(16, w.rows / (16 * pool.threads()));
+  const int64_t tasks = (w.rows + block - 1) / block;
+  pool.parallel_for(tasks, [&](int64_t task, int) {
+    const int64_t end = std::min(w.rows, (task + 1) * block);
+    float* row_buffer = scratch_floats(0, w.cols);
+    for (int64_t r = task * block; r < end; ++r) {
+      const float* weights = fp32_rows_in_place(w, r);
+      if (weights == nullptr) {
+        decode_rows(w, r, 1, row_buffer);
+        weights = row_buffer;
+      }
+      const float b = bias != nullptr ? bias[r] : 0.0f;
+      for (int64_t i = 0; i < m; ++i) y[i * ldy + r] = dot(x + i * ldx, weights, w.cols) + b;
+    }
+  });
+}
+
+void matmul_tiled(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w,
+                  const float* bias, float* y, int64_t ldy) {
+  const int64_t tile = std::clamp<int64_t>(kTileBytes / (4 * w.cols) / 16 * 16, 16, 256);
+  const int64_t tasks = (w.rows + tile - 1) / tile;
+  pool.parallel_for(tasks, [&](int64_t task, int) {
+    const int64_t first = task * tile;
+    const int64_t rows = std::min(tile, w.rows - first);
+    const float* weights = fp32_rows_in_place(w, first);
+    if (weights == nullptr) {
+      float* buffer = scratch_floats(0, rows * w.cols);
+      decode_rows(w, first, rows, buffer);
+      weights = buffer;
+    }
+    sgemm(false, true, static_cast<int>(m), static_cast<int>(rows), static_cast<int>(w.cols), 1.0f, x,
+          static_cast<int>(ldx), weights, static_cast<int>(w.cols), 0.0f, y + first, static_cast<int>(ldy));
+    if (bias == nullptr) return;
+    for (int64_t i = 0; i < m; ++i) add(y + i * ldy + first, bias + first, y + i * ldy + first, rows);
+  });
+}
+
+}  // namespace
+
+void to_float(DType dtype, const void* src, float* dst, int64_t n) {
+  const auto* bytes = static_cast<const uint8_t*>(src);
+  switch (dtype) {
+    case DType::F32:
+      std::memcpy(dst, bytes, static_cast<std::size_t>(n) * sizeof(float));
+      return;
+    case DType::F16:
+      f16_to_float(bytes, dst, n);
+      return;
+    case DType::BF16:
+      bf16_to_float_n(bytes, dst, n);
+      return;
+    default:
+      throw std::invalid_argument(std::string("cannot use a ") + dtype_name(dtype) + " tensor as floats");
+  }
+}
+
+std::vector<float> to_float(const Vector& v) {
+  std::vector<float> out(static_cast<std::size_t>(v.size));
+  to_float(v.dtype, v.data, out.data(), v.size);
+  return out;
+}
+
+void decode_rows(const WeightMatrix& w, int64_t row, int64_t count, float* dst) {
+  check_matrix(w);
+  if (row < 0 || count < 0 || row + count > w.rows) throw std::out_of_range("decode_rows: rows out of range");
+  switch (w.format) {
+    case WeightMatrix::Format::F32:
+      to_float(DType::F32, static_cast<const uint8_t*>(w.data) + 4 * row * w.cols, dst, count * w.cols);
+      return;
+    case WeightMatrix::Format::F16:
+      to_float(DType::F16, static_cast<const uint8_t*>(w.data) + 2 * row * w.cols, dst, count * w.cols);
+      return;
+    case WeightMatrix::Format::BF16:
+      to_float(DType::BF16, static_cast<const uint8_t*>(w.data) + 2 * row * w.cols, dst, count * w.cols);
+      return;
+    case WeightMatrix::Format::Quantized:
+      for (int64_t r = 0; r < count; ++r) decode_quantized_row(w, row + r, dst + r * w.cols, scratch(1));
+      return;
+  }
+}
+
+void matmul(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, const float* bias,
+            float* y, int64_t ldy) {
+  check_matrix(w);
+  if (m <= 0) return;
+  if (m <= kDirectMaxRows) {
+    matmul_direct(pool, x, m, ldx, w, bias, y, ldy);
+  } else {
+    matmul_tiled(pool, x, m, ldx, w, bias, y, ldy);
+  }
+}
+
+void layer_norm(ThreadPool& pool, const float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta,
+                float* y) {
+  const int64_t rows_per_task = std::max<int64_t>(1, kParallelMinElements / std::max<int64_t>(cols, 1));
+  const int64_t tasks = (rows + rows_per_task - 1) / rows_per_task;
+  pool.parallel_for(tasks, [&](int64_t task, int) {
+    const int64_t end = std::min(rows, (task + 1) * rows_per_task);
+    for (int64_t r = task * rows_per_task; r < end; ++r) {
+      const float* in = x + r * cols;
+      float* out = y + r * cols;
+      const float mean = sum(in, cols) / static_cast<float>(cols);
+      float squares[kLanes] = {};
+      int64_t c = 0;
+      for (; c + kLanes <= cols; c += kLanes) {
+        for (int j = 0; j < kLanes; ++j) {
+          const float d = in[c + j] - mean;
+          squares[j] = multiply_add(d, d, squares[j]);
+        }
+      }
+      float variance = 0.0f;
+      for (; c < cols; ++c) variance = multiply_add(in[c] - mean, in[c] - mean, variance);
+      for (float lane : squares) variance += lane;
+      variance /= static_cast<float>(cols);
+      const float inv = 1.0f / std::sqrt(variance + 1e-5f);
+      for (c = 0; c < cols; ++c) out[c] = multiply_add((in[c] - mean) * inv, gamma[c], beta[c]);
+    }
+  });
+}
+
+void gelu(ThreadPool& pool, float* x, int64_t n) {
+  const int64_t tasks = (n + kParallelMinElements - 1) / kParallelMinElements;
+  pool.parallel_for(tasks, [&](int64_t task, int) {
+    const int64_t end = std::min(n, (task + 1) * kParallelMinElements);
+    for (int64_t i = task * kParallelMinElements; i < end; ++i) {
+      x[i] = 0.5f * x[i] * (1.0f + fast_erf(x[i] * 0.70710678118654752f));
+    }
+  });
+}
+
+void add(const float* a, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void exp_in_place(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = fast_exp(x[i]);
+}
+
+void softmax(float* row, int64_t visible) {
+  if (visible <= 0) return;
+  const float top = max_of(row, visible);
+  for (int64_t i = 0; i < visible; ++i) row[i] -= top;
+  exp_in_place(row, visible);
+  const float inv = 1.0f / sum(row, visible);
+  for (int64_t i = 0; i < visible; ++i) row[i] *= inv;
+}
+
+void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
+               const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
+  if (shape.queries <= 0 || shape.keys <= 0) return;
+  if (shape.causal && shape.queries > shape.keys) {
+    throw std::invalid_argument("causal attention needs at least as many keys as queries");
+  }
+  const int64_t blocks = (shape.queries + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
+  const int d = shape.head_dim;
+  const int keys = static_cast<int>(shape.keys);
+  pool.parallel_for(shape.heads * blocks, [&](int64_t task, int) {
+    const int64_t head = task / blocks;
+    const int64_t first = (task % blocks) * kAttentionQueryBlock;
+    const int64_t rows = std::min(kAttentionQueryBlock, shape.queries - first);
+    float* scores = scratch_floats(0, rows * shape.keys);
+    sgemm(false, true, static_cast<int>(rows), keys, d, scale, q + first * ldq + head * d, static_cast<int>(ldq),
+          k + head * d, static_cast<int>(ldkv), 0.0f, scores, keys);
+    for (int64_t i = 0; i < rows; ++i) {
+      float* row = scores + i * shape.keys;
+      const int64_t visible = shape.causal ? shape.keys - shape.queries + first + i + 1 : shape.keys;
+      softmax(row, visible);
+      std::fill(row + visible, row + shape.keys, 0.0f);
+    }
+    sgemm(false, false, static_cast<int>(rows), d, keys, 1.0f, scores, keys, v + head * d, static_cast<int>(ldkv),
+          0.0f, out + first * ldo + head * d, static_cast<int>(ldo));
+    if (weights != nullptr) {
+      std::memcpy(weights + (head * shape.queries + first) * shape.keys, scores,
+                  static_cast<std::size_t>(rows * shape.keys) * sizeof(float));
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace verbatim

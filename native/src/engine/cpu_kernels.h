@@ -1,0 +1,60 @@
+// The portable CPU backend's kernels: fp32 activations against weights in their stored format (fp32, fp16,
+// bf16 or MLX affine-quantized), read directly and never expanded whole. Matrices are row-major; `ld*` are
+// row strides in elements.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tensor_file.h"
+#include "thread_pool.h"
+#include "weights.h"
+
+namespace verbatim {
+namespace cpu {
+
+// Converts n elements stored as F32, F16 or BF16 to fp32. Throws std::invalid_argument for other dtypes.
+void to_float(DType dtype, const void* src, float* dst, int64_t n);
+std::vector<float> to_float(const Vector& v);
+
+// Writes rows [row, row + count) of w, dequantised or converted to fp32, to dst (count x w.cols).
+// Quantized weights are dequantised as MLX does: w = scale * q + bias in fp32.
+void decode_rows(const WeightMatrix& w, int64_t row, int64_t count, float* dst);
+
+// y = x · wᵀ (+ bias): x is m x w.cols, y is m x w.rows; bias (w.rows floats) may be null.
+// Few rows of x are multiplied straight from the stored format; many rows go through BLAS a tile of w at a time.
+void matmul(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, const float* bias,
+            float* y, int64_t ldy);
+
+// Rows of `cols` floats (contiguous): y = (x - mean) / sqrt(var + 1e-5) * gamma + beta. y may alias x.
+void layer_norm(ThreadPool& pool, const float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta,
+                float* y);
+
+// In place: x * (1 + erf(x / sqrt(2))) / 2, with erf accurate to about 2e-7.
+void gelu(ThreadPool& pool, float* x, int64_t n);
+
+// y = a + b (y may alias a or b).
+void add(const float* a, const float* b, float* y, int64_t n);
+
+// exp of each element, accurate to a few ulp; inputs below about -87 give 0 (including -inf).
+void exp_in_place(float* x, int64_t n);
+
+// Each row of `visible` floats becomes its softmax (fp32 throughout).
+void softmax(float* row, int64_t visible);
+
+struct AttentionShape {
+  int64_t queries = 0;  // T rows of q
+  int64_t keys = 0;     // kv_len rows of k and v
+  int heads = 0;
+  int head_dim = 0;
+  bool causal = false;  // query i sees keys [0, keys - queries + i]: the mask is bottom-right aligned
+};
+
+// Multi-head scaled dot-product attention: out[i, h] = softmax(q_h[i] · k_hᵀ / sqrt(head_dim)) · v_h, where head h
+// is columns [h*head_dim, (h+1)*head_dim) of q, k, v and out. When `weights` is not null it receives the
+// softmaxed scores, laid out [head][query][key].
+void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
+               const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights);
+
+}  // namespace cpu
+}  // namespace verbatim
