@@ -348,6 +348,7 @@ void matmul(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const Weig
             float* y, int64_t ldy) {
   check_matrix(w);
   if (m <= 0) return;
+  if (ldx < w.cols || ldy < w.rows) throw std::invalid_argument("matmul: row strides shorter than the rows");
   if (m <= kDirectMaxRows) {
     matmul_direct(pool, x, m, ldx, w, bias, y, ldy);
   } else {

@@ -215,6 +215,7 @@ class RandomWhisper {
   RandomWhisper& operator=(const RandomWhisper&) = delete;
 
   const WhisperWeights& weights() const { return weights_; }
+  WhisperWeights& mutable_weights() { return weights_; }  // to break a model on purpose
 
   // Shares ownership of `model` through a pointer to its weights (what runners take).
   static std::shared_ptr<const WhisperWeights> share(std::shared_ptr<RandomWhisper> model) {

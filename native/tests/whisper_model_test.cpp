@@ -1,0 +1,368 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cpu_backend.h"
+#include "support/random_weights.h"
+#include "whisper_model.h"
+
+using verbatim::DType;
+using verbatim::HeadList;
+using verbatim::ModelDims;
+using verbatim::WeightMatrix;
+using verbatim::WhisperWeights;
+using verbatim::testing::RandomWhisper;
+using verbatim::testing::reference_decode;
+using verbatim::testing::StorageFormat;
+
+namespace {
+
+// ------------------------------------------------------------------------------------------------------------
+// An independent float64 Whisper forward pass (no cache: the decoder reruns the whole token sequence), on the
+// same stored weights decoded element by element.
+
+struct Matrix {
+  int64_t rows = 0, cols = 0;
+  std::vector<double> v;
+  Matrix(int64_t r, int64_t c) : rows(r), cols(c), v(static_cast<std::size_t>(r * c), 0.0) {}
+  double& at(int64_t r, int64_t c) { return v[static_cast<std::size_t>(r * cols + c)]; }
+  double at(int64_t r, int64_t c) const { return v[static_cast<std::size_t>(r * cols + c)]; }
+};
+
+class ReferenceWhisper {
+ public:
+  explicit ReferenceWhisper(const WhisperWeights& w) : w_(w), d_(w.config.dims) {}
+
+  Matrix encode(const std::vector<float>& mel) {
+    Matrix x(2 * d_.n_audio_ctx, d_.n_mels);
+    for (int64_t t = 0; t < x.rows; ++t) {
+      for (int64_t c = 0; c < x.cols; ++c) x.at(t, c) = mel[static_cast<std::size_t>(c * x.rows + t)];
+    }
+    x = gelu(conv(x, w_.conv1, 1));
+    x = gelu(conv(x, w_.conv2, 2));
+    for (int64_t t = 0; t < x.rows; ++t) {
+      for (int64_t i = 0; i < x.cols / 2; ++i) {
+        const double angle = t * std::exp(-std::log(10000.0) / (x.cols / 2 - 1) * i);
+        x.at(t, i) += std::sin(angle);
+        x.at(t, x.cols / 2 + i) += std::cos(angle);
+      }
+    }
+    for (const auto& block : w_.encoder_blocks) {
+      x = add(x, attention(norm(x, block.attn_ln), norm(x, block.attn_ln), block.attn, d_.n_audio_head, false, nullptr));
+      x = add(x, mlp(x, block));
+    }
+    return norm(x, w_.ln_post);
+  }
+
+  // Logits of the last token; `weights` gets each layer's cross-attention [layer][head][token][frame].
+  std::vector<double> logits(const Matrix& audio, const std::vector<int32_t>& tokens,
+                             std::vector<std::vector<double>>* weights) {
+    const auto count = static_cast<int64_t>(tokens.size());
+    const std::vector<double> embedding = decoded(w_.token_embedding);
+    const std::vector<double> positions = reference_decode(
+        verbatim::Vector{w_.positional_embedding_dtype, int64_t(d_.n_text_ctx) * d_.n_text_state, w_.positional_embedding});
+    Matrix x(count, d_.n_text_state);
+    for (int64_t t = 0; t < count; ++t) {
+      for (int64_t c = 0; c < x.cols; ++c) {
+        x.at(t, c) = embedding[static_cast<std::size_t>(tokens[static_cast<std::size_t>(t)] * x.cols + c)] +
+                     positions[static_cast<std::size_t>(t * x.cols + c)];
+      }
+    }
+    if (weights != nullptr) weights->clear();
+    for (const auto& block : w_.decoder_blocks) {
+      x = add(x, attention(norm(x, block.attn_ln), norm(x, block.attn_ln), block.attn, d_.n_text_head, true, nullptr));
+      std::vector<double> layer_weights;
+      x = add(x, attention(norm(x, *block.cross_attn_ln), audio, *block.cross_attn, d_.n_text_head, false, &layer_weights));
+      if (weights != nullptr) weights->push_back(layer_weights);
+      x = add(x, mlp(x, block));
+    }
+    const Matrix last = norm(x, w_.decoder_ln);
+    std::vector<double> out(static_cast<std::size_t>(d_.n_vocab));
+    for (int64_t v = 0; v < d_.n_vocab; ++v) {
+      for (int64_t c = 0; c < x.cols; ++c) out[static_cast<std::size_t>(v)] += last.at(count - 1, c) * embedding[static_cast<std::size_t>(v * x.cols + c)];
+    }
+    return out;
+  }
+
+ private:
+  const std::vector<double>& decoded(const WeightMatrix& m) {
+    auto found = cache_.find(m.data);
+    if (found == cache_.end()) found = cache_.emplace(m.data, reference_decode(m)).first;
+    return found->second;
+  }
+
+  Matrix linear(const Matrix& x, const verbatim::Linear& l) {
+    const std::vector<double>& w = decoded(l.weight);
+    const std::vector<double> bias = l.bias ? reference_decode(*l.bias) : std::vector<double>(static_cast<std::size_t>(l.weight.rows));
+    Matrix y(x.rows, l.weight.rows);
+    for (int64_t r = 0; r < x.rows; ++r) {
+      for (int64_t o = 0; o < y.cols; ++o) {
+        double acc = bias[static_cast<std::size_t>(o)];
+        for (int64_t i = 0; i < x.cols; ++i) acc += x.at(r, i) * w[static_cast<std::size_t>(o * x.cols + i)];
+        y.at(r, o) = acc;
+      }
+    }
+    return y;
+  }
+
+  static Matrix add(Matrix a, const Matrix& b) {
+    for (std::size_t i = 0; i < a.v.size(); ++i) a.v[i] += b.v[i];
+    return a;
+  }
+
+  static Matrix gelu(Matrix x) {
+    for (double& v : x.v) v = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    return x;
+  }
+
+  static Matrix norm(const Matrix& x, const verbatim::LayerNormWeights& n) {
+    const std::vector<double> g = reference_decode(n.weight), b = reference_decode(n.bias);
+    Matrix y(x.rows, x.cols);
+    for (int64_t r = 0; r < x.rows; ++r) {
+      double mean = 0, var = 0;
+      for (int64_t c = 0; c < x.cols; ++c) mean += x.at(r, c) / x.cols;
+      for (int64_t c = 0; c < x.cols; ++c) var += (x.at(r, c) - mean) * (x.at(r, c) - mean) / x.cols;
+      for (int64_t c = 0; c < x.cols; ++c) {
+        y.at(r, c) = (x.at(r, c) - mean) / std::sqrt(var + 1e-5) * g[static_cast<std::size_t>(c)] + b[static_cast<std::size_t>(c)];
+      }
+    }
+    return y;
+  }
+
+  // PyTorch's Conv1d with kernel 3, padding 1, on (time, channels) input; weights in MLX (out, kernel, in) order.
+  static Matrix conv(const Matrix& x, const verbatim::Conv1dWeights& c, int stride) {
+    const std::vector<double> w = reference_decode(
+        verbatim::Vector{c.dtype, int64_t(c.out_channels) * c.kernel * c.in_channels, c.weight});
+    const std::vector<double> bias = reference_decode(c.bias);
+    Matrix y((x.rows - 1) / stride + 1, c.out_channels);
+    for (int64_t t = 0; t < y.rows; ++t) {
+      for (int64_t o = 0; o < y.cols; ++o) {
+        double acc = bias[static_cast<std::size_t>(o)];
+        for (int k = 0; k < c.kernel; ++k) {
+          const int64_t source = t * stride + k - 1;
+          if (source < 0 || source >= x.rows) continue;
+          for (int64_t i = 0; i < x.cols; ++i) acc += w[static_cast<std::size_t>((o * c.kernel + k) * c.in_channels + i)] * x.at(source, i);
+        }
+        y.at(t, o) = acc;
+      }
+    }
+    return y;
+  }
+
+  Matrix attention(const Matrix& x, const Matrix& source, const verbatim::AttentionWeights& a, int heads, bool causal,
+                   std::vector<double>* weights) {
+    const Matrix q = linear(x, a.query), k = linear(source, a.key), v = linear(source, a.value);
+    const int64_t d = q.cols / heads;
+    const double scale = std::pow(static_cast<double>(d), -0.25);
+    Matrix out(q.rows, q.cols);
+    if (weights != nullptr) weights->assign(static_cast<std::size_t>(heads * q.rows * k.rows), 0.0);
+    for (int h = 0; h < heads; ++h) {
+      for (int64_t i = 0; i < q.rows; ++i) {
+        const int64_t visible = causal ? k.rows - q.rows + i + 1 : k.rows;
+        std::vector<double> p(static_cast<std::size_t>(visible));
+        double top = -1e300, total = 0;
+        for (int64_t j = 0; j < visible; ++j) {
+          double s = 0;
+          for (int64_t c = 0; c < d; ++c) s += q.at(i, h * d + c) * scale * k.at(j, h * d + c) * scale;
+          p[static_cast<std::size_t>(j)] = s;
+          top = std::max(top, s);
+        }
+        for (double& s : p) total += (s = std::exp(s - top));
+        for (int64_t j = 0; j < visible; ++j) {
+          const double probability = p[static_cast<std::size_t>(j)] / total;
+          if (weights != nullptr) (*weights)[static_cast<std::size_t>((h * q.rows + i) * k.rows + j)] = probability;
+          for (int64_t c = 0; c < d; ++c) out.at(i, h * d + c) += probability * v.at(j, h * d + c);
+        }
+      }
+    }
+    return linear(out, a.out);
+  }
+
+  Matrix mlp(const Matrix& x, const verbatim::ResidualBlockWeights& b) {
+    return linear(gelu(linear(norm(x, b.mlp_ln), b.mlp1)), b.mlp2);
+  }
+
+  const WhisperWeights& w_;
+  ModelDims d_;
+  std::map<const void*, std::vector<double>> cache_;
+};
+
+// ------------------------------------------------------------------------------------------------------------
+
+ModelDims test_dims() {
+  ModelDims d;
+  d.n_mels = 20;
+  d.n_audio_ctx = 70;  // more than one 64-query attention block
+  d.n_audio_state = 64;
+  d.n_audio_head = 4;
+  d.n_audio_layer = 2;
+  d.n_vocab = 120;
+  d.n_text_ctx = 24;
+  d.n_text_state = 64;
+  d.n_text_head = 4;
+  d.n_text_layer = 2;
+  return d;
+}
+
+std::shared_ptr<const WhisperWeights> random_model(const StorageFormat& linears, DType others, uint32_t seed = 1) {
+  return RandomWhisper::share(std::make_shared<RandomWhisper>(test_dims(), linears, others, seed));
+}
+
+std::vector<float> random_mel(const ModelDims& d, uint32_t seed) {
+  verbatim::testing::Rng rng(seed);
+  std::vector<float> mel(static_cast<std::size_t>(d.n_mels) * 2 * d.n_audio_ctx);
+  for (float& v : mel) v = rng.uniform(-1.0f, 1.5f);
+  return mel;
+}
+
+double max_difference(const std::vector<float>& got, const std::vector<double>& want) {
+  REQUIRE(got.size() == want.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(got[i] - want[i]));
+  return worst;
+}
+
+std::vector<float> decode(verbatim::ModelRunner& runner, const std::vector<int32_t>& tokens, const HeadList& heads = {},
+                          std::vector<float>* attention = nullptr) {
+  std::vector<float> logits(static_cast<std::size_t>(runner.dims().n_vocab));
+  runner.decode(tokens.data(), static_cast<int>(tokens.size()), logits.data(), heads, attention);
+  return logits;
+}
+
+// Encoder output, logits after a prefix and after single tokens on the cache, and cross-attention weights all
+// match the float64 reference on the same stored weights.
+void check_against_reference(const std::shared_ptr<const WhisperWeights>& weights, int threads, double tolerance) {
+  const ModelDims d = weights->config.dims;
+  auto runner = verbatim::make_cpu_runner(weights, threads);
+  ReferenceWhisper reference(*weights);
+  const std::vector<float> mel = random_mel(d, 5);
+  runner->encode(mel.data());
+  const Matrix audio = reference.encode(mel);
+  CHECK(max_difference(runner->encoder_output(), audio.v) < tolerance);
+
+  std::vector<int32_t> tokens = {3, 17, 99, 5};
+  const HeadList heads = {{1, 2}, {0, 1}, {1, 0}};
+  std::vector<float> attention;
+  std::vector<std::vector<double>> expected_weights;
+  CHECK(max_difference(decode(*runner, tokens, heads, &attention), reference.logits(audio, tokens, &expected_weights)) <
+        tolerance);
+  CHECK(runner->cached_tokens() == 4);
+  // [token][head][frame] from the reference's [layer][head][token][frame]
+  REQUIRE(attention.size() == tokens.size() * heads.size() * static_cast<std::size_t>(d.n_audio_ctx));
+  double worst = 0;
+  for (std::size_t t = 0; t < tokens.size(); ++t) {
+    for (std::size_t p = 0; p < heads.size(); ++p) {
+      for (int f = 0; f < d.n_audio_ctx; ++f) {
+        const auto [layer, head] = heads[p];
+        const double want = expected_weights[static_cast<std::size_t>(layer)]
+                                            [(static_cast<std::size_t>(head) * tokens.size() + t) * d.n_audio_ctx + f];
+        worst = std::max(worst, std::fabs(attention[(t * heads.size() + p) * d.n_audio_ctx + f] - want));
+      }
+    }
+  }
+  CHECK(worst < tolerance);
+
+  for (int32_t next : {42, 7, 119}) {  // one token at a time on the cache
+    tokens.push_back(next);
+    CHECK(max_difference(decode(*runner, {next}), reference.logits(audio, tokens, nullptr)) < tolerance);
+  }
+  runner->truncate_cache(2);  // keep "3 17", continue differently, with several tokens at once
+  tokens = {3, 17, 8, 8, 60};
+  CHECK(max_difference(decode(*runner, {8, 8, 60}), reference.logits(audio, tokens, nullptr)) < tolerance);
+  CHECK(runner->cached_tokens() == 5);
+}
+
+}  // namespace
+
+TEST_CASE("whisper model (cpu): fp32 weights match a float64 reference forward pass") {
+  check_against_reference(random_model(StorageFormat::dense(WeightMatrix::Format::F32), DType::F32), 2, 1e-4);
+}
+
+// Both sides use the same rounded or dequantised weights, and activations are fp32 either way, so the tolerance
+// stays that of fp32 arithmetic whatever the storage precision.
+TEST_CASE("whisper model (cpu): fp16, bf16 and quantized weights match the reference on the same stored values") {
+  check_against_reference(random_model(StorageFormat::dense(WeightMatrix::Format::F16), DType::F16), 2, 1e-4);
+  check_against_reference(random_model(StorageFormat::dense(WeightMatrix::Format::BF16), DType::BF16), 2, 1e-4);
+  check_against_reference(random_model(StorageFormat::quantized(4, 64), DType::F16), 2, 1e-4);
+  check_against_reference(random_model(StorageFormat::quantized(8, 32), DType::F16), 1, 1e-4);
+  check_against_reference(random_model(StorageFormat::quantized(3, 32, DType::BF16), DType::BF16), 2, 1e-4);
+}
+
+TEST_CASE("whisper model (cpu): a long prefix (BLAS path in the decoder) and thread counts give the same logits") {
+  const auto weights = random_model(StorageFormat::quantized(4, 32), DType::F16, 9);
+  const ModelDims d = weights->config.dims;
+  const std::vector<float> mel = random_mel(d, 6);
+  std::vector<int32_t> prefix;
+  for (int i = 0; i < 20; ++i) prefix.push_back((i * 37) % d.n_vocab);
+
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2, 3}) {
+    auto runner = verbatim::make_cpu_runner(weights, threads);
+    runner->encode(mel.data());
+    results.push_back(decode(*runner, prefix));
+    results.back().push_back(static_cast<float>(runner->cached_tokens()));
+  }
+  CHECK(results[0] == results[1]);
+  CHECK(results[0] == results[2]);
+
+  ReferenceWhisper reference(*weights);
+  std::vector<float> logits = results[0];
+  logits.pop_back();
+  CHECK(max_difference(logits, reference.logits(reference.encode(mel), prefix, nullptr)) < 1e-4);
+}
+
+TEST_CASE("whisper model (cpu): a new encode() clears the cache and misuse is reported") {
+  const auto weights = random_model(StorageFormat::dense(WeightMatrix::Format::F32), DType::F32, 3);
+  const ModelDims d = weights->config.dims;
+  auto runner = verbatim::make_cpu_runner(weights, 2);
+  CHECK(runner->backend_name() == "cpu");
+  CHECK(runner->dims().n_vocab == d.n_vocab);
+  std::vector<float> logits(static_cast<std::size_t>(d.n_vocab));
+  const int32_t token = 1;
+  CHECK_THROWS_AS(runner->decode(&token, 1, logits.data(), {}, nullptr), std::logic_error);
+  CHECK_THROWS_AS(runner->encoder_output(), std::logic_error);
+
+  const std::vector<float> mel = random_mel(d, 7);
+  runner->encode(mel.data());
+  const std::vector<float> first = decode(*runner, {1, 2, 3});
+  runner->encode(mel.data());
+  CHECK(runner->cached_tokens() == 0);
+  CHECK(decode(*runner, {1, 2, 3}) == first);
+
+  const int32_t outside = d.n_vocab;
+  CHECK_THROWS_AS(runner->decode(&outside, 1, logits.data(), {}, nullptr), std::out_of_range);
+  CHECK_THROWS_AS(runner->decode(&token, 0, logits.data(), {}, nullptr), std::invalid_argument);
+  std::vector<float> attention;
+  CHECK_THROWS_AS(runner->decode(&token, 1, logits.data(), {{d.n_text_layer, 0}}, &attention), std::out_of_range);
+  CHECK_THROWS_AS(runner->decode(&token, 1, logits.data(), {{0, d.n_text_head}}, &attention), std::out_of_range);
+  const std::vector<int32_t> too_many(static_cast<std::size_t>(d.n_text_ctx - 2), 1);
+  CHECK_THROWS_AS(decode(*runner, too_many), std::length_error);
+  CHECK(runner->cached_tokens() == 3);  // a refused call leaves the cache as it was
+  CHECK_THROWS_AS(runner->truncate_cache(4), std::out_of_range);
+  CHECK_THROWS_AS(runner->truncate_cache(-1), std::out_of_range);
+}
+
+TEST_CASE("whisper model: weights whose shapes disagree with the dims are refused, naming the tensor") {
+  auto model = std::make_shared<RandomWhisper>(test_dims(), StorageFormat::dense(WeightMatrix::Format::F32), DType::F32, 4);
+  model->mutable_weights().decoder_blocks[1].mlp2.weight.cols -= 1;
+  CHECK_THROWS_WITH_AS(verbatim::check_whisper_shapes(model->weights()),
+                       doctest::Contains("decoder.blocks.1.mlp2.weight has shape 64x255, expected 64x256"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("whisper model: encoder sinusoids follow Whisper's formula") {
+  const auto s = verbatim::whisper_sinusoids(1500, 512);
+  const double increment = std::log(10000.0) / 255;
+  for (int t : {0, 1, 777, 1499}) {
+    for (int i : {0, 1, 100, 255}) {
+      CHECK(s[static_cast<std::size_t>(t * 512 + i)] == doctest::Approx(std::sin(t * std::exp(-increment * i))).epsilon(2e-4));
+      CHECK(s[static_cast<std::size_t>(t * 512 + 256 + i)] == doctest::Approx(std::cos(t * std::exp(-increment * i))).epsilon(2e-4));
+    }
+  }
+}
