@@ -1,0 +1,62 @@
+#include "mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tensor_file.h"
+
+namespace verbatim {
+namespace {
+
+FormatError system_error(const std::string& path, const char* action, int error) {
+  return FormatError(path + ": cannot " + action + ": " + std::strerror(error));
+}
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) throw system_error(path, "open", errno);
+  }
+  ~FileDescriptor() { ::close(fd_); }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+MappedFile::MappedFile(const std::string& path) : path_(path) {
+  FileDescriptor fd(path);
+  struct stat info;
+  if (::fstat(fd.get(), &info) != 0) throw system_error(path, "stat", errno);
+  if (!S_ISREG(info.st_mode)) throw FormatError(path + ": not a regular file");
+  size_ = static_cast<std::size_t>(info.st_size);
+  if (size_ == 0) return;  // mmap rejects empty mappings; an empty file simply has no bytes
+  void* mapping = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (mapping == MAP_FAILED) throw system_error(path, "map", errno);
+  data_ = static_cast<const uint8_t*>(mapping);
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+std::string read_text_file(const std::string& path, std::size_t max_bytes) {
+  MappedFile file(path);
+  if (file.size() > max_bytes) {
+    throw FormatError(path + ": the file is " + std::to_string(file.size()) + " bytes, more than the " +
+                      std::to_string(max_bytes) + " bytes expected of it");
+  }
+  if (file.size() == 0) return std::string();
+  return std::string(reinterpret_cast<const char*>(file.data()), file.size());
+}
+
+}  // namespace verbatim

@@ -1,0 +1,31 @@
+// A whole file mapped read-only into memory (RAII). Empty files are allowed and map to no bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace verbatim {
+
+class MappedFile {
+ public:
+  // Throws FormatError naming the path and the system's reason when the file cannot be opened or mapped.
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }  // nullptr for an empty file
+  std::size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// Reads a whole (small) text file, such as config.json. Throws FormatError when it cannot be read.
+std::string read_text_file(const std::string& path, std::size_t max_bytes);
+
+}  // namespace verbatim
