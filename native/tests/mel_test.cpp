@@ -1,0 +1,207 @@
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mel.h"
+
+// Reference data: native/tests/data/*.f32 are written by test/reference/make_mel_reference.py (openai/whisper's
+// log_mel_spectrogram in float64 on jfk.wav + 30 s of zeros); mel_filters.npz and jfk.wav are shared references.
+
+namespace {
+
+const std::string kSharedReference = std::string(VERBATIM_SHARED_DIR) + "/reference/";
+// This file's folder (CMake compiles sources by absolute path) holds data/.
+const std::string kTestData = std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/')) + "/data/";
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  REQUIRE_MESSAGE(file.good(), "cannot open " << path);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+uint32_t le32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24); }
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+
+// Raw little-endian float32 reference file with a known element count.
+std::vector<float> read_f32(const std::string& name, std::size_t count) {
+  const std::vector<uint8_t> bytes = read_bytes(kTestData + name);
+  REQUIRE(bytes.size() == count * sizeof(float));
+  std::vector<float> values(count);
+  std::memcpy(values.data(), bytes.data(), bytes.size());
+  return values;
+}
+
+// jfk.wav: 16 kHz mono s16, scaled as whisper does (/ 32768).
+std::vector<float> read_jfk() {
+  const std::vector<uint8_t> wav = read_bytes(kSharedReference + "jfk.wav");
+  REQUIRE(wav.size() >= 12);
+  REQUIRE(std::memcmp(wav.data(), "RIFF", 4) == 0);
+  std::size_t offset = 12;
+  while (offset + 8 <= wav.size()) {
+    const uint32_t chunk_size = le32(&wav[offset + 4]);
+    REQUIRE(chunk_size <= wav.size() - offset - 8);
+    if (std::memcmp(&wav[offset], "data", 4) == 0) {
+      std::vector<float> samples(chunk_size / 2);
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        samples[i] = static_cast<int16_t>(le16(&wav[offset + 8 + 2 * i])) / 32768.0f;
+      }
+      return samples;
+    }
+    offset += 8 + chunk_size + (chunk_size & 1);
+  }
+  FAIL("jfk.wav has no data chunk");
+  return {};
+}
+
+// A float32 member of mel_filters.npz (a deflate-compressed numpy zip).
+std::vector<float> read_npz_filters(const std::string& member, std::size_t count) {
+  const std::vector<uint8_t> zip = read_bytes(kSharedReference + "mel_filters.npz");
+  std::size_t offset = 0;
+  while (offset + 30 <= zip.size() && le32(&zip[offset]) == 0x04034b50) {
+    const uint16_t method = le16(&zip[offset + 8]);
+    const uint32_t packed_size = le32(&zip[offset + 18]), size = le32(&zip[offset + 22]);
+    const uint16_t name_size = le16(&zip[offset + 26]), extra_size = le16(&zip[offset + 28]);
+    const std::size_t data = offset + 30 + name_size + extra_size;
+    REQUIRE(data <= zip.size());
+    REQUIRE(packed_size <= zip.size() - data);
+    const std::string name(zip.begin() + offset + 30, zip.begin() + offset + 30 + name_size);
+    if (name == member + ".npy") {
+      std::vector<uint8_t> npy(size);
+      if (method == 0) {
+        REQUIRE(packed_size == size);
+        std::memcpy(npy.data(), &zip[data], size);
+      } else {
+        REQUIRE(method == 8);
+        z_stream stream{};
+        REQUIRE(inflateInit2(&stream, -MAX_WBITS) == Z_OK);
+        stream.next_in = const_cast<uint8_t*>(&zip[data]);
+        stream.avail_in = packed_size;
+        stream.next_out = npy.data();
+        stream.avail_out = size;
+        const int status = inflate(&stream, Z_FINISH);
+        inflateEnd(&stream);
+        REQUIRE(status == Z_STREAM_END);
+      }
+      // numpy format 1.0: magic, version, u16 header length, header text, data.
+      REQUIRE(npy.size() >= 10);
+      REQUIRE(std::memcmp(npy.data(), "\x93NUMPY\x01\x00", 8) == 0);
+      const std::size_t header_end = 10 + le16(&npy[8]);
+      const std::string header(npy.begin() + 10, npy.begin() + std::min(header_end, npy.size()));
+      REQUIRE(header.find("'descr': '<f4'") != std::string::npos);
+      REQUIRE(header.find("'fortran_order': False") != std::string::npos);
+      REQUIRE(npy.size() == header_end + count * sizeof(float));
+      std::vector<float> values(count);
+      std::memcpy(values.data(), &npy[header_end], count * sizeof(float));
+      return values;
+    }
+    offset = data + packed_size;
+  }
+  FAIL("mel_filters.npz has no member " << member);
+  return {};
+}
+
+float max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  float worst = 0.0f;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
+  return worst;
+}
+
+// Frames [first, first + count * step) at `step`, all mels, as a (n_mels, count) row-major block.
+std::vector<float> frames(const verbatim::Spectrogram& s, int first, int count, int step) {
+  std::vector<float> block;
+  for (int m = 0; m < s.n_mels; ++m) {
+    for (int i = 0; i < count; ++i) block.push_back(s.at(m, first + i * step));
+  }
+  return block;
+}
+
+}  // namespace
+
+TEST_CASE("mel filters match librosa's Slaney filterbank in mel_filters.npz") {
+  for (int n_mels : {80, 128}) {
+    const std::vector<float> reference = read_npz_filters("mel_" + std::to_string(n_mels), n_mels * 201);
+    const std::vector<float> generated = verbatim::mel_filters(n_mels);
+    CAPTURE(n_mels);
+    CHECK(max_abs_difference(generated, reference) <= 1e-8f);
+  }
+  CHECK_THROWS_AS(verbatim::mel_filters(0), std::invalid_argument);
+}
+
+TEST_CASE("log-mel spectrogram of jfk.wav matches openai/whisper") {
+  const std::vector<float> jfk = read_jfk();
+  REQUIRE(jfk.size() == 176000);
+
+  SUBCASE("80 mels") {
+    const verbatim::Spectrogram s = verbatim::log_mel_spectrogram(jfk.data(), jfk.size(), 80, 480000);
+    REQUIRE(s.n_mels == 80);
+    REQUIRE(s.n_frames == 4100);
+    const std::vector<float> reference = read_f32("jfk_log_mel80_3000.f32", 80 * 3000);
+    CHECK(max_abs_difference(frames(s, 0, 3000, 1), reference) <= 1e-5f);
+    // Past frame 3000 everything is padding, at the floor (8 below the maximum, normalised).
+    const float floor_value = *std::min_element(reference.begin(), reference.end());
+    const std::vector<float> tail = frames(s, 3000, 1100, 1);
+    CHECK(max_abs_difference(tail, std::vector<float>(tail.size(), floor_value)) <= 1e-5f);
+  }
+  SUBCASE("128 mels") {
+    const verbatim::Spectrogram s = verbatim::log_mel_spectrogram(jfk.data(), jfk.size(), 128, 480000);
+    REQUIRE(s.n_mels == 128);
+    REQUIRE(s.n_frames == 4100);
+    const std::vector<float> reference = read_f32("jfk_log_mel128_every10th.f32", 128 * 300);
+    CHECK(max_abs_difference(frames(s, 0, 300, 10), reference) <= 1e-5f);
+  }
+}
+
+TEST_CASE("log-mel zero padding is the same as appending zeros") {
+  const std::vector<float> jfk = read_jfk();
+  std::vector<float> head(jfk.begin(), jfk.begin() + 40000);
+  const verbatim::Spectrogram padded = verbatim::log_mel_spectrogram(head.data(), head.size(), 80, 8123);
+  head.resize(head.size() + 8123, 0.0f);
+  const verbatim::Spectrogram appended = verbatim::log_mel_spectrogram(head.data(), head.size(), 80, 0);
+  CHECK(padded.n_frames == (40000 + 8123) / 160);
+  CHECK(appended.n_frames == padded.n_frames);
+  CHECK(appended.data == padded.data);
+}
+
+TEST_CASE("log-mel of signals shorter than torch accepts reflects back and forth like numpy.pad") {
+  const std::vector<float> jfk = read_jfk();
+  const std::vector<float> reference = read_f32("short_signals_log_mel80.f32", 2 * 80);
+  // (real samples, zero padding) from jfk sample 16000, as SHORT_SIGNALS in make_mel_reference.py.
+  const int cases[2][2] = {{170, 0}, {120, 60}};
+  for (int c = 0; c < 2; ++c) {
+    CAPTURE(c);
+    const verbatim::Spectrogram s = verbatim::log_mel_spectrogram(&jfk[16000], cases[c][0], 80, cases[c][1]);
+    REQUIRE(s.n_frames == 1);
+    const std::vector<float> expected(reference.begin() + c * 80, reference.begin() + (c + 1) * 80);
+    CHECK(max_abs_difference(s.data, expected) <= 1e-5f);
+  }
+}
+
+TEST_CASE("log-mel edge cases: no frames, silence, invalid arguments") {
+  const std::vector<float> jfk = read_jfk();
+  SUBCASE("less than one hop has no frames") {
+    const verbatim::Spectrogram s = verbatim::log_mel_spectrogram(jfk.data(), 100, 80, 59);
+    CHECK(s.n_mels == 80);
+    CHECK(s.n_frames == 0);
+    CHECK(s.data.empty());
+    CHECK(verbatim::log_mel_spectrogram(nullptr, 0, 80, 0).n_frames == 0);
+  }
+  SUBCASE("pure silence is -1.5 everywhere, as whisper gives") {
+    const verbatim::Spectrogram s = verbatim::log_mel_spectrogram(nullptr, 0, 128, verbatim::kWindowSamples);
+    CHECK(s.n_frames == verbatim::kWindowFrames);
+    CHECK(std::all_of(s.data.begin(), s.data.end(), [](float v) { return v == -1.5f; }));
+  }
+  SUBCASE("invalid arguments") {
+    CHECK_THROWS_AS(verbatim::log_mel_spectrogram(jfk.data(), jfk.size(), 0, 0), std::invalid_argument);
+    CHECK_THROWS_AS(verbatim::log_mel_spectrogram(jfk.data(), jfk.size(), 80, SIZE_MAX - 10), std::invalid_argument);
+  }
+}
