@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "byte_reading.h"
 #include "mel.h"
 
-// Reference data: native/tests/data/*.f32 are written by test/reference/make_mel_reference.py (openai/whisper's
-// log_mel_spectrogram in float64 on jfk.wav + 30 s of zeros); mel_filters.npz and jfk.wav are shared references.
+// Reference data: native/tests/data/*.f32 are written by test/reference/make_mel_reference.py: openai/whisper's
+// log_mel_spectrogram in float64 on the shared jfk.wav + 30 s of zeros, and the filters of the shared
+// mel_filters.npz (whose members are deflate-compressed, which the engine's npz reader does not take).
 
 namespace {
 
@@ -27,9 +28,6 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
   REQUIRE_MESSAGE(file.good(), "cannot open " << path);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
 }
-
-uint32_t le32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24); }
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 
 // Raw little-endian float32 reference file with a known element count.
 std::vector<float> read_f32(const std::string& name, std::size_t count) {
@@ -47,65 +45,18 @@ std::vector<float> read_jfk() {
   REQUIRE(std::memcmp(wav.data(), "RIFF", 4) == 0);
   std::size_t offset = 12;
   while (offset + 8 <= wav.size()) {
-    const uint32_t chunk_size = le32(&wav[offset + 4]);
+    const uint32_t chunk_size = verbatim::load_le32(&wav[offset + 4]);
     REQUIRE(chunk_size <= wav.size() - offset - 8);
     if (std::memcmp(&wav[offset], "data", 4) == 0) {
       std::vector<float> samples(chunk_size / 2);
       for (std::size_t i = 0; i < samples.size(); ++i) {
-        samples[i] = static_cast<int16_t>(le16(&wav[offset + 8 + 2 * i])) / 32768.0f;
+        samples[i] = static_cast<int16_t>(verbatim::load_le16(&wav[offset + 8 + 2 * i])) / 32768.0f;
       }
       return samples;
     }
     offset += 8 + chunk_size + (chunk_size & 1);
   }
   FAIL("jfk.wav has no data chunk");
-  return {};
-}
-
-// A float32 member of mel_filters.npz (a deflate-compressed numpy zip).
-std::vector<float> read_npz_filters(const std::string& member, std::size_t count) {
-  const std::vector<uint8_t> zip = read_bytes(kSharedReference + "mel_filters.npz");
-  std::size_t offset = 0;
-  while (offset + 30 <= zip.size() && le32(&zip[offset]) == 0x04034b50) {
-    const uint16_t method = le16(&zip[offset + 8]);
-    const uint32_t packed_size = le32(&zip[offset + 18]), size = le32(&zip[offset + 22]);
-    const uint16_t name_size = le16(&zip[offset + 26]), extra_size = le16(&zip[offset + 28]);
-    const std::size_t data = offset + 30 + name_size + extra_size;
-    REQUIRE(data <= zip.size());
-    REQUIRE(packed_size <= zip.size() - data);
-    const std::string name(zip.begin() + offset + 30, zip.begin() + offset + 30 + name_size);
-    if (name == member + ".npy") {
-      std::vector<uint8_t> npy(size);
-      if (method == 0) {
-        REQUIRE(packed_size == size);
-        std::memcpy(npy.data(), &zip[data], size);
-      } else {
-        REQUIRE(method == 8);
-        z_stream stream{};
-        REQUIRE(inflateInit2(&stream, -MAX_WBITS) == Z_OK);
-        stream.next_in = const_cast<uint8_t*>(&zip[data]);
-        stream.avail_in = packed_size;
-        stream.next_out = npy.data();
-        stream.avail_out = size;
-        const int status = inflate(&stream, Z_FINISH);
-        inflateEnd(&stream);
-        REQUIRE(status == Z_STREAM_END);
-      }
-      // numpy format 1.0: magic, version, u16 header length, header text, data.
-      REQUIRE(npy.size() >= 10);
-      REQUIRE(std::memcmp(npy.data(), "\x93NUMPY\x01\x00", 8) == 0);
-      const std::size_t header_end = 10 + le16(&npy[8]);
-      const std::string header(npy.begin() + 10, npy.begin() + std::min(header_end, npy.size()));
-      REQUIRE(header.find("'descr': '<f4'") != std::string::npos);
-      REQUIRE(header.find("'fortran_order': False") != std::string::npos);
-      REQUIRE(npy.size() == header_end + count * sizeof(float));
-      std::vector<float> values(count);
-      std::memcpy(values.data(), &npy[header_end], count * sizeof(float));
-      return values;
-    }
-    offset = data + packed_size;
-  }
-  FAIL("mel_filters.npz has no member " << member);
   return {};
 }
 
@@ -129,7 +80,7 @@ std::vector<float> frames(const verbatim::Spectrogram& s, int first, int count, 
 
 TEST_CASE("mel filters match librosa's Slaney filterbank in mel_filters.npz") {
   for (int n_mels : {80, 128}) {
-    const std::vector<float> reference = read_npz_filters("mel_" + std::to_string(n_mels), n_mels * 201);
+    const std::vector<float> reference = read_f32("mel_filters" + std::to_string(n_mels) + ".f32", n_mels * 201);
     const std::vector<float> generated = verbatim::mel_filters(n_mels);
     CAPTURE(n_mels);
     CHECK(max_abs_difference(generated, reference) <= 1e-8f);

@@ -12,6 +12,10 @@ Files (raw little-endian float32, row-major, shapes in the names; raw so that no
   jfk_log_mel128_every10th.f32    the same for 128 mels, frames 0, 10, ..., 2990 (128 x 300)
   short_signals_log_mel80.f32     one frame each for short signals where torch.stft refuses to reflect-pad;
                                   computed with numpy.pad(mode="reflect") (see SHORT_SIGNALS)
+  mel_filters80.f32, mel_filters128.f32
+                                  mel_80 / mel_128 of mel_filters.npz (80 x 201, 128 x 201): that file's members
+                                  are deflate-compressed, which the engine's npz reader (stored members only,
+                                  memory-mapped) rightly refuses, and the test should not carry a second parser
 
 Usage: /usr/bin/python3 test/reference/make_mel_reference.py [--shared /work/shared] [--out native/tests/data]
 """
@@ -90,6 +94,8 @@ def main():
         print(f"{n_mels} mels: whisper float32 vs float64 max |diff| {np.abs(single - exact[n_mels]).max():.3g}")
         assert np.all(exact[n_mels][:, 3000:] == exact[n_mels].min())
 
+    for n_mels in (80, 128):
+        write_f32(os.path.join(args.out, f"mel_filters{n_mels}.f32"), filters[f"mel_{n_mels}"])
     write_f32(os.path.join(args.out, "jfk_log_mel80_3000.f32"), exact[80][:, :3000])
     write_f32(os.path.join(args.out, "jfk_log_mel128_every10th.f32"), exact[128][:, 0:3000:10])
 
