@@ -1,0 +1,69 @@
+// Long-form transcription as openai/whisper transcribe(): 30 s windows over the log-mel spectrogram, seeking
+// by the decoded timestamps, previous-text conditioning, temperature fallback and silence skipping.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "alignment.h"
+#include "decoding.h"
+#include "mel.h"
+#include "model_runner.h"
+#include "token_text.h"
+
+namespace verbatim {
+
+struct TranscribeOptions {
+  // Per-window decoding. language_token -1 detects the language on the first window (English-only models
+  // need none); `prompt` is set per window from the previous text; window k samples with seed + k.
+  DecodingOptions decoding;
+  FallbackOptions fallback;
+  bool condition_on_previous_text = true;
+  std::vector<int32_t> initial_prompt;  // tokens of the user's prompt for the first window (and after)
+  bool word_timestamps = false;         // time every text token (needs alignment_heads)
+  HeadList alignment_heads;
+  // Bytes of every text token: needed for the compression ratio and to recognise segments without text.
+  std::shared_ptr<const TokenBytes> token_bytes;
+};
+
+struct Segment {
+  int seek = 0;  // mel frame where the segment's window starts
+  double start = 0;  // seconds from the start of the audio
+  double end = 0;
+  // Text and timestamp tokens; empty when the segment has no text or no length (as openai clears them).
+  std::vector<int32_t> tokens;
+  float temperature = 0;
+  double avg_logprob = 0;
+  double compression_ratio = 0;
+  double no_speech_prob = 0;
+  std::vector<TokenTiming> token_timings;  // with word_timestamps: its text tokens, in seconds from the audio start
+};
+
+struct TranscribeEvents {
+  // Every token as it is chosen, with the start of its window in seconds. Provisional: see TokenEvent.
+  std::function<void(const TokenEvent& token, double window_start)> on_token;
+  std::function<void(const Segment& segment)> on_segment;  // final segments, in order
+  std::function<void(int done_frames, int total_frames)> on_progress;  // after each window
+  std::function<bool()> cancelled;  // polled before every model call; throws Cancelled
+};
+
+struct Transcript {
+  std::vector<Segment> segments;
+  int32_t language_token = -1;  // -1 for English-only models
+  std::vector<float> language_probabilities;  // per language index, when the language was detected
+};
+
+// Transcribes a spectrogram computed over the audio followed by 30 s of zeros (log_mel_spectrogram with
+// kWindowSamples of zero padding), so n_frames = audio frames + 3000. Throws std::invalid_argument when the
+// spectrogram does not fit the model, Cancelled when cancelled.
+Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
+                      const TranscribeEvents& events);
+
+// Transcribes 16 kHz mono samples in [-1, 1].
+Transcript transcribe_audio(ModelRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
+                            const TranscribeEvents& events);
+
+}  // namespace verbatim

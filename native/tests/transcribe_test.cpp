@@ -1,0 +1,306 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "mel.h"
+#include "special_tokens.h"
+#include "support/scripted_runner.h"
+#include "transcribe.h"
+
+using namespace verbatim;
+using verbatim::testing::at_prompt_end;
+using verbatim::testing::sampled_tokens;
+using verbatim::testing::ScriptedRunner;
+
+namespace {
+
+const SpecialTokens kV2 = SpecialTokens::for_vocabulary(51865);
+constexpr int32_t kHello = 1000, kWorld = 1001, kSpace = 220;
+constexpr float kSure = 30.0f;
+const int32_t kGerman = kV2.language_token(2);
+
+int32_t ts(double seconds) { return kV2.timestamp_begin + static_cast<int32_t>(std::lround(seconds / 0.02)); }
+
+// A spectrogram of `content_frames` frames followed by 3000 frames of padding: frame f holds f + 1 in every
+// bin, the padding -1, so each encoded window shows where it came from.
+Spectrogram numbered_mel(int content_frames) {
+  Spectrogram mel;
+  mel.n_mels = 80;
+  mel.n_frames = content_frames + kWindowFrames;
+  mel.data.resize(static_cast<std::size_t>(mel.n_mels) * mel.n_frames);
+  for (int m = 0; m < mel.n_mels; ++m) {
+    for (int f = 0; f < mel.n_frames; ++f) {
+      mel.data[static_cast<std::size_t>(m) * mel.n_frames + f] = f < content_frames ? static_cast<float>(f + 1) : -1;
+    }
+  }
+  return mel;
+}
+
+std::shared_ptr<const TokenBytes> token_table() {
+  auto table = std::make_shared<TokenBytes>(kV2.eot);
+  (*table)[kHello] = " hello";
+  (*table)[kWorld] = " world";
+  (*table)[kSpace] = " ";
+  return table;
+}
+
+TranscribeOptions options_with_language(int32_t language = kV2.language_token(0)) {
+  TranscribeOptions options;
+  options.decoding.language_token = language;
+  options.token_bytes = token_table();
+  return options;
+}
+
+// The window start (in frames) of the window the runner last encoded.
+int window_seek(const ScriptedRunner& runner) { return static_cast<int>(runner.encoded_windows.back()[0]) - 1; }
+
+// Logits from a per-window plan: tokens(seek) is what the window at `seek` says, token by token, then eot.
+// At <|sot|> the no-speech logit is nospeech(seek).
+ScriptedRunner::LogitsScript window_plan(ScriptedRunner& runner, std::function<std::vector<int32_t>(int)> tokens,
+                                         std::function<float(int)> nospeech = nullptr) {
+  return [&runner, tokens, nospeech](const std::vector<int32_t>& context, std::vector<float>& logits) {
+    const int seek = window_seek(runner);
+    if (context == std::vector<int32_t>{kV2.sot}) logits[kGerman] = 5.0f;  // language detection
+    if (context.back() == kV2.sot && nospeech) logits[kV2.nospeech] = nospeech(seek);
+    if (!at_prompt_end(context, kV2) && sampled_tokens(context, kV2).empty()) return;
+    const std::vector<int32_t> plan = tokens(seek);
+    const std::size_t step = sampled_tokens(context, kV2).size();
+    logits[step < plan.size() ? plan[step] : kV2.eot] = kSure;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("transcribe seeks to the last complete segment and takes the whole last window") {
+  ScriptedRunner runner;
+  const int content = 6500;  // 65 s
+  runner.logits_script = window_plan(runner, [&](int seek) -> std::vector<int32_t> {
+    if (seek + kWindowFrames >= content) return {ts(0.0), kHello, ts(4.0)};  // single timestamp at the end
+    return {ts(0.0), kHello, ts(5.0), ts(5.0), kWorld, ts(10.0), ts(10.0), kHello};  // last segment unfinished
+  });
+  TranscribeOptions options = options_with_language(-1);
+  std::vector<std::pair<int, int>> progress;
+  std::vector<double> segment_starts;
+  TranscribeEvents events;
+  events.on_progress = [&](int done, int total) { progress.emplace_back(done, total); };
+  events.on_segment = [&](const Segment& segment) { segment_starts.push_back(segment.start); };
+
+  const Transcript transcript = transcribe(runner, numbered_mel(content), options, events);
+
+  CHECK(transcript.language_token == kGerman);
+  CHECK(transcript.language_probabilities.size() == 99);
+  // Detection encodes the first window, which the first decoding reuses: five windows in all.
+  REQUIRE(runner.encoded_windows.size() == 5);
+  const std::vector<int> seeks = {0, 1000, 2000, 3000, 4000};
+  for (std::size_t i = 0; i < seeks.size(); ++i) CHECK(runner.encoded_windows[i][0] == seeks[i] + 1);
+  const std::vector<float>& last = runner.encoded_windows.back();
+  CHECK(last[2499] == 6500);  // the last window: 2500 frames of audio, then zeros (not the padding's -1)
+  CHECK(last[2500] == 0.0f);
+  CHECK(last[kWindowFrames - 1] == 0.0f);
+  CHECK(last[kWindowFrames] == 4001);  // the second mel bin starts again at the window's first frame
+
+  REQUIRE(transcript.segments.size() == 4 * 2 + 1);
+  for (int w = 0; w < 4; ++w) {
+    const Segment& first = transcript.segments[2 * w];
+    const Segment& second = transcript.segments[2 * w + 1];
+    CHECK(first.seek == seeks[w]);
+    CHECK(first.start == doctest::Approx(seeks[w] / 100.0));
+    CHECK(first.end == doctest::Approx(seeks[w] / 100.0 + 5));
+    CHECK(first.tokens == std::vector<int32_t>{ts(0.0), kHello, ts(5.0)});
+    CHECK(second.start == doctest::Approx(seeks[w] / 100.0 + 5));
+    CHECK(second.end == doctest::Approx(seeks[w] / 100.0 + 10));
+    CHECK(second.tokens == std::vector<int32_t>{ts(5.0), kWorld, ts(10.0)});
+  }
+  const Segment& tail = transcript.segments.back();
+  CHECK(tail.start == doctest::Approx(40.0));
+  CHECK(tail.end == doctest::Approx(44.0));
+  CHECK(tail.temperature == 0.0f);
+  CHECK(segment_starts.size() == transcript.segments.size());
+  CHECK(progress == std::vector<std::pair<int, int>>{{1000, 6500}, {2000, 6500}, {3000, 6500}, {4000, 6500},
+                                                     {6500, 6500}});
+  // Every window's prompt carried the detected language.
+  for (const auto& call : runner.decode_calls) {
+    if (call.size() >= 2 && call.back() == kV2.transcribe) CHECK(call[call.size() - 2] == kGerman);
+  }
+}
+
+TEST_CASE("transcribe: consecutive timestamps ending the window close every segment") {
+  ScriptedRunner runner;
+  runner.logits_script = window_plan(runner, [](int) -> std::vector<int32_t> {
+    return {ts(0.0), kHello, ts(3.0), ts(3.0), kWorld, ts(7.0), ts(7.0)};
+  });
+  const Transcript transcript = transcribe(runner, numbered_mel(4000), options_with_language(), {});
+  // Ending with a pair: seek to the last timestamp, 7 s into each window.
+  REQUIRE(runner.encoded_windows.size() == 6);
+  CHECK(runner.encoded_windows[1][0] == 701);
+  CHECK(transcript.segments.size() == 12);
+  CHECK(transcript.segments[2].start == doctest::Approx(7.0));
+  CHECK(transcript.language_probabilities.empty());
+}
+
+TEST_CASE("transcribe without timestamps takes whole windows; a window ending in a timestamp ends there") {
+  ScriptedRunner runner;
+  SUBCASE("timestamps off") {
+    runner.logits_script = window_plan(runner, [](int) -> std::vector<int32_t> { return {kHello, kWorld}; });
+    TranscribeOptions options = options_with_language();
+    options.decoding.timestamps = false;
+    const Transcript transcript = transcribe(runner, numbered_mel(4500), options, {});
+    REQUIRE(transcript.segments.size() == 2);
+    CHECK(transcript.segments[0].end == doctest::Approx(30.0));
+    CHECK(transcript.segments[1].start == doctest::Approx(30.0));
+    CHECK(transcript.segments[1].end == doctest::Approx(45.0));
+    CHECK(transcript.segments[1].tokens == std::vector<int32_t>{kHello, kWorld});
+  }
+}
+
+TEST_CASE("transcribe conditions on previous text, and resets it after a high temperature") {
+  ScriptedRunner runner;
+  const std::vector<int32_t> said = {ts(0.0), kHello, ts(30.0)};  // one segment, whole window
+  runner.logits_script = window_plan(runner, [&](int) { return said; });
+  TranscribeOptions options = options_with_language();
+  options.initial_prompt = {kWorld, kWorld};
+
+  // The first prompt call of each window: up to <|sot|>.
+  const auto prompts = [&] {
+    std::vector<std::vector<int32_t>> result;
+    for (const auto& call : runner.decode_calls) {
+      if (call.back() == kV2.sot) result.push_back(call);
+    }
+    return result;
+  };
+
+  SUBCASE("previous text follows the initial prompt") {
+    transcribe(runner, numbered_mel(9000), options, {});
+    const auto p = prompts();
+    REQUIRE(p.size() == 3);
+    CHECK(p[0] == std::vector<int32_t>{kV2.startofprev, kWorld, kWorld, kV2.sot});
+    CHECK(p[1] == std::vector<int32_t>{kV2.startofprev, kWorld, kWorld, ts(0.0), kHello, ts(30.0), kV2.sot});
+    CHECK(p[2].size() == 1 + 2 + 6 + 1);
+  }
+  SUBCASE("condition_on_previous_text off: only the first window sees the initial prompt") {
+    options.condition_on_previous_text = false;
+    transcribe(runner, numbered_mel(9000), options, {});
+    const auto p = prompts();
+    REQUIRE(p.size() == 3);
+    CHECK(p[0] == std::vector<int32_t>{kV2.startofprev, kWorld, kWorld, kV2.sot});
+    CHECK(p[1] == std::vector<int32_t>{kV2.sot});
+    CHECK(p[2] == std::vector<int32_t>{kV2.sot});
+  }
+  SUBCASE("a window decoded above temperature 0.5 is not carried forward") {
+    options.fallback.temperatures = {0.6f};
+    options.initial_prompt.clear();
+    transcribe(runner, numbered_mel(6000), options, {});
+    const auto p = prompts();
+    REQUIRE(p.size() == 2);
+    CHECK(p[1] == std::vector<int32_t>{kV2.sot});
+  }
+}
+
+TEST_CASE("transcribe skips a silent window and clears segments without text") {
+  ScriptedRunner runner;
+  runner.logits_script = [&](const std::vector<int32_t>& context, std::vector<float>& logits) {
+    const int seek = window_seek(runner);
+    if (context.back() == kV2.sot && seek == 3000) logits[kV2.nospeech] = kSure;
+    if (!at_prompt_end(context, kV2) && sampled_tokens(context, kV2).empty()) return;
+    const std::size_t step = sampled_tokens(context, kV2).size();
+    if (seek == 3000) {  // silence: no-speech at <|sot|> and nothing probable after it
+      logits[step == 0 ? ts(0.0) : kV2.eot] = 1.0f;
+      return;
+    }
+    const std::vector<int32_t> plan = seek == 0 ? std::vector<int32_t>{ts(0.0), kHello, ts(30.0)}
+                                                : std::vector<int32_t>{ts(0.0), kSpace, ts(20.0)};
+    logits[step < plan.size() ? plan[step] : kV2.eot] = kSure;
+  };
+  const Transcript transcript = transcribe(runner, numbered_mel(8000), options_with_language(), {});
+  REQUIRE(runner.encoded_windows.size() == 3);
+  REQUIRE(transcript.segments.size() == 2);
+  CHECK(transcript.segments[0].tokens == std::vector<int32_t>{ts(0.0), kHello, ts(30.0)});
+  CHECK(transcript.segments[1].seek == 6000);
+  CHECK(transcript.segments[1].start == doctest::Approx(60.0));
+  CHECK(transcript.segments[1].tokens.empty());  // only a space: cleared, as openai does
+}
+
+TEST_CASE("transcribe stops at a cancel request within one model call") {
+  ScriptedRunner runner;
+  runner.logits_script = window_plan(runner, [](int) -> std::vector<int32_t> { return {ts(0.0), kHello, ts(30.0)}; });
+  bool cancel = false;
+  int calls_after_cancel = 0;
+  runner.before_decode = [&] { calls_after_cancel += cancel ? 1 : 0; };
+  TranscribeEvents events;
+  int tokens = 0;
+  events.on_token = [&](const TokenEvent& event, double window_start) {
+    CHECK(window_start == 0.0);
+    if (event.timestamp) CHECK(*event.timestamp == doctest::Approx(event.token == ts(0.0) ? 0.0 : 30.0));
+    cancel = ++tokens == 2;
+  };
+  events.cancelled = [&] { return cancel; };
+  CHECK_THROWS_AS(transcribe(runner, numbered_mel(9000), options_with_language(), events), Cancelled);
+  CHECK(calls_after_cancel == 0);
+  CHECK(runner.encoded_windows.size() == 1);
+}
+
+TEST_CASE("transcribe with word timestamps times every text token and seeks to the last one's end") {
+  ScriptedRunner runner;
+  const int first_row = 3;  // sot, language, task; then <|notimestamps|> predicts the first text token
+  runner.logits_script = [&](const std::vector<int32_t>& context, std::vector<float>& logits) {
+    if (std::find(context.begin(), context.end(), kV2.notimestamps) != context.end()) return;  // alignment pass
+    if (!at_prompt_end(context, kV2) && sampled_tokens(context, kV2).empty()) return;
+    const std::vector<int32_t> plan = window_seek(runner) == 0
+                                          ? std::vector<int32_t>{ts(0.0), kHello, kWorld, ts(6.0), ts(6.0), kHello}
+                                          : std::vector<int32_t>{ts(0.0), kWorld, ts(2.0)};
+    const std::size_t step = sampled_tokens(context, kV2).size();
+    logits[step < plan.size() ? plan[step] : kV2.eot] = kSure;
+  };
+  // Text token r of the alignment pass attends to encoder frames [100 r, 100 r + 100): 2 s each.
+  runner.attention_script = [&](const std::vector<int32_t>& context, int, int, std::vector<float>& frames) {
+    const int row = static_cast<int>(context.size()) - 1 - first_row;
+    if (row < 0 || row > 3) return;
+    std::fill(frames.begin(), frames.end(), 0.0f);
+    for (int f = row * 100; f < row * 100 + 100; ++f) frames[f] = 0.01f;
+  };
+  TranscribeOptions options = options_with_language();
+  options.word_timestamps = true;
+  options.alignment_heads = {{1, 0}};
+  const Transcript transcript = transcribe(runner, numbered_mel(4000), options, {});
+
+  REQUIRE(transcript.segments.size() >= 2);
+  const Segment& first = transcript.segments[0];
+  REQUIRE(first.token_timings.size() == 2);
+  CHECK(first.token_timings[0].token == kHello);
+  CHECK(first.token_timings[0].start == doctest::Approx(0.0));
+  CHECK(first.token_timings[0].end == doctest::Approx(2.0));
+  CHECK(first.token_timings[1].end == doctest::Approx(4.0));
+  // The unfinished segment (hello after 6 s) is left out of the alignment. The window does not end on a single
+  // timestamp, so the next window starts where the last timed token ends (4 s), not at <|6.00|>.
+  CHECK(runner.encoded_windows[1][0] == 401);
+  const Segment& second = transcript.segments[1];
+  CHECK(second.seek == 400);
+  REQUIRE(second.token_timings.size() == 1);
+  CHECK(second.token_timings[0].start == doctest::Approx(4.0));
+  CHECK(second.token_timings[0].end == doctest::Approx(6.0));
+}
+
+TEST_CASE("transcribe_audio computes the padded spectrogram; English-only models skip language detection") {
+  ScriptedRunner runner(verbatim::testing::scripted_dims(51864));
+  const SpecialTokens en = SpecialTokens::for_vocabulary(51864);
+  runner.logits_script = [&](const std::vector<int32_t>& context, std::vector<float>& logits) {
+    logits[sampled_tokens(context, en).empty() ? kHello : en.eot] = kSure;
+  };
+  std::vector<float> samples(16000 * 45);
+  for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = 0.1f * std::sin(0.05f * static_cast<float>(i));
+  TranscribeOptions options;
+  options.decoding.timestamps = false;
+  options.token_bytes = token_table();
+  const Transcript transcript = transcribe_audio(runner, samples.data(), samples.size(), options, {});
+  CHECK(transcript.language_token == -1);
+  REQUIRE(transcript.segments.size() == 2);
+  CHECK(transcript.segments[1].start == doctest::Approx(30.0));
+  CHECK(transcript.segments[1].end == doctest::Approx(45.0));
+  CHECK(runner.decode_calls.front() == std::vector<int32_t>{en.sot});
+  Spectrogram wrong_bins = numbered_mel(100);
+  wrong_bins.n_mels = 128;
+  CHECK_THROWS_AS(transcribe(runner, wrong_bins, options, {}), std::invalid_argument);
+}
