@@ -361,7 +361,7 @@ class Parser {
         case 'u': append_utf8(out, parse_unicode_escape()); break;
         default:
           --pos_;
-          fail("invalid escape: backslash followed by " + describe_here());
+          fail_at(pos_ - 1, "invalid escape: backslash followed by " + describe_here());
       }
     }
   }

@@ -83,6 +83,10 @@ class ConfigReader {
       fail("n_audio_state (" + std::to_string(dims.n_audio_state) + ") and n_text_state (" +
            std::to_string(dims.n_text_state) + ") differ; Whisper ties them");
     }
+    // The encoder's sinusoidal position embedding splits the channels into sin and cos halves of >= 2 each.
+    if (dims.n_audio_state % 2 != 0 || dims.n_audio_state < 4) {
+      fail("n_audio_state (" + std::to_string(dims.n_audio_state) + ") must be even and at least 4");
+    }
     if (dims.n_audio_state % dims.n_audio_head != 0) {
       fail("n_audio_head (" + std::to_string(dims.n_audio_head) + ") does not divide n_audio_state (" +
            std::to_string(dims.n_audio_state) + ")");
@@ -90,10 +94,6 @@ class ConfigReader {
     if (dims.n_text_state % dims.n_text_head != 0) {
       fail("n_text_head (" + std::to_string(dims.n_text_head) + ") does not divide n_text_state (" +
            std::to_string(dims.n_text_state) + ")");
-    }
-    // The encoder's sinusoidal position embedding splits the channels into sin and cos halves of >= 2 each.
-    if (dims.n_audio_state % 2 != 0 || dims.n_audio_state < 4) {
-      fail("n_audio_state (" + std::to_string(dims.n_audio_state) + ") must be even and at least 4");
     }
   }
 

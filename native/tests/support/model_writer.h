@@ -369,7 +369,9 @@ class TempDir {
 struct AffineQuantized {
   std::vector<uint32_t> packed;     // rows x (cols * bits / 32), LSB-first bit stream per row
   std::vector<float> scales, biases;  // rows x (cols / group_size), as stored (rounded to the scale dtype)
-  std::vector<float> dequantized;   // rows x cols: scale * q + bias, what the quantized matrix stands for
+  // rows x cols: fma(scale, q, bias), what the quantized matrix stands for (a backend computing scale * q + bias
+  // without a fused multiply-add may differ in the last bit)
+  std::vector<float> dequantized;
 };
 
 // MLX's affine quantization (mx.quantize), as WHISPER.md describes it. Computed in float32; the scales and biases
@@ -406,7 +408,7 @@ inline AffineQuantized quantize_affine(const std::vector<float>& w, int64_t rows
         uint32_t* row = result.packed.data() + r * words_per_row;
         row[bit / 32] |= static_cast<uint32_t>(value << (bit % 32));
         if (bit % 32 + static_cast<uint64_t>(bits) > 32) row[bit / 32 + 1] |= static_cast<uint32_t>(value >> (32 - bit % 32));
-        result.dequantized[static_cast<std::size_t>(r * cols + column)] = pair[0] * q + pair[1];
+        result.dequantized[static_cast<std::size_t>(r * cols + column)] = std::fma(pair[0], q, pair[1]);
       }
     }
   }
