@@ -28,7 +28,7 @@ function compilerProblem() {
   return runs(cxx, ["--version"]) ? null : `no C++17 compiler was found (tried "${cxx}")`;
 }
 
-const blasIncludeDirs = [
+const includeDirs = [
   process.env.OpenBLAS_HOME && path.join(process.env.OpenBLAS_HOME, "include"),
   "/usr/include",
   "/usr/include/openblas",
@@ -38,17 +38,25 @@ const blasIncludeDirs = [
   "/usr/local/opt/openblas/include",
 ].filter(Boolean);
 
+function hasHeader(header) {
+  return includeDirs.some((dir) => existsSync(path.join(dir, header)));
+}
+
 function blasProblem() {
   if (isMac) return null; // Accelerate ships with macOS.
-  return blasIncludeDirs.some((dir) => existsSync(path.join(dir, "cblas.h")))
-    ? null
-    : "no BLAS headers (cblas.h) were found";
+  return hasHeader("cblas.h") ? null : "no BLAS headers (cblas.h) were found";
+}
+
+function zlibProblem() {
+  if (isMac) return null; // zlib ships with macOS.
+  return hasHeader("zlib.h") ? null : "no zlib headers (zlib.h) were found";
 }
 
 const fixes = {
   cmake: { debian: "cmake", brew: "cmake" },
   compiler: { debian: "g++", brew: null },
   blas: { debian: "libopenblas-dev", brew: null },
+  zlib: { debian: "zlib1g-dev", brew: null },
 };
 
 export function checkPrerequisites() {
@@ -56,6 +64,7 @@ export function checkPrerequisites() {
     ["cmake", cmakeProblem()],
     ["compiler", compilerProblem()],
     ["blas", blasProblem()],
+    ["zlib", zlibProblem()],
   ].filter(([, problem]) => problem);
   if (problems.length === 0) return;
 

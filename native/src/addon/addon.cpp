@@ -1,6 +1,7 @@
 #include <napi.h>
 
 #include "blas.h"
+#include "model_wrap.h"
 
 namespace {
 
@@ -8,12 +9,15 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
   result.Set("blas", verbatim::blas_name());
-  result.Set("backends", Napi::Array::New(env, 0));
+  Napi::Array backends = Napi::Array::New(env, 1);
+  backends.Set(0u, "cpu");
+  result.Set("backends", backends);
   return result;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+  verbatim::addon::ModelWrap::Register(env, exports);
   return exports;
 }
 

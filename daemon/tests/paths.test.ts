@@ -1,0 +1,37 @@
+import { verbatimPaths } from "../src/paths";
+
+const home = "/Users/ada";
+
+test("macOS keeps the socket and config in Application Support and logs in Library/Logs", () => {
+  const paths = verbatimPaths({}, "darwin", home);
+  expect(paths.socket).toBe("/Users/ada/Library/Application Support/Verbatim/verbatimd.sock");
+  expect(paths.configFile).toBe("/Users/ada/Library/Application Support/Verbatim/config.json");
+  expect(paths.logDir).toBe("/Users/ada/Library/Logs/Verbatim");
+  expect(paths.modelCache).toBe("/Users/ada/.cache/huggingface/hub");
+});
+
+test("Linux follows the XDG folders", () => {
+  const paths = verbatimPaths(
+    { XDG_RUNTIME_DIR: "/run/user/1000", XDG_CONFIG_HOME: "/cfg", XDG_STATE_HOME: "/state" },
+    "linux",
+    "/home/ada",
+  );
+  expect(paths.socket).toBe("/run/user/1000/verbatim/verbatimd.sock");
+  expect(paths.configFile).toBe("/cfg/verbatim/config.json");
+  expect(paths.logDir).toBe("/state/verbatim");
+});
+
+test("VERBATIM_HOME and VERBATIM_SOCKET override, HF_HOME moves the model cache", () => {
+  const paths = verbatimPaths(
+    { VERBATIM_HOME: "/tmp/v", VERBATIM_SOCKET: "/tmp/s.sock", HF_HOME: "/hf" },
+    "linux",
+    home,
+  );
+  expect(paths.socket).toBe("/tmp/s.sock");
+  expect(paths.configFile).toBe("/tmp/v/config.json");
+  expect(paths.modelCache).toBe("/hf/hub");
+});
+
+test("a socket path too long for a Unix socket is refused with a way out", () => {
+  expect(() => verbatimPaths({ VERBATIM_SOCKET: "/" + "x".repeat(200) }, "linux", home)).toThrow(/VERBATIM_SOCKET/);
+});

@@ -1,0 +1,35 @@
+// The raw shape of the compiled addon (build/Release/verbatim.node). Only index.ts uses it.
+import path from "node:path";
+import type { BuildInfo, LanguageDetection, ModelInfo, TranscribeResult } from "./types";
+
+export interface RawJob<T> {
+  promise: Promise<T>;
+  cancel(): void;
+}
+
+export interface RawModel {
+  info(): ModelInfo;
+  setVocabulary(tokens: Uint8Array[]): void;
+  transcribe(audio: Float32Array, options: object, onEvent: (event: object) => void): RawJob<TranscribeResult>;
+  detectLanguage(audio: Float32Array): RawJob<LanguageDetection>;
+  free(): void;
+}
+
+export interface RawAddon {
+  buildInfo(): BuildInfo;
+  loadModel(folder: string, options: object): RawJob<RawModel>;
+}
+
+const addonPath = path.join(__dirname, "..", "build", "Release", "verbatim.node");
+
+export function loadAddon(): RawAddon {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon loads only through require
+    return require(addonPath) as RawAddon;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `Verbatim's native engine is not built (${reason}). Run \`npm install\` in the Verbatim folder to build it.`,
+    );
+  }
+}

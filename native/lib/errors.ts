@@ -1,0 +1,44 @@
+// Typed engine errors, from the stable `code` the addon puts on every error.
+
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The model folder or one of its files cannot be used; the message names the file and field. */
+export class ModelFormatError extends EngineError {}
+/** The job was cancelled. */
+export class CancelledError extends EngineError {}
+/** An argument or option is out of range or of the wrong type. */
+export class InvalidArgumentError extends EngineError {}
+/** The engine ran out of memory. */
+export class OutOfMemoryError extends EngineError {}
+
+const classes: Record<string, new (message: string, code: string) => EngineError> = {
+  ERR_MODEL_FORMAT: ModelFormatError,
+  ERR_CANCELLED: CancelledError,
+  ERR_INVALID_ARGUMENT: InvalidArgumentError,
+  ERR_OUT_OF_MEMORY: OutOfMemoryError,
+};
+
+export function typedError(error: unknown): Error {
+  if (!(error instanceof Error)) return new EngineError(String(error), "ERR_ENGINE");
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("ERR_")) return error;
+  const ErrorClass = classes[code] ?? EngineError;
+  return new ErrorClass(error.message, code);
+}
+
+/** Runs a synchronous addon call, rethrowing its error as a typed one. */
+export function typed<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw typedError(error);
+  }
+}

@@ -1,0 +1,131 @@
+// The engine's public types: token ids in and out (text lives in the tokenizer), times in seconds.
+
+export interface BuildInfo {
+  /** The BLAS library the portable CPU backend uses ("Accelerate" or "OpenBLAS"). */
+  blas: string;
+  /** Engine backends compiled into this build. */
+  backends: string[];
+}
+
+export type Backend = "auto" | "cpu";
+
+export interface LoadOptions {
+  backend?: Backend;
+  /** Worker threads for the CPU backend; 0 or absent: one per hardware thread. */
+  threads?: number;
+}
+
+export interface ModelDims {
+  nMels: number;
+  nAudioCtx: number;
+  nAudioState: number;
+  nAudioHead: number;
+  nAudioLayer: number;
+  nVocab: number;
+  nTextCtx: number;
+  nTextState: number;
+  nTextHead: number;
+  nTextLayer: number;
+}
+
+export type AlignmentHeads = Array<[layer: number, head: number]>;
+
+export interface ModelInfo {
+  dims: ModelDims;
+  backend: string;
+  weightsPath: string;
+  loadSeconds: number;
+  quantization: { bits: number; groupSize: number } | null;
+  /** Heads from the model's own `alignment_heads` tensor (often the uncurated default: prefer the curated table). */
+  storedAlignmentHeads: AlignmentHeads;
+}
+
+export interface TranscribeOptions {
+  /** Language code ("en", "de", …); absent: detected from the first 30 s (multilingual models). */
+  language?: string;
+  task?: "transcribe" | "translate";
+  /** Decode timestamp tokens (segments then follow the speech); default true. */
+  timestamps?: boolean;
+  /** Time every text token from the alignment heads' cross-attention (needs alignmentHeads). */
+  wordTimestamps?: boolean;
+  alignmentHeads?: AlignmentHeads;
+  /** Fallback temperatures; default [0, 0.2, 0.4, 0.6, 0.8, 1]. */
+  temperatures?: number[];
+  /** null switches a fallback rule off. Defaults 2.4, -1, 0.6. */
+  compressionRatioThreshold?: number | null;
+  logprobThreshold?: number | null;
+  noSpeechThreshold?: number | null;
+  conditionOnPreviousText?: boolean;
+  /** Token ids of a prompt that conditions the first window. */
+  initialPrompt?: number[];
+  /** Token ids never to emit (the vocabulary's non-speech symbols). */
+  suppressTokens?: number[];
+  suppressBlank?: boolean;
+  /** Seconds; null lifts the limit on the first timestamp. Default 1. */
+  maxInitialTimestamp?: number | null;
+  sampleLen?: number;
+  /** Seed for sampling at temperatures above 0. */
+  seed?: number;
+}
+
+export interface TokenTiming {
+  token: number;
+  start: number;
+  end: number;
+  probability: number;
+}
+
+export interface Segment {
+  /** Mel frame where the segment's 30 s window starts. */
+  seek: number;
+  start: number;
+  end: number;
+  /** Text and timestamp token ids. */
+  tokens: number[];
+  temperature: number;
+  avgLogprob: number;
+  compressionRatio: number;
+  noSpeechProb: number;
+  tokenTimings?: TokenTiming[];
+}
+
+/** A token as it is chosen: provisional (a fallback or the next window may decode it again); segments are final. */
+export interface TokenEvent {
+  type: "token";
+  token: number;
+  probability: number;
+  temperature: number;
+  windowStart: number;
+  timestamp?: number;
+}
+
+export interface SegmentEvent {
+  type: "segment";
+  segment: Segment;
+}
+
+export interface ProgressEvent {
+  type: "progress";
+  doneFrames: number;
+  totalFrames: number;
+}
+
+export type TranscribeEvent = TokenEvent | SegmentEvent | ProgressEvent;
+
+export interface TranscribeResult {
+  segments: Segment[];
+  language: string | null;
+  languageProbabilities?: Record<string, number>;
+}
+
+export interface LanguageDetection {
+  language: string | null;
+  probabilities: Record<string, number>;
+}
+
+/** Work running on the engine's own thread. */
+export interface Job<T> {
+  promise: Promise<T>;
+  /** Stops the job within one decoding step; its promise rejects with CancelledError. */
+  cancel(): void;
+}

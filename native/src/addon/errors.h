@@ -1,0 +1,21 @@
+// Engine failures as typed JS errors: every error carries a stable `code` the TypeScript wrapper maps to a class.
+#pragma once
+
+#include <napi.h>
+
+#include <exception>
+#include <string>
+
+namespace verbatim::addon {
+
+struct ErrorInfo {
+  std::string code;  // "ERR_MODEL_FORMAT", "ERR_CANCELLED", "ERR_INVALID_ARGUMENT", "ERR_ENGINE"
+  std::string message;
+};
+
+// Classifies the exception currently being handled (call inside a catch block).
+ErrorInfo describe_current_exception();
+
+Napi::Error make_error(Napi::Env env, const ErrorInfo& info);
+
+}  // namespace verbatim::addon

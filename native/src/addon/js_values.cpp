@@ -1,0 +1,125 @@
+#include "js_values.h"
+
+#include <string>
+
+namespace verbatim::addon {
+namespace {
+
+Napi::Array int_array(Napi::Env env, const std::vector<int32_t>& values) {
+  Napi::Array array = Napi::Array::New(env, values.size());
+  for (uint32_t i = 0; i < values.size(); ++i) array.Set(i, Napi::Number::New(env, values[i]));
+  return array;
+}
+
+Napi::Value language_code(Napi::Env env, int32_t token, const SpecialTokens& special) {
+  if (!special.is_language(token)) return env.Null();
+  return Napi::String::New(env, whisper_language_codes()[static_cast<std::size_t>(token - special.first_language)]);
+}
+
+// { "en": 0.93, "de": 0.01, ... } over the vocabulary's languages.
+Napi::Object language_probabilities(Napi::Env env, const std::vector<float>& probabilities) {
+  Napi::Object object = Napi::Object::New(env);
+  const std::vector<std::string>& codes = whisper_language_codes();
+  for (std::size_t i = 0; i < probabilities.size() && i < codes.size(); ++i) object.Set(codes[i], probabilities[i]);
+  return object;
+}
+
+}  // namespace
+
+Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
+  const WhisperWeights& weights = engine.weights();
+  const ModelDims& d = weights.config.dims;
+  Napi::Object dims = Napi::Object::New(env);
+  dims.Set("nMels", d.n_mels);
+  dims.Set("nAudioCtx", d.n_audio_ctx);
+  dims.Set("nAudioState", d.n_audio_state);
+  dims.Set("nAudioHead", d.n_audio_head);
+  dims.Set("nAudioLayer", d.n_audio_layer);
+  dims.Set("nVocab", d.n_vocab);
+  dims.Set("nTextCtx", d.n_text_ctx);
+  dims.Set("nTextState", d.n_text_state);
+  dims.Set("nTextHead", d.n_text_head);
+  dims.Set("nTextLayer", d.n_text_layer);
+
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("dims", dims);
+  info.Set("backend", engine.backend_name());
+  info.Set("weightsPath", weights.weights_path);
+  info.Set("loadSeconds", engine.load_seconds());
+  if (weights.config.quantization) {
+    Napi::Object quantization = Napi::Object::New(env);
+    quantization.Set("bits", weights.config.quantization->bits);
+    quantization.Set("groupSize", weights.config.quantization->group_size);
+    info.Set("quantization", quantization);
+  } else {
+    info.Set("quantization", env.Null());
+  }
+  Napi::Array heads = Napi::Array::New(env, weights.stored_alignment_heads.size());
+  for (uint32_t i = 0; i < weights.stored_alignment_heads.size(); ++i) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, weights.stored_alignment_heads[i].first);
+    pair.Set(1u, weights.stored_alignment_heads[i].second);
+    heads.Set(i, pair);
+  }
+  info.Set("storedAlignmentHeads", heads);
+  return info;
+}
+
+Napi::Object token_event_to_js(Napi::Env env, const TokenEvent& token, double window_start) {
+  Napi::Object event = Napi::Object::New(env);
+  event.Set("type", "token");
+  event.Set("token", token.token);
+  event.Set("probability", token.probability);
+  event.Set("temperature", token.temperature);
+  event.Set("windowStart", window_start);
+  if (token.timestamp) event.Set("timestamp", *token.timestamp);
+  return event;
+}
+
+Napi::Object segment_to_js(Napi::Env env, const Segment& segment) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("seek", segment.seek);
+  object.Set("start", segment.start);
+  object.Set("end", segment.end);
+  object.Set("tokens", int_array(env, segment.tokens));
+  object.Set("temperature", segment.temperature);
+  object.Set("avgLogprob", segment.avg_logprob);
+  object.Set("compressionRatio", segment.compression_ratio);
+  object.Set("noSpeechProb", segment.no_speech_prob);
+  if (!segment.token_timings.empty()) {
+    Napi::Array timings = Napi::Array::New(env, segment.token_timings.size());
+    for (uint32_t i = 0; i < segment.token_timings.size(); ++i) {
+      const TokenTiming& t = segment.token_timings[i];
+      Napi::Object timing = Napi::Object::New(env);
+      timing.Set("token", t.token);
+      timing.Set("start", t.start);
+      timing.Set("end", t.end);
+      timing.Set("probability", t.probability);
+      timings.Set(i, timing);
+    }
+    object.Set("tokenTimings", timings);
+  }
+  return object;
+}
+
+Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript, const SpecialTokens& special) {
+  Napi::Array segments = Napi::Array::New(env, transcript.segments.size());
+  for (uint32_t i = 0; i < transcript.segments.size(); ++i) segments.Set(i, segment_to_js(env, transcript.segments[i]));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("segments", segments);
+  result.Set("language", special.multilingual() ? language_code(env, transcript.language_token, special)
+                                                : Napi::String::New(env, "en"));
+  if (!transcript.language_probabilities.empty())
+    result.Set("languageProbabilities", language_probabilities(env, transcript.language_probabilities));
+  return result;
+}
+
+Napi::Object language_detection_to_js(Napi::Env env, const LanguageDetection& detection,
+                                      const SpecialTokens& special) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("language", language_code(env, detection.token, special));
+  result.Set("probabilities", language_probabilities(env, detection.probabilities));
+  return result;
+}
+
+}  // namespace verbatim::addon

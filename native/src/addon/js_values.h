@@ -1,0 +1,16 @@
+// Engine results as JS values (called on the JS thread).
+#pragma once
+
+#include <napi.h>
+
+#include "engine.h"
+
+namespace verbatim::addon {
+
+Napi::Object model_info_to_js(Napi::Env env, const Engine& engine);
+Napi::Object token_event_to_js(Napi::Env env, const TokenEvent& token, double window_start);
+Napi::Object segment_to_js(Napi::Env env, const Segment& segment);
+Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript, const SpecialTokens& special);
+Napi::Object language_detection_to_js(Napi::Env env, const LanguageDetection& detection, const SpecialTokens& special);
+
+}  // namespace verbatim::addon

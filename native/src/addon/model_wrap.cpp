@@ -1,0 +1,168 @@
+#include "model_wrap.h"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "background_job.h"
+#include "decoding.h"
+#include "errors.h"
+#include "js_options.h"
+#include "js_values.h"
+
+namespace verbatim::addon {
+namespace {
+
+// Copies the samples out of JS memory: the job reads them on another thread, after the caller may have reused
+// or detached the buffer.
+std::vector<float> copy_audio(const Napi::Value& value) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw std::invalid_argument("audio must be a Float32Array of 16 kHz mono samples");
+  Napi::Float32Array audio = value.As<Napi::Float32Array>();
+  return std::vector<float>(audio.Data(), audio.Data() + audio.ElementLength());
+}
+
+// Runs `body`, turning C++ exceptions thrown while reading arguments into JS errors.
+template <class Body>
+Napi::Value guarded(Napi::Env env, Body body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw make_error(env, describe_current_exception());
+  }
+}
+
+// The Model constructor of this JS environment (each worker thread loading the addon has its own).
+Napi::FunctionReference& model_constructor(Napi::Env env) { return *env.GetInstanceData<Napi::FunctionReference>(); }
+
+}  // namespace
+
+void ModelWrap::Register(Napi::Env env, Napi::Object exports) {
+  Napi::Function model = DefineClass(env, "Model",
+                                     {
+                                         InstanceMethod("info", &ModelWrap::Info),
+                                         InstanceMethod("setVocabulary", &ModelWrap::SetVocabulary),
+                                         InstanceMethod("transcribe", &ModelWrap::Transcribe),
+                                         InstanceMethod("detectLanguage", &ModelWrap::DetectLanguage),
+                                         InstanceMethod("free", &ModelWrap::Free),
+                                     });
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(model)));
+  exports.Set("loadModel", Napi::Function::New(env, &ModelWrap::Load));
+}
+
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {}
+
+Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (!info[0].IsString()) throw std::invalid_argument("the model folder must be a string");
+    const std::string folder = info[0].As<Napi::String>().Utf8Value();
+    const EngineOptions options = read_engine_options(info[1]);
+    return start_background_job(env, env.Undefined(), Napi::Object::New(env), [folder, options](JobContext&) {
+      std::shared_ptr<Engine> engine = Engine::load(folder, options);
+      return ValueMaker([engine](Napi::Env job_env) -> Napi::Value {
+        Napi::Object model = model_constructor(job_env).New({});
+        ModelWrap::Unwrap(model)->engine_ = engine;
+        return model;
+      });
+    });
+  });
+}
+
+std::shared_ptr<Engine> ModelWrap::engine() const {
+  if (!engine_) throw std::invalid_argument("this model has been freed; load it again");
+  return engine_;
+}
+
+Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value { return model_info_to_js(info.Env(), *engine()); });
+}
+
+Napi::Value ModelWrap::SetVocabulary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const int n_vocab = engine()->weights().config.dims.n_vocab;
+    if (!info[0].IsArray()) throw std::invalid_argument("the vocabulary must be an array of Uint8Array");
+    Napi::Array array = info[0].As<Napi::Array>();
+    if (array.Length() > static_cast<uint32_t>(n_vocab))
+      throw std::invalid_argument("the vocabulary has more tokens than the model (" + std::to_string(n_vocab) + ")");
+    auto table = std::make_shared<TokenBytes>(array.Length());
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+      Napi::Value token = array.Get(i);
+      if (!token.IsTypedArray() || token.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        throw std::invalid_argument("vocabulary entry " + std::to_string(i) + " is not a Uint8Array");
+      Napi::Uint8Array bytes = token.As<Napi::Uint8Array>();
+      (*table)[i].assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ElementLength());
+    }
+    token_bytes_ = std::move(table);
+    return env.Undefined();
+  });
+}
+
+Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::shared_ptr<Engine> engine = this->engine();
+    if (!token_bytes_) throw std::invalid_argument("set the model's vocabulary (setVocabulary) before transcribing");
+    auto audio = std::make_shared<std::vector<float>>(copy_audio(info[0]));
+    const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
+    TranscribeOptions options = read_transcribe_options(info[1], special);
+    options.token_bytes = token_bytes_;
+
+    return start_background_job(env, info[2], Value(), [engine, audio, options, special](JobContext& job) {
+      TranscribeEvents events;
+      events.cancelled = [&job] { return job.cancelled(); };
+      events.on_token = [&job](const TokenEvent& token, double window_start) {
+        job.emit([token, window_start](Napi::Env e) -> Napi::Value { return token_event_to_js(e, token, window_start); });
+      };
+      events.on_segment = [&job](const Segment& segment) {
+        job.emit([segment](Napi::Env e) -> Napi::Value {
+          Napi::Object event = Napi::Object::New(e);
+          event.Set("type", "segment");
+          event.Set("segment", segment_to_js(e, segment));
+          return event;
+        });
+      };
+      events.on_progress = [&job](int done, int total) {
+        job.emit([done, total](Napi::Env e) -> Napi::Value {
+          Napi::Object event = Napi::Object::New(e);
+          event.Set("type", "progress");
+          event.Set("doneFrames", done);
+          event.Set("totalFrames", total);
+          return event;
+        });
+      };
+      auto transcript = std::make_shared<Transcript>(engine->transcribe(audio->data(), audio->size(), options, events));
+      return ValueMaker([transcript, special](Napi::Env e) -> Napi::Value {
+        return transcript_to_js(e, *transcript, special);
+      });
+    });
+  });
+}
+
+Napi::Value ModelWrap::DetectLanguage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::shared_ptr<Engine> engine = this->engine();
+    auto audio = std::make_shared<std::vector<float>>(copy_audio(info[0]));
+    const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
+    return start_background_job(env, env.Undefined(), Value(), [engine, audio, special](JobContext& job) {
+      auto detection = std::make_shared<LanguageDetection>(
+          engine->detect_language(audio->data(), audio->size(), [&job] { return job.cancelled(); }));
+      return ValueMaker([detection, special](Napi::Env e) -> Napi::Value {
+        return language_detection_to_js(e, *detection, special);
+      });
+    });
+  });
+}
+
+Napi::Value ModelWrap::Free(const Napi::CallbackInfo& info) {
+  engine_.reset();
+  token_bytes_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace verbatim::addon
