@@ -5,8 +5,10 @@
 #include <memory>
 #include <vector>
 
+#include "cpu_backend.h"
 #include "mel.h"
 #include "special_tokens.h"
+#include "support/random_weights.h"
 #include "support/scripted_runner.h"
 #include "transcribe.h"
 
@@ -303,4 +305,67 @@ TEST_CASE("transcribe_audio computes the padded spectrogram; English-only models
   Spectrogram wrong_bins = numbered_mel(100);
   wrong_bins.n_mels = 128;
   CHECK_THROWS_AS(transcribe(runner, wrong_bins, options, {}), std::invalid_argument);
+}
+
+
+TEST_CASE("transcribe runs end to end on a random CPU model, deterministically") {
+  ModelDims dims = verbatim::testing::scripted_dims(51866);
+  dims.n_audio_state = 32;
+  dims.n_audio_head = 2;
+  dims.n_text_state = 32;
+  dims.n_text_head = 2;
+  const auto weights = verbatim::testing::RandomWhisper::share(std::make_shared<verbatim::testing::RandomWhisper>(
+      dims, verbatim::testing::StorageFormat::dense(WeightMatrix::Format::F32), DType::F16, 11));
+  const SpecialTokens special = SpecialTokens::for_vocabulary(dims.n_vocab);
+
+  std::vector<float> samples(16000 * 35);
+  verbatim::testing::Rng rng(4);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i] = 0.3f * std::sin(0.03f * static_cast<float>(i)) + rng.uniform(-0.05f, 0.05f);
+  }
+  auto table = std::make_shared<TokenBytes>(special.eot);
+  for (int32_t id = 0; id < special.eot; ++id) (*table)[id] = "t" + std::to_string(id) + " ";
+  TranscribeOptions options;
+  options.token_bytes = table;
+  options.decoding.sample_len = 8;
+  options.decoding.seed = 5;
+  options.fallback.temperatures = {0.0f, 0.5f};
+  options.word_timestamps = true;
+  options.alignment_heads = {{1, 0}, {1, 1}};
+
+  const auto run = [&] {
+    auto runner = make_cpu_runner(weights, 1);
+    std::vector<std::pair<int, int>> progress;
+    TranscribeEvents events;
+    events.on_progress = [&](int done, int total) { progress.emplace_back(done, total); };
+    Transcript transcript = transcribe_audio(*runner, samples.data(), samples.size(), options, events);
+    REQUIRE_FALSE(progress.empty());
+    CHECK(progress.back() == std::pair<int, int>{3500, 3500});
+    return transcript;
+  };
+  const Transcript first = run();
+  CHECK(special.is_language(first.language_token));
+  CHECK(first.language_probabilities.size() == 100);
+  REQUIRE_FALSE(first.segments.empty());
+  for (const Segment& segment : first.segments) {
+    CHECK(segment.tokens.size() <= 8);
+    for (int32_t token : segment.tokens) CHECK((token >= 0 && token < dims.n_vocab && token != special.eot));
+    for (const TokenTiming& timing : segment.token_timings) {
+      CHECK(timing.start >= segment.seek / 100.0);
+      CHECK(timing.start <= timing.end);
+      CHECK(timing.end <= segment.seek / 100.0 + 30.0);
+      CHECK((timing.probability >= 0.0f && timing.probability <= 1.0f));
+    }
+  }
+
+  const Transcript second = run();
+  CHECK(second.language_token == first.language_token);
+  REQUIRE(second.segments.size() == first.segments.size());
+  for (std::size_t i = 0; i < first.segments.size(); ++i) {
+    CHECK(second.segments[i].tokens == first.segments[i].tokens);
+    CHECK(second.segments[i].start == first.segments[i].start);
+    CHECK(second.segments[i].end == first.segments[i].end);
+    CHECK(second.segments[i].temperature == first.segments[i].temperature);
+    CHECK(second.segments[i].token_timings.size() == first.segments[i].token_timings.size());
+  }
 }
