@@ -26,12 +26,13 @@ const classes: Record<string, new (message: string, code: string) => EngineError
   ERR_OUT_OF_MEMORY: OutOfMemoryError,
 };
 
+// Errors made by the addon belong to the realm that loaded it, so they are recognised by shape, not instanceof.
 export function typedError(error: unknown): Error {
-  if (!(error instanceof Error)) return new EngineError(String(error), "ERR_ENGINE");
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string" || !code.startsWith("ERR_")) return error;
+  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
+  if (typeof message !== "string") return new EngineError(String(error), "ERR_ENGINE");
+  if (typeof code !== "string" || !code.startsWith("ERR_")) return error as Error;
   const ErrorClass = classes[code] ?? EngineError;
-  return new ErrorClass(error.message, code);
+  return new ErrorClass(message, code);
 }
 
 /** Runs a synchronous addon call, rethrowing its error as a typed one. */

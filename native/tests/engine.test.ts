@@ -1,0 +1,128 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  CancelledError,
+  InvalidArgumentError,
+  ModelFormatError,
+  WhisperModel,
+  type TranscribeEvent,
+  type TranscribeResult,
+} from "../lib";
+import { englishVocabulary, jfkSpeech, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
+
+jest.setTimeout(120_000);
+
+let folder: string;
+let model: WhisperModel;
+const speech = jfkSpeech();
+
+beforeAll(async () => {
+  folder = makeRandomModel(smallEnglishDims, ["--dtype", "float16", "--seed", "7"]);
+  model = await WhisperModel.load(folder, { threads: 2 }).promise;
+  model.setVocabulary(englishVocabulary());
+});
+
+afterAll(() => {
+  model.free();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+test("a loaded model reports its dims, backend and load time", () => {
+  const info = model.info();
+  expect(info.dims).toEqual({
+    nMels: 80,
+    nAudioCtx: 1500,
+    nAudioState: 64,
+    nAudioHead: 2,
+    nAudioLayer: 1,
+    nVocab: 51864,
+    nTextCtx: 448,
+    nTextState: 64,
+    nTextHead: 2,
+    nTextLayer: 1,
+  });
+  expect(info.backend).toBe("cpu");
+  expect(info.quantization).toBeNull();
+  expect(info.weightsPath).toBe(path.join(folder, "weights.safetensors"));
+  expect(info.loadSeconds).toBeGreaterThan(0);
+});
+
+test("transcription streams events off the event loop and ends with the segments it streamed", async () => {
+  const events: TranscribeEvent[] = [];
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 1);
+  const result = await model.transcribe(speech, { temperatures: [0] }, (event) => events.push(event)).promise;
+  clearInterval(ticker);
+
+  expect(ticks).toBeGreaterThan(5);
+  const streamed = events.flatMap((event) => (event.type === "segment" ? [event.segment] : []));
+  expect(streamed).toEqual(result.segments);
+  expect(events.some((event) => event.type === "token")).toBe(true);
+  const progress = events.filter((event) => event.type === "progress");
+  expect(progress.at(-1)).toMatchObject({ doneFrames: progress.at(-1)?.totalFrames });
+  expect(result.language).toBe("en");
+});
+
+test("greedy transcription is deterministic", async () => {
+  const tokens = (result: TranscribeResult) => result.segments.flatMap((segment) => segment.tokens);
+  const first = await model.transcribe(speech, { temperatures: [0] }).promise;
+  const second = await model.transcribe(speech, { temperatures: [0] }).promise;
+  expect(tokens(second)).toEqual(tokens(first));
+});
+
+test("a cancelled job stops within a step and rejects with CancelledError", async () => {
+  const long = new Float32Array(16000 * 120);
+  long.set(speech);
+  let tokensAfterCancel = 0;
+  let cancelled = false;
+  const job = model.transcribe(long, { temperatures: [0] }, (event) => {
+    if (event.type !== "token") return;
+    if (cancelled) tokensAfterCancel++;
+    cancelled = true;
+    job.cancel();
+  });
+  await expect(job.promise).rejects.toBeInstanceOf(CancelledError);
+  expect(tokensAfterCancel).toBeLessThanOrEqual(1);
+});
+
+test("bad options are refused at once with InvalidArgumentError", () => {
+  expect(() => model.transcribe(speech, { task: "summarise" as "transcribe" })).toThrow(InvalidArgumentError);
+  expect(() => model.transcribe(speech, { language: "de" })).toThrow(/English-only/);
+  expect(() => model.transcribe(speech, { suppressTokens: [-5] })).toThrow(InvalidArgumentError);
+  expect(() => model.transcribe(new Float64Array(10) as unknown as Float32Array)).toThrow(/Float32Array/);
+});
+
+test("language detection needs a multilingual model", async () => {
+  await expect(model.detectLanguage(speech).promise).rejects.toThrow(/English-only/);
+});
+
+describe("model folders that cannot be used", () => {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "verbatim-bad-model-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test("a missing folder names the file it looked for", async () => {
+    await expect(WhisperModel.load(path.join(scratch, "absent")).promise).rejects.toThrow(ModelFormatError);
+    await expect(WhisperModel.load(path.join(scratch, "absent")).promise).rejects.toThrow(/config\.json/);
+  });
+
+  test("truncated weights are a ModelFormatError, and the process carries on", async () => {
+    const truncated = path.join(scratch, "truncated");
+    rmSync(truncated, { recursive: true, force: true });
+    mkdirSync(truncated);
+    copyFileSync(path.join(folder, "config.json"), path.join(truncated, "config.json"));
+    const weights = readFileSync(path.join(folder, "weights.safetensors"));
+    writeFileSync(path.join(truncated, "weights.safetensors"), weights.subarray(0, weights.length / 2));
+    await expect(WhisperModel.load(truncated).promise).rejects.toThrow(/weights\.safetensors/);
+    expect(model.info().backend).toBe("cpu");
+  });
+});
+
+test("a freed model refuses new work, but a job already running finishes", async () => {
+  const other = await WhisperModel.load(folder).promise;
+  other.setVocabulary(englishVocabulary());
+  const running = other.transcribe(speech, { temperatures: [0] });
+  other.free();
+  await expect(running.promise).resolves.toHaveProperty("segments");
+  expect(() => other.info()).toThrow(/freed/);
+});
