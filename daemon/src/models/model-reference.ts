@@ -1,0 +1,74 @@
+/** What a model name given by a person refers to: a folder on disk, a catalog name, or a hub repository id. */
+import { readdir, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { type CatalogModel, parseCatalogName } from "./catalog";
+import { isMissing } from "./cache-layout";
+import { ModelStoreError } from "./errors";
+import { CONFIG_FILE, type ModelFiles, selectModelFiles } from "./model-files";
+
+export type ModelReference =
+  { kind: "folder"; path: string } | { kind: "catalog"; model: CatalogModel } | { kind: "repo"; repoId: string };
+
+const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
+
+/**
+ * Paths that are spelled as paths (`/…`, `./…`, `~/…`) are folders. Otherwise catalog names come first, then a
+ * folder of that name holding a config.json (relative to `cwd`), then `org/name` repository ids.
+ */
+export async function interpretModelName(name: string, cwd: string = process.cwd()): Promise<ModelReference> {
+  const trimmed = name.trim();
+  if (isSpelledAsPath(trimmed)) return { kind: "folder", path: resolve(cwd, expandHome(trimmed)) };
+
+  const model = parseCatalogName(trimmed);
+  if (model) return { kind: "catalog", model };
+
+  const asFolder = resolve(cwd, trimmed);
+  if (await isFile(join(asFolder, CONFIG_FILE))) return { kind: "folder", path: asFolder };
+
+  if (REPO_ID.test(trimmed)) return { kind: "repo", repoId: trimmed };
+
+  throw new ModelStoreError(
+    "unknown-model",
+    `"${name}" is not a model name, a Hugging Face repository id (org/name) or a model folder. ` +
+      `Use a name like large-v3-turbo, small.en-8bit or tiny-fp16, a repository id like ` +
+      `mlx-community/whisper-small-mlx, or the path of a folder holding config.json and the weights.`,
+  );
+}
+
+/** Checks that a folder holds a model and returns its files. */
+export async function checkModelFolder(path: string): Promise<ModelFiles> {
+  let names: string[];
+  try {
+    names = await readdir(path);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    throw new ModelStoreError("unknown-model", `The model folder ${path} does not exist. Check the path.`);
+  }
+  const selected = selectModelFiles(names);
+  if (!("files" in selected)) {
+    throw new ModelStoreError(
+      "not-a-model",
+      `The folder ${path} has no ${selected.missing}, so it is not a Whisper model in the MLX layout. ` +
+        `Point to a folder with config.json and weights.safetensors (or weights.npz).`,
+    );
+  }
+  return selected.files;
+}
+
+function isSpelledAsPath(name: string): boolean {
+  return isAbsolute(name) || /^(\.{1,2}|~)([/\\]|$)/.test(name);
+}
+
+function expandHome(path: string): string {
+  return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}

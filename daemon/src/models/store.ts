@@ -1,0 +1,266 @@
+/**
+ * The model store: resolves a model name to a folder the engine can load, downloading mlx-community repositories
+ * into the standard Hugging Face cache (shared with Python's huggingface_hub and MLX tools) when needed.
+ */
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { scanCacheDir } from "@huggingface/hub";
+import { blobPath, findCompleteSnapshot, fileSize, isMissing, linkSnapshotFile, locksFolder } from "./cache-layout";
+import { readRef, repoFolder, snapshotFolder, writeRef } from "./cache-layout";
+import { catalogModelForRepo, fallbackVariants } from "./catalog";
+import { downloadBlob } from "./blob-download";
+import { describeCause, ModelStoreError } from "./errors";
+import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
+import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
+import { checkModelFolder, interpretModelName } from "./model-reference";
+import type { ProgressListener } from "./progress";
+
+export interface ResolveOptions {
+  /** Use the cache only (default: the store's setting, from HF_HUB_OFFLINE). */
+  offline?: boolean;
+  /** Ask the hub for a newer commit even when the model is already in the cache. */
+  refresh?: boolean;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface ResolvedModel {
+  /** Absolute path of the folder holding config.json and the weights (a cache snapshot or a local folder). */
+  folder: string;
+  /** The hub repository; absent for a local folder. */
+  repoId?: string;
+  /** The commit of the snapshot; absent for a local folder. */
+  revision?: string;
+  /** Set when the model is not exactly the one asked for, saying which one is used instead and why. */
+  notice?: string;
+}
+
+export interface CachedModel {
+  repoId: string;
+  /** The catalog name (e.g. `large-v3-turbo-4bit`) when the repository is a catalog model. */
+  name?: string;
+  /** Whether a complete model (config and weights) is on disk, ready to load offline. */
+  complete: boolean;
+  /** The complete snapshot's folder and commit, when there is one. */
+  folder?: string;
+  revision?: string;
+  /** Bytes of the files in the repository's snapshots. */
+  sizeBytes: number;
+  lastUsedAt: Date;
+}
+
+export class ModelStore {
+  readonly settings: HubSettings;
+  /** Per repository, the settling of the last operation on it: operations on one repository run one at a time. */
+  private readonly busyRepos = new Map<string, Promise<void>>();
+
+  constructor(settings: Partial<HubSettings> = {}) {
+    this.settings = { ...hubSettingsFromEnvironment(), ...settings };
+  }
+
+  async resolveModel(name: string, options: ResolveOptions = {}): Promise<ResolvedModel> {
+    const reference = await interpretModelName(name);
+    if (reference.kind === "folder") {
+      await checkModelFolder(reference.path);
+      return { folder: reference.path };
+    }
+    const candidates =
+      reference.kind === "catalog"
+        ? [reference.model.repoId, ...fallbackVariants(reference.model).map((model) => model.repoId)]
+        : [reference.repoId];
+    const offline = options.offline ?? this.settings.offline;
+
+    const unavailable: string[] = [];
+    for (const repoId of candidates) {
+      const resolved = await this.exclusively(repoId, () => this.resolveRepo(repoId, offline, options));
+      if (resolved) {
+        return unavailable.length > 0
+          ? { ...resolved, notice: substitutionNotice(unavailable, repoId, offline) }
+          : resolved;
+      }
+      unavailable.push(repoId);
+    }
+    throw offline
+      ? new ModelStoreError(
+          "not-downloaded",
+          `The model ${candidates[0]} is not downloaded and HF_HUB_OFFLINE is set. ` +
+            `Download it while online (unset HF_HUB_OFFLINE), or choose a model that is already downloaded.`,
+        )
+      : new ModelStoreError(
+          "not-on-hub",
+          `${listed(unavailable)} ${unavailable.length > 1 ? "are" : "is"} not on the Hugging Face Hub at ` +
+            `${this.settings.hubUrl} (or private). Check the name, or use a catalog name like large-v3-turbo.`,
+        );
+  }
+
+  /** The Whisper models in the cache: catalog repositories, and others whose config.json describes Whisper. */
+  async listModels(): Promise<CachedModel[]> {
+    let cache;
+    try {
+      cache = await scanCacheDir(this.settings.cacheDir);
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    const models: CachedModel[] = [];
+    for (const repo of cache.repos) {
+      if (repo.id.type !== "model") continue;
+      const repoId = repo.id.name;
+      const snapshot = await findCompleteSnapshot(repo.path, REVISION);
+      const catalogName = catalogModelForRepo(repoId)?.name;
+      if (!catalogName && !(snapshot && (await describesWhisper(join(snapshot.folder, snapshot.files.config))))) {
+        continue;
+      }
+      models.push({
+        repoId,
+        name: catalogName,
+        complete: snapshot !== undefined,
+        folder: snapshot?.folder,
+        revision: snapshot?.commit ?? (await readRef(repo.path, REVISION)),
+        sizeBytes: repo.size,
+        lastUsedAt: repo.lastAccessedAt,
+      });
+    }
+    return models.sort((a, b) => a.repoId.localeCompare(b.repoId));
+  }
+
+  /** Deletes a downloaded model (every revision of its repository) from the cache. */
+  async removeModel(name: string): Promise<{ repoId: string; freedBytes: number }> {
+    const reference = await interpretModelName(name);
+    if (reference.kind === "folder") {
+      throw new ModelStoreError(
+        "unknown-model",
+        `${reference.path} is a local folder, not a downloaded model; the store only removes what it downloaded.`,
+      );
+    }
+    const repoId = reference.kind === "catalog" ? reference.model.repoId : reference.repoId;
+    if (this.busyRepos.has(repoId)) {
+      throw new ModelStoreError("busy", `${repoId} is being downloaded. Cancel the download first, then remove it.`);
+    }
+    const folder = repoFolder(this.settings.cacheDir, repoId);
+    const freedBytes = await blobsSize(folder);
+    if (freedBytes === undefined) {
+      throw new ModelStoreError("not-downloaded", `${repoId} is not downloaded, so there is nothing to remove.`);
+    }
+    await rm(folder, { recursive: true, force: true });
+    await rm(locksFolder(this.settings.cacheDir, repoId), { recursive: true, force: true });
+    return { repoId, freedBytes };
+  }
+
+  private async resolveRepo(
+    repoId: string,
+    offline: boolean,
+    options: ResolveOptions,
+  ): Promise<ResolvedModel | undefined> {
+    const folder = repoFolder(this.settings.cacheDir, repoId);
+    if (offline || !options.refresh) {
+      const cached = await findCompleteSnapshot(folder, REVISION);
+      if (cached) return { folder: cached.folder, repoId, revision: cached.commit };
+    }
+    if (offline) return undefined;
+
+    throwIfCancelled(options.signal, repoId);
+    const hub = this.hubAccess(options.signal);
+    let remote: RemoteModel | undefined;
+    try {
+      remote = await lookUpRemoteModel(repoId, hub);
+    } catch (error) {
+      if (error instanceof ModelStoreError) throw error;
+      throwIfCancelled(options.signal, repoId);
+      throw new ModelStoreError(
+        "network",
+        `Could not reach the Hugging Face Hub at ${this.settings.hubUrl} to look up ${repoId} ` +
+          `(${describeCause(error)}). Check the network connection, or set HF_HUB_OFFLINE=1 to use downloaded models only.`,
+        { cause: error },
+      );
+    }
+    if (!remote) return undefined;
+    return { folder: await this.download(remote, hub, options), repoId, revision: remote.commit };
+  }
+
+  /** Brings the remote model's files into the cache and returns its snapshot folder. */
+  private async download(remote: RemoteModel, hub: HubAccess, options: ResolveOptions): Promise<string> {
+    const folder = repoFolder(this.settings.cacheDir, remote.repoId);
+    const snapshot = snapshotFolder(folder, remote.commit);
+    // huggingface_hub records the ref before fetching the files; a listing then shows the model as incomplete.
+    await writeRef(folder, REVISION, remote.commit);
+    for (const file of remote.files) {
+      const link = join(snapshot, file.path);
+      if ((await fileSize(link)) === file.size) continue;
+      const blob = blobPath(folder, file.etag);
+      if ((await fileSize(blob)) !== file.size) {
+        await downloadBlob(file, blob, { ...hub, signal: options.signal, onProgress: options.onProgress });
+      }
+      await linkSnapshotFile(link, blob);
+    }
+    return snapshot;
+  }
+
+  private hubAccess(signal: AbortSignal | undefined): HubAccess {
+    const fetchWithSignal: typeof fetch = (input, init) =>
+      fetch(input, {
+        ...init,
+        signal: signal && init?.signal ? AbortSignal.any([signal, init.signal]) : (signal ?? init?.signal),
+      });
+    return { hubUrl: this.settings.hubUrl, fetch: fetchWithSignal };
+  }
+
+  private async exclusively<T>(repoId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.busyRepos.get(repoId) ?? Promise.resolve();
+    const run = previous.then(task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.busyRepos.set(repoId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.busyRepos.get(repoId) === settled) this.busyRepos.delete(repoId);
+    }
+  }
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined, repoId: string): void {
+  if (signal?.aborted) throw new ModelStoreError("cancelled", `The download of ${repoId} was cancelled.`);
+}
+
+function substitutionNotice(unavailable: string[], used: string, offline: boolean): string {
+  const reason = offline
+    ? `${unavailable.length > 1 ? "are" : "is"} not downloaded and HF_HUB_OFFLINE is set`
+    : `${unavailable.length > 1 ? "are" : "is"} not on the hub`;
+  return `${listed(unavailable)} ${reason}; using ${used} instead.`;
+}
+
+function listed(names: string[]): string {
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
+}
+
+async function describesWhisper(configPath: string): Promise<boolean> {
+  try {
+    const config: unknown = JSON.parse(await readFile(configPath, "utf8"));
+    if (typeof config !== "object" || config === null) return false;
+    return (config as Record<string, unknown>).model_type === "whisper" || "n_audio_state" in config;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes under blobs/ (partial downloads included), or undefined when the repository is not in the cache. */
+async function blobsSize(folder: string): Promise<number | undefined> {
+  try {
+    await stat(folder);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  let names: string[];
+  try {
+    names = await readdir(join(folder, "blobs"));
+  } catch (error) {
+    if (isMissing(error)) return 0;
+    throw error;
+  }
+  const sizes = await Promise.all(names.map(async (name) => (await fileSize(join(folder, "blobs", name))) ?? 0));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
