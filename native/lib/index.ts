@@ -1,6 +1,7 @@
 // Verbatim's native Whisper engine: load a model folder, transcribe 16 kHz mono audio, detect its language.
 // All work runs on the engine's own threads; nothing blocks the event loop.
 import { loadAddon, type RawJob, type RawModel } from "./addon";
+import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
 import type {
   BuildInfo,
@@ -13,6 +14,7 @@ import type {
   TranscribeResult,
 } from "./types";
 
+export { alignmentHeadsFor, identifyModel } from "./alignment-heads";
 export * from "./errors";
 export * from "./types";
 
@@ -56,6 +58,10 @@ export class WhisperModel {
     options: TranscribeOptions = {},
     onEvent: (event: TranscribeEvent) => void = () => {},
   ): Job<TranscribeResult> {
+    if (options.wordTimestamps && !options.alignmentHeads) {
+      const { dims, storedAlignmentHeads } = this.info();
+      options = { ...options, alignmentHeads: alignmentHeadsFor(dims, storedAlignmentHeads) };
+    }
     const job = typed(() => this.raw.transcribe(audio, options, (event) => onEvent(event as TranscribeEvent)));
     return typedJob(job, (result) => result);
   }

@@ -46,8 +46,9 @@ export interface TranscribeOptions {
   task?: "transcribe" | "translate";
   /** Decode timestamp tokens (segments then follow the speech); default true. */
   timestamps?: boolean;
-  /** Time every text token from the alignment heads' cross-attention (needs alignmentHeads). */
+  /** Time every text token from the alignment heads' cross-attention. */
   wordTimestamps?: boolean;
+  /** Default: the curated heads of a known OpenAI model, else the heads stored with the weights. */
   alignmentHeads?: AlignmentHeads;
   /** Fallback temperatures; default [0, 0.2, 0.4, 0.6, 0.8, 1]. */
   temperatures?: number[];
