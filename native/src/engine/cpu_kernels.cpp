@@ -13,6 +13,13 @@
 #include <immintrin.h>
 #endif
 
+// GCC 12 reports the deliberately undefined pass-through operands inside its own AVX-512 intrinsics (extracts,
+// conversions) as uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace verbatim {
 namespace cpu {
 namespace {
@@ -21,10 +28,12 @@ namespace {
 constexpr int64_t kDirectMaxRows = 16;
 // Element-wise work smaller than this runs on the calling thread: waking workers would cost more.
 constexpr int64_t kParallelMinElements = 1 << 16;
-// Bytes of fp32 weights decoded per BLAS call in the tiled matmul: a tile stays in the core's L2 cache.
-constexpr int64_t kTileBytes = 256 << 10;
-// Query rows per attention task: the task's scores (rows x keys) stay in L2 for a 1500-frame window.
-constexpr int64_t kAttentionQueryBlock = 64;
+// Bytes of fp32 weights decoded per BLAS call in the tiled matmul: large enough that BLAS's repacking of x for
+// every tile costs little, small enough to stay in a core's L2 cache.
+constexpr int64_t kTileBytes = 1 << 20;
+// Query rows per attention task: fewer tasks repack each head's keys and values less often, and the task's
+// scores (rows x keys, 1.5 MB for a 1500-frame window) still fit a core's L2 cache.
+constexpr int64_t kAttentionQueryBlock = 256;
 
 // Independent per-lane partial sums let the compiler vectorise reductions without reordering float additions.
 constexpr int kLanes = 32;
@@ -50,6 +59,20 @@ inline uint32_t load_u32(const uint8_t* p) {
 }
 
 float dot(const float* a, const float* b, int64_t n) {
+#if defined(__AVX512F__)
+  // Explicit: the portable version below ends in a 32-lane scalar reduction, too slow for attention's short rows.
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 mask = n - i >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (n - i)) - 1u);
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i), acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+#else
   float acc[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -59,6 +82,7 @@ float dot(const float* a, const float* b, int64_t n) {
   for (; i < n; ++i) total = multiply_add(a[i], b[i], total);
   for (float lane : acc) total += lane;
   return total;
+#endif
 }
 
 float sum(const float* x, int64_t n) {
@@ -86,14 +110,16 @@ float max_of(const float* x, int64_t n) {
   return result;
 }
 
-// Cephes' expf: range reduction by ln 2, degree-6 polynomial, exponent built in the bits. Branch-free so that
-// loops calling it vectorise.
+// Cephes' expf: range reduction by ln 2, degree-6 polynomial, exponent built in the bits. Branch-free and
+// without library calls (rounding by adding 1.5 * 2^23), so that loops calling it vectorise.
 inline float fast_exp(float x) {
   constexpr float kLowest = -87.3365447f;  // below this the result would be subnormal
+  constexpr float kRoundingShift = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer in the low bits
   const float clamped = std::min(std::max(x, kLowest), 88.3762626f);
-  const float n = std::floor(clamped * 1.44269504088896341f + 0.5f);
-  float r = clamped - n * 0.693359375f;
-  r = r + n * 2.12194440e-4f;
+  const float shifted = multiply_add(clamped, 1.44269504088896341f, kRoundingShift);
+  const float n = shifted - kRoundingShift;
+  float r = multiply_add(n, -0.693359375f, clamped);
+  r = multiply_add(n, 2.12194440e-4f, r);
   const float r2 = r * r;
   float p = 1.9875691500e-4f;
   p = multiply_add(p, r, 1.3981999507e-3f);
@@ -102,7 +128,7 @@ inline float fast_exp(float x) {
   p = multiply_add(p, r, 1.6666665459e-1f);
   p = multiply_add(p, r, 5.0000001201e-1f);
   p = multiply_add(p, r2, r) + 1.0f;
-  const uint32_t exponent_bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+  const uint32_t exponent_bits = (float_bits(shifted) - float_bits(kRoundingShift) + 127u) << 23;
   const float result = p * bits_float(exponent_bits);
   return x < kLowest ? 0.0f : result;
 }
@@ -119,12 +145,6 @@ inline float fast_erf(float x) {
   const float magnitude = 1.0f - p * t * fast_exp(-a * a);
   return std::copysign(magnitude, x);
 }
-
-// GCC 12 reports its own AVX-512 intrinsics' deliberately undefined pass-through operands as maybe-uninitialized.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 void f16_to_float(const uint8_t* src, float* dst, int64_t n) {
   int64_t i = 0;
@@ -184,10 +204,6 @@ void dequantize_8bit(const uint8_t* packed, int64_t count, float scale, float bi
 #endif
   for (; e < count; ++e) dst[e] = multiply_add(scale, static_cast<float>(packed[e]), bias);
 }
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 // Any width: the row is a little-endian bit stream (for 2, 4 and 8 bits this is the same as LSB-first words).
 // `first` is the index of the first element within the row's stream.
@@ -261,6 +277,96 @@ float* scratch_floats(int slot, int64_t n) {
   return buffer.data();
 }
 
+#if defined(__AVX512F__)
+
+// y[i] = x_i · w for up to 4 rows x_i, where load(c) returns the 16 weights from column c as fp32: the weights are
+// converted in registers as they stream past, never stored. cols must be a multiple of 32.
+template <class Load16>
+inline void dot_streamed(Load16 load, int64_t cols, const float* x, int64_t rows, int64_t ldx, float* out) {
+  __m512 acc[4][2];
+  for (auto& pair : acc) pair[0] = pair[1] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < cols; c += 32) {
+    const __m512 w0 = load(c), w1 = load(c + 16);
+    for (int64_t i = 0; i < rows; ++i) {
+      acc[i][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i * ldx + c), acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i * ldx + c + 16), acc[i][1]);
+    }
+  }
+  for (int64_t i = 0; i < rows; ++i) out[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]));
+}
+
+// Returns false when this row's format has no streamed kernel (the caller decodes the row instead).
+bool dot_row_streamed(const WeightMatrix& w, int64_t row, const float* x, int64_t rows, int64_t ldx, float* out,
+                      std::vector<float>& group_params) {
+  if (w.cols % 32 != 0) return false;
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  switch (w.format) {
+    case WeightMatrix::Format::F16: {
+      const uint8_t* p = base + 2 * row * w.cols;
+      dot_streamed([p](int64_t c) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * c))); },
+                   w.cols, x, rows, ldx, out);
+      return true;
+    }
+    case WeightMatrix::Format::BF16: {
+      const uint8_t* p = base + 2 * row * w.cols;
+      dot_streamed(
+          [p](int64_t c) {
+            const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * c)));
+            return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+          },
+          w.cols, x, rows, ldx, out);
+      return true;
+    }
+    case WeightMatrix::Format::F32: {
+      const uint8_t* p = base + 4 * row * w.cols;
+      dot_streamed([p](int64_t c) { return _mm512_loadu_ps(reinterpret_cast<const float*>(p + 4 * c)); }, w.cols, x,
+                   rows, ldx, out);
+      return true;
+    }
+    case WeightMatrix::Format::Quantized: {
+      if (w.bits != 4 && w.bits != 8) return false;
+      const int64_t groups = w.cols / w.group_size;
+      const std::size_t param_bytes = dtype_size(w.scale_dtype);
+      group_params.resize(static_cast<std::size_t>(2 * groups));
+      const float* scales = group_params.data();
+      const float* biases = scales + groups;
+      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + row * groups * param_bytes, group_params.data(),
+               groups);
+      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + row * groups * param_bytes,
+               group_params.data() + groups, groups);
+      const uint8_t* p = base + row * w.cols * w.bits / 8;
+      const int shift = w.group_size == 32 ? 5 : w.group_size == 64 ? 6 : 7;
+      if (w.bits == 4) {
+        const __m128i low_nibbles = _mm_set1_epi8(0x0f);
+        dot_streamed(
+            [=](int64_t c) {
+              const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c / 2));
+              const __m128i low = _mm_and_si128(bytes, low_nibbles);
+              const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+              const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(low, high)));
+              const int64_t g = c >> shift;
+              return _mm512_fmadd_ps(q, _mm512_set1_ps(scales[g]), _mm512_set1_ps(biases[g]));
+            },
+            w.cols, x, rows, ldx, out);
+      } else {
+        dot_streamed(
+            [=](int64_t c) {
+              const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c));
+              const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+              const int64_t g = c >> shift;
+              return _mm512_fmadd_ps(q, _mm512_set1_ps(scales[g]), _mm512_set1_ps(biases[g]));
+            },
+            w.cols, x, rows, ldx, out);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+#endif  // __AVX512F__
+
+// y = x · wᵀ for a few rows of x, one weight row at a time, straight from the stored format.
 void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w,
                    const float* bias, float* y, int64_t ldy) {
   const int64_t block = std::max<int64_t>(16, w.rows / (16 * pool.threads()));
@@ -269,12 +375,22 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
     const int64_t end = std::min(w.rows, (task + 1) * block);
     float* row_buffer = scratch_floats(0, w.cols);
     for (int64_t r = task * block; r < end; ++r) {
+      const float b = bias != nullptr ? bias[r] : 0.0f;
+#if defined(__AVX512F__)
+      float results[4];
+      bool streamed = true;
+      for (int64_t i = 0; i < m && streamed; i += 4) {
+        const int64_t rows = std::min<int64_t>(4, m - i);
+        streamed = dot_row_streamed(w, r, x + i * ldx, rows, ldx, results, scratch(1));
+        for (int64_t j = 0; streamed && j < rows; ++j) y[(i + j) * ldy + r] = results[j] + b;
+      }
+      if (streamed) continue;
+#endif
       const float* weights = fp32_rows_in_place(w, r);
       if (weights == nullptr) {
         decode_rows(w, r, 1, row_buffer);
         weights = row_buffer;
       }
-      const float b = bias != nullptr ? bias[r] : 0.0f;
       for (int64_t i = 0; i < m; ++i) y[i * ldy + r] = dot(x + i * ldx, weights, w.cols) + b;
     }
   });
@@ -282,7 +398,7 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
 
 void matmul_tiled(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w,
                   const float* bias, float* y, int64_t ldy) {
-  const int64_t tile = std::clamp<int64_t>(kTileBytes / (4 * w.cols) / 16 * 16, 16, 256);
+  const int64_t tile = std::clamp<int64_t>(kTileBytes / (4 * w.cols) / 16 * 16, 16, 512);
   const int64_t tasks = (w.rows + tile - 1) / tile;
   pool.parallel_for(tasks, [&](int64_t task, int) {
     const int64_t first = task * tile;
@@ -297,6 +413,35 @@ void matmul_tiled(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, cons
           static_cast<int>(ldx), weights, static_cast<int>(w.cols), 0.0f, y + first, static_cast<int>(ldy));
     if (bias == nullptr) return;
     for (int64_t i = 0; i < m; ++i) add(y + i * ldy + first, bias + first, y + i * ldy + first, rows);
+  });
+}
+
+// Attention for a few queries (decoding), one task per head, without BLAS: for a single query row BLAS would
+// spend longer repacking the keys and values than multiplying them.
+void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
+                      const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
+  const int64_t d = shape.head_dim;
+  pool.parallel_for(shape.heads, [&](int64_t head, int) {
+    float* scores = scratch_floats(0, shape.keys);
+    for (int64_t i = 0; i < shape.queries; ++i) {
+      const float* query = q + i * ldq + head * d;
+      const int64_t visible = shape.causal ? shape.keys - shape.queries + i + 1 : shape.keys;
+      for (int64_t j = 0; j < visible; ++j) scores[j] = dot(query, k + j * ldkv + head * d, d) * scale;
+      softmax(scores, visible);
+      float* result = out + i * ldo + head * d;
+      std::fill(result, result + d, 0.0f);
+      for (int64_t j = 0; j < visible; ++j) {
+        const float p = scores[j];
+        const float* value = v + j * ldkv + head * d;
+        for (int64_t c = 0; c < d; ++c) result[c] = multiply_add(p, value[c], result[c]);
+      }
+      if (weights != nullptr) {
+        float* row = weights + (head * shape.queries + i) * shape.keys;
+        std::copy(scores, scores + visible, row);
+        std::fill(row + visible, row + shape.keys, 0.0f);
+      }
+    }
   });
 }
 
@@ -405,10 +550,16 @@ void exp_in_place(float* x, int64_t n) {
 void softmax(float* row, int64_t visible) {
   if (visible <= 0) return;
   const float top = max_of(row, visible);
-  for (int64_t i = 0; i < visible; ++i) row[i] -= top;
-  exp_in_place(row, visible);
-  const float inv = 1.0f / sum(row, visible);
-  for (int64_t i = 0; i < visible; ++i) row[i] *= inv;
+  float acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= visible; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) acc[j] += (row[i + j] = fast_exp(row[i + j] - top));
+  }
+  float total = 0.0f;
+  for (; i < visible; ++i) total += (row[i] = fast_exp(row[i] - top));
+  for (float lane : acc) total += lane;
+  const float inv = 1.0f / total;
+  for (i = 0; i < visible; ++i) row[i] *= inv;
 }
 
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
@@ -416,6 +567,10 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
   if (shape.queries <= 0 || shape.keys <= 0) return;
   if (shape.causal && shape.queries > shape.keys) {
     throw std::invalid_argument("causal attention needs at least as many keys as queries");
+  }
+  if (shape.queries <= kDirectMaxRows) {
+    attention_direct(pool, shape, q, ldq, k, v, ldkv, out, ldo, weights);
+    return;
   }
   const int64_t blocks = (shape.queries + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
