@@ -15,6 +15,7 @@
 #include "logit_filters.h"
 #include "special_tokens.h"
 #include "support/scripted_runner.h"
+#include "support/synthetic_model.h"
 #include "token_text.h"
 
 using namespace verbatim;
@@ -403,4 +404,43 @@ TEST_CASE("language detection picks the most probable language token; a window w
 
   ScriptedRunner english_only(verbatim::testing::scripted_dims(51864));
   CHECK_THROWS_AS(detect_language(english_only, mel.data()), std::invalid_argument);
+}
+
+TEST_CASE("one-window decoding matches openai's DecodingTask on synthetic logits") {
+  const std::string here = std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/'));
+  const std::string path = here + "/data/decoding_reference.json";
+  const json::Value reference = json::parse(read_file(path), path);
+  const auto table = std::make_shared<const TokenBytes>(verbatim::testing::synthetic_token_bytes());
+  const auto ints = [](const json::Value& array) {
+    std::vector<int32_t> out;
+    for (const json::Value& item : array.items()) out.push_back(static_cast<int32_t>(*item.as_int64()));
+    return out;
+  };
+  const auto number = [](const json::Value& value) { return std::stod(value.number_text()); };
+
+  int cases = 0;
+  for (const json::Value& expected : reference.find("windows")->items()) {
+    const int seek = static_cast<int>(*expected.find("seek")->as_int64());
+    CAPTURE(seek);
+    CAPTURE(expected.find("timestamps")->as_bool());
+    ScriptedRunner runner;
+    runner.logits_script = [&](const std::vector<int32_t>& context, std::vector<float>& logits) {
+      verbatim::testing::synthetic_logits(context, static_cast<uint32_t>(runner.encoded_windows.back()[0]), logits);
+    };
+    std::vector<float> window(80 * 3000, 0.0f);
+    window[0] = static_cast<float>(seek + 1);
+    runner.encode(window.data());
+
+    DecodingOptions options = english(expected.find("timestamps")->as_bool());
+    options.suppress_tokens = {5, 6, 7};
+    options.prompt = ints(*expected.find("prompt"));
+    if (expected.find("translate")->as_bool()) options.task = Task::Translate;
+    const DecodingResult result = decode_once(runner, options, 0.0f, table);
+    CHECK(result.tokens == ints(*expected.find("tokens")));
+    CHECK(result.avg_logprob == doctest::Approx(number(*expected.find("avg_logprob"))).epsilon(1e-5));
+    CHECK(result.no_speech_prob == doctest::Approx(number(*expected.find("no_speech_prob"))).epsilon(1e-4));
+    CHECK(result.compression_ratio == doctest::Approx(number(*expected.find("compression_ratio"))).epsilon(1e-12));
+    ++cases;
+  }
+  CHECK(cases == 40);
 }

@@ -1,15 +1,20 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "cpu_backend.h"
+#include "json.h"
 #include "mel.h"
 #include "special_tokens.h"
 #include "support/random_weights.h"
 #include "support/scripted_runner.h"
+#include "support/synthetic_model.h"
 #include "transcribe.h"
 
 using namespace verbatim;
@@ -368,4 +373,54 @@ TEST_CASE("transcribe runs end to end on a random CPU model, deterministically")
     CHECK(second.segments[i].temperature == first.segments[i].temperature);
     CHECK(second.segments[i].token_timings.size() == first.segments[i].token_timings.size());
   }
+}
+
+TEST_CASE("transcribe matches openai's transcribe() on synthetic logits") {
+  const std::string here = std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/'));
+  const std::string path = here + "/data/decoding_reference.json";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  const json::Value reference = json::parse(std::string(std::istreambuf_iterator<char>(in), {}), path);
+  const auto number = [](const json::Value& value) { return std::stod(value.number_text()); };
+  const auto ints = [](const json::Value& array) {
+    std::vector<int32_t> out;
+    for (const json::Value& item : array.items()) out.push_back(static_cast<int32_t>(*item.as_int64()));
+    return out;
+  };
+
+  int cases = 0;
+  for (const json::Value& expected : reference.find("transcripts")->items()) {
+    const int content = static_cast<int>(*expected.find("content")->as_int64());
+    CAPTURE(content);
+    ScriptedRunner runner;
+    runner.logits_script = [&](const std::vector<int32_t>& context, std::vector<float>& logits) {
+      verbatim::testing::synthetic_logits(context, static_cast<uint32_t>(runner.encoded_windows.back()[0]), logits);
+    };
+    TranscribeOptions options;
+    options.token_bytes = std::make_shared<const TokenBytes>(verbatim::testing::synthetic_token_bytes());
+    options.decoding.suppress_tokens = {5, 6, 7};
+    options.decoding.timestamps = expected.find("timestamps")->as_bool();
+    options.fallback.temperatures = {0.0f};
+    options.condition_on_previous_text = expected.find("condition")->as_bool();
+    options.initial_prompt = ints(*expected.find("initial_prompt"));
+    const Transcript transcript = transcribe(runner, numbered_mel(content), options, {});
+
+    CHECK(expected.find("language")->as_string() == "zh");
+    CHECK(transcript.language_token == kV2.language_token(1));
+    const auto& segments = expected.find("segments")->items();
+    REQUIRE(transcript.segments.size() == segments.size());
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      CAPTURE(i);
+      const Segment& got = transcript.segments[i];
+      CHECK(got.seek == *segments[i].find("seek")->as_int64());
+      CHECK(got.start == doctest::Approx(number(*segments[i].find("start"))));
+      CHECK(got.end == doctest::Approx(number(*segments[i].find("end"))));
+      CHECK(got.tokens == ints(*segments[i].find("tokens")));
+      CHECK(got.avg_logprob == doctest::Approx(number(*segments[i].find("avg_logprob"))).epsilon(1e-5));
+      CHECK(got.no_speech_prob == doctest::Approx(number(*segments[i].find("no_speech_prob"))).epsilon(1e-4));
+      CHECK(got.compression_ratio == doctest::Approx(number(*segments[i].find("compression_ratio"))));
+    }
+    ++cases;
+  }
+  CHECK(cases == 6);
 }
