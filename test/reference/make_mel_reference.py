@@ -34,9 +34,12 @@ PADDING = 480000
 SHORT_SIGNALS = [(16000, 170, 0), (16000, 120, 60)]
 
 
-def read_jfk(shared):
-    with wave.open(os.path.join(shared, "reference", "jfk.wav")) as w:
-        assert w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2
+def read_wav(path):
+    """A 16 kHz mono 16-bit PCM WAV file as float32 samples / 32768, as whisper scales them."""
+    with wave.open(path) as w:
+        if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (16000, 1, 2):
+            raise SystemExit(f"{path}: expected 16 kHz mono 16-bit PCM; convert it with "
+                             "`ffmpeg -i IN -ar 16000 -ac 1 -c:a pcm_s16le OUT.wav`")
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
     return pcm.astype(np.float32) / 32768.0
 
@@ -84,7 +87,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
-    audio = read_jfk(args.shared)
+    audio = read_wav(os.path.join(args.shared, "reference", "jfk.wav"))
     filters = np.load(os.path.join(args.shared, "reference", "mel_filters.npz"))
     exact = {}
     for n_mels in (80, 128):

@@ -172,7 +172,7 @@ def write_hf(dims, args):
             values = np.ascontiguousarray(values.transpose(0, 2, 1))  # PyTorch (out, in, kernel)
         tensors[wf.mlx_to_hf_name(name)] = wf.from_float32(values, source)
         assert wf.hf_to_mlx_name(wf.mlx_to_hf_name(name)) == name, name
-    positions = wf.sinusoids(dims["n_audio_ctx"], dims["n_audio_state"]).astype(np.float32)
+    positions = wf.sinusoids(dims["n_audio_ctx"], dims["n_audio_state"])
     tensors["model.encoder.embed_positions.weight"] = wf.from_float32(positions, source)
     path = os.path.join(args.out, "model.safetensors")
     wf.write_safetensors(path, tensors, {"format": "pt"})

@@ -252,8 +252,9 @@ def dims_from_config(config):
 
 
 def sinusoids(length, channels, max_timescale=10000):
-    """Whisper's encoder positional embedding (float64): first half sin, second half cos."""
+    """Whisper's encoder positional embedding, computed in float32 exactly as openai/whisper (and mlx_whisper) do:
+    first half sin, second half cos. In float64 the table would differ by up to ~1e-4 at the last positions."""
     increment = np.log(max_timescale) / (channels // 2 - 1)
-    inv_timescales = np.exp(-increment * np.arange(channels // 2))
-    scaled_time = np.arange(length)[:, None] * inv_timescales[None, :]
-    return np.concatenate([np.sin(scaled_time), np.cos(scaled_time)], axis=1)
+    inv_timescales = torch.exp(-increment * torch.arange(channels // 2))
+    scaled_time = torch.arange(length)[:, None] * inv_timescales[None, :]
+    return torch.cat([torch.sin(scaled_time), torch.cos(scaled_time)], dim=1).numpy()

@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""An independent PyTorch Whisper (the openai/whisper model.py architecture) for checking the native engine.
+
+Loads a model folder as mlx-community publishes it (config.json + weights.safetensors | weights.npz, MLX names,
+any of float32/float16/bfloat16, MLX-affine quantized or not) or in the HF-transformers layout
+(model.safetensors), dequantizes quantized modules (w = scale * q + bias, exact, then rounded to the compute
+precision) and computes in float32 (default) or float64 (--precision float64). The encoder positional embedding
+is always openai/whisper's float32 sinusoids table (an HF file's stored copy is ignored), also in float64 runs:
+it is part of the model's definition.
+
+Subcommands (MODEL is the folder; audio is --wav PATH (16 kHz mono s16) or --mel NPY (n_mels x 3000 float32)):
+  mel        --wav PATH --n-mels N --out mel.npy           whisper's log_mel_spectrogram(audio, N, padding=480000)
+                                                           [:, :3000], the encoder's input for the first window
+  encode     MODEL audio --out enc.npy                     encoder output (n_audio_ctx, n_audio_state) float32
+  logits     MODEL audio --tokens 50258,50259,... --out logits.npy
+                                                           logits (T, n_vocab) float32 for every position of the
+                                                           token sequence fed at once (causal mask)
+             [--heads 2:3,3:0 --attention-out attn.npy]    plus the softmaxed cross-attention weights of those
+                                                           [decoder layer, head] pairs: (T, heads, n_audio_ctx)
+  greedy     MODEL audio --tokens PREFIX --steps N [--rules argmax|whisper] [--suppress IDS] --out tokens.json
+  dequantize MODEL --module NAME --out w.npy [--rounding separate|fused]
+                                                           the float32 (out, in) matrix of a quantized module
+                                                           (e.g. decoder.blocks.0.mlp1, decoder.token_embedding)
+
+Greedy rule sets (temperature 0, no timestamps; each step appends the argmax, lowest id on ties):
+  argmax   exactly N steps over all n_vocab logits; nothing suppressed; eot is an ordinary token.
+  whisper  whisper's greedy rules without timestamps, minus its tokenizer-derived non-speech list:
+           at every step -inf for transcribe, translate, sot, startofprev, startoflm, nospeech (ids from
+           special-tokens.json for the model's n_vocab) and for the --suppress ids; at the first sampled step also
+           for blank (220) and eot; stops when eot is the argmax (eot not included), or after N steps.
+  tokens.json: {"rules", "prefix", "tokens" (sampled, without the prefix), "stopped_at_eot"}.
+
+Dequantize rounding: "separate" is float32(float32(scale * q) + bias) (two roundings, no FMA); "fused" is the
+exact scale * q + bias rounded once (what a fused multiply-add gives).
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import whisper_files as wf  # noqa: E402
+from make_mel_reference import read_wav, whisper_log_mel  # noqa: E402
+
+SHARED = os.environ.get("VERBATIM_SHARED_DIR", "/work/shared")
+WINDOW_SAMPLES, WINDOW_FRAMES = 480000, 3000
+BLANK = 220
+
+
+class WhisperWeights:
+    """A model folder's tensors under MLX names, as float tensors of the compute dtype (conv in PyTorch layout)."""
+
+    def __init__(self, folder, dtype):
+        with open(os.path.join(folder, "config.json")) as f:
+            self.config = json.load(f)
+        self.dims = wf.dims_from_config(self.config)
+        self.dtype = dtype
+        self.stored, hf = self._read_stored(folder)
+        self.quantization = self.config.get("quantization")
+        self.weights = {}
+        for name, tensor in self.stored.items():
+            if name.endswith((".scales", ".biases")) or name == "alignment_heads":
+                continue
+            if name == "encoder.positional_embedding":  # HF stores the sinusoids; they are computed here
+                continue
+            base = name[:-len(".weight")] if name.endswith(".weight") else None
+            if base is not None and f"{base}.scales" in self.stored:
+                values = self.dequantized(base, "fused" if dtype == torch.float32 else "exact")
+            else:
+                values = tensor.to_float64()
+            if name in ("encoder.conv1.weight", "encoder.conv2.weight") and not hf:
+                values = values.transpose(0, 2, 1)  # MLX (out, kernel, in) -> PyTorch (out, in, kernel)
+            self.weights[name] = torch.from_numpy(np.ascontiguousarray(values)).to(dtype)
+        heads = self.stored.get("alignment_heads")
+        self.stored_alignment_heads = heads.data.tolist() if heads is not None else []
+
+    @staticmethod
+    def _read_stored(folder):
+        for file, hf in (("weights.safetensors", False), ("weights.npz", False), ("model.safetensors", True)):
+            path = os.path.join(folder, file)
+            if not os.path.exists(path):
+                continue
+            tensors = wf.read_safetensors(path)[0] if path.endswith(".safetensors") else wf.read_npz(path)
+            if hf:
+                tensors = {wf.hf_to_mlx_name(k): v for k, v in tensors.items() if k != "proj_out.weight"}
+            return tensors, hf
+        raise SystemExit(f"{folder}: no weights.safetensors, weights.npz or model.safetensors")
+
+    def dequantized(self, module, rounding):
+        """The (out, in) matrix of a quantized module: float32 with "separate"/"fused" rounding, or float64."""
+        if f"{module}.scales" not in self.stored:
+            raise SystemExit(f"{module} is not quantized (no {module}.scales)")
+        if not self.quantization:
+            raise SystemExit("config.json has no \"quantization\" entry for a quantized model")
+        bits, group_size = self.quantization["bits"], self.quantization["group_size"]
+        words = self.stored[f"{module}.weight"].data
+        scales, biases = self.stored[f"{module}.scales"], self.stored[f"{module}.biases"]
+        if rounding != "exact":
+            return wf.dequantize(words, scales, biases, bits, group_size, rounding)
+        q = wf.unpack(words, bits, scales.shape[1] * group_size).astype(np.float64)
+        return (np.repeat(scales.to_float64(), group_size, axis=1) * q +
+                np.repeat(biases.to_float64(), group_size, axis=1))
+
+
+class Whisper:
+    """openai/whisper's AudioEncoder and TextDecoder over WhisperWeights (no KV cache: sequences are fed whole)."""
+
+    def __init__(self, weights):
+        self.w = weights.weights
+        self.dims = weights.dims
+        self.dtype = weights.dtype
+
+    def linear(self, x, name):
+        return F.linear(x, self.w[f"{name}.weight"], self.w.get(f"{name}.bias"))
+
+    def layer_norm(self, x, name):
+        return F.layer_norm(x, x.shape[-1:], self.w[f"{name}.weight"], self.w[f"{name}.bias"], eps=1e-5)
+
+    def attention(self, x, source, name, n_head, mask=None):
+        """Returns the attention output and the softmaxed weights (heads, T, S)."""
+        q = self.linear(x, f"{name}.query")
+        k = self.linear(source, f"{name}.key")
+        v = self.linear(source, f"{name}.value")
+        n_ctx, n_state = q.shape
+        scale = (n_state // n_head) ** -0.25
+        q = q.view(n_ctx, n_head, -1).permute(1, 0, 2) * scale
+        k = k.view(k.shape[0], n_head, -1).permute(1, 2, 0) * scale
+        v = v.view(v.shape[0], n_head, -1).permute(1, 0, 2)
+        qk = q @ k
+        if mask is not None:
+            qk = qk + mask
+        weights = F.softmax(qk, dim=-1)
+        out = (weights @ v).permute(1, 0, 2).reshape(n_ctx, n_state)
+        return self.linear(out, f"{name}.out"), weights
+
+    def block(self, x, name, n_head, mask=None, audio=None):
+        normed = self.layer_norm(x, f"{name}.attn_ln")
+        x = x + self.attention(normed, normed, f"{name}.attn", n_head, mask)[0]
+        cross_weights = None
+        if audio is not None:
+            out, cross_weights = self.attention(self.layer_norm(x, f"{name}.cross_attn_ln"), audio,
+                                                f"{name}.cross_attn", n_head)
+            x = x + out
+        h = F.gelu(self.linear(self.layer_norm(x, f"{name}.mlp_ln"), f"{name}.mlp1"))  # exact erf GELU
+        return x + self.linear(h, f"{name}.mlp2"), cross_weights
+
+    def encode(self, mel):
+        """mel (n_mels, 2 * n_audio_ctx) -> (n_audio_ctx, n_audio_state)."""
+        d = self.dims
+        x = torch.as_tensor(mel, dtype=self.dtype)[None]
+        x = F.gelu(F.conv1d(x, self.w["encoder.conv1.weight"], self.w["encoder.conv1.bias"], padding=1))
+        x = F.gelu(F.conv1d(x, self.w["encoder.conv2.weight"], self.w["encoder.conv2.bias"], stride=2, padding=1))
+        x = x[0].T + torch.from_numpy(wf.sinusoids(d["n_audio_ctx"], d["n_audio_state"])).to(self.dtype)
+        for i in range(d["n_audio_layer"]):
+            x = self.block(x, f"encoder.blocks.{i}", d["n_audio_head"])[0]
+        return self.layer_norm(x, "encoder.ln_post")
+
+    def decode(self, tokens, audio):
+        """Logits (T, n_vocab) for every position, and each decoder layer's cross-attention weights (heads, T, S)."""
+        d = self.dims
+        tokens = torch.as_tensor(tokens, dtype=torch.long)
+        n = len(tokens)
+        if n > d["n_text_ctx"]:
+            raise SystemExit(f"{n} tokens do not fit the decoder's {d['n_text_ctx']} positions")
+        embedding = self.w["decoder.token_embedding.weight"]
+        x = embedding[tokens] + self.w["decoder.positional_embedding"][:n]
+        mask = torch.full((n, n), float("-inf"), dtype=self.dtype).triu(1)
+        cross = []
+        for i in range(d["n_text_layer"]):
+            x, weights = self.block(x, f"decoder.blocks.{i}", d["n_text_head"], mask, audio)
+            cross.append(weights)
+        x = self.layer_norm(x, "decoder.ln")
+        return x @ embedding.T, cross
+
+
+def special_tokens(n_vocab):
+    with open(os.path.join(SHARED, "reference", "special-tokens.json")) as f:
+        table = json.load(f)
+    if str(n_vocab) not in table:
+        raise SystemExit(f"no special tokens for n_vocab {n_vocab} in special-tokens.json")
+    return table[str(n_vocab)]
+
+
+def greedy(model, audio, prefix, steps, rules, suppress):
+    special = special_tokens(model.dims["n_vocab"])
+    always = list(suppress)
+    if rules == "whisper":
+        always += [special[k] for k in ("transcribe", "translate", "sot", "startofprev", "startoflm", "nospeech")]
+    tokens, stopped = list(prefix), False
+    for step in range(steps):
+        logits = model.decode(tokens, audio)[0][-1].clone()
+        logits[always] = float("-inf")
+        if rules == "whisper" and step == 0:
+            logits[[BLANK, special["eot"]]] = float("-inf")
+        token = int(torch.argmax(logits))  # first maximum: the lowest id on ties
+        if rules == "whisper" and token == special["eot"]:
+            stopped = True
+            break
+        tokens.append(token)
+    return {"rules": rules, "prefix": list(prefix), "tokens": tokens[len(prefix):], "stopped_at_eot": stopped}
+
+
+def log_mel_window(wav, n_mels, dtype):
+    filters = np.load(os.path.join(SHARED, "reference", "mel_filters.npz"))[f"mel_{n_mels}"]
+    return whisper_log_mel(read_wav(wav), filters, WINDOW_SAMPLES, dtype)[:, :WINDOW_FRAMES].astype(np.float32)
+
+
+def load_audio_input(args, dims, dtype):
+    if args.mel:
+        mel = np.load(args.mel)
+        if mel.shape != (dims["n_mels"], 2 * dims["n_audio_ctx"]):
+            raise SystemExit(f"{args.mel}: shape {mel.shape}, the model needs ({dims['n_mels']}, "
+                             f"{2 * dims['n_audio_ctx']})")
+        return mel
+    return log_mel_window(args.wav, dims["n_mels"], dtype)
+
+
+def parse_ids(text):
+    return [int(t) for t in text.split(",") if t.strip()] if text else []
+
+
+def parse_heads(text):
+    heads = []
+    for pair in text.split(","):
+        layer, head = pair.split(":")
+        heads.append((int(layer), int(head)))
+    return heads
+
+
+def save(path, array):
+    np.save(path, np.ascontiguousarray(np.asarray(array, dtype=np.float32)))
+    print(f"wrote {path} {tuple(np.shape(array))}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[1:]))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name, model=True, audio=True):
+        p = commands.add_parser(name)
+        if model:
+            p.add_argument("model", help="model folder")
+        if audio:
+            source = p.add_mutually_exclusive_group(required=True)
+            source.add_argument("--wav", help="16 kHz mono 16-bit WAV; its first 30 s window is used")
+            source.add_argument("--mel", help="log-mel .npy of shape (n_mels, 3000)")
+        p.add_argument("--precision", choices=["float32", "float64"], default="float32")
+        p.add_argument("--out", required=True)
+        return p
+
+    mel = command("mel", model=False, audio=False)
+    mel.add_argument("--wav", required=True)
+    mel.add_argument("--n-mels", type=int, choices=[80, 128], required=True)
+    command("encode")
+    logits = command("logits")
+    logits.add_argument("--tokens", required=True, help="comma-separated token ids")
+    logits.add_argument("--heads", help="cross-attention heads to record, as layer:head,layer:head")
+    logits.add_argument("--attention-out", help=".npy for the --heads weights, (T, heads, n_audio_ctx)")
+    decode = command("greedy")
+    decode.add_argument("--tokens", required=True, help="comma-separated prefix token ids")
+    decode.add_argument("--steps", type=int, required=True)
+    decode.add_argument("--rules", choices=["argmax", "whisper"], default="argmax")
+    decode.add_argument("--suppress", default="", help="comma-separated ids suppressed at every step")
+    dequantize = command("dequantize", audio=False)
+    dequantize.add_argument("--module", required=True, help="e.g. decoder.blocks.0.mlp1")
+    dequantize.add_argument("--rounding", choices=["separate", "fused"], default="separate")
+    args = parser.parse_args()
+
+    dtype = torch.float64 if args.precision == "float64" else torch.float32
+    torch.set_grad_enabled(False)
+    if args.command == "mel":
+        save(args.out, log_mel_window(args.wav, args.n_mels, dtype))
+        return
+    weights = WhisperWeights(args.model, dtype)
+    if args.command == "dequantize":
+        module = args.module[:-len(".weight")] if args.module.endswith(".weight") else args.module
+        save(args.out, weights.dequantized(module, args.rounding))
+        return
+    if args.command == "logits" and bool(args.heads) != bool(args.attention_out):
+        parser.error("--heads and --attention-out go together")
+
+    model = Whisper(weights)
+    audio = model.encode(load_audio_input(args, model.dims, dtype))
+    if args.command == "encode":
+        save(args.out, audio)
+    elif args.command == "logits":
+        result, cross = model.decode(parse_ids(args.tokens), audio)
+        save(args.out, result)
+        if args.heads:
+            heads = parse_heads(args.heads)
+            save(args.attention_out, torch.stack([cross[layer][head] for layer, head in heads], dim=1))
+    else:
+        result = greedy(model, audio, parse_ids(args.tokens), args.steps, args.rules, parse_ids(args.suppress))
+        with open(args.out, "w") as f:
+            json.dump(result, f)
+            f.write("\n")
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
