@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets into native/fuzz/build and runs each for N seconds (default 60):
+#   native/fuzz/run.sh [seconds]
+# Needs clang with libFuzzer (Debian: clang-14 and libfuzzer-14-dev; set CXX to use another clang++).
+# New interesting inputs go to build/corpus/<target>; crashes to build/crash-*. Seeds: corpus/<target>.
+set -euo pipefail
+
+seconds="${1:-60}"
+here="$(cd "$(dirname "$0")" && pwd)"
+engine="$here/../src/engine"
+build="$here/build"
+cxx="${CXX:-clang++-14}"
+flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$engine")
+sources=("$engine/json.cpp" "$engine/tensor_file.cpp" "$engine/safetensors_format.cpp" "$engine/npz_format.cpp"
+         "$engine/mapped_file.cpp" "$engine/model_config.cpp")
+
+mkdir -p "$build"
+for target in tensor_file model_config; do
+  echo "building ${target}_fuzzer"
+  "$cxx" "${flags[@]}" "$here/${target}_fuzzer.cpp" "${sources[@]}" -o "$build/${target}_fuzzer"
+done
+
+for target in tensor_file model_config; do
+  mkdir -p "$build/corpus/$target"
+  echo "running ${target}_fuzzer for ${seconds}s"
+  (cd "$build" && "./${target}_fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+     -dict="$here/$target.dict" -print_final_stats=1 "corpus/$target" "$here/corpus/$target" 2>&1 |
+     grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|SUMMARY|crash-|Done" || true)
+  if compgen -G "$build/crash-*" >/dev/null || compgen -G "$build/leak-*" >/dev/null || compgen -G "$build/timeout-*" >/dev/null; then
+    echo "${target}_fuzzer found a failing input: see $build" >&2
+    exit 1
+  fi
+done
