@@ -76,7 +76,7 @@ void DecodingTask::feed_prompt(const DecodingHooks& hooks) {
   // The no-speech probability is read at <|sot|>, so the prompt goes in two parts: up to <|sot|>, then the rest.
   prompt_logits_.assign(static_cast<std::size_t>(runner_.dims().n_vocab), 0.0f);
   runner_.decode(initial_tokens_.data(), sot_index + 1, prompt_logits_.data(), {}, nullptr);
-  no_speech_prob_ = std::exp(log_softmax(prompt_logits_)[special_.nospeech]);
+  no_speech_prob_ = std::exp(log_probability(prompt_logits_, special_.nospeech));
   const int rest = static_cast<int>(initial_tokens_.size()) - (sot_index + 1);
   if (rest > 0) {
     check_cancelled(hooks);
@@ -135,7 +135,7 @@ DecodingResult DecodingTask::run(float temperature, const DecodingHooks& hooks) 
     }
     const std::vector<float> filtered = filtered_logits(logits, sampled);
     const int32_t token = choose(filtered, temperature);
-    const double logprob = log_softmax(filtered)[token];
+    const double logprob = log_probability(filtered, token);
     sum_logprob += logprob;
     sampled.push_back(token);
     if (token == special_.eot) break;

@@ -70,12 +70,12 @@ void apply_timestamp_rules(std::vector<float>& logits, const std::vector<int32_t
   if (timestamp_mass > max_text) suppress_range(logits, 0, begin);
 }
 
-std::vector<double> log_softmax(const std::vector<float>& logits) {
+double log_probability(const std::vector<float>& logits, int32_t token) {
   const double normaliser = log_sum_exp(logits, 0, logits.size());
-  std::vector<double> result(logits.size(), -std::numeric_limits<double>::infinity());
-  if (std::isinf(normaliser)) return result;
-  for (std::size_t i = 0; i < logits.size(); ++i) result[i] = logits[i] - normaliser;
-  return result;
+  if (token < 0 || static_cast<std::size_t>(token) >= logits.size() || std::isinf(normaliser)) {
+    return -std::numeric_limits<double>::infinity();
+  }
+  return logits[token] - normaliser;
 }
 
 }  // namespace verbatim

@@ -20,7 +20,7 @@ void suppress_tokens(std::vector<float>& logits, const std::vector<int32_t>& tok
 void apply_timestamp_rules(std::vector<float>& logits, const std::vector<int32_t>& sampled,
                            const SpecialTokens& special, std::optional<int> max_initial_timestamp_index);
 
-// log_softmax(logits)[i] for every i, in double; all -infinity when every logit is -infinity.
-std::vector<double> log_softmax(const std::vector<float>& logits);
+// log_softmax(logits)[token], in double; -infinity when the token (or every token) is suppressed.
+double log_probability(const std::vector<float>& logits, int32_t token);
 
 }  // namespace verbatim
