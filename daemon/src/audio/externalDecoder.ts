@@ -1,0 +1,125 @@
+import { access, constants, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AudioError, displayName, tooLongError } from "./audioError";
+import { runDecoder } from "./decoderProcess";
+
+export type DecoderKind = "ffmpeg" | "afconvert";
+
+export interface ExternalDecoder {
+  kind: DecoderKind;
+  path: string;
+}
+
+/** Raycast starts processes without the shell's PATH, so decoders are looked for by absolute path. */
+export const DEFAULT_DECODER_DIRECTORIES: readonly string[] = ["/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"];
+
+export const TARGET_SAMPLE_RATE = 16000;
+
+/**
+ * ffmpeg where installed (it reads every container, ogg and mkv included), else afconvert, which ships with macOS
+ * but reads only Apple's formats (mp3, m4a/aac, caf, aiff, flac, mp4/mov).
+ */
+export async function findDecoder(
+  directories: readonly string[] = DEFAULT_DECODER_DIRECTORIES,
+  platform: NodeJS.Platform = process.platform,
+): Promise<ExternalDecoder | undefined> {
+  const kinds: DecoderKind[] = platform === "darwin" ? ["ffmpeg", "afconvert"] : ["ffmpeg"];
+  for (const kind of kinds) {
+    for (const directory of directories) {
+      const path = join(directory, kind);
+      if (await isExecutable(path)) return { kind, path };
+    }
+  }
+  return undefined;
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface DecodeOptions {
+  signal?: AbortSignal;
+  maxSeconds: number;
+}
+
+/** Decodes any file ffmpeg reads to 16 kHz mono float samples, streamed from its stdout. */
+export async function decodeWithFfmpeg(ffmpeg: string, path: string, options: DecodeOptions): Promise<Float32Array> {
+  const maxBytes = Math.ceil(options.maxSeconds * TARGET_SAMPLE_RATE) * 4;
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-vn", "-map", "0:a:0"];
+  args.push("-ac", "1", "-ar", String(TARGET_SAMPLE_RATE), "-f", "f32le", "-");
+  const result = await runDecoder(ffmpeg, args, path, {
+    signal: options.signal,
+    onStdout: (chunk) => {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      return bytes <= maxBytes;
+    },
+  });
+  if (result.stopped) throw tooLongError(path, undefined, options.maxSeconds);
+  if (result.exitCode !== 0) throw ffmpegError(path, result.stderr);
+
+  const samples = new Float32Array(Math.floor(bytes / 4));
+  const view = new Uint8Array(samples.buffer);
+  let offset = 0;
+  for (const chunk of chunks) {
+    const take = Math.min(chunk.length, view.length - offset);
+    view.set(chunk.subarray(0, take), offset);
+    offset += take;
+  }
+  return samples;
+}
+
+function ffmpegError(path: string, stderr: string): AudioError {
+  const name = displayName(path);
+  if (/matches no streams|does not contain any stream/.test(stderr)) {
+    return new AudioError("no-audio", path, `${name} has no audio track to transcribe.`);
+  }
+  const firstError = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .find((line) => line.length > 0);
+  const reason = firstError ? firstError.replace(path, name) : "it gave no reason";
+  return new AudioError(
+    "decoder-failed",
+    path,
+    `ffmpeg could not read ${name}: ${reason}. Check that the file is a complete audio or video recording.`,
+  );
+}
+
+/**
+ * Converts with macOS afconvert to a temporary 16 kHz mono float WAV and hands its path to `readWav`; the
+ * temporary folder is removed afterwards, whatever happens.
+ */
+export async function decodeWithAfconvert<T>(
+  afconvert: string,
+  path: string,
+  options: DecodeOptions,
+  readWav: (wavPath: string) => Promise<T>,
+): Promise<T> {
+  const folder = await mkdtemp(join(tmpdir(), "verbatim-audio-"));
+  try {
+    const output = join(folder, "audio.wav");
+    const args = ["-f", "WAVE", "-d", `LEF32@${TARGET_SAMPLE_RATE}`, "-c", "1", path, output];
+    const result = await runDecoder(afconvert, args, path, { signal: options.signal });
+    if (result.exitCode !== 0) {
+      const reason = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
+      throw new AudioError(
+        "decoder-failed",
+        path,
+        `afconvert could not read ${displayName(path)}: ${reason}. ` +
+          "Install ffmpeg (brew install ffmpeg), which reads more formats, and try again.",
+      );
+    }
+    return await readWav(output);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,144 @@
+import { open } from "node:fs/promises";
+import { extname } from "node:path";
+import { AudioError, displayName } from "./audioError";
+import { Container, SNIFF_BYTES, sniffContainer } from "./containerSniffer";
+import {
+  DecoderKind,
+  decodeWithAfconvert,
+  decodeWithFfmpeg,
+  ExternalDecoder,
+  findDecoder,
+  TARGET_SAMPLE_RATE,
+} from "./externalDecoder";
+import { readWavFile } from "./wavFile";
+import { UnsupportedWavEncoding } from "./wavHeader";
+
+/** Four hours of 16 kHz float samples is about 0.9 GB: longer recordings should be split. */
+export const DEFAULT_MAX_SECONDS = 4 * 60 * 60;
+
+export interface LoadAudioOptions {
+  signal?: AbortSignal;
+  /** Longer files are refused with a "too-long" AudioError. Default DEFAULT_MAX_SECONDS. */
+  maxSeconds?: number;
+  /** Where to look for ffmpeg (and afconvert on macOS); default /opt/homebrew/bin, /usr/local/bin, /usr/bin. */
+  decoderDirectories?: readonly string[];
+}
+
+export interface LoadedAudio {
+  /** 16 kHz mono samples, nominally in [-1, 1]. */
+  samples: Float32Array;
+  sampleRate: typeof TARGET_SAMPLE_RATE;
+  durationSeconds: number;
+  /** What the file was, for people: "WAV, 16-bit PCM, 44100 Hz, 2 channels", "mp3 (decoded by ffmpeg)". */
+  sourceFormat: string;
+  decoder: "wav" | DecoderKind;
+  /** Problems that did not stop the reading, such as a file cut short. */
+  warnings: string[];
+}
+
+/**
+ * Reads an audio (or video) file as 16 kHz mono. WAV is parsed here; everything else goes through ffmpeg or, on
+ * macOS without ffmpeg, afconvert. The file's first bytes decide, not its name.
+ */
+export async function loadAudio(path: string, options: LoadAudioOptions = {}): Promise<LoadedAudio> {
+  const maxSeconds = options.maxSeconds ?? DEFAULT_MAX_SECONDS;
+  const container = sniffContainer(await readHead(path));
+  if (container === "wav") {
+    try {
+      const wav = await readWavFile(path, TARGET_SAMPLE_RATE, { maxSeconds, signal: options.signal });
+      return loaded(wav.samples, wav.description, "wav", wav.warnings);
+    } catch (error) {
+      if (!(error instanceof UnsupportedWavEncoding)) throw error;
+      const decoder = await findDecoder(options.decoderDirectories);
+      if (!decoder) {
+        throw new AudioError(
+          "unsupported",
+          path,
+          `${displayName(path)} is a WAV file in ${error.message}, which Verbatim reads only through ffmpeg. ` +
+            "Install ffmpeg (brew install ffmpeg / apt-get install ffmpeg), or export the file as 16-bit PCM WAV.",
+        );
+      }
+      return decodeExternally(decoder, path, "WAV", maxSeconds, options.signal);
+    }
+  }
+  const decoder = await findDecoder(options.decoderDirectories);
+  if (!decoder) throw decoderMissingError(path, container);
+  return decodeExternally(decoder, path, formatName(path, container), maxSeconds, options.signal);
+}
+
+async function decodeExternally(
+  decoder: ExternalDecoder,
+  path: string,
+  format: string,
+  maxSeconds: number,
+  signal: AbortSignal | undefined,
+): Promise<LoadedAudio> {
+  const sourceFormat = `${format} (decoded by ${decoder.kind})`;
+  if (decoder.kind === "ffmpeg") {
+    return loaded(await decodeWithFfmpeg(decoder.path, path, { maxSeconds, signal }), sourceFormat, "ffmpeg", []);
+  }
+  const wav = await decodeWithAfconvert(decoder.path, path, { maxSeconds, signal }, (wavPath) =>
+    readWavFile(wavPath, TARGET_SAMPLE_RATE, { maxSeconds, signal }),
+  );
+  return loaded(wav.samples, sourceFormat, "afconvert", wav.warnings);
+}
+
+function loaded(samples: Float32Array, sourceFormat: string, decoder: LoadedAudio["decoder"], warnings: string[]) {
+  const result: LoadedAudio = {
+    samples,
+    sampleRate: TARGET_SAMPLE_RATE,
+    durationSeconds: samples.length / TARGET_SAMPLE_RATE,
+    sourceFormat,
+    decoder,
+    warnings,
+  };
+  return result;
+}
+
+/** The first bytes of the file, with the errors people meet before any decoding: missing, unreadable, empty. */
+async function readHead(path: string): Promise<Buffer> {
+  const name = displayName(path);
+  let file;
+  try {
+    file = await open(path, "r");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new AudioError("not-found", path, `${path} does not exist. Check the file path.`);
+    if (code === "EACCES" || code === "EPERM") {
+      throw new AudioError(
+        "not-found",
+        path,
+        `${name} cannot be read (permission denied). Check the file's permissions.`,
+      );
+    }
+    throw new AudioError("not-found", path, `${name} cannot be opened: ${(error as Error).message}.`);
+  }
+  try {
+    const stats = await file.stat();
+    if (!stats.isFile()) throw new AudioError("not-found", path, `${path} is not a file. Choose an audio file.`);
+    if (stats.size === 0)
+      throw new AudioError("empty", path, `${name} is empty (0 bytes): there is nothing to transcribe.`);
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await file.read(head, 0, SNIFF_BYTES, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+function formatName(path: string, container: Container): string {
+  if (container !== "unknown") return container;
+  return extname(path).slice(1).toLowerCase() || "unknown format";
+}
+
+function decoderMissingError(path: string, container: Container): AudioError {
+  // The name says what people think the file is, unless it claims to be a WAV that is not one.
+  const extension = extname(path).toLowerCase();
+  const named = extension && extension !== ".wav" ? `${extension} files` : undefined;
+  const kind = named ?? (container === "unknown" ? "this file" : `${container} files`);
+  return new AudioError(
+    "decoder-missing",
+    path,
+    `Install ffmpeg (brew install ffmpeg / apt-get install ffmpeg) to transcribe ${kind}; WAV works without it.`,
+  );
+}

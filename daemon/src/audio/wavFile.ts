@@ -1,0 +1,74 @@
+import { open } from "node:fs/promises";
+import { abortedError } from "./decoderProcess";
+import { AudioError, displayName, formatDuration, tooLongError } from "./audioError";
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, Resampler } from "./resampler";
+import { readWavLayout } from "./wavHeader";
+import { readMonoBlocks } from "./wavSamples";
+
+export interface DecodedWav {
+  /** Mono samples at outputRate. */
+  samples: Float32Array;
+  description: string;
+  warnings: string[];
+}
+
+/**
+ * Reads a WAV file into mono samples at outputRate, block by block. A data chunk cut short by the end of the
+ * file is read as far as it goes, with a warning; one with no whole frame at all is an error.
+ */
+export async function readWavFile(
+  path: string,
+  outputRate: number,
+  options: { maxSeconds: number; signal?: AbortSignal },
+): Promise<DecodedWav> {
+  const file = await open(path, "r");
+  try {
+    const layout = await readWavLayout(file, path);
+    const name = displayName(path);
+    const seconds = layout.frames / layout.sampleRate;
+    if (seconds > options.maxSeconds) throw tooLongError(path, seconds, options.maxSeconds);
+    if (layout.sampleRate < MIN_SAMPLE_RATE || layout.sampleRate > MAX_SAMPLE_RATE) {
+      throw new AudioError(
+        "unsupported",
+        path,
+        `${name} has a sample rate of ${layout.sampleRate} Hz; Verbatim reads ${MIN_SAMPLE_RATE}–${MAX_SAMPLE_RATE} Hz. ` +
+          "Convert it to a common rate such as 48000 Hz.",
+      );
+    }
+    const warnings: string[] = [];
+    if (layout.truncatedFrom !== undefined) {
+      if (layout.frames === 0) {
+        throw new AudioError(
+          "corrupt",
+          path,
+          `${name} ends before its audio data begins (the file is cut short). Re-export or re-copy it.`,
+        );
+      }
+      const declared = formatDuration(layout.truncatedFrom / layout.sampleRate);
+      warnings.push(
+        `${name} is cut short: its header promises ${declared} of audio, the file holds ${formatDuration(seconds)}.`,
+      );
+    }
+
+    const resampler = layout.sampleRate === outputRate ? undefined : new Resampler(layout.sampleRate, outputRate);
+    const blocks: Float32Array[] = [];
+    for await (const block of readMonoBlocks(file, layout)) {
+      if (options.signal?.aborted) throw abortedError(path);
+      blocks.push(resampler ? resampler.push(block) : block);
+    }
+    if (resampler) blocks.push(resampler.flush());
+    return { samples: concatenate(blocks), description: layout.description, warnings };
+  } finally {
+    await file.close();
+  }
+}
+
+export function concatenate(blocks: readonly Float32Array[]): Float32Array {
+  const output = new Float32Array(blocks.reduce((sum, block) => sum + block.length, 0));
+  let offset = 0;
+  for (const block of blocks) {
+    output.set(block, offset);
+    offset += block.length;
+  }
+  return output;
+}
