@@ -1,13 +1,18 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "alignment.h"
 #include "decoding.h"
+#include "json.h"
 #include "special_tokens.h"
 #include "support/scripted_runner.h"
+#include "support/synthetic_model.h"
 
 using namespace verbatim;
 using verbatim::testing::ScriptedRunner;
@@ -86,4 +91,73 @@ TEST_CASE("token timings follow a diagonal attention pattern") {
   CHECK_THROWS_AS(align_tokens(runner, sot_sequence, text, num_frames, {}), std::invalid_argument);
   bool cancel = true;
   CHECK_THROWS_AS(align_tokens(runner, sot_sequence, text, num_frames, {{0, 1}}, [&] { return cancel; }), Cancelled);
+}
+
+TEST_CASE("token timings match openai's find_alignment on synthetic attention") {
+  // data/alignment_reference.json: openai/whisper timing.find_alignment driven by a fake model whose cross-attention
+  // scores are attention_scores() below and whose logits are synthetic_logits (one word per token, so its word
+  // timings are token timings).
+  const std::string here = std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/'));
+  const std::string path = here + "/data/alignment_reference.json";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  const json::Value reference = json::parse(std::string(std::istreambuf_iterator<char>(in), {}), path);
+  const auto number = [](const json::Value& value) { return std::stod(value.number_text()); };
+
+  const SpecialTokens special = SpecialTokens::for_vocabulary(51865);
+  const std::vector<int32_t> sot_sequence = {special.sot, special.language_token(0), special.transcribe};
+  int cases = 0;
+  for (const json::Value& expected : reference.items()) {
+    const int index = static_cast<int>(*expected.find("case")->as_int64());
+    CAPTURE(index);
+    // Scores for the query at `position`: a bump moving 13..34 frames per token (one token out of order in
+    // every third case) over hashed noise; the runner returns their softmax over all frames.
+    const auto attention_scores = [index](int layer, int head, int position, std::vector<float>& frames) {
+      const int text_position = position - 3;
+      const int step = 13 + 7 * (index % 4);
+      double center = 10 + step * std::max(text_position, 0) + 3 * head - 2 * layer;
+      if (index % 3 == 2 && text_position == 2) center += 4 * step;
+      std::vector<double> scores(frames.size());
+      double max = -1e300;
+      for (std::size_t f = 0; f < frames.size(); ++f) {
+        const uint32_t noise = verbatim::testing::mix32(static_cast<uint32_t>(layer * 7 + head * 13 + position * 1009 +
+                                                                              index * 7919) +
+                                                        static_cast<uint32_t>(f) * 2654435761u);
+        const double z = (static_cast<double>(f) - center) / 9.0;
+        scores[f] = 5.0 * std::exp(-z * z) + static_cast<double>(noise % 1000) / 1000.0;
+        max = std::max(max, scores[f]);
+      }
+      double sum = 0;
+      for (double& score : scores) sum += (score = std::exp(score - max));
+      for (std::size_t f = 0; f < frames.size(); ++f) frames[f] = static_cast<float>(scores[f] / sum);
+    };
+    ScriptedRunner runner;
+    runner.attention_script = [&](const std::vector<int32_t>& context, int layer, int head, std::vector<float>& frames) {
+      attention_scores(layer, head, static_cast<int>(context.size()) - 1, frames);
+    };
+    runner.logits_script = [&](const std::vector<int32_t>& context, std::vector<float>& logits) {
+      verbatim::testing::synthetic_logits(context, static_cast<uint32_t>(1 + index), logits);
+    };
+    std::vector<int32_t> text;
+    for (const json::Value& token : expected.find("text")->items()) text.push_back(static_cast<int32_t>(*token.as_int64()));
+    HeadList heads;
+    for (const json::Value& pair : expected.find("heads")->items()) {
+      heads.emplace_back(static_cast<int>(*pair.items()[0].as_int64()), static_cast<int>(*pair.items()[1].as_int64()));
+    }
+    const int num_frames = static_cast<int>(*expected.find("num_frames")->as_int64());
+    const std::vector<TokenTiming> timings = align_tokens(runner, sot_sequence, text, num_frames, heads);
+
+    const auto& starts = expected.find("start")->items();
+    const auto& ends = expected.find("end")->items();
+    const auto& probabilities = expected.find("probability")->items();
+    REQUIRE(timings.size() == starts.size());
+    for (std::size_t i = 0; i < timings.size(); ++i) {
+      CAPTURE(i);
+      CHECK(timings[i].start == doctest::Approx(number(starts[i])));
+      CHECK(timings[i].end == doctest::Approx(number(ends[i])));
+      CHECK(timings[i].probability == doctest::Approx(number(probabilities[i])).epsilon(1e-5));
+    }
+    ++cases;
+  }
+  CHECK(cases == 6);
 }
