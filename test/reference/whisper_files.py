@@ -142,8 +142,18 @@ def read_npz(path):
 
 # ---- MLX affine quantisation ----
 
+def round_half_away(x):
+    """Metal's round(): halves away from zero (numpy's rint rounds them to even)."""
+    whole = np.trunc(x)
+    return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0).astype(x.dtype)
+
+
 def quantize(weight, bits, group_size):
-    """mx.quantize(w, group_size, bits) (affine) of a float32 (out, in) matrix holding source-dtype values.
+    """MLX affine quantisation (mx.quantize, as its Metal kernel computes it on a Mac) of a float32 (out, in)
+    matrix holding source-dtype values, in float32: per group scale = max((max - min) / n_bins, 1e-7), the edge
+    (min if |min| > |max|, else max with the scale negated) snapped to an integer q0, bias = edge (0 if q0 == 0),
+    q = min(round((w - bias) / scale), n_bins) with the unrounded scale and bias. Like the kernel, the group
+    maximum starts from 0 and round() takes halves away from zero.
     Returns (packed uint32 (out, in*bits/32), float32 scales, float32 biases (out, in/group_size)); the caller
     rounds scales and biases to the source dtype, as MLX stores them."""
     out_features, in_features = weight.shape
@@ -151,15 +161,15 @@ def quantize(weight, bits, group_size):
         raise SystemExit(f"cannot quantize a matrix with {in_features} columns in groups of {group_size}")
     n_bins = np.float32(2 ** bits - 1)
     groups = weight.astype(np.float32).reshape(out_features, in_features // group_size, group_size)
-    w_max, w_min = groups.max(-1), groups.min(-1)
+    w_max, w_min = np.maximum(groups.max(-1), np.float32(0)), groups.min(-1)
     scales = np.maximum((w_max - w_min) / n_bins, np.float32(1e-7))
     min_side = np.abs(w_min) > np.abs(w_max)
     scales = np.where(min_side, scales, -scales)
     edge = np.where(min_side, w_min, w_max)
-    q0 = np.rint(edge / scales)
+    q0 = round_half_away(edge / scales)
     scales = np.where(q0 != 0, edge / np.where(q0 != 0, q0, np.float32(1)), scales).astype(np.float32)
     biases = np.where(q0 == 0, np.float32(0), edge).astype(np.float32)
-    q = np.clip(np.rint((groups - biases[..., None]) / scales[..., None]), 0, n_bins).astype(np.uint64)
+    q = np.clip(round_half_away((groups - biases[..., None]) / scales[..., None]), 0, n_bins).astype(np.uint64)
     return pack(q.reshape(out_features, in_features), bits), scales, biases
 
 

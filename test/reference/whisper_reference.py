@@ -224,10 +224,12 @@ def parse_ids(text):
 
 
 def parse_heads(text):
-    heads = []
-    for pair in text.split(","):
-        layer, head = pair.split(":")
-        heads.append((int(layer), int(head)))
+    try:
+        heads = [tuple(int(v) for v in pair.split(":")) for pair in text.split(",")]
+    except ValueError:
+        heads = []
+    if not heads or any(len(pair) != 2 for pair in heads):
+        raise SystemExit(f"--heads: expected layer:head,layer:head,..., got {text!r}")
     return heads
 
 
@@ -294,6 +296,11 @@ def main():
         save(args.out, result)
         if args.heads:
             heads = parse_heads(args.heads)
+            d = model.dims
+            for layer, head in heads:
+                if not (0 <= layer < d["n_text_layer"] and 0 <= head < d["n_text_head"]):
+                    raise SystemExit(f"--heads: {layer}:{head} is outside the decoder's {d['n_text_layer']} layers "
+                                     f"x {d['n_text_head']} heads")
             save(args.attention_out, torch.stack([cross[layer][head] for layer, head in heads], dim=1))
     else:
         result = greedy(model, audio, parse_ids(args.tokens), args.steps, args.rules, parse_ids(args.suppress))
