@@ -16,5 +16,6 @@ module.exports = [
   ...raycast.map(onlyFor(extensionFiles)),
   ...[js.configs.recommended, ...typescript.configs.recommended, prettier].map(onlyFor(nodeFiles)),
   { files: nodeFiles, languageOptions: { ecmaVersion: 2022, globals: globals.node } },
-  { files: ["*.js"], rules: { "@typescript-eslint/no-require-imports": "off" } },
+  // CommonJS entry points and configs.
+  { files: ["*.js", "daemon/bin/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" } },
 ];

@@ -9,8 +9,6 @@ export interface VerbatimPaths {
   logDir: string;
   /** Verbatim's own state (caches such as built tokenizers, recent results). */
   stateDir: string;
-  /** The Hugging Face hub cache, shared with Python tools. */
-  modelCache: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -18,13 +16,7 @@ type Env = Record<string, string | undefined>;
 // Unix socket paths are limited to sizeof(sockaddr_un.sun_path) - 1 bytes: 103 on macOS, 107 on Linux.
 const maxSocketPathBytes = process.platform === "darwin" ? 103 : 107;
 
-export function hubCacheDir(env: Env = process.env, home = os.homedir()): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  return path.join(env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(home, ".cache"), "huggingface"), "hub");
-}
-
 export function verbatimPaths(env: Env = process.env, platform = process.platform, home = os.homedir()): VerbatimPaths {
-  const modelCache = hubCacheDir(env, home);
   let paths: Omit<VerbatimPaths, "configFile">;
   if (env.VERBATIM_HOME) {
     const root = path.resolve(env.VERBATIM_HOME);
@@ -33,7 +25,6 @@ export function verbatimPaths(env: Env = process.env, platform = process.platfor
       configDir: root,
       logDir: path.join(root, "logs"),
       stateDir: path.join(root, "state"),
-      modelCache,
     };
   } else if (platform === "darwin") {
     const support = path.join(home, "Library", "Application Support", "Verbatim");
@@ -42,7 +33,6 @@ export function verbatimPaths(env: Env = process.env, platform = process.platfor
       configDir: support,
       logDir: path.join(home, "Library", "Logs", "Verbatim"),
       stateDir: support,
-      modelCache,
     };
   } else {
     const runtime = env.XDG_RUNTIME_DIR ?? path.join(os.tmpdir(), `verbatim-${os.userInfo().uid}`);
@@ -52,7 +42,6 @@ export function verbatimPaths(env: Env = process.env, platform = process.platfor
       configDir: path.join(env.XDG_CONFIG_HOME ?? path.join(home, ".config"), "verbatim"),
       logDir: state,
       stateDir: state,
-      modelCache,
     };
   }
   if (env.VERBATIM_SOCKET) paths.socket = path.resolve(env.VERBATIM_SOCKET);

@@ -7,7 +7,6 @@ test("macOS keeps the socket and config in Application Support and logs in Libra
   expect(paths.socket).toBe("/Users/ada/Library/Application Support/Verbatim/verbatimd.sock");
   expect(paths.configFile).toBe("/Users/ada/Library/Application Support/Verbatim/config.json");
   expect(paths.logDir).toBe("/Users/ada/Library/Logs/Verbatim");
-  expect(paths.modelCache).toBe("/Users/ada/.cache/huggingface/hub");
 });
 
 test("Linux follows the XDG folders", () => {
@@ -21,15 +20,10 @@ test("Linux follows the XDG folders", () => {
   expect(paths.logDir).toBe("/state/verbatim");
 });
 
-test("VERBATIM_HOME and VERBATIM_SOCKET override, HF_HOME moves the model cache", () => {
-  const paths = verbatimPaths(
-    { VERBATIM_HOME: "/tmp/v", VERBATIM_SOCKET: "/tmp/s.sock", HF_HOME: "/hf" },
-    "linux",
-    home,
-  );
+test("VERBATIM_HOME and VERBATIM_SOCKET override the folders and the socket", () => {
+  const paths = verbatimPaths({ VERBATIM_HOME: "/tmp/v", VERBATIM_SOCKET: "/tmp/s.sock" }, "linux", home);
   expect(paths.socket).toBe("/tmp/s.sock");
   expect(paths.configFile).toBe("/tmp/v/config.json");
-  expect(paths.modelCache).toBe("/hf/hub");
 });
 
 test("a socket path too long for a Unix socket is refused with a way out", () => {

@@ -1,0 +1,60 @@
+// Starting, stopping and finding the daemon from the command line.
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync } from "node:fs";
+import path from "node:path";
+import { DaemonClient, DaemonUnreachableError } from "../client";
+import type { VerbatimPaths } from "../paths";
+
+const daemonEntry = path.join(__dirname, "..", "..", "bin", "verbatimd.js");
+const START_TIMEOUT_MS = 15_000;
+
+export async function tryConnect(paths: VerbatimPaths): Promise<DaemonClient | null> {
+  try {
+    return await DaemonClient.connect(paths.socket, { client: "verbatim-cli" });
+  } catch (error) {
+    if (error instanceof DaemonUnreachableError) return null;
+    throw error;
+  }
+}
+
+/** Starts verbatimd in the background (its output goes to the log folder). Resolves once it answers. */
+export async function startDaemon(paths: VerbatimPaths): Promise<DaemonClient> {
+  mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
+  const output = openSync(path.join(paths.logDir, "verbatimd.out.log"), "a", 0o600);
+  const child = spawn(process.execPath, [daemonEntry], { detached: true, stdio: ["ignore", output, output] });
+  let exited: number | null = null;
+  child.once("exit", (code) => (exited = code ?? 1));
+  child.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const client = await tryConnect(paths);
+    if (client) return client;
+    if (exited !== null && exited !== 3) break; // 3: another daemon won the race, keep polling for it
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new DaemonUnreachableError(
+    paths.socket,
+    `verbatimd did not start; see ${path.join(paths.logDir, "verbatimd.out.log")} and ${path.join(paths.logDir, "verbatimd.log")}`,
+  );
+}
+
+/** The running daemon, started first if needed. */
+export async function ensureDaemon(paths: VerbatimPaths): Promise<DaemonClient> {
+  return (await tryConnect(paths)) ?? startDaemon(paths);
+}
+
+/** Asks the daemon to shut down and waits until its socket is gone. Returns false if none was running. */
+export async function stopDaemon(paths: VerbatimPaths): Promise<boolean> {
+  const client = await tryConnect(paths);
+  if (!client) return false;
+  await client.request({ type: "shutdown" }).catch(() => undefined);
+  client.close();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const stillThere = await tryConnect(paths);
+    if (!stillThere) return true;
+    stillThere.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`verbatimd did not stop within ${START_TIMEOUT_MS / 1000} s`);
+}

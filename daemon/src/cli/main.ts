@@ -1,0 +1,204 @@
+// The `verbatim` command line.
+import { parseArgs } from "node:util";
+import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
+import { ModelStore } from "../models";
+import { verbatimPaths, type VerbatimPaths } from "../paths";
+import type { DaemonStatus, TranscriptionOptions } from "../protocol";
+import { VERSION } from "../version";
+import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
+import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
+import { ProgressBar } from "./progress-bar";
+import { runTranscribe } from "./transcribe-command";
+
+const USAGE = `verbatim ${VERSION}: private, on-device transcription
+
+Usage:
+  verbatim transcribe [options] FILE…     transcribe audio or video files
+      --model ID|PATH        model alias (e.g. large-v3-turbo, base.en-8bit), hub repo id or local folder
+      --backend auto|cpu     engine backend (with --no-daemon; the daemon's is set in its config)
+      --language CODE        spoken language (default: detected)
+      --task transcribe|translate
+      --word-timestamps      time every word (JSON output)
+      --prompt TEXT          names, spelling or style to condition the transcript on
+      --format text|srt|vtt|json
+      --no-daemon            run the engine in this process instead of the daemon
+  verbatim status [--json]               the daemon's model, backend, memory and queue
+  verbatim daemon start|stop|status      run or stop the background daemon
+  verbatim models list|pull ID|rm ID     models in the Hugging Face cache
+
+Exit codes: 0 ok, 1 engine failure, 2 usage, 3 unreadable input, 4 model unavailable, 5 daemon unreachable.
+`;
+
+function parseTranscribeArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        model: { type: "string" },
+        backend: { type: "string" },
+        language: { type: "string" },
+        task: { type: "string" },
+        "word-timestamps": { type: "boolean" },
+        prompt: { type: "string" },
+        format: { type: "string", default: "text" },
+        "no-daemon": { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parseTranscribe(args: string[]) {
+  const { values, positionals } = parseTranscribeArgs(args);
+  if (positionals.length === 0) throw new UsageError("transcribe needs at least one FILE");
+  const format = values.format as OutputFormat;
+  if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(", ")}`);
+  if (values.task && values.task !== "transcribe" && values.task !== "translate") {
+    throw new UsageError("--task must be transcribe or translate");
+  }
+  if (values.backend && values.backend !== "auto" && values.backend !== "cpu") {
+    throw new UsageError("--backend must be auto or cpu (MLX is not built into this version)");
+  }
+  const options: TranscriptionOptions = {};
+  if (values.model) options.model = values.model;
+  if (values.language) options.language = values.language;
+  if (values.task) options.task = values.task as "transcribe" | "translate";
+  if (values["word-timestamps"]) options.wordTimestamps = true;
+  if (values.prompt) options.prompt = values.prompt;
+  return {
+    files: positionals,
+    format,
+    options,
+    backend: values.backend as "auto" | "cpu" | undefined,
+    inProcess: Boolean(values["no-daemon"]),
+  };
+}
+
+function describeStatus(status: DaemonStatus): string {
+  const mb = (bytes: number | null) => (bytes === null ? "?" : `${Math.round(bytes / 1e6)} MB`);
+  const lines = [
+    `verbatimd ${status.version} (pid ${status.pid}), up ${Math.round(status.uptimeSeconds)} s`,
+    `model:   ${status.model.id} (${status.model.state}${status.model.backend ? `, ${status.model.backend}` : ""})`,
+  ];
+  if (status.model.error) lines.push(`error:   ${status.model.error}`);
+  if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
+  lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
+  lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
+  return lines.join("\n") + "\n";
+}
+
+async function showStatus(paths: VerbatimPaths, json: boolean): Promise<number> {
+  const client = await tryConnect(paths);
+  if (!client) {
+    if (json) process.stdout.write(JSON.stringify({ running: false, socket: paths.socket }) + "\n");
+    else
+      process.stdout.write(`verbatimd is not running (socket ${paths.socket}). Start it with: verbatim daemon start\n`);
+    return EXIT.unreachable;
+  }
+  try {
+    const status = await client.status();
+    process.stdout.write(json ? JSON.stringify({ running: true, ...status }) + "\n" : describeStatus(status));
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+async function daemonCommand(action: string | undefined, paths: VerbatimPaths): Promise<number> {
+  switch (action) {
+    case "start": {
+      const running = await tryConnect(paths);
+      if (running) {
+        running.close();
+        process.stdout.write("verbatimd is already running\n");
+        return EXIT.ok;
+      }
+      (await startDaemon(paths)).close();
+      process.stdout.write(`verbatimd started (socket ${paths.socket})\n`);
+      return EXIT.ok;
+    }
+    case "stop":
+      process.stdout.write((await stopDaemon(paths)) ? "verbatimd stopped\n" : "verbatimd was not running\n");
+      return EXIT.ok;
+    case "status":
+      return showStatus(paths, false);
+    default:
+      throw new UsageError("daemon needs one of: start, stop, status");
+  }
+}
+
+async function modelsCommand(action: string | undefined, name: string | undefined): Promise<number> {
+  const store = new ModelStore();
+  switch (action) {
+    case "list": {
+      const models = await store.listModels();
+      if (models.length === 0)
+        process.stdout.write("No models in the Hugging Face cache yet. Try: verbatim models pull large-v3-turbo\n");
+      for (const model of models) {
+        const size = `${(model.sizeBytes / 1e6).toFixed(0)} MB`.padStart(9);
+        process.stdout.write(`${size}  ${model.name ?? model.repoId}${model.complete ? "" : "  (incomplete)"}\n`);
+      }
+      return EXIT.ok;
+    }
+    case "pull": {
+      if (!name) throw new UsageError("models pull needs a model id");
+      const progress = new ProgressBar();
+      const resolved = await store.resolveModel(name, {
+        onProgress: (p) =>
+          progress.update(
+            p.file,
+            p.totalBytes ? p.downloadedBytes / p.totalBytes : null,
+            `${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s`,
+          ),
+      });
+      progress.clear();
+      if (resolved.notice) process.stderr.write(`verbatim: ${resolved.notice}\n`);
+      process.stdout.write(`${resolved.repoId ?? name} is ready in ${resolved.folder}\n`);
+      return EXIT.ok;
+    }
+    case "rm": {
+      if (!name) throw new UsageError("models rm needs a model id");
+      const removed = await store.removeModel(name);
+      process.stdout.write(`removed ${removed.repoId} (${(removed.freedBytes / 1e6).toFixed(0)} MB freed)\n`);
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError("models needs one of: list, pull ID, rm ID");
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    const paths = verbatimPaths();
+    switch (command) {
+      case "transcribe":
+        return await runTranscribe(parseTranscribe(rest), paths);
+      case "status":
+        return await showStatus(paths, rest.includes("--json"));
+      case "daemon":
+        return await daemonCommand(rest[0], paths);
+      case "models":
+        return await modelsCommand(rest[0], rest[1]);
+      case "--version":
+        process.stdout.write(`${VERSION}\n`);
+        return EXIT.ok;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`verbatim: ${message}\n`);
+    if (error instanceof UsageError && error.exitCode === EXIT.usage)
+      process.stderr.write("Run `verbatim --help` for usage.\n");
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,186 @@
+// `verbatim transcribe`: files in, text/SRT/VTT streamed to stdout as segments are decoded, JSON per file.
+import { accessSync, constants, statSync } from "node:fs";
+import path from "node:path";
+import { DaemonError, type TranscriptionHandle } from "../client";
+import { srtCue, transcriptJson, VTT_HEADER, vttCue, type OutputFormat } from "../formats";
+import { ModelStore } from "../models";
+import type { VerbatimPaths } from "../paths";
+import type { Event, SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
+import { DEFAULT_CONFIG, loadConfig } from "../service/config";
+import { EngineHost } from "../service/engine-host";
+import { describeFailure, JobStopped } from "../service/failures";
+import { Logger } from "../service/logger";
+import { modelProgressEvent } from "../service/progress-event";
+import { transcribe } from "../service/transcription";
+import { ensureDaemon } from "./daemon-control";
+import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
+import { ProgressBar } from "./progress-bar";
+
+export interface TranscribeCommand {
+  files: string[];
+  format: OutputFormat;
+  options: TranscriptionOptions;
+  backend: "auto" | "cpu" | undefined;
+  inProcess: boolean;
+}
+
+/** Writes one file's output as it streams in. */
+class OutputWriter {
+  private cues = 0;
+
+  constructor(
+    private readonly format: OutputFormat,
+    private readonly out: NodeJS.WritableStream = process.stdout,
+  ) {}
+
+  begin(): void {
+    if (this.format === "vtt") this.out.write(VTT_HEADER);
+  }
+
+  segment(segment: SegmentData): void {
+    if (this.format === "text") this.out.write(segment.text + "\n");
+    else if (this.format === "srt") this.out.write(srtCue(segment, ++this.cues));
+    else if (this.format === "vtt") this.out.write(vttCue(segment));
+  }
+
+  end(file: string, transcript: TranscriptData): void {
+    if (this.format === "json") this.out.write(transcriptJson(file, transcript) + "\n");
+  }
+}
+
+function checkReadable(file: string): string {
+  const absolute = path.resolve(file);
+  try {
+    if (!statSync(absolute).isFile()) throw new UsageError(`${file} is not a file`, EXIT.input);
+    accessSync(absolute, constants.R_OK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+      EXIT.input,
+    );
+  }
+  return absolute;
+}
+
+export async function runTranscribe(command: TranscribeCommand, paths: VerbatimPaths): Promise<number> {
+  const progress = new ProgressBar();
+  let worst: number = EXIT.ok;
+  const fail = (file: string, error: unknown) => {
+    progress.clear();
+    const code = exitCodeFor(error);
+    const message =
+      error instanceof DaemonError || error instanceof UsageError ? error.message : describeFailure(error).message;
+    process.stderr.write(`verbatim: ${file}: ${message}\n`);
+    worst = Math.max(worst, code);
+  };
+
+  const files: string[] = [];
+  for (const file of command.files) {
+    try {
+      files.push(checkReadable(file));
+    } catch (error) {
+      fail(file, error);
+    }
+  }
+  if (files.length === 0) return worst;
+
+  const run = command.inProcess ? inProcessRunner(command, paths) : await daemonRunner(command, paths);
+  try {
+    for (const file of files) {
+      const writer = new OutputWriter(command.format);
+      writer.begin();
+      const label = path.basename(file);
+      const onEvent = (event: Event) => {
+        if (event.type === "segment") {
+          progress.clear();
+          writer.segment(event.segment);
+        } else if (event.type === "progress") {
+          progress.update(`${event.stage} ${label}`, event.fraction, event.detail);
+        } else if (event.type === "notice") {
+          progress.clear();
+          process.stderr.write(`verbatim: ${event.message}\n`);
+        }
+      };
+      try {
+        const transcript = await run.transcribe(file, onEvent);
+        progress.clear();
+        writer.end(file, transcript);
+      } catch (error) {
+        fail(file, error);
+        if (exitCodeFor(error) === EXIT.interrupted) break;
+      }
+    }
+  } finally {
+    run.close();
+  }
+  return worst;
+}
+
+interface Runner {
+  transcribe(file: string, onEvent: (event: Event) => void): Promise<TranscriptData>;
+  close(): void;
+}
+
+async function daemonRunner(command: TranscribeCommand, paths: VerbatimPaths): Promise<Runner> {
+  const client = await ensureDaemon(paths);
+  if (command.backend && command.backend !== "auto") {
+    const status = await client.status();
+    if (status.model.backend && status.model.backend !== command.backend) {
+      process.stderr.write(
+        `verbatim: the daemon runs the ${status.model.backend} backend; set "backend" in its config.json or use --no-daemon\n`,
+      );
+    }
+  }
+  let current: TranscriptionHandle | null = null;
+  const interrupt = () => void current?.cancel();
+  process.on("SIGINT", interrupt);
+  return {
+    transcribe: (file, onEvent) => {
+      current = client.transcribeFile(file, { options: command.options, onEvent });
+      return current.promise;
+    },
+    close: () => {
+      process.off("SIGINT", interrupt);
+      client.close();
+    },
+  };
+}
+
+function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runner {
+  const config = loadConfig(paths.configFile).config;
+  const log = new Logger(paths.logDir, () => undefined);
+  const host = new EngineHost(
+    command.options.model ?? config.model,
+    new ModelStore(),
+    {
+      backend: command.backend ?? config.backend,
+      threads: config.threads,
+      tokenizerCacheDir: paths.stateDir,
+      idleUnloadMinutes: 0,
+    },
+    log,
+  );
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new JobStopped("cancelled", "interrupted"));
+  process.on("SIGINT", interrupt);
+  return {
+    transcribe: (file, onEvent) =>
+      transcribe(
+        { file, options: command.options, readyTimeoutMs: DEFAULT_CONFIG.readyTimeoutSeconds * 1000 },
+        host,
+        {
+          onText: () => undefined,
+          onSegment: (segment) => onEvent({ type: "segment", id: file, segment }),
+          onProgress: (stage, fraction) => onEvent({ type: "progress", id: file, stage, fraction }),
+          onModelProgress: (stage, progress) => onEvent({ ...modelProgressEvent(stage, progress), id: file }),
+          onNotice: (message) => onEvent({ type: "notice", id: file, message }),
+        },
+        controller.signal,
+      ),
+    close: () => {
+      process.off("SIGINT", interrupt);
+      host.close();
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// The client side of the protocol, for the CLI, the Raycast extension and other local apps.
+import { randomUUID } from "node:crypto";
+import WebSocket from "ws";
+import {
+  encodeAudioFrame,
+  parseEvent,
+  PROTOCOL_VERSION,
+  type DaemonStatus,
+  type ErrorCode,
+  type Event,
+  type Priority,
+  type Request,
+  type TranscriptData,
+  type TranscriptionOptions,
+  type CachedModelData,
+} from "./protocol";
+
+// Uploads go in frames well under the daemon's frame limit.
+const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+/** The daemon answered a request with an error. */
+export class DaemonError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "DaemonError";
+  }
+}
+
+/** The daemon could not be reached (not running, wrong socket, or it went away mid-request). */
+export class DaemonUnreachableError extends Error {
+  constructor(
+    readonly socket: string,
+    reason: string,
+  ) {
+    super(`Cannot reach verbatimd at ${socket}: ${reason}`);
+    this.name = "DaemonUnreachableError";
+  }
+}
+
+export type EventListener = (event: Event) => void;
+
+type RequestBody = Request extends infer R ? (R extends { id: string } ? Omit<R, "id"> : never) : never;
+
+interface Pending {
+  onEvent?: EventListener;
+  resolve(event: Extract<Event, { type: "done" | "status" | "welcome" }>): void;
+  reject(error: Error): void;
+}
+
+export interface TranscriptionHandle {
+  id: string;
+  promise: Promise<TranscriptData>;
+  cancel(): Promise<void>;
+}
+
+export interface TranscribeRequestOptions {
+  options?: TranscriptionOptions;
+  priority?: Priority;
+  detached?: boolean;
+  onEvent?: EventListener;
+}
+
+export class DaemonClient {
+  private readonly pending = new Map<string, Pending>();
+
+  private constructor(
+    private readonly socket: WebSocket,
+    readonly socketPath: string,
+  ) {
+    socket.on("message", (data, isBinary) => {
+      if (!isBinary) this.onEvent(parseEvent(data.toString()));
+    });
+    socket.on("close", () => this.failAll(new DaemonUnreachableError(socketPath, "the daemon closed the connection")));
+    socket.on("error", (error) => this.failAll(new DaemonUnreachableError(socketPath, error.message)));
+  }
+
+  /** Connects and checks that both sides speak the same protocol. */
+  static async connect(
+    socketPath: string,
+    options: { client?: string; timeoutMs?: number } = {},
+  ): Promise<DaemonClient> {
+    const socket = new WebSocket(`ws+unix:${socketPath}:/`, { handshakeTimeout: options.timeoutMs ?? 2000 });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("error", (error: NodeJS.ErrnoException) => {
+        const reason =
+          error.code === "ENOENT" || error.code === "ECONNREFUSED" ? "verbatimd is not running" : error.message;
+        reject(new DaemonUnreachableError(socketPath, reason));
+      });
+    });
+    const client = new DaemonClient(socket, socketPath);
+    await client.request({ type: "hello", protocol: PROTOCOL_VERSION, client: options.client ?? "verbatim" });
+    return client;
+  }
+
+  /** Sends a request and resolves with its final event ("done", or the answer to "status"/"hello"). */
+  request(body: RequestBody, onEvent?: EventListener, id: string = randomUUID()): Promise<Event> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.readyState !== WebSocket.OPEN) {
+        reject(new DaemonUnreachableError(this.socketPath, "the connection is closed"));
+        return;
+      }
+      this.pending.set(id, { onEvent, resolve, reject });
+      this.socket.send(JSON.stringify({ ...body, id }));
+    });
+  }
+
+  async status(): Promise<DaemonStatus> {
+    const event = await this.request({ type: "status" });
+    if (event.type !== "status") throw new Error("the daemon answered a status request with " + event.type);
+    return event.status;
+  }
+
+  transcribeFile(path: string, request: TranscribeRequestOptions = {}): TranscriptionHandle {
+    return this.startTranscription({ kind: "file", path }, request);
+  }
+
+  /** Sends the bytes of an audio file (for clients whose files the daemon cannot read). */
+  transcribeBytes(bytes: Uint8Array, name: string, request: TranscribeRequestOptions = {}): TranscriptionHandle {
+    const handle = this.startTranscription({ kind: "upload", bytes: bytes.length, name }, request);
+    for (let offset = 0; offset < bytes.length; offset += UPLOAD_CHUNK_BYTES) {
+      this.socket.send(encodeAudioFrame(handle.id, bytes.subarray(offset, offset + UPLOAD_CHUNK_BYTES)));
+    }
+    return handle;
+  }
+
+  /** The outcome of a recent job, started by any client (for example before Raycast closed the window). */
+  async result(job: string): Promise<TranscriptData | null> {
+    const event = await this.request({ type: "result", job });
+    return event.type === "done" && event.transcript ? event.transcript : null;
+  }
+
+  async listModels(): Promise<CachedModelData[]> {
+    const event = await this.request({ type: "models.list" });
+    return event.type === "done" ? (event.models ?? []) : [];
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private startTranscription(
+    source: Extract<Request, { type: "transcribe" }>["source"],
+    request: TranscribeRequestOptions,
+  ): TranscriptionHandle {
+    const id = randomUUID();
+    const body: RequestBody = { type: "transcribe", source };
+    if (request.options) body.options = request.options;
+    if (request.priority) body.priority = request.priority;
+    if (request.detached) body.detached = true;
+    const promise = this.request(body, request.onEvent, id).then((event) => {
+      if (event.type !== "done" || !event.transcript) throw new Error("the daemon finished without a transcript");
+      return event.transcript;
+    });
+    return {
+      id,
+      promise,
+      cancel: async () => {
+        await this.request({ type: "cancel", job: id }).catch(() => undefined);
+      },
+    };
+  }
+
+  private onEvent(event: Event): void {
+    const pending = event.id === null ? undefined : this.pending.get(event.id);
+    if (!pending) return;
+    if (event.type === "error") {
+      this.pending.delete(event.id!);
+      pending.reject(new DaemonError(event.code, event.message));
+    } else if (event.type === "done" || event.type === "status" || event.type === "welcome") {
+      this.pending.delete(event.id);
+      pending.resolve(event);
+    } else {
+      pending.onEvent?.(event);
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,290 @@
+// The wire protocol between verbatimd and its clients (CLI, Raycast extension, other local apps): JSON text
+// frames for requests and events, binary frames for audio. Shared by every side; see daemon/PROTOCOL.md.
+// This module is pure data and validation: no Node APIs, no native code, so the extension can bundle it.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest JSON message the daemon accepts. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Largest uploaded audio file. */
+export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
+/** Largest single WebSocket frame (binary upload chunks included). */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+export type Priority = "interactive" | "batch";
+export type OutputTask = "transcribe" | "translate";
+
+export interface TranscriptionOptions {
+  /** Model id, alias or local folder; absent: the daemon's current model. */
+  model?: string;
+  /** Language code; absent: detected. */
+  language?: string;
+  task?: OutputTask;
+  wordTimestamps?: boolean;
+  /** Text that conditions the first window (names, spelling, style). */
+  prompt?: string;
+}
+
+export type AudioSource =
+  | { kind: "file"; path: string }
+  /** The file's bytes follow as binary frames tagged with the request id (see encodeAudioFrame). */
+  | { kind: "upload"; bytes: number; name?: string };
+
+export type Request =
+  | { type: "hello"; id: string; protocol: number; client?: string }
+  | { type: "status"; id: string }
+  | {
+      type: "transcribe";
+      id: string;
+      source: AudioSource;
+      options?: TranscriptionOptions;
+      priority?: Priority;
+      /** Keep running when this client disconnects; fetch the outcome later with a "result" request. */
+      detached?: boolean;
+    }
+  | { type: "cancel"; id: string; job: string }
+  | { type: "result"; id: string; job: string }
+  | { type: "model.switch"; id: string; model: string }
+  | { type: "models.list"; id: string }
+  | { type: "models.pull"; id: string; model: string }
+  | { type: "models.remove"; id: string; model: string }
+  | { type: "shutdown"; id: string };
+
+export type RequestType = Request["type"];
+
+export type ModelState = "unloaded" | "loading" | "ready" | "failed";
+
+export interface DaemonStatus {
+  version: string;
+  protocol: number;
+  pid: number;
+  uptimeSeconds: number;
+  model: {
+    id: string;
+    state: ModelState;
+    backend: string | null;
+    folder: string | null;
+    loadSeconds: number | null;
+    error: string | null;
+    notice: string | null;
+  };
+  memory: { rssBytes: number; peakRssBytes: number | null };
+  queue: { running: string | null; waiting: number };
+}
+
+export interface WordTiming {
+  word: string;
+  start: number;
+  end: number;
+  probability: number;
+}
+
+export interface SegmentData {
+  start: number;
+  end: number;
+  text: string;
+  words?: WordTiming[];
+}
+
+export interface TranscriptData {
+  text: string;
+  language: string | null;
+  durationSeconds: number;
+  segments: SegmentData[];
+  model: string;
+  backend: string;
+}
+
+export interface CachedModelData {
+  repoId: string;
+  folder: string;
+  sizeBytes: number;
+  complete: boolean;
+}
+
+export type ErrorCode =
+  | "bad_message" // not JSON, not an object, a missing or mistyped field
+  | "unknown_type" // a request type this daemon does not know
+  | "too_large" // a message or upload over the limits
+  | "protocol_version" // the client speaks a protocol this daemon does not
+  | "not_found" // no such job, file or model
+  | "audio" // the audio could not be read or decoded
+  | "model" // the model could not be found, downloaded or loaded
+  | "cancelled"
+  | "timeout" // the model did not become ready in time
+  | "engine" // the engine failed
+  | "shutting_down";
+
+export type Event =
+  | { type: "welcome"; id: string; protocol: number; version: string }
+  | { type: "status"; id: string; status: DaemonStatus }
+  | { type: "accepted"; id: string; position: number }
+  | { type: "notice"; id: string; message: string }
+  | {
+      type: "progress";
+      id: string;
+      stage: "queued" | "download" | "loading" | "decoding" | "transcribing";
+      fraction: number | null;
+      detail?: string;
+    }
+  /** Provisional text; `restart`: first discard the provisional text received since the last segment. */
+  | { type: "token"; id: string; text: string; restart?: boolean }
+  | { type: "segment"; id: string; segment: SegmentData }
+  | { type: "done"; id: string; transcript?: TranscriptData; models?: CachedModelData[] }
+  | { type: "error"; id: string | null; code: ErrorCode; message: string };
+
+export type EventType = Event["type"];
+
+/** A failure to validate an incoming message, carrying the code the reply will have. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly requestId: string | null = null,
+  ) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+function field<T>(
+  message: Fields,
+  name: string,
+  check: (value: unknown) => value is T,
+  expected: string,
+  optional: true,
+): T | undefined;
+function field<T>(
+  message: Fields,
+  name: string,
+  check: (value: unknown) => value is T,
+  expected: string,
+  optional?: false,
+): T;
+function field<T>(
+  message: Fields,
+  name: string,
+  check: (value: unknown) => value is T,
+  expected: string,
+  optional = false,
+) {
+  const value = message[name];
+  if (value === undefined && optional) return undefined;
+  if (!check(value)) {
+    const id = typeof message.id === "string" ? message.id : null;
+    throw new ProtocolError("bad_message", `"${name}" must be ${expected}`, id);
+  }
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 4096;
+const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (v: unknown): v is T =>
+    values.includes(v as T);
+
+function parseOptions(message: Fields): TranscriptionOptions | undefined {
+  const raw = field(message, "options", isObject, "an object", true);
+  if (!raw) return undefined;
+  const options: TranscriptionOptions = {};
+  const model = field(raw, "model", isString, "a model id or folder", true);
+  const language = field(raw, "language", isString, "a language code", true);
+  const task = field(raw, "task", oneOf("transcribe", "translate"), '"transcribe" or "translate"', true);
+  const wordTimestamps = field(raw, "wordTimestamps", isBoolean, "true or false", true);
+  const prompt = field(raw, "prompt", isString, "text", true);
+  if (model !== undefined) options.model = model;
+  if (language !== undefined) options.language = language;
+  if (task !== undefined) options.task = task;
+  if (wordTimestamps !== undefined) options.wordTimestamps = wordTimestamps;
+  if (prompt !== undefined) options.prompt = prompt;
+  return options;
+}
+
+function parseSource(message: Fields): AudioSource {
+  const source = field(message, "source", isObject, "an object", false);
+  const kind = field(source, "kind", oneOf("file", "upload"), '"file" or "upload"');
+  if (kind === "file") return { kind, path: field(source, "path", isString, "an absolute file path") };
+  const bytes = field(source, "bytes", isCount, "a byte count");
+  if (bytes > MAX_UPLOAD_BYTES) {
+    throw new ProtocolError("too_large", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`, message.id as string);
+  }
+  const name = field(source, "name", isString, "a file name", true);
+  return name === undefined ? { kind, bytes } : { kind, bytes, name };
+}
+
+/** Parses and validates one JSON text frame from a client. Throws ProtocolError. */
+export function parseRequest(text: string): Request {
+  if (text.length > MAX_MESSAGE_BYTES)
+    throw new ProtocolError("too_large", `messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw new ProtocolError("bad_message", "the message is not valid JSON");
+  }
+  if (!isObject(message)) throw new ProtocolError("bad_message", "the message must be a JSON object");
+  const id = field(message, "id", isString, "a non-empty string");
+  const type = field(message, "type", isString, "a request type");
+  switch (type) {
+    case "hello": {
+      const client = field(message, "client", isString, "a client name", true);
+      const protocol = field(message, "protocol", isCount, "a protocol version number");
+      return client === undefined ? { type, id, protocol } : { type, id, protocol, client };
+    }
+    case "status":
+    case "models.list":
+    case "shutdown":
+      return { type, id };
+    case "transcribe": {
+      const priority = field(message, "priority", oneOf("interactive", "batch"), '"interactive" or "batch"', true);
+      const detached = field(message, "detached", isBoolean, "true or false", true);
+      const request: Request = { type, id, source: parseSource(message) };
+      const options = parseOptions(message);
+      if (options) request.options = options;
+      if (priority) request.priority = priority;
+      if (detached !== undefined) request.detached = detached;
+      return request;
+    }
+    case "cancel":
+    case "result":
+      return { type, id, job: field(message, "job", isString, "a job id") };
+    case "model.switch":
+    case "models.pull":
+    case "models.remove":
+      return { type, id, model: field(message, "model", isString, "a model id or folder") };
+    default:
+      throw new ProtocolError("unknown_type", `unknown request type "${type}"`, id);
+  }
+}
+
+/** Parses one JSON text frame from the daemon. Clients trust the daemon, so this checks only the envelope. */
+export function parseEvent(text: string): Event {
+  const event: unknown = JSON.parse(text);
+  if (!isObject(event) || typeof event.type !== "string") throw new Error("the daemon sent a message without a type");
+  return event as Event;
+}
+
+// Binary frames: [1 byte: id length n][n bytes: request id, UTF-8][payload].
+export function encodeAudioFrame(requestId: string, payload: Uint8Array): Uint8Array {
+  const id = new TextEncoder().encode(requestId);
+  if (id.length === 0 || id.length > 255) throw new Error("request ids in binary frames must be 1 to 255 bytes");
+  const frame = new Uint8Array(1 + id.length + payload.length);
+  frame[0] = id.length;
+  frame.set(id, 1);
+  frame.set(payload, 1 + id.length);
+  return frame;
+}
+
+export function decodeAudioFrame(frame: Uint8Array): { requestId: string; payload: Uint8Array } {
+  const length = frame[0] ?? 0;
+  if (length === 0 || frame.length < 1 + length) {
+    throw new ProtocolError("bad_message", "a binary frame must start with the length and id of its request");
+  }
+  const requestId = new TextDecoder("utf-8", { fatal: false }).decode(frame.subarray(1, 1 + length));
+  return { requestId, payload: frame.subarray(1 + length) };
+}

@@ -1,0 +1,75 @@
+// The daemon's settings: config.json in the config folder, created with the defaults on first start so it
+// can be edited. Unknown keys are kept; invalid values are reported and replaced by the default.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { DEFAULT_MODEL } from "../models";
+
+export interface DaemonConfig {
+  /** Model id, alias or local folder loaded at start. */
+  model: string;
+  backend: "auto" | "cpu";
+  /** Engine threads; 0: one per core. */
+  threads: number;
+  /** Unload the model after this many idle minutes (0: keep it warm). */
+  idleUnloadMinutes: number;
+  /** How long a request waits for the model to become ready. */
+  readyTimeoutSeconds: number;
+  /** Finished transcripts kept for clients that reconnect. */
+  keepResults: number;
+}
+
+export const DEFAULT_CONFIG: DaemonConfig = {
+  model: DEFAULT_MODEL,
+  backend: "auto",
+  threads: 0,
+  idleUnloadMinutes: 0,
+  readyTimeoutSeconds: 600,
+  keepResults: 20,
+};
+
+const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
+  model: (v) => typeof v === "string" && v.length > 0,
+  backend: (v) => v === "auto" || v === "cpu",
+  threads: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 256,
+  idleUnloadMinutes: (v) => typeof v === "number" && v >= 0,
+  readyTimeoutSeconds: (v) => typeof v === "number" && v > 0,
+  keepResults: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000,
+};
+
+export interface LoadedConfig {
+  config: DaemonConfig;
+  /** Problems found in the file, each naming the key and what was used instead. */
+  problems: string[];
+}
+
+export function loadConfig(file: string): LoadedConfig {
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(DEFAULT_CONFIG, null, 2) + "\n", { mode: 0o600 });
+    return { config: { ...DEFAULT_CONFIG }, problems: [] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { config: { ...DEFAULT_CONFIG }, problems: [`${file} is not valid JSON (${reason}); using the defaults`] };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { config: { ...DEFAULT_CONFIG }, problems: [`${file} must hold a JSON object; using the defaults`] };
+  }
+  const values = raw as Record<string, unknown>;
+  const config = { ...DEFAULT_CONFIG };
+  const problems: string[] = [];
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof DaemonConfig)[]) {
+    if (values[key] === undefined) continue;
+    if (validators[key](values[key])) {
+      (config as Record<string, unknown>)[key] = values[key];
+    } else {
+      problems.push(
+        `${file}: "${key}" has an invalid value ${JSON.stringify(values[key])}; using ${JSON.stringify(DEFAULT_CONFIG[key])}`,
+      );
+    }
+  }
+  return { config, problems };
+}

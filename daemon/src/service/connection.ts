@@ -1,0 +1,215 @@
+// One client on the socket: parses its requests, runs them against the daemon, streams events back, and
+// cancels its jobs when it goes away (unless they were started detached).
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type WebSocket from "ws";
+import {
+  decodeAudioFrame,
+  MAX_MESSAGE_BYTES,
+  parseRequest,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ErrorCode,
+  type Event,
+  type Request,
+} from "../protocol";
+import type { DaemonContext } from "./daemon-context";
+import { describeFailure } from "./failures";
+
+// Past this many bytes queued for a slow client, provisional text is held back and merged (never dropped).
+const SLOW_CLIENT_BYTES = 1024 * 1024;
+
+interface Upload {
+  request: Extract<Request, { type: "transcribe" }>;
+  chunks: Buffer[];
+  received: number;
+}
+
+export class Connection {
+  private readonly jobs = new Set<string>();
+  private readonly uploads = new Map<string, Upload>();
+  private readonly heldText = new Map<string, { text: string; restart: boolean }>();
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly daemon: DaemonContext,
+  ) {
+    socket.on("message", (data, isBinary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isBinary) this.onBinary(bytes);
+      else this.onText(bytes);
+    });
+    socket.on("close", () => this.onClose());
+    socket.on("error", (error) => this.daemon.log.warn("client connection error", { error: error.message }));
+  }
+
+  send(event: Event): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (event.type === "token" && this.socket.bufferedAmount > SLOW_CLIENT_BYTES) {
+      const held = this.heldText.get(event.id);
+      this.heldText.set(event.id, {
+        text: event.restart ? event.text : (held?.text ?? "") + event.text,
+        restart: Boolean(event.restart || held?.restart),
+      });
+      return;
+    }
+    const held = event.type === "token" ? this.heldText.get(event.id) : undefined;
+    if (held && event.type === "token") {
+      this.heldText.delete(event.id);
+      event = {
+        ...event,
+        text: event.restart ? event.text : held.text + event.text,
+        restart: held.restart || event.restart,
+      };
+    } else if (event.type === "segment" || event.type === "done" || event.type === "error") {
+      if (event.id) this.heldText.delete(event.id); // a segment supersedes provisional text
+    }
+    this.socket.send(JSON.stringify(event));
+  }
+
+  sendError(id: string | null, code: ErrorCode, message: string): void {
+    this.send({ type: "error", id, code, message });
+  }
+
+  private onText(bytes: Buffer): void {
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      this.sendError(null, "too_large", `messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
+      return;
+    }
+    let request: Request;
+    try {
+      request = parseRequest(bytes.toString("utf8"));
+    } catch (error) {
+      const failure = error instanceof ProtocolError ? error : new ProtocolError("bad_message", String(error));
+      this.sendError(failure.requestId, failure.code, failure.message);
+      return;
+    }
+    this.handle(request).catch((error: unknown) => {
+      const { code, message } = describeFailure(error);
+      this.sendError(request.id, code, message);
+    });
+  }
+
+  private onBinary(bytes: Buffer): void {
+    let frame: { requestId: string; payload: Uint8Array };
+    try {
+      frame = decodeAudioFrame(bytes);
+    } catch (error) {
+      this.sendError(null, "bad_message", (error as Error).message);
+      return;
+    }
+    const upload = this.uploads.get(frame.requestId);
+    if (!upload) {
+      this.sendError(frame.requestId, "not_found", `no upload is waiting for request "${frame.requestId}"`);
+      return;
+    }
+    const expected = upload.request.source.kind === "upload" ? upload.request.source.bytes : 0;
+    upload.received += frame.payload.length;
+    if (upload.received > expected) {
+      this.uploads.delete(frame.requestId);
+      this.sendError(frame.requestId, "too_large", `the upload sent more than the ${expected} bytes it announced`);
+      return;
+    }
+    upload.chunks.push(Buffer.from(frame.payload));
+    if (upload.received === expected) {
+      this.uploads.delete(frame.requestId);
+      void this.startUploadedJob(upload);
+    }
+  }
+
+  private async handle(request: Request): Promise<void> {
+    switch (request.type) {
+      case "hello":
+        if (request.protocol !== PROTOCOL_VERSION) {
+          this.sendError(
+            request.id,
+            "protocol_version",
+            `this daemon speaks protocol ${PROTOCOL_VERSION}, the client ${request.protocol}: update Verbatim so both match`,
+          );
+          return;
+        }
+        this.send({ type: "welcome", id: request.id, protocol: PROTOCOL_VERSION, version: this.daemon.version });
+        return;
+      case "status":
+        this.send({ type: "status", id: request.id, status: this.daemon.status() });
+        return;
+      case "transcribe":
+        if (request.source.kind === "upload") {
+          if (request.source.bytes === 0) {
+            this.sendError(request.id, "audio", "the uploaded file is empty");
+            return;
+          }
+          this.uploads.set(request.id, { request, chunks: [], received: 0 });
+          return;
+        }
+        this.startJob(request, request.source.path);
+        return;
+      case "cancel":
+        if (!this.daemon.cancelJob(request.job)) {
+          this.sendError(request.id, "not_found", `no running or waiting job "${request.job}"`);
+          return;
+        }
+        this.send({ type: "done", id: request.id });
+        return;
+      case "result": {
+        const outcome = this.daemon.results.get(request.job);
+        if (!outcome) this.sendError(request.id, "not_found", `no recent job "${request.job}"`);
+        else if (outcome.state === "done") this.send({ type: "done", id: request.id, transcript: outcome.transcript });
+        else if (outcome.state === "failed") this.sendError(request.id, outcome.code, outcome.message);
+        else this.send({ type: "progress", id: request.id, stage: "transcribing", fraction: null });
+        return;
+      }
+      case "model.switch":
+        await this.daemon.switchModel(request.model, (event) => this.send({ ...event, id: request.id }));
+        this.send({ type: "done", id: request.id });
+        return;
+      case "models.list":
+        this.send({ type: "done", id: request.id, models: await this.daemon.listModels() });
+        return;
+      case "models.pull":
+        await this.daemon.pullModel(request.model, (event) => this.send({ ...event, id: request.id }));
+        this.send({ type: "done", id: request.id });
+        return;
+      case "models.remove":
+        await this.daemon.removeModel(request.model);
+        this.send({ type: "done", id: request.id });
+        return;
+      case "shutdown":
+        this.send({ type: "done", id: request.id });
+        void this.daemon.shutdown("requested by a client");
+        return;
+    }
+  }
+
+  private async startUploadedJob(upload: Upload): Promise<void> {
+    const folder = await mkdtemp(path.join(os.tmpdir(), "verbatim-upload-"));
+    const name = upload.request.source.kind === "upload" && upload.request.source.name;
+    const file = path.join(folder, path.basename(name || "audio"));
+    try {
+      await writeFile(file, Buffer.concat(upload.chunks), { mode: 0o600 });
+    } catch (error) {
+      await rm(folder, { recursive: true, force: true });
+      this.sendError(upload.request.id, "audio", `could not store the upload: ${(error as Error).message}`);
+      return;
+    }
+    this.startJob(upload.request, file, () => rm(folder, { recursive: true, force: true }));
+  }
+
+  private startJob(request: Extract<Request, { type: "transcribe" }>, file: string, cleanup?: () => Promise<void>) {
+    this.jobs.add(request.id);
+    const position = this.daemon.submitTranscription(request, file, (event) => this.send(event));
+    this.send({ type: "accepted", id: request.id, position: position.position });
+    position.finished.finally(() => {
+      this.jobs.delete(request.id);
+      void cleanup?.();
+    });
+    if (request.detached) this.jobs.delete(request.id);
+  }
+
+  private onClose(): void {
+    this.uploads.clear();
+    for (const job of this.jobs) this.daemon.cancelJob(job, "the client disconnected");
+    this.jobs.clear();
+  }
+}

@@ -1,0 +1,30 @@
+// What a client connection can ask of the daemon.
+import type { CachedModelData, DaemonStatus, Event, Request } from "../protocol";
+import type { Logger } from "./logger";
+import type { RecentResults } from "./results";
+
+/** An event not yet addressed to a request (the connection adds the id). */
+export type UnaddressedEvent =
+  Extract<Event, { type: "progress" | "notice" }> extends infer E
+    ? E extends { id: string }
+      ? Omit<E, "id">
+      : never
+    : never;
+
+export interface DaemonContext {
+  readonly version: string;
+  readonly log: Logger;
+  readonly results: RecentResults;
+  status(): DaemonStatus;
+  submitTranscription(
+    request: Extract<Request, { type: "transcribe" }>,
+    file: string,
+    send: (event: Event) => void,
+  ): { position: number; finished: Promise<void> };
+  cancelJob(job: string, reason?: string): boolean;
+  switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void>;
+  listModels(): Promise<CachedModelData[]>;
+  pullModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void>;
+  removeModel(model: string): Promise<void>;
+  shutdown(reason: string): Promise<void>;
+}

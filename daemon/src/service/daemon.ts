@@ -1,0 +1,199 @@
+// verbatimd: a WebSocket server on the per-user Unix socket, the warm model, the job queue, and a clean
+// shutdown that leaves no socket behind.
+import { chmodSync } from "node:fs";
+import http from "node:http";
+import { WebSocketServer } from "ws";
+import { ModelStore } from "../models";
+import {
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  type CachedModelData,
+  type DaemonStatus,
+  type Event,
+  type Request,
+} from "../protocol";
+import type { VerbatimPaths } from "../paths";
+import type { DaemonConfig } from "./config";
+import { Connection } from "./connection";
+import type { DaemonContext, UnaddressedEvent } from "./daemon-context";
+import { EngineHost, type LoadProgressListener } from "./engine-host";
+import { describeFailure, JobStopped } from "./failures";
+import { InstanceLock } from "./instance-lock";
+import { JobQueue } from "./job-queue";
+import { modelProgressEvent } from "./progress-event";
+import type { Logger } from "./logger";
+import { RecentResults } from "./results";
+import { transcribe } from "./transcription";
+
+export interface DaemonOptions {
+  paths: VerbatimPaths;
+  config: DaemonConfig;
+  log: Logger;
+  version: string;
+  store?: ModelStore;
+}
+
+export class Daemon implements DaemonContext {
+  readonly version: string;
+  readonly log: Logger;
+  readonly results: RecentResults;
+  private readonly queue = new JobQueue();
+  private readonly host: EngineHost;
+  private readonly store: ModelStore;
+  private readonly startedAt = Date.now();
+  private readonly server = http.createServer((_, response) => response.writeHead(426).end("WebSocket only\n"));
+  private readonly sockets = new WebSocketServer({ server: this.server, maxPayload: MAX_FRAME_BYTES });
+  private lock: InstanceLock | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.version = options.version;
+    this.log = options.log;
+    this.results = new RecentResults(options.config.keepResults);
+    this.store = options.store ?? new ModelStore();
+    this.host = new EngineHost(
+      options.config.model,
+      this.store,
+      {
+        backend: options.config.backend,
+        threads: options.config.threads,
+        tokenizerCacheDir: options.paths.stateDir,
+        idleUnloadMinutes: options.config.idleUnloadMinutes,
+      },
+      options.log,
+    );
+    this.sockets.on("connection", (socket) => new Connection(socket, this));
+  }
+
+  /** Takes the per-user lock, listens on the socket (0600) and starts loading the model in the background. */
+  async start(): Promise<void> {
+    const socket = this.options.paths.socket;
+    this.lock = await InstanceLock.acquire(socket);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(socket, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    chmodSync(socket, 0o600);
+    this.log.info("verbatimd listening", { socket, pid: process.pid, version: this.version });
+    this.host.select(this.options.config.model).catch(() => undefined); // state "failed" reports it
+  }
+
+  status(): DaemonStatus {
+    const usage = process.resourceUsage();
+    return {
+      version: this.version,
+      protocol: PROTOCOL_VERSION,
+      pid: process.pid,
+      uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+      model: this.host.describe(),
+      memory: { rssBytes: process.memoryUsage.rss(), peakRssBytes: usage.maxRSS * 1024 },
+      queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
+    };
+  }
+
+  submitTranscription(
+    request: Extract<Request, { type: "transcribe" }>,
+    file: string,
+    send: (event: Event) => void,
+  ): { position: number; finished: Promise<void> } {
+    const id = request.id;
+    if (this.results.get(id)?.state === "running") {
+      send({ type: "error", id, code: "bad_message", message: `a job with id "${id}" is already running` });
+      return { position: 0, finished: Promise.resolve() };
+    }
+    this.results.set(id, { state: "running" });
+    const onModelProgress: LoadProgressListener = (stage, progress) =>
+      send({ ...modelProgressEvent(stage, progress), id });
+    const queued = this.queue.enqueue({
+      id,
+      priority: request.priority ?? "batch",
+      run: async (signal) => {
+        try {
+          const transcript = await transcribe(
+            { file, options: request.options ?? {}, readyTimeoutMs: this.options.config.readyTimeoutSeconds * 1000 },
+            this.host,
+            {
+              onText: (text, restart) =>
+                send(restart ? { type: "token", id, text, restart } : { type: "token", id, text }),
+              onSegment: (segment) => send({ type: "segment", id, segment }),
+              onProgress: (stage, fraction) => send({ type: "progress", id, stage, fraction }),
+              onModelProgress,
+              onNotice: (message) => send({ type: "notice", id, message }),
+            },
+            signal,
+          );
+          this.results.set(id, { state: "done", transcript });
+          send({ type: "done", id, transcript });
+        } catch (error) {
+          const failure = describeFailure(error);
+          this.results.set(id, { state: "failed", ...failure });
+          if (failure.code !== "cancelled" && failure.code !== "shutting_down") {
+            this.log.warn("transcription failed", { job: id, file, ...failure });
+          }
+          send({ type: "error", id, ...failure });
+        }
+      },
+    });
+    queued.finished.catch((error: unknown) => {
+      // Cancelled while waiting: the job never ran, so report it here.
+      const failure = describeFailure(error);
+      this.results.set(id, { state: "failed", ...failure });
+      send({ type: "error", id, ...failure });
+    });
+    send({ type: "progress", id, stage: "queued", fraction: null });
+    return { position: queued.position, finished: queued.finished.catch(() => undefined) };
+  }
+
+  cancelJob(job: string, reason = "cancelled by the client"): boolean {
+    return this.queue.cancel(job, new JobStopped("cancelled", `the job was ${reason}`));
+  }
+
+  async switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void> {
+    this.host.select(model).catch(() => undefined);
+    await this.host.ready(this.options.config.readyTimeoutSeconds * 1000, (stage, progress) =>
+      send(modelProgressEvent(stage, progress)),
+    );
+    const notice = this.host.describe().notice;
+    if (notice) send({ type: "notice", message: notice });
+  }
+
+  async listModels(): Promise<CachedModelData[]> {
+    return (await this.store.listModels()).map((model) => ({
+      repoId: model.repoId,
+      folder: model.folder ?? "",
+      sizeBytes: model.sizeBytes,
+      complete: model.complete,
+    }));
+  }
+
+  async pullModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void> {
+    const resolved = await this.store.resolveModel(model, {
+      onProgress: (progress) => send(modelProgressEvent("download", progress)),
+    });
+    if (resolved.notice) send({ type: "notice", message: resolved.notice });
+  }
+
+  async removeModel(model: string): Promise<void> {
+    await this.store.removeModel(model);
+  }
+
+  /** Cancels waiting and running jobs, closes every connection, removes the socket. Idempotent. */
+  shutdown(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info("verbatimd stopping", { reason });
+      const stop = new JobStopped("shutting_down", "verbatimd is shutting down; run the job again once it is back");
+      this.queue.cancelAll(stop);
+      await this.queue.drained();
+      for (const client of this.sockets.clients) client.close(1001, "verbatimd is shutting down");
+      await new Promise<void>((resolve) => this.sockets.close(() => resolve()));
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.host.close();
+      this.lock?.release();
+      this.log.info("verbatimd stopped");
+    })();
+    return this.stopping;
+  }
+}

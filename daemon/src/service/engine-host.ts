@@ -1,0 +1,220 @@
+// The daemon's one warm model: resolved (and downloaded) through the model store, loaded into the native engine
+// in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured.
+import { downloadFileToCacheDir } from "@huggingface/hub";
+import { readFile } from "node:fs/promises";
+import { WhisperModel, type Backend, type ModelInfo } from "@verbatim/native";
+import type { DownloadProgress, ModelStore } from "../models";
+import type { ModelState } from "../protocol";
+import { loadTokenizer, type Tokenizer } from "../tokenizer";
+import type { Logger } from "./logger";
+
+export interface ActiveModel {
+  /** What the model was asked for by (alias, repo id or folder). */
+  id: string;
+  folder: string;
+  model: WhisperModel;
+  tokenizer: Tokenizer;
+  info: ModelInfo;
+}
+
+export interface EngineHostSettings {
+  backend: Backend;
+  threads: number;
+  /** Folder for built tokenizer vocabularies. */
+  tokenizerCacheDir: string;
+  idleUnloadMinutes: number;
+}
+
+export type LoadProgressListener = (stage: "download" | "loading", progress: DownloadProgress | null) => void;
+
+export class ModelNotReadyError extends Error {
+  constructor(
+    message: string,
+    readonly code: "timeout" | "model",
+  ) {
+    super(message);
+    this.name = "ModelNotReadyError";
+  }
+}
+
+interface Loading {
+  id: string;
+  promise: Promise<ActiveModel>;
+  controller: AbortController;
+}
+
+export class EngineHost {
+  private active: ActiveModel | null = null;
+  private loading: Loading | null = null;
+  private failure: string | null = null;
+  private notice: string | null = null;
+  private wantedId: string;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly progressListeners = new Set<LoadProgressListener>();
+
+  constructor(
+    initialModel: string,
+    private readonly store: ModelStore,
+    private readonly settings: EngineHostSettings,
+    private readonly log: Logger,
+  ) {
+    this.wantedId = initialModel;
+  }
+
+  get state(): ModelState {
+    if (this.loading) return "loading";
+    if (this.active) return "ready";
+    return this.failure ? "failed" : "unloaded";
+  }
+
+  describe() {
+    return {
+      id: this.wantedId,
+      state: this.state,
+      backend: this.active?.info.backend ?? null,
+      folder: this.active?.folder ?? null,
+      loadSeconds: this.active?.info.loadSeconds ?? null,
+      error: this.failure,
+      notice: this.notice,
+    };
+  }
+
+  /** Starts loading `id` in the background (a newer request supersedes a load in progress). */
+  select(id: string): Promise<ActiveModel> {
+    this.wantedId = id;
+    if (this.loading?.id === id) return this.loading.promise;
+    if (this.active?.id === id && !this.loading) return Promise.resolve(this.active);
+    this.loading?.controller.abort(new Error(`superseded by a request for ${id}`));
+
+    const controller = new AbortController();
+    const promise = this.load(id, controller.signal);
+    const loading: Loading = { id, promise, controller };
+    this.loading = loading;
+    promise.then(
+      (model) => {
+        if (this.loading !== loading) return model.model.free();
+        const previous = this.active;
+        this.active = model;
+        this.loading = null;
+        this.failure = null;
+        previous?.model.free();
+        this.touch();
+      },
+      (error: unknown) => {
+        if (this.loading !== loading) return;
+        this.loading = null;
+        this.failure = error instanceof Error ? error.message : String(error);
+        this.log.error("model failed to load", { model: id, error: this.failure });
+      },
+    );
+    return promise;
+  }
+
+  /** The model, once ready: loads (or reloads after an idle unload) as needed, waiting at most `timeoutMs`. */
+  async ready(timeoutMs: number, onProgress?: LoadProgressListener, signal?: AbortSignal): Promise<ActiveModel> {
+    const loading = this.loading?.promise ?? (this.active ? null : this.select(this.wantedId));
+    if (!loading) {
+      this.touch();
+      return this.active!;
+    }
+    if (onProgress) this.progressListeners.add(onProgress);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ModelNotReadyError(
+                `The model ${this.wantedId} was not ready within ${Math.round(timeoutMs / 1000)} s; it is still loading. Try again shortly.`,
+                "timeout",
+              ),
+            ),
+          timeoutMs,
+        );
+      });
+      const aborted = new Promise<never>((_, reject) => {
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+      const model = await Promise.race([loading, timeout, aborted]);
+      this.touch();
+      return model;
+    } catch (error) {
+      if (error instanceof ModelNotReadyError || signal?.aborted) throw error;
+      throw new ModelNotReadyError(error instanceof Error ? error.message : String(error), "model");
+    } finally {
+      clearTimeout(timer);
+      if (onProgress) this.progressListeners.delete(onProgress);
+    }
+  }
+
+  /** Frees the model's memory; the next request loads it again. */
+  unload(reason: string): void {
+    if (!this.active) return;
+    this.log.info("model unloaded", { model: this.active.id, reason });
+    this.active.model.free();
+    this.active = null;
+  }
+
+  close(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.loading?.controller.abort(new Error("the daemon is shutting down"));
+    this.unload("shutdown");
+  }
+
+  /** Restarts the idle countdown (called whenever the model is used). */
+  touch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.settings.idleUnloadMinutes <= 0) return;
+    this.idleTimer = setTimeout(() => this.unload("idle"), this.settings.idleUnloadMinutes * 60_000);
+    this.idleTimer.unref();
+  }
+
+  private emitProgress(stage: "download" | "loading", progress: DownloadProgress | null): void {
+    for (const listener of this.progressListeners) listener(stage, progress);
+  }
+
+  private async load(id: string, signal: AbortSignal): Promise<ActiveModel> {
+    const started = performance.now();
+    this.log.info("loading model", { model: id });
+    const resolved = await this.store.resolveModel(id, {
+      signal,
+      onProgress: (progress) => this.emitProgress("download", progress),
+    });
+    this.notice = resolved.notice ?? null;
+    if (resolved.notice) this.log.warn("model substituted", { model: id, notice: resolved.notice });
+    signal.throwIfAborted();
+
+    this.emitProgress("loading", null);
+    const model = await WhisperModel.load(resolved.folder, {
+      backend: this.settings.backend,
+      threads: this.settings.threads,
+    }).promise;
+    try {
+      const info = model.info();
+      const tokenizer = await loadTokenizer({
+        nVocab: info.dims.nVocab,
+        cacheDir: this.settings.tokenizerCacheDir,
+        loadHubFile: (repo, file) => this.hubFile(repo, file),
+      });
+      model.setVocabulary(tokenizer.tokenBytesTable());
+      signal.throwIfAborted();
+      this.log.info("model ready", {
+        model: id,
+        folder: resolved.folder,
+        backend: info.backend,
+        seconds: (performance.now() - started) / 1000,
+      });
+      return { id, folder: resolved.folder, model, tokenizer, info };
+    } catch (error) {
+      model.free();
+      throw error;
+    }
+  }
+
+  // Tokenizer vocabularies (vocab.json of openai/whisper-*) come from the hub cache like the models.
+  private async hubFile(repo: string, file: string): Promise<string> {
+    const { hubUrl, cacheDir } = this.store.settings;
+    const path = await downloadFileToCacheDir({ repo: { type: "model", name: repo }, path: file, hubUrl, cacheDir });
+    return readFile(path, "utf8");
+  }
+}

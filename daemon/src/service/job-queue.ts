@@ -1,0 +1,86 @@
+// One engine, one job at a time: interactive work (live dictation) goes before batch work (files), first come
+// first served within a priority. Waiting jobs can be cancelled; a running job is cancelled through its signal.
+import type { Priority } from "../protocol";
+
+export interface QueuedJob {
+  id: string;
+  priority: Priority;
+  /** Runs the job; it must stop soon after `signal` aborts. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+interface Entry {
+  job: QueuedJob;
+  controller: AbortController;
+  settle: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+export class JobQueue {
+  private readonly waiting: Entry[] = [];
+  private running: Entry | null = null;
+
+  /** Queues a job; resolves or rejects when it has run. Returns its place in the queue (0: runs now). */
+  enqueue(job: QueuedJob): { position: number; finished: Promise<void> } {
+    let settle!: Entry["settle"];
+    const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const entry: Entry = { job, controller: new AbortController(), settle };
+    const firstBatch = this.waiting.findIndex((e) => e.job.priority === "batch");
+    const at = job.priority === "interactive" && firstBatch >= 0 ? firstBatch : this.waiting.length;
+    this.waiting.splice(at, 0, entry);
+    const position = this.running ? at + 1 : at;
+    this.pump();
+    return { position, finished };
+  }
+
+  /** Cancels a waiting or running job. Returns false when no such job is queued. */
+  cancel(id: string, reason: Error): boolean {
+    if (this.running?.job.id === id) {
+      this.running.controller.abort(reason);
+      return true;
+    }
+    const index = this.waiting.findIndex((entry) => entry.job.id === id);
+    if (index < 0) return false;
+    const [entry] = this.waiting.splice(index, 1);
+    entry.controller.abort(reason);
+    entry.settle.reject(reason);
+    return true;
+  }
+
+  /** Cancels everything: waiting jobs never start, the running one is aborted. */
+  cancelAll(reason: Error): void {
+    for (const entry of this.waiting.splice(0)) {
+      entry.controller.abort(reason);
+      entry.settle.reject(reason);
+    }
+    this.running?.controller.abort(reason);
+  }
+
+  get runningId(): string | null {
+    return this.running?.job.id ?? null;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves once nothing runs or waits. */
+  async drained(): Promise<void> {
+    while (this.running || this.waiting.length) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private pump(): void {
+    if (this.running) return;
+    const entry = this.waiting.shift();
+    if (!entry) return;
+    this.running = entry;
+    entry.job
+      .run(entry.controller.signal)
+      .then(entry.settle.resolve, entry.settle.reject)
+      .finally(() => {
+        this.running = null;
+        this.pump();
+      });
+  }
+}

@@ -1,0 +1,125 @@
+// One transcription: audio in (a file, or uploaded bytes), the warm model, live text as tokens are chosen,
+// final segments (with words when asked), and the finished transcript.
+import { CancelledError, type Segment, type TranscribeOptions } from "@verbatim/native";
+import { loadAudio } from "../audio";
+import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
+import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer";
+import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
+
+export interface TranscriptionCallbacks {
+  /** Provisional text as it is decoded; `restart` discards the provisional text since the last segment. */
+  onText(text: string, restart: boolean): void;
+  onSegment(segment: SegmentData): void;
+  onProgress(stage: "decoding" | "transcribing", fraction: number | null): void;
+  onModelProgress: LoadProgressListener;
+  onNotice(message: string): void;
+}
+
+export interface TranscriptionJob {
+  /** Path of the audio file (uploads are written to a temporary file first). */
+  file: string;
+  options: TranscriptionOptions;
+  readyTimeoutMs: number;
+}
+
+export async function transcribe(
+  job: TranscriptionJob,
+  host: EngineHost,
+  callbacks: TranscriptionCallbacks,
+  signal: AbortSignal,
+): Promise<TranscriptData> {
+  callbacks.onProgress("decoding", null);
+  const audio = await loadAudio(job.file, { signal });
+  if (job.options.model) {
+    void host.select(job.options.model).catch(() => undefined); // failures surface through ready()
+  }
+  const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal);
+  const notice = host.describe().notice;
+  if (notice) callbacks.onNotice(notice);
+
+  const segments: SegmentData[] = [];
+  const tokens: number[] = [];
+  let language = job.options.language ?? null;
+  if (audio.samples.length > 0) {
+    const result = await runEngine(active, audio.samples, job.options, callbacks, { segments, tokens }, signal);
+    language = result.language;
+  }
+  return {
+    // Decoded as a whole, so that languages written without spaces get none between segments.
+    text: active.tokenizer.decode(tokens).trim(),
+    language,
+    durationSeconds: audio.durationSeconds,
+    segments,
+    model: active.id,
+    backend: active.info.backend,
+  };
+}
+
+function engineOptions(tokenizer: Tokenizer, options: TranscriptionOptions): TranscribeOptions {
+  const engine: TranscribeOptions = {
+    task: options.task ?? "transcribe",
+    wordTimestamps: options.wordTimestamps ?? false,
+    suppressTokens: tokenizer.resolveSuppressTokens("-1"),
+  };
+  if (options.language) engine.language = options.language;
+  if (options.prompt) engine.initialPrompt = tokenizer.promptTokens(options.prompt);
+  return engine;
+}
+
+async function runEngine(
+  active: ActiveModel,
+  samples: Float32Array,
+  options: TranscriptionOptions,
+  callbacks: TranscriptionCallbacks,
+  collected: { segments: SegmentData[]; tokens: number[] },
+  signal: AbortSignal,
+): Promise<{ language: string | null }> {
+  const { tokenizer } = active;
+  let live = new StreamingDecoder(tokenizer);
+  let attempt = "";
+  const job = active.model.transcribe(samples, engineOptions(tokenizer, options), (event) => {
+    if (event.type === "token") {
+      const thisAttempt = `${event.windowStart}/${event.temperature}`;
+      const restart = thisAttempt !== attempt;
+      if (restart) live = new StreamingDecoder(tokenizer);
+      attempt = thisAttempt;
+      const text = live.push([event.token]);
+      if (text || restart) callbacks.onText(text, restart);
+    } else if (event.type === "segment") {
+      attempt = "";
+      const segment = segmentData(tokenizer, event.segment, options.language);
+      if (segment) {
+        collected.segments.push(segment);
+        collected.tokens.push(...event.segment.tokens);
+        callbacks.onSegment(segment);
+      }
+    } else {
+      callbacks.onProgress("transcribing", event.totalFrames ? event.doneFrames / event.totalFrames : null);
+    }
+  });
+  const cancel = () => job.cancel();
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    return await job.promise;
+  } catch (error) {
+    if (error instanceof CancelledError && signal.reason instanceof Error) throw signal.reason;
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
+}
+
+function segmentData(tokenizer: Tokenizer, segment: Segment, language: string | undefined): SegmentData | null {
+  const text = tokenizer.decode(segment.tokens).trim();
+  if (!text) return null;
+  const data: SegmentData = { start: segment.start, end: segment.end, text };
+  if (segment.tokenTimings) {
+    data.words = wordsFromTimings(tokenizer, segment.tokenTimings, language ?? "en").map((word) => ({
+      word: word.word,
+      start: word.start,
+      end: word.end,
+      probability: word.probability,
+    }));
+  }
+  return data;
+}
