@@ -5,7 +5,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { downloadFile } from "@huggingface/hub";
 import { describeCause, ModelStoreError } from "./errors";
 import { fileSize } from "./cache-layout";
@@ -19,6 +20,7 @@ export interface BlobDownloadOptions extends HubAccess {
 
 export async function downloadBlob(file: RemoteFile, blob: string, options: BlobDownloadOptions): Promise<void> {
   const partial = `${blob}.incomplete`;
+  await mkdir(dirname(blob), { recursive: true });
   const resumeFrom = await usablePartialSize(partial, file.size);
   const received = await appendRemainder(file, partial, resumeFrom, options);
 

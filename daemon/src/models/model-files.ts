@@ -15,7 +15,7 @@ export function selectModelFiles(names: Iterable<string>): { files: ModelFiles }
   const present = new Set(names);
   const weights = WEIGHTS_FILES.find((name) => present.has(name));
   if (!present.has(CONFIG_FILE)) return { missing: CONFIG_FILE };
-  if (!weights) return { missing: `a weights file (${WEIGHTS_FILES.join(", ")})` };
+  if (!weights) return { missing: `weights file (${WEIGHTS_FILES.join(", ")})` };
   return { files: { config: CONFIG_FILE, weights } };
 }
 

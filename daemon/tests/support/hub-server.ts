@@ -282,11 +282,11 @@ export class TestHub {
 /** Writes a model folder: a Whisper config.json, random bytes as weights, and the files a hub repo also has. */
 export async function writeTestModelFolder(
   folder: string,
-  options: { weightsFile?: string; weightsBytes?: number; withConfig?: boolean } = {},
+  options: { weightsFile?: string; weightsBytes?: number; withConfig?: boolean; config?: object } = {},
 ): Promise<void> {
   await mkdir(folder, { recursive: true });
   if (options.withConfig ?? true) {
-    const config = { model_type: "whisper", n_mels: 80, n_audio_state: 384, n_vocab: 51865, seed: randomHex(8) };
+    const config = options.config ?? { model_type: "whisper", n_mels: 80, n_audio_state: 384, seed: randomHex(8) };
     await writeFile(join(folder, "config.json"), JSON.stringify(config, null, 2));
   }
   await writeFile(
