@@ -67,7 +67,7 @@ class NpzReader {
   [[noreturn]] void fail(const std::string& what) const { throw FormatError(name_ + ": npz: " + what); }
 
   void need(uint64_t offset, uint64_t length, uint64_t limit, const std::string& what) const {
-    if (!range_fits(offset, length, limit)) fail(what + " runs past the end of the file (truncated?)");
+    if (!range_fits(offset, length, limit)) fail(what + " lies outside the archive (truncated or corrupt file)");
   }
 
   // The end-of-central-directory record is the last 22 bytes plus a comment of up to 64 KiB; scan backwards

@@ -108,21 +108,24 @@ Bytes bytes_of(const std::vector<T>& values) {
   return bytes;
 }
 
+// The value a float becomes when stored as `dtype` (F32 or F16).
+inline float stored_value(DType dtype, float value) {
+  if (dtype == DType::F32) return value;
+  if (dtype == DType::F16) return half_to_float(float_to_half(value));
+  throw std::invalid_argument("test model floats must be F32 or F16");
+}
+
 // Floats stored as F32 or F16 (rounded); `values` is replaced by what the file holds.
 inline TestTensor float_tensor(const std::string& name, DType dtype, std::vector<int64_t> shape,
                                std::vector<float>* values) {
   TestTensor tensor{name, dtype, std::move(shape), {}};
+  for (float& value : *values) value = stored_value(dtype, value);
   if (dtype == DType::F32) {
     tensor.bytes = bytes_of(*values);
-  } else if (dtype == DType::F16) {
-    std::vector<uint16_t> halves;
-    for (float& value : *values) {
-      halves.push_back(float_to_half(value));
-      value = half_to_float(halves.back());
-    }
-    tensor.bytes = bytes_of(halves);
   } else {
-    throw std::invalid_argument("float_tensor: dtype must be F32 or F16");
+    std::vector<uint16_t> halves;
+    for (float value : *values) halves.push_back(float_to_half(value));
+    tensor.bytes = bytes_of(halves);
   }
   return tensor;
 }
@@ -138,6 +141,7 @@ inline TestTensor f32_tensor(const std::string& name, std::vector<int64_t> shape
 inline Bytes safetensors_bytes(const std::vector<TestTensor>& tensors,
                                const std::map<std::string, std::string>& metadata = {},
                                std::size_t header_alignment = 8) {
+  if (header_alignment == 0) throw std::invalid_argument("safetensors_bytes: header_alignment must be at least 1");
   std::string header = "{";
   if (!metadata.empty()) {
     header += "\"__metadata__\":{";
@@ -378,6 +382,7 @@ struct AffineQuantized {
 // are then rounded to `scale_dtype` (F32 or F16) and the dequantized values use the rounded ones.
 inline AffineQuantized quantize_affine(const std::vector<float>& w, int64_t rows, int64_t cols, int bits,
                                        int group_size, DType scale_dtype) {
+  if (cols % group_size != 0) throw std::invalid_argument("quantize_affine: cols must be a multiple of group_size");
   AffineQuantized result;
   const int64_t groups = cols / group_size;
   const int64_t words_per_row = cols * bits / 32;
@@ -395,11 +400,10 @@ inline AffineQuantized quantize_affine(const std::vector<float>& w, int64_t rows
       const float edge = min_is_edge ? w_min : w_max;
       const float q0 = std::nearbyint(edge / scale);
       if (q0 != 0) scale = edge / q0;
-      float bias = q0 == 0 ? 0.0f : edge;
-      std::vector<float> pair = {scale, bias};
-      float_tensor("", scale_dtype, {2}, &pair);  // round to the stored dtype
-      result.scales.push_back(pair[0]);
-      result.biases.push_back(pair[1]);
+      const float bias = q0 == 0 ? 0.0f : edge;
+      const float stored_scale = stored_value(scale_dtype, scale), stored_bias = stored_value(scale_dtype, bias);
+      result.scales.push_back(stored_scale);
+      result.biases.push_back(stored_bias);
       for (int64_t c = 0; c < group_size; ++c) {
         const float q = std::min(std::max(std::nearbyint((group[c] - bias) / scale), 0.0f), static_cast<float>(n_bins));
         const auto value = static_cast<uint64_t>(q);
@@ -408,7 +412,7 @@ inline AffineQuantized quantize_affine(const std::vector<float>& w, int64_t rows
         uint32_t* row = result.packed.data() + r * words_per_row;
         row[bit / 32] |= static_cast<uint32_t>(value << (bit % 32));
         if (bit % 32 + static_cast<uint64_t>(bits) > 32) row[bit / 32 + 1] |= static_cast<uint32_t>(value >> (32 - bit % 32));
-        result.dequantized[static_cast<std::size_t>(r * cols + column)] = std::fma(pair[0], q, pair[1]);
+        result.dequantized[static_cast<std::size_t>(r * cols + column)] = std::fma(stored_scale, q, stored_bias);
       }
     }
   }
