@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// Benchmarks our engine's CPU backend against whisper.cpp on this machine, in one run: the same random-weight models
+// of real Whisper shapes (converted to ggml for whisper.cpp), the same audio, the same threads. Each engine runs in
+// its own process per measurement, so peak memory is per engine. Prints absolute figures and ratios ours/whisper.cpp.
+//
+// usage: node test/bench/run.mjs [--models base,large-v3-turbo] [--threads 2] [--encode-runs 3]
+//                                [--decode-tokens 64] [--rounds 1] [--peer-only]
+// The cache (builds, models) is $BENCH_CACHE or node_modules/.cache/verbatim-bench.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(benchDir, "../..");
+const cache = resolve(process.env.BENCH_CACHE ?? join(repoRoot, "node_modules/.cache/verbatim-bench"));
+// The dev tools need numpy: Debian's interpreter has it, a pyenv one on PATH may not.
+const python = process.env.BENCH_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+const audio = process.env.BENCH_AUDIO ?? resolve(repoRoot, "../shared/reference/jfk.wav");
+const jobs = process.env.BENCH_JOBS ?? "2";
+
+const { values: options } = parseArgs({
+  options: {
+    models: { type: "string", default: "base,large-v3-turbo" },
+    threads: { type: "string", default: "2" },
+    "encode-runs": { type: "string", default: "3" },
+    "decode-tokens": { type: "string", default: "64" },
+    rounds: { type: "string", default: "1" },
+    "peer-only": { type: "boolean", default: false },
+  },
+});
+
+function log(message) {
+  process.stderr.write(`${message}\n`);
+}
+
+// Runs a build or preparation step, showing its output; returns its stdout.
+function step(command, args, env = {}) {
+  return execFileSync(command, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, BENCH_CACHE: cache, BENCH_JOBS: jobs, ...env },
+  });
+}
+
+function buildPeer() {
+  log("building whisper.cpp (the peer) …");
+  const bin = step(join(benchDir, "peer/build-whisper-cpp.sh"), []).trim().split("\n").pop();
+  return { bench: join(bin, "whisper_cpp_bench"), quantize: join(bin, "whisper-quantize") };
+}
+
+function buildEngine() {
+  log("building engine_bench …");
+  const buildDir = join(cache, "build-engine");
+  step("cmake", ["-S", benchDir, "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release"]);
+  step("cmake", ["--build", buildDir, "-j", jobs, "--target", "engine_bench"]);
+  return join(buildDir, "engine_bench");
+}
+
+// Random weights of the real shapes, written by the project's generator (test/reference/make_random_model.py).
+const SHAPES = { base: "base", "large-v3-turbo": "turbo" };
+
+function makeModel(folder, dims, extraArgs) {
+  if (existsSync(join(folder, "config.json"))) return;
+  log(`writing the random-weight model ${folder} …`);
+  const generator = join(repoRoot, "test/reference/make_random_model.py");
+  step(python, [generator, "--dims", dims, "--dtype", "float16", ...extraArgs, "--out", folder]);
+}
+
+// Our model folders (MLX layout) and whisper.cpp's files made from the same weights.
+function prepareModels(shape, quantizeTool) {
+  if (!(shape in SHAPES)) throw new Error(`unknown model shape ${shape}: use ${Object.keys(SHAPES).join(", ")}`);
+  const modelsDir = join(cache, "models");
+  const ggmlDir = join(cache, "ggml");
+  mkdirSync(ggmlDir, { recursive: true });
+  const ours = { fp16: join(modelsDir, `${SHAPES[shape]}-fp16`), q4: join(modelsDir, `${SHAPES[shape]}-4bit`) };
+  makeModel(ours.fp16, SHAPES[shape], []);
+  makeModel(ours.q4, SHAPES[shape], ["--quantize", "4", "--group-size", "64"]);
+  const peer = { fp16: join(ggmlDir, `${shape}-fp16.bin`) };
+  if (!existsSync(peer.fp16)) {
+    log(`converting ${shape} to ggml …`);
+    step(python, [join(benchDir, "to_ggml.py"), ours.fp16, peer.fp16]);
+  }
+  for (const type of ["q4_0", "q4_1"]) {
+    peer[type] = join(ggmlDir, `${shape}-${type}.bin`);
+    if (!existsSync(peer[type])) {
+      log(`quantizing ${shape} to ${type} with whisper.cpp's tool …`);
+      step(quantizeTool, [peer.fp16, peer[type], type]);
+    }
+  }
+  return [
+    { label: `${shape} fp16`, ours: ours.fp16, peer: peer.fp16 },
+    { label: `${shape} 4-bit vs q4_0`, ours: ours.q4, peer: peer.q4_0 },
+    { label: `${shape} 4-bit vs q4_1`, ours: ours.q4, peer: peer.q4_1 },
+  ];
+}
+
+// One driver process; its last stdout line is the JSON report (bench_common.h).
+function measure(driver, model) {
+  const args = ["--model", model, "--audio", audio, "--threads", options.threads];
+  args.push("--encode-runs", options["encode-runs"], "--decode-tokens", options["decode-tokens"]);
+  const result = spawnSync(driver, args, { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (result.status !== 0) {
+    const why = (result.stderr || result.error?.message || `exit ${result.status}`).trim();
+    log(`  ${driver} on ${model} failed: ${why}`);
+    return null;
+  }
+  return JSON.parse(result.stdout.trim().split("\n").pop());
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const METRICS = [
+  ["load_ms", "load (ms)"],
+  ["encode_ms", "encoder, 30 s (ms)"],
+  ["decode_ms_per_token", "decoder (ms/token)"],
+  ["peak_rss_mib", "peak memory (MiB)"],
+];
+
+// The median of each metric over the rounds; null when any round failed.
+function combine(reports) {
+  if (reports.length === 0 || reports.some((report) => report === null)) return null;
+  return Object.fromEntries(METRICS.map(([key]) => [key, median(reports.map((report) => report[key]))]));
+}
+
+function format(value) {
+  if (value === undefined || value === null) return "—";
+  return value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2);
+}
+
+function printTable(rows) {
+  const header = ["model", "metric", "ours", "whisper.cpp", "ours/whisper.cpp"];
+  const lines = [header];
+  for (const { label, ours, peer } of rows) {
+    for (const [key, name] of METRICS) {
+      const ratio = ours && peer ? ours[key] / peer[key] : null;
+      lines.push([label, name, format(ours?.[key]), format(peer?.[key]), ratio === null ? "—" : ratio.toFixed(2)]);
+    }
+  }
+  const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column].length)));
+  for (const line of lines) {
+    console.log(
+      line.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  "),
+    );
+  }
+}
+
+function main() {
+  const startLoad = os.loadavg()[0];
+  const peerTools = buildPeer();
+  const engineBench = options["peer-only"] ? null : buildEngine();
+  const comparisons = options.models.split(",").flatMap((shape) => prepareModels(shape.trim(), peerTools.quantize));
+
+  const oursByModel = new Map();
+  const peerByModel = new Map();
+  const rounds = Number(options.rounds);
+  for (let round = 0; round < rounds; ++round) {
+    for (const [index, { label, ours, peer }] of comparisons.entries()) {
+      log(`round ${round + 1}/${rounds}: ${label}`);
+      // Alternate which engine goes first, so that neither always runs on a machine the other just warmed.
+      const order = (round + index) % 2 === 0 ? ["peer", "ours"] : ["ours", "peer"];
+      for (const side of order) {
+        if (side === "peer") {
+          peerByModel.set(peer, [...(peerByModel.get(peer) ?? []), measure(peerTools.bench, peer)]);
+        } else if (engineBench && (oursByModel.get(ours)?.length ?? 0) <= round) {
+          // Our 4-bit model stands against both q4_0 and q4_1: measured once per round.
+          oursByModel.set(ours, [...(oursByModel.get(ours) ?? []), measure(engineBench, ours)]);
+        }
+      }
+    }
+  }
+
+  console.log(`\n${new Date().toISOString()}  ${os.cpus()[0].model}, ${os.cpus().length} hardware threads`);
+  console.log(
+    `threads ${options.threads}, encoder median of ${options["encode-runs"]} after a warm-up, ` +
+      `${options["decode-tokens"]} greedy decoder steps after the transcription prompt, ${rounds} round(s); ` +
+      `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`,
+  );
+  console.log("ratios ours/whisper.cpp: below 1 means ours is faster or smaller\n");
+  printTable(
+    comparisons.map(({ label, ours, peer }) => ({
+      label,
+      ours: combine(oursByModel.get(ours) ?? []),
+      peer: combine(peerByModel.get(peer) ?? []),
+    })),
+  );
+}
+
+main();
