@@ -94,7 +94,7 @@ describe("downloading into the Hugging Face cache", () => {
     expect(await readlink(join(resolved.folder, "config.json"))).toBe(`../../blobs/${config.etag}`);
     expect(await readlink(join(resolved.folder, "weights.safetensors"))).toBe(`../../blobs/${weights.etag}`);
     expect(await readdir(resolved.folder)).not.toContain("README.md");
-    expect(await readFile(join(resolved.folder, "weights.safetensors"))).toEqual(weights.content);
+    expect(sha256(await readFile(join(resolved.folder, "weights.safetensors")))).toBe(sha256(weights.content));
     expect(await readFile(join(resolved.folder, "config.json"))).toEqual(config.content);
 
     const weightEvents = events.filter((event) => event.file === "weights.safetensors");
@@ -161,6 +161,46 @@ describe("downloading into the Hugging Face cache", () => {
       code: "not-a-model",
       message: expect.stringContaining("weights.safetensors"),
     });
+  });
+});
+
+describe("updates and concurrent use", () => {
+  test("refresh picks up a new commit and downloads only the files that changed", async () => {
+    const repoId = "org/updated-model";
+    const folder = join(work, "published", repoId);
+    const first = await publish(repoId);
+    expect((await store().resolveModel(repoId)).revision).toBe(first.commit);
+
+    await writeFile(join(folder, "config.json"), JSON.stringify({ model_type: "whisper", n_mels: 128 }));
+    const second = await hub.addRepoFromFolder(repoId, folder);
+    expect((await store().resolveModel(repoId)).revision).toBe(first.commit);
+    const before = hub.contentRequests(file(second, "weights.safetensors")).length;
+    const refreshed = await store().resolveModel(repoId, { refresh: true });
+    expect(refreshed.revision).toBe(second.commit);
+    expect(hub.contentRequests(file(second, "weights.safetensors")).length).toBe(before);
+    expect(await readFile(join(refreshed.folder, "config.json"), "utf8")).toContain('"n_mels":128');
+    expect(await readFile(join(repoFolder(repoId), "refs", "main"), "utf8")).toBe(second.commit);
+  });
+
+  test("two pulls of one model at once download it once", async () => {
+    const models = store();
+    const weights = file(tinyRepo, "weights.safetensors");
+    const before = hub.contentRequests(weights).length;
+    const [a, b] = await Promise.all([models.resolveModel("tiny-4bit"), models.resolveModel(TINY)]);
+    expect(a).toEqual(b);
+    expect(hub.contentRequests(weights).length - before).toBe(1);
+  });
+
+  test("a model being downloaded cannot be removed", async () => {
+    const models = store();
+    const weights = file(tinyRepo, "weights.safetensors");
+    hub.injectFault(TINY, weights.path, { kind: "stall", bytes: 1000 });
+    const pull = models.resolveModel(TINY);
+    await waitForFileSize(join(repoFolder(TINY), "blobs", `${weights.etag}.incomplete`), 1000);
+    await expect(models.removeModel(TINY)).rejects.toMatchObject({ code: "busy" });
+    hub.dropStalled();
+    await expect(pull).rejects.toMatchObject({ code: "network" });
+    expect((await models.removeModel(TINY)).freedBytes).toBe(file(tinyRepo, "config.json").size + 1000);
   });
 });
 
