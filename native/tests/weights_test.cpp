@@ -327,6 +327,11 @@ TEST_CASE("weights: a Hugging Face checkpoint (HF names and config, PyTorch conv
   tensors.push_back(f32_tensor("model.decoder.layers.0.extra", {1}, {1}));
   write_file(dir.file("model.safetensors"), safetensors_bytes(tensors));
   CHECK_FORMAT_ERROR(load_whisper_weights(dir.path()), "unexpected tensor \"model.decoder.layers.0.extra\" (F32 (1))");
+  tensors.back() = f32_tensor("decoder.layer_norm.weight", {64}, std::vector<float>(64));
+  write_file(dir.file("model.safetensors"), safetensors_bytes(tensors));
+  CHECK_FORMAT_ERROR(load_whisper_weights(dir.path()),
+                     "tensors \"decoder.layer_norm.weight\" and \"model.decoder.layer_norm.weight\" both map to the MLX "
+                     "name \"decoder.ln.weight\"");
   tensors.pop_back();
   // PyTorch-layout conv weights must have PyTorch's shape.
   tensor_named(tensors, "model.encoder.conv2.weight") = to_pytorch_conv(tensor_named(tensors, "model.encoder.conv2.weight"));
@@ -384,6 +389,13 @@ TEST_CASE("weights: missing, extra, misshapen and mistyped tensors are named wit
   tensor_named(tensors, "decoder.ln.bias") = TestTensor{"decoder.ln.bias", DType::U8, {64}, Bytes(64)};
   CHECK_FORMAT_ERROR(load_with(dir, model, tensors),
                      "tensor \"decoder.ln.bias\": expected a float tensor (F32, F16 or BF16), found U8");
+
+  tensors = model.tensors;
+  std::vector<uint16_t> bfloat16_ones(64, 0x3F80);
+  tensor_named(tensors, "decoder.ln.bias") = TestTensor{"decoder.ln.bias", DType::BF16, {64}, bytes_of(bfloat16_ones)};
+  const WhisperWeights with_bfloat16 = load_with(dir, model, tensors);
+  CHECK(with_bfloat16.decoder_ln.bias.dtype == DType::BF16);
+  CHECK(floats(DType::BF16, with_bfloat16.decoder_ln.bias.data, 64) == std::vector<float>(64, 1.0f));
 
   tensors = model.tensors;
   tensor_named(tensors, "decoder.token_embedding.weight").shape = {64, 96};
