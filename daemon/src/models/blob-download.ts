@@ -100,7 +100,7 @@ async function remainderStream(
     throw new ModelStoreError("not-on-hub", `${file.path} is no longer in ${file.repoId} on the hub. Try again.`);
   }
   // A slice of the hub's blob is fetched with `Range: bytes=<resumeFrom>-`.
-  return remote.slice(resumeFrom).stream() as unknown as AsyncIterable<Uint8Array>;
+  return remote.slice(resumeFrom).stream();
 }
 
 function interruption(file: RemoteFile, size: number, error: unknown, signal: AbortSignal | undefined): Error {

@@ -2,11 +2,21 @@
  * The model store: resolves a model name to a folder the engine can load, downloading mlx-community repositories
  * into the standard Hugging Face cache (shared with Python's huggingface_hub and MLX tools) when needed.
  */
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { scanCacheDir } from "@huggingface/hub";
-import { blobPath, findCompleteSnapshot, fileSize, isMissing, linkSnapshotFile, locksFolder } from "./cache-layout";
-import { readRef, repoFolder, snapshotFolder, writeRef } from "./cache-layout";
+import { type HFCacheInfo, scanCacheDir } from "@huggingface/hub";
+import {
+  blobPath,
+  fileSize,
+  findCompleteSnapshot,
+  isMissing,
+  linkSnapshotFile,
+  locksFolder,
+  readRef,
+  repoFolder,
+  snapshotFolder,
+  writeRef,
+} from "./cache-layout";
 import { catalogModelForRepo, fallbackVariants } from "./catalog";
 import { downloadBlob } from "./blob-download";
 import { describeCause, ModelStoreError } from "./errors";
@@ -95,7 +105,7 @@ export class ModelStore {
 
   /** The Whisper models in the cache: catalog repositories, and others whose config.json describes Whisper. */
   async listModels(): Promise<CachedModel[]> {
-    let cache;
+    let cache: HFCacheInfo;
     try {
       cache = await scanCacheDir(this.settings.cacheDir);
     } catch (error) {
@@ -182,7 +192,9 @@ export class ModelStore {
   private async download(remote: RemoteModel, hub: HubAccess, options: ResolveOptions): Promise<string> {
     const folder = repoFolder(this.settings.cacheDir, remote.repoId);
     const snapshot = snapshotFolder(folder, remote.commit);
-    // huggingface_hub records the ref before fetching the files; a listing then shows the model as incomplete.
+    // huggingface_hub records the ref before fetching the files, so a listing shows the model as incomplete
+    // meanwhile (the cache scan rejects a ref without its snapshot folder).
+    await mkdir(snapshot, { recursive: true });
     await writeRef(folder, REVISION, remote.commit);
     for (const file of remote.files) {
       const link = join(snapshot, file.path);
