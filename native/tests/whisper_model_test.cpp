@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -9,6 +14,8 @@
 #include <vector>
 
 #include "cpu_backend.h"
+#include "json.h"
+#include "support/model_writer.h"
 #include "support/random_weights.h"
 #include "whisper_model.h"
 
@@ -364,5 +371,169 @@ TEST_CASE("whisper model: encoder sinusoids follow Whisper's formula") {
       CHECK(s[static_cast<std::size_t>(t * 512 + i)] == doctest::Approx(std::sin(t * std::exp(-increment * i))).epsilon(2e-4));
       CHECK(s[static_cast<std::size_t>(t * 512 + 256 + i)] == doctest::Approx(std::cos(t * std::exp(-increment * i))).epsilon(2e-4));
     }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Against the independent PyTorch Whisper (test/reference/whisper_reference.py) on model folders written by
+// test/reference/make_random_model.py and loaded by load_whisper_weights.
+
+namespace {
+
+const std::string kPython = "/usr/bin/python3";
+
+std::string source_dir() { return std::filesystem::path(__FILE__).parent_path().string(); }
+
+std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+// Runs a shell command with its output in `log`; fails the test with that output when the command fails.
+void run_or_fail(const std::string& command, const std::string& log) {
+  const int status = std::system((command + " > " + shell_quote(log) + " 2>&1").c_str());
+  REQUIRE_MESSAGE(status == 0, "command failed: ", command, "\n", read_text(log));
+}
+
+struct Npy {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
+// A little-endian float32 C-order .npy as np.save writes it.
+Npy read_npy(const std::string& path) {
+  const std::string bytes = read_text(path);
+  REQUIRE_MESSAGE((bytes.size() >= 12 && bytes.compare(0, 6, "\x93NUMPY") == 0), path, ": not an .npy file");
+  const bool version1 = bytes[6] == 1;
+  const std::size_t length = version1 ? static_cast<uint8_t>(bytes[8]) | static_cast<uint8_t>(bytes[9]) << 8
+                                      : static_cast<uint8_t>(bytes[8]) | static_cast<uint8_t>(bytes[9]) << 8 |
+                                            static_cast<uint8_t>(bytes[10]) << 16;
+  const std::size_t start = (version1 ? 10 : 12) + length;
+  const std::string header = bytes.substr(version1 ? 10 : 12, length);
+  REQUIRE_MESSAGE(header.find("'descr': '<f4'") != std::string::npos, path, ": not float32");
+  REQUIRE_MESSAGE(header.find("'fortran_order': False") != std::string::npos, path, ": not C order");
+  const std::size_t open = header.find("'shape': (") + 10;
+  Npy npy;
+  std::size_t count = 1;
+  for (std::size_t at = open; header[at] != ')';) {
+    std::size_t used = 0;
+    npy.shape.push_back(std::stoll(header.substr(at), &used));
+    count *= static_cast<std::size_t>(npy.shape.back());
+    at += used;
+    while (header[at] == ',' || header[at] == ' ') ++at;
+  }
+  REQUIRE_MESSAGE(bytes.size() == start + 4 * count, path, ": size disagrees with the header");
+  npy.values.resize(count);
+  std::memcpy(npy.values.data(), bytes.data() + start, 4 * count);
+  return npy;
+}
+
+double max_difference(const float* got, const float* want, std::size_t n) {
+  double worst = 0;
+  for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, static_cast<double>(std::fabs(got[i] - want[i])));
+  return worst;
+}
+
+int32_t argmax(const std::vector<float>& logits) {
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());  // first: lowest id
+}
+
+struct ReferenceModel {
+  const char* name;
+  const char* writer_args;  // make_random_model.py options beyond --dims and --seed, as JSON list items
+};
+
+}  // namespace
+
+// Both sides compute in fp32 on identical weight values (the reference dequantises with one rounding, as a fused
+// multiply-add does), so 1e-4 holds for every storage format; a token-for-token greedy match is expected too.
+TEST_CASE("whisper model (cpu): matches the PyTorch reference on fp32, fp16, 8-bit and 4-bit model folders") {
+  if (std::system((kPython + " -c 'import torch, numpy' > /dev/null 2>&1").c_str()) != 0) {
+    WARN_MESSAGE(false, "SKIPPED: ", kPython, " cannot import torch and numpy, so the PyTorch reference comparison "
+                        "did not run (install them: apt-get install python3-numpy, pip install torch)");
+    return;
+  }
+  const std::string reference_dir = source_dir() + "/../../test/reference";
+  REQUIRE_MESSAGE(std::filesystem::exists(reference_dir + "/whisper_reference.py"), "missing ", reference_dir);
+  verbatim::test::TempDir dir;
+  // --dims takes a JSON object; here it is a JSON string inside the job's JSON.
+  const std::string dims =
+      R"("{\"n_mels\": 80, \"n_audio_ctx\": 100, \"n_audio_state\": 64, \"n_audio_head\": 4, \"n_audio_layer\": 2,)"
+      R"( \"n_vocab\": 1000, \"n_text_ctx\": 32, \"n_text_state\": 64, \"n_text_head\": 4, \"n_text_layer\": 3}")";
+  const std::vector<ReferenceModel> models = {{"f32", ""},
+                                              {"f16", R"(, "--dtype", "float16")"},
+                                              {"q8", R"(, "--dtype", "float16", "--quantize", "8", "--group-size", "32")"},
+                                              {"q4", R"(, "--dtype", "float16", "--quantize", "4", "--group-size", "64")"}};
+  verbatim::testing::Rng rng(11);
+  std::vector<float> mel(80 * 200);
+  for (float& v : mel) v = rng.uniform(-1.0f, 1.5f);
+  verbatim::test::write_file(dir.file("mel.npy"), verbatim::test::npy_bytes({"mel", DType::F32, {80, 200}, verbatim::test::bytes_of(mel)}));
+  const std::vector<int32_t> tokens = {998, 997, 640, 999, 440, 12, 2};
+  const HeadList heads = {{2, 1}, {0, 3}, {1, 0}};
+  const int steps = 6;
+
+  // Paths are the test's own temp dir and source tree: no quotes or backslashes to escape in the JSON.
+  std::string token_list, head_list;
+  for (int32_t t : tokens) token_list += (token_list.empty() ? "" : ", ") + std::to_string(t);
+  for (const auto& [layer, head] : heads) {
+    head_list += (head_list.empty() ? "[" : ", [") + std::to_string(layer) + ", " + std::to_string(head) + "]";
+  }
+  std::string job = "{\"reference_dir\": \"" + reference_dir + "\", \"mel\": \"" + dir.file("mel.npy") +
+                    "\", \"tokens\": [" + token_list + "], \"heads\": [" + head_list + "], \"steps\": " +
+                    std::to_string(steps) + ", \"models\": [";
+  for (const ReferenceModel& m : models) {
+    job += std::string(&m == &models.front() ? "" : ", ") + "{\"folder\": \"" + dir.file(m.name) +
+           "\", \"writer_args\": [\"--seed\", \"7\", \"--dims\", " + dims + m.writer_args + "]}";
+  }
+  verbatim::test::write_file(dir.file("job.json"), job + "]}");
+  run_or_fail(kPython + " " + shell_quote(source_dir() + "/support/reference_outputs.py") + " " +
+                  shell_quote(dir.file("job.json")),
+              dir.file("reference.log"));
+
+  for (const ReferenceModel& m : models) {
+    CAPTURE(m.name);
+    const std::string folder = dir.file(m.name);
+    auto weights = std::make_shared<const WhisperWeights>(verbatim::load_whisper_weights(folder));
+    auto runner = verbatim::make_cpu_runner(weights, 2);
+    const ModelDims d = runner->dims();
+    runner->encode(mel.data());
+    const Npy encoder = read_npy(folder + "/encoder.npy");
+    REQUIRE(encoder.values.size() == runner->encoder_output().size());
+    CHECK(max_difference(runner->encoder_output().data(), encoder.values.data(), encoder.values.size()) < 1e-4);
+
+    // A prefix of three at once, then one token at a time on the cache: every position's logits and attention.
+    const Npy logits = read_npy(folder + "/logits.npy");
+    const Npy attention = read_npy(folder + "/attention.npy");
+    REQUIRE(logits.shape == std::vector<int64_t>{static_cast<int64_t>(tokens.size()), d.n_vocab});
+    std::vector<float> got_attention;
+    for (std::size_t fed = 0; fed < tokens.size();) {
+      const int count = fed == 0 ? 3 : 1;
+      std::vector<float> row(static_cast<std::size_t>(d.n_vocab));
+      runner->decode(tokens.data() + fed, count, row.data(), heads, &got_attention);
+      fed += static_cast<std::size_t>(count);
+      CHECK(max_difference(row.data(), logits.values.data() + (fed - 1) * d.n_vocab, row.size()) < 1e-4);
+    }
+    REQUIRE(got_attention.size() == attention.values.size());
+    CHECK(max_difference(got_attention.data(), attention.values.data(), got_attention.size()) < 1e-4);
+
+    runner->truncate_cache(0);
+    std::vector<float> row(static_cast<std::size_t>(d.n_vocab));
+    runner->decode(tokens.data(), static_cast<int>(tokens.size()), row.data(), {}, nullptr);
+    std::vector<int64_t> greedy;
+    for (int step = 0; step < steps; ++step) {
+      const int32_t next = argmax(row);
+      greedy.push_back(next);
+      if (step + 1 < steps) runner->decode(&next, 1, row.data(), {}, nullptr);
+    }
+    const auto expected = verbatim::json::parse(read_text(folder + "/greedy.json"), folder + "/greedy.json");
+    std::vector<int64_t> expected_tokens;
+    for (const auto& item : expected.find("tokens")->items()) expected_tokens.push_back(*item.as_int64());
+    CHECK(greedy == expected_tokens);
   }
 }
