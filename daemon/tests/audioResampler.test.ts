@@ -1,5 +1,8 @@
 import { resample, Resampler } from "../src/audio";
 
+// Files are made and decoded by real tools on a shared machine: allow for a slow one.
+jest.setTimeout(60_000);
+
 function sine(frequency: number, rate: number, seconds: number, amplitude: number): Float32Array {
   return Float32Array.from(
     { length: Math.round(rate * seconds) },

@@ -4,13 +4,19 @@ import { join } from "node:path";
 import { AudioError, loadAudio } from "../src/audio";
 import { amplitudeAt, int16Bytes, maxAbsDifference, sine, sox, soxSamples, writeWav } from "./support/audioFixtures";
 
+// Files are made and decoded by real tools on a shared machine: allow for a slow one.
+jest.setTimeout(60_000);
+
 let dir: string;
 let noDecoders: string;
 const file = (name: string) => join(dir, name);
+/** A plain one-second 16-bit WAV, the starting point of the damaged copies. */
+const WHOLE = "whole.wav";
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "verbatim-audio-wav-"));
   noDecoders = mkdtempSync(join(tmpdir(), "verbatim-no-decoders-"));
+  soxWav(WHOLE, 16000, 1, "signed-integer", 16);
 });
 
 afterAll(() => {
@@ -187,7 +193,7 @@ describe("WAV layouts", () => {
   });
 
   test("a WAV named .mp3 is still read as WAV", async () => {
-    copyFileSync(file("odd-chunk.wav"), file("actually-wav.mp3"));
+    copyFileSync(file(WHOLE), file("actually-wav.mp3"));
     expect((await loadAudio(file("actually-wav.mp3"), { decoderDirectories: [noDecoders] })).decoder).toBe("wav");
   });
 });
@@ -210,8 +216,7 @@ describe("broken WAV files give clear errors", () => {
   });
 
   test("a header cut off inside the fmt chunk", async () => {
-    soxWav("whole.wav", 16000, 1, "signed-integer", 16);
-    copyFileSync(file("whole.wav"), file("truncated-header.wav"));
+    copyFileSync(file(WHOLE), file("truncated-header.wav"));
     truncateSync(file("truncated-header.wav"), 24);
     await expectAudioError(
       loadAudio(file("truncated-header.wav")),
@@ -221,7 +226,7 @@ describe("broken WAV files give clear errors", () => {
   });
 
   test("a RIFF header and nothing else", async () => {
-    copyFileSync(file("whole.wav"), file("riff-only.wav"));
+    copyFileSync(file(WHOLE), file("riff-only.wav"));
     truncateSync(file("riff-only.wav"), 12);
     await expectAudioError(
       loadAudio(file("riff-only.wav")),
@@ -284,6 +289,6 @@ describe("broken WAV files give clear errors", () => {
   test("the signal cancels reading", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expectAudioError(loadAudio(file("whole.wav"), { signal: controller.signal }), "aborted", /cancelled/);
+    await expectAudioError(loadAudio(file(WHOLE), { signal: controller.signal }), "aborted", /cancelled/);
   });
 });

@@ -54,7 +54,9 @@ export async function decodeWithFfmpeg(ffmpeg: string, path: string, options: De
   const chunks: Buffer[] = [];
   let bytes = 0;
   const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-vn", "-map", "0:a:0"];
-  args.push("-ac", "1", "-ar", String(TARGET_SAMPLE_RATE), "-f", "f32le", "-");
+  // ffmpeg's own down-mix adds channels at -3 dB each (stereo → mono gains 3 dB); capping the mix matrix's row sum
+  // at 1 makes it an average, as the WAV reader does.
+  args.push("-ac", "1", "-rematrix_maxval", "1.0", "-ar", String(TARGET_SAMPLE_RATE), "-f", "f32le", "-");
   const result = await runDecoder(ffmpeg, args, path, {
     signal: options.signal,
     onStdout: (chunk) => {
@@ -82,11 +84,17 @@ function ffmpegError(path: string, stderr: string): AudioError {
   if (/matches no streams|does not contain any stream/.test(stderr)) {
     return new AudioError("no-audio", path, `${name} has no audio track to transcribe.`);
   }
+  // Lines look like "[mp3 @ 0x55f4…] Failed to read frame size" or "/path/to/file: Invalid data found…".
   const firstError = stderr
     .split("\n")
-    .map((line) => line.trim())
+    .map((line) =>
+      line
+        .replace(/^\[[^\]]* @ 0x[0-9a-f]+\]\s*/, "")
+        .replace(`${path}: `, "")
+        .trim(),
+    )
     .find((line) => line.length > 0);
-  const reason = firstError ? firstError.replace(path, name) : "it gave no reason";
+  const reason = firstError ? firstError.replaceAll(path, name).replace(/\.$/, "") : "it gave no reason";
   return new AudioError(
     "decoder-failed",
     path,

@@ -4,35 +4,45 @@ import type { SampleEncoding, WavLayout } from "./wavHeader";
 /** Frames read and converted per step, so a long file never needs its raw bytes in memory at once. */
 const FRAMES_PER_BLOCK = 65536;
 
-type SampleReader = (bytes: Buffer, offset: number) => number;
+/** Reads sample `index` (frame × channels + channel) of a block as a float in [-1, 1). */
+type SampleReader = (view: DataView, index: number) => number;
 
 const READERS: Record<SampleEncoding, SampleReader> = {
-  uint8: (bytes, offset) => (bytes[offset] - 128) / 128,
-  int16: (bytes, offset) => bytes.readInt16LE(offset) / 32768,
-  int24: (bytes, offset) => bytes.readIntLE(offset, 3) / 8388608,
-  int32: (bytes, offset) => bytes.readInt32LE(offset) / 2147483648,
-  float32: (bytes, offset) => bytes.readFloatLE(offset),
-  float64: (bytes, offset) => bytes.readDoubleLE(offset),
+  uint8: (view, index) => (view.getUint8(index) - 128) / 128,
+  int16: (view, index) => view.getInt16(index * 2, true) / 32768,
+  int24: (view, index) => {
+    const offset = index * 3;
+    return ((view.getInt8(offset + 2) << 16) | view.getUint16(offset, true)) / 8388608;
+  },
+  int32: (view, index) => view.getInt32(index * 4, true) / 2147483648,
+  float32: (view, index) => view.getFloat32(index * 4, true),
+  float64: (view, index) => view.getFloat64(index * 8, true),
 };
 
 /** The WAV's samples as mono float blocks (channels averaged) at the file's own rate. */
 export async function* readMonoBlocks(file: FileHandle, layout: WavLayout): AsyncGenerator<Float32Array> {
-  const read = READERS[layout.encoding];
-  const sampleBytes = layout.blockAlign / layout.channels;
   const bytes = Buffer.alloc(FRAMES_PER_BLOCK * layout.blockAlign);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let frame = 0; frame < layout.frames; frame += FRAMES_PER_BLOCK) {
     const frames = Math.min(FRAMES_PER_BLOCK, layout.frames - frame);
-    const length = frames * layout.blockAlign;
-    const { bytesRead } = await file.read(bytes, 0, length, layout.dataOffset + frame * layout.blockAlign);
+    const position = layout.dataOffset + frame * layout.blockAlign;
+    const { bytesRead } = await file.read(bytes, 0, frames * layout.blockAlign, position);
     const complete = Math.floor(bytesRead / layout.blockAlign);
-    const block = new Float32Array(complete);
-    for (let i = 0; i < complete; i++) {
-      let sum = 0;
-      const start = i * layout.blockAlign;
-      for (let channel = 0; channel < layout.channels; channel++) sum += read(bytes, start + channel * sampleBytes);
-      block[i] = sum / layout.channels;
-    }
-    yield block;
+    yield downmix(view, complete, layout.channels, READERS[layout.encoding]);
     if (complete < frames) return; // the file shrank while being read
   }
+}
+
+function downmix(view: DataView, frames: number, channels: number, read: SampleReader): Float32Array {
+  const mono = new Float32Array(frames);
+  if (channels === 1) {
+    for (let i = 0; i < frames; i++) mono[i] = read(view, i);
+    return mono;
+  }
+  for (let i = 0, index = 0; i < frames; i++) {
+    let sum = 0;
+    for (let channel = 0; channel < channels; channel++) sum += read(view, index++);
+    mono[i] = sum / channels;
+  }
+  return mono;
 }
