@@ -77,12 +77,15 @@ export class DaemonClient {
     socket.on("error", (error) => this.failAll(new DaemonUnreachableError(socketPath, error.message)));
   }
 
-  /** Connects and checks that both sides speak the same protocol. */
+  /**
+   * Connects and checks that both sides speak the same protocol. The default timeout allows for a daemon that is
+   * busy for a few seconds preparing a tokenizer.
+   */
   static async connect(
     socketPath: string,
     options: { client?: string; timeoutMs?: number } = {},
   ): Promise<DaemonClient> {
-    const socket = new WebSocket(`ws+unix:${socketPath}:/`, { handshakeTimeout: options.timeoutMs ?? 2000 });
+    const socket = new WebSocket(`ws+unix:${socketPath}:/`, { handshakeTimeout: options.timeoutMs ?? 10_000 });
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
       socket.once("error", (error: NodeJS.ErrnoException) => {

@@ -229,6 +229,17 @@ export function parseRequest(text: string): Request {
   }
   if (!isObject(message)) throw new ProtocolError("bad_message", "the message must be a JSON object");
   const id = field(message, "id", isString, "a non-empty string");
+  try {
+    return parseRequestBody(message, id);
+  } catch (error) {
+    // Nested fields do not know the request's id: answer with it all the same.
+    if (error instanceof ProtocolError && error.requestId === null)
+      throw new ProtocolError(error.code, error.message, id);
+    throw error;
+  }
+}
+
+function parseRequestBody(message: Fields, id: string): Request {
   const type = field(message, "type", isString, "a request type");
   switch (type) {
     case "hello": {

@@ -51,6 +51,8 @@ export class EngineHost {
   private wantedId: string;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly progressListeners = new Set<LoadProgressListener>();
+  // Building a vocabulary's tokenizer blocks the event loop for a moment, so each is built once.
+  private readonly tokenizers = new Map<number, Promise<Tokenizer>>();
 
   constructor(
     initialModel: string,
@@ -191,11 +193,7 @@ export class EngineHost {
     }).promise;
     try {
       const info = model.info();
-      const tokenizer = await loadTokenizer({
-        nVocab: info.dims.nVocab,
-        cacheDir: this.settings.tokenizerCacheDir,
-        loadHubFile: (repo, file) => this.hubFile(repo, file),
-      });
+      const tokenizer = await this.tokenizerFor(info.dims.nVocab);
       model.setVocabulary(tokenizer.tokenBytesTable());
       signal.throwIfAborted();
       this.log.info("model ready", {
@@ -209,6 +207,20 @@ export class EngineHost {
       model.free();
       throw error;
     }
+  }
+
+  private tokenizerFor(nVocab: number): Promise<Tokenizer> {
+    let tokenizer = this.tokenizers.get(nVocab);
+    if (!tokenizer) {
+      tokenizer = loadTokenizer({
+        nVocab,
+        cacheDir: this.settings.tokenizerCacheDir,
+        loadHubFile: (repo, file) => this.hubFile(repo, file),
+      });
+      tokenizer.catch(() => this.tokenizers.delete(nVocab)); // a failed download is tried again next time
+      this.tokenizers.set(nVocab, tokenizer);
+    }
+    return tokenizer;
   }
 
   // Tokenizer vocabularies (vocab.json of openai/whisper-*) come from the hub cache like the models.
