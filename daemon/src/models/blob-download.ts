@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { downloadFile } from "@huggingface/hub";
-import { describeCause, ModelStoreError } from "./errors";
+import { describeCause, diskProblem, ModelStoreError } from "./errors";
 import { fileSize } from "./cache-layout";
 import type { HubAccess, RemoteFile } from "./hub-repo";
 import { type ProgressListener, ProgressReporter } from "./progress";
@@ -73,7 +73,7 @@ async function appendRemainder(
         if (size > file.size) break;
       }
     } catch (error) {
-      throw interruption(file, size, error, options.signal);
+      throw diskProblem(error, dirname(partial)) ?? interruption(file, size, error, options.signal);
     } finally {
       await output.close();
     }

@@ -6,6 +6,7 @@ export type ModelStoreErrorCode =
   | "not-a-model" // the folder or repository lacks config.json or weights
   | "network" // the hub could not be reached or a transfer broke off
   | "integrity" // a downloaded file does not match its listed size or hash
+  | "disk" // the cache cannot be written (full, read-only, no permission)
   | "busy" // the model is being downloaded
   | "cancelled";
 
@@ -26,4 +27,25 @@ export function describeCause(error: unknown): string {
     return `${error.message}${cause}`;
   }
   return String(error);
+}
+
+const DISK_PROBLEMS: Record<string, string> = {
+  ENOSPC: "the disk is full",
+  EDQUOT: "the disk quota is used up",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+};
+
+/** A failure to write into the cache, told as such (not as a network problem), or undefined for other errors. */
+export function diskProblem(error: unknown, folder: string): ModelStoreError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = code === undefined ? undefined : DISK_PROBLEMS[code];
+  if (!reason) return undefined;
+  return new ModelStoreError(
+    "disk",
+    `Could not write the model into ${folder}: ${reason}. Free some space or fix the folder's permissions and ` +
+      `run it again (a partial download continues), or set HF_HOME to use another folder.`,
+    { cause: error },
+  );
 }

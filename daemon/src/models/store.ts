@@ -19,7 +19,7 @@ import {
 } from "./cache-layout";
 import { catalogModelForRepo, fallbackVariants } from "./catalog";
 import { downloadBlob } from "./blob-download";
-import { describeCause, ModelStoreError } from "./errors";
+import { describeCause, diskProblem, ModelStoreError } from "./errors";
 import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
 import { checkModelFolder, interpretModelName } from "./model-reference";
@@ -185,7 +185,11 @@ export class ModelStore {
       );
     }
     if (!remote) return undefined;
-    return { folder: await this.download(remote, hub, options), repoId, revision: remote.commit };
+    try {
+      return { folder: await this.download(remote, hub, options), repoId, revision: remote.commit };
+    } catch (error) {
+      throw diskProblem(error, this.settings.cacheDir) ?? error;
+    }
   }
 
   /** Brings the remote model's files into the cache and returns its snapshot folder. */
