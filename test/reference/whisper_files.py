@@ -201,7 +201,7 @@ def unpack(words, bits, cols):
     return (stream << np.arange(bits, dtype=np.uint64)).sum(-1).astype(np.uint32)
 
 
-def dequantize(words, scales, biases, bits, group_size, rounding="separate"):
+def dequantize(words, scales, biases, bits, group_size, rounding="fused"):
     """w[r][c] = scales[r][c/group_size] * q + biases[r][c/group_size] as float32.
     rounding "separate": float32 product rounded, then float32 sum rounded (no fused multiply-add);
     "fused": the exact s*q + b rounded once to float32 (what an FMA gives)."""

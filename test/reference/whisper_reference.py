@@ -18,7 +18,7 @@ Subcommands (MODEL is the folder; audio is --wav PATH (16 kHz mono s16) or --mel
              [--heads 2:3,3:0 --attention-out attn.npy]    plus the softmaxed cross-attention weights of those
                                                            [decoder layer, head] pairs: (T, heads, n_audio_ctx)
   greedy     MODEL audio --tokens PREFIX --steps N [--rules argmax|whisper] [--suppress IDS] --out tokens.json
-  dequantize MODEL --module NAME --out w.npy [--rounding separate|fused]
+  dequantize MODEL --module NAME --out w.npy [--rounding fused|separate]
                                                            the float32 (out, in) matrix of a quantized module
                                                            (e.g. decoder.blocks.0.mlp1, decoder.token_embedding)
 
@@ -30,8 +30,9 @@ Greedy rule sets (temperature 0, no timestamps; each step appends the argmax, lo
            for blank (220) and eot; stops when eot is the argmax (eot not included), or after N steps.
   tokens.json: {"rules", "prefix", "tokens" (sampled, without the prefix), "stopped_at_eot"}.
 
-Dequantize rounding: "separate" is float32(float32(scale * q) + bias) (two roundings, no FMA); "fused" is the
-exact scale * q + bias rounded once (what a fused multiply-add gives).
+Dequantize rounding: "fused" (default) is the exact scale * q + bias rounded once to float32, what a fused
+multiply-add gives; "separate" is float32(float32(scale * q) + bias). They differ only for float32 scales: with
+float16/bfloat16 scales the product is exact in float32.
 """
 import argparse
 import json
@@ -271,7 +272,7 @@ def main():
     decode.add_argument("--suppress", default="", help="comma-separated ids suppressed at every step")
     dequantize = command("dequantize", audio=False)
     dequantize.add_argument("--module", required=True, help="e.g. decoder.blocks.0.mlp1")
-    dequantize.add_argument("--rounding", choices=["separate", "fused"], default="separate")
+    dequantize.add_argument("--rounding", choices=["fused", "separate"], default="fused")
     args = parser.parse_args()
 
     dtype = torch.float64 if args.precision == "float64" else torch.float32
