@@ -263,10 +263,12 @@ describe("interrupted and damaged downloads", () => {
     await mkdir(join(repoFolder(TINY), "blobs"), { recursive: true });
     await writeFile(`${weightsPath()}.incomplete`, weights.content.subarray(0, 12_345));
     const before = hub.contentRequests(weights).length;
-    const resolved = await store().resolveModel(TINY);
+    const events: DownloadProgress[] = [];
+    const resolved = await store().resolveModel(TINY, { onProgress: (event) => events.push(event) });
     expect(hub.contentRequests(weights).slice(before)).toEqual([
       expect.objectContaining({ range: `bytes=12345-${weights.size - 1}`, bodyBytes: weights.size - 12_345 }),
     ]);
+    expect(events.find((event) => event.file === weights.path)?.downloadedBytes).toBe(12_345);
     expect(sha256(await readFile(join(resolved.folder, weights.path)))).toBe(weights.etag);
   });
 
