@@ -158,6 +158,20 @@ describe("WAV layouts", () => {
     expect(Array.from((await loadAudio(file("rf64.wav"))).samples)).toEqual(Array.from(expected));
   });
 
+  test("a data size left unknown (0xFFFFFFFF) by a writer to a pipe runs to the end of the file", async () => {
+    writeWav(file("piped.wav"), {
+      formatCode: 1,
+      channels: 1,
+      sampleRate: 16000,
+      bitsPerSample: 16,
+      data: pcm,
+      declaredDataSize: 0xffffffff,
+    });
+    const audio = await loadAudio(file("piped.wav"));
+    expect(Array.from(audio.samples)).toEqual(Array.from(expected));
+    expect(audio.warnings).toEqual([]);
+  });
+
   test("a data chunk cut short is read as far as it goes, with a warning", async () => {
     writeWav(file("cut.wav"), {
       formatCode: 1,

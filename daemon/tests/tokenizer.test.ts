@@ -13,6 +13,9 @@ import {
 import { WHISPER_PATTERN } from "../src/tokenizer/ranks";
 import { readTiktokenFile, REFERENCE_DIR, vocabJsonFrom } from "./support/tokenizerFixtures";
 
+// Building vocabularies is slow on a busy machine: allow for it.
+jest.setTimeout(60_000);
+
 const WHISPER_LANGUAGE_ORDER =
   "en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th ur hr bg lt la mi ml " +
   "cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw gl mr pa si km sn yo so af oc ka be tg sd gu am " +
@@ -45,7 +48,7 @@ beforeAll(async () => {
   hubRequests = [];
   english = await loadTokenizer({ nVocab: 51864 });
   multilingual = await loadMultilingual(51866);
-}, 60_000);
+});
 
 afterAll(() => {
   english.free();
@@ -261,14 +264,17 @@ describe("suppress lists and prompts", () => {
     expect(() => multilingual.resolveSuppressTokens("1,x")).toThrow(/"x" is not a token id/);
   });
 
-  test("the English vocabulary suppresses the same symbols by its own ids", () => {
-    const suppressed = english.suppressTokens();
-    for (const symbol of ['"', "#", "(", "<<", " -", "♪♪", "「"]) {
-      const tokens = english.encode(symbol);
-      if (tokens.length === 1) expect(suppressed).toContain(tokens[0]);
-    }
-    expect(suppressed).toContain(english.encode("♪")[0]);
-    expect(suppressed).not.toContain(english.encode(" the")[0]);
+  // openai/whisper-tiny.en generation_config.json suppress_tokens: openai's "-1" for the 51864 vocabulary.
+  const TINY_EN_SUPPRESS = [
+    1, 2, 7, 8, 9, 10, 14, 25, 26, 27, 28, 29, 31, 58, 59, 60, 61, 62, 63, 90, 91, 92, 93, 357, 366, 438, 532, 685, 705,
+    796, 930, 1058, 1220, 1267, 1279, 1303, 1343, 1377, 1391, 1635, 1782, 1875, 2162, 2361, 2488, 3467, 4008, 4211,
+    4600, 4808, 5299, 5855, 6329, 7203, 9609, 9959, 10563, 10786, 11420, 11709, 11907, 13163, 13697, 13700, 14808,
+    15306, 16410, 16791, 17992, 19203, 19510, 20724, 22305, 22935, 27007, 30109, 30420, 33409, 34949, 40283, 40493,
+    40549, 47282, 49146, 50257, 50357, 50358, 50359, 50360, 50361,
+  ];
+
+  test('"-1" for the English vocabulary matches whisper-tiny.en\'s list', () => {
+    expect(english.resolveSuppressTokens("-1")).toEqual(TINY_EN_SUPPRESS);
   });
 
   test("an initial prompt is ' ' + the text, cut to its last n_text_ctx/2 - 1 tokens", () => {

@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { loadTokenizer, StreamingDecoder, TimedToken, Tokenizer, wordsFromTimings } from "../src/tokenizer";
 import { readTiktokenFile, vocabJsonFrom } from "./support/tokenizerFixtures";
 
+// Building vocabularies is slow on a busy machine: allow for it.
+jest.setTimeout(60_000);
+
 let cacheDir: string;
 let english: Tokenizer;
 let multilingual: Tokenizer;
@@ -13,7 +16,7 @@ beforeAll(async () => {
   const vocabJson = vocabJsonFrom(readTiktokenFile("multilingual.tiktoken"), { "<|endoftext|>": 50257 });
   english = await loadTokenizer({ nVocab: 51864 });
   multilingual = await loadTokenizer({ nVocab: 51866, cacheDir, loadHubFile: async () => vocabJson });
-}, 60_000);
+});
 
 afterAll(() => {
   english.free();

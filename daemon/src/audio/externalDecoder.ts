@@ -103,7 +103,7 @@ function ffmpegError(path: string, stderr: string): AudioError {
 }
 
 /**
- * Converts with macOS afconvert to a temporary 16 kHz mono float WAV and hands its path to `readWav`; the
+ * Converts with macOS afconvert to a temporary 16 kHz float WAV and hands its path to `readWav`; the
  * temporary folder is removed afterwards, whatever happens.
  */
 export async function decodeWithAfconvert<T>(
@@ -115,7 +115,8 @@ export async function decodeWithAfconvert<T>(
   const folder = await mkdtemp(join(tmpdir(), "verbatim-audio-"));
   try {
     const output = join(folder, "audio.wav");
-    const args = ["-f", "WAVE", "-d", `LEF32@${TARGET_SAMPLE_RATE}`, "-c", "1", path, output];
+    // Channels are kept: the WAV reader averages them, where afconvert's own down-mix may keep only the first.
+    const args = ["-f", "WAVE", "-d", `LEF32@${TARGET_SAMPLE_RATE}`, path, output];
     const result = await runDecoder(afconvert, args, path, { signal: options.signal });
     if (result.exitCode !== 0) {
       const reason = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;

@@ -29,8 +29,11 @@ const SUBFORMAT_GUID_TAIL = Buffer.from([
   0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71,
 ]);
 const CHUNK_HEADER = 8;
-/** RF64 writes this in 32-bit size fields and keeps the real size in its ds64 chunk. */
-const SIZE_IN_DS64 = 0xffffffff;
+/**
+ * A data size of 0xFFFFFFFF: RF64 keeps the real size in its ds64 chunk; a plain RIFF writer that did not know the
+ * length (recording to a pipe) means "to the end of the file".
+ */
+const SIZE_UNKNOWN = 0xffffffff;
 
 interface FormatChunk {
   formatCode: number;
@@ -70,7 +73,7 @@ export async function readWavLayout(file: FileHandle, path: string): Promise<Wav
       format = parseFormatChunk(await readAt(file, bodyStart, Math.min(declaredSize, 40)), corrupt);
     } else if (id === "data") {
       if (!format) throw corrupt("its audio data comes before the fmt chunk that describes it");
-      const size = declaredSize === SIZE_IN_DS64 && ds64DataSize !== undefined ? ds64DataSize : declaredSize;
+      const size = declaredSize === SIZE_UNKNOWN ? (ds64DataSize ?? fileSize - bodyStart) : declaredSize;
       return layoutOf(format, bodyStart, size, fileSize);
     }
     position = bodyStart + declaredSize + (declaredSize % 2); // chunks are padded to an even size
