@@ -45,6 +45,13 @@ describe("Resampler", () => {
     },
   );
 
+  test("an odd rate (44056 Hz, 2000 phases) keeps a 1 kHz sine within 0.1%", () => {
+    const output = resample(sine(1000, 44056, 1.2, 0.5), 44056, 16000);
+    const span = middle(output);
+    expect(Math.abs(amplitudeAt(span, 1000, 16000) - 0.5)).toBeLessThan(0.0005);
+    expect(rms(span)).toBeCloseTo(amplitudeAt(span, 1000, 16000) / Math.SQRT2, 4);
+  });
+
   test("a 10 kHz tone at 44.1 kHz is attenuated by more than 60 dB instead of aliasing to 6 kHz", () => {
     const input = sine(10000, 44100, 1.2, 0.5);
     const output = middle(resample(input, 44100, 16000));

@@ -78,13 +78,18 @@ async function decodeExternally(
     return loaded(await decodeWithFfmpeg(decoder.path, path, { maxSeconds, signal }), sourceFormat, "ffmpeg", []);
   }
   const wav = await decodeWithAfconvert(decoder.path, path, { maxSeconds, signal }, (wavPath) =>
-    readWavFile(wavPath, TARGET_SAMPLE_RATE, { maxSeconds, signal }),
+    readWavFile(wavPath, TARGET_SAMPLE_RATE, { maxSeconds, signal, sourcePath: path }),
   );
   return loaded(wav.samples, sourceFormat, "afconvert", wav.warnings);
 }
 
-function loaded(samples: Float32Array, sourceFormat: string, decoder: LoadedAudio["decoder"], warnings: string[]) {
-  const result: LoadedAudio = {
+function loaded(
+  samples: Float32Array,
+  sourceFormat: string,
+  decoder: LoadedAudio["decoder"],
+  warnings: string[],
+): LoadedAudio {
+  return {
     samples,
     sampleRate: TARGET_SAMPLE_RATE,
     durationSeconds: samples.length / TARGET_SAMPLE_RATE,
@@ -92,7 +97,6 @@ function loaded(samples: Float32Array, sourceFormat: string, decoder: LoadedAudi
     decoder,
     warnings,
   };
-  return result;
 }
 
 /** The first bytes of the file, with the errors people meet before any decoding: missing, unreadable, empty. */

@@ -10,6 +10,11 @@ const HALF_WIDTH_PERIODS = 16;
 const ROLLOFF = 0.95;
 /** Kaiser β: about 90 dB stop-band attenuation. */
 const KAISER_BETA = 9;
+/**
+ * Most filter phases kept. Common rates need few (44.1 kHz → 16 kHz: 160); an odd rate such as 44056 Hz would need
+ * 2000, and then output instants are rounded to 1/1024 of an input sample (an error below -60 dB).
+ */
+const MAX_PHASES = 1024;
 
 export const MIN_SAMPLE_RATE = 1000;
 export const MAX_SAMPLE_RATE = 768_000;
@@ -38,7 +43,9 @@ export class Resampler {
   /** Taps per phase; the phase for output n starts `tapsBefore - 1` input samples before floor(n·down/up). */
   private readonly taps: number;
   private readonly tapsBefore: number;
+  /** Filter rows for fractional positions k / (rows - 1), or exactly phase / up when every phase has its row. */
   private readonly bank: Float64Array;
+  private readonly rowPerPhase: number;
 
   /** Input not yet consumed; buffer[0] is input sample `bufferStart` (negative indices are the zero lead-in). */
   private buffer = new Float32Array(0);
@@ -69,15 +76,19 @@ export class Resampler {
     this.taps = 2 * this.tapsBefore;
     this.bufferStart = -this.tapsBefore;
     this.buffer = new Float32Array(this.tapsBefore);
-    this.bank = new Float64Array(this.up * this.taps);
+    const exact = this.up <= MAX_PHASES;
+    const rows = exact ? this.up : MAX_PHASES + 1;
+    this.rowPerPhase = exact ? 1 : MAX_PHASES / this.up;
+    this.bank = new Float64Array(rows * this.taps);
 
     const windowNorm = besselI0(KAISER_BETA);
-    for (let phase = 0; phase < this.up; phase++) {
-      const row = phase * this.taps;
+    for (let index = 0; index < rows; index++) {
+      const row = index * this.taps;
+      const fraction = exact ? index / this.up : index / MAX_PHASES;
       let sum = 0;
       for (let m = 0; m < this.taps; m++) {
         // Distance in input samples from the output instant to input sample centre - tapsBefore + 1 + m.
-        const t = this.tapsBefore - 1 - m + phase / this.up;
+        const t = this.tapsBefore - 1 - m + fraction;
         const ratio = t / halfWidth;
         if (Math.abs(ratio) >= 1) continue;
         const x = 2 * cutoff * t;
@@ -116,7 +127,7 @@ export class Resampler {
   /** Outputs whose whole filter window lies below input index `available`, at most up to output `limit`. */
   private produce(available: number, limit = Infinity): Float32Array {
     const lastCentre = available - this.tapsBefore - 1; // centre + tapsBefore must be < available
-    const { bank, taps, buffer, up, down } = this;
+    const { bank, taps, buffer, up, down, rowPerPhase } = this;
     const bound = Math.max(
       0,
       Math.min(limit - this.produced, Math.ceil(((lastCentre - this.centre + 1) * up) / down) + 1),
@@ -125,7 +136,7 @@ export class Resampler {
     let count = 0;
     while (this.centre <= lastCentre && this.produced < limit) {
       const first = this.centre - this.tapsBefore + 1 - this.bufferStart;
-      const row = this.phase * taps;
+      const row = Math.round(this.phase * rowPerPhase) * taps;
       let acc = 0;
       for (let m = 0; m < taps; m++) acc += bank[row + m] * buffer[first + m];
       outputs[count++] = acc;

@@ -17,11 +17,17 @@ export interface DecodedWav {
  * file is read as far as it goes, with a warning; one with no whole frame at all is an error.
  */
 export async function readWavFile(
-  path: string,
+  wavPath: string,
   outputRate: number,
-  options: { maxSeconds: number; signal?: AbortSignal },
+  options: {
+    maxSeconds: number;
+    signal?: AbortSignal;
+    /** The file messages name, when wavPath is a temporary conversion of it. Default wavPath. */
+    sourcePath?: string;
+  },
 ): Promise<DecodedWav> {
-  const file = await open(path, "r");
+  const path = options.sourcePath ?? wavPath;
+  const file = await open(wavPath, "r");
   try {
     const layout = await readWavLayout(file, path);
     const name = displayName(path);
@@ -63,7 +69,7 @@ export async function readWavFile(
   }
 }
 
-export function concatenate(blocks: readonly Float32Array[]): Float32Array {
+function concatenate(blocks: readonly Float32Array[]): Float32Array {
   const output = new Float32Array(blocks.reduce((sum, block) => sum + block.length, 0));
   let offset = 0;
   for (const block of blocks) {
