@@ -37,7 +37,7 @@ test("a loaded model reports its dims, backend and load time", () => {
     nAudioHead: 2,
     nAudioLayer: 1,
     nVocab: 51864,
-    nTextCtx: 448,
+    nTextCtx: 64,
     nTextState: 64,
     nTextHead: 2,
     nTextLayer: 1,

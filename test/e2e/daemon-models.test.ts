@@ -1,0 +1,78 @@
+// The daemon's warm model over time: switching at run time, unloading when idle and reloading on demand, a
+// model that cannot load, and interactive jobs going before waiting file jobs.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DaemonProcess } from "../support/daemon-process";
+import { makeRandomModel, smallEnglishDims } from "../support/fixtures";
+
+jest.setTimeout(180_000);
+
+const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-e2e-models-"));
+const wav = path.join(media, "speech.wav");
+let first: string;
+let second: string;
+
+beforeAll(() => {
+  execFileSync("espeak-ng", ["-v", "en-us", "-w", wav, "Switching models while the daemon keeps running."]);
+  first = makeRandomModel(smallEnglishDims, ["--seed", "11"]);
+  second = makeRandomModel({ ...smallEnglishDims, n_text_layer: 2 }, ["--seed", "12", "--quantize", "4"]);
+});
+
+afterAll(() => {
+  for (const folder of [media, first, second]) rmSync(folder, { recursive: true, force: true });
+});
+
+describe("one daemon", () => {
+  const daemon = new DaemonProcess({ model: "", threads: 2, idleUnloadMinutes: 0.01 });
+
+  beforeAll(async () => {
+    await daemon.start();
+  });
+  afterAll(() => daemon.dispose());
+
+  test("an invalid model in the config fails clearly and leaves the daemon answering", async () => {
+    const status = await daemon.status();
+    expect(status.model.state).toBe("failed");
+    expect(status.model.error).toBeTruthy();
+  });
+
+  test("the model can be switched at run time", async () => {
+    const client = await daemon.connect();
+    await client.request({ type: "model.switch", model: first });
+    expect((await client.status()).model).toMatchObject({ id: first, state: "ready" });
+    await client.request({ type: "model.switch", model: second });
+    expect((await client.status()).model).toMatchObject({ id: second, state: "ready", folder: second });
+    const transcript = await client.transcribeFile(wav).promise;
+    expect(transcript.model).toBe(second);
+    client.close();
+  });
+
+  test("an idle model is unloaded and comes back on demand", async () => {
+    for (let i = 0; i < 100 && (await daemon.status()).model.state !== "unloaded"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await daemon.status()).model.state).toBe("unloaded");
+    const client = await daemon.connect();
+    const transcript = await client.transcribeFile(wav).promise;
+    expect(transcript.model).toBe(second);
+    client.close();
+  });
+
+  test("interactive work goes before waiting file jobs", async () => {
+    const client = await daemon.connect();
+    const finished: string[] = [];
+    const track = (name: string, promise: Promise<unknown>) => promise.then(() => finished.push(name));
+    const jobs = [
+      track("batch-1", client.transcribeFile(wav, { priority: "batch" }).promise),
+      track("batch-2", client.transcribeFile(wav, { priority: "batch" }).promise),
+      track("batch-3", client.transcribeFile(wav, { priority: "batch" }).promise),
+      track("interactive", client.transcribeFile(wav, { priority: "interactive" }).promise),
+    ];
+    await Promise.all(jobs);
+    client.close();
+    // batch-1 was already running when the interactive job arrived; it overtook the two waiting ones.
+    expect(finished).toEqual(["batch-1", "interactive", "batch-2", "batch-3"]);
+  });
+});
