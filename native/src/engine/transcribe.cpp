@@ -176,7 +176,7 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
       runner.encode(window_at(padded_mel, seek, segment_size).data());
     }
     if (events.on_token) {
-      hooks.on_token = [&](const TokenEvent& token) { events.on_token(token, time_offset); };
+      hooks.on_token = [&events, time_offset](const TokenEvent& token) { events.on_token(token, time_offset); };
     }
 
     DecodingOptions decoding = options.decoding;
