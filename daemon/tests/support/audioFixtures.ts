@@ -11,6 +11,11 @@ export function ffmpeg(...args: string[]): void {
   execFileSync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", ...args], { stdio: "ignore" });
 }
 
+/** Synthetic speech from espeak-ng: a 22.05 kHz mono 16-bit WAV. */
+export function speak(path: string, text: string): void {
+  execFileSync("espeak-ng", ["-w", path, text], { stdio: "ignore" });
+}
+
 /** The file as sox reads it, as mono float samples, after optional sox effects (e.g. "rate", "-v", "16000"). */
 export function soxSamples(path: string, ...effects: string[]): Float32Array {
   const bytes = sox(path, "-t", "f32", "-c", "1", "-", ...effects);
