@@ -30,7 +30,8 @@ const REPLACEMENT = "\uFFFD";
 /**
  * Groups timed text tokens into words as openai's split_to_word_tokens and merge_punctuations do: split at tokens
  * that start with a space or are punctuation (by character for languages written without spaces), then join
- * punctuation to its word. A word runs from its first token's start to its last token's end.
+ * punctuation to its word. A word runs from its first token's start to its last token's end, joined punctuation
+ * included (openai keeps the bare word's times), and its probability is the mean over those tokens.
  */
 export function wordsFromTimings(tokenizer: Tokenizer, timed: readonly TimedToken[], language = "en"): Word[] {
   const text = timed.filter((item) => tokenizer.isText(item.token));
