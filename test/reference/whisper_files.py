@@ -148,7 +148,7 @@ def round_half_away(x):
     return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0).astype(x.dtype)
 
 
-def quantize(weight, bits, group_size):
+def quantize(weight, bits, group_size, rows_per_block=1024):
     """MLX affine quantisation (mx.quantize, as its Metal kernel computes it on a Mac) of a float32 (out, in)
     matrix holding source-dtype values, in float32: per group scale = max((max - min) / n_bins, 1e-7), the edge
     (min if |min| > |max|, else max with the scale negated) snapped to an integer q0, bias = edge (0 if q0 == 0),
@@ -159,6 +159,10 @@ def quantize(weight, bits, group_size):
     out_features, in_features = weight.shape
     if in_features % group_size:
         raise SystemExit(f"cannot quantize a matrix with {in_features} columns in groups of {group_size}")
+    if out_features > rows_per_block:  # bounds the memory of the uint64 intermediates (turbo's embedding)
+        blocks = [quantize(weight[r:r + rows_per_block], bits, group_size, rows_per_block)
+                  for r in range(0, out_features, rows_per_block)]
+        return tuple(np.concatenate(parts) for parts in zip(*blocks))
     n_bins = np.float32(2 ** bits - 1)
     groups = weight.astype(np.float32).reshape(out_features, in_features // group_size, group_size)
     w_max, w_min = np.maximum(groups.max(-1), np.float32(0)), groups.min(-1)
