@@ -266,12 +266,15 @@ const float* fp32_rows_in_place(const WeightMatrix& w, int64_t row) {
   return static_cast<const float*>(w.data) + row * w.cols;
 }
 
-std::vector<float>& scratch(int slot) {
-  thread_local std::vector<float> buffers[2];
+// Per-thread buffers that grow to the largest size needed and are then reused: no allocation per token.
+enum ScratchSlot { kRowSlot, kGroupParamsSlot, kScoresSlot, kScratchSlots };
+
+std::vector<float>& scratch(ScratchSlot slot) {
+  thread_local std::vector<float> buffers[kScratchSlots];
   return buffers[slot];
 }
 
-float* scratch_floats(int slot, int64_t n) {
+float* scratch_floats(ScratchSlot slot, int64_t n) {
   std::vector<float>& buffer = scratch(slot);
   if (buffer.size() < static_cast<std::size_t>(n)) buffer.resize(static_cast<std::size_t>(n));
   return buffer.data();
@@ -373,7 +376,7 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
   const int64_t tasks = (w.rows + block - 1) / block;
   pool.parallel_for(tasks, [&](int64_t task, int) {
     const int64_t end = std::min(w.rows, (task + 1) * block);
-    float* row_buffer = scratch_floats(0, w.cols);
+    float* row_buffer = scratch_floats(kRowSlot, w.cols);
     for (int64_t r = task * block; r < end; ++r) {
       const float b = bias != nullptr ? bias[r] : 0.0f;
 #if defined(__AVX512F__)
@@ -381,7 +384,7 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
       bool streamed = true;
       for (int64_t i = 0; i < m && streamed; i += 4) {
         const int64_t rows = std::min<int64_t>(4, m - i);
-        streamed = dot_row_streamed(w, r, x + i * ldx, rows, ldx, results, scratch(1));
+        streamed = dot_row_streamed(w, r, x + i * ldx, rows, ldx, results, scratch(kGroupParamsSlot));
         for (int64_t j = 0; streamed && j < rows; ++j) y[(i + j) * ldy + r] = results[j] + b;
       }
       if (streamed) continue;
@@ -405,7 +408,7 @@ void matmul_tiled(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, cons
     const int64_t rows = std::min(tile, w.rows - first);
     const float* weights = fp32_rows_in_place(w, first);
     if (weights == nullptr) {
-      float* buffer = scratch_floats(0, rows * w.cols);
+      float* buffer = scratch_floats(kRowSlot, rows * w.cols);
       decode_rows(w, first, rows, buffer);
       weights = buffer;
     }
@@ -416,30 +419,45 @@ void matmul_tiled(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, cons
   });
 }
 
-// Attention for a few queries (decoding), one task per head, without BLAS: for a single query row BLAS would
-// spend longer repacking the keys and values than multiplying them.
+// Attention for a few queries (decoding), without BLAS: for a single query row BLAS would spend longer repacking
+// the keys and values than multiplying them. Keys and values are read row by row, all heads at once, so memory is
+// streamed sequentially (a head's columns alone are short strided pieces of each row).
 void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
                       const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
-  const int64_t d = shape.head_dim;
-  pool.parallel_for(shape.heads, [&](int64_t head, int) {
-    float* scores = scratch_floats(0, shape.keys);
-    for (int64_t i = 0; i < shape.queries; ++i) {
-      const float* query = q + i * ldq + head * d;
-      const int64_t visible = shape.causal ? shape.keys - shape.queries + i + 1 : shape.keys;
-      for (int64_t j = 0; j < visible; ++j) scores[j] = dot(query, k + j * ldkv + head * d, d) * scale;
-      softmax(scores, visible);
-      float* result = out + i * ldo + head * d;
-      std::fill(result, result + d, 0.0f);
-      for (int64_t j = 0; j < visible; ++j) {
-        const float p = scores[j];
-        const float* value = v + j * ldkv + head * d;
-        for (int64_t c = 0; c < d; ++c) result[c] = multiply_add(p, value[c], result[c]);
+  const int64_t d = shape.head_dim, rows = shape.heads * shape.queries;
+  auto visible = [&](int64_t query) { return shape.causal ? shape.keys - shape.queries + query + 1 : shape.keys; };
+  // [head][query][key], as `weights` wants it
+  float* scores = weights != nullptr ? weights : scratch_floats(kScoresSlot, rows * shape.keys);
+
+  constexpr int64_t kKeyBlock = 128;
+  pool.parallel_for((shape.keys + kKeyBlock - 1) / kKeyBlock, [&](int64_t block, int) {
+    const int64_t end = std::min(shape.keys, (block + 1) * kKeyBlock);
+    for (int64_t j = block * kKeyBlock; j < end; ++j) {
+      for (int64_t i = 0; i < shape.queries; ++i) {
+        for (int64_t h = 0; h < shape.heads; ++h) {
+          float* score = scores + (h * shape.queries + i) * shape.keys + j;
+          *score = j < visible(i) ? dot(q + i * ldq + h * d, k + j * ldkv + h * d, d) * scale : 0.0f;
+        }
       }
-      if (weights != nullptr) {
-        float* row = weights + (head * shape.queries + i) * shape.keys;
-        std::copy(scores, scores + visible, row);
-        std::fill(row + visible, row + shape.keys, 0.0f);
+    }
+  });
+  for (int64_t r = 0; r < rows; ++r) softmax(scores + r * shape.keys, visible(r % shape.queries));
+
+  const int64_t groups = std::min<int64_t>(shape.heads, pool.threads());
+  pool.parallel_for(groups, [&](int64_t group, int) {
+    const int64_t first_head = group * shape.heads / groups, last_head = (group + 1) * shape.heads / groups;
+    const int64_t columns = (last_head - first_head) * d;
+    for (int64_t i = 0; i < shape.queries; ++i) std::fill_n(out + i * ldo + first_head * d, columns, 0.0f);
+    for (int64_t j = 0; j < shape.keys; ++j) {
+      for (int64_t i = 0; i < shape.queries; ++i) {
+        if (j >= visible(i)) continue;  // masked: its scores are zero
+        for (int64_t h = first_head; h < last_head; ++h) {
+          const float p = scores[(h * shape.queries + i) * shape.keys + j];
+          const float* value = v + j * ldkv + h * d;
+          float* result = out + i * ldo + h * d;
+          for (int64_t c = 0; c < d; ++c) result[c] = multiply_add(p, value[c], result[c]);
+        }
       }
     }
   });
@@ -484,7 +502,7 @@ void decode_rows(const WeightMatrix& w, int64_t row, int64_t count, float* dst) 
       to_float(DType::BF16, static_cast<const uint8_t*>(w.data) + 2 * row * w.cols, dst, count * w.cols);
       return;
     case WeightMatrix::Format::Quantized:
-      for (int64_t r = 0; r < count; ++r) decode_quantized_row(w, row + r, dst + r * w.cols, scratch(1));
+      for (int64_t r = 0; r < count; ++r) decode_quantized_row(w, row + r, dst + r * w.cols, scratch(kGroupParamsSlot));
       return;
   }
 }
@@ -580,7 +598,7 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
     const int64_t head = task / blocks;
     const int64_t first = (task % blocks) * kAttentionQueryBlock;
     const int64_t rows = std::min(kAttentionQueryBlock, shape.queries - first);
-    float* scores = scratch_floats(0, rows * shape.keys);
+    float* scores = scratch_floats(kScoresSlot, rows * shape.keys);
     sgemm(false, true, static_cast<int>(rows), keys, d, scale, q + first * ldq + head * d, static_cast<int>(ldq),
           k + head * d, static_cast<int>(ldkv), 0.0f, scores, keys);
     for (int64_t i = 0; i < rows; ++i) {
