@@ -76,8 +76,6 @@ class WhisperWeights:
             if name in ("encoder.conv1.weight", "encoder.conv2.weight") and not hf:
                 values = values.transpose(0, 2, 1)  # MLX (out, kernel, in) -> PyTorch (out, in, kernel)
             self.weights[name] = torch.from_numpy(np.ascontiguousarray(values)).to(dtype)
-        heads = self.stored.get("alignment_heads")
-        self.stored_alignment_heads = heads.data.tolist() if heads is not None else []
 
     @staticmethod
     def _read_stored(folder):
@@ -92,7 +90,7 @@ class WhisperWeights:
         raise SystemExit(f"{folder}: no weights.safetensors, weights.npz or model.safetensors")
 
     def dequantized(self, module, rounding):
-        """The (out, in) matrix of a quantized module: float32 with "separate"/"fused" rounding, or float64."""
+        """The (out, in) matrix of a quantized module: float32 with "fused"/"separate" rounding, or float64 ("exact")."""
         if f"{module}.scales" not in self.stored:
             raise SystemExit(f"{module} is not quantized (no {module}.scales)")
         if not self.quantization:
@@ -167,6 +165,8 @@ class Whisper:
         n = len(tokens)
         if n > d["n_text_ctx"]:
             raise SystemExit(f"{n} tokens do not fit the decoder's {d['n_text_ctx']} positions")
+        if n and (tokens.min() < 0 or tokens.max() >= d["n_vocab"]):
+            raise SystemExit(f"token ids must lie in [0, {d['n_vocab']})")
         embedding = self.w["decoder.token_embedding.weight"]
         x = embedding[tokens] + self.w["decoder.positional_embedding"][:n]
         mask = torch.full((n, n), float("-inf"), dtype=self.dtype).triu(1)
@@ -187,9 +187,9 @@ def special_tokens(n_vocab):
 
 
 def greedy(model, audio, prefix, steps, rules, suppress):
-    special = special_tokens(model.dims["n_vocab"])
     always = list(suppress)
     if rules == "whisper":
+        special = special_tokens(model.dims["n_vocab"])
         always += [special[k] for k in ("transcribe", "translate", "sot", "startofprev", "startoflm", "nospeech")]
     tokens, stopped = list(prefix), False
     for step in range(steps):
@@ -217,6 +217,8 @@ def load_audio_input(args, dims, dtype):
             raise SystemExit(f"{args.mel}: shape {mel.shape}, the model needs ({dims['n_mels']}, "
                              f"{2 * dims['n_audio_ctx']})")
         return mel
+    if 2 * dims["n_audio_ctx"] != WINDOW_FRAMES:
+        raise SystemExit(f"--wav gives {WINDOW_FRAMES} frames; this model takes {2 * dims['n_audio_ctx']}: use --mel")
     return log_mel_window(args.wav, dims["n_mels"], dtype)
 
 
