@@ -300,7 +300,7 @@ class MelBlock {
         for (int f = 0; f < kFrames; ++f) sum[f] += row[k] * power[f];
       }
       double log_sum[kFrames];
-      // log10(max(x, 1e-10)) as max(log10(x), -10): clamping first lets the compiler split the loop and not vectorise it.
+      // log10(max(x, 1e-10)) as max(log10(x), -10): clamping first makes the compiler split the loop unvectorised.
       for (int f = 0; f < kFrames; ++f) log_sum[f] = std::max(log10_of_non_negative(sum[f]), -10.0);
       for (int f = 0; f < count; ++f) log_mel[m * row_stride + f] = static_cast<float>(log_sum[f]);
     }
