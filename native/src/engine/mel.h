@@ -33,7 +33,7 @@ struct Spectrogram {
 // torch.stft refuses signals of 200 samples or fewer (the reflection would run past the other end). Here the
 // reflection continues back and forth as numpy.pad(mode="reflect") does. A signal shorter than one hop gives an
 // empty spectrogram (n_frames == 0).
-// Samples must be finite (a NaN or infinity spreads to the whole spectrogram through the maximum).
+// Samples must be finite: with a NaN or an infinity among them the values are meaningless (never undefined).
 // Throws std::invalid_argument when n_mels is not positive or the signal has more frames than an int holds.
 Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples);
 
