@@ -130,10 +130,14 @@ export class DaemonClient {
     return handle;
   }
 
-  /** The outcome of a recent job, started by any client (for example before Raycast closed the window). */
-  async result(job: string): Promise<TranscriptData | null> {
+  /**
+   * The outcome of a recent job, started by any client (for example before Raycast closed the window). Rejects with
+   * the job's own error when it failed, or "not_found" when the daemon no longer knows it.
+   */
+  async result(job: string): Promise<{ state: "running" } | { state: "done"; transcript: TranscriptData }> {
     const event = await this.request({ type: "result", job });
-    return event.type === "done" && event.transcript ? event.transcript : null;
+    if (event.type === "done" && event.transcript) return { state: "done", transcript: event.transcript };
+    return { state: "running" };
   }
 
   async listModels(): Promise<CachedModelData[]> {

@@ -130,7 +130,8 @@ export type Event =
   /** Provisional text; `restart`: first discard the provisional text received since the last segment. */
   | { type: "token"; id: string; text: string; restart?: boolean }
   | { type: "segment"; id: string; segment: SegmentData }
-  | { type: "done"; id: string; transcript?: TranscriptData; models?: CachedModelData[] }
+  /** `running`: the answer to a "result" request for a job that has not finished yet. */
+  | { type: "done"; id: string; transcript?: TranscriptData; models?: CachedModelData[]; running?: boolean }
   | { type: "error"; id: string | null; code: ErrorCode; message: string };
 
 export type EventType = Event["type"];

@@ -98,6 +98,24 @@ test("uploaded bytes are transcribed like a file", async () => {
   expect(transcript.durationSeconds).toBeCloseTo(durationOf(wav), 0);
 });
 
+test("a detached job outlives its client, and its result can be fetched later", async () => {
+  const first = await daemon.connect();
+  const job = first.transcribeFile(wav, { detached: true });
+  job.promise.catch(() => undefined); // this client goes away before the job ends
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  first.close();
+
+  const second = await daemon.connect();
+  let outcome = await second.result(job.id);
+  while (outcome.state === "running") {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    outcome = await second.result(job.id);
+  }
+  expect(outcome.transcript.durationSeconds).toBeCloseTo(durationOf(wav), 0);
+  await expect(second.result("no-such-job")).rejects.toMatchObject({ code: "not_found" });
+  second.close();
+});
+
 test("several clients at once each get their own transcript", async () => {
   const clients = await Promise.all([1, 2, 3].map(() => daemon.connect()));
   const transcripts = await Promise.all(clients.map((client) => client.transcribeFile(wav).promise));

@@ -157,7 +157,7 @@ export class Connection {
         if (!outcome) this.sendError(request.id, "not_found", `no recent job "${request.job}"`);
         else if (outcome.state === "done") this.send({ type: "done", id: request.id, transcript: outcome.transcript });
         else if (outcome.state === "failed") this.sendError(request.id, outcome.code, outcome.message);
-        else this.send({ type: "progress", id: request.id, stage: "transcribing", fraction: null });
+        else this.send({ type: "done", id: request.id, running: true });
         return;
       }
       case "model.switch":
