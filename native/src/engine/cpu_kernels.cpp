@@ -561,10 +561,6 @@ void add(const float* a, const float* b, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
 
-void exp_in_place(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = fast_exp(x[i]);
-}
-
 void softmax(float* row, int64_t visible) {
   if (visible <= 0) return;
   const float top = max_of(row, visible);

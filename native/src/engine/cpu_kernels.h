@@ -36,10 +36,8 @@ void gelu(ThreadPool& pool, float* x, int64_t n);
 // y = a + b (y may alias a or b).
 void add(const float* a, const float* b, float* y, int64_t n);
 
-// exp of each element, accurate to a few ulp; inputs below about -87 give 0 (including -inf).
-void exp_in_place(float* x, int64_t n);
-
-// Each row of `visible` floats becomes its softmax (fp32 throughout).
+// The row's `visible` floats become their softmax, in fp32, with exp accurate to a few ulp (results below about
+// 1e-38 become 0).
 void softmax(float* row, int64_t visible);
 
 struct AttentionShape {
