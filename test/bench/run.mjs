@@ -4,7 +4,7 @@
 // its own process per measurement, so peak memory is per engine. Prints absolute figures and ratios ours/whisper.cpp.
 //
 // usage: node test/bench/run.mjs [--models base,large-v3-turbo] [--threads 2] [--encode-runs 3]
-//                                [--decode-tokens 64] [--rounds 1] [--peer-only]
+//                                [--decode-tokens 64] [--rounds 1] [--peer-4bit q4_0,q4_1] [--peer-only]
 // The cache (builds, models) is $BENCH_CACHE or node_modules/.cache/verbatim-bench.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -28,6 +28,7 @@ const { values: options } = parseArgs({
     "encode-runs": { type: "string", default: "3" },
     "decode-tokens": { type: "string", default: "64" },
     rounds: { type: "string", default: "1" },
+    "peer-4bit": { type: "string", default: "q4_0,q4_1" },
     "peer-only": { type: "boolean", default: false },
   },
 });
@@ -83,25 +84,34 @@ function prepareModels(shape, quantizeTool) {
     log(`converting ${shape} to ggml …`);
     step(python, [join(benchDir, "to_ggml.py"), ours.fp16, peer.fp16]);
   }
-  for (const type of ["q4_0", "q4_1"]) {
+  const comparisons = [{ label: `${shape} fp16`, ours: ours.fp16, peer: peer.fp16 }];
+  for (const type of options["peer-4bit"].split(",").filter(Boolean)) {
     peer[type] = join(ggmlDir, `${shape}-${type}.bin`);
     if (!existsSync(peer[type])) {
       log(`quantizing ${shape} to ${type} with whisper.cpp's tool …`);
       step(quantizeTool, [peer.fp16, peer[type], type]);
     }
+    comparisons.push({ label: `${shape} 4-bit vs ${type}`, ours: ours.q4, peer: peer[type] });
   }
-  return [
-    { label: `${shape} fp16`, ours: ours.fp16, peer: peer.fp16 },
-    { label: `${shape} 4-bit vs q4_0`, ours: ours.q4, peer: peer.q4_0 },
-    { label: `${shape} 4-bit vs q4_1`, ours: ours.q4, peer: peer.q4_1 },
-  ];
+  return comparisons;
+}
+
+// whisper.cpp's OpenMP threads spin at each barrier by default. On a machine with more runnable threads than cores,
+// a spinning thread holds the core its partner needs, and a 10 ms decoder step takes seconds: there, let them sleep
+// (OMP_WAIT_POLICY=passive), as our thread pool does after a short spin. An explicit OMP_WAIT_POLICY wins.
+function peerEnvironment(startLoad) {
+  if (process.env.OMP_WAIT_POLICY || startLoad <= os.cpus().length) return { env: process.env, note: "" };
+  return {
+    env: { ...process.env, OMP_WAIT_POLICY: "passive" },
+    note: "; machine busy, so whisper.cpp ran with OMP_WAIT_POLICY=passive",
+  };
 }
 
 // One driver process; its last stdout line is the JSON report (bench_common.h).
-function measure(driver, model) {
+function measure(driver, model, env = process.env) {
   const args = ["--model", model, "--audio", audio, "--threads", options.threads];
   args.push("--encode-runs", options["encode-runs"], "--decode-tokens", options["decode-tokens"]);
-  const result = spawnSync(driver, args, { encoding: "utf8", maxBuffer: 1 << 24 });
+  const result = spawnSync(driver, args, { encoding: "utf8", maxBuffer: 1 << 24, env });
   if (result.status !== 0) {
     const why = (result.stderr || result.error?.message || `exit ${result.status}`).trim();
     log(`  ${driver} on ${model} failed: ${why}`);
@@ -118,6 +128,7 @@ function median(values) {
 
 const METRICS = [
   ["load_ms", "load (ms)"],
+  ["first_encode_ms", "first encoder pass (ms)"],
   ["encode_ms", "encoder, 30 s (ms)"],
   ["decode_ms_per_token", "decoder (ms/token)"],
   ["peak_rss_mib", "peak memory (MiB)"],
@@ -155,6 +166,7 @@ function main() {
   const startLoad = os.loadavg()[0];
   const peerTools = buildPeer();
   const engineBench = options["peer-only"] ? null : buildEngine();
+  const peerSetup = peerEnvironment(startLoad);
   const comparisons = options.models.split(",").flatMap((shape) => prepareModels(shape.trim(), peerTools.quantize));
 
   const oursByModel = new Map();
@@ -167,7 +179,7 @@ function main() {
       const order = (round + index) % 2 === 0 ? ["peer", "ours"] : ["ours", "peer"];
       for (const side of order) {
         if (side === "peer") {
-          peerByModel.set(peer, [...(peerByModel.get(peer) ?? []), measure(peerTools.bench, peer)]);
+          peerByModel.set(peer, [...(peerByModel.get(peer) ?? []), measure(peerTools.bench, peer, peerSetup.env)]);
         } else if (engineBench && (oursByModel.get(ours)?.length ?? 0) <= round) {
           // Our 4-bit model stands against both q4_0 and q4_1: measured once per round.
           oursByModel.set(ours, [...(oursByModel.get(ours) ?? []), measure(engineBench, ours)]);
@@ -180,7 +192,7 @@ function main() {
   console.log(
     `threads ${options.threads}, encoder median of ${options["encode-runs"]} after a warm-up, ` +
       `${options["decode-tokens"]} greedy decoder steps after the transcription prompt, ${rounds} round(s); ` +
-      `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`,
+      `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end${peerSetup.note}`,
   );
   console.log("ratios ours/whisper.cpp: below 1 means ours is faster or smaller\n");
   printTable(

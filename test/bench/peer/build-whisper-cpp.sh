@@ -27,6 +27,10 @@ if [ "$(uname -m)" = "x86_64" ]; then
   extra_flags="-mno-amx-int8 -mno-amx-tile -mno-amx-bf16"
 fi
 
+# whisper.cpp stamps ggml with the commit of the git repository around its sources; here that would be ours, and
+# every commit of ours would rebuild ggml. Stop git's search at the package.
+export GIT_CEILING_DIRECTORIES="$package_dir"
+
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
   -DWHISPER_CPP_DIR="$source_dir" \
   -DGGML_NATIVE=ON -DCMAKE_C_FLAGS="$extra_flags" -DCMAKE_CXX_FLAGS="$extra_flags" \

@@ -37,7 +37,9 @@ bench::Report run(const bench::Options& options) {
   report.load_ms = bench::now_ms() - start;
 
   check(whisper_pcm_to_mel(ctx, audio.data(), static_cast<int>(audio.size()), options.threads), "pcm_to_mel");
+  start = bench::now_ms();
   check(whisper_encode(ctx, 0, options.threads), "encode");  // warm-up
+  report.first_encode_ms = bench::now_ms() - start;
   for (int run = 0; run < options.encode_runs; ++run) {
     start = bench::now_ms();
     check(whisper_encode(ctx, 0, options.threads), "encode");
