@@ -2,6 +2,6 @@
 module.exports = {
   testEnvironment: "node",
   transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
-  testMatch: ["<rootDir>/{native,daemon,extension,test}/**/*.test.ts"],
+  testMatch: ["<rootDir>/{native,launchd,daemon,extension,test}/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
 };

@@ -5,7 +5,7 @@ import path from "node:path";
 import { DaemonClient, DaemonUnreachableError } from "../client";
 import type { VerbatimPaths } from "../paths";
 
-const daemonEntry = path.join(__dirname, "..", "..", "bin", "verbatimd.js");
+export const daemonEntry = path.join(__dirname, "..", "..", "bin", "verbatimd.js");
 const START_TIMEOUT_MS = 15_000;
 
 export async function tryConnect(paths: VerbatimPaths): Promise<DaemonClient | null> {

@@ -8,6 +8,7 @@ import { VERSION } from "../version";
 import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
+import { installService, restartService, uninstallService } from "./service-command";
 import { runTranscribe } from "./transcribe-command";
 
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
@@ -24,6 +25,8 @@ Usage:
       --no-daemon            run the engine in this process instead of the daemon
   verbatim status [--json]               the daemon's model, backend, memory and queue
   verbatim daemon start|stop|status      run or stop the background daemon
+  verbatim daemon install|uninstall      start the daemon at login (LaunchAgent; systemd user unit on Linux)
+  verbatim daemon restart                restart the daemon
   verbatim models list|pull ID|rm ID     models in the Hugging Face cache
 
 Exit codes: 0 ok, 1 engine failure, 2 usage, 3 unreadable input, 4 model unavailable, 5 daemon unreachable.
@@ -124,8 +127,17 @@ async function daemonCommand(action: string | undefined, paths: VerbatimPaths): 
       return EXIT.ok;
     case "status":
       return showStatus(paths, false);
+    case "install":
+      process.stdout.write(await installService(paths));
+      return EXIT.ok;
+    case "uninstall":
+      process.stdout.write(await uninstallService());
+      return EXIT.ok;
+    case "restart":
+      process.stdout.write(await restartService(paths));
+      return EXIT.ok;
     default:
-      throw new UsageError("daemon needs one of: start, stop, status");
+      throw new UsageError("daemon needs one of: start, stop, status, install, uninstall, restart");
   }
 }
 

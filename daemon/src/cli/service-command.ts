@@ -1,0 +1,49 @@
+// `verbatim daemon install|uninstall|restart`: verbatimd as a login service (LaunchAgent or systemd user unit).
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { execRunner, serviceEnvironment, serviceManagerFor, type ServiceManager } from "@verbatim/launchd";
+import type { VerbatimPaths } from "../paths";
+import { daemonEntry, startDaemon, stopDaemon } from "./daemon-control";
+
+function loginService(): ServiceManager {
+  return serviceManagerFor({
+    platform: process.platform,
+    home: os.homedir(),
+    uid: os.userInfo().uid,
+    env: process.env,
+    run: execRunner,
+  });
+}
+
+export async function installService(paths: VerbatimPaths): Promise<string> {
+  const service = loginService();
+  // A daemon started by hand would hold the socket and make the service's daemon exit at once.
+  if (!existsSync(service.file)) await stopDaemon(paths);
+  const outcome = await service.install({
+    nodePath: process.execPath,
+    daemonEntry,
+    logDir: paths.logDir,
+    environment: serviceEnvironment(process.execPath, process.env),
+  });
+  const what = { installed: "installed", upgraded: "upgraded", unchanged: "already installed" }[outcome];
+  return `verbatimd ${what} as a login service (${service.file}); it starts at login and after a crash\n`;
+}
+
+export async function uninstallService(): Promise<string> {
+  const service = loginService();
+  return (await service.uninstall())
+    ? `verbatimd login service removed (${service.file})\n`
+    : "verbatimd was not installed as a login service\n";
+}
+
+/** Restarts the login service, or a daemon started by hand when none is installed. */
+export async function restartService(paths: VerbatimPaths): Promise<string> {
+  const service = loginService();
+  if (existsSync(service.file)) {
+    await service.restart();
+    return "verbatimd restarted\n";
+  }
+  await stopDaemon(paths);
+  (await startDaemon(paths)).close();
+  return `verbatimd restarted (socket ${paths.socket})\n`;
+}

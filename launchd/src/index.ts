@@ -1,0 +1,22 @@
+// Starting verbatimd at login: the service definitions and the managers that install them.
+export { execRunner, ServiceCommandError, type CommandOutcome, type CommandRunner } from "./command-runner";
+export { launchAgentLogFiles, launchAgentPlist } from "./launch-agent-plist";
+export {
+  LAUNCHCTL,
+  LaunchAgentManager,
+  serviceManagerFor,
+  SYSTEMCTL,
+  SystemdUserManager,
+  type InstallOutcome,
+  type ServiceHost,
+  type ServiceManager,
+} from "./service-manager";
+export {
+  RESTART_THROTTLE_SECONDS,
+  SERVICE_LABEL,
+  serviceEnvironment,
+  servicePath,
+  SYSTEMD_UNIT,
+  type ServiceSpec,
+} from "./service-spec";
+export { systemdUnit } from "./systemd-unit";
