@@ -7,7 +7,16 @@
 
 /* eslint-disable @typescript-eslint/ban-types */
 
-type ExtensionPreferences = {}
+type ExtensionPreferences = {
+  /** Model - Model for transcriptions: an alias such as large-v3-turbo or base.en, a Hugging Face repo id, or a local folder. Empty: the daemon's current model. */
+  "model"?: string,
+  /** Language - The spoken language, or Detect Automatically */
+  "language": "auto" | "en" | "de" | "fr" | "es" | "it" | "pt" | "nl" | "ja" | "zh",
+  /** Finished Text - What to do with the text once a transcription finishes */
+  "finishedText": "copy" | "paste" | "both" | "nothing",
+  /** Socket Path - Absolute path of the daemon's socket, when it is not the default (~/Library/Application Support/Verbatim/verbatimd.sock) */
+  "socketPath"?: string
+}
 
 /** Preferences accessible in all the extension's commands */
 declare type Preferences = ExtensionPreferences
@@ -15,10 +24,18 @@ declare type Preferences = ExtensionPreferences
 declare namespace Preferences {
   /** Preferences accessible in the `transcribe-file` command */
   export type TranscribeFile = ExtensionPreferences & {}
+  /** Preferences accessible in the `transcribe-clipboard` command */
+  export type TranscribeClipboard = ExtensionPreferences & {}
+  /** Preferences accessible in the `verbatim` command */
+  export type Verbatim = ExtensionPreferences & {}
 }
 
 declare namespace Arguments {
   /** Arguments passed to the `transcribe-file` command */
   export type TranscribeFile = {}
+  /** Arguments passed to the `transcribe-clipboard` command */
+  export type TranscribeClipboard = {}
+  /** Arguments passed to the `verbatim` command */
+  export type Verbatim = {}
 }
 
