@@ -150,6 +150,20 @@ test("a job outlives the command closing: reopening fetches its result by the re
   }
 });
 
+test("a remembered job the daemon no longer knows is reported once and then left alone", async () => {
+  const jobs = new JobStore(new MemoryStorage());
+  await jobs.add({ id: "job-from-before-a-restart", file: speech, startedAt: 1 });
+  const client = await connect(daemon.socket);
+  try {
+    const [state] = await resumeJobs(client, { jobs, onChange: () => undefined, pollMs: 100 });
+    expect(state.status).toBe("failed");
+    expect(state.error).toContain("transcribe the file again");
+    expect(await jobs.unfinished()).toEqual([]);
+  } finally {
+    client.close();
+  }
+});
+
 test("a file the daemon cannot read fails with the daemon's explanation, not a stack trace", async () => {
   const client = await connect(daemon.socket);
   const missing = path.join(media, "gone.m4a");

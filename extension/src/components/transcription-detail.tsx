@@ -106,13 +106,11 @@ export function TranscriptionDetail({ request }: { request: TranscriptionRequest
               ))}
             </ActionPanel.Section>
           ) : null}
-          {request.files ? (
-            <Action
-              title="Transcribe with Other Model or Language"
-              icon={Icon.Gear}
-              onAction={() => push(<TranscribeForm files={request.files} />)}
-            />
-          ) : null}
+          <Action
+            title={request.files ? "Transcribe with Other Model or Language" : "Transcribe Other Files"}
+            icon={Icon.Gear}
+            onAction={() => push(<TranscribeForm files={request.files} />)}
+          />
         </ActionPanel>
       }
     />

@@ -172,7 +172,7 @@ export async function resumeJobs(
           }
         } catch (error) {
           states[index] = failed(states[index], error);
-          await jobs.update(job.id, { error: describeFailure(error) });
+          if (!(error instanceof DaemonUnreachableError)) await jobs.update(job.id, { error: describeFailure(error) });
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, pollMs));
