@@ -1,4 +1,14 @@
-import { Action, ActionPanel, Clipboard, Detail, Icon, showToast, Toast, useNavigation } from "@raycast/api";
+import {
+  Action,
+  ActionPanel,
+  Clipboard,
+  closeMainWindow,
+  Detail,
+  Icon,
+  showToast,
+  Toast,
+  useNavigation,
+} from "@raycast/api";
 import { useEffect, useState } from "react";
 import { daemonSocket, jobStore, preferences } from "../host";
 import { connect, DaemonUnreachableError, type DaemonClient } from "../lib/daemon-connection";
@@ -22,10 +32,17 @@ const SAVED_FORMATS: { format: SavedFormat; title: string }[] = [
   { format: "vtt", title: "Save as WebVTT Subtitles Beside the File" },
 ];
 
-async function deliverFinishedText(text: string): Promise<void> {
+/** Copies and/or pastes the text as the preference says; returns a line for the toast. */
+async function deliverFinishedText(text: string): Promise<string | undefined> {
   const steps = finishedTextSteps(preferences().finishedText);
   if (steps.copy) await Clipboard.copy(text);
-  if (steps.paste) await Clipboard.paste(text);
+  if (steps.paste) {
+    // With Raycast's window in front, the paste would land in Raycast itself.
+    await closeMainWindow();
+    await Clipboard.paste(text);
+  }
+  if (steps.paste) return "Pasted into the frontmost app";
+  return steps.copy ? "Copied to the clipboard" : undefined;
 }
 
 export function TranscriptionDetail({ request }: { request: TranscriptionRequest }) {
@@ -57,10 +74,11 @@ export function TranscriptionDetail({ request }: { request: TranscriptionRequest
             })
           : await resumeJobs(client, { jobs, onChange: follow });
         const text = finishedText(outcome);
-        if (text && !cancelled) await deliverFinishedText(text);
+        const delivered = text && !cancelled ? await deliverFinishedText(text) : undefined;
         const failures = outcome.filter((state) => state.status === "failed").length;
         toast.style = failures ? Toast.Style.Failure : Toast.Style.Success;
         toast.title = failures ? `${failures} of ${outcome.length} could not be transcribed` : overallProgress(outcome);
+        toast.message = delivered;
       } catch (error) {
         await toast.hide();
         if (!cancelled) {
