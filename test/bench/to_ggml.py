@@ -7,7 +7,7 @@ the benchmark runs both engines on the same model. Quantized inputs (MLX affine)
 whisper.cpp's own 4-bit model from the result with its `whisper-quantize` tool.
 
 usage: to_ggml.py MODEL_FOLDER OUTPUT.bin [--reference-dir DIR]
-  DIR holds mel_filters.npz, gpt2.tiktoken and multilingual.tiktoken (default: /work/shared/reference).
+  DIR holds mel_filters.npz, gpt2.tiktoken and multilingual.tiktoken (default: ../shared/reference beside the repository).
 """
 
 import argparse
@@ -197,7 +197,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_folder", type=Path)
     parser.add_argument("output", type=Path)
-    parser.add_argument("--reference-dir", type=Path, default=Path("/work/shared/reference"))
+    parser.add_argument("--reference-dir", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "reference")
     args = parser.parse_args()
     try:
         convert(args.model_folder, args.output, args.reference_dir)

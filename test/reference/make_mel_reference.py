@@ -17,11 +17,12 @@ Files (raw little-endian float32, row-major, shapes in the names; raw so that no
                                   are deflate-compressed, which the engine's npz reader (stored members only,
                                   memory-mapped) rightly refuses, and the test should not carry a second parser
 
-Usage: /usr/bin/python3 test/reference/make_mel_reference.py [--shared /work/shared] [--out native/tests/data]
+Usage: /usr/bin/python3 test/reference/make_mel_reference.py [--shared ../shared] [--out native/tests/data]
 """
 import argparse
 import os
 import wave
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -82,7 +83,7 @@ def write_f32(path, array):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default="/work/shared")
+    parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[3] / "shared"))
     parser.add_argument("--out", default=os.path.normpath(os.path.join(here, "..", "..", "native", "tests", "data")))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)

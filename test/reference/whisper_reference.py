@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -47,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import whisper_files as wf  # noqa: E402
 from make_mel_reference import read_wav, whisper_log_mel  # noqa: E402
 
-SHARED = os.environ.get("VERBATIM_SHARED_DIR", "/work/shared")
+SHARED = os.environ.get("VERBATIM_SHARED_DIR", str(Path(__file__).resolve().parents[3] / "shared"))
 WINDOW_SAMPLES, WINDOW_FRAMES = 480000, 3000
 BLANK = 220
 

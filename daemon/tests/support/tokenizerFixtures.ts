@@ -2,8 +2,9 @@
 // made from them with GPT-2's bytes_to_unicode (written here independently of the product's inverse).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { sharedReference } from "../../../test/support/fixtures";
 
-export const REFERENCE_DIR = "/work/shared/reference";
+export const REFERENCE_DIR = sharedReference;
 
 /** Token bytes by rank from a .tiktoken file. */
 export function readTiktokenFile(name: string): Buffer[] {
