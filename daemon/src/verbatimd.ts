@@ -11,6 +11,7 @@ export async function runDaemon(): Promise<number> {
   const log = new Logger(paths.logDir);
   const { config, problems } = loadConfig(paths.configFile);
   for (const problem of problems) log.warn(problem);
+  if (process.env.VERBATIM_MODEL) config.model = process.env.VERBATIM_MODEL; // set by a CLI that starts the daemon
 
   const daemon = new Daemon({ paths, config, log, version: VERSION });
   try {

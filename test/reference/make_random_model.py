@@ -34,6 +34,9 @@ import whisper_files as wf  # noqa: E402
 DIMS = {
     "tiny": dict(n_mels=80, n_audio_ctx=1500, n_audio_state=384, n_audio_head=6, n_audio_layer=4, n_vocab=51865,
                  n_text_ctx=448, n_text_state=384, n_text_head=6, n_text_layer=4),
+    # tiny.en: the English-only vocabulary, whose tokenizer needs no download.
+    "tiny.en": dict(n_mels=80, n_audio_ctx=1500, n_audio_state=384, n_audio_head=6, n_audio_layer=4, n_vocab=51864,
+                    n_text_ctx=448, n_text_state=384, n_text_head=6, n_text_layer=4),
     "base": dict(n_mels=80, n_audio_ctx=1500, n_audio_state=512, n_audio_head=8, n_audio_layer=6, n_vocab=51865,
                  n_text_ctx=448, n_text_state=512, n_text_head=8, n_text_layer=6),
     # large-v3-turbo's proportions (128 mels, v3 vocabulary, deep encoder, shallow decoder) at a small width.

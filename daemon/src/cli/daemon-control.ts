@@ -17,11 +17,16 @@ export async function tryConnect(paths: VerbatimPaths): Promise<DaemonClient | n
   }
 }
 
-/** Starts verbatimd in the background (its output goes to the log folder). Resolves once it answers. */
-export async function startDaemon(paths: VerbatimPaths): Promise<DaemonClient> {
+/**
+ * Starts verbatimd in the background (its output goes to the log folder). Resolves once it answers. With `model`,
+ * the daemon warms that model instead of its configured one (a CLI call naming a model should not make it fetch
+ * another first).
+ */
+export async function startDaemon(paths: VerbatimPaths, model?: string): Promise<DaemonClient> {
   mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
   const output = openSync(path.join(paths.logDir, "verbatimd.out.log"), "a", 0o600);
-  const child = spawn(process.execPath, [daemonEntry], { detached: true, stdio: ["ignore", output, output] });
+  const env = model ? { ...process.env, VERBATIM_MODEL: model } : process.env;
+  const child = spawn(process.execPath, [daemonEntry], { detached: true, stdio: ["ignore", output, output], env });
   let exited: number | null = null;
   child.once("exit", (code) => (exited = code ?? 1));
   child.unref();
@@ -38,9 +43,9 @@ export async function startDaemon(paths: VerbatimPaths): Promise<DaemonClient> {
   );
 }
 
-/** The running daemon, started first if needed. */
-export async function ensureDaemon(paths: VerbatimPaths): Promise<DaemonClient> {
-  return (await tryConnect(paths)) ?? startDaemon(paths);
+/** The running daemon, started first if needed (warming `model` if it has to start). */
+export async function ensureDaemon(paths: VerbatimPaths, model?: string): Promise<DaemonClient> {
+  return (await tryConnect(paths)) ?? startDaemon(paths, model);
 }
 
 /** Asks the daemon to shut down and waits until its socket is gone. Returns false if none was running. */

@@ -1,4 +1,6 @@
 // The `verbatim` command line.
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
@@ -53,6 +55,12 @@ function parseTranscribeArgs(args: string[]) {
   }
 }
 
+// The daemon runs in another folder: a model folder given relative to this one is sent as an absolute path.
+function localModelFolder(model: string): string | null {
+  const folder = path.resolve(model);
+  return existsSync(path.join(folder, "config.json")) ? folder : null;
+}
+
 function parseTranscribe(args: string[]) {
   const { values, positionals } = parseTranscribeArgs(args);
   if (positionals.length === 0) throw new UsageError("transcribe needs at least one FILE");
@@ -65,7 +73,7 @@ function parseTranscribe(args: string[]) {
     throw new UsageError("--backend must be auto or cpu (MLX is not built into this version)");
   }
   const options: TranscriptionOptions = {};
-  if (values.model) options.model = values.model;
+  if (values.model) options.model = localModelFolder(values.model) ?? values.model;
   if (values.language) options.language = values.language;
   if (values.task) options.task = values.task as "transcribe" | "translate";
   if (values["word-timestamps"]) options.wordTimestamps = true;

@@ -123,7 +123,7 @@ interface Runner {
 }
 
 async function daemonRunner(command: TranscribeCommand, paths: VerbatimPaths): Promise<Runner> {
-  const client = await ensureDaemon(paths);
+  const client = await ensureDaemon(paths, command.options.model);
   if (command.backend && command.backend !== "auto") {
     const status = await client.status();
     if (status.model.backend && status.model.backend !== command.backend) {
