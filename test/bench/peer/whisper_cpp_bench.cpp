@@ -2,6 +2,7 @@
 // the decoder prompt, then greedy single-token decoder steps; prints one JSON line (see bench_common.h).
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <vector>
 
 #include "bench_common.h"
@@ -32,8 +33,10 @@ bench::Report run(const bench::Options& options) {
   report.engine = "whisper.cpp";
 
   double start = bench::now_ms();
-  whisper_context* ctx = whisper_init_from_file_with_params(options.model.c_str(), whisper_context_default_params());
-  if (ctx == nullptr) throw std::runtime_error(options.model + ": whisper.cpp could not load this model");
+  const std::unique_ptr<whisper_context, decltype(&whisper_free)> context(
+      whisper_init_from_file_with_params(options.model.c_str(), whisper_context_default_params()), &whisper_free);
+  if (!context) throw std::runtime_error(options.model + ": whisper.cpp could not load this model");
+  whisper_context* ctx = context.get();
   report.load_ms = bench::now_ms() - start;
 
   check(whisper_pcm_to_mel(ctx, audio.data(), static_cast<int>(audio.size()), options.threads), "pcm_to_mel");
@@ -63,7 +66,6 @@ bench::Report run(const bench::Options& options) {
   }
 
   report.peak_rss_mib = bench::peak_rss_mib();
-  whisper_free(ctx);
   return report;
 }
 
