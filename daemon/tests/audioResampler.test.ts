@@ -1,25 +1,8 @@
 import { resample, Resampler } from "../src/audio";
+import { amplitudeAt, sine } from "./support/audioFixtures";
 
 // Files are made and decoded by real tools on a shared machine: allow for a slow one.
 jest.setTimeout(60_000);
-
-function sine(frequency: number, rate: number, seconds: number, amplitude: number): Float32Array {
-  return Float32Array.from(
-    { length: Math.round(rate * seconds) },
-    (_, i) => amplitude * Math.sin((2 * Math.PI * frequency * i) / rate),
-  );
-}
-
-/** Amplitude of the component at `frequency` (a single DFT bin; the span should hold whole cycles). */
-function amplitudeAt(samples: Float32Array, frequency: number, rate: number): number {
-  let re = 0;
-  let im = 0;
-  samples.forEach((x, i) => {
-    re += x * Math.cos((2 * Math.PI * frequency * i) / rate);
-    im -= x * Math.sin((2 * Math.PI * frequency * i) / rate);
-  });
-  return (2 * Math.hypot(re, im)) / samples.length;
-}
 
 function rms(samples: Float32Array): number {
   return Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
