@@ -1,6 +1,6 @@
 // The raw shape of the compiled addon (build/Release/verbatim.node). Only index.ts uses it.
 import path from "node:path";
-import type { BuildInfo, LanguageDetection, ModelInfo, TranscribeResult } from "./types";
+import type { BackendMemory, BuildInfo, LanguageDetection, ModelInfo, TranscribeResult } from "./types";
 
 export interface RawJob<T> {
   promise: Promise<T>;
@@ -9,6 +9,7 @@ export interface RawJob<T> {
 
 export interface RawModel {
   info(): ModelInfo;
+  memory(): BackendMemory | null;
   setVocabulary(tokens: Uint8Array[]): void;
   transcribe(audio: Float32Array, options: object, onEvent: (event: object) => void): RawJob<TranscribeResult>;
   detectLanguage(audio: Float32Array): RawJob<LanguageDetection>;

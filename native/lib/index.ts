@@ -4,6 +4,7 @@ import { loadAddon, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
 import type {
+  BackendMemory,
   BuildInfo,
   Job,
   LanguageDetection,
@@ -46,6 +47,11 @@ export class WhisperModel {
 
   info(): ModelInfo {
     return typed(() => this.raw.info());
+  }
+
+  /** MLX's memory figures now, or null on the portable CPU backend (see the process's own figures there). */
+  memory(): BackendMemory | null {
+    return typed(() => this.raw.memory());
   }
 
   /** The bytes of every token id (specials may be empty); needed before transcribing (compression ratio). */

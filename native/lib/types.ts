@@ -3,16 +3,29 @@
 export interface BuildInfo {
   /** The BLAS library the portable CPU backend uses ("Accelerate" or "OpenBLAS"). */
   blas: string;
-  /** Engine backends compiled into this build. */
+  /** Engine backends compiled into this build: "cpu" (the portable CPU backend) and "mlx" when MLX was found. */
   backends: string[];
+  /** MLX is built in and has a GPU on this machine (Metal on a Mac). */
+  mlxGpu: boolean;
 }
 
-export type Backend = "auto" | "cpu";
+/**
+ * "auto": MLX on the GPU when it is built in and has one, then MLX on the CPU, then the portable CPU backend.
+ * "mlx": MLX (on its GPU when it has one); loading fails when this build has no MLX. "cpu": the portable CPU backend.
+ */
+export type Backend = "auto" | "cpu" | "mlx";
 
 export interface LoadOptions {
   backend?: Backend;
-  /** Worker threads for the CPU backend; 0 or absent: one per hardware thread. */
+  /** Worker threads for the portable CPU backend; 0 or absent: one per hardware thread. */
   threads?: number;
+  /**
+   * MLX only (the portable CPU backend ignores them), and for the whole process: how much freed memory MLX keeps
+   * for reuse (0: none), and how much it keeps resident on the GPU (macOS 15 or later; at most the GPU's
+   * recommended working set, else loading fails with InvalidArgumentError).
+   */
+  mlxCacheLimitBytes?: number;
+  mlxWiredLimitBytes?: number;
 }
 
 export interface ModelDims {
@@ -32,12 +45,24 @@ export type AlignmentHeads = Array<[layer: number, head: number]>;
 
 export interface ModelInfo {
   dims: ModelDims;
+  /** The backend the model runs on: "mlx" or "cpu" (the portable CPU backend). */
   backend: string;
+  /** Where it computes: "gpu" or "cpu". */
+  device: string;
   weightsPath: string;
   loadSeconds: number;
   quantization: { bits: number; groupSize: number } | null;
   /** Heads from the model's own `alignment_heads` tensor (often the uncurated default: prefer the curated table). */
   storedAlignmentHeads: AlignmentHeads;
+}
+
+/** MLX's allocator, shared by every MLX model in the process. */
+export interface BackendMemory {
+  activeBytes: number;
+  /** The most held at once since the process started. */
+  peakBytes: number;
+  /** Freed buffers MLX keeps for reuse. */
+  cacheBytes: number;
 }
 
 export interface TranscribeOptions {

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 const isMac = process.platform === "darwin";
+const isAppleSilicon = isMac && process.arch === "arm64";
 
 function runs(command, args) {
   try {
@@ -52,11 +53,30 @@ function zlibProblem() {
   return hasHeader("zlib.h") ? null : "no zlib headers (zlib.h) were found";
 }
 
+// Where CMake's find_package(MLX) looks (native/cmake/mlx.cmake): MLX_DIR, Homebrew, a pip-installed MLX.
+function mlxConfigDirs() {
+  const dirs = [];
+  if (process.env.MLX_DIR) dirs.push(process.env.MLX_DIR, path.join(process.env.MLX_DIR, "share", "cmake", "MLX"));
+  for (const prefix of ["/opt/homebrew", "/usr/local"]) dirs.push(path.join(prefix, "share", "cmake", "MLX"));
+  const pip = runs("python3", ["-m", "mlx", "--cmake-dir"]);
+  if (pip) dirs.push(path.join(pip.trim(), "share", "cmake", "MLX"));
+  return dirs;
+}
+
+// On Apple silicon the engine runs on the GPU through MLX: a build without it would quietly be CPU only.
+function mlxProblem() {
+  if (!isAppleSilicon) return null;
+  return mlxConfigDirs().some((dir) => existsSync(path.join(dir, "MLXConfig.cmake")))
+    ? null
+    : "MLX (the engine's GPU backend on Apple silicon) was not found";
+}
+
 const fixes = {
   cmake: { debian: "cmake", brew: "cmake" },
   compiler: { debian: "g++", brew: null },
   blas: { debian: "libopenblas-dev", brew: null },
   zlib: { debian: "zlib1g-dev", brew: null },
+  mlx: { debian: null, brew: "mlx" },
 };
 
 export function checkPrerequisites() {
@@ -65,6 +85,7 @@ export function checkPrerequisites() {
     ["compiler", compilerProblem()],
     ["blas", blasProblem()],
     ["zlib", zlibProblem()],
+    ["mlx", mlxProblem()],
   ].filter(([, problem]) => problem);
   if (problems.length === 0) return;
 

@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "cpu_backend.h"
 #include "json.h"
 #include "mel.h"
 #include "special_tokens.h"
+#include "support/backends.h"
 #include "support/random_weights.h"
 #include "support/scripted_runner.h"
 #include "support/synthetic_model.h"
@@ -313,7 +313,7 @@ TEST_CASE("transcribe_audio computes the padded spectrogram; English-only models
 }
 
 
-TEST_CASE("transcribe runs end to end on a random CPU model, deterministically") {
+TEST_CASE("transcribe runs end to end on a random model, deterministically, on every backend") {
   ModelDims dims = verbatim::testing::scripted_dims(51866);
   dims.n_audio_state = 32;
   dims.n_audio_head = 2;
@@ -338,40 +338,43 @@ TEST_CASE("transcribe runs end to end on a random CPU model, deterministically")
   options.word_timestamps = true;
   options.alignment_heads = {{1, 0}, {1, 1}};
 
-  const auto run = [&] {
-    auto runner = make_cpu_runner(weights, 1);
-    std::vector<std::pair<int, int>> progress;
-    TranscribeEvents events;
-    events.on_progress = [&](int done, int total) { progress.emplace_back(done, total); };
-    Transcript transcript = transcribe_audio(*runner, samples.data(), samples.size(), options, events);
-    REQUIRE_FALSE(progress.empty());
-    CHECK(progress.back() == std::pair<int, int>{3500, 3500});
-    return transcript;
-  };
-  const Transcript first = run();
-  CHECK(special.is_language(first.language_token));
-  CHECK(first.language_probabilities.size() == 100);
-  REQUIRE_FALSE(first.segments.empty());
-  for (const Segment& segment : first.segments) {
-    CHECK(segment.tokens.size() <= 8);
-    for (int32_t token : segment.tokens) CHECK((token >= 0 && token < dims.n_vocab && token != special.eot));
-    for (const TokenTiming& timing : segment.token_timings) {
-      CHECK(timing.start >= segment.seek / 100.0);
-      CHECK(timing.start <= timing.end);
-      CHECK(timing.end <= segment.seek / 100.0 + 30.0);
-      CHECK((timing.probability >= 0.0f && timing.probability <= 1.0f));
+  for (const verbatim::testing::TestBackend& backend : verbatim::testing::built_test_backends()) {
+    CAPTURE(backend.name);
+    const auto run = [&] {
+      auto runner = backend.make(weights, 1);
+      std::vector<std::pair<int, int>> progress;
+      TranscribeEvents events;
+      events.on_progress = [&](int done, int total) { progress.emplace_back(done, total); };
+      Transcript transcript = transcribe_audio(*runner, samples.data(), samples.size(), options, events);
+      REQUIRE_FALSE(progress.empty());
+      CHECK(progress.back() == std::pair<int, int>{3500, 3500});
+      return transcript;
+    };
+    const Transcript first = run();
+    CHECK(special.is_language(first.language_token));
+    CHECK(first.language_probabilities.size() == 100);
+    REQUIRE_FALSE(first.segments.empty());
+    for (const Segment& segment : first.segments) {
+      CHECK(segment.tokens.size() <= 8);
+      for (int32_t token : segment.tokens) CHECK((token >= 0 && token < dims.n_vocab && token != special.eot));
+      for (const TokenTiming& timing : segment.token_timings) {
+        CHECK(timing.start >= segment.seek / 100.0);
+        CHECK(timing.start <= timing.end);
+        CHECK(timing.end <= segment.seek / 100.0 + 30.0);
+        CHECK((timing.probability >= 0.0f && timing.probability <= 1.0f));
+      }
     }
-  }
 
-  const Transcript second = run();
-  CHECK(second.language_token == first.language_token);
-  REQUIRE(second.segments.size() == first.segments.size());
-  for (std::size_t i = 0; i < first.segments.size(); ++i) {
-    CHECK(second.segments[i].tokens == first.segments[i].tokens);
-    CHECK(second.segments[i].start == first.segments[i].start);
-    CHECK(second.segments[i].end == first.segments[i].end);
-    CHECK(second.segments[i].temperature == first.segments[i].temperature);
-    CHECK(second.segments[i].token_timings.size() == first.segments[i].token_timings.size());
+    const Transcript second = run();
+    CHECK(second.language_token == first.language_token);
+    REQUIRE(second.segments.size() == first.segments.size());
+    for (std::size_t i = 0; i < first.segments.size(); ++i) {
+      CHECK(second.segments[i].tokens == first.segments[i].tokens);
+      CHECK(second.segments[i].start == first.segments[i].start);
+      CHECK(second.segments[i].end == first.segments[i].end);
+      CHECK(second.segments[i].temperature == first.segments[i].temperature);
+      CHECK(second.segments[i].token_timings.size() == first.segments[i].token_timings.size());
+    }
   }
 }
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "cpu_backend.h"
 #include "json.h"
+#include "support/backends.h"
 #include "support/model_writer.h"
 #include "support/random_weights.h"
 #include "whisper_model.h"
@@ -27,6 +27,7 @@ using verbatim::WhisperWeights;
 using verbatim::testing::RandomWhisper;
 using verbatim::testing::reference_decode;
 using verbatim::testing::StorageFormat;
+using verbatim::testing::TestBackend;
 
 namespace {
 
@@ -244,9 +245,11 @@ std::vector<float> decode(verbatim::ModelRunner& runner, const std::vector<int32
 
 // Encoder output, logits after a prefix and after single tokens on the cache, and cross-attention weights all
 // match the float64 reference on the same stored weights.
-void check_against_reference(const std::shared_ptr<const WhisperWeights>& weights, int threads, double tolerance) {
+void check_against_reference(const TestBackend& backend, const std::shared_ptr<const WhisperWeights>& weights,
+                             int threads, double tolerance) {
+  CAPTURE(backend.name);
   const ModelDims d = weights->config.dims;
-  auto runner = verbatim::make_cpu_runner(weights, threads);
+  auto runner = backend.make(weights, threads);
   ReferenceWhisper reference(*weights);
   const std::vector<float> mel = random_mel(d, 5);
   runner->encode(mel.data());
@@ -285,50 +288,13 @@ void check_against_reference(const std::shared_ptr<const WhisperWeights>& weight
   CHECK(runner->cached_tokens() == 5);
 }
 
-}  // namespace
 
-TEST_CASE("whisper model (cpu): fp32 weights match a float64 reference forward pass") {
-  check_against_reference(random_model(StorageFormat::dense(WeightMatrix::Format::F32), DType::F32), 2, 1e-4);
-}
-
-// Both sides use the same rounded or dequantised weights, and activations are fp32 either way, so the tolerance
-// stays that of fp32 arithmetic whatever the storage precision.
-TEST_CASE("whisper model (cpu): fp16, bf16 and quantized weights match the reference on the same stored values") {
-  check_against_reference(random_model(StorageFormat::dense(WeightMatrix::Format::F16), DType::F16), 2, 1e-4);
-  check_against_reference(random_model(StorageFormat::dense(WeightMatrix::Format::BF16), DType::BF16), 2, 1e-4);
-  check_against_reference(random_model(StorageFormat::quantized(4, 64), DType::F16), 2, 1e-4);
-  check_against_reference(random_model(StorageFormat::quantized(8, 32), DType::F16), 1, 1e-4);
-  check_against_reference(random_model(StorageFormat::quantized(3, 32, DType::BF16), DType::BF16), 2, 1e-4);
-}
-
-TEST_CASE("whisper model (cpu): a long prefix (BLAS path in the decoder) and thread counts give the same logits") {
-  const auto weights = random_model(StorageFormat::quantized(4, 32), DType::F16, 9);
-  const ModelDims d = weights->config.dims;
-  const std::vector<float> mel = random_mel(d, 6);
-  std::vector<int32_t> prefix;
-  for (int i = 0; i < 20; ++i) prefix.push_back((i * 37) % d.n_vocab);
-
-  std::vector<std::vector<float>> results;
-  for (int threads : {1, 2, 3}) {
-    auto runner = verbatim::make_cpu_runner(weights, threads);
-    runner->encode(mel.data());
-    results.push_back(decode(*runner, prefix));
-    results.back().push_back(static_cast<float>(runner->cached_tokens()));
-  }
-  CHECK(results[0] == results[1]);
-  CHECK(results[0] == results[2]);
-
-  ReferenceWhisper reference(*weights);
-  std::vector<float> logits = results[0];
-  logits.pop_back();
-  CHECK(max_difference(logits, reference.logits(reference.encode(mel), prefix, nullptr)) < 1e-4);
-}
-
-TEST_CASE("whisper model (cpu): a new encode() clears the cache and misuse is reported") {
+// A new encode() clears the self-attention cache; calls out of order or out of range throw and change nothing.
+void check_cache_and_misuse(const TestBackend& backend) {
   const auto weights = random_model(StorageFormat::dense(WeightMatrix::Format::F32), DType::F32, 3);
   const ModelDims d = weights->config.dims;
-  auto runner = verbatim::make_cpu_runner(weights, 2);
-  CHECK(runner->backend_name() == "cpu");
+  auto runner = backend.make(weights, 2);
+  CHECK(runner->backend_name() == backend.runner_name);
   CHECK(runner->dims().n_vocab == d.n_vocab);
   std::vector<float> logits(static_cast<std::size_t>(d.n_vocab));
   const int32_t token = 1;
@@ -353,6 +319,64 @@ TEST_CASE("whisper model (cpu): a new encode() clears the cache and misuse is re
   CHECK(runner->cached_tokens() == 3);  // a refused call leaves the cache as it was
   CHECK_THROWS_AS(runner->truncate_cache(4), std::out_of_range);
   CHECK_THROWS_AS(runner->truncate_cache(-1), std::out_of_range);
+}
+
+}  // namespace
+
+// Every backend computes in fp32 (MLX included: its dense weights are held in fp32, and quantized_matmul and the
+// layer norm accumulate in fp32), so 1e-4 is fp32 rounding over the model's few layers on logits of order 10.
+TEST_CASE("whisper model: fp32 weights match a float64 reference forward pass, on every backend") {
+  for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
+    check_against_reference(backend, random_model(StorageFormat::dense(WeightMatrix::Format::F32), DType::F32), 2,
+                            1e-4);
+  }
+}
+
+// Both sides use the same rounded or dequantised weights, and activations are fp32 either way, so the tolerance
+// stays that of fp32 arithmetic whatever the storage precision.
+TEST_CASE("whisper model: fp16, bf16 and quantized weights match the reference on the same stored values") {
+  for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
+    check_against_reference(backend, random_model(StorageFormat::dense(WeightMatrix::Format::F16), DType::F16), 2, 1e-4);
+    check_against_reference(backend, random_model(StorageFormat::dense(WeightMatrix::Format::BF16), DType::BF16), 2,
+                            1e-4);
+    check_against_reference(backend, random_model(StorageFormat::quantized(4, 64), DType::F16), 2, 1e-4);
+    check_against_reference(backend, random_model(StorageFormat::quantized(8, 32), DType::F16), 1, 1e-4);
+    check_against_reference(backend, random_model(StorageFormat::quantized(3, 32, DType::BF16), DType::BF16), 2, 1e-4);
+  }
+}
+
+TEST_CASE("whisper model: a long prefix (BLAS path in the CPU decoder) gives the same logits on every run") {
+  const auto weights = random_model(StorageFormat::quantized(4, 32), DType::F16, 9);
+  const ModelDims d = weights->config.dims;
+  const std::vector<float> mel = random_mel(d, 6);
+  std::vector<int32_t> prefix;
+  for (int i = 0; i < 20; ++i) prefix.push_back((i * 37) % d.n_vocab);
+  ReferenceWhisper reference(*weights);
+  const std::vector<double> expected = reference.logits(reference.encode(mel), prefix, nullptr);
+
+  for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
+    CAPTURE(backend.name);
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2, 3}) {  // thread counts of the CPU backend; MLX runs three times alike
+      auto runner = backend.make(weights, threads);
+      runner->encode(mel.data());
+      results.push_back(decode(*runner, prefix));
+      results.back().push_back(static_cast<float>(runner->cached_tokens()));
+    }
+    CHECK(results[0] == results[1]);
+    CHECK(results[0] == results[2]);
+
+    std::vector<float> logits = results[0];
+    logits.pop_back();
+    CHECK(max_difference(logits, expected) < 1e-4);
+  }
+}
+
+TEST_CASE("whisper model: a new encode() clears the cache and misuse is reported, on every backend") {
+  for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
+    CAPTURE(backend.name);
+    check_cache_and_misuse(backend);
+  }
 }
 
 TEST_CASE("whisper model: weights whose shapes disagree with the dims are refused, naming the tensor") {
@@ -453,7 +477,7 @@ struct ReferenceModel {
 
 // Both sides compute in fp32 on identical weight values (the reference dequantises with one rounding, as a fused
 // multiply-add does), so 1e-4 holds for every storage format; a token-for-token greedy match is expected too.
-TEST_CASE("whisper model (cpu): matches the PyTorch reference on fp32, fp16, 8-bit and 4-bit model folders") {
+TEST_CASE("whisper model: matches the PyTorch reference on fp32, fp16, 8-bit and 4-bit model folders, on every backend") {
   if (std::system((kPython + " -c 'import torch, numpy' > /dev/null 2>&1").c_str()) != 0) {
     WARN_MESSAGE(false, "SKIPPED: ", kPython, " cannot import torch and numpy, so the PyTorch reference comparison "
                         "did not run (install them: apt-get install python3-numpy, pip install torch)");
@@ -500,40 +524,43 @@ TEST_CASE("whisper model (cpu): matches the PyTorch reference on fp32, fp16, 8-b
     CAPTURE(m.name);
     const std::string folder = dir.file(m.name);
     auto weights = std::make_shared<const WhisperWeights>(verbatim::load_whisper_weights(folder));
-    auto runner = verbatim::make_cpu_runner(weights, 2);
-    const ModelDims d = runner->dims();
-    runner->encode(mel.data());
-    const Npy encoder = read_npy(folder + "/encoder.npy");
-    REQUIRE(encoder.values.size() == runner->encoder_output().size());
-    CHECK(max_difference(runner->encoder_output().data(), encoder.values.data(), encoder.values.size()) < 1e-4);
+    for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
+      CAPTURE(backend.name);
+      auto runner = backend.make(weights, 2);
+      const ModelDims d = runner->dims();
+      runner->encode(mel.data());
+      const Npy encoder = read_npy(folder + "/encoder.npy");
+      REQUIRE(encoder.values.size() == runner->encoder_output().size());
+      CHECK(max_difference(runner->encoder_output().data(), encoder.values.data(), encoder.values.size()) < 1e-4);
 
-    // A prefix of three at once, then one token at a time on the cache: every position's logits and attention.
-    const Npy logits = read_npy(folder + "/logits.npy");
-    const Npy attention = read_npy(folder + "/attention.npy");
-    REQUIRE(logits.shape == std::vector<int64_t>{static_cast<int64_t>(tokens.size()), d.n_vocab});
-    std::vector<float> got_attention;
-    for (std::size_t fed = 0; fed < tokens.size();) {
-      const int count = fed == 0 ? 3 : 1;
+      // A prefix of three at once, then one token at a time on the cache: every position's logits and attention.
+      const Npy logits = read_npy(folder + "/logits.npy");
+      const Npy attention = read_npy(folder + "/attention.npy");
+      REQUIRE(logits.shape == std::vector<int64_t>{static_cast<int64_t>(tokens.size()), d.n_vocab});
+      std::vector<float> got_attention;
+      for (std::size_t fed = 0; fed < tokens.size();) {
+        const int count = fed == 0 ? 3 : 1;
+        std::vector<float> row(static_cast<std::size_t>(d.n_vocab));
+        runner->decode(tokens.data() + fed, count, row.data(), heads, &got_attention);
+        fed += static_cast<std::size_t>(count);
+        CHECK(max_difference(row.data(), logits.values.data() + (fed - 1) * d.n_vocab, row.size()) < 1e-4);
+      }
+      REQUIRE(got_attention.size() == attention.values.size());
+      CHECK(max_difference(got_attention.data(), attention.values.data(), got_attention.size()) < 1e-4);
+
+      runner->truncate_cache(0);
       std::vector<float> row(static_cast<std::size_t>(d.n_vocab));
-      runner->decode(tokens.data() + fed, count, row.data(), heads, &got_attention);
-      fed += static_cast<std::size_t>(count);
-      CHECK(max_difference(row.data(), logits.values.data() + (fed - 1) * d.n_vocab, row.size()) < 1e-4);
+      runner->decode(tokens.data(), static_cast<int>(tokens.size()), row.data(), {}, nullptr);
+      std::vector<int64_t> greedy;
+      for (int step = 0; step < steps; ++step) {
+        const int32_t next = argmax(row);
+        greedy.push_back(next);
+        if (step + 1 < steps) runner->decode(&next, 1, row.data(), {}, nullptr);
+      }
+      const auto expected = verbatim::json::parse(read_text(folder + "/greedy.json"), folder + "/greedy.json");
+      std::vector<int64_t> expected_tokens;
+      for (const auto& item : expected.find("tokens")->items()) expected_tokens.push_back(*item.as_int64());
+      CHECK(greedy == expected_tokens);
     }
-    REQUIRE(got_attention.size() == attention.values.size());
-    CHECK(max_difference(got_attention.data(), attention.values.data(), got_attention.size()) < 1e-4);
-
-    runner->truncate_cache(0);
-    std::vector<float> row(static_cast<std::size_t>(d.n_vocab));
-    runner->decode(tokens.data(), static_cast<int>(tokens.size()), row.data(), {}, nullptr);
-    std::vector<int64_t> greedy;
-    for (int step = 0; step < steps; ++step) {
-      const int32_t next = argmax(row);
-      greedy.push_back(next);
-      if (step + 1 < steps) runner->decode(&next, 1, row.data(), {}, nullptr);
-    }
-    const auto expected = verbatim::json::parse(read_text(folder + "/greedy.json"), folder + "/greedy.json");
-    std::vector<int64_t> expected_tokens;
-    for (const auto& item : expected.find("tokens")->items()) expected_tokens.push_back(*item.as_int64());
-    CHECK(greedy == expected_tokens);
   }
 }

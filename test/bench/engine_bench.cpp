@@ -1,13 +1,18 @@
-// Times our engine's CPU backend the way whisper_cpp_bench times whisper.cpp: load, one 30 s encoder pass (median
-// after a warm-up), the decoder prompt, then greedy single-token decoder steps; prints one JSON line
+// Times one of our engine's backends the way whisper_cpp_bench times whisper.cpp: load, one 30 s encoder pass
+// (median after a warm-up), the decoder prompt, then greedy single-token decoder steps; prints one JSON line
 // (see bench_common.h).
+//
+// usage: engine_bench [--backend cpu|mlx] <the options of bench_common.h>    engine_bench --list-backends
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bench_common.h"
 #include "cpu_backend.h"
+#include "engine.h"
 #include "mel.h"
 #include "special_tokens.h"
 #include "weights.h"
@@ -26,14 +31,39 @@ std::vector<int32_t> transcription_prompt(int n_vocab) {
   return prompt;
 }
 
-bench::Report run(const bench::Options& options) {
+// The portable CPU backend, or MLX on its GPU when it has one, else on its CPU (as the engine's "mlx" choice).
+struct BenchBackend {
+  std::string name;  // "cpu", "mlx-gpu" or "mlx-cpu"
+  std::unique_ptr<verbatim::ModelRunner> (*make)(std::shared_ptr<const verbatim::WhisperWeights>, int threads);
+};
+
+#if defined(VERBATIM_HAS_MLX)
+verbatim::MlxDevice mlx_device() {
+  return verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu : verbatim::MlxDevice::Cpu;
+}
+
+std::unique_ptr<verbatim::ModelRunner> make_mlx(std::shared_ptr<const verbatim::WhisperWeights> weights, int) {
+  return verbatim::make_mlx_runner(std::move(weights), mlx_device());
+}
+#endif
+
+BenchBackend backend_named(const std::string& name) {
+  if (name == "cpu") return {"cpu", verbatim::make_cpu_runner};
+#if defined(VERBATIM_HAS_MLX)
+  if (name == "mlx") return {std::string("mlx-") + verbatim::mlx_device_name(mlx_device()), make_mlx};
+#endif
+  throw std::invalid_argument("--backend " + name + ": this build has " +
+                              (verbatim::built_backends().mlx ? "cpu and mlx" : "only cpu (MLX was not found)"));
+}
+
+bench::Report run(const BenchBackend& backend, const bench::Options& options) {
   const std::vector<float> audio = bench::read_wav_padded_to_window(options.audio);
   bench::Report report;
-  report.engine = "verbatim-cpu";
+  report.engine = "verbatim-" + backend.name;
 
   double start = bench::now_ms();
   auto weights = std::make_shared<const verbatim::WhisperWeights>(verbatim::load_whisper_weights(options.model));
-  std::unique_ptr<verbatim::ModelRunner> runner = verbatim::make_cpu_runner(weights, options.threads);
+  std::unique_ptr<verbatim::ModelRunner> runner = backend.make(weights, options.threads);
   report.load_ms = bench::now_ms() - start;
 
   const verbatim::ModelDims& dims = runner->dims();
@@ -64,6 +94,10 @@ bench::Report run(const bench::Options& options) {
   }
 
   report.peak_rss_mib = bench::peak_rss_mib();
+#if defined(VERBATIM_HAS_MLX)
+  // On a Mac, MLX's GPU buffers are not all in the resident set: its allocator's own peak says what it held.
+  if (backend.name != "cpu") report.mlx_peak_mib = static_cast<double>(verbatim::mlx_memory().peak_bytes) / (1 << 20);
+#endif
   return report;
 }
 
@@ -71,8 +105,18 @@ bench::Report run(const bench::Options& options) {
 
 int main(int argc, char** argv) {
   try {
+    if (argc == 2 && std::strcmp(argv[1], "--list-backends") == 0) {
+      std::printf(verbatim::built_backends().mlx ? "cpu mlx\n" : "cpu\n");
+      return 0;
+    }
+    std::string backend = "cpu";
+    if (argc >= 3 && std::strcmp(argv[1], "--backend") == 0) {
+      backend = argv[2];
+      argc -= 2;
+      argv += 2;  // parse_options skips argv[0], here the backend's name
+    }
     const bench::Options options = bench::parse_options(argc, argv);
-    bench::print_report(run(options), options);
+    bench::print_report(run(backend_named(backend), options), options);
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "engine_bench: %s\n", error.what());

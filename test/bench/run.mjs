@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Benchmarks our engine's CPU backend against whisper.cpp on this machine, in one run: the same random-weight models
-// of real Whisper shapes (converted to ggml for whisper.cpp), the same audio, the same threads. Each engine runs in
-// its own process per measurement, so peak memory is per engine. Prints absolute figures and ratios ours/whisper.cpp.
+// Benchmarks our engine's backends (the portable CPU backend, and MLX when the engine was built with it: set MLX_DIR
+// if CMake does not find it) against whisper.cpp on this machine, in one run: the same random-weight models of real
+// Whisper shapes (converted to ggml for whisper.cpp), the same audio, the same threads. Each engine runs in its own
+// process per measurement, so peak memory is per engine. Prints absolute figures and ratios to whisper.cpp.
 //
 // usage: node test/bench/run.mjs [--models base,large-v3-turbo] [--threads 2] [--encode-runs 3]
 //                                [--decode-tokens 64] [--rounds 1] [--peer-4bit q4_0,q4_1] [--peer-only]
@@ -57,7 +58,10 @@ function buildEngine() {
   const buildDir = join(cache, "build-engine");
   step("cmake", ["-S", benchDir, "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release"]);
   step("cmake", ["--build", buildDir, "-j", jobs, "--target", "engine_bench"]);
-  return join(buildDir, "engine_bench");
+  const driver = join(buildDir, "engine_bench");
+  const backends = step(driver, ["--list-backends"]).trim().split(" ");
+  log(`engine_bench has the backends: ${backends.join(", ")}`);
+  return { driver, backends };
 }
 
 // Random weights of the real shapes, written by the project's generator (test/reference/make_random_model.py).
@@ -108,8 +112,8 @@ function peerEnvironment(startLoad) {
 }
 
 // One driver process; its last stdout line is the JSON report (bench_common.h).
-function measure(driver, model, env = process.env) {
-  const args = ["--model", model, "--audio", audio, "--threads", options.threads];
+function measure(driver, model, env = process.env, driverArgs = []) {
+  const args = [...driverArgs, "--model", model, "--audio", audio, "--threads", options.threads];
   args.push("--encode-runs", options["encode-runs"], "--decode-tokens", options["decode-tokens"]);
   const result = spawnSync(driver, args, { encoding: "utf8", maxBuffer: 1 << 24, env });
   if (result.status !== 0) {
@@ -132,12 +136,16 @@ const METRICS = [
   ["encode_ms", "encoder, 30 s (ms)"],
   ["decode_ms_per_token", "decoder (ms/token)"],
   ["peak_rss_mib", "peak memory (MiB)"],
+  ["mlx_peak_mib", "MLX allocator peak (MiB)"],
 ];
 
-// The median of each metric over the rounds; null when any round failed.
+// The median of each metric over the rounds (null for a metric the engine does not report); null when any round
+// failed.
 function combine(reports) {
   if (reports.length === 0 || reports.some((report) => report === null)) return null;
-  return Object.fromEntries(METRICS.map(([key]) => [key, median(reports.map((report) => report[key]))]));
+  return Object.fromEntries(
+    METRICS.map(([key]) => [key, key in reports[0] ? median(reports.map((report) => report[key])) : null]),
+  );
 }
 
 function format(value) {
@@ -145,13 +153,24 @@ function format(value) {
   return value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2);
 }
 
-function printTable(rows) {
-  const header = ["model", "metric", "ours", "whisper.cpp", "ours/whisper.cpp"];
+function ratio(a, b) {
+  return typeof a === "number" && typeof b === "number" ? (a / b).toFixed(2) : "—";
+}
+
+// Columns: each of our backends, whisper.cpp, each backend / whisper.cpp, and MLX / our CPU backend.
+function printTable(rows, backends) {
+  const header = ["model", "metric", ...backends.map((b) => `ours ${b}`), "whisper.cpp"];
+  header.push(...backends.map((b) => `${b}/whisper.cpp`));
+  if (backends.includes("mlx")) header.push("mlx/cpu");
   const lines = [header];
   for (const { label, ours, peer } of rows) {
     for (const [key, name] of METRICS) {
-      const ratio = ours && peer ? ours[key] / peer[key] : null;
-      lines.push([label, name, format(ours?.[key]), format(peer?.[key]), ratio === null ? "—" : ratio.toFixed(2)]);
+      if (key === "mlx_peak_mib" && !backends.includes("mlx")) continue;
+      const values = backends.map((b) => ours[b]?.[key]);
+      const line = [label, name, ...values.map(format), format(peer?.[key])];
+      line.push(...values.map((v) => ratio(v, peer?.[key])));
+      if (backends.includes("mlx")) line.push(ratio(ours.mlx?.[key], ours.cpu?.[key]));
+      lines.push(line);
     }
   }
   const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column].length)));
@@ -165,7 +184,7 @@ function printTable(rows) {
 function main() {
   const startLoad = os.loadavg()[0];
   const peerTools = buildPeer();
-  const engineBench = options["peer-only"] ? null : buildEngine();
+  const engine = options["peer-only"] ? { driver: null, backends: [] } : buildEngine();
   const peerSetup = peerEnvironment(startLoad);
   const comparisons = options.models.split(",").flatMap((shape) => prepareModels(shape.trim(), peerTools.quantize));
 
@@ -180,9 +199,14 @@ function main() {
       for (const side of order) {
         if (side === "peer") {
           peerByModel.set(peer, [...(peerByModel.get(peer) ?? []), measure(peerTools.bench, peer, peerSetup.env)]);
-        } else if (engineBench && (oursByModel.get(ours)?.length ?? 0) <= round) {
-          // Our 4-bit model stands against both q4_0 and q4_1: measured once per round.
-          oursByModel.set(ours, [...(oursByModel.get(ours) ?? []), measure(engineBench, ours)]);
+        } else {
+          for (const backend of engine.backends) {
+            // Our 4-bit model stands against both q4_0 and q4_1: measured once per round.
+            const key = `${backend}:${ours}`;
+            if ((oursByModel.get(key)?.length ?? 0) > round) continue;
+            const report = measure(engine.driver, ours, process.env, ["--backend", backend]);
+            oursByModel.set(key, [...(oursByModel.get(key) ?? []), report]);
+          }
         }
       }
     }
@@ -194,13 +218,14 @@ function main() {
       `${options["decode-tokens"]} greedy decoder steps after the transcription prompt, ${rounds} round(s); ` +
       `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end${peerSetup.note}`,
   );
-  console.log("ratios ours/whisper.cpp: below 1 means ours is faster or smaller\n");
+  console.log("ratios: below 1 means the first named is faster or smaller\n");
   printTable(
     comparisons.map(({ label, ours, peer }) => ({
       label,
-      ours: combine(oursByModel.get(ours) ?? []),
+      ours: Object.fromEntries(engine.backends.map((b) => [b, combine(oursByModel.get(`${b}:${ours}`) ?? [])])),
       peer: combine(peerByModel.get(peer) ?? []),
     })),
+    engine.backends,
   );
 }
 

@@ -1,6 +1,7 @@
 #include <napi.h>
 
 #include "blas.h"
+#include "engine.h"
 #include "model_wrap.h"
 
 namespace {
@@ -9,9 +10,12 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
   result.Set("blas", verbatim::blas_name());
-  Napi::Array backends = Napi::Array::New(env, 1);
+  const verbatim::BuiltBackends built = verbatim::built_backends();
+  Napi::Array backends = Napi::Array::New(env);
   backends.Set(0u, "cpu");
+  if (built.mlx) backends.Set(1u, "mlx");
   result.Set("backends", backends);
+  result.Set("mlxGpu", built.mlx_gpu);
   return result;
 }
 

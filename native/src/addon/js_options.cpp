@@ -1,6 +1,7 @@
 #include "js_options.h"
 
 #include <stdexcept>
+#include <optional>
 #include <string>
 
 namespace verbatim::addon {
@@ -40,6 +41,16 @@ class OptionReader {
       if (x != static_cast<double>(static_cast<int64_t>(x)))
         throw std::invalid_argument(std::string("option ") + n + " must be a whole number");
       out = static_cast<Int>(x);
+    });
+  }
+
+  // A whole number when given; `out` stays empty when it is not.
+  template <class Int>
+  void integer(const char* name, std::optional<Int>& out, double min, double max) const {
+    with(name, [&](const Napi::Value&, const char*) {
+      Int value{};
+      integer(name, value, min, max);
+      out = value;
     });
   }
 
@@ -96,6 +107,9 @@ EngineOptions read_engine_options(const Napi::Value& value) {
   reader.string("backend", backend);
   options.backend = parse_backend_choice(backend);
   reader.integer("threads", options.threads, 0, 256);
+  constexpr double kMaxBytes = 9007199254740991.0;  // 2^53 - 1: the largest whole number a JS number holds exactly
+  reader.integer("mlxCacheLimitBytes", options.mlx_cache_limit_bytes, 0, kMaxBytes);
+  reader.integer("mlxWiredLimitBytes", options.mlx_wired_limit_bytes, 0, kMaxBytes);
   return options;
 }
 

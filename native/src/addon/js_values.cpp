@@ -1,5 +1,6 @@
 #include "js_values.h"
 
+#include <optional>
 #include <string>
 
 namespace verbatim::addon {
@@ -44,6 +45,7 @@ Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
   Napi::Object info = Napi::Object::New(env);
   info.Set("dims", dims);
   info.Set("backend", engine.backend_name());
+  info.Set("device", engine.device_name());
   info.Set("weightsPath", weights.weights_path);
   info.Set("loadSeconds", engine.load_seconds());
   if (weights.config.quantization) {
@@ -63,6 +65,16 @@ Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
   }
   info.Set("storedAlignmentHeads", heads);
   return info;
+}
+
+Napi::Value memory_to_js(Napi::Env env, const Engine& engine) {
+  const std::optional<MlxMemory> memory = engine.memory();
+  if (!memory) return env.Null();
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("activeBytes", static_cast<double>(memory->active_bytes));
+  object.Set("peakBytes", static_cast<double>(memory->peak_bytes));
+  object.Set("cacheBytes", static_cast<double>(memory->cache_bytes));
+  return object;
 }
 
 Napi::Object token_event_to_js(Napi::Env env, const TokenEvent& token, double window_start) {

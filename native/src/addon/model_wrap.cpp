@@ -44,6 +44,7 @@ void ModelWrap::Register(Napi::Env env, Napi::Object exports) {
   Napi::Function model = DefineClass(env, "Model",
                                      {
                                          InstanceMethod("info", &ModelWrap::Info),
+                                         InstanceMethod("memory", &ModelWrap::Memory),
                                          InstanceMethod("setVocabulary", &ModelWrap::SetVocabulary),
                                          InstanceMethod("transcribe", &ModelWrap::Transcribe),
                                          InstanceMethod("detectLanguage", &ModelWrap::DetectLanguage),
@@ -79,6 +80,10 @@ std::shared_ptr<Engine> ModelWrap::engine() const {
 
 Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value { return model_info_to_js(info.Env(), *engine()); });
+}
+
+Napi::Value ModelWrap::Memory(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value { return memory_to_js(info.Env(), *engine()); });
 }
 
 Napi::Value ModelWrap::SetVocabulary(const Napi::CallbackInfo& info) {

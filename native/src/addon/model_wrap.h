@@ -20,6 +20,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static Napi::Value Load(const Napi::CallbackInfo& info);
 
   Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Memory(const Napi::CallbackInfo& info);
   Napi::Value SetVocabulary(const Napi::CallbackInfo& info);
   Napi::Value Transcribe(const Napi::CallbackInfo& info);
   Napi::Value DetectLanguage(const Napi::CallbackInfo& info);

@@ -6,34 +6,51 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "language.h"
+#include "mlx_backend.h"
 #include "model_runner.h"
 #include "transcribe.h"
 #include "weights.h"
 
 namespace verbatim {
 
-enum class BackendChoice { Auto, Cpu };
+// Auto: MLX on the GPU when MLX is built and has one, then MLX on the CPU, then the portable CPU backend.
+// Mlx: MLX on its GPU when it has one, else on the CPU. Cpu: the portable CPU backend.
+enum class BackendChoice { Auto, Cpu, Mlx };
 
-// "auto" or "cpu"; throws std::invalid_argument for anything else.
+// "auto", "cpu" or "mlx"; throws std::invalid_argument for anything else.
 BackendChoice parse_backend_choice(const std::string& name);
 
 struct EngineOptions {
   BackendChoice backend = BackendChoice::Auto;
-  int threads = 0;  // 0: one per hardware thread
+  int threads = 0;  // the portable CPU backend's workers; 0: one per hardware thread
+  // MLX's allocator limits (see mlx_backend.h), set when the MLX backend is chosen; they apply to the whole
+  // process. The portable CPU backend has no such limits and does not use these.
+  std::optional<std::size_t> mlx_cache_limit_bytes;
+  std::optional<std::size_t> mlx_wired_limit_bytes;
 };
+
+struct BuiltBackends {
+  bool mlx = false;      // the MLX backend is compiled in
+  bool mlx_gpu = false;  // ... and MLX has a GPU on this machine
+};
+BuiltBackends built_backends();
 
 class Engine {
  public:
   // Loads a model folder (see load_whisper_weights) and prepares the chosen backend. Throws FormatError for a
-  // bad model folder.
+  // bad model folder, std::invalid_argument when the chosen backend is not built.
   static std::unique_ptr<Engine> load(const std::string& folder, const EngineOptions& options);
 
   const WhisperWeights& weights() const { return *weights_; }
-  std::string backend_name() const { return runner_->backend_name(); }
+  std::string backend_name() const { return runner_->backend_name(); }  // "cpu" or "mlx"
+  const std::string& device_name() const { return device_; }             // "cpu" or "gpu"
   double load_seconds() const { return load_seconds_; }
+  // MLX's memory figures when this engine runs on MLX (process-wide: every MLX model shares them).
+  std::optional<MlxMemory> memory() const;
 
   // Both take the engine's lock for the whole job: jobs on one model run one after another.
   Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
@@ -42,10 +59,12 @@ class Engine {
   LanguageDetection detect_language(const float* samples, std::size_t n, const std::function<bool()>& cancelled);
 
  private:
-  Engine(std::shared_ptr<const WhisperWeights> weights, std::unique_ptr<ModelRunner> runner, double load_seconds);
+  Engine(std::shared_ptr<const WhisperWeights> weights, std::unique_ptr<ModelRunner> runner, std::string device,
+         double load_seconds);
 
   std::shared_ptr<const WhisperWeights> weights_;
   std::unique_ptr<ModelRunner> runner_;
+  std::string device_;
   double load_seconds_;
   std::mutex busy_;
 };

@@ -8,6 +8,8 @@
 //   std::string name() const;                            e.g. "cpu"
 //   Tensor from_host(DType, const void* data, int64_t rows, int64_t cols);   data is F32, F16 or BF16
 //   void to_host(const Tensor&, float* out);             rows*cols floats, row-major
+//   void evaluate(const std::vector<const Tensor*>&);    compute these now: a lazy backend otherwise computes
+//                                                        only when data goes to the host; an eager one does nothing
 //   int64_t rows(const Tensor&);
 //   Tensor zeros(int64_t rows, int64_t cols);
 //   Tensor transpose(const Tensor&);
@@ -96,6 +98,12 @@ class WhisperModel final : public ModelRunner {
     }
     encoded_.emplace(std::move(x));
     cached_ = 0;
+    std::vector<const Tensor*> computed = {&*encoded_};
+    for (std::size_t layer = 0; layer < decoder_.size(); ++layer) {
+      computed.push_back(&cross_keys_[layer]);
+      computed.push_back(&cross_values_[layer]);
+    }
+    ops_.evaluate(computed);  // encode() is where the encoder's work happens, whatever the backend
   }
 
   std::vector<float> encoder_output() const override {

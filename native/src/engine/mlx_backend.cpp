@@ -1,0 +1,34 @@
+#include "mlx_backend.h"
+
+#include <stdexcept>
+#include <utility>
+
+#include "mlx_ops.h"
+#include "whisper_model.h"
+
+namespace mx = mlx::core;
+
+namespace verbatim {
+
+template class WhisperModel<MlxOps>;
+
+bool mlx_gpu_available() { return mx::is_available(mx::Device::gpu); }
+
+const char* mlx_device_name(MlxDevice device) { return device == MlxDevice::Gpu ? "gpu" : "cpu"; }
+
+std::unique_ptr<ModelRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device) {
+  if (weights == nullptr) throw std::invalid_argument("make_mlx_runner needs weights");
+  if (device == MlxDevice::Gpu && !mlx_gpu_available()) {
+    throw std::invalid_argument("MLX has no GPU here (this MLX was built without Metal or CUDA, or there is no GPU)");
+  }
+  return std::make_unique<WhisperModel<MlxOps>>(
+      std::move(weights), MlxOps(device == MlxDevice::Gpu ? mx::Device::gpu : mx::Device::cpu));
+}
+
+MlxMemory mlx_memory() { return {mx::get_active_memory(), mx::get_peak_memory(), mx::get_cache_memory()}; }
+
+void set_mlx_cache_limit(std::size_t bytes) { mx::set_cache_limit(bytes); }
+
+void set_mlx_wired_limit(std::size_t bytes) { mx::set_wired_limit(bytes); }
+
+}  // namespace verbatim

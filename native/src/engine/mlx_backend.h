@@ -1,0 +1,38 @@
+// The MLX backend as the engine sees it: which device MLX can run on, a Whisper runner on it, and MLX's memory
+// figures and limits. This header needs no MLX and is seen by every build; its functions are defined only when
+// MLX is found (VERBATIM_HAS_MLX), so call them only under that define.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "model_runner.h"
+#include "weights.h"
+
+namespace verbatim {
+
+enum class MlxDevice { Gpu, Cpu };
+
+// True when this MLX has a GPU backend and the machine has the GPU (Metal on a Mac, CUDA on Linux).
+bool mlx_gpu_available();
+
+const char* mlx_device_name(MlxDevice device);  // "gpu" or "cpu"
+
+// Converts the weights for MLX (quantized ones stay packed) and builds the runner; MLX's computation on `device`.
+std::unique_ptr<ModelRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device);
+
+// MLX's allocator, for the whole process (every MLX model shares it).
+struct MlxMemory {
+  std::size_t active_bytes = 0;  // held by arrays
+  std::size_t peak_bytes = 0;    // the most held at once since the process started
+  std::size_t cache_bytes = 0;   // freed buffers MLX keeps for reuse
+};
+MlxMemory mlx_memory();
+
+// How much freed memory MLX may keep cached (0: none).
+void set_mlx_cache_limit(std::size_t bytes);
+// How much memory Metal keeps resident (wired) for MLX; macOS 15 or later. Throws std::invalid_argument when
+// it is above the recommended working set. Without Metal there is nothing to wire and this does nothing.
+void set_mlx_wired_limit(std::size_t bytes);
+
+}  // namespace verbatim

@@ -1,0 +1,208 @@
+#include "mlx_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "cpu_kernels.h"
+
+namespace mx = mlx::core;
+
+namespace verbatim {
+namespace {
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(std::string("mlx backend: ") + what);
+}
+
+mx::ShapeElem dim(int64_t n) {
+  require(n >= 0 && n <= std::numeric_limits<mx::ShapeElem>::max(), "a tensor dimension exceeds MLX's 32-bit shapes");
+  return static_cast<mx::ShapeElem>(n);
+}
+
+// An fp32 array filled from stored F32, F16 or BF16 data (the mapped data is not aligned, so it is converted
+// rather than wrapped).
+mx::array host_floats(DType dtype, const void* data, mx::Shape shape) {
+  int64_t count = 1;
+  for (const mx::ShapeElem d : shape) count *= d;
+  mx::array out(mx::allocator::malloc(static_cast<std::size_t>(count) * sizeof(float)), std::move(shape),
+                mx::float32);
+  cpu::to_float(dtype, data, out.data<float>(), count);
+  return out;
+}
+
+mx::array host_vector(const Vector& v) { return host_floats(v.dtype, v.data, {dim(v.size)}); }
+
+DType stored_dtype(WeightMatrix::Format format) {
+  switch (format) {
+    case WeightMatrix::Format::F16:
+      return DType::F16;
+    case WeightMatrix::Format::BF16:
+      return DType::BF16;
+    default:
+      return DType::F32;
+  }
+}
+
+}  // namespace
+
+MlxOps::MlxOps(mx::Device device) : stream_(mx::new_thread_unsafe_stream(device)) {}
+
+MlxOps::WeightParams MlxOps::weight_params(const WeightMatrix& matrix) const {
+  const mx::ShapeElem rows = dim(matrix.rows);
+  if (matrix.format != WeightMatrix::Format::Quantized) {
+    return {host_floats(stored_dtype(matrix.format), matrix.data, {rows, dim(matrix.cols)}), std::nullopt,
+            std::nullopt, 0, 0};
+  }
+  const mx::ShapeElem words = dim(matrix.cols * matrix.bits / 32);
+  mx::array packed(mx::allocator::malloc(static_cast<std::size_t>(rows) * words * sizeof(uint32_t)), {rows, words},
+                   mx::uint32);
+  std::memcpy(packed.data<uint32_t>(), matrix.data, packed.nbytes());
+  const mx::Shape groups = {rows, dim(matrix.cols / matrix.group_size)};
+  return {packed, host_floats(matrix.scale_dtype, matrix.scales, groups),
+          host_floats(matrix.scale_dtype, matrix.biases, groups), matrix.bits, matrix.group_size};
+}
+
+MlxOps::LinearParams MlxOps::linear_params(const Linear& linear) const {
+  LinearParams params{weight_params(linear.weight), std::nullopt};
+  if (linear.bias) params.bias = host_vector(*linear.bias);
+  return params;
+}
+
+MlxOps::NormParams MlxOps::norm_params(const LayerNormWeights& norm) const {
+  return {host_vector(norm.weight), host_vector(norm.bias)};
+}
+
+MlxOps::ConvParams MlxOps::conv_params(const Conv1dWeights& conv) const {
+  return {host_floats(conv.dtype, conv.weight, {dim(conv.out_channels), dim(conv.kernel), dim(conv.in_channels)}),
+          host_vector(conv.bias), conv.kernel};
+}
+
+mx::array MlxOps::from_host(DType dtype, const void* data, int64_t rows, int64_t cols) const {
+  return host_floats(dtype, data, {dim(rows), dim(cols)});
+}
+
+void MlxOps::to_host(const Tensor& t, float* out) const {
+  const mx::array rows = mx::contiguous(mx::astype(t, mx::float32, stream_), false, stream_);
+  mx::eval(rows);
+  std::copy(rows.data<float>(), rows.data<float>() + rows.size(), out);
+}
+
+void MlxOps::evaluate(const std::vector<const Tensor*>& tensors) const {
+  std::vector<mx::array> outputs;
+  outputs.reserve(tensors.size());
+  for (const Tensor* t : tensors) outputs.push_back(*t);
+  mx::eval(std::move(outputs));
+}
+
+mx::array MlxOps::zeros(int64_t rows, int64_t cols) const {
+  return mx::zeros({dim(rows), dim(cols)}, mx::float32, stream_);
+}
+
+mx::array MlxOps::transpose(const Tensor& t) const { return mx::transpose(t, stream_); }
+
+mx::array MlxOps::slice_rows(const Tensor& t, int64_t first, int64_t count) const {
+  require(first >= 0 && count >= 0 && first + count <= t.shape(0), "row slice out of range");
+  return mx::slice(t, {dim(first), 0}, {dim(first + count), t.shape(1)}, stream_);
+}
+
+void MlxOps::write_rows(Tensor& dst, int64_t first, const Tensor& src) const {
+  require(src.shape(1) == dst.shape(1) && first >= 0 && first + src.shape(0) <= dst.shape(0),
+          "row write out of range");
+  dst = mx::slice_update(dst, src, mx::Shape{dim(first), 0}, mx::Shape{dim(first + src.shape(0)), dst.shape(1)},
+                         stream_);
+}
+
+mx::array MlxOps::times_transposed(const Tensor& x, const WeightParams& w) const {
+  if (!w.scales) return mx::matmul(x, mx::transpose(w.weight, stream_), stream_);
+  return mx::quantized_matmul(x, w.weight, *w.scales, w.biases, true, w.group_size, w.bits, "affine", stream_);
+}
+
+mx::array MlxOps::linear(const Tensor& x, const LinearParams& params) const {
+  if (params.bias && !params.weight.scales) {
+    return mx::addmm(*params.bias, x, mx::transpose(params.weight.weight, stream_), 1.0f, 1.0f, stream_);
+  }
+  mx::array y = times_transposed(x, params.weight);
+  return params.bias ? mx::add(y, *params.bias, stream_) : y;
+}
+
+mx::array MlxOps::layer_norm(const Tensor& x, const NormParams& params) const {
+  return mx::fast::layer_norm(x, params.weight, params.bias, 1e-5f, stream_);
+}
+
+mx::array MlxOps::gelu(const Tensor& x) const {
+  const mx::array half_x = mx::multiply(x, mx::array(0.5f), stream_);
+  const mx::array erf = mx::erf(mx::multiply(x, mx::array(static_cast<float>(M_SQRT1_2)), stream_), stream_);
+  return mx::add(half_x, mx::multiply(half_x, erf, stream_), stream_);
+}
+
+mx::array MlxOps::add(const Tensor& a, const Tensor& b) const {
+  require(a.shape() == b.shape(), "added tensors differ in shape");
+  return mx::add(a, b, stream_);
+}
+
+mx::array MlxOps::conv1d(const Tensor& x, const ConvParams& params, int stride) const {
+  require(x.shape(1) == params.weight.shape(2) && stride >= 1, "convolution input does not match the weights");
+  const mx::array y = mx::conv1d(mx::expand_dims(x, 0, stream_), params.weight, stride, params.kernel / 2, 1, 1,
+                                 stream_);  // (1, time, out)
+  return mx::add(mx::squeeze(y, 0, stream_), params.bias, stream_);
+}
+
+mx::array MlxOps::embed(const EmbeddingParams& embedding, const int32_t* tokens, int count) const {
+  for (int i = 0; i < count; ++i) {
+    require(tokens[i] >= 0 && tokens[i] < embedding.weight.shape(0), "token outside the embedding");
+  }
+  const mx::array ids(tokens, {count}, mx::int32);
+  const mx::array rows = mx::take(embedding.weight, ids, 0, stream_);
+  if (!embedding.scales) return rows;
+  return mx::dequantize(rows, mx::take(*embedding.scales, ids, 0, stream_),
+                        mx::take(*embedding.biases, ids, 0, stream_), embedding.group_size, embedding.bits, "affine",
+                        std::nullopt, mx::float32, stream_);
+}
+
+mx::array MlxOps::project_to_vocab(const EmbeddingParams& embedding, const Tensor& x) const {
+  return times_transposed(x, embedding);
+}
+
+mx::array MlxOps::split_heads(const Tensor& t, int heads) const {
+  const mx::ShapeElem rows = t.shape(0);
+  return mx::transpose(mx::reshape(t, {1, rows, heads, t.shape(1) / heads}, stream_), {0, 2, 1, 3}, stream_);
+}
+
+mx::array MlxOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
+                            std::optional<Tensor>* weights) const {
+  const mx::ShapeElem width = q.shape(1);
+  require(heads > 0 && width % heads == 0 && k.shape(1) == width && v.shape(1) == width, "attention widths differ");
+  require(keys > 0 && keys <= k.shape(0) && keys <= v.shape(0), "attention over more keys than given");
+  const mx::ShapeElem queries = q.shape(0);
+  const mx::ShapeElem n_keys = dim(keys);
+  const mx::array qh = split_heads(q, heads);
+  const mx::array kh = split_heads(mx::slice(k, {0, 0}, {n_keys, width}, stream_), heads);
+  const mx::array vh = split_heads(mx::slice(v, {0, 0}, {n_keys, width}, stream_), heads);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(width / heads));
+
+  mx::array out = [&] {
+    if (weights == nullptr) {
+      return mx::fast::scaled_dot_product_attention(qh, kh, vh, scale, causal ? "causal" : "", std::nullopt, {},
+                                                    stream_);
+    }
+    // The weights are wanted: the scores explicitly, softmax in fp32 (the fused kernel returns no weights).
+    mx::array scores = mx::matmul(mx::multiply(qh, mx::array(scale), stream_),
+                                  mx::transpose(kh, {0, 1, 3, 2}, stream_), stream_);
+    if (causal) {  // bottom-right aligned: query i sees keys [0, keys - queries + i]
+      const mx::array query_pos = mx::expand_dims(mx::arange(n_keys - queries, n_keys, stream_), 1, stream_);
+      const mx::array key_pos = mx::expand_dims(mx::arange(0, n_keys, stream_), 0, stream_);
+      scores = mx::where(mx::greater_equal(query_pos, key_pos, stream_), scores,
+                         mx::array(-std::numeric_limits<float>::infinity()), stream_);
+    }
+    const mx::array probabilities = mx::softmax(scores, std::vector<int>{-1}, true, stream_);
+    weights->emplace(mx::reshape(probabilities, {heads * queries, n_keys}, stream_));
+    return mx::matmul(probabilities, vh, stream_);
+  }();
+  return mx::reshape(mx::transpose(out, {0, 2, 1, 3}, stream_), {queries, width}, stream_);
+}
+
+}  // namespace verbatim

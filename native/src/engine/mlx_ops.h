@@ -1,0 +1,85 @@
+// The MLX backend's tensor operations (see whisper_model.h for the interface): a lazy mlx::core graph that MLX
+// evaluates on the Apple GPU (Metal), or on its CPU or CUDA backend, when the model hands data to the host.
+// Activations are fp32, as on the portable CPU backend, so both backends compute the same values up to fp32
+// rounding. Quantized weights stay packed (quantized_matmul reads them as stored); dense weights are held in fp32.
+//
+// Only the MLX backend's own sources include this header: MLX's headers need C++20 (mlx_backend.h does not).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <mlx/mlx.h>
+
+#include "weights.h"
+
+namespace verbatim {
+
+class MlxOps {
+ public:
+  using Tensor = mlx::core::array;
+
+  // A weight matrix (rows = out features): dense fp32, or MLX affine-quantized when `scales` is present.
+  struct WeightParams {
+    mlx::core::array weight;                 // dense: (rows, cols) fp32; quantized: (rows, cols*bits/32) uint32
+    std::optional<mlx::core::array> scales;  // (rows, cols/group_size) fp32
+    std::optional<mlx::core::array> biases;  // (rows, cols/group_size) fp32
+    int bits = 0;
+    int group_size = 0;
+  };
+  struct LinearParams {
+    WeightParams weight;
+    std::optional<mlx::core::array> bias;  // absent for attention keys
+  };
+  struct NormParams {
+    mlx::core::array weight, bias;
+  };
+  struct ConvParams {
+    mlx::core::array weight;  // (out, kernel, in), MLX's conv1d layout, as stored
+    mlx::core::array bias;
+    int kernel = 0;
+  };
+  using EmbeddingParams = WeightParams;
+
+  // All work goes to one stream of `device`, made for this model. Such a stream may be used from any thread, one
+  // at a time: the Engine's lock serialises jobs, and jobs run on threads of their own.
+  explicit MlxOps(mlx::core::Device device);
+
+  std::string name() const { return "mlx"; }
+
+  LinearParams linear_params(const Linear& linear) const;
+  NormParams norm_params(const LayerNormWeights& norm) const;
+  ConvParams conv_params(const Conv1dWeights& conv) const;
+  EmbeddingParams embedding_params(const WeightMatrix& embedding) const { return weight_params(embedding); }
+
+  Tensor from_host(DType dtype, const void* data, int64_t rows, int64_t cols) const;
+  void to_host(const Tensor& t, float* out) const;
+  void evaluate(const std::vector<const Tensor*>& tensors) const;
+  int64_t rows(const Tensor& t) const { return t.shape(0); }
+  Tensor zeros(int64_t rows, int64_t cols) const;
+  Tensor transpose(const Tensor& t) const;
+  Tensor slice_rows(const Tensor& t, int64_t first, int64_t count) const;
+  void write_rows(Tensor& dst, int64_t first, const Tensor& src) const;
+
+  Tensor linear(const Tensor& x, const LinearParams& params) const;
+  Tensor layer_norm(const Tensor& x, const NormParams& params) const;
+  Tensor gelu(const Tensor& x) const;
+  Tensor add(const Tensor& a, const Tensor& b) const;
+  Tensor conv1d(const Tensor& x, const ConvParams& params, int stride) const;
+  Tensor embed(const EmbeddingParams& embedding, const int32_t* tokens, int count) const;
+  Tensor project_to_vocab(const EmbeddingParams& embedding, const Tensor& x) const;
+  Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
+                   std::optional<Tensor>* weights) const;
+
+ private:
+  WeightParams weight_params(const WeightMatrix& matrix) const;
+  Tensor times_transposed(const Tensor& x, const WeightParams& w) const;  // x · wᵀ
+  // (rows, heads * head_dim) -> (1, heads, rows, head_dim), the layout MLX's attention takes.
+  Tensor split_heads(const Tensor& t, int heads) const;
+
+  mlx::core::Stream stream_;
+};
+
+}  // namespace verbatim

@@ -1,0 +1,87 @@
+// The MLX backend through the Node API: what it reports, its memory controls, and transcripts identical to the
+// portable CPU backend's at temperature 0. The shared engine tests (engine.test.ts) also run on it.
+import { rmSync } from "node:fs";
+import { buildInfo, InvalidArgumentError, WhisperModel, type TranscribeResult } from "../lib";
+import { englishVocabulary, jfkSpeech, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
+
+jest.setTimeout(120_000);
+
+const mlxBuilt = buildInfo().backends.includes("mlx");
+const withMlx = mlxBuilt ? test : test.skip;
+const withoutMlx = mlxBuilt ? test.skip : test;
+const skipReason = mlxBuilt ? "" : " [skipped: this addon was built without MLX (no MLXConfig.cmake was found)]";
+
+const speech = jfkSpeech();
+const tokens = (result: TranscribeResult) => result.segments.map((segment) => segment.tokens);
+
+async function transcribeOn(folder: string, backend: "cpu" | "mlx"): Promise<TranscribeResult> {
+  const model = await WhisperModel.load(folder, { backend, threads: 2 }).promise;
+  try {
+    model.setVocabulary(englishVocabulary());
+    return await model.transcribe(speech, { temperatures: [0], wordTimestamps: true }).promise;
+  } finally {
+    model.free();
+  }
+}
+
+describe(`the MLX backend${skipReason}`, () => {
+  const folders: string[] = [];
+  const model = (args: string[]) => {
+    folders.push(makeRandomModel(smallEnglishDims, args));
+    return folders[folders.length - 1];
+  };
+  afterAll(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
+
+  withMlx("reports the MLX backend, its device and MLX's memory", async () => {
+    const loaded = await WhisperModel.load(model(["--dtype", "float16", "--seed", "3"]), { backend: "mlx" }).promise;
+    try {
+      expect(loaded.info()).toMatchObject({ backend: "mlx", device: buildInfo().mlxGpu ? "gpu" : "cpu" });
+      const memory = loaded.memory();
+      expect(memory?.activeBytes).toBeGreaterThan(0);
+      expect(memory?.peakBytes).toBeGreaterThanOrEqual(memory?.activeBytes ?? Infinity);
+    } finally {
+      loaded.free();
+    }
+  });
+
+  withMlx("transcripts at temperature 0 are identical to the CPU backend's, fp16 and 4-bit", async () => {
+    for (const args of [
+      ["--dtype", "float16", "--seed", "7"],
+      ["--dtype", "float16", "--seed", "7", "--quantize", "4", "--group-size", "64"],
+    ]) {
+      const folder = model(args);
+      const [cpu, mlx] = [await transcribeOn(folder, "cpu"), await transcribeOn(folder, "mlx")];
+      expect(tokens(cpu).flat().length).toBeGreaterThan(0);
+      expect(tokens(mlx)).toEqual(tokens(cpu));
+      expect(mlx.segments.map((s) => [s.start, s.end])).toEqual(cpu.segments.map((s) => [s.start, s.end]));
+    }
+  });
+
+  withMlx("a cache limit of 0 from the load options keeps no freed memory", async () => {
+    const loaded = await WhisperModel.load(model(["--dtype", "float16", "--seed", "5"]), {
+      backend: "mlx",
+      mlxCacheLimitBytes: 0,
+    }).promise;
+    try {
+      loaded.setVocabulary(englishVocabulary());
+      await loaded.transcribe(speech, { temperatures: [0] }).promise;
+      expect(loaded.memory()?.cacheBytes).toBe(0);
+    } finally {
+      loaded.free();
+    }
+  });
+});
+
+withoutMlx("without MLX built in, the mlx backend is refused with how to get MLX", async () => {
+  const folder = makeRandomModel(smallEnglishDims, ["--seed", "2"]);
+  try {
+    await expect(WhisperModel.load(folder, { backend: "mlx" }).promise).rejects.toThrow(/brew install mlx/);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("MLX memory limits must be whole byte counts", () => {
+  expect(() => WhisperModel.load("/nonexistent", { mlxCacheLimitBytes: -1 })).toThrow(InvalidArgumentError);
+  expect(() => WhisperModel.load("/nonexistent", { mlxWiredLimitBytes: 1.5 })).toThrow(/whole number/);
+});
