@@ -1,8 +1,16 @@
 // The MLX backend through the Node API: what it reports, its memory controls, and transcripts identical to the
 // portable CPU backend's at temperature 0. The shared engine tests (engine.test.ts) also run on it.
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
+import path from "node:path";
 import { buildInfo, InvalidArgumentError, WhisperModel, type TranscribeResult } from "../lib";
-import { englishVocabulary, jfkSpeech, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
+import {
+  englishVocabulary,
+  jfkSpeech,
+  makeRandomModel,
+  readSimpleWav,
+  repoRoot,
+  smallEnglishDims,
+} from "../../test/support/fixtures";
 
 jest.setTimeout(120_000);
 
@@ -14,15 +22,22 @@ const skipReason = mlxBuilt ? "" : " [skipped: this addon was built without MLX 
 const speech = jfkSpeech();
 const tokens = (result: TranscribeResult) => result.segments.map((segment) => segment.tokens);
 
-async function transcribeOn(folder: string, backend: "cpu" | "mlx"): Promise<TranscribeResult> {
+async function transcribeOn(folder: string, backend: "cpu" | "mlx", clips = [speech]): Promise<TranscribeResult[]> {
   const model = await WhisperModel.load(folder, { backend, threads: 2 }).promise;
   try {
     model.setVocabulary(englishVocabulary());
-    return await model.transcribe(speech, { temperatures: [0], wordTimestamps: true }).promise;
+    const results: TranscribeResult[] = [];
+    for (const clip of clips) {
+      results.push(await model.transcribe(clip, { temperatures: [0], wordTimestamps: true }).promise);
+    }
+    return results;
   } finally {
     model.free();
   }
 }
+
+const fixtureModels = path.join(repoRoot, "test", "fixtures", "models");
+const heldout = path.join(repoRoot, "test", "fixtures", "heldout");
 
 describe(`the MLX backend${skipReason}`, () => {
   const folders: string[] = [];
@@ -50,10 +65,23 @@ describe(`the MLX backend${skipReason}`, () => {
       ["--dtype", "float16", "--seed", "7", "--quantize", "4", "--group-size", "64"],
     ]) {
       const folder = model(args);
-      const [cpu, mlx] = [await transcribeOn(folder, "cpu"), await transcribeOn(folder, "mlx")];
+      const [[cpu], [mlx]] = [await transcribeOn(folder, "cpu"), await transcribeOn(folder, "mlx")];
       expect(tokens(cpu).flat().length).toBeGreaterThan(0);
       expect(tokens(mlx)).toEqual(tokens(cpu));
       expect(mlx.segments.map((s) => [s.start, s.end])).toEqual(cpu.segments.map((s) => [s.start, s.end]));
+    }
+  });
+
+  withMlx("the trained fixture models transcribe the held-out speech identically on MLX and CPU", async () => {
+    const clips = readdirSync(heldout)
+      .filter((name) => name.endsWith(".wav"))
+      .sort()
+      .map((name) => readSimpleWav(path.join(heldout, name)));
+    expect(clips.length).toBeGreaterThan(0);
+    for (const name of ["verbatim-tiny-en", "verbatim-tiny-en-4bit"]) {
+      const folder = path.join(fixtureModels, name);
+      const [cpu, mlx] = [await transcribeOn(folder, "cpu", clips), await transcribeOn(folder, "mlx", clips)];
+      expect({ name, tokens: mlx.map(tokens) }).toEqual({ name, tokens: cpu.map(tokens) });
     }
   });
 
