@@ -5,24 +5,22 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../support/daemon-process";
-import { makeRandomModel, smallEnglishDims } from "../support/fixtures";
+import { repoRoot } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
 const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-e2e-models-"));
 const wav = path.join(media, "speech.wav");
-let first: string;
-let second: string;
+// The trained test models: fp16, then its 4-bit quantization.
+const models = path.join(repoRoot, "test", "fixtures", "models");
+const first = path.join(models, "verbatim-tiny-en");
+const second = path.join(models, "verbatim-tiny-en-4bit");
 
 beforeAll(() => {
-  execFileSync("espeak-ng", ["-v", "en-us", "-w", wav, "Switching models while the daemon keeps running."]);
-  first = makeRandomModel(smallEnglishDims, ["--seed", "11"]);
-  second = makeRandomModel({ ...smallEnglishDims, n_text_layer: 2 }, ["--seed", "12", "--quantize", "4"]);
+  execFileSync("espeak-ng", ["-v", "en-us", "-w", wav, "Please change the model while the system is running."]);
 });
 
-afterAll(() => {
-  for (const folder of [media, first, second]) rmSync(folder, { recursive: true, force: true });
-});
+afterAll(() => rmSync(media, { recursive: true, force: true }));
 
 describe("one daemon", () => {
   const daemon = new DaemonProcess({ model: "", threads: 2, idleUnloadMinutes: 0.01 });

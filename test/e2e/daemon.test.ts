@@ -9,19 +9,15 @@ import WebSocket from "ws";
 import { DaemonError } from "../../daemon/src/client";
 import type { Event } from "../../daemon/src/protocol";
 import { DaemonProcess, daemonEntry } from "../support/daemon-process";
-import { makeRandomModel, repoRoot, smallEnglishDims } from "../support/fixtures";
+import { repoRoot } from "../support/fixtures";
+import { wordErrorRate } from "../support/wer";
 
 jest.setTimeout(180_000);
 
 const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-e2e-media-"));
-let model: string;
+// The small English model trained for the tests (test/fixtures/models): real transcripts, checked by word error rate.
+const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
 let daemon: DaemonProcess;
-
-function speech(name: string, text: string): string {
-  const file = path.join(media, name);
-  execFileSync("espeak-ng", ["-v", "en-us", "-w", file, text]);
-  return file;
-}
 
 function convert(source: string, name: string, ...args: string[]): string {
   const file = path.join(media, name);
@@ -33,13 +29,20 @@ function durationOf(file: string): number {
   return Number(execFileSync("soxi", ["-D", file]).toString());
 }
 
-const sentence = "The quick brown fox jumps over the lazy dog near the river bank.";
+// A held-out recording (a sentence and voice the model never trained on) that the fp16 model transcribes exactly in
+// PyTorch, so what codecs and the pipeline lose shows up as errors; allow two of its seven words.
+const heldout = path.join(repoRoot, "test", "fixtures", "heldout", "heldout-07.wav");
+const sentence = "The level far damage fund regular receive.";
+const MAX_FILE_WER = 0.3;
+
+function werOf(text: string): number {
+  return wordErrorRate([{ reference: sentence, hypothesis: text }]);
+}
 let wav: string;
 let long: string;
 
 beforeAll(async () => {
-  model = makeRandomModel(smallEnglishDims, ["--dtype", "float16", "--seed", "3"]);
-  wav = speech("speech.wav", sentence);
+  wav = heldout;
   long = path.join(media, "long.wav");
   execFileSync("sox", [wav, long, "repeat", "20"]);
   daemon = new DaemonProcess({ model, threads: 2 });
@@ -50,7 +53,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await daemon?.dispose();
   rmSync(media, { recursive: true, force: true });
-  rmSync(model, { recursive: true, force: true });
 });
 
 async function expectAlive(): Promise<void> {
@@ -68,7 +70,8 @@ test("status reports the model, backend, memory and an empty queue", async () =>
 
 test.each([
   ["wav", () => wav],
-  ["mp3", () => convert(wav, "speech.mp3")],
+  // At LAME's default bitrate for 16 kHz mono the test model, trained on clean synthetic speech, falls apart.
+  ["mp3", () => convert(wav, "speech.mp3", "-b:a", "64k")],
   ["flac", () => convert(wav, "speech.flac")],
   ["m4a", () => convert(wav, "speech.m4a", "-c:a", "aac")],
   ["ogg/opus", () => convert(wav, "speech.ogg", "-c:a", "libopus")],
@@ -89,6 +92,7 @@ test.each([
   expect(events.some((event) => event.type === "progress")).toBe(true);
   const streamed = events.filter((event) => event.type === "segment").map((event) => event.segment);
   expect(streamed).toEqual(transcript.segments);
+  expect(werOf(transcript.text)).toBeLessThanOrEqual(MAX_FILE_WER);
 });
 
 test("uploaded bytes are transcribed like a file", async () => {
@@ -96,6 +100,7 @@ test("uploaded bytes are transcribed like a file", async () => {
   const transcript = await client.transcribeBytes(readFileSync(wav), "speech.wav").promise;
   client.close();
   expect(transcript.durationSeconds).toBeCloseTo(durationOf(wav), 0);
+  expect(werOf(transcript.text)).toBeLessThanOrEqual(MAX_FILE_WER);
 });
 
 test("a detached job outlives its client, and its result can be fetched later", async () => {
@@ -121,6 +126,7 @@ test("several clients at once each get their own transcript", async () => {
   const transcripts = await Promise.all(clients.map((client) => client.transcribeFile(wav).promise));
   for (const client of clients) client.close();
   for (const transcript of transcripts) expect(transcript.text).toBe(transcripts[0].text);
+  expect(werOf(transcripts[0].text)).toBeLessThanOrEqual(MAX_FILE_WER);
 });
 
 test("a job cancelled mid-file stops with a cancelled error", async () => {
