@@ -72,19 +72,23 @@ describe(`the MLX backend${skipReason}`, () => {
     }
   });
 
-  withMlx("the trained fixture models transcribe the held-out speech identically on MLX and CPU", async () => {
-    const clips = readdirSync(heldout)
-      .filter((name) => name.endsWith(".wav"))
-      .sort()
-      .slice(0, 4) // the under-trained models ramble to the full text context: four clips keep this test in time
-      .map((name) => readSimpleWav(path.join(heldout, name)));
-    expect(clips.length).toBeGreaterThan(0);
-    for (const name of ["verbatim-tiny-en", "verbatim-tiny-en-4bit"]) {
-      const folder = path.join(fixtureModels, name);
-      const [cpu, mlx] = [await transcribeOn(folder, "cpu", clips), await transcribeOn(folder, "mlx", clips)];
-      expect({ name, tokens: mlx.map(tokens) }).toEqual({ name, tokens: cpu.map(tokens) });
-    }
-  }, 600_000);
+  withMlx(
+    "the trained fixture models transcribe the held-out speech identically on MLX and CPU",
+    async () => {
+      const clips = readdirSync(heldout)
+        .filter((name) => name.endsWith(".wav"))
+        .sort()
+        .slice(0, 4) // the under-trained models ramble to the full text context: four clips keep this test in time
+        .map((name) => readSimpleWav(path.join(heldout, name)));
+      expect(clips.length).toBeGreaterThan(0);
+      for (const name of ["verbatim-tiny-en", "verbatim-tiny-en-4bit"]) {
+        const folder = path.join(fixtureModels, name);
+        const [cpu, mlx] = [await transcribeOn(folder, "cpu", clips), await transcribeOn(folder, "mlx", clips)];
+        expect({ name, tokens: mlx.map(tokens) }).toEqual({ name, tokens: cpu.map(tokens) });
+      }
+    },
+    600_000,
+  );
 
   withMlx("a cache limit of 0 from the load options keeps no freed memory", async () => {
     const loaded = await WhisperModel.load(model(["--dtype", "float16", "--seed", "5"]), {
