@@ -31,18 +31,16 @@ function durationOf(file: string): number {
 
 // A held-out recording (a sentence and voice the model never trained on) that the fp16 model transcribes exactly in
 // PyTorch, so what codecs and the pipeline lose shows up as errors; allow two of its seven words.
-const heldout = path.join(repoRoot, "test", "fixtures", "heldout", "heldout-07.wav");
+const wav = path.join(repoRoot, "test", "fixtures", "heldout", "heldout-07.wav");
 const sentence = "The level far damage fund regular receive.";
 const MAX_FILE_WER = 0.3;
 
 function werOf(text: string): number {
   return wordErrorRate([{ reference: sentence, hypothesis: text }]);
 }
-let wav: string;
 let long: string;
 
 beforeAll(async () => {
-  wav = heldout;
   long = path.join(media, "long.wav");
   execFileSync("sox", [wav, long, "repeat", "20"]);
   daemon = new DaemonProcess({ model, threads: 2 });

@@ -36,17 +36,6 @@ mx::array host_floats(DType dtype, const void* data, mx::Shape shape) {
 
 mx::array host_vector(const Vector& v) { return host_floats(v.dtype, v.data, {dim(v.size)}); }
 
-DType stored_dtype(WeightMatrix::Format format) {
-  switch (format) {
-    case WeightMatrix::Format::F16:
-      return DType::F16;
-    case WeightMatrix::Format::BF16:
-      return DType::BF16;
-    default:
-      return DType::F32;
-  }
-}
-
 }  // namespace
 
 MlxOps::MlxOps(mx::Device device) : stream_(mx::new_thread_unsafe_stream(device)) {}
@@ -54,7 +43,7 @@ MlxOps::MlxOps(mx::Device device) : stream_(mx::new_thread_unsafe_stream(device)
 MlxOps::WeightParams MlxOps::weight_params(const WeightMatrix& matrix) const {
   const mx::ShapeElem rows = dim(matrix.rows);
   if (matrix.format != WeightMatrix::Format::Quantized) {
-    return {host_floats(stored_dtype(matrix.format), matrix.data, {rows, dim(matrix.cols)}), std::nullopt,
+    return {host_floats(dense_dtype(matrix.format), matrix.data, {rows, dim(matrix.cols)}), std::nullopt,
             std::nullopt, 0, 0};
   }
   const mx::ShapeElem words = dim(matrix.cols * matrix.bits / 32);

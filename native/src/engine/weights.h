@@ -60,6 +60,18 @@ struct WeightMatrix {
   const void* biases = nullptr;    // rows * (cols/group_size)
 };
 
+// The element type of a dense WeightMatrix format (F32 for anything else).
+inline DType dense_dtype(WeightMatrix::Format format) {
+  switch (format) {
+    case WeightMatrix::Format::F16:
+      return DType::F16;
+    case WeightMatrix::Format::BF16:
+      return DType::BF16;
+    default:
+      return DType::F32;
+  }
+}
+
 struct Vector {  // a 1-D float tensor as stored (F32, F16 or BF16)
   DType dtype = DType::F32;
   int64_t size = 0;

@@ -64,17 +64,6 @@ inline std::vector<uint8_t> store_floats(DType dtype, const std::vector<float>& 
   return out;
 }
 
-inline DType dense_dtype(WeightMatrix::Format format) {
-  switch (format) {
-    case WeightMatrix::Format::F16:
-      return DType::F16;
-    case WeightMatrix::Format::BF16:
-      return DType::BF16;
-    default:
-      return DType::F32;
-  }
-}
-
 // A matrix in a stored format that owns its bytes; view() points into them (valid while this lives unmoved).
 struct StoredMatrix {
   StorageFormat storage;
