@@ -63,12 +63,19 @@ export interface DaemonStatus {
     id: string;
     state: ModelState;
     backend: string | null;
+    /** Where the engine computes: "gpu" or "cpu". */
+    device: string | null;
     folder: string | null;
     loadSeconds: number | null;
     error: string | null;
     notice: string | null;
   };
-  memory: { rssBytes: number; peakRssBytes: number | null };
+  memory: {
+    rssBytes: number;
+    peakRssBytes: number | null;
+    /** MLX's allocator when the model runs on MLX (on a Mac its buffers live in GPU memory, outside the RSS). */
+    mlx: { activeBytes: number; peakBytes: number; cacheBytes: number } | null;
+  };
   queue: { running: string | null; waiting: number };
 }
 

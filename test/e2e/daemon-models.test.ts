@@ -1,9 +1,10 @@
 // The daemon's warm model over time: switching at run time, unloading when idle and reloading on demand, a
-// model that cannot load, and interactive jobs going before waiting file jobs.
+// model that cannot load, interactive jobs going before waiting file jobs, and the backend set in the config.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { buildInfo } from "../../native/lib";
 import { DaemonProcess } from "../support/daemon-process";
 import { repoRoot } from "../support/fixtures";
 
@@ -72,5 +73,33 @@ describe("one daemon", () => {
     client.close();
     // batch-1 was already running when the interactive job arrived; it overtook the two waiting ones.
     expect(finished).toEqual(["batch-1", "interactive", "batch-2", "batch-3"]);
+  });
+});
+
+describe("a daemon configured for the MLX backend", () => {
+  const daemon = new DaemonProcess({ model: first, backend: "mlx", mlxCacheLimitMB: 0, threads: 2 });
+  const mlxBuilt = buildInfo().backends.includes("mlx");
+
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  (mlxBuilt ? test : test.skip)("runs the model on MLX and reports MLX's memory", async () => {
+    const status = await daemon.waitForModel();
+    expect(status.model).toMatchObject({ backend: "mlx", device: buildInfo().mlxGpu ? "gpu" : "cpu" });
+    expect(status.memory.mlx?.activeBytes).toBeGreaterThan(0);
+    expect(status.memory.mlx?.cacheBytes).toBe(0);
+    const client = await daemon.connect();
+    expect((await client.transcribeFile(wav).promise).backend).toBe("mlx");
+    client.close();
+  });
+
+  (mlxBuilt ? test.skip : test)("without MLX built in, says how to get it and keeps answering", async () => {
+    for (let i = 0; i < 100 && (await daemon.status()).model.state === "loading"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const status = await daemon.status();
+    expect(status.model.state).toBe("failed");
+    expect(status.model.error).toMatch(/brew install mlx/);
+    expect(status.memory.mlx).toBeNull();
   });
 });

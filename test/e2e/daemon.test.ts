@@ -60,8 +60,9 @@ async function expectAlive(): Promise<void> {
 
 test("status reports the model, backend, memory and an empty queue", async () => {
   const status = await daemon.status();
-  expect(status.model).toMatchObject({ id: model, state: "ready", backend: "cpu", folder: model });
+  expect(status.model).toMatchObject({ id: model, state: "ready", backend: "cpu", device: "cpu", folder: model });
   expect(status.memory.rssBytes).toBeGreaterThan(0);
+  expect(status.memory.mlx).toBeNull();
   expect(status.queue).toEqual({ running: null, waiting: 0 });
   expect(status.pid).toBe(daemon.child?.pid);
 });

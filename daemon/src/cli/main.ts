@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import type { Backend } from "@verbatim/native";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
 import { verbatimPaths, type VerbatimPaths } from "../paths";
@@ -18,7 +19,7 @@ const USAGE = `verbatim ${VERSION}: private, on-device transcription
 Usage:
   verbatim transcribe [options] FILE…     transcribe audio or video files
       --model ID|PATH        model alias (e.g. large-v3-turbo, base.en-8bit), hub repo id or local folder
-      --backend auto|cpu     engine backend (with --no-daemon; the daemon's is set in its config)
+      --backend auto|cpu|mlx engine backend (with --no-daemon; the daemon's is set in its config)
       --language CODE        spoken language (default: detected)
       --task transcribe|translate
       --word-timestamps      time every word (JSON output)
@@ -69,8 +70,8 @@ function parseTranscribe(args: string[]) {
   if (values.task && values.task !== "transcribe" && values.task !== "translate") {
     throw new UsageError("--task must be transcribe or translate");
   }
-  if (values.backend && values.backend !== "auto" && values.backend !== "cpu") {
-    throw new UsageError("--backend must be auto or cpu (MLX is not built into this version)");
+  if (values.backend && !["auto", "cpu", "mlx"].includes(values.backend)) {
+    throw new UsageError("--backend must be auto, cpu or mlx");
   }
   const options: TranscriptionOptions = {};
   if (values.model) options.model = localModelFolder(values.model) ?? values.model;
@@ -82,7 +83,7 @@ function parseTranscribe(args: string[]) {
     files: positionals,
     format,
     options,
-    backend: values.backend as "auto" | "cpu" | undefined,
+    backend: values.backend as Backend | undefined,
     inProcess: Boolean(values["no-daemon"]),
   };
 }
@@ -91,11 +92,14 @@ function describeStatus(status: DaemonStatus): string {
   const mb = (bytes: number | null) => (bytes === null ? "?" : `${Math.round(bytes / 1e6)} MB`);
   const lines = [
     `verbatimd ${status.version} (pid ${status.pid}), up ${Math.round(status.uptimeSeconds)} s`,
-    `model:   ${status.model.id} (${status.model.state}${status.model.backend ? `, ${status.model.backend}` : ""})`,
+    `model:   ${status.model.id} (${[status.model.state, status.model.backend, status.model.device].filter(Boolean).join(", ")})`,
   ];
   if (status.model.error) lines.push(`error:   ${status.model.error}`);
   if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
   lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
+  const mlx = status.memory.mlx;
+  if (mlx)
+    lines.push(`mlx:     ${mb(mlx.activeBytes)} active, ${mb(mlx.peakBytes)} peak, ${mb(mlx.cacheBytes)} cached`);
   lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
   return lines.join("\n") + "\n";
 }

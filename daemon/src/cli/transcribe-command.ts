@@ -6,7 +6,8 @@ import { srtCue, transcriptJson, VTT_HEADER, vttCue, type OutputFormat } from ".
 import { ModelStore } from "../models";
 import type { VerbatimPaths } from "../paths";
 import type { Event, SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
-import { DEFAULT_CONFIG, loadConfig } from "../service/config";
+import type { Backend } from "@verbatim/native";
+import { DEFAULT_CONFIG, loadConfig, mlxLimits } from "../service/config";
 import { EngineHost } from "../service/engine-host";
 import { describeFailure, JobStopped } from "../service/failures";
 import { Logger } from "../service/logger";
@@ -20,7 +21,7 @@ export interface TranscribeCommand {
   files: string[];
   format: OutputFormat;
   options: TranscriptionOptions;
-  backend: "auto" | "cpu" | undefined;
+  backend: Backend | undefined;
   inProcess: boolean;
 }
 
@@ -156,6 +157,7 @@ function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runn
     {
       backend: command.backend ?? config.backend,
       threads: config.threads,
+      ...mlxLimits(config),
       tokenizerCacheDir: paths.stateDir,
       idleUnloadMinutes: 0,
     },

@@ -2,12 +2,14 @@
 // can be edited. Unknown keys are kept; invalid values are reported and replaced by the default.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { Backend } from "@verbatim/native";
 import { DEFAULT_MODEL } from "../models";
 
 export interface DaemonConfig {
   /** Model id, alias or local folder loaded at start. */
   model: string;
-  backend: "auto" | "cpu";
+  /** "auto": MLX on the GPU when built in and available, else the portable CPU backend. */
+  backend: Backend;
   /** Engine threads; 0: one per core. */
   threads: number;
   /** Unload the model after this many idle minutes (0: keep it warm). */
@@ -16,6 +18,9 @@ export interface DaemonConfig {
   readyTimeoutSeconds: number;
   /** Finished transcripts kept for clients that reconnect. */
   keepResults: number;
+  /** MLX only: freed memory MLX keeps for reuse, and memory kept resident on the GPU (macOS 15+); null: MLX's default. */
+  mlxCacheLimitMB: number | null;
+  mlxWiredLimitMB: number | null;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -25,16 +30,29 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   idleUnloadMinutes: 0,
   readyTimeoutSeconds: 600,
   keepResults: 20,
+  mlxCacheLimitMB: null,
+  mlxWiredLimitMB: null,
 };
+
+const BACKENDS: readonly Backend[] = ["auto", "cpu", "mlx"];
+const megabytesOrNull = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 0);
 
 const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
   model: (v) => typeof v === "string" && v.length > 0,
-  backend: (v) => v === "auto" || v === "cpu",
+  backend: (v) => BACKENDS.includes(v as Backend),
   threads: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 256,
   idleUnloadMinutes: (v) => typeof v === "number" && v >= 0,
   readyTimeoutSeconds: (v) => typeof v === "number" && v > 0,
   keepResults: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000,
+  mlxCacheLimitMB: megabytesOrNull,
+  mlxWiredLimitMB: megabytesOrNull,
 };
+
+/** The engine's MLX memory options from the config (absent where MLX's defaults apply). */
+export function mlxLimits(config: DaemonConfig): { mlxCacheLimitBytes?: number; mlxWiredLimitBytes?: number } {
+  const bytes = (mb: number | null) => (mb === null ? undefined : mb * 1024 * 1024);
+  return { mlxCacheLimitBytes: bytes(config.mlxCacheLimitMB), mlxWiredLimitBytes: bytes(config.mlxWiredLimitMB) };
+}
 
 export interface LoadedConfig {
   config: DaemonConfig;

@@ -13,7 +13,7 @@ import {
   type Request,
 } from "../protocol";
 import type { VerbatimPaths } from "../paths";
-import type { DaemonConfig } from "./config";
+import { mlxLimits, type DaemonConfig } from "./config";
 import { Connection } from "./connection";
 import type { DaemonContext, UnaddressedEvent } from "./daemon-context";
 import { EngineHost, type LoadProgressListener } from "./engine-host";
@@ -57,6 +57,7 @@ export class Daemon implements DaemonContext {
       {
         backend: options.config.backend,
         threads: options.config.threads,
+        ...mlxLimits(options.config),
         tokenizerCacheDir: options.paths.stateDir,
         idleUnloadMinutes: options.config.idleUnloadMinutes,
       },
@@ -89,7 +90,7 @@ export class Daemon implements DaemonContext {
       pid: process.pid,
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
       model: this.host.describe(),
-      memory: { rssBytes: process.memoryUsage.rss(), peakRssBytes: usage.maxRSS * 1024 },
+      memory: { rssBytes: process.memoryUsage.rss(), peakRssBytes: usage.maxRSS * 1024, mlx: this.host.mlxMemory() },
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
     };
   }

@@ -20,6 +20,8 @@ export interface ActiveModel {
 export interface EngineHostSettings {
   backend: Backend;
   threads: number;
+  mlxCacheLimitBytes?: number;
+  mlxWiredLimitBytes?: number;
   /** Folder for built tokenizer vocabularies. */
   tokenizerCacheDir: string;
   idleUnloadMinutes: number;
@@ -74,11 +76,17 @@ export class EngineHost {
       id: this.wantedId,
       state: this.state,
       backend: this.active?.info.backend ?? null,
+      device: this.active?.info.device ?? null,
       folder: this.active?.folder ?? null,
       loadSeconds: this.active?.info.loadSeconds ?? null,
       error: this.failure,
       notice: this.notice,
     };
+  }
+
+  /** MLX's allocator figures while the model runs on MLX, else null. */
+  mlxMemory() {
+    return this.active?.model.memory() ?? null;
   }
 
   /** Starts loading `id` in the background (a newer request supersedes a load in progress). */
@@ -187,9 +195,12 @@ export class EngineHost {
     signal.throwIfAborted();
 
     this.emitProgress("loading", null);
+    const { backend, threads, mlxCacheLimitBytes, mlxWiredLimitBytes } = this.settings;
     const model = await WhisperModel.load(resolved.folder, {
-      backend: this.settings.backend,
-      threads: this.settings.threads,
+      backend,
+      threads,
+      mlxCacheLimitBytes,
+      mlxWiredLimitBytes,
     }).promise;
     try {
       const info = model.info();
@@ -200,6 +211,7 @@ export class EngineHost {
         model: id,
         folder: resolved.folder,
         backend: info.backend,
+        device: info.device,
         seconds: (performance.now() - started) / 1000,
       });
       return { id, folder: resolved.folder, model, tokenizer, info };

@@ -43,6 +43,11 @@ function recentTitle(job: TrackedJob): string {
   return `${path.basename(job.file)} — ${opening}${words.length > RECENT_TITLE_WORDS ? "…" : ""}`;
 }
 
+function describeBackend(backend: string | null, device: string | null): string {
+  if (!backend) return "not loaded";
+  return backend === "mlx" ? `MLX on the ${device === "gpu" ? "GPU" : "CPU"}` : backend;
+}
+
 export function menuBarModel(
   status: DaemonStatus | null,
   cachedModels: string[],
@@ -54,9 +59,10 @@ export function menuBarModel(
   if (status) {
     const model = status.model;
     details.push(`Model: ${model.id}`);
-    details.push(`Backend: ${model.backend ?? "not loaded"}`);
+    details.push(`Backend: ${describeBackend(model.backend, model.device)}`);
     details.push(`State: ${model.state === "ready" ? "ready" : model.state}${model.error ? ` (${model.error})` : ""}`);
-    details.push(`Memory: ${megabytes(status.memory.rssBytes)}`);
+    const mlx = status.memory.mlx;
+    details.push(`Memory: ${megabytes(status.memory.rssBytes)}${mlx ? `, MLX ${megabytes(mlx.activeBytes)}` : ""}`);
     const running = status.queue.running ? 1 : 0;
     details.push(
       `Queue: ${running + status.queue.waiting === 0 ? "empty" : `${running} running, ${status.queue.waiting} waiting`}`,

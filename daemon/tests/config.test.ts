@@ -1,0 +1,41 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DEFAULT_CONFIG, loadConfig, mlxLimits } from "../src/service/config";
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "verbatim-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(values: unknown) {
+  const file = path.join(dir, "config.json");
+  writeFileSync(file, JSON.stringify(values));
+  return loadConfig(file);
+}
+
+test("a missing config file is written with the defaults", () => {
+  const file = path.join(dir, "fresh", "config.json");
+  expect(loadConfig(file)).toEqual({ config: DEFAULT_CONFIG, problems: [] });
+  expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(DEFAULT_CONFIG);
+});
+
+test("the MLX backend and its memory limits are taken from the file, in MB", () => {
+  const { config, problems } = load({ backend: "mlx", mlxCacheLimitMB: 512, mlxWiredLimitMB: 0 });
+  expect(problems).toEqual([]);
+  expect(config.backend).toBe("mlx");
+  expect(mlxLimits(config)).toEqual({ mlxCacheLimitBytes: 512 * 1024 * 1024, mlxWiredLimitBytes: 0 });
+  expect(mlxLimits(DEFAULT_CONFIG)).toEqual({ mlxCacheLimitBytes: undefined, mlxWiredLimitBytes: undefined });
+});
+
+test("invalid values are named and replaced by the defaults; the rest is kept", () => {
+  const { config, problems } = load({ backend: "metal", mlxCacheLimitMB: -1, mlxWiredLimitMB: "1GB", threads: 3 });
+  expect(config).toEqual({ ...DEFAULT_CONFIG, threads: 3 });
+  expect(problems).toHaveLength(3);
+  expect(problems[0]).toMatch(/"backend" has an invalid value "metal"; using "auto"/);
+  expect(problems[1]).toMatch(/"mlxCacheLimitMB" has an invalid value -1; using null/);
+});
+
+test("a file that is not a JSON object falls back to the defaults with a reason", () => {
+  writeFileSync(path.join(dir, "broken.json"), "{ not json");
+  expect(loadConfig(path.join(dir, "broken.json")).problems[0]).toMatch(/is not valid JSON/);
+  expect(load([1, 2]).problems[0]).toMatch(/must hold a JSON object/);
+});
