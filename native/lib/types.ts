@@ -10,7 +10,8 @@ export interface BuildInfo {
 }
 
 /**
- * "auto": MLX on the GPU when it is built in and has one, then MLX on the CPU, then the portable CPU backend.
+ * "auto": MLX on the GPU when it is built in and has one, else the portable CPU backend (MLX's own CPU backend is
+ * far slower than it).
  * "mlx": MLX (on its GPU when it has one); loading fails when this build has no MLX. "cpu": the portable CPU backend.
  */
 export type Backend = "auto" | "cpu" | "mlx";

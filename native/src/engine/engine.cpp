@@ -28,7 +28,9 @@ Backend mlx_backend(std::shared_ptr<const WhisperWeights> weights, const EngineO
 
 Backend chosen_backend(std::shared_ptr<const WhisperWeights> weights, const EngineOptions& options) {
 #if defined(VERBATIM_HAS_MLX)
-  if (options.backend != BackendChoice::Cpu) return mlx_backend(std::move(weights), options);
+  if (options.backend == BackendChoice::Mlx || (options.backend == BackendChoice::Auto && mlx_gpu_available())) {
+    return mlx_backend(std::move(weights), options);
+  }
 #else
   if (options.backend == BackendChoice::Mlx) {
     throw std::invalid_argument(

@@ -17,8 +17,9 @@
 
 namespace verbatim {
 
-// Auto: MLX on the GPU when MLX is built and has one, then MLX on the CPU, then the portable CPU backend.
-// Mlx: MLX on its GPU when it has one, else on the CPU. Cpu: the portable CPU backend.
+// Auto: MLX on the GPU when MLX is built and has one, else the portable CPU backend (MLX's own CPU backend is
+// tens of times slower than ours: test/bench/README.md). Mlx: MLX on its GPU when it has one, else on its CPU.
+// Cpu: the portable CPU backend.
 enum class BackendChoice { Auto, Cpu, Mlx };
 
 // "auto", "cpu" or "mlx"; throws std::invalid_argument for anything else.
