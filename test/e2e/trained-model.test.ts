@@ -23,11 +23,11 @@ const pytorchGreedy: Record<string, GreedyReference[]> = JSON.parse(
   readFileSync(path.join(fixtures, "heldout", "reference-greedy.json"), "utf8"),
 ).models;
 
-// Regression bounds for the committed models (held-out WER 18.8% fp16, 21.0% 4-bit; see their README). The target is
-// 10% / 15%: tighten these when a longer-trained model replaces them.
+// The committed models score 10.9% (fp16) and 13.8% (4-bit) on the held-out set (see their README). The issue's
+// targets are 10% / 15%: the 4-bit bound is the target, the fp16 one a regression bound just above its score.
 const models = [
-  { name: "verbatim-tiny-en", maxWer: 0.22 },
-  { name: "verbatim-tiny-en-4bit", maxWer: 0.25 },
+  { name: "verbatim-tiny-en", maxWer: 0.12 },
+  { name: "verbatim-tiny-en-4bit", maxWer: 0.15 },
 ];
 // Where PyTorch's top two logits are closer than this, float rounding may pick either; the engine's logits agree
 // with the PyTorch reference to ~1e-5 on random models, so 0.01 leaves a wide margin.
