@@ -6,6 +6,7 @@ import type { Backend } from "@verbatim/native";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
 import { verbatimPaths, type VerbatimPaths } from "../paths";
+import { BACKENDS } from "../service/config";
 import type { DaemonStatus, TranscriptionOptions } from "../protocol";
 import { VERSION } from "../version";
 import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
@@ -70,8 +71,8 @@ function parseTranscribe(args: string[]) {
   if (values.task && values.task !== "transcribe" && values.task !== "translate") {
     throw new UsageError("--task must be transcribe or translate");
   }
-  if (values.backend && !["auto", "cpu", "mlx"].includes(values.backend)) {
-    throw new UsageError("--backend must be auto, cpu or mlx");
+  if (values.backend && !BACKENDS.includes(values.backend as Backend)) {
+    throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}`);
   }
   const options: TranscriptionOptions = {};
   if (values.model) options.model = localModelFolder(values.model) ?? values.model;

@@ -34,7 +34,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   mlxWiredLimitMB: null,
 };
 
-const BACKENDS: readonly Backend[] = ["auto", "cpu", "mlx"];
+export const BACKENDS: readonly Backend[] = ["auto", "cpu", "mlx"];
 const megabytesOrNull = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 0);
 
 const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
