@@ -14,7 +14,8 @@ export interface BuildInfo {
  * far slower than it).
  * "mlx": MLX (on its GPU when it has one); loading fails when this build has no MLX. "cpu": the portable CPU backend.
  */
-export type Backend = "auto" | "cpu" | "mlx";
+export const BACKENDS = ["auto", "cpu", "mlx"] as const;
+export type Backend = (typeof BACKENDS)[number];
 
 export interface LoadOptions {
   backend?: Backend;

@@ -2,11 +2,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { Backend } from "@verbatim/native";
+import { BACKENDS, type Backend } from "@verbatim/native";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
 import { verbatimPaths, type VerbatimPaths } from "../paths";
-import { BACKENDS } from "../service/config";
 import type { DaemonStatus, TranscriptionOptions } from "../protocol";
 import { VERSION } from "../version";
 import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";

@@ -2,7 +2,7 @@
 // can be edited. Unknown keys are kept; invalid values are reported and replaced by the default.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Backend } from "@verbatim/native";
+import { BACKENDS, type Backend } from "@verbatim/native";
 import { DEFAULT_MODEL } from "../models";
 
 export interface DaemonConfig {
@@ -34,7 +34,6 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   mlxWiredLimitMB: null,
 };
 
-export const BACKENDS: readonly Backend[] = ["auto", "cpu", "mlx"];
 const megabytesOrNull = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 0);
 
 const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
