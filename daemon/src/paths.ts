@@ -1,4 +1,4 @@
-// Where Verbatim keeps its socket, config, logs and models on this machine (DESIGN.md, "Where things live").
+// Where Verbatim keeps its socket, config, logs and models on this machine (ARCHITECTURE.md, "Where things live").
 import os from "node:os";
 import path from "node:path";
 
@@ -7,7 +7,7 @@ export interface VerbatimPaths {
   configDir: string;
   configFile: string;
   logDir: string;
-  /** Verbatim's own state (caches such as built tokenizers, recent results). */
+  /** Verbatim's own state (recent results, live dictation recordings). */
   stateDir: string;
 }
 

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AudioError, loadAudio } from "../src/audio";
-import { sharedReference } from "../../test/support/fixtures";
+import { referenceDir } from "../../test/support/fixtures";
 import { amplitudeAt, int16Bytes, maxAbsDifference, sine, sox, soxSamples, writeWav } from "./support/audioFixtures";
 
 // Files are made and decoded by real tools on a shared machine: allow for a slow one.
@@ -77,7 +77,7 @@ describe("WAV sample formats at 16 kHz match sox's own reading", () => {
   });
 
   test("16-bit samples are exactly value / 32768 (jfk.wav)", async () => {
-    const path = join(sharedReference, "jfk.wav");
+    const path = join(referenceDir, "jfk.wav");
     const audio = await loadAudio(path);
     expect(audio.sourceFormat).toBe("WAV, 16-bit PCM, 16000 Hz, 1 channel");
     expect(Array.from(audio.samples)).toEqual(Array.from(soxSamples(path)));

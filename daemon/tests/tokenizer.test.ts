@@ -1,17 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Tiktoken } from "tiktoken";
-import {
-  LANGUAGES,
-  loadTokenizer,
-  specialTokensFor,
-  SUPPORTED_VOCABULARY_SIZES,
-  Tokenizer,
-  vocabularyRepository,
-} from "../src/tokenizer";
-import { WHISPER_PATTERN } from "../src/tokenizer/ranks";
-import { readTiktokenFile, REFERENCE_DIR, vocabJsonFrom } from "./support/tokenizerFixtures";
+import { LANGUAGES, loadTokenizer, specialTokensFor, SUPPORTED_VOCABULARY_SIZES, Tokenizer } from "../src/tokenizer";
+import { loadMultilingualRanks, MULTILINGUAL_RANKS_FILE } from "../src/tokenizer/multilingualRanks";
+import { referenceDir } from "../../test/support/fixtures";
+import { readTiktokenFile } from "./support/tokenizerFixtures";
 
 // Building vocabularies is slow on a busy machine: allow for it.
 jest.setTimeout(60_000);
@@ -21,43 +15,21 @@ const WHISPER_LANGUAGE_ORDER =
   "cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw gl mr pa si km sn yo so af oc ka be tg sd gu am " +
   "yi lo uz fo ht ps tk nn mt sa lb my bo tl mg as tt haw ln ha ba jw su yue";
 
-const multilingualRanks = readTiktokenFile("multilingual.tiktoken");
-const multilingualVocabJson = vocabJsonFrom(multilingualRanks, {
-  "<|endoftext|>": 50257,
-  "<|startoftranscript|>": 50258,
-});
-
-let cacheDir: string;
 let english: Tokenizer;
 let multilingual: Tokenizer;
-let hubRequests: string[];
-
-async function loadMultilingual(nVocab: number): Promise<Tokenizer> {
-  return loadTokenizer({
-    nVocab,
-    cacheDir,
-    loadHubFile: async (repo, file) => {
-      hubRequests.push(`${repo}/${file}`);
-      return multilingualVocabJson;
-    },
-  });
-}
 
 beforeAll(async () => {
-  cacheDir = mkdtempSync(join(tmpdir(), "verbatim-tokenizer-"));
-  hubRequests = [];
   english = await loadTokenizer({ nVocab: 51864 });
-  multilingual = await loadMultilingual(51866);
+  multilingual = await loadTokenizer({ nVocab: 51866 });
 });
 
 afterAll(() => {
   english.free();
   multilingual.free();
-  rmSync(cacheDir, { recursive: true, force: true });
 });
 
 describe("special tokens", () => {
-  const reference = JSON.parse(readFileSync(join(REFERENCE_DIR, "special-tokens.json"), "utf8"));
+  const reference = JSON.parse(readFileSync(join(referenceDir, "special-tokens.json"), "utf8"));
 
   test.each([51864, 51865, 51866])("n_vocab %i matches special-tokens.json", (nVocab) => {
     const expected = reference[String(nVocab)];
@@ -95,7 +67,7 @@ describe("special tokens", () => {
   });
 
   test("language tokens, sot sequences and timestamps per vocabulary", async () => {
-    const v2 = await loadMultilingual(51865);
+    const v2 = await loadTokenizer({ nVocab: 51865 });
     try {
       expect(v2.languages).toHaveLength(99);
       expect(() => v2.languageToken("yue")).toThrow(/no language "yue"/);
@@ -125,7 +97,7 @@ describe("special tokens", () => {
 
 describe("English-only vocabulary (tiktoken's gpt2)", () => {
   test("has exactly the ranks of gpt2.tiktoken", () => {
-    const reference = readTiktokenFile("gpt2.tiktoken");
+    const reference = readTiktokenFile(join(referenceDir, "gpt2.tiktoken"));
     expect(reference).toHaveLength(50256);
     const mismatches = reference.filter((bytes, rank) => !bytes.equals(english.tokenBytes(rank)));
     expect(mismatches).toHaveLength(0);
@@ -153,80 +125,62 @@ describe("English-only vocabulary (tiktoken's gpt2)", () => {
   });
 });
 
-describe("multilingual vocabulary from vocab.json", () => {
-  const reference = new Tiktoken(
-    multilingualRanks
-      .map((bytes, rank) => `${bytes.toString("base64")} ${rank}`)
-      .filter((line) => !line.startsWith(" ") && !line.startsWith("="))
-      .join("\n"),
-    {},
-    WHISPER_PATTERN,
-  );
-  afterAll(() => reference.free());
+describe("multilingual vocabulary shipped with the daemon", () => {
+  test("is openai/whisper's multilingual.tiktoken, byte for byte", () => {
+    const sha256 = createHash("sha256").update(readFileSync(MULTILINGUAL_RANKS_FILE)).digest("hex");
+    expect(sha256).toBe("b34b360dbb493e781e479794586d661700670d65564001f23024971d1f2fa126");
+  });
 
+  // Ids pinned from the tokenizer as it was built from openai/whisper-large-v3's vocab.json before this file shipped.
   test.each([
-    ["German", "Grüße aus München! Die Straße ist schön, äußerst große Bäume."],
-    ["Japanese", "今日は良い天気ですね。東京タワーに行きましょう。"],
-    ["emoji", "Hello 👋🏽 world 🎉🇩🇪 family 👨‍👩‍👧"],
-    ["mixed", "Привет, мир! 你好，世界。 مرحبا"],
-  ])("%s encodes to the ids of the reference ranks", (_name, text) => {
-    const ids = multilingual.encode(text);
-    expect(ids).toEqual(Array.from(reference.encode_ordinary(text)));
+    [
+      "Grüße aus München! Die Straße ist schön, äußerst große Bäume.",
+      [
+        20038, 774, 11451, 3437, 35840, 2470, 0, 3229, 43817, 1418, 13527, 11, 3078, 43796, 16398, 19691, 47571, 2540,
+        13,
+      ],
+    ],
+    [
+      "今日は良い天気ですね。東京タワーに行きましょう。",
+      [43791, 33950, 1764, 6135, 25870, 14277, 1543, 18413, 31375, 12144, 39613, 3384, 4108, 8082, 7016, 26513, 1543],
+    ],
+    [
+      "Hello 👋🏽 world 🎉🇩🇪 family 👨‍👩‍👧",
+      [
+        15947, 36276, 233, 4222, 237, 121, 1002, 19034, 231, 4222, 229, 102, 4222, 229, 103, 1605, 36276, 101, 913, 235,
+        31017, 102, 913, 235, 31017, 100,
+      ],
+    ],
+    [
+      "Привет, мир! 你好，世界。 مرحبا",
+      [43971, 31259, 11, 20536, 0, 10930, 2131, 171, 120, 234, 24486, 1543, 3714, 2288, 5016, 3555, 995],
+    ],
+  ])("%s encodes to openai's ids and decodes back", (text, ids) => {
+    expect(multilingual.encode(text)).toEqual(ids);
     expect(multilingual.decode(ids)).toBe(text);
   });
 
-  test("has every reference rank, including the empty token 50256", () => {
-    const mismatches = multilingualRanks.filter((bytes, rank) => !bytes.equals(multilingual.tokenBytes(rank)));
+  test("has every rank of the file, including the empty token 50256", () => {
+    const reference = readTiktokenFile(MULTILINGUAL_RANKS_FILE);
+    expect(reference).toHaveLength(50257);
+    const mismatches = reference.filter((bytes, rank) => !bytes.equals(multilingual.tokenBytes(rank)));
     expect(mismatches).toHaveLength(0);
+    expect(multilingual.tokenBytes(50256)).toHaveLength(0);
     expect(multilingual.tokenBytesTable()).toHaveLength(51866);
   });
 
-  test("vocab.json is downloaded once, then read from the cache", async () => {
-    expect(vocabularyRepository(51866)).toBe("openai/whisper-large-v3");
-    const before = hubRequests.length;
-    const cached = await loadTokenizer({
-      nVocab: 51866,
-      cacheDir,
-      loadHubFile: () => Promise.reject(new Error("offline")),
-    });
-    try {
-      expect(cached.encode("Grüße")).toEqual(multilingual.encode("Grüße"));
-    } finally {
-      cached.free();
-    }
-    expect(hubRequests.length).toBe(before);
-    expect(hubRequests).toContain("openai/whisper-large-v3/vocab.json");
-    expect(readdirSync(cacheDir)).toContain("openai--whisper-large-v3.tiktoken");
-  });
-
-  test("a damaged cache file is rebuilt from vocab.json", async () => {
+  test("a missing, damaged or truncated file gives an error that says how to restore it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "verbatim-tokenizer-"));
+    const file = join(dir, "multilingual.tiktoken");
     try {
-      writeFileSync(join(dir, "openai--whisper-large-v3.tiktoken"), "IQ== 0\nnot a rank line\n");
-      const rebuilt = await loadTokenizer({
-        nVocab: 51866,
-        cacheDir: dir,
-        loadHubFile: async () => multilingualVocabJson,
-      });
-      expect(rebuilt.encode("日本")).toEqual(Array.from(reference.encode_ordinary("日本")));
-      rebuilt.free();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test("download failures and wrong files give errors that say what to do", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "verbatim-tokenizer-"));
-    const load = (loadHubFile: () => Promise<string>) => loadTokenizer({ nVocab: 51865, cacheDir: dir, loadHubFile });
-    try {
-      await expect(load(() => Promise.reject(new Error("ENOTFOUND huggingface.co")))).rejects.toThrow(
-        /Could not download the vocab.json of openai\/whisper-large-v2.*ENOTFOUND.*Check the internet connection/,
-      );
-      await expect(load(async () => "<html>")).rejects.toThrow(/not valid JSON/);
-      await expect(load(async () => JSON.stringify({ a: 0, b: 1 }))).rejects.toThrow(/lacks 50255 of the 50257/);
-      await expect(load(async () => JSON.stringify({ "a\u4e00": 0 }))).rejects.toThrow(/not a byte-level BPE token/);
-      await expect(loadTokenizer({ nVocab: 51865 })).rejects.toThrow(/needs a cache folder and a hub file loader/);
-      expect(readdirSync(dir)).toEqual([]);
+      const restore = /restore it with `git checkout -- daemon\/assets\/tokenizer`/;
+      await expect(loadMultilingualRanks(file)).rejects.toThrow(/Could not read the multilingual vocabulary.*ENOENT/);
+      await expect(loadMultilingualRanks(file)).rejects.toThrow(restore);
+      writeFileSync(file, "IQ== 0\nnot a rank line\n");
+      await expect(loadMultilingualRanks(file)).rejects.toThrow(/line 2 is not a "base64 rank" line.*damaged/);
+      writeFileSync(file, readFileSync(MULTILINGUAL_RANKS_FILE, "utf8").split("\n").slice(0, 1000).join("\n"));
+      await expect(loadMultilingualRanks(file)).rejects.toThrow(/holds 1000 tokens, not 50257/);
+      await expect(loadMultilingualRanks(file)).rejects.toThrow(restore);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -244,7 +198,7 @@ describe("suppress lists and prompts", () => {
   ];
 
   test('"-1" expands to openai\'s non-speech tokens plus the task and start tokens', async () => {
-    const v2 = await loadMultilingual(51865);
+    const v2 = await loadTokenizer({ nVocab: 51865 });
     try {
       expect(v2.resolveSuppressTokens("-1")).toEqual(LARGE_V2_SUPPRESS);
       expect(v2.resolveSuppressTokens()).toEqual(LARGE_V2_SUPPRESS);

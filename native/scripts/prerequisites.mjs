@@ -1,8 +1,9 @@
-// Checks the system tools the native build needs and names the package that provides each missing one,
-// so that `npm install` fails with an instruction rather than a compiler trace.
+// Checks the system tools the native build (and, with --tests, the test suite) needs and names the package that
+// provides each missing one, so that `npm install` and `npm test` fail with an instruction rather than a trace.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const isMac = process.platform === "darwin";
 const isAppleSilicon = isMac && process.arch === "arm64";
@@ -37,6 +38,7 @@ const includeDirs = [
   "/usr/include/aarch64-linux-gnu",
   "/usr/local/include",
   "/usr/local/opt/openblas/include",
+  "/opt/homebrew/include",
 ].filter(Boolean);
 
 function hasHeader(header) {
@@ -71,35 +73,90 @@ function mlxProblem() {
     : "MLX (the engine's GPU backend on Apple silicon) was not found";
 }
 
+function commandProblem(command, args, what) {
+  return runs(command, args) === null ? `${command} (${what}) is not installed` : null;
+}
+
+function doctestProblem() {
+  return hasHeader(path.join("doctest", "doctest.h")) ? null : "doctest (the C++ test framework) was not found";
+}
+
+// The tests run their Python tools with the system interpreter (test/support/fixtures.ts, native/tests).
+const testPython = "/usr/bin/python3";
+
+function pythonModuleProblem(module, what) {
+  const found = runs(testPython, [
+    "-c",
+    `import importlib.util, sys; sys.exit(importlib.util.find_spec("${module}") is None)`,
+  ]);
+  return found === null ? `${testPython} cannot import ${module} (${what})` : null;
+}
+
 const fixes = {
   cmake: { debian: "cmake", brew: "cmake" },
   compiler: { debian: "g++", brew: null },
   blas: { debian: "libopenblas-dev", brew: null },
   zlib: { debian: "zlib1g-dev", brew: null },
   mlx: { debian: null, brew: "mlx" },
+  doctest: { debian: "doctest-dev", brew: "doctest" },
+  espeak: { debian: "espeak-ng", brew: "espeak-ng" },
+  sox: { debian: "sox", brew: "sox" },
+  ffmpeg: { debian: "ffmpeg", brew: "ffmpeg" },
+  numpy: { debian: "python3-numpy", pip: "numpy" },
+  torch: { debian: "python3-torch", pip: "torch" },
 };
 
-export function checkPrerequisites() {
-  const problems = [
+function buildProblems() {
+  return [
     ["cmake", cmakeProblem()],
     ["compiler", compilerProblem()],
     ["blas", blasProblem()],
     ["zlib", zlibProblem()],
     ["mlx", mlxProblem()],
-  ].filter(([, problem]) => problem);
+  ];
+}
+
+function testProblems() {
+  return [
+    ["doctest", doctestProblem()],
+    ["espeak", commandProblem("espeak-ng", ["--version"], "speaks the test recordings")],
+    ["sox", commandProblem("sox", ["--version"], "edits test audio")],
+    ["ffmpeg", commandProblem("ffmpeg", ["-version"], "decodes and encodes test media")],
+    ["numpy", pythonModuleProblem("numpy", "the reference tools write test models with it")],
+    ["torch", pythonModuleProblem("torch", "the reference Whisper the engine is checked against")],
+  ];
+}
+
+/** Exits with the install commands for whatever is missing; `what` and `rerun` word the message. */
+function requireAll(checks, what, rerun) {
+  const problems = checks.filter(([, problem]) => problem);
   if (problems.length === 0) return;
 
-  const lines = ["", "Verbatim's native engine cannot be built:"];
+  const lines = ["", what];
   for (const [, problem] of problems) lines.push(`  - ${problem}`);
-  lines.push("", "Install what is missing, then run `npm install` again:");
+  lines.push("", `Install what is missing, then run \`${rerun}\` again:`);
   if (isMac) {
-    const brew = problems.map(([what]) => fixes[what].brew).filter(Boolean);
-    if (problems.some(([what]) => what === "compiler")) lines.push("  xcode-select --install");
+    const brew = problems.map(([key]) => fixes[key].brew).filter(Boolean);
+    const pip = problems.map(([key]) => fixes[key].pip).filter(Boolean);
+    if (problems.some(([key]) => key === "compiler")) lines.push("  xcode-select --install");
     if (brew.length) lines.push(`  brew install ${brew.join(" ")}`);
+    if (pip.length) lines.push(`  ${testPython} -m pip install --user ${pip.join(" ")}`);
   } else {
-    lines.push(`  sudo apt-get install -y ${problems.map(([what]) => fixes[what].debian).join(" ")}`);
+    lines.push(`  sudo apt-get install -y ${problems.map(([key]) => fixes[key].debian).join(" ")}`);
   }
   lines.push("");
   console.error(lines.join("\n"));
   process.exit(1);
 }
+
+export function checkPrerequisites() {
+  requireAll(buildProblems(), "Verbatim's native engine cannot be built:", "npm install");
+}
+
+/** What `npm test` needs: the build's tools plus the test suite's. */
+export function checkTestPrerequisites() {
+  requireAll([...buildProblems(), ...testProblems()], "Verbatim's tests cannot run:", "npm test");
+}
+
+// `node native/scripts/prerequisites.mjs --tests`: the check before `npm test`.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes("--tests")) checkTestPrerequisites();

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { alignmentHeadsFor, identifyModel, type ModelDims } from "../lib";
-import { sharedReference } from "../../test/support/fixtures";
+import { referenceDir } from "../../test/support/fixtures";
 
 const reference: { heads: Record<string, Array<[number, number]>> } = JSON.parse(
-  readFileSync(path.join(sharedReference, "alignment-heads.json"), "utf8"),
+  readFileSync(path.join(referenceDir, "alignment-heads.json"), "utf8"),
 );
 
 function dims(nVocab: number, width: number, audioLayers: number, textLayers: number): ModelDims {

@@ -67,7 +67,7 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 TEST_CASE("special tokens match the reference table for every Whisper vocabulary") {
-  const std::string path = std::string(VERBATIM_SHARED_DIR) + "/reference/special-tokens.json";
+  const std::string path = std::string(VERBATIM_REFERENCE_DIR) + "/special-tokens.json";
   const json::Value table = json::parse(read_file(path), path);
   for (int n_vocab : {51864, 51865, 51866}) {
     CAPTURE(n_vocab);

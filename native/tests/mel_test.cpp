@@ -14,12 +14,12 @@
 #include "mel.h"
 
 // Reference data: native/tests/data/*.f32 are written by test/reference/make_mel_reference.py: openai/whisper's
-// log_mel_spectrogram in float64 on the shared jfk.wav + 30 s of zeros, and the filters of the shared
+// log_mel_spectrogram in float64 on test/fixtures/reference/jfk.wav + 30 s of zeros, and the filters of its
 // mel_filters.npz (whose members are deflate-compressed, which the engine's npz reader does not take).
 
 namespace {
 
-const std::string kSharedReference = std::string(VERBATIM_SHARED_DIR) + "/reference/";
+const std::string kReference = std::string(VERBATIM_REFERENCE_DIR) + "/";
 // This file's folder (CMake compiles sources by absolute path) holds data/.
 const std::string kTestData = std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/')) + "/data/";
 
@@ -40,7 +40,7 @@ std::vector<float> read_f32(const std::string& name, std::size_t count) {
 
 // jfk.wav: 16 kHz mono s16, scaled as whisper does (/ 32768).
 std::vector<float> read_jfk() {
-  const std::vector<uint8_t> wav = read_bytes(kSharedReference + "jfk.wav");
+  const std::vector<uint8_t> wav = read_bytes(kReference + "jfk.wav");
   REQUIRE(wav.size() >= 12);
   REQUIRE(std::memcmp(wav.data(), "RIFF", 4) == 0);
   std::size_t offset = 12;

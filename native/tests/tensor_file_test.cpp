@@ -251,7 +251,7 @@ TEST_CASE("npz: unsupported members and malformed .npy headers are named") {
 }
 
 TEST_CASE("npz: numpy's own savez_compressed output is refused with a clear message") {
-  const std::string path = std::string(VERBATIM_SHARED_DIR) + "/reference/mel_filters.npz";
+  const std::string path = std::string(VERBATIM_REFERENCE_DIR) + "/mel_filters.npz";
   CHECK_FORMAT_ERROR(TensorFile::open(path), "compressed npz members are not supported: re-save with np.savez");
 }
 

@@ -19,7 +19,7 @@ const repoRoot = resolve(benchDir, "../..");
 const cache = resolve(process.env.BENCH_CACHE ?? join(repoRoot, "node_modules/.cache/verbatim-bench"));
 // The dev tools need numpy: Debian's interpreter has it, a pyenv one on PATH may not.
 const python = process.env.BENCH_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-const audio = process.env.BENCH_AUDIO ?? resolve(repoRoot, "../shared/reference/jfk.wav");
+const audio = process.env.BENCH_AUDIO ?? resolve(repoRoot, "test/fixtures/reference/jfk.wav");
 const jobs = process.env.BENCH_JOBS ?? "2";
 
 const { values: options } = parseArgs({

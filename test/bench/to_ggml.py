@@ -6,8 +6,9 @@ PyTorch form (ftype 1: matrices and conv kernels fp16; biases, norms and positio
 the benchmark runs both engines on the same model. Quantized inputs (MLX affine) are dequantized first; make
 whisper.cpp's own 4-bit model from the result with its `whisper-quantize` tool.
 
-usage: to_ggml.py MODEL_FOLDER OUTPUT.bin [--reference-dir DIR]
-  DIR holds mel_filters.npz, gpt2.tiktoken and multilingual.tiktoken (default: ../shared/reference beside the repository).
+usage: to_ggml.py MODEL_FOLDER OUTPUT.bin
+The mel filters and English vocabulary come from test/fixtures/reference, the multilingual vocabulary from the one
+the daemon ships (daemon/assets/tokenizer).
 """
 
 import argparse
@@ -23,6 +24,12 @@ GGML_MAGIC = 0x67676D6C
 HPARAM_ORDER = ("n_vocab", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer",
                 "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer", "n_mels")
 ATTENTION_PARTS = (("query", True), ("key", False), ("value", True), ("out", True))
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE_DIR = REPO / "test" / "fixtures" / "reference"
+VOCABULARIES = {
+    False: REFERENCE_DIR / "gpt2.tiktoken",
+    True: REPO / "daemon" / "assets" / "tokenizer" / "multilingual.tiktoken",
+}
 
 
 class ConversionError(Exception):
@@ -164,7 +171,7 @@ def write_tensor(out, name, data):
     data.tofile(out)
 
 
-def convert(folder, output, reference_dir):
+def convert(folder, output):
     config = json.loads((folder / "config.json").read_text())
     missing = [key for key in HPARAM_ORDER if key not in config]
     if missing:
@@ -172,8 +179,8 @@ def convert(folder, output, reference_dir):
     dims = {key: int(config[key]) for key in HPARAM_ORDER}
     tensors = read_weights(folder)
     multilingual = dims["n_vocab"] >= 51865
-    vocabulary = read_vocabulary(reference_dir / ("multilingual.tiktoken" if multilingual else "gpt2.tiktoken"))
-    with np.load(reference_dir / "mel_filters.npz") as filters_file:
+    vocabulary = read_vocabulary(VOCABULARIES[multilingual])
+    with np.load(REFERENCE_DIR / "mel_filters.npz") as filters_file:
         filters = filters_file[f"mel_{dims['n_mels']}"].astype(np.float32)
 
     partial = output.with_name(output.name + ".partial")
@@ -197,10 +204,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_folder", type=Path)
     parser.add_argument("output", type=Path)
-    parser.add_argument("--reference-dir", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "reference")
     args = parser.parse_args()
     try:
-        convert(args.model_folder, args.output, args.reference_dir)
+        convert(args.model_folder, args.output)
     except (ConversionError, KeyError, OSError) as error:
         detail = f"tensor {error} is missing" if isinstance(error, KeyError) else str(error)
         print(f"to_ggml.py: {args.model_folder}: {detail}", file=sys.stderr)

@@ -17,7 +17,7 @@ Files (raw little-endian float32, row-major, shapes in the names; raw so that no
                                   are deflate-compressed, which the engine's npz reader (stored members only,
                                   memory-mapped) rightly refuses, and the test should not carry a second parser
 
-Usage: /usr/bin/python3 test/reference/make_mel_reference.py [--shared ../shared] [--out native/tests/data]
+Usage: /usr/bin/python3 test/reference/make_mel_reference.py [--reference-dir test/fixtures/reference] [--out native/tests/data]
 """
 import argparse
 import os
@@ -83,13 +83,13 @@ def write_f32(path, array):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[3] / "shared"))
+    parser.add_argument("--reference-dir", default=str(Path(__file__).resolve().parents[1] / "fixtures" / "reference"))
     parser.add_argument("--out", default=os.path.normpath(os.path.join(here, "..", "..", "native", "tests", "data")))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
-    audio = read_wav(os.path.join(args.shared, "reference", "jfk.wav"))
-    filters = np.load(os.path.join(args.shared, "reference", "mel_filters.npz"))
+    audio = read_wav(os.path.join(args.reference_dir, "jfk.wav"))
+    filters = np.load(os.path.join(args.reference_dir, "mel_filters.npz"))
     exact = {}
     for n_mels in (80, 128):
         f = filters[f"mel_{n_mels}"]

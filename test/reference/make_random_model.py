@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes a random-weight Whisper model folder in the exact mlx-community layout (or the HF-transformers one).
 
-Layout (see ../shared/reference/WHISPER.md): config.json with the MLX dims keys and model_type, plus
+Layout (see native/WHISPER.md): config.json with the MLX dims keys and model_type, plus
 weights.safetensors ("__metadata__": {"format": "mlx"}) or weights.npz (np.savez: stored `<name>.npy` members).
 MLX names and layouts: conv weights (out, kernel, in), attention keys without bias, decoder.token_embedding.weight,
 decoder.positional_embedding, no encoder positional embedding (computed at load), optionally alignment_heads

@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import whisper_files as wf  # noqa: E402
 from make_mel_reference import read_wav, whisper_log_mel  # noqa: E402
 
-SHARED = os.environ.get("VERBATIM_SHARED_DIR", str(Path(__file__).resolve().parents[3] / "shared"))
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 WINDOW_SAMPLES, WINDOW_FRAMES = 480000, 3000
 BLANK = 220
 
@@ -180,7 +180,7 @@ class Whisper:
 
 
 def special_tokens(n_vocab):
-    with open(os.path.join(SHARED, "reference", "special-tokens.json")) as f:
+    with open(REFERENCE_DIR / "special-tokens.json") as f:
         table = json.load(f)
     if str(n_vocab) not in table:
         raise SystemExit(f"no special tokens for n_vocab {n_vocab} in special-tokens.json")
@@ -207,7 +207,7 @@ def greedy(model, audio, prefix, steps, rules, suppress):
 
 
 def log_mel_window(wav, n_mels, dtype):
-    filters = np.load(os.path.join(SHARED, "reference", "mel_filters.npz"))[f"mel_{n_mels}"]
+    filters = np.load(REFERENCE_DIR / "mel_filters.npz")[f"mel_{n_mels}"]
     return whisper_log_mel(read_wav(wav), filters, WINDOW_SAMPLES, dtype)[:, :WINDOW_FRAMES].astype(np.float32)
 
 

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 
 export const repoRoot = path.join(__dirname, "..", "..");
-export const sharedReference = path.join(repoRoot, "..", "shared", "reference");
+/** openai/whisper's reference data and real speech (test/fixtures/reference/README.md). */
+export const referenceDir = path.join(repoRoot, "test", "fixtures", "reference");
 const debianPython = "/usr/bin/python3";
 
 /** Writes a random-weight model in the mlx-community layout with test/reference/make_random_model.py. */
@@ -49,7 +50,7 @@ export function tokenBytesFromTiktoken(file: string, nVocab: number): Uint8Array
 }
 
 export function englishVocabulary(): Uint8Array[] {
-  return tokenBytesFromTiktoken(path.join(sharedReference, "gpt2.tiktoken"), 51864);
+  return tokenBytesFromTiktoken(path.join(referenceDir, "gpt2.tiktoken"), 51864);
 }
 
 /** 16 kHz mono float samples of a 16-bit PCM WAV with a plain 44-byte header (such as jfk.wav). */
@@ -60,5 +61,5 @@ export function readSimpleWav(file: string): Float32Array {
 }
 
 export function jfkSpeech(): Float32Array {
-  return readSimpleWav(path.join(sharedReference, "jfk.wav"));
+  return readSimpleWav(path.join(referenceDir, "jfk.wav"));
 }

@@ -158,7 +158,6 @@ function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runn
       backend: command.backend ?? config.backend,
       threads: config.threads,
       ...mlxLimits(config),
-      tokenizerCacheDir: paths.stateDir,
       idleUnloadMinutes: 0,
     },
     log,

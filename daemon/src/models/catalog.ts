@@ -1,5 +1,5 @@
 /**
- * Whisper model names and the mlx-community repositories behind them (table in reference/WHISPER.md).
+ * Whisper model names and the mlx-community repositories behind them (table in native/WHISPER.md).
  * A name is a size, optionally followed by a quantization: `small`, `base.en-8bit`, `turbo-fp16`.
  */
 

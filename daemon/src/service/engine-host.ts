@@ -1,7 +1,5 @@
 // The daemon's one warm model: resolved (and downloaded) through the model store, loaded into the native engine
 // in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured.
-import { downloadFileToCacheDir } from "@huggingface/hub";
-import { readFile } from "node:fs/promises";
 import { WhisperModel, type Backend, type ModelInfo } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelState } from "../protocol";
@@ -22,8 +20,6 @@ export interface EngineHostSettings {
   threads: number;
   mlxCacheLimitBytes?: number;
   mlxWiredLimitBytes?: number;
-  /** Folder for built tokenizer vocabularies. */
-  tokenizerCacheDir: string;
   idleUnloadMinutes: number;
 }
 
@@ -224,21 +220,10 @@ export class EngineHost {
   private tokenizerFor(nVocab: number): Promise<Tokenizer> {
     let tokenizer = this.tokenizers.get(nVocab);
     if (!tokenizer) {
-      tokenizer = loadTokenizer({
-        nVocab,
-        cacheDir: this.settings.tokenizerCacheDir,
-        loadHubFile: (repo, file) => this.hubFile(repo, file),
-      });
-      tokenizer.catch(() => this.tokenizers.delete(nVocab)); // a failed download is tried again next time
+      tokenizer = loadTokenizer({ nVocab });
+      tokenizer.catch(() => this.tokenizers.delete(nVocab)); // a failed load is tried again next time
       this.tokenizers.set(nVocab, tokenizer);
     }
     return tokenizer;
-  }
-
-  // Tokenizer vocabularies (vocab.json of openai/whisper-*) come from the hub cache like the models.
-  private async hubFile(repo: string, file: string): Promise<string> {
-    const { hubUrl, cacheDir } = this.store.settings;
-    const path = await downloadFileToCacheDir({ repo: { type: "model", name: repo }, path: file, hubUrl, cacheDir });
-    return readFile(path, "utf8");
   }
 }

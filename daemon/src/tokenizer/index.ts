@@ -1,8 +1,6 @@
 export { LANGUAGES, LANGUAGES_WITHOUT_SPACES, languageName } from "./languages";
 export { specialTokensFor, SUPPORTED_VOCABULARY_SIZES } from "./specialTokens";
 export type { SpecialTokens } from "./specialTokens";
-export { vocabularyRepository } from "./multilingualRanks";
-export type { HubFileLoader } from "./multilingualRanks";
 export { loadTokenizer, Tokenizer } from "./tokenizer";
 export type { Task, TokenizerOptions } from "./tokenizer";
 export { StreamingDecoder } from "./streamingDecoder";

@@ -1,65 +1,33 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { formatTiktokenRanks, parseTiktokenRanks, Ranks, ranksFromVocabJson } from "./ranks";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseTiktokenRanks, Ranks } from "./ranks";
 
-/** Fetches a file of a Hugging Face repository (the model store's download) and returns its text. */
-export type HubFileLoader = (repo: string, file: string) => Promise<string>;
+/** openai/whisper's multilingual.tiktoken, shipped with the daemon (daemon/assets/tokenizer/README.md). */
+export const MULTILINGUAL_RANKS_FILE = join(__dirname, "..", "..", "assets", "tokenizer", "multilingual.tiktoken");
 
-export interface MultilingualRanksOptions {
-  /** The openai/whisper-* repository whose vocab.json holds the ranks. */
-  repo: string;
-  /** First special token id: ids below it are the mergeable ranks. */
-  firstSpecial: number;
-  /** Folder for the converted ranks, so the hub is asked once. */
-  cacheDir: string;
-  loadHubFile: HubFileLoader;
-}
+/** The mergeable ranks of the multilingual vocabulary (ids below its first special token, 50257). */
+export const MULTILINGUAL_RANK_COUNT = 50257;
 
-/** The openai repository whose vocab.json matches a multilingual vocabulary. */
-export function vocabularyRepository(nVocab: number): string {
-  return nVocab >= 51866 ? "openai/whisper-large-v3" : "openai/whisper-large-v2";
-}
-
-/** Multilingual ranks, from the cache when it holds them, else from the repository's vocab.json (then cached). */
-export async function loadMultilingualRanks(options: MultilingualRanksOptions): Promise<Ranks> {
-  const cachePath = join(options.cacheDir, `${options.repo.replace(/\//g, "--")}.tiktoken`);
-  const cached = await readCachedRanks(cachePath, options.firstSpecial);
-  if (cached) return cached;
-
-  const source = `vocab.json of ${options.repo}`;
-  let vocabJson: string;
-  try {
-    vocabJson = await options.loadHubFile(options.repo, "vocab.json");
-  } catch (error) {
-    throw new Error(
-      `Could not download the ${source}, which multilingual models need for their text (${(error as Error).message}). ` +
-        "Check the internet connection and try again; it is downloaded once.",
-    );
-  }
-  const ranks = ranksFromVocabJson(vocabJson, options.firstSpecial, source);
-  await writeAtomically(cachePath, formatTiktokenRanks(ranks));
-  return ranks;
-}
-
-/** A cache file that is missing, unreadable or of another size is rebuilt, not trusted. */
-async function readCachedRanks(path: string, expectedCount: number): Promise<Ranks | undefined> {
+/** The multilingual vocabulary's ranks, read from the file that ships with the daemon: no network involved. */
+export async function loadMultilingualRanks(file: string = MULTILINGUAL_RANKS_FILE): Promise<Ranks> {
+  const reinstall =
+    "it ships with Verbatim: restore it with `git checkout -- daemon/assets/tokenizer` in the Verbatim folder";
   let text: string;
   try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return undefined;
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new Error(`Could not read the multilingual vocabulary ${file} (${(error as Error).message}); ${reinstall}`);
   }
+  let ranks: Uint8Array[];
   try {
-    const ranks = parseTiktokenRanks(text, path);
-    return ranks.length === expectedCount ? ranks : undefined;
-  } catch {
-    return undefined;
+    ranks = parseTiktokenRanks(text, file);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}: the file is damaged; ${reinstall}`);
   }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
+  if (ranks.length !== MULTILINGUAL_RANK_COUNT) {
+    throw new Error(
+      `The multilingual vocabulary ${file} holds ${ranks.length} tokens, not ${MULTILINGUAL_RANK_COUNT}; ${reinstall}`,
+    );
+  }
+  return ranks;
 }

@@ -1,7 +1,7 @@
 import type { Tiktoken } from "tiktoken";
 import { languageCodesFor, SpecialTokens, specialTokensFor } from "./specialTokens";
 import { englishEncoding, encodingFromRanks, Ranks } from "./ranks";
-import { HubFileLoader, loadMultilingualRanks, vocabularyRepository } from "./multilingualRanks";
+import { loadMultilingualRanks } from "./multilingualRanks";
 
 const SECONDS_PER_TIMESTAMP = 0.02;
 const DEFAULT_TEXT_CONTEXT = 448;
@@ -12,10 +12,6 @@ export type Task = "transcribe" | "translate";
 export interface TokenizerOptions {
   /** n_vocab from the model's config.json: 51864 English-only, 51865 v1/v2, 51866 v3/turbo. */
   nVocab: number;
-  /** Multilingual vocabularies only: folder caching the converted vocabulary. */
-  cacheDir?: string;
-  /** Multilingual vocabularies only: downloads a file of a hub repository (vocab.json of openai/whisper-*). */
-  loadHubFile?: HubFileLoader;
 }
 
 /** The tokenizer of a Whisper model, chosen by its n_vocab. */
@@ -25,15 +21,7 @@ export async function loadTokenizer(options: TokenizerOptions): Promise<Tokenize
     const { encoding, ranks } = englishEncoding();
     return new Tokenizer(special, encoding, ranks);
   }
-  if (!options.cacheDir || !options.loadHubFile) {
-    throw new Error("A multilingual tokenizer needs a cache folder and a hub file loader for its vocab.json");
-  }
-  const ranks = await loadMultilingualRanks({
-    repo: vocabularyRepository(options.nVocab),
-    firstSpecial: special.eot,
-    cacheDir: options.cacheDir,
-    loadHubFile: options.loadHubFile,
-  });
+  const ranks = await loadMultilingualRanks();
   return new Tokenizer(special, encodingFromRanks(ranks), ranks);
 }
 

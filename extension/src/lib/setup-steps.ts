@@ -6,7 +6,7 @@ export function setupStepsMarkdown(problem: string): string {
 
 ${problem.replace(/\.?$/, ".")}
 
-1. Get Verbatim: \`git clone\` its repository, then run \`npm install\` in that folder (it builds the engine).
+1. Get Verbatim: \`git clone\` its repository, then run \`npm install\` in that folder (it builds the engine and the \`verbatim\` command).
 2. In the same folder, run \`npx verbatim daemon install\`: the daemon starts now and at every login.
 3. Check that it answers: \`npx verbatim status\` shows the model, and "ready" once the model has loaded.
 4. Come back here and run the command again.

@@ -378,7 +378,7 @@ struct AffineQuantized {
   std::vector<float> dequantized;
 };
 
-// MLX's affine quantization (mx.quantize), as WHISPER.md describes it. Computed in float32; the scales and biases
+// MLX's affine quantization (mx.quantize), as native/WHISPER.md describes it. Computed in float32; the scales and biases
 // are then rounded to `scale_dtype` (F32 or F16) and the dequantized values use the rounded ones.
 inline AffineQuantized quantize_affine(const std::vector<float>& w, int64_t rows, int64_t cols, int bits,
                                        int group_size, DType scale_dtype) {
