@@ -58,6 +58,14 @@ inline uint32_t load_u32(const uint8_t* p) {
   return v;
 }
 
+#if defined(__AVX2__)
+inline float reduce_add(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+#endif
+
 float dot(const float* a, const float* b, int64_t n) {
 #if defined(__AVX512F__)
   // Explicit: the portable version below ends in a 32-lane scalar reduction, too slow for attention's short rows.
@@ -72,6 +80,17 @@ float dot(const float* a, const float* b, int64_t n) {
     acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i), acc0);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+#elif defined(__AVX2__) && defined(__FMA__)
+  // Explicit for the same reason; the tail (n not a multiple of 16) is summed in order after the vector lanes.
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  float total = reduce_add(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) total = multiply_add(a[i], b[i], total);
+  return total;
 #else
   float acc[kLanes] = {};
   int64_t i = 0;
@@ -281,6 +300,7 @@ float* scratch_floats(ScratchSlot slot, int64_t n) {
 }
 
 #if defined(__AVX512F__)
+#define VERBATIM_STREAMED_DOT 1
 
 // y[i] = x_i · w for up to 4 rows x_i, where load(c) returns the 16 weights from column c as fp32: the weights are
 // converted in registers as they stream past, never stored. cols must be a multiple of 32.
@@ -367,7 +387,114 @@ bool dot_row_streamed(const WeightMatrix& w, int64_t row, const float* x, int64_
   return false;
 }
 
-#endif  // __AVX512F__
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define VERBATIM_STREAMED_DOT 1
+
+struct Weights16 {  // 16 consecutive weights of a row as fp32
+  __m256 low, high;
+};
+
+// As the AVX-512 version: y[i] = x_i · w for up to 4 rows x_i, the weights converted in registers as they stream
+// past. Four accumulators per row keep both FMA units busy for a single row. cols must be a multiple of 32.
+template <class Load16>
+inline void dot_streamed(Load16 load, int64_t cols, const float* x, int64_t rows, int64_t ldx, float* out) {
+  __m256 acc[4][4];
+  for (auto& row : acc) row[0] = row[1] = row[2] = row[3] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < cols; c += 32) {
+    const Weights16 a = load(c), b = load(c + 16);
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* xi = x + i * ldx + c;
+      acc[i][0] = _mm256_fmadd_ps(a.low, _mm256_loadu_ps(xi), acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(a.high, _mm256_loadu_ps(xi + 8), acc[i][1]);
+      acc[i][2] = _mm256_fmadd_ps(b.low, _mm256_loadu_ps(xi + 16), acc[i][2]);
+      acc[i][3] = _mm256_fmadd_ps(b.high, _mm256_loadu_ps(xi + 24), acc[i][3]);
+    }
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    out[i] = reduce_add(_mm256_add_ps(_mm256_add_ps(acc[i][0], acc[i][1]), _mm256_add_ps(acc[i][2], acc[i][3])));
+  }
+}
+
+inline Weights16 widen_bytes(__m128i q) {  // 16 unsigned bytes -> fp32
+  return {_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(q, 8)))};
+}
+
+bool dot_row_streamed(const WeightMatrix& w, int64_t row, const float* x, int64_t rows, int64_t ldx, float* out,
+                      std::vector<float>& group_params) {
+  if (w.cols % 32 != 0) return false;
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  switch (w.format) {
+    case WeightMatrix::Format::F16: {
+      const uint8_t* p = base + 2 * row * w.cols;
+      dot_streamed(
+          [p](int64_t c) -> Weights16 {
+            const auto* h = reinterpret_cast<const __m128i*>(p + 2 * c);
+            return {_mm256_cvtph_ps(_mm_loadu_si128(h)), _mm256_cvtph_ps(_mm_loadu_si128(h + 1))};
+          },
+          w.cols, x, rows, ldx, out);
+      return true;
+    }
+    case WeightMatrix::Format::BF16: {
+      const uint8_t* p = base + 2 * row * w.cols;
+      dot_streamed(
+          [p](int64_t c) -> Weights16 {
+            const auto* h = reinterpret_cast<const __m128i*>(p + 2 * c);
+            const auto widen = [](__m128i bf) {
+              return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bf), 16));
+            };
+            return {widen(_mm_loadu_si128(h)), widen(_mm_loadu_si128(h + 1))};
+          },
+          w.cols, x, rows, ldx, out);
+      return true;
+    }
+    case WeightMatrix::Format::F32: {
+      const auto* p = reinterpret_cast<const float*>(base + 4 * row * w.cols);
+      dot_streamed([p](int64_t c) -> Weights16 { return {_mm256_loadu_ps(p + c), _mm256_loadu_ps(p + c + 8)}; },
+                   w.cols, x, rows, ldx, out);
+      return true;
+    }
+    case WeightMatrix::Format::Quantized: {
+      if (w.bits != 4 && w.bits != 8) return false;
+      const int64_t groups = w.cols / w.group_size;
+      const std::size_t param_bytes = dtype_size(w.scale_dtype);
+      group_params.resize(static_cast<std::size_t>(2 * groups));
+      const float* scales = group_params.data();
+      const float* biases = scales + groups;
+      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + row * groups * param_bytes, group_params.data(),
+               groups);
+      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + row * groups * param_bytes,
+               group_params.data() + groups, groups);
+      const uint8_t* p = base + row * w.cols * w.bits / 8;
+      const int shift = w.group_size == 32 ? 5 : w.group_size == 64 ? 6 : 7;
+      // w = scale * q + bias in fp32, as decode_rows computes it
+      const auto dequantize = [=](Weights16 q, int64_t c) -> Weights16 {
+        const __m256 scale = _mm256_set1_ps(scales[c >> shift]), bias = _mm256_set1_ps(biases[c >> shift]);
+        return {_mm256_fmadd_ps(q.low, scale, bias), _mm256_fmadd_ps(q.high, scale, bias)};
+      };
+      if (w.bits == 4) {
+        const __m128i low_nibbles = _mm_set1_epi8(0x0f);
+        dot_streamed(
+            [=](int64_t c) {
+              const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c / 2));
+              const __m128i low = _mm_and_si128(bytes, low_nibbles);
+              const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+              return dequantize(widen_bytes(_mm_unpacklo_epi8(low, high)), c);  // LSB-first: low nibble first
+            },
+            w.cols, x, rows, ldx, out);
+      } else {
+        dot_streamed(
+            [=](int64_t c) {
+              return dequantize(widen_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c))), c);
+            },
+            w.cols, x, rows, ldx, out);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+#endif  // streamed dot kernels
 
 // y = x · wᵀ for a few rows of x, one weight row at a time, straight from the stored format.
 void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w,
@@ -379,7 +506,7 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
     float* row_buffer = scratch_floats(kRowSlot, w.cols);
     for (int64_t r = task * block; r < end; ++r) {
       const float b = bias != nullptr ? bias[r] : 0.0f;
-#if defined(__AVX512F__)
+#if defined(VERBATIM_STREAMED_DOT)
       float results[4];
       bool streamed = true;
       for (int64_t i = 0; i < m && streamed; i += 4) {
