@@ -7,11 +7,39 @@ export interface RawJob<T> {
   cancel(): void;
 }
 
+export interface RawStream extends RawJob<RawStreamTranscript> {
+  push(audio: Float32Array): void;
+  endUtterance(): void;
+  finish(): void;
+}
+
+export interface RawStreamUpdate {
+  type: "update";
+  utterance: number;
+  committed: number[];
+  tentative: number[];
+  audioSeconds: number;
+}
+
+export interface RawUtterance extends TranscribeResult {
+  index: number;
+  start: number;
+  end: number;
+  liveTokens: number[];
+}
+
+export interface RawStreamTranscript {
+  utterances: RawUtterance[];
+}
+
+export type RawStreamEvent = RawStreamUpdate | { type: "utterance"; utterance: RawUtterance };
+
 export interface RawModel {
   info(): ModelInfo;
   memory(): BackendMemory | null;
   setVocabulary(tokens: Uint8Array[]): void;
   transcribe(audio: Float32Array, options: object, onEvent: (event: object) => void): RawJob<TranscribeResult>;
+  startStream(options: object, onEvent: (event: RawStreamEvent) => void): RawStream;
   detectLanguage(audio: Float32Array): RawJob<LanguageDetection>;
   free(): void;
 }

@@ -16,6 +16,8 @@ export class ModelFormatError extends EngineError {}
 export class CancelledError extends EngineError {}
 /** An argument or option is out of range or of the wrong type. */
 export class InvalidArgumentError extends EngineError {}
+/** Audio was pushed to a live stream after it was finished or cancelled. */
+export class StreamClosedError extends EngineError {}
 /** The engine ran out of memory. */
 export class OutOfMemoryError extends EngineError {}
 
@@ -24,6 +26,7 @@ const classes: Record<string, new (message: string, code: string) => EngineError
   ERR_CANCELLED: CancelledError,
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
   ERR_OUT_OF_MEMORY: OutOfMemoryError,
+  ERR_STREAM_CLOSED: StreamClosedError,
 };
 
 // Errors made by the addon belong to the realm that loaded it, so they are recognised by shape, not instanceof.

@@ -3,6 +3,7 @@
 import { loadAddon, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
+import { StreamingSession, TokenText } from "./streaming";
 import type {
   BackendMemory,
   BuildInfo,
@@ -10,6 +11,8 @@ import type {
   LanguageDetection,
   LoadOptions,
   ModelInfo,
+  StreamEvent,
+  StreamOptions,
   TranscribeEvent,
   TranscribeOptions,
   TranscribeResult,
@@ -18,6 +21,7 @@ import type {
 export { alignmentHeadsFor, identifyModel } from "./alignment-heads";
 export * from "./errors";
 export * from "./types";
+export { StreamingSession } from "./streaming";
 
 const addon = loadAddon();
 
@@ -35,6 +39,8 @@ function typedJob<T, R = T>(job: RawJob<T>, map: (value: T) => R): Job<R> {
 }
 
 export class WhisperModel {
+  private vocabulary: Uint8Array[] | null = null;
+
   private constructor(private readonly raw: RawModel) {}
 
   /** Loads an mlx-community layout folder (config.json + weights) in the background. */
@@ -57,6 +63,7 @@ export class WhisperModel {
   /** The bytes of every token id (specials may be empty); needed before transcribing (compression ratio). */
   setVocabulary(tokenBytes: Uint8Array[]): void {
     typed(() => this.raw.setVocabulary(tokenBytes));
+    this.vocabulary = tokenBytes;
   }
 
   transcribe(
@@ -70,6 +77,27 @@ export class WhisperModel {
     }
     const job = typed(() => this.raw.transcribe(audio, options, (event) => onEvent(event as TranscribeEvent)));
     return typedJob(job, (result) => result);
+  }
+
+  /**
+   * Starts live recognition on the engine's thread (see StreamingSession). Events arrive in order on the JS thread:
+   * "committed" after each update, "utterance" with each utterance's final text, "error" if the session fails.
+   */
+  startStream(options: StreamOptions = {}, onEvent: (event: StreamEvent) => void = () => {}): StreamingSession {
+    if (!options.alignmentHeads) {
+      const { dims, storedAlignmentHeads } = this.info();
+      options = { ...options, alignmentHeads: alignmentHeadsFor(dims, storedAlignmentHeads) };
+    }
+    const vocabulary = this.vocabulary;
+    if (!vocabulary) {
+      throw typedError({
+        message: "set the model's vocabulary (setVocabulary) before streaming",
+        code: "ERR_INVALID_ARGUMENT",
+      });
+    }
+    return new StreamingSession(new TokenText(vocabulary), onEvent, (handle) =>
+      typed(() => this.raw.startStream(options, handle)),
+    );
   }
 
   /** The spoken language of the first 30 s (multilingual models only). */

@@ -157,3 +157,64 @@ export interface Job<T> {
   /** Stops the job within one decoding step; its promise rejects with CancelledError. */
   cancel(): void;
 }
+
+/** Live recognition: the transcribe options (for each utterance's final pass and the live decode) plus the policy's. */
+export interface StreamOptions extends TranscribeOptions {
+  /** "alignatt" (default): commit tokens whose attention is far enough behind the newest audio. "localagreement": commit what two consecutive updates agree on (for comparison). */
+  policy?: "alignatt" | "localagreement";
+  /** Encoder frames (20 ms): a token attending this close to the end of the audio waits. Default 25 (0.5 s). */
+  frameThreshold?: number;
+  /** The same on the last update of an utterance. Default 4. */
+  finalFrameThreshold?: number;
+  /** An attention jump back of more than this many frames discards the update. Default 200. */
+  rewindThreshold?: number;
+  /** No update before this much new audio (seconds), unless the utterance ends. Default 1. */
+  minChunkSeconds?: number;
+  /** Most tokens of earlier text (from audio past the 30 s window) kept as context; 0: as many as fit. */
+  maxContextTokens?: number;
+}
+
+/** After each live update: newly committed text (never taken back until the utterance's final text replaces it). */
+export interface CommittedEvent {
+  type: "committed";
+  utterance: number;
+  tokens: number[];
+  /** UTF-8 safe: a character split across tokens appears once all its bytes are committed. */
+  text: string;
+  /** The utterance's current guess after everything committed; the next update replaces it. */
+  tentativeTokens: number[];
+  tentativeText: string;
+  /** Seconds of audio the session had received when this update ran. */
+  audioSeconds: number;
+}
+
+export interface StreamUtterance {
+  index: number;
+  /** Seconds from the start of the session. */
+  start: number;
+  end: number;
+  /** The final pass over the utterance's audio, as transcribe() gives it; times from the start of the session. */
+  segments: Segment[];
+  language: string | null;
+  text: string;
+  /** The text the live updates had committed. */
+  liveText: string;
+}
+
+export interface UtteranceEvent {
+  type: "utterance";
+  utterance: StreamUtterance;
+}
+
+export interface StreamErrorEvent {
+  type: "error";
+  error: Error;
+}
+
+export type StreamEvent = CommittedEvent | UtteranceEvent | StreamErrorEvent;
+
+export interface StreamTranscript {
+  utterances: StreamUtterance[];
+  /** The utterances' final texts joined. */
+  text: string;
+}

@@ -3,6 +3,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "audio_inbox.h"
 #include "decoding.h"
 #include "tensor_file.h"
 
@@ -15,6 +16,8 @@ ErrorInfo describe_current_exception() {
     return {"ERR_CANCELLED", error.what()};
   } catch (const FormatError& error) {
     return {"ERR_MODEL_FORMAT", error.what()};
+  } catch (const StreamClosed& error) {
+    return {"ERR_STREAM_CLOSED", error.what()};
   } catch (const std::invalid_argument& error) {
     return {"ERR_INVALID_ARGUMENT", error.what()};
   } catch (const std::bad_alloc&) {

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "engine.h"
+#include "streaming.h"
 #include "transcribe.h"
 
 namespace verbatim::addon {
@@ -13,5 +14,8 @@ EngineOptions read_engine_options(const Napi::Value& value);
 
 // `special` picks the vocabulary's token ids (language codes are mapped to tokens with it).
 TranscribeOptions read_transcribe_options(const Napi::Value& value, const SpecialTokens& special);
+
+// The transcribe options (for the final pass and the live decode) plus the streaming policy's.
+StreamingOptions read_streaming_options(const Napi::Value& value, const SpecialTokens& special);
 
 }  // namespace verbatim::addon

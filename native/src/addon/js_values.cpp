@@ -134,4 +134,33 @@ Napi::Object language_detection_to_js(Napi::Env env, const LanguageDetection& de
   return result;
 }
 
+Napi::Object streaming_update_to_js(Napi::Env env, const StreamingUpdate& update) {
+  Napi::Object event = Napi::Object::New(env);
+  event.Set("type", "update");
+  event.Set("utterance", update.utterance);
+  event.Set("committed", int_array(env, update.committed));
+  event.Set("tentative", int_array(env, update.tentative));
+  event.Set("audioSeconds", update.audio_seconds);
+  return event;
+}
+
+Napi::Object utterance_to_js(Napi::Env env, const Utterance& utterance, const SpecialTokens& special) {
+  Napi::Object result = transcript_to_js(env, utterance.transcript, special);
+  result.Set("index", utterance.index);
+  result.Set("start", utterance.start);
+  result.Set("end", utterance.end);
+  result.Set("liveTokens", int_array(env, utterance.live_tokens));
+  return result;
+}
+
+Napi::Object streaming_transcript_to_js(Napi::Env env, const StreamingTranscript& transcript,
+                                        const SpecialTokens& special) {
+  Napi::Array utterances = Napi::Array::New(env, transcript.utterances.size());
+  for (uint32_t i = 0; i < transcript.utterances.size(); ++i)
+    utterances.Set(i, utterance_to_js(env, transcript.utterances[i], special));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("utterances", utterances);
+  return result;
+}
+
 }  // namespace verbatim::addon

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "engine.h"
+#include "streaming.h"
 
 namespace verbatim::addon {
 
@@ -14,5 +15,9 @@ Napi::Object token_event_to_js(Napi::Env env, const TokenEvent& token, double wi
 Napi::Object segment_to_js(Napi::Env env, const Segment& segment);
 Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript, const SpecialTokens& special);
 Napi::Object language_detection_to_js(Napi::Env env, const LanguageDetection& detection, const SpecialTokens& special);
+Napi::Object streaming_update_to_js(Napi::Env env, const StreamingUpdate& update);
+Napi::Object utterance_to_js(Napi::Env env, const Utterance& utterance, const SpecialTokens& special);
+Napi::Object streaming_transcript_to_js(Napi::Env env, const StreamingTranscript& transcript,
+                                        const SpecialTokens& special);
 
 }  // namespace verbatim::addon

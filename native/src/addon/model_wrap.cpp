@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "js_options.h"
 #include "js_values.h"
+#include "mel.h"
 
 namespace verbatim::addon {
 namespace {
@@ -47,6 +48,7 @@ void ModelWrap::Register(Napi::Env env, Napi::Object exports) {
                                          InstanceMethod("memory", &ModelWrap::Memory),
                                          InstanceMethod("setVocabulary", &ModelWrap::SetVocabulary),
                                          InstanceMethod("transcribe", &ModelWrap::Transcribe),
+                                         InstanceMethod("startStream", &ModelWrap::StartStream),
                                          InstanceMethod("detectLanguage", &ModelWrap::DetectLanguage),
                                          InstanceMethod("free", &ModelWrap::Free),
                                      });
@@ -145,6 +147,64 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
         return transcript_to_js(e, *transcript, special);
       });
     });
+  });
+}
+
+Napi::Value ModelWrap::StartStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::shared_ptr<Engine> engine = this->engine();
+    if (!token_bytes_) throw std::invalid_argument("set the model's vocabulary (setVocabulary) before streaming");
+    const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
+    StreamingOptions options = read_streaming_options(info[0], special);
+    options.transcribe.token_bytes = token_bytes_;
+    const auto min_update_samples = static_cast<std::size_t>(options.min_chunk_seconds * kSampleRate);
+    auto recognizer = std::make_shared<StreamingRecognizer>(engine->weights().config.dims, std::move(options));
+    auto inbox = std::make_shared<AudioInbox>(min_update_samples);
+
+    Napi::Object handle = start_background_job(env, info[1], Value(), [engine, inbox, recognizer, special](JobContext& job) {
+      StreamingEvents events;
+      events.cancelled = [&job] { return job.cancelled(); };
+      events.on_update = [&job](const StreamingUpdate& update) {
+        job.emit([update](Napi::Env e) -> Napi::Value { return streaming_update_to_js(e, update); });
+      };
+      events.on_utterance = [&job, special](const Utterance& utterance) {
+        job.emit([utterance, special](Napi::Env e) -> Napi::Value {
+          Napi::Object event = Napi::Object::New(e);
+          event.Set("type", "utterance");
+          event.Set("utterance", utterance_to_js(e, utterance, special));
+          return event;
+        });
+      };
+      auto transcript = std::make_shared<StreamingTranscript>(engine->stream(*inbox, *recognizer, events));
+      return ValueMaker([transcript, special](Napi::Env e) -> Napi::Value {
+        return streaming_transcript_to_js(e, *transcript, special);
+      });
+    });
+
+    Napi::Function cancel_job = handle.Get("cancel").As<Napi::Function>();
+    auto cancel_ref = std::make_shared<Napi::FunctionReference>(Napi::Persistent(cancel_job));
+    handle.Set("cancel", Napi::Function::New(env, [inbox, cancel_ref](const Napi::CallbackInfo& call) {
+                 cancel_ref->Call({});
+                 inbox->cancel();
+                 return call.Env().Undefined();
+               }));
+    handle.Set("push", Napi::Function::New(env, [inbox](const Napi::CallbackInfo& call) -> Napi::Value {
+                 return guarded(call.Env(), [&]() -> Napi::Value {
+                   const std::vector<float> samples = copy_audio(call[0]);
+                   inbox->push(samples.data(), samples.size());
+                   return call.Env().Undefined();
+                 });
+               }));
+    handle.Set("endUtterance", Napi::Function::New(env, [inbox](const Napi::CallbackInfo& call) {
+                 inbox->end_utterance();
+                 return call.Env().Undefined();
+               }));
+    handle.Set("finish", Napi::Function::New(env, [inbox](const Napi::CallbackInfo& call) {
+                 inbox->finish();
+                 return call.Env().Undefined();
+               }));
+    return handle;
   });
 }
 

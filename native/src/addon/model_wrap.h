@@ -23,6 +23,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Memory(const Napi::CallbackInfo& info);
   Napi::Value SetVocabulary(const Napi::CallbackInfo& info);
   Napi::Value Transcribe(const Napi::CallbackInfo& info);
+  // startStream(options, onEvent) -> { promise, cancel, push(Float32Array), endUtterance(), finish() }
+  Napi::Value StartStream(const Napi::CallbackInfo& info);
   Napi::Value DetectLanguage(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
 

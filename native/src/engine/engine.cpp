@@ -84,6 +84,15 @@ Transcript Engine::transcribe(const float* samples, std::size_t n, const Transcr
   return transcribe_audio(*runner_, samples, n, options, events);
 }
 
+StreamingTranscript Engine::stream(AudioInbox& inbox, StreamingRecognizer& recognizer,
+                                   const StreamingEvents& events) {
+  const RunnerAccess with_runner = [this](const std::function<void(ModelRunner&)>& work) {
+    std::lock_guard<std::mutex> lock(busy_);
+    work(*runner_);
+  };
+  return run_streaming_session(inbox, recognizer, with_runner, events);
+}
+
 LanguageDetection Engine::detect_language(const float* samples, std::size_t n,
                                           const std::function<bool()>& cancelled) {
   std::lock_guard<std::mutex> lock(busy_);

@@ -12,6 +12,7 @@
 #include "language.h"
 #include "mlx_backend.h"
 #include "model_runner.h"
+#include "streaming.h"
 #include "transcribe.h"
 #include "weights.h"
 
@@ -56,6 +57,9 @@ class Engine {
   // Both take the engine's lock for the whole job: jobs on one model run one after another.
   Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events);
+  // Runs a live session until `inbox` is finished (see run_streaming_session); the model's lock is taken per
+  // update, so file jobs on the same model interleave with it.
+  StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer, const StreamingEvents& events);
   // The language of the first 30 s. Throws std::invalid_argument for English-only models.
   LanguageDetection detect_language(const float* samples, std::size_t n, const std::function<bool()>& cancelled);
 
