@@ -46,7 +46,7 @@ type RequestBody = Request extends infer R ? (R extends { id: string } ? Omit<R,
 
 interface Pending {
   onEvent?: EventListener;
-  resolve(event: Extract<Event, { type: "done" | "status" | "welcome" }>): void;
+  resolve(event: Extract<Event, { type: "done" | "status" | "welcome" | "dictation.done" }>): void;
   reject(error: Error): void;
 }
 
@@ -64,6 +64,8 @@ export interface TranscribeRequestOptions {
 }
 
 export class DaemonClient {
+  /** Events for no request of this client, such as an error about a dictation's audio frame (its id: the session). */
+  onStrayEvent: EventListener | null = null;
   private readonly pending = new Map<string, Pending>();
 
   private constructor(
@@ -145,6 +147,14 @@ export class DaemonClient {
     return event.type === "done" ? (event.models ?? []) : [];
   }
 
+  /** Sends dictation audio: 16-bit little-endian mono PCM at 16 kHz, for the session `session`. */
+  sendAudio(session: string, pcm: Uint8Array): void {
+    if (this.socket.readyState !== WebSocket.OPEN) {
+      throw new DaemonUnreachableError(this.socketPath, "the connection is closed");
+    }
+    this.socket.send(encodeAudioFrame(session, pcm));
+  }
+
   close(): void {
     this.socket.close();
   }
@@ -173,11 +183,19 @@ export class DaemonClient {
 
   private onEvent(event: Event): void {
     const pending = event.id === null ? undefined : this.pending.get(event.id);
-    if (!pending) return;
-    if (event.type === "error") {
+    if (!pending) {
+      this.onStrayEvent?.(event);
+      return;
+    }
+    if (event.type === "error" || event.type === "dictation.error") {
       this.pending.delete(event.id!);
       pending.reject(new DaemonError(event.code, event.message));
-    } else if (event.type === "done" || event.type === "status" || event.type === "welcome") {
+    } else if (
+      event.type === "done" ||
+      event.type === "status" ||
+      event.type === "welcome" ||
+      event.type === "dictation.done"
+    ) {
       this.pending.delete(event.id);
       pending.resolve(event);
     } else {

@@ -30,6 +30,9 @@ export type AudioSource =
   /** The file's bytes follow as binary frames tagged with the request id (see encodeAudioFrame). */
   | { kind: "upload"; bytes: number; name?: string };
 
+/** "capture": a capture process (`verbatim capture`) sends the microphone's audio; "stream": the client sends its own. */
+export type DictationSource = "capture" | "stream";
+
 export type Request =
   | { type: "hello"; id: string; protocol: number; client?: string }
   | { type: "status"; id: string }
@@ -48,7 +51,15 @@ export type Request =
   | { type: "models.list"; id: string }
   | { type: "models.pull"; id: string; model: string }
   | { type: "models.remove"; id: string; model: string }
-  | { type: "shutdown"; id: string };
+  | { type: "shutdown"; id: string }
+  /** Audio follows as binary frames tagged with the session id: 16-bit little-endian mono PCM at 16 kHz. */
+  | { type: "dictation.start"; id: string; source: DictationSource; options?: TranscriptionOptions; device?: string }
+  | { type: "dictation.stop"; id: string; session: string }
+  | { type: "dictation.cancel"; id: string; session: string }
+  | { type: "dictation.attach"; id: string; session: string }
+  | { type: "dictation.list"; id: string }
+  | { type: "dictations.list"; id: string }
+  | { type: "dictations.retry"; id: string; recording: string };
 
 export type RequestType = Request["type"];
 
@@ -109,6 +120,33 @@ export interface CachedModelData {
   complete: boolean;
 }
 
+export type DictationState = "running" | "stopping" | "done" | "failed" | "cancelled";
+
+export interface DictationInfo {
+  session: string;
+  source: DictationSource;
+  state: DictationState;
+  /** ISO 8601. */
+  startedAt: string;
+  audioSeconds: number;
+  /** The recording's id (see RecordingInfo), null once it was deleted. */
+  recording: string | null;
+  device?: string;
+}
+
+/**
+ * A dictation's recording on disk. "interrupted": the daemon stopped (or died) during the dictation; "failed": its
+ * recognition failed; "undelivered": recognised, but no client received the text; "delivered": kept by keepRecordings.
+ */
+export interface RecordingInfo {
+  id: string;
+  file: string;
+  startedAt: string;
+  audioSeconds: number;
+  state: "interrupted" | "failed" | "undelivered" | "delivered";
+  error?: string;
+}
+
 export type ErrorCode =
   | "bad_message" // not JSON, not an object, a missing or mistyped field
   | "unknown_type" // a request type this daemon does not know
@@ -120,6 +158,7 @@ export type ErrorCode =
   | "cancelled"
   | "timeout" // the model did not become ready in time
   | "engine" // the engine failed
+  | "busy" // a dictation is already running
   | "shutting_down";
 
 export type Event =
@@ -138,8 +177,46 @@ export type Event =
   | { type: "token"; id: string; text: string; restart?: boolean }
   | { type: "segment"; id: string; segment: SegmentData }
   /** `running`: the answer to a "result" request for a job that has not finished yet. */
-  | { type: "done"; id: string; transcript?: TranscriptData; models?: CachedModelData[]; running?: boolean }
-  | { type: "error"; id: string | null; code: ErrorCode; message: string };
+  | {
+      type: "done";
+      id: string;
+      transcript?: TranscriptData;
+      models?: CachedModelData[];
+      running?: boolean;
+      dictations?: DictationInfo[];
+      recordings?: RecordingInfo[];
+    }
+  | { type: "error"; id: string | null; code: ErrorCode; message: string }
+  // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
+  // the session had received. A following request ends with dictation.done or dictation.error.
+  | { type: "dictation.started"; id: string; session: string; recording: string; at: number }
+  /** Newly committed text (never taken back until the utterance's final text replaces it) and the current guess. */
+  | {
+      type: "dictation.committed";
+      id: string;
+      session: string;
+      utterance: number;
+      text: string;
+      tentativeText: string;
+      at: number;
+    }
+  /** The final text of an utterance. */
+  | {
+      type: "dictation.utterance";
+      id: string;
+      session: string;
+      index: number;
+      text: string;
+      start: number;
+      end: number;
+      segments: SegmentData[];
+      at: number;
+    }
+  /** Input level (0-1) about ten times a second, for a meter. */
+  | { type: "dictation.level"; id: string; session: string; rms: number; peak: number; at: number }
+  | { type: "dictation.microphone_silent"; id: string; session: string; message: string; at: number }
+  | { type: "dictation.done"; id: string; session: string; transcript: TranscriptData; at: number }
+  | { type: "dictation.error"; id: string; session: string; code: ErrorCode; message: string; at: number };
 
 export type EventType = Event["type"];
 
@@ -258,7 +335,24 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "status":
     case "models.list":
     case "shutdown":
+    case "dictation.list":
+    case "dictations.list":
       return { type, id };
+    case "dictation.start": {
+      const source = field(message, "source", oneOf("capture", "stream"), '"capture" or "stream"');
+      const device = field(message, "device", isString, "an input device name or index", true);
+      const request: Request = { type, id, source };
+      const options = parseOptions(message);
+      if (options) request.options = options;
+      if (device !== undefined) request.device = device;
+      return request;
+    }
+    case "dictation.stop":
+    case "dictation.cancel":
+    case "dictation.attach":
+      return { type, id, session: field(message, "session", isString, "a dictation session id") };
+    case "dictations.retry":
+      return { type, id, recording: field(message, "recording", isString, "a recording id") };
     case "transcribe": {
       const priority = field(message, "priority", oneOf("interactive", "batch"), '"interactive" or "batch"', true);
       const detached = field(message, "detached", isBoolean, "true or false", true);

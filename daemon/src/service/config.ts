@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
+import type { KeepRecordings } from "../dictation/manager";
 import { DEFAULT_MODEL } from "../models";
 
 export interface DaemonConfig {
@@ -21,6 +22,10 @@ export interface DaemonConfig {
   /** MLX only: freed memory MLX keeps for reuse, and memory kept resident on the GPU (macOS 15+); null: MLX's default. */
   mlxCacheLimitMB: number | null;
   mlxWiredLimitMB: number | null;
+  /** A live dictation stops by itself after this many seconds. */
+  maxDictationSeconds: number;
+  /** Dictation recordings kept after their text was delivered: none, those whose recognition failed, or all. */
+  keepRecordings: KeepRecordings;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -32,6 +37,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   keepResults: 20,
   mlxCacheLimitMB: null,
   mlxWiredLimitMB: null,
+  maxDictationSeconds: 900,
+  keepRecordings: "failed",
 };
 
 const megabytesOrNull = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 0);
@@ -45,6 +52,8 @@ const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
   keepResults: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000,
   mlxCacheLimitMB: megabytesOrNull,
   mlxWiredLimitMB: megabytesOrNull,
+  maxDictationSeconds: (v) => typeof v === "number" && v > 0,
+  keepRecordings: (v) => v === "never" || v === "failed" || v === "always",
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */

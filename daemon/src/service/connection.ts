@@ -101,7 +101,8 @@ export class Connection {
     }
     const upload = this.uploads.get(frame.requestId);
     if (!upload) {
-      this.sendError(frame.requestId, "not_found", `no upload is waiting for request "${frame.requestId}"`);
+      if (this.daemon.dictations.audio(frame.requestId, frame.payload, this)) return;
+      this.sendError(frame.requestId, "not_found", `no upload or dictation is waiting for "${frame.requestId}"`);
       return;
     }
     const expected = upload.request.source.kind === "upload" ? upload.request.source.bytes : 0;
@@ -179,6 +180,8 @@ export class Connection {
         this.send({ type: "done", id: request.id });
         void this.daemon.shutdown("requested by a client");
         return;
+      default:
+        this.daemon.dictations.handle(request, this);
     }
   }
 
@@ -209,6 +212,7 @@ export class Connection {
 
   private onClose(): void {
     this.uploads.clear();
+    this.daemon.dictations.disconnected(this);
     for (const job of this.jobs) this.daemon.cancelJob(job, "the client disconnected");
     this.jobs.clear();
   }

@@ -1,4 +1,5 @@
 // What a client connection can ask of the daemon.
+import type { DictationManager } from "../dictation/manager";
 import type { CachedModelData, DaemonStatus, Event, Request } from "../protocol";
 import type { Logger } from "./logger";
 import type { RecentResults } from "./results";
@@ -15,6 +16,7 @@ export interface DaemonContext {
   readonly version: string;
   readonly log: Logger;
   readonly results: RecentResults;
+  readonly dictations: DictationManager;
   status(): DaemonStatus;
   submitTranscription(
     request: Extract<Request, { type: "transcribe" }>,

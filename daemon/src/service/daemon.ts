@@ -2,7 +2,10 @@
 // shutdown that leaves no socket behind.
 import { chmodSync } from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import { WebSocketServer } from "ws";
+import { DictationManager } from "../dictation/manager";
+import { RecordingStore } from "../dictation/recordings";
 import { ModelStore } from "../models";
 import {
   MAX_FRAME_BYTES,
@@ -37,6 +40,7 @@ export class Daemon implements DaemonContext {
   readonly version: string;
   readonly log: Logger;
   readonly results: RecentResults;
+  readonly dictations: DictationManager;
   private readonly queue = new JobQueue();
   private readonly host: EngineHost;
   private readonly store: ModelStore;
@@ -58,10 +62,24 @@ export class Daemon implements DaemonContext {
         backend: options.config.backend,
         threads: options.config.threads,
         ...mlxLimits(options.config),
-        tokenizerCacheDir: options.paths.stateDir,
         idleUnloadMinutes: options.config.idleUnloadMinutes,
       },
       options.log,
+    );
+    this.dictations = new DictationManager(
+      {
+        host: this.host,
+        recordings: new RecordingStore(path.join(options.paths.stateDir, "recordings")),
+        results: this.results,
+        log: options.log,
+        submitTranscription: (request, file, send) => this.submitTranscription(request, file, send),
+      },
+      {
+        maxDictationSeconds: options.config.maxDictationSeconds,
+        keepRecordings: options.config.keepRecordings,
+        keepSessions: options.config.keepResults,
+        readyTimeoutSeconds: options.config.readyTimeoutSeconds,
+      },
     );
     this.sockets.on("connection", (socket) => new Connection(socket, this));
   }
@@ -78,6 +96,7 @@ export class Daemon implements DaemonContext {
       });
     });
     chmodSync(socket, 0o600);
+    this.dictations.recover();
     this.log.info("verbatimd listening", { socket, pid: process.pid, version: this.version });
     this.host.select(this.options.config.model).catch(() => undefined); // state "failed" reports it
   }
@@ -186,6 +205,7 @@ export class Daemon implements DaemonContext {
     this.stopping ??= (async () => {
       this.log.info("verbatimd stopping", { reason });
       const stop = new JobStopped("shutting_down", "verbatimd is shutting down; run the job again once it is back");
+      this.dictations.shutdown();
       this.queue.cancelAll(stop);
       await this.queue.drained();
       for (const client of this.sockets.clients) client.close(1001, "verbatimd is shutting down");

@@ -55,7 +55,7 @@ export async function transcribe(
   };
 }
 
-function engineOptions(tokenizer: Tokenizer, options: TranscriptionOptions): TranscribeOptions {
+export function engineOptions(tokenizer: Tokenizer, options: TranscriptionOptions): TranscribeOptions {
   const engine: TranscribeOptions = {
     task: options.task ?? "transcribe",
     wordTimestamps: options.wordTimestamps ?? false,
@@ -109,7 +109,7 @@ async function runEngine(
   }
 }
 
-function segmentData(tokenizer: Tokenizer, segment: Segment, language: string | undefined): SegmentData | null {
+export function segmentData(tokenizer: Tokenizer, segment: Segment, language: string | undefined): SegmentData | null {
   const text = tokenizer.decode(segment.tokens).trim();
   if (!text) return null;
   const data: SegmentData = { start: segment.start, end: segment.end, text };

@@ -1,0 +1,240 @@
+// The daemon's live dictations: one runs at a time; it outlives the clients that follow it and ends on stop,
+// cancel, maxDictationSeconds or (source "capture") when its capture process disconnects. Recent sessions are kept
+// for dictation.attach and `result`; recordings are deleted once their text was delivered, as keepRecordings says.
+import { ProtocolError, type DictationInfo, type Event, type Request } from "../protocol";
+import type { DaemonContext } from "../service/daemon-context";
+import type { EngineHost } from "../service/engine-host";
+import type { Logger } from "../service/logger";
+import type { RecentResults } from "../service/results";
+import type { RecordingStore } from "./recordings";
+import { DictationSession, type DictationPeer } from "./session";
+import { endOnStopOnly, type UtteranceEnds } from "./utterance-ends";
+
+export type DictationRequest = Extract<Request, { type: `dictation.${string}` | `dictations.${string}` }>;
+export type KeepRecordings = "never" | "failed" | "always";
+
+export interface DictationSettings {
+  maxDictationSeconds: number;
+  keepRecordings: KeepRecordings;
+  /** Finished sessions kept for dictation.attach. */
+  keepSessions: number;
+  readyTimeoutSeconds: number;
+}
+
+export interface DictationServices {
+  host: EngineHost;
+  recordings: RecordingStore;
+  results: RecentResults;
+  log: Logger;
+  /** Runs a file job (retrying a recording). */
+  submitTranscription: DaemonContext["submitTranscription"];
+  /** Where utterances end in a new session (the voice activity detector's seam). */
+  utteranceEnds?: () => UtteranceEnds;
+}
+
+export class DictationManager {
+  private running: DictationSession | null = null;
+  private readonly sessions = new Map<string, DictationSession>();
+  private readonly undelivered = new Set<string>();
+  private maxTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly services: DictationServices,
+    private readonly settings: DictationSettings,
+  ) {}
+
+  /** At start: recordings of dictations the last daemon did not finish (it was killed) are marked and logged. */
+  recover(): void {
+    const interrupted = this.services.recordings.recover();
+    if (interrupted.length > 0) {
+      this.services.log.warn("dictations interrupted by the last daemon's end; retry them with verbatim dictations", {
+        recordings: interrupted.map((info) => info.id),
+      });
+    }
+  }
+
+  handle(request: DictationRequest, peer: DictationPeer): void {
+    switch (request.type) {
+      case "dictation.start":
+        this.start(request, peer);
+        return;
+      case "dictation.stop":
+        this.find(request.id, request.session).stop({ peer, id: request.id });
+        return;
+      case "dictation.cancel":
+        this.find(request.id, request.session).cancel("cancelled by a client");
+        peer.send({ type: "done", id: request.id });
+        return;
+      case "dictation.attach": {
+        const session = this.find(request.id, request.session);
+        if (session.follow(peer, request.id) && this.undelivered.delete(session.id)) this.delivered(session.recording);
+        return;
+      }
+      case "dictation.list":
+        peer.send({
+          type: "done",
+          id: request.id,
+          dictations: [...this.sessions.values()].map((s) => this.describe(s)),
+        });
+        return;
+      case "dictations.list": {
+        const running = new Set(this.running ? [this.running.recording] : []);
+        peer.send({ type: "done", id: request.id, recordings: this.services.recordings.list(running) });
+        return;
+      }
+      case "dictations.retry":
+        this.retry(request.id, request.recording, peer);
+        return;
+    }
+  }
+
+  /**
+   * A binary frame for `sessionId`. Returns false when no dictation has that id (it may be an upload's). Refuses
+   * odd byte counts and audio for a session that is no longer running, with an error the sender can act on.
+   */
+  audio(sessionId: string, pcm: Uint8Array, peer: DictationPeer): boolean {
+    const session = this.sessions.get(sessionId);
+    if (!session) return false;
+    const refuse = (message: string) => peer.send({ type: "error", id: sessionId, code: "bad_message", message });
+    if (session.state !== "running") {
+      refuse(`the dictation ${sessionId} has stopped (${session.state}); audio sent after dictation.stop is not used`);
+    } else if (pcm.length % 2 !== 0) {
+      refuse(
+        `dictation audio must be whole 16-bit samples (16 kHz mono, little-endian), but this frame has ${pcm.length} bytes; the frame was not used`,
+      );
+    } else {
+      try {
+        session.audio(pcm, peer);
+      } catch (error) {
+        session.fail(new Error(`could not write the dictation's recording: ${(error as Error).message}`));
+      }
+    }
+    return true;
+  }
+
+  /** A client went away: it follows nothing any more, and a capture process's dictation stops with its final text. */
+  disconnected(peer: DictationPeer): void {
+    for (const session of this.sessions.values()) session.unfollow(peer);
+    if (this.running?.source === "capture" && this.running.capturePeer === peer) this.running.stop();
+  }
+
+  /** The daemon is stopping: a running dictation ends, its recording kept as interrupted. */
+  shutdown(): void {
+    this.running?.interrupt();
+  }
+
+  private start(request: Extract<Request, { type: "dictation.start" }>, peer: DictationPeer): void {
+    if (this.running) {
+      const { session: id, startedAt } = this.running.info();
+      throw new ProtocolError(
+        "busy",
+        `a dictation is already running (session ${id}, started ${startedAt}); only one runs at a time. ` +
+          "Stop it with dictation.stop, or follow it with dictation.attach.",
+        request.id,
+      );
+    }
+    const { host, recordings } = this.services;
+    const options = request.options ?? {};
+    const recording = recordings.create(request.source, options);
+    const session = new DictationSession({
+      id: recording.id,
+      source: request.source,
+      options,
+      device: request.device,
+      recording,
+      host,
+      readyTimeoutMs: this.settings.readyTimeoutSeconds * 1000,
+      utteranceEnds: this.services.utteranceEnds?.() ?? endOnStopOnly,
+      onEnded: (ended, delivered) => this.ended(ended, delivered),
+    });
+    this.running = session;
+    this.sessions.set(session.id, session);
+    this.services.results.set(session.id, { state: "running" });
+    this.maxTimer = setTimeout(() => session.stop(), this.settings.maxDictationSeconds * 1000);
+    this.maxTimer.unref();
+    this.services.log.info("dictation started", { session: session.id, source: request.source });
+    peer.send({ type: "dictation.started", id: request.id, session: session.id, recording: session.recording, at: 0 });
+    session.follow(peer, request.id);
+  }
+
+  private describe(session: DictationSession): DictationInfo {
+    const info = session.info();
+    return this.services.recordings.has(session.recording) ? info : { ...info, recording: null };
+  }
+
+  private find(requestId: string, sessionId: string): DictationSession {
+    const session = this.sessions.get(sessionId);
+    if (!session) {
+      throw new ProtocolError(
+        "not_found",
+        `no running or recent dictation "${sessionId}" (see dictation.list)`,
+        requestId,
+      );
+    }
+    return session;
+  }
+
+  private ended(session: DictationSession, delivered: boolean): void {
+    if (this.running === session) {
+      this.running = null;
+      if (this.maxTimer) clearTimeout(this.maxTimer);
+    }
+    const outcome = session.final!;
+    const { results, recordings, log } = this.services;
+    if (outcome.type === "dictation.done") results.set(session.id, { state: "done", transcript: outcome.transcript });
+    else results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
+    log.info("dictation ended", { session: session.id, state: session.state, delivered });
+
+    const keep = this.settings.keepRecordings;
+    if (outcome.type === "dictation.done") {
+      if (delivered) this.delivered(session.recording);
+      else {
+        recordings.mark(session.recording, "undelivered");
+        this.undelivered.add(session.id);
+      }
+    } else if (outcome.code === "shutting_down") {
+      recordings.mark(session.recording, "interrupted", outcome.message);
+    } else if (outcome.code === "cancelled" || keep === "never") {
+      if (keep === "always") recordings.mark(session.recording, "failed", outcome.message);
+      else recordings.remove(session.recording);
+    } else {
+      recordings.mark(session.recording, "failed", outcome.message);
+    }
+
+    const finished = [...this.sessions.values()].filter((s) => s.ended);
+    for (const old of finished.slice(0, Math.max(0, finished.length - Math.max(this.settings.keepSessions, 1)))) {
+      this.sessions.delete(old.id);
+      this.undelivered.delete(old.id);
+    }
+  }
+
+  /** The recording's final text reached a client. */
+  private delivered(recording: string): void {
+    if (this.settings.keepRecordings === "always") this.services.recordings.mark(recording, "delivered");
+    else this.services.recordings.remove(recording);
+  }
+
+  private retry(requestId: string, recording: string, peer: DictationPeer): void {
+    const { recordings, results, submitTranscription } = this.services;
+    if (!recordings.has(recording)) {
+      throw new ProtocolError("not_found", `no recording "${recording}" (see dictations.list)`, requestId);
+    }
+    if (this.running?.recording === recording) {
+      throw new ProtocolError("busy", `the dictation ${recording} is still recording; stop it first`, requestId);
+    }
+    const file = recordings.wavFile(recording);
+    const request = {
+      type: "transcribe" as const,
+      id: requestId,
+      source: { kind: "file" as const, path: file },
+      options: recordings.options(recording),
+    };
+    const queued = submitTranscription(request, file, (event: Event) => peer.send(event));
+    peer.send({ type: "accepted", id: requestId, position: queued.position });
+    void queued.finished.then(() => {
+      const outcome = results.get(requestId);
+      if (outcome?.state === "done") this.delivered(recording);
+      else if (outcome?.state === "failed") recordings.mark(recording, "failed", outcome.message);
+    });
+  }
+}

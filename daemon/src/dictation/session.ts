@@ -1,0 +1,299 @@
+// One live dictation: PCM frames in (written to its recording before anything else), the engine's streaming
+// session on the warm model, and its events fanned out to every client following it. It ends on stop (a final pass,
+// then the transcript), cancel, or failure, and keeps its events so that a client attaching later can catch up.
+import type { StreamEvent, StreamingSession, StreamTranscript } from "@verbatim/native";
+import type {
+  DictationInfo,
+  DictationSource,
+  DictationState,
+  ErrorCode,
+  Event,
+  TranscriptData,
+  TranscriptionOptions,
+} from "../protocol";
+import type { ActiveModel, EngineHost } from "../service/engine-host";
+import { describeFailure } from "../service/failures";
+import { engineOptions, segmentData } from "../service/transcription";
+import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
+import type { RecordingWriter } from "./recordings";
+import type { UtteranceEnds } from "./utterance-ends";
+
+/** Anything that receives events: a client connection. */
+export interface DictationPeer {
+  send(event: Event): void;
+}
+
+type DictationEvent = Exclude<Extract<Event, { type: `dictation.${string}` }>, { type: "dictation.started" }>;
+type SessionEvent = DictationEvent extends infer E ? (E extends { id: string } ? Omit<E, "id"> : never) : never;
+type Outcome = Extract<SessionEvent, { type: "dictation.done" | "dictation.error" }>;
+
+const LEVELS_PER_SECOND = 10;
+const SILENCE_CHECK_SAMPLES = 2 * SAMPLE_RATE;
+const MICROPHONE_SILENT_MESSAGE =
+  "The first 2 seconds from the microphone were exact silence: the system is giving Verbatim no audio, which is " +
+  "what a denied microphone permission looks like. On macOS open System Settings → Privacy & Security → Microphone, " +
+  "allow Raycast (or the terminal app you dictate from), then start the dictation again.";
+
+export interface SessionSetup {
+  id: string;
+  source: DictationSource;
+  options: TranscriptionOptions;
+  device?: string;
+  recording: RecordingWriter;
+  host: EngineHost;
+  readyTimeoutMs: number;
+  utteranceEnds: UtteranceEnds;
+  /** Called once when the session has ended; `delivered`: its final text reached at least one client. */
+  onEnded(session: DictationSession, delivered: boolean): void;
+}
+
+export class DictationSession {
+  readonly id: string;
+  readonly source: DictationSource;
+  readonly startedAt = new Date();
+  state: DictationState = "running";
+  /** For source "capture": the connection the audio comes from; the dictation stops when it closes. */
+  capturePeer: DictationPeer | null = null;
+  private readonly followers = new Map<DictationPeer, string>();
+  private readonly history: SessionEvent[] = [];
+  private outcome: Outcome | null = null;
+  private stopRequests: Array<{ peer: DictationPeer; id: string }> = [];
+  private received = 0;
+  private fed = 0;
+  private zeroSamples = 0;
+  private active: ActiveModel | null = null;
+  private stream: StreamingSession | null = null;
+  private work: Promise<void>;
+  private readonly meter: LevelMeter;
+
+  constructor(private readonly setup: SessionSetup) {
+    this.id = setup.id;
+    this.source = setup.source;
+    this.meter = new LevelMeter(SAMPLE_RATE / LEVELS_PER_SECOND, (rms, peak) =>
+      this.emit({ type: "dictation.level", session: this.id, rms, peak, at: this.at }),
+    );
+    this.work = this.openStream().catch((error: unknown) => this.fail(error));
+  }
+
+  get recording(): string {
+    return this.setup.recording.id;
+  }
+
+  get ended(): boolean {
+    return this.outcome !== null;
+  }
+
+  /** How the session ended (dictation.done or dictation.error), null while it runs. */
+  get final(): Outcome | null {
+    return this.outcome;
+  }
+
+  info(): DictationInfo {
+    const info: DictationInfo = {
+      session: this.id,
+      source: this.source,
+      state: this.state,
+      startedAt: this.startedAt.toISOString(),
+      audioSeconds: this.at,
+      recording: this.recording,
+    };
+    if (this.setup.device !== undefined) info.device = this.setup.device;
+    return info;
+  }
+
+  /** Follows the session under request `id`: everything committed so far, then live events (or the outcome). */
+  follow(peer: DictationPeer, id: string): boolean {
+    for (const event of this.history) peer.send({ ...event, id } as Event);
+    if (this.outcome) {
+      peer.send({ ...this.outcome, id } as Event);
+      return this.outcome.type === "dictation.done";
+    }
+    this.followers.set(peer, id);
+    return false;
+  }
+
+  unfollow(peer: DictationPeer): void {
+    this.followers.delete(peer);
+  }
+
+  /** PCM bytes (an even count) from `from`: on disk first, then to the engine. Throws if the recording fails. */
+  audio(pcm: Uint8Array, from: DictationPeer): void {
+    this.setup.recording.append(pcm);
+    const samples = pcmSamples(pcm);
+    this.received += samples.length;
+    if (this.source === "capture") {
+      this.capturePeer ??= from;
+      this.checkSilence(samples);
+    }
+    this.meter.push(samples);
+    this.schedule(() => this.feed(samples));
+  }
+
+  /** Ends the session with a final pass; the final text goes to the followers and to `requester` as `done`. */
+  stop(requester?: { peer: DictationPeer; id: string }): void {
+    if (this.outcome && requester) {
+      if (this.outcome.type === "dictation.done")
+        requester.peer.send({ type: "done", id: requester.id, transcript: this.outcome.transcript });
+      else
+        requester.peer.send({
+          type: "error",
+          id: requester.id,
+          code: this.outcome.code,
+          message: this.outcome.message,
+        });
+      return;
+    }
+    if (requester) this.stopRequests.push(requester);
+    if (this.state !== "running") return;
+    this.state = "stopping";
+    this.schedule(() => this.complete());
+  }
+
+  cancel(reason: string): void {
+    if (this.outcome) return;
+    this.stream?.cancel();
+    this.end("cancelled", { code: "cancelled", message: `the dictation was ${reason}` });
+  }
+
+  /** The daemon is stopping: the recording stays on disk as interrupted. */
+  interrupt(): void {
+    if (this.outcome) return;
+    this.stream?.cancel();
+    this.end("failed", {
+      code: "shutting_down",
+      message: "verbatimd stopped during the dictation; its audio is kept: see `verbatim dictations list`",
+    });
+  }
+
+  private get at(): number {
+    return this.received / SAMPLE_RATE;
+  }
+
+  private schedule(step: () => Promise<void> | void): void {
+    this.work = this.work.then(() => (this.outcome ? undefined : step())).catch((error: unknown) => this.fail(error));
+  }
+
+  private async openStream(): Promise<void> {
+    const { host, options } = this.setup;
+    if (options.model) void host.select(options.model).catch(() => undefined); // failures surface through ready()
+    const active = await host.ready(this.setup.readyTimeoutMs);
+    if (this.outcome) return;
+    this.active = active;
+    this.stream = active.model.startStream(engineOptions(active.tokenizer, options), (event) => this.onEngine(event));
+    this.stream.done.catch((error: unknown) => this.fail(error));
+  }
+
+  private async feed(samples: Int16Array): Promise<void> {
+    const stream = this.stream!;
+    this.setup.host.touch(); // a long dictation is use: the idle unload must not take the model away
+    let offset = 0;
+    for (const end of await this.setup.utteranceEnds.push(samples)) {
+      const count = Math.min(Math.max(end - this.fed, 0), samples.length - offset);
+      if (count > 0) stream.push(toFloat(samples.subarray(offset, offset + count)));
+      offset += count;
+      this.fed += count;
+      stream.endUtterance();
+    }
+    if (offset < samples.length) stream.push(toFloat(samples.subarray(offset)));
+    this.fed += samples.length - offset;
+  }
+
+  private async complete(): Promise<void> {
+    const result = await this.stream!.finish();
+    this.end("done", { transcript: this.transcriptOf(result) });
+  }
+
+  private onEngine(event: StreamEvent): void {
+    if (this.outcome || !this.active) return;
+    if (event.type === "committed") {
+      this.emit({
+        type: "dictation.committed",
+        session: this.id,
+        utterance: event.utterance,
+        text: event.text,
+        tentativeText: event.tentativeText,
+        at: this.at,
+      });
+    } else if (event.type === "utterance") {
+      const { utterance } = event;
+      const { tokenizer } = this.active;
+      this.emit({
+        type: "dictation.utterance",
+        session: this.id,
+        index: utterance.index,
+        text: tokenizer.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
+        start: utterance.start,
+        end: utterance.end,
+        segments: utterance.segments.flatMap(
+          (segment) => segmentData(tokenizer, segment, utterance.language ?? undefined) ?? [],
+        ),
+        at: this.at,
+      });
+    }
+  }
+
+  private transcriptOf(result: StreamTranscript): TranscriptData {
+    const active = this.active!;
+    const language = result.utterances.find((u) => u.language)?.language ?? this.setup.options.language ?? null;
+    const texts = result.utterances.map((u) =>
+      active.tokenizer.decode(u.segments.flatMap((segment) => segment.tokens)).trim(),
+    );
+    return {
+      text: texts.filter(Boolean).join(" "),
+      language,
+      durationSeconds: this.at,
+      segments: result.utterances.flatMap((u) =>
+        u.segments.flatMap((segment) => segmentData(active.tokenizer, segment, language ?? undefined) ?? []),
+      ),
+      model: active.id,
+      backend: active.info.backend,
+    };
+  }
+
+  fail(error: unknown): void {
+    if (this.outcome) return;
+    this.stream?.cancel();
+    this.end("failed", describeFailure(error));
+  }
+
+  private end(state: DictationState, how: { transcript: TranscriptData } | { code: ErrorCode; message: string }): void {
+    this.state = state;
+    this.setup.recording.close();
+    this.outcome =
+      "transcript" in how
+        ? { type: "dictation.done", session: this.id, transcript: how.transcript, at: this.at }
+        : { type: "dictation.error", session: this.id, code: how.code, message: how.message, at: this.at };
+    let delivered = this.followers.size > 0;
+    this.emit(this.outcome);
+    this.followers.clear();
+    for (const requester of this.stopRequests.splice(0)) {
+      this.stop(requester);
+      delivered = true;
+    }
+    this.setup.onEnded(this, delivered && this.outcome.type === "dictation.done");
+  }
+
+  private emit(event: SessionEvent): void {
+    if (event.type !== "dictation.level" && event !== this.outcome) this.history.push(event);
+    for (const [peer, id] of this.followers) peer.send({ ...event, id } as Event);
+  }
+
+  private checkSilence(samples: Int16Array): void {
+    if (this.zeroSamples < 0 || this.zeroSamples >= SILENCE_CHECK_SAMPLES) return;
+    for (const sample of samples) {
+      if (sample !== 0) {
+        this.zeroSamples = -1; // heard something: no more checking
+        return;
+      }
+      if (++this.zeroSamples === SILENCE_CHECK_SAMPLES) {
+        this.emit({
+          type: "dictation.microphone_silent",
+          session: this.id,
+          message: MICROPHONE_SILENT_MESSAGE,
+          at: this.at,
+        });
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,216 @@
+// Live dictation through the real daemon on a real socket, with the real engine on the trained fixture model and
+// held-out speech sent as 16-bit PCM frames: the final text equals the batch transcript of the same audio, a
+// session outlives its client, one runs at a time, bad frames are refused, and recordings go once delivered.
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import WebSocket from "ws";
+import { encodeAudioFrame, type Event } from "../../daemon/src/protocol";
+import {
+  attachDictation,
+  committedText,
+  FRAME_BYTES,
+  heldoutWav,
+  pcmOf,
+  sendPcm,
+  startDictation,
+  stopDictation,
+  waitFor,
+} from "../support/dictation";
+import { DaemonProcess } from "../support/daemon-process";
+import { repoRoot } from "../support/fixtures";
+
+jest.setTimeout(180_000);
+
+const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const wav = heldoutWav("heldout-07.wav");
+let daemon: DaemonProcess;
+let pcm: Uint8Array;
+let batchText: string;
+
+const recordingsFolder = () => path.join(daemon.home, "state", "recordings");
+const wavsOnDisk = () =>
+  existsSync(recordingsFolder()) ? readdirSync(recordingsFolder()).filter((f) => f.endsWith(".wav")) : [];
+
+beforeAll(async () => {
+  daemon = new DaemonProcess({ model, threads: 2 });
+  await daemon.start();
+  await daemon.waitForModel();
+  pcm = await pcmOf(wav);
+  const client = await daemon.connect();
+  batchText = (await client.transcribeFile(wav).promise).text;
+  client.close();
+  expect(batchText).toBe("The level far damage fund regular receive.");
+});
+
+afterAll(async () => {
+  await daemon?.dispose();
+});
+
+test("a streamed dictation's final text equals the batch transcript, with live text, levels and utterances", async () => {
+  const client = await daemon.connect();
+  const following = await startDictation(client);
+  // At real-time pace, so that live updates run while the audio arrives.
+  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
+    client.sendAudio(following.session, pcm.subarray(offset, offset + FRAME_BYTES));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const stopped = await stopDictation(client, following.session);
+  const transcript = await following.outcome;
+  client.close();
+
+  expect(stopped).toEqual(transcript);
+  expect(transcript.text).toBe(batchText);
+  expect(transcript.durationSeconds).toBeCloseTo(pcm.length / 2 / 16000, 3);
+  expect(transcript.model).toBe(model);
+  const types = following.events.map((event) => event.type);
+  expect(types[0]).toBe("dictation.started");
+  expect(types.at(-1)).toBe("dictation.done");
+  expect(types.filter((type) => type === "dictation.level").length).toBe(Math.floor(pcm.length / 2 / 1600));
+  expect(types).not.toContain("dictation.microphone_silent"); // only checked for the microphone
+  // Live text came while audio was still arriving, and it is the final text's words.
+  const committed = following.events.filter((event) => event.type === "dictation.committed");
+  expect(committed.length).toBeGreaterThan(1);
+  expect(committed[0].type === "dictation.committed" && committed[0].at).toBeLessThan(pcm.length / 2 / 16000);
+  expect(committedText(following.events).trim().length).toBeGreaterThan(0);
+  const utterances = following.events.filter((event) => event.type === "dictation.utterance");
+  expect(utterances).toHaveLength(1);
+  expect(utterances[0]).toMatchObject({ index: 0, text: batchText, segments: transcript.segments });
+  // Delivered, so its recording is gone (keepRecordings "failed"), and `result` still has the transcript.
+  expect(wavsOnDisk()).toEqual([]);
+  const other = await daemon.connect();
+  expect(await other.result(following.session)).toEqual({ state: "done", transcript });
+  other.close();
+});
+
+test("a dictation outlives its client: another client attaches, catches up, sends the rest and stops it", async () => {
+  const first = await daemon.connect();
+  const started = await startDictation(first);
+  const half = Math.floor(pcm.length / 4) * 2;
+  sendPcm(first, started.session, pcm.subarray(0, half));
+  await waitFor(() => started.events.some((event) => event.type === "dictation.committed"), "live text");
+  started.outcome.catch(() => undefined); // this client goes away
+  first.close();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+
+  const second = await daemon.connect();
+  const listed = await second.request({ type: "dictation.list" });
+  expect(listed.type === "done" && listed.dictations).toContainEqual(
+    expect.objectContaining({ session: started.session, source: "stream", state: "running" }),
+  );
+  const attached = await attachDictation(second, started.session);
+  await waitFor(() => attached.events.length > 0, "the replay");
+  // The replay holds everything committed so far, at least what the first client saw.
+  expect(committedText(attached.events).startsWith(committedText(started.events))).toBe(true);
+  sendPcm(second, started.session, pcm.subarray(half));
+  const stopped = await stopDictation(second, started.session);
+  expect(stopped.text).toBe(batchText);
+  expect(await attached.outcome).toEqual(stopped);
+
+  // Attaching after the end replays the session and its outcome.
+  const third = await daemon.connect();
+  const late = await attachDictation(third, started.session);
+  expect(await late.outcome).toEqual(stopped);
+  expect(late.events.filter((event) => event.type === "dictation.utterance")).toHaveLength(1);
+  second.close();
+  third.close();
+  expect(wavsOnDisk()).toEqual([]);
+});
+
+test("a second dictation is refused while one runs, naming it; a cancelled one leaves no recording", async () => {
+  const first = await daemon.connect();
+  const running = await startDictation(first);
+  expect(wavsOnDisk()).toEqual([`${running.session}.wav`]);
+  const second = await daemon.connect();
+  const refused = startDictation(second);
+  await expect(refused).rejects.toMatchObject({ code: "busy" });
+  await expect(refused).rejects.toThrow(running.session);
+
+  const cancelled = await second.request({ type: "dictation.cancel", session: running.session });
+  expect(cancelled.type).toBe("done");
+  await expect(running.outcome).rejects.toMatchObject({ code: "cancelled" });
+  expect(wavsOnDisk()).toEqual([]);
+  // The next one may start.
+  const next = await startDictation(second);
+  await stopDictation(second, next.session);
+  first.close();
+  second.close();
+});
+
+test("malformed PCM frames get typed errors and change nothing", async () => {
+  const socket = new WebSocket(`ws+unix:${daemon.socket}:/`);
+  await new Promise((resolve) => socket.once("open", resolve));
+  const events: Event[] = [];
+  socket.on("message", (data) => events.push(JSON.parse(data.toString()) as Event));
+  const next = async (type: string) => {
+    await waitFor(() => events.some((event) => event.type === type), type);
+    return events.splice(
+      events.findIndex((event) => event.type === type),
+      1,
+    )[0];
+  };
+  socket.send(JSON.stringify({ type: "dictation.start", id: "s1", source: "stream" }));
+  const started = await next("dictation.started");
+  const session = started.type === "dictation.started" ? started.session : "";
+
+  socket.send(encodeAudioFrame(session, pcm.subarray(0, 3201))); // odd byte count
+  expect(await next("error")).toMatchObject({ id: session, code: "bad_message" });
+  socket.send(encodeAudioFrame("no-such-session", pcm.subarray(0, 3200)));
+  expect(await next("error")).toMatchObject({ id: "no-such-session", code: "not_found" });
+  socket.send(JSON.stringify({ type: "dictation.start", id: "s2", source: "microphone" }));
+  expect(await next("error")).toMatchObject({ id: "s2", code: "bad_message" });
+  socket.send(JSON.stringify({ type: "dictation.stop", id: "s3", session: "no-such-session" }));
+  expect(await next("error")).toMatchObject({ id: "s3", code: "not_found" });
+
+  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
+    socket.send(encodeAudioFrame(session, pcm.subarray(offset, offset + FRAME_BYTES)));
+  }
+  socket.send(JSON.stringify({ type: "dictation.stop", id: "s4", session }));
+  socket.send(encodeAudioFrame(session, pcm.subarray(0, 3200))); // after stop
+  expect(await next("error")).toMatchObject({ id: session, code: "bad_message" });
+  const done = await next("done");
+  // The refused frames were not used: the text is the batch transcript of the good audio alone.
+  expect(done).toMatchObject({ id: "s4", transcript: { text: batchText } });
+  socket.close();
+  expect((await daemon.status()).model.state).toBe("ready");
+});
+
+test("a capture dictation reports a silent microphone and ends with its capture connection", async () => {
+  const client = await daemon.connect();
+  const following = await startDictation(client, "capture");
+  const capture = await daemon.connect();
+  sendPcm(capture, following.session, new Uint8Array(2 * 16000 * 2 + FRAME_BYTES)); // 2.1 s of exact zeros
+  await waitFor(
+    () => following.events.some((event) => event.type === "dictation.microphone_silent"),
+    "microphone_silent",
+  );
+  const silent = following.events.find((event) => event.type === "dictation.microphone_silent");
+  expect(silent).toMatchObject({ session: following.session });
+  expect(silent?.type === "dictation.microphone_silent" && silent.message).toMatch(
+    /Privacy & Security → Microphone.*Raycast/,
+  );
+  sendPcm(capture, following.session, pcm);
+  capture.close(); // the capture process exits: the dictation stops with its final text
+  const transcript = await following.outcome;
+
+  // The same audio as a file, transcribed as a batch job.
+  const file = path.join(daemon.home, "silence-then-speech.wav");
+  execFileSync("sox", [
+    "-n",
+    "-r",
+    "16000",
+    "-c",
+    "1",
+    "-b",
+    "16",
+    path.join(daemon.home, "zeros.wav"),
+    "trim",
+    "0",
+    "2.1",
+  ]);
+  execFileSync("sox", [path.join(daemon.home, "zeros.wav"), wav, file]);
+  const batch = await client.transcribeFile(file).promise;
+  expect(transcript.durationSeconds).toBeCloseTo(batch.durationSeconds, 3);
+  expect(transcript.text).toBe(batch.text);
+  client.close();
+});

@@ -1,0 +1,87 @@
+// Driving live dictations on a real daemon from a test: held-out speech as the 16-bit PCM frames a client sends.
+import path from "node:path";
+import { loadAudio } from "../../daemon/src/audio";
+import type { DaemonClient } from "../../daemon/src/client";
+import { toPcmBytes } from "../../daemon/src/dictation/pcm";
+import type { Event, TranscriptData } from "../../daemon/src/protocol";
+import { repoRoot } from "./fixtures";
+
+export const heldoutWav = (name: string) => path.join(repoRoot, "test", "fixtures", "heldout", name);
+
+/** A held-out recording as 16 kHz 16-bit PCM bytes. */
+export async function pcmOf(file: string): Promise<Uint8Array> {
+  return toPcmBytes((await loadAudio(file)).samples);
+}
+
+/** 100 ms of audio per frame, as the CLI and the capture process send it. */
+export const FRAME_BYTES = 3200;
+
+export function sendPcm(client: DaemonClient, session: string, pcm: Uint8Array): void {
+  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
+    client.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
+  }
+}
+
+export interface Following {
+  session: string;
+  events: Event[];
+  /** Settles with the dictation's outcome (rejects with a DaemonError on dictation.error). */
+  outcome: Promise<TranscriptData>;
+}
+
+function follow(client: DaemonClient, body: Parameters<DaemonClient["request"]>[0]): Promise<Following> {
+  const events: Event[] = [];
+  return new Promise((resolve, reject) => {
+    let session = "session" in body ? (body.session as string) : "";
+    const outcome = client
+      .request(body, (event) => {
+        events.push(event);
+        if (event.type === "dictation.started") {
+          session = event.session;
+          resolve({ session, events, outcome });
+        }
+      })
+      .then((event) => {
+        events.push(event);
+        if (event.type !== "dictation.done") throw new Error(`the dictation ended with ${event.type}`);
+        return event.transcript;
+      });
+    if (body.type === "dictation.attach") resolve({ session, events, outcome });
+    outcome.catch(reject); // before "started": the start itself failed
+  });
+}
+
+export function startDictation(
+  client: DaemonClient,
+  source: "stream" | "capture" = "stream",
+  options?: { model?: string },
+): Promise<Following> {
+  return follow(client, options ? { type: "dictation.start", source, options } : { type: "dictation.start", source });
+}
+
+export function attachDictation(client: DaemonClient, session: string): Promise<Following> {
+  return follow(client, { type: "dictation.attach", session });
+}
+
+export async function stopDictation(client: DaemonClient, session: string): Promise<TranscriptData> {
+  const event = await client.request({ type: "dictation.stop", session });
+  if (event.type !== "done" || !event.transcript) throw new Error(`dictation.stop answered ${event.type}`);
+  return event.transcript;
+}
+
+/** The committed text of a dictation's events, in order. */
+export function committedText(events: Event[]): string {
+  return events.map((event) => (event.type === "dictation.committed" ? event.text : "")).join("");
+}
+
+export function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
