@@ -9,10 +9,13 @@ import { verbatimPaths, type VerbatimPaths } from "../paths";
 import type { DaemonStatus, TranscriptionOptions } from "../protocol";
 import { VERSION } from "../version";
 import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
+import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
+import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
 import { runTranscribe } from "./transcribe-command";
+import { runCapture } from "../capture/capture-command";
 
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
@@ -26,11 +29,14 @@ Usage:
       --prompt TEXT          names, spelling or style to condition the transcript on
       --format text|srt|vtt|json
       --no-daemon            run the engine in this process instead of the daemon
-  verbatim status [--json]               the daemon's model, backend, memory and queue
+${DICTATE_USAGE}${DICTATIONS_USAGE}  verbatim status [--json]               the daemon's model, backend, memory and queue
   verbatim daemon start|stop|status      run or stop the background daemon
   verbatim daemon install|uninstall      start the daemon at login (LaunchAgent; systemd user unit on Linux)
   verbatim daemon restart                restart the daemon
   verbatim models list|pull ID|rm ID     models in the Hugging Face cache
+  verbatim capture --list-devices        the microphones (input devices), by index
+  verbatim capture --session ID [--device NAME|INDEX]
+                                         record the microphone into a running dictation
 
 Exit codes: 0 ok, 1 engine failure, 2 usage, 3 unreadable input, 4 model unavailable, 5 daemon unreachable.
 `;
@@ -206,6 +212,12 @@ export async function main(argv: string[]): Promise<number> {
         return await daemonCommand(rest[0], paths);
       case "models":
         return await modelsCommand(rest[0], rest[1]);
+      case "dictate":
+        return await runDictate(parseDictate(rest), paths);
+      case "dictations":
+        return await runDictations(rest, paths);
+      case "capture":
+        return await runCapture(rest, (text) => process.stdout.write(text));
       case "--version":
         process.stdout.write(`${VERSION}\n`);
         return EXIT.ok;

@@ -1,0 +1,79 @@
+// `verbatim capture`: records the microphone into a running dictation session and exits when the session ends,
+// the daemon goes away or the microphone fails. Whoever starts a dictation (Raycast, `verbatim dictate`) spawns it,
+// detached, so that macOS asks for microphone access as that app and recording outlives a closing window.
+import { parseArgs } from "node:util";
+import { DaemonClient } from "../client";
+import { EXIT, UsageError } from "../cli/exit-codes";
+import { verbatimPaths } from "../paths";
+import { listInputDevices, Microphone, MicrophoneError } from "./microphone";
+
+export const CAPTURE_USAGE = `Usage:
+  verbatim capture --session ID [--device NAME|INDEX]   record the microphone into a dictation session
+  verbatim capture --list-devices                       the input devices, by index
+`;
+
+export async function runCapture(args: string[], print: (text: string) => void): Promise<number> {
+  try {
+    return await capture(args, print);
+  } catch (error) {
+    // No microphone, or one that failed: an input problem, exit 3, with what to do in the message.
+    if (error instanceof MicrophoneError) throw new UsageError(error.message, EXIT.input);
+    throw error;
+  }
+}
+
+async function capture(args: string[], print: (text: string) => void): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        session: { type: "string" },
+        device: { type: "string" },
+        "list-devices": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${CAPTURE_USAGE}`);
+  }
+  if (values.help) {
+    print(CAPTURE_USAGE);
+    return EXIT.ok;
+  }
+  if (values["list-devices"]) {
+    const devices = listInputDevices();
+    if (devices.length === 0) throw new MicrophoneError("No microphone was found.");
+    print(devices.map((name, index) => `${index}: ${name}`).join("\n") + "\n");
+    return EXIT.ok;
+  }
+  if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
+  return captureInto(values.session, values.device);
+}
+
+async function captureInto(session: string, device: string | undefined): Promise<number> {
+  const client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
+  const microphone = new Microphone(device);
+  let ended = false;
+  const end = () => {
+    ended = true;
+    microphone.stop();
+  };
+  // Following the session tells this process when it ends: the request settles when the session is done, has
+  // failed (its owner hears why) or the daemon went away. The daemon also ends a capture session when this process's
+  // connection closes, so a crash here never leaves a session recording nothing.
+  const following = client.request({ type: "dictation.attach", session }).then(end, end);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, end);
+
+  try {
+    for await (const frame of microphone.frames()) {
+      if (ended) break;
+      client.sendAudio(session, new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
+    }
+  } finally {
+    microphone.stop();
+    client.close();
+  }
+  await following;
+  return EXIT.ok;
+}

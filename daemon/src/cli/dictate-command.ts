@@ -1,0 +1,213 @@
+// `verbatim dictate`: a live dictation from the microphone (through `verbatim capture`) or from a file streamed at
+// real-time pace; live text on the terminal, the final text on stdout (so `verbatim dictate | pbcopy` works).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadAudio } from "../audio";
+import type { DaemonClient } from "../client";
+import { toPcmBytes } from "../dictation/pcm";
+import { transcriptJson } from "../formats";
+import type { VerbatimPaths } from "../paths";
+import type { Event, Request, TranscriptData, TranscriptionOptions } from "../protocol";
+import { ensureDaemon } from "./daemon-control";
+import { EXIT, UsageError } from "./exit-codes";
+import { LiveText } from "./live-text";
+
+const verbatimBin = path.join(__dirname, "..", "..", "bin", "verbatim.js");
+/** Audio per frame sent to the daemon: 100 ms of 16 kHz 16-bit mono. */
+const FRAME_BYTES = 3200;
+const FRAME_MS = 100;
+
+export const DICTATE_USAGE = `  verbatim dictate [options]             live dictation from the microphone; Enter or Ctrl-C stops and prints
+                                         the text, Esc or Ctrl-\\ cancels
+      --input FILE           stream an audio file at real-time pace instead of the microphone
+      --fast                 with --input: send the file as fast as the daemon takes it
+      --device NAME|INDEX    microphone (see verbatim capture --list-devices)
+      --json                 every event as one JSON line, then the transcript as --format json prints it
+      --model, --language, --prompt   as for transcribe
+`;
+
+export interface DictateCommand {
+  input: string | null;
+  fast: boolean;
+  json: boolean;
+  device: string | undefined;
+  options: TranscriptionOptions;
+}
+
+export function parseDictate(args: string[]): DictateCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        input: { type: "string" },
+        fast: { type: "boolean" },
+        json: { type: "boolean" },
+        device: { type: "string" },
+        model: { type: "string" },
+        language: { type: "string" },
+        prompt: { type: "string" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values } = parsed;
+  if (values.fast && !values.input) throw new UsageError("--fast goes with --input FILE");
+  if (values.device && values.input) throw new UsageError("--device is for the microphone, not with --input");
+  const options: TranscriptionOptions = {};
+  if (values.model) {
+    // The daemon runs in another folder: a local model folder is sent as an absolute path.
+    const folder = path.resolve(values.model);
+    options.model = existsSync(path.join(folder, "config.json")) ? folder : values.model;
+  }
+  if (values.language) options.language = values.language;
+  if (values.prompt) options.prompt = values.prompt;
+  return {
+    input: values.input ?? null,
+    fast: Boolean(values.fast),
+    json: Boolean(values.json),
+    device: values.device,
+    options,
+  };
+}
+
+/** What the user asked for with the keyboard or a signal. */
+type Ending = "stop" | "cancel";
+
+/** Enter or Ctrl-C stops, Esc or Ctrl-\ cancels: keys on a terminal, signals otherwise. Returns the cleanup. */
+function watchControls(end: (how: Ending) => void): () => void {
+  const onStop = () => end("stop");
+  const onCancel = () => end("cancel");
+  process.on("SIGINT", onStop);
+  process.on("SIGQUIT", onCancel);
+  const stdin = process.stdin;
+  const onKey = (data: Buffer) => {
+    const key = data.toString("latin1");
+    if (key === "\r" || key === "\n" || key === "\x03") end("stop");
+    else if (key === "\x1b" || key === "\x1c") end("cancel"); // a lone Esc; arrow keys send longer sequences
+  };
+  if (stdin.isTTY) {
+    stdin.setRawMode(true);
+    stdin.on("data", onKey);
+    stdin.resume();
+  }
+  return () => {
+    process.off("SIGINT", onStop);
+    process.off("SIGQUIT", onCancel);
+    if (stdin.isTTY) {
+      stdin.off("data", onKey);
+      stdin.setRawMode(false);
+      stdin.pause();
+    }
+  };
+}
+
+/** An event as a JSON line: its type without the "dictation." prefix, `at`, and its fields. */
+function jsonLine(event: Event): string {
+  const fields: Record<string, unknown> = { ...event };
+  delete fields.id;
+  delete fields.type;
+  return JSON.stringify({ type: event.type.replace(/^dictation\./, ""), at: fields.at ?? null, ...fields });
+}
+
+export async function runDictate(command: DictateCommand, paths: VerbatimPaths): Promise<number> {
+  const pcm = command.input ? toPcmBytes((await loadAudio(path.resolve(command.input))).samples) : null;
+  const client = await ensureDaemon(paths, command.options.model);
+  const live = !command.json && process.stderr.isTTY ? new LiveText(process.stderr) : null;
+  const onEvent = (event: Event) => {
+    if (command.json) process.stdout.write(jsonLine(event) + "\n");
+    else if (live) live.show(event);
+    else if (event.type === "dictation.microphone_silent") process.stderr.write(`verbatim: ${event.message}\n`);
+  };
+  client.onStrayEvent = (event) => {
+    if (event.type === "error") process.stderr.write(`verbatim: ${event.message}\n`);
+  };
+
+  let session: string | null = null;
+  let ending: Ending | null = null;
+  let captureFailed = false;
+  let started!: () => void;
+  const hasStarted = new Promise<void>((resolve) => (started = resolve));
+  const request: Omit<Extract<Request, { type: "dictation.start" }>, "id"> = {
+    type: "dictation.start",
+    source: pcm ? "stream" : "capture",
+    options: command.options,
+  };
+  if (command.device) request.device = command.device;
+  const outcome = client.request(request, (event) => {
+    if (event.type === "dictation.started") {
+      session = event.session;
+      started();
+    }
+    onEvent(event);
+  });
+  outcome.catch(() => started()); // refused: nothing to wait for
+
+  const end = (how: Ending) => {
+    if (ending || !session) return;
+    ending = how;
+    client.request({ type: how === "stop" ? "dictation.stop" : "dictation.cancel", session }).catch(() => undefined);
+  };
+  const releaseControls = watchControls(end);
+  try {
+    await hasStarted;
+    if (session && pcm)
+      void streamFile(client, session, pcm, command.fast, () => ending !== null).then(() => end("stop"));
+    else if (session)
+      startCapture(session, command.device, (message) => {
+        process.stderr.write(`verbatim: ${message}\n`);
+        captureFailed = true;
+        end("stop"); // the final text of whatever was recorded
+      });
+    const event = await outcome;
+    if (event.type !== "dictation.done") throw new Error(`the daemon ended the dictation with ${event.type}`);
+    live?.clear();
+    printTranscript(event.transcript, command);
+    return captureFailed ? EXIT.input : EXIT.ok;
+  } finally {
+    live?.clear();
+    releaseControls();
+    client.close();
+  }
+}
+
+function printTranscript(transcript: TranscriptData, command: DictateCommand): void {
+  if (command.json) process.stdout.write(transcriptJson(command.input ?? "microphone", transcript) + "\n");
+  else process.stdout.write(transcript.text + "\n");
+}
+
+/** Sends the file's PCM in 100 ms frames, at real-time pace unless `fast`, until it ends or the user ends it. */
+async function streamFile(
+  client: DaemonClient,
+  session: string,
+  pcm: Uint8Array,
+  fast: boolean,
+  ended: () => boolean,
+): Promise<void> {
+  const start = performance.now();
+  for (let offset = 0, frame = 1; offset < pcm.length && !ended(); offset += FRAME_BYTES, frame++) {
+    client.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
+    const wait = fast ? 0 : start + frame * FRAME_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+/**
+ * Starts `verbatim capture` for the session, detached, so that the system asks for the microphone as this
+ * terminal. The daemon stops the dictation when the capture process disconnects; if it fails before sending any
+ * audio, `failed` hears why.
+ */
+function startCapture(session: string, device: string | undefined, failed: (message: string) => void): void {
+  const args = [verbatimBin, "capture", "--session", session, ...(device ? ["--device", device] : [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  let errors = "";
+  child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+  child.on("error", (error) => failed(`could not start the capture process: ${error.message}`));
+  child.on("exit", (code) => {
+    if (code !== 0) failed(`the microphone capture stopped (exit ${code}): ${errors.trim() || "no message"}`);
+  });
+  child.unref();
+}
