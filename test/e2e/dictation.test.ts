@@ -214,3 +214,38 @@ test("a capture dictation reports a silent microphone and ends with its capture 
   expect(transcript.text).toBe(batch.text);
   client.close();
 });
+
+test("a pause ends an utterance: its final pass runs while the dictation goes on, and equals batch on its audio", async () => {
+  const pause = new Uint8Array(2 * 16_000 * 1.5); // 1.5 s of silence, more than utteranceSilenceSeconds (0.6)
+  const second = await pcmOf(heldoutWav("heldout-03.wav"));
+  const client = await daemon.connect();
+  const following = await startDictation(client);
+  sendPcm(client, following.session, pcm);
+  sendPcm(client, following.session, pause);
+  const utterances = () => following.events.flatMap((event) => (event.type === "dictation.utterance" ? [event] : []));
+  // The first utterance is final before the second is even sent.
+  await waitFor(() => utterances().length === 1, "the first utterance's final text");
+  sendPcm(client, following.session, second);
+  const transcript = await stopDictation(client, following.session);
+
+  const [first, next] = utterances();
+  expect(utterances()).toHaveLength(2);
+  const sentenceEnd = pcm.length / 2 / 16000;
+  expect(first.end).toBeGreaterThan(sentenceEnd);
+  expect(first.end).toBeLessThan(sentenceEnd + 1.5);
+  expect(next.start).toBe(first.end);
+  expect(first.text).toBe(batchText);
+  // Each utterance's final text is what transcribe gives for its audio, cut where the detector cut it.
+  const all = Buffer.concat([pcm, pause, second]);
+  for (const utterance of [first, next]) {
+    const byte = (seconds: number) => 2 * Math.round(seconds * 16000);
+    const cut = path.join(daemon.home, `utterance-${utterance.index}.wav`);
+    execFileSync("sox", ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1", "-", cut], {
+      input: all.subarray(byte(utterance.start), byte(utterance.end)),
+    });
+    expect(utterance.text).toBe((await client.transcribeFile(cut).promise).text);
+  }
+  client.close();
+  expect(transcript.text).toBe(`${first.text} ${next.text}`);
+  expect(transcript.segments.at(-1)!.start).toBeGreaterThanOrEqual(next.start);
+});

@@ -24,6 +24,8 @@ export interface DaemonConfig {
   mlxWiredLimitMB: number | null;
   /** A live dictation stops by itself after this many seconds. */
   maxDictationSeconds: number;
+  /** Non-speech after speech that ends an utterance in a live dictation (its final pass runs then); 0: only stop. */
+  utteranceSilenceSeconds: number;
   /** Dictation recordings kept after their text was delivered: none, those whose recognition failed, or all. */
   keepRecordings: KeepRecordings;
 }
@@ -38,6 +40,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   mlxCacheLimitMB: null,
   mlxWiredLimitMB: null,
   maxDictationSeconds: 900,
+  utteranceSilenceSeconds: 0.6,
   keepRecordings: "failed",
 };
 
@@ -53,6 +56,7 @@ const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
   mlxCacheLimitMB: megabytesOrNull,
   mlxWiredLimitMB: megabytesOrNull,
   maxDictationSeconds: (v) => typeof v === "number" && v > 0,
+  utteranceSilenceSeconds: (v) => typeof v === "number" && v >= 0 && v <= 10,
   keepRecordings: (v) => v === "never" || v === "failed" || v === "always",
 };
 

@@ -6,6 +6,7 @@ import path from "node:path";
 import { WebSocketServer } from "ws";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
+import { endOnSilence, endOnStopOnly } from "../dictation/utterance-ends";
 import { ModelStore } from "../models";
 import {
   MAX_FRAME_BYTES,
@@ -73,6 +74,10 @@ export class Daemon implements DaemonContext {
         results: this.results,
         log: options.log,
         submitTranscription: (request, file, send) => this.submitTranscription(request, file, send),
+        utteranceEnds: () => {
+          const silence = options.config.utteranceSilenceSeconds;
+          return silence > 0 ? endOnSilence(silence, (notice) => options.log.warn(notice)) : endOnStopOnly;
+        },
       },
       {
         maxDictationSeconds: options.config.maxDictationSeconds,
