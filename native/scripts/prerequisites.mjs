@@ -104,6 +104,8 @@ const fixes = {
   ffmpeg: { debian: "ffmpeg", brew: "ffmpeg" },
   numpy: { debian: "python3-numpy", pip: "numpy" },
   torch: { debian: "python3-torch", pip: "torch" },
+  pulseaudio: { debian: "pulseaudio", brew: null },
+  paplay: { debian: "pulseaudio-utils", brew: null },
 };
 
 function buildProblems() {
@@ -124,6 +126,9 @@ function testProblems() {
     ["ffmpeg", commandProblem("ffmpeg", ["-version"], "decodes and encodes test media")],
     ["numpy", pythonModuleProblem("numpy", "the reference tools write test models with it")],
     ["torch", pythonModuleProblem("torch", "the reference Whisper the engine is checked against")],
+    // The microphone tests record a PulseAudio null sink's monitor on Linux; macOS records through CoreAudio.
+    ["pulseaudio", isMac ? null : commandProblem("pulseaudio", ["--version"], "the microphone tests' sound server")],
+    ["paplay", isMac ? null : commandProblem("paplay", ["--version"], "plays speech into the test microphone")],
   ];
 }
 
