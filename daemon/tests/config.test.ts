@@ -39,3 +39,15 @@ test("a file that is not a JSON object falls back to the defaults with a reason"
   expect(loadConfig(path.join(dir, "broken.json")).problems[0]).toMatch(/is not valid JSON/);
   expect(load([1, 2]).problems[0]).toMatch(/must hold a JSON object/);
 });
+
+test("dictation settings: the microphone, the pause that ends an utterance, validated", () => {
+  const good = load({ inputDevice: "MacBook Pro Microphone", utteranceSilenceSeconds: 0 });
+  expect(good.problems).toEqual([]);
+  expect(good.config).toMatchObject({ inputDevice: "MacBook Pro Microphone", utteranceSilenceSeconds: 0 });
+  const bad = load({ inputDevice: "  ", utteranceSilenceSeconds: -0.5 });
+  expect(bad.config).toMatchObject({ inputDevice: null, utteranceSilenceSeconds: 0.6 });
+  expect(bad.problems).toEqual([
+    expect.stringMatching(/"inputDevice" has an invalid value "  "; using null/),
+    expect.stringMatching(/"utteranceSilenceSeconds" has an invalid value -0.5; using 0.6/),
+  ]);
+});

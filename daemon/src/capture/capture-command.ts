@@ -5,10 +5,12 @@ import { parseArgs } from "node:util";
 import { DaemonClient } from "../client";
 import { EXIT, UsageError } from "../cli/exit-codes";
 import { verbatimPaths } from "../paths";
+import { loadConfig } from "../service/config";
 import { listInputDevices, Microphone, MicrophoneError } from "./microphone";
 
 export const CAPTURE_USAGE = `Usage:
   verbatim capture --session ID [--device NAME|INDEX]   record the microphone into a dictation session
+                                                        (default: config inputDevice, else the system's input)
   verbatim capture --list-devices                       the input devices, by index
 `;
 
@@ -48,12 +50,22 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     return EXIT.ok;
   }
   if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
-  return captureInto(values.session, values.device);
+  // Without --device, the config's inputDevice (the daemon's config file: one setting for every client).
+  return captureInto(
+    values.session,
+    values.device ?? loadConfig(verbatimPaths().configFile).config.inputDevice ?? undefined,
+  );
 }
 
 async function captureInto(session: string, device: string | undefined): Promise<number> {
-  const client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
-  const microphone = new Microphone(device);
+  const microphone = new Microphone(device); // first: a missing microphone is the error to report
+  let client: DaemonClient;
+  try {
+    client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
+  } catch (error) {
+    microphone.stop();
+    throw error;
+  }
   let ended = false;
   const end = () => {
     ended = true;

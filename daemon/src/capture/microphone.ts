@@ -46,6 +46,7 @@ export function resolveInputDevice(choice: string | undefined, devices: string[]
 export class Microphone {
   private readonly recorder: PvRecorder;
   private stopped = false;
+  private reading = false;
 
   /** Opens the device (see resolveInputDevice) and starts recording. */
   constructor(device: string | undefined) {
@@ -65,6 +66,7 @@ export class Microphone {
   /** Frames as they are recorded, until stop(). A device that stops delivering for about 2 s ends it with an error. */
   async *frames(): AsyncGenerator<Int16Array> {
     let failed = 0;
+    this.reading = true;
     try {
       while (!this.stopped) {
         try {
@@ -92,7 +94,8 @@ export class Microphone {
     try {
       this.recorder.stop();
     } catch {
-      // a device that already failed cannot be stopped; frames() releases it either way
+      // a device that already failed cannot be stopped; it is released all the same
     }
+    if (!this.reading) this.recorder.release(); // else frames() releases it once its last read is back
   }
 }

@@ -22,6 +22,8 @@ export interface DaemonConfig {
   /** MLX only: freed memory MLX keeps for reuse, and memory kept resident on the GPU (macOS 15+); null: MLX's default. */
   mlxCacheLimitMB: number | null;
   mlxWiredLimitMB: number | null;
+  /** The microphone `verbatim capture` records (a name, part of one, or an index); null: the system's default input. */
+  inputDevice: string | null;
   /** A live dictation stops by itself after this many seconds. */
   maxDictationSeconds: number;
   /** Non-speech after speech that ends an utterance in a live dictation (its final pass runs then); 0: only stop. */
@@ -39,6 +41,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   keepResults: 20,
   mlxCacheLimitMB: null,
   mlxWiredLimitMB: null,
+  inputDevice: null,
   maxDictationSeconds: 900,
   utteranceSilenceSeconds: 0.6,
   keepRecordings: "failed",
@@ -55,6 +58,7 @@ const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
   keepResults: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000,
   mlxCacheLimitMB: megabytesOrNull,
   mlxWiredLimitMB: megabytesOrNull,
+  inputDevice: (v) => v === null || (typeof v === "string" && v.trim().length > 0),
   maxDictationSeconds: (v) => typeof v === "number" && v > 0,
   utteranceSilenceSeconds: (v) => typeof v === "number" && v >= 0 && v <= 10,
   keepRecordings: (v) => v === "never" || v === "failed" || v === "always",

@@ -1,0 +1,374 @@
+#!/usr/bin/env node
+// Live recognition as a user meets it: held-out recordings fed at real-time pace (100 ms of audio every 100 ms, as
+// the capture process sends it) into the engine's streaming session, and the same through the daemon
+// (`dictation.start` on a real socket). Prints per model and backend:
+//   - first text: seconds from the first word's start to the first committed text on screen;
+//   - word lag: from each word's end (the batch transcript's word timings) to the moment it is first shown,
+//     median and 90th percentile, and one encoder pass (the floor every update pays) for comparison;
+//   - update RTF: the update loop's compute per second of audio (audio fed in lockstep, each update awaited);
+//   - live WER (committed text before the final pass) and final WER, with batch WER beside them;
+//   - daemon: the same word lag through the daemon, and what the daemon path adds to it.
+// On random-weight shapes (base, large-v3-turbo; made as test/bench/run.mjs makes them) only the cost is measured:
+// what one update takes on 5 s and 10 s of audio, and whether the loop keeps up at a given update interval.
+//
+// usage: npx tsc -b && node test/bench/stream.mjs [--models verbatim-tiny-en,verbatim-tiny-en-4bit]
+//          [--files 10] [--backend cpu|mlx] [--threads 2] [--min-chunk 1] [--shapes base,large-v3-turbo]
+//          [--no-daemon]
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const require = createRequire(import.meta.url);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const { WhisperModel } = require(path.join(repoRoot, "native/dist/index.js"));
+const { loadAudio } = require(path.join(repoRoot, "daemon/dist/audio/index.js"));
+const { loadTokenizer } = require(path.join(repoRoot, "daemon/dist/tokenizer/index.js"));
+const { DaemonClient } = require(path.join(repoRoot, "daemon/dist/client.js"));
+const { toPcmBytes } = require(path.join(repoRoot, "daemon/dist/dictation/pcm.js"));
+
+const { values } = parseArgs({
+  options: {
+    models: { type: "string", default: "verbatim-tiny-en,verbatim-tiny-en-4bit" },
+    files: { type: "string", default: "10" },
+    backend: { type: "string", default: "cpu" },
+    threads: { type: "string", default: "2" },
+    "min-chunk": { type: "string", default: "1" },
+    shapes: { type: "string", default: "base" },
+    "no-daemon": { type: "boolean", default: false },
+  },
+});
+const RATE = 16_000;
+const FRAME = 1600; // 100 ms
+const threads = Number(values.threads);
+const backend = values.backend;
+const minChunkSeconds = Number(values["min-chunk"]);
+const fixtures = path.join(repoRoot, "test/fixtures");
+const heldout = JSON.parse(readFileSync(path.join(fixtures, "heldout/heldout.json"), "utf8")).slice(
+  0,
+  Number(values.files),
+);
+const benchCache = path.resolve(process.env.BENCH_CACHE ?? path.join(repoRoot, "node_modules/.cache/verbatim-bench"));
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.now() / 1000;
+const words = (text) =>
+  text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}' ]+/gu, " ")
+    .split(/\s+/)
+    .filter(Boolean);
+const quantile = (xs, q) => {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+const median = (xs) => quantile(xs, 0.5);
+const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "-");
+
+/** Word-level edit alignment: the pairs of equal words, and the word error rate over all references. */
+function align(reference, hypothesis) {
+  const n = reference.length;
+  const m = hypothesis.length;
+  const d = Array.from({ length: n + 1 }, (_, i) =>
+    Array.from({ length: m + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= n; i++) {
+    for (let j = 1; j <= m; j++) {
+      const same = reference[i - 1] === hypothesis[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j - 1] + same, d[i - 1][j] + 1, d[i][j - 1] + 1);
+    }
+  }
+  const pairs = [];
+  for (let i = n, j = m; i > 0 && j > 0;) {
+    if (reference[i - 1] === hypothesis[j - 1] && d[i][j] === d[i - 1][j - 1]) {
+      pairs.push([i - 1, j - 1]);
+      i--;
+      j--;
+    } else if (d[i][j] === d[i - 1][j - 1] + 1) {
+      i--;
+      j--;
+    } else if (d[i][j] === d[i - 1][j] + 1) i--;
+    else j--;
+  }
+  return { pairs: pairs.reverse(), errors: d[n][m] };
+}
+
+function wer(pairs) {
+  let errors = 0;
+  let total = 0;
+  for (const [reference, hypothesis] of pairs) {
+    const r = words(reference);
+    errors += align(r, words(hypothesis)).errors;
+    total += r.length;
+  }
+  return total ? errors / total : NaN;
+}
+
+/** The batch transcript's words with their end times, from the engine's token timings. */
+function timedWords(tokenizer, segments) {
+  const out = [];
+  for (const segment of segments) {
+    for (const timing of segment.tokenTimings ?? []) {
+      const text = tokenizer.decode([timing.token]);
+      if (!text) continue;
+      if (/^\s/.test(text) || out.length === 0) out.push({ text: text.trim(), start: timing.start, end: timing.end });
+      else {
+        out.at(-1).text += text;
+        out.at(-1).end = timing.end;
+      }
+    }
+  }
+  return out.map((w) => ({ ...w, text: words(w.text).join(" ") })).filter((w) => w.text);
+}
+
+/** Lag of every word shown live: when its text first appeared minus when it was spoken to its end. */
+function wordLags(spoken, shown) {
+  const { pairs } = align(
+    spoken.map((w) => w.text),
+    shown.map((w) => w.text),
+  );
+  return pairs.map(([i, j]) => shown[j].at - spoken[i].end);
+}
+
+/** Words of committed text with the time (seconds since the audio began) they were first on screen. */
+function shownWords(commits) {
+  let text = "";
+  const shown = [];
+  for (const { at, added } of commits) {
+    text += added;
+    const all = words(text);
+    // The last word may still grow ("inter" + "view"): only words followed by more text count as shown.
+    const complete = /\s$/.test(text) ? all.length : all.length - 1;
+    for (let k = shown.length; k < complete; k++) shown.push({ text: all[k], at });
+  }
+  for (const w of words(text).slice(shown.length)) shown.push({ text: w, at: commits.at(-1).at });
+  return shown;
+}
+
+async function loadModel(folder) {
+  const model = await WhisperModel.load(folder, { backend, threads }).promise;
+  const tokenizer = await loadTokenizer({ nVocab: model.info().dims.nVocab });
+  model.setVocabulary(tokenizer.tokenBytesTable());
+  return { model, tokenizer };
+}
+
+/** Feeds `audio` at real-time pace; answers the committed text with the time it arrived, and the final text. */
+async function streamRealTime(model, options, audio) {
+  const commits = [];
+  let t0 = 0;
+  const session = model.startStream(options, (event) => {
+    if (event.type === "committed" && event.text) commits.push({ at: now() - t0, added: event.text });
+  });
+  t0 = now();
+  for (let at = 0, frame = 0; at < audio.length; at += FRAME, frame++) {
+    session.push(audio.subarray(at, Math.min(at + FRAME, audio.length)));
+    const due = t0 + ((frame + 1) * FRAME) / RATE;
+    await sleep(Math.max(0, (due - now()) * 1000));
+  }
+  const live = commits.map((c) => c.added).join("");
+  const transcript = await session.finish();
+  return { commits, live, final: transcript.text };
+}
+
+/** The update loop's compute: each chunk pushed once the update before it is done. */
+async function streamLockstep(model, options, audio) {
+  let wake = null;
+  const session = model.startStream(options, () => wake?.());
+  const chunk = Math.round(options.minChunkSeconds * RATE);
+  const started = now();
+  for (let at = 0; at < audio.length; at += chunk) {
+    const piece = audio.subarray(at, Math.min(at + chunk, audio.length));
+    const updated = piece.length === chunk ? new Promise((resolve) => (wake = resolve)) : null;
+    session.push(piece);
+    await updated;
+  }
+  await session.finish();
+  return now() - started;
+}
+
+/** One encoder pass (plus a first decode step): the floor of every update. */
+async function encoderPass(model, options) {
+  const audio = new Float32Array(RATE);
+  const started = now();
+  await model.transcribe(audio, { ...options, sampleLen: 1, temperatures: [0], wordTimestamps: false }).promise;
+  return now() - started;
+}
+
+/** The same recordings through a real daemon: dictation.start, PCM frames at real-time pace, events on the socket. */
+async function daemonRun(folder, files) {
+  const home = mkdtempSync(path.join(os.tmpdir(), "verbatim-bench-"));
+  writeFileSync(path.join(home, "config.json"), JSON.stringify({ model: folder, backend, threads }));
+  const env = { ...process.env, VERBATIM_HOME: home, HF_HUB_OFFLINE: "1" };
+  const daemon = spawn(process.execPath, [path.join(repoRoot, "daemon/bin/verbatimd.js")], { env, stdio: "ignore" });
+  const socket = path.join(home, "verbatimd.sock");
+  try {
+    let client = null;
+    for (let attempt = 0; attempt < 200 && !client; attempt++) {
+      await sleep(50);
+      client = await DaemonClient.connect(socket, { client: "stream-bench" }).catch(() => null);
+    }
+    if (!client) throw new Error("the daemon did not start");
+    for (let state = ""; state !== "ready"; await sleep(100)) {
+      state = (await client.request({ type: "status" })).status.model.state;
+      if (state === "failed") throw new Error(`the daemon could not load ${folder}`);
+    }
+    const runs = [];
+    for (const { audio } of files) {
+      const commits = [];
+      let t0 = 0;
+      let session = null;
+      const outcome = client.request({ type: "dictation.start", source: "stream" }, (event) => {
+        if (event.type === "dictation.started") session = event.session;
+        if (event.type === "dictation.committed" && event.text) commits.push({ at: now() - t0, added: event.text });
+      });
+      while (!session) await sleep(5);
+      const pcm = toPcmBytes(audio);
+      t0 = now();
+      for (let at = 0, frame = 0; at < pcm.length; at += 2 * FRAME, frame++) {
+        client.sendAudio(session, pcm.subarray(at, at + 2 * FRAME));
+        await sleep(Math.max(0, (t0 + ((frame + 1) * FRAME) / RATE - now()) * 1000));
+      }
+      await client.request({ type: "dictation.stop", session });
+      const done = await outcome;
+      runs.push({ commits, final: done.transcript.text });
+    }
+    client.close();
+    return runs;
+  } finally {
+    daemon.kill("SIGTERM");
+    await new Promise((resolve) => daemon.on("exit", resolve));
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function fixtureModel(name) {
+  const folder = path.join(fixtures, "models", name);
+  const { model, tokenizer } = await loadModel(folder);
+  const options = { temperatures: [0], suppressTokens: tokenizer.resolveSuppressTokens("-1"), minChunkSeconds };
+  const files = [];
+  for (const item of heldout) {
+    const audio = (await loadAudio(path.join(fixtures, "heldout", item.file))).samples;
+    const batch = await model.transcribe(audio, { ...options, wordTimestamps: true }).promise;
+    const text = tokenizer.decode(batch.segments.flatMap((s) => s.tokens)).trim();
+    files.push({ ...item, audio, batch: text, spoken: timedWords(tokenizer, batch.segments) });
+  }
+  const encoder = median([
+    await encoderPass(model, options),
+    await encoderPass(model, options),
+    await encoderPass(model, options),
+  ]);
+
+  const lags = [];
+  const firsts = [];
+  const live = [];
+  const final = [];
+  const batch = [];
+  let lockstep = 0;
+  let seconds = 0;
+  let finalEqualsBatch = 0;
+  for (const file of files) {
+    const run = await streamRealTime(model, options, file.audio);
+    if (run.commits.length) {
+      lags.push(...wordLags(file.spoken, shownWords(run.commits)));
+      firsts.push(run.commits[0].at - file.spoken[0].start);
+    }
+    live.push([file.text, run.live]);
+    final.push([file.text, run.final]);
+    batch.push([file.text, file.batch]);
+    if (run.final === file.batch) finalEqualsBatch++;
+    lockstep += await streamLockstep(model, options, file.audio);
+    seconds += file.audio.length / RATE;
+  }
+  const row = {
+    model: name,
+    backend,
+    files: files.length,
+    firstText: median(firsts),
+    lagMedian: median(lags),
+    lagP90: quantile(lags, 0.9),
+    encoder,
+    updateRtf: lockstep / seconds,
+    liveWer: wer(live),
+    finalWer: wer(final),
+    batchWer: wer(batch),
+    finalEqualsBatch,
+  };
+  if (!values["no-daemon"]) {
+    const runs = await daemonRun(folder, files);
+    const daemonLags = runs.flatMap((run, i) =>
+      run.commits.length ? wordLags(files[i].spoken, shownWords(run.commits)) : [],
+    );
+    row.daemonLagMedian = median(daemonLags);
+    row.daemonAdds = row.daemonLagMedian - row.lagMedian;
+    row.daemonFinalWer = wer(runs.map((run, i) => [files[i].text, run.final]));
+  }
+  return row;
+}
+
+/** Random weights of a real shape: the cost of one update on 5 s and 10 s of audio (lag only). */
+async function shapeCost(shape) {
+  const folder = path.join(benchCache, "models", `${shape}-fp16`);
+  if (!existsSync(path.join(folder, "config.json"))) {
+    return {
+      model: `${shape} (random)`,
+      note: `no model at ${folder}: run node test/bench/run.mjs --models ${shape} once`,
+    };
+  }
+  const { model, tokenizer } = await loadModel(folder);
+  // Random weights decode noise until the token limit: cap it so the figure is the encoder's and a few tokens'.
+  const options = { temperatures: [0], suppressTokens: tokenizer.resolveSuppressTokens("-1"), sampleLen: 8 };
+  const jfk = (await loadAudio(path.join(fixtures, "reference/jfk.wav"))).samples;
+  const update = async (seconds) => {
+    const started = now();
+    let done = null;
+    const finished = new Promise((resolve) => (done = resolve));
+    const session = model.startStream({ ...options, minChunkSeconds: seconds }, (event) => {
+      if (event.type === "committed") done();
+    });
+    session.push(jfk.subarray(0, seconds * RATE));
+    await finished;
+    const elapsed = now() - started;
+    session.cancel();
+    await session.done.catch(() => {});
+    return elapsed;
+  };
+  const encoder = median([await encoderPass(model, options), await encoderPass(model, options)]);
+  const at5 = median([await update(5), await update(5)]);
+  const at10 = median([await update(10), await update(10)]);
+  return { model: `${shape} (random)`, backend, encoder, update5s: at5, update10s: at10 };
+}
+
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+console.log(
+  `# streaming benchmark: ${os.cpus()[0].model}, ${threads} threads, backend ${backend}, minChunkSeconds ${minChunkSeconds}`,
+);
+console.log(`# load average before: ${load()}`);
+console.log(
+  "| model | files | first text s | word lag median s | p90 s | encoder pass s | update RTF | live WER | final WER | batch WER | final = batch | daemon lag median s | daemon adds s |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+for (const name of values.models.split(",").filter(Boolean)) {
+  const r = await fixtureModel(name);
+  console.log(
+    `| ${r.model} (${r.backend}) | ${r.files} | ${fmt(r.firstText)} | ${fmt(r.lagMedian)} | ${fmt(r.lagP90)} | ${fmt(r.encoder, 3)} | ${fmt(r.updateRtf)} | ${fmt(100 * r.liveWer, 1)}% | ${fmt(100 * r.finalWer, 1)}% | ${fmt(100 * r.batchWer, 1)}% | ${r.finalEqualsBatch}/${r.files} | ${fmt(r.daemonLagMedian)} | ${fmt(r.daemonAdds, 3)} |`,
+  );
+}
+for (const shape of values.shapes.split(",").filter(Boolean)) {
+  const r = await shapeCost(shape);
+  if (r.note) console.log(`\n${r.model}: ${r.note}`);
+  else {
+    console.log(
+      `\n${r.model} (${r.backend}): encoder pass ${fmt(r.encoder)} s; one update on 5 s of audio ${fmt(r.update5s)} s, on 10 s ${fmt(r.update10s)} s` +
+        ` (the loop keeps up while an update takes less than the update interval, minChunkSeconds ${minChunkSeconds})`,
+    );
+  }
+}
+console.log(`\n# load average after: ${load()}`);
