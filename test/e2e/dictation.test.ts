@@ -31,6 +31,8 @@ let batchText: string;
 const recordingsFolder = () => path.join(daemon.home, "state", "recordings");
 const wavsOnDisk = () =>
   existsSync(recordingsFolder()) ? readdirSync(recordingsFolder()).filter((f) => f.endsWith(".wav")) : [];
+// The daemon deletes a recording right after sending its outcome; this process may read the folder in between.
+const noRecordingsLeft = () => waitFor(() => wavsOnDisk().length === 0, "the recording's deletion", 5_000);
 
 beforeAll(async () => {
   daemon = new DaemonProcess({ model, threads: 2 });
@@ -77,7 +79,7 @@ test("a streamed dictation's final text equals the batch transcript, with live t
   expect(utterances).toHaveLength(1);
   expect(utterances[0]).toMatchObject({ index: 0, text: batchText, segments: transcript.segments });
   // Delivered, so its recording is gone (keepRecordings "failed"), and `result` still has the transcript.
-  expect(wavsOnDisk()).toEqual([]);
+  await noRecordingsLeft();
   const other = await daemon.connect();
   expect(await other.result(following.session)).toEqual({ state: "done", transcript });
   other.close();
@@ -114,7 +116,7 @@ test("a dictation outlives its client: another client attaches, catches up, send
   expect(late.events.filter((event) => event.type === "dictation.utterance")).toHaveLength(1);
   second.close();
   third.close();
-  expect(wavsOnDisk()).toEqual([]);
+  await noRecordingsLeft();
 });
 
 test("a second dictation is refused while one runs, naming it; a cancelled one leaves no recording", async () => {
@@ -129,7 +131,7 @@ test("a second dictation is refused while one runs, naming it; a cancelled one l
   const cancelled = await second.request({ type: "dictation.cancel", session: running.session });
   expect(cancelled.type).toBe("done");
   await expect(running.outcome).rejects.toMatchObject({ code: "cancelled" });
-  expect(wavsOnDisk()).toEqual([]);
+  await noRecordingsLeft();
   // The next one may start.
   const next = await startDictation(second);
   await stopDictation(second, next.session);
@@ -248,4 +250,31 @@ test("a pause ends an utterance: its final pass runs while the dictation goes on
   client.close();
   expect(transcript.text).toBe(`${first.text} ${next.text}`);
   expect(transcript.segments.at(-1)!.start).toBeGreaterThanOrEqual(next.start);
+});
+
+test("a long file job on the same model gives way between its windows: the dictation is final before the file", async () => {
+  // About four minutes of speech and pauses: eight 30 s windows for the file job.
+  const long = path.join(daemon.home, "long.wav");
+  const pause = path.join(daemon.home, "pause.wav");
+  execFileSync("sox", ["-n", "-r", "16000", "-c", "1", "-b", "16", pause, "trim", "0", "2"]);
+  const sentences = Array.from({ length: 40 }, (_, i) => heldoutWav(`heldout-${String(i % 20).padStart(2, "0")}.wav`));
+  execFileSync("sox", [...sentences.flatMap((sentence) => [sentence, pause]), long]);
+  const client = await daemon.connect();
+  let windowsDone = 0;
+  const file = client.transcribeFile(long, {
+    onEvent: (event) => {
+      if (event.type === "progress" && event.stage === "transcribing") windowsDone++;
+    },
+  });
+  let fileDone = false;
+  void file.promise.then(() => (fileDone = true));
+  await waitFor(() => windowsDone > 0, "the file job's first window");
+
+  const following = await startDictation(client);
+  sendPcm(client, following.session, pcm);
+  const transcript = await stopDictation(client, following.session);
+  expect(fileDone).toBe(false);
+  expect(transcript.text).toBe(batchText);
+  await file.promise;
+  client.close();
 });

@@ -80,14 +80,16 @@ std::optional<MlxMemory> Engine::memory() const {
 
 Transcript Engine::transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
                               const TranscribeEvents& events) {
-  std::lock_guard<std::mutex> lock(busy_);
-  return transcribe_audio(*runner_, samples, n, options, events);
+  RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
+  TranscribeEvents yielding = events;
+  yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
+  return transcribe_audio(*runner_, samples, n, options, yielding);
 }
 
 StreamingTranscript Engine::stream(AudioInbox& inbox, StreamingRecognizer& recognizer,
                                    const StreamingEvents& events) {
   const RunnerAccess with_runner = [this](const std::function<void(ModelRunner&)>& work) {
-    std::lock_guard<std::mutex> lock(busy_);
+    RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
     work(*runner_);
   };
   return run_streaming_session(inbox, recognizer, with_runner, events);
@@ -95,7 +97,7 @@ StreamingTranscript Engine::stream(AudioInbox& inbox, StreamingRecognizer& recog
 
 LanguageDetection Engine::detect_language(const float* samples, std::size_t n,
                                           const std::function<bool()>& cancelled) {
-  std::lock_guard<std::mutex> lock(busy_);
+  RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
   // As transcribe does: the spectrogram of all the audio plus 30 s of silence, then its first window.
   const Spectrogram mel = log_mel_spectrogram(samples, n, weights_->config.dims.n_mels, kWindowSamples);
   std::vector<float> window(static_cast<std::size_t>(mel.n_mels) * kWindowFrames);

@@ -5,13 +5,13 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "language.h"
 #include "mlx_backend.h"
 #include "model_runner.h"
+#include "runner_gate.h"
 #include "streaming.h"
 #include "transcribe.h"
 #include "weights.h"
@@ -57,8 +57,8 @@ class Engine {
   // Both take the engine's lock for the whole job: jobs on one model run one after another.
   Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events);
-  // Runs a live session until `inbox` is finished (see run_streaming_session); the model's lock is taken per
-  // update, so file jobs on the same model interleave with it.
+  // Runs a live session until `inbox` is finished (see run_streaming_session). The runner is taken per update,
+  // ahead of file jobs, which give it up between their windows (RunnerGate).
   StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer, const StreamingEvents& events);
   // The language of the first 30 s. Throws std::invalid_argument for English-only models.
   LanguageDetection detect_language(const float* samples, std::size_t n, const std::function<bool()>& cancelled);
@@ -71,7 +71,7 @@ class Engine {
   std::unique_ptr<ModelRunner> runner_;
   std::string device_;
   double load_seconds_;
-  std::mutex busy_;
+  RunnerGate gate_;
 };
 
 }  // namespace verbatim

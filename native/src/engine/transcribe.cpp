@@ -171,6 +171,7 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
   for (uint64_t window_index = 0; seek < content_frames; ++window_index) {
     const int segment_size = std::min(kWindowFrames, content_frames - seek);
     const double time_offset = seek / kFramesPerSecond;
+    if (events.between_windows && events.between_windows()) first_window_encoded = false;
     if (!(seek == 0 && first_window_encoded)) {
       check_cancelled(events);
       runner.encode(window_at(padded_mel, seek, segment_size).data());

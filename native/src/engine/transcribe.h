@@ -48,6 +48,8 @@ struct TranscribeEvents {
   std::function<void(const Segment& segment)> on_segment;  // final segments, in order
   std::function<void(int done_frames, int total_frames)> on_progress;  // after each window
   std::function<bool()> cancelled;  // polled before every model call; throws Cancelled
+  // Called before each window; true when other work used the runner meanwhile (its encoder state is then gone).
+  std::function<bool()> between_windows;
 };
 
 struct Transcript {
