@@ -1,8 +1,21 @@
-// Transcript output formats (shared by the CLI and the extension): plain text, SubRip, WebVTT and JSON.
+// Transcript output formats (shared by the CLI and the extension): plain text, SubRip, WebVTT and JSON. Times are
+// printed to the millisecond. With word timings, SubRip and WebVTT get one cue per word.
 import type { SegmentData, TranscriptData } from "./protocol";
 
 export type OutputFormat = "text" | "srt" | "vtt" | "json";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["text", "srt", "vtt", "json"];
+
+/** A stretch of text on screen from `start` to `end` (seconds). */
+export interface Cue {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Seconds rounded to the millisecond (engine times are sums of floats: 1.4000000000000001). */
+export function milliseconds(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
 
 function clock(seconds: number, fractionSeparator: "," | "."): string {
   const totalMs = Math.max(0, Math.round(seconds * 1000));
@@ -13,15 +26,23 @@ function clock(seconds: number, fractionSeparator: "," | "."): string {
   return `${pad(hours)}:${pad(minutes)}:${pad(secs)}${fractionSeparator}${pad(totalMs % 1000, 3)}`;
 }
 
+/** The cues of one segment: one per word when it has word timings, else the segment itself. */
+export function segmentCues(segment: SegmentData): Cue[] {
+  if (!segment.words?.length) return [{ start: segment.start, end: segment.end, text: segment.text.trim() }];
+  return segment.words
+    .map((word) => ({ start: word.start, end: word.end, text: word.word.trim() }))
+    .filter((cue) => cue.text.length > 0);
+}
+
 /** One SubRip cue; `index` counts from 1. */
-export function srtCue(segment: SegmentData, index: number): string {
-  return `${index}\n${clock(segment.start, ",")} --> ${clock(segment.end, ",")}\n${segment.text.trim()}\n\n`;
+export function srtCue(cue: Cue, index: number): string {
+  return `${index}\n${clock(cue.start, ",")} --> ${clock(cue.end, ",")}\n${cue.text}\n\n`;
 }
 
 export const VTT_HEADER = "WEBVTT\n\n";
 
-export function vttCue(segment: SegmentData): string {
-  return `${clock(segment.start, ".")} --> ${clock(segment.end, ".")}\n${segment.text.trim()}\n\n`;
+export function vttCue(cue: Cue): string {
+  return `${clock(cue.start, ".")} --> ${clock(cue.end, ".")}\n${cue.text}\n\n`;
 }
 
 /** The JSON document for one file, as `verbatim transcribe --format json` prints it. */
@@ -30,12 +51,14 @@ export function transcriptJson(file: string, transcript: TranscriptData): string
     file,
     text: transcript.text,
     language: transcript.language,
-    duration: transcript.durationSeconds,
+    duration: milliseconds(transcript.durationSeconds),
     segments: transcript.segments.map((segment) => ({
-      start: segment.start,
-      end: segment.end,
+      start: milliseconds(segment.start),
+      end: milliseconds(segment.end),
       text: segment.text,
-      ...(segment.words ? { words: segment.words } : {}),
+      ...(segment.words
+        ? { words: segment.words.map((w) => ({ ...w, start: milliseconds(w.start), end: milliseconds(w.end) })) }
+        : {}),
     })),
     model: transcript.model,
     backend: transcript.backend,
@@ -44,13 +67,16 @@ export function transcriptJson(file: string, transcript: TranscriptData): string
 
 /** A whole transcript in one format (for saving files). */
 export function formatTranscript(format: OutputFormat, file: string, transcript: TranscriptData): string {
+  const cues = () => transcript.segments.flatMap(segmentCues);
   switch (format) {
     case "text":
       return transcript.text + "\n";
     case "srt":
-      return transcript.segments.map((segment, i) => srtCue(segment, i + 1)).join("");
+      return cues()
+        .map((cue, i) => srtCue(cue, i + 1))
+        .join("");
     case "vtt":
-      return VTT_HEADER + transcript.segments.map(vttCue).join("");
+      return VTT_HEADER + cues().map(vttCue).join("");
     case "json":
       return transcriptJson(file, transcript) + "\n";
   }

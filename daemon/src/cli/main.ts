@@ -14,32 +14,61 @@ import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
-import { runTranscribe } from "./transcribe-command";
-import { runCapture } from "../capture/capture-command";
+import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
+import { CAPTURE_USAGE, runCapture } from "../capture/capture-command";
+
+const STATUS_USAGE = `  verbatim status [--json]               the daemon's model, backend, memory and queue
+`;
+const DAEMON_USAGE = `  verbatim daemon start|stop|status      run or stop the background daemon
+  verbatim daemon install|uninstall      start the daemon at login (LaunchAgent; systemd user unit on Linux)
+  verbatim daemon restart                restart the daemon
+`;
+const MODELS_USAGE = `  verbatim models list|pull ID|rm ID     models in the Hugging Face cache
+`;
+const CAPTURE_SUMMARY = `  verbatim capture --list-devices        the microphones (input devices), by index
+  verbatim capture --session ID [--device NAME|INDEX]
+                                         record the microphone into a running dictation
+`;
+
+/** What `verbatim COMMAND --help` prints. */
+const COMMAND_USAGE: Record<string, string> = {
+  transcribe: `Usage:\n${TRANSCRIBE_USAGE}`,
+  status: `Usage:\n${STATUS_USAGE}`,
+  daemon: `Usage:\n${DAEMON_USAGE}`,
+  models: `Usage:\n${MODELS_USAGE}`,
+  dictate: `Usage:\n${DICTATE_USAGE}`,
+  dictations: `Usage:\n${DICTATIONS_USAGE}`,
+  capture: CAPTURE_USAGE,
+};
 
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
 Usage:
-  verbatim transcribe [options] FILE…     transcribe audio or video files
-      --model ID|PATH        model alias (e.g. large-v3-turbo, base.en-8bit), hub repo id or local folder
-      --backend auto|cpu|mlx engine backend (with --no-daemon; the daemon's is set in its config)
-      --language CODE        spoken language (default: detected)
-      --task transcribe|translate
-      --word-timestamps      time every word (JSON output)
-      --prompt TEXT          names, spelling or style to condition the transcript on
-      --format text|srt|vtt|json
-      --no-daemon            run the engine in this process instead of the daemon
-${DICTATE_USAGE}${DICTATIONS_USAGE}  verbatim status [--json]               the daemon's model, backend, memory and queue
-  verbatim daemon start|stop|status      run or stop the background daemon
-  verbatim daemon install|uninstall      start the daemon at login (LaunchAgent; systemd user unit on Linux)
-  verbatim daemon restart                restart the daemon
-  verbatim models list|pull ID|rm ID     models in the Hugging Face cache
-  verbatim capture --list-devices        the microphones (input devices), by index
-  verbatim capture --session ID [--device NAME|INDEX]
-                                         record the microphone into a running dictation
+${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${CAPTURE_SUMMARY}\
+  verbatim COMMAND --help                one command's usage
+  verbatim --version                     the version (also -v)
 
 Exit codes: 0 ok, 1 engine failure, 2 usage, 3 unreadable input, 4 model unavailable, 5 daemon unreachable.
 `;
+
+/** Whether the arguments ask for help (options end at "--"). */
+function asksForHelp(args: string[]): boolean {
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  return options.includes("--help") || options.includes("-h");
+}
+
+/**
+ * A reader that stops reading (`verbatim transcribe … | head -1`) ends the command quietly: it has what it wanted.
+ * Leaving also closes the daemon connection, which cancels the job.
+ */
+function endQuietlyWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(EXIT.ok);
+    });
+  }
+}
 
 function parseTranscribeArgs(args: string[]) {
   try {
@@ -73,6 +102,9 @@ function parseTranscribe(args: string[]) {
   if (positionals.length === 0) throw new UsageError("transcribe needs at least one FILE");
   const format = values.format as OutputFormat;
   if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(", ")}`);
+  if (values["word-timestamps"] && format === "text") {
+    throw new UsageError("--word-timestamps needs --format srt, vtt or json (plain text has no timings)");
+  }
   if (values.task && values.task !== "transcribe" && values.task !== "translate") {
     throw new UsageError("--task must be transcribe or translate");
   }
@@ -201,7 +233,12 @@ async function modelsCommand(action: string | undefined, name: string | undefine
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  endQuietlyWhenOutputCloses();
   try {
+    if (command !== undefined && Object.hasOwn(COMMAND_USAGE, command) && asksForHelp(rest)) {
+      process.stdout.write(COMMAND_USAGE[command]);
+      return EXIT.ok;
+    }
     const paths = verbatimPaths();
     switch (command) {
       case "transcribe":
@@ -219,10 +256,17 @@ export async function main(argv: string[]): Promise<number> {
       case "capture":
         return await runCapture(rest, (text) => process.stdout.write(text));
       case "--version":
+      case "-v":
         process.stdout.write(`${VERSION}\n`);
         return EXIT.ok;
-      case undefined:
       case "help":
+        if (rest[0] !== undefined && Object.hasOwn(COMMAND_USAGE, rest[0])) {
+          process.stdout.write(COMMAND_USAGE[rest[0]]);
+          return EXIT.ok;
+        }
+        process.stdout.write(USAGE);
+        return EXIT.ok;
+      case undefined:
       case "--help":
       case "-h":
         process.stdout.write(USAGE);

@@ -2,7 +2,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { DaemonError, type TranscriptionHandle } from "../client";
-import { srtCue, transcriptJson, VTT_HEADER, vttCue, type OutputFormat } from "../formats";
+import { segmentCues, srtCue, transcriptJson, VTT_HEADER, vttCue, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
 import type { VerbatimPaths } from "../paths";
 import type { Event, SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
@@ -16,6 +16,17 @@ import { transcribe } from "../service/transcription";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
+
+export const TRANSCRIBE_USAGE = `  verbatim transcribe [options] FILE…     transcribe audio or video files
+      --model ID|PATH        model alias (e.g. large-v3-turbo, base.en-8bit), hub repo id or local folder
+      --backend auto|cpu|mlx engine backend (with --no-daemon; the daemon's is set in its config)
+      --language CODE        spoken language (default: detected)
+      --task transcribe|translate
+      --word-timestamps      time every word: one cue per word in SRT and VTT, "words" in JSON
+      --prompt TEXT          names, spelling or style to condition the transcript on
+      --format text|srt|vtt|json
+      --no-daemon            run the engine in this process instead of the daemon
+`;
 
 export interface TranscribeCommand {
   files: string[];
@@ -40,8 +51,8 @@ class OutputWriter {
 
   segment(segment: SegmentData): void {
     if (this.format === "text") this.out.write(segment.text + "\n");
-    else if (this.format === "srt") this.out.write(srtCue(segment, ++this.cues));
-    else if (this.format === "vtt") this.out.write(vttCue(segment));
+    else if (this.format === "srt") for (const cue of segmentCues(segment)) this.out.write(srtCue(cue, ++this.cues));
+    else if (this.format === "vtt") for (const cue of segmentCues(segment)) this.out.write(vttCue(cue));
   }
 
   end(file: string, transcript: TranscriptData): void {
