@@ -213,7 +213,7 @@ export class Connection {
   private onClose(): void {
     this.uploads.clear();
     this.daemon.dictations.disconnected(this);
-    for (const job of this.jobs) this.daemon.cancelJob(job, "the client disconnected");
+    for (const job of this.jobs) this.daemon.cancelJob(job, "cancelled because its client disconnected");
     this.jobs.clear();
   }
 }

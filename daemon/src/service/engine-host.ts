@@ -44,7 +44,12 @@ interface Loading {
 export class EngineHost {
   private active: ActiveModel | null = null;
   private loading: Loading | null = null;
+  /** Why the wanted model could not load (state "failed"). */
   private failure: string | null = null;
+  /** Why the last switch failed while the model before it stays in use. */
+  private switchFailure: string | null = null;
+  /** The last model that loaded: a failed switch goes back to it. */
+  private lastReadyId: string | null = null;
   private notice: string | null = null;
   private wantedId: string;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -75,7 +80,7 @@ export class EngineHost {
       device: this.active?.info.device ?? null,
       folder: this.active?.folder ?? null,
       loadSeconds: this.active?.info.loadSeconds ?? null,
-      error: this.failure,
+      error: this.failure ?? this.switchFailure,
       notice: this.notice,
     };
   }
@@ -103,14 +108,24 @@ export class EngineHost {
         this.active = model;
         this.loading = null;
         this.failure = null;
+        this.switchFailure = null;
+        this.lastReadyId = id;
         previous?.model.free();
         this.touch();
       },
       (error: unknown) => {
         if (this.loading !== loading) return;
         this.loading = null;
-        this.failure = error instanceof Error ? error.message : String(error);
-        this.log.error("model failed to load", { model: id, error: this.failure });
+        const reason = error instanceof Error ? error.message : String(error);
+        this.log.error("model failed to load", { model: id, error: reason });
+        const previous = this.lastReadyId;
+        if (previous !== null && previous !== id) {
+          // The model that worked is still loaded (or reloads on demand after an idle unload): keep using it.
+          this.wantedId = previous;
+          this.switchFailure = `Could not switch to ${id}; still using ${previous}. ${reason}`;
+        } else {
+          this.failure = reason;
+        }
       },
     );
     return promise;
