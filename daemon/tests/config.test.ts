@@ -30,8 +30,8 @@ test("invalid values are named and replaced by the defaults; the rest is kept", 
   const { config, problems } = load({ backend: "metal", mlxCacheLimitMB: -1, mlxWiredLimitMB: "1GB", threads: 3 });
   expect(config).toEqual({ ...DEFAULT_CONFIG, threads: 3 });
   expect(problems).toHaveLength(3);
-  expect(problems[0]).toMatch(/"backend" has an invalid value "metal"; using "auto"/);
-  expect(problems[1]).toMatch(/"mlxCacheLimitMB" has an invalid value -1; using null/);
+  expect(problems[0]).toMatch(/"backend" has an invalid value "metal" \(it must be one of auto, .*\); using "auto"/);
+  expect(problems[1]).toMatch(/"mlxCacheLimitMB" has an invalid value -1 \(it must be .*\); using null/);
 });
 
 test("a file that is not a JSON object falls back to the defaults with a reason", () => {
@@ -47,7 +47,30 @@ test("dictation settings: the microphone, the pause that ends an utterance, vali
   const bad = load({ inputDevice: "  ", utteranceSilenceSeconds: -0.5 });
   expect(bad.config).toMatchObject({ inputDevice: null, utteranceSilenceSeconds: 0.6 });
   expect(bad.problems).toEqual([
-    expect.stringMatching(/"inputDevice" has an invalid value "  "; using null/),
-    expect.stringMatching(/"utteranceSilenceSeconds" has an invalid value -0.5; using 0.6/),
+    expect.stringMatching(/"inputDevice" has an invalid value " {2}" \(it must be .*\); using null/),
+    expect.stringMatching(/"utteranceSilenceSeconds" has an invalid value -0.5 \(it must be .* to 10\); using 0.6/),
   ]);
+});
+
+test("values that feed a timer stay within Node's limit (2^31-1 ms), and the problem says so", () => {
+  const maxTimerMs = 2 ** 31 - 1;
+  const longest = { idleUnloadMinutes: 35791, readyTimeoutSeconds: 2147483, maxDictationSeconds: 2147483 };
+  const good = load(longest);
+  expect(good.problems).toEqual([]);
+  expect(good.config).toMatchObject(longest);
+  expect(longest.idleUnloadMinutes * 60_000).toBeLessThanOrEqual(maxTimerMs);
+  expect(longest.readyTimeoutSeconds * 1000).toBeLessThanOrEqual(maxTimerMs);
+
+  const bad = load({ idleUnloadMinutes: 50000, readyTimeoutSeconds: 3e9, maxDictationSeconds: 2147484 });
+  expect(bad.config).toMatchObject({ idleUnloadMinutes: 0, readyTimeoutSeconds: 600, maxDictationSeconds: 900 });
+  expect(bad.problems).toEqual([
+    expect.stringMatching(
+      /"idleUnloadMinutes" has an invalid value 50000 \(it must be minutes from 0 .* to 35791, the longest a timer can wait\); using 0$/,
+    ),
+    expect.stringMatching(
+      /"readyTimeoutSeconds" has an invalid value 3000000000 \(it must be seconds above 0 and up to 2147483, the longest a timer can wait\); using 600$/,
+    ),
+    expect.stringMatching(/"maxDictationSeconds" has an invalid value 2147484 \(.*up to 2147483.*\); using 900$/),
+  ]);
+  expect(load({ readyTimeoutSeconds: 0 }).problems).toEqual([expect.stringMatching(/"readyTimeoutSeconds"/)]);
 });

@@ -47,21 +47,59 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   keepRecordings: "failed",
 };
 
-const megabytesOrNull = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 0);
+/** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+const MAX_TIMER_MINUTES = Math.floor(MAX_TIMER_MS / 60_000);
 
-const validators: { [K in keyof DaemonConfig]: (value: unknown) => boolean } = {
-  model: (v) => typeof v === "string" && v.length > 0,
-  backend: (v) => BACKENDS.includes(v as Backend),
-  threads: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 256,
-  idleUnloadMinutes: (v) => typeof v === "number" && v >= 0,
-  readyTimeoutSeconds: (v) => typeof v === "number" && v > 0,
-  keepResults: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000,
+interface Rule {
+  valid(value: unknown): boolean;
+  /** What a valid value is, for the message that names an invalid one. */
+  expected: string;
+}
+
+const isNumberIn = (v: unknown, min: number, max: number) => typeof v === "number" && v >= min && v <= max;
+const megabytesOrNull: Rule = {
+  valid: (v) => v === null || (Number.isInteger(v) && (v as number) >= 0),
+  expected: "a whole number of MB, 0 or more, or null for MLX's default",
+};
+
+const timerSeconds: Rule = {
+  valid: (v) => isNumberIn(v, 0, MAX_TIMER_SECONDS) && v !== 0,
+  expected: `seconds above 0 and up to ${MAX_TIMER_SECONDS}, the longest a timer can wait`,
+};
+
+const rules: { [K in keyof DaemonConfig]: Rule } = {
+  model: { valid: (v) => typeof v === "string" && v.length > 0, expected: "a model alias, hub repo id or folder" },
+  backend: { valid: (v) => BACKENDS.includes(v as Backend), expected: `one of ${BACKENDS.join(", ")}` },
+  threads: {
+    valid: (v) => Number.isInteger(v) && isNumberIn(v, 0, 256),
+    expected: "a whole number from 0 (one per core) to 256",
+  },
+  idleUnloadMinutes: {
+    valid: (v) => isNumberIn(v, 0, MAX_TIMER_MINUTES),
+    expected: `minutes from 0 (keep the model loaded) to ${MAX_TIMER_MINUTES}, the longest a timer can wait`,
+  },
+  readyTimeoutSeconds: timerSeconds,
+  keepResults: {
+    valid: (v) => Number.isInteger(v) && isNumberIn(v, 0, 1000),
+    expected: "a whole number from 0 to 1000",
+  },
   mlxCacheLimitMB: megabytesOrNull,
   mlxWiredLimitMB: megabytesOrNull,
-  inputDevice: (v) => v === null || (typeof v === "string" && v.trim().length > 0),
-  maxDictationSeconds: (v) => typeof v === "number" && v > 0,
-  utteranceSilenceSeconds: (v) => typeof v === "number" && v >= 0 && v <= 10,
-  keepRecordings: (v) => v === "never" || v === "failed" || v === "always",
+  inputDevice: {
+    valid: (v) => v === null || (typeof v === "string" && v.trim().length > 0),
+    expected: "a microphone's name, part of one or index, or null for the system's input",
+  },
+  maxDictationSeconds: timerSeconds,
+  utteranceSilenceSeconds: {
+    valid: (v) => isNumberIn(v, 0, 10),
+    expected: "seconds from 0 (end utterances only on stop) to 10",
+  },
+  keepRecordings: {
+    valid: (v) => v === "never" || v === "failed" || v === "always",
+    expected: '"never", "failed" or "always"',
+  },
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */
@@ -97,11 +135,11 @@ export function loadConfig(file: string): LoadedConfig {
   const problems: string[] = [];
   for (const key of Object.keys(DEFAULT_CONFIG) as (keyof DaemonConfig)[]) {
     if (values[key] === undefined) continue;
-    if (validators[key](values[key])) {
+    if (rules[key].valid(values[key])) {
       (config as Record<string, unknown>)[key] = values[key];
     } else {
       problems.push(
-        `${file}: "${key}" has an invalid value ${JSON.stringify(values[key])}; using ${JSON.stringify(DEFAULT_CONFIG[key])}`,
+        `${file}: "${key}" has an invalid value ${JSON.stringify(values[key])} (it must be ${rules[key].expected}); using ${JSON.stringify(DEFAULT_CONFIG[key])}`,
       );
     }
   }
