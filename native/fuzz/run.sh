@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets into native/fuzz/build and runs each for N seconds (default 60):
 #   native/fuzz/run.sh [seconds]
-# Needs clang with libFuzzer (Debian: clang-14 and libfuzzer-14-dev; set CXX to use another clang++).
+# Needs clang with libFuzzer (Debian/Ubuntu: clang-14 and libclang-rt-14-dev; macOS: Homebrew llvm); set CXX to use
+# another clang++.
 # New interesting inputs go to build/corpus/<target>; crashes to build/crash-*. Seeds: corpus/<target>.
 set -euo pipefail
 
@@ -15,6 +16,21 @@ sources=("$engine/json.cpp" "$engine/tensor_file.cpp" "$engine/safetensors_forma
          "$engine/mapped_file.cpp" "$engine/model_config.cpp")
 
 mkdir -p "$build"
+# A compiler without libFuzzer fails deep in the first build with a linker error: say what to install instead.
+if ! command -v "$cxx" >/dev/null; then
+  echo "$cxx was not found. Install clang with libFuzzer (Debian/Ubuntu: apt install clang-14 libclang-rt-14-dev;" \
+       "macOS: brew install llvm, then CXX=\$(brew --prefix llvm)/bin/clang++), or set CXX to such a clang++." >&2
+  exit 2
+fi
+echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' >"$build/probe.cpp"
+if ! probe_errors="$("$cxx" "${flags[@]}" "$build/probe.cpp" -o "$build/probe" 2>&1)"; then
+  echo "$probe_errors" | tail -n 3 >&2
+  echo "$cxx cannot build a libFuzzer target (above). With clang-14 on Debian/Ubuntu, libFuzzer and the sanitizer" \
+       "runtimes come in libclang-rt-14-dev: apt install libclang-rt-14-dev. GCC has no libFuzzer; on macOS use" \
+       "Homebrew llvm's clang++ through CXX (Apple's has none)." >&2
+  exit 2
+fi
+
 for target in tensor_file model_config; do
   echo "building ${target}_fuzzer"
   "$cxx" "${flags[@]}" "$here/${target}_fuzzer.cpp" "${sources[@]}" -o "$build/${target}_fuzzer"
