@@ -4,6 +4,8 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import WebSocket from "ws";
+import type { Event } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { repoRoot } from "../support/fixtures";
@@ -66,4 +68,42 @@ test("a job whose client disconnects is recorded as cancelled because its client
     code: "cancelled",
     message: "the job was cancelled because its client disconnected",
   });
+});
+
+/** A raw WebSocket on the daemon's socket, and the next event it receives. */
+async function rawConnection(): Promise<{ socket: WebSocket; next: () => Promise<Event>; closed: () => boolean }> {
+  const socket = new WebSocket(`ws+unix:${daemon.socket}:/`);
+  await new Promise((resolve) => socket.once("open", resolve));
+  const replies: Event[] = [];
+  let closed = false;
+  socket.on("message", (data) => replies.push(JSON.parse(data.toString())));
+  socket.on("close", () => (closed = true));
+  const next = async () => {
+    while (replies.length === 0) {
+      if (closed) throw new Error("the daemon closed the connection");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return replies.shift()!;
+  };
+  return { socket, next, closed: () => closed };
+}
+
+test("a text frame that is not UTF-8 gets a typed error and the connection stays open", async () => {
+  const { socket, next, closed } = await rawConnection();
+  const invalid = Buffer.concat([
+    Buffer.from('{"id":"a","type":"status","x":"'),
+    Buffer.from([0xc3, 0x28]),
+    Buffer.from('"}'),
+  ]);
+  socket.send(invalid, { binary: false });
+  expect(await next()).toMatchObject({
+    type: "error",
+    id: null,
+    code: "bad_message",
+    message: expect.stringContaining("UTF-8"),
+  });
+  socket.send(JSON.stringify({ id: "b", type: "status" }));
+  expect(await next()).toMatchObject({ type: "status", id: "b" });
+  expect(closed()).toBe(false);
+  socket.close();
 });

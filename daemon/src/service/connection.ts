@@ -1,5 +1,6 @@
 // One client on the socket: parses its requests, runs them against the daemon, streams events back, and
 // cancels its jobs when it goes away (unless they were started detached).
+import { isUtf8 } from "node:buffer";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -75,6 +76,10 @@ export class Connection {
   private onText(bytes: Buffer): void {
     if (bytes.length > MAX_MESSAGE_BYTES) {
       this.sendError(null, "too_large", `messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
+      return;
+    }
+    if (!isUtf8(bytes)) {
+      this.sendError(null, "bad_message", "the message is not valid UTF-8 text");
       return;
     }
     let request: Request;

@@ -47,7 +47,12 @@ export class Daemon implements DaemonContext {
   private readonly store: ModelStore;
   private readonly startedAt = Date.now();
   private readonly server = http.createServer((_, response) => response.writeHead(426).end("WebSocket only\n"));
-  private readonly sockets = new WebSocketServer({ server: this.server, maxPayload: MAX_FRAME_BYTES });
+  // A text frame that is not UTF-8 gets a typed error from its Connection instead of ws closing the socket (1007).
+  private readonly sockets = new WebSocketServer({
+    server: this.server,
+    maxPayload: MAX_FRAME_BYTES,
+    skipUTF8Validation: true,
+  });
   private lock: InstanceLock | null = null;
   private stopping: Promise<void> | null = null;
 
