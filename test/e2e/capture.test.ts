@@ -2,7 +2,7 @@
 // `verbatim capture` recording it with PvRecorder into a dictation on the real daemon, and held-out speech played
 // into the sink at real-time pace. What the capture process records reaches the engine, and the dictation's
 // final text is the sentence.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { heldoutWav, startDictation, stopDictation, waitFor } from "../support/dictation";
@@ -91,6 +91,38 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     // And the sentence came through PulseAudio (resampled to the sink's 44.1 kHz stereo and back) recognisably: the
     // small fixture model is thrown by the silence before the speech, which varies from run to run.
     expect(wordErrorRate([{ reference: sentence.text, hypothesis: transcript.text }])).toBeLessThanOrEqual(0.5);
+  });
+
+  test("verbatim dictate records the microphone through its capture process; Ctrl-C prints the final text", async () => {
+    const dictate = spawn(process.execPath, [cli, "dictate"], {
+      env: { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    dictate.stdout.on("data", (chunk) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => dictate.on("exit", (code) => resolve(code)));
+    const client = await daemon.connect();
+    const recording = async () => {
+      const listed = await client.request({ type: "dictation.list" });
+      return listed.type === "done"
+        ? listed.dictations?.find((d) => d.state === "running" && d.audioSeconds > 0)
+        : undefined;
+    };
+    let running = await recording();
+    while (!running) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running = await recording();
+    }
+    await pulse.play(heldoutWav(sentence.file));
+    dictate.kill("SIGINT");
+    expect(await exited).toBe(0);
+    // Its capture process (detached, so not dictate's child to wait for) lets go of the microphone too.
+    const capturing = () => execSync("ps -eo args").toString().includes(`capture --session ${running!.session}`);
+    await waitFor(() => !capturing(), "the capture process to exit", 10_000);
+    const recorded = path.join(daemon.home, "state", "recordings", `${running.recording}.wav`);
+    expect(stdout.trim()).toBe((await client.transcribeFile(recorded).promise).text);
+    client.close();
+    expect(wordErrorRate([{ reference: sentence.text, hypothesis: stdout.trim() }])).toBeLessThanOrEqual(0.5);
   });
 
   test("a capture process that dies ends its dictation with the text recorded so far", async () => {
