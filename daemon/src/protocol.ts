@@ -88,6 +88,11 @@ export interface DaemonStatus {
     mlx: { activeBytes: number; peakBytes: number; cacheBytes: number } | null;
   };
   queue: { running: string | null; waiting: number };
+  /**
+   * How a client starts the microphone capture process for a dictation with source "capture": spawn `command` (an
+   * absolute node binary, then absolute script paths) with `--session ID` appended.
+   */
+  capture: { command: string[] };
 }
 
 export interface WordTiming {

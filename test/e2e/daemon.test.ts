@@ -67,6 +67,15 @@ test("status reports the model, backend, memory and an empty queue", async () =>
   expect(status.pid).toBe(daemon.child?.pid);
 });
 
+test("status reports a capture command that runs without PATH: absolute node and script, then capture", () =>
+  daemon.status().then(({ capture }) => {
+    const [node, script, subcommand, ...rest] = capture.command;
+    expect(path.isAbsolute(node) && path.isAbsolute(script)).toBe(true);
+    expect([subcommand, rest]).toEqual(["capture", []]);
+    const help = execFileSync(node, [script, subcommand, "--help"], { env: { HOME: os.homedir() }, encoding: "utf8" });
+    expect(help).toContain("verbatim capture --session ID");
+  }));
+
 test.each([
   ["wav", () => wav],
   // At LAME's default bitrate for 16 kHz mono the test model, trained on clean synthetic speech, falls apart.

@@ -29,6 +29,9 @@ import type { Logger } from "./logger";
 import { RecentResults } from "./results";
 import { transcribe } from "./transcription";
 
+// The capture process runs this daemon's own node and CLI, so a client needs no PATH to find them (Raycast has none).
+const CAPTURE_COMMAND = [process.execPath, path.join(__dirname, "..", "..", "bin", "verbatim.js"), "capture"];
+
 export interface DaemonOptions {
   paths: VerbatimPaths;
   config: DaemonConfig;
@@ -121,6 +124,7 @@ export class Daemon implements DaemonContext {
       model: this.host.describe(),
       memory: { rssBytes: process.memoryUsage.rss(), peakRssBytes: usage.maxRSS * 1024, mlx: this.host.mlxMemory() },
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
+      capture: { command: CAPTURE_COMMAND },
     };
   }
 
