@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import type { Event } from "../../daemon/src/protocol";
-import { DaemonProcess } from "../support/daemon-process";
+import { DaemonProcess, daemonEntry } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { repoRoot } from "../support/fixtures";
 
@@ -106,4 +106,65 @@ test("a text frame that is not UTF-8 gets a typed error and the connection stays
   expect(await next()).toMatchObject({ type: "status", id: "b" });
   expect(closed()).toBe(false);
   socket.close();
+});
+
+describe("the instance lock", () => {
+  const fresh: DaemonProcess[] = [];
+  afterAll(async () => {
+    for (const other of fresh) await other.dispose();
+  });
+
+  test("a stale pid file naming an unrelated live process does not keep the daemon from starting", async () => {
+    const other = new DaemonProcess({ model, threads: 2 });
+    fresh.push(other);
+    const unrelated = spawn("sleep", ["60"]);
+    try {
+      writeFileSync(path.join(other.home, "verbatimd.pid"), String(unrelated.pid));
+      await other.start();
+      expect((await other.status()).pid).toBe(other.child?.pid);
+    } finally {
+      unrelated.kill();
+      await other.stop();
+    }
+  });
+
+  // Before the fix, 8 daemons at once over a stale pid file often left several running, or one exiting 1 on EEXIST.
+  test.each([1, 2, 3])(
+    "daemons started at once over a stale pid file: one runs, every other exits 3 saying so (round %i)",
+    async () => {
+      const other = new DaemonProcess({ model, threads: 2 });
+      fresh.push(other);
+      const gone = spawn("true");
+      await new Promise((resolve) => gone.once("exit", resolve));
+      writeFileSync(path.join(other.home, "verbatimd.pid"), String(gone.pid));
+      const starts = Array.from({ length: 8 }, () => {
+        const child = spawn(process.execPath, [daemonEntry], { env: other.env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+          child.once("exit", (code) => resolve({ code, stderr })),
+        );
+        return { child, exited };
+      });
+      try {
+        const outcomes: ({ code: number | null; stderr: string } | null)[] = starts.map(() => null);
+        starts.forEach(({ exited }, i) => void exited.then((outcome) => (outcomes[i] = outcome)));
+        for (let i = 0; i < 400 && outcomes.filter(Boolean).length < starts.length - 1; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500)); // a late loser, or a second daemon that kept running
+        const exits = outcomes.filter((outcome) => outcome !== null);
+        expect(exits).toHaveLength(starts.length - 1);
+        for (const exit of exits) {
+          expect(exit.code).toBe(3);
+          expect(exit.stderr).toMatch(/^verbatimd is already running/);
+        }
+        const winner = starts[outcomes.indexOf(null)].child;
+        expect((await other.status()).pid).toBe(winner.pid);
+      } finally {
+        for (const { child } of starts) child.kill("SIGTERM");
+        await Promise.all(starts.map(({ exited }) => exited));
+      }
+    },
+  );
 });
