@@ -173,9 +173,9 @@ async function streamRealTime(model, options, audio) {
     const due = t0 + ((frame + 1) * FRAME) / RATE;
     await sleep(Math.max(0, (due - now()) * 1000));
   }
-  const live = commits.map((c) => c.added).join("");
   const transcript = await session.finish();
-  return { commits, live, final: transcript.text };
+  // Live text: everything committed, the last update (at the utterance's end) included, before the final pass.
+  return { commits, live: commits.map((c) => c.added).join(""), final: transcript.text };
 }
 
 /** The update loop's compute: each chunk pushed once the update before it is done. */
