@@ -7,7 +7,14 @@ import { verbatimPaths } from "../../../daemon/src/paths";
 import type { DaemonStatus } from "../../../daemon/src/protocol";
 
 export { DaemonClient, DaemonError, DaemonUnreachableError } from "../../../daemon/src/client";
-export type { DaemonStatus, SegmentData, TranscriptData, TranscriptionOptions } from "../../../daemon/src/protocol";
+export type {
+  DaemonStatus,
+  DictationInfo,
+  Event,
+  SegmentData,
+  TranscriptData,
+  TranscriptionOptions,
+} from "../../../daemon/src/protocol";
 
 /** The socket from the preference when set ("~/" means the home folder), else the daemon's default for this user. */
 export function socketPath(

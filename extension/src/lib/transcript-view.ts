@@ -20,7 +20,7 @@ export function progressLabel(state: FileTranscription): string {
 }
 
 // Markdown would read a leading "#", "-" or "1." in spoken text as structure.
-const escapeMarkdown = (text: string) =>
+export const escapeMarkdown = (text: string) =>
   text.replace(/([\\`*_[\]<>#|])/g, "\\$1").replace(/^(\s*)([-+]|\d+\.)\s/gm, "$1\\$2 ");
 
 function body(state: FileTranscription): string {

@@ -1,0 +1,255 @@
+// One live dictation as the extension sees it: a state machine fed by the daemon's events and the user's stop and
+// cancel, which either follows the dictation already running (reopened Dictate, the hotkey, the terminal) or starts
+// one and its microphone capture.
+import {
+  DaemonError,
+  DaemonUnreachableError,
+  type DaemonClient,
+  type DaemonStatus,
+  type DictationInfo,
+  type Event,
+  type TranscriptData,
+  type TranscriptionOptions,
+} from "./daemon-connection";
+import { applyTextEvent, emptyLiveText, type LiveText } from "./dictation-text";
+
+export type DictationPhase = "connecting" | "starting" | "recording" | "stopping" | "done" | "cancelled" | "error";
+
+export interface DictationState {
+  phase: DictationPhase;
+  session: string | null;
+  /** "follow": a dictation that was already running; "recover": one that ended while nobody followed it. */
+  origin: "start" | "follow" | "recover";
+  /** Seconds of audio the daemon has received (the elapsed recording time). */
+  audioSeconds: number;
+  level: { rms: number; peak: number } | null;
+  /** Set when the microphone gave exact silence: what to do about the permission. */
+  microphoneSilent: string | null;
+  model: { id: string | null; loading: boolean };
+  text: LiveText;
+  transcript: TranscriptData | null;
+  error: { message: string; unreachable: boolean } | null;
+}
+
+export const initialDictation = (): DictationState => ({
+  phase: "connecting",
+  session: null,
+  origin: "start",
+  audioSeconds: 0,
+  level: null,
+  microphoneSilent: null,
+  model: { id: null, loading: false },
+  text: emptyLiveText(),
+  transcript: null,
+  error: null,
+});
+
+export const isFinished = (phase: DictationPhase) => phase === "done" || phase === "cancelled" || phase === "error";
+
+/** The state after one of the dictation's events from the daemon. */
+export function applyDictationEvent(state: DictationState, event: Event): DictationState {
+  if (isFinished(state.phase)) return state;
+  const at =
+    "at" in event && typeof event.at === "number" ? Math.max(state.audioSeconds, event.at) : state.audioSeconds;
+  const next = { ...state, audioSeconds: at };
+  switch (event.type) {
+    case "dictation.started":
+      return { ...next, phase: state.phase === "stopping" ? "stopping" : "recording", session: event.session };
+    case "dictation.committed":
+    case "dictation.utterance":
+      // Text means the model runs.
+      return { ...next, text: applyTextEvent(state.text, event), model: { ...state.model, loading: false } };
+    case "dictation.level":
+      return { ...next, level: { rms: event.rms, peak: event.peak } };
+    case "dictation.microphone_silent":
+      return { ...next, microphoneSilent: event.message };
+    case "dictation.done":
+      return { ...next, phase: "done", transcript: event.transcript, model: { ...state.model, loading: false } };
+    case "dictation.error":
+      return event.code === "cancelled"
+        ? { ...next, phase: "cancelled" }
+        : { ...next, phase: "error", error: { message: event.message, unreachable: false } };
+    default:
+      return state;
+  }
+}
+
+/** The state when the dictation could not be followed to its end. */
+export function failedDictation(state: DictationState, error: unknown): DictationState {
+  if (isFinished(state.phase)) return state;
+  if (error instanceof DaemonError && error.code === "cancelled") return { ...state, phase: "cancelled" };
+  const message = error instanceof Error ? error.message : String(error);
+  return { ...state, phase: "error", error: { message, unreachable: error instanceof DaemonUnreachableError } };
+}
+
+/** The dictation that runs now (or is in its final pass), if any. */
+export async function runningDictation(client: DaemonClient): Promise<DictationInfo | null> {
+  const event = await client.request({ type: "dictation.list" });
+  const dictations = event.type === "done" ? (event.dictations ?? []) : [];
+  return dictations.find((info) => info.state === "running" || info.state === "stopping") ?? null;
+}
+
+/** The newest dictation that finished while no client followed it (Raycast closed mid-dictation), if any. */
+export async function undeliveredDictation(client: DaemonClient): Promise<string | null> {
+  const event = await client.request({ type: "dictations.list" });
+  const recordings = event.type === "done" ? (event.recordings ?? []) : [];
+  const undelivered = recordings
+    .filter((recording) => recording.state === "undelivered")
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  // A dictation's recording has the session's id.
+  return undelivered[0]?.id ?? null;
+}
+
+export interface DictationSetup {
+  source: "capture" | "stream";
+  options?: TranscriptionOptions;
+  /** Offer the text of a dictation that ended while nobody followed it, when none runs. */
+  recover?: boolean;
+  /**
+   * Called when this client started a capture dictation: starts the microphone capture and resolves with an error
+   * message if it fails (the dictation is then stopped with what was recorded).
+   */
+  startCapture?(session: string, status: DaemonStatus): Promise<string | null>;
+  onChange(state: DictationState): void;
+  /** How often the model's state is asked for while it loads. */
+  modelPollMs?: number;
+}
+
+export class Dictation {
+  state: DictationState = { ...initialDictation(), phase: "starting" };
+  /** Settles once the session is known (started or followed), or the dictation could not begin. */
+  readonly begun: Promise<void>;
+  /** Settles with the final state: done, cancelled or error. */
+  readonly finished: Promise<DictationState>;
+  private ending: "stop" | "cancel" | null = null;
+  private captureFailure: string | null = null;
+  private markBegun!: () => void;
+
+  constructor(
+    private readonly client: DaemonClient,
+    private readonly setup: DictationSetup,
+  ) {
+    this.begun = new Promise((resolve) => (this.markBegun = resolve));
+    this.finished = this.run()
+      .then(
+        (event) => this.settle(event),
+        (error: unknown) => this.update(failedDictation(this.state, error)),
+      )
+      .then(() => {
+        this.markBegun();
+        if (this.captureFailure && this.state.phase !== "cancelled") {
+          this.update({ ...this.state, phase: "error", error: { message: this.captureFailure, unreachable: false } });
+        }
+        return this.state;
+      });
+  }
+
+  /** Ends with a final pass over what was recorded (at once, or as soon as the session is known). */
+  stop(): Promise<void> {
+    return this.end("stop");
+  }
+
+  cancel(): Promise<void> {
+    return this.end("cancel");
+  }
+
+  private async end(how: "stop" | "cancel"): Promise<void> {
+    if (this.ending || isFinished(this.state.phase)) return;
+    this.ending = how;
+    if (how === "stop") this.update({ ...this.state, phase: "stopping" });
+    await this.begun;
+    const session = this.state.session;
+    if (!session || isFinished(this.state.phase)) return;
+    const type = how === "stop" ? "dictation.stop" : "dictation.cancel";
+    // The outcome reaches this client as a follower too; a failure here shows up there.
+    await this.client.request({ type, session }).catch(() => undefined);
+  }
+
+  private update(state: DictationState): void {
+    this.state = state;
+    this.setup.onChange(state);
+  }
+
+  private onEvent = (event: Event) => {
+    this.update(applyDictationEvent(this.state, event));
+    if (event.type === "dictation.started" || event.type === "dictation.committed") this.markBegun();
+  };
+
+  private settle(event: Event): void {
+    this.onEvent(event);
+  }
+
+  private async run(): Promise<Event> {
+    const status = await this.client.status();
+    this.update({ ...this.state, model: { id: status.model.id, loading: status.model.state !== "ready" } });
+    const poll = this.pollModelWhileLoading();
+    try {
+      const running = await runningDictation(this.client);
+      if (running) return await this.follow(running.session, "follow", running.state === "stopping");
+      const undelivered = this.setup.recover ? await undeliveredDictation(this.client) : null;
+      if (undelivered) return await this.follow(undelivered, "recover", false);
+      return await this.start(status);
+    } finally {
+      clearInterval(poll);
+    }
+  }
+
+  private follow(session: string, origin: "follow" | "recover", stopping: boolean): Promise<Event> {
+    this.update({
+      ...this.state,
+      session,
+      origin,
+      phase: stopping || this.ending === "stop" ? "stopping" : "recording",
+    });
+    this.markBegun();
+    if (this.ending) void this.client.request({ type: `dictation.${this.ending}`, session }).catch(() => undefined);
+    return this.client.request({ type: "dictation.attach", session }, this.onEvent);
+  }
+
+  private async start(status: DaemonStatus): Promise<Event> {
+    const { source, options } = this.setup;
+    const request = this.client.request(
+      options && Object.keys(options).length > 0
+        ? { type: "dictation.start", source, options }
+        : { type: "dictation.start", source },
+      (event) => {
+        this.onEvent(event);
+        if (event.type === "dictation.started") this.started(event.session, status);
+      },
+    );
+    try {
+      return await request;
+    } catch (error) {
+      // Another client started one between the list and the start: follow it instead.
+      if (!(error instanceof DaemonError && error.code === "busy") || this.state.session) throw error;
+      const running = await runningDictation(this.client);
+      if (!running) throw error;
+      return this.follow(running.session, "follow", running.state === "stopping");
+    }
+  }
+
+  private started(session: string, status: DaemonStatus): void {
+    if (this.ending) void this.client.request({ type: `dictation.${this.ending}`, session }).catch(() => undefined);
+    else if (this.setup.source === "capture" && this.setup.startCapture) {
+      void this.setup.startCapture(session, status).then((failure) => {
+        if (!failure || isFinished(this.state.phase)) return;
+        this.captureFailure = `The microphone capture stopped (${failure}).`;
+        void this.stop();
+      });
+    }
+  }
+
+  private pollModelWhileLoading(): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      if (!this.state.model.loading || isFinished(this.state.phase)) return clearInterval(timer);
+      this.client.status().then(
+        (status) => {
+          if (isFinished(this.state.phase)) return;
+          this.update({ ...this.state, model: { id: status.model.id, loading: status.model.state !== "ready" } });
+        },
+        () => clearInterval(timer),
+      );
+    }, this.setup.modelPollMs ?? 1000);
+    return timer;
+  }
+}

@@ -1,0 +1,264 @@
+// The Dictate and Toggle Dictation logic against the real daemon (trained fixture model, held-out speech sent as the
+// capture process would send it, from another connection): the state machine from start to done, live text with its
+// tentative tail replaced by each utterance's final text, following a running dictation instead of starting a second,
+// recovering one that ended unfollowed, cancel, the silent-microphone screen, the capture command from status, redraw
+// throttling and the clipboard order of a paste. @raycast/api is not involved: these modules never import it.
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DaemonProcess } from "../../test/support/daemon-process";
+import { FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dictation";
+import { repoRoot } from "../../test/support/fixtures";
+import { startCapture } from "../src/lib/capture-process";
+import { connect, type DaemonClient } from "../src/lib/daemon-connection";
+import { Dictation, type DictationSetup, type DictationState } from "../src/lib/dictation-session";
+import { liveTextParts } from "../src/lib/dictation-text";
+import {
+  dictatedText,
+  dictationMarkdown,
+  elapsed,
+  levelMeter,
+  microphoneSilentMarkdown,
+} from "../src/lib/dictation-view";
+import { deliverText, type ClipboardContent, type ClipboardOperations } from "../src/lib/paste-keeping-clipboard";
+import { redrawThrottle } from "../src/lib/redraw-throttle";
+
+jest.setTimeout(180_000);
+
+const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const logs = mkdtempSync(path.join(os.tmpdir(), "verbatim-capture-log-"));
+let daemon: DaemonProcess;
+let speech: Uint8Array;
+let batchText: string;
+const clients: DaemonClient[] = [];
+
+async function client(): Promise<DaemonClient> {
+  const connected = await connect(daemon.socket);
+  clients.push(connected);
+  return connected;
+}
+
+/** Sends PCM at real-time pace from its own connection, as `verbatim capture` does. */
+async function speak(session: string, pcm: Uint8Array): Promise<void> {
+  const sender = await client();
+  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
+    sender.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function dictation(source: "capture" | "stream", connection: DaemonClient, extra: Partial<DictationSetup> = {}) {
+  const states: DictationState[] = [];
+  const run = new Dictation(connection, { source, onChange: (state) => states.push(state), ...extra });
+  return { run, states };
+}
+
+beforeAll(async () => {
+  daemon = new DaemonProcess({ model, threads: 2 });
+  await daemon.start();
+  await daemon.waitForModel();
+  speech = await pcmOf(heldoutWav("heldout-07.wav"));
+  const connection = await client();
+  batchText = (await connection.transcribeFile(heldoutWav("heldout-07.wav")).promise).text;
+});
+
+afterAll(async () => {
+  for (const connection of clients) connection.close();
+  await daemon?.dispose();
+  rmSync(logs, { recursive: true, force: true });
+});
+
+test("a dictation goes starting → recording → stopping → done, with live text, level and time, and the final text", async () => {
+  const { run, states } = dictation("stream", await client());
+  await run.begun;
+  expect(run.state).toMatchObject({ phase: "recording", origin: "start", model: { id: model, loading: false } });
+  await speak(run.state.session!, speech);
+  await run.stop();
+  const final = await run.finished;
+
+  expect(final.phase).toBe("done");
+  expect(final.transcript!.text).toBe(batchText);
+  expect(dictatedText(final)).toBe(batchText.trim());
+  const phases = states.map((state) => state.phase).filter((phase, i, all) => phase !== all[i - 1]);
+  expect(phases).toEqual(["starting", "recording", "stopping", "done"]);
+  // Live text arrived while recording, rendered with the tentative tail in italics apart from the settled text.
+  const live = states.filter((state) => state.phase === "recording" && liveTextParts(state.text).settled);
+  expect(live.length).toBeGreaterThan(0);
+  const withTail = states.find((state) => state.phase === "recording" && liveTextParts(state.text).tentative);
+  if (withTail) expect(dictationMarkdown(withTail)).toContain(`*${liveTextParts(withTail.text).tentative}`);
+  // The utterance's final text replaced its committed and tentative text.
+  const settledOnce = states.find((state) => state.text.utterances[0]?.final);
+  expect(settledOnce && liveTextParts(settledOnce.text)).toEqual({ settled: batchText.trim(), tentative: "" });
+  // Level meter and elapsed time followed the audio.
+  expect(states.some((state) => state.level && state.level.peak > 0.05)).toBe(true);
+  expect(levelMeter(states.find((state) => state.level && state.level.peak > 0.05)!.level)).toMatch(/^▮+▯*$/);
+  expect(final.audioSeconds).toBeCloseTo(speech.length / 2 / 16000, 1);
+  expect(elapsed(final.audioSeconds)).toBe("0:02");
+  expect(dictationMarkdown(final)).toContain(batchText.trim().slice(0, -1));
+});
+
+test("reopening follows the running dictation instead of starting another, and both get the final text", async () => {
+  const first = dictation("stream", await client());
+  await first.run.begun;
+  const sending = speak(first.run.state.session!, speech);
+  const second = dictation("stream", await client());
+  await second.run.begun;
+  expect(second.run.state).toMatchObject({ origin: "follow", session: first.run.state.session, phase: "recording" });
+  await sending;
+  await second.run.stop(); // the follower may stop it, as the menu bar does
+  const [a, b] = await Promise.all([first.run.finished, second.run.finished]);
+  expect(a.transcript!.text).toBe(batchText);
+  expect(b.transcript!.text).toBe(batchText);
+});
+
+test("a dictation that ended while nobody followed it (Raycast closed) is offered by the next Dictate", async () => {
+  const starter = await connect(daemon.socket);
+  const first = dictation("capture", starter); // no startCapture: this test's connection sends the audio
+  await first.run.begun;
+  const session = first.run.state.session!;
+  starter.close(); // Raycast's window closed mid-dictation
+  await first.run.finished;
+  const sender = await connect(daemon.socket);
+  for (let offset = 0; offset < speech.length; offset += FRAME_BYTES) {
+    sender.sendAudio(session, speech.subarray(offset, offset + FRAME_BYTES));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the frames reach the daemon before the close
+  sender.close(); // the capture process ended: the dictation stops with nobody following
+  const watcher = await client();
+  for (let i = 0; i < 300; i++) {
+    const event = await watcher.request({ type: "dictations.list" });
+    if (event.type === "done" && event.recordings?.some((r) => r.id === session && r.state === "undelivered")) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const reopened = dictation("stream", await client(), { recover: true });
+  const recovered = await reopened.run.finished;
+  expect(recovered).toMatchObject({ phase: "done", origin: "recover", session });
+  expect(recovered.transcript!.text).toBe(batchText);
+  expect(dictationMarkdown(recovered)).toMatch(/^_Recovered/);
+  // Delivered now: the next Dictate starts afresh.
+  const next = dictation("stream", await client(), { recover: true });
+  await next.run.begun;
+  expect(next.run.state.origin).toBe("start");
+  await next.run.cancel();
+  expect((await next.run.finished).phase).toBe("cancelled");
+});
+
+test("a capture dictation whose microphone gives only zeros shows the microphone permission screen", async () => {
+  const { run } = dictation("capture", await client());
+  await run.begun;
+  await speak(run.state.session!, new Uint8Array(2.5 * 32000)); // what a denied permission records
+  await waitFor(() => run.state.microphoneSilent !== null, "microphone_silent", 10_000);
+  expect(microphoneSilentMarkdown(run.state.microphoneSilent!)).toContain("Privacy & Security → Microphone");
+  await run.cancel();
+  expect((await run.finished).phase).toBe("cancelled");
+});
+
+test("the capture command from status is spawned detached; when it fails the dictation stops and says why", async () => {
+  const logFile = path.join(logs, "capture.log");
+  // No audio server here for the capture process to open (PULSE_SERVER points nowhere): it exits 3.
+  const env = { ...process.env, PULSE_SERVER: `unix:${path.join(logs, "no-such-server")}`, VERBATIM_HOME: daemon.home };
+  const { run } = dictation("capture", await client(), {
+    startCapture: async (session, status) => {
+      const capture = startCapture({ command: status.capture.command, session, socket: daemon.socket, logFile, env });
+      expect(capture.pid).toBeGreaterThan(0);
+      const exit = await capture.exited;
+      return exit.code === 0 ? null : exit.message;
+    },
+  });
+  const final = await run.finished;
+  expect(final.phase).toBe("error");
+  expect(final.error!.message).toMatch(/^The microphone capture stopped \(exit 3: .*microphone/is);
+  expect(final.error!.unreachable).toBe(false);
+  // The dictation did not stay open waiting for audio.
+  expect(await (await client()).request({ type: "dictation.list" })).toMatchObject({
+    dictations: expect.not.arrayContaining([expect.objectContaining({ state: "running" })]),
+  });
+});
+
+test("a daemon that is not there is an unreachable error (the view shows the setup steps)", async () => {
+  await expect(connect(path.join(logs, "nothing.sock"), 500)).rejects.toThrow(/verbatimd is not running/);
+});
+
+test("redraws are throttled to one per 100 ms, and the latest state is drawn", async () => {
+  const drawn: { value: number; at: number }[] = [];
+  const throttle = redrawThrottle<number>((value) => drawn.push({ value, at: performance.now() }), 100);
+  const start = performance.now();
+  let value = 0;
+  while (performance.now() - start < 1000) {
+    throttle.push(++value);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  // About 500 pushes became at most one draw per 100 ms (no starving either), the last one the latest value.
+  for (let i = 1; i < drawn.length; i++) expect(drawn[i].at - drawn[i - 1].at).toBeGreaterThanOrEqual(99);
+  expect(drawn.length).toBeGreaterThanOrEqual(8);
+  expect(drawn.length).toBeLessThanOrEqual(Math.floor((drawn.at(-1)!.at - drawn[0].at) / 100) + 1);
+  expect(value).toBeGreaterThan(100);
+  expect(drawn.at(-1)!.value).toBe(value);
+  throttle.push(-1);
+  throttle.push(-2);
+  throttle.flush();
+  expect(drawn.at(-1)!.value).toBe(-2);
+  throttle.cancel();
+});
+
+/** A pasteboard with a history, recording each operation in order (Raycast's Clipboard at run time). */
+function recordingClipboard(initial: ClipboardContent | null) {
+  const log: string[] = [];
+  let current = initial;
+  const history: ClipboardContent[] = initial ? [initial] : [];
+  const operations: ClipboardOperations = {
+    read: async () => {
+      log.push("read");
+      return current ?? { text: "" };
+    },
+    copy: async (content, { concealed }) => {
+      log.push(`copy ${JSON.stringify(content)}${concealed ? " concealed" : ""}`);
+      current = content;
+      if (!concealed) history.push(content);
+    },
+    paste: async (text) => {
+      log.push(`paste ${text}`);
+    },
+    clear: async () => {
+      log.push("clear");
+      current = null;
+    },
+    wait: async (ms) => {
+      log.push(`wait ${ms}`);
+    },
+  };
+  return { log, operations, current: () => current, history };
+}
+
+test("paste keeps the clipboard: read, paste, wait, restore concealed; copy and both leave the text", async () => {
+  const paste = recordingClipboard({ file: "/Users/me/report.pdf" });
+  expect(await deliverText("Hello there.", "paste", paste.operations, 600)).toBe("pasted");
+  expect(paste.log).toEqual([
+    "read",
+    "paste Hello there.",
+    "wait 600",
+    'copy {"file":"/Users/me/report.pdf"} concealed',
+  ]);
+  expect(paste.current()).toEqual({ file: "/Users/me/report.pdf" });
+  expect(paste.history).toEqual([{ file: "/Users/me/report.pdf" }]);
+
+  const empty = recordingClipboard(null);
+  await deliverText("Hi.", "paste", empty.operations, 600);
+  expect(empty.log).toEqual(["read", "paste Hi.", "wait 600", "clear"]);
+
+  const both = recordingClipboard({ text: "old" });
+  expect(await deliverText("Hi.", "both", both.operations)).toBe("pasted and copied");
+  expect(both.log).toEqual(['copy {"text":"Hi."}', "paste Hi."]);
+  expect(both.current()).toEqual({ text: "Hi." });
+
+  const copy = recordingClipboard({ text: "old" });
+  expect(await deliverText("Hi.", "copy", copy.operations)).toBe("copied");
+  expect(copy.history).toEqual([{ text: "old" }, { text: "Hi." }]);
+
+  const nothing = recordingClipboard({ text: "old" });
+  expect(await deliverText("", "paste", nothing.operations)).toBe("nothing");
+  expect(await deliverText("Hi.", "nothing", nothing.operations)).toBe("nothing");
+  expect(nothing.log).toEqual([]);
+});
