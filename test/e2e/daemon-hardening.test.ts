@@ -108,6 +108,84 @@ test("a text frame that is not UTF-8 gets a typed error and the connection stays
   socket.close();
 });
 
+/** Waits until `events` holds one that matches. */
+async function seen(events: Event[], match: (event: Event) => boolean): Promise<Event> {
+  for (let i = 0; i < 300; i++) {
+    const found = events.find(match);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`not seen among ${JSON.stringify(events.map((event) => event.type))}`);
+}
+
+describe("job ids", () => {
+  test("a duplicate id on one connection is refused without an accepted, and the first job stays its own", async () => {
+    const { socket } = await rawConnection();
+    const events: Event[] = [];
+    socket.on("message", (data) => events.push(JSON.parse(data.toString())));
+    const request = JSON.stringify({ id: "dup", type: "transcribe", source: { kind: "file", path: long } });
+    socket.send(request);
+    await seen(events, (event) => event.type === "accepted");
+    socket.send(request);
+    const refusal = await seen(events, (event) => event.type === "error");
+    expect(refusal).toMatchObject({
+      id: "dup",
+      code: "bad_message",
+      message: expect.stringContaining("already running"),
+    });
+    socket.close();
+    // The first job was still this connection's: leaving cancelled it (an orphan would have finished).
+    const client = await daemon.connect();
+    let outcome = await client.result("dup").catch((error: Error) => error);
+    for (let i = 0; i < 100 && !(outcome instanceof Error); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      outcome = await client.result("dup").catch((error: Error) => error);
+    }
+    client.close();
+    expect(events.filter((event) => event.type === "accepted")).toHaveLength(1);
+    expect(outcome).toMatchObject({ code: "cancelled" });
+  });
+
+  test("an upload id longer than a binary frame can carry is refused at once", async () => {
+    const { socket, next } = await rawConnection();
+    const id = "é".repeat(128); // 256 bytes of UTF-8
+    socket.send(JSON.stringify({ id, type: "transcribe", source: { kind: "upload", bytes: 10 } }));
+    expect(await next()).toMatchObject({
+      type: "error",
+      id,
+      code: "bad_message",
+      message: expect.stringContaining("255 bytes"),
+    });
+    socket.close();
+  });
+
+  test("a running job's record outlives keepResults later submissions, so its id stays taken", async () => {
+    const small = new DaemonProcess({ model, threads: 2, keepResults: 1 });
+    await small.start();
+    await small.waitForModel();
+    const client = await small.connect();
+    try {
+      let started!: () => void;
+      const tokenSeen = new Promise<void>((resolve) => (started = resolve));
+      const first = client.transcribeFile(long, { onEvent: (event) => event.type === "token" && started() });
+      first.promise.catch(() => undefined);
+      await tokenSeen;
+      const waiting = [client.transcribeFile(wav), client.transcribeFile(wav)];
+      for (const job of waiting) job.promise.catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await client.result(first.id)).toEqual({ state: "running" });
+      await expect(
+        client.request({ type: "transcribe", source: { kind: "file", path: wav } }, undefined, first.id),
+      ).rejects.toMatchObject({
+        code: "bad_message",
+      });
+    } finally {
+      client.close();
+      await small.dispose();
+    }
+  });
+});
+
 describe("the instance lock", () => {
   const fresh: DaemonProcess[] = [];
   afterAll(async () => {

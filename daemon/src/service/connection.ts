@@ -20,6 +20,8 @@ import { describeFailure } from "./failures";
 
 // Past this many bytes queued for a slow client, provisional text is held back and merged (never dropped).
 const SLOW_CLIENT_BYTES = 1024 * 1024;
+/** The longest request id a binary frame carries (its length is one byte). */
+const MAX_FRAME_ID_BYTES = 255;
 
 interface Upload {
   request: Extract<Request, { type: "transcribe" }>;
@@ -141,6 +143,7 @@ export class Connection {
         this.send({ type: "status", id: request.id, status: this.daemon.status() });
         return;
       case "transcribe":
+        if (!this.acceptsJobId(request)) return;
         if (request.source.kind === "upload") {
           if (request.source.bytes === 0) {
             this.sendError(request.id, "audio", "the uploaded file is empty");
@@ -188,6 +191,24 @@ export class Connection {
       default:
         this.daemon.dictations.handle(request, this);
     }
+  }
+
+  /** Refuses (with an error) a job id that is in use, or an upload's id too long for its binary frames. */
+  private acceptsJobId(request: Extract<Request, { type: "transcribe" }>): boolean {
+    const id = request.id;
+    if (this.uploads.has(id) || this.daemon.results.get(id)?.state === "running") {
+      this.sendError(id, "bad_message", `a job with id "${id}" is already running; give each job a new id (a UUID)`);
+      return false;
+    }
+    if (request.source.kind === "upload" && Buffer.byteLength(id) > MAX_FRAME_ID_BYTES) {
+      this.sendError(
+        id,
+        "bad_message",
+        `an upload's id must be at most ${MAX_FRAME_ID_BYTES} bytes of UTF-8: its binary frames carry it after a one-byte length`,
+      );
+      return false;
+    }
+    return true;
   }
 
   private async startUploadedJob(upload: Upload): Promise<void> {

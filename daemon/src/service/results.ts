@@ -12,12 +12,16 @@ export class RecentResults {
 
   constructor(private readonly keep: number) {}
 
+  /** Records a job's outcome; past `keep`, the oldest finished ones are forgotten (running jobs never are). */
   set(job: string, outcome: JobOutcome): void {
     this.outcomes.delete(job);
     this.outcomes.set(job, outcome);
-    while (this.outcomes.size > Math.max(this.keep, 1)) {
-      const oldest = this.outcomes.keys().next().value as string;
-      this.outcomes.delete(oldest);
+    let excess = this.outcomes.size - Math.max(this.keep, 1);
+    for (const [id, recorded] of this.outcomes) {
+      if (excess <= 0) break;
+      if (recorded.state === "running") continue;
+      this.outcomes.delete(id);
+      excess--;
     }
   }
 
