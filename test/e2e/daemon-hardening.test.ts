@@ -79,8 +79,9 @@ async function rawConnection(): Promise<{ socket: WebSocket; next: () => Promise
   socket.on("message", (data) => replies.push(JSON.parse(data.toString())));
   socket.on("close", () => (closed = true));
   const next = async () => {
-    while (replies.length === 0) {
+    for (let waited = 0; replies.length === 0; waited += 10) {
       if (closed) throw new Error("the daemon closed the connection");
+      if (waited > 10_000) throw new Error("the daemon did not answer within 10 s");
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return replies.shift()!;
