@@ -12,7 +12,7 @@ type ExtensionPreferences = {
   "model"?: string,
   /** Language - The spoken language, or Detect Automatically */
   "language": "auto" | "en" | "de" | "fr" | "es" | "it" | "pt" | "nl" | "ja" | "zh",
-  /** Finished Text - What to do with the text once a transcription finishes */
+  /** Finished Text - What to do with the text once a transcription or a dictation (Dictate's Enter) finishes; Toggle Dictation always pastes */
   "finishedText": "copy" | "paste" | "both" | "nothing",
   /** Socket Path - Absolute path of the daemon's socket, when it is not the default (~/Library/Application Support/Verbatim/verbatimd.sock) */
   "socketPath"?: string
@@ -26,6 +26,10 @@ declare namespace Preferences {
   export type TranscribeFile = ExtensionPreferences & {}
   /** Preferences accessible in the `transcribe-clipboard` command */
   export type TranscribeClipboard = ExtensionPreferences & {}
+  /** Preferences accessible in the `dictate` command */
+  export type Dictate = ExtensionPreferences & {}
+  /** Preferences accessible in the `toggle-dictation` command */
+  export type ToggleDictation = ExtensionPreferences & {}
   /** Preferences accessible in the `verbatim` command */
   export type Verbatim = ExtensionPreferences & {}
 }
@@ -35,6 +39,10 @@ declare namespace Arguments {
   export type TranscribeFile = {}
   /** Arguments passed to the `transcribe-clipboard` command */
   export type TranscribeClipboard = {}
+  /** Arguments passed to the `dictate` command */
+  export type Dictate = {}
+  /** Arguments passed to the `toggle-dictation` command */
+  export type ToggleDictation = {}
   /** Arguments passed to the `verbatim` command */
   export type Verbatim = {}
 }

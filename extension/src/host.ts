@@ -1,7 +1,12 @@
-// The host boundary: Raycast's preferences and LocalStorage, adapted to the extension's logic modules.
-import { getPreferenceValues, LocalStorage } from "@raycast/api";
-import { socketPath } from "./lib/daemon-connection";
+// The host boundary: Raycast's preferences, LocalStorage, clipboard and commands, adapted to the extension's logic
+// modules.
+import { Clipboard, closeMainWindow, getPreferenceValues, launchCommand, LaunchType, LocalStorage } from "@raycast/api";
+import path from "node:path";
+import { startCapture } from "./lib/capture-process";
+import { logFolder, socketPath, type DaemonStatus } from "./lib/daemon-connection";
 import { JobStore, type KeyValueStorage } from "./lib/job-store";
+import type { FinishedTextAction } from "./lib/outputs";
+import { deliverText, type ClipboardOperations, type Delivery } from "./lib/paste-keeping-clipboard";
 import type { VerbatimPreferences } from "./lib/preferences";
 
 const raycastStorage: KeyValueStorage = {
@@ -12,3 +17,45 @@ const raycastStorage: KeyValueStorage = {
 export const preferences = () => getPreferenceValues<VerbatimPreferences>();
 export const daemonSocket = () => socketPath(preferences().socketPath);
 export const jobStore = () => new JobStore(raycastStorage);
+
+export const raycastClipboard: ClipboardOperations = {
+  read: () => Clipboard.read(),
+  copy: (content, { concealed }) => Clipboard.copy(content, { concealed }),
+  paste: (text) => Clipboard.paste(text),
+  clear: () => Clipboard.clear(),
+  wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Pastes (into the app that was frontmost before Raycast) and/or copies the text, keeping the clipboard on paste. */
+export async function insertText(text: string, action: FinishedTextAction): Promise<Delivery> {
+  // With Raycast's window in front, the paste would land in Raycast itself.
+  if (text && (action === "paste" || action === "both")) await closeMainWindow();
+  return deliverText(text, action, raycastClipboard);
+}
+
+/**
+ * Starts `verbatim capture` for the session as the daemon's status says, from Raycast's process so that macOS asks
+ * for the microphone as Raycast. Resolves with why it failed, or null once it ended normally.
+ */
+export async function startMicrophoneCapture(session: string, status: DaemonStatus): Promise<string | null> {
+  if (!status.capture) {
+    return "this daemon does not say how to start the capture process: update Verbatim and restart the daemon";
+  }
+  const capture = startCapture({
+    command: status.capture.command,
+    session,
+    socket: daemonSocket(),
+    logFile: path.join(logFolder(), "capture.log"),
+  });
+  const exit = await capture.exited;
+  return exit.code === 0 ? null : exit.message;
+}
+
+/** Redraws the menu bar now (its own interval is a minute); quiet when it is not enabled. */
+export async function refreshMenuBar(): Promise<void> {
+  try {
+    await launchCommand({ name: "verbatim", type: LaunchType.Background });
+  } catch {
+    // The menu-bar command is disabled: nothing to refresh.
+  }
+}

@@ -12,8 +12,10 @@ import {
 } from "@raycast/api";
 import os from "node:os";
 import { useEffect, useState } from "react";
-import { daemonSocket, jobStore } from "./host";
-import { connect, logFolder, pingDaemon } from "./lib/daemon-connection";
+import { daemonSocket, insertText, jobStore, preferences } from "./host";
+import { connect, logFolder, pingDaemon, type DaemonClient, type DictationInfo } from "./lib/daemon-connection";
+import { runningDictation } from "./lib/dictation-session";
+import { wordCount } from "./lib/dictation-view";
 import { menuBarModel, type DaemonState, type MenuBarModel } from "./lib/menu-bar-model";
 import { DaemonService, execRunner, stopDaemon, switchModel } from "./lib/service-control";
 
@@ -23,6 +25,7 @@ const ICONS: Record<DaemonState, { source: Icon; tintColor: Color }> = {
   ready: { source: Icon.Microphone, tintColor: Color.PrimaryText },
   busy: { source: Icon.Microphone, tintColor: Color.Blue },
   failed: { source: Icon.Microphone, tintColor: Color.Red },
+  recording: { source: Icon.Waveform, tintColor: Color.Red },
 };
 
 /** One status ping over the socket (short timeout, no processes), the cached models and the remembered jobs. */
@@ -30,15 +33,36 @@ async function loadModel(): Promise<MenuBarModel> {
   const socket = daemonSocket();
   const status = await pingDaemon(socket);
   let cached: string[] = [];
+  let dictation: DictationInfo | null = null;
   if (status) {
     const client = await connect(socket, 1000);
     try {
       cached = (await client.listModels()).filter((model) => model.complete).map((model) => model.repoId);
+      dictation = await runningDictation(client);
     } finally {
       client.close();
     }
   }
-  return menuBarModel(status, cached, await jobStore().list());
+  return menuBarModel(status, cached, await jobStore().list(), undefined, dictation);
+}
+
+/** Runs one request on a connection of its own (menu actions outlive the menu's load). */
+async function withClient<T>(use: (client: DaemonClient) => Promise<T>): Promise<T> {
+  const client = await connect(daemonSocket());
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
+}
+
+async function stopAndInsert(session: string): Promise<void> {
+  const event = await withClient((client) => client.request({ type: "dictation.stop", session }));
+  const text = event.type === "done" ? (event.transcript?.text.trim() ?? "") : "";
+  if (!text) throw new Error("No speech was recognised");
+  await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
+  const words = wordCount(text);
+  await showHUD(`Inserted ${words} word${words === 1 ? "" : "s"}`);
 }
 
 async function run(title: string, action: () => Promise<void>): Promise<void> {
@@ -66,6 +90,31 @@ export default function Command() {
       title={model?.title || undefined}
       tooltip={model?.tooltip ?? "Verbatim"}
     >
+      {model?.dictation ? (
+        <MenuBarExtra.Section title="Dictation">
+          <MenuBarExtra.Item
+            title="Stop and Insert"
+            icon={Icon.Stop}
+            onAction={() => stopAndInsert(model.dictation!.session).catch((error: Error) => showHUD(error.message))}
+          />
+          <MenuBarExtra.Item
+            title="Cancel Dictation"
+            icon={Icon.XMarkCircle}
+            onAction={() =>
+              run("Dictation cancelled", () =>
+                withClient(async (client) => {
+                  await client.request({ type: "dictation.cancel", session: model.dictation!.session });
+                }),
+              )
+            }
+          />
+          <MenuBarExtra.Item
+            title="Show Live Text"
+            icon={Icon.Text}
+            onAction={() => launchCommand({ name: "dictate", type: LaunchType.UserInitiated })}
+          />
+        </MenuBarExtra.Section>
+      ) : null}
       <MenuBarExtra.Section title="Daemon">
         {(model?.details ?? []).map((line) => (
           <MenuBarExtra.Item key={line} title={line} />
@@ -103,6 +152,13 @@ export default function Command() {
           </MenuBarExtra.Submenu>
         ) : null}
         <MenuBarExtra.Item title="Open Logs" icon={Icon.Document} onAction={() => open(logFolder())} />
+        {model?.dictation ? null : (
+          <MenuBarExtra.Item
+            title="Dictate"
+            icon={Icon.Microphone}
+            onAction={() => launchCommand({ name: "dictate", type: LaunchType.UserInitiated })}
+          />
+        )}
         <MenuBarExtra.Item
           title="Transcribe File"
           icon={Icon.Waveform}

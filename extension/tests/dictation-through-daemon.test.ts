@@ -11,8 +11,9 @@ import { FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dict
 import { repoRoot } from "../../test/support/fixtures";
 import { startCapture } from "../src/lib/capture-process";
 import { connect, type DaemonClient } from "../src/lib/daemon-connection";
-import { Dictation, type DictationSetup, type DictationState } from "../src/lib/dictation-session";
+import { Dictation, runningDictation, type DictationSetup, type DictationState } from "../src/lib/dictation-session";
 import { liveTextParts } from "../src/lib/dictation-text";
+import { menuBarModel } from "../src/lib/menu-bar-model";
 import {
   dictatedText,
   dictationMarkdown,
@@ -104,11 +105,20 @@ test("reopening follows the running dictation instead of starting another, and b
   const second = dictation("stream", await client());
   await second.run.begun;
   expect(second.run.state).toMatchObject({ origin: "follow", session: first.run.state.session, phase: "recording" });
+  // The menu bar shows it recording, with its session for Stop and Insert / Cancel.
+  const connection = await client();
+  const menu = menuBarModel(await connection.status(), [], [], 5, await runningDictation(connection));
+  expect(menu).toMatchObject({ state: "recording", dictation: { session: first.run.state.session, stopping: false } });
+  expect(menu.title).toMatch(/^0:0\d$/);
   await sending;
   await second.run.stop(); // the follower may stop it, as the menu bar does
   const [a, b] = await Promise.all([first.run.finished, second.run.finished]);
   expect(a.transcript!.text).toBe(batchText);
   expect(b.transcript!.text).toBe(batchText);
+  expect(menuBarModel(await connection.status(), [], [], 5, await runningDictation(connection))).toMatchObject({
+    state: "ready",
+    dictation: null,
+  });
 });
 
 test("a dictation that ended while nobody followed it (Raycast closed) is offered by the next Dictate", async () => {

@@ -1,6 +1,6 @@
 // Checks the extension manifest against the rules Raycast's store enforces (`ray lint` checks the same
 // against Raycast's online schema, which is unreachable offline).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.join(__dirname, "..");
@@ -79,4 +79,18 @@ test("every preference is fully described", () => {
     else expect(typeof preference.title).toBe("string");
     if (preference.type === "dropdown") expect(preference.data.length).toBeGreaterThan(0);
   }
+});
+
+test("Dictate is a view, Toggle Dictation runs without one, and every command launched from code exists", () => {
+  const modes = Object.fromEntries(
+    manifest.commands.map((command: { name: string; mode: string }) => [command.name, command.mode]),
+  );
+  expect(modes).toMatchObject({ dictate: "view", "toggle-dictation": "no-view", verbatim: "menu-bar" });
+  const sources = readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" })
+    .filter((file) => /\.tsx?$/.test(file))
+    .map((file) => readFileSync(path.join(root, "src", file), "utf8"))
+    .join("\n");
+  const launched = [...sources.matchAll(/launchCommand\(\{ name: "([^"]+)"/g)].map((match) => match[1]);
+  expect(new Set(launched)).toEqual(new Set(["dictate", "transcribe-file", "verbatim"]));
+  for (const name of launched) expect(modes[name]).toBeDefined();
 });

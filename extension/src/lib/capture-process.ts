@@ -3,7 +3,7 @@
 // for the microphone as Raycast. Its stdin and stdout are ignored; stderr goes to a log file rather than a pipe,
 // because a pipe would break when the command that spawned it unloads, and the file tells why a capture failed.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 export interface CaptureSetup {
@@ -37,7 +37,7 @@ function lastMessage(logFile: string, from: number): string {
 
 function sizeOf(file: string): number {
   try {
-    return readFileSync(file).length;
+    return statSync(file).size;
   } catch {
     return 0;
   }

@@ -132,7 +132,7 @@ export class Dictation {
     this.begun = new Promise((resolve) => (this.markBegun = resolve));
     this.finished = this.run()
       .then(
-        (event) => this.settle(event),
+        (event) => this.onEvent(event),
         (error: unknown) => this.update(failedDictation(this.state, error)),
       )
       .then(() => {
@@ -174,10 +174,6 @@ export class Dictation {
     this.update(applyDictationEvent(this.state, event));
     if (event.type === "dictation.started" || event.type === "dictation.committed") this.markBegun();
   };
-
-  private settle(event: Event): void {
-    this.onEvent(event);
-  }
 
   private async run(): Promise<Event> {
     const status = await this.client.status();
@@ -231,7 +227,8 @@ export class Dictation {
   private started(session: string, status: DaemonStatus): void {
     if (this.ending) void this.client.request({ type: `dictation.${this.ending}`, session }).catch(() => undefined);
     else if (this.setup.source === "capture" && this.setup.startCapture) {
-      void this.setup.startCapture(session, status).then((failure) => {
+      const starting = this.setup.startCapture(session, status).catch((error: unknown) => String(error));
+      void starting.then((failure) => {
         if (!failure || isFinished(this.state.phase)) return;
         this.captureFailure = `The microphone capture stopped (${failure}).`;
         void this.stop();

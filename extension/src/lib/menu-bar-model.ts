@@ -1,9 +1,10 @@
 // What the Verbatim menu-bar command shows, from one status answer (or none) and the remembered jobs.
 import path from "node:path";
-import type { DaemonStatus } from "./daemon-connection";
+import type { DaemonStatus, DictationInfo } from "./daemon-connection";
+import { elapsed } from "./dictation-view";
 import type { TrackedJob } from "./job-store";
 
-export type DaemonState = "down" | "loading" | "ready" | "busy" | "failed";
+export type DaemonState = "down" | "loading" | "ready" | "busy" | "failed" | "recording";
 
 export interface MenuBarModel {
   state: DaemonState;
@@ -15,12 +16,15 @@ export interface MenuBarModel {
   /** Models in the cache the daemon could switch to; `current` marks the warm one. */
   models: { id: string; current: boolean }[];
   recent: { id: string; title: string; text: string }[];
+  /** The dictation that runs now (its session id), for Stop and Insert / Cancel. */
+  dictation: { session: string; stopping: boolean } | null;
 }
 
 const megabytes = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 
-function stateOf(status: DaemonStatus | null): DaemonState {
+function stateOf(status: DaemonStatus | null, dictation: DictationInfo | null): DaemonState {
   if (!status) return "down";
+  if (dictation) return "recording";
   if (status.model.state === "failed") return "failed";
   if (status.model.state === "loading") return "loading";
   return status.queue.running ? "busy" : "ready";
@@ -32,6 +36,7 @@ const TOOLTIPS: Record<DaemonState, string> = {
   ready: "Verbatim: ready",
   busy: "Verbatim: transcribing",
   failed: "Verbatim: the model failed to load",
+  recording: "Verbatim: dictating",
 };
 
 const RECENT_TITLE_WORDS = 8;
@@ -53,9 +58,15 @@ export function menuBarModel(
   cachedModels: string[],
   jobs: TrackedJob[],
   recentLimit = 5,
+  dictation: DictationInfo | null = null,
 ): MenuBarModel {
-  const state = stateOf(status);
+  const state = stateOf(status, dictation);
   const details: string[] = [];
+  if (status && dictation) {
+    details.push(
+      `Dictating: ${elapsed(dictation.audioSeconds)}${dictation.state === "stopping" ? " (finishing)" : ""}`,
+    );
+  }
   if (status) {
     const model = status.model;
     details.push(`Model: ${model.id}`);
@@ -78,7 +89,7 @@ export function menuBarModel(
   }));
   return {
     state,
-    title: waiting > 0 ? String(waiting) : "",
+    title: dictation ? elapsed(dictation.audioSeconds) : waiting > 0 ? String(waiting) : "",
     tooltip: TOOLTIPS[state],
     details,
     models,
@@ -86,5 +97,6 @@ export function menuBarModel(
       .filter((job) => job.text !== undefined)
       .slice(0, recentLimit)
       .map((job) => ({ id: job.id, title: recentTitle(job), text: job.text! })),
+    dictation: dictation ? { session: dictation.session, stopping: dictation.state === "stopping" } : null,
   };
 }

@@ -1,0 +1,75 @@
+import { open, showHUD } from "@raycast/api";
+import { daemonSocket, insertText, preferences, refreshMenuBar, startMicrophoneCapture } from "./host";
+import { connect, DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
+import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
+import { MICROPHONE_SETTINGS_URL, wordCount } from "./lib/dictation-view";
+import { transcriptionOptions } from "./lib/preferences";
+
+/** How long after starting to listen for a silent microphone (the daemon tells after 2 s of exact zeros). */
+const SILENCE_CHECK_MS = 2600;
+
+/** First press: start a dictation. Second press (or a dictation started elsewhere): stop it and paste its text. */
+export default async function Command() {
+  let client: DaemonClient;
+  try {
+    client = await connect(daemonSocket());
+  } catch (error) {
+    const reason = error instanceof DaemonUnreachableError ? "Verbatim is not running" : (error as Error).message;
+    await showHUD(`${reason} — open Dictate for the setup steps`);
+    return;
+  }
+  try {
+    const running = await runningDictation(client);
+    if (running) await stopAndInsert(client, running.session);
+    else await start(client);
+  } catch (error) {
+    await showHUD(`Verbatim: ${(error as Error).message}`);
+  } finally {
+    client.close();
+  }
+}
+
+async function stopAndInsert(client: DaemonClient, session: string): Promise<void> {
+  const event = await client.request({ type: "dictation.stop", session });
+  void refreshMenuBar();
+  const text = event.type === "done" ? (event.transcript?.text.trim() ?? "") : "";
+  if (!text) {
+    await showHUD("No speech was recognised");
+    return;
+  }
+  // The hotkey inserts; Copy and Paste also leaves the text on the clipboard.
+  await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
+  const words = wordCount(text);
+  await showHUD(`Inserted ${words} word${words === 1 ? "" : "s"}`);
+}
+
+async function start(client: DaemonClient): Promise<void> {
+  let heardSilence!: () => void;
+  const silence = new Promise<void>((resolve) => (heardSilence = resolve));
+  const dictation = new Dictation(client, {
+    source: "capture",
+    options: transcriptionOptions(preferences()),
+    startCapture: startMicrophoneCapture,
+    onChange: (state) => {
+      if (state.microphoneSilent) heardSilence();
+    },
+  });
+  await dictation.begun;
+  if (isFinished(dictation.state.phase)) {
+    await showHUD(`Verbatim: ${dictation.state.error?.message ?? "the dictation ended at once"}`);
+    return;
+  }
+  await showHUD("Listening… press again to insert");
+  void refreshMenuBar();
+  // Stay a moment to catch a microphone macOS keeps silent; the dictation itself outlives this command.
+  await Promise.race([silence, dictation.finished, new Promise((resolve) => setTimeout(resolve, SILENCE_CHECK_MS))]);
+  const now: DictationState = dictation.state; // changed while waiting
+  if (now.microphoneSilent) {
+    await dictation.cancel();
+    void refreshMenuBar();
+    await open(MICROPHONE_SETTINGS_URL);
+    await showHUD("Raycast has no microphone access: allow Raycast in Privacy & Security → Microphone");
+  } else if (now.phase === "error") {
+    await showHUD(`Verbatim: ${now.error!.message}`);
+  }
+}
