@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "json.h"
-#include "weights.h"
+#include "formats/json.h"
+#include "formats/weights.h"
 
 namespace {
 

@@ -12,8 +12,9 @@ engine="$here/../src/engine"
 build="$here/build"
 cxx="${CXX:-clang++-14}"
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$engine")
-sources=("$engine/json.cpp" "$engine/tensor_file.cpp" "$engine/safetensors_format.cpp" "$engine/npz_format.cpp"
-         "$engine/mapped_file.cpp" "$engine/model_config.cpp")
+formats="$engine/formats"
+sources=("$formats/json.cpp" "$formats/tensor_file.cpp" "$formats/safetensors_format.cpp" "$formats/npz_format.cpp"
+         "$formats/mapped_file.cpp" "$formats/model_config.cpp")
 
 mkdir -p "$build"
 # A compiler without libFuzzer fails deep in the first build with a linker error: say what to install instead.

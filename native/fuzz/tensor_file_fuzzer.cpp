@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tensor_file.h"
+#include "formats/tensor_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   try {

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "alignment.h"
-#include "decoding.h"
-#include "json.h"
-#include "special_tokens.h"
+#include "decoding/alignment.h"
+#include "decoding/decoding.h"
+#include "formats/json.h"
+#include "decoding/special_tokens.h"
 #include "support/scripted_runner.h"
 #include "support/synthetic_model.h"
 

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "blas.h"
+#include "backends/cpu/blas.h"
 
 TEST_CASE("sgemm multiplies row-major matrices, with and without transposes") {
   const std::vector<float> a = {1, 2, 3, 4, 5, 6};     // 2x3

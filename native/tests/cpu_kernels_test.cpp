@@ -7,10 +7,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "cpu_kernels.h"
-#include "half.h"
+#include "backends/cpu/cpu_kernels.h"
+#include "formats/half.h"
 #include "support/random_weights.h"
-#include "thread_pool.h"
+#include "backends/cpu/thread_pool.h"
 
 using verbatim::DType;
 using verbatim::ThreadPool;

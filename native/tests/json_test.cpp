@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "json.h"
-#include "tensor_file.h"
+#include "formats/json.h"
+#include "formats/tensor_file.h"
 
 using verbatim::FormatError;
 namespace json = verbatim::json;

@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include "alignatt_policy.h"
-#include "audio_inbox.h"
-#include "special_tokens.h"
-#include "streaming_policy.h"
+#include "streaming/alignatt_policy.h"
+#include "streaming/audio_inbox.h"
+#include "decoding/special_tokens.h"
+#include "streaming/streaming_policy.h"
 
 using namespace verbatim;
 

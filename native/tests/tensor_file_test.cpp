@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "byte_reading.h"
-#include "mapped_file.h"
+#include "formats/byte_reading.h"
+#include "formats/mapped_file.h"
 #include "support/model_writer.h"
-#include "tensor_file.h"
+#include "formats/tensor_file.h"
 
 using namespace verbatim;
 using namespace verbatim::test;

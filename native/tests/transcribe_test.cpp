@@ -8,14 +8,14 @@
 #include <memory>
 #include <vector>
 
-#include "json.h"
-#include "mel.h"
-#include "special_tokens.h"
+#include "formats/json.h"
+#include "audio/mel.h"
+#include "decoding/special_tokens.h"
 #include "support/backends.h"
 #include "support/random_weights.h"
 #include "support/scripted_runner.h"
 #include "support/synthetic_model.h"
-#include "transcribe.h"
+#include "decoding/transcribe.h"
 
 using namespace verbatim;
 using verbatim::testing::at_prompt_end;

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "byte_reading.h"
+#include "formats/byte_reading.h"
 #include "support/model_writer.h"
-#include "weights.h"
+#include "formats/weights.h"
 
 using namespace verbatim;
 using namespace verbatim::test;

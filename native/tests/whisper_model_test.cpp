@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "json.h"
+#include "formats/json.h"
 #include "support/backends.h"
 #include "support/model_writer.h"
 #include "support/random_weights.h"
-#include "whisper_model.h"
+#include "model/whisper_model.h"
 
 using verbatim::DType;
 using verbatim::HeadList;

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "cpu_backend.h"
+#include "backends/cpu/cpu_backend.h"
 #include "engine.h"
-#include "mel.h"
-#include "special_tokens.h"
-#include "weights.h"
+#include "audio/mel.h"
+#include "decoding/special_tokens.h"
+#include "formats/weights.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include <napi.h>
 
-#include "blas.h"
+#include "backends/cpu/blas.h"
 #include "engine.h"
 #include "model_wrap.h"
 

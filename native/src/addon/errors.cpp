@@ -3,9 +3,9 @@
 #include <new>
 #include <stdexcept>
 
-#include "audio_inbox.h"
-#include "decoding.h"
-#include "tensor_file.h"
+#include "streaming/audio_inbox.h"
+#include "decoding/decoding.h"
+#include "formats/tensor_file.h"
 
 namespace verbatim::addon {
 

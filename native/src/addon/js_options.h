@@ -5,8 +5,8 @@
 #include <napi.h>
 
 #include "engine.h"
-#include "streaming.h"
-#include "transcribe.h"
+#include "streaming/streaming.h"
+#include "decoding/transcribe.h"
 
 namespace verbatim::addon {
 

@@ -4,7 +4,7 @@
 #include <napi.h>
 
 #include "engine.h"
-#include "streaming.h"
+#include "streaming/streaming.h"
 
 namespace verbatim::addon {
 

@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "background_job.h"
-#include "decoding.h"
+#include "decoding/decoding.h"
 #include "errors.h"
 #include "js_options.h"
 #include "js_values.h"
-#include "mel.h"
+#include "audio/mel.h"
 
 namespace verbatim::addon {
 namespace {

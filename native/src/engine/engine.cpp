@@ -4,9 +4,9 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "cpu_backend.h"
-#include "decoding.h"
-#include "mel.h"
+#include "backends/cpu/cpu_backend.h"
+#include "decoding/decoding.h"
+#include "audio/mel.h"
 
 namespace verbatim {
 

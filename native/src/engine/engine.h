@@ -8,13 +8,13 @@
 #include <optional>
 #include <string>
 
-#include "language.h"
-#include "mlx_backend.h"
-#include "model_runner.h"
+#include "decoding/language.h"
+#include "backends/mlx/mlx_backend.h"
+#include "model/model_runner.h"
 #include "runner_gate.h"
-#include "streaming.h"
-#include "transcribe.h"
-#include "weights.h"
+#include "streaming/streaming.h"
+#include "decoding/transcribe.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "cpu_backend.h"
-#include "mlx_backend.h"
-#include "model_runner.h"
-#include "weights.h"
+#include "backends/cpu/cpu_backend.h"
+#include "backends/mlx/mlx_backend.h"
+#include "model/model_runner.h"
+#include "formats/weights.h"
 
 namespace verbatim::testing {
 

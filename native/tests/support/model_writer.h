@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "tensor_file.h"
-#include "weights.h"
+#include "formats/tensor_file.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 namespace test {

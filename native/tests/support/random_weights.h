@@ -12,8 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "half.h"
-#include "weights.h"
+#include "formats/half.h"
+#include "formats/weights.h"
 
 namespace verbatim::testing {
 

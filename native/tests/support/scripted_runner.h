@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "model_runner.h"
-#include "special_tokens.h"
+#include "model/model_runner.h"
+#include "decoding/special_tokens.h"
 
 namespace verbatim::testing {
 

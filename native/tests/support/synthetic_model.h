@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "special_tokens.h"
+#include "decoding/special_tokens.h"
 
 namespace verbatim::testing {
 

@@ -1,4 +1,4 @@
-#include "mel.h"
+#include "audio/mel.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,12 +1,12 @@
-#include "alignment.h"
+#include "decoding/alignment.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
-#include "decoding.h"
-#include "special_tokens.h"
+#include "decoding/decoding.h"
+#include "decoding/special_tokens.h"
 
 namespace verbatim {
 namespace {

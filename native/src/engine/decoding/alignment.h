@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "model_runner.h"
+#include "model/model_runner.h"
 
 namespace verbatim {
 

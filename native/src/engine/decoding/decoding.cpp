@@ -1,4 +1,4 @@
-#include "decoding.h"
+#include "decoding/decoding.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "language.h"
-#include "logit_filters.h"
+#include "decoding/language.h"
+#include "decoding/logit_filters.h"
 
 namespace verbatim {
 namespace {

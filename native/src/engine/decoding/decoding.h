@@ -11,9 +11,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "model_runner.h"
-#include "special_tokens.h"
-#include "token_text.h"
+#include "model/model_runner.h"
+#include "decoding/special_tokens.h"
+#include "decoding/token_text.h"
 
 namespace verbatim {
 

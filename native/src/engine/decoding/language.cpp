@@ -1,4 +1,4 @@
-#include "language.h"
+#include "decoding/language.h"
 
 #include <cmath>
 #include <stdexcept>

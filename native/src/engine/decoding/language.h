@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "model_runner.h"
-#include "special_tokens.h"
+#include "model/model_runner.h"
+#include "decoding/special_tokens.h"
 
 namespace verbatim {
 

@@ -1,4 +1,4 @@
-#include "logit_filters.h"
+#include "decoding/logit_filters.h"
 
 #include <algorithm>
 #include <cmath>

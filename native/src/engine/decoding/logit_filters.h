@@ -6,7 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "special_tokens.h"
+#include "decoding/special_tokens.h"
 
 namespace verbatim {
 

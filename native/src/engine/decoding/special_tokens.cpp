@@ -1,4 +1,4 @@
-#include "special_tokens.h"
+#include "decoding/special_tokens.h"
 
 #include <stdexcept>
 

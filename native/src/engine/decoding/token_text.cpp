@@ -1,4 +1,4 @@
-#include "token_text.h"
+#include "decoding/token_text.h"
 
 #include <zlib.h>
 

@@ -1,12 +1,12 @@
-#include "transcribe.h"
+#include "decoding/transcribe.h"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "language.h"
-#include "special_tokens.h"
+#include "decoding/language.h"
+#include "decoding/special_tokens.h"
 
 namespace verbatim {
 namespace {

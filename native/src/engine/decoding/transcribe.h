@@ -8,11 +8,11 @@
 #include <memory>
 #include <vector>
 
-#include "alignment.h"
-#include "decoding.h"
-#include "mel.h"
-#include "model_runner.h"
-#include "token_text.h"
+#include "decoding/alignment.h"
+#include "decoding/decoding.h"
+#include "audio/mel.h"
+#include "model/model_runner.h"
+#include "decoding/token_text.h"
 
 namespace verbatim {
 

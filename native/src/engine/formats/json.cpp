@@ -1,8 +1,8 @@
-#include "json.h"
+#include "formats/json.h"
 
 #include <set>
 
-#include "tensor_file.h"
+#include "formats/tensor_file.h"
 
 namespace verbatim {
 namespace json {

@@ -1,4 +1,4 @@
-#include "mapped_file.h"
+#include "formats/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tensor_file.h"
+#include "formats/tensor_file.h"
 
 namespace verbatim {
 namespace {

@@ -2,8 +2,8 @@
 // (d_model, ...), mapped as mlx-examples whisper/convert.py does.
 #include <string>
 
-#include "json.h"
-#include "weights.h"
+#include "formats/json.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 namespace {

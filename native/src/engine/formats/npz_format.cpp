@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string_view>
 
-#include "byte_reading.h"
-#include "tensor_formats.h"
+#include "formats/byte_reading.h"
+#include "formats/tensor_formats.h"
 
 namespace verbatim {
 namespace {

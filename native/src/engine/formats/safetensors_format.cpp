@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <string_view>
 
-#include "byte_reading.h"
-#include "json.h"
-#include "tensor_formats.h"
+#include "formats/byte_reading.h"
+#include "formats/json.h"
+#include "formats/tensor_formats.h"
 
 namespace verbatim {
 namespace {

@@ -1,10 +1,10 @@
-#include "tensor_file.h"
+#include "formats/tensor_file.h"
 
 #include <cstring>
 
-#include "byte_reading.h"
-#include "mapped_file.h"
-#include "tensor_formats.h"
+#include "formats/byte_reading.h"
+#include "formats/mapped_file.h"
+#include "formats/tensor_formats.h"
 
 namespace verbatim {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor_file.h"
+#include "formats/tensor_file.h"
 
 namespace verbatim {
 

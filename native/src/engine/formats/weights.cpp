@@ -1,14 +1,14 @@
 // Loads a Whisper model folder and checks every tensor against config.json.
-#include "weights.h"
+#include "formats/weights.h"
 
 #include <sys/stat.h>
 
 #include <cstring>
 #include <map>
 
-#include "byte_reading.h"
-#include "mapped_file.h"
-#include "tensor_formats.h"
+#include "formats/byte_reading.h"
+#include "formats/mapped_file.h"
+#include "formats/tensor_formats.h"
 
 namespace verbatim {
 namespace {

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "tensor_file.h"
+#include "formats/tensor_file.h"
 
 namespace verbatim {
 

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "weights.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 

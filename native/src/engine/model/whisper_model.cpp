@@ -1,4 +1,4 @@
-#include "whisper_model.h"
+#include "model/whisper_model.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -39,8 +39,8 @@
 #include <utility>
 #include <vector>
 
-#include "model_runner.h"
-#include "weights.h"
+#include "model/model_runner.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 

@@ -1,12 +1,12 @@
-#include "alignatt_policy.h"
+#include "streaming/alignatt_policy.h"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "alignment.h"
-#include "decoding.h"
+#include "decoding/alignment.h"
+#include "decoding/decoding.h"
 
 namespace verbatim {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "streaming_policy.h"
+#include "streaming/streaming_policy.h"
 
 namespace verbatim {
 

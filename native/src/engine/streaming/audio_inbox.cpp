@@ -1,4 +1,4 @@
-#include "audio_inbox.h"
+#include "streaming/audio_inbox.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -1,8 +1,8 @@
-#include "local_agreement_policy.h"
+#include "streaming/local_agreement_policy.h"
 
 #include <algorithm>
 
-#include "decoding.h"
+#include "decoding/decoding.h"
 
 namespace verbatim {
 

@@ -1,13 +1,13 @@
-#include "streaming.h"
+#include "streaming/streaming.h"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "decoding.h"
-#include "language.h"
-#include "mel.h"
+#include "decoding/decoding.h"
+#include "decoding/language.h"
+#include "audio/mel.h"
 
 namespace verbatim {
 namespace {

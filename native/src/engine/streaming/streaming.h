@@ -12,9 +12,9 @@
 #include <optional>
 #include <vector>
 
-#include "audio_inbox.h"
-#include "streaming_policy.h"
-#include "transcribe.h"
+#include "streaming/audio_inbox.h"
+#include "streaming/streaming_policy.h"
+#include "decoding/transcribe.h"
 
 namespace verbatim {
 

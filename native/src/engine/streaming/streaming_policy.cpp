@@ -1,13 +1,13 @@
-#include "streaming_policy.h"
+#include "streaming/streaming_policy.h"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "alignatt_policy.h"
-#include "local_agreement_policy.h"
-#include "logit_filters.h"
+#include "streaming/alignatt_policy.h"
+#include "streaming/local_agreement_policy.h"
+#include "decoding/logit_filters.h"
 
 namespace verbatim {
 namespace {

@@ -1,4 +1,4 @@
-#include "blas.h"
+#include "backends/cpu/blas.h"
 
 #if defined(VERBATIM_ACCELERATE)
 #include <Accelerate/Accelerate.h>

@@ -1,12 +1,12 @@
-#include "cpu_backend.h"
+#include "backends/cpu/cpu_backend.h"
 
 #include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
-#include "cpu_kernels.h"
-#include "whisper_model.h"
+#include "backends/cpu/cpu_kernels.h"
+#include "model/whisper_model.h"
 
 #if defined(VERBATIM_OPENBLAS)
 #include <cblas.h>

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "model_runner.h"
-#include "thread_pool.h"
-#include "weights.h"
+#include "model/model_runner.h"
+#include "backends/cpu/thread_pool.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 

@@ -1,4 +1,4 @@
-#include "cpu_kernels.h"
+#include "backends/cpu/cpu_kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "blas.h"
-#include "half.h"
+#include "backends/cpu/blas.h"
+#include "formats/half.h"
 
 #if defined(__AVX512F__) || defined(__AVX2__) || defined(__F16C__)
 #include <immintrin.h>

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "tensor_file.h"
-#include "thread_pool.h"
-#include "weights.h"
+#include "formats/tensor_file.h"
+#include "backends/cpu/thread_pool.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 namespace cpu {

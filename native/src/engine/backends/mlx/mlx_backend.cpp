@@ -1,10 +1,10 @@
-#include "mlx_backend.h"
+#include "backends/mlx/mlx_backend.h"
 
 #include <stdexcept>
 #include <utility>
 
-#include "mlx_ops.h"
-#include "whisper_model.h"
+#include "backends/mlx/mlx_ops.h"
+#include "model/whisper_model.h"
 
 namespace mx = mlx::core;
 

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <memory>
 
-#include "model_runner.h"
-#include "weights.h"
+#include "model/model_runner.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 

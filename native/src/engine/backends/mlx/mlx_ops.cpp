@@ -1,4 +1,4 @@
-#include "mlx_ops.h"
+#include "backends/mlx/mlx_ops.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "cpu_kernels.h"
+#include "backends/cpu/cpu_kernels.h"
 
 namespace mx = mlx::core;
 

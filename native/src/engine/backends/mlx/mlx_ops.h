@@ -13,7 +13,7 @@
 
 #include <mlx/mlx.h>
 
-#include "weights.h"
+#include "formats/weights.h"
 
 namespace verbatim {
 
