@@ -1,14 +1,17 @@
 // The Dictate and Toggle Dictation logic against the real daemon (trained fixture model, held-out speech sent as the
 // capture process would send it, from another connection): the state machine from start to done, live text with its
 // tentative tail replaced by each utterance's final text, following a running dictation instead of starting a second,
-// recovering one that ended unfollowed, cancel, the silent-microphone screen, the capture command from status, redraw
-// throttling and the clipboard order of a paste. @raycast/api is not involved: these modules never import it.
+// recovering one that ended unfollowed, cancel, the silent-microphone screen, the capture command from status (failing,
+// and recording a PulseAudio null sink's monitor on Linux), redraw throttling and the clipboard order of a paste.
+// @raycast/api is not involved: these modules never import it.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
 import { FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dictation";
 import { repoRoot } from "../../test/support/fixtures";
+import { PulseAudioServer } from "../../test/support/pulseaudio";
+import { wordErrorRate } from "../../test/support/wer";
 import { startCapture } from "../src/lib/capture-process";
 import { connect, type DaemonClient } from "../src/lib/daemon-connection";
 import { Dictation, runningDictation, type DictationSetup, type DictationState } from "../src/lib/dictation-session";
@@ -25,6 +28,10 @@ import { deliverText, type ClipboardContent, type ClipboardOperations } from "..
 import { redrawThrottle } from "../src/lib/redraw-throttle";
 
 jest.setTimeout(180_000);
+
+// The capture process records through PulseAudio on Linux, which a test can point at a private server (or at none);
+// on macOS it records through CoreAudio, which no test can feed.
+const onLinux = process.platform === "linux" ? test : test.skip;
 
 const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
 const logs = mkdtempSync(path.join(os.tmpdir(), "verbatim-capture-log-"));
@@ -164,27 +171,78 @@ test("a capture dictation whose microphone gives only zeros shows the microphone
   expect((await run.finished).phase).toBe("cancelled");
 });
 
-test("the capture command from status is spawned detached; when it fails the dictation stops and says why", async () => {
-  const logFile = path.join(logs, "capture.log");
-  // No audio server here for the capture process to open (PULSE_SERVER points nowhere): it exits 3.
-  const env = { ...process.env, PULSE_SERVER: `unix:${path.join(logs, "no-such-server")}`, VERBATIM_HOME: daemon.home };
-  const { run } = dictation("capture", await client(), {
-    startCapture: async (session, status) => {
-      const capture = startCapture({ command: status.capture.command, session, socket: daemon.socket, logFile, env });
-      expect(capture.pid).toBeGreaterThan(0);
-      const exit = await capture.exited;
-      return exit.code === 0 ? null : exit.message;
-    },
-  });
-  const final = await run.finished;
-  expect(final.phase).toBe("error");
-  expect(final.error!.message).toMatch(/^The microphone capture stopped \(exit 3: .*microphone/is);
-  expect(final.error!.unreachable).toBe(false);
-  // The dictation did not stay open waiting for audio.
-  expect(await (await client()).request({ type: "dictation.list" })).toMatchObject({
-    dictations: expect.not.arrayContaining([expect.objectContaining({ state: "running" })]),
-  });
-});
+onLinux(
+  "the capture command from status is spawned detached; when it fails the dictation stops and says why",
+  async () => {
+    const logFile = path.join(logs, "capture.log");
+    // No audio server here for the capture process to open (PULSE_SERVER points nowhere): it exits 3.
+    const env = {
+      ...process.env,
+      PULSE_SERVER: `unix:${path.join(logs, "no-such-server")}`,
+      VERBATIM_HOME: daemon.home,
+    };
+    const { run } = dictation("capture", await client(), {
+      startCapture: async (session, status) => {
+        const capture = startCapture({ command: status.capture.command, session, socket: daemon.socket, logFile, env });
+        expect(capture.pid).toBeGreaterThan(0);
+        const exit = await capture.exited;
+        return exit.code === 0 ? null : exit.message;
+      },
+    });
+    const final = await run.finished;
+    expect(final.phase).toBe("error");
+    expect(final.error!.message).toMatch(/^The microphone capture stopped \(exit 3: .*microphone/is);
+    expect(final.error!.unreachable).toBe(false);
+    // The dictation did not stay open waiting for audio.
+    expect(await (await client()).request({ type: "dictation.list" })).toMatchObject({
+      dictations: expect.not.arrayContaining([expect.objectContaining({ state: "running" })]),
+    });
+  },
+);
+
+onLinux(
+  "Dictate records the microphone through the capture command it spawns (a PulseAudio null sink here)",
+  async () => {
+    if (!PulseAudioServer.available()) {
+      throw new Error("this test needs PulseAudio: apt-get install pulseaudio pulseaudio-utils");
+    }
+    const pulse = new PulseAudioServer();
+    pulse.start();
+    try {
+      const logFile = path.join(logs, "capture.log");
+      let captureExit: Promise<string | null> | undefined;
+      const { run, states } = dictation("capture", await client(), {
+        startCapture: (session, status) => {
+          const env = { ...pulse.env, VERBATIM_HOME: daemon.home };
+          const capture = startCapture({
+            command: status.capture.command,
+            session,
+            socket: daemon.socket,
+            logFile,
+            env,
+          });
+          captureExit = capture.exited.then((exit) => (exit.code === 0 ? null : exit.message));
+          return captureExit;
+        },
+      });
+      await run.begun;
+      await waitFor(() => run.state.level !== null, "audio from the capture process", 20_000);
+      await pulse.play(heldoutWav("heldout-07.wav"));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await run.stop();
+      const final = await run.finished;
+      expect(await captureExit).toBeNull(); // it exited 0 when the dictation ended
+      expect(final.phase).toBe("done");
+      expect(final.microphoneSilent).toBeNull();
+      expect(states.some((state) => state.phase === "recording" && liveTextParts(state.text).settled)).toBe(true);
+      expect(Math.max(...states.map((state) => state.level?.peak ?? 0))).toBeGreaterThan(0.05);
+      // Through PulseAudio's resampling and with varying silence before the speech the small model is not exact.
+      expect(wordErrorRate([{ reference: batchText, hypothesis: final.transcript!.text }])).toBeLessThanOrEqual(0.5);
+    } finally {
+      pulse.stop();
+    }
+  },
+);
 
 test("a daemon that is not there is an unreachable error (the view shows the setup steps)", async () => {
   await expect(connect(path.join(logs, "nothing.sock"), 500)).rejects.toThrow(/verbatimd is not running/);

@@ -172,7 +172,7 @@ export class Dictation {
 
   private onEvent = (event: Event) => {
     this.update(applyDictationEvent(this.state, event));
-    if (event.type === "dictation.started" || event.type === "dictation.committed") this.markBegun();
+    if (event.type === "dictation.started") this.markBegun();
   };
 
   private async run(): Promise<Event> {
