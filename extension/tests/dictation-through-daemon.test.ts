@@ -14,7 +14,14 @@ import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { wordErrorRate } from "../../test/support/wer";
 import { startCapture } from "../src/lib/capture-process";
 import { connect, type DaemonClient } from "../src/lib/daemon-connection";
-import { Dictation, runningDictation, type DictationSetup, type DictationState } from "../src/lib/dictation-session";
+import {
+  Dictation,
+  failedDictation,
+  initialDictation,
+  runningDictation,
+  type DictationSetup,
+  type DictationState,
+} from "../src/lib/dictation-session";
 import { liveTextParts } from "../src/lib/dictation-text";
 import { menuBarModel } from "../src/lib/menu-bar-model";
 import {
@@ -26,6 +33,7 @@ import {
 } from "../src/lib/dictation-view";
 import { deliverText, type ClipboardContent, type ClipboardOperations } from "../src/lib/paste-keeping-clipboard";
 import { redrawThrottle } from "../src/lib/redraw-throttle";
+import { setupStepsMarkdown } from "../src/lib/setup-steps";
 
 jest.setTimeout(180_000);
 
@@ -245,7 +253,12 @@ onLinux(
 );
 
 test("a daemon that is not there is an unreachable error (the view shows the setup steps)", async () => {
-  await expect(connect(path.join(logs, "nothing.sock"), 500)).rejects.toThrow(/verbatimd is not running/);
+  const failure = await connect(path.join(logs, "nothing.sock"), 500).catch((error: unknown) => error);
+  const state = failedDictation(initialDictation(), failure);
+  expect(state).toMatchObject({ phase: "error", error: { unreachable: true } });
+  expect(setupStepsMarkdown(state.error!.message)).toMatch(
+    /^# Verbatim Is Not Running\n\nCannot reach verbatimd at .*nothing\.sock: verbatimd is not running\./,
+  );
 });
 
 test("redraws are throttled to one per 100 ms, and the latest state is drawn", async () => {
