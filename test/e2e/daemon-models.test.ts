@@ -32,7 +32,12 @@ describe("one daemon", () => {
   afterAll(() => daemon.dispose());
 
   test("an invalid model in the config fails clearly and leaves the daemon answering", async () => {
-    const status = await daemon.status();
+    // Offline, the default model (what an invalid name falls back to) cannot be fetched; that takes a moment.
+    let status = await daemon.status();
+    for (let waited = 0; status.model.state === "loading" && waited < 30_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await daemon.status();
+    }
     expect(status.model.state).toBe("failed");
     expect(status.model.error).toBeTruthy();
   });
@@ -97,7 +102,12 @@ describe("a daemon configured for the MLX backend", () => {
     for (let i = 0; i < 100 && (await daemon.status()).model.state === "loading"; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const status = await daemon.status();
+    // Offline, the default model (what an invalid name falls back to) cannot be fetched; that takes a moment.
+    let status = await daemon.status();
+    for (let waited = 0; status.model.state === "loading" && waited < 30_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await daemon.status();
+    }
     expect(status.model.state).toBe("failed");
     expect(status.model.error).toMatch(/brew install mlx/);
     expect(status.memory.mlx).toBeNull();
