@@ -2,14 +2,14 @@
 // capture process would send it, from another connection): the state machine from start to done, live text with its
 // tentative tail replaced by each utterance's final text, following a running dictation instead of starting a second,
 // recovering one that ended unfollowed, cancel, the silent-microphone screen, the capture command from status (failing,
-// and recording a PulseAudio null sink's monitor on Linux), redraw throttling and the clipboard order of a paste.
-// @raycast/api is not involved: these modules never import it.
+// and recording a PulseAudio null sink's monitor on Linux), the model line, redraw throttling and the clipboard order
+// of a paste. @raycast/api is not involved: these modules never import it.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
 import { FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dictation";
-import { repoRoot } from "../../test/support/fixtures";
+import { makeRandomModel, repoRoot, smallEnglishDims } from "../../test/support/fixtures";
 import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { wordErrorRate } from "../../test/support/wer";
 import { startCapture } from "../src/lib/capture-process";
@@ -251,6 +251,25 @@ onLinux(
     }
   },
 );
+
+test("the model line follows the model the dictation asked for, and says when it loads", async () => {
+  const other = makeRandomModel(smallEnglishDims, ["--dtype", "float16", "--seed", "5"]);
+  const connection = await client();
+  try {
+    const { run, states } = dictation("stream", connection, { options: { model: other }, modelPollMs: 20 });
+    await run.begun;
+    expect(states[0].model).toEqual({ id: model, loading: false }); // what ran before the dictation
+    await speak(run.state.session!, speech.subarray(0, 32000));
+    await waitFor(() => run.state.model.id === other, "the switched model in the view", 30_000);
+    await run.cancel();
+    await run.finished;
+    const loading = { ...run.state, phase: "recording" as const, model: { id: other, loading: true } };
+    expect(dictationMarkdown(loading)).toContain(`Loading ${path.basename(other)}… recording already runs`);
+  } finally {
+    await connection.request({ type: "model.switch", model });
+    rmSync(other, { recursive: true, force: true });
+  }
+});
 
 test("a daemon that is not there is an unreachable error (the view shows the setup steps)", async () => {
   const failure = await connect(path.join(logs, "nothing.sock"), 500).catch((error: unknown) => error);

@@ -111,7 +111,7 @@ export interface DictationSetup {
    */
   startCapture?(session: string, status: DaemonStatus): Promise<string | null>;
   onChange(state: DictationState): void;
-  /** How often the model's state is asked for while it loads. */
+  /** How often the daemon's model is asked for while the dictation runs. */
   modelPollMs?: number;
 }
 
@@ -178,7 +178,7 @@ export class Dictation {
   private async run(): Promise<Event> {
     const status = await this.client.status();
     this.update({ ...this.state, model: { id: status.model.id, loading: status.model.state !== "ready" } });
-    const poll = this.pollModelWhileLoading();
+    const poll = this.pollModel();
     try {
       const running = await runningDictation(this.client);
       if (running) return await this.follow(running.session, "follow", running.state === "stopping");
@@ -236,13 +236,18 @@ export class Dictation {
     }
   }
 
-  private pollModelWhileLoading(): NodeJS.Timeout {
+  /** Keeps the model line current: a dictation asking for another model makes the daemon switch (load, download). */
+  private pollModel(): NodeJS.Timeout {
     const timer = setInterval(() => {
-      if (!this.state.model.loading || isFinished(this.state.phase)) return clearInterval(timer);
       this.client.status().then(
-        (status) => {
-          if (isFinished(this.state.phase)) return;
-          this.update({ ...this.state, model: { id: status.model.id, loading: status.model.state !== "ready" } });
+        ({ model }) => {
+          const loading = model.state !== "ready";
+          if (
+            isFinished(this.state.phase) ||
+            (model.id === this.state.model.id && loading === this.state.model.loading)
+          )
+            return;
+          this.update({ ...this.state, model: { id: model.id, loading } });
         },
         () => clearInterval(timer),
       );
