@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -105,6 +106,26 @@ describe("downloading into the Hugging Face cache", () => {
     });
     const counts = weightEvents.map((event) => event.downloadedBytes);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  });
+
+  test("progress events with growing fractions arrive while the weights are still arriving", async () => {
+    const weights = file(tinyRepo, "weights.safetensors");
+    const blob = join(repoFolder(TINY), "blobs", weights.etag);
+    // 15 pieces 50 ms apart: about 0.75 s, so the reporter (at most 4 events a second) reports in between.
+    hub.injectFault(TINY, weights.path, { kind: "trickle", bytes: 20_000, intervalMs: 50 });
+    const during: { fraction: number; downloaded: number; onDisk: number }[] = [];
+    await store().resolveModel(TINY, {
+      onProgress: (event) => {
+        if (event.file !== weights.path || existsSync(blob)) return;
+        const onDisk = statSync(`${blob}.incomplete`, { throwIfNoEntry: false })?.size ?? 0;
+        during.push({ fraction: event.downloadedBytes / event.totalBytes, downloaded: event.downloadedBytes, onDisk });
+      },
+    });
+    const partial = during.filter((event) => event.fraction > 0 && event.fraction < 1);
+    expect(partial.length).toBeGreaterThanOrEqual(2);
+    const fractions = partial.map((event) => event.fraction);
+    expect(fractions).toEqual([...new Set(fractions)].sort((a, b) => a - b));
+    for (const event of partial) expect(event.onDisk).toBe(event.downloaded);
   });
 
   test("a downloaded model resolves again without any request to the hub", async () => {

@@ -42,7 +42,8 @@ export interface TestRepo {
 export type ContentFault =
   | { kind: "corrupt" } // same length, different bytes
   | { kind: "truncate"; bytes: number } // a well-formed but short response
-  | { kind: "stall"; bytes: number }; // sends that many bytes, then holds the connection until dropStalled()
+  | { kind: "stall"; bytes: number } // sends that many bytes, then holds the connection until dropStalled()
+  | { kind: "trickle"; bytes: number; intervalMs: number }; // sends that many bytes at a time, pausing between
 
 const LFS_EXTENSIONS = [".safetensors", ".npz", ".bin"];
 
@@ -238,6 +239,10 @@ export class TestHub {
       this.stalled.push(response);
       return;
     }
+    if (fault?.kind === "trickle") {
+      trickle(response, record, body, fault.bytes, fault.intervalMs);
+      return;
+    }
     record.bodyBytes = body.length;
     response.end(body);
   }
@@ -277,6 +282,27 @@ export class TestHub {
   private fileKey(repoId: string, path: string): string {
     return `${repoId}:${path}`;
   }
+}
+
+function trickle(
+  response: ServerResponse,
+  record: RecordedRequest,
+  body: Buffer,
+  bytes: number,
+  intervalMs: number,
+): void {
+  const sendNext = (offset: number): void => {
+    if (response.destroyed) return;
+    const piece = body.subarray(offset, offset + bytes);
+    record.bodyBytes += piece.length;
+    if (offset + bytes >= body.length) {
+      response.end(piece);
+      return;
+    }
+    response.write(piece);
+    setTimeout(() => sendNext(offset + bytes), intervalMs);
+  };
+  sendNext(0);
 }
 
 /** Writes a model folder: a Whisper config.json, random bytes as weights, and the files a hub repo also has. */
