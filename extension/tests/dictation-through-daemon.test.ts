@@ -169,6 +169,17 @@ test("a dictation that ended while nobody followed it (Raycast closed) is offere
   expect((await next.run.finished).phase).toBe("cancelled");
 });
 
+test("Enter pressed before the dictation has started stops it as soon as it starts", async () => {
+  const { run, states } = dictation("stream", await client());
+  const stopping = run.stop();
+  expect(run.state.phase).toBe("stopping");
+  await stopping;
+  const final = await run.finished;
+  expect(final.phase).toBe("done");
+  expect(final.transcript!.text).toBe("");
+  expect(states.map((state) => state.phase)).not.toContain("recording");
+});
+
 test("a capture dictation whose microphone gives only zeros shows the microphone permission screen", async () => {
   const { run } = dictation("capture", await client());
   await run.begun;

@@ -122,6 +122,7 @@ export class Dictation {
   /** Settles with the final state: done, cancelled or error. */
   readonly finished: Promise<DictationState>;
   private ending: "stop" | "cancel" | null = null;
+  private endingSent = false;
   private captureFailure: string | null = null;
   private markBegun!: () => void;
 
@@ -159,10 +160,15 @@ export class Dictation {
     if (how === "stop") this.update({ ...this.state, phase: "stopping" });
     await this.begun;
     const session = this.state.session;
-    if (!session || isFinished(this.state.phase)) return;
-    const type = how === "stop" ? "dictation.stop" : "dictation.cancel";
+    if (session && !isFinished(this.state.phase)) await this.sendEnding(session);
+  }
+
+  /** Sends the stop or cancel asked for, once (it may be asked for before the session is known). */
+  private async sendEnding(session: string): Promise<void> {
+    if (!this.ending || this.endingSent) return;
+    this.endingSent = true;
     // The outcome reaches this client as a follower too; a failure here shows up there.
-    await this.client.request({ type, session }).catch(() => undefined);
+    await this.client.request({ type: `dictation.${this.ending}`, session }).catch(() => undefined);
   }
 
   private update(state: DictationState): void {
@@ -198,7 +204,7 @@ export class Dictation {
       phase: stopping || this.ending === "stop" ? "stopping" : "recording",
     });
     this.markBegun();
-    if (this.ending) void this.client.request({ type: `dictation.${this.ending}`, session }).catch(() => undefined);
+    void this.sendEnding(session);
     return this.client.request({ type: "dictation.attach", session }, this.onEvent);
   }
 
@@ -225,7 +231,7 @@ export class Dictation {
   }
 
   private started(session: string, status: DaemonStatus): void {
-    if (this.ending) void this.client.request({ type: `dictation.${this.ending}`, session }).catch(() => undefined);
+    if (this.ending) void this.sendEnding(session);
     else if (this.setup.source === "capture" && this.setup.startCapture) {
       const starting = this.setup.startCapture(session, status).catch((error: unknown) => String(error));
       void starting.then((failure) => {
