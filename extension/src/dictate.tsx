@@ -1,4 +1,16 @@
-import { Action, ActionPanel, Alert, confirmAlert, Detail, Icon, Keyboard, open, showToast, Toast } from "@raycast/api";
+import {
+  Action,
+  ActionPanel,
+  Alert,
+  confirmAlert,
+  Detail,
+  Icon,
+  Keyboard,
+  open,
+  showHUD,
+  showToast,
+  Toast,
+} from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
 import { daemonSocket, insertText, preferences, refreshMenuBar, startMicrophoneCapture } from "./host";
 import { connect, type DaemonClient } from "./lib/daemon-connection";
@@ -14,6 +26,7 @@ import {
   modelName,
   wordCount,
 } from "./lib/dictation-view";
+import type { FinishedTextAction } from "./lib/outputs";
 import { transcriptionOptions } from "./lib/preferences";
 import { redrawThrottle } from "./lib/redraw-throttle";
 import { setupStepsMarkdown } from "./lib/setup-steps";
@@ -22,6 +35,14 @@ const DELIVERED: Record<string, string> = {
   pasted: "Inserted",
   copied: "Copied",
   "pasted and copied": "Inserted and copied",
+};
+
+/** Enter's title, as the Finished Text preference says what happens to the text. */
+const STOP_TITLES: Record<FinishedTextAction, string> = {
+  paste: "Stop and Insert",
+  both: "Stop, Insert and Copy",
+  copy: "Stop and Copy",
+  nothing: "Stop",
 };
 
 /** Follows the dictation from start (or from where a running one is) to its end; `insertWhenDone` after Enter. */
@@ -77,19 +98,18 @@ function useDictation() {
   };
 }
 
-async function deliver(text: string): Promise<void> {
+async function deliver(text: string, action: FinishedTextAction = preferences().finishedText): Promise<void> {
   if (!text) {
     await showToast({ style: Toast.Style.Failure, title: "No speech was recognised" });
     return;
   }
-  const delivered = await insertText(text, preferences().finishedText);
+  const delivered = await insertText(text, action);
+  if (delivered === "nothing") return;
   const words = wordCount(text);
-  if (delivered !== "nothing") {
-    await showToast({
-      style: Toast.Style.Success,
-      title: `${DELIVERED[delivered]} ${words} word${words === 1 ? "" : "s"}`,
-    });
-  }
+  const message = `${DELIVERED[delivered]} ${words} word${words === 1 ? "" : "s"}`;
+  // A paste closed Raycast's window, where a toast would not be seen.
+  if (delivered === "copied") await showToast({ style: Toast.Style.Success, title: message });
+  else await showHUD(message);
 }
 
 function metadata(state: DictationState) {
@@ -164,13 +184,13 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
         <ActionPanel>
           {recording ? (
             <>
-              <Action title="Stop and Insert" icon={Icon.Stop} onAction={stopAndInsert} />
+              <Action title={STOP_TITLES[preferences().finishedText]} icon={Icon.Stop} onAction={stopAndInsert} />
               {cancelAction}
             </>
           ) : null}
           {state.phase === "done" && text ? (
             <>
-              <Action title="Insert Text" icon={Icon.Text} onAction={() => deliver(text)} />
+              <Action title="Paste into Frontmost App" icon={Icon.Text} onAction={() => deliver(text, "paste")} />
               <Action.CopyToClipboard title="Copy Text" content={text} />
             </>
           ) : null}
