@@ -22,7 +22,6 @@ export const raycastClipboard: ClipboardOperations = {
   read: () => Clipboard.read(),
   copy: (content, { concealed }) => Clipboard.copy(content, { concealed }),
   paste: (text) => Clipboard.paste(text),
-  clear: () => Clipboard.clear(),
   wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 

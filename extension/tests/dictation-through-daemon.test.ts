@@ -329,12 +329,11 @@ function recordingClipboard(initial: ClipboardContent | null) {
       current = content;
       if (!concealed) history.push(content);
     },
+    // Raycast's paste puts the text on the pasteboard (and, with no concealed option in API 1.104, the history).
     paste: async (text) => {
       log.push(`paste ${text}`);
-    },
-    clear: async () => {
-      log.push("clear");
-      current = null;
+      current = { text };
+      history.push({ text });
     },
     wait: async (ms) => {
       log.push(`wait ${ms}`);
@@ -353,11 +352,12 @@ test("paste keeps the clipboard: read, paste, wait, restore concealed; copy and 
     'copy {"file":"/Users/me/report.pdf"} concealed',
   ]);
   expect(paste.current()).toEqual({ file: "/Users/me/report.pdf" });
-  expect(paste.history).toEqual([{ file: "/Users/me/report.pdf" }]);
+  expect(paste.history).toEqual([{ file: "/Users/me/report.pdf" }, { text: "Hello there." }]); // not twice
 
+  // An empty clipboard (or one holding an image, which Raycast reads as empty text) is not emptied after the paste.
   const empty = recordingClipboard(null);
   await deliverText("Hi.", "paste", empty.operations, 600);
-  expect(empty.log).toEqual(["read", "paste Hi.", "wait 600", "clear"]);
+  expect(empty.log).toEqual(["read", "paste Hi."]);
 
   const both = recordingClipboard({ text: "old" });
   expect(await deliverText("Hi.", "both", both.operations)).toBe("pasted and copied");

@@ -18,7 +18,6 @@ export interface ClipboardOperations {
   /** `concealed`: kept out of the clipboard history. */
   copy(content: ClipboardContent, options: { concealed: boolean }): Promise<void>;
   paste(text: string): Promise<void>;
-  clear(): Promise<void>;
   wait(ms: number): Promise<void>;
 }
 
@@ -34,8 +33,9 @@ function contentOf(snapshot: ClipboardSnapshot): ClipboardContent | null {
 
 /**
  * Copy: the text goes to the clipboard (and its history). Paste: the old clipboard is read, the text pasted, and
- * after `restoreDelayMs` the old content is put back concealed (it is in the history already), or the clipboard
- * emptied when it held nothing. Both: copied, then pasted, and left on the clipboard.
+ * after `restoreDelayMs` the old content is put back concealed (it is in the history already). What Raycast cannot
+ * read back (an image) cannot be put back: the dictated text stays then, rather than an emptied clipboard. Both:
+ * copied, then pasted, and left on the clipboard.
  */
 export async function deliverText(
   text: string,
@@ -55,8 +55,9 @@ export async function deliverText(
   }
   const previous = contentOf(await clipboard.read().catch(() => ({})));
   await clipboard.paste(text);
-  await clipboard.wait(restoreDelayMs);
-  if (previous) await clipboard.copy(previous, { concealed: true });
-  else await clipboard.clear();
+  if (previous) {
+    await clipboard.wait(restoreDelayMs);
+    await clipboard.copy(previous, { concealed: true });
+  }
   return "pasted";
 }
