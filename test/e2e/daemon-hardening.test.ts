@@ -70,6 +70,32 @@ test("a job whose client disconnects is recorded as cancelled because its client
   });
 });
 
+/** The promise's outcome, or a failure naming `what` after `ms` (so a hang fails the test instead of the suite). */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+test("a named pipe as the audio file is refused at once, and the next job runs", async () => {
+  const fifo = path.join(media, "pipe.wav");
+  execFileSync("mkfifo", [fifo]);
+  const client = await daemon.connect();
+  try {
+    const refused = within(5000, "the job on a FIFO", client.transcribeFile(fifo).promise);
+    await expect(refused).rejects.toMatchObject({
+      code: "audio",
+      message: expect.stringContaining("is not a file but a named pipe (FIFO)"),
+    });
+    const next = await within(60_000, "the job after it", client.transcribeFile(wav).promise);
+    expect(next.text.length).toBeGreaterThan(0);
+  } finally {
+    client.close();
+  }
+});
+
 /** A raw WebSocket on the daemon's socket, and the next event it receives. */
 async function rawConnection(): Promise<{ socket: WebSocket; next: () => Promise<Event>; closed: () => boolean }> {
   const socket = new WebSocket(`ws+unix:${daemon.socket}:/`);

@@ -1,4 +1,3 @@
-import { open } from "node:fs/promises";
 import { extname } from "node:path";
 import { AudioError, displayName } from "./audioError";
 import { Container, SNIFF_BYTES, sniffContainer } from "./containerSniffer";
@@ -10,6 +9,7 @@ import {
   findDecoder,
   TARGET_SAMPLE_RATE,
 } from "./externalDecoder";
+import { openRegularFile } from "./regularFile";
 import { readWavFile } from "./wavFile";
 import { UnsupportedWavEncoding } from "./wavHeader";
 
@@ -101,27 +101,11 @@ function loaded(
 
 /** The first bytes of the file, with the errors people meet before any decoding: missing, unreadable, empty. */
 async function readHead(path: string): Promise<Buffer> {
-  const name = displayName(path);
-  let file;
+  const file = await openRegularFile(path);
   try {
-    file = await open(path, "r");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new AudioError("not-found", path, `${path} does not exist. Check the file path.`);
-    if (code === "EACCES" || code === "EPERM") {
-      throw new AudioError(
-        "not-found",
-        path,
-        `${name} cannot be read (permission denied). Check the file's permissions.`,
-      );
+    if ((await file.stat()).size === 0) {
+      throw new AudioError("empty", path, `${displayName(path)} is empty (0 bytes): there is nothing to transcribe.`);
     }
-    throw new AudioError("not-found", path, `${name} cannot be opened: ${(error as Error).message}.`);
-  }
-  try {
-    const stats = await file.stat();
-    if (!stats.isFile()) throw new AudioError("not-found", path, `${path} is not a file. Choose an audio file.`);
-    if (stats.size === 0)
-      throw new AudioError("empty", path, `${name} is empty (0 bytes): there is nothing to transcribe.`);
     const head = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await file.read(head, 0, SNIFF_BYTES, 0);
     return head.subarray(0, bytesRead);

@@ -1,7 +1,7 @@
-import { open } from "node:fs/promises";
 import { abortedError } from "./decoderProcess";
 import { AudioError, displayName, formatDuration, tooLongError } from "./audioError";
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, Resampler } from "./resampler";
+import { openRegularFile } from "./regularFile";
 import { readWavLayout } from "./wavHeader";
 import { readMonoBlocks } from "./wavSamples";
 
@@ -27,7 +27,7 @@ export async function readWavFile(
   },
 ): Promise<DecodedWav> {
   const path = options.sourcePath ?? wavPath;
-  const file = await open(wavPath, "r");
+  const file = await openRegularFile(wavPath);
   try {
     const layout = await readWavLayout(file, path);
     const name = displayName(path);

@@ -29,7 +29,7 @@ export async function transcribe(
   signal: AbortSignal,
 ): Promise<TranscriptData> {
   callbacks.onProgress("decoding", null);
-  const audio = await loadAudio(job.file, { signal });
+  const audio = await untilAborted(loadAudio(job.file, { signal }), signal);
   if (job.options.model) {
     void host.select(job.options.model).catch(() => undefined); // failures surface through ready()
   }
@@ -53,6 +53,19 @@ export async function transcribe(
     model: active.id,
     backend: active.info.backend,
   };
+}
+
+/**
+ * The work's outcome, or the signal's reason as soon as it aborts. A read stuck in the kernel (a stalled network
+ * mount) cannot be interrupted; the job ends anyway, so neither the jobs behind it nor a shutdown wait for it.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 export function engineOptions(tokenizer: Tokenizer, options: TranscriptionOptions): TranscribeOptions {
