@@ -10,6 +10,8 @@ export {
   type InstallOutcome,
   type ServiceHost,
   type ServiceManager,
+  type UninstallOutcome,
+  UserManagerUnavailableError,
 } from "./service-manager";
 export {
   RESTART_THROTTLE_SECONDS,

@@ -1,5 +1,6 @@
 // Installs, removes and restarts verbatimd as a login service: a LaunchAgent on macOS, a systemd user unit on Linux.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { runChecked, type CommandRunner } from "./command-runner";
 import { launchAgentPlist } from "./launch-agent-plist";
@@ -10,14 +11,22 @@ export const LAUNCHCTL = "/bin/launchctl";
 export const SYSTEMCTL = "/usr/bin/systemctl";
 
 export type InstallOutcome = "installed" | "upgraded" | "unchanged";
+/**
+ * "unmanaged": the definition was removed, but the service manager could not be reached to stop a daemon it
+ * started, which may still run until it is stopped.
+ */
+export type UninstallOutcome = "removed" | "not-installed" | "unmanaged";
 
 export interface ServiceManager {
   /** The file that defines the service. */
   readonly file: string;
-  /** Writes the service definition and starts it; run again, it upgrades an older definition in place. */
-  install(spec: ServiceSpec): Promise<InstallOutcome>;
-  /** Stops the service and removes its definition. Returns false if it was not installed. */
-  uninstall(): Promise<boolean>;
+  /**
+   * Writes the service definition and starts it; run again, it upgrades an older definition in place.
+   * `beforeInstall` runs once the service manager is known to be usable, before anything is written or started.
+   */
+  install(spec: ServiceSpec, beforeInstall?: () => Promise<void>): Promise<InstallOutcome>;
+  /** Stops the service and removes its definition. */
+  uninstall(): Promise<UninstallOutcome>;
   /** Stops the daemon (if running) and starts it again. */
   restart(): Promise<void>;
 }
@@ -55,7 +64,8 @@ export class LaunchAgentManager implements ServiceManager {
     this.target = `${this.domain}/${SERVICE_LABEL}`;
   }
 
-  async install(spec: ServiceSpec): Promise<InstallOutcome> {
+  async install(spec: ServiceSpec, beforeInstall?: () => Promise<void>): Promise<InstallOutcome> {
+    await beforeInstall?.();
     await mkdir(spec.logDir, { recursive: true, mode: 0o700 });
     const outcome = await writeDefinition(this.file, launchAgentPlist(spec));
     const loaded = await this.isLoaded();
@@ -66,12 +76,12 @@ export class LaunchAgentManager implements ServiceManager {
     return outcome;
   }
 
-  async uninstall(): Promise<boolean> {
+  async uninstall(): Promise<UninstallOutcome> {
     const loaded = await this.isLoaded();
     if (loaded) await runChecked(this.run, LAUNCHCTL, ["bootout", this.target]);
     const existed = (await readIfExists(this.file)) !== null;
     await rm(this.file, { force: true });
-    return loaded || existed;
+    return loaded || existed ? "removed" : "not-installed";
   }
 
   async restart(): Promise<void> {
@@ -83,39 +93,96 @@ export class LaunchAgentManager implements ServiceManager {
   }
 }
 
+/** systemctl --user cannot reach the user's service manager (no user D-Bus), so no unit can be started. */
+export class UserManagerUnavailableError extends Error {
+  constructor(detail: string) {
+    super(
+      `verbatimd was not installed as a login service: systemd's user manager cannot be reached here ` +
+        `(${detail || "systemctl --user failed"}), as in a container or a shell opened with su or sudo. Nothing ` +
+        `was left installed. Either start your user manager and keep it running without a login ` +
+        `(\`loginctl enable-linger ${os.userInfo().username}\`, then log in again or set ` +
+        `XDG_RUNTIME_DIR=/run/user/${os.userInfo().uid}) and run \`verbatim daemon install\` again, or run the ` +
+        `daemon without a login service: \`verbatim daemon start\` (or \`verbatimd\` in the foreground).`,
+    );
+    this.name = "UserManagerUnavailableError";
+  }
+}
+
 export class SystemdUserManager implements ServiceManager {
   readonly file: string;
+  /** Where `systemctl --user enable` links the unit (its WantedBy=default.target). */
+  private readonly enablementLink: string;
 
   constructor(
     configHome: string,
     private readonly run: CommandRunner,
   ) {
-    this.file = path.join(configHome, "systemd", "user", SYSTEMD_UNIT);
+    const unitFolder = path.join(configHome, "systemd", "user");
+    this.file = path.join(unitFolder, SYSTEMD_UNIT);
+    this.enablementLink = path.join(unitFolder, "default.target.wants", SYSTEMD_UNIT);
   }
 
-  async install(spec: ServiceSpec): Promise<InstallOutcome> {
+  async install(spec: ServiceSpec, beforeInstall?: () => Promise<void>): Promise<InstallOutcome> {
+    const unreachable = await this.managerProblem();
+    if (unreachable !== undefined) throw new UserManagerUnavailableError(unreachable);
+    await beforeInstall?.();
+    const previous = await readIfExists(this.file);
     const outcome = await writeDefinition(this.file, systemdUnit(spec));
-    if (outcome === "unchanged") {
-      await this.systemctl("enable", "--now", SYSTEMD_UNIT);
+    try {
+      if (outcome === "unchanged") {
+        await this.systemctl("enable", "--now", SYSTEMD_UNIT);
+        return outcome;
+      }
+      await this.systemctl("daemon-reload");
+      await this.systemctl("enable", SYSTEMD_UNIT);
+      // restart starts a stopped unit, and replaces a daemon running the older definition.
+      await this.systemctl("restart", SYSTEMD_UNIT);
       return outcome;
+    } catch (error) {
+      await this.restoreDefinition(previous);
+      const undone = previous === null ? "the unit it wrote was removed again" : "the previous unit was put back";
+      throw new Error(`verbatimd was not installed as a login service (${undone}): ${(error as Error).message}`, {
+        cause: error,
+      });
     }
-    await this.systemctl("daemon-reload");
-    await this.systemctl("enable", SYSTEMD_UNIT);
-    // restart starts a stopped unit, and replaces a daemon running the older definition.
-    await this.systemctl("restart", SYSTEMD_UNIT);
-    return outcome;
   }
 
-  async uninstall(): Promise<boolean> {
-    if ((await readIfExists(this.file)) === null) return false;
+  async uninstall(): Promise<UninstallOutcome> {
+    if ((await readIfExists(this.file)) === null) return "not-installed";
+    if ((await this.managerProblem()) !== undefined) {
+      await this.removeFiles();
+      return "unmanaged";
+    }
     await this.systemctl("disable", "--now", SYSTEMD_UNIT);
-    await rm(this.file, { force: true });
+    await this.removeFiles();
     await this.systemctl("daemon-reload");
-    return true;
+    return "removed";
   }
 
   async restart(): Promise<void> {
     await this.systemctl("restart", SYSTEMD_UNIT);
+  }
+
+  /** Why the user manager cannot be reached (systemctl's message), or undefined when it answers. */
+  private async managerProblem(): Promise<string | undefined> {
+    const outcome = await this.run(SYSTEMCTL, ["--user", "show-environment"]);
+    return outcome.code === 0 ? undefined : (outcome.stderr || outcome.stdout).trim();
+  }
+
+  /** After a failed install: the unit as it was before (none, or the older one), and systemd told so. */
+  private async restoreDefinition(previous: string | null): Promise<void> {
+    if (previous === null) {
+      await this.run(SYSTEMCTL, ["--user", "disable", SYSTEMD_UNIT]);
+      await this.removeFiles();
+    } else {
+      await writeFile(this.file, previous, { mode: 0o644 });
+    }
+    await this.run(SYSTEMCTL, ["--user", "daemon-reload"]);
+  }
+
+  private async removeFiles(): Promise<void> {
+    await rm(this.file, { force: true });
+    await rm(this.enablementLink, { force: true });
   }
 
   private async systemctl(...args: string[]): Promise<void> {

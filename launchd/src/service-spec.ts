@@ -1,4 +1,5 @@
 // What the login service runs, independent of the service manager that runs it.
+import path from "node:path";
 
 /** launchd label and systemd unit name stem (reverse DNS, as launchd expects). */
 export const SERVICE_LABEL = "app.verbatim.daemon";
@@ -30,12 +31,26 @@ export function servicePath(nodePath: string): string {
   return [...new Set([...HOMEBREW_PATH, nodeDir, ...SYSTEM_PATH])].join(":");
 }
 
-/** The environment of the service: PATH, plus the Verbatim location overrides set where it is installed. */
-export function serviceEnvironment(nodePath: string, env: Record<string, string | undefined>): Record<string, string> {
+/** Verbatim's own location overrides. */
+const VERBATIM_VARIABLES = ["VERBATIM_HOME", "VERBATIM_SOCKET"];
+/** What decides the Hugging Face model cache and hub, as huggingface_hub and the daemon's model store read them. */
+const MODEL_CACHE_VARIABLES = ["HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME", "HF_HUB_OFFLINE", "HF_ENDPOINT"];
+/** Folders the service must see as the installing shell did: it runs from another working directory. */
+const FOLDER_VARIABLES = new Set(["HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME"]);
+
+/**
+ * The environment of the service: PATH, plus the Verbatim locations and the model cache settings set where it is
+ * installed, so the service finds the same models as the shell that installed it (relative folders made absolute).
+ */
+export function serviceEnvironment(
+  nodePath: string,
+  env: Record<string, string | undefined>,
+  cwd: string = process.cwd(),
+): Record<string, string> {
   const environment: Record<string, string> = { PATH: servicePath(nodePath) };
-  for (const name of ["VERBATIM_HOME", "VERBATIM_SOCKET"]) {
+  for (const name of [...VERBATIM_VARIABLES, ...MODEL_CACHE_VARIABLES]) {
     const value = env[name];
-    if (value) environment[name] = value;
+    if (value) environment[name] = FOLDER_VARIABLES.has(name) ? path.resolve(cwd, value) : value;
   }
   return environment;
 }

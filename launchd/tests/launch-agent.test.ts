@@ -23,10 +23,21 @@ const spec: ServiceSpec = {
   nodePath: "/opt/homebrew/Cellar/node@20/20.19.0/bin/node",
   daemonEntry: `${home}/Apps & Tools/verbatim <dev>/daemon/bin/verbatimd.js`,
   logDir: path.join(home, "Library", "Logs", "Verbatim"),
-  environment: serviceEnvironment("/opt/homebrew/Cellar/node@20/20.19.0/bin/node", {
-    VERBATIM_SOCKET: "/tmp/v.sock",
-    HOME: "/ignored",
-  }),
+  environment: serviceEnvironment(
+    "/opt/homebrew/Cellar/node@20/20.19.0/bin/node",
+    {
+      VERBATIM_SOCKET: "/tmp/v.sock",
+      HOME: "/ignored",
+      // The installing shell's model cache: a relative HF_HOME is taken from where `daemon install` ran.
+      HF_HOME: "models & <cache>",
+      HF_HUB_CACHE: "/Volumes/Big Disk/hub",
+      XDG_CACHE_HOME: "/Users/me/.cache",
+      HF_HUB_OFFLINE: "1",
+      HF_ENDPOINT: "https://hf-mirror.example.com",
+      HF_TOKEN: "hf_secret",
+    },
+    home,
+  ),
 };
 
 const ok: CommandOutcome = { code: 0, stdout: "", stderr: "" };
@@ -57,7 +68,15 @@ test("the plist parses back with every key the agent needs", () => {
   expect(parsed.StandardOutPath).toBe(path.join(spec.logDir, "verbatimd.out.log"));
   expect(parsed.StandardErrorPath).toBe(path.join(spec.logDir, "verbatimd.err.log"));
   const environment = parsed.EnvironmentVariables as Record<string, string>;
-  expect(environment).toEqual({ PATH: expect.any(String), VERBATIM_SOCKET: "/tmp/v.sock" });
+  expect(environment).toEqual({
+    PATH: expect.any(String),
+    VERBATIM_SOCKET: "/tmp/v.sock",
+    HF_HOME: path.join(home, "models & <cache>"),
+    HF_HUB_CACHE: "/Volumes/Big Disk/hub",
+    XDG_CACHE_HOME: "/Users/me/.cache",
+    HF_HUB_OFFLINE: "1",
+    HF_ENDPOINT: "https://hf-mirror.example.com",
+  });
   const pathEntries = environment.PATH.split(":");
   for (const folder of ["/opt/homebrew/bin", "/usr/local/bin", "/usr/bin", "/bin", path.dirname(spec.nodePath)]) {
     expect(pathEntries).toContain(folder);
@@ -135,9 +154,9 @@ describe("LaunchAgentManager", () => {
   test("uninstall boots the agent out and removes the plist; a second uninstall finds nothing", async () => {
     const runner = new RecordingRunner([ok, ok, notLoaded]);
     const manager = new LaunchAgentManager(home, uid, runner.run);
-    await expect(manager.uninstall()).resolves.toBe(true);
+    await expect(manager.uninstall()).resolves.toBe("removed");
     expect(existsSync(plistFile)).toBe(false);
-    await expect(manager.uninstall()).resolves.toBe(false);
+    await expect(manager.uninstall()).resolves.toBe("not-installed");
     expect(runner.calls).toEqual([
       ["/bin/launchctl", "print", target],
       ["/bin/launchctl", "bootout", target],

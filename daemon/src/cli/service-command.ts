@@ -17,23 +17,34 @@ function loginService(): ServiceManager {
 
 export async function installService(paths: VerbatimPaths): Promise<string> {
   const service = loginService();
-  // A daemon started by hand would hold the socket and make the service's daemon exit at once.
-  if (!existsSync(service.file)) await stopDaemon(paths);
-  const outcome = await service.install({
+  const spec = {
     nodePath: process.execPath,
     daemonEntry,
     logDir: paths.logDir,
     environment: serviceEnvironment(process.execPath, process.env),
-  });
+  };
+  // A daemon started by hand would hold the socket and make the service's daemon exit at once.
+  const stopHandStartedDaemon = async () => {
+    if (!existsSync(service.file)) await stopDaemon(paths);
+  };
+  const outcome = await service.install(spec, stopHandStartedDaemon);
   const what = { installed: "installed", upgraded: "upgraded", unchanged: "already installed" }[outcome];
   return `verbatimd ${what} as a login service (${service.file}); it starts at login and after a crash\n`;
 }
 
 export async function uninstallService(): Promise<string> {
   const service = loginService();
-  return (await service.uninstall())
-    ? `verbatimd login service removed (${service.file})\n`
-    : "verbatimd was not installed as a login service\n";
+  switch (await service.uninstall()) {
+    case "removed":
+      return `verbatimd login service removed (${service.file})\n`;
+    case "not-installed":
+      return "verbatimd was not installed as a login service\n";
+    case "unmanaged":
+      return (
+        `verbatimd login service removed (${service.file}), but the service manager could not be reached to ` +
+        `stop a verbatimd it started: if one is running, stop it with \`verbatim daemon stop\`\n`
+      );
+  }
 }
 
 /** Restarts the login service, or a daemon started by hand when none is installed. */
