@@ -1,21 +1,22 @@
 import { Detail, getSelectedFinderItems } from "@raycast/api";
 import { useEffect, useState } from "react";
 import { TranscribeForm } from "./components/transcribe-form";
-import { TranscriptionDetail, type TranscriptionRequest } from "./components/transcription-detail";
+import { TranscriptionDetail } from "./components/transcription-detail";
 import { jobStore } from "./host";
+import { chooseStart, type Start } from "./lib/start-choice";
 
-type Start = { kind: "transcribe"; request: TranscriptionRequest } | { kind: "pick" };
-
-/** Jobs still running from the last time the command closed come first; then Finder's selection; else a picker. */
+/** Finder's selection first, with the jobs left running from the last run offered beside it; else those jobs. */
 async function decideStart(): Promise<Start> {
-  if ((await jobStore().unfinished()).length > 0) return { kind: "transcribe", request: {} };
+  let selection: string[] = [];
   try {
-    const items = await getSelectedFinderItems();
-    if (items.length > 0) return { kind: "transcribe", request: { files: items.map((item) => item.path) } };
+    selection = (await getSelectedFinderItems()).map((item) => item.path);
   } catch {
-    // Finder is not frontmost: fall through to the picker.
+    // Finder is not frontmost: no selection.
   }
-  return { kind: "pick" };
+  return chooseStart(
+    selection,
+    (await jobStore().unfinished()).map((job) => job.id),
+  );
 }
 
 export default function Command() {
@@ -25,5 +26,6 @@ export default function Command() {
   }, []);
   if (!start) return <Detail isLoading markdown="" />;
   if (start.kind === "pick") return <TranscribeForm />;
-  return <TranscriptionDetail request={start.request} />;
+  if (start.kind === "resume") return <TranscriptionDetail request={{}} />;
+  return <TranscriptionDetail request={{ files: start.files }} earlierJobs={start.earlierJobs} />;
 }

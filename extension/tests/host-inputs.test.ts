@@ -9,6 +9,7 @@ import { JobStore, REMEMBERED_JOBS } from "../src/lib/job-store";
 import { finishedTextSteps } from "../src/lib/outputs";
 import { transcriptionOptions } from "../src/lib/preferences";
 import { transcriptMarkdown } from "../src/lib/transcript-view";
+import { chooseStart } from "../src/lib/start-choice";
 import { newTranscription } from "../src/lib/transcription";
 
 test("a file copied in Finder arrives as a file URL and becomes its path, spaces and all", () => {
@@ -71,4 +72,16 @@ test("spoken text that looks like markdown is shown as text", () => {
     provisional: "- three",
   };
   expect(transcriptMarkdown([state])).toBe("_Transcribing_\n\n\\# one \\*two\\* \\<b\\> *\\- three*\n");
+});
+
+test("Transcribe File starts on the new Finder selection and offers earlier unfinished jobs beside it", () => {
+  const selection = ["/Users/ana/new.m4a"];
+  expect(chooseStart(selection, ["job-1", "job-2"])).toEqual({
+    kind: "transcribe",
+    files: selection,
+    earlierJobs: ["job-1", "job-2"],
+  });
+  expect(chooseStart(selection, [])).toEqual({ kind: "transcribe", files: selection, earlierJobs: [] });
+  expect(chooseStart([], ["job-1"])).toEqual({ kind: "resume" });
+  expect(chooseStart([], [])).toEqual({ kind: "pick" });
 });

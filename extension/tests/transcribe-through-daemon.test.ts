@@ -164,6 +164,20 @@ test("a remembered job the daemon no longer knows is reported once and then left
   }
 });
 
+test("following chosen earlier jobs leaves the others alone", async () => {
+  const jobs = new JobStore(new MemoryStorage());
+  await jobs.add({ id: "earlier-job-a", file: speech, startedAt: 1 });
+  await jobs.add({ id: "earlier-job-b", file: speech, startedAt: 2 });
+  const client = await connect(daemon.socket);
+  try {
+    const states = await resumeJobs(client, { jobs, only: ["earlier-job-b"], onChange: () => undefined, pollMs: 100 });
+    expect(states.map((state) => state.jobId)).toEqual(["earlier-job-b"]);
+    expect((await jobs.unfinished()).map((job) => job.id)).toEqual(["earlier-job-a"]);
+  } finally {
+    client.close();
+  }
+});
+
 test("a file the daemon cannot read fails with the daemon's explanation, not a stack trace", async () => {
   const client = await connect(daemon.socket);
   const missing = path.join(media, "gone.m4a");

@@ -20,8 +20,9 @@ import { resumeJobs, transcribeFiles, type FileTranscription } from "../lib/tran
 import { TranscribeForm } from "./transcribe-form";
 
 export interface TranscriptionRequest {
-  /** Files to transcribe; absent: follow the jobs left running when the command last closed. */
+  /** Files to transcribe; absent: follow the jobs left running when the command last closed (or `jobs` of them). */
   files?: string[];
+  jobs?: string[];
   model?: string;
   language?: string;
 }
@@ -45,7 +46,14 @@ async function deliverFinishedText(text: string): Promise<string | undefined> {
   return steps.copy ? "Copied to the clipboard" : undefined;
 }
 
-export function TranscriptionDetail({ request }: { request: TranscriptionRequest }) {
+/** `earlierJobs`: jobs still running from the command's last run, offered beside the new ones. */
+export function TranscriptionDetail({
+  request,
+  earlierJobs = [],
+}: {
+  request: TranscriptionRequest;
+  earlierJobs?: string[];
+}) {
   const [states, setStates] = useState<FileTranscription[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const [running, setRunning] = useState(true);
@@ -72,7 +80,7 @@ export function TranscriptionDetail({ request }: { request: TranscriptionRequest
               jobs,
               onChange: follow,
             })
-          : await resumeJobs(client, { jobs, onChange: follow });
+          : await resumeJobs(client, { jobs, only: request.jobs, onChange: follow });
         const text = finishedText(outcome);
         const delivered = text && !cancelled ? await deliverFinishedText(text) : undefined;
         const failures = outcome.filter((state) => state.status === "failed").length;
@@ -123,6 +131,17 @@ export function TranscriptionDetail({ request }: { request: TranscriptionRequest
                 />
               ))}
             </ActionPanel.Section>
+          ) : null}
+          {earlierJobs.length > 0 ? (
+            <Action
+              title={
+                earlierJobs.length === 1
+                  ? "Show the Earlier Transcription"
+                  : `Show ${earlierJobs.length} Earlier Transcriptions`
+              }
+              icon={Icon.Clock}
+              onAction={() => push(<TranscriptionDetail request={{ jobs: earlierJobs }} />)}
+            />
           ) : null}
           <Action
             title={request.files ? "Transcribe with Other Model or Language" : "Transcribe Other Files"}

@@ -141,6 +141,8 @@ export async function transcribeFiles(
 
 export interface ResumeOptions {
   jobs: JobStore;
+  /** Follow only these job ids (default: every unfinished job). */
+  only?: readonly string[];
   onChange(states: FileTranscription[]): void;
   /** How long to wait between asking about jobs that still run. */
   pollMs?: number;
@@ -152,9 +154,9 @@ export interface ResumeOptions {
  */
 export async function resumeJobs(
   client: DaemonClient,
-  { jobs, onChange, pollMs = 1000 }: ResumeOptions,
+  { jobs, only, onChange, pollMs = 1000 }: ResumeOptions,
 ): Promise<FileTranscription[]> {
-  const waiting = await jobs.unfinished();
+  const waiting = (await jobs.unfinished()).filter((job) => !only || only.includes(job.id));
   const states = waiting.map((job): FileTranscription => ({
     ...newTranscription(job.file, job.id),
     status: "running",
