@@ -1,10 +1,28 @@
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { type DownloadProgress, ModelStore } from "../src/models";
-import { TestHub, type TestRepo, type TestRepoFile, writeTestModelFolder } from "./support/hub-server";
+import {
+  type RecordedRequest,
+  TestHub,
+  type TestRepo,
+  type TestRepoFile,
+  writeTestModelFolder,
+} from "./support/hub-server";
 
 const TINY = "mlx-community/whisper-tiny-mlx-4bit";
 
@@ -343,6 +361,60 @@ describe("interrupted and damaged downloads", () => {
     expect((await stat(`${weightsPath()}.incomplete`)).size).toBe(50_000);
     const resolved = await store().resolveModel(TINY);
     expect(sha256(await readFile(join(resolved.folder, weights.path)))).toBe(weights.etag);
+  });
+});
+
+describe("a damaged cache", () => {
+  const weights = () => file(tinyRepo, "weights.safetensors");
+  const blob = () => join(repoFolder(TINY), "blobs", weights().etag);
+  const link = () => join(repoFolder(TINY), "snapshots", tinyRepo.commit, weights().path);
+  const listedComplete = async () => (await store().listModels()).find((model) => model.repoId === TINY)?.complete;
+
+  async function pullAndCheck(): Promise<RecordedRequest[]> {
+    const before = hub.contentRequests(weights()).length;
+    const resolved = await store().resolveModel(TINY, { verify: true });
+    expect(sha256(await readFile(join(resolved.folder, weights().path)))).toBe(weights().etag);
+    expect(await readlink(link())).toBe(`../../blobs/${weights().etag}`);
+    expect(await listedComplete()).toBe(true);
+    return hub.contentRequests(weights()).slice(before);
+  }
+
+  test("a weights link to a partial download is not complete; a pull continues that file and links the blob", async () => {
+    await store().resolveModel(TINY);
+    await rm(blob());
+    await writeFile(`${blob()}.incomplete`, weights().content.subarray(0, 100_000));
+    await rm(link());
+    await symlink(`../../blobs/${weights().etag}.incomplete`, link());
+    expect(await listedComplete()).toBe(false);
+
+    expect(await pullAndCheck()).toEqual([
+      expect.objectContaining({ range: `bytes=100000-${weights().size - 1}`, bodyBytes: weights().size - 100_000 }),
+    ]);
+    expect(await exists(`${blob()}.incomplete`)).toBe(false);
+  });
+
+  test("a truncated blob is not complete, and a pull fetches it again", async () => {
+    await store().resolveModel(TINY);
+    await truncate(blob(), 150_000);
+    expect(await listedComplete()).toBe(false);
+    expect(await pullAndCheck()).toEqual([expect.objectContaining({ range: undefined, bodyBytes: weights().size })]);
+  });
+
+  test("a blob with damaged bytes but the right size is caught by its sha256 on pull and fetched again", async () => {
+    await store().resolveModel(TINY);
+    const damaged = Buffer.from(weights().content);
+    damaged[damaged.length - 1] ^= 0xff;
+    await writeFile(blob(), damaged);
+    expect(await pullAndCheck()).toEqual([expect.objectContaining({ range: undefined, bodyBytes: weights().size })]);
+  });
+
+  test("a pull of an intact model checks it with the hub and downloads nothing", async () => {
+    await store().resolveModel(TINY);
+    const config = file(tinyRepo, "config.json");
+    const before = { all: hub.requests.length, config: hub.contentRequests(config).length };
+    expect(await pullAndCheck()).toEqual([]);
+    expect(hub.requests.length).toBeGreaterThan(before.all);
+    expect(hub.contentRequests(config).length).toBe(before.config);
   });
 });
 

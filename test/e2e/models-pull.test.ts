@@ -1,9 +1,11 @@
-// `verbatim models pull` as a user sees it in a terminal: the progress bar moves while the weights arrive.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+// `verbatim models pull` as a user sees it: the progress bar moves while the weights arrive, and a pull repairs a
+// damaged cache that `models list` shows as incomplete.
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { TestHub, writeTestModelFolder } from "../../daemon/tests/support/hub-server";
+import { promisify } from "node:util";
+import { sha256, TestHub, writeTestModelFolder } from "../../daemon/tests/support/hub-server";
 import { repoRoot } from "../support/fixtures";
 
 jest.setTimeout(60_000);
@@ -51,4 +53,30 @@ test("the bar shows growing percentages of the weights before the pull finishes"
   expect(between.length).toBeGreaterThanOrEqual(3);
   expect(between).toEqual([...between].sort((a, b) => a - b));
   expect(percents[percents.length - 1]).toBe(100);
+});
+
+test("models list shows a truncated model as incomplete, and models pull fetches it again", async () => {
+  const published = path.join(work, "published-damaged");
+  await writeTestModelFolder(published);
+  const repo = await hub.addRepoFromFolder("org/damaged-model", published);
+  const weights = repo.files.get("weights.safetensors");
+  if (!weights) throw new Error("the test repository has no weights");
+  const env = {
+    ...process.env,
+    HF_ENDPOINT: hub.url,
+    HF_HUB_CACHE: path.join(work, "cache-damaged"),
+    HF_HUB_OFFLINE: "",
+  };
+  // Asynchronously: the hub answers from this process.
+  const verbatimCli = async (...args: string[]) =>
+    (await promisify(execFile)(process.execPath, [verbatim, ...args], { env, encoding: "utf8" })).stdout;
+
+  await verbatimCli("models", "pull", repo.repoId);
+  const blob = path.join(env.HF_HUB_CACHE, "models--org--damaged-model", "blobs", weights.etag);
+  truncateSync(blob, 1000);
+  expect(await verbatimCli("models", "list")).toMatch(/damaged-model {2}\(incomplete\)/);
+
+  expect(await verbatimCli("models", "pull", repo.repoId)).toContain(`${repo.repoId} is ready in`);
+  expect(sha256(readFileSync(blob))).toBe(weights.etag);
+  expect(await verbatimCli("models", "list")).not.toContain("incomplete");
 });

@@ -208,6 +208,7 @@ async function modelsCommand(action: string | undefined, name: string | undefine
       if (!name) throw new UsageError("models pull needs a model id");
       const progress = new ProgressBar();
       const resolved = await store.resolveModel(name, {
+        verify: true,
         onProgress: (p) =>
           progress.update(
             p.file,

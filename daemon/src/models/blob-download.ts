@@ -9,7 +9,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { downloadFile } from "@huggingface/hub";
 import { describeCause, diskProblem, ModelStoreError } from "./errors";
-import { fileSize } from "./cache-layout";
+import { fileSize, partialPath } from "./cache-layout";
 import type { HubAccess, RemoteFile } from "./hub-repo";
 import { type ProgressListener, ProgressReporter } from "./progress";
 
@@ -19,7 +19,7 @@ export interface BlobDownloadOptions extends HubAccess {
 }
 
 export async function downloadBlob(file: RemoteFile, blob: string, options: BlobDownloadOptions): Promise<void> {
-  const partial = `${blob}.incomplete`;
+  const partial = partialPath(blob);
   await mkdir(dirname(blob), { recursive: true });
   const resumeFrom = await usablePartialSize(partial, file.size);
   const received = await appendRemainder(file, partial, resumeFrom, options);
@@ -114,6 +114,19 @@ function interruption(file: RemoteFile, size: number, error: unknown, signal: Ab
       `(${describeCause(error)}). Run it again to continue where it stopped.`,
     { cause: error },
   );
+}
+
+/**
+ * Whether a blob in the cache holds the listed file: its size, and with `checkHash` its sha256 (LFS files) or git
+ * blob id (the others), which reads the whole file.
+ */
+export async function blobMatches(file: RemoteFile, blob: string, checkHash: boolean): Promise<boolean> {
+  const size = await fileSize(blob);
+  if (size !== file.size) return false;
+  if (!checkHash) return true;
+  const hash = contentHash(file);
+  if (size > 0) await hashFilePrefix(blob, size, hash);
+  return hash.digest("hex") === file.etag;
 }
 
 /** LFS files are named by their sha256; other files by their git blob id, sha1 over a `blob <size>\0` header. */

@@ -5,10 +5,11 @@
  *   models--org--name/refs/<revision>                   the commit a branch pointed to, no trailing newline
  * Partial downloads live beside their blob as `<etag>.incomplete` (the name both clients resume from).
  */
-import { mkdir, readFile, readdir, rename, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, realpath, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { getRepoFolderName } from "@huggingface/hub";
 import { type ModelFiles, selectModelFiles } from "./model-files";
+import { weightsLengthProblem } from "./weights-check";
 
 export function repoFolder(cacheDir: string, repoId: string): string {
   return join(cacheDir, getRepoFolderName({ type: "model", name: repoId }));
@@ -47,6 +48,16 @@ export async function linkSnapshotFile(linkPath: string, blob: string): Promise<
   const temporary = `${linkPath}.${process.pid}.link`;
   await symlink(relative(dirname(linkPath), blob), temporary);
   await rename(temporary, linkPath);
+}
+
+/** Whether the snapshot entry is a link resolving to exactly this blob. */
+export async function linksTo(linkPath: string, blob: string): Promise<boolean> {
+  try {
+    return (await realpath(linkPath)) === (await realpath(blob));
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
 }
 
 export interface CachedSnapshot {
@@ -88,8 +99,9 @@ async function completeSnapshot(repoFolderPath: string, commit: string): Promise
   const selected = selectModelFiles(names);
   if (!("files" in selected)) return undefined;
   for (const name of [selected.files.config, selected.files.weights]) {
-    if (!(await isFileWithContent(join(folder, name)))) return undefined;
+    if (!(await isWholeBlob(join(folder, name)))) return undefined;
   }
+  if (await weightsLengthProblem(join(folder, selected.files.weights))) return undefined;
   return { commit, folder, files: selected.files };
 }
 
@@ -107,16 +119,26 @@ async function snapshotsNewestFirst(repoFolderPath: string): Promise<string[]> {
   return dated.sort((a, b) => b.time - a.time).map((entry) => entry.name);
 }
 
-/** Follows symlinks: a link whose blob is gone does not count. */
-async function isFileWithContent(path: string): Promise<boolean> {
+/**
+ * Follows symlinks: a link whose blob is gone, or that points at a partial download (`<etag>.incomplete`, as a
+ * copy or an interrupted tool may leave it), does not count.
+ */
+async function isWholeBlob(path: string): Promise<boolean> {
   try {
     const stats = await stat(path);
-    return stats.isFile() && stats.size > 0;
+    return stats.isFile() && stats.size > 0 && !(await realpath(path)).endsWith(PARTIAL_SUFFIX);
   } catch (error) {
     if (isMissing(error)) return false;
     throw error;
   }
 }
+
+/** The name of a blob's partial download. */
+export function partialPath(blob: string): string {
+  return `${blob}${PARTIAL_SUFFIX}`;
+}
+
+const PARTIAL_SUFFIX = ".incomplete";
 
 export async function fileSize(path: string): Promise<number | undefined> {
   try {

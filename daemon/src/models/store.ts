@@ -11,6 +11,7 @@ import {
   findCompleteSnapshot,
   isMissing,
   linkSnapshotFile,
+  linksTo,
   locksFolder,
   readRef,
   repoFolder,
@@ -18,10 +19,11 @@ import {
   writeRef,
 } from "./cache-layout";
 import { catalogModelForRepo, fallbackVariants } from "./catalog";
-import { downloadBlob } from "./blob-download";
+import { blobMatches, downloadBlob } from "./blob-download";
 import { describeCause, diskProblem, ModelStoreError } from "./errors";
 import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
+import { CONFIG_FILE } from "./model-files";
 import { checkModelFolder, interpretModelName } from "./model-reference";
 import type { ProgressListener } from "./progress";
 
@@ -30,6 +32,11 @@ export interface ResolveOptions {
   offline?: boolean;
   /** Ask the hub for a newer commit even when the model is already in the cache. */
   refresh?: boolean;
+  /**
+   * Ask the hub, and check every cached file against what it lists (size, and the sha256 of LFS files or the git
+   * blob id of the others, which reads each file once); fetch again whatever does not match.
+   */
+  verify?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -117,16 +124,17 @@ export class ModelStore {
       if (repo.id.type !== "model") continue;
       const repoId = repo.id.name;
       const snapshot = await findCompleteSnapshot(repo.path, REVISION);
+      const revision = snapshot?.commit ?? (await readRef(repo.path, REVISION));
       const catalogName = catalogModelForRepo(repoId)?.name;
-      if (!catalogName && !(snapshot && (await describesWhisper(join(snapshot.folder, snapshot.files.config))))) {
-        continue;
-      }
+      // An incomplete or damaged model is still listed (as incomplete) when its config says Whisper.
+      const folder = snapshot?.folder ?? (revision ? snapshotFolder(repo.path, revision) : undefined);
+      if (!catalogName && !(folder && (await describesWhisper(join(folder, CONFIG_FILE))))) continue;
       models.push({
         repoId,
         name: catalogName,
         complete: snapshot !== undefined,
         folder: snapshot?.folder,
-        revision: snapshot?.commit ?? (await readRef(repo.path, REVISION)),
+        revision,
         sizeBytes: repo.size,
         lastUsedAt: repo.lastAccessedAt,
       });
@@ -163,7 +171,7 @@ export class ModelStore {
     options: ResolveOptions,
   ): Promise<ResolvedModel | undefined> {
     const folder = repoFolder(this.settings.cacheDir, repoId);
-    if (offline || !options.refresh) {
+    if (offline || !(options.refresh || options.verify)) {
       const cached = await findCompleteSnapshot(folder, REVISION);
       if (cached) return { folder: cached.folder, repoId, revision: cached.commit };
     }
@@ -202,9 +210,12 @@ export class ModelStore {
     await writeRef(folder, REVISION, remote.commit);
     for (const file of remote.files) {
       const link = join(snapshot, file.path);
-      if ((await fileSize(link)) === file.size) continue;
       const blob = blobPath(folder, file.etag);
-      if ((await fileSize(blob)) !== file.size) {
+      const intact = await blobMatches(file, blob, options.verify ?? false);
+      if (intact && (await linksTo(link, blob))) continue;
+      if (!intact) {
+        // A damaged blob is not a partial download to continue: fetch it whole.
+        await rm(blob, { force: true });
         await downloadBlob(file, blob, { ...hub, signal: options.signal, onProgress: options.onProgress });
       }
       await linkSnapshotFile(link, blob);

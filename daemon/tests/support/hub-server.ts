@@ -305,7 +305,10 @@ function trickle(
   sendNext(0);
 }
 
-/** Writes a model folder: a Whisper config.json, random bytes as weights, and the files a hub repo also has. */
+/**
+ * Writes a model folder: a Whisper config.json, weights of random bytes (in a valid safetensors file when the name
+ * says safetensors), and the files a hub repo also has.
+ */
 export async function writeTestModelFolder(
   folder: string,
   options: { weightsFile?: string; weightsBytes?: number; withConfig?: boolean; config?: object } = {},
@@ -315,11 +318,23 @@ export async function writeTestModelFolder(
     const config = options.config ?? { model_type: "whisper", n_mels: 80, n_audio_state: 384, seed: randomHex(8) };
     await writeFile(join(folder, "config.json"), JSON.stringify(config, null, 2));
   }
+  const weightsFile = options.weightsFile ?? "weights.safetensors";
+  const tensorBytes = randomBytes(options.weightsBytes ?? 300_000);
   await writeFile(
-    join(folder, options.weightsFile ?? "weights.safetensors"),
-    randomBytes(options.weightsBytes ?? 300_000),
+    join(folder, weightsFile),
+    weightsFile.endsWith(".safetensors") ? safetensors(tensorBytes) : tensorBytes,
   );
   await writeFile(join(folder, "README.md"), "# test model\n");
+}
+
+/** A safetensors file holding the bytes as one tensor, so its declared length can be checked like a real one. */
+function safetensors(tensor: Buffer): Buffer {
+  const header = Buffer.from(
+    JSON.stringify({ weights: { dtype: "U8", shape: [tensor.length], data_offsets: [0, tensor.length] } }),
+  );
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([length, header, tensor]);
 }
 
 export function sha256(content: Buffer): string {
