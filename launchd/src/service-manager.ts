@@ -49,6 +49,19 @@ async function writeDefinition(file: string, content: string): Promise<InstallOu
   return previous === null ? "installed" : "upgraded";
 }
 
+/** A failed install, saying that the definition it wrote was taken back (removed, or the older one put back). */
+function notInstalled(error: unknown, previous: string | null, kind: string): Error {
+  const undone = previous === null ? `the ${kind} it wrote was removed again` : `the previous ${kind} was put back`;
+  return new Error(`verbatimd was not installed as a login service (${undone}): ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+async function restoreFile(file: string, previous: string | null): Promise<void> {
+  if (previous === null) await rm(file, { force: true });
+  else await writeFile(file, previous, { mode: 0o644 });
+}
+
 export class LaunchAgentManager implements ServiceManager {
   readonly file: string;
   private readonly domain: string;
@@ -67,13 +80,20 @@ export class LaunchAgentManager implements ServiceManager {
   async install(spec: ServiceSpec, beforeInstall?: () => Promise<void>): Promise<InstallOutcome> {
     await beforeInstall?.();
     await mkdir(spec.logDir, { recursive: true, mode: 0o700 });
+    const previous = await readIfExists(this.file);
     const outcome = await writeDefinition(this.file, launchAgentPlist(spec));
     const loaded = await this.isLoaded();
     if (outcome === "unchanged" && loaded) return outcome;
-    // launchd keeps the definition it loaded: an upgrade is a bootout of the old one and a bootstrap of the new.
-    if (loaded) await runChecked(this.run, LAUNCHCTL, ["bootout", this.target]);
-    await runChecked(this.run, LAUNCHCTL, ["bootstrap", this.domain, this.file]);
-    return outcome;
+    try {
+      // launchd keeps the definition it loaded: an upgrade is a bootout of the old one and a bootstrap of the new.
+      if (loaded) await runChecked(this.run, LAUNCHCTL, ["bootout", this.target]);
+      await runChecked(this.run, LAUNCHCTL, ["bootstrap", this.domain, this.file]);
+      return outcome;
+    } catch (error) {
+      if (outcome === "unchanged") throw error;
+      await restoreFile(this.file, previous);
+      throw notInstalled(error, previous, "plist");
+    }
   }
 
   async uninstall(): Promise<UninstallOutcome> {
@@ -128,11 +148,11 @@ export class SystemdUserManager implements ServiceManager {
     await beforeInstall?.();
     const previous = await readIfExists(this.file);
     const outcome = await writeDefinition(this.file, systemdUnit(spec));
+    if (outcome === "unchanged") {
+      await this.systemctl("enable", "--now", SYSTEMD_UNIT);
+      return outcome;
+    }
     try {
-      if (outcome === "unchanged") {
-        await this.systemctl("enable", "--now", SYSTEMD_UNIT);
-        return outcome;
-      }
       await this.systemctl("daemon-reload");
       await this.systemctl("enable", SYSTEMD_UNIT);
       // restart starts a stopped unit, and replaces a daemon running the older definition.
@@ -140,10 +160,7 @@ export class SystemdUserManager implements ServiceManager {
       return outcome;
     } catch (error) {
       await this.restoreDefinition(previous);
-      const undone = previous === null ? "the unit it wrote was removed again" : "the previous unit was put back";
-      throw new Error(`verbatimd was not installed as a login service (${undone}): ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw notInstalled(error, previous, "unit");
     }
   }
 
@@ -173,10 +190,9 @@ export class SystemdUserManager implements ServiceManager {
   private async restoreDefinition(previous: string | null): Promise<void> {
     if (previous === null) {
       await this.run(SYSTEMCTL, ["--user", "disable", SYSTEMD_UNIT]);
-      await this.removeFiles();
-    } else {
-      await writeFile(this.file, previous, { mode: 0o644 });
+      await rm(this.enablementLink, { force: true });
     }
+    await restoreFile(this.file, previous);
     await this.run(SYSTEMCTL, ["--user", "daemon-reload"]);
   }
 

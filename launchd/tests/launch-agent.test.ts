@@ -1,6 +1,7 @@
 // The LaunchAgent: the plist parsed back with a real plist parser, and the exact launchctl invocations.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import plist from "plist";
@@ -143,6 +144,20 @@ describe("LaunchAgentManager", () => {
     await expect(manager.install(spec)).rejects.toThrow(
       `/bin/launchctl bootstrap gui/${uid} ${plistFile} failed (exit 5): Bootstrap failed: 5: Input/output error`,
     );
+  });
+
+  test("a plist that launchd refuses is not left behind; an older one is put back", async () => {
+    const failed: CommandOutcome = { code: 5, stdout: "", stderr: "Bootstrap failed: 5: Input/output error" };
+    const manager = new LaunchAgentManager(home, uid, new RecordingRunner([notLoaded, failed]).run);
+    await rm(plistFile, { force: true });
+    await expect(manager.install(spec)).rejects.toThrow("(the plist it wrote was removed again)");
+    expect(existsSync(plistFile)).toBe(false);
+
+    writeFileSync(plistFile, "older plist");
+    const upgrade = new LaunchAgentManager(home, uid, new RecordingRunner([ok, ok, failed]).run);
+    await expect(upgrade.install(spec)).rejects.toThrow("(the previous plist was put back)");
+    expect(readFileSync(plistFile, "utf8")).toBe("older plist");
+    await rm(plistFile);
   });
 
   test("restart kickstarts the agent, killing the running daemon first", async () => {
