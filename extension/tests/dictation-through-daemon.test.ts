@@ -70,9 +70,7 @@ function dictation(source: "capture" | "stream", connection: DaemonClient, extra
 }
 
 beforeAll(async () => {
-  daemon = new DaemonProcess({ model, threads: 2 });
-  await daemon.start();
-  await daemon.waitForModel();
+  daemon = await DaemonProcess.ready({ model, threads: 2 });
   speech = await pcmOf(heldoutWav("heldout-07.wav"));
   const connection = await client();
   batchText = (await connection.transcribeFile(heldoutWav("heldout-07.wav")).promise).text;

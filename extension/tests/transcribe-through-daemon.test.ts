@@ -40,9 +40,7 @@ beforeAll(async () => {
   execFileSync("espeak-ng", ["-v", "en-us", "-w", speech, "Please send the quarterly report to Maria before Friday."]);
   longSpeech = path.join(media, "long.wav");
   execFileSync("sox", [speech, longSpeech, "repeat", "8"]);
-  daemon = new DaemonProcess({ model, threads: 2 });
-  await daemon.start();
-  await daemon.waitForModel();
+  daemon = await DaemonProcess.ready({ model, threads: 2 });
 });
 
 afterAll(async () => {

@@ -33,9 +33,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     pulse.start();
     // Recordings kept, to compare the final text with transcribing exactly what was recorded; one utterance per
     // dictation (utterance ends are dictation.test.ts's subject), so that comparison is one transcribe call.
-    daemon = new DaemonProcess({ model, threads: 2, keepRecordings: "always", utteranceSilenceSeconds: 0 });
-    await daemon.start();
-    await daemon.waitForModel();
+    daemon = await DaemonProcess.ready({ model, threads: 2, keepRecordings: "always", utteranceSilenceSeconds: 0 });
   });
 
   afterAll(async () => {

@@ -35,9 +35,7 @@ function run(args: string[], onStdout?: (child: ReturnType<typeof spawn>) => voi
 }
 
 beforeAll(async () => {
-  daemon = new DaemonProcess({ model, threads: 2 });
-  await daemon.start();
-  await daemon.waitForModel();
+  daemon = await DaemonProcess.ready({ model, threads: 2 });
 });
 
 afterAll(async () => {

@@ -43,9 +43,7 @@ let long: string;
 beforeAll(async () => {
   long = path.join(media, "long.wav");
   execFileSync("sox", [wav, long, "repeat", "20"]);
-  daemon = new DaemonProcess({ model, threads: 2 });
-  await daemon.start();
-  await daemon.waitForModel();
+  daemon = await DaemonProcess.ready({ model, threads: 2 });
 });
 
 afterAll(async () => {

@@ -31,9 +31,7 @@ function run(args: string[], whileRunning?: (child: ReturnType<typeof spawn>) =>
 }
 
 beforeAll(async () => {
-  daemon = new DaemonProcess({ model, threads: 2 });
-  await daemon.start();
-  await daemon.waitForModel();
+  daemon = await DaemonProcess.ready({ model, threads: 2 });
   const transcribed = await run(["transcribe", "--format", "json", wav]);
   expect(transcribed.code).toBe(0);
   batch = JSON.parse(transcribed.stdout);

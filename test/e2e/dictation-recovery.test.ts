@@ -18,9 +18,7 @@ let pcm: Uint8Array;
 let batchText: string;
 
 beforeAll(async () => {
-  daemon = new DaemonProcess({ model, threads: 2 });
-  await daemon.start();
-  await daemon.waitForModel();
+  daemon = await DaemonProcess.ready({ model, threads: 2 });
   pcm = await pcmOf(wav);
   const client = await daemon.connect();
   batchText = (await client.transcribeFile(wav).promise).text;

@@ -35,9 +35,7 @@ const wavsOnDisk = () =>
 const noRecordingsLeft = () => waitFor(() => wavsOnDisk().length === 0, "the recording's deletion", 5_000);
 
 beforeAll(async () => {
-  daemon = new DaemonProcess({ model, threads: 2 });
-  await daemon.start();
-  await daemon.waitForModel();
+  daemon = await DaemonProcess.ready({ model, threads: 2 });
   pcm = await pcmOf(wav);
   const client = await daemon.connect();
   batchText = (await client.transcribeFile(wav).promise).text;

@@ -21,6 +21,19 @@ export class DaemonProcess {
     writeFileSync(path.join(this.home, "config.json"), JSON.stringify(config));
   }
 
+  /** A daemon with `config`, started, its model loaded. */
+  static async ready(config: Record<string, unknown>): Promise<DaemonProcess> {
+    const daemon = new DaemonProcess(config);
+    try {
+      await daemon.start();
+      await daemon.waitForModel();
+    } catch (error) {
+      await daemon.dispose();
+      throw error;
+    }
+    return daemon;
+  }
+
   get env(): NodeJS.ProcessEnv {
     return { ...process.env, VERBATIM_HOME: this.home, VERBATIM_SOCKET: this.socket, HF_HUB_OFFLINE: "1" };
   }
