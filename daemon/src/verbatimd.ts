@@ -1,4 +1,5 @@
 // verbatimd's entry point (what the LaunchAgent / systemd unit runs).
+import os from "node:os";
 import { Daemon } from "./service/daemon";
 import { loadConfig } from "./service/config";
 import { AlreadyRunningError } from "./service/instance-lock";
@@ -26,9 +27,18 @@ export async function runDaemon(): Promise<number> {
   // A bug in one request must not take the warm model away from every other client.
   process.on("uncaughtException", (error) => log.error("uncaught exception", { error: error.stack ?? String(error) }));
   process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
+  // The first stop signal shuts down in order (within a bound); a second one stops at once, still leaving no socket
+  // or pid file behind.
   return new Promise((resolve) => {
-    const stop = (signal: string) => daemon.shutdown(`received ${signal}`).then(() => resolve(0));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    const stop = (signal: NodeJS.Signals) => {
+      if (!daemon.shuttingDown) {
+        void daemon.shutdown(`received ${signal}`).then(() => resolve(0));
+        return;
+      }
+      daemon.abandon(`received ${signal} again`);
+      resolve(128 + os.constants.signals[signal]);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
   });
 }

@@ -1,7 +1,7 @@
 // Rough edges of the daemon found by probing it (issue 13): a failed model switch, the message a job cancelled by
 // its client's departure leaves behind, malformed frames, duplicate job ids and the instance lock.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
@@ -97,9 +97,14 @@ test("a named pipe as the audio file is refused at once, and the next job runs",
 });
 
 /** A raw WebSocket on the daemon's socket, and the next event it receives. */
-async function rawConnection(): Promise<{ socket: WebSocket; next: () => Promise<Event>; closed: () => boolean }> {
-  const socket = new WebSocket(`ws+unix:${daemon.socket}:/`);
-  await new Promise((resolve) => socket.once("open", resolve));
+async function rawConnection(
+  path = daemon.socket,
+): Promise<{ socket: WebSocket; next: () => Promise<Event>; closed: () => boolean }> {
+  const socket = new WebSocket(`ws+unix:${path}:/`);
+  await new Promise((resolve, reject) => {
+    socket.once("open", resolve);
+    socket.once("error", reject);
+  });
   const replies: Event[] = [];
   let closed = false;
   socket.on("message", (data) => replies.push(JSON.parse(data.toString())));
@@ -272,4 +277,65 @@ describe("the instance lock", () => {
       }
     },
   );
+});
+
+describe("shutdown", () => {
+  const stopped: DaemonProcess[] = [];
+  afterAll(async () => {
+    for (const other of stopped) await other.dispose();
+  });
+
+  async function runningLongJob(): Promise<{ other: DaemonProcess; socket: WebSocket; events: Event[] }> {
+    const other = new DaemonProcess({ model, threads: 2 });
+    stopped.push(other);
+    await other.start();
+    await other.waitForModel();
+    const { socket } = await rawConnection(other.socket);
+    const events: Event[] = [];
+    socket.on("message", (data) => events.push(JSON.parse(data.toString())));
+    socket.send(JSON.stringify({ id: "first", type: "transcribe", source: { kind: "file", path: long } }));
+    await seen(events, (event) => event.type === "token");
+    return { other, socket, events };
+  }
+
+  // Before the fix, jobs sent after SIGTERM were accepted and run to the end, and the drain waited for them: a
+  // client that kept sending kept the daemon from ever stopping.
+  test("after SIGTERM no connection or job is taken, every job ends shutting_down, socket and pid file go", async () => {
+    const { other, socket, events } = await runningLongJob();
+    other.child!.kill("SIGTERM");
+    const exited = other.exited();
+    let sent = 0;
+    const flood = setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      socket.send(JSON.stringify({ id: `after-${sent++}`, type: "transcribe", source: { kind: "file", path: wav } }));
+    }, 2);
+    try {
+      await seen(events, (event) => event.type === "error" && event.id === "first");
+      await expect(rawConnection(other.socket)).rejects.toThrow();
+      expect(await within(10_000, "the daemon's shutdown", exited)).toBe(0);
+    } finally {
+      clearInterval(flood);
+    }
+    const accepted = events.filter((event) => event.type === "accepted").map((event) => event.id);
+    for (const id of accepted) {
+      expect(events.find((event) => event.type === "error" && event.id === id)).toMatchObject({
+        code: "shutting_down",
+      });
+    }
+    expect(events.filter((event) => event.type === "done")).toEqual([]);
+    const refused = events.filter((event) => event.type === "error" && event.code === "shutting_down");
+    expect(refused.length).toBeGreaterThan(accepted.length); // requests sent during the drain were answered
+    expect(existsSync(other.socket)).toBe(false);
+    expect(existsSync(path.join(other.home, "verbatimd.pid"))).toBe(false);
+  });
+
+  test("a second SIGTERM stops at once and still leaves no socket or pid file behind", async () => {
+    const { other } = await runningLongJob();
+    other.child!.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    other.child!.kill("SIGTERM");
+    await within(10_000, "the daemon's exit", other.exited());
+    expect(existsSync(other.socket)).toBe(false);
+    expect(existsSync(path.join(other.home, "verbatimd.pid"))).toBe(false);
+  });
 });

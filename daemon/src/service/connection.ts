@@ -23,6 +23,9 @@ const SLOW_CLIENT_BYTES = 1024 * 1024;
 /** The longest request id a binary frame carries (its length is one byte). */
 const MAX_FRAME_ID_BYTES = 255;
 
+/** Requests that start no work, still answered while the daemon shuts down. */
+const ANSWERED_WHILE_STOPPING = new Set<Request["type"]>(["hello", "status", "cancel", "result", "shutdown"]);
+
 interface Upload {
   request: Extract<Request, { type: "transcribe" }>;
   chunks: Buffer[];
@@ -127,6 +130,10 @@ export class Connection {
   }
 
   private async handle(request: Request): Promise<void> {
+    if (this.daemon.shuttingDown && !ANSWERED_WHILE_STOPPING.has(request.type)) {
+      this.sendError(request.id, "shutting_down", "verbatimd is shutting down; try again once it is back");
+      return;
+    }
     switch (request.type) {
       case "hello":
         if (request.protocol !== PROTOCOL_VERSION) {

@@ -17,6 +17,8 @@ export interface DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  /** True from the moment a shutdown begins: requests that would start work are answered shutting_down. */
+  readonly shuttingDown: boolean;
   status(): DaemonStatus;
   submitTranscription(
     request: Extract<Request, { type: "transcribe" }>,

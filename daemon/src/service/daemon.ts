@@ -32,6 +32,10 @@ import { transcribe } from "./transcription";
 // The capture process runs this daemon's own node and CLI, so a client needs no PATH to find them (Raycast has none).
 const CAPTURE_COMMAND = [process.execPath, path.join(__dirname, "..", "..", "bin", "verbatim.js"), "capture"];
 
+/** How long a shutdown waits for cancelled jobs to end, then for clients to close, before it goes on regardless. */
+const SHUTDOWN_GRACE_MS = 5000;
+const CLIENT_CLOSE_GRACE_MS = 1000;
+
 export interface DaemonOptions {
   paths: VerbatimPaths;
   config: DaemonConfig;
@@ -128,12 +132,20 @@ export class Daemon implements DaemonContext {
     };
   }
 
+  get shuttingDown(): boolean {
+    return this.stopping !== null;
+  }
+
   submitTranscription(
     request: Extract<Request, { type: "transcribe" }>,
     file: string,
     send: (event: Event) => void,
   ): { position: number; finished: Promise<void> } {
     const id = request.id;
+    if (this.stopping) {
+      send({ type: "error", id, ...describeFailure(shutdownStop()) });
+      return { position: 0, finished: Promise.resolve() };
+    }
     if (this.results.get(id)?.state === "running") {
       send({ type: "error", id, code: "bad_message", message: `a job with id "${id}" is already running` });
       return { position: 0, finished: Promise.resolve() };
@@ -214,21 +226,50 @@ export class Daemon implements DaemonContext {
     await this.store.removeModel(model);
   }
 
-  /** Cancels waiting and running jobs, closes every connection, removes the socket. Idempotent. */
+  /**
+   * Stops taking connections at once (requests on open ones are answered shutting_down), cancels waiting and
+   * running jobs and waits for them at most SHUTDOWN_GRACE_MS, closes every connection, removes the socket and the
+   * pid file. Idempotent.
+   */
   shutdown(reason: string): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info("verbatimd stopping", { reason });
-      const stop = new JobStopped("shutting_down", "verbatimd is shutting down; run the job again once it is back");
+      const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.dictations.shutdown();
-      this.queue.cancelAll(stop);
-      await this.queue.drained();
+      this.queue.cancelAll(shutdownStop());
+      if (!(await withinMs(this.queue.drained(), SHUTDOWN_GRACE_MS))) {
+        this.log.warn("jobs did not stop in time; stopping without them", { job: this.queue.runningId });
+      }
       for (const client of this.sockets.clients) client.close(1001, "verbatimd is shutting down");
+      if (!(await withinMs(listenerClosed, CLIENT_CLOSE_GRACE_MS))) {
+        for (const client of this.sockets.clients) client.terminate();
+      }
       await new Promise<void>((resolve) => this.sockets.close(() => resolve()));
-      await new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.host.close();
       this.lock?.release();
       this.log.info("verbatimd stopped");
     })();
     return this.stopping;
+  }
+
+  /** For a second stop signal: removes the socket and the pid file now, without waiting for anything. */
+  abandon(reason: string): void {
+    this.log.warn("verbatimd stopping at once", { reason });
+    this.lock?.release();
+  }
+}
+
+function shutdownStop(): JobStopped {
+  return new JobStopped("shutting_down", "verbatimd is shutting down; run the job again once it is back");
+}
+
+/** Whether the promise settled within ms. */
+async function withinMs(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
