@@ -1,7 +1,7 @@
 // Rough edges of the daemon found by probing it (issue 13): a failed model switch, the message a job cancelled by
 // its client's departure leaves behind, malformed frames, duplicate job ids and the instance lock.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
@@ -94,6 +94,67 @@ test("a named pipe as the audio file is refused at once, and the next job runs",
   } finally {
     client.close();
   }
+});
+
+describe("a WAV of a million empty chunks before its data", () => {
+  const chunky = path.join(media, "chunky.wav");
+  beforeAll(() => {
+    const raw = path.join(media, "speech.raw");
+    execFileSync("sox", [wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", raw]);
+    const samples = readFileSync(raw);
+    const format = Buffer.alloc(24);
+    format.write("fmt ", 0, "latin1");
+    format.writeUInt32LE(16, 4);
+    format.writeUInt16LE(1, 8); // PCM
+    format.writeUInt16LE(1, 10); // mono
+    format.writeUInt32LE(16000, 12);
+    format.writeUInt32LE(32000, 16);
+    format.writeUInt16LE(2, 20);
+    format.writeUInt16LE(16, 22);
+    const empty = Buffer.alloc(8 * 1_000_000);
+    for (let at = 0; at < empty.length; at += 8) empty.write("junk", at, "latin1"); // size 0
+    const data = Buffer.alloc(8);
+    data.write("data", 0, "latin1");
+    data.writeUInt32LE(samples.length, 4);
+    const riff = Buffer.alloc(12);
+    riff.write("RIFF", 0, "latin1");
+    riff.writeUInt32LE(4 + format.length + empty.length + data.length + samples.length, 4);
+    riff.write("WAVE", 8, "latin1");
+    writeFileSync(chunky, Buffer.concat([riff, format, empty, data, samples]));
+  });
+
+  // Before the fix each chunk header was its own read: 8 MB took tens of seconds and ran on after a cancel.
+  test("is read in moments", async () => {
+    const client = await daemon.connect();
+    try {
+      let decodedAt = 0;
+      const started = Date.now();
+      const job = client.transcribeFile(chunky, {
+        onEvent: (event) => {
+          if (event.type === "progress" && event.stage === "transcribing" && !decodedAt) decodedAt = Date.now();
+        },
+      });
+      const transcript = await within(60_000, "the job", job.promise);
+      expect(transcript.durationSeconds).toBeCloseTo(readFileSync(path.join(media, "speech.raw")).length / 32000, 2);
+      expect(decodedAt - started).toBeLessThan(5000);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("cancelled while it is read, the job ends at once as cancelled", async () => {
+    const { socket } = await rawConnection();
+    const events: Event[] = [];
+    socket.on("message", (data) => events.push(JSON.parse(data.toString())));
+    socket.send(JSON.stringify({ id: "chunky", type: "transcribe", source: { kind: "file", path: chunky } }));
+    await seen(events, (event) => event.type === "progress" && event.stage === "decoding");
+    const cancelledAt = Date.now();
+    socket.send(JSON.stringify({ id: "stop", type: "cancel", job: "chunky" }));
+    const ended = await seen(events, (event) => event.type === "error" && event.id === "chunky");
+    expect(Date.now() - cancelledAt).toBeLessThan(2000);
+    expect(ended).toMatchObject({ code: "cancelled", message: "the job was cancelled by the client" });
+    socket.close();
+  });
 });
 
 /** A raw WebSocket on the daemon's socket, and the next event it receives. */

@@ -29,7 +29,7 @@ export async function readWavFile(
   const path = options.sourcePath ?? wavPath;
   const file = await openRegularFile(wavPath);
   try {
-    const layout = await readWavLayout(file, path);
+    const layout = await readWavLayout(file, path, options.signal);
     const name = displayName(path);
     const seconds = layout.frames / layout.sampleRate;
     if (seconds > options.maxSeconds) throw tooLongError(path, seconds, options.maxSeconds);

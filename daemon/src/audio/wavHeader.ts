@@ -1,5 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
 import { AudioError, displayName } from "./audioError";
+import { abortedError } from "./decoderProcess";
 
 export type SampleEncoding = "uint8" | "int16" | "int24" | "int32" | "float32" | "float64";
 
@@ -43,14 +44,19 @@ interface FormatChunk {
   bitsPerSample: number;
 }
 
-/** Reads the RIFF/RF64 chunk structure of a WAV file: format, where the samples are, how many there are. */
-export async function readWavLayout(file: FileHandle, path: string): Promise<WavLayout> {
+/**
+ * Reads the RIFF/RF64 chunk structure of a WAV file: format, where the samples are, how many there are. Chunk
+ * headers are read through a window of the file (a WAV of a million empty chunks is one read per window, not one per
+ * chunk), and the walk stops as soon as `signal` aborts.
+ */
+export async function readWavLayout(file: FileHandle, path: string, signal?: AbortSignal): Promise<WavLayout> {
   const fileSize = (await file.stat()).size;
+  const readAt = windowedReader(file);
   const name = displayName(path);
   const corrupt = (what: string) =>
     new AudioError("corrupt", path, `${name} is not a readable WAV file: ${what}. Re-export or re-copy the file.`);
 
-  const header = await readAt(file, 0, 12);
+  const header = await readAt(0, 12);
   const riff = header.toString("latin1", 0, 4);
   if (header.length < 12 || !(riff === "RIFF" || riff === "RF64") || header.toString("latin1", 8, 12) !== "WAVE") {
     throw corrupt("it does not start with a RIFF/WAVE header");
@@ -60,17 +66,18 @@ export async function readWavLayout(file: FileHandle, path: string): Promise<Wav
   let ds64DataSize: number | undefined;
   let position = 12;
   while (position + CHUNK_HEADER <= fileSize) {
-    const chunk = await readAt(file, position, CHUNK_HEADER);
+    if (signal?.aborted) throw abortedError(path);
+    const chunk = await readAt(position, CHUNK_HEADER);
     const id = chunk.toString("latin1", 0, 4);
     const declaredSize = chunk.readUInt32LE(4);
     const bodyStart = position + CHUNK_HEADER;
 
     if (id === "ds64" && riff === "RF64") {
-      const body = await readAt(file, bodyStart, Math.min(declaredSize, 24));
+      const body = await readAt(bodyStart, Math.min(declaredSize, 24));
       if (body.length < 24) throw corrupt("its ds64 chunk is too short");
       ds64DataSize = Number(body.readBigUInt64LE(8));
     } else if (id === "fmt ") {
-      format = parseFormatChunk(await readAt(file, bodyStart, Math.min(declaredSize, 40)), corrupt);
+      format = parseFormatChunk(await readAt(bodyStart, Math.min(declaredSize, 40)), corrupt);
     } else if (id === "data") {
       if (!format) throw corrupt("its audio data comes before the fmt chunk that describes it");
       const size = declaredSize === SIZE_UNKNOWN ? (ds64DataSize ?? fileSize - bodyStart) : declaredSize;
@@ -147,8 +154,19 @@ function layoutOf(format: FormatChunk, dataOffset: number, dataSize: number, fil
   return layout;
 }
 
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await file.read(buffer, 0, length, position);
-  return buffer.subarray(0, bytesRead);
+const WINDOW_BYTES = 64 * 1024;
+
+/** readAt(position, length) served from a window of the file that is read again only when the range leaves it. */
+function windowedReader(file: FileHandle): (position: number, length: number) => Promise<Buffer> {
+  let start = 0;
+  let window = Buffer.alloc(0);
+  return async (position, length) => {
+    if (position < start || position + length > start + window.length) {
+      const buffer = Buffer.alloc(Math.max(length, WINDOW_BYTES));
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+      start = position;
+      window = buffer.subarray(0, bytesRead);
+    }
+    return window.subarray(position - start, Math.min(position - start + length, window.length));
+  };
 }
