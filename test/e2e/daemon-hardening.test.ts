@@ -1,6 +1,6 @@
 // Rough edges of the daemon found by probing it (issue 13): a failed model switch, the message a job cancelled by
 // its client's departure leaves behind, malformed frames, duplicate job ids and the instance lock.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -55,7 +55,7 @@ test("a job whose client disconnects is recorded as cancelled because its client
     });`;
   const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
   const jobId = await new Promise<string>((resolve) =>
-    child.stdout.once("data", (data) => resolve(String(data).trim())),
+    child.stdout.once("data", (data) => resolve(String(data).split("\n")[0])),
   );
   const client = await daemon.connect();
   let outcome = await client.result(jobId).catch((error: Error) => error);
@@ -338,6 +338,38 @@ describe("the instance lock", () => {
       }
     },
   );
+});
+
+/** Paths of files called `name` under the temporary folder (where uploads went before, and test homes are). */
+function findFiles(name: string): string[] {
+  const found = spawnSync("find", [os.tmpdir(), "-maxdepth", "5", "-name", name], { encoding: "utf8" });
+  return found.stdout.split("\n").filter(Boolean);
+}
+
+// Before the fix uploads went to os.tmpdir()/verbatim-upload-* and stayed there for good after a SIGKILL.
+test("an upload a SIGKILLed daemon left behind is swept at its next start", async () => {
+  const other = await DaemonProcess.ready({ model, threads: 2 });
+  try {
+    const name = `sweep-${process.pid}-${Date.now()}.wav`;
+    const client = await other.connect();
+    let started!: () => void;
+    const tokenSeen = new Promise<void>((resolve) => (started = resolve));
+    const job = client.transcribeBytes(readFileSync(long), name, {
+      onEvent: (event) => event.type === "token" && started(),
+    });
+    job.promise.catch(() => undefined);
+    await tokenSeen;
+    const [upload] = findFiles(name);
+    expect(upload).toBeDefined();
+    other.child!.kill("SIGKILL");
+    await other.exited();
+    client.close();
+    expect(existsSync(upload)).toBe(true);
+    await other.start();
+    expect(findFiles(name)).toEqual([]);
+  } finally {
+    await other.dispose();
+  }
 });
 
 describe("shutdown", () => {

@@ -2,7 +2,6 @@
 // cancels its jobs when it goes away (unless they were started detached).
 import { isUtf8 } from "node:buffer";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type WebSocket from "ws";
 import {
@@ -219,7 +218,7 @@ export class Connection {
   }
 
   private async startUploadedJob(upload: Upload): Promise<void> {
-    const folder = await mkdtemp(path.join(os.tmpdir(), "verbatim-upload-"));
+    const folder = await mkdtemp(path.join(this.daemon.uploadsDir, "upload-"));
     const name = upload.request.source.kind === "upload" && upload.request.source.name;
     const file = path.join(folder, path.basename(name || "audio"));
     try {

@@ -17,6 +17,8 @@ export interface DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  /** Where uploads are stored while their job runs (emptied when the daemon starts). */
+  readonly uploadsDir: string;
   /** True from the moment a shutdown begins: requests that would start work are answered shutting_down. */
   readonly shuttingDown: boolean;
   status(): DaemonStatus;

@@ -1,6 +1,6 @@
 // verbatimd: a WebSocket server on the per-user Unix socket, the warm model, the job queue, and a clean
 // shutdown that leaves no socket behind.
-import { chmodSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { WebSocketServer } from "ws";
@@ -49,6 +49,7 @@ export class Daemon implements DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  readonly uploadsDir: string;
   private readonly queue = new JobQueue();
   private readonly host: EngineHost;
   private readonly store: ModelStore;
@@ -67,6 +68,7 @@ export class Daemon implements DaemonContext {
     this.version = options.version;
     this.log = options.log;
     this.results = new RecentResults(options.config.keepResults);
+    this.uploadsDir = path.join(options.paths.stateDir, "uploads");
     this.store = options.store ?? new ModelStore();
     this.host = new EngineHost(
       options.config.model,
@@ -101,10 +103,15 @@ export class Daemon implements DaemonContext {
     this.sockets.on("connection", (socket) => new Connection(socket, this));
   }
 
-  /** Takes the per-user lock, listens on the socket (0600) and starts loading the model in the background. */
+  /**
+   * Takes the per-user lock, sweeps uploads a killed daemon left behind, listens on the socket (0600) and starts
+   * loading the model in the background.
+   */
   async start(): Promise<void> {
     const socket = this.options.paths.socket;
     this.lock = await InstanceLock.acquire(socket);
+    rmSync(this.uploadsDir, { recursive: true, force: true });
+    mkdirSync(this.uploadsDir, { recursive: true, mode: 0o700 });
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(socket, () => {
