@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LANGUAGES, loadTokenizer, specialTokensFor, SUPPORTED_VOCABULARY_SIZES, Tokenizer } from "../src/tokenizer";
-import { loadMultilingualRanks, MULTILINGUAL_RANKS_FILE } from "../src/tokenizer/multilingualRanks";
+import { loadMultilingualRanks, MULTILINGUAL_RANKS_FILE } from "../src/tokenizer/multilingual-ranks";
 import { referenceDir } from "../../test/support/fixtures";
-import { readTiktokenFile } from "./support/tokenizerFixtures";
+import { readTiktokenFile } from "./support/tokenizer-fixtures";
 
 // Building vocabularies is slow on a busy machine: allow for it.
 jest.setTimeout(60_000);

@@ -1,7 +1,7 @@
-export { AudioError } from "./audioError";
-export type { AudioErrorCode } from "./audioError";
-export { DEFAULT_MAX_SECONDS, loadAudio } from "./loadAudio";
-export type { LoadAudioOptions, LoadedAudio } from "./loadAudio";
-export { DEFAULT_DECODER_DIRECTORIES, findDecoder, TARGET_SAMPLE_RATE } from "./externalDecoder";
-export type { DecoderKind, ExternalDecoder } from "./externalDecoder";
+export { AudioError } from "./audio-error";
+export type { AudioErrorCode } from "./audio-error";
+export { DEFAULT_MAX_SECONDS, loadAudio } from "./load-audio";
+export type { LoadAudioOptions, LoadedAudio } from "./load-audio";
+export { DEFAULT_DECODER_DIRECTORIES, findDecoder, TARGET_SAMPLE_RATE } from "./external-decoder";
+export type { DecoderKind, ExternalDecoder } from "./external-decoder";
 export { resample, Resampler } from "./resampler";

@@ -1,8 +1,8 @@
 export { LANGUAGES, LANGUAGES_WITHOUT_SPACES, languageName } from "./languages";
-export { specialTokensFor, SUPPORTED_VOCABULARY_SIZES } from "./specialTokens";
-export type { SpecialTokens } from "./specialTokens";
+export { specialTokensFor, SUPPORTED_VOCABULARY_SIZES } from "./special-tokens";
+export type { SpecialTokens } from "./special-tokens";
 export { loadTokenizer, Tokenizer } from "./tokenizer";
 export type { Task, TokenizerOptions } from "./tokenizer";
-export { StreamingDecoder } from "./streamingDecoder";
+export { StreamingDecoder } from "./streaming-decoder";
 export { wordsFromTimings } from "./words";
 export type { TimedToken, Word } from "./words";

@@ -1,7 +1,7 @@
 import type { Tiktoken } from "tiktoken";
-import { languageCodesFor, SpecialTokens, specialTokensFor } from "./specialTokens";
+import { languageCodesFor, SpecialTokens, specialTokensFor } from "./special-tokens";
 import { englishEncoding, encodingFromRanks, Ranks } from "./ranks";
-import { loadMultilingualRanks } from "./multilingualRanks";
+import { loadMultilingualRanks } from "./multilingual-ranks";
 
 const SECONDS_PER_TIMESTAMP = 0.02;
 const DEFAULT_TEXT_CONTEXT = 448;

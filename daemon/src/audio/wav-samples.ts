@@ -1,5 +1,5 @@
 import type { FileHandle } from "node:fs/promises";
-import type { SampleEncoding, WavLayout } from "./wavHeader";
+import type { SampleEncoding, WavLayout } from "./wav-header";
 
 /** Frames read and converted per step, so a long file never needs its raw bytes in memory at once. */
 const FRAMES_PER_BLOCK = 65536;

@@ -2,8 +2,8 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AudioError, findDecoder, loadAudio } from "../src/audio";
-import { runDecoder } from "../src/audio/decoderProcess";
-import { amplitudeAt, ffmpeg, sox, speak } from "./support/audioFixtures";
+import { runDecoder } from "../src/audio/decoder-process";
+import { amplitudeAt, ffmpeg, sox, speak } from "./support/audio-fixtures";
 
 // Files are made and decoded by real tools on a shared machine: allow for a slow one.
 jest.setTimeout(60_000);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { AudioError, displayName } from "./audioError";
+import { AudioError, displayName } from "./audio-error";
 
 export interface DecoderRun {
   /** Receives stdout as it arrives; return false to stop the decoder (the run then resolves). */

@@ -1,6 +1,6 @@
 import { extname } from "node:path";
-import { AudioError, displayName } from "./audioError";
-import { Container, SNIFF_BYTES, sniffContainer } from "./containerSniffer";
+import { AudioError, displayName } from "./audio-error";
+import { Container, SNIFF_BYTES, sniffContainer } from "./container-sniffer";
 import {
   DecoderKind,
   decodeWithAfconvert,
@@ -8,10 +8,10 @@ import {
   ExternalDecoder,
   findDecoder,
   TARGET_SAMPLE_RATE,
-} from "./externalDecoder";
-import { openRegularFile } from "./regularFile";
-import { readWavFile } from "./wavFile";
-import { UnsupportedWavEncoding } from "./wavHeader";
+} from "./external-decoder";
+import { openRegularFile } from "./regular-file";
+import { readWavFile } from "./wav-file";
+import { UnsupportedWavEncoding } from "./wav-header";
 
 /** Four hours of 16 kHz float samples is about 0.9 GB: longer recordings should be split. */
 export const DEFAULT_MAX_SECONDS = 4 * 60 * 60;

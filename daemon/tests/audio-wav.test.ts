@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AudioError, loadAudio } from "../src/audio";
 import { referenceDir } from "../../test/support/fixtures";
-import { amplitudeAt, int16Bytes, maxAbsDifference, sine, sox, soxSamples, writeWav } from "./support/audioFixtures";
+import { amplitudeAt, int16Bytes, maxAbsDifference, sine, sox, soxSamples, writeWav } from "./support/audio-fixtures";
 
 // Files are made and decoded by real tools on a shared machine: allow for a slow one.
 jest.setTimeout(60_000);

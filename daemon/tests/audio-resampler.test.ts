@@ -1,5 +1,5 @@
 import { resample, Resampler } from "../src/audio";
-import { amplitudeAt, sine } from "./support/audioFixtures";
+import { amplitudeAt, sine } from "./support/audio-fixtures";
 
 // Files are made and decoded by real tools on a shared machine: allow for a slow one.
 jest.setTimeout(60_000);

@@ -1,6 +1,6 @@
 import { constants, type Stats } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { AudioError, displayName } from "./audioError";
+import { AudioError, displayName } from "./audio-error";
 
 /**
  * Opens an audio file for reading, refusing anything but a regular file. A named pipe would block open() and

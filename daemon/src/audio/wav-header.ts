@@ -1,6 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
-import { AudioError, displayName } from "./audioError";
-import { abortedError } from "./decoderProcess";
+import { AudioError, displayName } from "./audio-error";
+import { abortedError } from "./decoder-process";
 
 export type SampleEncoding = "uint8" | "int16" | "int24" | "int32" | "float32" | "float64";
 

@@ -1,8 +1,8 @@
 import { access, constants, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AudioError, displayName, tooLongError } from "./audioError";
-import { runDecoder } from "./decoderProcess";
+import { AudioError, displayName, tooLongError } from "./audio-error";
+import { runDecoder } from "./decoder-process";
 
 export type DecoderKind = "ffmpeg" | "afconvert";
 

@@ -1,9 +1,9 @@
-import { abortedError } from "./decoderProcess";
-import { AudioError, displayName, formatDuration, tooLongError } from "./audioError";
+import { abortedError } from "./decoder-process";
+import { AudioError, displayName, formatDuration, tooLongError } from "./audio-error";
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, Resampler } from "./resampler";
-import { openRegularFile } from "./regularFile";
-import { readWavLayout } from "./wavHeader";
-import { readMonoBlocks } from "./wavSamples";
+import { openRegularFile } from "./regular-file";
+import { readWavLayout } from "./wav-header";
+import { readMonoBlocks } from "./wav-samples";
 
 export interface DecodedWav {
   /** Mono samples at outputRate. */
