@@ -1,5 +1,6 @@
 // The client side of the protocol, for the CLI, the Raycast extension and other local apps.
 import { randomUUID } from "node:crypto";
+import { lstatSync } from "node:fs";
 import WebSocket from "ws";
 import {
   encodeAudioFrame,
@@ -14,6 +15,30 @@ import {
   type TranscriptionOptions,
   type CachedModelData,
 } from "./protocol";
+
+/** The socket belongs to another user: whoever listens there is not this user's daemon. */
+export class ForeignSocketError extends Error {
+  constructor(socket: string, owner: number) {
+    super(
+      `The socket ${socket} belongs to another user (uid ${owner}), so it is not your verbatimd and Verbatim will ` +
+        "not send it anything. Remove it if you can, or set XDG_RUNTIME_DIR (or VERBATIM_SOCKET) to a folder only " +
+        "you can use, then start verbatimd again.",
+    );
+    this.name = "ForeignSocketError";
+  }
+}
+
+function refuseForeignSocket(socketPath: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  let owner: number;
+  try {
+    owner = lstatSync(socketPath).uid;
+  } catch {
+    return; // missing: connecting says the daemon is not running
+  }
+  if (owner !== uid) throw new ForeignSocketError(socketPath, owner);
+}
 
 // Uploads go in frames well under the daemon's frame limit.
 const UPLOAD_CHUNK_BYTES = 1024 * 1024;
@@ -80,13 +105,15 @@ export class DaemonClient {
   }
 
   /**
-   * Connects and checks that both sides speak the same protocol. The default timeout allows for a daemon that is
+   * Connects and checks that both sides speak the same protocol. A socket owned by another user is refused
+   * (ForeignSocketError) before anything is sent: it is not this user's daemon, and could be an impostor's. The default timeout allows for a daemon that is
    * busy for a few seconds preparing a tokenizer.
    */
   static async connect(
     socketPath: string,
     options: { client?: string; timeoutMs?: number } = {},
   ): Promise<DaemonClient> {
+    refuseForeignSocket(socketPath);
     const socket = new WebSocket(`ws+unix:${socketPath}:/`, { handshakeTimeout: options.timeoutMs ?? 10_000 });
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());

@@ -4,6 +4,12 @@ import path from "node:path";
 
 export interface VerbatimPaths {
   socket: string;
+  /**
+   * Folders Verbatim makes for the socket where others could make them first (outermost first): the daemon creates
+   * them private or refuses ones that are not (service/socket-folders.ts). Empty where the user's own folders or the
+   * user's explicit choice hold the socket.
+   */
+  socketFolders: string[];
   configDir: string;
   configFile: string;
   logDir: string;
@@ -25,6 +31,7 @@ export function verbatimPaths(env: Env = process.env, platform = process.platfor
       configDir: root,
       logDir: path.join(root, "logs"),
       stateDir: path.join(root, "state"),
+      socketFolders: [],
     };
   } else if (platform === "darwin") {
     const support = path.join(home, "Library", "Application Support", "Verbatim");
@@ -33,18 +40,24 @@ export function verbatimPaths(env: Env = process.env, platform = process.platfor
       configDir: support,
       logDir: path.join(home, "Library", "Logs", "Verbatim"),
       stateDir: support,
+      socketFolders: [],
     };
   } else {
     const runtime = env.XDG_RUNTIME_DIR ?? path.join(os.tmpdir(), `verbatim-${os.userInfo().uid}`);
+    const socketFolder = path.join(runtime, "verbatim");
     const state = path.join(env.XDG_STATE_HOME ?? path.join(home, ".local", "state"), "verbatim");
     paths = {
-      socket: path.join(runtime, "verbatim", "verbatimd.sock"),
+      socket: path.join(socketFolder, "verbatimd.sock"),
       configDir: path.join(env.XDG_CONFIG_HOME ?? path.join(home, ".config"), "verbatim"),
       logDir: state,
       stateDir: state,
+      socketFolders: env.XDG_RUNTIME_DIR ? [socketFolder] : [runtime, socketFolder],
     };
   }
-  if (env.VERBATIM_SOCKET) paths.socket = path.resolve(env.VERBATIM_SOCKET);
+  if (env.VERBATIM_SOCKET) {
+    paths.socket = path.resolve(env.VERBATIM_SOCKET);
+    paths.socketFolders = [];
+  }
   if (Buffer.byteLength(paths.socket) > maxSocketPathBytes) {
     throw new Error(
       `The socket path ${paths.socket} is longer than the ${maxSocketPathBytes} bytes a Unix socket allows. ` +

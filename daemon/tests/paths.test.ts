@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 import { verbatimPaths } from "../src/paths";
 
 const home = "/Users/ada";
@@ -28,4 +30,15 @@ test("VERBATIM_HOME and VERBATIM_SOCKET override the folders and the socket", ()
 
 test("a socket path too long for a Unix socket is refused with a way out", () => {
   expect(() => verbatimPaths({ VERBATIM_SOCKET: "/" + "x".repeat(200) }, "linux", home)).toThrow(/VERBATIM_SOCKET/);
+});
+
+test("the socket folders the daemon must create private are those in a shared place, and only those", () => {
+  const uid = os.userInfo().uid;
+  const shared = path.join(os.tmpdir(), `verbatim-${uid}`);
+  expect(verbatimPaths({}, "linux", "/home/ada").socketFolders).toEqual([shared, path.join(shared, "verbatim")]);
+  expect(verbatimPaths({ XDG_RUNTIME_DIR: "/run/user/1000" }, "linux", home).socketFolders).toEqual([
+    "/run/user/1000/verbatim",
+  ]);
+  expect(verbatimPaths({ VERBATIM_SOCKET: "/tmp/s.sock" }, "linux", home).socketFolders).toEqual([]);
+  expect(verbatimPaths({}, "darwin", home).socketFolders).toEqual([]);
 });

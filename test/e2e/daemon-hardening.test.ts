@@ -1,10 +1,22 @@
 // Rough edges of the daemon found by probing it (issue 13): a failed model switch, the message a job cancelled by
 // its client's departure leaves behind, malformed frames, duplicate job ids and the instance lock.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
+import { DaemonClient, ForeignSocketError } from "../../daemon/src/client";
 import type { Event } from "../../daemon/src/protocol";
 import { DaemonProcess, daemonEntry } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
@@ -431,4 +443,83 @@ describe("shutdown", () => {
     expect(existsSync(other.socket)).toBe(false);
     expect(existsSync(path.join(other.home, "verbatimd.pid"))).toBe(false);
   });
+});
+
+// Linux without XDG_RUNTIME_DIR: the socket goes under $TMPDIR/verbatim-UID/verbatim/, where another user could
+// make the folders first. Before the fix any existing folder was used as it was.
+describe("the socket folder in a shared temporary folder", () => {
+  const nobody = 65534;
+  let tmp: string;
+  let runtime: string;
+  beforeEach(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), "vt-"));
+    runtime = path.join(tmp, `verbatim-${os.userInfo().uid}`);
+  });
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** verbatimd with Linux's default paths under tmp, started under umask 000. */
+  function startWithDefaultPaths() {
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, HOME: path.join(tmp, "home") };
+    env.VERBATIM_MODEL = model;
+    env.HF_HUB_OFFLINE = "1";
+    for (const name of ["XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "VERBATIM_HOME", "VERBATIM_SOCKET"]) {
+      delete env[name];
+    }
+    const child = spawn("sh", ["-c", 'umask 000; exec "$0" "$1"', process.execPath, daemonEntry], { env });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      child.once("exit", (code) => resolve({ code, stderr })),
+    );
+    return { child, exited };
+  }
+
+  test.each([
+    ["open to others (0777)", () => (mkdirSync(runtime), chmodSync(runtime, 0o777)), "other users can open (mode 0777"],
+    [
+      "a symbolic link",
+      () => (mkdirSync(`${runtime}-real`, 0o700), symlinkSync(`${runtime}-real`, runtime)),
+      "is a symbolic link",
+    ],
+    [
+      "another user's",
+      () => (mkdirSync(runtime, 0o700), chownSync(runtime, nobody, nobody)),
+      `belongs to another user (uid ${nobody})`,
+    ],
+  ])("a planted folder %s is refused, saying why and what to do", async (_, plant, why) => {
+    plant();
+    const { exited } = startWithDefaultPaths();
+    const { code, stderr } = await within(15_000, "verbatimd", exited);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`verbatimd keeps its socket in ${runtime}, which ${why}`);
+    expect(stderr).toContain(`rm -r ${runtime}`);
+    expect(existsSync(path.join(runtime, "verbatim", "verbatimd.sock"))).toBe(false);
+  });
+
+  test("missing folders are created private, and the socket too, even under umask 000", async () => {
+    const { child, exited } = startWithDefaultPaths();
+    const socket = path.join(runtime, "verbatim", "verbatimd.sock");
+    try {
+      for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      const client = await DaemonClient.connect(socket);
+      expect((await client.status()).pid).toBe(child.pid);
+      client.close();
+      expect(statSync(runtime).mode & 0o777).toBe(0o700);
+      expect(statSync(path.dirname(socket)).mode & 0o777).toBe(0o700);
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+});
+
+test("a client refuses a socket that belongs to another user", async () => {
+  chownSync(daemon.socket, 65534, 65534);
+  try {
+    await expect(DaemonClient.connect(daemon.socket)).rejects.toThrow(ForeignSocketError);
+    await expect(DaemonClient.connect(daemon.socket)).rejects.toThrow("belongs to another user (uid 65534)");
+  } finally {
+    chownSync(daemon.socket, os.userInfo().uid, os.userInfo().gid);
+  }
 });

@@ -109,16 +109,22 @@ export class Daemon implements DaemonContext {
    */
   async start(): Promise<void> {
     const socket = this.options.paths.socket;
-    this.lock = await InstanceLock.acquire(socket);
+    this.lock = await InstanceLock.acquire(socket, this.options.paths.socketFolders);
     rmSync(this.uploadsDir, { recursive: true, force: true });
     mkdirSync(this.uploadsDir, { recursive: true, mode: 0o700 });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(socket, () => {
-        this.server.off("error", reject);
-        resolve();
+    // Created under a private umask: a socket bound under umask 000 would be open to everyone until the chmod.
+    const umask = process.umask(0o077);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.server.once("error", reject);
+        this.server.listen(socket, () => {
+          this.server.off("error", reject);
+          resolve();
+        });
       });
-    });
+    } finally {
+      process.umask(umask);
+    }
     chmodSync(socket, 0o600);
     this.dictations.recover();
     this.log.info("verbatimd listening", { socket, pid: process.pid, version: this.version });

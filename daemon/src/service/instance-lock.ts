@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { ensurePrivateFolders } from "./socket-folders";
 
 export class AlreadyRunningError extends Error {
   constructor(
@@ -97,10 +98,13 @@ export class InstanceLock {
     readonly socket: string,
   ) {}
 
-  /** Takes the lock and clears a stale socket. Throws AlreadyRunningError when a live daemon holds it. */
-  static async acquire(socket: string): Promise<InstanceLock> {
-    const folder = path.dirname(socket);
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
+  /**
+   * Takes the lock and clears a stale socket. Throws AlreadyRunningError when a live daemon holds it, and
+   * UnsafeSocketFolderError when one of socketFolders (created if missing) is not the user's own private folder.
+   */
+  static async acquire(socket: string, socketFolders: readonly string[] = []): Promise<InstanceLock> {
+    if (socketFolders.length) ensurePrivateFolders(socketFolders);
+    else mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
     const pidFile = socket.replace(/\.sock$/, "") + ".pid";
     for (let attempt = 0; !createPidFile(pidFile); attempt++) {
       const content = readPidFile(pidFile);
