@@ -457,14 +457,20 @@ describe("the socket folder in a shared temporary folder", () => {
   });
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
-  /** verbatimd with Linux's default paths under tmp, started under umask 000. */
-  function startWithDefaultPaths() {
+  /** The environment of a user with Linux's default paths under tmp. */
+  function defaultPathsEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, HOME: path.join(tmp, "home") };
     env.VERBATIM_MODEL = model;
     env.HF_HUB_OFFLINE = "1";
     for (const name of ["XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "VERBATIM_HOME", "VERBATIM_SOCKET"]) {
       delete env[name];
     }
+    return env;
+  }
+
+  /** verbatimd with Linux's default paths under tmp, started under umask 000. */
+  function startWithDefaultPaths() {
+    const env = defaultPathsEnv();
     const child = spawn("sh", ["-c", 'umask 000; exec "$0" "$1"', process.execPath, daemonEntry], { env });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -494,6 +500,15 @@ describe("the socket folder in a shared temporary folder", () => {
     expect(stderr).toContain(`verbatimd keeps its socket in ${runtime}, which ${why}`);
     expect(stderr).toContain(`rm -r ${runtime}`);
     expect(existsSync(path.join(runtime, "verbatim", "verbatimd.sock"))).toBe(false);
+  });
+
+  test("verbatim daemon start passes on why the daemon refused the folder", () => {
+    mkdirSync(runtime);
+    chmodSync(runtime, 0o777);
+    const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
+    const run = spawnSync(process.execPath, [cli, "daemon", "start"], { env: defaultPathsEnv(), encoding: "utf8" });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`verbatimd keeps its socket in ${runtime}, which other users can open`);
   });
 
   test("missing folders are created private, and the socket too, even under umask 000", async () => {

@@ -1,6 +1,6 @@
 // Starting, stopping and finding the daemon from the command line.
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync } from "node:fs";
+import { fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DaemonClient, DaemonUnreachableError } from "../client";
 import type { VerbatimPaths } from "../paths";
@@ -24,7 +24,9 @@ export async function tryConnect(paths: VerbatimPaths): Promise<DaemonClient | n
  */
 export async function startDaemon(paths: VerbatimPaths, model?: string): Promise<DaemonClient> {
   mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
-  const output = openSync(path.join(paths.logDir, "verbatimd.out.log"), "a", 0o600);
+  const outputFile = path.join(paths.logDir, "verbatimd.out.log");
+  const output = openSync(outputFile, "a", 0o600);
+  const outputStart = fstatSync(output).size;
   const env = model ? { ...process.env, VERBATIM_MODEL: model } : process.env;
   const child = spawn(process.execPath, [daemonEntry], { detached: true, stdio: ["ignore", output, output], env });
   let exited: number | null = null;
@@ -37,6 +39,9 @@ export async function startDaemon(paths: VerbatimPaths, model?: string): Promise
     if (exited !== null && exited !== 3) break; // 3: another daemon won the race, keep polling for it
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // A daemon that refused to start said why (an unsafe socket folder, a bad config): pass that on.
+  const said = exited === null ? "" : readFileSync(outputFile).subarray(outputStart).toString("utf8").trim();
+  if (said) throw new DaemonUnreachableError(paths.socket, said.slice(-2000));
   throw new DaemonUnreachableError(
     paths.socket,
     `verbatimd did not start; see ${path.join(paths.logDir, "verbatimd.out.log")} and ${path.join(paths.logDir, "verbatimd.log")}`,
