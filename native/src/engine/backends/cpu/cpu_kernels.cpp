@@ -239,15 +239,23 @@ void dequantize_bits(const uint8_t* row_words, int64_t words_per_row, int bits, 
   }
 }
 
-void decode_quantized_row(const WeightMatrix& w, int64_t row, float* dst, std::vector<float>& group_params) {
+// A quantized row's per-group scales, then its biases, as float in `group_params`; returns the number of groups.
+int64_t load_group_params(const WeightMatrix& w, int64_t row, std::vector<float>& group_params) {
   const int64_t groups = w.cols / w.group_size;
-  const int64_t words_per_row = w.cols * w.bits / 32;
   const std::size_t param_bytes = dtype_size(w.scale_dtype);
   group_params.resize(static_cast<std::size_t>(2 * groups));
-  float* scales = group_params.data();
-  float* biases = scales + groups;
-  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + row * groups * param_bytes, scales, groups);
-  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + row * groups * param_bytes, biases, groups);
+  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + row * groups * param_bytes, group_params.data(),
+           groups);
+  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + row * groups * param_bytes,
+           group_params.data() + groups, groups);
+  return groups;
+}
+
+void decode_quantized_row(const WeightMatrix& w, int64_t row, float* dst, std::vector<float>& group_params) {
+  const int64_t groups = load_group_params(w, row, group_params);
+  const int64_t words_per_row = w.cols * w.bits / 32;
+  const float* scales = group_params.data();
+  const float* biases = scales + groups;
   const uint8_t* words = static_cast<const uint8_t*>(w.data) + 4 * row * words_per_row;
   const int64_t group_bytes = w.group_size * w.bits / 8;
   for (int64_t g = 0; g < groups; ++g) {
@@ -348,15 +356,9 @@ bool dot_row_streamed(const WeightMatrix& w, int64_t row, const float* x, int64_
     }
     case WeightMatrix::Format::Quantized: {
       if (w.bits != 4 && w.bits != 8) return false;
-      const int64_t groups = w.cols / w.group_size;
-      const std::size_t param_bytes = dtype_size(w.scale_dtype);
-      group_params.resize(static_cast<std::size_t>(2 * groups));
+      const int64_t groups = load_group_params(w, row, group_params);
       const float* scales = group_params.data();
       const float* biases = scales + groups;
-      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + row * groups * param_bytes, group_params.data(),
-               groups);
-      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + row * groups * param_bytes,
-               group_params.data() + groups, groups);
       const uint8_t* p = base + row * w.cols * w.bits / 8;
       const int shift = w.group_size == 32 ? 5 : w.group_size == 64 ? 6 : 7;
       if (w.bits == 4) {
@@ -455,15 +457,9 @@ bool dot_row_streamed(const WeightMatrix& w, int64_t row, const float* x, int64_
     }
     case WeightMatrix::Format::Quantized: {
       if (w.bits != 4 && w.bits != 8) return false;
-      const int64_t groups = w.cols / w.group_size;
-      const std::size_t param_bytes = dtype_size(w.scale_dtype);
-      group_params.resize(static_cast<std::size_t>(2 * groups));
+      const int64_t groups = load_group_params(w, row, group_params);
       const float* scales = group_params.data();
       const float* biases = scales + groups;
-      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + row * groups * param_bytes, group_params.data(),
-               groups);
-      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + row * groups * param_bytes,
-               group_params.data() + groups, groups);
       const uint8_t* p = base + row * w.cols * w.bits / 8;
       const int shift = w.group_size == 32 ? 5 : w.group_size == 64 ? 6 : 7;
       // w = scale * q + bias in fp32, as decode_rows computes it
