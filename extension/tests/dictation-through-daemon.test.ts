@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
 import { FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dictation";
-import { makeRandomModel, repoRoot, smallEnglishDims } from "../../test/support/fixtures";
+import { fixtureModel, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
 import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { wordErrorRate } from "../../test/support/wer";
 import { startCapture } from "../src/lib/capture-process";
@@ -41,7 +41,7 @@ jest.setTimeout(180_000);
 // on macOS it records through CoreAudio, which no test can feed.
 const onLinux = process.platform === "linux" ? test : test.skip;
 
-const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const model = fixtureModel();
 const logs = mkdtempSync(path.join(os.tmpdir(), "verbatim-capture-log-"));
 let daemon: DaemonProcess;
 let speech: Uint8Array;

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { heldoutWav, startDictation, stopDictation, waitFor } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
-import { repoRoot } from "../support/fixtures";
+import { fixtureModel, repoRoot } from "../support/fixtures";
 import { PulseAudioServer } from "../support/pulseaudio";
 import type { Event } from "../../daemon/src/protocol";
 import { wordErrorRate } from "../support/wer";
@@ -15,7 +15,7 @@ import { wordErrorRate } from "../support/wer";
 jest.setTimeout(180_000);
 
 const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
-const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const model = fixtureModel();
 const sentence = { file: "heldout-07.wav", text: "The level far damage fund regular receive." };
 // PulseAudio is Linux's; on macOS the capture process records through CoreAudio, which no test can feed (the README
 // says how to check `verbatim dictate` by hand there).

@@ -6,12 +6,12 @@ import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
-import { repoRoot } from "../support/fixtures";
+import { fixtureModel, repoRoot } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
 const verbatim = path.join(repoRoot, "daemon", "bin", "verbatim.js");
-const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const model = fixtureModel();
 const wav = heldoutWav("heldout-07.wav");
 const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-cli-"));
 let daemon: DaemonProcess;

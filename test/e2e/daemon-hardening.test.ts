@@ -20,11 +20,11 @@ import { DaemonClient, ForeignSocketError } from "../../daemon/src/client";
 import type { Event } from "../../daemon/src/protocol";
 import { DaemonProcess, daemonEntry } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
-import { repoRoot } from "../support/fixtures";
+import { fixtureModel, repoRoot } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
-const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const model = fixtureModel();
 const wav = heldoutWav("heldout-07.wav");
 const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-hardening-"));
 const long = path.join(media, "long.wav");

@@ -9,14 +9,14 @@ import WebSocket from "ws";
 import { DaemonError } from "../../daemon/src/client";
 import type { Event } from "../../daemon/src/protocol";
 import { DaemonProcess, daemonEntry } from "../support/daemon-process";
-import { repoRoot } from "../support/fixtures";
+import { fixtureModel, repoRoot } from "../support/fixtures";
 import { wordErrorRate } from "../support/wer";
 
 jest.setTimeout(180_000);
 
 const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-e2e-media-"));
 // The small English model trained for the tests (test/fixtures/models): real transcripts, checked by word error rate.
-const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const model = fixtureModel();
 let daemon: DaemonProcess;
 
 function convert(source: string, name: string, ...args: string[]): string {

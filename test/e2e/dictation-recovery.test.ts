@@ -7,11 +7,11 @@ import { loadAudio } from "../../daemon/src/audio";
 import type { RecordingInfo } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav, pcmOf, sendPcm, startDictation, waitFor, type Following } from "../support/dictation";
-import { repoRoot } from "../support/fixtures";
+import { fixtureModel } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
-const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const model = fixtureModel();
 const wav = heldoutWav("heldout-03.wav");
 let daemon: DaemonProcess;
 let pcm: Uint8Array;

@@ -18,11 +18,11 @@ import {
   waitFor,
 } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
-import { repoRoot } from "../support/fixtures";
+import { fixtureModel } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
-const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
+const model = fixtureModel();
 const wav = heldoutWav("heldout-07.wav");
 let daemon: DaemonProcess;
 let pcm: Uint8Array;

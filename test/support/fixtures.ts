@@ -8,6 +8,8 @@ import path from "node:path";
 export const repoRoot = path.join(__dirname, "..", "..");
 /** openai/whisper's reference data and real speech (test/fixtures/reference/README.md). */
 export const referenceDir = path.join(repoRoot, "test", "fixtures", "reference");
+/** A trained fixture model's folder (test/fixtures/models). */
+export const fixtureModel = (name = "verbatim-tiny-en") => path.join(repoRoot, "test", "fixtures", "models", name);
 const debianPython = "/usr/bin/python3";
 
 /** Writes a random-weight model in the mlx-community layout with test/reference/make_random_model.py. */
