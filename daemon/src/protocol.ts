@@ -25,6 +25,31 @@ export interface TranscriptionOptions {
   prompt?: string;
 }
 
+/**
+ * How a vocabulary replacement treats case. Absent: `from` matches in any case and `to` is written as given; "keep":
+ * `to` takes the matched text's capitalisation (all capitals, a capital first letter, or lower case); "exact": `from`
+ * matches only as written.
+ */
+export type ReplacementCase = "keep" | "exact";
+
+/** A replacement in the user's vocabulary: the whole words `from` become `to` in final text. */
+export interface VocabularyReplacement {
+  from: string;
+  to: string;
+  case?: ReplacementCase;
+}
+
+/** The user's vocabulary (config key "vocabulary"), as vocabulary.* requests answer it. */
+export interface VocabularyData {
+  /** Oldest first: the decoder prompt takes the most recently added (the end of the list) first. */
+  terms: string[];
+  replacements: VocabularyReplacement[];
+  /** The terms a job without a prompt of its own gives the decoder, with the loaded model; null while none is loaded. */
+  promptTerms: string[] | null;
+  /** Entries of config.json's vocabulary that are not used, each saying why. */
+  problems: string[];
+}
+
 export type AudioSource =
   | { kind: "file"; path: string }
   /** The file's bytes follow as binary frames tagged with the request id (see encodeAudioFrame). */
@@ -59,7 +84,13 @@ export type Request =
   | { type: "dictation.attach"; id: string; session: string }
   | { type: "dictation.list"; id: string }
   | { type: "dictations.list"; id: string }
-  | { type: "dictations.retry"; id: string; recording: string };
+  | { type: "dictations.retry"; id: string; recording: string }
+  | { type: "vocabulary.list"; id: string }
+  | { type: "vocabulary.add"; id: string; term: string }
+  | { type: "vocabulary.add"; id: string; replacement: VocabularyReplacement }
+  | { type: "vocabulary.remove"; id: string; term: string }
+  /** Removes the replacement whose `from` is this (in any case). */
+  | { type: "vocabulary.remove"; id: string; from: string };
 
 export type RequestType = Request["type"];
 
@@ -164,6 +195,7 @@ export type ErrorCode =
   | "timeout" // the model did not become ready in time
   | "engine" // the engine failed
   | "busy" // a dictation is already running
+  | "config" // the config file could not be read or written (the message says what to fix)
   | "shutting_down";
 
 export type Event =
@@ -190,6 +222,7 @@ export type Event =
       running?: boolean;
       dictations?: DictationInfo[];
       recordings?: RecordingInfo[];
+      vocabulary?: VocabularyData;
     }
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
@@ -307,6 +340,23 @@ function parseSource(message: Fields): AudioSource {
   return name === undefined ? { kind, bytes } : { kind, bytes, name };
 }
 
+function parseVocabularyEdit(message: Fields, type: "vocabulary.add" | "vocabulary.remove", id: string): Request {
+  if (message.term !== undefined) {
+    const term = field(message, "term", isString, "a term (text)");
+    return type === "vocabulary.add" ? { type, id, term } : { type, id, term };
+  }
+  if (type === "vocabulary.remove")
+    return { type, id, from: field(message, "from", isString, 'the "from" of a replacement (or give "term")') };
+  const raw = field(message, "replacement", isObject, 'an object {"from", "to", "case"?} (or give "term")');
+  const replacement: VocabularyReplacement = {
+    from: field(raw, "from", isString, "the text to replace"),
+    to: field(raw, "to", isString, "the text to write instead"),
+  };
+  const rule = field(raw, "case", oneOf("keep", "exact"), '"keep" or "exact"', true);
+  if (rule !== undefined) replacement.case = rule;
+  return { type, id, replacement };
+}
+
 /** Parses and validates one JSON text frame from a client. Throws ProtocolError. */
 export function parseRequest(text: string): Request {
   if (text.length > MAX_MESSAGE_BYTES)
@@ -358,6 +408,11 @@ function parseRequestBody(message: Fields, id: string): Request {
       return { type, id, session: field(message, "session", isString, "a dictation session id") };
     case "dictations.retry":
       return { type, id, recording: field(message, "recording", isString, "a recording id") };
+    case "vocabulary.list":
+      return { type, id };
+    case "vocabulary.add":
+    case "vocabulary.remove":
+      return parseVocabularyEdit(message, type, id);
     case "transcribe": {
       const priority = field(message, "priority", oneOf("interactive", "batch"), '"interactive" or "batch"', true);
       const detached = field(message, "detached", isBoolean, "true or false", true);

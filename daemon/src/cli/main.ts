@@ -15,6 +15,7 @@ import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
 import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
+import { parseVocabulary, runVocabulary, VOCABULARY_USAGE } from "./vocabulary-command";
 import { CAPTURE_USAGE, runCapture } from "../capture/capture-command";
 
 const STATUS_USAGE = `  verbatim status [--json]               the daemon's model, backend, memory and queue
@@ -38,13 +39,14 @@ const COMMAND_USAGE: Record<string, string> = {
   models: `Usage:\n${MODELS_USAGE}`,
   dictate: `Usage:\n${DICTATE_USAGE}`,
   dictations: `Usage:\n${DICTATIONS_USAGE}`,
+  vocabulary: `Usage:\n${VOCABULARY_USAGE}`,
   capture: CAPTURE_USAGE,
 };
 
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
 Usage:
-${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${CAPTURE_SUMMARY}\
+${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${CAPTURE_SUMMARY}\
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
@@ -254,6 +256,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runDictate(parseDictate(rest), paths);
       case "dictations":
         return await runDictations(rest, paths);
+      case "vocabulary":
+        return await runVocabulary(parseVocabulary(rest), paths);
       case "capture":
         return await runCapture(rest, (text) => process.stdout.write(text));
       case "--version":

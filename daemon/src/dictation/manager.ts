@@ -6,6 +6,7 @@ import type { DaemonContext } from "../service/daemon-context";
 import type { EngineHost } from "../service/engine-host";
 import type { Logger } from "../service/logger";
 import type { RecentResults } from "../service/results";
+import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
 import type { RecordingStore } from "./recordings";
 import { DictationSession, type DictationPeer } from "./session";
 import { endOnStopOnly, type UtteranceEnds } from "./utterance-ends";
@@ -30,6 +31,8 @@ export interface DictationServices {
   submitTranscription: DaemonContext["submitTranscription"];
   /** Where utterances end in a new session (the voice activity detector's seam). */
   utteranceEnds?: () => UtteranceEnds;
+  /** The user's vocabulary as a new session starts. */
+  vocabulary?: () => Vocabulary;
 }
 
 export class DictationManager {
@@ -145,6 +148,7 @@ export class DictationManager {
       host,
       readyTimeoutMs: this.settings.readyTimeoutSeconds * 1000,
       utteranceEnds: this.services.utteranceEnds?.() ?? endOnStopOnly,
+      vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });
     this.running = session;

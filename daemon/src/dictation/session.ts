@@ -14,6 +14,9 @@ import type {
 import type { ActiveModel, EngineHost } from "../service/engine-host";
 import { describeFailure } from "../service/failures";
 import { engineOptions, segmentData } from "../service/transcription";
+import { LiveReplacements } from "../vocabulary/live-replacements";
+import { Replacer } from "../vocabulary/replacements";
+import type { Vocabulary } from "../vocabulary/vocabulary";
 import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
 import type { RecordingWriter } from "./recordings";
 import type { UtteranceEnds } from "./utterance-ends";
@@ -43,6 +46,8 @@ export interface SessionSetup {
   host: EngineHost;
   readyTimeoutMs: number;
   utteranceEnds: UtteranceEnds;
+  /** The user's vocabulary when the dictation started: terms for the prompt, replacements for its text. */
+  vocabulary: Vocabulary;
   /** Called once when the session has ended; `delivered`: its final text reached at least one client. */
   onEnded(session: DictationSession, delivered: boolean): void;
 }
@@ -65,10 +70,14 @@ export class DictationSession {
   private stream: StreamingSession | null = null;
   private work: Promise<void>;
   private readonly meter: LevelMeter;
+  private readonly replacer: Replacer;
+  private readonly liveReplacements: LiveReplacements;
 
   constructor(private readonly setup: SessionSetup) {
     this.id = setup.id;
     this.source = setup.source;
+    this.replacer = new Replacer(setup.vocabulary.replacements);
+    this.liveReplacements = new LiveReplacements(this.replacer);
     this.meter = new LevelMeter(SAMPLE_RATE / LEVELS_PER_SECOND, (rms, peak) =>
       this.emit({ type: "dictation.level", session: this.id, rms, peak, at: this.at }),
     );
@@ -179,7 +188,10 @@ export class DictationSession {
     const active = await host.ready(this.setup.readyTimeoutMs);
     if (this.outcome) return;
     this.active = active;
-    this.stream = active.model.startStream(engineOptions(active.tokenizer, options), (event) => this.onEngine(event));
+    this.stream = active.model.startStream(
+      engineOptions(active.tokenizer, options, this.setup.vocabulary.terms),
+      (event) => this.onEngine(event),
+    );
     this.stream.done.catch((error: unknown) => this.fail(error));
   }
 
@@ -210,8 +222,7 @@ export class DictationSession {
         type: "dictation.committed",
         session: this.id,
         utterance: event.utterance,
-        text: event.text,
-        tentativeText: event.tentativeText,
+        ...this.liveReplacements.next(event.utterance, event.text, event.tentativeText),
         at: this.at,
       });
     } else if (event.type === "utterance") {
@@ -221,12 +232,13 @@ export class DictationSession {
         type: "dictation.utterance",
         session: this.id,
         index: utterance.index,
-        text: tokenizer.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
+        text: this.replacer.replace(tokenizer.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim()),
         start: utterance.start,
         end: utterance.end,
-        segments: utterance.segments.flatMap(
-          (segment) => segmentData(tokenizer, segment, utterance.language ?? undefined) ?? [],
-        ),
+        segments: utterance.segments.flatMap((segment) => {
+          const data = segmentData(tokenizer, segment, utterance.language ?? undefined);
+          return data ? [this.replacer.segment(data)] : [];
+        }),
         at: this.at,
       });
     }
@@ -238,7 +250,7 @@ export class DictationSession {
     const texts = result.utterances.map((u) =>
       active.tokenizer.decode(u.segments.flatMap((segment) => segment.tokens)).trim(),
     );
-    return {
+    return this.replacer.transcript({
       text: texts.filter(Boolean).join(" "),
       language,
       durationSeconds: this.at,
@@ -247,7 +259,7 @@ export class DictationSession {
       ),
       model: active.id,
       backend: active.info.backend,
-    };
+    });
   }
 
   fail(error: unknown): void {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
 import type { KeepRecordings } from "../dictation/manager";
 import { DEFAULT_MODEL } from "../models";
+import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
 
 export interface DaemonConfig {
   /** Model id, alias or local folder loaded at start. */
@@ -30,6 +31,8 @@ export interface DaemonConfig {
   utteranceSilenceSeconds: number;
   /** Dictation recordings kept after their text was delivered: none, those whose recognition failed, or all. */
   keepRecordings: KeepRecordings;
+  /** The user's words: terms for the decoder prompt, replacements for final text (edited with `verbatim vocabulary`). */
+  vocabulary: Vocabulary;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -45,6 +48,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   maxDictationSeconds: 900,
   utteranceSilenceSeconds: 0.6,
   keepRecordings: "failed",
+  vocabulary: EMPTY_VOCABULARY,
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -100,6 +104,11 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     valid: (v) => v === "never" || v === "failed" || v === "always",
     expected: '"never", "failed" or "always"',
   },
+  // Each entry is checked on its own (readVocabulary): one bad entry leaves the others in use.
+  vocabulary: {
+    valid: (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+    expected: 'an object {"terms": [...], "replacements": [...]}',
+  },
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */
@@ -143,5 +152,8 @@ export function loadConfig(file: string): LoadedConfig {
       );
     }
   }
+  const vocabulary = readVocabulary(config.vocabulary);
+  config.vocabulary = vocabulary.vocabulary;
+  problems.push(...vocabulary.problems.map((problem) => `${file}: ${problem}`));
   return { config, problems };
 }

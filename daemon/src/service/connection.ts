@@ -13,6 +13,7 @@ import {
   type ErrorCode,
   type Event,
   type Request,
+  type VocabularyData,
 } from "../protocol";
 import type { DaemonContext } from "./daemon-context";
 import { describeFailure } from "./failures";
@@ -194,9 +195,22 @@ export class Connection {
         this.send({ type: "done", id: request.id });
         void this.daemon.shutdown("requested by a client");
         return;
+      case "vocabulary.list":
+      case "vocabulary.add":
+      case "vocabulary.remove":
+        this.send({ type: "done", id: request.id, vocabulary: await this.editVocabulary(request) });
+        return;
       default:
         this.daemon.dictations.handle(request, this);
     }
+  }
+
+  private editVocabulary(request: Extract<Request, { type: `vocabulary.${string}` }>): Promise<VocabularyData> {
+    const { vocabulary } = this.daemon;
+    if (request.type === "vocabulary.list") return vocabulary.list();
+    if (request.type === "vocabulary.add")
+      return "term" in request ? vocabulary.addTerm(request.term) : vocabulary.addReplacement(request.replacement);
+    return "term" in request ? vocabulary.removeTerm(request.term) : vocabulary.removeReplacement(request.from);
   }
 
   /** Refuses (with an error) a job id that is in use, or an upload's id too long for its binary frames. */

@@ -3,6 +3,7 @@ import type { DictationManager } from "../dictation/manager";
 import type { CachedModelData, DaemonStatus, Event, Request } from "../protocol";
 import type { Logger } from "./logger";
 import type { RecentResults } from "./results";
+import type { VocabularyStore } from "../vocabulary/vocabulary-store";
 
 /** An event not yet addressed to a request (the connection adds the id). */
 export type UnaddressedEvent =
@@ -17,6 +18,8 @@ export interface DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  /** The user's vocabulary, read from and edited in config.json. */
+  readonly vocabulary: VocabularyStore;
   /** Where uploads are stored while their job runs (emptied when the daemon starts). */
   readonly uploadsDir: string;
   /** True from the moment a shutdown begins: requests that would start work are answered shutting_down. */

@@ -17,7 +17,7 @@ import {
   type Request,
 } from "../protocol";
 import type { VerbatimPaths } from "../paths";
-import { mlxLimits, type DaemonConfig } from "./config";
+import { DEFAULT_CONFIG, mlxLimits, type DaemonConfig } from "./config";
 import { Connection } from "./connection";
 import type { DaemonContext, UnaddressedEvent } from "./daemon-context";
 import { EngineHost, type LoadProgressListener } from "./engine-host";
@@ -28,6 +28,7 @@ import { modelProgressEvent } from "./progress-event";
 import type { Logger } from "./logger";
 import { RecentResults } from "./results";
 import { transcribe } from "./transcription";
+import { VocabularyStore } from "../vocabulary/vocabulary-store";
 
 // The capture process runs this daemon's own node and CLI, so a client needs no PATH to find them (Raycast has none).
 const CAPTURE_COMMAND = [process.execPath, path.join(__dirname, "..", "..", "bin", "verbatim.js"), "capture"];
@@ -49,6 +50,7 @@ export class Daemon implements DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  readonly vocabulary: VocabularyStore;
   readonly uploadsDir: string;
   private readonly queue = new JobQueue();
   private readonly host: EngineHost;
@@ -81,6 +83,12 @@ export class Daemon implements DaemonContext {
       },
       options.log,
     );
+    this.vocabulary = new VocabularyStore(
+      options.paths.configFile,
+      { vocabulary: options.config.vocabulary, problems: [] },
+      () => this.host.tokenizer,
+      { ...DEFAULT_CONFIG },
+    );
     this.dictations = new DictationManager(
       {
         host: this.host,
@@ -92,6 +100,7 @@ export class Daemon implements DaemonContext {
           const silence = options.config.utteranceSilenceSeconds;
           return silence > 0 ? endOnSilence(silence, (notice) => options.log.warn(notice)) : endOnStopOnly;
         },
+        vocabulary: () => this.vocabulary.current,
       },
       {
         maxDictationSeconds: options.config.maxDictationSeconds,
@@ -172,7 +181,12 @@ export class Daemon implements DaemonContext {
       run: async (signal) => {
         try {
           const transcript = await transcribe(
-            { file, options: request.options ?? {}, readyTimeoutMs: this.options.config.readyTimeoutSeconds * 1000 },
+            {
+              file,
+              options: request.options ?? {},
+              readyTimeoutMs: this.options.config.readyTimeoutSeconds * 1000,
+              vocabulary: this.vocabulary.current,
+            },
             this.host,
             {
               onText: (text, restart) =>

@@ -85,6 +85,11 @@ export class EngineHost {
     };
   }
 
+  /** The loaded model's tokenizer, null while none is loaded. */
+  get tokenizer(): Tokenizer | null {
+    return this.active?.tokenizer ?? null;
+  }
+
   /** MLX's allocator figures while the model runs on MLX, else null. */
   mlxMemory() {
     return this.active?.model.memory() ?? null;

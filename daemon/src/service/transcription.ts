@@ -4,6 +4,9 @@ import { CancelledError, type Segment, type TranscribeOptions } from "@verbatim/
 import { loadAudio } from "../audio";
 import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer";
+import { decoderPrompt } from "../vocabulary/decoder-prompt";
+import { Replacer } from "../vocabulary/replacements";
+import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
 import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
 
 export interface TranscriptionCallbacks {
@@ -20,6 +23,8 @@ export interface TranscriptionJob {
   file: string;
   options: TranscriptionOptions;
   readyTimeoutMs: number;
+  /** Terms condition the decoder prompt; replacements apply to segments and the transcript. */
+  vocabulary?: Vocabulary;
 }
 
 export async function transcribe(
@@ -37,14 +42,23 @@ export async function transcribe(
   const notice = host.describe().notice;
   if (notice) callbacks.onNotice(notice);
 
+  const vocabulary = job.vocabulary ?? EMPTY_VOCABULARY;
+  const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
   let language = job.options.language ?? null;
   if (audio.samples.length > 0) {
-    const result = await runEngine(active, audio.samples, job.options, callbacks, { segments, tokens }, signal);
+    const result = await runEngine(
+      active,
+      audio.samples,
+      engineOptions(active.tokenizer, job.options, vocabulary.terms),
+      { ...callbacks, onSegment: (segment) => callbacks.onSegment(replacer.segment(segment)) },
+      { segments, tokens },
+      signal,
+    );
     language = result.language;
   }
-  return {
+  return replacer.transcript({
     // Decoded as a whole, so that languages written without spaces get none between segments.
     text: active.tokenizer.decode(tokens).trim(),
     language,
@@ -52,7 +66,7 @@ export async function transcribe(
     segments,
     model: active.id,
     backend: active.info.backend,
-  };
+  });
 }
 
 /**
@@ -68,21 +82,27 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-export function engineOptions(tokenizer: Tokenizer, options: TranscriptionOptions): TranscribeOptions {
+/** The engine's options for a job; the vocabulary's `terms` go into the decoder prompt before the job's own prompt. */
+export function engineOptions(
+  tokenizer: Tokenizer,
+  options: TranscriptionOptions,
+  terms: readonly string[] = [],
+): TranscribeOptions {
   const engine: TranscribeOptions = {
     task: options.task ?? "transcribe",
     wordTimestamps: options.wordTimestamps ?? false,
     suppressTokens: tokenizer.resolveSuppressTokens("-1"),
   };
   if (options.language) engine.language = options.language;
-  if (options.prompt) engine.initialPrompt = tokenizer.promptTokens(options.prompt);
+  const prompt = decoderPrompt(tokenizer, terms, options.prompt);
+  if (prompt.length > 0) engine.initialPrompt = prompt;
   return engine;
 }
 
 async function runEngine(
   active: ActiveModel,
   samples: Float32Array,
-  options: TranscriptionOptions,
+  options: TranscribeOptions,
   callbacks: TranscriptionCallbacks,
   collected: { segments: SegmentData[]; tokens: number[] },
   signal: AbortSignal,
@@ -90,7 +110,7 @@ async function runEngine(
   const { tokenizer } = active;
   let live = new StreamingDecoder(tokenizer);
   let attempt = "";
-  const job = active.model.transcribe(samples, engineOptions(tokenizer, options), (event) => {
+  const job = active.model.transcribe(samples, options, (event) => {
     if (event.type === "token") {
       const thisAttempt = `${event.windowStart}/${event.temperature}`;
       const restart = thisAttempt !== attempt;

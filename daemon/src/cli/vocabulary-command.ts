@@ -1,0 +1,140 @@
+// `verbatim vocabulary list|add|rm`: the user's words, edited in the running daemon (which starts if needed) so that
+// its config.json keeps every other setting and concurrent edits from Raycast are not lost.
+import { parseArgs } from "node:util";
+import type { DaemonClient } from "../client";
+import type { VerbatimPaths } from "../paths";
+import type { Event, ReplacementCase, VocabularyData } from "../protocol";
+import { ensureDaemon } from "./daemon-control";
+import { EXIT, UsageError } from "./exit-codes";
+
+export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your terms and replacements (* marks the terms in the decoder prompt)
+  verbatim vocabulary add TERM           a name or word the recogniser should expect (most recent first in the prompt)
+  verbatim vocabulary add --replace FROM --with TO [--case keep|exact]
+                                         write TO wherever the words FROM are recognised (any case; keep: TO takes
+                                         FROM's capitalisation; exact: only FROM as written)
+  verbatim vocabulary rm TERM | rm --replace FROM
+                                         remove a term or a replacement
+`;
+
+type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `vocabulary.${string}` }>;
+
+export function parseVocabulary(args: string[]): { request: RequestBody; json: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean" },
+        replace: { type: "string" },
+        with: { type: "string" },
+        case: { type: "string" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [action, ...words] = positionals;
+  const term = words.join(" ");
+  if (values.json && action !== "list") throw new UsageError("--json goes with vocabulary list");
+  if ((values.with !== undefined || values.case !== undefined) && !(action === "add" && values.replace !== undefined)) {
+    throw new UsageError("--with and --case go with vocabulary add --replace FROM");
+  }
+  switch (action) {
+    case "list":
+      if (words.length > 0 || values.replace !== undefined) throw new UsageError("vocabulary list takes no arguments");
+      return { request: { type: "vocabulary.list" }, json: Boolean(values.json) };
+    case "add":
+      if (values.replace !== undefined) {
+        if (words.length > 0) throw new UsageError("give either a TERM or --replace FROM --with TO, not both");
+        if (values.with === undefined) throw new UsageError("vocabulary add --replace FROM needs --with TO");
+        if (values.case !== undefined && values.case !== "keep" && values.case !== "exact") {
+          throw new UsageError("--case must be keep or exact");
+        }
+        const replacement: { from: string; to: string; case?: ReplacementCase } = {
+          from: values.replace,
+          to: values.with,
+        };
+        if (values.case) replacement.case = values.case as ReplacementCase;
+        return { request: { type: "vocabulary.add", replacement }, json: false };
+      }
+      if (!term) throw new UsageError("vocabulary add needs a TERM (or --replace FROM --with TO)");
+      return { request: { type: "vocabulary.add", term }, json: false };
+    case "rm":
+      if (values.replace !== undefined) {
+        if (words.length > 0) throw new UsageError("give either a TERM or --replace FROM, not both");
+        return { request: { type: "vocabulary.remove", from: values.replace }, json: false };
+      }
+      if (!term) throw new UsageError("vocabulary rm needs a TERM (or --replace FROM)");
+      return { request: { type: "vocabulary.remove", term }, json: false };
+    default:
+      throw new UsageError("vocabulary needs one of: list, add, rm");
+  }
+}
+
+export async function runVocabulary(
+  command: ReturnType<typeof parseVocabulary>,
+  paths: VerbatimPaths,
+): Promise<number> {
+  const client = await ensureDaemon(paths);
+  let event: Event;
+  try {
+    event = await client.request(command.request);
+  } finally {
+    client.close();
+  }
+  const vocabulary = event.type === "done" ? event.vocabulary : undefined;
+  if (!vocabulary) throw new Error("the daemon answered without the vocabulary; update Verbatim so both match");
+  if (command.json) {
+    process.stdout.write(JSON.stringify(vocabulary) + "\n");
+    return EXIT.ok;
+  }
+  const { request } = command;
+  if (request.type === "vocabulary.add") {
+    process.stdout.write(
+      "term" in request
+        ? `added the term ${request.term.trim()}${promptNote(vocabulary, request.term.trim())}\n`
+        : `added the replacement ${describeReplacement(request.replacement)}\n`,
+    );
+  } else if (request.type === "vocabulary.remove") {
+    process.stdout.write(
+      `removed ${"term" in request ? `the term ${request.term}` : `the replacement of ${request.from}`}\n`,
+    );
+  } else {
+    process.stdout.write(describeVocabulary(vocabulary));
+  }
+  for (const problem of vocabulary.problems) process.stderr.write(`verbatim: config.json: ${problem}\n`);
+  return EXIT.ok;
+}
+
+function promptNote(vocabulary: VocabularyData, term: string): string {
+  if (vocabulary.promptTerms === null || vocabulary.promptTerms.includes(term)) return "";
+  return " (it does not fit the decoder prompt: remove older terms to make room)";
+}
+
+function describeReplacement(replacement: { from: string; to: string; case?: ReplacementCase }): string {
+  const rule = replacement.case ? `  (case: ${replacement.case})` : "";
+  return `${replacement.from} → ${replacement.to}${rule}`;
+}
+
+export function describeVocabulary(vocabulary: VocabularyData): string {
+  if (vocabulary.terms.length === 0 && vocabulary.replacements.length === 0) {
+    return "The vocabulary is empty. Add a name with: verbatim vocabulary add TERM\n";
+  }
+  const inPrompt = new Set(vocabulary.promptTerms ?? []);
+  const lines: string[] = [];
+  if (vocabulary.terms.length > 0) {
+    const legend =
+      vocabulary.promptTerms === null
+        ? "(oldest first; which fit the decoder prompt shows once a model is loaded)"
+        : "(oldest first; * in the decoder prompt)";
+    lines.push(`Terms ${legend}:`);
+    for (const term of vocabulary.terms) lines.push(`  ${inPrompt.has(term) ? "*" : " "} ${term}`);
+  }
+  if (vocabulary.replacements.length > 0) {
+    lines.push("Replacements:");
+    for (const replacement of vocabulary.replacements) lines.push(`    ${describeReplacement(replacement)}`);
+  }
+  return lines.join("\n") + "\n";
+}

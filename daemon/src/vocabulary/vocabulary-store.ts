@@ -1,0 +1,208 @@
+// The vocabulary the daemon uses, and its edits through the protocol. config.json is the record: every request
+// reads it again (so hand edits count from the next request), and an edit changes only the "vocabulary" member's
+// text (other keys, entries the daemon cannot use and the file's formatting stay) and replaces the file atomically.
+// Edits run one at a time, each on the file as the one before left it, so concurrent clients lose nothing.
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ProtocolError, type VocabularyData, type VocabularyReplacement } from "../protocol";
+import type { Tokenizer } from "../tokenizer";
+import { promptTerms } from "./decoder-prompt";
+import { setTopLevelMember } from "./json-member-edit";
+import {
+  MAX_ENTRIES,
+  phraseProblem,
+  readVocabulary,
+  replacementProblem,
+  sameText,
+  type ReadVocabulary,
+  type Vocabulary,
+} from "./vocabulary";
+
+/** The "vocabulary" member as written in the file, invalid entries included. */
+interface Section {
+  [key: string]: unknown;
+  terms: unknown[];
+  replacements: unknown[];
+}
+
+export class VocabularyStore {
+  private read: ReadVocabulary;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly configFile: string,
+    initial: ReadVocabulary,
+    /** The loaded model's tokenizer, to tell which terms fit the decoder prompt; null while none is loaded. */
+    private readonly tokenizer: () => Tokenizer | null,
+    /** A new config.json (none was there) holds these settings besides the vocabulary. */
+    private readonly defaults: Record<string, unknown>,
+  ) {
+    this.read = initial;
+  }
+
+  /** The vocabulary new jobs and dictations use. */
+  get current(): Vocabulary {
+    return this.read.vocabulary;
+  }
+
+  list(): Promise<VocabularyData> {
+    return this.serially(async () => {
+      const file = await this.readFile("the daemon goes on with the vocabulary it read before");
+      this.read = readVocabulary(file?.values.vocabulary);
+      return this.data();
+    });
+  }
+
+  /** Adds a term at the end (most recent); one that is already there in any case moves there, as now spelt. */
+  addTerm(term: string): Promise<VocabularyData> {
+    const problem = phraseProblem(term);
+    if (problem) throw new ProtocolError("bad_message", `the term ${JSON.stringify(term)} cannot be used: ${problem}`);
+    return this.edit((section) => {
+      const others = section.terms.filter((t) => typeof t !== "string" || !sameText(t, term));
+      if (others.length >= MAX_ENTRIES) throw full("terms");
+      section.terms = [...others, term.trim()];
+    });
+  }
+
+  /** Adds a replacement; one with the same `from` (in any case) is replaced. */
+  addReplacement(replacement: VocabularyReplacement): Promise<VocabularyData> {
+    const problem = replacementProblem(replacement);
+    if (problem) throw new ProtocolError("bad_message", `the replacement cannot be used: ${problem}`);
+    const entry: VocabularyReplacement = { from: replacement.from.trim(), to: replacement.to.trim() };
+    if (replacement.case) entry.case = replacement.case;
+    return this.edit((section) => {
+      const others = section.replacements.filter((r) => !hasFrom(r, entry.from));
+      if (others.length >= MAX_ENTRIES) throw full("replacements");
+      section.replacements = [...others, entry];
+    });
+  }
+
+  removeTerm(term: string): Promise<VocabularyData> {
+    return this.edit((section) => {
+      const kept = section.terms.filter((t) => typeof t !== "string" || !sameText(t, term));
+      if (kept.length === section.terms.length) {
+        throw new ProtocolError("not_found", `the vocabulary has no term ${JSON.stringify(term)} (list it to see)`);
+      }
+      section.terms = kept;
+    });
+  }
+
+  removeReplacement(from: string): Promise<VocabularyData> {
+    return this.edit((section) => {
+      const kept = section.replacements.filter((r) => !hasFrom(r, from));
+      if (kept.length === section.replacements.length) {
+        throw new ProtocolError(
+          "not_found",
+          `the vocabulary has no replacement of ${JSON.stringify(from)} (list it to see)`,
+        );
+      }
+      section.replacements = kept;
+    });
+  }
+
+  private data(): VocabularyData {
+    const tokenizer = this.tokenizer();
+    return {
+      terms: this.read.vocabulary.terms,
+      replacements: this.read.vocabulary.replacements,
+      promptTerms: tokenizer ? promptTerms(tokenizer, this.read.vocabulary.terms) : null,
+      problems: this.read.problems,
+    };
+  }
+
+  private edit(change: (section: Section) => void): Promise<VocabularyData> {
+    return this.serially(async () => {
+      const file = await this.readFile(UNCHANGED);
+      const section = sectionOf(file?.values.vocabulary, this.configFile);
+      change(section);
+      const text = file
+        ? setTopLevelMember(file.text, "vocabulary", section)
+        : JSON.stringify({ ...this.defaults, vocabulary: section }, null, 2) + "\n";
+      await writeAtomically(this.configFile, text);
+      this.read = readVocabulary(section);
+      return this.data();
+    });
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The config file's text and values; null when there is none. */
+  private async readFile(outcome: string): Promise<{ text: string; values: Record<string, unknown> } | null> {
+    let text: string;
+    try {
+      text = await readFile(this.configFile, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw configError(`cannot read ${this.configFile}: ${(error as Error).message}`, outcome);
+    }
+    let values: unknown;
+    try {
+      values = JSON.parse(text);
+    } catch (error) {
+      throw configError(
+        `${this.configFile} is not valid JSON (${(error as Error).message}): fix it, or remove it to start from the defaults, then try again`,
+        outcome,
+      );
+    }
+    if (typeof values !== "object" || values === null || Array.isArray(values)) {
+      throw configError(
+        `${this.configFile} must hold a JSON object: fix it, or remove it to start from the defaults`,
+        outcome,
+      );
+    }
+    return { text, values: values as Record<string, unknown> };
+  }
+}
+
+function sectionOf(value: unknown, file: string): Section {
+  if (value === undefined || value === null) return { terms: [], replacements: [] };
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw configError(`"vocabulary" in ${file} is not an object: fix or remove it, then try again`);
+  }
+  const section = { ...(value as Record<string, unknown>) };
+  for (const key of ["terms", "replacements"]) {
+    if (section[key] === undefined) section[key] = [];
+    else if (!Array.isArray(section[key])) {
+      throw configError(`"vocabulary.${key}" in ${file} is not a list: fix or remove it, then try again`);
+    }
+  }
+  return section as Section;
+}
+
+function hasFrom(entry: unknown, from: string): boolean {
+  if (typeof entry !== "object" || entry === null) return false;
+  const value = (entry as Record<string, unknown>).from;
+  return typeof value === "string" && sameText(value, from);
+}
+
+function full(list: "terms" | "replacements"): ProtocolError {
+  return new ProtocolError(
+    "bad_message",
+    `the vocabulary already holds ${MAX_ENTRIES} ${list}, the most it keeps: remove some first`,
+  );
+}
+
+const UNCHANGED = "the vocabulary was not changed";
+
+function configError(message: string, outcome = UNCHANGED): ProtocolError {
+  return new ProtocolError("config", `${message}; ${outcome}`);
+}
+
+/** Writes a temporary file beside `file` and renames it over `file`: a reader sees the old file or the new one. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const mode = existsSync(file) ? (await stat(file)).mode & 0o777 : 0o600;
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(temporary, text, { mode });
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw configError(`cannot write ${file}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,89 @@
+// The user's vocabulary (config key "vocabulary"): terms that condition recognition through the decoder prompt, and
+// replacements applied to final text. Reading it from config.json keeps every valid entry and names each invalid one.
+import type { ReplacementCase, VocabularyReplacement } from "../protocol";
+
+export interface Vocabulary {
+  /** Oldest first. */
+  terms: string[];
+  replacements: VocabularyReplacement[];
+}
+
+export const EMPTY_VOCABULARY: Vocabulary = { terms: [], replacements: [] };
+
+export const MAX_TERM_CHARS = 100;
+export const MAX_REPLACEMENT_TO_CHARS = 200;
+export const MAX_ENTRIES = 1000;
+
+const CASE_RULES: readonly ReplacementCase[] = ["keep", "exact"];
+
+/** Why `text` cannot be a term or a replacement's `from` (null: it can). */
+export function phraseProblem(text: unknown, maxChars = MAX_TERM_CHARS): string | null {
+  if (typeof text !== "string") return "it is not text";
+  if (text.trim().length === 0) return "it is empty";
+  if (text.length > maxChars) return `it is longer than ${maxChars} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) return "it holds a line break or another control character";
+  return null;
+}
+
+/** Why `value` cannot be a replacement entry (null: it can). */
+export function replacementProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return 'it must be an object {"from": "…", "to": "…", "case"?: "keep" | "exact"}';
+  }
+  const entry = value as Record<string, unknown>;
+  const from = phraseProblem(entry.from);
+  if (from) return `its "from" is not usable: ${from}`;
+  const to = phraseProblem(entry.to, MAX_REPLACEMENT_TO_CHARS);
+  if (to) return `its "to" is not usable: ${to}`;
+  if (entry.case !== undefined && !CASE_RULES.includes(entry.case as ReplacementCase)) {
+    return `its "case" must be "keep" or "exact" (or left out), not ${JSON.stringify(entry.case)}`;
+  }
+  return null;
+}
+
+export const sameText = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+export interface ReadVocabulary {
+  vocabulary: Vocabulary;
+  /** Each entry not used, named by its place in the config ("vocabulary.terms[2]") with why. */
+  problems: string[];
+}
+
+/** The usable entries of a config "vocabulary" value (absent: empty). */
+export function readVocabulary(value: unknown): ReadVocabulary {
+  if (value === undefined || value === null) return { vocabulary: { terms: [], replacements: [] }, problems: [] };
+  if (typeof value !== "object" || Array.isArray(value)) {
+    return {
+      vocabulary: { terms: [], replacements: [] },
+      problems: ['"vocabulary" must be an object {"terms": [...], "replacements": [...]}; no vocabulary is used'],
+    };
+  }
+  const section = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const list = (key: "terms" | "replacements"): unknown[] => {
+    const entries = section[key];
+    if (entries === undefined) return [];
+    if (Array.isArray(entries)) return entries;
+    problems.push(`"vocabulary.${key}" must be a list; none of it is used`);
+    return [];
+  };
+  const terms: string[] = [];
+  list("terms").forEach((term, index) => {
+    const problem = phraseProblem(term);
+    if (problem) problems.push(`"vocabulary.terms[${index}]" (${JSON.stringify(term)}) is not used: ${problem}`);
+    else terms.push((term as string).trim());
+  });
+  const replacements: VocabularyReplacement[] = [];
+  list("replacements").forEach((entry, index) => {
+    const problem = replacementProblem(entry);
+    if (problem) {
+      problems.push(`"vocabulary.replacements[${index}]" is not used: ${problem}`);
+      return;
+    }
+    const { from, to, case: rule } = entry as VocabularyReplacement;
+    const trimmed = { from: from.trim(), to: to.trim() };
+    replacements.push(rule ? { ...trimmed, case: rule } : trimmed);
+  });
+  return { vocabulary: { terms, replacements }, problems };
+}
