@@ -92,6 +92,8 @@ export class DaemonClient {
   /** Events for no request of this client, such as an error about a dictation's audio frame (its id: the session). */
   onStrayEvent: EventListener | null = null;
   private readonly pending = new Map<string, Pending>();
+  /** Why requests cannot be sent once the connection is closed. */
+  private closedBecause = "the connection is closed";
 
   private constructor(
     private readonly socket: WebSocket,
@@ -100,7 +102,12 @@ export class DaemonClient {
     socket.on("message", (data, isBinary) => {
       if (!isBinary) this.onEvent(parseEvent(data.toString()));
     });
-    socket.on("close", () => this.failAll(new DaemonUnreachableError(socketPath, "the daemon closed the connection")));
+    // The reason says why when the daemon closed on purpose (too many connections, idle for long).
+    socket.on("close", (_code, reason) => {
+      const why = reason.length > 0 ? `the daemon closed the connection: ${reason.toString()}` : "";
+      this.closedBecause = why || this.closedBecause;
+      this.failAll(new DaemonUnreachableError(socketPath, why || "the daemon closed the connection"));
+    });
     socket.on("error", (error) => this.failAll(new DaemonUnreachableError(socketPath, error.message)));
   }
 
@@ -115,6 +122,8 @@ export class DaemonClient {
   ): Promise<DaemonClient> {
     refuseForeignSocket(socketPath);
     const socket = new WebSocket(`ws+unix:${socketPath}:/`, { handshakeTimeout: options.timeoutMs ?? 10_000 });
+    // Listening from the start: a daemon that refuses the connection closes it at once, saying why.
+    const client = new DaemonClient(socket, socketPath);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
       socket.once("error", (error: NodeJS.ErrnoException) => {
@@ -123,7 +132,6 @@ export class DaemonClient {
         reject(new DaemonUnreachableError(socketPath, reason));
       });
     });
-    const client = new DaemonClient(socket, socketPath);
     await client.request({ type: "hello", protocol: PROTOCOL_VERSION, client: options.client ?? "verbatim" });
     return client;
   }
@@ -131,8 +139,12 @@ export class DaemonClient {
   /** Sends a request and resolves with its final event ("done", or the answer to "status"/"hello"). */
   request(body: RequestBody, onEvent?: EventListener, id: string = randomUUID()): Promise<Event> {
     return new Promise((resolve, reject) => {
-      if (this.socket.readyState !== WebSocket.OPEN) {
-        reject(new DaemonUnreachableError(this.socketPath, "the connection is closed"));
+      const state = this.socket.readyState;
+      if (state !== WebSocket.OPEN) {
+        // Closing: the reason is known once the close completes.
+        const fail = () => reject(new DaemonUnreachableError(this.socketPath, this.closedBecause));
+        if (state === WebSocket.CLOSING) this.socket.once("close", fail);
+        else fail();
         return;
       }
       this.pending.set(id, { onEvent, resolve, reject });

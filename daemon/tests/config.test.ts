@@ -74,3 +74,36 @@ test("values that feed a timer stay within Node's limit (2^31-1 ms), and the pro
   ]);
   expect(load({ readyTimeoutSeconds: 0 }).problems).toEqual([expect.stringMatching(/"readyTimeoutSeconds"/)]);
 });
+
+test("connection and upload limits: whole numbers in range, the idle time in seconds a timer can wait", () => {
+  const good = load({
+    maxConnections: 2,
+    idleConnectionSeconds: 0.5,
+    maxUnfinishedUploads: 1,
+    maxUnfinishedUploadMB: 1,
+  });
+  expect(good.problems).toEqual([]);
+  expect(good.config).toMatchObject({ maxConnections: 2, idleConnectionSeconds: 0.5, maxUnfinishedUploads: 1 });
+  const bad = load({
+    maxConnections: 0,
+    idleConnectionSeconds: 0,
+    maxUnfinishedUploads: 2.5,
+    maxUnfinishedUploadMB: "4G",
+  });
+  expect(bad.config).toMatchObject({
+    maxConnections: 64,
+    idleConnectionSeconds: 600,
+    maxUnfinishedUploads: 8,
+    maxUnfinishedUploadMB: 4096,
+  });
+  expect(bad.problems).toEqual([
+    expect.stringMatching(
+      /"maxConnections" has an invalid value 0 \(it must be a whole number from 1 to 10000\); using 64$/,
+    ),
+    expect.stringMatching(
+      /"idleConnectionSeconds" has an invalid value 0 \(it must be seconds above 0 .*\); using 600$/,
+    ),
+    expect.stringMatching(/"maxUnfinishedUploads" has an invalid value 2.5 \(.*from 1 to 1000\); using 8$/),
+    expect.stringMatching(/"maxUnfinishedUploadMB" has an invalid value "4G" \(.*from 1 to 1048576\); using 4096$/),
+  ]);
+});

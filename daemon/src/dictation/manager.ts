@@ -115,6 +115,13 @@ export class DictationManager {
     return true;
   }
 
+  /** Whether `peer` follows a dictation, waits for one to stop, or sends the running one's microphone audio. */
+  involves(peer: DictationPeer): boolean {
+    if (this.running?.capturePeer === peer) return true;
+    for (const session of this.sessions.values()) if (session.followedBy(peer)) return true;
+    return false;
+  }
+
   /** A client went away: it follows nothing any more, and a capture process's dictation stops with its final text. */
   disconnected(peer: DictationPeer): void {
     for (const session of this.sessions.values()) session.unfollow(peer);

@@ -121,6 +121,11 @@ export class DictationSession {
     return false;
   }
 
+  /** Whether `peer` follows the session or waits for the stop it asked for. */
+  followedBy(peer: DictationPeer): boolean {
+    return this.followers.has(peer) || this.stopRequests.some((request) => request.peer === peer);
+  }
+
   unfollow(peer: DictationPeer): void {
     this.followers.delete(peer);
   }

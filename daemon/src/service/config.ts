@@ -33,6 +33,14 @@ export interface DaemonConfig {
   keepRecordings: KeepRecordings;
   /** The user's words: terms for the decoder prompt, replacements for final text (edited with `verbatim vocabulary`). */
   vocabulary: Vocabulary;
+  /** Client connections open at once; more are refused. */
+  maxConnections: number;
+  /** A connection with no request, job, upload or dictation in progress is closed after this many seconds without a message. */
+  idleConnectionSeconds: number;
+  /** Uploads being received at once (announced, not all bytes in yet), across all clients. */
+  maxUnfinishedUploads: number;
+  /** Announced bytes of the uploads being received at once, across all clients, in MiB. */
+  maxUnfinishedUploadMB: number;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -49,6 +57,10 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   utteranceSilenceSeconds: 0.6,
   keepRecordings: "failed",
   vocabulary: EMPTY_VOCABULARY,
+  maxConnections: 64,
+  idleConnectionSeconds: 600,
+  maxUnfinishedUploads: 8,
+  maxUnfinishedUploadMB: 4096,
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -72,6 +84,11 @@ const timerSeconds: Rule = {
   valid: (v) => isNumberIn(v, 0, MAX_TIMER_SECONDS) && v !== 0,
   expected: `seconds above 0 and up to ${MAX_TIMER_SECONDS}, the longest a timer can wait`,
 };
+
+const wholeNumberIn = (min: number, max: number): Rule => ({
+  valid: (v) => Number.isInteger(v) && isNumberIn(v, min, max),
+  expected: `a whole number from ${min} to ${max}`,
+});
 
 const rules: { [K in keyof DaemonConfig]: Rule } = {
   model: { valid: (v) => typeof v === "string" && v.length > 0, expected: "a model alias, hub repo id or folder" },
@@ -109,6 +126,10 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     valid: (v) => typeof v === "object" && v !== null && !Array.isArray(v),
     expected: 'an object {"terms": [...], "replacements": [...]}',
   },
+  maxConnections: wholeNumberIn(1, 10_000),
+  idleConnectionSeconds: timerSeconds,
+  maxUnfinishedUploads: wholeNumberIn(1, 1000),
+  maxUnfinishedUploadMB: wholeNumberIn(1, 1024 * 1024),
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */

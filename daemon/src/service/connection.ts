@@ -1,11 +1,11 @@
 // One client on the socket: parses its requests, runs them against the daemon, streams events back, and
-// cancels its jobs when it goes away (unless they were started detached).
+// cancels its jobs when it goes away (unless they were started detached). Uploads go straight to disk; a peer that
+// stops answering pings, or stays idle with nothing in progress, is disconnected.
 import { isUtf8 } from "node:buffer";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
 import type WebSocket from "ws";
 import {
   decodeAudioFrame,
+  type AudioSource,
   MAX_MESSAGE_BYTES,
   parseRequest,
   PROTOCOL_VERSION,
@@ -17,37 +17,64 @@ import {
 } from "../protocol";
 import type { DaemonContext } from "./daemon-context";
 import { describeFailure } from "./failures";
+import type { UploadReservation } from "./upload-budget";
+import { UploadFile } from "./upload-file";
 
 // Past this many bytes queued for a slow client, provisional text is held back and merged (never dropped).
 const SLOW_CLIENT_BYTES = 1024 * 1024;
 /** The longest request id a binary frame carries (its length is one byte). */
 const MAX_FRAME_ID_BYTES = 255;
+/** Upload bytes a connection may have waiting for the disk before it stops reading from its client. */
+const UNWRITTEN_PAUSE_BYTES = 8 * 1024 * 1024;
+/** The longest time between pings; shorter when the idle time is short, so idleness is noticed on time. */
+const MAX_HEARTBEAT_MS = 30_000;
+/** Pings a peer may leave unanswered in a row before it is taken for dead. */
+const MISSED_PONGS_ALLOWED = 2;
 
 /** Requests that start no work, still answered while the daemon shuts down. */
 const ANSWERED_WHILE_STOPPING = new Set<Request["type"]>(["hello", "status", "cancel", "result", "shutdown"]);
 
 interface Upload {
   request: Extract<Request, { type: "transcribe" }>;
-  chunks: Buffer[];
+  expected: number;
   received: number;
+  file: UploadFile;
+  reservation: UploadReservation;
 }
 
 export class Connection {
   private readonly jobs = new Set<string>();
   private readonly uploads = new Map<string, Upload>();
   private readonly heldText = new Map<string, { text: string; restart: boolean }>();
+  /** Jobs started here and not finished, detached ones included (their events still come here). */
+  private runningJobs = 0;
+  /** Requests being answered (a model switch or download takes a while). */
+  private openRequests = 0;
+  private lastActivity = Date.now();
+  private missedPongs = 0;
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly daemon: DaemonContext,
   ) {
     socket.on("message", (data, isBinary) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      this.lastActivity = Date.now();
+      // Binary frames arrive as one Buffer (ws's default binaryType): used as they are, not copied.
+      const bytes = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data as ArrayBuffer);
       if (isBinary) this.onBinary(bytes);
       else this.onText(bytes);
     });
+    socket.on("pong", () => (this.missedPongs = 0));
     socket.on("close", () => this.onClose());
     socket.on("error", (error) => this.daemon.log.warn("client connection error", { error: error.message }));
+    const idleMs = daemon.idleConnectionMs;
+    this.heartbeat = setInterval(() => this.checkPeer(idleMs), Math.min(MAX_HEARTBEAT_MS, idleMs / 2));
+    this.heartbeat.unref();
   }
 
   send(event: Event): void {
@@ -95,10 +122,16 @@ export class Connection {
       this.sendError(failure.requestId, failure.code, failure.message);
       return;
     }
-    this.handle(request).catch((error: unknown) => {
-      const { code, message } = describeFailure(error);
-      this.sendError(request.id, code, message);
-    });
+    this.openRequests++;
+    this.handle(request)
+      .catch((error: unknown) => {
+        const { code, message } = describeFailure(error);
+        this.sendError(request.id, code, message);
+      })
+      .finally(() => {
+        this.openRequests--;
+        this.lastActivity = Date.now();
+      });
   }
 
   private onBinary(bytes: Buffer): void {
@@ -115,18 +148,37 @@ export class Connection {
       this.sendError(frame.requestId, "not_found", `no upload or dictation is waiting for "${frame.requestId}"`);
       return;
     }
-    const expected = upload.request.source.kind === "upload" ? upload.request.source.bytes : 0;
     upload.received += frame.payload.length;
-    if (upload.received > expected) {
-      this.uploads.delete(frame.requestId);
-      this.sendError(frame.requestId, "too_large", `the upload sent more than the ${expected} bytes it announced`);
+    if (upload.received > upload.expected) {
+      this.endUpload(frame.requestId, upload);
+      void upload.file.discard();
+      this.sendError(
+        frame.requestId,
+        "too_large",
+        `the upload sent more than the ${upload.expected} bytes it announced; announce the file's exact size`,
+      );
       return;
     }
-    upload.chunks.push(Buffer.from(frame.payload));
-    if (upload.received === expected) {
-      this.uploads.delete(frame.requestId);
+    upload.file.append(frame.payload);
+    if (upload.file.unwrittenBytes > UNWRITTEN_PAUSE_BYTES) this.socket.pause();
+    if (upload.received === upload.expected) {
+      this.endUpload(frame.requestId, upload);
       void this.startUploadedJob(upload);
     }
+  }
+
+  /** The upload takes no more frames and no more of the daemon's upload room. */
+  private endUpload(id: string, upload: Upload): void {
+    this.uploads.delete(id);
+    upload.reservation.release();
+  }
+
+  /** Reads from the client again once its uploads' bytes have reached the disk. */
+  private onUploadWritten(): void {
+    if (!this.socket.isPaused) return;
+    let unwritten = 0;
+    for (const upload of this.uploads.values()) unwritten += upload.file.unwrittenBytes;
+    if (unwritten <= UNWRITTEN_PAUSE_BYTES / 2) this.socket.resume();
   }
 
   private async handle(request: Request): Promise<void> {
@@ -156,7 +208,7 @@ export class Connection {
             this.sendError(request.id, "audio", "the uploaded file is empty");
             return;
           }
-          this.uploads.set(request.id, { request, chunks: [], received: 0 });
+          this.receiveUpload(request, request.source);
           return;
         }
         this.startJob(request, request.source.path);
@@ -231,32 +283,86 @@ export class Connection {
     return true;
   }
 
-  private async startUploadedJob(upload: Upload): Promise<void> {
-    const folder = await mkdtemp(path.join(this.daemon.uploadsDir, "upload-"));
-    const name = upload.request.source.kind === "upload" && upload.request.source.name;
-    const file = path.join(folder, path.basename(name || "audio"));
-    try {
-      await writeFile(file, Buffer.concat(upload.chunks), { mode: 0o600 });
-    } catch (error) {
-      await rm(folder, { recursive: true, force: true });
-      this.sendError(upload.request.id, "audio", `could not store the upload: ${(error as Error).message}`);
+  /** Takes room for the upload in the daemon's budget (or refuses it) and opens its file for the frames to come. */
+  private receiveUpload(
+    request: Extract<Request, { type: "transcribe" }>,
+    source: Extract<AudioSource, { kind: "upload" }>,
+  ): void {
+    const reservation = this.daemon.uploadBudget.reserve(source.bytes);
+    if (typeof reservation === "string") {
+      this.sendError(request.id, "too_large", reservation);
       return;
     }
-    this.startJob(upload.request, file, () => rm(folder, { recursive: true, force: true }));
+    const file = new UploadFile(this.daemon.uploadsDir, source.name, () => this.onUploadWritten());
+    this.uploads.set(request.id, { request, expected: source.bytes, received: 0, file, reservation });
+  }
+
+  private async startUploadedJob(upload: Upload): Promise<void> {
+    this.runningJobs++; // busy while the last bytes reach the disk
+    let file: string;
+    try {
+      file = await upload.file.finish();
+    } catch (error) {
+      this.sendError(upload.request.id, "audio", `could not store the upload: ${(error as Error).message}`);
+      return;
+    } finally {
+      this.runningJobs--;
+    }
+    if (this.socket.readyState !== this.socket.OPEN && !upload.request.detached) {
+      await upload.file.discard(); // its client left while the file was being finished
+      return;
+    }
+    this.startJob(upload.request, file, () => upload.file.discard());
   }
 
   private startJob(request: Extract<Request, { type: "transcribe" }>, file: string, cleanup?: () => Promise<void>) {
     this.jobs.add(request.id);
+    this.runningJobs++;
     const position = this.daemon.submitTranscription(request, file, (event) => this.send(event));
     this.send({ type: "accepted", id: request.id, position: position.position });
     position.finished.finally(() => {
       this.jobs.delete(request.id);
+      this.runningJobs--;
+      this.lastActivity = Date.now();
       void cleanup?.();
     });
     if (request.detached) this.jobs.delete(request.id);
   }
 
+  /** Whether anything is in progress for this client: then it is not idle, however long it stays quiet. */
+  private get busy(): boolean {
+    return (
+      this.runningJobs > 0 || this.openRequests > 0 || this.uploads.size > 0 || this.daemon.dictations.involves(this)
+    );
+  }
+
+  /** A heartbeat: drops a peer that stopped answering pings, closes an idle connection, then pings. */
+  private checkPeer(idleMs: number): void {
+    if (this.socket.isPaused) return; // its pongs wait behind upload frames while the disk catches up
+    if (this.missedPongs >= MISSED_PONGS_ALLOWED) {
+      this.daemon.log.warn("client stopped answering pings; disconnecting it");
+      this.socket.terminate();
+      return;
+    }
+    const quietMs = Date.now() - this.lastActivity;
+    if (quietMs >= idleMs && !this.busy) {
+      const seconds = Math.round(idleMs / 1000);
+      this.socket.close(
+        1000,
+        `idle for ${seconds} s with nothing in progress (config idleConnectionSeconds); connect again`,
+      );
+      return;
+    }
+    this.missedPongs++;
+    this.socket.ping();
+  }
+
   private onClose(): void {
+    clearInterval(this.heartbeat);
+    for (const upload of this.uploads.values()) {
+      upload.reservation.release();
+      void upload.file.discard();
+    }
     this.uploads.clear();
     this.daemon.dictations.disconnected(this);
     for (const job of this.jobs) this.daemon.cancelJob(job, "cancelled because its client disconnected");

@@ -4,6 +4,7 @@ import type { CachedModelData, DaemonStatus, Event, Request } from "../protocol"
 import type { Logger } from "./logger";
 import type { RecentResults } from "./results";
 import type { VocabularyStore } from "../vocabulary/vocabulary-store";
+import type { UploadBudget } from "./upload-budget";
 
 /** An event not yet addressed to a request (the connection adds the id). */
 export type UnaddressedEvent =
@@ -22,6 +23,10 @@ export interface DaemonContext {
   readonly vocabulary: VocabularyStore;
   /** Where uploads are stored while their job runs (emptied when the daemon starts). */
   readonly uploadsDir: string;
+  /** Room for uploads being received, shared by every connection. */
+  readonly uploadBudget: UploadBudget;
+  /** A connection with nothing in progress is closed after this long without a message. */
+  readonly idleConnectionMs: number;
   /** True from the moment a shutdown begins: requests that would start work are answered shutting_down. */
   readonly shuttingDown: boolean;
   status(): DaemonStatus;

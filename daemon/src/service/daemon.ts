@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
 import { endOnSilence, endOnStopOnly } from "../dictation/utterance-ends";
@@ -29,6 +29,7 @@ import type { Logger } from "./logger";
 import { RecentResults } from "./results";
 import { transcribe } from "./transcription";
 import { VocabularyStore } from "../vocabulary/vocabulary-store";
+import { UploadBudget } from "./upload-budget";
 
 // The capture process runs this daemon's own node and CLI, so a client needs no PATH to find them (Raycast has none).
 const CAPTURE_COMMAND = [process.execPath, path.join(__dirname, "..", "..", "bin", "verbatim.js"), "capture"];
@@ -52,6 +53,8 @@ export class Daemon implements DaemonContext {
   readonly dictations: DictationManager;
   readonly vocabulary: VocabularyStore;
   readonly uploadsDir: string;
+  readonly uploadBudget: UploadBudget;
+  readonly idleConnectionMs: number;
   private readonly queue = new JobQueue();
   private readonly host: EngineHost;
   private readonly store: ModelStore;
@@ -71,6 +74,11 @@ export class Daemon implements DaemonContext {
     this.log = options.log;
     this.results = new RecentResults(options.config.keepResults);
     this.uploadsDir = path.join(options.paths.stateDir, "uploads");
+    this.uploadBudget = new UploadBudget({
+      maxUploads: options.config.maxUnfinishedUploads,
+      maxBytes: options.config.maxUnfinishedUploadMB * 1024 * 1024,
+    });
+    this.idleConnectionMs = options.config.idleConnectionSeconds * 1000;
     this.store = options.store ?? new ModelStore();
     this.host = new EngineHost(
       options.config.model,
@@ -109,7 +117,10 @@ export class Daemon implements DaemonContext {
         readyTimeoutSeconds: options.config.readyTimeoutSeconds,
       },
     );
-    this.sockets.on("connection", (socket) => new Connection(socket, this));
+    this.sockets.on("connection", (socket) => {
+      if (this.sockets.clients.size > options.config.maxConnections) refuseConnection(socket, options.config);
+      else new Connection(socket, this);
+    });
   }
 
   /**
@@ -284,6 +295,15 @@ export class Daemon implements DaemonContext {
     this.log.warn("verbatimd stopping at once", { reason });
     this.lock?.release();
   }
+}
+
+/** Over maxConnections: says why in an error event and in the close frame's reason, then closes. */
+function refuseConnection(socket: WebSocket, config: DaemonConfig): void {
+  const message =
+    `verbatimd already has ${config.maxConnections} client connections, the most it takes (config maxConnections); ` +
+    "close clients you no longer use (or raise maxConnections in config.json) and try again";
+  socket.send(JSON.stringify({ type: "error", id: null, code: "busy", message } satisfies Event));
+  socket.close(1013, `too many connections (config maxConnections: ${config.maxConnections})`);
 }
 
 function shutdownStop(): JobStopped {
