@@ -30,6 +30,8 @@ declare namespace Preferences {
   export type Dictate = ExtensionPreferences & {}
   /** Preferences accessible in the `toggle-dictation` command */
   export type ToggleDictation = ExtensionPreferences & {}
+  /** Preferences accessible in the `manage-vocabulary` command */
+  export type ManageVocabulary = ExtensionPreferences & {}
   /** Preferences accessible in the `verbatim` command */
   export type Verbatim = ExtensionPreferences & {}
 }
@@ -43,6 +45,8 @@ declare namespace Arguments {
   export type Dictate = {}
   /** Arguments passed to the `toggle-dictation` command */
   export type ToggleDictation = {}
+  /** Arguments passed to the `manage-vocabulary` command */
+  export type ManageVocabulary = {}
   /** Arguments passed to the `verbatim` command */
   export type Verbatim = {}
 }

@@ -65,16 +65,22 @@ export class VocabularyStore {
     });
   }
 
-  /** Adds a replacement; one with the same `from` (in any case) is replaced. */
+  /** Adds a replacement at the end; one with the same `from` (in any case) is replaced where it stands. */
   addReplacement(replacement: VocabularyReplacement): Promise<VocabularyData> {
     const problem = replacementProblem(replacement);
     if (problem) throw new ProtocolError("bad_message", `the replacement cannot be used: ${problem}`);
     const entry: VocabularyReplacement = { from: replacement.from.trim(), to: replacement.to.trim() };
     if (replacement.case) entry.case = replacement.case;
     return this.edit((section) => {
-      const others = section.replacements.filter((r) => !hasFrom(r, entry.from));
-      if (others.length >= MAX_ENTRIES) throw full("replacements");
-      section.replacements = [...others, entry];
+      const at = section.replacements.findIndex((r) => hasFrom(r, entry.from));
+      if (at >= 0) {
+        section.replacements = section.replacements
+          .map((r, i) => (i === at ? entry : r))
+          .filter((r, i) => i <= at || !hasFrom(r, entry.from));
+        return;
+      }
+      if (section.replacements.length >= MAX_ENTRIES) throw full("replacements");
+      section.replacements = [...section.replacements, entry];
     });
   }
 
