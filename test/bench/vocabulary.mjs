@@ -116,10 +116,14 @@ async function transcribeAll(client, entries) {
   return texts;
 }
 
-/** `what the model wrote → Term` for each enrolment whose carrier words came through around something else. */
+/**
+ * `what the model wrote → Term` for each enrolment whose carrier words came through around something else; the
+ * others are listed with what was heard.
+ */
 function replacementsFrom(enrolment, texts) {
   const [before, after] = set.carrier.split("{}").map(words);
   const found = [];
+  const skipped = [];
   enrolment.forEach((entry, i) => {
     const heard = words(texts[i]);
     const start = before.length;
@@ -128,8 +132,9 @@ function replacementsFrom(enrolment, texts) {
       before.every((word, k) => heard[k] === word) && after.every((word, k) => heard[end + k] === word) && end > start;
     const written = heard.slice(start, end).join(" ");
     if (carried && written !== entry.term.toLowerCase()) found.push({ from: written, to: entry.term });
+    else skipped.push(`${entry.term} (heard "${texts[i]}")`);
   });
-  return found;
+  return { found, skipped };
 }
 
 const home = mkdtempSync(path.join(os.tmpdir(), "verbatim-vocabulary-bench-"));
@@ -149,8 +154,8 @@ try {
 
   await run("none", [], []);
   await run("terms", set.terms, []);
-  await run("replacements", [], plainReplacements);
-  await run("terms + replacements", set.terms, termReplacements);
+  await run("replacements", [], plainReplacements.found);
+  await run("terms + replacements", set.terms, termReplacements.found);
   const own = [];
   for (const sentence of set.sentences) {
     await setVocabulary(client, sentence.names, []);
@@ -167,9 +172,13 @@ try {
       `${set.sentences.reduce((n, s) => n + s.names.length, 0)} names, threads ${values.threads}, load average ${load}`,
   );
   console.log("\nreplacements from the enrolment sentences, without terms:");
-  for (const r of plainReplacements) console.log(`  ${r.from} → ${r.to}`);
+  const show = ({ found, skipped }) => {
+    for (const r of found) console.log(`  ${r.from} → ${r.to}`);
+    for (const term of skipped) console.log(`  none for ${term}`);
+  };
+  show(plainReplacements);
   console.log("with the terms in the prompt:");
-  for (const r of termReplacements) console.log(`  ${r.from} → ${r.to}`);
+  show(termReplacements);
   console.log("\nvocabulary              WER     names found   terms in prompt");
   for (const r of results) {
     console.log(
