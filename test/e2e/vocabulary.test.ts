@@ -2,13 +2,14 @@
 // held-out speech: edits persist in config.json (other keys and the file's layout kept, concurrent edits all kept,
 // a broken file never overwritten) and survive a restart; replacements change a file job's and a dictation's final
 // text; terms reach the decoder prompt exactly as a job prompt of the same text would.
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DaemonError, type DaemonClient } from "../../daemon/src/client";
 import type { Event, VocabularyData } from "../../daemon/src/protocol";
 import { committedText, FRAME_BYTES, heldoutWav, pcmOf, startDictation, stopDictation } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
-import { fixtureModel } from "../support/fixtures";
+import { fixtureModel, repoRoot } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
@@ -43,6 +44,16 @@ async function clear(): Promise<void> {
 
 const transcribe = async (options?: { prompt: string }) =>
   (await client.transcribeFile(wav, options ? { options } : {}).promise).text;
+
+/** The `verbatim` command against this daemon. */
+function verbatim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
+  return new Promise((resolve) =>
+    execFile(process.execPath, [cli, ...args], { env: daemon.env }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    ),
+  );
+}
 
 beforeAll(async () => {
   daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });
@@ -181,4 +192,29 @@ test("terms reach the decoder prompt: a job with them transcribes as one whose p
   // Terms are written oldest first, comma-separated, ending with a full stop.
   expect(await transcribe({ prompt: "Ximena, Okonkwo." })).toBe(withTerms);
   expect(withTerms).not.toBe(without);
+});
+
+test("verbatim vocabulary adds, lists and removes through the daemon, and explains its usage", async () => {
+  await clear();
+  expect(await verbatim("vocabulary", "add", "Ximena")).toMatchObject({ code: 0, stdout: "added the term Ximena\n" });
+  expect(
+    await verbatim("vocabulary", "add", "--replace", "far damage", "--with", "FarDamage", "--case", "keep"),
+  ).toMatchObject({ code: 0, stdout: "added the replacement far damage → FarDamage  (case: keep)\n" });
+  expect((await verbatim("vocabulary", "list")).stdout).toBe(
+    "Terms (oldest first; * in the decoder prompt):\n  * Ximena\nReplacements:\n    far damage → FarDamage  (case: keep)\n",
+  );
+  const json = JSON.parse((await verbatim("vocabulary", "list", "--json")).stdout) as VocabularyData;
+  expect(json).toEqual(await vocabulary({ type: "vocabulary.list" }));
+  expect(await verbatim("vocabulary", "rm", "--replace", "FAR DAMAGE")).toMatchObject({ code: 0 });
+  expect(await verbatim("vocabulary", "rm", "ximena")).toMatchObject({ code: 0, stdout: "removed the term ximena\n" });
+
+  const missing = await verbatim("vocabulary", "rm", "Ximena");
+  expect(missing.code).toBe(3);
+  expect(missing.stderr).toMatch(/no term "Ximena" \(list it to see\)/);
+  const usage = await verbatim("vocabulary", "add", "--replace", "x");
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toMatch(/needs --with TO/);
+  expect((await verbatim("vocabulary", "add", "x", "--replace", "y", "--with", "z")).code).toBe(2);
+  expect((await verbatim("vocabulary", "--help")).stdout).toMatch(/verbatim vocabulary add --replace FROM --with TO/);
+  expect((await vocabulary({ type: "vocabulary.list" })).terms).toEqual([]);
 });

@@ -179,7 +179,12 @@ function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runn
   return {
     transcribe: (file, onEvent) =>
       transcribe(
-        { file, options: command.options, readyTimeoutMs: DEFAULT_CONFIG.readyTimeoutSeconds * 1000 },
+        {
+          file,
+          options: command.options,
+          readyTimeoutMs: DEFAULT_CONFIG.readyTimeoutSeconds * 1000,
+          vocabulary: config.vocabulary,
+        },
         host,
         {
           onText: () => undefined,
