@@ -55,7 +55,7 @@ export class VocabularyStore {
   }
 
   /** Adds a term at the end (most recent); one that is already there in any case moves there, as now spelt. */
-  addTerm(term: string): Promise<VocabularyData> {
+  async addTerm(term: string): Promise<VocabularyData> {
     const problem = phraseProblem(term);
     if (problem) throw new ProtocolError("bad_message", `the term ${JSON.stringify(term)} cannot be used: ${problem}`);
     return this.edit((section) => {
@@ -66,7 +66,7 @@ export class VocabularyStore {
   }
 
   /** Adds a replacement at the end; one with the same `from` (in any case) is replaced where it stands. */
-  addReplacement(replacement: VocabularyReplacement): Promise<VocabularyData> {
+  async addReplacement(replacement: VocabularyReplacement): Promise<VocabularyData> {
     const problem = replacementProblem(replacement);
     if (problem) throw new ProtocolError("bad_message", `the replacement cannot be used: ${problem}`);
     const entry: VocabularyReplacement = { from: replacement.from.trim(), to: replacement.to.trim() };
