@@ -23,6 +23,8 @@ export interface TranscriptionOptions {
   wordTimestamps?: boolean;
   /** Text that conditions the first window (names, spelling, style). */
   prompt?: string;
+  /** The app that was frontmost when the client asked (kept in the history as the transcript's source). */
+  app?: string;
 }
 
 /**
@@ -58,6 +60,50 @@ export type AudioSource =
 /** "capture": a capture process (`verbatim capture`) sends the microphone's audio; "stream": the client sends its own. */
 export type DictationSource = "capture" | "stream";
 
+/** A finished transcript in the history (history.list, history.search). */
+export interface HistoryEntry {
+  id: number;
+  kind: "file" | "dictation";
+  /** ISO 8601: when the transcript was finished. */
+  createdAt: string;
+  /** The transcribe request's id or the dictation's session id. */
+  job: string;
+  text: string;
+  language: string | null;
+  model: string;
+  backend: string;
+  durationSeconds: number;
+  /** The audio file transcribed (an upload's name), null for a dictation. */
+  sourceFile: string | null;
+  /** The frontmost app the client named (options.app), if any. */
+  app: string | null;
+  /** The kept recording (config historyKeepsRecordings), null when none was kept. */
+  recording: string | null;
+  /** history.search only: the text around the matches; `highlights` are UTF-16 offsets into `text`. */
+  snippet?: HistorySnippet;
+}
+
+export interface HistorySnippet {
+  text: string;
+  highlights: { start: number; end: number }[];
+}
+
+/** history.get: the entry with its timed segments. */
+export interface HistoryEntryDetail extends HistoryEntry {
+  segments: SegmentData[];
+}
+
+/** Newest first; `nextBeforeId`: pass it as `beforeId` for the next page (null: no more). */
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  nextBeforeId: number | null;
+}
+
+export type HistoryExportFormat = "json" | "markdown";
+
+/** Largest page of history.list and history.search. */
+export const MAX_HISTORY_PAGE = 500;
+
 export type Request =
   | { type: "hello"; id: string; protocol: number; client?: string }
   | { type: "status"; id: string }
@@ -90,7 +136,14 @@ export type Request =
   | { type: "vocabulary.add"; id: string; replacement: VocabularyReplacement }
   | { type: "vocabulary.remove"; id: string; term: string }
   /** Removes the replacement whose `from` is this (in any case). */
-  | { type: "vocabulary.remove"; id: string; from: string };
+  | { type: "vocabulary.remove"; id: string; from: string }
+  | { type: "history.list"; id: string; limit?: number; beforeId?: number }
+  | { type: "history.search"; id: string; query: string; limit?: number; beforeId?: number }
+  | { type: "history.get"; id: string; entry: number }
+  | { type: "history.delete"; id: string; entry: number }
+  /** Deletes every entry finished before this date (ISO 8601 date or date and time). */
+  | { type: "history.delete"; id: string; before: string }
+  | { type: "history.export"; id: string; format: HistoryExportFormat };
 
 export type RequestType = Request["type"];
 
@@ -124,6 +177,8 @@ export interface DaemonStatus {
    * absolute node binary, then absolute script paths) with `--session ID` appended.
    */
   capture: { command: string[] };
+  /** The transcript history: whether it is on, and what went wrong with its database, if anything did. */
+  history: { enabled: boolean; notice: string | null };
 }
 
 export interface WordTiming {
@@ -196,6 +251,7 @@ export type ErrorCode =
   | "engine" // the engine failed
   | "busy" // a dictation is already running
   | "config" // the config file could not be read or written (the message says what to fix)
+  | "history" // the history is off, or its database could not be used (the message says what to do)
   | "shutting_down";
 
 export type Event =
@@ -223,6 +279,12 @@ export type Event =
       dictations?: DictationInfo[];
       recordings?: RecordingInfo[];
       vocabulary?: VocabularyData;
+      history?: HistoryPage;
+      historyEntry?: HistoryEntryDetail;
+      /** history.delete: how many entries were deleted. */
+      deleted?: number;
+      /** history.export: the whole history in the format asked for. */
+      exported?: string;
     }
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
@@ -320,11 +382,13 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   const task = field(raw, "task", oneOf("transcribe", "translate"), '"transcribe" or "translate"', true);
   const wordTimestamps = field(raw, "wordTimestamps", isBoolean, "true or false", true);
   const prompt = field(raw, "prompt", isString, "text", true);
+  const app = field(raw, "app", isString, "the name of an app", true);
   if (model !== undefined) options.model = model;
   if (language !== undefined) options.language = language;
   if (task !== undefined) options.task = task;
   if (wordTimestamps !== undefined) options.wordTimestamps = wordTimestamps;
   if (prompt !== undefined) options.prompt = prompt;
+  if (app !== undefined) options.app = app;
   return options;
 }
 
@@ -355,6 +419,37 @@ function parseVocabularyEdit(message: Fields, type: "vocabulary.add" | "vocabula
   const rule = field(raw, "case", oneOf("keep", "exact"), '"keep" or "exact"', true);
   if (rule !== undefined) replacement.case = rule;
   return { type, id, replacement };
+}
+
+const isEntryId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+const isPageSize = (v: unknown): v is number => isEntryId(v) && (v as number) <= MAX_HISTORY_PAGE;
+const isDate = (v: unknown): v is string =>
+  typeof v === "string" &&
+  /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
+  !Number.isNaN(Date.parse(v));
+
+function parseHistoryRequest(message: Fields, type: `history.${string}`, id: string): Request {
+  const page = () => {
+    const limit = field(message, "limit", isPageSize, `a whole number from 1 to ${MAX_HISTORY_PAGE}`, true);
+    const beforeId = field(message, "beforeId", isEntryId, "an entry id (a page's nextBeforeId)", true);
+    return { ...(limit !== undefined && { limit }), ...(beforeId !== undefined && { beforeId }) };
+  };
+  switch (type) {
+    case "history.list":
+      return { type, id, ...page() };
+    case "history.search":
+      return { type, id, query: field(message, "query", isString, "the text to search for"), ...page() };
+    case "history.get":
+      return { type, id, entry: field(message, "entry", isEntryId, "an entry id") };
+    case "history.delete":
+      if (message.before !== undefined && message.entry === undefined)
+        return { type, id, before: field(message, "before", isDate, "an ISO 8601 date such as 2026-01-31") };
+      return { type, id, entry: field(message, "entry", isEntryId, 'an entry id (or give "before", a date)') };
+    case "history.export":
+      return { type, id, format: field(message, "format", oneOf("json", "markdown"), '"json" or "markdown"') };
+    default:
+      throw new ProtocolError("unknown_type", `unknown request type "${type}"`, id);
+  }
 }
 
 /** Parses and validates one JSON text frame from a client. Throws ProtocolError. */
@@ -413,6 +508,12 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "vocabulary.add":
     case "vocabulary.remove":
       return parseVocabularyEdit(message, type, id);
+    case "history.list":
+    case "history.search":
+    case "history.get":
+    case "history.delete":
+    case "history.export":
+      return parseHistoryRequest(message, type, id);
     case "transcribe": {
       const priority = field(message, "priority", oneOf("interactive", "batch"), '"interactive" or "batch"', true);
       const detached = field(message, "detached", isBoolean, "true or false", true);

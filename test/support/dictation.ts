@@ -3,7 +3,7 @@ import path from "node:path";
 import { loadAudio } from "../../daemon/src/audio";
 import type { DaemonClient } from "../../daemon/src/client";
 import { toPcmBytes } from "../../daemon/src/dictation/pcm";
-import type { Event, TranscriptData } from "../../daemon/src/protocol";
+import type { Event, TranscriptData, TranscriptionOptions } from "../../daemon/src/protocol";
 import { repoRoot } from "./fixtures";
 
 export const heldoutWav = (name: string) => path.join(repoRoot, "test", "fixtures", "heldout", name);
@@ -54,7 +54,7 @@ function follow(client: DaemonClient, body: Parameters<DaemonClient["request"]>[
 export function startDictation(
   client: DaemonClient,
   source: "stream" | "capture" = "stream",
-  options?: { model?: string },
+  options?: TranscriptionOptions,
 ): Promise<Following> {
   return follow(client, options ? { type: "dictation.start", source, options } : { type: "dictation.start", source });
 }

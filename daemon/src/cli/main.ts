@@ -12,6 +12,7 @@ import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
 import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
 import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
+import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
 import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
 import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
@@ -40,13 +41,14 @@ const COMMAND_USAGE: Record<string, string> = {
   dictate: `Usage:\n${DICTATE_USAGE}`,
   dictations: `Usage:\n${DICTATIONS_USAGE}`,
   vocabulary: `Usage:\n${VOCABULARY_USAGE}`,
+  history: `Usage:\n${HISTORY_USAGE}`,
   capture: CAPTURE_USAGE,
 };
 
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
 Usage:
-${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${CAPTURE_SUMMARY}\
+${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${CAPTURE_SUMMARY}\
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
@@ -258,6 +260,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runDictations(rest, paths);
       case "vocabulary":
         return await runVocabulary(parseVocabulary(rest), paths);
+      case "history":
+        return await runHistory(parseHistory(rest), paths);
       case "capture":
         return await runCapture(rest, (text) => process.stdout.write(text));
       case "--version":

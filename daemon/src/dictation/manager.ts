@@ -7,6 +7,7 @@ import type { EngineHost } from "../service/engine-host";
 import type { Logger } from "../service/logger";
 import type { RecentResults } from "../service/results";
 import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
+import type { FinishedTranscript } from "../history/history-store";
 import type { RecordingStore } from "./recordings";
 import { DictationSession, type DictationPeer } from "./session";
 import { endOnStopOnly, type UtteranceEnds } from "./utterance-ends";
@@ -33,6 +34,8 @@ export interface DictationServices {
   utteranceEnds?: () => UtteranceEnds;
   /** The user's vocabulary as a new session starts. */
   vocabulary?: () => Vocabulary;
+  /** Adds a finished dictation's transcript to the history (before its recording may be deleted); returns a problem. */
+  recordTranscript?: (finished: FinishedTranscript) => string | null;
 }
 
 export class DictationManager {
@@ -192,8 +195,17 @@ export class DictationManager {
     }
     const outcome = session.final!;
     const { results, recordings, log } = this.services;
-    if (outcome.type === "dictation.done") results.set(session.id, { state: "done", transcript: outcome.transcript });
-    else results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
+    if (outcome.type === "dictation.done") {
+      results.set(session.id, { state: "done", transcript: outcome.transcript });
+      this.services.recordTranscript?.({
+        kind: "dictation",
+        job: session.id,
+        transcript: outcome.transcript,
+        sourceFile: null,
+        app: session.options.app ?? null,
+        audioFile: recordings.wavFile(session.recording),
+      });
+    } else results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
     log.info("dictation ended", { session: session.id, state: session.state, delivered });
 
     const keep = this.settings.keepRecordings;

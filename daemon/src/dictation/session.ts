@@ -88,6 +88,10 @@ export class DictationSession {
     return this.setup.recording.id;
   }
 
+  get options(): TranscriptionOptions {
+    return this.setup.options;
+  }
+
   get ended(): boolean {
     return this.outcome !== null;
   }

@@ -41,6 +41,12 @@ export interface DaemonConfig {
   maxUnfinishedUploads: number;
   /** Announced bytes of the uploads being received at once, across all clients, in MiB. */
   maxUnfinishedUploadMB: number;
+  /** Every finished transcript is kept in the history (history.sqlite in the state folder). */
+  history: boolean;
+  /** History entries older than this many days are deleted; 0: kept until deleted by hand. */
+  historyDays: number;
+  /** The audio of each history entry (a dictation's recording, an uploaded file) is kept with it. */
+  historyKeepsRecordings: boolean;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -61,6 +67,9 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   idleConnectionSeconds: 600,
   maxUnfinishedUploads: 8,
   maxUnfinishedUploadMB: 4096,
+  history: true,
+  historyDays: 90,
+  historyKeepsRecordings: false,
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -130,6 +139,12 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
   idleConnectionSeconds: timerSeconds,
   maxUnfinishedUploads: wholeNumberIn(1, 1000),
   maxUnfinishedUploadMB: wholeNumberIn(1, 1024 * 1024),
+  history: { valid: (v) => typeof v === "boolean", expected: "true or false" },
+  historyDays: {
+    valid: (v) => Number.isInteger(v) && isNumberIn(v, 0, 36_500),
+    expected: "a whole number of days from 0 (keep entries until deleted) to 36500",
+  },
+  historyKeepsRecordings: { valid: (v) => typeof v === "boolean", expected: "true or false" },
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */

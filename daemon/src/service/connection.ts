@@ -252,6 +252,15 @@ export class Connection {
       case "vocabulary.remove":
         this.send({ type: "done", id: request.id, vocabulary: await this.editVocabulary(request) });
         return;
+      case "history.list":
+      case "history.search":
+      case "history.get":
+      case "history.delete":
+      case "history.export":
+        if (!this.daemon.history)
+          throw new ProtocolError("history", "the history is not open yet; try again", request.id);
+        this.send(this.daemon.history.answer(request));
+        return;
       default:
         this.daemon.dictations.handle(request, this);
     }

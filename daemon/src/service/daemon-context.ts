@@ -4,6 +4,7 @@ import type { CachedModelData, DaemonStatus, Event, Request } from "../protocol"
 import type { Logger } from "./logger";
 import type { RecentResults } from "./results";
 import type { VocabularyStore } from "../vocabulary/vocabulary-store";
+import type { TranscriptHistory } from "../history/transcript-history";
 import type { UploadBudget } from "./upload-budget";
 
 /** An event not yet addressed to a request (the connection adds the id). */
@@ -19,6 +20,8 @@ export interface DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  /** The transcript history (null until the daemon has started). */
+  readonly history: TranscriptHistory | null;
   /** The user's vocabulary, read from and edited in config.json. */
   readonly vocabulary: VocabularyStore;
   /** Where uploads are stored while their job runs (emptied when the daemon starts). */

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
 import { endOnSilence, endOnStopOnly } from "../dictation/utterance-ends";
+import { TranscriptHistory } from "../history/transcript-history";
 import { ModelStore } from "../models";
 import {
   MAX_FRAME_BYTES,
@@ -55,6 +56,8 @@ export class Daemon implements DaemonContext {
   readonly uploadsDir: string;
   readonly uploadBudget: UploadBudget;
   readonly idleConnectionMs: number;
+  /** Opened in start(), once this daemon holds the instance lock. */
+  history: TranscriptHistory | null = null;
   private readonly queue = new JobQueue();
   private readonly host: EngineHost;
   private readonly store: ModelStore;
@@ -109,6 +112,7 @@ export class Daemon implements DaemonContext {
           return silence > 0 ? endOnSilence(silence, (notice) => options.log.warn(notice)) : endOnStopOnly;
         },
         vocabulary: () => this.vocabulary.current,
+        recordTranscript: (finished) => this.history?.record(finished) ?? null,
       },
       {
         maxDictationSeconds: options.config.maxDictationSeconds,
@@ -132,6 +136,7 @@ export class Daemon implements DaemonContext {
     this.lock = await InstanceLock.acquire(socket, this.options.paths.socketFolders);
     rmSync(this.uploadsDir, { recursive: true, force: true });
     mkdirSync(this.uploadsDir, { recursive: true, mode: 0o700 });
+    this.history = new TranscriptHistory(this.options.paths.stateDir, this.options.config, this.log);
     // Created under a private umask: a socket bound under umask 000 would be open to everyone until the chmod.
     const umask = process.umask(0o077);
     try {
@@ -162,6 +167,7 @@ export class Daemon implements DaemonContext {
       memory: { rssBytes: process.memoryUsage.rss(), peakRssBytes: usage.maxRSS * 1024, mlx: this.host.mlxMemory() },
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
       capture: { command: CAPTURE_COMMAND },
+      history: this.history?.status() ?? { enabled: false, notice: null },
     };
   }
 
@@ -210,6 +216,16 @@ export class Daemon implements DaemonContext {
             signal,
           );
           this.results.set(id, { state: "done", transcript });
+          const { source, options } = request;
+          const unrecorded = this.history?.record({
+            kind: "file",
+            job: id,
+            transcript,
+            sourceFile: source.kind === "file" ? source.path : (source.name ?? null),
+            app: options?.app ?? null,
+            audioFile: source.kind === "upload" ? file : null,
+          });
+          if (unrecorded) send({ type: "notice", id, message: unrecorded });
           send({ type: "done", id, transcript });
         } catch (error) {
           const failure = describeFailure(error);
@@ -284,6 +300,7 @@ export class Daemon implements DaemonContext {
       }
       await new Promise<void>((resolve) => this.sockets.close(() => resolve()));
       this.host.close();
+      this.history?.close();
       this.lock?.release();
       this.log.info("verbatimd stopped");
     })();

@@ -1,0 +1,161 @@
+// `verbatim history`: the transcripts the daemon kept (newest first), full-text search, one entry in full,
+// deleting, and exporting; all through the running daemon (which starts if needed).
+import { parseArgs } from "node:util";
+import type { DaemonClient } from "../client";
+import type { VerbatimPaths } from "../paths";
+import type { Event, HistoryEntry, HistoryEntryDetail, HistorySnippet } from "../protocol";
+import { ensureDaemon } from "./daemon-control";
+import { EXIT, UsageError } from "./exit-codes";
+
+export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
+                                         kept transcripts, newest first (search: every word, the last as a prefix)
+  verbatim history show ID [--json]      one transcript in full, with its timed segments
+  verbatim history rm ID | rm --before DATE
+                                         delete one transcript, or all finished before DATE (YYYY-MM-DD, local)
+  verbatim history export [--format markdown|json]
+                                         every kept transcript, to standard output
+`;
+
+type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
+
+export interface HistoryCommand {
+  request: RequestBody;
+  json: boolean;
+}
+
+export function parseHistory(args: string[]): HistoryCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        search: { type: "string" },
+        limit: { type: "string" },
+        json: { type: "boolean" },
+        before: { type: "string" },
+        format: { type: "string" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [action, target, ...extra] = positionals;
+  const json = Boolean(values.json);
+  const only = (allowed: string[], what: string) => {
+    const given = Object.keys(values).filter((key) => !allowed.includes(key));
+    if (given.length > 0 || extra.length > 0) throw new UsageError(`${what} takes no --${given[0] ?? extra[0]}`);
+  };
+  switch (action) {
+    case undefined: {
+      only(["search", "limit", "json"], "history");
+      const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, "--limit");
+      const page = limit === undefined ? {} : { limit };
+      if (values.search !== undefined)
+        return { request: { type: "history.search", query: values.search, ...page }, json };
+      return { request: { type: "history.list", ...page }, json };
+    }
+    case "show":
+      only(["json"], "history show");
+      return { request: { type: "history.get", entry: wholeNumber(target, "history show ID") }, json };
+    case "rm":
+      only(["before"], "history rm");
+      if (values.before !== undefined) {
+        if (target !== undefined) throw new UsageError("give either an ID or --before DATE, not both");
+        return { request: { type: "history.delete", before: startOfDay(values.before) }, json: false };
+      }
+      return { request: { type: "history.delete", entry: wholeNumber(target, "history rm ID") }, json: false };
+    case "export": {
+      only(["format"], "history export");
+      const format = values.format ?? "markdown";
+      if (format !== "markdown" && format !== "json") throw new UsageError("--format must be markdown or json");
+      if (target !== undefined) throw new UsageError("history export takes no arguments");
+      return { request: { type: "history.export", format }, json: false };
+    }
+    default:
+      throw new UsageError(`unknown history action "${action}"; use show, rm or export (or none to list)`);
+  }
+}
+
+export async function runHistory(command: HistoryCommand, paths: VerbatimPaths): Promise<number> {
+  const client = await ensureDaemon(paths);
+  try {
+    const event: Event = await client.request(command.request);
+    if (event.type !== "done") throw new Error(`the daemon answered ${event.type}`);
+    const write = (text: string) => process.stdout.write(text);
+    if (event.history) {
+      if (command.json) write(JSON.stringify(event.history, null, 2) + "\n");
+      else if (event.history.entries.length === 0) write("No transcripts found.\n");
+      else for (const entry of event.history.entries) write(summaryLine(entry, process.stdout.isTTY === true));
+    } else if (event.historyEntry) {
+      write(command.json ? JSON.stringify(event.historyEntry, null, 2) + "\n" : details(event.historyEntry));
+    } else if (event.deleted !== undefined) {
+      write(`Deleted ${event.deleted} transcript${event.deleted === 1 ? "" : "s"}.\n`);
+    } else if (event.exported !== undefined) {
+      write(event.exported);
+    }
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+function wholeNumber(text: string | undefined, what: string): number {
+  if (text === undefined || !/^\d+$/.test(text) || Number(text) < 1) {
+    throw new UsageError(`${what} needs a whole number above 0${text === undefined ? "" : `, not "${text}"`}`);
+  }
+  return Number(text);
+}
+
+/** YYYY-MM-DD is midnight local time; a full ISO date and time is taken as given. */
+function startOfDay(text: string): string {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const date = day ? new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3])) : new Date(text);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--before needs a date such as 2026-01-31, not "${text}"`);
+  return date.toISOString();
+}
+
+function localTime(iso: string): string {
+  const date = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+function sourceOf(entry: HistoryEntry): string {
+  const where = entry.kind === "dictation" ? "dictation" : (entry.sourceFile ?? "upload");
+  return entry.app ? `${where} in ${entry.app}` : where;
+}
+
+/** `#ID  date  source  duration` then the text (or the search's snippet, matches in bold on a terminal). */
+function summaryLine(entry: HistoryEntry, terminal: boolean): string {
+  const text = entry.snippet ? marked(entry.snippet, terminal) : oneLine(entry.text, 100);
+  const seconds = `${entry.durationSeconds.toFixed(1)} s`;
+  return `#${entry.id}  ${localTime(entry.createdAt)}  ${sourceOf(entry)}  ${seconds}\n    ${text || "(no speech)"}\n`;
+}
+
+function marked(snippet: HistorySnippet, terminal: boolean): string {
+  const [open, close] = terminal ? ["\u001b[1m", "\u001b[22m"] : ["[", "]"];
+  let text = "";
+  let from = 0;
+  for (const { start, end } of snippet.highlights) {
+    text += snippet.text.slice(from, start) + open + snippet.text.slice(start, end) + close;
+    from = end;
+  }
+  return oneLine(text + snippet.text.slice(from), Number.POSITIVE_INFINITY);
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function details(entry: HistoryEntryDetail): string {
+  const facts = [
+    `#${entry.id}  ${localTime(entry.createdAt)}  ${sourceOf(entry)}`,
+    `${entry.durationSeconds.toFixed(1)} s, ${entry.language ?? "language unknown"}, ${entry.model} (${entry.backend})`,
+  ];
+  if (entry.recording) facts.push(`recording: ${entry.recording}`);
+  const timed = entry.segments.map((s) => `[${s.start.toFixed(2)} → ${s.end.toFixed(2)}] ${s.text}`);
+  return `${facts.join("\n")}\n\n${entry.text}\n\n${timed.join("\n")}\n`;
+}

@@ -1,0 +1,111 @@
+// The history's SQLite file: opened in WAL mode with a busy timeout, checked, and migrated to the current schema.
+// A file that cannot be opened, fails its check or cannot be migrated is renamed aside (with its -wal and -shm) and
+// a fresh one created, so a damaged database never stops the daemon. The only module that imports the SQLite
+// library: moving to node:sqlite (Node 22.5+) changes this file alone.
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+
+export type SqliteDatabase = Database.Database;
+
+/** How long a statement waits for a lock another process holds before it fails (never longer: writes are sync). */
+const BUSY_TIMEOUT_MS = 1000;
+
+/** Each step brings the schema from version index to index + 1 (PRAGMA user_version). */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE transcripts (
+     id INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('file', 'dictation')),
+     created_ms INTEGER NOT NULL,
+     job TEXT NOT NULL,
+     text TEXT NOT NULL,
+     segments TEXT NOT NULL,
+     language TEXT,
+     model TEXT NOT NULL,
+     backend TEXT NOT NULL,
+     duration_seconds REAL NOT NULL,
+     source_file TEXT,
+     app TEXT,
+     recording TEXT
+   );
+   CREATE INDEX transcripts_created ON transcripts (created_ms);
+   CREATE VIRTUAL TABLE transcripts_text USING fts5 (
+     text, content = 'transcripts', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+   );
+   CREATE TRIGGER transcripts_text_insert AFTER INSERT ON transcripts BEGIN
+     INSERT INTO transcripts_text (rowid, text) VALUES (new.id, new.text);
+   END;
+   CREATE TRIGGER transcripts_text_delete AFTER DELETE ON transcripts BEGIN
+     INSERT INTO transcripts_text (transcripts_text, rowid, text) VALUES ('delete', old.id, old.text);
+   END;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface OpenedDatabase {
+  db: SqliteDatabase;
+  /** Set when the file found was unusable and moved aside: what happened and where the old file is. */
+  notice: string | null;
+}
+
+/**
+ * Opens (creating if needed) the history database at `file`. An unusable file is moved to
+ * `<file>.corrupt-<time>` and replaced by an empty database; the notice says so. Throws only when even a fresh
+ * database cannot be created (the folder is not writable, the disk is full).
+ */
+export function openHistoryDatabase(file: string, now: () => Date = () => new Date()): OpenedDatabase {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    return { db: openChecked(file), notice: null };
+  } catch (error) {
+    const aside = moveAside(file, now());
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      db: openChecked(file),
+      notice:
+        `The transcript history database could not be used (${reason}); it was moved to ${aside} and a new, empty ` +
+        "history started. Older transcripts are in that file if you need them (any SQLite tool opens it).",
+    };
+  }
+}
+
+function openChecked(file: string): SqliteDatabase {
+  const db = new Database(file);
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    const check = db.pragma("quick_check", { simple: true });
+    if (check !== "ok") throw new Error(`the integrity check failed: ${String(check)}`);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function migrate(db: SqliteDatabase): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`its schema version ${version} is newer than this Verbatim's ${SCHEMA_VERSION}`);
+  }
+  for (let step = version; step < SCHEMA_VERSION; step++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[step]!);
+      db.pragma(`user_version = ${step + 1}`);
+    })();
+  }
+}
+
+/** Renames the database and its WAL files to `<file>.corrupt-<time>…`; returns the new name of the database. */
+export function moveAside(file: string, at: Date): string {
+  const aside = `${file}.corrupt-${at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}`;
+  for (const suffix of ["", "-wal", "-shm"]) {
+    if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  }
+  return aside;
+}

@@ -1,0 +1,25 @@
+// The whole history as one document: JSON (every field, segments included) or Markdown (one section per
+// transcript, newest first, for reading or pasting into notes).
+import type { HistoryEntryDetail, HistoryExportFormat } from "../protocol";
+
+export function exportHistory(entries: HistoryEntryDetail[], format: HistoryExportFormat): string {
+  if (format === "json") return JSON.stringify({ entries }, null, 2) + "\n";
+  const sections = entries.map((entry) => {
+    const source = entry.kind === "dictation" ? "Dictation" : `File ${entry.sourceFile ?? ""}`.trim();
+    const facts = [
+      source + (entry.app ? ` in ${entry.app}` : ""),
+      formatDuration(entry.durationSeconds),
+      entry.language,
+      entry.model,
+      entry.recording ? `recording: ${entry.recording}` : null,
+    ].filter((fact): fact is string => Boolean(fact));
+    return `## ${entry.createdAt} (#${entry.id})\n\n_${facts.join(" · ")}_\n\n${entry.text || "(no speech)"}\n`;
+  });
+  return ["# Verbatim transcripts\n", ...sections].join("\n");
+}
+
+function formatDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  const minutes = Math.floor(whole / 60);
+  return minutes > 0 ? `${minutes} min ${whole % 60} s` : `${whole} s`;
+}

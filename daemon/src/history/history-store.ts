@@ -1,0 +1,373 @@
+// The transcript history: every finished transcript (file job or dictation) in SQLite with full-text search, kept
+// for historyDays, with the audio kept beside it when historyKeepsRecordings says so. A history that fails never fails
+// a transcription: errors are logged, reported in the status, and a database found damaged is replaced (the
+// write that found it is made again into the new one).
+import { copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import type {
+  HistoryEntry,
+  HistoryEntryDetail,
+  HistoryExportFormat,
+  HistoryPage,
+  SegmentData,
+  TranscriptData,
+} from "../protocol";
+import { exportHistory } from "./history-export";
+import { moveAside, openHistoryDatabase, type SqliteDatabase } from "./history-database";
+import { ftsQuery, MATCH_CLOSE, MATCH_OPEN, parseSnippet } from "./search-query";
+
+export const DEFAULT_PAGE_SIZE = 50;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Words of context snippet() gives around the matches. */
+const SNIPPET_TOKENS = 16;
+/** How soon transcripts that could not be written are tried again. */
+const RETRY_MS = 10_000;
+/** Transcripts kept in memory while the database refuses writes; past this the oldest is given up (and logged). */
+const MAX_PENDING = 1000;
+
+export interface HistorySettings {
+  /** Entries older than this many days are deleted (0: kept until deleted by hand). */
+  historyDays: number;
+  historyKeepsRecordings: boolean;
+}
+
+/** A finished transcript to record. */
+export interface FinishedTranscript {
+  kind: HistoryEntry["kind"];
+  job: string;
+  transcript: TranscriptData;
+  sourceFile: string | null;
+  app: string | null;
+  /** The audio it was made from, kept (hard-linked or copied) when the settings say so. */
+  audioFile: string | null;
+}
+
+export interface HistoryProblemReporter {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Refused because of something the client can fix or look up (the message says what). */
+export class HistoryError extends Error {
+  constructor(
+    readonly code: "not_found" | "history",
+    message: string,
+  ) {
+    super(message);
+    this.name = "HistoryError";
+  }
+}
+
+interface Row {
+  id: number;
+  kind: HistoryEntry["kind"];
+  created_ms: number;
+  job: string;
+  text: string;
+  language: string | null;
+  model: string;
+  backend: string;
+  duration_seconds: number;
+  source_file: string | null;
+  app: string | null;
+  recording: string | null;
+}
+
+const ENTRY_COLUMNS =
+  "t.id, t.kind, t.created_ms, t.job, t.text, t.language, t.model, t.backend, t.duration_seconds, t.source_file, t.app, t.recording";
+
+export class HistoryStore {
+  private db: SqliteDatabase | null = null;
+  private problem: string | null = null;
+  private readonly pending: FinishedTranscript[] = [];
+  private lastRecordedId: number | null = null;
+  private retry: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly file: string,
+    private readonly settings: HistorySettings,
+    private readonly log: HistoryProblemReporter,
+    private readonly now: () => Date,
+  ) {}
+
+  /**
+   * Opens the database in `folder` (history.sqlite, kept recordings in recordings/) and deletes what retention
+   * says is too old. Never throws: a database that cannot be opened at all leaves the history unavailable, with the
+   * reason in `notice`.
+   */
+  static open(
+    folder: string,
+    settings: HistorySettings,
+    log: HistoryProblemReporter,
+    now: () => Date = () => new Date(),
+  ): HistoryStore {
+    const store = new HistoryStore(path.join(folder, "history.sqlite"), settings, log, now);
+    store.reopen();
+    store.applyRetention();
+    return store;
+  }
+
+  /** What went wrong with the database since the daemon started (null: nothing). */
+  get notice(): string | null {
+    return this.problem;
+  }
+
+  get recordingsFolder(): string {
+    return path.join(path.dirname(this.file), "recordings");
+  }
+
+  /**
+   * Records a finished transcript; returns its entry id, or null when it could not be written yet (the database is
+   * locked by another process, the disk is full): it is then kept in memory and written, in order, with the next
+   * transcript or at the next retry, so it appears in the history once the database takes writes again.
+   */
+  record(finished: FinishedTranscript): number | null {
+    this.pending.push(finished);
+    if (this.pending.length > MAX_PENDING) {
+      const dropped = this.pending.shift()!;
+      this.log.warn("a transcript waiting for the history database was dropped to bound memory", { job: dropped.job });
+    }
+    return this.flush() ? this.lastRecordedId : null;
+  }
+
+  /** Writes the transcripts waiting in memory, oldest first; false when one could not be written (it stays). */
+  private flush(): boolean {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    while (this.pending.length > 0) {
+      const next = this.pending[0]!;
+      try {
+        this.lastRecordedId = this.writing(() => this.insert(next));
+        this.pending.shift();
+      } catch (error) {
+        this.report(
+          `${this.pending.length} transcript(s) could not be added to the history yet (${describe(error)}); ` +
+            `they are kept in memory and written once the database takes writes again`,
+        );
+        this.retry = setTimeout(() => this.flush(), RETRY_MS);
+        this.retry.unref();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  list(limit = DEFAULT_PAGE_SIZE, beforeId?: number): HistoryPage {
+    const rows = this.database()
+      .prepare(`SELECT ${ENTRY_COLUMNS} FROM transcripts t WHERE t.id < ? ORDER BY t.id DESC LIMIT ?`)
+      .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as Row[];
+    return page(rows.map(entryOf), limit);
+  }
+
+  /** Entries whose text has every word of `text` (the last as a prefix), newest first, with marked snippets. */
+  search(text: string, limit = DEFAULT_PAGE_SIZE, beforeId?: number): HistoryPage {
+    const query = ftsQuery(text);
+    if (!query) return { entries: [], nextBeforeId: null };
+    const rows = this.database()
+      .prepare(
+        `SELECT ${ENTRY_COLUMNS},
+           snippet(transcripts_text, 0, '${MATCH_OPEN}', '${MATCH_CLOSE}', '…', ${SNIPPET_TOKENS}) AS snippet
+         FROM transcripts_text JOIN transcripts t ON t.id = transcripts_text.rowid
+         WHERE transcripts_text MATCH ? AND transcripts_text.rowid < ?
+         ORDER BY transcripts_text.rowid DESC LIMIT ?`,
+      )
+      .all(query, beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as (Row & { snippet: string })[];
+    return page(
+      rows.map((row) => ({ ...entryOf(row), snippet: parseSnippet(row.snippet) })),
+      limit,
+    );
+  }
+
+  get(id: number): HistoryEntryDetail {
+    const row = this.database()
+      .prepare(`SELECT ${ENTRY_COLUMNS}, t.segments FROM transcripts t WHERE t.id = ?`)
+      .get(id) as (Row & { segments: string }) | undefined;
+    if (!row) throw new HistoryError("not_found", `no history entry ${id} (see history.list)`);
+    return { ...entryOf(row), segments: JSON.parse(row.segments) as SegmentData[] };
+  }
+
+  /** Deletes one entry and its kept recording. */
+  delete(id: number): number {
+    const deleted = this.deleteWhere("id = ?", id);
+    if (deleted === 0) throw new HistoryError("not_found", `no history entry ${id} (see history.list)`);
+    return deleted;
+  }
+
+  /** Deletes every entry finished before `date`, with their kept recordings; returns how many. */
+  deleteBefore(date: Date): number {
+    return this.deleteWhere("created_ms < ?", date.getTime());
+  }
+
+  /** Deletes entries older than historyDays; returns how many. */
+  applyRetention(): number {
+    if (this.settings.historyDays <= 0 || !this.db) return 0;
+    try {
+      return this.deleteBefore(new Date(this.now().getTime() - this.settings.historyDays * DAY_MS));
+    } catch (error) {
+      this.report(`old history entries could not be deleted: ${describe(error)}`);
+      return 0;
+    }
+  }
+
+  export(format: HistoryExportFormat): string {
+    const rows = this.database()
+      .prepare(`SELECT ${ENTRY_COLUMNS}, t.segments FROM transcripts t ORDER BY t.id DESC`)
+      .all() as (Row & { segments: string })[];
+    return exportHistory(
+      rows.map((row) => ({ ...entryOf(row), segments: JSON.parse(row.segments) as SegmentData[] })),
+      format,
+    );
+  }
+
+  /** Writes what waits in memory if it can (saying what it could not), and closes the database. */
+  close(): void {
+    if (this.pending.length > 0 && !this.flush()) {
+      this.log.warn(`${this.pending.length} transcript(s) were not added to the history before the daemon stopped`, {
+        jobs: this.pending.map((finished) => finished.job),
+      });
+    }
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.closeDatabase();
+  }
+
+  private closeDatabase(): void {
+    this.db?.close();
+    this.db = null;
+  }
+
+  private insert(finished: FinishedTranscript): number {
+    const db = this.database();
+    const { transcript } = finished;
+    const id = db.transaction(() => {
+      const result = db
+        .prepare(
+          `INSERT INTO transcripts (kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
+             source_file, app) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          finished.kind,
+          this.now().getTime(),
+          finished.job,
+          transcript.text,
+          JSON.stringify(transcript.segments),
+          transcript.language,
+          transcript.model,
+          transcript.backend,
+          transcript.durationSeconds,
+          finished.sourceFile,
+          finished.app,
+        );
+      return Number(result.lastInsertRowid);
+    })();
+    if (this.settings.historyKeepsRecordings && finished.audioFile) this.keepRecording(id, finished.audioFile);
+    return id;
+  }
+
+  /** The audio is linked (or copied) beside the database, so removing the original (an upload, a dictation's) keeps it. */
+  private keepRecording(id: number, audioFile: string): void {
+    try {
+      mkdirSync(this.recordingsFolder, { recursive: true, mode: 0o700 });
+      const kept = path.join(this.recordingsFolder, `${id}${path.extname(audioFile) || ".audio"}`);
+      try {
+        linkSync(audioFile, kept);
+      } catch {
+        copyFileSync(audioFile, kept);
+      }
+      this.database().prepare("UPDATE transcripts SET recording = ? WHERE id = ?").run(kept, id);
+    } catch (error) {
+      this.report(`the recording of history entry ${id} could not be kept: ${describe(error)}`);
+    }
+  }
+
+  private deleteWhere(condition: string, value: number): number {
+    return this.writing(() => {
+      const db = this.database();
+      const recordings = db
+        .prepare(`SELECT recording FROM transcripts WHERE ${condition} AND recording IS NOT NULL`)
+        .pluck()
+        .all(value) as string[];
+      const deleted = db.prepare(`DELETE FROM transcripts WHERE ${condition}`).run(value).changes;
+      for (const recording of recordings) rmSync(recording, { force: true });
+      return deleted;
+    });
+  }
+
+  /**
+   * Runs a write; when it finds the database damaged (SQLITE_CORRUPT, SQLITE_NOTADB), the file is moved aside, a
+   * new one opened and the write made again, so a transcript is not lost to a damaged file.
+   */
+  private writing<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      if (!isDamage(error)) throw error;
+      this.closeDatabase();
+      const aside = moveAside(this.file, this.now());
+      this.report(
+        `the history database was damaged (${describe(error)}); it was moved to ${aside} and a new, empty history ` +
+          "started. Older transcripts are in that file if you need them (any SQLite tool opens it).",
+      );
+      this.reopen();
+      return write();
+    }
+  }
+
+  private reopen(): void {
+    try {
+      const opened = openHistoryDatabase(this.file, this.now);
+      this.db = opened.db;
+      if (opened.notice) this.report(opened.notice);
+    } catch (error) {
+      this.db = null;
+      this.report(
+        `the history database ${this.file} could not be opened (${describe(error)}); transcripts are not being ` +
+          "added to the history. Check that the folder is writable and the disk has room, then restart the daemon.",
+      );
+    }
+  }
+
+  private database(): SqliteDatabase {
+    if (!this.db) {
+      throw new HistoryError("history", this.problem ?? `the history database ${this.file} is not open`);
+    }
+    return this.db;
+  }
+
+  private report(message: string): void {
+    this.problem = message;
+    this.log.warn(message);
+  }
+}
+
+function entryOf(row: Row): HistoryEntry {
+  return {
+    id: row.id,
+    kind: row.kind,
+    createdAt: new Date(row.created_ms).toISOString(),
+    job: row.job,
+    text: row.text,
+    language: row.language,
+    model: row.model,
+    backend: row.backend,
+    durationSeconds: row.duration_seconds,
+    sourceFile: row.source_file,
+    app: row.app,
+    recording: row.recording,
+  };
+}
+
+/** `rows` holds up to limit + 1 entries: the extra one says whether another page follows. */
+function page(entries: HistoryEntry[], limit: number): HistoryPage {
+  const more = entries.length > limit;
+  const shown = more ? entries.slice(0, limit) : entries;
+  return { entries: shown, nextBeforeId: more ? shown[shown.length - 1]!.id : null };
+}
+
+function isDamage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

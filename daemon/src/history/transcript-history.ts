@@ -1,0 +1,89 @@
+// The daemon's side of the history: on or off as config says, retention applied at start and every few hours, and
+// the answers to history.* requests. Recording a transcript never throws: it returns what went wrong instead.
+import path from "node:path";
+import { ProtocolError, type Event, type Request } from "../protocol";
+import { HistoryError, HistoryStore, type FinishedTranscript, type HistoryProblemReporter } from "./history-store";
+
+export type HistoryRequest = Extract<Request, { type: `history.${string}` }>;
+type DoneEvent = Extract<Event, { type: "done" }>;
+
+const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
+
+export interface TranscriptHistorySettings {
+  history: boolean;
+  historyDays: number;
+  historyKeepsRecordings: boolean;
+}
+
+export class TranscriptHistory {
+  private readonly store: HistoryStore | null;
+  private readonly retention: NodeJS.Timeout | null = null;
+
+  /** Opens history.sqlite in `stateDir`/history when the history is on. */
+  constructor(stateDir: string, settings: TranscriptHistorySettings, log: HistoryProblemReporter) {
+    if (!settings.history) {
+      this.store = null;
+      return;
+    }
+    this.store = HistoryStore.open(path.join(stateDir, "history"), settings, log);
+    if (settings.historyDays > 0) {
+      this.retention = setInterval(() => this.store?.applyRetention(), RETENTION_INTERVAL_MS);
+      this.retention.unref();
+    }
+  }
+
+  get enabled(): boolean {
+    return this.store !== null;
+  }
+
+  status(): { enabled: boolean; notice: string | null } {
+    return { enabled: this.enabled, notice: this.store?.notice ?? null };
+  }
+
+  /** Adds a finished transcript; returns null, or a message saying why it is not in the history. */
+  record(finished: FinishedTranscript): string | null {
+    if (!this.store) return null;
+    if (this.store.record(finished) !== null) return null;
+    return `The transcript was not added to the history: ${this.store.notice ?? "the database refused it"}`;
+  }
+
+  /** The done event answering a history request. Throws ProtocolError (not_found, history). */
+  answer(request: HistoryRequest): DoneEvent {
+    const store = this.store;
+    if (!store) {
+      throw new ProtocolError(
+        "history",
+        'the transcript history is off; set "history": true in the config file and restart the daemon',
+        request.id,
+      );
+    }
+    const { id } = request;
+    try {
+      switch (request.type) {
+        case "history.list":
+          return { type: "done", id, history: store.list(request.limit, request.beforeId) };
+        case "history.search":
+          return { type: "done", id, history: store.search(request.query, request.limit, request.beforeId) };
+        case "history.get":
+          return { type: "done", id, historyEntry: store.get(request.entry) };
+        case "history.delete":
+          return {
+            type: "done",
+            id,
+            deleted: "entry" in request ? store.delete(request.entry) : store.deleteBefore(new Date(request.before)),
+          };
+        case "history.export":
+          return { type: "done", id, exported: store.export(request.format) };
+      }
+    } catch (error) {
+      if (error instanceof HistoryError) throw new ProtocolError(error.code, error.message, id);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ProtocolError("history", `the history database failed: ${reason}. ${store.notice ?? ""}`.trim(), id);
+    }
+  }
+
+  close(): void {
+    if (this.retention) clearInterval(this.retention);
+    this.store?.close();
+  }
+}

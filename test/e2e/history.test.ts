@@ -1,0 +1,272 @@
+// The transcript history through the real daemon on a real socket, the real engine on the trained fixture model,
+// held-out speech and a real SQLite file: file jobs, uploads and dictations are recorded and found by full-text
+// search; paging, export, the CLI, deleting and retention; kept recordings; and a damaged or locked database never
+// costs a transcription or a transcript.
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { DaemonError, type DaemonClient } from "../../daemon/src/client";
+import type { Event, HistoryEntryDetail, HistoryPage } from "../../daemon/src/protocol";
+import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation, waitFor } from "../support/dictation";
+import { DaemonProcess } from "../support/daemon-process";
+import { fixtureModel, repoRoot } from "../support/fixtures";
+
+jest.setTimeout(180_000);
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+let daemon: DaemonProcess;
+let client: DaemonClient;
+const historyFolder = () => path.join(daemon.home, "state", "history");
+const databaseFile = () => path.join(historyFolder(), "history.sqlite");
+
+type HistoryRequest = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
+
+async function history(request: HistoryRequest): Promise<Extract<Event, { type: "done" }>> {
+  const event = await client.request(request);
+  if (event.type !== "done") throw new Error(`${request.type} answered ${event.type}`);
+  return event;
+}
+const list = async (limit?: number, beforeId?: number): Promise<HistoryPage> =>
+  (await history({ type: "history.list", ...(limit && { limit }), ...(beforeId && { beforeId }) })).history!;
+const search = async (query: string): Promise<HistoryPage> =>
+  (await history({ type: "history.search", query })).history!;
+const entry = async (id: number): Promise<HistoryEntryDetail> =>
+  (await history({ type: "history.get", entry: id })).historyEntry!;
+
+async function refusal(request: HistoryRequest): Promise<DaemonError> {
+  const error: unknown = await history(request).then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(DaemonError);
+  return error as DaemonError;
+}
+
+async function dictate(wav: string, app?: string) {
+  const following = await startDictation(client, "stream", app ? { app } : undefined);
+  sendPcm(client, following.session, await pcmOf(heldoutWav(wav)));
+  const transcript = await stopDictation(client, following.session);
+  return { session: following.session, transcript };
+}
+
+/** Restarts the daemon with these config keys changed. */
+async function restart(changes: Record<string, unknown>): Promise<void> {
+  const file = path.join(daemon.home, "config.json");
+  client.close();
+  await daemon.stop();
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), ...changes }));
+  await daemon.start();
+  await daemon.waitForModel();
+  client = await daemon.connect();
+}
+
+/** A word of `text` (lower case) that appears in none of `others`. */
+function distinctiveWord(text: string, others: string[]): string {
+  const words = (t: string) => t.toLowerCase().match(/[a-z]{4,}/g) ?? [];
+  const taken = new Set(others.flatMap(words));
+  const word = words(text).find((w) => !taken.has(w));
+  if (!word) throw new Error(`no word of "${text}" is missing from the others`);
+  return word;
+}
+
+function verbatim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
+  return new Promise((resolve) =>
+    execFile(process.execPath, [cli, ...args], { env: daemon.env }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+beforeAll(async () => {
+  daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });
+  client = await daemon.connect();
+});
+
+afterAll(async () => {
+  client?.close();
+  await daemon?.dispose();
+});
+
+test("file jobs, uploads and dictations are recorded; search finds words from each, newest first, with highlights", async () => {
+  const file = heldoutWav("heldout-07.wav");
+  const fromFile = await client.transcribeFile(file, { options: { app: "TextEdit" } }).promise;
+  const fromUpload = await client.transcribeBytes(readFileSync(heldoutWav("heldout-03.wav")), "memo.wav").promise;
+  const dictated = await dictate("heldout-05.wav", "Notes");
+
+  const { entries, nextBeforeId } = await list();
+  expect(nextBeforeId).toBeNull();
+  expect(entries.map((e) => [e.kind, e.text, e.sourceFile, e.app])).toEqual([
+    ["dictation", dictated.transcript.text, null, "Notes"],
+    ["file", fromUpload.text, "memo.wav", null],
+    ["file", fromFile.text, file, "TextEdit"],
+  ]);
+  expect(entries[0]!.job).toBe(dictated.session);
+  expect(entries.every((e) => e.recording === null)).toBe(true); // historyKeepsRecordings is off by default
+  expect(entries[2]!.model).toBe(fromFile.model);
+  expect(entries[2]!.durationSeconds).toBeCloseTo(fromFile.durationSeconds, 5);
+  expect(Date.parse(entries[0]!.createdAt)).toBeGreaterThanOrEqual(Date.parse(entries[2]!.createdAt));
+
+  const detail = await entry(entries[2]!.id);
+  expect(detail.segments).toEqual(fromFile.segments);
+  expect(detail.language).toBe(fromFile.language);
+
+  const texts = [fromFile.text, fromUpload.text, dictated.transcript.text];
+  for (const [index, text] of texts.entries()) {
+    const word = distinctiveWord(
+      text,
+      texts.filter((_, other) => other !== index),
+    );
+    const found = await search(word.toUpperCase());
+    expect(found.entries.map((e) => e.text)).toEqual([text]);
+    const snippet = found.entries[0]!.snippet!;
+    expect(snippet.highlights.length).toBeGreaterThan(0);
+    for (const { start, end } of snippet.highlights) expect(snippet.text.slice(start, end).toLowerCase()).toBe(word);
+    // Search as you type: the last word matches as a prefix.
+    const prefix = await search(word.slice(0, 3));
+    expect(prefix.entries.map((e) => e.text)).toContain(text);
+  }
+  // Words must all occur: one from the file and one from the dictation match nothing together.
+  const both = `${distinctiveWord(fromFile.text, texts.slice(1))} ${distinctiveWord(dictated.transcript.text, texts.slice(0, 2))}`;
+  expect((await search(both)).entries).toEqual([]);
+  // FTS5's syntax in the query is taken literally, never an error.
+  expect((await search('" NEAR( * OR')).entries).toEqual([]);
+  expect((await search("…")).entries).toEqual([]);
+
+  // Pages follow newest first.
+  const first = await list(2);
+  expect(first.entries.map((e) => e.id)).toEqual(entries.slice(0, 2).map((e) => e.id));
+  expect(first.nextBeforeId).toBe(entries[1]!.id);
+  const second = await list(2, first.nextBeforeId!);
+  expect(second).toEqual({ entries: [entries[2]], nextBeforeId: null });
+
+  const markdown = (await history({ type: "history.export", format: "markdown" })).exported!;
+  for (const text of texts) expect(markdown).toContain(text);
+  const json = JSON.parse((await history({ type: "history.export", format: "json" })).exported!) as {
+    entries: HistoryEntryDetail[];
+  };
+  expect(json.entries.map((e) => e.text)).toEqual(entries.map((e) => e.text));
+  expect(json.entries[2]!.segments).toEqual(fromFile.segments);
+});
+
+test("the CLI lists, searches, shows and deletes; bad requests get typed errors", async () => {
+  const { entries } = await list();
+  const newest = entries[0]!;
+  const listed = await verbatim("history");
+  expect(listed.code).toBe(0);
+  for (const e of entries) expect(listed.stdout).toContain(`#${e.id}  `);
+
+  const word = distinctiveWord(
+    newest.text,
+    entries.slice(1).map((e) => e.text),
+  );
+  const searched = await verbatim("history", "--search", word, "--json");
+  expect(searched.code).toBe(0);
+  expect((JSON.parse(searched.stdout) as HistoryPage).entries.map((e) => e.id)).toEqual([newest.id]);
+  const plain = await verbatim("history", "--search", word);
+  expect(plain.stdout).toMatch(new RegExp(`\\[${word}\\]`, "i"));
+
+  const shown = await verbatim("history", "show", String(newest.id));
+  expect(shown.stdout).toContain(newest.text);
+  expect(shown.stdout).toMatch(/\[\d+\.\d\d → \d+\.\d\d\]/);
+
+  expect(await verbatim("history", "rm", String(newest.id))).toMatchObject({
+    code: 0,
+    stdout: "Deleted 1 transcript.\n",
+  });
+  expect((await list()).entries.map((e) => e.id)).toEqual(entries.slice(1).map((e) => e.id));
+  const gone = await verbatim("history", "rm", String(newest.id));
+  expect(gone.code).toBe(3);
+  expect(gone.stderr).toMatch(/no history entry/);
+  expect((await verbatim("history", "rm", "--before", "tomorrow")).code).toBe(2);
+
+  expect((await refusal({ type: "history.get", entry: 999_999 })).code).toBe("not_found");
+  const bad = await client.request({ type: "history.delete", before: "31/01/2026" } as never).catch((e: unknown) => e);
+  expect(bad).toMatchObject({ code: "bad_message", message: expect.stringMatching(/ISO 8601 date/) });
+
+  const tomorrow = new Date(Date.now() + DAY_MS).toISOString().slice(0, 10);
+  expect((await verbatim("history", "rm", "--before", tomorrow)).stdout).toBe("Deleted 2 transcripts.\n");
+  expect((await list()).entries).toEqual([]);
+});
+
+test("recordings are kept with their entries when asked, and retention deletes both", async () => {
+  await restart({ historyKeepsRecordings: true, historyDays: 2 });
+  const dictated = await dictate("heldout-01.wav");
+  await client.transcribeBytes(readFileSync(heldoutWav("heldout-02.wav")), "call.wav").promise;
+  const [upload, dictation] = (await list()).entries;
+  expect(dictation!.job).toBe(dictated.session);
+  // The daemon's own copies are gone (the dictation was delivered, the upload's job ended); the kept ones stay.
+  expect(readdirSync(path.join(daemon.home, "state", "recordings")).filter((f) => f.endsWith(".wav"))).toEqual([]);
+  const uploads = path.join(daemon.home, "state", "uploads");
+  await waitFor(() => readdirSync(uploads).length === 0, "the upload's own file to be removed after its job");
+  for (const kept of [dictation!.recording, upload!.recording]) {
+    expect(kept).toMatch(new RegExp(`^${historyFolder()}/recordings/`));
+    expect(existsSync(kept!)).toBe(true);
+  }
+  expect(readFileSync(upload!.recording!)).toEqual(readFileSync(heldoutWav("heldout-02.wav")));
+
+  // Three days pass for the dictation's entry: the next start deletes it and its recording.
+  await daemon.stop();
+  const db = new Database(databaseFile());
+  db.prepare("UPDATE transcripts SET created_ms = created_ms - ? WHERE id = ?").run(3 * DAY_MS, dictation!.id);
+  db.close();
+  await daemon.start();
+  await daemon.waitForModel();
+  client.close();
+  client = await daemon.connect();
+  expect((await list()).entries.map((e) => e.id)).toEqual([upload!.id]);
+  expect(existsSync(dictation!.recording!)).toBe(false);
+
+  expect(await history({ type: "history.delete", entry: upload!.id })).toMatchObject({ deleted: 1 });
+  expect(existsSync(upload!.recording!)).toBe(false);
+});
+
+test("a corrupted database is moved aside with a notice; transcription goes on into a new one", async () => {
+  await daemon.stop();
+  const garbage = Buffer.from("this is not an SQLite database ".repeat(200));
+  writeFileSync(databaseFile(), garbage);
+  await daemon.start();
+  await daemon.waitForModel();
+  client.close();
+  client = await daemon.connect();
+
+  const status = await client.status();
+  expect(status.history.enabled).toBe(true);
+  expect(status.history.notice).toMatch(/could not be used .*moved to .*history\.sqlite\.corrupt-.*new, empty history/);
+  const aside = readdirSync(historyFolder()).filter((name) => /^history\.sqlite\.corrupt-\d{8}T\d{6}Z$/.test(name));
+  expect(aside).toHaveLength(1);
+  expect(readFileSync(path.join(historyFolder(), aside[0]!))).toEqual(garbage);
+
+  const transcript = await client.transcribeFile(heldoutWav("heldout-04.wav")).promise;
+  expect((await list()).entries.map((e) => e.text)).toEqual([transcript.text]);
+});
+
+test("a locked database delays the entry but not the transcript, and loses nothing", async () => {
+  const before = (await list()).entries.length;
+  const locker = new Database(databaseFile());
+  locker.prepare("BEGIN EXCLUSIVE").run();
+  const events: Event[] = [];
+  const blocked = await client.transcribeFile(heldoutWav("heldout-06.wav"), { onEvent: (e) => events.push(e) }).promise;
+  expect(blocked.text.length).toBeGreaterThan(0);
+  const notice = events.find((e) => e.type === "notice");
+  expect(notice).toMatchObject({ message: expect.stringMatching(/not added to the history.*kept in memory/) });
+  locker.prepare("COMMIT").run();
+  locker.close();
+
+  const next = await client.transcribeFile(heldoutWav("heldout-08.wav")).promise;
+  const texts = (await list()).entries.map((e) => e.text);
+  expect(texts).toHaveLength(before + 2);
+  expect(texts.slice(0, 2)).toEqual([next.text, blocked.text]);
+});
+
+test("with the history off, requests say how to turn it on and nothing is written", async () => {
+  await restart({ history: false });
+  const refused = await refusal({ type: "history.list" });
+  expect(refused.code).toBe("history");
+  expect(refused.message).toMatch(/"history": true/);
+  expect((await client.status()).history).toEqual({ enabled: false, notice: null });
+  const modified = readFileSync(databaseFile());
+  await client.transcribeFile(heldoutWav("heldout-09.wav")).promise;
+  expect(readFileSync(databaseFile())).toEqual(modified);
+});
