@@ -32,6 +32,8 @@ declare namespace Preferences {
   export type ToggleDictation = ExtensionPreferences & {}
   /** Preferences accessible in the `manage-vocabulary` command */
   export type ManageVocabulary = ExtensionPreferences & {}
+  /** Preferences accessible in the `search-transcripts` command */
+  export type SearchTranscripts = ExtensionPreferences & {}
   /** Preferences accessible in the `verbatim` command */
   export type Verbatim = ExtensionPreferences & {}
 }
@@ -47,6 +49,8 @@ declare namespace Arguments {
   export type ToggleDictation = {}
   /** Arguments passed to the `manage-vocabulary` command */
   export type ManageVocabulary = {}
+  /** Arguments passed to the `search-transcripts` command */
+  export type SearchTranscripts = {}
   /** Arguments passed to the `verbatim` command */
   export type Verbatim = {}
 }

@@ -1,0 +1,115 @@
+// Search Transcripts' logic: the daemon's history as the list shows it (newest first; the search box's text searched
+// as it is typed), one transcript with its timings for the detail view, deleting, and which audio file an entry can
+// open or transcribe again.
+import path from "node:path";
+import type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../../../daemon/src/protocol";
+import type { DaemonClient } from "./daemon-connection";
+import { escapeMarkdown } from "./transcript-view";
+
+export type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../../../daemon/src/protocol";
+
+type HistoryRequest = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
+type Done = Extract<Awaited<ReturnType<DaemonClient["request"]>>, { type: "done" }>;
+
+async function historyRequest(client: DaemonClient, request: HistoryRequest): Promise<Done> {
+  const event = await client.request(request);
+  if (event.type !== "done") throw new Error(`the daemon answered ${request.type} with ${event.type}`);
+  return event;
+}
+
+/** The newest transcripts, or those with every word of `text` (the last word as a prefix) when there is any. */
+export async function findTranscripts(client: DaemonClient, text: string, limit = 50): Promise<HistoryPage> {
+  const query = text.trim();
+  const event = await historyRequest(
+    client,
+    query ? { type: "history.search", query, limit } : { type: "history.list", limit },
+  );
+  if (!event.history) throw new Error("this daemon keeps no history: update Verbatim and restart the daemon");
+  return event.history;
+}
+
+export async function loadTranscript(client: DaemonClient, id: number): Promise<HistoryEntryDetail> {
+  const event = await historyRequest(client, { type: "history.get", entry: id });
+  if (!event.historyEntry) throw new Error("this daemon keeps no history: update Verbatim and restart the daemon");
+  return event.historyEntry;
+}
+
+export async function deleteTranscript(client: DaemonClient, id: number): Promise<void> {
+  await historyRequest(client, { type: "history.delete", entry: id });
+}
+
+export interface TranscriptRow {
+  id: number;
+  /** The search's snippet, or the start of the text. */
+  title: string;
+  /** Where it came from: "Dictation in Notes", "meeting.m4a". */
+  subtitle: string;
+  /** "12 s", "3 min 4 s". */
+  duration: string;
+  /** For the accessory's date. */
+  createdAt: Date;
+}
+
+export function transcriptRow(entry: HistoryEntry): TranscriptRow {
+  const text = entry.snippet ? entry.snippet.text : entry.text;
+  return {
+    id: entry.id,
+    title: oneLine(text) || "(no speech)",
+    subtitle: sourceTitle(entry),
+    duration: formatDuration(entry.durationSeconds),
+    createdAt: new Date(entry.createdAt),
+  };
+}
+
+export function sourceTitle(entry: HistoryEntry): string {
+  const source = entry.kind === "dictation" ? "Dictation" : entry.sourceFile ? path.basename(entry.sourceFile) : "File";
+  return entry.app ? `${source} in ${entry.app}` : source;
+}
+
+/** The text, then each segment with its start and end. */
+export function transcriptMarkdown(entry: HistoryEntryDetail): string {
+  const text = entry.text ? escapeMarkdown(entry.text) : "*No speech found.*";
+  if (entry.segments.length === 0) return text;
+  const timings = entry.segments.map(
+    (segment) => `\`${clock(segment.start)} → ${clock(segment.end)}\` ${escapeMarkdown(segment.text.trim())}`,
+  );
+  return `${text}\n\n---\n\n${timings.join("\n\n")}`;
+}
+
+/** The facts the detail view's metadata lists, as label and text. */
+export function transcriptFacts(entry: HistoryEntryDetail): { label: string; text: string }[] {
+  const facts = [
+    { label: "When", text: new Date(entry.createdAt).toLocaleString() },
+    { label: "Source", text: entry.kind === "dictation" ? "Dictation" : (entry.sourceFile ?? "File") },
+    { label: "Duration", text: formatDuration(entry.durationSeconds) },
+    { label: "Language", text: entry.language ?? "unknown" },
+    { label: "Model", text: entry.model },
+  ];
+  if (entry.app) facts.splice(2, 0, { label: "App", text: entry.app });
+  if (entry.recording) facts.push({ label: "Recording", text: entry.recording });
+  return facts;
+}
+
+/**
+ * The audio an entry can be opened or transcribed again from: its kept recording, else the file it was transcribed
+ * from (an upload's name is not a path). Null when there is none.
+ */
+export function audioFileOf(entry: HistoryEntry): string | null {
+  if (entry.recording) return entry.recording;
+  return entry.sourceFile && path.isAbsolute(entry.sourceFile) ? entry.sourceFile : null;
+}
+
+export function formatDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  const minutes = Math.floor(whole / 60);
+  return minutes > 0 ? `${minutes} min ${whole % 60} s` : `${whole} s`;
+}
+
+function clock(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${(seconds - minutes * 60).toFixed(1).padStart(4, "0")}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
