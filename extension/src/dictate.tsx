@@ -12,7 +12,14 @@ import {
   Toast,
 } from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
-import { daemonSocket, insertText, preferences, refreshMenuBar, startMicrophoneCapture } from "./host";
+import {
+  daemonSocket,
+  frontmostAppName,
+  insertText,
+  preferences,
+  refreshMenuBar,
+  startMicrophoneCapture,
+} from "./host";
 import { connect, type DaemonClient } from "./lib/daemon-connection";
 import { Dictation, failedDictation, initialDictation, isFinished, type DictationState } from "./lib/dictation-session";
 import {
@@ -62,9 +69,10 @@ function useDictation() {
         if (!closed) setState(failedDictation(initialDictation(), error));
         return;
       }
+      const app = await frontmostAppName();
       const run = new Dictation(client, {
         source: "capture",
-        options: transcriptionOptions(preferences()),
+        options: { ...transcriptionOptions(preferences()), ...(app && { app }) },
         recover: true,
         startCapture: startMicrophoneCapture,
         onChange: (next) => {

@@ -1,6 +1,14 @@
 // The host boundary: Raycast's preferences, LocalStorage, clipboard and commands, adapted to the extension's logic
 // modules.
-import { Clipboard, closeMainWindow, getPreferenceValues, launchCommand, LaunchType, LocalStorage } from "@raycast/api";
+import {
+  Clipboard,
+  closeMainWindow,
+  getFrontmostApplication,
+  getPreferenceValues,
+  launchCommand,
+  LaunchType,
+  LocalStorage,
+} from "@raycast/api";
 import path from "node:path";
 import { startCapture } from "./lib/capture-process";
 import { logFolder, socketPath, type DaemonStatus } from "./lib/daemon-connection";
@@ -17,6 +25,15 @@ const raycastStorage: KeyValueStorage = {
 export const preferences = () => getPreferenceValues<VerbatimPreferences>();
 export const daemonSocket = () => socketPath(preferences().socketPath);
 export const jobStore = () => new JobStore(raycastStorage);
+
+/** The app the user was in (the history keeps it as a dictation's source); undefined when Raycast cannot tell. */
+export async function frontmostAppName(): Promise<string | undefined> {
+  try {
+    return (await getFrontmostApplication()).name || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const raycastClipboard: ClipboardOperations = {
   read: () => Clipboard.read(),

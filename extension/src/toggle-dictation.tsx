@@ -1,5 +1,12 @@
 import { open, showHUD } from "@raycast/api";
-import { daemonSocket, insertText, preferences, refreshMenuBar, startMicrophoneCapture } from "./host";
+import {
+  daemonSocket,
+  frontmostAppName,
+  insertText,
+  preferences,
+  refreshMenuBar,
+  startMicrophoneCapture,
+} from "./host";
 import { connect, DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
 import { MICROPHONE_SETTINGS_URL, wordCount } from "./lib/dictation-view";
@@ -46,9 +53,10 @@ async function stopAndInsert(client: DaemonClient, session: string): Promise<voi
 async function start(client: DaemonClient): Promise<void> {
   let heardSilence!: () => void;
   const silence = new Promise<void>((resolve) => (heardSilence = resolve));
+  const app = await frontmostAppName();
   const dictation = new Dictation(client, {
     source: "capture",
-    options: transcriptionOptions(preferences()),
+    options: { ...transcriptionOptions(preferences()), ...(app && { app }) },
     startCapture: startMicrophoneCapture,
     onChange: (state) => {
       if (state.microphoneSilent) heardSilence();
