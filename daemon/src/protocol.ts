@@ -442,7 +442,9 @@ function parseHistoryRequest(message: Fields, type: `history.${string}`, id: str
     case "history.get":
       return { type, id, entry: field(message, "entry", isEntryId, "an entry id") };
     case "history.delete":
-      if (message.before !== undefined && message.entry === undefined)
+      if (message.before !== undefined && message.entry !== undefined)
+        throw new ProtocolError("bad_message", 'give either "entry" or "before", not both', id);
+      if (message.before !== undefined)
         return { type, id, before: field(message, "before", isDate, "an ISO 8601 date such as 2026-01-31") };
       return { type, id, entry: field(message, "entry", isEntryId, 'an entry id (or give "before", a date)') };
     case "history.export":

@@ -107,3 +107,17 @@ test("connection and upload limits: whole numbers in range, the idle time in sec
     expect.stringMatching(/"maxUnfinishedUploadMB" has an invalid value "4G" \(.*from 1 to 1048576\); using 4096$/),
   ]);
 });
+
+test("history settings: on by default for 90 days without recordings; invalid values named", () => {
+  expect(load({}).config).toMatchObject({ history: true, historyDays: 90, historyKeepsRecordings: false });
+  const good = load({ history: false, historyDays: 0, historyKeepsRecordings: true });
+  expect(good.problems).toEqual([]);
+  expect(good.config).toMatchObject({ history: false, historyDays: 0, historyKeepsRecordings: true });
+  const bad = load({ history: "yes", historyDays: 7.5, historyKeepsRecordings: 1 });
+  expect(bad.config).toMatchObject({ history: true, historyDays: 90, historyKeepsRecordings: false });
+  expect(bad.problems).toEqual([
+    expect.stringMatching(/"history" has an invalid value "yes" \(it must be true or false\); using true$/),
+    expect.stringMatching(/"historyDays" has an invalid value 7.5 \(it must be a whole number of days .*\); using 90$/),
+    expect.stringMatching(/"historyKeepsRecordings" has an invalid value 1 \(it must be true or false\); using false$/),
+  ]);
+});

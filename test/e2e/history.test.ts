@@ -184,6 +184,10 @@ test("the CLI lists, searches, shows and deletes; bad requests get typed errors"
   expect((await refusal({ type: "history.get", entry: 999_999 })).code).toBe("not_found");
   const bad = await client.request({ type: "history.delete", before: "31/01/2026" } as never).catch((e: unknown) => e);
   expect(bad).toMatchObject({ code: "bad_message", message: expect.stringMatching(/ISO 8601 date/) });
+  const both = await client
+    .request({ type: "history.delete", entry: 1, before: "2026-01-31" } as never)
+    .catch((e: unknown) => e);
+  expect(both).toMatchObject({ code: "bad_message", message: expect.stringMatching(/either "entry" or "before"/) });
 
   const tomorrow = new Date(Date.now() + DAY_MS).toISOString().slice(0, 10);
   expect((await verbatim("history", "rm", "--before", tomorrow)).stdout).toBe("Deleted 2 transcripts.\n");
