@@ -8,8 +8,8 @@ import Database from "better-sqlite3";
 
 export type SqliteDatabase = Database.Database;
 
-/** How long a statement waits for a lock another process holds before it fails (never longer: writes are sync). */
-const BUSY_TIMEOUT_MS = 1000;
+/** How long a statement waits for a lock another process holds before it fails: writes block the event loop. */
+const BUSY_TIMEOUT_MS = 250;
 
 /** Each step brings the schema from version index to index + 1 (PRAGMA user_version). */
 const MIGRATIONS: string[] = [
