@@ -1,7 +1,16 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AudioError, findDecoder, loadAudio } from "../src/audio";
+import { AudioError, decodeAudioToFile, findDecoder, loadAudio } from "../src/audio";
 import { runDecoder } from "../src/audio/decoder-process";
 import { amplitudeAt, ffmpeg, sox, speak } from "./support/audio-fixtures";
 
@@ -177,6 +186,34 @@ describe("files ffmpeg cannot turn into audio", () => {
     controller.abort();
     const error = await rejection(running);
     expect(error.code).toBe("aborted");
+  });
+});
+
+describe("decoding to a file of samples (what the daemon hands the engine)", () => {
+  const samplesIn = (path: string) => {
+    const bytes = readFileSync(path);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  };
+
+  test.each([
+    ["a 44.1 kHz stereo WAV, resampled and mixed down as it is read", SOURCE, "wav"],
+    ["an mp3, written by ffmpeg itself", MP3, "ffmpeg"],
+  ])("%s: the same samples as in memory", async (_, name, decoder) => {
+    const output = file(`${name}.f32`);
+    const decoded = await decodeAudioToFile(file(name), output);
+    const inMemory = await loadAudio(file(name));
+    expect(decoded).toMatchObject({ decoder, sourceFormat: inMemory.sourceFormat, warnings: inMemory.warnings });
+    expect(decoded.sampleCount).toBe(inMemory.samples.length);
+    expect(decoded.durationSeconds).toBe(inMemory.durationSeconds);
+    expect(Array.from(samplesIn(output))).toEqual(Array.from(inMemory.samples));
+    expectTone(samplesIn(output));
+  });
+
+  test("ffmpeg stops at the length limit and the file is refused as too long", async () => {
+    const error = await rejection(decodeAudioToFile(file(MP3), file("too-long.f32"), { maxSeconds: 1 }));
+    expect(error.code).toBe("too-long");
+    // Stopped just past 1 s (one more packet), not after the whole 2 s.
+    expect(statSync(file("too-long.f32")).size).toBeLessThan(1.5 * 16000 * 4);
   });
 });
 

@@ -38,7 +38,7 @@ export interface RawModel {
   info(): ModelInfo;
   memory(): BackendMemory | null;
   setVocabulary(tokens: Uint8Array[]): void;
-  transcribe(audio: Float32Array, options: object, onEvent: (event: object) => void): RawJob<TranscribeResult>;
+  transcribe(audio: Float32Array | string, options: object, onEvent: (event: object) => void): RawJob<TranscribeResult>;
   startStream(options: object, onEvent: (event: RawStreamEvent) => void): RawStream;
   detectLanguage(audio: Float32Array): RawJob<LanguageDetection>;
   free(): void;

@@ -66,8 +66,12 @@ export class WhisperModel {
     this.vocabulary = tokenBytes;
   }
 
+  /**
+   * Transcribes 16 kHz mono samples: a Float32Array (copied), or the path of a file of 32-bit little-endian float
+   * samples, read on the engine's thread, so that the samples are held once and freed as soon as the job ends.
+   */
   transcribe(
-    audio: Float32Array,
+    audio: Float32Array | string,
     options: TranscribeOptions = {},
     onEvent: (event: TranscribeEvent) => void = () => {},
   ): Job<TranscribeResult> {

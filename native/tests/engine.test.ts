@@ -92,6 +92,30 @@ describe.each(buildInfo().backends as Backend[])("on the %s backend", (backend) 
     expect(finishedAll).toBe(false);
   });
 
+  test("a file of float samples transcribes as the same samples in memory; a missing or ragged one is an error", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "verbatim-samples-"));
+    try {
+      const file = path.join(dir, "samples.f32");
+      writeFileSync(file, new Uint8Array(speech.buffer, speech.byteOffset, speech.byteLength));
+      const tokens = (result: TranscribeResult) => result.segments.flatMap((segment) => segment.tokens);
+      const fromMemory = await model.transcribe(speech, { temperatures: [0] }).promise;
+      const fromFile = await model.transcribe(file, { temperatures: [0] }).promise;
+      expect(tokens(fromMemory).length).toBeGreaterThan(0);
+      expect(tokens(fromFile)).toEqual(tokens(fromMemory));
+      expect(fromFile.segments.at(-1)?.end).toEqual(fromMemory.segments.at(-1)?.end);
+
+      writeFileSync(path.join(dir, "ragged.f32"), new Uint8Array(4 * 100 + 3));
+      await expect(model.transcribe(path.join(dir, "ragged.f32")).promise).rejects.toThrow(
+        /is not whole 32-bit float samples/,
+      );
+      await expect(model.transcribe(path.join(dir, "missing.f32")).promise).rejects.toThrow(
+        /could not open the decoded audio/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("bad options are refused at once with InvalidArgumentError", () => {
     expect(() => model.transcribe(speech, { task: "summarise" as "transcribe" })).toThrow(InvalidArgumentError);
     expect(() => model.transcribe(speech, { language: "de" })).toThrow(/English-only/);

@@ -159,3 +159,38 @@ TEST_CASE("log-mel edge cases: no frames, silence, invalid arguments") {
     CHECK_THROWS_AS(verbatim::log_mel_spectrogram(jfk.data(), jfk.size(), 80, SIZE_MAX - 10), std::invalid_argument);
   }
 }
+
+TEST_CASE("log-mel frames a range at a time are the whole spectrogram's, bit for bit") {
+  const std::vector<float> jfk = read_jfk();
+  // Quiet speech, then loud: the clamp's maximum comes from late frames, which every earlier range must use.
+  std::vector<float> signal(jfk.begin(), jfk.end());
+  for (float& v : signal) v *= 0.01f;
+  signal.insert(signal.end(), jfk.begin(), jfk.end());
+  for (int n_mels : {80, 128}) {
+    CAPTURE(n_mels);
+    const verbatim::Spectrogram whole =
+        verbatim::log_mel_spectrogram(signal.data(), signal.size(), n_mels, verbatim::kWindowSamples);
+    verbatim::LogMelFrames frames(signal.data(), signal.size(), n_mels, verbatim::kWindowSamples);
+    REQUIRE(frames.n_mels() == n_mels);
+    REQUIRE(frames.n_frames() == whole.n_frames);
+    // Whole windows, ranges starting and ending inside a block, the last frames, the padding, nothing.
+    const int n = whole.n_frames;
+    const int ranges[][2] = {{0, 3000}, {7, 123}, {1000, 3000}, {2185, 2999}, {16, 16}, {n - 5, 5}, {n - 3000, 3000},
+                             {3300, 1}, {0, 0}};
+    for (const auto& range : ranges) {
+      const int first = range[0], count = range[1];
+      CAPTURE(first);
+      CAPTURE(count);
+      const std::vector<float> got = frames.frames(first, count);
+      REQUIRE(got.size() == static_cast<std::size_t>(n_mels) * count);
+      bool same = true;
+      for (int m = 0; m < n_mels; ++m) {
+        const float* row = got.data() + static_cast<std::size_t>(m) * count;
+        for (int f = 0; f < count; ++f) same = same && row[f] == whole.at(m, first + f);
+      }
+      CHECK(same);
+    }
+    CHECK_THROWS_AS(frames.frames(n - 5, 6), std::invalid_argument);
+    CHECK_THROWS_AS(frames.frames(-1, 2), std::invalid_argument);
+  }
+}

@@ -140,12 +140,16 @@ describe("upload caps", () => {
     await expect(third).rejects.toMatchObject({ code: "too_large" });
     await expect(third).rejects.toThrow(/already receiving 2 uploads.*config maxUnfinishedUploads.*by path/);
 
-    // An upload that completes gives its room back: a small WAV now fits, and is transcribed from its file.
+    // Uploads their client abandoned give their room back: a WAV then fits, and reads as by path.
     const other = await daemon.connect();
     const byPath = await other.transcribeFile(wav).promise;
     client.close();
     await expect(first).rejects.toThrow(DaemonUnreachableError);
     await expect(second).rejects.toThrow(DaemonUnreachableError);
+    // The daemon gives their room back once it has seen the client go (a probe takes one of the two places).
+    let roomBack = false;
+    for (let i = 0; i < 50 && !roomBack; i++) roomBack = await takesUpload(daemon, 10);
+    expect(roomBack).toBe(true);
     const uploaded = await other.transcribeBytes(readFileSync(wav), "speech.wav").promise;
     expect(uploaded.text).toBe(byPath.text);
     expect(uploaded.text.length).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { access, constants, mkdtemp, rm } from "node:fs/promises";
+import { access, constants, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AudioError, displayName, tooLongError } from "./audio-error";
@@ -48,16 +48,21 @@ export interface DecodeOptions {
   maxSeconds: number;
 }
 
+/** ffmpeg's arguments to decode `path` to 16 kHz mono 32-bit little-endian float samples, before the output. */
+function ffmpegArguments(path: string): string[] {
+  const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-vn", "-map", "0:a:0"];
+  // ffmpeg's own down-mix adds channels at -3 dB each (stereo → mono gains 3 dB); capping the mix matrix's row sum
+  // at 1 makes it an average, as the WAV reader does.
+  args.push("-ac", "1", "-rematrix_maxval", "1.0", "-ar", String(TARGET_SAMPLE_RATE), "-f", "f32le");
+  return args;
+}
+
 /** Decodes any file ffmpeg reads to 16 kHz mono float samples, streamed from its stdout. */
 export async function decodeWithFfmpeg(ffmpeg: string, path: string, options: DecodeOptions): Promise<Float32Array> {
   const maxBytes = Math.ceil(options.maxSeconds * TARGET_SAMPLE_RATE) * 4;
   const chunks: Buffer[] = [];
   let bytes = 0;
-  const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-vn", "-map", "0:a:0"];
-  // ffmpeg's own down-mix adds channels at -3 dB each (stereo → mono gains 3 dB); capping the mix matrix's row sum
-  // at 1 makes it an average, as the WAV reader does.
-  args.push("-ac", "1", "-rematrix_maxval", "1.0", "-ar", String(TARGET_SAMPLE_RATE), "-f", "f32le", "-");
-  const result = await runDecoder(ffmpeg, args, path, {
+  const result = await runDecoder(ffmpeg, [...ffmpegArguments(path), "-"], path, {
     signal: options.signal,
     onStdout: (chunk) => {
       chunks.push(chunk);
@@ -77,6 +82,25 @@ export async function decodeWithFfmpeg(ffmpeg: string, path: string, options: De
     offset += take;
   }
   return samples;
+}
+
+/**
+ * Decodes any file ffmpeg reads to 16 kHz mono 32-bit little-endian float samples that ffmpeg writes to `output`
+ * itself (nothing passes through this process); returns how many. ffmpeg stops just past maxSeconds.
+ */
+export async function decodeWithFfmpegToFile(
+  ffmpeg: string,
+  path: string,
+  output: string,
+  options: DecodeOptions,
+): Promise<number> {
+  const maxBytes = Math.ceil(options.maxSeconds * TARGET_SAMPLE_RATE) * 4;
+  const args = [...ffmpegArguments(path), "-fs", String(maxBytes + 4), "-y", output];
+  const result = await runDecoder(ffmpeg, args, path, { signal: options.signal });
+  if (result.exitCode !== 0) throw ffmpegError(path, result.stderr);
+  const { size } = await stat(output);
+  if (size > maxBytes) throw tooLongError(path, undefined, options.maxSeconds);
+  return Math.floor(size / 4);
 }
 
 function ffmpegError(path: string, stderr: string): AudioError {

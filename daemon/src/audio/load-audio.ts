@@ -1,3 +1,4 @@
+import { open } from "node:fs/promises";
 import { extname } from "node:path";
 import { AudioError, displayName } from "./audio-error";
 import { Container, SNIFF_BYTES, sniffContainer } from "./container-sniffer";
@@ -5,12 +6,13 @@ import {
   DecoderKind,
   decodeWithAfconvert,
   decodeWithFfmpeg,
+  decodeWithFfmpegToFile,
   ExternalDecoder,
   findDecoder,
   TARGET_SAMPLE_RATE,
 } from "./external-decoder";
 import { openRegularFile } from "./regular-file";
-import { readWavFile } from "./wav-file";
+import { readWavBlocks, readWavFile, type WavReadOptions } from "./wav-file";
 import { UnsupportedWavEncoding } from "./wav-header";
 
 /** Four hours of 16 kHz float samples is about 0.9 GB: longer recordings should be split. */
@@ -36,17 +38,73 @@ export interface LoadedAudio {
   warnings: string[];
 }
 
+/** Audio decoded to a file of 16 kHz mono 32-bit little-endian float samples. */
+export type DecodedAudioFile = Omit<LoadedAudio, "samples"> & { sampleCount: number };
+
+/** Where decoded samples go: gathered in memory (`T` the samples) or written to a file (`T` their count). */
+interface SampleTarget<T> {
+  wav(wavPath: string, options: WavReadOptions): Promise<{ result: T; description: string; warnings: string[] }>;
+  ffmpeg(ffmpeg: string, path: string, options: { maxSeconds: number; signal?: AbortSignal }): Promise<T>;
+}
+
+const IN_MEMORY: SampleTarget<Float32Array> = {
+  wav: async (wavPath, options) => {
+    const wav = await readWavFile(wavPath, TARGET_SAMPLE_RATE, options);
+    return { result: wav.samples, description: wav.description, warnings: wav.warnings };
+  },
+  ffmpeg: decodeWithFfmpeg,
+};
+
+function toFile(output: string): SampleTarget<number> {
+  return {
+    wav: async (wavPath, options) => {
+      const file = await open(output, "w", 0o600);
+      let count = 0;
+      try {
+        const wav = await readWavBlocks(wavPath, TARGET_SAMPLE_RATE, options, async (block) => {
+          count += block.length;
+          await file.writeFile(new Uint8Array(block.buffer, block.byteOffset, block.byteLength));
+        });
+        return { result: count, description: wav.description, warnings: wav.warnings };
+      } finally {
+        await file.close();
+      }
+    },
+    ffmpeg: (ffmpeg, path, options) => decodeWithFfmpegToFile(ffmpeg, path, output, options),
+  };
+}
+
 /**
  * Reads an audio (or video) file as 16 kHz mono. WAV is parsed here; everything else goes through ffmpeg or, on
  * macOS without ffmpeg, afconvert. The file's first bytes decide, not its name.
  */
 export async function loadAudio(path: string, options: LoadAudioOptions = {}): Promise<LoadedAudio> {
+  const { result, ...audio } = await decode(path, options, IN_MEMORY);
+  return { ...audio, samples: result, durationSeconds: result.length / TARGET_SAMPLE_RATE };
+}
+
+/**
+ * Decodes an audio (or video) file as loadAudio does, to `output`: 16 kHz mono 32-bit little-endian float samples,
+ * written as they are decoded, so a long recording is never in this process's memory whole.
+ */
+export async function decodeAudioToFile(
+  path: string,
+  output: string,
+  options: LoadAudioOptions = {},
+): Promise<DecodedAudioFile> {
+  const { result, ...audio } = await decode(path, options, toFile(output));
+  return { ...audio, sampleCount: result, durationSeconds: result / TARGET_SAMPLE_RATE };
+}
+
+type Decoded<T> = Omit<LoadedAudio, "samples" | "durationSeconds"> & { result: T };
+
+async function decode<T>(path: string, options: LoadAudioOptions, target: SampleTarget<T>): Promise<Decoded<T>> {
   const maxSeconds = options.maxSeconds ?? DEFAULT_MAX_SECONDS;
   const container = sniffContainer(await readHead(path));
   if (container === "wav") {
     try {
-      const wav = await readWavFile(path, TARGET_SAMPLE_RATE, { maxSeconds, signal: options.signal });
-      return loaded(wav.samples, wav.description, "wav", wav.warnings);
+      const wav = await target.wav(path, { maxSeconds, signal: options.signal });
+      return decoded(wav.result, wav.description, "wav", wav.warnings);
     } catch (error) {
       if (!(error instanceof UnsupportedWavEncoding)) throw error;
       const decoder = await findDecoder(options.decoderDirectories);
@@ -58,45 +116,34 @@ export async function loadAudio(path: string, options: LoadAudioOptions = {}): P
             "Install ffmpeg (brew install ffmpeg / apt-get install ffmpeg), or export the file as 16-bit PCM WAV.",
         );
       }
-      return decodeExternally(decoder, path, "WAV", maxSeconds, options.signal);
+      return decodeExternally(decoder, path, "WAV", maxSeconds, options.signal, target);
     }
   }
   const decoder = await findDecoder(options.decoderDirectories);
   if (!decoder) throw decoderMissingError(path, container);
-  return decodeExternally(decoder, path, formatName(path, container), maxSeconds, options.signal);
+  return decodeExternally(decoder, path, formatName(path, container), maxSeconds, options.signal, target);
 }
 
-async function decodeExternally(
+async function decodeExternally<T>(
   decoder: ExternalDecoder,
   path: string,
   format: string,
   maxSeconds: number,
   signal: AbortSignal | undefined,
-): Promise<LoadedAudio> {
+  target: SampleTarget<T>,
+): Promise<Decoded<T>> {
   const sourceFormat = `${format} (decoded by ${decoder.kind})`;
   if (decoder.kind === "ffmpeg") {
-    return loaded(await decodeWithFfmpeg(decoder.path, path, { maxSeconds, signal }), sourceFormat, "ffmpeg", []);
+    return decoded(await target.ffmpeg(decoder.path, path, { maxSeconds, signal }), sourceFormat, "ffmpeg", []);
   }
   const wav = await decodeWithAfconvert(decoder.path, path, { maxSeconds, signal }, (wavPath) =>
-    readWavFile(wavPath, TARGET_SAMPLE_RATE, { maxSeconds, signal, sourcePath: path }),
+    target.wav(wavPath, { maxSeconds, signal, sourcePath: path }),
   );
-  return loaded(wav.samples, sourceFormat, "afconvert", wav.warnings);
+  return decoded(wav.result, sourceFormat, "afconvert", wav.warnings);
 }
 
-function loaded(
-  samples: Float32Array,
-  sourceFormat: string,
-  decoder: LoadedAudio["decoder"],
-  warnings: string[],
-): LoadedAudio {
-  return {
-    samples,
-    sampleRate: TARGET_SAMPLE_RATE,
-    durationSeconds: samples.length / TARGET_SAMPLE_RATE,
-    sourceFormat,
-    decoder,
-    warnings,
-  };
+function decoded<T>(result: T, sourceFormat: string, decoder: LoadedAudio["decoder"], warnings: string[]): Decoded<T> {
+  return { result, sampleRate: TARGET_SAMPLE_RATE, sourceFormat, decoder, warnings };
 }
 
 /** The first bytes of the file, with the errors people meet before any decoding: missing, unreadable, empty. */

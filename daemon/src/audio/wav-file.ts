@@ -12,20 +12,33 @@ export interface DecodedWav {
   warnings: string[];
 }
 
+export interface WavReadOptions {
+  maxSeconds: number;
+  signal?: AbortSignal;
+  /** The file messages name, when wavPath is a temporary conversion of it. Default wavPath. */
+  sourcePath?: string;
+}
+
+/** Reads a WAV file into mono samples at outputRate (see readWavBlocks). */
+export async function readWavFile(wavPath: string, outputRate: number, options: WavReadOptions): Promise<DecodedWav> {
+  const blocks: Float32Array[] = [];
+  const { description, warnings } = await readWavBlocks(wavPath, outputRate, options, (block) => {
+    blocks.push(block);
+  });
+  return { samples: concatenate(blocks), description, warnings };
+}
+
 /**
- * Reads a WAV file into mono samples at outputRate, block by block. A data chunk cut short by the end of the
- * file is read as far as it goes, with a warning; one with no whole frame at all is an error.
+ * Reads a WAV file as mono samples at outputRate, block by block, handing each block to `onBlock` (awaited) so
+ * that a long file never needs to be in memory whole. A data chunk cut short by the end of the file is read as far
+ * as it goes, with a warning; one with no whole frame at all is an error.
  */
-export async function readWavFile(
+export async function readWavBlocks(
   wavPath: string,
   outputRate: number,
-  options: {
-    maxSeconds: number;
-    signal?: AbortSignal;
-    /** The file messages name, when wavPath is a temporary conversion of it. Default wavPath. */
-    sourcePath?: string;
-  },
-): Promise<DecodedWav> {
+  options: WavReadOptions,
+  onBlock: (block: Float32Array) => Promise<void> | void,
+): Promise<Omit<DecodedWav, "samples">> {
   const path = options.sourcePath ?? wavPath;
   const file = await openRegularFile(wavPath);
   try {
@@ -57,13 +70,12 @@ export async function readWavFile(
     }
 
     const resampler = layout.sampleRate === outputRate ? undefined : new Resampler(layout.sampleRate, outputRate);
-    const blocks: Float32Array[] = [];
     for await (const block of readMonoBlocks(file, layout)) {
       if (options.signal?.aborted) throw abortedError(path);
-      blocks.push(resampler ? resampler.push(block) : block);
+      await onBlock(resampler ? resampler.push(block) : block);
     }
-    if (resampler) blocks.push(resampler.flush());
-    return { samples: concatenate(blocks), description: layout.description, warnings };
+    if (resampler) await onBlock(resampler.flush());
+    return { description: layout.description, warnings };
   } finally {
     await file.close();
   }

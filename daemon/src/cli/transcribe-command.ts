@@ -1,5 +1,6 @@
 // `verbatim transcribe`: files in, text/SRT/VTT streamed to stdout as segments are decoded, JSON per file.
 import { accessSync, constants, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { DaemonError, type TranscriptionHandle } from "../client";
 import { segmentCues, srtCue, transcriptJson, VTT_HEADER, vttCue, type OutputFormat } from "../formats";
@@ -181,6 +182,7 @@ function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runn
       transcribe(
         {
           file,
+          scratchDir: os.tmpdir(), // not the daemon's uploads folder, which a daemon starting meanwhile empties
           options: command.options,
           readyTimeoutMs: DEFAULT_CONFIG.readyTimeoutSeconds * 1000,
           vocabulary: config.vocabulary,

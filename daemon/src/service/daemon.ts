@@ -200,6 +200,7 @@ export class Daemon implements DaemonContext {
           const transcript = await transcribe(
             {
               file,
+              scratchDir: this.uploadsDir,
               options: request.options ?? {},
               readyTimeoutMs: this.options.config.readyTimeoutSeconds * 1000,
               vocabulary: this.vocabulary.current,

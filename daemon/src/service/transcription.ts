@@ -1,7 +1,9 @@
 // One transcription: audio in (a file, or uploaded bytes), the warm model, live text as tokens are chosen,
 // final segments (with words when asked), and the finished transcript.
+import { mkdtemp, rm } from "node:fs/promises";
+import path from "node:path";
 import { CancelledError, type Segment, type TranscribeOptions } from "@verbatim/native";
-import { loadAudio } from "../audio";
+import { decodeAudioToFile } from "../audio";
 import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer";
 import { decoderPrompt } from "../vocabulary/decoder-prompt";
@@ -21,6 +23,8 @@ export interface TranscriptionCallbacks {
 export interface TranscriptionJob {
   /** Path of the audio file (uploads are written to a temporary file first). */
   file: string;
+  /** Where the decoded samples are written while the job runs (a folder of their own, removed after). */
+  scratchDir: string;
   options: TranscriptionOptions;
   readyTimeoutMs: number;
   /** Terms condition the decoder prompt; replacements apply to segments and the transcript. */
@@ -34,7 +38,26 @@ export async function transcribe(
   signal: AbortSignal,
 ): Promise<TranscriptData> {
   callbacks.onProgress("decoding", null);
-  const audio = await untilAborted(loadAudio(job.file, { signal }), signal);
+  const folder = await mkdtemp(path.join(job.scratchDir, "decoded-"));
+  try {
+    return await transcribeDecoded(job, path.join(folder, "samples.f32"), host, callbacks, signal);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Decodes the audio to `samplesFile` (16 kHz float samples, written as decoded) and has the engine read it there:
+ * the samples are held once, by the engine, only while it runs, however long the recording.
+ */
+async function transcribeDecoded(
+  job: TranscriptionJob,
+  samplesFile: string,
+  host: EngineHost,
+  callbacks: TranscriptionCallbacks,
+  signal: AbortSignal,
+): Promise<TranscriptData> {
+  const audio = await untilAborted(decodeAudioToFile(job.file, samplesFile, { signal }), signal);
   if (job.options.model) {
     void host.select(job.options.model).catch(() => undefined); // failures surface through ready()
   }
@@ -47,10 +70,10 @@ export async function transcribe(
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
   let language = job.options.language ?? null;
-  if (audio.samples.length > 0) {
+  if (audio.sampleCount > 0) {
     const result = await runEngine(
       active,
-      audio.samples,
+      samplesFile,
       engineOptions(active.tokenizer, job.options, vocabulary.terms),
       { ...callbacks, onSegment: (segment) => callbacks.onSegment(replacer.segment(segment)) },
       { segments, tokens },
@@ -101,7 +124,7 @@ export function engineOptions(
 
 async function runEngine(
   active: ActiveModel,
-  samples: Float32Array,
+  samples: Float32Array | string,
   options: TranscribeOptions,
   callbacks: TranscriptionCallbacks,
   collected: { segments: SegmentData[]; tokens: number[] },

@@ -1,5 +1,6 @@
 #include "model_wrap.h"
 
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -22,6 +23,24 @@ std::vector<float> copy_audio(const Napi::Value& value) {
     throw std::invalid_argument("audio must be a Float32Array of 16 kHz mono samples");
   Napi::Float32Array audio = value.As<Napi::Float32Array>();
   return std::vector<float>(audio.Data(), audio.Data() + audio.ElementLength());
+}
+
+// Reads a file of 32-bit little-endian float samples (what the daemon decodes audio to) on the job's thread: the
+// samples are then held once, by the engine, and freed when the job ends.
+std::vector<float> read_sample_file(const std::string& path) {
+  static_assert(sizeof(float) == 4, "samples are 32-bit floats");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw std::invalid_argument("could not open the decoded audio " + path);
+  const std::streamoff bytes = in.tellg();
+  if (bytes < 0 || bytes % 4 != 0) {
+    throw std::invalid_argument("the decoded audio " + path + " is not whole 32-bit float samples");
+  }
+  std::vector<float> samples(static_cast<std::size_t>(bytes) / 4);
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(samples.data()), bytes)) {
+    throw std::invalid_argument("could not read the decoded audio " + path);
+  }
+  return samples;
 }
 
 // Runs `body`, turning C++ exceptions thrown while reading arguments into JS errors.
@@ -114,12 +133,16 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     std::shared_ptr<Engine> engine = this->engine();
     if (!token_bytes_) throw std::invalid_argument("set the model's vocabulary (setVocabulary) before transcribing");
-    auto audio = std::make_shared<std::vector<float>>(copy_audio(info[0]));
+    // A Float32Array is copied now; a file path is read on the job's thread.
+    const std::string sample_file = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+    auto audio = std::make_shared<std::vector<float>>(sample_file.empty() ? copy_audio(info[0]) : std::vector<float>());
     const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
     TranscribeOptions options = read_transcribe_options(info[1], special);
     options.token_bytes = token_bytes_;
 
-    return start_background_job(env, info[2], Value(), [engine, audio, options, special](JobContext& job) {
+    return start_background_job(env, info[2], Value(), [engine, audio, sample_file, options, special](JobContext& job) {
+      // Local to the run, so the samples are freed when it ends, however it ends.
+      const std::vector<float> samples = sample_file.empty() ? std::move(*audio) : read_sample_file(sample_file);
       TranscribeEvents events;
       events.cancelled = [&job] { return job.cancelled(); };
       events.on_token = [&job](const TokenEvent& token, double window_start) {
@@ -142,7 +165,7 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
           return event;
         });
       };
-      auto transcript = std::make_shared<Transcript>(engine->transcribe(audio->data(), audio->size(), options, events));
+      auto transcript = std::make_shared<Transcript>(engine->transcribe(samples.data(), samples.size(), options, events));
       return ValueMaker([transcript, special](Napi::Env e) -> Napi::Value {
         return transcript_to_js(e, *transcript, special);
       });

@@ -310,15 +310,70 @@ class MelBlock {
   std::vector<double> power_ = std::vector<double>(kFftBins * kFrames);  // [bin][frame]
 };
 
-// Clamps log10 mel energies to 8 below their maximum, then maps x to (x + 4) / 4, in place.
-void normalise_log_mel(std::vector<float>& values) {
+float max_of(const std::vector<float>& values) {
   float max_value = -std::numeric_limits<float>::infinity();
   for (float v : values) max_value = std::max(max_value, v);
+  return max_value;
+}
+
+// Clamps log10 mel energies to 8 below `max_value`, then maps x to (x + 4) / 4, in place.
+void normalise_log_mel(std::vector<float>& values, float max_value) {
   const float floor_value = max_value - 8.0f;
   for (float& v : values) v = (std::max(v, floor_value) + 4.0f) / 4.0f;
 }
 
+void check_signal(std::size_t n, int n_mels, std::size_t zero_padding_samples) {
+  if (n_mels <= 0) {
+    throw std::invalid_argument("log_mel_spectrogram: n_mels must be positive, got " + std::to_string(n_mels));
+  }
+  constexpr std::size_t kMaxLength = static_cast<std::size_t>(std::numeric_limits<int>::max()) * kHopLength;
+  if (n > kMaxLength || zero_padding_samples > kMaxLength - n) {
+    throw std::invalid_argument("log_mel_spectrogram: the signal is too long (more than " +
+                                std::to_string(std::numeric_limits<int>::max()) + " frames)");
+  }
+}
+
 }  // namespace
+
+// log10 mel energies (before the clamp) of any run of frames. Frames are transformed in blocks of
+// MelBlock::kFrames counted from frame 0, two frames per complex transform, so a frame's value depends on its
+// block partner: runs start and end at a block boundary (or the last frame) for the values to match the whole
+// spectrogram's bit for bit.
+struct LogMelFrames::Computer {
+  Computer(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples)
+      : signal(samples, static_cast<int64_t>(n), static_cast<int64_t>(n + zero_padding_samples)),
+        window(periodic_hann_window()),
+        filters(n_mels),
+        z_re(kFftSize * BatchedFft400::kBatch),
+        z_im(kFftSize * BatchedFft400::kBatch) {}
+
+  // Frames [first, end) into out[m * row_stride + f - first]; `first` is a multiple of MelBlock::kFrames. Frames
+  // wholly in the zero padding are left as they are (the caller fills -10, exactly torch's value for them).
+  void compute(int first, int end, float* out, std::size_t row_stride) {
+    constexpr int kBatch = BatchedFft400::kBatch;
+    auto frame_start = [](int frame) { return static_cast<int64_t>(frame) * kHopLength - kFftSize / 2; };
+    for (int block = first; block < end; block += MelBlock::kFrames) {
+      const int count = std::min(MelBlock::kFrames, end - block);
+      bool silent = true;
+      for (int f = 0; f < count; ++f) silent = silent && signal.frame_is_silent(frame_start(block + f));
+      if (silent) continue;
+
+      // Frames block .. block + kBatch - 1 go to the real parts, the next kBatch to the imaginary parts.
+      signal.read_windowed_frames(frame_start(block), std::min(count, kBatch), window.data(), z_re.data(), kBatch);
+      signal.read_windowed_frames(frame_start(block + kBatch), std::max(count - kBatch, 0), window.data(),
+                                  z_im.data(), kBatch);
+      fft.forward(z_re.data(), z_im.data());
+      mel.compute(z_re.data(), z_im.data(), filters, count, out + (block - first), row_stride);
+    }
+  }
+
+  const ReflectedSignal signal;
+  const std::vector<double> window;
+  const SparseFilters filters;
+  BatchedFft400 fft;
+  MelBlock mel;
+  std::vector<double> z_re, z_im;
+};
 
 std::vector<float> mel_filters(int n_mels) {
   if (n_mels <= 0) throw std::invalid_argument("mel_filters: n_mels must be positive, got " + std::to_string(n_mels));
@@ -347,14 +402,7 @@ std::vector<float> mel_filters(int n_mels) {
 }
 
 Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples) {
-  if (n_mels <= 0) {
-    throw std::invalid_argument("log_mel_spectrogram: n_mels must be positive, got " + std::to_string(n_mels));
-  }
-  constexpr std::size_t kMaxLength = static_cast<std::size_t>(std::numeric_limits<int>::max()) * kHopLength;
-  if (n > kMaxLength || zero_padding_samples > kMaxLength - n) {
-    throw std::invalid_argument("log_mel_spectrogram: the signal is too long (more than " +
-                                std::to_string(std::numeric_limits<int>::max()) + " frames)");
-  }
+  check_signal(n, n_mels, zero_padding_samples);
   const int64_t length = static_cast<int64_t>(n + zero_padding_samples);
 
   Spectrogram spectrogram;
@@ -365,31 +413,51 @@ Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels,
   spectrogram.data.assign(static_cast<std::size_t>(n_mels) * n_frames, -10.0f);
   if (n_frames == 0) return spectrogram;
 
-  const ReflectedSignal signal(samples, static_cast<int64_t>(n), length);
-  const std::vector<double> window = periodic_hann_window();
-  const SparseFilters filters(n_mels);
-  constexpr int kBatch = BatchedFft400::kBatch;
-  BatchedFft400 fft;
-  MelBlock block;
-  std::vector<double> z_re(kFftSize * kBatch), z_im(kFftSize * kBatch);
-
-  auto frame_start = [](int frame) { return static_cast<int64_t>(frame) * kHopLength - kFftSize / 2; };
-  for (int first = 0; first < n_frames; first += MelBlock::kFrames) {
-    const int count = std::min(MelBlock::kFrames, n_frames - first);
-    bool silent = true;
-    for (int f = 0; f < count; ++f) silent = silent && signal.frame_is_silent(frame_start(first + f));
-    if (silent) continue;
-
-    // Frames first .. first + kBatch - 1 go to the real parts, the next kBatch to the imaginary parts.
-    signal.read_windowed_frames(frame_start(first), std::min(count, kBatch), window.data(), z_re.data(), kBatch);
-    signal.read_windowed_frames(frame_start(first + kBatch), std::max(count - kBatch, 0), window.data(), z_im.data(),
-                                kBatch);
-    fft.forward(z_re.data(), z_im.data());
-    block.compute(z_re.data(), z_im.data(), filters, count, &spectrogram.data[first], n_frames);
-  }
-  normalise_log_mel(spectrogram.data);
+  LogMelFrames::Computer computer(samples, n, n_mels, zero_padding_samples);
+  computer.compute(0, n_frames, spectrogram.data.data(), static_cast<std::size_t>(n_frames));
+  normalise_log_mel(spectrogram.data, max_of(spectrogram.data));
   return spectrogram;
 }
+
+// Runs of this many frames at a time for the maximum: a multiple of the block, about 30 s.
+constexpr int kMaxPassFrames = 188 * MelBlock::kFrames;
+
+LogMelFrames::LogMelFrames(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples)
+    : n_mels_(n_mels) {
+  check_signal(n, n_mels, zero_padding_samples);
+  n_frames_ = static_cast<int>((n + zero_padding_samples) / kHopLength);
+  computer_ = std::make_unique<Computer>(samples, n, n_mels, zero_padding_samples);
+  max_value_ = -std::numeric_limits<float>::infinity();
+  std::vector<float> run;
+  for (int first = 0; first < n_frames_; first += kMaxPassFrames) {
+    const int count = std::min(kMaxPassFrames, n_frames_ - first);
+    run.assign(static_cast<std::size_t>(n_mels) * count, -10.0f);
+    computer_->compute(first, first + count, run.data(), static_cast<std::size_t>(count));
+    max_value_ = std::max(max_value_, max_of(run));
+  }
+}
+
+LogMelFrames::~LogMelFrames() = default;
+
+std::vector<float> LogMelFrames::frames(int first, int count) {
+  if (first < 0 || count < 0 || count > n_frames_ - first) {
+    throw std::invalid_argument("LogMelFrames::frames: frames " + std::to_string(first) + " + " +
+                                std::to_string(count) + " are outside the " + std::to_string(n_frames_) + " frames");
+  }
+  const int start = first - first % MelBlock::kFrames;
+  const int stop = std::min(n_frames_, (first + count + MelBlock::kFrames - 1) / MelBlock::kFrames * MelBlock::kFrames);
+  const int width = stop - start;
+  std::vector<float> run(static_cast<std::size_t>(n_mels_) * width, -10.0f);
+  computer_->compute(start, stop, run.data(), static_cast<std::size_t>(width));
+  normalise_log_mel(run, max_value_);
+  std::vector<float> out(static_cast<std::size_t>(n_mels_) * count);
+  for (int m = 0; m < n_mels_; ++m) {
+    const float* row = run.data() + static_cast<std::size_t>(m) * width + (first - start);
+    std::copy(row, row + count, out.begin() + static_cast<std::ptrdiff_t>(m) * count);
+  }
+  return out;
+}
+
 
 }  // namespace verbatim
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 namespace verbatim {
@@ -36,5 +37,30 @@ struct Spectrogram {
 // Samples must be finite: with a NaN or an infinity among them the values are meaningless (never undefined).
 // Throws std::invalid_argument when n_mels is not positive or the signal has more frames than an int holds.
 Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples);
+
+// The same spectrogram as log_mel_spectrogram, bit for bit, a range of frames at a time, so that a long signal's
+// spectrogram is never held whole (two hours: 230 MB at 80 mels). The constructor makes one pass over the signal
+// for the maximum the values are clamped against; `samples` must outlive the object. Same errors as
+// log_mel_spectrogram.
+class LogMelFrames {
+ public:
+  LogMelFrames(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples);
+  ~LogMelFrames();
+  LogMelFrames(const LogMelFrames&) = delete;
+  LogMelFrames& operator=(const LogMelFrames&) = delete;
+
+  int n_mels() const { return n_mels_; }
+  int n_frames() const { return n_frames_; }
+  // Frames [first, first + count) as n_mels rows of `count` values, row-major; 0 <= first, first + count <= n_frames.
+  std::vector<float> frames(int first, int count);
+
+  struct Computer;  // the transforms, shared with log_mel_spectrogram (mel.cpp)
+
+ private:
+  std::unique_ptr<Computer> computer_;
+  int n_mels_ = 0;
+  int n_frames_ = 0;
+  float max_value_ = 0;
+};
 
 }  // namespace verbatim

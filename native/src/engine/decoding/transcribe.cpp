@@ -17,11 +17,15 @@ void check_cancelled(const TranscribeEvents& events) {
   if (events.cancelled && events.cancelled()) throw Cancelled();
 }
 
+// Frames [first, first + count) of the padded spectrogram: n_mels rows of `count` values, row-major.
+using MelReader = std::function<std::vector<float>(int first, int count)>;
+
 // mel[:, seek : seek + size] zero-padded to one window (pad_or_trim), row-major n_mels x kWindowFrames.
-std::vector<float> window_at(const Spectrogram& mel, int seek, int size) {
-  std::vector<float> window(static_cast<std::size_t>(mel.n_mels) * kWindowFrames, 0.0f);
-  for (int m = 0; m < mel.n_mels; ++m) {
-    const float* row = mel.data.data() + static_cast<std::size_t>(m) * mel.n_frames + seek;
+std::vector<float> window_at(const MelReader& read, int n_mels, int seek, int size) {
+  const std::vector<float> frames = read(seek, size);
+  std::vector<float> window(static_cast<std::size_t>(n_mels) * kWindowFrames, 0.0f);
+  for (int m = 0; m < n_mels; ++m) {
+    const float* row = frames.data() + static_cast<std::size_t>(m) * size;
     std::copy(row, row + size, window.begin() + static_cast<std::ptrdiff_t>(m) * kWindowFrames);
   }
   return window;
@@ -120,19 +124,10 @@ std::optional<double> add_token_timings(std::vector<Segment>& segments, ModelRun
   return timings.back().end + time_offset;
 }
 
-}  // namespace
-
-Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
-                      const TranscribeEvents& events) {
+// The transcription over a padded spectrogram of n_frames frames, read a window at a time.
+Transcript transcribe_frames(ModelRunner& runner, int n_frames, const MelReader& read, const TranscribeOptions& options,
+                             const TranscribeEvents& events) {
   const ModelDims& dims = runner.dims();
-  if (padded_mel.n_mels != dims.n_mels) {
-    throw std::invalid_argument("the spectrogram has " + std::to_string(padded_mel.n_mels) +
-                                " mel bins but the model takes " + std::to_string(dims.n_mels));
-  }
-  if (padded_mel.n_frames < kWindowFrames ||
-      padded_mel.data.size() != static_cast<std::size_t>(padded_mel.n_mels) * padded_mel.n_frames) {
-    throw std::invalid_argument("transcribe needs a spectrogram that ends with 30 s of zero padding");
-  }
   if (dims.n_audio_ctx <= 0 || kWindowFrames % dims.n_audio_ctx != 0) {
     throw std::invalid_argument("the model's audio context does not divide a 30 s window");
   }
@@ -144,7 +139,7 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
   }
   const SpecialTokens special = SpecialTokens::for_vocabulary(dims.n_vocab);
   const TokenBytes& token_bytes = *options.token_bytes;
-  const int content_frames = padded_mel.n_frames - kWindowFrames;
+  const int content_frames = n_frames - kWindowFrames;
   const int input_stride = kWindowFrames / dims.n_audio_ctx;  // mel frames per encoder position: 2
   const double time_precision = input_stride / kFramesPerSecond;  // seconds per timestamp step: 0.02
 
@@ -155,7 +150,7 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
   int32_t language = special.multilingual() ? options.decoding.language_token : -1;
   if (special.multilingual() && language == -1) {
     check_cancelled(events);
-    const LanguageDetection detection = detect_language(runner, window_at(padded_mel, 0, kWindowFrames).data());
+    const LanguageDetection detection = detect_language(runner, window_at(read, dims.n_mels, 0, kWindowFrames).data());
     language = detection.token;
     transcript.language_probabilities = detection.probabilities;
     first_window_encoded = content_frames >= kWindowFrames;
@@ -174,7 +169,7 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
     if (events.between_windows && events.between_windows()) first_window_encoded = false;
     if (!(seek == 0 && first_window_encoded)) {
       check_cancelled(events);
-      runner.encode(window_at(padded_mel, seek, segment_size).data());
+      runner.encode(window_at(read, dims.n_mels, seek, segment_size).data());
     }
     if (events.on_token) {
       hooks.on_token = [&events, time_offset](const TokenEvent& token) { events.on_token(token, time_offset); };
@@ -222,10 +217,35 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
   return transcript;
 }
 
+}  // namespace
+
+Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
+                      const TranscribeEvents& events) {
+  if (padded_mel.n_mels != runner.dims().n_mels) {
+    throw std::invalid_argument("the spectrogram has " + std::to_string(padded_mel.n_mels) +
+                                " mel bins but the model takes " + std::to_string(runner.dims().n_mels));
+  }
+  if (padded_mel.n_frames < kWindowFrames ||
+      padded_mel.data.size() != static_cast<std::size_t>(padded_mel.n_mels) * padded_mel.n_frames) {
+    throw std::invalid_argument("transcribe needs a spectrogram that ends with 30 s of zero padding");
+  }
+  const MelReader read = [&padded_mel](int first, int count) {
+    std::vector<float> frames(static_cast<std::size_t>(padded_mel.n_mels) * count);
+    for (int m = 0; m < padded_mel.n_mels; ++m) {
+      const float* row = padded_mel.data.data() + static_cast<std::size_t>(m) * padded_mel.n_frames + first;
+      std::copy(row, row + count, frames.begin() + static_cast<std::ptrdiff_t>(m) * count);
+    }
+    return frames;
+  };
+  return transcribe_frames(runner, padded_mel.n_frames, read, options, events);
+}
+
 Transcript transcribe_audio(ModelRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
                             const TranscribeEvents& events) {
-  const Spectrogram mel = log_mel_spectrogram(samples, n, runner.dims().n_mels, kWindowSamples);
-  return transcribe(runner, mel, options, events);
+  // Window by window: a long recording's spectrogram is never held whole.
+  LogMelFrames mel(samples, n, runner.dims().n_mels, kWindowSamples);
+  const MelReader read = [&mel](int first, int count) { return mel.frames(first, count); };
+  return transcribe_frames(runner, mel.n_frames(), read, options, events);
 }
 
 }  // namespace verbatim
