@@ -18,6 +18,15 @@ Subcommands (MODEL is the folder; audio is --wav PATH (16 kHz mono s16) or --mel
              [--heads 2:3,3:0 --attention-out attn.npy]    plus the softmaxed cross-attention weights of those
                                                            [decoder layer, head] pairs: (T, heads, n_audio_ctx)
   greedy     MODEL audio --tokens PREFIX --steps N [--rules argmax|whisper] [--suppress IDS] --out tokens.json
+  window     MODEL --audio PATH [--seek FRAME] [--prompt IDS] [--suppress IDS] [--max-initial-timestamp S]
+             [--sample-len N] [--language-token ID] --out window.json
+                                                           one 30 s window of a long recording decoded as
+                                                           openai's transcribe() decodes it at temperature 0 with
+                                                           timestamps (see below); --audio is a .wav or raw
+                                                           little-endian float32 samples (16 kHz mono)
+             --requests requests.json ... --out windows.json
+                                                           many windows in one run: a JSON list of {"audio",
+                                                           "seek", "prompt"}; each audio's mel is computed once
   dequantize MODEL --module NAME --out w.npy [--rounding fused|separate]
                                                            the float32 (out, in) matrix of a quantized module
                                                            (e.g. decoder.blocks.0.mlp1, decoder.token_embedding)
@@ -29,6 +38,28 @@ Greedy rule sets (temperature 0, no timestamps; each step appends the argmax, lo
            special-tokens.json for the model's n_vocab) and for the --suppress ids; at the first sampled step also
            for blank (220) and eot; stops when eot is the argmax (eot not included), or after N steps.
   tokens.json: {"rules", "prefix", "tokens" (sampled, without the prefix), "stopped_at_eot"}.
+
+Window decoding (openai/whisper release 20250625: transcribe.py's window, decoding.py's DecodingTask with
+GreedyDecoder at temperature 0 and a KV cache):
+  mel      log_mel_spectrogram of the whole audio plus 480000 zeros, normalised (max - 8 floor) over all of it,
+           computed in float64; the window is mel[:, seek:seek + segment_size] zero-padded to 3000 frames
+           (pad_or_trim), segment_size = min(3000, content frames - seek), content frames = all frames - 3000.
+  prompt   [<|startofprev|>] + the last n_text_ctx // 2 - 1 of --prompt (the previous windows' segment tokens,
+           text and timestamps; no <|startofprev|> when empty) + the sot sequence (+ language and transcribe for
+           multilingual models; no <|notimestamps|>).
+  filters  per step, in openai's order: SuppressBlank (blank 220 and eot at the first sampled step);
+           SuppressTokens (--suppress plus transcribe, translate, sot, startofprev, startoflm, nospeech);
+           ApplyTimestampRules (notimestamps suppressed; timestamps in pairs except before eot; never decreasing,
+           a closed segment has a non-zero length; the first sampled token a timestamp no later than
+           --max-initial-timestamp (default 1.0 s, every window, as transcribe() passes it; 0: no limit);
+           timestamps forced when their summed log-probability beats the best text token's). Argmax, lowest id
+           on ties; stops at eot, after --sample-len tokens (default n_text_ctx // 2) or when the sequence
+           outgrows n_text_ctx.
+  output   {"audio", "seek", "segment_size", "initial_tokens", "tokens" (sampled, without eot),
+           "logit_margins" (per step, eot step included: top-1 minus top-2 of the filtered logits, or the gap
+           between the timestamps' and the best text token's log-probability when that is smaller; 1e30 when
+           one token is left), "stopped_at_eot", "no_speech_prob" (at <|sot|>), "avg_logprob" (sum over the
+           sampled tokens and eot / (tokens + 1))}; with --requests a list of them.
 
 Dequantize rounding: "fused" (default) is the exact scale * q + bias rounded once to float32, what a fused
 multiply-add gives; "separate" is float32(float32(scale * q) + bias). They differ only for float32 scales: with
@@ -51,6 +82,7 @@ from make_mel_reference import read_wav, whisper_log_mel  # noqa: E402
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 WINDOW_SAMPLES, WINDOW_FRAMES = 480000, 3000
 BLANK = 220
+NO_RIVAL = 1e30  # the logit margin reported when a step leaves a single candidate
 
 
 class WhisperWeights:
@@ -125,6 +157,12 @@ class Whisper:
         q = self.linear(x, f"{name}.query")
         k = self.linear(source, f"{name}.key")
         v = self.linear(source, f"{name}.value")
+        out, weights = self.attend(q, k, v, n_head, mask)
+        return self.linear(out, f"{name}.out"), weights
+
+    @staticmethod
+    def attend(q, k, v, n_head, mask=None):
+        """Multi-head attention of projected q (T, n_state) over k, v (S, n_state), before the output projection."""
         n_ctx, n_state = q.shape
         scale = (n_state // n_head) ** -0.25
         q = q.view(n_ctx, n_head, -1).permute(1, 0, 2) * scale
@@ -134,8 +172,7 @@ class Whisper:
         if mask is not None:
             qk = qk + mask
         weights = F.softmax(qk, dim=-1)
-        out = (weights @ v).permute(1, 0, 2).reshape(n_ctx, n_state)
-        return self.linear(out, f"{name}.out"), weights
+        return (weights @ v).permute(1, 0, 2).reshape(n_ctx, n_state), weights
 
     def block(self, x, name, n_head, mask=None, audio=None):
         normed = self.layer_norm(x, f"{name}.attn_ln")
@@ -206,6 +243,167 @@ def greedy(model, audio, prefix, steps, rules, suppress):
     return {"rules": rules, "prefix": list(prefix), "tokens": tokens[len(prefix):], "stopped_at_eot": stopped}
 
 
+class CachedDecoder:
+    """Whisper.decode fed a few tokens at a time over one window's encoder output, as openai's kv_cache hooks do:
+    each layer's self-attention keys and values grow with the tokens; the cross-attention ones are computed once."""
+
+    def __init__(self, model, audio):
+        self.model = model
+        self.n_layer = model.dims["n_text_layer"]
+        self.cross = [(model.linear(audio, f"decoder.blocks.{i}.cross_attn.key"),
+                       model.linear(audio, f"decoder.blocks.{i}.cross_attn.value")) for i in range(self.n_layer)]
+        self.keys = [None] * self.n_layer
+        self.values = [None] * self.n_layer
+        self.length = 0
+
+    def feed(self, tokens):
+        """Logits (T, n_vocab) of the new tokens, which follow every token fed before."""
+        m, d = self.model, self.model.dims
+        offset, n = self.length, len(tokens)
+        if offset + n > d["n_text_ctx"]:
+            raise SystemExit(f"{offset + n} tokens do not fit the decoder's {d['n_text_ctx']} positions")
+        embedding = m.w["decoder.token_embedding.weight"]
+        positions = m.w["decoder.positional_embedding"][offset:offset + n]
+        x = embedding[torch.as_tensor(tokens, dtype=torch.long)] + positions
+        mask = torch.full((n, offset + n), float("-inf"), dtype=m.dtype).triu(offset + 1)
+        for i in range(self.n_layer):
+            name = f"decoder.blocks.{i}"
+            h = m.layer_norm(x, f"{name}.attn_ln")
+            k, v = m.linear(h, f"{name}.attn.key"), m.linear(h, f"{name}.attn.value")
+            self.keys[i] = k if self.keys[i] is None else torch.cat([self.keys[i], k])
+            self.values[i] = v if self.values[i] is None else torch.cat([self.values[i], v])
+            out = m.attend(m.linear(h, f"{name}.attn.query"), self.keys[i], self.values[i], d["n_text_head"], mask)[0]
+            x = x + m.linear(out, f"{name}.attn.out")
+            h = m.layer_norm(x, f"{name}.cross_attn_ln")
+            out = m.attend(m.linear(h, f"{name}.cross_attn.query"), *self.cross[i], d["n_text_head"])[0]
+            x = x + m.linear(out, f"{name}.cross_attn.out")
+            x = x + m.linear(F.gelu(m.linear(m.layer_norm(x, f"{name}.mlp_ln"), f"{name}.mlp1")), f"{name}.mlp2")
+        self.length += n
+        return m.layer_norm(x, "decoder.ln") @ embedding.T
+
+
+def apply_timestamp_rules(logits, sampled, special, max_initial_timestamp_index):
+    """openai/whisper decoding.py ApplyTimestampRules on one step's logits (in place). Returns how far the
+    timestamps' total log-probability was from the best text token's (the forcing decision), when both are finite."""
+    begin = special["timestamp_begin"]
+    logits[special["notimestamps"]] = float("-inf")
+    last_was_timestamp = len(sampled) >= 1 and sampled[-1] >= begin
+    penultimate_was_timestamp = len(sampled) < 2 or sampled[-2] >= begin
+    if last_was_timestamp:
+        if penultimate_was_timestamp:  # has to be non-timestamp
+            logits[begin:] = float("-inf")
+        else:  # cannot be normal text tokens
+            logits[:special["eot"]] = float("-inf")
+    timestamps = [t for t in sampled if t >= begin]
+    if timestamps:
+        # timestamps never decrease, and a closed segment has a non-zero length
+        last = timestamps[-1] if last_was_timestamp and not penultimate_was_timestamp else timestamps[-1] + 1
+        logits[begin:last] = float("-inf")
+    if not sampled:
+        logits[:begin] = float("-inf")  # the first sampled token is a timestamp
+        if max_initial_timestamp_index is not None:
+            logits[begin + max_initial_timestamp_index + 1:] = float("-inf")
+    logprobs = F.log_softmax(logits, dim=-1)
+    timestamp_logprob = logprobs[begin:].logsumexp(dim=-1)
+    max_text_logprob = logprobs[:begin].max()
+    if timestamp_logprob > max_text_logprob:
+        logits[:begin] = float("-inf")
+    if torch.isfinite(timestamp_logprob) and torch.isfinite(max_text_logprob):
+        return abs(float(timestamp_logprob - max_text_logprob))
+    return None
+
+
+def top_two_margin(logits):
+    """Top-1 minus top-2 logit; NO_RIVAL when at most one token is left."""
+    top = torch.topk(logits, 2).values
+    return float(top[0] - top[1]) if torch.isfinite(top[1]) else NO_RIVAL
+
+
+def decode_window(model, mel, prompt, suppress, max_initial_timestamp, sample_len, language_token):
+    """One window decoded as openai's DecodingTask with timestamps at temperature 0 (GreedyDecoder).
+
+    The prompt is <|startofprev|> + the last n_text_ctx // 2 - 1 previous tokens (none when empty), then the sot
+    sequence. Filters in openai's order: SuppressBlank (blank and eot at the first sampled step), SuppressTokens
+    (`suppress` plus the task, sot, startofprev, startoflm and nospeech tokens), ApplyTimestampRules."""
+    d = model.dims
+    special = special_tokens(d["n_vocab"])
+    multilingual = d["n_vocab"] != 51864
+    if multilingual and language_token is None:
+        raise SystemExit("a multilingual model needs --language-token (the language the engine decoded with)")
+    sot_sequence = [special["sot"]] + ([language_token, special["transcribe"]] if multilingual else [])
+    keep = d["n_text_ctx"] // 2 - 1
+    context = [special["startofprev"]] + list(prompt)[-keep:] if prompt else []
+    initial = context + sot_sequence
+    always = sorted(set(suppress) | {special[k] for k in ("transcribe", "translate", "sot", "startofprev",
+                                                          "startoflm", "nospeech")})
+    precision = 30.0 / d["n_audio_ctx"]
+    max_initial_index = round(max_initial_timestamp / precision) if max_initial_timestamp else None
+    sample_len = sample_len or d["n_text_ctx"] // 2
+
+    decoder = CachedDecoder(model, model.encode(mel))
+    prompt_logits = decoder.feed(initial)
+    no_speech_prob = float(F.softmax(prompt_logits[len(context)], dim=-1)[special["nospeech"]])
+    logits = prompt_logits[-1]
+    sampled, margins, sum_logprob, stopped = [], [], 0.0, False
+    for _ in range(sample_len):
+        logits = logits.clone()
+        if not sampled:
+            logits[[BLANK, special["eot"]]] = float("-inf")
+        logits[always] = float("-inf")
+        rule_margin = apply_timestamp_rules(logits, sampled, special, max_initial_index)
+        margins.append(min(top_two_margin(logits), NO_RIVAL if rule_margin is None else rule_margin))
+        token = int(torch.argmax(logits))  # first maximum: the lowest id on ties
+        sum_logprob += float(F.log_softmax(logits, dim=-1)[token])
+        if token == special["eot"]:
+            stopped = True
+            break
+        sampled.append(token)
+        if len(initial) + len(sampled) > d["n_text_ctx"]:
+            break
+        logits = decoder.feed([token])[-1]
+    return {"initial_tokens": initial, "tokens": sampled, "logit_margins": margins, "stopped_at_eot": stopped,
+            "no_speech_prob": no_speech_prob, "avg_logprob": sum_logprob / (len(sampled) + 1)}
+
+
+def padded_log_mel(samples, n_mels):
+    """The spectrogram openai's transcribe() slides over: the whole audio plus 30 s of zeros, normalised over all
+    of it, computed in float64 (the engine's mel is closer to that than whisper's float32 run)."""
+    filters = np.load(REFERENCE_DIR / "mel_filters.npz")[f"mel_{n_mels}"]
+    return whisper_log_mel(samples, filters, WINDOW_SAMPLES, torch.float64)
+
+
+def mel_at(padded, seek):
+    """transcribe()'s window at `seek`: mel[:, seek:seek + segment_size] zero-padded to 3000 frames (pad_or_trim),
+    where segment_size = min(3000, content frames - seek)."""
+    content_frames = padded.shape[1] - WINDOW_FRAMES
+    if not 0 <= seek < content_frames:
+        raise SystemExit(f"seek {seek} is outside the audio's {content_frames} frames")
+    segment_size = min(WINDOW_FRAMES, content_frames - seek)
+    window = np.zeros((padded.shape[0], WINDOW_FRAMES))
+    window[:, :segment_size] = padded[:, seek:seek + segment_size]
+    return window, segment_size
+
+
+def read_samples(path):
+    """16 kHz mono audio: a WAV (16-bit PCM), or raw little-endian float32 samples (any other name)."""
+    return read_wav(path) if path.lower().endswith(".wav") else np.fromfile(path, dtype="<f4")
+
+
+def decode_windows(model, requests, args):
+    """Each request {"audio": path, "seek": frame, "prompt": [previous tokens]} decoded; spectrograms are computed
+    once per audio file."""
+    spectrograms, results = {}, []
+    for request in requests:
+        audio = request["audio"]
+        if audio not in spectrograms:
+            spectrograms[audio] = padded_log_mel(read_samples(audio), model.dims["n_mels"])
+        mel, segment_size = mel_at(spectrograms[audio], int(request["seek"]))
+        result = decode_window(model, mel, request.get("prompt", []), parse_ids(args.suppress),
+                               args.max_initial_timestamp, args.sample_len, args.language_token)
+        results.append({"audio": audio, "seek": int(request["seek"]), "segment_size": segment_size, **result})
+    return results
+
+
 def log_mel_window(wav, n_mels, dtype):
     filters = np.load(REFERENCE_DIR / "mel_filters.npz")[f"mel_{n_mels}"]
     return whisper_log_mel(read_wav(wav), filters, WINDOW_SAMPLES, dtype)[:, :WINDOW_FRAMES].astype(np.float32)
@@ -273,6 +471,19 @@ def main():
     decode.add_argument("--steps", type=int, required=True)
     decode.add_argument("--rules", choices=["argmax", "whisper"], default="argmax")
     decode.add_argument("--suppress", default="", help="comma-separated ids suppressed at every step")
+    window = commands.add_parser("window")
+    window.add_argument("model", help="model folder")
+    source = window.add_mutually_exclusive_group(required=True)
+    source.add_argument("--audio", help="16 kHz mono audio: a .wav (16-bit PCM) or raw little-endian float32 samples")
+    source.add_argument("--requests", help="JSON list of {\"audio\", \"seek\", \"prompt\"}: many windows, one run")
+    window.add_argument("--seek", type=int, default=0, help="mel frame where the window starts (with --audio)")
+    window.add_argument("--prompt", default="", help="comma-separated previous tokens (with --audio)")
+    window.add_argument("--suppress", default="", help="comma-separated ids suppressed at every step")
+    window.add_argument("--max-initial-timestamp", type=float, default=1.0, help="seconds; 0 lifts the limit")
+    window.add_argument("--sample-len", type=int, default=0, help="most tokens to sample; 0: n_text_ctx // 2")
+    window.add_argument("--language-token", type=int, help="multilingual models: the language token")
+    window.add_argument("--precision", choices=["float32", "float64"], default="float32")
+    window.add_argument("--out", required=True)
     dequantize = command("dequantize", audio=False)
     dequantize.add_argument("--module", required=True, help="e.g. decoder.blocks.0.mlp1")
     dequantize.add_argument("--rounding", choices=["fused", "separate"], default="fused")
@@ -292,6 +503,18 @@ def main():
         parser.error("--heads and --attention-out go together")
 
     model = Whisper(weights)
+    if args.command == "window":
+        if args.requests:
+            with open(args.requests) as f:
+                requests = json.load(f)
+        else:
+            requests = [{"audio": args.audio, "seek": args.seek, "prompt": parse_ids(args.prompt)}]
+        results = decode_windows(model, requests, args)
+        with open(args.out, "w") as f:
+            json.dump(results if args.requests else results[0], f)
+            f.write("\n")
+        print(f"wrote {args.out} ({len(results)} windows)")
+        return
     audio = model.encode(load_audio_input(args, model.dims, dtype))
     if args.command == "encode":
         save(args.out, audio)

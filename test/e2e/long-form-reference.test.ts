@@ -1,0 +1,240 @@
+// Long files window by window against the independent PyTorch Whisper (test/reference/whisper_reference.py
+// window): the engine transcribes every held-out long file greedily with timestamps, and each of its 30 s windows
+// is decoded again by the reference from the same audio, start frame and previous-text prompt. The tokens must be
+// equal up to the first step where the reference's top two logits (or the timestamp rule's decision) are within
+// NEAR_TIE. The engine's segments, seeks and prompts are checked against openai's transcribe() bookkeeping
+// (test/support/openai-transcribe-loop.ts). The reference runs at test time, so any weights of the same format work.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { WhisperModel, type Segment } from "../../native/lib";
+import { loadAudio } from "../../daemon/src/audio";
+import { loadTokenizer, type Tokenizer } from "../../daemon/src/tokenizer";
+import { fixtureModel, repoRoot } from "../support/fixtures";
+import { contentFrames, segmentSize, splitWindow } from "../support/openai-transcribe-loop";
+
+jest.setTimeout(900_000);
+
+const folder = path.join(repoRoot, "test", "fixtures", "heldout-long");
+const files: Array<{ file: string }> = JSON.parse(readFileSync(path.join(folder, "heldout-long.json"), "utf8"));
+const models = ["verbatim-tiny-en", "verbatim-tiny-en-4bit"];
+// As in trained-model.test.ts: below this the engine's float rounding (logits within ~1e-5 of the reference's)
+// may pick either token, and each continuation is right.
+const NEAR_TIE = 0.01;
+// transcribe()'s defaults: a window is skipped as silence when its no-speech probability is above 0.6 and its
+// average log-probability not above -1. Within SILENCE_TIE of either, both judgements are right.
+const NO_SPEECH_THRESHOLD = 0.6;
+const LOGPROB_THRESHOLD = -1;
+const SILENCE_TIE = 1e-3;
+
+/** A window as the engine decoded it: every sampled token (from its token events) and the segments it kept. */
+interface EngineWindow {
+  seek: number;
+  tokens: number[];
+  segments: Segment[];
+}
+
+/** One window of whisper_reference.py window's output. */
+interface ReferenceWindow {
+  audio: string;
+  seek: number;
+  segment_size: number;
+  initial_tokens: number[];
+  tokens: number[];
+  logit_margins: number[];
+  stopped_at_eot: boolean;
+  no_speech_prob: number;
+  avg_logprob: number;
+}
+
+interface WindowRequest {
+  audio: string;
+  seek: number;
+  prompt: number[];
+}
+
+let tokenizer: Tokenizer;
+let workDir: string;
+const audioFiles = new Map<string, { path: string; samples: Float32Array }>();
+
+beforeAll(async () => {
+  tokenizer = await loadTokenizer({ nVocab: 51864 });
+  workDir = mkdtempSync(path.join(os.tmpdir(), "verbatim-long-reference-"));
+  // The reference reads the very samples the engine gets: raw float32, as decoded by the product's loader.
+  for (const item of files) {
+    const { samples } = await loadAudio(path.join(folder, item.file));
+    const file = path.join(workDir, `${path.parse(item.file).name}.f32`);
+    writeFileSync(file, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+    audioFiles.set(item.file, { path: file, samples });
+  }
+});
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+const hasText = (tokens: number[]) => tokenizer.decode(tokens.filter((t) => t < tokenizer.special.eot)).trim() !== "";
+
+/** Transcribes greedily with timestamps and groups the token events by window (a window start in seconds). */
+async function engineWindows(model: WhisperModel, audio: Float32Array): Promise<EngineWindow[]> {
+  const windows: EngineWindow[] = [];
+  const result = await model.transcribe(
+    audio,
+    { temperatures: [0], timestamps: true, suppressTokens: tokenizer.resolveSuppressTokens("-1") },
+    (event) => {
+      if (event.type !== "token") return;
+      const seek = Math.round(event.windowStart * 100);
+      if (windows.length === 0 || windows[windows.length - 1].seek !== seek) {
+        windows.push({ seek, tokens: [], segments: [] });
+      }
+      windows[windows.length - 1].tokens.push(event.token);
+    },
+  ).promise;
+  for (const segment of result.segments) {
+    const window = windows.find((w) => w.seek === segment.seek);
+    if (!window) throw new Error(`segment at seek ${segment.seek} has no window of decoded tokens`);
+    window.segments.push(segment);
+  }
+  return windows;
+}
+
+/**
+ * What openai's transcribe() does with the engine's windows: the seeks they must start at, the segments they must
+ * give and the prompt (all earlier segments' tokens) of each. A window with no segments is one the engine skipped
+ * as silence; the reference's no-speech figures check that judgement.
+ */
+function followOpenai(windows: EngineWindow[], sampleCount: number) {
+  const content = contentFrames(sampleCount);
+  const timestampBegin = tokenizer.special.timestampBegin;
+  const expectedSeeks: number[] = [];
+  const expectedSegments: number[][][] = [];
+  const prompts: number[][] = [];
+  const previous: number[] = [];
+  let seek = 0;
+  for (const window of windows) {
+    expectedSeeks.push(seek);
+    prompts.push([...previous]);
+    const size = segmentSize(window.seek, content);
+    if (window.segments.length === 0) {
+      expectedSegments.push([]);
+      seek = window.seek + size;
+      continue;
+    }
+    const split = splitWindow(window.tokens, size, timestampBegin, hasText);
+    expectedSegments.push(split.segments);
+    for (const segment of split.segments) previous.push(...segment);
+    seek = window.seek + split.advance;
+  }
+  return { expectedSeeks, expectedSegments, prompts, finalSeek: seek, content };
+}
+
+async function referenceWindows(modelName: string, requests: WindowRequest[]): Promise<ReferenceWindow[]> {
+  const requestFile = path.join(workDir, `${modelName}-requests.json`);
+  const out = path.join(workDir, `${modelName}-reference.json`);
+  writeFileSync(requestFile, JSON.stringify(requests));
+  await promisify(execFile)(
+    "/usr/bin/python3",
+    [
+      path.join(repoRoot, "test", "reference", "whisper_reference.py"),
+      "window",
+      fixtureModel(modelName),
+      "--requests",
+      requestFile,
+      "--suppress",
+      tokenizer.resolveSuppressTokens("-1").join(","),
+      "--out",
+      out,
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(readFileSync(out, "utf8"));
+}
+
+/** Tokens up to the first near-tie of the reference (including its eot step, so a longer window shows). */
+function decisiveTokens(reference: ReferenceWindow, tokens: number[]) {
+  let n = 0;
+  while (n <= reference.tokens.length && n < reference.logit_margins.length && reference.logit_margins[n] >= NEAR_TIE) {
+    n++;
+  }
+  return { n, expected: reference.tokens.slice(0, n), actual: tokens.slice(0, n) };
+}
+
+const isSilence = (w: ReferenceWindow) =>
+  w.no_speech_prob > NO_SPEECH_THRESHOLD && !(w.avg_logprob > LOGPROB_THRESHOLD);
+const silenceIsClose = (w: ReferenceWindow) =>
+  Math.abs(w.no_speech_prob - NO_SPEECH_THRESHOLD) < SILENCE_TIE ||
+  Math.abs(w.avg_logprob - LOGPROB_THRESHOLD) < SILENCE_TIE;
+
+describe.each(models)("%s on long files, window by window", (modelName) => {
+  const engine = new Map<string, EngineWindow[]>();
+
+  beforeAll(async () => {
+    const model = await WhisperModel.load(fixtureModel(modelName), { threads: 2 }).promise;
+    try {
+      model.setVocabulary(tokenizer.tokenBytesTable());
+      for (const item of files) engine.set(item.file, await engineWindows(model, audioFiles.get(item.file)!.samples));
+    } finally {
+      model.free();
+    }
+  });
+
+  test("seeks and segments follow openai's transcribe() from each window's tokens", () => {
+    for (const item of files) {
+      const windows = engine.get(item.file)!;
+      const loop = followOpenai(windows, audioFiles.get(item.file)!.samples.length);
+      expect({ file: item.file, seeks: windows.map((w) => w.seek) }).toEqual({
+        file: item.file,
+        seeks: loop.expectedSeeks,
+      });
+      expect(loop.finalSeek).toBeGreaterThanOrEqual(loop.content);
+      expect({ file: item.file, segments: windows.map((w) => w.segments.map((s) => s.tokens)) }).toEqual({
+        file: item.file,
+        segments: loop.expectedSegments,
+      });
+    }
+  });
+
+  test("every window's greedy tokens equal PyTorch's up to the first near-tie", async () => {
+    const requests: WindowRequest[] = [];
+    const engineTokens: number[][] = [];
+    const skipped: boolean[] = [];
+    for (const item of files) {
+      const windows = engine.get(item.file)!;
+      const { prompts } = followOpenai(windows, audioFiles.get(item.file)!.samples.length);
+      windows.forEach((window, k) => {
+        requests.push({ audio: audioFiles.get(item.file)!.path, seek: window.seek, prompt: prompts[k] });
+        engineTokens.push(window.tokens);
+        skipped.push(window.segments.length === 0);
+      });
+    }
+    const references = await referenceWindows(modelName, requests);
+    expect(references).toHaveLength(requests.length);
+
+    const mismatches: object[] = [];
+    let nearTies = 0;
+    let tokensCompared = 0;
+    let windowsWhole = 0;
+    references.forEach((reference, i) => {
+      const { n, expected, actual } = decisiveTokens(reference, engineTokens[i]);
+      const where = { audio: path.basename(reference.audio), seek: reference.seek };
+      if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+        let at = 0;
+        while (actual[at] === expected[at]) at++;
+        mismatches.push({ ...where, at, expected, actual });
+        return;
+      }
+      tokensCompared += expected.length;
+      const whole = n > reference.tokens.length || n === reference.logit_margins.length;
+      if (!whole) nearTies++;
+      if (whole) windowsWhole++;
+      if (whole && !silenceIsClose(reference) && isSilence(reference) !== skipped[i]) {
+        mismatches.push({ ...where, skippedAsSilence: skipped[i], reference: isSilence(reference) });
+      }
+    });
+    console.log(
+      `${modelName}: ${references.length} windows of ${files.length} long files compared with PyTorch, ` +
+        `${windowsWhole} equal to the end, ${nearTies} cut short at a near-tie (< ${NEAR_TIE}), ` +
+        `${tokensCompared} tokens equal, ${mismatches.length} mismatches`,
+    );
+    expect(mismatches).toEqual([]);
+  });
+});
