@@ -68,7 +68,7 @@ export class WhisperModel {
 
   /**
    * Transcribes 16 kHz mono samples: a Float32Array (copied), or the path of a file of 32-bit little-endian float
-   * samples, read on the engine's thread, so that the samples are held once and freed as soon as the job ends.
+   * samples, read on the engine's thread about 30 s at a time, so that a long recording is never in memory whole.
    */
   transcribe(
     audio: Float32Array | string,

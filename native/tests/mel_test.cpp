@@ -162,9 +162,11 @@ TEST_CASE("log-mel edge cases: no frames, silence, invalid arguments") {
 
 TEST_CASE("log-mel frames a range at a time are the whole spectrogram's, bit for bit") {
   const std::vector<float> jfk = read_jfk();
-  // Quiet speech, then loud: the clamp's maximum comes from late frames, which every earlier range must use.
-  std::vector<float> signal(jfk.begin(), jfk.end());
-  for (float& v : signal) v *= 0.01f;
+  // 33 s of quiet speech, then loud: the clamp's maximum comes from late frames, which every earlier range must use.
+  std::vector<float> quiet(jfk.begin(), jfk.end());
+  for (float& v : quiet) v *= 0.01f;
+  std::vector<float> signal;
+  for (int copy = 0; copy < 3; ++copy) signal.insert(signal.end(), quiet.begin(), quiet.end());
   signal.insert(signal.end(), jfk.begin(), jfk.end());
   for (int n_mels : {80, 128}) {
     CAPTURE(n_mels);
@@ -173,6 +175,17 @@ TEST_CASE("log-mel frames a range at a time are the whole spectrogram's, bit for
     verbatim::LogMelFrames frames(signal.data(), signal.size(), n_mels, verbatim::kWindowSamples);
     REQUIRE(frames.n_mels() == n_mels);
     REQUIRE(frames.n_frames() == whole.n_frames);
+    // The same through a reader, which is asked for about 30 s at a time, never the whole signal.
+    std::size_t largest_read = 0;
+    verbatim::LogMelFrames read_frames(
+        [&](std::size_t first, std::size_t count, float* out) {
+          REQUIRE(first + count <= signal.size());
+          largest_read = std::max(largest_read, count);
+          std::copy(signal.begin() + static_cast<std::ptrdiff_t>(first),
+                    signal.begin() + static_cast<std::ptrdiff_t>(first + count), out);
+        },
+        signal.size(), n_mels, verbatim::kWindowSamples);
+    REQUIRE(read_frames.n_frames() == whole.n_frames);
     // Whole windows, ranges starting and ending inside a block, the last frames, the padding, nothing.
     const int n = whole.n_frames;
     const int ranges[][2] = {{0, 3000}, {7, 123}, {1000, 3000}, {2185, 2999}, {16, 16}, {n - 5, 5}, {n - 3000, 3000},
@@ -189,7 +202,11 @@ TEST_CASE("log-mel frames a range at a time are the whole spectrogram's, bit for
         for (int f = 0; f < count; ++f) same = same && row[f] == whole.at(m, first + f);
       }
       CHECK(same);
+      CHECK(read_frames.frames(first, count) == got);
     }
+    CHECK(largest_read > 0);
+    CHECK(largest_read <= 3008 * 160 + 400);
+    CHECK(largest_read < signal.size());
     CHECK_THROWS_AS(frames.frames(n - 5, 6), std::invalid_argument);
     CHECK_THROWS_AS(frames.frames(-1, 2), std::invalid_argument);
   }

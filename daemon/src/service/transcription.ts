@@ -47,8 +47,8 @@ export async function transcribe(
 }
 
 /**
- * Decodes the audio to `samplesFile` (16 kHz float samples, written as decoded) and has the engine read it there:
- * the samples are held once, by the engine, only while it runs, however long the recording.
+ * Decodes the audio to `samplesFile` (16 kHz float samples, written as decoded) and has the engine read it there a
+ * window at a time: memory does not grow with the length of the recording.
  */
 async function transcribeDecoded(
   job: TranscriptionJob,

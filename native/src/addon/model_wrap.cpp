@@ -25,23 +25,34 @@ std::vector<float> copy_audio(const Napi::Value& value) {
   return std::vector<float>(audio.Data(), audio.Data() + audio.ElementLength());
 }
 
-// Reads a file of 32-bit little-endian float samples (what the daemon decodes audio to) on the job's thread: the
-// samples are then held once, by the engine, and freed when the job ends.
-std::vector<float> read_sample_file(const std::string& path) {
-  static_assert(sizeof(float) == 4, "samples are 32-bit floats");
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw std::invalid_argument("could not open the decoded audio " + path);
-  const std::streamoff bytes = in.tellg();
-  if (bytes < 0 || bytes % 4 != 0) {
-    throw std::invalid_argument("the decoded audio " + path + " is not whole 32-bit float samples");
+// A file of 32-bit little-endian float samples (what the daemon decodes audio to), read a window at a time on the
+// job's thread: a long recording's samples are never in memory whole.
+class SampleFile {
+ public:
+  explicit SampleFile(const std::string& path) : path_(path), in_(path, std::ios::binary | std::ios::ate) {
+    static_assert(sizeof(float) == 4, "samples are 32-bit floats");
+    if (!in_) throw std::invalid_argument("could not open the decoded audio " + path);
+    const std::streamoff bytes = in_.tellg();
+    if (bytes < 0 || bytes % 4 != 0) {
+      throw std::invalid_argument("the decoded audio " + path + " is not whole 32-bit float samples");
+    }
+    size_ = static_cast<std::size_t>(bytes) / 4;
   }
-  std::vector<float> samples(static_cast<std::size_t>(bytes) / 4);
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(samples.data()), bytes)) {
-    throw std::invalid_argument("could not read the decoded audio " + path);
+
+  std::size_t size() const { return size_; }
+
+  void read(std::size_t first, std::size_t count, float* out) {
+    in_.seekg(static_cast<std::streamoff>(first * 4));
+    if (!in_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(count * 4))) {
+      throw std::invalid_argument("could not read the decoded audio " + path_ + " (did it change during the job?)");
+    }
   }
-  return samples;
-}
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  std::size_t size_ = 0;
+};
 
 // Runs `body`, turning C++ exceptions thrown while reading arguments into JS errors.
 template <class Body>
@@ -133,7 +144,7 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     std::shared_ptr<Engine> engine = this->engine();
     if (!token_bytes_) throw std::invalid_argument("set the model's vocabulary (setVocabulary) before transcribing");
-    // A Float32Array is copied now; a file path is read on the job's thread.
+    // A Float32Array is copied now; a file of samples is read on the job's thread, a window at a time.
     const std::string sample_file = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
     auto audio = std::make_shared<std::vector<float>>(sample_file.empty() ? copy_audio(info[0]) : std::vector<float>());
     const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
@@ -142,7 +153,7 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
 
     return start_background_job(env, info[2], Value(), [engine, audio, sample_file, options, special](JobContext& job) {
       // Local to the run, so the samples are freed when it ends, however it ends.
-      const std::vector<float> samples = sample_file.empty() ? std::move(*audio) : read_sample_file(sample_file);
+      const std::vector<float> samples = std::move(*audio);
       TranscribeEvents events;
       events.cancelled = [&job] { return job.cancelled(); };
       events.on_token = [&job](const TokenEvent& token, double window_start) {
@@ -165,7 +176,16 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
           return event;
         });
       };
-      auto transcript = std::make_shared<Transcript>(engine->transcribe(samples.data(), samples.size(), options, events));
+      std::shared_ptr<Transcript> transcript;
+      if (sample_file.empty()) {
+        transcript = std::make_shared<Transcript>(engine->transcribe(samples.data(), samples.size(), options, events));
+      } else {
+        SampleFile file(sample_file);
+        const SampleReader read = [&file](std::size_t first, std::size_t count, float* out) {
+          file.read(first, count, out);
+        };
+        transcript = std::make_shared<Transcript>(engine->transcribe(read, file.size(), options, events));
+      }
       return ValueMaker([transcript, special](Napi::Env e) -> Napi::Value {
         return transcript_to_js(e, *transcript, special);
       });

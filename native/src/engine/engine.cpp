@@ -86,6 +86,14 @@ Transcript Engine::transcribe(const float* samples, std::size_t n, const Transcr
   return transcribe_audio(*runner_, samples, n, options, yielding);
 }
 
+Transcript Engine::transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
+                              const TranscribeEvents& events) {
+  RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
+  TranscribeEvents yielding = events;
+  yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
+  return transcribe_audio(*runner_, read, n, options, yielding);
+}
+
 StreamingTranscript Engine::stream(AudioInbox& inbox, StreamingRecognizer& recognizer,
                                    const StreamingEvents& events) {
   const RunnerAccess with_runner = [this](const std::function<void(ModelRunner&)>& work) {

@@ -57,6 +57,9 @@ class Engine {
   // Both take the engine's lock for the whole job: jobs on one model run one after another.
   Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events);
+  // The same over `n` samples read through `read` a window at a time.
+  Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
+                        const TranscribeEvents& events);
   // Runs a live session until `inbox` is finished (see run_streaming_session). The runner is taken per update,
   // ahead of file jobs, which give it up between their windows (RunnerGate).
   StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer, const StreamingEvents& events);

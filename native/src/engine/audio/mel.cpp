@@ -179,17 +179,21 @@ class BatchedFft400 {
 // ---- framing ----
 
 // The signal as torch.stft(center=True, pad_mode="reflect") sees it: the samples, then zeros up to `length`,
-// reflected (without repeating the edge sample) beyond both ends.
+// reflected (without repeating the edge sample) beyond both ends. `samples` holds the samples from `offset` on, as
+// far as the frames read need (all of them, or those of a range of frames).
 class ReflectedSignal {
  public:
-  ReflectedSignal(const float* samples, int64_t n, int64_t length) : samples_(samples), n_(n), length_(length) {}
+  ReflectedSignal(const float* samples, int64_t offset, int64_t n, int64_t length)
+      : samples_(samples), offset_(offset), n_(n), length_(length) {}
 
   // Writes `count` frames, the first starting at `start` (which may be negative) and each kHopLength after the
   // previous, times `window`: sample i of frame f goes to out[i * step + f]. Frames count .. step-1 are zeroed.
   void read_windowed_frames(int64_t start, int count, const double* window, double* out, int step) const {
     if (count == step && start >= 0 && start + static_cast<int64_t>(count - 1) * kHopLength + kFftSize <= n_) {
       for (int i = 0; i < kFftSize; ++i) {  // inside the samples: write each output row contiguously
-        for (int f = 0; f < count; ++f) out[i * step + f] = samples_[start + f * kHopLength + i] * window[i];
+        for (int f = 0; f < count; ++f) {
+          out[i * step + f] = samples_[start - offset_ + f * kHopLength + i] * window[i];
+        }
       }
       return;
     }
@@ -202,10 +206,23 @@ class ReflectedSignal {
   // True when the frame at `start` lies entirely in the zero padding, so its spectrum is exactly zero.
   bool frame_is_silent(int64_t start) const { return start >= n_ && start + kFftSize <= length_; }
 
+  // The samples frames at [first_start, last_start] read: [first, end) of the real samples (empty when none).
+  std::pair<int64_t, int64_t> samples_read(int64_t first_start, int64_t last_start) const {
+    int64_t first = n_, end = 0;
+    for (int64_t position = first_start; position < last_start + kFftSize; ++position) {
+      const int64_t index = reflect(position);
+      if (index < n_) {
+        first = std::min(first, index);
+        end = std::max(end, index + 1);
+      }
+    }
+    return {first, std::max(first, end)};
+  }
+
  private:
   float at(int64_t position) const {
     const int64_t index = reflect(position);
-    return index < n_ ? samples_[index] : 0.0f;
+    return index < n_ ? samples_[index - offset_] : 0.0f;
   }
 
   // numpy.pad(mode="reflect") indexing: reflection continues back and forth when the pad exceeds the signal.
@@ -218,6 +235,7 @@ class ReflectedSignal {
   }
 
   const float* samples_;
+  int64_t offset_;  // the real sample samples_[0] is
   int64_t n_;       // real samples
   int64_t length_;  // real samples plus zero padding
 };
@@ -340,8 +358,13 @@ void check_signal(std::size_t n, int n_mels, std::size_t zero_padding_samples) {
 // block partner: runs start and end at a block boundary (or the last frame) for the values to match the whole
 // spectrogram's bit for bit.
 struct LogMelFrames::Computer {
-  Computer(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples)
-      : signal(samples, static_cast<int64_t>(n), static_cast<int64_t>(n + zero_padding_samples)),
+  // From `samples` in memory when given, else through `read`.
+  Computer(const float* samples_in_memory, SampleReader read_samples, std::size_t n, int n_mels,
+           std::size_t zero_padding_samples)
+      : samples(samples_in_memory),
+        read(std::move(read_samples)),
+        n_samples(static_cast<int64_t>(n)),
+        length(static_cast<int64_t>(n + zero_padding_samples)),
         window(periodic_hann_window()),
         filters(n_mels),
         z_re(kFftSize * BatchedFft400::kBatch),
@@ -352,6 +375,9 @@ struct LogMelFrames::Computer {
   void compute(int first, int end, float* out, std::size_t row_stride) {
     constexpr int kBatch = BatchedFft400::kBatch;
     auto frame_start = [](int frame) { return static_cast<int64_t>(frame) * kHopLength - kFftSize / 2; };
+    if (end <= first) return;
+    const ReflectedSignal signal = samples ? ReflectedSignal(samples, 0, n_samples, length)
+                                           : loaded(frame_start(first), frame_start(end - 1));
     for (int block = first; block < end; block += MelBlock::kFrames) {
       const int count = std::min(MelBlock::kFrames, end - block);
       bool silent = true;
@@ -367,7 +393,18 @@ struct LogMelFrames::Computer {
     }
   }
 
-  const ReflectedSignal signal;
+  // The signal over `buffer`, holding the samples that frames starting at [first_start, last_start] read.
+  ReflectedSignal loaded(int64_t first_start, int64_t last_start) {
+    const auto [first, end] = ReflectedSignal(nullptr, 0, n_samples, length).samples_read(first_start, last_start);
+    buffer.resize(static_cast<std::size_t>(end - first));
+    if (end > first) read(static_cast<std::size_t>(first), buffer.size(), buffer.data());
+    return ReflectedSignal(buffer.data(), first, n_samples, length);
+  }
+
+  const float* samples;
+  const SampleReader read;
+  const int64_t n_samples, length;
+  std::vector<float> buffer;
   const std::vector<double> window;
   const SparseFilters filters;
   BatchedFft400 fft;
@@ -413,7 +450,7 @@ Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels,
   spectrogram.data.assign(static_cast<std::size_t>(n_mels) * n_frames, -10.0f);
   if (n_frames == 0) return spectrogram;
 
-  LogMelFrames::Computer computer(samples, n, n_mels, zero_padding_samples);
+  LogMelFrames::Computer computer(samples, nullptr, n, n_mels, zero_padding_samples);
   computer.compute(0, n_frames, spectrogram.data.data(), static_cast<std::size_t>(n_frames));
   normalise_log_mel(spectrogram.data, max_of(spectrogram.data));
   return spectrogram;
@@ -423,10 +460,17 @@ Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels,
 constexpr int kMaxPassFrames = 188 * MelBlock::kFrames;
 
 LogMelFrames::LogMelFrames(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples)
+    : LogMelFrames(samples, nullptr, n, n_mels, zero_padding_samples) {}
+
+LogMelFrames::LogMelFrames(SampleReader read, std::size_t n, int n_mels, std::size_t zero_padding_samples)
+    : LogMelFrames(nullptr, std::move(read), n, n_mels, zero_padding_samples) {}
+
+LogMelFrames::LogMelFrames(const float* samples, SampleReader read, std::size_t n, int n_mels,
+                           std::size_t zero_padding_samples)
     : n_mels_(n_mels) {
   check_signal(n, n_mels, zero_padding_samples);
   n_frames_ = static_cast<int>((n + zero_padding_samples) / kHopLength);
-  computer_ = std::make_unique<Computer>(samples, n, n_mels, zero_padding_samples);
+  computer_ = std::make_unique<Computer>(samples, std::move(read), n, n_mels, zero_padding_samples);
   max_value_ = -std::numeric_limits<float>::infinity();
   std::vector<float> run;
   for (int first = 0; first < n_frames_; first += kMaxPassFrames) {

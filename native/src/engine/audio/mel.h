@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -38,13 +39,18 @@ struct Spectrogram {
 // Throws std::invalid_argument when n_mels is not positive or the signal has more frames than an int holds.
 Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples);
 
+// Reads samples [first, first + count) of a signal into `out` (from a file, say). Throws when it cannot.
+using SampleReader = std::function<void(std::size_t first, std::size_t count, float* out)>;
+
 // The same spectrogram as log_mel_spectrogram, bit for bit, a range of frames at a time, so that a long signal's
 // spectrogram is never held whole (two hours: 230 MB at 80 mels). The constructor makes one pass over the signal
-// for the maximum the values are clamped against; `samples` must outlive the object. Same errors as
+// for the maximum the values are clamped against. The samples are in memory (`samples` must outlive the object)
+// or read through `read`, about 30 s at a time, so that they need not be in memory at all. Same errors as
 // log_mel_spectrogram.
 class LogMelFrames {
  public:
   LogMelFrames(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples);
+  LogMelFrames(SampleReader read, std::size_t n, int n_mels, std::size_t zero_padding_samples);
   ~LogMelFrames();
   LogMelFrames(const LogMelFrames&) = delete;
   LogMelFrames& operator=(const LogMelFrames&) = delete;
@@ -57,6 +63,8 @@ class LogMelFrames {
   struct Computer;  // the transforms, shared with log_mel_spectrogram (mel.cpp)
 
  private:
+  LogMelFrames(const float* samples, SampleReader read, std::size_t n, int n_mels, std::size_t zero_padding_samples);
+
   std::unique_ptr<Computer> computer_;
   int n_mels_ = 0;
   int n_frames_ = 0;

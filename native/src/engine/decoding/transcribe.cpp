@@ -248,4 +248,11 @@ Transcript transcribe_audio(ModelRunner& runner, const float* samples, std::size
   return transcribe_frames(runner, mel.n_frames(), read, options, events);
 }
 
+Transcript transcribe_audio(ModelRunner& runner, const SampleReader& read, std::size_t n,
+                            const TranscribeOptions& options, const TranscribeEvents& events) {
+  LogMelFrames mel(read, n, runner.dims().n_mels, kWindowSamples);
+  const MelReader read_mel = [&mel](int first, int count) { return mel.frames(first, count); };
+  return transcribe_frames(runner, mel.n_frames(), read_mel, options, events);
+}
+
 }  // namespace verbatim

@@ -68,4 +68,8 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
 Transcript transcribe_audio(ModelRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
                             const TranscribeEvents& events);
 
+// Transcribes `n` such samples read through `read` about 30 s at a time (from a file: they need not be in memory).
+Transcript transcribe_audio(ModelRunner& runner, const SampleReader& read, std::size_t n,
+                            const TranscribeOptions& options, const TranscribeEvents& events);
+
 }  // namespace verbatim
