@@ -137,7 +137,7 @@ test("an hour-long recording: the daemon's peak memory grows by far less than it
     await until(() => events.some((event) => event.id === "hour" && event.type === "error"), "the cancel");
     expect(events.find((event) => event.id === "hour" && event.type === "error")).toMatchObject({ code: "cancelled" });
     // An hour of 16 kHz float samples is 230 MB; before, the daemon held them three times over and the whole
-    // spectrogram (a peak 3.7 times that). Now the engine reads 30 s at a time: what grows is the garbage of the
+    // spectrogram (a peak about 3.6 times that). Now the engine reads 30 s at a time: what grows is the garbage of the
     // WAV reader's blocks until the collector runs.
     expect(peak - before).toBeLessThan(115 * MIB);
     await until(() => readdirSync(path.join(daemon.home, "state", "uploads")).length === 0, "the samples removed");

@@ -15,7 +15,7 @@ import { openRegularFile } from "./regular-file";
 import { readWavBlocks, readWavFile, type WavReadOptions } from "./wav-file";
 import { UnsupportedWavEncoding } from "./wav-header";
 
-/** Four hours of 16 kHz float samples is about 0.9 GB: longer recordings should be split. */
+/** Four hours of 16 kHz float samples is about 0.9 GB (on disk while the daemon transcribes): split longer ones. */
 export const DEFAULT_MAX_SECONDS = 4 * 60 * 60;
 
 export interface LoadAudioOptions {
