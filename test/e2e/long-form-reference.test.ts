@@ -4,7 +4,8 @@
 // (eot included) must be equal, unless the reference's top two logits (or the timestamp rule's decision) are
 // within NEAR_TIE there: then both are right, and the rest of that window is not compared. The engine's seeks,
 // segments and prompts are checked against openai's transcribe() bookkeeping (test/support/openai-transcribe-loop.ts).
-// The reference runs at test time, so any weights of the same format work.
+// Word timestamps are off, so every seek follows from the tokens alone (with them, openai seeks to the last word's
+// end). The reference runs at test time, so any weights of the same format work.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
