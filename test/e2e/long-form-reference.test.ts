@@ -1,11 +1,12 @@
 // Long files window by window against the independent PyTorch Whisper (test/reference/whisper_reference.py
-// window): the engine transcribes every held-out long file greedily with timestamps, and each of its 30 s windows
-// is decoded again by the reference from the same audio, start frame and previous-text prompt. Every step's choice
-// (eot included) must be equal, unless the reference's top two logits (or the timestamp rule's decision) are
-// within NEAR_TIE there: then both are right, and the rest of that window is not compared. The engine's seeks,
-// segments and prompts are checked against openai's transcribe() bookkeeping (test/support/openai-transcribe-loop.ts).
-// Word timestamps are off, so every seek follows from the tokens alone (with them, openai seeks to the last word's
-// end). The reference runs at test time, so any weights of the same format work.
+// window): the engine transcribes every held-out long file (and every single held-out file) greedily with
+// timestamps, and each of its 30 s windows is decoded again by the reference from the same audio, start frame and
+// previous-text prompt. Every step's choice (eot included) must be equal, unless the reference's top two logits
+// (or the timestamp rule's decision) are within NEAR_TIE there: then both are right, and the rest of that window
+// is not compared. The engine's seeks, segments and prompts are checked against openai's transcribe() bookkeeping
+// (test/support/openai-transcribe-loop.ts). Word timestamps are off, so every seek follows from the tokens alone
+// (with them, openai seeks to the last word's end). The reference runs at test time, so any weights of the same
+// format work.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -19,10 +20,12 @@ import { contentFrames, segmentSize, splitWindow } from "../support/openai-trans
 
 jest.setTimeout(900_000);
 
-const folder = path.join(repoRoot, "test", "fixtures", "heldout-long");
-const files: Array<{ file: string; text: string }> = JSON.parse(
-  readFileSync(path.join(folder, "heldout-long.json"), "utf8"),
-);
+const fixtures = path.join(repoRoot, "test", "fixtures");
+const heldoutList = (folder: string, list: string): Array<{ file: string; text: string }> =>
+  JSON.parse(readFileSync(path.join(fixtures, folder, list), "utf8"));
+const files = heldoutList("heldout-long", "heldout-long.json");
+// The single held-out files are one window each; trained-model.test.ts compares them without timestamps.
+const singleFiles = heldoutList("heldout", "heldout.json");
 const models = ["verbatim-tiny-en", "verbatim-tiny-en-4bit"];
 // As in trained-model.test.ts: below this the engine's float rounding (logits within ~1e-5 of the reference's)
 // may pick either token, and each continuation is right.
@@ -74,11 +77,15 @@ beforeAll(async () => {
   tokenizer = await loadTokenizer({ nVocab: 51864 });
   workDir = mkdtempSync(path.join(os.tmpdir(), "verbatim-long-reference-"));
   // The reference reads the very samples the engine gets: raw float32, as decoded by the product's loader.
-  for (const item of files) {
-    const { samples } = await loadAudio(path.join(folder, item.file));
-    const file = path.join(workDir, `${path.parse(item.file).name}.f32`);
+  const everyFile = [
+    ...files.map((item) => path.join(fixtures, "heldout-long", item.file)),
+    ...singleFiles.map((item) => path.join(fixtures, "heldout", item.file)),
+  ];
+  for (const audio of everyFile) {
+    const { samples } = await loadAudio(audio);
+    const file = path.join(workDir, `${path.parse(audio).name}.f32`);
     writeFileSync(file, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
-    audioFiles.set(item.file, { path: file, samples });
+    audioFiles.set(path.basename(audio), { path: file, samples });
   }
 });
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -225,7 +232,7 @@ async function mismatchesWithReference(modelName: string, runs: FileRun[]): Prom
     }
   });
   console.log(
-    `${modelName}: ${references.length} windows of ${runs.length} long files compared with PyTorch: ` +
+    `${modelName}: ${references.length} windows of ${runs.length} files compared with PyTorch: ` +
       `${windowsEqual} equal to their end, ${nearTies} parting at a near-tie (< ${NEAR_TIE}); ` +
       `${stepsEqual} steps equal, ${mismatches.length} mismatches`,
   );
@@ -289,4 +296,16 @@ test("an initial prompt longer than the decoder keeps is cut as PyTorch cuts it"
   const run = await withModel(models[0], (model) => transcribeFile(model, item.file, initialPrompt));
   expectOpenaiLoop(run);
   expect(await mismatchesWithReference(models[0], [run])).toEqual([]);
+});
+
+describe.each(models)("%s on the single held-out files, with timestamps", (modelName) => {
+  test("each window's greedy tokens equal PyTorch's, but where a near-tie parts them", async () => {
+    const runs = await withModel(modelName, async (model) => {
+      const done: FileRun[] = [];
+      for (const item of singleFiles) done.push(await transcribeFile(model, item.file));
+      return done;
+    });
+    for (const run of runs) expectOpenaiLoop(run);
+    expect(await mismatchesWithReference(modelName, runs)).toEqual([]);
+  });
 });
