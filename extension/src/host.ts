@@ -11,7 +11,7 @@ import {
 } from "@raycast/api";
 import path from "node:path";
 import { startCapture } from "./lib/capture-process";
-import { logFolder, socketPath, type DaemonStatus } from "./lib/daemon-connection";
+import { logFolder, socketPath, withConnection, type DaemonClient, type DaemonStatus } from "./lib/daemon-connection";
 import { JobStore, type KeyValueStorage } from "./lib/job-store";
 import type { FinishedTextAction } from "./lib/outputs";
 import { deliverText, type ClipboardOperations, type Delivery } from "./lib/paste-keeping-clipboard";
@@ -24,6 +24,8 @@ const raycastStorage: KeyValueStorage = {
 
 export const preferences = () => getPreferenceValues<VerbatimPreferences>();
 export const daemonSocket = () => socketPath(preferences().socketPath);
+/** Runs one request (or a few) on a connection of its own: actions outlive the view that started them. */
+export const withDaemon = <T>(use: (client: DaemonClient) => Promise<T>) => withConnection(daemonSocket(), use);
 export const jobStore = () => new JobStore(raycastStorage);
 
 /** The app the user was in (the history keeps it as a dictation's source); undefined when Raycast cannot tell. */

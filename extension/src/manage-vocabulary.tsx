@@ -13,8 +13,8 @@ import {
   useNavigation,
 } from "@raycast/api";
 import { useCallback, useEffect, useState } from "react";
-import { daemonSocket } from "./host";
-import { connect, DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
+import { withDaemon } from "./host";
+import { DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
 import { setupStepsMarkdown } from "./lib/setup-steps";
 import {
   CASE_RULE_TITLES,
@@ -30,15 +30,6 @@ import {
   type VocabularyRow,
 } from "./lib/vocabulary";
 
-async function withClient<T>(use: (client: DaemonClient) => Promise<T>): Promise<T> {
-  const client = await connect(daemonSocket());
-  try {
-    return await use(client);
-  } finally {
-    client.close();
-  }
-}
-
 type Change = (client: DaemonClient) => Promise<VocabularyData>;
 
 export default function Command() {
@@ -47,7 +38,7 @@ export default function Command() {
 
   const apply = useCallback(async (change: Change, done: string): Promise<boolean> => {
     try {
-      setData(await withClient(change));
+      setData(await withDaemon(change));
       await showToast({ style: Toast.Style.Success, title: done });
       return true;
     } catch (error) {
@@ -58,7 +49,7 @@ export default function Command() {
   }, []);
 
   useEffect(() => {
-    withClient(loadVocabulary).then(setData, (error: Error) => {
+    withDaemon(loadVocabulary).then(setData, (error: Error) => {
       if (error instanceof DaemonUnreachableError) setUnreachable(error.message);
       else showToast({ style: Toast.Style.Failure, title: "Cannot Load the Vocabulary", message: error.message });
     });

@@ -13,8 +13,8 @@ import {
 } from "@raycast/api";
 import { useCallback, useEffect, useState } from "react";
 import { TranscribeForm } from "./components/transcribe-form";
-import { daemonSocket } from "./host";
-import { connect, DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
+import { withDaemon } from "./host";
+import { DaemonUnreachableError } from "./lib/daemon-connection";
 import { setupStepsMarkdown } from "./lib/setup-steps";
 import {
   audioFileOf,
@@ -29,15 +29,6 @@ import {
   type HistoryPage,
 } from "./lib/transcript-history";
 
-async function withClient<T>(use: (client: DaemonClient) => Promise<T>): Promise<T> {
-  const client = await connect(daemonSocket());
-  try {
-    return await use(client);
-  } finally {
-    client.close();
-  }
-}
-
 export default function Command() {
   const [query, setQuery] = useState("");
   const [page, setPage] = useState<HistoryPage | null>(null);
@@ -49,7 +40,7 @@ export default function Command() {
   useEffect(() => {
     let current = true;
     setLoading(true);
-    withClient((client) => findTranscripts(client, query))
+    withDaemon((client) => findTranscripts(client, query))
       .then(
         (found) => current && setPage(found),
         (error: Error) => {
@@ -117,7 +108,7 @@ function TranscriptActions({
     });
     if (!confirmed) return;
     try {
-      await withClient((client) => deleteTranscript(client, entry.id));
+      await withDaemon((client) => deleteTranscript(client, entry.id));
       await showToast({ style: Toast.Style.Success, title: "Transcript Deleted" });
       if (!showDetail) pop();
       onDeleted();
@@ -159,7 +150,7 @@ function TranscriptActions({
 function TranscriptDetail({ entry, onDeleted }: { entry: HistoryEntry; onDeleted: () => void }) {
   const [detail, setDetail] = useState<HistoryEntryDetail | null>(null);
   useEffect(() => {
-    withClient((client) => loadTranscript(client, entry.id)).then(setDetail, (error: Error) =>
+    withDaemon((client) => loadTranscript(client, entry.id)).then(setDetail, (error: Error) =>
       showToast({ style: Toast.Style.Failure, title: "Cannot Load the Transcript", message: error.message }),
     );
   }, [entry.id]);

@@ -12,8 +12,8 @@ import {
 } from "@raycast/api";
 import os from "node:os";
 import { useEffect, useState } from "react";
-import { daemonSocket, insertText, jobStore, preferences } from "./host";
-import { connect, logFolder, pingDaemon, type DaemonClient, type DictationInfo } from "./lib/daemon-connection";
+import { daemonSocket, insertText, jobStore, preferences, withDaemon } from "./host";
+import { connect, logFolder, pingDaemon, type DictationInfo } from "./lib/daemon-connection";
 import { runningDictation } from "./lib/dictation-session";
 import { wordCount } from "./lib/dictation-view";
 import { menuBarModel, type DaemonState, type MenuBarModel } from "./lib/menu-bar-model";
@@ -46,18 +46,8 @@ async function loadModel(): Promise<MenuBarModel> {
   return menuBarModel(status, cached, await jobStore().list(), undefined, dictation);
 }
 
-/** Runs one request on a connection of its own (menu actions outlive the menu's load). */
-async function withClient<T>(use: (client: DaemonClient) => Promise<T>): Promise<T> {
-  const client = await connect(daemonSocket());
-  try {
-    return await use(client);
-  } finally {
-    client.close();
-  }
-}
-
 async function stopAndInsert(session: string): Promise<void> {
-  const event = await withClient((client) => client.request({ type: "dictation.stop", session }));
+  const event = await withDaemon((client) => client.request({ type: "dictation.stop", session }));
   const text = event.type === "done" ? (event.transcript?.text.trim() ?? "") : "";
   if (!text) throw new Error("No speech was recognised");
   await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
@@ -102,7 +92,7 @@ export default function Command() {
             icon={Icon.XMarkCircle}
             onAction={() =>
               run("Dictation cancelled", () =>
-                withClient(async (client) => {
+                withDaemon(async (client) => {
                   await client.request({ type: "dictation.cancel", session: model.dictation!.session });
                 }),
               )

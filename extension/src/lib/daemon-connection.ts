@@ -36,6 +36,16 @@ export function connect(socket: string, timeoutMs = 3000): Promise<DaemonClient>
 }
 
 /** The daemon's status, or null when it does not answer within the timeout (for the menu bar's refresh). */
+/** Runs `use` on a connection of its own, closed afterwards whatever happens. */
+export async function withConnection<T>(socket: string, use: (client: DaemonClient) => Promise<T>): Promise<T> {
+  const client = await connect(socket);
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
+}
+
 export async function pingDaemon(socket: string, timeoutMs = 1000): Promise<DaemonStatus | null> {
   let client: DaemonClient | undefined;
   const timeout = new Promise<null>((resolve) => setTimeout(resolve, timeoutMs, null).unref());
