@@ -3,7 +3,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { loadAudio } from "../audio";
 import type { DaemonClient } from "../client";
 import { toPcmBytes } from "../dictation/pcm";
@@ -12,6 +11,7 @@ import type { VerbatimPaths } from "../paths";
 import type { Event, Request, TranscriptData, TranscriptionOptions } from "../protocol";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
+import { parseCommandLine } from "./command-line";
 import { LiveText } from "./live-text";
 
 const verbatimBin = path.join(__dirname, "..", "..", "bin", "verbatim.js");
@@ -37,23 +37,18 @@ export interface DictateCommand {
 }
 
 export function parseDictate(args: string[]): DictateCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        input: { type: "string" },
-        fast: { type: "boolean" },
-        json: { type: "boolean" },
-        device: { type: "string" },
-        model: { type: "string" },
-        language: { type: "string" },
-        prompt: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args,
+    options: {
+      input: { type: "string" },
+      fast: { type: "boolean" },
+      json: { type: "boolean" },
+      device: { type: "string" },
+      model: { type: "string" },
+      language: { type: "string" },
+      prompt: { type: "string" },
+    },
+  });
   const { values } = parsed;
   if (values.fast && !values.input) throw new UsageError("--fast goes with --input FILE");
   if (values.device && values.input) throw new UsageError("--device is for the microphone, not with --input");

@@ -1,11 +1,11 @@
 // `verbatim history`: the transcripts the daemon kept (newest first), full-text search, one entry in full,
 // deleting, and exporting; all through the running daemon (which starts if needed).
-import { parseArgs } from "node:util";
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import type { Event, HistoryEntry, HistoryEntryDetail, HistorySnippet } from "../protocol";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
+import { parseCommandLine } from "./command-line";
 
 export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
                                          kept transcripts, newest first (search: every word, the last as a prefix)
@@ -24,22 +24,17 @@ export interface HistoryCommand {
 }
 
 export function parseHistory(args: string[]): HistoryCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        search: { type: "string" },
-        limit: { type: "string" },
-        json: { type: "boolean" },
-        before: { type: "string" },
-        format: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args,
+    allowPositionals: true,
+    options: {
+      search: { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+      before: { type: "string" },
+      format: { type: "string" },
+    },
+  });
   const { values, positionals } = parsed;
   const [action, target, ...extra] = positionals;
   const json = Boolean(values.json);

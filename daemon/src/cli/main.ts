@@ -1,7 +1,6 @@
 // The `verbatim` command line.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { BACKENDS, type Backend } from "@verbatim/native";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
@@ -12,6 +11,7 @@ import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
 import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
 import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
+import { parseCommandLine } from "./command-line";
 import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
 import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
@@ -75,24 +75,20 @@ function endQuietlyWhenOutputCloses(): void {
 }
 
 function parseTranscribeArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        model: { type: "string" },
-        backend: { type: "string" },
-        language: { type: "string" },
-        task: { type: "string" },
-        "word-timestamps": { type: "boolean" },
-        prompt: { type: "string" },
-        format: { type: "string", default: "text" },
-        "no-daemon": { type: "boolean" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({
+    args,
+    allowPositionals: true,
+    options: {
+      model: { type: "string" },
+      backend: { type: "string" },
+      language: { type: "string" },
+      task: { type: "string" },
+      "word-timestamps": { type: "boolean" },
+      prompt: { type: "string" },
+      format: { type: "string", default: "text" },
+      "no-daemon": { type: "boolean" },
+    },
+  });
 }
 
 // The daemon runs in another folder: a model folder given relative to this one is sent as an absolute path.

@@ -1,11 +1,11 @@
 // `verbatim vocabulary list|add|rm`: the user's words, edited in the running daemon (which starts if needed) so that
 // its config.json keeps every other setting and concurrent edits from Raycast are not lost.
-import { parseArgs } from "node:util";
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import type { Event, ReplacementCase, VocabularyData } from "../protocol";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
+import { parseCommandLine } from "./command-line";
 
 export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your terms and replacements (* marks the terms in the decoder prompt)
   verbatim vocabulary add TERM           a name or word the recogniser should expect (most recent first in the prompt)
@@ -19,21 +19,16 @@ export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your t
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `vocabulary.${string}` }>;
 
 export function parseVocabulary(args: string[]): { request: RequestBody; json: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean" },
-        replace: { type: "string" },
-        with: { type: "string" },
-        case: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean" },
+      replace: { type: "string" },
+      with: { type: "string" },
+      case: { type: "string" },
+    },
+  });
   const { values, positionals } = parsed;
   const [action, ...words] = positionals;
   const term = words.join(" ");
