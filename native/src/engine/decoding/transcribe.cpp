@@ -192,8 +192,10 @@ Transcript transcribe_frames(ModelRunner& runner, int n_frames, const MelReader&
     WindowSegments window = segment_window(result, special, seek, segment_size, input_stride, time_precision);
     seek += window.advance;
     if (options.word_timestamps) {
-      const std::optional<double> last_end =
+      std::optional<double> last_end =
           add_token_timings(window.segments, runner, task.sot_sequence(), segment_size, options, special, events);
+      // openai's get_end: without words (a window of timestamps only), the last segment's end.
+      if (!last_end && !window.segments.empty()) last_end = window.segments.back().end;
       if (!window.single_timestamp_ending && last_end && *last_end > time_offset) {
         seek = static_cast<int>(std::nearbyint(*last_end * kFramesPerSecond));
       }
