@@ -2,7 +2,6 @@
 // held-out speech and a real SQLite file: file jobs, uploads and dictations are recorded and found by full-text
 // search; paging, export, the CLI, deleting and retention; kept recordings; and a damaged or locked database never
 // costs a transcription or a transcript.
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -10,7 +9,7 @@ import { DaemonError, type DaemonClient } from "../../daemon/src/client";
 import type { Event, HistoryEntryDetail, HistoryPage } from "../../daemon/src/protocol";
 import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation, waitFor } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
-import { fixtureModel, repoRoot } from "../support/fixtures";
+import { fixtureModel } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
@@ -70,14 +69,7 @@ function distinctiveWord(text: string, others: string[]): string {
   return word;
 }
 
-function verbatim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
-  return new Promise((resolve) =>
-    execFile(process.execPath, [cli, ...args], { env: daemon.env }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    ),
-  );
-}
+const verbatim = (...args: string[]) => daemon.cli(...args);
 
 beforeAll(async () => {
   daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });

@@ -2,14 +2,13 @@
 // held-out speech: edits persist in config.json (other keys and the file's layout kept, concurrent edits all kept,
 // a broken file never overwritten) and survive a restart; replacements change a file job's and a dictation's final
 // text; terms reach the decoder prompt exactly as a job prompt of the same text would.
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DaemonError, type DaemonClient } from "../../daemon/src/client";
 import type { Event, VocabularyData } from "../../daemon/src/protocol";
 import { committedText, FRAME_BYTES, heldoutWav, pcmOf, startDictation, stopDictation } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
-import { fixtureModel, repoRoot } from "../support/fixtures";
+import { fixtureModel } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
@@ -45,15 +44,7 @@ async function clear(): Promise<void> {
 const transcribe = async (options?: { prompt: string }) =>
   (await client.transcribeFile(wav, options ? { options } : {}).promise).text;
 
-/** The `verbatim` command against this daemon. */
-function verbatim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
-  return new Promise((resolve) =>
-    execFile(process.execPath, [cli, ...args], { env: daemon.env }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    ),
-  );
-}
+const verbatim = (...args: string[]) => daemon.cli(...args);
 
 beforeAll(async () => {
   daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });

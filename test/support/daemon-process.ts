@@ -1,5 +1,5 @@
 // Runs the real verbatimd as a child process on a temporary socket, for end-to-end tests.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import type { DaemonStatus } from "../../daemon/src/protocol";
 import { repoRoot } from "./fixtures";
 
 export const daemonEntry = path.join(repoRoot, "daemon", "bin", "verbatimd.js");
+export const cliEntry = path.join(repoRoot, "daemon", "bin", "verbatim.js");
 
 export class DaemonProcess {
   readonly home: string;
@@ -36,6 +37,15 @@ export class DaemonProcess {
 
   get env(): NodeJS.ProcessEnv {
     return { ...process.env, VERBATIM_HOME: this.home, VERBATIM_SOCKET: this.socket, HF_HUB_OFFLINE: "1" };
+  }
+
+  /** The `verbatim` command against this daemon: its exit code and output. */
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) =>
+      execFile(process.execPath, [cliEntry, ...args], { env: this.env }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      ),
+    );
   }
 
   /** Starts the daemon and resolves once it answers on its socket. */
