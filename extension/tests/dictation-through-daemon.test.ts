@@ -4,14 +4,15 @@
 // recovering one that ended unfollowed, cancel, the silent-microphone screen, the capture command from status (failing,
 // and recording a PulseAudio null sink's monitor on Linux), the model line, redraw throttling and the clipboard order
 // of a paste. @raycast/api is not involved: these modules never import it.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dictation";
+import { attachDictation, FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dictation";
 import { fixtureModel, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
 import { PulseAudioServer } from "../../test/support/pulseaudio";
-import { wordErrorRate } from "../../test/support/wer";
+import { findSoundIn } from "../../test/support/signal-match";
 import { startCapture } from "../src/lib/capture-process";
 import { connect, type DaemonClient } from "../src/lib/daemon-connection";
 import {
@@ -70,7 +71,8 @@ function dictation(source: "capture" | "stream", connection: DaemonClient, extra
 }
 
 beforeAll(async () => {
-  daemon = await DaemonProcess.ready({ model, threads: 2 });
+  // Recordings kept: the capture test compares the final text with transcribing exactly what was recorded.
+  daemon = await DaemonProcess.ready({ model, threads: 2, keepRecordings: "always" });
   speech = await pcmOf(heldoutWav("heldout-07.wav"));
   const connection = await client();
   batchText = (await connection.transcribeFile(heldoutWav("heldout-07.wav")).promise).text;
@@ -253,8 +255,27 @@ onLinux(
       expect(final.microphoneSilent).toBeNull();
       expect(states.some((state) => state.phase === "recording" && liveTextParts(state.text).settled)).toBe(true);
       expect(Math.max(...states.map((state) => state.level?.peak ?? 0))).toBeGreaterThan(0.05);
-      // Through PulseAudio's resampling and with varying silence before the speech the small model is not exact.
-      expect(wordErrorRate([{ reference: batchText, hypothesis: final.transcript!.text }])).toBeLessThanOrEqual(0.5);
+      // The speech arrived intact, and the final text is what transcribe makes of what was recorded, cut where the
+      // voice activity detector ended its utterances (the small fixture model's text for it varies with the silence
+      // before the speech, different on every run, so it is not compared with the sentence).
+      const recording = path.join(daemon.home, "state", "recordings", `${final.session}.wav`);
+      expect((await findSoundIn(heldoutWav("heldout-07.wav"), recording)).correlation).toBeGreaterThan(0.9);
+      const connection = await client();
+      const replay = await attachDictation(connection, final.session!);
+      await replay.outcome;
+      const recorded = await pcmOf(recording);
+      const texts = [];
+      for (const utterance of replay.events.flatMap((e) => (e.type === "dictation.utterance" ? [e] : []))) {
+        const cut = path.join(logs, `utterance-${utterance.index}.wav`);
+        const byte = (seconds: number) => 2 * Math.round(seconds * 16000);
+        execFileSync("sox", ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1", "-", cut], {
+          input: recorded.subarray(byte(utterance.start), byte(utterance.end)),
+        });
+        expect(utterance.text).toBe((await connection.transcribeFile(cut).promise).text);
+        texts.push(utterance.text.trim());
+      }
+      expect(texts.length).toBeGreaterThan(0);
+      expect(final.transcript!.text).toBe(texts.filter(Boolean).join(" "));
     } finally {
       pulse.stop();
     }

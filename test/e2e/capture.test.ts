@@ -1,7 +1,7 @@
 // The real microphone path on Linux: a private PulseAudio server whose null sink's monitor is the default input,
 // `verbatim capture` recording it with PvRecorder into a dictation on the real daemon, and held-out speech played
-// into the sink at real-time pace. What the capture process records reaches the engine, and the dictation's
-// final text is the sentence.
+// into the sink at real-time pace. The speech reaches the recording intact, and the dictation's final text is
+// what transcribe makes of that recording.
 import { execSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -10,13 +10,13 @@ import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { PulseAudioServer } from "../support/pulseaudio";
 import type { Event } from "../../daemon/src/protocol";
-import { wordErrorRate } from "../support/wer";
+import { findSoundIn } from "../support/signal-match";
 
 jest.setTimeout(180_000);
 
 const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
 const model = fixtureModel();
-const sentence = { file: "heldout-07.wav", text: "The level far damage fund regular receive." };
+const sentence = heldoutWav("heldout-07.wav");
 // PulseAudio is Linux's; on macOS the capture process records through CoreAudio, which no test can feed (the README
 // says how to check `verbatim dictate` by hand there).
 const describeOnLinux = process.platform === "linux" ? describe : describe.skip;
@@ -63,6 +63,15 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     return path.join(daemon.home, "state", "recordings", `${started.recording}.wav`);
   }
 
+  /**
+   * The sentence (its first `seconds`, all of it by default) is in the recording, intact through PulseAudio (which
+   * resamples it to the sink's 44.1 kHz stereo and back). Checked on the waveform: the small fixture model's text
+   * for it varies with the silence before the speech, different on every run.
+   */
+  async function expectSpeechIn(recording: string, seconds = Infinity): Promise<void> {
+    expect((await findSoundIn(sentence, recording, seconds)).correlation).toBeGreaterThan(0.9);
+  }
+
   test("capture --list-devices names the input devices by index", () => {
     const result = spawnSync(process.execPath, [cli, "capture", "--list-devices"], { env: pulse.env });
     expect(result.status).toBe(0);
@@ -74,7 +83,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     const following = await startDictation(client, "capture");
     const capture = startCapture(following.session);
     await waitFor(() => following.events.some((e) => e.type === "dictation.level"), "audio from the capture process");
-    await pulse.play(heldoutWav(sentence.file));
+    await pulse.play(sentence);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const transcript = await stopDictation(client, following.session);
     expect(await capture.exited).toBe(0);
@@ -86,9 +95,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     // What was recorded is what was recognised: the final text is transcribe's on the recording.
     expect(transcript.text).toBe((await client.transcribeFile(recordingOf(following.events)).promise).text);
     client.close();
-    // And the sentence came through PulseAudio (resampled to the sink's 44.1 kHz stereo and back) recognisably: the
-    // small fixture model is thrown by the silence before the speech, which varies from run to run.
-    expect(wordErrorRate([{ reference: sentence.text, hypothesis: transcript.text }])).toBeLessThanOrEqual(0.5);
+    await expectSpeechIn(recordingOf(following.events));
   });
 
   test("verbatim dictate records the microphone through its capture process; Ctrl-C prints the final text", async () => {
@@ -111,7 +118,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       running = await recording();
     }
-    await pulse.play(heldoutWav(sentence.file));
+    await pulse.play(sentence);
     dictate.kill("SIGINT");
     expect(await exited).toBe(0);
     // Its capture process (detached, so not dictate's child to wait for) lets go of the microphone too.
@@ -120,7 +127,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     const recorded = path.join(daemon.home, "state", "recordings", `${running.recording}.wav`);
     expect(stdout.trim()).toBe((await client.transcribeFile(recorded).promise).text);
     client.close();
-    expect(wordErrorRate([{ reference: sentence.text, hypothesis: stdout.trim() }])).toBeLessThanOrEqual(0.5);
+    await expectSpeechIn(recorded);
   });
 
   test("a capture process that dies ends its dictation with the text recorded so far", async () => {
@@ -128,12 +135,12 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     const following = await startDictation(client, "capture");
     const capture = startCapture(following.session);
     await waitFor(() => following.events.some((e) => e.type === "dictation.level"), "audio from the capture process");
-    await pulse.play(heldoutWav(sentence.file));
+    await pulse.play(sentence);
     capture.child.kill("SIGKILL");
     const transcript = await following.outcome;
     expect(transcript.text).toBe((await client.transcribeFile(recordingOf(following.events)).promise).text);
     client.close();
-    expect(wordErrorRate([{ reference: sentence.text, hypothesis: transcript.text }])).toBeLessThanOrEqual(0.5);
+    await expectSpeechIn(recordingOf(following.events), 2); // its beginning at least: the rest may have been cut off
   });
 
   test("the configured inputDevice is the one recorded; one that does not exist is a clear input error", async () => {
