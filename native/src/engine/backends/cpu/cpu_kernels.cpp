@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backends/cpu/blas.h"
+#include "backends/cpu/q4_products.h"
 #include "formats/half.h"
 
 #if defined(__AVX512F__) || defined(__AVX2__) || defined(__F16C__)
@@ -497,6 +498,15 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
                    const float* bias, float* y, int64_t ldy) {
   const int64_t block = std::max<int64_t>(16, w.rows / (16 * pool.threads()));
   const int64_t tasks = (w.rows + block - 1) / block;
+  if (q4_product_supports(w)) {
+    thread_local Q4Input caller_input;  // reused from token to token
+    const Q4Input& input = caller_input;  // the workers must read the caller's, not their own thread_local
+    prepare_q4_input(x, m, ldx, w, caller_input);
+    pool.parallel_for(tasks, [&](int64_t task, int) {
+      q4_product(input, w, task * block, std::min(block, w.rows - task * block), bias, y, ldy);
+    });
+    return;
+  }
   pool.parallel_for(tasks, [&](int64_t task, int) {
     const int64_t end = std::min(w.rows, (task + 1) * block);
     float* row_buffer = scratch_floats(kRowSlot, w.cols);
