@@ -24,6 +24,9 @@ using verbatim::WhisperWeights;
 using verbatim::testing::RandomWhisper;
 using verbatim::testing::StorageFormat;
 using verbatim::testing::TestBackend;
+using verbatim::testing::attention_tolerance;
+using verbatim::testing::computes_in_fp16;
+using verbatim::testing::value_tolerance;
 
 namespace {
 
@@ -77,8 +80,10 @@ struct Decoded {
   std::vector<int32_t> greedy;
 };
 
-// Encodes a random mel, decodes a four-token prompt at once, then 16 greedy steps (temperature 0).
-Decoded run_greedy(verbatim::ModelRunner& runner, const ModelDims& d) {
+// Encodes a random mel, decodes a four-token prompt at once, then 16 greedy steps (temperature 0): each step feeds
+// the runner's own choice, or `follow`'s token when given (so that two backends' logits are compared on the same
+// text even where their choices differ).
+Decoded run_greedy(verbatim::ModelRunner& runner, const ModelDims& d, const std::vector<int32_t>* follow = nullptr) {
   verbatim::testing::Rng rng(21);
   std::vector<float> mel(static_cast<std::size_t>(d.n_mels) * 2 * d.n_audio_ctx);
   for (float& v : mel) v = rng.uniform(-1.0f, 1.5f);
@@ -91,7 +96,8 @@ Decoded run_greedy(verbatim::ModelRunner& runner, const ModelDims& d) {
     out.logits.insert(out.logits.end(), logits.begin(), logits.end());
     const auto next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
     out.greedy.push_back(next);
-    runner.decode(&next, 1, logits.data(), {}, nullptr);
+    const int32_t fed = follow != nullptr ? (*follow)[static_cast<std::size_t>(step)] : next;
+    runner.decode(&fed, 1, logits.data(), {}, nullptr);
   }
   return out;
 }
@@ -151,9 +157,11 @@ TEST_CASE("engine: the MLX cache limit from the load options applies") {
   verbatim::set_mlx_cache_limit(64u << 20);
 }
 
-// Both backends compute in fp32 from the same stored (rounded or quantized) weights; they differ only in the
+// Both backends use the same stored (rounded or quantized) weights. Computing in fp32, they differ only in the
 // order of fp32 sums, so logits of order 10 agree to 1e-4, and greedy decoding, whose margins on these random
-// models are far wider, picks the same tokens.
+// models are far wider, picks the same tokens. MLX computes fp16 models in fp16 (value_tolerance): logits are
+// compared on the CPU backend's tokens, and its choices only on trained models (native/tests/mlx.test.ts), since a
+// random model's margins can be finer than fp16's resolution.
 TEST_CASE("mlx and cpu backends agree on logits, attention and greedy tokens for fp32, fp16, 8-bit and 4-bit") {
   const ModelDims d = agreement_dims();
   const std::vector<std::pair<const char*, StorageFormat>> formats = {
@@ -169,10 +177,10 @@ TEST_CASE("mlx and cpu backends agree on logits, attention and greedy tokens for
     const Decoded cpu = run_greedy(*backends.front().make(weights, 2), d);
     for (std::size_t b = 1; b < backends.size(); ++b) {
       CAPTURE(backends[b].name);
-      const Decoded other = run_greedy(*backends[b].make(weights, 2), d);
-      CHECK(max_difference(other.logits, cpu.logits) < 1e-4);
-      CHECK(max_difference(other.attention, cpu.attention) < 1e-5);
-      CHECK(other.greedy == cpu.greedy);
+      const Decoded other = run_greedy(*backends[b].make(weights, 2), d, &cpu.greedy);
+      CHECK(max_difference(other.logits, cpu.logits) < value_tolerance(backends[b], *weights));
+      CHECK(max_difference(other.attention, cpu.attention) < attention_tolerance(backends[b], *weights));
+      if (!computes_in_fp16(backends[b], *weights)) CHECK(other.greedy == cpu.greedy);
     }
   }
 }

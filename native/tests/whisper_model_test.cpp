@@ -28,6 +28,9 @@ using verbatim::testing::RandomWhisper;
 using verbatim::testing::reference_decode;
 using verbatim::testing::StorageFormat;
 using verbatim::testing::TestBackend;
+using verbatim::testing::attention_tolerance;
+using verbatim::testing::computes_in_fp16;
+using verbatim::testing::value_tolerance;
 
 namespace {
 
@@ -323,8 +326,8 @@ void check_cache_and_misuse(const TestBackend& backend) {
 
 }  // namespace
 
-// Every backend computes in fp32 (MLX included: its dense weights are held in fp32, and quantized_matmul and the
-// layer norm accumulate in fp32), so 1e-4 is fp32 rounding over the model's few layers on logits of order 10.
+// Every backend computes fp32 models in fp32, so 1e-4 is fp32 rounding over the model's few layers on logits of
+// order 10.
 TEST_CASE("whisper model: fp32 weights match a float64 reference forward pass, on every backend") {
   for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
     check_against_reference(backend, random_model(StorageFormat::dense(WeightMatrix::Format::F32), DType::F32), 2,
@@ -332,16 +335,18 @@ TEST_CASE("whisper model: fp32 weights match a float64 reference forward pass, o
   }
 }
 
-// Both sides use the same rounded or dequantised weights, and activations are fp32 either way, so the tolerance
-// stays that of fp32 arithmetic whatever the storage precision.
+// Both sides use the same rounded or dequantised weights. Where activations are fp32 the tolerance stays that of
+// fp32 arithmetic whatever the storage precision; MLX computes fp16 models in fp16 (value_tolerance).
 TEST_CASE("whisper model: fp16, bf16 and quantized weights match the reference on the same stored values") {
   for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
-    check_against_reference(backend, random_model(StorageFormat::dense(WeightMatrix::Format::F16), DType::F16), 2, 1e-4);
-    check_against_reference(backend, random_model(StorageFormat::dense(WeightMatrix::Format::BF16), DType::BF16), 2,
-                            1e-4);
-    check_against_reference(backend, random_model(StorageFormat::quantized(4, 64), DType::F16), 2, 1e-4);
-    check_against_reference(backend, random_model(StorageFormat::quantized(8, 32), DType::F16), 1, 1e-4);
-    check_against_reference(backend, random_model(StorageFormat::quantized(3, 32, DType::BF16), DType::BF16), 2, 1e-4);
+    const auto check = [&](const std::shared_ptr<const WhisperWeights>& weights, int threads) {
+      check_against_reference(backend, weights, threads, value_tolerance(backend, *weights));
+    };
+    check(random_model(StorageFormat::dense(WeightMatrix::Format::F16), DType::F16), 2);
+    check(random_model(StorageFormat::dense(WeightMatrix::Format::BF16), DType::BF16), 2);
+    check(random_model(StorageFormat::quantized(4, 64), DType::F16), 2);
+    check(random_model(StorageFormat::quantized(8, 32), DType::F16), 1);
+    check(random_model(StorageFormat::quantized(3, 32, DType::BF16), DType::BF16), 2);
   }
 }
 
@@ -368,7 +373,7 @@ TEST_CASE("whisper model: a long prefix (BLAS path in the CPU decoder) gives the
 
     std::vector<float> logits = results[0];
     logits.pop_back();
-    CHECK(max_difference(logits, expected) < 1e-4);
+    CHECK(max_difference(logits, expected) < value_tolerance(backend, *weights));
   }
 }
 
@@ -475,8 +480,9 @@ struct ReferenceModel {
 
 }  // namespace
 
-// Both sides compute in fp32 on identical weight values (the reference dequantises with one rounding, as a fused
-// multiply-add does), so 1e-4 holds for every storage format; a token-for-token greedy match is expected too.
+// Both sides use identical weight values (the reference dequantises with one rounding, as a fused multiply-add
+// does); computing in fp32, 1e-4 holds for every storage format, and a token-for-token greedy match is expected
+// too. MLX computes fp16 models in fp16 (value_tolerance).
 TEST_CASE("whisper model: matches the PyTorch reference on fp32, fp16, 8-bit and 4-bit model folders, on every backend") {
   if (std::system((kPython + " -c 'import torch, numpy' > /dev/null 2>&1").c_str()) != 0) {
     WARN_MESSAGE(false, "SKIPPED: ", kPython, " cannot import torch and numpy, so the PyTorch reference comparison "
@@ -531,7 +537,8 @@ TEST_CASE("whisper model: matches the PyTorch reference on fp32, fp16, 8-bit and
       runner->encode(mel.data());
       const Npy encoder = read_npy(folder + "/encoder.npy");
       REQUIRE(encoder.values.size() == runner->encoder_output().size());
-      CHECK(max_difference(runner->encoder_output().data(), encoder.values.data(), encoder.values.size()) < 1e-4);
+      const double tolerance = value_tolerance(backend, *weights);
+      CHECK(max_difference(runner->encoder_output().data(), encoder.values.data(), encoder.values.size()) < tolerance);
 
       // A prefix of three at once, then one token at a time on the cache: every position's logits and attention.
       const Npy logits = read_npy(folder + "/logits.npy");
@@ -543,10 +550,11 @@ TEST_CASE("whisper model: matches the PyTorch reference on fp32, fp16, 8-bit and
         std::vector<float> row(static_cast<std::size_t>(d.n_vocab));
         runner->decode(tokens.data() + fed, count, row.data(), heads, &got_attention);
         fed += static_cast<std::size_t>(count);
-        CHECK(max_difference(row.data(), logits.values.data() + (fed - 1) * d.n_vocab, row.size()) < 1e-4);
+        CHECK(max_difference(row.data(), logits.values.data() + (fed - 1) * d.n_vocab, row.size()) < tolerance);
       }
       REQUIRE(got_attention.size() == attention.values.size());
-      CHECK(max_difference(got_attention.data(), attention.values.data(), got_attention.size()) < 1e-4);
+      CHECK(max_difference(got_attention.data(), attention.values.data(), got_attention.size()) <
+            std::max(1e-4, attention_tolerance(backend, *weights)));
 
       runner->truncate_cache(0);
       std::vector<float> row(static_cast<std::size_t>(d.n_vocab));
@@ -560,7 +568,9 @@ TEST_CASE("whisper model: matches the PyTorch reference on fp32, fp16, 8-bit and
       const auto expected = verbatim::json::parse(read_text(folder + "/greedy.json"), folder + "/greedy.json");
       std::vector<int64_t> expected_tokens;
       for (const auto& item : expected.find("tokens")->items()) expected_tokens.push_back(*item.as_int64());
-      CHECK(greedy == expected_tokens);
+      // On random weights the margins can be finer than fp16's resolution: fp16 transcripts are compared on the
+      // trained fixture models instead (native/tests/mlx.test.ts).
+      if (!computes_in_fp16(backend, *weights)) CHECK(greedy == expected_tokens);
     }
   }
 }

@@ -21,8 +21,8 @@ std::unique_ptr<ModelRunner> make_mlx_runner(std::shared_ptr<const WhisperWeight
   if (device == MlxDevice::Gpu && !mlx_gpu_available()) {
     throw std::invalid_argument("MLX has no GPU here (this MLX was built without Metal or CUDA, or there is no GPU)");
   }
-  return std::make_unique<WhisperModel<MlxOps>>(
-      std::move(weights), MlxOps(device == MlxDevice::Gpu ? mx::Device::gpu : mx::Device::cpu));
+  MlxOps ops(device == MlxDevice::Gpu ? mx::Device::gpu : mx::Device::cpu, mlx_compute_dtype(*weights));
+  return std::make_unique<WhisperModel<MlxOps>>(std::move(weights), std::move(ops));
 }
 
 MlxMemory mlx_memory() { return {mx::get_active_memory(), mx::get_peak_memory(), mx::get_cache_memory()}; }

@@ -23,55 +23,87 @@ mx::ShapeElem dim(int64_t n) {
   return static_cast<mx::ShapeElem>(n);
 }
 
-// An fp32 array filled from stored F32, F16 or BF16 data (the mapped data is not aligned, so it is converted
-// rather than wrapped).
-mx::array host_floats(DType dtype, const void* data, mx::Shape shape) {
-  int64_t count = 1;
-  for (const mx::ShapeElem d : shape) count *= d;
-  mx::array out(mx::allocator::malloc(static_cast<std::size_t>(count) * sizeof(float)), std::move(shape),
-                mx::float32);
-  cpu::to_float(dtype, data, out.data<float>(), count);
-  return out;
+mx::Dtype mlx_dtype(DType dtype) {
+  switch (dtype) {
+    case DType::F16:
+      return mx::float16;
+    case DType::BF16:
+      return mx::bfloat16;
+    default:
+      return mx::float32;
+  }
 }
 
-mx::array host_vector(const Vector& v) { return host_floats(v.dtype, v.data, {dim(v.size)}); }
+// An array of dtype `as` from stored F32, F16 or BF16 data: copied as it is when the types match (the mapped data
+// is not aligned, so it is copied rather than wrapped), otherwise converted through fp32.
+mx::array host_array(DType dtype, const void* data, mx::Shape shape, mx::Dtype as) {
+  int64_t count = 1;
+  for (const mx::ShapeElem d : shape) count *= d;
+  if (mlx_dtype(dtype) == as && (dtype == DType::F16 || dtype == DType::BF16 || dtype == DType::F32)) {
+    mx::array out(mx::allocator::malloc(static_cast<std::size_t>(count) * dtype_size(dtype)), std::move(shape), as);
+    std::memcpy(out.data<void>(), data, out.nbytes());
+    return out;
+  }
+  mx::array floats(mx::allocator::malloc(static_cast<std::size_t>(count) * sizeof(float)), std::move(shape),
+                   mx::float32);
+  cpu::to_float(dtype, data, floats.data<float>(), count);
+  if (as == mx::float32) return floats;
+  mx::array converted = mx::astype(floats, as, mx::Device::cpu);
+  mx::eval(converted);  // now, so that the fp32 copy is freed at once
+  return converted;
+}
 
 }  // namespace
 
-MlxOps::MlxOps(mx::Device device) : stream_(mx::new_thread_unsafe_stream(device)) {}
+mx::Dtype mlx_compute_dtype(const WhisperWeights& weights) {
+  const WeightMatrix& embedding = weights.token_embedding;
+  const DType stored =
+      embedding.format == WeightMatrix::Format::Quantized ? embedding.scale_dtype : dense_dtype(embedding.format);
+  return stored == DType::F16 ? mx::float16 : mx::float32;  // bf16 activations would lose too much: fp32 there
+}
+
+MlxOps::MlxOps(mx::Device device, mx::Dtype compute)
+    : stream_(mx::new_thread_unsafe_stream(device)), compute_(compute) {}
+
+mx::array MlxOps::scalar(float value) const { return mx::array(value, compute_); }
+
+mx::array MlxOps::host(DType dtype, const void* data, mx::Shape shape) const {
+  return host_array(dtype, data, std::move(shape), compute_);
+}
 
 MlxOps::WeightParams MlxOps::weight_params(const WeightMatrix& matrix) const {
   const mx::ShapeElem rows = dim(matrix.rows);
   if (matrix.format != WeightMatrix::Format::Quantized) {
-    return {host_floats(dense_dtype(matrix.format), matrix.data, {rows, dim(matrix.cols)}), std::nullopt,
-            std::nullopt, 0, 0};
+    return {host(dense_dtype(matrix.format), matrix.data, {rows, dim(matrix.cols)}), std::nullopt, std::nullopt, 0,
+            0};
   }
   const mx::ShapeElem words = dim(matrix.cols * matrix.bits / 32);
   mx::array packed(mx::allocator::malloc(static_cast<std::size_t>(rows) * words * sizeof(uint32_t)), {rows, words},
                    mx::uint32);
   std::memcpy(packed.data<uint32_t>(), matrix.data, packed.nbytes());
   const mx::Shape groups = {rows, dim(matrix.cols / matrix.group_size)};
-  return {packed, host_floats(matrix.scale_dtype, matrix.scales, groups),
-          host_floats(matrix.scale_dtype, matrix.biases, groups), matrix.bits, matrix.group_size};
+  return {packed, host(matrix.scale_dtype, matrix.scales, groups), host(matrix.scale_dtype, matrix.biases, groups),
+          matrix.bits, matrix.group_size};
 }
 
 MlxOps::LinearParams MlxOps::linear_params(const Linear& linear) const {
   LinearParams params{weight_params(linear.weight), std::nullopt};
-  if (linear.bias) params.bias = host_vector(*linear.bias);
+  if (linear.bias) params.bias = host(linear.bias->dtype, linear.bias->data, {dim(linear.bias->size)});
   return params;
 }
 
-MlxOps::NormParams MlxOps::norm_params(const LayerNormWeights& norm) const {
-  return {host_vector(norm.weight), host_vector(norm.bias)};
+MlxOps::NormParams MlxOps::norm_params(const LayerNormWeights& norm) const {  // fp32, as layer_norm computes
+  return {host_array(norm.weight.dtype, norm.weight.data, {dim(norm.weight.size)}, mx::float32),
+          host_array(norm.bias.dtype, norm.bias.data, {dim(norm.bias.size)}, mx::float32)};
 }
 
 MlxOps::ConvParams MlxOps::conv_params(const Conv1dWeights& conv) const {
-  return {host_floats(conv.dtype, conv.weight, {dim(conv.out_channels), dim(conv.kernel), dim(conv.in_channels)}),
-          host_vector(conv.bias), conv.kernel};
+  return {host(conv.dtype, conv.weight, {dim(conv.out_channels), dim(conv.kernel), dim(conv.in_channels)}),
+          host(conv.bias.dtype, conv.bias.data, {dim(conv.bias.size)}), conv.kernel};
 }
 
 mx::array MlxOps::from_host(DType dtype, const void* data, int64_t rows, int64_t cols) const {
-  return host_floats(dtype, data, {dim(rows), dim(cols)});
+  return host(dtype, data, {dim(rows), dim(cols)});
 }
 
 void MlxOps::to_host(const Tensor& t, float* out) const {
@@ -88,7 +120,7 @@ void MlxOps::evaluate(const std::vector<const Tensor*>& tensors) const {
 }
 
 mx::array MlxOps::zeros(int64_t rows, int64_t cols) const {
-  return mx::zeros({dim(rows), dim(cols)}, mx::float32, stream_);
+  return mx::zeros({dim(rows), dim(cols)}, compute_, stream_);
 }
 
 mx::array MlxOps::transpose(const Tensor& t) const { return mx::transpose(t, stream_); }
@@ -119,12 +151,14 @@ mx::array MlxOps::linear(const Tensor& x, const LinearParams& params) const {
 }
 
 mx::array MlxOps::layer_norm(const Tensor& x, const NormParams& params) const {
-  return mx::fast::layer_norm(x, params.weight, params.bias, 1e-5f, stream_);
+  const mx::array y = mx::fast::layer_norm(mx::astype(x, mx::float32, stream_), params.weight, params.bias, 1e-5f,
+                                           stream_);
+  return mx::astype(y, compute_, stream_);
 }
 
 mx::array MlxOps::gelu(const Tensor& x) const {
-  const mx::array half_x = mx::multiply(x, mx::array(0.5f), stream_);
-  const mx::array erf = mx::erf(mx::multiply(x, mx::array(static_cast<float>(M_SQRT1_2)), stream_), stream_);
+  const mx::array half_x = mx::multiply(x, scalar(0.5f), stream_);
+  const mx::array erf = mx::erf(mx::multiply(x, scalar(static_cast<float>(M_SQRT1_2)), stream_), stream_);
   return mx::add(half_x, mx::multiply(half_x, erf, stream_), stream_);
 }
 
@@ -149,7 +183,7 @@ mx::array MlxOps::embed(const EmbeddingParams& embedding, const int32_t* tokens,
   if (!embedding.scales) return rows;
   return mx::dequantize(rows, mx::take(*embedding.scales, ids, 0, stream_),
                         mx::take(*embedding.biases, ids, 0, stream_), embedding.group_size, embedding.bits, "affine",
-                        std::nullopt, mx::float32, stream_);
+                        std::nullopt, compute_, stream_);
 }
 
 mx::array MlxOps::project_to_vocab(const EmbeddingParams& embedding, const Tensor& x) const {
@@ -179,13 +213,13 @@ mx::array MlxOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, i
                                                     stream_);
     }
     // The weights are wanted: the scores explicitly, softmax in fp32 (the fused kernel returns no weights).
-    mx::array scores = mx::matmul(mx::multiply(qh, mx::array(scale), stream_),
+    mx::array scores = mx::matmul(mx::multiply(qh, scalar(scale), stream_),
                                   mx::transpose(kh, {0, 1, 3, 2}, stream_), stream_);
     if (causal) {  // bottom-right aligned: query i sees keys [0, keys - queries + i]
       const mx::array query_pos = mx::expand_dims(mx::arange(n_keys - queries, n_keys, stream_), 1, stream_);
       const mx::array key_pos = mx::expand_dims(mx::arange(0, n_keys, stream_), 0, stream_);
       scores = mx::where(mx::greater_equal(query_pos, key_pos, stream_), scores,
-                         mx::array(-std::numeric_limits<float>::infinity()), stream_);
+                         scalar(-std::numeric_limits<float>::infinity()), stream_);
     }
     const mx::array probabilities = mx::softmax(scores, std::vector<int>{-1}, true, stream_);
     weights->emplace(mx::reshape(probabilities, {heads * queries, n_keys}, stream_));

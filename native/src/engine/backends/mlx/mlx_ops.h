@@ -1,7 +1,9 @@
 // The MLX backend's tensor operations (see whisper_model.h for the interface): a lazy mlx::core graph that MLX
 // evaluates on the Apple GPU (Metal), or on its CPU or CUDA backend, when the model hands data to the host.
-// Activations are fp32, as on the portable CPU backend, so both backends compute the same values up to fp32
-// rounding. Quantized weights stay packed (quantized_matmul reads them as stored); dense weights are held in fp32.
+// Weights stay as stored (fp16 dense weights in fp16; quantized ones packed, read as stored by quantized_matmul)
+// and activations of fp16 models (and of quantized models with fp16 scales) are fp16, as mlx_whisper runs them,
+// with layer norms and softmax in fp32. Other models compute in fp32 (bf16 weights converted at load), and match
+// the portable CPU backend up to the order of fp32 sums; fp16 ones within fp16 rounding (backends_test.cpp).
 //
 // Only the MLX backend's own sources include this header: MLX's headers need C++20 (mlx_backend.h does not).
 #pragma once
@@ -23,9 +25,9 @@ class MlxOps {
 
   // A weight matrix (rows = out features): dense fp32, or MLX affine-quantized when `scales` is present.
   struct WeightParams {
-    mlx::core::array weight;                 // dense: (rows, cols) fp32; quantized: (rows, cols*bits/32) uint32
-    std::optional<mlx::core::array> scales;  // (rows, cols/group_size) fp32
-    std::optional<mlx::core::array> biases;  // (rows, cols/group_size) fp32
+    mlx::core::array weight;                 // dense: (rows, cols); quantized: (rows, cols*bits/32) uint32
+    std::optional<mlx::core::array> scales;  // (rows, cols/group_size)
+    std::optional<mlx::core::array> biases;  // (rows, cols/group_size)
     int bits = 0;
     int group_size = 0;
   };
@@ -34,7 +36,7 @@ class MlxOps {
     std::optional<mlx::core::array> bias;  // absent for attention keys
   };
   struct NormParams {
-    mlx::core::array weight, bias;
+    mlx::core::array weight, bias;  // fp32
   };
   struct ConvParams {
     mlx::core::array weight;  // (out, kernel, in), MLX's conv1d layout, as stored
@@ -44,8 +46,9 @@ class MlxOps {
   using EmbeddingParams = WeightParams;
 
   // All work goes to one stream of `device`, made for this model. Such a stream may be used from any thread, one
-  // at a time: the Engine's lock serialises jobs, and jobs run on threads of their own.
-  explicit MlxOps(mlx::core::Device device);
+  // at a time: the Engine's lock serialises jobs, and jobs run on threads of their own. Activations are `compute`
+  // (mlx_compute_dtype).
+  MlxOps(mlx::core::Device device, mlx::core::Dtype compute);
 
   std::string name() const { return "mlx"; }
 
@@ -75,11 +78,17 @@ class MlxOps {
 
  private:
   WeightParams weight_params(const WeightMatrix& matrix) const;
+  Tensor scalar(float value) const;                                             // in the compute dtype
+  Tensor host(DType dtype, const void* data, mlx::core::Shape shape) const;  // stored data as the compute dtype
   Tensor times_transposed(const Tensor& x, const WeightParams& w) const;  // x · wᵀ
   // (rows, heads * head_dim) -> (1, heads, rows, head_dim), the layout MLX's attention takes.
   Tensor split_heads(const Tensor& t, int heads) const;
 
   mlx::core::Stream stream_;
+  mlx::core::Dtype compute_;
 };
+
+// The dtype a model's activations take on MLX: fp16 when its weights are fp16 (its scales, when quantized), else fp32.
+mlx::core::Dtype mlx_compute_dtype(const WhisperWeights& weights);
 
 }  // namespace verbatim
