@@ -8,11 +8,12 @@
 //                                [--decode-tokens 64] [--rounds 1] [--peer-4bit q4_0,q4_1] [--peer-only]
 // The cache (builds, models) is $BENCH_CACHE or node_modules/.cache/verbatim-bench.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { decoderBytesPerToken, encoderFlops, WEIGHT_BYTES } from "./limits.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(benchDir, "../..");
@@ -57,11 +58,11 @@ function buildEngine() {
   log("building engine_bench …");
   const buildDir = join(cache, "build-engine");
   step("cmake", ["-S", benchDir, "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release"]);
-  step("cmake", ["--build", buildDir, "-j", jobs, "--target", "engine_bench"]);
+  step("cmake", ["--build", buildDir, "-j", jobs, "--target", "engine_bench", "machine_limits"]);
   const driver = join(buildDir, "engine_bench");
   const backends = step(driver, ["--list-backends"]).trim().split(" ");
   log(`engine_bench has the backends: ${backends.join(", ")}`);
-  return { driver, backends };
+  return { driver, backends, limits: join(buildDir, "machine_limits") };
 }
 
 // Random weights of the real shapes, written by the project's generator (test/reference/make_random_model.py).
@@ -88,14 +89,14 @@ function prepareModels(shape, quantizeTool) {
     log(`converting ${shape} to ggml …`);
     step(python, [join(benchDir, "to_ggml.py"), ours.fp16, peer.fp16]);
   }
-  const comparisons = [{ label: `${shape} fp16`, ours: ours.fp16, peer: peer.fp16 }];
+  const comparisons = [{ label: `${shape} fp16`, ours: ours.fp16, peer: peer.fp16, peerFormat: "fp16" }];
   for (const type of options["peer-4bit"].split(",").filter(Boolean)) {
     peer[type] = join(ggmlDir, `${shape}-${type}.bin`);
     if (!existsSync(peer[type])) {
       log(`quantizing ${shape} to ${type} with whisper.cpp's tool …`);
       step(quantizeTool, [peer.fp16, peer[type], type]);
     }
-    comparisons.push({ label: `${shape} 4-bit vs ${type}`, ours: ours.q4, peer: peer[type] });
+    comparisons.push({ label: `${shape} 4-bit vs ${type}`, ours: ours.q4, peer: peer[type], peerFormat: type });
   }
   return comparisons;
 }
@@ -108,6 +109,20 @@ function peerEnvironment(startLoad) {
   return {
     env: { ...process.env, OMP_WAIT_POLICY: "passive" },
     note: "; machine busy, so whisper.cpp ran with OMP_WAIT_POLICY=passive",
+  };
+}
+
+// Our engine runs with OpenBLAS choosing its kernels for this CPU, as on a user's machine. An environment that pins
+// them (OPENBLAS_CORETYPE: this project's VM sets Haswell, AVX2 only, on a CPU with AVX-512, which costs our encoder
+// 40%) is left out; BENCH_OPENBLAS_CORETYPE pins a core type on purpose.
+function engineEnvironment() {
+  const { OPENBLAS_CORETYPE: inherited, ...env } = process.env;
+  if (process.env.BENCH_OPENBLAS_CORETYPE) {
+    return { env: { ...env, OPENBLAS_CORETYPE: process.env.BENCH_OPENBLAS_CORETYPE }, note: "" };
+  }
+  return {
+    env,
+    note: inherited ? `; OPENBLAS_CORETYPE=${inherited} unset for our engine (OpenBLAS detects the CPU)` : "",
   };
 }
 
@@ -139,13 +154,24 @@ const METRICS = [
   ["mlx_peak_mib", "MLX allocator peak (MiB)"],
 ];
 
-// The median of each metric over the rounds (null for a metric the engine does not report); null when any round
-// failed.
+// A figure that moved more than this between rounds says more about the machine than the engine.
+const UNSTABLE_SPREAD = 2;
+
+// The median of each metric over the rounds (null for a metric the engine does not report), and which metrics
+// varied more than UNSTABLE_SPREAD× between rounds; null when any round failed.
 function combine(reports) {
   if (reports.length === 0 || reports.some((report) => report === null)) return null;
-  return Object.fromEntries(
-    METRICS.map(([key]) => [key, key in reports[0] ? median(reports.map((report) => report[key])) : null]),
-  );
+  const combined = { unstable: new Set() };
+  for (const [key] of METRICS) {
+    if (!(key in reports[0])) {
+      combined[key] = null;
+      continue;
+    }
+    const values = reports.map((report) => report[key]);
+    combined[key] = median(values);
+    if (Math.max(...values) > UNSTABLE_SPREAD * Math.min(...values)) combined.unstable.add(key);
+  }
+  return combined;
 }
 
 function format(value) {
@@ -153,8 +179,16 @@ function format(value) {
   return value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2);
 }
 
-function ratio(a, b) {
-  return typeof a === "number" && typeof b === "number" ? (a / b).toFixed(2) : "—";
+// A figure, marked "!" when it was unstable between rounds.
+function formatFigure(figures, key) {
+  return format(figures?.[key]) + (figures?.unstable.has(key) ? "!" : "");
+}
+
+// No ratio from an unstable figure: it would read as a result.
+function ratio(a, b, key) {
+  if (a?.unstable.has(key) || b?.unstable.has(key)) return "unstable";
+  const [x, y] = [a?.[key], b?.[key]];
+  return typeof x === "number" && typeof y === "number" ? (x / y).toFixed(2) : "—";
 }
 
 // Columns: each of our backends, whisper.cpp, each backend / whisper.cpp, and MLX / our CPU backend.
@@ -166,10 +200,9 @@ function printTable(rows, backends) {
   for (const { label, ours, peer } of rows) {
     for (const [key, name] of METRICS) {
       if (key === "mlx_peak_mib" && !backends.includes("mlx")) continue;
-      const values = backends.map((b) => ours[b]?.[key]);
-      const line = [label, name, ...values.map(format), format(peer?.[key])];
-      line.push(...values.map((v) => ratio(v, peer?.[key])));
-      if (backends.includes("mlx")) line.push(ratio(ours.mlx?.[key], ours.cpu?.[key]));
+      const line = [label, name, ...backends.map((b) => formatFigure(ours[b], key)), formatFigure(peer, key)];
+      line.push(...backends.map((b) => ratio(ours[b], peer, key)));
+      if (backends.includes("mlx")) line.push(ratio(ours.mlx, ours.cpu, key));
       lines.push(line);
     }
   }
@@ -186,6 +219,7 @@ function main() {
   const peerTools = buildPeer();
   const engine = options["peer-only"] ? { driver: null, backends: [] } : buildEngine();
   const peerSetup = peerEnvironment(startLoad);
+  const engineSetup = engineEnvironment();
   const comparisons = options.models.split(",").flatMap((shape) => prepareModels(shape.trim(), peerTools.quantize));
 
   const oursByModel = new Map();
@@ -204,7 +238,7 @@ function main() {
             // Our 4-bit model stands against both q4_0 and q4_1: measured once per round.
             const key = `${backend}:${ours}`;
             if ((oursByModel.get(key)?.length ?? 0) > round) continue;
-            const report = measure(engine.driver, ours, process.env, ["--backend", backend]);
+            const report = measure(engine.driver, ours, engineSetup.env, ["--backend", backend]);
             oursByModel.set(key, [...(oursByModel.get(key) ?? []), report]);
           }
         }
@@ -216,17 +250,84 @@ function main() {
   console.log(
     `threads ${options.threads}, encoder median of ${options["encode-runs"]} after a warm-up, ` +
       `${options["decode-tokens"]} greedy decoder steps after the transcription prompt, ${rounds} round(s); ` +
-      `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end${peerSetup.note}`,
+      `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end${peerSetup.note}${engineSetup.note}`,
   );
-  console.log("ratios: below 1 means the first named is faster or smaller\n");
-  printTable(
-    comparisons.map(({ label, ours, peer }) => ({
+  console.log(
+    `ratios: below 1 means the first named is faster or smaller; "!": the figure varied more than ` +
+      `${UNSTABLE_SPREAD}× between rounds, so no ratio is given\n`,
+  );
+  const rows = comparisons.map(({ label, ours, peer, peerFormat }) => ({
+    label,
+    peerFormat,
+    config: JSON.parse(readFileSync(join(ours, "config.json"), "utf8")),
+    ours: Object.fromEntries(engine.backends.map((b) => [b, combine(oursByModel.get(`${b}:${ours}`) ?? [])])),
+    peer: combine(peerByModel.get(peer) ?? []),
+  }));
+  printTable(rows, engine.backends);
+  if (engine.limits) printLimits(rows, engine.limits);
+}
+
+// Each figure against the machine's limit for it, measured now (machine_limits): a decoder step cannot be faster
+// than reading its bytes at the measured bandwidth, nor an encoder pass than its FLOPs at the FMA peak.
+function printLimits(rows, limitsTool) {
+  const result = spawnSync(limitsTool, ["--threads", options.threads], { encoding: "utf8" });
+  if (result.status !== 0) {
+    log(`machine_limits failed: ${(result.stderr || result.error?.message || "").trim()}`);
+    return;
+  }
+  const machine = JSON.parse(result.stdout.trim());
+  console.log(
+    `\nlimits: read ${machine.read_gbps} GB/s and FMA ${machine.fma_gflops} GFLOP/s on ${machine.threads} ` +
+      `thread(s) (machine_limits); ours reads the cross-attention cache as fp32, whisper.cpp as fp16\n`,
+  );
+  const position = 4 + Number(options["decode-tokens"]) / 2; // the mean self-attention cache length
+  const lines = [["model", "figure", "ours: work", "floor (ms)", "ours cpu", "×floor", "whisper.cpp: floor", "×floor"]];
+  const encoders = new Set();
+  for (const { label, ours, peer, peerFormat, config } of rows) {
+    const groupSize = config.quantization?.group_size;
+    const ourBytes = decoderBytesPerToken(
+      config,
+      groupSize ? WEIGHT_BYTES.mlx4(groupSize) : WEIGHT_BYTES.fp16(),
+      4,
+      position,
+    );
+    const peerBytes = decoderBytesPerToken(config, WEIGHT_BYTES[peerFormat](), 2, position);
+    const floor = (bytes) => bytes / (machine.read_gbps * 1e6);
+    const decoder = ours.cpu?.decode_ms_per_token;
+    const peerDecoder = peer?.decode_ms_per_token;
+    lines.push([
       label,
-      ours: Object.fromEntries(engine.backends.map((b) => [b, combine(oursByModel.get(`${b}:${ours}`) ?? [])])),
-      peer: combine(peerByModel.get(peer) ?? []),
-    })),
-    engine.backends,
-  );
+      "decoder (ms/token)",
+      `${(ourBytes / 1e6).toFixed(1)} MB`,
+      format(floor(ourBytes)),
+      format(decoder),
+      decoder ? (decoder / floor(ourBytes)).toFixed(1) : "—",
+      format(floor(peerBytes)),
+      peerDecoder ? (peerDecoder / floor(peerBytes)).toFixed(1) : "—",
+    ]);
+    const shape = label.split(" ")[0];
+    if (encoders.has(shape)) continue;
+    encoders.add(shape);
+    const flops = encoderFlops(config);
+    const encoderFloor = flops / (machine.fma_gflops * 1e6);
+    const encoder = ours.cpu?.encode_ms;
+    lines.push([
+      shape,
+      "encoder, 30 s (ms)",
+      `${(flops / 1e9).toFixed(1)} GFLOP`,
+      format(encoderFloor),
+      format(encoder),
+      encoder ? (encoder / encoderFloor).toFixed(1) : "—",
+      format(encoderFloor),
+      peer?.encode_ms ? (peer.encode_ms / encoderFloor).toFixed(1) : "—",
+    ]);
+  }
+  const widths = lines[0].map((_, column) => Math.max(...lines.map((line) => line[column].length)));
+  for (const line of lines) {
+    console.log(
+      line.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  "),
+    );
+  }
 }
 
 main();

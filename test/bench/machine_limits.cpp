@@ -1,0 +1,99 @@
+// The machine's limits that the benchmark's figures are set against: memory read bandwidth (a STREAM-like sum over
+// a buffer far larger than the caches, every thread reading its own part at once) and fp32 FMA throughput (every
+// thread running independent fused multiply-adds on registers). Prints one JSON line.
+//
+// usage: machine_limits [--threads N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// 16 floats: GCC and Clang compile it to the widest vectors -march=native allows (AVX-512, AVX2, NEON).
+typedef float Vec __attribute__((vector_size(64)));
+
+constexpr std::size_t kBufferBytes = std::size_t{512} << 20;
+constexpr int kRepeats = 5;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Runs work(thread) on `threads` threads at once; returns the wall time of the slowest.
+template <class Work>
+double timed_on_threads(int threads, Work work) {
+  std::vector<std::thread> pool;
+  const auto start = std::chrono::steady_clock::now();
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& thread : pool) thread.join();
+  return seconds_since(start);
+}
+
+volatile float sink;  // keeps the results alive
+
+double read_bandwidth_gbps(int threads) {
+  const std::size_t count = kBufferBytes / sizeof(Vec);
+  std::vector<Vec> buffer(count);
+  for (std::size_t i = 0; i < count; ++i) buffer[i] = Vec{} + static_cast<float>(i % 7);  // touch every page
+  const std::size_t per_thread = count / static_cast<std::size_t>(threads);
+  double best = 1e30;
+  for (int repeat = 0; repeat < kRepeats; ++repeat) {
+    best = std::min(best, timed_on_threads(threads, [&](int t) {
+      const Vec* part = buffer.data() + static_cast<std::size_t>(t) * per_thread;
+      Vec a{}, b{}, c{}, d{};
+      for (std::size_t i = 0; i + 4 <= per_thread; i += 4) {
+        a += part[i];
+        b += part[i + 1];
+        c += part[i + 2];
+        d += part[i + 3];
+      }
+      const Vec total = a + b + c + d;
+      sink = total[0];
+    }));
+  }
+  return static_cast<double>(per_thread * static_cast<std::size_t>(threads) * sizeof(Vec)) / best / 1e9;
+}
+
+double fma_gflops(int threads) {
+  constexpr int kAccumulators = 12;  // enough independent chains to cover the FMA latency
+  constexpr long kSteps = 20'000'000;
+  double best = 1e30;
+  for (int repeat = 0; repeat < kRepeats; ++repeat) {
+    best = std::min(best, timed_on_threads(threads, [&](int) {
+      Vec acc[kAccumulators];
+      for (int k = 0; k < kAccumulators; ++k) acc[k] = Vec{} + static_cast<float>(k);
+      const Vec m = Vec{} + 0.999999f, add = Vec{} + 1e-7f;
+      for (long step = 0; step < kSteps; ++step) {
+        for (auto& a : acc) a = a * m + add;  // contracted to one FMA per vector
+      }
+      Vec total{};
+      for (auto& a : acc) total += a;
+      sink = total[0];
+    }));
+  }
+  const double flops = 2.0 * 16 * kAccumulators * static_cast<double>(kSteps) * threads;
+  return flops / best / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      threads = std::max(1, std::atoi(argv[++i]));
+    } else {
+      std::fprintf(stderr, "usage: machine_limits [--threads N]\n");
+      return 2;
+    }
+  }
+  std::printf("{\"threads\":%d,\"read_gbps\":%.1f,\"fma_gflops\":%.1f}\n", threads, read_bandwidth_gbps(threads),
+              fma_gflops(threads));
+  return 0;
+}
