@@ -127,7 +127,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     const recorded = path.join(daemon.home, "state", "recordings", `${running.recording}.wav`);
     expect(stdout.trim()).toBe((await client.transcribeFile(recorded).promise).text);
     client.close();
-    await expectSpeechIn(recorded);
+    await expectSpeechIn(recorded, 1.5); // its beginning at least: Ctrl-C right after the speech may cut its end
   });
 
   test("a capture process that dies ends its dictation with the text recorded so far", async () => {
@@ -140,7 +140,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     const transcript = await following.outcome;
     expect(transcript.text).toBe((await client.transcribeFile(recordingOf(following.events)).promise).text);
     client.close();
-    await expectSpeechIn(recordingOf(following.events), 2); // its beginning at least: the rest may have been cut off
+    await expectSpeechIn(recordingOf(following.events), 1.5); // its beginning at least: the rest may be cut off
   });
 
   test("the configured inputDevice is the one recorded; one that does not exist is a clear input error", async () => {

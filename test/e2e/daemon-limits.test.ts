@@ -189,7 +189,9 @@ describe("connections", () => {
   let daemon: DaemonProcess;
   const long = path.join(media, "long.wav");
   beforeAll(async () => {
-    execFileSync("sox", [wav, long, "repeat", "9"]);
+    // About 430 s: its job must outlast the idle timeout (1 s + a heartbeat) by far, on any machine: 29 s took under
+    // 1.5 s here, 173 s about 3.5 s.
+    execFileSync("sox", [wav, long, "repeat", "149"]);
     daemon = await DaemonProcess.ready({ model, threads: 2, maxConnections: 3, idleConnectionSeconds: 1 });
   });
   afterAll(() => daemon?.dispose());
