@@ -575,11 +575,13 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
       }
     }
   });
-  for (int64_t r = 0; r < rows; ++r) softmax(scores + r * shape.keys, visible(r % shape.queries));
 
   const int64_t groups = std::min<int64_t>(shape.heads, pool.threads());
   pool.parallel_for(groups, [&](int64_t group, int) {
     const int64_t first_head = group * shape.heads / groups, last_head = (group + 1) * shape.heads / groups;
+    for (int64_t r = first_head * shape.queries; r < last_head * shape.queries; ++r) {
+      softmax(scores + r * shape.keys, visible(r % shape.queries));
+    }
     const int64_t columns = (last_head - first_head) * d;
     for (int64_t i = 0; i < shape.queries; ++i) std::fill_n(out + i * ldo + first_head * d, columns, 0.0f);
     for (int64_t j = 0; j < shape.keys; ++j) {
