@@ -141,6 +141,8 @@ struct Report {
   std::vector<double> token_ms;   // one entry per timed single-token step
   double peak_rss_mib = 0;
   double mlx_peak_mib = -1;       // MLX's allocator peak, for our MLX backend only
+  double prefix_ms = -1;          // ours only: the first decoded tokens again after the prompt, in one pass
+  int prefix_tokens = 0;
 };
 
 // One JSON object on one line of stdout; run.mjs reads it.
@@ -152,10 +154,14 @@ inline void print_report(const Report& report, const Options& options) {
       "{\"engine\":\"%s\",\"threads\":%d,\"load_ms\":%.1f,\"first_encode_ms\":%.1f,\"encode_ms\":%.1f,"
       "\"encode_runs\":%zu,"
       "\"prompt_tokens\":%d,\"prompt_ms\":%.2f,\"decode_ms_per_token\":%.3f,\"decode_tokens\":%zu,"
-      "\"peak_rss_mib\":%.1f%s}\n",
+      "\"peak_rss_mib\":%.1f%s%s}\n",
       report.engine.c_str(), options.threads, report.load_ms, report.first_encode_ms, median(report.encode_ms),
       report.encode_ms.size(), report.prompt_tokens, report.prompt_ms, per_token, report.token_ms.size(), report.peak_rss_mib,
-      report.mlx_peak_mib < 0 ? "" : (",\"mlx_peak_mib\":" + std::to_string(report.mlx_peak_mib)).c_str());
+      report.mlx_peak_mib < 0 ? "" : (",\"mlx_peak_mib\":" + std::to_string(report.mlx_peak_mib)).c_str(),
+      report.prefix_ms < 0 ? ""
+                           : (",\"prefix_ms\":" + std::to_string(report.prefix_ms) +
+                              ",\"prefix_tokens\":" + std::to_string(report.prefix_tokens))
+                                 .c_str());
   std::fflush(stdout);
 }
 

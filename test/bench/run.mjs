@@ -150,6 +150,7 @@ const METRICS = [
   ["first_encode_ms", "first encoder pass (ms)"],
   ["encode_ms", "encoder, 30 s (ms)"],
   ["decode_ms_per_token", "decoder (ms/token)"],
+  ["prefix_ms", "forced 50-token prefix, one pass (ms)"],
   ["peak_rss_mib", "peak memory (MiB)"],
   ["mlx_peak_mib", "MLX allocator peak (MiB)"],
 ];
