@@ -8,18 +8,8 @@
 
 #include "backends/cpu/blas.h"
 #include "backends/cpu/q4_products.h"
+#include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
-
-#if defined(__AVX512F__) || defined(__AVX2__) || defined(__F16C__)
-#include <immintrin.h>
-#endif
-
-// GCC 12 reports the deliberately undefined pass-through operands inside its own AVX-512 intrinsics (extracts,
-// conversions) as uninitialized.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 namespace verbatim {
 namespace cpu {

@@ -3,18 +3,11 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
-#include <immintrin.h>
 #define VERBATIM_Q4_PRODUCT 1
-#endif
-
-// GCC 12 reports the deliberately undefined pass-through operands inside its own AVX-512 intrinsics (extracts,
-// conversions) as uninitialized.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 namespace verbatim {
