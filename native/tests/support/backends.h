@@ -25,10 +25,7 @@ struct TestBackend {
 
 // Whether `backend` computes this model in fp16 (MLX on an fp16 model, or a quantized one with fp16 scales).
 inline bool computes_in_fp16(const TestBackend& backend, const WhisperWeights& weights) {
-  const WeightMatrix& embedding = weights.token_embedding;
-  const DType stored =
-      embedding.format == WeightMatrix::Format::Quantized ? embedding.scale_dtype : dense_dtype(embedding.format);
-  return backend.fp16_activations && stored == DType::F16;
+  return backend.fp16_activations && stored_dtype(weights) == DType::F16;
 }
 
 // How far `backend`'s values (encoder output, logits: of order 1 to 10) may be from fp32 or float64 ones: fp32

@@ -126,6 +126,12 @@ struct WhisperWeights {
   std::vector<std::vector<uint8_t>> converted_tensors;
 };
 
+// The precision the model was stored in: its token embedding's dtype, or its scales' when quantized.
+inline DType stored_dtype(const WhisperWeights& weights) {
+  const WeightMatrix& embedding = weights.token_embedding;
+  return embedding.format == WeightMatrix::Format::Quantized ? embedding.scale_dtype : dense_dtype(embedding.format);
+}
+
 // Loads a model folder: config.json plus weights.safetensors, weights.npz or model.safetensors (HF names are
 // mapped to MLX names as mlx-examples convert.py does). Checks every tensor's name, shape and dtype against
 // the config; a missing, extra-shaped or wrongly typed tensor throws FormatError naming the file and tensor.

@@ -56,10 +56,8 @@ mx::array host_array(DType dtype, const void* data, mx::Shape shape, mx::Dtype a
 }  // namespace
 
 mx::Dtype mlx_compute_dtype(const WhisperWeights& weights) {
-  const WeightMatrix& embedding = weights.token_embedding;
-  const DType stored =
-      embedding.format == WeightMatrix::Format::Quantized ? embedding.scale_dtype : dense_dtype(embedding.format);
-  return stored == DType::F16 ? mx::float16 : mx::float32;  // bf16 activations would lose too much: fp32 there
+  // bf16 activations would lose too much: fp32 there
+  return stored_dtype(weights) == DType::F16 ? mx::float16 : mx::float32;
 }
 
 MlxOps::MlxOps(mx::Device device, mx::Dtype compute)
