@@ -4,12 +4,11 @@
 // recovering one that ended unfollowed, cancel, the silent-microphone screen, the capture command from status (failing,
 // and recording a PulseAudio null sink's monitor on Linux), the model line, redraw throttling and the clipboard order
 // of a paste. @raycast/api is not involved: these modules never import it.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { attachDictation, FRAME_BYTES, heldoutWav, pcmOf, waitFor } from "../../test/support/dictation";
+import { attachDictation, FRAME_BYTES, heldoutWav, pcmOf, waitFor, writePcmSlice } from "../../test/support/dictation";
 import { fixtureModel, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
 import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { findSoundIn } from "../../test/support/signal-match";
@@ -267,10 +266,7 @@ onLinux(
       const texts = [];
       for (const utterance of replay.events.flatMap((e) => (e.type === "dictation.utterance" ? [e] : []))) {
         const cut = path.join(logs, `utterance-${utterance.index}.wav`);
-        const byte = (seconds: number) => 2 * Math.round(seconds * 16000);
-        execFileSync("sox", ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1", "-", cut], {
-          input: recorded.subarray(byte(utterance.start), byte(utterance.end)),
-        });
+        writePcmSlice(recorded, utterance.start, utterance.end, cut);
         expect(utterance.text).toBe((await connection.transcribeFile(cut).promise).text);
         texts.push(utterance.text.trim());
       }

@@ -16,6 +16,7 @@ import {
   startDictation,
   stopDictation,
   waitFor,
+  writePcmSlice,
 } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
@@ -238,11 +239,8 @@ test("a pause ends an utterance: its final pass runs while the dictation goes on
   // Each utterance's final text is what transcribe gives for its audio, cut where the detector cut it.
   const all = Buffer.concat([pcm, pause, second]);
   for (const utterance of [first, next]) {
-    const byte = (seconds: number) => 2 * Math.round(seconds * 16000);
     const cut = path.join(daemon.home, `utterance-${utterance.index}.wav`);
-    execFileSync("sox", ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1", "-", cut], {
-      input: all.subarray(byte(utterance.start), byte(utterance.end)),
-    });
+    writePcmSlice(all, utterance.start, utterance.end, cut);
     expect(utterance.text).toBe((await client.transcribeFile(cut).promise).text);
   }
   client.close();

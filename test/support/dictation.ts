@@ -1,4 +1,5 @@
 // Driving live dictations on a real daemon from a test: held-out speech as the 16-bit PCM frames a client sends.
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { loadAudio } from "../../daemon/src/audio";
 import type { DaemonClient } from "../../daemon/src/client";
@@ -67,6 +68,14 @@ export async function stopDictation(client: DaemonClient, session: string): Prom
   const event = await client.request({ type: "dictation.stop", session });
   if (event.type !== "done" || !event.transcript) throw new Error(`dictation.stop answered ${event.type}`);
   return event.transcript;
+}
+
+/** Writes the part of 16 kHz 16-bit PCM from `start` to `end` seconds (an utterance's bounds) as a WAV file. */
+export function writePcmSlice(pcm: Uint8Array, start: number, end: number, file: string): void {
+  const byte = (seconds: number) => 2 * Math.round(seconds * 16000);
+  execFileSync("sox", ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1", "-", file], {
+    input: pcm.subarray(byte(start), byte(end)),
+  });
 }
 
 /** The committed text of a dictation's events, in order. */
