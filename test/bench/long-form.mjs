@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { align, wer, words } from "./words.mjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -34,46 +35,6 @@ const { values } = parseArgs({
 const folder = path.join(repoRoot, "test/fixtures/heldout-long");
 const files = JSON.parse(readFileSync(path.join(folder, "heldout-long.json"), "utf8"));
 const SENTENCE_TOLERANCE_S = 0.5;
-
-const words = (text) =>
-  text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s']/gu, " ")
-    .split(/\s+/)
-    .filter(Boolean);
-
-/** Word-level alignment: edit distance and the pairs (i, j) of equal words. */
-function align(ref, hyp) {
-  const d = Array.from({ length: ref.length + 1 }, (_, i) =>
-    Array.from({ length: hyp.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= ref.length; i++) {
-    for (let j = 1; j <= hyp.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1), d[i - 1][j] + 1, d[i][j - 1] + 1);
-    }
-  }
-  const equal = [];
-  for (let i = ref.length, j = hyp.length; i > 0 && j > 0;) {
-    if (d[i][j] === d[i - 1][j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1)) {
-      if (ref[i - 1] === hyp[j - 1]) equal.push([i - 1, j - 1]);
-      i--;
-      j--;
-    } else if (d[i][j] === d[i - 1][j] + 1) i--;
-    else j--;
-  }
-  return { errors: d[ref.length][hyp.length], equal };
-}
-
-function wer(pairs) {
-  let errors = 0;
-  let total = 0;
-  for (const { reference, hypothesis } of pairs) {
-    const r = words(reference);
-    errors += align(r, words(hypothesis)).errors;
-    total += r.length;
-  }
-  return total ? errors / total : NaN;
-}
 
 const near = (a, b) => Math.abs(a - b) <= SENTENCE_TOLERANCE_S;
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.floor(values.length * p)];
@@ -105,7 +66,7 @@ for (const modelFolder of values.models.split(",")) {
   const pairs = (trained) =>
     results
       .filter(({ item }) => trained === null || item.voiceTrained === trained)
-      .map(({ item, text }) => ({ reference: item.text, hypothesis: text }));
+      .map(({ item, text }) => [item.text, text]);
   let timed = 0;
   let sentences = 0;
   const startErrors = [];
@@ -116,7 +77,7 @@ for (const modelFolder of values.models.split(",")) {
     ).length;
     const truth = item.sentences.flatMap((s) => s.words);
     const hyp = segments.flatMap((segment) => wordsFromTimings(tokenizer, segment.tokenTimings ?? []));
-    const { equal } = align(
+    const { pairs: equal } = align(
       truth.map((w) => words(w.word).join(" ")),
       hyp.map((w) => words(w.word).join(" ")),
     );

@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { align, wer, words } from "./words.mjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -59,12 +60,6 @@ const benchCache = path.resolve(process.env.BENCH_CACHE ?? path.join(repoRoot, "
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now() / 1000;
-const words = (text) =>
-  text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}' ]+/gu, " ")
-    .split(/\s+/)
-    .filter(Boolean);
 const quantile = (xs, q) => {
   if (xs.length === 0) return NaN;
   const sorted = [...xs].sort((a, b) => a - b);
@@ -72,45 +67,6 @@ const quantile = (xs, q) => {
 };
 const median = (xs) => quantile(xs, 0.5);
 const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "-");
-
-/** Word-level edit alignment: the pairs of equal words, and the word error rate over all references. */
-function align(reference, hypothesis) {
-  const n = reference.length;
-  const m = hypothesis.length;
-  const d = Array.from({ length: n + 1 }, (_, i) =>
-    Array.from({ length: m + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= n; i++) {
-    for (let j = 1; j <= m; j++) {
-      const same = reference[i - 1] === hypothesis[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j - 1] + same, d[i - 1][j] + 1, d[i][j - 1] + 1);
-    }
-  }
-  const pairs = [];
-  for (let i = n, j = m; i > 0 && j > 0;) {
-    if (reference[i - 1] === hypothesis[j - 1] && d[i][j] === d[i - 1][j - 1]) {
-      pairs.push([i - 1, j - 1]);
-      i--;
-      j--;
-    } else if (d[i][j] === d[i - 1][j - 1] + 1) {
-      i--;
-      j--;
-    } else if (d[i][j] === d[i - 1][j] + 1) i--;
-    else j--;
-  }
-  return { pairs: pairs.reverse(), errors: d[n][m] };
-}
-
-function wer(pairs) {
-  let errors = 0;
-  let total = 0;
-  for (const [reference, hypothesis] of pairs) {
-    const r = words(reference);
-    errors += align(r, words(hypothesis)).errors;
-    total += r.length;
-  }
-  return total ? errors / total : NaN;
-}
 
 /** The batch transcript's words with their end times, from the engine's token timings. */
 function timedWords(tokenizer, segments) {

@@ -23,6 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { align, words } from "./words.mjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -37,38 +38,15 @@ const { values } = parseArgs({
 const fixtures = path.join(repoRoot, "test/fixtures/vocabulary");
 const set = JSON.parse(readFileSync(path.join(fixtures, "vocabulary.json"), "utf8"));
 
-const words = (text) =>
-  text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s']/gu, " ")
-    .split(/\s+/)
-    .filter(Boolean);
-
-function wordErrors(reference, hypothesis) {
-  const ref = words(reference);
-  const hyp = words(hypothesis);
-  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= ref.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= hyp.length; j++) {
-      current.push(
-        Math.min(previous[j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1), previous[j] + 1, current[j - 1] + 1),
-      );
-    }
-    previous = current;
-  }
-  return { errors: previous[hyp.length], words: ref.length };
-}
-
 function score(texts) {
   let errors = 0;
   let total = 0;
   let names = 0;
   let found = 0;
   set.sentences.forEach((sentence, i) => {
-    const counted = wordErrors(sentence.text, texts[i]);
-    errors += counted.errors;
-    total += counted.words;
+    const reference = words(sentence.text);
+    errors += align(reference, words(texts[i])).errors;
+    total += reference.length;
     const said = new Set(words(texts[i]));
     for (const name of sentence.names) {
       names++;
