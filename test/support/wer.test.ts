@@ -1,4 +1,4 @@
-import { normalizeWords, wordErrorRate, wordErrors } from "./wer";
+import { alignWords, normalizeWords, wordErrorRate, wordErrors } from "./wer";
 
 test("words are compared without case or punctuation", () => {
   expect(normalizeWords("He said: Hello, World!")).toEqual(["he", "said", "hello", "world"]);
@@ -19,4 +19,16 @@ test("the corpus rate weights sentences by their length", () => {
       { reference: "five six", hypothesis: "five seven" },
     ]),
   ).toBeCloseTo(1 / 6);
+});
+
+test("alignWords pairs the equal words of the cheapest alignment", () => {
+  expect(alignWords(["a", "b", "c", "d"], ["a", "x", "c", "d", "e"])).toEqual({
+    errors: 2,
+    pairs: [
+      [0, 0],
+      [2, 2],
+      [3, 3],
+    ],
+  });
+  expect(alignWords(["a", "b"], [])).toEqual({ errors: 2, pairs: [] });
 });
