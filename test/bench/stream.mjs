@@ -3,7 +3,7 @@
 // the capture process sends it) into the engine's streaming session, and the same through the daemon
 // (`dictation.start` on a real socket). Prints per model and backend:
 //   - first text: seconds from the first word's start to the first committed text on screen;
-//   - word lag: from each word's end (the batch transcript's word timings) to the moment it is first shown,
+//   - word lag: from each word's end (the batch transcript's word timings) to the moment it is first shown in full,
 //     median and 90th percentile, and one encoder pass (the floor every update pays) for comparison;
 //   - update RTF: the update loop's compute per second of audio (audio fed in lockstep, each update awaited);
 //   - live WER (committed text before the final pass) and final WER, with batch WER beside them;
@@ -94,18 +94,20 @@ function wordLags(spoken, shown) {
   return pairs.map(([i, j]) => shown[j].at - spoken[i].end);
 }
 
-/** Words of committed text with the time (seconds since the audio began) they were first on screen. */
+/** Words of committed text with the time (seconds since the audio began) they were first on screen in full. Committed
+ *  text only grows, so the k-th word on screen is a prefix of the k-th word of the whole committed text: it is shown
+ *  in full once the two are equal ("inter" is not yet "interview"). */
 function shownWords(commits) {
+  const final = words(commits.map((c) => c.added).join(""));
   let text = "";
   const shown = [];
   for (const { at, added } of commits) {
     text += added;
     const all = words(text);
-    // The last word may still grow ("inter" + "view"): only words followed by more text count as shown.
-    const complete = /\s$/.test(text) ? all.length : all.length - 1;
-    for (let k = shown.length; k < complete; k++) shown.push({ text: all[k], at });
+    while (shown.length < all.length && all[shown.length] === final[shown.length]) {
+      shown.push({ text: all[shown.length], at });
+    }
   }
-  for (const w of words(text).slice(shown.length)) shown.push({ text: w, at: commits.at(-1).at });
   return shown;
 }
 
