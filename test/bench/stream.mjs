@@ -12,8 +12,9 @@
 // what one update takes on 5 s and 10 s of audio, and whether the loop keeps up at a given update interval.
 //
 // usage: npx tsc -b && node test/bench/stream.mjs [--models verbatim-tiny-en,verbatim-tiny-en-4bit]
-//          [--files 10] [--backend cpu|mlx] [--threads 2] [--min-chunk 1] [--shapes base,large-v3-turbo]
-//          [--frame-threshold 25] [--no-daemon]   (the daemon path runs only at the defaults, as the daemon streams)
+//          [--files 10] [--backend cpu|mlx] [--threads 2] [--min-chunk 0.2] [--shapes base,large-v3-turbo]
+//          [--frame-threshold 10] [--no-daemon]   (defaults: the daemon's dictation settings, LIVE_POLICY; the daemon
+//          path runs only at those)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -30,6 +31,7 @@ const { loadAudio } = require(path.join(repoRoot, "daemon/dist/audio/index.js"))
 const { loadTokenizer } = require(path.join(repoRoot, "daemon/dist/tokenizer/index.js"));
 const { DaemonClient } = require(path.join(repoRoot, "daemon/dist/client.js"));
 const { toPcmBytes } = require(path.join(repoRoot, "daemon/dist/dictation/pcm.js"));
+const { LIVE_POLICY } = require(path.join(repoRoot, "daemon/dist/dictation/live-policy.js"));
 
 const { values } = parseArgs({
   options: {
@@ -37,8 +39,8 @@ const { values } = parseArgs({
     files: { type: "string", default: "10" },
     backend: { type: "string", default: "cpu" },
     threads: { type: "string", default: "2" },
-    "min-chunk": { type: "string", default: "1" },
-    "frame-threshold": { type: "string", default: "25" },
+    "min-chunk": { type: "string", default: String(LIVE_POLICY.minChunkSeconds) },
+    "frame-threshold": { type: "string", default: String(LIVE_POLICY.frameThreshold) },
     shapes: { type: "string", default: "base" },
     "no-daemon": { type: "boolean", default: false },
   },
@@ -49,8 +51,11 @@ const threads = Number(values.threads);
 const backend = values.backend;
 const minChunkSeconds = Number(values["min-chunk"]);
 const frameThreshold = Number(values["frame-threshold"]);
-// The daemon streams with the engine's defaults: its lag compares with the engine's only at those.
-const daemonComparable = !values["no-daemon"] && minChunkSeconds === 1 && frameThreshold === 25;
+// The daemon dictates with LIVE_POLICY: its lag compares with the engine's only at those settings.
+const daemonComparable =
+  !values["no-daemon"] &&
+  minChunkSeconds === LIVE_POLICY.minChunkSeconds &&
+  frameThreshold === LIVE_POLICY.frameThreshold;
 const fixtures = path.join(repoRoot, "test/fixtures");
 const heldout = JSON.parse(readFileSync(path.join(fixtures, "heldout/heldout.json"), "utf8")).slice(
   0,

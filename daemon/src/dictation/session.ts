@@ -17,6 +17,7 @@ import { engineOptions, segmentData } from "../service/transcription";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
 import type { Vocabulary } from "../vocabulary/vocabulary";
+import { LIVE_POLICY } from "./live-policy";
 import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
 import type { RecordingWriter } from "./recordings";
 import type { UtteranceEnds } from "./utterance-ends";
@@ -198,7 +199,7 @@ export class DictationSession {
     if (this.outcome) return;
     this.active = active;
     this.stream = active.model.startStream(
-      engineOptions(active.tokenizer, options, this.setup.vocabulary.terms),
+      { ...engineOptions(active.tokenizer, options, this.setup.vocabulary.terms), ...LIVE_POLICY },
       (event) => this.onEngine(event),
     );
     this.stream.done.catch((error: unknown) => this.fail(error));
