@@ -8,7 +8,9 @@
 // timed, word starts within 0.3 s median.
 //
 // usage: npx tsc -b && node test/bench/long-form.mjs [--models FOLDER,FOLDER] [--threads 2]
-//        (default: the two fixture models in test/fixtures/models)
+//          [--no-fallback] [--no-previous-text]
+//        (default: the two fixture models in test/fixtures/models). The two flags turn off transcribe()'s
+//        temperature fallback and its previous-text context, to see which of them loses words.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -30,8 +32,14 @@ const { values } = parseArgs({
   options: {
     models: { type: "string", default: fixtureModels.join(",") },
     threads: { type: "string", default: "2" },
+    "no-fallback": { type: "boolean", default: false },
+    "no-previous-text": { type: "boolean", default: false },
   },
 });
+const settings = {
+  ...(values["no-fallback"] ? { temperatures: [0] } : {}),
+  ...(values["no-previous-text"] ? { conditionOnPreviousText: false } : {}),
+};
 const folder = path.join(repoRoot, "test/fixtures/heldout-long");
 const files = JSON.parse(readFileSync(path.join(folder, "heldout-long.json"), "utf8"));
 const SENTENCE_TOLERANCE_S = 0.5;
@@ -47,7 +55,7 @@ console.log(
   `load average ${os
     .loadavg()
     .map((x) => x.toFixed(2))
-    .join(" ")}, ${os.cpus().length} cores`,
+    .join(" ")}, ${os.cpus().length} cores, transcribe() settings ${JSON.stringify(settings)}`,
 );
 for (const modelFolder of values.models.split(",")) {
   const model = await WhisperModel.load(modelFolder, { threads: Number(values.threads) }).promise;
@@ -59,6 +67,7 @@ for (const modelFolder of values.models.split(",")) {
     const { segments } = await model.transcribe(samples.get(item.file), {
       wordTimestamps: true,
       suppressTokens: tokenizer.resolveSuppressTokens("-1"),
+      ...settings,
     }).promise;
     results.push({ item, segments, text: tokenizer.decode(segments.flatMap((s) => s.tokens)) });
   }
