@@ -7,7 +7,7 @@ const globals = require("globals");
 
 const onlyFor = (files) => (config) => ({ ...config, files });
 const extensionFiles = ["extension/**/*.{ts,tsx}"];
-const nodeFiles = ["{native,daemon,launchd,test}/**/*.{ts,js,mjs}", "*.js"];
+const nodeFiles = ["{native,daemon,launchd,test}/**/*.{ts,js,mjs,cjs}", "*.js"];
 
 module.exports = [
   {

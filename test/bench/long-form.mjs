@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { align, wer, words } from "./words.mjs";
+import { alignWords, normalizeWords, wordErrorRate } from "../support/words.cjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -75,7 +75,7 @@ for (const modelFolder of values.models.split(",")) {
   const pairs = (trained) =>
     results
       .filter(({ item }) => trained === null || item.voiceTrained === trained)
-      .map(({ item, text }) => [item.text, text]);
+      .map(({ item, text }) => ({ reference: item.text, hypothesis: text }));
   let timed = 0;
   let sentences = 0;
   const startErrors = [];
@@ -86,15 +86,15 @@ for (const modelFolder of values.models.split(",")) {
     ).length;
     const truth = item.sentences.flatMap((s) => s.words);
     const hyp = segments.flatMap((segment) => wordsFromTimings(tokenizer, segment.tokenTimings ?? []));
-    const { pairs: equal } = align(
-      truth.map((w) => words(w.word).join(" ")),
-      hyp.map((w) => words(w.word).join(" ")),
+    const { pairs: equal } = alignWords(
+      truth.map((w) => normalizeWords(w.word).join(" ")),
+      hyp.map((w) => normalizeWords(w.word).join(" ")),
     );
     for (const [i, j] of equal) startErrors.push(Math.abs(hyp[j].start - truth[i].start));
   }
   console.log(
-    `${path.basename(modelFolder)}: WER ${percent(wer(pairs(null)))} (trained voices ${percent(wer(pairs(true)))}, ` +
-      `never-trained voices ${percent(wer(pairs(false)))}); sentences timed within ${SENTENCE_TOLERANCE_S} s ` +
+    `${path.basename(modelFolder)}: WER ${percent(wordErrorRate(pairs(null)))} (trained voices ${percent(wordErrorRate(pairs(true)))}, ` +
+      `never-trained voices ${percent(wordErrorRate(pairs(false)))}); sentences timed within ${SENTENCE_TOLERANCE_S} s ` +
       `${timed}/${sentences} (${percent(timed / sentences)}); word start error median ` +
       (startErrors.length
         ? `${percentile(startErrors, 0.5).toFixed(3)} s, p90 ${percentile(startErrors, 0.9).toFixed(3)} s`

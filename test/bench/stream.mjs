@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { align, wer, words } from "./words.mjs";
+import { alignWords, normalizeWords, wordErrorRate } from "../support/words.cjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -87,12 +87,12 @@ function timedWords(tokenizer, segments) {
       }
     }
   }
-  return out.map((w) => ({ ...w, text: words(w.text).join(" ") })).filter((w) => w.text);
+  return out.map((w) => ({ ...w, text: normalizeWords(w.text).join(" ") })).filter((w) => w.text);
 }
 
 /** Lag of every word shown live: when its text first appeared minus when it was spoken to its end. */
 function wordLags(spoken, shown) {
-  const { pairs } = align(
+  const { pairs } = alignWords(
     spoken.map((w) => w.text),
     shown.map((w) => w.text),
   );
@@ -103,12 +103,12 @@ function wordLags(spoken, shown) {
  *  text only grows, so the k-th word on screen is a prefix of the k-th word of the whole committed text: it is shown
  *  in full once the two are equal ("inter" is not yet "interview"). */
 function shownWords(commits) {
-  const final = words(commits.map((c) => c.added).join(""));
+  const final = normalizeWords(commits.map((c) => c.added).join(""));
   let text = "";
   const shown = [];
   for (const { at, added } of commits) {
     text += added;
-    const all = words(text);
+    const all = normalizeWords(text);
     while (shown.length < all.length && all[shown.length] === final[shown.length]) {
       shown.push({ text: all[shown.length], at });
     }
@@ -250,9 +250,9 @@ async function fixtureModel(name) {
       lags.push(...wordLags(file.spoken, shownWords(run.commits)));
       firsts.push(run.commits[0].at - file.spoken[0].start);
     }
-    live.push([file.text, run.live]);
-    final.push([file.text, run.final]);
-    batch.push([file.text, file.batch]);
+    live.push({ reference: file.text, hypothesis: run.live });
+    final.push({ reference: file.text, hypothesis: run.final });
+    batch.push({ reference: file.text, hypothesis: file.batch });
     if (run.final === file.batch) finalEqualsBatch++;
     lockstep += await streamLockstep(model, options, file.audio);
     seconds += file.audio.length / RATE;
@@ -266,9 +266,9 @@ async function fixtureModel(name) {
     lagP90: quantile(lags, 0.9),
     encoder,
     updateRtf: lockstep / seconds,
-    liveWer: wer(live),
-    finalWer: wer(final),
-    batchWer: wer(batch),
+    liveWer: wordErrorRate(live),
+    finalWer: wordErrorRate(final),
+    batchWer: wordErrorRate(batch),
     finalEqualsBatch,
   };
   if (daemonComparable) {
@@ -278,7 +278,7 @@ async function fixtureModel(name) {
     );
     row.daemonLagMedian = median(daemonLags);
     row.daemonAdds = row.daemonLagMedian - row.lagMedian;
-    row.daemonFinalWer = wer(runs.map((run, i) => [files[i].text, run.final]));
+    row.daemonFinalWer = wordErrorRate(runs.map((run, i) => ({ reference: files[i].text, hypothesis: run.final })));
   }
   return row;
 }

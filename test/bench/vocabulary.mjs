@@ -23,7 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { align, words } from "./words.mjs";
+import { alignWords, normalizeWords } from "../support/words.cjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -44,10 +44,10 @@ function score(texts) {
   let names = 0;
   let found = 0;
   set.sentences.forEach((sentence, i) => {
-    const reference = words(sentence.text);
-    errors += align(reference, words(texts[i])).errors;
+    const reference = normalizeWords(sentence.text);
+    errors += alignWords(reference, normalizeWords(texts[i])).errors;
     total += reference.length;
-    const said = new Set(words(texts[i]));
+    const said = new Set(normalizeWords(texts[i]));
     for (const name of sentence.names) {
       names++;
       if (said.has(name.toLowerCase())) found++;
@@ -99,11 +99,11 @@ async function transcribeAll(client, entries) {
  * others are listed with what was heard.
  */
 function replacementsFrom(enrolment, texts) {
-  const [before, after] = set.carrier.split("{}").map(words);
+  const [before, after] = set.carrier.split("{}").map(normalizeWords);
   const found = [];
   const skipped = [];
   enrolment.forEach((entry, i) => {
-    const heard = words(texts[i]);
+    const heard = normalizeWords(texts[i]);
     const start = before.length;
     const end = heard.length - after.length;
     const carried =

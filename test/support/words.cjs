@@ -1,15 +1,16 @@
-// Words as the held-out evaluation counts them (test/support/wer.ts does the same for the TypeScript tests; the
-// benches run without ts-jest): lowercase, punctuation stripped; their word-level alignment and error rate.
+// Words as the held-out evaluation counts them (lowercase, punctuation stripped), their word-level alignment and
+// error rate. CommonJS, so that the TypeScript tests (through test/support/wer.ts) and the benches (plain Node, no
+// ts-jest) share one implementation; types in words.d.cts.
 
-export const words = (text) =>
-  text
+function normalizeWords(text) {
+  return text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}\s']/gu, " ")
     .split(/\s+/)
     .filter(Boolean);
+}
 
-/** Word-level edit alignment of two word lists: the edit distance and the pairs (i, j) of equal words, in order. */
-export function align(reference, hypothesis) {
+function alignWords(reference, hypothesis) {
   const d = Array.from({ length: reference.length + 1 }, (_, i) =>
     Array.from({ length: hypothesis.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );
@@ -31,14 +32,20 @@ export function align(reference, hypothesis) {
   return { errors: d[reference.length][hypothesis.length], pairs: pairs.reverse() };
 }
 
-/** Corpus WER of [reference, hypothesis] text pairs: all errors over all reference words (NaN for none). */
-export function wer(pairs) {
-  let errors = 0;
-  let total = 0;
-  for (const [reference, hypothesis] of pairs) {
-    const expected = words(reference);
-    errors += align(expected, words(hypothesis)).errors;
-    total += expected.length;
-  }
-  return total ? errors / total : NaN;
+function wordErrors(reference, hypothesis) {
+  const ref = normalizeWords(reference);
+  return { errors: alignWords(ref, normalizeWords(hypothesis)).errors, words: ref.length };
 }
+
+function wordErrorRate(pairs) {
+  let errors = 0;
+  let words = 0;
+  for (const { reference, hypothesis } of pairs) {
+    const counted = wordErrors(reference, hypothesis);
+    errors += counted.errors;
+    words += counted.words;
+  }
+  return words === 0 ? 0 : errors / words;
+}
+
+module.exports = { normalizeWords, alignWords, wordErrors, wordErrorRate };
