@@ -209,6 +209,36 @@ TEST_CASE("cpu kernels: matmul matches a float64 reference for every stored form
   }
 }
 
+TEST_CASE("cpu kernels: 4-bit decoding products match a float64 reference for every group layout and scale type") {
+  ThreadPool pool(2);
+  uint32_t seed = 300;
+  for (DType scales : {DType::F16, DType::BF16, DType::F32}) {
+    for (int group : {64, 128}) {
+      check_matmul(pool, StorageFormat::quantized(4, group, scales), 1, 41, 1280, true, ++seed);  // 16 groups and more
+      check_matmul(pool, StorageFormat::quantized(4, group, scales), 3, 9, 2048, false, ++seed);
+      check_matmul(pool, StorageFormat::quantized(4, 64, scales), 2, 5, 192, true, ++seed);  // not whole 128s
+    }
+  }
+}
+
+TEST_CASE("cpu kernels: a NaN or infinity in x makes every 4-bit product it enters non-finite") {
+  ThreadPool pool(1);
+  Rng rng(8);
+  const int64_t n = 6, k = 256;
+  const auto stored =
+      store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, StorageFormat::quantized(4, 64));
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    std::vector<float> x = rng.normals(static_cast<std::size_t>(2 * k), 1.0f);
+    x[static_cast<std::size_t>(k + 70)] = bad;  // row 1 only
+    std::vector<float> y(static_cast<std::size_t>(2 * n));
+    cpu::matmul(pool, x.data(), 2, k, stored.view(), nullptr, y.data(), n);
+    for (int64_t j = 0; j < n; ++j) {
+      CHECK(std::isfinite(y[static_cast<std::size_t>(j)]));
+      CHECK_FALSE(std::isfinite(y[static_cast<std::size_t>(n + j)]));
+    }
+  }
+}
+
 TEST_CASE("cpu kernels: matmul reads fp32 weights that are not 4-byte aligned") {
   ThreadPool pool(2);
   Rng rng(5);

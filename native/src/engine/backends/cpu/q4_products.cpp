@@ -1,12 +1,17 @@
 #include "backends/cpu/q4_products.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
+#define VERBATIM_Q4_INTEGER 1  // x as three signed bytes per column, integer dot products
+#define VERBATIM_Q4_PRODUCT 1
+#elif defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
+#define VERBATIM_Q4_FLOAT 1  // nibbles widened to fp32 against x in fp32
 #define VERBATIM_Q4_PRODUCT 1
 #endif
 
@@ -14,48 +19,25 @@ namespace verbatim {
 namespace cpu {
 namespace {
 
-constexpr int64_t kChunk = 64;  // columns held by 32 packed bytes
-constexpr int kMaxRows = 4;     // rows of x multiplied in one pass over a weight row
-
-inline float param_at(const void* params, DType dtype, int64_t i) {
-  switch (dtype) {
-    case DType::F16:
-      return half_to_float(static_cast<const uint16_t*>(params)[i]);
-    case DType::BF16:
-      return bf16_to_float(static_cast<const uint16_t*>(params)[i]);
-    default:
-      return static_cast<const float*>(params)[i];
-  }
-}
+constexpr int kMaxRows = 4;  // rows of x multiplied in one pass over a weight row
 
 #if defined(VERBATIM_Q4_PRODUCT)
 
 #if defined(__AVX512F__)
 using Floats = __m512;  // 16 lanes
 inline Floats zero() { return _mm512_setzero_ps(); }
-inline Floats load(const float* p) { return _mm512_loadu_ps(p); }
 inline Floats fma(Floats a, Floats b, Floats c) { return _mm512_fmadd_ps(a, b, c); }
-inline Floats plus(Floats a, Floats b) { return _mm512_add_ps(a, b); }
-inline Floats broadcast(float s) { return _mm512_set1_ps(s); }
 inline float reduce(Floats v) { return _mm512_reduce_add_ps(v); }
-constexpr int kLanes = 16;
-// The 16 nibbles of `half` (16 bytes, one nibble each) as fp32.
-inline Floats widen(__m128i half) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(half)); }
 #else
 using Floats = __m256;  // 8 lanes
 inline Floats zero() { return _mm256_setzero_ps(); }
-inline Floats load(const float* p) { return _mm256_loadu_ps(p); }
 inline Floats fma(Floats a, Floats b, Floats c) { return _mm256_fmadd_ps(a, b, c); }
-inline Floats plus(Floats a, Floats b) { return _mm256_add_ps(a, b); }
-inline Floats broadcast(float s) { return _mm256_set1_ps(s); }
 inline float reduce(Floats v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
-constexpr int kLanes = 8;
 #endif
-constexpr int kPieces = kChunk / kLanes;  // vectors of weights in a chunk
 
 // The sums of four vectors' lanes, at once: cheaper than four reductions.
 inline void reduce4(const Floats (&v)[4], float* out) {
@@ -71,6 +53,192 @@ inline void reduce4(const Floats (&v)[4], float* out) {
   const __m256 pairs = _mm256_hadd_ps(_mm256_hadd_ps(h[0], h[1]), _mm256_hadd_ps(h[2], h[3]));
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
 }
+
+#endif  // VERBATIM_Q4_PRODUCT
+
+#if defined(VERBATIM_Q4_INTEGER)
+
+constexpr int64_t kBlock = 128;  // columns held by one 64-byte load of packed weights
+constexpr int kDigits = 3;       // signed bytes per column of x
+constexpr int kSpan = 16;        // groups whose parameters one vector holds
+// |x| / (its group's largest |x|) times this rounds to an integer of three signed base-256 digits, the first in
+// [-127, 127]: x is held to 2^-24 of its group's largest value, as fp32 holds that value.
+constexpr double kDigitUnits = 127.0 * 65536.0;
+
+// The largest |x| of n values (n a multiple of 16). A NaN or infinity may be missed or scramble the digits: the
+// group's Σx carries it to the products all the same.
+inline float largest_magnitude(const float* x, int64_t n) {
+  __m512 top = _mm512_setzero_ps();
+  for (int64_t c = 0; c < n; c += 16) top = _mm512_max_ps(top, _mm512_abs_ps(_mm512_loadu_ps(x + c)));
+  return _mm512_reduce_max_ps(top);
+}
+
+// 16 values of x times `scale`, rounded to the nearest integer (in double: exact to half a unit).
+inline __m512i to_units(const float* x, __m512d scale) {
+  const __m256i low = _mm512_cvtpd_epi32(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x)), scale));
+  const __m256i high = _mm512_cvtpd_epi32(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + 8)), scale));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
+}
+
+// Stores the three signed base-256 digits of 16 integers (first digit first) at `to`, a plane apart.
+inline void store_digits(__m512i units, int8_t* to, int64_t plane) {
+  const __m512i half = _mm512_set1_epi32(128), byte = _mm512_set1_epi32(255);
+  for (int d = kDigits - 1; d >= 0; --d) {
+    const __m512i digit = _mm512_sub_epi32(_mm512_and_si512(_mm512_add_epi32(units, half), byte), half);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(to + d * plane), _mm512_cvtepi32_epi8(digit));
+    units = _mm512_srai_epi32(_mm512_sub_epi32(units, digit), 8);
+  }
+}
+
+// One row of x as Q4Input's digits and digit scales.
+void split_into_digits(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* digit_scales) {
+  const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
+  for (int64_t start = 0; start < cols; start += group_size) {
+    const float top = largest_magnitude(x + start, group_size);
+    digit_scales[start / group_size] = static_cast<float>(top / kDigitUnits);
+    const __m512d scale = _mm512_set1_pd(top > 0.0f && std::isfinite(top) ? kDigitUnits / top : 0.0);
+    for (int64_t c = start; c < start + group_size; c += 32) {
+      const __m512i first = to_units(x + c, scale), second = to_units(x + c + 16, scale);
+      int8_t* block = digits + (c / kBlock) * kBlock * kDigits + (c % kBlock) / 2;
+      store_digits(_mm512_permutex2var_epi32(first, evens, second), block, kBlock);
+      store_digits(_mm512_permutex2var_epi32(first, odds, second), block + kBlock / 2, kBlock);
+    }
+  }
+}
+
+// Parameters `first` to `first + count` (count <= kSpan; the other lanes 0) as fp32.
+inline __m512 load_span(const void* params, DType dtype, int64_t first, int64_t count) {
+  const auto mask = static_cast<__mmask16>(count >= kSpan ? 0xffff : (1u << count) - 1);
+  switch (dtype) {
+    case DType::F16:
+      return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(params) + first));
+    case DType::BF16: {
+      const __m256i halves = _mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(params) + first);
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
+    }
+    default:
+      return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(params) + first);
+  }
+}
+
+// y[i * ldy + r] = x_i · w_r + bias[r] for the R rows of x from `i0` and every weight row r in [first, last), W
+// weight rows at a time (W = 4 for a single row of x: its digits are loaded once for the four).
+//
+// A 64-byte load holds two groups of 64 columns (or one of 128), the even columns' nibbles low. Against the
+// digits of x, vpdpbusd sums four nibble-digit products per 32-bit lane; each lane sums a·q, then (shifted by 8)
+// b·q, then c·q for its eight columns, exactly (at most 8 · 15 · 127 · 2^16 < 2^31). Converted to fp32, the lanes
+// are scaled by their group's unit (weight scale × digit scale); the bias · Σx of every group joins the same sum.
+template <int R, int W>
+void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t first, int64_t last,
+                   const float* bias, float* y, int64_t ldy) {
+  static_assert(W == 1 || (W == 4 && R == 1), "four weight rows at a time for one row of x");
+  const int64_t groups = in.groups, group_size = w.group_size;
+  const std::size_t param_bytes = dtype_size(w.scale_dtype);
+  const int8_t* digits = in.digits.data() + i0 * in.cols * kDigits;
+  const float* digit_scales = in.digit_scales.data() + i0 * groups;
+  const float* sums = in.group_sums.data() + i0 * groups;
+  const __m512i nibble = _mm512_set1_epi8(0x0f);
+  // Lanes 8-15 of a block are the next group's when groups are 64 wide.
+  const __m512i second_group = group_size == 64 ? _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+                                                : _mm512_setzero_si512();
+  int64_t r = first;
+  for (; r + W <= last; r += W) {
+    const uint8_t* packed[W];
+    const void* scales[W];
+    const void* biases[W];
+    for (int j = 0; j < W; ++j) {
+      packed[j] = static_cast<const uint8_t*>(w.data) + (r + j) * (w.cols / 2);
+      scales[j] = static_cast<const uint8_t*>(w.scales) + (r + j) * groups * param_bytes;
+      biases[j] = static_cast<const uint8_t*>(w.biases) + (r + j) * groups * param_bytes;
+    }
+    Floats total[R * W];
+    for (auto& t : total) t = zero();
+    for (int64_t g0 = 0; g0 < groups; g0 += kSpan) {
+      const int64_t count = std::min<int64_t>(kSpan, groups - g0);
+      Floats unit[R * W];
+      for (int j = 0; j < W; ++j) {
+        const __m512 scale = load_span(scales[j], w.scale_dtype, g0, count);
+        const __m512 group_bias = load_span(biases[j], w.scale_dtype, g0, count);
+        for (int i = 0; i < R; ++i) {
+          unit[i * W + j] = _mm512_mul_ps(scale, load_span(digit_scales + i * groups, DType::F32, g0, count));
+          total[i * W + j] =
+              fma(group_bias, load_span(sums + i * groups, DType::F32, g0, count), total[i * W + j]);
+        }
+      }
+      const int64_t blocks = count * group_size / kBlock;
+      for (int64_t k = 0; k < blocks; ++k) {
+        const int64_t c = g0 * group_size + k * kBlock;
+        const __m512i lane_groups = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(k * kBlock / group_size)),
+                                                     second_group);
+        __m512i x[R][2 * kDigits];
+        for (int i = 0; i < R; ++i) {
+          for (int d = 0; d < 2 * kDigits; ++d) {
+            x[i][d] = _mm512_loadu_si512(digits + i * in.cols * kDigits + c * kDigits + d * (kBlock / 2));
+          }
+        }
+        for (int j = 0; j < W; ++j) {
+          const __m512i bytes = _mm512_loadu_si512(packed[j] + c / 2);
+          const __m512i even = _mm512_and_si512(bytes, nibble);
+          const __m512i odd = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
+          for (int i = 0; i < R; ++i) {
+            __m512i acc = _mm512_dpbusd_epi32(_mm512_setzero_si512(), even, x[i][0]);
+            acc = _mm512_dpbusd_epi32(acc, odd, x[i][1]);
+            for (int d = 1; d < kDigits; ++d) {
+              acc = _mm512_slli_epi32(acc, 8);
+              acc = _mm512_dpbusd_epi32(acc, even, x[i][2 * d]);
+              acc = _mm512_dpbusd_epi32(acc, odd, x[i][2 * d + 1]);
+            }
+            total[i * W + j] = fma(_mm512_cvtepi32_ps(acc),
+                                               _mm512_permutexvar_ps(lane_groups, unit[i * W + j]), total[i * W + j]);
+          }
+        }
+      }
+    }
+    float products[R * W];
+    if constexpr (W == 4) {
+      reduce4(total, products);
+    } else {
+      for (int i = 0; i < R; ++i) products[i] = reduce(total[i]);
+    }
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < W; ++j) {
+        y[(i0 + i) * ldy + r + j] = products[i * W + j] + (bias != nullptr ? bias[r + j] : 0.0f);
+      }
+    }
+  }
+  if (r < last) rows_products<R, 1>(in, w, i0, r, last, bias, y, ldy);
+}
+
+#elif defined(VERBATIM_Q4_FLOAT)
+
+constexpr int64_t kChunk = 64;  // columns held by 32 packed bytes
+
+inline float param_at(const void* params, DType dtype, int64_t i) {
+  switch (dtype) {
+    case DType::F16:
+      return half_to_float(static_cast<const uint16_t*>(params)[i]);
+    case DType::BF16:
+      return bf16_to_float(static_cast<const uint16_t*>(params)[i]);
+    default:
+      return static_cast<const float*>(params)[i];
+  }
+}
+
+#if defined(__AVX512F__)
+inline Floats load(const float* p) { return _mm512_loadu_ps(p); }
+inline Floats plus(Floats a, Floats b) { return _mm512_add_ps(a, b); }
+inline Floats broadcast(float s) { return _mm512_set1_ps(s); }
+constexpr int kLanes = 16;
+// The 16 nibbles of `half` (16 bytes, one nibble each) as fp32.
+inline Floats widen(__m128i half) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(half)); }
+#else
+inline Floats load(const float* p) { return _mm256_loadu_ps(p); }
+inline Floats plus(Floats a, Floats b) { return _mm256_add_ps(a, b); }
+inline Floats broadcast(float s) { return _mm256_set1_ps(s); }
+constexpr int kLanes = 8;
+#endif
+constexpr int kPieces = kChunk / kLanes;  // vectors of weights in a chunk
 
 // The 64 weights of a chunk (32 packed bytes) as fp32 q values, in Q4Input's order: even columns, then odd.
 inline void unpack_chunk(const uint8_t* packed, Floats (&q)[kPieces]) {
@@ -160,6 +328,9 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
   if (r < last) rows_products<R, 1>(in, w, i0, r, last, bias, y, ldy);
 }
 
+#endif  // VERBATIM_Q4_INTEGER, VERBATIM_Q4_FLOAT
+
+#if defined(VERBATIM_Q4_PRODUCT)
 using RowsProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int64_t, int64_t, const float*, float*,
                               int64_t);
 constexpr RowsProducts kRowsProducts[kMaxRows] = {rows_products<1, 4>, rows_products<2, 1>, rows_products<3, 1>,
@@ -171,8 +342,13 @@ constexpr RowsProducts kRowsProducts[kMaxRows] = {rows_products<1, 4>, rows_prod
 
 bool q4_product_supports(const WeightMatrix& w) {
 #if defined(VERBATIM_Q4_PRODUCT)
+#if defined(VERBATIM_Q4_INTEGER)
+  const int64_t columns_step = kBlock;
+#else
+  const int64_t columns_step = kChunk;
+#endif
   return w.format == WeightMatrix::Format::Quantized && w.bits == 4 && (w.group_size == 64 || w.group_size == 128) &&
-         w.cols % kChunk == 0;
+         w.cols % columns_step == 0;
 #else
   (void)w;
   return false;
@@ -184,8 +360,21 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
   in.rows = m;
   in.cols = w.cols;
   in.groups = w.cols / w.group_size;
-  in.x.resize(static_cast<std::size_t>(m * w.cols));
   in.group_sums.assign(static_cast<std::size_t>(m * in.groups), 0.0f);
+  for (int64_t i = 0; i < m; ++i) {
+    const float* source = x + i * ldx;
+    float* sums = in.group_sums.data() + i * in.groups;
+    for (int64_t c = 0; c < w.cols; ++c) sums[c / w.group_size] += source[c];
+  }
+#if defined(VERBATIM_Q4_INTEGER)
+  in.digits.resize(static_cast<std::size_t>(m * w.cols * kDigits));
+  in.digit_scales.resize(static_cast<std::size_t>(m * in.groups));
+  for (int64_t i = 0; i < m; ++i) {
+    split_into_digits(x + i * ldx, w.cols, w.group_size, in.digits.data() + i * w.cols * kDigits,
+                      in.digit_scales.data() + i * in.groups);
+  }
+#elif defined(VERBATIM_Q4_FLOAT)
+  in.x.resize(static_cast<std::size_t>(m * w.cols));
   for (int64_t i = 0; i < m; ++i) {
     const float* source = x + i * ldx;
     float* laid = in.x.data() + i * w.cols;
@@ -195,9 +384,8 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
         laid[c + kChunk / 2 + j] = source[c + 2 * j + 1];
       }
     }
-    float* sums = in.group_sums.data() + i * in.groups;
-    for (int64_t c = 0; c < w.cols; ++c) sums[c / w.group_size] += source[c];
   }
+#endif
 }
 
 void q4_product(const Q4Input& in, const WeightMatrix& w, int64_t first, int64_t count, const float* bias, float* y,

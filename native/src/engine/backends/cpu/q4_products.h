@@ -1,7 +1,9 @@
 // Decoding's products with MLX affine 4-bit weights: y = x · wᵀ for a few rows of x, without dequantising a
-// weight. Within a group w = scale · q + bias, so x · w = scale · (x · q) + bias · Σx: the nibbles are widened
-// to fp32 and multiplied with x as they stream past, and each group's Σx is computed once per product, not once
-// per weight row.
+// weight. Within a group w = scale · q + bias, so x · w = scale · (x · q) + bias · Σx: the nibbles are multiplied
+// with x as they stream past, and each group's Σx is computed once per product, not once per weight row.
+// With AVX-512 VNNI, x is split once per product into three signed bytes per column (base-256 digits of x in
+// units of 2^-23 of its group's largest |x|, as fine as fp32 holds that value) and the nibbles meet them in
+// integer dot products, exact within a group; elsewhere the nibbles are widened to fp32 against x in fp32.
 #pragma once
 
 #include <cstdint>
@@ -12,17 +14,23 @@
 namespace verbatim {
 namespace cpu {
 
-// x laid out for Q4Product: per 64 columns, the 32 even ones, then the 32 odd ones (a packed byte holds an even
-// column's nibble low and the next odd column's high), and per row each group's sum.
+// x laid out for q4_product, and per row each group's sum.
 struct Q4Input {
-  std::vector<float> x;           // rows x cols
   std::vector<float> group_sums;  // rows x (cols / group_size)
+  // Integer kernel: per 128 columns, the first digits of the 64 even columns (a packed byte holds an even column's
+  // nibble low and the next odd column's high), those of the 64 odd ones, then the second and third digits alike;
+  // column c of row i is digit_scales[i][c / group_size] · (d1 · 65536 + d2 · 256 + d3).
+  std::vector<int8_t> digits;       // rows x cols x 3
+  std::vector<float> digit_scales;  // rows x (cols / group_size)
+  // Float kernel: per 64 columns, the 32 even ones, then the 32 odd ones.
+  std::vector<float> x;  // rows x cols
   int64_t rows = 0;
   int64_t cols = 0;
   int64_t groups = 0;
 };
 
-// Whether this build and w's layout have the kernel: 4 bits, groups of 64 or 128, columns a multiple of 64.
+// Whether this build and w's layout have the kernel: 4 bits, groups of 64 or 128, columns a multiple of 128
+// (integer kernel) or 64.
 bool q4_product_supports(const WeightMatrix& w);
 
 // Fills `in` with `m` rows of x (row stride ldx) for a product with w (q4_product_supports(w) must hold).
