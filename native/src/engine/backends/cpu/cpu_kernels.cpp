@@ -285,7 +285,7 @@ const float* fp32_rows_in_place(const WeightMatrix& w, int64_t row) {
 }
 
 // Per-thread buffers that grow to the largest size needed and are then reused: no allocation per token.
-enum ScratchSlot { kRowSlot, kGroupParamsSlot, kScoresSlot, kScratchSlots };
+enum ScratchSlot { kRowSlot, kGroupParamsSlot, kScoresSlot, kPartialSumsSlot, kScratchSlots };
 
 std::vector<float>& scratch(ScratchSlot slot) {
   thread_local std::vector<float> buffers[kScratchSlots];
@@ -544,6 +544,57 @@ void matmul_tiled(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, cons
   });
 }
 
+// The weighted sum of values for one query, over a range of keys: sums[c] = Σ_j p_head(c)(j) · v[j][c] for every
+// column c of the heads' width (head(c) = c / d), each head's scores `score_stride` apart.
+struct WeightedValues {
+  const float* scores;
+  int64_t score_stride;
+  const float* v;
+  int64_t ldkv;
+  int64_t d;
+
+  void sum(int64_t first, int64_t last, int64_t width, float* sums) const {
+    std::fill(sums, sums + width, 0.0f);
+    // A few keys at a time through all the columns, so that their rows are read from memory once.
+    constexpr int64_t kKeysPerPass = 64;
+    for (int64_t pass = first; pass < last; pass += kKeysPerPass) {
+      const int64_t end = std::min(last, pass + kKeysPerPass);
+      int64_t c = 0;
+#if defined(__AVX512F__)
+      // 256 or 128 columns at a time, summed in registers over the pass's keys; 16 lanes of one head each.
+      if (d % 16 == 0) {
+        for (; c + 256 <= width; c += 256) add_columns<16>(pass, end, c, sums);
+        for (; c + 128 <= width; c += 128) add_columns<8>(pass, end, c, sums);
+      }
+#endif
+      for (int64_t j = pass; j < end; ++j) {
+        for (int64_t column = c; column < width; ++column) {
+          sums[column] = multiply_add(scores[column / d * score_stride + j], v[j * ldkv + column], sums[column]);
+        }
+      }
+    }
+  }
+
+#if defined(__AVX512F__)
+  template <int kVectors>
+  void add_columns(int64_t first, int64_t last, int64_t c0, float* sums) const {
+    const float* head_scores[kVectors];
+    __m512 acc[kVectors];
+    for (int k = 0; k < kVectors; ++k) {
+      head_scores[k] = scores + (c0 + 16 * k) / d * score_stride;
+      acc[k] = _mm512_loadu_ps(sums + c0 + 16 * k);
+    }
+    for (int64_t j = first; j < last; ++j) {
+      const float* row = v + j * ldkv + c0;
+      for (int k = 0; k < kVectors; ++k) {
+        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(head_scores[k][j]), _mm512_loadu_ps(row + 16 * k), acc[k]);
+      }
+    }
+    for (int k = 0; k < kVectors; ++k) _mm512_storeu_ps(sums + c0 + 16 * k, acc[k]);
+  }
+#endif
+};
+
 // Attention for a few queries (decoding), without BLAS: for a single query row BLAS would spend longer repacking
 // the keys and values than multiplying them. Keys and values are read row by row, all heads at once, so memory is
 // streamed sequentially (a head's columns alone are short strided pieces of each row).
@@ -570,24 +621,31 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
 
   const int64_t groups = std::min<int64_t>(shape.heads, pool.threads());
   pool.parallel_for(groups, [&](int64_t group, int) {
-    const int64_t first_head = group * shape.heads / groups, last_head = (group + 1) * shape.heads / groups;
-    for (int64_t r = first_head * shape.queries; r < last_head * shape.queries; ++r) {
+    for (int64_t r = group * rows / groups; r < (group + 1) * rows / groups; ++r) {
       softmax(scores + r * shape.keys, visible(r % shape.queries));
     }
-    const int64_t columns = (last_head - first_head) * d;
-    for (int64_t i = 0; i < shape.queries; ++i) std::fill_n(out + i * ldo + first_head * d, columns, 0.0f);
-    for (int64_t j = 0; j < shape.keys; ++j) {
-      for (int64_t i = 0; i < shape.queries; ++i) {
-        if (j >= visible(i)) continue;  // masked: its scores are zero
-        for (int64_t h = first_head; h < last_head; ++h) {
-          const float p = scores[(h * shape.queries + i) * shape.keys + j];
-          const float* value = v + j * ldkv + h * d;
-          float* result = out + i * ldo + h * d;
-          for (int64_t c = 0; c < d; ++c) result[c] = multiply_add(p, value[c], result[c]);
-        }
-      }
+  });
+
+  // The weighted sum of values, over a contiguous range of keys per task (streaming v as the scores stream k),
+  // each into its own partial sums, added up after.
+  const int64_t width = shape.heads * d, outputs = shape.queries * width;
+  const int64_t ranges = std::min<int64_t>(pool.threads(), (shape.keys + kKeyBlock - 1) / kKeyBlock);
+  float* partial = scratch_floats(kPartialSumsSlot, ranges * outputs);
+  pool.parallel_for(ranges, [&](int64_t range, int) {
+    const int64_t first = range * shape.keys / ranges, last = (range + 1) * shape.keys / ranges;
+    for (int64_t i = 0; i < shape.queries; ++i) {
+      const WeightedValues values{scores + i * shape.keys, shape.queries * shape.keys, v, ldkv, d};
+      // masked keys (from visible(i) on) have zero scores
+      values.sum(first, std::max(first, std::min(last, visible(i))), width, partial + range * outputs + i * width);
     }
   });
+  for (int64_t i = 0; i < shape.queries; ++i) {
+    for (int64_t c = 0; c < width; ++c) {
+      float total = 0.0f;
+      for (int64_t range = 0; range < ranges; ++range) total += partial[range * outputs + i * width + c];
+      out[i * ldo + c] = total;
+    }
+  }
 }
 
 }  // namespace
