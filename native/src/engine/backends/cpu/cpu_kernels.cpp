@@ -301,20 +301,40 @@ float* scratch_floats(ScratchSlot slot, int64_t n) {
 #if defined(__AVX512F__)
 #define VERBATIM_STREAMED_DOT 1
 
-// y[i] = x_i · w for up to 4 rows x_i, where load(c) returns the 16 weights from column c as fp32: the weights are
-// converted in registers as they stream past, never stored. cols must be a multiple of 32.
-template <class Load16>
-inline void dot_streamed(Load16 load, int64_t cols, const float* x, int64_t rows, int64_t ldx, float* out) {
-  __m512 acc[4][2];
-  for (auto& pair : acc) pair[0] = pair[1] = _mm512_setzero_ps();
-  for (int64_t c = 0; c < cols; c += 32) {
-    const __m512 w0 = load(c), w1 = load(c + 16);
-    for (int64_t i = 0; i < rows; ++i) {
-      acc[i][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i * ldx + c), acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i * ldx + c + 16), acc[i][1]);
+// y[i] = x_i · w for R rows x_i, where load(c) returns the 16 weights from column c as fp32: the weights are
+// converted in registers as they stream past, never stored. Four sums per row (the rows a compile-time count, so
+// that the sums stay in registers) keep the FMAs from waiting on each other. cols must be a multiple of 32.
+template <int R, class Load16>
+inline void dot_streamed_rows(Load16 load, int64_t cols, const float* x, int64_t ldx, float* out) {
+  __m512 acc[R][4];
+  for (auto& sums : acc) std::fill(std::begin(sums), std::end(sums), _mm512_setzero_ps());
+  int64_t c = 0;
+  for (; c + 64 <= cols; c += 64) {
+    const __m512 w[4] = {load(c), load(c + 16), load(c + 32), load(c + 48)};
+    for (int i = 0; i < R; ++i) {
+      for (int k = 0; k < 4; ++k) acc[i][k] = _mm512_fmadd_ps(w[k], _mm512_loadu_ps(x + i * ldx + c + 16 * k), acc[i][k]);
     }
   }
-  for (int64_t i = 0; i < rows; ++i) out[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]));
+  if (c < cols) {
+    const __m512 w[2] = {load(c), load(c + 16)};
+    for (int i = 0; i < R; ++i) {
+      for (int k = 0; k < 2; ++k) acc[i][k] = _mm512_fmadd_ps(w[k], _mm512_loadu_ps(x + i * ldx + c + 16 * k), acc[i][k]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    out[i] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]), _mm512_add_ps(acc[i][2], acc[i][3])));
+  }
+}
+
+// dot_streamed_rows for 1 to 4 rows.
+template <class Load16>
+inline void dot_streamed(Load16 load, int64_t cols, const float* x, int64_t rows, int64_t ldx, float* out) {
+  switch (rows) {
+    case 1: return dot_streamed_rows<1>(load, cols, x, ldx, out);
+    case 2: return dot_streamed_rows<2>(load, cols, x, ldx, out);
+    case 3: return dot_streamed_rows<3>(load, cols, x, ldx, out);
+    default: return dot_streamed_rows<4>(load, cols, x, ldx, out);
+  }
 }
 
 // Returns false when this row's format has no streamed kernel (the caller decodes the row instead).
