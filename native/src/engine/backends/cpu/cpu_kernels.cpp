@@ -108,15 +108,22 @@ float sum(const float* x, int64_t n) {
 }
 
 float max_of(const float* x, int64_t n) {
+  int64_t i = 0;
+  float result = -INFINITY;
+#if defined(__AVX512F__)
+  // Explicit: GCC 12 leaves the portable loop below scalar, with a branch per element (half of softmax's time).
+  __m512 acc = _mm512_set1_ps(-INFINITY);
+  for (; i + 16 <= n; i += 16) acc = _mm512_max_ps(_mm512_loadu_ps(x + i), acc);  // a NaN in x is passed over
+  result = _mm512_reduce_max_ps(acc);
+#else
   float acc[kLanes];
   std::fill(acc, acc + kLanes, -INFINITY);
-  int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     for (int j = 0; j < kLanes; ++j) acc[j] = std::max(acc[j], x[i + j]);
   }
-  float result = -INFINITY;
-  for (; i < n; ++i) result = std::max(result, x[i]);
   for (float lane : acc) result = std::max(result, lane);
+#endif
+  for (; i < n; ++i) result = std::max(result, x[i]);
   return result;
 }
 
