@@ -54,6 +54,23 @@ inline void reduce4(const Floats* v, float* out) {
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
 }
 
+// Where W consecutive weight rows from r keep their packed nibbles and group parameters.
+template <int W>
+struct WeightRows {
+  const uint8_t* packed[W];
+  const void* scales[W];
+  const void* biases[W];
+
+  WeightRows(const WeightMatrix& w, int64_t r) {
+    const int64_t param_row_bytes = w.cols / w.group_size * static_cast<int64_t>(dtype_size(w.scale_dtype));
+    for (int j = 0; j < W; ++j) {
+      packed[j] = static_cast<const uint8_t*>(w.data) + (r + j) * (w.cols / 2);
+      scales[j] = static_cast<const uint8_t*>(w.scales) + (r + j) * param_row_bytes;
+      biases[j] = static_cast<const uint8_t*>(w.biases) + (r + j) * param_row_bytes;
+    }
+  }
+};
+
 #endif  // VERBATIM_Q4_PRODUCT
 
 #if defined(VERBATIM_Q4_INTEGER)
@@ -137,7 +154,6 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
                    const float* bias, float* y, int64_t ldy) {
   static_assert(W == 1 || (W % 4 == 0 && R == 1), "several weight rows at a time for one row of x");
   const int64_t groups = in.groups, group_size = w.group_size;
-  const std::size_t param_bytes = dtype_size(w.scale_dtype);
   const int8_t* digits = in.digits.data() + i0 * in.cols * kDigits;
   const float* digit_scales = in.digit_scales.data() + i0 * groups;
   const float* sums = in.group_sums.data() + i0 * groups;
@@ -147,22 +163,15 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
                                                 : _mm512_setzero_si512();
   int64_t r = first;
   for (; r + W <= last; r += W) {
-    const uint8_t* packed[W];
-    const void* scales[W];
-    const void* biases[W];
-    for (int j = 0; j < W; ++j) {
-      packed[j] = static_cast<const uint8_t*>(w.data) + (r + j) * (w.cols / 2);
-      scales[j] = static_cast<const uint8_t*>(w.scales) + (r + j) * groups * param_bytes;
-      biases[j] = static_cast<const uint8_t*>(w.biases) + (r + j) * groups * param_bytes;
-    }
+    const WeightRows<W> rows(w, r);
     Floats total[R * W];
     for (auto& t : total) t = zero();
     for (int64_t g0 = 0; g0 < groups; g0 += kSpan) {
       const int64_t count = std::min<int64_t>(kSpan, groups - g0);
       Floats unit[R * W];
       for (int j = 0; j < W; ++j) {
-        const __m512 scale = load_span(scales[j], w.scale_dtype, g0, count);
-        const __m512 group_bias = load_span(biases[j], w.scale_dtype, g0, count);
+        const __m512 scale = load_span(rows.scales[j], w.scale_dtype, g0, count);
+        const __m512 group_bias = load_span(rows.biases[j], w.scale_dtype, g0, count);
         for (int i = 0; i < R; ++i) {
           unit[i * W + j] = _mm512_mul_ps(scale, load_span(digit_scales + i * groups, DType::F32, g0, count));
           total[i * W + j] =
@@ -181,7 +190,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
           }
         }
         for (int j = 0; j < W; ++j) {
-          const __m512i bytes = _mm512_loadu_si512(packed[j] + c / 2);
+          const __m512i bytes = _mm512_loadu_si512(rows.packed[j] + c / 2);
           const __m512i even = _mm512_and_si512(bytes, nibble);
           const __m512i odd = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
           for (int i = 0; i < R; ++i) {
@@ -274,19 +283,11 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
                    const float* bias, float* y, int64_t ldy) {
   static_assert(W == 1 || (W == kWeightRows && R == 1), "several weight rows at a time for one row of x");
   const int64_t groups = in.groups, chunks_per_group = w.group_size / kChunk;
-  const std::size_t param_bytes = dtype_size(w.scale_dtype);
   const float* x = in.x.data() + i0 * in.cols;
   const float* sums = in.group_sums.data() + i0 * groups;
   int64_t r = first;
   for (; r + W <= last; r += W) {
-    const uint8_t* packed[W];
-    const void* scales[W];
-    const void* biases[W];
-    for (int j = 0; j < W; ++j) {
-      packed[j] = static_cast<const uint8_t*>(w.data) + (r + j) * (w.cols / 2);
-      scales[j] = static_cast<const uint8_t*>(w.scales) + (r + j) * groups * param_bytes;
-      biases[j] = static_cast<const uint8_t*>(w.biases) + (r + j) * groups * param_bytes;
-    }
+    const WeightRows<W> rows(w, r);
     Floats total[R * W];
     float bias_terms[R * W] = {};
     for (auto& t : total) t = zero();
@@ -297,7 +298,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
         const int64_t c = (g * chunks_per_group + k) * kChunk;
         for (int j = 0; j < W; ++j) {
           Floats q[kPieces];
-          unpack_chunk(packed[j] + c / 2, q);
+          unpack_chunk(rows.packed[j] + c / 2, q);
           for (int i = 0; i < R; ++i) {
             for (int p = 0; p < kPieces; ++p) {
               acc[i * W + j][p] = fma(q[p], load(x + i * in.cols + c + p * kLanes), acc[i * W + j][p]);
@@ -306,8 +307,8 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
         }
       }
       for (int j = 0; j < W; ++j) {
-        const Floats scale = broadcast(param_at(scales[j], w.scale_dtype, g));
-        const float group_bias = param_at(biases[j], w.scale_dtype, g);
+        const Floats scale = broadcast(param_at(rows.scales[j], w.scale_dtype, g));
+        const float group_bias = param_at(rows.biases[j], w.scale_dtype, g);
         for (int i = 0; i < R; ++i) {
           Floats sum = acc[i * W + j][0];
           for (int p = 1; p < kPieces; ++p) sum = plus(sum, acc[i * W + j][p]);
