@@ -315,21 +315,26 @@ template <int R, class Load16>
 inline void dot_streamed_rows(Load16 load, int64_t cols, const float* x, int64_t ldx, float* out) {
   __m512 acc[R][4];
   for (auto& sums : acc) std::fill(std::begin(sums), std::end(sums), _mm512_setzero_ps());
+  // Adds the weights from column c, `pieces` vectors of them, times each row of x.
+  auto add_pieces = [&](int64_t c, const __m512* w, int pieces) {
+    for (int i = 0; i < R; ++i) {
+      for (int k = 0; k < pieces; ++k) {
+        acc[i][k] = _mm512_fmadd_ps(w[k], _mm512_loadu_ps(x + i * ldx + c + 16 * k), acc[i][k]);
+      }
+    }
+  };
   int64_t c = 0;
   for (; c + 64 <= cols; c += 64) {
     const __m512 w[4] = {load(c), load(c + 16), load(c + 32), load(c + 48)};
-    for (int i = 0; i < R; ++i) {
-      for (int k = 0; k < 4; ++k) acc[i][k] = _mm512_fmadd_ps(w[k], _mm512_loadu_ps(x + i * ldx + c + 16 * k), acc[i][k]);
-    }
+    add_pieces(c, w, 4);
   }
   if (c < cols) {
     const __m512 w[2] = {load(c), load(c + 16)};
-    for (int i = 0; i < R; ++i) {
-      for (int k = 0; k < 2; ++k) acc[i][k] = _mm512_fmadd_ps(w[k], _mm512_loadu_ps(x + i * ldx + c + 16 * k), acc[i][k]);
-    }
+    add_pieces(c, w, 2);
   }
   for (int i = 0; i < R; ++i) {
-    out[i] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]), _mm512_add_ps(acc[i][2], acc[i][3])));
+    const __m512 pairs = _mm512_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]), _mm512_add_ps(acc[i][2], acc[i][3]));
+    out[i] = _mm512_reduce_add_ps(pairs);
   }
 }
 

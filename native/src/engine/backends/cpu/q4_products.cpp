@@ -76,11 +76,11 @@ struct WeightRows {
 #if defined(VERBATIM_Q4_INTEGER)
 
 constexpr int64_t kBlock = 128;  // columns held by one 64-byte load of packed weights
+constexpr int kDigits = 3;       // signed bytes per column of x
+constexpr int kSpan = 16;        // groups whose parameters one vector holds
 // Weight rows multiplied with one row of x in one pass (one core, 5120x1280: 4 rows 133 us, 8 rows 93 us, 12 and 16
 // rows slower again, 51866x1280 by 2x: too many rows streamed at once).
 constexpr int kWeightRows = 8;
-constexpr int kDigits = 3;       // signed bytes per column of x
-constexpr int kSpan = 16;        // groups whose parameters one vector holds
 // |x| / (its group's largest |x|) times this rounds to an integer of three signed base-256 digits, the first in
 // [-127, 127]: x is held to 2^-24 of its group's largest value, as fp32 holds that value.
 constexpr double kDigitUnits = 127.0 * 65536.0;
@@ -174,8 +174,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
         const __m512 group_bias = load_span(rows.biases[j], w.scale_dtype, g0, count);
         for (int i = 0; i < R; ++i) {
           unit[i * W + j] = _mm512_mul_ps(scale, load_span(digit_scales + i * groups, DType::F32, g0, count));
-          total[i * W + j] =
-              fma(group_bias, load_span(sums + i * groups, DType::F32, g0, count), total[i * W + j]);
+          total[i * W + j] = fma(group_bias, load_span(sums + i * groups, DType::F32, g0, count), total[i * W + j]);
         }
       }
       const int64_t blocks = count * group_size / kBlock;
@@ -201,8 +200,8 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
               acc = _mm512_dpbusd_epi32(acc, even, x[i][2 * d]);
               acc = _mm512_dpbusd_epi32(acc, odd, x[i][2 * d + 1]);
             }
-            total[i * W + j] = fma(_mm512_cvtepi32_ps(acc),
-                                               _mm512_permutexvar_ps(lane_groups, unit[i * W + j]), total[i * W + j]);
+            const __m512 lane_units = _mm512_permutexvar_ps(lane_groups, unit[i * W + j]);
+            total[i * W + j] = fma(_mm512_cvtepi32_ps(acc), lane_units, total[i * W + j]);
           }
         }
       }
@@ -338,8 +337,8 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
 #if defined(VERBATIM_Q4_PRODUCT)
 using RowsProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int64_t, int64_t, const float*, float*,
                               int64_t);
-constexpr RowsProducts kRowsProducts[kMaxRows] = {rows_products<1, kWeightRows>, rows_products<2, 1>, rows_products<3, 1>,
-                                                  rows_products<4, 1>};
+constexpr RowsProducts kRowsProducts[kMaxRows] = {rows_products<1, kWeightRows>, rows_products<2, 1>,
+                                                  rows_products<3, 1>, rows_products<4, 1>};
 
 #endif  // VERBATIM_Q4_PRODUCT
 
