@@ -54,20 +54,40 @@ inline void reduce4(const Floats* v, float* out) {
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
 }
 
-// Where W consecutive weight rows from r keep their packed nibbles and group parameters.
+// Where W consecutive weight rows from r keep their packed nibbles and group parameters, and requests for the next W
+// rows' bytes ahead of use. Decoding reads every weight from memory once per token; with W rows streamed at once
+// (and their parameters in runs too short to be noticed) the hardware prefetchers fall behind: asking for the
+// next rows took turbo-shaped 4-bit decoding products from 3.6 to 2.7 ms per token on one core.
 template <int W>
 struct WeightRows {
   const uint8_t* packed[W];
   const void* scales[W];
   const void* biases[W];
+  int64_t row_bytes, param_row_bytes;
 
-  WeightRows(const WeightMatrix& w, int64_t r) {
-    const int64_t param_row_bytes = w.cols / w.group_size * static_cast<int64_t>(dtype_size(w.scale_dtype));
+  WeightRows(const WeightMatrix& w, int64_t r)
+      : row_bytes(w.cols / 2),
+        param_row_bytes(w.cols / w.group_size * static_cast<int64_t>(dtype_size(w.scale_dtype))) {
     for (int j = 0; j < W; ++j) {
-      packed[j] = static_cast<const uint8_t*>(w.data) + (r + j) * (w.cols / 2);
+      packed[j] = static_cast<const uint8_t*>(w.data) + (r + j) * row_bytes;
       scales[j] = static_cast<const uint8_t*>(w.scales) + (r + j) * param_row_bytes;
       biases[j] = static_cast<const uint8_t*>(w.biases) + (r + j) * param_row_bytes;
     }
+  }
+
+  // The group parameters of the next W rows (a pointer past the matrix is never read: prefetches do not fault).
+  void prefetch_next_parameters() const {
+    const auto* next_scales = static_cast<const char*>(scales[0]) + W * param_row_bytes;
+    const auto* next_biases = static_cast<const char*>(biases[0]) + W * param_row_bytes;
+    for (int64_t b = 0; b < W * param_row_bytes; b += 64) {
+      _mm_prefetch(next_scales + b, _MM_HINT_T0);
+      _mm_prefetch(next_biases + b, _MM_HINT_T0);
+    }
+  }
+
+  // The nibbles W rows below row j's at byte `offset`.
+  void prefetch_next_nibbles(int j, int64_t offset) const {
+    _mm_prefetch(reinterpret_cast<const char*>(packed[j] + W * row_bytes + offset), _MM_HINT_T0);
   }
 };
 
@@ -164,6 +184,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
   int64_t r = first;
   for (; r + W <= last; r += W) {
     const WeightRows<W> rows(w, r);
+    rows.prefetch_next_parameters();
     Floats total[R * W];
     for (auto& t : total) t = zero();
     for (int64_t g0 = 0; g0 < groups; g0 += kSpan) {
@@ -189,6 +210,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
           }
         }
         for (int j = 0; j < W; ++j) {
+          rows.prefetch_next_nibbles(j, c / 2);
           const __m512i bytes = _mm512_loadu_si512(rows.packed[j] + c / 2);
           const __m512i even = _mm512_and_si512(bytes, nibble);
           const __m512i odd = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
@@ -287,6 +309,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
   int64_t r = first;
   for (; r + W <= last; r += W) {
     const WeightRows<W> rows(w, r);
+    rows.prefetch_next_parameters();
     Floats total[R * W];
     float bias_terms[R * W] = {};
     for (auto& t : total) t = zero();
@@ -296,6 +319,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
       for (int64_t k = 0; k < chunks_per_group; ++k) {
         const int64_t c = (g * chunks_per_group + k) * kChunk;
         for (int j = 0; j < W; ++j) {
+          if (c % (2 * kChunk) == 0) rows.prefetch_next_nibbles(j, c / 2);  // one request per 64 bytes
           Floats q[kPieces];
           unpack_chunk(rows.packed[j] + c / 2, q);
           for (int i = 0; i < R; ++i) {
