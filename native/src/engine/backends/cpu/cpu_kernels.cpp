@@ -672,11 +672,9 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
     }
   });
   for (int64_t i = 0; i < shape.queries; ++i) {
-    for (int64_t c = 0; c < width; ++c) {
-      float total = 0.0f;
-      for (int64_t range = 0; range < ranges; ++range) total += partial[range * outputs + i * width + c];
-      out[i * ldo + c] = total;
-    }
+    float* row = out + i * ldo;
+    std::copy_n(partial + i * width, width, row);
+    for (int64_t range = 1; range < ranges; ++range) add(row, partial + range * outputs + i * width, row, width);
   }
 }
 

@@ -389,22 +389,20 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
   in.cols = w.cols;
   in.groups = w.cols / w.group_size;
   in.group_sums.assign(static_cast<std::size_t>(m * in.groups), 0.0f);
+#if defined(VERBATIM_Q4_INTEGER)
+  in.digits.resize(static_cast<std::size_t>(m * w.cols * kDigits));
+  in.digit_scales.resize(static_cast<std::size_t>(m * in.groups));
+#elif defined(VERBATIM_Q4_FLOAT)
+  in.x.resize(static_cast<std::size_t>(m * w.cols));
+#endif
   for (int64_t i = 0; i < m; ++i) {
     const float* source = x + i * ldx;
     float* sums = in.group_sums.data() + i * in.groups;
     for (int64_t c = 0; c < w.cols; ++c) sums[c / w.group_size] += source[c];
-  }
 #if defined(VERBATIM_Q4_INTEGER)
-  in.digits.resize(static_cast<std::size_t>(m * w.cols * kDigits));
-  in.digit_scales.resize(static_cast<std::size_t>(m * in.groups));
-  for (int64_t i = 0; i < m; ++i) {
-    split_into_digits(x + i * ldx, w.cols, w.group_size, in.digits.data() + i * w.cols * kDigits,
+    split_into_digits(source, w.cols, w.group_size, in.digits.data() + i * w.cols * kDigits,
                       in.digit_scales.data() + i * in.groups);
-  }
 #elif defined(VERBATIM_Q4_FLOAT)
-  in.x.resize(static_cast<std::size_t>(m * w.cols));
-  for (int64_t i = 0; i < m; ++i) {
-    const float* source = x + i * ldx;
     float* laid = in.x.data() + i * w.cols;
     for (int64_t c = 0; c < w.cols; c += kChunk) {
       for (int64_t j = 0; j < kChunk / 2; ++j) {
@@ -412,8 +410,8 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
         laid[c + kChunk / 2 + j] = source[c + 2 * j + 1];
       }
     }
-  }
 #endif
+  }
 }
 
 void q4_product(const Q4Input& in, const WeightMatrix& w, int64_t first, int64_t count, const float* bias, float* y,
