@@ -17,5 +17,8 @@ module.exports = [
   ...[js.configs.recommended, ...typescript.configs.recommended, prettier].map(onlyFor(nodeFiles)),
   { files: nodeFiles, languageOptions: { ecmaVersion: 2022, globals: globals.node } },
   // CommonJS entry points and configs.
-  { files: ["*.js", "daemon/bin/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" } },
+  {
+    files: ["*.js", "daemon/bin/*.js", "test/support/*.cjs"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 ];
