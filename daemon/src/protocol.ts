@@ -10,6 +10,8 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 /** Largest single WebSocket frame (binary upload chunks included). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** Longest silence after speech a dictation may wait for before it stops by itself. */
+export const MAX_AUTO_STOP_SECONDS = 600;
 
 export type Priority = "interactive" | "batch";
 export type OutputTask = "transcribe" | "translate";
@@ -25,6 +27,8 @@ export interface TranscriptionOptions {
   prompt?: string;
   /** The app that was frontmost when the client asked (kept in the history as the transcript's source). */
   app?: string;
+  /** Files: transcribe only the speech the voice activity detector finds (absent: config fileVad). Dictation always does. */
+  vad?: boolean;
 }
 
 /**
@@ -59,6 +63,9 @@ export type AudioSource =
 
 /** "capture": a capture process (`verbatim capture`) sends the microphone's audio; "stream": the client sends its own. */
 export type DictationSource = "capture" | "stream";
+
+/** Why a dictation stopped taking audio: a client asked, silence after speech, maxDictationSeconds, its capture ended. */
+export type DictationStopReason = "requested" | "auto_stop" | "max_duration" | "capture_ended";
 
 /** A finished transcript in the history (history.list, history.search). */
 export interface HistoryEntry {
@@ -124,7 +131,15 @@ export type Request =
   | { type: "models.remove"; id: string; model: string }
   | { type: "shutdown"; id: string }
   /** Audio follows as binary frames tagged with the session id: 16-bit little-endian mono PCM at 16 kHz. */
-  | { type: "dictation.start"; id: string; source: DictationSource; options?: TranscriptionOptions; device?: string }
+  /** `autoStopSeconds`: after speech, this long without speech stops the dictation (0: never; absent: config). */
+  | {
+      type: "dictation.start";
+      id: string;
+      source: DictationSource;
+      options?: TranscriptionOptions;
+      device?: string;
+      autoStopSeconds?: number;
+    }
   | { type: "dictation.stop"; id: string; session: string }
   | { type: "dictation.cancel"; id: string; session: string }
   | { type: "dictation.attach"; id: string; session: string }
@@ -202,6 +217,8 @@ export interface TranscriptData {
   segments: SegmentData[];
   model: string;
   backend: string;
+  /** Dictation only: true when it heard no speech (or its speech gave no words); its text is then empty. */
+  noSpeech?: boolean;
 }
 
 export interface CachedModelData {
@@ -252,6 +269,7 @@ export type ErrorCode =
   | "busy" // a dictation is already running
   | "config" // the config file could not be read or written (the message says what to fix)
   | "history" // the history is off, or its database could not be used (the message says what to do)
+  | "unsupported" // the model cannot do what the options ask (translate with an English-only model)
   | "shutting_down";
 
 export type Event =
@@ -262,7 +280,7 @@ export type Event =
   | {
       type: "progress";
       id: string;
-      stage: "queued" | "download" | "loading" | "decoding" | "transcribing";
+      stage: "queued" | "download" | "loading" | "decoding" | "detecting" | "transcribing";
       fraction: number | null;
       detail?: string;
     }
@@ -315,6 +333,8 @@ export type Event =
   /** Input level (0-1) about ten times a second, for a meter. */
   | { type: "dictation.level"; id: string; session: string; rms: number; peak: number; at: number }
   | { type: "dictation.microphone_silent"; id: string; session: string; message: string; at: number }
+  /** The dictation takes no more audio; its final pass runs and dictation.done (or dictation.error) follows. */
+  | { type: "dictation.stopping"; id: string; session: string; reason: DictationStopReason; at: number }
   | { type: "dictation.done"; id: string; session: string; transcript: TranscriptData; at: number }
   | { type: "dictation.error"; id: string; session: string; code: ErrorCode; message: string; at: number };
 
@@ -367,6 +387,7 @@ function field<T>(
 const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 4096;
 const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isAutoStop = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= MAX_AUTO_STOP_SECONDS;
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
 const oneOf =
   <T extends string>(...values: T[]) =>
@@ -383,12 +404,14 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   const wordTimestamps = field(raw, "wordTimestamps", isBoolean, "true or false", true);
   const prompt = field(raw, "prompt", isString, "text", true);
   const app = field(raw, "app", isString, "the name of an app", true);
+  const vad = field(raw, "vad", isBoolean, "true or false", true);
   if (model !== undefined) options.model = model;
   if (language !== undefined) options.language = language;
   if (task !== undefined) options.task = task;
   if (wordTimestamps !== undefined) options.wordTimestamps = wordTimestamps;
   if (prompt !== undefined) options.prompt = prompt;
   if (app !== undefined) options.app = app;
+  if (vad !== undefined) options.vad = vad;
   return options;
 }
 
@@ -493,10 +516,18 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "dictation.start": {
       const source = field(message, "source", oneOf("capture", "stream"), '"capture" or "stream"');
       const device = field(message, "device", isString, "an input device name or index", true);
+      const autoStopSeconds = field(
+        message,
+        "autoStopSeconds",
+        isAutoStop,
+        `seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`,
+        true,
+      );
       const request: Request = { type, id, source };
       const options = parseOptions(message);
       if (options) request.options = options;
       if (device !== undefined) request.device = device;
+      if (autoStopSeconds !== undefined) request.autoStopSeconds = autoStopSeconds;
       return request;
     }
     case "dictation.stop":

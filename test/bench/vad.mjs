@@ -13,9 +13,9 @@ import { parseArgs } from "node:util";
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { loadAudio } = require(path.join(repoRoot, "daemon/dist/audio/index.js"));
-const { SileroVad, WebRtcVad, UtteranceSegmenter } = require(
-  path.join(repoRoot, "daemon/dist/audio/voice-activity.js"),
-);
+const { SileroVad, WebRtcVad } = require(path.join(repoRoot, "daemon/dist/audio/voice-activity.js"));
+const { DetectedSpeechGate } = require(path.join(repoRoot, "daemon/dist/dictation/speech-gate.js"));
+const { SPEECH_RUNS } = require(path.join(repoRoot, "daemon/dist/audio/speech-runs.js"));
 
 const { values } = parseArgs({
   options: { silence: { type: "string", default: "0.6" }, gap: { type: "string", default: "1.2" } },
@@ -74,17 +74,17 @@ function mix(kind, snrDb) {
 
 const toInt16 = (signal) => Int16Array.from(signal, (s) => Math.round(s * 32767));
 
-// A plain energy threshold in the same segmenter: the baseline a detector must beat.
+// A plain energy threshold in the same gate: the baseline a detector must beat.
 class EnergyDetector {
   frameSamples = 480;
   constructor(threshold) {
     this.threshold = threshold;
     this.name = `energy > ${Math.round(20 * Math.log10(threshold))} dBFS`;
   }
-  async isSpeech(frame) {
+  async speechProbability(frame) {
     let sum = 0;
     for (const s of frame) sum += (s / 32768) ** 2;
-    return Math.sqrt(sum / frame.length) > this.threshold;
+    return Math.sqrt(sum / frame.length) > this.threshold ? 1 : 0;
   }
 }
 
@@ -140,11 +140,21 @@ for (const make of detectors) {
   for (const [kind, snr] of conditions) {
     const detector = await make();
     name = detector.name;
-    const segmenter = new UtteranceSegmenter(detector, silenceSeconds);
+    const gate = new DetectedSpeechGate(detector, silenceSeconds, (error) => {
+      throw error;
+    });
+    // The gate ends an utterance a margin after its last speech.
+    const margin = Math.round(Math.min(SPEECH_RUNS.marginSeconds, silenceSeconds) * RATE);
     const audio = toInt16(mix(kind, snr));
     const ends = [];
+    let given = 0;
     const started = performance.now();
-    for (let i = 0; i < audio.length; i += 1600) ends.push(...(await segmenter.push(audio.subarray(i, i + 1600))));
+    for (let i = 0; i < audio.length; i += 1600) {
+      for (const step of await gate.push(audio.subarray(i, i + 1600))) {
+        if (step.kind === "audio") given = step.at + step.samples.length;
+        else ends.push({ speechEndSample: given - margin });
+      }
+    }
     seconds += (performance.now() - started) / 1000;
     const s = score(ends);
     const delay = s.delay === undefined ? "" : `, ${s.delay.toFixed(2)} s`;

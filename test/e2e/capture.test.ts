@@ -1,22 +1,33 @@
 // The real microphone path on Linux: a private PulseAudio server whose null sink's monitor is the default input,
 // `verbatim capture` recording it with PvRecorder into a dictation on the real daemon, and held-out speech played
 // into the sink at real-time pace. The speech reaches the recording intact, and the dictation's final text is
-// what transcribe makes of that recording.
+// what transcribe makes of the speech the voice activity detector cut out of that recording (and nothing else).
 import { execSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { heldoutWav, startDictation, stopDictation, waitFor } from "../support/dictation";
+import {
+  heldoutWav,
+  startDictation,
+  stopDictation,
+  transcribeExactly,
+  utterancesOf,
+  waitFor,
+  writeWavSlice,
+} from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { PulseAudioServer } from "../support/pulseaudio";
 import type { Event } from "../../daemon/src/protocol";
 import { findSoundIn } from "../support/signal-match";
+import { normalizeWords } from "../support/wer";
+import type { DaemonClient } from "../../daemon/src/client";
 
 jest.setTimeout(180_000);
 
 const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
 const model = fixtureModel();
 const sentence = heldoutWav("heldout-07.wav");
+const SENTENCE_TEXT = "The level far damage fund regular receive."; // test/fixtures/heldout/heldout.json
 // PulseAudio is Linux's; on macOS the capture process records through CoreAudio, which no test can feed (the README
 // says how to check `verbatim dictate` by hand there).
 const describeOnLinux = process.platform === "linux" ? describe : describe.skip;
@@ -64,6 +75,18 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
   }
 
   /**
+   * What transcribe makes of exactly the speech the dictation's decoder got: the recording cut at its one utterance's
+   * bounds (utteranceSilenceSeconds is 0 here).
+   */
+  async function transcribeTheCut(client: DaemonClient, session: string, recording: string): Promise<string> {
+    const [utterance, ...more] = await utterancesOf(client, session);
+    expect(more).toEqual([]);
+    const cut = path.join(daemon.home, `${session}-cut.wav`);
+    writeWavSlice(recording, utterance.start, utterance.end, cut);
+    return (await transcribeExactly(client, cut)).text;
+  }
+
+  /**
    * The sentence (its first `seconds`, all of it by default) is in the recording, intact through PulseAudio (which
    * resamples it to the sink's 44.1 kHz stereo and back). Checked on the waveform: the small fixture model's text
    * for it varies with the silence before the speech, different on every run.
@@ -92,13 +115,13 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     expect(live).toBe(true);
     const peaks = following.events.flatMap((e) => (e.type === "dictation.level" ? [e.peak] : []));
     expect(Math.max(...peaks)).toBeGreaterThan(0.05);
-    // What was recorded is what was recognised: the final text is transcribe's on the recording.
-    expect(transcript.text).toBe((await client.transcribeFile(recordingOf(following.events)).promise).text);
+    // What was recorded is what was recognised: the final text is transcribe's on the speech in the recording.
+    expect(transcript.text).toBe(await transcribeTheCut(client, following.session, recordingOf(following.events)));
     client.close();
     await expectSpeechIn(recordingOf(following.events));
   });
 
-  test("verbatim dictate records the microphone through its capture process; Ctrl-C prints the final text", async () => {
+  test("verbatim dictate: a sentence, 3 s of silence, Ctrl-C: the final text holds the sentence's words and nothing else", async () => {
     const dictate = spawn(process.execPath, [cli, "dictate"], {
       env: { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket },
       stdio: ["ignore", "pipe", "pipe"],
@@ -119,15 +142,21 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       running = await recording();
     }
     await pulse.play(sentence);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     dictate.kill("SIGINT");
     expect(await exited).toBe(0);
     // Its capture process (detached, so not dictate's child to wait for) lets go of the microphone too.
     const capturing = () => execSync("ps -eo args").toString().includes(`capture --session ${running!.session}`);
     await waitFor(() => !capturing(), "the capture process to exit", 10_000);
     const recorded = path.join(daemon.home, "state", "recordings", `${running.recording}.wav`);
-    expect(stdout.trim()).toBe((await client.transcribeFile(recorded).promise).text);
+    expect(stdout.trim()).toBe(await transcribeTheCut(client, running.session, recorded));
+    // Nothing added by the silence: no more words than the sentence (or the model's text for the file alone) has.
+    const words = (text: string) => normalizeWords(text).length;
+    const alone = (await transcribeExactly(client, sentence)).text;
+    expect(words(stdout)).toBeGreaterThan(0);
+    expect(words(stdout)).toBeLessThanOrEqual(Math.max(words(SENTENCE_TEXT), words(alone)));
     client.close();
-    await expectSpeechIn(recorded, 1.5); // its beginning at least: Ctrl-C right after the speech may cut its end
+    await expectSpeechIn(recorded);
   });
 
   test("a capture process that dies ends its dictation with the text recorded so far", async () => {
@@ -138,7 +167,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     await pulse.play(sentence);
     capture.child.kill("SIGKILL");
     const transcript = await following.outcome;
-    expect(transcript.text).toBe((await client.transcribeFile(recordingOf(following.events)).promise).text);
+    expect(transcript.text).toBe(await transcribeTheCut(client, following.session, recordingOf(following.events)));
     client.close();
     await expectSpeechIn(recordingOf(following.events), 1.5); // its beginning at least: the rest may be cut off
   });

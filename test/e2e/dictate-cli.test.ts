@@ -53,7 +53,8 @@ test("dictate --input --json prints every event, then the transcript as transcri
   expect(final).toEqual({ ...batch, file: wav });
 
   const types = new Set(lines.map((line) => line.type));
-  expect([...types].sort()).toEqual(["committed", "level", "started", "utterance"]);
+  expect([...types].sort()).toEqual(["committed", "level", "started", "stopping", "utterance"]);
+  expect(lines.find((line) => line.type === "stopping")).toMatchObject({ reason: "requested" }); // the file ended
   for (const line of lines) expect(typeof line.at).toBe("number");
   const ats = lines.map((line) => line.at);
   expect(ats).toEqual([...ats].sort((a, b) => a - b)); // audio only grows

@@ -1,6 +1,7 @@
 // Live dictation through the real daemon on a real socket, with the real engine on the trained fixture model and
-// held-out speech sent as 16-bit PCM frames: the final text equals the batch transcript of the same audio, a
-// session outlives its client, one runs at a time, bad frames are refused, and recordings go once delivered.
+// held-out speech sent as 16-bit PCM frames: the decoder gets only the speech (with its margins), whose final text
+// equals the batch transcript of exactly that audio; a session outlives its client, one runs at a time, bad frames are
+// refused, and recordings go once delivered.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -15,6 +16,7 @@ import {
   sendPcm,
   startDictation,
   stopDictation,
+  transcribeExactly,
   waitFor,
   writePcmSlice,
 } from "../support/dictation";
@@ -58,7 +60,6 @@ test("a streamed dictation's final text equals the batch transcript, with live t
   }
   const stopped = await stopDictation(client, following.session);
   const transcript = await following.outcome;
-  client.close();
 
   expect(stopped).toEqual(transcript);
   expect(transcript.text).toBe(batchText);
@@ -74,9 +75,22 @@ test("a streamed dictation's final text equals the batch transcript, with live t
   expect(committed.length).toBeGreaterThan(1);
   expect(committed[0].type === "dictation.committed" && committed[0].at).toBeLessThan(pcm.length / 2 / 16000);
   expect(committedText(following.events).trim().length).toBeGreaterThan(0);
-  const utterances = following.events.filter((event) => event.type === "dictation.utterance");
+  const utterances = following.events.flatMap((event) => (event.type === "dictation.utterance" ? [event] : []));
   expect(utterances).toHaveLength(1);
   expect(utterances[0]).toMatchObject({ index: 0, text: batchText, segments: transcript.segments });
+  // The final pass is transcribe on exactly the audio the decoder got, its times on the recording's clock.
+  const [utterance] = utterances;
+  const cut = path.join(daemon.home, "first-cut.wav");
+  writePcmSlice(pcm, utterance.start, utterance.end, cut);
+  const exactly = await transcribeExactly(client, cut);
+  expect(transcript.text).toBe(exactly.text);
+  expect(transcript.segments.map((s) => [s.start, s.end])).toEqual(
+    exactly.segments.map((s) => [
+      expect.closeTo(s.start + utterance.start, 6),
+      expect.closeTo(Math.min(s.end + utterance.start, utterance.end), 6),
+    ]),
+  );
+  client.close();
   // Delivered, so its recording is gone (keepRecordings "failed"), and `result` still has the transcript.
   await noRecordingsLeft();
   const other = await daemon.connect();
@@ -193,26 +207,16 @@ test("a capture dictation reports a silent microphone and ends with its capture 
   sendPcm(capture, following.session, pcm);
   capture.close(); // the capture process exits: the dictation stops with its final text
   const transcript = await following.outcome;
+  expect(transcript.durationSeconds).toBeCloseTo(2.1 + pcm.length / 2 / 16000, 3);
 
-  // The same audio as a file, transcribed as a batch job.
-  const file = path.join(daemon.home, "silence-then-speech.wav");
-  execFileSync("sox", [
-    "-n",
-    "-r",
-    "16000",
-    "-c",
-    "1",
-    "-b",
-    "16",
-    path.join(daemon.home, "zeros.wav"),
-    "trim",
-    "0",
-    "2.1",
-  ]);
-  execFileSync("sox", [path.join(daemon.home, "zeros.wav"), wav, file]);
-  const batch = await client.transcribeFile(file).promise;
-  expect(transcript.durationSeconds).toBeCloseTo(batch.durationSeconds, 3);
-  expect(transcript.text).toBe(batch.text);
+  // The silence was never decoded: the final text is transcribe's on the speech the detector cut out.
+  const [utterance, ...more] = following.events.flatMap((e) => (e.type === "dictation.utterance" ? [e] : []));
+  expect(more).toEqual([]);
+  expect(utterance.start).toBeGreaterThan(2.1);
+  const all = Buffer.concat([new Uint8Array(2 * 16000 * 2 + FRAME_BYTES), pcm]);
+  const cut = path.join(daemon.home, "silence-then-speech.wav");
+  writePcmSlice(all, utterance.start, utterance.end, cut);
+  expect(transcript.text).toBe((await transcribeExactly(client, cut)).text);
   client.close();
 });
 
@@ -231,17 +235,20 @@ test("a pause ends an utterance: its final pass runs while the dictation goes on
 
   const [first, next] = utterances();
   expect(utterances()).toHaveLength(2);
+  // Each ends 0.3 s after its speech (the recording has 0.3 s of silence after the sentence), and the pause between
+  // them, more than that margin on each side, is never decoded.
   const sentenceEnd = pcm.length / 2 / 16000;
-  expect(first.end).toBeGreaterThan(sentenceEnd);
-  expect(first.end).toBeLessThan(sentenceEnd + 1.5);
-  expect(next.start).toBe(first.end);
+  expect(first.end).toBeGreaterThan(sentenceEnd - 0.1);
+  expect(first.end).toBeLessThan(sentenceEnd + 0.5);
+  expect(next.start).toBeGreaterThan(first.end + 0.5);
+  expect(next.start).toBeLessThan(sentenceEnd + 1.5 + 0.3);
   expect(first.text).toBe(batchText);
-  // Each utterance's final text is what transcribe gives for its audio, cut where the detector cut it.
+  // Each utterance's final text is what transcribe gives for exactly its audio, cut where the detector cut it.
   const all = Buffer.concat([pcm, pause, second]);
   for (const utterance of [first, next]) {
     const cut = path.join(daemon.home, `utterance-${utterance.index}.wav`);
     writePcmSlice(all, utterance.start, utterance.end, cut);
-    expect(utterance.text).toBe((await client.transcribeFile(cut).promise).text);
+    expect(utterance.text).toBe((await transcribeExactly(client, cut)).text);
   }
   client.close();
   expect(transcript.text).toBe(`${first.text} ${next.text}`);

@@ -78,6 +78,27 @@ export function writePcmSlice(pcm: Uint8Array, start: number, end: number, file:
   });
 }
 
+/** Writes the part of a 16 kHz WAV file (a dictation's recording) from `start` to `end` seconds as a WAV file. */
+export function writeWavSlice(wav: string, start: number, end: number, file: string): void {
+  const sample = (seconds: number) => `${Math.round(seconds * 16000)}s`;
+  execFileSync("sox", [wav, file, "trim", sample(start), `=${sample(end)}`]);
+}
+
+/** transcribe of exactly the audio of `file` (no voice activity detection: nothing cut): what a final pass must equal. */
+export function transcribeExactly(client: DaemonClient, file: string): Promise<TranscriptData> {
+  return client.transcribeFile(file, { options: { vad: false } }).promise;
+}
+
+/** The utterances of a dictation that has ended, from its events replayed to a late dictation.attach. */
+export async function utterancesOf(
+  client: DaemonClient,
+  session: string,
+): Promise<Array<Extract<Event, { type: "dictation.utterance" }>>> {
+  const late = await attachDictation(client, session);
+  await late.outcome.catch(() => undefined);
+  return late.events.flatMap((event) => (event.type === "dictation.utterance" ? [event] : []));
+}
+
 /** The committed text of a dictation's events, in order. */
 export function committedText(events: Event[]): string {
   return events.map((event) => (event.type === "dictation.committed" ? event.text : "")).join("");

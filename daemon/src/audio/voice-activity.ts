@@ -1,4 +1,5 @@
-// Where an utterance ends: a voice activity detector on short frames, and enough non-speech after speech.
+// Voice activity detectors: how likely each short frame of audio is speech. Live dictation gives the decoder only
+// speech and ends utterances at pauses by them; `transcribe --vad` skips what is not speech in files.
 // Silero VAD (v4, through ONNX Runtime) is the detector: on the held-out speech mixed with noise it found every
 // sentence end down to 5 dB SNR, where WebRTC's VAD heard speech throughout (test/bench/vad.mjs). WebRTC's VAD
 // (libfvad in WebAssembly) stands in where ONNX Runtime ships no binary (Intel Macs), and says so.
@@ -11,9 +12,10 @@ const SILERO_MODEL = path.join(__dirname, "..", "..", "assets", "vad", "silero_v
 
 export interface VoiceActivityDetector {
   readonly name: string;
-  /** Samples each isSpeech() call takes. */
+  /** Samples each speechProbability() call takes. */
   readonly frameSamples: number;
-  isSpeech(frame: Int16Array): Promise<boolean>;
+  /** How likely the frame is speech, 0 to 1. Detectors keep state from frame to frame: give them a stream's frames in order. */
+  speechProbability(frame: Int16Array): Promise<number>;
 }
 
 /** Silero VAD v4: a speech probability per 32 ms frame, from a small recurrent network. */
@@ -26,13 +28,12 @@ export class SileroVad implements VoiceActivityDetector {
   private constructor(
     private readonly ort: typeof import("onnxruntime-node"),
     private readonly session: InferenceSession,
-    private readonly threshold: number,
   ) {
     this.h = new ort.Tensor("float32", new Float32Array(128), [2, 1, 64]);
     this.c = new ort.Tensor("float32", new Float32Array(128), [2, 1, 64]);
   }
 
-  static async create(threshold = 0.5): Promise<SileroVad> {
+  static async create(): Promise<SileroVad> {
     // Loaded here, not at the top: where ONNX Runtime has no binary the daemon must still start.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS package
     const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
@@ -41,10 +42,10 @@ export class SileroVad implements VoiceActivityDetector {
       interOpNumThreads: 1,
       executionMode: "sequential",
     });
-    return new SileroVad(ort, session, threshold);
+    return new SileroVad(ort, session);
   }
 
-  async isSpeech(frame: Int16Array): Promise<boolean> {
+  async speechProbability(frame: Int16Array): Promise<number> {
     if (frame.length !== this.frameSamples) throw new Error(`a Silero VAD frame is ${this.frameSamples} samples`);
     const input = new this.ort.Tensor(
       "float32",
@@ -55,13 +56,13 @@ export class SileroVad implements VoiceActivityDetector {
     const out = await this.session.run({ input, sr, h: this.h, c: this.c });
     this.h = out.hn;
     this.c = out.cn;
-    return (out.output.data as Float32Array)[0] > this.threshold;
+    return (out.output.data as Float32Array)[0];
   }
 }
 
 type FvadModule = Awaited<ReturnType<typeof createFvad>>;
 
-/** WebRTC's VAD (libfvad) on 30 ms frames; aggressiveness 0-3 (3: most readily calls noise non-speech). */
+/** WebRTC's VAD (libfvad) on 30 ms frames; aggressiveness 0-3 (3: most readily calls noise non-speech). Its answer is yes or no: probability 1 or 0. */
 export class WebRtcVad implements VoiceActivityDetector {
   readonly name = "WebRTC VAD";
   readonly frameSamples = 480;
@@ -84,10 +85,10 @@ export class WebRtcVad implements VoiceActivityDetector {
     return new WebRtcVad(module, instance, module._malloc(480 * 2));
   }
 
-  async isSpeech(frame: Int16Array): Promise<boolean> {
+  async speechProbability(frame: Int16Array): Promise<number> {
     if (frame.length !== this.frameSamples) throw new Error(`a WebRTC VAD frame is ${this.frameSamples} samples`);
     this.module.HEAP16.set(frame, this.buffer >> 1);
-    return this.module._fvad_process(this.instance, this.buffer, this.frameSamples) === 1;
+    return this.module._fvad_process(this.instance, this.buffer, this.frameSamples) === 1 ? 1 : 0;
   }
 }
 
@@ -98,55 +99,7 @@ export async function createVoiceActivityDetector(): Promise<{ detector: VoiceAc
   } catch (error) {
     return {
       detector: await WebRtcVad.create(),
-      notice: `Silero VAD is unavailable here (${(error as Error).message}); utterance ends use WebRTC's VAD, which misses them in loud noise.`,
+      notice: `Silero VAD is unavailable here (${(error as Error).message}); speech is found with WebRTC's VAD, which takes loud noise for speech.`,
     };
-  }
-}
-
-/**
- * Cuts a stream into utterances: one ends once `silenceSeconds` of non-speech follow speech. Feed it audio in any
- * chunk sizes, one push at a time; it answers with the utterance ends completed by that chunk.
- */
-export class UtteranceSegmenter {
-  private pending = new Int16Array(0);
-  private processed = 0;
-  private inSpeech = false;
-  private silentFrames = 0;
-  private readonly framesToEnd: number;
-
-  constructor(
-    private readonly detector: VoiceActivityDetector,
-    silenceSeconds = 0.6,
-  ) {
-    this.framesToEnd = Math.max(1, Math.round((silenceSeconds * SAMPLE_RATE) / detector.frameSamples));
-  }
-
-  /** Utterance ends found in this chunk: `speechEndSample` counts samples since the segmenter started. */
-  async push(samples: Int16Array): Promise<Array<{ speechEndSample: number }>> {
-    const frame = this.detector.frameSamples;
-    const all = new Int16Array(this.pending.length + samples.length);
-    all.set(this.pending);
-    all.set(samples, this.pending.length);
-    const ends: Array<{ speechEndSample: number }> = [];
-    let offset = 0;
-    for (; offset + frame <= all.length; offset += frame) {
-      const speech = await this.detector.isSpeech(all.subarray(offset, offset + frame));
-      this.processed += frame;
-      if (speech) {
-        this.inSpeech = true;
-        this.silentFrames = 0;
-      } else if (this.inSpeech && ++this.silentFrames >= this.framesToEnd) {
-        ends.push({ speechEndSample: this.processed - this.silentFrames * frame });
-        this.inSpeech = false;
-        this.silentFrames = 0;
-      }
-    }
-    this.pending = all.slice(offset);
-    return ends;
-  }
-
-  /** Whether speech has been heard since the last utterance end. */
-  get inUtterance(): boolean {
-    return this.inSpeech;
   }
 }

@@ -10,7 +10,7 @@ import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
 import type { FinishedTranscript } from "../history/history-store";
 import type { RecordingStore } from "./recordings";
 import { DictationSession, type DictationPeer } from "./session";
-import { endOnStopOnly, type UtteranceEnds } from "./utterance-ends";
+import { PassThroughGate, type SpeechGate } from "./speech-gate";
 
 export type DictationRequest = Extract<Request, { type: `dictation.${string}` | `dictations.${string}` }>;
 export type KeepRecordings = "never" | "failed" | "always";
@@ -21,6 +21,8 @@ export interface DictationSettings {
   /** Finished sessions kept for dictation.attach. */
   keepSessions: number;
   readyTimeoutSeconds: number;
+  /** After speech, this long without speech stops a dictation that does not ask otherwise; 0: never. */
+  autoStopSeconds: number;
 }
 
 export interface DictationServices {
@@ -30,8 +32,8 @@ export interface DictationServices {
   log: Logger;
   /** Runs a file job (retrying a recording). */
   submitTranscription: DaemonContext["submitTranscription"];
-  /** Where utterances end in a new session (the voice activity detector's seam). */
-  utteranceEnds?: () => UtteranceEnds;
+  /** What a new session gives the decoder and where its utterances end (the voice activity detector's seam). */
+  speechGate?: () => SpeechGate;
   /** The user's vocabulary as a new session starts. */
   vocabulary?: () => Vocabulary;
   /** Adds a finished dictation's transcript to the history (before its recording may be deleted); returns a problem. */
@@ -65,7 +67,7 @@ export class DictationManager {
         this.start(request, peer);
         return;
       case "dictation.stop":
-        this.find(request.id, request.session).stop({ peer, id: request.id });
+        this.find(request.id, request.session).stop("requested", { peer, id: request.id });
         return;
       case "dictation.cancel":
         this.find(request.id, request.session).cancel("cancelled by a client");
@@ -128,7 +130,7 @@ export class DictationManager {
   /** A client went away: it follows nothing any more, and a capture process's dictation stops with its final text. */
   disconnected(peer: DictationPeer): void {
     for (const session of this.sessions.values()) session.unfollow(peer);
-    if (this.running?.source === "capture" && this.running.capturePeer === peer) this.running.stop();
+    if (this.running?.source === "capture" && this.running.capturePeer === peer) this.running.stop("capture_ended");
   }
 
   /** The daemon is stopping: a running dictation ends, its recording kept as interrupted. */
@@ -157,14 +159,15 @@ export class DictationManager {
       recording,
       host,
       readyTimeoutMs: this.settings.readyTimeoutSeconds * 1000,
-      utteranceEnds: this.services.utteranceEnds?.() ?? endOnStopOnly,
+      speechGate: this.services.speechGate?.() ?? new PassThroughGate(),
+      autoStopSeconds: request.autoStopSeconds ?? this.settings.autoStopSeconds,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });
     this.running = session;
     this.sessions.set(session.id, session);
     this.services.results.set(session.id, { state: "running" });
-    this.maxTimer = setTimeout(() => session.stop(), this.settings.maxDictationSeconds * 1000);
+    this.maxTimer = setTimeout(() => session.stop("max_duration"), this.settings.maxDictationSeconds * 1000);
     this.maxTimer.unref();
     this.services.log.info("dictation started", { session: session.id, source: request.source });
     peer.send({ type: "dictation.started", id: request.id, session: session.id, recording: session.recording, at: 0 });
@@ -197,14 +200,17 @@ export class DictationManager {
     const { results, recordings, log } = this.services;
     if (outcome.type === "dictation.done") {
       results.set(session.id, { state: "done", transcript: outcome.transcript });
-      this.services.recordTranscript?.({
-        kind: "dictation",
-        job: session.id,
-        transcript: outcome.transcript,
-        sourceFile: null,
-        app: session.options.app ?? null,
-        audioFile: recordings.wavFile(session.recording),
-      });
+      // A dictation that heard no speech has nothing to keep.
+      if (!outcome.transcript.noSpeech) {
+        this.services.recordTranscript?.({
+          kind: "dictation",
+          job: session.id,
+          transcript: outcome.transcript,
+          sourceFile: null,
+          app: session.options.app ?? null,
+          audioFile: recordings.wavFile(session.recording),
+        });
+      }
     } else results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
     log.info("dictation ended", { session: session.id, state: session.state, delivered });
 

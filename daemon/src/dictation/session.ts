@@ -1,26 +1,29 @@
-// One live dictation: PCM frames in (written to its recording before anything else), the engine's streaming
-// session on the warm model, and its events fanned out to every client following it. It ends on stop (a final pass,
-// then the transcript), cancel, or failure, and keeps its events so that a client attaching later can catch up.
-import type { StreamEvent, StreamingSession, StreamTranscript } from "@verbatim/native";
+// One live dictation: PCM frames in (written to its recording before anything else), its speech (and only its
+// speech: dictation/speech-gate.ts) to the engine's streaming session on the warm model, and its events fanned out to
+// every client following it. It ends on stop (a final pass, then the transcript), after enough silence when asked to
+// stop by itself, on cancel or on failure, and keeps its events so that a client attaching later can catch up.
+import type { StreamEvent, StreamingSession, StreamTranscript, StreamUtterance } from "@verbatim/native";
 import type {
   DictationInfo,
   DictationSource,
   DictationState,
+  DictationStopReason,
   ErrorCode,
   Event,
+  SegmentData,
   TranscriptData,
   TranscriptionOptions,
 } from "../protocol";
 import type { ActiveModel, EngineHost } from "../service/engine-host";
 import { describeFailure } from "../service/failures";
-import { engineOptions, segmentData } from "../service/transcription";
+import { checkTask, engineOptions, segmentData, shiftSegment } from "../service/transcription";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
 import type { Vocabulary } from "../vocabulary/vocabulary";
 import { LIVE_POLICY } from "./live-policy";
 import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
 import type { RecordingWriter } from "./recordings";
-import type { UtteranceEnds } from "./utterance-ends";
+import type { GateStep, SpeechGate } from "./speech-gate";
 
 /** Anything that receives events: a client connection. */
 export interface DictationPeer {
@@ -46,7 +49,10 @@ export interface SessionSetup {
   recording: RecordingWriter;
   host: EngineHost;
   readyTimeoutMs: number;
-  utteranceEnds: UtteranceEnds;
+  /** What of the audio the decoder gets, and where utterances end. */
+  speechGate: SpeechGate;
+  /** After speech, this long without speech stops the dictation; 0: never. */
+  autoStopSeconds: number;
   /** The user's vocabulary when the dictation started: terms for the prompt, replacements for its text. */
   vocabulary: Vocabulary;
   /** Called once when the session has ended; `delivered`: its final text reached at least one client. */
@@ -65,7 +71,11 @@ export class DictationSession {
   private outcome: Outcome | null = null;
   private stopRequests: Array<{ peer: DictationPeer; id: string }> = [];
   private received = 0;
-  private fed = 0;
+  /** Samples given to the engine, and whether an utterance is open there. */
+  private given = 0;
+  private utteranceOpen = false;
+  /** Per engine utterance: its first sample's place in the recording minus its place in what the engine was given. */
+  private readonly utteranceOffsets: number[] = [];
   private zeroSamples = 0;
   private active: ActiveModel | null = null;
   private stream: StreamingSession | null = null;
@@ -149,7 +159,7 @@ export class DictationSession {
   }
 
   /** Ends the session with a final pass; the final text goes to the followers and to `requester` as `done`. */
-  stop(requester?: { peer: DictationPeer; id: string }): void {
+  stop(reason: DictationStopReason, requester?: { peer: DictationPeer; id: string }): void {
     if (this.outcome && requester) {
       if (this.outcome.type === "dictation.done")
         requester.peer.send({ type: "done", id: requester.id, transcript: this.outcome.transcript });
@@ -165,6 +175,7 @@ export class DictationSession {
     if (requester) this.stopRequests.push(requester);
     if (this.state !== "running") return;
     this.state = "stopping";
+    this.emit({ type: "dictation.stopping", session: this.id, reason, at: this.at });
     this.schedule(() => this.complete());
   }
 
@@ -197,6 +208,7 @@ export class DictationSession {
     if (options.model) void host.select(options.model).catch(() => undefined); // failures surface through ready()
     const active = await host.ready(this.setup.readyTimeoutMs);
     if (this.outcome) return;
+    checkTask(active, options);
     this.active = active;
     this.stream = active.model.startStream(
       { ...engineOptions(active.tokenizer, options, this.setup.vocabulary.terms), ...LIVE_POLICY },
@@ -206,23 +218,53 @@ export class DictationSession {
   }
 
   private async feed(samples: Int16Array): Promise<void> {
-    const stream = this.stream!;
     this.setup.host.touch(); // a long dictation is use: the idle unload must not take the model away
-    let offset = 0;
-    for (const end of await this.setup.utteranceEnds.push(samples)) {
-      const count = Math.min(Math.max(end - this.fed, 0), samples.length - offset);
-      if (count > 0) stream.push(toFloat(samples.subarray(offset, offset + count)));
-      offset += count;
-      this.fed += count;
-      stream.endUtterance();
+    const { speechGate, autoStopSeconds } = this.setup;
+    this.give(await speechGate.push(samples));
+    const silence = speechGate.silenceAfterSpeech;
+    if (autoStopSeconds > 0 && silence !== null && silence >= autoStopSeconds) this.stop("auto_stop");
+  }
+
+  /** Hands the gate's speech to the engine, noting where each utterance sits in the recording. */
+  private give(steps: GateStep[]): void {
+    const stream = this.stream!;
+    for (const step of steps) {
+      if (step.kind === "end") {
+        stream.endUtterance();
+        this.utteranceOpen = false;
+        continue;
+      }
+      if (!this.utteranceOpen) this.utteranceOffsets.push(step.at - this.given);
+      this.utteranceOpen = true;
+      stream.push(toFloat(step.samples));
+      this.given += step.samples.length;
     }
-    if (offset < samples.length) stream.push(toFloat(samples.subarray(offset)));
-    this.fed += samples.length - offset;
   }
 
   private async complete(): Promise<void> {
+    this.give(this.setup.speechGate.finish());
     const result = await this.stream!.finish();
     this.end("done", { transcript: this.transcriptOf(result) });
+  }
+
+  /** The utterance with its times on the recording's clock (the engine counts only the audio it was given). */
+  private onRecordingClock(utterance: StreamUtterance): StreamUtterance {
+    const shift = (this.utteranceOffsets[utterance.index] ?? 0) / SAMPLE_RATE;
+    return {
+      ...utterance,
+      start: utterance.start + shift,
+      end: utterance.end + shift,
+      segments: utterance.segments.map((segment) => shiftSegment(segment, shift)),
+    };
+  }
+
+  /** An utterance's final segments as clients get them: text, words, replacements, nothing past its audio. */
+  private segmentsOf(utterance: StreamUtterance, language: string | undefined): SegmentData[] {
+    const { tokenizer } = this.active!;
+    return utterance.segments.flatMap((segment) => {
+      const data = segmentData(tokenizer, segment, language, utterance.end);
+      return data ? [this.replacer.segment(data)] : [];
+    });
   }
 
   private onEngine(event: StreamEvent): void {
@@ -236,7 +278,7 @@ export class DictationSession {
         at: this.at,
       });
     } else if (event.type === "utterance") {
-      const { utterance } = event;
+      const utterance = this.onRecordingClock(event.utterance);
       const { tokenizer } = this.active;
       this.emit({
         type: "dictation.utterance",
@@ -245,10 +287,7 @@ export class DictationSession {
         text: this.replacer.replace(tokenizer.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim()),
         start: utterance.start,
         end: utterance.end,
-        segments: utterance.segments.flatMap((segment) => {
-          const data = segmentData(tokenizer, segment, utterance.language ?? undefined);
-          return data ? [this.replacer.segment(data)] : [];
-        }),
+        segments: this.segmentsOf(utterance, utterance.language ?? undefined),
         at: this.at,
       });
     }
@@ -256,20 +295,22 @@ export class DictationSession {
 
   private transcriptOf(result: StreamTranscript): TranscriptData {
     const active = this.active!;
-    const language = result.utterances.find((u) => u.language)?.language ?? this.setup.options.language ?? null;
-    const texts = result.utterances.map((u) =>
+    const utterances = result.utterances.map((u) => this.onRecordingClock(u));
+    const language = utterances.find((u) => u.language)?.language ?? this.setup.options.language ?? null;
+    const texts = utterances.map((u) =>
       active.tokenizer.decode(u.segments.flatMap((segment) => segment.tokens)).trim(),
     );
-    return this.replacer.transcript({
+    const transcript = this.replacer.transcript({
       text: texts.filter(Boolean).join(" "),
       language,
       durationSeconds: this.at,
-      segments: result.utterances.flatMap((u) =>
-        u.segments.flatMap((segment) => segmentData(active.tokenizer, segment, language ?? undefined) ?? []),
+      segments: utterances.flatMap((u) =>
+        u.segments.flatMap((segment) => segmentData(active.tokenizer, segment, language ?? undefined, u.end) ?? []),
       ),
       model: active.id,
       backend: active.info.backend,
     });
+    return transcript.text ? transcript : { ...transcript, noSpeech: true };
   }
 
   fail(error: unknown): void {
@@ -289,7 +330,7 @@ export class DictationSession {
     this.emit(this.outcome);
     this.followers.clear();
     for (const requester of this.stopRequests.splice(0)) {
-      this.stop(requester);
+      this.stop("requested", requester);
       delivered = true;
     }
     this.setup.onEnded(this, delivered && this.outcome.type === "dictation.done");

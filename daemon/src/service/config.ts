@@ -5,6 +5,7 @@ import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
 import type { KeepRecordings } from "../dictation/manager";
 import { DEFAULT_MODEL } from "../models";
+import { MAX_AUTO_STOP_SECONDS } from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
 
 export interface DaemonConfig {
@@ -29,6 +30,10 @@ export interface DaemonConfig {
   maxDictationSeconds: number;
   /** Non-speech after speech that ends an utterance in a live dictation (its final pass runs then); 0: only stop. */
   utteranceSilenceSeconds: number;
+  /** After speech, this long without speech stops a dictation as if the user had (0: never); a client may ask otherwise. */
+  autoStopSeconds: number;
+  /** File jobs transcribe only the speech the voice activity detector finds, unless a job asks otherwise. */
+  fileVad: boolean;
   /** Dictation recordings kept after their text was delivered: none, those whose recognition failed, or all. */
   keepRecordings: KeepRecordings;
   /** The user's words: terms for the decoder prompt, replacements for final text (edited with `verbatim vocabulary`). */
@@ -61,6 +66,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   inputDevice: null,
   maxDictationSeconds: 900,
   utteranceSilenceSeconds: 0.6,
+  autoStopSeconds: 0,
+  fileVad: true,
   keepRecordings: "failed",
   vocabulary: EMPTY_VOCABULARY,
   maxConnections: 64,
@@ -126,6 +133,11 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     valid: (v) => isNumberIn(v, 0, 10),
     expected: "seconds from 0 (end utterances only on stop) to 10",
   },
+  autoStopSeconds: {
+    valid: (v) => isNumberIn(v, 0, MAX_AUTO_STOP_SECONDS),
+    expected: `seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`,
+  },
+  fileVad: { valid: (v) => typeof v === "boolean", expected: "true or false" },
   keepRecordings: {
     valid: (v) => v === "never" || v === "failed" || v === "always",
     expected: '"never", "failed" or "always"',

@@ -6,7 +6,7 @@ import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
-import { endOnSilence, endOnStopOnly } from "../dictation/utterance-ends";
+import { speechGate } from "../dictation/speech-gate";
 import { TranscriptHistory } from "../history/transcript-history";
 import { ModelStore } from "../models";
 import {
@@ -107,10 +107,7 @@ export class Daemon implements DaemonContext {
         results: this.results,
         log: options.log,
         submitTranscription: (request, file, send) => this.submitTranscription(request, file, send),
-        utteranceEnds: () => {
-          const silence = options.config.utteranceSilenceSeconds;
-          return silence > 0 ? endOnSilence(silence, (notice) => options.log.warn(notice)) : endOnStopOnly;
-        },
+        speechGate: () => speechGate(options.config.utteranceSilenceSeconds, (notice) => options.log.warn(notice)),
         vocabulary: () => this.vocabulary.current,
         recordTranscript: (finished) => this.history?.record(finished) ?? null,
       },
@@ -119,6 +116,7 @@ export class Daemon implements DaemonContext {
         keepRecordings: options.config.keepRecordings,
         keepSessions: options.config.keepResults,
         readyTimeoutSeconds: options.config.readyTimeoutSeconds,
+        autoStopSeconds: options.config.autoStopSeconds,
       },
     );
     this.sockets.on("connection", (socket) => {
@@ -204,6 +202,7 @@ export class Daemon implements DaemonContext {
               options: request.options ?? {},
               readyTimeoutMs: this.options.config.readyTimeoutSeconds * 1000,
               vocabulary: this.vocabulary.current,
+              fileVad: this.options.config.fileVad,
             },
             this.host,
             {

@@ -1,10 +1,15 @@
 // One transcription: audio in (a file, or uploaded bytes), the warm model, live text as tokens are chosen,
-// final segments (with words when asked), and the finished transcript.
+// final segments (with words when asked), and the finished transcript. With `vad`, only the windows of speech the
+// voice activity detector finds are decoded, each placed back on the file's own timeline.
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
 import { CancelledError, type Segment, type TranscribeOptions } from "@verbatim/native";
 import { decodeAudioToFile } from "../audio";
-import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
+import { findSpeech, speechWindows, type SampleSpan } from "../audio/speech-regions";
+import { createVoiceActivityDetector } from "../audio/voice-activity";
+import { ProtocolError, type SegmentData, type TranscriptData, type TranscriptionOptions } from "../protocol";
 import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer";
 import { decoderPrompt } from "../vocabulary/decoder-prompt";
 import { Replacer } from "../vocabulary/replacements";
@@ -15,7 +20,7 @@ export interface TranscriptionCallbacks {
   /** Provisional text as it is decoded; `restart` discards the provisional text since the last segment. */
   onText(text: string, restart: boolean): void;
   onSegment(segment: SegmentData): void;
-  onProgress(stage: "decoding" | "transcribing", fraction: number | null): void;
+  onProgress(stage: "decoding" | "detecting" | "transcribing", fraction: number | null): void;
   onModelProgress: LoadProgressListener;
   onNotice(message: string): void;
 }
@@ -29,7 +34,11 @@ export interface TranscriptionJob {
   readyTimeoutMs: number;
   /** Terms condition the decoder prompt; replacements apply to segments and the transcript. */
   vocabulary?: Vocabulary;
+  /** Whether to decode only speech when the job's options do not say (config fileVad). */
+  fileVad?: boolean;
 }
+
+const SAMPLE_RATE = 16_000;
 
 export async function transcribe(
   job: TranscriptionJob,
@@ -64,22 +73,43 @@ async function transcribeDecoded(
   const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal);
   const notice = host.describe().notice;
   if (notice) callbacks.onNotice(notice);
+  checkTask(active, job.options);
 
   const vocabulary = job.vocabulary ?? EMPTY_VOCABULARY;
   const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
-  let language = job.options.language ?? null;
-  if (audio.sampleCount > 0) {
+  const options = engineOptions(active.tokenizer, job.options, vocabulary.terms);
+  const whole = { start: 0, end: audio.sampleCount };
+  const windows =
+    audio.sampleCount > 0 && (job.options.vad ?? job.fileVad ?? false)
+      ? await speechOnly(samplesFile, audio.sampleCount, callbacks, signal)
+      : [whole];
+  const total = windows.reduce((sum, window) => sum + window.end - window.start, 0);
+  let done = 0;
+  // English-only models speak English even when no window of speech was found.
+  let language = job.options.language ?? (active.tokenizer.special.multilingual ? null : "en");
+  for (const window of windows.filter((w) => w.end > w.start)) {
+    const input = window === whole ? samplesFile : await windowFile(samplesFile, window);
+    const length = window.end - window.start;
     const result = await runEngine(
       active,
-      samplesFile,
-      engineOptions(active.tokenizer, job.options, vocabulary.terms),
-      { ...callbacks, onSegment: (segment) => callbacks.onSegment(replacer.segment(segment)) },
+      input,
+      options,
+      { offset: window.start / SAMPLE_RATE, end: window.end / SAMPLE_RATE },
+      {
+        ...callbacks,
+        onSegment: (segment) => callbacks.onSegment(replacer.segment(segment)),
+        onProgress: (stage, fraction) =>
+          callbacks.onProgress(stage, fraction === null ? null : (done + fraction * length) / total),
+      },
       { segments, tokens },
       signal,
     );
-    language = result.language;
+    done += length;
+    // As transcribe() does for its windows: the language detected first holds for the rest of the file.
+    language = result.language ?? language;
+    if (language && active.tokenizer.special.multilingual) options.language = language;
   }
   return replacer.transcript({
     // Decoded as a whole, so that languages written without spaces get none between segments.
@@ -105,6 +135,58 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** English-only models were not trained to translate: refused, rather than quietly transcribed. */
+export function checkTask(active: ActiveModel, options: TranscriptionOptions): void {
+  if (options.task === "translate" && !active.tokenizer.special.multilingual) {
+    throw new ProtocolError(
+      "unsupported",
+      `${active.id} is an English-only model and cannot translate; use a multilingual model (such as large-v3 or small) for task "translate", or task "transcribe"`,
+    );
+  }
+}
+
+/**
+ * The windows of speech in the samples (at most 30 s each, or one span of speech that runs longer), found by the
+ * voice activity detector. Where none can be had, the whole file, with a notice saying so.
+ */
+async function speechOnly(
+  samplesFile: string,
+  sampleCount: number,
+  callbacks: TranscriptionCallbacks,
+  signal: AbortSignal,
+): Promise<SampleSpan[]> {
+  let detector;
+  try {
+    const created = await createVoiceActivityDetector();
+    if (created.notice) callbacks.onNotice(created.notice);
+    detector = created.detector;
+  } catch (error) {
+    callbacks.onNotice(
+      `No voice activity detector could be loaded (${(error as Error).message}); the whole file is transcribed.`,
+    );
+    return [{ start: 0, end: sampleCount }];
+  }
+  callbacks.onProgress("detecting", 0);
+  const speech = await findSpeech(
+    samplesFile,
+    sampleCount,
+    detector,
+    (fraction) => callbacks.onProgress("detecting", fraction),
+    signal,
+  );
+  return speechWindows(speech);
+}
+
+/** A window's samples in a file of their own, beside the samples file: the engine reads it 30 s at a time. */
+async function windowFile(samplesFile: string, window: SampleSpan): Promise<string> {
+  const file = `${samplesFile}.window`;
+  await pipeline(
+    createReadStream(samplesFile, { start: window.start * 4, end: window.end * 4 - 1 }),
+    createWriteStream(file),
+  );
+  return file;
+}
+
 /** The engine's options for a job; the vocabulary's `terms` go into the decoder prompt before the job's own prompt. */
 export function engineOptions(
   tokenizer: Tokenizer,
@@ -122,10 +204,15 @@ export function engineOptions(
   return engine;
 }
 
+/**
+ * One transcribe() on the engine; its segments are placed at `place.offset` seconds in the file and end no later
+ * than `place.end`, the end of the audio they came from.
+ */
 async function runEngine(
   active: ActiveModel,
   samples: Float32Array | string,
   options: TranscribeOptions,
+  place: { offset: number; end: number },
   callbacks: TranscriptionCallbacks,
   collected: { segments: SegmentData[]; tokens: number[] },
   signal: AbortSignal,
@@ -143,7 +230,7 @@ async function runEngine(
       if (text || restart) callbacks.onText(text, restart);
     } else if (event.type === "segment") {
       attempt = "";
-      const segment = segmentData(tokenizer, event.segment, options.language);
+      const segment = segmentData(tokenizer, shiftSegment(event.segment, place.offset), options.language, place.end);
       if (segment) {
         collected.segments.push(segment);
         collected.tokens.push(...event.segment.tokens);
@@ -165,15 +252,39 @@ async function runEngine(
   }
 }
 
-export function segmentData(tokenizer: Tokenizer, segment: Segment, language: string | undefined): SegmentData | null {
+/** The segment `seconds` later, its token timings too. */
+export function shiftSegment(segment: Segment, seconds: number): Segment {
+  if (seconds === 0) return segment;
+  return {
+    ...segment,
+    start: segment.start + seconds,
+    end: segment.end + seconds,
+    ...(segment.tokenTimings && {
+      tokenTimings: segment.tokenTimings.map((t) => ({ ...t, start: t.start + seconds, end: t.end + seconds })),
+    }),
+  };
+}
+
+/**
+ * A segment as clients get it: its text, and its words when timed. Every time a client sees passes through here, and
+ * none ends after `audioEnd`, the end of the audio the segment came from (the model may place a timestamp past the
+ * end of a short recording: its window is padded to 30 s).
+ */
+export function segmentData(
+  tokenizer: Tokenizer,
+  segment: Segment,
+  language: string | undefined,
+  audioEnd: number,
+): SegmentData | null {
   const text = tokenizer.decode(segment.tokens).trim();
   if (!text) return null;
-  const data: SegmentData = { start: segment.start, end: segment.end, text };
+  const within = (seconds: number) => Math.min(seconds, audioEnd);
+  const data: SegmentData = { start: within(segment.start), end: within(segment.end), text };
   if (segment.tokenTimings) {
     data.words = wordsFromTimings(tokenizer, segment.tokenTimings, language ?? "en").map((word) => ({
       word: word.word,
-      start: word.start,
-      end: word.end,
+      start: within(word.start),
+      end: within(word.end),
       probability: word.probability,
     }));
   }

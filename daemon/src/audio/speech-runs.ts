@@ -1,0 +1,72 @@
+// Which frames are speech, from a voice activity detector's probabilities: runs of frames the detector calls speech,
+// and the runs that count. Shared by live dictation (dictation/speech-gate.ts) and files (speech-regions.ts).
+//
+// The figures (test/bench/speech-gate.mjs; test/bench/README.md has the tables):
+// - A run is frames with a probability of 0.5 or more (Silero's own threshold). Letting a run go on down to 0.35 (as
+//   Silero's get_speech_timestamps does) ended utterances 0.2 s later in brown noise, and split none the less.
+// - A run counts as speech once it has reached 0.8 and lasted 64 ms. On the no-speech set (silence, white, pink and
+//   brown noise up to -30 dBFS, clicks, hum) Silero never reaches 0.2; short noise bursts (a bump, a breath: 100-400
+//   ms of noise at -20 dBFS), beeps and a chirp reach 0.5-0.69 for up to 290 ms, as long as a fast one-syllable word
+//   ("Up." at 230 words a minute: 96 ms), so no minimum duration at 0.5 separates them; every word of 80 spoken
+//   (4 voices, 2 speeds) reached 0.86 or more. The 64 ms (two frames) keeps a lone frame from counting.
+// - Margins of 0.3 s before and after the speech: cut that way, the held-out sentences (in silence, and in brown
+//   noise at -50 and -40 dBFS) transcribe as well as the clean files or better (figures in the bench README), while
+//   1.5 s of silence around them made the test model's WER 54-62%.
+
+export const SPEECH_RUNS = {
+  probability: 0.5,
+  confidentProbability: 0.8,
+  minSpeechSeconds: 0.064,
+  /** Audio kept before the first speech frame and after the last. */
+  marginSeconds: 0.3,
+} as const;
+
+export type SpeechRunEvent =
+  /** The run that began at frame `start` now counts as speech (it may go on). */
+  | { kind: "speech"; start: number }
+  /** A run that counted as speech ended; `end` is the frame after its last. */
+  | { kind: "end"; end: number }
+  | null;
+
+/** Feed it each frame's probability in order; it says when a run begins to count as speech and when that run ends. */
+export class SpeechRuns {
+  private frame = 0;
+  private start = -1;
+  private peak = 0;
+  private counted = false;
+  private readonly minFrames: number;
+
+  constructor(frameSeconds: number) {
+    this.minFrames = Math.max(1, Math.round(SPEECH_RUNS.minSpeechSeconds / frameSeconds));
+  }
+
+  /** Whether the last frame is inside a run that counts as speech. */
+  get inSpeech(): boolean {
+    return this.counted;
+  }
+
+  /** The first frame of the run the last frame is in (counted or not yet), null outside runs. */
+  get runStart(): number | null {
+    return this.start >= 0 ? this.start : null;
+  }
+
+  push(probability: number): SpeechRunEvent {
+    const index = this.frame++;
+    if (probability < SPEECH_RUNS.probability) {
+      const counted = this.counted;
+      this.start = -1;
+      this.counted = false;
+      return counted ? { kind: "end", end: index } : null;
+    }
+    if (this.start < 0) {
+      this.start = index;
+      this.peak = 0;
+    }
+    this.peak = Math.max(this.peak, probability);
+    if (!this.counted && this.peak >= SPEECH_RUNS.confidentProbability && index + 1 - this.start >= this.minFrames) {
+      this.counted = true;
+      return { kind: "speech", start: this.start };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,184 @@
+// What of a dictation's audio the decoder gets: only speech, as the voice activity detector hears it, with a margin
+// before and after (audio/speech-runs.ts says why these figures), cut into utterances at pauses. Audio with no
+// speech in it never reaches the decoder, so silence and noise cannot become words. Each piece of audio carries its
+// place in the recording, so that times stay on the recording's own clock.
+import { createVoiceActivityDetector, type VoiceActivityDetector } from "../audio/voice-activity";
+import { SPEECH_RUNS, SpeechRuns } from "../audio/speech-runs";
+import { SAMPLE_RATE } from "./pcm";
+
+export type GateStep =
+  /** Audio for the decoder; `at`: its first sample's place in the recording (samples since the start). */
+  | { kind: "audio"; samples: Int16Array; at: number }
+  /** The current utterance ends after the audio given so far. */
+  | { kind: "end" };
+
+export interface SpeechGate {
+  /** Looks at the next chunk of 16 kHz PCM; answers what the decoder gets of it (and of audio held back earlier). */
+  push(pcm: Int16Array): Promise<GateStep[]>;
+  /** The stream has ended: the rest of the current utterance, if one is open. */
+  finish(): GateStep[];
+  /** Seconds without speech since the last speech; null until speech was heard (the auto-stop's clock). */
+  readonly silenceAfterSpeech: number | null;
+}
+
+/** Audio held back for at most this long (an unconfirmed run longer than this keeps only its end). */
+const MAX_HELD_SAMPLES = 30 * SAMPLE_RATE;
+
+/**
+ * Speech only, cut into utterances: one ends once `utteranceSilenceSeconds` (0: only the end of the stream) of
+ * non-speech follow speech. An utterance is contiguous audio from `marginSeconds` before its first speech to
+ * `marginSeconds` after its last (never past the pause that ends it), pauses inside it included. If the detector
+ * fails, `failed` hears why and everything from then on goes to the decoder: nothing is lost.
+ */
+export class DetectedSpeechGate implements SpeechGate {
+  private readonly runs: SpeechRuns;
+  private readonly margin: number;
+  private readonly silenceToEnd: number;
+  /** Audio not yet given to the decoder, from recording sample `heldFrom`. */
+  private held = new Int16Array(0);
+  private heldFrom = 0;
+  private analysed = 0;
+  private utteranceOpen = false;
+  /** Up to where the decoder has audio (in an open utterance), or where the last utterance ended. */
+  private given = 0;
+  private lastSpeechEnd = -1;
+  private detectorFailed = false;
+
+  constructor(
+    private readonly detector: VoiceActivityDetector,
+    utteranceSilenceSeconds: number,
+    private readonly failed: (error: Error) => void,
+  ) {
+    this.runs = new SpeechRuns(detector.frameSamples / SAMPLE_RATE);
+    this.silenceToEnd = Math.round(utteranceSilenceSeconds * SAMPLE_RATE);
+    const margin = Math.round(SPEECH_RUNS.marginSeconds * SAMPLE_RATE);
+    this.margin = this.silenceToEnd > 0 ? Math.min(margin, this.silenceToEnd) : margin;
+  }
+
+  get silenceAfterSpeech(): number | null {
+    if (this.lastSpeechEnd < 0 || this.detectorFailed) return null;
+    return this.runs.inSpeech ? 0 : (this.analysed - this.lastSpeechEnd) / SAMPLE_RATE;
+  }
+
+  async push(pcm: Int16Array): Promise<GateStep[]> {
+    this.hold(pcm);
+    const steps: GateStep[] = [];
+    const frame = this.detector.frameSamples;
+    while (!this.detectorFailed && this.analysed + frame <= this.heldFrom + this.held.length) {
+      const at = this.analysed - this.heldFrom;
+      let probability: number;
+      try {
+        probability = await this.detector.speechProbability(this.held.subarray(at, at + frame));
+      } catch (error) {
+        this.detectorFailed = true;
+        this.failed(error as Error);
+        if (!this.utteranceOpen) this.given = Math.max(this.given, this.heldFrom);
+        this.utteranceOpen = true;
+        break;
+      }
+      const event = this.runs.push(probability);
+      this.analysed += frame;
+      if (event?.kind === "speech" && !this.utteranceOpen) {
+        this.utteranceOpen = true;
+        this.given = Math.max(this.given, this.heldFrom, event.start * frame - this.margin);
+      }
+      if (this.runs.inSpeech) this.lastSpeechEnd = this.analysed;
+      if (!this.utteranceOpen) continue;
+      this.give(Math.min(this.analysed, this.lastSpeechEnd + this.margin), steps);
+      if (this.silenceToEnd > 0 && !this.runs.inSpeech && this.analysed - this.lastSpeechEnd >= this.silenceToEnd) {
+        steps.push({ kind: "end" });
+        this.utteranceOpen = false;
+      }
+    }
+    if (this.detectorFailed) this.give(this.heldFrom + this.held.length, steps);
+    this.forget();
+    return steps;
+  }
+
+  finish(): GateStep[] {
+    const steps: GateStep[] = [];
+    if (this.utteranceOpen && !this.detectorFailed) {
+      this.give(Math.min(this.heldFrom + this.held.length, this.lastSpeechEnd + this.margin), steps);
+    }
+    this.utteranceOpen = false;
+    return steps;
+  }
+
+  private hold(pcm: Int16Array): void {
+    const all = new Int16Array(this.held.length + pcm.length);
+    all.set(this.held);
+    all.set(pcm, this.held.length);
+    this.held = all;
+  }
+
+  /** Gives the decoder the held audio up to recording sample `end`. */
+  private give(end: number, steps: GateStep[]): void {
+    if (end <= this.given) return;
+    const samples = this.held.slice(this.given - this.heldFrom, end - this.heldFrom);
+    steps.push({ kind: "audio", samples, at: this.given });
+    this.given = end;
+  }
+
+  /** Drops held audio no utterance can take any more: before what was given, or before the next one's margin. */
+  private forget(): void {
+    const frame = this.detector.frameSamples;
+    const runStart = this.runs.runStart;
+    const keepFrom = this.utteranceOpen
+      ? this.given
+      : Math.max(this.given, (runStart === null ? this.analysed : runStart * frame) - this.margin);
+    const from = Math.max(keepFrom, this.heldFrom + this.held.length - MAX_HELD_SAMPLES);
+    if (from <= this.heldFrom) return;
+    this.held = this.held.slice(from - this.heldFrom);
+    this.heldFrom = from;
+  }
+}
+
+/** Everything goes to the decoder, cut only at the end: where no voice activity detector could be had. */
+export class PassThroughGate implements SpeechGate {
+  private received = 0;
+  readonly silenceAfterSpeech = null;
+
+  push(pcm: Int16Array): Promise<GateStep[]> {
+    const at = this.received;
+    this.received += pcm.length;
+    return Promise.resolve(pcm.length > 0 ? [{ kind: "audio", samples: pcm, at }] : []);
+  }
+
+  finish(): GateStep[] {
+    return [];
+  }
+}
+
+/**
+ * The gate of a new dictation. A detector that cannot be made (or fails) is reported through `notice` and leaves
+ * the dictation going with all of its audio, as one utterance up to the stop: nothing is lost.
+ */
+export function speechGate(utteranceSilenceSeconds: number, notice: (message: string) => void): SpeechGate {
+  let current: SpeechGate | null = null;
+  const ready = createVoiceActivityDetector().then(
+    ({ detector, notice: why }) => {
+      if (why) notice(why);
+      current = new DetectedSpeechGate(detector, utteranceSilenceSeconds, (error) =>
+        notice(
+          `The voice activity detector failed (${error.message}); the rest of the dictation is recognised, silence included.`,
+        ),
+      );
+    },
+    (error: unknown) => {
+      notice(
+        `No voice activity detector could be loaded (${(error as Error).message}); the whole dictation is recognised, silence included.`,
+      );
+      current = new PassThroughGate();
+    },
+  );
+  return {
+    async push(pcm) {
+      await ready;
+      return current!.push(pcm);
+    },
+    finish: () => current?.finish() ?? [],
+    get silenceAfterSpeech() {
+      return current?.silenceAfterSpeech ?? null;
+    },
+  };
+}
