@@ -8,7 +8,13 @@ import type { DaemonClient } from "../client";
 import { toPcmBytes } from "../dictation/pcm";
 import { transcriptJson } from "../formats";
 import type { VerbatimPaths } from "../paths";
-import type { Event, Request, TranscriptData, TranscriptionOptions } from "../protocol";
+import {
+  MAX_AUTO_STOP_SECONDS,
+  type Event,
+  type Request,
+  type TranscriptData,
+  type TranscriptionOptions,
+} from "../protocol";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
@@ -24,8 +30,11 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
       --input FILE           stream an audio file at real-time pace instead of the microphone
       --fast                 with --input: send the file as fast as the daemon takes it
       --device NAME|INDEX    microphone (see verbatim capture --list-devices)
+      --auto-stop SECONDS    after speech, stop by itself once SECONDS pass without speech (default: config
+                             autoStopSeconds; 0: only on Enter or Ctrl-C)
       --json                 every event as one JSON line, then the transcript as --format json prints it
       --model, --language, --prompt   as for transcribe
+  Prints nothing and exits with status ${EXIT.noSpeech} when it heard no speech.
 `;
 
 export interface DictateCommand {
@@ -33,6 +42,7 @@ export interface DictateCommand {
   fast: boolean;
   json: boolean;
   device: string | undefined;
+  autoStopSeconds: number | undefined;
   options: TranscriptionOptions;
 }
 
@@ -44,6 +54,7 @@ export function parseDictate(args: string[]): DictateCommand {
       fast: { type: "boolean" },
       json: { type: "boolean" },
       device: { type: "string" },
+      "auto-stop": { type: "string" },
       model: { type: "string" },
       language: { type: "string" },
       prompt: { type: "string" },
@@ -52,6 +63,10 @@ export function parseDictate(args: string[]): DictateCommand {
   const { values } = parsed;
   if (values.fast && !values.input) throw new UsageError("--fast goes with --input FILE");
   if (values.device && values.input) throw new UsageError("--device is for the microphone, not with --input");
+  const autoStop = values["auto-stop"] === undefined ? undefined : Number(values["auto-stop"]);
+  if (autoStop !== undefined && !(autoStop >= 0 && autoStop <= MAX_AUTO_STOP_SECONDS)) {
+    throw new UsageError(`--auto-stop must be seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`);
+  }
   const options: TranscriptionOptions = {};
   if (values.model) {
     // The daemon runs in another folder: a local model folder is sent as an absolute path.
@@ -65,6 +80,7 @@ export function parseDictate(args: string[]): DictateCommand {
     fast: Boolean(values.fast),
     json: Boolean(values.json),
     device: values.device,
+    autoStopSeconds: autoStop,
     options,
   };
 }
@@ -132,11 +148,14 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
     options: command.options,
   };
   if (command.device) request.device = command.device;
+  if (command.autoStopSeconds !== undefined) request.autoStopSeconds = command.autoStopSeconds;
+  let stopping = false;
   const outcome = client.request(request, (event) => {
     if (event.type === "dictation.started") {
       session = event.session;
       started();
     }
+    if (event.type === "dictation.stopping") stopping = true; // it stopped by itself: no more audio to send
     onEvent(event);
   });
   outcome.catch(() => started()); // refused: nothing to wait for
@@ -150,7 +169,7 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
   try {
     await hasStarted;
     if (session && pcm)
-      void streamFile(client, session, pcm, command.fast, () => ending !== null).then(() => end("stop"));
+      void streamFile(client, session, pcm, command.fast, () => ending !== null || stopping).then(() => end("stop"));
     else if (session)
       startCapture(session, command.device, (message) => {
         process.stderr.write(`verbatim: ${message}\n`);
@@ -160,6 +179,11 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
     const event = await outcome;
     if (event.type !== "dictation.done") throw new Error(`the daemon ended the dictation with ${event.type}`);
     live?.clear();
+    if (event.transcript.noSpeech) {
+      if (command.json) printTranscript(event.transcript, command);
+      process.stderr.write("verbatim: No speech detected\n");
+      return captureFailed ? EXIT.input : EXIT.noSpeech;
+    }
     printTranscript(event.transcript, command);
     return captureFailed ? EXIT.input : EXIT.ok;
   } finally {

@@ -14,6 +14,8 @@ export const EXIT = {
   model: 4,
   /** The daemon could not be reached or started. */
   unreachable: 5,
+  /** A dictation heard no speech: nothing was printed. */
+  noSpeech: 6,
   interrupted: 130,
 } as const;
 
@@ -38,6 +40,8 @@ export function exitCodeFor(error: unknown): number {
     case "model":
     case "timeout":
       return EXIT.model;
+    case "unsupported":
+      return EXIT.usage;
     case "cancelled":
     case "shutting_down":
       return EXIT.interrupted;

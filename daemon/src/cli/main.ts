@@ -85,6 +85,8 @@ function parseTranscribeArgs(args: string[]) {
       task: { type: "string" },
       "word-timestamps": { type: "boolean" },
       prompt: { type: "string" },
+      vad: { type: "boolean" },
+      "no-vad": { type: "boolean" },
       format: { type: "string", default: "text" },
       "no-daemon": { type: "boolean" },
     },
@@ -111,12 +113,14 @@ function parseTranscribe(args: string[]) {
   if (values.backend && !BACKENDS.includes(values.backend as Backend)) {
     throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}`);
   }
+  if (values.vad && values["no-vad"]) throw new UsageError("--vad and --no-vad contradict each other: give one");
   const options: TranscriptionOptions = {};
   if (values.model) options.model = localModelFolder(values.model) ?? values.model;
   if (values.language) options.language = values.language;
   if (values.task) options.task = values.task as "transcribe" | "translate";
   if (values["word-timestamps"]) options.wordTimestamps = true;
   if (values.prompt) options.prompt = values.prompt;
+  if (values.vad || values["no-vad"]) options.vad = Boolean(values.vad);
   return {
     files: positionals,
     format,

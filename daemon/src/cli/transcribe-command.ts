@@ -25,6 +25,8 @@ export const TRANSCRIBE_USAGE = `  verbatim transcribe [options] FILE…     tra
       --task transcribe|translate
       --word-timestamps      time every word: one cue per word in SRT and VTT, "words" in JSON
       --prompt TEXT          names, spelling or style to condition the transcript on
+      --vad                  decode only the speech a voice activity detector finds: silence and noise give no text
+      --no-vad               decode all of the audio (the default unless the daemon's config sets fileVad)
       --format text|srt|vtt|json
       --no-daemon            run the engine in this process instead of the daemon
 `;
@@ -119,6 +121,7 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
         const transcript = await run.transcribe(file, onEvent);
         progress.clear();
         writer.end(file, transcript);
+        if (!transcript.text) process.stderr.write(`verbatim: ${file}: no speech detected\n`);
       } catch (error) {
         fail(file, error);
         if (exitCodeFor(error) === EXIT.interrupted) break;
@@ -186,6 +189,7 @@ function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runn
           options: command.options,
           readyTimeoutMs: DEFAULT_CONFIG.readyTimeoutSeconds * 1000,
           vocabulary: config.vocabulary,
+          fileVad: config.fileVad,
         },
         host,
         {
