@@ -14,6 +14,8 @@ type ExtensionPreferences = {
   "language": "auto" | "en" | "de" | "fr" | "es" | "it" | "pt" | "nl" | "ja" | "zh",
   /** Finished Text - What to do with the text once a transcription or a dictation (Dictate's Enter) finishes; Toggle Dictation always pastes */
   "finishedText": "copy" | "paste" | "both" | "nothing",
+  /** Skip Silence - Transcribe File and Transcribe Clipboard decode only the speech a voice activity detector finds, so silence and noise never become words */
+  "skipSilence": boolean,
   /** Socket Path - Absolute path of the daemon's socket, when it is not the default (~/Library/Application Support/Verbatim/verbatimd.sock) */
   "socketPath"?: string
 }
@@ -29,7 +31,10 @@ declare namespace Preferences {
   /** Preferences accessible in the `dictate` command */
   export type Dictate = ExtensionPreferences & {}
   /** Preferences accessible in the `toggle-dictation` command */
-  export type ToggleDictation = ExtensionPreferences & {}
+  export type ToggleDictation = ExtensionPreferences & {
+  /** Auto-Stop - After you speak, this long without speech ends the dictation and inserts its text, hands-free */
+  "autoStop": "0" | "1" | "1.5" | "2" | "3" | "5"
+}
   /** Preferences accessible in the `manage-vocabulary` command */
   export type ManageVocabulary = ExtensionPreferences & {}
   /** Preferences accessible in the `search-transcripts` command */

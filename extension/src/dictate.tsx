@@ -108,7 +108,7 @@ function useDictation() {
 
 async function deliver(text: string, action: FinishedTextAction = preferences().finishedText): Promise<void> {
   if (!text) {
-    await showToast({ style: Toast.Style.Failure, title: "No speech was recognised" });
+    await showToast({ style: Toast.Style.Failure, title: "No speech detected" });
     return;
   }
   const delivered = await insertText(text, action);

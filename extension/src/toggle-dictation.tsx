@@ -8,14 +8,18 @@ import {
   startMicrophoneCapture,
 } from "./host";
 import { connect, DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
+import type { TranscriptData } from "./lib/daemon-connection";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
 import { MICROPHONE_SETTINGS_URL, wordCount } from "./lib/dictation-view";
-import { transcriptionOptions } from "./lib/preferences";
+import { autoStopSeconds, transcriptionOptions } from "./lib/preferences";
 
 /** How long after starting to listen for a silent microphone (the daemon tells after 2 s of exact zeros). */
 const SILENCE_CHECK_MS = 2600;
 
-/** First press: start a dictation. Second press (or a dictation started elsewhere): stop it and paste its text. */
+/**
+ * First press: start a dictation. Second press (or a dictation started elsewhere): stop it and paste its text. With
+ * Auto-Stop, the first press also pastes, once silence after speech has ended the dictation by itself.
+ */
 export default async function Command() {
   let client: DaemonClient;
   try {
@@ -39,9 +43,14 @@ export default async function Command() {
 async function stopAndInsert(client: DaemonClient, session: string): Promise<void> {
   const event = await client.request({ type: "dictation.stop", session });
   void refreshMenuBar();
-  const text = event.type === "done" ? (event.transcript?.text.trim() ?? "") : "";
+  await insertTranscript(event.type === "done" ? event.transcript : undefined);
+}
+
+/** Pastes a finished dictation's text, or says that it heard no speech (and pastes nothing). */
+async function insertTranscript(transcript: TranscriptData | null | undefined): Promise<void> {
+  const text = transcript?.text.trim() ?? "";
   if (!text) {
-    await showHUD("No speech was recognised");
+    await showHUD("No speech detected");
     return;
   }
   // The hotkey inserts; Copy and Paste also leaves the text on the clipboard.
@@ -54,9 +63,11 @@ async function start(client: DaemonClient): Promise<void> {
   let heardSilence!: () => void;
   const silence = new Promise<void>((resolve) => (heardSilence = resolve));
   const app = await frontmostAppName();
+  const autoStop = autoStopSeconds(preferences());
   const dictation = new Dictation(client, {
     source: "capture",
     options: { ...transcriptionOptions(preferences()), ...(app && { app }) },
+    autoStopSeconds: autoStop,
     startCapture: startMicrophoneCapture,
     onChange: (state) => {
       if (state.microphoneSilent) heardSilence();
@@ -67,7 +78,7 @@ async function start(client: DaemonClient): Promise<void> {
     await showHUD(`Verbatim: ${dictation.state.error?.message ?? "the dictation ended at once"}`);
     return;
   }
-  await showHUD("Listening… press again to insert");
+  await showHUD(autoStop ? "Listening… it inserts when you stop speaking" : "Listening… press again to insert");
   void refreshMenuBar();
   // Stay a moment to catch a microphone macOS keeps silent; the dictation itself outlives this command.
   await Promise.race([silence, dictation.finished, new Promise((resolve) => setTimeout(resolve, SILENCE_CHECK_MS))]);
@@ -79,5 +90,12 @@ async function start(client: DaemonClient): Promise<void> {
     await showHUD("Raycast has no microphone access: allow Raycast in Privacy & Security → Microphone");
   } else if (now.phase === "error") {
     await showHUD(`Verbatim: ${now.error!.message}`);
+  } else if (autoStop) {
+    // Hands-free: stay until silence ends the dictation, then insert. A second press that stops it first inserts
+    // the text itself, so only an automatic stop is inserted here.
+    const ended = await dictation.finished;
+    void refreshMenuBar();
+    if (ended.phase === "done" && ended.stopReason === "auto_stop") await insertTranscript(ended.transcript);
+    else if (ended.phase === "error") await showHUD(`Verbatim: ${ended.error!.message}`);
   }
 }

@@ -49,7 +49,7 @@ async function loadModel(): Promise<MenuBarModel> {
 async function stopAndInsert(session: string): Promise<void> {
   const event = await withDaemon((client) => client.request({ type: "dictation.stop", session }));
   const text = event.type === "done" ? (event.transcript?.text.trim() ?? "") : "";
-  if (!text) throw new Error("No speech was recognised");
+  if (!text) throw new Error("No speech detected");
   await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
   const words = wordCount(text);
   await showHUD(`Inserted ${words} word${words === 1 ? "" : "s"}`);

@@ -112,6 +112,27 @@ test("a dictation goes starting → recording → stopping → done, with live t
   expect(dictationMarkdown(final)).toContain(batchText.trim().slice(0, -1));
 });
 
+test("Auto-Stop: silence after speech ends the dictation by itself, and its state says so", async () => {
+  const { run } = dictation("stream", await client(), { autoStopSeconds: 1 });
+  await run.begun;
+  await speak(run.state.session!, Buffer.concat([speech, new Uint8Array(2 * 16000 * 2)])); // then 2 s of silence
+  const final = await run.finished;
+  expect(final).toMatchObject({ phase: "done", stopReason: "auto_stop" });
+  expect(final.transcript!.text).toBe(batchText);
+  expect(final.audioSeconds).toBeLessThan(speech.length / 2 / 16000 + 1.5);
+});
+
+test("a dictation that hears no speech ends with no text, and says so", async () => {
+  const { run } = dictation("stream", await client());
+  await run.begun;
+  await speak(run.state.session!, new Uint8Array(2 * 16000)); // 1 s of silence
+  await run.stop();
+  const final = await run.finished;
+  expect(final).toMatchObject({ phase: "done", stopReason: "requested", transcript: { text: "", noSpeech: true } });
+  expect(dictatedText(final)).toBe("");
+  expect(dictationMarkdown(final)).toContain("No speech detected");
+});
+
 test("reopening follows the running dictation instead of starting another, and both get the final text", async () => {
   const first = dictation("stream", await client());
   await first.run.begun;

@@ -7,7 +7,7 @@ import { fileFromClipboard } from "../src/lib/clipboard-file";
 import { socketPath } from "../src/lib/daemon-connection";
 import { JobStore, REMEMBERED_JOBS } from "../src/lib/job-store";
 import { finishedTextSteps } from "../src/lib/outputs";
-import { transcriptionOptions } from "../src/lib/preferences";
+import { autoStopSeconds, fileTranscriptionOptions, transcriptionOptions } from "../src/lib/preferences";
 import { transcriptMarkdown } from "../src/lib/transcript-view";
 import { chooseStart } from "../src/lib/start-choice";
 import { newTranscription } from "../src/lib/transcription";
@@ -31,6 +31,14 @@ test("per-run overrides win over preferences; empty and auto mean the daemon's d
   expect(transcriptionOptions(preferences)).toEqual({ model: "base.en", language: "de" });
   expect(transcriptionOptions(preferences, { model: "small-8bit", language: "auto" })).toEqual({ model: "small-8bit" });
   expect(transcriptionOptions({ finishedText: "copy", model: " ", language: "auto" })).toEqual({});
+});
+
+test("files skip silence unless Skip Silence is off; Toggle Dictation's Auto-Stop becomes seconds", () => {
+  expect(fileTranscriptionOptions({ finishedText: "copy", language: "de" })).toEqual({ language: "de", vad: true });
+  expect(fileTranscriptionOptions({ finishedText: "copy", skipSilence: false })).toEqual({ vad: false });
+  expect(autoStopSeconds({ finishedText: "copy" })).toBe(0);
+  expect(autoStopSeconds({ finishedText: "copy", autoStop: "0" })).toBe(0);
+  expect(autoStopSeconds({ finishedText: "copy", autoStop: "1.5" })).toBe(1.5);
 });
 
 test("finished text is copied, pasted, both or left alone", () => {

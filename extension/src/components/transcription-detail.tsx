@@ -13,7 +13,7 @@ import { useEffect, useState } from "react";
 import { daemonSocket, jobStore, preferences } from "../host";
 import { connect, DaemonUnreachableError, type DaemonClient } from "../lib/daemon-connection";
 import { finishedTextSteps, saveBeside, type SavedFormat } from "../lib/outputs";
-import { transcriptionOptions } from "../lib/preferences";
+import { fileTranscriptionOptions } from "../lib/preferences";
 import { setupStepsMarkdown } from "../lib/setup-steps";
 import { finishedText, overallProgress, transcriptMarkdown } from "../lib/transcript-view";
 import { resumeJobs, transcribeFiles, type FileTranscription } from "../lib/transcription";
@@ -76,7 +76,7 @@ export function TranscriptionDetail({
         };
         const outcome = request.files
           ? await transcribeFiles(client, request.files, {
-              options: transcriptionOptions(preferences(), request),
+              options: fileTranscriptionOptions(preferences(), request),
               jobs,
               onChange: follow,
             })

@@ -10,6 +10,7 @@ export { DaemonClient, DaemonError, DaemonUnreachableError } from "../../../daem
 export type {
   DaemonStatus,
   DictationInfo,
+  DictationStopReason,
   Event,
   SegmentData,
   TranscriptData,

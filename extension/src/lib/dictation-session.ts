@@ -7,6 +7,7 @@ import {
   type DaemonClient,
   type DaemonStatus,
   type DictationInfo,
+  type DictationStopReason,
   type Event,
   type TranscriptData,
   type TranscriptionOptions,
@@ -28,6 +29,8 @@ export interface DictationState {
   model: { id: string | null; loading: boolean };
   text: LiveText;
   transcript: TranscriptData | null;
+  /** Why it stopped taking audio, once it has (auto_stop: silence after speech ended it). */
+  stopReason: DictationStopReason | null;
   error: { message: string; unreachable: boolean } | null;
 }
 
@@ -41,6 +44,7 @@ export const initialDictation = (): DictationState => ({
   model: { id: null, loading: false },
   text: emptyLiveText(),
   transcript: null,
+  stopReason: null,
   error: null,
 });
 
@@ -63,6 +67,8 @@ export function applyDictationEvent(state: DictationState, event: Event): Dictat
       return { ...next, level: { rms: event.rms, peak: event.peak } };
     case "dictation.microphone_silent":
       return { ...next, microphoneSilent: event.message };
+    case "dictation.stopping":
+      return { ...next, phase: "stopping", stopReason: event.reason };
     case "dictation.done":
       return { ...next, phase: "done", transcript: event.transcript, model: { ...state.model, loading: false } };
     case "dictation.error":
@@ -103,6 +109,8 @@ export async function undeliveredDictation(client: DaemonClient): Promise<string
 export interface DictationSetup {
   source: "capture" | "stream";
   options?: TranscriptionOptions;
+  /** After speech, this long without speech stops the dictation (absent: the daemon's autoStopSeconds). */
+  autoStopSeconds?: number;
   /** Offer the text of a dictation that ended while nobody followed it, when none runs. */
   recover?: boolean;
   /**
@@ -209,11 +217,14 @@ export class Dictation {
   }
 
   private async start(status: DaemonStatus): Promise<Event> {
-    const { source, options } = this.setup;
+    const { source, options, autoStopSeconds } = this.setup;
     const request = this.client.request(
-      options && Object.keys(options).length > 0
-        ? { type: "dictation.start", source, options }
-        : { type: "dictation.start", source },
+      {
+        type: "dictation.start",
+        source,
+        ...(options && Object.keys(options).length > 0 && { options }),
+        ...(autoStopSeconds !== undefined && { autoStopSeconds }),
+      },
       (event) => {
         this.onEvent(event);
         if (event.type === "dictation.started") this.started(event.session, status);

@@ -69,7 +69,7 @@ export function dictationMarkdown(state: DictationState): string {
   const lines = [`_${escapeMarkdown(statusLine(state))}_`, ""];
   if (state.error) lines.push(`**${escapeMarkdown(state.error.message)}**`, "");
   if (state.transcript) {
-    lines.push(escapeMarkdown(state.transcript.text.trim()) || "*No speech was recognised.*");
+    lines.push(escapeMarkdown(state.transcript.text.trim()) || "*No speech detected.*");
   } else {
     const { settled, tentative } = liveTextParts(state.text);
     const parts = [settled && escapeMarkdown(settled), tentative && `*${escapeMarkdown(tentative)}*`].filter(Boolean);

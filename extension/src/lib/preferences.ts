@@ -7,6 +7,10 @@ export interface VerbatimPreferences {
   language?: string;
   finishedText: FinishedTextAction;
   socketPath?: string;
+  /** Files: transcribe only what the voice activity detector takes for speech. */
+  skipSilence?: boolean;
+  /** Toggle Dictation: seconds without speech, after speech, that end the dictation ("0": never). */
+  autoStop?: string;
 }
 
 /** Options for the daemon: a per-run override first, then the preference; empty means the daemon's default. */
@@ -20,4 +24,18 @@ export function transcriptionOptions(
   if (model) options.model = model;
   if (language && language !== "auto") options.language = language;
   return options;
+}
+
+/** A file job's options: as transcriptionOptions, and whether to skip what is not speech (Skip Silence, default on). */
+export function fileTranscriptionOptions(
+  preferences: VerbatimPreferences,
+  overrides: { model?: string; language?: string } = {},
+): TranscriptionOptions {
+  return { ...transcriptionOptions(preferences, overrides), vad: preferences.skipSilence ?? true };
+}
+
+/** Toggle Dictation's Auto-Stop preference as seconds; 0: it stops only when pressed again. */
+export function autoStopSeconds(preferences: VerbatimPreferences): number {
+  const seconds = Number(preferences.autoStop ?? "0");
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
 }
