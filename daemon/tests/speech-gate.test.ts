@@ -114,6 +114,19 @@ test("without utterance ends, one utterance from the first speech to the last, i
   expect(only.end).toBeLessThanOrEqual(sentences.at(-1)!.end + MARGIN + 0.15);
 });
 
+test("without utterance ends, a pause longer than 30 s stays inside the one utterance", async () => {
+  const sentence = (await loadAudio(path.join(repoRoot, "test", "fixtures", "heldout", files[0]))).samples;
+  const pcm = new Int16Array(2 * sentence.length + 35 * RATE);
+  pcm.set(Int16Array.from(sentence, (s) => Math.round(s * 32767)));
+  pcm.set(Int16Array.from(sentence, (s) => Math.round(s * 32767)), sentence.length + 35 * RATE);
+  const file = path.join(work, "long-pause.pcm");
+  writeFileSync(file, pcm);
+  const [only, ...more] = utterances("SileroVad", file, 0);
+  expect(more).toEqual([]);
+  expect(only.contiguous).toBe(true);
+  expect(only.end - only.start).toBeGreaterThan(35 + sentence.length / RATE);
+});
+
 test("audio with no speech gives the decoder nothing: silence, noise, clicks, bumps, beeps, hum", () => {
   const folder = path.join(work, "no-speech");
   execFileSync("mkdir", [folder]);

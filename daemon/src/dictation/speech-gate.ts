@@ -21,7 +21,7 @@ export interface SpeechGate {
   readonly silenceAfterSpeech: number | null;
 }
 
-/** Audio held back for at most this long (an unconfirmed run longer than this keeps only its end). */
+/** Audio held back before an utterance begins, at most this long (a run that has not counted yet keeps its end). */
 const MAX_HELD_SAMPLES = 30 * SAMPLE_RATE;
 
 /**
@@ -34,8 +34,9 @@ export class DetectedSpeechGate implements SpeechGate {
   private readonly runs: SpeechRuns;
   private readonly margin: number;
   private readonly silenceToEnd: number;
-  /** Audio not yet given to the decoder, from recording sample `heldFrom`. */
-  private held = new Int16Array(0);
+  /** Audio not yet given to the decoder: `heldLength` samples of `buffer`, from recording sample `heldFrom`. */
+  private buffer = new Int16Array(SAMPLE_RATE);
+  private heldLength = 0;
   private heldFrom = 0;
   private analysed = 0;
   private utteranceOpen = false;
@@ -64,11 +65,11 @@ export class DetectedSpeechGate implements SpeechGate {
     this.hold(pcm);
     const steps: GateStep[] = [];
     const frame = this.detector.frameSamples;
-    while (!this.detectorFailed && this.analysed + frame <= this.heldFrom + this.held.length) {
+    while (!this.detectorFailed && this.analysed + frame <= this.received) {
       const at = this.analysed - this.heldFrom;
       let probability: number;
       try {
-        probability = await this.detector.speechProbability(this.held.subarray(at, at + frame));
+        probability = await this.detector.speechProbability(this.buffer.subarray(at, at + frame));
       } catch (error) {
         this.detectorFailed = true;
         this.failed(error as Error);
@@ -90,7 +91,9 @@ export class DetectedSpeechGate implements SpeechGate {
         this.utteranceOpen = false;
       }
     }
-    if (this.detectorFailed) this.give(this.heldFrom + this.held.length, steps);
+    // What arrived after the last whole frame, when it is within the margin of the speech: at once, not a frame later.
+    if (this.detectorFailed) this.give(this.received, steps);
+    else if (this.utteranceOpen) this.give(Math.min(this.received, this.lastSpeechEnd + this.margin), steps);
     this.forget();
     return steps;
   }
@@ -98,37 +101,50 @@ export class DetectedSpeechGate implements SpeechGate {
   finish(): GateStep[] {
     const steps: GateStep[] = [];
     if (this.utteranceOpen && !this.detectorFailed) {
-      this.give(Math.min(this.heldFrom + this.held.length, this.lastSpeechEnd + this.margin), steps);
+      this.give(Math.min(this.received, this.lastSpeechEnd + this.margin), steps);
     }
     this.utteranceOpen = false;
     return steps;
   }
 
+  /** The end of what was received, in recording samples. */
+  private get received(): number {
+    return this.heldFrom + this.heldLength;
+  }
+
   private hold(pcm: Int16Array): void {
-    const all = new Int16Array(this.held.length + pcm.length);
-    all.set(this.held);
-    all.set(pcm, this.held.length);
-    this.held = all;
+    if (this.heldLength + pcm.length > this.buffer.length) {
+      const grown = new Int16Array(Math.max(2 * this.buffer.length, this.heldLength + pcm.length));
+      grown.set(this.buffer.subarray(0, this.heldLength));
+      this.buffer = grown;
+    }
+    this.buffer.set(pcm, this.heldLength);
+    this.heldLength += pcm.length;
   }
 
   /** Gives the decoder the held audio up to recording sample `end`. */
   private give(end: number, steps: GateStep[]): void {
     if (end <= this.given) return;
-    const samples = this.held.slice(this.given - this.heldFrom, end - this.heldFrom);
+    const samples = this.buffer.slice(this.given - this.heldFrom, end - this.heldFrom);
     steps.push({ kind: "audio", samples, at: this.given });
     this.given = end;
   }
 
-  /** Drops held audio no utterance can take any more: before what was given, or before the next one's margin. */
+  /**
+   * Drops held audio no utterance can take any more: before what was given in an open utterance (whose audio must stay
+   * contiguous), else before the next one's margin (at most 30 s of it); never what the detector has yet to hear.
+   */
   private forget(): void {
     const frame = this.detector.frameSamples;
     const runStart = this.runs.runStart;
+    const nextStart = (runStart === null ? this.analysed : runStart * frame) - this.margin;
     const keepFrom = this.utteranceOpen
       ? this.given
-      : Math.max(this.given, (runStart === null ? this.analysed : runStart * frame) - this.margin);
-    const from = Math.max(keepFrom, this.heldFrom + this.held.length - MAX_HELD_SAMPLES);
+      : Math.max(this.given, nextStart, this.received - MAX_HELD_SAMPLES);
+    const from = Math.min(keepFrom, this.analysed);
     if (from <= this.heldFrom) return;
-    this.held = this.held.slice(from - this.heldFrom);
+    this.buffer.copyWithin(0, from - this.heldFrom, this.heldLength);
+    this.heldLength -= from - this.heldFrom;
     this.heldFrom = from;
   }
 }
