@@ -9,8 +9,9 @@
 // The figures decide config fileVad's default; test/bench/README.md keeps them.
 //
 // usage: npx tsc -b && node test/bench/file-vad.mjs [--models verbatim-tiny-en,verbatim-tiny-en-4bit] [--threads 2]
+//        (--models: names in test/fixtures/models or model folders)
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -92,7 +93,7 @@ const pastTheEnd = (t) =>
 
 console.log(`# file VAD benchmark; ${os.cpus().length} cores, load average before: ${load()}`);
 for (const name of values.models.split(",").filter(Boolean)) {
-  const model = path.join(fixtures, "models", name);
+  const model = existsSync(path.join(name, "config.json")) ? path.resolve(name) : path.join(fixtures, "models", name);
   await withDaemon(model, async (client) => {
     const rows = [];
     for (const vad of [false, true]) {
@@ -121,7 +122,7 @@ for (const name of values.models.split(",").filter(Boolean)) {
     const cleanTexts = rows[0].paddedRuns.map((r) => r.clean);
     console.log(`\n## ${name} (load average ${load()})`);
     console.log(
-      "| --vad | long: WER | long: sentences timed | long: s | padded sentences: WER | words added vs. no pauses | times past the end | no-speech files with words | words on them |",
+      "| --vad | long: WER | long: sentences timed | long: s | padded sentences: WER | words more than without pauses | times past the end | no-speech files with words | words on them |",
     );
     console.log("|---|---|---|---|---|---|---|---|---|");
     for (const r of rows) {
