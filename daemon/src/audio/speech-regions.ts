@@ -40,7 +40,7 @@ export async function findSpeech(
     if (last && span.start <= last.end) last.end = Math.max(last.end, span.end);
     else speech.push(span);
   };
-  const framesPerRead = Math.ceil((4 * SAMPLE_RATE) / frameSamples);
+  const framesPerRead = Math.ceil((30 * SAMPLE_RATE) / frameSamples); // 2 MB at a time, a progress event each
   const file = await open(samplesFile, "r");
   try {
     const bytes = new Uint8Array(framesPerRead * frameSamples * 4);

@@ -80,17 +80,17 @@ async function transcribeDecoded(
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
   const options = engineOptions(active.tokenizer, job.options, vocabulary.terms);
-  const whole = { start: 0, end: audio.sampleCount };
   const windows =
     audio.sampleCount > 0 && (job.options.vad ?? job.fileVad ?? false)
       ? await speechOnly(samplesFile, audio.sampleCount, callbacks, signal)
-      : [whole];
+      : [{ start: 0, end: audio.sampleCount }];
   const total = windows.reduce((sum, window) => sum + window.end - window.start, 0);
   let done = 0;
   // English-only models speak English even when no window of speech was found.
   let language = job.options.language ?? (active.tokenizer.special.multilingual ? null : "en");
   for (const window of windows.filter((w) => w.end > w.start)) {
-    const input = window === whole ? samplesFile : await windowFile(samplesFile, window);
+    const all = window.start === 0 && window.end === audio.sampleCount;
+    const input = all ? samplesFile : await windowFile(samplesFile, window);
     const length = window.end - window.start;
     const result = await runEngine(
       active,
