@@ -118,7 +118,10 @@ test("without utterance ends, a pause longer than 30 s stays inside the one utte
   const sentence = (await loadAudio(path.join(repoRoot, "test", "fixtures", "heldout", files[0]))).samples;
   const pcm = new Int16Array(2 * sentence.length + 35 * RATE);
   pcm.set(Int16Array.from(sentence, (s) => Math.round(s * 32767)));
-  pcm.set(Int16Array.from(sentence, (s) => Math.round(s * 32767)), sentence.length + 35 * RATE);
+  pcm.set(
+    Int16Array.from(sentence, (s) => Math.round(s * 32767)),
+    sentence.length + 35 * RATE,
+  );
   const file = path.join(work, "long-pause.pcm");
   writeFileSync(file, pcm);
   const [only, ...more] = utterances("SileroVad", file, 0);

@@ -3,15 +3,15 @@
 //
 // The figures (test/bench/speech-gate.mjs; test/bench/README.md has the tables):
 // - A run is frames with a probability of 0.5 or more (Silero's own threshold). Letting a run go on down to 0.35 (as
-//   Silero's get_speech_timestamps does) ended utterances 0.2 s later in brown noise, and split none the less.
-// - A run counts as speech once it has reached 0.8 and lasted 64 ms. On the no-speech set (silence, white, pink and
-//   brown noise up to -30 dBFS, clicks, hum) Silero never reaches 0.2; short noise bursts (a bump, a breath: 100-400
-//   ms of noise at -20 dBFS), beeps and a chirp reach 0.5-0.69 for up to 290 ms, as long as a fast one-syllable word
-//   ("Up." at 230 words a minute: 96 ms), so no minimum duration at 0.5 separates them; every word of 80 spoken
-//   (4 voices, 2 speeds) reached 0.86 or more. The 64 ms (two frames) keeps a lone frame from counting.
+//   Silero's get_speech_timestamps does) ended utterances 0.2 s later in brown noise, and split nothing less.
+// - A run counts as speech once it has reached 0.8 and lasted 64 ms. On silence, white, pink and brown noise up to
+//   -30 dBFS, clicks and hum Silero stays at 0.14 or less, but noise bursts (a bump, a breath: 100-400 ms at -20 dBFS),
+//   beeps and a chirp reach 0.54-0.69 for up to 160 ms, while a fast one-syllable word ("Up." at 230 words a minute)
+//   stays at 0.5 or more for only 96 ms: no minimum duration at 0.5 separates them. Every one of 80 such words (4
+//   voices, 2 speeds) reached 0.87 or more. The 64 ms (two frames) keep a lone frame from counting.
 // - Margins of 0.3 s before and after the speech: cut that way, the held-out sentences (in silence, and in brown
-//   noise at -50 and -40 dBFS) transcribe as well as the clean files or better (figures in the bench README), while
-//   1.5 s of silence around them made the test model's WER 54-62%.
+//   noise at -50 and -40 dBFS) most often give the clean recordings' text, at their WER, while 1.5 s of silence around
+//   them made the test model's WER 54-59%.
 
 export const SPEECH_RUNS = {
   probability: 0.5,
