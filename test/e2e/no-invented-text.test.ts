@@ -102,18 +102,15 @@ test("sentences with 0-3 s of silence or low noise around them: no word added by
   const sentences = ["heldout-01.wav", "heldout-04.wav", "heldout-09.wav", "heldout-12.wav", "heldout-15.wav"];
   const cases = sentences.map((name, i) => {
     const file = path.join(work, `padded-${i}.wav`);
-    surround(heldoutWav(name), file, {
-      before: [0, 1, 2, 3, 2][i],
-      after: [3, 2, 1, 0.5, 3][i],
-      noiseDb: i % 2 ? -50 : null,
-    });
-    return { clean: heldoutWav(name), file };
+    const before = [0, 1, 2, 3, 2][i];
+    surround(heldoutWav(name), file, { before, after: [3, 2, 1, 0.5, 3][i], noiseDb: i % 2 ? -50 : null });
+    return { clean: heldoutWav(name), file, before };
   });
   const words = (text: string) => normalizeWords(text).length;
   // The small model may hear a word as two (or two as one) differently with and without the pauses: a word is added
   // when the text has more words than the sentence spoken and than the same sentence without pauses gives.
   const most = (clean: string, alone: string) => Math.max(words(spoken.get(clean)!), words(alone));
-  for (const { clean, file } of cases) {
+  for (const { clean, file, before } of cases) {
     // A dictation of the sentence alone, and of the sentence with its pauses.
     // (one dictation runs at a time)
     const alone = await daemon.cli("dictate", "--input", clean, "--fast", "--json");
@@ -130,6 +127,12 @@ test("sentences with 0-3 s of silence or low noise around them: no word added by
     expect(words(pausedFile.text)).toBeGreaterThan(0);
     expect(words(pausedFile.text)).toBeLessThanOrEqual(most(clean, cleanFile.text));
     expectInsideAudio(pausedFile.segments, pausedFile.duration);
+    // Its words on the file's own timeline: where they are in the clean recording, moved by the pause before it.
+    const firstWord = (t: JsonTranscript) => t.segments[0].words![0];
+    expect(firstWord(pausedFile).start).toBeCloseTo(firstWord(cleanFile).start + before, 0);
+    // The sentence's speech begins 0.3 s into its recording, the margin the dictation keeps before speech.
+    expect(pausedTranscript.segments[0].start).toBeGreaterThanOrEqual(before - 0.05);
+    expect(pausedTranscript.segments[0].start).toBeLessThan(before + 0.5);
   }
 });
 
