@@ -87,7 +87,9 @@ function useDictation() {
       void refreshMenuBar();
       if (closed) return;
       setState(final);
-      if (final.phase === "done" && insertWhenDone.current) await deliver(dictatedText(final));
+      // Stopped by the user's Enter, or by silence (config autoStopSeconds): as if the user had stopped it.
+      const stoppedForTheUser = insertWhenDone.current || final.stopReason === "auto_stop";
+      if (final.phase === "done" && stoppedForTheUser) await deliver(dictatedText(final));
     })();
     return () => {
       closed = true;
