@@ -65,7 +65,7 @@ test("Silero VAD ends each utterance in the pause after it", () => {
   expectOneEndPerPause(utteranceEnds("SileroVad", stream));
 });
 
-test("WebRTC's VAD (the fallback where ONNX Runtime has no binary) does the same in this noise", () => {
+test("WebRTC's VAD (the fallback when ONNX Runtime cannot be loaded) does the same in this noise", () => {
   expectOneEndPerPause(utteranceEnds("WebRtcVad", stream));
 });
 
