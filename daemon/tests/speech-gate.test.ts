@@ -100,7 +100,7 @@ test("Silero VAD: one utterance per sentence, each its speech with 0.3 s before 
   expectOnePerSentence(utterances("SileroVad", stream));
 });
 
-test("WebRTC's VAD (the fallback where ONNX Runtime has no binary) does the same in this noise", () => {
+test("WebRTC's VAD (the fallback when ONNX Runtime cannot be loaded) does the same in this noise", () => {
   expectOnePerSentence(utterances("WebRtcVad", stream));
 });
 

@@ -1,5 +1,6 @@
-// The raw shape of the compiled addon (build/Release/verbatim.node). Only index.ts uses it.
-import path from "node:path";
+// The raw shape of the compiled addon (build/Release/verbatim.node, or a platform package's prebuilt). Only
+// index.ts uses it.
+import { locateAddon, sourceBuildAdvice } from "./prebuilt";
 import type { BackendMemory, BuildInfo, LanguageDetection, ModelInfo, TranscribeResult } from "./types";
 
 export interface RawJob<T> {
@@ -49,16 +50,22 @@ export interface RawAddon {
   loadModel(folder: string, options: object): RawJob<RawModel>;
 }
 
-const addonPath = path.join(__dirname, "..", "build", "Release", "verbatim.node");
-
+/** Loads this machine's addon: built from source, or this platform's prebuilt (prebuilt.ts). */
 export function loadAddon(): RawAddon {
+  const location = locateAddon();
+  if (location.file === null) {
+    throw new Error(
+      `Verbatim's native engine is not installed for this machine: ${location.problem}. ${sourceBuildAdvice()}`,
+    );
+  }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon loads only through require
-    return require(addonPath) as RawAddon;
+    return require(location.file) as RawAddon;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `Verbatim's native engine is not built (${reason}). Run \`npm install\` in the Verbatim folder to build it.`,
+      `Verbatim's native engine (${location.origin}, ${location.file}) cannot be loaded here: ${reason}. ` +
+        sourceBuildAdvice(),
     );
   }
 }

@@ -1,6 +1,6 @@
 // Verbatim's native Whisper engine: load a model folder, transcribe 16 kHz mono audio, detect its language.
 // All work runs on the engine's own threads; nothing blocks the event loop.
-import { loadAddon, type RawJob, type RawModel } from "./addon";
+import { loadAddon, type RawAddon, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
 import { StreamingSession, TokenText } from "./streaming";
@@ -23,10 +23,15 @@ export * from "./errors";
 export * from "./types";
 export { StreamingSession } from "./streaming";
 
-const addon = loadAddon();
+let loadedAddon: RawAddon | null = null;
+/** Loaded on first use, so that commands which need no engine (`verbatim doctor`, `--help`) run without it. */
+function addon(): RawAddon {
+  loadedAddon ??= loadAddon();
+  return loadedAddon;
+}
 
 export function buildInfo(): BuildInfo {
-  return addon.buildInfo();
+  return addon().buildInfo();
 }
 
 function typedJob<T, R = T>(job: RawJob<T>, map: (value: T) => R): Job<R> {
@@ -46,7 +51,7 @@ export class WhisperModel {
   /** Loads an mlx-community layout folder (config.json + weights) in the background. */
   static load(folder: string, options: LoadOptions = {}): Job<WhisperModel> {
     return typedJob(
-      typed(() => addon.loadModel(folder, options)),
+      typed(() => addon().loadModel(folder, options)),
       (raw) => new WhisperModel(raw),
     );
   }

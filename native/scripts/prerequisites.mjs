@@ -16,6 +16,14 @@ function runs(command, args) {
   }
 }
 
+// The floor of package.json's engines: node:sqlite with FTS5 (the transcript history) arrived in Node 22.16.
+function nodeProblem() {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  return (major === 22 && minor >= 16) || major >= 24
+    ? null
+    : `Node ${process.versions.node} is too old (22.16 or newer is needed)`;
+}
+
 function cmakeProblem() {
   const out = runs("cmake", ["--version"]);
   if (!out) return "CMake is not installed";
@@ -93,6 +101,7 @@ function pythonModuleProblem(module, what) {
 }
 
 const fixes = {
+  node: { debian: null, brew: "node" },
   cmake: { debian: "cmake", brew: "cmake" },
   compiler: { debian: "g++", brew: null },
   blas: { debian: "libopenblas-dev", brew: null },
@@ -110,6 +119,7 @@ const fixes = {
 
 function buildProblems() {
   return [
+    ["node", nodeProblem()],
     ["cmake", cmakeProblem()],
     ["compiler", compilerProblem()],
     ["blas", blasProblem()],
@@ -147,7 +157,10 @@ function requireAll(checks, what, rerun) {
     if (brew.length) lines.push(`  brew install ${brew.join(" ")}`);
     if (pip.length) lines.push(`  ${testPython} -m pip install --user ${pip.join(" ")}`);
   } else {
-    lines.push(`  sudo apt-get install -y ${problems.map(([key]) => fixes[key].debian).join(" ")}`);
+    const apt = problems.map(([key]) => fixes[key].debian).filter(Boolean);
+    if (apt.length) lines.push(`  sudo apt-get install -y ${apt.join(" ")}`);
+    if (problems.some(([key]) => key === "node"))
+      lines.push(`  bash .ci/with-node ${rerun}   # under Node 24 from npm`);
   }
   lines.push("");
   console.error(lines.join("\n"));

@@ -4,7 +4,7 @@
 // costs a transcription or a transcript.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
+import { DatabaseSync } from "node:sqlite";
 import { DaemonError, type DaemonClient } from "../../daemon/src/client";
 import type { Event, HistoryEntryDetail, HistoryPage } from "../../daemon/src/protocol";
 import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation, waitFor } from "../support/dictation";
@@ -204,7 +204,7 @@ test("recordings are kept with their entries when asked, and retention deletes b
 
   // Three days pass for the dictation's entry: the next start deletes it and its recording.
   await daemon.stop();
-  const db = new Database(databaseFile());
+  const db = new DatabaseSync(databaseFile());
   db.prepare("UPDATE transcripts SET created_ms = created_ms - ? WHERE id = ?").run(3 * DAY_MS, dictation!.id);
   db.close();
   await daemon.start();
@@ -240,14 +240,14 @@ test("a corrupted database is moved aside with a notice; transcription goes on i
 
 test("a locked database delays the entry but not the transcript, and loses nothing", async () => {
   const before = (await list()).entries.length;
-  const locker = new Database(databaseFile());
-  locker.prepare("BEGIN EXCLUSIVE").run();
+  const locker = new DatabaseSync(databaseFile());
+  locker.exec("BEGIN EXCLUSIVE");
   const events: Event[] = [];
   const blocked = await client.transcribeFile(heldoutWav("heldout-06.wav"), { onEvent: (e) => events.push(e) }).promise;
   expect(blocked.text.length).toBeGreaterThan(0);
   const notice = events.find((e) => e.type === "notice");
   expect(notice).toMatchObject({ message: expect.stringMatching(/not added to the history.*kept in memory/) });
-  locker.prepare("COMMIT").run();
+  locker.exec("COMMIT");
   locker.close();
 
   const next = await client.transcribeFile(heldoutWav("heldout-08.wav")).promise;

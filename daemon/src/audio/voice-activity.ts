@@ -1,11 +1,13 @@
 // Voice activity detectors: how likely each short frame of audio is speech. Live dictation gives the decoder only
 // speech and ends utterances at pauses by them; `transcribe --vad` skips what is not speech in files.
 // Silero VAD (v4, through ONNX Runtime) is the detector: on the held-out speech mixed with noise it found every
-// sentence end down to 5 dB SNR, where WebRTC's VAD heard speech throughout (test/bench/vad.mjs). WebRTC's VAD
-// (libfvad in WebAssembly) stands in where ONNX Runtime ships no binary (Intel Macs), and says so.
+// sentence end down to 5 dB SNR, where WebRTC's VAD heard speech throughout (test/bench/vad.mjs). ONNX Runtime runs
+// as WebAssembly (onnxruntime-web), the same on every platform and Node version, with nothing to compile (why this
+// runtime: daemon/README.md). WebRTC's VAD (libfvad, also WebAssembly) stands in if it cannot be loaded, and says so.
 import path from "node:path";
+import v8 from "node:v8";
 import type createFvad from "@echogarden/fvad-wasm";
-import type { InferenceSession, Tensor } from "onnxruntime-node";
+import type { InferenceSession, Tensor } from "onnxruntime-web";
 
 const SAMPLE_RATE = 16_000;
 const SILERO_MODEL = path.join(__dirname, "..", "..", "assets", "vad", "silero_vad_v4.onnx");
@@ -18,6 +20,23 @@ export interface VoiceActivityDetector {
   speechProbability(frame: Int16Array): Promise<number>;
 }
 
+type OnnxRuntime = typeof import("onnxruntime-web");
+let onnxRuntime: OnnxRuntime | null = null;
+
+/** ONNX Runtime's WebAssembly build, loaded on first use (not at the top: the daemon must start without it). */
+function loadOnnxRuntime(): OnnxRuntime {
+  if (!onnxRuntime) {
+    // V8 compiles hot WebAssembly a second time with its optimizing tier: for this 14 MB module that costs about
+    // 170 MB of memory for the life of the daemon and no speed on Silero's small frames (daemon/README.md).
+    v8.setFlagsFromString("--liftoff-only");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS package
+    const ort = require("onnxruntime-web") as OnnxRuntime;
+    ort.env.wasm.numThreads = 1; // no worker threads: one 32 ms frame takes well under a millisecond
+    onnxRuntime = ort;
+  }
+  return onnxRuntime;
+}
+
 /** Silero VAD v4: a speech probability per 32 ms frame, from a small recurrent network. */
 export class SileroVad implements VoiceActivityDetector {
   readonly name = "Silero VAD v4";
@@ -26,7 +45,7 @@ export class SileroVad implements VoiceActivityDetector {
   private c: Tensor;
 
   private constructor(
-    private readonly ort: typeof import("onnxruntime-node"),
+    private readonly ort: OnnxRuntime,
     private readonly session: InferenceSession,
   ) {
     this.h = new ort.Tensor("float32", new Float32Array(128), [2, 1, 64]);
@@ -34,9 +53,7 @@ export class SileroVad implements VoiceActivityDetector {
   }
 
   static async create(): Promise<SileroVad> {
-    // Loaded here, not at the top: where ONNX Runtime has no binary the daemon must still start.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS package
-    const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
+    const ort = loadOnnxRuntime();
     const session = await ort.InferenceSession.create(SILERO_MODEL, {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
@@ -92,7 +109,7 @@ export class WebRtcVad implements VoiceActivityDetector {
   }
 }
 
-/** Silero where ONNX Runtime loads, else WebRTC's VAD with a notice saying why. */
+/** Silero where ONNX Runtime loads (everywhere it is installed whole), else WebRTC's VAD with a notice saying why. */
 export async function createVoiceActivityDetector(): Promise<{ detector: VoiceActivityDetector; notice?: string }> {
   try {
     return { detector: await SileroVad.create() };

@@ -1,12 +1,12 @@
 // The history's SQLite file: opened in WAL mode with a busy timeout, checked, and migrated to the current schema.
 // A file that cannot be opened, fails its check or cannot be migrated is renamed aside (with its -wal and -shm) and
-// a fresh one created, so a damaged database never stops the daemon. The only module that imports the SQLite
-// library: moving to node:sqlite (Node 22.5+) changes this file alone.
+// a fresh one created, so a damaged database never stops the daemon. SQLite is Node's own (node:sqlite, with FTS5):
+// nothing to compile, and nothing to rebuild when Node is upgraded.
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
+import { DatabaseSync } from "node:sqlite";
 
-export type SqliteDatabase = Database.Database;
+export type SqliteDatabase = DatabaseSync;
 
 /** How long a statement waits for a lock another process holds before it fails: writes block the event loop. */
 const BUSY_TIMEOUT_MS = 250;
@@ -70,13 +70,16 @@ export function openHistoryDatabase(file: string, now: () => Date = () => new Da
 }
 
 function openChecked(file: string): SqliteDatabase {
-  const db = new Database(file);
+  const db = new DatabaseSync(file);
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    const check = db.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new Error(`the integrity check failed: ${String(check)}`);
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    const check = db
+      .prepare("PRAGMA quick_check")
+      .all()
+      .map((row) => String(row.quick_check));
+    if (check.join() !== "ok") throw new Error(`the integrity check failed: ${check.join("; ")}`);
     migrate(db);
     return db;
   } catch (error) {
@@ -86,17 +89,43 @@ function openChecked(file: string): SqliteDatabase {
 }
 
 function migrate(db: SqliteDatabase): void {
-  const version = db.pragma("user_version", { simple: true }) as number;
+  const version = Number(db.prepare("PRAGMA user_version").get()?.user_version);
   if (version > SCHEMA_VERSION) {
     throw new Error(`its schema version ${version} is newer than this Verbatim's ${SCHEMA_VERSION}`);
   }
   for (let step = version; step < SCHEMA_VERSION; step++) {
-    db.transaction(() => {
+    inTransaction(db, () => {
       db.exec(MIGRATIONS[step]!);
-      db.pragma(`user_version = ${step + 1}`);
-    })();
+      db.exec(`PRAGMA user_version = ${step + 1}`);
+    });
   }
 }
+
+/** Runs `work` in a transaction: committed when it returns, rolled back when it throws. */
+export function inTransaction<T>(db: SqliteDatabase, work: () => T): T {
+  db.exec("BEGIN");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      // SQLite has already rolled back after some errors (a full disk, an I/O error): there is nothing to undo.
+    }
+    throw error;
+  }
+}
+
+/** Whether an error from SQLite says the file is damaged or not a database (SQLITE_CORRUPT, SQLITE_NOTADB). */
+export function isDamage(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === "number" && [SQLITE_CORRUPT, SQLITE_NOTADB].includes(errcode & 0xff);
+}
+
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
 
 /** Renames the database and its WAL files to `<file>.corrupt-<time>…`; returns the new name of the database. */
 export function moveAside(file: string, at: Date): string {

@@ -13,7 +13,7 @@ import type {
   TranscriptData,
 } from "../protocol";
 import { exportHistory } from "./history-export";
-import { moveAside, openHistoryDatabase, type SqliteDatabase } from "./history-database";
+import { inTransaction, isDamage, moveAside, openHistoryDatabase, type SqliteDatabase } from "./history-database";
 import { ftsQuery, MATCH_CLOSE, MATCH_OPEN, parseSnippet } from "./search-query";
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -154,7 +154,7 @@ export class HistoryStore {
   list(limit = DEFAULT_PAGE_SIZE, beforeId?: number): HistoryPage {
     const rows = this.database()
       .prepare(`SELECT ${ENTRY_COLUMNS} FROM transcripts t WHERE t.id < ? ORDER BY t.id DESC LIMIT ?`)
-      .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as Row[];
+      .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as unknown as Row[];
     return page(rows.map(entryOf), limit);
   }
 
@@ -170,7 +170,7 @@ export class HistoryStore {
          WHERE transcripts_text MATCH ? AND transcripts_text.rowid < ?
          ORDER BY transcripts_text.rowid DESC LIMIT ?`,
       )
-      .all(query, beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as (Row & { snippet: string })[];
+      .all(query, beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as unknown as (Row & { snippet: string })[];
     return page(
       rows.map((row) => ({ ...entryOf(row), snippet: parseSnippet(row.snippet) })),
       limit,
@@ -180,7 +180,7 @@ export class HistoryStore {
   get(id: number): HistoryEntryDetail {
     const row = this.database()
       .prepare(`SELECT ${ENTRY_COLUMNS}, t.segments FROM transcripts t WHERE t.id = ?`)
-      .get(id) as (Row & { segments: string }) | undefined;
+      .get(id) as unknown as (Row & { segments: string }) | undefined;
     if (!row) throw new HistoryError("not_found", `no history entry ${id} (see history.list)`);
     return { ...entryOf(row), segments: JSON.parse(row.segments) as SegmentData[] };
   }
@@ -211,7 +211,7 @@ export class HistoryStore {
   export(format: HistoryExportFormat): string {
     const rows = this.database()
       .prepare(`SELECT ${ENTRY_COLUMNS}, t.segments FROM transcripts t ORDER BY t.id DESC`)
-      .all() as (Row & { segments: string })[];
+      .all() as unknown as (Row & { segments: string })[];
     return exportHistory(
       rows.map((row) => ({ ...entryOf(row), segments: JSON.parse(row.segments) as SegmentData[] })),
       format,
@@ -238,7 +238,7 @@ export class HistoryStore {
   private insert(finished: FinishedTranscript): number {
     const db = this.database();
     const { transcript } = finished;
-    const id = db.transaction(() => {
+    const id = inTransaction(db, () => {
       const result = db
         .prepare(
           `INSERT INTO transcripts (kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
@@ -258,7 +258,7 @@ export class HistoryStore {
           finished.app,
         );
       return Number(result.lastInsertRowid);
-    })();
+    });
     if (this.settings.historyKeepsRecordings && finished.audioFile) this.keepRecording(id, finished.audioFile);
     return id;
   }
@@ -284,9 +284,9 @@ export class HistoryStore {
       const db = this.database();
       const recordings = db
         .prepare(`SELECT recording FROM transcripts WHERE ${condition} AND recording IS NOT NULL`)
-        .pluck()
-        .all(value) as string[];
-      const deleted = db.prepare(`DELETE FROM transcripts WHERE ${condition}`).run(value).changes;
+        .all(value)
+        .map((row) => String(row.recording));
+      const deleted = Number(db.prepare(`DELETE FROM transcripts WHERE ${condition}`).run(value).changes);
       for (const recording of recordings) rmSync(recording, { force: true });
       return deleted;
     });
@@ -361,11 +361,6 @@ function page(entries: HistoryEntry[], limit: number): HistoryPage {
   const more = entries.length > limit;
   const shown = more ? entries.slice(0, limit) : entries;
   return { entries: shown, nextBeforeId: more ? shown[shown.length - 1]!.id : null };
-}
-
-function isDamage(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
 }
 
 function describe(error: unknown): string {
