@@ -1,7 +1,7 @@
 // Where finished text goes: files beside the source, and what to do with the text (copy, paste, both).
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { formatTranscript } from "../../../daemon/src/formats";
+import { formatTranscript } from "../verbatimd/formats";
 import type { TranscriptData } from "./daemon-connection";
 
 export type SavedFormat = "text" | "srt" | "vtt";
