@@ -212,7 +212,7 @@ test("a dictation's kept recording is compressed to FLAC without loss; status sh
   expect(existsSync(flac)).toBe(false);
 });
 
-test("with \"all\", uploads are kept too; retention deletes entries with their recordings", async () => {
+test('with "all", uploads are kept too; retention deletes entries with their recordings', async () => {
   await restart({ historyKeepsRecordings: "all", historyDays: 2 });
   const dictated = await dictate("heldout-01.wav");
   await client.transcribeBytes(readFileSync(heldoutWav("heldout-02.wav")), "call.wav").promise;

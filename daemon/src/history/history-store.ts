@@ -294,9 +294,8 @@ export class HistoryStore {
   replaceRecording(id: number, from: string, to: string): boolean {
     return this.writing(
       () =>
-        this.database()
-          .prepare("UPDATE transcripts SET recording = ? WHERE id = ? AND recording = ?")
-          .run(to, id, from).changes === 1,
+        this.database().prepare("UPDATE transcripts SET recording = ? WHERE id = ? AND recording = ?").run(to, id, from)
+          .changes === 1,
     );
   }
 

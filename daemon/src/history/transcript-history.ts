@@ -43,7 +43,8 @@ export class TranscriptHistory {
     const store = HistoryStore.open(path.join(stateDir, "history"), settings, log);
     this.store = store;
     store.onDictationRecordingKept = (id, wav) => void this.compressKept(store, id, wav);
-    for (const { id, recording } of store.uncompressedDictationRecordings()) void this.compressKept(store, id, recording);
+    for (const { id, recording } of store.uncompressedDictationRecordings())
+      void this.compressKept(store, id, recording);
     if (settings.historyDays > 0) {
       this.retention = setInterval(() => this.store?.applyRetention(), RETENTION_INTERVAL_MS);
       this.retention.unref();
