@@ -41,7 +41,7 @@ export async function frontmostAppName(): Promise<string | undefined> {
   }
 }
 
-export const raycastClipboard: ClipboardOperations = {
+const raycastClipboard: ClipboardOperations = {
   read: () => Clipboard.read(),
   copy: (content, { concealed }) => Clipboard.copy(content, { concealed }),
   paste: (text) => Clipboard.paste(text),

@@ -7,7 +7,6 @@ import { pathToFileURL } from "node:url";
 import { fileFromClipboard } from "../src/lib/clipboard-file";
 import { socketPath } from "../src/lib/daemon-connection";
 import { JobStore, REMEMBERED_JOBS } from "../src/lib/job-store";
-import { finishedTextSteps } from "../src/lib/outputs";
 import { DEFAULT_RESTORE_DELAY_MS, restoreDelayMs, transcriptionOptions } from "../src/lib/preferences";
 import { overallProgress, transcriptMarkdown } from "../src/lib/transcript-view";
 import { chooseStart } from "../src/lib/start-choice";
@@ -82,13 +81,6 @@ test("user-facing text is in US English: the manifest, the README, the changelog
     for (const match of text.matchAll(BRITISH)) found.push(`${file}: ${match[0]}`);
   }
   expect(found).toEqual([]);
-});
-
-test("finished text is copied, pasted, both or left alone", () => {
-  expect(finishedTextSteps("copy")).toEqual({ copy: true, paste: false });
-  expect(finishedTextSteps("paste")).toEqual({ copy: false, paste: true });
-  expect(finishedTextSteps("both")).toEqual({ copy: true, paste: true });
-  expect(finishedTextSteps("nothing")).toEqual({ copy: false, paste: false });
 });
 
 test("the socket preference overrides the default, with ~ for the home folder", () => {

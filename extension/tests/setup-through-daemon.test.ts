@@ -12,9 +12,9 @@ import { RecordingRunner } from "../../launchd/tests/recording-runner";
 import {
   connect,
   ConnectAbortedError,
+  DaemonTimeoutError,
   DaemonUnreachableError,
   ForeignSocketError,
-  pingDaemon,
   ProtocolMismatchError,
   type DaemonStatus,
 } from "../src/lib/daemon-connection";
@@ -108,9 +108,17 @@ test("a connection that answers after the timeout, or after the view closed, is 
   const relay = await SlowRelay.start(work, daemon.socket, 700);
   try {
     const late = await failureOf(connect(relay.socket, { timeoutMs: 200 }));
-    expect(late).toBeInstanceOf(DaemonUnreachableError);
+    expect(late).toBeInstanceOf(DaemonTimeoutError);
     expect((late as Error).message).toMatch(/did not answer within 0\.2 s$/);
-    expect(await pingDaemon(relay.socket, 200)).toBeNull();
+    const busy = setupProblemOf(late, installedService)!;
+    expect(busy.kind).toBe("not-answering");
+    expect(setupScreen(busy).actions).toEqual(["try-again", "restart-daemon", "open-logs"]);
+    // The menu bar gives up as quickly, with the down menu, and its connection closes too.
+    expect(await loadMenuBar(relay.socket, [], missingService, 200)).toMatchObject({
+      state: "down",
+      setup: "not-answering",
+      details: ["The daemon does not answer"],
+    });
 
     // Dictate closes while it connects: no dictation starts, and the connection is closed once it completes.
     const closing = new AbortController();

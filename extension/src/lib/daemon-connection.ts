@@ -4,7 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import { DaemonClient, DaemonUnreachableError } from "../verbatimd/client";
 import { verbatimPaths } from "../verbatimd/paths";
-import type { DaemonStatus } from "../verbatimd/protocol";
 
 export {
   DaemonClient,
@@ -13,13 +12,11 @@ export {
   ForeignSocketError,
   ProtocolMismatchError,
 } from "../verbatimd/client";
-export { PROTOCOL_VERSION } from "../verbatimd/protocol";
 export type {
   DaemonStatus,
   DictationInfo,
   Event,
   HistoryEntry,
-  ModelLoadProgress,
   SegmentData,
   TranscriptData,
   TranscriptionOptions,
@@ -37,6 +34,14 @@ export function socketPath(
 
 export function logFolder(env: Record<string, string | undefined> = process.env): string {
   return verbatimPaths(env).logDir;
+}
+
+/** Something accepted the connection on the socket but did not answer in time: a daemon that is busy or stuck. */
+export class DaemonTimeoutError extends DaemonUnreachableError {
+  constructor(socket: string, timeoutMs: number) {
+    super(socket, `verbatimd did not answer within ${timeoutMs / 1000} s`);
+    this.name = "DaemonTimeoutError";
+  }
 }
 
 /** The command closed (or otherwise gave up) while it was connecting. */
@@ -57,7 +62,8 @@ export interface ConnectOptions {
 }
 
 /**
- * Connects and says hello. Throws DaemonUnreachableError when verbatimd is not there or does not answer in time,
+ * Connects and says hello. Throws DaemonUnreachableError when verbatimd is not there (DaemonTimeoutError when it
+ * does not answer in time),
  * ProtocolMismatchError when it speaks another protocol. A connection that completes after the timeout or the
  * signal gave up on it is closed at once, never left open.
  */
@@ -84,10 +90,7 @@ export function connect(
         );
     };
     const onAbort = () => giveUp(new ConnectAbortedError());
-    const timer = setTimeout(
-      () => giveUp(new DaemonUnreachableError(socket, `verbatimd did not answer within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => giveUp(new DaemonTimeoutError(socket, timeoutMs)), timeoutMs);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
     connecting.then(
@@ -133,14 +136,4 @@ export async function withConnectionWithin<T>(
     },
     { timeoutMs },
   );
-}
-
-/** The daemon's status, or null when it does not answer within the timeout. */
-export async function pingDaemon(socket: string, timeoutMs = 1000): Promise<DaemonStatus | null> {
-  try {
-    return await withConnectionWithin(socket, timeoutMs, (client) => client.status());
-  } catch (error) {
-    if (error instanceof DaemonUnreachableError) return null;
-    throw error;
-  }
 }

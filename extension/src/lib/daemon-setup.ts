@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { SERVICE_LABEL, SYSTEMD_UNIT } from "../verbatimd/service-spec";
 import {
+  DaemonTimeoutError,
   DaemonUnreachableError,
   ForeignSocketError,
   ProtocolMismatchError,
@@ -24,6 +25,7 @@ export const STORE_URL = "https://www.raycast.com/verbatim-app/verbatim";
 export type SetupProblem =
   | { kind: "not-installed"; reason: string }
   | { kind: "stopped"; reason: string }
+  | { kind: "not-answering"; reason: string }
   | { kind: "update-daemon"; daemonVersion: string | null; reason: string }
   | { kind: "update-extension"; daemonVersion: string | null; reason: string }
   | { kind: "model-failed"; model: string; reason: string }
@@ -60,6 +62,7 @@ export function setupProblemOf(error: unknown, serviceFile: string = serviceDefi
       reason: error.message,
     };
   }
+  if (error instanceof DaemonTimeoutError) return { kind: "not-answering", reason: error.message };
   if (error instanceof DaemonUnreachableError) {
     return { kind: existsSync(serviceFile) ? "stopped" : "not-installed", reason: error.message };
   }
@@ -137,6 +140,17 @@ ${quoted(problem.reason)}
 `,
         actions: ["start-daemon", "try-again", "open-logs", "copy-install-command", "open-preferences"],
       };
+    case "not-answering":
+      return {
+        title: "Verbatim Is Not Answering",
+        markdown: `# Verbatim Is Not Answering
+
+The Verbatim daemon accepted the connection but did not answer in time: it may be busy for a moment, or stuck. **Try Again**, or **Restart Daemon**; its log may say why.
+
+${quoted(problem.reason)}
+`,
+        actions: ["try-again", "restart-daemon", "open-logs"],
+      };
     case "update-daemon":
       return {
         title: "Update Verbatim",
@@ -199,6 +213,8 @@ export function setupHudMessage(problem: SetupProblem): string {
       return "Verbatim is not installed: open Dictate to set it up";
     case "stopped":
       return "Verbatim is not running: open Dictate to start it";
+    case "not-answering":
+      return "Verbatim does not answer: try again, or restart it from the menu bar";
     case "update-daemon":
       return "Verbatim needs an update: open Dictate for the command";
     case "update-extension":

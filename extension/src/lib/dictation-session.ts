@@ -3,7 +3,6 @@
 // one and its microphone capture.
 import {
   DaemonError,
-  DaemonUnreachableError,
   type DaemonClient,
   type DaemonStatus,
   type DictationInfo,
@@ -28,7 +27,7 @@ export interface DictationState {
   model: { id: string | null; loading: boolean };
   text: LiveText;
   transcript: TranscriptData | null;
-  error: { message: string; unreachable: boolean } | null;
+  error: { message: string } | null;
 }
 
 export const initialDictation = (): DictationState => ({
@@ -68,7 +67,7 @@ export function applyDictationEvent(state: DictationState, event: Event): Dictat
     case "dictation.error":
       return event.code === "cancelled"
         ? { ...next, phase: "canceled" }
-        : { ...next, phase: "error", error: { message: event.message, unreachable: false } };
+        : { ...next, phase: "error", error: { message: event.message } };
     default:
       return state;
   }
@@ -79,7 +78,7 @@ export function failedDictation(state: DictationState, error: unknown): Dictatio
   if (isFinished(state.phase)) return state;
   if (error instanceof DaemonError && error.code === "cancelled") return { ...state, phase: "canceled" };
   const message = error instanceof Error ? error.message : String(error);
-  return { ...state, phase: "error", error: { message, unreachable: error instanceof DaemonUnreachableError } };
+  return { ...state, phase: "error", error: { message } };
 }
 
 /** The dictation that runs now (or is in its final pass), if any. */
@@ -139,7 +138,7 @@ export class Dictation {
       .then(() => {
         this.markBegun();
         if (this.captureFailure && this.state.phase !== "canceled") {
-          this.update({ ...this.state, phase: "error", error: { message: this.captureFailure, unreachable: false } });
+          this.update({ ...this.state, phase: "error", error: { message: this.captureFailure } });
         }
         return this.state;
       });

@@ -64,6 +64,7 @@ const TOOLTIPS: Record<Exclude<DaemonState, "unknown" | "down">, string> = {
 const DOWN_LINES: Record<SetupProblem["kind"], string> = {
   "not-installed": "Verbatim is not installed",
   stopped: "The daemon is not running",
+  "not-answering": "The daemon does not answer",
   "update-daemon": "The daemon needs an update",
   "update-extension": "The extension needs an update",
   "model-failed": "The model failed to load",
@@ -167,7 +168,7 @@ export function menuBarModel({
 }
 
 /** The menu when the daemon could not be asked: why, and the jobs remembered here. */
-export function downMenuBar(problem: SetupProblem, jobs: TrackedJob[], recentLimit = 5): MenuBarModel {
+function downMenuBar(problem: SetupProblem, jobs: TrackedJob[], recentLimit = 5): MenuBarModel {
   return {
     state: "down",
     title: "",
@@ -184,7 +185,7 @@ export function downMenuBar(problem: SetupProblem, jobs: TrackedJob[], recentLim
 }
 
 /** Everything the menu shows, asked on `client` (one connection per refresh). */
-export async function askMenuBar(client: DaemonClient, jobs: TrackedJob[]): Promise<MenuBarModel> {
+async function askMenuBar(client: DaemonClient, jobs: TrackedJob[]): Promise<MenuBarModel> {
   const status = await client.status();
   const cachedModels = (await client.listModels()).filter((model) => model.complete).map((model) => model.repoId);
   const dictation = await runningDictation(client);

@@ -22,7 +22,3 @@ export async function saveBeside(source: string, format: SavedFormat, transcript
 }
 
 export type FinishedTextAction = "copy" | "paste" | "both" | "nothing";
-
-export function finishedTextSteps(action: FinishedTextAction): { copy: boolean; paste: boolean } {
-  return { copy: action === "copy" || action === "both", paste: action === "paste" || action === "both" };
-}
