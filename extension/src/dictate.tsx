@@ -22,7 +22,7 @@ import {
   startMicrophoneCapture,
 } from "./host";
 import type { DaemonClient } from "./lib/daemon-connection";
-import { modelLoadingMarkdown, setupProblemOf, type ModelLoading, type SetupProblem } from "./lib/daemon-setup";
+import { modelDownloadMarkdown, setupProblemOf, type ModelLoading, type SetupProblem } from "./lib/daemon-setup";
 import { Dictation, failedDictation, initialDictation, isFinished, type DictationState } from "./lib/dictation-session";
 import { beginDictation, dictateGate, openDaemon } from "./lib/dictation-start";
 import {
@@ -186,7 +186,7 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
     return (
       <Detail
         isLoading
-        markdown={modelLoadingMarkdown(screen.loading)}
+        markdown={modelDownloadMarkdown(screen.loading)}
         actions={
           <ActionPanel>
             <Action title="Start Dictating Now" icon={Icon.Microphone} onAction={startNow} />

@@ -20,7 +20,7 @@ import {
 } from "../src/lib/daemon-connection";
 import {
   INSTALL_COMMAND,
-  modelLoadingMarkdown,
+  modelDownloadMarkdown,
   serviceDefinitionFile,
   setupHudMessage,
   setupProblemOf,
@@ -220,7 +220,7 @@ test("a model still downloading: its own screen with the progress, then dictatio
     expect(loading.fraction).toBeGreaterThanOrEqual(0);
     expect(loading.fraction).toBeLessThan(1);
     expect(loading.detail).toMatch(/^weights\.safetensors: [\d.]+ of [\d.]+ MB at [\d.]+ MB\/s$/);
-    const markdown = modelLoadingMarkdown(loading);
+    const markdown = modelDownloadMarkdown(loading);
     expect(markdown).toMatch(/^# Downloading the Speech Model\n/);
     expect(markdown).toMatch(/\*\*\d+%\*\*/);
     expect((await loadMenuBar(downloading.socket, [])).details).toContainEqual(

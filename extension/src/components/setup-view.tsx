@@ -10,7 +10,6 @@ import {
   Toast,
 } from "@raycast/api";
 import { showFailureToast } from "@raycast/utils";
-import type { ReactNode } from "react";
 import { daemonService, daemonSocket } from "../host";
 import { logFolder } from "../lib/daemon-connection";
 import {
@@ -103,16 +102,8 @@ function SetupActionItem({
   }
 }
 
-/** The screen for a setup problem, with its actions (the first is Enter's). `children`: the command's own actions. */
-export function SetupView({
-  problem,
-  onRetry,
-  children,
-}: {
-  problem: SetupProblem;
-  onRetry: () => void;
-  children?: ReactNode;
-}) {
+/** The screen for a setup problem, with its actions (the first is Enter's). */
+export function SetupView({ problem, onRetry }: { problem: SetupProblem; onRetry: () => void }) {
   const screen = setupScreen(problem);
   return (
     <Detail
@@ -123,7 +114,6 @@ export function SetupView({
           {screen.actions.map((action) => (
             <SetupActionItem key={action} action={action} problem={problem} onRetry={onRetry} />
           ))}
-          {children}
         </ActionPanel>
       }
     />

@@ -1,6 +1,6 @@
 // What stands between the user and a working Verbatim, told apart so each gets its own screen and actions: not
 // installed, installed but not running, a daemon that speaks another protocol version, a model that failed to load,
-// and (for Dictate) a model still downloading or loading.
+// and (for Dictate) a model still downloading.
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -226,22 +226,15 @@ export function setupHudMessage(problem: SetupProblem): string {
   }
 }
 
-/** The screen while the model downloads (or loads), before a dictation starts. */
-export function modelLoadingMarkdown(loading: ModelLoading): string {
-  const name = escapeMarkdown(modelName(loading.model));
+/** Dictate's screen while the model downloads (loading one from disk takes seconds: recording starts at once then). */
+export function modelDownloadMarkdown(loading: ModelLoading): string {
   const percent = loading.fraction === null ? "" : ` **${Math.round(loading.fraction * 100)}%**`;
   const detail = loading.detail ? `\n\n${escapeMarkdown(loading.detail)}` : "";
-  if (loading.downloading) {
-    return `# Downloading the Speech Model
+  return `# Downloading the Speech Model
 
-Verbatim downloads ${name} once; dictation starts by itself when it is ready.${percent}${detail}
+Verbatim downloads ${escapeMarkdown(modelName(loading.model))} once; dictation starts by itself when it is ready.${percent}${detail}
 
 **Start Dictating Now** records at once; the text follows when the model is ready.
-`;
-  }
-  return `# Loading the Speech Model
-
-Verbatim is loading ${name}; dictation starts by itself in a moment.${detail}
 `;
 }
 
