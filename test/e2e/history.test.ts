@@ -49,6 +49,16 @@ async function dictate(wav: string, app?: string) {
   return { session: following.session, transcript };
 }
 
+/** The dictation's kept recording once its compression has run (in the background): the entry then names the FLAC. */
+async function compressedRecording(session: string): Promise<string> {
+  for (let tries = 0; tries < 100; tries++) {
+    const recording = (await list()).entries.find((e) => e.job === session)?.recording;
+    if (recording?.endsWith(".flac")) return recording;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the recording of dictation ${session} was not compressed`);
+}
+
 /** Restarts the daemon with these config keys changed. */
 async function restart(changes: Record<string, unknown>): Promise<void> {
   const file = path.join(daemon.home, "config.json");
@@ -191,13 +201,7 @@ test("a dictation's kept recording is compressed to FLAC without loss; status sh
   const dictated = await dictate("heldout-04.wav");
   const entryOf = async () => (await list()).entries.find((e) => e.job === dictated.session)!;
   expect((await entryOf()).recording).toMatch(new RegExp(`^${historyFolder()}/recordings/\\d+\\.(wav|flac)$`));
-  // Compressed in the background: the entry points at the FLAC once it is written.
-  let flac = (await entryOf()).recording!;
-  for (let tries = 0; tries < 100 && !flac.endsWith(".flac"); tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    flac = (await entryOf()).recording!;
-  }
-  expect(flac).toMatch(/\.flac$/);
+  const flac = await compressedRecording(dictated.session);
   // Lossless: the same samples the dictation sent, and the WAV it replaced is gone.
   expect(Buffer.from(await pcmOf(flac))).toEqual(Buffer.from(await pcmOf(heldoutWav("heldout-04.wav"))));
   expect(existsSync(flac.replace(/\.flac$/, ".wav"))).toBe(false);
@@ -216,6 +220,7 @@ test('with "all", uploads are kept too; retention deletes entries with their rec
   await restart({ historyKeepsRecordings: "all", historyDays: 2 });
   const dictated = await dictate("heldout-01.wav");
   await client.transcribeBytes(readFileSync(heldoutWav("heldout-02.wav")), "call.wav").promise;
+  await compressedRecording(dictated.session);
   const [upload, dictation] = (await list()).entries;
   expect(dictation!.job).toBe(dictated.session);
   // The daemon's own copies are gone (the dictation was delivered, the upload's job ended); the kept ones stay.
