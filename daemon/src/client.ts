@@ -42,6 +42,8 @@ function refuseForeignSocket(socketPath: string): void {
 
 // Uploads go in frames well under the daemon's frame limit.
 const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+/** How long a daemon that refused the protocol may take to say which one it speaks. */
+const MISMATCH_STATUS_TIMEOUT_MS = 2000;
 
 /** The daemon answered a request with an error. */
 export class DaemonError extends Error {
@@ -51,6 +53,22 @@ export class DaemonError extends Error {
   ) {
     super(message);
     this.name = "DaemonError";
+  }
+}
+
+/**
+ * The daemon speaks another protocol version than this client: `daemonProtocol` and `daemonVersion` say which (null
+ * when it did not say), so a client can tell whether the daemon or the client needs updating.
+ */
+export class ProtocolMismatchError extends DaemonError {
+  constructor(
+    readonly clientProtocol: number,
+    readonly daemonProtocol: number | null,
+    readonly daemonVersion: string | null,
+    message: string,
+  ) {
+    super("protocol_version", message);
+    this.name = "ProtocolMismatchError";
   }
 }
 
@@ -112,13 +130,14 @@ export class DaemonClient {
   }
 
   /**
-   * Connects and checks that both sides speak the same protocol. A socket owned by another user is refused
-   * (ForeignSocketError) before anything is sent: it is not this user's daemon, and could be an impostor's. The default timeout allows for a daemon that is
-   * busy for a few seconds preparing a tokenizer.
+   * Connects and checks that both sides speak the same protocol (ProtocolMismatchError when they do not). A socket
+   * owned by another user is refused (ForeignSocketError) before anything is sent: it is not this user's daemon, and
+   * could be an impostor's. The default timeout allows for a daemon that is busy for a few seconds preparing a
+   * tokenizer. `protocol`: the version this client claims (default PROTOCOL_VERSION).
    */
   static async connect(
     socketPath: string,
-    options: { client?: string; timeoutMs?: number } = {},
+    options: { client?: string; timeoutMs?: number; protocol?: number } = {},
   ): Promise<DaemonClient> {
     refuseForeignSocket(socketPath);
     const socket = new WebSocket(`ws+unix:${socketPath}:/`, { handshakeTimeout: options.timeoutMs ?? 10_000 });
@@ -132,8 +151,27 @@ export class DaemonClient {
         reject(new DaemonUnreachableError(socketPath, reason));
       });
     });
-    await client.request({ type: "hello", protocol: PROTOCOL_VERSION, client: options.client ?? "verbatim" });
+    const protocol = options.protocol ?? PROTOCOL_VERSION;
+    try {
+      await client.request({ type: "hello", protocol, client: options.client ?? "verbatim" });
+    } catch (error) {
+      const mismatch =
+        error instanceof DaemonError && error.code === "protocol_version"
+          ? await client.describeMismatch(protocol, error.message)
+          : null;
+      client.close();
+      throw mismatch ?? error;
+    }
     return client;
+  }
+
+  /** Asks a daemon that refused this client's protocol which one it speaks (its status says, in any version). */
+  private async describeMismatch(protocol: number, message: string): Promise<ProtocolMismatchError> {
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<null>((resolve) => (timer = setTimeout(resolve, MISMATCH_STATUS_TIMEOUT_MS, null)));
+    const status = await Promise.race([this.status().catch(() => null), silence]);
+    clearTimeout(timer);
+    return new ProtocolMismatchError(protocol, status?.protocol ?? null, status?.version ?? null, message);
   }
 
   /** Sends a request and resolves with its final event ("done", or the answer to "status"/"hello"). */

@@ -179,6 +179,8 @@ export interface DaemonStatus {
     loadSeconds: number | null;
     error: string | null;
     notice: string | null;
+    /** While `state` is "loading": downloading (`fraction` of the current file, `detail` its name and bytes) or loading. */
+    progress?: ModelLoadProgress | null;
   };
   memory: {
     rssBytes: number;
@@ -192,8 +194,21 @@ export interface DaemonStatus {
    * absolute node binary, then absolute script paths) with `--session ID` appended.
    */
   capture: { command: string[] };
-  /** The transcript history: whether it is on, and what went wrong with its database, if anything did. */
-  history: { enabled: boolean; notice: string | null };
+  history: HistoryStatus;
+}
+
+/** The transcript history: whether it is on, what went wrong with its database (if anything did), kept recordings. */
+export interface HistoryStatus {
+  enabled: boolean;
+  notice: string | null;
+  /** How many recordings are kept with history entries, and their size on disk (while the history is on). */
+  recordings?: { count: number; bytes: number };
+}
+
+export interface ModelLoadProgress {
+  stage: "download" | "loading";
+  fraction: number | null;
+  detail?: string;
 }
 
 export interface WordTiming {

@@ -108,16 +108,21 @@ test("connection and upload limits: whole numbers in range, the idle time in sec
   ]);
 });
 
-test("history settings: on by default for 90 days without recordings; invalid values named", () => {
-  expect(load({}).config).toMatchObject({ history: true, historyDays: 90, historyKeepsRecordings: false });
-  const good = load({ history: false, historyDays: 0, historyKeepsRecordings: true });
+test("history settings: on by default for 90 days with dictations' recordings; invalid values named", () => {
+  expect(load({}).config).toMatchObject({ history: true, historyDays: 90, historyKeepsRecordings: "dictations" });
+  const good = load({ history: false, historyDays: 0, historyKeepsRecordings: "all" });
   expect(good.problems).toEqual([]);
-  expect(good.config).toMatchObject({ history: false, historyDays: 0, historyKeepsRecordings: true });
+  expect(good.config).toMatchObject({ history: false, historyDays: 0, historyKeepsRecordings: "all" });
+  // What earlier versions wrote.
+  expect(load({ historyKeepsRecordings: true }).config.historyKeepsRecordings).toBe("all");
+  expect(load({ historyKeepsRecordings: false }).config.historyKeepsRecordings).toBe("none");
   const bad = load({ history: "yes", historyDays: 7.5, historyKeepsRecordings: 1 });
-  expect(bad.config).toMatchObject({ history: true, historyDays: 90, historyKeepsRecordings: false });
+  expect(bad.config).toMatchObject({ history: true, historyDays: 90, historyKeepsRecordings: "dictations" });
   expect(bad.problems).toEqual([
     expect.stringMatching(/"history" has an invalid value "yes" \(it must be true or false\); using true$/),
     expect.stringMatching(/"historyDays" has an invalid value 7.5 \(it must be a whole number of days .*\); using 90$/),
-    expect.stringMatching(/"historyKeepsRecordings" has an invalid value 1 \(it must be true or false\); using false$/),
+    expect.stringMatching(
+      /"historyKeepsRecordings" has an invalid value 1 \(it must be "dictations", "all" or "none"\); using "dictations"$/,
+    ),
   ]);
 });

@@ -12,6 +12,7 @@ import {
   Toast,
 } from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
+import { SetupView } from "./components/setup-view";
 import {
   daemonSocket,
   frontmostAppName,
@@ -20,8 +21,10 @@ import {
   refreshMenuBar,
   startMicrophoneCapture,
 } from "./host";
-import { connect, type DaemonClient } from "./lib/daemon-connection";
+import type { DaemonClient } from "./lib/daemon-connection";
+import { modelDownloadMarkdown, setupProblemOf, type ModelLoading, type SetupProblem } from "./lib/daemon-setup";
 import { Dictation, failedDictation, initialDictation, isFinished, type DictationState } from "./lib/dictation-session";
+import { beginDictation, dictateGate, openDaemon } from "./lib/dictation-start";
 import {
   CONFIRM_CANCEL_AFTER_SECONDS,
   dictatedText,
@@ -31,12 +34,11 @@ import {
   microphoneSilentMarkdown,
   MICROPHONE_SETTINGS_URL,
   modelName,
-  wordCount,
+  wordsIn,
 } from "./lib/dictation-view";
 import type { FinishedTextAction } from "./lib/outputs";
 import { transcriptionOptions } from "./lib/preferences";
 import { redrawThrottle } from "./lib/redraw-throttle";
-import { setupStepsMarkdown } from "./lib/setup-steps";
 
 const DELIVERED: Record<string, string> = {
   pasted: "Inserted",
@@ -52,54 +54,93 @@ const STOP_TITLES: Record<FinishedTextAction, string> = {
   nothing: "Stop",
 };
 
-/** Follows the dictation from start (or from where a running one is) to its end; `insertWhenDone` after Enter. */
+const STATUS_POLL_MS = 1000;
+
+/** Before the dictation: a setup problem, or the model downloading (the dictation waits unless asked to start). */
+type Screen =
+  { kind: "dictation" } | { kind: "setup"; problem: SetupProblem } | { kind: "downloading"; loading: ModelLoading };
+
+/** Opens the daemon, waits for a downloading model unless told to start now, then starts or follows the dictation. */
 function useDictation() {
+  const [screen, setScreen] = useState<Screen>({ kind: "dictation" });
   const [state, setState] = useState<DictationState>(initialDictation);
   const dictation = useRef<Dictation | null>(null);
   const insertWhenDone = useRef(false);
+  const startNow = useRef<() => void>(() => undefined);
+  const startRequested = useRef(false);
 
   useEffect(() => {
+    const closing = new AbortController();
     const throttle = redrawThrottle(setState);
     let client: DaemonClient | undefined;
-    let closed = false;
+    const startPressed = new Promise<void>((resolve) => {
+      startNow.current = () => {
+        startRequested.current = true;
+        resolve();
+      };
+    });
     (async () => {
+      let status;
       try {
-        client = await connect(daemonSocket());
+        ({ client, status } = await openDaemon(daemonSocket(), closing.signal));
       } catch (error) {
-        if (!closed) setState(failedDictation(initialDictation(), error));
+        if (closing.signal.aborted) return;
+        const problem = setupProblemOf(error);
+        if (problem) setScreen({ kind: "setup", problem });
+        else setState(failedDictation(initialDictation(), error));
         return;
       }
-      const app = await frontmostAppName();
-      const run = new Dictation(client, {
-        source: "capture",
-        options: { ...transcriptionOptions(preferences()), ...(app && { app }) },
-        recover: true,
-        startCapture: startMicrophoneCapture,
-        onChange: (next) => {
-          if (!closed) throttle.push(next);
-        },
+      let gate = dictateGate(status);
+      while (gate.kind === "downloading" && !startRequested.current) {
+        setScreen({ kind: "downloading", loading: gate.loading });
+        await Promise.race([startPressed, new Promise((resolve) => setTimeout(resolve, STATUS_POLL_MS))]);
+        if (closing.signal.aborted) return;
+        if (!startRequested.current) gate = dictateGate(await client.status());
+      }
+      if (gate.kind === "problem") {
+        client.close();
+        setScreen({ kind: "setup", problem: gate.problem });
+        return;
+      }
+      setScreen({ kind: "dictation" });
+      const run = await beginDictation(client, closing.signal, async () => {
+        const app = await frontmostAppName();
+        return {
+          source: "capture",
+          options: { ...transcriptionOptions(preferences()), ...(app && { app }) },
+          recover: true,
+          startCapture: startMicrophoneCapture,
+          onChange: (next: DictationState) => {
+            if (!closing.signal.aborted) throttle.push(next);
+          },
+        };
       });
+      if (!run) return;
       dictation.current = run;
       await run.begun;
       void refreshMenuBar();
       const final = await run.finished;
       throttle.cancel();
       void refreshMenuBar();
-      if (closed) return;
+      if (closing.signal.aborted) return;
       setState(final);
       // Stopped by the user's Enter, or by silence (config autoStopSeconds): as if the user had stopped it.
       const stoppedForTheUser = insertWhenDone.current || final.stopReason === "auto_stop";
       if (final.phase === "done" && stoppedForTheUser) await deliver(dictatedText(final));
-    })();
+    })().catch((error: unknown) => {
+      if (!closing.signal.aborted) setState(failedDictation(initialDictation(), error));
+    });
     return () => {
-      closed = true;
+      closing.abort();
       throttle.cancel();
-      client?.close(); // the dictation goes on: reopening Dictate or the menu bar follows it
+      client?.close(); // a dictation goes on: reopening Dictate or the menu bar follows it
     };
   }, []);
 
   return {
+    screen,
     state,
+    startNow: () => startNow.current(),
     stopAndInsert: () => {
       insertWhenDone.current = true;
       void dictation.current?.stop();
@@ -115,8 +156,7 @@ async function deliver(text: string, action: FinishedTextAction = preferences().
   }
   const delivered = await insertText(text, action);
   if (delivered === "nothing") return;
-  const words = wordCount(text);
-  const message = `${DELIVERED[delivered]} ${words} word${words === 1 ? "" : "s"}`;
+  const message = `${DELIVERED[delivered]} ${wordsIn(text)}`;
   // A paste closed Raycast's window, where a toast would not be seen.
   if (delivered === "copied") await showToast({ style: Toast.Style.Success, title: message });
   else await showHUD(message);
@@ -141,7 +181,22 @@ export default function Command() {
 }
 
 function DictateView({ onRestart }: { onRestart: () => void }) {
-  const { state, stopAndInsert, cancel } = useDictation();
+  const { screen, state, startNow, stopAndInsert, cancel } = useDictation();
+
+  if (screen.kind === "setup") return <SetupView problem={screen.problem} onRetry={onRestart} />;
+  if (screen.kind === "downloading") {
+    return (
+      <Detail
+        isLoading
+        markdown={modelDownloadMarkdown(screen.loading)}
+        actions={
+          <ActionPanel>
+            <Action title="Start Dictating Now" icon={Icon.Microphone} onAction={startNow} />
+          </ActionPanel>
+        }
+      />
+    );
+  }
 
   const confirmCancel = async () => {
     if (state.audioSeconds > CONFIRM_CANCEL_AFTER_SECONDS) {
@@ -164,7 +219,6 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
     />
   );
 
-  if (state.error?.unreachable) return <Detail markdown={setupStepsMarkdown(state.error.message)} />;
   if (state.microphoneSilent && !isFinished(state.phase)) {
     return (
       <Detail

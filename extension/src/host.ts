@@ -9,13 +9,16 @@ import {
   LaunchType,
   LocalStorage,
 } from "@raycast/api";
+import os from "node:os";
 import path from "node:path";
 import { startCapture } from "./lib/capture-process";
 import { logFolder, socketPath, withConnection, type DaemonClient, type DaemonStatus } from "./lib/daemon-connection";
+import { serviceDefinitionFile } from "./lib/daemon-setup";
 import { JobStore, type KeyValueStorage } from "./lib/job-store";
 import type { FinishedTextAction } from "./lib/outputs";
 import { deliverText, type ClipboardOperations, type Delivery } from "./lib/paste-keeping-clipboard";
-import type { VerbatimPreferences } from "./lib/preferences";
+import { restoreDelayMs, type VerbatimPreferences } from "./lib/preferences";
+import { DaemonService, execRunner } from "./lib/service-control";
 
 const raycastStorage: KeyValueStorage = {
   getItem: (key) => LocalStorage.getItem<string>(key),
@@ -27,6 +30,7 @@ export const daemonSocket = () => socketPath(preferences().socketPath);
 /** Runs one request (or a few) on a connection of its own: actions outlive the view that started them. */
 export const withDaemon = <T>(use: (client: DaemonClient) => Promise<T>) => withConnection(daemonSocket(), use);
 export const jobStore = () => new JobStore(raycastStorage);
+export const daemonService = () => new DaemonService(os.userInfo().uid, serviceDefinitionFile(), execRunner);
 
 /** The app the user was in (the history keeps it as a dictation's source); undefined when Raycast cannot tell. */
 export async function frontmostAppName(): Promise<string | undefined> {
@@ -37,18 +41,21 @@ export async function frontmostAppName(): Promise<string | undefined> {
   }
 }
 
-export const raycastClipboard: ClipboardOperations = {
+const raycastClipboard: ClipboardOperations = {
   read: () => Clipboard.read(),
   copy: (content, { concealed }) => Clipboard.copy(content, { concealed }),
   paste: (text) => Clipboard.paste(text),
   wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** Pastes (into the app that was frontmost before Raycast) and/or copies the text, keeping the clipboard on paste. */
+/**
+ * Pastes (into the app that was frontmost before Raycast) and/or copies the text, putting the clipboard back after a
+ * paste as the Clipboard After Paste preference says. Every command inserts text through here.
+ */
 export async function insertText(text: string, action: FinishedTextAction): Promise<Delivery> {
   // With Raycast's window in front, the paste would land in Raycast itself.
   if (text && (action === "paste" || action === "both")) await closeMainWindow();
-  return deliverText(text, action, raycastClipboard);
+  return deliverText(text, action, raycastClipboard, restoreDelayMs(preferences()));
 }
 
 /**

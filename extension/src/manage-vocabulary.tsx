@@ -3,7 +3,6 @@ import {
   ActionPanel,
   Alert,
   confirmAlert,
-  Detail,
   Form,
   Icon,
   Keyboard,
@@ -12,50 +11,62 @@ import {
   Toast,
   useNavigation,
 } from "@raycast/api";
-import { useCallback, useEffect, useState } from "react";
+import { showFailureToast, useCachedPromise, useForm } from "@raycast/utils";
+import { toastUnlessSetup } from "./components/daemon-failures";
+import { SetupView } from "./components/setup-view";
 import { withDaemon } from "./host";
-import { DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
-import { setupStepsMarkdown } from "./lib/setup-steps";
+import type { DaemonClient } from "./lib/daemon-connection";
+import { setupProblemOf } from "./lib/daemon-setup";
 import {
   CASE_RULE_TITLES,
   deleteReplacement,
   deleteTerm,
   loadVocabulary,
+  replacedProblem,
+  replacementTextProblem,
   saveReplacement,
   saveTerm,
+  termProblem,
   vocabularyList,
+  withReplacementDeleted,
+  withReplacementSaved,
+  withTermDeleted,
+  withTermSaved,
   type ReplacementCase,
   type VocabularyData,
   type VocabularyReplacement,
   type VocabularyRow,
 } from "./lib/vocabulary";
 
-type Change = (client: DaemonClient) => Promise<VocabularyData>;
+/** One edit: the daemon request, and the vocabulary it is expected to give (shown while the request runs). */
+interface Edit {
+  send(client: DaemonClient): Promise<VocabularyData>;
+  expected(data: VocabularyData): VocabularyData;
+  /** The toast once it is saved. */
+  done: string;
+}
+
+/** Applies an edit: the list shows it at once; a refusal puts the list back, with a toast saying why. */
+type Apply = (edit: Edit) => Promise<void>;
 
 export default function Command() {
-  const [data, setData] = useState<VocabularyData | null>(null);
-  const [unreachable, setUnreachable] = useState<string | null>(null);
+  const { data, isLoading, error, mutate, revalidate } = useCachedPromise(() => withDaemon(loadVocabulary), [], {
+    onError: toastUnlessSetup("Cannot Load the Vocabulary"),
+  });
+  const problem = error ? setupProblemOf(error) : null;
+  if (problem) return <SetupView problem={problem} onRetry={revalidate} />;
 
-  const apply = useCallback(async (change: Change, done: string): Promise<boolean> => {
+  const apply: Apply = async (edit) => {
     try {
-      setData(await withDaemon(change));
-      await showToast({ style: Toast.Style.Success, title: done });
-      return true;
-    } catch (error) {
-      if (error instanceof DaemonUnreachableError) setUnreachable(error.message);
-      else await showToast({ style: Toast.Style.Failure, title: "Not Saved", message: (error as Error).message });
-      return false;
+      await mutate(withDaemon(edit.send), {
+        optimisticUpdate: (current) => (current ? edit.expected(current) : current),
+      });
+      await showToast({ style: Toast.Style.Success, title: edit.done });
+    } catch (failure) {
+      await showFailureToast(failure, { title: "Not Saved" });
     }
-  }, []);
+  };
 
-  useEffect(() => {
-    withDaemon(loadVocabulary).then(setData, (error: Error) => {
-      if (error instanceof DaemonUnreachableError) setUnreachable(error.message);
-      else showToast({ style: Toast.Style.Failure, title: "Cannot Load the Vocabulary", message: error.message });
-    });
-  }, []);
-
-  if (unreachable) return <Detail markdown={setupStepsMarkdown(unreachable)} />;
   const list = data ? vocabularyList(data) : null;
   const addActions = (
     <>
@@ -73,6 +84,26 @@ export default function Command() {
       />
     </>
   );
+  const remove = async (row: VocabularyRow) => {
+    const confirmed = await confirmAlert({
+      title: `Delete ${row.title}?`,
+      primaryAction: { title: "Delete", style: Alert.ActionStyle.Destructive },
+    });
+    if (!confirmed) return;
+    await apply(
+      row.kind === "term"
+        ? {
+            send: (client) => deleteTerm(client, row.key),
+            expected: (current) => withTermDeleted(current, row.key),
+            done: `Deleted ${row.title}`,
+          }
+        : {
+            send: (client) => deleteReplacement(client, row.key),
+            expected: (current) => withReplacementDeleted(current, row.key),
+            done: `Deleted ${row.title}`,
+          },
+    );
+  };
   const rowActions = (row: VocabularyRow) => (
     <ActionPanel>
       <Action.Push
@@ -92,23 +123,13 @@ export default function Command() {
         icon={Icon.Trash}
         style={Action.Style.Destructive}
         shortcut={Keyboard.Shortcut.Common.Remove}
-        onAction={async () => {
-          const confirmed = await confirmAlert({
-            title: `Delete ${row.title}?`,
-            primaryAction: { title: "Delete", style: Alert.ActionStyle.Destructive },
-          });
-          if (!confirmed) return;
-          await apply(
-            (client) => (row.kind === "term" ? deleteTerm(client, row.key) : deleteReplacement(client, row.key)),
-            `Deleted ${row.title}`,
-          );
-        }}
+        onAction={() => remove(row)}
       />
     </ActionPanel>
   );
   return (
-    <List isLoading={!list} searchBarPlaceholder="Search terms and replacements">
-      {list?.empty ? (
+    <List isLoading={isLoading} searchBarPlaceholder="Search terms and replacements">
+      {list?.empty && !isLoading ? (
         <List.EmptyView
           icon={Icon.Book}
           title="No Vocabulary Yet"
@@ -154,77 +175,78 @@ export default function Command() {
   );
 }
 
-interface FormProps {
-  apply(change: Change, done: string): Promise<boolean>;
-}
-
-function TermForm({ apply, editing }: FormProps & { editing?: string }) {
+function TermForm({ apply, editing }: { apply: Apply; editing?: string }) {
   const { pop } = useNavigation();
-  const [error, setError] = useState<string | undefined>();
+  const { handleSubmit, itemProps } = useForm<{ term: string }>({
+    initialValues: { term: editing ?? "" },
+    validation: { term: termProblem },
+    onSubmit: ({ term }) => {
+      pop(); // the list shows the term at once; a refusal puts it back as it was, with a toast saying why
+      void apply({
+        send: (client) => saveTerm(client, term, editing),
+        expected: (current) => withTermSaved(current, term, editing),
+        done: `Saved ${term.trim()}`,
+      });
+    },
+  });
   return (
     <Form
       navigationTitle={editing ? "Edit Term" : "Add Term"}
       actions={
         <ActionPanel>
-          <Action.SubmitForm
-            title="Save Term"
-            onSubmit={async (values: { term: string }) => {
-              if (!values.term.trim()) return setError("Type a name, product term or spelling");
-              if (await apply((client) => saveTerm(client, values.term, editing), `Saved ${values.term.trim()}`)) pop();
-            }}
-          />
+          <Action.SubmitForm title="Save Term" icon={Icon.Check} onSubmit={handleSubmit} />
         </ActionPanel>
       }
     >
       <Form.TextField
-        id="term"
         title="Term"
         placeholder="Ximena"
-        defaultValue={editing}
-        error={error}
-        onChange={() => setError(undefined)}
-        info="A name, product term or spelling the recogniser should expect. The most recently added terms go into the decoder prompt first."
+        info="A name, product term or spelling Verbatim should expect. The most recently added terms go into the decoder prompt first."
+        {...itemProps.term}
       />
     </Form>
   );
 }
 
-function ReplacementForm({ apply, editing }: FormProps & { editing?: VocabularyReplacement }) {
+interface ReplacementValues {
+  from: string;
+  to: string;
+  case: string;
+}
+
+function ReplacementForm({ apply, editing }: { apply: Apply; editing?: VocabularyReplacement }) {
   const { pop } = useNavigation();
-  const [error, setError] = useState<string | undefined>();
+  const { handleSubmit, itemProps } = useForm<ReplacementValues>({
+    initialValues: { from: editing?.from ?? "", to: editing?.to ?? "", case: editing?.case ?? "any" },
+    validation: { from: replacedProblem, to: replacementTextProblem },
+    onSubmit: (values) => {
+      const replacement: VocabularyReplacement = { from: values.from, to: values.to };
+      if (values.case !== "any") replacement.case = values.case as ReplacementCase;
+      pop();
+      void apply({
+        send: (client) => saveReplacement(client, replacement, editing?.from),
+        expected: (current) => withReplacementSaved(current, replacement, editing?.from),
+        done: `Saved ${values.from.trim()} → ${values.to.trim()}`,
+      });
+    },
+  });
   return (
     <Form
       navigationTitle={editing ? "Edit Replacement" : "Add Replacement"}
       actions={
         <ActionPanel>
-          <Action.SubmitForm
-            title="Save Replacement"
-            onSubmit={async (values: { from: string; to: string; case: ReplacementCase | "any" }) => {
-              if (!values.from.trim() || !values.to.trim())
-                return setError("Fill in both what is recognised and what to write");
-              const replacement: VocabularyReplacement = { from: values.from, to: values.to };
-              if (values.case !== "any") replacement.case = values.case;
-              const saved = await apply(
-                (client) => saveReplacement(client, replacement, editing?.from),
-                `Saved ${values.from.trim()} → ${values.to.trim()}`,
-              );
-              if (saved) pop();
-            }}
-          />
+          <Action.SubmitForm title="Save Replacement" icon={Icon.Check} onSubmit={handleSubmit} />
         </ActionPanel>
       }
     >
       <Form.TextField
-        id="from"
-        title="Recognised As"
+        title="Recognized As"
         placeholder="see a"
-        defaultValue={editing?.from}
-        error={error}
-        onChange={() => setError(undefined)}
-        info="Whole words as the recogniser writes them"
+        info="Whole words as Verbatim writes them"
+        {...itemProps.from}
       />
-      <Form.TextField id="to" title="Write Instead" placeholder="Xia" defaultValue={editing?.to} />
-      <Form.Dropdown id="case" title="Case" defaultValue={editing?.case ?? "any"}>
+      <Form.TextField title="Write Instead" placeholder="Xia" {...itemProps.to} />
+      <Form.Dropdown title="Case" {...itemProps.case}>
         {(Object.keys(CASE_RULE_TITLES) as (keyof typeof CASE_RULE_TITLES)[]).map((rule) => (
           <Form.Dropdown.Item key={rule} value={rule} title={CASE_RULE_TITLES[rule]} />
         ))}

@@ -7,73 +7,83 @@ import {
   Icon,
   Keyboard,
   List,
+  showHUD,
   showToast,
   Toast,
   useNavigation,
 } from "@raycast/api";
-import { useCallback, useEffect, useState } from "react";
+import { showFailureToast, useCachedPromise, usePromise } from "@raycast/utils";
+import { useState } from "react";
+import { toastUnlessSetup } from "./components/daemon-failures";
+import { SetupView } from "./components/setup-view";
 import { TranscribeForm } from "./components/transcribe-form";
-import { withDaemon } from "./host";
-import { DaemonUnreachableError } from "./lib/daemon-connection";
-import { setupStepsMarkdown } from "./lib/setup-steps";
+import { insertText, withDaemon } from "./host";
+import { setupProblemOf } from "./lib/daemon-setup";
 import {
   audioFileOf,
   deleteTranscript,
+  emptyListView,
   findTranscripts,
   loadTranscript,
   transcriptFacts,
   transcriptMarkdown,
   transcriptRow,
+  withoutEntry,
   type HistoryEntry,
-  type HistoryEntryDetail,
-  type HistoryPage,
 } from "./lib/transcript-history";
+
+const PAGE_SIZE = 50;
+
+/** Asks before deleting; resolves true once deleted (the list already shows it gone while the request runs). */
+type Delete = (entry: HistoryEntry) => Promise<boolean>;
 
 export default function Command() {
   const [query, setQuery] = useState("");
-  const [page, setPage] = useState<HistoryPage | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [unreachable, setUnreachable] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
-  const reload = useCallback(() => setGeneration((n) => n + 1), []);
+  const { data, isLoading, error, pagination, mutate, revalidate } = useCachedPromise(
+    (text: string) =>
+      async ({ cursor }: { cursor?: number }) => {
+        const page = await withDaemon((client) => findTranscripts(client, text, PAGE_SIZE, cursor));
+        return { data: page.entries, hasMore: page.nextBeforeId !== null, cursor: page.nextBeforeId ?? undefined };
+      },
+    [query],
+    { keepPreviousData: true, onError: toastUnlessSetup("Cannot Search Transcripts") },
+  );
 
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    withDaemon((client) => findTranscripts(client, query))
-      .then(
-        (found) => current && setPage(found),
-        (error: Error) => {
-          if (!current) return;
-          if (error instanceof DaemonUnreachableError) setUnreachable(error.message);
-          else showToast({ style: Toast.Style.Failure, title: "Cannot Search Transcripts", message: error.message });
-        },
-      )
-      .finally(() => current && setLoading(false));
-    return () => {
-      current = false;
-    };
-  }, [query, generation]);
+  const problem = error ? setupProblemOf(error) : null;
+  if (problem) return <SetupView problem={problem} onRetry={revalidate} />;
 
-  if (unreachable) return <Detail markdown={setupStepsMarkdown(unreachable)} />;
+  const remove: Delete = async (entry) => {
+    const confirmed = await confirmAlert({
+      title: "Delete This Transcript?",
+      message: entry.recording ? "Its kept recording is deleted too." : undefined,
+      primaryAction: { title: "Delete", style: Alert.ActionStyle.Destructive },
+    });
+    if (!confirmed) return false;
+    try {
+      await mutate(
+        withDaemon((client) => deleteTranscript(client, entry.id)),
+        { optimisticUpdate: (entries) => withoutEntry(entries ?? [], entry.id) },
+      );
+      await showToast({ style: Toast.Style.Success, title: "Transcript Deleted" });
+      return true;
+    } catch (failure) {
+      await showFailureToast(failure, { title: "Not Deleted" });
+      return false;
+    }
+  };
+
+  const empty = emptyListView(query, isLoading);
   return (
     <List
-      isLoading={loading}
+      isLoading={isLoading}
       filtering={false}
       throttle
+      pagination={pagination}
       onSearchTextChange={setQuery}
       searchBarPlaceholder="Search your transcripts"
     >
-      <List.EmptyView
-        icon={Icon.Text}
-        title={query ? "No Transcripts Match" : "No Transcripts Yet"}
-        description={
-          query
-            ? "Every word must occur; the last one may be the start of a word."
-            : "Dictations and transcribed files appear here once they finish."
-        }
-      />
-      {page?.entries.map((entry) => {
+      {empty ? <List.EmptyView icon={Icon.Text} title={empty.title} description={empty.description} /> : null}
+      {(data ?? []).map((entry) => {
         const row = transcriptRow(entry);
         return (
           <List.Item
@@ -81,7 +91,7 @@ export default function Command() {
             title={row.title}
             subtitle={row.subtitle}
             accessories={[{ text: row.duration }, { date: row.createdAt }]}
-            actions={<TranscriptActions entry={entry} onDeleted={reload} showDetail />}
+            actions={<TranscriptActions entry={entry} onDelete={remove} showDetail />}
           />
         );
       })}
@@ -91,72 +101,64 @@ export default function Command() {
 
 function TranscriptActions({
   entry,
-  onDeleted,
+  onDelete,
   showDetail,
 }: {
   entry: HistoryEntry;
-  onDeleted: () => void;
+  onDelete: Delete;
   showDetail?: boolean;
 }) {
   const { pop } = useNavigation();
   const audio = audioFileOf(entry);
-  const remove = async () => {
-    const confirmed = await confirmAlert({
-      title: "Delete This Transcript?",
-      message: entry.recording ? "Its kept recording is deleted too." : undefined,
-      primaryAction: { title: "Delete", style: Alert.ActionStyle.Destructive },
-    });
-    if (!confirmed) return;
-    try {
-      await withDaemon((client) => deleteTranscript(client, entry.id));
-      await showToast({ style: Toast.Style.Success, title: "Transcript Deleted" });
-      if (!showDetail) pop();
-      onDeleted();
-    } catch (error) {
-      await showToast({ style: Toast.Style.Failure, title: "Not Deleted", message: (error as Error).message });
-    }
-  };
   return (
     <ActionPanel>
       {showDetail && (
         <Action.Push
           title="Show Transcript"
           icon={Icon.Text}
-          target={<TranscriptDetail entry={entry} onDeleted={onDeleted} />}
+          target={<TranscriptDetail entry={entry} onDelete={onDelete} />}
         />
       )}
-      <Action.Paste title="Paste Text" content={entry.text} />
+      <Action
+        title="Paste Text"
+        icon={Icon.Clipboard}
+        onAction={async () => {
+          if ((await insertText(entry.text, "paste")) === "nothing") await showHUD("This transcript has no text");
+        }}
+      />
       <Action.CopyToClipboard title="Copy Text" content={entry.text} />
-      {audio && <Action.Open title="Open Audio File" target={audio} shortcut={Keyboard.Shortcut.Common.Open} />}
-      {entry.recording && <Action.ShowInFinder title="Reveal Recording in Finder" path={entry.recording} />}
       {audio && (
         <Action.Push
-          title="Transcribe Again with Another Model"
+          title="Transcribe Again"
           icon={Icon.Repeat}
+          shortcut={{ modifiers: ["cmd"], key: "t" }}
           target={<TranscribeForm files={[audio]} />}
         />
       )}
+      {audio && <Action.Open title="Open Audio File" target={audio} shortcut={Keyboard.Shortcut.Common.Open} />}
+      {entry.recording && <Action.ShowInFinder title="Reveal Recording in Finder" path={entry.recording} />}
       <Action
         title="Delete Transcript"
         icon={Icon.Trash}
         style={Action.Style.Destructive}
         shortcut={Keyboard.Shortcut.Common.Remove}
-        onAction={remove}
+        onAction={async () => {
+          if ((await onDelete(entry)) && !showDetail) pop();
+        }}
       />
     </ActionPanel>
   );
 }
 
-function TranscriptDetail({ entry, onDeleted }: { entry: HistoryEntry; onDeleted: () => void }) {
-  const [detail, setDetail] = useState<HistoryEntryDetail | null>(null);
-  useEffect(() => {
-    withDaemon((client) => loadTranscript(client, entry.id)).then(setDetail, (error: Error) =>
-      showToast({ style: Toast.Style.Failure, title: "Cannot Load the Transcript", message: error.message }),
-    );
-  }, [entry.id]);
+function TranscriptDetail({ entry, onDelete }: { entry: HistoryEntry; onDelete: Delete }) {
+  const { data: detail, isLoading } = usePromise(
+    (id: number) => withDaemon((client) => loadTranscript(client, id)),
+    [entry.id],
+    { onError: toastUnlessSetup("Cannot Load the Transcript") },
+  );
   return (
     <Detail
-      isLoading={!detail}
+      isLoading={isLoading}
       markdown={detail ? transcriptMarkdown(detail) : ""}
       metadata={
         detail && (
@@ -167,7 +169,7 @@ function TranscriptDetail({ entry, onDeleted }: { entry: HistoryEntry; onDeleted
           </Detail.Metadata>
         )
       }
-      actions={<TranscriptActions entry={entry} onDeleted={onDeleted} />}
+      actions={<TranscriptActions entry={entry} onDelete={onDelete} />}
     />
   );
 }

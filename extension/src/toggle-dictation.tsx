@@ -7,10 +7,12 @@ import {
   refreshMenuBar,
   startMicrophoneCapture,
 } from "./host";
-import { connect, DaemonUnreachableError, type DaemonClient } from "./lib/daemon-connection";
+import { connect, type DaemonClient } from "./lib/daemon-connection";
 import type { TranscriptData } from "./lib/daemon-connection";
+import { modelDownloadingHud, setupHudMessage, setupProblemOf } from "./lib/daemon-setup";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
-import { MICROPHONE_SETTINGS_URL, wordCount } from "./lib/dictation-view";
+import { dictateGate } from "./lib/dictation-start";
+import { MICROPHONE_SETTINGS_URL, wordsIn } from "./lib/dictation-view";
 import { autoStopSeconds, transcriptionOptions } from "./lib/preferences";
 
 /** How long after starting to listen for a silent microphone (the daemon tells after 2 s of exact zeros). */
@@ -25,8 +27,8 @@ export default async function Command() {
   try {
     client = await connect(daemonSocket());
   } catch (error) {
-    const reason = error instanceof DaemonUnreachableError ? "Verbatim is not running" : (error as Error).message;
-    await showHUD(`${reason} — open Dictate for the setup steps`);
+    const problem = setupProblemOf(error);
+    await showHUD(problem ? setupHudMessage(problem) : `Verbatim: ${(error as Error).message}`);
     return;
   }
   try {
@@ -55,11 +57,13 @@ async function insertTranscript(transcript: TranscriptData | null | undefined): 
   }
   // The hotkey inserts; Copy and Paste also leaves the text on the clipboard.
   await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
-  const words = wordCount(text);
-  await showHUD(`Inserted ${words} word${words === 1 ? "" : "s"}`);
+  await showHUD(`Inserted ${wordsIn(text)}`);
 }
 
 async function start(client: DaemonClient): Promise<void> {
+  const gate = dictateGate(await client.status());
+  if (gate.kind === "problem") return void (await showHUD(setupHudMessage(gate.problem)));
+  if (gate.kind === "downloading") return void (await showHUD(modelDownloadingHud(gate.loading)));
   let heardSilence!: () => void;
   const silence = new Promise<void>((resolve) => (heardSilence = resolve));
   const app = await frontmostAppName();

@@ -1,5 +1,5 @@
 import { Detail, getSelectedFinderItems } from "@raycast/api";
-import { useEffect, useState } from "react";
+import { usePromise } from "@raycast/utils";
 import { TranscribeForm } from "./components/transcribe-form";
 import { TranscriptionDetail } from "./components/transcription-detail";
 import { jobStore } from "./host";
@@ -20,10 +20,7 @@ async function decideStart(): Promise<Start> {
 }
 
 export default function Command() {
-  const [start, setStart] = useState<Start | null>(null);
-  useEffect(() => {
-    decideStart().then(setStart);
-  }, []);
+  const { data: start } = usePromise(decideStart);
   if (!start) return <Detail isLoading markdown="" />;
   if (start.kind === "pick") return <TranscribeForm />;
   if (start.kind === "resume") return <TranscriptionDetail request={{}} />;

@@ -1,25 +1,14 @@
-import {
-  Clipboard,
-  Color,
-  Icon,
-  launchCommand,
-  LaunchType,
-  MenuBarExtra,
-  open,
-  showHUD,
-  showToast,
-  Toast,
-} from "@raycast/api";
-import os from "node:os";
-import { useEffect, useState } from "react";
-import { daemonSocket, insertText, jobStore, preferences, withDaemon } from "./host";
-import { connect, logFolder, pingDaemon, type DictationInfo } from "./lib/daemon-connection";
-import { runningDictation } from "./lib/dictation-session";
-import { wordCount } from "./lib/dictation-view";
-import { menuBarModel, type DaemonState, type MenuBarModel } from "./lib/menu-bar-model";
-import { DaemonService, execRunner, stopDaemon, switchModel } from "./lib/service-control";
+import { Clipboard, Color, Icon, launchCommand, LaunchType, MenuBarExtra, open, showHUD } from "@raycast/api";
+import { showFailureToast, useCachedPromise } from "@raycast/utils";
+import { daemonService, daemonSocket, insertText, jobStore, preferences, withDaemon } from "./host";
+import { logFolder } from "./lib/daemon-connection";
+import { INSTALL_COMMAND, STORE_URL, UPDATE_COMMAND } from "./lib/daemon-setup";
+import { wordsIn } from "./lib/dictation-view";
+import { loadMenuBar, UNKNOWN_MENU_BAR, type DaemonState } from "./lib/menu-bar-model";
+import { stopDaemon, switchModel, waitUntilAnswering } from "./lib/service-control";
 
 const ICONS: Record<DaemonState, { source: Icon; tintColor: Color }> = {
+  unknown: { source: Icon.Microphone, tintColor: Color.PrimaryText },
   down: { source: Icon.Microphone, tintColor: Color.SecondaryText },
   loading: { source: Icon.Microphone, tintColor: Color.Yellow },
   ready: { source: Icon.Microphone, tintColor: Color.PrimaryText },
@@ -28,73 +17,61 @@ const ICONS: Record<DaemonState, { source: Icon; tintColor: Color }> = {
   recording: { source: Icon.Waveform, tintColor: Color.Red },
 };
 
-/** One status ping over the socket (short timeout, no processes), the cached models and the remembered jobs. */
-async function loadModel(): Promise<MenuBarModel> {
-  const socket = daemonSocket();
-  const status = await pingDaemon(socket);
-  let cached: string[] = [];
-  let dictation: DictationInfo | null = null;
-  if (status) {
-    const client = await connect(socket, 1000);
-    try {
-      cached = (await client.listModels()).filter((model) => model.complete).map((model) => model.repoId);
-      dictation = await runningDictation(client);
-    } finally {
-      client.close();
-    }
-  }
-  return menuBarModel(status, cached, await jobStore().list(), undefined, dictation);
-}
-
 async function stopAndInsert(session: string): Promise<void> {
   const event = await withDaemon((client) => client.request({ type: "dictation.stop", session }));
   const text = event.type === "done" ? (event.transcript?.text.trim() ?? "") : "";
   if (!text) throw new Error("No speech detected");
   await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
-  const words = wordCount(text);
-  await showHUD(`Inserted ${words} word${words === 1 ? "" : "s"}`);
-}
-
-async function run(title: string, action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-    await showHUD(title);
-  } catch (error) {
-    await showToast({ style: Toast.Style.Failure, title: "Verbatim", message: (error as Error).message });
-  }
+  await showHUD(`Inserted ${wordsIn(text)}`);
 }
 
 export default function Command() {
-  const [model, setModel] = useState<MenuBarModel | null>(null);
-  useEffect(() => {
-    loadModel()
-      .catch(() => menuBarModel(null, [], []))
-      .then(setModel);
-  }, []);
-  const service = new DaemonService(os.userInfo().uid, execRunner);
-  const state = model?.state ?? "down";
+  // The last refresh's menu is cached and shown at once; each refresh asks the daemon on one connection.
+  const { data, isLoading, revalidate } = useCachedPromise(
+    async () => loadMenuBar(daemonSocket(), await jobStore().list()),
+    [],
+    { failureToastOptions: { title: "Verbatim's Menu Could Not Refresh" } },
+  );
+  const model = data ?? UNKNOWN_MENU_BAR;
+
+  const run = async (title: string, action: () => Promise<unknown>) => {
+    try {
+      await action();
+      await showHUD(title);
+    } catch (error) {
+      await showFailureToast(error, { title: "Verbatim" });
+    }
+    revalidate();
+  };
+  const startDaemon = async () => {
+    await daemonService().start();
+    if (!(await waitUntilAnswering(daemonSocket()))) throw new Error("The daemon did not answer within 15 s");
+  };
+
   return (
     <MenuBarExtra
-      isLoading={model === null}
-      icon={ICONS[state]}
-      title={model?.title || undefined}
-      tooltip={model?.tooltip ?? "Verbatim"}
+      isLoading={isLoading}
+      icon={ICONS[model.state]}
+      title={model.title || undefined}
+      tooltip={model.tooltip}
     >
-      {model?.dictation ? (
+      {model.dictation ? (
         <MenuBarExtra.Section title="Dictation">
           <MenuBarExtra.Item
             title="Stop and Insert"
             icon={Icon.Stop}
-            onAction={() => stopAndInsert(model.dictation!.session).catch((error: Error) => showHUD(error.message))}
+            onAction={() =>
+              stopAndInsert(model.dictation!.session).catch((error: unknown) =>
+                showFailureToast(error, { title: "Not Inserted" }),
+              )
+            }
           />
           <MenuBarExtra.Item
             title="Cancel Dictation"
             icon={Icon.XMarkCircle}
             onAction={() =>
-              run("Dictation cancelled", () =>
-                withDaemon(async (client) => {
-                  await client.request({ type: "dictation.cancel", session: model.dictation!.session });
-                }),
+              run("Dictation canceled", () =>
+                withDaemon((client) => client.request({ type: "dictation.cancel", session: model.dictation!.session })),
               )
             }
           />
@@ -106,30 +83,55 @@ export default function Command() {
         </MenuBarExtra.Section>
       ) : null}
       <MenuBarExtra.Section title="Daemon">
-        {(model?.details ?? []).map((line) => (
+        {model.details.map((line) => (
           <MenuBarExtra.Item key={line} title={line} />
         ))}
       </MenuBarExtra.Section>
       <MenuBarExtra.Section>
-        {state === "down" ? (
+        {model.setup === "not-installed" ? (
+          <MenuBarExtra.Item
+            title="Copy Install Command"
+            icon={Icon.Clipboard}
+            onAction={() => run("Copied; paste it in Terminal", () => Clipboard.copy(INSTALL_COMMAND))}
+          />
+        ) : null}
+        {model.setup === "stopped" ? (
           <MenuBarExtra.Item
             title="Start Daemon"
             icon={Icon.Play}
-            onAction={() => run("Verbatim started", () => service.start())}
+            onAction={() => run("Verbatim started", startDaemon)}
           />
-        ) : (
+        ) : null}
+        {model.setup === "update-daemon" ? (
+          <MenuBarExtra.Item
+            title="Copy Update Command"
+            icon={Icon.Clipboard}
+            onAction={() => run("Copied; paste it in Terminal", () => Clipboard.copy(UPDATE_COMMAND))}
+          />
+        ) : null}
+        {model.setup === "update-extension" ? (
+          <MenuBarExtra.Item title="Open in Raycast Store" icon={Icon.Download} onAction={() => open(STORE_URL)} />
+        ) : null}
+        {model.state !== "down" && model.state !== "unknown" ? (
           <MenuBarExtra.Item
             title="Stop Daemon"
             icon={Icon.Stop}
             onAction={() => run("Verbatim stopped", () => stopDaemon(daemonSocket()))}
           />
-        )}
-        <MenuBarExtra.Item
-          title="Restart Daemon"
-          icon={Icon.RotateClockwise}
-          onAction={() => run("Verbatim restarted", () => service.restart())}
-        />
-        {model && model.models.length > 0 ? (
+        ) : null}
+        {model.setup !== "not-installed" ? (
+          <MenuBarExtra.Item
+            title="Restart Daemon"
+            icon={Icon.RotateClockwise}
+            onAction={() =>
+              run("Verbatim restarted", async () => {
+                await daemonService().restart();
+                await waitUntilAnswering(daemonSocket());
+              })
+            }
+          />
+        ) : null}
+        {model.models.length > 0 ? (
           <MenuBarExtra.Submenu title="Switch Model" icon={Icon.Switch}>
             {model.models.map((entry) => (
               <MenuBarExtra.Item
@@ -142,7 +144,7 @@ export default function Command() {
           </MenuBarExtra.Submenu>
         ) : null}
         <MenuBarExtra.Item title="Open Logs" icon={Icon.Document} onAction={() => open(logFolder())} />
-        {model?.dictation ? null : (
+        {model.dictation ? null : (
           <MenuBarExtra.Item
             title="Dictate"
             icon={Icon.Microphone}
@@ -155,7 +157,7 @@ export default function Command() {
           onAction={() => launchCommand({ name: "transcribe-file", type: LaunchType.UserInitiated })}
         />
       </MenuBarExtra.Section>
-      {model && model.recent.length > 0 ? (
+      {model.recent.length > 0 ? (
         <MenuBarExtra.Section title="Recent Transcripts">
           {model.recent.map((entry) => (
             <MenuBarExtra.Item

@@ -1,16 +1,24 @@
-// What the commands make of Raycast's inputs: the clipboard's file URL, the preferences, the socket override,
-// and the job list's storage.
+// What the commands make of Raycast's inputs: the clipboard's file URL, the preferences, the socket override, the
+// files picked in the form, and the job list's storage; and user-facing text in US English.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { fileFromClipboard } from "../src/lib/clipboard-file";
 import { socketPath } from "../src/lib/daemon-connection";
 import { JobStore, REMEMBERED_JOBS } from "../src/lib/job-store";
-import { finishedTextSteps } from "../src/lib/outputs";
-import { autoStopSeconds, fileTranscriptionOptions, transcriptionOptions } from "../src/lib/preferences";
-import { transcriptMarkdown } from "../src/lib/transcript-view";
+import {
+  autoStopSeconds,
+  DEFAULT_RESTORE_DELAY_MS,
+  fileTranscriptionOptions,
+  restoreDelayMs,
+  transcriptionOptions,
+} from "../src/lib/preferences";
+import { overallProgress, transcriptMarkdown } from "../src/lib/transcript-view";
 import { chooseStart } from "../src/lib/start-choice";
-import { newTranscription } from "../src/lib/transcription";
+import { newTranscription, pickedFilesProblem } from "../src/lib/transcription";
+
+const root = path.join(__dirname, "..");
 
 test("a file copied in Finder arrives as a file URL and becomes its path, spaces and all", () => {
   const file = "/Users/ana/Voice Memos/Interview #2.m4a";
@@ -31,6 +39,8 @@ test("per-run overrides win over preferences; empty and auto mean the daemon's d
   expect(transcriptionOptions(preferences)).toEqual({ model: "base.en", language: "de" });
   expect(transcriptionOptions(preferences, { model: "small-8bit", language: "auto" })).toEqual({ model: "small-8bit" });
   expect(transcriptionOptions({ finishedText: "copy", model: " ", language: "auto" })).toEqual({});
+  expect(transcriptionOptions({ finishedText: "copy", translate: true })).toEqual({ task: "translate" });
+  expect(transcriptionOptions({ finishedText: "copy", translate: false })).toEqual({});
 });
 
 test("files skip silence unless Skip Silence is off; Toggle Dictation's Auto-Stop becomes seconds", () => {
@@ -41,11 +51,50 @@ test("files skip silence unless Skip Silence is off; Toggle Dictation's Auto-Sto
   expect(autoStopSeconds({ finishedText: "copy", autoStop: "1.5" })).toBe(1.5);
 });
 
-test("finished text is copied, pasted, both or left alone", () => {
-  expect(finishedTextSteps("copy")).toEqual({ copy: true, paste: false });
-  expect(finishedTextSteps("paste")).toEqual({ copy: false, paste: true });
-  expect(finishedTextSteps("both")).toEqual({ copy: true, paste: true });
-  expect(finishedTextSteps("nothing")).toEqual({ copy: false, paste: false });
+test("Clipboard After Paste: each choice is a wait in milliseconds, or never", () => {
+  const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+  const preference = manifest.preferences.find((p: { name: string }) => p.name === "restoreClipboard");
+  for (const { value } of preference.data as { value: string }[]) {
+    const delay = restoreDelayMs({ finishedText: "paste", restoreClipboard: value });
+    if (value === "never") expect(delay).toBeNull();
+    else expect(delay).toBe(Number(value));
+  }
+  expect(Number(preference.default)).toBe(DEFAULT_RESTORE_DELAY_MS);
+  expect(restoreDelayMs({ finishedText: "paste" })).toBe(DEFAULT_RESTORE_DELAY_MS);
+});
+
+test("the Transcribe form takes only existing files, at least one", () => {
+  const folder = mkdtempSync(path.join(os.tmpdir(), "verbatim-picked-"));
+  try {
+    const file = path.join(folder, "memo.m4a");
+    writeFileSync(file, "");
+    expect(pickedFilesProblem([])).toBe("Choose one or more audio or video files");
+    expect(pickedFilesProblem(undefined)).toBe("Choose one or more audio or video files");
+    expect(pickedFilesProblem([file, folder])).toMatch(/is a folder: choose the files in it$/);
+    expect(pickedFilesProblem([path.join(folder, "gone.m4a")])).toBe("gone.m4a is not there anymore");
+    expect(pickedFilesProblem([file])).toBeUndefined();
+    // Nothing to transcribe is never reported as "Transcribed 0 files".
+    expect(overallProgress([])).toBe("Nothing to transcribe");
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+// British spellings Raycast's store review asks to write the US way. The daemon's error code "cancelled" is a
+// protocol identifier (compared, never shown).
+const BRITISH =
+  /\b(recognis\w*|capitalis\w*|organis\w*|realis\w*|initialis\w*|customis\w*|behaviour|colour|favourite|centre|licence|spelt|analys(e|ed|ing)|cancell(ed|ing)|travell\w+|dialogue)\b/gi;
+
+test("user-facing text is in US English: the manifest, the README, the changelog and the source", () => {
+  const sources = readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" })
+    .filter((file) => /\.tsx?$/.test(file) && !file.startsWith("verbatimd"))
+    .map((file) => path.join("src", file));
+  const found: string[] = [];
+  for (const file of ["package.json", "README.md", "CHANGELOG.md", ...sources]) {
+    const text = readFileSync(path.join(root, file), "utf8").replace(/(code === |case )"cancelled"/g, "");
+    for (const match of text.matchAll(BRITISH)) found.push(`${file}: ${match[0]}`);
+  }
+  expect(found).toEqual([]);
 });
 
 test("the socket preference overrides the default, with ~ for the home folder", () => {

@@ -1,7 +1,9 @@
-// Checks the extension manifest against the rules Raycast's store enforces (`ray lint` checks the same
-// against Raycast's online schema, which is unreachable offline).
+// Checks the extension against what Raycast's store asks (`ray lint` checks the manifest against Raycast's online
+// schema, which is unreachable offline): the manifest's fields, a folder that builds alone (its own lockfile, ESLint
+// and Prettier configs, no import from outside it), a README for the setup, the metadata folder.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { LANGUAGES } from "../src/lib/languages";
 
 const root = path.join(__dirname, "..");
 const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
@@ -43,6 +45,10 @@ test("the manifest has the fields the store requires", () => {
     expect(typeof manifest[field]).toBe("string");
     expect(manifest[field].length).toBeGreaterThan(0);
   }
+  expect(manifest.platforms).toEqual(["macOS"]);
+  // A Raycast username (the publisher's account), not the placeholder the extension started with.
+  expect(manifest.author).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
+  expect(manifest.author).not.toBe("verbatim");
   expect(manifest.name).toMatch(/^[a-z0-9-]+$/);
   expect(isTitleCase(manifest.title)).toBe(true);
   expect(manifest.categories.length).toBeGreaterThan(0);
@@ -93,4 +99,58 @@ test("Dictate is a view, Toggle Dictation runs without one, and every command la
   const launched = [...sources.matchAll(/launchCommand\(\{ name: "([^"]+)"/g)].map((match) => match[1]);
   expect(new Set(launched)).toEqual(new Set(["dictate", "transcribe-file", "verbatim"]));
   for (const name of launched) expect(modes[name]).toBeDefined();
+});
+
+test("the folder builds alone: its own lockfile and lint configs, and no import from outside it", () => {
+  const lock = JSON.parse(readFileSync(path.join(root, "package-lock.json"), "utf8"));
+  expect(lock.lockfileVersion).toBe(3);
+  expect(lock.packages[""].dependencies).toEqual(manifest.dependencies);
+  expect(lock.packages[""].devDependencies).toEqual(manifest.devDependencies);
+  expect(manifest.dependencies["@raycast/utils"]).toBeDefined();
+  expect(readFileSync(path.join(root, "eslint.config.js"), "utf8")).toContain('require("@raycast/eslint-config")');
+  expect(JSON.parse(readFileSync(path.join(root, ".prettierrc"), "utf8"))).toEqual({
+    printWidth: 120,
+    singleQuote: false,
+  });
+  const outside: string[] = [];
+  for (const file of readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" })) {
+    if (!/\.tsx?$/.test(file)) continue;
+    const source = readFileSync(path.join(root, "src", file), "utf8");
+    for (const [, specifier] of source.matchAll(/from "([^"]+)"/g)) {
+      const target = path.resolve(path.dirname(path.join(root, "src", file)), specifier!);
+      if (specifier!.startsWith(".") && !target.startsWith(path.join(root, "src")))
+        outside.push(`${file}: ${specifier}`);
+    }
+  }
+  expect(outside).toEqual([]);
+});
+
+test("README says what to install first, what each command does, and each preference", () => {
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  expect(readme).toContain("\nnpm install -g verbatim\nverbatim daemon install\n");
+  for (const command of manifest.commands) expect(readme).toContain(`**${command.title}**`);
+  for (const preference of manifest.preferences) expect(readme).toContain(`| ${preference.title} `);
+  expect(readme).toContain("## Check on a Mac");
+});
+
+test("metadata holds the store's screenshots: 2000x1250 PNGs", () => {
+  const shots = readdirSync(path.join(root, "metadata")).filter((file) => !file.startsWith("."));
+  for (const shot of shots) {
+    expect(shot).toMatch(/^verbatim-\d+\.png$/);
+    expect(pngSize(path.join(root, "metadata", shot))).toEqual([2000, 1250]);
+  }
+});
+
+test("the Language preference and the Transcribe form offer the same languages", () => {
+  const preference = manifest.preferences.find((p: { name: string }) => p.name === "language");
+  expect(preference.data).toEqual(LANGUAGES.map(({ value, title }) => ({ title, value })));
+  expect(preference.default).toBe("auto");
+});
+
+test("Dictate's description says what Enter does with the default Finished Text", () => {
+  const finishedText = manifest.preferences.find((p: { name: string }) => p.name === "finishedText");
+  const dictate = manifest.commands.find((command: { name: string }) => command.name === "dictate");
+  expect(finishedText.default).toBe("copy");
+  expect(dictate.description).toMatch(/Enter stops and copies the text/);
+  expect(dictate.description).not.toMatch(/Enter inserts/);
 });

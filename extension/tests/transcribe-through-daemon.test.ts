@@ -7,11 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
 import { makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
-import { connect, DaemonUnreachableError, pingDaemon } from "../src/lib/daemon-connection";
+import { connect } from "../src/lib/daemon-connection";
 import { JobStore, type KeyValueStorage } from "../src/lib/job-store";
-import { menuBarModel } from "../src/lib/menu-bar-model";
+import { loadMenuBar } from "../src/lib/menu-bar-model";
 import { fileBeside, saveBeside } from "../src/lib/outputs";
-import { setupStepsMarkdown } from "../src/lib/setup-steps";
 import { finishedText, overallProgress, transcriptMarkdown } from "../src/lib/transcript-view";
 import { resumeJobs, transcribeFiles, type FileTranscription } from "../src/lib/transcription";
 
@@ -195,11 +194,11 @@ test("a file the daemon cannot read fails with the daemon's explanation, not a s
   expect(existsSync(fileBeside(missing, "text"))).toBe(false);
 });
 
-test("the menu bar shows the live daemon's model, backend, state, memory and queue", async () => {
-  const status = await pingDaemon(daemon.socket);
-  expect(status).not.toBeNull();
-  const view = menuBarModel(status, [], [{ id: "j1", file: speech, startedAt: 1, text: "one two three" }]);
+test("the menu bar shows the live daemon's model, backend, state, memory, queue and recent transcripts", async () => {
+  const jobs = [{ id: "j1", file: speech, startedAt: 1, text: "one two three" }];
+  const view = await loadMenuBar(daemon.socket, jobs);
   expect(view.state).toBe("ready");
+  expect(view.setup).toBeNull();
   expect(view.details).toEqual([
     `Model: ${model}`,
     "Backend: cpu",
@@ -208,18 +207,16 @@ test("the menu bar shows the live daemon's model, backend, state, memory and que
     "Queue: empty",
   ]);
   expect(view.models).toEqual([{ id: model, current: true }]);
-  expect(view.recent).toEqual([{ id: "j1", title: "voice memo.wav — one two three", text: "one two three" }]);
+  // The history's newest transcripts (this suite's files), not only the jobs this extension remembers.
+  expect(view.recent.length).toBeGreaterThan(0);
+  expect(view.recent[0]!.title).toMatch(/^(voice memo|long)\.wav — /);
+  expect(view.recent.map((entry) => entry.title)).not.toContain("voice memo.wav — one two three");
 });
 
-test("with no daemon, the ping says so quickly and the view shows numbered setup steps", async () => {
+test("with no daemon, the menu bar says it is not installed", async () => {
   const socket = path.join(media, "nobody.sock");
-  expect(await pingDaemon(socket, 500)).toBeNull();
-  expect(menuBarModel(null, [], []).state).toBe("down");
-  const failure = await connect(socket).catch((error: unknown) => error);
-  expect(failure).toBeInstanceOf(DaemonUnreachableError);
-  const steps = setupStepsMarkdown((failure as Error).message);
-  expect(steps).toContain(`Cannot reach verbatimd at ${socket}: verbatimd is not running.`);
-  expect(steps).toMatch(/\n1\. .*npm install/);
-  expect(steps).toMatch(/\n2\. .*npx verbatim daemon install/);
-  expect(steps).not.toMatch(/\n\s+at /);
+  const jobs = [{ id: "j1", file: speech, startedAt: 1, text: "one two three" }];
+  const view = await loadMenuBar(socket, jobs, path.join(media, "no-such-service.plist"));
+  expect(view).toMatchObject({ state: "down", setup: "not-installed", details: ["Verbatim is not installed"] });
+  expect(view.recent).toEqual([{ id: "j1", title: "voice memo.wav — one two three", text: "one two three" }]);
 });

@@ -1,20 +1,27 @@
 // Search Transcripts' logic against the real daemon, the real engine on the trained fixture model and held-out
-// speech: the list newest first, search as you type, one transcript with its timings, the audio an entry can open or
-// transcribe again, deleting, and the daemon's errors passed on. @raycast/api is not involved.
-import { readFileSync } from "node:fs";
+// speech: the list newest first a page at a time, search as you type, one transcript with its timings, the audio an
+// entry can open or transcribe again (a dictation's recording, kept by default), deleting, the empty list, and the
+// daemon's errors passed on. @raycast/api is not involved.
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
+import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../../test/support/dictation";
 import { fixtureModel, repoRoot } from "../../test/support/fixtures";
 import { connect, DaemonError, type DaemonClient } from "../src/lib/daemon-connection";
+import { JobStore } from "../src/lib/job-store";
+import { transcriptionOptions } from "../src/lib/preferences";
 import {
   audioFileOf,
   deleteTranscript,
+  emptyListView,
   findTranscripts,
   loadTranscript,
   transcriptFacts,
   transcriptMarkdown,
   transcriptRow,
+  withoutEntry,
 } from "../src/lib/transcript-history";
+import { transcribeFiles } from "../src/lib/transcription";
 
 jest.setTimeout(120_000);
 
@@ -32,9 +39,13 @@ afterAll(async () => {
   await daemon?.dispose();
 });
 
-test("an empty history lists nothing", async () => {
+test("an empty history lists nothing, and says so only once the search has answered", async () => {
   expect(await findTranscripts(client, "")).toEqual({ entries: [], nextBeforeId: null });
   expect((await findTranscripts(client, "anything")).entries).toEqual([]);
+  expect(emptyListView("", true)).toBeNull(); // the first search is loading: it is not known to be empty
+  expect(emptyListView("budget", true)).toBeNull();
+  expect(emptyListView("", false)?.title).toBe("No Transcripts Yet");
+  expect(emptyListView("budget", false)?.title).toBe("No Transcripts Match");
 });
 
 test("transcripts are listed newest first, found as they are typed, shown with timings and deleted", async () => {
@@ -74,9 +85,60 @@ test("transcripts are listed newest first, found as they are typed, shown with t
   expect(audioFileOf(all.entries[1]!)).toBe(file);
   expect(audioFileOf(all.entries[0]!)).toBeNull();
 
+  // Pages follow newest first; a delete shows at once as the list without the entry.
+  const first = await findTranscripts(client, "", 1);
+  expect(first.entries.map((entry) => entry.id)).toEqual([all.entries[0]!.id]);
+  const second = await findTranscripts(client, "", 1, first.nextBeforeId!);
+  expect(second).toEqual({ entries: [all.entries[1]], nextBeforeId: null });
+  expect(withoutEntry(all.entries, all.entries[0]!.id)).toEqual([all.entries[1]]);
+
   await deleteTranscript(client, all.entries[0]!.id);
   expect((await findTranscripts(client, "")).entries.map((entry) => entry.text)).toEqual([spoken.text]);
   const missing = await loadTranscript(client, all.entries[0]!.id).catch((error: unknown) => error);
   expect(missing).toBeInstanceOf(DaemonError);
   expect(missing).toMatchObject({ code: "not_found" });
+});
+
+/** Transcribes files as Transcribe File (and Transcribe Again) does, with the preferences' options. */
+async function transcribeAsTheExtension(files: string[], translate = false) {
+  const storage = new Map<string, string>();
+  const jobs = new JobStore({
+    getItem: async (key) => storage.get(key),
+    setItem: async (key, value) => void storage.set(key, value),
+  });
+  const options = transcriptionOptions({ finishedText: "copy", translate });
+  return transcribeFiles(client, files, { options, jobs, onChange: () => undefined });
+}
+
+test("a dictation's recording is kept by default, and Transcribe Again from it gives its text", async () => {
+  const speech = heldoutWav("heldout-05.wav");
+  const following = await startDictation(client, "stream");
+  sendPcm(client, following.session, await pcmOf(speech));
+  const dictated = await stopDictation(client, following.session);
+
+  const [entry] = (await findTranscripts(client, "")).entries;
+  expect(entry).toMatchObject({ kind: "dictation", job: following.session, text: dictated.text });
+  expect(entry!.recording).toMatch(/\/history\/recordings\/\d+\.(wav|flac)$/);
+  // Compressed in the background: the entry fetched before it names the WAV, which the FLAC then replaces.
+  const flac = entry!.recording!.replace(/\.wav$/, ".flac");
+  for (let tries = 0; tries < 100 && !existsSync(flac); tries++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const audio = audioFileOf(entry!);
+  expect(audio).toBe(flac);
+  const [again] = await transcribeAsTheExtension([audio!]);
+  expect(again!.status).toBe("done");
+  expect(again!.transcript!.text).toBe(dictated.text);
+  expect(transcriptFacts(await loadTranscript(client, entry!.id))).toContainEqual({ label: "Recording", text: flac });
+});
+
+test("Translate to English asks the daemon to translate (an English-only model writes the English it hears)", async () => {
+  expect(transcriptionOptions({ finishedText: "copy", translate: true, language: "de" })).toEqual({
+    language: "de",
+    task: "translate",
+  });
+  const speech = heldoutWav("heldout-06.wav");
+  const [plain] = await transcribeAsTheExtension([speech]);
+  const [translated] = await transcribeAsTheExtension([speech], true);
+  expect(translated!.status).toBe("done");
+  expect(translated!.transcript!.text).toBe(plain!.transcript!.text);
 });

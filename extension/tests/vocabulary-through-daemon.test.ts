@@ -1,6 +1,7 @@
-// Manage Vocabulary's logic against the real daemon: terms and replacements added, edited (respelt, renamed, their
-// `from` changed) and deleted, each landing in the daemon's config.json, the rows the list shows, and the daemon's
-// errors passed on as they are. @raycast/api is not involved: these modules never import it.
+// Manage Vocabulary's logic against the real daemon: terms and replacements added, edited (respelled, renamed, their
+// `from` changed) and deleted, each landing in the daemon's config.json, the rows the list shows, the optimistic
+// updates the list shows while an edit runs (each the daemon's answer), the form's checks (each what the daemon
+// takes), and the daemon's errors passed on as they are. @raycast/api is not involved: these modules never import it.
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
@@ -10,9 +11,17 @@ import {
   deleteReplacement,
   deleteTerm,
   loadVocabulary,
+  replacedProblem,
+  replacementTextProblem,
   saveReplacement,
   saveTerm,
+  termProblem,
   vocabularyList,
+  withReplacementDeleted,
+  withReplacementSaved,
+  withTermDeleted,
+  withTermSaved,
+  type VocabularyData,
 } from "../src/lib/vocabulary";
 
 jest.setTimeout(120_000);
@@ -54,7 +63,7 @@ test("terms and replacements are added, edited and deleted in the daemon's confi
   ]);
   expect(list.replacements.map((row) => [row.title, row.subtitle])).toEqual([
     ["see a → Xia", "Any Case, Written As Given"],
-    ["gonna → going to", "Any Case, Keep Its Capitalisation"],
+    ["gonna → going to", "Any Case, Keep Its Capitalization"],
   ]);
 
   // Editing a term to a new spelling keeps one entry; renaming it replaces the old one.
@@ -89,4 +98,65 @@ test("the daemon's refusals come through with what to do", async () => {
   expect((missing as DaemonError).message).toMatch(/no term "Nobody" \(list it to see\)/);
   const blank = await saveTerm(client, "   ").catch((error: unknown) => error);
   expect((blank as DaemonError).message).toMatch(/cannot be used: it is empty/);
+});
+
+test("each optimistic update shows the vocabulary the daemon then answers", async () => {
+  let data = await loadVocabulary(client);
+  const edits: [string, (current: VocabularyData) => VocabularyData, () => Promise<VocabularyData>][] = [
+    ["add a term", (d) => withTermSaved(d, " Ngozi "), () => saveTerm(client, " Ngozi ")],
+    ["add another", (d) => withTermSaved(d, "Aoife"), () => saveTerm(client, "Aoife")],
+    ["respell the first", (d) => withTermSaved(d, "NGOZI", "Ngozi"), () => saveTerm(client, "NGOZI", "Ngozi")],
+    ["rename one", (d) => withTermSaved(d, "Siobhan", "aoife"), () => saveTerm(client, "Siobhan", "aoife")],
+    ["rename onto another", (d) => withTermSaved(d, "siobhan", "NGOZI"), () => saveTerm(client, "siobhan", "NGOZI")],
+    ["delete a term", (d) => withTermDeleted(d, "SIOBHAN"), () => deleteTerm(client, "SIOBHAN")],
+    [
+      "add a replacement",
+      (d) => withReplacementSaved(d, { from: " gonna ", to: "going to", case: "keep" }),
+      () => saveReplacement(client, { from: " gonna ", to: "going to", case: "keep" }),
+    ],
+    [
+      "add another",
+      (d) => withReplacementSaved(d, { from: "see a", to: "Xia" }),
+      () => saveReplacement(client, { from: "see a", to: "Xia" }),
+    ],
+    [
+      "replace one by its from",
+      (d) => withReplacementSaved(d, { from: "GONNA", to: "gonna" }),
+      () => saveReplacement(client, { from: "GONNA", to: "gonna" }),
+    ],
+    [
+      "change a from",
+      (d) => withReplacementSaved(d, { from: "see ya", to: "Xia", case: "exact" }, "see a"),
+      () => saveReplacement(client, { from: "see ya", to: "Xia", case: "exact" }, "see a"),
+    ],
+    ["delete one", (d) => withReplacementDeleted(d, "Gonna"), () => deleteReplacement(client, "Gonna")],
+  ];
+  for (const [what, predict, send] of edits) {
+    const expected = predict(data);
+    data = await send();
+    expect([what, expected.terms, expected.replacements]).toEqual([what, data.terms, data.replacements]);
+  }
+  expect(data.terms.length + data.replacements.length).toBeGreaterThan(0);
+});
+
+test("the forms refuse exactly what the daemon refuses", async () => {
+  const samples = ["Ximena", "", "   ", "x".repeat(100), "x".repeat(101), "two\nlines", "tab\there", "Zoë Ødegaard"];
+  for (const sample of samples) {
+    const daemonTakes = await saveTerm(client, sample).then(
+      () => true,
+      () => false,
+    );
+    expect([sample, termProblem(sample) === undefined]).toEqual([sample, daemonTakes]);
+    expect([sample, replacedProblem(sample) === undefined]).toEqual([sample, daemonTakes]);
+    if (daemonTakes) await deleteTerm(client, sample);
+  }
+  for (const to of ["y".repeat(200), "y".repeat(201), "", "a\rb"]) {
+    const daemonTakes = await saveReplacement(client, { from: "sample", to }).then(
+      () => true,
+      () => false,
+    );
+    expect([to.length, replacementTextProblem(to) === undefined]).toEqual([to.length, daemonTakes]);
+  }
+  expect(termProblem("")).toBe("Type a name, product term or spelling");
+  expect(termProblem("x".repeat(101))).toBe("At most 100 characters");
 });

@@ -2,7 +2,7 @@
 // held-out speech and a real SQLite file: file jobs, uploads and dictations are recorded and found by full-text
 // search; paging, export, the CLI, deleting and retention; kept recordings; and a damaged or locked database never
 // costs a transcription or a transcript.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { DaemonError, type DaemonClient } from "../../daemon/src/client";
@@ -47,6 +47,16 @@ async function dictate(wav: string, app?: string) {
   sendPcm(client, following.session, await pcmOf(heldoutWav(wav)));
   const transcript = await stopDictation(client, following.session);
   return { session: following.session, transcript };
+}
+
+/** The dictation's kept recording once its compression has run (in the background): the entry then names the FLAC. */
+async function compressedRecording(session: string): Promise<string> {
+  for (let tries = 0; tries < 100; tries++) {
+    const recording = (await list()).entries.find((e) => e.job === session)?.recording;
+    if (recording?.endsWith(".flac")) return recording;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the recording of dictation ${session} was not compressed`);
 }
 
 /** Restarts the daemon with these config keys changed. */
@@ -95,7 +105,8 @@ test("file jobs, uploads and dictations are recorded; search finds words from ea
     ["file", fromFile.text, file, "TextEdit"],
   ]);
   expect(entries[0]!.job).toBe(dictated.session);
-  expect(entries.every((e) => e.recording === null)).toBe(true); // historyKeepsRecordings is off by default
+  // By default only a dictation's recording is kept (historyKeepsRecordings "dictations").
+  expect(entries.map((e) => e.recording === null)).toEqual([false, true, true]);
   expect(entries[2]!.model).toBe(fromFile.model);
   expect(entries[2]!.durationSeconds).toBeCloseTo(fromFile.durationSeconds, 5);
   expect(Date.parse(entries[0]!.createdAt)).toBeGreaterThanOrEqual(Date.parse(entries[2]!.createdAt));
@@ -186,10 +197,30 @@ test("the CLI lists, searches, shows and deletes; bad requests get typed errors"
   expect((await list()).entries).toEqual([]);
 });
 
-test("recordings are kept with their entries when asked, and retention deletes both", async () => {
-  await restart({ historyKeepsRecordings: true, historyDays: 2 });
+test("a dictation's kept recording is compressed to FLAC without loss; status shows the disk they take", async () => {
+  const dictated = await dictate("heldout-04.wav");
+  const entryOf = async () => (await list()).entries.find((e) => e.job === dictated.session)!;
+  expect((await entryOf()).recording).toMatch(new RegExp(`^${historyFolder()}/recordings/\\d+\\.(wav|flac)$`));
+  const flac = await compressedRecording(dictated.session);
+  // Lossless: the same samples the dictation sent, and the WAV it replaced is gone.
+  expect(Buffer.from(await pcmOf(flac))).toEqual(Buffer.from(await pcmOf(heldoutWav("heldout-04.wav"))));
+  expect(existsSync(flac.replace(/\.flac$/, ".wav"))).toBe(false);
+  const kept = readdirSync(path.join(historyFolder(), "recordings"));
+  const bytes = kept.reduce((sum, name) => sum + statSync(path.join(historyFolder(), "recordings", name)).size, 0);
+  expect((await client.status()).history.recordings).toEqual({ count: kept.length, bytes });
+  expect((await verbatim("status")).stdout).toMatch(
+    new RegExp(`^history: on, ${kept.length} recordings? kept \\(${(bytes / 1e6).toFixed(1)} MB\\)$`, "m"),
+  );
+  // Deleted with its entry.
+  await history({ type: "history.delete", entry: (await entryOf()).id });
+  expect(existsSync(flac)).toBe(false);
+});
+
+test('with "all", uploads are kept too; retention deletes entries with their recordings', async () => {
+  await restart({ historyKeepsRecordings: "all", historyDays: 2 });
   const dictated = await dictate("heldout-01.wav");
   await client.transcribeBytes(readFileSync(heldoutWav("heldout-02.wav")), "call.wav").promise;
+  await compressedRecording(dictated.session);
   const [upload, dictation] = (await list()).entries;
   expect(dictation!.job).toBe(dictated.session);
   // The daemon's own copies are gone (the dictation was delivered, the upload's job ended); the kept ones stay.

@@ -136,6 +136,12 @@ function describeStatus(status: DaemonStatus): string {
     `verbatimd ${status.version} (pid ${status.pid}), up ${Math.round(status.uptimeSeconds)} s`,
     `model:   ${status.model.id} (${[status.model.state, status.model.backend, status.model.device].filter(Boolean).join(", ")})`,
   ];
+  const progress = status.model.state === "loading" ? status.model.progress : null;
+  if (progress) {
+    const percent = progress.fraction === null ? "" : ` ${Math.round(progress.fraction * 100)}%`;
+    const doing = progress.stage === "download" ? `downloading${percent}` : "loading into the engine";
+    lines.push(`loading: ${doing}${progress.detail ? ` (${progress.detail})` : ""}`);
+  }
   if (status.model.error) lines.push(`error:   ${status.model.error}`);
   if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
   lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
@@ -143,7 +149,17 @@ function describeStatus(status: DaemonStatus): string {
   if (mlx)
     lines.push(`mlx:     ${mb(mlx.activeBytes)} active, ${mb(mlx.peakBytes)} peak, ${mb(mlx.cacheBytes)} cached`);
   lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
+  lines.push(`history: ${describeHistory(status.history)}`);
+  if (status.history.notice) lines.push(`notice:  ${status.history.notice}`);
   return lines.join("\n") + "\n";
+}
+
+function describeHistory(history: DaemonStatus["history"]): string {
+  if (!history.enabled) return "off";
+  const kept = history.recordings;
+  if (!kept) return "on";
+  const size = kept.bytes < 1e9 ? `${(kept.bytes / 1e6).toFixed(1)} MB` : `${(kept.bytes / 1e9).toFixed(2)} GB`;
+  return `on, ${kept.count} recording${kept.count === 1 ? "" : "s"} kept (${size})`;
 }
 
 async function showStatus(paths: VerbatimPaths, json: boolean): Promise<number> {

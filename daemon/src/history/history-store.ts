@@ -1,8 +1,8 @@
 // The transcript history: every finished transcript (file job or dictation) in SQLite with full-text search, kept
-// for historyDays, with the audio kept beside it when historyKeepsRecordings says so. A history that fails never fails
+// for historyDays, with the audio kept beside it as historyKeepsRecordings says. A history that fails never fails
 // a transcription: errors are logged, reported in the status, and a database found damaged is replaced (the
 // write that found it is made again into the new one).
-import { copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type {
   HistoryEntry,
@@ -25,10 +25,13 @@ const RETRY_MS = 10_000;
 /** Transcripts kept in memory while the database refuses writes; past this the oldest is given up (and logged). */
 const MAX_PENDING = 1000;
 
+/** Whose audio is kept with their entries: dictations' recordings, those and uploaded files, or none. */
+export type KeptRecordings = "dictations" | "all" | "none";
+
 export interface HistorySettings {
   /** Entries older than this many days are deleted (0: kept until deleted by hand). */
   historyDays: number;
-  historyKeepsRecordings: boolean;
+  historyKeepsRecordings: KeptRecordings;
 }
 
 /** A finished transcript to record. */
@@ -81,6 +84,8 @@ export class HistoryStore {
   private readonly pending: FinishedTranscript[] = [];
   private lastRecordedId: number | null = null;
   private retry: NodeJS.Timeout | null = null;
+  /** Told of each dictation recording kept (a WAV beside the database), to compress it. */
+  onDictationRecordingKept: ((id: number, file: string) => void) | null = null;
 
   private constructor(
     readonly file: string,
@@ -259,12 +264,16 @@ export class HistoryStore {
         );
       return Number(result.lastInsertRowid);
     });
-    if (this.settings.historyKeepsRecordings && finished.audioFile) this.keepRecording(id, finished.audioFile);
+    const keeps = this.settings.historyKeepsRecordings;
+    if (finished.audioFile && (keeps === "all" || (keeps === "dictations" && finished.kind === "dictation"))) {
+      const kept = this.keepRecording(id, finished.audioFile);
+      if (kept && finished.kind === "dictation") this.onDictationRecordingKept?.(id, kept);
+    }
     return id;
   }
 
   /** The audio is linked (or copied) beside the database, so removing the original (an upload, a dictation's) keeps it. */
-  private keepRecording(id: number, audioFile: string): void {
+  private keepRecording(id: number, audioFile: string): string | null {
     try {
       mkdirSync(this.recordingsFolder, { recursive: true, mode: 0o700 });
       const kept = path.join(this.recordingsFolder, `${id}${path.extname(audioFile) || ".audio"}`);
@@ -274,9 +283,45 @@ export class HistoryStore {
         copyFileSync(audioFile, kept);
       }
       this.database().prepare("UPDATE transcripts SET recording = ? WHERE id = ?").run(kept, id);
+      return kept;
     } catch (error) {
       this.report(`the recording of history entry ${id} could not be kept: ${describe(error)}`);
+      return null;
     }
+  }
+
+  /** Points an entry at another file for its recording, if it still has `from`; false when it does not. */
+  replaceRecording(id: number, from: string, to: string): boolean {
+    return this.writing(
+      () =>
+        this.database().prepare("UPDATE transcripts SET recording = ? WHERE id = ? AND recording = ?").run(to, id, from)
+          .changes === 1,
+    );
+  }
+
+  /** Dictations whose kept recording is still the WAV (its compression had not run when the daemon stopped). */
+  uncompressedDictationRecordings(): { id: number; recording: string }[] {
+    if (!this.db) return [];
+    return this.db
+      .prepare("SELECT id, recording FROM transcripts WHERE kind = 'dictation' AND recording LIKE '%.wav'")
+      .all() as { id: number; recording: string }[];
+  }
+
+  /** How many kept recordings there are and the disk space they take. */
+  recordingsUsage(): { count: number; bytes: number } {
+    const folder = this.recordingsFolder;
+    if (!existsSync(folder)) return { count: 0, bytes: 0 };
+    let count = 0;
+    let bytes = 0;
+    for (const name of readdirSync(folder)) {
+      try {
+        bytes += statSync(path.join(folder, name)).size;
+        if (!name.endsWith(".partial")) count++;
+      } catch {
+        // Deleted meanwhile.
+      }
+    }
+    return { count, bytes };
   }
 
   private deleteWhere(condition: string, value: number): number {

@@ -1,8 +1,17 @@
-// The daemon's side of the history: on or off as config says, retention applied at start and every few hours, and
-// the answers to history.* requests. Recording a transcript never throws: it returns what went wrong instead.
+// The daemon's side of the history: on or off as config says, retention applied at start and every few hours, kept
+// dictation recordings compressed, and the answers to history.* requests. Recording a transcript never throws: it
+// returns what went wrong instead.
+import { rmSync } from "node:fs";
 import path from "node:path";
-import { ProtocolError, type Event, type Request } from "../protocol";
-import { HistoryError, HistoryStore, type FinishedTranscript, type HistoryProblemReporter } from "./history-store";
+import { ProtocolError, type Event, type HistoryStatus, type Request } from "../protocol";
+import {
+  HistoryError,
+  HistoryStore,
+  type FinishedTranscript,
+  type HistoryProblemReporter,
+  type KeptRecordings,
+} from "./history-store";
+import { RecordingCompressor } from "./recording-compressor";
 
 export type HistoryRequest = Extract<Request, { type: `history.${string}` }>;
 type DoneEvent = Extract<Event, { type: "done" }>;
@@ -12,20 +21,30 @@ const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
 export interface TranscriptHistorySettings {
   history: boolean;
   historyDays: number;
-  historyKeepsRecordings: boolean;
+  historyKeepsRecordings: KeptRecordings;
 }
 
 export class TranscriptHistory {
   private readonly store: HistoryStore | null;
   private readonly retention: NodeJS.Timeout | null = null;
+  private readonly compressor: RecordingCompressor;
 
   /** Opens history.sqlite in `stateDir`/history when the history is on. */
-  constructor(stateDir: string, settings: TranscriptHistorySettings, log: HistoryProblemReporter) {
+  constructor(
+    stateDir: string,
+    settings: TranscriptHistorySettings,
+    private readonly log: HistoryProblemReporter,
+  ) {
+    this.compressor = new RecordingCompressor(log);
     if (!settings.history) {
       this.store = null;
       return;
     }
-    this.store = HistoryStore.open(path.join(stateDir, "history"), settings, log);
+    const store = HistoryStore.open(path.join(stateDir, "history"), settings, log);
+    this.store = store;
+    store.onDictationRecordingKept = (id, wav) => void this.compressKept(store, id, wav);
+    for (const { id, recording } of store.uncompressedDictationRecordings())
+      void this.compressKept(store, id, recording);
     if (settings.historyDays > 0) {
       this.retention = setInterval(() => this.store?.applyRetention(), RETENTION_INTERVAL_MS);
       this.retention.unref();
@@ -36,8 +55,23 @@ export class TranscriptHistory {
     return this.store !== null;
   }
 
-  status(): { enabled: boolean; notice: string | null } {
-    return { enabled: this.enabled, notice: this.store?.notice ?? null };
+  status(): HistoryStatus {
+    if (!this.store) return { enabled: false, notice: null };
+    return { enabled: true, notice: this.store.notice, recordings: this.store.recordingsUsage() };
+  }
+
+  /** The entry's recording becomes the FLAC, unless the entry was deleted (or changed) meanwhile. */
+  private async compressKept(store: HistoryStore, id: number, wav: string): Promise<void> {
+    const flac = await this.compressor.compress(wav);
+    if (!flac) return;
+    let replaced = false;
+    try {
+      replaced = store.replaceRecording(id, wav, flac);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log.warn("a compressed recording could not be recorded; the WAV is kept", { id, error: reason });
+    }
+    rmSync(replaced ? wav : flac, { force: true });
   }
 
   /** Adds a finished transcript; returns null, or a message saying why it is not in the history. */
@@ -83,6 +117,7 @@ export class TranscriptHistory {
   }
 
   close(): void {
+    this.compressor.close();
     if (this.retention) clearInterval(this.retention);
     this.store?.close();
   }

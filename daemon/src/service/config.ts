@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
 import type { KeepRecordings } from "../dictation/manager";
+import type { KeptRecordings } from "../history/history-store";
 import { DEFAULT_MODEL } from "../models";
 import { MAX_AUTO_STOP_SECONDS } from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
@@ -50,8 +51,12 @@ export interface DaemonConfig {
   history: boolean;
   /** History entries older than this many days are deleted; 0: kept until deleted by hand. */
   historyDays: number;
-  /** The audio of each history entry (a dictation's recording, an uploaded file) is kept with it. */
-  historyKeepsRecordings: boolean;
+  /**
+   * Whose audio is kept with its history entry (deleted with it): "dictations" (each dictation's recording,
+   * compressed to FLAC), "all" (uploaded files too) or "none". true and false, as earlier versions wrote, mean "all"
+   * and "none".
+   */
+  historyKeepsRecordings: KeptRecordings;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -76,7 +81,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   maxUnfinishedUploadMB: 4096,
   history: true,
   historyDays: 90,
-  historyKeepsRecordings: false,
+  historyKeepsRecordings: "dictations",
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -156,7 +161,10 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     valid: (v) => Number.isInteger(v) && isNumberIn(v, 0, 36_500),
     expected: "a whole number of days from 0 (keep entries until deleted) to 36500",
   },
-  historyKeepsRecordings: { valid: (v) => typeof v === "boolean", expected: "true or false" },
+  historyKeepsRecordings: {
+    valid: (v) => typeof v === "boolean" || v === "dictations" || v === "all" || v === "none",
+    expected: '"dictations", "all" or "none"',
+  },
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */
@@ -200,6 +208,8 @@ export function loadConfig(file: string): LoadedConfig {
       );
     }
   }
+  const keeps: unknown = config.historyKeepsRecordings;
+  if (typeof keeps === "boolean") config.historyKeepsRecordings = keeps ? "all" : "none";
   const vocabulary = readVocabulary(config.vocabulary);
   config.vocabulary = vocabulary.vocabulary;
   problems.push(...vocabulary.problems.map((problem) => `${file}: ${problem}`));

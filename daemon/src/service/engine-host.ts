@@ -2,9 +2,10 @@
 // in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured.
 import { WhisperModel, type Backend, type ModelInfo } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
-import type { ModelState } from "../protocol";
+import type { ModelLoadProgress, ModelState } from "../protocol";
 import { loadTokenizer, type Tokenizer } from "../tokenizer";
 import type { Logger } from "./logger";
+import { modelLoadProgress } from "./progress-event";
 
 export interface ActiveModel {
   /** What the model was asked for by (alias, repo id or folder). */
@@ -51,6 +52,8 @@ export class EngineHost {
   /** The last model that loaded: a failed switch goes back to it. */
   private lastReadyId: string | null = null;
   private notice: string | null = null;
+  /** What the load in progress did last (a download's file and bytes, or loading into the engine). */
+  private loadProgress: ModelLoadProgress | null = null;
   private wantedId: string;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly progressListeners = new Set<LoadProgressListener>();
@@ -82,6 +85,7 @@ export class EngineHost {
       loadSeconds: this.active?.info.loadSeconds ?? null,
       error: this.failure ?? this.switchFailure,
       notice: this.notice,
+      progress: this.loading ? this.loadProgress : null,
     };
   }
 
@@ -196,11 +200,13 @@ export class EngineHost {
   }
 
   private emitProgress(stage: "download" | "loading", progress: DownloadProgress | null): void {
+    this.loadProgress = modelLoadProgress(stage, progress);
     for (const listener of this.progressListeners) listener(stage, progress);
   }
 
   private async load(id: string, signal: AbortSignal): Promise<ActiveModel> {
     const started = performance.now();
+    this.loadProgress = null;
     this.log.info("loading model", { model: id });
     const resolved = await this.store.resolveModel(id, {
       signal,

@@ -1,15 +1,19 @@
-// Model download and load progress as a protocol progress event.
+// Model download and load progress, as a protocol progress event and as the status reports it.
 import type { DownloadProgress } from "../models";
+import type { ModelLoadProgress } from "../protocol";
 import type { UnaddressedEvent } from "./daemon-context";
 
 const megabytes = (bytes: number) => (bytes / 1e6).toFixed(1);
 
-export function modelProgressEvent(stage: "download" | "loading", progress: DownloadProgress | null): UnaddressedEvent {
-  if (!progress) return { type: "progress", stage, fraction: null };
+export function modelLoadProgress(stage: "download" | "loading", progress: DownloadProgress | null): ModelLoadProgress {
+  if (!progress) return { stage, fraction: null };
   return {
-    type: "progress",
     stage,
     fraction: progress.totalBytes ? progress.downloadedBytes / progress.totalBytes : null,
     detail: `${progress.file}: ${megabytes(progress.downloadedBytes)} of ${megabytes(progress.totalBytes)} MB at ${megabytes(progress.bytesPerSecond)} MB/s`,
   };
+}
+
+export function modelProgressEvent(stage: "download" | "loading", progress: DownloadProgress | null): UnaddressedEvent {
+  return { type: "progress", ...modelLoadProgress(stage, progress) };
 }

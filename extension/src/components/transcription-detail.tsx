@@ -1,22 +1,16 @@
-import {
-  Action,
-  ActionPanel,
-  Clipboard,
-  closeMainWindow,
-  Detail,
-  Icon,
-  showToast,
-  Toast,
-  useNavigation,
-} from "@raycast/api";
+import { Action, ActionPanel, Detail, Icon, showHUD, showToast, Toast, useNavigation } from "@raycast/api";
+import { showFailureToast } from "@raycast/utils";
 import { useEffect, useState } from "react";
-import { daemonSocket, jobStore, preferences } from "../host";
-import { connect, DaemonUnreachableError, type DaemonClient } from "../lib/daemon-connection";
-import { finishedTextSteps, saveBeside, type SavedFormat } from "../lib/outputs";
+import { daemonSocket, insertText, jobStore, preferences } from "../host";
+import { connect, type DaemonClient } from "../lib/daemon-connection";
+import { setupProblemOf, type SetupProblem } from "../lib/daemon-setup";
+import { wordsIn } from "../lib/dictation-view";
+import type { FinishedTextAction } from "../lib/outputs";
+import { saveBeside, type SavedFormat } from "../lib/outputs";
 import { fileTranscriptionOptions } from "../lib/preferences";
-import { setupStepsMarkdown } from "../lib/setup-steps";
 import { finishedText, overallProgress, transcriptMarkdown } from "../lib/transcript-view";
 import { resumeJobs, transcribeFiles, type FileTranscription } from "../lib/transcription";
+import { SetupView } from "./setup-view";
 import { TranscribeForm } from "./transcribe-form";
 
 export interface TranscriptionRequest {
@@ -33,17 +27,16 @@ const SAVED_FORMATS: { format: SavedFormat; title: string }[] = [
   { format: "vtt", title: "Save as WebVTT Subtitles Beside the File" },
 ];
 
-/** Copies and/or pastes the text as the preference says; returns a line for the toast. */
-async function deliverFinishedText(text: string): Promise<string | undefined> {
-  const steps = finishedTextSteps(preferences().finishedText);
-  if (steps.copy) await Clipboard.copy(text);
-  if (steps.paste) {
-    // With Raycast's window in front, the paste would land in Raycast itself.
-    await closeMainWindow();
-    await Clipboard.paste(text);
-  }
-  if (steps.paste) return "Pasted into the frontmost app";
-  return steps.copy ? "Copied to the clipboard" : undefined;
+const DELIVERED: Record<string, string> = {
+  pasted: "Pasted into the frontmost app",
+  copied: "Copied to the clipboard",
+  "pasted and copied": "Pasted and copied",
+};
+
+/** Pastes the text as every command does (keeping the clipboard), and says so in a HUD (the window closed). */
+async function pasteText(text: string, action: FinishedTextAction = "paste"): Promise<void> {
+  const delivered = await insertText(text, action);
+  if (delivered !== "nothing") await showHUD(`${DELIVERED[delivered]}: ${wordsIn(text)}`);
 }
 
 /** `earlierJobs`: jobs still running from the command's last run, offered beside the new ones. */
@@ -55,23 +48,23 @@ export function TranscriptionDetail({
   earlierJobs?: string[];
 }) {
   const [states, setStates] = useState<FileTranscription[]>([]);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [problem, setProblem] = useState<SetupProblem | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
   const [running, setRunning] = useState(true);
+  const [attempt, setAttempt] = useState(0);
   const { push } = useNavigation();
 
   useEffect(() => {
+    const closing = new AbortController();
     let client: DaemonClient | undefined;
-    let cancelled = false;
-    const onChange = (next: FileTranscription[]) => {
-      if (!cancelled) setStates(next);
-    };
     (async () => {
       const toast = await showToast({ style: Toast.Style.Animated, title: "Connecting to Verbatim" });
       try {
-        client = await connect(daemonSocket());
+        client = await connect(daemonSocket(), { signal: closing.signal });
         const jobs = jobStore();
         const follow = (next: FileTranscription[]) => {
-          onChange(next);
+          if (closing.signal.aborted) return;
+          setStates(next);
           toast.title = overallProgress(next);
         };
         const outcome = request.files
@@ -81,40 +74,52 @@ export function TranscriptionDetail({
               onChange: follow,
             })
           : await resumeJobs(client, { jobs, only: request.jobs, onChange: follow });
-        const text = finishedText(outcome);
-        const delivered = text && !cancelled ? await deliverFinishedText(text) : undefined;
         const failures = outcome.filter((state) => state.status === "failed").length;
         toast.style = failures ? Toast.Style.Failure : Toast.Style.Success;
         toast.title = failures ? `${failures} of ${outcome.length} could not be transcribed` : overallProgress(outcome);
-        toast.message = delivered;
+        const text = finishedText(outcome);
+        // The window stays open to show the text; Finished Text says whether it also goes to the clipboard or app.
+        if (text && !closing.signal.aborted) {
+          const delivered = await insertText(text, preferences().finishedText);
+          if (delivered !== "nothing") toast.message = DELIVERED[delivered];
+        }
       } catch (error) {
         await toast.hide();
-        if (!cancelled) {
-          const message = error instanceof Error ? error.message : String(error);
-          setProblem(error instanceof DaemonUnreachableError ? setupStepsMarkdown(message) : message);
+        if (closing.signal.aborted) return;
+        const setup = setupProblemOf(error);
+        if (setup) setProblem(setup);
+        else {
+          setFailure(error instanceof Error ? error.message : String(error));
+          await showFailureToast(error, { title: "Transcription Failed" });
         }
       } finally {
         client?.close();
-        if (!cancelled) setRunning(false);
+        if (!closing.signal.aborted) setRunning(false);
       }
     })();
     return () => {
-      cancelled = true;
-      client?.close();
+      closing.abort();
+      client?.close(); // the daemon keeps the detached jobs; reopening the command follows them
     };
-  }, []);
+  }, [attempt]);
 
-  if (problem) return <Detail markdown={problem} />;
+  const retry = () => {
+    setProblem(null);
+    setFailure(null);
+    setRunning(true);
+    setAttempt((count) => count + 1);
+  };
+  if (problem) return <SetupView problem={problem} onRetry={retry} />;
   const text = finishedText(states);
   const done = states.filter((state) => state.transcript);
   return (
     <Detail
       isLoading={running}
-      markdown={transcriptMarkdown(states)}
+      markdown={failure ? `**Could not transcribe.** ${failure}` : transcriptMarkdown(states)}
       actions={
         <ActionPanel>
           {text ? <Action.CopyToClipboard title="Copy Text" content={text} /> : null}
-          {text ? <Action.Paste title="Paste into Frontmost App" content={text} /> : null}
+          {text ? <Action title="Paste into Frontmost App" icon={Icon.Text} onAction={() => pasteText(text)} /> : null}
           {done.length > 0 ? (
             <ActionPanel.Section>
               {SAVED_FORMATS.map(({ format, title }) => (
@@ -123,10 +128,14 @@ export function TranscriptionDetail({
                   title={title}
                   icon={Icon.SaveDocument}
                   onAction={async () => {
-                    const saved = await Promise.all(
-                      done.map((state) => saveBeside(state.file, format, state.transcript!)),
-                    );
-                    await showToast({ style: Toast.Style.Success, title: `Saved ${saved.join(", ")}` });
+                    try {
+                      const saved = await Promise.all(
+                        done.map((state) => saveBeside(state.file, format, state.transcript!)),
+                      );
+                      await showToast({ style: Toast.Style.Success, title: `Saved ${saved.join(", ")}` });
+                    } catch (error) {
+                      await showFailureToast(error, { title: "Not Saved" });
+                    }
                   }}
                 />
               ))}
@@ -148,6 +157,7 @@ export function TranscriptionDetail({
             icon={Icon.Gear}
             onAction={() => push(<TranscribeForm files={request.files} />)}
           />
+          {failure ? <Action title="Try Again" icon={Icon.RotateClockwise} onAction={retry} /> : null}
         </ActionPanel>
       }
     />

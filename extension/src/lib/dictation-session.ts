@@ -3,7 +3,6 @@
 // one and its microphone capture.
 import {
   DaemonError,
-  DaemonUnreachableError,
   type DaemonClient,
   type DaemonStatus,
   type DictationInfo,
@@ -14,7 +13,7 @@ import {
 } from "./daemon-connection";
 import { applyTextEvent, emptyLiveText, type LiveText } from "./dictation-text";
 
-export type DictationPhase = "connecting" | "starting" | "recording" | "stopping" | "done" | "cancelled" | "error";
+export type DictationPhase = "connecting" | "starting" | "recording" | "stopping" | "done" | "canceled" | "error";
 
 export interface DictationState {
   phase: DictationPhase;
@@ -31,7 +30,7 @@ export interface DictationState {
   transcript: TranscriptData | null;
   /** Why it stopped taking audio, once it has (auto_stop: silence after speech ended it). */
   stopReason: DictationStopReason | null;
-  error: { message: string; unreachable: boolean } | null;
+  error: { message: string } | null;
 }
 
 export const initialDictation = (): DictationState => ({
@@ -48,7 +47,7 @@ export const initialDictation = (): DictationState => ({
   error: null,
 });
 
-export const isFinished = (phase: DictationPhase) => phase === "done" || phase === "cancelled" || phase === "error";
+export const isFinished = (phase: DictationPhase) => phase === "done" || phase === "canceled" || phase === "error";
 
 /** The state after one of the dictation's events from the daemon. */
 export function applyDictationEvent(state: DictationState, event: Event): DictationState {
@@ -73,8 +72,8 @@ export function applyDictationEvent(state: DictationState, event: Event): Dictat
       return { ...next, phase: "done", transcript: event.transcript, model: { ...state.model, loading: false } };
     case "dictation.error":
       return event.code === "cancelled"
-        ? { ...next, phase: "cancelled" }
-        : { ...next, phase: "error", error: { message: event.message, unreachable: false } };
+        ? { ...next, phase: "canceled" }
+        : { ...next, phase: "error", error: { message: event.message } };
     default:
       return state;
   }
@@ -83,9 +82,9 @@ export function applyDictationEvent(state: DictationState, event: Event): Dictat
 /** The state when the dictation could not be followed to its end. */
 export function failedDictation(state: DictationState, error: unknown): DictationState {
   if (isFinished(state.phase)) return state;
-  if (error instanceof DaemonError && error.code === "cancelled") return { ...state, phase: "cancelled" };
+  if (error instanceof DaemonError && error.code === "cancelled") return { ...state, phase: "canceled" };
   const message = error instanceof Error ? error.message : String(error);
-  return { ...state, phase: "error", error: { message, unreachable: error instanceof DaemonUnreachableError } };
+  return { ...state, phase: "error", error: { message } };
 }
 
 /** The dictation that runs now (or is in its final pass), if any. */
@@ -127,7 +126,7 @@ export class Dictation {
   state: DictationState = { ...initialDictation(), phase: "starting" };
   /** Settles once the session is known (started or followed), or the dictation could not begin. */
   readonly begun: Promise<void>;
-  /** Settles with the final state: done, cancelled or error. */
+  /** Settles with the final state: done, canceled or error. */
   readonly finished: Promise<DictationState>;
   private ending: "stop" | "cancel" | null = null;
   private endingSent = false;
@@ -146,8 +145,8 @@ export class Dictation {
       )
       .then(() => {
         this.markBegun();
-        if (this.captureFailure && this.state.phase !== "cancelled") {
-          this.update({ ...this.state, phase: "error", error: { message: this.captureFailure, unreachable: false } });
+        if (this.captureFailure && this.state.phase !== "canceled") {
+          this.update({ ...this.state, phase: "error", error: { message: this.captureFailure } });
         }
         return this.state;
       });

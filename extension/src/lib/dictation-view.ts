@@ -7,7 +7,7 @@ import { escapeMarkdown } from "./transcript-view";
 
 export const MICROPHONE_SETTINGS_URL = "x-apple.systempreferences:com.apple.preference.security?Privacy_Microphone";
 
-/** Cancelling a dictation longer than this asks first. */
+/** Canceling a dictation longer than this asks first. */
 export const CONFIRM_CANCEL_AFTER_SECONDS = 5;
 
 const METER_CELLS = 12;
@@ -37,6 +37,12 @@ export function wordCount(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
+/** "1 word", "12 words". */
+export function wordsIn(text: string): string {
+  const count = wordCount(text);
+  return `${count} word${count === 1 ? "" : "s"}`;
+}
+
 /** The final text when there is one, else what the live text shows now. */
 export function dictatedText(state: DictationState): string {
   if (state.transcript) return state.transcript.text.trim();
@@ -50,7 +56,7 @@ const STATUS_LINES: Record<DictationState["phase"], string> = {
   recording: "Listening — press Enter to insert the text",
   stopping: "Finishing the text…",
   done: "Done",
-  cancelled: "Cancelled",
+  canceled: "Canceled",
   error: "Stopped",
 };
 

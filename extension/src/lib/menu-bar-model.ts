@@ -1,37 +1,59 @@
-// What the Verbatim menu-bar command shows, from one status answer (or none) and the remembered jobs.
+// What the Verbatim menu-bar command shows, from one connection's answers per refresh (or the setup problem that
+// stopped it). The result is plain data, cached between refreshes so the menu bar shows the last state at once.
 import path from "node:path";
-import type { DaemonStatus, DictationInfo } from "./daemon-connection";
+import {
+  withConnectionWithin,
+  type DaemonClient,
+  type DaemonStatus,
+  type DictationInfo,
+  type HistoryEntry,
+} from "./daemon-connection";
+import { modelLoadingOf, setupProblemOf, type SetupProblem } from "./daemon-setup";
+import { runningDictation } from "./dictation-session";
 import { elapsed } from "./dictation-view";
 import type { TrackedJob } from "./job-store";
+import { findTranscripts, sourceTitle } from "./transcript-history";
 
-export type DaemonState = "down" | "loading" | "ready" | "busy" | "failed" | "recording";
+/** "unknown": nothing is known yet (the first refresh runs, nothing cached from an earlier one). */
+export type DaemonState = "unknown" | "down" | "loading" | "ready" | "busy" | "failed" | "recording";
 
 export interface MenuBarModel {
   state: DaemonState;
   /** Short text beside the icon (empty when there is nothing worth a glance). */
   title: string;
   tooltip: string;
-  /** Informational lines: model, backend, state, memory, queue. */
+  /** Informational lines: model, backend, state, memory, queue, kept recordings. */
   details: string[];
   /** Models in the cache the daemon could switch to; `current` marks the warm one. */
   models: { id: string; current: boolean }[];
   recent: { id: string; title: string; text: string }[];
   /** The dictation that runs now (its session id), for Stop and Insert / Cancel. */
   dictation: { session: string; stopping: boolean } | null;
+  /** Why the daemon is down, for the matching action (install, start, update). */
+  setup: SetupProblem["kind"] | null;
 }
+
+export const UNKNOWN_MENU_BAR: MenuBarModel = {
+  state: "unknown",
+  title: "",
+  tooltip: "Verbatim: checking the daemon…",
+  details: [],
+  models: [],
+  recent: [],
+  dictation: null,
+  setup: null,
+};
 
 const megabytes = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 
-function stateOf(status: DaemonStatus | null, dictation: DictationInfo | null): DaemonState {
-  if (!status) return "down";
+function stateOf(status: DaemonStatus, dictation: DictationInfo | null): DaemonState {
   if (dictation) return "recording";
   if (status.model.state === "failed") return "failed";
   if (status.model.state === "loading") return "loading";
   return status.queue.running ? "busy" : "ready";
 }
 
-const TOOLTIPS: Record<DaemonState, string> = {
-  down: "Verbatim: the daemon is not running",
+const TOOLTIPS: Record<Exclude<DaemonState, "unknown" | "down">, string> = {
   loading: "Verbatim: loading the model",
   ready: "Verbatim: ready",
   busy: "Verbatim: transcribing",
@@ -39,13 +61,37 @@ const TOOLTIPS: Record<DaemonState, string> = {
   recording: "Verbatim: dictating",
 };
 
+const DOWN_LINES: Record<SetupProblem["kind"], string> = {
+  "not-installed": "Verbatim is not installed",
+  stopped: "The daemon is not running",
+  "not-answering": "The daemon does not answer",
+  "update-daemon": "The daemon needs an update",
+  "update-extension": "The extension needs an update",
+  "model-failed": "The model failed to load",
+  unreachable: "The daemon cannot be reached",
+};
+
 const RECENT_TITLE_WORDS = 8;
 
-function recentTitle(job: TrackedJob): string {
-  const words = (job.text ?? "").trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return path.basename(job.file);
-  const opening = words.slice(0, RECENT_TITLE_WORDS).join(" ");
-  return `${path.basename(job.file)} — ${opening}${words.length > RECENT_TITLE_WORDS ? "…" : ""}`;
+function opening(text: string): string {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const shown = words.slice(0, RECENT_TITLE_WORDS).join(" ");
+  return words.length > RECENT_TITLE_WORDS ? `${shown}…` : shown;
+}
+
+function recentFromHistory(entry: HistoryEntry) {
+  const words = opening(entry.text);
+  return {
+    id: String(entry.id),
+    title: words ? `${sourceTitle(entry)} — ${words}` : sourceTitle(entry),
+    text: entry.text,
+  };
+}
+
+function recentFromJob(job: TrackedJob) {
+  const words = opening(job.text ?? "");
+  const name = path.basename(job.file);
+  return { id: job.id, title: words ? `${name} — ${words}` : name, text: job.text ?? "" };
 }
 
 function describeBackend(backend: string | null, device: string | null): string {
@@ -53,50 +99,112 @@ function describeBackend(backend: string | null, device: string | null): string 
   return backend === "mlx" ? `MLX on the ${device === "gpu" ? "GPU" : "CPU"}` : backend;
 }
 
-export function menuBarModel(
-  status: DaemonStatus | null,
-  cachedModels: string[],
-  jobs: TrackedJob[],
+function modelStateLine(status: DaemonStatus): string {
+  const model = status.model;
+  const loading = modelLoadingOf(status);
+  if (loading?.downloading) {
+    const percent = loading.fraction === null ? "" : ` ${Math.round(loading.fraction * 100)}%`;
+    return `State: downloading${percent}`;
+  }
+  return `State: ${model.state}${model.error ? ` (${model.error})` : ""}`;
+}
+
+export interface MenuBarInputs {
+  status: DaemonStatus;
+  cachedModels: string[];
+  /** The history's newest entries (null when the history is off: the jobs this extension started stand in). */
+  history: HistoryEntry[] | null;
+  jobs: TrackedJob[];
+  dictation: DictationInfo | null;
+  recentLimit?: number;
+}
+
+export function menuBarModel({
+  status,
+  cachedModels,
+  history,
+  jobs,
+  dictation,
   recentLimit = 5,
-  dictation: DictationInfo | null = null,
-): MenuBarModel {
+}: MenuBarInputs): MenuBarModel {
   const state = stateOf(status, dictation);
   const details: string[] = [];
-  if (status && dictation) {
+  if (dictation) {
     details.push(
       `Dictating: ${elapsed(dictation.audioSeconds)}${dictation.state === "stopping" ? " (finishing)" : ""}`,
     );
   }
-  if (status) {
-    const model = status.model;
-    details.push(`Model: ${model.id}`);
-    details.push(`Backend: ${describeBackend(model.backend, model.device)}`);
-    details.push(`State: ${model.state === "ready" ? "ready" : model.state}${model.error ? ` (${model.error})` : ""}`);
-    const mlx = status.memory.mlx;
-    details.push(`Memory: ${megabytes(status.memory.rssBytes)}${mlx ? `, MLX ${megabytes(mlx.activeBytes)}` : ""}`);
-    const running = status.queue.running ? 1 : 0;
-    details.push(
-      `Queue: ${running + status.queue.waiting === 0 ? "empty" : `${running} running, ${status.queue.waiting} waiting`}`,
-    );
-  } else {
-    details.push("Daemon: not running");
-  }
-  const waiting = status ? status.queue.waiting + (status.queue.running ? 1 : 0) : 0;
-  const current = status?.model.id;
-  const models = [...new Set([...(current ? [current] : []), ...cachedModels])].map((id) => ({
-    id,
-    current: id === current,
-  }));
+  const model = status.model;
+  details.push(`Model: ${model.id}`);
+  details.push(`Backend: ${describeBackend(model.backend, model.device)}`);
+  details.push(modelStateLine(status));
+  const mlx = status.memory.mlx;
+  details.push(`Memory: ${megabytes(status.memory.rssBytes)}${mlx ? `, MLX ${megabytes(mlx.activeBytes)}` : ""}`);
+  const running = status.queue.running ? 1 : 0;
+  details.push(
+    `Queue: ${running + status.queue.waiting === 0 ? "empty" : `${running} running, ${status.queue.waiting} waiting`}`,
+  );
+  const kept = status.history.recordings;
+  if (kept && kept.count > 0) details.push(`Kept Recordings: ${kept.count}, ${megabytes(kept.bytes)}`);
+  const waiting = status.queue.waiting + running;
+  const current = model.id;
+  const models = [...new Set([current, ...cachedModels])].map((id) => ({ id, current: id === current }));
+  const recent = history
+    ? history.slice(0, recentLimit).map(recentFromHistory)
+    : jobs
+        .filter((job) => job.text !== undefined)
+        .slice(0, recentLimit)
+        .map(recentFromJob);
   return {
     state,
     title: dictation ? elapsed(dictation.audioSeconds) : waiting > 0 ? String(waiting) : "",
-    tooltip: TOOLTIPS[state],
+    tooltip: TOOLTIPS[state as keyof typeof TOOLTIPS],
     details,
     models,
+    recent,
+    dictation: dictation ? { session: dictation.session, stopping: dictation.state === "stopping" } : null,
+    setup: null,
+  };
+}
+
+/** The menu when the daemon could not be asked: why, and the jobs remembered here. */
+function downMenuBar(problem: SetupProblem, jobs: TrackedJob[], recentLimit = 5): MenuBarModel {
+  return {
+    state: "down",
+    title: "",
+    tooltip: `Verbatim: ${DOWN_LINES[problem.kind].toLowerCase()}`,
+    details: [DOWN_LINES[problem.kind]],
+    models: [],
     recent: jobs
       .filter((job) => job.text !== undefined)
       .slice(0, recentLimit)
-      .map((job) => ({ id: job.id, title: recentTitle(job), text: job.text! })),
-    dictation: dictation ? { session: dictation.session, stopping: dictation.state === "stopping" } : null,
+      .map(recentFromJob),
+    dictation: null,
+    setup: problem.kind,
   };
+}
+
+/** Everything the menu shows, asked on `client` (one connection per refresh). */
+async function askMenuBar(client: DaemonClient, jobs: TrackedJob[]): Promise<MenuBarModel> {
+  const status = await client.status();
+  const cachedModels = (await client.listModels()).filter((model) => model.complete).map((model) => model.repoId);
+  const dictation = await runningDictation(client);
+  const history = status.history.enabled ? (await findTranscripts(client, "", 5)).entries : null;
+  return menuBarModel({ status, cachedModels, history, jobs, dictation });
+}
+
+/** One refresh: one connection, at most `timeoutMs` in all; a daemon that cannot be asked gives the down menu. */
+export async function loadMenuBar(
+  socket: string,
+  jobs: TrackedJob[],
+  serviceFile?: string,
+  timeoutMs = 2000,
+): Promise<MenuBarModel> {
+  try {
+    return await withConnectionWithin(socket, timeoutMs, (client) => askMenuBar(client, jobs));
+  } catch (error) {
+    const problem = setupProblemOf(error, serviceFile);
+    if (!problem) throw error;
+    return downMenuBar(problem, jobs);
+  }
 }

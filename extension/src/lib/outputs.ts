@@ -1,7 +1,7 @@
 // Where finished text goes: files beside the source, and what to do with the text (copy, paste, both).
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { formatTranscript } from "../../../daemon/src/formats";
+import { formatTranscript } from "../verbatimd/formats";
 import type { TranscriptData } from "./daemon-connection";
 
 export type SavedFormat = "text" | "srt" | "vtt";
@@ -22,7 +22,3 @@ export async function saveBeside(source: string, format: SavedFormat, transcript
 }
 
 export type FinishedTextAction = "copy" | "paste" | "both" | "nothing";
-
-export function finishedTextSteps(action: FinishedTextAction): { copy: boolean; paste: boolean } {
-  return { copy: action === "copy" || action === "both", paste: action === "paste" || action === "both" };
-}

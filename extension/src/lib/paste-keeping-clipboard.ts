@@ -1,6 +1,8 @@
-// Delivering dictated text as the Finished Text preference says, without losing what the user had copied: the
-// clipboard is read first, the text pasted, and the old content put back after a delay (the target app reads the
-// pasteboard asynchronously after ⌘V, so restoring at once could paste the old content instead).
+// Delivering finished text as the Finished Text preference says, the one way every command inserts text, without
+// losing what the user had copied: the clipboard is read first, the text pasted, and the old content put back once
+// the paste has had time to be taken. Raycast's API cannot tell when the target app has read the pasteboard (apps
+// read it asynchronously after ⌘V), so the wait is the Clipboard After Paste preference; and the old content goes
+// back only if the clipboard still holds the pasted text, so something copied meanwhile is never overwritten.
 import type { FinishedTextAction } from "./outputs";
 
 /** What the clipboard held: Raycast's Clipboard.read() result. */
@@ -21,8 +23,6 @@ export interface ClipboardOperations {
   wait(ms: number): Promise<void>;
 }
 
-export const RESTORE_DELAY_MS = 600;
-
 export type Delivery = "pasted" | "copied" | "pasted and copied" | "nothing";
 
 function contentOf(snapshot: ClipboardSnapshot): ClipboardContent | null {
@@ -33,15 +33,16 @@ function contentOf(snapshot: ClipboardSnapshot): ClipboardContent | null {
 
 /**
  * Copy: the text goes to the clipboard (and its history). Paste: the old clipboard is read, the text pasted, and
- * after `restoreDelayMs` the old content is put back concealed (it is in the history already). What Raycast cannot
- * read back (an image) cannot be put back: the dictated text stays then, rather than an emptied clipboard. Both:
- * copied, then pasted, and left on the clipboard.
+ * after `restoreDelayMs` the old content is put back concealed (it is in the history already), unless something
+ * else was copied meanwhile; `restoreDelayMs` null leaves the pasted text on the clipboard. What Raycast cannot read
+ * back (an image) cannot be put back: the pasted text stays then, rather than an emptied clipboard. Both: copied,
+ * then pasted, and left on the clipboard.
  */
 export async function deliverText(
   text: string,
   action: FinishedTextAction,
   clipboard: ClipboardOperations,
-  restoreDelayMs = RESTORE_DELAY_MS,
+  restoreDelayMs: number | null,
 ): Promise<Delivery> {
   if (!text || action === "nothing") return "nothing";
   if (action === "copy") {
@@ -53,11 +54,12 @@ export async function deliverText(
     await clipboard.paste(text);
     return "pasted and copied";
   }
-  const previous = contentOf(await clipboard.read().catch(() => ({})));
+  const previous = restoreDelayMs === null ? null : contentOf(await clipboard.read().catch(() => ({})));
   await clipboard.paste(text);
-  if (previous) {
+  if (previous && restoreDelayMs !== null) {
     await clipboard.wait(restoreDelayMs);
-    await clipboard.copy(previous, { concealed: true });
+    const now = await clipboard.read().catch((): ClipboardSnapshot => ({}));
+    if (now.text === text && !now.file) await clipboard.copy(previous, { concealed: true });
   }
   return "pasted";
 }

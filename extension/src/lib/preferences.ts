@@ -5,7 +5,11 @@ import type { FinishedTextAction } from "./outputs";
 export interface VerbatimPreferences {
   model?: string;
   language?: string;
+  /** Translate to English (Whisper's translate task) whatever language is spoken. */
+  translate?: boolean;
   finishedText: FinishedTextAction;
+  /** After a paste: milliseconds before the clipboard is put back, or "never" to leave the pasted text on it. */
+  restoreClipboard?: string;
   socketPath?: string;
   /** Files: transcribe only what the voice activity detector takes for speech. */
   skipSilence?: boolean;
@@ -23,6 +27,7 @@ export function transcriptionOptions(
   const language = (overrides.language ?? preferences.language)?.trim();
   if (model) options.model = model;
   if (language && language !== "auto") options.language = language;
+  if (preferences.translate) options.task = "translate";
   return options;
 }
 
@@ -38,4 +43,14 @@ export function fileTranscriptionOptions(
 export function autoStopSeconds(preferences: VerbatimPreferences): number {
   const seconds = Number(preferences.autoStop ?? "0");
   return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+}
+
+export const DEFAULT_RESTORE_DELAY_MS = 1000;
+
+/** The Clipboard After Paste preference: how long to wait before putting the clipboard back, null for never. */
+export function restoreDelayMs(preferences: VerbatimPreferences): number | null {
+  const value = preferences.restoreClipboard;
+  if (value === "never") return null;
+  const ms = Number(value);
+  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_RESTORE_DELAY_MS;
 }

@@ -1,11 +1,13 @@
-// Starting and restarting the daemon from the menu bar through its LaunchAgent (launchctl by absolute path:
-// Raycast runs extensions without the shell's PATH). Stopping goes through the socket instead.
-import { runChecked, type CommandRunner } from "../../../launchd/src/command-runner";
-import { LAUNCHCTL } from "../../../launchd/src/service-manager";
-import { SERVICE_LABEL } from "../../../launchd/src/service-spec";
-import { connect } from "./daemon-connection";
+// Starting and restarting the daemon through its LaunchAgent (launchctl by absolute path: Raycast runs extensions
+// without the shell's PATH). Stopping and switching models go through the socket instead.
+import { existsSync } from "node:fs";
+import { runChecked, type CommandRunner } from "../verbatimd/command-runner";
+import { SERVICE_LABEL } from "../verbatimd/service-spec";
+import { connect, DaemonUnreachableError, withConnection } from "./daemon-connection";
 
-export { execRunner } from "../../../launchd/src/command-runner";
+export { execRunner } from "../verbatimd/command-runner";
+
+const LAUNCHCTL = "/bin/launchctl";
 
 export class ServiceNotInstalledError extends Error {
   constructor() {
@@ -15,48 +17,62 @@ export class ServiceNotInstalledError extends Error {
 }
 
 export class DaemonService {
+  private readonly domain: string;
   private readonly target: string;
 
+  /** `plist`: the LaunchAgent's file (daemon-setup's serviceDefinitionFile). */
   constructor(
     uid: number,
+    private readonly plist: string,
     private readonly run: CommandRunner,
   ) {
-    this.target = `gui/${uid}/${SERVICE_LABEL}`;
+    this.domain = `gui/${uid}`;
+    this.target = `${this.domain}/${SERVICE_LABEL}`;
   }
 
-  /** Starts the daemon if it is not running. */
+  /**
+   * Starts the daemon if it is not running: kickstart when launchd has the agent loaded, else load it from its plist
+   * (it starts at load), as after `launchctl bootout` or when it was installed outside a login session.
+   */
   async start(): Promise<void> {
-    await this.requireInstalled();
-    await runChecked(this.run, LAUNCHCTL, ["kickstart", this.target]);
+    if (!existsSync(this.plist)) throw new ServiceNotInstalledError();
+    if (await this.loaded()) await runChecked(this.run, LAUNCHCTL, ["kickstart", this.target]);
+    else await runChecked(this.run, LAUNCHCTL, ["bootstrap", this.domain, this.plist]);
   }
 
-  /** Stops the running daemon and starts it again. */
+  /** Stops the running daemon and starts it again (on the code installed now). */
   async restart(): Promise<void> {
-    await this.requireInstalled();
-    await runChecked(this.run, LAUNCHCTL, ["kickstart", "-k", this.target]);
+    if (!existsSync(this.plist)) throw new ServiceNotInstalledError();
+    if (await this.loaded()) await runChecked(this.run, LAUNCHCTL, ["kickstart", "-k", this.target]);
+    else await runChecked(this.run, LAUNCHCTL, ["bootstrap", this.domain, this.plist]);
   }
 
-  private async requireInstalled(): Promise<void> {
-    if ((await this.run(LAUNCHCTL, ["print", this.target])).code !== 0) throw new ServiceNotInstalledError();
+  private async loaded(): Promise<boolean> {
+    return (await this.run(LAUNCHCTL, ["print", this.target])).code === 0;
+  }
+}
+
+/** True once something answers on `socket` (a started daemon takes a moment to listen); false after `timeoutMs`. */
+export async function waitUntilAnswering(socket: string, timeoutMs = 15_000, pollMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      (await connect(socket, { timeoutMs: 2000 })).close();
+      return true;
+    } catch (error) {
+      if (!(error instanceof DaemonUnreachableError)) return true; // it answers, if not as hoped (another protocol)
+      if (Date.now() >= deadline) return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 
 /** Asks the daemon to shut down; a clean exit, so its LaunchAgent leaves it stopped. */
 export async function stopDaemon(socket: string): Promise<void> {
-  const client = await connect(socket);
-  try {
-    await client.request({ type: "shutdown" });
-  } finally {
-    client.close();
-  }
+  await withConnection(socket, (client) => client.request({ type: "shutdown" }));
 }
 
-/** Switches the daemon's warm model; resolves once the new model is ready. */
+/** Switches the daemon's warm model (or loads it again after a failure); resolves once it is ready. */
 export async function switchModel(socket: string, model: string): Promise<void> {
-  const client = await connect(socket);
-  try {
-    await client.request({ type: "model.switch", model });
-  } finally {
-    client.close();
-  }
+  await withConnection(socket, (client) => client.request({ type: "model.switch", model }), { timeoutMs: 5000 });
 }

@@ -1,12 +1,13 @@
 // Search Transcripts' logic: the daemon's history as the list shows it (newest first; the search box's text searched
 // as it is typed), one transcript with its timings for the detail view, deleting, and which audio file an entry can
 // open or transcribe again.
+import { existsSync } from "node:fs";
 import path from "node:path";
-import type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../../../daemon/src/protocol";
+import type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../verbatimd/protocol";
 import type { DaemonClient } from "./daemon-connection";
 import { escapeMarkdown } from "./transcript-view";
 
-export type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../../../daemon/src/protocol";
+export type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../verbatimd/protocol";
 
 type HistoryRequest = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
 type Done = Extract<Awaited<ReturnType<DaemonClient["request"]>>, { type: "done" }>;
@@ -17,12 +18,21 @@ async function historyRequest(client: DaemonClient, request: HistoryRequest): Pr
   return event;
 }
 
-/** The newest transcripts, or those with every word of `text` (the last word as a prefix) when there is any. */
-export async function findTranscripts(client: DaemonClient, text: string, limit = 50): Promise<HistoryPage> {
+/**
+ * The newest transcripts, or those with every word of `text` (the last word as a prefix) when there is any; a page
+ * at a time, `beforeId` being the previous page's `nextBeforeId`.
+ */
+export async function findTranscripts(
+  client: DaemonClient,
+  text: string,
+  limit = 50,
+  beforeId?: number,
+): Promise<HistoryPage> {
   const query = text.trim();
+  const page = { limit, ...(beforeId !== undefined && { beforeId }) };
   const event = await historyRequest(
     client,
-    query ? { type: "history.search", query, limit } : { type: "history.list", limit },
+    query ? { type: "history.search", query, ...page } : { type: "history.list", ...page },
   );
   if (!event.history) throw new Error("this daemon keeps no history: update Verbatim and restart the daemon");
   return event.history;
@@ -36,6 +46,17 @@ export async function loadTranscript(client: DaemonClient, id: number): Promise<
 
 export async function deleteTranscript(client: DaemonClient, id: number): Promise<void> {
   await historyRequest(client, { type: "history.delete", entry: id });
+}
+
+/** The list without an entry (the optimistic update of a delete). */
+export const withoutEntry = (entries: HistoryEntry[], id: number) => entries.filter((entry) => entry.id !== id);
+
+/** What the empty list says: nothing while the first page loads (it is not known to be empty yet). */
+export function emptyListView(query: string, isLoading: boolean): { title: string; description: string } | null {
+  if (isLoading) return null;
+  return query.trim()
+    ? { title: "No Transcripts Match", description: "Every word must occur; the last one may be the start of a word." }
+    : { title: "No Transcripts Yet", description: "Dictations and transcribed files appear here once they finish." };
 }
 
 export interface TranscriptRow {
@@ -92,10 +113,14 @@ export function transcriptFacts(entry: HistoryEntryDetail): { label: string; tex
 
 /**
  * The audio an entry can be opened or transcribed again from: its kept recording, else the file it was transcribed
- * from (an upload's name is not a path). Null when there is none.
+ * from (an upload's name is not a path). Null when there is none. A dictation's recording is kept as WAV and then
+ * compressed to FLAC beside it, so a list fetched meanwhile may name the WAV that the FLAC has replaced.
  */
 export function audioFileOf(entry: HistoryEntry): string | null {
-  if (entry.recording) return entry.recording;
+  if (entry.recording) {
+    const flac = entry.recording.replace(/\.wav$/, ".flac");
+    return flac !== entry.recording && !existsSync(entry.recording) && existsSync(flac) ? flac : entry.recording;
+  }
   return entry.sourceFile && path.isAbsolute(entry.sourceFile) ? entry.sourceFile : null;
 }
 

@@ -59,6 +59,7 @@ export function finishedText(states: FileTranscription[]): string {
 export function overallProgress(states: FileTranscription[]): string {
   const done = states.filter((state) => state.status === "done" || state.status === "failed").length;
   const current = states.find((state) => state.status === "running");
+  if (states.length === 0) return "Nothing to transcribe";
   if (done === states.length) return `Transcribed ${states.length} file${states.length === 1 ? "" : "s"}`;
   const prefix = states.length > 1 ? `${done + 1} of ${states.length}: ` : "";
   return prefix + (current ? progressLabel(current) : "Queued");

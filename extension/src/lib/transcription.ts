@@ -1,6 +1,7 @@
 // Transcribing files through the daemon and following each job's events into a state the views render.
+import { statSync } from "node:fs";
 import path from "node:path";
-import type { Event } from "../../../daemon/src/protocol";
+import type { Event } from "../verbatimd/protocol";
 import {
   DaemonError,
   DaemonUnreachableError,
@@ -77,7 +78,7 @@ export function describeFailure(error: unknown): string {
   if (error instanceof DaemonError) {
     switch (error.code) {
       case "cancelled":
-        return "Cancelled.";
+        return "Canceled.";
       case "shutting_down":
         return "The daemon stopped during this transcription. Start it again and retry.";
       case "not_found":
@@ -87,6 +88,21 @@ export function describeFailure(error: unknown): string {
     }
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Why the files picked in the form cannot be transcribed (undefined: they can): none, or one is not a file. */
+export function pickedFilesProblem(files: string[] | undefined): string | undefined {
+  if (!files || files.length === 0) return "Choose one or more audio or video files";
+  for (const file of files) {
+    let isFile = false;
+    try {
+      isFile = statSync(file).isFile();
+    } catch {
+      return `${path.basename(file)} is not there anymore`;
+    }
+    if (!isFile) return `${path.basename(file)} is a folder: choose the files in it`;
+  }
+  return undefined;
 }
 
 export interface TranscribeFilesOptions {

@@ -1,9 +1,9 @@
 // Manage Vocabulary's logic: the user's terms and replacements as the daemon keeps them, each edit one request to
 // the daemon (which writes config.json), and the list the view shows.
-import type { ReplacementCase, VocabularyData, VocabularyReplacement } from "../../../daemon/src/protocol";
+import type { ReplacementCase, VocabularyData, VocabularyReplacement } from "../verbatimd/protocol";
 import type { DaemonClient } from "./daemon-connection";
 
-export type { ReplacementCase, VocabularyData, VocabularyReplacement } from "../../../daemon/src/protocol";
+export type { ReplacementCase, VocabularyData, VocabularyReplacement } from "../verbatimd/protocol";
 
 type VocabularyRequest = Extract<Parameters<DaemonClient["request"]>[0], { type: `vocabulary.${string}` }>;
 
@@ -67,9 +67,66 @@ export interface VocabularyList {
 
 export const CASE_RULE_TITLES: Record<ReplacementCase | "any", string> = {
   any: "Any Case, Written As Given",
-  keep: "Any Case, Keep Its Capitalisation",
+  keep: "Any Case, Keep Its Capitalization",
   exact: "Only As Written",
 };
+
+// The daemon's limits (daemon/src/vocabulary/vocabulary.ts), checked in the form before anything is sent.
+const MAX_PHRASE_CHARS = 100;
+const MAX_REPLACEMENT_TO_CHARS = 200;
+
+function phraseProblem(value: string | undefined, empty: string, maxChars: number): string | undefined {
+  if (!value?.trim()) return empty;
+  if (value.length > maxChars) return `At most ${maxChars} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return "One line, without tabs";
+  return undefined;
+}
+
+/** The form's check of a term (undefined: the daemon takes it). */
+export const termProblem = (value: string | undefined) =>
+  phraseProblem(value, "Type a name, product term or spelling", MAX_PHRASE_CHARS);
+/** The form's check of what a replacement replaces. */
+export const replacedProblem = (value: string | undefined) =>
+  phraseProblem(value, "Type the words as they are recognized", MAX_PHRASE_CHARS);
+/** The form's check of what a replacement writes. */
+export const replacementTextProblem = (value: string | undefined) =>
+  phraseProblem(value, "Type what to write instead", MAX_REPLACEMENT_TO_CHARS);
+
+// Optimistic updates: the vocabulary as the daemon will answer an edit (its rules, PROTOCOL.md's "Editing"), shown
+// while the edit goes through. Which terms fit the prompt is the daemon's to say, so it is unknown until then.
+
+/** After saveTerm: the term at the end (the most recent), spelled as typed; `replacing` removed. */
+export function withTermSaved(data: VocabularyData, term: string, replacing?: string): VocabularyData {
+  let terms = [...data.terms.filter((known) => !same(known, term)), term.trim()];
+  if (replacing !== undefined && !same(replacing, term)) terms = terms.filter((known) => !same(known, replacing));
+  return { ...data, terms, promptTerms: null };
+}
+
+export function withTermDeleted(data: VocabularyData, term: string): VocabularyData {
+  return { ...data, terms: data.terms.filter((known) => !same(known, term)), promptTerms: null };
+}
+
+/** After saveReplacement: one with the same `from` replaced where it stands, else added at the end. */
+export function withReplacementSaved(
+  data: VocabularyData,
+  replacement: VocabularyReplacement,
+  replacingFrom?: string,
+): VocabularyData {
+  const entry: VocabularyReplacement = { from: replacement.from.trim(), to: replacement.to.trim() };
+  if (replacement.case) entry.case = replacement.case;
+  const at = data.replacements.findIndex((known) => same(known.from, entry.from));
+  let replacements =
+    at >= 0 ? data.replacements.map((known, index) => (index === at ? entry : known)) : [...data.replacements, entry];
+  if (replacingFrom !== undefined && !same(replacingFrom, entry.from)) {
+    replacements = replacements.filter((known) => !same(known.from, replacingFrom));
+  }
+  return { ...data, replacements };
+}
+
+export function withReplacementDeleted(data: VocabularyData, from: string): VocabularyData {
+  return { ...data, replacements: data.replacements.filter((known) => !same(known.from, from)) };
+}
 
 /** The rows the view lists: terms newest first (the order the decoder prompt takes them), then replacements. */
 export function vocabularyList(data: VocabularyData): VocabularyList {
@@ -91,6 +148,6 @@ export function vocabularyList(data: VocabularyData): VocabularyList {
   const empty =
     terms.length + replacements.length > 0
       ? null
-      : "Add names, product terms and colleagues' spellings (⌘N) so they are recognised, or a replacement (⇧⌘N) for a word the recogniser keeps getting wrong.";
+      : "Add names, product terms and colleagues' spellings (⌘N) so they are recognized, or a replacement (⇧⌘N) for a word Verbatim keeps getting wrong.";
   return { terms, replacements, empty, problems: data.problems };
 }

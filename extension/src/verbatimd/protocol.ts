@@ -1,0 +1,613 @@
+// Copied from daemon/src/protocol.ts by `npm run sync:extension` (extension/scripts/daemon-copy.mjs): edit the original.
+// The wire protocol between verbatimd and its clients (CLI, Raycast extension, other local apps): JSON text
+// frames for requests and events, binary frames for audio. Shared by every side; see daemon/PROTOCOL.md.
+// This module is pure data and validation: no Node APIs, no native code, so the extension can bundle it.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest JSON message the daemon accepts. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Largest uploaded audio file. */
+export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
+/** Largest single WebSocket frame (binary upload chunks included). */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** Longest silence after speech a dictation may wait for before it stops by itself. */
+export const MAX_AUTO_STOP_SECONDS = 600;
+
+export type Priority = "interactive" | "batch";
+export type OutputTask = "transcribe" | "translate";
+
+export interface TranscriptionOptions {
+  /** Model id, alias or local folder; absent: the daemon's current model. */
+  model?: string;
+  /** Language code; absent: detected. */
+  language?: string;
+  task?: OutputTask;
+  wordTimestamps?: boolean;
+  /** Text that conditions the first window (names, spelling, style). */
+  prompt?: string;
+  /** The app that was frontmost when the client asked (kept in the history as the transcript's source). */
+  app?: string;
+  /** Files: transcribe only the speech the voice activity detector finds (absent: config fileVad). Dictation always does. */
+  vad?: boolean;
+}
+
+/**
+ * How a vocabulary replacement treats case. Absent: `from` matches in any case and `to` is written as given; "keep":
+ * `to` takes the matched text's capitalisation (all capitals, a capital first letter, or lower case); "exact": `from`
+ * matches only as written.
+ */
+export type ReplacementCase = "keep" | "exact";
+
+/** A replacement in the user's vocabulary: the whole words `from` become `to` in final text. */
+export interface VocabularyReplacement {
+  from: string;
+  to: string;
+  case?: ReplacementCase;
+}
+
+/** The user's vocabulary (config key "vocabulary"), as vocabulary.* requests answer it. */
+export interface VocabularyData {
+  /** Oldest first: the decoder prompt takes the most recently added (the end of the list) first. */
+  terms: string[];
+  replacements: VocabularyReplacement[];
+  /** The terms a job without a prompt of its own gives the decoder, with the loaded model; null while none is loaded. */
+  promptTerms: string[] | null;
+  /** Entries of config.json's vocabulary that are not used, each saying why. */
+  problems: string[];
+}
+
+export type AudioSource =
+  | { kind: "file"; path: string }
+  /** The file's bytes follow as binary frames tagged with the request id (see encodeAudioFrame). */
+  | { kind: "upload"; bytes: number; name?: string };
+
+/** "capture": a capture process (`verbatim capture`) sends the microphone's audio; "stream": the client sends its own. */
+export type DictationSource = "capture" | "stream";
+
+/** Why a dictation stopped taking audio: a client asked, silence after speech, maxDictationSeconds, its capture ended. */
+export type DictationStopReason = "requested" | "auto_stop" | "max_duration" | "capture_ended";
+
+/** A finished transcript in the history (history.list, history.search). */
+export interface HistoryEntry {
+  id: number;
+  kind: "file" | "dictation";
+  /** ISO 8601: when the transcript was finished. */
+  createdAt: string;
+  /** The transcribe request's id or the dictation's session id. */
+  job: string;
+  text: string;
+  language: string | null;
+  model: string;
+  backend: string;
+  durationSeconds: number;
+  /** The audio file transcribed (an upload's name), null for a dictation. */
+  sourceFile: string | null;
+  /** The frontmost app the client named (options.app), if any. */
+  app: string | null;
+  /** The kept recording (config historyKeepsRecordings), null when none was kept. */
+  recording: string | null;
+  /** history.search only: the text around the matches; `highlights` are UTF-16 offsets into `text`. */
+  snippet?: HistorySnippet;
+}
+
+export interface HistorySnippet {
+  text: string;
+  highlights: { start: number; end: number }[];
+}
+
+/** history.get: the entry with its timed segments. */
+export interface HistoryEntryDetail extends HistoryEntry {
+  segments: SegmentData[];
+}
+
+/** Newest first; `nextBeforeId`: pass it as `beforeId` for the next page (null: no more). */
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  nextBeforeId: number | null;
+}
+
+export type HistoryExportFormat = "json" | "markdown";
+
+/** Largest page of history.list and history.search. */
+export const MAX_HISTORY_PAGE = 500;
+
+export type Request =
+  | { type: "hello"; id: string; protocol: number; client?: string }
+  | { type: "status"; id: string }
+  | {
+      type: "transcribe";
+      id: string;
+      source: AudioSource;
+      options?: TranscriptionOptions;
+      priority?: Priority;
+      /** Keep running when this client disconnects; fetch the outcome later with a "result" request. */
+      detached?: boolean;
+    }
+  | { type: "cancel"; id: string; job: string }
+  | { type: "result"; id: string; job: string }
+  | { type: "model.switch"; id: string; model: string }
+  | { type: "models.list"; id: string }
+  | { type: "models.pull"; id: string; model: string }
+  | { type: "models.remove"; id: string; model: string }
+  | { type: "shutdown"; id: string }
+  /** Audio follows as binary frames tagged with the session id: 16-bit little-endian mono PCM at 16 kHz. */
+  /** `autoStopSeconds`: after speech, this long without speech stops the dictation (0: never; absent: config). */
+  | {
+      type: "dictation.start";
+      id: string;
+      source: DictationSource;
+      options?: TranscriptionOptions;
+      device?: string;
+      autoStopSeconds?: number;
+    }
+  | { type: "dictation.stop"; id: string; session: string }
+  | { type: "dictation.cancel"; id: string; session: string }
+  | { type: "dictation.attach"; id: string; session: string }
+  | { type: "dictation.list"; id: string }
+  | { type: "dictations.list"; id: string }
+  | { type: "dictations.retry"; id: string; recording: string }
+  | { type: "vocabulary.list"; id: string }
+  | { type: "vocabulary.add"; id: string; term: string }
+  | { type: "vocabulary.add"; id: string; replacement: VocabularyReplacement }
+  | { type: "vocabulary.remove"; id: string; term: string }
+  /** Removes the replacement whose `from` is this (in any case). */
+  | { type: "vocabulary.remove"; id: string; from: string }
+  | { type: "history.list"; id: string; limit?: number; beforeId?: number }
+  | { type: "history.search"; id: string; query: string; limit?: number; beforeId?: number }
+  | { type: "history.get"; id: string; entry: number }
+  | { type: "history.delete"; id: string; entry: number }
+  /** Deletes every entry finished before this date (ISO 8601 date or date and time). */
+  | { type: "history.delete"; id: string; before: string }
+  | { type: "history.export"; id: string; format: HistoryExportFormat };
+
+export type RequestType = Request["type"];
+
+export type ModelState = "unloaded" | "loading" | "ready" | "failed";
+
+export interface DaemonStatus {
+  version: string;
+  protocol: number;
+  pid: number;
+  uptimeSeconds: number;
+  model: {
+    id: string;
+    state: ModelState;
+    backend: string | null;
+    /** Where the engine computes: "gpu" or "cpu". */
+    device: string | null;
+    folder: string | null;
+    loadSeconds: number | null;
+    error: string | null;
+    notice: string | null;
+    /** While `state` is "loading": downloading (`fraction` of the current file, `detail` its name and bytes) or loading. */
+    progress?: ModelLoadProgress | null;
+  };
+  memory: {
+    rssBytes: number;
+    peakRssBytes: number | null;
+    /** MLX's allocator when the model runs on MLX (on a Mac its buffers live in GPU memory, outside the RSS). */
+    mlx: { activeBytes: number; peakBytes: number; cacheBytes: number } | null;
+  };
+  queue: { running: string | null; waiting: number };
+  /**
+   * How a client starts the microphone capture process for a dictation with source "capture": spawn `command` (an
+   * absolute node binary, then absolute script paths) with `--session ID` appended.
+   */
+  capture: { command: string[] };
+  history: HistoryStatus;
+}
+
+/** The transcript history: whether it is on, what went wrong with its database (if anything did), kept recordings. */
+export interface HistoryStatus {
+  enabled: boolean;
+  notice: string | null;
+  /** How many recordings are kept with history entries, and their size on disk (while the history is on). */
+  recordings?: { count: number; bytes: number };
+}
+
+export interface ModelLoadProgress {
+  stage: "download" | "loading";
+  fraction: number | null;
+  detail?: string;
+}
+
+export interface WordTiming {
+  word: string;
+  start: number;
+  end: number;
+  probability: number;
+}
+
+export interface SegmentData {
+  start: number;
+  end: number;
+  text: string;
+  words?: WordTiming[];
+}
+
+export interface TranscriptData {
+  text: string;
+  language: string | null;
+  durationSeconds: number;
+  segments: SegmentData[];
+  model: string;
+  backend: string;
+  /** Dictation only: true when it heard no speech (or its speech gave no words); its text is then empty. */
+  noSpeech?: boolean;
+}
+
+export interface CachedModelData {
+  repoId: string;
+  folder: string;
+  sizeBytes: number;
+  complete: boolean;
+}
+
+export type DictationState = "running" | "stopping" | "done" | "failed" | "cancelled";
+
+export interface DictationInfo {
+  session: string;
+  source: DictationSource;
+  state: DictationState;
+  /** ISO 8601. */
+  startedAt: string;
+  audioSeconds: number;
+  /** The recording's id (see RecordingInfo), null once it was deleted. */
+  recording: string | null;
+  device?: string;
+}
+
+/**
+ * A dictation's recording on disk. "interrupted": the daemon stopped (or died) during the dictation; "failed": its
+ * recognition failed; "undelivered": recognised, but no client received the text; "delivered": kept by keepRecordings.
+ */
+export interface RecordingInfo {
+  id: string;
+  file: string;
+  startedAt: string;
+  audioSeconds: number;
+  state: "interrupted" | "failed" | "undelivered" | "delivered";
+  error?: string;
+}
+
+export type ErrorCode =
+  | "bad_message" // not JSON, not an object, a missing or mistyped field
+  | "unknown_type" // a request type this daemon does not know
+  | "too_large" // a message or upload over the limits
+  | "protocol_version" // the client speaks a protocol this daemon does not
+  | "not_found" // no such job, file or model
+  | "audio" // the audio could not be read or decoded
+  | "model" // the model could not be found, downloaded or loaded
+  | "cancelled"
+  | "timeout" // the model did not become ready in time
+  | "engine" // the engine failed
+  | "busy" // a dictation is already running
+  | "config" // the config file could not be read or written (the message says what to fix)
+  | "history" // the history is off, or its database could not be used (the message says what to do)
+  | "unsupported" // the model cannot do what the options ask (translate with an English-only model)
+  | "shutting_down";
+
+export type Event =
+  | { type: "welcome"; id: string; protocol: number; version: string }
+  | { type: "status"; id: string; status: DaemonStatus }
+  | { type: "accepted"; id: string; position: number }
+  | { type: "notice"; id: string; message: string }
+  | {
+      type: "progress";
+      id: string;
+      stage: "queued" | "download" | "loading" | "decoding" | "detecting" | "transcribing";
+      fraction: number | null;
+      detail?: string;
+    }
+  /** Provisional text; `restart`: first discard the provisional text received since the last segment. */
+  | { type: "token"; id: string; text: string; restart?: boolean }
+  | { type: "segment"; id: string; segment: SegmentData }
+  /** `running`: the answer to a "result" request for a job that has not finished yet. */
+  | {
+      type: "done";
+      id: string;
+      transcript?: TranscriptData;
+      models?: CachedModelData[];
+      running?: boolean;
+      dictations?: DictationInfo[];
+      recordings?: RecordingInfo[];
+      vocabulary?: VocabularyData;
+      history?: HistoryPage;
+      historyEntry?: HistoryEntryDetail;
+      /** history.delete: how many entries were deleted. */
+      deleted?: number;
+      /** history.export: the whole history in the format asked for. */
+      exported?: string;
+    }
+  | { type: "error"; id: string | null; code: ErrorCode; message: string }
+  // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
+  // the session had received. A following request ends with dictation.done or dictation.error.
+  | { type: "dictation.started"; id: string; session: string; recording: string; at: number }
+  /** Newly committed text (never taken back until the utterance's final text replaces it) and the current guess. */
+  | {
+      type: "dictation.committed";
+      id: string;
+      session: string;
+      utterance: number;
+      text: string;
+      tentativeText: string;
+      at: number;
+    }
+  /** The final text of an utterance. */
+  | {
+      type: "dictation.utterance";
+      id: string;
+      session: string;
+      index: number;
+      text: string;
+      start: number;
+      end: number;
+      segments: SegmentData[];
+      at: number;
+    }
+  /** Input level (0-1) about ten times a second, for a meter. */
+  | { type: "dictation.level"; id: string; session: string; rms: number; peak: number; at: number }
+  | { type: "dictation.microphone_silent"; id: string; session: string; message: string; at: number }
+  /** The dictation takes no more audio; its final pass runs and dictation.done (or dictation.error) follows. */
+  | { type: "dictation.stopping"; id: string; session: string; reason: DictationStopReason; at: number }
+  | { type: "dictation.done"; id: string; session: string; transcript: TranscriptData; at: number }
+  | { type: "dictation.error"; id: string; session: string; code: ErrorCode; message: string; at: number };
+
+export type EventType = Event["type"];
+
+/** A failure to validate an incoming message, carrying the code the reply will have. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly requestId: string | null = null,
+  ) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+function field<T>(
+  message: Fields,
+  name: string,
+  check: (value: unknown) => value is T,
+  expected: string,
+  optional: true,
+): T | undefined;
+function field<T>(
+  message: Fields,
+  name: string,
+  check: (value: unknown) => value is T,
+  expected: string,
+  optional?: false,
+): T;
+function field<T>(
+  message: Fields,
+  name: string,
+  check: (value: unknown) => value is T,
+  expected: string,
+  optional = false,
+) {
+  const value = message[name];
+  if (value === undefined && optional) return undefined;
+  if (!check(value)) {
+    const id = typeof message.id === "string" ? message.id : null;
+    throw new ProtocolError("bad_message", `"${name}" must be ${expected}`, id);
+  }
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 4096;
+const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isAutoStop = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= MAX_AUTO_STOP_SECONDS;
+const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (v: unknown): v is T =>
+    values.includes(v as T);
+
+function parseOptions(message: Fields): TranscriptionOptions | undefined {
+  const raw = field(message, "options", isObject, "an object", true);
+  if (!raw) return undefined;
+  const options: TranscriptionOptions = {};
+  const model = field(raw, "model", isString, "a model id or folder", true);
+  const language = field(raw, "language", isString, "a language code", true);
+  const task = field(raw, "task", oneOf("transcribe", "translate"), '"transcribe" or "translate"', true);
+  const wordTimestamps = field(raw, "wordTimestamps", isBoolean, "true or false", true);
+  const prompt = field(raw, "prompt", isString, "text", true);
+  const app = field(raw, "app", isString, "the name of an app", true);
+  const vad = field(raw, "vad", isBoolean, "true or false", true);
+  if (model !== undefined) options.model = model;
+  if (language !== undefined) options.language = language;
+  if (task !== undefined) options.task = task;
+  if (wordTimestamps !== undefined) options.wordTimestamps = wordTimestamps;
+  if (prompt !== undefined) options.prompt = prompt;
+  if (app !== undefined) options.app = app;
+  if (vad !== undefined) options.vad = vad;
+  return options;
+}
+
+function parseSource(message: Fields): AudioSource {
+  const source = field(message, "source", isObject, "an object", false);
+  const kind = field(source, "kind", oneOf("file", "upload"), '"file" or "upload"');
+  if (kind === "file") return { kind, path: field(source, "path", isString, "an absolute file path") };
+  const bytes = field(source, "bytes", isCount, "a byte count");
+  if (bytes > MAX_UPLOAD_BYTES) {
+    throw new ProtocolError("too_large", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`, message.id as string);
+  }
+  const name = field(source, "name", isString, "a file name", true);
+  return name === undefined ? { kind, bytes } : { kind, bytes, name };
+}
+
+function parseVocabularyEdit(message: Fields, type: "vocabulary.add" | "vocabulary.remove", id: string): Request {
+  if (message.term !== undefined) {
+    const term = field(message, "term", isString, "a term (text)");
+    return type === "vocabulary.add" ? { type, id, term } : { type, id, term };
+  }
+  if (type === "vocabulary.remove")
+    return { type, id, from: field(message, "from", isString, 'the "from" of a replacement (or give "term")') };
+  const raw = field(message, "replacement", isObject, 'an object {"from", "to", "case"?} (or give "term")');
+  const replacement: VocabularyReplacement = {
+    from: field(raw, "from", isString, "the text to replace"),
+    to: field(raw, "to", isString, "the text to write instead"),
+  };
+  const rule = field(raw, "case", oneOf("keep", "exact"), '"keep" or "exact"', true);
+  if (rule !== undefined) replacement.case = rule;
+  return { type, id, replacement };
+}
+
+const isEntryId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+const isPageSize = (v: unknown): v is number => isEntryId(v) && (v as number) <= MAX_HISTORY_PAGE;
+const isDate = (v: unknown): v is string =>
+  typeof v === "string" &&
+  /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
+  !Number.isNaN(Date.parse(v));
+
+function parseHistoryRequest(message: Fields, type: `history.${string}`, id: string): Request {
+  const page = () => {
+    const limit = field(message, "limit", isPageSize, `a whole number from 1 to ${MAX_HISTORY_PAGE}`, true);
+    const beforeId = field(message, "beforeId", isEntryId, "an entry id (a page's nextBeforeId)", true);
+    return { ...(limit !== undefined && { limit }), ...(beforeId !== undefined && { beforeId }) };
+  };
+  switch (type) {
+    case "history.list":
+      return { type, id, ...page() };
+    case "history.search":
+      return { type, id, query: field(message, "query", isString, "the text to search for"), ...page() };
+    case "history.get":
+      return { type, id, entry: field(message, "entry", isEntryId, "an entry id") };
+    case "history.delete":
+      if (message.before !== undefined && message.entry !== undefined)
+        throw new ProtocolError("bad_message", 'give either "entry" or "before", not both', id);
+      if (message.before !== undefined)
+        return { type, id, before: field(message, "before", isDate, "an ISO 8601 date such as 2026-01-31") };
+      return { type, id, entry: field(message, "entry", isEntryId, 'an entry id (or give "before", a date)') };
+    case "history.export":
+      return { type, id, format: field(message, "format", oneOf("json", "markdown"), '"json" or "markdown"') };
+    default:
+      throw new ProtocolError("unknown_type", `unknown request type "${type}"`, id);
+  }
+}
+
+/** Parses and validates one JSON text frame from a client. Throws ProtocolError. */
+export function parseRequest(text: string): Request {
+  if (text.length > MAX_MESSAGE_BYTES)
+    throw new ProtocolError("too_large", `messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw new ProtocolError("bad_message", "the message is not valid JSON");
+  }
+  if (!isObject(message)) throw new ProtocolError("bad_message", "the message must be a JSON object");
+  const id = field(message, "id", isString, "a non-empty string");
+  try {
+    return parseRequestBody(message, id);
+  } catch (error) {
+    // Nested fields do not know the request's id: answer with it all the same.
+    if (error instanceof ProtocolError && error.requestId === null)
+      throw new ProtocolError(error.code, error.message, id);
+    throw error;
+  }
+}
+
+function parseRequestBody(message: Fields, id: string): Request {
+  const type = field(message, "type", isString, "a request type");
+  switch (type) {
+    case "hello": {
+      const client = field(message, "client", isString, "a client name", true);
+      const protocol = field(message, "protocol", isCount, "a protocol version number");
+      return client === undefined ? { type, id, protocol } : { type, id, protocol, client };
+    }
+    case "status":
+    case "models.list":
+    case "shutdown":
+    case "dictation.list":
+    case "dictations.list":
+      return { type, id };
+    case "dictation.start": {
+      const source = field(message, "source", oneOf("capture", "stream"), '"capture" or "stream"');
+      const device = field(message, "device", isString, "an input device name or index", true);
+      const autoStopSeconds = field(
+        message,
+        "autoStopSeconds",
+        isAutoStop,
+        `seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`,
+        true,
+      );
+      const request: Request = { type, id, source };
+      const options = parseOptions(message);
+      if (options) request.options = options;
+      if (device !== undefined) request.device = device;
+      if (autoStopSeconds !== undefined) request.autoStopSeconds = autoStopSeconds;
+      return request;
+    }
+    case "dictation.stop":
+    case "dictation.cancel":
+    case "dictation.attach":
+      return { type, id, session: field(message, "session", isString, "a dictation session id") };
+    case "dictations.retry":
+      return { type, id, recording: field(message, "recording", isString, "a recording id") };
+    case "vocabulary.list":
+      return { type, id };
+    case "vocabulary.add":
+    case "vocabulary.remove":
+      return parseVocabularyEdit(message, type, id);
+    case "history.list":
+    case "history.search":
+    case "history.get":
+    case "history.delete":
+    case "history.export":
+      return parseHistoryRequest(message, type, id);
+    case "transcribe": {
+      const priority = field(message, "priority", oneOf("interactive", "batch"), '"interactive" or "batch"', true);
+      const detached = field(message, "detached", isBoolean, "true or false", true);
+      const request: Request = { type, id, source: parseSource(message) };
+      const options = parseOptions(message);
+      if (options) request.options = options;
+      if (priority) request.priority = priority;
+      if (detached !== undefined) request.detached = detached;
+      return request;
+    }
+    case "cancel":
+    case "result":
+      return { type, id, job: field(message, "job", isString, "a job id") };
+    case "model.switch":
+    case "models.pull":
+    case "models.remove":
+      return { type, id, model: field(message, "model", isString, "a model id or folder") };
+    default:
+      throw new ProtocolError("unknown_type", `unknown request type "${type}"`, id);
+  }
+}
+
+/** Parses one JSON text frame from the daemon. Clients trust the daemon, so this checks only the envelope. */
+export function parseEvent(text: string): Event {
+  const event: unknown = JSON.parse(text);
+  if (!isObject(event) || typeof event.type !== "string") throw new Error("the daemon sent a message without a type");
+  return event as Event;
+}
+
+// Binary frames: [1 byte: id length n][n bytes: request id, UTF-8][payload].
+export function encodeAudioFrame(requestId: string, payload: Uint8Array): Uint8Array {
+  const id = new TextEncoder().encode(requestId);
+  if (id.length === 0 || id.length > 255) throw new Error("request ids in binary frames must be 1 to 255 bytes");
+  const frame = new Uint8Array(1 + id.length + payload.length);
+  frame[0] = id.length;
+  frame.set(id, 1);
+  frame.set(payload, 1 + id.length);
+  return frame;
+}
+
+export function decodeAudioFrame(frame: Uint8Array): { requestId: string; payload: Uint8Array } {
+  const length = frame[0] ?? 0;
+  if (length === 0 || frame.length < 1 + length) {
+    throw new ProtocolError("bad_message", "a binary frame must start with the length and id of its request");
+  }
+  const requestId = new TextDecoder("utf-8", { fatal: false }).decode(frame.subarray(1, 1 + length));
+  return { requestId, payload: frame.subarray(1 + length) };
+}
