@@ -25,6 +25,8 @@ export interface TranscriptionOptions {
   prompt?: string;
   /** The app that was frontmost when the client asked (kept in the history as the transcript's source). */
   app?: string;
+  /** The first decoding temperature (0-1); the fallback goes up from it in steps of 0.2. Default 0. */
+  temperature?: number;
 }
 
 /**
@@ -143,7 +145,9 @@ export type Request =
   | { type: "history.delete"; id: string; entry: number }
   /** Deletes every entry finished before this date (ISO 8601 date or date and time). */
   | { type: "history.delete"; id: string; before: string }
-  | { type: "history.export"; id: string; format: HistoryExportFormat };
+  | { type: "history.export"; id: string; format: HistoryExportFormat }
+  /** Turns the OpenAI-compatible HTTP API on or off; absent fields keep their current setting. */
+  | { type: "api.set"; id: string; enabled: boolean; port?: number; host?: string; tls?: boolean };
 
 export type RequestType = Request["type"];
 
@@ -179,6 +183,22 @@ export interface DaemonStatus {
   capture: { command: string[] };
   /** The transcript history: whether it is on, and what went wrong with its database, if anything did. */
   history: { enabled: boolean; notice: string | null };
+  /** The OpenAI-compatible HTTP API (absent from daemons older than it). */
+  api?: ApiStatus;
+}
+
+/** The OpenAI-compatible HTTP API: where it listens, or why it does not. */
+export interface ApiStatus {
+  enabled: boolean;
+  /** The base URL clients are given (".../v1"); null while it is not listening. */
+  url: string | null;
+  tls: boolean;
+  /** With TLS: the self-signed certificate (PEM) clients are told to trust. */
+  certificate: string | null;
+  /** The bearer token's file (0600). */
+  tokenFile: string;
+  /** Why it is not listening although enabled (a port in use), else null. */
+  error: string | null;
 }
 
 export interface WordTiming {
@@ -285,6 +305,8 @@ export type Event =
       deleted?: number;
       /** history.export: the whole history in the format asked for. */
       exported?: string;
+      /** api.set: the API as it now is. */
+      api?: ApiStatus;
     }
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
@@ -367,6 +389,7 @@ function field<T>(
 const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 4096;
 const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isTemperature = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 1;
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
 const oneOf =
   <T extends string>(...values: T[]) =>
@@ -383,12 +406,14 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   const wordTimestamps = field(raw, "wordTimestamps", isBoolean, "true or false", true);
   const prompt = field(raw, "prompt", isString, "text", true);
   const app = field(raw, "app", isString, "the name of an app", true);
+  const temperature = field(raw, "temperature", isTemperature, "a number from 0 to 1", true);
   if (model !== undefined) options.model = model;
   if (language !== undefined) options.language = language;
   if (task !== undefined) options.task = task;
   if (wordTimestamps !== undefined) options.wordTimestamps = wordTimestamps;
   if (prompt !== undefined) options.prompt = prompt;
   if (app !== undefined) options.app = app;
+  if (temperature !== undefined) options.temperature = temperature;
   return options;
 }
 
@@ -421,6 +446,7 @@ function parseVocabularyEdit(message: Fields, type: "vocabulary.add" | "vocabula
   return { type, id, replacement };
 }
 
+const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 const isEntryId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const isPageSize = (v: unknown): v is number => isEntryId(v) && (v as number) <= MAX_HISTORY_PAGE;
 const isDate = (v: unknown): v is string =>
@@ -529,6 +555,16 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "cancel":
     case "result":
       return { type, id, job: field(message, "job", isString, "a job id") };
+    case "api.set": {
+      const request: Request = { type, id, enabled: field(message, "enabled", isBoolean, "true or false") };
+      const port = field(message, "port", isPort, "a TCP port from 1 to 65535", true);
+      const host = field(message, "host", isString, "an address to listen on", true);
+      const tls = field(message, "tls", isBoolean, "true or false", true);
+      if (port !== undefined) request.port = port;
+      if (host !== undefined) request.host = host;
+      if (tls !== undefined) request.tls = tls;
+      return request;
+    }
     case "model.switch":
     case "models.pull":
     case "models.remove":
