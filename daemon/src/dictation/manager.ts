@@ -131,12 +131,22 @@ export class DictationManager {
     if (this.running?.source === "capture" && this.running.capturePeer === peer) this.running.stop();
   }
 
+  /** The running dictation (stopping included), or null. */
+  get current(): DictationInfo | null {
+    return this.running ? this.describe(this.running) : null;
+  }
+
   /** The daemon is stopping: a running dictation ends, its recording kept as interrupted. */
   shutdown(): void {
     this.running?.interrupt();
   }
 
-  private start(request: Extract<Request, { type: "dictation.start" }>, peer: DictationPeer): void {
+  /** Starts a dictation; `utteranceEnds` replaces the configured ones (a Realtime session's turn detection). */
+  start(
+    request: Extract<Request, { type: "dictation.start" }>,
+    peer: DictationPeer,
+    utteranceEnds?: UtteranceEnds,
+  ): void {
     if (this.running) {
       const { session: id, startedAt } = this.running.info();
       throw new ProtocolError(
@@ -157,7 +167,7 @@ export class DictationManager {
       recording,
       host,
       readyTimeoutMs: this.settings.readyTimeoutSeconds * 1000,
-      utteranceEnds: this.services.utteranceEnds?.() ?? endOnStopOnly,
+      utteranceEnds: utteranceEnds ?? this.services.utteranceEnds?.() ?? endOnStopOnly,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });

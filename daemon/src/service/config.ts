@@ -3,6 +3,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
+import {
+  API_SETTINGS_EXPECTED,
+  apiSettingsOf,
+  DEFAULT_API_SETTINGS,
+  validApiSettings,
+  type ApiSettings,
+} from "../api/settings";
 import type { KeepRecordings } from "../dictation/manager";
 import { DEFAULT_MODEL } from "../models";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
@@ -47,6 +54,8 @@ export interface DaemonConfig {
   historyDays: number;
   /** The audio of each history entry (a dictation's recording, an uploaded file) is kept with it. */
   historyKeepsRecordings: boolean;
+  /** The OpenAI-compatible HTTP API (edited with `verbatim api on|off`). */
+  api: ApiSettings;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -70,6 +79,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   history: true,
   historyDays: 90,
   historyKeepsRecordings: false,
+  api: DEFAULT_API_SETTINGS,
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -145,6 +155,7 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     expected: "a whole number of days from 0 (keep entries until deleted) to 36500",
   },
   historyKeepsRecordings: { valid: (v) => typeof v === "boolean", expected: "true or false" },
+  api: { valid: validApiSettings, expected: API_SETTINGS_EXPECTED },
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */
@@ -188,6 +199,7 @@ export function loadConfig(file: string): LoadedConfig {
       );
     }
   }
+  config.api = apiSettingsOf(config.api);
   const vocabulary = readVocabulary(config.vocabulary);
   config.vocabulary = vocabulary.vocabulary;
   problems.push(...vocabulary.problems.map((problem) => `${file}: ${problem}`));
