@@ -1,6 +1,7 @@
 // The wire protocol between verbatimd and its clients (CLI, Raycast extension, other local apps): JSON text
 // frames for requests and events, binary frames for audio. Shared by every side; see daemon/PROTOCOL.md.
 // This module is pure data and validation: no Node APIs, no native code, so the extension can bundle it.
+import { isOrigin } from "./api/settings";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -147,7 +148,16 @@ export type Request =
   | { type: "history.delete"; id: string; before: string }
   | { type: "history.export"; id: string; format: HistoryExportFormat }
   /** Turns the OpenAI-compatible HTTP API on or off; absent fields keep their current setting. */
-  | { type: "api.set"; id: string; enabled: boolean; port?: number; host?: string; tls?: boolean };
+  | {
+      type: "api.set";
+      id: string;
+      enabled: boolean;
+      port?: number;
+      host?: string;
+      tls?: boolean;
+      /** Origins allowed to read answers (CORS), such as app://obsidian.md; [] for none. */
+      allowOrigins?: string[];
+    };
 
 export type RequestType = Request["type"];
 
@@ -197,6 +207,8 @@ export interface ApiStatus {
   certificate: string | null;
   /** The bearer token's file (0600). */
   tokenFile: string;
+  /** Origins allowed to read answers (CORS); empty: none, so no web page can. */
+  allowOrigins: string[];
   /** Why it is not listening although enabled (a port in use), else null. */
   error: string | null;
 }
@@ -446,6 +458,7 @@ function parseVocabularyEdit(message: Fields, type: "vocabulary.add" | "vocabula
   return { type, id, replacement };
 }
 
+const isOriginList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 64 && v.every(isOrigin);
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 const isEntryId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const isPageSize = (v: unknown): v is number => isEntryId(v) && (v as number) <= MAX_HISTORY_PAGE;
@@ -560,9 +573,11 @@ function parseRequestBody(message: Fields, id: string): Request {
       const port = field(message, "port", isPort, "a TCP port from 1 to 65535", true);
       const host = field(message, "host", isString, "an address to listen on", true);
       const tls = field(message, "tls", isBoolean, "true or false", true);
+      const origins = field(message, "allowOrigins", isOriginList, "a list of origins (scheme://host)", true);
       if (port !== undefined) request.port = port;
       if (host !== undefined) request.host = host;
       if (tls !== undefined) request.tls = tls;
+      if (origins !== undefined) request.allowOrigins = origins;
       return request;
     }
     case "model.switch":

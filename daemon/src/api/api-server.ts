@@ -1,6 +1,7 @@
 // The OpenAI-compatible HTTP API: a listener of its own beside the socket, off until asked for, on loopback unless
 // another address is given, HTTPS and WSS with --tls. Every request must name this API in its Host header (DNS
-// rebinding) and carry the bearer token; no CORS headers are sent, so web pages cannot read its answers.
+// rebinding) and carry the bearer token; CORS headers go only to origins the user allowed (none by default), so web
+// pages cannot read its answers.
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
@@ -49,6 +50,7 @@ export class ApiServer {
       tls: listening?.settings.tls ?? this.settings?.tls ?? false,
       certificate: listening?.certificateFile ?? null,
       tokenFile: this.tokenPath,
+      allowOrigins: this.settings?.allowOrigins ?? [],
       error: this.error,
     };
   }
@@ -114,14 +116,20 @@ export class ApiServer {
 
   /** Why a request may not be answered: a Host that is not this API's, or no valid token. */
   private refusal(listening: Listening, request: http.IncomingMessage): ApiError | null {
+    return this.hostRefusal(listening, request) ?? this.tokenRefusal(request);
+  }
+
+  private hostRefusal(listening: Listening, request: http.IncomingMessage): ApiError | null {
     const { port, tls } = listening.settings;
-    if (!hostAllowed(request.headers.host, listening.hostNames, port, tls)) {
-      return new ApiError(
-        403,
-        "the Host header must name the address the API listens on (requests through other names are refused)",
-        "invalid_host",
-      );
-    }
+    if (hostAllowed(request.headers.host, listening.hostNames, port, tls)) return null;
+    return new ApiError(
+      403,
+      "the Host header must name the address the API listens on (requests through other names are refused)",
+      "invalid_host",
+    );
+  }
+
+  private tokenRefusal(request: http.IncomingMessage): ApiError | null {
     const token = readToken(this.tokenPath);
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "")?.[1];
     if (!presented) {
@@ -143,8 +151,11 @@ export class ApiServer {
     response: http.ServerResponse,
   ): Promise<void> {
     try {
-      const refusal = this.refusal(listening, request);
-      if (refusal) throw refusal;
+      const hostRefusal = this.hostRefusal(listening, request);
+      if (hostRefusal) throw hostRefusal;
+      if (this.allowCrossOrigin(request, response)) return;
+      const tokenRefusal = this.tokenRefusal(request);
+      if (tokenRefusal) throw tokenRefusal;
       await this.route(request, response);
     } catch (error) {
       const failure = error instanceof ApiError ? error : new ApiError(500, (error as Error).message);
@@ -153,6 +164,26 @@ export class ApiServer {
       if (!request.complete) response.setHeader("connection", "close");
       sendError(response, failure);
     }
+  }
+
+  /**
+   * For an origin the user allowed (`--allow-origin`): the CORS headers that let its pages read answers, and the
+   * answer to its preflight (true: answered). Any other origin gets no CORS header at all.
+   */
+  private allowCrossOrigin(request: http.IncomingMessage, response: http.ServerResponse): boolean {
+    const origin = request.headers.origin;
+    if (!origin || !(this.settings?.allowOrigins ?? []).includes(origin)) return false;
+    response.setHeader("access-control-allow-origin", origin);
+    response.setHeader("vary", "Origin");
+    if (request.method !== "OPTIONS") return false;
+    response.writeHead(204, {
+      "access-control-allow-methods": "GET, POST",
+      "access-control-allow-headers":
+        request.headers["access-control-request-headers"] ?? "authorization, content-type",
+      "access-control-max-age": "600",
+    });
+    response.end();
+    return true;
   }
 
   private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {

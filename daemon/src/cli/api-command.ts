@@ -1,5 +1,6 @@
 // `verbatim api`: the daemon's OpenAI-compatible HTTP API on or off, and its bearer token.
 import { isLoopback } from "../api/host-check";
+import { isOrigin } from "../api/settings";
 import { readToken, rotateToken, tokenFile, ensureToken } from "../api/token";
 import type { VerbatimPaths } from "../paths";
 import type { ApiStatus } from "../protocol";
@@ -7,14 +8,16 @@ import { parseCommandLine } from "./command-line";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 
-export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls]
-                                         serve the OpenAI-compatible API (loopback, port 8178, unless given)
+export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls] [--allow-origin ORIGIN]…
+                                         serve the OpenAI-compatible API (loopback, port 8178, unless given);
+                                         --allow-origin app://obsidian.md lets that app's pages read answers
+                                         (CORS; --allow-origin none: no origin, as by default)
   verbatim api off                       stop serving it
   verbatim api token [--rotate]          print its bearer token (--rotate: replace it; the old one stops working)
 `;
 
 export type ApiCommand =
-  | { action: "on"; port?: number; host?: string; tls?: boolean }
+  | { action: "on"; port?: number; host?: string; tls?: boolean; allowOrigins?: string[] }
   | { action: "off" }
   | { action: "token"; rotate: boolean };
 
@@ -27,6 +30,7 @@ export function parseApi(args: string[]): ApiCommand {
       host: { type: "string" },
       tls: { type: "boolean" },
       "no-tls": { type: "boolean" },
+      "allow-origin": { type: "string", multiple: true },
       rotate: { type: "boolean" },
     },
   });
@@ -38,7 +42,7 @@ export function parseApi(args: string[]): ApiCommand {
   };
   switch (action) {
     case "on": {
-      given(["port", "host", "tls", "no-tls"]);
+      given(["port", "host", "tls", "no-tls", "allow-origin"]);
       if (values.tls && values["no-tls"]) throw new UsageError("give --tls or --no-tls, not both");
       const command: ApiCommand = { action };
       if (values.port !== undefined) {
@@ -51,6 +55,13 @@ export function parseApi(args: string[]): ApiCommand {
         command.host = values.host.trim();
       }
       if (values.tls || values["no-tls"]) command.tls = Boolean(values.tls);
+      const origins = values["allow-origin"];
+      if (origins) {
+        const chosen = origins.filter((origin) => origin !== "none");
+        const bad = chosen.find((origin) => !isOrigin(origin));
+        if (bad) throw new UsageError(`--allow-origin takes an origin such as app://obsidian.md, not "${bad}"`);
+        command.allowOrigins = chosen;
+      }
       return command;
     }
     case "off":
@@ -76,7 +87,10 @@ export async function runApi(command: ApiCommand, paths: VerbatimPaths): Promise
   const client = await ensureDaemon(paths);
   try {
     // Fields left out (undefined is not sent) keep the daemon's current setting.
-    const settings = command.action === "on" ? { port: command.port, host: command.host, tls: command.tls } : {};
+    const settings =
+      command.action === "on"
+        ? { port: command.port, host: command.host, tls: command.tls, allowOrigins: command.allowOrigins }
+        : {};
     const event = await client.request({ type: "api.set", enabled: command.action === "on", ...settings });
     const api = event.type === "done" ? event.api : undefined;
     if (!api) throw new Error("the daemon answered without the API's state; update Verbatim so both match");
@@ -93,6 +107,8 @@ export function describeApi(api: ApiStatus): string {
   if (!api.url) return `api:     not listening: ${api.error ?? "unknown reason"}\n`;
   const lines = [`api:     ${api.url} (OpenAI base URL; API key: verbatim api token)`];
   if (api.certificate) lines.push(`         TLS certificate to trust: ${api.certificate}`);
+  if (api.allowOrigins.length > 0)
+    lines.push(`         pages of ${api.allowOrigins.join(", ")} may read answers (CORS)`);
   const host = new URL(api.url).hostname;
   if (!isLoopback(host)) {
     lines.push(

@@ -308,6 +308,7 @@ export class Daemon implements DaemonContext {
       port: request.port ?? previous.port,
       host: request.host ?? previous.host,
       tls: request.tls ?? previous.tls,
+      allowOrigins: request.allowOrigins ?? previous.allowOrigins,
     };
     try {
       await this.api.apply(settings);
