@@ -13,12 +13,9 @@ const folder = () => mkdtempSync(path.join(os.tmpdir(), "verbatim-api-"));
 test("on loopback, only loopback names with the API's port pass the Host check", () => {
   const names = allowedHostNames("127.0.0.1");
   const allowed = (host: string | undefined) => hostAllowed(host, names, 8178, false);
-  expect(["127.0.0.1:8178", "localhost:8178", "LOCALHOST:8178", "[::1]:8178"].map(allowed)).toEqual([
-    true,
-    true,
-    true,
-    true,
-  ]);
+  expect(
+    ["127.0.0.1:8178", "localhost:8178", "LOCALHOST:8178", "[::1]:8178", "host.docker.internal:8178"].map(allowed),
+  ).toEqual([true, true, true, true, true]);
   expect(
     [undefined, "", "attacker.example:8178", "127.0.0.1:8179", "127.0.0.1", "localhost.attacker.example:8178"].map(
       allowed,

@@ -3,7 +3,9 @@
 import { isIP } from "node:net";
 import os from "node:os";
 
-const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+// host.docker.internal is how containers on the Mac (Open WebUI in Docker) reach it; no web page can be served
+// under that name, so it cannot carry a rebinding attack.
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]", "host.docker.internal"];
 
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
