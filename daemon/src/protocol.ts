@@ -1,7 +1,6 @@
 // The wire protocol between verbatimd and its clients (CLI, Raycast extension, other local apps): JSON text
 // frames for requests and events, binary frames for audio. Shared by every side; see daemon/PROTOCOL.md.
 // This module is pure data and validation: no Node APIs, no native code, so the extension can bundle it.
-
 export const PROTOCOL_VERSION = 1;
 
 /** Largest JSON message the daemon accepts. */
@@ -29,6 +28,8 @@ export interface TranscriptionOptions {
   app?: string;
   /** Files: transcribe only the speech the voice activity detector finds (absent: config fileVad). Dictation always does. */
   vad?: boolean;
+  /** The first decoding temperature (0-1); the fallback goes up from it in steps of 0.2. Default 0. */
+  temperature?: number;
 }
 
 /**
@@ -158,7 +159,18 @@ export type Request =
   | { type: "history.delete"; id: string; entry: number }
   /** Deletes every entry finished before this date (ISO 8601 date or date and time). */
   | { type: "history.delete"; id: string; before: string }
-  | { type: "history.export"; id: string; format: HistoryExportFormat };
+  | { type: "history.export"; id: string; format: HistoryExportFormat }
+  /** Turns the OpenAI-compatible HTTP API on or off; absent fields keep their current setting. */
+  | {
+      type: "api.set";
+      id: string;
+      enabled: boolean;
+      port?: number;
+      host?: string;
+      tls?: boolean;
+      /** Origins allowed to read answers (CORS), such as app://obsidian.md; [] for none. */
+      allowOrigins?: string[];
+    };
 
 export type RequestType = Request["type"];
 
@@ -195,6 +207,8 @@ export interface DaemonStatus {
    */
   capture: { command: string[] };
   history: HistoryStatus;
+  /** The OpenAI-compatible HTTP API (absent from daemons older than it). */
+  api?: ApiStatus;
 }
 
 /** The transcript history: whether it is on, what went wrong with its database (if anything did), kept recordings. */
@@ -203,6 +217,22 @@ export interface HistoryStatus {
   notice: string | null;
   /** How many recordings are kept with history entries, and their size on disk (while the history is on). */
   recordings?: { count: number; bytes: number };
+}
+
+/** The OpenAI-compatible HTTP API: where it listens, or why it does not. */
+export interface ApiStatus {
+  enabled: boolean;
+  /** The base URL clients are given (".../v1"); null while it is not listening. */
+  url: string | null;
+  tls: boolean;
+  /** With TLS: the self-signed certificate (PEM) clients are told to trust. */
+  certificate: string | null;
+  /** The bearer token's file (0600). */
+  tokenFile: string;
+  /** Origins allowed to read answers (CORS); empty: none, so no web page can. */
+  allowOrigins: string[];
+  /** Why it is not listening although enabled (a port in use), else null. */
+  error: string | null;
 }
 
 export interface ModelLoadProgress {
@@ -318,6 +348,8 @@ export type Event =
       deleted?: number;
       /** history.export: the whole history in the format asked for. */
       exported?: string;
+      /** api.set: the API as it now is. */
+      api?: ApiStatus;
     }
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
@@ -403,6 +435,7 @@ const isString = (v: unknown): v is string => typeof v === "string" && v.length 
 const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isAutoStop = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= MAX_AUTO_STOP_SECONDS;
+const isTemperature = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 1;
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
 const oneOf =
   <T extends string>(...values: T[]) =>
@@ -420,6 +453,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   const prompt = field(raw, "prompt", isString, "text", true);
   const app = field(raw, "app", isString, "the name of an app", true);
   const vad = field(raw, "vad", isBoolean, "true or false", true);
+  const temperature = field(raw, "temperature", isTemperature, "a number from 0 to 1", true);
   if (model !== undefined) options.model = model;
   if (language !== undefined) options.language = language;
   if (task !== undefined) options.task = task;
@@ -427,6 +461,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   if (prompt !== undefined) options.prompt = prompt;
   if (app !== undefined) options.app = app;
   if (vad !== undefined) options.vad = vad;
+  if (temperature !== undefined) options.temperature = temperature;
   return options;
 }
 
@@ -459,6 +494,13 @@ function parseVocabularyEdit(message: Fields, type: "vocabulary.add" | "vocabula
   return { type, id, replacement };
 }
 
+/** A web origin, scheme://host[:port], as CORS compares them. */
+export function isOrigin(value: unknown): value is string {
+  return typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\/[^/\s?#]+$/i.test(value);
+}
+
+const isOriginList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 64 && v.every(isOrigin);
+const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 const isEntryId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const isPageSize = (v: unknown): v is number => isEntryId(v) && (v as number) <= MAX_HISTORY_PAGE;
 const isDate = (v: unknown): v is string =>
@@ -575,6 +617,18 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "cancel":
     case "result":
       return { type, id, job: field(message, "job", isString, "a job id") };
+    case "api.set": {
+      const request: Request = { type, id, enabled: field(message, "enabled", isBoolean, "true or false") };
+      const port = field(message, "port", isPort, "a TCP port from 1 to 65535", true);
+      const host = field(message, "host", isString, "an address to listen on", true);
+      const tls = field(message, "tls", isBoolean, "true or false", true);
+      const origins = field(message, "allowOrigins", isOriginList, "a list of origins (scheme://host)", true);
+      if (port !== undefined) request.port = port;
+      if (host !== undefined) request.host = host;
+      if (tls !== undefined) request.tls = tls;
+      if (origins !== undefined) request.allowOrigins = origins;
+      return request;
+    }
     case "model.switch":
     case "models.pull":
     case "models.remove":

@@ -41,6 +41,26 @@ TEST_CASE("the audio inbox coalesces waiting audio and keeps utterance ends in o
   CHECK_THROWS_AS(inbox.push(chunk.data(), 1), StreamClosed);
 }
 
+TEST_CASE("an utterance end after the worker took all of its audio still reaches the worker") {
+  AudioInbox inbox(1600);
+  const std::vector<float> chunk(1600, 0.25f);
+  inbox.end_utterance();  // no audio yet: ignored
+  inbox.push(chunk.data(), chunk.size());
+  AudioInbox::Batch batch = inbox.take();
+  CHECK(batch.samples.size() == 1600);
+  CHECK_FALSE(batch.ends_utterance);
+  inbox.end_utterance();  // nothing waits in the inbox, but the utterance has audio: the end comes alone
+  inbox.end_utterance();
+  inbox.push(chunk.data(), 200);
+  batch = inbox.take();
+  CHECK(batch.samples.empty());
+  CHECK(batch.ends_utterance);
+  inbox.finish();
+  batch = inbox.take();
+  CHECK(batch.samples.size() == 200);
+  CHECK(batch.finished);
+}
+
 TEST_CASE("the audio inbox refuses non-finite samples whole and wakes a waiting worker") {
   AudioInbox inbox(1600);
   std::vector<float> chunk(1600, 0.1f);

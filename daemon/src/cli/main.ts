@@ -18,6 +18,8 @@ import { installService, restartService, uninstallService } from "./service-comm
 import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
 import { parseVocabulary, runVocabulary, VOCABULARY_USAGE } from "./vocabulary-command";
 import { CAPTURE_USAGE, runCapture } from "../capture/capture-command";
+import { runMcpServer } from "../mcp/mcp-server";
+import { API_USAGE, describeApi, parseApi, runApi } from "./api-command";
 
 const STATUS_USAGE = `  verbatim status [--json]               the daemon's model, backend, memory and queue
 `;
@@ -26,6 +28,8 @@ const DAEMON_USAGE = `  verbatim daemon start|stop|status      run or stop the b
   verbatim daemon restart                restart the daemon
 `;
 const MODELS_USAGE = `  verbatim models list|pull ID|rm ID     models in the Hugging Face cache
+`;
+const MCP_USAGE = `  verbatim mcp                           an MCP server on stdio: assistants search and read the history, transcribe files
 `;
 const CAPTURE_SUMMARY = `  verbatim capture --list-devices        the microphones (input devices), by index
   verbatim capture --session ID [--device NAME|INDEX]
@@ -42,13 +46,15 @@ const COMMAND_USAGE: Record<string, string> = {
   dictations: `Usage:\n${DICTATIONS_USAGE}`,
   vocabulary: `Usage:\n${VOCABULARY_USAGE}`,
   history: `Usage:\n${HISTORY_USAGE}`,
+  api: `Usage:\n${API_USAGE}`,
+  mcp: `Usage:\n${MCP_USAGE}`,
   capture: CAPTURE_USAGE,
 };
 
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
 Usage:
-${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${CAPTURE_SUMMARY}\
+${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${API_USAGE}${MCP_USAGE}${CAPTURE_SUMMARY}\
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
@@ -151,7 +157,7 @@ function describeStatus(status: DaemonStatus): string {
   lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
   lines.push(`history: ${describeHistory(status.history)}`);
   if (status.history.notice) lines.push(`notice:  ${status.history.notice}`);
-  return lines.join("\n") + "\n";
+  return lines.join("\n") + "\n" + (status.api ? describeApi(status.api) : "");
 }
 
 function describeHistory(history: DaemonStatus["history"]): string {
@@ -280,6 +286,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runHistory(parseHistory(rest), paths);
       case "capture":
         return await runCapture(rest, (text) => process.stdout.write(text));
+      case "api":
+        return await runApi(parseApi(rest), paths);
+      case "mcp":
+        if (rest.length > 0) throw new UsageError("mcp takes no arguments");
+        await runMcpServer(paths);
+        return EXIT.ok;
       case "--version":
       case "-v":
         process.stdout.write(`${VERSION}\n`);

@@ -133,12 +133,18 @@ export class DictationManager {
     if (this.running?.source === "capture" && this.running.capturePeer === peer) this.running.stop("capture_ended");
   }
 
+  /** The running dictation (stopping included), or null. */
+  get current(): DictationInfo | null {
+    return this.running ? this.describe(this.running) : null;
+  }
+
   /** The daemon is stopping: a running dictation ends, its recording kept as interrupted. */
   shutdown(): void {
     this.running?.interrupt();
   }
 
-  private start(request: Extract<Request, { type: "dictation.start" }>, peer: DictationPeer): void {
+  /** Starts a dictation; `gate` replaces the configured speech gate (a Realtime session's turn detection). */
+  start(request: Extract<Request, { type: "dictation.start" }>, peer: DictationPeer, gate?: SpeechGate): void {
     if (this.running) {
       const { session: id, startedAt } = this.running.info();
       throw new ProtocolError(
@@ -159,7 +165,7 @@ export class DictationManager {
       recording,
       host,
       readyTimeoutMs: this.settings.readyTimeoutSeconds * 1000,
-      speechGate: this.services.speechGate?.() ?? new PassThroughGate(),
+      speechGate: gate ?? this.services.speechGate?.() ?? new PassThroughGate(),
       autoStopSeconds: request.autoStopSeconds ?? this.settings.autoStopSeconds,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       onEnded: (ended, delivered) => this.ended(ended, delivered),

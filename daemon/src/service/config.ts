@@ -3,6 +3,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
+import {
+  API_SETTINGS_EXPECTED,
+  apiSettingsOf,
+  DEFAULT_API_SETTINGS,
+  validApiSettings,
+  type ApiSettings,
+} from "../api/settings";
 import type { KeepRecordings } from "../dictation/manager";
 import type { KeptRecordings } from "../history/history-store";
 import { DEFAULT_MODEL } from "../models";
@@ -57,6 +64,8 @@ export interface DaemonConfig {
    * and "none".
    */
   historyKeepsRecordings: KeptRecordings;
+  /** The OpenAI-compatible HTTP API (edited with `verbatim api on|off`). */
+  api: ApiSettings;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -82,6 +91,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   history: true,
   historyDays: 90,
   historyKeepsRecordings: "dictations",
+  api: DEFAULT_API_SETTINGS,
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -165,6 +175,7 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     valid: (v) => typeof v === "boolean" || v === "dictations" || v === "all" || v === "none",
     expected: '"dictations", "all" or "none"',
   },
+  api: { valid: validApiSettings, expected: API_SETTINGS_EXPECTED },
 };
 
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */
@@ -210,6 +221,7 @@ export function loadConfig(file: string): LoadedConfig {
   }
   const keeps: unknown = config.historyKeepsRecordings;
   if (typeof keeps === "boolean") config.historyKeepsRecordings = keeps ? "all" : "none";
+  config.api = apiSettingsOf(config.api);
   const vocabulary = readVocabulary(config.vocabulary);
   config.vocabulary = vocabulary.vocabulary;
   problems.push(...vocabulary.problems.map((problem) => `${file}: ${problem}`));

@@ -261,6 +261,9 @@ export class Connection {
           throw new ProtocolError("history", "the history is not open yet; try again", request.id);
         this.send(this.daemon.history.answer(request));
         return;
+      case "api.set":
+        this.send({ type: "done", id: request.id, api: await this.daemon.configureApi(request) });
+        return;
       default:
         this.daemon.dictations.handle(request, this);
     }

@@ -1,6 +1,7 @@
 // What a client connection can ask of the daemon.
+import type { Segment } from "@verbatim/native";
 import type { DictationManager } from "../dictation/manager";
-import type { CachedModelData, DaemonStatus, Event, Request } from "../protocol";
+import type { ApiStatus, CachedModelData, DaemonStatus, Event, Request } from "../protocol";
 import type { Logger } from "./logger";
 import type { RecentResults } from "./results";
 import type { VocabularyStore } from "../vocabulary/vocabulary-store";
@@ -14,6 +15,14 @@ export type UnaddressedEvent =
       ? Omit<E, "id">
       : never
     : never;
+
+/** In-process watchers of a job besides its events (the HTTP API's): the engine's segments, and why it failed. */
+export interface JobObserver {
+  /** The engine's segment behind each `segment` event (tokens, temperature, log-probability, no-speech figures). */
+  onDecodedSegment?(decoded: Segment): void;
+  /** The error behind the job's `error` event. */
+  onFailure?(error: unknown): void;
+}
 
 export interface DaemonContext {
   readonly version: string;
@@ -37,11 +46,14 @@ export interface DaemonContext {
     request: Extract<Request, { type: "transcribe" }>,
     file: string,
     send: (event: Event) => void,
+    observer?: JobObserver,
   ): { position: number; finished: Promise<void> };
   cancelJob(job: string, reason?: string): boolean;
   switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void>;
   listModels(): Promise<CachedModelData[]>;
   pullModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void>;
   removeModel(model: string): Promise<void>;
+  /** Turns the HTTP API on or off (api.set), keeping what the request leaves out, and saves it in config.json. */
+  configureApi(request: Extract<Request, { type: "api.set" }>): Promise<ApiStatus>;
   shutdown(reason: string): Promise<void>;
 }

@@ -4,6 +4,8 @@ import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
+import { ApiServer } from "../api/api-server";
+import type { ApiSettings } from "../api/settings";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
 import { speechGate } from "../dictation/speech-gate";
@@ -11,7 +13,10 @@ import { TranscriptHistory } from "../history/transcript-history";
 import { ModelStore } from "../models";
 import {
   MAX_FRAME_BYTES,
+  MAX_UPLOAD_BYTES,
   PROTOCOL_VERSION,
+  ProtocolError,
+  type ApiStatus,
   type CachedModelData,
   type DaemonStatus,
   type Event,
@@ -20,7 +25,7 @@ import {
 import type { VerbatimPaths } from "../paths";
 import { DEFAULT_CONFIG, mlxLimits, type DaemonConfig } from "./config";
 import { Connection } from "./connection";
-import type { DaemonContext, UnaddressedEvent } from "./daemon-context";
+import type { DaemonContext, JobObserver, UnaddressedEvent } from "./daemon-context";
 import { EngineHost, type LoadProgressListener } from "./engine-host";
 import { describeFailure, JobStopped } from "./failures";
 import { InstanceLock } from "./instance-lock";
@@ -56,6 +61,8 @@ export class Daemon implements DaemonContext {
   readonly uploadsDir: string;
   readonly uploadBudget: UploadBudget;
   readonly idleConnectionMs: number;
+  /** The largest upload the HTTP API takes. */
+  readonly maxUploadBytes: number;
   /** Opened in start(), once this daemon holds the instance lock. */
   history: TranscriptHistory | null = null;
   private readonly queue = new JobQueue();
@@ -71,6 +78,8 @@ export class Daemon implements DaemonContext {
   });
   private lock: InstanceLock | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly api: ApiServer;
+  private apiSettings: ApiSettings;
 
   constructor(private readonly options: DaemonOptions) {
     this.version = options.version;
@@ -82,6 +91,9 @@ export class Daemon implements DaemonContext {
       maxBytes: options.config.maxUnfinishedUploadMB * 1024 * 1024,
     });
     this.idleConnectionMs = options.config.idleConnectionSeconds * 1000;
+    this.maxUploadBytes = Math.min(MAX_UPLOAD_BYTES, options.config.maxUnfinishedUploadMB * 1024 * 1024);
+    this.api = new ApiServer(this, options.paths.configDir);
+    this.apiSettings = options.config.api;
     this.store = options.store ?? new ModelStore();
     this.host = new EngineHost(
       options.config.model,
@@ -151,6 +163,8 @@ export class Daemon implements DaemonContext {
     chmodSync(socket, 0o600);
     this.dictations.recover();
     this.log.info("verbatimd listening", { socket, pid: process.pid, version: this.version });
+    // A port in use does not stop the daemon: the status says why the API is not there.
+    await this.api.apply(this.apiSettings).catch((error: Error) => this.log.warn(error.message));
     this.host.select(this.options.config.model).catch(() => undefined); // state "failed" reports it
   }
 
@@ -166,6 +180,7 @@ export class Daemon implements DaemonContext {
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
       capture: { command: CAPTURE_COMMAND },
       history: this.history?.status() ?? { enabled: false, notice: null },
+      api: this.api.status(),
     };
   }
 
@@ -177,6 +192,7 @@ export class Daemon implements DaemonContext {
     request: Extract<Request, { type: "transcribe" }>,
     file: string,
     send: (event: Event) => void,
+    observer?: JobObserver,
   ): { position: number; finished: Promise<void> } {
     const id = request.id;
     if (this.stopping) {
@@ -208,7 +224,10 @@ export class Daemon implements DaemonContext {
             {
               onText: (text, restart) =>
                 send(restart ? { type: "token", id, text, restart } : { type: "token", id, text }),
-              onSegment: (segment) => send({ type: "segment", id, segment }),
+              onSegment: (segment, decoded) => {
+                observer?.onDecodedSegment?.(decoded);
+                send({ type: "segment", id, segment });
+              },
               onProgress: (stage, fraction) => send({ type: "progress", id, stage, fraction }),
               onModelProgress,
               onNotice: (message) => send({ type: "notice", id, message }),
@@ -229,6 +248,7 @@ export class Daemon implements DaemonContext {
           send({ type: "done", id, transcript });
         } catch (error) {
           const failure = describeFailure(error);
+          observer?.onFailure?.(error);
           this.results.set(id, { state: "failed", ...failure });
           if (failure.code !== "cancelled" && failure.code !== "shutting_down") {
             this.log.warn("transcription failed", { job: id, file, ...failure });
@@ -280,6 +300,26 @@ export class Daemon implements DaemonContext {
     await this.store.removeModel(model);
   }
 
+  async configureApi(request: Extract<Request, { type: "api.set" }>): Promise<ApiStatus> {
+    const previous = this.apiSettings;
+    const settings: ApiSettings = {
+      enabled: request.enabled,
+      port: request.port ?? previous.port,
+      host: request.host ?? previous.host,
+      tls: request.tls ?? previous.tls,
+      allowOrigins: request.allowOrigins ?? previous.allowOrigins,
+    };
+    try {
+      await this.api.apply(settings);
+    } catch (error) {
+      await this.api.apply(previous).catch(() => undefined); // keep serving as before
+      throw new ProtocolError("busy", (error as Error).message, request.id);
+    }
+    this.apiSettings = settings;
+    await this.vocabulary.setMember("api", settings);
+    return this.api.status();
+  }
+
   /**
    * Stops taking connections at once (requests on open ones are answered shutting_down), cancels waiting and
    * running jobs and waits for them at most SHUTDOWN_GRACE_MS, closes every connection, removes the socket and the
@@ -290,6 +330,7 @@ export class Daemon implements DaemonContext {
       this.log.info("verbatimd stopping", { reason });
       const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.dictations.shutdown();
+      await this.api.close();
       this.queue.cancelAll(shutdownStop());
       if (!(await withinMs(this.queue.drained(), SHUTDOWN_GRACE_MS))) {
         this.log.warn("jobs did not stop in time; stopping without them", { job: this.queue.runningId });

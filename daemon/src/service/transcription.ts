@@ -19,7 +19,8 @@ import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-hos
 export interface TranscriptionCallbacks {
   /** Provisional text as it is decoded; `restart` discards the provisional text since the last segment. */
   onText(text: string, restart: boolean): void;
-  onSegment(segment: SegmentData): void;
+  /** `decoded`: the engine's segment behind it (its tokens and decoding figures). */
+  onSegment(segment: SegmentData, decoded: Segment): void;
   onProgress(stage: "decoding" | "detecting" | "transcribing", fraction: number | null): void;
   onModelProgress: LoadProgressListener;
   onNotice(message: string): void;
@@ -99,7 +100,7 @@ async function transcribeDecoded(
       { offset: window.start / SAMPLE_RATE, end: window.end / SAMPLE_RATE },
       {
         ...callbacks,
-        onSegment: (segment) => callbacks.onSegment(replacer.segment(segment)),
+        onSegment: (segment, decoded) => callbacks.onSegment(replacer.segment(segment), decoded),
         onProgress: (stage, fraction) =>
           callbacks.onProgress(stage, fraction === null ? null : (done + fraction * length) / total),
       },
@@ -199,9 +200,18 @@ export function engineOptions(
     suppressTokens: tokenizer.resolveSuppressTokens("-1"),
   };
   if (options.language) engine.language = options.language;
+  if (options.temperature) engine.temperatures = fallbackTemperatures(options.temperature);
   const prompt = decoderPrompt(tokenizer, terms, options.prompt);
   if (prompt.length > 0) engine.initialPrompt = prompt;
   return engine;
+}
+
+/** openai's fallback from a first temperature: up in steps of 0.2 to 1 (whisper's temperature_increment_on_fallback). */
+function fallbackTemperatures(first: number): number[] {
+  const temperatures: number[] = [];
+  for (let step = 0; first + step * 0.2 <= 1 + 1e-6; step++)
+    temperatures.push(Math.round((first + step * 0.2) * 100) / 100);
+  return temperatures;
 }
 
 /**
@@ -230,11 +240,12 @@ async function runEngine(
       if (text || restart) callbacks.onText(text, restart);
     } else if (event.type === "segment") {
       attempt = "";
-      const segment = segmentData(tokenizer, shiftSegment(event.segment, place.offset), options.language, place.end);
+      const decoded = shiftSegment(event.segment, place.offset);
+      const segment = segmentData(tokenizer, decoded, options.language, place.end);
       if (segment) {
         collected.segments.push(segment);
         collected.tokens.push(...event.segment.tokens);
-        callbacks.onSegment(segment);
+        callbacks.onSegment(segment, decoded);
       }
     } else {
       callbacks.onProgress("transcribing", event.totalFrames ? event.doneFrames / event.totalFrames : null);

@@ -107,6 +107,20 @@ export class VocabularyStore {
     });
   }
 
+  /**
+   * Sets another top-level member of config.json (the HTTP API's settings), in turn with vocabulary edits so that
+   * neither loses the other's change; only that member's text is rewritten.
+   */
+  setMember(key: string, value: unknown): Promise<void> {
+    return this.serially(async () => {
+      const file = await this.readFile("the setting was not saved");
+      const text = file
+        ? setTopLevelMember(file.text, key, value)
+        : JSON.stringify({ ...this.defaults, [key]: value }, null, 2) + "\n";
+      await writeAtomically(this.configFile, text);
+    });
+  }
+
   private data(): VocabularyData {
     const tokenizer = this.tokenizer();
     return {

@@ -18,13 +18,17 @@ void AudioInbox::push(const float* samples, std::size_t n) {
   if (n == 0) return;
   if (pending_.empty() || pending_.back().ends_utterance) pending_.emplace_back();
   pending_.back().samples.insert(pending_.back().samples.end(), samples, samples + n);
+  audio_since_end_ = true;
   if (ready()) wake_.notify_one();
 }
 
 void AudioInbox::end_utterance() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (pending_.empty() || pending_.back().ends_utterance) return;
+  if (!audio_since_end_) return;
+  // The worker may have taken the utterance's audio already: the end then travels alone.
+  if (pending_.empty() || pending_.back().ends_utterance) pending_.emplace_back();
   pending_.back().ends_utterance = true;
+  audio_since_end_ = false;
   wake_.notify_one();
 }
 

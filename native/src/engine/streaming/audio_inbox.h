@@ -56,6 +56,7 @@ class AudioInbox {
   std::deque<Pending> pending_;  // the back one is open (receives pushes) unless it ends its utterance
   bool finished_ = false;
   bool cancelled_ = false;
+  bool audio_since_end_ = false;  // samples were pushed since the last utterance end (or the start)
 };
 
 }  // namespace verbatim

@@ -1,0 +1,272 @@
+// The OpenAI-compatible HTTP API: a listener of its own beside the socket, off until asked for, on loopback unless
+// another address is given, HTTPS and WSS with --tls. Every request must name this API in its Host header (DNS
+// rebinding) and carry the bearer token; CORS headers go only to origins the user allowed (none by default), so web
+// pages cannot read its answers.
+import http from "node:http";
+import https from "node:https";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import type { ApiStatus } from "../protocol";
+import { ApiError } from "./errors";
+import { allowedHostNames, hostAllowed } from "./host-check";
+import { sendError, sendJson } from "./http-response";
+import { listModels } from "./models";
+import { RealtimeConnection, REALTIME_MAX_MESSAGE_BYTES } from "./realtime/realtime-connection";
+import { clientName, type ApiServices } from "./services";
+import type { ApiSettings } from "./settings";
+import { ensureCertificate } from "./tls-certificate";
+import { readToken, tokenFile, tokenMatches, ensureToken } from "./token";
+import { handleTranscription } from "./transcription-route";
+
+/** A large upload over a slow network may take this long to arrive (Node's default is 5 minutes). */
+const REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
+
+interface Listening {
+  settings: ApiSettings;
+  server: http.Server;
+  certificateFile: string | null;
+  hostNames: Set<string>;
+}
+
+export class ApiServer {
+  private listening: Listening | null = null;
+  private settings: ApiSettings | null = null;
+  private error: string | null = null;
+  private readonly realtime = new WebSocketServer({ noServer: true, maxPayload: REALTIME_MAX_MESSAGE_BYTES });
+  private readonly tokenPath: string;
+
+  constructor(
+    private readonly services: ApiServices,
+    private readonly configDir: string,
+  ) {
+    this.tokenPath = tokenFile(configDir);
+  }
+
+  status(): ApiStatus {
+    const listening = this.listening;
+    return {
+      enabled: this.settings?.enabled ?? false,
+      url: listening ? baseUrl(listening.settings) : null,
+      tls: listening?.settings.tls ?? this.settings?.tls ?? false,
+      certificate: listening?.certificateFile ?? null,
+      tokenFile: this.tokenPath,
+      allowOrigins: this.settings?.allowOrigins ?? [],
+      error: this.error,
+    };
+  }
+
+  /**
+   * Listens as `settings` say (or stops listening). Throws why it cannot listen (a port in use, an address this
+   * machine does not have), having stopped the old listener; the status keeps the reason.
+   */
+  async apply(settings: ApiSettings): Promise<void> {
+    if (this.listening && sameListener(this.listening.settings, settings)) {
+      this.settings = settings;
+      return;
+    }
+    await this.close();
+    this.settings = settings;
+    this.error = null;
+    if (!settings.enabled) return;
+    try {
+      ensureToken(this.tokenPath);
+      this.listening = await this.listen(settings);
+      this.services.log.info("HTTP API listening", { url: baseUrl(settings) });
+    } catch (error) {
+      this.error = describeListenError(error, settings);
+      throw new Error(this.error);
+    }
+  }
+
+  /** Stops listening; open requests and Realtime sessions end. */
+  async close(): Promise<void> {
+    const listening = this.listening;
+    if (!listening) return;
+    this.listening = null;
+    for (const client of this.realtime.clients) client.close(1001, "the API was turned off or verbatimd is stopping");
+    const closed = new Promise<void>((resolve) => listening.server.close(() => resolve()));
+    listening.server.closeAllConnections();
+    await closed;
+  }
+
+  private async listen(settings: ApiSettings): Promise<Listening> {
+    const certificate = settings.tls ? await ensureCertificate(this.configDir, settings.host) : null;
+    const options = { requestTimeout: REQUEST_TIMEOUT_MS };
+    const server = certificate
+      ? https.createServer({ ...options, cert: certificate.certificatePem, key: certificate.privateKeyPem })
+      : http.createServer(options);
+    const listening: Listening = {
+      settings,
+      server,
+      certificateFile: certificate?.certificateFile ?? null,
+      hostNames: allowedHostNames(settings.host),
+    };
+    server.on("request", (request, response) => void this.onRequest(listening, request, response));
+    server.on("upgrade", (request, socket, head) => this.onUpgrade(listening, request, socket, head));
+    server.on("clientError", (_error, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(settings.port, settings.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    return listening;
+  }
+
+  /** Why a request may not be answered: a Host that is not this API's, or no valid token. */
+  private refusal(listening: Listening, request: http.IncomingMessage): ApiError | null {
+    return this.hostRefusal(listening, request) ?? this.tokenRefusal(request);
+  }
+
+  private hostRefusal(listening: Listening, request: http.IncomingMessage): ApiError | null {
+    const { port, tls } = listening.settings;
+    if (hostAllowed(request.headers.host, listening.hostNames, port, tls)) return null;
+    return new ApiError(
+      403,
+      "the Host header must name the address the API listens on (requests through other names are refused)",
+      "invalid_host",
+    );
+  }
+
+  private tokenRefusal(request: http.IncomingMessage): ApiError | null {
+    const token = readToken(this.tokenPath);
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "")?.[1];
+    if (!presented) {
+      return new ApiError(
+        401,
+        "no API key: send the token from `verbatim api token` as a bearer token",
+        "missing_api_key",
+      );
+    }
+    if (!token || !tokenMatches(token, presented)) {
+      return new ApiError(401, "incorrect API key: use the token `verbatim api token` prints", "invalid_api_key");
+    }
+    return null;
+  }
+
+  private async onRequest(
+    listening: Listening,
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): Promise<void> {
+    try {
+      const hostRefusal = this.hostRefusal(listening, request);
+      if (hostRefusal) throw hostRefusal;
+      if (this.allowCrossOrigin(request, response)) return;
+      const tokenRefusal = this.tokenRefusal(request);
+      if (tokenRefusal) throw tokenRefusal;
+      await this.route(request, response);
+    } catch (error) {
+      const failure = error instanceof ApiError ? error : new ApiError(500, (error as Error).message);
+      if (failure.status >= 500) this.services.log.warn("HTTP API request failed", { error: failure.message });
+      // A body left unread cannot be followed by another request on this connection.
+      if (!request.complete) response.setHeader("connection", "close");
+      sendError(response, failure);
+    }
+  }
+
+  /**
+   * For an origin the user allowed (`--allow-origin`): the CORS headers that let its pages read answers, and the
+   * answer to its preflight (true: answered). Any other origin gets no CORS header at all.
+   */
+  private allowCrossOrigin(request: http.IncomingMessage, response: http.ServerResponse): boolean {
+    const origin = request.headers.origin;
+    if (!origin || !(this.settings?.allowOrigins ?? []).includes(origin)) return false;
+    response.setHeader("access-control-allow-origin", origin);
+    response.setHeader("vary", "Origin");
+    if (request.method !== "OPTIONS") return false;
+    response.writeHead(204, {
+      "access-control-allow-methods": "GET, POST",
+      "access-control-allow-headers":
+        request.headers["access-control-request-headers"] ?? "authorization, content-type",
+      "access-control-max-age": "600",
+    });
+    response.end();
+    return true;
+  }
+
+  private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://api");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const method = request.method ?? "GET";
+    const allow = (methods: string) => {
+      if (!methods.split(", ").includes(method)) {
+        throw new ApiError(405, `${path} takes ${methods}`, "method_not_allowed", null, { allow: methods });
+      }
+    };
+    const app = clientName(request.headers["user-agent"], "API");
+    switch (path) {
+      case "/v1/audio/transcriptions":
+        allow("POST");
+        return handleTranscription(request, response, "transcribe", this.services, app);
+      case "/v1/audio/translations":
+        allow("POST");
+        return handleTranscription(request, response, "translate", this.services, app);
+      case "/v1/models":
+        allow("GET");
+        return sendJson(response, 200, { object: "list", data: await listModels(this.services) });
+      case "/health":
+        allow("GET");
+        return this.health(response);
+    }
+    if (path.startsWith("/v1/models/")) {
+      allow("GET");
+      const id = decodeURIComponent(path.slice("/v1/models/".length));
+      const model = (await listModels(this.services)).find((entry) => entry.id === id);
+      if (!model)
+        throw new ApiError(404, `no model "${id}" here (GET /v1/models lists them)`, "model_not_found", "model");
+      return sendJson(response, 200, model);
+    }
+    throw new ApiError(404, `no such endpoint: ${method} ${path}`, "unknown_url");
+  }
+
+  private health(response: http.ServerResponse): void {
+    const model = this.services.status().model;
+    const status = model.state === "failed" ? 503 : 200;
+    sendJson(response, status, { status: status === 200 ? "ok" : "unavailable", model: model.id, state: model.state });
+  }
+
+  private onUpgrade(listening: Listening, request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(request.url ?? "/", "http://api").pathname.replace(/\/+$/, "");
+    const refusal =
+      this.refusal(listening, request) ??
+      (path === "/v1/realtime" ? null : new ApiError(404, `no WebSocket endpoint at ${path}`, "unknown_url")) ??
+      RealtimeConnection.refusal(this.services);
+    if (refusal) {
+      const body = JSON.stringify(refusal.body());
+      socket.end(
+        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status] ?? "Error"}\r\n` +
+          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    this.realtime.handleUpgrade(request, socket, head, (websocket) => {
+      new RealtimeConnection(websocket, this.services, clientName(request.headers["user-agent"], "Realtime API"));
+    });
+  }
+}
+
+function sameListener(a: ApiSettings, b: ApiSettings): boolean {
+  return a.enabled === b.enabled && a.port === b.port && a.host === b.host && a.tls === b.tls;
+}
+
+export function baseUrl(settings: ApiSettings): string {
+  const host = settings.host.includes(":") && !settings.host.startsWith("[") ? `[${settings.host}]` : settings.host;
+  return `${settings.tls ? "https" : "http"}://${host}:${settings.port}/v1`;
+}
+
+function describeListenError(error: unknown, settings: ApiSettings): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${settings.host}:${settings.port}`;
+  if (code === "EADDRINUSE") {
+    return `the API cannot listen on ${where}: another program uses port ${settings.port}; choose another with verbatim api on --port N`;
+  }
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return `the API cannot listen on ${where}: this machine has no such address; give one of its own with --host`;
+  }
+  if (code === "EACCES") {
+    return `the API may not listen on ${where}: ports below 1024 need administrator rights; choose a higher one with --port`;
+  }
+  return `the API cannot listen on ${where}: ${(error as Error).message}`;
+}

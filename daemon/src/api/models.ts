@@ -1,0 +1,63 @@
+// Model names as OpenAI clients send them: "whisper-1" is the daemon's model; a downloaded model's repository id or
+// alias switches the daemon's model as `--model` does. Nothing is downloaded for an API call.
+import { statSync } from "node:fs";
+import { parseCatalogName } from "../models/catalog";
+import { ApiError } from "./errors";
+import type { ApiServices } from "./services";
+
+export const DEFAULT_MODEL_NAME = "whisper-1";
+
+export interface ModelObject {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+/** whisper-1, the daemon's model when it is a folder of its own, and every complete downloaded model. */
+export async function listModels(services: ApiServices): Promise<ModelObject[]> {
+  const current = services.status().model;
+  const cached = (await services.listModels()).filter((model) => model.complete);
+  const models: ModelObject[] = [
+    { id: DEFAULT_MODEL_NAME, object: "model", created: createdAt(current.folder), owned_by: "verbatim" },
+  ];
+  if (!cached.some((model) => model.repoId === current.id)) {
+    models.push({ id: current.id, object: "model", created: createdAt(current.folder), owned_by: "local" });
+  }
+  for (const model of cached) {
+    models.push({
+      id: model.repoId,
+      object: "model",
+      created: createdAt(model.folder),
+      owned_by: model.repoId.split("/")[0],
+    });
+  }
+  return models;
+}
+
+/** The job's `model` option for a requested name: undefined for the daemon's own model. Throws ApiError 404. */
+export async function modelOption(name: string, services: ApiServices): Promise<string | undefined> {
+  const current = services.status().model.id;
+  if (name === DEFAULT_MODEL_NAME || name === current) return undefined;
+  const repoId = parseCatalogName(name)?.repoId ?? name;
+  const cached = await services.listModels();
+  if (cached.some((model) => model.complete && model.repoId === repoId)) return name;
+  const download =
+    parseCatalogName(name) || name.includes("/") ? `, or download it first: verbatim models pull ${name}` : "";
+  throw new ApiError(
+    404,
+    `The model "${name}" is not downloaded here. Use "${DEFAULT_MODEL_NAME}" for the daemon's model (${current}), ` +
+      `or one that GET /v1/models lists${download}`,
+    "model_not_found",
+    "model",
+  );
+}
+
+function createdAt(folder: string | null): number {
+  if (!folder) return 0;
+  try {
+    return Math.floor(statSync(folder).mtimeMs / 1000);
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,416 @@
+// One Realtime transcription session over WebSocket (/v1/realtime), built on the daemon's dictation sessions: the
+// client's 24 kHz audio becomes a dictation's 16 kHz stream (on disk first, recoverable like any dictation), its
+// turns (server VAD or the client's commits) are the dictation's utterances, the live recogniser's committed words
+// are transcription deltas, and each utterance's final pass is the item's completed transcript.
+import { randomUUID } from "node:crypto";
+import type WebSocket from "ws";
+import { createVoiceActivityDetector, SileroVad, type VoiceActivityDetector } from "../../audio/voice-activity";
+import type { DictationPeer } from "../../dictation/session";
+import { ProtocolError, type Event, type TranscriptionOptions } from "../../protocol";
+import { ApiError } from "../errors";
+import { modelOption } from "../models";
+import type { ApiServices } from "../services";
+import { InputAudio } from "./input-audio";
+import {
+  DEFAULT_SESSION_CONFIG,
+  SessionRefusal,
+  sessionObject,
+  updatedConfig,
+  type SessionConfig,
+} from "./session-config";
+import { TurnDetector, type TurnEnd, type TurnListener } from "./turn-detector";
+
+/** OpenAI takes audio chunks of up to 15 MiB of base64. */
+export const REALTIME_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Audio held in memory while a dictation starts or the previous one ends (a final pass takes seconds). */
+const MAX_WAITING_SAMPLES = 60 * 16_000;
+const PING_INTERVAL_MS = 30_000;
+
+type Waiting = Uint8Array | Exclude<TurnEnd, "vad">;
+
+/** One dictation of the session; a session has one at a time, and starts another after a settings change. */
+interface Dictation {
+  session: string | null;
+  turns: TurnDetector;
+  /** The item number of its first utterance. */
+  firstItem: number;
+  stopping: boolean;
+}
+
+export class RealtimeConnection implements DictationPeer {
+  private config: SessionConfig = DEFAULT_SESSION_CONFIG;
+  private model: string | undefined = undefined;
+  private readonly id = `sess_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
+  private readonly itemPrefix = `item_${randomUUID().replaceAll("-", "").slice(0, 12)}_`;
+  private readonly input = new InputAudio();
+  private dictation: Dictation | null = null;
+  private waiting: Waiting[] = [];
+  private waitingSamples = 0;
+  /** Session audio given to dictations, in 16 kHz samples. */
+  private sentSamples = 0;
+  /** The open turn's item number; where its audio starts (ms); whether speech was heard in it. */
+  private turn = 0;
+  private turnStartMs = 0;
+  private speechInTurn = false;
+  private lastCommitted: string | null = null;
+  private readonly cleared = new Set<number>();
+  private readonly awaitingText = new Set<number>();
+  private requests = 0;
+  private events = 0;
+  private work: Promise<void> = Promise.resolve();
+  private alive = true;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  /** Why a Realtime session cannot start now: the daemon is stopping, or another dictation holds its one slot. */
+  static refusal(services: ApiServices): ApiError | null {
+    if (services.shuttingDown) return new ApiError(503, "verbatimd is shutting down; try again once it is back");
+    const running = services.dictations.current;
+    if (running) {
+      return new ApiError(
+        429,
+        `a dictation is running (session ${running.session}, started ${running.startedAt}); Verbatim runs one at a time: stop it, then connect again`,
+        "dictation_running",
+      );
+    }
+    return null;
+  }
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly services: ApiServices,
+    private readonly app: string,
+  ) {
+    socket.on("message", (data, isBinary) => {
+      const text = isBinary ? null : Buffer.isBuffer(data) ? data.toString("utf8") : String(data);
+      this.work = this.work.then(() => this.onMessage(text)).catch((error: unknown) => this.fail(error));
+    });
+    socket.on("close", () => this.onClose());
+    socket.on("pong", () => (this.alive = true));
+    socket.on("error", (error) => services.log.warn("Realtime connection error", { error: error.message }));
+    this.heartbeat = setInterval(() => {
+      if (!this.alive) socket.terminate();
+      this.alive = false;
+      socket.ping();
+    }, PING_INTERVAL_MS);
+    this.heartbeat.unref();
+    this.emit({ type: "session.created", session: sessionObject(this.id, this.config, "ga") });
+  }
+
+  /** Events of this session's dictation, as the daemon sends them to any client following one. */
+  send(event: Event): void {
+    const dictation = this.dictation;
+    switch (event.type) {
+      case "dictation.started":
+        if (dictation) dictation.session = event.session;
+        this.flush();
+        return;
+      case "dictation.committed":
+        if (dictation && event.text) this.delta(dictation.firstItem + event.utterance, event.text);
+        return;
+      case "dictation.utterance":
+        if (dictation) this.completed(dictation.firstItem + event.index, event.text, event.end - event.start);
+        return;
+      case "dictation.done":
+        this.dictationEnded();
+        return;
+      case "dictation.error":
+        this.dictationFailed(event.code, event.message);
+        return;
+      case "error":
+        this.error("server_error", event.code, event.message);
+        return;
+      default:
+        return; // levels, and the stop request's own answer
+    }
+  }
+
+  private async onMessage(text: string | null): Promise<void> {
+    if (text === null) return this.error("invalid_request_error", "invalid_event", "send events as JSON text frames");
+    let event: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+      event = parsed as Record<string, unknown>;
+    } catch {
+      return this.error("invalid_request_error", "invalid_json", "each message must be one JSON object (an event)");
+    }
+    const clientEventId = typeof event.event_id === "string" ? event.event_id : null;
+    try {
+      switch (event.type) {
+        case "session.update":
+          return await this.update(event.session, "ga");
+        case "transcription_session.update":
+          return await this.update(event.session, "beta");
+        case "input_audio_buffer.append":
+          if (typeof event.audio !== "string")
+            throw new SessionRefusal("`audio` must be base64 PCM16 at 24 kHz", "audio");
+          return this.append(this.input.convert(event.audio));
+        case "input_audio_buffer.commit":
+          return this.endTurn("commit");
+        case "input_audio_buffer.clear":
+          return this.endTurn("clear");
+        default:
+          return this.error(
+            "invalid_request_error",
+            "unsupported_event",
+            `Verbatim's Realtime API transcribes: it takes session.update, input_audio_buffer.append, .commit and .clear, not ${JSON.stringify(event.type)}`,
+            clientEventId,
+          );
+      }
+    } catch (error) {
+      if (error instanceof SessionRefusal) {
+        return this.error("invalid_request_error", "invalid_value", error.message, clientEventId, error.param);
+      }
+      if (error instanceof ApiError)
+        return this.error(error.type, error.code, error.message, clientEventId, error.param);
+      if (error instanceof Error && event.type === "input_audio_buffer.append") {
+        return this.error("invalid_request_error", "invalid_audio", error.message, clientEventId, "audio");
+      }
+      throw error;
+    }
+  }
+
+  private async update(session: unknown, shape: "ga" | "beta"): Promise<void> {
+    const next = updatedConfig(this.config, session, shape);
+    const model = next.model === this.config.model ? this.model : await modelOption(next.model, this.services);
+    const changed = JSON.stringify(next) !== JSON.stringify(this.config);
+    this.config = next;
+    this.model = model;
+    if (changed) this.stopDictation(); // the next audio starts a dictation with the new settings
+    const type = shape === "ga" ? "session.updated" : "transcription_session.updated";
+    this.emit({ type, session: sessionObject(this.id, this.config, shape) });
+  }
+
+  private append(pcm: Uint8Array): void {
+    if (pcm.length === 0) return;
+    this.waiting.push(pcm);
+    this.waitingSamples += pcm.length / 2;
+    if (this.waitingSamples > MAX_WAITING_SAMPLES) {
+      this.error("server_error", "audio_backlog", "the daemon could not start a dictation for this audio in time");
+      this.socket.close(1011, "audio backlog");
+      return;
+    }
+    this.flush();
+  }
+
+  private endTurn(cause: Exclude<TurnEnd, "vad">): void {
+    if (!this.dictation && this.waiting.length === 0) {
+      this.nothingToEnd(cause);
+      return;
+    }
+    this.waiting.push(cause);
+    this.flush();
+  }
+
+  /** Sends waiting audio and turn requests to a running dictation, starting one when there is none. */
+  private flush(): void {
+    if (this.waiting.length === 0) return;
+    const dictation = this.dictation;
+    if (!dictation) {
+      this.startDictation(); // its dictation.started event flushes
+      return;
+    }
+    if (!dictation.session || dictation.stopping) return;
+    const current = this.services.dictations.current;
+    if (current?.session !== dictation.session || current.state !== "running") {
+      dictation.stopping = true; // it stops by itself (maxDictationSeconds): the next one takes this audio
+      return;
+    }
+    for (const item of this.waiting.splice(0)) {
+      if (typeof item === "string") {
+        dictation.turns.request(item);
+        this.services.dictations.audio(dictation.session, new Uint8Array(0), this); // the push that ends the turn
+      } else {
+        this.services.dictations.audio(dictation.session, item, this);
+        this.sentSamples += item.length / 2;
+      }
+    }
+    this.waitingSamples = 0;
+  }
+
+  private startDictation(): void {
+    const { turnDetection } = this.config;
+    const detector: Promise<VoiceActivityDetector | null> = turnDetection
+      ? SileroVad.create().catch(async () => (await createVoiceActivityDetector()).detector)
+      : Promise.resolve(null);
+    const dictation: Dictation = {
+      session: null,
+      firstItem: this.turn,
+      stopping: false,
+      turns: new TurnDetector(
+        detector,
+        {
+          silenceDurationMs: turnDetection?.silence_duration_ms ?? 0,
+          threshold: turnDetection?.threshold ?? 0.5,
+        },
+        this.listener(this.sentSamples),
+      ),
+    };
+    const options: TranscriptionOptions = { app: this.app };
+    if (this.model) options.model = this.model;
+    if (this.config.language) options.language = this.config.language;
+    if (this.config.prompt) options.prompt = this.config.prompt;
+    this.dictation = dictation;
+    try {
+      this.services.dictations.start(
+        { type: "dictation.start", id: `realtime-${++this.requests}`, source: "stream", options },
+        this,
+        dictation.turns,
+      );
+    } catch (error) {
+      this.dictation = null;
+      const message = error instanceof ProtocolError ? error.message : String(error);
+      this.error("invalid_request_error", "dictation_running", message);
+      this.socket.close(1013, "a dictation is running");
+    }
+  }
+
+  /** Turn events of a dictation that starts `offset` samples into the session. */
+  private listener(offset: number): TurnListener {
+    const ms = (sample: number) => Math.round((offset + sample) / 16);
+    return {
+      speechStarted: (sample) => {
+        if (this.speechInTurn) return;
+        this.speechInTurn = true;
+        const start = Math.max(this.turnStartMs, ms(sample) - (this.config.turnDetection?.prefix_padding_ms ?? 0));
+        this.emit({
+          type: "input_audio_buffer.speech_started",
+          audio_start_ms: start,
+          item_id: this.itemId(this.turn),
+        });
+      },
+      turnEnded: (sample, cause) => {
+        const item = this.itemId(this.turn);
+        if (cause === "vad")
+          this.emit({ type: "input_audio_buffer.speech_stopped", audio_end_ms: ms(sample), item_id: item });
+        if (cause === "clear") {
+          this.cleared.add(this.turn);
+          this.emit({ type: "input_audio_buffer.cleared" });
+        } else this.commit(this.turn);
+        this.turn++;
+        this.turnStartMs = ms(sample);
+        this.speechInTurn = false;
+      },
+      nothingToEnd: (cause) => this.nothingToEnd(cause),
+    };
+  }
+
+  private commit(turn: number): void {
+    const item = this.itemId(turn);
+    this.emit({ type: "input_audio_buffer.committed", previous_item_id: this.lastCommitted, item_id: item });
+    this.lastCommitted = item;
+    this.awaitingText.add(turn);
+  }
+
+  private nothingToEnd(cause: Exclude<TurnEnd, "vad">): void {
+    if (cause === "clear") this.emit({ type: "input_audio_buffer.cleared" });
+    else {
+      this.error(
+        "invalid_request_error",
+        "input_audio_buffer_commit_empty",
+        "the audio buffer holds less than 100 ms of audio: nothing was committed",
+      );
+    }
+  }
+
+  private delta(turn: number, text: string): void {
+    if (this.cleared.has(turn)) return;
+    this.emit({
+      type: "conversation.item.input_audio_transcription.delta",
+      item_id: this.itemId(turn),
+      content_index: 0,
+      delta: text,
+      logprobs: null,
+    });
+  }
+
+  private completed(turn: number, transcript: string, seconds: number): void {
+    if (turn >= this.turn) {
+      // The dictation stopped during this turn (a settings change): its last utterance ends the turn.
+      if (!transcript && !this.speechInTurn) {
+        this.turn = turn + 1;
+        return;
+      }
+      this.commit(turn);
+      this.turn = turn + 1;
+      this.speechInTurn = false;
+    }
+    this.awaitingText.delete(turn);
+    if (this.cleared.has(turn)) return;
+    this.emit({
+      type: "conversation.item.input_audio_transcription.completed",
+      item_id: this.itemId(turn),
+      content_index: 0,
+      transcript,
+      usage: { type: "duration", seconds: Math.round(seconds * 1000) / 1000 },
+      logprobs: null,
+    });
+  }
+
+  private stopDictation(): void {
+    const dictation = this.dictation;
+    if (!dictation?.session || dictation.stopping) return;
+    dictation.stopping = true;
+    try {
+      this.services.dictations.handle(
+        { type: "dictation.stop", id: `realtime-${++this.requests}`, session: dictation.session },
+        this,
+      );
+    } catch {
+      // it ended already: its outcome has come or is on its way
+    }
+  }
+
+  private dictationEnded(): void {
+    this.dictation = null;
+    if (this.socket.readyState === this.socket.OPEN) this.flush();
+  }
+
+  private dictationFailed(code: string, message: string): void {
+    for (const turn of this.awaitingText) {
+      this.emit({
+        type: "conversation.item.input_audio_transcription.failed",
+        item_id: this.itemId(turn),
+        content_index: 0,
+        error: { type: "transcription_error", code, message },
+      });
+    }
+    this.awaitingText.clear();
+    if (code === "shutting_down" || code === "model" || code === "engine" || code === "timeout") {
+      this.error("server_error", code, message);
+    }
+    if (code === "shutting_down") this.socket.close(1001, "verbatimd is shutting down");
+    this.dictationEnded();
+  }
+
+  private itemId(turn: number): string {
+    return `${this.itemPrefix}${turn}`;
+  }
+
+  private emit(event: Record<string, unknown>): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify({ event_id: `event_${++this.events}`, ...event }));
+  }
+
+  private error(
+    type: string,
+    code: string | null,
+    message: string,
+    eventId: string | null = null,
+    param: string | null = null,
+  ): void {
+    this.emit({ type: "error", error: { type, code, message, param, event_id: eventId } });
+  }
+
+  private fail(error: unknown): void {
+    this.services.log.warn("Realtime session failed", { error: String(error) });
+    this.error("server_error", "internal", error instanceof Error ? error.message : String(error));
+  }
+
+  /** The client left: the dictation stops with a final pass, so its text reaches the history. */
+  private onClose(): void {
+    clearInterval(this.heartbeat);
+    this.waiting = [];
+    this.stopDictation();
+  }
+}

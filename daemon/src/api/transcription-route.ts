@@ -1,0 +1,142 @@
+// POST /v1/audio/transcriptions and /v1/audio/translations: the upload goes to disk, the job through the daemon's
+// queue (behind dictation) and into the history with the client's name; the answer is in the format asked for, or
+// server-sent events as segments are recognised.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Segment } from "@verbatim/native";
+import { sniffContainer } from "../audio/container-sniffer";
+import { MAX_UPLOAD_BYTES, type Event, type Request, type TranscriptData } from "../protocol";
+import { describeFailure } from "../service/failures";
+import { ApiError, jobError } from "./errors";
+import { sendBody, startEventStream } from "./http-response";
+import { modelOption } from "./models";
+import { receiveForm, type UploadedFile, type UploadedForm } from "./multipart-upload";
+import { formatResponse, usageOf } from "./response-formats";
+import type { ApiServices } from "./services";
+import { parseTranscriptionForm, type AudioTask, type TranscriptionForm } from "./transcription-form";
+
+/** How long a client refused for lack of upload room is asked to wait. */
+const RETRY_AFTER_SECONDS = "5";
+
+export async function handleTranscription(
+  request: IncomingMessage,
+  response: ServerResponse,
+  task: AudioTask,
+  services: ApiServices,
+  app: string,
+): Promise<void> {
+  const form = await receiveUpload(request, services);
+  try {
+    const file = form.file;
+    if (!file) throw new ApiError(400, "the `file` field is required: send the audio as a file", null, "file");
+    if (file.bytes === 0) throw new ApiError(400, "the uploaded file is empty", "invalid_audio", "file");
+    const fields = parseTranscriptionForm(form.fields, task);
+    const model = await modelOption(fields.model, services);
+    if (services.shuttingDown) throw new ApiError(503, "verbatimd is shutting down; try again once it is back");
+    await runJob(response, services, jobRequest(fields, file, model, app), fields, file);
+  } finally {
+    await form.discard();
+  }
+}
+
+/** The form, its file on disk; refused (413, 429) before reading when it cannot fit. */
+async function receiveUpload(request: IncomingMessage, services: ApiServices): Promise<UploadedForm> {
+  const limit = Math.min(MAX_UPLOAD_BYTES, services.maxUploadBytes);
+  const announced = Number(request.headers["content-length"] ?? Number.NaN);
+  if (announced > limit) {
+    throw new ApiError(
+      413,
+      `the upload (${Math.round(announced / 2 ** 20)} MiB) is larger than the ${Math.round(limit / 2 ** 20)} MiB this daemon takes`,
+      "file_too_large",
+      "file",
+    );
+  }
+  const reservation = services.uploadBudget.reserve(Number.isFinite(announced) ? announced : limit);
+  if (typeof reservation === "string") {
+    throw new ApiError(429, reservation, "too_many_uploads", null, { "retry-after": RETRY_AFTER_SECONDS });
+  }
+  try {
+    return await receiveForm(request, { uploadsDir: services.uploadsDir, maxFileBytes: limit });
+  } finally {
+    reservation.release();
+  }
+}
+
+function jobRequest(
+  form: TranscriptionForm,
+  file: UploadedFile,
+  model: string | undefined,
+  app: string,
+): Extract<Request, { type: "transcribe" }> {
+  const options: NonNullable<Extract<Request, { type: "transcribe" }>["options"]> = { task: form.task, app };
+  if (model) options.model = model;
+  if (form.language) options.language = form.language;
+  if (form.prompt) options.prompt = form.prompt;
+  if (form.temperature !== undefined) options.temperature = form.temperature;
+  if (form.words) options.wordTimestamps = true;
+  return {
+    type: "transcribe",
+    id: `api-${randomUUID()}`,
+    source: { kind: "upload", bytes: file.bytes, name: file.name },
+    options,
+    priority: "batch",
+  };
+}
+
+async function runJob(
+  response: ServerResponse,
+  services: ApiServices,
+  job: Extract<Request, { type: "transcribe" }>,
+  form: TranscriptionForm,
+  file: UploadedFile,
+): Promise<void> {
+  const decoded: Segment[] = [];
+  let cause: unknown = null;
+  const emit = form.stream ? startEventStream(response) : null;
+  let streamed = "";
+  const outcome = new Promise<TranscriptData>((resolve, reject) => {
+    const send = (event: Event) => {
+      if (event.type === "segment" && emit) {
+        const delta = streamed ? ` ${event.segment.text}` : event.segment.text;
+        streamed += delta;
+        emit({ type: "transcript.text.delta", delta, logprobs: null });
+      } else if (event.type === "done" && event.transcript) resolve(event.transcript);
+      else if (event.type === "error") reject(jobError(event, cause, sniffContainer(file.head) !== "unknown"));
+    };
+    services.submitTranscription(job, file.path, send, {
+      onDecodedSegment: (segment) => decoded.push(segment),
+      onFailure: (error) => (cause = error),
+    });
+  });
+  // A client that goes away cancels its job, as on the socket.
+  const cancel = () => {
+    if (!response.writableEnded) services.cancelJob(job.id, "cancelled because its HTTP client disconnected");
+  };
+  response.once("close", cancel);
+  try {
+    const transcript = await outcome;
+    if (emit) {
+      // The deltas are the segments' text; whatever the whole text has beyond them comes last.
+      if (transcript.text.startsWith(streamed) && transcript.text.length > streamed.length) {
+        emit({ type: "transcript.text.delta", delta: transcript.text.slice(streamed.length), logprobs: null });
+      }
+      emit({ type: "transcript.text.done", text: transcript.text, logprobs: null, usage: usageOf(transcript) });
+      response.end();
+      return;
+    }
+    const formatted = formatResponse(form.responseFormat, transcript, {
+      task: form.task,
+      decoded,
+      segments: form.segments,
+      words: form.words,
+    });
+    sendBody(response, 200, formatted.contentType, formatted.body);
+  } catch (error) {
+    const failure = error instanceof ApiError ? error : new ApiError(500, describeFailure(error).message);
+    if (!emit) throw failure;
+    emit(failure.body()); // the `openai` client's Stream throws an APIError for a data line with `error`
+    response.end();
+  } finally {
+    response.off("close", cancel);
+  }
+}

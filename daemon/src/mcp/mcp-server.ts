@@ -1,0 +1,185 @@
+// `verbatim mcp`: a Model Context Protocol server on stdio, so assistants can search and read the user's kept
+// transcripts (dictations included) and transcribe a file. Every tool goes through the running daemon, which starts
+// if needed; the history's entries name the assistant as their app.
+import path from "node:path";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { DaemonClient } from "../client";
+import { ensureDaemon } from "../cli/daemon-control";
+import type { VerbatimPaths } from "../paths";
+import type { HistoryEntry, HistoryEntryDetail, HistoryPage, TranscriptData } from "../protocol";
+import { VERSION } from "../version";
+
+const MAX_RESULTS = 50;
+
+export function createMcpServer(paths: VerbatimPaths): McpServer {
+  const server = new McpServer(
+    { name: "verbatim", title: "Verbatim", version: VERSION },
+    {
+      instructions:
+        "Verbatim keeps the user's dictations and transcribed recordings on this Mac. Search them with " +
+        "search_transcripts, list recent ones with list_transcripts, read one with get_transcript, and transcribe " +
+        "an audio or video file (an absolute path) with transcribe_file.",
+    },
+  );
+  const withDaemon = async (work: (client: DaemonClient) => Promise<string>): Promise<CallToolResult> => {
+    let client: DaemonClient | null = null;
+    try {
+      client = await ensureDaemon(paths);
+      return { content: [{ type: "text", text: await work(client) }] };
+    } catch (error) {
+      return { content: [{ type: "text", text: (error as Error).message }], isError: true };
+    } finally {
+      client?.close();
+    }
+  };
+  const limit = z.number().int().min(1).max(MAX_RESULTS).optional().describe(`How many (1-${MAX_RESULTS}; default 10)`);
+
+  server.registerTool(
+    "search_transcripts",
+    {
+      title: "Search transcripts",
+      description:
+        "Finds kept transcripts (dictations, transcribed files) whose text has every word of the query, newest " +
+        "first; the last word also matches as the start of a word. Returns each entry's id, date, source and the text around the match.",
+      inputSchema: { query: z.string().min(1).describe("Words to look for"), limit },
+      annotations: { readOnlyHint: true },
+    },
+    ({ query, limit: count }) =>
+      withDaemon(async (client) => {
+        const event = await client.request({ type: "history.search", query, limit: count ?? 10 });
+        return describePage(event.type === "done" ? event.history : undefined, `No transcript has all of: ${query}`);
+      }),
+  );
+
+  server.registerTool(
+    "list_transcripts",
+    {
+      title: "List recent transcripts",
+      description: "The most recent kept transcripts, newest first, with their ids, dates, sources and first words.",
+      inputSchema: {
+        limit,
+        before_id: z.number().int().min(1).optional().describe("Only entries older than this id (for the next page)"),
+      },
+      annotations: { readOnlyHint: true },
+    },
+    ({ limit: count, before_id: beforeId }) =>
+      withDaemon(async (client) => {
+        const page = beforeId === undefined ? {} : { beforeId };
+        const event = await client.request({ type: "history.list", limit: count ?? 10, ...page });
+        return describePage(event.type === "done" ? event.history : undefined, "No transcripts are kept yet.");
+      }),
+  );
+
+  server.registerTool(
+    "get_transcript",
+    {
+      title: "Read a transcript",
+      description: "One kept transcript in full, by the id search_transcripts or list_transcripts gave.",
+      inputSchema: {
+        id: z.number().int().min(1).describe("The transcript's id"),
+        timings: z.boolean().optional().describe("Include each segment's start and end time"),
+      },
+      annotations: { readOnlyHint: true },
+    },
+    ({ id, timings }) =>
+      withDaemon(async (client) => {
+        const event = await client.request({ type: "history.get", entry: id });
+        if (event.type !== "done" || !event.historyEntry) throw new Error(`no transcript ${id}`);
+        return describeEntry(event.historyEntry, Boolean(timings));
+      }),
+  );
+
+  server.registerTool(
+    "transcribe_file",
+    {
+      title: "Transcribe a file",
+      description:
+        "Transcribes an audio or video file on this Mac with the local Whisper model (nothing leaves the machine) " +
+        "and keeps the transcript in the history. Long recordings take a while; progress is reported.",
+      inputSchema: {
+        path: z.string().min(1).describe("The file's absolute path"),
+        language: z.string().optional().describe("Language code such as en or de; default: detected"),
+        task: z.enum(["transcribe", "translate"]).optional().describe("translate: English text from any language"),
+        prompt: z.string().optional().describe("Names, terms or style the transcript should follow"),
+      },
+    },
+    (args, extra) =>
+      withDaemon(async (client) => {
+        if (!path.isAbsolute(args.path)) throw new Error(`give the file's absolute path, not "${args.path}"`);
+        const app = `${server.server.getClientVersion()?.name ?? "assistant"} (MCP)`;
+        const progressToken = extra._meta?.progressToken;
+        const handle = client.transcribeFile(args.path, {
+          options: {
+            app,
+            ...(args.language && { language: args.language }),
+            ...(args.task && { task: args.task }),
+            ...(args.prompt && { prompt: args.prompt }),
+          },
+          onEvent: (event) => {
+            if (progressToken === undefined || event.type !== "progress" || event.stage !== "transcribing") return;
+            void extra
+              .sendNotification({
+                method: "notifications/progress",
+                params: { progressToken, progress: event.fraction ?? 0, total: 1, message: "transcribing" },
+              })
+              .catch(() => undefined);
+          },
+        });
+        const cancel = () => void handle.cancel();
+        extra.signal.addEventListener("abort", cancel, { once: true });
+        try {
+          return describeTranscript(await handle.promise);
+        } finally {
+          extra.signal.removeEventListener("abort", cancel);
+        }
+      }),
+  );
+  return server;
+}
+
+/** Serves on stdin/stdout until the client closes them. */
+export async function runMcpServer(paths: VerbatimPaths): Promise<void> {
+  const server = createMcpServer(paths);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => (transport.onclose = resolve));
+  await server.connect(transport);
+  process.stdin.once("end", () => void server.close());
+  await closed;
+}
+
+function describePage(page: HistoryPage | undefined, none: string): string {
+  if (!page || page.entries.length === 0) return none;
+  const lines = page.entries.map((entry) => `- ${heading(entry)}\n  ${entry.snippet?.text ?? preview(entry.text)}`);
+  if (page.nextBeforeId !== null) lines.push(`(more: list_transcripts with before_id ${page.nextBeforeId})`);
+  return lines.join("\n");
+}
+
+function heading(entry: HistoryEntry): string {
+  const source = entry.kind === "dictation" ? "dictation" : `file ${entry.sourceFile ?? "(unnamed)"}`;
+  const app = entry.app ? `, from ${entry.app}` : "";
+  return `#${entry.id} · ${entry.createdAt} · ${source}${app} · ${Math.round(entry.durationSeconds)} s`;
+}
+
+function preview(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+function describeEntry(entry: HistoryEntryDetail, timings: boolean): string {
+  const header = `${heading(entry)} · language ${entry.language ?? "unknown"} · model ${entry.model}`;
+  if (!timings) return `${header}\n\n${entry.text}`;
+  const segments = entry.segments.map((s) => `[${clock(s.start)} → ${clock(s.end)}] ${s.text}`);
+  return `${header}\n\n${segments.join("\n")}`;
+}
+
+function describeTranscript(transcript: TranscriptData): string {
+  const length = `${Math.round(transcript.durationSeconds)} s`;
+  return `${transcript.text}\n\n(language ${transcript.language ?? "unknown"}, ${length}, model ${transcript.model})`;
+}
+
+function clock(seconds: number): string {
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}.${Math.floor((seconds - whole) * 10)}`;
+}

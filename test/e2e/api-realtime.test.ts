@@ -1,0 +1,229 @@
+// Realtime transcription over WebSocket on the real daemon, driven by the `openai` package's own Realtime client
+// (openai/realtime/ws). That client always dials wss://, so the API runs with TLS (`api.tls`, the self-signed
+// certificate the daemon makes) and the client is told to trust that certificate. A held-out sentence streams at
+// real-time pace as 24 kHz PCM16: deltas come before the audio ends, server VAD ends the turn, and the completed
+// transcript equals the final text of a dictation of the same sentence.
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import OpenAI from "openai";
+import { OpenAIRealtimeWS } from "openai/realtime/ws";
+import WebSocket from "ws";
+import { apiToken, freePort } from "../support/api";
+import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation, waitFor } from "../support/dictation";
+import { DaemonProcess } from "../support/daemon-process";
+import { fixtureModel } from "../support/fixtures";
+
+jest.setTimeout(180_000);
+
+const wav = heldoutWav("heldout-07.wav");
+/** 100 ms of 24 kHz 16-bit audio. */
+const CHUNK_BYTES = 4800;
+let daemon: DaemonProcess;
+let port: number;
+let certificate: Buffer;
+let dictationText: string;
+
+interface Received {
+  event: { type: string; [key: string]: unknown };
+  at: number;
+}
+
+/** The sentence as 24 kHz PCM16 (as OpenAI clients send it), with `silence` seconds after it. */
+function pcm24(file: string, silence: number): Buffer {
+  return execFileSync("sox", [
+    file,
+    "-t",
+    "raw",
+    "-r",
+    "24000",
+    "-e",
+    "signed",
+    "-b",
+    "16",
+    "-c",
+    "1",
+    "-",
+    "pad",
+    "0",
+    String(silence),
+  ]);
+}
+
+function connect(): { rt: OpenAIRealtimeWS; received: Received[]; open: Promise<void> } {
+  const client = new OpenAI({ apiKey: apiToken(daemon), baseURL: `https://127.0.0.1:${port}/v1` });
+  const rt = new OpenAIRealtimeWS({ model: "whisper-1", options: { ca: certificate } }, client);
+  const received: Received[] = [];
+  rt.on("event", (event) => received.push({ event: event as Received["event"], at: Date.now() }));
+  rt.on("error", () => undefined); // error events are in `received` too
+  const open = new Promise<void>((resolve, reject) => {
+    rt.socket.once("open", () => resolve());
+    rt.socket.once("error", reject);
+  });
+  return { rt, received, open };
+}
+
+async function streamAtRealTimePace(rt: OpenAIRealtimeWS, pcm: Buffer): Promise<number> {
+  for (let offset = 0; offset < pcm.length; offset += CHUNK_BYTES) {
+    rt.send({
+      type: "input_audio_buffer.append",
+      audio: pcm.subarray(offset, offset + CHUNK_BYTES).toString("base64"),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return Date.now();
+}
+
+const ofType = (received: Received[], type: string) => received.filter((r) => r.event.type === type);
+const closed = (rt: OpenAIRealtimeWS) => new Promise((resolve) => rt.socket.once("close", resolve));
+
+beforeAll(async () => {
+  port = await freePort();
+  daemon = await DaemonProcess.ready({
+    model: fixtureModel(),
+    threads: 2,
+    api: { enabled: true, port, host: "127.0.0.1", tls: true },
+  });
+  certificate = readFileSync(path.join(daemon.home, "api-tls", "certificate.pem"));
+  // The dictation's final text for the same sentence, through the socket.
+  const client = await daemon.connect();
+  const following = await startDictation(client);
+  sendPcm(client, following.session, await pcmOf(wav));
+  dictationText = (await stopDictation(client, following.session)).text;
+  client.close();
+  expect(dictationText).toBe("The level far damage fund regular receive.");
+});
+
+afterAll(async () => {
+  await daemon?.dispose();
+});
+
+test("server VAD: deltas before the audio ends, speech events, and a completed transcript equal to the dictation's", async () => {
+  const { rt, received, open } = connect();
+  await open;
+  rt.send({
+    type: "session.update",
+    session: {
+      type: "transcription",
+      audio: {
+        input: {
+          transcription: { model: "whisper-1", language: "en" },
+          turn_detection: { type: "server_vad", silence_duration_ms: 500 },
+        },
+      },
+    },
+  });
+  const audioEnded = await streamAtRealTimePace(rt, pcm24(wav, 1));
+  await waitFor(
+    () => ofType(received, "conversation.item.input_audio_transcription.completed").length > 0,
+    "completed",
+  );
+  rt.close();
+  await closed(rt);
+
+  const types = received.map((r) => r.event.type);
+  expect(types.slice(0, 2)).toEqual(["session.created", "session.updated"]);
+  expect(ofType(received, "session.updated")[0].event.session).toMatchObject({
+    type: "transcription",
+    audio: {
+      input: {
+        format: { type: "audio/pcm", rate: 24000 },
+        turn_detection: { type: "server_vad", silence_duration_ms: 500 },
+      },
+    },
+  });
+  const [started] = ofType(received, "input_audio_buffer.speech_started");
+  const [stopped] = ofType(received, "input_audio_buffer.speech_stopped");
+  const [committed] = ofType(received, "input_audio_buffer.committed");
+  const [completed] = ofType(received, "conversation.item.input_audio_transcription.completed");
+  const item = started.event.item_id;
+  expect([stopped.event.item_id, committed.event.item_id, completed.event.item_id]).toEqual([item, item, item]);
+  expect(committed.event.previous_item_id).toBeNull();
+  // The sentence is 2.9 s long: speech starts near its beginning and stops near its end.
+  expect(started.event.audio_start_ms).toBeLessThan(500);
+  expect(stopped.event.audio_end_ms).toBeGreaterThan(2300);
+  expect(stopped.event.audio_end_ms).toBeLessThan(3400);
+  expect(types.indexOf("input_audio_buffer.speech_started")).toBeLessThan(
+    types.indexOf("input_audio_buffer.speech_stopped"),
+  );
+  expect(types.indexOf("input_audio_buffer.committed")).toBeLessThan(
+    types.indexOf("conversation.item.input_audio_transcription.completed"),
+  );
+
+  const deltas = ofType(received, "conversation.item.input_audio_transcription.delta").filter(
+    (r) => r.event.item_id === item,
+  );
+  expect(deltas.length).toBeGreaterThan(1);
+  expect(deltas[0].at).toBeLessThan(audioEnded); // live: words arrive while the sentence is still being sent
+  expect(
+    deltas
+      .map((r) => r.event.delta)
+      .join("")
+      .trim().length,
+  ).toBeGreaterThan(0);
+  expect(completed.event).toMatchObject({ content_index: 0, transcript: dictationText, usage: { type: "duration" } });
+
+  // It was a dictation: in the history under the client's door, its recording gone once delivered.
+  await waitFor(() => {
+    const recordings = path.join(daemon.home, "state", "recordings");
+    return !existsSync(recordings) || readdirSync(recordings).every((f) => !f.endsWith(".wav"));
+  }, "the recording's deletion");
+  const { entries } = JSON.parse((await daemon.cli("history", "--json", "--limit", "1")).stdout);
+  expect(entries[0]).toMatchObject({ kind: "dictation", app: expect.stringMatching(/\(Realtime API\)$/) });
+  expect(entries[0].text.startsWith(dictationText)).toBe(true);
+});
+
+test("without turn detection the client commits: committed then completed, and an empty commit is refused", async () => {
+  const { rt, received, open } = connect();
+  await open;
+  rt.send({ type: "session.update", session: { type: "transcription", audio: { input: { turn_detection: null } } } });
+  rt.send({ type: "input_audio_buffer.commit" });
+  await streamAtRealTimePace(rt, pcm24(wav, 0.3));
+  rt.send({ type: "input_audio_buffer.commit" });
+  await waitFor(
+    () => ofType(received, "conversation.item.input_audio_transcription.completed").length > 0,
+    "completed",
+  );
+  rt.close();
+  await closed(rt);
+
+  const errors = ofType(received, "error");
+  expect(errors).toHaveLength(1);
+  expect(errors[0].event.error).toMatchObject({ code: "input_audio_buffer_commit_empty" });
+  expect(ofType(received, "input_audio_buffer.speech_started")).toHaveLength(0);
+  const [committed] = ofType(received, "input_audio_buffer.committed");
+  const [completed] = ofType(received, "conversation.item.input_audio_transcription.completed");
+  expect(completed.event).toMatchObject({ item_id: committed.event.item_id, transcript: dictationText });
+});
+
+test("what Verbatim does not do is refused with an error event; a running dictation refuses the connection", async () => {
+  const { rt, received, open } = connect();
+  await open;
+  rt.send({ type: "session.update", session: { type: "realtime", model: "gpt-realtime" } });
+  rt.send({ type: "response.create" });
+  rt.send({ type: "input_audio_buffer.append", audio: Buffer.alloc(3).toString("base64") });
+  await waitFor(() => ofType(received, "error").length === 3, "three errors");
+  expect(ofType(received, "error").map((r) => (r.event.error as { code: string }).code)).toEqual([
+    "invalid_value",
+    "unsupported_event",
+    "invalid_audio",
+  ]);
+  rt.close();
+  await closed(rt);
+
+  // The daemon runs one dictation at a time: while one runs, the upgrade is answered 429.
+  const client = await daemon.connect();
+  const following = await startDictation(client);
+  const refused = await new Promise<number>((resolve) => {
+    const socket = new WebSocket(`wss://127.0.0.1:${port}/v1/realtime?intent=transcription`, {
+      ca: certificate,
+      headers: { Authorization: `Bearer ${apiToken(daemon)}` },
+    });
+    socket.once("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
+    socket.once("open", () => resolve(101));
+  });
+  expect(refused).toBe(429);
+  await client.request({ type: "dictation.cancel", session: following.session });
+  following.outcome.catch(() => undefined);
+  client.close();
+});

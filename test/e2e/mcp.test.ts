@@ -1,0 +1,89 @@
+// `verbatim mcp` driven by the MCP SDK's own client over stdio, against the real daemon with the fixture model:
+// it lists its tools, searches and reads the history (a dictation among it), and transcribes a file, which the
+// history then keeps under the assistant's name.
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../support/dictation";
+import { cliEntry, DaemonProcess } from "../support/daemon-process";
+import { fixtureModel } from "../support/fixtures";
+
+jest.setTimeout(180_000);
+
+let daemon: DaemonProcess;
+let mcp: Client;
+
+const text = (result: Awaited<ReturnType<Client["callTool"]>>) =>
+  (result.content as { type: string; text: string }[]).map((part) => part.text).join("\n");
+
+beforeAll(async () => {
+  daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });
+  const client = await daemon.connect();
+  const following = await startDictation(client, "stream", { app: "Notes" });
+  sendPcm(client, following.session, await pcmOf(heldoutWav("heldout-07.wav")));
+  await stopDictation(client, following.session);
+  await client.transcribeFile(heldoutWav("heldout-03.wav")).promise;
+  client.close();
+
+  mcp = new Client({ name: "e2e-assistant", version: "1.0.0" });
+  await mcp.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [cliEntry, "mcp"],
+      env: daemon.env as Record<string, string>,
+    }),
+  );
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await daemon?.dispose();
+});
+
+test("lists its tools, each with an input schema", async () => {
+  const { tools } = await mcp.listTools();
+  expect(tools.map((tool) => tool.name).sort()).toEqual([
+    "get_transcript",
+    "list_transcripts",
+    "search_transcripts",
+    "transcribe_file",
+  ]);
+  const search = tools.find((tool) => tool.name === "search_transcripts")!;
+  expect(search.inputSchema.required).toEqual(["query"]);
+  expect(search.annotations?.readOnlyHint).toBe(true);
+});
+
+test("searches the history, lists it and reads one transcript in full", async () => {
+  const found = text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage fun" } }));
+  expect(found).toMatch(/^- #1 · .* · dictation, from Notes · 3 s\n {2}.*damage fund/);
+  expect(text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "zebra" } }))).toBe(
+    "No transcript has all of: zebra",
+  );
+
+  const listed = text(await mcp.callTool({ name: "list_transcripts", arguments: { limit: 1 } }));
+  expect(listed).toContain("#2 · ");
+  expect(listed).toContain(`file ${heldoutWav("heldout-03.wav")} · 4 s`);
+  expect(listed).toContain("(more: list_transcripts with before_id 2)");
+
+  const read = text(await mcp.callTool({ name: "get_transcript", arguments: { id: 1, timings: true } }));
+  expect(read).toMatch(
+    /language en · model .*verbatim-tiny-en\n\n\[0:00\.0 → 0:02\.\d\] The level far damage fund regular receive\.$/,
+  );
+  const missing = await mcp.callTool({ name: "get_transcript", arguments: { id: 99 } });
+  expect(missing.isError).toBe(true);
+});
+
+test("transcribes a file, and the history keeps it under the assistant's name", async () => {
+  const file = heldoutWav("heldout-07.wav");
+  const result = await mcp.callTool({ name: "transcribe_file", arguments: { path: file } });
+  expect(result.isError).toBeFalsy();
+  expect(text(result)).toMatch(/^The level far damage fund regular receive\.\n\n\(language en, 3 s, model /);
+  const latest = text(await mcp.callTool({ name: "list_transcripts", arguments: { limit: 1 } }));
+  expect(latest).toContain(`file ${file}, from e2e-assistant (MCP)`);
+
+  const relative = await mcp.callTool({ name: "transcribe_file", arguments: { path: path.basename(file) } });
+  expect(relative.isError).toBe(true);
+  expect(text(relative)).toContain("absolute path");
+  const invalid = await mcp.callTool({ name: "search_transcripts", arguments: {} });
+  expect(invalid.isError).toBe(true);
+});
