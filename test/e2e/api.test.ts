@@ -5,7 +5,7 @@
 import { createReadStream, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import OpenAI, { AuthenticationError, NotFoundError, toFile } from "openai";
+import OpenAI, { AuthenticationError, BadRequestError, NotFoundError, toFile } from "openai";
 import { apiToken, curl, freePort } from "../support/api";
 import { heldoutWav } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
@@ -152,17 +152,15 @@ test("stream=true sends transcript.text.delta as each stretch is recognised, the
   expect(new Set(deltas.map((delta) => delta.at)).size).toBeGreaterThan(1); // a burst per window, not all at the end
 });
 
-test("translations, models, and the history with the client's name", async () => {
+test("translations refused by an English-only model, models, and the history with the client's name", async () => {
   const printed = (await cli("transcribe", wav)).trim();
-  // An English-only model writes English whatever the task: the same text.
-  const translation = await openai.audio.translations.create({ file: createReadStream(wav), model: "whisper-1" });
-  expect(translation.text).toBe(printed);
-  const verbose = await openai.audio.translations.create({
-    file: createReadStream(wav),
-    model: "whisper-1",
-    response_format: "verbose_json",
-  });
-  expect(verbose).toMatchObject({ task: "translate", text: printed });
+  // An English-only model cannot translate: refused in OpenAI's shape, saying what to use instead.
+  const translation = await openai.audio.translations
+    .create({ file: createReadStream(wav), model: "whisper-1" })
+    .catch((error: unknown) => error);
+  expect(translation).toBeInstanceOf(BadRequestError);
+  expect(translation).toMatchObject({ status: 400, type: "invalid_request_error" });
+  expect((translation as Error).message).toMatch(/English-only model and cannot translate; use a multilingual model/);
 
   const models = await openai.models.list();
   expect(models.data.map((entry) => entry.id)).toEqual(["whisper-1", model]);
