@@ -56,6 +56,8 @@ export class EngineHost {
   private loadProgress: ModelLoadProgress | null = null;
   private wantedId: string;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Jobs running on the model now: the idle unload waits for them. */
+  private holds = 0;
   private readonly progressListeners = new Set<LoadProgressListener>();
   // Building a vocabulary's tokenizer blocks the event loop for a moment, so each is built once.
   private readonly tokenizers = new Map<number, Promise<Tokenizer>>();
@@ -191,11 +193,24 @@ export class EngineHost {
     this.unload("shutdown");
   }
 
+  /** Keeps the idle unload away while `work` runs on the model (a file longer than the idle time, its speech search). */
+  async hold<T>(work: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      return await work();
+    } finally {
+      this.holds--;
+      this.touch();
+    }
+  }
+
   /** Restarts the idle countdown (called whenever the model is used). */
   touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.settings.idleUnloadMinutes <= 0) return;
-    this.idleTimer = setTimeout(() => this.unload("idle"), this.settings.idleUnloadMinutes * 60_000);
+    this.idleTimer = setTimeout(() => {
+      if (this.holds === 0) this.unload("idle"); // else the last hold's end starts the countdown again
+    }, this.settings.idleUnloadMinutes * 60_000);
     this.idleTimer.unref();
   }
 

@@ -76,6 +76,18 @@ async function transcribeDecoded(
   if (notice) callbacks.onNotice(notice);
   checkTask(active, job.options);
 
+  return host.hold(() => transcribeOnModel(job, audio, samplesFile, active, callbacks, signal));
+}
+
+/** The file's speech (or all of it) through the engine, a window at a time. */
+async function transcribeOnModel(
+  job: TranscriptionJob,
+  audio: Awaited<ReturnType<typeof decodeAudioToFile>>,
+  samplesFile: string,
+  active: ActiveModel,
+  callbacks: TranscriptionCallbacks,
+  signal: AbortSignal,
+): Promise<TranscriptData> {
   const vocabulary = job.vocabulary ?? EMPTY_VOCABULARY;
   const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
@@ -227,6 +239,7 @@ async function runEngine(
   collected: { segments: SegmentData[]; tokens: number[] },
   signal: AbortSignal,
 ): Promise<{ language: string | null }> {
+  signal.throwIfAborted(); // a listener added to an aborted signal is never called
   const { tokenizer } = active;
   let live = new StreamingDecoder(tokenizer);
   let attempt = "";

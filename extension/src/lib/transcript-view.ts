@@ -7,6 +7,7 @@ const STAGE_NAMES: Record<string, string> = {
   download: "Downloading the model",
   loading: "Loading the model",
   decoding: "Reading the audio",
+  detecting: "Finding the speech",
   transcribing: "Transcribing",
 };
 
