@@ -2,14 +2,14 @@
 // the real engine on the trained fixture model and held-out speech: every response format equals what `verbatim
 // transcribe` prints, streaming, translation, models, errors in OpenAI's shape with their statuses, the Host check,
 // the bearer token, the history, and `verbatim api on|off|token`.
-import { createReadStream, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import OpenAI, { AuthenticationError, BadRequestError, NotFoundError, toFile } from "openai";
 import { apiToken, curl, freePort } from "../support/api";
 import { heldoutWav } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
-import { fixtureModel, repoRoot } from "../support/fixtures";
+import { fixtureModel, makeRandomModel, repoRoot, smallEnglishDims } from "../support/fixtures";
 
 jest.setTimeout(180_000);
 
@@ -182,6 +182,30 @@ test("translations refused by an English-only model, models, and the history wit
     sourceFile: "heldout-07.wav",
     text: printed,
   });
+});
+
+test("translations with a multilingual model: text and verbose_json equal verbatim transcribe --task translate", async () => {
+  // A v3-shaped model with random weights and the real multilingual tokenizer: its words are noise, but the task,
+  // the prompt it decodes with and the answer's shape are the real ones.
+  const multilingual = makeRandomModel({ ...smallEnglishDims, n_mels: 128, n_vocab: 51866 });
+  const client = await daemon.connect();
+  try {
+    await client.request({ type: "model.switch", model: multilingual });
+    const printed = (await cli("transcribe", "--task", "translate", "--format", "json", wav)).trim();
+    const expected = JSON.parse(printed) as { text: string; language: string };
+    const translation = await openai.audio.translations.create({ file: createReadStream(wav), model: "whisper-1" });
+    expect(translation.text).toBe(expected.text);
+    const verbose = await openai.audio.translations.create({
+      file: createReadStream(wav),
+      model: "whisper-1",
+      response_format: "verbose_json",
+    });
+    expect(verbose).toMatchObject({ task: "translate", text: expected.text });
+  } finally {
+    await client.request({ type: "model.switch", model });
+    client.close();
+    rmSync(multilingual, { recursive: true, force: true });
+  }
 });
 
 test("a wrong or missing key gets 401 in OpenAI's shape", async () => {
