@@ -22,3 +22,4 @@ export {
   type ServiceSpec,
 } from "./service-spec";
 export { systemdUnit } from "./systemd-unit";
+export { upgradeProofPath, versionedPathProblem } from "./upgrade-proof-path";

@@ -1,11 +1,17 @@
 // `verbatim daemon install|uninstall|restart`: verbatimd as a login service (LaunchAgent or systemd user unit).
 import { existsSync } from "node:fs";
 import os from "node:os";
-import { execRunner, serviceEnvironment, serviceManagerFor, type ServiceManager } from "@verbatim/launchd";
+import {
+  execRunner,
+  serviceEnvironment,
+  serviceManagerFor,
+  upgradeProofPath,
+  type ServiceManager,
+} from "@verbatim/launchd";
 import type { VerbatimPaths } from "../paths";
 import { daemonEntry, startDaemon, stopDaemon } from "./daemon-control";
 
-function loginService(): ServiceManager {
+export function loginService(): ServiceManager {
   return serviceManagerFor({
     platform: process.platform,
     home: os.homedir(),
@@ -15,13 +21,18 @@ function loginService(): ServiceManager {
   });
 }
 
+/**
+ * Installs the login service, or rewrites an older definition (one naming a node or verbatim that an upgrade has
+ * since deleted is repaired this way): node and the daemon through paths that outlive upgrades.
+ */
 export async function installService(paths: VerbatimPaths): Promise<string> {
   const service = loginService();
+  const nodePath = upgradeProofPath(process.execPath);
   const spec = {
-    nodePath: process.execPath,
-    daemonEntry,
+    nodePath,
+    daemonEntry: upgradeProofPath(daemonEntry),
     logDir: paths.logDir,
-    environment: serviceEnvironment(process.execPath, process.env),
+    environment: serviceEnvironment(nodePath, process.env),
   };
   // A daemon started by hand would hold the socket and make the service's daemon exit at once.
   const stopHandStartedDaemon = async () => {

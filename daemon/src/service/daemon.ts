@@ -5,6 +5,7 @@ import http from "node:http";
 import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ApiServer } from "../api/api-server";
+import { captureCommand } from "../capture/capture-launch";
 import type { ApiSettings } from "../api/settings";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
@@ -37,8 +38,7 @@ import { transcribe } from "./transcription";
 import { VocabularyStore } from "../vocabulary/vocabulary-store";
 import { UploadBudget } from "./upload-budget";
 
-// The capture process runs this daemon's own node and CLI, so a client needs no PATH to find them (Raycast has none).
-const CAPTURE_COMMAND = [process.execPath, path.join(__dirname, "..", "..", "bin", "verbatim.js"), "capture"];
+const CAPTURE_COMMAND = captureCommand();
 
 /** How long a shutdown waits for cancelled jobs to end, then for clients to close, before it goes on regardless. */
 const SHUTDOWN_GRACE_MS = 5000;

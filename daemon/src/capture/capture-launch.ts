@@ -1,0 +1,9 @@
+// How a client starts the microphone capture process: this install's own node and CLI, so a client needs no PATH to
+// find them (Raycast has none), named through paths that outlive an upgrade of either, as clients may keep it.
+import path from "node:path";
+import { upgradeProofPath } from "@verbatim/launchd";
+
+export function captureCommand(): string[] {
+  const cli = path.join(__dirname, "..", "..", "bin", "verbatim.js");
+  return [upgradeProofPath(process.execPath), upgradeProofPath(cli), "capture"];
+}
