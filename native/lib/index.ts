@@ -22,6 +22,7 @@ export { alignmentHeadsFor, identifyModel } from "./alignment-heads";
 export * from "./errors";
 export * from "./types";
 export { StreamingSession } from "./streaming";
+export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
 
 let loadedAddon: RawAddon | null = null;
 /** Loaded on first use, so that commands which need no engine (`verbatim doctor`, `--help`) run without it. */

@@ -10,6 +10,7 @@ import { VERSION } from "../version";
 import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
 import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
 import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
+import { DOCTOR_USAGE, runDoctor } from "./doctor-command";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
@@ -46,6 +47,7 @@ const COMMAND_USAGE: Record<string, string> = {
   dictations: `Usage:\n${DICTATIONS_USAGE}`,
   vocabulary: `Usage:\n${VOCABULARY_USAGE}`,
   history: `Usage:\n${HISTORY_USAGE}`,
+  doctor: `Usage:\n${DOCTOR_USAGE}`,
   api: `Usage:\n${API_USAGE}`,
   mcp: `Usage:\n${MCP_USAGE}`,
   capture: CAPTURE_USAGE,
@@ -54,7 +56,7 @@ const COMMAND_USAGE: Record<string, string> = {
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
 Usage:
-${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${API_USAGE}${MCP_USAGE}${CAPTURE_SUMMARY}\
+${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DOCTOR_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${API_USAGE}${MCP_USAGE}${CAPTURE_SUMMARY}\
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
@@ -288,6 +290,9 @@ export async function main(argv: string[]): Promise<number> {
         return await runCapture(rest, (text) => process.stdout.write(text));
       case "api":
         return await runApi(parseApi(rest), paths);
+      case "doctor":
+        if (rest.length > 0) throw new UsageError("doctor takes no arguments");
+        return await runDoctor(paths);
       case "mcp":
         if (rest.length > 0) throw new UsageError("mcp takes no arguments");
         await runMcpServer(paths);

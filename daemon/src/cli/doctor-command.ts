@@ -1,0 +1,208 @@
+// `verbatim doctor`: checks an install and says what to do about each problem it finds.
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { loginService } from "./service-command";
+import { locateAddon, probeAddon } from "@verbatim/native";
+import { versionedPathProblem } from "@verbatim/launchd";
+import { findDecoder } from "../audio/external-decoder";
+import { captureCommand } from "../capture/capture-launch";
+import { ModelStore } from "../models";
+import type { VerbatimPaths } from "../paths";
+import { DEFAULT_CONFIG, loadConfig } from "../service/config";
+import { tryConnect } from "./daemon-control";
+import { EXIT } from "./exit-codes";
+
+export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, models, microphone,
+                                         login service) and say what to do about each problem
+`;
+
+type Verdict = "ok" | "warning" | "problem";
+
+interface Finding {
+  check: string;
+  verdict: Verdict;
+  detail: string;
+  /** What to do, for a warning or a problem. */
+  fix?: string;
+}
+
+const ok = (check: string, detail: string): Finding => ({ check, verdict: "ok", detail });
+const warning = (check: string, detail: string, fix: string): Finding => ({ check, verdict: "warning", detail, fix });
+const problem = (check: string, detail: string, fix: string): Finding => ({ check, verdict: "problem", detail, fix });
+
+/** package.json's engines: ^22.16.0 || >=24.0.0 (node:sqlite with FTS5 arrived in 22.16). */
+export function meetsNodeFloor(version: string): boolean {
+  const [major, minor] = version.replace(/^v/, "").split(".").map(Number);
+  return major >= 24 || (major === 22 && minor >= 16);
+}
+
+function checkNode(): Finding {
+  const where = `node ${process.versions.node} at ${process.execPath}`;
+  if (!meetsNodeFloor(process.versions.node))
+    return problem("node", `${where} is older than Verbatim needs`, "install Node 22.16 or newer (brew install node)");
+  return ok("node", where);
+}
+
+function checkEngine(): Finding {
+  const location = locateAddon();
+  if (location.file === null)
+    return problem(
+      "engine",
+      `no engine for this machine: ${location.problem}`,
+      "reinstall verbatim (npm install -g verbatim)",
+    );
+  const probe = probeAddon(location.file);
+  if (!probe.ok) return problem("engine", `${location.origin} does not load: ${probe.reason}`, "reinstall verbatim");
+  const { backends, mlxGpu, blas } = probe.buildInfo;
+  const detail = `${location.origin}: backends ${backends.join(", ")} (CPU through ${blas})`;
+  if (mlxGpu) return ok("engine", `${detail}; MLX runs on the GPU (Metal)`);
+  if (process.platform === "darwin" && process.arch === "arm64")
+    return warning(
+      "engine",
+      `${detail}; no MLX on the GPU`,
+      "install the prebuilt engine with MLX (npm install -g verbatim)",
+    );
+  return ok("engine", `${detail}; the portable CPU backend computes here`);
+}
+
+async function checkDaemon(paths: VerbatimPaths): Promise<Finding> {
+  let client;
+  try {
+    client = await tryConnect(paths);
+  } catch (error) {
+    return problem("daemon", (error as Error).message, "restart it: verbatim daemon restart");
+  }
+  if (!client) return warning("daemon", `not running (socket ${paths.socket})`, "start it: verbatim daemon start");
+  try {
+    const status = await client.status();
+    const model = `${status.model.id} ${status.model.state}${status.model.backend ? ` on ${status.model.backend}` : ""}`;
+    const detail = `verbatimd ${status.version} (pid ${status.pid}), model ${model}`;
+    if (status.model.error) return problem("daemon", `${detail}: ${status.model.error}`, "see verbatim status");
+    return ok("daemon", detail);
+  } finally {
+    client.close();
+  }
+}
+
+/** Folders only this user may open: a socket or state folder others can reach lets them in. */
+function checkFolders(paths: VerbatimPaths): Finding {
+  const uid = process.getuid?.();
+  const found: string[] = [];
+  for (const folder of [...new Set([...paths.socketFolders, paths.configDir, paths.stateDir, paths.logDir])]) {
+    if (!existsSync(folder)) continue;
+    const stats = lstatSync(folder);
+    if (uid !== undefined && stats.uid !== uid) found.push(`${folder} belongs to another user (uid ${stats.uid})`);
+    else if (stats.mode & 0o077) found.push(`${folder} is open to others (mode ${(stats.mode & 0o777).toString(8)})`);
+  }
+  if (found.length === 0) return ok("folders", `private: ${paths.configDir}, ${paths.stateDir}`);
+  return problem("folders", found.join("; "), "make them yours and private: chown $USER FOLDER; chmod 700 FOLDER");
+}
+
+async function checkModels(paths: VerbatimPaths): Promise<Finding> {
+  const store = new ModelStore();
+  const configured = existsSync(paths.configFile) ? loadConfig(paths.configFile).config.model : DEFAULT_CONFIG.model;
+  const models = await store.listModels().catch(() => []);
+  const where = store.settings.cacheDir;
+  if (models.length === 0)
+    return warning(
+      "models",
+      `none downloaded in ${where}`,
+      `verbatim models pull ${configured} (or the first transcription downloads it)`,
+    );
+  const names = models.map((model) => `${model.name ?? model.repoId}${model.complete ? "" : " (incomplete)"}`);
+  return ok("models", `${names.join(", ")} in ${where}; the daemon's model: ${configured}`);
+}
+
+function checkAudioDecoder(decoder: Awaited<ReturnType<typeof findDecoder>>): Finding {
+  if (decoder) return ok("audio files", `${decoder.kind} at ${decoder.path} decodes formats other than WAV`);
+  return warning(
+    "audio files",
+    "no ffmpeg: only WAV files can be transcribed",
+    "brew install ffmpeg (Debian: apt install ffmpeg)",
+  );
+}
+
+/** The command a client spawns to record the microphone, run as a client would: it lists the input devices. */
+function checkMicrophone(command: string[]): Finding {
+  const [node, ...args] = command;
+  const listing = spawnSync(node, [...args, "--list-devices"], { encoding: "utf8", timeout: 15_000 });
+  if (listing.status !== 0) {
+    const why = listing.error?.message ?? (listing.stderr.trim() || `exit ${listing.status}`);
+    return problem("microphone", `${command.join(" ")} --list-devices failed: ${why}`, "reinstall verbatim");
+  }
+  const devices = listing.stdout.trim().split("\n").filter(Boolean);
+  if (devices.length === 0)
+    return warning(
+      "microphone",
+      "no input device found",
+      "connect a microphone, or check System Settings > Sound > Input",
+    );
+  const detail = `${devices.length} input device${devices.length === 1 ? "" : "s"} (${devices[0].trim()}${devices.length > 1 ? ", …" : ""})`;
+  return ok("microphone", detail);
+}
+
+/** The executables the login service definition starts, as written in it (plist or systemd unit). */
+export function serviceProgram(definition: string): string[] {
+  const plistArguments = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(definition);
+  const unescape = (text: string) =>
+    text
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, "&");
+  if (plistArguments) return [...plistArguments[1].matchAll(/<string>([^<]*)<\/string>/g)].map((m) => unescape(m[1]));
+  const execStart = /^ExecStart=(.*)$/m.exec(definition);
+  if (!execStart) return [];
+  return [...execStart[1].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) =>
+    m[1].replace(/\\(.)/g, "$1").replace(/%%/g, "%"),
+  );
+}
+
+function checkLoginService(): Finding {
+  const service = loginService();
+  if (!existsSync(service.file))
+    return warning(
+      "login service",
+      "not installed: the daemon starts only when a command needs it",
+      "verbatim daemon install",
+    );
+  const program = serviceProgram(readFileSync(service.file, "utf8"));
+  const missing = program.filter((file) => !existsSync(file));
+  if (program.length === 0 || missing.length > 0)
+    return problem(
+      "login service",
+      `${service.file} starts ${missing.join(" and ") || "nothing"}, which ${missing.length > 1 ? "do" : "does"} not exist`,
+      "repair it: verbatim daemon install",
+    );
+  const fragile = program.map((file) => [file, versionedPathProblem(file)]).find(([, why]) => why);
+  if (fragile)
+    return warning(
+      "login service",
+      `${service.file} starts ${fragile[0]}, in ${fragile[1]}`,
+      "verbatim daemon install",
+    );
+  return ok("login service", `${service.file} starts ${program.join(" ")}`);
+}
+
+export async function runDoctor(paths: VerbatimPaths): Promise<number> {
+  const findings = [
+    checkNode(),
+    checkEngine(),
+    await checkDaemon(paths),
+    checkFolders(paths),
+    await checkModels(paths),
+    checkAudioDecoder(await findDecoder()),
+    checkMicrophone(captureCommand()),
+    checkLoginService(),
+  ];
+  const mark: Record<Verdict, string> = { ok: "ok     ", warning: "warning", problem: "PROBLEM" };
+  for (const finding of findings) {
+    process.stdout.write(`${mark[finding.verdict]}  ${finding.check.padEnd(14)} ${finding.detail}\n`);
+    if (finding.fix) process.stdout.write(`${" ".repeat(24)}→ ${finding.fix}\n`);
+  }
+  const problems = findings.filter((finding) => finding.verdict === "problem").length;
+  process.stdout.write(
+    problems === 0 ? "No problems found.\n" : `${problems} problem${problems > 1 ? "s" : ""} found.\n`,
+  );
+  return problems === 0 ? EXIT.ok : EXIT.failure;
+}
