@@ -16,15 +16,19 @@ export class DaemonProcess {
   child: ChildProcess | null = null;
   output = "";
 
-  constructor(config: Record<string, unknown>) {
+  /** `extraEnv`: added to (or overriding) the daemon's and the CLI's environment, such as a test hub's HF_ENDPOINT. */
+  constructor(
+    config: Record<string, unknown>,
+    private readonly extraEnv: NodeJS.ProcessEnv = {},
+  ) {
     this.home = mkdtempSync(path.join(os.tmpdir(), "vd-"));
     this.socket = path.join(this.home, "verbatimd.sock");
     writeFileSync(path.join(this.home, "config.json"), JSON.stringify(config));
   }
 
   /** A daemon with `config`, started, its model loaded. */
-  static async ready(config: Record<string, unknown>): Promise<DaemonProcess> {
-    const daemon = new DaemonProcess(config);
+  static async ready(config: Record<string, unknown>, extraEnv: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+    const daemon = new DaemonProcess(config, extraEnv);
     try {
       await daemon.start();
       await daemon.waitForModel();
@@ -36,7 +40,13 @@ export class DaemonProcess {
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { ...process.env, VERBATIM_HOME: this.home, VERBATIM_SOCKET: this.socket, HF_HUB_OFFLINE: "1" };
+    return {
+      ...process.env,
+      VERBATIM_HOME: this.home,
+      VERBATIM_SOCKET: this.socket,
+      HF_HUB_OFFLINE: "1",
+      ...this.extraEnv,
+    };
   }
 
   /** The `verbatim` command against this daemon: its exit code and output. */

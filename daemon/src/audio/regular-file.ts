@@ -1,5 +1,6 @@
 import { constants, type Stats } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
+import { irregularKind } from "../file-kind";
 import { AudioError, displayName } from "./audio-error";
 
 /**
@@ -25,14 +26,8 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
 }
 
 function refuseIrregular(path: string, stats: Stats): void {
-  if (stats.isFile()) return;
-  const what = stats.isDirectory()
-    ? "a folder"
-    : stats.isFIFO()
-      ? "a named pipe (FIFO)"
-      : stats.isSocket()
-        ? "a socket"
-        : "a device";
+  const what = irregularKind(stats);
+  if (what === null) return;
   throw new AudioError(
     "not-found",
     path,

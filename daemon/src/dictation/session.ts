@@ -205,8 +205,8 @@ export class DictationSession {
 
   private async openStream(): Promise<void> {
     const { host, options } = this.setup;
-    if (options.model) void host.select(options.model).catch(() => undefined); // failures surface through ready()
-    const active = await host.ready(this.setup.readyTimeoutMs);
+    // Without a model of its own, the dictation runs on the loaded one, even while a switch loads another.
+    const active = await host.ready(this.setup.readyTimeoutMs, undefined, undefined, options.model);
     if (this.outcome) return;
     checkTask(active, options);
     this.active = active;

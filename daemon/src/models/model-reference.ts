@@ -5,7 +5,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import { type CatalogModel, parseCatalogName } from "./catalog";
 import { isMissing } from "./cache-layout";
 import { ModelStoreError } from "./errors";
-import { CONFIG_FILE, type ModelFiles, selectModelFiles } from "./model-files";
+import { irregularKind } from "../file-kind";
+import { CONFIG_FILE, type ModelFiles, modelFileNames, selectModelFiles } from "./model-files";
 
 export type ModelReference =
   { kind: "folder"; path: string } | { kind: "catalog"; model: CatalogModel } | { kind: "repo"; repoId: string };
@@ -53,7 +54,29 @@ export async function checkModelFolder(path: string): Promise<ModelFiles> {
         `Point to a folder with config.json and weights.safetensors (or weights.npz).`,
     );
   }
+  for (const name of modelFileNames(selected.files)) await refuseIrregular(join(path, name));
   return selected.files;
+}
+
+/**
+ * A model file must be a regular file (a link to one counts): loading a named pipe or a device would block until
+ * something writes to it, and the switch with it.
+ */
+async function refuseIrregular(file: string): Promise<void> {
+  let stats;
+  try {
+    stats = await stat(file);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    throw new ModelStoreError("not-a-model", `${file} is a link to a file that is gone. Download the model again.`);
+  }
+  const what = irregularKind(stats);
+  if (what === null) return;
+  throw new ModelStoreError(
+    "not-a-model",
+    `${file} is not a file but ${what}: Verbatim loads models only from regular files. Copy the model's files ` +
+      `into a folder of their own and switch to that folder.`,
+  );
 }
 
 function isSpelledAsPath(name: string): boolean {

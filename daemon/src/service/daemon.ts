@@ -206,9 +206,15 @@ export class Daemon implements DaemonContext {
     this.results.set(id, { state: "running" });
     const onModelProgress: LoadProgressListener = (stage, progress) =>
       send({ ...modelProgressEvent(stage, progress), id });
+    const readyTimeoutMs = this.options.config.readyTimeoutSeconds * 1000;
+    const model = request.options?.model;
     const queued = this.queue.enqueue({
       id,
       priority: request.priority ?? "batch",
+      // A job that asks for a model waits for it to load beside the queue, so that the jobs behind it keep running.
+      prepare: model
+        ? async (signal) => void (await this.host.ready(readyTimeoutMs, onModelProgress, signal, model))
+        : undefined,
       run: async (signal) => {
         try {
           const transcript = await transcribe(
@@ -216,7 +222,7 @@ export class Daemon implements DaemonContext {
               file,
               scratchDir: this.uploadsDir,
               options: request.options ?? {},
-              readyTimeoutMs: this.options.config.readyTimeoutSeconds * 1000,
+              readyTimeoutMs,
               vocabulary: this.vocabulary.current,
               fileVad: this.options.config.fileVad,
             },
@@ -258,8 +264,9 @@ export class Daemon implements DaemonContext {
       },
     });
     queued.finished.catch((error: unknown) => {
-      // Cancelled while waiting: the job never ran, so report it here.
+      // Cancelled while waiting, or its model failed to load: the job never ran, so report it here.
       const failure = describeFailure(error);
+      observer?.onFailure?.(error);
       this.results.set(id, { state: "failed", ...failure });
       send({ type: "error", id, ...failure });
     });
@@ -272,9 +279,12 @@ export class Daemon implements DaemonContext {
   }
 
   async switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void> {
-    this.host.select(model).catch(() => undefined);
-    await this.host.ready(this.options.config.readyTimeoutSeconds * 1000, (stage, progress) =>
-      send(modelProgressEvent(stage, progress)),
+    this.host.switchTo(model).catch(() => undefined); // failures surface through ready()
+    await this.host.ready(
+      this.options.config.readyTimeoutSeconds * 1000,
+      (stage, progress) => send(modelProgressEvent(stage, progress)),
+      undefined,
+      model,
     );
     const notice = this.host.describe().notice;
     if (notice) send({ type: "notice", message: notice });

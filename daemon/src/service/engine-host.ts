@@ -1,5 +1,7 @@
 // The daemon's one warm model: resolved (and downloaded) through the model store, loaded into the native engine
-// in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured.
+// in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured. While a
+// switch loads the next model, jobs that do not ask for it keep running on the one loaded: a slow, stalled or
+// failing switch holds up only the jobs that asked for the new model.
 import { WhisperModel, type Backend, type ModelInfo } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelLoadProgress, ModelState } from "../protocol";
@@ -56,8 +58,10 @@ export class EngineHost {
   private loadProgress: ModelLoadProgress | null = null;
   private wantedId: string;
   private idleTimer: NodeJS.Timeout | null = null;
-  /** Jobs running on the model now: the idle unload waits for them. */
-  private holds = 0;
+  /** Jobs running on each model now: the idle unload, and the free of a model a switch replaced, wait for them. */
+  private readonly holds = new Map<ActiveModel, number>();
+  /** Models a switch replaced, freed once no job holds them. */
+  private readonly retiring = new Set<ActiveModel>();
   private readonly progressListeners = new Set<LoadProgressListener>();
   // Building a vocabulary's tokenizer blocks the event loop for a moment, so each is built once.
   private readonly tokenizers = new Map<number, Promise<Tokenizer>>();
@@ -88,6 +92,7 @@ export class EngineHost {
       error: this.failure ?? this.switchFailure,
       notice: this.notice,
       progress: this.loading ? this.loadProgress : null,
+      inUse: this.active?.id ?? null,
     };
   }
 
@@ -101,11 +106,14 @@ export class EngineHost {
     return this.active?.model.memory() ?? null;
   }
 
-  /** Starts loading `id` in the background (a newer request supersedes a load in progress). */
+  /**
+   * Starts loading `id` in the background (a newer request supersedes a load in progress). Asking for the model
+   * that is loaded while another one loads changes nothing: that switch goes on.
+   */
   select(id: string): Promise<ActiveModel> {
-    this.wantedId = id;
     if (this.loading?.id === id) return this.loading.promise;
-    if (this.active?.id === id && !this.loading) return Promise.resolve(this.active);
+    if (this.active?.id === id) return Promise.resolve(this.active);
+    this.wantedId = id;
     this.loading?.controller.abort(new Error(`superseded by a request for ${id}`));
 
     const controller = new AbortController();
@@ -121,7 +129,7 @@ export class EngineHost {
         this.failure = null;
         this.switchFailure = null;
         this.lastReadyId = id;
-        previous?.model.free();
+        if (previous) this.retire(previous);
         this.touch();
       },
       (error: unknown) => {
@@ -142,13 +150,60 @@ export class EngineHost {
     return promise;
   }
 
-  /** The model, once ready: loads (or reloads after an idle unload) as needed, waiting at most `timeoutMs`. */
-  async ready(timeoutMs: number, onProgress?: LoadProgressListener, signal?: AbortSignal): Promise<ActiveModel> {
-    const loading = this.loading?.promise ?? (this.active ? null : this.select(this.wantedId));
-    if (!loading) {
-      this.touch();
-      return this.active!;
+  /** A client's switch: to `id`, calling off a switch to another model in progress (the loaded one stays). */
+  switchTo(id: string): Promise<ActiveModel> {
+    if (this.loading && this.active?.id === id) {
+      this.loading.controller.abort(new Error(`superseded by a request for ${id}`));
+      this.loading = null;
+      this.wantedId = id;
+      this.switchFailure = null;
     }
+    return this.select(id);
+  }
+
+  /**
+   * The model a job runs on, once ready, waiting at most `timeoutMs`. With `model`, that model (switching to it as
+   * needed). Without, the loaded model, even while a switch loads another (the job does not wait for it); with none
+   * loaded, the one wanted (loaded, or reloaded after an idle unload, as needed; after a failed switch, the model
+   * before it).
+   */
+  async ready(
+    timeoutMs: number,
+    onProgress?: LoadProgressListener,
+    signal?: AbortSignal,
+    model?: string,
+  ): Promise<ActiveModel> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const loading = this.pendingLoad(model);
+      if (!loading) {
+        this.touch();
+        return this.active!;
+      }
+      const wanted = this.wantedId;
+      try {
+        return await this.waitFor(loading, deadline - performance.now(), onProgress, signal);
+      } catch (error) {
+        // A switch that failed while no model was loaded: a job that asked for none goes on with the model before it.
+        const fellBack = error instanceof ModelNotReadyError && error.code === "model" && this.wantedId !== wanted;
+        if (model || !fellBack || performance.now() >= deadline) throw error;
+      }
+    }
+  }
+
+  /** The load a job must wait for, or null when the model it runs on is loaded. */
+  private pendingLoad(model: string | undefined): Promise<ActiveModel> | null {
+    if (model) return this.active?.id === model ? null : this.select(model);
+    if (this.active) return null;
+    return this.loading?.promise ?? this.select(this.wantedId);
+  }
+
+  private async waitFor(
+    loading: Promise<ActiveModel>,
+    timeoutMs: number,
+    onProgress?: LoadProgressListener,
+    signal?: AbortSignal,
+  ): Promise<ActiveModel> {
     if (onProgress) this.progressListeners.add(onProgress);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -161,7 +216,7 @@ export class EngineHost {
                 "timeout",
               ),
             ),
-          timeoutMs,
+          Math.max(0, timeoutMs),
         );
       });
       const aborted = new Promise<never>((_, reject) => {
@@ -191,17 +246,40 @@ export class EngineHost {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.loading?.controller.abort(new Error("the daemon is shutting down"));
     this.unload("shutdown");
+    for (const model of this.retiring) model.model.free();
+    this.retiring.clear();
   }
 
-  /** Keeps the idle unload away while `work` runs on the model (a file longer than the idle time, its speech search). */
-  async hold<T>(work: () => Promise<T>): Promise<T> {
-    this.holds++;
+  /**
+   * Keeps `model` while `work` runs on it (a file longer than the idle time, its speech search): neither the idle
+   * unload nor a switch frees it meanwhile.
+   */
+  async hold<T>(model: ActiveModel, work: () => Promise<T>): Promise<T> {
+    this.holds.set(model, (this.holds.get(model) ?? 0) + 1);
     try {
       return await work();
     } finally {
-      this.holds--;
+      const left = this.holds.get(model)! - 1;
+      if (left > 0) this.holds.set(model, left);
+      else this.holds.delete(model);
+      this.freeIfUnused(model);
       this.touch();
     }
+  }
+
+  /**
+   * Frees a model a switch replaced once no job holds it. Not before the next turn of the event loop: a job that
+   * ready() has just given it to takes its hold when its continuation runs.
+   */
+  private retire(model: ActiveModel): void {
+    this.retiring.add(model);
+    setImmediate(() => this.freeIfUnused(model));
+  }
+
+  private freeIfUnused(model: ActiveModel): void {
+    if (!this.retiring.has(model) || this.holds.has(model)) return;
+    this.retiring.delete(model);
+    model.model.free();
   }
 
   /** Restarts the idle countdown (called whenever the model is used). */
@@ -209,7 +287,8 @@ export class EngineHost {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.settings.idleUnloadMinutes <= 0) return;
     this.idleTimer = setTimeout(() => {
-      if (this.holds === 0) this.unload("idle"); // else the last hold's end starts the countdown again
+      // Else the last hold's end starts the countdown again.
+      if (!this.active || !this.holds.has(this.active)) this.unload("idle");
     }, this.settings.idleUnloadMinutes * 60_000);
     this.idleTimer.unref();
   }

@@ -1,5 +1,7 @@
 // One engine, one job at a time: interactive work (live dictation) goes before batch work (files), first come
-// first served within a priority. Waiting jobs can be cancelled; a running job is cancelled through its signal.
+// first served within a priority. A job that must first wait for something (the model it asked for, while it loads)
+// waits beside the queue: the jobs behind it run meanwhile. Waiting jobs can be cancelled; a running job is
+// cancelled through its signal.
 import type { Priority } from "../protocol";
 
 export interface QueuedJob {
@@ -7,12 +9,19 @@ export interface QueuedJob {
   priority: Priority;
   /** Runs the job; it must stop soon after `signal` aborts. */
   run(signal: AbortSignal): Promise<void>;
+  /**
+   * What the job waits for before it may run, started at once; until it resolves, the jobs behind this one run
+   * first. Its failure ends the job without running it (`finished` rejects with it).
+   */
+  prepare?(signal: AbortSignal): Promise<void>;
 }
 
 interface Entry {
   job: QueuedJob;
   controller: AbortController;
   settle: { resolve: () => void; reject: (error: unknown) => void };
+  /** Whether its `prepare` (if any) has resolved. */
+  prepared: boolean;
 }
 
 export class JobQueue {
@@ -23,13 +32,29 @@ export class JobQueue {
   enqueue(job: QueuedJob): { position: number; finished: Promise<void> } {
     let settle!: Entry["settle"];
     const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    const entry: Entry = { job, controller: new AbortController(), settle };
+    const entry: Entry = { job, controller: new AbortController(), settle, prepared: !job.prepare };
     const firstBatch = this.waiting.findIndex((e) => e.job.priority === "batch");
     const at = job.priority === "interactive" && firstBatch >= 0 ? firstBatch : this.waiting.length;
     this.waiting.splice(at, 0, entry);
     const position = this.running ? at + 1 : at;
+    if (job.prepare) this.prepare(entry, job.prepare);
     this.pump();
     return { position, finished };
+  }
+
+  private prepare(entry: Entry, prepare: (signal: AbortSignal) => Promise<void>): void {
+    prepare(entry.controller.signal).then(
+      () => {
+        entry.prepared = true;
+        this.pump();
+      },
+      (error: unknown) => {
+        const index = this.waiting.indexOf(entry);
+        if (index < 0) return; // cancelled meanwhile: already settled
+        this.waiting.splice(index, 1);
+        entry.settle.reject(error);
+      },
+    );
   }
 
   /** Cancels a waiting or running job. Returns false when no such job is queued. */
@@ -72,8 +97,9 @@ export class JobQueue {
 
   private pump(): void {
     if (this.running) return;
-    const entry = this.waiting.shift();
-    if (!entry) return;
+    const index = this.waiting.findIndex((waiting) => waiting.prepared);
+    if (index < 0) return;
+    const [entry] = this.waiting.splice(index, 1);
     this.running = entry;
     entry.job
       .run(entry.controller.signal)

@@ -68,15 +68,13 @@ async function transcribeDecoded(
   signal: AbortSignal,
 ): Promise<TranscriptData> {
   const audio = await untilAborted(decodeAudioToFile(job.file, samplesFile, { signal }), signal);
-  if (job.options.model) {
-    void host.select(job.options.model).catch(() => undefined); // failures surface through ready()
-  }
-  const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal);
+  // Without a model of its own, the job runs on the loaded one, even while a switch loads another.
+  const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal, job.options.model);
   const notice = host.describe().notice;
   if (notice) callbacks.onNotice(notice);
   checkTask(active, job.options);
 
-  return host.hold(() => transcribeOnModel(job, audio, samplesFile, active, callbacks, signal));
+  return host.hold(active, () => transcribeOnModel(job, audio, samplesFile, active, callbacks, signal));
 }
 
 /** The file's speech (or all of it) through the engine, a window at a time. */

@@ -194,6 +194,11 @@ export interface DaemonStatus {
     notice: string | null;
     /** While `state` is "loading": downloading (`fraction` of the current file, `detail` its name and bytes) or loading. */
     progress?: ModelLoadProgress | null;
+    /**
+     * The model that jobs asking for none run on now (`backend`, `device` and `folder` are its): while a switch loads
+     * `id`, the one before it; null when none is loaded. Absent from daemons older than it.
+     */
+    inUse?: string | null;
   };
   memory: {
     rssBytes: number;
