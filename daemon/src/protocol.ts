@@ -65,8 +65,11 @@ export type AudioSource =
 /** "capture": a capture process (`verbatim capture`) sends the microphone's audio; "stream": the client sends its own. */
 export type DictationSource = "capture" | "stream";
 
-/** Why a dictation stopped taking audio: a client asked, silence after speech, maxDictationSeconds, its capture ended. */
-export type DictationStopReason = "requested" | "auto_stop" | "max_duration" | "capture_ended";
+/**
+ * Why a dictation stopped taking audio: a client asked, silence after speech, maxDictationSeconds, its capture ended,
+ * or every source of its audio disconnected and none sent more.
+ */
+export type DictationStopReason = "requested" | "auto_stop" | "max_duration" | "capture_ended" | "source_gone";
 
 /** A finished transcript in the history (history.list, history.search). */
 export interface HistoryEntry {

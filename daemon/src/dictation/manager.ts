@@ -1,6 +1,7 @@
 // The daemon's live dictations: one runs at a time; it outlives the clients that follow it and ends on stop,
-// cancel, maxDictationSeconds or (source "capture") when its capture process disconnects. Recent sessions are kept
-// for dictation.attach and `result`; recordings are deleted once their text was delivered, as keepRecordings says.
+// cancel, maxDictationSeconds, (source "capture") when its capture process disconnects, or when every source of its
+// audio has disconnected and none sends more (dictation/audio-sources.ts). Recent sessions are kept for
+// dictation.attach and `result`; recordings are deleted once their text was delivered, as keepRecordings says.
 import { ProtocolError, type DictationInfo, type Event, type Request } from "../protocol";
 import type { DaemonContext } from "../service/daemon-context";
 import type { EngineHost } from "../service/engine-host";
@@ -98,14 +99,16 @@ export class DictationManager {
 
   /**
    * A binary frame for `sessionId`. Returns false when no dictation has that id (it may be an upload's). Refuses
-   * odd byte counts and audio for a session that is no longer running, with an error the sender can act on.
+   * odd byte counts with an error the sender can act on; audio for a session that is no longer running is not used
+   * (a sender that does not follow the session hears so once).
    */
   audio(sessionId: string, pcm: Uint8Array, peer: DictationPeer): boolean {
     const session = this.sessions.get(sessionId);
     if (!session) return false;
     const refuse = (message: string) => peer.send({ type: "error", id: sessionId, code: "bad_message", message });
     if (session.state !== "running") {
-      refuse(`the dictation ${sessionId} has stopped (${session.state}); audio sent after dictation.stop is not used`);
+      const message = session.lateAudio(peer);
+      if (message) refuse(message);
     } else if (pcm.length % 2 !== 0) {
       refuse(
         `dictation audio must be whole 16-bit samples (16 kHz mono, little-endian), but this frame has ${pcm.length} bytes; the frame was not used`,
@@ -127,10 +130,14 @@ export class DictationManager {
     return false;
   }
 
-  /** A client went away: it follows nothing any more, and a capture process's dictation stops with its final text. */
+  /**
+   * A client went away: it follows nothing any more, a capture process's dictation stops with its final text, and a
+   * dictation whose every audio source is gone stops once no audio came for a while.
+   */
   disconnected(peer: DictationPeer): void {
     for (const session of this.sessions.values()) session.unfollow(peer);
     if (this.running?.source === "capture" && this.running.capturePeer === peer) this.running.stop("capture_ended");
+    this.running?.sources.left(peer);
   }
 
   /** The running dictation (stopping included), or null. */
@@ -173,11 +180,23 @@ export class DictationManager {
     this.running = session;
     this.sessions.set(session.id, session);
     this.services.results.set(session.id, { state: "running" });
-    this.maxTimer = setTimeout(() => session.stop("max_duration"), this.settings.maxDictationSeconds * 1000);
+    this.maxTimer = setTimeout(() => this.reachedLimit(session), this.settings.maxDictationSeconds * 1000);
     this.maxTimer.unref();
+    session.sources.add(peer);
     this.services.log.info("dictation started", { session: session.id, source: request.source });
     peer.send({ type: "dictation.started", id: request.id, session: session.id, recording: session.recording, at: 0 });
     session.follow(peer, request.id);
+  }
+
+  /** maxDictationSeconds have passed: the dictation stops with a final pass, and says why. */
+  private reachedLimit(session: DictationSession): void {
+    const seconds = this.settings.maxDictationSeconds;
+    const message =
+      `the dictation reached maxDictationSeconds (${seconds} s) and stopped; audio after that is not used. ` +
+      "For longer dictations raise maxDictationSeconds in config.json.";
+    this.services.log.info("dictation reached maxDictationSeconds", { session: session.id, seconds });
+    session.notify(message);
+    session.stop("max_duration");
   }
 
   private describe(session: DictationSession): DictationInfo {
@@ -218,7 +237,7 @@ export class DictationManager {
         });
       }
     } else results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
-    log.info("dictation ended", { session: session.id, state: session.state, delivered });
+    log.info("dictation ended", { session: session.id, state: session.state, reason: session.stopReason, delivered });
 
     const keep = this.settings.keepRecordings;
     if (outcome.type === "dictation.done") {

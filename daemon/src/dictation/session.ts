@@ -24,17 +24,28 @@ import { LIVE_POLICY } from "./live-policy";
 import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
 import type { RecordingWriter } from "./recordings";
 import type { GateStep, SpeechGate } from "./speech-gate";
+import { AudioSources, CAPTURE_START_MS, SOURCE_SILENCE_MS } from "./audio-sources";
 
 /** Anything that receives events: a client connection. */
 export interface DictationPeer {
   send(event: Event): void;
 }
 
-type DictationEvent = Exclude<Extract<Event, { type: `dictation.${string}` }>, { type: "dictation.started" }>;
+type DictationEvent =
+  | Exclude<Extract<Event, { type: `dictation.${string}` }>, { type: "dictation.started" }>
+  | Extract<Event, { type: "notice" }>;
 type SessionEvent = DictationEvent extends infer E ? (E extends { id: string } ? Omit<E, "id"> : never) : never;
 type Outcome = Extract<SessionEvent, { type: "dictation.done" | "dictation.error" }>;
 
 const LEVELS_PER_SECOND = 10;
+/** Why a dictation stopped, in words. */
+const STOP_REASONS: Record<DictationStopReason, string> = {
+  requested: "a client stopped it",
+  auto_stop: "silence after speech ended it",
+  max_duration: "it reached maxDictationSeconds",
+  capture_ended: "its capture process ended",
+  source_gone: "its audio source went away",
+};
 const SILENCE_CHECK_SAMPLES = 2 * SAMPLE_RATE;
 const MICROPHONE_SILENT_MESSAGE =
   "The first 2 seconds from the microphone were exact silence: the system is giving Verbatim no audio, which is " +
@@ -66,6 +77,14 @@ export class DictationSession {
   state: DictationState = "running";
   /** For source "capture": the connection the audio comes from; the dictation stops when it closes. */
   capturePeer: DictationPeer | null = null;
+  /** Why it stopped taking audio, once it has. */
+  stopReason: DictationStopReason | null = null;
+  /** Its audio's sources: once all are gone and no audio comes for a while, it stops (reason source_gone). */
+  readonly sources: AudioSources;
+  /** Peers told that their audio for the stopped session is not used (once each). */
+  private readonly refused = new WeakSet<DictationPeer>();
+  /** Followers told that it ended without their asking it to stop (by itself, another client, cancel, failure). */
+  private readonly told = new WeakSet<DictationPeer>();
   private readonly followers = new Map<DictationPeer, string>();
   private readonly history: SessionEvent[] = [];
   private outcome: Outcome | null = null;
@@ -91,6 +110,10 @@ export class DictationSession {
     this.liveReplacements = new LiveReplacements(this.replacer);
     this.meter = new LevelMeter(SAMPLE_RATE / LEVELS_PER_SECOND, (rms, peak) =>
       this.emit({ type: "dictation.level", session: this.id, rms, peak, at: this.at }),
+    );
+    this.sources = new AudioSources(
+      (heardAudio) => (this.source === "capture" && !heardAudio ? CAPTURE_START_MS : SOURCE_SILENCE_MS),
+      (ms) => this.sourceGone(ms),
     );
     this.work = this.openStream().catch((error: unknown) => this.fail(error));
   }
@@ -150,6 +173,7 @@ export class DictationSession {
     this.setup.recording.append(pcm);
     const samples = pcmSamples(pcm);
     this.received += samples.length;
+    this.sources.audio(from);
     if (this.source === "capture") {
       this.capturePeer ??= from;
       this.checkSilence(samples);
@@ -175,8 +199,27 @@ export class DictationSession {
     if (requester) this.stopRequests.push(requester);
     if (this.state !== "running") return;
     this.state = "stopping";
+    this.stopReason = reason;
+    this.sources.close();
     this.emit({ type: "dictation.stopping", session: this.id, reason, at: this.at });
     this.schedule(() => this.complete());
+  }
+
+  /** Tells the followers (and a client attaching later) something about the dictation. */
+  notify(message: string): void {
+    if (!this.outcome) this.emit({ type: "notice", message });
+  }
+
+  /**
+   * Audio from `peer` that arrived after the session stopped taking audio: not used. A follower that was told the
+   * session ended without its own stop request (dictation.stopping, dictation.error) hears nothing more: its frames
+   * were on their way. Any other sender hears it once, not once per frame.
+   */
+  lateAudio(peer: DictationPeer): string | null {
+    if (this.told.has(peer) || this.refused.has(peer)) return null;
+    this.refused.add(peer);
+    const why = this.stopReason ? STOP_REASONS[this.stopReason] : this.state;
+    return `the dictation ${this.id} has stopped (${why}); audio sent after it stopped is not used`;
   }
 
   cancel(reason: string): void {
@@ -193,6 +236,17 @@ export class DictationSession {
       code: "shutting_down",
       message: "verbatimd stopped during the dictation; its audio is kept: see `verbatim dictations list`",
     });
+  }
+
+  /** Nobody has sent audio for `ms` and every source has disconnected: the dictation ends with what it has. */
+  private sourceGone(ms: number): void {
+    if (this.state !== "running") return;
+    const seconds = Math.round(ms / 1000);
+    this.notify(
+      `the dictation stopped: its audio source (the client that started it, its capture process) disconnected and ` +
+        `sent nothing for ${seconds} s; its text and recording are kept (verbatim dictations attach ${this.id})`,
+    );
+    this.stop("source_gone");
   }
 
   private get at(): number {
@@ -321,6 +375,7 @@ export class DictationSession {
 
   private end(state: DictationState, how: { transcript: TranscriptData } | { code: ErrorCode; message: string }): void {
     this.state = state;
+    this.sources.close();
     this.setup.recording.close();
     this.outcome =
       "transcript" in how
@@ -338,7 +393,11 @@ export class DictationSession {
 
   private emit(event: SessionEvent): void {
     if (event.type !== "dictation.level" && event !== this.outcome) this.history.push(event);
-    for (const [peer, id] of this.followers) peer.send({ ...event, id } as Event);
+    const ending = event.type === "dictation.stopping" || event.type === "dictation.error";
+    for (const [peer, id] of this.followers) {
+      if (ending && !this.stopRequests.some((request) => request.peer === peer)) this.told.add(peer);
+      peer.send({ ...event, id } as Event);
+    }
   }
 
   private checkSilence(samples: Int16Array): void {
