@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadAudio } from "../audio";
-import type { DaemonClient } from "../client";
+import { DaemonUnreachableError, type DaemonClient } from "../client";
 import { toPcmBytes } from "../dictation/pcm";
 import { transcriptJson } from "../formats";
 import type { VerbatimPaths } from "../paths";
@@ -16,9 +16,11 @@ import {
   type TranscriptionOptions,
 } from "../protocol";
 import { ensureDaemon } from "./daemon-control";
+import { reportEarlyEnd } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { LiveText } from "./live-text";
+import { TextSoFar } from "./text-so-far";
 
 const verbatimBin = path.join(__dirname, "..", "..", "bin", "verbatim.js");
 /** Audio per frame sent to the daemon: 100 ms of 16 kHz 16-bit mono. */
@@ -34,7 +36,8 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
                              autoStopSeconds; 0: only on Enter or Ctrl-C)
       --json                 every event as one JSON line, then the transcript as --format json prints it
       --model, --language, --prompt   as for transcribe
-  Prints nothing and exits with status ${EXIT.noSpeech} when it heard no speech.
+  Prints nothing and exits with status ${EXIT.noSpeech} when it heard no speech. A dictation that ends early
+  (maxDictationSeconds, cancelled by another client, the daemon stopped) prints its text so far and says why.
 `;
 
 export interface DictateCommand {
@@ -124,21 +127,63 @@ function jsonLine(event: Event): string {
   return JSON.stringify({ type: event.type.replace(/^dictation\./, ""), at: fields.at ?? null, ...fields });
 }
 
+/**
+ * How the dictation is to end, once: the user's keys and signals (heard from the start, so that one pressed before
+ * the dictation began acts once it has), the end of the file, or a failed capture.
+ */
+class Controls {
+  ending: Ending | null = null;
+  private act: ((how: Ending) => void) | null = null;
+  readonly release = watchControls((how) => this.end(how));
+
+  end(how: Ending): void {
+    if (this.ending) return;
+    this.ending = how;
+    this.act?.(how);
+  }
+
+  /** From now on an ending goes to `act` (at once if one was asked for already). */
+  onEnd(act: (how: Ending) => void): void {
+    this.act = act;
+    if (this.ending) act(this.ending);
+  }
+}
+
 export async function runDictate(command: DictateCommand, paths: VerbatimPaths): Promise<number> {
-  const pcm = command.input ? toPcmBytes((await loadAudio(path.resolve(command.input))).samples) : null;
-  const client = await ensureDaemon(paths, command.options.model);
+  const controls = new Controls();
+  try {
+    const pcm = command.input ? toPcmBytes((await loadAudio(path.resolve(command.input))).samples) : null;
+    const client = await ensureDaemon(paths, command.options.model);
+    try {
+      return await dictate(client, pcm, command, controls);
+    } finally {
+      client.close();
+    }
+  } finally {
+    controls.release();
+  }
+}
+
+async function dictate(
+  client: DaemonClient,
+  pcm: Uint8Array | null,
+  command: DictateCommand,
+  controls: Controls,
+): Promise<number> {
   const live = !command.json && process.stderr.isTTY ? new LiveText(process.stderr) : null;
+  const soFar = new TextSoFar();
   const onEvent = (event: Event) => {
+    soFar.push(event);
     if (command.json) process.stdout.write(jsonLine(event) + "\n");
     else if (live) live.show(event);
-    else if (event.type === "dictation.microphone_silent") process.stderr.write(`verbatim: ${event.message}\n`);
+    else if (event.type === "dictation.microphone_silent" || event.type === "notice")
+      process.stderr.write(`verbatim: ${event.message}\n`);
   };
   client.onStrayEvent = (event) => {
     if (event.type === "error") process.stderr.write(`verbatim: ${event.message}\n`);
   };
 
   let session: string | null = null;
-  let ending: Ending | null = null;
   let captureFailed = false;
   let started!: () => void;
   const hasStarted = new Promise<void>((resolve) => (started = resolve));
@@ -150,6 +195,7 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
   if (command.device) request.device = command.device;
   if (command.autoStopSeconds !== undefined) request.autoStopSeconds = command.autoStopSeconds;
   let stopping = false;
+  let finished = false;
   const outcome = client.request(request, (event) => {
     if (event.type === "dictation.started") {
       session = event.session;
@@ -159,24 +205,36 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
     onEvent(event);
   });
   outcome.catch(() => started()); // refused: nothing to wait for
+  void outcome.finally(() => (finished = true)).catch(() => undefined);
 
-  const end = (how: Ending) => {
-    if (ending || !session) return;
-    ending = how;
-    client.request({ type: how === "stop" ? "dictation.stop" : "dictation.cancel", session }).catch(() => undefined);
-  };
-  const releaseControls = watchControls(end);
   try {
     await hasStarted;
-    if (session && pcm)
-      void streamFile(client, session, pcm, command.fast, () => ending !== null || stopping).then(() => end("stop"));
-    else if (session)
-      startCapture(session, command.device, (message) => {
+    const id = session as string | null; // set by the started event
+    if (id) {
+      controls.onEnd((how) => {
+        const type = how === "stop" ? "dictation.stop" : "dictation.cancel";
+        client.request({ type, session: id }).catch(() => undefined); // the outcome says how it ended
+      });
+    }
+    if (id && pcm)
+      void streamFile(client, id, pcm, command.fast, () => controls.ending !== null || stopping || finished).then(
+        (sentAll) => sentAll && controls.end("stop"),
+      );
+    else if (id && !controls.ending)
+      startCapture(id, command.device, (message) => {
         process.stderr.write(`verbatim: ${message}\n`);
         captureFailed = true;
-        end("stop"); // the final text of whatever was recorded
+        controls.end("stop"); // the final text of whatever was recorded
       });
-    const event = await outcome;
+    let event: Event;
+    try {
+      event = await outcome;
+    } catch (error) {
+      // Refused at the start, or cancelled by the user: the error says it. Else it ended early: its text so far.
+      if (!id || controls.ending === "cancel") throw error;
+      live?.clear();
+      return reportEarlyEnd(error, id, soFar.text, !command.json);
+    }
     if (event.type !== "dictation.done") throw new Error(`the daemon ended the dictation with ${event.type}`);
     live?.clear();
     if (event.transcript.noSpeech) {
@@ -188,8 +246,6 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
     return captureFailed ? EXIT.input : EXIT.ok;
   } finally {
     live?.clear();
-    releaseControls();
-    client.close();
   }
 }
 
@@ -198,20 +254,30 @@ function printTranscript(transcript: TranscriptData, command: DictateCommand): v
   else process.stdout.write(transcript.text + "\n");
 }
 
-/** Sends the file's PCM in 100 ms frames, at real-time pace unless `fast`, until it ends or the user ends it. */
+/**
+ * Sends the file's PCM in 100 ms frames, at real-time pace unless `fast`, until it ends or the dictation ends (the
+ * user, the daemon or the connection ended it). Resolves true when the whole file was sent.
+ */
 async function streamFile(
   client: DaemonClient,
   session: string,
   pcm: Uint8Array,
   fast: boolean,
   ended: () => boolean,
-): Promise<void> {
+): Promise<boolean> {
   const start = performance.now();
-  for (let offset = 0, frame = 1; offset < pcm.length && !ended(); offset += FRAME_BYTES, frame++) {
-    client.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
+  for (let offset = 0, frame = 1; offset < pcm.length; offset += FRAME_BYTES, frame++) {
+    if (ended()) return false;
+    try {
+      client.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
+    } catch (error) {
+      if (error instanceof DaemonUnreachableError) return false; // the dictation's outcome says what happened
+      throw error;
+    }
     const wait = fast ? 0 : start + frame * FRAME_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
+  return true;
 }
 
 /**

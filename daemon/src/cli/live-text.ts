@@ -1,14 +1,14 @@
 // A dictation's live text on a terminal, redrawn in place: final and committed text in normal type, the current
 // guess dimmed, after a one-character level meter.
 import type { Event } from "../protocol";
+import { TextSoFar } from "./text-so-far";
 
 const METER = "▁▂▃▄▅▆▇█";
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";
 
 export class LiveText {
-  private final: string[] = [];
-  private committed = "";
+  private readonly settled = new TextSoFar();
   private tentative = "";
   private level = 0;
   private rows = 0;
@@ -16,16 +16,14 @@ export class LiveText {
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   show(event: Event): void {
+    this.settled.push(event);
     if (event.type === "dictation.committed") {
-      this.committed += event.text;
       this.tentative = event.tentativeText;
     } else if (event.type === "dictation.utterance") {
-      if (event.text) this.final.push(event.text);
-      this.committed = "";
       this.tentative = "";
     } else if (event.type === "dictation.level") {
       this.level = event.peak;
-    } else if (event.type === "dictation.microphone_silent") {
+    } else if (event.type === "dictation.microphone_silent" || event.type === "notice") {
       this.clear();
       this.out.write(`verbatim: ${event.message}\n`);
     } else {
@@ -42,7 +40,7 @@ export class LiveText {
 
   private draw(): void {
     const meter = METER[Math.min(METER.length - 1, Math.floor(this.level * METER.length))];
-    const text = [...this.final, this.committed.trim()].filter(Boolean).join(" ");
+    const text = this.settled.text;
     const tentative = text ? this.tentative : this.tentative.trimStart();
     const width = 2 + [...text].length + [...tentative].length;
     this.out.write(`${this.erase()}${meter} ${text}${DIM}${tentative}${RESET}`);
