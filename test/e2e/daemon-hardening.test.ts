@@ -311,6 +311,47 @@ describe("the instance lock", () => {
     }
   });
 
+  // Before issue 28, any live process whose command line contained "verbatimd" was taken for the daemon: start
+  // failed (after 15 s) while stop said it was not running.
+  test("a pid file naming `tail -f …/verbatimd.log` blocks neither daemon start nor daemon stop", async () => {
+    const other = new DaemonProcess({ model, threads: 2 });
+    fresh.push(other);
+    const log = path.join(other.home, "verbatimd.log");
+    writeFileSync(log, "");
+    const tail = spawn("tail", ["-f", log]);
+    const pidFile = path.join(other.home, "verbatimd.pid");
+    try {
+      writeFileSync(pidFile, String(tail.pid));
+      expect(await other.cli("daemon", "stop")).toEqual({ code: 0, stdout: "verbatimd was not running\n", stderr: "" });
+      const startedAt = Date.now();
+      expect(await other.cli("daemon", "start")).toMatchObject({ code: 0, stdout: /^verbatimd started/ });
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+      const { pid } = await other.status();
+      expect(pid).not.toBe(tail.pid);
+      expect(readFileSync(pidFile, "utf8").split("\n")[0]).toBe(String(pid)); // `kill $(head -1 verbatimd.pid)`
+      expect(await other.cli("daemon", "stop")).toEqual({ code: 0, stdout: "verbatimd stopped\n", stderr: "" });
+      expect(tail.exitCode).toBeNull(); // nobody took it for the daemon
+    } finally {
+      tail.kill();
+      await other.cli("daemon", "stop");
+    }
+  });
+
+  test("a pid file naming a daemon that serves another socket does not keep this one from starting", async () => {
+    const other = new DaemonProcess({ model, threads: 2 });
+    fresh.push(other);
+    const running = readFileSync(path.join(daemon.home, "verbatimd.pid"), "utf8");
+    expect(running.split("\n")[0]).toBe(String(daemon.child?.pid));
+    writeFileSync(path.join(other.home, "verbatimd.pid"), running);
+    try {
+      await other.start();
+      expect((await other.status()).pid).toBe(other.child?.pid);
+      expect((await daemon.status()).pid).toBe(daemon.child?.pid); // the other daemon runs on, untouched
+    } finally {
+      await other.stop();
+    }
+  });
+
   // Before the fix, 8 daemons at once over a stale pid file often left several running, or one exiting 1 on EEXIST.
   test.each([1, 2, 3])(
     "daemons started at once over a stale pid file: one runs, every other exits 3 saying so (round %i)",

@@ -4,6 +4,7 @@ import { fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DaemonClient, DaemonUnreachableError } from "../client";
 import type { VerbatimPaths } from "../paths";
+import { lockHolder } from "../service/instance-lock";
 
 export const daemonEntry = path.join(__dirname, "..", "..", "bin", "verbatimd.js");
 const START_TIMEOUT_MS = 15_000;
@@ -53,10 +54,18 @@ export async function ensureDaemon(paths: VerbatimPaths, model?: string): Promis
   return (await tryConnect(paths)) ?? startDaemon(paths, model);
 }
 
-/** Asks the daemon to shut down and waits until its socket is gone. Returns false if none was running. */
+/**
+ * Asks the daemon to shut down and waits until its socket is gone. A daemon that holds the lock but does not answer
+ * (still starting, or stuck) gets SIGTERM. Returns false if none was running.
+ */
 export async function stopDaemon(paths: VerbatimPaths): Promise<boolean> {
   const client = await tryConnect(paths);
-  if (!client) return false;
+  if (!client) {
+    const holder = lockHolder(paths.socket);
+    if (holder === null) return false;
+    await terminate(holder);
+    return true;
+  }
   await client.request({ type: "shutdown" }).catch(() => undefined);
   client.close();
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -67,4 +76,26 @@ export async function stopDaemon(paths: VerbatimPaths): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`verbatimd did not stop within ${START_TIMEOUT_MS / 1000} s`);
+}
+
+/** Sends SIGTERM to the daemon `pid` (exactly identified by its pid file) and waits until it has exited. */
+async function terminate(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return; // gone already
+  }
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(
+    `verbatimd (pid ${pid}) does not answer on its socket and did not stop within ${START_TIMEOUT_MS / 1000} s ` +
+      `of SIGTERM; end it with: kill -9 ${pid}`,
+  );
 }

@@ -1,10 +1,13 @@
 // One daemon per user: a pid file created exclusively beside the socket, and the socket itself probed, so a
-// second start says one is running and a socket left behind by a crash is detected and replaced. A pid file whose
-// process is gone, or is some other program that got the pid since, is stale.
-import { execFileSync } from "node:child_process";
+// second start says one is running and a socket left behind by a crash is detected and replaced. The pid file names
+// the daemon exactly: its pid, then its socket and its process identity (start time and exact command line). A pid
+// file whose process is gone, or is some other program that got the pid since (however its command line reads), or
+// that names another socket is stale; a daemon that answers on the socket is running, whatever the pid file says.
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { DaemonClient } from "../client";
+import { processIdentity } from "./process-identity";
 import { ensurePrivateFolders } from "./socket-folders";
 
 export class AlreadyRunningError extends Error {
@@ -28,19 +31,34 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Whether the process runs verbatimd; null when that cannot be told (then it is taken to be one). */
-function runsVerbatimd(pid: number): boolean | null {
+/** The pid file beside `socket`. */
+export function pidFileFor(socket: string): string {
+  return socket.replace(/\.sock$/, "") + ".pid";
+}
+
+/** What follows the pid in the pid file. */
+interface PidFileRecord {
+  socket: string;
+  process: string;
+}
+
+/** This daemon's pid file: its pid on the first line (for `kill $(head -1 …)`), then what identifies it. */
+function pidFileText(socket: string): string {
+  const identity = processIdentity(process.pid);
+  if (identity === null) return `${process.pid}\n`; // unreadable here: the socket alone will tell
+  return `${process.pid}\n${JSON.stringify({ socket, process: identity } satisfies PidFileRecord)}\n`;
+}
+
+function parsePidFile(content: string | null): { pid: number; record: PidFileRecord | null } | null {
+  const [first, second] = (content ?? "").split("\n");
+  const pid = Number(first?.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
-    const commandLine =
-      process.platform === "linux"
-        ? readFileSync(`/proc/${pid}/cmdline`, "utf8")
-        : execFileSync("ps", ["-p", String(pid), "-o", "args="], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "ignore"],
-          });
-    return commandLine.includes("verbatimd");
+    const record = JSON.parse(second ?? "") as Partial<PidFileRecord>;
+    const valid = typeof record?.socket === "string" && typeof record.process === "string";
+    return { pid, record: valid ? (record as PidFileRecord) : null };
   } catch {
-    return null;
+    return { pid, record: null };
   }
 }
 
@@ -53,20 +71,47 @@ function readPidFile(pidFile: string): string | null {
   }
 }
 
-/** The live verbatimd the pid file names, or null when the file is stale (or gone). */
-function liveHolder(content: string | null): number | null {
-  const pid = Number(content?.trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !processAlive(pid)) return null;
-  return runsVerbatimd(pid) === false ? null : pid;
+/**
+ * The live verbatimd of `socket` that the pid file names, exactly: the process with that pid still is the one that
+ * wrote the file (same start time and command line). Null when the file is stale, gone, or names no identity (a
+ * pid alone: only the socket can tell then).
+ */
+function liveHolder(content: string | null, socket: string): number | null {
+  const named = parsePidFile(content);
+  if (!named || named.pid === process.pid || !named.record || named.record.socket !== socket) return null;
+  if (!processAlive(named.pid)) return null;
+  return processIdentity(named.pid) === named.record.process ? named.pid : null;
+}
+
+/**
+ * The verbatimd holding the lock of `socket`, found by its pid file alone: it may be starting, or not answering.
+ * Null when the pid file is stale or gone.
+ */
+export function lockHolder(socket: string): number | null {
+  return liveHolder(readPidFile(pidFileFor(socket)), socket);
+}
+
+/** The pid of the daemon that answers on `socket` (it says so in its status), or null if it does not say. */
+async function answeringPid(socket: string): Promise<number | null> {
+  try {
+    const client = await DaemonClient.connect(socket, { client: "verbatimd-starting", timeoutMs: 2000 });
+    try {
+      return (await client.status()).pid;
+    } finally {
+      client.close();
+    }
+  } catch {
+    return null;
+  }
 }
 
 /**
  * Creates the pid file holding this process's pid unless it exists. The pid goes into a private file first, linked
  * into place, so no other daemon ever reads the pid file empty.
  */
-function createPidFile(pidFile: string): boolean {
+function createPidFile(pidFile: string, socket: string): boolean {
   const draft = `${pidFile}.${process.pid}`;
-  writeFileSync(draft, String(process.pid), { mode: 0o600 });
+  writeFileSync(draft, pidFileText(socket), { mode: 0o600 });
   try {
     linkSync(draft, pidFile);
     return true;
@@ -105,19 +150,21 @@ export class InstanceLock {
   static async acquire(socket: string, socketFolders: readonly string[] = []): Promise<InstanceLock> {
     if (socketFolders.length) ensurePrivateFolders(socketFolders);
     else mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
-    const pidFile = socket.replace(/\.sock$/, "") + ".pid";
-    for (let attempt = 0; !createPidFile(pidFile); attempt++) {
+    const pidFile = pidFileFor(socket);
+    for (let attempt = 0; !createPidFile(pidFile, socket); attempt++) {
       const content = readPidFile(pidFile);
-      const holder = liveHolder(content);
+      const holder = liveHolder(content, socket);
       if (holder !== null) throw new AlreadyRunningError(holder, socket);
+      // A daemon answers on the socket (one whose pid file says less, from an older version): it runs.
+      if (await socketAnswers(socket)) throw new AlreadyRunningError(await answeringPid(socket), socket);
       // Another daemon replaced the stale file at the same moment as this one: it won.
-      if (attempt > 0) throw new AlreadyRunningError(Number(content) || null, socket);
+      if (attempt > 0) throw new AlreadyRunningError(parsePidFile(content)?.pid ?? null, socket);
       // Stale: removed unless another starting daemon replaced it meanwhile.
       if (readPidFile(pidFile) === content) rmSync(pidFile, { force: true });
     }
     if (await socketAnswers(socket)) {
       rmSync(pidFile, { force: true });
-      throw new AlreadyRunningError(null, socket);
+      throw new AlreadyRunningError(await answeringPid(socket), socket);
     }
     rmSync(socket, { force: true }); // a stale socket from a crash
     return new InstanceLock(pidFile, socket);
