@@ -73,7 +73,10 @@ export interface TranscribeOptions {
   task?: "transcribe" | "translate";
   /** Decode timestamp tokens (segments then follow the speech); default true. */
   timestamps?: boolean;
-  /** Time every text token from the alignment heads' cross-attention. */
+  /**
+   * Time every text token from the alignment heads' cross-attention, and make openai's words of them: windows then
+   * seek to the last word's end and segments start and end with their words, as openai's transcribe() does.
+   */
   wordTimestamps?: boolean;
   /** Default: the curated heads of a known OpenAI model, else the heads stored with the weights. */
   alignmentHeads?: AlignmentHeads;
@@ -89,6 +92,16 @@ export interface TranscribeOptions {
   /** Token ids never to emit (the vocabulary's non-speech symbols). */
   suppressTokens?: number[];
   suppressBlank?: boolean;
+  /**
+   * openai's clip_timestamps: start, end, start, end, … seconds of the audio to transcribe (a last start without an
+   * end runs to the end of the audio). Absent or empty: all of it.
+   */
+  clipTimestamps?: number[];
+  /**
+   * openai's hallucination_silence_threshold (seconds; only with wordTimestamps): a segment of doubtful words with
+   * more silence than this around it is dropped, and the silence before a doubtful first segment is skipped.
+   */
+  hallucinationSilenceThreshold?: number | null;
   /** Seconds; null lifts the limit on the first timestamp. Default 1. */
   maxInitialTimestamp?: number | null;
   sampleLen?: number;
@@ -100,6 +113,18 @@ export interface TokenTiming {
   token: number;
   start: number;
   end: number;
+  probability: number;
+}
+
+/**
+ * A word as openai's transcribe() makes it (timing.py add_word_timestamps: long words cut at pauses and sentence
+ * ends, punctuation joined to its word): its tokens (text lives in the tokenizer), times rounded to 0.01 s.
+ */
+export interface SegmentWord {
+  tokens: number[];
+  start: number;
+  end: number;
+  /** Mean probability of the word's own tokens. */
   probability: number;
 }
 
@@ -115,6 +140,8 @@ export interface Segment {
   compressionRatio: number;
   noSpeechProb: number;
   tokenTimings?: TokenTiming[];
+  /** With wordTimestamps: openai's words; the segment's start and end are theirs (absent when it has none). */
+  words?: SegmentWord[];
 }
 
 /** A token as it is chosen: provisional (a fallback or the next window may decode it again); segments are final. */

@@ -124,6 +124,9 @@ describe.each(buildInfo().backends as Backend[])("on the %s backend", (backend) 
     expect(() => model.transcribe(speech, { task: "summarise" as "transcribe" })).toThrow(InvalidArgumentError);
     expect(() => model.transcribe(speech, { language: "de" })).toThrow(/English-only/);
     expect(() => model.transcribe(speech, { suppressTokens: [-5] })).toThrow(InvalidArgumentError);
+    expect(() => model.transcribe(speech, { clipTimestamps: [-1, 2] })).toThrow(/clipTimestamps/);
+    expect(() => model.transcribe(speech, { clipTimestamps: "0,2" as unknown as number[] })).toThrow(/clipTimestamps/);
+    expect(() => model.transcribe(speech, { hallucinationSilenceThreshold: -1 })).toThrow(InvalidArgumentError);
     expect(() => model.transcribe(new Float64Array(10) as unknown as Float32Array)).toThrow(/Float32Array/);
   });
 

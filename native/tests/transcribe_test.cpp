@@ -427,3 +427,87 @@ TEST_CASE("transcribe matches openai's transcribe() on synthetic logits") {
   }
   CHECK(cases == 6);
 }
+
+TEST_CASE("transcribe decodes only the clips of clip_timestamps, each window cut at its clip's end") {
+  ScriptedRunner runner;
+  const int content = 6500;  // 65 s
+  // Every window: one segment, then a single timestamp (no speech after it): the next window follows the whole one.
+  const auto two_segments = [](int) -> std::vector<int32_t> {
+    return {ts(0.0), kHello, ts(2.0), ts(2.0), kWorld, ts(4.0)};
+  };
+  runner.logits_script = window_plan(runner, two_segments);
+  TranscribeOptions options = options_with_language();
+  options.clip_timestamps = {5, 12, 40};  // 5-12 s, then 40 s to the end
+  std::vector<std::pair<int, int>> progress;
+  TranscribeEvents events;
+  events.on_progress = [&](int done, int total) { progress.emplace_back(done, total); };
+  const Transcript transcript = transcribe(runner, numbered_mel(content), options, events);
+
+  REQUIRE(runner.encoded_windows.size() == 2);
+  const std::vector<float>& first = runner.encoded_windows[0];
+  CHECK(first[0] == 501);
+  CHECK(first[699] == 1200);  // the clip's 700 frames, then zeros
+  CHECK(first[700] == 0.0f);
+  const std::vector<float>& second = runner.encoded_windows[1];
+  CHECK(second[0] == 4001);
+  CHECK(second[2499] == 6500);
+  CHECK(second[2500] == 0.0f);
+  REQUIRE(transcript.segments.size() == 4);
+  CHECK(transcript.segments[0].seek == 500);
+  CHECK(transcript.segments[0].start == doctest::Approx(5.0));
+  CHECK(transcript.segments[1].end == doctest::Approx(9.0));
+  CHECK(transcript.segments[2].seek == 4000);
+  CHECK(transcript.segments[3].end == doctest::Approx(44.0));
+  CHECK(progress == std::vector<std::pair<int, int>>{{1200, 6500}, {6500, 6500}});
+
+  SUBCASE("times past the end of the audio are cut to it") {
+    ScriptedRunner past;
+    past.logits_script = window_plan(past, two_segments);
+    options.clip_timestamps = {60, 500, 600, 700};
+    const Transcript cut = transcribe(past, numbered_mel(content), options, {});
+    REQUIRE(past.encoded_windows.size() == 1);
+    CHECK(past.encoded_windows[0][0] == 6001);
+    CHECK(cut.segments.size() == 2);
+  }
+  SUBCASE("negative times are refused") {
+    options.clip_timestamps = {-1, 5};
+    CHECK_THROWS_AS(transcribe(runner, numbered_mel(content), options, {}), std::invalid_argument);
+  }
+}
+
+TEST_CASE("words as openai's add_word_timestamps makes them: punctuation merged, times rounded as Python rounds") {
+  CHECK(round_to_hundredths(0.125) == 0.12);  // an exact tie: to even
+  CHECK(round_to_hundredths(2.675) == 2.67);  // 2.67499999... in binary
+  CHECK(round_to_hundredths(1.0 / 3) == 0.33);
+
+  TokenBytes table(kV2.eot);
+  table[kHello] = " hello";
+  table[kWorld] = " world";
+  constexpr int32_t kComma = 11;
+  table[kComma] = ",";
+  std::vector<WordSegment> segments(2);
+  segments[0].text_tokens = {kHello, kComma};
+  segments[0].start = 10.0;
+  segments[0].end = 10.6;
+  segments[1].text_tokens = {kWorld};
+  segments[1].start = 10.6;
+  segments[1].end = 11.0;
+  // Window-relative token times; the window starts at 10 s.
+  const std::vector<TokenTiming> timings = {
+      {kHello, 0.0, 0.4, 0.9f}, {kComma, 0.4, 0.6, 0.5f}, {kWorld, 0.6, 1.0, 0.1f}};
+  add_word_timestamps(segments, timings, 10.0, table, false, 10.0);
+
+  REQUIRE(segments[0].words.size() == 1);
+  const Word& hello = segments[0].words[0];
+  CHECK(hello.text == " hello,");
+  CHECK(hello.tokens == std::vector<int32_t>{kHello, kComma});
+  CHECK(hello.start == 10.0);
+  CHECK(hello.end == 10.4);  // the word keeps its own end; the comma's time is dropped
+  CHECK(hello.probability == doctest::Approx(0.9));
+  // The segment ends with its last word.
+  CHECK(segments[0].end == 10.4);
+  REQUIRE(segments[1].words.size() == 1);
+  CHECK(segments[1].words[0].start == 10.6);
+  CHECK(segments[1].start == 10.6);
+  CHECK(segments[1].words[0].probability == doctest::Approx(0.1));
+}

@@ -6,17 +6,19 @@
 // is not compared. The engine's seeks, segments and prompts are checked against openai's transcribe() bookkeeping
 // (test/support/openai-transcribe-loop.ts). Word timestamps are off for the token comparison, so every seek follows
 // from the tokens alone; with them, openai seeks to the last word's end (or the last segment's, in a window without
-// words), which a test of its own checks. The reference runs at test time, so any weights of the same format work.
+// words), which a test of its own checks against the reference's whole transcribe() loop. The reference runs at test
+// time, so any weights of the same format work.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { WhisperModel, type Segment } from "../../native/lib";
+import { alignmentHeadsFor, WhisperModel, type Segment } from "../../native/lib";
 import { loadAudio } from "../../daemon/src/audio";
 import { loadTokenizer, type Tokenizer } from "../../daemon/src/tokenizer";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { contentFrames, segmentSize, splitWindow } from "../support/openai-transcribe-loop";
+import { compareWithReference, engineTranscribe, referenceTranscribe } from "../support/reference-transcribe";
 
 jest.setTimeout(900_000);
 
@@ -47,7 +49,6 @@ interface EngineWindow {
 interface FileRun {
   file: string;
   initialPrompt: number[];
-  wordTimestamps: boolean;
   windows: EngineWindow[];
 }
 
@@ -94,19 +95,13 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 const hasText = (tokens: number[]) => tokenizer.decode(tokens.filter((t) => t < tokenizer.special.eot)).trim() !== "";
 
 /** Transcribes greedily with timestamps and groups the token events by window (a window start in seconds). */
-async function transcribeFile(
-  model: WhisperModel,
-  file: string,
-  initialPrompt: number[] = [],
-  wordTimestamps = false,
-): Promise<FileRun> {
+async function transcribeFile(model: WhisperModel, file: string, initialPrompt: number[] = []): Promise<FileRun> {
   const windows: EngineWindow[] = [];
   const result = await model.transcribe(
     audioFiles.get(file)!.samples,
     {
       temperatures: [0],
       timestamps: true,
-      wordTimestamps,
       suppressTokens: tokenizer.resolveSuppressTokens("-1"),
       ...(initialPrompt.length > 0 ? { initialPrompt } : {}),
     },
@@ -124,7 +119,7 @@ async function transcribeFile(
     if (!window) throw new Error(`segment at seek ${segment.seek} has no window of decoded tokens`);
     window.segments.push(segment);
   }
-  return { file, initialPrompt, wordTimestamps, windows };
+  return { file, initialPrompt, windows };
 }
 
 /**
@@ -132,7 +127,7 @@ async function transcribeFile(
  * give and the prompt (the initial prompt and all earlier segments' tokens) of each. A window with no segments is
  * one the engine skipped as silence; the reference's no-speech figures check that judgement.
  */
-function followOpenai({ file, initialPrompt, wordTimestamps, windows }: FileRun) {
+function followOpenai({ file, initialPrompt, windows }: FileRun) {
   const content = contentFrames(audioFiles.get(file)!.samples.length);
   const timestampBegin = tokenizer.special.timestampBegin;
   const expectedSeeks: number[] = [];
@@ -153,16 +148,6 @@ function followOpenai({ file, initialPrompt, wordTimestamps, windows }: FileRun)
     expectedSegments.push(split.segments);
     for (const segment of split.segments) previous.push(...segment);
     seek = window.seek + split.advance;
-    const n = window.tokens.length;
-    const singleTimestampEnding =
-      n >= 2 && window.tokens[n - 2] < timestampBegin && window.tokens[n - 1] >= timestampBegin;
-    if (wordTimestamps && !singleTimestampEnding) {
-      // get_end: the last word's end, else the last segment's end.
-      const timings = window.segments.flatMap((segment) => segment.tokenTimings ?? []);
-      const lastEnd =
-        timings.length > 0 ? timings[timings.length - 1].end : window.segments[window.segments.length - 1].end;
-      if (lastEnd > window.seek / 100) seek = Math.round(lastEnd * 100);
-    }
     if (seek <= window.seek) seek = window.seek + size;
   }
   return { expectedSeeks, expectedSegments, prompts, finalSeek: seek, content };
@@ -305,21 +290,38 @@ describe.each(models)("%s on long files, window by window", (modelName) => {
   });
 });
 
-// With word timestamps a window without words moves on only to its last timestamp, so a model that decodes windows
-// of timestamps alone makes many windows (hundreds over these files on the committed weights): two files suffice.
-test("with word timestamps each window starts where openai's transcribe() seeks: the last word's end, or the last segment's", async () => {
-  const runs = await withModel(models[0], async (model) => {
-    const done: FileRun[] = [];
-    for (const item of files.slice(0, 2)) done.push(await transcribeFile(model, item.file, [], true));
-    return done;
+// With word timestamps openai seeks to the end of the last word as add_word_timestamps leaves it (long words cut,
+// punctuation merged into its word, times rounded to 0.01 s), or of the last segment in a window without words, and
+// moves each segment to its words: the reference runs that whole loop (whisper_reference.py transcribe --heads).
+// A window without words moves on only to its last timestamp, so a model that decodes windows of timestamps alone
+// makes many windows (dozens over these files on the committed weights): two files suffice.
+test("with word timestamps the windows, tokens, segments and words equal PyTorch's transcribe()", async () => {
+  await withModel(models[0], async (model) => {
+    const info = model.info();
+    const alignmentHeads = alignmentHeadsFor(info.dims, info.storedAlignmentHeads);
+    const suppressTokens = tokenizer.resolveSuppressTokens("-1");
+    for (const item of files.slice(0, 2)) {
+      const { samples, path: samplesFile } = audioFiles.get(item.file)!;
+      const engine = await engineTranscribe(model, samples, {
+        timestamps: true,
+        wordTimestamps: true,
+        alignmentHeads,
+        suppressTokens,
+      });
+      const reference = await referenceTranscribe(
+        fixtureModel(models[0]),
+        samplesFile,
+        { suppressTokens, alignmentHeads },
+        workDir,
+      );
+      const comparison = compareWithReference(reference, engine);
+      console.log(
+        `${item.file} with word timestamps: ${comparison.windowsCompared} of ${reference.windows.length} windows ` +
+          `compared${comparison.nearTieAt === null ? "" : `, parted at a near-tie in window ${comparison.nearTieAt}`}`,
+      );
+      expect({ file: item.file, mismatches: comparison.mismatches }).toEqual({ file: item.file, mismatches: [] });
+    }
   });
-  for (const run of runs) {
-    const loop = followOpenai(run);
-    expect({ file: run.file, seeks: run.windows.map((w) => w.seek) }).toEqual({
-      file: run.file,
-      seeks: loop.expectedSeeks,
-    });
-  }
 });
 
 // The decoder keeps the last n_text_ctx / 2 - 1 = 223 tokens of earlier text; the long files' own text may stay

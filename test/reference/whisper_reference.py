@@ -27,6 +27,10 @@ Subcommands (MODEL is the folder; audio is --wav PATH (16 kHz mono s16) or --mel
              --requests requests.json ... --out windows.json
                                                            many windows in one run: a JSON list of {"audio",
                                                            "seek", "prompt"}; each audio's mel is computed once
+  transcribe MODEL --audio PATH [--suppress IDS] [--initial-prompt IDS] [--heads L:H,...] [--clip-timestamps S,E,...]
+             [--hallucination-silence-threshold S] --out transcript.json
+                                                           openai's transcribe() over the whole audio at
+                                                           temperature 0 (see below)
   dequantize MODEL --module NAME --out w.npy [--rounding fused|separate]
                                                            the float32 (out, in) matrix of a quantized module
                                                            (e.g. decoder.blocks.0.mlp1, decoder.token_embedding)
@@ -61,11 +65,25 @@ GreedyDecoder at temperature 0 and a KV cache):
            one token is left), "stopped_at_eot", "no_speech_prob" (at <|sot|>), "avg_logprob" (sum over the
            sampled tokens and eot / (tokens + 1))}; with --requests a list of them.
 
+Transcription (openai/whisper transcribe.py's loop, temperature 0 without fallback, its other defaults:
+no_speech_threshold 0.6, logprob_threshold -1, condition_on_previous_text, max_initial_timestamp 1):
+  windows  each decoded as `window` decodes one, at the seeks transcribe() takes: clip_timestamps' clips (their
+           times past the audio cut to its end, where openai would decode empty windows forever), the timestamps,
+           and with --heads the words' ends and hallucination_silence_threshold's skips.
+  words    --heads: timing.py's find_alignment (the heads' cross-attention, cropped to the audio, normalised per
+           frame, median filter 7, DTW with float32 running costs) and add_word_timestamps (split_to_word_tokens
+           from the tiktoken file's bytes, long words cut, punctuation merged, segments moved to their words).
+  output   {"windows": [{seek, segment_size, tokens, logit_margins, no_speech_prob, avg_logprob, outcome
+           ("segments", "silence" or "leading-silence-skipped")}], "segments": [{seek, start, end, tokens, words:
+           [{word, tokens, start, end, probability}], ...}], "hallucinations": [what the threshold's rules did],
+           "text", "content_frames"}.
+
 Dequantize rounding: "fused" (default) is the exact scale * q + bias rounded once to float32, what a fused
 multiply-add gives; "separate" is float32(float32(scale * q) + bias). They differ only for float32 scales: with
 float16/bfloat16 scales the product is exact in float32.
 """
 import argparse
+import base64
 import json
 import os
 import sys
@@ -319,7 +337,7 @@ def top_two_margin(logits):
     return float(top[0] - top[1]) if torch.isfinite(top[1]) else NO_RIVAL
 
 
-def decode_window(model, mel, prompt, suppress, max_initial_timestamp, sample_len, language_token):
+def decode_window(model, mel, prompt, suppress, max_initial_timestamp, sample_len, language_token, audio=None):
     """One window decoded as openai's DecodingTask with timestamps at temperature 0 (GreedyDecoder).
 
     The prompt is <|startofprev|> + the last n_text_ctx // 2 - 1 previous tokens (none when empty), then the sot
@@ -340,7 +358,7 @@ def decode_window(model, mel, prompt, suppress, max_initial_timestamp, sample_le
     max_initial_index = round(max_initial_timestamp / precision) if max_initial_timestamp else None
     sample_len = sample_len or d["n_text_ctx"] // 2
 
-    decoder = CachedDecoder(model, model.encode(mel))
+    decoder = CachedDecoder(model, model.encode(mel) if audio is None else audio)
     prompt_logits = decoder.feed(initial)
     no_speech_prob = float(F.softmax(prompt_logits[len(context)], dim=-1)[special["nospeech"]])
     logits = prompt_logits[-1]
@@ -402,6 +420,458 @@ def decode_windows(model, requests, args):
                                args.max_initial_timestamp, args.sample_len, args.language_token)
         results.append({"audio": audio, "seek": int(request["seek"]), "segment_size": segment_size, **result})
     return results
+
+
+# ---- transcribe(): openai/whisper transcribe.py's loop, with timing.py's word timestamps ----------------------------
+
+FRAMES_PER_SECOND = 100  # mel frames per second (HOP_LENGTH 160 at 16 kHz)
+TOKENS_PER_SECOND = 50  # encoder positions per second
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"  # Python's string.punctuation
+LANGUAGES_WITHOUT_SPACES = {"zh", "ja", "th", "lo", "my", "yue"}
+
+
+class Vocabulary:
+    """Token bytes from a tiktoken file (the English-only gpt2 vocabulary by default); eot decodes to its name, as
+    tiktoken decodes special tokens. Text as openai's tokenizer.decode gives it: UTF-8, invalid bytes replaced."""
+
+    def __init__(self, path, eot):
+        self.eot = eot
+        self.table = {}
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    token, rank = line.split()
+                    self.table[int(rank)] = base64.b64decode(token)
+        self.table[eot] = b"<|endoftext|>"
+
+    def decode_with_timestamps(self, tokens):
+        return b"".join(self.table.get(t, b"") for t in tokens).decode("utf-8", errors="replace")
+
+    def decode(self, tokens):
+        return self.decode_with_timestamps([t for t in tokens if t < self.eot])
+
+    def split_tokens_on_unicode(self, tokens):
+        decoded_full = self.decode_with_timestamps(tokens)
+        replacement_char = "\ufffd"
+        words, word_tokens, current_tokens, unicode_offset = [], [], [], 0
+        for token in tokens:
+            current_tokens.append(token)
+            decoded = self.decode_with_timestamps(current_tokens)
+            if (replacement_char not in decoded
+                    or decoded_full[unicode_offset + decoded.index(replacement_char)] == replacement_char):
+                words.append(decoded)
+                word_tokens.append(current_tokens)
+                current_tokens = []
+                unicode_offset += len(decoded)
+        return words, word_tokens
+
+    def split_tokens_on_spaces(self, tokens):
+        subwords, subword_tokens_list = self.split_tokens_on_unicode(tokens)
+        words, word_tokens = [], []
+        for subword, subword_tokens in zip(subwords, subword_tokens_list):
+            special = subword_tokens[0] >= self.eot
+            with_space = subword.startswith(" ")
+            punctuation = subword.strip() in ASCII_PUNCTUATION
+            if special or with_space or punctuation or len(words) == 0:
+                words.append(subword)
+                word_tokens.append(subword_tokens)
+            else:
+                words[-1] = words[-1] + subword
+                word_tokens[-1].extend(subword_tokens)
+        return words, word_tokens
+
+    def split_to_word_tokens(self, tokens, language):
+        if language in LANGUAGES_WITHOUT_SPACES:
+            return self.split_tokens_on_unicode(tokens)
+        return self.split_tokens_on_spaces(tokens)
+
+
+def median_filter(x, filter_width):
+    """timing.median_filter: the median of each filter_width-wide window along the last axis (reflect padding)."""
+    pad_width = filter_width // 2
+    if x.shape[-1] <= pad_width:
+        return x
+    ndim = x.ndim
+    if ndim <= 2:
+        x = x[None, None, :]
+    x = F.pad(x, (pad_width, pad_width, 0, 0), mode="reflect")
+    result = x.unfold(-1, filter_width, 1).sort()[0][..., pad_width]
+    return result[0, 0] if ndim <= 2 else result
+
+
+def dtw(x):
+    """timing.dtw_cpu + backtrace on float64 costs with float32 running totals (same comparisons and ties), computed
+    one anti-diagonal at a time: every cell of a diagonal depends only on the two before it."""
+    n, m = x.shape
+    cost = np.full((n + 1, m + 1), np.inf, dtype=np.float32)
+    trace = -np.ones((n + 1, m + 1), dtype=np.float32)
+    cost[0, 0] = 0
+    for d in range(2, n + m + 1):
+        i = np.arange(max(1, d - m), min(n, d - 1) + 1)
+        j = d - i
+        c0, c1, c2 = cost[i - 1, j - 1], cost[i - 1, j], cost[i, j - 1]
+        t = np.where((c0 < c1) & (c0 < c2), 0, np.where((c1 < c0) & (c1 < c2), 1, 2))
+        c = np.where(t == 0, c0, np.where(t == 1, c1, c2))
+        cost[i, j] = (x[i - 1, j - 1] + c.astype(np.float64)).astype(np.float32)
+        trace[i, j] = t
+    i, j = trace.shape[0] - 1, trace.shape[1] - 1
+    trace[0, :] = 2
+    trace[:, 0] = 1
+    result = []
+    while i > 0 or j > 0:
+        result.append((i - 1, j - 1))
+        if trace[i, j] == 0:
+            i, j = i - 1, j - 1
+        elif trace[i, j] == 1:
+            i -= 1
+        elif trace[i, j] == 2:
+            j -= 1
+        else:
+            raise ValueError("Unexpected trace[i, j]")
+    return np.array(result)[::-1, :].T
+
+
+def find_alignment(model, vocabulary, special, sot_sequence, language, text_tokens, audio, num_frames, heads,
+                   medfilt_width=7):
+    """timing.find_alignment: words of text_tokens with times (seconds from the window start) and probabilities.
+    openai softmaxes the cross-attention scores cropped to the audio's frames; the model here gives the softmax over
+    all frames, so the crop is renormalised (the same numbers)."""
+    if len(text_tokens) == 0:
+        return []
+    eot = special["eot"]
+    tokens = [*sot_sequence, special["notimestamps"], *text_tokens, eot]
+    logits, cross = model.decode(tokens, audio)
+    sampled_logits = logits[len(sot_sequence):, :eot]
+    token_probs = sampled_logits.softmax(dim=-1)
+    text_token_probs = token_probs[np.arange(len(text_tokens)), text_tokens].tolist()
+
+    weights = torch.stack([cross[layer][head] for layer, head in heads])  # heads * tokens * frames
+    weights = weights[:, :, : num_frames // 2]
+    weights = weights / weights.sum(dim=-1, keepdim=True)
+    std, mean = torch.std_mean(weights, dim=-2, keepdim=True, unbiased=False)
+    weights = (weights - mean) / std
+    weights = median_filter(weights, medfilt_width)
+    matrix = weights.mean(axis=0)
+    matrix = matrix[len(sot_sequence):-1]
+    text_indices, time_indices = dtw(-matrix.double().numpy())
+
+    words, word_tokens = vocabulary.split_to_word_tokens(text_tokens + [eot], language)
+    if len(word_tokens) <= 1:
+        return []
+    word_boundaries = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
+    jumps = np.pad(np.diff(text_indices), (1, 0), constant_values=1).astype(bool)
+    jump_times = time_indices[jumps] / TOKENS_PER_SECOND
+    start_times = jump_times[word_boundaries[:-1]]
+    end_times = jump_times[word_boundaries[1:]]
+    word_probabilities = [np.mean(text_token_probs[i:j]) for i, j in zip(word_boundaries[:-1], word_boundaries[1:])]
+    return [dict(word=word, tokens=tokens, start=float(start), end=float(end), probability=float(probability))
+            for word, tokens, start, end, probability in zip(words, word_tokens, start_times, end_times,
+                                                            word_probabilities)]
+
+
+def merge_punctuations(alignment, prepended, appended):
+    """timing.merge_punctuations."""
+    i, j = len(alignment) - 2, len(alignment) - 1
+    while i >= 0:
+        previous, following = alignment[i], alignment[j]
+        if previous["word"].startswith(" ") and previous["word"].strip() in prepended:
+            following["word"] = previous["word"] + following["word"]
+            following["tokens"] = previous["tokens"] + following["tokens"]
+            previous["word"], previous["tokens"] = "", []
+        else:
+            j = i
+        i -= 1
+    i, j = 0, 1
+    while j < len(alignment):
+        previous, following = alignment[i], alignment[j]
+        if not previous["word"].endswith(" ") and following["word"] in appended:
+            previous["word"] = previous["word"] + following["word"]
+            previous["tokens"] = previous["tokens"] + following["tokens"]
+            following["word"], following["tokens"] = "", []
+        else:
+            i = j
+        j += 1
+
+
+def add_word_timestamps(segments, alignment_args, last_speech_timestamp):
+    """timing.add_word_timestamps with openai's default punctuations: words into the segments, segments moved to
+    their words."""
+    if len(segments) == 0:
+        return
+    eot = alignment_args["special"]["eot"]
+    text_tokens_per_segment = [[token for token in segment["tokens"] if token < eot] for segment in segments]
+    text_tokens = [token for tokens in text_tokens_per_segment for token in tokens]
+    alignment = find_alignment(text_tokens=text_tokens, **alignment_args)
+    word_durations = np.array([t["end"] - t["start"] for t in alignment])
+    word_durations = word_durations[word_durations.nonzero()]
+    median_duration = np.median(word_durations) if len(word_durations) > 0 else 0.0
+    median_duration = min(0.7, float(median_duration))
+    max_duration = median_duration * 2
+
+    if len(word_durations) > 0:
+        sentence_end_marks = ".。!！?？"
+        for i in range(1, len(alignment)):
+            if alignment[i]["end"] - alignment[i]["start"] > max_duration:
+                if alignment[i]["word"] in sentence_end_marks:
+                    alignment[i]["end"] = alignment[i]["start"] + max_duration
+                elif alignment[i - 1]["word"] in sentence_end_marks:
+                    alignment[i]["start"] = alignment[i]["end"] - max_duration
+
+    merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+
+    time_offset = segments[0]["seek"] * 160 / 16000
+    word_index = 0
+    for segment, text_tokens in zip(segments, text_tokens_per_segment):
+        saved_tokens = 0
+        words = []
+        while word_index < len(alignment) and saved_tokens < len(text_tokens):
+            timing = alignment[word_index]
+            if timing["word"]:
+                words.append(dict(word=timing["word"], tokens=timing["tokens"],
+                                  start=round(time_offset + timing["start"], 2),
+                                  end=round(time_offset + timing["end"], 2), probability=timing["probability"]))
+            saved_tokens += len(timing["tokens"])
+            word_index += 1
+
+        if len(words) > 0:
+            if words[0]["end"] - last_speech_timestamp > median_duration * 4 and (
+                    words[0]["end"] - words[0]["start"] > max_duration
+                    or (len(words) > 1 and words[1]["end"] - words[0]["start"] > max_duration * 2)):
+                if len(words) > 1 and words[1]["end"] - words[1]["start"] > max_duration:
+                    boundary = max(words[1]["end"] / 2, words[1]["end"] - max_duration)
+                    words[0]["end"] = words[1]["start"] = boundary
+                words[0]["start"] = max(0, words[0]["end"] - max_duration)
+
+            if segment["start"] < words[0]["end"] and segment["start"] - 0.5 > words[0]["start"]:
+                words[0]["start"] = max(0, min(words[0]["end"] - median_duration, segment["start"]))
+            else:
+                segment["start"] = words[0]["start"]
+
+            if segment["end"] > words[-1]["start"] and segment["end"] + 0.5 < words[-1]["end"]:
+                words[-1]["end"] = max(words[-1]["start"] + median_duration, segment["end"])
+            else:
+                segment["end"] = words[-1]["end"]
+
+            last_speech_timestamp = segment["end"]
+        segment["words"] = words
+
+
+def get_end(segments):
+    """utils.get_end."""
+    return next((w["end"] for s in reversed(segments) for w in reversed(s["words"])),
+                segments[-1]["end"] if segments else None)
+
+
+def transcribe(model, samples, args):
+    """openai's transcribe() at temperature 0 (greedy; no fallback, as with temperature=0), with its defaults
+    otherwise: no_speech_threshold 0.6, logprob_threshold -1, condition_on_previous_text, max_initial_timestamp 1.
+    Returns every decoded window ({seek, segment_size, tokens, logit_margins, no_speech_prob, avg_logprob, outcome})
+    and the segments ({seek, start, end, tokens, words}), with what the hallucination rules did."""
+    d = model.dims
+    special = special_tokens(d["n_vocab"])
+    multilingual = d["n_vocab"] != 51864
+    if multilingual and args.language_token is None:
+        raise SystemExit("a multilingual model needs --language-token (the language the engine decoded with)")
+    if multilingual and (args.vocabulary is None or args.language is None):
+        raise SystemExit("a multilingual model needs --vocabulary (its tiktoken file) and --language (the code)")
+    language = args.language or "en"
+    vocabulary = Vocabulary(args.vocabulary or REFERENCE_DIR / "gpt2.tiktoken", special["eot"])
+    sot_sequence = [special["sot"]] + ([args.language_token, special["transcribe"]] if multilingual else [])
+    suppress = parse_ids(args.suppress)
+    word_timestamps = bool(args.heads)
+    heads = parse_heads(args.heads) if args.heads else []
+    threshold = args.hallucination_silence_threshold
+    no_speech_threshold, logprob_threshold = 0.6, -1.0
+
+    mel = padded_log_mel(samples, d["n_mels"])
+    content_frames = mel.shape[-1] - WINDOW_FRAMES
+    content_duration = float(content_frames * 160 / 16000)
+
+    clip_timestamps = [float(ts) for ts in (args.clip_timestamps.split(",") if args.clip_timestamps else [])]
+    seek_points = [round(ts * FRAMES_PER_SECOND) for ts in clip_timestamps]
+    if len(seek_points) == 0:
+        seek_points.append(0)
+    if len(seek_points) % 2 == 1:
+        seek_points.append(content_frames)
+    # Cut to the audio: past its end openai would decode empty windows forever.
+    seek_points = [min(point, content_frames) for point in seek_points]
+    seek_clips = list(zip(seek_points[::2], seek_points[1::2]))
+
+    punctuation = "\"'“¿([{-\"'.。,，!！?？:：”)]}、"
+    input_stride = WINDOW_FRAMES // d["n_audio_ctx"]
+    time_precision = input_stride * 160 / 16000
+    all_tokens = parse_ids(args.initial_prompt)
+    initial_prompt_length = len(all_tokens)
+    all_segments, windows, hallucinations = [], [], []
+    prompt_reset_since = 0
+
+    def new_segment(*, start, end, tokens, result):
+        return {"seek": seek, "start": start, "end": end, "tokens": tokens, "words": [],
+                "no_speech_prob": result["no_speech_prob"], "avg_logprob": result["avg_logprob"]}
+
+    def word_anomaly_score(word):
+        probability = word.get("probability", 0.0)
+        duration = word["end"] - word["start"]
+        score = 0.0
+        if probability < 0.15:
+            score += 1.0
+        if duration < 0.133:
+            score += (0.133 - duration) * 15
+        if duration > 2.0:
+            score += duration - 2.0
+        return score
+
+    def is_segment_anomaly(segment):
+        if segment is None or not segment["words"]:
+            return False
+        words = [w for w in segment["words"] if w["word"] not in punctuation]
+        words = words[:8]
+        score = sum(word_anomaly_score(w) for w in words)
+        return score >= 3 or score + 0.01 >= len(words)
+
+    def next_words_segment(segments):
+        return next((s for s in segments if s["words"]), None)
+
+    clip_idx = 0
+    seek = seek_clips[clip_idx][0]
+    last_speech_timestamp = 0.0
+    while clip_idx < len(seek_clips):
+        seek_clip_start, seek_clip_end = seek_clips[clip_idx]
+        if seek < seek_clip_start:
+            seek = seek_clip_start
+        if seek >= seek_clip_end:
+            clip_idx += 1
+            if clip_idx < len(seek_clips):
+                seek = seek_clips[clip_idx][0]
+            continue
+        time_offset = float(seek * 160 / 16000)
+        window_end_time = float((seek + WINDOW_FRAMES) * 160 / 16000)
+        segment_size = min(WINDOW_FRAMES, content_frames - seek, seek_clip_end - seek)
+        segment_duration = segment_size * 160 / 16000
+        mel_segment = np.zeros((mel.shape[0], WINDOW_FRAMES))
+        mel_segment[:, :segment_size] = mel[:, seek:seek + segment_size]
+        audio = model.encode(mel_segment)
+
+        result = decode_window(model, None, all_tokens[prompt_reset_since:], suppress, 1.0, args.sample_len,
+                               args.language_token, audio=audio)
+        window = {"seek": seek, "segment_size": segment_size, **{k: result[k] for k in (
+            "tokens", "logit_margins", "no_speech_prob", "avg_logprob")}, "outcome": "segments"}
+        windows.append(window)
+        tokens = torch.tensor(result["tokens"], dtype=torch.long)
+
+        should_skip = result["no_speech_prob"] > no_speech_threshold
+        if result["avg_logprob"] > logprob_threshold:
+            should_skip = False
+        if should_skip:
+            window["outcome"] = "silence"
+            seek += segment_size
+            continue
+
+        previous_seek = seek
+        current_segments = []
+        timestamp_tokens = tokens.ge(special["timestamp_begin"])
+        single_timestamp_ending = timestamp_tokens[-2:].tolist() == [False, True]
+        consecutive = torch.where(timestamp_tokens[:-1] & timestamp_tokens[1:])[0]
+        consecutive.add_(1)
+        if len(consecutive) > 0:
+            slices = consecutive.tolist()
+            if single_timestamp_ending:
+                slices.append(len(tokens))
+            last_slice = 0
+            for current_slice in slices:
+                sliced_tokens = tokens[last_slice:current_slice]
+                start_timestamp_pos = sliced_tokens[0].item() - special["timestamp_begin"]
+                end_timestamp_pos = sliced_tokens[-1].item() - special["timestamp_begin"]
+                current_segments.append(new_segment(start=time_offset + start_timestamp_pos * time_precision,
+                                                    end=time_offset + end_timestamp_pos * time_precision,
+                                                    tokens=sliced_tokens.tolist(), result=result))
+                last_slice = current_slice
+            if single_timestamp_ending:
+                seek += segment_size
+            else:
+                last_timestamp_pos = tokens[last_slice - 1].item() - special["timestamp_begin"]
+                seek += last_timestamp_pos * input_stride
+        else:
+            duration = segment_duration
+            timestamps = tokens[timestamp_tokens.nonzero().flatten()]
+            if len(timestamps) > 0 and timestamps[-1].item() != special["timestamp_begin"]:
+                last_timestamp_pos = timestamps[-1].item() - special["timestamp_begin"]
+                duration = last_timestamp_pos * time_precision
+            current_segments.append(new_segment(start=time_offset, end=time_offset + duration,
+                                                tokens=tokens.tolist(), result=result))
+            seek += segment_size
+
+        if word_timestamps:
+            alignment_args = dict(model=model, vocabulary=vocabulary, special=special, sot_sequence=sot_sequence,
+                                  language=language, audio=audio, num_frames=segment_size, heads=heads)
+            add_word_timestamps(current_segments, alignment_args, last_speech_timestamp)
+
+            if not single_timestamp_ending:
+                last_word_end = get_end(current_segments)
+                if last_word_end is not None and last_word_end > time_offset:
+                    seek = round(last_word_end * FRAMES_PER_SECOND)
+
+            if threshold is not None:
+                if not single_timestamp_ending:
+                    last_word_end = get_end(current_segments)
+                    if last_word_end is not None and last_word_end > time_offset:
+                        remaining_duration = window_end_time - last_word_end
+                        if remaining_duration > threshold:
+                            seek = round(last_word_end * FRAMES_PER_SECOND)
+                        else:
+                            seek = previous_seek + segment_size
+
+                first_segment = next_words_segment(current_segments)
+                if first_segment is not None and is_segment_anomaly(first_segment):
+                    gap = first_segment["start"] - time_offset
+                    if gap > threshold:
+                        seek = previous_seek + round(gap * FRAMES_PER_SECOND)
+                        window["outcome"] = "leading-silence-skipped"
+                        hallucinations.append({"seek": previous_seek, "rule": "leading silence", "next": seek})
+                        continue
+
+                hal_last_end = last_speech_timestamp
+                for si in range(len(current_segments)):
+                    segment = current_segments[si]
+                    if not segment["words"]:
+                        continue
+                    if is_segment_anomaly(segment):
+                        next_segment = next_words_segment(current_segments[si + 1:])
+                        if next_segment is not None:
+                            hal_next_start = next_segment["words"][0]["start"]
+                        else:
+                            hal_next_start = time_offset + segment_duration
+                        silence_before = (segment["start"] - hal_last_end > threshold
+                                          or segment["start"] < threshold
+                                          or segment["start"] - time_offset < 2.0)
+                        silence_after = (hal_next_start - segment["end"] > threshold
+                                         or is_segment_anomaly(next_segment)
+                                         or window_end_time - segment["end"] < 2.0)
+                        if silence_before and silence_after:
+                            seek = round(max(time_offset + 1, segment["start"]) * FRAMES_PER_SECOND)
+                            if content_duration - segment["end"] < threshold:
+                                seek = content_frames
+                            hallucinations.append({"seek": previous_seek, "rule": "surrounded by silence",
+                                                   "dropped": len(current_segments) - si, "next": seek})
+                            current_segments[si:] = []
+                            break
+                    hal_last_end = segment["end"]
+
+            last_word_end = get_end(current_segments)
+            if last_word_end is not None:
+                last_speech_timestamp = last_word_end
+
+        for segment in current_segments:
+            if segment["start"] == segment["end"] or vocabulary.decode(segment["tokens"]).strip() == "":
+                segment["tokens"] = []
+                segment["words"] = []
+        all_segments.extend(current_segments)
+        all_tokens.extend([token for segment in current_segments for token in segment["tokens"]])
+
+    return {"windows": windows, "segments": all_segments, "hallucinations": hallucinations,
+            "text": vocabulary.decode(all_tokens[initial_prompt_length:]), "content_frames": content_frames}
 
 
 def log_mel_window(wav, n_mels, dtype):
@@ -484,6 +954,21 @@ def main():
     window.add_argument("--language-token", type=int, help="multilingual models: the language token")
     window.add_argument("--precision", choices=["float32", "float64"], default="float32")
     window.add_argument("--out", required=True)
+    whole = commands.add_parser("transcribe")
+    whole.add_argument("model", help="model folder")
+    whole.add_argument("--audio", required=True,
+                       help="16 kHz mono audio: a .wav (16-bit PCM) or raw little-endian float32 samples")
+    whole.add_argument("--suppress", default="", help="comma-separated ids suppressed at every step")
+    whole.add_argument("--initial-prompt", default="", help="comma-separated token ids of the initial prompt")
+    whole.add_argument("--heads", help="word timestamps with these alignment heads, as layer:head,layer:head")
+    whole.add_argument("--clip-timestamps", default="0", help="start,end,start,end,... seconds (openai's string)")
+    whole.add_argument("--hallucination-silence-threshold", type=float, help="seconds (acts with --heads only)")
+    whole.add_argument("--sample-len", type=int, default=0, help="most tokens to sample; 0: n_text_ctx // 2")
+    whole.add_argument("--vocabulary", help="tiktoken file (default: test/fixtures/reference/gpt2.tiktoken)")
+    whole.add_argument("--language", help="multilingual models: the language code (how words are split)")
+    whole.add_argument("--language-token", type=int, help="multilingual models: the language token")
+    whole.add_argument("--precision", choices=["float32", "float64"], default="float32")
+    whole.add_argument("--out", required=True)
     dequantize = command("dequantize", audio=False)
     dequantize.add_argument("--module", required=True, help="e.g. decoder.blocks.0.mlp1")
     dequantize.add_argument("--rounding", choices=["fused", "separate"], default="fused")
@@ -503,6 +988,13 @@ def main():
         parser.error("--heads and --attention-out go together")
 
     model = Whisper(weights)
+    if args.command == "transcribe":
+        result = transcribe(model, read_samples(args.audio), args)
+        with open(args.out, "w") as f:
+            json.dump(result, f)
+            f.write("\n")
+        print(f"wrote {args.out} ({len(result['windows'])} windows, {len(result['segments'])} segments)")
+        return
     if args.command == "window":
         if args.requests:
             with open(args.requests) as f:

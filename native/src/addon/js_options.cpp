@@ -147,6 +147,14 @@ TranscribeOptions read_transcribe_options(const Napi::Value& value, const Specia
   reader.optional_number("compressionRatioThreshold", fallback.compression_ratio_threshold, 0, 1e9);
   reader.optional_number("logprobThreshold", fallback.logprob_threshold, -1e9, 0);
   reader.optional_number("noSpeechThreshold", fallback.no_speech_threshold, 0, 1);
+  reader.optional_number("hallucinationSilenceThreshold", options.hallucination_silence_threshold, 0, 1e9);
+  reader.with("clipTimestamps", [&](const Napi::Value& v, const char* n) {
+    if (!v.IsArray()) throw std::invalid_argument("option clipTimestamps must be an array of seconds");
+    Napi::Array array = v.As<Napi::Array>();
+    options.clip_timestamps.clear();
+    for (uint32_t i = 0; i < array.Length(); ++i)
+      options.clip_timestamps.push_back(OptionReader::checked_number(array.Get(i), n, 0, 1e9));
+  });
 
   reader.with("temperatures", [&](const Napi::Value& v, const char* n) {
     if (!v.IsArray() || v.As<Napi::Array>().Length() == 0)

@@ -111,6 +111,21 @@ Napi::Object segment_to_js(Napi::Env env, const Segment& segment) {
     }
     object.Set("tokenTimings", timings);
   }
+  if (!segment.words.empty()) {
+    Napi::Array words = Napi::Array::New(env, segment.words.size());
+    for (uint32_t i = 0; i < segment.words.size(); ++i) {
+      const Word& w = segment.words[i];
+      Napi::Object word = Napi::Object::New(env);
+      Napi::Array tokens = Napi::Array::New(env, w.tokens.size());
+      for (uint32_t k = 0; k < w.tokens.size(); ++k) tokens.Set(k, w.tokens[k]);
+      word.Set("tokens", tokens);
+      word.Set("start", w.start);
+      word.Set("end", w.end);
+      word.Set("probability", w.probability);
+      words.Set(i, word);
+    }
+    object.Set("words", words);
+  }
   return object;
 }
 

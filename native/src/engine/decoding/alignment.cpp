@@ -183,10 +183,12 @@ std::vector<TokenTiming> align_tokens(ModelRunner& runner, const std::vector<int
   const std::vector<std::pair<int, int>> path = dynamic_time_warping(cost, rows, frames);
 
   // The frame where the path first enters each row: row i's jump is where text token i starts.
-  const double seconds_per_frame = kChunkSeconds / dims.n_audio_ctx;
+  // Seconds as timing.py computes them: frame / TOKENS_PER_SECOND (50), a division (a product by 0.02 can differ in
+  // the last bit, and openai compares word durations exactly).
+  const double frames_per_second = dims.n_audio_ctx / kChunkSeconds;
   std::vector<double> jump_times;
   for (std::size_t k = 0; k < path.size(); ++k) {
-    if (k == 0 || path[k].first != path[k - 1].first) jump_times.push_back(path[k].second * seconds_per_frame);
+    if (k == 0 || path[k].first != path[k - 1].first) jump_times.push_back(path[k].second / frames_per_second);
   }
   std::vector<TokenTiming> timings(text_tokens.size());
   for (std::size_t i = 0; i < text_tokens.size(); ++i) {

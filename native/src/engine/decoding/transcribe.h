@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "decoding/alignment.h"
@@ -13,6 +14,7 @@
 #include "audio/mel.h"
 #include "model/model_runner.h"
 #include "decoding/token_text.h"
+#include "decoding/words.h"
 
 namespace verbatim {
 
@@ -23,8 +25,18 @@ struct TranscribeOptions {
   FallbackOptions fallback;
   bool condition_on_previous_text = true;
   std::vector<int32_t> initial_prompt;  // tokens of the user's prompt for the first window (and after)
-  bool word_timestamps = false;         // time every text token (needs alignment_heads)
+  // Time every text token (needs alignment_heads) and make openai's words of them: windows then seek by the last
+  // word's end, and segments start and end with their words (timing.py add_word_timestamps).
+  bool word_timestamps = false;
   HeadList alignment_heads;
+  // openai's clip_timestamps: start, end, start, end, ... seconds of the audio to transcribe, in that order; a
+  // last start without an end runs to the end of the audio. Empty: all of it (openai's "0"). Times past the end
+  // of the audio are cut to it (openai would decode empty windows there forever). Must not be negative.
+  std::vector<double> clip_timestamps;
+  // openai's hallucination_silence_threshold (seconds; acts only with word_timestamps): a segment that looks like
+  // a hallucination (improbable, very short or very long words) is dropped and the window decoded again after it
+  // when silence longer than this surrounds it, and the silence before a doubtful first segment is skipped.
+  std::optional<double> hallucination_silence_threshold;
   // Bytes of every text token: needed for the compression ratio and to recognise segments without text.
   std::shared_ptr<const TokenBytes> token_bytes;
 };
@@ -40,6 +52,7 @@ struct Segment {
   double compression_ratio = 0;
   double no_speech_prob = 0;
   std::vector<TokenTiming> token_timings;  // with word_timestamps: its text tokens, in seconds from the audio start
+  std::vector<Word> words;  // with word_timestamps: openai's words (add_word_timestamps), empty when cleared
 };
 
 struct TranscribeEvents {
