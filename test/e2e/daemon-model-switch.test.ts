@@ -79,7 +79,7 @@ describe("a switch that hangs", () => {
     hub.injectFault(stalled, "weights.safetensors", { kind: "stall", bytes: 1000 });
     daemon = await DaemonProcess.ready(
       { model, threads: 2, readyTimeoutSeconds: 60 },
-      { HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: "", HF_HUB_CACHE: path.join(media, "cache") },
+      { env: { HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: "", HF_HUB_CACHE: path.join(media, "cache") } },
     );
     switcher = await daemon.connect();
     other = await daemon.connect();

@@ -10,16 +10,22 @@ import { repoRoot } from "./fixtures";
 export const daemonEntry = path.join(repoRoot, "daemon", "bin", "verbatimd.js");
 export const cliEntry = path.join(repoRoot, "daemon", "bin", "verbatim.js");
 
+export interface DaemonProcessOptions {
+  /** Added to (or overriding) the daemon's and the CLI's environment, such as a test hub's HF_ENDPOINT. */
+  env?: NodeJS.ProcessEnv;
+  /** The largest file the daemon may write, in 512-byte blocks (RLIMIT_FSIZE): writes past it fail with EFBIG. */
+  fileSizeLimitBlocks?: number;
+}
+
 export class DaemonProcess {
   readonly home: string;
   readonly socket: string;
   child: ChildProcess | null = null;
   output = "";
 
-  /** `extraEnv`: added to (or overriding) the daemon's and the CLI's environment, such as a test hub's HF_ENDPOINT. */
   constructor(
     config: Record<string, unknown>,
-    private readonly extraEnv: NodeJS.ProcessEnv = {},
+    private readonly options: DaemonProcessOptions = {},
   ) {
     this.home = mkdtempSync(path.join(os.tmpdir(), "vd-"));
     this.socket = path.join(this.home, "verbatimd.sock");
@@ -27,8 +33,8 @@ export class DaemonProcess {
   }
 
   /** A daemon with `config`, started, its model loaded. */
-  static async ready(config: Record<string, unknown>, extraEnv: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
-    const daemon = new DaemonProcess(config, extraEnv);
+  static async ready(config: Record<string, unknown>, options: DaemonProcessOptions = {}): Promise<DaemonProcess> {
+    const daemon = new DaemonProcess(config, options);
     try {
       await daemon.start();
       await daemon.waitForModel();
@@ -45,7 +51,7 @@ export class DaemonProcess {
       VERBATIM_HOME: this.home,
       VERBATIM_SOCKET: this.socket,
       HF_HUB_OFFLINE: "1",
-      ...this.extraEnv,
+      ...this.options.env,
     };
   }
 
@@ -60,7 +66,13 @@ export class DaemonProcess {
 
   /** Starts the daemon and resolves once it answers on its socket. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [daemonEntry], { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    const limit = this.options.fileSizeLimitBlocks;
+    // bash's `ulimit -f` counts 512-byte blocks; the daemon is exec'd, so the limit is its own.
+    const [command, args] =
+      limit === undefined
+        ? [process.execPath, [daemonEntry]]
+        : ["bash", ["-c", `ulimit -f ${limit} && exec "$0" "$@"`, process.execPath, daemonEntry]];
+    const child = spawn(command, args, { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     child.stdout?.on("data", (chunk) => (this.output += chunk));
     child.stderr?.on("data", (chunk) => (this.output += chunk));

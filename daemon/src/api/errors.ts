@@ -42,6 +42,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   timeout: 503,
   shutting_down: 503,
   unsupported: 400,
+  disk: 507, // Insufficient Storage
 };
 
 /** Audio that is not in a format the daemon can decode (rather than damaged audio in a known one). */

@@ -15,7 +15,7 @@ export function runDecoder(
   args: string[],
   path: string,
   run: DecoderRun,
-): Promise<{ exitCode: number | null; stderr: string; stopped: boolean }> {
+): Promise<{ exitCode: number | null; exitSignal: NodeJS.Signals | null; stderr: string; stopped: boolean }> {
   return new Promise((resolve, reject) => {
     if (run.signal?.aborted) {
       reject(abortedError(path));
@@ -41,10 +41,10 @@ export function runDecoder(
         new AudioError("decoder-failed", path, `Could not run ${command} for ${displayName(path)}: ${error.message}`),
       );
     });
-    child.on("close", (exitCode) => {
+    child.on("close", (exitCode, exitSignal) => {
       run.signal?.removeEventListener("abort", onAbort);
       if (run.signal?.aborted) reject(abortedError(path));
-      else resolve({ exitCode, stderr, stopped });
+      else resolve({ exitCode, exitSignal, stderr, stopped });
     });
   });
 }

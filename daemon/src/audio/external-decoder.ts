@@ -97,10 +97,34 @@ export async function decodeWithFfmpegToFile(
   const maxBytes = Math.ceil(options.maxSeconds * TARGET_SAMPLE_RATE) * 4;
   const args = [...ffmpegArguments(path), "-fs", String(maxBytes + 4), "-y", output];
   const result = await runDecoder(ffmpeg, args, path, { signal: options.signal });
+  // ffmpeg exits 0 when it could not write all of its output (a full disk): the file would be silently cut short.
+  const unwritten = outputWriteError(output, result.stderr, result.exitSignal);
+  if (unwritten) throw unwritten;
   if (result.exitCode !== 0) throw ffmpegError(path, result.stderr);
   const { size } = await stat(output);
   if (size > maxBytes) throw tooLongError(path, undefined, options.maxSeconds);
   return Math.floor(size / 4);
+}
+
+const WRITE_ERRORS: ReadonlyArray<[RegExp, string]> = [
+  [/No space left on device/, "ENOSPC"],
+  [/Disk quota exceeded/, "EDQUOT"],
+  [/File too large/, "EFBIG"],
+  [/Read-only file system/, "EROFS"],
+];
+
+/**
+ * Why ffmpeg could not write `output`, as the file system's error (with its `code`, as Node's own errors have), or
+ * null. A file-size limit (ulimit -f) ends ffmpeg with SIGXFSZ instead of a message.
+ */
+function outputWriteError(output: string, stderr: string, exitSignal: NodeJS.Signals | null): Error | null {
+  const found = WRITE_ERRORS.find(([pattern]) => pattern.test(stderr));
+  const code = found?.[1] ?? (exitSignal === "SIGXFSZ" ? "EFBIG" : null);
+  if (!code) return null;
+  return Object.assign(new Error(`ffmpeg could not write the decoded audio to ${output} (${code})`), {
+    code,
+    path: output,
+  });
 }
 
 function ffmpegError(path: string, stderr: string): AudioError {

@@ -16,6 +16,7 @@ import {
   type VocabularyData,
 } from "../protocol";
 import type { DaemonContext } from "./daemon-context";
+import { diskError } from "./disk-error";
 import { describeFailure } from "./failures";
 import type { UploadReservation } from "./upload-budget";
 import { UploadFile } from "./upload-file";
@@ -28,6 +29,8 @@ const MAX_FRAME_ID_BYTES = 255;
 const UNWRITTEN_PAUSE_BYTES = 8 * 1024 * 1024;
 /** The longest time between pings; shorter when the idle time is short, so idleness is noticed on time. */
 const MAX_HEARTBEAT_MS = 30_000;
+/** The longest an upload may go without a frame before it is abandoned (shorter when the idle time is). */
+const MAX_UPLOAD_STALL_MS = 60_000;
 /** Pings a peer may leave unanswered in a row before it is taken for dead. */
 const MISSED_PONGS_ALLOWED = 2;
 
@@ -40,6 +43,8 @@ interface Upload {
   received: number;
   file: UploadFile;
   reservation: UploadReservation;
+  /** When its last frame came (performance.now()). */
+  lastFrameAt: number;
 }
 
 export class Connection {
@@ -149,6 +154,7 @@ export class Connection {
       return;
     }
     upload.received += frame.payload.length;
+    upload.lastFrameAt = performance.now();
     if (upload.received > upload.expected) {
       this.endUpload(frame.requestId, upload);
       void upload.file.discard();
@@ -178,7 +184,10 @@ export class Connection {
     if (!this.socket.isPaused) return;
     let unwritten = 0;
     for (const upload of this.uploads.values()) unwritten += upload.file.unwrittenBytes;
-    if (unwritten <= UNWRITTEN_PAUSE_BYTES / 2) this.socket.resume();
+    if (unwritten > UNWRITTEN_PAUSE_BYTES / 2) return;
+    this.socket.resume();
+    // The wait was the disk's, not the client's: its uploads' stall time starts again.
+    for (const upload of this.uploads.values()) upload.lastFrameAt = performance.now();
   }
 
   private async handle(request: Request): Promise<void> {
@@ -213,13 +222,19 @@ export class Connection {
         }
         this.startJob(request, request.source.path);
         return;
-      case "cancel":
+      case "cancel": {
+        const refusal = this.daemon.jobOwners.cancelRefusal(request.job, this);
+        if (refusal) {
+          this.sendError(request.id, "not_found", refusal);
+          return;
+        }
         if (!this.daemon.cancelJob(request.job)) {
           this.sendError(request.id, "not_found", `no running or waiting job "${request.job}"`);
           return;
         }
         this.send({ type: "done", id: request.id });
         return;
+      }
       case "result": {
         const outcome = this.daemon.results.get(request.job);
         if (!outcome) this.sendError(request.id, "not_found", `no recent job "${request.job}"`);
@@ -306,7 +321,8 @@ export class Connection {
       return;
     }
     const file = new UploadFile(this.daemon.uploadsDir, source.name, () => this.onUploadWritten());
-    this.uploads.set(request.id, { request, expected: source.bytes, received: 0, file, reservation });
+    const upload = { request, expected: source.bytes, received: 0, file, reservation, lastFrameAt: performance.now() };
+    this.uploads.set(request.id, upload);
   }
 
   private async startUploadedJob(upload: Upload): Promise<void> {
@@ -315,7 +331,9 @@ export class Connection {
     try {
       file = await upload.file.finish();
     } catch (error) {
-      this.sendError(upload.request.id, "audio", `could not store the upload: ${(error as Error).message}`);
+      const disk = diskError(error, "the upload", this.daemon.uploadsDir);
+      if (disk) this.sendError(upload.request.id, "disk", disk.message);
+      else this.sendError(upload.request.id, "audio", `could not store the upload: ${(error as Error).message}`);
       return;
     } finally {
       this.runningJobs--;
@@ -330,7 +348,7 @@ export class Connection {
   private startJob(request: Extract<Request, { type: "transcribe" }>, file: string, cleanup?: () => Promise<void>) {
     this.jobs.add(request.id);
     this.runningJobs++;
-    const position = this.daemon.submitTranscription(request, file, (event) => this.send(event));
+    const position = this.daemon.submitTranscription(request, file, (event) => this.send(event), undefined, this);
     this.send({ type: "accepted", id: request.id, position: position.position });
     position.finished.finally(() => {
       this.jobs.delete(request.id);
@@ -356,6 +374,7 @@ export class Connection {
       this.socket.terminate();
       return;
     }
+    this.abandonStalledUploads(Math.min(idleMs, MAX_UPLOAD_STALL_MS));
     const quietMs = Date.now() - this.lastActivity;
     if (quietMs >= idleMs && !this.busy) {
       const seconds = Math.round(idleMs / 1000);
@@ -369,6 +388,22 @@ export class Connection {
     this.socket.ping();
   }
 
+  /** Ends the uploads that sent nothing for `stallMs`: each holds room that every other client's uploads need. */
+  private abandonStalledUploads(stallMs: number): void {
+    for (const [id, upload] of this.uploads) {
+      if (performance.now() - upload.lastFrameAt < stallMs) continue;
+      this.endUpload(id, upload);
+      void upload.file.discard();
+      this.sendError(
+        id,
+        "timeout",
+        `the upload sent nothing for ${Math.round(stallMs / 1000)} s after ${upload.received} of its ` +
+          `${upload.expected} bytes and was abandoned (config idleConnectionSeconds, at most ` +
+          `${MAX_UPLOAD_STALL_MS / 1000} s); send the file again without pausing, or pass it by path`,
+      );
+    }
+  }
+
   private onClose(): void {
     clearInterval(this.heartbeat);
     for (const upload of this.uploads.values()) {
@@ -379,5 +414,6 @@ export class Connection {
     this.daemon.dictations.disconnected(this);
     for (const job of this.jobs) this.daemon.cancelJob(job, "cancelled because its client disconnected");
     this.jobs.clear();
+    this.daemon.jobOwners.disown(this); // its detached jobs go on: any client may cancel them now
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from "./logger";
 import type { RecentResults } from "./results";
 import type { VocabularyStore } from "../vocabulary/vocabulary-store";
 import type { TranscriptHistory } from "../history/transcript-history";
+import type { JobOwners } from "./job-owners";
 import type { UploadBudget } from "./upload-budget";
 
 /** An event not yet addressed to a request (the connection adds the id). */
@@ -37,6 +38,8 @@ export interface DaemonContext {
   readonly uploadsDir: string;
   /** Room for uploads being received, shared by every connection. */
   readonly uploadBudget: UploadBudget;
+  /** Which connection may cancel each job. */
+  readonly jobOwners: JobOwners;
   /** A connection with nothing in progress is closed after this long without a message. */
   readonly idleConnectionMs: number;
   /** True from the moment a shutdown begins: requests that would start work are answered shutting_down. */
@@ -47,6 +50,8 @@ export interface DaemonContext {
     file: string,
     send: (event: Event) => void,
     observer?: JobObserver,
+    /** The client connection that started the job, the only one that may cancel it (none: only the daemon may). */
+    owner?: object,
   ): { position: number; finished: Promise<void> };
   cancelJob(job: string, reason?: string): boolean;
   switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void>;

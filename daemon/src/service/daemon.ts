@@ -29,7 +29,9 @@ import { Connection } from "./connection";
 import type { DaemonContext, JobObserver, UnaddressedEvent } from "./daemon-context";
 import { EngineHost, type LoadProgressListener } from "./engine-host";
 import { describeFailure, JobStopped } from "./failures";
+import { guardHandshakes } from "./handshake-guard";
 import { InstanceLock } from "./instance-lock";
+import { JobOwners } from "./job-owners";
 import { JobQueue } from "./job-queue";
 import { modelProgressEvent } from "./progress-event";
 import type { Logger } from "./logger";
@@ -43,6 +45,8 @@ const CAPTURE_COMMAND = captureCommand();
 /** How long a shutdown waits for cancelled jobs to end, then for clients to close, before it goes on regardless. */
 const SHUTDOWN_GRACE_MS = 5000;
 const CLIENT_CLOSE_GRACE_MS = 1000;
+/** How long a connection may take to send its WebSocket handshake. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface DaemonOptions {
   paths: VerbatimPaths;
@@ -60,6 +64,7 @@ export class Daemon implements DaemonContext {
   readonly vocabulary: VocabularyStore;
   readonly uploadsDir: string;
   readonly uploadBudget: UploadBudget;
+  readonly jobOwners = new JobOwners();
   readonly idleConnectionMs: number;
   /** The largest upload the HTTP API takes. */
   readonly maxUploadBytes: number;
@@ -131,6 +136,9 @@ export class Daemon implements DaemonContext {
         autoStopSeconds: options.config.autoStopSeconds,
       },
     );
+    guardHandshakes(this.server, { max: options.config.maxConnections, timeoutMs: HANDSHAKE_TIMEOUT_MS }, (why) =>
+      options.log.warn(`closed connections without a handshake: ${why} (config maxConnections)`),
+    );
     this.sockets.on("connection", (socket) => {
       if (this.sockets.clients.size > options.config.maxConnections) refuseConnection(socket, options.config);
       else new Connection(socket, this);
@@ -193,6 +201,7 @@ export class Daemon implements DaemonContext {
     file: string,
     send: (event: Event) => void,
     observer?: JobObserver,
+    owner?: object,
   ): { position: number; finished: Promise<void> } {
     const id = request.id;
     if (this.stopping) {
@@ -204,6 +213,7 @@ export class Daemon implements DaemonContext {
       return { position: 0, finished: Promise.resolve() };
     }
     this.results.set(id, { state: "running" });
+    this.jobOwners.claim(id, owner);
     const onModelProgress: LoadProgressListener = (stage, progress) =>
       send({ ...modelProgressEvent(stage, progress), id });
     const readyTimeoutMs = this.options.config.readyTimeoutSeconds * 1000;
@@ -270,6 +280,7 @@ export class Daemon implements DaemonContext {
       this.results.set(id, { state: "failed", ...failure });
       send({ type: "error", id, ...failure });
     });
+    void queued.finished.catch(() => undefined).finally(() => this.jobOwners.release(id));
     send({ type: "progress", id, stage: "queued", fraction: null });
     return { position: queued.position, finished: queued.finished.catch(() => undefined) };
   }

@@ -3,6 +3,7 @@ import { CancelledError, EngineError, ModelFormatError } from "@verbatim/native"
 import { AudioError } from "../audio";
 import { ModelStoreError } from "../models";
 import { ProtocolError, type ErrorCode } from "../protocol";
+import { DiskError } from "./disk-error";
 import { ModelNotReadyError } from "./engine-host";
 
 /** Why a job was stopped: cancelled by a client, or by the daemon shutting down. */
@@ -20,6 +21,7 @@ export function describeFailure(error: unknown): { code: ErrorCode; message: str
   if (error instanceof JobStopped || error instanceof ProtocolError)
     return { code: error.code, message: error.message };
   if (error instanceof AudioError) return { code: "audio", message: error.message };
+  if (error instanceof DiskError) return { code: "disk", message: error.message };
   if (error instanceof ModelStoreError) {
     return { code: error.code === "cancelled" ? "cancelled" : "model", message: error.message };
   }

@@ -14,6 +14,7 @@ import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer
 import { decoderPrompt } from "../vocabulary/decoder-prompt";
 import { Replacer } from "../vocabulary/replacements";
 import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
+import { diskError } from "./disk-error";
 import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
 
 export interface TranscriptionCallbacks {
@@ -48,7 +49,7 @@ export async function transcribe(
   signal: AbortSignal,
 ): Promise<TranscriptData> {
   callbacks.onProgress("decoding", null);
-  const folder = await mkdtemp(path.join(job.scratchDir, "decoded-"));
+  const folder = await scratch(mkdtemp(path.join(job.scratchDir, "decoded-")), job.scratchDir);
   try {
     return await transcribeDecoded(job, path.join(folder, "samples.f32"), host, callbacks, signal);
   } finally {
@@ -67,7 +68,8 @@ async function transcribeDecoded(
   callbacks: TranscriptionCallbacks,
   signal: AbortSignal,
 ): Promise<TranscriptData> {
-  const audio = await untilAborted(decodeAudioToFile(job.file, samplesFile, { signal }), signal);
+  const decoded = scratch(decodeAudioToFile(job.file, samplesFile, { signal }), job.scratchDir);
+  const audio = await untilAborted(decoded, signal);
   // Without a model of its own, the job runs on the loaded one, even while a switch loads another.
   const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal, job.options.model);
   const notice = host.describe().notice;
@@ -101,7 +103,7 @@ async function transcribeOnModel(
   let language = job.options.language ?? (active.tokenizer.special.multilingual ? null : "en");
   for (const window of windows.filter((w) => w.end > w.start)) {
     const all = window.start === 0 && window.end === audio.sampleCount;
-    const input = all ? samplesFile : await windowFile(samplesFile, window);
+    const input = all ? samplesFile : await scratch(windowFile(samplesFile, window), job.scratchDir);
     const length = window.end - window.start;
     const result = await runEngine(
       active,
@@ -131,6 +133,15 @@ async function transcribeOnModel(
     model: active.id,
     backend: active.info.backend,
   });
+}
+
+/** Writing the job's decoded audio into `folder`: a disk that does not take it is told as such (a DiskError). */
+async function scratch<T>(writing: Promise<T>, folder: string): Promise<T> {
+  try {
+    return await writing;
+  } catch (error) {
+    throw diskError(error, "the job's decoded audio", folder) ?? error;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // `unwrittenBytes` is what the disk has not taken yet, so the connection can stop reading while it catches up.
 import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { storedUploadName } from "./upload-name";
 
 export class UploadFile {
   readonly path: Promise<string>;
@@ -20,7 +21,7 @@ export class UploadFile {
   ) {
     this.path = (async () => {
       this.folder = await mkdtemp(path.join(uploadsDir, "upload-"));
-      const file = path.join(this.folder, path.basename(name || "audio"));
+      const file = path.join(this.folder, storedUploadName(name));
       this.handle = await open(file, "wx", 0o600);
       return file;
     })();

@@ -12,6 +12,7 @@ import { setTopLevelMember } from "./json-member-edit";
 import {
   MAX_ENTRIES,
   phraseProblem,
+  quoted,
   readVocabulary,
   replacementProblem,
   sameText,
@@ -57,7 +58,7 @@ export class VocabularyStore {
   /** Adds a term at the end (most recent); one that is already there in any case moves there, as now spelt. */
   async addTerm(term: string): Promise<VocabularyData> {
     const problem = phraseProblem(term);
-    if (problem) throw new ProtocolError("bad_message", `the term ${JSON.stringify(term)} cannot be used: ${problem}`);
+    if (problem) throw new ProtocolError("bad_message", `the term ${quoted(term)} cannot be used: ${problem}`);
     return this.edit((section) => {
       const others = section.terms.filter((t) => typeof t !== "string" || !sameText(t, term));
       if (others.length >= MAX_ENTRIES) throw full("terms");
@@ -88,7 +89,7 @@ export class VocabularyStore {
     return this.edit((section) => {
       const kept = section.terms.filter((t) => typeof t !== "string" || !sameText(t, term));
       if (kept.length === section.terms.length) {
-        throw new ProtocolError("not_found", `the vocabulary has no term ${JSON.stringify(term)} (list it to see)`);
+        throw new ProtocolError("not_found", `the vocabulary has no term ${quoted(term)} (list it to see)`);
       }
       section.terms = kept;
     });
@@ -98,10 +99,7 @@ export class VocabularyStore {
     return this.edit((section) => {
       const kept = section.replacements.filter((r) => !hasFrom(r, from));
       if (kept.length === section.replacements.length) {
-        throw new ProtocolError(
-          "not_found",
-          `the vocabulary has no replacement of ${JSON.stringify(from)} (list it to see)`,
-        );
+        throw new ProtocolError("not_found", `the vocabulary has no replacement of ${quoted(from)} (list it to see)`);
       }
       section.replacements = kept;
     });

@@ -22,8 +22,33 @@ export function phraseProblem(text: unknown, maxChars = MAX_TERM_CHARS): string 
   if (text.trim().length === 0) return "it is empty";
   if (text.length > maxChars) return `it is longer than ${maxChars} characters`;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(text)) return "it holds a line break or another control character";
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text))
+    return "it holds a line break or another control character";
+  const hidden = INVISIBLE.exec(text);
+  if (hidden) {
+    const point = `U+${hidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+    return (
+      `it holds ${point}, an invisible formatting character (a text-direction control or a zero-width space) ` +
+      "that makes text look other than it is; type it without that character"
+    );
+  }
   return null;
+}
+
+/**
+ * Unicode's invisible formatting characters (bidi overrides and isolates, zero-width spaces, the byte order mark…):
+ * they change how text around them looks, so a term could pass for another. The zero-width non-joiner and joiner
+ * (U+200C, U+200D) are kept: Persian, Indic scripts and emoji sequences spell words with them.
+ */
+const INVISIBLE = /(?![\u200c\u200d])\p{Cf}/u;
+
+/** `text` in JSON quotes with control and invisible formatting characters escaped (\u202e): safe to print. */
+export function quoted(text: unknown): string {
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029]|(?![\u200c\u200d])\p{Cf}/gu, (character) =>
+    [...Array(character.length).keys()]
+      .map((unit) => `\\u${character.charCodeAt(unit).toString(16).padStart(4, "0")}`)
+      .join(""),
+  );
 }
 
 /** Why `value` cannot be a replacement entry (null: it can). */
@@ -71,7 +96,7 @@ export function readVocabulary(value: unknown): ReadVocabulary {
   const terms: string[] = [];
   list("terms").forEach((term, index) => {
     const problem = phraseProblem(term);
-    if (problem) problems.push(`"vocabulary.terms[${index}]" (${JSON.stringify(term)}) is not used: ${problem}`);
+    if (problem) problems.push(`"vocabulary.terms[${index}]" (${quoted(term)}) is not used: ${problem}`);
     else terms.push((term as string).trim());
   });
   const replacements: VocabularyReplacement[] = [];

@@ -324,6 +324,7 @@ export type ErrorCode =
   | "config" // the config file could not be read or written (the message says what to fix)
   | "history" // the history is off, or its database could not be used (the message says what to do)
   | "unsupported" // the model cannot do what the options ask (translate with an English-only model)
+  | "disk" // the daemon could not write what the job needs (an upload, its decoded audio): a full disk
   | "shutting_down";
 
 export type Event =
@@ -441,6 +442,9 @@ function field<T>(
 }
 
 const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 4096;
+/** A path or model name: no file system takes a NUL character in one. */
+const isPath = (v: unknown): v is string => isString(v) && !v.includes("\0");
+const WITHOUT_NUL = "without NUL characters (\\u0000); send the path as it is on disk";
 const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isAutoStop = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= MAX_AUTO_STOP_SECONDS;
@@ -455,7 +459,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   const raw = field(message, "options", isObject, "an object", true);
   if (!raw) return undefined;
   const options: TranscriptionOptions = {};
-  const model = field(raw, "model", isString, "a model id or folder", true);
+  const model = field(raw, "model", isPath, `a model id or folder ${WITHOUT_NUL}`, true);
   const language = field(raw, "language", isString, "a language code", true);
   const task = field(raw, "task", oneOf("transcribe", "translate"), '"transcribe" or "translate"', true);
   const wordTimestamps = field(raw, "wordTimestamps", isBoolean, "true or false", true);
@@ -477,7 +481,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
 function parseSource(message: Fields): AudioSource {
   const source = field(message, "source", isObject, "an object", false);
   const kind = field(source, "kind", oneOf("file", "upload"), '"file" or "upload"');
-  if (kind === "file") return { kind, path: field(source, "path", isString, "an absolute file path") };
+  if (kind === "file") return { kind, path: field(source, "path", isPath, `an absolute file path ${WITHOUT_NUL}`) };
   const bytes = field(source, "bytes", isCount, "a byte count");
   if (bytes > MAX_UPLOAD_BYTES) {
     throw new ProtocolError("too_large", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`, message.id as string);
@@ -641,7 +645,7 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "model.switch":
     case "models.pull":
     case "models.remove":
-      return { type, id, model: field(message, "model", isString, "a model id or folder") };
+      return { type, id, model: field(message, "model", isPath, `a model id or folder ${WITHOUT_NUL}`) };
     default:
       throw new ProtocolError("unknown_type", `unknown request type "${type}"`, id);
   }
