@@ -6,7 +6,8 @@
 //                                               level, with what it links (OpenBLAS on Linux; MLX's mlx.metallib
 //                                               on Apple silicon, MLX itself linked in)
 // The addon is N-API, so one binary serves every Node version. Prints what each tarball holds and its size.
-// Usage: npm run package [-- --only-variant NAME]   (--only-variant: one CPU build instead of all, for quick checks)
+// Usage: npm run package [-- --only-variant NAME | --this-cpu]
+//   --only-variant NAME: one CPU build instead of all; --this-cpu: only the build this machine would load (checks)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,7 +19,9 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const stageRoot = path.join(root, "dist", "stage");
 const outDir = path.join(root, "dist", "packages");
-const { values: options } = parseArgs({ options: { "only-variant": { type: "string" } } });
+const { values: options } = parseArgs({
+  options: { "only-variant": { type: "string" }, "this-cpu": { type: "boolean" } },
+});
 
 // CPU levels per platform, most demanding first; `cpu` lists the /proc/cpuinfo names (macOS's sysctl names match
 // once lower-cased without punctuation) the loader requires before choosing that build (native/lib/prebuilt.ts).
@@ -94,7 +97,9 @@ function bytesIn(folder) {
 
 /** Builds the addon once per CPU level into native/build-release/<level>; returns the platform package's files. */
 function buildVariants(stage) {
-  const variants = VARIANTS[key].filter((v) => !options["only-variant"] || v.name === options["only-variant"]);
+  const here = chooseVariant({ variants: VARIANTS[key].map((v) => ({ file: v.name, cpu: v.cpu })) }, cpuFeatures());
+  const wanted = options["this-cpu"] ? here?.file : options["only-variant"];
+  const variants = VARIANTS[key].filter((v) => !wanted || v.name === wanted);
   if (variants.length === 0) throw new Error(`--only-variant must be one of ${VARIANTS[key].map((v) => v.name)}`);
   const manifest = { variants: [] };
   for (const variant of variants) {
