@@ -43,13 +43,20 @@ export class SileroVad implements VoiceActivityDetector {
   readonly frameSamples = 512;
   private h: Tensor;
   private c: Tensor;
+  // One input frame and sample rate for every call: an hour of audio is 112,500 frames, and buffers made per frame
+  // pile up as garbage faster than a busy machine collects it.
+  private readonly samples = new Float32Array(this.frameSamples);
+  private readonly input: Tensor;
+  private readonly sampleRate: Tensor;
 
   private constructor(
-    private readonly ort: OnnxRuntime,
+    ort: OnnxRuntime,
     private readonly session: InferenceSession,
   ) {
     this.h = new ort.Tensor("float32", new Float32Array(128), [2, 1, 64]);
     this.c = new ort.Tensor("float32", new Float32Array(128), [2, 1, 64]);
+    this.input = new ort.Tensor("float32", this.samples, [1, this.frameSamples]);
+    this.sampleRate = new ort.Tensor("int64", BigInt64Array.from([BigInt(SAMPLE_RATE)]));
   }
 
   static async create(): Promise<SileroVad> {
@@ -64,13 +71,8 @@ export class SileroVad implements VoiceActivityDetector {
 
   async speechProbability(frame: Int16Array): Promise<number> {
     if (frame.length !== this.frameSamples) throw new Error(`a Silero VAD frame is ${this.frameSamples} samples`);
-    const input = new this.ort.Tensor(
-      "float32",
-      Float32Array.from(frame, (s) => s / 32768),
-      [1, frame.length],
-    );
-    const sr = new this.ort.Tensor("int64", BigInt64Array.from([BigInt(SAMPLE_RATE)]));
-    const out = await this.session.run({ input, sr, h: this.h, c: this.c });
+    for (let i = 0; i < frame.length; i++) this.samples[i] = frame[i] / 32768;
+    const out = await this.session.run({ input: this.input, sr: this.sampleRate, h: this.h, c: this.c });
     this.h = out.hn;
     this.c = out.cn;
     return (out.output.data as Float32Array)[0];
