@@ -4,4 +4,6 @@ module.exports = {
   transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
   testMatch: ["<rootDir>/{native,launchd,daemon,extension,test}/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  // dist/stage holds the release packages' manifests (npm run package), which would collide with the workspaces'.
+  modulePathIgnorePatterns: ["<rootDir>/dist/"],
 };
