@@ -7,7 +7,7 @@ import path from "node:path";
 import { loadConfig } from "../src/service/config";
 import { loadTokenizer, type Tokenizer } from "../src/tokenizer";
 import { decoderPrompt, promptTerms, VOCABULARY_PROMPT_TOKENS } from "../src/vocabulary/decoder-prompt";
-import { setTopLevelMember } from "../src/vocabulary/json-member-edit";
+import { removeTopLevelMember, setTopLevelMember } from "../src/vocabulary/json-member-edit";
 import { LiveReplacements } from "../src/vocabulary/live-replacements";
 import { Replacer } from "../src/vocabulary/replacements";
 
@@ -162,5 +162,14 @@ describe("config", () => {
       '{\n  "threads": [1, {"a": "]"}],\n  "vocabulary": {\n    "terms": [\n      "X"\n    ],\n    "replacements": []\n  }\n}',
     );
     expect(setTopLevelMember("{}", "vocabulary", value)).toBe('{"vocabulary":{"terms":["X"],"replacements":[]}}');
+  });
+
+  test("removing a member takes out only its text and the comma that joined it", () => {
+    const file = '{\n  "a": 1,\n  "b": [1, "]"],\n  "c": {"x": "}"}\n}\n';
+    expect(removeTopLevelMember(file, "a")).toBe('{\n  "b": [1, "]"],\n  "c": {"x": "}"}\n}\n');
+    expect(removeTopLevelMember(file, "b")).toBe('{\n  "a": 1,\n  "c": {"x": "}"}\n}\n');
+    expect(removeTopLevelMember(file, "c")).toBe('{\n  "a": 1,\n  "b": [1, "]"]\n}\n');
+    expect(removeTopLevelMember(file, "absent")).toBe(file);
+    expect(removeTopLevelMember('{"only":true}', "only")).toBe("{}");
   });
 });

@@ -37,6 +37,20 @@ export function setTopLevelMember(text: string, key: string, value: unknown): st
   return text.slice(0, object.lastValueEnd) + added + text.slice(object.lastValueEnd);
 }
 
+/** `text` without the top-level member `key` (and the comma that joined it to another); unchanged when absent. */
+export function removeTopLevelMember(text: string, key: string): string {
+  const object = scanTopLevel(text);
+  const member = object.members.get(key);
+  if (!member) return text;
+  const members = [...object.members.values()];
+  const at = members.indexOf(member);
+  const next = members[at + 1];
+  if (next) return text.slice(0, member.keyStart) + text.slice(next.keyStart);
+  const previous = members[at - 1];
+  if (previous) return text.slice(0, previous.valueEnd) + text.slice(member.valueEnd);
+  return text.slice(0, text.lastIndexOf("{", member.keyStart) + 1) + text.slice(object.closingBrace);
+}
+
 function format(value: unknown, indent: string, multiline: boolean): string {
   if (!multiline) return JSON.stringify(value);
   return JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);

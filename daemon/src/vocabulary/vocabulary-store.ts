@@ -1,11 +1,10 @@
 // The vocabulary the daemon uses, and its edits through the protocol. config.json is the record: every request
 // reads it again (so hand edits count from the next request), and an edit changes only the "vocabulary" member's
 // text (other keys, entries the daemon cannot use and the file's formatting stay) and replaces the file atomically.
-// Edits run one at a time, each on the file as the one before left it, so concurrent clients lose nothing.
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import path from "node:path";
+// Edits run one at a time, each on the file as the one before left it, so concurrent clients lose nothing; a hand
+// edit saved while one is written makes it run again on the saved file (editConfigFile), so no person loses theirs.
 import { ProtocolError, type VocabularyData, type VocabularyReplacement } from "../protocol";
+import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../service/config-file-edit";
 import type { Tokenizer } from "../tokenizer";
 import { promptTerms } from "./decoder-prompt";
 import { setTopLevelMember } from "./json-member-edit";
@@ -110,13 +109,14 @@ export class VocabularyStore {
    * neither loses the other's change; only that member's text is rewritten.
    */
   setMember(key: string, value: unknown): Promise<void> {
-    return this.serially(async () => {
-      const file = await this.readFile("the setting was not saved");
-      const text = file
-        ? setTopLevelMember(file.text, key, value)
-        : JSON.stringify({ ...this.defaults, [key]: value }, null, 2) + "\n";
-      await writeAtomically(this.configFile, text);
-    });
+    return this.serially(() =>
+      this.saving("the setting was not saved", (file) => ({
+        text: file
+          ? setTopLevelMember(file.text, key, value)
+          : JSON.stringify({ ...this.defaults, [key]: value }, null, 2) + "\n",
+        result: undefined,
+      })),
+    );
   }
 
   private data(): VocabularyData {
@@ -131,16 +131,30 @@ export class VocabularyStore {
 
   private edit(change: (section: Section) => void): Promise<VocabularyData> {
     return this.serially(async () => {
-      const file = await this.readFile(UNCHANGED);
-      const section = sectionOf(file?.values.vocabulary, this.configFile);
-      change(section);
-      const text = file
-        ? setTopLevelMember(file.text, "vocabulary", section)
-        : JSON.stringify({ ...this.defaults, vocabulary: section }, null, 2) + "\n";
-      await writeAtomically(this.configFile, text);
+      const section = await this.saving(UNCHANGED, (file) => {
+        const section = sectionOf(file?.values.vocabulary, this.configFile);
+        change(section);
+        const text = file
+          ? setTopLevelMember(file.text, "vocabulary", section)
+          : JSON.stringify({ ...this.defaults, vocabulary: section }, null, 2) + "\n";
+        return { text, result: section };
+      });
       this.read = readVocabulary(section);
       return this.data();
     });
+  }
+
+  /** editConfigFile, its failures as `config` errors ending with `outcome`. */
+  private async saving<T>(
+    outcome: string,
+    build: (file: ConfigFileText | null) => { text: string; result: T },
+  ): Promise<T> {
+    try {
+      return await editConfigFile(this.configFile, build);
+    } catch (error) {
+      if (error instanceof ConfigFileError) throw configError(error.message, outcome);
+      throw error;
+    }
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -150,30 +164,13 @@ export class VocabularyStore {
   }
 
   /** The config file's text and values; null when there is none. */
-  private async readFile(outcome: string): Promise<{ text: string; values: Record<string, unknown> } | null> {
-    let text: string;
+  private async readFile(outcome: string): Promise<ConfigFileText | null> {
     try {
-      text = await readFile(this.configFile, "utf8");
+      return await readConfigFile(this.configFile);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw configError(`cannot read ${this.configFile}: ${(error as Error).message}`, outcome);
+      if (error instanceof ConfigFileError) throw configError(error.message, outcome);
+      throw error;
     }
-    let values: unknown;
-    try {
-      values = JSON.parse(text);
-    } catch (error) {
-      throw configError(
-        `${this.configFile} is not valid JSON (${(error as Error).message}): fix it, or remove it to start from the defaults, then try again`,
-        outcome,
-      );
-    }
-    if (typeof values !== "object" || values === null || Array.isArray(values)) {
-      throw configError(
-        `${this.configFile} must hold a JSON object: fix it, or remove it to start from the defaults`,
-        outcome,
-      );
-    }
-    return { text, values: values as Record<string, unknown> };
   }
 }
 
@@ -209,18 +206,4 @@ const UNCHANGED = "the vocabulary was not changed";
 
 function configError(message: string, outcome = UNCHANGED): ProtocolError {
   return new ProtocolError("config", `${message}; ${outcome}`);
-}
-
-/** Writes a temporary file beside `file` and renames it over `file`: a reader sees the old file or the new one. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const mode = existsSync(file) ? (await stat(file)).mode & 0o777 : 0o600;
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFile(temporary, text, { mode });
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw configError(`cannot write ${file}: ${(error as Error).message}`);
-  }
 }
