@@ -160,8 +160,10 @@ export type Request =
   | { type: "history.search"; id: string; query: string; limit?: number; beforeId?: number }
   | { type: "history.get"; id: string; entry: number }
   | { type: "history.delete"; id: string; entry: number }
-  /** Deletes every entry finished before this date (ISO 8601 date or date and time). */
+  /** Deletes every entry finished before this date (ISO 8601 date or date and time, one that exists). */
   | { type: "history.delete"; id: string; before: string }
+  /** How many entries finished before this date (what history.delete with it would delete); deletes nothing. */
+  | { type: "history.count"; id: string; before: string }
   | { type: "history.export"; id: string; format: HistoryExportFormat }
   /** Turns the OpenAI-compatible HTTP API on or off; absent fields keep their current setting. */
   | {
@@ -217,12 +219,30 @@ export interface DaemonStatus {
   history: HistoryStatus;
   /** The OpenAI-compatible HTTP API (absent from daemons older than it). */
   api?: ApiStatus;
+  /** The config file the daemon started with (absent from older daemons). */
+  config?: ConfigStatus;
+}
+
+/** The config file as the daemon read it when it started. */
+export interface ConfigStatus {
+  file: string;
+  /**
+   * What in it was not used and why, each saying what was used instead: the whole file when it is not valid JSON or
+   * not an object (then every setting is the default), else each invalid setting or vocabulary entry. Empty: none.
+   */
+  problems: string[];
 }
 
 /** The transcript history: whether it is on, what went wrong with its database (if anything did), kept recordings. */
 export interface HistoryStatus {
   enabled: boolean;
+  /** The latest of `notices` (null: none). */
   notice: string | null;
+  /**
+   * What is wrong with the history now (its database locked, transcripts waiting to be written), or was and should be
+   * known (a damaged file moved aside, and where), oldest first; each clears once resolved. Absent from older daemons.
+   */
+  notices?: string[];
   /** How many recordings are kept with history entries, and their size on disk (while the history is on). */
   recordings?: { count: number; bytes: number };
 }
@@ -355,6 +375,8 @@ export type Event =
       historyEntry?: HistoryEntryDetail;
       /** history.delete: how many entries were deleted. */
       deleted?: number;
+      /** history.count: how many entries finished before the date. */
+      count?: number;
       /** history.export: the whole history in the format asked for. */
       exported?: string;
       /** api.set: the API as it now is. */
@@ -515,10 +537,56 @@ const isOriginList = (v: unknown): v is string[] => Array.isArray(v) && v.length
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 const isEntryId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const isPageSize = (v: unknown): v is number => isEntryId(v) && (v as number) <= MAX_HISTORY_PAGE;
-const isDate = (v: unknown): v is string =>
-  typeof v === "string" &&
-  /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
-  !Number.isNaN(Date.parse(v));
+const isDate = (v: unknown): v is string => typeof v === "string" && parseIsoDate(v) !== null;
+
+/**
+ * An ISO 8601 date (YYYY-MM-DD: midnight UTC) or date and time (YYYY-MM-DDTHH:MM[:SS[.fff]], then Z, ±HH:MM or
+ * nothing for local time) as the moment it names; null unless every part exists: 2026-02-30, 2026-11-31, 2026-13-45
+ * and 24:00 are null, never rolled over into another day.
+ */
+export function parseIsoDate(text: string): Date | null {
+  const match =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/.exec(
+      text,
+    );
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(match[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (monthDays === undefined || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) return null;
+  const [offsetHours, offsetMinutes] = [Number(match[10] ?? 0), Number(match[11] ?? 0)];
+  if (offsetHours > 23 || offsetMinutes > 59) return null;
+  const milliseconds = Number((match[7] ?? "").padEnd(3, "0").slice(0, 3));
+  const date = new Date(0);
+  if (match[4] !== undefined && match[8] === undefined) {
+    date.setFullYear(year, month - 1, day); // a date and time without an offset is local time, as Date.parse has it
+    date.setHours(hour, minute, second, milliseconds);
+    return date;
+  }
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, milliseconds);
+  const offset = (match[9] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return new Date(date.getTime() - offset);
+}
+
+/** The "before" of history.delete and history.count: a date that exists (2026-02-30 deletes nothing: bad_message). */
+function beforeDate(message: Fields, id: string): string {
+  const before = message.before;
+  if (isDate(before)) return before;
+  const given = typeof before === "string" ? `, not ${JSON.stringify(before.slice(0, 40))}` : "";
+  throw new ProtocolError(
+    "bad_message",
+    `"before" must be an ISO 8601 date that exists, such as 2026-01-31 or 2026-01-31T18:30:00Z${given}`,
+    id,
+  );
+}
 
 function parseHistoryRequest(message: Fields, type: `history.${string}`, id: string): Request {
   const page = () => {
@@ -536,9 +604,10 @@ function parseHistoryRequest(message: Fields, type: `history.${string}`, id: str
     case "history.delete":
       if (message.before !== undefined && message.entry !== undefined)
         throw new ProtocolError("bad_message", 'give either "entry" or "before", not both', id);
-      if (message.before !== undefined)
-        return { type, id, before: field(message, "before", isDate, "an ISO 8601 date such as 2026-01-31") };
+      if (message.before !== undefined) return { type, id, before: beforeDate(message, id) };
       return { type, id, entry: field(message, "entry", isEntryId, 'an entry id (or give "before", a date)') };
+    case "history.count":
+      return { type, id, before: beforeDate(message, id) };
     case "history.export":
       return { type, id, format: field(message, "format", oneOf("json", "markdown"), '"json" or "markdown"') };
     default:
@@ -614,6 +683,7 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "history.search":
     case "history.get":
     case "history.delete":
+    case "history.count":
     case "history.export":
       return parseHistoryRequest(message, type, id);
     case "transcribe": {

@@ -14,7 +14,7 @@ export async function runDaemon(): Promise<number> {
   for (const problem of problems) log.warn(problem);
   if (process.env.VERBATIM_MODEL) config.model = process.env.VERBATIM_MODEL; // set by a CLI that starts the daemon
 
-  const daemon = new Daemon({ paths, config, log, version: VERSION });
+  const daemon = new Daemon({ paths, config, configProblems: problems, log, version: VERSION });
   try {
     await daemon.start();
   } catch (error) {

@@ -36,8 +36,12 @@ test("invalid values are named and replaced by the defaults; the rest is kept", 
 
 test("a file that is not a JSON object falls back to the defaults with a reason", () => {
   writeFileSync(path.join(dir, "broken.json"), "{ not json");
-  expect(loadConfig(path.join(dir, "broken.json")).problems[0]).toMatch(/is not valid JSON/);
-  expect(load([1, 2]).problems[0]).toMatch(/must hold a JSON object/);
+  expect(loadConfig(path.join(dir, "broken.json")).problems[0]).toMatch(
+    /broken\.json was ignored \(it is not valid JSON: /,
+  );
+  expect(load([1, 2]).problems[0]).toMatch(
+    /was ignored \(it does not hold a JSON object\), so every setting is its default/,
+  );
 });
 
 test("dictation settings: the microphone, the pause that ends an utterance, validated", () => {

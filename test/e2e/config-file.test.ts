@@ -1,5 +1,6 @@
 // config.json and the real daemon on a real socket: hand edits saved (by another process, in place, as editors and
-// scripts save) while the daemon writes vocabulary edits are never lost.
+// scripts save) while the daemon writes vocabulary edits are never lost, and a config file the daemon could not use
+// is reported by `verbatim status`, saying it was ignored and why, not only in the log.
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -86,4 +87,37 @@ test("hand edits saved while the daemon writes vocabulary edits are all kept", a
   } finally {
     for (const client of clients) client.close();
   }
+});
+
+test.each([
+  ["not valid JSON", '{ "model": "base.en", "threads": 2,, }', /is not valid JSON/],
+  ["not an object", '["model", "base.en"]', /does not hold a JSON object/],
+])("a config file that is %s: verbatim status says it was ignored and why", async (_, text, why) => {
+  const daemon = await startDaemon(NO_MODEL, text);
+  const file = path.join(daemon.home, "config.json");
+  const status = await daemon.status();
+  expect(status.config?.file).toBe(file);
+  expect(status.config?.problems).toEqual([expect.stringContaining(`${file} was ignored (`)]);
+  const problem = status.config!.problems[0]!;
+  expect(problem).toMatch(why);
+  expect(problem).toMatch(/every setting is its default.*then restart the daemon: verbatim daemon restart$/);
+
+  const shown = await daemon.cli("status");
+  expect(shown.stdout).toContain(`\nconfig:  ${problem}\n`);
+  expect(JSON.parse((await daemon.cli("status", "--json")).stdout)).toMatchObject({
+    config: { file, problems: [problem] },
+  });
+  // The file is left for the person to fix: the daemon did not write over it.
+  expect(readFileSync(file, "utf8")).toBe(text);
+});
+
+test("a config file with an invalid setting: verbatim status names it and what was used instead", async () => {
+  const daemon = await startDaemon({ ...NO_MODEL, historyDays: -3 });
+  const problems = (await daemon.status()).config?.problems;
+  expect(problems).toEqual([expect.stringMatching(/"historyDays" has an invalid value -3 .*; using 90$/)]);
+  expect((await daemon.cli("status")).stdout).toContain(`\nconfig:  ${problems![0]}\n`);
+  // A good file has none.
+  const good = await startDaemon(NO_MODEL);
+  expect((await good.status()).config?.problems).toEqual([]);
+  expect((await good.cli("status")).stdout).not.toMatch(/^config:/m);
 });

@@ -1,15 +1,18 @@
 // The transcript history through the real daemon on a real socket, the real engine on the trained fixture model,
 // held-out speech and a real SQLite file: file jobs, uploads and dictations are recorded and found by full-text
-// search; paging, export, the CLI, deleting and retention; kept recordings; and a damaged or locked database never
-// costs a transcription or a transcript.
+// search; paging, export, the CLI, deleting (a date that does not exist deletes nothing; the CLI says how many and
+// asks) and retention; kept recordings; and a damaged or locked database never costs a transcription or a transcript
+// (a locked one, held by another process, is left as it is, and its notices clear once what they speak of is done).
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { DaemonError, type DaemonClient } from "../../daemon/src/client";
-import type { Event, HistoryEntryDetail, HistoryPage } from "../../daemon/src/protocol";
+import type { DaemonStatus, Event, HistoryEntryDetail, HistoryPage } from "../../daemon/src/protocol";
 import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation, waitFor } from "../support/dictation";
-import { DaemonProcess } from "../support/daemon-process";
+import { cliEntry, DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
+import { onTerminal } from "../support/terminal";
 
 jest.setTimeout(180_000);
 
@@ -81,9 +84,69 @@ function distinctiveWord(text: string, others: string[]): string {
 
 const verbatim = (...args: string[]) => daemon.cli(...args);
 
+/** Today plus `days`, as YYYY-MM-DD in local time. */
+function localDay(days: number): string {
+  const date = new Date(Date.now() + days * DAY_MS);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+}
+
+/** Files the history moved aside as damaged. */
+const movedAside = () => readdirSync(historyFolder()).filter((name) => name.includes(".corrupt-"));
+
+/** Killed after each test, so that a failed test leaves no lock behind (nor keeps Jest waiting). */
+const lockHolders: ChildProcess[] = [];
+
+/**
+ * Another process (node:sqlite, SQLite's own locking) that holds an exclusive lock on the database until released:
+ * `BEGIN EXCLUSIVE`, in SQLite's exclusive locking mode when `lockingMode` (then nobody else can even read it).
+ */
+async function holdExclusiveLock(file: string, lockingMode: boolean): Promise<{ release(): Promise<void> }> {
+  const script = `
+    const { DatabaseSync } = require("node:sqlite");
+    const db = new DatabaseSync(process.argv[1]);
+    if (process.argv[2] === "exclusive") db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    process.stdout.write("locked\\n");
+    process.stdin.on("end", () => { db.exec("COMMIT"); db.close(); });
+    process.stdin.resume();`;
+  const holder = spawn(process.execPath, ["-e", script, file, lockingMode ? "exclusive" : "normal"], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  lockHolders.push(holder);
+  let errors = "";
+  holder.stderr.on("data", (chunk) => (errors += chunk));
+  const exited = new Promise<number | null>((resolve) => holder.once("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.once("data", () => resolve());
+    void exited.then((code) => reject(new Error(`the lock holder exited with ${code}: ${errors}`)));
+  });
+  return {
+    release: async () => {
+      holder.stdin.end();
+      expect(await exited).toBe(0);
+    },
+  };
+}
+
+/** Polls the status until `check` holds (the history retries every 10 s). */
+async function statusWhen(check: (status: DaemonStatus) => boolean, what: string): Promise<DaemonStatus> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await client.status();
+    if (check(status)) return status;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(status.history)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 beforeAll(async () => {
   daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });
   client = await daemon.connect();
+});
+
+afterEach(() => {
+  for (const holder of lockHolders.splice(0)) if (holder.exitCode === null) holder.kill();
 });
 
 afterAll(async () => {
@@ -192,9 +255,68 @@ test("the CLI lists, searches, shows and deletes; bad requests get typed errors"
     .catch((e: unknown) => e);
   expect(both).toMatchObject({ code: "bad_message", message: expect.stringMatching(/either "entry" or "before"/) });
 
-  const tomorrow = new Date(Date.now() + DAY_MS).toISOString().slice(0, 10);
-  expect((await verbatim("history", "rm", "--before", tomorrow)).stdout).toBe("Deleted 2 transcripts.\n");
+  expect((await verbatim("history", "rm", "--before", localDay(1), "--yes")).stdout).toBe("Deleted 2 transcripts.\n");
   expect((await list()).entries).toEqual([]);
+});
+
+test("history rm --before: a date that does not exist deletes nothing; it says how many it deletes and asks first", async () => {
+  for (const wav of ["heldout-01.wav", "heldout-02.wav"]) await client.transcribeFile(heldoutWav(wav)).promise;
+  const kept = (await list()).entries;
+  expect(kept).toHaveLength(2);
+
+  // Each of these once rolled over into a later day (2026-13-45 was 2027-02-14) and deleted everything before it.
+  for (const date of [
+    "2026-13-45",
+    "2026-11-31",
+    "2026-02-30",
+    "2025-02-29",
+    "9999-13-45",
+    "9999-02-30",
+    "9999-12-31T24:00",
+  ]) {
+    const cli = await verbatim("history", "rm", "--before", date, "--yes");
+    expect(cli).toMatchObject({ code: 2, stderr: expect.stringMatching(/a date that exists.*nothing was deleted/) });
+    const requests: HistoryRequest[] = [
+      { type: "history.delete", before: date },
+      { type: "history.count", before: date },
+    ];
+    for (const request of requests) {
+      const refused = await client.request(request).catch((e: unknown) => e);
+      expect(refused).toMatchObject({
+        code: "bad_message",
+        message: expect.stringMatching(/ISO 8601 date that exists/),
+      });
+    }
+  }
+  expect((await list()).entries).toEqual(kept);
+  expect(await history({ type: "history.count", before: new Date(Date.now() + DAY_MS).toISOString() })).toMatchObject({
+    count: 2,
+  });
+
+  // No terminal to ask on and no --yes: it says how many it would delete, and deletes none.
+  const tomorrow = localDay(1);
+  const piped = await verbatim("history", "rm", "--before", tomorrow);
+  expect(piped.code).toBe(2);
+  expect(piped.stderr).toMatch(
+    new RegExp(`would delete 2 transcripts finished before ${tomorrow} 00:00; nothing was deleted.*add --yes`),
+  );
+  expect((await list()).entries).toEqual(kept);
+
+  // On a terminal it asks; anything but yes deletes nothing.
+  const command = [process.execPath, cliEntry, "history", "rm", "--before", tomorrow];
+  const declined = await onTerminal(command, daemon.env, "[y/N]", "n");
+  expect(declined.output).toBe(
+    `Delete 2 transcripts finished before ${tomorrow} 00:00? [y/N] n\nNothing was deleted.\n`,
+  );
+  expect(declined.code).toBe(0);
+  expect((await list()).entries).toEqual(kept);
+  const accepted = await onTerminal(command, daemon.env, "[y/N]", "y");
+  expect(accepted).toEqual({ code: 0, output: expect.stringMatching(/\[y\/N\] y\nDeleted 2 transcripts\.\n$/) });
+  expect((await list()).entries).toEqual([]);
+  expect(await verbatim("history", "rm", "--before", tomorrow)).toMatchObject({
+    code: 0,
+    stdout: `No transcripts finished before ${tomorrow} 00:00; nothing was deleted.\n`,
+  });
 });
 
 test("a dictation's kept recording is compressed to FLAC without loss; status shows the disk they take", async () => {
@@ -286,6 +408,61 @@ test("a locked database delays the entry but not the transcript, and loses nothi
   expect(texts).toHaveLength(before + 2);
   expect(texts.slice(0, 2)).toEqual([next.text, blocked.text]);
 });
+
+test.each([
+  ["in SQLite's exclusive locking mode (nobody else can read it)", true],
+  ["in a write transaction (others read, nobody writes)", false],
+])(
+  "starting while another process holds an exclusive lock %s: the database is left as it is, retried and reported; nothing is lost",
+  async (_, lockingMode) => {
+    await client.transcribeFile(heldoutWav("heldout-03.wav")).promise;
+    const kept = (await list()).entries;
+    const aside = movedAside();
+    client.close();
+    await daemon.stop();
+    const lock = await holdExclusiveLock(databaseFile(), lockingMode);
+    await daemon.start();
+    await daemon.waitForModel();
+    client = await daemon.connect();
+
+    const status = await client.status();
+    const locked = lockingMode
+      ? /history database .*history\.sqlite is locked by another process \(database is locked\): it was left as it is/
+      : /history entries older than \d+ days could not be deleted yet \(database is locked\)/;
+    expect(status.history.notices).toEqual([expect.stringMatching(locked)]);
+    expect(status.history.notice).toBe(status.history.notices![0]);
+    const text = (await verbatim("status")).stdout;
+    expect(text).toContain(`\nnotice:  ${status.history.notices![0]}\n`);
+    if (lockingMode) {
+      const refused = await refusal({ type: "history.list" });
+      expect(refused).toMatchObject({ code: "history", message: expect.stringMatching(locked) });
+    } else {
+      expect((await list()).entries).toEqual(kept);
+    }
+
+    // A transcript finished meanwhile is delivered, and waits in memory with a notice of its own.
+    const events: Event[] = [];
+    const waiting = await client.transcribeFile(heldoutWav("heldout-06.wav"), { onEvent: (e) => events.push(e) })
+      .promise;
+    expect(events.find((e) => e.type === "notice")).toMatchObject({
+      message: expect.stringMatching(/not added to the history: 1 transcript\(s\) could not be added .*kept in memory/),
+    });
+    const both = (await client.status()).history.notices!;
+    expect(both).toHaveLength(2);
+    expect(both[1]).toMatch(/^1 transcript\(s\) could not be added to the history yet \(.*locked.*\); they are kept/);
+    expect((await verbatim("status")).stdout).toContain(`notice:  ${both[0]}\nnotice:  ${both[1]}\n`);
+
+    // Released, the database is opened again without any request, the transcript written, and the notices clear.
+    await lock.release();
+    await statusWhen((s) => s.history.notices!.length === 0, "the notices to clear");
+    expect((await client.status()).history.notice).toBeNull();
+    expect((await verbatim("status")).stdout).not.toMatch(/^notice: /m);
+    const entries = (await list()).entries;
+    expect(entries.map((e) => e.text)).toEqual([waiting.text, ...kept.map((e) => e.text)]);
+    expect(entries.slice(1)).toEqual(kept);
+    expect(movedAside()).toEqual(aside);
+  },
+);
 
 test("with the history off, requests say how to turn it on and nothing is written", async () => {
   await restart({ history: false });

@@ -2,26 +2,27 @@
 // deleting, and exporting; all through the running daemon (which starts if needed).
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
-import type { Event, HistoryEntry, HistoryEntryDetail, HistorySnippet } from "../protocol";
+import { parseIsoDate, type Event, type HistoryEntry, type HistoryEntryDetail, type HistorySnippet } from "../protocol";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
+import { deleteBefore, type DeleteBefore } from "./history-delete-before";
 
 export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
                                          kept transcripts, newest first (search: every word, the last as a prefix)
   verbatim history show ID [--json]      one transcript in full, with its timed segments
-  verbatim history rm ID | rm --before DATE
-                                         delete one transcript, or all finished before DATE (YYYY-MM-DD, local)
+  verbatim history rm ID                 delete one transcript
+  verbatim history rm --before DATE [--yes]
+                                         delete all finished before DATE (YYYY-MM-DD: local midnight; or an ISO
+                                         8601 date and time): says how many and asks first; without a terminal
+                                         to ask on, deletes only with --yes
   verbatim history export [--format markdown|json]
                                          every kept transcript, to standard output
 `;
 
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
 
-export interface HistoryCommand {
-  request: RequestBody;
-  json: boolean;
-}
+export type HistoryCommand = { request: RequestBody; json: boolean } | { deleteBefore: DeleteBefore };
 
 export function parseHistory(args: string[]): HistoryCommand {
   const parsed = parseCommandLine({
@@ -32,6 +33,7 @@ export function parseHistory(args: string[]): HistoryCommand {
       limit: { type: "string" },
       json: { type: "boolean" },
       before: { type: "string" },
+      yes: { type: "boolean" },
       format: { type: "string" },
     },
   });
@@ -55,11 +57,13 @@ export function parseHistory(args: string[]): HistoryCommand {
       only(["json"], "history show");
       return { request: { type: "history.get", entry: wholeNumber(target, "history show ID") }, json };
     case "rm":
-      only(["before"], "history rm");
+      only(["before", "yes"], "history rm");
       if (values.before !== undefined) {
         if (target !== undefined) throw new UsageError("give either an ID or --before DATE, not both");
-        return { request: { type: "history.delete", before: startOfDay(values.before) }, json: false };
+        const date = dateOf(values.before);
+        return { deleteBefore: { date, label: localTime(date.toISOString()), yes: Boolean(values.yes) } };
       }
+      if (values.yes) throw new UsageError("--yes goes with --before DATE (deleting one ID asks nothing)");
       return { request: { type: "history.delete", entry: wholeNumber(target, "history rm ID") }, json: false };
     case "export": {
       only(["format"], "history export");
@@ -74,6 +78,7 @@ export function parseHistory(args: string[]): HistoryCommand {
 }
 
 export async function runHistory(command: HistoryCommand, paths: VerbatimPaths): Promise<number> {
+  if ("deleteBefore" in command) return deleteBefore(command.deleteBefore, paths);
   const client = await ensureDaemon(paths);
   try {
     const event: Event = await client.request(command.request);
@@ -103,12 +108,22 @@ function wholeNumber(text: string | undefined, what: string): number {
   return Number(text);
 }
 
-/** YYYY-MM-DD is midnight local time; a full ISO date and time is taken as given. */
-function startOfDay(text: string): string {
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  const date = day ? new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3])) : new Date(text);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--before needs a date such as 2026-01-31, not "${text}"`);
-  return date.toISOString();
+/**
+ * YYYY-MM-DD is midnight local time; an ISO 8601 date and time is taken as given. A date that does not exist
+ * (2026-02-30, 2026-13-45) is a usage error, never rolled over into another day.
+ */
+function dateOf(text: string): Date {
+  const date = parseIsoDate(text);
+  if (!date) {
+    throw new UsageError(
+      `--before needs a date that exists, such as 2026-01-31 (or 2026-01-31T18:30), not "${text}"; nothing was deleted`,
+    );
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return date;
+  const midnight = new Date(0);
+  midnight.setFullYear(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+  midnight.setHours(0, 0, 0, 0);
+  return midnight;
 }
 
 function localTime(iso: string): string {

@@ -158,7 +158,9 @@ function describeStatus(status: DaemonStatus): string {
     lines.push(`mlx:     ${mb(mlx.activeBytes)} active, ${mb(mlx.peakBytes)} peak, ${mb(mlx.cacheBytes)} cached`);
   lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
   lines.push(`history: ${describeHistory(status.history)}`);
-  if (status.history.notice) lines.push(`notice:  ${status.history.notice}`);
+  const historyNotices = status.history.notices ?? (status.history.notice ? [status.history.notice] : []);
+  for (const notice of historyNotices) lines.push(`notice:  ${notice}`);
+  for (const problem of status.config?.problems ?? []) lines.push(`config:  ${problem}`);
   return lines.join("\n") + "\n" + (status.api ? describeApi(status.api) : "");
 }
 

@@ -1,7 +1,9 @@
 // The history's SQLite file: opened in WAL mode with a busy timeout, checked, and migrated to the current schema.
-// A file that cannot be opened, fails its check or cannot be migrated is renamed aside (with its -wal and -shm) and
-// a fresh one created, so a damaged database never stops the daemon. SQLite is Node's own (node:sqlite, with FTS5):
-// nothing to compile, and nothing to rebuild when Node is upgraded.
+// Only a damaged file (it fails SQLite's integrity check, or SQLite says it is corrupt or not a database) is renamed
+// aside (with its -wal and -shm) and a fresh one created, so a damaged database never stops the daemon. A healthy
+// file that cannot be used now (another process holds a lock on it, its schema is newer, it cannot be read) is left
+// as it is: opening throws, and the caller tries again later. SQLite is Node's own (node:sqlite, with FTS5): nothing
+// to compile, and nothing to rebuild when Node is upgraded.
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -48,16 +50,21 @@ export interface OpenedDatabase {
   notice: string | null;
 }
 
+/** The file failed SQLite's integrity check. */
+class FailedCheck extends Error {}
+
 /**
- * Opens (creating if needed) the history database at `file`. An unusable file is moved to
- * `<file>.corrupt-<time>` and replaced by an empty database; the notice says so. Throws only when even a fresh
- * database cannot be created (the folder is not writable, the disk is full).
+ * Opens (creating if needed) the history database at `file`. A damaged file is moved to `<file>.corrupt-<time>` and
+ * replaced by an empty database; the notice says so. Throws, leaving the file as it is, when it cannot be used for
+ * another reason (locked by another process: see isLocked; a newer schema; the folder is not writable; the disk is
+ * full).
  */
 export function openHistoryDatabase(file: string, now: () => Date = () => new Date()): OpenedDatabase {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   try {
     return { db: openChecked(file), notice: null };
   } catch (error) {
+    if (!(error instanceof FailedCheck) && !isDamage(error)) throw error;
     const aside = moveAside(file, now());
     const reason = error instanceof Error ? error.message : String(error);
     return {
@@ -79,7 +86,7 @@ function openChecked(file: string): SqliteDatabase {
       .prepare("PRAGMA quick_check")
       .all()
       .map((row) => String(row.quick_check));
-    if (check.join() !== "ok") throw new Error(`the integrity check failed: ${check.join("; ")}`);
+    if (check.join() !== "ok") throw new FailedCheck(`the integrity check failed: ${check.join("; ")}`);
     migrate(db);
     return db;
   } catch (error) {
@@ -124,6 +131,14 @@ export function isDamage(error: unknown): boolean {
   return typeof errcode === "number" && [SQLITE_CORRUPT, SQLITE_NOTADB].includes(errcode & 0xff);
 }
 
+/** Whether an error from SQLite says another connection holds a lock it needs (SQLITE_BUSY, SQLITE_LOCKED). */
+export function isLocked(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === "number" && [SQLITE_BUSY, SQLITE_LOCKED].includes(errcode & 0xff);
+}
+
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
 const SQLITE_CORRUPT = 11;
 const SQLITE_NOTADB = 26;
 

@@ -1,7 +1,8 @@
 // The transcript history: every finished transcript (file job or dictation) in SQLite with full-text search, kept
 // for historyDays, with the audio kept beside it as historyKeepsRecordings says. A history that fails never fails
-// a transcription: errors are logged, reported in the status, and a database found damaged is replaced (the
-// write that found it is made again into the new one).
+// a transcription: errors are logged and reported in the status's notices (each cleared once what it speaks of is
+// resolved), a database found damaged is replaced (the write that found it is made again into the new one), and one
+// that cannot be opened now (locked by another process) is left as it is and opened again later.
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type {
@@ -13,14 +14,21 @@ import type {
   TranscriptData,
 } from "../protocol";
 import { exportHistory } from "./history-export";
-import { inTransaction, isDamage, moveAside, openHistoryDatabase, type SqliteDatabase } from "./history-database";
+import {
+  inTransaction,
+  isDamage,
+  isLocked,
+  moveAside,
+  openHistoryDatabase,
+  type SqliteDatabase,
+} from "./history-database";
 import { ftsQuery, MATCH_CLOSE, MATCH_OPEN, parseSnippet } from "./search-query";
 
 export const DEFAULT_PAGE_SIZE = 50;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Words of context snippet() gives around the matches. */
 const SNIPPET_TOKENS = 16;
-/** How soon transcripts that could not be written are tried again. */
+/** How soon transcripts that could not be written, or a database that could not be opened, are tried again. */
 const RETRY_MS = 10_000;
 /** Transcripts kept in memory while the database refuses writes; past this the oldest is given up (and logged). */
 const MAX_PENDING = 1000;
@@ -60,6 +68,13 @@ export class HistoryError extends Error {
   }
 }
 
+/**
+ * What a notice speaks of. Each kind holds its latest notice until it is resolved: `unavailable` once the database
+ * opens, `pending` once the transcripts waiting in memory are written, `retention` and `recording` once the next of
+ * their kind succeeds; `replaced` (a damaged file moved aside, and where it is) stays while the daemon runs.
+ */
+type NoticeKind = "unavailable" | "pending" | "replaced" | "retention" | "recording";
+
 interface Row {
   id: number;
   kind: HistoryEntry["kind"];
@@ -80,12 +95,21 @@ const ENTRY_COLUMNS =
 
 export class HistoryStore {
   private db: SqliteDatabase | null = null;
-  private problem: string | null = null;
+  /** The current notices, oldest first. */
+  private readonly problems = new Map<NoticeKind, string>();
+  /** Why the database could not be opened, in a few words (null while it is open). */
+  private openFailure: string | null = null;
   private readonly pending: FinishedTranscript[] = [];
   private lastRecordedId: number | null = null;
   private retry: NodeJS.Timeout | null = null;
+  /** Retention could not run (the database was locked or not open): it runs at the next retry. */
+  private retentionDue = false;
+  /** The database opened after it could not be: onLateOpen is told at the next retry. */
+  private lateOpenDue = false;
   /** Told of each dictation recording kept (a WAV beside the database), to compress it. */
   onDictationRecordingKept: ((id: number, file: string) => void) | null = null;
+  /** Told when a database that could not be opened opens. */
+  onLateOpen: (() => void) | null = null;
 
   private constructor(
     readonly file: string,
@@ -96,8 +120,8 @@ export class HistoryStore {
 
   /**
    * Opens the database in `folder` (history.sqlite, kept recordings in recordings/) and deletes what retention
-   * says is too old. Never throws: a database that cannot be opened at all leaves the history unavailable, with the
-   * reason in `notice`.
+   * says is too old. Never throws: a database that cannot be opened leaves the history unavailable, with the reason
+   * in `notices`, and is tried again every RETRY_MS (and at each request and transcript) until it opens.
    */
   static open(
     folder: string,
@@ -106,14 +130,24 @@ export class HistoryStore {
     now: () => Date = () => new Date(),
   ): HistoryStore {
     const store = new HistoryStore(path.join(folder, "history.sqlite"), settings, log, now);
-    store.reopen();
-    store.applyRetention();
+    if (store.open()) store.applyRetention();
+    else store.retryIn(RETRY_MS);
     return store;
   }
 
-  /** What went wrong with the database since the daemon started (null: nothing). */
+  /** What is wrong with the history now, or was and should be known (a damaged file moved aside), oldest first. */
+  get notices(): string[] {
+    return [...this.problems.values()];
+  }
+
+  /** The latest of the notices (null: none). */
   get notice(): string | null {
-    return this.problem;
+    return this.notices.at(-1) ?? null;
+  }
+
+  /** Why transcripts are waiting in memory instead of being in the database (null: none are). */
+  get pendingNotice(): string | null {
+    return this.problems.get("pending") ?? null;
   }
 
   get recordingsFolder(): string {
@@ -136,24 +170,43 @@ export class HistoryStore {
 
   /** Writes the transcripts waiting in memory, oldest first; false when one could not be written (it stays). */
   private flush(): boolean {
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = null;
     while (this.pending.length > 0) {
       const next = this.pending[0]!;
       try {
         this.lastRecordedId = this.writing(() => this.insert(next));
         this.pending.shift();
       } catch (error) {
+        const reason = this.db ? describe(error) : (this.openFailure ?? describe(error));
         this.report(
-          `${this.pending.length} transcript(s) could not be added to the history yet (${describe(error)}); ` +
+          "pending",
+          `${this.pending.length} transcript(s) could not be added to the history yet (${reason}); ` +
             `they are kept in memory and written once the database takes writes again`,
         );
-        this.retry = setTimeout(() => this.flush(), RETRY_MS);
-        this.retry.unref();
+        this.retryIn(RETRY_MS);
         return false;
       }
     }
+    this.resolve("pending");
     return true;
+  }
+
+  /**
+   * Tries again after `ms`: to open the database if it is not open, then to write what waits in memory and to apply
+   * retention if it could not run. What fails again schedules the next try.
+   */
+  private retryIn(ms: number): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (!this.db && !this.open()) return this.retryIn(RETRY_MS);
+      this.flush();
+      if (this.retentionDue) this.applyRetention();
+      if (this.lateOpenDue) {
+        this.lateOpenDue = false;
+        this.onLateOpen?.();
+      }
+    }, ms);
+    this.retry.unref();
   }
 
   list(limit = DEFAULT_PAGE_SIZE, beforeId?: number): HistoryPage {
@@ -202,13 +255,30 @@ export class HistoryStore {
     return this.deleteWhere("created_ms < ?", date.getTime());
   }
 
+  /** How many entries finished before `date` (what deleteBefore would delete). */
+  countBefore(date: Date): number {
+    const row = this.database()
+      .prepare("SELECT count(*) AS count FROM transcripts WHERE created_ms < ?")
+      .get(date.getTime());
+    return Number(row?.count);
+  }
+
   /** Deletes entries older than historyDays; returns how many. */
   applyRetention(): number {
     if (this.settings.historyDays <= 0 || !this.db) return 0;
     try {
-      return this.deleteBefore(new Date(this.now().getTime() - this.settings.historyDays * DAY_MS));
+      const deleted = this.deleteBefore(new Date(this.now().getTime() - this.settings.historyDays * DAY_MS));
+      this.retentionDue = false;
+      this.resolve("retention");
+      return deleted;
     } catch (error) {
-      this.report(`old history entries could not be deleted: ${describe(error)}`);
+      this.retentionDue = true;
+      this.report(
+        "retention",
+        `history entries older than ${this.settings.historyDays} days could not be deleted yet (${describe(error)}); ` +
+          `tried again every ${RETRY_MS / 1000} s`,
+      );
+      this.retryIn(RETRY_MS);
       return 0;
     }
   }
@@ -283,9 +353,10 @@ export class HistoryStore {
         copyFileSync(audioFile, kept);
       }
       this.database().prepare("UPDATE transcripts SET recording = ? WHERE id = ?").run(kept, id);
+      this.resolve("recording");
       return kept;
     } catch (error) {
-      this.report(`the recording of history entry ${id} could not be kept: ${describe(error)}`);
+      this.report("recording", `the recording of history entry ${id} could not be kept: ${describe(error)}`);
       return null;
     }
   }
@@ -349,39 +420,76 @@ export class HistoryStore {
       this.closeDatabase();
       const aside = moveAside(this.file, this.now());
       this.report(
+        "replaced",
         `the history database was damaged (${describe(error)}); it was moved to ${aside} and a new, empty history ` +
           "started. Older transcripts are in that file if you need them (any SQLite tool opens it).",
       );
-      this.reopen();
+      this.open();
       return write();
     }
   }
 
-  private reopen(): void {
+  /**
+   * Opens the database (a damaged one is replaced); false, with a notice saying why, when it cannot be used now. Once
+   * it opens after it could not, the next retry (at once) writes what waits, applies retention and tells onLateOpen.
+   */
+  private open(): boolean {
     try {
       const opened = openHistoryDatabase(this.file, this.now);
       this.db = opened.db;
-      if (opened.notice) this.report(opened.notice);
+      if (this.openFailure !== null) {
+        this.openFailure = null;
+        this.retentionDue = true;
+        this.lateOpenDue = true;
+        this.retryIn(0);
+      }
+      this.resolve("unavailable");
+      if (opened.notice) this.report("replaced", opened.notice);
+      return true;
     } catch (error) {
       this.db = null;
-      this.report(
-        `the history database ${this.file} could not be opened (${describe(error)}); transcripts are not being ` +
-          "added to the history. Check that the folder is writable and the disk has room, then restart the daemon.",
-      );
+      this.openFailure = describe(error);
+      this.report("unavailable", unavailable(this.file, error));
+      return false;
     }
   }
 
+  /** The open database; a closed one is opened first. Throws HistoryError (saying why) when it cannot be. */
   private database(): SqliteDatabase {
-    if (!this.db) {
-      throw new HistoryError("history", this.problem ?? `the history database ${this.file} is not open`);
+    if (!this.db && !this.open()) {
+      throw new HistoryError("history", this.problems.get("unavailable") ?? `the history database is not open`);
     }
-    return this.db;
+    return this.db!;
   }
 
-  private report(message: string): void {
-    this.problem = message;
-    this.log.warn(message);
+  /** Sets the notice of this kind (the latest notice comes last); logs it unless it is already the one set. */
+  private report(kind: NoticeKind, message: string): void {
+    const known = this.problems.get(kind) === message;
+    this.problems.delete(kind);
+    this.problems.set(kind, message);
+    if (!known) this.log.warn(message);
   }
+
+  private resolve(kind: NoticeKind): void {
+    this.problems.delete(kind);
+  }
+}
+
+/** The notice for a database that cannot be opened now: it is left as it is, and what to do. */
+function unavailable(file: string, error: unknown): string {
+  const retrying =
+    `it was left as it is and is opened again every ${RETRY_MS / 1000} s; until then history requests fail and ` +
+    "transcripts wait in memory, to be added once it opens";
+  if (isLocked(error)) {
+    return (
+      `the history database ${file} is locked by another process (${describe(error)}): ${retrying}. ` +
+      "Close the program holding it (an sqlite3 shell, a backup or sync tool)."
+    );
+  }
+  return (
+    `the history database ${file} could not be opened (${describe(error)}): ${retrying}. Check that its folder is ` +
+    "writable and the disk has room (a database from a newer Verbatim needs that version)."
+  );
 }
 
 function entryOf(row: Row): HistoryEntry {

@@ -3,7 +3,7 @@
 // returns what went wrong instead.
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { ProtocolError, type Event, type HistoryStatus, type Request } from "../protocol";
+import { parseIsoDate, ProtocolError, type Event, type HistoryStatus, type Request } from "../protocol";
 import {
   HistoryError,
   HistoryStore,
@@ -43,8 +43,12 @@ export class TranscriptHistory {
     const store = HistoryStore.open(path.join(stateDir, "history"), settings, log);
     this.store = store;
     store.onDictationRecordingKept = (id, wav) => void this.compressKept(store, id, wav);
-    for (const { id, recording } of store.uncompressedDictationRecordings())
-      void this.compressKept(store, id, recording);
+    const compressLeftWavs = () => {
+      for (const { id, recording } of store.uncompressedDictationRecordings())
+        void this.compressKept(store, id, recording);
+    };
+    store.onLateOpen = compressLeftWavs;
+    compressLeftWavs();
     if (settings.historyDays > 0) {
       this.retention = setInterval(() => this.store?.applyRetention(), RETENTION_INTERVAL_MS);
       this.retention.unref();
@@ -57,7 +61,8 @@ export class TranscriptHistory {
 
   status(): HistoryStatus {
     if (!this.store) return { enabled: false, notice: null };
-    return { enabled: true, notice: this.store.notice, recordings: this.store.recordingsUsage() };
+    const { notice, notices } = this.store;
+    return { enabled: true, notice, notices, recordings: this.store.recordingsUsage() };
   }
 
   /** The entry's recording becomes the FLAC, unless the entry was deleted (or changed) meanwhile. */
@@ -78,7 +83,7 @@ export class TranscriptHistory {
   record(finished: FinishedTranscript): string | null {
     if (!this.store) return null;
     if (this.store.record(finished) !== null) return null;
-    return `The transcript was not added to the history: ${this.store.notice ?? "the database refused it"}`;
+    return `The transcript was not added to the history: ${this.store.pendingNotice ?? "the database refused it"}`;
   }
 
   /** The done event answering a history request. Throws ProtocolError (not_found, history). */
@@ -104,8 +109,10 @@ export class TranscriptHistory {
           return {
             type: "done",
             id,
-            deleted: "entry" in request ? store.delete(request.entry) : store.deleteBefore(new Date(request.before)),
+            deleted: "entry" in request ? store.delete(request.entry) : store.deleteBefore(dateOf(request.before)),
           };
+        case "history.count":
+          return { type: "done", id, count: store.countBefore(dateOf(request.before)) };
         case "history.export":
           return { type: "done", id, exported: store.export(request.format) };
       }
@@ -121,4 +128,11 @@ export class TranscriptHistory {
     if (this.retention) clearInterval(this.retention);
     this.store?.close();
   }
+}
+
+/** The moment a request's `before` names (parseRequest accepted only dates that exist). */
+function dateOf(before: string): Date {
+  const date = parseIsoDate(before);
+  if (!date) throw new HistoryError("history", `"before" is not a date that exists: ${before}`);
+  return date;
 }

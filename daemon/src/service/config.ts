@@ -178,6 +178,14 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
   api: { valid: validApiSettings, expected: API_SETTINGS_EXPECTED },
 };
 
+/** The problem of a config file that was not used at all. */
+function ignoredFile(file: string, reason: string): string {
+  return (
+    `${file} was ignored (${reason}), so every setting is its default. Fix it, or remove it to have the defaults ` +
+    "written there, then restart the daemon: verbatim daemon restart"
+  );
+}
+
 /** The engine's MLX memory options from the config (absent where MLX's defaults apply). */
 export function mlxLimits(config: DaemonConfig): { mlxCacheLimitBytes?: number; mlxWiredLimitBytes?: number } {
   const bytes = (mb: number | null) => (mb === null ? undefined : mb * 1024 * 1024);
@@ -201,10 +209,10 @@ export function loadConfig(file: string): LoadedConfig {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { config: { ...DEFAULT_CONFIG }, problems: [`${file} is not valid JSON (${reason}); using the defaults`] };
+    return { config: { ...DEFAULT_CONFIG }, problems: [ignoredFile(file, `it is not valid JSON: ${reason}`)] };
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return { config: { ...DEFAULT_CONFIG }, problems: [`${file} must hold a JSON object; using the defaults`] };
+    return { config: { ...DEFAULT_CONFIG }, problems: [ignoredFile(file, "it does not hold a JSON object")] };
   }
   const values = raw as Record<string, unknown>;
   const config = { ...DEFAULT_CONFIG };

@@ -271,6 +271,7 @@ export class Connection {
       case "history.search":
       case "history.get":
       case "history.delete":
+      case "history.count":
       case "history.export":
         if (!this.daemon.history)
           throw new ProtocolError("history", "the history is not open yet; try again", request.id);

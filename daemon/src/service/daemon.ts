@@ -51,6 +51,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export interface DaemonOptions {
   paths: VerbatimPaths;
   config: DaemonConfig;
+  /** What loadConfig found wrong in the config file (reported in the status). */
+  configProblems?: string[];
   log: Logger;
   version: string;
   store?: ModelStore;
@@ -189,6 +191,7 @@ export class Daemon implements DaemonContext {
       capture: { command: CAPTURE_COMMAND },
       history: this.history?.status() ?? { enabled: false, notice: null },
       api: this.api.status(),
+      config: { file: this.options.paths.configFile, problems: this.options.configProblems ?? [] },
     };
   }
 
