@@ -1,9 +1,15 @@
 // `verbatim` as a user runs it, against a real daemon with the fixture model: help on every command, the version,
-// word timings in every format, and a reader that closes the pipe early.
+// word timings in every format, openai's clip timestamps and hallucination silence threshold, and a reader that
+// closes the pipe early.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { WhisperModel } from "../../native/lib";
+import { loadAudio } from "../../daemon/src/audio";
+import { fileEngineOptions } from "../../daemon/src/service/transcription";
+import { loadTokenizer } from "../../daemon/src/tokenizer";
+import type { TranscriptionOptions } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel, repoRoot } from "../support/fixtures";
@@ -121,6 +127,111 @@ test("--word-timestamps with plain text is a usage error that names the formats 
   expect(result.code).toBe(2);
   expect(result.stdout).toBe("");
   expect(result.stderr).toContain("--word-timestamps needs --format srt, vtt or json");
+});
+
+interface JsonTranscript {
+  text: string;
+  segments: { start: number; end: number; text: string; words?: unknown[] }[];
+}
+
+/**
+ * The file through the engine in this process with the options the daemon gives the engine for `options` (all of
+ * the audio: clips and the threshold ask for no speech search): the transcript's text and its segments with text.
+ */
+async function engineDirect(file: string, options: TranscriptionOptions) {
+  const tokenizer = await loadTokenizer({ nVocab: 51864 });
+  const engine = await WhisperModel.load(model, { threads: 2 }).promise;
+  try {
+    engine.setVocabulary(tokenizer.tokenBytesTable());
+    const { samples } = await loadAudio(file);
+    const result = await engine.transcribe(samples, fileEngineOptions(tokenizer, options)).promise;
+    const segments = result.segments.filter((segment) => tokenizer.decode(segment.tokens).trim() !== "");
+    return {
+      text: tokenizer.decode(segments.flatMap((segment) => segment.tokens)).trim(),
+      segments: segments.map((segment) => ({ start: segment.start, end: segment.end })),
+    };
+  } finally {
+    engine.free();
+  }
+}
+
+const secondsOf = (segments: { start: number; end: number }[]) =>
+  segments.map((segment) => [Math.round(segment.start * 1000), Math.round(segment.end * 1000)]);
+
+test("--clip-timestamps transcribes only the clips, as the engine does with openai's clip_timestamps", async () => {
+  const long = path.join(repoRoot, "test", "fixtures", "heldout-long", "long-02.flac");
+  const result = await run(["transcribe", "--format", "json", "--clip-timestamps", "5,20,32.5,47", long]);
+  expect(result).toMatchObject({ code: 0, stderr: "" });
+  const transcript: JsonTranscript = JSON.parse(result.stdout);
+  const direct = await engineDirect(long, { clipTimestamps: [5, 20, 32.5, 47] });
+  expect(transcript.text).toBe(direct.text);
+  expect(secondsOf(transcript.segments)).toEqual(secondsOf(direct.segments));
+  expect(transcript.segments.length).toBeGreaterThan(0);
+  for (const segment of transcript.segments) {
+    expect((segment.start >= 5 && segment.start < 20) || (segment.start >= 32.5 && segment.start < 47)).toBe(true);
+  }
+  // Without clips the whole file is transcribed.
+  const whole: JsonTranscript = JSON.parse((await run(["transcribe", "--format", "json", "--no-vad", long])).stdout);
+  expect(whole.segments[0].start).toBeLessThan(5);
+});
+
+test("--hallucination-silence-threshold skips as the engine does with openai's rules; words only when asked", async () => {
+  // A sentence, 5 s of silence, another sentence (as transcribe-options-reference.test.ts, where PyTorch agrees).
+  const part = (name: string) => path.join(media, `${name}.wav`);
+  const format = ["-r", "16000", "-c", "1", "-b", "16"];
+  execFileSync("sox", ["-R", heldoutWav("heldout-00.wav"), ...format, part("first")]);
+  execFileSync("sox", ["-R", heldoutWav("heldout-03.wav"), ...format, part("second")]);
+  execFileSync("sox", ["-R", "-n", ...format, part("silence"), "trim", "0", "5"]);
+  execFileSync("sox", [part("first"), part("silence"), part("second"), part("pause")]);
+
+  const args = ["transcribe", "--format", "json", "--no-vad", "--hallucination-silence-threshold", "4"];
+  const result = await run([...args, part("pause")]);
+  expect(result).toMatchObject({ code: 0, stderr: "" });
+  const transcript: JsonTranscript = JSON.parse(result.stdout);
+  const direct = await engineDirect(part("pause"), { vad: false, hallucinationSilenceThreshold: 4 });
+  expect(transcript.text).toBe(direct.text);
+  expect(secondsOf(transcript.segments)).toEqual(secondsOf(direct.segments));
+  expect(transcript.segments.every((segment) => segment.words === undefined)).toBe(true);
+  // The threshold changed what was decoded (openai's rules dropped doubtful text and decoded on after it).
+  const plain: JsonTranscript = JSON.parse(
+    (await run(["transcribe", "--format", "json", "--no-vad", part("pause")])).stdout,
+  );
+  expect(transcript.text).not.toBe(plain.text);
+
+  const withWords: JsonTranscript = JSON.parse((await run([...args, "--word-timestamps", part("pause")])).stdout);
+  expect(withWords.text).toBe(transcript.text);
+  expect(withWords.segments.every((segment) => (segment.words?.length ?? 0) > 0)).toBe(true);
+});
+
+test.each([
+  [["--clip-timestamps", "5,x"], "--clip-timestamps must be START,END,START,END,… in seconds"],
+  [["--clip-timestamps=-1,5"], "--clip-timestamps must be START,END,START,END,… in seconds"],
+  [["--clip-timestamps", "1,5", "--vad"], "--clip-timestamps choose what to decode: give them without --vad"],
+  [["--hallucination-silence-threshold=-2"], "--hallucination-silence-threshold must be seconds"],
+  [["--hallucination-silence-threshold", "soon"], "--hallucination-silence-threshold must be seconds"],
+])("verbatim transcribe %j is a usage error", async (flags, message) => {
+  const result = await run(["transcribe", ...flags, wav]);
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe("");
+  expect(result.stderr).toContain(message);
+});
+
+test("the protocol refuses clips with vad true, and times that are not seconds", async () => {
+  const client = await daemon.connect();
+  try {
+    const source = { kind: "file" as const, path: wav };
+    const request = (options: Record<string, unknown>) =>
+      client.request({ type: "transcribe", source, options: options as TranscriptionOptions });
+    await expect(request({ clipTimestamps: [1, 2], vad: true })).rejects.toMatchObject({
+      code: "bad_message",
+      message: expect.stringContaining('"clipTimestamps" choose what to decode'),
+    });
+    await expect(request({ clipTimestamps: [1, -2] })).rejects.toMatchObject({ code: "bad_message" });
+    await expect(request({ clipTimestamps: "1,2" })).rejects.toMatchObject({ code: "bad_message" });
+    await expect(request({ hallucinationSilenceThreshold: -1 })).rejects.toMatchObject({ code: "bad_message" });
+  } finally {
+    client.close();
+  }
 });
 
 test("a reader that closes the pipe early ends the command quietly, and its job is cancelled", async () => {

@@ -95,6 +95,8 @@ function parseTranscribeArgs(args: string[]) {
       prompt: { type: "string" },
       vad: { type: "boolean" },
       "no-vad": { type: "boolean" },
+      "clip-timestamps": { type: "string" },
+      "hallucination-silence-threshold": { type: "string" },
       format: { type: "string", default: "text" },
       "no-daemon": { type: "boolean" },
     },
@@ -105,6 +107,20 @@ function parseTranscribeArgs(args: string[]) {
 function localModelFolder(model: string): string | null {
   const folder = path.resolve(model);
   return existsSync(path.join(folder, "config.json")) ? folder : null;
+}
+
+/** A plain decimal number of seconds, not negative ("1", "2.5", ".5"). */
+function isSeconds(text: string): boolean {
+  return /^(\d+\.?\d*|\.\d+)$/.test(text.trim()) && Number.isFinite(Number(text));
+}
+
+/** --clip-timestamps START,END,START,…: seconds, none negative, as openai's clip_timestamps string. */
+function parseClips(text: string): number[] {
+  const parts = text.split(",");
+  if (parts.some((part) => !isSeconds(part))) {
+    throw new UsageError("--clip-timestamps must be START,END,START,END,… in seconds (numbers, not negative)");
+  }
+  return parts.map(Number);
 }
 
 function parseTranscribe(args: string[]) {
@@ -122,6 +138,15 @@ function parseTranscribe(args: string[]) {
     throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}`);
   }
   if (values.vad && values["no-vad"]) throw new UsageError("--vad and --no-vad contradict each other: give one");
+  const clipTimestamps = values["clip-timestamps"] === undefined ? undefined : parseClips(values["clip-timestamps"]);
+  if (clipTimestamps && values.vad) {
+    throw new UsageError("--clip-timestamps choose what to decode: give them without --vad");
+  }
+  const threshold = values["hallucination-silence-threshold"];
+  const hallucinationSilenceThreshold = threshold === undefined ? undefined : Number(threshold);
+  if (hallucinationSilenceThreshold !== undefined && !isSeconds(threshold ?? "")) {
+    throw new UsageError("--hallucination-silence-threshold must be seconds (a number, not negative)");
+  }
   const options: TranscriptionOptions = {};
   if (values.model) options.model = localModelFolder(values.model) ?? values.model;
   if (values.language) options.language = values.language;
@@ -129,6 +154,9 @@ function parseTranscribe(args: string[]) {
   if (values["word-timestamps"]) options.wordTimestamps = true;
   if (values.prompt) options.prompt = values.prompt;
   if (values.vad || values["no-vad"]) options.vad = Boolean(values.vad);
+  if (clipTimestamps) options.clipTimestamps = clipTimestamps;
+  if (hallucinationSilenceThreshold !== undefined)
+    options.hallucinationSilenceThreshold = hallucinationSilenceThreshold;
   return {
     files: positionals,
     format,

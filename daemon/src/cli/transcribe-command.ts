@@ -26,7 +26,14 @@ export const TRANSCRIBE_USAGE = `  verbatim transcribe [options] FILE…     tra
       --word-timestamps      time every word: one cue per word in SRT and VTT, "words" in JSON
       --prompt TEXT          names, spelling or style to condition the transcript on
       --vad                  decode only the speech a voice activity detector finds: silence and noise give no text
-      --no-vad               decode all of the audio (the default unless the daemon's config sets fileVad)
+                             (the default, unless the config sets fileVad to false)
+      --no-vad               decode all of the audio
+      --clip-timestamps START,END,…
+                             decode only these clips (seconds; a last START runs to the end), as openai's
+                             clip_timestamps; no voice activity detection then
+      --hallucination-silence-threshold SECONDS
+                             drop doubtful text with more than SECONDS of silence around it and decode on after it,
+                             as openai's hallucination_silence_threshold (words are timed to judge it)
       --format text|srt|vtt|json
       --no-daemon            run the engine in this process instead of the daemon
 `;

@@ -1,6 +1,7 @@
 // One transcription: audio in (a file, or uploaded bytes), the warm model, live text as tokens are chosen,
 // final segments (with words when asked), and the finished transcript. With `vad`, only the windows of speech the
-// voice activity detector finds are decoded, each placed back on the file's own timeline.
+// voice activity detector finds are decoded, each placed back on the file's own timeline; with `clipTimestamps`,
+// only those clips (openai's clip_timestamps, done by the engine).
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
@@ -92,9 +93,11 @@ async function transcribeOnModel(
   const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
-  const options = engineOptions(active.tokenizer, job.options, vocabulary.terms);
+  const options = fileEngineOptions(active.tokenizer, job.options, vocabulary.terms);
+  // Clips say what to decode: the voice activity detector is not asked (the protocol refuses vad true with them).
+  const clipped = (job.options.clipTimestamps?.length ?? 0) > 0;
   const windows =
-    audio.sampleCount > 0 && (job.options.vad ?? job.fileVad ?? false)
+    audio.sampleCount > 0 && !clipped && (job.options.vad ?? job.fileVad ?? false)
       ? await speechOnly(samplesFile, audio.sampleCount, callbacks, signal)
       : [{ start: 0, end: audio.sampleCount }];
   const total = windows.reduce((sum, window) => sum + window.end - window.start, 0);
@@ -118,6 +121,7 @@ async function transcribeOnModel(
       },
       { segments, tokens },
       signal,
+      job.options.wordTimestamps ?? false,
     );
     done += length;
     // As transcribe() does for its windows: the language detected first holds for the rest of the file.
@@ -227,6 +231,24 @@ export function engineOptions(
   return engine;
 }
 
+/**
+ * engineOptions plus what only file jobs have: openai's clips, and its hallucination silence threshold, whose rules
+ * judge words: words are timed for it (openai's needs word_timestamps), and reported only when the job asks.
+ */
+export function fileEngineOptions(
+  tokenizer: Tokenizer,
+  options: TranscriptionOptions,
+  terms: readonly string[] = [],
+): TranscribeOptions {
+  const engine = engineOptions(tokenizer, options, terms);
+  if (options.clipTimestamps && options.clipTimestamps.length > 0) engine.clipTimestamps = [...options.clipTimestamps];
+  if (options.hallucinationSilenceThreshold !== undefined) {
+    engine.hallucinationSilenceThreshold = options.hallucinationSilenceThreshold;
+    engine.wordTimestamps = true;
+  }
+  return engine;
+}
+
 /** openai's fallback from a first temperature: up in steps of 0.2 to 1 (whisper's temperature_increment_on_fallback). */
 function fallbackTemperatures(first: number): number[] {
   const temperatures: number[] = [];
@@ -237,7 +259,8 @@ function fallbackTemperatures(first: number): number[] {
 
 /**
  * One transcribe() on the engine; its segments are placed at `place.offset` seconds in the file and end no later
- * than `place.end`, the end of the audio they came from.
+ * than `place.end`, the end of the audio they came from. `words`: the job asked for them (the engine may time words
+ * for its own rules without).
  */
 async function runEngine(
   active: ActiveModel,
@@ -247,6 +270,7 @@ async function runEngine(
   callbacks: TranscriptionCallbacks,
   collected: { segments: SegmentData[]; tokens: number[] },
   signal: AbortSignal,
+  words: boolean,
 ): Promise<{ language: string | null }> {
   signal.throwIfAborted(); // a listener added to an aborted signal is never called
   const { tokenizer } = active;
@@ -262,7 +286,7 @@ async function runEngine(
       if (text || restart) callbacks.onText(text, restart);
     } else if (event.type === "segment") {
       attempt = "";
-      const decoded = shiftSegment(event.segment, place.offset);
+      const decoded = shiftSegment(words ? event.segment : withoutWords(event.segment), place.offset);
       const segment = segmentData(tokenizer, decoded, options.language, place.end);
       if (segment) {
         collected.segments.push(segment);
@@ -285,7 +309,7 @@ async function runEngine(
   }
 }
 
-/** The segment `seconds` later, its token timings too. */
+/** The segment `seconds` later, its token timings and words too. */
 export function shiftSegment(segment: Segment, seconds: number): Segment {
   if (seconds === 0) return segment;
   return {
@@ -295,7 +319,18 @@ export function shiftSegment(segment: Segment, seconds: number): Segment {
     ...(segment.tokenTimings && {
       tokenTimings: segment.tokenTimings.map((t) => ({ ...t, start: t.start + seconds, end: t.end + seconds })),
     }),
+    ...(segment.words && {
+      words: segment.words.map((w) => ({ ...w, start: w.start + seconds, end: w.end + seconds })),
+    }),
   };
+}
+
+/** The segment without its word timings (timed for the engine's own rules, not asked for by the job). */
+function withoutWords(segment: Segment): Segment {
+  const bare = { ...segment };
+  delete bare.tokenTimings;
+  delete bare.words;
+  return bare;
 }
 
 /**

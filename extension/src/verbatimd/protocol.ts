@@ -12,6 +12,8 @@ export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** Longest silence after speech a dictation may wait for before it stops by itself. */
 export const MAX_AUTO_STOP_SECONDS = 600;
+/** Most times a job's clipTimestamps may list. */
+export const MAX_CLIP_TIMESTAMPS = 1000;
 
 export type Priority = "interactive" | "batch";
 export type OutputTask = "transcribe" | "translate";
@@ -31,6 +33,19 @@ export interface TranscriptionOptions {
   vad?: boolean;
   /** The first decoding temperature (0-1); the fallback goes up from it in steps of 0.2. Default 0. */
   temperature?: number;
+  /**
+   * Files: decode only these clips, as openai's transcribe(clip_timestamps=...): seconds start, end, start, end, …
+   * (a last start without an end runs to the end of the file). The voice activity detector is not used then; `vad`
+   * true with clips is refused. Absent or empty: the whole file.
+   */
+  clipTimestamps?: number[];
+  /**
+   * Files: openai's hallucination_silence_threshold (seconds): a segment of doubtful words (improbable, very short or
+   * very long) with more silence than this around it is dropped and decoding goes on after it, and silence before a
+   * doubtful first segment is skipped. The rules judge words, so words are timed for it (as openai needs
+   * word_timestamps); they are in the output only with `wordTimestamps`.
+   */
+  hallucinationSilenceThreshold?: number;
 }
 
 /**
@@ -471,6 +486,9 @@ const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isAutoStop = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= MAX_AUTO_STOP_SECONDS;
 const isTemperature = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 1;
+const isSeconds = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const isClipList = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length <= MAX_CLIP_TIMESTAMPS && v.every(isSeconds);
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
 const oneOf =
   <T extends string>(...values: T[]) =>
@@ -489,6 +507,24 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   const app = field(raw, "app", isString, "the name of an app", true);
   const vad = field(raw, "vad", isBoolean, "true or false", true);
   const temperature = field(raw, "temperature", isTemperature, "a number from 0 to 1", true);
+  const clipTimestamps = field(
+    raw,
+    "clipTimestamps",
+    isClipList,
+    `a list of at most ${MAX_CLIP_TIMESTAMPS} times in seconds (start, end, start, end, …), none negative`,
+    true,
+  );
+  const hallucinationSilenceThreshold = field(
+    raw,
+    "hallucinationSilenceThreshold",
+    isSeconds,
+    "seconds (a number, not negative)",
+    true,
+  );
+  if (vad === true && clipTimestamps !== undefined && clipTimestamps.length > 0) {
+    const id = typeof message.id === "string" ? message.id : null;
+    throw new ProtocolError("bad_message", '"clipTimestamps" choose what to decode: give them without "vad": true', id);
+  }
   if (model !== undefined) options.model = model;
   if (language !== undefined) options.language = language;
   if (task !== undefined) options.task = task;
@@ -497,6 +533,9 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   if (app !== undefined) options.app = app;
   if (vad !== undefined) options.vad = vad;
   if (temperature !== undefined) options.temperature = temperature;
+  if (clipTimestamps !== undefined) options.clipTimestamps = clipTimestamps;
+  if (hallucinationSilenceThreshold !== undefined)
+    options.hallucinationSilenceThreshold = hallucinationSilenceThreshold;
   return options;
 }
 
