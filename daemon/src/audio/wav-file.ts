@@ -23,14 +23,14 @@ export interface WavReadOptions {
 export async function readWavFile(wavPath: string, outputRate: number, options: WavReadOptions): Promise<DecodedWav> {
   const blocks: Float32Array[] = [];
   const { description, warnings } = await readWavBlocks(wavPath, outputRate, options, (block) => {
-    blocks.push(block);
+    blocks.push(block.slice()); // blocks are views of one reused buffer
   });
   return { samples: concatenate(blocks), description, warnings };
 }
 
 /**
  * Reads a WAV file as mono samples at outputRate, block by block, handing each block to `onBlock` (awaited) so
- * that a long file never needs to be in memory whole. A data chunk cut short by the end of the file is read as far
+ * that a long file never needs to be in memory whole. A block is valid only until `onBlock` returns: copy it to keep it. A data chunk cut short by the end of the file is read as far
  * as it goes, with a warning; one with no whole frame at all is an error.
  */
 export async function readWavBlocks(

@@ -19,22 +19,33 @@ const READERS: Record<SampleEncoding, SampleReader> = {
   float64: (view, index) => view.getFloat64(index * 8, true),
 };
 
-/** The WAV's samples as mono float blocks (channels averaged) at the file's own rate. */
+/**
+ * The WAV's samples as mono float blocks (channels averaged) at the file's own rate. Every block is a view of one
+ * buffer, valid until the next is asked for: an hour of audio would otherwise leave 230 MB of blocks for the
+ * collector, which a busy machine does not run in time. Keep a block by copying it.
+ */
 export async function* readMonoBlocks(file: FileHandle, layout: WavLayout): AsyncGenerator<Float32Array> {
   const bytes = Buffer.alloc(FRAMES_PER_BLOCK * layout.blockAlign);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const mono = new Float32Array(FRAMES_PER_BLOCK);
   for (let frame = 0; frame < layout.frames; frame += FRAMES_PER_BLOCK) {
     const frames = Math.min(FRAMES_PER_BLOCK, layout.frames - frame);
     const position = layout.dataOffset + frame * layout.blockAlign;
     const { bytesRead } = await file.read(bytes, 0, frames * layout.blockAlign, position);
     const complete = Math.floor(bytesRead / layout.blockAlign);
-    yield downmix(view, complete, layout.channels, READERS[layout.encoding]);
+    yield downmix(view, complete, layout.channels, READERS[layout.encoding], mono);
     if (complete < frames) return; // the file shrank while being read
   }
 }
 
-function downmix(view: DataView, frames: number, channels: number, read: SampleReader): Float32Array {
-  const mono = new Float32Array(frames);
+function downmix(
+  view: DataView,
+  frames: number,
+  channels: number,
+  read: SampleReader,
+  into: Float32Array,
+): Float32Array {
+  const mono = into.subarray(0, frames);
   if (channels === 1) {
     for (let i = 0; i < frames; i++) mono[i] = read(view, i);
     return mono;
