@@ -5,7 +5,9 @@
 // (WER 94.0% fp16 and 93.3% 4-bit, 15 and 12 of 182 sentences timed, word starts 0.42 s and 0.26 s median off:
 // test/fixtures/models/README.md), so these are regression bounds just beyond those figures, not issue 15's targets
 // (WER <= 12% fp16 and <= 15% 4-bit, 90% of sentences timed within 0.5 s, word starts within 0.3 s median). They
-// still catch a model that inserts words (a stopped second-generation run measured WER 106% and 128%).
+// still catch a model that inserts words (a stopped second-generation run measured WER 106% and 128%). Since word
+// timings follow openai's add_word_timestamps (segments begin and end at their words, checked against the PyTorch
+// reference), the segments of 6 and 8 of the 182 sentences are within 0.5 s, not 15 and 12.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { WhisperModel, type Segment } from "../../native/lib";
@@ -32,8 +34,8 @@ const folder = path.join(repoRoot, "test", "fixtures", "heldout-long");
 const files: LongFile[] = JSON.parse(readFileSync(path.join(folder, "heldout-long.json"), "utf8"));
 const SENTENCE_TOLERANCE_S = 0.5;
 const bounds = [
-  { name: "verbatim-tiny-en", maxWer: 0.97, minTimed: 0.06, maxWordStart: 0.5 },
-  { name: "verbatim-tiny-en-4bit", maxWer: 0.97, minTimed: 0.05, maxWordStart: 0.4 },
+  { name: "verbatim-tiny-en", maxWer: 0.97, minTimed: 0.03, maxWordStart: 0.5 },
+  { name: "verbatim-tiny-en-4bit", maxWer: 0.97, minTimed: 0.04, maxWordStart: 0.4 },
 ];
 
 let tokenizer: Tokenizer;
