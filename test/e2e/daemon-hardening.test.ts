@@ -21,6 +21,7 @@ import type { Event } from "../../daemon/src/protocol";
 import { DaemonProcess, daemonEntry } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel, repoRoot } from "../support/fixtures";
+import { within } from "../support/within";
 
 jest.setTimeout(180_000);
 
@@ -81,15 +82,6 @@ test("a job whose client disconnects is recorded as cancelled because its client
     message: "the job was cancelled because its client disconnected",
   });
 });
-
-/** The promise's outcome, or a failure naming `what` after `ms` (so a hang fails the test instead of the suite). */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 test("a named pipe as the audio file is refused at once, and the next job runs", async () => {
   const fifo = path.join(media, "pipe.wav");

@@ -13,6 +13,7 @@ import { encodeAudioFrame, type Event } from "../../daemon/src/protocol";
 import { DaemonProcess, type DaemonProcessOptions } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
+import { within } from "../support/within";
 
 jest.setTimeout(120_000);
 
@@ -30,15 +31,6 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(media, { recursive: true, force: true }));
-
-/** The promise's outcome, or a failure naming `what` after `ms`. */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 const RAW_TEXT = /ENOSPC|EFBIG|EEXIST|ERR_|null bytes|no space left on device/i;
 

@@ -10,6 +10,7 @@ import type { DaemonClient } from "../../daemon/src/client";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
+import { within } from "../support/within";
 
 jest.setTimeout(120_000);
 
@@ -18,15 +19,6 @@ const wav = heldoutWav("heldout-07.wav");
 const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-switch-"));
 
 afterAll(() => rmSync(media, { recursive: true, force: true }));
-
-/** The promise's outcome, or a failure naming `what` after `ms` (so a wait that should not happen fails the test). */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** A copy of the fixture model whose `fifo` file is a named pipe instead. */
 function modelWithPipe(name: string, fifo: string): string {
