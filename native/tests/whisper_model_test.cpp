@@ -377,6 +377,50 @@ TEST_CASE("whisper model: a long prefix (BLAS path in the CPU decoder) gives the
   }
 }
 
+TEST_CASE("whisper model: beams decoded as one batch match each sequence decoded alone, on every backend") {
+  const auto weights = random_model(StorageFormat::quantized(4, 32), DType::F16, 11);
+  const ModelDims d = weights->config.dims;
+  const std::vector<float> mel = random_mel(d, 12);
+  const std::vector<int32_t> prompt = {3, 17, 40};
+  // Beam b's tokens after the prompt, step by step; the sources make beams fork and die as beam search does.
+  const std::vector<std::vector<int>> sources = {{0, 0, 0}, {2, 0, 0}, {1, 1, 2}};
+  const std::vector<std::vector<int32_t>> steps = {{5, 6, 7}, {8, 9, 10}, {11, 12, 13}};
+  ReferenceWhisper reference(*weights);
+  const auto audio = reference.encode(mel);
+
+  for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
+    CAPTURE(backend.name);
+    auto runner = backend.make(weights, 2);
+    runner->encode(mel.data());
+    decode(*runner, prompt);
+    std::vector<std::vector<int32_t>> sequences = {prompt};
+    for (std::size_t step = 0; step < steps.size(); ++step) {
+      runner->select_beams(sources[step]);
+      std::vector<std::vector<int32_t>> next;
+      for (int source : sources[step]) next.push_back(sequences[static_cast<std::size_t>(source)]);
+      for (std::size_t b = 0; b < next.size(); ++b) next[b].push_back(steps[step][b]);
+      sequences = next;
+      CHECK(runner->beams() == 3);
+      std::vector<float> logits(3 * static_cast<std::size_t>(d.n_vocab));
+      runner->decode_beams(steps[step].data(), logits.data());
+      for (std::size_t b = 0; b < 3; ++b) {
+        CAPTURE(step);
+        CAPTURE(b);
+        const std::vector<float> row(logits.begin() + static_cast<std::ptrdiff_t>(b * d.n_vocab),
+                                     logits.begin() + static_cast<std::ptrdiff_t>((b + 1) * d.n_vocab));
+        CHECK(max_difference(row, reference.logits(audio, sequences[b], nullptr)) < value_tolerance(backend, *weights));
+      }
+    }
+    CHECK(runner->cached_tokens() == 6);
+    CHECK_THROWS_AS(runner->select_beams({3}), std::out_of_range);
+    CHECK_THROWS_AS(decode(*runner, {1}), std::logic_error);  // three beams: decode() needs one
+    runner->truncate_cache(static_cast<int>(prompt.size()));
+    CHECK(runner->beams() == 1);
+    CHECK(max_difference(decode(*runner, {5}), reference.logits(audio, {3, 17, 40, 5}, nullptr)) <
+          value_tolerance(backend, *weights));
+  }
+}
+
 TEST_CASE("whisper model: a new encode() clears the cache and misuse is reported, on every backend") {
   for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
     CAPTURE(backend.name);

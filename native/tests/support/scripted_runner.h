@@ -54,6 +54,7 @@ class ScriptedRunner : public ModelRunner {
   void encode(const float* mel) override {
     encoded_windows.emplace_back(mel, mel + static_cast<std::size_t>(dims_.n_mels) * 2 * dims_.n_audio_ctx);
     context.clear();
+    other_beams.clear();
   }
 
   std::vector<float> encoder_output() const override { return {}; }
@@ -81,7 +82,37 @@ class ScriptedRunner : public ModelRunner {
   void truncate_cache(int n) override {
     if (n < 0 || n > cached_tokens()) throw std::out_of_range("truncate_cache past the cache");
     context.resize(static_cast<std::size_t>(n));
+    other_beams.clear();
   }
+
+  void select_beams(const std::vector<int>& sources) override {
+    std::vector<std::vector<int32_t>> all = {context};
+    all.insert(all.end(), other_beams.begin(), other_beams.end());
+    std::vector<std::vector<int32_t>> chosen;
+    for (int source : sources) chosen.push_back(all.at(static_cast<std::size_t>(source)));
+    context = chosen.at(0);
+    other_beams.assign(chosen.begin() + 1, chosen.end());
+    beam_selections.push_back(sources);
+  }
+
+  void decode_beams(const int32_t* tokens, float* logits) override {
+    if (before_decode) before_decode();
+    const auto n = static_cast<std::size_t>(dims_.n_vocab);
+    decode_calls.push_back({tokens[0]});
+    for (std::size_t b = 0; b <= other_beams.size(); ++b) {
+      std::vector<int32_t>& beam = b == 0 ? context : other_beams[b - 1];
+      beam.push_back(tokens[b]);
+      if (static_cast<int>(beam.size()) > dims_.n_text_ctx) throw std::out_of_range("past the text context");
+      std::vector<float> next(n, 0.0f);
+      if (logits_script) logits_script(beam, next);
+      std::copy(next.begin(), next.end(), logits + b * n);
+    }
+  }
+
+  int beams() const override { return 1 + static_cast<int>(other_beams.size()); }
+
+  std::vector<std::vector<int32_t>> other_beams;          // the tokens of beams 1, 2, ... (beam 0's are `context`)
+  std::vector<std::vector<int>> beam_selections;          // every select_beams() call
 
  private:
   ModelDims dims_;

@@ -1,5 +1,6 @@
-// Decoding one 30 s window as openai/whisper's DecodingTask (greedy at temperature 0, seeded categorical
-// sampling above), and the temperature fallback around it (transcribe.py decode_with_fallback).
+// Decoding one 30 s window as openai/whisper's DecodingTask (greedy or beam search at temperature 0, seeded
+// categorical sampling of one or best_of sequences above), and the temperature fallback around it
+// (transcribe.py decode_with_fallback).
 // Token ids in, token ids out: text, prompts and suppress lists come from the tokenizer in TypeScript.
 #pragma once
 
@@ -58,6 +59,15 @@ struct DecodingOptions {
   int32_t blank_token = 220;   // " " in both Whisper vocabularies
   std::optional<double> max_initial_timestamp = 1.0;  // seconds; with timestamps only
   uint64_t seed = 0;                                   // for sampling at temperatures above 0
+  // At temperature 0: openai's BeamSearchDecoder with this many beams, done when round(beam_size * patience)
+  // sequences have ended; 1 is greedy decoding.
+  int beam_size = 1;
+  double patience = 1.0;
+  // Above temperature 0: this many independent samples (openai's best_of).
+  int best_of = 1;
+  // openai's MaximumLikelihoodRanker picks among the beams or samples: the highest sum_logprob / length, or
+  // sum_logprob / ((5 + length) / 6) ^ length_penalty when one is given.
+  std::optional<double> length_penalty;
 };
 
 struct DecodingResult {
@@ -71,11 +81,15 @@ struct DecodingResult {
 };
 
 // Decodes the window the runner last encoded. The prompt goes through the decoder once; every run() after the
-// first (the temperature fallback) restarts from the cached prompt.
+// first (the temperature fallback) restarts from the cached prompt. Beams and samples are decoded as one batch
+// (ModelRunner::decode_beams). Throws std::invalid_argument for a beam size, best_of or patience that leaves no
+// candidate.
 class DecodingTask {
  public:
   DecodingTask(ModelRunner& runner, DecodingOptions options, std::shared_ptr<const TokenBytes> token_bytes);
 
+  // At temperature 0 greedy or beam search (beam_size > 1); above it one sample, or best_of of them.
+  // Token events come as tokens are chosen for a single sequence, and for the kept one at the end otherwise.
   DecodingResult run(float temperature, const DecodingHooks& hooks);
 
   // The prompt: [startofprev, previous text...] + sot sequence (+ notimestamps).
@@ -85,9 +99,20 @@ class DecodingTask {
   const SpecialTokens& special() const { return special_; }
 
  private:
+  struct Sequence {
+    std::vector<int32_t> tokens;  // sampled, without eot
+    std::vector<double> logprobs;  // of each token
+    double sum_logprob = 0;        // of the tokens and, once ended, eot
+  };
+
   void feed_prompt(const DecodingHooks& hooks);
-  std::vector<float> filtered_logits(const std::vector<float>& logits, const std::vector<int32_t>& sampled) const;
+  std::vector<float> filtered_logits(const float* logits, const std::vector<int32_t>& sampled) const;
   int32_t choose(const std::vector<float>& logits, float temperature);
+  Sequence sample(int count, float temperature, const DecodingHooks& hooks);
+  Sequence beam_search(const DecodingHooks& hooks);
+  const Sequence& most_likely(const std::vector<Sequence>& sequences) const;
+  void report(int32_t token, double logprob, float temperature, const DecodingHooks& hooks) const;
+  DecodingResult result_of(const Sequence& sequence, float temperature) const;
 
   ModelRunner& runner_;
   DecodingOptions options_;

@@ -78,4 +78,18 @@ double log_probability(const std::vector<float>& logits, int32_t token) {
   return logits[token] - normaliser;
 }
 
+std::vector<std::pair<int32_t, double>> top_log_probabilities(const std::vector<float>& logits, std::size_t count) {
+  const double normaliser = log_sum_exp(logits, 0, logits.size());
+  std::vector<int32_t> ids;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    if (!std::isinf(logits[i]) && !std::isnan(logits[i])) ids.push_back(static_cast<int32_t>(i));
+  }
+  const auto more_probable = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  count = std::min(count, ids.size());
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(count), ids.end(), more_probable);
+  std::vector<std::pair<int32_t, double>> top;
+  for (std::size_t i = 0; i < count; ++i) top.emplace_back(ids[i], logits[ids[i]] - normaliser);
+  return top;
+}
+
 }  // namespace verbatim

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "decoding/special_tokens.h"
@@ -22,5 +23,9 @@ void apply_timestamp_rules(std::vector<float>& logits, const std::vector<int32_t
 
 // log_softmax(logits)[token], in double; -infinity when the token (or every token) is suppressed.
 double log_probability(const std::vector<float>& logits, int32_t token);
+
+// The `count` most probable tokens with their log_softmax(logits), most probable first, the lower id first among
+// equals (as topk); fewer when fewer tokens are not suppressed.
+std::vector<std::pair<int32_t, double>> top_log_probabilities(const std::vector<float>& logits, std::size_t count);
 
 }  // namespace verbatim

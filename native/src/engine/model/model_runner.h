@@ -36,8 +36,18 @@ class ModelRunner {
                       std::vector<float>* attention) = 0;
 
   virtual int cached_tokens() const = 0;
-  // Keeps the first n positions of the self-attention cache (n <= cached_tokens()).
+  // Keeps the first n positions of the self-attention cache (n <= cached_tokens()) of beam 0, the only beam left.
   virtual void truncate_cache(int n) = 0;
+
+  // Beams: sequences decoded together as one batch over the same window, each with its own self-attention cache,
+  // all holding cached_tokens() positions. After encode() or truncate_cache() there is one beam; decode() needs
+  // exactly one.
+  // select_beams: beam i now continues what former beam sources[i] decoded (a source may be taken many times).
+  virtual void select_beams(const std::vector<int>& sources) = 0;
+  // Feeds tokens[i] to beam i, for every beam at once (the weights are read once for all of them), and writes
+  // beam i's next-token logits to logits[i * n_vocab, (i + 1) * n_vocab).
+  virtual void decode_beams(const int32_t* tokens, float* logits) = 0;
+  virtual int beams() const = 0;
 };
 
 }  // namespace verbatim

@@ -30,6 +30,7 @@
 //       attention that returns no weights compute the scores explicitly only then.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -67,11 +68,10 @@ class WhisperModel final : public ModelRunner {
     token_embedding_.emplace(ops_.embedding_params(weights_->token_embedding));
     text_positions_.emplace(ops_.from_host(weights_->positional_embedding_dtype, weights_->positional_embedding,
                                            d.n_text_ctx, d.n_text_state));
-    for (const auto& block : weights_->decoder_blocks) {
-      decoder_.push_back(prepare(block));
-      self_keys_.push_back(ops_.zeros(d.n_text_ctx, d.n_text_state));
-      self_values_.push_back(ops_.zeros(d.n_text_ctx, d.n_text_state));
-    }
+    for (const auto& block : weights_->decoder_blocks) decoder_.push_back(prepare(block));
+    self_keys_.resize(decoder_.size());
+    self_values_.resize(decoder_.size());
+    add_cache_slot();
     decoder_ln_.emplace(ops_.norm_params(weights_->decoder_ln));
   }
 
@@ -98,6 +98,7 @@ class WhisperModel final : public ModelRunner {
     }
     encoded_.emplace(std::move(x));
     cached_ = 0;
+    beam_slots_.resize(1);
     std::vector<const Tensor*> computed = {&*encoded_};
     for (std::size_t layer = 0; layer < decoder_.size(); ++layer) {
       computed.push_back(&cross_keys_[layer]);
@@ -117,24 +118,20 @@ class WhisperModel final : public ModelRunner {
               std::vector<float>* attention) override {
     const ModelDims& d = dims();
     check_decode_arguments(tokens, count, heads, attention);
+    if (beam_slots_.size() != 1) throw std::logic_error("decode() needs a single beam");
     const int offset = cached_;
     Tensor x = ops_.add(ops_.embed(*token_embedding_, tokens, count), ops_.slice_rows(*text_positions_, offset, count));
     std::vector<std::vector<float>> layer_weights(decoder_.size());
     for (std::size_t layer = 0; layer < decoder_.size(); ++layer) {
       const Block& block = decoder_[layer];
-      x = cached_self_attention(std::move(x), block, layer, offset);
-
-      const Tensor h = ops_.layer_norm(x, *block.cross_attn_ln);
-      const Tensor q = ops_.linear(h, block.cross_attn->query);
+      x = cached_self_attention(std::move(x), block, layer, offset, beam_slots_[0]);
       std::optional<Tensor> weights;
       const bool want_weights = holds_any(heads, static_cast<int>(layer));
-      const Tensor attended = ops_.attention(q, cross_keys_[layer], cross_values_[layer], d.n_text_head,
-                                             d.n_audio_ctx, false, want_weights ? &weights : nullptr);
+      x = cross_attention(std::move(x), block, layer, want_weights ? &weights : nullptr);
       if (want_weights) {
         layer_weights[layer].resize(static_cast<std::size_t>(d.n_text_head) * count * d.n_audio_ctx);
         ops_.to_host(*weights, layer_weights[layer].data());
       }
-      x = ops_.add(std::move(x), ops_.linear(attended, block.cross_attn->out));
       x = mlp(std::move(x), block);
     }
     cached_ = offset + count;
@@ -144,6 +141,54 @@ class WhisperModel final : public ModelRunner {
     if (!heads.empty()) append_head_weights(heads, layer_weights, count, *attention);
   }
 
+  void decode_beams(const int32_t* tokens, float* logits) override {
+    const int beams = static_cast<int>(beam_slots_.size());
+    check_decode_arguments(tokens, beams, {}, nullptr);
+    const int offset = cached_;
+    const Tensor position = ops_.slice_rows(*text_positions_, offset, 1);
+    Tensor positions = ops_.zeros(beams, dims().n_text_state);
+    for (int b = 0; b < beams; ++b) ops_.write_rows(positions, b, position);
+    Tensor x = ops_.add(ops_.embed(*token_embedding_, tokens, beams), positions);
+    for (std::size_t layer = 0; layer < decoder_.size(); ++layer) {
+      const Block& block = decoder_[layer];
+      x = beams_self_attention(std::move(x), block, layer, offset);
+      x = cross_attention(std::move(x), block, layer, nullptr);
+      x = mlp(std::move(x), block);
+    }
+    cached_ = offset + 1;
+    ops_.to_host(ops_.project_to_vocab(*token_embedding_, ops_.layer_norm(x, *decoder_ln_)), logits);
+  }
+
+  // Beams taking a source already taken get a free cache slot (made when there is none) with the source's rows
+  // copied; the first beam to take a source keeps its slot, so a step copies caches only where beams fork.
+  void select_beams(const std::vector<int>& sources) override {
+    if (sources.empty()) throw std::invalid_argument("select_beams() needs at least one beam");
+    std::vector<int> slots(sources.size(), -1);
+    std::vector<bool> taken(self_keys_[0].size(), false);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (sources[i] < 0 || sources[i] >= static_cast<int>(beam_slots_.size())) {
+        throw std::out_of_range("select_beams(): beam " + std::to_string(sources[i]) + " does not exist");
+      }
+      const int slot = beam_slots_[static_cast<std::size_t>(sources[i])];
+      if (!taken[static_cast<std::size_t>(slot)]) slots[i] = slot, taken[static_cast<std::size_t>(slot)] = true;
+    }
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (slots[i] != -1) continue;
+      auto free = std::find(taken.begin(), taken.end(), false);
+      if (free == taken.end()) {
+        add_cache_slot();
+        taken.push_back(false);
+        free = taken.end() - 1;
+      }
+      *free = true;
+      slots[i] = static_cast<int>(free - taken.begin());
+      copy_cache_slot(beam_slots_[static_cast<std::size_t>(sources[i])], slots[i]);
+    }
+    beam_slots_ = std::move(slots);
+  }
+
+  int beams() const override { return static_cast<int>(beam_slots_.size()); }
+
   int cached_tokens() const override { return cached_; }
 
   void truncate_cache(int n) override {
@@ -152,6 +197,7 @@ class WhisperModel final : public ModelRunner {
                               " cached tokens");
     }
     cached_ = n;
+    beam_slots_.resize(1);
   }
 
  private:
@@ -193,15 +239,62 @@ class WhisperModel final : public ModelRunner {
     return ops_.add(std::move(x), ops_.linear(attended, attn.out));
   }
 
-  // x + attn(attn_ln(x)) over the cached positions plus x's, causally; x's keys and values join the cache.
-  Tensor cached_self_attention(Tensor x, const Block& block, std::size_t layer, int offset) {
+  // x + attn(attn_ln(x)) over the cached positions plus x's, causally; x's keys and values join the cache slot.
+  Tensor cached_self_attention(Tensor x, const Block& block, std::size_t layer, int offset, int slot) {
     const Tensor h = ops_.layer_norm(x, block.attn_ln);
     const Tensor q = ops_.linear(h, block.attn.query);
-    ops_.write_rows(self_keys_[layer], offset, ops_.linear(h, block.attn.key));
-    ops_.write_rows(self_values_[layer], offset, ops_.linear(h, block.attn.value));
-    const Tensor attended = ops_.attention(q, self_keys_[layer], self_values_[layer], dims().n_text_head,
-                                           offset + ops_.rows(x), true, nullptr);
+    Tensor& keys = self_keys_[layer][static_cast<std::size_t>(slot)];
+    Tensor& values = self_values_[layer][static_cast<std::size_t>(slot)];
+    ops_.write_rows(keys, offset, ops_.linear(h, block.attn.key));
+    ops_.write_rows(values, offset, ops_.linear(h, block.attn.value));
+    const Tensor attended =
+        ops_.attention(q, keys, values, dims().n_text_head, offset + ops_.rows(x), true, nullptr);
     return ops_.add(std::move(x), ops_.linear(attended, block.attn.out));
+  }
+
+  // The same for one new position per beam (row b of x is beam b's): the projections run once for all beams,
+  // the attention per beam over its own cache.
+  Tensor beams_self_attention(Tensor x, const Block& block, std::size_t layer, int offset) {
+    const Tensor h = ops_.layer_norm(x, block.attn_ln);
+    const Tensor q = ops_.linear(h, block.attn.query);
+    const Tensor k = ops_.linear(h, block.attn.key), v = ops_.linear(h, block.attn.value);
+    Tensor attended = ops_.zeros(ops_.rows(x), dims().n_text_state);
+    for (int b = 0; b < ops_.rows(x); ++b) {
+      Tensor& keys = self_keys_[layer][static_cast<std::size_t>(beam_slots_[static_cast<std::size_t>(b)])];
+      Tensor& values = self_values_[layer][static_cast<std::size_t>(beam_slots_[static_cast<std::size_t>(b)])];
+      ops_.write_rows(keys, offset, ops_.slice_rows(k, b, 1));
+      ops_.write_rows(values, offset, ops_.slice_rows(v, b, 1));
+      ops_.write_rows(attended, b,
+                      ops_.attention(ops_.slice_rows(q, b, 1), keys, values, dims().n_text_head, offset + 1, true,
+                                     nullptr));
+    }
+    return ops_.add(std::move(x), ops_.linear(attended, block.attn.out));
+  }
+
+  // x + cross_attn(cross_attn_ln(x)) over the encoded window; every row of x attends independently.
+  Tensor cross_attention(Tensor x, const Block& block, std::size_t layer, std::optional<Tensor>* weights) {
+    const Tensor h = ops_.layer_norm(x, *block.cross_attn_ln);
+    const Tensor q = ops_.linear(h, block.cross_attn->query);
+    const Tensor attended = ops_.attention(q, cross_keys_[layer], cross_values_[layer], dims().n_text_head,
+                                           dims().n_audio_ctx, false, weights);
+    return ops_.add(std::move(x), ops_.linear(attended, block.cross_attn->out));
+  }
+
+  void add_cache_slot() {
+    for (std::size_t layer = 0; layer < decoder_.size(); ++layer) {
+      self_keys_[layer].push_back(ops_.zeros(dims().n_text_ctx, dims().n_text_state));
+      self_values_[layer].push_back(ops_.zeros(dims().n_text_ctx, dims().n_text_state));
+    }
+  }
+
+  void copy_cache_slot(int from, int to) {
+    if (cached_ == 0) return;
+    for (std::size_t layer = 0; layer < decoder_.size(); ++layer) {
+      for (auto* cache : {&self_keys_[layer], &self_values_[layer]}) {
+        ops_.write_rows((*cache)[static_cast<std::size_t>(to)], 0,
+                        ops_.slice_rows((*cache)[static_cast<std::size_t>(from)], 0, cached_));
+      }
+    }
   }
 
   Tensor mlp(Tensor x, const Block& block) {
@@ -269,7 +362,9 @@ class WhisperModel final : public ModelRunner {
 
   std::optional<Tensor> encoded_;                  // of the last encode()
   std::vector<Tensor> cross_keys_, cross_values_;  // per decoder layer, of the last encode()
-  std::vector<Tensor> self_keys_, self_values_;    // per decoder layer, n_text_ctx rows, first cached_ in use
+  // [decoder layer][cache slot]: n_text_ctx rows, the first cached_ in use; beam b's slot is beam_slots_[b].
+  std::vector<std::vector<Tensor>> self_keys_, self_values_;
+  std::vector<int> beam_slots_ = {0};
   int cached_ = 0;
 };
 
