@@ -107,6 +107,17 @@ export interface TranscribeOptions {
   sampleLen?: number;
   /** Seed for sampling at temperatures above 0. */
   seed?: number;
+  /** At temperature 0: openai's beam search with this many beams (1 to 64); default 1, greedy decoding. */
+  beamSize?: number;
+  /** Beam search ends when round(beamSize × patience) sequences have finished; default 1. */
+  patience?: number;
+  /** Above temperature 0: this many samples per temperature (1 to 64), the most probable kept; default 1. */
+  bestOf?: number;
+  /**
+   * How beams and samples are ranked: null or absent, by log-probability per token; a number L, by log-probability
+   * / ((5 + length) / 6) ^ L (Google NMT's penalty, as openai).
+   */
+  lengthPenalty?: number | null;
 }
 
 export interface TokenTiming {
