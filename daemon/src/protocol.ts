@@ -13,6 +13,9 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const MAX_AUTO_STOP_SECONDS = 600;
 /** Most times a job's clipTimestamps may list. */
 export const MAX_CLIP_TIMESTAMPS = 1000;
+/** Most beams (beamSize) and samples per temperature (bestOf) a job may ask for. */
+export const MAX_BEAM_SIZE = 16;
+export const MAX_BEST_OF = 16;
 
 export type Priority = "interactive" | "batch";
 export type OutputTask = "transcribe" | "translate";
@@ -45,7 +48,91 @@ export interface TranscriptionOptions {
    * word_timestamps); they are in the output only with `wordTimestamps`.
    */
   hallucinationSilenceThreshold?: number;
+  /**
+   * openai's beam_size: beams searched at temperature 0 (1: greedy, exactly). Absent: config beamSize (or its
+   * accuracy), else 1. Dictations use it for their final text only; live text is always greedy.
+   */
+  beamSize?: number;
+  /** openai's best_of: samples drawn at each fallback temperature above 0, the likeliest kept. Absent: config. */
+  bestOf?: number;
+  /** openai's patience: a beam search ends once beamSize × patience candidates have finished. Absent: config (1). */
+  patience?: number;
+  /**
+   * openai's length_penalty (alpha, as Google's NMT: candidates ranked by sum of log probabilities / ((5 + length) /
+   * 6)^alpha); null: plain length normalisation (sum / length), openai's default. Absent: config.
+   */
+  lengthPenalty?: number | null;
+  /** A decode more repetitive than this gzip compression ratio is done again at the next temperature; null: never. */
+  compressionRatioThreshold?: number | null;
+  /** A decode whose average log probability is below this is done again at the next temperature; null: never. */
+  logprobThreshold?: number | null;
+  /** A window whose no-speech probability is above this (and logprob below logprobThreshold) is silence; null: never. */
+  noSpeechThreshold?: number | null;
 }
+
+/** The decoding options of TranscriptionOptions: openai's beam search, best-of and fallback thresholds. */
+export type DecodingOptionName =
+  | "beamSize"
+  | "bestOf"
+  | "patience"
+  | "lengthPenalty"
+  | "compressionRatioThreshold"
+  | "logprobThreshold"
+  | "noSpeechThreshold";
+
+export interface DecodingOptionRule {
+  /** Whether `value` (a number; null is judged by `nullable`) is in range. */
+  valid(value: number): boolean;
+  /** The valid numbers, in words. */
+  range: string;
+  /** What null does, when it is allowed ("to switch the rule off"). */
+  nullable?: string;
+}
+
+const wholeFrom1 = (max: number) => (v: number) => Number.isSafeInteger(v) && v >= 1 && v <= max;
+const numberIn = (min: number, max: number) => (v: number) => Number.isFinite(v) && v >= min && v <= max;
+
+/** What each decoding option takes; shared by the protocol, the config file and the CLI. */
+export const DECODING_OPTION_RULES: Record<DecodingOptionName, DecodingOptionRule> = {
+  beamSize: { valid: wholeFrom1(MAX_BEAM_SIZE), range: `a whole number from 1 (greedy) to ${MAX_BEAM_SIZE}` },
+  bestOf: { valid: wholeFrom1(MAX_BEST_OF), range: `a whole number from 1 to ${MAX_BEST_OF}` },
+  // Below 0.5 a search of 2 beams would keep no finished candidate (round(2 × 0.25) is 0), which the engine refuses.
+  patience: { valid: numberIn(0.5, 10), range: "a number from 0.5 to 10" },
+  lengthPenalty: { valid: numberIn(0, 10), range: "a number from 0 to 10", nullable: "for plain length normalisation" },
+  compressionRatioThreshold: {
+    valid: numberIn(0, 1000),
+    range: "a number from 0 to 1000",
+    nullable: "to switch the rule off",
+  },
+  logprobThreshold: {
+    valid: numberIn(-1000, 0),
+    range: "a number from -1000 to 0",
+    nullable: "to switch the rule off",
+  },
+  noSpeechThreshold: { valid: numberIn(0, 1), range: "a probability from 0 to 1", nullable: "to switch the rule off" },
+};
+
+export const DECODING_OPTION_NAMES = Object.keys(DECODING_OPTION_RULES) as DecodingOptionName[];
+
+/** Whether `value` is what decoding option `name` takes (a number in range, or null where null is allowed). */
+export function validDecodingOption(name: DecodingOptionName, value: unknown): value is number | null {
+  const rule = DECODING_OPTION_RULES[name];
+  if (value === null) return rule.nullable !== undefined;
+  return typeof value === "number" && rule.valid(value);
+}
+
+/** What decoding option `name` takes, in words; `none` is how null is written (null in JSON, none on a command line). */
+export function decodingOptionExpected(name: DecodingOptionName, none = "null"): string {
+  const rule = DECODING_OPTION_RULES[name];
+  return rule.nullable ? `${rule.range}, or ${none} ${rule.nullable}` : rule.range;
+}
+
+/** Accuracy presets: "fast" is greedy (openai's transcribe() default), "best" openai's command line's beam 5, best of 5. */
+export type Accuracy = "fast" | "best";
+export const ACCURACY_PRESETS: Record<Accuracy, { beamSize: number; bestOf: number }> = {
+  fast: { beamSize: 1, bestOf: 1 },
+  best: { beamSize: 5, bestOf: 5 },
+};
 
 /**
  * How a vocabulary replacement treats case. Absent: `from` matches in any case and `to` is written as given; "keep":
@@ -520,6 +607,17 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
     "seconds (a number, not negative)",
     true,
   );
+  const decoding: Partial<Record<DecodingOptionName, number | null>> = {};
+  for (const name of DECODING_OPTION_NAMES) {
+    const value = field(
+      raw,
+      name,
+      (v): v is number | null => validDecodingOption(name, v),
+      decodingOptionExpected(name),
+      true,
+    );
+    if (value !== undefined) decoding[name] = value;
+  }
   if (vad === true && clipTimestamps !== undefined && clipTimestamps.length > 0) {
     const id = typeof message.id === "string" ? message.id : null;
     throw new ProtocolError("bad_message", '"clipTimestamps" choose what to decode: give them without "vad": true', id);
@@ -535,7 +633,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   if (clipTimestamps !== undefined) options.clipTimestamps = clipTimestamps;
   if (hallucinationSilenceThreshold !== undefined)
     options.hallucinationSilenceThreshold = hallucinationSilenceThreshold;
-  return options;
+  return { ...options, ...decoding } as TranscriptionOptions;
 }
 
 function parseSource(message: Fields): AudioSource {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_CONFIG, loadConfig, mlxLimits } from "../src/service/config";
+import { decodingDefaults, DEFAULT_CONFIG, loadConfig, mlxLimits } from "../src/service/config";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "verbatim-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,6 +127,40 @@ test("history settings: on by default for 90 days with dictations' recordings; i
     expect.stringMatching(/"historyDays" has an invalid value 7.5 \(it must be a whole number of days .*\); using 90$/),
     expect.stringMatching(
       /"historyKeepsRecordings" has an invalid value 1 \(it must be "dictations", "all" or "none"\); using "dictations"$/,
+    ),
+  ]);
+});
+
+test("decoding: accuracy, beam search and the thresholds, validated; beamSize and bestOf win over accuracy", () => {
+  expect(decodingDefaults(DEFAULT_CONFIG)).toEqual({
+    beamSize: 1,
+    bestOf: 1,
+    patience: 1,
+    lengthPenalty: null,
+    compressionRatioThreshold: 2.4,
+    logprobThreshold: -1,
+    noSpeechThreshold: 0.6,
+  });
+  const best = load({ accuracy: "best", patience: 2, lengthPenalty: 0.6, logprobThreshold: null });
+  expect(best.problems).toEqual([]);
+  expect(decodingDefaults(best.config)).toMatchObject({ beamSize: 5, bestOf: 5, patience: 2, lengthPenalty: 0.6 });
+  expect(decodingDefaults(best.config).logprobThreshold).toBeNull();
+  const mixed = load({ accuracy: "best", beamSize: 3, noSpeechThreshold: null });
+  expect(decodingDefaults(mixed.config)).toMatchObject({ beamSize: 3, bestOf: 5, noSpeechThreshold: null });
+
+  const bad = load({ accuracy: "max", beamSize: 0, bestOf: 2.5, patience: null, noSpeechThreshold: 1.5 });
+  expect(decodingDefaults(bad.config)).toEqual(decodingDefaults(DEFAULT_CONFIG));
+  expect(bad.problems).toEqual([
+    expect.stringMatching(/"accuracy" has an invalid value "max" \(it must be "fast" or "best"\); using "fast"$/),
+    expect.stringMatching(
+      /"beamSize" has an invalid value 0 \(it must be a whole number from 1 \(greedy\) to 16, or null for what accuracy says\); using null$/,
+    ),
+    expect.stringMatching(
+      /"bestOf" has an invalid value 2.5 \(it must be a whole number from 1 to 16, .*\); using null$/,
+    ),
+    expect.stringMatching(/"patience" has an invalid value null \(it must be a number from 0.5 to 10\); using 1$/),
+    expect.stringMatching(
+      /"noSpeechThreshold" has an invalid value 1.5 \(it must be a probability from 0 to 1, or null to switch the rule off\); using 0.6$/,
     ),
   ]);
 });

@@ -4,6 +4,7 @@
 // dictation.attach and `result`; recordings are deleted once their text was delivered, as keepRecordings says.
 import { ProtocolError, type DictationInfo, type Event, type Request } from "../protocol";
 import type { DaemonContext } from "../service/daemon-context";
+import type { DecodingDefaults } from "../service/config";
 import type { EngineHost } from "../service/engine-host";
 import type { Logger } from "../service/logger";
 import type { RecentResults } from "../service/results";
@@ -24,6 +25,8 @@ export interface DictationSettings {
   readyTimeoutSeconds: number;
   /** After speech, this long without speech stops a dictation that does not ask otherwise; 0: never. */
   autoStopSeconds: number;
+  /** Beam search, best-of and fallback thresholds for final passes where the dictation's options do not say. */
+  decoding?: DecodingDefaults;
 }
 
 export interface DictationServices {
@@ -174,6 +177,7 @@ export class DictationManager {
       readyTimeoutMs: this.settings.readyTimeoutSeconds * 1000,
       speechGate: gate ?? this.services.speechGate?.() ?? new PassThroughGate(),
       autoStopSeconds: request.autoStopSeconds ?? this.settings.autoStopSeconds,
+      decoding: this.settings.decoding,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });

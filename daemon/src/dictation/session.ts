@@ -14,6 +14,7 @@ import type {
   TranscriptData,
   TranscriptionOptions,
 } from "../protocol";
+import type { DecodingDefaults } from "../service/config";
 import type { ActiveModel, EngineHost } from "../service/engine-host";
 import { describeFailure } from "../service/failures";
 import { checkTask, engineOptions, segmentData, shiftSegment } from "../service/transcription";
@@ -66,6 +67,8 @@ export interface SessionSetup {
   autoStopSeconds: number;
   /** The user's vocabulary when the dictation started: terms for the prompt, replacements for its text. */
   vocabulary: Vocabulary;
+  /** The config's beam search, best-of and fallback thresholds, for the final passes (live updates are greedy). */
+  decoding?: DecodingDefaults;
   /** Called once when the session has ended; `delivered`: its final text reached at least one client. */
   onEnded(session: DictationSession, delivered: boolean): void;
 }
@@ -258,14 +261,16 @@ export class DictationSession {
   }
 
   private async openStream(): Promise<void> {
-    const { host, options } = this.setup;
+    const { host, options, decoding } = this.setup;
     // Without a model of its own, the dictation runs on the loaded one, even while a switch loads another.
     const active = await host.ready(this.setup.readyTimeoutMs, undefined, undefined, options.model);
     if (this.outcome) return;
     checkTask(active, options);
     this.active = active;
+    // The decoding options shape each utterance's final pass, which is transcribe() on its audio; the live updates
+    // decode greedily with the policy, whatever they say.
     this.stream = active.model.startStream(
-      { ...engineOptions(active.tokenizer, options, this.setup.vocabulary.terms), ...LIVE_POLICY },
+      { ...engineOptions(active.tokenizer, options, this.setup.vocabulary.terms, decoding), ...LIVE_POLICY },
       (event) => this.onEngine(event),
     );
     this.stream.done.catch((error: unknown) => this.fail(error));

@@ -13,7 +13,15 @@ import {
 import type { KeepRecordings } from "../dictation/manager";
 import type { KeptRecordings } from "../history/history-store";
 import { DEFAULT_MODEL } from "../models";
-import { MAX_AUTO_STOP_SECONDS } from "../protocol";
+import {
+  ACCURACY_PRESETS,
+  decodingOptionExpected,
+  MAX_AUTO_STOP_SECONDS,
+  validDecodingOption,
+  type Accuracy,
+  type DecodingOptionName,
+  type TranscriptionOptions,
+} from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
 
 export interface DaemonConfig {
@@ -42,6 +50,21 @@ export interface DaemonConfig {
   autoStopSeconds: number;
   /** File jobs transcribe only the speech the voice activity detector finds, unless a job asks otherwise. */
   fileVad: boolean;
+  /**
+   * Decoding for file jobs and dictations' final text (live dictation text is always greedy), unless a request says:
+   * "fast" is greedy (beamSize 1, bestOf 1), "best" openai's command line's beam search (beamSize 5, bestOf 5).
+   */
+  accuracy: Accuracy;
+  /** openai's beam_size and best_of; null: as `accuracy` says. */
+  beamSize: number | null;
+  bestOf: number | null;
+  /** openai's patience and length_penalty (null: plain length normalisation), for beam search. */
+  patience: number;
+  lengthPenalty: number | null;
+  /** openai's temperature fallback and no-speech rules (null switches a rule off). */
+  compressionRatioThreshold: number | null;
+  logprobThreshold: number | null;
+  noSpeechThreshold: number | null;
   /** Dictation recordings kept after their text was delivered: none, those whose recognition failed, or all. */
   keepRecordings: KeepRecordings;
   /** The user's words: terms for the decoder prompt, replacements for final text (edited with `verbatim vocabulary`). */
@@ -82,6 +105,14 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   utteranceSilenceSeconds: 0.6,
   autoStopSeconds: 0,
   fileVad: true,
+  accuracy: "fast",
+  beamSize: null,
+  bestOf: null,
+  patience: 1,
+  lengthPenalty: null,
+  compressionRatioThreshold: 2.4,
+  logprobThreshold: -1,
+  noSpeechThreshold: 0.6,
   keepRecordings: "failed",
   vocabulary: EMPTY_VOCABULARY,
   maxConnections: 64,
@@ -121,6 +152,12 @@ const wholeNumberIn = (min: number, max: number): Rule => ({
   expected: `a whole number from ${min} to ${max}`,
 });
 
+/** A decoding option as the protocol takes it; `orNull`: null (as `accuracy` says) is allowed too. */
+const decodingRule = (name: DecodingOptionName, orNull?: string): Rule => ({
+  valid: (v) => (orNull !== undefined && v === null) || validDecodingOption(name, v),
+  expected: orNull === undefined ? decodingOptionExpected(name) : `${decodingOptionExpected(name)}, or null ${orNull}`,
+});
+
 const rules: { [K in keyof DaemonConfig]: Rule } = {
   model: { valid: (v) => typeof v === "string" && v.length > 0, expected: "a model alias, hub repo id or folder" },
   backend: { valid: (v) => BACKENDS.includes(v as Backend), expected: `one of ${BACKENDS.join(", ")}` },
@@ -153,6 +190,14 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     expected: `seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`,
   },
   fileVad: { valid: (v) => typeof v === "boolean", expected: "true or false" },
+  accuracy: { valid: (v) => v === "fast" || v === "best", expected: '"fast" or "best"' },
+  beamSize: decodingRule("beamSize", "for what accuracy says"),
+  bestOf: decodingRule("bestOf", "for what accuracy says"),
+  patience: decodingRule("patience"),
+  lengthPenalty: decodingRule("lengthPenalty"),
+  compressionRatioThreshold: decodingRule("compressionRatioThreshold"),
+  logprobThreshold: decodingRule("logprobThreshold"),
+  noSpeechThreshold: decodingRule("noSpeechThreshold"),
   keepRecordings: {
     valid: (v) => v === "never" || v === "failed" || v === "always",
     expected: '"never", "failed" or "always"',
@@ -190,6 +235,23 @@ function ignoredFile(file: string, reason: string): string {
 export function mlxLimits(config: DaemonConfig): { mlxCacheLimitBytes?: number; mlxWiredLimitBytes?: number } {
   const bytes = (mb: number | null) => (mb === null ? undefined : mb * 1024 * 1024);
   return { mlxCacheLimitBytes: bytes(config.mlxCacheLimitMB), mlxWiredLimitBytes: bytes(config.mlxWiredLimitMB) };
+}
+
+/** Every decoding option, as the engine is asked when a request does not say. */
+export type DecodingDefaults = Required<Pick<TranscriptionOptions, DecodingOptionName>>;
+
+/** The config's decoding defaults: beamSize and bestOf as set, else as `accuracy` says. */
+export function decodingDefaults(config: DaemonConfig): DecodingDefaults {
+  const preset = ACCURACY_PRESETS[config.accuracy];
+  return {
+    beamSize: config.beamSize ?? preset.beamSize,
+    bestOf: config.bestOf ?? preset.bestOf,
+    patience: config.patience,
+    lengthPenalty: config.lengthPenalty,
+    compressionRatioThreshold: config.compressionRatioThreshold,
+    logprobThreshold: config.logprobThreshold,
+    noSpeechThreshold: config.noSpeechThreshold,
+  };
 }
 
 export interface LoadedConfig {

@@ -24,7 +24,7 @@ import {
   type Request,
 } from "../protocol";
 import type { VerbatimPaths } from "../paths";
-import { DEFAULT_CONFIG, mlxLimits, type DaemonConfig } from "./config";
+import { decodingDefaults, DEFAULT_CONFIG, mlxLimits, type DaemonConfig } from "./config";
 import { Connection } from "./connection";
 import type { DaemonContext, JobObserver, UnaddressedEvent } from "./daemon-context";
 import { EngineHost, type LoadProgressListener } from "./engine-host";
@@ -136,6 +136,7 @@ export class Daemon implements DaemonContext {
         keepSessions: options.config.keepResults,
         readyTimeoutSeconds: options.config.readyTimeoutSeconds,
         autoStopSeconds: options.config.autoStopSeconds,
+        decoding: decodingDefaults(options.config),
       },
     );
     guardHandshakes(this.server, { max: options.config.maxConnections, timeoutMs: HANDSHAKE_TIMEOUT_MS }, (why) =>
@@ -238,6 +239,7 @@ export class Daemon implements DaemonContext {
               readyTimeoutMs,
               vocabulary: this.vocabulary.current,
               fileVad: this.options.config.fileVad,
+              decoding: decodingDefaults(this.options.config),
             },
             this.host,
             {

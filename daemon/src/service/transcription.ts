@@ -10,11 +10,19 @@ import { CancelledError, type Segment, type TranscribeOptions } from "@verbatim/
 import { decodeAudioToFile } from "../audio";
 import { findSpeech, speechWindows, type SampleSpan } from "../audio/speech-regions";
 import { createVoiceActivityDetector } from "../audio/voice-activity";
-import { ProtocolError, type SegmentData, type TranscriptData, type TranscriptionOptions } from "../protocol";
+import {
+  DECODING_OPTION_NAMES,
+  ProtocolError,
+  type DecodingOptionName,
+  type SegmentData,
+  type TranscriptData,
+  type TranscriptionOptions,
+} from "../protocol";
 import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer";
 import { decoderPrompt } from "../vocabulary/decoder-prompt";
 import { Replacer } from "../vocabulary/replacements";
 import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
+import type { DecodingDefaults } from "./config";
 import { diskError } from "./disk-error";
 import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
 
@@ -39,6 +47,8 @@ export interface TranscriptionJob {
   vocabulary?: Vocabulary;
   /** Whether to decode only speech when the job's options do not say (config fileVad). */
   fileVad?: boolean;
+  /** Beam search, best-of and fallback thresholds where the job's options do not say (config); absent: the engine's. */
+  decoding?: DecodingDefaults;
 }
 
 const SAMPLE_RATE = 16_000;
@@ -93,7 +103,7 @@ async function transcribeOnModel(
   const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
-  const options = fileEngineOptions(active.tokenizer, job.options, vocabulary.terms);
+  const options = fileEngineOptions(active.tokenizer, job.options, vocabulary.terms, job.decoding);
   // Clips say what to decode: the voice activity detector is not asked (the protocol refuses vad true with them).
   const clipped = (job.options.clipTimestamps?.length ?? 0) > 0;
   const windows =
@@ -213,11 +223,17 @@ async function windowFile(samplesFile: string, window: SampleSpan): Promise<stri
   return file;
 }
 
-/** The engine's options for a job; the vocabulary's `terms` go into the decoder prompt before the job's own prompt. */
+/**
+ * The engine's options for a job; the vocabulary's `terms` go into the decoder prompt before the job's own prompt.
+ * Each decoding option (beamSize, bestOf, patience, lengthPenalty, the fallback thresholds) is the job's, else
+ * `decoding`'s (the config's), else left to the engine. In a dictation they shape each utterance's final pass only:
+ * the engine's live updates decode greedily with their own policy.
+ */
 export function engineOptions(
   tokenizer: Tokenizer,
   options: TranscriptionOptions,
   terms: readonly string[] = [],
+  decoding?: DecodingDefaults,
 ): TranscribeOptions {
   const engine: TranscribeOptions = {
     task: options.task ?? "transcribe",
@@ -228,6 +244,10 @@ export function engineOptions(
   if (options.temperature) engine.temperatures = fallbackTemperatures(options.temperature);
   const prompt = decoderPrompt(tokenizer, terms, options.prompt);
   if (prompt.length > 0) engine.initialPrompt = prompt;
+  for (const name of DECODING_OPTION_NAMES) {
+    const value = options[name] !== undefined ? options[name] : decoding?.[name];
+    if (value !== undefined) (engine as Record<DecodingOptionName, number | null>)[name] = value;
+  }
   return engine;
 }
 
@@ -239,8 +259,9 @@ export function fileEngineOptions(
   tokenizer: Tokenizer,
   options: TranscriptionOptions,
   terms: readonly string[] = [],
+  decoding?: DecodingDefaults,
 ): TranscribeOptions {
-  const engine = engineOptions(tokenizer, options, terms);
+  const engine = engineOptions(tokenizer, options, terms, decoding);
   if (options.clipTimestamps && options.clipTimestamps.length > 0) engine.clipTimestamps = [...options.clipTimestamps];
   if (options.hallucinationSilenceThreshold !== undefined) {
     engine.hallucinationSilenceThreshold = options.hallucinationSilenceThreshold;
