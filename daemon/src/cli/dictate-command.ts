@@ -16,6 +16,7 @@ import {
   type TranscriptionOptions,
 } from "../protocol";
 import { ensureDaemon } from "./daemon-control";
+import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
 import { reportEarlyEnd } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
@@ -36,6 +37,8 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
                              autoStopSeconds; 0: only on Enter or Ctrl-C)
       --json                 every event as one JSON line, then the transcript as --format json prints it
       --model, --language, --prompt   as for transcribe
+      --accuracy, --beam-size, --best-of, --patience, --length-penalty, --…-threshold
+                             as for transcribe: how the final text is decoded (live text is always greedy)
   Prints nothing and exits with status ${EXIT.noSpeech} when it heard no speech. A dictation that ends early
   (maxDictationSeconds, cancelled by another client, the daemon stopped) prints its text so far and says why.
 `;
@@ -61,6 +64,7 @@ export function parseDictate(args: string[]): DictateCommand {
       model: { type: "string" },
       language: { type: "string" },
       prompt: { type: "string" },
+      ...DECODING_FLAG_OPTIONS,
     },
   });
   const { values } = parsed;
@@ -70,7 +74,7 @@ export function parseDictate(args: string[]): DictateCommand {
   if (autoStop !== undefined && !(autoStop >= 0 && autoStop <= MAX_AUTO_STOP_SECONDS)) {
     throw new UsageError(`--auto-stop must be seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`);
   }
-  const options: TranscriptionOptions = {};
+  const options: TranscriptionOptions = decodingOptionsFromFlags(values);
   if (values.model) {
     // The daemon runs in another folder: a local model folder is sent as an absolute path.
     const folder = path.resolve(values.model);

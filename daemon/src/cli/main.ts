@@ -10,6 +10,7 @@ import { VERSION } from "../version";
 import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
 import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
 import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
+import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
 import { DOCTOR_USAGE, runDoctor } from "./doctor-command";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
@@ -97,6 +98,7 @@ function parseTranscribeArgs(args: string[]) {
       "no-vad": { type: "boolean" },
       "clip-timestamps": { type: "string" },
       "hallucination-silence-threshold": { type: "string" },
+      ...DECODING_FLAG_OPTIONS,
       format: { type: "string", default: "text" },
       "no-daemon": { type: "boolean" },
     },
@@ -147,7 +149,7 @@ function parseTranscribe(args: string[]) {
   if (hallucinationSilenceThreshold !== undefined && !isSeconds(threshold ?? "")) {
     throw new UsageError("--hallucination-silence-threshold must be seconds (a number, not negative)");
   }
-  const options: TranscriptionOptions = {};
+  const options: TranscriptionOptions = decodingOptionsFromFlags(values);
   if (values.model) options.model = localModelFolder(values.model) ?? values.model;
   if (values.language) options.language = values.language;
   if (values.task) options.task = values.task as "transcribe" | "translate";

@@ -8,13 +8,14 @@ import { ModelStore } from "../models";
 import type { VerbatimPaths } from "../paths";
 import type { Event, SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import type { Backend } from "@verbatim/native";
-import { DEFAULT_CONFIG, loadConfig, mlxLimits } from "../service/config";
+import { decodingDefaults, DEFAULT_CONFIG, loadConfig, mlxLimits } from "../service/config";
 import { EngineHost } from "../service/engine-host";
 import { describeFailure, JobStopped } from "../service/failures";
 import { Logger } from "../service/logger";
 import { modelProgressEvent } from "../service/progress-event";
 import { transcribe } from "../service/transcription";
 import { ensureDaemon } from "./daemon-control";
+import { DECODING_USAGE } from "./decoding-flags";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
 
@@ -34,7 +35,7 @@ export const TRANSCRIBE_USAGE = `  verbatim transcribe [options] FILE…     tra
       --hallucination-silence-threshold SECONDS
                              drop doubtful text with more than SECONDS of silence around it and decode on after it,
                              as openai's hallucination_silence_threshold (words are timed to judge it)
-      --format text|srt|vtt|json
+${DECODING_USAGE}      --format text|srt|vtt|json
       --no-daemon            run the engine in this process instead of the daemon
 `;
 
@@ -197,6 +198,7 @@ function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runn
           readyTimeoutMs: DEFAULT_CONFIG.readyTimeoutSeconds * 1000,
           vocabulary: config.vocabulary,
           fileVad: config.fileVad,
+          decoding: decodingDefaults(config),
         },
         host,
         {
