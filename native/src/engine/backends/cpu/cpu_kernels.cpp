@@ -585,10 +585,11 @@ struct WeightedValues {
   int64_t ldkv;
   int64_t d;
 
-  void sum(int64_t first, int64_t last, int64_t width, float* sums) const {
-    std::fill(sums, sums + width, 0.0f);
-    // A few keys at a time through all the columns, so that their rows are read from memory once.
-    constexpr int64_t kKeysPerPass = 64;
+  // A few keys at a time through all the columns, so that their rows are read from memory once.
+  static constexpr int64_t kKeysPerPass = 64;
+
+  // Adds the keys [first, last) to sums.
+  void add(int64_t first, int64_t last, int64_t width, float* sums) const {
     for (int64_t pass = first; pass < last; pass += kKeysPerPass) {
       const int64_t end = std::min(last, pass + kKeysPerPass);
       int64_t c = 0;
@@ -665,10 +666,15 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
   float* partial = scratch_floats(kPartialSumsSlot, ranges * outputs);
   pool.parallel_for(ranges, [&](int64_t range, int) {
     const int64_t first = range * shape.keys / ranges, last = (range + 1) * shape.keys / ranges;
-    for (int64_t i = 0; i < shape.queries; ++i) {
-      const WeightedValues values{scores + i * shape.keys, shape.queries * shape.keys, v, ldkv, d};
-      // masked keys (from visible(i) on) have zero scores
-      values.sum(first, std::max(first, std::min(last, visible(i))), width, partial + range * outputs + i * width);
+    std::fill(partial + range * outputs, partial + (range + 1) * outputs, 0.0f);
+    // Every query takes a pass of keys while its rows of v are in the cache: v is read from memory once for all.
+    for (int64_t pass = first; pass < last; pass += WeightedValues::kKeysPerPass) {
+      const int64_t end = std::min(last, pass + WeightedValues::kKeysPerPass);
+      for (int64_t i = 0; i < shape.queries; ++i) {
+        const WeightedValues values{scores + i * shape.keys, shape.queries * shape.keys, v, ldkv, d};
+        // masked keys (from visible(i) on) have zero scores
+        values.add(pass, std::max(pass, std::min(end, visible(i))), width, partial + range * outputs + i * width);
+      }
     }
   });
   for (int64_t i = 0; i < shape.queries; ++i) {
