@@ -114,8 +114,8 @@ export interface TranscribeOptions {
   /** Above temperature 0: this many samples per temperature (1 to 64), the most probable kept; default 1. */
   bestOf?: number;
   /**
-   * How beams and samples are ranked: null or absent, by log-probability per token; a number L, by log-probability
-   * / ((5 + length) / 6) ^ L (Google NMT's penalty, as openai).
+   * How beams and samples are ranked: null or absent, by log-probability per token; a number L from 0 to 1, by
+   * log-probability / ((5 + length) / 6) ^ L (Google NMT's penalty, as openai).
    */
   lengthPenalty?: number | null;
 }

@@ -147,7 +147,7 @@ TranscribeOptions read_transcribe_options(const Napi::Value& value, const Specia
   reader.integer("beamSize", decoding.beam_size, 1, 64);
   reader.integer("bestOf", decoding.best_of, 1, 64);
   reader.number("patience", decoding.patience, 1e-9, 64);
-  reader.optional_number("lengthPenalty", decoding.length_penalty, -1e9, 1e9);
+  reader.optional_number("lengthPenalty", decoding.length_penalty, 0, 1);  // openai allows 0 to 1
   reader.optional_number("compressionRatioThreshold", fallback.compression_ratio_threshold, 0, 1e9);
   reader.optional_number("logprobThreshold", fallback.logprob_threshold, -1e9, 0);
   reader.optional_number("noSpeechThreshold", fallback.no_speech_threshold, 0, 1);
