@@ -34,18 +34,45 @@ test("a clipboard without a file says so plainly", () => {
   });
 });
 
+const fast = { beamSize: 1, bestOf: 1 };
+
 test("per-run overrides win over preferences; empty and auto mean the daemon's defaults", () => {
   const preferences = { model: "base.en", language: "de", finishedText: "copy" as const };
-  expect(transcriptionOptions(preferences)).toEqual({ model: "base.en", language: "de" });
-  expect(transcriptionOptions(preferences, { model: "small-8bit", language: "auto" })).toEqual({ model: "small-8bit" });
-  expect(transcriptionOptions({ finishedText: "copy", model: " ", language: "auto" })).toEqual({});
-  expect(transcriptionOptions({ finishedText: "copy", translate: true })).toEqual({ task: "translate" });
-  expect(transcriptionOptions({ finishedText: "copy", translate: false })).toEqual({});
+  expect(transcriptionOptions(preferences)).toEqual({ model: "base.en", language: "de", ...fast });
+  expect(transcriptionOptions(preferences, { model: "small-8bit", language: "auto" })).toEqual({
+    model: "small-8bit",
+    ...fast,
+  });
+  expect(transcriptionOptions({ finishedText: "copy", model: " ", language: "auto" })).toEqual(fast);
+  expect(transcriptionOptions({ finishedText: "copy", translate: true })).toEqual({ task: "translate", ...fast });
+  expect(transcriptionOptions({ finishedText: "copy", translate: false })).toEqual(fast);
+});
+
+test("Accuracy: Fast (the default) asks for greedy decoding, Best for 5 beams and the best of 5 samples", () => {
+  const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+  const preference = manifest.preferences.find((p: { name: string }) => p.name === "accuracy");
+  expect(preference).toMatchObject({ title: "Accuracy", type: "dropdown", default: "fast" });
+  expect(preference.data).toEqual([
+    { title: "Fast", value: "fast" },
+    { title: "Best", value: "best" },
+  ]);
+  expect(transcriptionOptions({ finishedText: "copy", accuracy: "fast" })).toEqual(fast);
+  expect(transcriptionOptions({ finishedText: "copy", accuracy: "best" })).toEqual({ beamSize: 5, bestOf: 5 });
+  // Every command's options carry it: files (Transcribe File, Transcribe Clipboard, Transcribe Again) and dictations.
+  expect(fileTranscriptionOptions({ finishedText: "copy", accuracy: "best" })).toEqual({
+    beamSize: 5,
+    bestOf: 5,
+    vad: true,
+  });
 });
 
 test("files skip silence unless Skip Silence is off; Toggle Dictation's Auto-Stop becomes seconds", () => {
-  expect(fileTranscriptionOptions({ finishedText: "copy", language: "de" })).toEqual({ language: "de", vad: true });
-  expect(fileTranscriptionOptions({ finishedText: "copy", skipSilence: false })).toEqual({ vad: false });
+  expect(fileTranscriptionOptions({ finishedText: "copy", language: "de" })).toEqual({
+    language: "de",
+    vad: true,
+    ...fast,
+  });
+  expect(fileTranscriptionOptions({ finishedText: "copy", skipSilence: false })).toEqual({ vad: false, ...fast });
   expect(autoStopSeconds({ finishedText: "copy" })).toBe(0);
   expect(autoStopSeconds({ finishedText: "copy", autoStop: "0" })).toBe(0);
   expect(autoStopSeconds({ finishedText: "copy", autoStop: "1.5" })).toBe(1.5);

@@ -100,13 +100,13 @@ test("transcripts are listed newest first, found as they are typed, shown with t
 });
 
 /** Transcribes files as Transcribe File (and Transcribe Again) does, with the preferences' options. */
-async function transcribeAsTheExtension(files: string[], translate = false) {
+async function transcribeAsTheExtension(files: string[], translate = false, accuracy?: string) {
   const storage = new Map<string, string>();
   const jobs = new JobStore({
     getItem: async (key) => storage.get(key),
     setItem: async (key, value) => void storage.set(key, value),
   });
-  const options = transcriptionOptions({ finishedText: "copy", translate });
+  const options = transcriptionOptions({ finishedText: "copy", translate, accuracy });
   return transcribeFiles(client, files, { options, jobs, onChange: () => undefined });
 }
 
@@ -135,9 +135,23 @@ test("Translate to English asks the daemon to translate, which an English-only m
   expect(transcriptionOptions({ finishedText: "copy", translate: true, language: "de" })).toEqual({
     language: "de",
     task: "translate",
+    beamSize: 1,
+    bestOf: 1,
   });
   const speech = heldoutWav("heldout-06.wav");
   const [translated] = await transcribeAsTheExtension([speech], true);
   expect(translated!.status).toBe("failed");
   expect(translated!.error).toMatch(/English-only model and cannot translate; use a multilingual model/);
+});
+
+test("Accuracy Best has the daemon search beams: other words than Fast on a held-out recording", async () => {
+  const speech = heldoutWav("heldout-11.wav");
+  const [fast] = await transcribeAsTheExtension([speech], false, "fast");
+  const [best] = await transcribeAsTheExtension([speech], false, "best");
+  expect(best!.transcript!.text).not.toBe(fast!.transcript!.text);
+  // As the daemon transcribes with those options asked for by name (files skip silence by default).
+  const asked = (beams: number) =>
+    client.transcribeFile(speech, { options: { vad: true, beamSize: beams, bestOf: beams } }).promise;
+  expect(fast!.transcript!.text).toBe((await asked(1)).text);
+  expect(best!.transcript!.text).toBe((await asked(5)).text);
 });

@@ -1,4 +1,5 @@
 // The extension's preferences (declared in package.json) and what they mean for a transcription request.
+import { ACCURACY_PRESETS } from "../verbatimd/protocol";
 import type { TranscriptionOptions } from "./daemon-connection";
 import type { FinishedTextAction } from "./outputs";
 
@@ -7,6 +8,8 @@ export interface VerbatimPreferences {
   language?: string;
   /** Translate to English (Whisper's translate task) whatever language is spoken. */
   translate?: boolean;
+  /** "fast" (greedy: beam 1, best of 1) or "best" (beam 5, best of 5): files and dictations' final text. */
+  accuracy?: string;
   finishedText: FinishedTextAction;
   /** After a paste: milliseconds before the clipboard is put back, or "never" to leave the pasted text on it. */
   restoreClipboard?: string;
@@ -17,7 +20,10 @@ export interface VerbatimPreferences {
   autoStop?: string;
 }
 
-/** Options for the daemon: a per-run override first, then the preference; empty means the daemon's default. */
+/**
+ * Options for the daemon: a per-run override first, then the preference; empty means the daemon's default. Accuracy is
+ * always sent (beamSize and bestOf 1 and 1 for Fast, the default, 5 and 5 for Best), so the preference says it.
+ */
 export function transcriptionOptions(
   preferences: VerbatimPreferences,
   overrides: { model?: string; language?: string } = {},
@@ -28,6 +34,7 @@ export function transcriptionOptions(
   if (model) options.model = model;
   if (language && language !== "auto") options.language = language;
   if (preferences.translate) options.task = "translate";
+  Object.assign(options, ACCURACY_PRESETS[preferences.accuracy === "best" ? "best" : "fast"]);
   return options;
 }
 
