@@ -230,7 +230,11 @@ test.each([
   [["--best-of", "17"], "--best-of must be a whole number from 1 to 16"],
   [["--patience", "0"], "--patience must be a number from 0.5 to 10"],
   [["--patience", "soon"], "--patience must be a number from 0.5 to 10"],
-  [["--length-penalty=-1"], "--length-penalty must be a number from 0 to 10, or none for plain length normalisation"],
+  [["--length-penalty=-1"], "--length-penalty must be a number from 0 to 1, or none for plain length normalisation"],
+  [
+    ["--length-penalty", "1.5"],
+    "--length-penalty must be a number from 0 to 1, or none for plain length normalisation",
+  ],
   [["--compression-ratio-threshold", "x"], "--compression-ratio-threshold must be a number from 0 to 1000, or none"],
   [["--logprob-threshold", "0.5"], "--logprob-threshold must be a number from -1000 to 0, or none"],
   [["--logprob-threshold", "-1"], "To specify an option argument starting with a dash use '--logprob-threshold=-XYZ'"],
@@ -262,10 +266,8 @@ test("the protocol refuses decoding options out of range, naming the option and 
       [{ beamSize: null }, '"beamSize" must be a whole number from 1 (greedy) to 16'],
       [{ bestOf: 17 }, '"bestOf" must be a whole number from 1 to 16'],
       [{ patience: 0 }, '"patience" must be a number from 0.5 to 10'],
-      [
-        { lengthPenalty: -0.5 },
-        '"lengthPenalty" must be a number from 0 to 10, or null for plain length normalisation',
-      ],
+      [{ lengthPenalty: -0.5 }, '"lengthPenalty" must be a number from 0 to 1, or null for plain length normalisation'],
+      [{ lengthPenalty: 1.5 }, '"lengthPenalty" must be a number from 0 to 1, or null'],
       [{ compressionRatioThreshold: -1 }, '"compressionRatioThreshold" must be a number from 0 to 1000, or null to'],
       [
         { logprobThreshold: 0.5 },
