@@ -338,14 +338,19 @@ inline void dot_streamed_rows(Load16 load, int64_t cols, const float* x, int64_t
   }
 }
 
-// dot_streamed_rows for 1 to 4 rows.
+// Rows per streamed pass over the weights: five, so that the five beams of a beam search step share one pass
+// (5 x 4 sums and 4 weight vectors fit AVX-512's 32 registers).
+constexpr int64_t kStreamedRows = 5;
+
+// dot_streamed_rows for 1 to kStreamedRows rows.
 template <class Load16>
 inline void dot_streamed(Load16 load, int64_t cols, const float* x, int64_t rows, int64_t ldx, float* out) {
   switch (rows) {
     case 1: return dot_streamed_rows<1>(load, cols, x, ldx, out);
     case 2: return dot_streamed_rows<2>(load, cols, x, ldx, out);
     case 3: return dot_streamed_rows<3>(load, cols, x, ldx, out);
-    default: return dot_streamed_rows<4>(load, cols, x, ldx, out);
+    case 4: return dot_streamed_rows<4>(load, cols, x, ldx, out);
+    default: return dot_streamed_rows<5>(load, cols, x, ldx, out);
   }
 }
 
@@ -418,6 +423,8 @@ bool dot_row_streamed(const WeightMatrix& w, int64_t row, const float* x, int64_
 struct Weights16 {  // 16 consecutive weights of a row as fp32
   __m256 low, high;
 };
+
+constexpr int64_t kStreamedRows = 4;
 
 // As the AVX-512 version: y[i] = x_i · w for up to 4 rows x_i, the weights converted in registers as they stream
 // past. Four accumulators per row keep both FMA units busy for a single row. cols must be a multiple of 32.
@@ -537,10 +544,10 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
     for (int64_t r = task * block; r < end; ++r) {
       const float b = bias != nullptr ? bias[r] : 0.0f;
 #if defined(VERBATIM_STREAMED_DOT)
-      float results[4];
+      float results[kStreamedRows];
       bool streamed = true;
-      for (int64_t i = 0; i < m && streamed; i += 4) {
-        const int64_t rows = std::min<int64_t>(4, m - i);
+      for (int64_t i = 0; i < m && streamed; i += kStreamedRows) {
+        const int64_t rows = std::min<int64_t>(kStreamedRows, m - i);
         streamed = dot_row_streamed(w, r, x + i * ldx, rows, ldx, results, scratch(kGroupParamsSlot));
         for (int64_t j = 0; streamed && j < rows; ++j) y[(i + j) * ldy + r] = results[j] + b;
       }

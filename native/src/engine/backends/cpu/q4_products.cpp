@@ -19,7 +19,7 @@ namespace verbatim {
 namespace cpu {
 namespace {
 
-constexpr int kMaxRows = 4;  // rows of x multiplied in one pass over a weight row
+constexpr int kMaxRows = 5;  // rows of x multiplied in one pass over a weight row: the five beams of beam search
 
 #if defined(VERBATIM_Q4_PRODUCT)
 
@@ -362,7 +362,8 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
 using RowsProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int64_t, int64_t, const float*, float*,
                               int64_t);
 constexpr RowsProducts kRowsProducts[kMaxRows] = {rows_products<1, kWeightRows>, rows_products<2, 1>,
-                                                  rows_products<3, 1>, rows_products<4, 1>};
+                                                  rows_products<3, 1>, rows_products<4, 1>,
+                                                  rows_products<5, 1>};
 
 #endif  // VERBATIM_Q4_PRODUCT
 
