@@ -143,25 +143,36 @@ struct Report {
   double mlx_peak_mib = -1;       // MLX's allocator peak, for our MLX backend only
   double prefix_ms = -1;          // ours only: the first decoded tokens again after the prompt, in one pass
   int prefix_tokens = 0;
+  std::vector<double> beam_step_ms;  // ours only: one entry per timed step of kBenchBeams beams decoded together
 };
+
+constexpr int kBenchBeams = 5;
 
 // One JSON object on one line of stdout; run.mjs reads it.
 inline void print_report(const Report& report, const Options& options) {
   double token_total = 0;
   for (double ms : report.token_ms) token_total += ms;
   const double per_token = report.token_ms.empty() ? 0 : token_total / report.token_ms.size();
+  double beam_total = 0;
+  for (double ms : report.beam_step_ms) beam_total += ms;
+  const std::string beam_step =
+      report.beam_step_ms.empty()
+          ? ""
+          : ",\"beam_ms_per_step\":" + std::to_string(beam_total / report.beam_step_ms.size()) +
+                ",\"beams\":" + std::to_string(kBenchBeams);
   std::printf(
       "{\"engine\":\"%s\",\"threads\":%d,\"load_ms\":%.1f,\"first_encode_ms\":%.1f,\"encode_ms\":%.1f,"
       "\"encode_runs\":%zu,"
       "\"prompt_tokens\":%d,\"prompt_ms\":%.2f,\"decode_ms_per_token\":%.3f,\"decode_tokens\":%zu,"
-      "\"peak_rss_mib\":%.1f%s%s}\n",
+      "\"peak_rss_mib\":%.1f%s%s%s}\n",
       report.engine.c_str(), options.threads, report.load_ms, report.first_encode_ms, median(report.encode_ms),
       report.encode_ms.size(), report.prompt_tokens, report.prompt_ms, per_token, report.token_ms.size(), report.peak_rss_mib,
       report.mlx_peak_mib < 0 ? "" : (",\"mlx_peak_mib\":" + std::to_string(report.mlx_peak_mib)).c_str(),
       report.prefix_ms < 0 ? ""
                            : (",\"prefix_ms\":" + std::to_string(report.prefix_ms) +
                               ",\"prefix_tokens\":" + std::to_string(report.prefix_tokens))
-                                 .c_str());
+                                 .c_str(),
+      beam_step.c_str());
   std::fflush(stdout);
 }
 

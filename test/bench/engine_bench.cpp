@@ -1,6 +1,6 @@
 // Times one of our engine's backends the way whisper_cpp_bench times whisper.cpp: load, one 30 s encoder pass
-// (median after a warm-up), the decoder prompt, then greedy single-token decoder steps; prints one JSON line
-// (see bench_common.h).
+// (median after a warm-up), the decoder prompt, then greedy single-token decoder steps, and as many steps of five
+// beams decoded together (beam search); prints one JSON line (see bench_common.h).
 //
 // usage: engine_bench [--backend cpu|mlx] <the options of bench_common.h>    engine_bench --list-backends
 #include <algorithm>
@@ -106,6 +106,24 @@ bench::Report run(const BenchBackend& backend, const bench::Options& options) {
   runner->decode(decoded.data(), static_cast<int>(decoded.size()), logits.data(), {}, nullptr);
   report.prefix_ms = bench::now_ms() - start;
   report.prefix_tokens = static_cast<int>(decoded.size());
+
+  // Beam search: the same number of steps from the prompt with kBenchBeams beams decoded as one batch, each step
+  // choosing every beam's best token and forking two beams (beams 0 and 1 taken twice, as beam search's ranking
+  // does when two beams each have two good continuations), so their cache copies are timed too.
+  runner->truncate_cache(static_cast<int>(prompt.size()));
+  runner->select_beams(std::vector<int>(bench::kBenchBeams, 0));
+  const std::vector<int> forked = {0, 0, 1, 1, 2};
+  std::vector<float> beam_logits(static_cast<std::size_t>(bench::kBenchBeams) * dims.n_vocab);
+  std::vector<int32_t> beam_tokens(bench::kBenchBeams, decoded.front());
+  for (int step = 0; step < options.decode_tokens; ++step) {
+    start = bench::now_ms();
+    if (step > 0) runner->select_beams(forked);
+    runner->decode_beams(beam_tokens.data(), beam_logits.data());
+    report.beam_step_ms.push_back(bench::now_ms() - start);
+    for (int b = 0; b < bench::kBenchBeams; ++b) {
+      beam_tokens[b] = bench::argmax(beam_logits.data() + static_cast<std::size_t>(b) * dims.n_vocab, dims.n_vocab);
+    }
+  }
 
   report.peak_rss_mib = bench::peak_rss_mib();
 #if defined(VERBATIM_HAS_MLX)

@@ -150,6 +150,7 @@ const METRICS = [
   ["first_encode_ms", "first encoder pass (ms)"],
   ["encode_ms", "encoder, 30 s (ms)"],
   ["decode_ms_per_token", "decoder (ms/token)"],
+  ["beam_ms_per_step", "decoder, 5 beams (ms/step)"],
   ["prefix_ms", "forced 50-token prefix, one pass (ms)"],
   ["peak_rss_mib", "peak memory (MiB)"],
   ["mlx_peak_mib", "MLX allocator peak (MiB)"],
@@ -250,7 +251,8 @@ function main() {
   console.log(`\n${new Date().toISOString()}  ${os.cpus()[0].model}, ${os.cpus().length} hardware threads`);
   console.log(
     `threads ${options.threads}, encoder median of ${options["encode-runs"]} after a warm-up, ` +
-      `${options["decode-tokens"]} greedy decoder steps after the transcription prompt, ${rounds} round(s); ` +
+      `${options["decode-tokens"]} greedy decoder steps after the transcription prompt (and as many of 5 beams), ` +
+      `${rounds} round(s); ` +
       `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end${peerSetup.note}${engineSetup.note}`,
   );
   console.log(
@@ -265,7 +267,31 @@ function main() {
     peer: combine(peerByModel.get(peer) ?? []),
   }));
   printTable(rows, engine.backends);
+  printBeamRatios(rows, engine.backends);
   if (engine.limits) printLimits(rows, engine.limits);
+}
+
+// A step of five beams reads the weights once for all of them; the goal is at most twice a greedy step's time.
+function printBeamRatios(rows, backends) {
+  console.log("\nbeam search: a step of 5 beams decoded together / a greedy step (goal: at most 2)");
+  const seen = new Set();
+  for (const { label, ours } of rows) {
+    for (const backend of backends) {
+      const figures = ours[backend];
+      const name = `${label.replace(/ vs .*/, "")} ${backend}`;
+      if (!figures?.beam_ms_per_step || seen.has(name)) continue;
+      seen.add(name);
+      const ratio = withinRatio(figures, "beam_ms_per_step", "decode_ms_per_token");
+      console.log(
+        `  ${name}: ${formatFigure(figures, "beam_ms_per_step")} / ${formatFigure(figures, "decode_ms_per_token")} ms = ${ratio}`,
+      );
+    }
+  }
+}
+
+function withinRatio(figures, over, under) {
+  if (figures.unstable.has(over) || figures.unstable.has(under)) return "unstable";
+  return (figures[over] / figures[under]).toFixed(2);
 }
 
 // Each figure against the machine's limit for it, measured now (machine_limits): a decoder step cannot be faster
