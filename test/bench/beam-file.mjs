@@ -75,7 +75,11 @@ function ggmlModels(bin) {
   const fp16 = path.join(dir, "verbatim-tiny-en-f16.bin");
   const q4 = path.join(dir, "verbatim-tiny-en-q4_0.bin");
   if (!existsSync(fp16)) {
-    execFileSync(python, [path.join(benchDir, "to_ggml.py"), path.join(repoRoot, "test/fixtures/models/verbatim-tiny-en"), fp16]);
+    execFileSync(python, [
+      path.join(benchDir, "to_ggml.py"),
+      path.join(repoRoot, "test/fixtures/models/verbatim-tiny-en"),
+      fp16,
+    ]);
   }
   if (!existsSync(q4)) execFileSync(path.join(bin, "whisper-quantize"), [fp16, q4, "q4_0"], { stdio: "ignore" });
   return { fp16, q4 };
@@ -110,9 +114,15 @@ function main() {
   const peerModels = ggmlModels(bin);
   const models = [
     { label: "fp16", ours: path.join(repoRoot, "test/fixtures/models/verbatim-tiny-en"), peer: peerModels.fp16 },
-    { label: "4-bit vs q4_0", ours: path.join(repoRoot, "test/fixtures/models/verbatim-tiny-en-4bit"), peer: peerModels.q4 },
+    {
+      label: "4-bit vs q4_0",
+      ours: path.join(repoRoot, "test/fixtures/models/verbatim-tiny-en-4bit"),
+      peer: peerModels.q4,
+    },
   ];
-  const lines = [["model", "decoding", "ours (ms)", "whisper.cpp (ms)", "ours/whisper.cpp", "WER ours", "WER whisper.cpp"]];
+  const lines = [
+    ["model", "decoding", "ours (ms)", "whisper.cpp (ms)", "ours/whisper.cpp", "WER ours", "WER whisper.cpp"],
+  ];
   for (const { label, ours, peer } of models) {
     for (const beam of [false, true]) {
       log(`${label}, ${beam ? "beam 5, best_of 5" : "greedy"} …`);
@@ -136,7 +146,9 @@ function main() {
   );
   const widths = lines[0].map((_, column) => Math.max(...lines.map((line) => line[column].length)));
   for (const line of lines) {
-    console.log(line.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  "));
+    console.log(
+      line.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  "),
+    );
   }
 }
 
