@@ -18,19 +18,20 @@ Subcommands (MODEL is the folder; audio is --wav PATH (16 kHz mono s16) or --mel
              [--heads 2:3,3:0 --attention-out attn.npy]    plus the softmaxed cross-attention weights of those
                                                            [decoder layer, head] pairs: (T, heads, n_audio_ctx)
   greedy     MODEL audio --tokens PREFIX --steps N [--rules argmax|whisper] [--suppress IDS] --out tokens.json
-  window     MODEL --audio PATH [--seek FRAME] [--prompt IDS] [--suppress IDS] [--max-initial-timestamp S]
-             [--sample-len N] [--language-token ID] --out window.json
+  window     MODEL --audio PATH [--seek FRAME] [--prompt IDS] [--window-index K] [--suppress IDS]
+             [--max-initial-timestamp S] [--sample-len N] [--language-token ID] [--vocabulary TIKTOKEN]
+             [DECODING OPTIONS] --out window.json
                                                            one 30 s window of a long recording decoded as
-                                                           openai's transcribe() decodes it at temperature 0 with
-                                                           timestamps (see below); --audio is a .wav or raw
-                                                           little-endian float32 samples (16 kHz mono)
+                                                           openai's transcribe() decodes it with timestamps (see
+                                                           below); --audio is a .wav or raw little-endian float32
+                                                           samples (16 kHz mono)
              --requests requests.json ... --out windows.json
                                                            many windows in one run: a JSON list of {"audio",
-                                                           "seek", "prompt"}; each audio's mel is computed once
+                                                           "seek", "prompt", "window_index"}; each audio's mel is
+                                                           computed once
   transcribe MODEL --audio PATH [--suppress IDS] [--initial-prompt IDS] [--heads L:H,...] [--clip-timestamps S,E,...]
-             [--hallucination-silence-threshold S] --out transcript.json
-                                                           openai's transcribe() over the whole audio at
-                                                           temperature 0 (see below)
+             [--hallucination-silence-threshold S] [DECODING OPTIONS] --out transcript.json
+                                                           openai's transcribe() over the whole audio (see below)
   dequantize MODEL --module NAME --out w.npy [--rounding fused|separate]
                                                            the float32 (out, in) matrix of a quantized module
                                                            (e.g. decoder.blocks.0.mlp1, decoder.token_embedding)
@@ -43,8 +44,38 @@ Greedy rule sets (temperature 0, no timestamps; each step appends the argmax, lo
            for blank (220) and eot; stops when eot is the argmax (eot not included), or after N steps.
   tokens.json: {"rules", "prefix", "tokens" (sampled, without the prefix), "stopped_at_eot"}.
 
-Window decoding (openai/whisper release 20250625: transcribe.py's window, decoding.py's DecodingTask with
-GreedyDecoder at temperature 0 and a KV cache):
+Decoding options (window and transcribe; transcribe()'s decode options and fallback, openai's defaults but for the
+temperatures, whose default 0 makes one greedy attempt):
+  --temperatures 0,0.2,...         tried in order (decode_with_fallback) until an attempt needs no fallback; the
+                                   last attempt is kept. Above 0 beam_size and patience are dropped, at 0 best_of.
+  --beam-size N                    at temperature 0: BeamSearchDecoder with N beams (default: GreedyDecoder)
+  --patience P                     beam search keeps round(N * P) finished sequences (Python's round; default 1)
+  --best-of N                      above temperature 0: N sequences sampled, the ranker's best kept (default 1)
+  --length-penalty L               MaximumLikelihoodRanker: sum_logprob / ((5 + length) / 6) ** L (L in [0, 1];
+                                   default: sum_logprob / length, length = sampled tokens before eot)
+  --compression-ratio-threshold X  fallback when zlib's ratio of the kept text (openai's tokenizer.decode of the
+                                   tokens below the timestamps, special tokens by name, stripped) is above X (2.4)
+  --logprob-threshold X            fallback when avg_logprob is below X (-1), unless no_speech_prob is above
+                                   --no-speech-threshold (0.6) too (silence); X: none switches a rule off. The same
+                                   two thresholds skip silent windows in transcribe.
+  --seed S                         sampling above 0 draws the engine's numbers, not torch's: window k (counting
+                                   every decoded window; --window-index or "window_index" in a request) seeds one
+                                   std::mt19937_64 with S + k (default 0) for all its attempts; at each step each
+                                   unfinished sequence, in order, draws u = (next >> 11) * 2**-53 and takes the first
+                                   id whose running sum of w = exp((logit - max logit) / T) (double, T as float32,
+                                   over the filtered float32 logits) exceeds u * sum(w) (the argmax if none; eot,
+                                   drawing nothing, when no logit is finite). A finished sequence draws nothing.
+  Sums of log-probabilities are float32 (openai's tensors): each step adds log_softmax(filtered logits) of the token
+  chosen (eot once); avg_logprob = sum / (tokens + 1).
+  Beam search: per step each beam's top N + 1 tokens (filters applied per beam with its own tokens; equal
+  log-probabilities lowest id first) scored beam sum + log-probability, kept in a dict keyed by the whole sequence
+  (the identical beams of the first step collapse), sorted by score (a stable sort); eot candidates before the N-th
+  other one finish (joining the finished ones best first while fewer than round(N * P)), the others are the next
+  beams, each a KV cache of its own; the search ends with round(N * P) finished, after --sample-len steps or when the
+  sequence outgrows n_text_ctx; with fewer than N finished the unfinished beams join them (+eot, np.argsort of their
+  sums reversed). The ranker's first best is kept.
+
+Window decoding (openai/whisper release 20250625: transcribe.py's window, decoding.py's DecodingTask with a KV cache):
   mel      log_mel_spectrogram of the whole audio plus 480000 zeros, normalised (max - 8 floor) over all of it,
            computed in float64; the window is mel[:, seek:seek + segment_size] zero-padded to 3000 frames
            (pad_or_trim), segment_size = min(3000, content frames - seek), content frames = all frames - 3000.
@@ -56,27 +87,38 @@ GreedyDecoder at temperature 0 and a KV cache):
            ApplyTimestampRules (notimestamps suppressed; timestamps in pairs except before eot; never decreasing,
            a closed segment has a non-zero length; the first sampled token a timestamp no later than
            --max-initial-timestamp (default 1.0 s, every window, as transcribe() passes it; 0: no limit);
-           timestamps forced when their summed log-probability beats the best text token's). Argmax, lowest id
-           on ties; stops at eot, after --sample-len tokens (default n_text_ctx // 2) or when the sequence
+           timestamps forced when their summed log-probability beats the best text token's). Greedy: argmax,
+           lowest id on ties; stops at eot, after --sample-len tokens (default n_text_ctx // 2) or when the sequence
            outgrows n_text_ctx.
-  output   {"audio", "seek", "segment_size", "initial_tokens", "tokens" (sampled, without eot),
-           "logit_margins" (per step, eot step included: top-1 minus top-2 of the filtered logits, or the gap
+  output   {"audio", "seek", "segment_size", "initial_tokens", "window_index", "tokens" (kept, sampled, without
+           eot), "logit_margins" (per step, eot step included: top-1 minus top-2 of the filtered logits, or the gap
            between the timestamps' and the best text token's log-probability when that is smaller; 1e30 when
            one token is left), "stopped_at_eot", "no_speech_prob" (at <|sot|>), "avg_logprob" (sum over the
-           sampled tokens and eot / (tokens + 1))}; with --requests a list of them.
+           sampled tokens and eot / (tokens + 1)), "temperature" (of the kept attempt), "temperatures_tried",
+           "compression_ratio", "decision_margin" (the smallest logit margin), "attempts": [{temperature, tokens,
+           logit_margins, decision_margin, stopped_at_eot, avg_logprob, compression_ratio, needs_fallback,
+           threshold_margin (|avg_logprob - its threshold| or |no_speech_prob - its threshold|, the smaller)}]};
+           with --requests a list of them. A single sampled sequence's margin at a step is how far its draw was
+           from the next token over, in logits (T |u - F| / (2 F (1 - F)) at the nearer cumulative bound F); for
+           beam search and best-of groups every step carries the attempt's smallest margin of any of its decisions
+           (conservative: most cannot change the kept sequence): the beam cut (the last kept beam against the next), eot candidates against it,
+           a chosen weakest candidate of a beam against its first one left out, the finished list filling up, the
+           unfinished beams added at the end, the timestamp rule of every beam, the ranker's best two, each draw.
 
-Transcription (openai/whisper transcribe.py's loop, temperature 0 without fallback, its other defaults:
-no_speech_threshold 0.6, logprob_threshold -1, condition_on_previous_text, max_initial_timestamp 1):
+Transcription (openai/whisper transcribe.py's loop with the decoding options above and its other defaults:
+condition_on_previous_text, max_initial_timestamp 1):
   windows  each decoded as `window` decodes one, at the seeks transcribe() takes: clip_timestamps' clips (their
            times past the audio cut to its end, where openai would decode empty windows forever), the timestamps,
-           and with --heads the words' ends and hallucination_silence_threshold's skips.
+           and with --heads the words' ends and hallucination_silence_threshold's skips. A window kept above
+           temperature 0.5 is not the prompt of the next ones.
   words    --heads: timing.py's find_alignment (the heads' cross-attention, cropped to the audio, normalised per
            frame, median filter 7, DTW with float32 running costs) and add_word_timestamps (split_to_word_tokens
            from the tiktoken file's bytes, long words cut, punctuation merged, segments moved to their words).
-  output   {"windows": [{seek, segment_size, tokens, logit_margins, no_speech_prob, avg_logprob, outcome
-           ("segments", "silence" or "leading-silence-skipped")}], "segments": [{seek, start, end, tokens, words:
-           [{word, tokens, start, end, probability}], ...}], "hallucinations": [what the threshold's rules did],
-           "text", "content_frames"}.
+  output   {"windows": [{seek, segment_size, window_index, tokens, logit_margins, decision_margin, no_speech_prob,
+           avg_logprob, temperature, temperatures_tried, compression_ratio, attempts, outcome ("segments",
+           "silence" or "leading-silence-skipped")}], "segments": [{seek, start, end, tokens, temperature,
+           avg_logprob, compression_ratio, no_speech_prob, words: [{word, tokens, start, end, probability}]}],
+           "hallucinations": [what the threshold's rules did], "text", "content_frames"}.
 
 Dequantize rounding: "fused" (default) is the exact scale * q + bias rounded once to float32, what a fused
 multiply-add gives; "separate" is float32(float32(scale * q) + bias). They differ only for float32 scales: with
@@ -87,6 +129,7 @@ import base64
 import json
 import os
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -274,6 +317,14 @@ class CachedDecoder:
         self.values = [None] * self.n_layer
         self.length = 0
 
+    def fork(self):
+        """Another decoder continuing from here (openai's rearrange_kv_cache: a beam taking over its source's cache).
+        The cached tensors are shared: feed() replaces them, never changes them."""
+        other = CachedDecoder.__new__(CachedDecoder)
+        other.model, other.n_layer, other.cross, other.length = self.model, self.n_layer, self.cross, self.length
+        other.keys, other.values = list(self.keys), list(self.values)
+        return other
+
     def feed(self, tokens):
         """Logits (T, n_vocab) of the new tokens, which follow every token fed before."""
         m, d = self.model, self.model.dims
@@ -337,50 +388,359 @@ def top_two_margin(logits):
     return float(top[0] - top[1]) if torch.isfinite(top[1]) else NO_RIVAL
 
 
-def decode_window(model, mel, prompt, suppress, max_initial_timestamp, sample_len, language_token, audio=None):
-    """One window decoded as openai's DecodingTask with timestamps at temperature 0 (GreedyDecoder).
+def gap(higher, lower):
+    """higher - lower as a decision margin: NO_RIVAL unless both are finite (equal infinities are exact ties that
+    both sides break the same way)."""
+    higher, lower = float(higher), float(lower)
+    return abs(higher - lower) if np.isfinite(higher) and np.isfinite(lower) else NO_RIVAL
+
+
+class MT19937_64:
+    """std::mt19937_64 (the standard's constants), the engine's generator: sampling above temperature 0 draws the
+    engine's numbers, so both sides can sample the same tokens."""
+    N, M, MASK = 312, 156, (1 << 64) - 1
+
+    def __init__(self, seed=5489):
+        state = [seed & self.MASK]
+        for i in range(1, self.N):
+            state.append((6364136223846793005 * (state[-1] ^ (state[-1] >> 62)) + i) & self.MASK)
+        self.state, self.index = state, self.N
+
+    def _twist(self):
+        state, n = self.state, self.N
+        for i in range(n):
+            x = (state[i] & 0xFFFFFFFF80000000) | (state[(i + 1) % n] & 0x7FFFFFFF)
+            state[i] = state[(i + self.M) % n] ^ (x >> 1) ^ (0xB5026F5AA96619E9 if x & 1 else 0)
+        self.index = 0
+
+    def __call__(self):
+        if self.index >= self.N:
+            self._twist()
+        y = self.state[self.index]
+        self.index += 1
+        y ^= (y >> 29) & 0x5555555555555555
+        y ^= (y << 17) & 0x71D67FFFEDA60000
+        y ^= (y << 37) & 0xFFF7EEE000000000
+        y ^= y >> 43
+        return y & self.MASK
+
+    def uniform(self):
+        """[0, 1) from 53 random bits, as the engine's uniform_unit."""
+        return (self() >> 11) * 2.0 ** -53
+
+
+def draw(logits, temperature, rng, eot):
+    """The engine's DecodingTask::choose above temperature 0 (a draw from softmax(logits / T) with its own random
+    numbers), and how far the draw was from choosing another token, in logits: the target's distance from the chosen
+    token's cumulative bounds F as a fraction of the total, u, moves by at most 2 F (1 - F) d / T when every logit
+    moves by d, so the margin is T |u - F| / (2 F (1 - F)) at the nearer bound."""
+    values = logits.double().numpy()
+    best = int(np.argmax(values))
+    if not np.isfinite(values[best]):
+        return eot, NO_RIVAL  # every token suppressed (or NaN): the window ends, nothing drawn
+    weights = np.exp((values - values[best]) / temperature)
+    cumulative = np.cumsum(weights)  # sequential, in id order, as the engine sums
+    total = cumulative[-1]
+    u = rng.uniform()
+    target = u * total
+    chosen = np.nonzero((weights > 0) & (cumulative > target))[0]
+    token = int(chosen[0]) if len(chosen) else best  # rounding left the target past the last weight
+    margin = NO_RIVAL
+    for bound in (cumulative[token] - weights[token], cumulative[token]):
+        f = bound / total
+        if 0 < f < 1:
+            margin = min(margin, temperature * abs(u - f) / (2 * f * (1 - f)))
+    return token, margin
+
+
+def top_k(logprobs, k):
+    """The k largest log-probabilities and their ids, equal values lowest id first (torch.topk leaves their order
+    open; openai's beams only meet equal values where -inf fills the candidates)."""
+    threshold = torch.topk(logprobs, k).values[-1]
+    ids = torch.nonzero(logprobs >= threshold).flatten().numpy()
+    values = logprobs.double().numpy()[ids]
+    order = ids[np.lexsort((ids, -values))][:k]
+    return [float(logprobs[t]) for t in order], [int(t) for t in order]
+
+
+def compression_ratio(text):
+    """utils.compression_ratio: UTF-8 bytes over zlib-compressed bytes."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data))
+
+
+class DecodingSettings:
+    """transcribe()'s decode options and fallback thresholds, plus the engine's seed (window k samples with a
+    std::mt19937_64 seeded seed + k, shared by its attempts)."""
+
+    def __init__(self, args):
+        self.beam_size = args.beam_size
+        self.best_of = args.best_of
+        self.patience = args.patience
+        self.length_penalty = args.length_penalty
+        self.temperatures = args.temperatures
+        self.compression_ratio_threshold = args.compression_ratio_threshold
+        self.logprob_threshold = args.logprob_threshold
+        self.no_speech_threshold = args.no_speech_threshold
+        self.seed = args.seed
+        # openai's _verify_options for each attempt's options (best_of dropped at 0, beam_size and patience above)
+        if self.beam_size is not None and self.beam_size < 1:
+            raise SystemExit("--beam-size must be at least 1")
+        if self.best_of is not None and self.best_of < 1:
+            raise SystemExit("--best-of must be at least 1")
+        if self.patience is not None and self.beam_size is None and 0 in self.temperatures:
+            raise SystemExit("--patience requires --beam-size")
+        if self.beam_size is not None and round(self.beam_size * (self.patience or 1.0)) <= 0:
+            raise SystemExit(f"invalid beam size ({self.beam_size}) or patience ({self.patience})")
+        if self.length_penalty is not None and not 0 <= self.length_penalty <= 1:
+            raise SystemExit("--length-penalty (alpha) should be a value between 0 and 1")
+        if not self.temperatures or any(t < 0 for t in self.temperatures):
+            raise SystemExit("--temperatures: one or more temperatures, none negative")
+
+    def needs_fallback(self, attempt):
+        """decode_with_fallback's test of an attempt."""
+        needs = False
+        if self.compression_ratio_threshold is not None and attempt["compression_ratio"] > \
+                self.compression_ratio_threshold:
+            needs = True  # too repetitive
+        if self.logprob_threshold is not None and attempt["avg_logprob"] < self.logprob_threshold:
+            needs = True  # average log probability is too low
+        if (self.no_speech_threshold is not None and attempt["no_speech_prob"] > self.no_speech_threshold
+                and self.logprob_threshold is not None and attempt["avg_logprob"] < self.logprob_threshold):
+            needs = False  # silence
+        return needs
+
+    def threshold_margin(self, attempt):
+        """How close the attempt's average log-probability and no-speech probability came to their thresholds
+        (their comparisons decide the fallback)."""
+        margin = NO_RIVAL
+        if self.logprob_threshold is not None:
+            margin = min(margin, abs(attempt["avg_logprob"] - self.logprob_threshold))
+        if self.no_speech_threshold is not None:
+            margin = min(margin, abs(attempt["no_speech_prob"] - self.no_speech_threshold))
+        return margin
+
+
+class WindowDecoder:
+    """One window as openai's DecodingTask decodes it (decoding.py), the prompt fed through the decoder once and every
+    attempt of the temperature fallback starting from it.
 
     The prompt is <|startofprev|> + the last n_text_ctx // 2 - 1 previous tokens (none when empty), then the sot
-    sequence. Filters in openai's order: SuppressBlank (blank and eot at the first sampled step), SuppressTokens
-    (`suppress` plus the task, sot, startofprev, startoflm and nospeech tokens), ApplyTimestampRules."""
-    d = model.dims
-    special = special_tokens(d["n_vocab"])
-    multilingual = d["n_vocab"] != 51864
-    if multilingual and language_token is None:
-        raise SystemExit("a multilingual model needs --language-token (the language the engine decoded with)")
-    sot_sequence = [special["sot"]] + ([language_token, special["transcribe"]] if multilingual else [])
-    keep = d["n_text_ctx"] // 2 - 1
-    context = [special["startofprev"]] + list(prompt)[-keep:] if prompt else []
-    initial = context + sot_sequence
-    always = sorted(set(suppress) | {special[k] for k in ("transcribe", "translate", "sot", "startofprev",
-                                                          "startoflm", "nospeech")})
-    precision = 30.0 / d["n_audio_ctx"]
-    max_initial_index = round(max_initial_timestamp / precision) if max_initial_timestamp else None
-    sample_len = sample_len or d["n_text_ctx"] // 2
+    sequence. Filters in openai's order, per sequence with its own sampled tokens: SuppressBlank (blank and eot at the
+    first sampled step), SuppressTokens (`suppress` plus the task, sot, startofprev, startoflm and nospeech tokens),
+    ApplyTimestampRules."""
 
-    decoder = CachedDecoder(model, model.encode(mel) if audio is None else audio)
-    prompt_logits = decoder.feed(initial)
-    no_speech_prob = float(F.softmax(prompt_logits[len(context)], dim=-1)[special["nospeech"]])
-    logits = prompt_logits[-1]
-    sampled, margins, sum_logprob, stopped = [], [], 0.0, False
-    for _ in range(sample_len):
+    def __init__(self, model, audio, prompt, suppress, max_initial_timestamp, sample_len, language_token, vocabulary):
+        d = model.dims
+        self.special = special = special_tokens(d["n_vocab"])
+        self.eot = special["eot"]
+        multilingual = d["n_vocab"] != 51864
+        if multilingual and language_token is None:
+            raise SystemExit("a multilingual model needs --language-token (the language the engine decoded with)")
+        sot_sequence = [special["sot"]] + ([language_token, special["transcribe"]] if multilingual else [])
+        keep = d["n_text_ctx"] // 2 - 1
+        context = [special["startofprev"]] + list(prompt)[-keep:] if prompt else []
+        self.initial = context + sot_sequence
+        self.always = sorted(set(suppress) | {special[k] for k in ("transcribe", "translate", "sot", "startofprev",
+                                                                   "startoflm", "nospeech")})
+        precision = 30.0 / d["n_audio_ctx"]
+        self.max_initial_index = round(max_initial_timestamp / precision) if max_initial_timestamp else None
+        self.sample_len = sample_len or d["n_text_ctx"] // 2
+        self.n_ctx = d["n_text_ctx"]
+        self.vocabulary = vocabulary
+        self.np_dtype = np.float32 if model.dtype == torch.float32 else np.float64
+        self.prompt_decoder = CachedDecoder(model, audio)
+        prompt_logits = self.prompt_decoder.feed(self.initial)
+        self.no_speech_prob = float(F.softmax(prompt_logits[len(context)], dim=-1)[special["nospeech"]])
+        self.first_logits = prompt_logits[-1]
+
+    def filtered(self, logits, sampled):
+        """The step's logits after the filters, and the timestamp rule's margin (None when it decided nothing)."""
         logits = logits.clone()
         if not sampled:
-            logits[[BLANK, special["eot"]]] = float("-inf")
-        logits[always] = float("-inf")
-        rule_margin = apply_timestamp_rules(logits, sampled, special, max_initial_index)
-        margins.append(min(top_two_margin(logits), NO_RIVAL if rule_margin is None else rule_margin))
-        token = int(torch.argmax(logits))  # first maximum: the lowest id on ties
-        sum_logprob += float(F.log_softmax(logits, dim=-1)[token])
-        if token == special["eot"]:
-            stopped = True
-            break
-        sampled.append(token)
-        if len(initial) + len(sampled) > d["n_text_ctx"]:
-            break
-        logits = decoder.feed([token])[-1]
-    return {"initial_tokens": initial, "tokens": sampled, "logit_margins": margins, "stopped_at_eot": stopped,
-            "no_speech_prob": no_speech_prob, "avg_logprob": sum_logprob / (len(sampled) + 1)}
+            logits[[BLANK, self.eot]] = float("-inf")
+        logits[self.always] = float("-inf")
+        return logits, apply_timestamp_rules(logits, sampled, self.special, self.max_initial_index)
+
+    def logprob(self, logits, token):
+        return F.log_softmax(logits, dim=-1)[token].item()
+
+    def add(self, total, logprob):
+        """sum_logprobs + logprob in openai's tensor precision (float32 in float32 runs)."""
+        return float(self.np_dtype(total) + self.np_dtype(logprob))
+
+    def sample(self, temperature, n_group, rng):
+        """GreedyDecoder with n_group sequences: argmax at temperature 0 (first maximum), else the engine's draw for
+        each unfinished sequence in order (one random number each). A finished sequence (last token eot) adds
+        nothing. Returns each sequence's tokens (sampled, without eot), sum, whether it ended at eot, and the step
+        margins of each."""
+        t = float(np.float32(temperature))  # the engine's temperatures are float32
+        decoders = [self.prompt_decoder] * n_group  # forked lazily: each feeds its own tokens from step 1
+        sampled = [[] for _ in range(n_group)]
+        sums = [0.0] * n_group
+        done = [False] * n_group
+        margins = [[] for _ in range(n_group)]
+        for i in range(self.sample_len):
+            for k in range(n_group):
+                if done[k]:
+                    continue
+                if i == 0:
+                    logits = self.first_logits
+                    decoders[k] = self.prompt_decoder.fork()
+                else:
+                    logits = decoders[k].feed([sampled[k][-1]])[-1]
+                filtered, rule_margin = self.filtered(logits, sampled[k])
+                if t == 0:
+                    token, margin = int(torch.argmax(filtered)), top_two_margin(filtered)  # lowest id on ties
+                else:
+                    token, margin = draw(filtered, t, rng, self.eot)
+                margins[k].append(min(margin, NO_RIVAL if rule_margin is None else rule_margin))
+                sums[k] = self.add(sums[k], self.logprob(filtered, token))
+                sampled[k].append(token)
+                done[k] = token == self.eot
+            if all(done) or len(self.initial) + i + 1 > self.n_ctx:
+                break
+        tokens = [s[:-1] if finished else s for s, finished in zip(sampled, done)]
+        return tokens, sums, done, margins
+
+    def beam_search(self, beam_size, patience):
+        """BeamSearchDecoder over beam_size beams, each a KV cache of its own (reordered by source beam every step).
+        Returns the finished candidates' tokens (without eot), sums, whether each ended at eot, and the smallest
+        margin of the decisions that chose them."""
+        eot = self.eot
+        max_candidates = round(beam_size * (patience or 1.0))
+        decoders = [self.prompt_decoder] * beam_size
+        beams = [()] * beam_size  # sampled tokens (the initial tokens are the same for all)
+        sums = [0.0] * beam_size
+        finished = {}  # sampled tokens + (eot,) -> sum, in the order openai adds them
+        margin = NO_RIVAL
+        for i in range(self.sample_len):
+            candidates = []  # per beam: the top beam_size + 2 (log-probability, token)
+            for j in range(beam_size):
+                logits = self.first_logits if i == 0 else decoders[j].feed([beams[j][-1]])[-1]
+                filtered, rule_margin = self.filtered(logits, list(beams[j]))
+                if rule_margin is not None:
+                    margin = min(margin, rule_margin)
+                logprobs = F.log_softmax(filtered, dim=-1)
+                candidates.append(list(zip(*top_k(logprobs, beam_size + 2))))
+
+            # STEP 1: each beam's top beam_size + 1 continuations, keyed by the whole sequence (insertion order)
+            scores, sources = {}, {}
+            for j in range(beam_size):
+                for logprob, token in candidates[j][:beam_size + 1]:
+                    sequence = beams[j] + (token,)
+                    scores[sequence] = self.add(sums[j], logprob)
+                    sources[sequence] = j
+
+            # STEP 2: by score (a stable sort), eot candidates finish, the others fill the beams
+            ordered = sorted(scores, key=scores.get, reverse=True)
+            newly, kept, last = {}, [], None
+            for position, sequence in enumerate(ordered):
+                if sequence[-1] == eot:
+                    newly[sequence] = scores[sequence]
+                else:
+                    kept.append(sequence)
+                    if len(kept) == beam_size:
+                        last = position
+                        break
+
+            # Margins: the cut after the last kept beam, eot candidates on either side of it, and a beam whose
+            # weakest candidate was chosen against its first one left out.
+            cut = scores[ordered[last]]
+            following = next((s for s in ordered[last + 1:] if s[-1] != eot), None)
+            if following is not None:
+                margin = min(margin, gap(cut, scores[following]))
+            for sequence in ordered:
+                if sequence[-1] == eot:
+                    margin = min(margin, gap(cut, scores[sequence]))
+            chosen = set(kept) | set(newly)
+            for j in range(beam_size):
+                if len(candidates[j]) > beam_size + 1 and beams[j] + (candidates[j][beam_size][1],) in chosen:
+                    margin = min(margin, gap(candidates[j][beam_size][0], candidates[j][beam_size + 1][0]))
+
+            # newly finished sequences join the finished ones, best first, until max_candidates
+            newly_ordered = sorted(newly, key=newly.get, reverse=True)
+            for n, sequence in enumerate(newly_ordered):
+                if len(finished) >= max_candidates:
+                    margin = min(margin, gap(newly[newly_ordered[n - 1]], newly[sequence]))
+                    break
+                finished[sequence] = newly[sequence]
+
+            decoders = [decoders[sources[sequence]].fork() for sequence in kept]
+            beams = kept
+            sums = [scores[sequence] for sequence in kept]
+            if len(finished) >= max_candidates or len(self.initial) + i + 1 > self.n_ctx:
+                break
+
+        ended = {sequence: True for sequence in finished}
+        if len(finished) < beam_size:  # finalize: the unfinished beams by sum (np.argsort, reversed)
+            order = list(np.argsort(np.array(sums, dtype=self.np_dtype)))[::-1]
+            for n, j in enumerate(order):
+                finished[beams[j] + (eot,)] = sums[j]
+                ended[beams[j] + (eot,)] = False
+                if len(finished) >= beam_size:
+                    if n + 1 < len(order):
+                        margin = min(margin, gap(sums[j], sums[order[n + 1]]))
+                    break
+        sequences = list(finished)
+        return ([list(s[:s.index(eot)]) for s in sequences], [finished[s] for s in sequences],
+                [ended[s] for s in sequences], margin)
+
+    def rank(self, tokens, sums, length_penalty):
+        """MaximumLikelihoodRanker: the first best of sum / length, or / ((5 + length) / 6) ** length_penalty; and
+        the gap to the runner-up."""
+        scores = []
+        for total, sequence in zip(sums, tokens):
+            length = len(sequence)
+            penalty = length if length_penalty is None else ((5 + length) / 6) ** length_penalty
+            scores.append(total / penalty)
+        best = int(np.argmax(scores))
+        rivals = [s for k, s in enumerate(scores) if tokens[k] != tokens[best]]  # copies of the best tie harmlessly
+        return best, gap(scores[best], max(rivals)) if rivals else NO_RIVAL
+
+    def attempt(self, temperature, settings, rng):
+        """decode() with transcribe()'s options at one temperature: beam search at 0 when a beam size is given,
+        else GreedyDecoder (best_of samples above 0). Returns the kept sequence and its figures."""
+        if temperature == 0 and settings.beam_size is not None:
+            tokens, sums, ended, margin = self.beam_search(settings.beam_size, settings.patience)
+            step_margins = None
+        else:
+            n_group = (settings.best_of or 1) if temperature > 0 else 1
+            tokens, sums, ended, margins = self.sample(temperature, n_group, rng)
+            step_margins = margins[0] if n_group == 1 else None
+            margin = min([NO_RIVAL] + [m for each in margins for m in each])
+        best, rank_margin = self.rank(tokens, sums, settings.length_penalty)
+        margin = min(margin, rank_margin)
+        kept = tokens[best]
+        if step_margins is None:  # several sequences: any close decision may change the kept one
+            step_margins = [margin] * (len(kept) + 1)
+        text = self.vocabulary.decode_text(kept).strip()
+        return {"temperature": temperature, "tokens": kept, "logit_margins": step_margins,
+                "decision_margin": min([NO_RIVAL] + step_margins), "stopped_at_eot": ended[best],
+                "sum_logprob": sums[best], "avg_logprob": sums[best] / (len(kept) + 1),
+                "compression_ratio": compression_ratio(text), "no_speech_prob": self.no_speech_prob}
+
+    def decode_with_fallback(self, settings, window_index):
+        """transcribe.py's decode_with_fallback: each temperature in turn until an attempt needs no fallback; the last
+        attempt is kept."""
+        rng = MT19937_64(settings.seed + window_index)
+        attempts = []
+        for temperature in settings.temperatures:
+            attempt = self.attempt(temperature, settings, rng)
+            attempt["needs_fallback"] = settings.needs_fallback(attempt)
+            attempt["threshold_margin"] = settings.threshold_margin(attempt)
+            attempts.append(attempt)
+            if not attempt["needs_fallback"]:
+                break
+        kept = attempts[-1]
+        return {"initial_tokens": self.initial, "window_index": window_index,
+                **{k: kept[k] for k in ("tokens", "logit_margins", "decision_margin", "stopped_at_eot",
+                                        "no_speech_prob", "avg_logprob", "temperature", "compression_ratio")},
+                "temperatures_tried": [a["temperature"] for a in attempts],
+                "attempts": [{k: a[k] for k in ("temperature", "tokens", "logit_margins", "decision_margin",
+                                                "stopped_at_eot", "avg_logprob", "compression_ratio",
+                                                "needs_fallback", "threshold_margin")}
+                             for a in attempts]}
 
 
 def padded_log_mel(samples, n_mels):
@@ -407,17 +767,29 @@ def read_samples(path):
     return read_wav(path) if path.lower().endswith(".wav") else np.fromfile(path, dtype="<f4")
 
 
+def load_vocabulary(model, args):
+    """The tiktoken file that gives the text (the compression ratio, words): --vocabulary, or gpt2.tiktoken for
+    English-only models."""
+    special = special_tokens(model.dims["n_vocab"])
+    if model.dims["n_vocab"] != 51864 and args.vocabulary is None:
+        raise SystemExit("a multilingual model needs --vocabulary (its tiktoken file)")
+    return Vocabulary(args.vocabulary or REFERENCE_DIR / "gpt2.tiktoken", special)
+
+
 def decode_windows(model, requests, args):
-    """Each request {"audio": path, "seek": frame, "prompt": [previous tokens]} decoded; spectrograms are computed
-    once per audio file."""
+    """Each request {"audio": path, "seek": frame, "prompt": [previous tokens], "window_index": k} decoded with
+    transcribe()'s fallback (window k samples with seed + k); spectrograms are computed once per audio file."""
     spectrograms, results = {}, []
+    settings = DecodingSettings(args)
+    vocabulary = load_vocabulary(model, args)
     for request in requests:
         audio = request["audio"]
         if audio not in spectrograms:
             spectrograms[audio] = padded_log_mel(read_samples(audio), model.dims["n_mels"])
         mel, segment_size = mel_at(spectrograms[audio], int(request["seek"]))
-        result = decode_window(model, mel, request.get("prompt", []), parse_ids(args.suppress),
-                               args.max_initial_timestamp, args.sample_len, args.language_token)
+        decoder = WindowDecoder(model, model.encode(mel), request.get("prompt", []), parse_ids(args.suppress),
+                                args.max_initial_timestamp, args.sample_len, args.language_token, vocabulary)
+        result = decoder.decode_with_fallback(settings, int(request.get("window_index", 0)))
         results.append({"audio": audio, "seek": int(request["seek"]), "segment_size": segment_size, **result})
     return results
 
@@ -430,21 +802,39 @@ PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"  # Python's string.punctuation
 LANGUAGES_WITHOUT_SPACES = {"zh", "ja", "th", "lo", "my", "yue"}
+# tokenizer.py LANGUAGES' codes in order: the language tokens' names
+LANGUAGE_CODES = ("en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th ur hr bg "
+                  "lt la mi ml cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw gl mr pa si km sn yo so "
+                  "af oc ka be tg sd gu am yi lo uz fo ht ps tk nn mt sa lb my bo tl mg as tt haw ln ha ba jw su "
+                  "yue").split()
 
 
 class Vocabulary:
     """Token bytes from a tiktoken file (the English-only gpt2 vocabulary by default); eot decodes to its name, as
     tiktoken decodes special tokens. Text as openai's tokenizer.decode gives it: UTF-8, invalid bytes replaced."""
 
-    def __init__(self, path, eot):
-        self.eot = eot
+    def __init__(self, path, special):
+        self.eot = special["eot"]
+        self.timestamp_begin = special["timestamp_begin"]
         self.table = {}
         with open(path) as f:
             for line in f:
                 if line.strip():
                     token, rank = line.split()
                     self.table[int(rank)] = base64.b64decode(token)
-        self.table[eot] = b"<|endoftext|>"
+        # tiktoken's special tokens decode to their names (tokenizer.py get_encoding's list)
+        self.specials = {special["eot"]: "<|endoftext|>", special["sot"]: "<|startoftranscript|>",
+                         special["translate"]: "<|translate|>", special["transcribe"]: "<|transcribe|>",
+                         special["startoflm"]: "<|startoflm|>", special["startofprev"]: "<|startofprev|>",
+                         special["nospeech"]: "<|nospeech|>", special["notimestamps"]: "<|notimestamps|>"}
+        for i in range(special["languages"]):
+            self.specials[special["first_language"] + i] = f"<|{LANGUAGE_CODES[i]}|>"
+        self.table[self.eot] = b"<|endoftext|>"
+
+    def decode_text(self, tokens):
+        """openai's Tokenizer.decode: every token below the timestamps, special ones by name."""
+        return b"".join(self.table.get(t, b"") if t not in self.specials else self.specials[t].encode()
+                        for t in tokens if t < self.timestamp_begin).decode("utf-8", errors="replace")
 
     def decode_with_timestamps(self, tokens):
         return b"".join(self.table.get(t, b"") for t in tokens).decode("utf-8", errors="replace")
@@ -677,13 +1067,14 @@ def transcribe(model, samples, args):
     if multilingual and (args.vocabulary is None or args.language is None):
         raise SystemExit("a multilingual model needs --vocabulary (its tiktoken file) and --language (the code)")
     language = args.language or "en"
-    vocabulary = Vocabulary(args.vocabulary or REFERENCE_DIR / "gpt2.tiktoken", special["eot"])
+    vocabulary = Vocabulary(args.vocabulary or REFERENCE_DIR / "gpt2.tiktoken", special)
+    settings = DecodingSettings(args)
     sot_sequence = [special["sot"]] + ([args.language_token, special["transcribe"]] if multilingual else [])
     suppress = parse_ids(args.suppress)
     word_timestamps = bool(args.heads)
     heads = parse_heads(args.heads) if args.heads else []
     threshold = args.hallucination_silence_threshold
-    no_speech_threshold, logprob_threshold = 0.6, -1.0
+    no_speech_threshold, logprob_threshold = settings.no_speech_threshold, settings.logprob_threshold
 
     mel = padded_log_mel(samples, d["n_mels"])
     content_frames = mel.shape[-1] - WINDOW_FRAMES
@@ -709,7 +1100,8 @@ def transcribe(model, samples, args):
 
     def new_segment(*, start, end, tokens, result):
         return {"seek": seek, "start": start, "end": end, "tokens": tokens, "words": [],
-                "no_speech_prob": result["no_speech_prob"], "avg_logprob": result["avg_logprob"]}
+                "temperature": result["temperature"], "avg_logprob": result["avg_logprob"],
+                "compression_ratio": result["compression_ratio"], "no_speech_prob": result["no_speech_prob"]}
 
     def word_anomaly_score(word):
         probability = word.get("probability", 0.0)
@@ -737,6 +1129,7 @@ def transcribe(model, samples, args):
     clip_idx = 0
     seek = seek_clips[clip_idx][0]
     last_speech_timestamp = 0.0
+    window_index = 0  # counts every decoded window: window k samples with seed + k
     while clip_idx < len(seek_clips):
         seek_clip_start, seek_clip_end = seek_clips[clip_idx]
         if seek < seek_clip_start:
@@ -754,20 +1147,24 @@ def transcribe(model, samples, args):
         mel_segment[:, :segment_size] = mel[:, seek:seek + segment_size]
         audio = model.encode(mel_segment)
 
-        result = decode_window(model, None, all_tokens[prompt_reset_since:], suppress, 1.0, args.sample_len,
-                               args.language_token, audio=audio)
+        decoder = WindowDecoder(model, audio, all_tokens[prompt_reset_since:], suppress, 1.0, args.sample_len,
+                                args.language_token, vocabulary)
+        result = decoder.decode_with_fallback(settings, window_index)
+        window_index += 1
         window = {"seek": seek, "segment_size": segment_size, **{k: result[k] for k in (
-            "tokens", "logit_margins", "no_speech_prob", "avg_logprob")}, "outcome": "segments"}
+            "tokens", "logit_margins", "no_speech_prob", "avg_logprob", "temperature", "temperatures_tried",
+            "compression_ratio", "decision_margin", "window_index", "attempts")}, "outcome": "segments"}
         windows.append(window)
         tokens = torch.tensor(result["tokens"], dtype=torch.long)
 
-        should_skip = result["no_speech_prob"] > no_speech_threshold
-        if result["avg_logprob"] > logprob_threshold:
-            should_skip = False
-        if should_skip:
-            window["outcome"] = "silence"
-            seek += segment_size
-            continue
+        if no_speech_threshold is not None:
+            should_skip = result["no_speech_prob"] > no_speech_threshold
+            if logprob_threshold is not None and result["avg_logprob"] > logprob_threshold:
+                should_skip = False
+            if should_skip:
+                window["outcome"] = "silence"
+                seek += segment_size
+                continue
 
         previous_seek = seek
         current_segments = []
@@ -869,6 +1266,8 @@ def transcribe(model, samples, args):
                 segment["words"] = []
         all_segments.extend(current_segments)
         all_tokens.extend([token for segment in current_segments for token in segment["tokens"]])
+        if result["temperature"] > 0.5:  # condition_on_previous_text, but not on text sampled this hot
+            prompt_reset_since = len(all_tokens)
 
     return {"windows": windows, "segments": all_segments, "hallucinations": hallucinations,
             "text": vocabulary.decode(all_tokens[initial_prompt_length:]), "content_frames": content_frames}
@@ -903,6 +1302,32 @@ def parse_heads(text):
     if not heads or any(len(pair) != 2 for pair in heads):
         raise SystemExit(f"--heads: expected layer:head,layer:head,..., got {text!r}")
     return heads
+
+
+def optional_float(text):
+    """A threshold, or none (openai's None: the rule is off)."""
+    return None if text.lower() in ("none", "null") else float(text)
+
+
+def parse_temperatures(text):
+    try:
+        return [float(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected temperatures such as 0,0.2,0.4, got {text!r}")
+
+
+def add_decoding_arguments(p):
+    """transcribe()'s decoding options and fallback thresholds (window and transcribe)."""
+    p.add_argument("--beam-size", type=int, help="beams of beam search at temperature 0 (default: greedy)")
+    p.add_argument("--best-of", type=int, help="sequences sampled above temperature 0, the best kept (default 1)")
+    p.add_argument("--patience", type=float, help="beam search patience (default 1.0; needs --beam-size)")
+    p.add_argument("--length-penalty", type=float, help="the ranker's alpha in [0, 1] (default: sum / length)")
+    p.add_argument("--temperatures", type=parse_temperatures, default=[0.0],
+                   help="comma-separated fallback temperatures, tried in order (default 0: one attempt)")
+    p.add_argument("--compression-ratio-threshold", type=optional_float, default=2.4, help="or none")
+    p.add_argument("--logprob-threshold", type=optional_float, default=-1.0, help="or none")
+    p.add_argument("--no-speech-threshold", type=optional_float, default=0.6, help="or none")
+    p.add_argument("--seed", type=int, default=0, help="window k samples with std::mt19937_64(seed + k)")
 
 
 def save(path, array):
@@ -951,7 +1376,10 @@ def main():
     window.add_argument("--suppress", default="", help="comma-separated ids suppressed at every step")
     window.add_argument("--max-initial-timestamp", type=float, default=1.0, help="seconds; 0 lifts the limit")
     window.add_argument("--sample-len", type=int, default=0, help="most tokens to sample; 0: n_text_ctx // 2")
+    window.add_argument("--window-index", type=int, default=0, help="the window's number (its seed, with --audio)")
     window.add_argument("--language-token", type=int, help="multilingual models: the language token")
+    window.add_argument("--vocabulary", help="tiktoken file (default: test/fixtures/reference/gpt2.tiktoken)")
+    add_decoding_arguments(window)
     window.add_argument("--precision", choices=["float32", "float64"], default="float32")
     window.add_argument("--out", required=True)
     whole = commands.add_parser("transcribe")
@@ -967,6 +1395,7 @@ def main():
     whole.add_argument("--vocabulary", help="tiktoken file (default: test/fixtures/reference/gpt2.tiktoken)")
     whole.add_argument("--language", help="multilingual models: the language code (how words are split)")
     whole.add_argument("--language-token", type=int, help="multilingual models: the language token")
+    add_decoding_arguments(whole)
     whole.add_argument("--precision", choices=["float32", "float64"], default="float32")
     whole.add_argument("--out", required=True)
     dequantize = command("dequantize", audio=False)
@@ -1000,7 +1429,8 @@ def main():
             with open(args.requests) as f:
                 requests = json.load(f)
         else:
-            requests = [{"audio": args.audio, "seek": args.seek, "prompt": parse_ids(args.prompt)}]
+            requests = [{"audio": args.audio, "seek": args.seek, "prompt": parse_ids(args.prompt),
+                         "window_index": args.window_index}]
         results = decode_windows(model, requests, args)
         with open(args.out, "w") as f:
             json.dump(results if args.requests else results[0], f)
