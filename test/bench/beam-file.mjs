@@ -5,7 +5,7 @@
 // transcribe all the files (model loading excluded), the ratio ours / whisper.cpp, and the word error rate of each.
 // The fp16 model is the same weights in both engines; whisper.cpp's 4-bit file is its own q4_0 quantization of them.
 //
-// usage: npx tsc -b && node test/bench/beam-file.mjs [--threads 2] [--files 22]
+// usage: npx tsc -b && node test/bench/beam-file.mjs [--threads 2] [--files 20]
 // The cache (whisper.cpp's build, the ggml files) is $BENCH_CACHE or node_modules/.cache/verbatim-bench.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -25,7 +25,7 @@ const python = process.env.BENCH_PYTHON ?? (existsSync("/usr/bin/python3") ? "/u
 const { values: options } = parseArgs({
   options: {
     threads: { type: "string", default: "2" },
-    files: { type: "string", default: "22" },
+    files: { type: "string", default: "20" },
     // Internal: run our engine on one model and setting, print one JSON line.
     "ours-worker": { type: "string" },
     beam: { type: "boolean", default: false },
@@ -93,15 +93,24 @@ function runOurs(model, beam) {
   return JSON.parse(result.stdout.trim().split("\n").pop());
 }
 
-// whisper-cli transcribes the files one after another in one process; its timings say how long loading took.
+// whisper-cli on each file in turn (its output does not mark where one file's text ends when given several); the
+// time is the sum of its own timings of the work (mel, sampling, encoder, decoder, batched decoder, prompt), so that
+// neither loading nor each process's setup counts against it.
 function runPeer(bin, model, beam) {
-  const args = ["-m", model, "-t", options.threads, "-nt", "-bs", beam ? "5" : "1", "-bo", beam ? "5" : "1"];
-  for (const { file } of sentences) args.push("-f", path.join(heldout, file));
-  const result = spawnSync(path.join(bin, "whisper-cli"), args, { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (result.status !== 0) throw new Error(`whisper-cli failed on ${model}: ${result.stderr}`);
-  const timing = (name) => Number(new RegExp(`${name} time =\\s*([\\d.]+) ms`).exec(result.stderr)?.[1]);
-  const texts = result.stdout.split(/\n\s*\n/).map((block) => block.replace(/\s+/g, " ").trim());
-  return { ms: timing("total") - timing("load"), texts: texts.filter(Boolean) };
+  let ms = 0;
+  const texts = [];
+  for (const { file } of sentences) {
+    const args = ["-m", model, "-t", options.threads, "-nt", "-bs", beam ? "5" : "1", "-bo", beam ? "5" : "1"];
+    const result = spawnSync(path.join(bin, "whisper-cli"), [...args, "-f", path.join(heldout, file)], {
+      encoding: "utf8",
+      maxBuffer: 1 << 24,
+    });
+    if (result.status !== 0) throw new Error(`whisper-cli failed on ${model}: ${result.stderr}`);
+    const timing = (name) => Number(new RegExp(`${name} time =\\s*([\\d.]+) ms`).exec(result.stderr)?.[1]);
+    ms += ["mel", "sample", "encode", "decode", "batchd", "prompt"].reduce((sum, name) => sum + (timing(name) || 0), 0);
+    texts.push(result.stdout.replace(/\s+/g, " ").trim());
+  }
+  return { ms, texts };
 }
 
 function wer(texts) {
@@ -141,7 +150,7 @@ function main() {
   }
   console.log(`\n${new Date().toISOString()}  ${os.cpus()[0].model}, ${os.cpus().length} hardware threads`);
   console.log(
-    `${sentences.length} held-out sentences, ${options.threads} threads, transcription time without model loading; ` +
+    `${sentences.length} held-out sentences, ${options.threads} threads, transcription time without model loading (whisper.cpp: the sum of its own mel, sample, encode, decode, batchd and prompt timings); ` +
       `load average ${startLoad.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end\n`,
   );
   const widths = lines[0].map((_, column) => Math.max(...lines.map((line) => line[column].length)));
