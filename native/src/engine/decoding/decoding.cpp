@@ -156,11 +156,9 @@ DecodingTask::Sequence DecodingTask::sample(int count, float temperature, const 
   std::vector<int32_t> last_tokens;
   for (int step = 0; step < sample_len_; ++step) {
     if (step > 0) {
-      check_cancelled(hooks);
       last_tokens.clear();
       for (int i : active) last_tokens.push_back(sequences[static_cast<std::size_t>(i)].tokens.back());
-      logits.resize(active.size() * n_vocab);
-      runner_.decode_beams(last_tokens.data(), logits.data());
+      decode_next(last_tokens, logits, hooks);
     }
     std::vector<int> continuing, continuing_beams;
     for (std::size_t beam = 0; beam < active.size(); ++beam) {
@@ -204,11 +202,9 @@ DecodingTask::Sequence DecodingTask::beam_search(const DecodingHooks& hooks) {
   std::vector<int32_t> last_tokens;
   for (int step = 0; step < sample_len_; ++step) {
     if (step > 0) {
-      check_cancelled(hooks);
       last_tokens.clear();
       for (const Sequence& beam : beams) last_tokens.push_back(beam.tokens.back());
-      logits.resize(beams.size() * n_vocab);
-      runner_.decode_beams(last_tokens.data(), logits.data());
+      decode_next(last_tokens, logits, hooks);
     }
     std::vector<Candidate> candidates;
     for (std::size_t b = 0; b < beams.size(); ++b) {
@@ -246,6 +242,14 @@ DecodingTask::Sequence DecodingTask::beam_search(const DecodingHooks& hooks) {
                    [](const Sequence& a, const Sequence& b) { return a.sum_logprob > b.sum_logprob; });
   for (std::size_t b = 0; b < beams.size() && finished.size() < beam_size; ++b) finished.push_back(beams[b]);
   return most_likely(finished);
+}
+
+// Feeds each beam its last token, all as one batch; `logits` gets one row of n_vocab per beam.
+void DecodingTask::decode_next(const std::vector<int32_t>& last_tokens, std::vector<float>& logits,
+                               const DecodingHooks& hooks) {
+  check_cancelled(hooks);
+  logits.resize(last_tokens.size() * static_cast<std::size_t>(runner_.dims().n_vocab));
+  runner_.decode_beams(last_tokens.data(), logits.data());
 }
 
 const DecodingTask::Sequence& DecodingTask::most_likely(const std::vector<Sequence>& sequences) const {

@@ -110,6 +110,7 @@ class DecodingTask {
   int32_t choose(const std::vector<float>& logits, float temperature);
   Sequence sample(int count, float temperature, const DecodingHooks& hooks);
   Sequence beam_search(const DecodingHooks& hooks);
+  void decode_next(const std::vector<int32_t>& last_tokens, std::vector<float>& logits, const DecodingHooks& hooks);
   const Sequence& most_likely(const std::vector<Sequence>& sequences) const;
   void report(int32_t token, double logprob, float temperature, const DecodingHooks& hooks) const;
   DecodingResult result_of(const Sequence& sequence, float temperature) const;
