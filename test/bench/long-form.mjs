@@ -43,6 +43,7 @@ const settings = {
 const folder = path.join(repoRoot, "test/fixtures/heldout-long");
 const files = JSON.parse(readFileSync(path.join(folder, "heldout-long.json"), "utf8"));
 const SENTENCE_TOLERANCE_S = 0.5;
+const WORD_TOLERANCE_S = 1;
 
 const near = (a, b) => Math.abs(a - b) <= SENTENCE_TOLERANCE_S;
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.floor(values.length * p)];
@@ -97,7 +98,8 @@ for (const modelFolder of values.models.split(",")) {
       `never-trained voices ${percent(wordErrorRate(pairs(false)))}); sentences timed within ${SENTENCE_TOLERANCE_S} s ` +
       `${timed}/${sentences} (${percent(timed / sentences)}); word start error median ` +
       (startErrors.length
-        ? `${percentile(startErrors, 0.5).toFixed(3)} s, p90 ${percentile(startErrors, 0.9).toFixed(3)} s`
+        ? `${percentile(startErrors, 0.5).toFixed(3)} s, p90 ${percentile(startErrors, 0.9).toFixed(3)} s, ` +
+          `${startErrors.filter((e) => e <= WORD_TOLERANCE_S).length} within ${WORD_TOLERANCE_S} s`
         : "n/a") +
       ` over ${startErrors.length} matched words; ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );

@@ -1,14 +1,17 @@
 // Long files as a user transcribes them (the engine's transcribe() with its defaults: seeking on timestamps,
 // temperature fallback, the previous window's text as context, word timings from the alignment heads) on
-// test/fixtures/heldout-long, against espeak-ng's own text, sentence and word timings. test/bench/long-form.mjs
-// prints the same figures for any model. The committed models know one sentence per window and fail on long files
-// (WER 94.0% fp16 and 93.3% 4-bit, 15 and 12 of 182 sentences timed, word starts 0.42 s and 0.26 s median off:
-// test/fixtures/models/README.md), so these are regression bounds just beyond those figures, not issue 15's targets
-// (WER <= 12% fp16 and <= 15% 4-bit, 90% of sentences timed within 0.5 s, word starts within 0.3 s median). They
-// still catch a model that inserts words (a stopped second-generation run measured WER 106% and 128%). Since word
-// timings follow openai's add_word_timestamps (segments begin and end at their words, checked against the PyTorch
-// reference), the segments of 6 and 8 of the 182 sentences are within 0.5 s, not 15 and 12, and windows seek to
-// their last word's end, which moves the 4-bit model's word starts to 0.91 s median off (0.26 s before).
+// test/fixtures/heldout-long, against espeak-ng's own text, sentence and word timings. The committed models know one
+// sentence per window and fail on long files, so these are regression bounds, not issue 15's targets; that the
+// engine follows openai's transcribe() exactly is long-form-reference.test.ts's job. The figures move with the
+// BLAS's rounding, so each bound is half the worst figure measured with `node test/bench/long-form.mjs` on two
+// machines (AMD EPYC here, and the machines of issues 27 and 39) and under six OpenBLAS kernels on one of them
+// (OPENBLAS_CORETYPE default, Haswell, Sandybridge, SkylakeX, Zen, Nehalem):
+// - WER 93.3-94.6% (both models): bounded below 100%, what an empty transcript scores; a model that inserts words
+//   fails it (a stopped second-generation run measured 106% and 128%).
+// - sentences whose segments start and end within 0.5 s: 6-8 of 182 (fp16), 7-10 (4-bit): at least 3 of 182.
+// - words recognised: 74-81 (fp16), 67-77 (4-bit): at least 33.
+// - of those, starting within 1 s of the truth: 66-78% (fp16), 47-65% (4-bit): at least 25%. (The median error is
+//   no bound: half the words are off by tens of seconds, so it jumped from 0.10 s to 3.76 s between kernels.)
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { WhisperModel, type Segment } from "../../native/lib";
@@ -34,10 +37,12 @@ interface LongFile {
 const folder = path.join(repoRoot, "test", "fixtures", "heldout-long");
 const files: LongFile[] = JSON.parse(readFileSync(path.join(folder, "heldout-long.json"), "utf8"));
 const SENTENCE_TOLERANCE_S = 0.5;
-const bounds = [
-  { name: "verbatim-tiny-en", maxWer: 0.97, minTimed: 0.03, maxWordStart: 0.5 },
-  { name: "verbatim-tiny-en-4bit", maxWer: 0.97, minTimed: 0.04, maxWordStart: 1.0 },
-];
+const WORD_TOLERANCE_S = 1;
+const MAX_WER = 1;
+const MIN_SENTENCES_TIMED = 3;
+const MIN_WORDS_MATCHED = 33;
+const MIN_WORDS_TIMED = 0.25;
+const models = ["verbatim-tiny-en", "verbatim-tiny-en-4bit"];
 
 let tokenizer: Tokenizer;
 const samples = new Map<string, Float32Array>();
@@ -47,9 +52,7 @@ beforeAll(async () => {
   for (const item of files) samples.set(item.file, (await loadAudio(path.join(folder, item.file))).samples);
 });
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-describe.each(bounds)("$name on long files", ({ name, maxWer, minTimed, maxWordStart }) => {
+describe.each(models)("%s on long files", (name) => {
   const runs: Array<{ item: LongFile; segments: Segment[] }> = [];
 
   beforeAll(async () => {
@@ -65,25 +68,25 @@ describe.each(bounds)("$name on long files", ({ name, maxWer, minTimed, maxWordS
     model.free();
   });
 
-  test(`WER stays within ${(maxWer * 100).toFixed(0)}%`, () => {
+  test(`WER stays below ${MAX_WER * 100}%`, () => {
     const pairs = runs.map(({ item, segments }) => ({
       reference: item.text,
       hypothesis: tokenizer.decode(segments.flatMap((s) => s.tokens)),
     }));
-    expect(wordErrorRate(pairs)).toBeLessThanOrEqual(maxWer);
+    expect(wordErrorRate(pairs)).toBeLessThan(MAX_WER);
   });
 
-  test(`segments start and end within ${SENTENCE_TOLERANCE_S} s of at least ${minTimed * 100}% of sentences`, () => {
+  test(`segments start and end within ${SENTENCE_TOLERANCE_S} s of at least ${MIN_SENTENCES_TIMED} sentences`, () => {
     const near = (a: number, b: number) => Math.abs(a - b) <= SENTENCE_TOLERANCE_S;
     const sentences = runs.flatMap(({ item, segments }) =>
       item.sentences.map(
         (s) => segments.some((g) => near(g.start, s.start)) && segments.some((g) => near(g.end, s.end)),
       ),
     );
-    expect(sentences.filter(Boolean).length / sentences.length).toBeGreaterThanOrEqual(minTimed);
+    expect(sentences.filter(Boolean).length).toBeGreaterThanOrEqual(MIN_SENTENCES_TIMED);
   });
 
-  test(`word starts are within ${maxWordStart} s of the truth (median over the words recognised)`, () => {
+  test(`at least ${MIN_WORDS_TIMED * 100}% of the words recognised start within ${WORD_TOLERANCE_S} s of the truth`, () => {
     const errors = runs.flatMap(({ item, segments }) => {
       const truth = item.sentences.flatMap((s) => s.words);
       const heard = segments.flatMap((segment) => wordsFromTimings(tokenizer, segment.tokenTimings ?? []));
@@ -93,7 +96,7 @@ describe.each(bounds)("$name on long files", ({ name, maxWer, minTimed, maxWordS
       );
       return pairs.map(([i, j]) => Math.abs(heard[j].start - truth[i].start));
     });
-    expect(errors.length).toBeGreaterThan(0);
-    expect(median(errors)).toBeLessThanOrEqual(maxWordStart);
+    expect(errors.length).toBeGreaterThanOrEqual(MIN_WORDS_MATCHED);
+    expect(errors.filter((e) => e <= WORD_TOLERANCE_S).length / errors.length).toBeGreaterThanOrEqual(MIN_WORDS_TIMED);
   });
 });
