@@ -8,6 +8,9 @@ import { lockHolder } from "../service/instance-lock";
 
 export const daemonEntry = path.join(__dirname, "..", "..", "bin", "verbatimd.js");
 const START_TIMEOUT_MS = 15_000;
+/** How long a daemon that never answered gets to end after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 3000;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function tryConnect(paths: VerbatimPaths): Promise<DaemonClient | null> {
   try {
@@ -21,7 +24,7 @@ export async function tryConnect(paths: VerbatimPaths): Promise<DaemonClient | n
 /**
  * Starts verbatimd in the background (its output goes to the log folder). Resolves once it answers. With `model`,
  * the daemon warms that model instead of its configured one (a CLI call naming a model should not make it fetch
- * another first).
+ * another first). A daemon that does not answer in time is stopped, not left behind, and what it said is passed on.
  */
 export async function startDaemon(paths: VerbatimPaths, model?: string): Promise<DaemonClient> {
   mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
@@ -38,15 +41,34 @@ export async function startDaemon(paths: VerbatimPaths, model?: string): Promise
     const client = await tryConnect(paths);
     if (client) return client;
     if (exited !== null && exited !== 3) break; // 3: another daemon won the race, keep polling for it
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await pause(100);
   }
-  // A daemon that refused to start said why (an unsafe socket folder, a bad config): pass that on.
-  const said = exited === null ? "" : readFileSync(outputFile).subarray(outputStart).toString("utf8").trim();
-  if (said) throw new DaemonUnreachableError(paths.socket, said.slice(-2000));
+  const stuck = exited === null;
+  if (stuck) await stopStuck(child.pid!, () => exited !== null);
+  const said = readFileSync(outputFile).subarray(outputStart).toString("utf8").trim().slice(-2000);
+  const logs = `${outputFile} and ${path.join(paths.logDir, "verbatimd.log")}`;
+  // A daemon that refused to start said why (an unsafe socket folder, another daemon running): pass that on.
+  if (!stuck) throw new DaemonUnreachableError(paths.socket, said || `verbatimd did not start; see ${logs}`);
   throw new DaemonUnreachableError(
     paths.socket,
-    `verbatimd did not start; see ${path.join(paths.logDir, "verbatimd.out.log")} and ${path.join(paths.logDir, "verbatimd.log")}`,
+    `verbatimd (pid ${child.pid}) did not answer within ${START_TIMEOUT_MS / 1000} s of starting, so it was stopped ` +
+      `rather than left behind. ${said ? `It said:\n${said}` : `It said nothing; see ${logs}`}`,
   );
+}
+
+/** Ends a daemon that never answered, with what it started (its process group): SIGTERM, then SIGKILL. */
+async function stopStuck(pid: number, hasExited: () => boolean): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // Gone already.
+    }
+  };
+  signal("SIGTERM");
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (!hasExited() && Date.now() < deadline) await pause(100);
+  if (!hasExited()) signal("SIGKILL");
 }
 
 /** The running daemon, started first if needed (warming `model` if it has to start). */
@@ -73,7 +95,7 @@ export async function stopDaemon(paths: VerbatimPaths): Promise<boolean> {
     const stillThere = await tryConnect(paths);
     if (!stillThere) return true;
     stillThere.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await pause(100);
   }
   throw new Error(`verbatimd did not stop within ${START_TIMEOUT_MS / 1000} s`);
 }
@@ -92,7 +114,7 @@ async function terminate(pid: number): Promise<void> {
     } catch {
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await pause(100);
   }
   throw new Error(
     `verbatimd (pid ${pid}) does not answer on its socket and did not stop within ${START_TIMEOUT_MS / 1000} s ` +

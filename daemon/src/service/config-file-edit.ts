@@ -3,11 +3,13 @@
 // the file, the file is read again: if it changed meanwhile (a person saved it), the edit is made again on their
 // version. The file compared stays open through the replacement, so an editor that writes into it in place right
 // after the comparison is seen too: what it changed (top-level members) is then written into the file as it now is.
-// A file caught half-written is read again until it is whole.
+// A file caught half-written is read again until it is whole. It is read as config-file-read allows: a regular file
+// of a bounded size.
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { removeTopLevelMember, setTopLevelMember } from "../vocabulary/json-member-edit";
+import { ConfigReadError, openConfigFile, readOpenConfigFile } from "./config-file-read";
 
 /** The config file's text and the object it holds. */
 export interface ConfigFileText {
@@ -122,32 +124,37 @@ async function readText(file: string): Promise<string | null> {
 
 /** The file as it is now, kept open (null text and handle: there is none). */
 async function openCurrent(file: string): Promise<{ text: string | null; handle: FileHandle | null }> {
-  let handle: FileHandle;
+  let handle: FileHandle | null;
   try {
-    handle = await open(file, "r");
+    handle = await openConfigFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { text: null, handle: null };
-    throw new ConfigFileError(`cannot read ${file}: ${(error as Error).message}`);
+    throw unusable(error);
   }
+  if (!handle) return { text: null, handle };
   try {
-    return { text: await contents(handle), handle };
+    return { text: await readNow(file, handle), handle };
   } catch (error) {
     await handle.close();
-    throw new ConfigFileError(`cannot read ${file}: ${(error as Error).message}`);
+    throw error;
   }
 }
 
-/** What an open file holds now, from its start. */
-async function contents(handle: FileHandle): Promise<string> {
-  const { size } = await handle.stat();
-  const buffer = Buffer.alloc(size);
-  let filled = 0;
-  while (filled < size) {
-    const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
+/** What the open file holds now, from its start. */
+async function readNow(file: string, handle: FileHandle): Promise<string> {
+  try {
+    return await readOpenConfigFile(file, handle);
+  } catch (error) {
+    throw unusable(error);
   }
-  return buffer.subarray(0, filled).toString("utf8");
+}
+
+/** A file that cannot be read as config.json, as the edit's failure: what it is and what to do. */
+function unusable(error: unknown): unknown {
+  if (!(error instanceof ConfigReadError)) return error;
+  return new ConfigFileError(
+    `${error.file} cannot be used (${error.reason}): make it a regular JSON file, or remove it to start from the ` +
+      "defaults, then try again",
+  );
 }
 
 /** What was written into the open file since it held `seen` (once it parses, or stops being written); null: nothing. */
@@ -157,7 +164,7 @@ async function lateWrite(
   seen: string | null,
 ): Promise<{ text: string; parsed: ConfigFileText | ConfigFileError } | null> {
   for (let tries = 1; ; tries++) {
-    const text = await contents(handle);
+    const text = await readNow(file, handle);
     if (text === seen) return null;
     const parsed = parse(file, text);
     if (!(parsed instanceof ConfigFileError) || tries >= SETTLE_TRIES) return { text, parsed };

@@ -1,6 +1,6 @@
 // The daemon's settings: config.json in the config folder, created with the defaults on first start so it
 // can be edited. Unknown keys are kept; invalid values are reported and replaced by the default.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
 import {
@@ -23,6 +23,7 @@ import {
   type TranscriptionOptions,
 } from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
+import { ConfigReadError, readConfigTextSync } from "./config-file-read";
 
 export interface DaemonConfig {
   /** Model id, alias or local folder loaded at start. */
@@ -261,14 +262,21 @@ export interface LoadedConfig {
 }
 
 export function loadConfig(file: string): LoadedConfig {
-  if (!existsSync(file)) {
+  let text: string | null;
+  try {
+    text = readConfigTextSync(file);
+  } catch (error) {
+    if (!(error instanceof ConfigReadError)) throw error;
+    return { config: { ...DEFAULT_CONFIG }, problems: [ignoredFile(file, error.reason)] };
+  }
+  if (text === null) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify(DEFAULT_CONFIG, null, 2) + "\n", { mode: 0o600 });
     return { config: { ...DEFAULT_CONFIG }, problems: [] };
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
+    raw = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { config: { ...DEFAULT_CONFIG }, problems: [ignoredFile(file, `it is not valid JSON: ${reason}`)] };
