@@ -8,6 +8,8 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
 import { SNIFF_BYTES } from "../audio/container-sniffer";
+import { diskError } from "../service/disk-error";
+import { MAX_UPLOAD_STALL_MS } from "../service/upload-file";
 import { ApiError } from "./errors";
 
 export interface UploadedFile {
@@ -28,24 +30,39 @@ export interface UploadedForm {
 
 const LIMITS = { fieldNameSize: 200, fieldSize: 256 * 1024, fields: 64, files: 1, parts: 80 };
 
-/** Reads the form; the file may hold at most `maxFileBytes`. Throws ApiError (400, 413) and leaves nothing behind. */
-export async function receiveForm(
-  request: IncomingMessage,
-  options: { uploadsDir: string; maxFileBytes: number },
-): Promise<UploadedForm> {
+export interface FormOptions {
+  uploadsDir: string;
+  /** The most the file may hold. */
+  maxFileBytes: number;
+  /** The longest the client may send nothing (or the disk take nothing) before the upload is abandoned. */
+  stallMs: number;
+}
+
+/**
+ * Reads the form. Throws ApiError (400, 408 for a stall, 413, 507 for a full disk) and then leaves nothing behind:
+ * every failure, the client's or the disk's, ends the reading at once.
+ */
+export async function receiveForm(request: IncomingMessage, options: FormOptions): Promise<UploadedForm> {
   let parser: busboy.Busboy;
   try {
     parser = busboy({ headers: request.headers, limits: { ...LIMITS, fileSize: options.maxFileBytes } });
   } catch {
     throw new ApiError(400, "the request must be multipart/form-data, with the audio in the `file` field");
   }
-  const folder = await mkdtemp(path.join(options.uploadsDir, "api-"));
+  const folder = await makeFolder(options.uploadsDir);
   const discard = () => rm(folder, { recursive: true, force: true });
   const fields = new Map<string, string[]>();
   let file: UploadedFile | null = null;
-  let writing: Promise<void> = Promise.resolve();
+  let received = 0;
+  /** The file's writing: null once all of it is on disk, else why not. */
+  let writing: Promise<unknown> = Promise.resolve(null);
   let refusal: ApiError | null = null;
   const refuse = (error: ApiError) => (refusal ??= error);
+  const abort = (error: ApiError) => {
+    refuse(error);
+    parser.destroy(error);
+  };
+  const stall = setTimeout(() => abort(stallError(options.stallMs, received)), options.stallMs);
 
   parser.on("field", (name, value, info) => {
     if (info.valueTruncated) refuse(new ApiError(400, `the field "${name}" is too long`, null, name));
@@ -65,18 +82,19 @@ export async function receiveForm(
     };
     file = uploaded;
     // Reading stops at once: the rest of an oversize upload is not worth receiving.
-    stream.on("limit", () => {
-      const error = new ApiError(
-        413,
-        `the file is larger than the ${mebibytes(options.maxFileBytes)} this daemon takes (config maxUnfinishedUploadMB)`,
-        "file_too_large",
-        "file",
-      );
-      refuse(error);
-      parser.destroy(error);
-    });
+    stream.on("limit", () =>
+      abort(
+        new ApiError(
+          413,
+          `the file is larger than the ${mebibytes(options.maxFileBytes)} this daemon takes (config maxUnfinishedUploadMB)`,
+          "file_too_large",
+          "file",
+        ),
+      ),
+    );
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
+        stall.refresh(); // the disk took the bytes before: a wait for it was not the client's stall
         if (uploaded.head.length < SNIFF_BYTES) {
           uploaded.head = Buffer.concat([uploaded.head, chunk.subarray(0, SNIFF_BYTES - uploaded.head.length)]);
         }
@@ -84,26 +102,68 @@ export async function receiveForm(
         done(null, chunk);
       },
     });
-    writing = pipeline(stream, counter, createWriteStream(uploaded.path, { flags: "wx", mode: 0o600 }));
+    const output = createWriteStream(uploaded.path, { flags: "wx", mode: 0o600 });
+    // A file the disk does not take ends the request, so that it is answered and its room given back.
+    output.on("error", (error) => abort(storeError(error, options.uploadsDir)));
+    writing = pipeline(stream, counter, output).then(
+      () => null,
+      (error: unknown) => error,
+    );
   });
   parser.on("filesLimit", () => refuse(new ApiError(400, "send one file per request", null, "file")));
   parser.on("fieldsLimit", () => refuse(new ApiError(400, "the form has too many fields")));
   parser.on("partsLimit", () => refuse(new ApiError(400, "the form has too many parts")));
 
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      stall.refresh();
+      done(null, chunk);
+    },
+  });
   try {
-    await pipeline(request, parser);
-    await writing;
+    await pipeline(request, meter, parser);
   } catch (error) {
-    await writing.catch(() => undefined);
+    clearTimeout(stall);
+    await writing;
     await discard();
-    if (refusal) throw refusal;
-    throw new ApiError(400, `the multipart form could not be read: ${(error as Error).message}`);
+    throw refusal ?? new ApiError(400, `the multipart form could not be read: ${(error as Error).message}`);
   }
+  clearTimeout(stall);
+  const failed = await writing;
+  if (failed) refuse(new ApiError(400, `the file could not be read: ${(failed as Error).message}`));
   if (refusal) {
     await discard();
     throw refusal;
   }
   return { fields, file, discard };
+}
+
+/** The upload's own folder in the uploads folder. */
+async function makeFolder(uploadsDir: string): Promise<string> {
+  try {
+    return await mkdtemp(path.join(uploadsDir, "api-"));
+  } catch (error) {
+    throw storeError(error, uploadsDir);
+  }
+}
+
+/** Why the upload could not be stored: the disk's refusal (507) as such, else the file system's error (500). */
+function storeError(error: unknown, uploadsDir: string): ApiError {
+  const disk = diskError(error, "the upload", uploadsDir);
+  if (disk) return new ApiError(507, disk.message, "disk");
+  return new ApiError(500, `verbatimd could not store the upload: ${(error as Error).message}`);
+}
+
+function stallError(stallMs: number, received: number): ApiError {
+  return new ApiError(
+    408,
+    `the upload sent nothing for ${Math.round(stallMs / 1000)} s after ${received} bytes of its request and was ` +
+      `abandoned (config idleConnectionSeconds, at most ${MAX_UPLOAD_STALL_MS / 1000} s); send the file again ` +
+      "without pausing",
+    "upload_timeout",
+    "file",
+  );
 }
 
 /** The client's file name as a safe name in the upload's own folder (its extension kept for the decoder). */

@@ -6,6 +6,7 @@ export type ApiServices = Pick<
   | "log"
   | "uploadsDir"
   | "uploadBudget"
+  | "idleConnectionMs"
   | "dictations"
   | "shuttingDown"
   | "status"

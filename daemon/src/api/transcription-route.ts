@@ -7,6 +7,7 @@ import type { Segment } from "@verbatim/native";
 import { sniffContainer } from "../audio/container-sniffer";
 import { MAX_UPLOAD_BYTES, type Event, type Request, type TranscriptData } from "../protocol";
 import { describeFailure } from "../service/failures";
+import { uploadStallMs } from "../service/upload-file";
 import { ApiError, jobError } from "./errors";
 import { sendBody, startEventStream } from "./http-response";
 import { modelOption } from "./models";
@@ -39,7 +40,10 @@ export async function handleTranscription(
   }
 }
 
-/** The form, its file on disk; refused (413, 429) before reading when it cannot fit. */
+/**
+ * The form, its file on disk; refused (413, 429) before reading when it cannot fit. Its room is given back however
+ * the reading ends.
+ */
 async function receiveUpload(request: IncomingMessage, services: ApiServices): Promise<UploadedForm> {
   const limit = Math.min(MAX_UPLOAD_BYTES, services.maxUploadBytes);
   const announced = Number(request.headers["content-length"] ?? Number.NaN);
@@ -56,7 +60,11 @@ async function receiveUpload(request: IncomingMessage, services: ApiServices): P
     throw new ApiError(429, reservation, "too_many_uploads", null, { "retry-after": RETRY_AFTER_SECONDS });
   }
   try {
-    return await receiveForm(request, { uploadsDir: services.uploadsDir, maxFileBytes: limit });
+    return await receiveForm(request, {
+      uploadsDir: services.uploadsDir,
+      maxFileBytes: limit,
+      stallMs: uploadStallMs(services.idleConnectionMs),
+    });
   } finally {
     reservation.release();
   }

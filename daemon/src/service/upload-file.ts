@@ -4,6 +4,14 @@ import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { storedUploadName } from "./upload-name";
 
+/** The longest an upload, on the socket or over HTTP, may go without a byte before it is abandoned. */
+export const MAX_UPLOAD_STALL_MS = 60_000;
+
+/** How long an upload may stall here: config idleConnectionSeconds when shorter than the most. */
+export function uploadStallMs(idleConnectionMs: number): number {
+  return Math.min(idleConnectionMs, MAX_UPLOAD_STALL_MS);
+}
+
 export class UploadFile {
   readonly path: Promise<string>;
   private unwritten = 0;
