@@ -90,7 +90,9 @@ export class ApiServer {
   }
 
   private async listen(settings: ApiSettings): Promise<Listening> {
-    const certificate = settings.tls ? await ensureCertificate(this.configDir, settings.host) : null;
+    const certificate = settings.tls
+      ? await ensureCertificate(this.configDir, settings.host, this.services.log)
+      : null;
     const options = { requestTimeout: REQUEST_TIMEOUT_MS };
     const server = certificate
       ? https.createServer({ ...options, cert: certificate.certificatePem, key: certificate.privateKeyPem })

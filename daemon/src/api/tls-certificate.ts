@@ -1,8 +1,9 @@
 // The API's self-signed certificate for HTTPS and WSS: made once in the config folder (key 0600) for loopback and the
-// address the API listens on, and made again when it expires soon or does not name that address. Clients are told
-// to trust this one certificate (NODE_EXTRA_CA_CERTS, a `ca` option, or the macOS keychain).
-import { X509Certificate } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+// address the API listens on, and made again when it expires soon, does not name that address, or its key does not
+// parse or does not belong to it. Clients are told to trust this one certificate (NODE_EXTRA_CA_CERTS, a `ca`
+// option, or the macOS keychain).
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -23,16 +24,28 @@ export function certificateFolder(configDir: string): string {
   return path.join(configDir, "api-tls");
 }
 
-/** The certificate for an API listening on `host`, made (or made again) when needed. */
-export async function ensureCertificate(configDir: string, host: string): Promise<ApiCertificate> {
+export interface CertificateLog {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * The certificate for an API listening on `host`, made (or made again) when needed; a key found readable by others
+ * (a copy restored from a backup) is made private again, one that is not this certificate's key is replaced (logged).
+ */
+export async function ensureCertificate(configDir: string, host: string, log: CertificateLog): Promise<ApiCertificate> {
   const folder = certificateFolder(configDir);
   const certificateFile = path.join(folder, "certificate.pem");
   const keyFile = path.join(folder, "private-key.pem");
   const names = namesFor(host);
   if (existsSync(certificateFile) && existsSync(keyFile)) {
+    chmodSync(keyFile, 0o600);
     const certificatePem = readFileSync(certificateFile, "utf8");
+    const privateKeyPem = readFileSync(keyFile, "utf8");
     if (stillGood(certificatePem, names)) {
-      return { certificatePem, privateKeyPem: readFileSync(keyFile, "utf8"), certificateFile };
+      if (keyOf(certificatePem, privateKeyPem)) return { certificatePem, privateKeyPem, certificateFile };
+      log.warn("the API's TLS key is not a key of its certificate (or does not parse): both are made again", {
+        key: keyFile,
+      });
     }
   }
   const made = await generate([{ name: "commonName", value: "Verbatim local API" }], {
@@ -93,8 +106,23 @@ function stillGood(pem: string, names: Names): boolean {
   }
 }
 
+/** Whether `keyPem` parses and is the private key of the certificate `certificatePem`. */
+function keyOf(certificatePem: string, keyPem: string): boolean {
+  try {
+    return new X509Certificate(certificatePem).checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `text` into a new file only its owner can read, whatever the umask, and puts it in place of `file`. */
 function writePrivately(file: string, text: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, text, { mode: 0o600 });
-  renameSync(temporary, file);
+  try {
+    writeFileSync(temporary, text, { mode: 0o600 });
+    chmodSync(temporary, 0o600); // one left behind by a crash keeps the mode it was made with
+    renameSync(temporary, file);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }

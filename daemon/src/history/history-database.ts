@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { createPrivate, makePrivate } from "./private-files";
 
 export type SqliteDatabase = DatabaseSync;
 
@@ -77,6 +78,9 @@ export function openHistoryDatabase(file: string, now: () => Date = () => new Da
 }
 
 function openChecked(file: string): SqliteDatabase {
+  // SQLite makes the -wal and -shm with the database's mode, and a new database with the umask's.
+  createPrivate(file);
+  for (const suffix of ["-wal", "-shm"]) makePrivate(file + suffix);
   const db = new DatabaseSync(file);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

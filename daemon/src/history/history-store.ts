@@ -22,6 +22,7 @@ import {
   openHistoryDatabase,
   type SqliteDatabase,
 } from "./history-database";
+import { makeFolderFilesPrivate, makePrivate } from "./private-files";
 import { ftsQuery, MATCH_CLOSE, MATCH_OPEN, parseSnippet } from "./search-query";
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -130,6 +131,7 @@ export class HistoryStore {
     now: () => Date = () => new Date(),
   ): HistoryStore {
     const store = new HistoryStore(path.join(folder, "history.sqlite"), settings, log, now);
+    store.makeRecordingsPrivate();
     if (store.open()) store.applyRetention();
     else store.retryIn(RETRY_MS);
     return store;
@@ -152,6 +154,15 @@ export class HistoryStore {
 
   get recordingsFolder(): string {
     return path.join(path.dirname(this.file), "recordings");
+  }
+
+  /** Recordings kept by versions that left them readable by others become private. */
+  private makeRecordingsPrivate(): void {
+    try {
+      makeFolderFilesPrivate(this.recordingsFolder);
+    } catch (error) {
+      this.log.warn("the kept recordings could not all be made private", { error: describe(error) });
+    }
   }
 
   /**
@@ -352,6 +363,7 @@ export class HistoryStore {
       } catch {
         copyFileSync(audioFile, kept);
       }
+      makePrivate(kept);
       this.database().prepare("UPDATE transcripts SET recording = ? WHERE id = ?").run(kept, id);
       this.resolve("recording");
       return kept;

@@ -4,6 +4,7 @@
 import { renameSync, rmSync } from "node:fs";
 import { findDecoder, type ExternalDecoder } from "../audio/external-decoder";
 import { runDecoder } from "../audio/decoder-process";
+import { createPrivate, makePrivate } from "./private-files";
 
 export interface CompressorLog {
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -55,10 +56,12 @@ export class RecordingCompressor {
     const flac = flacFileFor(wav);
     const partial = `${flac}.partial`;
     try {
+      createPrivate(partial); // the encoder writes into it, keeping its mode
       const run = await runDecoder(encoder.path, encoderArguments(encoder, wav, partial), wav, {
         signal: this.stopping.signal,
       });
       if (run.exitCode !== 0) throw new Error(`${encoder.kind} exited with ${run.exitCode}: ${run.stderr.trim()}`);
+      makePrivate(partial); // in case the encoder made a new file
       renameSync(partial, flac);
       return flac;
     } catch (error) {
