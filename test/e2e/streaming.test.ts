@@ -157,7 +157,8 @@ describe.each(runs)("$name on $backend", ({ name, backend, chunks, files }) => {
     console.log(
       `${name}, ${chunk} s chunks, ${pairs.length} files: live WER ${pct(liveWer)}, final WER ${pct(finalWer)}`,
     );
-    // Regression bound on what the live text shows (measured 8.0% fp16, 9.4% 4-bit); the final text has transcribe's bound.
+    // Regression bound on what the live text shows (8.0% fp16, 8.7-9.4% 4-bit on two machines and three OpenBLAS
+    // kernels); the final text has transcribe's bound.
     expect(liveWer).toBeLessThanOrEqual(0.15);
   });
 });
@@ -218,8 +219,10 @@ describe("a session", () => {
     const late = run.events.filter((e) => e.type === "committed" && e.audioSeconds > 31 && e.text.trim() !== "");
     expect(late.length).toBeGreaterThan(0);
     // The fixture model knows one sentence per window and ends its text after one or two (issue 15), so most of
-    // this utterance is never committed live: measured 81%. A regression bound until the model learns more.
-    expect(liveWer).toBeLessThanOrEqual(0.85);
+    // this utterance is never committed live: 81% on two machines and under three OpenBLAS kernels (default,
+    // Sandybridge, Nehalem). A regression bound until the model learns more, with room for rounding to move a few
+    // of its 69 words: live text that stops at the first rollover scores 100%.
+    expect(liveWer).toBeLessThanOrEqual(0.95);
   });
 
   test("LocalAgreement-2 commits what consecutive updates agree on, with the same final pass", async () => {
