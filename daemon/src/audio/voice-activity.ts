@@ -37,10 +37,47 @@ function loadOnnxRuntime(): OnnxRuntime {
   return onnxRuntime;
 }
 
+/**
+ * The daemon's one Silero session, made on first use and kept for its life. A session holds the model and its
+ * buffers in ONNX Runtime's WebAssembly memory, which never shrinks: one made per job grew the daemon by megabytes a
+ * job until that memory was full (about 4 GB) and every later session failed. The network's recurrent state goes in
+ * and out with each frame, so one session serves every stream; each detector keeps its own state.
+ */
+let sileroSession: Promise<InferenceSession> | null = null;
+
+function sharedSileroSession(): Promise<InferenceSession> {
+  sileroSession ??= Promise.resolve()
+    .then(() =>
+      loadOnnxRuntime().InferenceSession.create(SILERO_MODEL, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: "sequential",
+      }),
+    )
+    .catch((error: unknown) => {
+      sileroSession = null; // the next stream tries again
+      throw error;
+    });
+  return sileroSession;
+}
+
+/**
+ * The end of the last frame queued on the shared session. Frames take turns: ONNX Runtime's web build keeps a run's
+ * input and output lists on its one WebAssembly stack across the run's awaits and does not guard against overlap.
+ */
+let lastRun: Promise<unknown> = Promise.resolve();
+
+function runInTurn<T>(run: () => Promise<T>): Promise<T> {
+  const result = lastRun.then(run);
+  lastRun = result.catch(() => undefined);
+  return result;
+}
+
 /** Silero VAD v4: a speech probability per 32 ms frame, from a small recurrent network. */
 export class SileroVad implements VoiceActivityDetector {
   readonly name = "Silero VAD v4";
   readonly frameSamples = 512;
+  /** This stream's recurrent state, from silence at the start. */
   private h: Tensor;
   private c: Tensor;
   // One input frame and sample rate for every call: an hour of audio is 112,500 frames, and buffers made per frame
@@ -59,23 +96,21 @@ export class SileroVad implements VoiceActivityDetector {
     this.sampleRate = new ort.Tensor("int64", BigInt64Array.from([BigInt(SAMPLE_RATE)]));
   }
 
+  /** A detector for one stream, on the daemon's one Silero session (made by the first). */
   static async create(): Promise<SileroVad> {
-    const ort = loadOnnxRuntime();
-    const session = await ort.InferenceSession.create(SILERO_MODEL, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-    });
-    return new SileroVad(ort, session);
+    const session = await sharedSileroSession();
+    return new SileroVad(loadOnnxRuntime(), session);
   }
 
   async speechProbability(frame: Int16Array): Promise<number> {
     if (frame.length !== this.frameSamples) throw new Error(`a Silero VAD frame is ${this.frameSamples} samples`);
-    for (let i = 0; i < frame.length; i++) this.samples[i] = frame[i] / 32768;
-    const out = await this.session.run({ input: this.input, sr: this.sampleRate, h: this.h, c: this.c });
-    this.h = out.hn;
-    this.c = out.cn;
-    return (out.output.data as Float32Array)[0];
+    return runInTurn(async () => {
+      for (let i = 0; i < frame.length; i++) this.samples[i] = frame[i] / 32768;
+      const out = await this.session.run({ input: this.input, sr: this.sampleRate, h: this.h, c: this.c });
+      this.h = out.hn;
+      this.c = out.cn;
+      return (out.output.data as Float32Array)[0];
+    });
   }
 }
 
