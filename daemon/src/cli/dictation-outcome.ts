@@ -30,7 +30,7 @@ export function earlyEnd(error: unknown, session: string): EarlyEnd {
   if (error instanceof DaemonError && error.code === "shutting_down") {
     return {
       message: `verbatimd stopped during the dictation. Its audio is kept: once verbatimd is back, ${retry}.`,
-      exitCode: EXIT.interrupted,
+      exitCode: EXIT.unreachable,
     };
   }
   return { message: error instanceof Error ? error.message : String(error), exitCode: exitCodeFor(error) };

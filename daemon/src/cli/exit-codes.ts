@@ -12,10 +12,11 @@ export const EXIT = {
   input: 3,
   /** The model could not be found, downloaded or loaded. */
   model: 4,
-  /** The daemon could not be reached or started. */
+  /** The daemon could not be reached or started, or it stopped or went away during the command. */
   unreachable: 5,
   /** A dictation heard no speech: nothing was printed. */
   noSpeech: 6,
+  /** Cancelled by the user: Ctrl-C where it cancels, Esc or Ctrl-\ in dictate, or another client's cancel. */
   interrupted: 130,
 } as const;
 
@@ -43,8 +44,9 @@ export function exitCodeFor(error: unknown): number {
     case "unsupported":
       return EXIT.usage;
     case "cancelled":
-    case "shutting_down":
       return EXIT.interrupted;
+    case "shutting_down":
+      return EXIT.unreachable;
     default:
       return EXIT.failure;
   }

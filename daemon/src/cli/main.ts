@@ -7,6 +7,7 @@ import { ModelStore } from "../models";
 import { verbatimPaths, type VerbatimPaths } from "../paths";
 import type { DaemonStatus, TranscriptionOptions } from "../protocol";
 import { VERSION } from "../version";
+import { lockHolder } from "../service/instance-lock";
 import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
 import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
 import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
@@ -61,7 +62,9 @@ ${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${HISTO
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
-Exit codes: 0 ok, 1 engine failure, 2 usage, 3 unreadable input, 4 model unavailable, 5 daemon unreachable.
+Exit codes: 0 ok, 1 engine failure, 2 usage, 3 unreadable input, 4 model unavailable, 5 daemon unreachable
+(not running, not answering, or it stopped during the command), 6 no speech heard, 130 cancelled (Ctrl-C,
+Esc or Ctrl-\\ in dictate, or another client cancelled it).
 `;
 
 /** Whether the arguments ask for help (options end at "--"). */
@@ -205,9 +208,19 @@ function describeHistory(history: DaemonStatus["history"]): string {
 async function showStatus(paths: VerbatimPaths, json: boolean): Promise<number> {
   const client = await tryConnect(paths);
   if (!client) {
-    if (json) process.stdout.write(JSON.stringify({ running: false, socket: paths.socket }) + "\n");
-    else
+    // Its pid file names a daemon that is alive: it runs, but does not answer (busy starting, overloaded, stopped).
+    const pid = lockHolder(paths.socket);
+    if (json) {
+      const state = pid === null ? { running: false } : { running: true, answering: false, pid };
+      process.stdout.write(JSON.stringify({ ...state, socket: paths.socket }) + "\n");
+    } else if (pid === null) {
       process.stdout.write(`verbatimd is not running (socket ${paths.socket}). Start it with: verbatim daemon start\n`);
+    } else {
+      process.stdout.write(
+        `verbatimd is running (pid ${pid}) but not answering on ${paths.socket}: it may be starting, overloaded or ` +
+          "stopped (SIGSTOP). Try again in a moment; if it stays so, restart it: verbatim daemon restart\n",
+      );
+    }
     return EXIT.unreachable;
   }
   try {

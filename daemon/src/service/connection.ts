@@ -19,7 +19,7 @@ import type { DaemonContext } from "./daemon-context";
 import { diskError } from "./disk-error";
 import { describeFailure } from "./failures";
 import type { UploadReservation } from "./upload-budget";
-import { UploadFile } from "./upload-file";
+import { MAX_UPLOAD_STALL_MS, UploadFile, uploadStallMs } from "./upload-file";
 
 // Past this many bytes queued for a slow client, provisional text is held back and merged (never dropped).
 const SLOW_CLIENT_BYTES = 1024 * 1024;
@@ -29,8 +29,6 @@ const MAX_FRAME_ID_BYTES = 255;
 const UNWRITTEN_PAUSE_BYTES = 8 * 1024 * 1024;
 /** The longest time between pings; shorter when the idle time is short, so idleness is noticed on time. */
 const MAX_HEARTBEAT_MS = 30_000;
-/** The longest an upload may go without a frame before it is abandoned (shorter when the idle time is). */
-const MAX_UPLOAD_STALL_MS = 60_000;
 /** Pings a peer may leave unanswered in a row before it is taken for dead. */
 const MISSED_PONGS_ALLOWED = 2;
 
@@ -43,8 +41,8 @@ interface Upload {
   received: number;
   file: UploadFile;
   reservation: UploadReservation;
-  /** When its last frame came (performance.now()). */
-  lastFrameAt: number;
+  /** Abandons the upload once it has sent nothing for the stall time; restarted by each frame. */
+  stall: NodeJS.Timeout;
 }
 
 export class Connection {
@@ -154,7 +152,7 @@ export class Connection {
       return;
     }
     upload.received += frame.payload.length;
-    upload.lastFrameAt = performance.now();
+    upload.stall.refresh();
     if (upload.received > upload.expected) {
       this.endUpload(frame.requestId, upload);
       void upload.file.discard();
@@ -176,6 +174,7 @@ export class Connection {
   /** The upload takes no more frames and no more of the daemon's upload room. */
   private endUpload(id: string, upload: Upload): void {
     this.uploads.delete(id);
+    clearTimeout(upload.stall);
     upload.reservation.release();
   }
 
@@ -187,7 +186,7 @@ export class Connection {
     if (unwritten > UNWRITTEN_PAUSE_BYTES / 2) return;
     this.socket.resume();
     // The wait was the disk's, not the client's: its uploads' stall time starts again.
-    for (const upload of this.uploads.values()) upload.lastFrameAt = performance.now();
+    for (const upload of this.uploads.values()) upload.stall.refresh();
   }
 
   private async handle(request: Request): Promise<void> {
@@ -322,8 +321,10 @@ export class Connection {
       return;
     }
     const file = new UploadFile(this.daemon.uploadsDir, source.name, () => this.onUploadWritten());
-    const upload = { request, expected: source.bytes, received: 0, file, reservation, lastFrameAt: performance.now() };
-    this.uploads.set(request.id, upload);
+    const stallMs = uploadStallMs(this.daemon.idleConnectionMs);
+    const stall = setTimeout(() => this.uploadStalled(request.id, stallMs), stallMs);
+    stall.unref();
+    this.uploads.set(request.id, { request, expected: source.bytes, received: 0, file, reservation, stall });
   }
 
   private async startUploadedJob(upload: Upload): Promise<void> {
@@ -375,7 +376,6 @@ export class Connection {
       this.socket.terminate();
       return;
     }
-    this.abandonStalledUploads(Math.min(idleMs, MAX_UPLOAD_STALL_MS));
     const quietMs = Date.now() - this.lastActivity;
     if (quietMs >= idleMs && !this.busy) {
       const seconds = Math.round(idleMs / 1000);
@@ -389,25 +389,29 @@ export class Connection {
     this.socket.ping();
   }
 
-  /** Ends the uploads that sent nothing for `stallMs`: each holds room that every other client's uploads need. */
-  private abandonStalledUploads(stallMs: number): void {
-    for (const [id, upload] of this.uploads) {
-      if (performance.now() - upload.lastFrameAt < stallMs) continue;
-      this.endUpload(id, upload);
-      void upload.file.discard();
-      this.sendError(
-        id,
-        "timeout",
-        `the upload sent nothing for ${Math.round(stallMs / 1000)} s after ${upload.received} of its ` +
-          `${upload.expected} bytes and was abandoned (config idleConnectionSeconds, at most ` +
-          `${MAX_UPLOAD_STALL_MS / 1000} s); send the file again without pausing, or pass it by path`,
-      );
+  /** Ends an upload that sent nothing for `stallMs`: it holds room that every other client's uploads need. */
+  private uploadStalled(id: string, stallMs: number): void {
+    const upload = this.uploads.get(id);
+    if (!upload) return;
+    if (this.socket.isPaused) {
+      upload.stall.refresh(); // its frames wait behind the disk, not the client
+      return;
     }
+    this.endUpload(id, upload);
+    void upload.file.discard();
+    this.sendError(
+      id,
+      "timeout",
+      `the upload sent nothing for ${Math.round(stallMs / 1000)} s after ${upload.received} of its ` +
+        `${upload.expected} bytes and was abandoned (config idleConnectionSeconds, at most ` +
+        `${MAX_UPLOAD_STALL_MS / 1000} s); send the file again without pausing, or pass it by path`,
+    );
   }
 
   private onClose(): void {
     clearInterval(this.heartbeat);
     for (const upload of this.uploads.values()) {
+      clearTimeout(upload.stall);
       upload.reservation.release();
       void upload.file.discard();
     }
