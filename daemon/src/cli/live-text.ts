@@ -41,7 +41,7 @@ export class LiveText {
   private draw(): void {
     const meter = METER[Math.min(METER.length - 1, Math.floor(this.level * METER.length))];
     const text = this.settled.text;
-    const tentative = text ? this.tentative : this.tentative.trimStart();
+    const tentative = this.settled.guessAfter(this.tentative);
     const width = 2 + [...text].length + [...tentative].length;
     this.out.write(`${this.erase()}${meter} ${text}${DIM}${tentative}${RESET}`);
     this.rows = Math.max(1, Math.ceil(width / (this.out.columns || 80)));

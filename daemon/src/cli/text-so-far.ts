@@ -18,4 +18,13 @@ export class TextSoFar {
   get text(): string {
     return [...this.finals, this.committed.trim()].filter(Boolean).join(" ");
   }
+
+  /** The current guess as it reads after `text`: a space between them where the settled text ends at a word break
+   * (committed text with replacements ends in one and its guess starts without; without them the guess brings its
+   * own), none where the guess may finish the last committed word. */
+  guessAfter(tentative: string): string {
+    if (!this.text) return tentative.trimStart();
+    const atWordBreak = this.committed === "" || /\s$/.test(this.committed);
+    return atWordBreak && !/^\s/.test(tentative) ? ` ${tentative}` : tentative;
+  }
 }
