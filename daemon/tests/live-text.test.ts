@@ -9,7 +9,7 @@ import { Replacer } from "../src/vocabulary/replacements";
 /** What a terminal shows last: the text after the final redraw's erase, without the meter and colours. */
 function screenOf(written: string): string {
   const lastDraw = written.split("\x1b[J").at(-1)!;
-  return lastDraw.replace(/\x1b\[[0-9;]*m/g, "").slice(2);
+  return lastDraw.replaceAll("\x1b[2m", "").replaceAll("\x1b[0m", "").slice(2);
 }
 
 /** Steps of the engine (newly committed text, the guess after it), as the daemon relays them through `replacer`. */
