@@ -269,6 +269,31 @@ describe("broken WAV files give clear errors", () => {
     await expectAudioError(loadAudio(file("zero-rate.wav")), "corrupt", /sample rate is 0 Hz/);
   });
 
+  /** A copy of the whole 16-bit file whose fmt chunk claims `bits` bits per sample (its frames still 2 bytes). */
+  function claimingBits(bits: number): string {
+    const bytes = readFileSync(file(WHOLE));
+    bytes.writeUInt16LE(bits, bytes.indexOf("fmt ", 12, "latin1") + 8 + 14);
+    const path = file(`claims-${bits}-bits.wav`);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  test("a header whose bits per sample contradict its frame size is refused naming both, even with ffmpeg", async () => {
+    await expectAudioError(
+      loadAudio(claimingBits(7)),
+      "corrupt",
+      /claims-7-bits.wav is not a readable WAV file: its fmt chunk says 7 bits per sample in 2-byte frames \(block align\), but 1 channel of 7-bit samples make 1-byte frames/,
+    );
+    await expectAudioError(loadAudio(claimingBits(0)), "corrupt", /its fmt chunk says its samples have 0 bits/);
+  });
+
+  test("12-bit samples in 16-bit frames are read as the WAV format has them, left-justified", async () => {
+    const whole = await loadAudio(file(WHOLE), { decoderDirectories: [noDecoders] });
+    const twelve = await loadAudio(claimingBits(12), { decoderDirectories: [noDecoders] });
+    expect(twelve.sourceFormat).toBe("WAV, 12-bit PCM, 16000 Hz, 1 channel");
+    expect(twelve.samples).toEqual(whole.samples);
+  });
+
   test("an empty file, a missing file, a folder", async () => {
     writeFileSync(file("empty.wav"), "");
     await expectAudioError(loadAudio(file("empty.wav")), "empty", /empty.wav is empty \(0 bytes\)/);

@@ -81,7 +81,7 @@ export async function readWavLayout(file: FileHandle, path: string, signal?: Abo
     } else if (id === "data") {
       if (!format) throw corrupt("its audio data comes before the fmt chunk that describes it");
       const size = declaredSize === SIZE_UNKNOWN ? (ds64DataSize ?? fileSize - bodyStart) : declaredSize;
-      return layoutOf(format, bodyStart, size, fileSize);
+      return layoutOf(format, bodyStart, size, fileSize, corrupt);
     }
     position = bodyStart + declaredSize + (declaredSize % 2); // chunks are padded to an even size
   }
@@ -108,14 +108,17 @@ function parseFormatChunk(body: Buffer, corrupt: (what: string) => AudioError): 
   }
   if (chunk.channels === 0) throw corrupt("its fmt chunk says it has 0 channels");
   if (chunk.sampleRate === 0) throw corrupt("its fmt chunk says its sample rate is 0 Hz");
+  if (chunk.bitsPerSample === 0) throw corrupt("its fmt chunk says its samples have 0 bits");
   return chunk;
 }
 
 function encodingOf(format: FormatChunk): SampleEncoding {
   const { formatCode, bitsPerSample } = format;
   if (formatCode === WAVE_FORMAT_PCM) {
-    const pcm: Record<number, SampleEncoding> = { 8: "uint8", 16: "int16", 24: "int24", 32: "int32" };
-    if (pcm[bitsPerSample]) return pcm[bitsPerSample];
+    // A sample of any width up to 32 bits fills whole bytes, left-justified (12-bit audio is in 16-bit containers).
+    const pcm: Record<number, SampleEncoding> = { 1: "uint8", 2: "int16", 3: "int24", 4: "int32" };
+    const encoding = pcm[Math.ceil(bitsPerSample / 8)];
+    if (encoding) return encoding;
     throw new UnsupportedWavEncoding(`${bitsPerSample}-bit PCM`);
   }
   if (formatCode === WAVE_FORMAT_IEEE_FLOAT) {
@@ -128,12 +131,21 @@ function encodingOf(format: FormatChunk): SampleEncoding {
 
 const BYTES: Record<SampleEncoding, number> = { uint8: 1, int16: 2, int24: 3, int32: 4, float32: 4, float64: 8 };
 
-function layoutOf(format: FormatChunk, dataOffset: number, dataSize: number, fileSize: number): WavLayout {
+function layoutOf(
+  format: FormatChunk,
+  dataOffset: number,
+  dataSize: number,
+  fileSize: number,
+  corrupt: (what: string) => AudioError,
+): WavLayout {
   const encoding = encodingOf(format);
   const blockAlign = BYTES[encoding] * format.channels;
   if (format.blockAlign !== blockAlign) {
-    throw new UnsupportedWavEncoding(
-      `${format.bitsPerSample}-bit samples in ${format.blockAlign}-byte frames of ${format.channels} channels`,
+    // The header contradicts itself: read either way, the samples would be noise or the duration wrong.
+    const { bitsPerSample: bits, channels } = format;
+    throw corrupt(
+      `its fmt chunk says ${bits} bits per sample in ${format.blockAlign}-byte frames (block align), but ` +
+        `${channels} channel${channels === 1 ? "" : "s"} of ${bits}-bit samples make ${blockAlign}-byte frames`,
     );
   }
   const available = Math.max(0, Math.min(dataSize, fileSize - dataOffset));
@@ -147,7 +159,7 @@ function layoutOf(format: FormatChunk, dataOffset: number, dataSize: number, fil
     dataOffset,
     frames,
     description:
-      `WAV, ${BYTES[encoding] * 8}-bit ${kind}, ${format.sampleRate} Hz, ` +
+      `WAV, ${format.bitsPerSample}-bit ${kind}, ${format.sampleRate} Hz, ` +
       `${format.channels} channel${format.channels === 1 ? "" : "s"}`,
   };
   if (dataSize > available) layout.truncatedFrom = Math.floor(dataSize / blockAlign);
