@@ -1,12 +1,15 @@
 // `verbatim mcp` driven by the MCP SDK's own client over stdio, against the real daemon with the fixture model:
 // it lists its tools, searches and reads the history (a dictation among it), and transcribes a file, which the
-// history then keeps under the assistant's name.
+// history then keeps under the assistant's name. Lines that are not JSON-RPC get the errors JSON-RPC 2.0 asks for.
+import { spawn } from "node:child_process";
 import path from "node:path";
+import readline from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../support/dictation";
 import { cliEntry, DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
+import { within } from "../support/within";
 
 jest.setTimeout(180_000);
 
@@ -86,4 +89,28 @@ test("transcribes a file, and the history keeps it under the assistant's name", 
   expect(text(relative)).toContain("absolute path");
   const invalid = await mcp.callTool({ name: "search_transcripts", arguments: {} });
   expect(invalid.isError).toBe(true);
+});
+
+test("a line that is not JSON gets -32700 Parse error, one that is not JSON-RPC -32600, and it goes on", async () => {
+  const child = spawn(process.execPath, [cliEntry, "mcp"], { env: daemon.env, stdio: ["pipe", "pipe", "ignore"] });
+  const replies = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const reply = async () => JSON.parse((await within(30_000, "a reply", replies.next())).value as string) as unknown;
+  try {
+    child.stdin.write("{not json\n");
+    expect(await reply()).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32700, message: expect.stringMatching(/^Parse error: the line is not JSON/) },
+    });
+    child.stdin.write('{"hello": "world"}\n');
+    expect(await reply()).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32600, message: "Invalid Request: the line is not a JSON-RPC 2.0 message" },
+    });
+    child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 7, method: "ping" })}\n`);
+    expect(await reply()).toEqual({ jsonrpc: "2.0", id: 7, result: {} });
+  } finally {
+    child.kill();
+  }
 });

@@ -4,7 +4,7 @@
 import path from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, type CallToolResult, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { DaemonClient } from "../client";
 import { ensureDaemon } from "../cli/daemon-control";
@@ -144,10 +144,29 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
 export async function runMcpServer(paths: VerbatimPaths): Promise<void> {
   const server = createMcpServer(paths);
   const transport = new StdioServerTransport();
+  answerUnreadableLines(transport);
   const closed = new Promise<void>((resolve) => (transport.onclose = resolve));
   await server.connect(transport);
   process.stdin.once("end", () => void server.close());
   await closed;
+}
+
+/**
+ * The SDK's stdio transport drops a line that is not JSON, or not a JSON-RPC message, telling only its `onerror`.
+ * JSON-RPC 2.0 asks for an answer with a null id (the request's id could not be read): -32700 Parse error, -32600
+ * Invalid Request. Set before the server connects, which calls this handler first and then its own.
+ */
+function answerUnreadableLines(transport: StdioServerTransport): void {
+  transport.onerror = (error) => {
+    const reply =
+      error instanceof SyntaxError
+        ? { code: ErrorCode.ParseError, message: `Parse error: the line is not JSON (${error.message})` }
+        : error.name === "ZodError"
+          ? { code: ErrorCode.InvalidRequest, message: "Invalid Request: the line is not a JSON-RPC 2.0 message" }
+          : null;
+    // The SDK's types have no null id, which JSON-RPC requires here.
+    if (reply) void transport.send({ jsonrpc: "2.0", id: null, error: reply } as unknown as JSONRPCMessage);
+  };
 }
 
 function describePage(page: HistoryPage | undefined, none: string): string {
