@@ -237,12 +237,23 @@ test("the CLI lists, searches, shows and deletes; bad requests get typed errors"
   expect(shown.stdout).toContain(newest.text);
   expect(shown.stdout).toMatch(/\[\d+\.\d\d → \d+\.\d\d\]/);
 
-  expect(await verbatim("history", "rm", String(newest.id))).toMatchObject({
+  // One transcript: named and asked about as --before's are; without a terminal, deleted only with --yes.
+  const piped = await verbatim("history", "rm", String(newest.id));
+  expect(piped.code).toBe(2);
+  expect(piped.stderr).toMatch(
+    new RegExp(new RegExp(`would delete transcript #${newest.id} \\(.+\\); nothing was deleted.*add --yes`)),
+  );
+  const command = [process.execPath, cliEntry, "history", "rm", String(newest.id)];
+  const declined = await onTerminal(command, daemon.env, "[y/N]", "n");
+  expect(declined).toEqual({
     code: 0,
-    stdout: "Deleted 1 transcript.\n",
+    output: expect.stringMatching(/^Delete transcript #\d+ .*\[y\/N\] n\nNothing was deleted\.\n$/),
   });
+  expect((await list()).entries.map((e) => e.id)).toEqual(entries.map((e) => e.id));
+  const accepted = await onTerminal(command, daemon.env, "[y/N]", "y");
+  expect(accepted).toEqual({ code: 0, output: expect.stringMatching(/\[y\/N\] y\nDeleted 1 transcript\.\n$/) });
   expect((await list()).entries.map((e) => e.id)).toEqual(entries.slice(1).map((e) => e.id));
-  const gone = await verbatim("history", "rm", String(newest.id));
+  const gone = await verbatim("history", "rm", String(newest.id), "--yes");
   expect(gone.code).toBe(3);
   expect(gone.stderr).toMatch(/no history entry/);
   expect((await verbatim("history", "rm", "--before", "tomorrow")).code).toBe(2);

@@ -6,23 +6,23 @@ import { parseIsoDate, type Event, type HistoryEntry, type HistoryEntryDetail, t
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
-import { deleteBefore, type DeleteBefore } from "./history-delete-before";
+import { deleteTranscripts, localTime, type DeleteTranscripts } from "./history-delete";
 
 export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
                                          kept transcripts, newest first (search: every word, the last as a prefix)
   verbatim history show ID [--json]      one transcript in full, with its timed segments
-  verbatim history rm ID                 delete one transcript
+  verbatim history rm ID [--yes]         delete one transcript: names it and asks first
   verbatim history rm --before DATE [--yes]
                                          delete all finished before DATE (YYYY-MM-DD: local midnight; or an ISO
-                                         8601 date and time): says how many and asks first; without a terminal
-                                         to ask on, deletes only with --yes
+                                         8601 date and time): says how many and asks first
+                                         (both: without a terminal to ask on, delete only with --yes)
   verbatim history export [--format markdown|json]
                                          every kept transcript, to standard output
 `;
 
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
 
-export type HistoryCommand = { request: RequestBody; json: boolean } | { deleteBefore: DeleteBefore };
+export type HistoryCommand = { request: RequestBody; json: boolean } | { delete: DeleteTranscripts };
 
 export function parseHistory(args: string[]): HistoryCommand {
   const parsed = parseCommandLine({
@@ -61,10 +61,9 @@ export function parseHistory(args: string[]): HistoryCommand {
       if (values.before !== undefined) {
         if (target !== undefined) throw new UsageError("give either an ID or --before DATE, not both");
         const date = dateOf(values.before);
-        return { deleteBefore: { date, label: localTime(date.toISOString()), yes: Boolean(values.yes) } };
+        return { delete: { before: date, label: localTime(date.toISOString()), yes: Boolean(values.yes) } };
       }
-      if (values.yes) throw new UsageError("--yes goes with --before DATE (deleting one ID asks nothing)");
-      return { request: { type: "history.delete", entry: wholeNumber(target, "history rm ID") }, json: false };
+      return { delete: { entry: wholeNumber(target, "history rm ID"), yes: Boolean(values.yes) } };
     case "export": {
       only(["format"], "history export");
       const format = values.format ?? "markdown";
@@ -78,7 +77,7 @@ export function parseHistory(args: string[]): HistoryCommand {
 }
 
 export async function runHistory(command: HistoryCommand, paths: VerbatimPaths): Promise<number> {
-  if ("deleteBefore" in command) return deleteBefore(command.deleteBefore, paths);
+  if ("delete" in command) return deleteTranscripts(command.delete, paths);
   const client = await ensureDaemon(paths);
   try {
     const event: Event = await client.request(command.request);
@@ -90,8 +89,6 @@ export async function runHistory(command: HistoryCommand, paths: VerbatimPaths):
       else for (const entry of event.history.entries) write(summaryLine(entry, process.stdout.isTTY === true));
     } else if (event.historyEntry) {
       write(command.json ? JSON.stringify(event.historyEntry, null, 2) + "\n" : details(event.historyEntry));
-    } else if (event.deleted !== undefined) {
-      write(`Deleted ${event.deleted} transcript${event.deleted === 1 ? "" : "s"}.\n`);
     } else if (event.exported !== undefined) {
       write(event.exported);
     }
@@ -124,12 +121,6 @@ function dateOf(text: string): Date {
   midnight.setFullYear(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
   midnight.setHours(0, 0, 0, 0);
   return midnight;
-}
-
-function localTime(iso: string): string {
-  const date = new Date(iso);
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }
 
 function sourceOf(entry: HistoryEntry): string {
