@@ -194,3 +194,48 @@ describe("uploads that stall", () => {
     }
   });
 });
+
+/**
+ * A connection that sends the start of a request without the token, then a header line a second, as slowloris
+ * does; resolves once it is open (or was closed at once), and says when the daemon closed it.
+ */
+async function slowloris(port: number) {
+  const socket = net.connect(port, "127.0.0.1");
+  socket.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await Promise.race([new Promise((resolve) => socket.once("connect", resolve)), closed]);
+  socket.write(`GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+  const drip = setInterval(() => socket.write("X-Padding: 1\r\n"), 1000);
+  void closed.then(() => clearInterval(drip));
+  return { closed };
+}
+
+describe("connections that never show the token, with 128 file descriptors", () => {
+  let daemon: DaemonProcess;
+  let openai: OpenAI;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    const api = { enabled: true, port, host: "127.0.0.1" };
+    daemon = await DaemonProcess.ready({ model, threads: 2, history: false, api }, { openFileLimit: 128 });
+    openai = new OpenAI({ apiKey: apiToken(daemon), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+  });
+  afterAll(() => daemon?.dispose());
+
+  test("200 held open lock out neither the socket's clients nor the token's owner, and are all closed", async () => {
+    // Without the cap, 103 of them took every descriptor the daemon had left (25 at rest here).
+    const flood = await Promise.all(Array.from({ length: 200 }, () => slowloris(port)));
+    for (let i = 0; i < 4; i++) {
+      const client = await within(ANSWERED_MS, "a socket client's connection", daemon.connect());
+      try {
+        expect((await within(ANSWERED_MS, "its status", client.status())).pid).toBe(daemon.child!.pid);
+      } finally {
+        client.close();
+      }
+    }
+    const models = await within(ANSWERED_MS, "the owner's request", openai.models.list());
+    expect(models.data[0].id).toBe("whisper-1");
+    // Past the cap at once, the others when their headers are overdue; none is held for long.
+    await within(60_000, "the daemon closing them", Promise.all(flood.map((connection) => connection.closed)));
+  });
+});

@@ -162,13 +162,21 @@ test("translations refused by an English-only model, models, and the history wit
   expect(translation).toMatchObject({ status: 400, type: "invalid_request_error" });
   expect((translation as Error).message).toMatch(/English-only model and cannot translate; use a multilingual model/);
 
+  // A model in a local folder is named by the folder's name: no client learns where the user keeps it.
   const models = await openai.models.list();
-  expect(models.data.map((entry) => entry.id)).toEqual(["whisper-1", model]);
+  expect(models.data.map((entry) => entry.id)).toEqual(["whisper-1", path.basename(model)]);
   expect(models.data[0]).toMatchObject({ object: "model", owned_by: "verbatim" });
+  expect(JSON.stringify(models.data)).not.toContain(path.dirname(model));
   expect(await openai.models.retrieve("whisper-1")).toMatchObject({ id: "whisper-1", object: "model" });
-  // The daemon's own model by its id works as whisper-1 does; an unknown one is 404, and nothing is downloaded.
-  const byId = await openai.audio.transcriptions.create({ file: createReadStream(wav), model });
-  expect(byId.text).toBe(printed);
+  expect(await openai.models.retrieve(path.basename(model))).toMatchObject({ owned_by: "local" });
+  const health = await curl(["-H", bearer(), `${base.replace(/\/v1$/, "")}/health`]);
+  expect(JSON.parse(health.body)).toEqual({ status: "ok", model: path.basename(model), state: "ready" });
+  // The daemon's own model by that name (or its path) works as whisper-1 does; an unknown one is 404, and nothing
+  // is downloaded.
+  for (const name of [path.basename(model), model]) {
+    const byId = await openai.audio.transcriptions.create({ file: createReadStream(wav), model: name });
+    expect(byId.text).toBe(printed);
+  }
   const unknown = await openai.audio.transcriptions
     .create({ file: createReadStream(wav), model: "gpt-4o-transcribe" })
     .catch((error: unknown) => error);
@@ -315,6 +323,30 @@ test("curl: content types, CORS only for an allowed origin, the Host check, and 
   ]);
   expect(chunked.status).toBe(413);
   expect(JSON.parse(chunked.body).error).toMatchObject({ code: "file_too_large", param: "file" });
+
+  // A path that is not percent-encoded UTF-8, and a WAV header that contradicts itself, are the client's errors.
+  const malformed = await curl(["-H", bearer(), `${base}/models/%E0%A4%A`]);
+  expect(malformed.status).toBe(400);
+  expect(JSON.parse(malformed.body).error).toMatchObject({ type: "invalid_request_error", code: "invalid_url" });
+  const sevenBits = path.join(daemon.home, "seven-bits.wav");
+  const header = readFileSync(wav);
+  header.writeUInt16LE(7, header.indexOf("fmt ", 12, "latin1") + 8 + 14); // bits per sample, in 2-byte frames
+  writeFileSync(sevenBits, header);
+  const impossible = await curl([
+    "-H",
+    bearer(),
+    "-F",
+    `file=@${sevenBits}`,
+    "-F",
+    "model=whisper-1",
+    `${base}/audio/transcriptions`,
+  ]);
+  expect(impossible.status).toBe(400);
+  expect(JSON.parse(impossible.body).error).toMatchObject({
+    message: expect.stringContaining("its fmt chunk says 7 bits per sample in 2-byte frames (block align)"),
+    code: "invalid_audio",
+    param: "file",
+  });
 
   const notes = path.join(daemon.home, "notes.txt");
   writeFileSync(notes, "These are meeting notes, not a recording.\n");

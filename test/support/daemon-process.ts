@@ -15,6 +15,8 @@ export interface DaemonProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** The largest file the daemon may write, in 512-byte blocks (RLIMIT_FSIZE): writes past it fail with EFBIG. */
   fileSizeLimitBlocks?: number;
+  /** The most files the daemon may have open (RLIMIT_NOFILE): sockets count, so past it connections are refused. */
+  openFileLimit?: number;
 }
 
 export class DaemonProcess {
@@ -66,12 +68,16 @@ export class DaemonProcess {
 
   /** Starts the daemon and resolves once it answers on its socket. */
   async start(): Promise<void> {
-    const limit = this.options.fileSizeLimitBlocks;
-    // bash's `ulimit -f` counts 512-byte blocks; the daemon is exec'd, so the limit is its own.
+    const { fileSizeLimitBlocks, openFileLimit } = this.options;
+    // bash's `ulimit -f` counts 512-byte blocks; the daemon is exec'd, so the limits are its own.
+    const limits = [
+      ...(fileSizeLimitBlocks === undefined ? [] : [`ulimit -f ${fileSizeLimitBlocks}`]),
+      ...(openFileLimit === undefined ? [] : [`ulimit -n ${openFileLimit}`]),
+    ];
     const [command, args] =
-      limit === undefined
+      limits.length === 0
         ? [process.execPath, [daemonEntry]]
-        : ["bash", ["-c", `ulimit -f ${limit} && exec "$0" "$@"`, process.execPath, daemonEntry]];
+        : ["bash", ["-c", `${limits.join(" && ")} && exec "$0" "$@"`, process.execPath, daemonEntry]];
     const child = spawn(command, args, { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     child.stdout?.on("data", (chunk) => (this.output += chunk));

@@ -4,28 +4,40 @@
 // pages cannot read its answers.
 import http from "node:http";
 import https from "node:https";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { ApiStatus } from "../protocol";
 import { ApiError } from "./errors";
 import { allowedHostNames, hostAllowed } from "./host-check";
 import { sendError, sendJson } from "./http-response";
-import { listModels } from "./models";
+import { listModels, publicModelName } from "./models";
 import { RealtimeConnection, REALTIME_MAX_MESSAGE_BYTES } from "./realtime/realtime-connection";
 import { clientName, type ApiServices } from "./services";
 import type { ApiSettings } from "./settings";
 import { ensureCertificate } from "./tls-certificate";
 import { readToken, tokenFile, tokenMatches, ensureToken } from "./token";
 import { handleTranscription } from "./transcription-route";
+import { UnauthenticatedConnections } from "./unauthenticated-connections";
 
-/** A large upload over a slow network may take this long to arrive (Node's default is 5 minutes). */
+/**
+ * A large upload over a slow network may take this long to arrive (Node's default is 5 minutes); one that stops
+ * sending is abandoned long before (multipart-upload.ts).
+ */
 const REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
+/** The time a client has to send its request's headers, and to finish the TLS handshake: real clients take ms. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node looks for requests past those times (its default, 30 s, would let them live 40 s). */
+const TIMEOUT_CHECK_MS = 1_000;
+/** Connections without the token kept open at once: each new one past this closes the oldest. */
+const MAX_UNAUTHENTICATED_CONNECTIONS = 32;
 
 interface Listening {
   settings: ApiSettings;
   server: http.Server;
   certificateFile: string | null;
   hostNames: Set<string>;
+  unauthenticated: UnauthenticatedConnections;
 }
 
 export class ApiServer {
@@ -90,19 +102,28 @@ export class ApiServer {
   }
 
   private async listen(settings: ApiSettings): Promise<Listening> {
-    const certificate = settings.tls
-      ? await ensureCertificate(this.configDir, settings.host, this.services.log)
-      : null;
-    const options = { requestTimeout: REQUEST_TIMEOUT_MS };
+    const certificate = settings.tls ? await ensureCertificate(this.configDir, settings.host, this.services.log) : null;
+    const options = {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    };
     const server = certificate
-      ? https.createServer({ ...options, cert: certificate.certificatePem, key: certificate.privateKeyPem })
+      ? https.createServer({
+          ...options,
+          handshakeTimeout: HEADERS_TIMEOUT_MS,
+          cert: certificate.certificatePem,
+          key: certificate.privateKeyPem,
+        })
       : http.createServer(options);
     const listening: Listening = {
       settings,
       server,
       certificateFile: certificate?.certificateFile ?? null,
       hostNames: allowedHostNames(settings.host),
+      unauthenticated: new UnauthenticatedConnections(MAX_UNAUTHENTICATED_CONNECTIONS),
     };
+    server.on("connection", (socket: Socket) => listening.unauthenticated.admit(socket));
     server.on("request", (request, response) => void this.onRequest(listening, request, response));
     server.on("upgrade", (request, socket, head) => this.onUpgrade(listening, request, socket, head));
     server.on("clientError", (_error, socket) => socket.destroy());
@@ -158,12 +179,16 @@ export class ApiServer {
       if (this.allowCrossOrigin(request, response)) return;
       const tokenRefusal = this.tokenRefusal(request);
       if (tokenRefusal) throw tokenRefusal;
+      listening.unauthenticated.authenticated(request.socket);
       await this.route(request, response);
     } catch (error) {
       const failure = error instanceof ApiError ? error : new ApiError(500, (error as Error).message);
       if (failure.status >= 500) this.services.log.warn("HTTP API request failed", { error: failure.message });
-      // A body left unread cannot be followed by another request on this connection.
-      if (!request.complete) response.setHeader("connection", "close");
+      // A body left unread cannot be followed by another request on this connection, and a client without the token
+      // gets no second try on it.
+      if (!request.complete || failure.status === 401 || failure.status === 403) {
+        response.setHeader("connection", "close");
+      }
       sendError(response, failure);
     }
   }
@@ -189,8 +214,7 @@ export class ApiServer {
   }
 
   private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", "http://api");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const path = requestPath(request);
     const method = request.method ?? "GET";
     const allow = (methods: string) => {
       if (!methods.split(", ").includes(method)) {
@@ -214,7 +238,7 @@ export class ApiServer {
     }
     if (path.startsWith("/v1/models/")) {
       allow("GET");
-      const id = decodeURIComponent(path.slice("/v1/models/".length));
+      const id = decodedSegment(path.slice("/v1/models/".length), "model id");
       const model = (await listModels(this.services)).find((entry) => entry.id === id);
       if (!model)
         throw new ApiError(404, `no model "${id}" here (GET /v1/models lists them)`, "model_not_found", "model");
@@ -226,15 +250,16 @@ export class ApiServer {
   private health(response: http.ServerResponse): void {
     const model = this.services.status().model;
     const status = model.state === "failed" ? 503 : 200;
-    sendJson(response, status, { status: status === 200 ? "ok" : "unavailable", model: model.id, state: model.state });
+    sendJson(response, status, {
+      status: status === 200 ? "ok" : "unavailable",
+      model: publicModelName(model.id),
+      state: model.state,
+    });
   }
 
   private onUpgrade(listening: Listening, request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(request.url ?? "/", "http://api").pathname.replace(/\/+$/, "");
     const refusal =
-      this.refusal(listening, request) ??
-      (path === "/v1/realtime" ? null : new ApiError(404, `no WebSocket endpoint at ${path}`, "unknown_url")) ??
-      RealtimeConnection.refusal(this.services);
+      this.refusal(listening, request) ?? this.upgradePathRefusal(request) ?? RealtimeConnection.refusal(this.services);
     if (refusal) {
       const body = JSON.stringify(refusal.body());
       socket.end(
@@ -243,9 +268,43 @@ export class ApiServer {
       );
       return;
     }
+    listening.unauthenticated.authenticated(request.socket);
     this.realtime.handleUpgrade(request, socket, head, (websocket) => {
       new RealtimeConnection(websocket, this.services, clientName(request.headers["user-agent"], "Realtime API"));
     });
+  }
+
+  private upgradePathRefusal(request: http.IncomingMessage): ApiError | null {
+    try {
+      const path = requestPath(request);
+      return path === "/v1/realtime" ? null : new ApiError(404, `no WebSocket endpoint at ${path}`, "unknown_url");
+    } catch (error) {
+      return error as ApiError;
+    }
+  }
+}
+
+/** The request's path without its trailing slashes. Throws ApiError 400 for a target that is not a URL path. */
+function requestPath(request: http.IncomingMessage): string {
+  let url: URL;
+  try {
+    url = new URL(request.url ?? "/", "http://api");
+  } catch {
+    throw new ApiError(400, "the request's target is not a valid URL path", "invalid_url");
+  }
+  return url.pathname.replace(/\/+$/, "") || "/";
+}
+
+/** A percent-encoded path segment, decoded. Throws ApiError 400, naming `what`, when its encoding is broken. */
+function decodedSegment(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(
+      400,
+      `the ${what} in the path is not valid percent-encoded UTF-8 ("${segment}"); encode it with encodeURIComponent`,
+      "invalid_url",
+    );
   }
 }
 

@@ -1,11 +1,16 @@
 // Model names as OpenAI clients send them: "whisper-1" is the daemon's model; a downloaded model's repository id or
-// alias switches the daemon's model as `--model` does. Nothing is downloaded for an API call.
+// alias switches the daemon's model as `--model` does. Nothing is downloaded for an API call. Models are named, never
+// shown by their place on disk: a local folder is its base name.
 import { statSync } from "node:fs";
+import path from "node:path";
 import { parseCatalogName } from "../models/catalog";
 import { ApiError } from "./errors";
 import type { ApiServices } from "./services";
 
 export const DEFAULT_MODEL_NAME = "whisper-1";
+
+/** A Hugging Face repository id, `org/name`. */
+const REPOSITORY_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
 export interface ModelObject {
   id: string;
@@ -22,7 +27,12 @@ export async function listModels(services: ApiServices): Promise<ModelObject[]> 
     { id: DEFAULT_MODEL_NAME, object: "model", created: createdAt(current.folder), owned_by: "verbatim" },
   ];
   if (!cached.some((model) => model.repoId === current.id)) {
-    models.push({ id: current.id, object: "model", created: createdAt(current.folder), owned_by: "local" });
+    models.push({
+      id: publicModelName(current.id),
+      object: "model",
+      created: createdAt(current.folder),
+      owned_by: "local",
+    });
   }
   for (const model of cached) {
     models.push({
@@ -38,7 +48,7 @@ export async function listModels(services: ApiServices): Promise<ModelObject[]> 
 /** The job's `model` option for a requested name: undefined for the daemon's own model. Throws ApiError 404. */
 export async function modelOption(name: string, services: ApiServices): Promise<string | undefined> {
   const current = services.status().model.id;
-  if (name === DEFAULT_MODEL_NAME || name === current) return undefined;
+  if (name === DEFAULT_MODEL_NAME || name === current || name === publicModelName(current)) return undefined;
   const repoId = parseCatalogName(name)?.repoId ?? name;
   const cached = await services.listModels();
   if (cached.some((model) => model.complete && model.repoId === repoId)) return name;
@@ -46,11 +56,18 @@ export async function modelOption(name: string, services: ApiServices): Promise<
     parseCatalogName(name) || name.includes("/") ? `, or download it first: verbatim models pull ${name}` : "";
   throw new ApiError(
     404,
-    `The model "${name}" is not downloaded here. Use "${DEFAULT_MODEL_NAME}" for the daemon's model (${current}), ` +
+    `The model "${name}" is not downloaded here. Use "${DEFAULT_MODEL_NAME}" for the daemon's model ` +
+      `(${publicModelName(current)}), ` +
       `or one that GET /v1/models lists${download}`,
     "model_not_found",
     "model",
   );
+}
+
+/** The daemon's model (a name or folder as given to it) as clients see it: a folder by its base name, not its path. */
+export function publicModelName(id: string): string {
+  if (parseCatalogName(id) || REPOSITORY_ID.test(id)) return id;
+  return path.basename(id.replace(/[/\\]+$/, "")) || "local-model";
 }
 
 function createdAt(folder: string | null): number {
