@@ -91,8 +91,10 @@ def synthetic_vocabulary(size):
 
 def nemo_config(name):
     """The NeMo model config (as mlx-community's config.json holds it) of a named shape."""
-    if name == "tiny":
-        enc = dict(n_layers=2, d_model=64, n_heads=4, subsampling_conv_channels=16, use_bias=True, xscaling=True)
+    if name in ("tiny", "tiny-v3"):
+        # tiny has use_bias and xscaling on, tiny-v3 off as the real models: between them both branches are covered
+        flag = name == "tiny"
+        enc = dict(n_layers=2, d_model=64, n_heads=4, subsampling_conv_channels=16, use_bias=flag, xscaling=flag)
         pred_hidden, layers, vocabulary = 32, 2, list(TINY_PIECES)
     elif name in ("v2", "v3"):
         # parakeet-tdt-0.6b-v2 / -v3: FastConformer XL without biases or input scaling, 2-layer 640-wide LSTM
@@ -100,7 +102,7 @@ def nemo_config(name):
         pred_hidden, layers = 640, 2
         vocabulary = synthetic_vocabulary(1024 if name == "v2" else 8192)
     else:
-        raise SystemExit(f"unknown config {name!r} (tiny, v2, v3)")
+        raise SystemExit(f"unknown config {name!r} (tiny, tiny-v3, v2, v3)")
     durations = [0, 1, 2, 3, 4]
     d_model = enc["d_model"]
     encoder = {
@@ -277,8 +279,8 @@ def tensor_rng(seed, name):
 
 # Logit offsets of the joint head (added to its bias): the blank's and each duration's. Chosen with `run` on held-out
 # speech so that the tiny model emits a mix of tokens and blanks (not all blank) and every duration turns up.
-HEAD_BLANK_OFFSET = {"tiny": 6.0, "v2": 6.0, "v3": 6.0}
-HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "v2": [0.3, 0.8, -1.1, 1.2, 0.8], "v3": [0.3, 0.8, -1.1, 1.2, 0.8]}
+HEAD_BLANK_OFFSET = {"tiny": 6.0, "tiny-v3": 6.0, "v2": 6.0, "v3": 6.0}
+HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "tiny-v3": [0.3, 1.0, 1.0, 0.4, 0.5], "v2": [0.3, 0.8, -1.1, 1.2, 0.8], "v3": [0.3, 0.8, -1.1, 1.2, 0.8]}
 
 
 def random_tensor(seed, name, shape, kind, cfg, config_name):
@@ -760,11 +762,249 @@ def run(args):
     )
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# crosscheck: a second implementation, numpy in float64, reading the parakeet-mlx layout directly
+
+
+class MlxLayoutParakeet:
+    """parakeet-mlx's ParakeetTDT forward (parakeet_mlx/conformer.py, attention.py, rnnt.py, parakeet.py at 0.5.1),
+    written again in numpy float64 on the MLX-layout tensors as stored: channels-last convolutions, the MLX LSTM with
+    its single bias, the rel_shift by reshapes as parakeet-mlx does it. Features are NeMo's / transformers' (not
+    parakeet-mlx's own get_logmel, which differs: see native/PARAKEET.md), computed here from the formulas."""
+
+    def __init__(self, folder):
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+            self.cfg = json.load(f)
+        self.w = {k: v.astype(np.float64) for k, v in read_safetensors(os.path.join(folder, "model.safetensors")).items()}
+
+    # --- features (NeMo AudioToMelSpectrogramPreprocessor at inference = transformers' ParakeetFeatureExtractor)
+    def features(self, audio):
+        import librosa
+
+        pre = self.cfg["preprocessor"]
+        sr, n_fft = pre["sample_rate"], pre["n_fft"]
+        hop, win = int(pre["window_stride"] * sr), int(pre["window_size"] * sr)
+        x = np.asarray(audio, dtype=np.float64)
+        x = np.concatenate([x[:1], x[1:] - 0.97 * x[:-1]])
+        n = np.arange(win)
+        window = 0.5 - 0.5 * np.cos(2 * np.pi * n / (win - 1))  # symmetric Hann (periodic=False)
+        w512 = np.zeros(n_fft)
+        w512[(n_fft - win) // 2 : (n_fft - win) // 2 + win] = window  # centred in the FFT frame, as torch.stft
+        xp = np.pad(x, (n_fft // 2, n_fft // 2))  # center=True, zeros
+        frames = 1 + x.size // hop
+        idx = np.arange(frames)[:, None] * hop + np.arange(n_fft)[None, :]
+        spec = np.fft.rfft(xp[idx] * w512, axis=1)
+        power = spec.real**2 + spec.imag**2
+        fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=pre["features"], fmin=0.0, fmax=sr / 2, norm="slaney")
+        mel = np.log(power @ fb.astype(np.float32).astype(np.float64).T + 2.0**-24)
+        valid = x.size // hop
+        mean = mel[:valid].mean(axis=0)
+        std = np.sqrt(((mel[:valid] - mean) ** 2).sum(axis=0) / (valid - 1))
+        out = (mel - mean) / (std + 1e-5)
+        out[valid:] = 0.0
+        return out, valid
+
+    # --- encoder
+    @staticmethod
+    def layer_norm(x, w, b, eps=1e-5):
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(var + eps) * w + b
+
+    def linear(self, x, name):
+        y = x @ self.w[name + ".weight"].T
+        if name + ".bias" in self.w:
+            y = y + self.w[name + ".bias"]
+        return y
+
+    def conv2d(self, x, name, stride, pad, groups):
+        """x (T, F, Cin) channels-last; MLX weight (Cout, kh, kw, Cin / groups)."""
+        wt, b = self.w[name + ".weight"], self.w[name + ".bias"]
+        cout, kh, kw, _ = wt.shape
+        xp = np.pad(x, ((pad, pad), (pad, pad), (0, 0)))
+        to = (x.shape[0] + 2 * pad - kh) // stride + 1
+        fo = (x.shape[1] + 2 * pad - kw) // stride + 1
+        out = np.zeros((to, fo, cout))
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[i : i + stride * (to - 1) + 1 : stride, j : j + stride * (fo - 1) + 1 : stride, :]
+                if groups == 1:
+                    out += patch @ wt[:, i, j, :].T
+                else:  # depthwise
+                    out += patch * wt[:, i, j, 0]
+        return out + b
+
+    def encoder(self, feats):
+        enc = self.cfg["encoder"]
+        d, h = enc["d_model"], enc["n_heads"]
+        dh = d // h
+        x = feats[:, :, None]  # (T, F, 1): conv_forward's (B, T, F, 1)
+        names = sorted({k.split(".")[3] for k in self.w if k.startswith("encoder.pre_encode.conv.")}, key=int)
+        x = np.maximum(self.conv2d(x, f"encoder.pre_encode.conv.{names[0]}", 2, 1, 1), 0)
+        for a, b in zip(names[1::2], names[2::2]):
+            x = self.conv2d(x, f"encoder.pre_encode.conv.{a}", 2, 1, "depthwise")
+            x = np.maximum(self.conv2d(x, f"encoder.pre_encode.conv.{b}", 1, 0, 1), 0)
+        t = x.shape[0]
+        x = x.transpose(0, 2, 1).reshape(t, -1)  # (T, C, F) flattened: channel-major, as (B, T, C, F) reshaped
+        x = self.linear(x, "encoder.pre_encode.out")
+        if enc.get("xscaling", False):
+            x = x * math.sqrt(d)
+        positions = np.arange(t - 1, -t, -1, dtype=np.float64)[:, None]
+        div = np.exp(np.arange(0, d, 2, dtype=np.float64) * -(math.log(10000.0) / d))
+        pe = np.zeros((2 * t - 1, d))
+        pe[:, 0::2] = np.sin(positions * div)
+        pe[:, 1::2] = np.cos(positions * div)
+        for i in range(enc["n_layers"]):
+            p = f"encoder.layers.{i}."
+            ln = lambda y, n: self.layer_norm(y, self.w[p + n + ".weight"], self.w[p + n + ".bias"])
+            ff = lambda y, n: self.linear(silu(self.linear(y, p + n + ".linear1")), p + n + ".linear2")
+            x = x + 0.5 * ff(ln(x, "norm_feed_forward1"), "feed_forward1")
+            y = ln(x, "norm_self_att")
+            q = self.linear(y, p + "self_attn.linear_q").reshape(t, h, dh)
+            k = self.linear(y, p + "self_attn.linear_k").reshape(t, h, dh).transpose(1, 0, 2)
+            v = self.linear(y, p + "self_attn.linear_v").reshape(t, h, dh).transpose(1, 0, 2)
+            pos = (pe @ self.w[p + "self_attn.linear_pos.weight"].T).reshape(2 * t - 1, h, dh).transpose(1, 0, 2)
+            q_u = (q + self.w[p + "self_attn.pos_bias_u"]).transpose(1, 0, 2)
+            q_v = (q + self.w[p + "self_attn.pos_bias_v"]).transpose(1, 0, 2)
+            bd = q_v @ pos.transpose(0, 2, 1)  # (H, T, 2T - 1)
+            bd = np.pad(bd, ((0, 0), (0, 0), (1, 0))).reshape(h, 2 * t, t)[:, 1:, :].reshape(h, t, 2 * t - 1)
+            bd = bd[:, :, :t] / math.sqrt(dh)
+            scores = q_u @ k.transpose(0, 2, 1) / math.sqrt(dh) + bd
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            att = (scores / scores.sum(-1, keepdims=True)) @ v
+            x = x + self.linear(att.transpose(1, 0, 2).reshape(t, d), p + "self_attn.linear_out")
+            y = ln(x, "norm_conv")
+            w1 = self.w[p + "conv.pointwise_conv1.weight"][:, 0, :]
+            y = y @ w1.T + self.w.get(p + "conv.pointwise_conv1.bias", 0.0)
+            y = y[:, :d] * sigmoid(y[:, d:])  # GLU: first half gated by the second
+            kd = self.w[p + "conv.depthwise_conv.weight"]  # (d, K, 1)
+            kk = kd.shape[1]
+            yp = np.pad(y, (((kk - 1) // 2, (kk - 1) // 2), (0, 0)))
+            y = sum(yp[j : j + t] * kd[:, j, 0] for j in range(kk)) + self.w.get(p + "conv.depthwise_conv.bias", 0.0)
+            bn = p + "conv.batch_norm."
+            y = (y - self.w[bn + "running_mean"]) / np.sqrt(self.w[bn + "running_var"] + 1e-5)
+            y = y * self.w[bn + "weight"] + self.w[bn + "bias"]
+            y = silu(y)
+            w2 = self.w[p + "conv.pointwise_conv2.weight"][:, 0, :]
+            x = x + y @ w2.T + self.w.get(p + "conv.pointwise_conv2.bias", 0.0)
+            x = x + 0.5 * ff(ln(x, "norm_feed_forward2"), "feed_forward2")
+            x = ln(x, "norm_out")
+        return x
+
+    # --- decoder (parakeet-mlx decode_greedy)
+    def lstm_step(self, x, state):
+        layers = self.cfg["decoder"]["prednet"]["pred_rnn_layers"]
+        hsz = self.cfg["decoder"]["prednet"]["pred_hidden"]
+        if state is None:
+            state = [(np.zeros(hsz), np.zeros(hsz)) for _ in range(layers)]
+        new = []
+        for layer in range(layers):
+            q = f"decoder.prediction.dec_rnn.lstm.{layer}."
+            hh, cc = state[layer]
+            g = x @ self.w[q + "Wx"].T + self.w[q + "bias"] + hh @ self.w[q + "Wh"].T
+            i, f, gg, o = np.split(g, 4)
+            cc = sigmoid(f) * cc + sigmoid(i) * np.tanh(gg)
+            hh = sigmoid(o) * np.tanh(cc)
+            new.append((hh, cc))
+            x = hh
+        return x, new
+
+    def greedy(self, enc_out):
+        vocab = self.cfg["joint"]["vocabulary"]
+        durations = self.cfg["decoding"]["durations"]
+        max_symbols = (self.cfg["decoding"].get("greedy") or {}).get("max_symbols")
+        blank = len(vocab)
+        enc_proj = self.linear(enc_out, "joint.enc")
+        hsz = self.cfg["decoder"]["prednet"]["pred_hidden"]
+        last, state = None, None
+        tokens, frames, token_durations = [], [], []
+        step, new_symbols = 0, 0
+        while step < enc_out.shape[0]:
+            emb = np.zeros(hsz) if last is None else self.w["decoder.prediction.embed.weight"][last]
+            dec, new_state = self.lstm_step(emb, state)
+            logits = self.linear(np.maximum(enc_proj[step] + self.linear(dec, "joint.pred"), 0), "joint.joint_net.2")
+            token = int(np.argmax(logits[: blank + 1]))
+            decision = int(np.argmax(logits[blank + 1 :]))
+            if token != blank:
+                tokens.append(token)
+                frames.append(step)
+                token_durations.append(durations[decision])
+                last, state = token, new_state
+            step += durations[decision]
+            new_symbols += 1
+            if durations[decision] != 0:
+                new_symbols = 0
+            elif max_symbols is not None and max_symbols <= new_symbols:
+                step += 1
+                new_symbols = 0
+        return tokens, frames, token_durations
+
+
+def silu(x):
+    return x / (1.0 + np.exp(-x))
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def crosscheck(args):
+    """transformers (float32, converted weights) against the numpy float64 parakeet-mlx-layout implementation."""
+    import torch
+    from transformers import ParakeetFeatureExtractor
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    model, kwargs, cfg, _ = convert(args.model)
+    mine = MlxLayoutParakeet(args.model)
+    fe = ParakeetFeatureExtractor(feature_size=cfg["preprocessor"]["features"])
+    report = []
+    for path in args.audio:
+        audio = read_wav(path)
+        inputs = fe(audio, sampling_rate=16000, return_tensors="pt", return_attention_mask=True)
+        ref_feats = inputs["input_features"][0].numpy().astype(np.float64)
+        my_feats, valid = mine.features(audio)
+        with torch.no_grad():
+            enc = model.get_audio_features(input_features=inputs["input_features"], attention_mask=inputs["attention_mask"])
+        length = int(enc.attention_mask.sum())
+        ref_enc = enc.last_hidden_state[0].numpy().astype(np.float64)[:length]
+        # the second implementation runs on the valid feature frames only (transformers masks the rest): fed
+        # transformers' own features to isolate the encoder, and its own features for the end-to-end tokens
+        my_enc_ref_in = mine.encoder(ref_feats[:valid])
+        my_enc = mine.encoder(my_feats[:valid])
+        greedy = greedy_loop(
+            model, enc.pooler_output[0], length, kwargs["durations"], kwargs["blank_token_id"], kwargs["max_symbols_per_step"]
+        )
+        tokens, frames, durs = mine.greedy(my_enc)
+        row = {
+            "audio": os.path.basename(path),
+            "feature_frames": [int(ref_feats.shape[0]), valid],
+            "features_max_abs_diff": float(np.abs(my_feats - ref_feats).max()),
+            "encoder_frames": [int(my_enc.shape[0]), length],
+            "encoder_max_abs_diff": float(np.abs(my_enc_ref_in - ref_enc).max()),
+            "encoder_own_features_max_abs_diff": float(np.abs(my_enc - ref_enc).max()),
+            "encoder_max_abs": float(np.abs(ref_enc).max()),
+            "tokens": len(tokens),
+            "tokens_equal": tokens == greedy["tokens"],
+            "frames_equal": frames == greedy["frames"],
+            "durations_equal": durs == greedy["durations"],
+            "min_token_margin": greedy["min_token_margin"],
+        }
+        report.append(row)
+        print(json.dumps(row))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=1)
+    ok = all(r["tokens_equal"] and r["frames_equal"] and r["durations_equal"] for r in report)
+    print("crosscheck:", "tokens, frames and durations equal on every file" if ok else "MISMATCH")
+    if not ok:
+        sys.exit(1)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("make-model")
-    p.add_argument("--config", required=True, choices=["tiny", "v2", "v3"])
+    p.add_argument("--config", required=True, choices=["tiny", "tiny-v3", "v2", "v3"])
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dtype", default="float32", choices=list(DTYPE_NAMES))
@@ -781,6 +1021,11 @@ def main(argv=None):
     p.add_argument("--features-data", action="store_true")
     p.add_argument("--no-generate", action="store_true")
     p.set_defaults(func=run)
+    p = sub.add_parser("crosscheck")
+    p.add_argument("model")
+    p.add_argument("audio", nargs="+")
+    p.add_argument("--out")
+    p.set_defaults(func=crosscheck)
     args = parser.parse_args(argv)
     args.func(args)
 
