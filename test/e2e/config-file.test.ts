@@ -121,3 +121,14 @@ test("a config file with an invalid setting: verbatim status names it and what w
   expect((await good.status()).config?.problems).toEqual([]);
   expect((await good.cli("status")).stdout).not.toMatch(/^config:/m);
 });
+
+test("an unknown key is named with the setting meant, kept in the file, and not used", async () => {
+  const daemon = await startDaemon({ ...NO_MODEL, modle: "tiny", "x-note": "mine" });
+  const problems = (await daemon.status()).config?.problems;
+  expect(problems).toEqual([
+    expect.stringMatching(/"modle" is not a setting Verbatim knows \(did you mean "model"\?\); it is kept in the file/),
+    expect.stringMatching(/"x-note" is not a setting Verbatim knows; it is kept in the file but not used$/),
+  ]);
+  expect((await daemon.cli("status")).stdout).toContain(`\nconfig:  ${problems![0]}\n`);
+  expect(JSON.parse(readFileSync(path.join(daemon.home, "config.json"), "utf8"))).toMatchObject({ modle: "tiny" });
+});

@@ -1,7 +1,7 @@
 // `verbatim doctor` against a real daemon: what it finds in a working install, and a login service that names a
 // node which is gone (as after `brew upgrade node` with an old plist) or one in a versioned folder.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../support/daemon-process";
@@ -48,8 +48,24 @@ onLinux("a working install: node, engine, daemon and folders are ok", async () =
   expect(stdout).toMatch(/^ok +daemon +verbatimd .* model .*verbatim-tiny-en ready/m);
   expect(stdout).toMatch(/^ok +folders +private/m);
   expect(stdout).toMatch(/^warning +login service +not installed.*\n +→ verbatim daemon install$/m);
-  expect(stdout).toMatch(/No problems found\.\n$/);
+  expect(stdout).toMatch(/^ok +config +/m);
+  const warnings = stdout.match(/^warning /gm)!.length;
+  expect(stdout).toMatch(new RegExp(`No problems found \\(${warnings} warnings?\\)\\.\n$`));
   expect(code).toBe(0);
+});
+
+onLinux("a misspelled config key is a warning naming the setting meant", async () => {
+  rmSync(unitFile, { force: true });
+  const file = path.join(daemon.home, "config.json");
+  const saved = readFileSync(file, "utf8");
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(saved), modle: "tiny" }));
+  try {
+    const { code, stdout } = await doctor();
+    expect(stdout).toMatch(/^warning +config +.*"modle" is not a setting Verbatim knows \(did you mean "model"\?\)/m);
+    expect(code).toBe(0);
+  } finally {
+    writeFileSync(file, saved);
+  }
 });
 
 onLinux("a login service whose node is gone is a problem to repair", async () => {
@@ -58,7 +74,7 @@ onLinux("a login service whose node is gone is a problem to repair", async () =>
   expect(stdout).toMatch(
     /^PROBLEM +login service +.*verbatimd\.service starts \/opt\/homebrew\/Cellar\/node\/20\.1\.0\/bin\/node, which does not exist\n +→ repair it: verbatim daemon install$/m,
   );
-  expect(stdout).toMatch(/1 problem found\.\n$/);
+  expect(stdout).toMatch(/1 problem found \(\d+ warnings?\)\.\n$/);
   expect(code).toBe(1);
 });
 

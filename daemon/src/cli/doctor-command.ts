@@ -12,8 +12,8 @@ import { DEFAULT_CONFIG, loadConfig } from "../service/config";
 import { tryConnect } from "./daemon-control";
 import { EXIT } from "./exit-codes";
 
-export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, models, microphone,
-                                         login service) and say what to do about each problem
+export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, config, models,
+                                         microphone, login service) and say what to do about each problem
 `;
 
 type Verdict = "ok" | "warning" | "problem";
@@ -96,6 +96,14 @@ function checkFolders(paths: VerbatimPaths): Finding {
   }
   if (found.length === 0) return ok("folders", `private: ${paths.configDir}, ${paths.stateDir}`);
   return problem("folders", found.join("; "), "make them yours and private: chown $USER FOLDER; chmod 700 FOLDER");
+}
+
+function checkConfig(paths: VerbatimPaths): Finding {
+  if (!existsSync(paths.configFile))
+    return ok("config", `none yet: the defaults (the daemon writes ${paths.configFile} when it first starts)`);
+  const { problems } = loadConfig(paths.configFile);
+  if (problems.length === 0) return ok("config", paths.configFile);
+  return warning("config", problems.join("; "), `edit ${paths.configFile} (verbatim status lists the same)`);
 }
 
 async function checkModels(paths: VerbatimPaths): Promise<Finding> {
@@ -190,6 +198,7 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     checkEngine(),
     await checkDaemon(paths),
     checkFolders(paths),
+    checkConfig(paths),
     await checkModels(paths),
     checkAudioDecoder(await findDecoder()),
     checkMicrophone(captureCommand()),
@@ -200,9 +209,13 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     process.stdout.write(`${mark[finding.verdict]}  ${finding.check.padEnd(14)} ${finding.detail}\n`);
     if (finding.fix) process.stdout.write(`${" ".repeat(24)}→ ${finding.fix}\n`);
   }
-  const problems = findings.filter((finding) => finding.verdict === "problem").length;
-  process.stdout.write(
-    problems === 0 ? "No problems found.\n" : `${problems} problem${problems > 1 ? "s" : ""} found.\n`,
-  );
-  return problems === 0 ? EXIT.ok : EXIT.failure;
+  const count = (verdict: Verdict, noun: string) => {
+    const n = findings.filter((finding) => finding.verdict === verdict).length;
+    return { n, text: `${n} ${noun}${n === 1 ? "" : "s"}` };
+  };
+  const problems = count("problem", "problem");
+  const warnings = count("warning", "warning");
+  const also = warnings.n > 0 ? ` (${warnings.text})` : "";
+  process.stdout.write(problems.n === 0 ? `No problems found${also}.\n` : `${problems.text} found${also}.\n`);
+  return problems.n === 0 ? EXIT.ok : EXIT.failure;
 }

@@ -1,8 +1,10 @@
 // The daemon's settings: config.json in the config folder, created with the defaults on first start so it
-// can be edited. Unknown keys are kept; invalid values are reported and replaced by the default.
+// can be edited. Unknown keys are kept (a newer version's settings survive) and reported, with the setting meant
+// where one is close; invalid values are reported and replaced by the default.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BACKENDS, type Backend } from "@verbatim/native";
+import { closest, distance } from "fastest-levenshtein";
 import {
   API_SETTINGS_EXPECTED,
   apiSettingsOf,
@@ -297,6 +299,7 @@ export function loadConfig(file: string): LoadedConfig {
       );
     }
   }
+  for (const key of Object.keys(values)) if (!(key in DEFAULT_CONFIG)) problems.push(unknownKey(file, key));
   const keeps: unknown = config.historyKeepsRecordings;
   if (typeof keeps === "boolean") config.historyKeepsRecordings = keeps ? "all" : "none";
   config.api = apiSettingsOf(config.api);
@@ -304,4 +307,11 @@ export function loadConfig(file: string): LoadedConfig {
   config.vocabulary = vocabulary.vocabulary;
   problems.push(...vocabulary.problems.map((problem) => `${file}: ${problem}`));
   return { config, problems };
+}
+
+function unknownKey(file: string, key: string): string {
+  const known = Object.keys(DEFAULT_CONFIG);
+  const nearest = closest(key, known);
+  const close = key.toLowerCase() === nearest.toLowerCase() || distance(key, nearest) <= Math.max(2, key.length / 3);
+  return `${file}: "${key}" is not a setting Verbatim knows${close ? ` (did you mean "${nearest}"?)` : ""}; it is kept in the file but not used`;
 }
