@@ -1,6 +1,7 @@
-// Turns of a Realtime session (api/realtime/turn-detector.ts) on held-out speech joined by pauses: with server VAD
-// (the real Silero detector), speech starts and ends in each pause; without it, the client's commits end turns and
-// a commit or clear with (almost) no audio ends none.
+// Turns of a Realtime session (api/realtime/turn-gate.ts) on held-out speech joined by pauses, with the real Silero
+// detector: only speech reaches the decoder, each turn from its padding before the speech to the margin after it;
+// with server VAD the turn ends in the pause after each sentence; without it, the client's commits end turns, and a
+// commit or clear with no speech since the last turn ends none.
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { loadAudio } from "../src/audio";
@@ -38,42 +39,51 @@ beforeAll(async () => {
 });
 
 type Step = { push: number } | { request: "commit" | "clear" };
-type Heard = ["start", number] | ["end", number, string] | ["nothing", string] | ["returned", number[]];
+type Heard = ["start", number] | ["end", number, string] | ["nothing", string] | ["notice", string];
+/** The audio the decoder got for one turn: from, to (recording samples). */
+type Given = [number, number];
 
 /**
- * Runs a turn detector (the gate of a Realtime session's dictation: all audio, cut at turn ends) over `audio` in plain Node on the built code (ONNX Runtime makes its tensors in Node's own
- * realm, which Jest's sandbox cannot host), pushing `push` samples at a time, or asking for a commit or clear
- * followed by the empty push that carries it, as the Realtime connection does.
+ * Runs a turn gate over `audio` in plain Node on the built code (ONNX Runtime makes its tensors in Node's own realm,
+ * which Jest's sandbox cannot host), pushing `push` samples at a time, or asking for a commit or clear followed by the
+ * empty push that carries it, as the Realtime connection does. Returns what the listener heard and, per utterance
+ * the gate ended, the audio it gave.
  */
-function turns(audio: Int16Array, steps: Step[], vad: boolean): Heard[] {
+function turns(audio: Int16Array, steps: Step[], vad: boolean): { heard: Heard[]; given: Given[] } {
   const dist = path.join(repoRoot, "daemon", "dist");
+  const settings = vad
+    ? { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 }
+    : null;
   const script = `
-    const { TurnDetector } = require(${JSON.stringify(path.join(dist, "api", "realtime", "turn-detector.js"))});
+    const { TurnGate } = require(${JSON.stringify(path.join(dist, "api", "realtime", "turn-gate.js"))});
     const { SileroVad } = require(${JSON.stringify(path.join(dist, "audio", "voice-activity.js"))});
     const audio = Int16Array.from(JSON.parse(require("fs").readFileSync(0, "utf8")));
     const heard = [];
-    const detector = new TurnDetector(${vad} ? SileroVad.create() : Promise.resolve(null), { silenceDurationMs: 500, threshold: 0.5 }, {
+    const given = [];
+    let received = 0;
+    const gate = new TurnGate(SileroVad.create(), ${JSON.stringify(settings)}, {
       speechStarted: (sample) => heard.push(["start", sample]),
       turnEnded: (sample, cause) => heard.push(["end", sample, cause]),
       nothingToEnd: (cause) => heard.push(["nothing", cause]),
+      notice: (message) => heard.push(["notice", message]),
     });
     (async () => {
       let offset = 0;
-      let given = 0;
+      let open = null;
       for (const step of ${JSON.stringify(steps)}) {
-        if (step.request) detector.request(step.request);
+        if (step.request) gate.request(step.request, offset);
         const chunk = audio.subarray(offset, step.request ? offset : offset + step.push);
         offset += chunk.length;
-        const ends = [];
-        for (const gated of await detector.push(chunk)) {
-          if (gated.kind === "end") ends.push(given);
-          else if (gated.at !== given) throw new Error("audio out of order at " + gated.at + ", expected " + given);
-          else given += gated.samples.length;
+        for (const gated of await gate.push(chunk)) {
+          if (gated.kind === "end") {
+            given.push(open);
+            open = null;
+          } else if (open && gated.at !== open[1]) throw new Error("a turn's audio has a gap at " + gated.at);
+          else if (gated.at + gated.samples.length > offset) throw new Error("audio given before it was pushed");
+          else open = [open ? open[0] : gated.at, gated.at + gated.samples.length];
         }
-        if (ends.length > 0) heard.push(["returned", ends]);
       }
-      if (given !== audio.length && offset === audio.length) throw new Error("audio lost: gave " + given);
-      console.log(JSON.stringify(heard));
+      console.log(JSON.stringify({ heard, given }));
     })();`;
   const out = execFileSync(process.execPath, ["-e", script], { input: JSON.stringify(Array.from(audio)) });
   return JSON.parse(out.toString());
@@ -81,52 +91,67 @@ function turns(audio: Int16Array, steps: Step[], vad: boolean): Heard[] {
 
 const chunks = (samples: number, size: number): Step[] =>
   Array.from({ length: Math.ceil(samples / size) }, () => ({ push: size }));
+const ms = (n: number) => Math.round((n / 1000) * RATE);
 
-test("server VAD: speech starts near each sentence's start and the turn ends in the pause after it", () => {
-  const heard = turns(stream, chunks(stream.length, 1600), true);
+test("server VAD: a turn per sentence, from 300 ms before its speech to 500 ms after; the pauses reach no decoder", () => {
+  const { heard, given } = turns(stream, chunks(stream.length, 1600), true);
   const starts = heard.filter((h) => h[0] === "start").map((h) => h[1] as number);
   const ends = heard.filter((h) => h[0] === "end");
   expect(starts).toHaveLength(files.length);
   expect(ends).toHaveLength(files.length);
+  expect(given).toHaveLength(files.length);
   sentences.forEach((sentence, k) => {
-    expect(Math.abs(starts[k] - sentence.start)).toBeLessThan(0.2 * RATE);
+    // The detector hears speech within a few 32 ms frames of the sound (espeak-ng's first samples are quiet).
+    expect(starts[k]).toBeGreaterThanOrEqual(sentence.start - ms(300) - ms(100));
+    expect(starts[k]).toBeLessThan(sentence.start + ms(200));
     const [, end, cause] = ends[k] as ["end", number, string];
     expect(cause).toBe("vad");
-    expect(end).toBeGreaterThanOrEqual(sentence.end - 0.2 * RATE);
-    expect(end).toBeLessThan(sentence.end + 0.5 * RATE);
-  });
-  // What push answered is what the listener heard, in order: the session's n-th utterance is the n-th turn. The VAD
-  // knows a turn ended only after 0.5 s of silence, which has gone to the decoder by then: the cut comes at the start
-  // of the push that completes that silence.
-  const returned = heard.filter((h) => h[0] === "returned").flatMap((h) => h[1] as number[]);
-  expect(returned).toHaveLength(ends.length);
-  returned.forEach((cut, k) => {
-    const end = ends[k][1] as number;
-    expect(cut).toBeGreaterThanOrEqual(end);
-    expect(cut).toBeLessThan(end + 0.5 * RATE + 1600);
+    expect(end).toBeGreaterThanOrEqual(sentence.end + ms(500) - ms(200));
+    expect(end).toBeLessThan(sentence.end + ms(500) + ms(100));
+    // The decoder gets the turn from its start to 300 ms after the speech: not the rest of the pause.
+    expect(given[k][0]).toBe(starts[k]);
+    expect(given[k][1]).toBeGreaterThanOrEqual(sentence.end);
+    expect(given[k][1]).toBeLessThanOrEqual(end - ms(500) + ms(300));
   });
 });
 
-test("without VAD, commits end turns; one with under 100 ms of audio since the last turn ends none", () => {
-  const heard = turns(
+test("without VAD, commits end turns at the audio sent; a commit or clear with no speech since the last ends none", () => {
+  const first = sentences[0];
+  const midSecond = Math.round((sentences[1].start + sentences[1].end) / 2);
+  const { heard, given } = turns(
     stream,
     [
-      { push: 800 },
-      { request: "commit" }, // 50 ms: too little
-      { push: 16_000 },
+      { push: first.start - ms(100) }, // silence only
+      { request: "commit" },
+      { push: first.end + ms(200) - (first.start - ms(100)) },
       { request: "commit" },
       { request: "clear" }, // nothing since the commit
-      { push: 3200 },
-      { request: "clear" },
+      { push: sentences[1].start - ms(500) - (first.end + ms(200)) }, // the pause
+      { request: "commit" },
+      { push: midSecond - (sentences[1].start - ms(500)) },
+      { request: "clear" }, // in the middle of the speech: the rest begins the next turn
+      { push: sentences[1].end + ms(400) - midSecond },
+      { request: "commit" },
     ],
     false,
   );
   expect(heard).toEqual([
     ["nothing", "commit"],
-    ["end", 16_800, "commit"],
-    ["returned", [16_800]],
+    ["end", first.end + ms(200), "commit"],
     ["nothing", "clear"],
-    ["end", 20_000, "clear"],
-    ["returned", [20_000]],
+    ["nothing", "commit"],
+    ["end", midSecond, "clear"],
+    ["end", sentences[1].end + ms(400), "commit"],
   ]);
+  expect(given).toHaveLength(3);
+  expect(given[0][0]).toBeGreaterThanOrEqual(first.start - ms(300) - ms(100));
+  expect(given[0][0]).toBeLessThan(first.start);
+  expect(given[0][1]).toBeGreaterThan(first.end - ms(100));
+  expect(given[0][1]).toBeLessThanOrEqual(first.end + ms(200));
+  expect(given[1]).toEqual([expect.any(Number), midSecond]);
+  expect(given[1][0]).toBeLessThan(sentences[1].start);
+  expect(given[2][0]).toBeGreaterThanOrEqual(midSecond); // the cleared turn's audio is in no later turn
+  expect(given[2][0]).toBeLessThan(midSecond + ms(300));
+  expect(given[2][1]).toBeGreaterThanOrEqual(sentences[1].end);
+  expect(given[2][1]).toBeLessThanOrEqual(sentences[1].end + ms(300));
 });

@@ -35,9 +35,15 @@ export class SpeechRuns {
   private peak = 0;
   private counted = false;
   private readonly minFrames: number;
+  private readonly confident: number;
 
-  constructor(frameSeconds: number) {
+  /** `probability`: a frame at or above it is in a run (a Realtime session's threshold; Silero's own 0.5 otherwise). */
+  constructor(
+    frameSeconds: number,
+    private readonly probability: number = SPEECH_RUNS.probability,
+  ) {
     this.minFrames = Math.max(1, Math.round(SPEECH_RUNS.minSpeechSeconds / frameSeconds));
+    this.confident = Math.max(probability, SPEECH_RUNS.confidentProbability);
   }
 
   /** Whether the last frame is inside a run that counts as speech. */
@@ -52,7 +58,7 @@ export class SpeechRuns {
 
   push(probability: number): SpeechRunEvent {
     const index = this.frame++;
-    if (probability < SPEECH_RUNS.probability) {
+    if (probability < this.probability) {
       const counted = this.counted;
       this.start = -1;
       this.counted = false;
@@ -63,7 +69,7 @@ export class SpeechRuns {
       this.peak = 0;
     }
     this.peak = Math.max(this.peak, probability);
-    if (!this.counted && this.peak >= SPEECH_RUNS.confidentProbability && index + 1 - this.start >= this.minFrames) {
+    if (!this.counted && this.peak >= this.confident && index + 1 - this.start >= this.minFrames) {
       this.counted = true;
       return { kind: "speech", start: this.start };
     }

@@ -24,15 +24,29 @@ export interface SpeechGate {
 /** Audio held back before an utterance begins, at most this long (a run that has not counted yet keeps its end). */
 const MAX_HELD_SAMPLES = 30 * SAMPLE_RATE;
 
+/** What a Realtime session's turns ask of the gate beyond a dictation's: their padding and threshold, and their ends. */
+export interface TurnSettings {
+  /** Audio kept before the first speech (prefix_padding_ms), instead of the speech margin. */
+  paddingSeconds: number;
+  /** A frame whose probability reaches this is speech (the session's threshold). */
+  threshold: number;
+  /** An utterance's first audio goes to the decoder, from recording sample `from`. */
+  opened(from: number): void;
+  /** The pause after its speech ended an utterance, at recording sample `at` (where that pause became long enough). */
+  closed(at: number): void;
+}
+
 /**
- * Speech only, cut into utterances: one ends once `utteranceSilenceSeconds` (0: only the end of the stream) of
- * non-speech follow speech. An utterance is contiguous audio from `marginSeconds` before its first speech to
- * `marginSeconds` after its last (never past the pause that ends it), pauses inside it included. If the detector
- * fails, `failed` hears why and everything from then on goes to the decoder: nothing is lost.
+ * Speech only, cut into utterances: one ends once `utteranceSilenceSeconds` (0: only the end of the stream, or a
+ * cut) of non-speech follow speech. An utterance is contiguous audio from `marginSeconds` (a Realtime turn: its
+ * padding) before its first speech to `marginSeconds` after its last (never past the pause that ends it), pauses
+ * inside it included. If the detector fails, `failed` hears why and everything from then on goes to the decoder:
+ * nothing is lost.
  */
 export class DetectedSpeechGate implements SpeechGate {
   private readonly runs: SpeechRuns;
-  private readonly margin: number;
+  private readonly marginBefore: number;
+  private readonly marginAfter: number;
   private readonly silenceToEnd: number;
   /** Audio not yet given to the decoder: `heldLength` samples of `buffer`, from recording sample `heldFrom`. */
   private buffer = new Int16Array(SAMPLE_RATE);
@@ -40,6 +54,8 @@ export class DetectedSpeechGate implements SpeechGate {
   private heldFrom = 0;
   private analysed = 0;
   private utteranceOpen = false;
+  /** Whether the open utterance has given the decoder audio yet. */
+  private utteranceGiven = false;
   /** Up to where the decoder has audio (in an open utterance), or where the last utterance ended. */
   private given = 0;
   private lastSpeechEnd = -1;
@@ -49,11 +65,13 @@ export class DetectedSpeechGate implements SpeechGate {
     private readonly detector: VoiceActivityDetector,
     utteranceSilenceSeconds: number,
     private readonly failed: (error: Error) => void,
+    private readonly turns?: TurnSettings,
   ) {
-    this.runs = new SpeechRuns(detector.frameSamples / SAMPLE_RATE);
+    this.runs = new SpeechRuns(detector.frameSamples / SAMPLE_RATE, turns?.threshold);
     this.silenceToEnd = Math.round(utteranceSilenceSeconds * SAMPLE_RATE);
     const margin = Math.round(SPEECH_RUNS.marginSeconds * SAMPLE_RATE);
-    this.margin = this.silenceToEnd > 0 ? Math.min(margin, this.silenceToEnd) : margin;
+    this.marginAfter = this.silenceToEnd > 0 ? Math.min(margin, this.silenceToEnd) : margin;
+    this.marginBefore = turns ? Math.round(turns.paddingSeconds * SAMPLE_RATE) : this.marginAfter;
   }
 
   get silenceAfterSpeech(): number | null {
@@ -81,30 +99,59 @@ export class DetectedSpeechGate implements SpeechGate {
       this.analysed += frame;
       if (event?.kind === "speech" && !this.utteranceOpen) {
         this.utteranceOpen = true;
-        this.given = Math.max(this.given, this.heldFrom, event.start * frame - this.margin);
+        this.given = Math.max(this.given, this.heldFrom, event.start * frame - this.marginBefore);
       }
       if (this.runs.inSpeech) this.lastSpeechEnd = this.analysed;
       if (!this.utteranceOpen) continue;
-      this.give(Math.min(this.analysed, this.lastSpeechEnd + this.margin), steps);
+      this.give(Math.min(this.analysed, this.lastSpeechEnd + this.marginAfter), steps);
       if (this.silenceToEnd > 0 && !this.runs.inSpeech && this.analysed - this.lastSpeechEnd >= this.silenceToEnd) {
-        steps.push({ kind: "end" });
-        this.utteranceOpen = false;
+        this.endUtterance(steps);
+        this.turns?.closed(this.analysed);
       }
     }
     // What arrived after the last whole frame, when it is within the margin of the speech: at once, not a frame later.
     if (this.detectorFailed) this.give(this.received, steps);
-    else if (this.utteranceOpen) this.give(Math.min(this.received, this.lastSpeechEnd + this.margin), steps);
+    else if (this.utteranceOpen) this.give(this.utteranceEnd, steps);
     this.forget();
     return steps;
   }
 
   finish(): GateStep[] {
     const steps: GateStep[] = [];
-    if (this.utteranceOpen && !this.detectorFailed) {
-      this.give(Math.min(this.received, this.lastSpeechEnd + this.margin), steps);
-    }
+    if (this.utteranceOpen && !this.detectorFailed) this.give(this.utteranceEnd, steps);
     this.utteranceOpen = false;
+    this.utteranceGiven = false;
     return steps;
+  }
+
+  /**
+   * Ends the open utterance at the audio received so far, however short the pause after it (a Realtime client's
+   * commit or clear); speech that goes on begins the next. False, ending nothing, when no utterance has audio yet.
+   */
+  cut(steps: GateStep[]): boolean {
+    if (!this.utteranceOpen) return false;
+    this.give(this.detectorFailed ? this.received : this.utteranceEnd, steps);
+    if (!this.utteranceGiven) return false;
+    this.endUtterance(steps);
+    this.given = this.received;
+    this.utteranceOpen = this.detectorFailed || this.runs.inSpeech;
+    return true;
+  }
+
+  /** Audio received so far begins no utterance (a Realtime client's clear, with none open). */
+  drop(): void {
+    if (!this.utteranceOpen) this.given = Math.max(this.given, this.received);
+  }
+
+  /** Where the open utterance's audio ends for now: the margin after its last speech, or what was received. */
+  private get utteranceEnd(): number {
+    return Math.min(this.received, this.lastSpeechEnd + this.marginAfter);
+  }
+
+  private endUtterance(steps: GateStep[]): void {
+    steps.push({ kind: "end" });
+    this.utteranceOpen = false;
+    this.utteranceGiven = false;
   }
 
   /** The end of what was received, in recording samples. */
@@ -125,6 +172,8 @@ export class DetectedSpeechGate implements SpeechGate {
   /** Gives the decoder the held audio up to recording sample `end`. */
   private give(end: number, steps: GateStep[]): void {
     if (end <= this.given) return;
+    if (!this.utteranceGiven) this.turns?.opened(this.given);
+    this.utteranceGiven = true;
     const samples = this.buffer.slice(this.given - this.heldFrom, end - this.heldFrom);
     steps.push({ kind: "audio", samples, at: this.given });
     this.given = end;
@@ -137,7 +186,7 @@ export class DetectedSpeechGate implements SpeechGate {
   private forget(): void {
     const frame = this.detector.frameSamples;
     const runStart = this.runs.runStart;
-    const nextStart = (runStart === null ? this.analysed : runStart * frame) - this.margin;
+    const nextStart = (runStart === null ? this.analysed : runStart * frame) - this.marginBefore;
     const keepFrom = this.utteranceOpen
       ? this.given
       : Math.max(this.given, nextStart, this.received - MAX_HELD_SAMPLES);

@@ -1,10 +1,12 @@
 // One Realtime transcription session over WebSocket (/v1/realtime), built on the daemon's dictation sessions: the
 // client's 24 kHz audio becomes a dictation's 16 kHz stream (on disk first, recoverable like any dictation), its
-// turns (server VAD or the client's commits) are the dictation's utterances, the live recogniser's committed words
-// are transcription deltas, and each utterance's final pass is the item's completed transcript.
+// turns (speech found by server VAD, or the client's commits) are the dictation's utterances, the live recogniser's
+// committed words are transcription deltas, and each utterance's final pass is the item's completed transcript.
+// Messages are handled one at a time, in order: audio that arrives while one dictation ends and the next cannot
+// start yet waits in the socket (it is paused), so none is dropped and none piles up in memory.
 import { randomUUID } from "node:crypto";
 import type WebSocket from "ws";
-import { createVoiceActivityDetector, SileroVad, type VoiceActivityDetector } from "../../audio/voice-activity";
+import { createVoiceActivityDetector, type VoiceActivityDetector } from "../../audio/voice-activity";
 import type { DictationPeer } from "../../dictation/session";
 import { ProtocolError, type Event, type TranscriptionOptions } from "../../protocol";
 import { ApiError } from "../errors";
@@ -18,23 +20,28 @@ import {
   updatedConfig,
   type SessionConfig,
 } from "./session-config";
-import { TurnDetector, type TurnEnd, type TurnListener } from "./turn-detector";
+import { TurnGate, type TurnEnd, type TurnListener } from "./turn-gate";
 
 /** OpenAI takes audio chunks of up to 15 MiB of base64. */
 export const REALTIME_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-/** Audio held in memory while a dictation starts or the previous one ends (a final pass takes seconds). */
-const MAX_WAITING_SAMPLES = 60 * 16_000;
+/** Messages received and not yet handled, in bytes, beyond which the socket is paused until they are. */
+const MAX_QUEUED_BYTES = REALTIME_MAX_MESSAGE_BYTES;
+/** A long append goes to the dictation a second at a time (16 kHz PCM bytes), as a client streaming it would. */
+const PIECE_BYTES = 2 * 16_000;
 const PING_INTERVAL_MS = 30_000;
-
-type Waiting = Uint8Array | Exclude<TurnEnd, "vad">;
 
 /** One dictation of the session; a session has one at a time, and starts another after a settings change. */
 interface Dictation {
-  session: string | null;
-  turns: TurnDetector;
+  session: string;
+  turns: TurnGate;
   /** The item number of its first utterance. */
   firstItem: number;
+  /** Samples given to it. */
+  samples: number;
   stopping: boolean;
+  /** Settles once it has ended (done or failed) and the daemon's dictation slot is free again. */
+  ended: Promise<void>;
+  end(): void;
 }
 
 export class RealtimeConnection implements DictationPeer {
@@ -44,20 +51,17 @@ export class RealtimeConnection implements DictationPeer {
   private readonly itemPrefix = `item_${randomUUID().replaceAll("-", "").slice(0, 12)}_`;
   private readonly input = new InputAudio();
   private dictation: Dictation | null = null;
-  private waiting: Waiting[] = [];
-  private waitingSamples = 0;
   /** Session audio given to dictations, in 16 kHz samples. */
   private sentSamples = 0;
-  /** The open turn's item number; where its audio starts (ms); whether speech was heard in it. */
+  /** The open (or next) turn's item number. */
   private turn = 0;
-  private turnStartMs = 0;
-  private speechInTurn = false;
   private lastCommitted: string | null = null;
   private readonly cleared = new Set<number>();
   private readonly awaitingText = new Set<number>();
   private requests = 0;
   private events = 0;
   private work: Promise<void> = Promise.resolve();
+  private queuedBytes = 0;
   private alive = true;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -82,13 +86,22 @@ export class RealtimeConnection implements DictationPeer {
   ) {
     socket.on("message", (data, isBinary) => {
       const text = isBinary ? null : Buffer.isBuffer(data) ? data.toString("utf8") : String(data);
-      this.work = this.work.then(() => this.onMessage(text)).catch((error: unknown) => this.fail(error));
+      const bytes = text?.length ?? 0;
+      this.queuedBytes += bytes;
+      if (this.queuedBytes > MAX_QUEUED_BYTES) socket.pause();
+      this.work = this.work
+        .then(() => this.onMessage(text))
+        .catch((error: unknown) => this.fail(error))
+        .finally(() => {
+          this.queuedBytes -= bytes;
+          if (this.queuedBytes <= MAX_QUEUED_BYTES && socket.isPaused) socket.resume();
+        });
     });
     socket.on("close", () => this.onClose());
     socket.on("pong", () => (this.alive = true));
     socket.on("error", (error) => services.log.warn("Realtime connection error", { error: error.message }));
     this.heartbeat = setInterval(() => {
-      if (!this.alive) socket.terminate();
+      if (!this.alive && !socket.isPaused) socket.terminate(); // a paused socket does not read its pongs
       this.alive = false;
       socket.ping();
     }, PING_INTERVAL_MS);
@@ -102,7 +115,6 @@ export class RealtimeConnection implements DictationPeer {
     switch (event.type) {
       case "dictation.started":
         if (dictation) dictation.session = event.session;
-        this.flush();
         return;
       case "dictation.committed":
         if (dictation && event.text) this.delta(dictation.firstItem + event.utterance, event.text);
@@ -144,7 +156,7 @@ export class RealtimeConnection implements DictationPeer {
         case "input_audio_buffer.append":
           if (typeof event.audio !== "string")
             throw new SessionRefusal("`audio` must be base64 PCM16 at 24 kHz", "audio");
-          return this.append(this.input.convert(event.audio));
+          return await this.append(this.input.convert(event.audio));
         case "input_audio_buffer.commit":
           return this.endTurn("commit");
         case "input_audio_buffer.clear":
@@ -181,70 +193,58 @@ export class RealtimeConnection implements DictationPeer {
     this.emit({ type, session: sessionObject(this.id, this.config, shape) });
   }
 
-  private append(pcm: Uint8Array): void {
-    if (pcm.length === 0) return;
-    this.waiting.push(pcm);
-    this.waitingSamples += pcm.length / 2;
-    if (this.waitingSamples > MAX_WAITING_SAMPLES) {
-      this.error("server_error", "audio_backlog", "the daemon could not start a dictation for this audio in time");
-      this.socket.close(1011, "audio backlog");
-      return;
+  /** Audio goes to the running dictation (a second at a time: on disk first), or to a new one once the last ended. */
+  private async append(pcm: Uint8Array): Promise<void> {
+    for (let offset = 0; offset < pcm.length; offset += PIECE_BYTES) {
+      const dictation = await this.runningDictation();
+      if (!dictation) return;
+      const piece = pcm.subarray(offset, offset + PIECE_BYTES);
+      this.services.dictations.audio(dictation.session, piece, this);
+      dictation.samples += piece.length / 2;
+      this.sentSamples += piece.length / 2;
     }
-    this.flush();
   }
 
   private endTurn(cause: Exclude<TurnEnd, "vad">): void {
-    if (!this.dictation && this.waiting.length === 0) {
-      this.nothingToEnd(cause);
-      return;
-    }
-    this.waiting.push(cause);
-    this.flush();
-  }
-
-  /** Sends waiting audio and turn requests to a running dictation, starting one when there is none. */
-  private flush(): void {
-    if (this.waiting.length === 0) return;
     const dictation = this.dictation;
-    if (!dictation) {
-      this.startDictation(); // its dictation.started event flushes
-      return;
-    }
-    if (!dictation.session || dictation.stopping) return;
-    const current = this.services.dictations.current;
-    if (current?.session !== dictation.session || current.state !== "running") {
-      dictation.stopping = true; // it stops by itself (maxDictationSeconds): the next one takes this audio
-      return;
-    }
-    for (const item of this.waiting.splice(0)) {
-      if (typeof item === "string") {
-        dictation.turns.request(item);
-        this.services.dictations.audio(dictation.session, new Uint8Array(0), this); // the push that ends the turn
-      } else {
-        this.services.dictations.audio(dictation.session, item, this);
-        this.sentSamples += item.length / 2;
-      }
-    }
-    this.waitingSamples = 0;
+    // A dictation that stops ends its open turn itself.
+    if (!dictation || dictation.stopping || !this.running(dictation)) return this.nothingToEnd(cause);
+    dictation.turns.request(cause, dictation.samples);
+    this.services.dictations.audio(dictation.session, new Uint8Array(0), this); // the push that ends the turn
   }
 
-  private startDictation(): void {
+  /** The dictation that takes the session's audio now: the running one, or a new one once the last has ended. */
+  private async runningDictation(): Promise<Dictation | null> {
+    for (;;) {
+      const dictation = this.dictation;
+      if (!dictation) return this.startDictation();
+      if (!dictation.stopping && this.running(dictation)) return dictation;
+      dictation.stopping = true; // it stops by itself (maxDictationSeconds) or for new settings: the next takes this
+      await dictation.ended;
+    }
+  }
+
+  private running(dictation: Dictation): boolean {
+    const current = this.services.dictations.current;
+    return current?.session === dictation.session && current.state === "running";
+  }
+
+  private startDictation(): Dictation | null {
     const { turnDetection } = this.config;
-    const detector: Promise<VoiceActivityDetector | null> = turnDetection
-      ? SileroVad.create().catch(async () => (await createVoiceActivityDetector()).detector)
-      : Promise.resolve(null);
+    const detector: Promise<VoiceActivityDetector> = createVoiceActivityDetector().then(({ detector, notice }) => {
+      if (notice) this.services.log.warn(notice);
+      return detector;
+    });
+    let end = () => {};
+    const ended = new Promise<void>((resolve) => (end = resolve));
     const dictation: Dictation = {
-      session: null,
+      session: "",
       firstItem: this.turn,
+      samples: 0,
       stopping: false,
-      turns: new TurnDetector(
-        detector,
-        {
-          silenceDurationMs: turnDetection?.silence_duration_ms ?? 0,
-          threshold: turnDetection?.threshold ?? 0.5,
-        },
-        this.listener(this.sentSamples),
-      ),
+      ended,
+      end,
+      turns: new TurnGate(detector, turnDetection, this.listener(this.sentSamples)),
     };
     const options: TranscriptionOptions = { app: this.app };
     if (this.model) options.model = this.model;
@@ -252,16 +252,19 @@ export class RealtimeConnection implements DictationPeer {
     if (this.config.prompt) options.prompt = this.config.prompt;
     this.dictation = dictation;
     try {
+      // Its dictation.started event, sent before this returns, names the session.
       this.services.dictations.start(
         { type: "dictation.start", id: `realtime-${++this.requests}`, source: "stream", options },
         this,
         dictation.turns,
       );
+      return dictation;
     } catch (error) {
       this.dictation = null;
       const message = error instanceof ProtocolError ? error.message : String(error);
       this.error("invalid_request_error", "dictation_running", message);
       this.socket.close(1013, "a dictation is running");
+      return null;
     }
   }
 
@@ -269,16 +272,12 @@ export class RealtimeConnection implements DictationPeer {
   private listener(offset: number): TurnListener {
     const ms = (sample: number) => Math.round((offset + sample) / 16);
     return {
-      speechStarted: (sample) => {
-        if (this.speechInTurn) return;
-        this.speechInTurn = true;
-        const start = Math.max(this.turnStartMs, ms(sample) - (this.config.turnDetection?.prefix_padding_ms ?? 0));
+      speechStarted: (sample) =>
         this.emit({
           type: "input_audio_buffer.speech_started",
-          audio_start_ms: start,
+          audio_start_ms: ms(sample),
           item_id: this.itemId(this.turn),
-        });
-      },
+        }),
       turnEnded: (sample, cause) => {
         const item = this.itemId(this.turn);
         if (cause === "vad")
@@ -288,10 +287,9 @@ export class RealtimeConnection implements DictationPeer {
           this.emit({ type: "input_audio_buffer.cleared" });
         } else this.commit(this.turn);
         this.turn++;
-        this.turnStartMs = ms(sample);
-        this.speechInTurn = false;
       },
       nothingToEnd: (cause) => this.nothingToEnd(cause),
+      notice: (message) => this.services.log.warn(message),
     };
   }
 
@@ -308,7 +306,7 @@ export class RealtimeConnection implements DictationPeer {
       this.error(
         "invalid_request_error",
         "input_audio_buffer_commit_empty",
-        "the audio buffer holds less than 100 ms of audio: nothing was committed",
+        "the audio buffer holds no speech: nothing was committed",
       );
     }
   }
@@ -327,13 +325,8 @@ export class RealtimeConnection implements DictationPeer {
   private completed(turn: number, transcript: string, seconds: number): void {
     if (turn >= this.turn) {
       // The dictation stopped during this turn (a settings change): its last utterance ends the turn.
-      if (!transcript && !this.speechInTurn) {
-        this.turn = turn + 1;
-        return;
-      }
       this.commit(turn);
       this.turn = turn + 1;
-      this.speechInTurn = false;
     }
     this.awaitingText.delete(turn);
     if (this.cleared.has(turn)) return;
@@ -349,7 +342,7 @@ export class RealtimeConnection implements DictationPeer {
 
   private stopDictation(): void {
     const dictation = this.dictation;
-    if (!dictation?.session || dictation.stopping) return;
+    if (!dictation || dictation.stopping) return;
     dictation.stopping = true;
     try {
       this.services.dictations.handle(
@@ -361,9 +354,10 @@ export class RealtimeConnection implements DictationPeer {
     }
   }
 
+  /** Called while the daemon's dictation slot is still held: what waits for the next dictation goes on after this. */
   private dictationEnded(): void {
+    this.dictation?.end();
     this.dictation = null;
-    if (this.socket.readyState === this.socket.OPEN) this.flush();
   }
 
   private dictationFailed(code: string, message: string): void {
@@ -407,10 +401,9 @@ export class RealtimeConnection implements DictationPeer {
     this.error("server_error", "internal", error instanceof Error ? error.message : String(error));
   }
 
-  /** The client left: the dictation stops with a final pass, so its text reaches the history. */
+  /** The client left: once the audio it sent is handled, the dictation stops with a final pass, its text kept. */
   private onClose(): void {
     clearInterval(this.heartbeat);
-    this.waiting = [];
-    this.stopDictation();
+    this.work = this.work.then(() => this.stopDictation());
   }
 }

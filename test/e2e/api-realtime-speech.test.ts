@@ -1,0 +1,282 @@
+// Realtime transcription hears speech only, and loses no audio (issues 39 and 42), on the real daemon with the fixture
+// model, driven by the `openai` package's own Realtime client over the daemon's TLS (as api-realtime.test.ts):
+// silence and quiet noise give no text, no item and no history entry; held-out sentences with pauses between them
+// are one turn each, with the text the daemon gives each sentence as a file; one append of more than 60 s and a
+// settings change while audio flows lose nothing.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import OpenAI from "openai";
+import { OpenAIRealtimeWS } from "openai/realtime/ws";
+import type { DaemonClient } from "../../daemon/src/client";
+import type { HistoryEntry } from "../../daemon/src/protocol";
+import { apiToken, freePort } from "../support/api";
+import { heldoutWav, waitFor } from "../support/dictation";
+import { DaemonProcess } from "../support/daemon-process";
+import { fixtureModel } from "../support/fixtures";
+import { normalizeWords } from "../support/wer";
+
+jest.setTimeout(300_000);
+
+const RATE = 24_000;
+/** 100 ms of 24 kHz 16-bit audio. */
+const CHUNK_BYTES = 4800;
+let daemon: DaemonProcess;
+let client: DaemonClient;
+let port: number;
+let certificate: Buffer;
+
+interface Received {
+  event: { type: string; [key: string]: unknown };
+  at: number;
+}
+
+/** 24 kHz 16-bit mono PCM, as OpenAI clients send it, of a file (sox effects after it: padding). */
+function pcm24(file: string, ...effects: string[]): Buffer {
+  return execFileSync("sox", [
+    file,
+    "-t",
+    "raw",
+    "-r",
+    "24000",
+    "-e",
+    "signed",
+    "-b",
+    "16",
+    "-c",
+    "1",
+    "-",
+    ...effects,
+  ]);
+}
+
+const silence = (seconds: number) => Buffer.alloc(2 * Math.round(seconds * RATE));
+
+function connect(): { rt: OpenAIRealtimeWS; received: Received[]; open: Promise<void> } {
+  const openai = new OpenAI({ apiKey: apiToken(daemon), baseURL: `https://127.0.0.1:${port}/v1` });
+  const rt = new OpenAIRealtimeWS({ model: "whisper-1", options: { ca: certificate } }, openai);
+  const received: Received[] = [];
+  rt.on("event", (event) => received.push({ event: event as Received["event"], at: Date.now() }));
+  rt.on("error", () => undefined); // error events are in `received` too
+  const open = new Promise<void>((resolve, reject) => {
+    rt.socket.once("open", () => resolve());
+    rt.socket.once("error", reject);
+  });
+  return { rt, received, open };
+}
+
+function append(rt: OpenAIRealtimeWS, pcm: Buffer): void {
+  for (let offset = 0; offset < pcm.length; offset += CHUNK_BYTES) {
+    rt.send({
+      type: "input_audio_buffer.append",
+      audio: pcm.subarray(offset, offset + CHUNK_BYTES).toString("base64"),
+    });
+  }
+}
+
+async function appendAtRealTimePace(rt: OpenAIRealtimeWS, pcm: Buffer): Promise<void> {
+  for (let offset = 0; offset < pcm.length; offset += CHUNK_BYTES) {
+    rt.send({
+      type: "input_audio_buffer.append",
+      audio: pcm.subarray(offset, offset + CHUNK_BYTES).toString("base64"),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const ofType = (received: Received[], type: string) => received.filter((r) => r.event.type === type);
+const COMPLETED = "conversation.item.input_audio_transcription.completed";
+const DELTA = "conversation.item.input_audio_transcription.delta";
+
+/** Closes the connection and waits until its dictations have ended (a closed session stops its dictation). */
+async function closeAndSettle(rt: OpenAIRealtimeWS): Promise<void> {
+  if (rt.socket.readyState !== rt.socket.CLOSED) {
+    const closed = new Promise((resolve) => rt.socket.once("close", resolve));
+    rt.close();
+    await closed;
+  }
+  for (;;) {
+    const answer = await client.request({ type: "dictation.list" });
+    const dictations = answer.type === "done" ? (answer.dictations ?? []) : [];
+    if (dictations.every((d) => d.state !== "running" && d.state !== "stopping")) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function history(): Promise<HistoryEntry[]> {
+  const answer = await client.request({ type: "history.list", limit: 100 });
+  return answer.type === "done" ? answer.history!.entries : [];
+}
+
+/** History entries added since `before` (a list taken earlier), oldest first. */
+async function added(before: HistoryEntry[]): Promise<HistoryEntry[]> {
+  const known = new Set(before.map((entry) => entry.id));
+  return (await history()).filter((entry) => !known.has(entry.id)).reverse();
+}
+
+function sendSession(rt: OpenAIRealtimeWS, input: Record<string, unknown>): void {
+  rt.send({ type: "session.update", session: { type: "transcription", audio: { input } } });
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  daemon = await DaemonProcess.ready({
+    model: fixtureModel(),
+    threads: 2,
+    api: { enabled: true, port, host: "127.0.0.1", tls: true },
+  });
+  certificate = readFileSync(path.join(daemon.home, "api-tls", "certificate.pem"));
+  client = await daemon.connect();
+});
+
+afterAll(async () => {
+  client?.close();
+  await daemon?.dispose();
+});
+
+test("10 s of digital silence, then a commit: the empty-buffer error, no text, no item, no history entry", async () => {
+  for (const turnDetection of [undefined, null]) {
+    const before = await history();
+    const { rt, received, open } = connect();
+    await open;
+    if (turnDetection === null) sendSession(rt, { turn_detection: null });
+    append(rt, silence(10));
+    rt.send({ type: "input_audio_buffer.commit" });
+    await waitFor(() => ofType(received, "error").length > 0 || ofType(received, COMPLETED).length > 0, "an answer");
+    await closeAndSettle(rt);
+    const types = received.map((r) => r.event.type);
+    expect({ turnDetection, types: types.filter((type) => type !== "session.updated") }).toEqual({
+      turnDetection,
+      types: ["session.created", "error"],
+    });
+    expect(ofType(received, "error")[0].event.error).toMatchObject({ code: "input_audio_buffer_commit_empty" });
+    expect(await added(before)).toEqual([]);
+  }
+});
+
+test("quiet pink noise: no speech, no text, no history entry", async () => {
+  const before = await history();
+  const { rt, received, open } = connect();
+  await open;
+  const noise = execFileSync("sox", [
+    ...["-R", "-n", "-t", "raw", "-r", "24000", "-e", "signed", "-b", "16", "-c", "1", "-"],
+    ...["synth", "8", "pinknoise", "vol", "0.01"],
+  ]);
+  append(rt, noise);
+  await closeAndSettle(rt);
+  expect(received.map((r) => r.event.type)).toEqual(["session.created"]);
+  expect(await added(before)).toEqual([]);
+});
+
+test("three sentences with 2 s pauses: three turns, each the text of its sentence alone, at its true times", async () => {
+  const files = ["heldout-01.wav", "heldout-05.wav", "heldout-09.wav"].map(heldoutWav);
+  // What the daemon's file transcription gives each sentence alone.
+  const alone: string[] = [];
+  for (const file of files) alone.push((await client.transcribeFile(file).promise).text);
+  // Where each sentence's sound is in the stream (ms): its first and last sample louder than -60 dBFS.
+  const parts = files.map((file) => pcm24(file, "pad", "0", "2"));
+  const sounds: Array<{ start: number; end: number }> = [];
+  let offset = 0;
+  for (const part of parts) {
+    const samples = new Int16Array(part.buffer, part.byteOffset, part.length / 2);
+    const loud = (i: number) => Math.abs(samples[i]) > 32;
+    let first = 0;
+    while (!loud(first)) first++;
+    let last = samples.length - 1;
+    while (!loud(last)) last--;
+    sounds.push({ start: ((offset + first) / RATE) * 1000, end: ((offset + last + 1) / RATE) * 1000 });
+    offset += samples.length;
+  }
+
+  const before = await history();
+  const { rt, received, open } = connect();
+  await open;
+  await appendAtRealTimePace(rt, Buffer.concat(parts));
+  await waitFor(() => ofType(received, COMPLETED).length >= 3, "three completed transcripts");
+  await closeAndSettle(rt);
+
+  const started = ofType(received, "input_audio_buffer.speech_started");
+  const stopped = ofType(received, "input_audio_buffer.speech_stopped");
+  const committed = ofType(received, "input_audio_buffer.committed");
+  const completed = ofType(received, COMPLETED);
+  expect([started.length, stopped.length, committed.length, completed.length]).toEqual([3, 3, 3, 3]);
+  expect(ofType(received, "error")).toEqual([]);
+  const items = started.map((r) => r.event.item_id);
+  expect(new Set(items).size).toBe(3);
+  expect(completed.map((r) => r.event.item_id)).toEqual(items);
+  expect(committed.map((r) => r.event.previous_item_id)).toEqual([null, items[0], items[1]]);
+  // Each turn is its own sentence's text.
+  expect(completed.map((r) => normalizeWords(r.event.transcript as string))).toEqual(alone.map(normalizeWords));
+  sounds.forEach((sound, k) => {
+    // A turn begins prefix_padding_ms (300) before the speech the detector heard, and ends silence_duration_ms (500)
+    // after it: the detector hears speech within a few 32 ms frames of its sound (espeak-ng's first and last
+    // samples are quiet breath, up to 0.25 s of it), never in the pause before it.
+    const start = started[k].event.audio_start_ms as number;
+    const end = stopped[k].event.audio_end_ms as number;
+    expect(start).toBeGreaterThanOrEqual(sound.start - 300 - 100);
+    expect(start).toBeLessThanOrEqual(sound.start + 250);
+    expect(end).toBeGreaterThanOrEqual(sound.end + 500 - 300);
+    expect(end).toBeLessThanOrEqual(sound.end + 500 + 100);
+    // Deltas of a turn come after its speech began and before its transcript is complete.
+    const index = (r: Received) => received.indexOf(r);
+    for (const delta of ofType(received, DELTA).filter((r) => r.event.item_id === items[k])) {
+      expect(index(delta)).toBeGreaterThan(index(started[k]));
+      expect(index(delta)).toBeLessThan(index(completed[k]));
+    }
+  });
+  // One dictation, in the history with exactly these turns' text and all of the audio.
+  const entries = await added(before);
+  expect(entries).toHaveLength(1);
+  expect(entries[0].text).toBe(completed.map((r) => r.event.transcript).join(" "));
+  expect(entries[0].durationSeconds).toBeCloseTo(offset / RATE, 2);
+});
+
+test("one append of 70 s (over 60 s, 4.5 MB of base64): all of it on disk and in the history", async () => {
+  const files = Array.from({ length: 14 }, (_, k) => heldoutWav(`heldout-${String(k).padStart(2, "0")}.wav`));
+  const audio = Buffer.concat(files.map((file) => pcm24(file, "pad", "0", "2")));
+  const seconds = audio.length / 2 / RATE;
+  expect(seconds).toBeGreaterThan(60);
+  const before = await history();
+  const { rt, received, open } = connect();
+  await open;
+  rt.send({ type: "input_audio_buffer.append", audio: audio.toString("base64") });
+  await waitFor(
+    () => ofType(received, COMPLETED).length >= files.length || rt.socket.readyState === rt.socket.CLOSED,
+    "every sentence's transcript",
+    240_000,
+  );
+  await closeAndSettle(rt);
+  expect(ofType(received, "error")).toEqual([]);
+  const completed = ofType(received, COMPLETED);
+  expect(completed).toHaveLength(files.length);
+  const entries = await added(before);
+  expect(entries).toHaveLength(1);
+  expect(entries[0].durationSeconds).toBeCloseTo(seconds, 2);
+  expect(entries[0].text).toBe(completed.map((r) => r.event.transcript).join(" "));
+});
+
+test("session.update while audio flows: the dictation ends with its text, the next starts, nothing is lost", async () => {
+  // The change comes as the first sentence's audio ends, its turn still open (server VAD waits for 500 ms of silence).
+  const first = pcm24(heldoutWav("heldout-07.wav"));
+  const second = pcm24(heldoutWav("heldout-12.wav"), "pad", "1", "1");
+  const before = await history();
+  const { rt, received, open } = connect();
+  await open;
+  await appendAtRealTimePace(rt, first);
+  sendSession(rt, { transcription: { model: "whisper-1", language: "en" } });
+  await appendAtRealTimePace(rt, second);
+  await waitFor(
+    () => ofType(received, COMPLETED).length >= 2 || rt.socket.readyState === rt.socket.CLOSED,
+    "two turns",
+  );
+  await closeAndSettle(rt);
+  expect(ofType(received, "error")).toEqual([]);
+  const completed = ofType(received, COMPLETED);
+  expect(completed).toHaveLength(2);
+  expect(completed.every((r) => normalizeWords(r.event.transcript as string).length > 0)).toBe(true);
+  // Two dictations, one per setting, each with its turn's text; together all the audio sent.
+  const entries = await added(before);
+  expect(entries.map((entry) => entry.text)).toEqual(completed.map((r) => r.event.transcript));
+  const sent = (first.length + second.length) / 2 / RATE;
+  expect(entries.reduce((sum, entry) => sum + entry.durationSeconds, 0)).toBeCloseTo(sent, 2);
+});
