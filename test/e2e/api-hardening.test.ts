@@ -93,6 +93,7 @@ const canMount = process.platform === "linux" && process.getuid?.() === 0;
       expect(error.message).toContain("Free some space on that disk and try again");
       expect(readdirSync(uploads())).toEqual([]);
     }
+    expect(daemon.output).not.toContain("unhandled rejection");
   });
 
   test("socket uploads after them are refused for the disk, not for upload room", async () => {
