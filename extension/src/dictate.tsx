@@ -6,13 +6,13 @@ import {
   Detail,
   Icon,
   Keyboard,
-  open,
   showHUD,
   showToast,
   Toast,
 } from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
 import { SetupView } from "./components/setup-view";
+import { StateActions } from "./components/state-actions";
 import {
   daemonSocket,
   frontmostAppName,
@@ -32,7 +32,6 @@ import {
   elapsed,
   levelMeter,
   microphoneSilentMarkdown,
-  MICROPHONE_SETTINGS_URL,
   modelName,
   wordsIn,
 } from "./lib/dictation-view";
@@ -145,6 +144,7 @@ function useDictation() {
       insertWhenDone.current = true;
       void dictation.current?.stop();
     },
+    stop: () => void dictation.current?.stop(),
     cancel: () => void dictation.current?.cancel(),
   };
 }
@@ -181,7 +181,7 @@ export default function Command() {
 }
 
 function DictateView({ onRestart }: { onRestart: () => void }) {
-  const { screen, state, startNow, stopAndInsert, cancel } = useDictation();
+  const { screen, state, startNow, stopAndInsert, stop, cancel } = useDictation();
 
   if (screen.kind === "setup") return <SetupView problem={screen.problem} onRetry={onRestart} />;
   if (screen.kind === "downloading") {
@@ -225,12 +225,10 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
         markdown={microphoneSilentMarkdown(state.microphoneSilent)}
         actions={
           <ActionPanel>
-            <Action
-              title="Open Microphone Settings"
-              icon={Icon.Microphone}
-              onAction={() => open(MICROPHONE_SETTINGS_URL)}
+            <StateActions
+              state="microphone-silent"
+              handlers={{ "stop-dictation": stop, "cancel-dictation": confirmCancel }}
             />
-            {cancelAction}
           </ActionPanel>
         }
       />
@@ -258,7 +256,10 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
               <Action.CopyToClipboard title="Copy Text" content={text} />
             </>
           ) : null}
-          {isFinished(state.phase) ? (
+          {state.phase === "error" ? (
+            <StateActions state="dictation-failed" handlers={{ "try-again": onRestart }} />
+          ) : null}
+          {isFinished(state.phase) && state.phase !== "error" ? (
             <Action
               title="Start New Dictation"
               icon={Icon.Microphone}

@@ -14,9 +14,12 @@ import {
 import { showFailureToast, useCachedPromise, useForm } from "@raycast/utils";
 import { toastUnlessSetup } from "./components/daemon-failures";
 import { SetupView } from "./components/setup-view";
+import { DELETE_SHORTCUT } from "./components/shortcuts";
+import { StateActions } from "./components/state-actions";
 import { withDaemon } from "./host";
 import type { DaemonClient } from "./lib/daemon-connection";
 import { setupProblemOf } from "./lib/daemon-setup";
+import { loadFailure } from "./lib/state-actions";
 import {
   CASE_RULE_TITLES,
   deleteReplacement,
@@ -53,6 +56,7 @@ export default function Command() {
   const { data, isLoading, error, mutate, revalidate } = useCachedPromise(() => withDaemon(loadVocabulary), [], {
     onError: toastUnlessSetup("Cannot Load the Vocabulary"),
   });
+  const { push } = useNavigation();
   const problem = error ? setupProblemOf(error) : null;
   if (problem) return <SetupView problem={problem} onRetry={revalidate} />;
 
@@ -122,19 +126,39 @@ export default function Command() {
         title="Delete"
         icon={Icon.Trash}
         style={Action.Style.Destructive}
-        shortcut={Keyboard.Shortcut.Common.Remove}
+        shortcut={DELETE_SHORTCUT}
         onAction={() => remove(row)}
       />
     </ActionPanel>
   );
   return (
     <List isLoading={isLoading} searchBarPlaceholder="Search terms and replacements">
-      {list?.empty && !isLoading ? (
+      {error && !isLoading ? (
+        <List.EmptyView
+          icon={Icon.Warning}
+          {...loadFailure("the Vocabulary", error)}
+          actions={
+            <ActionPanel>
+              <StateActions state="vocabulary-failed" handlers={{ "try-again": revalidate }} />
+            </ActionPanel>
+          }
+        />
+      ) : list?.empty && !isLoading ? (
         <List.EmptyView
           icon={Icon.Book}
           title="No Vocabulary Yet"
           description={list.empty}
-          actions={<ActionPanel>{addActions}</ActionPanel>}
+          actions={
+            <ActionPanel>
+              <StateActions
+                state="vocabulary-empty"
+                handlers={{
+                  "add-term": () => push(<TermForm apply={apply} />),
+                  "add-replacement": () => push(<ReplacementForm apply={apply} />),
+                }}
+              />
+            </ActionPanel>
+          }
         />
       ) : null}
       {list && list.problems.length > 0 ? (
@@ -149,7 +173,7 @@ export default function Command() {
           ))}
         </List.Section>
       ) : null}
-      <List.Section title="Terms" subtitle="Newest first">
+      <List.Section title="Terms" subtitle="Oldest first">
         {list?.terms.map((row) => (
           <List.Item
             key={`term:${row.key}`}

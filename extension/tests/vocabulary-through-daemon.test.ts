@@ -4,6 +4,7 @@
 // takes), and the daemon's errors passed on as they are. @raycast/api is not involved: these modules never import it.
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { describeVocabulary } from "../../daemon/src/cli/vocabulary-command";
 import { DaemonProcess } from "../../test/support/daemon-process";
 import { makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
 import { connect, DaemonError, type DaemonClient } from "../src/lib/daemon-connection";
@@ -50,7 +51,7 @@ test("an empty vocabulary says what to add", async () => {
   expect(list.empty).toMatch(/Add names/);
 });
 
-test("terms and replacements are added, edited and deleted in the daemon's config, and listed newest term first", async () => {
+test("terms and replacements are added, edited and deleted in the daemon's config, and listed oldest term first as the CLI lists them", async () => {
   await saveTerm(client, "Ximena");
   await saveTerm(client, "Okonkwo");
   await saveReplacement(client, { from: "see a", to: "Xia" });
@@ -58,9 +59,14 @@ test("terms and replacements are added, edited and deleted in the daemon's confi
   const list = vocabularyList(data);
   expect(list.empty).toBeNull();
   expect(list.terms.map((row) => [row.title, row.subtitle])).toEqual([
-    ["Okonkwo", "In the decoder prompt"],
     ["Ximena", "In the decoder prompt"],
+    ["Okonkwo", "In the decoder prompt"],
   ]);
+  const cliTerms = describeVocabulary(data)
+    .split("\n")
+    .filter((line) => /^ {2}[* ] /.test(line))
+    .map((line) => line.slice(4));
+  expect(list.terms.map((row) => row.title)).toEqual(cliTerms);
   expect(list.replacements.map((row) => [row.title, row.subtitle])).toEqual([
     ["see a → Xia", "Any Case, Written As Given"],
     ["gonna → going to", "Any Case, Keep Its Capitalization"],

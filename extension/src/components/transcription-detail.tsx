@@ -1,5 +1,16 @@
-import { Action, ActionPanel, Detail, Icon, showHUD, showToast, Toast, useNavigation } from "@raycast/api";
+import {
+  Action,
+  ActionPanel,
+  Detail,
+  Icon,
+  showHUD,
+  showInFinder,
+  showToast,
+  Toast,
+  useNavigation,
+} from "@raycast/api";
 import { showFailureToast } from "@raycast/utils";
+import path from "node:path";
 import { useEffect, useState } from "react";
 import { daemonSocket, insertText, jobStore, preferences } from "../host";
 import { connect, type DaemonClient } from "../lib/daemon-connection";
@@ -10,7 +21,9 @@ import { saveBeside, type SavedFormat } from "../lib/outputs";
 import { fileTranscriptionOptions } from "../lib/preferences";
 import { finishedText, overallProgress, transcriptMarkdown } from "../lib/transcript-view";
 import { resumeJobs, transcribeFiles, type FileTranscription } from "../lib/transcription";
+import { COPY_SHORTCUT, SAVE_SHORTCUT } from "./shortcuts";
 import { SetupView } from "./setup-view";
+import { StateActions } from "./state-actions";
 import { TranscribeForm } from "./transcribe-form";
 
 export interface TranscriptionRequest {
@@ -32,6 +45,20 @@ const DELIVERED: Record<string, string> = {
   copied: "Copied to the clipboard",
   "pasted and copied": "Pasted and copied",
 };
+
+/** Saves every finished file's transcript beside it (never over a file), with Show in Finder on the toast. */
+async function saveAll(done: FileTranscription[], format: SavedFormat): Promise<void> {
+  try {
+    const saved = await Promise.all(done.map((state) => saveBeside(state.file, format, state.transcript!)));
+    await showToast({
+      style: Toast.Style.Success,
+      title: `Saved ${saved.map((file) => path.basename(file)).join(", ")}`,
+      primaryAction: { title: "Show in Finder", onAction: () => void showInFinder(saved[0]!) },
+    });
+  } catch (error) {
+    await showFailureToast(error, { title: "Not Saved" });
+  }
+}
 
 /** Pastes the text as every command does (keeping the clipboard), and says so in a HUD (the window closed). */
 async function pasteText(text: string, action: FinishedTextAction = "paste"): Promise<void> {
@@ -112,13 +139,20 @@ export function TranscriptionDetail({
   if (problem) return <SetupView problem={problem} onRetry={retry} />;
   const text = finishedText(states);
   const done = states.filter((state) => state.transcript);
+  const failedAll = !running && states.length > 0 && done.length === 0;
   return (
     <Detail
       isLoading={running}
       markdown={failure ? `**Could not transcribe.** ${failure}` : transcriptMarkdown(states)}
       actions={
         <ActionPanel>
-          {text ? <Action.CopyToClipboard title="Copy Text" content={text} /> : null}
+          {failure || failedAll ? (
+            <StateActions
+              state="transcription-failed"
+              handlers={{ "try-again": retry, "pick-files": () => push(<TranscribeForm />) }}
+            />
+          ) : null}
+          {text ? <Action.CopyToClipboard title="Copy Text" content={text} shortcut={COPY_SHORTCUT} /> : null}
           {text ? <Action title="Paste into Frontmost App" icon={Icon.Text} onAction={() => pasteText(text)} /> : null}
           {done.length > 0 ? (
             <ActionPanel.Section>
@@ -127,16 +161,8 @@ export function TranscriptionDetail({
                   key={format}
                   title={title}
                   icon={Icon.SaveDocument}
-                  onAction={async () => {
-                    try {
-                      const saved = await Promise.all(
-                        done.map((state) => saveBeside(state.file, format, state.transcript!)),
-                      );
-                      await showToast({ style: Toast.Style.Success, title: `Saved ${saved.join(", ")}` });
-                    } catch (error) {
-                      await showFailureToast(error, { title: "Not Saved" });
-                    }
-                  }}
+                  shortcut={format === "text" ? SAVE_SHORTCUT : undefined}
+                  onAction={() => saveAll(done, format)}
                 />
               ))}
             </ActionPanel.Section>
@@ -157,7 +183,6 @@ export function TranscriptionDetail({
             icon={Icon.Gear}
             onAction={() => push(<TranscribeForm files={request.files} />)}
           />
-          {failure ? <Action title="Try Again" icon={Icon.RotateClockwise} onAction={retry} /> : null}
         </ActionPanel>
       }
     />

@@ -128,10 +128,10 @@ export function withReplacementDeleted(data: VocabularyData, from: string): Voca
   return { ...data, replacements: data.replacements.filter((known) => !same(known.from, from)) };
 }
 
-/** The rows the view lists: terms newest first (the order the decoder prompt takes them), then replacements. */
+/** The rows the view lists: terms oldest first (as `verbatim vocabulary list` prints them), then replacements. */
 export function vocabularyList(data: VocabularyData): VocabularyList {
   const inPrompt = data.promptTerms === null ? null : new Set(data.promptTerms);
-  const terms = [...data.terms].reverse().map((term) => ({
+  const terms = data.terms.map((term) => ({
     kind: "term" as const,
     key: term,
     title: term,
