@@ -1,5 +1,6 @@
 // The extension builds alone from its own folder (a Raycast Store pull request holds only that folder), so what it
-// needs of the daemon's protocol, client and paths, and of the login service's names, is copied into src/verbatimd/.
+// needs of the daemon's protocol, client, paths and model catalog, and of the login service's names, is copied into
+// src/verbatimd/.
 //   node extension/scripts/daemon-copy.mjs          writes the copy (the repository's `npm run sync:extension`)
 //   node extension/scripts/daemon-copy.mjs --check  fails, naming the files, when the copy differs from the originals
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ const ORIGINALS = [
   "daemon/src/client.ts",
   "daemon/src/paths.ts",
   "daemon/src/formats.ts",
+  "daemon/src/models/catalog.ts",
   "launchd/src/command-runner.ts",
   "launchd/src/service-spec.ts",
 ];

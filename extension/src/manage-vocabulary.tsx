@@ -14,7 +14,7 @@ import {
 import { showFailureToast, useCachedPromise, useForm } from "@raycast/utils";
 import { toastUnlessSetup } from "./components/daemon-failures";
 import { SetupView } from "./components/setup-view";
-import { DELETE_SHORTCUT } from "./components/shortcuts";
+import { COPY_SHORTCUT, DELETE_SHORTCUT } from "./components/shortcuts";
 import { StateActions } from "./components/state-actions";
 import { withDaemon } from "./host";
 import type { DaemonClient } from "./lib/daemon-connection";
@@ -120,6 +120,11 @@ export default function Command() {
             <ReplacementForm apply={apply} editing={row.replacement} />
           )
         }
+      />
+      <Action.CopyToClipboard
+        title={row.kind === "term" ? "Copy Term" : "Copy Replacement"}
+        content={row.kind === "term" ? row.key : row.title}
+        shortcut={COPY_SHORTCUT}
       />
       {addActions}
       <Action

@@ -107,7 +107,6 @@ export function SetupView({ problem, onRetry }: { problem: SetupProblem; onRetry
   const screen = setupScreen(problem);
   return (
     <Detail
-      navigationTitle={screen.title}
       markdown={screen.markdown}
       actions={
         <ActionPanel>

@@ -1,7 +1,8 @@
 import { Action, ActionPanel, Form, Icon, useNavigation } from "@raycast/api";
-import { useForm } from "@raycast/utils";
-import { preferences } from "../host";
+import { useForm, usePromise } from "@raycast/utils";
+import { preferences, withDaemon } from "../host";
 import { LANGUAGES } from "../lib/languages";
+import { choiceValue, modelChoices } from "../lib/model-choices";
 import { pickedFilesProblem } from "../lib/transcription";
 import { TranscriptionDetail } from "./transcription-detail";
 
@@ -15,8 +16,17 @@ interface FormValues {
 export function TranscribeForm({ files }: { files?: string[] }) {
   const { push } = useNavigation();
   const defaults = preferences();
+  const {
+    data: cached,
+    isLoading,
+    error,
+  } = usePromise(() => withDaemon((client) => client.listModels()), [], {
+    // The catalog is offered all the same; the dropdown's info says why the downloaded models are missing.
+    onError: () => undefined,
+  });
+  const choices = modelChoices(cached ?? [], defaults.model);
   const { handleSubmit, itemProps } = useForm<FormValues>({
-    initialValues: { files: files ?? [], model: defaults.model ?? "", language: defaults.language ?? "auto" },
+    initialValues: { files: files ?? [], model: choiceValue(defaults.model), language: defaults.language ?? "auto" },
     validation: { files: pickedFilesProblem },
     onSubmit: (values) => {
       push(<TranscriptionDetail request={{ files: values.files, model: values.model, language: values.language }} />);
@@ -24,7 +34,6 @@ export function TranscribeForm({ files }: { files?: string[] }) {
   });
   return (
     <Form
-      navigationTitle={files ? "Transcribe Again" : "Transcribe Files"}
       actions={
         <ActionPanel>
           <Action.SubmitForm title="Transcribe" icon={Icon.Waveform} onSubmit={handleSubmit} />
@@ -37,12 +46,27 @@ export function TranscribeForm({ files }: { files?: string[] }) {
         canChooseDirectories={false}
         {...itemProps.files}
       />
-      <Form.TextField
+      <Form.Dropdown
         title="Model"
-        placeholder="large-v3-turbo, base.en, a Hugging Face repo id or a folder"
-        info="Empty: the daemon's current model"
+        isLoading={isLoading}
+        info={
+          error
+            ? `The daemon did not list its downloaded models (${error.message}); a catalog model is downloaded the first time it is used.`
+            : "A model not downloaded yet is downloaded the first time it is used"
+        }
         {...itemProps.model}
-      />
+      >
+        <Form.Dropdown.Section title="Ready">
+          {choices.ready.map((choice) => (
+            <Form.Dropdown.Item key={choice.value} value={choice.value} title={choice.title} />
+          ))}
+        </Form.Dropdown.Section>
+        <Form.Dropdown.Section title="Downloaded on First Use">
+          {choices.toDownload.map((choice) => (
+            <Form.Dropdown.Item key={choice.value} value={choice.value} title={choice.title} />
+          ))}
+        </Form.Dropdown.Section>
+      </Form.Dropdown>
       <Form.Dropdown title="Language" info="The spoken language, or Detect Automatically" {...itemProps.language}>
         {LANGUAGES.map((language) => (
           <Form.Dropdown.Item key={language.value} value={language.value} title={language.title} />

@@ -185,7 +185,7 @@ ${quoted(problem.reason)}
 
 Verbatim could not load **${escapeMarkdown(modelName(problem.model))}**.
 
-- If you chose a **Model** in the extension's preferences, check its name: an alias such as \`large-v3-turbo\` or \`base.en\`, a Hugging Face repository id, or a folder.
+- If you chose a **Model** in the extension's preferences, choose The Daemon's Model there, or another model.
 - A model that is not downloaded yet needs the network once.
 
 **Try Again** loads it again; the daemon's log has the details.

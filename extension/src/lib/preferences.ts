@@ -1,9 +1,11 @@
 // The extension's preferences (declared in package.json) and what they mean for a transcription request.
 import { ACCURACY_PRESETS } from "../verbatimd/protocol";
 import type { TranscriptionOptions } from "./daemon-connection";
+import { DAEMON_MODEL } from "./model-choices";
 import type { FinishedTextAction } from "./outputs";
 
 export interface VerbatimPreferences {
+  /** A catalog model's name, or DAEMON_MODEL ("default"): the daemon's current model. */
   model?: string;
   language?: string;
   /** Translate to English (Whisper's translate task) whatever language is spoken. */
@@ -31,7 +33,7 @@ export function transcriptionOptions(
   const options: TranscriptionOptions = {};
   const model = (overrides.model ?? preferences.model)?.trim();
   const language = (overrides.language ?? preferences.language)?.trim();
-  if (model) options.model = model;
+  if (model && model !== DAEMON_MODEL) options.model = model;
   if (language && language !== "auto") options.language = language;
   if (preferences.translate) options.task = "translate";
   Object.assign(options, ACCURACY_PRESETS[preferences.accuracy === "best" ? "best" : "fast"]);

@@ -3,8 +3,9 @@
 // open or transcribe again.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../verbatimd/protocol";
-import type { DaemonClient } from "./daemon-connection";
+import { formatTranscript } from "../verbatimd/formats";
+import type { HistoryEntry, HistoryEntryDetail, HistoryExportFormat, HistoryPage } from "../verbatimd/protocol";
+import { DaemonError, type DaemonClient } from "./daemon-connection";
 import { escapeMarkdown } from "./transcript-view";
 
 export type { HistoryEntry, HistoryEntryDetail, HistoryPage } from "../verbatimd/protocol";
@@ -46,6 +47,44 @@ export async function loadTranscript(client: DaemonClient, id: number): Promise<
 
 export async function deleteTranscript(client: DaemonClient, id: number): Promise<void> {
   await historyRequest(client, { type: "history.delete", entry: id });
+}
+
+/**
+ * Deletes each of `ids` in turn on one connection ("Delete All Shown…"); one deleted meanwhile elsewhere is skipped.
+ * Resolves with the ids deleted; another failure stops there and rejects (those before it stay deleted).
+ */
+export async function deleteTranscripts(client: DaemonClient, ids: readonly number[]): Promise<number[]> {
+  const deleted: number[] = [];
+  for (const id of ids) {
+    try {
+      await deleteTranscript(client, id);
+      deleted.push(id);
+    } catch (error) {
+      if (!(error instanceof DaemonError && error.code === "not_found")) throw error;
+    }
+  }
+  return deleted;
+}
+
+/** A transcript in a subtitle format (Copy As…), from its timed segments. */
+export function transcriptAs(format: "srt" | "vtt", entry: HistoryEntryDetail): string {
+  return formatTranscript(format, entry.sourceFile ?? "", entry);
+}
+
+export type ExportFormat = HistoryExportFormat;
+
+/** The whole history as the daemon exports it (`verbatim history export`), in Markdown or JSON. */
+export async function exportHistory(client: DaemonClient, format: ExportFormat): Promise<string> {
+  const event = await historyRequest(client, { type: "history.export", format });
+  if (event.exported === undefined)
+    throw new Error("this daemon cannot export its history: update Verbatim and restart the daemon");
+  return event.exported;
+}
+
+/** Where an export goes: "Verbatim Transcripts 2026-11-25.md" in `folder` (writeNewFile numbers it if taken). */
+export function exportFile(folder: string, format: ExportFormat, now: Date = new Date()): string {
+  const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
+  return path.join(folder, `Verbatim Transcripts ${day}.${format === "markdown" ? "md" : "json"}`);
 }
 
 /** The list without an entry (the optimistic update of a delete). */
@@ -97,8 +136,13 @@ export function transcriptMarkdown(entry: HistoryEntryDetail): string {
   return `${text}\n\n---\n\n${timings.join("\n\n")}`;
 }
 
+/** The list's detail pane: the whole text (the search's snippet is only its title). */
+export function previewMarkdown(entry: HistoryEntry): string {
+  return entry.text.trim() ? escapeMarkdown(entry.text.trim()) : "*No speech found.*";
+}
+
 /** The facts the detail view's metadata lists, as label and text. */
-export function transcriptFacts(entry: HistoryEntryDetail): { label: string; text: string }[] {
+export function transcriptFacts(entry: HistoryEntry): { label: string; text: string }[] {
   const facts = [
     { label: "When", text: new Date(entry.createdAt).toLocaleString() },
     { label: "Source", text: entry.kind === "dictation" ? "Dictation" : (entry.sourceFile ?? "File") },

@@ -1,0 +1,69 @@
+// The models offered: the Model preference's dropdown (package.json) is the daemon's model and the daemon's catalog;
+// the Transcribe form adds what models.list says is downloaded. @raycast/api is not involved.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { catalogModels, DEFAULT_MODEL } from "../../daemon/src/models/catalog";
+import { choiceValue, DAEMON_MODEL, modelChoices, modelPreferenceData } from "../src/lib/model-choices";
+import { transcriptionOptions } from "../src/lib/preferences";
+import type { CachedModelData } from "../src/verbatimd/protocol";
+
+const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
+const modelPreference = manifest.preferences.find((p: { name: string }) => p.name === "model");
+
+test("the Model preference is a dropdown of the daemon's model and every catalog model, the daemon's by default", () => {
+  expect(modelPreference).toMatchObject({ type: "dropdown", default: DAEMON_MODEL, required: false });
+  expect(modelPreference.data).toEqual(modelPreferenceData());
+  // The daemon's own catalog (not the extension's copy of it), every model once.
+  expect(modelPreference.data.slice(1).map((item: { value: string }) => item.value)).toEqual(
+    catalogModels().map((model) => model.name),
+  );
+  expect(modelPreference.data).toContainEqual({ title: "large-v3-turbo (4-bit)", value: DEFAULT_MODEL });
+  // "The Daemon's Model" asks for none; a catalog name is asked for by name.
+  expect(transcriptionOptions({ finishedText: "copy", model: DAEMON_MODEL })).not.toHaveProperty("model");
+  expect(transcriptionOptions({ finishedText: "copy", model: "small.en-8bit" })).toMatchObject({
+    model: "small.en-8bit",
+  });
+});
+
+const cached = (repoId: string, sizeBytes: number, complete = true): CachedModelData => ({
+  repoId,
+  folder: `/hub/models--${repoId.replace("/", "--")}`,
+  sizeBytes,
+  complete,
+});
+
+test("the form offers the downloaded models first, by catalog name and size, then the catalog to download", () => {
+  const choices = modelChoices(
+    [
+      cached("mlx-community/whisper-large-v3-turbo", 1_614_000_000),
+      cached("mlx-community/whisper-base.en-mlx-8bit", 82_000_000),
+      cached("someone/whisper-finetuned-de", 300_000_000),
+      cached("mlx-community/whisper-small-mlx", 480_000_000, false), // a partial download is not ready
+    ],
+    "turbo-fp16",
+  );
+  expect(choices.ready).toEqual([
+    { value: DAEMON_MODEL, title: "The Daemon's Model" },
+    { value: "large-v3-turbo-fp16", title: "large-v3-turbo (16-bit), 1,614 MB" },
+    { value: "base.en-8bit", title: "base.en (8-bit), 82 MB" },
+    { value: "someone/whisper-finetuned-de", title: "someone/whisper-finetuned-de, 300 MB" },
+  ]);
+  const toDownload = choices.toDownload.map((choice) => choice.value);
+  expect(toDownload).toContain("small-fp16");
+  expect(toDownload).not.toContain("base.en-8bit");
+  expect(toDownload).toHaveLength(catalogModels().length - 2);
+});
+
+test("the chosen model is always offered, under the name the dropdown uses", () => {
+  expect(choiceValue(undefined)).toBe(DAEMON_MODEL);
+  expect(choiceValue("  ")).toBe(DAEMON_MODEL);
+  expect(choiceValue("turbo")).toBe("large-v3-turbo-4bit");
+  expect(choiceValue("base.en")).toBe("base.en-4bit");
+  // A model that is neither downloaded nor in the catalog (a folder set before) stays choosable.
+  const { ready } = modelChoices([], "/Users/ana/models/whisper-de");
+  expect(ready).toEqual([
+    { value: DAEMON_MODEL, title: "The Daemon's Model" },
+    { value: "/Users/ana/models/whisper-de", title: "/Users/ana/models/whisper-de" },
+  ]);
+  expect(modelChoices([], "small").ready).toEqual([{ value: DAEMON_MODEL, title: "The Daemon's Model" }]);
+});
