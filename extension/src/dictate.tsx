@@ -12,6 +12,7 @@ import {
 } from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
 import { SetupView } from "./components/setup-view";
+import { COPY_SHORTCUT } from "./components/shortcuts";
 import { StateActions } from "./components/state-actions";
 import {
   daemonSocket,
@@ -253,7 +254,7 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
           {state.phase === "done" && text ? (
             <>
               <Action title="Paste into Frontmost App" icon={Icon.Text} onAction={() => deliver(text, "paste")} />
-              <Action.CopyToClipboard title="Copy Text" content={text} />
+              <Action.CopyToClipboard title="Copy Text" content={text} shortcut={COPY_SHORTCUT} />
             </>
           ) : null}
           {state.phase === "error" ? (

@@ -1,4 +1,14 @@
-import { Clipboard, Color, Icon, launchCommand, LaunchType, MenuBarExtra, open, showHUD } from "@raycast/api";
+import {
+  Clipboard,
+  Color,
+  Icon,
+  launchCommand,
+  LaunchType,
+  MenuBarExtra,
+  open,
+  openExtensionPreferences,
+  showHUD,
+} from "@raycast/api";
 import { showFailureToast, useCachedPromise } from "@raycast/utils";
 import { daemonService, daemonSocket, insertText, jobStore, preferences, withDaemon } from "./host";
 import { logFolder } from "./lib/daemon-connection";
@@ -146,8 +156,16 @@ export default function Command() {
         <MenuBarExtra.Item title="Open Logs" icon={Icon.Document} onAction={() => open(logFolder())} />
         {model.dictation ? null : (
           <MenuBarExtra.Item
-            title="Dictate"
+            title="Toggle Dictation"
             icon={Icon.Microphone}
+            tooltip="Start dictating; choose it again to insert the text into the frontmost app"
+            onAction={() => launchCommand({ name: "toggle-dictation", type: LaunchType.UserInitiated })}
+          />
+        )}
+        {model.dictation ? null : (
+          <MenuBarExtra.Item
+            title="Dictate"
+            icon={Icon.Text}
             onAction={() => launchCommand({ name: "dictate", type: LaunchType.UserInitiated })}
           />
         )}
@@ -163,12 +181,26 @@ export default function Command() {
             <MenuBarExtra.Item
               key={entry.id}
               title={entry.title}
-              tooltip="Copy the transcript"
-              onAction={() => run("Copied transcript", () => Clipboard.copy(entry.text))}
+              tooltip="Paste into the frontmost app; hold ⌥ to copy"
+              onAction={() => run(`Pasted ${wordsIn(entry.text)}`, () => insertText(entry.text, "paste"))}
+              alternate={
+                <MenuBarExtra.Item
+                  title={`Copy: ${entry.title}`}
+                  icon={Icon.CopyClipboard}
+                  onAction={() => run("Copied transcript", () => Clipboard.copy(entry.text))}
+                />
+              }
             />
           ))}
         </MenuBarExtra.Section>
       ) : null}
+      <MenuBarExtra.Section>
+        <MenuBarExtra.Item
+          title="Open Extension Preferences"
+          icon={Icon.Gear}
+          onAction={openExtensionPreferences}
+        />
+      </MenuBarExtra.Section>
     </MenuBarExtra>
   );
 }

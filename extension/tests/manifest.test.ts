@@ -97,7 +97,7 @@ test("Dictate is a view, Toggle Dictation runs without one, and every command la
     .map((file) => readFileSync(path.join(root, "src", file), "utf8"))
     .join("\n");
   const launched = [...sources.matchAll(/launchCommand\(\{ name: "([^"]+)"/g)].map((match) => match[1]);
-  expect(new Set(launched)).toEqual(new Set(["dictate", "transcribe-file", "verbatim"]));
+  expect(new Set(launched)).toEqual(new Set(["dictate", "toggle-dictation", "transcribe-file", "verbatim"]));
   for (const name of launched) expect(modes[name]).toBeDefined();
 });
 

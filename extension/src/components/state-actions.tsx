@@ -28,14 +28,12 @@ const SHORTCUTS: Partial<Record<StateAction, Keyboard.Shortcut>> = {
   "cancel-dictation": { modifiers: ["cmd"], key: "backspace" },
 };
 
-const launch = (name: string) => () => void launchCommand({ name, type: LaunchType.UserInitiated });
-
 const SHARED: StateHandlers = {
   "open-logs": () => void open(logFolder()),
   "open-preferences": () => void openExtensionPreferences(),
   "open-microphone-settings": () => void open(MICROPHONE_SETTINGS_URL),
-  dictate: launch("dictate"),
-  "transcribe-file": launch("transcribe-file"),
+  dictate: () => void launchCommand({ name: "dictate", type: LaunchType.UserInitiated }),
+  "transcribe-file": () => void launchCommand({ name: "transcribe-file", type: LaunchType.UserInitiated }),
 };
 
 /** The state's actions (state-actions.ts), in its order; `handlers` gives the view's own. */
