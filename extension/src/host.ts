@@ -11,6 +11,7 @@ import {
 } from "@raycast/api";
 import os from "node:os";
 import path from "node:path";
+import { captureCommandProblem } from "./lib/capture-command";
 import { startCapture } from "./lib/capture-process";
 import { logFolder, socketPath, withConnection, type DaemonClient, type DaemonStatus } from "./lib/daemon-connection";
 import { serviceDefinitionFile } from "./lib/daemon-setup";
@@ -60,12 +61,15 @@ export async function insertText(text: string, action: FinishedTextAction): Prom
 
 /**
  * Starts `verbatim capture` for the session as the daemon's status says, from Raycast's process so that macOS asks
- * for the microphone as Raycast. Resolves with why it failed, or null once it ended normally.
+ * for the microphone as Raycast, once it is checked to be Verbatim's own command. Resolves with why it failed (or
+ * was refused), or null once it ended normally.
  */
 export async function startMicrophoneCapture(session: string, status: DaemonStatus): Promise<string | null> {
   if (!status.capture) {
     return "this daemon does not say how to start the capture process: update Verbatim and restart the daemon";
   }
+  const refused = captureCommandProblem(status.capture.command);
+  if (refused) return refused;
   const capture = startCapture({
     command: status.capture.command,
     session,

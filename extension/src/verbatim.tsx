@@ -195,11 +195,7 @@ export default function Command() {
         </MenuBarExtra.Section>
       ) : null}
       <MenuBarExtra.Section>
-        <MenuBarExtra.Item
-          title="Open Extension Preferences"
-          icon={Icon.Gear}
-          onAction={openExtensionPreferences}
-        />
+        <MenuBarExtra.Item title="Open Extension Preferences" icon={Icon.Gear} onAction={openExtensionPreferences} />
       </MenuBarExtra.Section>
     </MenuBarExtra>
   );

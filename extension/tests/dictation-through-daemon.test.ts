@@ -12,6 +12,7 @@ import { attachDictation, FRAME_BYTES, heldoutWav, pcmOf, waitFor, writePcmSlice
 import { fixtureModel, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
 import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { findSoundIn } from "../../test/support/signal-match";
+import { captureCommandProblem } from "../src/lib/capture-command";
 import { startCapture } from "../src/lib/capture-process";
 import { connect, type DaemonClient } from "../src/lib/daemon-connection";
 import {
@@ -228,6 +229,7 @@ onLinux(
     };
     const { run } = dictation("capture", await client(), {
       startCapture: async (session, status) => {
+        expect(captureCommandProblem(status.capture.command)).toBeNull(); // the daemon's own, as Raycast checks
         const capture = startCapture({ command: status.capture.command, session, socket: daemon.socket, logFile, env });
         expect(capture.pid).toBeGreaterThan(0);
         const exit = await capture.exited;
