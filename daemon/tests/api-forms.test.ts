@@ -91,6 +91,7 @@ test("Realtime session updates in the GA and beta shapes; what Verbatim cannot d
     "ga",
   );
   expect(ga).toEqual({
+    format: "audio/pcm",
     model: "whisper-1",
     language: "en",
     prompt: "Xia",
@@ -107,6 +108,13 @@ test("Realtime session updates in the GA and beta shapes; what Verbatim cannot d
     "beta",
   );
   expect(beta.turnDetection).toBeNull();
+  // G.711 at 8 kHz, in either shape.
+  expect(updatedConfig(ga, { audio: { input: { format: { type: "audio/pcmu" } } } }, "ga").format).toBe("audio/pcmu");
+  expect(updatedConfig(ga, { audio: { input: { format: { type: "audio/pcma", rate: 8000 } } } }, "ga").format).toBe(
+    "audio/pcma",
+  );
+  expect(updatedConfig(beta, { input_audio_format: "g711_ulaw" }, "beta").format).toBe("audio/pcmu");
+  expect(updatedConfig(beta, { input_audio_format: "g711_alaw" }, "beta").format).toBe("audio/pcma");
 
   const refused = (session: unknown, shape: "ga" | "beta" = "ga") => {
     try {
@@ -118,7 +126,10 @@ test("Realtime session updates in the GA and beta shapes; what Verbatim cannot d
     return null;
   };
   expect(refused({ type: "realtime" })).toBe("session.type");
-  expect(refused({ audio: { input: { format: { type: "audio/pcmu" } } } })).toBe("session.audio.input.format");
+  expect(refused({ audio: { input: { format: { type: "audio/opus" } } } })).toBe("session.audio.input.format");
+  expect(refused({ audio: { input: { format: { type: "audio/pcmu", rate: 16000 } } } })).toBe(
+    "session.audio.input.format",
+  );
   expect(refused({ audio: { input: { format: { type: "audio/pcm", rate: 16000 } } } })).toBe(
     "session.audio.input.format",
   );
@@ -131,5 +142,6 @@ test("Realtime session updates in the GA and beta shapes; what Verbatim cannot d
   expect(refused({ audio: { input: { transcription: { language: "xx" } } } })).toBe(
     "session.audio.input.transcription.language",
   );
-  expect(refused({ input_audio_format: "g711_ulaw" }, "beta")).toBe("session.input_audio_format");
+  expect(refused({ input_audio_format: "opus" }, "beta")).toBe("session.input_audio_format");
+  expect(refused({ input_audio_format: "toString" }, "beta")).toBe("session.input_audio_format");
 });

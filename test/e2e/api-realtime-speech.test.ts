@@ -2,9 +2,10 @@
 // model, driven by the `openai` package's own Realtime client over the daemon's TLS (as api-realtime.test.ts):
 // silence and quiet noise give no text, no item and no history entry; held-out sentences with pauses between them
 // are one turn each, with the text the daemon gives each sentence as a file; one append of more than 60 s and a
-// settings change while audio flows lose nothing.
+// settings change while audio flows lose nothing; OpenAI's GA item events frame each turn; G.711 input is heard.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
@@ -14,7 +15,7 @@ import { apiToken, freePort } from "../support/api";
 import { heldoutWav, waitFor } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
-import { normalizeWords } from "../support/wer";
+import { normalizeWords, wordErrors } from "../support/wer";
 
 jest.setTimeout(300_000);
 
@@ -85,6 +86,7 @@ async function appendAtRealTimePace(rt: OpenAIRealtimeWS, pcm: Buffer): Promise<
 }
 
 const ofType = (received: Received[], type: string) => received.filter((r) => r.event.type === type);
+const itemOf = (r: Received) => (r.event.item as { id: string }).id;
 const COMPLETED = "conversation.item.input_audio_transcription.completed";
 const DELTA = "conversation.item.input_audio_transcription.delta";
 
@@ -217,13 +219,32 @@ test("three sentences with 2 s pauses: three turns, each the text of its sentenc
     expect(start).toBeLessThanOrEqual(sound.start + 250);
     expect(end).toBeGreaterThanOrEqual(sound.end + 500 - 300);
     expect(end).toBeLessThanOrEqual(sound.end + 500 + 100);
-    // Deltas of a turn come after its speech began and before its transcript is complete.
+    // OpenAI's GA events for the turn, in order: the item is added as its speech starts, before any of its text;
+    // deltas come after its speech began and before its transcript is complete; the item is done with its text.
     const index = (r: Received) => received.indexOf(r);
+    const [added] = ofType(received, "conversation.item.added").filter((r) => itemOf(r) === items[k]);
+    const [done] = ofType(received, "conversation.item.done").filter((r) => itemOf(r) === items[k]);
+    const order = [started[k], added, stopped[k], committed[k], completed[k], done].map(index);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
     for (const delta of ofType(received, DELTA).filter((r) => r.event.item_id === items[k])) {
-      expect(index(delta)).toBeGreaterThan(index(started[k]));
+      expect(index(delta)).toBeGreaterThan(index(added));
       expect(index(delta)).toBeLessThan(index(completed[k]));
     }
+    const item = { id: items[k], object: "realtime.item", type: "message", role: "user" };
+    expect(added.event).toMatchObject({
+      previous_item_id: k === 0 ? null : items[k - 1],
+      item: { ...item, status: "in_progress", content: [{ type: "input_audio", transcript: null }] },
+    });
+    expect(done.event).toMatchObject({
+      item: {
+        ...item,
+        status: "completed",
+        content: [{ type: "input_audio", transcript: completed[k].event.transcript }],
+      },
+    });
   });
+  expect(ofType(received, "conversation.item.added")).toHaveLength(3);
+  expect(ofType(received, "conversation.item.done")).toHaveLength(3);
   // One dictation, in the history with exactly these turns' text and all of the audio.
   const entries = await added(before);
   expect(entries).toHaveLength(1);
@@ -280,3 +301,59 @@ test("session.update while audio flows: the dictation ends with its text, the ne
   const sent = (first.length + second.length) / 2 / RATE;
   expect(entries.reduce((sum, entry) => sum + entry.durationSeconds, 0)).toBeCloseTo(sent, 2);
 });
+
+test.each([
+  ["audio/pcmu", "mu-law"],
+  ["audio/pcma", "a-law"],
+])(
+  "G.711 input (%s at 8 kHz): the sentence's text, within a word of the same audio transcribed as a file",
+  async (type, encoding) => {
+    const sentence = heldoutWav("heldout-07.wav");
+    const g711 = execFileSync("sox", [
+      sentence,
+      "-t",
+      "raw",
+      "-r",
+      "8000",
+      "-e",
+      encoding,
+      "-b",
+      "8",
+      "-c",
+      "1",
+      "-",
+      "pad",
+      "0",
+      "1",
+    ]);
+    // The same bytes as a file, decoded by sox.
+    const work = mkdtempSync(path.join(os.tmpdir(), "realtime-g711-"));
+    const file = path.join(work, "sentence.wav");
+    execFileSync("sox", ["-t", "raw", "-r", "8000", "-e", encoding, "-b", "8", "-c", "1", "-", file], { input: g711 });
+    const asFile = (await client.transcribeFile(file).promise).text;
+    rmSync(work, { recursive: true, force: true });
+
+    const { rt, received, open } = connect();
+    await open;
+    sendSession(rt, { format: { type } });
+    for (let offset = 0; offset < g711.length; offset += 800) {
+      rt.send({ type: "input_audio_buffer.append", audio: g711.subarray(offset, offset + 800).toString("base64") });
+    }
+    await waitFor(
+      () => ofType(received, COMPLETED).length > 0 || ofType(received, "error").length > 0,
+      "the transcript",
+    );
+    await closeAndSettle(rt);
+    expect(ofType(received, "error")).toEqual([]);
+    expect(ofType(received, "session.updated")[0].event.session).toMatchObject({
+      audio: { input: { format: { type } } },
+    });
+    expect(ofType(received, COMPLETED)).toHaveLength(1);
+    // 8 kHz telephone audio is at the edge of what the tiny test model hears: its decoding here and as a file (by
+    // sox, then the daemon's file resampling, cut by the file VAD) differ in one word of eight on this machine
+    // ("fun"/"pun"); the decoding itself is sox's, byte for byte (daemon/tests/realtime-g711.test.ts).
+    const transcript = ofType(received, COMPLETED)[0].event.transcript as string;
+    expect(wordErrors(asFile, transcript).errors).toBeLessThanOrEqual(1);
+    expect(normalizeWords(transcript)).toHaveLength(normalizeWords(asFile).length);
+  },
+);

@@ -202,12 +202,17 @@ test("what Verbatim does not do is refused with an error event; a running dictat
   rt.send({ type: "session.update", session: { type: "realtime", model: "gpt-realtime" } });
   rt.send({ type: "response.create" });
   rt.send({ type: "input_audio_buffer.append", audio: Buffer.alloc(3).toString("base64") });
-  await waitFor(() => ofType(received, "error").length === 3, "three errors");
-  expect(ofType(received, "error").map((r) => (r.event.error as { code: string }).code)).toEqual([
+  rt.send({ type: "input_audio_buffer.append", audio: "not base64!" }); // Node's decoder would skip what it cannot read
+  await waitFor(() => ofType(received, "error").length === 4, "four errors");
+  const errors = ofType(received, "error").map((r) => r.event.error as { code: string; param: string | null });
+  expect(errors.map((error) => error.code)).toEqual([
     "invalid_value",
     "unsupported_event",
     "invalid_audio",
+    "invalid_audio",
   ]);
+  expect(errors[3]).toMatchObject({ param: "audio", message: expect.stringMatching(/not valid base64/) });
+  expect(ofType(received, "conversation.item.added")).toEqual([]);
   rt.close();
   await closed(rt);
 

@@ -49,13 +49,16 @@ export class RealtimeConnection implements DictationPeer {
   private model: string | undefined = undefined;
   private readonly id = `sess_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
   private readonly itemPrefix = `item_${randomUUID().replaceAll("-", "").slice(0, 12)}_`;
-  private readonly input = new InputAudio();
+  private input = new InputAudio(DEFAULT_SESSION_CONFIG.format);
   private dictation: Dictation | null = null;
   /** Session audio given to dictations, in 16 kHz samples. */
   private sentSamples = 0;
   /** The open (or next) turn's item number. */
   private turn = 0;
   private lastCommitted: string | null = null;
+  private lastAdded: string | null = null;
+  /** Turns announced by conversation.item.added and not yet done, with the item before each. */
+  private readonly openItems = new Map<number, string | null>();
   private readonly cleared = new Set<number>();
   private readonly awaitingText = new Set<number>();
   private requests = 0;
@@ -155,7 +158,7 @@ export class RealtimeConnection implements DictationPeer {
           return await this.update(event.session, "beta");
         case "input_audio_buffer.append":
           if (typeof event.audio !== "string")
-            throw new SessionRefusal("`audio` must be base64 PCM16 at 24 kHz", "audio");
+            throw new SessionRefusal("`audio` must be base64 audio in the session's format", "audio");
           return await this.append(this.input.convert(event.audio));
         case "input_audio_buffer.commit":
           return this.endTurn("commit");
@@ -188,6 +191,7 @@ export class RealtimeConnection implements DictationPeer {
     const changed = JSON.stringify(next) !== JSON.stringify(this.config);
     this.config = next;
     this.model = model;
+    if (next.format !== this.input.format) this.input = new InputAudio(next.format);
     if (changed) this.stopDictation(); // the next audio starts a dictation with the new settings
     const type = shape === "ga" ? "session.updated" : "transcription_session.updated";
     this.emit({ type, session: sessionObject(this.id, this.config, shape) });
@@ -244,7 +248,7 @@ export class RealtimeConnection implements DictationPeer {
       stopping: false,
       ended,
       end,
-      turns: new TurnGate(detector, turnDetection, this.listener(this.sentSamples)),
+      turns: new TurnGate(detector, turnDetection, this.listener(this.sentSamples, turnDetection !== null)),
     };
     const options: TranscriptionOptions = { app: this.app };
     if (this.model) options.model = this.model;
@@ -268,16 +272,22 @@ export class RealtimeConnection implements DictationPeer {
     }
   }
 
-  /** Turn events of a dictation that starts `offset` samples into the session. */
-  private listener(offset: number): TurnListener {
+  /** Turn events of a dictation that starts `offset` samples into the session, with server VAD or without. */
+  private listener(offset: number, vad: boolean): TurnListener {
     const ms = (sample: number) => Math.round((offset + sample) / 16);
     return {
-      speechStarted: (sample) =>
+      turnStarted: (sample) => {
+        const item = this.itemId(this.turn);
+        if (vad) this.emit({ type: "input_audio_buffer.speech_started", audio_start_ms: ms(sample), item_id: item });
+        // Before its first delta, so that a client has the item's row when its text comes.
         this.emit({
-          type: "input_audio_buffer.speech_started",
-          audio_start_ms: ms(sample),
-          item_id: this.itemId(this.turn),
-        }),
+          type: "conversation.item.added",
+          previous_item_id: this.lastAdded,
+          item: this.item(this.turn, "in_progress", null),
+        });
+        this.openItems.set(this.turn, this.lastAdded);
+        this.lastAdded = item;
+      },
       turnEnded: (sample, cause) => {
         const item = this.itemId(this.turn);
         if (cause === "vad")
@@ -285,6 +295,9 @@ export class RealtimeConnection implements DictationPeer {
         if (cause === "clear") {
           this.cleared.add(this.turn);
           this.emit({ type: "input_audio_buffer.cleared" });
+          if (this.lastAdded === item) this.lastAdded = this.openItems.get(this.turn) ?? null;
+          this.openItems.delete(this.turn);
+          this.emit({ type: "conversation.item.deleted", item_id: item });
         } else this.commit(this.turn);
         this.turn++;
       },
@@ -338,6 +351,30 @@ export class RealtimeConnection implements DictationPeer {
       usage: { type: "duration", seconds: Math.round(seconds * 1000) / 1000 },
       logprobs: null,
     });
+    this.itemDone(turn, "completed", transcript);
+  }
+
+  private itemDone(turn: number, status: "completed" | "incomplete", transcript: string | null): void {
+    const previous = this.openItems.get(turn);
+    if (previous === undefined) return;
+    this.openItems.delete(turn);
+    this.emit({
+      type: "conversation.item.done",
+      previous_item_id: previous,
+      item: this.item(turn, status, transcript),
+    });
+  }
+
+  /** A turn's item as conversation.item.added and .done show it: the user's audio, with its transcript once known. */
+  private item(turn: number, status: "in_progress" | "completed" | "incomplete", transcript: string | null) {
+    return {
+      id: this.itemId(turn),
+      object: "realtime.item",
+      type: "message",
+      status,
+      role: "user",
+      content: [{ type: "input_audio", transcript }],
+    };
   }
 
   private stopDictation(): void {
@@ -370,6 +407,7 @@ export class RealtimeConnection implements DictationPeer {
       });
     }
     this.awaitingText.clear();
+    for (const turn of [...this.openItems.keys()]) this.itemDone(turn, "incomplete", null);
     if (code === "shutting_down" || code === "model" || code === "engine" || code === "timeout") {
       this.error("server_error", code, message);
     }

@@ -3,7 +3,7 @@
 // object both answer with. Only what Verbatim does is accepted; the rest is refused with a message saying why.
 import { languageName } from "../../tokenizer";
 import { DEFAULT_MODEL_NAME } from "../models";
-import { INPUT_SAMPLE_RATE } from "./input-audio";
+import { INPUT_RATES, type InputFormat } from "./input-audio";
 
 export interface ServerVadSettings {
   type: "server_vad";
@@ -13,6 +13,7 @@ export interface ServerVadSettings {
 }
 
 export interface SessionConfig {
+  format: InputFormat;
   model: string;
   language: string | null;
   prompt: string;
@@ -29,6 +30,7 @@ const DEFAULT_VAD: ServerVadSettings = {
 };
 
 export const DEFAULT_SESSION_CONFIG: SessionConfig = {
+  format: "audio/pcm",
   model: DEFAULT_MODEL_NAME,
   language: null,
   prompt: "",
@@ -63,30 +65,45 @@ export function updatedConfig(config: SessionConfig, session: unknown, shape: Se
       );
     }
     const input = isObject(session.audio) && isObject(session.audio.input) ? session.audio.input : {};
-    checkFormat(input.format, "session.audio.input.format");
     return {
       ...transcription(config, input.transcription, "session.audio.input.transcription"),
+      format: gaFormat(config, input.format, "session.audio.input.format"),
       turnDetection: turnDetection(config, input, "session.audio.input.turn_detection"),
     };
   }
-  if (session.input_audio_format !== undefined && session.input_audio_format !== "pcm16") {
-    throw new SessionRefusal('input_audio_format must be "pcm16" (24 kHz)', "session.input_audio_format");
-  }
   return {
     ...transcription(config, session.input_audio_transcription, "session.input_audio_transcription"),
+    format: betaFormat(config, session.input_audio_format),
     turnDetection: turnDetection(config, session, "session.turn_detection"),
   };
 }
 
-function checkFormat(format: unknown, param: string): void {
-  if (format === undefined) return;
-  if (
-    !isObject(format) ||
-    (format.type ?? "audio/pcm") !== "audio/pcm" ||
-    (format.rate ?? INPUT_SAMPLE_RATE) !== INPUT_SAMPLE_RATE
-  ) {
-    throw new SessionRefusal('the audio format must be {"type": "audio/pcm", "rate": 24000}', param);
+/** The beta shape's names of the formats. */
+const BETA_FORMATS: Record<string, InputFormat> = {
+  pcm16: "audio/pcm",
+  g711_ulaw: "audio/pcmu",
+  g711_alaw: "audio/pcma",
+};
+
+function gaFormat(config: SessionConfig, format: unknown, param: string): InputFormat {
+  if (format === undefined) return config.format;
+  const type = isObject(format) ? (format.type ?? "audio/pcm") : null;
+  if (type === "audio/pcm" || type === "audio/pcmu" || type === "audio/pcma") {
+    if (((format as Fields).rate ?? INPUT_RATES[type]) === INPUT_RATES[type]) return type;
   }
+  throw new SessionRefusal(
+    'the audio format must be {"type": "audio/pcm", "rate": 24000}, {"type": "audio/pcmu"} or {"type": "audio/pcma"} (G.711 at 8 kHz)',
+    param,
+  );
+}
+
+function betaFormat(config: SessionConfig, format: unknown): InputFormat {
+  if (format === undefined) return config.format;
+  if (typeof format === "string" && Object.hasOwn(BETA_FORMATS, format)) return BETA_FORMATS[format];
+  throw new SessionRefusal(
+    'input_audio_format must be "pcm16" (24 kHz), "g711_ulaw" or "g711_alaw"',
+    "session.input_audio_format",
+  );
 }
 
 function transcription(config: SessionConfig, value: unknown, param: string): SessionConfig {
@@ -143,10 +160,11 @@ function turnDetection(config: SessionConfig, holder: Fields, param: string): Se
 export function sessionObject(id: string, config: SessionConfig, shape: SessionShape): Fields {
   const transcription = { model: config.model, language: config.language, prompt: config.prompt };
   if (shape === "beta") {
+    const format = Object.keys(BETA_FORMATS).find((name) => BETA_FORMATS[name] === config.format);
     return {
       id,
       object: "realtime.transcription_session",
-      input_audio_format: "pcm16",
+      input_audio_format: format,
       input_audio_transcription: transcription,
       turn_detection: config.turnDetection,
       input_audio_noise_reduction: null,
@@ -159,7 +177,10 @@ export function sessionObject(id: string, config: SessionConfig, shape: SessionS
     object: "realtime.transcription_session",
     audio: {
       input: {
-        format: { type: "audio/pcm", rate: INPUT_SAMPLE_RATE },
+        format:
+          config.format === "audio/pcm"
+            ? { type: config.format, rate: INPUT_RATES[config.format] }
+            : { type: config.format },
         transcription,
         noise_reduction: null,
         turn_detection: config.turnDetection,

@@ -11,8 +11,8 @@ import type { ServerVadSettings } from "./session-config";
 export type TurnEnd = "vad" | "commit" | "clear";
 
 export interface TurnListener {
-  /** Server VAD heard speech: its turn's audio begins at this sample of the dictation. */
-  speechStarted(sample: number): void;
+  /** Speech was heard: its turn's audio begins at this sample of the dictation. */
+  turnStarted(sample: number): void;
   /** A turn ended at this sample: the VAD's silence after its speech, or the client's commit or clear. */
   turnEnded(sample: number, cause: TurnEnd): void;
   /** A commit or clear found no speech since the last turn: nothing was ended. */
@@ -60,9 +60,7 @@ export class TurnGate implements SpeechGate {
           {
             paddingSeconds: vad ? vad.prefix_padding_ms / 1000 : SPEECH_RUNS.marginSeconds,
             threshold: vad?.threshold ?? SPEECH_RUNS.probability,
-            opened: (from) => {
-              if (vad) listener.speechStarted(from);
-            },
+            opened: (from) => listener.turnStarted(from),
             closed: (at) => listener.turnEnded(at, "vad"),
           },
         );
