@@ -1,5 +1,5 @@
 // The fields of POST /v1/audio/transcriptions and /v1/audio/translations, checked as OpenAI's API checks them.
-import { languageName } from "../tokenizer";
+import { unknownLanguage } from "../tokenizer";
 import { ApiError } from "./errors";
 
 export const RESPONSE_FORMATS = ["json", "text", "srt", "vtt", "verbose_json"] as const;
@@ -76,14 +76,8 @@ export function parseTranscriptionForm(fields: Map<string, string[]>, task: Audi
   const language = one("language")?.trim().toLowerCase();
   // Translations have no language field: the speech's language is detected and the text is English.
   if (language && task === "transcribe") {
-    if (!languageName(language)) {
-      throw new ApiError(
-        400,
-        `"language" must be an ISO-639-1 code Whisper knows, such as "en" or "de"`,
-        null,
-        "language",
-      );
-    }
+    const unknown = unknownLanguage(language);
+    if (unknown) throw new ApiError(400, unknown, null, "language");
     form.language = language;
   }
   const prompt = one("prompt");

@@ -17,7 +17,7 @@ import type {
 import type { DecodingDefaults } from "../service/config";
 import type { ActiveModel, EngineHost } from "../service/engine-host";
 import { describeFailure } from "../service/failures";
-import { checkTask, engineOptions, segmentData, shiftSegment } from "../service/transcription";
+import { checkSupported, engineOptions, segmentData, shiftSegment } from "../service/transcription";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
 import type { Vocabulary } from "../vocabulary/vocabulary";
@@ -265,7 +265,7 @@ export class DictationSession {
     // Without a model of its own, the dictation runs on the loaded one, even while a switch loads another.
     const active = await host.ready(this.setup.readyTimeoutMs, undefined, undefined, options.model);
     if (this.outcome) return;
-    checkTask(active, options);
+    checkSupported(active, options);
     this.active = active;
     // The decoding options shape each utterance's final pass, which is transcribe() on its audio; the live updates
     // decode greedily with the policy, whatever they say.

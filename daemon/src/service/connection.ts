@@ -15,6 +15,7 @@ import {
   type Request,
   type VocabularyData,
 } from "../protocol";
+import { unknownLanguage } from "../tokenizer";
 import type { DaemonContext } from "./daemon-context";
 import { diskError } from "./disk-error";
 import { describeFailure } from "./failures";
@@ -198,6 +199,13 @@ export class Connection {
       case "hello":
         if (request.protocol !== PROTOCOL_VERSION) {
           this.sendError(
+    if (request.type === "transcribe" || request.type === "dictation.start") {
+      const unknown = request.options?.language === undefined ? null : unknownLanguage(request.options.language);
+      if (unknown) {
+        this.sendError(request.id, "bad_message", unknown);
+        return;
+      }
+    }
             request.id,
             "protocol_version",
             `this daemon speaks protocol ${PROTOCOL_VERSION}, the client ${request.protocol}: update Verbatim so both match`,

@@ -18,7 +18,7 @@ import {
   type TranscriptData,
   type TranscriptionOptions,
 } from "../protocol";
-import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer";
+import { languageName, StreamingDecoder, unknownLanguage, wordsFromTimings, type Tokenizer } from "../tokenizer";
 import { decoderPrompt } from "../vocabulary/decoder-prompt";
 import { Replacer } from "../vocabulary/replacements";
 import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
@@ -85,7 +85,7 @@ async function transcribeDecoded(
   const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal, job.options.model);
   const notice = host.describe().notice;
   if (notice) callbacks.onNotice(notice);
-  checkTask(active, job.options);
+  checkSupported(active, job.options);
 
   return host.hold(active, () => transcribeOnModel(job, audio, samplesFile, active, callbacks, signal));
 }
@@ -171,14 +171,31 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** English-only models were not trained to translate: refused, rather than quietly transcribed. */
-export function checkTask(active: ActiveModel, options: TranscriptionOptions): void {
-  if (options.task === "translate" && !active.tokenizer.special.multilingual) {
+/**
+ * What the loaded model cannot do is refused (unsupported, a client's error), rather than quietly done otherwise or
+ * failing in the engine: translation with an English-only model, a language it was not trained on.
+ */
+export function checkSupported(active: ActiveModel, options: TranscriptionOptions): void {
+  const { multilingual } = active.tokenizer.special;
+  if (options.task === "translate" && !multilingual) {
     throw new ProtocolError(
       "unsupported",
       `${active.id} is an English-only model and cannot translate; use a multilingual model (such as large-v3 or small) for task "translate", or task "transcribe"`,
     );
   }
+  const language = options.language;
+  const known = multilingual ? active.tokenizer.languages : ["en"];
+  if (language === undefined || known.includes(language)) return;
+  const unknown = unknownLanguage(language);
+  if (unknown) throw new ProtocolError("unsupported", unknown);
+  throw new ProtocolError(
+    "unsupported",
+    multilingual
+      ? `${active.id} was not trained on the language "${language}" (${languageName(language)}); use a model that ` +
+          "was (large-v3 knows the most), or no language, to have it detected"
+      : `${active.id} is an English-only model and cannot transcribe "${language}" (${languageName(language)}); ` +
+          'use a multilingual model (such as large-v3 or small) for it, or language "en"',
+  );
 }
 
 /**

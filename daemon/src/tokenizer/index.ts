@@ -1,4 +1,4 @@
-export { LANGUAGES, LANGUAGES_WITHOUT_SPACES, languageName } from "./languages";
+export { LANGUAGES, LANGUAGES_WITHOUT_SPACES, languageName, unknownLanguage } from "./languages";
 export { specialTokensFor, SUPPORTED_VOCABULARY_SIZES } from "./special-tokens";
 export type { SpecialTokens } from "./special-tokens";
 export { loadTokenizer, Tokenizer } from "./tokenizer";

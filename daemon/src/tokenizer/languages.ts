@@ -108,3 +108,15 @@ export const LANGUAGES_WITHOUT_SPACES: ReadonlySet<string> = new Set(["zh", "ja"
 export function languageName(code: string): string | undefined {
   return LANGUAGES.find(([c]) => c === code)?.[1];
 }
+
+/**
+ * Why `code` is not a language Whisper knows, in words for every client (socket, CLI, HTTP API, MCP), or null when it
+ * is one.
+ */
+export function unknownLanguage(code: string): string | null {
+  if (languageName(code)) return null;
+  return (
+    `"${code}" is not a language Whisper knows: give an ISO-639-1 code such as "en" or "de" ` +
+    "(or no language, to have it detected)"
+  );
+}

@@ -1,0 +1,74 @@
+// The OpenAI contract as apps use it (issue 42), driven by the official `openai` package against the real daemon with
+// the trained fixture model: uploads streamed without a length, client errors that SDKs do not retry, OpenAI's model
+// names, and the details of the answers (usage as the SDK's types declare it, verbose_json's seek and segment text).
+import { createReadStream, readFileSync } from "node:fs";
+import path from "node:path";
+import OpenAI, { BadRequestError, toFile } from "openai";
+import { apiToken, freePort } from "../support/api";
+import { DaemonProcess } from "../support/daemon-process";
+import { heldoutWav } from "../support/dictation";
+import { fixtureModel, repoRoot } from "../support/fixtures";
+
+jest.setTimeout(240_000);
+
+const model = fixtureModel();
+const wav = heldoutWav("heldout-07.wav");
+const longFile = path.join(repoRoot, "test", "fixtures", "heldout-long", "long-00.flac");
+/** openai's names that apps hard-code, each the daemon's model here. */
+const ALIASES = [
+  "whisper-1",
+  "gpt-4o-transcribe",
+  "gpt-4o-mini-transcribe",
+  "whisper-large-v3",
+  "whisper-large-v3-turbo",
+];
+let daemon: DaemonProcess;
+let openai: OpenAI;
+let base: string;
+
+const cli = async (...args: string[]) => {
+  const result = await daemon.cli(...args);
+  if (result.code !== 0) throw new Error(`verbatim ${args.join(" ")} failed: ${result.stderr}`);
+  return result.stdout;
+};
+const occurrences = (text: string, part: string) => text.split(part).length - 1;
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}/v1`;
+  // The default upload room: 8 uploads and 4096 MiB at once.
+  daemon = await DaemonProcess.ready({ model, threads: 2, api: { enabled: true, port, host: "127.0.0.1" } });
+  openai = new OpenAI({ apiKey: apiToken(daemon), baseURL: base, maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await daemon?.dispose();
+});
+
+test("a language the model cannot transcribe is 400 unsupported, which the SDK does not retry: one job ran", async () => {
+  // The SDK's default: 2 retries of a 5xx, none of a 4xx.
+  const retrying = new OpenAI({ apiKey: apiToken(daemon), baseURL: base });
+  const refused = await retrying.audio.transcriptions
+    .create({ file: await toFile(readFileSync(wav), "memo.wav"), model: "whisper-1", language: "de" })
+    .catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(BadRequestError);
+  expect(refused).toMatchObject({ status: 400, type: "invalid_request_error", code: "unsupported" });
+  expect((refused as Error).message).toContain('is an English-only model and cannot transcribe "de" (German)');
+  // Each job that fails is logged once: a retried request would have run (and logged) three.
+  expect(occurrences(daemon.output, 'cannot transcribe \\"de\\"')).toBe(1);
+
+  // A code Whisper does not know: the same words from the HTTP API and the socket.
+  const words = '"klingon" is not a language Whisper knows: give an ISO-639-1 code such as "en" or "de"';
+  const unknown = await openai.audio.transcriptions
+    .create({ file: createReadStream(wav), model: "whisper-1", language: "klingon" })
+    .catch((error: unknown) => error);
+  expect(unknown).toMatchObject({ status: 400, param: "language" });
+  expect((unknown as Error).message).toContain(words);
+  const client = await daemon.connect();
+  try {
+    const socket = client.transcribeFile(wav, { options: { language: "klingon" } }).promise;
+    await expect(socket).rejects.toMatchObject({ code: "bad_message", message: expect.stringContaining(words) });
+  } finally {
+    client.close();
+  }
+});
