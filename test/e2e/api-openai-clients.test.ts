@@ -45,6 +45,16 @@ afterAll(async () => {
   await daemon?.dispose();
 });
 
+test("8 uploads at once, each streamed without a length (createReadStream), are all served", async () => {
+  const printed = await cli("transcribe", wav);
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      openai.audio.transcriptions.create({ file: createReadStream(wav), model: "whisper-1", response_format: "text" }),
+    ),
+  );
+  expect(answers).toEqual(Array.from({ length: 8 }, () => printed));
+});
+
 test("a language the model cannot transcribe is 400 unsupported, which the SDK does not retry: one job ran", async () => {
   // The SDK's default: 2 retries of a 5xx, none of a 4xx.
   const retrying = new OpenAI({ apiKey: apiToken(daemon), baseURL: base });

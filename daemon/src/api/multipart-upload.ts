@@ -36,6 +36,8 @@ export interface FormOptions {
   maxFileBytes: number;
   /** The longest the client may send nothing (or the disk take nothing) before the upload is abandoned. */
   stallMs: number;
+  /** Told the bytes of the request received so far; an error it returns ends the reading. */
+  received(bytes: number): ApiError | null;
 }
 
 /**
@@ -86,7 +88,8 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
       abort(
         new ApiError(
           413,
-          `the file is larger than the ${mebibytes(options.maxFileBytes)} this daemon takes (config maxUnfinishedUploadMB)`,
+          `the file is larger than the ${mebibytes(options.maxFileBytes)} this daemon takes (config ` +
+            "maxUnfinishedUploadMB); send a smaller file, or a shorter or more compressed recording",
           "file_too_large",
           "file",
         ),
@@ -118,6 +121,12 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
     transform(chunk: Buffer, _encoding, done) {
       received += chunk.length;
       stall.refresh();
+      const refused = options.received(received);
+      if (refused) {
+        abort(refused);
+        done(refused);
+        return;
+      }
       done(null, chunk);
     },
   });

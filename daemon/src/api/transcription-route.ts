@@ -41,33 +41,52 @@ export async function handleTranscription(
 }
 
 /**
- * The form, its file on disk; refused (413, 429) before reading when it cannot fit. Its room is given back however
- * the reading ends.
+ * The form, its file on disk; refused (413, 429) before reading when it cannot fit. A request that announces its
+ * length takes that room in the upload budget at once, one sent in chunks takes room as its bytes arrive. Its room is
+ * given back however the reading ends.
  */
 async function receiveUpload(request: IncomingMessage, services: ApiServices): Promise<UploadedForm> {
   const limit = Math.min(MAX_UPLOAD_BYTES, services.maxUploadBytes);
   const announced = Number(request.headers["content-length"] ?? Number.NaN);
-  if (announced > limit) {
-    throw new ApiError(
-      413,
-      `the upload (${Math.round(announced / 2 ** 20)} MiB) is larger than the ${Math.round(limit / 2 ** 20)} MiB this daemon takes`,
-      "file_too_large",
-      "file",
-    );
-  }
-  const reservation = services.uploadBudget.reserve(Number.isFinite(announced) ? announced : limit);
-  if (typeof reservation === "string") {
-    throw new ApiError(429, reservation, "too_many_uploads", null, { "retry-after": RETRY_AFTER_SECONDS });
-  }
+  if (announced > limit) throw tooLarge(`the upload (${Math.round(announced / 2 ** 20)} MiB)`, limit);
+  const reservation = services.uploadBudget.reserve(Number.isFinite(announced) ? announced : 0);
+  if (typeof reservation === "string") throw noRoom(reservation);
   try {
     return await receiveForm(request, {
       uploadsDir: services.uploadsDir,
       maxFileBytes: limit,
       stallMs: uploadStallMs(services.idleConnectionMs),
+      received: (bytes) => {
+        if (bytes > limit) return tooLarge("the upload", limit);
+        const refusal = reservation.grow(bytes);
+        return refusal ? noRoom(refusal) : null;
+      },
     });
   } finally {
     reservation.release();
   }
+}
+
+/** An upload that can never fit: the client can only send less. */
+function tooLarge(what: string, limit: number): ApiError {
+  return new ApiError(
+    413,
+    `${what} is larger than the ${Math.round(limit / 2 ** 20)} MiB this daemon takes (config ` +
+      "maxUnfinishedUploadMB); send a smaller file, or a shorter or more compressed recording",
+    "file_too_large",
+    "file",
+  );
+}
+
+/** Upload room is taken by others for now: the client may wait and try again. */
+function noRoom(why: string): ApiError {
+  return new ApiError(
+    429,
+    `${why}; wait a few seconds and send it again, or send a smaller file`,
+    "too_many_uploads",
+    null,
+    { "retry-after": RETRY_AFTER_SECONDS },
+  );
 }
 
 function jobRequest(

@@ -33,6 +33,10 @@ const MAX_HEARTBEAT_MS = 30_000;
 /** Pings a peer may leave unanswered in a row before it is taken for dead. */
 const MISSED_PONGS_ALLOWED = 2;
 
+/** What a socket client refused upload room can do. */
+const SOCKET_UPLOAD_ADVICE =
+  'pass the file by path (source {"kind": "file"}) instead of uploading it, or send it once others are done';
+
 /** Requests that start no work, still answered while the daemon shuts down. */
 const ANSWERED_WHILE_STOPPING = new Set<Request["type"]>(["hello", "status", "cancel", "result", "shutdown"]);
 
@@ -325,7 +329,7 @@ export class Connection {
   ): void {
     const reservation = this.daemon.uploadBudget.reserve(source.bytes);
     if (typeof reservation === "string") {
-      this.sendError(request.id, "too_large", reservation);
+      this.sendError(request.id, "too_large", `${reservation}; ${SOCKET_UPLOAD_ADVICE}`);
       return;
     }
     const file = new UploadFile(this.daemon.uploadsDir, source.name, () => this.onUploadWritten());
