@@ -82,3 +82,21 @@ test("a language the model cannot transcribe is 400 unsupported, which the SDK d
     client.close();
   }
 });
+
+test("OpenAI's model names are the daemon's model; the diarizing one is a 400 saying why", async () => {
+  const printed = (await cli("transcribe", wav)).trim();
+  for (const name of ALIASES) {
+    const answer = await openai.audio.transcriptions.create({ file: createReadStream(wav), model: name });
+    expect([name, answer.text]).toEqual([name, printed]);
+  }
+  const diarize = await openai.audio.transcriptions
+    .create({ file: createReadStream(wav), model: "gpt-4o-transcribe-diarize" })
+    .catch((error: unknown) => error);
+  expect(diarize).toBeInstanceOf(BadRequestError);
+  expect(diarize).toMatchObject({ status: 400, code: "unsupported", param: "model" });
+  expect((diarize as Error).message).toContain("diarization is not available");
+
+  const listed = (await openai.models.list()).data.map((entry) => entry.id);
+  expect(listed).toEqual([...ALIASES, path.basename(model)]);
+  for (const name of ALIASES) expect(await openai.models.retrieve(name)).toMatchObject({ id: name, object: "model" });
+});

@@ -164,7 +164,14 @@ test("translations refused by an English-only model, models, and the history wit
 
   // A model in a local folder is named by the folder's name: no client learns where the user keeps it.
   const models = await openai.models.list();
-  expect(models.data.map((entry) => entry.id)).toEqual(["whisper-1", path.basename(model)]);
+  expect(models.data.map((entry) => entry.id)).toEqual([
+    "whisper-1",
+    "gpt-4o-transcribe",
+    "gpt-4o-mini-transcribe",
+    "whisper-large-v3",
+    "whisper-large-v3-turbo",
+    path.basename(model),
+  ]);
   expect(models.data[0]).toMatchObject({ object: "model", owned_by: "verbatim" });
   expect(JSON.stringify(models.data)).not.toContain(path.dirname(model));
   expect(await openai.models.retrieve("whisper-1")).toMatchObject({ id: "whisper-1", object: "model" });
@@ -178,7 +185,7 @@ test("translations refused by an English-only model, models, and the history wit
     expect(byId.text).toBe(printed);
   }
   const unknown = await openai.audio.transcriptions
-    .create({ file: createReadStream(wav), model: "gpt-4o-transcribe" })
+    .create({ file: createReadStream(wav), model: "tts-1" })
     .catch((error: unknown) => error);
   expect(unknown).toBeInstanceOf(NotFoundError);
   expect(unknown).toMatchObject({ status: 404, code: "model_not_found", param: "model" });

@@ -1,10 +1,11 @@
-// Model names as OpenAI clients send them: "whisper-1" is the daemon's model; a downloaded model's repository id or
-// alias switches the daemon's model as `--model` does. Nothing is downloaded for an API call. Models are named, never
+// Model names as OpenAI clients send them: OpenAI's names (whisper-1, gpt-4o-transcribe, …: model-aliases.ts) are
+// the daemon's model; a downloaded model's repository id or alias switches the daemon's model as `--model` does. Nothing is downloaded for an API call. Models are named, never
 // shown by their place on disk: a local folder is its base name.
 import { statSync } from "node:fs";
 import path from "node:path";
 import { parseCatalogName } from "../models/catalog";
 import { ApiError } from "./errors";
+import { OPENAI_MODEL_ALIASES, openAiModelName } from "./model-aliases";
 import type { ApiServices } from "./services";
 
 export const DEFAULT_MODEL_NAME = "whisper-1";
@@ -19,13 +20,16 @@ export interface ModelObject {
   owned_by: string;
 }
 
-/** whisper-1, the daemon's model when it is a folder of its own, and every complete downloaded model. */
+/** OpenAI's names for the daemon's model, the model itself when it is a folder of its own, every complete downloaded model. */
 export async function listModels(services: ApiServices): Promise<ModelObject[]> {
   const current = services.status().model;
   const cached = (await services.listModels()).filter((model) => model.complete);
-  const models: ModelObject[] = [
-    { id: DEFAULT_MODEL_NAME, object: "model", created: createdAt(current.folder), owned_by: "verbatim" },
-  ];
+  const models: ModelObject[] = OPENAI_MODEL_ALIASES.map((id) => ({
+    id,
+    object: "model",
+    created: createdAt(current.folder),
+    owned_by: "verbatim",
+  }));
   if (!cached.some((model) => model.repoId === current.id)) {
     models.push({
       id: publicModelName(current.id),
@@ -45,10 +49,15 @@ export async function listModels(services: ApiServices): Promise<ModelObject[]> 
   return models;
 }
 
-/** The job's `model` option for a requested name: undefined for the daemon's own model. Throws ApiError 404. */
+/**
+ * The job's `model` option for a requested name: undefined for the daemon's own model. Throws ApiError 400 for an
+ * OpenAI model Verbatim cannot stand in for, 404 for a model not here.
+ */
 export async function modelOption(name: string, services: ApiServices): Promise<string | undefined> {
   const current = services.status().model.id;
-  if (name === DEFAULT_MODEL_NAME || name === current || name === publicModelName(current)) return undefined;
+  const openAi = openAiModelName(name);
+  if (openAi.kind === "unavailable") throw new ApiError(400, openAi.message, "unsupported", "model");
+  if (openAi.kind === "alias" || name === current || name === publicModelName(current)) return undefined;
   const repoId = parseCatalogName(name)?.repoId ?? name;
   const cached = await services.listModels();
   if (cached.some((model) => model.complete && model.repoId === repoId)) return name;
