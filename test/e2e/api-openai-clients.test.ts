@@ -100,3 +100,51 @@ test("OpenAI's model names are the daemon's model; the diarizing one is a 400 sa
   expect(listed).toEqual([...ALIASES, path.basename(model)]);
   for (const name of ALIASES) expect(await openai.models.retrieve(name)).toMatchObject({ id: name, object: "model" });
 });
+
+test("usage as the SDK's types declare it; verbose_json's seek and segment text as openai's", async () => {
+  const printed = JSON.parse(await cli("transcribe", "--format", "json", longFile)) as {
+    text: string;
+    duration: number;
+    segments: { start: number; text: string }[];
+  };
+  // transcript.text.done carries token usage (TranscriptionTextDoneEvent.Usage), never duration.
+  const stream = await openai.audio.transcriptions.create({
+    file: createReadStream(longFile),
+    model: "whisper-1",
+    stream: true,
+  });
+  let done: OpenAI.Audio.TranscriptionTextDoneEvent | null = null;
+  for await (const event of stream) if (event.type === "transcript.text.done") done = event;
+  expect(done?.text).toBe(printed.text);
+  const audioTokens = Math.ceil(printed.duration * 50); // the encoder's 1500 positions a 30 s window
+  expect(done?.usage).toEqual({
+    type: "tokens",
+    input_tokens: audioTokens,
+    input_token_details: { audio_tokens: audioTokens },
+    output_tokens: expect.any(Number),
+    total_tokens: audioTokens + done!.usage!.output_tokens,
+  });
+  expect(done!.usage!.output_tokens).toBeGreaterThan(printed.text.split(" ").length / 2);
+
+  // json and verbose_json: duration usage (Transcription.Duration, TranscriptionVerbose.Usage).
+  const json = await openai.audio.transcriptions.create({ file: createReadStream(longFile), model: "whisper-1" });
+  expect(json.usage).toEqual({ type: "duration", seconds: Math.ceil(printed.duration) });
+  const verbose = await openai.audio.transcriptions.create({
+    file: createReadStream(longFile),
+    model: "whisper-1",
+    response_format: "verbose_json",
+  });
+  expect(verbose.usage).toEqual({ type: "duration", seconds: Math.ceil(printed.duration) });
+  const segments = verbose.segments!;
+  expect(segments.length).toBe(printed.segments.length);
+  // seek: the start of the segment's 30 s window in mel frames (100 a second) of the whole file, never going back.
+  segments.forEach((segment, index) => {
+    expect(segment.seek).toBeLessThanOrEqual(Math.round(segment.start * 100));
+    expect(segment.start * 100 - segment.seek).toBeLessThan(3000);
+    if (index > 0) expect(segment.seek).toBeGreaterThanOrEqual(segments[index - 1].seek);
+  });
+  expect(segments.at(-1)!.seek).toBeGreaterThan(0); // 49 s: more than one window
+  // openai's segment text: the decoded tokens, with their leading space; punctuation stays with the word before it.
+  expect(segments.map((segment) => segment.text)).toEqual(printed.segments.map((segment) => ` ${segment.text}`));
+  for (const segment of segments) expect(segment.text).not.toMatch(/^\s*[.,!?;:]/);
+});

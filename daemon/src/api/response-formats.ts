@@ -3,7 +3,7 @@
 import type { Segment } from "@verbatim/native";
 import { formatTranscript, milliseconds } from "../formats";
 import type { TranscriptData } from "../protocol";
-import { languageName } from "../tokenizer";
+import { LANGUAGES_WITHOUT_SPACES, languageName } from "../tokenizer";
 import type { AudioTask, ResponseFormat } from "./transcription-form";
 
 export interface FormattedResponse {
@@ -14,6 +14,25 @@ export interface FormattedResponse {
 /** Billing-style usage, as whisper-1 reports it: whole seconds of audio. */
 export function usageOf(transcript: TranscriptData): { type: "duration"; seconds: number } {
   return { type: "duration", seconds: Math.ceil(transcript.durationSeconds) };
+}
+
+/** The encoder's positions for a second of audio (1500 for a 30 s window): the audio's input tokens. */
+const AUDIO_TOKENS_PER_SECOND = 50;
+
+/**
+ * Token usage, the only kind the `transcript.text.done` event of a stream has (openai's TranscriptionTextDoneEvent):
+ * the audio's encoder positions in, the tokens decoded out.
+ */
+export function tokenUsageOf(transcript: TranscriptData, decoded: readonly Segment[]) {
+  const audio = Math.ceil(transcript.durationSeconds * AUDIO_TOKENS_PER_SECOND);
+  const output = decoded.reduce((sum, segment) => sum + segment.tokens.length, 0);
+  return {
+    type: "tokens" as const,
+    input_tokens: audio,
+    input_token_details: { audio_tokens: audio },
+    output_tokens: output,
+    total_tokens: audio + output,
+  };
 }
 
 export function formatResponse(
@@ -60,7 +79,7 @@ function verboseJson(
           seek: decoded.seek,
           start: milliseconds(segment.start),
           end: milliseconds(segment.end),
-          text: segment.text,
+          text: spacedText(segment.text, code),
           tokens: decoded.tokens,
           temperature: decoded.temperature,
           avg_logprob: decoded.avgLogprob,
@@ -80,4 +99,9 @@ function verboseJson(
     }),
     usage: usageOf(transcript),
   };
+}
+
+/** A segment's text as openai's decode gives it: after a space, unless its language is written without spaces. */
+function spacedText(text: string, language: string | null): string {
+  return language && LANGUAGES_WITHOUT_SPACES.has(language) ? text : ` ${text}`;
 }

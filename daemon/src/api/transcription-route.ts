@@ -12,7 +12,7 @@ import { ApiError, jobError } from "./errors";
 import { sendBody, startEventStream } from "./http-response";
 import { modelOption } from "./models";
 import { receiveForm, type UploadedFile, type UploadedForm } from "./multipart-upload";
-import { formatResponse, usageOf } from "./response-formats";
+import { formatResponse, tokenUsageOf } from "./response-formats";
 import type { ApiServices } from "./services";
 import { parseTranscriptionForm, type AudioTask, type TranscriptionForm } from "./transcription-form";
 
@@ -147,7 +147,12 @@ async function runJob(
       if (transcript.text.startsWith(streamed) && transcript.text.length > streamed.length) {
         emit({ type: "transcript.text.delta", delta: transcript.text.slice(streamed.length), logprobs: null });
       }
-      emit({ type: "transcript.text.done", text: transcript.text, logprobs: null, usage: usageOf(transcript) });
+      emit({
+        type: "transcript.text.done",
+        text: transcript.text,
+        logprobs: null,
+        usage: tokenUsageOf(transcript, decoded),
+      });
       response.end();
       return;
     }

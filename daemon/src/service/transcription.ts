@@ -52,6 +52,8 @@ export interface TranscriptionJob {
 }
 
 const SAMPLE_RATE = 16_000;
+/** Mel frames a second (a hop of 160 samples). */
+const FRAMES_PER_SECOND = 100;
 
 export async function transcribe(
   job: TranscriptionJob,
@@ -352,6 +354,8 @@ export function shiftSegment(segment: Segment, seconds: number): Segment {
   if (seconds === 0) return segment;
   return {
     ...segment,
+    // openai's seek: where its window starts, in mel frames (100 a second) of the whole file.
+    seek: segment.seek + Math.round(seconds * FRAMES_PER_SECOND),
     start: segment.start + seconds,
     end: segment.end + seconds,
     ...(segment.tokenTimings && {
