@@ -196,6 +196,29 @@ test("without turn detection the client commits: committed then completed, and a
   expect(completed.event).toMatchObject({ item_id: committed.event.item_id, transcript: dictationText });
 });
 
+test("a model name the daemon does not have: an error naming it, and the rest of the update (the language) kept", async () => {
+  const { rt, received, open } = connect();
+  await open;
+  rt.send({
+    type: "session.update",
+    session: { type: "transcription", audio: { input: { transcription: { model: "no-such-model", language: "en" } } } },
+  });
+  rt.send({ type: "transcription_session.update", session: { input_audio_transcription: { model: "nor-this-one" } } });
+  await waitFor(() => ofType(received, "transcription_session.updated").length > 0, "the beta update's answer");
+  rt.close();
+  await closed(rt);
+  expect(ofType(received, "error").map((r) => r.event.error)).toEqual([
+    expect.objectContaining({ code: "model_not_found", param: "session.audio.input.transcription.model" }),
+    expect.objectContaining({ code: "model_not_found", param: "session.input_audio_transcription.model" }),
+  ]);
+  expect(ofType(received, "session.updated")[0].event.session).toMatchObject({
+    audio: { input: { transcription: { model: "whisper-1", language: "en" } } },
+  });
+  expect(ofType(received, "transcription_session.updated")[0].event.session).toMatchObject({
+    input_audio_transcription: { model: "whisper-1", language: "en" },
+  });
+});
+
 test("what Verbatim does not do is refused with an error event; a running dictation refuses the connection", async () => {
   const { rt, received, open } = connect();
   await open;

@@ -187,7 +187,19 @@ export class RealtimeConnection implements DictationPeer {
 
   private async update(session: unknown, shape: "ga" | "beta"): Promise<void> {
     const next = updatedConfig(this.config, session, shape);
-    const model = next.model === this.config.model ? this.model : await modelOption(next.model, this.services);
+    let model = this.model;
+    if (next.model !== this.config.model) {
+      try {
+        model = await modelOption(next.model, this.services);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        // The rest of the update (its language above all) still holds: only the model stays as it was.
+        const param =
+          shape === "ga" ? "session.audio.input.transcription.model" : "session.input_audio_transcription.model";
+        this.error(error.type, error.code, error.message, null, param);
+        next.model = this.config.model;
+      }
+    }
     const changed = JSON.stringify(next) !== JSON.stringify(this.config);
     this.config = next;
     this.model = model;
