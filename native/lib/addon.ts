@@ -1,7 +1,14 @@
 // The raw shape of the compiled addon (build/Release/verbatim.node, or a platform package's prebuilt). Only
 // index.ts uses it.
 import { locateAddon, sourceBuildAdvice } from "./prebuilt";
-import type { BackendMemory, BuildInfo, LanguageDetection, ModelInfo, TranscribeResult } from "./types";
+import type {
+  BackendMemory,
+  BuildInfo,
+  LanguageDetection,
+  ModelInfo,
+  ParakeetModelInfo,
+  TranscribeResult,
+} from "./types";
 
 export interface RawJob<T> {
   promise: Promise<T>;
@@ -36,7 +43,7 @@ export interface RawStreamTranscript {
 export type RawStreamEvent = RawStreamUpdate | { type: "utterance"; utterance: RawUtterance };
 
 export interface RawModel {
-  info(): ModelInfo;
+  info(): ModelInfo | ParakeetModelInfo;
   memory(): BackendMemory | null;
   setVocabulary(tokens: Uint8Array[]): void;
   transcribe(audio: Float32Array | string, options: object, onEvent: (event: object) => void): RawJob<TranscribeResult>;

@@ -53,12 +53,24 @@ export class WhisperModel {
   static load(folder: string, options: LoadOptions = {}): Job<WhisperModel> {
     return typedJob(
       typed(() => addon().loadModel(folder, options)),
-      (raw) => new WhisperModel(raw),
+      (raw) => {
+        const { family } = raw.info();
+        if (family !== "whisper") {
+          raw.free();
+          throw typedError({
+            message: `${folder} holds a ${family} model, not a Whisper model`,
+            code: "ERR_INVALID_ARGUMENT",
+          });
+        }
+        return new WhisperModel(raw);
+      },
     );
   }
 
   info(): ModelInfo {
-    return typed(() => this.raw.info());
+    const info = typed(() => this.raw.info());
+    if (info.family !== "whisper") throw new Error("not a Whisper model");
+    return info;
   }
 
   /** MLX's memory figures now, or null on the portable CPU backend (see the process's own figures there). */

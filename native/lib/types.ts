@@ -45,8 +45,30 @@ export interface ModelDims {
 
 export type AlignmentHeads = Array<[layer: number, head: number]>;
 
-export interface ModelInfo {
-  dims: ModelDims;
+/** What a model family can do (the engine's FamilyCapabilities): shared code asks these, never the family. */
+export interface FamilyCapabilities {
+  languageDetection: boolean;
+  chooseLanguage: boolean;
+  translate: boolean;
+  /** A decoder prompt: previous text and the user's vocabulary terms. */
+  prompt: boolean;
+  /** Whisper's beam size, temperatures, fallback and logit filters. */
+  decodingOptions: boolean;
+  wordTimestamps: boolean;
+  streaming: boolean;
+  /** Language codes the model knows (empty: English-only, or not said by the model). */
+  languages: string[];
+}
+
+export type ModelFamilyName = "whisper" | "parakeet";
+
+interface ModelInfoCommon {
+  family: ModelFamilyName;
+  /** Token ids are [0, nVocab). */
+  nVocab: number;
+  /** The family's own named sizes (Parakeet: dModel, layers, heads, ...); empty for Whisper (see dims). */
+  sizes: Record<string, number>;
+  capabilities: FamilyCapabilities;
   /** The backend the model runs on: "mlx" or "cpu" (the portable CPU backend). */
   backend: string;
   /** Where it computes: "gpu" or "cpu". */
@@ -56,6 +78,20 @@ export interface ModelInfo {
   quantization: { bits: number; groupSize: number } | null;
   /** Heads from the model's own `alignment_heads` tensor (often the uncurated default: prefer the curated table). */
   storedAlignmentHeads: AlignmentHeads;
+}
+
+/** A Whisper model's description. */
+export interface ModelInfo extends ModelInfoCommon {
+  family: "whisper";
+  dims: ModelDims;
+  vocabulary: null;
+}
+
+/** A Parakeet TDT model's description: its SentencePiece pieces come with it (config.json's joint.vocabulary). */
+export interface ParakeetModelInfo extends ModelInfoCommon {
+  family: "parakeet";
+  dims: null;
+  vocabulary: string[];
 }
 
 /** MLX's allocator, shared by every MLX model in the process. */

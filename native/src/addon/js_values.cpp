@@ -28,39 +28,70 @@ Napi::Object language_probabilities(Napi::Env env, const std::vector<float>& pro
 }  // namespace
 
 Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
-  const WhisperWeights& weights = engine.weights();
-  const ModelDims& d = weights.config.dims;
-  Napi::Object dims = Napi::Object::New(env);
-  dims.Set("nMels", d.n_mels);
-  dims.Set("nAudioCtx", d.n_audio_ctx);
-  dims.Set("nAudioState", d.n_audio_state);
-  dims.Set("nAudioHead", d.n_audio_head);
-  dims.Set("nAudioLayer", d.n_audio_layer);
-  dims.Set("nVocab", d.n_vocab);
-  dims.Set("nTextCtx", d.n_text_ctx);
-  dims.Set("nTextState", d.n_text_state);
-  dims.Set("nTextHead", d.n_text_head);
-  dims.Set("nTextLayer", d.n_text_layer);
-
+  const ModelDescription description = engine.description();
   Napi::Object info = Napi::Object::New(env);
-  info.Set("dims", dims);
+  info.Set("family", model_family_name(description.family));
+  if (description.whisper_dims) {
+    const ModelDims& d = *description.whisper_dims;
+    Napi::Object dims = Napi::Object::New(env);
+    dims.Set("nMels", d.n_mels);
+    dims.Set("nAudioCtx", d.n_audio_ctx);
+    dims.Set("nAudioState", d.n_audio_state);
+    dims.Set("nAudioHead", d.n_audio_head);
+    dims.Set("nAudioLayer", d.n_audio_layer);
+    dims.Set("nVocab", d.n_vocab);
+    dims.Set("nTextCtx", d.n_text_ctx);
+    dims.Set("nTextState", d.n_text_state);
+    dims.Set("nTextHead", d.n_text_head);
+    dims.Set("nTextLayer", d.n_text_layer);
+    info.Set("dims", dims);
+  } else {
+    info.Set("dims", env.Null());
+  }
+  Napi::Object sizes = Napi::Object::New(env);
+  for (const auto& [name, value] : description.sizes) sizes.Set(name, value);
+  info.Set("sizes", sizes);
+  info.Set("nVocab", engine.vocabulary_size());
+
+  const FamilyCapabilities& c = engine.capabilities();
+  Napi::Object capabilities = Napi::Object::New(env);
+  capabilities.Set("languageDetection", c.language_detection);
+  capabilities.Set("chooseLanguage", c.choose_language);
+  capabilities.Set("translate", c.translate);
+  capabilities.Set("prompt", c.prompt);
+  capabilities.Set("decodingOptions", c.decoding_options);
+  capabilities.Set("wordTimestamps", c.word_timestamps);
+  capabilities.Set("streaming", c.streaming);
+  Napi::Array languages = Napi::Array::New(env, c.languages.size());
+  for (uint32_t i = 0; i < c.languages.size(); ++i) languages.Set(i, c.languages[i]);
+  capabilities.Set("languages", languages);
+  info.Set("capabilities", capabilities);
+
+  if (description.vocabulary.empty()) {
+    info.Set("vocabulary", env.Null());
+  } else {
+    Napi::Array vocabulary = Napi::Array::New(env, description.vocabulary.size());
+    for (uint32_t i = 0; i < description.vocabulary.size(); ++i) vocabulary.Set(i, description.vocabulary[i]);
+    info.Set("vocabulary", vocabulary);
+  }
+
   info.Set("backend", engine.backend_name());
   info.Set("device", engine.device_name());
-  info.Set("weightsPath", weights.weights_path);
+  info.Set("weightsPath", description.weights_path);
   info.Set("loadSeconds", engine.load_seconds());
-  if (weights.config.quantization) {
+  if (description.quantization) {
     Napi::Object quantization = Napi::Object::New(env);
-    quantization.Set("bits", weights.config.quantization->bits);
-    quantization.Set("groupSize", weights.config.quantization->group_size);
+    quantization.Set("bits", description.quantization->bits);
+    quantization.Set("groupSize", description.quantization->group_size);
     info.Set("quantization", quantization);
   } else {
     info.Set("quantization", env.Null());
   }
-  Napi::Array heads = Napi::Array::New(env, weights.stored_alignment_heads.size());
-  for (uint32_t i = 0; i < weights.stored_alignment_heads.size(); ++i) {
+  Napi::Array heads = Napi::Array::New(env, description.stored_alignment_heads.size());
+  for (uint32_t i = 0; i < description.stored_alignment_heads.size(); ++i) {
     Napi::Array pair = Napi::Array::New(env, 2);
-    pair.Set(0u, weights.stored_alignment_heads[i].first);
-    pair.Set(1u, weights.stored_alignment_heads[i].second);
+    pair.Set(0u, description.stored_alignment_heads[i].first);
+    pair.Set(1u, description.stored_alignment_heads[i].second);
     heads.Set(i, pair);
   }
   info.Set("storedAlignmentHeads", heads);
@@ -134,8 +165,10 @@ Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript, const
   for (uint32_t i = 0; i < transcript.segments.size(); ++i) segments.Set(i, segment_to_js(env, transcript.segments[i]));
   Napi::Object result = Napi::Object::New(env);
   result.Set("segments", segments);
-  result.Set("language", special.multilingual() ? language_code(env, transcript.language_token, special)
-                                                : Napi::String::New(env, "en"));
+  // A vocabulary without language tokens (a transducer's) does not say which language it heard.
+  result.Set("language", special.n_languages == 0 ? env.Null()
+                         : special.multilingual() ? language_code(env, transcript.language_token, special)
+                                                  : Napi::String::New(env, "en"));
   if (!transcript.language_probabilities.empty())
     result.Set("languageProbabilities", language_probabilities(env, transcript.language_probabilities));
   return result;

@@ -121,7 +121,7 @@ Napi::Value ModelWrap::Memory(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::SetVocabulary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const int n_vocab = engine()->weights().config.dims.n_vocab;
+    const int n_vocab = engine()->vocabulary_size();
     if (!info[0].IsArray()) throw std::invalid_argument("the vocabulary must be an array of Uint8Array");
     Napi::Array array = info[0].As<Napi::Array>();
     if (array.Length() > static_cast<uint32_t>(n_vocab))
@@ -147,7 +147,7 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
     // A Float32Array is copied now; a file of samples is read on the job's thread, a window at a time.
     const std::string sample_file = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
     auto audio = std::make_shared<std::vector<float>>(sample_file.empty() ? copy_audio(info[0]) : std::vector<float>());
-    const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
+    const SpecialTokens special = engine->special_tokens();
     TranscribeOptions options = read_transcribe_options(info[1], special);
     options.token_bytes = token_bytes_;
 
@@ -198,11 +198,11 @@ Napi::Value ModelWrap::StartStream(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     std::shared_ptr<Engine> engine = this->engine();
     if (!token_bytes_) throw std::invalid_argument("set the model's vocabulary (setVocabulary) before streaming");
-    const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
+    const SpecialTokens special = engine->special_tokens();
     StreamingOptions options = read_streaming_options(info[0], special);
     options.transcribe.token_bytes = token_bytes_;
     const auto min_update_samples = static_cast<std::size_t>(options.min_chunk_seconds * kSampleRate);
-    auto recognizer = std::make_shared<StreamingRecognizer>(engine->weights().config.dims, std::move(options));
+    std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer(std::move(options));
     auto inbox = std::make_shared<AudioInbox>(min_update_samples);
 
     Napi::Object handle = start_background_job(env, info[1], Value(), [engine, inbox, recognizer, special](JobContext& job) {
@@ -256,7 +256,7 @@ Napi::Value ModelWrap::DetectLanguage(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     std::shared_ptr<Engine> engine = this->engine();
     auto audio = std::make_shared<std::vector<float>>(copy_audio(info[0]));
-    const SpecialTokens special = SpecialTokens::for_vocabulary(engine->weights().config.dims.n_vocab);
+    const SpecialTokens special = engine->special_tokens();
     return start_background_job(env, env.Undefined(), Value(), [engine, audio, special](JobContext& job) {
       auto detection = std::make_shared<LanguageDetection>(
           engine->detect_language(audio->data(), audio->size(), [&job] { return job.cancelled(); }));

@@ -1,5 +1,4 @@
-// A loaded model ready to transcribe: weights, the backend runner, and the lock that lets one job at a time
-// use the runner's caches. This is what the Node addon (and the CLI, through it) drives.
+// The engine's entry point: a loaded model of any family (model/model_family.h), behind one interface.
 #pragma once
 
 #include <cstddef>
@@ -7,9 +6,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "decoding/language.h"
+#include "decoding/special_tokens.h"
 #include "backends/mlx/mlx_backend.h"
+#include "model/model_family.h"
 #include "model/model_runner.h"
 #include "runner_gate.h"
 #include "streaming/streaming.h"
@@ -41,40 +44,73 @@ struct BuiltBackends {
 };
 BuiltBackends built_backends();
 
+// What the addon shows of a loaded model.
+struct ModelDescription {
+  ModelFamily family = ModelFamily::Whisper;
+  std::optional<ModelDims> whisper_dims;  // Whisper's dimensions; absent for other families
+  std::vector<std::pair<std::string, int>> sizes;  // the family's own named sizes (Parakeet: "dModel", ...)
+  std::string weights_path;
+  std::optional<Quantization> quantization;
+  std::vector<std::pair<int, int>> stored_alignment_heads;
+  // The vocabulary's pieces when the model carries them (a NeMo config's joint.vocabulary); empty otherwise
+  // (Whisper's tokenizer is a separate file).
+  std::vector<std::string> vocabulary;
+};
+
+// A loaded model of some family ready to transcribe: its weights, the backend's runner, and the lock that lets one
+// job at a time use the runner's caches. This is what the Node addon (and the CLI, through it) drives; every family
+// implements it once, and shared code asks capabilities() what the model can do.
 class Engine {
  public:
-  // Loads a model folder (see load_whisper_weights) and prepares the chosen backend. Throws FormatError for a
-  // bad model folder, std::invalid_argument when the chosen backend is not built.
+  // Loads a model folder, choosing the family from its config.json (see model_family.h), and prepares the chosen
+  // backend. Throws FormatError for a bad model folder, std::invalid_argument when the chosen backend is not built
+  // or cannot run the family.
   static std::unique_ptr<Engine> load(const std::string& folder, const EngineOptions& options);
 
-  const WhisperWeights& weights() const { return *weights_; }
-  std::string backend_name() const { return runner_->backend_name(); }  // "cpu" or "mlx"
-  const std::string& device_name() const { return device_; }             // "cpu" or "gpu"
+  virtual ~Engine() = default;
+
+  virtual ModelFamily family() const = 0;
+  virtual const FamilyCapabilities& capabilities() const = 0;
+  virtual ModelDescription description() const = 0;
+  // Token ids [0, vocabulary_size()) are the model's text tokens and special tokens alike.
+  virtual int vocabulary_size() const = 0;
+  // The ids with special meaning (Whisper's table; a family without them has none below vocabulary_size()).
+  virtual SpecialTokens special_tokens() const = 0;
+
+  virtual std::string backend_name() const = 0;  // "cpu" or "mlx"
+  const std::string& device_name() const { return device_; }  // "cpu" or "gpu"
   double load_seconds() const { return load_seconds_; }
   // MLX's memory figures when this engine runs on MLX (process-wide: every MLX model shares them).
   std::optional<MlxMemory> memory() const;
 
-  // Both take the engine's lock for the whole job: jobs on one model run one after another.
-  Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
-                        const TranscribeEvents& events);
+  // Both take the engine's lock for the whole job: jobs on one model run one after another. Options the family
+  // cannot honour (capabilities()) throw std::invalid_argument naming them.
+  virtual Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
+                                const TranscribeEvents& events) = 0;
   // The same over `n` samples read through `read` a window at a time.
-  Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
-                        const TranscribeEvents& events);
+  virtual Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
+                                const TranscribeEvents& events) = 0;
+  // A live session's recognizer for this model; std::invalid_argument when the family cannot stream.
+  virtual std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) const = 0;
   // Runs a live session until `inbox` is finished (see run_streaming_session). The runner is taken per update,
   // ahead of file jobs, which give it up between their windows (RunnerGate).
-  StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer, const StreamingEvents& events);
-  // The language of the first 30 s. Throws std::invalid_argument for English-only models.
-  LanguageDetection detect_language(const float* samples, std::size_t n, const std::function<bool()>& cancelled);
+  virtual StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer,
+                                     const StreamingEvents& events) = 0;
+  // The language of the first 30 s. Throws std::invalid_argument for models that cannot detect languages.
+  virtual LanguageDetection detect_language(const float* samples, std::size_t n,
+                                            const std::function<bool()>& cancelled) = 0;
+
+ protected:
+  Engine(std::string device, double load_seconds) : device_(std::move(device)), load_seconds_(load_seconds) {}
+  RunnerGate gate_;
 
  private:
-  Engine(std::shared_ptr<const WhisperWeights> weights, std::unique_ptr<ModelRunner> runner, std::string device,
-         double load_seconds);
-
-  std::shared_ptr<const WhisperWeights> weights_;
-  std::unique_ptr<ModelRunner> runner_;
   std::string device_;
   double load_seconds_;
-  RunnerGate gate_;
 };
+
+// The families' loaders (Engine::load picks one by the config's family).
+std::unique_ptr<Engine> load_whisper_engine(const std::string& folder, const EngineOptions& options);
+std::unique_ptr<Engine> load_parakeet_engine(const std::string& folder, const EngineOptions& options);
 
 }  // namespace verbatim

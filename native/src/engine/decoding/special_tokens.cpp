@@ -4,6 +4,16 @@
 
 namespace verbatim {
 
+SpecialTokens SpecialTokens::without_specials(int n_vocab) {
+  SpecialTokens special;
+  special.n_vocab = n_vocab;
+  special.eot = special.sot = special.first_language = special.translate = special.transcribe = n_vocab;
+  special.startoflm = special.startofprev = special.nospeech = special.notimestamps = n_vocab;
+  special.timestamp_begin = n_vocab;
+  special.n_languages = 0;
+  return special;
+}
+
 SpecialTokens SpecialTokens::for_vocabulary(int n_vocab) {
   SpecialTokens s;
   s.n_vocab = n_vocab;

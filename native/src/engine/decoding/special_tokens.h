@@ -25,8 +25,12 @@ struct SpecialTokens {
   // Throws std::invalid_argument for any other size.
   static SpecialTokens for_vocabulary(int n_vocab);
 
+  // A vocabulary without Whisper's special tokens (a transducer's pieces): every id below n_vocab is text, eot is
+  // n_vocab (a transducer's blank), and there are no languages or timestamps.
+  static SpecialTokens without_specials(int n_vocab);
+
   // English-only models take no language or task token and cannot detect languages.
-  bool multilingual() const { return n_vocab >= 51865; }
+  bool multilingual() const { return n_languages > 0 && n_vocab >= 51865; }
   bool is_language(int32_t token) const { return token >= first_language && token < first_language + n_languages; }
   bool is_timestamp(int32_t token) const { return token >= timestamp_begin && token < n_vocab; }
   int32_t language_token(int index) const { return first_language + index; }
