@@ -5,7 +5,8 @@ const { readdirSync, readFileSync } = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
 
-const dist = path.join(__dirname, "..", "dist");
+// The folder ray build wrote (standalone.sh passes its copy's), else this folder's dist/.
+const dist = process.argv[2] ? path.resolve(process.argv[2]) : path.join(__dirname, "..", "dist");
 const bundles = readdirSync(dist).filter((name) => name.endsWith(".js"));
 if (bundles.length === 0) throw new Error(`no bundles in ${dist}: run ray build first`);
 

@@ -112,12 +112,12 @@ test("the Transcribe form takes only existing files, at least one", () => {
 const BRITISH =
   /\b(recognis\w*|capitalis\w*|organis\w*|realis\w*|initialis\w*|customis\w*|behaviour|colour|favourite|centre|licence|spelt|analys(e|ed|ing)|cancell(ed|ing)|travell\w+|dialogue)\b/gi;
 
-test("user-facing text is in US English: the manifest, the README, the changelog and the source", () => {
+test("text is in US English: the manifest, the README, the changelog, the developer documents and the source", () => {
   const sources = readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" })
     .filter((file) => /\.tsx?$/.test(file) && !file.startsWith("verbatimd"))
     .map((file) => path.join("src", file));
   const found: string[] = [];
-  for (const file of ["package.json", "README.md", "CHANGELOG.md", ...sources]) {
+  for (const file of ["package.json", "README.md", "CHANGELOG.md", "DEVELOPMENT.md", "STORE.md", ...sources]) {
     const text = readFileSync(path.join(root, file), "utf8").replace(/(code === |case )"cancelled"/g, "");
     for (const match of text.matchAll(BRITISH)) found.push(`${file}: ${match[0]}`);
   }

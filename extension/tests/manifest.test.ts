@@ -130,13 +130,40 @@ test("README says what to install first, what each command does, and each prefer
   expect(readme).toContain("\nnpm install -g verbatim\nverbatim daemon install\n");
   for (const command of manifest.commands) expect(readme).toContain(`**${command.title}**`);
   for (const preference of manifest.preferences) expect(readme).toContain(`| ${preference.title} `);
-  expect(readme).toContain("## Check on a Mac");
+  // Why the extension starts a process, and that it checks which.
+  expect(readme).toMatch(/## Microphone Access\n\n[^#]*`verbatim capture`[^#]*checks that the command is exactly that/);
+  // What is for developers is in DEVELOPMENT.md, which the Store's pull request leaves out (standalone.sh).
+  expect(readme).not.toMatch(/## (Development|Check on a Mac)/);
+  const development = readFileSync(path.join(root, "DEVELOPMENT.md"), "utf8");
+  expect(development).toContain("## Development");
+  expect(development).toContain("## Check on a Mac");
+  const standalone = readFileSync(path.join(root, "scripts", "standalone.sh"), "utf8");
+  for (const excluded of ["./tests", "./scripts", "./DEVELOPMENT.md", "./STORE.md"]) {
+    expect(standalone).toContain(`--exclude=${excluded}`);
+  }
+});
+
+test("the changelog has one entry, the initial version, dated when the Store merges it", () => {
+  const changelog = readFileSync(path.join(root, "CHANGELOG.md"), "utf8");
+  expect([...changelog.matchAll(/^## .*$/gm)].map((match) => match[0])).toEqual([
+    "## [Initial Version] - {PR_MERGE_DATE}",
+  ]);
+});
+
+test("no root view sets navigationTitle: only the forms Manage Vocabulary pushes do", () => {
+  const withTitle = readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" }).filter(
+    (file) => /\.tsx$/.test(file) && readFileSync(path.join(root, "src", file), "utf8").includes("navigationTitle"),
+  );
+  expect(withTitle).toEqual(["manage-vocabulary.tsx"]);
+  const vocabulary = readFileSync(path.join(root, "src", "manage-vocabulary.tsx"), "utf8");
+  expect(vocabulary.slice(0, vocabulary.indexOf("function TermForm"))).not.toContain("navigationTitle");
 });
 
 test("metadata holds the store's screenshots: 2000x1250 PNGs", () => {
   const shots = readdirSync(path.join(root, "metadata")).filter((file) => !file.startsWith("."));
+  expect(shots.length).toBeLessThanOrEqual(6);
   for (const shot of shots) {
-    expect(shot).toMatch(/^verbatim-\d+\.png$/);
+    expect(shot).toMatch(/^verbatim-[1-6]\.png$/);
     expect(pngSize(path.join(root, "metadata", shot))).toEqual([2000, 1250]);
   }
 });

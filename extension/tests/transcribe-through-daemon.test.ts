@@ -80,7 +80,7 @@ test("a file is transcribed through the daemon, and the view shows its text segm
   }
 });
 
-test("saving writes .txt, .srt and .vtt beside the source file", async () => {
+test("saving writes .txt, .srt and .vtt beside the source file, never over one", async () => {
   const client = await connect(daemon.socket);
   try {
     const [state] = await transcribeFiles(client, [speech], {
@@ -95,6 +95,9 @@ test("saving writes .txt, .srt and .vtt beside the source file", async () => {
     expect(readFileSync(text, "utf8")).toBe(transcript.text + "\n");
     expect(readFileSync(srt, "utf8")).toMatch(/^1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\n\S/);
     expect(readFileSync(vtt, "utf8")).toMatch(/^WEBVTT\n\n00:00:\d\d\.\d{3} --> /);
+    // Saving again never overwrites: the next one is numbered, the first untouched.
+    expect(await saveBeside(speech, "text", transcript)).toBe(path.join(media, "voice memo (2).txt"));
+    expect(readFileSync(text, "utf8")).toBe(transcript.text + "\n");
   } finally {
     client.close();
   }
