@@ -383,8 +383,9 @@ describe.each(models)("%s", (modelName) => {
     const files = [...longFiles, ...singleFiles];
     const run = await runCase(modelName, { beamSize: 5, temperatures: [0] }, files, "beam 5", greedy);
     expect(run.mismatches).toEqual([]);
-    // Most windows are compared to their end (a near-tie is the exception), and beams matter: some files' text is
-    // not the greedy one (every long file's, on the committed weights).
+    // Most windows are compared to their end (a near-tie is the exception: none of 45 on either model, on the
+    // machines of issues 32 and 39 and under the Sandybridge kernel), and beams matter: some files' text is not the
+    // greedy one (every long file's, on the committed weights).
     expect(run.counts.equal).toBeGreaterThanOrEqual(0.8 * run.windows.length);
     expect(run.filesChanged).toBeGreaterThan(0);
   });
@@ -416,6 +417,8 @@ describe.each(models)("%s", (modelName) => {
     // groups drawing the engine's numbers agree to the end in many attempts, not only at near-ties).
     const tried = run.windows.map((w) => w.temperatures_tried.length);
     expect(tried.some((n) => n === 1) && tried.some((n) => n > 1)).toBe(true);
+    // 27 attempts on each model under OpenBLAS's Sandybridge kernel, and above this floor on the machines of
+    // issues 32 and 39 (near-ties part the rest, and they move with the BLAS's rounding).
     expect(run.sampledEqual).toBeGreaterThanOrEqual(10);
   });
 
@@ -425,7 +428,7 @@ describe.each(models)("%s", (modelName) => {
     const c = { temperatures: [0.2, 0.4, 0.6, 0.8, 1.0], logprobThreshold: 0, seed: 3 };
     const run = await runCase(modelName, c, ["long-00.flac", "long-06.flac", ...singleFiles.slice(0, 10)], "best of 1");
     expect(run.mismatches).toEqual([]);
-    expect(run.sampledEqual).toBeGreaterThanOrEqual(10);
+    expect(run.sampledEqual).toBeGreaterThanOrEqual(10); // 89 of 95 on each model under the Sandybridge kernel
   });
 
   test("beamSize 1 is the default greedy decoding, token for token", async () => {

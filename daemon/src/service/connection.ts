@@ -199,10 +199,6 @@ export class Connection {
       this.sendError(request.id, "shutting_down", "verbatimd is shutting down; try again once it is back");
       return;
     }
-    switch (request.type) {
-      case "hello":
-        if (request.protocol !== PROTOCOL_VERSION) {
-          this.sendError(
     if (request.type === "transcribe" || request.type === "dictation.start") {
       const unknown = request.options?.language === undefined ? null : unknownLanguage(request.options.language);
       if (unknown) {
@@ -210,6 +206,10 @@ export class Connection {
         return;
       }
     }
+    switch (request.type) {
+      case "hello":
+        if (request.protocol !== PROTOCOL_VERSION) {
+          this.sendError(
             request.id,
             "protocol_version",
             `this daemon speaks protocol ${PROTOCOL_VERSION}, the client ${request.protocol}: update Verbatim so both match`,
