@@ -12,8 +12,9 @@ import { JobStore } from "../src/lib/job-store";
 import { transcriptionOptions } from "../src/lib/preferences";
 import {
   audioFileOf,
-  deleteTranscript,
+  deleteTranscripts,
   emptyListView,
+  exportHistory,
   findTranscripts,
   loadTranscript,
   transcriptFacts,
@@ -21,6 +22,8 @@ import {
   transcriptRow,
   withoutEntry,
 } from "../src/lib/transcript-history";
+import { ALL_TRANSCRIPTS, appFilter, appFilters, filtered } from "../src/lib/transcript-filter";
+import { escapeMarkdown } from "../src/lib/transcript-view";
 import { transcribeFiles } from "../src/lib/transcription";
 
 jest.setTimeout(120_000);
@@ -92,7 +95,18 @@ test("transcripts are listed newest first, found as they are typed, shown with t
   expect(second).toEqual({ entries: [all.entries[1]], nextBeforeId: null });
   expect(withoutEntry(all.entries, all.entries[0]!.id)).toEqual([all.entries[1]]);
 
-  await deleteTranscript(client, all.entries[0]!.id);
+  // The dropdown's filters on the daemon's entries: the upload is a file with no app, the other was made in TextEdit.
+  expect(appFilters(all.entries, ALL_TRANSCRIPTS)).toEqual([{ value: "app:TextEdit", title: "In TextEdit" }]);
+  expect(filtered(all.entries, appFilter("TextEdit"))).toEqual([all.entries[1]]);
+  expect(filtered(all.entries, "file")).toEqual(all.entries);
+  expect(filtered(all.entries, "dictation")).toEqual([]);
+
+  // Export: the whole history, as the daemon writes it.
+  expect(await exportHistory(client, "markdown")).toContain(escapeMarkdown(spoken.text.trim()).slice(0, 20));
+  expect(JSON.stringify(JSON.parse(await exportHistory(client, "json")))).toContain(JSON.stringify(uploaded.text));
+
+  // Delete All Shown: each in turn; one already gone is skipped, not an error.
+  expect(await deleteTranscripts(client, [all.entries[0]!.id, all.entries[0]!.id])).toEqual([all.entries[0]!.id]);
   expect((await findTranscripts(client, "")).entries.map((entry) => entry.text)).toEqual([spoken.text]);
   const missing = await loadTranscript(client, all.entries[0]!.id).catch((error: unknown) => error);
   expect(missing).toBeInstanceOf(DaemonError);
