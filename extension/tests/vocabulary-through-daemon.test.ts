@@ -62,10 +62,10 @@ test("terms and replacements are added, edited and deleted in the daemon's confi
     ["Ximena", "In the decoder prompt"],
     ["Okonkwo", "In the decoder prompt"],
   ]);
-  const cliTerms = describeVocabulary(data)
-    .split("\n")
-    .filter((line) => /^ {2}[* ] /.test(line))
-    .map((line) => line.slice(4));
+  // `verbatim vocabulary list`: the lines under "Terms (oldest first…):", each "  * TERM" or "    TERM".
+  const cliLines = describeVocabulary(data).split("\n");
+  expect(cliLines[0]).toMatch(/^Terms \(oldest first/);
+  const cliTerms = cliLines.slice(1, cliLines.indexOf("Replacements:")).map((line) => line.slice(4));
   expect(list.terms.map((row) => row.title)).toEqual(cliTerms);
   expect(list.replacements.map((row) => [row.title, row.subtitle])).toEqual([
     ["see a → Xia", "Any Case, Written As Given"],

@@ -20,6 +20,7 @@ import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
 import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
 import { parseVocabulary, runVocabulary, VOCABULARY_USAGE } from "./vocabulary-command";
+import { MODES_USAGE, parseModes, runModes } from "./modes-command";
 import { CAPTURE_USAGE, runCapture } from "../capture/capture-command";
 import { runMcpServer } from "../mcp/mcp-server";
 import { API_USAGE, describeApi, parseApi, runApi } from "./api-command";
@@ -48,6 +49,7 @@ const COMMAND_USAGE: Record<string, string> = {
   dictate: `Usage:\n${DICTATE_USAGE}`,
   dictations: `Usage:\n${DICTATIONS_USAGE}`,
   vocabulary: `Usage:\n${VOCABULARY_USAGE}`,
+  modes: `Usage:\n${MODES_USAGE}`,
   history: `Usage:\n${HISTORY_USAGE}`,
   doctor: `Usage:\n${DOCTOR_USAGE}`,
   api: `Usage:\n${API_USAGE}`,
@@ -58,7 +60,7 @@ const COMMAND_USAGE: Record<string, string> = {
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
 Usage:
-${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DOCTOR_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${API_USAGE}${MCP_USAGE}${CAPTURE_SUMMARY}\
+${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${MODES_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DOCTOR_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${API_USAGE}${MCP_USAGE}${CAPTURE_SUMMARY}\
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
@@ -329,6 +331,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runDictations(rest, paths);
       case "vocabulary":
         return await runVocabulary(parseVocabulary(rest), paths);
+      case "modes":
+        return await runModes(parseModes(rest), paths);
       case "history":
         return await runHistory(parseHistory(rest), paths);
       case "capture":
