@@ -35,7 +35,10 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
       --device NAME|INDEX    microphone (see verbatim capture --list-devices)
       --auto-stop SECONDS    after speech, stop by itself once SECONDS pass without speech (default: config
                              autoStopSeconds; 0: only on Enter or Ctrl-C)
+      --mode NAME            the mode (verbatim modes list): its model, language and finishing; default: the
+                             default mode (Plain)
       --json                 every event as one JSON line, then the transcript as --format json prints it
+                             (with "finishing": the mode, the spoken and the finished text)
       --model, --language, --prompt   as for transcribe
       --accuracy, --beam-size, --best-of, --patience, --length-penalty, --…-threshold
                              as for transcribe: how the final text is decoded (live text is always greedy)
@@ -49,6 +52,7 @@ export interface DictateCommand {
   json: boolean;
   device: string | undefined;
   autoStopSeconds: number | undefined;
+  mode: string | undefined;
   options: TranscriptionOptions;
 }
 
@@ -61,6 +65,7 @@ export function parseDictate(args: string[]): DictateCommand {
       json: { type: "boolean" },
       device: { type: "string" },
       "auto-stop": { type: "string" },
+      mode: { type: "string" },
       model: { type: "string" },
       language: { type: "string" },
       prompt: { type: "string" },
@@ -88,6 +93,7 @@ export function parseDictate(args: string[]): DictateCommand {
     json: Boolean(values.json),
     device: values.device,
     autoStopSeconds: autoStop,
+    mode: values.mode,
     options,
   };
 }
@@ -198,6 +204,7 @@ async function dictate(
   };
   if (command.device) request.device = command.device;
   if (command.autoStopSeconds !== undefined) request.autoStopSeconds = command.autoStopSeconds;
+  if (command.mode !== undefined) request.mode = command.mode;
   let stopping = false;
   let finished = false;
   const outcome = client.request(request, (event) => {
@@ -254,8 +261,19 @@ async function dictate(
 }
 
 function printTranscript(transcript: TranscriptData, command: DictateCommand): void {
-  if (command.json) process.stdout.write(transcriptJson(command.input ?? "microphone", transcript) + "\n");
-  else process.stdout.write(transcript.text + "\n");
+  const { finishing } = transcript;
+  if (finishing?.status === "client") {
+    process.stderr.write(
+      `verbatim: the mode ${finishing.mode} is finished by Raycast AI, which only Raycast runs: the spoken text ` +
+        "is printed (verbatim modes edit to finish with a local model)\n",
+    );
+  }
+  if (!command.json) {
+    process.stdout.write(transcript.text + "\n");
+    return;
+  }
+  const json = transcriptJson(command.input ?? "microphone", transcript);
+  process.stdout.write((finishing ? JSON.stringify({ ...JSON.parse(json), finishing }) : json) + "\n");
 }
 
 /**

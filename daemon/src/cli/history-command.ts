@@ -2,7 +2,14 @@
 // deleting, and exporting; all through the running daemon (which starts if needed).
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
-import { parseIsoDate, type Event, type HistoryEntry, type HistoryEntryDetail, type HistorySnippet } from "../protocol";
+import {
+  parseIsoDate,
+  type Event,
+  type FinishingEngine,
+  type HistoryEntry,
+  type HistoryEntryDetail,
+  type HistorySnippet,
+} from "../protocol";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
@@ -10,7 +17,8 @@ import { deleteTranscripts, localTime, type DeleteTranscripts } from "./history-
 
 export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
                                          kept transcripts, newest first (search: every word, the last as a prefix)
-  verbatim history show ID [--json]      one transcript in full, with its timed segments
+  verbatim history show ID [--json]      one transcript in full, with its timed segments (a finished dictation:
+                                         the finished text and the spoken text)
   verbatim history rm ID [--yes]         delete one transcript: names it and asks first
   verbatim history rm --before DATE [--yes]
                                          delete all finished before DATE (YYYY-MM-DD: local midnight; or an ISO
@@ -151,12 +159,17 @@ function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+const ENGINES: Record<FinishingEngine, string> = { none: "nothing", raycast: "Raycast AI", local: "a local model" };
+
 function details(entry: HistoryEntryDetail): string {
   const facts = [
     `#${entry.id}  ${localTime(entry.createdAt)}  ${sourceOf(entry)}`,
     `${entry.durationSeconds.toFixed(1)} s, ${entry.language ?? "language unknown"}, ${entry.model} (${entry.backend})`,
   ];
   if (entry.recording) facts.push(`recording: ${entry.recording}`);
+  if (entry.mode)
+    facts.push(`mode: ${entry.mode}${entry.finishing ? `, finished by ${ENGINES[entry.finishing]}` : ""}`);
   const timed = entry.segments.map((s) => `[${s.start.toFixed(2)} → ${s.end.toFixed(2)}] ${s.text}`);
-  return `${facts.join("\n")}\n\n${entry.text}\n\n${timed.join("\n")}\n`;
+  const text = entry.finishedText === null ? entry.text : `Finished:\n${entry.finishedText}\n\nSpoken:\n${entry.text}`;
+  return `${facts.join("\n")}\n\n${text}\n\n${timed.join("\n")}\n`;
 }

@@ -2,7 +2,17 @@
 // cancel, maxDictationSeconds, (source "capture") when its capture process disconnects, or when every source of its
 // audio has disconnected and none sends more (dictation/audio-sources.ts). Recent sessions are kept for
 // dictation.attach and `result`; recordings are deleted once their text was delivered, as keepRecordings says.
-import { ProtocolError, type DictationInfo, type Event, type Request } from "../protocol";
+import {
+  ProtocolError,
+  type DictationInfo,
+  type DictationMode,
+  type Event,
+  type FinishingData,
+  type Request,
+  type TranscriptionOptions,
+} from "../protocol";
+import { clientFinished, finishText } from "../modes/finishing";
+import { chooseMode } from "../modes/modes";
 import type { DaemonContext } from "../service/daemon-context";
 import type { DecodingDefaults } from "../service/config";
 import type { EngineHost } from "../service/engine-host";
@@ -27,6 +37,8 @@ export interface DictationSettings {
   autoStopSeconds: number;
   /** Beam search, best-of and fallback thresholds for final passes where the dictation's options do not say. */
   decoding?: DecodingDefaults;
+  /** How long a local model may take to finish a dictation's text before the spoken text is delivered. */
+  finishingTimeoutSeconds: number;
 }
 
 export interface DictationServices {
@@ -42,6 +54,10 @@ export interface DictationServices {
   vocabulary?: () => Vocabulary;
   /** Adds a finished dictation's transcript to the history (before its recording may be deleted); returns a problem. */
   recordTranscript?: (finished: FinishedTranscript) => string | null;
+  /** The modes as a new session starts (none: every dictation is Plain). */
+  modes?: () => DictationMode[];
+  /** Keeps the finished text a client made of a dictation in the history; returns a problem. */
+  recordFinished?: (job: string, finishing: FinishingData) => string | null;
 }
 
 export class DictationManager {
@@ -72,6 +88,9 @@ export class DictationManager {
         return;
       case "dictation.stop":
         this.find(request.id, request.session).stop("requested", { peer, id: request.id });
+        return;
+      case "dictation.finished":
+        this.finishedByClient(request, peer);
         return;
       case "dictation.cancel":
         this.find(request.id, request.session).cancel("cancelled by a client");
@@ -165,7 +184,11 @@ export class DictationManager {
       );
     }
     const { host, recordings } = this.services;
-    const options = request.options ?? {};
+    // The HTTP API's dictations (their own gate) stay as the API defines them: Plain, unless the request names a mode.
+    const modes = gate && request.mode === undefined ? [] : (this.services.modes?.() ?? []);
+    const mode = chooseMode(modes, { ...request, requestId: request.id });
+    // The mode's model and language are this dictation's, unless its own options say otherwise.
+    const options: TranscriptionOptions = { ...modeOptions(mode), ...request.options };
     const recording = recordings.create(request.source, options);
     const session = new DictationSession({
       id: recording.id,
@@ -179,6 +202,8 @@ export class DictationManager {
       autoStopSeconds: request.autoStopSeconds ?? this.settings.autoStopSeconds,
       decoding: this.settings.decoding,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
+      mode,
+      finish: (spoken, signal) => finishText(mode, spoken, this.settings.finishingTimeoutSeconds, signal),
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });
     this.running = session;
@@ -187,9 +212,33 @@ export class DictationManager {
     this.maxTimer = setTimeout(() => this.reachedLimit(session), this.settings.maxDictationSeconds * 1000);
     this.maxTimer.unref();
     session.sources.add(peer);
-    this.services.log.info("dictation started", { session: session.id, source: request.source });
+    this.services.log.info("dictation started", { session: session.id, source: request.source, mode: mode.name });
     peer.send({ type: "dictation.started", id: request.id, session: session.id, recording: session.recording, at: 0 });
     session.follow(peer, request.id);
+  }
+
+  /** The text a client finished (its finishing was the client's), judged, kept in the history and answered. */
+  private finishedByClient(request: Extract<Request, { type: "dictation.finished" }>, peer: DictationPeer): void {
+    const session = this.find(request.id, request.session);
+    const outcome = session.final;
+    const finishing = outcome?.type === "dictation.done" ? outcome.transcript.finishing : undefined;
+    if (finishing?.status !== "client") {
+      const why = outcome
+        ? `its finishing is ${finishing ? `"${finishing.status}"` : "none (it heard no speech)"}`
+        : "it has not ended yet";
+      throw new ProtocolError(
+        "bad_message",
+        `the dictation ${session.id} does not wait for a client's finished text: ${why}`,
+        request.id,
+      );
+    }
+    const transcript = session.finishedByClient(clientFinished(finishing, request.text));
+    this.services.results.set(session.id, { state: "done", transcript });
+    const unrecorded = this.services.recordFinished?.(session.id, transcript.finishing!);
+    if (transcript.finishing?.notice)
+      peer.send({ type: "notice", id: request.id, message: transcript.finishing.notice });
+    if (unrecorded) peer.send({ type: "notice", id: request.id, message: unrecorded });
+    peer.send({ type: "done", id: request.id, transcript });
   }
 
   /** maxDictationSeconds have passed: the dictation stops with a final pass, and says why. */
@@ -295,4 +344,12 @@ export class DictationManager {
       else if (outcome?.state === "failed") recordings.mark(recording, "failed", outcome.message);
     });
   }
+}
+
+/** The options a mode gives its dictations. */
+function modeOptions(mode: DictationMode): TranscriptionOptions {
+  return {
+    ...(mode.model !== undefined && { model: mode.model }),
+    ...(mode.language !== undefined && { language: mode.language }),
+  };
 }

@@ -5,11 +5,13 @@
 import type { StreamEvent, StreamingSession, StreamTranscript, StreamUtterance } from "@verbatim/native";
 import type {
   DictationInfo,
+  DictationMode,
   DictationSource,
   DictationState,
   DictationStopReason,
   ErrorCode,
   Event,
+  FinishingData,
   SegmentData,
   TranscriptData,
   TranscriptionOptions,
@@ -69,6 +71,9 @@ export interface SessionSetup {
   vocabulary: Vocabulary;
   /** The config's beam search, best-of and fallback thresholds, for the final passes (live updates are greedy). */
   decoding?: DecodingDefaults;
+  /** Its mode, and how its final text is finished (never its live text); throws only once `signal` aborts. */
+  mode: DictationMode;
+  finish(spokenText: string, signal: AbortSignal): Promise<FinishingData>;
   /** Called once when the session has ended; `delivered`: its final text reached at least one client. */
   onEnded(session: DictationSession, delivered: boolean): void;
 }
@@ -103,6 +108,8 @@ export class DictationSession {
   private stream: StreamingSession | null = null;
   private work: Promise<void>;
   private readonly meter: LevelMeter;
+  /** Ends a finishing under way when the dictation is cancelled or the daemon stops. */
+  private readonly finishing = new AbortController();
   private readonly replacer: Replacer;
   private readonly liveReplacements: LiveReplacements;
 
@@ -127,6 +134,10 @@ export class DictationSession {
 
   get options(): TranscriptionOptions {
     return this.setup.options;
+  }
+
+  get mode(): DictationMode {
+    return this.setup.mode;
   }
 
   get ended(): boolean {
@@ -225,6 +236,18 @@ export class DictationSession {
     return `the dictation ${this.id} has stopped (${why}); audio sent after it stopped is not used`;
   }
 
+  /**
+   * The client finished the text (its finishing was the client's): the outcome, for followers attaching later and
+   * for `result`, carries it from now on. Returns the transcript as it now is.
+   */
+  finishedByClient(finishing: FinishingData): TranscriptData {
+    const done = this.outcome as Extract<Outcome, { type: "dictation.done" }>;
+    const text = finishing.finishedText ?? done.transcript.text;
+    const transcript = { ...done.transcript, text, finishing };
+    this.outcome = { ...done, transcript };
+    return transcript;
+  }
+
   cancel(reason: string): void {
     if (this.outcome) return;
     this.stream?.cancel();
@@ -303,7 +326,16 @@ export class DictationSession {
   private async complete(): Promise<void> {
     this.give(this.setup.speechGate.finish());
     const result = await this.stream!.finish();
-    this.end("done", { transcript: this.transcriptOf(result) });
+    const transcript = await this.finished(this.transcriptOf(result));
+    if (!this.outcome) this.end("done", { transcript });
+  }
+
+  /** The final transcript finished as its mode says: `text` is the finished text, `finishing` says how it went. */
+  private async finished(transcript: TranscriptData): Promise<TranscriptData> {
+    if (transcript.noSpeech) return transcript;
+    const finishing = await this.setup.finish(transcript.text, this.finishing.signal);
+    if (finishing.notice) this.notify(finishing.notice);
+    return { ...transcript, text: finishing.finishedText ?? transcript.text, finishing };
   }
 
   /** The utterance with its times on the recording's clock (the engine counts only the audio it was given). */
@@ -380,6 +412,7 @@ export class DictationSession {
 
   private end(state: DictationState, how: { transcript: TranscriptData } | { code: ErrorCode; message: string }): void {
     this.state = state;
+    this.finishing.abort();
     this.sources.close();
     this.setup.recording.close();
     this.outcome =

@@ -41,6 +41,10 @@ const MIGRATIONS: string[] = [
    CREATE TRIGGER transcripts_text_delete AFTER DELETE ON transcripts BEGIN
      INSERT INTO transcripts_text (transcripts_text, rowid, text) VALUES ('delete', old.id, old.text);
    END;`,
+  // Modes: a dictation's finished text beside what was said (text), its mode and the engine that finished it.
+  `ALTER TABLE transcripts ADD COLUMN finished_text TEXT;
+   ALTER TABLE transcripts ADD COLUMN mode TEXT;
+   ALTER TABLE transcripts ADD COLUMN finishing TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

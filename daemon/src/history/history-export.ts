@@ -13,7 +13,11 @@ export function exportHistory(entries: HistoryEntryDetail[], format: HistoryExpo
       entry.model,
       entry.recording ? `recording: ${entry.recording}` : null,
     ].filter((fact): fact is string => Boolean(fact));
-    return `## ${entry.createdAt} (#${entry.id})\n\n_${facts.join(" · ")}_\n\n${entry.text || "(no speech)"}\n`;
+    const spoken = `${entry.text || "(no speech)"}\n`;
+    const text = entry.finishedText
+      ? `${entry.finishedText}\n\n_Spoken (mode ${entry.mode ?? "?"}, finished by ${entry.finishing ?? "?"}):_\n\n${spoken}`
+      : spoken;
+    return `## ${entry.createdAt} (#${entry.id})\n\n_${facts.join(" · ")}_\n\n${text}`;
   });
   return ["# Verbatim transcripts\n", ...sections].join("\n");
 }

@@ -3,7 +3,14 @@
 // returns what went wrong instead.
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { parseIsoDate, ProtocolError, type Event, type HistoryStatus, type Request } from "../protocol";
+import {
+  parseIsoDate,
+  ProtocolError,
+  type Event,
+  type FinishingData,
+  type HistoryStatus,
+  type Request,
+} from "../protocol";
 import {
   HistoryError,
   HistoryStore,
@@ -84,6 +91,18 @@ export class TranscriptHistory {
     if (!this.store) return null;
     if (this.store.record(finished) !== null) return null;
     return `The transcript was not added to the history: ${this.store.pendingNotice ?? "the database refused it"}`;
+  }
+
+  /** Keeps a dictation's finished text made by a client; returns null, or a message saying why it is not kept. */
+  recordFinished(job: string, finishing: FinishingData): string | null {
+    if (!this.store) return null;
+    try {
+      if (this.store.setFinished(job, finishing)) return null;
+      return "The finished text was not added to the history: it has no entry of this dictation (deleted?)";
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return `The finished text was not added to the history: ${reason}`;
+    }
   }
 
   /** The done event answering a history request. Throws ProtocolError (not_found, history). */

@@ -1,8 +1,9 @@
-// Edits of config.json by the daemon (the vocabulary, the HTTP API's settings) that never lose a hand edit landing
-// at the same moment. The new text is built from the file as read and written beside it; just before it replaces
-// the file, the file is read again: if it changed meanwhile (a person saved it), the edit is made again on their
-// version. The file compared stays open through the replacement, so an editor that writes into it in place right
-// after the comparison is seen too: what it changed (top-level members) is then written into the file as it now is.
+// Edits of config.json by the daemon (the vocabulary, the modes, the HTTP API's settings) that never lose a hand
+// edit landing at the same moment. The new text is built from the file as read and written beside it; just before
+// it replaces the file, the file is read again: if it changed meanwhile (a person saved it), the edit is made again
+// on their version. The file compared stays open through the replacement, so an editor that writes into it in place
+// right after the comparison is seen too: what it changed (top-level members) is then written into the file as it
+// now is.
 // A file caught half-written is read again until it is whole. It is read as config-file-read allows: a regular file
 // of a bounded size.
 import type { FileHandle } from "node:fs/promises";
@@ -49,13 +50,31 @@ interface Change {
   value: unknown;
 }
 
+/** The edits of each file under way in this process: the next waits for the one before it. */
+const editing = new Map<string, Promise<unknown>>();
+
 /**
  * Replaces the file by the text `build` makes of it (given null when there is none), atomically, and returns
  * `build`'s result. `build` runs again, on the newer text, whenever the file changed between its read and the
  * replacement; what it throws (a refused edit) is thrown, the file unchanged. A write into the replaced file seen
- * after the replacement is brought into the file as it then is.
+ * after the replacement is brought into the file as it then is. Edits of one file in this process (the vocabulary,
+ * the modes, the API's settings, from any number of clients) run one at a time, each on the file as the one before
+ * left it: two running at once could both pass the check before either replaced the file, and one would be lost.
  */
-export async function editConfigFile<T>(
+export function editConfigFile<T>(
+  file: string,
+  build: (current: ConfigFileText | null) => { text: string; result: T },
+): Promise<T> {
+  const next = (editing.get(file) ?? Promise.resolve()).then(() => editNow(file, build));
+  const settled = next.catch(() => undefined);
+  editing.set(file, settled);
+  void settled.then(() => {
+    if (editing.get(file) === settled) editing.delete(file);
+  });
+  return next;
+}
+
+async function editNow<T>(
   file: string,
   build: (current: ConfigFileText | null) => { text: string; result: T },
 ): Promise<T> {

@@ -14,6 +14,7 @@ import {
 } from "../api/settings";
 import type { KeepRecordings } from "../dictation/manager";
 import type { KeptRecordings } from "../history/history-store";
+import { BUILT_IN_MODES, readModes } from "../modes/modes";
 import { DEFAULT_MODEL } from "../models";
 import {
   ACCURACY_PRESETS,
@@ -22,6 +23,7 @@ import {
   validDecodingOption,
   type Accuracy,
   type DecodingOptionName,
+  type DictationMode,
   type TranscriptionOptions,
 } from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
@@ -92,6 +94,10 @@ export interface DaemonConfig {
   historyKeepsRecordings: KeptRecordings;
   /** The OpenAI-compatible HTTP API (edited with `verbatim api on|off`). */
   api: ApiSettings;
+  /** Per-app dictation settings and how their text is finished (edited with `verbatim modes`). */
+  modes: DictationMode[];
+  /** How long a local model may take to finish a dictation's text; past it the spoken text is delivered. */
+  finishingTimeoutSeconds: number;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -126,6 +132,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   historyDays: 90,
   historyKeepsRecordings: "dictations",
   api: DEFAULT_API_SETTINGS,
+  modes: [...BUILT_IN_MODES],
+  finishingTimeoutSeconds: 8,
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -224,6 +232,12 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
     expected: '"dictations", "all" or "none"',
   },
   api: { valid: validApiSettings, expected: API_SETTINGS_EXPECTED },
+  // Each mode is checked on its own (readModes): one bad mode leaves the others in use.
+  modes: { valid: Array.isArray, expected: "a list of modes [{name, apps, finishing, deliver, …}]" },
+  finishingTimeoutSeconds: {
+    valid: (v) => isNumberIn(v, 0, 600) && v !== 0,
+    expected: "seconds above 0 and up to 600",
+  },
 };
 
 /** The problem of a config file that was not used at all. */
@@ -306,6 +320,9 @@ export function loadConfig(file: string): LoadedConfig {
   const vocabulary = readVocabulary(config.vocabulary);
   config.vocabulary = vocabulary.vocabulary;
   problems.push(...vocabulary.problems.map((problem) => `${file}: ${problem}`));
+  const modes = readModes(config.modes);
+  config.modes = modes.modes;
+  problems.push(...modes.problems.map((problem) => `${file}: ${problem}`));
   return { config, problems };
 }
 

@@ -278,6 +278,22 @@ export class Connection {
       case "vocabulary.remove":
         this.send({ type: "done", id: request.id, vocabulary: await this.editVocabulary(request) });
         return;
+      case "modes.list":
+        this.send({ type: "done", id: request.id, modes: await this.daemon.modes.list() });
+        return;
+      case "modes.add":
+        this.send({ type: "done", id: request.id, modes: await this.daemon.modes.add(request.mode) });
+        return;
+      case "modes.edit":
+        this.send({
+          type: "done",
+          id: request.id,
+          modes: await this.daemon.modes.changeMode(request.name, request.changes),
+        });
+        return;
+      case "modes.remove":
+        this.send({ type: "done", id: request.id, modes: await this.daemon.modes.remove(request.name) });
+        return;
       case "history.list":
       case "history.search":
       case "history.get":

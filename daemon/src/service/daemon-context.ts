@@ -5,6 +5,7 @@ import type { ApiStatus, CachedModelData, DaemonStatus, Event, Request } from ".
 import type { Logger } from "./logger";
 import type { RecentResults } from "./results";
 import type { VocabularyStore } from "../vocabulary/vocabulary-store";
+import type { ModesStore } from "../modes/modes-store";
 import type { TranscriptHistory } from "../history/transcript-history";
 import type { JobOwners } from "./job-owners";
 import type { UploadBudget } from "./upload-budget";
@@ -34,6 +35,8 @@ export interface DaemonContext {
   readonly history: TranscriptHistory | null;
   /** The user's vocabulary, read from and edited in config.json. */
   readonly vocabulary: VocabularyStore;
+  /** The modes, read from and edited in config.json. */
+  readonly modes: ModesStore;
   /** Where uploads are stored while their job runs (emptied when the daemon starts). */
   readonly uploadsDir: string;
   /** Room for uploads being received, shared by every connection. */

@@ -38,6 +38,7 @@ import type { Logger } from "./logger";
 import { RecentResults } from "./results";
 import { transcribe } from "./transcription";
 import { VocabularyStore } from "../vocabulary/vocabulary-store";
+import { ModesStore } from "../modes/modes-store";
 import { UploadBudget } from "./upload-budget";
 
 const CAPTURE_COMMAND = captureCommand();
@@ -64,6 +65,7 @@ export class Daemon implements DaemonContext {
   readonly results: RecentResults;
   readonly dictations: DictationManager;
   readonly vocabulary: VocabularyStore;
+  readonly modes: ModesStore;
   readonly uploadsDir: string;
   readonly uploadBudget: UploadBudget;
   readonly jobOwners = new JobOwners();
@@ -119,6 +121,12 @@ export class Daemon implements DaemonContext {
       () => this.host.tokenizer,
       { ...DEFAULT_CONFIG },
     );
+    this.modes = new ModesStore(
+      options.paths.configFile,
+      { modes: options.config.modes, problems: [] },
+      { ...DEFAULT_CONFIG },
+      options.log,
+    );
     this.dictations = new DictationManager(
       {
         host: this.host,
@@ -129,6 +137,8 @@ export class Daemon implements DaemonContext {
         speechGate: () => speechGate(options.config.utteranceSilenceSeconds, (notice) => options.log.warn(notice)),
         vocabulary: () => this.vocabulary.current,
         recordTranscript: (finished) => this.history?.record(finished) ?? null,
+        modes: () => this.modes.current(),
+        recordFinished: (job, finishing) => this.history?.recordFinished(job, finishing) ?? null,
       },
       {
         maxDictationSeconds: options.config.maxDictationSeconds,
@@ -137,6 +147,7 @@ export class Daemon implements DaemonContext {
         readyTimeoutSeconds: options.config.readyTimeoutSeconds,
         autoStopSeconds: options.config.autoStopSeconds,
         decoding: decodingDefaults(options.config),
+        finishingTimeoutSeconds: options.config.finishingTimeoutSeconds,
       },
     );
     guardHandshakes(this.server, { max: options.config.maxConnections, timeoutMs: HANDSHAKE_TIMEOUT_MS }, (why) =>

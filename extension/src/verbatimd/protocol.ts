@@ -161,6 +161,131 @@ export interface VocabularyData {
   problems: string[];
 }
 
+/** Who finishes a dictation's text: nobody, Raycast AI (the extension), or a local model the daemon asks. */
+export type FinishingEngine = "none" | "raycast" | "local";
+export const FINISHING_ENGINES: readonly FinishingEngine[] = ["none", "raycast", "local"];
+/** What a client does with a dictation's text: paste it, copy it, or paste it and press Return. */
+export type Delivery = "paste" | "copy" | "paste-return";
+export const DELIVERIES: readonly Delivery[] = ["paste", "copy", "paste-return"];
+/** Where local finishing goes when a mode names no endpoint: Ollama's OpenAI-compatible API on this machine. */
+export const DEFAULT_FINISHING_ENDPOINT = "http://127.0.0.1:11434/v1";
+/** Longest mode name, instruction, and most apps a mode lists. */
+export const MAX_MODE_NAME_CHARS = 40;
+export const MAX_INSTRUCTION_CHARS = 4000;
+export const MAX_MODE_APPS = 100;
+/** Longest finished text a client may send back (dictation.finished). */
+export const MAX_FINISHED_CHARS = 100_000;
+
+/** A mode (config key "modes"): the settings of dictations in some apps, and how their text is finished. */
+export interface DictationMode {
+  name: string;
+  /** Bundle ids (macOS) of the apps it applies to: a dictation started in one of them uses it. */
+  apps: string[];
+  /** The model and language of its dictations (absent: the daemon's). */
+  model?: string;
+  language?: string;
+  finishing: FinishingEngine;
+  /** What finishing makes of the text (for "raycast" and "local"). */
+  instruction?: string;
+  /** "local": the OpenAI-compatible endpoint (absent: DEFAULT_FINISHING_ENDPOINT) and the model it runs. */
+  endpoint?: string;
+  modelName?: string;
+  deliver: Delivery;
+}
+
+/** The fields `modes.edit` may change; null clears an optional one. */
+export type ModeChanges = {
+  [K in Exclude<keyof DictationMode, "name">]?: undefined extends DictationMode[K]
+    ? DictationMode[K] | null
+    : DictationMode[K];
+};
+const MODE_CHANGE_KEYS = ["apps", "model", "language", "finishing", "instruction", "endpoint", "modelName", "deliver"];
+
+/** The modes, as modes.* requests answer them. */
+export interface ModesData {
+  /** In order: a dictation started in an app takes the first mode that lists the app. */
+  modes: DictationMode[];
+  /** The mode of a dictation that names none and whose app no mode lists. */
+  defaultMode: string;
+  /** Entries of config.json's modes that are not used, each saying why. */
+  problems: string[];
+}
+
+/**
+ * How a dictation's text was finished (dictation.done's transcript, dictation.finished's answer). "off": its mode does
+ * not finish; "finished": `finishedText` is the transcript's text; "failed": the spoken text was delivered instead
+ * (`notice` says why); "client": finishing is the client's (Raycast AI): it finishes `spokenText` with `instruction`
+ * within `timeoutSeconds` and sends the result back with dictation.finished.
+ */
+export interface FinishingData {
+  mode: string;
+  engine: FinishingEngine;
+  deliver: Delivery;
+  status: "off" | "finished" | "failed" | "client";
+  /** What was said (replacements applied): always kept, always one action away. */
+  spokenText: string;
+  finishedText: string | null;
+  notice?: string;
+  instruction?: string;
+  timeoutSeconds?: number;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|(?![\u200c\u200d])\p{Cf}/u;
+const BUNDLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const LANGUAGE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})?$/;
+
+/** Why `value` cannot be a mode (null: it can), naming the field. */
+export function modeProblem(value: unknown): string | null {
+  if (!isObject(value)) return "a mode must be an object {name, apps, finishing, deliver, …}";
+  const mode = value as Record<string, unknown>;
+  const name = mode.name;
+  if (typeof name !== "string" || name.trim().length === 0 || name.length > MAX_MODE_NAME_CHARS || CONTROL.test(name))
+    return `"name" must be 1 to ${MAX_MODE_NAME_CHARS} characters on one line, without control or invisible characters`;
+  const apps = mode.apps;
+  if (!Array.isArray(apps) || apps.length > MAX_MODE_APPS || !apps.every((app) => BUNDLE_ID.test(String(app))))
+    return `"apps" must be a list of at most ${MAX_MODE_APPS} bundle ids (com.apple.mail)`;
+  if (mode.model !== undefined && !isPath(mode.model)) return '"model" must be a model alias, hub repo id or folder';
+  if (mode.language !== undefined && !(typeof mode.language === "string" && LANGUAGE.test(mode.language)))
+    return '"language" must be a language code (en, de, yue)';
+  if (!FINISHING_ENGINES.includes(mode.finishing as FinishingEngine))
+    return `"finishing" must be one of ${FINISHING_ENGINES.join(", ")}`;
+  if (!DELIVERIES.includes(mode.deliver as Delivery)) return `"deliver" must be one of ${DELIVERIES.join(", ")}`;
+  const instruction = mode.instruction;
+  if (instruction !== undefined && (typeof instruction !== "string" || instruction.length > MAX_INSTRUCTION_CHARS))
+    return `"instruction" must be text of at most ${MAX_INSTRUCTION_CHARS} characters`;
+  if (mode.finishing !== "none" && (typeof instruction !== "string" || instruction.trim().length === 0))
+    return `"instruction" must say what finishing makes of the text (finishing "${String(mode.finishing)}")`;
+  if (mode.endpoint !== undefined && !isHttpUrl(mode.endpoint))
+    return '"endpoint" must be an http:// or https:// URL (an OpenAI-compatible API, such as http://127.0.0.1:11434/v1)';
+  const modelName = mode.modelName;
+  if (
+    modelName !== undefined &&
+    !(
+      typeof modelName === "string" &&
+      modelName.trim().length > 0 &&
+      modelName.length <= 200 &&
+      !CONTROL.test(modelName)
+    )
+  )
+    return '"modelName" must be the local server\'s model name (llama3.2), 1 to 200 characters';
+  if (mode.finishing === "local" && modelName === undefined)
+    return '"modelName" must name the model the local server runs (finishing "local"), such as llama3.2';
+  const unknown = Object.keys(mode).find((key) => key !== "name" && !MODE_CHANGE_KEYS.includes(key));
+  if (unknown !== undefined) return `"${unknown}" is not a field of a mode`;
+  return null;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== "string" || value.length > 2000) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+}
+
 export type AudioSource =
   | { kind: "file"; path: string }
   /** The file's bytes follow as binary frames tagged with the request id (see encodeAudioFrame). */
@@ -194,6 +319,11 @@ export interface HistoryEntry {
   app: string | null;
   /** The kept recording (config historyKeepsRecordings), null when none was kept. */
   recording: string | null;
+  /** A dictation's finished text (`text` is what was said), null when it was not finished. */
+  finishedText: string | null;
+  /** The dictation's mode, and the finishing engine that made `finishedText` (null: none, or before modes). */
+  mode: string | null;
+  finishing: FinishingEngine | null;
   /** history.search only: the text around the matches; `highlights` are UTF-16 offsets into `text`. */
   snippet?: HistorySnippet;
 }
@@ -247,8 +377,14 @@ export type Request =
       options?: TranscriptionOptions;
       device?: string;
       autoStopSeconds?: number;
+      /** The mode by name; absent: the mode that lists `appBundleId`, else the default mode. */
+      mode?: string;
+      /** The bundle id of the app the text is for (the frontmost one when the user asked). */
+      appBundleId?: string;
     }
   | { type: "dictation.stop"; id: string; session: string }
+  /** The client's finished text of a dictation whose finishing is the client's (status "client"), to keep. */
+  | { type: "dictation.finished"; id: string; session: string; text: string }
   | { type: "dictation.cancel"; id: string; session: string }
   | { type: "dictation.attach"; id: string; session: string }
   | { type: "dictation.list"; id: string }
@@ -260,6 +396,10 @@ export type Request =
   | { type: "vocabulary.remove"; id: string; term: string }
   /** Removes the replacement whose `from` is this (in any case). */
   | { type: "vocabulary.remove"; id: string; from: string }
+  | { type: "modes.list"; id: string }
+  | { type: "modes.add"; id: string; mode: DictationMode }
+  | { type: "modes.edit"; id: string; name: string; changes: ModeChanges }
+  | { type: "modes.remove"; id: string; name: string }
   | { type: "history.list"; id: string; limit?: number; beforeId?: number }
   | { type: "history.search"; id: string; query: string; limit?: number; beforeId?: number }
   | { type: "history.get"; id: string; entry: number }
@@ -396,6 +536,8 @@ export interface TranscriptData {
   backend: string;
   /** Dictation only: true when it heard no speech (or its speech gave no words); its text is then empty. */
   noSpeech?: boolean;
+  /** Dictation only: its mode and how its text was finished; `text` is the finished text when there is one. */
+  finishing?: FinishingData;
 }
 
 export interface CachedModelData {
@@ -475,6 +617,7 @@ export type Event =
       dictations?: DictationInfo[];
       recordings?: RecordingInfo[];
       vocabulary?: VocabularyData;
+      modes?: ModesData;
       history?: HistoryPage;
       historyEntry?: HistoryEntryDetail;
       /** history.delete: how many entries were deleted. */
@@ -800,13 +943,47 @@ function parseRequestBody(message: Fields, id: string): Request {
         `seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`,
         true,
       );
+      const mode = field(message, "mode", isString, "a mode's name", true);
+      const appBundleId = field(message, "appBundleId", isString, "an app's bundle id", true);
       const request: Request = { type, id, source };
       const options = parseOptions(message);
       if (options) request.options = options;
       if (device !== undefined) request.device = device;
       if (autoStopSeconds !== undefined) request.autoStopSeconds = autoStopSeconds;
+      if (mode !== undefined) request.mode = mode;
+      if (appBundleId !== undefined) request.appBundleId = appBundleId;
       return request;
     }
+    case "dictation.finished": {
+      const session = field(message, "session", isString, "a dictation session id");
+      const text = message.text;
+      if (typeof text !== "string" || text.length > MAX_FINISHED_CHARS)
+        throw new ProtocolError(
+          "bad_message",
+          `"text" must be the finished text (at most ${MAX_FINISHED_CHARS} characters)`,
+          id,
+        );
+      return { type, id, session, text };
+    }
+    case "modes.list":
+      return { type, id };
+    case "modes.add": {
+      const mode = field(message, "mode", isObject, "a mode {name, apps?, finishing?, deliver?, …}");
+      const full = { apps: [], finishing: "none", deliver: "paste", ...mode };
+      const problem = modeProblem(full);
+      if (problem) throw new ProtocolError("bad_message", `the mode cannot be used: ${problem}`, id);
+      return { type, id, mode: full as unknown as DictationMode };
+    }
+    case "modes.edit": {
+      const name = field(message, "name", isString, "a mode's name");
+      const changes = field(message, "changes", isObject, "an object of the fields to change (null clears one)");
+      const unknown = Object.keys(changes).find((key) => !MODE_CHANGE_KEYS.includes(key));
+      if (unknown !== undefined)
+        throw new ProtocolError("bad_message", `"${unknown}" is not a field a mode edit changes`, id);
+      return { type, id, name, changes: changes as ModeChanges };
+    }
+    case "modes.remove":
+      return { type, id, name: field(message, "name", isString, "a mode's name") };
     case "dictation.stop":
     case "dictation.cancel":
     case "dictation.attach":

@@ -1,0 +1,172 @@
+// `verbatim modes list|add|edit|rm`: per-app dictation settings and text finishing, edited in the running daemon
+// (which starts if needed), so config.json keeps every other setting and edits from Raycast at the same time are
+// not lost.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { DaemonClient } from "../client";
+import type { VerbatimPaths } from "../paths";
+import {
+  DEFAULT_FINISHING_ENDPOINT,
+  DELIVERIES,
+  FINISHING_ENGINES,
+  type Delivery,
+  type DictationMode,
+  type Event,
+  type FinishingEngine,
+  type ModeChanges,
+  type ModesData,
+} from "../protocol";
+import { ensureDaemon } from "./daemon-control";
+import { EXIT, UsageError } from "./exit-codes";
+import { parseCommandLine } from "./command-line";
+
+export const MODES_USAGE = `  verbatim modes list [--json]           the modes: which apps use each, its model, language and finishing
+  verbatim modes add NAME [mode options] a new mode
+  verbatim modes edit NAME [mode options]
+                                         change a mode (an empty value clears an optional one: --model "")
+  verbatim modes rm NAME                 remove a mode
+      --apps ID,…            bundle ids of the apps the mode is for (com.apple.mail)
+      --model M, --language L
+                             the model and language of its dictations (default: the daemon's)
+      --finishing none|raycast|local
+                             who finishes the text: nobody, Raycast AI (Raycast's cloud service; only Raycast
+                             runs it) or a local model through an OpenAI-compatible API
+      --endpoint URL         local: the API (default ${DEFAULT_FINISHING_ENDPOINT}, Ollama); the text goes
+                             there, so another host means it leaves this machine
+      --model-name NAME      local: the model the server runs (llama3.2)
+      --instruction TEXT     what finishing makes of the text
+      --deliver paste|copy|paste-return
+                             what Raycast does with the text
+`;
+
+type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `modes.${string}` }>;
+
+export function parseModes(args: string[]): { request: RequestBody; json: boolean } {
+  const { values, positionals } = parseCommandLine({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean" },
+      apps: { type: "string" },
+      model: { type: "string" },
+      language: { type: "string" },
+      finishing: { type: "string" },
+      endpoint: { type: "string" },
+      "model-name": { type: "string" },
+      instruction: { type: "string" },
+      deliver: { type: "string" },
+    },
+  });
+  const [action, ...words] = positionals;
+  const name = words.join(" ").trim();
+  const { json, ...flags } = values;
+  const changes = changesOf(flags);
+  if (json && action !== "list") throw new UsageError("--json goes with modes list");
+  if (Object.keys(changes).length > 0 && action !== "add" && action !== "edit") {
+    throw new UsageError(`--${Object.keys(flags)[0]} goes with modes add or modes edit`);
+  }
+  switch (action) {
+    case "list":
+      if (name) throw new UsageError("modes list takes no arguments");
+      return { request: { type: "modes.list" }, json: Boolean(json) };
+    case "add": {
+      if (!name) throw new UsageError("modes add needs a NAME");
+      const mode: Record<string, unknown> = { name, apps: [], finishing: "none", deliver: "paste" };
+      for (const [key, value] of Object.entries(changes)) if (value !== null) mode[key] = value;
+      return { request: { type: "modes.add", mode: mode as unknown as DictationMode }, json: false };
+    }
+    case "edit":
+      if (!name) throw new UsageError("modes edit needs a NAME");
+      if (Object.keys(changes).length === 0) throw new UsageError("modes edit needs something to change (see --help)");
+      return { request: { type: "modes.edit", name, changes }, json: false };
+    case "rm":
+      if (!name) throw new UsageError("modes rm needs a NAME");
+      return { request: { type: "modes.remove", name }, json: false };
+    default:
+      throw new UsageError("modes needs one of: list, add, edit, rm");
+  }
+}
+
+/** The flags as a mode's fields; an empty value clears an optional field (null). */
+function changesOf(flags: Record<string, string | boolean | undefined>): ModeChanges {
+  const text = (flag: string) => {
+    const value = flags[flag];
+    return typeof value === "string" ? value.trim() : undefined;
+  };
+  const changes: ModeChanges = {};
+  const optional = (value: string | undefined) => (value === undefined ? undefined : value === "" ? null : value);
+  const apps = text("apps");
+  if (apps !== undefined)
+    changes.apps = apps
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean);
+  const model = optional(text("model"));
+  if (model !== undefined) changes.model = model === null ? null : localModelFolder(model);
+  const fields = { language: "language", endpoint: "endpoint", modelName: "model-name", instruction: "instruction" };
+  for (const [key, flag] of Object.entries(fields) as [keyof typeof fields, string][]) {
+    const value = optional(text(flag));
+    if (value !== undefined) changes[key] = value;
+  }
+  const finishing = text("finishing");
+  if (finishing !== undefined) {
+    if (!FINISHING_ENGINES.includes(finishing as FinishingEngine))
+      throw new UsageError(`--finishing must be one of ${FINISHING_ENGINES.join(", ")}`);
+    changes.finishing = finishing as FinishingEngine;
+  }
+  const deliver = text("deliver");
+  if (deliver !== undefined) {
+    if (!DELIVERIES.includes(deliver as Delivery))
+      throw new UsageError(`--deliver must be one of ${DELIVERIES.join(", ")}`);
+    changes.deliver = deliver as Delivery;
+  }
+  return changes;
+}
+
+// The daemon runs in another folder: a local model folder is sent as an absolute path.
+function localModelFolder(model: string): string {
+  const folder = path.resolve(model);
+  return existsSync(path.join(folder, "config.json")) ? folder : model;
+}
+
+export async function runModes(command: ReturnType<typeof parseModes>, paths: VerbatimPaths): Promise<number> {
+  const client = await ensureDaemon(paths);
+  let event: Event;
+  try {
+    event = await client.request(command.request);
+  } finally {
+    client.close();
+  }
+  const modes = event.type === "done" ? event.modes : undefined;
+  if (!modes) throw new Error("the daemon answered without the modes; update Verbatim so both match");
+  const { request } = command;
+  if (command.json) process.stdout.write(JSON.stringify(modes) + "\n");
+  else if (request.type === "modes.add") process.stdout.write(`added the mode ${request.mode.name}\n`);
+  else if (request.type === "modes.edit") process.stdout.write(`changed the mode ${request.name}\n`);
+  else if (request.type === "modes.remove") process.stdout.write(`removed the mode ${request.name}\n`);
+  else process.stdout.write(describeModes(modes));
+  for (const problem of modes.problems) process.stderr.write(`verbatim: config.json: ${problem}\n`);
+  return EXIT.ok;
+}
+
+export function describeModes(data: ModesData): string {
+  if (data.modes.length === 0) return "No modes: every dictation is Plain. Add one with: verbatim modes add NAME\n";
+  const lines: string[] = [];
+  for (const mode of data.modes) {
+    const isDefault = mode.name === data.defaultMode ? " (the default)" : "";
+    lines.push(`${mode.name}${isDefault}`);
+    if (mode.apps.length > 0) lines.push(`  apps:      ${mode.apps.join(", ")}`);
+    if (mode.model || mode.language)
+      lines.push(`  model:     ${mode.model ?? "the daemon's"}, language ${mode.language ?? "the daemon's"}`);
+    lines.push(`  finishing: ${finishingOf(mode)}`);
+    if (mode.instruction && mode.finishing !== "none") lines.push(`  instruction: ${mode.instruction}`);
+    lines.push(`  deliver:   ${mode.deliver}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function finishingOf(mode: DictationMode): string {
+  if (mode.finishing === "none") return "none";
+  if (mode.finishing === "raycast") return "Raycast AI (in Raycast; Raycast's cloud service)";
+  return `local model ${mode.modelName} at ${mode.endpoint ?? DEFAULT_FINISHING_ENDPOINT}`;
+}

@@ -1,0 +1,62 @@
+// Finishing a dictation's final text (replacements applied) as its mode says: not at all, by the client (Raycast
+// AI: the daemon hands over the spoken text and keeps what comes back), or by a local model within
+// finishingTimeoutSeconds. Whatever fails, the spoken text is used and a notice says why: nothing waits forever
+// and nothing said is lost.
+import { DEFAULT_FINISHING_ENDPOINT, type DictationMode, type FinishingData } from "../protocol";
+import { chatCompletion, ChatCompletionError } from "./chat-completion";
+import { judgeFinishedText, type Judged } from "./finished-text";
+import { finishingMessages } from "./finishing-prompt";
+
+const ENGINE_NAMES = { none: "no finishing", raycast: "Raycast AI", local: "the local model" };
+
+/** The finishing of `spokenText` by `mode`; throws only when `signal` aborts (the dictation was cancelled). */
+export async function finishText(
+  mode: DictationMode,
+  spokenText: string,
+  timeoutSeconds: number,
+  signal: AbortSignal,
+): Promise<FinishingData> {
+  const base = { mode: mode.name, engine: mode.finishing, deliver: mode.deliver, spokenText, finishedText: null };
+  if (mode.finishing === "none" || spokenText.length === 0) return { ...base, status: "off" };
+  if (mode.finishing === "raycast") {
+    return { ...base, status: "client", instruction: mode.instruction ?? "", timeoutSeconds };
+  }
+  const endpoint = mode.endpoint ?? DEFAULT_FINISHING_ENDPOINT;
+  const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
+  const describe = `${ENGINE_NAMES.local} ${mode.modelName} at ${endpoint}`;
+  try {
+    const messages = finishingMessages(mode.instruction ?? "", spokenText);
+    const answer = await chatCompletion(endpoint, mode.modelName!, messages, AbortSignal.any([signal, timeout]));
+    return judged(base, judgeFinishedText(spokenText, answer), describe);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (timeout.aborted) {
+      return failed(
+        base,
+        `${describe} did not finish the text within ${timeoutSeconds} s (config finishingTimeoutSeconds): use a ` +
+          "smaller model or raise the limit",
+      );
+    }
+    if (error instanceof ChatCompletionError) return failed(base, `${describe} failed: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A client's finished text of a dictation whose finishing was the client's, judged as a local model's is. */
+export function clientFinished(finishing: FinishingData, text: string): FinishingData {
+  const { mode, engine, deliver, spokenText } = finishing;
+  const base = { mode, engine, deliver, spokenText, finishedText: null };
+  return judged(base, judgeFinishedText(spokenText, text), ENGINE_NAMES[engine]);
+}
+
+type Base = Omit<FinishingData, "status" | "notice" | "instruction" | "timeoutSeconds">;
+
+function judged(base: Base, judgement: Judged, engine: string): FinishingData {
+  if ("rejected" in judgement) return failed(base, `${engine}'s text was not used: ${judgement.rejected}`);
+  const finished: FinishingData = { ...base, status: "finished", finishedText: judgement.text };
+  return judgement.notice ? { ...finished, notice: judgement.notice } : finished;
+}
+
+function failed(base: Base, why: string): FinishingData {
+  return { ...base, status: "failed", notice: `${why}. The spoken text is used instead (mode ${base.mode}).` };
+}
