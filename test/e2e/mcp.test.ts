@@ -74,6 +74,16 @@ test("searches the history, lists it and reads one transcript in full", async ()
   );
   const missing = await mcp.callTool({ name: "get_transcript", arguments: { id: 99 } });
   expect(missing.isError).toBe(true);
+  // In the words of this client: its own tools, never the daemon's requests.
+  expect(text(missing)).toBe(
+    "No transcript #99 is kept (it may have been deleted); list_transcripts and search_transcripts give the ids there are",
+  );
+});
+
+test("its instructions name the machine it runs on", () => {
+  const machine = { darwin: "this Mac", linux: "this Linux machine" }[process.platform as string] ?? "this computer";
+  expect(mcp.getInstructions()).toContain(`recordings on ${machine}.`);
+  if (process.platform !== "darwin") expect(mcp.getInstructions()).not.toContain("Mac");
 });
 
 test("transcribes a file, and the history keeps it under the assistant's name", async () => {
@@ -89,6 +99,29 @@ test("transcribes a file, and the history keeps it under the assistant's name", 
   expect(text(relative)).toContain("absolute path");
   const invalid = await mcp.callTool({ name: "search_transcripts", arguments: {} });
   expect(invalid.isError).toBe(true);
+
+  // The language is checked as the HTTP API and the socket check it, and one the model cannot do is refused.
+  const klingon = await mcp.callTool({ name: "transcribe_file", arguments: { path: file, language: "klingon" } });
+  expect(klingon.isError).toBe(true);
+  expect(text(klingon)).toContain('"klingon" is not a language Whisper knows: give an ISO-639-1 code such as "en"');
+  const german = await mcp.callTool({ name: "transcribe_file", arguments: { path: file, language: "de" } });
+  expect(german.isError).toBe(true);
+  expect(text(german)).toContain('is an English-only model and cannot transcribe "de" (German)');
+});
+
+test("search_transcripts pages as it says: the next page with before_id", async () => {
+  // Two entries say "damage": the dictation (#1) and the file the assistant transcribed (#3).
+  const first = text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", limit: 1 } }));
+  expect(first).toMatch(/^- #3 · /);
+  expect(first).toContain("(more: search_transcripts with the same query and before_id 3)");
+  const next = text(
+    await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", limit: 1, before_id: 3 } }),
+  );
+  expect(next).toMatch(/^- #1 · .* · dictation, from Notes/);
+  expect(next).not.toContain("(more:");
+  expect(text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", before_id: 1 } }))).toBe(
+    "No older transcript has all of: damage",
+  );
 });
 
 test("a line that is not JSON gets -32700 Parse error, one that is not JSON-RPC -32600, and it goes on", async () => {

@@ -6,8 +6,6 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type {
-  FinishingData,
-  FinishingEngine,
   HistoryEntry,
   HistoryEntryDetail,
   HistoryExportFormat,
@@ -91,14 +89,10 @@ interface Row {
   source_file: string | null;
   app: string | null;
   recording: string | null;
-  finished_text: string | null;
-  mode: string | null;
-  finishing: FinishingEngine | null;
 }
 
 const ENTRY_COLUMNS =
-  "t.id, t.kind, t.created_ms, t.job, t.text, t.language, t.model, t.backend, t.duration_seconds, t.source_file, " +
-  "t.app, t.recording, t.finished_text, t.mode, t.finishing";
+  "t.id, t.kind, t.created_ms, t.job, t.text, t.language, t.model, t.backend, t.duration_seconds, t.source_file, t.app, t.recording";
 
 export class HistoryStore {
   private db: SqliteDatabase | null = null;
@@ -256,14 +250,14 @@ export class HistoryStore {
     const row = this.database()
       .prepare(`SELECT ${ENTRY_COLUMNS}, t.segments FROM transcripts t WHERE t.id = ?`)
       .get(id) as unknown as (Row & { segments: string }) | undefined;
-    if (!row) throw new HistoryError("not_found", `no history entry ${id} (see history.list)`);
+    if (!row) throw noEntry(id);
     return { ...entryOf(row), segments: JSON.parse(row.segments) as SegmentData[] };
   }
 
   /** Deletes one entry and its kept recording. */
   delete(id: number): number {
     const deleted = this.deleteWhere("id = ?", id);
-    if (deleted === 0) throw new HistoryError("not_found", `no history entry ${id} (see history.list)`);
+    if (deleted === 0) throw noEntry(id);
     return deleted;
   }
 
@@ -330,18 +324,17 @@ export class HistoryStore {
   private insert(finished: FinishedTranscript): number {
     const db = this.database();
     const { transcript } = finished;
-    const finishing = transcript.finishing;
     const id = inTransaction(db, () => {
       const result = db
         .prepare(
           `INSERT INTO transcripts (kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
-             source_file, app, finished_text, mode, finishing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             source_file, app) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           finished.kind,
           this.now().getTime(),
           finished.job,
-          finishing?.spokenText ?? transcript.text,
+          transcript.text,
           JSON.stringify(transcript.segments),
           transcript.language,
           transcript.model,
@@ -349,9 +342,6 @@ export class HistoryStore {
           transcript.durationSeconds,
           finished.sourceFile,
           finished.app,
-          finishing?.finishedText ?? null,
-          finishing?.mode ?? null,
-          finishing?.finishedText ? finishing.engine : null,
         );
       return Number(result.lastInsertRowid);
     });
@@ -381,24 +371,6 @@ export class HistoryStore {
       this.report("recording", `the recording of history entry ${id} could not be kept: ${describe(error)}`);
       return null;
     }
-  }
-
-  /**
-   * Keeps a dictation's finished text, made after it was recorded (by a client: Raycast AI). One still waiting in
-   * memory gets it there. False when the history has no such dictation.
-   */
-  setFinished(job: string, finishing: FinishingData): boolean {
-    const waiting = this.pending.find((finished) => finished.kind === "dictation" && finished.job === job);
-    if (waiting) {
-      waiting.transcript = { ...waiting.transcript, finishing };
-      return true;
-    }
-    return this.writing(
-      () =>
-        this.database()
-          .prepare("UPDATE transcripts SET finished_text = ?, finishing = ? WHERE kind = 'dictation' AND job = ?")
-          .run(finishing.finishedText, finishing.finishedText ? finishing.engine : null, job).changes > 0,
-    );
   }
 
   /** Points an entry at another file for its recording, if it still has `from`; false when it does not. */
@@ -546,9 +518,6 @@ function entryOf(row: Row): HistoryEntry {
     sourceFile: row.source_file,
     app: row.app,
     recording: row.recording,
-    finishedText: row.finished_text,
-    mode: row.mode,
-    finishing: row.finishing,
   };
 }
 
@@ -561,4 +530,12 @@ function page(entries: HistoryEntry[], limit: number): HistoryPage {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** No entry has this id: said the same to every client (the socket, the CLI, MCP). */
+function noEntry(id: number): HistoryError {
+  return new HistoryError(
+    "not_found",
+    `no history entry ${id} (it may have been deleted); list or search the history for the ids it has`,
+  );
 }

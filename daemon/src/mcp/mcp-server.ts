@@ -6,7 +6,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { ErrorCode, type CallToolResult, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { DaemonClient } from "../client";
+import { DaemonError, type DaemonClient } from "../client";
 import { ensureDaemon } from "../cli/daemon-control";
 import type { VerbatimPaths } from "../paths";
 import type { HistoryEntry, HistoryEntryDetail, HistoryPage, TranscriptData } from "../protocol";
@@ -14,12 +14,16 @@ import { VERSION } from "../version";
 
 const MAX_RESULTS = 50;
 
+/** The machine the transcripts are on, as the user calls it. */
+const THIS_MACHINE =
+  process.platform === "darwin" ? "this Mac" : process.platform === "linux" ? "this Linux machine" : "this computer";
+
 export function createMcpServer(paths: VerbatimPaths): McpServer {
   const server = new McpServer(
     { name: "verbatim", title: "Verbatim", version: VERSION },
     {
       instructions:
-        "Verbatim keeps the user's dictations and transcribed recordings on this Mac. Search them with " +
+        `Verbatim keeps the user's dictations and transcribed recordings on ${THIS_MACHINE}. Search them with ` +
         "search_transcripts, list recent ones with list_transcripts, read one with get_transcript, and transcribe " +
         "an audio or video file (an absolute path) with transcribe_file.",
     },
@@ -36,6 +40,7 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
     }
   };
   const limit = z.number().int().min(1).max(MAX_RESULTS).optional().describe(`How many (1-${MAX_RESULTS}; default 10)`);
+  const beforeId = z.number().int().min(1).optional().describe("Only entries older than this id (for the next page)");
 
   server.registerTool(
     "search_transcripts",
@@ -44,13 +49,18 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
       description:
         "Finds kept transcripts (dictations, transcribed files) whose text has every word of the query, newest " +
         "first; the last word also matches as the start of a word. Returns each entry's id, date, source and the text around the match.",
-      inputSchema: { query: z.string().min(1).describe("Words to look for"), limit },
+      inputSchema: { query: z.string().min(1).describe("Words to look for"), limit, before_id: beforeId },
       annotations: { readOnlyHint: true },
     },
-    ({ query, limit: count }) =>
+    ({ query, limit: count, before_id: before }) =>
       withDaemon(async (client) => {
-        const event = await client.request({ type: "history.search", query, limit: count ?? 10 });
-        return describePage(event.type === "done" ? event.history : undefined, `No transcript has all of: ${query}`);
+        const page = before === undefined ? {} : { beforeId: before };
+        const event = await client.request({ type: "history.search", query, limit: count ?? 10, ...page });
+        return describePage(
+          event.type === "done" ? event.history : undefined,
+          `No ${before === undefined ? "" : "older "}transcript has all of: ${query}`,
+          (id) => `search_transcripts with the same query and before_id ${id}`,
+        );
       }),
   );
 
@@ -59,17 +69,18 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
     {
       title: "List recent transcripts",
       description: "The most recent kept transcripts, newest first, with their ids, dates, sources and first words.",
-      inputSchema: {
-        limit,
-        before_id: z.number().int().min(1).optional().describe("Only entries older than this id (for the next page)"),
-      },
+      inputSchema: { limit, before_id: beforeId },
       annotations: { readOnlyHint: true },
     },
-    ({ limit: count, before_id: beforeId }) =>
+    ({ limit: count, before_id: before }) =>
       withDaemon(async (client) => {
-        const page = beforeId === undefined ? {} : { beforeId };
+        const page = before === undefined ? {} : { beforeId: before };
         const event = await client.request({ type: "history.list", limit: count ?? 10, ...page });
-        return describePage(event.type === "done" ? event.history : undefined, "No transcripts are kept yet.");
+        return describePage(
+          event.type === "done" ? event.history : undefined,
+          before === undefined ? "No transcripts are kept yet." : `No transcript is older than #${before}.`,
+          (id) => `list_transcripts with before_id ${id}`,
+        );
       }),
   );
 
@@ -86,8 +97,14 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
     },
     ({ id, timings }) =>
       withDaemon(async (client) => {
-        const event = await client.request({ type: "history.get", entry: id });
-        if (event.type !== "done" || !event.historyEntry) throw new Error(`no transcript ${id}`);
+        const event = await client.request({ type: "history.get", entry: id }).catch((error: unknown) => {
+          if (!(error instanceof DaemonError) || error.code !== "not_found") throw error;
+          throw new Error(
+            `No transcript #${id} is kept (it may have been deleted); list_transcripts and search_transcripts give ` +
+              "the ids there are",
+          );
+        });
+        if (event.type !== "done" || !event.historyEntry) throw new Error(`No transcript #${id} came back`);
         return describeEntry(event.historyEntry, Boolean(timings));
       }),
   );
@@ -97,7 +114,8 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
     {
       title: "Transcribe a file",
       description:
-        "Transcribes an audio or video file on this Mac with the local Whisper model (nothing leaves the machine) " +
+        `Transcribes an audio or video file on ${THIS_MACHINE} with the local Whisper model (nothing leaves the ` +
+        "machine) " +
         "and keeps the transcript in the history. Long recordings take a while; progress is reported.",
       inputSchema: {
         path: z.string().min(1).describe("The file's absolute path"),
@@ -169,10 +187,11 @@ function answerUnreadableLines(transport: StdioServerTransport): void {
   };
 }
 
-function describePage(page: HistoryPage | undefined, none: string): string {
+/** A page of entries; `next` names the call that gives the next page, from the id to pass. */
+function describePage(page: HistoryPage | undefined, none: string, next: (beforeId: number) => string): string {
   if (!page || page.entries.length === 0) return none;
   const lines = page.entries.map((entry) => `- ${heading(entry)}\n  ${entry.snippet?.text ?? preview(entry.text)}`);
-  if (page.nextBeforeId !== null) lines.push(`(more: list_transcripts with before_id ${page.nextBeforeId})`);
+  if (page.nextBeforeId !== null) lines.push(`(more: ${next(page.nextBeforeId)})`);
   return lines.join("\n");
 }
 
