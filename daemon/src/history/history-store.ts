@@ -6,6 +6,8 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type {
+  FinishingData,
+  FinishingEngine,
   HistoryEntry,
   HistoryEntryDetail,
   HistoryExportFormat,
@@ -89,10 +91,14 @@ interface Row {
   source_file: string | null;
   app: string | null;
   recording: string | null;
+  finished_text: string | null;
+  mode: string | null;
+  finishing: FinishingEngine | null;
 }
 
 const ENTRY_COLUMNS =
-  "t.id, t.kind, t.created_ms, t.job, t.text, t.language, t.model, t.backend, t.duration_seconds, t.source_file, t.app, t.recording";
+  "t.id, t.kind, t.created_ms, t.job, t.text, t.language, t.model, t.backend, t.duration_seconds, t.source_file, " +
+  "t.app, t.recording, t.finished_text, t.mode, t.finishing";
 
 export class HistoryStore {
   private db: SqliteDatabase | null = null;
@@ -324,17 +330,18 @@ export class HistoryStore {
   private insert(finished: FinishedTranscript): number {
     const db = this.database();
     const { transcript } = finished;
+    const finishing = transcript.finishing;
     const id = inTransaction(db, () => {
       const result = db
         .prepare(
           `INSERT INTO transcripts (kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
-             source_file, app) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             source_file, app, finished_text, mode, finishing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           finished.kind,
           this.now().getTime(),
           finished.job,
-          transcript.text,
+          finishing?.spokenText ?? transcript.text,
           JSON.stringify(transcript.segments),
           transcript.language,
           transcript.model,
@@ -342,6 +349,9 @@ export class HistoryStore {
           transcript.durationSeconds,
           finished.sourceFile,
           finished.app,
+          finishing?.finishedText ?? null,
+          finishing?.mode ?? null,
+          finishing?.finishedText ? finishing.engine : null,
         );
       return Number(result.lastInsertRowid);
     });
@@ -371,6 +381,24 @@ export class HistoryStore {
       this.report("recording", `the recording of history entry ${id} could not be kept: ${describe(error)}`);
       return null;
     }
+  }
+
+  /**
+   * Keeps a dictation's finished text, made after it was recorded (by a client: Raycast AI). One still waiting in
+   * memory gets it there. False when the history has no such dictation.
+   */
+  setFinished(job: string, finishing: FinishingData): boolean {
+    const waiting = this.pending.find((finished) => finished.kind === "dictation" && finished.job === job);
+    if (waiting) {
+      waiting.transcript = { ...waiting.transcript, finishing };
+      return true;
+    }
+    return this.writing(
+      () =>
+        this.database()
+          .prepare("UPDATE transcripts SET finished_text = ?, finishing = ? WHERE kind = 'dictation' AND job = ?")
+          .run(finishing.finishedText, finishing.finishedText ? finishing.engine : null, job).changes > 0,
+    );
   }
 
   /** Points an entry at another file for its recording, if it still has `from`; false when it does not. */
@@ -518,6 +546,9 @@ function entryOf(row: Row): HistoryEntry {
     sourceFile: row.source_file,
     app: row.app,
     recording: row.recording,
+    finishedText: row.finished_text,
+    mode: row.mode,
+    finishing: row.finishing,
   };
 }
 
