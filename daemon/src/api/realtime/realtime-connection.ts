@@ -1,9 +1,9 @@
 // One Realtime transcription session over WebSocket (/v1/realtime), built on the daemon's dictation sessions: the
-// client's 24 kHz audio becomes a dictation's 16 kHz stream (on disk first, recoverable like any dictation), its
-// turns (speech found by server VAD, or the client's commits) are the dictation's utterances, the live recogniser's
-// committed words are transcription deltas, and each utterance's final pass is the item's completed transcript.
-// Messages are handled one at a time, in order: audio that arrives while one dictation ends and the next cannot
-// start yet waits in the socket (it is paused), so none is dropped and none piles up in memory.
+// client's audio (24 kHz PCM, or G.711) becomes a dictation's 16 kHz stream (on disk first, recoverable like any
+// dictation), its turns (speech found by server VAD, or the client's commits) are the dictation's utterances, the
+// live recogniser's committed words are transcription deltas, and each utterance's final pass is the item's
+// completed transcript. Messages are handled one at a time, in order: audio that arrives while one dictation ends and
+// the next cannot start yet waits (up to one message's worth in memory, then in the paused socket), so none is lost.
 import { randomUUID } from "node:crypto";
 import type WebSocket from "ws";
 import { createVoiceActivityDetector, type VoiceActivityDetector } from "../../audio/voice-activity";
