@@ -188,6 +188,11 @@ test("a mode chosen by name, on the socket and with verbatim dictate --mode; an 
 
   const printed = await daemon.cli("dictate", "--input", wav, "--fast", "--mode", "Mail");
   expect(printed).toMatchObject({ code: 0, stdout: `${SPOKEN.toUpperCase()}\n` });
+  const json = await daemon.cli("dictate", "--input", wav, "--fast", "--mode", "Mail", "--json");
+  expect(JSON.parse(json.stdout.trim().split("\n").at(-1)!)).toMatchObject({
+    text: SPOKEN.toUpperCase(),
+    finishing: { mode: "Mail", status: "finished", spokenText: SPOKEN, finishedText: SPOKEN.toUpperCase() },
+  });
 
   await expect(dictate({ mode: "Nonesuch" })).rejects.toMatchObject({
     code: "not_found",

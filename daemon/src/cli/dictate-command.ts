@@ -38,7 +38,7 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
       --mode NAME            the mode (verbatim modes list): its model, language and finishing; default: the
                              default mode (Plain)
       --json                 every event as one JSON line, then the transcript as --format json prints it
-                             (with "finishing": the mode, the spoken and the finished text)
+                             (with "finishing" when the mode finishes it: the spoken and the finished text)
       --model, --language, --prompt   as for transcribe
       --accuracy, --beam-size, --best-of, --patience, --length-penalty, --…-threshold
                              as for transcribe: how the final text is decoded (live text is always greedy)
@@ -273,7 +273,9 @@ function printTranscript(transcript: TranscriptData, command: DictateCommand): v
     return;
   }
   const json = transcriptJson(command.input ?? "microphone", transcript);
-  process.stdout.write((finishing ? JSON.stringify({ ...JSON.parse(json), finishing }) : json) + "\n");
+  // As transcribe --format json prints it, with "finishing" when the mode finishes the text.
+  const finishes = finishing !== undefined && finishing.status !== "off";
+  process.stdout.write((finishes ? JSON.stringify({ ...JSON.parse(json), finishing }) : json) + "\n");
 }
 
 /**
