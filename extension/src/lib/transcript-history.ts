@@ -68,7 +68,15 @@ export async function deleteTranscripts(client: DaemonClient, ids: readonly numb
 
 /** A transcript in a subtitle format (Copy As…), from its timed segments. */
 export function transcriptAs(format: "srt" | "vtt", entry: HistoryEntryDetail): string {
-  return formatTranscript(format, entry.sourceFile ?? "", entry);
+  const { text, language, durationSeconds, segments, model, backend } = entry;
+  return formatTranscript(format, entry.sourceFile ?? "", {
+    text,
+    language,
+    durationSeconds,
+    segments,
+    model,
+    backend,
+  });
 }
 
 export type ExportFormat = HistoryExportFormat;
