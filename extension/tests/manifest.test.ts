@@ -55,6 +55,14 @@ test("the manifest has the fields the store requires", () => {
   for (const category of manifest.categories) expect(categories.has(category)).toBe(true);
 });
 
+test("every command is subtitled Verbatim, none titled like the extension; the categories fit dictation", () => {
+  for (const command of manifest.commands) {
+    expect([command.name, command.subtitle]).toEqual([command.name, "Verbatim"]);
+    expect(command.title).not.toBe(manifest.title);
+  }
+  expect(manifest.categories).toEqual(["Productivity", "Media"]);
+});
+
 test("the icon is a 512x512 PNG in assets", () => {
   expect(pngSize(path.join(root, "assets", manifest.icon))).toEqual([512, 512]);
 });
