@@ -260,6 +260,10 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
           {state.phase === "error" ? (
             <StateActions state="dictation-failed" handlers={{ "try-again": onRestart }} />
           ) : null}
+          {state.phase === "error" && text ? (
+            // What was recognized before the failure is not lost.
+            <Action.CopyToClipboard title="Copy Recognized Text" content={text} shortcut={COPY_SHORTCUT} />
+          ) : null}
           {isFinished(state.phase) && state.phase !== "error" ? (
             <Action
               title="Start New Dictation"
