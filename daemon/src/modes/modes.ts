@@ -1,7 +1,7 @@
 // Modes (config key "modes"): per-app dictation settings and how their text is finished. Reading them from
 // config.json keeps every valid mode and names each invalid one; a dictation takes the mode it names, else the first
 // that lists its app, else the default mode (Plain).
-import { modeProblem, ProtocolError, type DictationMode } from "../protocol";
+import { MODE_FIELDS, modeProblem, ProtocolError, type DictationMode } from "../protocol";
 
 /** The mode of dictations that name none and whose app no mode lists. */
 export const DEFAULT_MODE = "Plain";
@@ -82,9 +82,18 @@ export function readModes(value: unknown): ReadModes {
     const problem = modeProblem(entry);
     if (problem) problems.push(`${label} is not used: ${problem}`);
     else if (findMode(modes, name as string)) problems.push(`${label} is not used: an earlier mode has its name`);
-    else modes.push(entry as DictationMode);
+    else modes.push(knownFields(entry as DictationMode, label, problems));
   });
   return { modes, problems };
+}
+
+/** The mode without the fields Verbatim does not know (a newer version's), each named in `problems`. */
+function knownFields(mode: DictationMode, label: string, problems: string[]): DictationMode {
+  const unknown = Object.keys(mode).filter((key) => !MODE_FIELDS.includes(key));
+  if (unknown.length === 0) return mode;
+  for (const key of unknown)
+    problems.push(`${label}: "${key}" is not a field of a mode Verbatim knows; it is kept in the file but not used`);
+  return Object.fromEntries(Object.entries(mode).filter(([key]) => MODE_FIELDS.includes(key))) as DictationMode;
 }
 
 export function findMode(modes: readonly DictationMode[], name: string): DictationMode | undefined {

@@ -200,6 +200,8 @@ export type ModeChanges = {
     : DictationMode[K];
 };
 const MODE_CHANGE_KEYS = ["apps", "model", "language", "finishing", "instruction", "endpoint", "modelName", "deliver"];
+/** Every field of a mode. */
+export const MODE_FIELDS: readonly string[] = ["name", ...MODE_CHANGE_KEYS];
 
 /** The modes, as modes.* requests answer them. */
 export interface ModesData {
@@ -235,7 +237,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|(?![\u200c\u200d])\p{C
 const BUNDLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const LANGUAGE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})?$/;
 
-/** Why `value` cannot be a mode (null: it can), naming the field. */
+/** Why `value` cannot be a mode (null: it can), naming the field; fields it does not know are not looked at. */
 export function modeProblem(value: unknown): string | null {
   if (!isObject(value)) return "a mode must be an object {name, apps, finishing, deliver, …}";
   const mode = value as Record<string, unknown>;
@@ -271,8 +273,6 @@ export function modeProblem(value: unknown): string | null {
     return '"modelName" must be the local server\'s model name (llama3.2), 1 to 200 characters';
   if (mode.finishing === "local" && modelName === undefined)
     return '"modelName" must name the model the local server runs (finishing "local"), such as llama3.2';
-  const unknown = Object.keys(mode).find((key) => key !== "name" && !MODE_CHANGE_KEYS.includes(key));
-  if (unknown !== undefined) return `"${unknown}" is not a field of a mode`;
   return null;
 }
 
@@ -417,6 +417,8 @@ export type Request =
       port?: number;
       host?: string;
       tls?: boolean;
+      /** The HTTPS port (with tls); by default the plain port + 1. */
+      tlsPort?: number;
       /** Origins allowed to read answers (CORS), such as app://obsidian.md; [] for none. */
       allowOrigins?: string[];
     };
@@ -494,9 +496,11 @@ export interface HistoryStatus {
 /** The OpenAI-compatible HTTP API: where it listens, or why it does not. */
 export interface ApiStatus {
   enabled: boolean;
-  /** The base URL clients are given (".../v1"); null while it is not listening. */
+  /** The base URL clients are given (".../v1", plain HTTP); null while it is not listening. */
   url: string | null;
   tls: boolean;
+  /** With TLS: the HTTPS base URL, on a port of its own beside `url`; else null (absent from older daemons). */
+  tlsUrl?: string | null;
   /** With TLS: the self-signed certificate (PEM) clients are told to trust. */
   certificate: string | null;
   /** The bearer token's file (0600). */
@@ -969,6 +973,8 @@ function parseRequestBody(message: Fields, id: string): Request {
       return { type, id };
     case "modes.add": {
       const mode = field(message, "mode", isObject, "a mode {name, apps?, finishing?, deliver?, …}");
+      const unknown = Object.keys(mode).find((key) => !MODE_FIELDS.includes(key));
+      if (unknown !== undefined) throw new ProtocolError("bad_message", `"${unknown}" is not a field of a mode`, id);
       const full = { apps: [], finishing: "none", deliver: "paste", ...mode };
       const problem = modeProblem(full);
       if (problem) throw new ProtocolError("bad_message", `the mode cannot be used: ${problem}`, id);
@@ -1020,10 +1026,12 @@ function parseRequestBody(message: Fields, id: string): Request {
       const port = field(message, "port", isPort, "a TCP port from 1 to 65535", true);
       const host = field(message, "host", isString, "an address to listen on", true);
       const tls = field(message, "tls", isBoolean, "true or false", true);
+      const tlsPort = field(message, "tlsPort", isPort, "a TCP port from 1 to 65535", true);
       const origins = field(message, "allowOrigins", isOriginList, "a list of origins (scheme://host)", true);
       if (port !== undefined) request.port = port;
       if (host !== undefined) request.host = host;
       if (tls !== undefined) request.tls = tls;
+      if (tlsPort !== undefined) request.tlsPort = tlsPort;
       if (origins !== undefined) request.allowOrigins = origins;
       return request;
     }
