@@ -1,10 +1,13 @@
 // The OpenAI contract as apps use it (issue 42), driven by the official `openai` package against the real daemon with
 // the trained fixture model: uploads streamed without a length, client errors that SDKs do not retry, OpenAI's model
-// names, and the details of the answers (usage as the SDK's types declare it, verbose_json's seek and segment text).
-import { createReadStream, readFileSync } from "node:fs";
+// names, the details of the answers (usage as the SDK's types declare it, verbose_json's seek and segment text), and
+// HTTPS beside plain HTTP.
+import { X509Certificate } from "node:crypto";
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import OpenAI, { BadRequestError, toFile } from "openai";
-import { apiToken, freePort } from "../support/api";
+import { generate } from "selfsigned";
+import { apiToken, curl, freePort } from "../support/api";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel, repoRoot } from "../support/fixtures";
@@ -147,4 +150,79 @@ test("usage as the SDK's types declare it; verbose_json's seek and segment text 
   // openai's segment text: the decoded tokens, with their leading space; punctuation stays with the word before it.
   expect(segments.map((segment) => segment.text)).toEqual(printed.segments.map((segment) => ` ${segment.text}`));
   for (const segment of segments) expect(segment.text).not.toMatch(/^\s*[.,!?;:]/);
+});
+
+test("--tls adds HTTPS on a port of its own beside plain HTTP; the certificate names loopback and host.docker.internal", async () => {
+  const [plainPort, tlsPort] = [await freePort(), await freePort()];
+  const tlsDaemon = new DaemonProcess({ model, threads: 1 });
+  const folder = path.join(tlsDaemon.home, "api-tls");
+  const certificateFile = path.join(folder, "certificate.pem");
+  // A certificate made before host.docker.internal was among its names: made again, once.
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const old = await generate([{ name: "commonName", value: "Verbatim local API" }], {
+    keyType: "ec",
+    curve: "P-256",
+    extensions: [
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 2, value: "localhost" },
+          { type: 7, ip: "127.0.0.1" },
+          { type: 7, ip: "::1" },
+        ],
+      },
+    ],
+  });
+  writeFileSync(certificateFile, old.cert);
+  writeFileSync(path.join(folder, "private-key.pem"), old.private, { mode: 0o600 });
+  try {
+    await tlsDaemon.start();
+    const on = await tlsDaemon.cli("api", "on", "--port", String(plainPort), "--tls", "--tls-port", String(tlsPort));
+    expect(on.code).toBe(0);
+    const plainUrl = `http://127.0.0.1:${plainPort}/v1`;
+    const tlsUrl = `https://127.0.0.1:${tlsPort}/v1`;
+    expect(on.stdout).toContain(`api:     ${plainUrl} (OpenAI base URL`);
+    expect(on.stdout).toContain(`         ${tlsUrl} (HTTPS and WSS, the same API)`);
+    expect((await tlsDaemon.status()).api).toMatchObject({
+      url: plainUrl,
+      tls: true,
+      tlsUrl,
+      certificate: certificateFile,
+    });
+    expect((await tlsDaemon.cli("status")).stdout).toContain(tlsUrl);
+
+    const certificate = readFileSync(certificateFile, "utf8");
+    expect(certificate).not.toBe(old.cert);
+    const x509 = new X509Certificate(certificate);
+    for (const name of ["localhost", "host.docker.internal"]) expect(x509.checkHost(name)).toBe(name);
+    for (const ip of ["127.0.0.1", "::1"]) expect(x509.checkIP(ip)).toBe(ip);
+
+    // Both at once: the openai package on the plain URL, HTTPS with the certificate trusted, by every name it has.
+    const token = apiToken(tlsDaemon);
+    const plain = new OpenAI({ apiKey: token, baseURL: plainUrl, maxRetries: 0 });
+    expect((await plain.models.list()).data[0].id).toBe("whisper-1");
+    const auth = `Authorization: Bearer ${token}`;
+    for (const host of ["127.0.0.1", "localhost", "host.docker.internal"]) {
+      const answer = await curl([
+        "--cacert",
+        certificateFile,
+        "--resolve",
+        `host.docker.internal:${tlsPort}:127.0.0.1`,
+        "-H",
+        auth,
+        `https://${host}:${tlsPort}/v1/models`,
+      ]);
+      expect([host, answer.status]).toEqual([host, 200]);
+    }
+    // Plain HTTP is not served on the HTTPS port, nor HTTPS on the plain one.
+    expect((await curl(["-H", auth, `http://127.0.0.1:${tlsPort}/v1/models`])).status).not.toBe(200);
+    expect((await curl(["--cacert", certificateFile, `https://127.0.0.1:${plainPort}/v1/models`])).status).toBe(0);
+
+    // Made once: the next start of the API keeps it.
+    expect((await tlsDaemon.cli("api", "off")).code).toBe(0);
+    expect((await tlsDaemon.cli("api", "on")).code).toBe(0);
+    expect(readFileSync(certificateFile, "utf8")).toBe(certificate);
+  } finally {
+    await tlsDaemon.dispose();
+  }
 });

@@ -127,7 +127,8 @@ beforeAll(async () => {
   daemon = await DaemonProcess.ready({
     model: fixtureModel(),
     threads: 2,
-    api: { enabled: true, port, host: "127.0.0.1", tls: true },
+    // HTTPS (which the Realtime client dials) on `port`, plain HTTP on a port of its own
+    api: { enabled: true, port: await freePort(), host: "127.0.0.1", tls: true, tlsPort: port },
   });
   certificate = readFileSync(path.join(daemon.home, "api-tls", "certificate.pem"));
   client = await daemon.connect();

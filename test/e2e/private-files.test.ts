@@ -71,17 +71,17 @@ test("the history database, its -wal and -shm, and kept FLAC recordings are 0600
 });
 
 test("api on makes the TLS key 0600 whatever was there, and makes again a key that is garbage", async () => {
-  const port = await freePort();
+  const [port, tlsPort] = [await freePort(), await freePort()];
   const daemon = openUmaskDaemon({ model: "/nonexistent/verbatim-test-model", threads: 1 });
   await daemon.start();
   const folder = path.join(daemon.home, "api-tls");
   const keyFile = path.join(folder, "private-key.pem");
   const certificateFile = path.join(folder, "certificate.pem");
   const apiOn = async () => {
-    const on = await daemon.cli("api", "on", "--port", String(port), "--tls");
+    const on = await daemon.cli("api", "on", "--port", String(port), "--tls", "--tls-port", String(tlsPort));
     expect(on).toMatchObject({ code: 0, stderr: "" });
     // The API answers over TLS with the certificate as it now is (401: no token sent).
-    const health = await curl(["--cacert", certificateFile, `https://127.0.0.1:${port}/v1/models`]);
+    const health = await curl(["--cacert", certificateFile, `https://127.0.0.1:${tlsPort}/v1/models`]);
     expect(health.status).toBe(401);
     expect(await daemon.cli("api", "off")).toMatchObject({ code: 0 });
   };

@@ -1,5 +1,5 @@
 // The OpenAI-compatible HTTP API: a listener of its own beside the socket, off until asked for, on loopback unless
-// another address is given, HTTPS and WSS with --tls. Every request must name this API in its Host header (DNS
+// another address is given; with --tls, HTTPS and WSS on a port of their own beside plain HTTP. Every request must name this API in its Host header (DNS
 // rebinding) and carry the bearer token; CORS headers go only to origins the user allowed (none by default), so web
 // pages cannot read its answers.
 import http from "node:http";
@@ -14,7 +14,7 @@ import { sendError, sendJson } from "./http-response";
 import { listModels, publicModelName } from "./models";
 import { RealtimeConnection, REALTIME_MAX_MESSAGE_BYTES } from "./realtime/realtime-connection";
 import { clientName, type ApiServices } from "./services";
-import type { ApiSettings } from "./settings";
+import { tlsPortOf, type ApiSettings } from "./settings";
 import { ensureCertificate } from "./tls-certificate";
 import { readToken, tokenFile, tokenMatches, ensureToken } from "./token";
 import { handleTranscription } from "./transcription-route";
@@ -29,15 +29,27 @@ const REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
 const HEADERS_TIMEOUT_MS = 10_000;
 /** How often Node looks for requests past those times (its default, 30 s, would let them live 40 s). */
 const TIMEOUT_CHECK_MS = 1_000;
-/** Connections without the token kept open at once: each new one past this closes the oldest. */
+/** Connections without the token kept open at once (per listener): each new one past this closes the oldest. */
 const MAX_UNAUTHENTICATED_CONNECTIONS = 32;
+const SERVER_OPTIONS = {
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  headersTimeout: HEADERS_TIMEOUT_MS,
+  connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+};
+
+/** One server: plain HTTP, or HTTPS on its own port. */
+interface Listener {
+  server: http.Server;
+  port: number;
+  tls: boolean;
+  hostNames: Set<string>;
+  unauthenticated: UnauthenticatedConnections;
+}
 
 interface Listening {
   settings: ApiSettings;
-  server: http.Server;
+  listeners: Listener[];
   certificateFile: string | null;
-  hostNames: Set<string>;
-  unauthenticated: UnauthenticatedConnections;
 }
 
 export class ApiServer {
@@ -60,6 +72,7 @@ export class ApiServer {
       enabled: this.settings?.enabled ?? false,
       url: listening ? baseUrl(listening.settings) : null,
       tls: listening?.settings.tls ?? this.settings?.tls ?? false,
+      tlsUrl: listening?.settings.tls ? baseUrl(listening.settings, true) : null,
       certificate: listening?.certificateFile ?? null,
       tokenFile: this.tokenPath,
       allowOrigins: this.settings?.allowOrigins ?? [],
@@ -83,7 +96,8 @@ export class ApiServer {
     try {
       ensureToken(this.tokenPath);
       this.listening = await this.listen(settings);
-      this.services.log.info("HTTP API listening", { url: baseUrl(settings) });
+      const urls = settings.tls ? [baseUrl(settings), baseUrl(settings, true)] : [baseUrl(settings)];
+      this.services.log.info("HTTP API listening", { urls });
     } catch (error) {
       this.error = describeListenError(error, settings);
       throw new Error(this.error);
@@ -96,55 +110,60 @@ export class ApiServer {
     if (!listening) return;
     this.listening = null;
     for (const client of this.realtime.clients) client.close(1001, "the API was turned off or verbatimd is stopping");
-    const closed = new Promise<void>((resolve) => listening.server.close(() => resolve()));
-    listening.server.closeAllConnections();
-    await closed;
+    await Promise.all(listening.listeners.map(({ server }) => closeServer(server)));
   }
 
   private async listen(settings: ApiSettings): Promise<Listening> {
     const certificate = settings.tls ? await ensureCertificate(this.configDir, settings.host, this.services.log) : null;
-    const options = {
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
-    };
-    const server = certificate
-      ? https.createServer({
-          ...options,
+    const listeners: Listener[] = [];
+    try {
+      listeners.push(await this.serve(settings, http.createServer(SERVER_OPTIONS), settings.port, false));
+      if (certificate) {
+        const server = https.createServer({
+          ...SERVER_OPTIONS,
           handshakeTimeout: HEADERS_TIMEOUT_MS,
           cert: certificate.certificatePem,
           key: certificate.privateKeyPem,
-        })
-      : http.createServer(options);
-    const listening: Listening = {
-      settings,
+        });
+        listeners.push(await this.serve(settings, server, tlsPortOf(settings), true));
+      }
+    } catch (error) {
+      await Promise.all(listeners.map(({ server }) => closeServer(server)));
+      throw error;
+    }
+    return { settings, listeners, certificateFile: certificate?.certificateFile ?? null };
+  }
+
+  /** `server` answering on `port` of the settings' host. Throws why it cannot listen there. */
+  private async serve(settings: ApiSettings, server: http.Server, port: number, tls: boolean): Promise<Listener> {
+    const listener: Listener = {
       server,
-      certificateFile: certificate?.certificateFile ?? null,
+      port,
+      tls,
       hostNames: allowedHostNames(settings.host),
       unauthenticated: new UnauthenticatedConnections(MAX_UNAUTHENTICATED_CONNECTIONS),
     };
-    server.on("connection", (socket: Socket) => listening.unauthenticated.admit(socket));
-    server.on("request", (request, response) => void this.onRequest(listening, request, response));
-    server.on("upgrade", (request, socket, head) => this.onUpgrade(listening, request, socket, head));
+    server.on("connection", (socket: Socket) => listener.unauthenticated.admit(socket));
+    server.on("request", (request, response) => void this.onRequest(listener, request, response));
+    server.on("upgrade", (request, socket, head) => this.onUpgrade(listener, request, socket, head));
     server.on("clientError", (_error, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(settings.port, settings.host, () => {
-        server.off("error", reject);
+      server.once("error", (error: NodeJS.ErrnoException) => reject(Object.assign(error, { port })));
+      server.listen(port, settings.host, () => {
+        server.removeAllListeners("error");
         resolve();
       });
     });
-    return listening;
+    return listener;
   }
 
   /** Why a request may not be answered: a Host that is not this API's, or no valid token. */
-  private refusal(listening: Listening, request: http.IncomingMessage): ApiError | null {
-    return this.hostRefusal(listening, request) ?? this.tokenRefusal(request);
+  private refusal(listener: Listener, request: http.IncomingMessage): ApiError | null {
+    return this.hostRefusal(listener, request) ?? this.tokenRefusal(request);
   }
 
-  private hostRefusal(listening: Listening, request: http.IncomingMessage): ApiError | null {
-    const { port, tls } = listening.settings;
-    if (hostAllowed(request.headers.host, listening.hostNames, port, tls)) return null;
+  private hostRefusal(listener: Listener, request: http.IncomingMessage): ApiError | null {
+    if (hostAllowed(request.headers.host, listener.hostNames, listener.port, listener.tls)) return null;
     return new ApiError(
       403,
       "the Host header must name the address the API listens on (requests through other names are refused)",
@@ -169,17 +188,17 @@ export class ApiServer {
   }
 
   private async onRequest(
-    listening: Listening,
+    listener: Listener,
     request: http.IncomingMessage,
     response: http.ServerResponse,
   ): Promise<void> {
     try {
-      const hostRefusal = this.hostRefusal(listening, request);
+      const hostRefusal = this.hostRefusal(listener, request);
       if (hostRefusal) throw hostRefusal;
       if (this.allowCrossOrigin(request, response)) return;
       const tokenRefusal = this.tokenRefusal(request);
       if (tokenRefusal) throw tokenRefusal;
-      listening.unauthenticated.authenticated(request.socket);
+      listener.unauthenticated.authenticated(request.socket);
       await this.route(request, response);
     } catch (error) {
       const failure = error instanceof ApiError ? error : new ApiError(500, (error as Error).message);
@@ -257,9 +276,9 @@ export class ApiServer {
     });
   }
 
-  private onUpgrade(listening: Listening, request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  private onUpgrade(listener: Listener, request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const refusal =
-      this.refusal(listening, request) ?? this.upgradePathRefusal(request) ?? RealtimeConnection.refusal(this.services);
+      this.refusal(listener, request) ?? this.upgradePathRefusal(request) ?? RealtimeConnection.refusal(this.services);
     if (refusal) {
       const body = JSON.stringify(refusal.body());
       socket.end(
@@ -268,7 +287,7 @@ export class ApiServer {
       );
       return;
     }
-    listening.unauthenticated.authenticated(request.socket);
+    listener.unauthenticated.authenticated(request.socket);
     this.realtime.handleUpgrade(request, socket, head, (websocket) => {
       new RealtimeConnection(websocket, this.services, clientName(request.headers["user-agent"], "Realtime API"));
     });
@@ -309,19 +328,35 @@ function decodedSegment(segment: string, what: string): string {
 }
 
 function sameListener(a: ApiSettings, b: ApiSettings): boolean {
-  return a.enabled === b.enabled && a.port === b.port && a.host === b.host && a.tls === b.tls;
+  return (
+    a.enabled === b.enabled &&
+    a.port === b.port &&
+    a.host === b.host &&
+    a.tls === b.tls &&
+    (!a.tls || tlsPortOf(a) === tlsPortOf(b))
+  );
 }
 
-export function baseUrl(settings: ApiSettings): string {
+/** Stops `server` and ends its open connections. */
+function closeServer(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
+
+/** The base URL clients are given: plain HTTP, or (`tls`) HTTPS on its own port. */
+export function baseUrl(settings: ApiSettings, tls = false): string {
   const host = settings.host.includes(":") && !settings.host.startsWith("[") ? `[${settings.host}]` : settings.host;
-  return `${settings.tls ? "https" : "http"}://${host}:${settings.port}/v1`;
+  return tls ? `https://${host}:${tlsPortOf(settings)}/v1` : `http://${host}:${settings.port}/v1`;
 }
 
 function describeListenError(error: unknown, settings: ApiSettings): string {
   const code = (error as NodeJS.ErrnoException).code;
-  const where = `${settings.host}:${settings.port}`;
+  const port = (error as { port?: number }).port ?? settings.port;
+  const where = `${settings.host}:${port}`;
   if (code === "EADDRINUSE") {
-    return `the API cannot listen on ${where}: another program uses port ${settings.port}; choose another with verbatim api on --port N`;
+    const option = port === settings.port ? "--port" : "--tls-port";
+    return `the API cannot listen on ${where}: another program uses port ${port}; choose another with verbatim api on ${option} N`;
   }
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
     return `the API cannot listen on ${where}: this machine has no such address; give one of its own with --host`;

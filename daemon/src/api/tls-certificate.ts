@@ -1,5 +1,5 @@
-// The API's self-signed certificate for HTTPS and WSS: made once in the config folder (key 0600) for loopback and the
-// address the API listens on, and made again when it expires soon, does not name that address, or its key does not
+// The API's self-signed certificate for HTTPS and WSS: made once in the config folder (key 0600) for loopback (and
+// host.docker.internal) and the address the API listens on, and made again when it expires soon, does not name that address, or its key does not
 // parse or does not belong to it. Clients are told to trust this one certificate (NODE_EXTRA_CA_CERTS, a `ca`
 // option, or the macOS keychain).
 import { createPrivateKey, X509Certificate } from "node:crypto";
@@ -77,9 +77,13 @@ interface Names {
   ips: string[];
 }
 
-/** Loopback always; the listening address (every interface's, for a wildcard one) besides. */
+/**
+ * Loopback always, with host.docker.internal (the name containers on the Mac give it, which the Host check takes);
+ * the listening address (every interface's, for a wildcard one) besides. A certificate lacking one of them is made
+ * again.
+ */
 function namesFor(host: string): Names {
-  const names: Names = { dns: ["localhost"], ips: ["127.0.0.1", "::1"] };
+  const names: Names = { dns: ["localhost", "host.docker.internal"], ips: ["127.0.0.1", "::1"] };
   const add = (name: string) => {
     const bare = name.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
     const list = isIP(bare) ? names.ips : names.dns;

@@ -8,8 +8,10 @@ import { parseCommandLine } from "./command-line";
 import { ensureDaemon } from "./daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 
-export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls] [--allow-origin ORIGIN]…
+export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls] [--tls-port N] [--allow-origin ORIGIN]…
                                          serve the OpenAI-compatible API (loopback, port 8178, unless given);
+                                         --tls adds HTTPS on a port of its own (--tls-port, else the port + 1)
+                                         beside plain HTTP;
                                          --allow-origin app://obsidian.md lets that app's pages read answers
                                          (CORS; --allow-origin none: no origin, as by default)
   verbatim api off                       stop serving it
@@ -17,7 +19,7 @@ export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls |
 `;
 
 export type ApiCommand =
-  | { action: "on"; port?: number; host?: string; tls?: boolean; allowOrigins?: string[] }
+  | { action: "on"; port?: number; host?: string; tls?: boolean; tlsPort?: number; allowOrigins?: string[] }
   | { action: "off" }
   | { action: "token"; rotate: boolean };
 
@@ -30,6 +32,7 @@ export function parseApi(args: string[]): ApiCommand {
       host: { type: "string" },
       tls: { type: "boolean" },
       "no-tls": { type: "boolean" },
+      "tls-port": { type: "string" },
       "allow-origin": { type: "string", multiple: true },
       rotate: { type: "boolean" },
     },
@@ -42,14 +45,11 @@ export function parseApi(args: string[]): ApiCommand {
   };
   switch (action) {
     case "on": {
-      given(["port", "host", "tls", "no-tls", "allow-origin"]);
+      given(["port", "host", "tls", "no-tls", "tls-port", "allow-origin"]);
       if (values.tls && values["no-tls"]) throw new UsageError("give --tls or --no-tls, not both");
       const command: ApiCommand = { action };
-      if (values.port !== undefined) {
-        const port = Number(values.port);
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError("--port must be from 1 to 65535");
-        command.port = port;
-      }
+      if (values.port !== undefined) command.port = portOption("--port", values.port);
+      if (values["tls-port"] !== undefined) command.tlsPort = portOption("--tls-port", values["tls-port"]);
       if (values.host !== undefined) {
         if (!values.host.trim()) throw new UsageError("--host needs an address, such as 127.0.0.1 or 0.0.0.0");
         command.host = values.host.trim();
@@ -75,6 +75,12 @@ export function parseApi(args: string[]): ApiCommand {
   }
 }
 
+function portOption(name: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${name} must be from 1 to 65535`);
+  return port;
+}
+
 export async function runApi(command: ApiCommand, paths: VerbatimPaths): Promise<number> {
   if (command.action === "token") {
     const file = tokenFile(paths.configDir);
@@ -89,7 +95,13 @@ export async function runApi(command: ApiCommand, paths: VerbatimPaths): Promise
     // Fields left out (undefined is not sent) keep the daemon's current setting.
     const settings =
       command.action === "on"
-        ? { port: command.port, host: command.host, tls: command.tls, allowOrigins: command.allowOrigins }
+        ? {
+            port: command.port,
+            host: command.host,
+            tls: command.tls,
+            tlsPort: command.tlsPort,
+            allowOrigins: command.allowOrigins,
+          }
         : {};
     const event = await client.request({ type: "api.set", enabled: command.action === "on", ...settings });
     const api = event.type === "done" ? event.api : undefined;
@@ -106,6 +118,7 @@ export function describeApi(api: ApiStatus): string {
   if (!api.enabled) return "api:     off (verbatim api on serves it)\n";
   if (!api.url) return `api:     not listening: ${api.error ?? "unknown reason"}\n`;
   const lines = [`api:     ${api.url} (OpenAI base URL; API key: verbatim api token)`];
+  if (api.tlsUrl) lines.push(`         ${api.tlsUrl} (HTTPS and WSS, the same API)`);
   if (api.certificate) lines.push(`         TLS certificate to trust: ${api.certificate}`);
   if (api.allowOrigins.length > 0)
     lines.push(`         pages of ${api.allowOrigins.join(", ")} may read answers (CORS)`);

@@ -339,11 +339,13 @@ export class Daemon implements DaemonContext {
 
   async configureApi(request: Extract<Request, { type: "api.set" }>): Promise<ApiStatus> {
     const previous = this.apiSettings;
+    const tlsPort = request.tlsPort ?? previous.tlsPort;
     const settings: ApiSettings = {
       enabled: request.enabled,
       port: request.port ?? previous.port,
       host: request.host ?? previous.host,
       tls: request.tls ?? previous.tls,
+      ...(tlsPort !== undefined && { tlsPort }),
       allowOrigins: request.allowOrigins ?? previous.allowOrigins,
     };
     try {
