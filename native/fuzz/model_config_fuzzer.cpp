@@ -1,10 +1,13 @@
-// libFuzzer target: the strict JSON parser and parse_model_config on arbitrary text.
+// libFuzzer target: the strict JSON parser, the family choice, parse_model_config (Whisper) and
+// parse_parakeet_config (a NeMo config) on arbitrary text.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "formats/json.h"
+#include "formats/parakeet_weights.h"
 #include "formats/weights.h"
+#include "model/model_family.h"
 
 namespace {
 
@@ -32,6 +35,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     const verbatim::ModelDims& d = config.dims;
     if (d.n_audio_state != d.n_text_state || d.n_audio_state % d.n_audio_head != 0 ||
         d.n_text_state % d.n_text_head != 0) {
+      __builtin_trap();
+    }
+  } catch (const verbatim::FormatError&) {
+  }
+  try {
+    (void)verbatim::model_family_of(verbatim::json::parse(text, "config.json"), "config.json");
+  } catch (const verbatim::FormatError&) {
+  }
+  try {
+    const verbatim::ParakeetConfig c = verbatim::parse_parakeet_config(text, "config.json");
+    if (c.d_model % c.n_heads != 0 || c.vocabulary.size() != static_cast<std::size_t>(c.vocab_size) ||
+        c.durations.empty() || c.conv_kernel % 2 == 0 || c.features.win_length > c.features.n_fft) {
       __builtin_trap();
     }
   } catch (const verbatim::FormatError&) {

@@ -1,10 +1,139 @@
+// The Parakeet TDT family: NeMo features, the FastConformer encoder and greedy TDT decoding over a
+// TransducerRunner. Runs on the portable CPU backend (MLX: not yet; see load_parakeet_engine).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "audio/mel.h"
+#include "audio/nemo_features.h"
+#include "backends/cpu/cpu_backend.h"
+#include "decoding/tdt_decoding.h"
 #include "engine.h"
-#include "formats/tensor_file.h"
+#include "formats/parakeet_weights.h"
 
 namespace verbatim {
+namespace {
 
-std::unique_ptr<Engine> load_parakeet_engine(const std::string& folder, const EngineOptions&) {
-  throw FormatError(folder + "/config.json: a Parakeet TDT model; this build of the engine runs Whisper models only");
+// Without chunking, attention over a whole file grows with its square: files are refused past this length until
+// long files are decoded in overlapping chunks (issue 40, "Long files").
+constexpr double kMaxSeconds = 20 * 60;
+
+class ParakeetEngine final : public Engine {
+ public:
+  ParakeetEngine(std::shared_ptr<const ParakeetWeights> weights, std::unique_ptr<TransducerRunner> runner,
+                 double load_seconds)
+      : Engine("cpu", load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
+    capabilities_.word_timestamps = true;  // every token's frame and duration
+  }
+
+  ModelFamily family() const override { return ModelFamily::Parakeet; }
+  const FamilyCapabilities& capabilities() const override { return capabilities_; }
+  int vocabulary_size() const override { return weights_->config.vocab_size; }
+  SpecialTokens special_tokens() const override { return SpecialTokens::without_specials(vocabulary_size()); }
+  std::string backend_name() const override { return runner_->backend_name(); }
+
+  ModelDescription description() const override {
+    const ParakeetConfig& c = weights_->config;
+    ModelDescription d;
+    d.family = ModelFamily::Parakeet;
+    d.sizes = {{"nMels", c.features.n_mels}, {"dModel", c.d_model},        {"layers", c.n_layers},
+               {"heads", c.n_heads},         {"predHidden", c.pred_hidden}, {"jointHidden", c.joint_hidden},
+               {"durations", static_cast<int>(c.durations.size())}};
+    d.weights_path = weights_->weights_path;
+    d.vocabulary = c.vocabulary;
+    return d;
+  }
+
+  Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
+                        const TranscribeEvents& events) override {
+    check_options(options);
+    if (static_cast<double>(n) > kMaxSeconds * kSampleRate) {
+      throw std::invalid_argument("Parakeet models take files of up to " + std::to_string(int(kMaxSeconds / 60)) +
+                                  " minutes for now");
+    }
+    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
+    const ParakeetConfig& c = weights_->config;
+    const NemoFeatures features = nemo_log_mel(samples, n, c.features);
+    Transcript transcript;
+    Segment segment;
+    segment.end = static_cast<double>(n) / kSampleRate;
+    if (features.n_frames > 0) {
+      if (events.cancelled && events.cancelled()) throw Cancelled();
+      const int frames = runner_->encode(features.data.data(), features.n_frames);
+      TdtOptions tdt{c.vocab_size, c.durations, c.max_symbols, events.cancelled};
+      const double frame_seconds = 8.0 * c.features.hop_length / kSampleRate;  // 80 ms
+      double logprob = 0;
+      for (const TdtToken& t : greedy_tdt(*runner_, frames, tdt)) {
+        segment.tokens.push_back(t.token);
+        segment.token_timings.push_back(
+            {t.token, t.frame * frame_seconds, (t.frame + t.duration) * frame_seconds, t.probability});
+        logprob += std::log(std::max(t.probability, 1e-30f));
+        if (events.on_token) {
+          TokenEvent e;
+          e.token = t.token;
+          e.probability = t.probability;
+          events.on_token(e, 0.0);
+        }
+      }
+      if (!segment.tokens.empty()) segment.avg_logprob = logprob / static_cast<double>(segment.tokens.size());
+      if (events.on_progress) events.on_progress(features.n_frames, features.n_frames);
+    }
+    if (events.on_segment) events.on_segment(segment);
+    transcript.segments.push_back(std::move(segment));
+    return transcript;
+  }
+
+  Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
+                        const TranscribeEvents& events) override {
+    check_options(options);
+    if (static_cast<double>(n) > kMaxSeconds * kSampleRate) {
+      throw std::invalid_argument("Parakeet models take files of up to " + std::to_string(int(kMaxSeconds / 60)) +
+                                  " minutes for now");
+    }
+    std::vector<float> samples(n);
+    if (n > 0) read(0, n, samples.data());
+    return transcribe(samples.data(), n, options, events);
+  }
+
+  std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions) const override {
+    throw std::invalid_argument("live sessions are not supported on Parakeet models yet");
+  }
+  StreamingTranscript stream(AudioInbox&, StreamingRecognizer&, const StreamingEvents&) override {
+    throw std::invalid_argument("live sessions are not supported on Parakeet models yet");
+  }
+  LanguageDetection detect_language(const float*, std::size_t, const std::function<bool()>&) override {
+    throw std::invalid_argument("Parakeet models do not detect languages");
+  }
+
+ private:
+  // Whisper's decoding options that would change the result are refused, not ignored.
+  static void check_options(const TranscribeOptions& options) {
+    if (options.decoding.task == Task::Translate) throw std::invalid_argument("Parakeet models cannot translate");
+    if (options.decoding.language_token != -1) {
+      throw std::invalid_argument("Parakeet models take no language: they recognise their languages themselves");
+    }
+    if (!options.initial_prompt.empty()) throw std::invalid_argument("Parakeet models take no prompt");
+    if (!options.clip_timestamps.empty()) throw std::invalid_argument("clip timestamps are not supported on Parakeet");
+  }
+
+  std::shared_ptr<const ParakeetWeights> weights_;
+  std::unique_ptr<TransducerRunner> runner_;
+  FamilyCapabilities capabilities_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> load_parakeet_engine(const std::string& folder, const EngineOptions& options) {
+  if (options.backend == BackendChoice::Mlx) {
+    throw std::invalid_argument("Parakeet models run on the portable CPU backend only so far: choose \"cpu\" or "
+                                "\"auto\"");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto weights = std::make_shared<const ParakeetWeights>(load_parakeet_weights(folder));
+  auto runner = make_cpu_transducer_runner(weights, options.threads);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return std::make_unique<ParakeetEngine>(std::move(weights), std::move(runner), seconds);
 }
 
 }  // namespace verbatim

@@ -18,6 +18,8 @@ constexpr std::size_t kWindowSamples = 480000;  // samples in one 30 s encoder w
 // Mel filterbank as librosa.filters.mel(sr=16000, n_fft=400, n_mels) builds it (Slaney mel scale, Slaney area
 // normalisation, 0 .. 8000 Hz): n_mels rows of kFftBins weights, row-major. n_mels must be positive.
 std::vector<float> mel_filters(int n_mels);
+// The same for an n_fft-point FFT (n_fft / 2 + 1 weights a row), as librosa.filters.mel(sr=16000, n_fft, n_mels).
+std::vector<float> mel_filters(int n_mels, int n_fft);
 
 struct Spectrogram {
   int n_mels = 0;

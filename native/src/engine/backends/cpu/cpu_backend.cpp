@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "backends/cpu/cpu_kernels.h"
+#include "model/parakeet_model.h"
 #include "model/whisper_model.h"
 
 #if defined(VERBATIM_OPENBLAS)
@@ -179,6 +180,16 @@ std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeight
   openblas_set_num_threads(1);
 #endif
   return std::make_unique<WhisperModel<CpuOps>>(std::move(weights), CpuOps(threads));
+}
+
+std::unique_ptr<TransducerRunner> make_cpu_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,
+                                                             int threads) {
+  if (weights == nullptr) throw std::invalid_argument("make_cpu_transducer_runner needs weights");
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+#if defined(VERBATIM_OPENBLAS)
+  openblas_set_num_threads(1);
+#endif
+  return std::make_unique<ParakeetModel<CpuOps>>(std::move(weights), CpuOps(threads));
 }
 
 }  // namespace verbatim

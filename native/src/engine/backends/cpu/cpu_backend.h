@@ -6,11 +6,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/model_runner.h"
 #include "backends/cpu/thread_pool.h"
+#include "formats/parakeet_weights.h"
 #include "formats/weights.h"
+#include "model/transducer_runner.h"
 
 namespace verbatim {
 
@@ -42,6 +45,12 @@ class CpuOps {
     int kernel = 0;
   };
   using EmbeddingParams = WeightMatrix;
+  using Conv2dParams = Conv2dWeights;
+  struct DepthwiseParams {
+    std::vector<float> weight;  // (channels, kernel)
+    std::vector<float> bias;    // channels
+    int kernel = 0;
+  };
 
   explicit CpuOps(int threads);
 
@@ -51,6 +60,11 @@ class CpuOps {
   NormParams norm_params(const LayerNormWeights& norm) const;
   ConvParams conv_params(const Conv1dWeights& conv) const;
   EmbeddingParams embedding_params(const WeightMatrix& embedding) const { return embedding; }
+  Conv2dParams conv2d_params(const Conv2dWeights& conv) const { return conv; }
+  DepthwiseParams depthwise_params(const std::vector<float>& weight, const std::vector<float>& bias,
+                                   int kernel) const {
+    return {weight, bias, kernel};
+  }
 
   Tensor from_host(DType dtype, const void* data, int64_t rows, int64_t cols) const;
   void to_host(const Tensor& t, float* out) const;
@@ -71,6 +85,21 @@ class CpuOps {
   Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
                    std::optional<Tensor>* weights);
 
+  // Parakeet's operations (parakeet_model.h; cpu_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
+  Tensor unary(Tensor x, int f);
+  template <class F>
+  Tensor unary(Tensor x, F f) {
+    return unary(std::move(x), static_cast<int>(f));
+  }
+  Tensor scale(Tensor x, float s) const;
+  Tensor glu(const Tensor& x) const;
+  Tensor depthwise_conv1d(const Tensor& x, const DepthwiseParams& params);
+  Tensor conv2d(const Tensor& x, int64_t height, int64_t width, const Conv2dParams& params, int stride, int padding);
+  Tensor planes_to_frames(const Tensor& x, int64_t height, int64_t width) const;
+  Tensor relative_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& pos, const Tensor& bias_u,
+                            const Tensor& bias_v, int heads);
+  std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c) const;
+
  private:
   std::shared_ptr<ThreadPool> pool_;
 };
@@ -78,5 +107,9 @@ class CpuOps {
 // A Whisper runner on the CPU backend. `threads` counts the calling thread; 0 means one per hardware thread.
 // The weights stay shared (and memory-mapped): nothing is expanded.
 std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads);
+
+// A Parakeet TDT runner on the CPU backend (the same threads rule).
+std::unique_ptr<TransducerRunner> make_cpu_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,
+                                                             int threads);
 
 }  // namespace verbatim

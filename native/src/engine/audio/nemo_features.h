@@ -1,0 +1,31 @@
+// NeMo's log-mel features for Parakeet (AudioToMelSpectrogramPreprocessor at inference, as transformers'
+// ParakeetFeatureExtractor computes them; native/PARAKEET.md "Features").
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace verbatim {
+
+struct NemoFeatureConfig {
+  int n_mels = 128;
+  int n_fft = 512;       // a power of two
+  int win_length = 400;  // samples; at most n_fft
+  int hop_length = 160;  // samples
+  double preemphasis = 0.97;
+};
+
+struct NemoFeatures {
+  int n_frames = 0;  // the valid frames: samples / hop_length
+  int n_mels = 0;
+  std::vector<float> data;  // n_frames rows of n_mels values (time-major)
+};
+
+// Pre-emphasis, a centred STFT (n_fft / 2 zeros each side) with a symmetric Hann window of win_length centred in
+// n_fft, power spectrum, Slaney mel filters, log(mel + 2^-24), then per-feature normalisation over the valid
+// frames (mean, unbiased std + 1e-5). Computed in double, returned as float. Fewer than two valid frames give
+// zeros (the unbiased variance needs two). Samples must be finite (NaN gives meaningless values, never undefined
+// behaviour). Throws std::invalid_argument for an impossible config or a signal whose frames overflow an int.
+NemoFeatures nemo_log_mel(const float* samples, std::size_t n, const NemoFeatureConfig& config);
+
+}  // namespace verbatim

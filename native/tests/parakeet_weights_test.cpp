@@ -1,0 +1,146 @@
+// Parakeet model folders: the family is read from config.json, bad folders fail with errors naming the file and
+// the field or tensor, and the Engine transcribes a Parakeet folder through the same interface as Whisper's.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "engine.h"
+#include "formats/parakeet_weights.h"
+#include "model/model_family.h"
+#include "support/model_writer.h"
+
+#define CHECK_FORMAT_ERROR(expression, text) \
+  CHECK_THROWS_WITH_AS(expression, doctest::Contains(std::string(text).c_str()), verbatim::FormatError)
+
+namespace {
+
+const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../models/";
+
+std::string read_all(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  REQUIRE_MESSAGE(file.good(), "cannot open " << path);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+// A copy of a fixture model whose config.json has `from` replaced by `to` (once; it must be there).
+void copy_model(const std::string& model, const verbatim::test::TempDir& dir, const std::string& from = "",
+                const std::string& to = "") {
+  std::string config = read_all(kFixtures + model + "/config.json");
+  if (!from.empty()) {
+    const auto at = config.find(from);
+    REQUIRE_MESSAGE(at != std::string::npos, from);
+    config.replace(at, from.size(), to);
+  }
+  verbatim::test::write_file(dir.file("config.json"), config);
+  std::filesystem::copy_file(kFixtures + model + "/model.safetensors", dir.file("model.safetensors"));
+}
+
+}  // namespace
+
+TEST_CASE("parakeet: config.json decides the family") {
+  CHECK(verbatim::read_model_family(kFixtures + "parakeet-tiny") == verbatim::ModelFamily::Parakeet);
+  CHECK(verbatim::read_model_family(kFixtures + "verbatim-tiny-en") == verbatim::ModelFamily::Whisper);
+  verbatim::test::TempDir dir;
+  verbatim::test::write_file(dir.file("config.json"), std::string("{\"encoder\": {}}"));
+  CHECK_FORMAT_ERROR(verbatim::read_model_family(dir.path()), "config.json: not a model config Verbatim knows");
+}
+
+TEST_CASE("parakeet: the tiny fixtures load with their config's choices") {
+  const verbatim::ParakeetWeights tiny = verbatim::load_parakeet_weights(kFixtures + "parakeet-tiny");
+  CHECK(tiny.config.use_bias);
+  CHECK(tiny.config.xscaling);
+  CHECK(tiny.config.vocab_size == 64);
+  CHECK(tiny.config.vocabulary[2] == "\xE2\x96\x81the");
+  CHECK(tiny.config.durations == std::vector<int>{0, 1, 2, 3, 4});
+  CHECK(tiny.config.max_symbols == 10);
+  CHECK(tiny.config.features.win_length == 400);
+  CHECK(tiny.config.features.hop_length == 160);
+  const verbatim::ParakeetWeights v3 = verbatim::load_parakeet_weights(kFixtures + "parakeet-tiny-v3");
+  CHECK_FALSE(v3.config.use_bias);
+  CHECK_FALSE(v3.config.xscaling);
+  CHECK_FALSE(v3.layers[0].query.bias.has_value());
+}
+
+TEST_CASE("parakeet: bad model folders name the file and the field") {
+  SUBCASE("a config without vocabulary") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir, "\"vocabulary\"", "\"pieces\"");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()),
+                       dir.file("config.json") + ": \"joint.vocabulary\" is missing");
+  }
+  SUBCASE("a vocabulary of the wrong length") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir, "\"num_classes\": 64", "\"num_classes\": 65");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()), "\"joint.num_classes\" differs from");
+  }
+  SUBCASE("absurd sizes") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir, "\"n_layers\": 2", "\"n_layers\": 1000000000");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()),
+                       "config.json: \"encoder.n_layers\" must be an integer from 1 to 256");
+  }
+  SUBCASE("shapes that disagree with the config") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir, "\"subsampling_conv_channels\": 16", "\"subsampling_conv_channels\": 8");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()),
+                       "model.safetensors: tensor \"encoder.pre_encode.conv.0.weight\" has shape (16, 3, 3, 1), expected (8, 3, 3, "
+                       "1)");
+  }
+  SUBCASE("tensors the config does not use") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir, "\"use_bias\": true", "\"use_bias\": false");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()), "is not part of this model's config");
+  }
+  SUBCASE("a truncated safetensors file") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir);
+    std::filesystem::resize_file(dir.file("model.safetensors"),
+                                 std::filesystem::file_size(dir.file("model.safetensors")) / 2);
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()), dir.file("model.safetensors"));
+  }
+  SUBCASE("not a TDT model") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir, "\"tdt_durations\"", "\"durations_\"");
+    std::string config = read_all(dir.file("config.json"));
+    const std::string from = "\"durations\": [";
+    config.replace(config.find(from), from.size(), "\"durations_\": [");
+    verbatim::test::write_file(dir.file("config.json"), config);
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()), "only TDT models");
+  }
+}
+
+TEST_CASE("parakeet: the engine transcribes a Parakeet folder through the family interface") {
+  verbatim::EngineOptions options;
+  options.backend = verbatim::BackendChoice::Cpu;
+  options.threads = 2;
+  const auto engine = verbatim::Engine::load(kFixtures + "parakeet-tiny", options);
+  CHECK(engine->family() == verbatim::ModelFamily::Parakeet);
+  CHECK(engine->vocabulary_size() == 64);
+  CHECK_FALSE(engine->capabilities().translate);
+  CHECK_FALSE(engine->capabilities().streaming);
+  CHECK(engine->description().vocabulary.size() == 64);
+  // One second of a 440 Hz tone: whatever the random model says, every token has a time inside the audio.
+  std::vector<float> tone(16000);
+  for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = 0.3f * static_cast<float>(std::sin(i * 2 * 3.14159265358979 * 440 / 16000));
+  const verbatim::Transcript transcript = engine->transcribe(tone.data(), tone.size(), {}, {});
+  REQUIRE(transcript.segments.size() == 1);
+  const verbatim::Segment& segment = transcript.segments[0];
+  CHECK(segment.tokens.size() == segment.token_timings.size());
+  for (const auto& timing : segment.token_timings) {
+    CHECK(timing.start >= 0);
+    CHECK(timing.start <= 1.0);
+    CHECK(timing.end >= timing.start);
+    CHECK(timing.probability > 0);
+    CHECK(timing.probability <= 1);
+  }
+  verbatim::TranscribeOptions translate;
+  translate.decoding.task = verbatim::Task::Translate;
+  CHECK_THROWS_AS(engine->transcribe(tone.data(), tone.size(), translate, {}), std::invalid_argument);
+  CHECK_THROWS_AS(engine->detect_language(tone.data(), tone.size(), nullptr), std::invalid_argument);
+  options.backend = verbatim::BackendChoice::Mlx;
+  CHECK_THROWS_AS(verbatim::Engine::load(kFixtures + "parakeet-tiny", options), std::invalid_argument);
+}
