@@ -225,13 +225,13 @@ def mlx_shapes(cfg):
             add(p + f"{ffn}.linear1.weight", (ff, d), "linear")
             if bias:
                 add(p + f"{ffn}.linear1.bias", (ff,), "bias")
-            add(p + f"{ffn}.linear2.weight", (d, ff), "linear")
+            add(p + f"{ffn}.linear2.weight", (d, ff), "residual_linear")
             if bias:
                 add(p + f"{ffn}.linear2.bias", (d,), "bias")
         add(p + "norm_self_att.weight", (d,), "norm_weight")
         add(p + "norm_self_att.bias", (d,), "bias")
         for lin in ("linear_q", "linear_k", "linear_v", "linear_out"):
-            add(p + f"self_attn.{lin}.weight", (d, d), "linear")
+            add(p + f"self_attn.{lin}.weight", (d, d), "residual_linear" if lin == "linear_out" else "linear")
             if bias:
                 add(p + f"self_attn.{lin}.bias", (d,), "bias")
         add(p + "self_attn.linear_pos.weight", (d, d), "linear")
@@ -249,7 +249,7 @@ def mlx_shapes(cfg):
         add(p + "conv.batch_norm.bias", (d,), "bias")
         add(p + "conv.batch_norm.running_mean", (d,), "running_mean")
         add(p + "conv.batch_norm.running_var", (d,), "running_var")
-        add(p + "conv.pointwise_conv2.weight", (d, 1, d), "conv")
+        add(p + "conv.pointwise_conv2.weight", (d, 1, d), "residual_conv")
         if bias:
             add(p + "conv.pointwise_conv2.bias", (d,), "bias")
         add(p + "norm_out.weight", (d,), "norm_weight")
@@ -279,18 +279,24 @@ def tensor_rng(seed, name):
 
 # Logit offsets of the joint head (added to its bias): the blank's and each duration's. Chosen with `run` on held-out
 # speech so that the tiny model emits a mix of tokens and blanks (not all blank) and every duration turns up.
-HEAD_BLANK_OFFSET = {"tiny": 6.0, "tiny-v3": 6.0, "v2": 6.0, "v3": 6.0}
-HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "tiny-v3": [0.3, 1.0, 1.0, 0.4, 0.5], "v2": [0.3, 0.8, -1.1, 1.2, 0.8], "v3": [0.3, 0.8, -1.1, 1.2, 0.8]}
+HEAD_BLANK_OFFSET = {"tiny": 6.0, "tiny-v3": 6.0, "v2": 7.4, "v3": 7.4}
+HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "tiny-v3": [0.3, 1.0, 1.0, 0.4, 0.5], "v2": [4.2, -1.8, 1.1, 2.1, -2.1], "v3": [4.2, -1.8, 1.1, 2.1, -2.1]}
 
 
 def random_tensor(seed, name, shape, kind, cfg, config_name):
     rng = tensor_rng(seed, name)
-    if kind == "conv":
+    # The last layer of each residual branch is scaled by min(1, sqrt(2 / n_layers)): in a deep random encoder
+    # unscaled branches swamp the input-dependent part of the residual stream, and every frame's output ends up
+    # alike (then the decoder emits one token or only blanks everywhere). tiny (2 layers) is unaffected.
+    branch = np.float32(min(1.0, math.sqrt(2.0 / cfg["encoder"]["n_layers"])))
+    if kind in ("conv", "residual_conv"):
         # MLX layout: (out, *kernel, in / groups): fan-in is everything but the first axis
         fan_in = int(np.prod(shape[1:]))
-        return rng.standard_normal(shape, dtype=np.float32) * np.float32(1.0 / math.sqrt(fan_in))
-    if kind == "linear":
-        return rng.standard_normal(shape, dtype=np.float32) * np.float32(1.0 / math.sqrt(shape[1]))
+        w = rng.standard_normal(shape, dtype=np.float32) * np.float32(1.0 / math.sqrt(fan_in))
+        return w * branch if kind == "residual_conv" else w
+    if kind in ("linear", "residual_linear"):
+        w = rng.standard_normal(shape, dtype=np.float32) * np.float32(1.0 / math.sqrt(shape[1]))
+        return w * branch if kind == "residual_linear" else w
     if kind == "bias":
         return rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)
     if kind == "norm_weight":
