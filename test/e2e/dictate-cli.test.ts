@@ -101,7 +101,7 @@ test("dictations list and retry, and clear errors for a missing recording or fil
   const list = await run(["dictations", "list"]);
   expect(list).toMatchObject({ code: 0, stdout: "No dictation recordings are waiting.\n" });
   const retry = await run(["dictations", "retry", "20990101T000000Z-000000"]);
-  expect(retry.code).toBe(3);
+  expect(retry.code).toBe(7);
   expect(retry.stderr).toMatch(/no recording "20990101T000000Z-000000" \(see dictations.list\)/);
   const missing = await run(["dictate", "--input", path.join(daemon.home, "nothing.wav")]);
   expect(missing.code).toBe(3);
@@ -221,7 +221,7 @@ describe("a dictation that ends early", () => {
     expect(attached).toEqual({ code: 0, stdout: dictated.stdout, stderr: "" });
 
     const none = await run(["dictations", "stop"]);
-    expect(none.code).toBe(3);
+    expect(none.code).toBe(7);
     expect(none.stderr).toMatch(
       /no dictation is running; to stop an earlier one, name it: verbatim dictations stop ID/,
     );

@@ -254,7 +254,7 @@ test("the CLI lists, searches, shows and deletes; bad requests get typed errors"
   expect(accepted).toEqual({ code: 0, output: expect.stringMatching(/\[y\/N\] y\nDeleted 1 transcript\.\n$/) });
   expect((await list()).entries.map((e) => e.id)).toEqual(entries.slice(1).map((e) => e.id));
   const gone = await verbatim("history", "rm", String(newest.id), "--yes");
-  expect(gone.code).toBe(3);
+  expect(gone.code).toBe(7);
   expect(gone.stderr).toMatch(/no history entry/);
   expect((await verbatim("history", "rm", "--before", "tomorrow")).code).toBe(2);
 

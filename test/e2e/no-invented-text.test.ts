@@ -65,7 +65,7 @@ test("audio without speech gives no words through dictate --input, nor through t
     expect({ name, ...dictated }).toEqual({ name, code: 6, stdout: "", stderr: "verbatim: No speech detected\n" });
   }
   const transcribed = await daemon.cli("transcribe", "--vad", "--format", "json", ...noSpeech.map((f) => f.file));
-  expect(transcribed.code).toBe(0);
+  expect(transcribed.code).toBe(6); // as dictate: no speech heard
   const outputs: JsonTranscript[] = jsonLines(transcribed.stdout);
   expect(outputs.map((o) => [path.basename(o.file), o.text, o.segments])).toEqual(
     noSpeech.map((f) => [path.basename(f.file), "", []]),

@@ -200,10 +200,16 @@ test("verbatim vocabulary adds, lists and removes through the daemon, and explai
   expect(await verbatim("vocabulary", "rm", "ximena")).toMatchObject({ code: 0, stdout: "removed the term ximena\n" });
 
   const missing = await verbatim("vocabulary", "rm", "Ximena");
-  expect(missing.code).toBe(3);
+  expect(missing.code).toBe(7);
   expect(missing.stderr).toMatch(/no term "Ximena" \(list it to see\)/);
   const usage = await verbatim("vocabulary", "add", "--replace", "x");
   expect(usage.code).toBe(2);
+  // A term the daemon refuses is the user's to fix, as a usage error is (it was 1, "engine failure").
+  const refused = await verbatim("vocabulary", "add", "Xi\u200bmena");
+  expect(refused).toMatchObject({
+    code: 2,
+    stderr: expect.stringMatching(/U\+200B, an invisible formatting character/),
+  });
   expect(usage.stderr).toMatch(/needs --with TO/);
   expect((await verbatim("vocabulary", "add", "x", "--replace", "y", "--with", "z")).code).toBe(2);
   expect((await verbatim("vocabulary", "--help")).stdout).toMatch(/verbatim vocabulary add --replace FROM --with TO/);

@@ -69,7 +69,7 @@ async function running(client: DaemonClient, action: string): Promise<string> {
   if (!info) {
     throw new UsageError(
       `no dictation is running; to ${action} an earlier one, name it: verbatim dictations ${action} ID`,
-      EXIT.input,
+      EXIT.notFound,
     );
   }
   return info.session;
@@ -79,7 +79,7 @@ async function running(client: DaemonClient, action: string): Promise<string> {
 async function latest(client: DaemonClient): Promise<string> {
   const known = await dictations(client);
   const info = known.find(isRunning) ?? known.at(-1);
-  if (!info) throw new UsageError("verbatimd has no dictation running or recent to attach to", EXIT.input);
+  if (!info) throw new UsageError("verbatimd has no dictation running or recent to attach to", EXIT.notFound);
   return info.session;
 }
 

@@ -14,11 +14,26 @@ export const EXIT = {
   model: 4,
   /** The daemon could not be reached or started, or it stopped or went away during the command. */
   unreachable: 5,
-  /** A dictation heard no speech: nothing was printed. */
+  /** No speech was heard (a dictation, or a file): no text. */
   noSpeech: 6,
+  /** What the command named does not exist: a transcript, vocabulary term, recording, dictation, job or mode. */
+  notFound: 7,
   /** Cancelled by the user: Ctrl-C where it cancels, Esc or Ctrl-\ in dictate, or another client's cancel. */
   interrupted: 130,
 } as const;
+
+/** The table `verbatim --help` prints, one line per code as scripts read them. */
+export const EXIT_CODES_HELP = `Exit codes (every command):
+  0    ok
+  1    engine failure
+  2    usage: wrong arguments, or a request the daemon or model refuses (a language it lacks, a bad value)
+  3    an input file is missing, unreadable or not audio
+  4    the model could not be found, downloaded or loaded
+  5    the daemon is unreachable: not running, not answering, or it stopped during the command
+  6    no speech heard: nothing printed (dictate), or no text (transcribe, for any of its files)
+  7    not found: no such transcript, vocabulary term, recording, dictation, job or mode
+  130  cancelled: Ctrl-C, Esc or Ctrl-\\ in dictate, or another client cancelled it
+`;
 
 export class UsageError extends Error {
   constructor(
@@ -36,12 +51,14 @@ export function exitCodeFor(error: unknown): number {
   const code = error instanceof DaemonError ? error.code : describeFailure(error).code;
   switch (code) {
     case "audio":
-    case "not_found":
       return EXIT.input;
+    case "not_found":
+      return EXIT.notFound;
     case "model":
     case "timeout":
       return EXIT.model;
     case "unsupported":
+    case "bad_message":
       return EXIT.usage;
     case "cancelled":
       return EXIT.interrupted;

@@ -13,7 +13,7 @@ import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
 import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
 import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
 import { DOCTOR_USAGE, runDoctor } from "./doctor-command";
-import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
+import { EXIT, EXIT_CODES_HELP, exitCodeFor, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
 import { ProgressBar } from "./progress-bar";
@@ -64,10 +64,7 @@ ${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${MODES
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
-Exit codes: 0 ok, 1 engine failure, 2 usage, 3 unreadable input, 4 model unavailable, 5 daemon unreachable
-(not running, not answering, or it stopped during the command), 6 no speech heard, 130 cancelled (Ctrl-C,
-Esc or Ctrl-\\ in dictate, or another client cancelled it).
-`;
+${EXIT_CODES_HELP}`;
 
 /** Whether the arguments ask for help (options end at "--"). */
 function asksForHelp(args: string[]): boolean {

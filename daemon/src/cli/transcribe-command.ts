@@ -95,7 +95,7 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
     const message =
       error instanceof DaemonError || error instanceof UsageError ? error.message : describeFailure(error).message;
     process.stderr.write(`verbatim: ${file}: ${message}\n`);
-    worst = Math.max(worst, code);
+    worst = worse(worst, code);
   };
 
   const files: string[] = [];
@@ -129,7 +129,10 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
         const transcript = await run.transcribe(file, onEvent);
         progress.clear();
         writer.end(file, transcript);
-        if (!transcript.text) process.stderr.write(`verbatim: ${file}: no speech detected\n`);
+        if (!transcript.text) {
+          process.stderr.write(`verbatim: ${file}: no speech detected\n`);
+          worst = worse(worst, EXIT.noSpeech);
+        }
       } catch (error) {
         fail(file, error);
         if (exitCodeFor(error) === EXIT.interrupted) break;
@@ -139,6 +142,12 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
     run.close();
   }
   return worst;
+}
+
+/** The exit code for several files: any failure outranks a file without speech, which outranks success. */
+function worse(a: number, b: number): number {
+  const rank = (code: number) => (code === EXIT.ok ? 0 : code === EXIT.noSpeech ? 1 : 2 + code);
+  return rank(b) > rank(a) ? b : a;
 }
 
 interface Runner {
