@@ -3,6 +3,7 @@
 import { loadAddon, type RawAddon, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
+import { PieceDecoder } from "./sentencepiece";
 import { StreamingSession, TokenText } from "./streaming";
 import type {
   BackendMemory,
@@ -11,6 +12,8 @@ import type {
   LanguageDetection,
   LoadOptions,
   ModelInfo,
+  ParakeetModelInfo,
+  ParakeetTranscript,
   StreamEvent,
   StreamOptions,
   TranscribeEvent,
@@ -22,6 +25,7 @@ export { alignmentHeadsFor, identifyModel } from "./alignment-heads";
 export * from "./errors";
 export * from "./types";
 export { StreamingSession } from "./streaming";
+export { PieceDecoder } from "./sentencepiece";
 export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
 
 let loadedAddon: RawAddon | null = null;
@@ -53,18 +57,21 @@ export class WhisperModel {
   static load(folder: string, options: LoadOptions = {}): Job<WhisperModel> {
     return typedJob(
       typed(() => addon().loadModel(folder, options)),
-      (raw) => {
-        const { family } = raw.info();
-        if (family !== "whisper") {
-          raw.free();
-          throw typedError({
-            message: `${folder} holds a ${family} model, not a Whisper model`,
-            code: "ERR_INVALID_ARGUMENT",
-          });
-        }
-        return new WhisperModel(raw);
-      },
+      (raw) => WhisperModel.wrapRaw(folder, raw),
     );
+  }
+
+  /** @internal */
+  static wrapRaw(folder: string, raw: RawModel): WhisperModel {
+    const { family } = raw.info();
+    if (family !== "whisper") {
+      raw.free();
+      throw typedError({
+        message: `${folder} holds a ${family} model, not a Whisper model`,
+        code: "ERR_INVALID_ARGUMENT",
+      });
+    }
+    return new WhisperModel(raw);
   }
 
   info(): ModelInfo {
@@ -134,4 +141,109 @@ export class WhisperModel {
   free(): void {
     this.raw.free();
   }
+}
+
+/**
+ * A Parakeet TDT model (parakeet-mlx's layout: config.json = the NeMo config, model.safetensors). It carries its own
+ * SentencePiece vocabulary; its tokens are timed by the transducer's frames and durations (80 ms a frame). What it
+ * cannot do (translate, a language or prompt, live sessions) is in info().capabilities and refused by the engine.
+ */
+export class ParakeetModel {
+  readonly pieces: PieceDecoder;
+
+  private constructor(private readonly raw: RawModel) {
+    const info = ParakeetModel.infoOf(raw);
+    this.pieces = new PieceDecoder(info.vocabulary);
+    typed(() => raw.setVocabulary(this.pieces.allTokenBytes()));
+  }
+
+  /** Loads a parakeet-mlx layout folder in the background; refuses other families. */
+  static load(folder: string, options: LoadOptions = {}): Job<ParakeetModel> {
+    return typedJob(
+      typed(() => addon().loadModel(folder, options)),
+      (raw) => ParakeetModel.wrap(folder, raw),
+    );
+  }
+
+  /** @internal */
+  static wrap(folder: string, raw: RawModel): ParakeetModel {
+    const { family } = raw.info();
+    if (family !== "parakeet") {
+      raw.free();
+      throw typedError({
+        message: `${folder} holds a ${family} model, not a Parakeet model`,
+        code: "ERR_INVALID_ARGUMENT",
+      });
+    }
+    return new ParakeetModel(raw);
+  }
+
+  private static infoOf(raw: RawModel): ParakeetModelInfo {
+    const info = typed(() => raw.info());
+    if (info.family !== "parakeet") throw new Error("not a Parakeet model");
+    return info;
+  }
+
+  info(): ParakeetModelInfo {
+    return ParakeetModel.infoOf(this.raw);
+  }
+
+  memory(): BackendMemory | null {
+    return typed(() => this.raw.memory());
+  }
+
+  /** Transcribes 16 kHz mono samples (a Float32Array, copied, or a file of 32-bit little-endian float samples). */
+  transcribe(
+    audio: Float32Array | string,
+    onEvent: (event: TranscribeEvent) => void = () => {},
+  ): Job<ParakeetTranscript> {
+    const job = typed(() => this.raw.transcribe(audio, {}, (event) => onEvent(event as TranscribeEvent)));
+    return typedJob(job, (result) => this.toTranscript(result));
+  }
+
+  free(): void {
+    this.raw.free();
+  }
+
+  private toTranscript(result: TranscribeResult): ParakeetTranscript {
+    const tokens = result.segments.flatMap((segment) =>
+      (segment.tokenTimings ?? []).map((timing) => ({
+        id: timing.token,
+        text: this.pieces.piecesToText([timing.token]),
+        start: timing.start,
+        end: timing.end,
+        probability: timing.probability,
+      })),
+    );
+    // Words: a token starting with "▁" opens one; the others continue the current word.
+    const words: ParakeetTranscript["words"] = [];
+    let ids: number[] = [];
+    let current: ParakeetTranscript["words"][number] | null = null;
+    const close = (): void => {
+      if (current) {
+        current.text = this.pieces.decode(ids).trim();
+        if (current.text) words.push(current);
+      }
+    };
+    for (const token of tokens) {
+      if (!current || this.pieces.startsWord(token.id)) {
+        close();
+        ids = [];
+        current = { text: "", start: token.start, end: token.end, probability: 1 };
+      }
+      ids.push(token.id);
+      current.end = Math.max(current.end, token.end);
+      current.probability = Math.min(current.probability, token.probability);
+    }
+    close();
+    return { text: this.pieces.decode(tokens.map((token) => token.id)).trim(), tokens, words };
+  }
+}
+
+/** Loads a model folder of any family: a WhisperModel or a ParakeetModel, as its config.json says. */
+export function loadModel(folder: string, options: LoadOptions = {}): Job<WhisperModel | ParakeetModel> {
+  return typedJob(
+    typed(() => addon().loadModel(folder, options)),
+    (raw) => (raw.info().family === "parakeet" ? ParakeetModel.wrap(folder, raw) : WhisperModel.wrapRaw(folder, raw)),
+  );
 }

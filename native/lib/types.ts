@@ -94,6 +94,14 @@ export interface ParakeetModelInfo extends ModelInfoCommon {
   vocabulary: string[];
 }
 
+/** A Parakeet transcription: tokens timed by the transducer (80 ms frames), words made of them, the text. */
+export interface ParakeetTranscript {
+  text: string;
+  tokens: Array<{ id: number; text: string; start: number; end: number; probability: number }>;
+  /** A word starts at a piece beginning with "▁"; its probability is its least probable token's. */
+  words: Array<{ text: string; start: number; end: number; probability: number }>;
+}
+
 /** MLX's allocator, shared by every MLX model in the process. */
 export interface BackendMemory {
   activeBytes: number;
