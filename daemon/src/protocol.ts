@@ -275,6 +275,17 @@ export function modeProblem(value: unknown): string | null {
   return null;
 }
 
+/**
+ * Whether a mode's finishing sends the text off this machine: Raycast AI (Raycast's cloud service), or a local
+ * finishing endpoint on another host than this machine's loopback (127.0.0.0/8, ::1, localhost).
+ */
+export function finishingLeavesMachine(mode: Pick<DictationMode, "finishing" | "endpoint">): boolean {
+  if (mode.finishing === "raycast") return true;
+  if (mode.finishing !== "local") return false;
+  const host = new URL(mode.endpoint ?? DEFAULT_FINISHING_ENDPOINT).hostname.toLowerCase();
+  return !(host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host));
+}
+
 function isHttpUrl(value: unknown): boolean {
   if (typeof value !== "string" || value.length > 2000) return false;
   try {

@@ -3,7 +3,7 @@
 import { judgeFinishedText } from "../src/modes/finished-text";
 import { finishingMessages, FINISHING_RULES } from "../src/modes/finishing-prompt";
 import { BUILT_IN_MODES, chooseMode, readModes } from "../src/modes/modes";
-import { modeProblem, parseRequest, type DictationMode } from "../src/protocol";
+import { finishingLeavesMachine, modeProblem, parseRequest, type DictationMode } from "../src/protocol";
 
 const mode = (name: string, changes: Partial<DictationMode> = {}): DictationMode => ({
   name,
@@ -61,6 +61,19 @@ describe("reading modes", () => {
     const edit = () => parseRequest(JSON.stringify({ type: "modes.edit", id: "1", name: "A", changes: { name: "B" } }));
     expect(edit).toThrow('"name" is not a field a mode edit changes');
   });
+});
+
+test("what leaves the machine: Raycast AI, and a local endpoint on another host", () => {
+  const local = (endpoint?: string) => finishingLeavesMachine({ finishing: "local", endpoint });
+  expect(local()).toBe(false); // Ollama on 127.0.0.1
+  expect(local("http://localhost:1234/v1")).toBe(false);
+  expect(local("http://127.0.0.2:8080/v1")).toBe(false);
+  expect(local("http://[::1]:8080/v1")).toBe(false);
+  expect(local("http://192.168.1.20:11434/v1")).toBe(true);
+  expect(local("https://api.example.com/v1")).toBe(true);
+  expect(local("http://127.0.0.1.example.com/v1")).toBe(true);
+  expect(finishingLeavesMachine({ finishing: "raycast" })).toBe(true);
+  expect(finishingLeavesMachine({ finishing: "none", endpoint: "https://api.example.com/v1" })).toBe(false);
 });
 
 describe("which mode a dictation takes", () => {

@@ -367,6 +367,8 @@ test("modes edited from two clients and two commands at once: no edit is lost", 
   const listed = await daemon.cli("modes", "list");
   expect(listed.stdout).toContain("Notes\n  apps:      com.apple.Notes, md.obsidian\n");
   expect(listed.stderr).toContain('"modes[1]" ("Broken") is not used');
+  const remote = await daemon.cli("modes", "edit", "Team 1", "--finishing", "raycast", "--instruction", "Tidy.");
+  expect(remote.stderr).toContain("note: the mode Team 1's text goes to Raycast AI, Raycast's cloud service");
   const wrong = await daemon.cli("modes", "edit", "Notes", "--finishing", "local");
   expect(wrong.code).not.toBe(0);
   expect(wrong.stderr).toContain('"instruction" must say what finishing makes of the text');

@@ -9,6 +9,7 @@ import {
   DEFAULT_FINISHING_ENDPOINT,
   DELIVERIES,
   FINISHING_ENGINES,
+  finishingLeavesMachine,
   type Delivery,
   type DictationMode,
   type Event,
@@ -146,7 +147,17 @@ export async function runModes(command: ReturnType<typeof parseModes>, paths: Ve
   else if (request.type === "modes.remove") process.stdout.write(`removed the mode ${request.name}\n`);
   else process.stdout.write(describeModes(modes));
   for (const problem of modes.problems) process.stderr.write(`verbatim: config.json: ${problem}\n`);
+  const edited = request.type === "modes.add" ? request.mode.name : request.type === "modes.edit" ? request.name : null;
+  const mode = edited === null ? undefined : modes.modes.find((m) => m.name.toLowerCase() === edited.toLowerCase());
+  if (mode && finishingLeavesMachine(mode)) process.stderr.write(`verbatim: note: ${leaves(mode)}\n`);
   return EXIT.ok;
+}
+
+/** Where the text of a mode whose finishing leaves this machine goes. */
+function leaves(mode: DictationMode): string {
+  return mode.finishing === "raycast"
+    ? `the mode ${mode.name}'s text goes to Raycast AI, Raycast's cloud service, to be finished`
+    : `the mode ${mode.name}'s text leaves this machine: it goes to ${mode.endpoint} to be finished`;
 }
 
 export function describeModes(data: ModesData): string {
@@ -159,6 +170,7 @@ export function describeModes(data: ModesData): string {
     if (mode.model || mode.language)
       lines.push(`  model:     ${mode.model ?? "the daemon's"}, language ${mode.language ?? "the daemon's"}`);
     lines.push(`  finishing: ${finishingOf(mode)}`);
+    if (finishingLeavesMachine(mode)) lines.push(`  note:      ${leaves(mode)}`);
     if (mode.instruction && mode.finishing !== "none") lines.push(`  instruction: ${mode.instruction}`);
     lines.push(`  deliver:   ${mode.deliver}`);
   }
@@ -167,6 +179,6 @@ export function describeModes(data: ModesData): string {
 
 function finishingOf(mode: DictationMode): string {
   if (mode.finishing === "none") return "none";
-  if (mode.finishing === "raycast") return "Raycast AI (in Raycast; Raycast's cloud service)";
+  if (mode.finishing === "raycast") return "Raycast AI (only Raycast runs it)";
   return `local model ${mode.modelName} at ${mode.endpoint ?? DEFAULT_FINISHING_ENDPOINT}`;
 }
