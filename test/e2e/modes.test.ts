@@ -374,6 +374,18 @@ test("modes edited from two clients and two commands at once: no edit is lost", 
   expect(wrong.stderr).toContain('"instruction" must say what finishing makes of the text');
 });
 
+test("verbatim doctor checks each local model's endpoint and says which modes' text leaves the machine", async () => {
+  const doctor = async () => (await daemon.cli("doctor")).stdout;
+  expect(await doctor()).toMatch(
+    /^ok +finishing +local models answer: Mail \(stand-in\); the text of Chat, Team 1 leaves this machine$/m,
+  );
+  chat.models = ["llama3.2:latest"];
+  expect(await doctor()).toMatch(
+    /^warning +finishing +Mail: http:\/\/127\.0\.0\.1:\d+\/v1\/models does not list stand-in \(it lists llama3\.2:latest\): download it \(ollama pull stand-in\)/m,
+  );
+  chat.models = ["stand-in:latest"];
+});
+
 test("a mode's model is its dictations' model", async () => {
   const small = fixtureModel("verbatim-tiny-en-4bit");
   await request({

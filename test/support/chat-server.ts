@@ -31,6 +31,8 @@ const MARKED = /<(transcript-[0-9a-f]+)>\n([\s\S]*)\n<\/\1>/;
 
 export class ChatServer {
   readonly requests: ChatRequest[] = [];
+  /** The models GET /v1/models lists, as Ollama lists those pulled. */
+  models = ["stand-in:latest"];
   rule: (request: ChatRequest) => ChatReply = (request) => ({ content: request.transcript ?? "" });
 
   private constructor(private readonly server: Server) {}
@@ -39,6 +41,11 @@ export class ChatServer {
     const server = createServer();
     const chat = new ChatServer(server);
     server.on("request", (request, response) => {
+      if (request.method === "GET" && request.url === "/v1/models") {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ object: "list", data: chat.models.map((id) => ({ id, object: "model" })) }));
+        return;
+      }
       let body = "";
       request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
       request.on("end", () => {

@@ -6,14 +6,17 @@ import { locateAddon, probeAddon } from "@verbatim/native";
 import { versionedPathProblem } from "@verbatim/launchd";
 import { findDecoder } from "../audio/external-decoder";
 import { captureCommand } from "../capture/capture-launch";
+import { endpointProblem } from "../modes/finishing-endpoint";
 import { ModelStore } from "../models";
+import { DEFAULT_FINISHING_ENDPOINT, finishingLeavesMachine } from "../protocol";
 import type { VerbatimPaths } from "../paths";
 import { DEFAULT_CONFIG, loadConfig } from "../service/config";
 import { tryConnect } from "./daemon-control";
 import { EXIT } from "./exit-codes";
 
 export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, config, models,
-                                         microphone, login service) and say what to do about each problem
+                                         finishing, microphone, login service) and say what to do about each
+                                         problem
 `;
 
 type Verdict = "ok" | "warning" | "problem";
@@ -121,6 +124,33 @@ async function checkModels(paths: VerbatimPaths): Promise<Finding> {
   return ok("models", `${names.join(", ")} in ${where}; the daemon's model: ${configured}`);
 }
 
+/** How long the doctor waits for a local finishing endpoint to list its models. */
+const ENDPOINT_TIMEOUT_MS = 3000;
+
+/** The modes' finishing: each local model's endpoint answers and has its model; where text leaves the machine. */
+async function checkFinishing(paths: VerbatimPaths): Promise<Finding> {
+  const { modes } = existsSync(paths.configFile) ? loadConfig(paths.configFile).config : DEFAULT_CONFIG;
+  const leaving = modes.filter(finishingLeavesMachine).map((mode) => mode.name);
+  const leaves = leaving.length > 0 ? `; the text of ${leaving.join(", ")} leaves this machine` : "";
+  const local = modes.filter((mode) => mode.finishing === "local");
+  if (local.length === 0) return ok("finishing", `no mode finishes with a local model${leaves}`);
+  const found = await Promise.all(
+    local.map(async (mode) => {
+      const endpoint = mode.endpoint ?? DEFAULT_FINISHING_ENDPOINT;
+      const why = await endpointProblem(endpoint, mode.modelName!, ENDPOINT_TIMEOUT_MS);
+      return why ? `${mode.name}: ${why}` : null;
+    }),
+  );
+  const wrong = found.filter((why): why is string => why !== null);
+  const names = local.map((mode) => `${mode.name} (${mode.modelName})`).join(", ");
+  if (wrong.length === 0) return ok("finishing", `local models answer: ${names}${leaves}`);
+  return warning(
+    "finishing",
+    wrong.join("; "),
+    "until then those modes deliver the spoken text, saying why (verbatim modes list)",
+  );
+}
+
 function checkAudioDecoder(decoder: Awaited<ReturnType<typeof findDecoder>>): Finding {
   if (decoder) return ok("audio files", `${decoder.kind} at ${decoder.path} decodes formats other than WAV`);
   return warning(
@@ -200,6 +230,7 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     checkFolders(paths),
     checkConfig(paths),
     await checkModels(paths),
+    await checkFinishing(paths),
     checkAudioDecoder(await findDecoder()),
     checkMicrophone(captureCommand()),
     checkLoginService(),
