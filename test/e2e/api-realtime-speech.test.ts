@@ -118,6 +118,19 @@ async function added(before: HistoryEntry[]): Promise<HistoryEntry[]> {
   return (await history()).filter((entry) => !known.has(entry.id)).reverse();
 }
 
+/** The samples of a history entry's kept recording (compressed to FLAC in the background: its name changes once). */
+async function keptRecording(id: number): Promise<Float32Array> {
+  for (let attempt = 0; ; attempt++) {
+    const entry = (await history()).find((e) => e.id === id);
+    try {
+      return (await loadAudio(entry!.recording!)).samples;
+    } catch (error) {
+      if (attempt === 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 function sendSession(rt: OpenAIRealtimeWS, input: Record<string, unknown>): void {
   rt.send({ type: "session.update", session: { type: "transcription", audio: { input } } });
 }
@@ -338,7 +351,7 @@ test.each([
   rmSync(work, { recursive: true, force: true });
   const expanded = Float32Array.from(new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2), (v) => v / 32768);
   const expected = new Resampler(8000, 16000).push(expanded);
-  const recording = (await loadAudio(entry.recording!)).samples;
+  const recording = await keptRecording(entry.id);
   expect(recording.length).toBeGreaterThan(expected.length - 16000 * 0.1);
   expect(toPcmBytes(recording)).toEqual(toPcmBytes(expected.subarray(0, recording.length)));
 });
