@@ -11,7 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import type { DaemonClient } from "../../daemon/src/client";
 import type { DictationMode, Event, FinishingData, Request, TranscriptData } from "../../daemon/src/protocol";
 import { ChatServer } from "../support/chat-server";
-import { heldoutWav, pcmOf, sendPcm } from "../support/dictation";
+import { heldoutWav, pcmOf, sendPcm, waitFor } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
 
@@ -246,6 +246,25 @@ describe("a finishing that fails delivers the spoken text, with a notice saying 
     chat.rule = (request) => ({ content: Array(10).fill(request.transcript).join(" ") });
     await failing(/more than 3 times as long as the transcript \(42\)/);
   });
+});
+
+test("a dictation cancelled while its text is being finished ends cancelled, its request given up", async () => {
+  const abandonedBefore = chat.abandoned;
+  chat.rule = () => ({ content: "too late", delayMs: LIMIT_SECONDS * 10_000 });
+  let session = "";
+  const outcome = client.request({ type: "dictation.start", source: "stream", mode: "Mail" }, (event) => {
+    if (event.type !== "dictation.started") return;
+    session = event.session;
+    sendPcm(client, session, pcm);
+    void client.request({ type: "dictation.stop", session }).catch(() => undefined);
+  });
+  outcome.catch(() => undefined);
+  await waitFor(() => chat.requests.length === 1, "the finishing request", 60_000);
+  await request({ type: "dictation.cancel", session });
+  await expect(outcome).rejects.toMatchObject({ code: "cancelled" });
+  await waitFor(() => chat.abandoned === abandonedBefore + 1, "the finishing request to be given up", 10_000);
+  const page = await request({ type: "history.list", limit: 50 });
+  expect(page.history!.entries.map((entry) => entry.job)).not.toContain(session);
 });
 
 test("an answer in a code fence or quotes is used without them, saying so", async () => {

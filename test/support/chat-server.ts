@@ -31,6 +31,8 @@ const MARKED = /<(transcript-[0-9a-f]+)>\n([\s\S]*)\n<\/\1>/;
 
 export class ChatServer {
   readonly requests: ChatRequest[] = [];
+  /** Requests whose client went away before the answer. */
+  abandoned = 0;
   /** The models GET /v1/models lists, as Ollama lists those pulled. */
   models = ["stand-in:latest"];
   rule: (request: ChatRequest) => ChatReply = (request) => ({ content: request.transcript ?? "" });
@@ -75,7 +77,10 @@ export class ChatServer {
               }),
           );
         }, reply.delayMs ?? 0);
-        response.on("close", () => clearTimeout(timer));
+        response.on("close", () => {
+          clearTimeout(timer);
+          if (!response.writableFinished) chat.abandoned++;
+        });
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
