@@ -66,8 +66,10 @@ class ParakeetEngine final : public Engine {
       double logprob = 0;
       for (const TdtToken& t : greedy_tdt(*runner_, frames, tdt)) {
         segment.tokens.push_back(t.token);
+        // A token's duration may run past the last frame: its end is cut at the end of the audio.
+        const double start = std::min(t.frame * frame_seconds, segment.end);
         segment.token_timings.push_back(
-            {t.token, t.frame * frame_seconds, (t.frame + t.duration) * frame_seconds, t.probability});
+            {t.token, start, std::min((t.frame + t.duration) * frame_seconds, segment.end), t.probability});
         logprob += std::log(std::max(t.probability, 1e-30f));
         if (events.on_token) {
           TokenEvent e;
