@@ -196,6 +196,33 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     }
   });
 
+  test("a microphone that cannot be opened: one message naming it and what to do, no library noise; doctor warns first", () => {
+    // PulseAudio's ALSA plugin is the default input where pulseaudio is installed (as CI installs it): with no
+    // server behind its socket, that input cannot be opened, as on a machine whose sound server is not running.
+    const dead = {
+      ...daemon.env,
+      PULSE_SERVER: `unix:${path.join(daemon.home, "no-pulse")}`,
+      XDG_RUNTIME_DIR: daemon.home,
+    };
+    const dictate = spawnSync(process.execPath, [cli, "dictate", "--auto-stop", "2"], { env: dead, encoding: "utf8" });
+    expect(dictate.status).toBe(3);
+    expect(dictate.stdout).toBe("");
+    const lines = dictate.stderr.trim().split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(/^verbatim: The microphone \(the system's default input\) could not be opened: /),
+    ]);
+    expect(lines[0]).toMatch(/verbatim capture --list-devices.*--device NAME.*"inputDevice" in config\.json/);
+
+    const doctor = (env: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, [cli, "doctor"], { env, encoding: "utf8" }).stdout;
+    expect(doctor(dead)).toMatch(
+      /^warning +microphone +\d+ input devices?, but dictation would fail: The microphone \(the system's default input\) could not be opened/m,
+    );
+    expect(doctor({ ...daemon.env, ...pulse.env })).toMatch(
+      /^ok +microphone +\d+ input devices?; dictation records from Monitor of Null Output/m,
+    );
+  });
+
   test("capture into a session that does not exist stops at once with the daemon's answer", async () => {
     const client = await daemon.connect();
     const before = await client.request({ type: "dictation.list" });

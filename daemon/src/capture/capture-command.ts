@@ -12,7 +12,11 @@ export const CAPTURE_USAGE = `Usage:
   verbatim capture --session ID [--device NAME|INDEX]   record the microphone into a dictation session
                                                         (default: config inputDevice, else the system's input)
   verbatim capture --list-devices                       the input devices, by index
+  verbatim capture --probe [--device NAME|INDEX]        open the input for half a second, as a dictation
+                                                        would, and print its name
 `;
+/** How long --probe records: enough for a device that opens to deliver frames, short enough for doctor. */
+const PROBE_MS = 500;
 
 export async function runCapture(args: string[], print: (text: string) => void): Promise<number> {
   try {
@@ -33,6 +37,7 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
         session: { type: "string" },
         device: { type: "string" },
         "list-devices": { type: "boolean" },
+        probe: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -49,12 +54,28 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     print(devices.map((name, index) => `${index}: ${name}`).join("\n") + "\n");
     return EXIT.ok;
   }
-  if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
   // Without --device, the config's inputDevice (the daemon's config file: one setting for every client).
-  return captureInto(
-    values.session,
-    values.device ?? loadConfig(verbatimPaths().configFile).config.inputDevice ?? undefined,
-  );
+  const device = values.device ?? loadConfig(verbatimPaths().configFile).config.inputDevice ?? undefined;
+  if (values.probe) {
+    print(`${await probe(device)}\n`);
+    return EXIT.ok;
+  }
+  if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
+  return captureInto(values.session, device);
+}
+
+/** Opens the device and reads from it briefly; its name, or the MicrophoneError a dictation would meet. */
+async function probe(device: string | undefined): Promise<string> {
+  const microphone = new Microphone(device);
+  const name = microphone.deviceName;
+  const timer = setTimeout(() => microphone.stop(), PROBE_MS);
+  try {
+    for await (const frame of microphone.frames()) void frame;
+  } finally {
+    clearTimeout(timer);
+    microphone.stop();
+  }
+  return name;
 }
 
 async function captureInto(session: string, device: string | undefined): Promise<number> {

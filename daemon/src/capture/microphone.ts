@@ -50,12 +50,20 @@ export class Microphone {
 
   /** Opens the device (see resolveInputDevice) and starts recording. */
   constructor(device: string | undefined) {
-    const index = resolveInputDevice(device);
+    const devices = listInputDevices();
+    const index = resolveInputDevice(device, devices);
     try {
       this.recorder = new PvRecorder(FRAME_SAMPLES, index);
       this.recorder.start();
     } catch (error) {
-      throw new MicrophoneError(`The microphone could not be opened: ${(error as Error).message}`);
+      const which = index < 0 ? "the system's default input" : `input device ${index}, ${devices[index]}`;
+      throw new MicrophoneError(
+        `The microphone (${which}) could not be opened: ${(error as Error).message.replace(/\.$/, "")}. ` +
+          "To record from another, list them with `verbatim capture --list-devices` and pick one with " +
+          "`verbatim dictate --device NAME` (or " +
+          '"inputDevice" in config.json). On a Mac, allow the microphone for this app in System Settings > Privacy ' +
+          "& Security > Microphone.",
+      );
     }
   }
 

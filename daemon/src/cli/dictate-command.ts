@@ -21,6 +21,7 @@ import { reportEarlyEnd } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { LiveText } from "./live-text";
+import { captureMessage } from "../capture/capture-output";
 import { TextSoFar } from "./text-so-far";
 
 const verbatimBin = path.join(__dirname, "..", "..", "bin", "verbatim.js");
@@ -250,8 +251,9 @@ async function dictate(
     live?.clear();
     if (event.transcript.noSpeech) {
       if (command.json) printTranscript(event.transcript, command);
+      if (captureFailed) return EXIT.input; // the microphone's message said why: nothing was heard
       process.stderr.write("verbatim: No speech detected\n");
-      return captureFailed ? EXIT.input : EXIT.noSpeech;
+      return EXIT.noSpeech;
     }
     printTranscript(event.transcript, command);
     return captureFailed ? EXIT.input : EXIT.ok;
@@ -316,7 +318,7 @@ function startCapture(session: string, device: string | undefined, failed: (mess
   child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
   child.on("error", (error) => failed(`could not start the capture process: ${error.message}`));
   child.on("exit", (code) => {
-    if (code !== 0) failed(`the microphone capture stopped (exit ${code}): ${errors.trim() || "no message"}`);
+    if (code !== 0) failed(captureMessage(errors) || `the microphone capture stopped (exit ${code}) without a message`);
   });
   child.unref();
 }

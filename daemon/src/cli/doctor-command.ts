@@ -6,6 +6,7 @@ import { locateAddon, probeAddon } from "@verbatim/native";
 import { versionedPathProblem } from "@verbatim/launchd";
 import { findDecoder } from "../audio/external-decoder";
 import { captureCommand } from "../capture/capture-launch";
+import { captureMessage } from "../capture/capture-output";
 import { endpointProblem } from "../modes/finishing-endpoint";
 import { ModelStore } from "../models";
 import { DEFAULT_FINISHING_ENDPOINT, finishingLeavesMachine } from "../protocol";
@@ -163,9 +164,10 @@ function checkAudioDecoder(decoder: Awaited<ReturnType<typeof findDecoder>>): Fi
 /** The command a client spawns to record the microphone, run as a client would: it lists the input devices. */
 function checkMicrophone(command: string[]): Finding {
   const [node, ...args] = command;
-  const listing = spawnSync(node, [...args, "--list-devices"], { encoding: "utf8", timeout: 15_000 });
-  if (listing.status !== 0) {
-    const why = listing.error?.message ?? (listing.stderr.trim() || `exit ${listing.status}`);
+  const run = (extra: string[]) => spawnSync(node, [...args, ...extra], { encoding: "utf8", timeout: 15_000 });
+  const listing = run(["--list-devices"]);
+  if (listing.error || (listing.status !== 0 && listing.status !== EXIT.input)) {
+    const why = listing.error?.message ?? (captureMessage(listing.stderr) || `exit ${listing.status}`);
     return problem("microphone", `${command.join(" ")} --list-devices failed: ${why}`, "reinstall verbatim");
   }
   const devices = listing.stdout.trim().split("\n").filter(Boolean);
@@ -175,8 +177,18 @@ function checkMicrophone(command: string[]): Finding {
       "no input device found",
       "connect a microphone, or check System Settings > Sound > Input",
     );
-  const detail = `${devices.length} input device${devices.length === 1 ? "" : "s"} (${devices[0].trim()}${devices.length > 1 ? ", …" : ""})`;
-  return ok("microphone", detail);
+  // Opened as a dictation would open it (the configured inputDevice, else the default input).
+  const probe = run(["--probe"]);
+  const count = `${devices.length} input device${devices.length === 1 ? "" : "s"}`;
+  if (probe.status !== 0) {
+    const why = probe.error?.message ?? (captureMessage(probe.stderr) || `exit ${probe.status}`);
+    return warning(
+      "microphone",
+      `${count}, but dictation would fail: ${why}`,
+      "pick an input that opens: verbatim capture --list-devices, then inputDevice in config.json",
+    );
+  }
+  return ok("microphone", `${count}; dictation records from ${probe.stdout.trim()}`);
 }
 
 /** The executables the login service definition starts, as written in it (plist or systemd unit). */
