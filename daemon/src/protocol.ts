@@ -393,6 +393,11 @@ export type Request =
       appBundleId?: string;
     }
   | { type: "dictation.stop"; id: string; session: string }
+  /**
+   * Switches a dictation's mode: before its final text is finished, the new mode finishes it; after, its spoken text
+   * is finished again by the new mode (the answer's transcript says how). Its model and language stay as they began.
+   */
+  | { type: "dictation.mode"; id: string; session: string; mode: string }
   /** The client's finished text of a dictation whose finishing is the client's (status "client"), to keep. */
   | { type: "dictation.finished"; id: string; session: string; text: string }
   | { type: "dictation.cancel"; id: string; session: string }
@@ -573,6 +578,8 @@ export interface DictationInfo {
   /** The recording's id (see RecordingInfo), null once it was deleted. */
   recording: string | null;
   device?: string;
+  /** Its mode's name (absent from daemons before modes). */
+  mode?: string;
 }
 
 /**
@@ -646,7 +653,8 @@ export type Event =
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
   // the session had received. A following request ends with dictation.done or dictation.error.
-  | { type: "dictation.started"; id: string; session: string; recording: string; at: number }
+  /** `mode`: the mode it runs in (which finishes its text unless dictation.mode switches it). */
+  | { type: "dictation.started"; id: string; session: string; recording: string; at: number; mode: DictationMode }
   /** Newly committed text (never taken back until the utterance's final text replaces it) and the current guess. */
   | {
       type: "dictation.committed";
@@ -979,6 +987,13 @@ function parseRequestBody(message: Fields, id: string): Request {
         );
       return { type, id, session, text };
     }
+    case "dictation.mode":
+      return {
+        type,
+        id,
+        session: field(message, "session", isString, "a dictation session id"),
+        mode: field(message, "mode", isString, "a mode's name"),
+      };
     case "modes.list":
       return { type, id };
     case "modes.add": {

@@ -83,10 +83,15 @@ interface Dictated {
   transcript: TranscriptData;
   finishing: FinishingData;
   notices: string[];
+  /** The mode dictation.started named. */
+  startedIn: string;
 }
 
-/** A dictation of the held-out sentence, sent at once and stopped, started with `extra` (a mode, an app). */
-async function dictate(extra: { mode?: string; appBundleId?: string } = {}): Promise<Dictated> {
+/**
+ * A dictation of the held-out sentence, sent at once and stopped, started with `extra` (a mode, an app); `switchTo`:
+ * its mode is switched to this one before it is stopped.
+ */
+async function dictate(extra: { mode?: string; appBundleId?: string } = {}, switchTo?: string): Promise<Dictated> {
   const events: Event[] = [];
   let session = "";
   const final = await client.request({ type: "dictation.start", source: "stream", ...extra }, (event) => {
@@ -94,12 +99,20 @@ async function dictate(extra: { mode?: string; appBundleId?: string } = {}): Pro
     if (event.type === "dictation.started") {
       session = event.session;
       sendPcm(client, session, pcm);
+      if (switchTo) void client.request({ type: "dictation.mode", session, mode: switchTo });
       void client.request({ type: "dictation.stop", session });
     }
   });
   if (final.type !== "dictation.done") throw new Error(`the dictation ended with ${final.type}`);
   const notices = events.flatMap((event) => (event.type === "notice" ? [event.message] : []));
-  return { session, transcript: final.transcript, finishing: final.transcript.finishing!, notices };
+  const started = events.find((event) => event.type === "dictation.started");
+  return {
+    session,
+    transcript: final.transcript,
+    finishing: final.transcript.finishing!,
+    notices,
+    startedIn: started?.type === "dictation.started" ? started.mode.name : "",
+  };
 }
 
 async function request(body: Parameters<DaemonClient["request"]>[0]): Promise<Extract<Event, { type: "done" }>> {
@@ -180,6 +193,33 @@ test("a dictation in an app a mode lists is finished by its local model; the his
   expect(shown.stdout).toContain(`Finished:\n${SPOKEN.toUpperCase()}\n\nSpoken:\n${SPOKEN}\n`);
   // `result` and a later attach give the same outcome.
   expect(await client.result(session)).toEqual({ state: "done", transcript });
+});
+
+test("dictation.mode switches a running dictation's mode, or finishes an ended one's spoken text anew", async () => {
+  const switched = await dictate({ appBundleId: "com.example.mail" }, "Plain");
+  expect(switched.startedIn).toBe("Mail");
+  expect(switched.finishing).toMatchObject({ mode: "Plain", status: "off", finishedText: null });
+  expect(switched.transcript.text).toBe(SPOKEN);
+  expect(chat.requests).toHaveLength(0);
+  const listed = await request({ type: "dictation.list" });
+  expect(listed.dictations!.find((d) => d.session === switched.session)?.mode).toBe("Plain");
+
+  // After it ended: its spoken text finished by the new mode, kept in the history, then back to Plain.
+  const finished = await request({ type: "dictation.mode", session: switched.session, mode: "Mail" });
+  expect(finished.transcript).toMatchObject({
+    text: SPOKEN.toUpperCase(),
+    finishing: { mode: "Mail", status: "finished", spokenText: SPOKEN, finishedText: SPOKEN.toUpperCase() },
+  });
+  expect(await historyEntryOf(switched.session)).toMatchObject({
+    text: SPOKEN,
+    finishedText: SPOKEN.toUpperCase(),
+    mode: "Mail",
+    finishing: "local",
+  });
+  const plain = await request({ type: "dictation.mode", session: switched.session, mode: "plain" });
+  expect(plain.transcript).toMatchObject({ text: SPOKEN, finishing: { mode: "Plain", status: "off" } });
+  expect(await historyEntryOf(switched.session)).toMatchObject({ finishedText: null, mode: "Plain", finishing: null });
+  expect(await client.result(switched.session)).toEqual({ state: "done", transcript: plain.transcript });
 });
 
 test("a mode chosen by name, on the socket and with verbatim dictate --mode; an unknown name is refused", async () => {

@@ -14,6 +14,7 @@ import {
 import { clientFinished, finishText } from "../modes/finishing";
 import { chooseMode } from "../modes/modes";
 import type { DaemonContext } from "../service/daemon-context";
+import { describeFailure } from "../service/failures";
 import type { DecodingDefaults } from "../service/config";
 import type { EngineHost } from "../service/engine-host";
 import type { Logger } from "../service/logger";
@@ -91,6 +92,11 @@ export class DictationManager {
         return;
       case "dictation.finished":
         this.finishedByClient(request, peer);
+        return;
+      case "dictation.mode":
+        this.switchMode(request, peer).catch((error: unknown) => {
+          peer.send({ type: "error", id: request.id, ...describeFailure(error) });
+        });
         return;
       case "dictation.cancel":
         this.find(request.id, request.session).cancel("cancelled by a client");
@@ -203,7 +209,7 @@ export class DictationManager {
       decoding: this.settings.decoding,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       mode,
-      finish: (spoken, signal) => finishText(mode, spoken, this.settings.finishingTimeoutSeconds, signal),
+      finish: (current, spoken, signal) => finishText(current, spoken, this.settings.finishingTimeoutSeconds, signal),
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });
     this.running = session;
@@ -213,7 +219,14 @@ export class DictationManager {
     this.maxTimer.unref();
     session.sources.add(peer);
     this.services.log.info("dictation started", { session: session.id, source: request.source, mode: mode.name });
-    peer.send({ type: "dictation.started", id: request.id, session: session.id, recording: session.recording, at: 0 });
+    peer.send({
+      type: "dictation.started",
+      id: request.id,
+      session: session.id,
+      recording: session.recording,
+      at: 0,
+      mode,
+    });
     session.follow(peer, request.id);
   }
 
@@ -232,13 +245,42 @@ export class DictationManager {
         request.id,
       );
     }
-    const transcript = session.finishedByClient(clientFinished(finishing, request.text));
+    this.refinished(session, clientFinished(finishing, request.text), request.id, peer);
+  }
+
+  /**
+   * Switches a dictation's mode: one whose text is not finished yet is finished by the new mode; one that ended has
+   * its spoken text finished again by it (answered with the transcript as it then is).
+   */
+  private async switchMode(request: Extract<Request, { type: "dictation.mode" }>, peer: DictationPeer): Promise<void> {
+    const session = this.find(request.id, request.session);
+    const mode = chooseMode(this.services.modes?.() ?? [], { mode: request.mode, requestId: request.id });
+    const outcome = session.final;
+    if (!outcome) {
+      session.switchMode(mode);
+      this.services.log.info("dictation mode switched", { session: session.id, mode: mode.name });
+      peer.send({ type: "done", id: request.id });
+      return;
+    }
+    if (outcome.type !== "dictation.done" || outcome.transcript.noSpeech) {
+      const why = outcome.type === "dictation.done" ? "it heard no speech" : `it ended with ${outcome.code}`;
+      throw new ProtocolError("bad_message", `the dictation ${session.id} has no text to finish: ${why}`, request.id);
+    }
+    session.switchMode(mode);
+    const spoken = outcome.transcript.finishing?.spokenText ?? outcome.transcript.text;
+    const timeout = this.settings.finishingTimeoutSeconds;
+    const finishing = await finishText(mode, spoken, timeout, new AbortController().signal);
+    this.refinished(session, finishing, request.id, peer);
+  }
+
+  /** A dictation's text finished anew: its outcome and the history carry it, and the client gets the transcript. */
+  private refinished(session: DictationSession, finishing: FinishingData, id: string, peer: DictationPeer): void {
+    const transcript = session.refinished(finishing);
     this.services.results.set(session.id, { state: "done", transcript });
-    const unrecorded = this.services.recordFinished?.(session.id, transcript.finishing!);
-    if (transcript.finishing?.notice)
-      peer.send({ type: "notice", id: request.id, message: transcript.finishing.notice });
-    if (unrecorded) peer.send({ type: "notice", id: request.id, message: unrecorded });
-    peer.send({ type: "done", id: request.id, transcript });
+    const unrecorded = this.services.recordFinished?.(session.id, finishing);
+    if (finishing.notice) peer.send({ type: "notice", id, message: finishing.notice });
+    if (unrecorded) peer.send({ type: "notice", id, message: unrecorded });
+    peer.send({ type: "done", id, transcript });
   }
 
   /** maxDictationSeconds have passed: the dictation stops with a final pass, and says why. */

@@ -71,9 +71,9 @@ export interface SessionSetup {
   vocabulary: Vocabulary;
   /** The config's beam search, best-of and fallback thresholds, for the final passes (live updates are greedy). */
   decoding?: DecodingDefaults;
-  /** Its mode, and how its final text is finished (never its live text); throws only once `signal` aborts. */
+  /** Its mode as it starts, and how a mode finishes its final text (never its live text); throws once `signal` aborts. */
   mode: DictationMode;
-  finish(spokenText: string, signal: AbortSignal): Promise<FinishingData>;
+  finish(mode: DictationMode, spokenText: string, signal: AbortSignal): Promise<FinishingData>;
   /** Called once when the session has ended; `delivered`: its final text reached at least one client. */
   onEnded(session: DictationSession, delivered: boolean): void;
 }
@@ -110,12 +110,14 @@ export class DictationSession {
   private readonly meter: LevelMeter;
   /** Ends a finishing under way when the dictation is cancelled or the daemon stops. */
   private readonly finishing = new AbortController();
+  private currentMode: DictationMode;
   private readonly replacer: Replacer;
   private readonly liveReplacements: LiveReplacements;
 
   constructor(private readonly setup: SessionSetup) {
     this.id = setup.id;
     this.source = setup.source;
+    this.currentMode = setup.mode;
     this.replacer = new Replacer(setup.vocabulary.replacements);
     this.liveReplacements = new LiveReplacements(this.replacer);
     this.meter = new LevelMeter(SAMPLE_RATE / LEVELS_PER_SECOND, (rms, peak) =>
@@ -136,8 +138,14 @@ export class DictationSession {
     return this.setup.options;
   }
 
+  /** The mode that finishes its text (dictation.mode switches it). */
   get mode(): DictationMode {
-    return this.setup.mode;
+    return this.currentMode;
+  }
+
+  /** The mode that finishes its text from now on (its model and language stay as the dictation began). */
+  switchMode(mode: DictationMode): void {
+    this.currentMode = mode;
   }
 
   get ended(): boolean {
@@ -157,6 +165,7 @@ export class DictationSession {
       startedAt: this.startedAt.toISOString(),
       audioSeconds: this.at,
       recording: this.recording,
+      mode: this.currentMode.name,
     };
     if (this.setup.device !== undefined) info.device = this.setup.device;
     return info;
@@ -237,12 +246,12 @@ export class DictationSession {
   }
 
   /**
-   * The client finished the text (its finishing was the client's): the outcome, for followers attaching later and
-   * for `result`, carries it from now on. Returns the transcript as it now is.
+   * Its text finished anew (by the client, or by a mode switched to after it ended): the outcome, for followers
+   * attaching later and for `result`, carries it from now on. Returns the transcript as it now is.
    */
-  finishedByClient(finishing: FinishingData): TranscriptData {
+  refinished(finishing: FinishingData): TranscriptData {
     const done = this.outcome as Extract<Outcome, { type: "dictation.done" }>;
-    const text = finishing.finishedText ?? done.transcript.text;
+    const text = finishing.finishedText ?? finishing.spokenText;
     const transcript = { ...done.transcript, text, finishing };
     this.outcome = { ...done, transcript };
     return transcript;
@@ -333,7 +342,7 @@ export class DictationSession {
   /** The final transcript finished as its mode says: `text` is the finished text, `finishing` says how it went. */
   private async finished(transcript: TranscriptData): Promise<TranscriptData> {
     if (transcript.noSpeech) return transcript;
-    const finishing = await this.setup.finish(transcript.text, this.finishing.signal);
+    const finishing = await this.setup.finish(this.currentMode, transcript.text, this.finishing.signal);
     if (finishing.notice) this.notify(finishing.notice);
     return { ...transcript, text: finishing.finishedText ?? transcript.text, finishing };
   }

@@ -384,8 +384,8 @@ export class HistoryStore {
   }
 
   /**
-   * Keeps a dictation's finished text, made after it was recorded (by a client: Raycast AI). One still waiting in
-   * memory gets it there. False when the history has no such dictation.
+   * Keeps a dictation's finished text and mode, made after it was recorded (by a client: Raycast AI; by a mode
+   * switched to). One still waiting in memory gets it there. False when the history has no such dictation.
    */
   setFinished(job: string, finishing: FinishingData): boolean {
     const waiting = this.pending.find((finished) => finished.kind === "dictation" && finished.job === job);
@@ -396,8 +396,11 @@ export class HistoryStore {
     return this.writing(
       () =>
         this.database()
-          .prepare("UPDATE transcripts SET finished_text = ?, finishing = ? WHERE kind = 'dictation' AND job = ?")
-          .run(finishing.finishedText, finishing.finishedText ? finishing.engine : null, job).changes > 0,
+          .prepare(
+            "UPDATE transcripts SET finished_text = ?, finishing = ?, mode = ? WHERE kind = 'dictation' AND job = ?",
+          )
+          .run(finishing.finishedText, finishing.finishedText ? finishing.engine : null, finishing.mode, job).changes >
+        0,
     );
   }
 

@@ -93,7 +93,7 @@ export class TranscriptHistory {
     return `The transcript was not added to the history: ${this.store.pendingNotice ?? "the database refused it"}`;
   }
 
-  /** Keeps a dictation's finished text made by a client; returns null, or a message saying why it is not kept. */
+  /** Keeps a dictation's text finished anew and its mode; returns null, or a message saying why it is not kept. */
   recordFinished(job: string, finishing: FinishingData): string | null {
     if (!this.store) return null;
     try {
