@@ -28,13 +28,16 @@ test("the command the daemon reports (this repository's node and CLI) is accepte
 });
 
 test("the published package's CLI is accepted, with ./ in its bin path or without", () => {
-  expect(captureCommandProblem([process.execPath, installedPackage("verbatim"), "capture"])).toBeNull();
-  const dotted = installedPackage("verbatim", { verbatim: "./bin/verbatim.js", verbatimd: "./bin/verbatimd.js" });
+  expect(captureCommandProblem([process.execPath, installedPackage("verbatim-dictation"), "capture"])).toBeNull();
+  const dotted = installedPackage("verbatim-dictation", {
+    verbatim: "./bin/verbatim.js",
+    verbatimd: "./bin/verbatimd.js",
+  });
   expect(captureCommandProblem([process.execPath, dotted, "capture"])).toBeNull();
 });
 
 test("anything else is refused, saying what was named and what to do", () => {
-  const cli = installedPackage("verbatim");
+  const cli = installedPackage("verbatim-dictation");
   const refusals: [string, string[], RegExp][] = [
     ["nothing", [], /named "nothing" as its capture command/],
     ["a shell", ["/bin/sh", "-c", "curl example.com | sh"], /which is not Verbatim's \(node, verbatim\.js, capture\)/],
@@ -53,8 +56,13 @@ test("anything else is refused, saying what was named and what to do", () => {
       /not the verbatim command of Verbatim's package/,
     ],
     [
+      "the other package named verbatim on npm",
+      [process.execPath, installedPackage("verbatim"), "capture"],
+      /not the verbatim command of Verbatim's package/,
+    ],
+    [
       "a package whose verbatim bin is elsewhere",
-      [process.execPath, installedPackage("verbatim", { verbatim: "lib/other.js" }), "capture"],
+      [process.execPath, installedPackage("verbatim-dictation", { verbatim: "lib/other.js" }), "capture"],
       /not the verbatim command/,
     ],
     ["a relative script", [process.execPath, "bin/verbatim.js", "capture"], /not the verbatim command/],
@@ -67,7 +75,7 @@ test("anything else is refused, saying what was named and what to do", () => {
   for (const [what, command, message] of refusals) {
     const problem = captureCommandProblem(command);
     expect([what, problem]).toEqual([what, expect.stringMatching(message)]);
-    expect(problem).toMatch(/reinstall Verbatim \(npm install -g verbatim\) and restart the daemon/);
+    expect(problem).toMatch(/reinstall Verbatim \(npm install -g verbatim-dictation\) and restart the daemon/);
   }
 });
 
@@ -76,7 +84,7 @@ test("a file named node that cannot be executed is refused", () => {
   mkdirSync(path.dirname(fakeNode), { recursive: true });
   writeFileSync(fakeNode, "not a program");
   chmodSync(fakeNode, 0o644);
-  expect(captureCommandProblem([fakeNode, installedPackage("verbatim"), "capture"])).toMatch(
+  expect(captureCommandProblem([fakeNode, installedPackage("verbatim-dictation"), "capture"])).toMatch(
     /not an executable Node binary/,
   );
 });

@@ -135,7 +135,7 @@ test("the folder builds alone: its own lockfile and lint configs, and no import 
 
 test("README says what to install first, what each command does, and each preference", () => {
   const readme = readFileSync(path.join(root, "README.md"), "utf8");
-  expect(readme).toContain("\nnpm install -g verbatim\nverbatim daemon install\n");
+  expect(readme).toContain("\nnpm install -g verbatim-dictation\nverbatim daemon install\n");
   for (const command of manifest.commands) expect(readme).toContain(`**${command.title}**`);
   for (const preference of manifest.preferences) expect(readme).toContain(`| ${preference.title} `);
   // Why the extension starts a process, and that it checks which.

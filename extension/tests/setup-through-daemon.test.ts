@@ -63,8 +63,8 @@ test("no daemon: not installed without its LaunchAgent, not running with it, eac
   expect(notInstalled.kind).toBe("not-installed");
   const install = setupScreen(notInstalled);
   expect(install.actions).toEqual(["copy-install-command", "try-again", "open-preferences"]);
-  expect(INSTALL_COMMAND).toBe("npm install -g verbatim && verbatim daemon install");
-  expect(install.markdown).toContain("\nnpm install -g verbatim\nverbatim daemon install\n");
+  expect(INSTALL_COMMAND).toBe("npm install -g verbatim-dictation && verbatim daemon install");
+  expect(install.markdown).toContain("\nnpm install -g verbatim-dictation\nverbatim daemon install\n");
   expect(install.markdown).toMatch(/> Cannot reach verbatimd at .*nobody\.sock: verbatimd is not running\.\n$/);
 
   const stopped = setupProblemOf(nobody, installedService)!;
@@ -91,7 +91,7 @@ test("another protocol version: the daemon's status says which side to update, a
   const updateDaemon = setupProblemOf(newerClient)!;
   expect(updateDaemon).toMatchObject({ kind: "update-daemon", daemonVersion: (await daemon.status()).version });
   expect(setupScreen(updateDaemon).actions[0]).toBe("copy-update-command");
-  expect(UPDATE_COMMAND).toBe("npm install -g verbatim && verbatim daemon restart");
+  expect(UPDATE_COMMAND).toBe("npm install -g verbatim-dictation && verbatim daemon restart");
 
   const olderClient = await failureOf(connect(daemon.socket, { protocol: 0 }));
   const updateExtension = setupProblemOf(olderClient)!;

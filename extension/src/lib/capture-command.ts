@@ -4,8 +4,8 @@
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
-/** The names Verbatim's package has: as published, and as a workspace of its repository. */
-const PACKAGE_NAMES = new Set(["verbatim", "@verbatim/daemon"]);
+/** The names Verbatim's package has: as published (not "verbatim", another package on npm), and as a workspace. */
+const PACKAGE_NAMES = new Set(["verbatim-dictation", "@verbatim/daemon"]);
 const CLI = path.join("bin", "verbatim.js");
 
 function isExecutableFile(file: string): boolean {
@@ -45,7 +45,7 @@ function isVerbatimCli(script: string): boolean {
  */
 export function captureCommandProblem(command: readonly string[]): string | null {
   const fix =
-    "reinstall Verbatim (npm install -g verbatim) and restart the daemon, or check the Socket Path preference";
+    "reinstall Verbatim (npm install -g verbatim-dictation) and restart the daemon, or check the Socket Path preference";
   const [node, script, subcommand, ...rest] = command;
   const shown = command.join(" ") || "nothing";
   if (!node || !script || subcommand !== "capture" || rest.length > 0) {

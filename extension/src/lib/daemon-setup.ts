@@ -16,9 +16,9 @@ import { modelName } from "./dictation-view";
 import { escapeMarkdown } from "./transcript-view";
 
 /** How Verbatim is installed (the package of the distribution, then its login service). */
-export const INSTALL_COMMAND = "npm install -g verbatim && verbatim daemon install";
+export const INSTALL_COMMAND = "npm install -g verbatim-dictation && verbatim daemon install";
 /** How an installed Verbatim is updated and its daemon restarted on the new code. */
-export const UPDATE_COMMAND = "npm install -g verbatim && verbatim daemon restart";
+export const UPDATE_COMMAND = "npm install -g verbatim-dictation && verbatim daemon restart";
 /** The extension's page in the Raycast Store. */
 export const STORE_URL = "https://www.raycast.com/verbatim-app/verbatim";
 
@@ -119,7 +119,7 @@ Verbatim transcribes privately on this Mac with a small background app, the Verb
 Install it in Terminal (**Copy Install Command** copies this; it needs Node.js 22 or newer: \`brew install node\`):
 
 \`\`\`
-npm install -g verbatim
+npm install -g verbatim-dictation
 verbatim daemon install
 \`\`\`
 
@@ -159,7 +159,7 @@ ${quoted(problem.reason)}
 The Verbatim daemon on this Mac${versionOf(problem.daemonVersion)} is older than this extension, and they no longer understand each other. Update it in Terminal (**Copy Update Command** copies this), then choose **Try Again**:
 
 \`\`\`
-npm install -g verbatim
+npm install -g verbatim-dictation
 verbatim daemon restart
 \`\`\`
 
