@@ -1,7 +1,8 @@
 // Where the engine's compiled addon comes from: a build from source in this package (build/Release, made by
 // `npm install` in a checkout, or when no prebuilt fits), else the prebuilt binary in this platform's package
-// (@verbatim/native-<os>-<cpu>[-<libc>], an optional dependency that npm installs only on its own platform), in the
-// variant for this CPU. Plain Node only: scripts/install.mjs and `verbatim doctor` use it too.
+// (@verbatim/native-<os>-<cpu>[-<libc>], an optional dependency that npm installs only on its own platform; published
+// as @verbatim-dictation/native-…, it installs under this name through an npm alias), in the variant for this CPU.
+// Plain Node only: scripts/install.mjs and `verbatim doctor` use it too.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -118,7 +119,7 @@ export function sourceBuildAdvice(platform = process.platform): string {
       : "sudo apt-get install -y cmake g++ libopenblas-dev zlib1g-dev (or your system's packages for them)";
   return (
     `Build it from source: install the build tools (${tools}), then run ` +
-    "`npm install -g verbatim --allow-scripts=@verbatim/native --foreground-scripts` " +
+    "`npm install -g verbatim-dictation --allow-scripts=@verbatim-dictation/native --foreground-scripts` " +
     "(in a checkout of Verbatim's repository: `npm install`)."
   );
 }

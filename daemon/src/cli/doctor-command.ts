@@ -53,7 +53,7 @@ function checkEngine(): Finding {
     return problem(
       "engine",
       `no engine for this machine: ${location.problem}`,
-      "reinstall verbatim (npm install -g verbatim)",
+      "reinstall verbatim (npm install -g verbatim-dictation)",
     );
   const probe = probeAddon(location.file);
   if (!probe.ok) return problem("engine", `${location.origin} does not load: ${probe.reason}`, "reinstall verbatim");
@@ -64,7 +64,7 @@ function checkEngine(): Finding {
     return warning(
       "engine",
       `${detail}; no MLX on the GPU`,
-      "install the prebuilt engine with MLX (npm install -g verbatim)",
+      "install the prebuilt engine with MLX (npm install -g verbatim-dictation)",
     );
   return ok("engine", `${detail}; the portable CPU backend computes here`);
 }
