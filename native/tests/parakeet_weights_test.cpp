@@ -2,13 +2,17 @@
 // the field or tensor, and the Engine transcribes a Parakeet folder through the same interface as Whisper's.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
+#include "backends/cpu/cpu_backend.h"
 #include "engine.h"
+#include "formats/half.h"
 #include "formats/parakeet_weights.h"
 #include "model/model_family.h"
 #include "support/model_writer.h"
@@ -143,4 +147,88 @@ TEST_CASE("parakeet: the engine transcribes a Parakeet folder through the family
   CHECK_THROWS_AS(engine->detect_language(tone.data(), tone.size(), nullptr), std::invalid_argument);
   options.backend = verbatim::BackendChoice::Mlx;
   CHECK_THROWS_AS(verbatim::Engine::load(kFixtures + "parakeet-tiny", options), std::invalid_argument);
+}
+
+TEST_CASE("parakeet: fp32 files are held as bf16, as parakeet-mlx holds them") {
+  // The fp16 fixture rewritten as fp32 (safetensors: 8-byte header length, JSON header, data).
+  verbatim::test::TempDir dir;
+  const auto source = verbatim::TensorFile::open(kFixtures + "parakeet-tiny-v3/model.safetensors");
+  std::string header = "{", data;
+  for (const auto& [name, view] : source->tensors()) {
+    REQUIRE(view.dtype == verbatim::DType::F16);
+    std::string shape;
+    for (int64_t d : view.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    const std::size_t begin = data.size();
+    for (int64_t i = 0; i < view.elements(); ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, view.data + 2 * i, 2);
+      const float value = verbatim::half_to_float(bits);
+      char bytes[4];
+      std::memcpy(bytes, &value, 4);
+      data.append(bytes, 4);
+    }
+    header += (header.size() > 1 ? ",\"" : "\"") + name + "\":{\"dtype\":\"F32\",\"shape\":[" + shape +
+              "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+  }
+  header += "}";
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  verbatim::test::write_file(dir.file("model.safetensors"), file + header + data);
+  verbatim::test::write_file(dir.file("config.json"), read_all(kFixtures + "parakeet-tiny-v3/config.json"));
+
+  const verbatim::ParakeetWeights fp16 = verbatim::load_parakeet_weights(kFixtures + "parakeet-tiny-v3");
+  const verbatim::ParakeetWeights fp32 = verbatim::load_parakeet_weights(dir.path());
+  const verbatim::WeightMatrix& held = fp32.layers[1].ff2_in.weight;
+  CHECK(held.format == verbatim::WeightMatrix::Format::BF16);
+  CHECK(fp32.embedding.format == verbatim::WeightMatrix::Format::BF16);
+  CHECK(fp32.lstm[0].wx.format == verbatim::WeightMatrix::Format::BF16);
+  const verbatim::WeightMatrix& original = fp16.layers[1].ff2_in.weight;
+  for (int64_t i = 0; i < held.rows * held.cols; ++i) {
+    uint16_t h, b;
+    std::memcpy(&h, static_cast<const uint8_t*>(original.data) + 2 * i, 2);
+    std::memcpy(&b, static_cast<const uint8_t*>(held.data) + 2 * i, 2);
+    REQUIRE(b == verbatim::float_to_bf16(verbatim::half_to_float(h)));
+  }
+}
+
+TEST_CASE("parakeet: the CPU backend's relative attention equals its definition across query blocks") {
+  // 150 frames: three blocks of query rows; the definition computed naively in double.
+  const int T = 150, heads = 2, hd = 8, d = heads * hd;
+  verbatim::CpuOps ops(2);
+  uint64_t state = 40;
+  const auto random = [&state](int64_t rows, int64_t cols) {
+    verbatim::CpuTensor t(rows, cols);
+    for (float& x : t.data) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      x = static_cast<float>(static_cast<double>(state >> 11) / 9007199254740992.0 * 2 - 1);
+    }
+    return t;
+  };
+  const auto q = random(T, d), k = random(T, d), v = random(T, d), pos = random(2 * T - 1, d);
+  const auto u = random(heads, hd), w = random(heads, hd);
+  const verbatim::CpuTensor out = ops.relative_attention(q, k, v, pos, u, w, heads);
+  double worst = 0;
+  for (int h = 0; h < heads; ++h) {
+    for (int i = 0; i < T; ++i) {
+      std::vector<double> scores(T);
+      double top = -1e300;
+      for (int j = 0; j < T; ++j) {
+        double s = 0;
+        for (int e = 0; e < hd; ++e) {
+          const double qe = q.row(i)[h * hd + e];
+          s += (qe + u.row(h)[e]) * k.row(j)[h * hd + e] + (qe + w.row(h)[e]) * pos.row(T - 1 - i + j)[h * hd + e];
+        }
+        scores[static_cast<std::size_t>(j)] = s / std::sqrt(static_cast<double>(hd));
+        top = std::max(top, scores[static_cast<std::size_t>(j)]);
+      }
+      double sum = 0;
+      for (double& s : scores) sum += (s = std::exp(s - top));
+      for (int e = 0; e < hd; ++e) {
+        double expected = 0;
+        for (int j = 0; j < T; ++j) expected += scores[static_cast<std::size_t>(j)] / sum * v.row(j)[h * hd + e];
+        worst = std::max(worst, std::abs(expected - out.row(i)[h * hd + e]));
+      }
+    }
+  }
+  CHECK(worst < 1e-5);
 }

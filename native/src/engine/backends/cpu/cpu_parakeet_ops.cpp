@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "backends/cpu/blas.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "model/parakeet_model.h"
@@ -83,6 +84,18 @@ CpuTensor CpuOps::conv2d(const Tensor& x, int64_t height, int64_t width, const C
   const int64_t kh = p.kernel_h, kw = p.kernel_w;
   const int64_t oh = (height + 2 * padding - kh) / stride + 1, ow = (width + 2 * padding - kw) / stride + 1;
   require(oh > 0 && ow > 0, "conv2d input is smaller than its kernel");
+  if (kh == 1 && kw == 1 && stride == 1 && padding == 0 && groups == 1) {
+    // Pointwise: one matrix product, (height*width, in) · (out, in)ᵀ, through BLAS.
+    const Tensor xt = transpose(x);
+    WeightMatrix w;
+    w.format = WeightMatrix::Format::F32;
+    w.rows = p.out_channels;
+    w.cols = p.in_per_group;
+    w.data = p.weight.data();
+    Tensor yt(xt.rows, p.out_channels);
+    cpu::matmul(*pool_, xt.data.data(), xt.rows, xt.cols, w, p.bias.data(), yt.data.data(), yt.cols);
+    return transpose(yt);
+  }
   Tensor y(p.out_channels, oh * ow);
   pool_->parallel_for(p.out_channels, [&](int64_t o, int) {
     const int64_t g = o / out_per_group;
@@ -133,31 +146,40 @@ CpuTensor CpuOps::relative_attention(const Tensor& q, const Tensor& k, const Ten
           "position biases are not heads x head_dim");
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(hd));
   Tensor out(T, d);
-  pool_->parallel_for(T * heads, [&](int64_t index, int) {
-    const int64_t i = index / heads, h = index % heads;
-    std::vector<float> qu(static_cast<std::size_t>(hd)), qv(static_cast<std::size_t>(hd));
-    std::vector<float> scores(static_cast<std::size_t>(T));
-    const float* qi = q.row(i) + h * hd;
-    for (int64_t e = 0; e < hd; ++e) {
-      qu[static_cast<std::size_t>(e)] = qi[e] + bias_u.row(h)[e];
-      qv[static_cast<std::size_t>(e)] = qi[e] + bias_v.row(h)[e];
-    }
-    for (int64_t j = 0; j < T; ++j) {
-      const float* kj = k.row(j) + h * hd;
-      const float* pj = pos.row(T - 1 - i + j) + h * hd;
-      float ac = 0, bd = 0;
+  // Per head and block of query rows, through BLAS: ac = (q + u)·kᵀ over all keys, and (q + v)·posᵀ over just the
+  // positions the block's rows reach (T + rows - 1 of them), so memory stays linear in T.
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (T + kBlock - 1) / kBlock;
+  pool_->parallel_for(heads * blocks, [&](int64_t index, int) {
+    const int64_t h = index / blocks, i0 = (index % blocks) * kBlock, rows = std::min(kBlock, T - i0);
+    const int64_t reach = T + rows - 1, first_pos = T - i0 - rows;
+    std::vector<float> qu(static_cast<std::size_t>(rows * hd)), qv(static_cast<std::size_t>(rows * hd));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* qi = q.row(i0 + r) + h * hd;
       for (int64_t e = 0; e < hd; ++e) {
-        ac += qu[static_cast<std::size_t>(e)] * kj[e];
-        bd += qv[static_cast<std::size_t>(e)] * pj[e];
+        qu[static_cast<std::size_t>(r * hd + e)] = qi[e] + bias_u.row(h)[e];
+        qv[static_cast<std::size_t>(r * hd + e)] = qi[e] + bias_v.row(h)[e];
       }
-      scores[static_cast<std::size_t>(j)] = (ac + bd) * inv_scale;
     }
-    cpu::softmax(scores.data(), T);
-    float* o = out.row(i) + h * hd;
-    for (int64_t j = 0; j < T; ++j) {
-      const float w = scores[static_cast<std::size_t>(j)];
-      const float* vj = v.row(j) + h * hd;
-      for (int64_t e = 0; e < hd; ++e) o[e] += w * vj[e];
+    std::vector<float> scores(static_cast<std::size_t>(rows * T)), bd(static_cast<std::size_t>(rows * reach));
+    sgemm(false, true, static_cast<int>(rows), static_cast<int>(T), static_cast<int>(hd), 1.0f, qu.data(),
+          static_cast<int>(hd), k.data.data() + h * hd, static_cast<int>(d), 0.0f, scores.data(), static_cast<int>(T));
+    sgemm(false, true, static_cast<int>(rows), static_cast<int>(reach), static_cast<int>(hd), 1.0f, qv.data(),
+          static_cast<int>(hd), pos.row(first_pos) + h * hd, static_cast<int>(d), 0.0f, bd.data(),
+          static_cast<int>(reach));
+    for (int64_t r = 0; r < rows; ++r) {
+      // Key j of row i0 + r sits at relative position (i0 + r) - j: pos row T - 1 - (i0 + r) + j.
+      float* row = scores.data() + r * T;
+      const float* shifted = bd.data() + r * reach + (rows - 1 - r);
+      for (int64_t j = 0; j < T; ++j) row[j] = (row[j] + shifted[j]) * inv_scale;
+      cpu::softmax(row, T);
+    }
+    std::vector<float> attended(static_cast<std::size_t>(rows * hd));
+    sgemm(false, false, static_cast<int>(rows), static_cast<int>(hd), static_cast<int>(T), 1.0f, scores.data(),
+          static_cast<int>(T), v.data.data() + h * hd, static_cast<int>(d), 0.0f, attended.data(),
+          static_cast<int>(hd));
+    for (int64_t r = 0; r < rows; ++r) {
+      std::copy(attended.begin() + r * hd, attended.begin() + (r + 1) * hd, out.row(i0 + r) + h * hd);
     }
   });
   return out;
