@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -88,15 +89,14 @@ struct Figures {
   int exact = 0, near_ties = 0;
 };
 
-void check_clip(const std::string& model, const std::string& clip, Figures& figures) {
-  INFO(model << " on " << clip);
-  const std::string reference_path = kFixtures + "models/parakeet-reference/" + model + "-" + clip + ".json";
+void check_clip(const std::string& model_folder, const std::string& reference_path, const std::string& wav,
+                Figures& figures) {
+  INFO(model_folder << " on " << wav);
   const verbatim::json::Value reference =
       verbatim::json::parse(read_text(reference_path), reference_path, verbatim::json::Limits());
-  auto weights = std::make_shared<const verbatim::ParakeetWeights>(
-      verbatim::load_parakeet_weights(kFixtures + "models/parakeet-" + model));
+  auto weights = std::make_shared<const verbatim::ParakeetWeights>(verbatim::load_parakeet_weights(model_folder));
   const verbatim::ParakeetConfig& config = weights->config;
-  const std::vector<float> samples = read_wav(kFixtures + "heldout/" + clip + ".wav");
+  const std::vector<float> samples = read_wav(wav);
   REQUIRE(static_cast<int>(samples.size()) == integer(at(reference, "samples")));
 
   // Features: every reference row given (first and last two; the whole matrix where "data" is present), the
@@ -209,10 +209,31 @@ void check_clip(const std::string& model, const std::string& clip, Figures& figu
 TEST_CASE("parakeet: features, encoder and greedy TDT equal transformers' on held-out speech") {
   Figures figures;
   for (const char* model : {"tiny", "tiny-v3"}) {
-    for (const char* clip : {"heldout-00", "heldout-01", "heldout-02", "heldout-03"}) check_clip(model, clip, figures);
+    for (const char* clip : {"heldout-00", "heldout-01", "heldout-02", "heldout-03"}) {
+      check_clip(kFixtures + "models/parakeet-" + model,
+                 kFixtures + "models/parakeet-reference/" + model + "-" + clip + ".json",
+                 kFixtures + "heldout/" + clip + ".wav", figures);
+    }
   }
   MESSAGE("parakeet parity: features max |diff| " << figures.features << ", encoder max |diff| " << figures.encoder
                                                   << ", joint margins max |diff| " << figures.margin << ", decodings identical " << figures.exact << " of 8, parted at a "
                                                   << "near-tie " << figures.near_ties);
   CHECK(figures.exact >= 7);
+}
+
+// The real shapes (24 layers, d_model 1024, 8192 pieces: 1.2 GB in fp16, too large to commit), when a model folder
+// made by `parakeet_reference.py make-model --config v3 --dtype float16` and its `run` output are named:
+//   VERBATIM_PARAKEET_LARGE=<model folder>,<run output JSON>,<the WAV it was run on>
+TEST_CASE("parakeet: the real v2/v3 shapes against transformers (when VERBATIM_PARAKEET_LARGE names them)") {
+  const char* spec = std::getenv("VERBATIM_PARAKEET_LARGE");
+  if (spec == nullptr || *spec == '\0') return;
+  const std::string text(spec);
+  const auto first = text.find(','), second = text.find(',', first + 1);
+  REQUIRE_MESSAGE(second != std::string::npos, "VERBATIM_PARAKEET_LARGE is folder,reference.json,audio.wav");
+  Figures figures;
+  check_clip(text.substr(0, first), text.substr(first + 1, second - first - 1), text.substr(second + 1), figures);
+  MESSAGE("parakeet parity, large: features max |diff| " << figures.features << ", encoder max |diff| "
+                                                         << figures.encoder << ", joint margins max |diff| "
+                                                         << figures.margin << ", identical " << figures.exact
+                                                         << ", parted at a near-tie " << figures.near_ties);
 }

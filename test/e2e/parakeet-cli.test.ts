@@ -69,3 +69,9 @@ test.each([
   expect(run.stderr).toContain(message);
   expect(run.stdout).toBe("");
 });
+
+test("without --no-daemon it says the daemon does not load Parakeet models yet", async () => {
+  const run = await cli("transcribe", "--model", model, wav);
+  expect(run.code).toBe(4);
+  expect(run.stderr).toContain("which the daemon does not load yet: add --no-daemon");
+});

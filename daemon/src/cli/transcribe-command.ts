@@ -157,6 +157,12 @@ interface Runner {
 }
 
 async function daemonRunner(command: TranscribeCommand, paths: VerbatimPaths): Promise<Runner> {
+  if (command.options.model !== undefined && isParakeetFolder(path.resolve(command.options.model))) {
+    throw new UsageError(
+      `${command.options.model} is a Parakeet model, which the daemon does not load yet: add --no-daemon`,
+      EXIT.model,
+    );
+  }
   const client = await ensureDaemon(paths, command.options.model);
   if (command.backend && command.backend !== "auto") {
     const status = await client.status();
