@@ -150,6 +150,17 @@ test("usage as the SDK's types declare it; verbose_json's seek and segment text 
   // openai's segment text: the decoded tokens, with their leading space; punctuation stays with the word before it.
   expect(segments.map((segment) => segment.text)).toEqual(printed.segments.map((segment) => ` ${segment.text}`));
   for (const segment of segments) expect(segment.text).not.toMatch(/^\s*[.,!?;:]/);
+
+  // A segment whose first token is a period (the fixture model's in long-02) has no space before it, as openai's
+  // decode gives it: never " . chancellor".
+  const otherFile = path.join(repoRoot, "test", "fixtures", "heldout-long", "long-02.flac");
+  const other = await openai.audio.transcriptions.create({
+    file: createReadStream(otherFile),
+    model: "whisper-1",
+    response_format: "verbose_json",
+  });
+  const period = other.segments!.find((segment) => segment.text.includes("chancellor"));
+  expect(period?.text).toMatch(/^\. chancellor /);
 });
 
 test("--tls adds HTTPS on a port of its own beside plain HTTP; the certificate names loopback and host.docker.internal", async () => {

@@ -101,7 +101,14 @@ function verboseJson(
   };
 }
 
-/** A segment's text as openai's decode gives it: after a space, unless its language is written without spaces. */
+/** Marks a token of their own carries without a space before them (the decoder's "." is never " ."). */
+const CLOSING_PUNCTUATION = /^[.,!?;:)\]}。，！？：、]/;
+
+/**
+ * A segment's text as openai's decode of its tokens gives it: after a space, unless its language is written without
+ * spaces or it begins with punctuation that closes what came before.
+ */
 function spacedText(text: string, language: string | null): string {
-  return language && LANGUAGES_WITHOUT_SPACES.has(language) ? text : ` ${text}`;
+  if ((language && LANGUAGES_WITHOUT_SPACES.has(language)) || CLOSING_PUNCTUATION.test(text)) return text;
+  return ` ${text}`;
 }
