@@ -205,9 +205,12 @@ test("a text frame that is not UTF-8 gets a typed error and the connection stays
   socket.close();
 });
 
-/** Waits until `events` holds one that matches. */
+/**
+ * Waits until `events` holds one that matches: a wait, not a speed bound, so generous (a long file's first token
+ * took over 6 s on a machine loaded 14 deep on 2 cores).
+ */
 async function seen(events: Event[], match: (event: Event) => boolean): Promise<Event> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 3000; i++) {
     const found = events.find(match);
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 20));
