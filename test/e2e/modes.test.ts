@@ -150,6 +150,8 @@ test("an invalid mode in config.json is named and not used; a history from befor
   expect(page.history!.entries).toEqual([
     expect.objectContaining({ job: "old-job", text: "Written before modes", finishedText: null, mode: null }),
   ]);
+  const found = await request({ type: "history.search", query: "before mod" });
+  expect(found.history!.entries.map((entry) => entry.job)).toEqual(["old-job"]);
 });
 
 test("a dictation by default is Plain: the spoken text, nothing sent to a model", async () => {
@@ -377,18 +379,32 @@ test("Raycast AI finishing is the client's: the spoken text first, then the fini
   });
 
   const second = await dictate({ mode: "Chat" });
-  const kept = await request({ type: "dictation.finished", session: second.session, text: "level far damage!" });
+  const kept = await request({
+    type: "dictation.finished",
+    session: second.session,
+    text: "Dear team: level far damage!",
+  });
   expect(kept.transcript).toMatchObject({
-    text: "level far damage!",
-    finishing: { status: "finished", engine: "raycast", spokenText: SPOKEN, finishedText: "level far damage!" },
+    text: "Dear team: level far damage!",
+    finishing: {
+      status: "finished",
+      engine: "raycast",
+      spokenText: SPOKEN,
+      finishedText: "Dear team: level far damage!",
+    },
   });
   expect(await historyEntryOf(second.session)).toMatchObject({
     text: SPOKEN,
-    finishedText: "level far damage!",
+    finishedText: "Dear team: level far damage!",
     mode: "Chat",
     finishing: "raycast",
   });
   expect(await client.result(second.session)).toEqual({ state: "done", transcript: kept.transcript });
+  // Search finds it by its finished text too, the snippet from that text.
+  const found = await request({ type: "history.search", query: "dear tea" });
+  expect(found.history!.entries.map((entry) => [entry.job, entry.snippet?.text])).toEqual([
+    [second.session, "Dear team: level far damage!"],
+  ]);
 });
 
 test("modes edited from two clients and two commands at once: no edit is lost", async () => {

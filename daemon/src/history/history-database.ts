@@ -45,6 +45,27 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE transcripts ADD COLUMN finished_text TEXT;
    ALTER TABLE transcripts ADD COLUMN mode TEXT;
    ALTER TABLE transcripts ADD COLUMN finishing TEXT;`,
+  // Search finds a dictation by its finished text too: the index takes both texts, and follows a finished text kept
+  // after the entry was written (an update).
+  `DROP TRIGGER transcripts_text_insert;
+   DROP TRIGGER transcripts_text_delete;
+   DROP TABLE transcripts_text;
+   CREATE VIRTUAL TABLE transcripts_text USING fts5 (
+     text, finished_text, content = 'transcripts', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+   );
+   CREATE TRIGGER transcripts_text_insert AFTER INSERT ON transcripts BEGIN
+     INSERT INTO transcripts_text (rowid, text, finished_text) VALUES (new.id, new.text, new.finished_text);
+   END;
+   CREATE TRIGGER transcripts_text_delete AFTER DELETE ON transcripts BEGIN
+     INSERT INTO transcripts_text (transcripts_text, rowid, text, finished_text)
+       VALUES ('delete', old.id, old.text, old.finished_text);
+   END;
+   CREATE TRIGGER transcripts_text_update AFTER UPDATE OF text, finished_text ON transcripts BEGIN
+     INSERT INTO transcripts_text (transcripts_text, rowid, text, finished_text)
+       VALUES ('delete', old.id, old.text, old.finished_text);
+     INSERT INTO transcripts_text (rowid, text, finished_text) VALUES (new.id, new.text, new.finished_text);
+   END;
+   INSERT INTO transcripts_text (transcripts_text) VALUES ('rebuild');`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -233,14 +233,17 @@ export class HistoryStore {
     return page(rows.map(entryOf), limit);
   }
 
-  /** Entries whose text has every word of `text` (the last as a prefix), newest first, with marked snippets. */
+  /**
+   * Entries whose text or finished text has every word of `text` (the last as a prefix), newest first, with marked
+   * snippets of the text that matches best.
+   */
   search(text: string, limit = DEFAULT_PAGE_SIZE, beforeId?: number): HistoryPage {
     const query = ftsQuery(text);
     if (!query) return { entries: [], nextBeforeId: null };
     const rows = this.database()
       .prepare(
         `SELECT ${ENTRY_COLUMNS},
-           snippet(transcripts_text, 0, '${MATCH_OPEN}', '${MATCH_CLOSE}', '…', ${SNIPPET_TOKENS}) AS snippet
+           snippet(transcripts_text, -1, '${MATCH_OPEN}', '${MATCH_CLOSE}', '…', ${SNIPPET_TOKENS}) AS snippet
          FROM transcripts_text JOIN transcripts t ON t.id = transcripts_text.rowid
          WHERE transcripts_text MATCH ? AND transcripts_text.rowid < ?
          ORDER BY transcripts_text.rowid DESC LIMIT ?`,
