@@ -164,3 +164,23 @@ test("decoding: accuracy, beam search and the thresholds, validated; beamSize an
     ),
   ]);
 });
+
+test("modes: each checked on its own, an invalid one named by place and name; finishingTimeoutSeconds validated", () => {
+  const plain = { name: "Plain", apps: [], finishing: "none", deliver: "paste" };
+  const { config, problems } = load({
+    modes: [plain, { name: "Mail", apps: [], finishing: "local", deliver: "paste" }],
+    finishingTimeoutSeconds: 0,
+  });
+  expect(config.modes).toEqual([plain]);
+  expect(config.finishingTimeoutSeconds).toBe(8);
+  expect(problems).toEqual([
+    expect.stringMatching(
+      /"finishingTimeoutSeconds" has an invalid value 0 \(it must be seconds above 0 .*\); using 8$/,
+    ),
+    expect.stringMatching(
+      /: "modes\[1\]" \("Mail"\) is not used: "instruction" must say what finishing makes of the text/,
+    ),
+  ]);
+  expect(load({}).config.modes.map((mode) => mode.name)).toEqual(["Plain", "Message", "Email", "Note", "Code"]);
+  expect(load({ modes: "Plain" }).problems).toEqual([expect.stringMatching(/"modes" has an invalid value "Plain"/)]);
+});
