@@ -1,11 +1,15 @@
-// `npm run package`: the release tarballs for this machine's platform, in dist/packages/:
-//   verbatim-<version>.tgz                      the daemon, the CLI (bins verbatim and verbatimd) and the login service
-//   verbatim-native-<version>.tgz               @verbatim/native: the engine's loader (and its sources, to build
-//                                               from when no prebuilt fits)
-//   verbatim-native-<platform>-<version>.tgz    @verbatim/native-<platform>: the prebuilt addon, one build per CPU
-//                                               level, with what it links (OpenBLAS on Linux; MLX's mlx.metallib
-//                                               on Apple silicon, MLX itself linked in)
-// The addon is N-API, so one binary serves every Node version. Prints what each tarball holds and its size.
+// `npm run package`: the release tarballs for this machine's platform, in dist/packages/, named as on the npm registry
+// (packaging/registry-names.mjs):
+//   verbatim-dictation-<version>.tgz            the daemon, the CLI (bins verbatim and verbatimd) and the login service
+//   verbatim-dictation-native-<version>.tgz     @verbatim-dictation/native: the engine's loader (and its sources, to
+//                                               build from when no prebuilt fits)
+//   verbatim-dictation-native-<platform>-<version>.tgz
+//                                               @verbatim-dictation/native-<platform>: the prebuilt addon, one build
+//                                               per CPU level, with what it links (OpenBLAS on Linux; MLX's
+//                                               mlx.metallib on Apple silicon, MLX itself linked in)
+// Each depends on the next through an npm alias of the workspace name the code imports (@verbatim/native,
+// @verbatim/native-<platform>), so they install in those folders. The addon is N-API, so one binary serves every Node
+// version. Prints what each tarball holds and its size.
 // Usage: npm run package [-- --only-variant NAME | --this-cpu]
 //   --only-variant NAME: one CPU build instead of all; --this-cpu: only the build this machine would load (checks)
 import { execFileSync } from "node:child_process";
@@ -14,6 +18,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { aliasOf, MAIN_PACKAGE, publishedName } from "./registry-names.mjs";
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -42,9 +47,10 @@ const VARIANTS = {
   "darwin-arm64": [{ name: "apple-m1", flags: "-mcpu=apple-m1", cpu: [] }],
 };
 
-// Dependencies the verbatim package carries inside it, pruned to what Node loads (the published packages hold much
-// more: every onnxruntime-web build for browsers, 139 MB; every tiktoken encoding as JSON, 23 MB). `keep` lists what
-// stays of each (whole folders or files), relative to the package; `dependencies` replaces its own, if given.
+// Dependencies the verbatim package carries inside it, pruned to what Node loads on macOS and Linux (the published
+// packages hold much more: every onnxruntime-web build for browsers, 139 MB; every tiktoken encoding as JSON, 23 MB;
+// zod's TypeScript sources, 3.1 MB; pvrecorder's Windows libraries, 1.7 MB). `keep` lists what stays of each (whole
+// folders or files), or `drop` what goes, relative to the package; `dependencies` replaces its own, if given.
 const BUNDLED = {
   "onnxruntime-web": {
     keep: [
@@ -57,6 +63,8 @@ const BUNDLED = {
     dependencies: (pkg) => ({ "onnxruntime-common": pkg.dependencies["onnxruntime-common"] }),
   },
   "onnxruntime-common": { keep: ["package.json", "README.md", "dist/cjs"] },
+  zod: { drop: ["src"] },
+  "@picovoice/pvrecorder-node": { drop: ["src", "test", "copy.js", "jest.config.js", "tsconfig.json", "lib/windows"] },
   tiktoken: {
     keep: [
       "package.json",
@@ -137,7 +145,7 @@ function buildVariants(stage) {
 }
 
 function stagePlatformPackage() {
-  const name = platformPackageName(key);
+  const name = publishedName(platformPackageName(key));
   const stage = path.join(stageRoot, "native-" + key);
   mkdirSync(stage, { recursive: true });
   buildVariants(stage);
@@ -145,7 +153,7 @@ function stagePlatformPackage() {
   writeJson(path.join(stage, "package.json"), {
     name,
     version,
-    description: `Verbatim's prebuilt Whisper engine for ${key} (loaded by @verbatim/native)`,
+    description: `Verbatim's prebuilt Whisper engine for ${key} (loaded by ${publishedName("@verbatim/native")})`,
     license: "MIT",
     os: [os],
     cpu: [cpu],
@@ -166,9 +174,13 @@ function stageLoaderPackage() {
   const { private: _private, ...published } = manifest;
   writeJson(path.join(stage, "package.json"), {
     ...published,
+    name: publishedName(manifest.name),
     version,
     optionalDependencies: Object.fromEntries(
-      Object.keys(VARIANTS).map((platform) => [platformPackageName(platform), version]),
+      Object.keys(VARIANTS).map((platform) => [
+        platformPackageName(platform),
+        aliasOf(platformPackageName(platform), version),
+      ]),
     ),
   });
 }
@@ -180,7 +192,8 @@ function pruneBundled(name, rule, into) {
     .find((folder) => existsSync(path.join(folder, "package.json")));
   if (!source) throw new Error(`${name} is not installed: run npm install first`);
   const target = path.join(into, "node_modules", name);
-  for (const kept of rule.keep) {
+  if (rule.drop) copy(source, target, (file) => !rule.drop.includes(path.relative(source, file)));
+  for (const kept of rule.keep ?? []) {
     if (existsSync(path.join(source, kept))) copy(path.join(source, kept), path.join(target, kept));
   }
   if (rule.dependencies) {
@@ -205,13 +218,13 @@ function stageVerbatimPackage() {
   writeJson(path.join(launchd, "package.json"), { name, version, description, main, license: "MIT" });
   for (const [bundled, rule] of Object.entries(BUNDLED)) pruneBundled(bundled, rule, stage);
 
-  const dependencies = { ...daemonManifest.dependencies, "@verbatim/native": version };
+  const dependencies = { ...daemonManifest.dependencies, "@verbatim/native": aliasOf("@verbatim/native", version) };
   dependencies["@verbatim/launchd"] = version;
   dependencies["onnxruntime-common"] = readJson(
     path.join(stage, "node_modules", "onnxruntime-web", "package.json"),
   ).dependencies["onnxruntime-common"];
   writeJson(path.join(stage, "package.json"), {
-    name: "verbatim",
+    name: MAIN_PACKAGE,
     version,
     description: "Local, private dictation and transcription: a warm Whisper daemon and the verbatim CLI",
     license: "MIT",
@@ -223,7 +236,7 @@ function stageVerbatimPackage() {
   });
 }
 
-rmSync(stageRoot, { recursive: true, force: true });
+for (const folder of [stageRoot, outDir]) rmSync(folder, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 stageVerbatimPackage();
 stageLoaderPackage();
@@ -239,7 +252,7 @@ for (const folder of readdirSync(stageRoot)) {
     .pop();
   const size = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
   console.log(
-    `  ${tarball.padEnd(44)} ${size(statSync(path.join(outDir, tarball)).size).padStart(9)} packed, ` +
+    `  ${tarball.padEnd(52)} ${size(statSync(path.join(outDir, tarball)).size).padStart(9)} packed, ` +
       `${size(bytesIn(stage))} unpacked`,
   );
 }

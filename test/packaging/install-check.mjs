@@ -1,13 +1,17 @@
 // The release tarballs as a user gets them, on a machine with no compiler:
-//  1. `npm run package -- --this-cpu` packs verbatim, @verbatim/native and this platform's prebuilt engine;
-//  2. a throwaway registry on loopback serves the @verbatim scope from those tarballs, as the npm registry will once
-//     they are published (every other package comes from the npm registry as usual);
-//  3. `npm install -g verbatim` into a temporary prefix, with a PATH that holds node and nothing else (no cc, make,
-//     cmake or python);
+//  1. `npm run package` packs verbatim-dictation, @verbatim-dictation/native and this platform's prebuilt engine with
+//     all its CPU levels, as a release does (packaging/registry-names.mjs has the names);
+//  2. a throwaway registry on loopback serves the @verbatim-dictation scope from those tarballs, as the npm registry
+//     will once they are published (every other package comes from the npm registry as usual, so a dependency on
+//     anything else of Verbatim's that is not bundled fails the install);
+//  3. `npm install -g verbatim-dictation` into a temporary prefix, with a PATH that holds node and nothing else (no cc,
+//     make, cmake or python);
 //  4. from that install: the README's main job (which starts the daemon), the daemon's own process checked to run
 //     from the install, a second transcription through it, the history read back, `verbatim doctor`;
-//  5. the installed size, which must stay within 100 MB (MLX and models aside).
-// Usage: node test/packaging/install-check.mjs [--no-pack]   (--no-pack: reuse dist/packages from an earlier run)
+//  5. the installed size, which must stay within 100 MB (MLX and models aside), and no package installed twice.
+// Usage: node test/packaging/install-check.mjs [--this-cpu | --no-pack]
+//   --this-cpu: pack the engine for this machine's CPU level only (`npm test`: building every level takes minutes
+//   more); --no-pack: reuse dist/packages from an earlier `npm run package` (the release workflow)
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -26,6 +30,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { MAIN_PACKAGE, publishedName, SCOPE } from "../../packaging/registry-names.mjs";
 
 const MAX_INSTALLED_BYTES = 100e6;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -33,7 +38,7 @@ const packages = path.join(root, "dist", "packages");
 const stages = path.join(root, "dist", "stage");
 const model = path.join(root, "test", "fixtures", "models", "verbatim-tiny-en");
 const audio = path.join(root, "test", "fixtures", "heldout", "heldout-07.wav");
-const { values: options } = parseArgs({ options: { "no-pack": { type: "boolean" } } });
+const { values: options } = parseArgs({ options: { "no-pack": { type: "boolean" }, "this-cpu": { type: "boolean" } } });
 
 const COMPILERS = ["cc", "c++", "gcc", "g++", "clang", "make", "cmake", "python", "python3"];
 const PLATFORMS = { "darwin-arm64": {}, "darwin-x64": {}, "linux-x64-gnu": {}, "linux-arm64-gnu": {} };
@@ -47,13 +52,13 @@ function fail(message) {
 const readJson = (file) => JSON.parse(readFileSync(file, "utf8"));
 const tarballName = (name, version) => `${name.replace(/^@/, "").replace("/", "-")}-${version}.tgz`;
 
-/** Packuments for the @verbatim scope: the staged packages, plus the other platforms' packages, never fetched. */
+/** Packuments for the engine's scope: the staged packages, plus the other platforms' packages, never fetched. */
 function scopePackuments(baseUrl) {
   const manifests = readdirSync(stages).map((folder) => readJson(path.join(stages, folder, "package.json")));
-  const scoped = manifests.filter((manifest) => manifest.name.startsWith("@verbatim/"));
+  const scoped = manifests.filter((manifest) => manifest.name.startsWith(`${SCOPE}/`));
   const version = scoped[0].version;
   for (const key of Object.keys(PLATFORMS)) {
-    const name = `@verbatim/native-${key}`;
+    const name = publishedName(`@verbatim/native-${key}`);
     if (scoped.some((manifest) => manifest.name === name)) continue;
     const [osName, cpu, libc] = key.split("-");
     scoped.push({ name, version, os: [osName], cpu: [cpu], ...(libc && { libc: ["glibc"] }) });
@@ -144,10 +149,40 @@ function npmEntry() {
 
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 
+/** Every package folder under `folder`'s node_modules, nested ones included. */
+function packageFolders(folder) {
+  const found = [];
+  const modules = path.join(folder, "node_modules");
+  if (!existsSync(modules)) return found;
+  for (const entry of readdirSync(modules)) {
+    if (entry.startsWith(".")) continue;
+    const names = entry.startsWith("@")
+      ? readdirSync(path.join(modules, entry)).map((name) => `${entry}/${name}`)
+      : [entry];
+    for (const name of names) {
+      const dir = path.join(modules, name);
+      if (existsSync(path.join(dir, "package.json"))) found.push(dir, ...packageFolders(dir));
+    }
+  }
+  return found;
+}
+
+/** Verbatim's own packages (the engine's loader and platform package, the login service) installed more than once. */
+function duplicates(installed) {
+  const seen = new Map();
+  for (const dir of packageFolders(installed)) {
+    const { name } = readJson(path.join(dir, "package.json"));
+    if (!name.startsWith(`${SCOPE}/`) && !name.startsWith("@verbatim/")) continue;
+    seen.set(name, [...(seen.get(name) ?? []), path.relative(installed, dir)]);
+  }
+  return [...seen].filter(([, dirs]) => dirs.length > 1).map(([name, dirs]) => `${name} in ${dirs.join(", ")}`);
+}
+
 async function main() {
   if (!options["no-pack"]) {
-    console.log("== npm run package -- --this-cpu");
-    execFileSync(process.execPath, [path.join(root, "packaging", "package.mjs"), "--this-cpu"], { stdio: "inherit" });
+    const args = options["this-cpu"] ? ["--this-cpu"] : [];
+    console.log(`== npm run package${args.length ? " -- " + args.join(" ") : ""}`);
+    execFileSync(process.execPath, [path.join(root, "packaging", "package.mjs"), ...args], { stdio: "inherit" });
   }
   const { server, baseUrl } = await startScopeRegistry();
   const prefix = mkdtempSync(path.join(os.tmpdir(), "verbatim-install-"));
@@ -169,13 +204,13 @@ async function main() {
       encoding: "utf8",
     });
     const version = readJson(path.join(stages, "verbatim", "package.json")).version;
-    console.log(`== npm install -g verbatim into ${prefix} (PATH: node only; @verbatim scope from ${baseUrl})`);
+    console.log(`== npm install -g ${MAIN_PACKAGE} into ${prefix} (PATH: node only; ${SCOPE} scope from ${baseUrl})`);
     // Asynchronously: the registry answering npm runs in this process.
     const install = await runAsync(
       process.execPath,
       [npmCli, "install", "-g", "--prefix", prefix, `--globalconfig=${globalConfig.trim()}`, "--foreground-scripts"]
-        .concat(`--@verbatim:registry=${baseUrl}/`)
-        .concat(path.join(packages, tarballName("verbatim", version))),
+        .concat(`--${SCOPE}:registry=${baseUrl}/`)
+        .concat(path.join(packages, tarballName(MAIN_PACKAGE, version))),
       env,
     );
     if (install !== 0) fail(`npm install -g failed (${install})`);
@@ -217,7 +252,12 @@ async function main() {
     }
     verbatim("daemon", "stop");
 
-    const installed = path.join(prefix, "lib", "node_modules", "verbatim");
+    const installed = path.join(prefix, "lib", "node_modules", MAIN_PACKAGE);
+    const globals = readdirSync(path.join(prefix, "lib", "node_modules"));
+    if (globals.join() !== MAIN_PACKAGE)
+      fail(`the install put ${globals.join(", ")} at the top, not ${MAIN_PACKAGE} alone`);
+    const twice = duplicates(installed);
+    if (twice.length > 0) fail(`installed twice: ${twice.join("; ")}`);
     const mlx = (file) => /mlx\.metallib$|libmlx/.test(file);
     const total = bytesIn(installed, mlx);
     const engine = readdirSync(path.join(installed, "node_modules", "@verbatim"))
