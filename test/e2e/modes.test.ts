@@ -193,6 +193,8 @@ test("a dictation in an app a mode lists is finished by its local model; the his
   expect(shown.code).toBe(0);
   expect(shown.stdout).toContain(`mode: Mail, finished by a local model`);
   expect(shown.stdout).toContain(`Finished:\n${SPOKEN.toUpperCase()}\n\nSpoken:\n${SPOKEN}\n`);
+  const listed = await daemon.cli("history", "--limit", "1");
+  expect(listed.stdout).toContain(`(Mail: finished; history show ${entry.id})\n    ${SPOKEN}\n`);
   // `result` and a later attach give the same outcome.
   expect(await client.result(session)).toEqual({ state: "done", transcript });
 });

@@ -140,7 +140,8 @@ function sourceOf(entry: HistoryEntry): string {
 function summaryLine(entry: HistoryEntry, terminal: boolean): string {
   const text = entry.snippet ? marked(entry.snippet, terminal) : oneLine(entry.text, 100);
   const seconds = `${entry.durationSeconds.toFixed(1)} s`;
-  return `#${entry.id}  ${localTime(entry.createdAt)}  ${sourceOf(entry)}  ${seconds}\n    ${text || "(no speech)"}\n`;
+  const finished = entry.finishedText === null ? "" : `  (${entry.mode}: finished; history show ${entry.id})`;
+  return `#${entry.id}  ${localTime(entry.createdAt)}  ${sourceOf(entry)}  ${seconds}${finished}\n    ${text || "(no speech)"}\n`;
 }
 
 function marked(snippet: HistorySnippet, terminal: boolean): string {
