@@ -232,3 +232,18 @@ TEST_CASE("parakeet: the CPU backend's relative attention equals its definition 
   }
   CHECK(worst < 1e-5);
 }
+
+TEST_CASE("parakeet: audio too short for a frame, or for the encoder's convolutions, gives no error") {
+  verbatim::EngineOptions options;
+  options.backend = verbatim::BackendChoice::Cpu;
+  options.threads = 2;
+  const auto engine = verbatim::Engine::load(kFixtures + "parakeet-tiny-v3", options);
+  for (const std::size_t n : {0, 1, 159, 160, 161, 320, 1000, 1280, 1281}) {
+    INFO(n << " samples");
+    std::vector<float> audio(n, 0.25f);
+    for (std::size_t i = 0; i < n; i += 3) audio[i] = -0.5f;
+    const verbatim::Transcript transcript = engine->transcribe(audio.data(), audio.size(), {}, {});
+    REQUIRE(transcript.segments.size() == 1);
+    for (const auto& timing : transcript.segments[0].token_timings) CHECK(timing.end <= n / 16000.0 + 1e-12);
+  }
+}
