@@ -177,7 +177,7 @@ describe("files ffmpeg cannot turn into audio", () => {
     controller.abort();
     const error = await rejection(loadAudio(file(MP3), { signal: controller.signal }));
     expect(error.code).toBe("aborted");
-    expect(error.message).toBe("Reading encoded.mp3 was cancelled.");
+    expect(error.message).toBe("Reading encoded.mp3 was canceled.");
   });
 
   test("cancelling kills a running decoder at once", async () => {

@@ -329,6 +329,6 @@ describe("broken WAV files give clear errors", () => {
   test("the signal cancels reading", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expectAudioError(loadAudio(file(WHOLE), { signal: controller.signal }), "aborted", /cancelled/);
+    await expectAudioError(loadAudio(file(WHOLE), { signal: controller.signal }), "aborted", /canceled/);
   });
 });

@@ -79,7 +79,7 @@ test("a job whose client disconnects is recorded as cancelled because its client
   client.close();
   expect(outcome).toMatchObject({
     code: "cancelled",
-    message: "the job was cancelled because its client disconnected",
+    message: "the job was canceled because its client disconnected",
   });
 });
 
@@ -156,7 +156,7 @@ describe("a WAV of a million empty chunks before its data", () => {
     socket.send(JSON.stringify({ id: "stop", type: "cancel", job: "chunky" }));
     const ended = await seen(events, (event) => event.type === "error" && event.id === "chunky");
     expect(Date.now() - cancelledAt).toBeLessThan(2000);
-    expect(ended).toMatchObject({ code: "cancelled", message: "the job was cancelled by the client" });
+    expect(ended).toMatchObject({ code: "cancelled", message: "the job was canceled by the client" });
     socket.close();
   });
 });

@@ -94,7 +94,7 @@ test("Ctrl-C stops early with the final text of what was said; Ctrl-\\ cancels w
   const cancelled = await run(["dictate", "--input", wav], (child) => setTimeout(() => child.kill("SIGQUIT"), 1000));
   expect(cancelled.code).toBe(130);
   expect(cancelled.stdout).toBe("");
-  expect(cancelled.stderr).toMatch(/cancelled/);
+  expect(cancelled.stderr).toMatch(/canceled/);
 });
 
 test("dictations list and retry, and clear errors for a missing recording or file", async () => {
@@ -198,10 +198,10 @@ describe("a dictation that ends early", () => {
       }));
     });
     const { session, cancelled } = await cancelling!;
-    expect(cancelled).toEqual({ code: 0, stdout: `Cancelled the dictation ${session}.\n`, stderr: "" });
+    expect(cancelled).toEqual({ code: 0, stdout: `Canceled the dictation ${session}.\n`, stderr: "" });
     expect(dictated.code).toBe(130);
     expect(dictated.stderr).not.toMatch(stackTrace);
-    expect(dictated.stderr).toMatch(/^verbatim: another client cancelled the dictation \(verbatim dictations cancel/);
+    expect(dictated.stderr).toMatch(/^verbatim: another client canceled the dictation \(verbatim dictations cancel/);
     expect(dictated.stdout.trim()).not.toBe(""); // the words committed before the cancel
   });
 

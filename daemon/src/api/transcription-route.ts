@@ -137,7 +137,7 @@ async function runJob(
   });
   // A client that goes away cancels its job, as on the socket.
   const cancel = () => {
-    if (!response.writableEnded) services.cancelJob(job.id, "cancelled because its HTTP client disconnected");
+    if (!response.writableEnded) services.cancelJob(job.id, "canceled because its HTTP client disconnected");
   };
   response.once("close", cancel);
   try {

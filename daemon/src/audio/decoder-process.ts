@@ -50,5 +50,5 @@ export function runDecoder(
 }
 
 export function abortedError(path: string): AudioError {
-  return new AudioError("aborted", path, `Reading ${displayName(path)} was cancelled.`);
+  return new AudioError("aborted", path, `Reading ${displayName(path)} was canceled.`);
 }

@@ -40,7 +40,7 @@ export const DECODING_USAGE = `      --accuracy fast|best   fast: greedy decodin
       --best-of N            openai's best_of: samples at each fallback temperature above 0; wins over --accuracy
       --patience P           openai's patience: a beam search ends once N × P candidates have finished (default 1)
       --length-penalty ALPHA|none
-                             openai's length_penalty (0 to 1); none: plain length normalisation (the default)
+                             openai's length_penalty (0 to 1); none: plain length normalization (the default)
       --compression-ratio-threshold X|none
       --logprob-threshold X|none
       --no-speech-threshold X|none

@@ -44,7 +44,7 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
       --accuracy, --beam-size, --best-of, --patience, --length-penalty, --…-threshold
                              as for transcribe: how the final text is decoded (live text is always greedy)
   Prints nothing and exits with status ${EXIT.noSpeech} when it heard no speech. A dictation that ends early
-  (maxDictationSeconds, cancelled by another client, the daemon stopped) prints its text so far and says why.
+  (maxDictationSeconds, canceled by another client, the daemon stopped) prints its text so far and says why.
 `;
 
 export interface DictateCommand {

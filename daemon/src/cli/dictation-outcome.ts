@@ -23,7 +23,7 @@ export function earlyEnd(error: unknown, session: string): EarlyEnd {
   }
   if (error instanceof DaemonError && error.code === "cancelled") {
     return {
-      message: "another client cancelled the dictation (verbatim dictations cancel, or Raycast).",
+      message: "another client canceled the dictation (verbatim dictations cancel, or Raycast).",
       exitCode: EXIT.interrupted,
     };
   }
@@ -43,8 +43,8 @@ export function reportEarlyEnd(error: unknown, session: string, textSoFar: strin
   const said = !printText
     ? ""
     : textSoFar
-      ? " The text recognised until then was printed."
-      : " Nothing was recognised.";
+      ? " The text recognized until then was printed."
+      : " Nothing was recognized.";
   process.stderr.write(`verbatim: ${message}${said}\n`);
   return exitCode;
 }

@@ -45,7 +45,7 @@ export async function runDictations(args: string[], paths: VerbatimPaths): Promi
       case "cancel": {
         const session = id ?? (await running(client, action));
         await client.request({ type: "dictation.cancel", session });
-        process.stdout.write(`Cancelled the dictation ${session}.\n`);
+        process.stdout.write(`Canceled the dictation ${session}.\n`);
         return EXIT.ok;
       }
       default:

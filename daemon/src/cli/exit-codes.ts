@@ -32,7 +32,7 @@ export const EXIT_CODES_HELP = `Exit codes (every command):
   5    the daemon is unreachable: not running, not answering, or it stopped during the command
   6    no speech heard: nothing printed (dictate), or no text (transcribe, for any of its files)
   7    not found: no such transcript, vocabulary term, recording, dictation, job or mode
-  130  cancelled: Ctrl-C, Esc or Ctrl-\\ in dictate, or another client cancelled it
+  130  canceled: Ctrl-C, Esc or Ctrl-\\ in dictate, or another client canceled it
 `;
 
 export class UsageError extends Error {

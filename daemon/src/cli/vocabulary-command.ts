@@ -8,10 +8,10 @@ import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 
 export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your terms and replacements (* marks the terms in the decoder prompt)
-  verbatim vocabulary add TERM           a name or word the recogniser should expect (most recent first in the prompt)
+  verbatim vocabulary add TERM           a name or word the recognizer should expect (most recent first in the prompt)
   verbatim vocabulary add --replace FROM --with TO [--case keep|exact]
-                                         write TO wherever the words FROM are recognised (any case; keep: TO takes
-                                         FROM's capitalisation; exact: only FROM as written)
+                                         write TO wherever the words FROM are recognized (any case; keep: TO takes
+                                         FROM's capitalization; exact: only FROM as written)
   verbatim vocabulary rm TERM | rm --replace FROM
                                          remove a term or a replacement
 `;

@@ -99,7 +99,7 @@ export class DictationManager {
         });
         return;
       case "dictation.cancel":
-        this.find(request.id, request.session).cancel("cancelled by a client");
+        this.find(request.id, request.session).cancel("canceled by a client");
         peer.send({ type: "done", id: request.id });
         return;
       case "dictation.attach": {

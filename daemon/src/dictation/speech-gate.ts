@@ -225,13 +225,13 @@ export function speechGate(utteranceSilenceSeconds: number, notice: (message: st
       if (why) notice(why);
       current = new DetectedSpeechGate(detector, utteranceSilenceSeconds, (error) =>
         notice(
-          `The voice activity detector failed (${error.message}); the rest of the dictation is recognised, silence included.`,
+          `The voice activity detector failed (${error.message}); the rest of the dictation is recognized, silence included.`,
         ),
       );
     },
     (error: unknown) => {
       notice(
-        `No voice activity detector could be loaded (${(error as Error).message}); the whole dictation is recognised, silence included.`,
+        `No voice activity detector could be loaded (${(error as Error).message}); the whole dictation is recognized, silence included.`,
       );
       current = new PassThroughGate();
     },

@@ -106,7 +106,7 @@ async function remainderStream(
 function interruption(file: RemoteFile, size: number, error: unknown, signal: AbortSignal | undefined): Error {
   if (error instanceof ModelStoreError) return error;
   if (signal?.aborted) {
-    return new ModelStoreError("cancelled", `The download of ${file.repoId} was cancelled.`, { cause: error });
+    return new ModelStoreError("cancelled", `The download of ${file.repoId} was canceled.`, { cause: error });
   }
   return new ModelStoreError(
     "network",

@@ -249,7 +249,7 @@ export class ModelStore {
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined, repoId: string): void {
-  if (signal?.aborted) throw new ModelStoreError("cancelled", `The download of ${repoId} was cancelled.`);
+  if (signal?.aborted) throw new ModelStoreError("cancelled", `The download of ${repoId} was canceled.`);
 }
 
 function substitutionNotice(unavailable: string[], used: string, offline: boolean): string {

@@ -445,7 +445,7 @@ export class Connection {
     }
     this.uploads.clear();
     this.daemon.dictations.disconnected(this);
-    for (const job of this.jobs) this.daemon.cancelJob(job, "cancelled because its client disconnected");
+    for (const job of this.jobs) this.daemon.cancelJob(job, "canceled because its client disconnected");
     this.jobs.clear();
     this.daemon.jobOwners.disown(this); // its detached jobs go on: any client may cancel them now
   }

@@ -301,7 +301,7 @@ export class Daemon implements DaemonContext {
     return { position: queued.position, finished: queued.finished.catch(() => undefined) };
   }
 
-  cancelJob(job: string, reason = "cancelled by the client"): boolean {
+  cancelJob(job: string, reason = "canceled by the client"): boolean {
     return this.queue.cancel(job, new JobStopped("cancelled", `the job was ${reason}`));
   }
 

@@ -26,7 +26,7 @@ export function describeFailure(error: unknown): { code: ErrorCode; message: str
     return { code: error.code === "cancelled" ? "cancelled" : "model", message: error.message };
   }
   if (error instanceof ModelNotReadyError) return { code: error.code, message: error.message };
-  if (error instanceof CancelledError) return { code: "cancelled", message: "the job was cancelled" };
+  if (error instanceof CancelledError) return { code: "cancelled", message: "the job was canceled" };
   if (error instanceof ModelFormatError) return { code: "model", message: error.message };
   if (error instanceof EngineError) return { code: "engine", message: error.message };
   return { code: "engine", message: error instanceof Error ? error.message : String(error) };

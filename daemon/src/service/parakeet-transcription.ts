@@ -39,7 +39,7 @@ export function checkParakeetOptions(id: string, options: TranscriptionOptions):
     throw new ProtocolError("unsupported", `${id} is a Parakeet model: ${what}; use a Whisper model for it`);
   };
   if (options.task === "translate") refuse("it cannot translate");
-  if (options.language !== undefined) refuse("it takes no language (it recognises its languages itself)");
+  if (options.language !== undefined) refuse("it takes no language (it recognizes its languages itself)");
   if (options.prompt !== undefined) refuse("it takes no prompt");
   if ((options.clipTimestamps?.length ?? 0) > 0) refuse("clip timestamps are not supported yet");
   if (options.vad) refuse("voice activity detection for files is not supported yet");

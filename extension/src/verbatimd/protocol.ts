@@ -100,7 +100,7 @@ export const DECODING_OPTION_RULES: Record<DecodingOptionName, DecodingOptionRul
   // Below 0.5 a search of 2 beams would keep no finished candidate (round(2 × 0.25) is 0), which the engine refuses.
   patience: { valid: numberIn(0.5, 10), range: "a number from 0.5 to 10" },
   // openai's DecodingTask allows 0 to 1, and so does the addon.
-  lengthPenalty: { valid: numberIn(0, 1), range: "a number from 0 to 1", nullable: "for plain length normalisation" },
+  lengthPenalty: { valid: numberIn(0, 1), range: "a number from 0 to 1", nullable: "for plain length normalization" },
   compressionRatioThreshold: {
     valid: numberIn(0, 1000),
     range: "a number from 0 to 1000",
