@@ -11,6 +11,7 @@
 #include <string>
 
 #include "backends/cpu/cpu_backend.h"
+#include "decoding/decoding.h"
 #include "engine.h"
 #include "formats/half.h"
 #include "formats/parakeet_weights.h"
@@ -246,4 +247,17 @@ TEST_CASE("parakeet: audio too short for a frame, or for the encoder's convoluti
     REQUIRE(transcript.segments.size() == 1);
     for (const auto& timing : transcript.segments[0].token_timings) CHECK(timing.end <= n / 16000.0 + 1e-12);
   }
+}
+
+TEST_CASE("parakeet: a cancelled job stops between encoder layers") {
+  verbatim::EngineOptions options;
+  options.backend = verbatim::BackendChoice::Cpu;
+  options.threads = 2;
+  const auto engine = verbatim::Engine::load(kFixtures + "parakeet-tiny", options);
+  std::vector<float> audio(32000, 0.1f);
+  int polls = 0;
+  verbatim::TranscribeEvents events;
+  events.cancelled = [&polls] { return ++polls > 1; };  // the first poll (before encoding) passes
+  CHECK_THROWS_AS(engine->transcribe(audio.data(), audio.size(), {}, events), verbatim::Cancelled);
+  CHECK(polls == 2);
 }

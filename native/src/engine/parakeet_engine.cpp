@@ -60,7 +60,9 @@ class ParakeetEngine final : public Engine {
     segment.end = static_cast<double>(n) / kSampleRate;
     if (features.n_frames > 0) {
       if (events.cancelled && events.cancelled()) throw Cancelled();
-      const int frames = runner_->encode(features.data.data(), features.n_frames);
+      const int frames = runner_->encode(features.data.data(), features.n_frames, [&events] {
+        if (events.cancelled && events.cancelled()) throw Cancelled();
+      });
       TdtOptions tdt{c.vocab_size, c.durations, c.max_symbols, events.cancelled};
       const double frame_seconds = 8.0 * c.features.hop_length / kSampleRate;  // 80 ms
       double logprob = 0;

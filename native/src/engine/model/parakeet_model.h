@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -82,7 +83,7 @@ class ParakeetModel final : public TransducerRunner {
     return config().vocab_size + 1 + static_cast<int>(config().durations.size());
   }
 
-  int encode(const float* features, int frames) override {
+  int encode(const float* features, int frames, const std::function<void()>& between_layers = nullptr) override {
     const ParakeetConfig& c = config();
     if (frames <= 0) throw std::invalid_argument("encode() needs at least one feature frame");
     int64_t h = frames, w = c.features.n_mels;
@@ -101,6 +102,7 @@ class ParakeetModel final : public TransducerRunner {
     const std::vector<float> positions = relative_positions(T, c.d_model);
     const Tensor pos = ops_.from_host(DType::F32, positions.data(), 2 * T - 1, c.d_model);
     for (const Layer& l : layers_) {
+      if (between_layers) between_layers();
       x = ops_.add(std::move(x), ops_.scale(feed_forward(ops_.layer_norm(x, l.norm_ff1), l.ff1_in, l.ff1_out), 0.5f));
       {
         const Tensor n = ops_.layer_norm(x, l.norm_att);

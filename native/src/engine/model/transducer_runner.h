@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,9 @@ class TransducerRunner {
   virtual std::string backend_name() const = 0;
 
   // Encodes `frames` rows of n_mels features (time-major); returns the encoder frames (80 ms each) and resets the
-  // prediction network to its start (zero input, zero state).
-  virtual int encode(const float* features, int frames) = 0;
+  // prediction network to its start (zero input, zero state). `between_layers`, when set, is called before each
+  // encoder layer (it may throw to cancel).
+  virtual int encode(const float* features, int frames, const std::function<void()>& between_layers = nullptr) = 0;
   // The last encode()'s output, frames x d_model row-major (for tests).
   virtual std::vector<float> encoder_output() const = 0;
   virtual int d_model() const = 0;
