@@ -2,12 +2,13 @@
 // the real engine on the trained fixture model and held-out speech: every response format equals what `verbatim
 // transcribe` prints, streaming, translation, models, errors in OpenAI's shape with their statuses, the Host check,
 // the bearer token, the history, and `verbatim api on|off|token`.
-import { createReadStream, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import OpenAI, { AuthenticationError, BadRequestError, NotFoundError, toFile } from "openai";
 import { apiToken, curl, freePort } from "../support/api";
-import { heldoutWav } from "../support/dictation";
+import { heldoutWav, waitFor } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, makeRandomModel, repoRoot, smallEnglishDims } from "../support/fixtures";
 
@@ -373,6 +374,42 @@ test("curl: content types, CORS only for an allowed origin, the Host check, and 
 
   // The daemon is still there for the next client.
   expect((await curl(form("text"))).body).toBe(await cli("transcribe", wav));
+});
+
+test("upload room: a chunked upload holds only the bytes it has sent; one that does not fit is told true sizes", async () => {
+  // A client streams 700 KiB of a file without a length and leaves its request open: 700 KiB of the 1 MiB of room.
+  const held = http.request(`${base}/audio/transcriptions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiToken(daemon)}`, "content-type": "multipart/form-data; boundary=held" },
+  });
+  held.on("error", () => undefined);
+  held.write('--held\r\nContent-Disposition: form-data; name="file"; filename="held.wav"\r\n\r\n');
+  held.write(Buffer.alloc(700 * 1024, 1));
+  const uploads = path.join(daemon.home, "state", "uploads");
+  const received = () =>
+    readdirSync(uploads, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name === "held.wav")
+      .reduce((sum, entry) => sum + statSync(path.join(entry.parentPath, entry.name)).size, 0);
+  try {
+    await waitFor(() => received() >= 700 * 1024, "the held upload's bytes on disk");
+    // Beside it, what fits is served: a 100 KB file streamed without a length (once refused: it reserved 1 MiB).
+    const served = await openai.audio.transcriptions.create({
+      file: createReadStream(wav),
+      model: "whisper-1",
+      response_format: "text",
+    });
+    expect(served).toBe(await cli("transcribe", wav));
+    // What does not fit is 429, saying the sizes as they are and what the client can do, in HTTP's terms.
+    const refused = await openai.audio.transcriptions
+      .create({ file: await toFile(Buffer.alloc(400 * 1024), "big.wav"), model: "whisper-1" })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 429, code: "too_many_uploads" });
+    expect((refused as Error).message).toMatch(
+      /this upload \(40\d KiB\) and the others being received \(70\d KiB\) would pass the 1 MiB verbatimd takes at once \(config maxUnfinishedUploadMB\); wait a few seconds and send it again, or send a smaller file$/,
+    );
+  } finally {
+    held.destroy();
+  }
 });
 
 test("a model that cannot be loaded: 503 for jobs and /health, in OpenAI's shape", async () => {

@@ -122,12 +122,20 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
       received += chunk.length;
       stall.refresh();
       const refused = options.received(received);
-      if (refused) {
+      if (refused?.status === 413) {
         abort(refused);
         done(refused);
         return;
       }
-      done(null, chunk);
+      // Once refused for now (no room), the rest is read and dropped: a client still sending gets the answer, where
+      // one cut off mid-body sees only a broken connection.
+      if (refused) refuse(refused);
+      if (refusal) done();
+      else done(null, chunk);
+    },
+    flush(done) {
+      if (refusal) parser.destroy(refusal);
+      done();
     },
   });
   try {
@@ -146,6 +154,31 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
     throw refusal;
   }
   return { fields, file, discard };
+}
+
+/**
+ * Reads the rest of a request refused before its body was read, and drops it, so that the client (still sending) gets
+ * the answer; stops reading once it has sent more than `maxBytes`, or paused for `stallMs`, and the answer goes then.
+ */
+export function drainRequest(request: IncomingMessage, maxBytes: number, stallMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let drained = 0;
+    const stop = () => {
+      clearTimeout(stall);
+      request.off("data", count);
+      request.pause();
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      drained += chunk.length;
+      stall.refresh();
+      if (drained > maxBytes) stop();
+    };
+    const stall = setTimeout(stop, stallMs);
+    request.on("data", count);
+    request.once("end", stop);
+    request.once("error", stop);
+  });
 }
 
 /** The upload's own folder in the uploads folder. */

@@ -11,7 +11,7 @@ import { uploadStallMs } from "../service/upload-file";
 import { ApiError, jobError } from "./errors";
 import { sendBody, startEventStream } from "./http-response";
 import { modelOption } from "./models";
-import { receiveForm, type UploadedFile, type UploadedForm } from "./multipart-upload";
+import { drainRequest, receiveForm, type UploadedFile, type UploadedForm } from "./multipart-upload";
 import { formatResponse, tokenUsageOf } from "./response-formats";
 import type { ApiServices } from "./services";
 import { parseTranscriptionForm, type AudioTask, type TranscriptionForm } from "./transcription-form";
@@ -49,13 +49,17 @@ async function receiveUpload(request: IncomingMessage, services: ApiServices): P
   const limit = Math.min(MAX_UPLOAD_BYTES, services.maxUploadBytes);
   const announced = Number(request.headers["content-length"] ?? Number.NaN);
   if (announced > limit) throw tooLarge(`the upload (${Math.round(announced / 2 ** 20)} MiB)`, limit);
+  const stallMs = uploadStallMs(services.idleConnectionMs);
   const reservation = services.uploadBudget.reserve(Number.isFinite(announced) ? announced : 0);
-  if (typeof reservation === "string") throw noRoom(reservation);
+  if (typeof reservation === "string") {
+    await drainRequest(request, limit, stallMs);
+    throw noRoom(reservation);
+  }
   try {
     return await receiveForm(request, {
       uploadsDir: services.uploadsDir,
       maxFileBytes: limit,
-      stallMs: uploadStallMs(services.idleConnectionMs),
+      stallMs,
       received: (bytes) => {
         if (bytes > limit) return tooLarge("the upload", limit);
         const refusal = reservation.grow(bytes);
