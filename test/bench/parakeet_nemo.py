@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""A parakeet-mlx layout folder (config.json + model.safetensors) as a NeMo `.nemo` archive, the input of whisper.cpp's
+models/convert-parakeet-to-ggml.py: the same weights for both engines in test/bench/parakeet.mjs.
+
+usage: parakeet_nemo.py MODEL_DIR OUT.nemo
+
+Run it with test/reference/.venv-parakeet's python (torch, librosa and PyYAML). The archive is an uncompressed tar of:
+  model_config.yaml      config.json as YAML (it is the NeMo model config already)
+  model_weights.ckpt     torch.save of the state dict with NeMo's names and PyTorch layouts: parakeet-mlx's NeMo→MLX
+                         mapping inverted by parakeet_reference.mlx_to_nemo (Conv weights back to channels-first, the
+                         LSTM's Wx / Wh / bias as weight_ih / weight_hh / bias_ih, bias_hh = 0), plus what NeMo's
+                         checkpoint carries and parakeet-mlx drops: BatchNorm's num_batches_tracked and the
+                         preprocessor's mel filterbank (librosa Slaney, as NeMo builds it) and window (symmetric Hann)
+  bench_tokenizer.model, bench_tokenizer.vocab   the converter needs both (named *_tokenizer.model and
+                         *tokenizer.vocab); it reads only the vocabulary's pieces
+"""
+import io
+import json
+import os
+import sys
+import tarfile
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+
+from parakeet_reference import mlx_to_nemo, read_safetensors  # noqa: E402
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__)
+    folder, out = sys.argv[1], sys.argv[2]
+    import librosa
+    import torch
+    import yaml
+
+    with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+        cfg = json.load(f)
+    pre = cfg["preprocessor"]
+    state = {}
+    for name, value in read_safetensors(os.path.join(folder, "model.safetensors")).items():
+        for nemo_name, array in mlx_to_nemo(name, value):
+            state[nemo_name] = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    for name in list(state):
+        if name.endswith(".conv.batch_norm.running_var"):
+            state[name[: -len("running_var")] + "num_batches_tracked"] = torch.tensor(0, dtype=torch.long)
+    sr, n_fft = pre["sample_rate"], pre["n_fft"]
+    fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=pre["features"], fmin=0, fmax=sr / 2, norm="slaney")
+    state["preprocessor.featurizer.fb"] = torch.from_numpy(fb.astype(np.float32)).unsqueeze(0)
+    win = int(round(pre["window_size"] * sr))
+    state["preprocessor.featurizer.window"] = torch.hann_window(win, periodic=False)
+
+    vocabulary = cfg["joint"]["vocabulary"]
+    tmp = os.path.dirname(os.path.abspath(out))
+    with tempfile.TemporaryDirectory(dir=tmp) as work:
+        ckpt = os.path.join(work, "model_weights.ckpt")
+        torch.save(state, ckpt)
+        del state
+        with tarfile.open(out + ".part", "w") as tar:
+            def add_bytes(name, data):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+
+            add_bytes("model_config.yaml", yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False).encode("utf-8"))
+            add_bytes("bench_tokenizer.model", b"")
+            add_bytes("bench_tokenizer.vocab", "".join(f"{piece}\t0\n" for piece in vocabulary).encode("utf-8"))
+            tar.add(ckpt, arcname="model_weights.ckpt")
+    os.replace(out + ".part", out)
+    print(f"{out}: {len(vocabulary)} pieces")
+
+
+if __name__ == "__main__":
+    main()
