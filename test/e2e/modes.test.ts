@@ -224,6 +224,24 @@ test("dictation.mode switches a running dictation's mode, or finishes an ended o
   expect(plain.transcript).toMatchObject({ text: SPOKEN, finishing: { mode: "Plain", status: "off" } });
   expect(await historyEntryOf(switched.session)).toMatchObject({ finishedText: null, mode: "Plain", finishing: null });
   expect(await client.result(switched.session)).toEqual({ state: "done", transcript: plain.transcript });
+
+  // Switched while Mail's model was finishing it: the mode switched to finishes it.
+  chat.rule = (seen) => ({ content: seen.transcript!.toUpperCase(), delayMs: 500 });
+  chat.requests.length = 0;
+  let session = "";
+  const done = client.request({ type: "dictation.start", source: "stream", mode: "Mail" }, (event) => {
+    if (event.type !== "dictation.started") return;
+    session = event.session;
+    sendPcm(client, session, pcm);
+    void client.request({ type: "dictation.stop", session });
+  });
+  await waitFor(() => chat.requests.length === 1, "Mail's finishing request", 60_000);
+  await request({ type: "dictation.mode", session, mode: "Plain" });
+  const ended = await done;
+  expect(ended.type === "dictation.done" && ended.transcript).toMatchObject({
+    text: SPOKEN,
+    finishing: { mode: "Plain", status: "off" },
+  });
 });
 
 test("a mode chosen by name, on the socket and with verbatim dictate --mode; an unknown name is refused", async () => {

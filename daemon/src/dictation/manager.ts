@@ -270,6 +270,16 @@ export class DictationManager {
     const spoken = outcome.transcript.finishing?.spokenText ?? outcome.transcript.text;
     const timeout = this.settings.finishingTimeoutSeconds;
     const finishing = await finishText(mode, spoken, timeout, new AbortController().signal);
+    // Switched again meanwhile: the later switch's finishing is the one kept.
+    if (session.mode !== mode) {
+      const latest = session.final;
+      peer.send({
+        type: "done",
+        id: request.id,
+        ...(latest?.type === "dictation.done" && { transcript: latest.transcript }),
+      });
+      return;
+    }
     this.refinished(session, finishing, request.id, peer);
   }
 

@@ -342,7 +342,13 @@ export class DictationSession {
   /** The final transcript finished as its mode says: `text` is the finished text, `finishing` says how it went. */
   private async finished(transcript: TranscriptData): Promise<TranscriptData> {
     if (transcript.noSpeech) return transcript;
-    const finishing = await this.setup.finish(this.currentMode, transcript.text, this.finishing.signal);
+    let mode: DictationMode;
+    let finishing: FinishingData;
+    do {
+      // A switch of mode while the text was being finished: the mode switched to finishes it.
+      mode = this.currentMode;
+      finishing = await this.setup.finish(mode, transcript.text, this.finishing.signal);
+    } while (mode !== this.currentMode);
     if (finishing.notice) this.notify(finishing.notice);
     return { ...transcript, text: finishing.finishedText ?? transcript.text, finishing };
   }

@@ -3,7 +3,7 @@
 // finishingTimeoutSeconds. Whatever fails, the spoken text is used and a notice says why: nothing waits forever
 // and nothing said is lost.
 import { DEFAULT_FINISHING_ENDPOINT, type DictationMode, type FinishingData } from "../protocol";
-import { chatCompletion, ChatCompletionError } from "./chat-completion";
+import { chatCompletion } from "./chat-completion";
 import { judgeFinishedText, type Judged } from "./finished-text";
 import { finishingMessages } from "./finishing-prompt";
 
@@ -37,8 +37,8 @@ export async function finishText(
           "smaller model or raise the limit",
       );
     }
-    if (error instanceof ChatCompletionError) return failed(base, `${describe} failed: ${error.message}`);
-    throw error;
+    // Whatever else went wrong, what was said is delivered.
+    return failed(base, `${describe} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

@@ -24,7 +24,9 @@ export class ModesStore {
   current(): DictationMode[] {
     try {
       const text = readConfigTextSync(this.configFile);
-      this.read = readModes(text === null ? undefined : (JSON.parse(text) as Record<string, unknown>).modes);
+      const values: unknown = text === null ? null : JSON.parse(text);
+      const isObject = typeof values === "object" && values !== null && !Array.isArray(values);
+      this.read = readModes(isObject ? (values as Record<string, unknown>).modes : undefined);
     } catch (error) {
       if (!(error instanceof ConfigReadError) && !(error instanceof SyntaxError)) throw error;
       this.log.warn("config.json could not be read for the modes; the dictation uses those read before", {
