@@ -388,6 +388,9 @@ test("Raycast AI finishing is the client's: the spoken text first, then the fini
     timeoutSeconds: LIMIT_SECONDS,
   });
   expect(chat.requests).toHaveLength(0);
+  const printed = await daemon.cli("dictate", "--input", wav, "--fast", "--mode", "Chat");
+  expect(printed).toMatchObject({ code: 0, stdout: `${SPOKEN}\n` });
+  expect(printed.stderr).toContain("the mode Chat is finished by Raycast AI, which only Raycast runs");
 
   const runaway = SPOKEN.repeat(4);
   const refused = await request({ type: "dictation.finished", session, text: runaway });
