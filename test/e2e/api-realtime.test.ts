@@ -256,3 +256,27 @@ test("what Verbatim does not do is refused with an error event; a running dictat
   following.outcome.catch(() => undefined);
   client.close();
 });
+
+test("a dictation that starts after the session opened: its audio is refused in the client's terms, the dictation runs on", async () => {
+  const { rt, received, open } = connect();
+  await open;
+  const client = await daemon.connect();
+  const following = await startDictation(client);
+  const ended = closed(rt);
+  rt.send({ type: "input_audio_buffer.append", audio: pcm24(wav, 0).subarray(0, CHUNK_BYTES).toString("base64") });
+  await waitFor(() => ofType(received, "error").length === 1, "the refusal");
+  const [error] = ofType(received, "error").map((r) => r.event.error as { code: string; message: string });
+  expect(error).toMatchObject({
+    code: "dictation_running",
+    message: expect.stringMatching(/^Another dictation is running on this machine .*verbatim dictations stop/),
+  });
+  expect(error.message).not.toMatch(/dictation\.(stop|attach)/); // the daemon's socket requests, not the client's
+  await ended;
+  const running = await client.request({ type: "dictation.list" });
+  expect(running.type === "done" && running.dictations?.find((d) => d.session === following.session)?.state).toBe(
+    "running",
+  );
+  await client.request({ type: "dictation.cancel", session: following.session });
+  following.outcome.catch(() => undefined);
+  client.close();
+});
