@@ -10,19 +10,23 @@ import {
   showToast,
   Toast,
 } from "@raycast/api";
+import { usePromise } from "@raycast/utils";
 import { useEffect, useRef, useState } from "react";
 import { SetupView } from "./components/setup-view";
 import { COPY_SHORTCUT } from "./components/shortcuts";
 import { StateActions } from "./components/state-actions";
 import {
   daemonSocket,
-  frontmostAppName,
-  insertText,
+  deliverPlanned,
+  frontmostApp,
   preferences,
+  raycastAsk,
   refreshMenuBar,
   startMicrophoneCapture,
+  withDaemon,
 } from "./host";
-import type { DaemonClient } from "./lib/daemon-connection";
+import { dictationText } from "./lib/ai-finishing";
+import type { DaemonClient, TranscriptData } from "./lib/daemon-connection";
 import { modelDownloadMarkdown, setupProblemOf, type ModelLoading, type SetupProblem } from "./lib/daemon-setup";
 import { Dictation, failedDictation, initialDictation, isFinished, type DictationState } from "./lib/dictation-session";
 import { beginDictation, dictateGate, openDaemon } from "./lib/dictation-start";
@@ -36,7 +40,7 @@ import {
   modelName,
   wordsIn,
 } from "./lib/dictation-view";
-import type { FinishedTextAction } from "./lib/outputs";
+import { deliveryPlan, ENGINE_TITLES, loadModes, startInApp, stopTitle, type DeliveryPlan } from "./lib/modes";
 import { transcriptionOptions } from "./lib/preferences";
 import { redrawThrottle } from "./lib/redraw-throttle";
 
@@ -46,15 +50,10 @@ const DELIVERED: Record<string, string> = {
   "pasted and copied": "Inserted and copied",
 };
 
-/** Enter's title, as the Finished Text preference says what happens to the text. */
-const STOP_TITLES: Record<FinishedTextAction, string> = {
-  paste: "Stop and Insert",
-  both: "Stop, Insert and Copy",
-  copy: "Stop and Copy",
-  nothing: "Stop",
-};
-
 const STATUS_POLL_MS = 1000;
+
+/** The dictation's state, and once it ended: Raycast AI finishing it (a status line), and the spoken text. */
+type DictateState = DictationState & { spokenText?: string | null; finishing?: string | null };
 
 /** Before the dictation: a setup problem, or the model downloading (the dictation waits unless asked to start). */
 type Screen =
@@ -63,7 +62,7 @@ type Screen =
 /** Opens the daemon, waits for a downloading model unless told to start now, then starts or follows the dictation. */
 function useDictation() {
   const [screen, setScreen] = useState<Screen>({ kind: "dictation" });
-  const [state, setState] = useState<DictationState>(initialDictation);
+  const [state, setState] = useState<DictateState>(initialDictation);
   const dictation = useRef<Dictation | null>(null);
   const insertWhenDone = useRef(false);
   const startNow = useRef<() => void>(() => undefined);
@@ -103,11 +102,14 @@ function useDictation() {
         return;
       }
       setScreen({ kind: "dictation" });
+      const opened = client;
       const run = await beginDictation(client, closing.signal, async () => {
-        const app = await frontmostAppName();
+        const app = await frontmostApp();
+        const start = await startInApp(opened, transcriptionOptions(preferences()), app.bundleId);
         return {
           source: "capture",
-          options: { ...transcriptionOptions(preferences()), ...(app && { app }) },
+          options: { ...start.options, ...(app.name && { app: app.name }) },
+          ...(start.appBundleId && { appBundleId: start.appBundleId }),
           recover: true,
           startCapture: startMicrophoneCapture,
           onChange: (next: DictationState) => {
@@ -124,9 +126,15 @@ function useDictation() {
       void refreshMenuBar();
       if (closing.signal.aborted) return;
       setState(final);
+      if (final.phase !== "done" || !final.transcript || !final.session) return;
+      const result = await finishText(final.transcript, final.session, (finishing) =>
+        setState((current) => ({ ...current, finishing })),
+      );
+      if (closing.signal.aborted) return;
+      setState((current) => ({ ...current, ...result.state }));
       // Stopped by the user's Enter, or by silence (config autoStopSeconds): as if the user had stopped it.
       const stoppedForTheUser = insertWhenDone.current || final.stopReason === "auto_stop";
-      if (final.phase === "done" && stoppedForTheUser) await deliver(dictatedText(final));
+      if (stoppedForTheUser) await deliver(result.text, planOf(final.transcript), result.notice);
     })().catch((error: unknown) => {
       if (!closing.signal.aborted) setState(failedDictation(initialDictation(), error));
     });
@@ -147,23 +155,76 @@ function useDictation() {
     },
     stop: () => void dictation.current?.stop(),
     cancel: () => void dictation.current?.cancel(),
+    /** ⌘M: the mode that finishes the text; a dictation that ended is finished anew (then shown, not delivered). */
+    switchMode: async (mode: string) => {
+      const session = dictation.current?.state.session ?? state.session;
+      if (!session) return;
+      const answer = await withDaemon((daemon) => daemon.request({ type: "dictation.mode", session, mode }));
+      const transcript = answer.type === "done" ? answer.transcript : undefined;
+      if (!transcript) {
+        // Still recording: the new mode finishes the text when it ends.
+        const modes = await withDaemon(loadModes);
+        const chosen = modes.modes.find((known) => known.name === mode) ?? null;
+        setState((current) => ({ ...current, mode: chosen ?? current.mode }));
+        return;
+      }
+      const result = await finishText(transcript, session, (finishing) =>
+        setState((current) => ({ ...current, finishing })),
+      );
+      setState((current) => ({ ...current, ...result.state }));
+      if (result.notice) await showToast({ style: Toast.Style.Failure, title: "Not Finished", message: result.notice });
+    },
   };
 }
 
-async function deliver(text: string, action: FinishedTextAction = preferences().finishedText): Promise<void> {
+/** The Dictate view's extra state once the final text is there: finishing (Raycast AI) and the spoken text. */
+interface FinishedState {
+  transcript: TranscriptData;
+  /** What was said, when the text shown was finished from it (Paste Spoken Text). */
+  spokenText: string | null;
+  finishing: string | null;
+}
+
+/** Finishes a final transcript with Raycast AI when its mode asks (`busy` says so meanwhile). */
+async function finishText(
+  transcript: TranscriptData,
+  session: string,
+  busy: (line: string | null) => void,
+): Promise<{ text: string; notice?: string; state: FinishedState }> {
+  if (transcript.finishing?.status === "client") busy("Finishing with Raycast AI…");
+  const result = await dictationText(transcript, raycastAsk(), async (text) => {
+    const kept = await withDaemon((daemon) => daemon.request({ type: "dictation.finished", session, text }));
+    return kept.type === "done" ? kept.transcript : undefined;
+  });
+  const spokenText = result.finished && result.spokenText !== result.text ? result.spokenText : null;
+  return {
+    text: result.text,
+    ...(result.notice && { notice: result.notice }),
+    state: { transcript: { ...transcript, text: result.text }, spokenText, finishing: null },
+  };
+}
+
+/** The delivery of the dictation's text: its mode's (as the transcript or, while recording, the mode says). */
+const planOf = (transcript: TranscriptData | null, finishedText = preferences().finishedText, state?: DictateState) =>
+  deliveryPlan(transcript?.finishing?.deliver ?? state?.mode?.deliver, finishedText, "dictate");
+
+/** Paste, as an action asks (not the mode's delivery). */
+const PASTE: DeliveryPlan = { action: "paste", pressReturn: false };
+
+async function deliver(text: string, plan: DeliveryPlan, notice?: string): Promise<void> {
   if (!text) {
     await showToast({ style: Toast.Style.Failure, title: "No speech detected" });
     return;
   }
-  const delivered = await insertText(text, action);
+  const delivered = await deliverPlanned(text, plan);
   if (delivered === "nothing") return;
-  const message = `${DELIVERED[delivered]} ${wordsIn(text)}`;
+  const message = `${DELIVERED[delivered]} ${wordsIn(text)}${notice ? `: ${notice}` : ""}`;
   // A paste closed Raycast's window, where a toast would not be seen.
   if (delivered === "copied") await showToast({ style: Toast.Style.Success, title: message });
   else await showHUD(message);
 }
 
-function metadata(state: DictationState) {
+function metadata(state: DictateState) {
   return (
     <Detail.Metadata>
       <Detail.Metadata.Label title="Level" text={levelMeter(state.phase === "recording" ? state.level : null)} />
@@ -172,8 +233,21 @@ function metadata(state: DictationState) {
         title="Model"
         text={`${modelName(state.model.id)}${state.model.loading ? " (loading…)" : ""}`}
       />
+      {modeOf(state) ? (
+        <Detail.Metadata.Label
+          title="Mode"
+          text={`${modeOf(state)!.name}${modeOf(state)!.finishing !== "none" ? `, ${ENGINE_TITLES[modeOf(state)!.finishing]}` : ""}`}
+        />
+      ) : null}
     </Detail.Metadata>
   );
+}
+
+/** The dictation's mode: as it started or was switched, else as its transcript names it (a followed dictation). */
+function modeOf(state: DictateState): { name: string; finishing: "none" | "raycast" | "local" } | null {
+  if (state.mode) return state.mode;
+  const finishing = state.transcript?.finishing;
+  return finishing ? { name: finishing.mode, finishing: finishing.engine } : null;
 }
 
 export default function Command() {
@@ -182,7 +256,8 @@ export default function Command() {
 }
 
 function DictateView({ onRestart }: { onRestart: () => void }) {
-  const { screen, state, startNow, stopAndInsert, stop, cancel } = useDictation();
+  const { screen, state, startNow, stopAndInsert, stop, cancel, switchMode } = useDictation();
+  const { data: modes } = usePromise(() => withDaemon(loadModes), [], { onError: () => undefined });
 
   if (screen.kind === "setup") return <SetupView problem={screen.problem} onRetry={onRestart} />;
   if (screen.kind === "downloading") {
@@ -240,22 +315,62 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
   const recording = state.phase === "recording" || state.phase === "starting";
   return (
     <Detail
-      isLoading={state.phase === "connecting" || state.phase === "starting" || state.phase === "stopping"}
-      markdown={dictationMarkdown(state)}
+      isLoading={
+        state.phase === "connecting" || state.phase === "starting" || state.phase === "stopping" || !!state.finishing
+      }
+      markdown={dictationMarkdown(state, state.finishing)}
       metadata={metadata(state)}
       actions={
         <ActionPanel>
           {recording ? (
             <>
-              <Action title={STOP_TITLES[preferences().finishedText]} icon={Icon.Stop} onAction={stopAndInsert} />
+              <Action title={stopTitle(planOf(null, undefined, state))} icon={Icon.Stop} onAction={stopAndInsert} />
               {cancelAction}
             </>
           ) : null}
           {state.phase === "done" && text ? (
             <>
-              <Action title="Paste into Frontmost App" icon={Icon.Text} onAction={() => deliver(text, "paste")} />
+              <Action title="Paste into Frontmost App" icon={Icon.Text} onAction={() => deliver(text, PASTE)} />
               <Action.CopyToClipboard title="Copy Text" content={text} shortcut={COPY_SHORTCUT} />
             </>
+          ) : null}
+          {state.phase === "done" && state.spokenText ? (
+            <>
+              <Action
+                title="Paste Spoken Text"
+                icon={Icon.SpeechBubble}
+                shortcut={{ modifiers: ["cmd", "shift"], key: "v" }}
+                onAction={() => deliver(state.spokenText!, PASTE)}
+              />
+              <Action.CopyToClipboard
+                title="Copy Spoken Text"
+                content={state.spokenText}
+                shortcut={{ modifiers: ["cmd", "opt", "shift"], key: "c" }}
+              />
+            </>
+          ) : null}
+          {modes &&
+          modes.modes.length > 0 &&
+          state.session &&
+          (recording || state.phase === "stopping" || (state.phase === "done" && text)) ? (
+            <ActionPanel.Submenu
+              title="Switch Mode"
+              icon={Icon.AppWindowGrid3x3}
+              shortcut={{ modifiers: ["cmd"], key: "m" }}
+            >
+              {modes.modes.map((mode) => (
+                <Action
+                  key={mode.name}
+                  title={mode.name}
+                  icon={mode.name === modeOf(state)?.name ? Icon.CheckCircle : Icon.Circle}
+                  onAction={() =>
+                    switchMode(mode.name).catch((error: unknown) =>
+                      showToast({ style: Toast.Style.Failure, title: "Mode Not Switched", message: String(error) }),
+                    )
+                  }
+                />
+              ))}
+            </ActionPanel.Submenu>
           ) : null}
           {state.phase === "error" ? (
             <StateActions state="dictation-failed" handlers={{ "try-again": onRestart }} />

@@ -1,21 +1,26 @@
 // The host boundary: Raycast's preferences, LocalStorage, clipboard and commands, adapted to the extension's logic
 // modules.
 import {
+  AI,
   Clipboard,
   closeMainWindow,
+  environment,
   getFrontmostApplication,
   getPreferenceValues,
   launchCommand,
   LaunchType,
   LocalStorage,
 } from "@raycast/api";
+import { runAppleScript } from "@raycast/utils";
 import os from "node:os";
 import path from "node:path";
 import { captureCommandProblem } from "./lib/capture-command";
 import { startCapture } from "./lib/capture-process";
 import { logFolder, socketPath, withConnection, type DaemonClient, type DaemonStatus } from "./lib/daemon-connection";
 import { serviceDefinitionFile } from "./lib/daemon-setup";
+import type { Ask } from "./lib/ai-finishing";
 import { JobStore, type KeyValueStorage } from "./lib/job-store";
+import type { DeliveryPlan } from "./lib/modes";
 import type { FinishedTextAction } from "./lib/outputs";
 import { deliverText, type ClipboardOperations, type Delivery } from "./lib/paste-keeping-clipboard";
 import { restoreDelayMs, type VerbatimPreferences } from "./lib/preferences";
@@ -42,22 +47,53 @@ export async function frontmostAppName(): Promise<string | undefined> {
   }
 }
 
+/** The frontmost app's name (kept in the history) and bundle id (which chooses the dictation's mode). */
+export async function frontmostApp(): Promise<{ name?: string; bundleId?: string }> {
+  try {
+    const app = await getFrontmostApplication();
+    return { name: app.name || undefined, bundleId: app.bundleId || undefined };
+  } catch {
+    return {};
+  }
+}
+
+/** Whether this Raycast account may use Raycast AI (Raycast Pro, or AI for a team). */
+export const canUseRaycastAI = () => environment.canAccess(AI);
+
+/**
+ * Raycast's AI.ask as the finishing module takes it (null without access): low creativity, for a rewrite, and
+ * aborted at the finishing's time limit. The prompt goes to Raycast's cloud service.
+ */
+export function raycastAsk(): Ask | null {
+  if (!canUseRaycastAI()) return null;
+  return (prompt, signal) => AI.ask(prompt, { creativity: "low", signal });
+}
+
 const raycastClipboard: ClipboardOperations = {
   read: () => Clipboard.read(),
   copy: (content, { concealed }) => Clipboard.copy(content, { concealed }),
   paste: (text) => Clipboard.paste(text),
   wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  // Return (key code 36) in the frontmost app, through System Events: Raycast asks once for the Accessibility
+  // permission macOS requires for it. A moment first, so the app has taken the paste.
+  pressReturn: async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await runAppleScript('tell application "System Events" to key code 36');
+  },
 };
 
 /**
  * Pastes (into the app that was frontmost before Raycast) and/or copies the text, putting the clipboard back after a
  * paste as the Clipboard After Paste preference says. Every command inserts text through here.
  */
-export async function insertText(text: string, action: FinishedTextAction): Promise<Delivery> {
+export async function insertText(text: string, action: FinishedTextAction, pressReturn = false): Promise<Delivery> {
   // With Raycast's window in front, the paste would land in Raycast itself.
   if (text && (action === "paste" || action === "both")) await closeMainWindow();
-  return deliverText(text, action, raycastClipboard, restoreDelayMs(preferences()));
+  return deliverText(text, action, raycastClipboard, restoreDelayMs(preferences()), pressReturn);
 }
+
+/** Delivers a dictation's text as its mode's plan says (deliveryPlan). */
+export const deliverPlanned = (text: string, plan: DeliveryPlan) => insertText(text, plan.action, plan.pressReturn);
 
 /**
  * Starts `verbatim capture` for the session as the daemon's status says, from Raycast's process so that macOS asks

@@ -1,18 +1,12 @@
 import { open, showHUD } from "@raycast/api";
-import {
-  daemonSocket,
-  frontmostAppName,
-  insertText,
-  preferences,
-  refreshMenuBar,
-  startMicrophoneCapture,
-} from "./host";
+import { daemonSocket, frontmostApp, preferences, refreshMenuBar, startMicrophoneCapture } from "./host";
 import { connect, type DaemonClient } from "./lib/daemon-connection";
-import type { TranscriptData } from "./lib/daemon-connection";
 import { modelDownloadingHud, setupHudMessage, setupProblemOf } from "./lib/daemon-setup";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
 import { dictateGate } from "./lib/dictation-start";
-import { MICROPHONE_SETTINGS_URL, wordsIn } from "./lib/dictation-view";
+import { insertTranscript } from "./components/dictation-delivery";
+import { MICROPHONE_SETTINGS_URL } from "./lib/dictation-view";
+import { startInApp } from "./lib/modes";
 import { autoStopSeconds, transcriptionOptions } from "./lib/preferences";
 
 /** How long after starting to listen for a silent microphone (the daemon tells after 2 s of exact zeros). */
@@ -45,19 +39,7 @@ export default async function Command() {
 async function stopAndInsert(client: DaemonClient, session: string): Promise<void> {
   const event = await client.request({ type: "dictation.stop", session });
   void refreshMenuBar();
-  await insertTranscript(event.type === "done" ? event.transcript : undefined);
-}
-
-/** Pastes a finished dictation's text, or says that it heard no speech (and pastes nothing). */
-async function insertTranscript(transcript: TranscriptData | null | undefined): Promise<void> {
-  const text = transcript?.text.trim() ?? "";
-  if (!text) {
-    await showHUD("No speech detected");
-    return;
-  }
-  // The hotkey inserts; Copy and Paste also leaves the text on the clipboard.
-  await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
-  await showHUD(`Inserted ${wordsIn(text)}`);
+  await insertTranscript(event.type === "done" ? event.transcript : undefined, session);
 }
 
 async function start(client: DaemonClient): Promise<void> {
@@ -66,11 +48,13 @@ async function start(client: DaemonClient): Promise<void> {
   if (gate.kind === "downloading") return void (await showHUD(modelDownloadingHud(gate.loading)));
   let heardSilence!: () => void;
   const silence = new Promise<void>((resolve) => (heardSilence = resolve));
-  const app = await frontmostAppName();
+  const app = await frontmostApp();
   const autoStop = autoStopSeconds(preferences());
+  const start = await startInApp(client, transcriptionOptions(preferences()), app.bundleId);
   const dictation = new Dictation(client, {
     source: "capture",
-    options: { ...transcriptionOptions(preferences()), ...(app && { app }) },
+    options: { ...start.options, ...(app.name && { app: app.name }) },
+    ...(start.appBundleId && { appBundleId: start.appBundleId }),
     autoStopSeconds: autoStop,
     startCapture: startMicrophoneCapture,
     onChange: (state) => {
@@ -99,7 +83,8 @@ async function start(client: DaemonClient): Promise<void> {
     // the text itself, so only an automatic stop is inserted here.
     const ended = await dictation.finished;
     void refreshMenuBar();
-    if (ended.phase === "done" && ended.stopReason === "auto_stop") await insertTranscript(ended.transcript);
+    if (ended.phase === "done" && ended.stopReason === "auto_stop" && ended.session)
+      await insertTranscript(ended.transcript, ended.session);
     else if (ended.phase === "error") await showHUD(`Verbatim: ${ended.error!.message}`);
   }
 }

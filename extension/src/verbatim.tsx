@@ -10,7 +10,8 @@ import {
   showHUD,
 } from "@raycast/api";
 import { showFailureToast, useCachedPromise } from "@raycast/utils";
-import { daemonService, daemonSocket, insertText, jobStore, preferences, withDaemon } from "./host";
+import { insertTranscript } from "./components/dictation-delivery";
+import { daemonService, daemonSocket, insertText, jobStore, withDaemon } from "./host";
 import { logFolder } from "./lib/daemon-connection";
 import { INSTALL_COMMAND, STORE_URL, UPDATE_COMMAND } from "./lib/daemon-setup";
 import { wordsIn } from "./lib/dictation-view";
@@ -29,10 +30,9 @@ const ICONS: Record<DaemonState, { source: Icon; tintColor: Color }> = {
 
 async function stopAndInsert(session: string): Promise<void> {
   const event = await withDaemon((client) => client.request({ type: "dictation.stop", session }));
-  const text = event.type === "done" ? (event.transcript?.text.trim() ?? "") : "";
-  if (!text) throw new Error("No speech detected");
-  await insertText(text, preferences().finishedText === "both" ? "both" : "paste");
-  await showHUD(`Inserted ${wordsIn(text)}`);
+  const transcript = event.type === "done" ? event.transcript : undefined;
+  if (!transcript?.text.trim()) throw new Error("No speech detected");
+  await insertTranscript(transcript, session);
 }
 
 export default function Command() {

@@ -158,13 +158,15 @@ test("the changelog has one entry, the initial version, dated when the Store mer
   ]);
 });
 
-test("no root view sets navigationTitle: only the forms Manage Vocabulary pushes do", () => {
+test("no root view sets navigationTitle: only the forms Manage Vocabulary and Manage Modes push do", () => {
   const withTitle = readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" }).filter(
     (file) => /\.tsx$/.test(file) && readFileSync(path.join(root, "src", file), "utf8").includes("navigationTitle"),
   );
-  expect(withTitle).toEqual(["manage-vocabulary.tsx"]);
+  expect(withTitle.sort()).toEqual(["manage-modes.tsx", "manage-vocabulary.tsx"]);
   const vocabulary = readFileSync(path.join(root, "src", "manage-vocabulary.tsx"), "utf8");
   expect(vocabulary.slice(0, vocabulary.indexOf("function TermForm"))).not.toContain("navigationTitle");
+  const modes = readFileSync(path.join(root, "src", "manage-modes.tsx"), "utf8");
+  expect(modes.slice(0, modes.indexOf("function ModeForm"))).not.toContain("navigationTitle");
 });
 
 test("metadata holds the store's screenshots: 2000x1250 PNGs", () => {

@@ -144,7 +144,6 @@ export async function finishOnClient(
 
 class TimeLimit extends Error {}
 
-
 /**
  * The text a dictation delivers: its transcript's text, finished by Raycast AI first when the mode's finishing is the
  * client's; a notice when the daemon's finishing failed or was unwrapped. `spokenText` is what was said, for Paste

@@ -12,6 +12,7 @@ import {
   type TranscriptionOptions,
 } from "./daemon-connection";
 import { applyTextEvent, emptyLiveText, type LiveText } from "./dictation-text";
+import type { DictationMode } from "./modes";
 
 export type DictationPhase = "connecting" | "starting" | "recording" | "stopping" | "done" | "canceled" | "error";
 
@@ -31,6 +32,8 @@ export interface DictationState {
   /** Why it stopped taking audio, once it has (auto_stop: silence after speech ended it). */
   stopReason: DictationStopReason | null;
   error: { message: string } | null;
+  /** The dictation's mode (dictation.started names it; ⌘M switches it); null before, or from a daemon without modes. */
+  mode: DictationMode | null;
 }
 
 export const initialDictation = (): DictationState => ({
@@ -45,6 +48,7 @@ export const initialDictation = (): DictationState => ({
   transcript: null,
   stopReason: null,
   error: null,
+  mode: null,
 });
 
 export const isFinished = (phase: DictationPhase) => phase === "done" || phase === "canceled" || phase === "error";
@@ -57,7 +61,12 @@ export function applyDictationEvent(state: DictationState, event: Event): Dictat
   const next = { ...state, audioSeconds: at };
   switch (event.type) {
     case "dictation.started":
-      return { ...next, phase: state.phase === "stopping" ? "stopping" : "recording", session: event.session };
+      return {
+        ...next,
+        phase: state.phase === "stopping" ? "stopping" : "recording",
+        session: event.session,
+        mode: event.mode ?? state.mode,
+      };
     case "dictation.committed":
     case "dictation.utterance":
       // Text means the model runs.
@@ -110,6 +119,8 @@ export interface DictationSetup {
   options?: TranscriptionOptions;
   /** After speech, this long without speech stops the dictation (absent: the daemon's autoStopSeconds). */
   autoStopSeconds?: number;
+  /** The bundle id of the app the text is for: the daemon chooses the dictation's mode by it. */
+  appBundleId?: string;
   /** Offer the text of a dictation that ended while nobody followed it, when none runs. */
   recover?: boolean;
   /**
@@ -216,13 +227,14 @@ export class Dictation {
   }
 
   private async start(status: DaemonStatus): Promise<Event> {
-    const { source, options, autoStopSeconds } = this.setup;
+    const { source, options, autoStopSeconds, appBundleId } = this.setup;
     const request = this.client.request(
       {
         type: "dictation.start",
         source,
         ...(options && Object.keys(options).length > 0 && { options }),
         ...(autoStopSeconds !== undefined && { autoStopSeconds }),
+        ...(appBundleId && { appBundleId }),
       },
       (event) => {
         this.onEvent(event);

@@ -70,9 +70,12 @@ function statusLine(state: DictationState): string {
   return STATUS_LINES[state.phase];
 }
 
-/** The Detail view's markdown: status line, then the settled text and the tentative tail in italics. */
-export function dictationMarkdown(state: DictationState): string {
-  const lines = [`_${escapeMarkdown(statusLine(state))}_`, ""];
+/**
+ * The Detail view's markdown: status line (`status` instead of the phase's, such as Raycast AI finishing the text),
+ * then the settled text and the tentative tail in italics.
+ */
+export function dictationMarkdown(state: DictationState, status?: string | null): string {
+  const lines = [`_${escapeMarkdown(status ?? statusLine(state))}_`, ""];
   if (state.error) lines.push(`**${escapeMarkdown(state.error.message)}**`, "");
   if (state.transcript) {
     lines.push(escapeMarkdown(state.transcript.text.trim()) || "*No speech detected.*");

@@ -8,6 +8,7 @@ import {
   type Delivery,
   type DictationMode,
   type FinishingEngine,
+  type HistoryEntry,
   type ModeChanges,
   type ModesData,
   type TranscriptionOptions,
@@ -46,6 +47,20 @@ export function dictationStartFields(
   return { options: fields, ...(bundleId && { appBundleId: bundleId }) };
 }
 
+/**
+ * The start of a dictation in the app `bundleId`: the modes (none from a daemon that does not know them), the mode
+ * the daemon will choose, and the fields to send.
+ */
+export async function startInApp(
+  client: DaemonClient,
+  options: TranscriptionOptions,
+  bundleId: string | undefined,
+): Promise<{ mode: DictationMode | null; options: TranscriptionOptions; appBundleId?: string }> {
+  const modes = await loadModes(client).catch(() => null);
+  const mode = modes ? modeForApp(modes, bundleId) : null;
+  return { mode, ...dictationStartFields(options, mode, modes ? bundleId : undefined) };
+}
+
 /** What a command does with a dictation's text: paste, copy, both, nothing, and whether Return follows the paste. */
 export interface DeliveryPlan {
   action: FinishedTextAction;
@@ -73,7 +88,9 @@ export function deliveryPlan(
 /** Enter's title in Dictate while recording. */
 export function stopTitle(plan: DeliveryPlan): string {
   if (plan.pressReturn) return plan.action === "both" ? "Stop, Send and Copy" : "Stop and Send";
-  return { paste: "Stop and Insert", both: "Stop, Insert and Copy", copy: "Stop and Copy", nothing: "Stop" }[plan.action];
+  return { paste: "Stop and Insert", both: "Stop, Insert and Copy", copy: "Stop and Copy", nothing: "Stop" }[
+    plan.action
+  ];
 }
 
 export const ENGINE_TITLES: Record<FinishingEngine, string> = {
@@ -217,4 +234,10 @@ function modesOf(event: { type: string; modes?: ModesData }): ModesData {
     throw new Error("This daemon does not know modes: update Verbatim (npm install -g verbatim-dictation)");
   }
   return event.modes;
+}
+
+/** What Paste Spoken Text pastes: what was said in the newest dictation (its spoken text, not its finished text). */
+export function lastSpokenText(entries: readonly HistoryEntry[]): string | null {
+  const dictation = entries.find((entry) => entry.kind === "dictation");
+  return dictation?.text.trim() || null;
 }

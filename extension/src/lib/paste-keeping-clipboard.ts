@@ -21,6 +21,8 @@ export interface ClipboardOperations {
   copy(content: ClipboardContent, options: { concealed: boolean }): Promise<void>;
   paste(text: string): Promise<void>;
   wait(ms: number): Promise<void>;
+  /** Presses Return in the frontmost app (a mode that delivers with paste-return); absent where it cannot. */
+  pressReturn?(): Promise<void>;
 }
 
 export type Delivery = "pasted" | "copied" | "pasted and copied" | "nothing";
@@ -36,14 +38,20 @@ function contentOf(snapshot: ClipboardSnapshot): ClipboardContent | null {
  * after `restoreDelayMs` the old content is put back concealed (it is in the history already), unless something
  * else was copied meanwhile; `restoreDelayMs` null leaves the pasted text on the clipboard. What Raycast cannot read
  * back (an image) cannot be put back: the pasted text stays then, rather than an emptied clipboard. Both: copied,
- * then pasted, and left on the clipboard.
+ * then pasted, and left on the clipboard. `pressReturn`: Return is pressed right after the paste (a mode's
+ * paste-return: sending a message), before the clipboard is put back.
  */
 export async function deliverText(
   text: string,
   action: FinishedTextAction,
   clipboard: ClipboardOperations,
   restoreDelayMs: number | null,
+  pressReturn = false,
 ): Promise<Delivery> {
+  const paste = async () => {
+    await clipboard.paste(text);
+    if (pressReturn) await clipboard.pressReturn?.();
+  };
   if (!text || action === "nothing") return "nothing";
   if (action === "copy") {
     await clipboard.copy({ text }, { concealed: false });
@@ -51,11 +59,11 @@ export async function deliverText(
   }
   if (action === "both") {
     await clipboard.copy({ text }, { concealed: false });
-    await clipboard.paste(text);
+    await paste();
     return "pasted and copied";
   }
   const previous = restoreDelayMs === null ? null : contentOf(await clipboard.read().catch(() => ({})));
-  await clipboard.paste(text);
+  await paste();
   if (previous && restoreDelayMs !== null) {
     await clipboard.wait(restoreDelayMs);
     const now = await clipboard.read().catch((): ClipboardSnapshot => ({}));
