@@ -41,11 +41,13 @@ import {
   deleteTranscript,
   deleteTranscripts,
   emptyListView,
+  deliveredText,
   exportFile,
   exportHistory,
   findTranscripts,
   loadTranscript,
   previewMarkdown,
+  spokenTextOf,
   transcriptAs,
   transcriptFacts,
   transcriptMarkdown,
@@ -256,6 +258,7 @@ function TranscriptActions({
 }) {
   const { pop } = useNavigation();
   const audio = audioFileOf(entry);
+  const spoken = spokenTextOf(entry);
   return (
     <ActionPanel>
       {showDetail && (
@@ -269,10 +272,26 @@ function TranscriptActions({
         title="Paste Text"
         icon={Icon.Clipboard}
         onAction={async () => {
-          if ((await insertText(entry.text, "paste")) === "nothing") await showHUD("This transcript has no text");
+          if ((await insertText(deliveredText(entry), "paste")) === "nothing")
+            await showHUD("This transcript has no text");
         }}
       />
-      <Action.CopyToClipboard title="Copy Text" content={entry.text} shortcut={COPY_SHORTCUT} />
+      <Action.CopyToClipboard title="Copy Text" content={deliveredText(entry)} shortcut={COPY_SHORTCUT} />
+      {spoken !== null && (
+        <>
+          <Action
+            title="Paste Spoken Text"
+            icon={Icon.SpeechBubble}
+            shortcut={{ modifiers: ["cmd", "shift"], key: "v" }}
+            onAction={() => insertText(spoken, "paste")}
+          />
+          <Action.CopyToClipboard
+            title="Copy Spoken Text"
+            content={spoken}
+            shortcut={{ modifiers: ["cmd", "opt", "shift"], key: "c" }}
+          />
+        </>
+      )}
       <ActionPanel.Submenu title="Copy as…" icon={Icon.CopyClipboard} shortcut={COPY_AS_SHORTCUT}>
         <Action title="SRT Subtitles" onAction={() => copyAs(entry, "srt")} />
         <Action title="WebVTT Subtitles" onAction={() => copyAs(entry, "vtt")} />

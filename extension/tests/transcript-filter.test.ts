@@ -11,10 +11,13 @@ import {
   KIND_FILTERS,
 } from "../src/lib/transcript-filter";
 import {
+  deliveredText,
   exportFile,
   previewMarkdown,
+  spokenTextOf,
   transcriptAs,
   transcriptFacts,
+  transcriptMarkdown,
   type HistoryEntry,
 } from "../src/lib/transcript-history";
 
@@ -32,6 +35,9 @@ function entry(id: number, kind: HistoryEntry["kind"], app: string | null, text 
     sourceFile: kind === "file" ? `/Users/ana/memo-${id}.m4a` : null,
     app,
     recording: null,
+    finishedText: null,
+    mode: null,
+    finishing: null,
   };
 }
 
@@ -90,6 +96,30 @@ test("the detail pane shows the whole text and the transcript's facts", () => {
     "Language",
     "Model",
   ]);
+});
+
+test("a finished dictation shows both texts, pastes the finished one, and offers the spoken one", () => {
+  const finished: HistoryEntry = {
+    ...entry(10, "dictation", "Mail", "hi ana the report is done"),
+    finishedText: "Hi Ana,\n\nThe report is done.",
+    mode: "Email",
+    finishing: "raycast",
+  };
+  expect(previewMarkdown(finished)).toBe(
+    "**Finished**\n\nHi Ana,\n\nThe report is done.\n\n**Spoken**\n\nhi ana the report is done",
+  );
+  expect(transcriptMarkdown({ ...finished, segments: [] })).toBe(previewMarkdown(finished));
+  expect(deliveredText(finished)).toBe("Hi Ana,\n\nThe report is done.");
+  expect(spokenTextOf(finished)).toBe("hi ana the report is done");
+  expect(transcriptFacts(finished).slice(-2)).toEqual([
+    { label: "Mode", text: "Email" },
+    { label: "Finished By", text: "Raycast AI" },
+  ]);
+  // Not finished (Plain, a file, an entry from before modes): one text, no spoken text to offer.
+  const plain = entry(11, "dictation", null, "as said");
+  expect(spokenTextOf(plain)).toBeNull();
+  expect(deliveredText(plain)).toBe("as said");
+  expect(previewMarkdown(plain)).toBe("as said");
 });
 
 test("Copy As gives SRT and WebVTT cues from the timed segments", () => {

@@ -134,9 +134,29 @@ export function sourceTitle(entry: HistoryEntry): string {
   return entry.app ? `${source} in ${entry.app}` : source;
 }
 
-/** The text, then each segment with its start and end. */
+/** The text a dictation delivered: its finished text when its mode finished it, else what was said. */
+export function deliveredText(entry: HistoryEntry): string {
+  return entry.finishedText ?? entry.text;
+}
+
+/** What was said, when it is not the delivered text (a finished dictation), for Paste and Copy Spoken Text. */
+export function spokenTextOf(entry: HistoryEntry): string | null {
+  return entry.finishedText !== null && entry.finishedText !== undefined && entry.finishedText !== entry.text
+    ? entry.text
+    : null;
+}
+
+/** Both texts of a finished dictation (the finished one first, then what was said); else the text. */
+function bothTexts(entry: HistoryEntry): string | null {
+  const spoken = spokenTextOf(entry);
+  if (spoken === null) return null;
+  const finished = escapeMarkdown(deliveredText(entry).trim());
+  return `**Finished**\n\n${finished}\n\n**Spoken**\n\n${escapeMarkdown(spoken.trim()) || "*No speech found.*"}`;
+}
+
+/** The text (both texts of a finished dictation), then each segment with its start and end. */
 export function transcriptMarkdown(entry: HistoryEntryDetail): string {
-  const text = entry.text ? escapeMarkdown(entry.text) : "*No speech found.*";
+  const text = bothTexts(entry) ?? (entry.text ? escapeMarkdown(entry.text) : "*No speech found.*");
   if (entry.segments.length === 0) return text;
   const timings = entry.segments.map(
     (segment) => `\`${clock(segment.start)} → ${clock(segment.end)}\` ${escapeMarkdown(segment.text.trim())}`,
@@ -146,6 +166,8 @@ export function transcriptMarkdown(entry: HistoryEntryDetail): string {
 
 /** The list's detail pane: the whole text (the search's snippet is only its title). */
 export function previewMarkdown(entry: HistoryEntry): string {
+  const both = bothTexts(entry);
+  if (both !== null) return both;
   return entry.text.trim() ? escapeMarkdown(entry.text.trim()) : "*No speech found.*";
 }
 
@@ -159,6 +181,8 @@ export function transcriptFacts(entry: HistoryEntry): { label: string; text: str
     { label: "Model", text: entry.model },
   ];
   if (entry.app) facts.splice(2, 0, { label: "App", text: entry.app });
+  if (entry.mode) facts.push({ label: "Mode", text: entry.mode });
+  if (entry.finishing) facts.push({ label: "Finished By", text: FINISHED_BY[entry.finishing] });
   if (entry.recording) facts.push({ label: "Recording", text: entry.recording });
   return facts;
 }
@@ -181,6 +205,12 @@ export function formatDuration(seconds: number): string {
   const minutes = Math.floor(whole / 60);
   return minutes > 0 ? `${minutes} min ${whole % 60} s` : `${whole} s`;
 }
+
+const FINISHED_BY: Record<NonNullable<HistoryEntry["finishing"]>, string> = {
+  none: "Nothing",
+  raycast: "Raycast AI",
+  local: "Local model",
+};
 
 function clock(seconds: number): string {
   const minutes = Math.floor(seconds / 60);
