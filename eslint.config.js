@@ -10,7 +10,7 @@ const nodeFiles = ["{native,daemon,launchd,test}/**/*.{ts,js,mjs,cjs}", "*.js"];
 
 module.exports = [
   {
-    ignores: ["**/node_modules/**", "**/dist/**", "native/build*/**", "extension/**"],
+    ignores: ["**/node_modules/**", "**/dist/**", "native/build*/**", "extension/**", "test/reference/.venv-*/**"],
   },
   ...[js.configs.recommended, ...typescript.configs.recommended, prettier].map(onlyFor(nodeFiles)),
   { files: nodeFiles, languageOptions: { ecmaVersion: 2022, globals: globals.node } },
