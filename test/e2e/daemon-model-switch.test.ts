@@ -1,7 +1,7 @@
 // A model switch that cannot finish holds up only the jobs that asked for the new model (issue 28, item 6): model
 // files that would block (a named pipe) are refused at once, and while a switch hangs (a download that stalls, as
 // a stalled mount would), jobs that ask for no model, or for the loaded one, keep running on the loaded model.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
@@ -133,5 +133,34 @@ describe("a switch that hangs", () => {
     await within(5000, "the switch back", other.request({ type: "model.switch", model }));
     expect((await other.status()).model).toMatchObject({ id: model, state: "ready", inUse: model, error: null });
     hub.dropStalled();
+  });
+});
+
+describe("a job's own model, and the default", () => {
+  const other = fixtureModel("verbatim-tiny-en-4bit");
+  let daemon: DaemonProcess;
+  beforeAll(async () => {
+    daemon = await DaemonProcess.ready({ model, threads: 2 });
+  });
+  afterAll(async () => {
+    await daemon?.dispose();
+  });
+
+  test("--model applies to its job alone; `models use` changes the default, saved in config.json", async () => {
+    const client = await daemon.connect();
+    try {
+      expect((await client.transcribeFile(wav, { options: { model: other } }).promise).model).toBe(other);
+      // Before, the job's model stayed and served every later job that named none.
+      expect((await client.transcribeFile(wav).promise).model).toBe(model);
+
+      const used = await daemon.cli("models", "use", other);
+      expect(used).toMatchObject({ code: 0, stdout: `Jobs without --model now use ${other}.\n` });
+      expect((await client.transcribeFile(wav).promise).model).toBe(other);
+      expect(JSON.parse(readFileSync(path.join(daemon.home, "config.json"), "utf8"))).toMatchObject({ model: other });
+      expect((await client.transcribeFile(wav, { options: { model } }).promise).model).toBe(model);
+      expect((await client.transcribeFile(wav).promise).model).toBe(other);
+    } finally {
+      client.close();
+    }
   });
 });

@@ -16,6 +16,7 @@ import { DOCTOR_USAGE, runDoctor } from "./doctor-command";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
+import { useModel } from "./models-use";
 import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
 import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
@@ -32,6 +33,8 @@ const DAEMON_USAGE = `  verbatim daemon start|stop|status      run or stop the b
   verbatim daemon restart                restart the daemon
 `;
 const MODELS_USAGE = `  verbatim models list|pull ID|rm ID     models in the Hugging Face cache
+  verbatim models use ID                 the model jobs without --model use (saved in config.json); a job's own
+                                         --model applies to that job alone
 `;
 const MCP_USAGE = `  verbatim mcp                           an MCP server on stdio: assistants search and read the history, transcribe files
 `;
@@ -263,7 +266,11 @@ async function daemonCommand(action: string | undefined, paths: VerbatimPaths): 
   }
 }
 
-async function modelsCommand(action: string | undefined, name: string | undefined): Promise<number> {
+async function modelsCommand(
+  action: string | undefined,
+  name: string | undefined,
+  paths: VerbatimPaths,
+): Promise<number> {
   const store = new ModelStore();
   switch (action) {
     case "list": {
@@ -293,6 +300,9 @@ async function modelsCommand(action: string | undefined, name: string | undefine
       process.stdout.write(`${resolved.repoId ?? name} is ready in ${resolved.folder}\n`);
       return EXIT.ok;
     }
+    case "use":
+      if (!name) throw new UsageError("models use needs a model id (an alias such as large-v3-turbo, or a folder)");
+      return useModel(name, paths);
     case "rm": {
       if (!name) throw new UsageError("models rm needs a model id");
       const removed = await store.removeModel(name);
@@ -300,7 +310,7 @@ async function modelsCommand(action: string | undefined, name: string | undefine
       return EXIT.ok;
     }
     default:
-      throw new UsageError("models needs one of: list, pull ID, rm ID");
+      throw new UsageError("models needs one of: list, pull ID, use ID, rm ID");
   }
 }
 
@@ -321,7 +331,7 @@ export async function main(argv: string[]): Promise<number> {
       case "daemon":
         return await daemonCommand(rest[0], paths);
       case "models":
-        return await modelsCommand(rest[0], rest[1]);
+        return await modelsCommand(rest[0], rest[1], paths);
       case "dictate":
         return await runDictate(parseDictate(rest), paths);
       case "dictations":

@@ -33,6 +33,7 @@ import { guardHandshakes } from "./handshake-guard";
 import { InstanceLock } from "./instance-lock";
 import { JobOwners } from "./job-owners";
 import { JobQueue } from "./job-queue";
+import { saveModelChoice } from "./model-choice";
 import { modelProgressEvent } from "./progress-event";
 import type { Logger } from "./logger";
 import { RecentResults } from "./results";
@@ -305,6 +306,7 @@ export class Daemon implements DaemonContext {
     return this.queue.cancel(job, new JobStopped("cancelled", `the job was ${reason}`));
   }
 
+  /** A client's choice of the default model: loaded, then saved in config.json for the next start. */
   async switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void> {
     this.host.switchTo(model).catch(() => undefined); // failures surface through ready()
     await this.host.ready(
@@ -315,6 +317,15 @@ export class Daemon implements DaemonContext {
     );
     const notice = this.host.describe().notice;
     if (notice) send({ type: "notice", message: notice });
+    try {
+      await saveModelChoice(this.options.paths.configFile, model);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      send({
+        type: "notice",
+        message: `Jobs use ${model} until the daemon restarts, but it could not be saved as "model" in config.json: ${reason}`,
+      });
+    }
   }
 
   async listModels(): Promise<CachedModelData[]> {

@@ -1,7 +1,9 @@
 // The daemon's one warm model: resolved (and downloaded) through the model store, loaded into the native engine
-// in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured. While a
-// switch loads the next model, jobs that do not ask for it keep running on the one loaded: a slow, stalled or
-// failing switch holds up only the jobs that asked for the new model.
+// in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured. Jobs
+// that name no model run on the default model (the configured one; a client's switch changes it); a job that names
+// one runs on that one alone, and the next job without a name goes back to the default. While a client's switch
+// loads the new default, jobs keep running on the default before it: a slow, stalled or failing switch holds up
+// only the jobs that asked for the new model.
 import { WhisperModel, type Backend, type ModelInfo } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelLoadProgress, ModelState } from "../protocol";
@@ -57,6 +59,10 @@ export class EngineHost {
   /** What the load in progress did last (a download's file and bytes, or loading into the engine). */
   private loadProgress: ModelLoadProgress | null = null;
   private wantedId: string;
+  /** The model jobs that name none run on: the configured one, or the last a client switched to. */
+  private defaultId: string;
+  /** The last default that loaded: it serves jobs while a switch loads the next default, and after one fails. */
+  private lastDefaultReadyId: string | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   /** Jobs running on each model now: the idle unload, and the free of a model a switch replaced, wait for them. */
   private readonly holds = new Map<ActiveModel, number>();
@@ -73,6 +79,7 @@ export class EngineHost {
     private readonly log: Logger,
   ) {
     this.wantedId = initialModel;
+    this.defaultId = initialModel;
   }
 
   get state(): ModelState {
@@ -129,6 +136,7 @@ export class EngineHost {
         this.failure = null;
         this.switchFailure = null;
         this.lastReadyId = id;
+        if (id === this.defaultId) this.lastDefaultReadyId = id;
         if (previous) this.retire(previous);
         this.touch();
       },
@@ -138,6 +146,7 @@ export class EngineHost {
         const reason = error instanceof Error ? error.message : String(error);
         this.log.error("model failed to load", { model: id, error: reason });
         const previous = this.lastReadyId;
+        if (id === this.defaultId && this.lastDefaultReadyId !== null) this.defaultId = this.lastDefaultReadyId;
         if (previous !== null && previous !== id) {
           // The model that worked is still loaded (or reloads on demand after an idle unload): keep using it.
           this.wantedId = previous;
@@ -150,8 +159,12 @@ export class EngineHost {
     return promise;
   }
 
-  /** A client's switch: to `id`, calling off a switch to another model in progress (the loaded one stays). */
+  /**
+   * A client's switch: `id` becomes the default model, calling off a switch to another model in progress (the
+   * loaded one stays).
+   */
   switchTo(id: string): Promise<ActiveModel> {
+    this.defaultId = id;
     if (this.loading && this.active?.id === id) {
       this.loading.controller.abort(new Error(`superseded by a request for ${id}`));
       this.loading = null;
@@ -163,9 +176,9 @@ export class EngineHost {
 
   /**
    * The model a job runs on, once ready, waiting at most `timeoutMs`. With `model`, that model (switching to it as
-   * needed). Without, the loaded model, even while a switch loads another (the job does not wait for it); with none
-   * loaded, the one wanted (loaded, or reloaded after an idle unload, as needed; after a failed switch, the model
-   * before it).
+   * needed). Without, the default model; while a client's switch loads a new default, the default before it (the
+   * job does not wait for the switch); loaded, or reloaded after an idle unload or a job that named another model,
+   * as needed; after a failed switch, the model before it.
    */
   async ready(
     timeoutMs: number,
@@ -194,8 +207,10 @@ export class EngineHost {
   /** The load a job must wait for, or null when the model it runs on is loaded. */
   private pendingLoad(model: string | undefined): Promise<ActiveModel> | null {
     if (model) return this.active?.id === model ? null : this.select(model);
-    if (this.active) return null;
-    return this.loading?.promise ?? this.select(this.wantedId);
+    const activeId = this.active?.id;
+    const switching = this.loading?.id === this.defaultId;
+    if (activeId === this.defaultId || (switching && activeId === this.lastDefaultReadyId)) return null;
+    return switching ? this.loading!.promise : this.select(this.defaultId);
   }
 
   private async waitFor(
