@@ -16,6 +16,7 @@ import {
 import {
   deliveryPlan,
   dictationStartFields,
+  lastSpokenText,
   modeChanges,
   modeForApp,
   modeFormProblem,
@@ -27,6 +28,7 @@ import {
   type DictationMode,
   type ModesData,
 } from "../src/lib/modes";
+import { deliverText, type ClipboardOperations } from "../src/lib/paste-keeping-clipboard";
 import type { FinishingData, TranscriptData } from "../src/verbatimd/protocol";
 
 const data: ModesData = { modes: BUILT_IN_MODES.map((mode) => ({ ...mode })), defaultMode: "Plain", problems: [] };
@@ -79,6 +81,26 @@ describe("the delivery a mode asks for", () => {
     expect(stopTitle(deliveryPlan("paste-return", "paste", "dictate"))).toBe("Stop and Send");
     expect(stopTitle(deliveryPlan("copy", "paste", "dictate"))).toBe("Stop and Copy");
   });
+});
+
+test("paste and press Return: Return follows the paste, before the clipboard is put back; copy presses nothing", async () => {
+  const log: string[] = [];
+  let current: { text?: string } = { text: "old" };
+  const clipboard: ClipboardOperations = {
+    read: async () => (log.push("read"), current),
+    copy: async (content) =>
+      void (log.push(`copy ${JSON.stringify(content)}`), (current = content as { text: string })),
+    paste: async (text) => void (log.push(`paste ${text}`), (current = { text })),
+    wait: async (ms) => void log.push(`wait ${ms}`),
+    pressReturn: async () => void log.push("Return"),
+  };
+  const plan = deliveryPlan("paste-return", "copy", "dictate");
+  expect(await deliverText("Hi.", plan.action, clipboard, 1000, plan.pressReturn)).toBe("pasted");
+  expect(log).toEqual(["read", "paste Hi.", "Return", "wait 1000", "read", 'copy {"text":"old"}']);
+  log.length = 0;
+  const copy = deliveryPlan("copy", "paste", "hotkey");
+  expect(await deliverText("Hi.", copy.action, clipboard, 1000, copy.pressReturn)).toBe("copied");
+  expect(log).toEqual(['copy {"text":"Hi."}']);
 });
 
 describe("Manage Modes' form", () => {
@@ -181,6 +203,30 @@ describe("Raycast AI's prompt and the checks of its answer", () => {
   ])("the answer %j to %j is judged as the daemon judges it", (answer, transcript) => {
     expect(judgeFinishedText(transcript, answer)).toEqual(daemonJudge(transcript, answer));
   });
+});
+
+test("Paste Spoken Text pastes what was said in the newest dictation", () => {
+  const base = { createdAt: "", job: "", language: "en", model: "m", backend: "b", durationSeconds: 1 };
+  const row = (id: number, kind: "file" | "dictation", text: string, finishedText: string | null) => ({
+    ...base,
+    id,
+    kind,
+    text,
+    finishedText,
+    sourceFile: null,
+    app: null,
+    recording: null,
+    mode: null,
+    finishing: null,
+  });
+  expect(
+    lastSpokenText([
+      row(3, "file", "a file", null),
+      row(2, "dictation", " said ", "Said."),
+      row(1, "dictation", "older", null),
+    ]),
+  ).toBe("said");
+  expect(lastSpokenText([row(3, "file", "a file", null)])).toBeNull();
 });
 
 describe("finishing on the client", () => {
