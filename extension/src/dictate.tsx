@@ -40,7 +40,15 @@ import {
   modelName,
   wordsIn,
 } from "./lib/dictation-view";
-import { deliveryPlan, ENGINE_TITLES, loadModes, startInApp, stopTitle, type DeliveryPlan } from "./lib/modes";
+import {
+  deliveryPlan,
+  ENGINE_TITLES,
+  loadModes,
+  startInApp,
+  stopTitle,
+  type DeliveryPlan,
+  type DictationMode,
+} from "./lib/modes";
 import { transcriptionOptions } from "./lib/preferences";
 import { redrawThrottle } from "./lib/redraw-throttle";
 
@@ -156,18 +164,14 @@ function useDictation() {
     stop: () => void dictation.current?.stop(),
     cancel: () => void dictation.current?.cancel(),
     /** ⌘M: the mode that finishes the text; a dictation that ended is finished anew (then shown, not delivered). */
-    switchMode: async (mode: string) => {
+    switchMode: async (mode: DictationMode) => {
       const session = dictation.current?.state.session ?? state.session;
       if (!session) return;
-      const answer = await withDaemon((daemon) => daemon.request({ type: "dictation.mode", session, mode }));
+      const answer = await withDaemon((daemon) => daemon.request({ type: "dictation.mode", session, mode: mode.name }));
+      setState((current) => ({ ...current, mode }));
+      // Still recording (no transcript yet): the new mode finishes the text when it ends.
       const transcript = answer.type === "done" ? answer.transcript : undefined;
-      if (!transcript) {
-        // Still recording: the new mode finishes the text when it ends.
-        const modes = await withDaemon(loadModes);
-        const chosen = modes.modes.find((known) => known.name === mode) ?? null;
-        setState((current) => ({ ...current, mode: chosen ?? current.mode }));
-        return;
-      }
+      if (!transcript) return;
       const result = await finishText(transcript, session, (finishing) =>
         setState((current) => ({ ...current, finishing })),
       );
@@ -364,7 +368,7 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
                   title={mode.name}
                   icon={mode.name === modeOf(state)?.name ? Icon.CheckCircle : Icon.Circle}
                   onAction={() =>
-                    switchMode(mode.name).catch((error: unknown) =>
+                    switchMode(mode).catch((error: unknown) =>
                       showToast({ style: Toast.Style.Failure, title: "Mode Not Switched", message: String(error) }),
                     )
                   }
