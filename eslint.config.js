@@ -14,6 +14,16 @@ module.exports = [
   },
   ...[js.configs.recommended, ...typescript.configs.recommended, prettier].map(onlyFor(nodeFiles)),
   { files: nodeFiles, languageOptions: { ecmaVersion: 2022, globals: globals.node } },
+  // The daemon's layers point one way: server/ (the socket server and the daemon that composes everything) uses
+  // dictation/, which uses service/ (config, the engine host, jobs): nothing below reaches up.
+  {
+    files: ["daemon/src/service/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: ["../dictation/*", "../server/*"] }] },
+  },
+  {
+    files: ["daemon/src/dictation/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: ["../server/*"] }] },
+  },
   // CommonJS entry points and configs.
   {
     files: ["*.js", "daemon/bin/*.js", "test/support/*.cjs"],

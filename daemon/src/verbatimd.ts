@@ -1,6 +1,6 @@
 // verbatimd's entry point (what the LaunchAgent / systemd unit runs).
 import os from "node:os";
-import { Daemon } from "./service/daemon";
+import { Daemon } from "./server/daemon";
 import { loadConfig } from "./service/config";
 import { AlreadyRunningError } from "./service/instance-lock";
 import { Logger } from "./service/logger";

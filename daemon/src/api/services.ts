@@ -1,5 +1,5 @@
 // What the HTTP API uses of the daemon: the same job queue, dictations, uploads folder and limits as the socket.
-import type { DaemonContext } from "../service/daemon-context";
+import type { DaemonContext } from "../server/daemon-context";
 
 export type ApiServices = Pick<
   DaemonContext,

@@ -13,9 +13,9 @@ import {
 } from "../protocol";
 import { clientFinished, finishText } from "../modes/finishing";
 import { chooseMode } from "../modes/modes";
-import type { DaemonContext } from "../service/daemon-context";
+import type { SubmitTranscription } from "../service/job-events";
 import { describeFailure } from "../service/failures";
-import type { DecodingDefaults } from "../service/config";
+import type { DecodingDefaults, KeepRecordings } from "../service/config";
 import type { EngineHost } from "../service/engine-host";
 import type { Logger } from "../service/logger";
 import type { RecentResults } from "../service/results";
@@ -26,7 +26,6 @@ import { DictationSession, type DictationPeer } from "./session";
 import { PassThroughGate, type SpeechGate } from "./speech-gate";
 
 export type DictationRequest = Extract<Request, { type: `dictation.${string}` | `dictations.${string}` }>;
-export type KeepRecordings = "never" | "failed" | "always";
 
 export interface DictationSettings {
   maxDictationSeconds: number;
@@ -48,7 +47,7 @@ export interface DictationServices {
   results: RecentResults;
   log: Logger;
   /** Runs a file job (retrying a recording). */
-  submitTranscription: DaemonContext["submitTranscription"];
+  submitTranscription: SubmitTranscription;
   /** What a new session gives the decoder and where its utterances end (the voice activity detector's seam). */
   speechGate?: () => SpeechGate;
   /** The user's vocabulary as a new session starts. */

@@ -17,10 +17,10 @@ import {
 } from "../protocol";
 import { unknownLanguage } from "../tokenizer";
 import type { DaemonContext } from "./daemon-context";
-import { diskError } from "./disk-error";
-import { describeFailure } from "./failures";
-import type { UploadReservation } from "./upload-budget";
-import { MAX_UPLOAD_STALL_MS, UploadFile, uploadStallMs } from "./upload-file";
+import { diskError } from "../service/disk-error";
+import { describeFailure } from "../service/failures";
+import type { UploadReservation } from "../service/upload-budget";
+import { MAX_UPLOAD_STALL_MS, UploadFile, uploadStallMs } from "../service/upload-file";
 
 // Past this many bytes queued for a slow client, provisional text is held back and merged (never dropped).
 const SLOW_CLIENT_BYTES = 1024 * 1024;

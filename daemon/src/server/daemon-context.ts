@@ -1,30 +1,14 @@
 // What a client connection can ask of the daemon.
-import type { Segment } from "@verbatim/native";
 import type { DictationManager } from "../dictation/manager";
-import type { ApiStatus, CachedModelData, DaemonStatus, Event, Request } from "../protocol";
-import type { Logger } from "./logger";
-import type { RecentResults } from "./results";
+import type { SubmitTranscription, UnaddressedEvent } from "../service/job-events";
+import type { ApiStatus, CachedModelData, DaemonStatus, Request } from "../protocol";
+import type { Logger } from "../service/logger";
+import type { RecentResults } from "../service/results";
 import type { VocabularyStore } from "../vocabulary/vocabulary-store";
 import type { ModesStore } from "../modes/modes-store";
 import type { TranscriptHistory } from "../history/transcript-history";
-import type { JobOwners } from "./job-owners";
-import type { UploadBudget } from "./upload-budget";
-
-/** An event not yet addressed to a request (the connection adds the id). */
-export type UnaddressedEvent =
-  Extract<Event, { type: "progress" | "notice" }> extends infer E
-    ? E extends { id: string }
-      ? Omit<E, "id">
-      : never
-    : never;
-
-/** In-process watchers of a job besides its events (the HTTP API's): the engine's segments, and why it failed. */
-export interface JobObserver {
-  /** The engine's segment behind each `segment` event (tokens, temperature, log-probability, no-speech figures). */
-  onDecodedSegment?(decoded: Segment): void;
-  /** The error behind the job's `error` event. */
-  onFailure?(error: unknown): void;
-}
+import type { JobOwners } from "../service/job-owners";
+import type { UploadBudget } from "../service/upload-budget";
 
 export interface DaemonContext {
   readonly version: string;
@@ -48,14 +32,7 @@ export interface DaemonContext {
   /** True from the moment a shutdown begins: requests that would start work are answered shutting_down. */
   readonly shuttingDown: boolean;
   status(): DaemonStatus;
-  submitTranscription(
-    request: Extract<Request, { type: "transcribe" }>,
-    file: string,
-    send: (event: Event) => void,
-    observer?: JobObserver,
-    /** The client connection that started the job, the only one that may cancel it (none: only the daemon may). */
-    owner?: object,
-  ): { position: number; finished: Promise<void> };
+  submitTranscription: SubmitTranscription;
   cancelJob(job: string, reason?: string): boolean;
   switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void>;
   listModels(): Promise<CachedModelData[]>;

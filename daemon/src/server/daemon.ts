@@ -24,23 +24,24 @@ import {
   type Request,
 } from "../protocol";
 import type { VerbatimPaths } from "../paths";
-import { decodingDefaults, DEFAULT_CONFIG, mlxLimits, type DaemonConfig } from "./config";
+import { decodingDefaults, DEFAULT_CONFIG, mlxLimits, type DaemonConfig } from "../service/config";
 import { Connection } from "./connection";
-import type { DaemonContext, JobObserver, UnaddressedEvent } from "./daemon-context";
-import { EngineHost, type LoadProgressListener } from "./engine-host";
-import { describeFailure, JobStopped } from "./failures";
-import { guardHandshakes } from "./handshake-guard";
-import { InstanceLock } from "./instance-lock";
-import { JobOwners } from "./job-owners";
-import { JobQueue } from "./job-queue";
-import { saveModelChoice } from "./model-choice";
-import { modelProgressEvent } from "./progress-event";
-import type { Logger } from "./logger";
-import { RecentResults } from "./results";
-import { transcribe } from "./transcription";
+import type { DaemonContext } from "./daemon-context";
+import type { JobObserver, UnaddressedEvent } from "../service/job-events";
+import { EngineHost, type LoadProgressListener } from "../service/engine-host";
+import { describeFailure, JobStopped } from "../service/failures";
+import { guardHandshakes } from "../service/handshake-guard";
+import { InstanceLock } from "../service/instance-lock";
+import { JobOwners } from "../service/job-owners";
+import { JobQueue } from "../service/job-queue";
+import { saveModelChoice } from "../service/model-choice";
+import { modelProgressEvent } from "../service/progress-event";
+import type { Logger } from "../service/logger";
+import { RecentResults } from "../service/results";
+import { transcribe } from "../service/transcription";
 import { VocabularyStore } from "../vocabulary/vocabulary-store";
 import { ModesStore } from "../modes/modes-store";
-import { UploadBudget } from "./upload-budget";
+import { UploadBudget } from "../service/upload-budget";
 
 const CAPTURE_COMMAND = captureCommand();
 

@@ -12,7 +12,6 @@ import {
   validApiSettings,
   type ApiSettings,
 } from "../api/settings";
-import type { KeepRecordings } from "../dictation/manager";
 import type { KeptRecordings } from "../history/history-store";
 import { BUILT_IN_MODES, readModes } from "../modes/modes";
 import { DEFAULT_MODEL } from "../models";
@@ -28,6 +27,9 @@ import {
 } from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
 import { ConfigReadError, readConfigTextSync } from "./config-file-read";
+
+/** Dictation recordings kept after their text was delivered: none, those whose recognition failed, or all. */
+export type KeepRecordings = "never" | "failed" | "always";
 
 export interface DaemonConfig {
   /** Model id, alias or local folder loaded at start. */

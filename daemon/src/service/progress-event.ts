@@ -1,7 +1,7 @@
 // Model download and load progress, as a protocol progress event and as the status reports it.
 import type { DownloadProgress } from "../models";
 import type { ModelLoadProgress } from "../protocol";
-import type { UnaddressedEvent } from "./daemon-context";
+import type { UnaddressedEvent } from "./job-events";
 
 const megabytes = (bytes: number) => (bytes / 1e6).toFixed(1);
 
