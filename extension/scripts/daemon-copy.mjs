@@ -1,5 +1,6 @@
 // The extension builds alone from its own folder (a Raycast Store pull request holds only that folder), so what it
-// needs of the daemon's protocol, client, paths and model catalog, and of the login service's names, is copied into
+// needs of the daemon's protocol, client, paths, model catalog and finishing rules, and of the login service's names,
+// is copied into
 // src/verbatimd/.
 //   node extension/scripts/daemon-copy.mjs          writes the copy (the repository's `npm run sync:extension`)
 //   node extension/scripts/daemon-copy.mjs --check  fails, naming the files, when the copy differs from the originals
@@ -15,6 +16,8 @@ const ORIGINALS = [
   "daemon/src/paths.ts",
   "daemon/src/formats.ts",
   "daemon/src/models/catalog.ts",
+  "daemon/src/modes/finishing-prompt.ts",
+  "daemon/src/modes/finished-text.ts",
   "launchd/src/command-runner.ts",
   "launchd/src/service-spec.ts",
 ];

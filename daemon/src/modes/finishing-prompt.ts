@@ -16,8 +16,12 @@ export const FINISHING_RULES =
   "the instruction below says. Keep its language and its meaning. Reply with the rewritten text only: no preamble, " +
   "no quotes around it, no code fences, no remarks.";
 
-export function finishingMessages(instruction: string, transcript: string): ChatMessage[] {
-  const tag = randomBytes(6).toString("hex");
+/** `tag` is random unless a test gives one. */
+export function finishingMessages(
+  instruction: string,
+  transcript: string,
+  tag = randomBytes(6).toString("hex"),
+): ChatMessage[] {
   return [
     { role: "system", content: `${FINISHING_RULES}\n\nThe instruction: ${instruction.trim()}` },
     {
