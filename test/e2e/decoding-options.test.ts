@@ -92,11 +92,12 @@ interface JsonTranscript {
   segments: { start: number; end: number; text: string }[];
 }
 
-/** `verbatim transcribe --format json --no-vad … FILE` against `daemon`: the transcript. */
+/** `verbatim transcribe --format json --no-vad … FILE` against `daemon`: the transcript (exit 6 when it is empty). */
 async function cliTranscript(daemon: DaemonProcess, flags: string[], file = wav): Promise<JsonTranscript> {
   const result = await run(daemon, ["transcribe", "--format", "json", "--no-vad", ...flags, file]);
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout);
+  const transcript: JsonTranscript = JSON.parse(result.stdout);
+  expect(result.code).toBe(transcript.text === "" ? 6 : 0);
+  return transcript;
 }
 
 /**
@@ -230,10 +231,10 @@ test.each([
   [["--best-of", "17"], "--best-of must be a whole number from 1 to 16"],
   [["--patience", "0"], "--patience must be a number from 0.5 to 10"],
   [["--patience", "soon"], "--patience must be a number from 0.5 to 10"],
-  [["--length-penalty=-1"], "--length-penalty must be a number from 0 to 1, or none for plain length normalisation"],
+  [["--length-penalty=-1"], "--length-penalty must be a number from 0 to 1, or none for plain length normalization"],
   [
     ["--length-penalty", "1.5"],
-    "--length-penalty must be a number from 0 to 1, or none for plain length normalisation",
+    "--length-penalty must be a number from 0 to 1, or none for plain length normalization",
   ],
   [["--compression-ratio-threshold", "x"], "--compression-ratio-threshold must be a number from 0 to 1000, or none"],
   [["--logprob-threshold", "0.5"], "--logprob-threshold must be a number from -1000 to 0, or none"],
@@ -266,7 +267,7 @@ test("the protocol refuses decoding options out of range, naming the option and 
       [{ beamSize: null }, '"beamSize" must be a whole number from 1 (greedy) to 16'],
       [{ bestOf: 17 }, '"bestOf" must be a whole number from 1 to 16'],
       [{ patience: 0 }, '"patience" must be a number from 0.5 to 10'],
-      [{ lengthPenalty: -0.5 }, '"lengthPenalty" must be a number from 0 to 1, or null for plain length normalisation'],
+      [{ lengthPenalty: -0.5 }, '"lengthPenalty" must be a number from 0 to 1, or null for plain length normalization'],
       [{ lengthPenalty: 1.5 }, '"lengthPenalty" must be a number from 0 to 1, or null'],
       [{ compressionRatioThreshold: -1 }, '"compressionRatioThreshold" must be a number from 0 to 1000, or null to'],
       [
@@ -284,7 +285,7 @@ test("the protocol refuses decoding options out of range, naming the option and 
         message: expect.stringContaining(message),
       });
     }
-    // null switches a rule off (and asks for plain length normalisation): taken.
+    // null switches a rule off (and asks for plain length normalization): taken.
     const taken = await request({ lengthPenalty: null, logprobThreshold: null, noSpeechThreshold: null, vad: false });
     expect(taken.type === "done" && taken.transcript?.text).toBe(spoken);
     // A dictation's options are checked the same way.
