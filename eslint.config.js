@@ -14,16 +14,22 @@ module.exports = [
   },
   ...[js.configs.recommended, ...typescript.configs.recommended, prettier].map(onlyFor(nodeFiles)),
   { files: nodeFiles, languageOptions: { ecmaVersion: 2022, globals: globals.node } },
-  // The daemon's layers point one way: server/ (the socket server and the daemon that composes everything) uses
-  // dictation/, which uses service/ (config, the engine host, jobs): nothing below reaches up.
-  {
-    files: ["daemon/src/service/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: ["../dictation/*", "../server/*"] }] },
-  },
-  {
-    files: ["daemon/src/dictation/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: ["../server/*"] }] },
-  },
+  // The daemon's folders point one way, a lower one never reaching up: server/ (the daemon that composes everything)
+  // over api/ and dictation/, over service/ (config, the warm model, jobs), over modes/ and vocabulary/, over
+  // config-file/ (reading and editing config.json); cli/ over mcp/ and capture/, which share daemon-control.ts.
+  ...Object.entries({
+    api: ["server", "cli"],
+    dictation: ["server", "api", "cli"],
+    service: ["server", "api", "dictation", "cli", "mcp", "capture"],
+    modes: ["server", "api", "dictation", "service", "cli"],
+    vocabulary: ["server", "api", "dictation", "service", "cli"],
+    "config-file": ["server", "api", "dictation", "service", "modes", "vocabulary", "cli"],
+    capture: ["cli"],
+    mcp: ["cli"],
+  }).map(([folder, above]) => ({
+    files: [`daemon/src/${folder}/**/*.ts`],
+    rules: { "no-restricted-imports": ["error", { patterns: above.map((upper) => `../${upper}/*`) }] },
+  })),
   // CommonJS entry points and configs.
   {
     files: ["*.js", "daemon/bin/*.js", "test/support/*.cjs"],

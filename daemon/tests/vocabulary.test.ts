@@ -7,7 +7,7 @@ import path from "node:path";
 import { loadConfig } from "../src/service/config";
 import { loadTokenizer, type Tokenizer } from "../src/tokenizer";
 import { decoderPrompt, promptTerms, VOCABULARY_PROMPT_TOKENS } from "../src/vocabulary/decoder-prompt";
-import { removeTopLevelMember, setTopLevelMember } from "../src/vocabulary/json-member-edit";
+import { removeTopLevelMember, setTopLevelMember } from "../src/config-file/json-member-edit";
 import { LiveReplacements } from "../src/vocabulary/live-replacements";
 import { Replacer } from "../src/vocabulary/replacements";
 

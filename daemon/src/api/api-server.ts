@@ -14,7 +14,7 @@ import { sendError, sendJson } from "./http-response";
 import { listModels, publicModelName } from "./models";
 import { RealtimeConnection, REALTIME_MAX_MESSAGE_BYTES } from "./realtime/realtime-connection";
 import { clientName, type ApiServices } from "./services";
-import { tlsPortOf, type ApiSettings } from "./settings";
+import { tlsPortOf, type ApiSettings } from "../service/api-settings";
 import { ensureCertificate } from "./tls-certificate";
 import { readToken, tokenFile, tokenMatches, ensureToken } from "./token";
 import { handleTranscription } from "./transcription-route";

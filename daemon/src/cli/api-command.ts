@@ -5,7 +5,7 @@ import { readToken, rotateToken, tokenFile, ensureToken } from "../api/token";
 import type { VerbatimPaths } from "../paths";
 import type { ApiStatus } from "../protocol";
 import { parseCommandLine } from "./command-line";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 
 export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls] [--tls-port N] [--allow-origin ORIGIN]…

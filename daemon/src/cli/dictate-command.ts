@@ -15,7 +15,7 @@ import {
   type TranscriptData,
   type TranscriptionOptions,
 } from "../protocol";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
 import { reportEarlyEnd } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";

@@ -4,7 +4,7 @@
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import type { DictationInfo } from "../protocol";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { attachDictation } from "./dictation-attach";
 import { printFinalText } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";

@@ -12,7 +12,7 @@ import { ModelStore } from "../models";
 import { DEFAULT_FINISHING_ENDPOINT, finishingLeavesMachine } from "../protocol";
 import type { VerbatimPaths } from "../paths";
 import { DEFAULT_CONFIG, loadConfig } from "../service/config";
-import { tryConnect } from "./daemon-control";
+import { tryConnect } from "../daemon-control";
 import { EXIT } from "./exit-codes";
 
 export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, config, models,

@@ -10,7 +10,7 @@ import {
   type HistoryEntryDetail,
   type HistorySnippet,
 } from "../protocol";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { deleteTranscripts, localTime, type DeleteTranscripts } from "./history-delete";

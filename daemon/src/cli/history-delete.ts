@@ -4,7 +4,7 @@
 // deletes more than it said.
 import { createInterface } from "node:readline/promises";
 import type { VerbatimPaths } from "../paths";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 
 export type DeleteTranscripts = {

@@ -8,7 +8,7 @@ import { verbatimPaths, type VerbatimPaths } from "../paths";
 import type { DaemonStatus, TranscriptionOptions } from "../protocol";
 import { VERSION } from "../version";
 import { lockHolder } from "../service/instance-lock";
-import { startDaemon, stopDaemon, tryConnect } from "./daemon-control";
+import { startDaemon, stopDaemon, tryConnect } from "../daemon-control";
 import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
 import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
 import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
@@ -22,7 +22,7 @@ import { installService, restartService, uninstallService } from "./service-comm
 import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
 import { parseVocabulary, runVocabulary, VOCABULARY_USAGE } from "./vocabulary-command";
 import { MODES_USAGE, parseModes, runModes } from "./modes-command";
-import { CAPTURE_USAGE, runCapture } from "../capture/capture-command";
+import { CAPTURE_USAGE, runCapture } from "./capture-command";
 import { runMcpServer } from "../mcp/mcp-server";
 import { API_USAGE, describeApi, parseApi, runApi } from "./api-command";
 

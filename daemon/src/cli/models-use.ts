@@ -1,7 +1,7 @@
 // `verbatim models use NAME`: the daemon's default model, what every job without --model runs on: loaded (downloaded
 // first when needed, with progress) and saved as "model" in config.json, so that it is the model after a restart too.
 import type { VerbatimPaths } from "../paths";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { EXIT } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
 

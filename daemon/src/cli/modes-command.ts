@@ -17,7 +17,7 @@ import {
   type ModeChanges,
   type ModesData,
 } from "../protocol";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 

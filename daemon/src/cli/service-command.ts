@@ -9,7 +9,7 @@ import {
   type ServiceManager,
 } from "@verbatim/launchd";
 import type { VerbatimPaths } from "../paths";
-import { daemonEntry, startDaemon, stopDaemon } from "./daemon-control";
+import { daemonEntry, startDaemon, stopDaemon } from "../daemon-control";
 
 export function loginService(): ServiceManager {
   return serviceManagerFor({

@@ -15,7 +15,7 @@ import { Logger } from "../service/logger";
 import { isParakeetFolder, transcribeWithParakeet } from "../service/parakeet-transcription";
 import { modelProgressEvent } from "../service/progress-event";
 import { transcribe } from "../service/transcription";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { DECODING_USAGE } from "./decoding-flags";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";

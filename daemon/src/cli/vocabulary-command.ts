@@ -3,7 +3,7 @@
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import type { Event, ReplacementCase, VocabularyData } from "../protocol";
-import { ensureDaemon } from "./daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 

@@ -7,7 +7,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { ErrorCode, type CallToolResult, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { DaemonError, type DaemonClient } from "../client";
-import { ensureDaemon } from "../cli/daemon-control";
+import { ensureDaemon } from "../daemon-control";
 import type { VerbatimPaths } from "../paths";
 import type { HistoryEntry, HistoryEntryDetail, HistoryPage, TranscriptData } from "../protocol";
 import { VERSION } from "../version";

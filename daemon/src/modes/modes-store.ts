@@ -2,9 +2,9 @@
 // every dictation reads it again (so hand edits count from then on), and an edit rewrites only the "modes" member's
 // text through editConfigFile, which runs edits one at a time and never loses a hand edit saved meanwhile.
 import { ProtocolError, modeProblem, type DictationMode, type ModeChanges, type ModesData } from "../protocol";
-import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../service/config-file-edit";
-import { ConfigReadError, readConfigTextSync } from "../service/config-file-read";
-import { setTopLevelMember } from "../vocabulary/json-member-edit";
+import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../config-file/config-file-edit";
+import { ConfigReadError, readConfigTextSync } from "../config-file/config-file-read";
+import { setTopLevelMember } from "../config-file/json-member-edit";
 import { BUILT_IN_MODES, DEFAULT_MODE, findMode, readModes, type ReadModes } from "./modes";
 
 export class ModesStore {

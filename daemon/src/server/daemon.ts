@@ -6,7 +6,7 @@ import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ApiServer } from "../api/api-server";
 import { captureCommand } from "../capture/capture-launch";
-import type { ApiSettings } from "../api/settings";
+import type { ApiSettings } from "../service/api-settings";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
 import { speechGate } from "../dictation/speech-gate";

@@ -11,7 +11,7 @@ import {
   DEFAULT_API_SETTINGS,
   validApiSettings,
   type ApiSettings,
-} from "../api/settings";
+} from "./api-settings";
 import type { KeptRecordings } from "../history/history-store";
 import { BUILT_IN_MODES, readModes } from "../modes/modes";
 import { DEFAULT_MODEL } from "../models";
@@ -26,7 +26,7 @@ import {
   type TranscriptionOptions,
 } from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
-import { ConfigReadError, readConfigTextSync } from "./config-file-read";
+import { ConfigReadError, readConfigTextSync } from "../config-file/config-file-read";
 
 /** Dictation recordings kept after their text was delivered: none, those whose recognition failed, or all. */
 export type KeepRecordings = "never" | "failed" | "always";

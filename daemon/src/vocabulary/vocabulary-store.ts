@@ -4,10 +4,10 @@
 // Edits run one at a time, each on the file as the one before left it, so concurrent clients lose nothing; a hand
 // edit saved while one is written makes it run again on the saved file (editConfigFile), so no person loses theirs.
 import { ProtocolError, type VocabularyData, type VocabularyReplacement } from "../protocol";
-import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../service/config-file-edit";
+import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../config-file/config-file-edit";
 import type { Tokenizer } from "../tokenizer";
 import { promptTerms } from "./decoder-prompt";
-import { setTopLevelMember } from "./json-member-edit";
+import { setTopLevelMember } from "../config-file/json-member-edit";
 import {
   MAX_ENTRIES,
   phraseProblem,

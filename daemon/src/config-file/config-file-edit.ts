@@ -9,7 +9,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { removeTopLevelMember, setTopLevelMember } from "../vocabulary/json-member-edit";
+import { removeTopLevelMember, setTopLevelMember } from "./json-member-edit";
 import { ConfigReadError, openConfigFile, readOpenConfigFile } from "./config-file-read";
 
 /** The config file's text and the object it holds. */

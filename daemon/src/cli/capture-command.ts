@@ -3,10 +3,10 @@
 // detached, so that macOS asks for microphone access as that app and recording outlives a closing window.
 import { parseArgs } from "node:util";
 import { DaemonClient } from "../client";
-import { EXIT, UsageError } from "../cli/exit-codes";
+import { EXIT, UsageError } from "./exit-codes";
 import { verbatimPaths } from "../paths";
 import { loadConfig } from "../service/config";
-import { listInputDevices, Microphone, MicrophoneError } from "./microphone";
+import { listInputDevices, Microphone, MicrophoneError } from "../capture/microphone";
 
 export const CAPTURE_USAGE = `Usage:
   verbatim capture --session ID [--device NAME|INDEX]   record the microphone into a dictation session

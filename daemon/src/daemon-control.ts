@@ -2,9 +2,9 @@
 import { spawn } from "node:child_process";
 import { fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { DaemonClient, DaemonUnreachableError } from "../client";
-import type { VerbatimPaths } from "../paths";
-import { lockHolder } from "../service/instance-lock";
+import { DaemonClient, DaemonUnreachableError } from "./client";
+import type { VerbatimPaths } from "./paths";
+import { lockHolder } from "./service/instance-lock";
 
 export const daemonEntry = path.join(__dirname, "..", "..", "bin", "verbatimd.js");
 const START_TIMEOUT_MS = 15_000;
