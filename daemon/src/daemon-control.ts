@@ -6,7 +6,7 @@ import { DaemonClient, DaemonUnreachableError } from "./client";
 import type { VerbatimPaths } from "./paths";
 import { lockHolder } from "./service/instance-lock";
 
-export const daemonEntry = path.join(__dirname, "..", "..", "bin", "verbatimd.js");
+export const daemonEntry = path.join(__dirname, "..", "bin", "verbatimd.js");
 const START_TIMEOUT_MS = 15_000;
 /** How long a daemon that never answered gets to end after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 3000;
