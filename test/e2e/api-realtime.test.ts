@@ -268,7 +268,7 @@ test("a dictation that starts after the session opened: its audio is refused in 
   const [error] = ofType(received, "error").map((r) => r.event.error as { code: string; message: string });
   expect(error).toMatchObject({
     code: "dictation_running",
-    message: expect.stringMatching(/^Another dictation is running on this machine .*verbatim dictations stop/),
+    message: expect.stringMatching(/^another dictation is already running on this machine .*verbatim dictations stop/),
   });
   expect(error.message).not.toMatch(/dictation\.(stop|attach)/); // the daemon's socket requests, not the client's
   await ended;

@@ -183,8 +183,9 @@ export class DictationManager {
       const { session: id, startedAt } = this.running.info();
       throw new ProtocolError(
         "busy",
-        `a dictation is already running (session ${id}, started ${startedAt}); only one runs at a time. ` +
-          "Stop it with dictation.stop, or follow it with dictation.attach.",
+        `another dictation is already running on this machine (session ${id}, started ${startedAt}, from Raycast, ` +
+          "the verbatim command or another app); Verbatim runs one at a time: end it (verbatim dictations stop), " +
+          "then start this one again.",
         request.id,
       );
     }

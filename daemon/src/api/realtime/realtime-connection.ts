@@ -277,14 +277,7 @@ export class RealtimeConnection implements DictationPeer {
       return dictation;
     } catch (error) {
       this.dictation = null;
-      // The daemon's own wording names requests of its socket protocol, which a Realtime client cannot send.
-      const message =
-        error instanceof ProtocolError && error.code === "busy"
-          ? "Another dictation is running on this machine (from Raycast, the verbatim command or another app), and " +
-            "Verbatim runs one at a time: end it there (verbatim dictations stop), then open a new session."
-          : error instanceof ProtocolError
-            ? error.message
-            : String(error);
+      const message = error instanceof ProtocolError ? error.message : String(error);
       this.error("invalid_request_error", "dictation_running", message);
       this.socket.close(1013, "a dictation is running");
       return null;
