@@ -7,66 +7,27 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import OpenAI from "openai";
-import { OpenAIRealtimeWS } from "openai/realtime/ws";
+import type { OpenAIRealtimeWS } from "openai/realtime/ws";
 import { loadAudio, Resampler } from "../../daemon/src/audio";
 import type { DaemonClient } from "../../daemon/src/client";
 import { toPcmBytes } from "../../daemon/src/dictation/pcm";
 import type { HistoryEntry } from "../../daemon/src/protocol";
-import { apiToken, freePort } from "../support/api";
+import { freePort } from "../support/api";
 import { heldoutWav, waitFor } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
+import { appendAtRealTimePace, CHUNK_BYTES, connectRealtime, ofType, pcm24, type Received } from "../support/realtime";
 import { normalizeWords } from "../support/wer";
 
 jest.setTimeout(300_000);
 
 const RATE = 24_000;
-/** 100 ms of 24 kHz 16-bit audio. */
-const CHUNK_BYTES = 4800;
 let daemon: DaemonProcess;
 let client: DaemonClient;
 let port: number;
 let certificate: Buffer;
 
-interface Received {
-  event: { type: string; [key: string]: unknown };
-  at: number;
-}
-
-/** 24 kHz 16-bit mono PCM, as OpenAI clients send it, of a file (sox effects after it: padding). */
-function pcm24(file: string, ...effects: string[]): Buffer {
-  return execFileSync("sox", [
-    file,
-    "-t",
-    "raw",
-    "-r",
-    "24000",
-    "-e",
-    "signed",
-    "-b",
-    "16",
-    "-c",
-    "1",
-    "-",
-    ...effects,
-  ]);
-}
-
 const silence = (seconds: number) => Buffer.alloc(2 * Math.round(seconds * RATE));
-
-function connect(): { rt: OpenAIRealtimeWS; received: Received[]; open: Promise<void> } {
-  const openai = new OpenAI({ apiKey: apiToken(daemon), baseURL: `https://127.0.0.1:${port}/v1` });
-  const rt = new OpenAIRealtimeWS({ model: "whisper-1", options: { ca: certificate } }, openai);
-  const received: Received[] = [];
-  rt.on("event", (event) => received.push({ event: event as Received["event"], at: Date.now() }));
-  rt.on("error", () => undefined); // error events are in `received` too
-  const open = new Promise<void>((resolve, reject) => {
-    rt.socket.once("open", () => resolve());
-    rt.socket.once("error", reject);
-  });
-  return { rt, received, open };
-}
 
 function append(rt: OpenAIRealtimeWS, pcm: Buffer): void {
   for (let offset = 0; offset < pcm.length; offset += CHUNK_BYTES) {
@@ -77,17 +38,6 @@ function append(rt: OpenAIRealtimeWS, pcm: Buffer): void {
   }
 }
 
-async function appendAtRealTimePace(rt: OpenAIRealtimeWS, pcm: Buffer): Promise<void> {
-  for (let offset = 0; offset < pcm.length; offset += CHUNK_BYTES) {
-    rt.send({
-      type: "input_audio_buffer.append",
-      audio: pcm.subarray(offset, offset + CHUNK_BYTES).toString("base64"),
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const ofType = (received: Received[], type: string) => received.filter((r) => r.event.type === type);
 const itemOf = (r: Received) => (r.event.item as { id: string }).id;
 const COMPLETED = "conversation.item.input_audio_transcription.completed";
 const DELTA = "conversation.item.input_audio_transcription.delta";
@@ -155,7 +105,7 @@ afterAll(async () => {
 test("10 s of digital silence, then a commit: the empty-buffer error, no text, no item, no history entry", async () => {
   for (const turnDetection of [undefined, null]) {
     const before = await history();
-    const { rt, received, open } = connect();
+    const { rt, received, open } = connectRealtime(daemon, port, certificate);
     await open;
     if (turnDetection === null) sendSession(rt, { turn_detection: null });
     append(rt, silence(10));
@@ -174,7 +124,7 @@ test("10 s of digital silence, then a commit: the empty-buffer error, no text, n
 
 test("quiet pink noise: no speech, no text, no history entry", async () => {
   const before = await history();
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   const noise = execFileSync("sox", [
     ...["-R", "-n", "-t", "raw", "-r", "24000", "-e", "signed", "-b", "16", "-c", "1", "-"],
@@ -207,7 +157,7 @@ test("three sentences with 2 s pauses: three turns, each the text of its sentenc
   }
 
   const before = await history();
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   await appendAtRealTimePace(rt, Buffer.concat(parts));
   await waitFor(() => ofType(received, COMPLETED).length >= 3, "three completed transcripts");
@@ -274,7 +224,7 @@ test("one append of 70 s (over 60 s, 4.5 MB of base64): all of it on disk and in
   const seconds = audio.length / 2 / RATE;
   expect(seconds).toBeGreaterThan(60);
   const before = await history();
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   rt.send({ type: "input_audio_buffer.append", audio: audio.toString("base64") });
   await waitFor(
@@ -297,7 +247,7 @@ test("session.update while audio flows: the dictation ends with its text, the ne
   const first = pcm24(heldoutWav("heldout-07.wav"));
   const second = pcm24(heldoutWav("heldout-12.wav"), "pad", "1", "1");
   const before = await history();
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   await appendAtRealTimePace(rt, first);
   sendSession(rt, { transcription: { model: "whisper-1", language: "en" } });
@@ -327,7 +277,7 @@ test.each([
   // And 1 s of silence: the bytes that expand to (about) 0.
   const g711 = Buffer.concat([sentence, Buffer.alloc(8000, encoding === "mu-law" ? 0xff : 0xd5)]);
   const before = await history();
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   sendSession(rt, { format: { type } });
   append(rt, g711);
@@ -365,7 +315,7 @@ test("more audio than one message's worth while a dictation ends: held in the pa
     Buffer.concat([silence(156 - 5), pcm24(heldoutWav("heldout-04.wav"), "pad", "0", "1")]).subarray(0, 2 * 156 * RATE),
   ];
   const before = await history();
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   append(rt, first);
   sendSession(rt, { transcription: { prompt: "A new prompt." } });

@@ -3,78 +3,24 @@
 // certificate the daemon makes) and the client is told to trust that certificate. A held-out sentence streams at
 // real-time pace as 24 kHz PCM16: deltas come before the audio ends, server VAD ends the turn, and the completed
 // transcript equals the final text of a dictation of the same sentence.
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import OpenAI from "openai";
-import { OpenAIRealtimeWS } from "openai/realtime/ws";
+import type { OpenAIRealtimeWS } from "openai/realtime/ws";
 import WebSocket from "ws";
 import { apiToken, freePort } from "../support/api";
 import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation, waitFor } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
+import { appendAtRealTimePace, CHUNK_BYTES, connectRealtime, ofType, pcm24 } from "../support/realtime";
 
 jest.setTimeout(180_000);
 
 const wav = heldoutWav("heldout-07.wav");
-/** 100 ms of 24 kHz 16-bit audio. */
-const CHUNK_BYTES = 4800;
 let daemon: DaemonProcess;
 let port: number;
 let certificate: Buffer;
 let dictationText: string;
 
-interface Received {
-  event: { type: string; [key: string]: unknown };
-  at: number;
-}
-
-/** The sentence as 24 kHz PCM16 (as OpenAI clients send it), with `silence` seconds after it. */
-function pcm24(file: string, silence: number): Buffer {
-  return execFileSync("sox", [
-    file,
-    "-t",
-    "raw",
-    "-r",
-    "24000",
-    "-e",
-    "signed",
-    "-b",
-    "16",
-    "-c",
-    "1",
-    "-",
-    "pad",
-    "0",
-    String(silence),
-  ]);
-}
-
-function connect(): { rt: OpenAIRealtimeWS; received: Received[]; open: Promise<void> } {
-  const client = new OpenAI({ apiKey: apiToken(daemon), baseURL: `https://127.0.0.1:${port}/v1` });
-  const rt = new OpenAIRealtimeWS({ model: "whisper-1", options: { ca: certificate } }, client);
-  const received: Received[] = [];
-  rt.on("event", (event) => received.push({ event: event as Received["event"], at: Date.now() }));
-  rt.on("error", () => undefined); // error events are in `received` too
-  const open = new Promise<void>((resolve, reject) => {
-    rt.socket.once("open", () => resolve());
-    rt.socket.once("error", reject);
-  });
-  return { rt, received, open };
-}
-
-async function streamAtRealTimePace(rt: OpenAIRealtimeWS, pcm: Buffer): Promise<number> {
-  for (let offset = 0; offset < pcm.length; offset += CHUNK_BYTES) {
-    rt.send({
-      type: "input_audio_buffer.append",
-      audio: pcm.subarray(offset, offset + CHUNK_BYTES).toString("base64"),
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return Date.now();
-}
-
-const ofType = (received: Received[], type: string) => received.filter((r) => r.event.type === type);
 const closed = (rt: OpenAIRealtimeWS) => new Promise((resolve) => rt.socket.once("close", resolve));
 
 beforeAll(async () => {
@@ -100,7 +46,7 @@ afterAll(async () => {
 });
 
 test("server VAD: deltas before the audio ends, speech events, and a completed transcript equal to the dictation's", async () => {
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   rt.send({
     type: "session.update",
@@ -114,7 +60,7 @@ test("server VAD: deltas before the audio ends, speech events, and a completed t
       },
     },
   });
-  const audioEnded = await streamAtRealTimePace(rt, pcm24(wav, 1));
+  const audioEnded = await appendAtRealTimePace(rt, pcm24(wav, "pad", "0", "1"));
   await waitFor(
     () => ofType(received, "conversation.item.input_audio_transcription.completed").length > 0,
     "completed",
@@ -175,11 +121,11 @@ test("server VAD: deltas before the audio ends, speech events, and a completed t
 });
 
 test("without turn detection the client commits: committed then completed, and an empty commit is refused", async () => {
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   rt.send({ type: "session.update", session: { type: "transcription", audio: { input: { turn_detection: null } } } });
   rt.send({ type: "input_audio_buffer.commit" });
-  await streamAtRealTimePace(rt, pcm24(wav, 0.3));
+  await appendAtRealTimePace(rt, pcm24(wav, "pad", "0", "0.3"));
   rt.send({ type: "input_audio_buffer.commit" });
   await waitFor(
     () => ofType(received, "conversation.item.input_audio_transcription.completed").length > 0,
@@ -198,7 +144,7 @@ test("without turn detection the client commits: committed then completed, and a
 });
 
 test("a model name the daemon does not have: an error naming it, and the rest of the update (the language) kept", async () => {
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   rt.send({
     type: "session.update",
@@ -221,7 +167,7 @@ test("a model name the daemon does not have: an error naming it, and the rest of
 });
 
 test("what Verbatim does not do is refused with an error event; a running dictation refuses the connection", async () => {
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   rt.send({ type: "session.update", session: { type: "realtime", model: "gpt-realtime" } });
   rt.send({ type: "response.create" });
@@ -258,12 +204,15 @@ test("what Verbatim does not do is refused with an error event; a running dictat
 });
 
 test("a dictation that starts after the session opened: its audio is refused in the client's terms, the dictation runs on", async () => {
-  const { rt, received, open } = connect();
+  const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   const client = await daemon.connect();
   const following = await startDictation(client);
   const ended = closed(rt);
-  rt.send({ type: "input_audio_buffer.append", audio: pcm24(wav, 0).subarray(0, CHUNK_BYTES).toString("base64") });
+  rt.send({
+    type: "input_audio_buffer.append",
+    audio: pcm24(wav, "pad", "0", "0").subarray(0, CHUNK_BYTES).toString("base64"),
+  });
   await waitFor(() => ofType(received, "error").length === 1, "the refusal");
   const [error] = ofType(received, "error").map((r) => r.event.error as { code: string; message: string });
   expect(error).toMatchObject({
