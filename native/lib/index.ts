@@ -13,6 +13,7 @@ import type {
   LoadOptions,
   ModelInfo,
   ParakeetModelInfo,
+  ParakeetTranscribeOptions,
   ParakeetTranscript,
   StreamEvent,
   StreamOptions,
@@ -192,12 +193,16 @@ export class ParakeetModel {
     return typed(() => this.raw.memory());
   }
 
-  /** Transcribes 16 kHz mono samples (a Float32Array, copied, or a file of 32-bit little-endian float samples). */
+  /**
+   * Transcribes 16 kHz mono samples (a Float32Array, copied, or a file of 32-bit little-endian float samples, read a
+   * chunk at a time). Files longer than a chunk are decoded in overlapping chunks (ParakeetTranscribeOptions).
+   */
   transcribe(
     audio: Float32Array | string,
     onEvent: (event: TranscribeEvent) => void = () => {},
+    options: ParakeetTranscribeOptions = {},
   ): Job<ParakeetTranscript> {
-    const job = typed(() => this.raw.transcribe(audio, {}, (event) => onEvent(event as TranscribeEvent)));
+    const job = typed(() => this.raw.transcribe(audio, options, (event) => onEvent(event as TranscribeEvent)));
     return typedJob(job, (result) => this.toTranscript(result));
   }
 

@@ -102,6 +102,16 @@ export interface ParakeetTranscript {
   words: Array<{ text: string; start: number; end: number; probability: number }>;
 }
 
+/**
+ * How a Parakeet model reads a long file: in chunks of `chunkSeconds` (default 120, at most 1200) overlapping by
+ * `chunkOverlapSeconds` (default 15 or half a chunk, whichever is less; at most half a chunk), their tokens merged on
+ * their times as parakeet-mlx does. A file no longer than a chunk is decoded whole.
+ */
+export interface ParakeetTranscribeOptions {
+  chunkSeconds?: number;
+  chunkOverlapSeconds?: number;
+}
+
 /** MLX's allocator, shared by every MLX model in the process. */
 export interface BackendMemory {
   activeBytes: number;

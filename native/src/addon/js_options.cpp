@@ -1,5 +1,6 @@
 #include "js_options.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <optional>
 #include <string>
@@ -181,6 +182,18 @@ TranscribeOptions read_transcribe_options(const Napi::Value& value, const Specia
       options.alignment_heads.emplace_back(layer, head);
     }
   });
+  // Parakeet's chunks for long files. Without chunkOverlapSeconds the overlap is the default, at most half a chunk.
+  reader.with("chunkSeconds", [&](const Napi::Value& v, const char* n) {
+    ChunkingOptions chunking;
+    chunking.chunk_seconds = OptionReader::checked_number(v, n, 1, kMaxChunkSeconds);
+    chunking.overlap_seconds = std::min(chunking.overlap_seconds, chunking.chunk_seconds / 2);
+    options.chunking = chunking;
+  });
+  reader.with("chunkOverlapSeconds", [&](const Napi::Value& v, const char* n) {
+    options.chunking = options.chunking.value_or(ChunkingOptions{});
+    options.chunking->overlap_seconds = OptionReader::checked_number(v, n, 0, kMaxChunkSeconds / 2);
+  });
+  if (options.chunking) check_chunking(*options.chunking);
   return options;
 }
 

@@ -120,6 +120,7 @@ class WhisperEngine final : public Engine {
 
   Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events) override {
+    refuse_chunking(options);
     RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
     TranscribeEvents yielding = events;
     yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
@@ -128,6 +129,7 @@ class WhisperEngine final : public Engine {
 
   Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events) override {
+    refuse_chunking(options);
     RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
     TranscribeEvents yielding = events;
     yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
@@ -162,6 +164,13 @@ class WhisperEngine final : public Engine {
   }
 
  private:
+  static void refuse_chunking(const TranscribeOptions& options) {
+    if (options.chunking) {
+      throw std::invalid_argument("chunkSeconds and chunkOverlapSeconds are for Parakeet models: Whisper reads long "
+                                  "files in its 30 s windows");
+    }
+  }
+
   std::shared_ptr<const WhisperWeights> weights_;
   std::unique_ptr<ModelRunner> runner_;
   FamilyCapabilities capabilities_;

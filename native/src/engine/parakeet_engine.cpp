@@ -8,16 +8,12 @@
 #include "audio/mel.h"
 #include "audio/nemo_features.h"
 #include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_decoding.h"
+#include "decoding/tdt_transcribe.h"
 #include "engine.h"
 #include "formats/parakeet_weights.h"
 
 namespace verbatim {
 namespace {
-
-// Without chunking, attention over a whole file grows with its square: files are refused past this length until
-// long files are decoded in overlapping chunks (issue 40, "Long files").
-constexpr double kMaxSeconds = 20 * 60;
 
 class ParakeetEngine final : public Engine {
  public:
@@ -47,59 +43,25 @@ class ParakeetEngine final : public Engine {
 
   Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events) override {
-    check_options(options);
-    if (static_cast<double>(n) > kMaxSeconds * kSampleRate) {
-      throw std::invalid_argument("Parakeet models take files of up to " + std::to_string(int(kMaxSeconds / 60)) +
-                                  " minutes for now");
-    }
-    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
-    const ParakeetConfig& c = weights_->config;
-    const NemoFeatures features = nemo_log_mel(samples, n, c.features);
-    Transcript transcript;
-    Segment segment;
-    segment.end = static_cast<double>(n) / kSampleRate;
-    if (features.n_frames > 0) {
-      if (events.cancelled && events.cancelled()) throw Cancelled();
-      const int frames = runner_->encode(features.data.data(), features.n_frames, [&events] {
-        if (events.cancelled && events.cancelled()) throw Cancelled();
-      });
-      TdtOptions tdt{c.vocab_size, c.durations, c.max_symbols, events.cancelled};
-      const double frame_seconds = 8.0 * c.features.hop_length / kSampleRate;  // 80 ms
-      double logprob = 0;
-      for (const TdtToken& t : greedy_tdt(*runner_, frames, tdt)) {
-        segment.tokens.push_back(t.token);
-        // A token's duration may run past the last frame: its end is cut at the end of the audio.
-        const double start = std::min(t.frame * frame_seconds, segment.end);
-        segment.token_timings.push_back(
-            {t.token, start, std::min((t.frame + t.duration) * frame_seconds, segment.end), t.probability});
-        logprob += std::log(std::max(t.probability, 1e-30f));
-        if (events.on_token) {
-          TokenEvent e;
-          e.token = t.token;
-          e.probability = t.probability;
-          events.on_token(e, 0.0);
-        }
-      }
-      if (!segment.tokens.empty()) segment.avg_logprob = logprob / static_cast<double>(segment.tokens.size());
-      if (events.on_progress) events.on_progress(features.n_frames, features.n_frames);
-    }
-    if (events.on_segment) events.on_segment(segment);
-    transcript.segments.push_back(std::move(segment));
-    return transcript;
+    const SampleReader read = [samples](std::size_t first, std::size_t count, float* out) {
+      std::copy(samples + first, samples + first + count, out);
+    };
+    return transcribe(read, n, options, events);
   }
 
   Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events) override {
     check_options(options);
-    if (static_cast<double>(n) > kMaxSeconds * kSampleRate) {
-      throw std::invalid_argument("Parakeet models take files of up to " + std::to_string(int(kMaxSeconds / 60)) +
-                                  " minutes for now");
-    }
-    std::vector<float> samples(n);
-    if (n > 0) read(0, n, samples.data());
-    return transcribe(samples.data(), n, options, events);
+    const ChunkingOptions chunking = options.chunking.value_or(ChunkingOptions{});
+    check_chunking(chunking);
+    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
+    TranscribeEvents yielding = events;
+    yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
+    return transcribe_tdt(*runner_, weights_->config, read, n, chunking, yielding);
   }
 
+  // Live text from the transducer's own frames (streaming/transducer_streaming.h); each utterance's final pass is
+  // transcribe() on its audio.
   std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions) const override {
     throw std::invalid_argument("live sessions are not supported on Parakeet models yet");
   }

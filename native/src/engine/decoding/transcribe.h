@@ -11,6 +11,7 @@
 
 #include "decoding/alignment.h"
 #include "decoding/decoding.h"
+#include "decoding/tdt_chunks.h"
 #include "audio/mel.h"
 #include "model/model_runner.h"
 #include "decoding/token_text.h"
@@ -39,6 +40,9 @@ struct TranscribeOptions {
   std::optional<double> hallucination_silence_threshold;
   // Bytes of every text token: needed for the compression ratio and to recognise segments without text.
   std::shared_ptr<const TokenBytes> token_bytes;
+  // Parakeet: the chunks long files are decoded in (absent: ChunkingOptions' defaults). Whisper reads long files
+  // in its 30 s windows and refuses this.
+  std::optional<ChunkingOptions> chunking;
 };
 
 struct Segment {
