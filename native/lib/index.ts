@@ -13,6 +13,7 @@ import type {
   LoadOptions,
   ModelInfo,
   ParakeetModelInfo,
+  ParakeetStreamOptions,
   ParakeetTranscribeOptions,
   ParakeetTranscript,
   StreamEvent,
@@ -147,7 +148,7 @@ export class WhisperModel {
 /**
  * A Parakeet TDT model (parakeet-mlx's layout: config.json = the NeMo config, model.safetensors). It carries its own
  * SentencePiece vocabulary; its tokens are timed by the transducer's frames and durations (80 ms a frame). What it
- * cannot do (translate, a language or prompt, live sessions) is in info().capabilities and refused by the engine.
+ * cannot do (translate, a language or prompt) is in info().capabilities and refused by the engine.
  */
 export class ParakeetModel {
   readonly pieces: PieceDecoder;
@@ -204,6 +205,17 @@ export class ParakeetModel {
   ): Job<ParakeetTranscript> {
     const job = typed(() => this.raw.transcribe(audio, options, (event) => onEvent(event as TranscribeEvent)));
     return typedJob(job, (result) => this.toTranscript(result));
+  }
+
+  /**
+   * Starts live recognition on the engine's thread, with the same session and events as WhisperModel.startStream:
+   * each update decodes the utterance so far and commits the tokens whose end is marginFrames behind the newest audio
+   * and that the previous update decoded too; each utterance's final text is transcribe() of its audio.
+   */
+  startStream(options: ParakeetStreamOptions = {}, onEvent: (event: StreamEvent) => void = () => {}): StreamingSession {
+    return new StreamingSession(new TokenText(this.pieces.allTokenBytes()), onEvent, (handle) =>
+      typed(() => this.raw.startStream(options, handle)),
+    );
   }
 
   free(): void {

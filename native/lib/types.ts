@@ -266,6 +266,14 @@ export interface StreamOptions extends TranscribeOptions {
   maxContextTokens?: number;
 }
 
+/** Live recognition on a Parakeet model: its own policy (the transducer's frames and agreement between updates). */
+export interface ParakeetStreamOptions {
+  /** No update before this much new audio (seconds), unless the utterance ends. Default 1. */
+  minChunkSeconds?: number;
+  /** Encoder frames (80 ms): a token is committed once its end is this far behind the newest audio. Default 2. */
+  marginFrames?: number;
+}
+
 /** After each live update: newly committed text (never taken back until the utterance's final text replaces it). */
 export interface CommittedEvent {
   type: "committed";

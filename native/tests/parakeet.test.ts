@@ -35,7 +35,7 @@ describe.each(["tiny", "tiny-v3"])("parakeet-%s", (name) => {
     expect(info.capabilities).toMatchObject({
       translate: false,
       prompt: false,
-      streaming: false,
+      streaming: true,
       wordTimestamps: true,
     });
     expect(info.sizes).toMatchObject({ dModel: 64, layers: 2, heads: 4, durations: 5 });

@@ -201,17 +201,20 @@ StreamingOptions read_streaming_options(const Napi::Value& value, const SpecialT
   const OptionReader reader(value);
   StreamingOptions options;
   options.transcribe = read_transcribe_options(value, special);
-  std::string policy = "alignatt";
-  reader.string("policy", policy);
-  if (policy != "alignatt" && policy != "localagreement")
-    throw std::invalid_argument("option policy must be \"alignatt\" or \"localagreement\"");
-  options.policy = policy == "alignatt" ? StreamingPolicyKind::AlignAtt : StreamingPolicyKind::LocalAgreement;
+  reader.with("policy", [&](const Napi::Value&, const char*) {
+    std::string policy;
+    reader.string("policy", policy);
+    if (policy != "alignatt" && policy != "localagreement")
+      throw std::invalid_argument("option policy must be \"alignatt\" or \"localagreement\"");
+    options.policy = policy == "alignatt" ? StreamingPolicyKind::AlignAtt : StreamingPolicyKind::LocalAgreement;
+  });
   PolicyParameters& p = options.parameters;
   reader.integer("frameThreshold", p.frame_threshold, 0, 1e6);
   reader.integer("finalFrameThreshold", p.final_frame_threshold, 0, 1e6);
   reader.integer("rewindThreshold", p.rewind_threshold, 1, 1e6);
   reader.number("minChunkSeconds", options.min_chunk_seconds, 0.02, 30);
   reader.integer("maxContextTokens", options.max_context_tokens, 0, 1e6);
+  reader.integer("marginFrames", options.margin_frames, 0, 1e6);
   p.alignment_heads = options.transcribe.alignment_heads;
   return options;
 }

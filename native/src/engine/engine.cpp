@@ -7,6 +7,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "decoding/decoding.h"
 #include "audio/mel.h"
+#include "streaming/whisper_streaming.h"
 
 namespace verbatim {
 
@@ -136,17 +137,13 @@ class WhisperEngine final : public Engine {
     return transcribe_audio(*runner_, read, n, options, yielding);
   }
 
-  std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) const override {
-    return std::make_shared<StreamingRecognizer>(weights_->config.dims, std::move(options));
-  }
-
-  StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer,
-                             const StreamingEvents& events) override {
-    const RunnerAccess with_runner = [this](const std::function<void(ModelRunner&)>& work) {
+  std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) override {
+    RunnerAccess with_runner = [this](const std::function<void(ModelRunner&)>& work) {
       RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
       work(*runner_);
     };
-    return run_streaming_session(inbox, recognizer, with_runner, events);
+    return std::make_shared<WhisperStreamingRecognizer>(weights_->config.dims, std::move(options),
+                                                        std::move(with_runner));
   }
 
   LanguageDetection detect_language(const float* samples, std::size_t n,

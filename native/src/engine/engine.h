@@ -90,12 +90,14 @@ class Engine {
   // The same over `n` samples read through `read` a window at a time.
   virtual Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
                                 const TranscribeEvents& events) = 0;
-  // A live session's recognizer for this model; std::invalid_argument when the family cannot stream.
-  virtual std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) const = 0;
-  // Runs a live session until `inbox` is finished (see run_streaming_session). The runner is taken per update,
-  // ahead of file jobs, which give it up between their windows (RunnerGate).
-  virtual StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer,
-                                     const StreamingEvents& events) = 0;
+  // A live session's recognizer for this model, with the family's own policy; std::invalid_argument for options
+  // the family cannot honour. It borrows this engine's runner per update, ahead of file jobs, which give it up
+  // between their windows (RunnerGate): the engine must outlive it.
+  virtual std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) = 0;
+  // Runs a live session until `inbox` is finished (see run_streaming_session).
+  StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer, const StreamingEvents& events) {
+    return run_streaming_session(inbox, recognizer, events);
+  }
   // The language of the first 30 s. Throws std::invalid_argument for models that cannot detect languages.
   virtual LanguageDetection detect_language(const float* samples, std::size_t n,
                                             const std::function<bool()>& cancelled) = 0;

@@ -11,6 +11,7 @@
 #include "decoding/tdt_transcribe.h"
 #include "engine.h"
 #include "formats/parakeet_weights.h"
+#include "streaming/transducer_streaming.h"
 
 namespace verbatim {
 namespace {
@@ -21,6 +22,7 @@ class ParakeetEngine final : public Engine {
                  double load_seconds)
       : Engine("cpu", load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     capabilities_.word_timestamps = true;  // every token's frame and duration
+    capabilities_.streaming = true;
   }
 
   ModelFamily family() const override { return ModelFamily::Parakeet; }
@@ -62,11 +64,21 @@ class ParakeetEngine final : public Engine {
 
   // Live text from the transducer's own frames (streaming/transducer_streaming.h); each utterance's final pass is
   // transcribe() on its audio.
-  std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions) const override {
-    throw std::invalid_argument("live sessions are not supported on Parakeet models yet");
-  }
-  StreamingTranscript stream(AudioInbox&, StreamingRecognizer&, const StreamingEvents&) override {
-    throw std::invalid_argument("live sessions are not supported on Parakeet models yet");
+  std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) override {
+    check_options(options.transcribe);
+    TransducerStreamingRecognizer::Decode decode = [this](const float* samples, std::size_t n,
+                                                          const std::function<bool()>& cancelled) {
+      RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
+      return decode_transducer(*runner_, weights_->config, samples, n, cancelled);
+    };
+    TransducerStreamingRecognizer::Transcribe final_pass =
+        [this, transcribe_options = options.transcribe](const float* samples, std::size_t n,
+                                                        const std::function<bool()>& cancelled) {
+          TranscribeEvents events;
+          events.cancelled = cancelled;
+          return transcribe(samples, n, transcribe_options, events);
+        };
+    return std::make_shared<TransducerStreamingRecognizer>(options, std::move(decode), std::move(final_pass));
   }
   LanguageDetection detect_language(const float*, std::size_t, const std::function<bool()>&) override {
     throw std::invalid_argument("Parakeet models do not detect languages");

@@ -1,36 +1,35 @@
-// Live recognition of a growing stream of 16 kHz audio, split by the caller into utterances. Each update
-// re-encodes the utterance's last <= 30 s and lets a policy (AlignAtt by default) commit the tokens that are
-// safe to show; when an utterance ends, a batch pass over all of its audio (transcribe, with timestamps and
-// temperature fallback) gives its final text, as accurate as transcribing the recording afterwards.
+// Live recognition of a growing stream of 16 kHz audio, split by the caller into utterances: the seam every model
+// family streams through. A family's recognizer (whisper_streaming.h, transducer_streaming.h) decides what each
+// update shows and runs each utterance's final pass; run_streaming_session drives any of them from an AudioInbox.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <vector>
 
+#include "decoding/transcribe.h"
 #include "streaming/audio_inbox.h"
 #include "streaming/streaming_policy.h"
-#include "decoding/transcribe.h"
 
 namespace verbatim {
 
+// A live session's options. Each family reads its own and refuses another family's (see its make_recognizer).
 struct StreamingOptions {
-  StreamingPolicyKind policy = StreamingPolicyKind::AlignAtt;
-  PolicyParameters parameters;
+  // Whisper's policy; absent: AlignAtt. Parakeet has one policy of its own and refuses this.
+  std::optional<StreamingPolicyKind> policy;
+  PolicyParameters parameters;  // Whisper's policy parameters
+  // Parakeet: a token is committed once its end (frame + duration) is at least this many 80 ms encoder frames
+  // behind the newest audio; absent: the family's default. Whisper refuses it.
+  std::optional<int> margin_frames;
   double min_chunk_seconds = 1.0;  // no update before this much new audio (unless the utterance ends)
-  // Most tokens of earlier text (moved out of the 30 s window) kept as context; 0: as many as fit.
+  // Whisper: most tokens of earlier text (moved out of the 30 s window) kept as context; 0: as many as fit.
   int max_context_tokens = 0;
-  // The final pass's options. The live decode shares their language, task, suppressed tokens, initial prompt
+  // The final pass's options. Whisper's live decode shares their language, task, suppressed tokens, initial prompt
   // (a static prompt, never trimmed) and token bytes.
   TranscribeOptions transcribe;
 };
-
-// Throws std::invalid_argument naming the first bad value.
-void validate_streaming_options(const StreamingOptions& options, const ModelDims& dims);
 
 struct StreamingUpdate {
   int utterance = 0;
@@ -51,51 +50,21 @@ struct StreamingTranscript {
   std::vector<Utterance> utterances;
 };
 
+// One family's live recognition of the current utterance. update() and end_utterance() run the model: each takes
+// the model's lock itself, for as long as it needs it, so other jobs on the model can run in between.
 class StreamingRecognizer {
  public:
-  StreamingRecognizer(const ModelDims& dims, StreamingOptions options);
+  virtual ~StreamingRecognizer() = default;
 
-  void add_audio(const float* samples, std::size_t n);
-  std::size_t utterance_samples() const { return audio_.size(); }
+  virtual void add_audio(const float* samples, std::size_t n) = 0;
+  virtual std::size_t utterance_samples() const = 0;
 
-  // One live update over the current utterance (is_last: it ends after this audio).
-  StreamingUpdate update(ModelRunner& runner, bool is_last, const std::function<bool()>& cancelled);
+  // One live update over the current utterance (is_last: it ends after this audio). Throws Cancelled.
+  virtual StreamingUpdate update(bool is_last, const std::function<bool()>& cancelled) = 0;
 
-  // The final pass over the current utterance; the next audio starts a new utterance with a fresh context.
-  Utterance end_utterance(ModelRunner& runner, const std::function<bool()>& cancelled);
-
- private:
-  // Audio that arrived for one update, and the tokens that update committed.
-  struct Chunk {
-    std::size_t samples = 0;
-    std::vector<int32_t> committed;
-  };
-
-  void roll_over(std::size_t window_samples_limit);
-  void trim_context(std::size_t fixed_tokens);
-  std::vector<float> window_mel(int& content_frames) const;
-  std::vector<int32_t> prompt(ModelRunner& runner);
-
-  ModelDims dims_;
-  StreamingOptions options_;
-  SpecialTokens special_;
-  std::unique_ptr<StreamingPolicy> policy_;
-  std::vector<int32_t> suppressed_;
-
-  int utterance_index_ = 0;
-  double utterance_start_ = 0;     // seconds
-  std::size_t session_samples_ = 0;
-  std::vector<float> audio_;       // the utterance so far
-  std::size_t window_start_ = 0;   // first sample of the live window in audio_
-  std::size_t unassigned_ = 0;     // samples that arrived since the last update
-  std::deque<Chunk> chunks_;       // cover audio_[window_start_, end - unassigned_)
-  std::vector<int32_t> context_;   // committed tokens whose audio left the window
-  std::vector<int32_t> live_tokens_;
-  int32_t language_ = -1;
+  // The final pass over the current utterance; the next audio starts a new utterance. Throws Cancelled.
+  virtual Utterance end_utterance(const std::function<bool()>& cancelled) = 0;
 };
-
-// Lends the model runner to `work` while holding the model's lock (one job at a time on a model).
-using RunnerAccess = std::function<void(const std::function<void(ModelRunner&)>& work)>;
 
 struct StreamingEvents {
   std::function<void(const StreamingUpdate&)> on_update;
@@ -104,8 +73,8 @@ struct StreamingEvents {
 };
 
 // Runs a session until the inbox is finished: an update whenever audio waits, a final pass at each utterance
-// end. The runner is borrowed per update, so other jobs on the model can run in between. Throws Cancelled.
+// end. Throws Cancelled.
 StreamingTranscript run_streaming_session(AudioInbox& inbox, StreamingRecognizer& recognizer,
-                                          const RunnerAccess& with_runner, const StreamingEvents& events);
+                                          const StreamingEvents& events);
 
 }  // namespace verbatim

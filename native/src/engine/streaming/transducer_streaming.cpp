@@ -1,0 +1,128 @@
+#include "streaming/transducer_streaming.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "audio/mel.h"
+#include "audio/nemo_features.h"
+#include "decoding/decoding.h"
+
+namespace verbatim {
+namespace {
+
+constexpr int kMaxMarginFrames = 100;  // 8 s
+
+bool starts_with(const std::vector<TdtToken>& tokens, const std::vector<int32_t>& prefix) {
+  if (tokens.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (tokens[i].token != prefix[i]) return false;
+  }
+  return true;
+}
+
+void shift_times(Transcript& transcript, double seconds) {
+  for (Segment& segment : transcript.segments) {
+    segment.start += seconds;
+    segment.end += seconds;
+    for (TokenTiming& timing : segment.token_timings) {
+      timing.start += seconds;
+      timing.end += seconds;
+    }
+  }
+}
+
+}  // namespace
+
+TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
+                                       std::size_t n, const std::function<bool()>& cancelled) {
+  TransducerHypothesis hypothesis;
+  const NemoFeatures features = nemo_log_mel(samples, n, config.features);
+  if (features.n_frames == 0) return hypothesis;
+  if (cancelled && cancelled()) throw Cancelled();
+  hypothesis.frames = runner.encode(features.data.data(), features.n_frames, [&cancelled] {
+    if (cancelled && cancelled()) throw Cancelled();
+  });
+  hypothesis.tokens =
+      greedy_tdt(runner, hypothesis.frames, TdtOptions{config.vocab_size, config.durations, config.max_symbols, cancelled});
+  return hypothesis;
+}
+
+std::size_t transducer_tokens_to_commit(const std::vector<int32_t>& committed,
+                                        const std::vector<TdtToken>& previous, const std::vector<TdtToken>& current,
+                                        int frames, int margin_frames) {
+  if (!starts_with(previous, committed) || !starts_with(current, committed)) return 0;
+  std::size_t i = committed.size();
+  while (i < current.size() && i < previous.size() && current[i].token == previous[i].token &&
+         current[i].frame + current[i].duration + margin_frames <= frames) {
+    ++i;
+  }
+  return i - committed.size();
+}
+
+void validate_transducer_streaming_options(const StreamingOptions& options) {
+  const auto check = [](bool ok, const std::string& what) {
+    if (!ok) throw std::invalid_argument(what);
+  };
+  const PolicyParameters whisper_defaults;
+  const PolicyParameters& p = options.parameters;
+  check(!options.policy, "Parakeet models stream with their own policy (the transducer's frames): leave out policy");
+  check(p.frame_threshold == whisper_defaults.frame_threshold &&
+            p.final_frame_threshold == whisper_defaults.final_frame_threshold &&
+            p.rewind_threshold == whisper_defaults.rewind_threshold && p.alignment_heads.empty(),
+        "frameThreshold, finalFrameThreshold, rewindThreshold and alignmentHeads are Whisper's (AlignAtt): Parakeet "
+        "models take marginFrames");
+  check(options.max_context_tokens == 0, "maxContextTokens is Whisper's: Parakeet models keep no text context");
+  check(!options.margin_frames || (*options.margin_frames >= 0 && *options.margin_frames <= kMaxMarginFrames),
+        "marginFrames must be between 0 and " + std::to_string(kMaxMarginFrames) + " encoder frames (80 ms each)");
+  check(std::isfinite(options.min_chunk_seconds) && options.min_chunk_seconds >= 0.02 &&
+            options.min_chunk_seconds <= 30,
+        "minChunkSeconds must be between 0.02 and 30");
+}
+
+TransducerStreamingRecognizer::TransducerStreamingRecognizer(const StreamingOptions& options, Decode decode,
+                                                             Transcribe transcribe)
+    : margin_frames_(options.margin_frames.value_or(kDefaultTransducerMarginFrames)),
+      decode_(std::move(decode)),
+      transcribe_(std::move(transcribe)) {
+  validate_transducer_streaming_options(options);
+}
+
+void TransducerStreamingRecognizer::add_audio(const float* samples, std::size_t n) {
+  audio_.insert(audio_.end(), samples, samples + n);
+  session_samples_ += n;
+}
+
+StreamingUpdate TransducerStreamingRecognizer::update(bool, const std::function<bool()>& cancelled) {
+  TransducerHypothesis current = decode_(audio_.data(), audio_.size(), cancelled);
+  const std::size_t n = transducer_tokens_to_commit(committed_, previous_, current.tokens, current.frames,
+                                                    margin_frames_);
+  StreamingUpdate update;
+  update.utterance = utterance_index_;
+  for (std::size_t i = committed_.size(); i < committed_.size() + n; ++i) update.committed.push_back(current.tokens[i].token);
+  committed_.insert(committed_.end(), update.committed.begin(), update.committed.end());
+  for (std::size_t i = committed_.size(); i < current.tokens.size(); ++i) update.tentative.push_back(current.tokens[i].token);
+  update.audio_seconds = static_cast<double>(session_samples_) / kSampleRate;
+  previous_ = std::move(current.tokens);
+  return update;
+}
+
+Utterance TransducerStreamingRecognizer::end_utterance(const std::function<bool()>& cancelled) {
+  Utterance utterance;
+  utterance.index = utterance_index_;
+  utterance.start = utterance_start_;
+  utterance.end = utterance_start_ + static_cast<double>(audio_.size()) / kSampleRate;
+  utterance.transcript = transcribe_(audio_.data(), audio_.size(), cancelled);
+  shift_times(utterance.transcript, utterance.start);
+  utterance.live_tokens = std::move(committed_);
+
+  ++utterance_index_;
+  utterance_start_ = utterance.end;
+  audio_.clear();
+  previous_.clear();
+  committed_.clear();
+  return utterance;
+}
+
+}  // namespace verbatim

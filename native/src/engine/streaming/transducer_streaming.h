@@ -1,0 +1,72 @@
+// Live recognition for transducer families (Parakeet TDT), behind the streaming seam (streaming.h). Each update
+// decodes the utterance so far (features and encoder over all of its audio, then greedy TDT) and commits a token
+// once its end (frame + duration, 80 ms frames) is at least a margin behind the newest audio and the previous
+// update decoded the same tokens up to it: the transducer's frames are its alignment. Nothing shown is taken back.
+// When the utterance ends, its final pass is the family's transcribe() on the utterance's audio, so its final text
+// is exactly what transcribing that audio gives.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "decoding/tdt_decoding.h"
+#include "formats/parakeet_weights.h"
+#include "model/transducer_runner.h"
+#include "streaming/streaming.h"
+
+namespace verbatim {
+
+// The margin when the options name none: 2 frames (0.16 s).
+constexpr int kDefaultTransducerMarginFrames = 2;
+
+// One live decode of an utterance's audio: its tokens, and the encoder frames its audio made.
+struct TransducerHypothesis {
+  std::vector<TdtToken> tokens;
+  int frames = 0;
+};
+
+// Decodes 16 kHz samples as transcribe() does, without its timing and events: NeMo features, the encoder over all
+// of them, greedy TDT. The caller holds the model's lock. Throws Cancelled.
+TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
+                                       std::size_t n, const std::function<bool()>& cancelled);
+
+// How many tokens of `current` after the `committed` ones may be committed now: each in order while its end frame
+// plus `margin_frames` is within `frames` and `previous` holds the same tokens up to it. None when either
+// hypothesis does not start with the committed tokens.
+std::size_t transducer_tokens_to_commit(const std::vector<int32_t>& committed,
+                                        const std::vector<TdtToken>& previous, const std::vector<TdtToken>& current,
+                                        int frames, int margin_frames);
+
+// Refuses (std::invalid_argument) Whisper's policy options and out-of-range values, naming the option.
+void validate_transducer_streaming_options(const StreamingOptions& options);
+
+class TransducerStreamingRecognizer final : public StreamingRecognizer {
+ public:
+  // Each takes the model's lock for itself: `decode` for one live update, `transcribe` (the family's own) for an
+  // utterance's final pass.
+  using Decode = std::function<TransducerHypothesis(const float*, std::size_t, const std::function<bool()>&)>;
+  using Transcribe = std::function<Transcript(const float*, std::size_t, const std::function<bool()>&)>;
+
+  TransducerStreamingRecognizer(const StreamingOptions& options, Decode decode, Transcribe transcribe);
+
+  void add_audio(const float* samples, std::size_t n) override;
+  std::size_t utterance_samples() const override { return audio_.size(); }
+  StreamingUpdate update(bool is_last, const std::function<bool()>& cancelled) override;
+  Utterance end_utterance(const std::function<bool()>& cancelled) override;
+
+ private:
+  int margin_frames_;
+  Decode decode_;
+  Transcribe transcribe_;
+
+  int utterance_index_ = 0;
+  double utterance_start_ = 0;  // seconds from the session start
+  std::size_t session_samples_ = 0;
+  std::vector<float> audio_;  // the utterance so far
+  std::vector<TdtToken> previous_;  // the last update's hypothesis
+  std::vector<int32_t> committed_;  // the utterance's committed tokens
+};
+
+}  // namespace verbatim
