@@ -39,6 +39,7 @@ class ParakeetEngine final : public Engine {
                {"heads", c.n_heads},         {"predHidden", c.pred_hidden}, {"jointHidden", c.joint_hidden},
                {"durations", static_cast<int>(c.durations.size())}};
     d.weights_path = weights_->weights_path;
+    d.quantization = c.quantize ? c.quantize : c.stored_quantization;
     d.vocabulary = c.vocabulary;
     return d;
   }

@@ -25,6 +25,10 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
+// Tells the system that these bytes of a read-only file mapping are not needed for now: their pages leave memory
+// (touched again, they are read from the file again). Only whole pages inside the range are released.
+void release_mapped_pages(const void* data, std::size_t size);
+
 // Reads a whole (small) text file, such as config.json. Throws FormatError when it cannot be read.
 std::string read_text_file(const std::string& path, std::size_t max_bytes);
 

@@ -1,5 +1,6 @@
 #include "formats/parakeet_weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -200,7 +201,43 @@ class ConfigReader {
         c.max_symbols = integer(*greedy, "max_symbols", "decoding.greedy.", 1, 1000, 10);
       }
     }
+    if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
+      if (!quantize->is_string() || (quantize->as_string() != "8bit" && quantize->as_string() != "4bit")) {
+        fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
+             "load, groups of 64), or leave it out for fp16/bf16");
+      }
+      c.quantize = Quantization{quantize->as_string() == "8bit" ? 8 : 4, 64};
+    }
+    if (const json::Value* stored = root.find("quantization"); stored != nullptr && !stored->is_null()) {
+      c.stored_quantization = quantization(*stored);
+      if (c.quantize) {
+        fail("\"quantize\" asks to pack float weights at load, but \"quantization\" says the weights are packed "
+             "already: remove \"quantize\"");
+      }
+    }
     return c;
+  }
+
+  // MLX's "quantization" block, as mlx.nn.quantize writes it with the model.
+  Quantization quantization(const json::Value& block) const {
+    if (!block.is_object()) fail("\"quantization\" is " + block.describe() + ", not an object");
+    Quantization q;
+    q.bits = integer(block, "bits", "quantization.", 2, 8);
+    if (q.bits == 7) fail("\"quantization.bits\" is 7; supported: 2, 3, 4, 5, 6, 8");
+    q.group_size = integer(block, "group_size", "quantization.", 32, 128);
+    if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
+      fail("\"quantization.group_size\" is " + std::to_string(q.group_size) + "; supported: 32, 64, 128");
+    }
+    for (const auto& [key, value] : block.members()) {
+      if (key == "mode") {
+        if (!value.is_string() || value.as_string() != "affine") {
+          fail("\"quantization.mode\" is " + value.describe() + "; only \"affine\" is supported");
+        }
+      } else if (key != "bits" && key != "group_size") {
+        fail("\"quantization." + key + "\" is not supported (per-layer settings): only bits, group_size and mode");
+      }
+    }
+    return q;
   }
 
  private:
@@ -260,28 +297,92 @@ class WeightsReader {
     return Vector{v.dtype, size, v.data};
   }
 
-  // A matrix held as fp16 / bf16: fp32 is converted to bf16 (as parakeet-mlx casts after loading).
+  // A matrix held as fp16 / bf16 (fp32 is converted to bf16, as parakeet-mlx casts after loading), packed at load
+  // when the config asks and its width allows, or as the file packed it. Pages read to convert or pack are released.
   WeightMatrix matrix(const std::string& name, const std::vector<int64_t>& shape, int64_t rows, int64_t cols) {
+    const std::string suffix = ".weight";
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const std::string prefix = name.substr(0, name.size() - suffix.size());
+      if (file_.find(prefix + ".scales") != nullptr) return stored_quantized(prefix, rows, cols);
+    }
     const TensorView& v = view(name, shape);
     WeightMatrix m;
     m.rows = rows;
     m.cols = cols;
+    std::vector<uint8_t> converted;
     if (v.dtype == DType::F32) {
-      std::vector<uint8_t> held(static_cast<std::size_t>(rows * cols) * 2);
+      converted.resize(static_cast<std::size_t>(rows * cols) * 2);
       for (int64_t i = 0; i < rows * cols; ++i) {
         float f;
         std::memcpy(&f, v.data + i * 4, 4);
         const uint16_t bits = float_to_bf16(f);
-        std::memcpy(held.data() + i * 2, &bits, 2);
+        std::memcpy(converted.data() + i * 2, &bits, 2);
       }
-      weights_.converted_tensors.push_back(std::move(held));
       m.format = WeightMatrix::Format::BF16;
-      m.data = weights_.converted_tensors.back().data();
+      m.data = converted.data();
     } else {
       m.format = v.dtype == DType::F16 ? WeightMatrix::Format::F16 : WeightMatrix::Format::BF16;
       m.data = v.data;
     }
+    const std::optional<Quantization>& q = weights_.config.quantize;
+    if (q && cols % q->group_size == 0) {
+      weights_.packed_tensors.push_back(affine_quantize(m, q->bits, q->group_size));
+      release_mapped_pages(v.data, v.nbytes);
+      return packed_matrix(weights_.packed_tensors.back(), rows, cols, q->bits, q->group_size, dense_dtype(m.format));
+    }
+    if (!converted.empty()) {
+      weights_.converted_tensors.push_back(std::move(converted));
+      m.data = weights_.converted_tensors.back().data();
+      release_mapped_pages(v.data, v.nbytes);
+    }
     return m;
+  }
+
+  // An MLX-quantized matrix: `.weight` uint32 (rows, cols * bits / 32), `.scales` and `.biases` (rows, cols / group)
+  // of one float dtype, with the config's "quantization".
+  WeightMatrix stored_quantized(const std::string& prefix, int64_t rows, int64_t cols) {
+    const std::string weight = prefix + ".weight", scales = prefix + ".scales", biases = prefix + ".biases";
+    const std::optional<Quantization>& q = weights_.config.stored_quantization;
+    if (!q) {
+      throw FormatError(file_.path() + ": tensor \"" + scales + "\" marks \"" + prefix +
+                        "\" as quantized, but config.json has no \"quantization\" block (bits, group_size)");
+    }
+    if (cols % q->group_size != 0) {
+      throw FormatError(file_.path() + ": tensor \"" + scales + "\": a quantized layer needs its " +
+                        std::to_string(cols) + " input features to be a multiple of the group size " +
+                        std::to_string(q->group_size));
+    }
+    const TensorView& packed = typed_view(weight, {rows, cols * q->bits / 32}, {DType::U32});
+    const TensorView& s = typed_view(scales, {rows, cols / q->group_size}, {DType::F32, DType::F16, DType::BF16});
+    const TensorView& b = typed_view(biases, {rows, cols / q->group_size}, {s.dtype});
+    WeightMatrix m;
+    m.format = WeightMatrix::Format::Quantized;
+    m.rows = rows;
+    m.cols = cols;
+    m.data = packed.data;
+    m.bits = q->bits;
+    m.group_size = q->group_size;
+    m.scale_dtype = s.dtype;
+    m.scales = s.data;
+    m.biases = b.data;
+    return m;
+  }
+
+  const TensorView& typed_view(const std::string& name, const std::vector<int64_t>& shape,
+                               const std::vector<DType>& dtypes) {
+    const TensorView* v = file_.find(name);
+    if (v == nullptr) throw FormatError(file_.path() + ": tensor \"" + name + "\" is missing");
+    if (std::find(dtypes.begin(), dtypes.end(), v->dtype) == dtypes.end()) {
+      std::string wanted;
+      for (DType d : dtypes) wanted += (wanted.empty() ? "" : " or ") + std::string(dtype_name(d));
+      throw FormatError(file_.path() + ": tensor \"" + name + "\" is " + dtype_name(v->dtype) + ", not " + wanted);
+    }
+    if (v->shape != shape) {
+      throw FormatError(file_.path() + ": tensor \"" + name + "\" has shape " + shape_text(v->shape) + ", expected " +
+                        shape_text(shape));
+    }
+    used_.insert(name);
+    return *v;
   }
 
   Linear linear(const std::string& name, int64_t out, int64_t in, bool bias, std::vector<int64_t> shape = {}) {

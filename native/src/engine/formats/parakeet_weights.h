@@ -1,7 +1,8 @@
 // A Parakeet TDT model folder in parakeet-mlx's layout (config.json = the NeMo model config, model.safetensors
 // with MLX names and layouts; native/PARAKEET.md), checked field by field and tensor by tensor.
 // Large matrices are held as fp16 or bf16 whatever the file stores (fp32 files are converted to bf16 at load, as
-// parakeet-mlx does); the rest point into the mapped file.
+// parakeet-mlx does), or packed to MLX's affine 8 or 4 bits when config.json asks ("quantize"), or as the file
+// stores them when it is MLX-quantized ("quantization"); the rest point into the mapped file.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "audio/nemo_features.h"
+#include "formats/affine_quantize.h"
 #include "formats/tensor_file.h"
 #include "formats/weights.h"
 
@@ -34,6 +36,10 @@ struct ParakeetConfig {
   std::vector<int> durations;  // TDT durations (frames); the duration head has this many outputs
   int max_symbols = 10;        // zero-duration decisions at one frame before it advances
   std::vector<std::string> vocabulary;  // V SentencePiece pieces
+  // "quantize": "8bit" or "4bit": every weight matrix whose width is a multiple of 64 packed at load, groups of 64.
+  std::optional<Quantization> quantize;
+  // "quantization": {"bits", "group_size"}: the file's MLX-quantized matrices (`.weight` uint32, `.scales`, `.biases`).
+  std::optional<Quantization> stored_quantization;
   int subsampled_mels() const;          // the mel axis after three stride-2 convolutions
 };
 
@@ -72,10 +78,11 @@ struct ParakeetWeights {
   std::string weights_path;
   std::vector<std::unique_ptr<TensorFile>> files;    // owns the mappings the pointers refer to
   std::vector<std::vector<uint8_t>> converted_tensors;  // fp32 matrices held as bf16
+  std::vector<PackedMatrix> packed_tensors;             // matrices packed at load ("quantize")
 };
 
 // Loads <folder>/config.json and <folder>/model.safetensors. Throws FormatError naming the file and the field or
-// tensor: a missing or extra tensor, a wrong shape or dtype.
+// tensor: a missing or extra tensor, a wrong shape or dtype. Matrices packed at load leave the mapped file's pages.
 ParakeetWeights load_parakeet_weights(const std::string& folder);
 
 }  // namespace verbatim

@@ -1,0 +1,238 @@
+// Parakeet's weights packed to MLX affine 8 / 4 bits (config.json "quantize") or stored so ("quantization"): the
+// packing equals whisper_files.quantize's (mx.quantize as MLX's Metal kernel computes it) bit for bit on the
+// fixtures test/fixtures/models/parakeet-tiny-v3-{8,4}bit (written by test/reference/parakeet_quantized_model.py);
+// the 8-bit encoder stays near the fp16 one and decodes nearly the same tokens; bad settings name the file and field.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audio/nemo_features.h"
+#include "backends/cpu/cpu_backend.h"
+#include "decoding/tdt_decoding.h"
+#include "formats/byte_reading.h"
+#include "formats/parakeet_weights.h"
+#include "formats/tensor_file.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kModels = std::string(VERBATIM_REFERENCE_DIR) + "/../models/";
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  REQUIRE_MESSAGE(file.good(), "cannot open " << path);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+// A model folder in a fresh temporary directory: `config` as config.json, a link to `weights` as model.safetensors.
+class ModelFolder {
+ public:
+  ModelFolder(const std::string& config, const std::string& weights) {
+    std::string pattern = (fs::temp_directory_path() / "verbatim-parakeet-quantize-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+    std::ofstream(path_ + "/config.json", std::ios::binary) << config;
+    fs::create_symlink(fs::absolute(weights), path_ + "/model.safetensors");
+  }
+  ~ModelFolder() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The config's text with `member` ("\"key\": value") added at the top level.
+std::string with_member(std::string config, const std::string& member) {
+  const auto end = config.rfind('}');
+  REQUIRE(end != std::string::npos);
+  return config.substr(0, end) + ", " + member + "}";
+}
+
+std::vector<float> read_wav(const std::string& path) {
+  const std::string bytes = read_text(path);
+  REQUIRE(bytes.size() > 44);
+  REQUIRE(std::memcmp(bytes.data() + 36, "data", 4) == 0);
+  std::vector<float> out((bytes.size() - 44) / 2);
+  const auto* pcm = reinterpret_cast<const uint8_t*>(bytes.data()) + 44;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<int16_t>(verbatim::load_le16(pcm + 2 * i)) / 32768.0f;
+  }
+  return out;
+}
+
+bool same_packing(const verbatim::WeightMatrix& a, const verbatim::WeightMatrix& b) {
+  using Format = verbatim::WeightMatrix::Format;
+  if (a.format != Format::Quantized || b.format != Format::Quantized) return false;
+  if (a.rows != b.rows || a.cols != b.cols || a.bits != b.bits || a.group_size != b.group_size ||
+      a.scale_dtype != b.scale_dtype) {
+    return false;
+  }
+  const auto words = static_cast<std::size_t>(a.rows * a.cols * a.bits / 8);
+  const auto groups = static_cast<std::size_t>(a.rows * (a.cols / a.group_size)) * verbatim::dtype_size(a.scale_dtype);
+  return std::memcmp(a.data, b.data, words) == 0 && std::memcmp(a.scales, b.scales, groups) == 0 &&
+         std::memcmp(a.biases, b.biases, groups) == 0;
+}
+
+int edit_distance(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  std::vector<int> previous(b.size() + 1), row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    row[0] = static_cast<int>(i);
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      row[j] = std::min({previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(previous, row);
+  }
+  return previous[b.size()];
+}
+
+struct Decoded {
+  std::vector<float> encoder;
+  std::vector<int32_t> tokens;
+};
+
+Decoded decode(const std::shared_ptr<const verbatim::ParakeetWeights>& weights, const std::vector<float>& samples) {
+  const verbatim::ParakeetConfig& c = weights->config;
+  const verbatim::NemoFeatures features = verbatim::nemo_log_mel(samples.data(), samples.size(), c.features);
+  auto runner = verbatim::make_cpu_transducer_runner(weights, 2);
+  const int frames = runner->encode(features.data.data(), features.n_frames);
+  Decoded out;
+  out.encoder = runner->encoder_output();
+  for (const auto& t : verbatim::greedy_tdt(*runner, frames, {c.vocab_size, c.durations, c.max_symbols, nullptr})) {
+    out.tokens.push_back(t.token);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("parakeet quantize: packing at load equals MLX's affine quantization of the same weights bit for bit") {
+  const std::string fp16 = kModels + "parakeet-tiny-v3";
+  for (const int bits : {8, 4}) {
+    INFO(bits << " bits");
+    const std::string width = std::to_string(bits) + "bit";
+    const ModelFolder folder(with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"" + width + "\""),
+                             fp16 + "/model.safetensors");
+    const verbatim::ParakeetWeights packed = verbatim::load_parakeet_weights(folder.path());
+    const verbatim::ParakeetWeights stored = verbatim::load_parakeet_weights(kModels + "parakeet-tiny-v3-" + width);
+    REQUIRE(packed.config.quantize.has_value());
+    CHECK(packed.config.quantize->bits == bits);
+    CHECK(packed.config.quantize->group_size == 64);
+    REQUIRE(stored.config.stored_quantization.has_value());
+    // Every Linear the fixture's quantizer packed (mlx.nn.quantize's Linear and Embedding layers of width 64).
+    int compared = 0;
+    const auto check = [&compared](const verbatim::WeightMatrix& a, const verbatim::WeightMatrix& b) {
+      CHECK(same_packing(a, b));
+      ++compared;
+    };
+    check(packed.subsampling_out.weight, stored.subsampling_out.weight);
+    for (std::size_t i = 0; i < packed.layers.size(); ++i) {
+      const auto &p = packed.layers[i], &s = stored.layers[i];
+      for (const auto& [a, b] : {std::pair{&p.ff1_in, &s.ff1_in}, {&p.ff1_out, &s.ff1_out}, {&p.ff2_in, &s.ff2_in},
+                                 {&p.ff2_out, &s.ff2_out}, {&p.query, &s.query}, {&p.key, &s.key},
+                                 {&p.value, &s.value}, {&p.out, &s.out}, {&p.pos, &s.pos}}) {
+        check(a->weight, b->weight);
+      }
+    }
+    check(packed.joint_enc.weight, stored.joint_enc.weight);
+    CHECK(compared == 20);
+  }
+  const ModelFolder folder(with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"8bit\""),
+                           fp16 + "/model.safetensors");
+  const verbatim::ParakeetWeights packed = verbatim::load_parakeet_weights(folder.path());
+  const verbatim::ParakeetWeights stored = verbatim::load_parakeet_weights(kModels + "parakeet-tiny-v3-8bit");
+  // At load the pointwise convolutions are packed too (the engine multiplies them as matrices); widths of 32 (the
+  // tiny LSTM and joint) are not a multiple of 64 and stay fp16.
+  CHECK(packed.layers[0].pointwise1.weight.format == verbatim::WeightMatrix::Format::Quantized);
+  CHECK(stored.layers[0].pointwise1.weight.format == verbatim::WeightMatrix::Format::F16);
+  CHECK(packed.joint_out.weight.format == verbatim::WeightMatrix::Format::F16);
+  CHECK(packed.lstm[0].wx.format == verbatim::WeightMatrix::Format::F16);
+}
+
+TEST_CASE("parakeet quantize: 8-bit weights keep the encoder near fp16's and decode nearly the same tokens") {
+  double worst_8 = 0, worst_4 = 0;
+  int tokens = 0, edits_8 = 0, edits_4 = 0;
+  for (const char* name : {"parakeet-tiny", "parakeet-tiny-v3"}) {
+    const std::string model = kModels + name;
+    const std::string config = read_text(model + "/config.json");
+    const ModelFolder q8(with_member(config, "\"quantize\": \"8bit\""), model + "/model.safetensors");
+    const ModelFolder q4(with_member(config, "\"quantize\": \"4bit\""), model + "/model.safetensors");
+    auto dense = std::make_shared<const verbatim::ParakeetWeights>(verbatim::load_parakeet_weights(model));
+    auto eight = std::make_shared<const verbatim::ParakeetWeights>(verbatim::load_parakeet_weights(q8.path()));
+    auto four = std::make_shared<const verbatim::ParakeetWeights>(verbatim::load_parakeet_weights(q4.path()));
+    for (int clip = 0; clip < 9; ++clip) {
+      const auto samples = read_wav(kModels + "../heldout/heldout-0" + std::to_string(clip) + ".wav");
+      const Decoded reference = decode(dense, samples), a = decode(eight, samples), b = decode(four, samples);
+      REQUIRE(a.encoder.size() == reference.encoder.size());
+      for (std::size_t i = 0; i < reference.encoder.size(); ++i) {
+        worst_8 = std::max(worst_8, static_cast<double>(std::abs(a.encoder[i] - reference.encoder[i])));
+        worst_4 = std::max(worst_4, static_cast<double>(std::abs(b.encoder[i] - reference.encoder[i])));
+      }
+      tokens += static_cast<int>(reference.tokens.size());
+      edits_8 += edit_distance(a.tokens, reference.tokens);
+      edits_4 += edit_distance(b.tokens, reference.tokens);
+    }
+  }
+  MESSAGE("quantized against fp16 on 9 held-out clips, both tiny fixtures: encoder max |diff| 8-bit "
+          << worst_8 << ", 4-bit " << worst_4 << "; token edits 8-bit " << edits_8 << ", 4-bit " << edits_4 << " of "
+          << tokens);
+  // Measured (2026-11-25): encoder max |diff| 8-bit 0.043, 4-bit 0.82 (LayerNorm outputs, |x| up to ~4); token edits
+  // 8-bit 3 of 128, 4-bit 69 (random weights: every decision is close, and 4 bits move each weight by ~10% of its
+  // spread). Bounds about 3.5x those: 8-bit 0.15 and a tenth of the tokens; 4-bit 2.5 (its tokens are not bounded).
+  CHECK(tokens > 100);
+  CHECK(worst_8 <= 0.15);
+  CHECK(edits_8 <= tokens / 10);
+  CHECK(worst_4 <= 2.5);
+}
+
+TEST_CASE("parakeet quantize: bad settings are refused naming the file and the field") {
+  const std::string config = read_text(kModels + "parakeet-tiny-v3/config.json");
+  const auto refused = [&config](const std::string& member, const std::string& field) {
+    INFO(member);
+    try {
+      verbatim::parse_parakeet_config(with_member(config, member), "/models/x/config.json");
+      FAIL("accepted");
+    } catch (const verbatim::FormatError& e) {
+      const std::string message = e.what();
+      CHECK(message.find("/models/x/config.json") != std::string::npos);
+      CHECK(message.find(field) != std::string::npos);
+    }
+  };
+  refused("\"quantize\": \"16bit\"", "\"quantize\"");
+  refused("\"quantize\": 8", "\"quantize\"");
+  refused("\"quantize\": true", "\"quantize\"");
+  refused("\"quantization\": {\"bits\": 7, \"group_size\": 64}", "\"quantization.bits\"");
+  refused("\"quantization\": {\"bits\": 8, \"group_size\": 48}", "\"quantization.group_size\"");
+  refused("\"quantization\": {\"bits\": 8}", "\"quantization.group_size\"");
+  refused("\"quantization\": {\"bits\": 8, \"group_size\": 64, \"mode\": \"mxfp4\"}", "\"quantization.mode\"");
+  refused("\"quantization\": \"8bit\"", "\"quantization\"");
+  refused("\"quantize\": \"8bit\", \"quantization\": {\"bits\": 8, \"group_size\": 64}", "\"quantize\"");
+  CHECK(verbatim::parse_parakeet_config(with_member(config, "\"quantize\": null"), "c").quantize == std::nullopt);
+
+  // Packed tensors without the config's "quantization" block: the weights file and the tensor are named.
+  const ModelFolder folder(config, kModels + "parakeet-tiny-v3-8bit/model.safetensors");
+  try {
+    verbatim::load_parakeet_weights(folder.path());
+    FAIL("accepted");
+  } catch (const verbatim::FormatError& e) {
+    const std::string message = e.what();
+    CHECK(message.find("model.safetensors") != std::string::npos);
+    CHECK(message.find(".scales") != std::string::npos);
+  }
+  // A "quantization" block that does not match the packed shapes.
+  const ModelFolder four(with_member(config, "\"quantization\": {\"bits\": 4, \"group_size\": 64}"),
+                         kModels + "parakeet-tiny-v3-8bit/model.safetensors");
+  CHECK_THROWS_WITH_AS(verbatim::load_parakeet_weights(four.path()), doctest::Contains("expected (64, 32)"),
+                       verbatim::FormatError);
+}
