@@ -239,6 +239,7 @@ export class ParakeetModel {
     const close = (): void => {
       if (current) {
         current.text = this.pieces.decode(ids).trim();
+        current.tokens = ids;
         if (current.text) words.push(current);
       }
     };
@@ -246,7 +247,7 @@ export class ParakeetModel {
       if (!current || this.pieces.startsWord(token.id)) {
         close();
         ids = [];
-        current = { text: "", start: token.start, end: token.end, probability: 1 };
+        current = { text: "", start: token.start, end: token.end, probability: 1, tokens: [] };
       }
       ids.push(token.id);
       current.end = Math.max(current.end, token.end);

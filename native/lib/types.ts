@@ -98,8 +98,8 @@ export interface ParakeetModelInfo extends ModelInfoCommon {
 export interface ParakeetTranscript {
   text: string;
   tokens: Array<{ id: number; text: string; start: number; end: number; probability: number }>;
-  /** A word starts at a piece beginning with "▁"; its probability is its least probable token's. */
-  words: Array<{ text: string; start: number; end: number; probability: number }>;
+  /** A word starts at a piece beginning with "▁"; its probability is its least probable token's; `tokens`: its ids. */
+  words: Array<{ text: string; start: number; end: number; probability: number; tokens: number[] }>;
 }
 
 /**

@@ -3,7 +3,7 @@
 // shown by their place on disk: a local folder is its base name.
 import { statSync } from "node:fs";
 import path from "node:path";
-import { parseCatalogName } from "../models/catalog";
+import { findCatalogEntry } from "../models/catalog-entries";
 import { ApiError } from "./errors";
 import { OPENAI_MODEL_ALIASES, openAiModelName } from "./model-aliases";
 import type { ApiServices } from "./services";
@@ -58,11 +58,11 @@ export async function modelOption(name: string, services: ApiServices): Promise<
   const openAi = openAiModelName(name);
   if (openAi.kind === "unavailable") throw new ApiError(400, openAi.message, "unsupported", "model");
   if (openAi.kind === "alias" || name === current || name === publicModelName(current)) return undefined;
-  const repoId = parseCatalogName(name)?.repoId ?? name;
+  const repoId = findCatalogEntry(name)?.repoId ?? name;
   const cached = await services.listModels();
   if (cached.some((model) => model.complete && model.repoId === repoId)) return name;
   const download =
-    parseCatalogName(name) || name.includes("/") ? `, or download it first: verbatim models pull ${name}` : "";
+    findCatalogEntry(name) || name.includes("/") ? `, or download it first: verbatim models pull ${name}` : "";
   throw new ApiError(
     404,
     `The model "${name}" is not downloaded here. Use "${DEFAULT_MODEL_NAME}" for the daemon's model ` +
@@ -75,7 +75,7 @@ export async function modelOption(name: string, services: ApiServices): Promise<
 
 /** The daemon's model (a name or folder as given to it) as clients see it: a folder by its base name, not its path. */
 export function publicModelName(id: string): string {
-  if (parseCatalogName(id) || REPOSITORY_ID.test(id)) return id;
+  if (findCatalogEntry(id) || REPOSITORY_ID.test(id)) return id;
   return path.basename(id.replace(/[/\\]+$/, "")) || "local-model";
 }
 

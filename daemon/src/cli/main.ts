@@ -5,7 +5,7 @@ import { BACKENDS, type Backend } from "@verbatim/native";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
 import { verbatimPaths, type VerbatimPaths } from "../paths";
-import type { DaemonStatus, TranscriptionOptions } from "../protocol";
+import type { DaemonStatus, ModelCapabilities, TranscriptionOptions } from "../protocol";
 import { VERSION } from "../version";
 import { lockHolder } from "../service/instance-lock";
 import { startDaemon, stopDaemon, tryConnect } from "../daemon-control";
@@ -16,6 +16,7 @@ import { DOCTOR_USAGE, runDoctor } from "./doctor-command";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
+import { listModels } from "./models-list";
 import { useModel } from "./models-use";
 import { ProgressBar } from "./progress-bar";
 import { installService, restartService, uninstallService } from "./service-command";
@@ -32,7 +33,8 @@ const DAEMON_USAGE = `  verbatim daemon start|stop|status      run or stop the b
   verbatim daemon install|uninstall      start the daemon at login (LaunchAgent; systemd user unit on Linux)
   verbatim daemon restart                restart the daemon
 `;
-const MODELS_USAGE = `  verbatim models list|pull ID|rm ID     models in the Hugging Face cache
+const MODELS_USAGE = `  verbatim models list|pull ID|rm ID     the catalog (download size, languages, which is in use) and the models
+                                         in the Hugging Face cache
   verbatim models use ID                 the model jobs without --model use (saved in config.json); a job's own
                                          --model applies to that job alone
 `;
@@ -185,6 +187,11 @@ function describeStatus(status: DaemonStatus): string {
     const doing = progress.stage === "download" ? `downloading${percent}` : "loading into the engine";
     lines.push(`loading: ${doing}${progress.detail ? ` (${progress.detail})` : ""}`);
   }
+  const capabilities = status.model.capabilities;
+  if (capabilities) lines.push(`family:  ${describeCapabilities(capabilities)}`);
+  if (capabilities && !capabilities.prompt) {
+    lines.push("vocabulary: terms not used by this model (it has no decoder prompt); replacements apply");
+  }
   if (status.model.error) lines.push(`error:   ${status.model.error}`);
   if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
   lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
@@ -197,6 +204,22 @@ function describeStatus(status: DaemonStatus): string {
   for (const notice of historyNotices) lines.push(`notice:  ${notice}`);
   for (const problem of status.config?.problems ?? []) lines.push(`config:  ${problem}`);
   return lines.join("\n") + "\n" + (status.api ? describeApi(status.api) : "");
+}
+
+/** What the model in use can do, in a line: its family, languages and what it lacks of Whisper's. */
+function describeCapabilities(capabilities: ModelCapabilities): string {
+  const languages = capabilities.languages;
+  const spoken =
+    languages === null
+      ? "languages not known"
+      : languages.length === 1
+        ? `${languages[0]} only`
+        : `${languages.length} languages`;
+  const can = [capabilities.translate && "translation", capabilities.streaming && "live dictation"].filter(Boolean);
+  const cannot = [!capabilities.translate && "translation", !capabilities.streaming && "live dictation"].filter(
+    Boolean,
+  );
+  return [capabilities.family, spoken, ...can, ...cannot.map((what) => `no ${what}`)].join(", ");
 }
 
 function describeHistory(history: DaemonStatus["history"]): string {
@@ -273,16 +296,9 @@ async function modelsCommand(
 ): Promise<number> {
   const store = new ModelStore();
   switch (action) {
-    case "list": {
-      const models = await store.listModels();
-      if (models.length === 0)
-        process.stdout.write("No models in the Hugging Face cache yet. Try: verbatim models pull large-v3-turbo\n");
-      for (const model of models) {
-        const size = `${(model.sizeBytes / 1e6).toFixed(0)} MB`.padStart(9);
-        process.stdout.write(`${size}  ${model.name ?? model.repoId}${model.complete ? "" : "  (incomplete)"}\n`);
-      }
+    case "list":
+      process.stdout.write(await listModels(store, paths));
       return EXIT.ok;
-    }
     case "pull": {
       if (!name) throw new UsageError("models pull needs a model id");
       const progress = new ProgressBar();

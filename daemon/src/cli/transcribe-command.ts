@@ -7,12 +7,11 @@ import { segmentCues, srtCue, transcriptJson, VTT_HEADER, vttCue, type OutputFor
 import { ModelStore } from "../models";
 import type { VerbatimPaths } from "../paths";
 import type { Event, SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
-import { ParakeetModel, type Backend } from "@verbatim/native";
+import type { Backend } from "@verbatim/native";
 import { decodingDefaults, DEFAULT_CONFIG, loadConfig, mlxLimits } from "../service/config";
 import { EngineHost } from "../service/engine-host";
 import { describeFailure, JobStopped } from "../service/failures";
 import { Logger } from "../service/logger";
-import { isParakeetFolder, transcribeWithParakeet } from "../service/parakeet-transcription";
 import { modelProgressEvent } from "../service/progress-event";
 import { transcribe } from "../service/transcription";
 import { ensureDaemon } from "../daemon-control";
@@ -157,12 +156,6 @@ interface Runner {
 }
 
 async function daemonRunner(command: TranscribeCommand, paths: VerbatimPaths): Promise<Runner> {
-  if (command.options.model !== undefined && isParakeetFolder(path.resolve(command.options.model))) {
-    throw new UsageError(
-      `${command.options.model} is a Parakeet model, which the daemon does not load yet: add --no-daemon`,
-      EXIT.model,
-    );
-  }
   const client = await ensureDaemon(paths, command.options.model);
   if (command.backend && command.backend !== "auto") {
     const status = await client.status();
@@ -189,10 +182,6 @@ async function daemonRunner(command: TranscribeCommand, paths: VerbatimPaths): P
 
 function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runner {
   const config = loadConfig(paths.configFile).config;
-  const model = command.options.model ?? config.model;
-  if (isParakeetFolder(path.resolve(model))) {
-    return parakeetRunner(command, model, command.backend ?? config.backend, config.threads);
-  }
   const log = new Logger(paths.logDir, () => undefined);
   const host = new EngineHost(
     command.options.model ?? config.model,
@@ -233,37 +222,6 @@ function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runn
     close: () => {
       process.off("SIGINT", interrupt);
       host.close();
-    },
-  };
-}
-
-/** A local Parakeet folder, loaded in this process on first use (the daemon does not load Parakeet models yet). */
-function parakeetRunner(command: TranscribeCommand, model: string, backend: Backend, threads: number): Runner {
-  const folder = path.resolve(model);
-  let loading: Promise<ParakeetModel> | null = null;
-  const controller = new AbortController();
-  const interrupt = () => controller.abort(new JobStopped("cancelled", "interrupted"));
-  process.on("SIGINT", interrupt);
-  return {
-    transcribe: async (file, onEvent) => {
-      onEvent({ type: "progress", id: file, stage: "transcribing", fraction: null });
-      loading ??= ParakeetModel.load(folder, { backend, threads }).promise;
-      return transcribeWithParakeet(
-        await loading,
-        model,
-        file,
-        command.options,
-        os.tmpdir(),
-        (segment) => onEvent({ type: "segment", id: file, segment }),
-        controller.signal,
-      );
-    },
-    close: () => {
-      process.off("SIGINT", interrupt);
-      void loading?.then(
-        (loaded) => loaded.free(),
-        () => undefined,
-      );
     },
   };
 }

@@ -104,6 +104,7 @@ export async function runVocabulary(
 }
 
 function promptNote(vocabulary: VocabularyData, term: string): string {
+  if (vocabulary.termsNotice) return ` (${vocabulary.termsNotice})`;
   if (vocabulary.promptTerms === null || vocabulary.promptTerms.includes(term)) return "";
   return " (it does not fit the decoder prompt: remove older terms to make room)";
 }
@@ -114,14 +115,17 @@ function describeReplacement(replacement: { from: string; to: string; case?: Rep
 }
 
 export function describeVocabulary(vocabulary: VocabularyData): string {
+  // The loaded model takes no terms (a Parakeet model): said after the list, or after the empty vocabulary's hint.
+  const notice = vocabulary.termsNotice ? `Note: ${vocabulary.termsNotice}\n` : "";
   if (vocabulary.terms.length === 0 && vocabulary.replacements.length === 0) {
-    return "The vocabulary is empty. Add a name with: verbatim vocabulary add TERM\n";
+    return "The vocabulary is empty. Add a name with: verbatim vocabulary add TERM\n" + notice;
   }
   const inPrompt = new Set(vocabulary.promptTerms ?? []);
   const lines: string[] = [];
   if (vocabulary.terms.length > 0) {
-    const legend =
-      vocabulary.promptTerms === null
+    const legend = vocabulary.termsNotice
+      ? "(oldest first; not used by the loaded model, see the note)"
+      : vocabulary.promptTerms === null
         ? "(oldest first; which fit the decoder prompt shows once a model is loaded)"
         : "(oldest first; * in the decoder prompt)";
     lines.push(`Terms ${legend}:`);
@@ -131,5 +135,5 @@ export function describeVocabulary(vocabulary: VocabularyData): string {
     lines.push("Replacements:");
     for (const replacement of vocabulary.replacements) lines.push(`    ${describeReplacement(replacement)}`);
   }
-  return lines.join("\n") + "\n";
+  return lines.join("\n") + "\n" + notice;
 }

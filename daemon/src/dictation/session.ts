@@ -18,8 +18,10 @@ import type {
 } from "../protocol";
 import type { DecodingDefaults } from "../service/config";
 import type { ActiveModel, EngineHost } from "../service/engine-host";
+import type { FamilyModel } from "../service/model-family";
 import { describeFailure } from "../service/failures";
-import { checkSupported, engineOptions, segmentData, shiftSegment } from "../service/transcription";
+import { checkStreaming, checkSupported } from "../service/supported-options";
+import { engineOptions, segmentData, shiftSegment } from "../service/whisper-decoding";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
 import type { Vocabulary } from "../vocabulary/vocabulary";
@@ -105,6 +107,8 @@ export class DictationSession {
   private readonly utteranceOffsets: number[] = [];
   private zeroSamples = 0;
   private active: ActiveModel | null = null;
+  /** The active model's Whisper side: live dictation is Whisper's so far (checkStreaming refuses other models). */
+  private whisper: NonNullable<FamilyModel["whisper"]> | null = null;
   private stream: StreamingSession | null = null;
   private work: Promise<void>;
   private readonly meter: LevelMeter;
@@ -298,11 +302,14 @@ export class DictationSession {
     const active = await host.ready(this.setup.readyTimeoutMs, undefined, undefined, options.model);
     if (this.outcome) return;
     checkSupported(active, options);
+    checkStreaming(active);
+    const whisper = active.model.whisper!;
     this.active = active;
+    this.whisper = whisper;
     // The decoding options shape each utterance's final pass, which is transcribe() on its audio; the live updates
     // decode greedily with the policy, whatever they say.
-    this.stream = active.model.startStream(
-      { ...engineOptions(active.tokenizer, options, this.setup.vocabulary.terms, decoding), ...LIVE_POLICY },
+    this.stream = whisper.model.startStream(
+      { ...engineOptions(whisper.tokenizer, options, this.setup.vocabulary.terms, decoding), ...LIVE_POLICY },
       (event) => this.onEngine(event),
     );
     this.stream.done.catch((error: unknown) => this.fail(error));
@@ -366,7 +373,7 @@ export class DictationSession {
 
   /** An utterance's final segments as clients get them: text, words, replacements, nothing past its audio. */
   private segmentsOf(utterance: StreamUtterance, language: string | undefined): SegmentData[] {
-    const { tokenizer } = this.active!;
+    const { tokenizer } = this.whisper!;
     return utterance.segments.flatMap((segment) => {
       const data = segmentData(tokenizer, segment, language, utterance.end);
       return data ? [this.replacer.segment(data)] : [];
@@ -374,7 +381,7 @@ export class DictationSession {
   }
 
   private onEngine(event: StreamEvent): void {
-    if (this.outcome || !this.active) return;
+    if (this.outcome || !this.whisper) return;
     if (event.type === "committed") {
       this.emit({
         type: "dictation.committed",
@@ -385,7 +392,7 @@ export class DictationSession {
       });
     } else if (event.type === "utterance") {
       const utterance = this.onRecordingClock(event.utterance);
-      const { tokenizer } = this.active;
+      const { tokenizer } = this.whisper;
       this.emit({
         type: "dictation.utterance",
         session: this.id,
@@ -401,20 +408,19 @@ export class DictationSession {
 
   private transcriptOf(result: StreamTranscript): TranscriptData {
     const active = this.active!;
+    const { tokenizer } = this.whisper!;
     const utterances = result.utterances.map((u) => this.onRecordingClock(u));
     const language = utterances.find((u) => u.language)?.language ?? this.setup.options.language ?? null;
-    const texts = utterances.map((u) =>
-      active.tokenizer.decode(u.segments.flatMap((segment) => segment.tokens)).trim(),
-    );
+    const texts = utterances.map((u) => tokenizer.decode(u.segments.flatMap((segment) => segment.tokens)).trim());
     const transcript = this.replacer.transcript({
       text: texts.filter(Boolean).join(" "),
       language,
       durationSeconds: this.at,
       segments: utterances.flatMap((u) =>
-        u.segments.flatMap((segment) => segmentData(active.tokenizer, segment, language ?? undefined, u.end) ?? []),
+        u.segments.flatMap((segment) => segmentData(tokenizer, segment, language ?? undefined, u.end) ?? []),
       ),
       model: active.id,
-      backend: active.info.backend,
+      backend: active.model.backend,
     });
     return transcript.text ? transcript : { ...transcript, noSpeech: true };
   }

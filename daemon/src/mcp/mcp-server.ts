@@ -114,14 +114,18 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
     {
       title: "Transcribe a file",
       description:
-        `Transcribes an audio or video file on ${THIS_MACHINE} with the local Whisper model (nothing leaves the ` +
-        "machine) " +
-        "and keeps the transcript in the history. Long recordings take a while; progress is reported.",
+        `Transcribes an audio or video file on ${THIS_MACHINE} with the local speech model (Whisper or Parakeet; ` +
+        "nothing leaves the machine) and keeps the transcript in the history. Long recordings take a while; " +
+        "progress is reported. What the model cannot do (translation, a language or a prompt it does not take) is " +
+        "refused, saying which model can.",
       inputSchema: {
         path: z.string().min(1).describe("The file's absolute path"),
         language: z.string().optional().describe("Language code such as en or de; default: detected"),
-        task: z.enum(["transcribe", "translate"]).optional().describe("translate: English text from any language"),
-        prompt: z.string().optional().describe("Names, terms or style the transcript should follow"),
+        task: z
+          .enum(["transcribe", "translate"])
+          .optional()
+          .describe("translate: English text from any language (Whisper models)"),
+        prompt: z.string().optional().describe("Names, terms or style the transcript should follow (Whisper models)"),
       },
     },
     (args, extra) =>

@@ -58,7 +58,7 @@ export async function lookUpRemoteModel(repoId: string, hub: HubAccess): Promise
   if (!("files" in selected)) {
     throw new ModelStoreError(
       "not-a-model",
-      `${repoId} on the hub has no ${selected.missing}, so it is not an MLX Whisper model. Choose another model.`,
+      `${repoId} on the hub has no ${selected.missing}, so it is not a model in the MLX layout (Whisper or Parakeet). Choose another model.`,
     );
   }
   return { repoId, commit, files: modelFileNames(selected.files).map((name) => entries.get(name) as RemoteFile) };

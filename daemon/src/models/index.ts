@@ -13,3 +13,4 @@ export {
   type Quantization,
   type WhisperSize,
 } from "./catalog";
+export { catalogEntries, catalogEntryForRepo, findCatalogEntry, type CatalogEntry } from "./catalog-entries";

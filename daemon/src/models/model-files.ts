@@ -1,4 +1,4 @@
-/** The files a Whisper model folder needs: its config and one weights file. */
+/** The files a model folder needs: its config and one weights file (Parakeet's is model.safetensors). */
 
 export const CONFIG_FILE = "config.json";
 

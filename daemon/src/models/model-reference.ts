@@ -2,14 +2,14 @@
 import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { type CatalogModel, parseCatalogName } from "./catalog";
+import { type CatalogEntry, findCatalogEntry } from "./catalog-entries";
 import { isMissing } from "./cache-layout";
 import { ModelStoreError } from "./errors";
 import { irregularKind } from "../file-kind";
 import { CONFIG_FILE, type ModelFiles, modelFileNames, selectModelFiles } from "./model-files";
 
 export type ModelReference =
-  { kind: "folder"; path: string } | { kind: "catalog"; model: CatalogModel } | { kind: "repo"; repoId: string };
+  { kind: "folder"; path: string } | { kind: "catalog"; model: CatalogEntry } | { kind: "repo"; repoId: string };
 
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
@@ -21,7 +21,7 @@ export async function interpretModelName(name: string, cwd: string = process.cwd
   const trimmed = name.trim();
   if (isSpelledAsPath(trimmed)) return { kind: "folder", path: resolve(cwd, expandHome(trimmed)) };
 
-  const model = parseCatalogName(trimmed);
+  const model = findCatalogEntry(trimmed);
   if (model) return { kind: "catalog", model };
 
   const asFolder = resolve(cwd, trimmed);
@@ -32,8 +32,9 @@ export async function interpretModelName(name: string, cwd: string = process.cwd
   throw new ModelStoreError(
     "unknown-model",
     `"${name}" is not a model name, a Hugging Face repository id (org/name) or a model folder. ` +
-      `Use a name like large-v3-turbo, small.en-8bit or tiny-fp16, a repository id like ` +
-      `mlx-community/whisper-small-mlx, or the path of a folder holding config.json and the weights.`,
+      `Use a name like large-v3-turbo, small.en-8bit, tiny-fp16 or parakeet-v3, a repository id like ` +
+      `mlx-community/whisper-small-mlx or mlx-community/parakeet-tdt-0.6b-v3, or the path of a folder holding ` +
+      `config.json and the weights.`,
   );
 }
 
@@ -50,8 +51,9 @@ export async function checkModelFolder(path: string): Promise<ModelFiles> {
   if (!("files" in selected)) {
     throw new ModelStoreError(
       "not-a-model",
-      `The folder ${path} has no ${selected.missing}, so it is not a Whisper model in the MLX layout. ` +
-        `Point to a folder with config.json and weights.safetensors (or weights.npz).`,
+      `The folder ${path} has no ${selected.missing}, so it is not a model in the MLX layout. Point to a folder ` +
+        `with config.json and weights.safetensors (or weights.npz) for Whisper, config.json and model.safetensors ` +
+        `for Parakeet.`,
     );
   }
   for (const name of modelFileNames(selected.files)) await refuseIrregular(join(path, name));

@@ -18,7 +18,7 @@ import {
   snapshotFolder,
   writeRef,
 } from "./cache-layout";
-import { catalogModelForRepo, fallbackVariants } from "./catalog";
+import { catalogEntryForRepo } from "./catalog-entries";
 import { blobMatches, downloadBlob } from "./blob-download";
 import { describeCause, diskProblem, ModelStoreError } from "./errors";
 import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
@@ -82,9 +82,7 @@ export class ModelStore {
       return { folder: reference.path };
     }
     const candidates =
-      reference.kind === "catalog"
-        ? [reference.model.repoId, ...fallbackVariants(reference.model).map((model) => model.repoId)]
-        : [reference.repoId];
+      reference.kind === "catalog" ? [reference.model.repoId, ...reference.model.fallbacks] : [reference.repoId];
     const offline = options.offline ?? this.settings.offline;
 
     const unavailable: string[] = [];
@@ -110,7 +108,7 @@ export class ModelStore {
         );
   }
 
-  /** The Whisper models in the cache: catalog repositories, and others whose config.json describes Whisper. */
+  /** The models in the cache: catalog repositories, and others whose config.json describes a model the engine runs. */
   async listModels(): Promise<CachedModel[]> {
     let cache: HFCacheInfo;
     try {
@@ -125,10 +123,10 @@ export class ModelStore {
       const repoId = repo.id.name;
       const snapshot = await findCompleteSnapshot(repo.path, REVISION);
       const revision = snapshot?.commit ?? (await readRef(repo.path, REVISION));
-      const catalogName = catalogModelForRepo(repoId)?.name;
-      // An incomplete or damaged model is still listed (as incomplete) when its config says Whisper.
+      const catalogName = catalogEntryForRepo(repoId)?.name;
+      // An incomplete or damaged model is still listed (as incomplete) when its config describes a model.
       const folder = snapshot?.folder ?? (revision ? snapshotFolder(repo.path, revision) : undefined);
-      if (!catalogName && !(folder && (await describesWhisper(join(folder, CONFIG_FILE))))) continue;
+      if (!catalogName && !(folder && (await describesModel(join(folder, CONFIG_FILE))))) continue;
       models.push({
         repoId,
         name: catalogName,
@@ -263,11 +261,13 @@ function listed(names: string[]): string {
   return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
 }
 
-async function describesWhisper(configPath: string): Promise<boolean> {
+/** Whether a config.json describes Whisper (MLX keys or model_type) or Parakeet (a NeMo config: encoder, decoder, joint). */
+async function describesModel(configPath: string): Promise<boolean> {
   try {
     const config: unknown = JSON.parse(await readFile(configPath, "utf8"));
     if (typeof config !== "object" || config === null) return false;
-    return (config as Record<string, unknown>).model_type === "whisper" || "n_audio_state" in config;
+    const whisper = (config as Record<string, unknown>).model_type === "whisper" || "n_audio_state" in config;
+    return whisper || ("encoder" in config && "decoder" in config && "joint" in config);
   } catch {
     return false;
   }

@@ -120,7 +120,7 @@ export class Daemon implements DaemonContext {
     this.vocabulary = new VocabularyStore(
       options.paths.configFile,
       { vocabulary: options.config.vocabulary, problems: [] },
-      () => this.host.tokenizer,
+      () => this.host.loaded,
       { ...DEFAULT_CONFIG },
     );
     this.modes = new ModesStore(

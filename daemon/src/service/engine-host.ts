@@ -1,23 +1,24 @@
 // The daemon's one warm model: resolved (and downloaded) through the model store, loaded into the native engine
-// in the background, paired with its tokenizer, switched at run time, and unloaded when idle if configured. Jobs
+// in the background as its family (Whisper or Parakeet TDT: load-model.ts), switched at run time, and unloaded when
+// idle if configured. Jobs
 // that name no model run on the default model (the configured one; a client's switch changes it); a job that names
 // one runs on that one alone, and the next job without a name goes back to the default. While a client's switch
 // loads the new default, jobs keep running on the default before it: a slow, stalled or failing switch holds up
 // only the jobs that asked for the new model.
-import { WhisperModel, type Backend, type ModelInfo } from "@verbatim/native";
+import type { Backend } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelLoadProgress, ModelState } from "../protocol";
-import { loadTokenizer, type Tokenizer } from "../tokenizer";
+import { loadFamilyModel } from "./load-model";
 import type { Logger } from "./logger";
+import type { FamilyModel } from "./model-family";
 import { modelLoadProgress } from "./progress-event";
 
 export interface ActiveModel {
   /** What the model was asked for by (alias, repo id or folder). */
   id: string;
   folder: string;
-  model: WhisperModel;
-  tokenizer: Tokenizer;
-  info: ModelInfo;
+  /** The model as its family runs it: its capabilities, a file job's decoding, its memory. */
+  model: FamilyModel;
 }
 
 export interface EngineHostSettings {
@@ -69,8 +70,6 @@ export class EngineHost {
   /** Models a switch replaced, freed once no job holds them. */
   private readonly retiring = new Set<ActiveModel>();
   private readonly progressListeners = new Set<LoadProgressListener>();
-  // Building a vocabulary's tokenizer blocks the event loop for a moment, so each is built once.
-  private readonly tokenizers = new Map<number, Promise<Tokenizer>>();
 
   constructor(
     initialModel: string,
@@ -92,20 +91,21 @@ export class EngineHost {
     return {
       id: this.wantedId,
       state: this.state,
-      backend: this.active?.info.backend ?? null,
-      device: this.active?.info.device ?? null,
+      backend: this.active?.model.backend ?? null,
+      device: this.active?.model.device ?? null,
       folder: this.active?.folder ?? null,
-      loadSeconds: this.active?.info.loadSeconds ?? null,
+      loadSeconds: this.active?.model.loadSeconds ?? null,
       error: this.failure ?? this.switchFailure,
       notice: this.notice,
       progress: this.loading ? this.loadProgress : null,
       inUse: this.active?.id ?? null,
+      capabilities: this.active?.model.capabilities ?? null,
     };
   }
 
-  /** The loaded model's tokenizer, null while none is loaded. */
-  get tokenizer(): Tokenizer | null {
-    return this.active?.tokenizer ?? null;
+  /** The model jobs without one of their own run on now, null while none is loaded. */
+  get loaded(): ActiveModel | null {
+    return this.active;
   }
 
   /** MLX's allocator figures while the model runs on MLX, else null. */
@@ -327,38 +327,21 @@ export class EngineHost {
 
     this.emitProgress("loading", null);
     const { backend, threads, mlxCacheLimitBytes, mlxWiredLimitBytes } = this.settings;
-    const model = await WhisperModel.load(resolved.folder, {
-      backend,
-      threads,
-      mlxCacheLimitBytes,
-      mlxWiredLimitBytes,
-    }).promise;
+    const model = await loadFamilyModel(resolved, { backend, threads, mlxCacheLimitBytes, mlxWiredLimitBytes });
     try {
-      const info = model.info();
-      const tokenizer = await this.tokenizerFor(info.dims.nVocab);
-      model.setVocabulary(tokenizer.tokenBytesTable());
       signal.throwIfAborted();
-      this.log.info("model ready", {
-        model: id,
-        folder: resolved.folder,
-        backend: info.backend,
-        device: info.device,
-        seconds: (performance.now() - started) / 1000,
-      });
-      return { id, folder: resolved.folder, model, tokenizer, info };
     } catch (error) {
       model.free();
       throw error;
     }
-  }
-
-  private tokenizerFor(nVocab: number): Promise<Tokenizer> {
-    let tokenizer = this.tokenizers.get(nVocab);
-    if (!tokenizer) {
-      tokenizer = loadTokenizer({ nVocab });
-      tokenizer.catch(() => this.tokenizers.delete(nVocab)); // a failed load is tried again next time
-      this.tokenizers.set(nVocab, tokenizer);
-    }
-    return tokenizer;
+    this.log.info("model ready", {
+      model: id,
+      family: model.capabilities.family,
+      folder: resolved.folder,
+      backend: model.backend,
+      device: model.device,
+      seconds: (performance.now() - started) / 1000,
+    });
+    return { id, folder: resolved.folder, model };
   }
 }

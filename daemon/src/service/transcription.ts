@@ -1,30 +1,23 @@
 // One transcription: audio in (a file, or uploaded bytes), the warm model, live text as tokens are chosen,
-// final segments (with words when asked), and the finished transcript. With `vad`, only the windows of speech the
-// voice activity detector finds are decoded, each placed back on the file's own timeline; with `clipTimestamps`,
-// only those clips (openai's clip_timestamps, done by the engine).
+// final segments (with words when asked), and the finished transcript, for every model family (the model's own
+// FileDecoding decodes each window). With `vad`, only the windows of speech the voice activity detector finds are
+// decoded, each placed back on the file's own timeline; with `clipTimestamps`, only those clips (openai's
+// clip_timestamps, done by the engine).
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { CancelledError, type Segment, type TranscribeOptions } from "@verbatim/native";
+import type { Segment } from "@verbatim/native";
 import { decodeAudioToFile } from "../audio";
 import { findSpeech, speechWindows, type SampleSpan } from "../audio/speech-regions";
 import { createVoiceActivityDetector } from "../audio/voice-activity";
-import {
-  DECODING_OPTION_NAMES,
-  ProtocolError,
-  type DecodingOptionName,
-  type SegmentData,
-  type TranscriptData,
-  type TranscriptionOptions,
-} from "../protocol";
-import { languageName, StreamingDecoder, unknownLanguage, wordsFromTimings, type Tokenizer } from "../tokenizer";
-import { decoderPrompt } from "../vocabulary/decoder-prompt";
+import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import { Replacer } from "../vocabulary/replacements";
 import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
 import type { DecodingDefaults } from "./config";
 import { diskError } from "./disk-error";
 import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
+import { checkSupported } from "./supported-options";
 
 export interface TranscriptionCallbacks {
   /** Provisional text as it is decoded; `restart` discards the provisional text since the last segment. */
@@ -43,7 +36,7 @@ export interface TranscriptionJob {
   scratchDir: string;
   options: TranscriptionOptions;
   readyTimeoutMs: number;
-  /** Terms condition the decoder prompt; replacements apply to segments and the transcript. */
+  /** Terms condition the decoder prompt (of a model that has one); replacements apply to segments and the transcript. */
   vocabulary?: Vocabulary;
   /** Whether to decode only speech when the job's options do not say (config fileVad). */
   fileVad?: boolean;
@@ -52,8 +45,6 @@ export interface TranscriptionJob {
 }
 
 const SAMPLE_RATE = 16_000;
-/** Mel frames a second (a hop of 160 samples). */
-const FRAMES_PER_SECOND = 100;
 
 export async function transcribe(
   job: TranscriptionJob,
@@ -105,7 +96,7 @@ async function transcribeOnModel(
   const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
-  const options = fileEngineOptions(active.tokenizer, job.options, vocabulary.terms, job.decoding);
+  const decoding = active.model.fileDecoding(job.options, vocabulary.terms, job.decoding);
   // Clips say what to decode: the voice activity detector is not asked (the protocol refuses vad true with them).
   const clipped = (job.options.clipTimestamps?.length ?? 0) > 0;
   const windows =
@@ -114,40 +105,40 @@ async function transcribeOnModel(
       : [{ start: 0, end: audio.sampleCount }];
   const total = windows.reduce((sum, window) => sum + window.end - window.start, 0);
   let done = 0;
-  // English-only models speak English even when no window of speech was found.
-  let language = job.options.language ?? (active.tokenizer.special.multilingual ? null : "en");
+  // A model of one language (English-only) speaks it even when no window of speech was found.
+  const languages = active.model.capabilities.languages;
+  let language = job.options.language ?? (languages?.length === 1 ? languages[0] : null);
   for (const window of windows.filter((w) => w.end > w.start)) {
     const all = window.start === 0 && window.end === audio.sampleCount;
     const input = all ? samplesFile : await scratch(windowFile(samplesFile, window), job.scratchDir);
     const length = window.end - window.start;
-    const result = await runEngine(
-      active,
+    const result = await decoding.decodeWindow(
       input,
-      options,
       { offset: window.start / SAMPLE_RATE, end: window.end / SAMPLE_RATE },
+      language,
       {
-        ...callbacks,
-        onSegment: (segment, decoded) => callbacks.onSegment(replacer.segment(segment), decoded),
-        onProgress: (stage, fraction) =>
-          callbacks.onProgress(stage, fraction === null ? null : (done + fraction * length) / total),
+        onText: callbacks.onText,
+        onSegment: (segment, decoded) => {
+          segments.push(segment); // replaced with the whole transcript below
+          callbacks.onSegment(replacer.segment(segment), decoded);
+        },
+        onProgress: (fraction) =>
+          callbacks.onProgress("transcribing", fraction === null ? null : (done + fraction * length) / total),
       },
-      { segments, tokens },
       signal,
-      job.options.wordTimestamps ?? false,
     );
+    tokens.push(...result.tokens);
     done += length;
-    // As transcribe() does for its windows: the language detected first holds for the rest of the file.
+    // The language detected first holds for the rest of the file.
     language = result.language ?? language;
-    if (language && active.tokenizer.special.multilingual) options.language = language;
   }
   return replacer.transcript({
-    // Decoded as a whole, so that languages written without spaces get none between segments.
-    text: active.tokenizer.decode(tokens).trim(),
+    text: decoding.text(tokens),
     language,
     durationSeconds: audio.durationSeconds,
     segments,
     model: active.id,
-    backend: active.info.backend,
+    backend: active.model.backend,
   });
 }
 
@@ -171,33 +162,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
-}
-
-/**
- * What the loaded model cannot do is refused (unsupported, a client's error), rather than quietly done otherwise or
- * failing in the engine: translation with an English-only model, a language it was not trained on.
- */
-export function checkSupported(active: ActiveModel, options: TranscriptionOptions): void {
-  const { multilingual } = active.tokenizer.special;
-  if (options.task === "translate" && !multilingual) {
-    throw new ProtocolError(
-      "unsupported",
-      `${active.id} is an English-only model and cannot translate; use a multilingual model (such as large-v3 or small) for task "translate", or task "transcribe"`,
-    );
-  }
-  const language = options.language;
-  const known = multilingual ? active.tokenizer.languages : ["en"];
-  if (language === undefined || known.includes(language)) return;
-  const unknown = unknownLanguage(language);
-  if (unknown) throw new ProtocolError("unsupported", unknown);
-  throw new ProtocolError(
-    "unsupported",
-    multilingual
-      ? `${active.id} was not trained on the language "${language}" (${languageName(language)}); use a model that ` +
-          "was (large-v3 knows the most), or no language, to have it detected"
-      : `${active.id} is an English-only model and cannot transcribe "${language}" (${languageName(language)}); ` +
-          'use a multilingual model (such as large-v3 or small) for it, or language "en"',
-  );
 }
 
 /**
@@ -240,163 +204,4 @@ async function windowFile(samplesFile: string, window: SampleSpan): Promise<stri
     createWriteStream(file),
   );
   return file;
-}
-
-/**
- * The engine's options for a job; the vocabulary's `terms` go into the decoder prompt before the job's own prompt.
- * Each decoding option (beamSize, bestOf, patience, lengthPenalty, the fallback thresholds) is the job's, else
- * `decoding`'s (the config's), else left to the engine. In a dictation they shape each utterance's final pass only:
- * the engine's live updates decode greedily with their own policy.
- */
-export function engineOptions(
-  tokenizer: Tokenizer,
-  options: TranscriptionOptions,
-  terms: readonly string[] = [],
-  decoding?: DecodingDefaults,
-): TranscribeOptions {
-  const engine: TranscribeOptions = {
-    task: options.task ?? "transcribe",
-    wordTimestamps: options.wordTimestamps ?? false,
-    suppressTokens: tokenizer.resolveSuppressTokens("-1"),
-  };
-  if (options.language) engine.language = options.language;
-  if (options.temperature) engine.temperatures = fallbackTemperatures(options.temperature);
-  const prompt = decoderPrompt(tokenizer, terms, options.prompt);
-  if (prompt.length > 0) engine.initialPrompt = prompt;
-  for (const name of DECODING_OPTION_NAMES) {
-    const value = options[name] !== undefined ? options[name] : decoding?.[name];
-    if (value !== undefined) (engine as Record<DecodingOptionName, number | null>)[name] = value;
-  }
-  return engine;
-}
-
-/**
- * engineOptions plus what only file jobs have: openai's clips, and its hallucination silence threshold, whose rules
- * judge words: words are timed for it (openai's needs word_timestamps), and reported only when the job asks.
- */
-export function fileEngineOptions(
-  tokenizer: Tokenizer,
-  options: TranscriptionOptions,
-  terms: readonly string[] = [],
-  decoding?: DecodingDefaults,
-): TranscribeOptions {
-  const engine = engineOptions(tokenizer, options, terms, decoding);
-  if (options.clipTimestamps && options.clipTimestamps.length > 0) engine.clipTimestamps = [...options.clipTimestamps];
-  if (options.hallucinationSilenceThreshold !== undefined) {
-    engine.hallucinationSilenceThreshold = options.hallucinationSilenceThreshold;
-    engine.wordTimestamps = true;
-  }
-  return engine;
-}
-
-/** openai's fallback from a first temperature: up in steps of 0.2 to 1 (whisper's temperature_increment_on_fallback). */
-function fallbackTemperatures(first: number): number[] {
-  const temperatures: number[] = [];
-  for (let step = 0; first + step * 0.2 <= 1 + 1e-6; step++)
-    temperatures.push(Math.round((first + step * 0.2) * 100) / 100);
-  return temperatures;
-}
-
-/**
- * One transcribe() on the engine; its segments are placed at `place.offset` seconds in the file and end no later
- * than `place.end`, the end of the audio they came from. `words`: the job asked for them (the engine may time words
- * for its own rules without).
- */
-async function runEngine(
-  active: ActiveModel,
-  samples: Float32Array | string,
-  options: TranscribeOptions,
-  place: { offset: number; end: number },
-  callbacks: TranscriptionCallbacks,
-  collected: { segments: SegmentData[]; tokens: number[] },
-  signal: AbortSignal,
-  words: boolean,
-): Promise<{ language: string | null }> {
-  signal.throwIfAborted(); // a listener added to an aborted signal is never called
-  const { tokenizer } = active;
-  let live = new StreamingDecoder(tokenizer);
-  let attempt = "";
-  const job = active.model.transcribe(samples, options, (event) => {
-    if (event.type === "token") {
-      const thisAttempt = `${event.windowStart}/${event.temperature}`;
-      const restart = thisAttempt !== attempt;
-      if (restart) live = new StreamingDecoder(tokenizer);
-      attempt = thisAttempt;
-      const text = live.push([event.token]);
-      if (text || restart) callbacks.onText(text, restart);
-    } else if (event.type === "segment") {
-      attempt = "";
-      const decoded = shiftSegment(words ? event.segment : withoutWords(event.segment), place.offset);
-      const segment = segmentData(tokenizer, decoded, options.language, place.end);
-      if (segment) {
-        collected.segments.push(segment);
-        collected.tokens.push(...event.segment.tokens);
-        callbacks.onSegment(segment, decoded);
-      }
-    } else {
-      callbacks.onProgress("transcribing", event.totalFrames ? event.doneFrames / event.totalFrames : null);
-    }
-  });
-  const cancel = () => job.cancel();
-  signal.addEventListener("abort", cancel, { once: true });
-  try {
-    return await job.promise;
-  } catch (error) {
-    if (error instanceof CancelledError && signal.reason instanceof Error) throw signal.reason;
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", cancel);
-  }
-}
-
-/** The segment `seconds` later, its token timings and words too. */
-export function shiftSegment(segment: Segment, seconds: number): Segment {
-  if (seconds === 0) return segment;
-  return {
-    ...segment,
-    // openai's seek: where its window starts, in mel frames (100 a second) of the whole file.
-    seek: segment.seek + Math.round(seconds * FRAMES_PER_SECOND),
-    start: segment.start + seconds,
-    end: segment.end + seconds,
-    ...(segment.tokenTimings && {
-      tokenTimings: segment.tokenTimings.map((t) => ({ ...t, start: t.start + seconds, end: t.end + seconds })),
-    }),
-    ...(segment.words && {
-      words: segment.words.map((w) => ({ ...w, start: w.start + seconds, end: w.end + seconds })),
-    }),
-  };
-}
-
-/** The segment without its word timings (timed for the engine's own rules, not asked for by the job). */
-function withoutWords(segment: Segment): Segment {
-  const bare = { ...segment };
-  delete bare.tokenTimings;
-  delete bare.words;
-  return bare;
-}
-
-/**
- * A segment as clients get it: its text, and its words when timed. Every time a client sees passes through here, and
- * none ends after `audioEnd`, the end of the audio the segment came from (the model may place a timestamp past the
- * end of a short recording: its window is padded to 30 s).
- */
-export function segmentData(
-  tokenizer: Tokenizer,
-  segment: Segment,
-  language: string | undefined,
-  audioEnd: number,
-): SegmentData | null {
-  const text = tokenizer.decode(segment.tokens).trim();
-  if (!text) return null;
-  const within = (seconds: number) => Math.min(seconds, audioEnd);
-  const data: SegmentData = { start: within(segment.start), end: within(segment.end), text };
-  if (segment.tokenTimings) {
-    data.words = wordsFromTimings(tokenizer, segment.tokenTimings, language ?? "en").map((word) => ({
-      word: word.word,
-      start: within(word.start),
-      end: within(word.end),
-      probability: word.probability,
-    }));
-  }
-  return data;
 }

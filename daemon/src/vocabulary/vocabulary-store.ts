@@ -3,10 +3,9 @@
 // text (other keys, entries the daemon cannot use and the file's formatting stay) and replaces the file atomically.
 // Edits run one at a time, each on the file as the one before left it, so concurrent clients lose nothing; a hand
 // edit saved while one is written makes it run again on the saved file (editConfigFile), so no person loses theirs.
-import { ProtocolError, type VocabularyData, type VocabularyReplacement } from "../protocol";
+import { DEFAULT_MODEL } from "../models";
+import { ProtocolError, type ModelCapabilities, type VocabularyData, type VocabularyReplacement } from "../protocol";
 import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../config-file/config-file-edit";
-import type { Tokenizer } from "../tokenizer";
-import { promptTerms } from "./decoder-prompt";
 import { setTopLevelMember } from "../config-file/json-member-edit";
 import {
   MAX_ENTRIES,
@@ -18,6 +17,15 @@ import {
   type ReadVocabulary,
   type Vocabulary,
 } from "./vocabulary";
+
+/** The loaded model as the vocabulary sees it: whether it has a decoder prompt, and which terms fit there. */
+export interface VocabularyModel {
+  id: string;
+  model: {
+    capabilities: Pick<ModelCapabilities, "family" | "prompt">;
+    promptTerms(terms: readonly string[]): string[];
+  };
+}
 
 /** The "vocabulary" member as written in the file, invalid entries included. */
 interface Section {
@@ -33,8 +41,8 @@ export class VocabularyStore {
   constructor(
     private readonly configFile: string,
     initial: ReadVocabulary,
-    /** The loaded model's tokenizer, to tell which terms fit the decoder prompt; null while none is loaded. */
-    private readonly tokenizer: () => Tokenizer | null,
+    /** The loaded model, to tell which terms fit its decoder prompt (if it has one); null while none is loaded. */
+    private readonly model: () => VocabularyModel | null,
     /** A new config.json (none was there) holds these settings besides the vocabulary. */
     private readonly defaults: Record<string, unknown>,
   ) {
@@ -120,12 +128,13 @@ export class VocabularyStore {
   }
 
   private data(): VocabularyData {
-    const tokenizer = this.tokenizer();
+    const loaded = this.model();
     return {
       terms: this.read.vocabulary.terms,
       replacements: this.read.vocabulary.replacements,
-      promptTerms: tokenizer ? promptTerms(tokenizer, this.read.vocabulary.terms) : null,
+      promptTerms: loaded ? loaded.model.promptTerms(this.read.vocabulary.terms) : null,
       problems: this.read.problems,
+      ...(loaded && !loaded.model.capabilities.prompt && { termsNotice: termsNotUsed(loaded) }),
     };
   }
 
@@ -172,6 +181,15 @@ export class VocabularyStore {
       throw error;
     }
   }
+}
+
+/** Says that the loaded model takes no terms, and which model does. */
+export function termsNotUsed(loaded: VocabularyModel): string {
+  const family = loaded.model.capabilities.family;
+  return (
+    `${loaded.id} is a ${family[0].toUpperCase()}${family.slice(1)} model, which has no decoder prompt: vocabulary ` +
+    `terms are not used with it (replacements are). Terms help a Whisper model, such as ${DEFAULT_MODEL}.`
+  );
 }
 
 function sectionOf(value: unknown, file: string): Section {

@@ -157,6 +157,11 @@ export interface VocabularyData {
   replacements: VocabularyReplacement[];
   /** The terms a job without a prompt of its own gives the decoder, with the loaded model; null while none is loaded. */
   promptTerms: string[] | null;
+  /**
+   * Present when the loaded model takes no vocabulary terms (a Parakeet model has no decoder prompt), saying so;
+   * replacements apply to every model.
+   */
+  termsNotice?: string;
   /** Entries of config.json's vocabulary that are not used, each saying why. */
   problems: string[];
 }
@@ -443,6 +448,33 @@ export type RequestType = Request["type"];
 
 export type ModelState = "unloaded" | "loading" | "ready" | "failed";
 
+/** The model families the engine runs. */
+export type ModelFamily = "whisper" | "parakeet";
+
+/**
+ * What a loaded model can do, as its family says: what a job may ask of it. A job that asks for more is refused with
+ * `unsupported`, never quietly done otherwise.
+ */
+export interface ModelCapabilities {
+  family: ModelFamily;
+  /**
+   * The language codes a job's `language` may name (["en"] for an English-only model); null when the model does not
+   * say which it knows (a Parakeet folder outside the catalog): no language may be named then.
+   */
+  languages: string[] | null;
+  /** Task "translate" (into English). */
+  translate: boolean;
+  /** A job's `prompt`, and the vocabulary's terms, condition the decoder (Whisper's decoder prompt). */
+  prompt: boolean;
+  /**
+   * Whisper's decoding options: temperature, beamSize, bestOf, patience, lengthPenalty, the fallback thresholds,
+   * clipTimestamps and hallucinationSilenceThreshold.
+   */
+  decodingOptions: boolean;
+  /** Live dictation (a dictation session's live text). */
+  streaming: boolean;
+}
+
 export interface DaemonStatus {
   version: string;
   protocol: number;
@@ -465,6 +497,8 @@ export interface DaemonStatus {
      * `id`, the one before it; null when none is loaded. Absent from daemons older than it.
      */
     inUse?: string | null;
+    /** What the model in use can do; null when none is loaded. Absent from older daemons. */
+    capabilities?: ModelCapabilities | null;
   };
   memory: {
     rssBytes: number;

@@ -1,0 +1,71 @@
+// `verbatim models list`: every catalog model (Whisper's and Parakeet's) with what it costs to download, the languages
+// it transcribes, whether it is downloaded and which one jobs use; then other downloaded models (any hub repository
+// in the cache whose config describes a model).
+import { catalogEntries, catalogEntryForRepo, findCatalogEntry, type CachedModel, type ModelStore } from "../models";
+import type { VerbatimPaths } from "../paths";
+import { loadConfig } from "../service/config";
+
+const FAMILY_TITLES = { whisper: "Whisper", parakeet: "Parakeet" } as const;
+
+export function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${Math.round(bytes / 1e6)} MB`;
+}
+
+/**
+ * The model jobs without --model use: config.json's "model", which the daemon starts with and `verbatim models use`
+ * changes (a job's own --model does not).
+ */
+function modelInUse(paths: VerbatimPaths): string {
+  return loadConfig(paths.configFile).config.model;
+}
+
+/** A model name as the catalog names it (an alias or a catalog repository id), else as given. */
+function catalogName(model: string): string {
+  return findCatalogEntry(model)?.name ?? catalogEntryForRepo(model)?.name ?? model;
+}
+
+export async function listModels(store: ModelStore, paths: VerbatimPaths): Promise<string> {
+  const cached = await store.listModels();
+  const inUse = modelInUse(paths);
+  const used = catalogName(inUse);
+  const byRepo = new Map<string, CachedModel>(cached.map((model) => [model.repoId, model]));
+  const rows = catalogEntries().map((entry) => {
+    const here = byRepo.get(entry.repoId);
+    const state = here ? `${here.complete ? "downloaded" : "incomplete"}, ${formatBytes(here.sizeBytes)}` : "";
+    return [
+      entry.name === used ? "*" : " ",
+      entry.name,
+      FAMILY_TITLES[entry.family],
+      formatBytes(entry.downloadBytes),
+      entry.languagesLabel,
+      state,
+    ];
+  });
+  const header = [" ", "MODEL", "FAMILY", "DOWNLOAD", "LANGUAGES", "HERE"];
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 3 ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+      .join("  ")
+      .trimEnd();
+  const lines = [line(header), ...rows.map(line)];
+
+  const others = cached.filter((model) => !catalogEntryForRepo(model.repoId));
+  if (others.length > 0) {
+    lines.push("", "Other downloaded models:");
+    for (const model of others) {
+      const size = formatBytes(model.sizeBytes).padStart(9);
+      lines.push(
+        `${model.repoId === inUse ? "*" : " "}${size}  ${model.repoId}${model.complete ? "" : "  (incomplete)"}`,
+      );
+    }
+  }
+  const listed = catalogEntries().some((entry) => entry.name === used) || others.some((m) => m.repoId === inUse);
+  lines.push(
+    "",
+    listed
+      ? "* in use by jobs without --model (verbatim models use NAME switches); sizes are about what a download takes"
+      : `In use by jobs without --model: ${inUse} (verbatim models use NAME switches)`,
+  );
+  return lines.join("\n") + "\n";
+}

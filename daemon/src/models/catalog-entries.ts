@@ -1,0 +1,76 @@
+/**
+ * The catalog across model families: every name a user may give (Whisper's in catalog.ts, Parakeet's in
+ * parakeet-catalog.ts), the repository behind it and what a listing says of it. Name resolution, the cache listing
+ * and `verbatim models list` ask this, never a family's catalog.
+ */
+import type { ModelFamily } from "../protocol";
+import { catalogModelForRepo, catalogModels, fallbackVariants, parseCatalogName, type CatalogModel } from "./catalog";
+import {
+  parakeetModelForRepo,
+  parseParakeetName,
+  PARAKEET_MODELS,
+  type ParakeetCatalogModel,
+} from "./parakeet-catalog";
+import { whisperDownloadBytes, whisperLanguagesLabel } from "./whisper-facts";
+
+export interface CatalogEntry {
+  /** Canonical name, e.g. `large-v3-turbo-4bit`, `parakeet-v3`. */
+  name: string;
+  family: ModelFamily;
+  repoId: string;
+  /** Repositories to try, in order, when `repoId` is not available (Whisper's other quantizations of its size). */
+  fallbacks: string[];
+  /** About how many bytes a download takes. */
+  downloadBytes: number;
+  /** The languages it transcribes, in words ("99 languages", "English", "25 European languages"). */
+  languagesLabel: string;
+  /**
+   * Its language codes where the catalog must say them (Parakeet models do not list theirs); absent where the model
+   * itself says (Whisper's tokenizer).
+   */
+  languages?: readonly string[];
+}
+
+function whisperEntry(model: CatalogModel): CatalogEntry {
+  return {
+    name: model.name,
+    family: "whisper",
+    repoId: model.repoId,
+    fallbacks: fallbackVariants(model).map((variant) => variant.repoId),
+    downloadBytes: whisperDownloadBytes(model.size, model.quantization),
+    languagesLabel: whisperLanguagesLabel(model.size),
+  };
+}
+
+function parakeetEntry(model: ParakeetCatalogModel): CatalogEntry {
+  return {
+    name: model.name,
+    family: "parakeet",
+    repoId: model.repoId,
+    fallbacks: [],
+    downloadBytes: model.downloadBytes,
+    languagesLabel: model.languagesLabel,
+    languages: model.languages,
+  };
+}
+
+/** The catalog model a name stands for (`turbo`, `small.en-8bit`, `parakeet-v3`), or undefined. */
+export function findCatalogEntry(name: string): CatalogEntry | undefined {
+  const whisper = parseCatalogName(name);
+  if (whisper) return whisperEntry(whisper);
+  const parakeet = parseParakeetName(name);
+  return parakeet && parakeetEntry(parakeet);
+}
+
+/** The catalog model a hub repository holds, or undefined when it is not one of them. */
+export function catalogEntryForRepo(repoId: string): CatalogEntry | undefined {
+  const whisper = catalogModelForRepo(repoId);
+  if (whisper) return whisperEntry(whisper);
+  const parakeet = parakeetModelForRepo(repoId);
+  return parakeet && parakeetEntry(parakeet);
+}
+
+/** Every catalog model: Whisper's sizes in each quantization, then Parakeet's. */
+export function catalogEntries(): CatalogEntry[] {
+  return [...catalogModels().map(whisperEntry), ...PARAKEET_MODELS.map(parakeetEntry)];
+}

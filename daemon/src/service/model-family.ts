@@ -1,0 +1,112 @@
+// What every model family gives the daemon once its model is loaded: what a job may ask of it (its capabilities), a
+// file job's decoding (one window of samples at a time, into the family's timed segments and text), the vocabulary
+// terms its decoder prompt takes, and its memory. Shared code (file jobs, refusals, the vocabulary, the status) asks
+// these, never which family it is. whisper-family.ts and parakeet-family.ts implement it; load-model.ts picks one.
+import {
+  CancelledError,
+  type BackendMemory,
+  type FamilyCapabilities,
+  type Job,
+  type ModelFamilyName,
+  type Segment,
+  type WhisperModel,
+} from "@verbatim/native";
+import type { ModelCapabilities, SegmentData, TranscriptionOptions } from "../protocol";
+import type { Tokenizer } from "../tokenizer";
+import type { DecodingDefaults } from "./config";
+
+/** Where a window's samples sit in the file: its segments are placed `offset` seconds in and end by `end`. */
+export interface WindowPlace {
+  offset: number;
+  end: number;
+}
+
+export interface WindowCallbacks {
+  /** Provisional text as it is decoded; `restart` discards the provisional text since the last segment. */
+  onText(text: string, restart: boolean): void;
+  /** A final segment, on the file's timeline; `decoded` is the engine's segment behind it (tokens, figures). */
+  onSegment(segment: SegmentData, decoded: Segment): void;
+  /** How much of the window is done (0 to 1), when the engine says. */
+  onProgress(fraction: number | null): void;
+}
+
+/** One job's decoding on one model: its options made the family's once, then used for each window of the file. */
+export interface FileDecoding {
+  /**
+   * Decodes the samples file (16 kHz float samples) of one window. `language`: the file's language so far (the job's,
+   * or what an earlier window detected), null when not known. Resolves with the language the window was decoded in,
+   * or null when the model does not say, and the token ids of its segments (for `text`).
+   */
+  decodeWindow(
+    samples: string,
+    place: WindowPlace,
+    language: string | null,
+    callbacks: WindowCallbacks,
+    signal: AbortSignal,
+  ): Promise<{ language: string | null; tokens: number[] }>;
+  /** The transcript's text: every window's tokens decoded as a whole (languages without spaces get none between). */
+  text(tokens: readonly number[]): string;
+}
+
+/** A loaded model as its family runs it. */
+export interface FamilyModel {
+  readonly capabilities: ModelCapabilities;
+  /** The engine's backend ("mlx" or "cpu"), device ("gpu" or "cpu") and seconds the load took. */
+  readonly backend: string;
+  readonly device: string;
+  readonly loadSeconds: number;
+  /**
+   * Whisper's model and tokenizer, for what only Whisper does so far (live dictation); null for other families, whose
+   * `capabilities.streaming` is false.
+   */
+  readonly whisper: { model: WhisperModel; tokenizer: Tokenizer } | null;
+  /**
+   * A file job's decoding: the job's options, the vocabulary's `terms` (for a decoder prompt) and the config's
+   * decoding defaults (where the job sets none) made the family's. The options were checked (checkSupported) first.
+   */
+  fileDecoding(options: TranscriptionOptions, terms: readonly string[], decoding?: DecodingDefaults): FileDecoding;
+  /** The vocabulary terms a job without a prompt of its own gives the decoder (none without `capabilities.prompt`). */
+  promptTerms(terms: readonly string[]): string[];
+  /** MLX's allocator figures while the model runs on MLX, else null. */
+  memory(): BackendMemory | null;
+  /** Releases its memory once any running job ends. */
+  free(): void;
+}
+
+/**
+ * A model's capabilities as jobs see them: the engine's (what its family can do), with the language codes a job may
+ * name, which the family decides (Whisper's tokenizer, a Parakeet model's catalog entry).
+ */
+export function capabilitiesOf(
+  family: ModelFamilyName,
+  engine: FamilyCapabilities,
+  languages: readonly string[] | null,
+): ModelCapabilities {
+  return {
+    family,
+    languages: languages && [...languages],
+    translate: engine.translate,
+    prompt: engine.prompt,
+    decodingOptions: engine.decodingOptions,
+    streaming: engine.streaming,
+  };
+}
+
+/**
+ * Runs an engine job to its end, cancelling it when `signal` aborts: the job then fails with the signal's reason (why
+ * it was stopped) rather than the engine's CancelledError.
+ */
+export async function settleJob<T>(start: () => Job<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted(); // a listener added to an aborted signal is never called
+  const job = start();
+  const cancel = () => job.cancel();
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    return await job.promise;
+  } catch (error) {
+    if (error instanceof CancelledError && signal.reason instanceof Error) throw signal.reason;
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
+}

@@ -1,0 +1,164 @@
+// A loaded Parakeet TDT model as the daemon runs it: a window of samples through the transducer, its tokens timed by
+// their frames and durations (80 ms a frame), made into words (a piece starting with "▁" opens one) and the words into
+// segments (a sentence's end or a pause closes one). It recognizes its languages itself, so the file's language is
+// the job's (checked against the catalog's list) or, for an English-only model, English. It has no decoder prompt:
+// the vocabulary's terms are not used (replacements are, as for every model).
+import { deflateSync } from "node:zlib";
+import type { ParakeetModel, ParakeetTranscript, Segment } from "@verbatim/native";
+import type { ModelCapabilities, SegmentData, TranscriptionOptions } from "../protocol";
+import { capabilitiesOf, settleJob, type FamilyModel, type FileDecoding, type WindowPlace } from "./model-family";
+
+/** A pause this long between words, or a word ending a sentence, closes a segment. */
+const SEGMENT_PAUSE_SECONDS = 1.0;
+const SENTENCE_END = /[.!?…。！？]$/;
+/** Mel frames a second (openai's `seek` unit, which verbose_json reports for every model). */
+const FRAMES_PER_SECOND = 100;
+
+export class ParakeetFamily implements FamilyModel {
+  readonly capabilities: ModelCapabilities;
+  readonly whisper = null;
+  readonly backend: string;
+  readonly device: string;
+  readonly loadSeconds: number;
+
+  /** `languages`: the codes it transcribes (its catalog entry's), null when not known (a folder of its own). */
+  constructor(
+    private readonly model: ParakeetModel,
+    languages: readonly string[] | null,
+  ) {
+    const info = model.info();
+    this.backend = info.backend;
+    this.device = info.device;
+    this.loadSeconds = info.loadSeconds;
+    // Live dictation on Parakeet is not in the daemon yet, whatever the engine can do: dictations are refused.
+    this.capabilities = { ...capabilitiesOf("parakeet", info.capabilities, languages), streaming: false };
+  }
+
+  fileDecoding(options: TranscriptionOptions): FileDecoding {
+    const { model } = this;
+    const words = options.wordTimestamps ?? false;
+    return {
+      decodeWindow: async (samples, place, _language, callbacks, signal) => {
+        const live = new TextDecoder("utf-8", { ignoreBOM: true });
+        let first = true;
+        const transcript = await settleJob(
+          () =>
+            model.transcribe(samples, (event) => {
+              if (event.type === "token") {
+                const text = live.decode(model.pieces.tokenBytes(event.token), { stream: true });
+                if (text || first) callbacks.onText(first ? text.trimStart() : text, first);
+                first = false;
+              } else if (event.type === "progress") {
+                callbacks.onProgress(event.totalFrames ? event.doneFrames / event.totalFrames : null);
+              }
+            }),
+          signal,
+        );
+        for (const { segment, decoded } of parakeetSegments(transcript, place, words)) {
+          callbacks.onSegment(segment, decoded);
+        }
+        return { language: null, tokens: transcript.tokens.map((token) => token.id) };
+      },
+      text: (tokens) => model.pieces.decode(tokens).trim(),
+    };
+  }
+
+  promptTerms(): string[] {
+    return [];
+  }
+
+  memory() {
+    return this.model.memory();
+  }
+
+  free(): void {
+    this.model.free();
+  }
+}
+
+/**
+ * The transcript's words in segments, placed `place.offset` seconds into the file and ending by `place.end`: a new
+ * segment after a sentence's end or a pause. Each comes with a segment in the engine's shape (its token ids, average
+ * log-probability and compression ratio, as openai's verbose_json reports them). `withWords`: the job asked for them.
+ */
+export function parakeetSegments(
+  transcript: ParakeetTranscript,
+  place: WindowPlace,
+  withWords: boolean,
+): Array<{ segment: SegmentData; decoded: Segment }> {
+  const within = (seconds: number) => Math.min(seconds + place.offset, place.end);
+  const probabilities = tokenProbabilities(transcript);
+  const segments: Array<{ segment: SegmentData; decoded: Segment }> = [];
+  let words: ParakeetTranscript["words"] = [];
+  const close = () => {
+    if (words.length === 0) return;
+    const text = words.map((word) => word.text).join(" ");
+    const start = within(words[0].start);
+    const end = within(words[words.length - 1].end);
+    const tokens = words.flatMap((word) => word.tokens);
+    const segment: SegmentData = { start, end, text };
+    if (withWords) {
+      segment.words = words.map((w) => ({
+        word: ` ${w.text}`,
+        start: within(w.start),
+        end: within(w.end),
+        probability: w.probability,
+      }));
+    }
+    segments.push({
+      segment,
+      decoded: {
+        seek: Math.round(start * FRAMES_PER_SECOND),
+        start,
+        end,
+        tokens,
+        temperature: 0,
+        avgLogprob: averageLogprob(words.flatMap((word) => probabilities.get(word) ?? [])),
+        compressionRatio: compressionRatio(text),
+        noSpeechProb: 0,
+      },
+    });
+    words = [];
+  };
+  for (const word of transcript.words) {
+    const previous = words[words.length - 1];
+    if (previous && word.start - previous.end >= SEGMENT_PAUSE_SECONDS) close();
+    words.push(word);
+    if (SENTENCE_END.test(word.text)) close();
+  }
+  close();
+  return segments;
+}
+
+/**
+ * The probability of each word's tokens: a word's tokens are the next ones in the transcript's with its ids (tokens
+ * that made no word, a lone "▁", are passed over).
+ */
+function tokenProbabilities(transcript: ParakeetTranscript): Map<ParakeetTranscript["words"][number], number[]> {
+  const byWord = new Map<ParakeetTranscript["words"][number], number[]>();
+  let cursor = 0;
+  for (const word of transcript.words) {
+    const matches = (at: number) => word.tokens.every((id, i) => transcript.tokens[at + i]?.id === id);
+    let at = cursor;
+    while (at < transcript.tokens.length && !matches(at)) at++;
+    if (at >= transcript.tokens.length) continue;
+    byWord.set(
+      word,
+      transcript.tokens.slice(at, at + word.tokens.length).map((token) => token.probability),
+    );
+    cursor = at + word.tokens.length;
+  }
+  return byWord;
+}
+
+/** openai's avg_logprob: the sum of the tokens' log-probabilities over their count plus one (the end token). */
+function averageLogprob(probabilities: number[]): number {
+  const sum = probabilities.reduce((total, p) => total + Math.log(Math.max(p, 1e-30)), 0);
+  return sum / (probabilities.length + 1);
+}
+
+/** openai's compression ratio of a text: its UTF-8 bytes over their zlib-compressed size. */
+function compressionRatio(text: string): number {
+  const bytes = Buffer.from(text, "utf8");
+  return bytes.length === 0 ? 0 : bytes.length / deflateSync(bytes).length;
+}

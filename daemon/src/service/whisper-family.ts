@@ -1,0 +1,85 @@
+// A loaded Whisper model as the daemon runs it: paired with the tokenizer of its vocabulary (English-only models the
+// gpt2 ranks, multilingual ones their own), it decodes a file a window at a time with the job's options, the
+// vocabulary's terms in its decoder prompt, and keeps the language a window detected for the windows after it.
+import type { ModelInfo, WhisperModel } from "@verbatim/native";
+import type { ModelCapabilities, TranscriptionOptions } from "../protocol";
+import { loadTokenizer, type Tokenizer } from "../tokenizer";
+import { promptTerms } from "../vocabulary/decoder-prompt";
+import type { DecodingDefaults } from "./config";
+import { capabilitiesOf, type FamilyModel, type FileDecoding } from "./model-family";
+import { fileEngineOptions, transcribeWindow } from "./whisper-decoding";
+
+// Building a vocabulary's tokenizer blocks the event loop for a moment, so each is built once.
+const tokenizers = new Map<number, Promise<Tokenizer>>();
+
+function tokenizerFor(nVocab: number): Promise<Tokenizer> {
+  let tokenizer = tokenizers.get(nVocab);
+  if (!tokenizer) {
+    tokenizer = loadTokenizer({ nVocab });
+    tokenizer.catch(() => tokenizers.delete(nVocab)); // a failed load is tried again next time
+    tokenizers.set(nVocab, tokenizer);
+  }
+  return tokenizer;
+}
+
+export class WhisperFamily implements FamilyModel {
+  readonly capabilities: ModelCapabilities;
+  readonly whisper: { model: WhisperModel; tokenizer: Tokenizer };
+  readonly backend: string;
+  readonly device: string;
+  readonly loadSeconds: number;
+
+  private constructor(
+    private readonly model: WhisperModel,
+    private readonly tokenizer: Tokenizer,
+    info: ModelInfo,
+  ) {
+    this.whisper = { model, tokenizer };
+    this.backend = info.backend;
+    this.device = info.device;
+    this.loadSeconds = info.loadSeconds;
+    // An English-only model transcribes English: "en" is the one language a job may name.
+    const { multilingual } = tokenizer.special;
+    this.capabilities = capabilitiesOf("whisper", info.capabilities, multilingual ? tokenizer.languages : ["en"]);
+  }
+
+  /** The model with its tokenizer, its vocabulary given to the engine; the model is freed when this fails. */
+  static async wrap(model: WhisperModel): Promise<WhisperFamily> {
+    try {
+      const info = model.info();
+      const tokenizer = await tokenizerFor(info.dims.nVocab);
+      model.setVocabulary(tokenizer.tokenBytesTable());
+      return new WhisperFamily(model, tokenizer, info);
+    } catch (error) {
+      model.free();
+      throw error;
+    }
+  }
+
+  fileDecoding(options: TranscriptionOptions, terms: readonly string[], decoding?: DecodingDefaults): FileDecoding {
+    const { model, tokenizer } = this;
+    const engine = fileEngineOptions(tokenizer, options, terms, decoding);
+    const words = options.wordTimestamps ?? false;
+    return {
+      decodeWindow: (samples, place, language, callbacks, signal) => {
+        // As transcribe() does for its windows: the language detected first holds for the rest of the file.
+        if (language && tokenizer.special.multilingual) engine.language = language;
+        return transcribeWindow(model, tokenizer, samples, engine, place, callbacks, signal, words);
+      },
+      // Decoded as a whole, so that languages written without spaces get none between segments.
+      text: (tokens) => tokenizer.decode(tokens).trim(),
+    };
+  }
+
+  promptTerms(terms: readonly string[]): string[] {
+    return promptTerms(this.tokenizer, terms);
+  }
+
+  memory() {
+    return this.model.memory();
+  }
+
+  free(): void {
+    this.model.free();
+  }
+}
