@@ -1,8 +1,17 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { catalogModels, DEFAULT_MODEL, parseCatalogName } from "../src/models";
+import {
+  catalogEntries,
+  catalogEntryForRepo,
+  catalogModels,
+  DEFAULT_MODEL,
+  findCatalogEntry,
+  parseCatalogName,
+} from "../src/models";
 import { fallbackVariants } from "../src/models/catalog";
+import { PARAKEET_V3_LANGUAGES } from "../src/models/parakeet-catalog";
+import { languageName } from "../src/tokenizer";
 import { interpretModelName } from "../src/models/model-reference";
 import { type DownloadProgress, ProgressReporter } from "../src/models/progress";
 import { writeTestModelFolder } from "./support/hub-server";
@@ -53,6 +62,63 @@ describe("model names", () => {
   });
 });
 
+describe("the catalog across families", () => {
+  test.each([
+    ["parakeet-v3", "mlx-community/parakeet-tdt-0.6b-v3", "25 European languages"],
+    ["parakeet-v2", "mlx-community/parakeet-tdt-0.6b-v2", "English"],
+    ["parakeet-110m", "mlx-community/parakeet-tdt_ctc-110m", "English"],
+  ])("%s is %s (%s), a Parakeet model without fallbacks", (name, repoId, languages) => {
+    const entry = findCatalogEntry(name)!;
+    expect(entry).toMatchObject({ name, family: "parakeet", repoId, fallbacks: [], languagesLabel: languages });
+    expect(catalogEntryForRepo(repoId)).toEqual(entry);
+    expect(findCatalogEntry(name.toUpperCase())).toEqual(entry);
+  });
+
+  test("Parakeet v3's 25 languages are codes the daemon knows; v2 and 110m are English", () => {
+    expect(PARAKEET_V3_LANGUAGES).toHaveLength(25);
+    expect(new Set(PARAKEET_V3_LANGUAGES).size).toBe(25);
+    for (const code of PARAKEET_V3_LANGUAGES) expect(languageName(code)).toBeDefined();
+    expect(findCatalogEntry("parakeet-v2")?.languages).toEqual(["en"]);
+    expect(findCatalogEntry("parakeet-110m")?.languages).toEqual(["en"]);
+  });
+
+  test("every catalog model has a name of its own, a repository, a download size and its languages", () => {
+    const entries = catalogEntries();
+    expect(entries).toHaveLength(33);
+    expect(new Set(entries.map((entry) => entry.name)).size).toBe(33);
+    expect(new Set(entries.map((entry) => entry.repoId)).size).toBe(33);
+    for (const entry of entries) {
+      expect(findCatalogEntry(entry.name)).toEqual(entry);
+      expect(entry.downloadBytes).toBeGreaterThan(10e6);
+    }
+    const label = (name: string) => findCatalogEntry(name)?.languagesLabel;
+    expect(label("small")).toBe("99 languages");
+    expect(label("small.en-8bit")).toBe("English");
+    expect(label("turbo")).toBe("100 languages");
+  });
+
+  test("Whisper sizes: turbo 4-bit about half a gigabyte, fp16 the hub's 1.61 GB; larger quantizations cost more", () => {
+    const bytes = (name: string) => findCatalogEntry(name)!.downloadBytes;
+    expect(bytes(DEFAULT_MODEL)).toBeGreaterThan(0.4e9);
+    expect(bytes(DEFAULT_MODEL)).toBeLessThan(0.55e9);
+    expect(bytes("large-v3-turbo-fp16")).toBeCloseTo(1.61e9, -7);
+    expect(bytes("large-v3-fp16")).toBeCloseTo(3.08e9, -7);
+    for (const size of ["tiny", "base.en", "medium", "large-v3"]) {
+      expect(bytes(`${size}-4bit`)).toBeLessThan(bytes(`${size}-8bit`));
+      expect(bytes(`${size}-8bit`)).toBeLessThan(bytes(`${size}-fp16`));
+    }
+    expect(bytes("parakeet-v3")).toBe(2.51e9);
+  });
+
+  test("the default stays Whisper large-v3-turbo 4-bit, with its fallbacks", () => {
+    expect(findCatalogEntry(DEFAULT_MODEL)).toMatchObject({
+      family: "whisper",
+      repoId: "mlx-community/whisper-large-v3-turbo-4bit",
+      fallbacks: ["mlx-community/whisper-large-v3-turbo-8bit", "mlx-community/whisper-large-v3-turbo"],
+    });
+  });
+});
+
 describe("what a model name refers to", () => {
   let cwd: string;
   beforeAll(async () => {
@@ -64,7 +130,15 @@ describe("what a model name refers to", () => {
   test("catalog names, repository ids and folders", async () => {
     expect(await interpretModelName("base.en-8bit", cwd)).toEqual({
       kind: "catalog",
-      model: parseCatalogName("base.en-8bit"),
+      model: findCatalogEntry("base.en-8bit"),
+    });
+    expect(await interpretModelName("Parakeet-V3", cwd)).toEqual({
+      kind: "catalog",
+      model: findCatalogEntry("parakeet-v3"),
+    });
+    expect(await interpretModelName("mlx-community/parakeet-tdt-0.6b-v2", cwd)).toEqual({
+      kind: "repo",
+      repoId: "mlx-community/parakeet-tdt-0.6b-v2",
     });
     expect(await interpretModelName("mlx-community/whisper-tiny-mlx", cwd)).toEqual({
       kind: "repo",
