@@ -1,6 +1,7 @@
 // Parakeet through the addon: the tiny random fixtures give transformers' greedy tokens and frames (the committed
 // reference of test/fixtures/models/parakeet-reference), and the SentencePiece decoder gives the reference's text.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { InvalidArgumentError, loadModel, ParakeetModel, PieceDecoder, WhisperModel } from "../lib";
 import { readSimpleWav } from "../../test/support/fixtures";
@@ -165,5 +166,46 @@ describe("long files in chunks", () => {
     const job = whisper.transcribe(audio, { chunkSeconds: 60 } as never);
     await expect(job.promise).rejects.toThrow(/for Parakeet models/);
     whisper.free();
+  });
+});
+
+// MLX affine 8-bit weights (issue 40, Memory): packed at load when config.json asks, or stored so; the figures against
+// fp16 are in parakeet_quantize_test.cpp.
+describe("quantized weights", () => {
+  const tiny = path.join(models, "parakeet-tiny-v3");
+  const withConfig = (extra: Record<string, unknown>): string => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), "verbatim-parakeet-quantize-"));
+    const config = JSON.parse(readFileSync(path.join(tiny, "config.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(path.join(folder, "config.json"), JSON.stringify({ ...config, ...extra }));
+    symlinkSync(path.join(tiny, "model.safetensors"), path.join(folder, "model.safetensors"));
+    return folder;
+  };
+
+  test.each([
+    ["packed at load", () => withConfig({ quantize: "8bit" })],
+    ["stored", () => path.join(models, "parakeet-tiny-v3-8bit")],
+  ])("8-bit weights %s: info says so and the model transcribes", async (_, folder) => {
+    const dir = folder();
+    const model = await ParakeetModel.load(dir, { backend: "cpu", threads: 2 }).promise;
+    try {
+      expect(model.info().quantization).toEqual({ bits: 8, groupSize: 64 });
+      const audio = readSimpleWav(path.join(repoRoot, "test", "fixtures", "heldout", "heldout-00.wav"));
+      const result = await model.transcribe(audio).promise;
+      expect(result.tokens.length).toBeGreaterThan(0);
+    } finally {
+      model.free();
+      if (dir.startsWith(os.tmpdir())) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a bad quantize value is refused naming config.json and the field", async () => {
+    const dir = withConfig({ quantize: "16bit" });
+    try {
+      await expect(ParakeetModel.load(dir).promise).rejects.toThrow(
+        new RegExp(`${path.join(dir, "config.json")}: "quantize" is "16bit"; supported: "8bit" or "4bit"`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "formats/half.h"
 
@@ -43,35 +44,48 @@ PackedMatrix affine_quantize(const WeightMatrix& w, int bits, int group_size) {
   out.scales.resize(static_cast<std::size_t>(w.rows * groups) * 2);
   out.biases.resize(out.scales.size());
   const auto* source = static_cast<const uint8_t*>(w.data);
-  std::vector<float> values(static_cast<std::size_t>(group_size));
-  for (int64_t g = 0; g < w.rows * groups; ++g) {  // groups are consecutive: row r's are g = r * groups + ...
-    const uint8_t* in = source + g * group_size * 2;
-    float w_min = INFINITY, w_max = 0;  // as MLX's Metal kernel: the maximum starts from 0
-    for (int j = 0; j < group_size; ++j) {
-      values[static_cast<std::size_t>(j)] = load_element(in + 2 * j, w.format);
-      w_min = std::min(w_min, values[static_cast<std::size_t>(j)]);
-      w_max = std::max(w_max, values[static_cast<std::size_t>(j)]);
-    }
-    float scale = std::max((w_max - w_min) / n_bins, 1e-7f);
-    const bool min_side = std::abs(w_min) > std::abs(w_max);
-    if (!min_side) scale = -scale;
-    const float edge = min_side ? w_min : w_max;
-    const float q0 = std::round(edge / scale);
-    float bias = 0;
-    if (q0 != 0) scale = edge / q0, bias = edge;
-    const uint16_t stored_scale = store_element(scale, w.format), stored_bias = store_element(bias, w.format);
-    std::memcpy(out.scales.data() + g * 2, &stored_scale, 2);
-    std::memcpy(out.biases.data() + g * 2, &stored_bias, 2);
-    uint8_t* words = out.words.data() + g * group_size / per_word * 4;
-    for (int j = 0; j < group_size; j += static_cast<int>(per_word)) {
-      uint32_t word = 0;
-      for (int k = 0; k < per_word; ++k) {
-        const float q = std::round((values[static_cast<std::size_t>(j + k)] - bias) / scale);
-        word |= static_cast<uint32_t>(std::clamp(q, 0.0f, n_bins)) << (k * bits);
+  // Groups [first, last): each is independent, so large matrices are packed on every hardware thread.
+  const auto pack_groups = [&](int64_t first, int64_t last) {
+    std::vector<float> values(static_cast<std::size_t>(group_size));
+    for (int64_t g = first; g < last; ++g) {  // row r's groups are r * groups ... r * groups + groups - 1
+      const uint8_t* in = source + g * group_size * 2;
+      float w_min = INFINITY, w_max = 0;  // as MLX's Metal kernel: the maximum starts from 0
+      for (int j = 0; j < group_size; ++j) {
+        values[static_cast<std::size_t>(j)] = load_element(in + 2 * j, w.format);
+        w_min = std::min(w_min, values[static_cast<std::size_t>(j)]);
+        w_max = std::max(w_max, values[static_cast<std::size_t>(j)]);
       }
-      std::memcpy(words + j / per_word * 4, &word, 4);
+      float scale = std::max((w_max - w_min) / n_bins, 1e-7f);
+      const bool min_side = std::abs(w_min) > std::abs(w_max);
+      if (!min_side) scale = -scale;
+      const float edge = min_side ? w_min : w_max;
+      const float q0 = std::round(edge / scale);
+      float bias = 0;
+      if (q0 != 0) scale = edge / q0, bias = edge;
+      const uint16_t stored_scale = store_element(scale, w.format), stored_bias = store_element(bias, w.format);
+      std::memcpy(out.scales.data() + g * 2, &stored_scale, 2);
+      std::memcpy(out.biases.data() + g * 2, &stored_bias, 2);
+      uint8_t* words = out.words.data() + g * group_size / per_word * 4;
+      for (int j = 0; j < group_size; j += static_cast<int>(per_word)) {
+        uint32_t word = 0;
+        for (int k = 0; k < per_word; ++k) {
+          const float q = std::round((values[static_cast<std::size_t>(j + k)] - bias) / scale);
+          word |= static_cast<uint32_t>(std::clamp(q, 0.0f, n_bins)) << (k * bits);
+        }
+        std::memcpy(words + j / per_word * 4, &word, 4);
+      }
     }
+  };
+  const int64_t total = w.rows * groups;
+  constexpr int64_t kGroupsPerThread = 1 << 14;
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t threads = std::clamp<int64_t>(total / kGroupsPerThread, 1, cores);
+  std::vector<std::thread> workers;
+  for (int64_t t = 1; t < threads; ++t) {
+    workers.emplace_back(pack_groups, total * t / threads, total * (t + 1) / threads);
   }
+  pack_groups(0, total / threads);
+  for (std::thread& worker : workers) worker.join();
   return out;
 }
 
