@@ -20,7 +20,7 @@ import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
 
 export const TRANSCRIBE_USAGE = `  verbatim transcribe [options] FILE…     transcribe audio or video files
-      --model ID|PATH        model alias (e.g. large-v3-turbo, base.en-8bit), hub repo id or local folder
+      --model ID|PATH        model alias (e.g. large-v3-turbo, base.en-8bit, parakeet-v3), hub repo id or local folder
       --backend auto|cpu|mlx engine backend (with --no-daemon; the daemon's is set in its config)
       --language CODE        spoken language (default: detected)
       --task transcribe|translate
