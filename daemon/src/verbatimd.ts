@@ -10,11 +10,13 @@ import { VERSION } from "./version";
 export async function runDaemon(): Promise<number> {
   const paths = verbatimPaths();
   const log = new Logger(paths.logDir);
-  const { config, problems } = loadConfig(paths.configFile);
+  const { config, problems, created } = loadConfig(paths.configFile);
   for (const problem of problems) log.warn(problem);
   if (process.env.VERBATIM_MODEL) config.model = process.env.VERBATIM_MODEL; // set by a CLI that starts the daemon
 
-  const daemon = new Daemon({ paths, config, configProblems: problems, log, version: VERSION });
+  // A model named by the CLI that starts the daemon is a choice: no first-run choice then.
+  const firstRun = created === true && !process.env.VERBATIM_MODEL;
+  const daemon = new Daemon({ paths, config, configProblems: problems, firstRun, log, version: VERSION });
   try {
     await daemon.start();
   } catch (error) {

@@ -16,6 +16,8 @@ const ORIGINALS = [
   "daemon/src/paths.ts",
   "daemon/src/formats.ts",
   "daemon/src/models/catalog.ts",
+  "daemon/src/models/parakeet-catalog.ts",
+  "daemon/src/models/first-run-choice.ts",
   "daemon/src/modes/finishing-prompt.ts",
   "daemon/src/modes/finished-text.ts",
   "launchd/src/command-runner.ts",

@@ -2,7 +2,8 @@
 // the Transcribe form adds what models.list says is downloaded. @raycast/api is not involved.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { catalogModels, DEFAULT_MODEL } from "../../daemon/src/models/catalog";
+import { DEFAULT_MODEL } from "../../daemon/src/models/catalog";
+import { catalogEntries } from "../../daemon/src/models/catalog-entries";
 import { choiceValue, DAEMON_MODEL, modelChoices, modelPreferenceData } from "../src/lib/model-choices";
 import { transcriptionOptions } from "../src/lib/preferences";
 import type { CachedModelData } from "../src/verbatimd/protocol";
@@ -10,14 +11,18 @@ import type { CachedModelData } from "../src/verbatimd/protocol";
 const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
 const modelPreference = manifest.preferences.find((p: { name: string }) => p.name === "model");
 
-test("the Model preference is a dropdown of the daemon's model and every catalog model, the daemon's by default", () => {
+test("the Model preference is a dropdown of the daemon's model and every catalog model (Whisper's, then Parakeet's), the daemon's by default", () => {
   expect(modelPreference).toMatchObject({ type: "dropdown", default: DAEMON_MODEL, required: false });
   expect(modelPreference.data).toEqual(modelPreferenceData());
   // The daemon's own catalog (not the extension's copy of it), every model once.
   expect(modelPreference.data.slice(1).map((item: { value: string }) => item.value)).toEqual(
-    catalogModels().map((model) => model.name),
+    catalogEntries().map((model) => model.name),
   );
   expect(modelPreference.data).toContainEqual({ title: "large-v3-turbo (4-bit)", value: DEFAULT_MODEL });
+  expect(modelPreference.data).toContainEqual({
+    title: "parakeet-v3 (Parakeet, 25 European languages)",
+    value: "parakeet-v3",
+  });
   // "The Daemon's Model" asks for none; a catalog name is asked for by name.
   expect(transcriptionOptions({ finishedText: "copy", model: DAEMON_MODEL })).not.toHaveProperty("model");
   expect(transcriptionOptions({ finishedText: "copy", model: "small.en-8bit" })).toMatchObject({
@@ -39,6 +44,7 @@ test("the form offers the downloaded models first, by catalog name and size, the
       cached("mlx-community/whisper-base.en-mlx-8bit", 82_000_000),
       cached("someone/whisper-finetuned-de", 300_000_000),
       cached("mlx-community/whisper-small-mlx", 480_000_000, false), // a partial download is not ready
+      cached("mlx-community/parakeet-tdt-0.6b-v3", 2_510_000_000),
     ],
     "turbo-fp16",
   );
@@ -47,11 +53,14 @@ test("the form offers the downloaded models first, by catalog name and size, the
     { value: "large-v3-turbo-fp16", title: "large-v3-turbo (16-bit), 1,614 MB" },
     { value: "base.en-8bit", title: "base.en (8-bit), 82 MB" },
     { value: "someone/whisper-finetuned-de", title: "someone/whisper-finetuned-de, 300 MB" },
+    { value: "parakeet-v3", title: "parakeet-v3 (Parakeet, 25 European languages), 2,510 MB" },
   ]);
   const toDownload = choices.toDownload.map((choice) => choice.value);
   expect(toDownload).toContain("small-fp16");
+  expect(toDownload).toContain("parakeet-v2");
   expect(toDownload).not.toContain("base.en-8bit");
-  expect(toDownload).toHaveLength(catalogModels().length - 2);
+  expect(toDownload).not.toContain("parakeet-v3");
+  expect(toDownload).toHaveLength(catalogEntries().length - 3);
 });
 
 test("the chosen model is always offered, under the name the dropdown uses", () => {
@@ -59,6 +68,7 @@ test("the chosen model is always offered, under the name the dropdown uses", () 
   expect(choiceValue("  ")).toBe(DAEMON_MODEL);
   expect(choiceValue("turbo")).toBe("large-v3-turbo-4bit");
   expect(choiceValue("base.en")).toBe("base.en-4bit");
+  expect(choiceValue("Parakeet-V3")).toBe("parakeet-v3");
   // A model that is neither downloaded nor in the catalog (a folder set before) stays choosable.
   const { ready } = modelChoices([], "/Users/ana/models/whisper-de");
   expect(ready).toEqual([

@@ -2,11 +2,11 @@
 // speaking another protocol version (the protocol_version handshake), a model that failed to load, a model still
 // downloading (from a local server speaking the Hugging Face Hub API); connections that are given up (a timeout, the
 // view closing) never stay open, and the menu bar asks on one connection per refresh. @raycast/api is not involved.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { fixtureModel, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
+import { fixtureModel, makeRandomModel, repoRoot, smallEnglishDims } from "../../test/support/fixtures";
 import { TestHub } from "../../daemon/tests/support/hub-server";
 import { RecordingRunner } from "../../launchd/tests/recording-runner";
 import {
@@ -19,6 +19,7 @@ import {
   type DaemonStatus,
 } from "../src/lib/daemon-connection";
 import {
+  FIRST_RUN_ACTIONS,
   INSTALL_COMMAND,
   modelDownloadMarkdown,
   serviceDefinitionFile,
@@ -29,7 +30,12 @@ import {
 } from "../src/lib/daemon-setup";
 import { beginDictation, dictateGate, openDaemon } from "../src/lib/dictation-start";
 import { loadMenuBar } from "../src/lib/menu-bar-model";
-import { DaemonService, ServiceNotInstalledError, waitUntilAnswering } from "../src/lib/service-control";
+import {
+  DaemonService,
+  ServiceNotInstalledError,
+  startModelSwitch,
+  waitUntilAnswering,
+} from "../src/lib/service-control";
 import { SlowRelay } from "./slow-relay";
 
 jest.setTimeout(120_000);
@@ -38,6 +44,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), "verbatim-setup-"));
 const installedService = path.join(work, "app.verbatim.daemon.plist");
 writeFileSync(installedService, "<plist/>");
 const missingService = path.join(work, "missing.plist");
+const parakeetFixture = path.join(repoRoot, "test", "fixtures", "models", "parakeet-tiny");
 let daemon: DaemonProcess;
 
 beforeAll(async () => {
@@ -236,6 +243,52 @@ test("a model still downloading: its own screen with the progress, then dictatio
     await hub.close();
     rmSync(published, { recursive: true, force: true });
   }
+});
+
+test("first run: the model choice comes first, nothing downloads before it, and the choice is kept", async () => {
+  const hub = await TestHub.start();
+  const parakeet = FIRST_RUN_ACTIONS["choose-parakeet"];
+  await hub.addRepoFromFolder("mlx-community/parakeet-tdt-0.6b-v3", parakeetFixture);
+  const fresh = new DownloadingDaemon({}, hub);
+  const configFile = path.join(fresh.home, "config.json");
+  rmSync(configFile); // no config yet: the daemon's first start writes it
+  try {
+    await fresh.start();
+    const status = await fresh.status();
+    expect(status.config?.firstRun).toBe(true);
+    expect(status.model).toMatchObject({ id: "large-v3-turbo-4bit", state: "unloaded", progress: null });
+    expect(JSON.parse(readFileSync(configFile, "utf8")).model).toBe("large-v3-turbo-4bit"); // the default, named
+    const gate = dictateGate(status);
+    expect(gate).toEqual({ kind: "problem", problem: { kind: "choose-model" } });
+    const screen = setupScreen({ kind: "choose-model" });
+    expect(screen.title).toBe("Choose a Speech Model");
+    expect(screen.actions).toEqual(["choose-whisper", "choose-parakeet"]);
+    expect(screen.markdown).toMatch(/Whisper Large v3 Turbo[\s\S]*99 languages[\s\S]*Parakeet TDT v3[\s\S]*6\.32%/);
+    expect(setupHudMessage({ kind: "choose-model" })).toMatch(/choose a speech model first/);
+    const doctor = await fresh.cli("doctor");
+    expect(doctor.stdout).toMatch(/^warning\s+model choice\s+no model chosen yet/m);
+    expect(doctor.stdout).toContain("verbatim models use parakeet-v3: Parakeet TDT v3");
+
+    await startModelSwitch(fresh.socket, parakeet.model);
+    expect((await fresh.status()).config?.firstRun).toBe(false);
+    await fresh.waitForModel();
+    expect((await fresh.status()).model).toMatchObject({ id: "parakeet-v3", state: "ready" });
+    expect(dictateGate(await fresh.status())).toEqual({ kind: "start" });
+    for (let tries = 0; tries < 100 && JSON.parse(readFileSync(configFile, "utf8")).model !== "parakeet-v3"; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(JSON.parse(readFileSync(configFile, "utf8")).model).toBe("parakeet-v3");
+    expect((await fresh.cli("doctor")).stdout).not.toContain("model choice");
+  } finally {
+    await fresh.dispose();
+    await hub.close();
+  }
+});
+
+test("a daemon started with a config of its own is past the first run, and loads its model at once", async () => {
+  const status = await daemon.status();
+  expect(status.config?.firstRun).toBe(false);
+  expect(dictateGate(status)).toEqual({ kind: "start" });
 });
 
 test("Start Daemon loads the LaunchAgent when launchd does not have it, else kickstarts it", async () => {

@@ -9,7 +9,8 @@ import { captureCommand } from "../capture/capture-launch";
 import { captureMessage } from "../capture/capture-output";
 import { endpointProblem } from "../modes/finishing-endpoint";
 import { ModelStore } from "../models";
-import { DEFAULT_FINISHING_ENDPOINT, finishingLeavesMachine } from "../protocol";
+import { FIRST_RUN_OPTIONS } from "../models/first-run-choice";
+import { DEFAULT_FINISHING_ENDPOINT, finishingLeavesMachine, type DaemonStatus } from "../protocol";
 import type { VerbatimPaths } from "../paths";
 import { DEFAULT_CONFIG, loadConfig } from "../service/config";
 import { tryConnect } from "../daemon-control";
@@ -69,23 +70,39 @@ function checkEngine(): Finding {
   return ok("engine", `${detail}; the portable CPU backend computes here`);
 }
 
-async function checkDaemon(paths: VerbatimPaths): Promise<Finding> {
-  let client;
+/** The daemon's status, null when it is not running; throws when something answers but not as a daemon should. */
+async function daemonStatus(paths: VerbatimPaths): Promise<DaemonStatus | null> {
+  const client = await tryConnect(paths);
+  if (!client) return null;
   try {
-    client = await tryConnect(paths);
-  } catch (error) {
-    return problem("daemon", (error as Error).message, "restart it: verbatim daemon restart");
-  }
-  if (!client) return warning("daemon", `not running (socket ${paths.socket})`, "start it: verbatim daemon start");
-  try {
-    const status = await client.status();
-    const model = `${status.model.id} ${status.model.state}${status.model.backend ? ` on ${status.model.backend}` : ""}`;
-    const detail = `verbatimd ${status.version} (pid ${status.pid}), model ${model}`;
-    if (status.model.error) return problem("daemon", `${detail}: ${status.model.error}`, "see verbatim status");
-    return ok("daemon", detail);
+    return await client.status();
   } finally {
     client.close();
   }
+}
+
+function checkDaemon(paths: VerbatimPaths, status: DaemonStatus | Error | null): Finding {
+  if (status instanceof Error) return problem("daemon", status.message, "restart it: verbatim daemon restart");
+  if (!status) return warning("daemon", `not running (socket ${paths.socket})`, "start it: verbatim daemon start");
+  const model = `${status.model.id} ${status.model.state}${status.model.backend ? ` on ${status.model.backend}` : ""}`;
+  const detail = `verbatimd ${status.version} (pid ${status.pid}), model ${model}`;
+  if (status.model.error) return problem("daemon", `${detail}: ${status.model.error}`, "see verbatim status");
+  return ok("daemon", detail);
+}
+
+/** Before anyone has chosen a model (no config yet, or the daemon's first run): the choice, with its trade-off. */
+function checkModelChoice(paths: VerbatimPaths, status: DaemonStatus | Error | null): Finding | null {
+  const firstRun =
+    status instanceof Error || status === null ? !existsSync(paths.configFile) : status.config?.firstRun === true;
+  if (!firstRun) return null;
+  const [whisper, ...others] = FIRST_RUN_OPTIONS;
+  const offer = (option: (typeof FIRST_RUN_OPTIONS)[number]) =>
+    `verbatim models use ${option.model}: ${option.title}, ${option.summary} (${option.facts.join("; ")})`;
+  return warning(
+    "model choice",
+    `no model chosen yet; jobs use the default, ${whisper.model}, once one needs it`,
+    [offer(whisper), ...others.map(offer)].join(`\n${" ".repeat(24)}→ or `),
+  );
 }
 
 /** Folders only this user may open: a socket or state folder others can reach lets them in. */
@@ -235,10 +252,14 @@ function checkLoginService(): Finding {
 }
 
 export async function runDoctor(paths: VerbatimPaths): Promise<number> {
+  const status = await daemonStatus(paths).catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
   const findings = [
     checkNode(),
     checkEngine(),
-    await checkDaemon(paths),
+    checkDaemon(paths, status),
+    checkModelChoice(paths, status),
     checkFolders(paths),
     checkConfig(paths),
     await checkModels(paths),
@@ -246,7 +267,7 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     checkAudioDecoder(await findDecoder()),
     checkMicrophone(captureCommand()),
     checkLoginService(),
-  ];
+  ].filter((finding) => finding !== null);
   const mark: Record<Verdict, string> = { ok: "ok     ", warning: "warning", problem: "PROBLEM" };
   for (const finding of findings) {
     process.stdout.write(`${mark[finding.verdict]}  ${finding.check.padEnd(14)} ${finding.detail}\n`);

@@ -56,6 +56,8 @@ export interface DaemonOptions {
   config: DaemonConfig;
   /** What loadConfig found wrong in the config file (reported in the status). */
   configProblems?: string[];
+  /** The config file was written at this start with the defaults: nobody has chosen a model yet. */
+  firstRun?: boolean;
   log: Logger;
   version: string;
   store?: ModelStore;
@@ -72,6 +74,7 @@ export class Daemon implements DaemonContext {
   readonly uploadBudget: UploadBudget;
   readonly jobOwners = new JobOwners();
   readonly idleConnectionMs: number;
+  private firstRun: boolean;
   /** The largest upload the HTTP API takes. */
   readonly maxUploadBytes: number;
   /** Opened in start(), once this daemon holds the instance lock. */
@@ -102,6 +105,7 @@ export class Daemon implements DaemonContext {
       maxBytes: options.config.maxUnfinishedUploadMB * 1024 * 1024,
     });
     this.idleConnectionMs = options.config.idleConnectionSeconds * 1000;
+    this.firstRun = options.firstRun ?? false;
     this.maxUploadBytes = Math.min(MAX_UPLOAD_BYTES, options.config.maxUnfinishedUploadMB * 1024 * 1024);
     this.api = new ApiServer(this, options.paths.configDir);
     this.apiSettings = options.config.api;
@@ -189,7 +193,9 @@ export class Daemon implements DaemonContext {
     this.log.info("verbatimd listening", { socket, pid: process.pid, version: this.version });
     // A port in use does not stop the daemon: the status says why the API is not there.
     await this.api.apply(this.apiSettings).catch((error: Error) => this.log.warn(error.message));
-    this.host.select(this.options.config.model).catch(() => undefined); // state "failed" reports it
+    // On a first run the model waits for the first-run choice (or the first job), rather than downloading the default
+    // the person may not want.
+    if (!this.firstRun) this.host.select(this.options.config.model).catch(() => undefined); // "failed" reports it
   }
 
   status(): DaemonStatus {
@@ -205,7 +211,11 @@ export class Daemon implements DaemonContext {
       capture: { command: CAPTURE_COMMAND },
       history: this.history?.status() ?? { enabled: false, notice: null },
       api: this.api.status(),
-      config: { file: this.options.paths.configFile, problems: this.options.configProblems ?? [] },
+      config: {
+        file: this.options.paths.configFile,
+        problems: this.options.configProblems ?? [],
+        firstRun: this.firstRun,
+      },
     };
   }
 
@@ -309,6 +319,7 @@ export class Daemon implements DaemonContext {
 
   /** A client's choice of the default model: loaded, then saved in config.json for the next start. */
   async switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void> {
+    this.firstRun = false;
     this.host.switchTo(model).catch(() => undefined); // failures surface through ready()
     await this.host.ready(
       this.options.config.readyTimeoutSeconds * 1000,

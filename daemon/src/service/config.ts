@@ -277,6 +277,8 @@ export interface LoadedConfig {
   config: DaemonConfig;
   /** Problems found in the file, each naming the key and what was used instead. */
   problems: string[];
+  /** There was no file: it was written now, with the defaults. */
+  created?: boolean;
 }
 
 export function loadConfig(file: string): LoadedConfig {
@@ -290,7 +292,7 @@ export function loadConfig(file: string): LoadedConfig {
   if (text === null) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify(DEFAULT_CONFIG, null, 2) + "\n", { mode: 0o600 });
-    return { config: { ...DEFAULT_CONFIG }, problems: [] };
+    return { config: { ...DEFAULT_CONFIG }, problems: [], created: true };
   }
   let raw: unknown;
   try {

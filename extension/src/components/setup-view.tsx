@@ -13,6 +13,7 @@ import { showFailureToast } from "@raycast/utils";
 import { daemonService, daemonSocket } from "../host";
 import { logFolder } from "../lib/daemon-connection";
 import {
+  FIRST_RUN_ACTIONS,
   INSTALL_COMMAND,
   setupScreen,
   STORE_URL,
@@ -20,7 +21,7 @@ import {
   type SetupAction,
   type SetupProblem,
 } from "../lib/daemon-setup";
-import { switchModel, waitUntilAnswering } from "../lib/service-control";
+import { startModelSwitch, switchModel, waitUntilAnswering } from "../lib/service-control";
 
 /** Runs a daemon action with an animated toast, then `onDone` (the view checks again). */
 async function withProgress(title: string, action: () => Promise<void>, onDone: () => void): Promise<void> {
@@ -81,6 +82,17 @@ function SetupActionItem({
           title="Try Again"
           icon={Icon.RotateClockwise}
           onAction={() => withProgress("Loading the Model…", () => switchModel(daemonSocket(), model), onRetry)}
+        />
+      );
+    }
+    case "choose-whisper":
+    case "choose-parakeet": {
+      const { model, title } = FIRST_RUN_ACTIONS[action];
+      return (
+        <Action
+          title={`Use ${title.replace(/, the default$/, "")}`}
+          icon={Icon.Download}
+          onAction={() => withProgress("Choosing the Model…", () => startModelSwitch(daemonSocket(), model), onRetry)}
         />
       );
     }

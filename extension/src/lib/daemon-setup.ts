@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { FIRST_RUN_OPTIONS } from "../verbatimd/first-run-choice";
 import { SERVICE_LABEL, SYSTEMD_UNIT } from "../verbatimd/service-spec";
 import {
   DaemonTimeoutError,
@@ -29,6 +30,7 @@ export type SetupProblem =
   | { kind: "update-daemon"; daemonVersion: string | null; reason: string }
   | { kind: "update-extension"; daemonVersion: string | null; reason: string }
   | { kind: "model-failed"; model: string; reason: string }
+  | { kind: "choose-model" }
   | { kind: "unreachable"; reason: string };
 
 export type SetupAction =
@@ -38,6 +40,8 @@ export type SetupAction =
   | "copy-update-command"
   | "open-store"
   | "retry-model"
+  | "choose-whisper"
+  | "choose-parakeet"
   | "open-preferences"
   | "open-logs"
   | "try-again";
@@ -74,6 +78,31 @@ export function setupProblemOf(error: unknown, serviceFile: string = serviceDefi
 export function modelProblemOf(status: DaemonStatus): SetupProblem | null {
   if (status.model.state !== "failed") return null;
   return { kind: "model-failed", model: status.model.id, reason: status.model.error ?? "it did not load" };
+}
+
+/** Nobody has chosen a model yet (the daemon's first run): the choice comes first, for commands that need a model. */
+export function firstRunProblemOf(status: DaemonStatus): SetupProblem | null {
+  return status.config?.firstRun ? { kind: "choose-model" } : null;
+}
+
+/** The first-run option each choice action picks. */
+export const FIRST_RUN_ACTIONS = {
+  "choose-whisper": FIRST_RUN_OPTIONS[0],
+  "choose-parakeet": FIRST_RUN_OPTIONS[1],
+} as const;
+
+function firstRunMarkdown(): string {
+  const options = FIRST_RUN_OPTIONS.map(
+    (option) =>
+      `## ${escapeMarkdown(option.title)}\n\n${escapeMarkdown(option.summary)}.\n\n` +
+      option.facts.map((fact) => `- ${escapeMarkdown(fact)}`).join("\n"),
+  );
+  return `# Choose a Speech Model
+
+Verbatim transcribes on this Mac with the model you choose here; it is downloaded once. You can switch any time from the menu bar or the extension's **Model** preference.
+
+${options.join("\n\n")}
+`;
 }
 
 export interface ModelLoading {
@@ -123,7 +152,7 @@ npm install -g verbatim-dictation
 verbatim daemon install
 \`\`\`
 
-The daemon starts now and at every login; its first start downloads the speech model once (several hundred MB). Then choose **Try Again**. If the daemon listens on another socket, set **Socket Path** in the extension's preferences.
+The daemon starts now and at every login. Then choose **Try Again**, and choose the speech model, which is downloaded once. If the daemon listens on another socket, set **Socket Path** in the extension's preferences.
 
 ${quoted(problem.reason)}
 `,
@@ -194,6 +223,12 @@ ${quoted(problem.reason)}
 `,
         actions: ["retry-model", "open-preferences", "open-logs"],
       };
+    case "choose-model":
+      return {
+        title: "Choose a Speech Model",
+        markdown: firstRunMarkdown(),
+        actions: ["choose-whisper", "choose-parakeet"],
+      };
     case "unreachable":
       return {
         title: "Verbatim Cannot Be Reached",
@@ -221,6 +256,8 @@ export function setupHudMessage(problem: SetupProblem): string {
       return "The Verbatim extension needs an update: open Dictate for how";
     case "model-failed":
       return `Verbatim could not load ${modelName(problem.model)}: open Dictate for details`;
+    case "choose-model":
+      return "Verbatim: choose a speech model first: open Dictate";
     case "unreachable":
       return `Verbatim: ${problem.reason}`;
   }

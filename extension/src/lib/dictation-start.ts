@@ -1,7 +1,13 @@
 // Before Dictate or Toggle Dictation starts (or follows) a dictation: a connection that is given up, with nothing
 // started, when the command closes first, and what the daemon's model says about starting now.
 import { connect, ConnectAbortedError, type DaemonClient, type DaemonStatus } from "./daemon-connection";
-import { modelLoadingOf, modelProblemOf, type ModelLoading, type SetupProblem } from "./daemon-setup";
+import {
+  firstRunProblemOf,
+  modelLoadingOf,
+  modelProblemOf,
+  type ModelLoading,
+  type SetupProblem,
+} from "./daemon-setup";
 import { Dictation, type DictationSetup } from "./dictation-session";
 
 /** What the model allows: start now, show why not, or (while it downloads) wait for it unless the user insists. */
@@ -9,7 +15,7 @@ export type DictateGate =
   { kind: "start" } | { kind: "problem"; problem: SetupProblem } | { kind: "downloading"; loading: ModelLoading };
 
 export function dictateGate(status: DaemonStatus): DictateGate {
-  const problem = modelProblemOf(status);
+  const problem = modelProblemOf(status) ?? firstRunProblemOf(status);
   if (problem) return { kind: "problem", problem };
   const loading = modelLoadingOf(status);
   // Loading from disk takes seconds: recording starts at once and the text follows. A download can take minutes.

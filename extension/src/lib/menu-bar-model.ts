@@ -68,6 +68,7 @@ const DOWN_LINES: Record<SetupProblem["kind"], string> = {
   "update-daemon": "The daemon needs an update",
   "update-extension": "The extension needs an update",
   "model-failed": "The model failed to load",
+  "choose-model": "No speech model chosen yet",
   unreachable: "The daemon cannot be reached",
 };
 

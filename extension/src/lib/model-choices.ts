@@ -2,6 +2,12 @@
 // package.json lists and the tests keep equal to this), and the Transcribe form's, which adds what the daemon has
 // downloaded (models.list), catalog models by their names, others (a Hugging Face repository) by their ids.
 import { catalogModelForRepo, catalogModels, parseCatalogName, type CatalogModel } from "../verbatimd/catalog";
+import {
+  parakeetModelForRepo,
+  parseParakeetName,
+  PARAKEET_MODELS,
+  type ParakeetCatalogModel,
+} from "../verbatimd/parakeet-catalog";
 import type { CachedModelData } from "../verbatimd/protocol";
 
 /** The value meaning "no model asked for": the daemon's current model. */
@@ -20,21 +26,39 @@ export interface ModelChoice {
 
 const DAEMON_CHOICE: ModelChoice = { value: DAEMON_MODEL, title: "The Daemon's Model" };
 
-const catalogChoice = (model: CatalogModel): ModelChoice => ({
+const whisperChoice = (model: CatalogModel): ModelChoice => ({
   value: model.name,
   title: `${model.size} (${QUANTIZATION_TITLES[model.quantization]})`,
 });
 
+const parakeetChoice = (model: ParakeetCatalogModel): ModelChoice => ({
+  value: model.name,
+  title: `${model.name} (Parakeet, ${model.languagesLabel})`,
+});
+
+/** Every catalog model as the dropdowns offer it: Whisper's, then Parakeet's. */
+function catalogChoices(): ModelChoice[] {
+  return [...catalogModels().map(whisperChoice), ...PARAKEET_MODELS.map(parakeetChoice)];
+}
+
+/** The catalog choice of a cached repository, or undefined when it is not a catalog model's. */
+function catalogChoiceForRepo(repoId: string): ModelChoice | undefined {
+  const whisper = catalogModelForRepo(repoId);
+  if (whisper) return whisperChoice(whisper);
+  const parakeet = parakeetModelForRepo(repoId);
+  return parakeet && parakeetChoice(parakeet);
+}
+
 /** The Model preference's dropdown, as package.json must list it: the daemon's model, then every catalog model. */
 export function modelPreferenceData(): ModelChoice[] {
-  return [DAEMON_CHOICE, ...catalogModels().map(catalogChoice)];
+  return [DAEMON_CHOICE, ...catalogChoices()];
 }
 
 /** A model as the dropdowns name it: a catalog alias by its full name (turbo → large-v3-turbo-4bit), else as given. */
 export function choiceValue(model: string | undefined): string {
   const trimmed = model?.trim();
   if (!trimmed) return DAEMON_MODEL;
-  return parseCatalogName(trimmed)?.name ?? trimmed;
+  return parseCatalogName(trimmed)?.name ?? parseParakeetName(trimmed)?.name ?? trimmed;
 }
 
 export interface ModelChoices {
@@ -50,16 +74,13 @@ const megabytes = (bytes: number) => `${Math.round(bytes / 1e6).toLocaleString("
 export function modelChoices(cached: readonly CachedModelData[], chosen?: string): ModelChoices {
   const ready: ModelChoice[] = [DAEMON_CHOICE];
   for (const model of cached.filter((entry) => entry.complete)) {
-    const catalog = catalogModelForRepo(model.repoId);
-    const choice = catalog ? catalogChoice(catalog) : { value: model.repoId, title: model.repoId };
+    const choice = catalogChoiceForRepo(model.repoId) ?? { value: model.repoId, title: model.repoId };
     if (!ready.some((known) => known.value === choice.value)) {
       ready.push({ ...choice, title: `${choice.title}, ${megabytes(model.sizeBytes)}` });
     }
   }
   const downloaded = new Set(ready.map((choice) => choice.value));
-  const toDownload = catalogModels()
-    .map(catalogChoice)
-    .filter((choice) => !downloaded.has(choice.value));
+  const toDownload = catalogChoices().filter((choice) => !downloaded.has(choice.value));
   const wanted = choiceValue(chosen);
   if (!downloaded.has(wanted) && !toDownload.some((choice) => choice.value === wanted)) {
     ready.push({ value: wanted, title: wanted });

@@ -72,6 +72,23 @@ export async function stopDaemon(socket: string): Promise<void> {
   await withConnection(socket, (client) => client.request({ type: "shutdown" }));
 }
 
+/**
+ * Starts switching the daemon's model and resolves once the daemon has taken the switch up (its first progress event,
+ * or done when the model is here already); rejects when it refuses it. A download can take minutes: the daemon goes
+ * on after this connection closes, saves the choice in config.json once the model is loaded, and its status shows the
+ * progress meanwhile.
+ */
+export async function startModelSwitch(socket: string, model: string): Promise<void> {
+  const client = await connect(socket);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.request({ type: "model.switch", model }, () => resolve()).then(() => resolve(), reject);
+    });
+  } finally {
+    client.close();
+  }
+}
+
 /** Switches the daemon's warm model (or loads it again after a failure); resolves once it is ready. */
 export async function switchModel(socket: string, model: string): Promise<void> {
   await withConnection(socket, (client) => client.request({ type: "model.switch", model }), { timeoutMs: 5000 });

@@ -527,6 +527,12 @@ export interface ConfigStatus {
    * not an object (then every setting is the default), else each invalid setting or vocabulary entry. Empty: none.
    */
   problems: string[];
+  /**
+   * No model has been chosen yet: the daemon wrote this config file with the defaults when it started, and no client
+   * has switched the model since. Clients offer the first-run choice (the Whisper default or Parakeet) then; the
+   * model loads when it is chosen or first used. Absent from older daemons.
+   */
+  firstRun?: boolean;
 }
 
 /** The transcript history: whether it is on, what went wrong with its database (if anything did), kept recordings. */

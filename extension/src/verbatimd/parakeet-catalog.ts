@@ -1,0 +1,83 @@
+// Copied from daemon/src/models/parakeet-catalog.ts by `npm run sync:extension` (extension/scripts/daemon-copy.mjs): edit the original.
+/**
+ * Parakeet TDT model names and the mlx-community repositories behind them (parakeet-mlx's layout: config.json, the
+ * NeMo config, and model.safetensors; native/PARAKEET.md), with what each costs to download and the languages it
+ * transcribes. A Parakeet model recognizes its languages itself: it takes no language, translates nothing and has no
+ * decoder prompt.
+ */
+
+/** The 25 European languages of parakeet-tdt-0.6b-v3 (NVIDIA's model card), as ISO 639-1 codes. */
+export const PARAKEET_V3_LANGUAGES = [
+  "bg",
+  "cs",
+  "da",
+  "de",
+  "el",
+  "en",
+  "es",
+  "et",
+  "fi",
+  "fr",
+  "hr",
+  "hu",
+  "it",
+  "lt",
+  "lv",
+  "mt",
+  "nl",
+  "pl",
+  "pt",
+  "ro",
+  "ru",
+  "sk",
+  "sl",
+  "sv",
+  "uk",
+] as const;
+
+export interface ParakeetCatalogModel {
+  /** The name a user gives, e.g. `parakeet-v3`. */
+  name: string;
+  repoId: string;
+  /** Bytes of the repository's config.json and model.safetensors (mlx-community stores float32). */
+  downloadBytes: number;
+  /** The language codes it transcribes. */
+  languages: readonly string[];
+  /** The languages in words, for listings. */
+  languagesLabel: string;
+}
+
+export const PARAKEET_MODELS: readonly ParakeetCatalogModel[] = [
+  {
+    name: "parakeet-v3",
+    repoId: "mlx-community/parakeet-tdt-0.6b-v3",
+    // 627,052,166 float32 parameters (native/PARAKEET.md).
+    downloadBytes: 2_510_000_000,
+    languages: PARAKEET_V3_LANGUAGES,
+    languagesLabel: "25 European languages",
+  },
+  {
+    name: "parakeet-v2",
+    repoId: "mlx-community/parakeet-tdt-0.6b-v2",
+    downloadBytes: 2_470_000_000,
+    languages: ["en"],
+    languagesLabel: "English",
+  },
+  {
+    name: "parakeet-110m",
+    repoId: "mlx-community/parakeet-tdt_ctc-110m",
+    downloadBytes: 459_000_000,
+    languages: ["en"],
+    languagesLabel: "English",
+  },
+];
+
+/** The Parakeet model a name stands for (any case), or undefined when the name is not one of them. */
+export function parseParakeetName(name: string): ParakeetCatalogModel | undefined {
+  const wanted = name.trim().toLowerCase();
+  return PARAKEET_MODELS.find((model) => model.name === wanted);
+}
+
+export function parakeetModelForRepo(repoId: string): ParakeetCatalogModel | undefined {
+  return PARAKEET_MODELS.find((model) => model.repoId === repoId);
+}
