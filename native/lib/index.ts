@@ -204,7 +204,7 @@ export class ParakeetModel {
     options: ParakeetTranscribeOptions = {},
   ): Job<ParakeetTranscript> {
     const job = typed(() => this.raw.transcribe(audio, options, (event) => onEvent(event as TranscribeEvent)));
-    return typedJob(job, (result) => this.toTranscript(result));
+    return typedJob(job, (result) => this.transcriptOf(result));
   }
 
   /**
@@ -222,7 +222,8 @@ export class ParakeetModel {
     this.raw.free();
   }
 
-  private toTranscript(result: TranscribeResult): ParakeetTranscript {
+  /** The text, timed tokens and words of the engine's segments (a transcribe() result, a live utterance's final pass). */
+  transcriptOf(result: Pick<TranscribeResult, "segments">): ParakeetTranscript {
     const tokens = result.segments.flatMap((segment) =>
       (segment.tokenTimings ?? []).map((timing) => ({
         id: timing.token,

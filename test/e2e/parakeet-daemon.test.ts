@@ -1,10 +1,10 @@
 // A Parakeet model in the real daemon (issue 41): the tiny random-weight fixture (test/fixtures/models/parakeet-tiny)
-// as the daemon's model through every path but live dictation: a socket file job, the CLI through the daemon (text,
-// srt, json), the HTTP API with the official `openai` client (json, verbose_json words and segments, srt; whisper-1
-// names the loaded model), MCP's transcribe_file, the history and replacements. Its weights are random, so each text
-// is compared with what ParakeetModel.transcribe gives for the same file in this process, not with the words spoken.
-// What Parakeet cannot do is refused as a typed error: `unsupported` on the socket, 400 on HTTP, exit 2 in the CLI.
-// The catalog's parakeet-v3, served by a test hub with the fixture's files, knows its 25 languages.
+// as the daemon's model (live dictation: parakeet-dictation.test.ts): a socket file job, the CLI through the daemon
+// (text, srt, json), the HTTP API with the official `openai` client (json, verbose_json words and segments, srt;
+// whisper-1 names the loaded model), MCP's transcribe_file, the history and replacements. Its weights are random, so
+// each text is compared with what ParakeetModel.transcribe gives for the same file in this process, not with the words
+// spoken. What Parakeet cannot do is refused as a typed error: `unsupported` on the socket, 400 on HTTP, exit 2 in the
+// CLI. The catalog's parakeet-v3, served by a test hub with the fixture's files, knows its 25 languages.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +18,7 @@ import type { Event, HistoryPage, TranscriptData, TranscriptionOptions } from ".
 import { TestHub } from "../../daemon/tests/support/hub-server";
 import { apiToken, freePort } from "../support/api";
 import { cliEntry, DaemonProcess } from "../support/daemon-process";
-import { heldoutWav, startDictation } from "../support/dictation";
+import { heldoutWav } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
 
 jest.setTimeout(240_000);
@@ -75,7 +75,7 @@ afterAll(async () => {
   rmSync(cache, { recursive: true, force: true });
 });
 
-test("the status says what the loaded model can do: Parakeet, no translation, no prompt, no live dictation", async () => {
+test("the status says what the loaded model can do: Parakeet, live dictation, no translation, no prompt", async () => {
   const status = await daemon.status();
   expect(status.model).toMatchObject({ id: model, state: "ready", backend: "cpu", inUse: model });
   expect(status.model.capabilities).toEqual({
@@ -84,10 +84,10 @@ test("the status says what the loaded model can do: Parakeet, no translation, no
     translate: false,
     prompt: false,
     decodingOptions: false,
-    streaming: false,
+    streaming: true,
   });
   const printed = await daemon.cli("status");
-  expect(printed.stdout).toContain("family:  parakeet, languages not known, no translation, no live dictation");
+  expect(printed.stdout).toContain("family:  parakeet, languages not known, live dictation, no translation");
   expect(printed.stdout).toContain("vocabulary: terms not used by this model");
 });
 
@@ -276,16 +276,6 @@ test("the CLI exits 2 for a refusal (the exit-code table), printing nothing on s
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain("large-v3-turbo-4bit");
   }
-});
-
-test("a live dictation on it is refused as unsupported (Parakeet's live text is not in the daemon yet)", async () => {
-  const started = await startDictation(client, "stream").catch((error: unknown) => error);
-  const outcome =
-    started instanceof Error
-      ? started
-      : await (started as { outcome: Promise<unknown> }).outcome.catch((e: unknown) => e);
-  expect(outcome).toBeInstanceOf(Error);
-  expect(String((outcome as Error).message)).toMatch(/no live dictation yet; dictate with large-v3-turbo-4bit/);
 });
 
 test("the catalog's parakeet-v3 downloads like any model, knows its 25 languages, is listed and removed", async () => {

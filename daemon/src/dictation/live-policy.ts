@@ -4,4 +4,8 @@
 // (test/bench/stream.mjs; figures in test/bench/README.md). A 5-frame threshold commits words before they are heard.
 // Updates never queue: one that takes longer than 0.2 s is followed by one over all the audio received by then, so on
 // slower hardware the interval stretches to the update's own time.
-export const LIVE_POLICY = { minChunkSeconds: 0.2, frameThreshold: 10 } as const;
+// Parakeet has its own policy: a token is shown once its end is marginFrames (80 ms each) behind the newest audio and
+// the update before decoded it too; 2 frames (0.16 s), the engine's default.
+import type { LivePolicy } from "../service/model-family";
+
+export const LIVE_POLICY = { minChunkSeconds: 0.2, frameThreshold: 10, marginFrames: 2 } as const satisfies LivePolicy;

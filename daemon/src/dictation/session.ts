@@ -18,10 +18,10 @@ import type {
 } from "../protocol";
 import type { DecodingDefaults } from "../service/config";
 import type { ActiveModel, EngineHost } from "../service/engine-host";
-import type { FamilyModel } from "../service/model-family";
+import type { LiveDictation } from "../service/model-family";
 import { describeFailure } from "../service/failures";
 import { checkStreaming, checkSupported } from "../service/supported-options";
-import { engineOptions, segmentData, shiftSegment } from "../service/whisper-decoding";
+import { shiftSegment } from "../service/whisper-decoding";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
 import type { Vocabulary } from "../vocabulary/vocabulary";
@@ -107,8 +107,8 @@ export class DictationSession {
   private readonly utteranceOffsets: number[] = [];
   private zeroSamples = 0;
   private active: ActiveModel | null = null;
-  /** The active model's Whisper side: live dictation is Whisper's so far (checkStreaming refuses other models). */
-  private whisper: NonNullable<FamilyModel["whisper"]> | null = null;
+  /** The engine's live session on the active model, as its family runs it. */
+  private live: LiveDictation | null = null;
   private stream: StreamingSession | null = null;
   private work: Promise<void>;
   private readonly meter: LevelMeter;
@@ -303,15 +303,11 @@ export class DictationSession {
     if (this.outcome) return;
     checkSupported(active, options);
     checkStreaming(active);
-    const whisper = active.model.whisper!;
     this.active = active;
-    this.whisper = whisper;
-    // The decoding options shape each utterance's final pass, which is transcribe() on its audio; the live updates
-    // decode greedily with the policy, whatever they say.
-    this.stream = whisper.model.startStream(
-      { ...engineOptions(whisper.tokenizer, options, this.setup.vocabulary.terms, decoding), ...LIVE_POLICY },
-      (event) => this.onEngine(event),
+    this.live = active.model.startLive(options, this.setup.vocabulary.terms, decoding, LIVE_POLICY, (event) =>
+      this.onEngine(event),
     );
+    this.stream = this.live.session;
     this.stream.done.catch((error: unknown) => this.fail(error));
   }
 
@@ -373,15 +369,11 @@ export class DictationSession {
 
   /** An utterance's final segments as clients get them: text, words, replacements, nothing past its audio. */
   private segmentsOf(utterance: StreamUtterance, language: string | undefined): SegmentData[] {
-    const { tokenizer } = this.whisper!;
-    return utterance.segments.flatMap((segment) => {
-      const data = segmentData(tokenizer, segment, language, utterance.end);
-      return data ? [this.replacer.segment(data)] : [];
-    });
+    return this.live!.segments(utterance, language).map((segment) => this.replacer.segment(segment));
   }
 
   private onEngine(event: StreamEvent): void {
-    if (this.outcome || !this.whisper) return;
+    if (this.outcome || !this.live) return;
     if (event.type === "committed") {
       this.emit({
         type: "dictation.committed",
@@ -392,12 +384,11 @@ export class DictationSession {
       });
     } else if (event.type === "utterance") {
       const utterance = this.onRecordingClock(event.utterance);
-      const { tokenizer } = this.whisper;
       this.emit({
         type: "dictation.utterance",
         session: this.id,
         index: utterance.index,
-        text: this.replacer.replace(tokenizer.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim()),
+        text: this.replacer.replace(this.live.text(utterance)),
         start: utterance.start,
         end: utterance.end,
         segments: this.segmentsOf(utterance, utterance.language ?? undefined),
@@ -408,17 +399,15 @@ export class DictationSession {
 
   private transcriptOf(result: StreamTranscript): TranscriptData {
     const active = this.active!;
-    const { tokenizer } = this.whisper!;
+    const live = this.live!;
     const utterances = result.utterances.map((u) => this.onRecordingClock(u));
     const language = utterances.find((u) => u.language)?.language ?? this.setup.options.language ?? null;
-    const texts = utterances.map((u) => tokenizer.decode(u.segments.flatMap((segment) => segment.tokens)).trim());
+    const texts = utterances.map((u) => live.text(u));
     const transcript = this.replacer.transcript({
       text: texts.filter(Boolean).join(" "),
       language,
       durationSeconds: this.at,
-      segments: utterances.flatMap((u) =>
-        u.segments.flatMap((segment) => segmentData(tokenizer, segment, language ?? undefined, u.end) ?? []),
-      ),
+      segments: utterances.flatMap((u) => live.segments(u, language ?? undefined)),
       model: active.id,
       backend: active.model.backend,
     });

@@ -1,7 +1,8 @@
 // What every model family gives the daemon once its model is loaded: what a job may ask of it (its capabilities), a
-// file job's decoding (one window of samples at a time, into the family's timed segments and text), the vocabulary
-// terms its decoder prompt takes, and its memory. Shared code (file jobs, refusals, the vocabulary, the status) asks
-// these, never which family it is. whisper-family.ts and parakeet-family.ts implement it; load-model.ts picks one.
+// file job's decoding (one window of samples at a time, into the family's timed segments and text), a live
+// dictation's engine session (the family's own live policy) and its utterances' text and segments, the vocabulary
+// terms its decoder prompt takes, and its memory. Shared code (file jobs, dictations, refusals, the vocabulary, the
+// status) asks these, never which family it is. whisper-family.ts and parakeet-family.ts implement it; load-model.ts picks one.
 import {
   CancelledError,
   type BackendMemory,
@@ -9,10 +10,11 @@ import {
   type Job,
   type ModelFamilyName,
   type Segment,
-  type WhisperModel,
+  type StreamEvent,
+  type StreamingSession,
+  type StreamUtterance,
 } from "@verbatim/native";
 import type { ModelCapabilities, SegmentData, TranscriptionOptions } from "../protocol";
-import type { Tokenizer } from "../tokenizer";
 import type { DecodingDefaults } from "./config";
 
 /** Where a window's samples sit in the file: its segments are placed `offset` seconds in and end by `end`. */
@@ -48,6 +50,25 @@ export interface FileDecoding {
   text(tokens: readonly number[]): string;
 }
 
+/** How live dictation updates and how close to the newest audio it commits; each family reads its own part. */
+export interface LivePolicy {
+  /** Seconds of new audio before an update (unless the utterance ends). */
+  minChunkSeconds: number;
+  /** Whisper (AlignAtt): encoder frames (20 ms) a token's attention must be behind the newest audio. */
+  frameThreshold: number;
+  /** Parakeet: encoder frames (80 ms) a token's end must be behind the newest audio. */
+  marginFrames: number;
+}
+
+/** A live dictation on the engine, and its utterances' final passes as clients get them. */
+export interface LiveDictation {
+  readonly session: StreamingSession;
+  /** An utterance's final text: its tokens decoded as a whole. */
+  text(utterance: StreamUtterance): string;
+  /** An utterance's final segments (text, and words when timed) at its own times, none ending after its end. */
+  segments(utterance: StreamUtterance, language: string | undefined): SegmentData[];
+}
+
 /** A loaded model as its family runs it. */
 export interface FamilyModel {
   readonly capabilities: ModelCapabilities;
@@ -56,15 +77,22 @@ export interface FamilyModel {
   readonly device: string;
   readonly loadSeconds: number;
   /**
-   * Whisper's model and tokenizer, for what only Whisper does so far (live dictation); null for other families, whose
-   * `capabilities.streaming` is false.
-   */
-  readonly whisper: { model: WhisperModel; tokenizer: Tokenizer } | null;
-  /**
    * A file job's decoding: the job's options, the vocabulary's `terms` (for a decoder prompt) and the config's
    * decoding defaults (where the job sets none) made the family's. The options were checked (checkSupported) first.
    */
   fileDecoding(options: TranscriptionOptions, terms: readonly string[], decoding?: DecodingDefaults): FileDecoding;
+  /**
+   * Starts a live dictation's engine session with the family's own live policy (its part of `policy`); each
+   * utterance's final pass is transcribe() with the job's options (checked first), the vocabulary's `terms` and the
+   * config's decoding defaults, as a file job's would be. Events reach `onEvent` in order.
+   */
+  startLive(
+    options: TranscriptionOptions,
+    terms: readonly string[],
+    decoding: DecodingDefaults | undefined,
+    policy: LivePolicy,
+    onEvent: (event: StreamEvent) => void,
+  ): LiveDictation;
   /** The vocabulary terms a job without a prompt of its own gives the decoder (none without `capabilities.prompt`). */
   promptTerms(terms: readonly string[]): string[];
   /** MLX's allocator figures while the model runs on MLX, else null. */

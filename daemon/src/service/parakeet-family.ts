@@ -4,9 +4,17 @@
 // the job's (checked against the catalog's list) or, for an English-only model, English. It has no decoder prompt:
 // the vocabulary's terms are not used (replacements are, as for every model).
 import { deflateSync } from "node:zlib";
-import type { ParakeetModel, ParakeetTranscript, Segment } from "@verbatim/native";
+import type { ParakeetModel, ParakeetTranscript, Segment, StreamEvent } from "@verbatim/native";
 import type { ModelCapabilities, SegmentData, TranscriptionOptions } from "../protocol";
-import { capabilitiesOf, settleJob, type FamilyModel, type FileDecoding, type WindowPlace } from "./model-family";
+import {
+  capabilitiesOf,
+  settleJob,
+  type FamilyModel,
+  type FileDecoding,
+  type LiveDictation,
+  type LivePolicy,
+  type WindowPlace,
+} from "./model-family";
 
 /** A pause this long between words, or a word ending a sentence, closes a segment. */
 const SEGMENT_PAUSE_SECONDS = 1.0;
@@ -16,7 +24,6 @@ const FRAMES_PER_SECOND = 100;
 
 export class ParakeetFamily implements FamilyModel {
   readonly capabilities: ModelCapabilities;
-  readonly whisper = null;
   readonly backend: string;
   readonly device: string;
   readonly loadSeconds: number;
@@ -30,8 +37,7 @@ export class ParakeetFamily implements FamilyModel {
     this.backend = info.backend;
     this.device = info.device;
     this.loadSeconds = info.loadSeconds;
-    // Live dictation on Parakeet is not in the daemon yet, whatever the engine can do: dictations are refused.
-    this.capabilities = { ...capabilitiesOf("parakeet", info.capabilities, languages), streaming: false };
+    this.capabilities = capabilitiesOf("parakeet", info.capabilities, languages);
   }
 
   fileDecoding(options: TranscriptionOptions): FileDecoding {
@@ -60,6 +66,31 @@ export class ParakeetFamily implements FamilyModel {
         return { language: null, tokens: transcript.tokens.map((token) => token.id) };
       },
       text: (tokens) => model.pieces.decode(tokens).trim(),
+    };
+  }
+
+  /**
+   * Live text from the transducer's own frames (the engine's policy: a token is shown once its end is
+   * `policy.marginFrames` behind the newest audio and two updates agree); each utterance's final pass is transcribe()
+   * of its audio, as a file's. Parakeet has no prompt and no decoding options: `terms` and `decoding` are not used.
+   */
+  startLive(
+    options: TranscriptionOptions,
+    _terms: readonly string[],
+    _decoding: unknown,
+    policy: LivePolicy,
+    onEvent: (event: StreamEvent) => void,
+  ): LiveDictation {
+    const { model } = this;
+    const words = options.wordTimestamps ?? false;
+    const { minChunkSeconds, marginFrames } = policy;
+    return {
+      session: model.startStream({ minChunkSeconds, marginFrames }, onEvent),
+      text: (utterance) => model.pieces.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
+      segments: (utterance) =>
+        parakeetSegments(model.transcriptOf(utterance), { offset: 0, end: utterance.end }, words).map(
+          ({ segment }) => segment,
+        ),
     };
   }
 

@@ -1,13 +1,19 @@
 // A loaded Whisper model as the daemon runs it: paired with the tokenizer of its vocabulary (English-only models the
 // gpt2 ranks, multilingual ones their own), it decodes a file a window at a time with the job's options, the
 // vocabulary's terms in its decoder prompt, and keeps the language a window detected for the windows after it.
-import type { ModelInfo, WhisperModel } from "@verbatim/native";
+import type { ModelInfo, StreamEvent, WhisperModel } from "@verbatim/native";
 import type { ModelCapabilities, TranscriptionOptions } from "../protocol";
 import { loadTokenizer, type Tokenizer } from "../tokenizer";
 import { promptTerms } from "../vocabulary/decoder-prompt";
 import type { DecodingDefaults } from "./config";
-import { capabilitiesOf, type FamilyModel, type FileDecoding } from "./model-family";
-import { fileEngineOptions, transcribeWindow } from "./whisper-decoding";
+import {
+  capabilitiesOf,
+  type FamilyModel,
+  type FileDecoding,
+  type LiveDictation,
+  type LivePolicy,
+} from "./model-family";
+import { engineOptions, fileEngineOptions, segmentData, transcribeWindow } from "./whisper-decoding";
 
 // Building a vocabulary's tokenizer blocks the event loop for a moment, so each is built once.
 const tokenizers = new Map<number, Promise<Tokenizer>>();
@@ -24,7 +30,6 @@ function tokenizerFor(nVocab: number): Promise<Tokenizer> {
 
 export class WhisperFamily implements FamilyModel {
   readonly capabilities: ModelCapabilities;
-  readonly whisper: { model: WhisperModel; tokenizer: Tokenizer };
   readonly backend: string;
   readonly device: string;
   readonly loadSeconds: number;
@@ -34,7 +39,6 @@ export class WhisperFamily implements FamilyModel {
     private readonly tokenizer: Tokenizer,
     info: ModelInfo,
   ) {
-    this.whisper = { model, tokenizer };
     this.backend = info.backend;
     this.device = info.device;
     this.loadSeconds = info.loadSeconds;
@@ -68,6 +72,29 @@ export class WhisperFamily implements FamilyModel {
       },
       // Decoded as a whole, so that languages written without spaces get none between segments.
       text: (tokens) => tokenizer.decode(tokens).trim(),
+    };
+  }
+
+  startLive(
+    options: TranscriptionOptions,
+    terms: readonly string[],
+    decoding: DecodingDefaults | undefined,
+    policy: LivePolicy,
+    onEvent: (event: StreamEvent) => void,
+  ): LiveDictation {
+    const { model, tokenizer } = this;
+    const { minChunkSeconds, frameThreshold } = policy;
+    // The decoding options shape each utterance's final pass, which is transcribe() on its audio; the live updates
+    // decode greedily with AlignAtt, whatever they say.
+    const session = model.startStream(
+      { ...engineOptions(tokenizer, options, terms, decoding), minChunkSeconds, frameThreshold },
+      onEvent,
+    );
+    return {
+      session,
+      text: (utterance) => tokenizer.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
+      segments: (utterance, language) =>
+        utterance.segments.flatMap((segment) => segmentData(tokenizer, segment, language, utterance.end) ?? []),
     };
   }
 
