@@ -178,6 +178,22 @@ export default function Command() {
           ))}
         </List.Section>
       ) : null}
+      {list?.termsNotice ? (
+        <List.Section title="Terms Are Not Used">
+          <List.Item
+            icon={Icon.Info}
+            title="The loaded model takes no vocabulary terms"
+            subtitle="Replacements still apply"
+            accessories={[{ tooltip: list.termsNotice, icon: Icon.QuestionMarkCircle }]}
+            actions={
+              <ActionPanel>
+                <Action.CopyToClipboard title="Copy Explanation" content={list.termsNotice} />
+                {addActions}
+              </ActionPanel>
+            }
+          />
+        </List.Section>
+      ) : null}
       <List.Section title="Terms" subtitle="Oldest first">
         {list?.terms.map((row) => (
           <List.Item

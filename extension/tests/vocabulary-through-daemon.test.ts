@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { describeVocabulary } from "../../daemon/src/cli/vocabulary-command";
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
+import { makeRandomModel, repoRoot, smallEnglishDims } from "../../test/support/fixtures";
 import { connect, DaemonError, type DaemonClient } from "../src/lib/daemon-connection";
 import {
   deleteReplacement,
@@ -165,4 +165,20 @@ test("the forms refuse exactly what the daemon refuses", async () => {
   }
   expect(termProblem("")).toBe("Type a name, product term or spelling");
   expect(termProblem("x".repeat(101))).toBe("At most 100 characters");
+});
+
+test("with a Parakeet model loaded, the terms are listed as not used, with the daemon's why; replacements as ever", async () => {
+  const parakeet = path.join(repoRoot, "test", "fixtures", "models", "parakeet-tiny");
+  await saveTerm(client, "Okonkwo");
+  await client.request({ type: "model.switch", model: parakeet });
+  try {
+    const list = vocabularyList(await loadVocabulary(client));
+    expect(list.termsNotice).toMatch(/is a Parakeet model, which has no decoder prompt: vocabulary terms are not used/);
+    expect(list.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("Not used with the loaded model");
+  } finally {
+    await client.request({ type: "model.switch", model });
+  }
+  const back = vocabularyList(await loadVocabulary(client));
+  expect(back.termsNotice).toBeNull();
+  expect(back.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("In the decoder prompt");
 });

@@ -63,6 +63,8 @@ export interface VocabularyList {
   empty: string | null;
   /** Entries of config.json the daemon does not use, each with why. */
   problems: string[];
+  /** The daemon's word when the loaded model takes no terms (a Parakeet model), null when it takes them. */
+  termsNotice: string | null;
 }
 
 export const CASE_RULE_TITLES: Record<ReplacementCase | "any", string> = {
@@ -131,12 +133,16 @@ export function withReplacementDeleted(data: VocabularyData, from: string): Voca
 /** The rows the view lists: terms oldest first (as `verbatim vocabulary list` prints them), then replacements. */
 export function vocabularyList(data: VocabularyData): VocabularyList {
   const inPrompt = data.promptTerms === null ? null : new Set(data.promptTerms);
+  const termSubtitle = (term: string) => {
+    if (data.termsNotice) return "Not used with the loaded model";
+    if (inPrompt === null) return "";
+    return inPrompt.has(term) ? "In the decoder prompt" : "Does not fit the prompt: older terms";
+  };
   const terms = data.terms.map((term) => ({
     kind: "term" as const,
     key: term,
     title: term,
-    subtitle:
-      inPrompt === null ? "" : inPrompt.has(term) ? "In the decoder prompt" : "Does not fit the prompt: older terms",
+    subtitle: termSubtitle(term),
   }));
   const replacements = data.replacements.map((replacement) => ({
     kind: "replacement" as const,
@@ -149,5 +155,5 @@ export function vocabularyList(data: VocabularyData): VocabularyList {
     terms.length + replacements.length > 0
       ? null
       : "Add names, product terms and colleagues' spellings (⌘N) so they are recognized, or a replacement (⇧⌘N) for a word Verbatim keeps getting wrong.";
-  return { terms, replacements, empty, problems: data.problems };
+  return { terms, replacements, empty, problems: data.problems, termsNotice: data.termsNotice ?? null };
 }
