@@ -12,10 +12,11 @@ function load(values: unknown) {
   return loadConfig(file);
 }
 
-test("a missing config file is written with the defaults", () => {
+test("a missing config file is written with the defaults, and says it was created (the first run)", () => {
   const file = path.join(dir, "fresh", "config.json");
-  expect(loadConfig(file)).toEqual({ config: DEFAULT_CONFIG, problems: [] });
+  expect(loadConfig(file)).toEqual({ config: DEFAULT_CONFIG, problems: [], created: true });
   expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(DEFAULT_CONFIG);
+  expect(loadConfig(file)).toEqual({ config: DEFAULT_CONFIG, problems: [] });
 });
 
 test("the MLX backend and its memory limits are taken from the file, in MB", () => {
