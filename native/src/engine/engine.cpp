@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "backend_choice.h"
 #include "backends/cpu/cpu_backend.h"
 #include "decoding/decoding.h"
 #include "audio/mel.h"
@@ -18,26 +19,10 @@ struct Backend {
   std::string device;
 };
 
-#if defined(VERBATIM_HAS_MLX)
-Backend mlx_backend(std::shared_ptr<const WhisperWeights> weights, const EngineOptions& options) {
-  if (options.mlx_cache_limit_bytes) set_mlx_cache_limit(*options.mlx_cache_limit_bytes);
-  if (options.mlx_wired_limit_bytes) set_mlx_wired_limit(*options.mlx_wired_limit_bytes);
-  const MlxDevice device = mlx_gpu_available() ? MlxDevice::Gpu : MlxDevice::Cpu;
-  return {make_mlx_runner(std::move(weights), device), mlx_device_name(device)};
-}
-#endif
-
 Backend chosen_backend(std::shared_ptr<const WhisperWeights> weights, const EngineOptions& options) {
+  [[maybe_unused]] const ChosenBackend chosen = choose_backend(options);  // throws for "mlx" without MLX
 #if defined(VERBATIM_HAS_MLX)
-  if (options.backend == BackendChoice::Mlx || (options.backend == BackendChoice::Auto && mlx_gpu_available())) {
-    return mlx_backend(std::move(weights), options);
-  }
-#else
-  if (options.backend == BackendChoice::Mlx) {
-    throw std::invalid_argument(
-        "this build of the engine has no MLX backend: install MLX (on a Mac: brew install mlx), then run `npm "
-        "install` again");
-  }
+  if (chosen.mlx) return {make_mlx_runner(std::move(weights), chosen.device), chosen.device_name};
 #endif
   return {make_cpu_runner(std::move(weights), options.threads), "cpu"};
 }
