@@ -94,16 +94,24 @@ void TransducerStreamingRecognizer::add_audio(const float* samples, std::size_t 
   session_samples_ += n;
 }
 
-StreamingUpdate TransducerStreamingRecognizer::update(bool, const std::function<bool()>& cancelled) {
+StreamingUpdate TransducerStreamingRecognizer::update(bool is_last, const std::function<bool()>& cancelled) {
+  StreamingUpdate update;
+  update.utterance = utterance_index_;
+  update.audio_seconds = static_cast<double>(session_samples_) / kSampleRate;
+  if (is_last) {
+    // The final pass, transcribe() of this same audio, follows at once: a live decode of it would be shown for no
+    // time. The guess stays the previous update's.
+    if (starts_with(previous_, committed_)) {
+      for (std::size_t i = committed_.size(); i < previous_.size(); ++i) update.tentative.push_back(previous_[i].token);
+    }
+    return update;
+  }
   TransducerHypothesis current = decode_(audio_.data(), audio_.size(), cancelled);
   const std::size_t n = transducer_tokens_to_commit(committed_, previous_, current.tokens, current.frames,
                                                     margin_frames_);
-  StreamingUpdate update;
-  update.utterance = utterance_index_;
   for (std::size_t i = committed_.size(); i < committed_.size() + n; ++i) update.committed.push_back(current.tokens[i].token);
   committed_.insert(committed_.end(), update.committed.begin(), update.committed.end());
   for (std::size_t i = committed_.size(); i < current.tokens.size(); ++i) update.tentative.push_back(current.tokens[i].token);
-  update.audio_seconds = static_cast<double>(session_samples_) / kSampleRate;
   previous_ = std::move(current.tokens);
   return update;
 }

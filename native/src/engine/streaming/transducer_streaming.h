@@ -3,7 +3,8 @@
 // once its end (frame + duration, 80 ms frames) is at least a margin behind the newest audio and the previous
 // update decoded the same tokens up to it: the transducer's frames are its alignment. Nothing shown is taken back.
 // When the utterance ends, its final pass is the family's transcribe() on the utterance's audio, so its final text
-// is exactly what transcribing that audio gives.
+// is exactly what transcribing that audio gives; the utterance's last update decodes nothing (the final pass follows
+// at once on the same audio).
 #pragma once
 
 #include <cstddef>
