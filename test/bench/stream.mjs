@@ -10,13 +10,16 @@
 //   - daemon: the same word lag through the daemon, and what the daemon path adds to it; its final WER, and how many
 //     of its final texts equal the batch transcript of the whole file (the daemon decodes only the speech the voice
 //     activity detector finds, with 0.3 s around it, so its final pass sees slightly less audio than the file).
+// Parakeet fixtures (parakeet-tiny: random weights, so its text is not English and its WER means nothing) run with
+// their own policy (a token is shown once its end is marginFrames behind the newest audio and two updates agree);
+// their word lag is measured against the batch transcript's own words, as Whisper's is.
 // On random-weight shapes (base, large-v3-turbo; made as test/bench/run.mjs makes them) only the cost is measured:
 // what one update takes on 5 s and 10 s of audio, and whether the loop keeps up at a given update interval.
 //
-// usage: npx tsc -b && node test/bench/stream.mjs [--models verbatim-tiny-en,verbatim-tiny-en-4bit]
+// usage: npx tsc -b && node test/bench/stream.mjs [--models verbatim-tiny-en,verbatim-tiny-en-4bit,parakeet-tiny]
 //          [--files 10] [--backend cpu|mlx] [--threads 2] [--min-chunk 0.2] [--shapes base,large-v3-turbo]
-//          [--frame-threshold 10] [--no-daemon]   (defaults: the daemon's dictation settings, LIVE_POLICY; the daemon
-//          path runs only at those)
+//          [--frame-threshold 10] [--margin-frames 2] [--no-daemon]   (defaults: the daemon's dictation settings,
+//          LIVE_POLICY; the daemon path runs only at those)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -28,7 +31,7 @@ import { alignWords, normalizeWords, wordErrorRate } from "../support/words.cjs"
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { WhisperModel } = require(path.join(repoRoot, "native/dist/index.js"));
+const { WhisperModel, ParakeetModel, loadModel: loadAnyModel } = require(path.join(repoRoot, "native/dist/index.js"));
 const { loadAudio } = require(path.join(repoRoot, "daemon/dist/audio/index.js"));
 const { loadTokenizer } = require(path.join(repoRoot, "daemon/dist/tokenizer/index.js"));
 const { DaemonClient } = require(path.join(repoRoot, "daemon/dist/client.js"));
@@ -37,12 +40,13 @@ const { LIVE_POLICY } = require(path.join(repoRoot, "daemon/dist/dictation/live-
 
 const { values } = parseArgs({
   options: {
-    models: { type: "string", default: "verbatim-tiny-en,verbatim-tiny-en-4bit" },
+    models: { type: "string", default: "verbatim-tiny-en,verbatim-tiny-en-4bit,parakeet-tiny" },
     files: { type: "string", default: "10" },
     backend: { type: "string", default: "cpu" },
     threads: { type: "string", default: "2" },
     "min-chunk": { type: "string", default: String(LIVE_POLICY.minChunkSeconds) },
     "frame-threshold": { type: "string", default: String(LIVE_POLICY.frameThreshold) },
+    "margin-frames": { type: "string", default: String(LIVE_POLICY.marginFrames) },
     shapes: { type: "string", default: "base" },
     "no-daemon": { type: "boolean", default: false },
   },
@@ -53,11 +57,13 @@ const threads = Number(values.threads);
 const backend = values.backend;
 const minChunkSeconds = Number(values["min-chunk"]);
 const frameThreshold = Number(values["frame-threshold"]);
+const marginFrames = Number(values["margin-frames"]);
 // The daemon dictates with LIVE_POLICY: its lag compares with the engine's only at those settings.
 const daemonComparable =
   !values["no-daemon"] &&
   minChunkSeconds === LIVE_POLICY.minChunkSeconds &&
-  frameThreshold === LIVE_POLICY.frameThreshold;
+  frameThreshold === LIVE_POLICY.frameThreshold &&
+  marginFrames === LIVE_POLICY.marginFrames;
 const fixtures = path.join(repoRoot, "test/fixtures");
 const heldout = JSON.parse(readFileSync(path.join(fixtures, "heldout/heldout.json"), "utf8")).slice(
   0,
@@ -119,10 +125,57 @@ function shownWords(commits) {
 }
 
 async function loadModel(folder) {
-  const model = await WhisperModel.load(folder, { backend, threads }).promise;
+  return withTokenizer(await WhisperModel.load(folder, { backend, threads }).promise);
+}
+
+/** A loaded Whisper model with its vocabulary's tokenizer, the vocabulary given to the engine. */
+async function withTokenizer(model) {
   const tokenizer = await loadTokenizer({ nVocab: model.info().dims.nVocab });
   model.setVocabulary(tokenizer.tokenBytesTable());
   return { model, tokenizer };
+}
+
+/** A fixture as the benchmark drives it, whatever its family: live options, a batch transcript with timed words, and
+ *  the cost of one encoder pass. */
+async function fixture(folder) {
+  const loaded = await loadAnyModel(folder, { backend, threads }).promise;
+  if (loaded instanceof ParakeetModel) {
+    const model = loaded;
+    return {
+      model,
+      options: { minChunkSeconds, marginFrames },
+      batch: async (audio) => {
+        const result = await model.transcribe(audio).promise;
+        const spoken = result.words
+          .map((w) => ({ text: normalizeWords(w.text).join(" "), start: w.start, end: w.end }))
+          .filter((w) => w.text);
+        return { text: result.text, spoken };
+      },
+      // A whole pass (features, encoder, greedy TDT) over 1 s: what every update pays at the least.
+      encoderPass: async () => {
+        const started = now();
+        await model.transcribe(new Float32Array(RATE)).promise;
+        return now() - started;
+      },
+    };
+  }
+  const { model, tokenizer } = await withTokenizer(loaded);
+  const options = {
+    temperatures: [0],
+    suppressTokens: tokenizer.resolveSuppressTokens("-1"),
+    minChunkSeconds,
+    frameThreshold,
+  };
+  return {
+    model,
+    options,
+    batch: async (audio) => {
+      const result = await model.transcribe(audio, { ...options, wordTimestamps: true }).promise;
+      const text = tokenizer.decode(result.segments.flatMap((s) => s.tokens)).trim();
+      return { text, spoken: timedWords(tokenizer, result.segments) };
+    },
+    encoderPass: () => encoderPass(model, options),
+  };
 }
 
 /** Feeds `audio` at real-time pace; answers the committed text with the time it arrived, and the final text. */
@@ -218,25 +271,14 @@ async function daemonRun(folder, files) {
 
 async function fixtureModel(name) {
   const folder = path.join(fixtures, "models", name);
-  const { model, tokenizer } = await loadModel(folder);
-  const options = {
-    temperatures: [0],
-    suppressTokens: tokenizer.resolveSuppressTokens("-1"),
-    minChunkSeconds,
-    frameThreshold,
-  };
+  const { model, options, batch: transcribe, encoderPass: pass } = await fixture(folder);
   const files = [];
   for (const item of heldout) {
     const audio = (await loadAudio(path.join(fixtures, "heldout", item.file))).samples;
-    const batch = await model.transcribe(audio, { ...options, wordTimestamps: true }).promise;
-    const text = tokenizer.decode(batch.segments.flatMap((s) => s.tokens)).trim();
-    files.push({ ...item, audio, batch: text, spoken: timedWords(tokenizer, batch.segments) });
+    const { text, spoken } = await transcribe(audio);
+    files.push({ ...item, audio, batch: text, spoken });
   }
-  const encoder = median([
-    await encoderPass(model, options),
-    await encoderPass(model, options),
-    await encoderPass(model, options),
-  ]);
+  const encoder = median([await pass(), await pass(), await pass()]);
 
   const lags = [];
   const firsts = [];
@@ -248,7 +290,7 @@ async function fixtureModel(name) {
   let finalEqualsBatch = 0;
   for (const file of files) {
     const run = await streamRealTime(model, options, file.audio);
-    if (run.commits.length) {
+    if (run.commits.length && file.spoken.length) {
       lags.push(...wordLags(file.spoken, shownWords(run.commits)));
       firsts.push(run.commits[0].at - file.spoken[0].start);
     }
@@ -325,7 +367,7 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(" ");
 console.log(
-  `# streaming benchmark: ${os.cpus()[0].model}, ${threads} threads, backend ${backend}, minChunkSeconds ${minChunkSeconds}, frameThreshold ${frameThreshold}`,
+  `# streaming benchmark: ${os.cpus()[0].model}, ${threads} threads, backend ${backend}, minChunkSeconds ${minChunkSeconds}, frameThreshold ${frameThreshold} (Whisper), marginFrames ${marginFrames} (Parakeet)`,
 );
 console.log(`# load average before: ${load()}`);
 console.log(
