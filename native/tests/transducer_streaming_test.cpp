@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
@@ -217,4 +220,34 @@ TEST_CASE("each family refuses the other's streaming options, naming them") {
   options = {};
   options.margin_frames = 2;
   CHECK_THROWS_WITH_AS(whisper->make_recognizer(options), doctest::Contains("marginFrames"), std::invalid_argument);
+}
+
+TEST_CASE("a Parakeet live session goes ahead of a file job on the same model, its final pass included") {
+  const std::unique_ptr<Engine> engine = load_cpu("parakeet-tiny");
+  // Two minutes of held-out speech in 2 s chunks: about 80 chunks, the runner given up to live work between them.
+  std::vector<float> file;
+  for (int i = 0; file.size() < 120 * 16000; ++i) {
+    const std::vector<float> clip = heldout("heldout-0" + std::to_string(i % 8));
+    file.insert(file.end(), clip.begin(), clip.end());
+  }
+  TranscribeOptions chunked;
+  chunked.chunking = ChunkingOptions{2.0, 0.5};
+  std::atomic<int> chunks_done{0};
+  TranscribeEvents events;
+  events.on_progress = [&](int, int) { ++chunks_done; };
+  std::thread job([&] { engine->transcribe(file.data(), file.size(), chunked, events); });
+  while (chunks_done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  StreamingOptions options;
+  options.min_chunk_seconds = 0.2;
+  const std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer(options);
+  const LiveUtterance live = speak(*recognizer, heldout("heldout-00"));
+  const int done_at_final = chunks_done;
+  job.join();
+  const int chunks = chunks_done;
+  MESSAGE("the utterance was final after " << done_at_final << " of the file's " << chunks << " chunks");
+  CHECK(chunks >= 60);
+  // Each update and the final pass waits for at most the chunk running when it asks: far fewer than all of them.
+  CHECK(done_at_final < chunks / 2);
+  CHECK_FALSE(live.utterance.transcript.segments.empty());
 }

@@ -54,17 +54,11 @@ class ParakeetEngine final : public Engine {
 
   Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
                         const TranscribeEvents& events) override {
-    check_options(options);
-    const ChunkingOptions chunking = options.chunking.value_or(ChunkingOptions{});
-    check_chunking(chunking);
-    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
-    TranscribeEvents yielding = events;
-    yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
-    return transcribe_tdt(*runner_, weights_->config, read, n, chunking, yielding);
+    return transcribe_at(RunnerGate::Priority::batch, read, n, options, events);
   }
 
   // Live text from the transducer's own frames (streaming/transducer_streaming.h); each utterance's final pass is
-  // transcribe() on its audio.
+  // transcribe() on its audio, ahead of file jobs.
   std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) override {
     check_options(options.transcribe);
     TransducerStreamingRecognizer::Decode decode = [this](const float* samples, std::size_t n,
@@ -77,7 +71,10 @@ class ParakeetEngine final : public Engine {
                                                         const std::function<bool()>& cancelled) {
           TranscribeEvents events;
           events.cancelled = cancelled;
-          return transcribe(samples, n, transcribe_options, events);
+          const SampleReader read = [samples](std::size_t first, std::size_t count, float* out) {
+            std::copy(samples + first, samples + first + count, out);
+          };
+          return transcribe_at(RunnerGate::Priority::interactive, read, n, transcribe_options, events);
         };
     return std::make_shared<TransducerStreamingRecognizer>(options, std::move(decode), std::move(final_pass));
   }
@@ -86,6 +83,21 @@ class ParakeetEngine final : public Engine {
   }
 
  private:
+  // transcribe() at a priority: a file job (batch) gives the runner up to live work between its chunks; a live
+  // utterance's final pass (interactive) goes ahead of file jobs, as Whisper's does.
+  Transcript transcribe_at(RunnerGate::Priority priority, const SampleReader& read, std::size_t n,
+                           const TranscribeOptions& options, const TranscribeEvents& events) {
+    check_options(options);
+    const ChunkingOptions chunking = options.chunking.value_or(ChunkingOptions{});
+    check_chunking(chunking);
+    RunnerGate::Hold hold(gate_, priority);
+    TranscribeEvents yielding = events;
+    if (priority == RunnerGate::Priority::batch) {
+      yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
+    }
+    return transcribe_tdt(*runner_, weights_->config, read, n, chunking, yielding);
+  }
+
   // Whisper's decoding options that would change the result are refused, not ignored.
   static void check_options(const TranscribeOptions& options) {
     if (options.decoding.task == Task::Translate) throw std::invalid_argument("Parakeet models cannot translate");
