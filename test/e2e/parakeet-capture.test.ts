@@ -1,0 +1,108 @@
+// Live dictation on Parakeet from the real microphone path on Linux (issue 41): a private PulseAudio server whose null
+// sink's monitor is the default input, `verbatim capture` recording it into a dictation on the real daemon with the
+// tiny random-weight Parakeet fixture, held-out speech played into the sink at real-time pace. Live text comes before
+// the speech has finished playing, the final text is what transcribe makes of exactly the speech the voice activity
+// detector cut out of the recording, and a silent input gives no text. The weights are random: texts are compared with
+// the daemon's own transcribe of the same audio, never with the words spoken.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import type { Event } from "../../daemon/src/protocol";
+import {
+  committedText,
+  heldoutWav,
+  startDictation,
+  stopDictation,
+  transcribeExactly,
+  utterancesOf,
+  waitFor,
+  writeWavSlice,
+} from "../support/dictation";
+import { DaemonProcess } from "../support/daemon-process";
+import { fixtureModel, repoRoot } from "../support/fixtures";
+import { PulseAudioServer } from "../support/pulseaudio";
+
+jest.setTimeout(180_000);
+
+const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
+const model = fixtureModel("parakeet-tiny");
+/** 3.2 s of speech; the fixture's most varied text ("is in in is …"). */
+const sentence = heldoutWav("heldout-02.wav");
+// PulseAudio is Linux's; on macOS the capture process records through CoreAudio, which no test can feed.
+const describeOnLinux = process.platform === "linux" ? describe : describe.skip;
+
+describeOnLinux("Parakeet dictation from a PulseAudio null sink", () => {
+  let pulse: PulseAudioServer;
+  let daemon: DaemonProcess;
+
+  beforeAll(async () => {
+    if (!PulseAudioServer.available()) {
+      throw new Error("the capture tests need PulseAudio: apt-get install pulseaudio pulseaudio-utils");
+    }
+    pulse = new PulseAudioServer();
+    pulse.start();
+    // Recordings kept, to compare the final text with transcribing exactly what was recorded; one utterance per
+    // dictation, so that comparison is one transcribe call.
+    daemon = await DaemonProcess.ready({ model, threads: 2, keepRecordings: "always", utteranceSilenceSeconds: 0 });
+  });
+
+  afterAll(async () => {
+    await daemon?.dispose();
+    pulse?.stop();
+  });
+
+  function startCapture(session: string): { child: ChildProcess; exited: Promise<number | null> } {
+    const child = spawn(process.execPath, [cli, "capture", "--session", session], {
+      env: { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    return { child, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
+  }
+
+  function recordingOf(events: Event[]): string {
+    const started = events.find((e) => e.type === "dictation.started");
+    if (started?.type !== "dictation.started") throw new Error("the dictation never started");
+    return path.join(daemon.home, "state", "recordings", `${started.recording}.wav`);
+  }
+
+  test("speech played into the input: live text while it plays, the final text is transcribe() of the cut", async () => {
+    const client = await daemon.connect();
+    const following = await startDictation(client, "capture");
+    const capture = startCapture(following.session);
+    await waitFor(() => following.events.some((e) => e.type === "dictation.level"), "audio from the capture process");
+    let playing = true;
+    let liveWhilePlaying = false;
+    const watch = (): void => {
+      if (!playing) return;
+      if (committedText(following.events).trim()) liveWhilePlaying = true;
+      else setTimeout(watch, 20);
+    };
+    watch();
+    await pulse.play(sentence);
+    playing = false;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const transcript = await stopDictation(client, following.session);
+    expect(await capture.exited).toBe(0);
+
+    expect(liveWhilePlaying).toBe(true);
+    expect(transcript.text.length).toBeGreaterThan(0);
+    const [utterance, ...more] = await utterancesOf(client, following.session);
+    expect(more).toEqual([]);
+    const cut = path.join(daemon.home, `${following.session}-cut.wav`);
+    writeWavSlice(recordingOf(following.events), utterance.start, utterance.end, cut);
+    expect(transcript.text).toBe((await transcribeExactly(client, cut)).text);
+    client.close();
+  });
+
+  test("a silent input gives no text, live or final", async () => {
+    const client = await daemon.connect();
+    const following = await startDictation(client, "capture");
+    const capture = startCapture(following.session);
+    await waitFor(() => following.events.some((e) => e.type === "dictation.level"), "audio from the capture process");
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const transcript = await stopDictation(client, following.session);
+    expect(await capture.exited).toBe(0);
+    expect(transcript).toMatchObject({ text: "", noSpeech: true });
+    expect(committedText(following.events)).toBe("");
+    client.close();
+  });
+});
