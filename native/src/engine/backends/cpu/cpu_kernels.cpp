@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backends/cpu/blas.h"
+#include "backends/cpu/few_row_products.h"
 #include "backends/cpu/q4_products.h"
 #include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
@@ -17,6 +18,7 @@ namespace {
 
 // Up to this many rows of x, matmul reads the weights directly (decoding); above it, BLAS per tile (encoding).
 constexpr int64_t kDirectMaxRows = 16;
+static_assert(kDirectMaxRows <= kFewRowsMax, "few-row products take every direct product of several rows");
 // Element-wise work smaller than this runs on the calling thread: waking workers would cost more.
 constexpr int64_t kParallelMinElements = 1 << 16;
 // Bytes of fp32 weights decoded per BLAS call in the tiled matmul: large enough that BLAS's repacking of x for
@@ -535,6 +537,13 @@ void matmul_direct(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, con
     prepare_q4_input(x, m, ldx, w, caller_input);
     pool.parallel_for(tasks, [&](int64_t task, int) {
       q4_product(input, w, task * block, std::min(block, w.rows - task * block), bias, y, ldy);
+    });
+    return;
+  }
+  // A single row stays on the streamed dot below: as fast, and it needs no blocks of weight rows.
+  if (m > 1 && few_row_product_supports(w)) {
+    pool.parallel_for(tasks, [&](int64_t task, int) {
+      few_row_product(x, m, ldx, w, task * block, std::min(block, w.rows - task * block), bias, y, ldy);
     });
     return;
   }
