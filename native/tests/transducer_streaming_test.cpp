@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <thread>
@@ -86,6 +87,41 @@ TEST_CASE("a transducer token is committed once its end is behind the margin and
   // A hypothesis that no longer starts with the committed tokens commits nothing (nothing shown is taken back).
   CHECK(transducer_tokens_to_commit({5, 6}, previous, current, 20, 2) == 0);
   CHECK(transducer_tokens_to_commit({4}, previous, previous, 20, 2) == 0);
+}
+
+// A scripted transducer over audio whose samples say which second of the utterance they belong to: a token at the
+// start of each second the window holds (the utterance's first second included), id = that second.
+TransducerHypothesis scripted_decode(const float* samples, std::size_t n) {
+  TransducerHypothesis h;
+  h.frames = static_cast<int>(n / 1280);
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool starts = i == 0 ? samples[0] == 0.0f : samples[i] != samples[i - 1];
+    if (starts) h.tokens.push_back(token(static_cast<int32_t>(std::lround(samples[i] * 1000)), static_cast<int>(i / 1280), 1));
+  }
+  return h;
+}
+
+TEST_CASE("a long Parakeet utterance is decoded live over its last 30 s at most, its live text going on unbroken") {
+  std::vector<std::size_t> decoded_samples;
+  StreamingOptions options;
+  TransducerStreamingRecognizer recognizer(
+      options,
+      [&](const float* samples, std::size_t n, const std::function<bool()>&) {
+        decoded_samples.push_back(n);
+        return scripted_decode(samples, n);
+      },
+      [](const float*, std::size_t, const std::function<bool()>&) { return Transcript{}; });
+  std::vector<float> audio(75 * 16000);
+  for (std::size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<float>(i / 16000) / 1000.0f;
+  const LiveUtterance live = speak(recognizer, audio);
+
+  const std::size_t longest = *std::max_element(decoded_samples.begin(), decoded_samples.end());
+  CHECK(longest <= kLiveWindowSeconds * 16000);
+  CHECK(longest > (kLiveWindowSeconds - 1) * 16000);  // the window reached its limit
+  // Every second's token once, in order, across two slides of the window; the last ones wait for the final pass.
+  const std::vector<int32_t>& tokens = live.utterance.live_tokens;
+  REQUIRE(tokens.size() >= 70);
+  for (std::size_t i = 0; i < tokens.size(); ++i) CHECK(tokens[i] == static_cast<int32_t>(i));
 }
 
 TEST_CASE("Parakeet live sessions: commits never taken back, the final pass is transcribe() on the cut") {

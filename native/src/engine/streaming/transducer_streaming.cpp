@@ -46,6 +46,7 @@ TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetC
   });
   hypothesis.tokens =
       greedy_tdt(runner, hypothesis.frames, TdtOptions{config.vocab_size, config.durations, config.max_symbols, cancelled});
+  hypothesis.frame_samples = 8 * config.features.hop_length;
   return hypothesis;
 }
 
@@ -101,19 +102,37 @@ StreamingUpdate TransducerStreamingRecognizer::update(bool is_last, const std::f
   if (is_last) {
     // The final pass, transcribe() of this same audio, follows at once: a live decode of it would be shown for no
     // time. The guess stays the previous update's.
-    if (starts_with(previous_, committed_)) {
-      for (std::size_t i = committed_.size(); i < previous_.size(); ++i) update.tentative.push_back(previous_[i].token);
+    if (starts_with(previous_, window_committed_)) {
+      for (std::size_t i = window_committed_.size(); i < previous_.size(); ++i) update.tentative.push_back(previous_[i].token);
     }
     return update;
   }
-  TransducerHypothesis current = decode_(audio_.data(), audio_.size(), cancelled);
-  const std::size_t n = transducer_tokens_to_commit(committed_, previous_, current.tokens, current.frames,
+  slide_window();
+  TransducerHypothesis current = decode_(audio_.data() + window_start_, audio_.size() - window_start_, cancelled);
+  const std::size_t first = window_committed_.size();
+  const std::size_t n = transducer_tokens_to_commit(window_committed_, previous_, current.tokens, current.frames,
                                                     margin_frames_);
-  for (std::size_t i = committed_.size(); i < committed_.size() + n; ++i) update.committed.push_back(current.tokens[i].token);
+  for (std::size_t i = first; i < first + n; ++i) update.committed.push_back(current.tokens[i].token);
+  if (n > 0) {
+    const TdtToken& last = current.tokens[first + n - 1];
+    committed_end_ = static_cast<std::size_t>(last.frame + last.duration) * static_cast<std::size_t>(current.frame_samples);
+  }
+  window_committed_.insert(window_committed_.end(), update.committed.begin(), update.committed.end());
   committed_.insert(committed_.end(), update.committed.begin(), update.committed.end());
-  for (std::size_t i = committed_.size(); i < current.tokens.size(); ++i) update.tentative.push_back(current.tokens[i].token);
+  for (std::size_t i = first + n; i < current.tokens.size(); ++i) update.tentative.push_back(current.tokens[i].token);
   previous_ = std::move(current.tokens);
   return update;
+}
+
+void TransducerStreamingRecognizer::slide_window() {
+  const std::size_t limit = kLiveWindowSeconds * kSampleRate;
+  if (audio_.size() - window_start_ <= limit) return;
+  // After the last committed token (its audio is done with), and never more than the limit behind the newest audio:
+  // tokens that were only guessed before the new start are left to the final pass.
+  window_start_ = std::min(audio_.size(), std::max(window_start_ + committed_end_, audio_.size() - limit));
+  window_committed_.clear();
+  committed_end_ = 0;
+  previous_.clear();  // the new window's first update has nothing to agree with
 }
 
 Utterance TransducerStreamingRecognizer::end_utterance(const std::function<bool()>& cancelled) {
@@ -128,7 +147,10 @@ Utterance TransducerStreamingRecognizer::end_utterance(const std::function<bool(
   ++utterance_index_;
   utterance_start_ = utterance.end;
   audio_.clear();
+  window_start_ = 0;
   previous_.clear();
+  window_committed_.clear();
+  committed_end_ = 0;
   committed_.clear();
   return utterance;
 }

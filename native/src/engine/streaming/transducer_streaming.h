@@ -4,7 +4,8 @@
 // update decoded the same tokens up to it: the transducer's frames are its alignment. Nothing shown is taken back.
 // When the utterance ends, its final pass is the family's transcribe() on the utterance's audio, so its final text
 // is exactly what transcribing that audio gives; the utterance's last update decodes nothing (the final pass follows
-// at once on the same audio).
+// at once on the same audio). Live updates decode at most the utterance's last kLiveWindowSeconds (attention grows
+// with the square of the audio's length): past that, the live window starts again after its last committed token.
 #pragma once
 
 #include <cstddef>
@@ -21,11 +22,14 @@ namespace verbatim {
 
 // The margin when the options name none: 2 frames (0.16 s).
 constexpr int kDefaultTransducerMarginFrames = 2;
+// The most audio one live update decodes.
+constexpr std::size_t kLiveWindowSeconds = 30;
 
 // One live decode of an utterance's audio: its tokens, and the encoder frames its audio made.
 struct TransducerHypothesis {
   std::vector<TdtToken> tokens;
   int frames = 0;
+  int frame_samples = 1280;  // samples an encoder frame stands for (8 feature hops: 80 ms)
 };
 
 // Decodes 16 kHz samples as transcribe() does, without its timing and events: NeMo features, the encoder over all
@@ -58,6 +62,8 @@ class TransducerStreamingRecognizer final : public StreamingRecognizer {
   Utterance end_utterance(const std::function<bool()>& cancelled) override;
 
  private:
+  void slide_window();
+
   int margin_frames_;
   Decode decode_;
   Transcribe transcribe_;
@@ -66,8 +72,11 @@ class TransducerStreamingRecognizer final : public StreamingRecognizer {
   double utterance_start_ = 0;  // seconds from the session start
   std::size_t session_samples_ = 0;
   std::vector<float> audio_;  // the utterance so far
-  std::vector<TdtToken> previous_;  // the last update's hypothesis
-  std::vector<int32_t> committed_;  // the utterance's committed tokens
+  std::size_t window_start_ = 0;  // the first sample of audio_ live updates decode
+  std::vector<TdtToken> previous_;  // the last update's hypothesis over the window
+  std::vector<int32_t> window_committed_;  // the committed tokens decoded in the window
+  std::size_t committed_end_ = 0;  // samples into the window where its last committed token ends
+  std::vector<int32_t> committed_;  // all of the utterance's committed tokens
 };
 
 }  // namespace verbatim
