@@ -102,7 +102,9 @@ test("dictations list and retry, and clear errors for a missing recording or fil
   expect(list).toMatchObject({ code: 0, stdout: "No dictation recordings are waiting.\n" });
   const retry = await run(["dictations", "retry", "20990101T000000Z-000000"]);
   expect(retry.code).toBe(7);
-  expect(retry.stderr).toMatch(/no recording "20990101T000000Z-000000" \(see dictations.list\)/);
+  expect(retry.stderr).toMatch(
+    /no recording "20990101T000000Z-000000" \(verbatim dictations list shows the recordings kept\)/,
+  );
   const missing = await run(["dictate", "--input", path.join(daemon.home, "nothing.wav")]);
   expect(missing.code).toBe(3);
   expect(missing.stderr).toMatch(/nothing\.wav/);

@@ -314,7 +314,7 @@ export class DictationManager {
     if (!session) {
       throw new ProtocolError(
         "not_found",
-        `no running or recent dictation "${sessionId}" (see dictation.list)`,
+        `no running or recent dictation "${sessionId}" (verbatim dictations list shows the running one)`,
         requestId,
       );
     }
@@ -376,7 +376,11 @@ export class DictationManager {
   private retry(requestId: string, recording: string, peer: DictationPeer): void {
     const { recordings, results, submitTranscription } = this.services;
     if (!recordings.has(recording)) {
-      throw new ProtocolError("not_found", `no recording "${recording}" (see dictations.list)`, requestId);
+      throw new ProtocolError(
+        "not_found",
+        `no recording "${recording}" (verbatim dictations list shows the recordings kept)`,
+        requestId,
+      );
     }
     if (this.running?.recording === recording) {
       throw new ProtocolError("busy", `the dictation ${recording} is still recording; stop it first`, requestId);

@@ -53,7 +53,7 @@ export class ModesStore {
       if (findMode(modes, mode.name)) {
         throw new ProtocolError(
           "bad_message",
-          `there is already a mode ${JSON.stringify(mode.name)}: change it with modes.edit (verbatim modes edit)`,
+          `there is already a mode ${JSON.stringify(mode.name)}: change it with verbatim modes edit`,
         );
       }
       return [...modes, { ...mode, name: mode.name.trim() }];
@@ -121,7 +121,7 @@ function existing(modes: unknown[], name: string): DictationMode {
   if (!mode) {
     throw new ProtocolError(
       "not_found",
-      `there is no mode ${JSON.stringify(name)}; the modes are ${usable.map((m) => m.name).join(", ")} (modes.list)`,
+      `there is no mode ${JSON.stringify(name)}; the modes are ${usable.map((m) => m.name).join(", ")} (verbatim modes list)`,
     );
   }
   return mode;
