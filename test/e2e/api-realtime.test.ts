@@ -143,7 +143,7 @@ test("without turn detection the client commits: committed then completed, and a
   expect(completed.event).toMatchObject({ item_id: committed.event.item_id, transcript: dictationText });
 });
 
-test("a model name the daemon does not have: an error naming it, and the rest of the update (the language) kept", async () => {
+test("a model name the daemon does not have: an error naming it, and the rest of the update (the language) kept; OpenAI's names are taken", async () => {
   const { rt, received, open } = connectRealtime(daemon, port, certificate);
   await open;
   rt.send({
@@ -152,6 +152,14 @@ test("a model name the daemon does not have: an error naming it, and the rest of
   });
   rt.send({ type: "transcription_session.update", session: { input_audio_transcription: { model: "nor-this-one" } } });
   await waitFor(() => ofType(received, "transcription_session.updated").length > 0, "the beta update's answer");
+  // What OpenAI's own Realtime examples send: an alias of the daemon's model, no error.
+  for (const model of ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "whisper-large-v3"]) {
+    rt.send({
+      type: "session.update",
+      session: { type: "transcription", audio: { input: { transcription: { model } } } },
+    });
+  }
+  await waitFor(() => ofType(received, "session.updated").length === 4, "the alias updates' answers");
   rt.close();
   await closed(rt);
   expect(ofType(received, "error").map((r) => r.event.error)).toEqual([
@@ -164,6 +172,12 @@ test("a model name the daemon does not have: an error naming it, and the rest of
   expect(ofType(received, "transcription_session.updated")[0].event.session).toMatchObject({
     input_audio_transcription: { model: "whisper-1", language: "en" },
   });
+  expect(ofType(received, "session.updated").map((r) => r.event.session.audio.input.transcription)).toEqual([
+    expect.objectContaining({ model: "whisper-1", language: "en" }),
+    expect.objectContaining({ model: "gpt-4o-transcribe", language: "en" }),
+    expect.objectContaining({ model: "gpt-4o-mini-transcribe", language: "en" }),
+    expect.objectContaining({ model: "whisper-large-v3", language: "en" }),
+  ]);
 });
 
 test("what Verbatim does not do is refused with an error event; a running dictation refuses the connection", async () => {
