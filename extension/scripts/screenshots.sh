@@ -14,7 +14,7 @@ shots=(
   "dictate|Dictate: speak \"Let's move the design review to Thursday at ten and send the notes to the whole team\"; take it while the last words are still in italics"
   "transcribe-file|Transcribe File: pick $samples/Interview.m4a, wait for the text, then open the action panel (⌘K) on the save actions"
   "search-transcripts|Search Transcripts: type \"design review\"; the detail pane shows the transcript"
-  "search-transcripts|Search Transcripts: open the dropdown (Dictations, Files, the apps)"
+  "manage-modes|Manage Modes: the five built-in modes, Email selected, its detail (apps, finishing, instruction) shown"
   "manage-vocabulary|Manage Vocabulary: the terms and the replacement from 'prepare'"
   "dictate|Install Verbatim: run 'verbatim daemon uninstall' first (and 'verbatim daemon install' after)"
 )
@@ -37,7 +37,7 @@ problem_of() {
 
 case "${1:-}" in
   prepare)
-    command -v verbatim >/dev/null || { echo "verbatim is not installed: npm install -g verbatim && verbatim daemon install" >&2; exit 1; }
+    command -v verbatim >/dev/null || { echo "verbatim is not installed: npm install -g verbatim-dictation && verbatim daemon install" >&2; exit 1; }
     mkdir -p "$samples"
     say -o "$samples/Interview.m4a" --file-format=m4af \
       "Thanks for joining. Let's start with the launch plan: the beta opens on Monday, and the design review moves to Thursday."
