@@ -23,8 +23,10 @@ const pytorchGreedy: Record<string, GreedyReference[]> = JSON.parse(
   readFileSync(path.join(fixtures, "heldout", "reference-greedy.json"), "utf8"),
 ).models;
 
-// The committed models score 8.0% (fp16) and 8.0% (4-bit) on the held-out set (see their README); the bounds are
-// the targets.
+// The bounds are the fixture's targets (10%, 15% for 4-bit), and they hold off this machine: PyTorch scored both
+// models 8.0% on the machine that trained them (their README), and the engine scored 7.97% for both, greedy and with
+// timestamps, under six OpenBLAS kernels here (OPENBLAS_CORETYPE unset, Haswell, Sandybridge, SkylakeX, Zen, Nehalem;
+// 2026-11-25). Its tokens equal PyTorch's up to the first near-tie, so rounding can move only what follows one.
 const models = [
   { name: "verbatim-tiny-en", maxWer: 0.1 },
   { name: "verbatim-tiny-en-4bit", maxWer: 0.15 },
