@@ -29,7 +29,7 @@ test("every message in daemon/src is spelled the US way", () => {
     literalsOf(path.join(src, file)).flatMap((text) => [...text.matchAll(BRITISH)].map((m) => `${file}: ${m[0]}`)),
   );
   expect(found).toEqual([]);
-});
+}, 60_000); // parses every source file: seconds on a loaded machine
 
 test("the check finds a British spelling in a message", () => {
   expect("The download was cancelled.".match(BRITISH)).toEqual(["cancelled"]);

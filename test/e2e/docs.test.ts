@@ -37,7 +37,7 @@ beforeAll(async () => {
   const names = [...new Set([...top.matchAll(/^ *verbatim ([a-z][a-z-]*)/gm)].map((match) => match[1]))];
   const helps = await Promise.all(names.map((name) => run([name, "--help"])));
   usage = { top, commands: new Map(names.map((name, i) => [name, helps[i]])) };
-});
+}, 120_000); // a Node start per command: seconds each on a loaded machine
 
 /** Whether a usage text names `flag`: as written, or through a wildcard such as dictate's `--…-threshold`. */
 function hasFlag(text: string, flag: string): boolean {
