@@ -1,5 +1,5 @@
 // The Parakeet TDT family: NeMo features, the FastConformer encoder and greedy TDT decoding over a
-// TransducerRunner. Runs on the portable CPU backend (MLX: not yet; see load_parakeet_engine).
+// TransducerRunner, on either backend (backend_choice.h: the same rule as Whisper's).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,6 +7,7 @@
 
 #include "audio/mel.h"
 #include "audio/nemo_features.h"
+#include "backend_choice.h"
 #include "backends/cpu/cpu_backend.h"
 #include "decoding/tdt_transcribe.h"
 #include "engine.h"
@@ -19,8 +20,8 @@ namespace {
 class ParakeetEngine final : public Engine {
  public:
   ParakeetEngine(std::shared_ptr<const ParakeetWeights> weights, std::unique_ptr<TransducerRunner> runner,
-                 double load_seconds)
-      : Engine("cpu", load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
+                 std::string device, double load_seconds)
+      : Engine(std::move(device), load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     capabilities_.word_timestamps = true;  // every token's frame and duration
     capabilities_.streaming = true;
   }
@@ -116,15 +117,16 @@ class ParakeetEngine final : public Engine {
 }  // namespace
 
 std::unique_ptr<Engine> load_parakeet_engine(const std::string& folder, const EngineOptions& options) {
-  if (options.backend == BackendChoice::Mlx) {
-    throw std::invalid_argument("Parakeet models run on the portable CPU backend only so far: choose \"cpu\" or "
-                                "\"auto\"");
-  }
+  const ChosenBackend chosen = choose_backend(options);
   const auto started = std::chrono::steady_clock::now();
   auto weights = std::make_shared<const ParakeetWeights>(load_parakeet_weights(folder));
-  auto runner = make_cpu_transducer_runner(weights, options.threads);
+  std::unique_ptr<TransducerRunner> runner;
+#if defined(VERBATIM_HAS_MLX)
+  if (chosen.mlx) runner = make_mlx_transducer_runner(weights, chosen.device);
+#endif
+  if (!runner) runner = make_cpu_transducer_runner(weights, options.threads);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return std::make_unique<ParakeetEngine>(std::move(weights), std::move(runner), seconds);
+  return std::make_unique<ParakeetEngine>(std::move(weights), std::move(runner), chosen.device_name, seconds);
 }
 
 }  // namespace verbatim

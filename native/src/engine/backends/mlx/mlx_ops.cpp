@@ -60,8 +60,8 @@ mx::Dtype mlx_compute_dtype(const WhisperWeights& weights) {
   return stored_dtype(weights) == DType::F16 ? mx::float16 : mx::float32;
 }
 
-MlxOps::MlxOps(mx::Device device, mx::Dtype compute)
-    : stream_(mx::new_thread_unsafe_stream(device)), compute_(compute) {}
+MlxOps::MlxOps(mx::Device device, mx::Dtype compute, DenseWeights dense)
+    : stream_(mx::new_thread_unsafe_stream(device)), compute_(compute), dense_(dense) {}
 
 mx::array MlxOps::scalar(float value) const { return mx::array(value, compute_); }
 
@@ -72,8 +72,9 @@ mx::array MlxOps::host(DType dtype, const void* data, mx::Shape shape) const {
 MlxOps::WeightParams MlxOps::weight_params(const WeightMatrix& matrix) const {
   const mx::ShapeElem rows = dim(matrix.rows);
   if (matrix.format != WeightMatrix::Format::Quantized) {
-    return {host(dense_dtype(matrix.format), matrix.data, {rows, dim(matrix.cols)}), std::nullopt, std::nullopt, 0,
-            0};
+    const DType stored = dense_dtype(matrix.format);
+    const mx::Dtype as = dense_ == DenseWeights::AsStored ? mlx_dtype(stored) : compute_;
+    return {host_array(stored, matrix.data, {rows, dim(matrix.cols)}, as), std::nullopt, std::nullopt, 0, 0};
   }
   const mx::ShapeElem words = dim(matrix.cols * matrix.bits / 32);
   mx::array packed(mx::allocator::malloc(static_cast<std::size_t>(rows) * words * sizeof(uint32_t)), {rows, words},
@@ -178,7 +179,7 @@ mx::array MlxOps::embed(const EmbeddingParams& embedding, const int32_t* tokens,
   }
   const mx::array ids(tokens, {count}, mx::int32);
   const mx::array rows = mx::take(embedding.weight, ids, 0, stream_);
-  if (!embedding.scales) return rows;
+  if (!embedding.scales) return mx::astype(rows, compute_, stream_);
   return mx::dequantize(rows, mx::take(*embedding.scales, ids, 0, stream_),
                         mx::take(*embedding.biases, ids, 0, stream_), embedding.group_size, embedding.bits, "affine",
                         std::nullopt, compute_, stream_);
@@ -207,8 +208,13 @@ mx::array MlxOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, i
 
   mx::array out = [&] {
     if (weights == nullptr) {
+#if MLX_VERSION_NUMERIC >= 32002  // MLX after 0.32.1 takes force_fused before the stream
+      return mx::fast::scaled_dot_product_attention(qh, kh, vh, scale, causal ? "causal" : "", std::nullopt, {},
+                                                    false, stream_);
+#else
       return mx::fast::scaled_dot_product_attention(qh, kh, vh, scale, causal ? "causal" : "", std::nullopt, {},
                                                     stream_);
+#endif
     }
     // The weights are wanted: the scores explicitly, softmax in fp32 (the fused kernel returns no weights).
     mx::array scores = mx::matmul(mx::multiply(qh, scalar(scale), stream_),

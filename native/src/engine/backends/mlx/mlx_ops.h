@@ -4,6 +4,8 @@
 // and activations of fp16 models (and of quantized models with fp16 scales) are fp16, as mlx_whisper runs them,
 // with layer norms and softmax in fp32. Other models compute in fp32 (bf16 weights converted at load), and match
 // the portable CPU backend up to the order of fp32 sums; fp16 ones within fp16 rounding (backends_test.cpp).
+// Parakeet (parakeet_model.h; mlx_parakeet_ops.cpp) computes in fp32 with its dense matrices kept 16-bit as held
+// (DenseWeights::AsStored), widened by each product, as the CPU backend's kernels read them.
 //
 // Only the MLX backend's own sources include this header: MLX's headers need C++20 (mlx_backend.h does not).
 #pragma once
@@ -11,10 +13,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <mlx/mlx.h>
 
+#include "formats/parakeet_weights.h"
 #include "formats/weights.h"
 
 namespace verbatim {
@@ -44,11 +48,25 @@ class MlxOps {
     int kernel = 0;
   };
   using EmbeddingParams = WeightParams;
+  struct Conv2dParams {
+    mlx::core::array weight;  // (out, kh, kw, in / groups), MLX's conv2d layout, as stored
+    mlx::core::array bias;
+    int in_per_group = 0;
+  };
+  struct DepthwiseParams {
+    mlx::core::array weight;  // (channels, kernel, 1): a grouped conv1d with one input channel per group
+    mlx::core::array bias;
+    int kernel = 0;
+  };
+
+  // Dense weight matrices converted to the compute dtype at load, or kept in their stored dtype (then each
+  // product widens them: the model's memory stays as its weights are held).
+  enum class DenseWeights { AsCompute, AsStored };
 
   // All work goes to one stream of `device`, made for this model. Such a stream may be used from any thread, one
   // at a time: the Engine's lock serialises jobs, and jobs run on threads of their own. Activations are `compute`
   // (mlx_compute_dtype).
-  MlxOps(mlx::core::Device device, mlx::core::Dtype compute);
+  MlxOps(mlx::core::Device device, mlx::core::Dtype compute, DenseWeights dense = DenseWeights::AsCompute);
 
   std::string name() const { return "mlx"; }
 
@@ -76,6 +94,25 @@ class MlxOps {
   Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
                    std::optional<Tensor>* weights) const;
 
+  // Parakeet's operations (parakeet_model.h; mlx_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
+  Conv2dParams conv2d_params(const Conv2dWeights& conv) const;
+  DepthwiseParams depthwise_params(const std::vector<float>& weight, const std::vector<float>& bias,
+                                   int kernel) const;
+  Tensor unary(const Tensor& x, int f) const;
+  template <class F>
+  Tensor unary(const Tensor& x, F f) const {
+    return unary(x, static_cast<int>(f));
+  }
+  Tensor scale(const Tensor& x, float s) const;
+  Tensor glu(const Tensor& x) const;
+  Tensor depthwise_conv1d(const Tensor& x, const DepthwiseParams& params) const;
+  Tensor conv2d(const Tensor& x, int64_t height, int64_t width, const Conv2dParams& params, int stride,
+                int padding) const;
+  Tensor planes_to_frames(const Tensor& x, int64_t height, int64_t width) const;
+  Tensor relative_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& pos,
+                            const Tensor& bias_u, const Tensor& bias_v, int heads) const;
+  std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c) const;
+
  private:
   WeightParams weight_params(const WeightMatrix& matrix) const;
   Tensor scalar(float value) const;                                             // in the compute dtype
@@ -86,6 +123,7 @@ class MlxOps {
 
   mlx::core::Stream stream_;
   mlx::core::Dtype compute_;
+  DenseWeights dense_;
 };
 
 // The dtype a model's activations take on MLX: fp16 when its weights are fp16 (its scales, when quantized), else fp32.
