@@ -47,7 +47,7 @@ test.each([
   const problem =
     `${file} was ignored (${reason}), so every setting is its default. Fix it, or remove it to have the defaults ` +
     "written there, then restart the daemon: verbatim daemon restart";
-  expect((await daemon.status()).config).toEqual({ file, problems: [problem] });
+  expect((await daemon.status()).config).toEqual({ file, firstRun: false, problems: [problem] });
   expect((await daemon.cli("status")).stdout).toContain(`\nconfig:  ${problem}\n`);
 
   // An edit is refused, saying what the file is and what to do; the daemon goes on.
