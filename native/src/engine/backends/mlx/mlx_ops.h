@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +24,19 @@
 #include "formats/weights.h"
 
 namespace verbatim {
+
+// Checks both MLX sources make: a refusal names the backend; a size must fit MLX's 32-bit shapes.
+namespace mlx_checks {
+inline void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(std::string("mlx backend: ") + what);
+}
+
+inline mlx::core::ShapeElem dim(int64_t n) {
+  require(n >= 0 && n <= std::numeric_limits<mlx::core::ShapeElem>::max(),
+          "a tensor dimension exceeds MLX's 32-bit shapes");
+  return static_cast<mlx::core::ShapeElem>(n);
+}
+}  // namespace mlx_checks
 
 class MlxOps {
  public:

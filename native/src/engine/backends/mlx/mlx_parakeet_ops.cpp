@@ -14,14 +14,8 @@ namespace mx = mlx::core;
 namespace verbatim {
 namespace {
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("mlx backend: ") + what);
-}
-
-mx::ShapeElem dim(int64_t n) {
-  require(n >= 0 && n <= std::numeric_limits<mx::ShapeElem>::max(), "a tensor dimension exceeds MLX's 32-bit shapes");
-  return static_cast<mx::ShapeElem>(n);
-}
+using mlx_checks::dim;
+using mlx_checks::require;
 
 }  // namespace
 
