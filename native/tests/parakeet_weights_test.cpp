@@ -70,6 +70,30 @@ TEST_CASE("parakeet: the tiny fixtures load with their config's choices") {
   CHECK_FALSE(v3.layers[0].query.bias.has_value());
 }
 
+TEST_CASE("parakeet: a TDT-CTC hybrid (parakeet-tdt_ctc-110m's form) loads, its CTC head checked and unused") {
+  const verbatim::ParakeetWeights hybrid = verbatim::load_parakeet_weights(kFixtures + "parakeet-tiny-tdt-ctc");
+  CHECK(hybrid.config.aux_ctc_classes == 65);
+  CHECK(hybrid.config.features.n_mels == 80);
+  CHECK(hybrid.config.pred_layers == 1);
+  CHECK(verbatim::load_parakeet_weights(kFixtures + "parakeet-tiny").config.aux_ctc_classes == 0);
+  SUBCASE("an aux_ctc head that does not fit the encoder or the vocabulary") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny-tdt-ctc", dir, "\"feat_in\": 64", "\"feat_in\": 96");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()),
+                       "\"aux_ctc.decoder.feat_in\" differs from \"encoder.d_model\"");
+    verbatim::test::TempDir other;
+    copy_model("parakeet-tiny-tdt-ctc", other, "\"num_classes\": -1", "\"num_classes\": 63");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(other.path()),
+                       "\"aux_ctc.decoder.num_classes\" is 63, not the 64 pieces of \"joint.vocabulary\"");
+  }
+  SUBCASE("CTC tensors without aux_ctc in the config are not part of the model") {
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny-tdt-ctc", dir, "\"aux_ctc\"", "\"aux_ctc_\"");
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()),
+                       "tensor \"ctc_decoder.decoder_layers.0.bias\" is not part of this model's config");
+  }
+}
+
 TEST_CASE("parakeet: bad model folders name the file and the field") {
   SUBCASE("a config without vocabulary") {
     verbatim::test::TempDir dir;

@@ -1,5 +1,6 @@
 // `verbatim transcribe --no-daemon --model <parakeet folder>`: the tiny random Parakeet fixture through the CLI in
-// every output format, its text the reference's (test/fixtures/models/parakeet-reference), and Whisper's options
+// every output format, its text the reference's (test/fixtures/models/parakeet-reference), the TDT-CTC hybrid form
+// (parakeet-110m's) as its reference reads, and Whisper's options
 // refused as unsupported. The same through the daemon: test/e2e/parakeet-daemon.test.ts.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -52,6 +53,20 @@ test("text and json: the reference's text, tokens timed from the transducer's fr
   const starts = transcript.segments.flatMap((segment) => segment.words.map((word) => word.start));
   expect(starts[0]).toBeCloseTo(reference.greedy.frames[0] * 0.08, 6);
   for (const segment of transcript.segments) expect(segment.end).toBeGreaterThanOrEqual(segment.start);
+});
+
+test("a TDT-CTC hybrid (parakeet-110m's form, 80 mel features) reads as its reference: TDT decoding, CTC head unused", async () => {
+  const hybrid = path.join(repoRoot, "test", "fixtures", "models", "parakeet-tiny-tdt-ctc");
+  const expected = JSON.parse(
+    readFileSync(
+      path.join(repoRoot, "test", "fixtures", "models", "parakeet-reference", "tiny-tdt-ctc-heldout-03.json"),
+      "utf8",
+    ),
+  ) as { text: string };
+  const run = await cli("transcribe", "--no-daemon", "--no-vad", "--model", hybrid, wav);
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  expect(run.stdout.trim().split(/\s+/).join(" ")).toBe(expected.text.trim().split(/\s+/).join(" "));
 });
 
 test("srt and vtt cues", async () => {

@@ -6,13 +6,14 @@ Run it with the venv's python (bash test/reference/parakeet-venv.sh prints its p
 2.13 and transformers 5.18; `make-model` needs numpy only (Debian's python3 will do).
 
 Subcommands:
-  make-model --config tiny|v2|v3 --out DIR [--seed N] [--dtype float32|float16|bfloat16]
+  make-model --config tiny|tiny-v3|tiny-tdt-ctc|v2|v3 --out DIR [--seed N] [--dtype float32|float16|bfloat16]
       A model folder as mlx-community publishes Parakeet TDT (what parakeet-mlx's from_pretrained reads):
       config.json = the NeMo model config as JSON (target, preprocessor, encoder, decoder, joint with its vocabulary
       list, decoding, model_defaults.tdt_durations) and model.safetensors with parakeet-mlx's parameter names and MLX
       layouts (Conv weights channels-last; one LSTM bias = b_ih + b_hh). Weights are random, a function of the seed
       and each tensor's name only. tiny: 2 layers, d_model 64, a 64-piece vocabulary, use_bias and xscaling on (the
-      real models have both off, so tiny covers the other branch); v2 / v3: the real shapes (24 layers, d_model 1024,
+      real models have both off, so tiny covers the other branch); tiny-tdt-ctc: parakeet-tdt_ctc-110m's form (a hybrid
+      with an unused auxiliary CTC head, 80 mel features, a one-layer prediction network) at tiny size; v2 / v3: the real shapes (24 layers, d_model 1024,
       1024 / 8192 tokens, 2.4 GB in float32: benchmarks only, never in tests).
   convert DIR [--out FILE]
       Maps the folder to transformers' ParakeetTDTConfig + ParakeetForTDT state dict (in memory), loads it with
@@ -91,23 +92,29 @@ def synthetic_vocabulary(size):
 
 def nemo_config(name):
     """The NeMo model config (as mlx-community's config.json holds it) of a named shape."""
+    features = PREPROCESSOR["features"]
     if name in ("tiny", "tiny-v3"):
         # tiny has use_bias and xscaling on, tiny-v3 off as the real models: between them both branches are covered
         flag = name == "tiny"
         enc = dict(n_layers=2, d_model=64, n_heads=4, subsampling_conv_channels=16, use_bias=flag, xscaling=flag)
         pred_hidden, layers, vocabulary = 32, 2, list(TINY_PIECES)
+    elif name == "tiny-tdt-ctc":
+        # parakeet-tdt_ctc-110m's form at tiny size: a hybrid TDT-CTC model (aux_ctc, a ConvASRDecoder the TDT
+        # decoding never uses), 80 mel features, biases and xscaling on, a one-layer prediction network
+        enc = dict(n_layers=2, d_model=64, n_heads=4, subsampling_conv_channels=16, use_bias=True, xscaling=True)
+        pred_hidden, layers, vocabulary, features = 32, 1, list(TINY_PIECES), 80
     elif name in ("v2", "v3"):
         # parakeet-tdt-0.6b-v2 / -v3: FastConformer XL without biases or input scaling, 2-layer 640-wide LSTM
         enc = dict(n_layers=24, d_model=1024, n_heads=8, subsampling_conv_channels=256, use_bias=False, xscaling=False)
         pred_hidden, layers = 640, 2
         vocabulary = synthetic_vocabulary(1024 if name == "v2" else 8192)
     else:
-        raise SystemExit(f"unknown config {name!r} (tiny, tiny-v3, v2, v3)")
+        raise SystemExit(f"unknown config {name!r} (tiny, tiny-v3, tiny-tdt-ctc, v2, v3)")
     durations = [0, 1, 2, 3, 4]
     d_model = enc["d_model"]
     encoder = {
         "_target_": "nemo.collections.asr.modules.ConformerEncoder",
-        "feat_in": PREPROCESSOR["features"],
+        "feat_in": features,
         "feat_out": -1,
         "n_layers": enc["n_layers"],
         "d_model": d_model,
@@ -136,7 +143,7 @@ def nemo_config(name):
         "stochastic_depth_start_layer": 1,
     }
     vocab_size = len(vocabulary)
-    return {
+    cfg = {
         "target": "nemo.collections.asr.models.rnnt_bpe_models.EncDecRNNTBPEModel",
         "sample_rate": 16000,
         "labels": vocabulary,
@@ -147,7 +154,7 @@ def nemo_config(name):
             "tdt_durations": durations,
             "num_tdt_durations": len(durations),
         },
-        "preprocessor": dict(PREPROCESSOR),
+        "preprocessor": dict(PREPROCESSOR, features=features),
         "encoder": encoder,
         "decoder": {
             "_target_": "nemo.collections.asr.modules.RNNTDecoder",
@@ -181,6 +188,14 @@ def nemo_config(name):
             "greedy": {"max_symbols": 10},
         },
     }
+    if name == "tiny-tdt-ctc":
+        cfg["target"] = "nemo.collections.asr.models.hybrid_rnnt_ctc_bpe_models.EncDecHybridRNNTCTCBPEModel"
+        cfg["aux_ctc"] = {
+            "ctc_loss_weight": 0.3,
+            "decoder": {"_target_": "nemo.collections.asr.modules.ConvASRDecoder", "feat_in": d_model,
+                        "num_classes": -1, "vocabulary": vocabulary},
+        }
+    return cfg
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -269,6 +284,9 @@ def mlx_shapes(cfg):
     n_out = joint["num_classes"] + 1 + joint["num_extra_outputs"]
     add("joint.joint_net.2.weight", (n_out, jn["joint_hidden"]), "head")
     add("joint.joint_net.2.bias", (n_out,), "head_bias")
+    if "aux_ctc" in cfg:  # parakeet-mlx's ConvASRDecoder: one kernel-1 Conv1d, MLX layout (out, 1, in)
+        add("ctc_decoder.decoder_layers.0.weight", (joint["num_classes"] + 1, 1, d), "conv")
+        add("ctc_decoder.decoder_layers.0.bias", (joint["num_classes"] + 1,), "bias")
     return out
 
 
@@ -279,8 +297,8 @@ def tensor_rng(seed, name):
 
 # Logit offsets of the joint head (added to its bias): the blank's and each duration's. Chosen with `run` on held-out
 # speech so that the tiny model emits a mix of tokens and blanks (not all blank) and every duration turns up.
-HEAD_BLANK_OFFSET = {"tiny": 6.0, "tiny-v3": 6.0, "v2": 5.9, "v3": 7.4}
-HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "tiny-v3": [0.3, 1.0, 1.0, 0.4, 0.5], "v2": [-0.8, 1.6, 2.2, -1.7, -6.6], "v3": [4.2, -1.8, 1.1, 2.1, -2.1]}
+HEAD_BLANK_OFFSET = {"tiny": 6.0, "tiny-v3": 6.0, "tiny-tdt-ctc": 6.0, "v2": 5.9, "v3": 7.4}
+HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "tiny-v3": [0.3, 1.0, 1.0, 0.4, 0.5], "tiny-tdt-ctc": [0.3, 0.8, -1.1, 1.2, 0.8], "v2": [-0.8, 1.6, 2.2, -1.7, -6.6], "v3": [4.2, -1.8, 1.1, 2.1, -2.1]}
 
 
 def random_tensor(seed, name, shape, kind, cfg, config_name):
@@ -525,6 +543,8 @@ def convert(folder):
     weights = read_safetensors(os.path.join(folder, "model.safetensors"))
     state, mapping = {}, []
     for name, value in weights.items():
+        if name.startswith("ctc_decoder."):  # a hybrid's auxiliary CTC head: not part of ParakeetForTDT, never decoded
+            continue
         for nemo_name, array in mlx_to_nemo(name, value):
             hf_name = nemo_to_hf_name(nemo_name)
             mapping.append((name, hf_name))
@@ -1010,7 +1030,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("make-model")
-    p.add_argument("--config", required=True, choices=["tiny", "tiny-v3", "v2", "v3"])
+    p.add_argument("--config", required=True, choices=["tiny", "tiny-v3", "tiny-tdt-ctc", "v2", "v3"])
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dtype", default="float32", choices=list(DTYPE_NAMES))

@@ -201,6 +201,9 @@ class ConfigReader {
         c.max_symbols = integer(*greedy, "max_symbols", "decoding.greedy.", 1, 1000, 10);
       }
     }
+    if (const json::Value* aux = root.find("aux_ctc"); aux != nullptr && !aux->is_null()) {
+      c.aux_ctc_classes = aux_ctc_classes(*aux, c);
+    }
     if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
       if (!quantize->is_string() || (quantize->as_string() != "8bit" && quantize->as_string() != "4bit")) {
         fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
@@ -216,6 +219,29 @@ class ConfigReader {
       }
     }
     return c;
+  }
+
+  // NeMo's hybrid TDT-CTC "aux_ctc.decoder" (a ConvASRDecoder over the encoder output): its classes, the pieces and
+  // the blank. num_classes <= 0 means "the vocabulary's length", as NeMo and parakeet-mlx read it.
+  int aux_ctc_classes(const json::Value& aux, const ParakeetConfig& c) const {
+    if (!aux.is_object()) fail("\"aux_ctc\" is " + aux.describe() + ", not an object");
+    const json::Value& decoder = object(aux, "decoder", "aux_ctc.");
+    if (integer(decoder, "feat_in", "aux_ctc.decoder.", 1, kMaxWidth) != c.d_model) {
+      fail("\"aux_ctc.decoder.feat_in\" differs from \"encoder.d_model\"");
+    }
+    int classes = integer(decoder, "num_classes", "aux_ctc.decoder.", -1, kMaxVocabulary);
+    if (const json::Value* pieces = decoder.find("vocabulary"); pieces != nullptr) {
+      if (!pieces->is_array() || pieces->items().size() != c.vocabulary.size()) {
+        fail("\"aux_ctc.decoder.vocabulary\" must list the " + std::to_string(c.vocab_size) +
+             " pieces of \"joint.vocabulary\"");
+      }
+      if (classes <= 0) classes = static_cast<int>(pieces->items().size());
+    }
+    if (classes != c.vocab_size) {
+      fail("\"aux_ctc.decoder.num_classes\" is " + std::to_string(classes) + ", not the " +
+           std::to_string(c.vocab_size) + " pieces of \"joint.vocabulary\"");
+    }
+    return classes + 1;
   }
 
   // MLX's "quantization" block, as mlx.nn.quantize writes it with the model.
@@ -512,6 +538,10 @@ ParakeetWeights load_parakeet_weights(const std::string& folder) {
   w.joint_enc = r.linear("joint.enc", c.joint_hidden, d, true);
   w.joint_out =
       r.linear("joint.joint_net.2", V + 1 + static_cast<int64_t>(c.durations.size()), c.joint_hidden, true);
+  if (c.aux_ctc_classes > 0) {
+    r.view("ctc_decoder.decoder_layers.0.weight", {c.aux_ctc_classes, 1, d});
+    r.view("ctc_decoder.decoder_layers.0.bias", {c.aux_ctc_classes});
+  }
   r.check_all_used();
   return w;
 }

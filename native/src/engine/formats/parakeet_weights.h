@@ -36,6 +36,9 @@ struct ParakeetConfig {
   std::vector<int> durations;  // TDT durations (frames); the duration head has this many outputs
   int max_symbols = 10;        // zero-duration decisions at one frame before it advances
   std::vector<std::string> vocabulary;  // V SentencePiece pieces
+  // TDT-CTC hybrids (parakeet-tdt_ctc-110m, "aux_ctc"): the auxiliary CTC head's classes (V + 1), its tensors checked
+  // at load and not used: decoding is the TDT head's, as parakeet-mlx's. 0: a plain TDT model.
+  int aux_ctc_classes = 0;
   // "quantize": "8bit" or "4bit": every weight matrix whose width is a multiple of 64 packed at load, groups of 64.
   std::optional<Quantization> quantize;
   // "quantization": {"bits", "group_size"}: the file's MLX-quantized matrices (`.weight` uint32, `.scales`, `.biases`).
