@@ -1,10 +1,11 @@
 // A Parakeet model in the real daemon (issue 41): the tiny random-weight fixture (test/fixtures/models/parakeet-tiny)
 // as the daemon's model (live dictation: parakeet-dictation.test.ts): a socket file job, the CLI through the daemon
-// (text, srt, json), the HTTP API with the official `openai` client (json, verbose_json words and segments, srt;
-// whisper-1 names the loaded model), MCP's transcribe_file, the history and replacements. Its weights are random, so
-// each text is compared with what ParakeetModel.transcribe gives for the same file in this process, not with the words
-// spoken. What Parakeet cannot do is refused as a typed error: `unsupported` on the socket, 400 on HTTP, exit 2 in the
-// CLI. The catalog's parakeet-v3, served by a test hub with the fixture's files, knows its 25 languages.
+// (text, srt, json), the HTTP API with the official `openai` client (json, verbose_json words and segments, srt, the
+// event stream; whisper-1 names the loaded model), MCP's transcribe_file, the history and replacements. Its weights
+// are random, so each text is compared with what ParakeetModel.transcribe gives for the same file in this process, not
+// with the words spoken. What Parakeet cannot do is refused as a typed error: `unsupported` on the socket, 400 on
+// HTTP, exit 2 in the CLI. The catalog's parakeet-v3, served by a test hub with the fixture's files, knows its 25
+// languages.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -178,6 +179,27 @@ test("the HTTP API with the openai client: whisper-1 is the Parakeet model; json
     temperature: 0,
   });
   expect(greedy.text).toBe(reference.text);
+});
+
+test("the HTTP API's stream: deltas that add up to the text, usage in Parakeet's 80 ms frames and its tokens", async () => {
+  const stream = await openai.audio.transcriptions.create({ file: readFileStream(), model: "whisper-1", stream: true });
+  let deltas = "";
+  let done: OpenAI.Audio.TranscriptionTextDoneEvent | null = null;
+  for await (const event of stream) {
+    if (event.type === "transcript.text.delta") deltas += event.delta;
+    else if (event.type === "transcript.text.done") done = event;
+  }
+  expect(deltas).toBe(reference.text);
+  expect(done?.text).toBe(reference.text);
+  const audioTokens = Math.ceil(((await loadAudio(wav)).samples.length / 16_000) * 12.5);
+  const outputTokens = reference.words.reduce((sum, word) => sum + word.tokens.length, 0);
+  expect(done?.usage).toEqual({
+    type: "tokens",
+    input_tokens: audioTokens,
+    input_token_details: { audio_tokens: audioTokens },
+    output_tokens: outputTokens,
+    total_tokens: audioTokens + outputTokens,
+  });
 });
 
 test("MCP's transcribe_file, and the history keeps every job with the model's name", async () => {

@@ -155,7 +155,7 @@ async function runJob(
         type: "transcript.text.done",
         text: transcript.text,
         logprobs: null,
-        usage: tokenUsageOf(transcript, decoded),
+        usage: tokenUsageOf(transcript, decoded, services.status().model.capabilities?.family ?? "whisper"),
       });
       response.end();
       return;
