@@ -11,10 +11,11 @@ import { Dictation, type DictationState } from "../src/lib/dictation-session";
 import { dictateGate, openDaemon } from "../src/lib/dictation-start";
 import { liveTextParts } from "../src/lib/dictation-text";
 import { dictatedText } from "../src/lib/dictation-view";
-import { JobStore, type KeyValueStorage } from "../src/lib/job-store";
+import { JobStore } from "../src/lib/job-store";
 import { loadMenuBar } from "../src/lib/menu-bar-model";
 import { finishedText, transcriptMarkdown } from "../src/lib/transcript-view";
 import { transcribeFiles } from "../src/lib/transcription";
+import { MemoryStorage } from "./memory-storage";
 
 jest.setTimeout(180_000);
 
@@ -29,17 +30,6 @@ async function client(): Promise<DaemonClient> {
   const connected = await connect(daemon.socket);
   clients.push(connected);
   return connected;
-}
-
-/** LocalStorage's contract on a Map, standing in for Raycast's storage at the host boundary. */
-class MemoryStorage implements KeyValueStorage {
-  readonly items = new Map<string, string>();
-  async getItem(key: string) {
-    return this.items.get(key);
-  }
-  async setItem(key: string, value: string) {
-    this.items.set(key, value);
-  }
 }
 
 beforeAll(async () => {

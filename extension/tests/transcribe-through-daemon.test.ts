@@ -8,24 +8,14 @@ import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
 import { makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
 import { connect } from "../src/lib/daemon-connection";
-import { JobStore, type KeyValueStorage } from "../src/lib/job-store";
+import { JobStore } from "../src/lib/job-store";
 import { loadMenuBar } from "../src/lib/menu-bar-model";
 import { fileBeside, saveBeside } from "../src/lib/outputs";
 import { finishedText, overallProgress, transcriptMarkdown } from "../src/lib/transcript-view";
 import { resumeJobs, transcribeFiles, type FileTranscription } from "../src/lib/transcription";
+import { MemoryStorage } from "./memory-storage";
 
 jest.setTimeout(180_000);
-
-/** LocalStorage's contract on a Map, standing in for Raycast's storage at the host boundary. */
-class MemoryStorage implements KeyValueStorage {
-  readonly items = new Map<string, string>();
-  async getItem(key: string) {
-    return this.items.get(key);
-  }
-  async setItem(key: string, value: string) {
-    this.items.set(key, value);
-  }
-}
 
 const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-extension-"));
 let model: string;
