@@ -198,6 +198,33 @@ describe("quantized weights", () => {
     }
   });
 
+  test("the quantize load option packs as config.json does: the same tokens", async () => {
+    const audio = readSimpleWav(path.join(repoRoot, "test", "fixtures", "heldout", "heldout-03.wav"));
+    const dir = withConfig({ quantize: "4bit" });
+    const configured = await ParakeetModel.load(dir, { backend: "cpu", threads: 2 }).promise;
+    const asked = await ParakeetModel.load(tiny, { backend: "cpu", threads: 2, quantize: "4bit" }).promise;
+    try {
+      expect(asked.info().quantization).toEqual({ bits: 4, groupSize: 64 });
+      const tokens = async (model: ParakeetModel) => (await model.transcribe(audio).promise).tokens.map((t) => t.id);
+      expect(await tokens(asked)).toEqual(await tokens(configured));
+    } finally {
+      asked.free();
+      configured.free();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ["a value other than 8bit or 4bit", tiny, "16bit", /option quantize must be "8bit" or "4bit"/],
+    ["a folder packed already", path.join(models, "parakeet-tiny-v3-8bit"), "8bit", /packed already \(8 bits\)/],
+    ["a Whisper model", path.join(models, "verbatim-tiny-en"), "8bit", /Whisper's MLX repositories come packed/],
+  ])("the quantize option is refused for %s", async (_, folder, quantize, message) => {
+    const load = async () => loadModel(folder, { backend: "cpu", quantize: quantize as "8bit" }).promise;
+    const error = await load().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(message);
+  });
+
   test("a bad quantize value is refused naming config.json and the field", async () => {
     const dir = withConfig({ quantize: "16bit" });
     try {

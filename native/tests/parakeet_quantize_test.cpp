@@ -1,7 +1,8 @@
 // Parakeet's weights packed to MLX affine 8 / 4 bits (config.json "quantize") or stored so ("quantization"): the
 // packing equals whisper_files.quantize's (mx.quantize as MLX's Metal kernel computes it) bit for bit on the
 // fixtures test/fixtures/models/parakeet-tiny-v3-{8,4}bit (written by test/reference/parakeet_quantized_model.py);
-// the 8-bit encoder stays near the fp16 one and decodes nearly the same tokens; bad settings name the file and field.
+// the 8-bit encoder stays near the fp16 one and decodes nearly the same tokens; the loader's quantize option (the
+// addon's LoadOptions.quantize) packs as the config does; bad settings name the file and field.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "audio/nemo_features.h"
 #include "backends/cpu/cpu_backend.h"
 #include "decoding/tdt_decoding.h"
+#include "engine.h"
 #include "formats/byte_reading.h"
 #include "formats/parakeet_weights.h"
 #include "formats/tensor_file.h"
@@ -235,4 +237,51 @@ TEST_CASE("parakeet quantize: bad settings are refused naming the file and the f
                          kModels + "parakeet-tiny-v3-8bit/model.safetensors");
   CHECK_THROWS_WITH_AS(verbatim::load_parakeet_weights(four.path()), doctest::Contains("expected (64, 32)"),
                        verbatim::FormatError);
+}
+
+TEST_CASE("parakeet quantize: the loader's option packs as config.json's \"quantize\" does, to the same transcript") {
+  const std::string fp16 = kModels + "parakeet-tiny-v3";
+  const auto samples = read_wav(kModels + "../heldout/heldout-07.wav");
+  for (const int bits : {8, 4}) {
+    INFO(bits << " bits");
+    const std::string width = std::to_string(bits) + "bit";
+    const ModelFolder configured(with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"" + width + "\""),
+                                 fp16 + "/model.safetensors");
+    const verbatim::Quantization option{bits, 64};
+    const verbatim::ParakeetWeights asked = verbatim::load_parakeet_weights(fp16, option);
+    const verbatim::ParakeetWeights config = verbatim::load_parakeet_weights(configured.path());
+    REQUIRE(asked.packed_tensors.size() == config.packed_tensors.size());
+    CHECK(asked.packed_tensors.size() > 20);  // the pointwise convolutions and the embedding too
+    for (std::size_t i = 0; i < asked.packed_tensors.size(); ++i) {
+      CHECK(asked.packed_tensors[i].words == config.packed_tensors[i].words);
+      CHECK(asked.packed_tensors[i].scales == config.packed_tensors[i].scales);
+      CHECK(asked.packed_tensors[i].biases == config.packed_tensors[i].biases);
+    }
+
+    verbatim::EngineOptions options;
+    options.backend = verbatim::BackendChoice::Cpu;
+    options.threads = 2;
+    const auto from_config = verbatim::Engine::load(configured.path(), options);
+    options.quantize = option;
+    const auto from_option = verbatim::Engine::load(fp16, options);
+    REQUIRE(from_option->description().quantization.has_value());
+    CHECK(from_option->description().quantization->bits == bits);
+    const verbatim::Transcript a = from_option->transcribe(samples.data(), samples.size(), {}, {});
+    const verbatim::Transcript b = from_config->transcribe(samples.data(), samples.size(), {}, {});
+    REQUIRE(a.segments.size() == 1);
+    REQUIRE(b.segments.size() == 1);
+    CHECK(!a.segments[0].tokens.empty());
+    CHECK(a.segments[0].tokens == b.segments[0].tokens);
+  }
+}
+
+TEST_CASE("parakeet quantize: the option is refused for a folder packed already and for Whisper") {
+  verbatim::EngineOptions options;
+  options.backend = verbatim::BackendChoice::Cpu;
+  options.quantize = verbatim::Quantization{8, 64};
+  CHECK_THROWS_WITH_AS(verbatim::Engine::load(kModels + "parakeet-tiny-v3-8bit", options),
+                       doctest::Contains("the weights are packed already (8 bits)"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(verbatim::Engine::load(kModels + "verbatim-tiny-en", options),
+                       doctest::Contains("holds a Whisper model: Whisper's MLX repositories come packed already"),
+                       std::invalid_argument);
 }

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "formats/parakeet_weights.h"
+
 namespace verbatim::addon {
 namespace {
 
@@ -111,6 +113,10 @@ EngineOptions read_engine_options(const Napi::Value& value) {
   constexpr double kMaxBytes = 9007199254740991.0;  // 2^53 - 1: the largest whole number a JS number holds exactly
   reader.integer("mlxCacheLimitBytes", options.mlx_cache_limit_bytes, 0, kMaxBytes);
   reader.integer("mlxWiredLimitBytes", options.mlx_wired_limit_bytes, 0, kMaxBytes);
+  reader.with("quantize", [&](const Napi::Value& v, const char* n) {
+    if (v.IsString()) options.quantize = parakeet_packing(v.As<Napi::String>().Utf8Value());
+    if (!options.quantize) throw std::invalid_argument(std::string("option ") + n + " must be \"8bit\" or \"4bit\"");
+  });
   return options;
 }
 

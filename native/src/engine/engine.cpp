@@ -161,6 +161,12 @@ class WhisperEngine final : public Engine {
 }  // namespace
 
 std::unique_ptr<Engine> load_whisper_engine(const std::string& folder, const EngineOptions& options) {
+  if (options.quantize) {
+    throw std::invalid_argument("option quantize is for Parakeet models, and " + folder +
+                                " holds a Whisper model: Whisper's MLX repositories come packed already (the "
+                                "catalog's -8bit and -4bit names, such as small-8bit; large-v3-turbo is 4-bit), so "
+                                "load one of those instead");
+  }
   const auto started = std::chrono::steady_clock::now();
   auto weights = std::make_shared<const WhisperWeights>(load_whisper_weights(folder));
   Backend backend = chosen_backend(weights, options);

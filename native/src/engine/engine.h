@@ -36,6 +36,9 @@ struct EngineOptions {
   // process. The portable CPU backend has no such limits and does not use these.
   std::optional<std::size_t> mlx_cache_limit_bytes;
   std::optional<std::size_t> mlx_wired_limit_bytes;
+  // Parakeet only: float weight matrices packed at load to MLX's affine 8 or 4 bits, as config.json's "quantize"
+  // asks (parakeet_weights.h). Whisper refuses it: its MLX repositories come packed.
+  std::optional<Quantization> quantize;
 };
 
 struct BuiltBackends {
@@ -64,7 +67,7 @@ class Engine {
  public:
   // Loads a model folder, choosing the family from its config.json (see model_family.h), and prepares the chosen
   // backend. Throws FormatError for a bad model folder, std::invalid_argument when the chosen backend is not built
-  // or cannot run the family.
+  // or cannot run the family, or `quantize` does not apply to the folder.
   static std::unique_ptr<Engine> load(const std::string& folder, const EngineOptions& options);
 
   virtual ~Engine() = default;

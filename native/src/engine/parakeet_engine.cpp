@@ -119,7 +119,7 @@ class ParakeetEngine final : public Engine {
 std::unique_ptr<Engine> load_parakeet_engine(const std::string& folder, const EngineOptions& options) {
   const ChosenBackend chosen = choose_backend(options);
   const auto started = std::chrono::steady_clock::now();
-  auto weights = std::make_shared<const ParakeetWeights>(load_parakeet_weights(folder));
+  auto weights = std::make_shared<const ParakeetWeights>(load_parakeet_weights(folder, options.quantize));
   std::unique_ptr<TransducerRunner> runner;
 #if defined(VERBATIM_HAS_MLX)
   if (chosen.mlx) runner = make_mlx_transducer_runner(weights, chosen.device);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "formats/half.h"
 #include "formats/json.h"
@@ -205,11 +206,11 @@ class ConfigReader {
       c.aux_ctc_classes = aux_ctc_classes(*aux, c);
     }
     if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
-      if (!quantize->is_string() || (quantize->as_string() != "8bit" && quantize->as_string() != "4bit")) {
+      if (quantize->is_string()) c.quantize = parakeet_packing(quantize->as_string());
+      if (!c.quantize) {
         fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
              "load, groups of 64), or leave it out for fp16/bf16");
       }
-      c.quantize = Quantization{quantize->as_string() == "8bit" ? 8 : 4, 64};
     }
     if (const json::Value* stored = root.find("quantization"); stored != nullptr && !stored->is_null()) {
       c.stored_quantization = quantization(*stored);
@@ -456,6 +457,12 @@ int ParakeetConfig::subsampled_mels() const {
   return f;
 }
 
+std::optional<Quantization> parakeet_packing(const std::string& name) {
+  if (name == "8bit") return Quantization{8, 64};
+  if (name == "4bit") return Quantization{4, 64};
+  return std::nullopt;
+}
+
 ParakeetConfig parse_parakeet_config(const std::string& json_text, const std::string& path) {
   json::Limits limits;
   limits.max_bytes = kMaxConfigBytes;
@@ -463,10 +470,17 @@ ParakeetConfig parse_parakeet_config(const std::string& json_text, const std::st
   return ConfigReader(path).read(json::parse(json_text, path, limits));
 }
 
-ParakeetWeights load_parakeet_weights(const std::string& folder) {
+ParakeetWeights load_parakeet_weights(const std::string& folder, std::optional<Quantization> quantize) {
   const std::string base = !folder.empty() && folder.back() == '/' ? folder : folder + "/";
   ParakeetWeights w;
   w.config = parse_parakeet_config(read_text_file(base + "config.json", kMaxConfigBytes), base + "config.json");
+  if (quantize && w.config.stored_quantization) {
+    throw std::invalid_argument("option quantize asks to pack float weights at load, but " + base +
+                                "config.json's \"quantization\" says the weights are packed already (" +
+                                std::to_string(w.config.stored_quantization->bits) +
+                                " bits): load this folder without quantize");
+  }
+  if (quantize) w.config.quantize = quantize;
   const ParakeetConfig& c = w.config;
   w.weights_path = base + "model.safetensors";
   w.files.push_back(TensorFile::open(w.weights_path));

@@ -1,8 +1,8 @@
 // A Parakeet TDT model folder in parakeet-mlx's layout (config.json = the NeMo model config, model.safetensors
 // with MLX names and layouts; native/PARAKEET.md), checked field by field and tensor by tensor.
 // Large matrices are held as fp16 or bf16 whatever the file stores (fp32 files are converted to bf16 at load, as
-// parakeet-mlx does), or packed to MLX's affine 8 or 4 bits when config.json asks ("quantize"), or as the file
-// stores them when it is MLX-quantized ("quantization"); the rest point into the mapped file.
+// parakeet-mlx does), or packed to MLX's affine 8 or 4 bits when config.json or the loader asks ("quantize"), or as
+// the file stores them when it is MLX-quantized ("quantization"); the rest point into the mapped file.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,9 @@ struct ParakeetConfig {
   int subsampled_mels() const;          // the mel axis after three stride-2 convolutions
 };
 
+// The packing a "quantize" value names: "8bit" or "4bit" (groups of 64); nullopt for anything else.
+std::optional<Quantization> parakeet_packing(const std::string& name);
+
 // Parses config.json text; `path` names the file in errors. Throws FormatError naming the field.
 ParakeetConfig parse_parakeet_config(const std::string& json_text, const std::string& path);
 
@@ -86,6 +89,8 @@ struct ParakeetWeights {
 
 // Loads <folder>/config.json and <folder>/model.safetensors. Throws FormatError naming the file and the field or
 // tensor: a missing or extra tensor, a wrong shape or dtype. Matrices packed at load leave the mapped file's pages.
-ParakeetWeights load_parakeet_weights(const std::string& folder);
+// `quantize` packs as config.json's "quantize" would (in its place, when both are given); with a folder that is
+// MLX-quantized already it throws std::invalid_argument.
+ParakeetWeights load_parakeet_weights(const std::string& folder, std::optional<Quantization> quantize = std::nullopt);
 
 }  // namespace verbatim
