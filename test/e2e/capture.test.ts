@@ -2,7 +2,7 @@
 // `verbatim capture` recording it with PvRecorder into a dictation on the real daemon, and held-out speech played
 // into the sink at real-time pace. The speech reaches the recording intact, and the dictation's final text is
 // what transcribe makes of the speech the voice activity detector cut out of that recording (and nothing else).
-import { execSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execSync, spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
@@ -14,6 +14,7 @@ import {
   waitFor,
   writeWavSlice,
 } from "../support/dictation";
+import { startCaptureProcess } from "../support/capture-process";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { PulseAudioServer } from "../support/pulseaudio";
@@ -52,20 +53,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     pulse?.stop();
   });
 
-  function startCapture(session: string): {
-    child: ChildProcess;
-    exited: Promise<number | null>;
-    errors: () => string;
-  } {
-    const child = spawn(process.execPath, [cli, "capture", "--session", session], {
-      env: { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let errors = "";
-    child.stderr?.on("data", (chunk) => (errors += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    return { child, exited, errors: () => errors };
-  }
+  const startCapture = (session: string) => startCaptureProcess(daemon, pulse, session);
 
   /** The WAV file a dictation recorded (kept: keepRecordings "always"). */
   function recordingOf(events: Event[]): string {

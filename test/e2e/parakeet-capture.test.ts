@@ -4,7 +4,6 @@
 // the speech has finished playing, the final text is what transcribe makes of exactly the speech the voice activity
 // detector cut out of the recording, and a silent input gives no text. The weights are random: texts are compared with
 // the daemon's own transcribe of the same audio, never with the words spoken.
-import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { Event } from "../../daemon/src/protocol";
 import {
@@ -17,13 +16,13 @@ import {
   waitFor,
   writeWavSlice,
 } from "../support/dictation";
+import { startCaptureProcess } from "../support/capture-process";
 import { DaemonProcess } from "../support/daemon-process";
-import { fixtureModel, repoRoot } from "../support/fixtures";
+import { fixtureModel } from "../support/fixtures";
 import { PulseAudioServer } from "../support/pulseaudio";
 
 jest.setTimeout(180_000);
 
-const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
 const model = fixtureModel("parakeet-tiny");
 /** 3.2 s of speech; the fixture's most varied text ("is in in is …"). */
 const sentence = heldoutWav("heldout-02.wav");
@@ -50,13 +49,7 @@ describeOnLinux("Parakeet dictation from a PulseAudio null sink", () => {
     pulse?.stop();
   });
 
-  function startCapture(session: string): { child: ChildProcess; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, [cli, "capture", "--session", session], {
-      env: { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket },
-      stdio: ["ignore", "ignore", "ignore"],
-    });
-    return { child, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
-  }
+  const startCapture = (session: string) => startCaptureProcess(daemon, pulse, session);
 
   function recordingOf(events: Event[]): string {
     const started = events.find((e) => e.type === "dictation.started");
