@@ -74,6 +74,39 @@ describe("the catalog across families", () => {
     expect(findCatalogEntry(name.toUpperCase())).toEqual(entry);
   });
 
+  test.each([
+    ["parakeet-v3-8bit", "parakeet-v3", "8bit"],
+    ["Parakeet-V2-4BIT", "parakeet-v2", "4bit"],
+    [" parakeet-110m-8bit ", "parakeet-110m", "8bit"],
+  ])("%s is %s's repository, packed to %s when loaded: the same download", (name, model, packing) => {
+    const base = findCatalogEntry(model)!;
+    expect(base.quantize).toBeUndefined();
+    expect(findCatalogEntry(name)).toEqual({
+      ...base,
+      name: `${model}-${packing}`,
+      quantize: packing,
+      memoryBytes: expect.any(Number) as number,
+    });
+    expect(catalogEntryForRepo(base.repoId)).toEqual(base);
+  });
+
+  test("a packed Parakeet model holds about half (8 bits) or a quarter (4 bits) of the 16-bit weights", () => {
+    const memory = (name: string) => findCatalogEntry(name)!.memoryBytes;
+    expect(memory("parakeet-v3")).toBe(findCatalogEntry("parakeet-v3")!.downloadBytes / 2); // float32 held in 16 bits
+    expect(memory("parakeet-v3-8bit") / memory("parakeet-v3")).toBeCloseTo(8.5 / 16);
+    expect(memory("parakeet-v3-4bit") / memory("parakeet-v3")).toBeCloseTo(4.5 / 16);
+    expect(memory("small-8bit")).toBe(findCatalogEntry("small-8bit")!.downloadBytes); // Whisper's, as stored
+  });
+
+  test("only Parakeet's own names take a packing, 8 or 4 bits, once", () => {
+    for (const name of ["parakeet-v3-fp16", "parakeet-v3-16bit", "parakeet-v3-8bit-4bit", "parakeet-8bit", "-8bit"]) {
+      expect(findCatalogEntry(name)).toBeUndefined();
+    }
+    for (const name of ["small-8bit", "turbo", "large-v3-turbo-4bit"]) {
+      expect(findCatalogEntry(name)?.quantize).toBeUndefined();
+    }
+  });
+
   test("Parakeet v3's 25 languages are codes the daemon knows; v2 and 110m are English", () => {
     expect(PARAKEET_V3_LANGUAGES).toHaveLength(25);
     expect(new Set(PARAKEET_V3_LANGUAGES).size).toBe(25);
@@ -84,12 +117,13 @@ describe("the catalog across families", () => {
 
   test("every catalog model has a name of its own, a repository, a download size and its languages", () => {
     const entries = catalogEntries();
-    expect(entries).toHaveLength(33);
-    expect(new Set(entries.map((entry) => entry.name)).size).toBe(33);
+    expect(entries).toHaveLength(39); // 30 Whisper, 3 Parakeet each as it is, in 8 and in 4 bits
+    expect(new Set(entries.map((entry) => entry.name)).size).toBe(39);
     expect(new Set(entries.map((entry) => entry.repoId)).size).toBe(33);
     for (const entry of entries) {
       expect(findCatalogEntry(entry.name)).toEqual(entry);
       expect(entry.downloadBytes).toBeGreaterThan(10e6);
+      expect(entry.memoryBytes).toBeGreaterThan(10e6);
     }
     const label = (name: string) => findCatalogEntry(name)?.languagesLabel;
     expect(label("small")).toBe("99 languages");
@@ -135,6 +169,10 @@ describe("what a model name refers to", () => {
     expect(await interpretModelName("Parakeet-V3", cwd)).toEqual({
       kind: "catalog",
       model: findCatalogEntry("parakeet-v3"),
+    });
+    expect(await interpretModelName("parakeet-v3-4bit", cwd)).toEqual({
+      kind: "catalog",
+      model: expect.objectContaining({ repoId: "mlx-community/parakeet-tdt-0.6b-v3", quantize: "4bit" }) as unknown,
     });
     expect(await interpretModelName("mlx-community/parakeet-tdt-0.6b-v2", cwd)).toEqual({
       kind: "repo",

@@ -6,10 +6,14 @@
 import type { ModelFamily } from "../protocol";
 import { catalogModelForRepo, catalogModels, fallbackVariants, parseCatalogName, type CatalogModel } from "./catalog";
 import {
+  packedParakeetModel,
+  parakeetMemoryBytes,
   parakeetModelForRepo,
   parseParakeetName,
   PARAKEET_MODELS,
+  PARAKEET_PACKINGS,
   type ParakeetCatalogModel,
+  type ParakeetPacking,
 } from "./parakeet-catalog";
 import { whisperDownloadBytes, whisperLanguagesLabel } from "./whisper-facts";
 
@@ -22,6 +26,10 @@ export interface CatalogEntry {
   fallbacks: string[];
   /** About how many bytes a download takes. */
   downloadBytes: number;
+  /** About how many bytes its weights take once loaded (Whisper's as stored; Parakeet's in 16 bits, or packed). */
+  memoryBytes: number;
+  /** How the engine packs the weights when it loads them (its `quantize` load option): Parakeet's `-8bit`, `-4bit`. */
+  quantize?: ParakeetPacking;
   /** The languages it transcribes, in words ("99 languages", "English", "25 European languages"). */
   languagesLabel: string;
   /**
@@ -32,12 +40,14 @@ export interface CatalogEntry {
 }
 
 function whisperEntry(model: CatalogModel): CatalogEntry {
+  const bytes = whisperDownloadBytes(model.size, model.quantization);
   return {
     name: model.name,
     family: "whisper",
     repoId: model.repoId,
     fallbacks: fallbackVariants(model).map((variant) => variant.repoId),
-    downloadBytes: whisperDownloadBytes(model.size, model.quantization),
+    downloadBytes: bytes,
+    memoryBytes: bytes,
     languagesLabel: whisperLanguagesLabel(model.size),
   };
 }
@@ -49,12 +59,14 @@ function parakeetEntry(model: ParakeetCatalogModel): CatalogEntry {
     repoId: model.repoId,
     fallbacks: [],
     downloadBytes: model.downloadBytes,
+    memoryBytes: parakeetMemoryBytes(model),
     languagesLabel: model.languagesLabel,
     languages: model.languages,
+    ...(model.packing && { quantize: model.packing }),
   };
 }
 
-/** The catalog model a name stands for (`turbo`, `small.en-8bit`, `parakeet-v3`), or undefined. */
+/** The catalog model a name stands for (`turbo`, `small.en-8bit`, `parakeet-v3`, `parakeet-v3-8bit`), or undefined. */
 export function findCatalogEntry(name: string): CatalogEntry | undefined {
   const whisper = parseCatalogName(name);
   if (whisper) return whisperEntry(whisper);
@@ -70,7 +82,11 @@ export function catalogEntryForRepo(repoId: string): CatalogEntry | undefined {
   return parakeet && parakeetEntry(parakeet);
 }
 
-/** Every catalog model: Whisper's sizes in each quantization, then Parakeet's. */
+/** Every catalog model: Whisper's sizes in each quantization, then Parakeet's, each followed by its packed names. */
 export function catalogEntries(): CatalogEntry[] {
-  return [...catalogModels().map(whisperEntry), ...PARAKEET_MODELS.map(parakeetEntry)];
+  const parakeet = PARAKEET_MODELS.flatMap((model) => [
+    model,
+    ...PARAKEET_PACKINGS.map((packing) => packedParakeetModel(model, packing)),
+  ]);
+  return [...catalogModels().map(whisperEntry), ...parakeet.map(parakeetEntry)];
 }

@@ -24,6 +24,7 @@ import { describeCause, diskProblem, ModelStoreError } from "./errors";
 import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
 import { CONFIG_FILE } from "./model-files";
+import type { ParakeetPacking } from "./parakeet-catalog";
 import { checkModelFolder, interpretModelName } from "./model-reference";
 import type { ProgressListener } from "./progress";
 
@@ -48,6 +49,8 @@ export interface ResolvedModel {
   repoId?: string;
   /** The commit of the snapshot; absent for a local folder. */
   revision?: string;
+  /** The packing the name asks the engine for when it loads the folder (`parakeet-v3-8bit`: "8bit"). */
+  quantize?: ParakeetPacking;
   /** Set when the model is not exactly the one asked for, saying which one is used instead and why. */
   notice?: string;
 }
@@ -83,15 +86,18 @@ export class ModelStore {
     }
     const candidates =
       reference.kind === "catalog" ? [reference.model.repoId, ...reference.model.fallbacks] : [reference.repoId];
+    const quantize = reference.kind === "catalog" ? reference.model.quantize : undefined;
     const offline = options.offline ?? this.settings.offline;
 
     const unavailable: string[] = [];
     for (const repoId of candidates) {
       const resolved = await this.exclusively(repoId, () => this.resolveRepo(repoId, offline, options));
       if (resolved) {
-        return unavailable.length > 0
-          ? { ...resolved, notice: substitutionNotice(unavailable, repoId, offline) }
-          : resolved;
+        return {
+          ...resolved,
+          ...(quantize && { quantize }),
+          ...(unavailable.length > 0 && { notice: substitutionNotice(unavailable, repoId, offline) }),
+        };
       }
       unavailable.push(repoId);
     }
