@@ -317,9 +317,9 @@ test("the catalog's parakeet-v3 downloads like any model, knows its 25 languages
 
   const listed = (await daemon.cli("models", "list")).stdout;
   expect(listed).toMatch(/^\* +large-v3-turbo-4bit|^ +large-v3-turbo-4bit/m);
-  expect(listed).toMatch(/^ {3}parakeet-v3 +Parakeet +2\.51 GB +25 European languages +downloaded, \d+ MB$/m);
-  expect(listed).toMatch(/^ {3}parakeet-v2 +Parakeet +2\.47 GB +English$/m);
-  expect(listed).toMatch(/^ {3}parakeet-110m +Parakeet +459 MB +English$/m);
+  expect(listed).toMatch(/^ {3}parakeet-v3 +Parakeet +2\.51 GB +1\.25 GB +25 European languages +downloaded, \d+ MB$/m);
+  expect(listed).toMatch(/^ {3}parakeet-v2 +Parakeet +2\.47 GB +1\.24 GB +English$/m);
+  expect(listed).toMatch(/^ {3}parakeet-110m +Parakeet +459 MB +230 MB +English$/m);
   expect(listed).toContain(`In use by jobs without --model: ${model}`);
 
   const used = await daemon.cli("models", "use", "parakeet-v3");

@@ -1,6 +1,6 @@
-// `verbatim models list`: every catalog model (Whisper's and Parakeet's) with what it costs to download, the languages
-// it transcribes, whether it is downloaded and which one jobs use; then other downloaded models (any hub repository
-// in the cache whose config describes a model).
+// `verbatim models list`: every catalog model (Whisper's and Parakeet's, Parakeet's packed names beside their model)
+// with what it costs to download and to hold in memory, the languages it transcribes, whether it is downloaded and
+// which one jobs use; then other downloaded models (any hub repository in the cache whose config describes a model).
 import { catalogEntries, catalogEntryForRepo, findCatalogEntry, type CachedModel, type ModelStore } from "../models";
 import type { VerbatimPaths } from "../paths";
 import { loadConfig } from "../service/config";
@@ -37,15 +37,18 @@ export async function listModels(store: ModelStore, paths: VerbatimPaths): Promi
       entry.name,
       FAMILY_TITLES[entry.family],
       formatBytes(entry.downloadBytes),
+      formatBytes(entry.memoryBytes),
       entry.languagesLabel,
       state,
     ];
   });
-  const header = [" ", "MODEL", "FAMILY", "DOWNLOAD", "LANGUAGES", "HERE"];
+  const header = [" ", "MODEL", "FAMILY", "DOWNLOAD", "MEMORY", "LANGUAGES", "HERE"];
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
   const line = (row: string[]) =>
     row
-      .map((cell, column) => (column === 3 ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+      .map((cell, column) =>
+        column === 3 || column === 4 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]),
+      )
       .join("  ")
       .trimEnd();
   const lines = [line(header), ...rows.map(line)];
@@ -64,8 +67,10 @@ export async function listModels(store: ModelStore, paths: VerbatimPaths): Promi
   lines.push(
     "",
     listed
-      ? "* in use by jobs without --model (verbatim models use NAME switches); sizes are about what a download takes"
+      ? "* in use by jobs without --model (verbatim models use NAME switches)"
       : `In use by jobs without --model: ${inUse} (verbatim models use NAME switches)`,
+    "Sizes are about what a download takes and what its weights hold in memory; a Parakeet -8bit or -4bit name " +
+      "is its model's download, packed when loaded.",
   );
   return lines.join("\n") + "\n";
 }
