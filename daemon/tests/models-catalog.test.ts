@@ -7,6 +7,7 @@ import {
   catalogModels,
   DEFAULT_MODEL,
   findCatalogEntry,
+  packedEntries,
   parseCatalogName,
 } from "../src/models";
 import { fallbackVariants } from "../src/models/catalog";
@@ -88,6 +89,8 @@ describe("the catalog across families", () => {
       memoryBytes: expect.any(Number) as number,
     });
     expect(catalogEntryForRepo(base.repoId)).toEqual(base);
+    expect(packedEntries(base).map((entry) => entry.name)).toEqual([`${model}-8bit`, `${model}-4bit`]);
+    expect(packedEntries(base)).toContainEqual(findCatalogEntry(name));
   });
 
   test("a packed Parakeet model holds about half (8 bits) or a quarter (4 bits) of the 16-bit weights", () => {
@@ -104,7 +107,9 @@ describe("the catalog across families", () => {
     }
     for (const name of ["small-8bit", "turbo", "large-v3-turbo-4bit"]) {
       expect(findCatalogEntry(name)?.quantize).toBeUndefined();
+      expect(packedEntries(findCatalogEntry(name)!)).toEqual([]);
     }
+    expect(packedEntries(findCatalogEntry("parakeet-v3-8bit")!)).toEqual([]);
   });
 
   test("Parakeet v3's 25 languages are codes the daemon knows; v2 and 110m are English", () => {
@@ -117,10 +122,10 @@ describe("the catalog across families", () => {
 
   test("every catalog model has a name of its own, a repository, a download size and its languages", () => {
     const entries = catalogEntries();
-    expect(entries).toHaveLength(39); // 30 Whisper, 3 Parakeet each as it is, in 8 and in 4 bits
-    expect(new Set(entries.map((entry) => entry.name)).size).toBe(39);
+    expect(entries).toHaveLength(33);
+    expect(new Set(entries.map((entry) => entry.name)).size).toBe(33);
     expect(new Set(entries.map((entry) => entry.repoId)).size).toBe(33);
-    for (const entry of entries) {
+    for (const entry of entries.flatMap((model) => [model, ...packedEntries(model)])) {
       expect(findCatalogEntry(entry.name)).toEqual(entry);
       expect(entry.downloadBytes).toBeGreaterThan(10e6);
       expect(entry.memoryBytes).toBeGreaterThan(10e6);

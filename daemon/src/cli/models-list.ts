@@ -1,7 +1,14 @@
 // `verbatim models list`: every catalog model (Whisper's and Parakeet's, Parakeet's packed names beside their model)
 // with what it costs to download and to hold in memory, the languages it transcribes, whether it is downloaded and
 // which one jobs use; then other downloaded models (any hub repository in the cache whose config describes a model).
-import { catalogEntries, catalogEntryForRepo, findCatalogEntry, type CachedModel, type ModelStore } from "../models";
+import {
+  catalogEntries,
+  catalogEntryForRepo,
+  findCatalogEntry,
+  packedEntries,
+  type CachedModel,
+  type ModelStore,
+} from "../models";
 import type { VerbatimPaths } from "../paths";
 import { loadConfig } from "../service/config";
 
@@ -29,7 +36,8 @@ export async function listModels(store: ModelStore, paths: VerbatimPaths): Promi
   const inUse = modelInUse(paths);
   const used = catalogName(inUse);
   const byRepo = new Map<string, CachedModel>(cached.map((model) => [model.repoId, model]));
-  const rows = catalogEntries().map((entry) => {
+  const entries = catalogEntries().flatMap((entry) => [entry, ...packedEntries(entry)]);
+  const rows = entries.map((entry) => {
     const here = byRepo.get(entry.repoId);
     const state = here ? `${here.complete ? "downloaded" : "incomplete"}, ${formatBytes(here.sizeBytes)}` : "";
     return [
@@ -63,7 +71,7 @@ export async function listModels(store: ModelStore, paths: VerbatimPaths): Promi
       );
     }
   }
-  const listed = catalogEntries().some((entry) => entry.name === used) || others.some((m) => m.repoId === inUse);
+  const listed = entries.some((entry) => entry.name === used) || others.some((m) => m.repoId === inUse);
   lines.push(
     "",
     listed

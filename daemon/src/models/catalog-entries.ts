@@ -82,11 +82,13 @@ export function catalogEntryForRepo(repoId: string): CatalogEntry | undefined {
   return parakeet && parakeetEntry(parakeet);
 }
 
-/** Every catalog model: Whisper's sizes in each quantization, then Parakeet's, each followed by its packed names. */
+/** Every catalog model: Whisper's sizes in each quantization, then Parakeet's. */
 export function catalogEntries(): CatalogEntry[] {
-  const parakeet = PARAKEET_MODELS.flatMap((model) => [
-    model,
-    ...PARAKEET_PACKINGS.map((packing) => packedParakeetModel(model, packing)),
-  ]);
-  return [...catalogModels().map(whisperEntry), ...parakeet.map(parakeetEntry)];
+  return [...catalogModels().map(whisperEntry), ...PARAKEET_MODELS.map(parakeetEntry)];
+}
+
+/** A Parakeet model's packed names (`parakeet-v3-8bit`, `-4bit`: its repository, packed when loaded); Whisper: none. */
+export function packedEntries(entry: CatalogEntry): CatalogEntry[] {
+  const model = entry.quantize === undefined ? parakeetModelForRepo(entry.repoId) : undefined;
+  return model ? PARAKEET_PACKINGS.map((packing) => parakeetEntry(packedParakeetModel(model, packing))) : [];
 }

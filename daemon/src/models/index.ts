@@ -13,4 +13,10 @@ export {
   type Quantization,
   type WhisperSize,
 } from "./catalog";
-export { catalogEntries, catalogEntryForRepo, findCatalogEntry, type CatalogEntry } from "./catalog-entries";
+export {
+  catalogEntries,
+  catalogEntryForRepo,
+  findCatalogEntry,
+  packedEntries,
+  type CatalogEntry,
+} from "./catalog-entries";
