@@ -8,7 +8,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { attachDictation, FRAME_BYTES, heldoutWav, pcmOf, waitFor, writePcmSlice } from "../../test/support/dictation";
+import {
+  attachDictation,
+  FRAME_BYTES,
+  heldoutWav,
+  pcmOf,
+  sendPcmInRealTime,
+  waitFor,
+  writePcmSlice,
+} from "../../test/support/dictation";
 import { fixtureModel, makeRandomModel, smallEnglishDims } from "../../test/support/fixtures";
 import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { findSoundIn } from "../../test/support/signal-match";
@@ -56,11 +64,7 @@ async function client(): Promise<DaemonClient> {
 
 /** Sends PCM at real-time pace from its own connection, as `verbatim capture` does. */
 async function speak(session: string, pcm: Uint8Array): Promise<void> {
-  const sender = await client();
-  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
-    sender.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await sendPcmInRealTime(await client(), session, pcm);
 }
 
 function dictation(source: "capture" | "stream", connection: DaemonClient, extra: Partial<DictationSetup> = {}) {

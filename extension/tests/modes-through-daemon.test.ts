@@ -2,7 +2,7 @@
 // by the frontmost app's bundle id, Raycast AI finishing (a stand-in for AI.ask) kept by the daemon with both texts in
 // the history, ⌘M's switch after the end, and Manage Modes' edits. @raycast/api is not involved.
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { FRAME_BYTES, heldoutWav, pcmOf } from "../../test/support/dictation";
+import { heldoutWav, pcmOf, sendPcmInRealTime } from "../../test/support/dictation";
 import { fixtureModel } from "../../test/support/fixtures";
 import { dictationText, type Ask } from "../src/lib/ai-finishing";
 import {
@@ -47,11 +47,7 @@ async function client(): Promise<DaemonClient> {
 }
 
 async function speak(session: string, pcm: Uint8Array): Promise<void> {
-  const sender = await client();
-  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
-    sender.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await sendPcmInRealTime(await client(), session, pcm);
 }
 
 /** A dictation begun as Dictate begins one in the app `bundleId`, spoken and stopped. */

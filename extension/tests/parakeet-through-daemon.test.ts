@@ -4,7 +4,7 @@
 // transcribe-through-daemon.test.ts. @raycast/api is not involved: these modules never import it.
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { FRAME_BYTES, heldoutWav, pcmOf } from "../../test/support/dictation";
+import { heldoutWav, pcmOf, sendPcmInRealTime } from "../../test/support/dictation";
 import { fixtureModel } from "../../test/support/fixtures";
 import { connect, type DaemonClient } from "../src/lib/daemon-connection";
 import { Dictation, type DictationState } from "../src/lib/dictation-session";
@@ -56,11 +56,7 @@ test("Dictate on Parakeet: starting → recording → stopping → done, live te
   const run = new Dictation(await client(), { source: "stream", onChange: (state) => states.push(state) });
   await run.begun;
   expect(run.state).toMatchObject({ phase: "recording", model: { id: model, loading: false } });
-  const sender = await client();
-  for (let offset = 0; offset < speech.length; offset += FRAME_BYTES) {
-    sender.sendAudio(run.state.session!, speech.subarray(offset, offset + FRAME_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 100)); // real-time pace, as `verbatim capture` sends
-  }
+  await sendPcmInRealTime(await client(), run.state.session!, speech);
   await run.stop();
   const final = await run.finished;
 

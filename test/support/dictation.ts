@@ -23,6 +23,18 @@ export function sendPcm(client: DaemonClient, session: string, pcm: Uint8Array):
   }
 }
 
+/** Sends PCM at real-time pace, a 100 ms frame every 100 ms, as `verbatim capture` does (any client that sends audio). */
+export async function sendPcmInRealTime(
+  client: Pick<DaemonClient, "sendAudio">,
+  session: string,
+  pcm: Uint8Array,
+): Promise<void> {
+  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
+    client.sendAudio(session, pcm.subarray(offset, offset + FRAME_BYTES));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export interface Following {
   session: string;
   events: Event[];
