@@ -64,5 +64,5 @@ function packedModel(name: string, quantize: string): ParakeetCatalogModel {
   if (parakeet.packing && parakeet.packing !== quantize) {
     throw new UsageError(`${name} already names the ${parakeet.packing} packing, and --quantize ${quantize} another`);
   }
-  return packedParakeetModel(parakeetModelForRepo(parakeet.repoId)!, quantize as ParakeetPacking);
+  return parakeet.packing ? parakeet : packedParakeetModel(parakeet, quantize as ParakeetPacking);
 }
