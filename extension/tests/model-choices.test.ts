@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_MODEL } from "../../daemon/src/models/catalog";
-import { catalogEntries } from "../../daemon/src/models/catalog-entries";
+import { catalogEntries, packedEntries } from "../../daemon/src/models/catalog-entries";
 import { choiceValue, DAEMON_MODEL, modelChoices, modelPreferenceData } from "../src/lib/model-choices";
 import { transcriptionOptions } from "../src/lib/preferences";
 import type { CachedModelData } from "../src/verbatimd/protocol";
@@ -11,17 +11,21 @@ import type { CachedModelData } from "../src/verbatimd/protocol";
 const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
 const modelPreference = manifest.preferences.find((p: { name: string }) => p.name === "model");
 
-test("the Model preference is a dropdown of the daemon's model and every catalog model (Whisper's, then Parakeet's), the daemon's by default", () => {
+test("the Model preference is a dropdown of the daemon's model and every catalog name (Whisper's, then Parakeet's with its packings), the daemon's by default", () => {
   expect(modelPreference).toMatchObject({ type: "dropdown", default: DAEMON_MODEL, required: false });
   expect(modelPreference.data).toEqual(modelPreferenceData());
-  // The daemon's own catalog (not the extension's copy of it), every model once.
+  // The daemon's own catalog (not the extension's copy of it), every name once.
   expect(modelPreference.data.slice(1).map((item: { value: string }) => item.value)).toEqual(
-    catalogEntries().map((model) => model.name),
+    catalogEntries().flatMap((entry) => [entry, ...packedEntries(entry)].map((model) => model.name)),
   );
   expect(modelPreference.data).toContainEqual({ title: "large-v3-turbo (4-bit)", value: DEFAULT_MODEL });
   expect(modelPreference.data).toContainEqual({
     title: "parakeet-v3 (Parakeet, 25 European languages)",
     value: "parakeet-v3",
+  });
+  expect(modelPreference.data).toContainEqual({
+    title: "parakeet-v3 (Parakeet, 25 European languages, 8-bit)",
+    value: "parakeet-v3-8bit",
   });
   // "The Daemon's Model" asks for none; a catalog name is asked for by name.
   expect(transcriptionOptions({ finishedText: "copy", model: DAEMON_MODEL })).not.toHaveProperty("model");
@@ -53,14 +57,20 @@ test("the form offers the downloaded models first, by catalog name and size, the
     { value: "large-v3-turbo-fp16", title: "large-v3-turbo (16-bit), 1,614 MB" },
     { value: "base.en-8bit", title: "base.en (8-bit), 82 MB" },
     { value: "someone/whisper-finetuned-de", title: "someone/whisper-finetuned-de, 300 MB" },
+    // A Parakeet download is also its packed names: the engine packs the same weights when it loads them.
     { value: "parakeet-v3", title: "parakeet-v3 (Parakeet, 25 European languages), 2,510 MB" },
+    { value: "parakeet-v3-8bit", title: "parakeet-v3 (Parakeet, 25 European languages, 8-bit), 2,510 MB" },
+    { value: "parakeet-v3-4bit", title: "parakeet-v3 (Parakeet, 25 European languages, 4-bit), 2,510 MB" },
   ]);
   const toDownload = choices.toDownload.map((choice) => choice.value);
   expect(toDownload).toContain("small-fp16");
   expect(toDownload).toContain("parakeet-v2");
   expect(toDownload).not.toContain("base.en-8bit");
+  expect(toDownload).toContain("parakeet-v2-4bit");
   expect(toDownload).not.toContain("parakeet-v3");
-  expect(toDownload).toHaveLength(catalogEntries().length - 3);
+  expect(toDownload).not.toContain("parakeet-v3-8bit");
+  // Every catalog name but the five downloaded ones (the dropdown also starts with "The Daemon's Model").
+  expect(toDownload).toHaveLength(modelPreferenceData().length - 1 - 5);
 });
 
 test("the chosen model is always offered, under the name the dropdown uses", () => {
@@ -69,6 +79,7 @@ test("the chosen model is always offered, under the name the dropdown uses", () 
   expect(choiceValue("turbo")).toBe("large-v3-turbo-4bit");
   expect(choiceValue("base.en")).toBe("base.en-4bit");
   expect(choiceValue("Parakeet-V3")).toBe("parakeet-v3");
+  expect(choiceValue("parakeet-110M-4BIT")).toBe("parakeet-110m-4bit");
   // A model that is neither downloaded nor in the catalog (a folder set before) stays choosable.
   const { ready } = modelChoices([], "/Users/ana/models/whisper-de");
   expect(ready).toEqual([

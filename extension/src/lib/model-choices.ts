@@ -3,9 +3,11 @@
 // downloaded (models.list), catalog models by their names, others (a Hugging Face repository) by their ids.
 import { catalogModelForRepo, catalogModels, parseCatalogName, type CatalogModel } from "../verbatimd/catalog";
 import {
+  packedParakeetModel,
   parakeetModelForRepo,
   parseParakeetName,
   PARAKEET_MODELS,
+  PARAKEET_PACKINGS,
   type ParakeetCatalogModel,
 } from "../verbatimd/parakeet-catalog";
 import type { CachedModelData } from "../verbatimd/protocol";
@@ -31,22 +33,26 @@ const whisperChoice = (model: CatalogModel): ModelChoice => ({
   title: `${model.size} (${QUANTIZATION_TITLES[model.quantization]})`,
 });
 
-const parakeetChoice = (model: ParakeetCatalogModel): ModelChoice => ({
-  value: model.name,
-  title: `${model.name} (Parakeet, ${model.languagesLabel})`,
-});
+/** A Parakeet model as it is downloaded, then packed to 8 and 4 bits when loaded (the same download). */
+const parakeetChoices = (model: ParakeetCatalogModel): ModelChoice[] => [
+  { value: model.name, title: `${model.name} (Parakeet, ${model.languagesLabel})` },
+  ...PARAKEET_PACKINGS.map((packing) => ({
+    value: packedParakeetModel(model, packing).name,
+    title: `${model.name} (Parakeet, ${model.languagesLabel}, ${QUANTIZATION_TITLES[packing]})`,
+  })),
+];
 
 /** Every catalog model as the dropdowns offer it: Whisper's, then Parakeet's. */
 function catalogChoices(): ModelChoice[] {
-  return [...catalogModels().map(whisperChoice), ...PARAKEET_MODELS.map(parakeetChoice)];
+  return [...catalogModels().map(whisperChoice), ...PARAKEET_MODELS.flatMap(parakeetChoices)];
 }
 
-/** The catalog choice of a cached repository, or undefined when it is not a catalog model's. */
-function catalogChoiceForRepo(repoId: string): ModelChoice | undefined {
+/** The catalog choices a cached repository gives (a Parakeet download is all its packings), or none. */
+function catalogChoicesForRepo(repoId: string): ModelChoice[] {
   const whisper = catalogModelForRepo(repoId);
-  if (whisper) return whisperChoice(whisper);
+  if (whisper) return [whisperChoice(whisper)];
   const parakeet = parakeetModelForRepo(repoId);
-  return parakeet && parakeetChoice(parakeet);
+  return parakeet ? parakeetChoices(parakeet) : [];
 }
 
 /** The Model preference's dropdown, as package.json must list it: the daemon's model, then every catalog model. */
@@ -74,9 +80,11 @@ const megabytes = (bytes: number) => `${Math.round(bytes / 1e6).toLocaleString("
 export function modelChoices(cached: readonly CachedModelData[], chosen?: string): ModelChoices {
   const ready: ModelChoice[] = [DAEMON_CHOICE];
   for (const model of cached.filter((entry) => entry.complete)) {
-    const choice = catalogChoiceForRepo(model.repoId) ?? { value: model.repoId, title: model.repoId };
-    if (!ready.some((known) => known.value === choice.value)) {
-      ready.push({ ...choice, title: `${choice.title}, ${megabytes(model.sizeBytes)}` });
+    const choices = catalogChoicesForRepo(model.repoId);
+    for (const choice of choices.length > 0 ? choices : [{ value: model.repoId, title: model.repoId }]) {
+      if (!ready.some((known) => known.value === choice.value)) {
+        ready.push({ ...choice, title: `${choice.title}, ${megabytes(model.sizeBytes)}` });
+      }
     }
   }
   const downloaded = new Set(ready.map((choice) => choice.value));
