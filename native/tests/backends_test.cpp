@@ -26,6 +26,7 @@ using verbatim::testing::StorageFormat;
 using verbatim::testing::TestBackend;
 using verbatim::testing::attention_tolerance;
 using verbatim::testing::computes_in_fp16;
+using verbatim::testing::logits_tolerance;
 using verbatim::testing::value_tolerance;
 
 namespace {
@@ -178,7 +179,7 @@ TEST_CASE("mlx and cpu backends agree on logits, attention and greedy tokens for
     for (std::size_t b = 1; b < backends.size(); ++b) {
       CAPTURE(backends[b].name);
       const Decoded other = run_greedy(*backends[b].make(weights, 2), d, &cpu.greedy);
-      CHECK(max_difference(other.logits, cpu.logits) < value_tolerance(backends[b], *weights));
+      CHECK(max_difference(other.logits, cpu.logits) < logits_tolerance(backends[b], *weights));
       CHECK(max_difference(other.attention, cpu.attention) < attention_tolerance(backends[b], *weights));
       if (!computes_in_fp16(backends[b], *weights)) CHECK(other.greedy == cpu.greedy);
     }

@@ -14,14 +14,15 @@ export const WEIGHT_BYTES = {
 /**
  * Bytes read by one greedy decoder step at `position` tokens into the text: every decoder weight once (self-
  * attention q, k, v, out; cross-attention q, out; the MLP; the vocabulary projection by the token embedding),
- * every cross-attention key and value of the window, and the self-attention cache so far.
+ * every cross-attention key and value of the window (`cache.cross` bytes each), and the self-attention cache so far
+ * (`cache.self` bytes each).
  */
-export function decoderBytesPerToken(config, weightBytes, cacheBytesPerValue, position) {
+export function decoderBytesPerToken(config, weightBytes, cache, position) {
   const d = config.n_text_state;
   const weights = config.n_text_layer * 14 * d * d + config.n_vocab * d;
   const crossCache = config.n_text_layer * config.n_audio_ctx * d * 2;
   const selfCache = config.n_text_layer * position * d * 2;
-  return weights * weightBytes + (crossCache + selfCache) * cacheBytesPerValue;
+  return weights * weightBytes + crossCache * cache.cross + selfCache * cache.self;
 }
 
 /** Floating-point operations (a multiply-add is two) of one 30 s encoder pass. */

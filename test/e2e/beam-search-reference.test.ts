@@ -33,10 +33,12 @@ const singleFiles = heldoutList("heldout", "heldout.json").map((item) => item.fi
 const models = ["verbatim-tiny-en", "verbatim-tiny-en-4bit"];
 const TEMPERATURES = [0, 0.2, 0.4, 0.6, 0.8, 1.0];
 // Above temperature 0 a near-tie is a draw (or a ranking, or the timestamp rule) within this many logits of going the
-// other way. The engine's logits are within ~5e-6 of the reference's (test/reference/README.md), and a draw that
-// lands on a rare token (often, at temperature 1 over 51864 tokens) sits in an interval of about that width: such
-// draws part the runs, any other must agree. Beam search and greedy steps keep NEAR_TIE (0.01), as the greedy tests.
-const SAMPLING_TIE = 1e-4;
+// other way. The engine holds the cross-attention keys and values in fp16 (as whisper.cpp does), so its logits differ
+// from the fp32 reference's by a few 1e-4: three draws parted at margins of 1.5e-4 to 2.2e-4 (2026-11-26; with an
+// fp32 cache the logits were within ~5e-6 and this was 1e-4); 1e-3 leaves 4.5x over the largest.
+// Such draws part the runs, any other must agree. Beam search and greedy steps keep NEAR_TIE (0.01), as the greedy
+// tests.
+const SAMPLING_TIE = 1e-3;
 // An average log-probability or no-speech probability this close to its threshold may fall back (or skip) either way.
 const THRESHOLD_TIE = 1e-3;
 

@@ -165,9 +165,22 @@ CpuTensor CpuOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, i
   Tensor out(q.rows, q.cols);
   float* weights_out = nullptr;
   if (weights != nullptr) weights_out = weights->emplace(heads * q.rows, keys).data.data();
-  cpu::attention(*pool_, shape, q.data.data(), q.cols, k.data.data(), v.data.data(), k.cols, out.data.data(), out.cols,
-                 weights_out);
+  if (!k.half.empty() || !v.half.empty()) {
+    require(!k.half.empty() && !v.half.empty(), "attention keys and values are held differently");
+    cpu::attention(*pool_, shape, q.data.data(), q.cols, k.half.data(), v.half.data(), k.cols, out.data.data(),
+                   out.cols, weights_out);
+  } else {
+    cpu::attention(*pool_, shape, q.data.data(), q.cols, k.data.data(), v.data.data(), k.cols, out.data.data(),
+                   out.cols, weights_out);
+  }
   return out;
+}
+
+CpuTensor CpuOps::attention_cache(Tensor t) const {
+  t.half.resize(t.data.size());
+  cpu::float_to_f16(t.data.data(), t.half.data(), static_cast<int64_t>(t.data.size()));
+  std::vector<float>().swap(t.data);
+  return t;
 }
 
 template class WhisperModel<CpuOps>;

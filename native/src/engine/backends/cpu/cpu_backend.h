@@ -17,11 +17,12 @@
 
 namespace verbatim {
 
-// A row-major fp32 matrix.
+// A row-major fp32 matrix; or, made by CpuOps::attention_cache for attention alone, fp16 bits in `half`.
 struct CpuTensor {
   int64_t rows = 0;
   int64_t cols = 0;
   std::vector<float> data;
+  std::vector<uint16_t> half;
 
   CpuTensor() = default;
   CpuTensor(int64_t r, int64_t c) : rows(r), cols(c), data(static_cast<std::size_t>(r * c)) {}
@@ -84,6 +85,8 @@ class CpuOps {
   Tensor project_to_vocab(const EmbeddingParams& embedding, const Tensor& x);
   Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
                    std::optional<Tensor>* weights);
+  // Keys or values that attention() will read at every decoding step, held in fp16: half the bytes per step.
+  Tensor attention_cache(Tensor t) const;
 
   // Parakeet's operations (parakeet_model.h; cpu_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
   Tensor unary(Tensor x, int f);

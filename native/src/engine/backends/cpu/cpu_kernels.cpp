@@ -97,6 +97,42 @@ float dot(const float* a, const float* b, int64_t n) {
 #endif
 }
 
+// Attention's keys and values as held: fp32, or fp16 bits (an attention cache: CpuOps::attention_cache).
+inline float kv_at(const float* p, int64_t i) { return p[i]; }
+inline float kv_at(const uint16_t* p, int64_t i) { return half_to_float(p[i]); }
+#if defined(__AVX512F__)
+inline __m512 kv_load16(const float* p) { return _mm512_loadu_ps(p); }
+inline __m512 kv_load16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+#endif
+
+// dot() against fp16 keys: the same lanes and order as dot() where the width allows, the tail in order after.
+float dot(const float* a, const uint16_t* b, int64_t n) {
+  int64_t i = 0;
+  float total = 0.0f;
+#if defined(__AVX512F__)
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), kv_load16(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), kv_load16(b + i + 16), acc1);
+  }
+  for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), kv_load16(b + i), acc0);
+  total = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    const __m256 b0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    const __m256 b1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i + 8)));
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), b0, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), b1, acc1);
+  }
+  total = reduce_add(_mm256_add_ps(acc0, acc1));
+#endif
+  for (; i < n; ++i) total = multiply_add(a[i], half_to_float(b[i]), total);
+  return total;
+}
+
 float sum(const float* x, int64_t n) {
   float acc[kLanes] = {};
   int64_t i = 0;
@@ -593,11 +629,12 @@ void matmul_tiled(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, cons
 }
 
 // The weighted sum of values for one query, over a range of keys: sums[c] = Σ_j p_head(c)(j) · v[j][c] for every
-// column c of the heads' width (head(c) = c / d), each head's scores `score_stride` apart.
+// column c of the heads' width (head(c) = c / d), each head's scores `score_stride` apart; v fp32 or fp16 bits.
+template <class V>
 struct WeightedValues {
   const float* scores;
   int64_t score_stride;
-  const float* v;
+  const V* v;
   int64_t ldkv;
   int64_t d;
 
@@ -618,7 +655,7 @@ struct WeightedValues {
 #endif
       for (int64_t j = pass; j < end; ++j) {
         for (int64_t column = c; column < width; ++column) {
-          sums[column] = multiply_add(scores[column / d * score_stride + j], v[j * ldkv + column], sums[column]);
+          sums[column] = multiply_add(scores[column / d * score_stride + j], kv_at(v, j * ldkv + column), sums[column]);
         }
       }
     }
@@ -634,9 +671,9 @@ struct WeightedValues {
       acc[k] = _mm512_loadu_ps(sums + c0 + 16 * k);
     }
     for (int64_t j = first; j < last; ++j) {
-      const float* row = v + j * ldkv + c0;
+      const V* row = v + j * ldkv + c0;
       for (int k = 0; k < kVectors; ++k) {
-        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(head_scores[k][j]), _mm512_loadu_ps(row + 16 * k), acc[k]);
+        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(head_scores[k][j]), kv_load16(row + 16 * k), acc[k]);
       }
     }
     for (int k = 0; k < kVectors; ++k) _mm512_storeu_ps(sums + c0 + 16 * k, acc[k]);
@@ -646,9 +683,10 @@ struct WeightedValues {
 
 // Attention for a few queries (decoding), without BLAS: for a single query row BLAS would spend longer repacking
 // the keys and values than multiplying them. Keys and values are read row by row, all heads at once, so memory is
-// streamed sequentially (a head's columns alone are short strided pieces of each row).
-void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
-                      const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
+// streamed sequentially (a head's columns alone are short strided pieces of each row). KV: float or fp16 bits.
+template <class KV>
+void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const KV* k,
+                      const KV* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
   const int64_t d = shape.head_dim, rows = shape.heads * shape.queries;
   auto visible = [&](int64_t query) { return shape.causal ? shape.keys - shape.queries + query + 1 : shape.keys; };
@@ -684,10 +722,10 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
     const int64_t first = range * shape.keys / ranges, last = (range + 1) * shape.keys / ranges;
     std::fill(partial + range * outputs, partial + (range + 1) * outputs, 0.0f);
     // Every query takes a pass of keys while its rows of v are in the cache: v is read from memory once for all.
-    for (int64_t pass = first; pass < last; pass += WeightedValues::kKeysPerPass) {
-      const int64_t end = std::min(last, pass + WeightedValues::kKeysPerPass);
+    for (int64_t pass = first; pass < last; pass += WeightedValues<KV>::kKeysPerPass) {
+      const int64_t end = std::min(last, pass + WeightedValues<KV>::kKeysPerPass);
       for (int64_t i = 0; i < shape.queries; ++i) {
-        const WeightedValues values{scores + i * shape.keys, shape.queries * shape.keys, v, ldkv, d};
+        const WeightedValues<KV> values{scores + i * shape.keys, shape.queries * shape.keys, v, ldkv, d};
         // masked keys (from visible(i) on) have zero scores
         values.add(pass, std::max(pass, std::min(end, visible(i))), width, partial + range * outputs + i * width);
       }
@@ -697,6 +735,12 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
     float* row = out + i * ldo;
     std::copy_n(partial + i * width, width, row);
     for (int64_t range = 1; range < ranges; ++range) add(row, partial + range * outputs + i * width, row, width);
+  }
+}
+
+void check_attention_shape(const AttentionShape& shape) {
+  if (shape.causal && shape.queries > shape.keys) {
+    throw std::invalid_argument("causal attention needs at least as many keys as queries");
   }
 }
 
@@ -813,12 +857,35 @@ void softmax(float* row, int64_t visible) {
   for (i = 0; i < visible; ++i) row[i] *= inv;
 }
 
+void float_to_f16(const float* src, uint16_t* dst, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+#endif
+  for (; i < n; ++i) dst[i] = float_to_half(src[i]);
+}
+
+void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const uint16_t* k,
+               const uint16_t* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
+  if (shape.queries <= 0 || shape.keys <= 0) return;
+  if (shape.queries <= kDirectMaxRows) {
+    check_attention_shape(shape);
+    attention_direct(pool, shape, q, ldq, k, v, ldkv, out, ldo, weights);
+    return;
+  }
+  // Many queries (a long forced prefix) are rare: BLAS runs them on fp32 copies.
+  std::vector<float> wide_k(static_cast<std::size_t>(shape.keys * ldkv)), wide_v(wide_k.size());
+  f16_to_float(reinterpret_cast<const uint8_t*>(k), wide_k.data(), shape.keys * ldkv);
+  f16_to_float(reinterpret_cast<const uint8_t*>(v), wide_v.data(), shape.keys * ldkv);
+  attention(pool, shape, q, ldq, wide_k.data(), wide_v.data(), ldkv, out, ldo, weights);
+}
+
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
                const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
   if (shape.queries <= 0 || shape.keys <= 0) return;
-  if (shape.causal && shape.queries > shape.keys) {
-    throw std::invalid_argument("causal attention needs at least as many keys as queries");
-  }
+  check_attention_shape(shape);
   if (shape.queries <= kDirectMaxRows) {
     attention_direct(pool, shape, q, ldq, k, v, ldkv, out, ldo, weights);
     return;

@@ -53,6 +53,12 @@ struct AttentionShape {
 // softmaxed scores, laid out [head][query][key].
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
                const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights);
+// The same with keys and values held as fp16 bits (an attention cache read at every decoding step: half the bytes).
+void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const uint16_t* k,
+               const uint16_t* v, int64_t ldkv, float* out, int64_t ldo, float* weights);
+
+// fp32 to fp16 bits, rounding to nearest even.
+void float_to_f16(const float* src, uint16_t* dst, int64_t n);
 
 }  // namespace cpu
 }  // namespace verbatim
