@@ -655,7 +655,8 @@ struct WeightedValues {
 #endif
       for (int64_t j = pass; j < end; ++j) {
         for (int64_t column = c; column < width; ++column) {
-          sums[column] = multiply_add(scores[column / d * score_stride + j], kv_at(v, j * ldkv + column), sums[column]);
+          const float value = kv_at(v, j * ldkv + column);
+          sums[column] = multiply_add(scores[column / d * score_stride + j], value, sums[column]);
         }
       }
     }
@@ -861,7 +862,8 @@ void float_to_f16(const float* src, uint16_t* dst, int64_t n) {
   int64_t i = 0;
 #if defined(__AVX512F__)
   for (; i + 16 <= n; i += 16) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    const __m256i half = _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), half);
   }
 #endif
   for (; i < n; ++i) dst[i] = float_to_half(src[i]);
