@@ -2,10 +2,13 @@
 // (test/fixtures/models/parakeet-trained-en, built by test/fixtures/train/parakeet) on held-out speech it never heard,
 // by voices it never heard, on the real daemon: `verbatim transcribe` within the fixture's WER target; the engine's
 // text equal to transformers' greedy TDT decoding of the same folder (parakeet-reference/trained-heldout.json)
-// wherever that decoding had no near-tie; and live dictation at real-time pace showing the spoken words before the
-// audio ends, its final text the same words.
-import { readFileSync } from "node:fs";
+// wherever that decoding had no near-tie; live dictation at real-time pace showing the spoken words before the
+// audio ends, its final text the same words; and long files through the HTTP API with the official openai client,
+// their verbose_json words timed near espeak-ng's own word timings.
+import { createReadStream, readFileSync } from "node:fs";
 import path from "node:path";
+import OpenAI from "openai";
+import { apiToken, freePort } from "../support/api";
 import {
   committedText,
   heldoutWav,
@@ -16,7 +19,7 @@ import {
 } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
-import { normalizeWords, wordErrorRate } from "../support/wer";
+import { alignWords, normalizeWords, wordErrorRate } from "../support/wer";
 
 jest.setTimeout(300_000);
 
@@ -43,9 +46,12 @@ const MAX_WER = 0.25;
 const NEAR_TIE = 2e-3;
 
 let daemon: DaemonProcess;
+let openai: OpenAI;
 
 beforeAll(async () => {
-  daemon = await DaemonProcess.ready({ model, threads: 2 });
+  const port = await freePort();
+  daemon = await DaemonProcess.ready({ model, threads: 2, api: { enabled: true, port, host: "127.0.0.1" } });
+  openai = new OpenAI({ apiKey: apiToken(daemon), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
 });
 
 afterAll(async () => {
@@ -108,4 +114,41 @@ test("live dictation shows the spoken words before the audio ends, and ends on t
   } finally {
     client.close();
   }
+});
+
+interface LongFile {
+  file: string;
+  text: string;
+  sentences: Array<{ words: Array<{ word: string; start: number }> }>;
+}
+
+test("long files through the HTTP API (openai client, verbose_json): the spoken words, timed from the transducer's frames", async () => {
+  const long: LongFile[] = JSON.parse(readFileSync(path.join(fixtures, "heldout-long", "heldout-long.json"), "utf8"));
+  const pairs = [];
+  const startErrors: number[] = [];
+  for (const item of long.filter((entry) => ["long-00.flac", "long-06.flac"].includes(entry.file))) {
+    const verbose = await openai.audio.transcriptions.create({
+      file: createReadStream(path.join(fixtures, "heldout-long", item.file)),
+      model: "whisper-1",
+      response_format: "verbose_json",
+      timestamp_granularities: ["word"],
+    });
+    pairs.push({ reference: item.text, hypothesis: verbose.text });
+    // espeak-ng's own word timings against the words the model got right
+    const spoken = item.sentences.flatMap((sentence) => sentence.words);
+    const heard = verbose.words ?? [];
+    const word = (text: string) => normalizeWords(text)[0] ?? "";
+    const aligned = alignWords(
+      spoken.map((w) => word(w.word)),
+      heard.map((w) => word(w.word)),
+    );
+    for (const [i, j] of aligned.pairs) startErrors.push(Math.abs(heard[j].start - spoken[i].start));
+  }
+  startErrors.sort((a, b) => a - b);
+  // Measured here (2026-11-26): WER 20.8% over the two files' 183 words; 146 words right, their starts a median
+  // 0.155 s from espeak-ng's (90th percentile 0.29 s; the model's starts run about 0.18 s early throughout). The
+  // bounds leave 17 more word errors and twice the median.
+  expect(wordErrorRate(pairs)).toBeLessThanOrEqual(0.3);
+  expect(startErrors.length).toBeGreaterThanOrEqual(100);
+  expect(startErrors[startErrors.length >> 1]).toBeLessThanOrEqual(0.3);
 });
