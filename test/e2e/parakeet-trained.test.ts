@@ -4,11 +4,12 @@
 // text equal to transformers' greedy TDT decoding of the same folder (parakeet-reference/trained-heldout.json)
 // wherever that decoding had no near-tie; live dictation at real-time pace showing the spoken words before the
 // audio ends, its final text the same words; and long files through the HTTP API with the official openai client,
-// their verbose_json words timed near espeak-ng's own word timings.
+// their verbose_json words timed near espeak-ng's own word timings; and the Realtime API's turns, with live deltas.
 import { createReadStream, readFileSync } from "node:fs";
 import path from "node:path";
 import OpenAI from "openai";
 import { apiToken, freePort } from "../support/api";
+import { appendAtRealTimePace, connectRealtime, ofType, pcm24 } from "../support/realtime";
 import {
   committedText,
   heldoutWav,
@@ -16,6 +17,7 @@ import {
   sendPcmInRealTime,
   startDictation,
   stopDictation,
+  waitFor,
 } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
@@ -47,10 +49,16 @@ const NEAR_TIE = 2e-3;
 
 let daemon: DaemonProcess;
 let openai: OpenAI;
+let tlsPort: number;
 
 beforeAll(async () => {
   const port = await freePort();
-  daemon = await DaemonProcess.ready({ model, threads: 2, api: { enabled: true, port, host: "127.0.0.1" } });
+  tlsPort = await freePort();
+  daemon = await DaemonProcess.ready({
+    model,
+    threads: 2,
+    api: { enabled: true, port, host: "127.0.0.1", tls: true, tlsPort },
+  });
   openai = new OpenAI({ apiKey: apiToken(daemon), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
 });
 
@@ -151,4 +159,24 @@ test("long files through the HTTP API (openai client, verbose_json): the spoken 
   expect(wordErrorRate(pairs)).toBeLessThanOrEqual(0.3);
   expect(startErrors.length).toBeGreaterThanOrEqual(100);
   expect(startErrors[startErrors.length >> 1]).toBeLessThanOrEqual(0.3);
+});
+
+test("the Realtime API (openai's client): a sentence then a pause gives its words as live deltas, then completed", async () => {
+  const certificate = readFileSync(path.join(daemon.home, "api-tls", "certificate.pem"));
+  const pairs = [];
+  for (const item of heldout.slice(1, 4)) {
+    const { rt, received, open } = connectRealtime(daemon, tlsPort, certificate);
+    await open;
+    await appendAtRealTimePace(rt, pcm24(heldoutWav(item.file), "pad", "0", "2"));
+    const completedType = "conversation.item.input_audio_transcription.completed";
+    await waitFor(() => ofType(received, completedType).length > 0, "the completed transcript");
+    const closed = new Promise((resolve) => rt.socket.once("close", resolve));
+    rt.close();
+    await closed;
+    expect(ofType(received, "error")).toEqual([]);
+    expect(ofType(received, "conversation.item.input_audio_transcription.delta").length).toBeGreaterThan(0);
+    pairs.push({ reference: item.text, hypothesis: ofType(received, completedType)[0].event.transcript as string });
+  }
+  // 2 errors in 20 words here (2026-11-26): "tag" for "to think", as transcribe reads heldout-03.
+  expect(wordErrorRate(pairs)).toBeLessThanOrEqual(MAX_WER);
 });
