@@ -388,10 +388,17 @@ describe("the instance lock", () => {
   );
 });
 
-/** Paths of files called `name` under the temporary folder (where uploads went before, and test homes are). */
-function findFiles(name: string): string[] {
-  const found = spawnSync("find", [os.tmpdir(), "-maxdepth", "5", "-name", name], { encoding: "utf8" });
-  return found.stdout.split("\n").filter(Boolean);
+/**
+ * Paths of files called `name` in the daemon's home (where its uploads go) or in a folder directly under the
+ * temporary folder (where they went before). Not a search of the whole temporary folder: with other checkouts there
+ * it took long enough for the job to end, and its upload to go, before the daemon was killed.
+ */
+function findFiles(home: string, name: string): string[] {
+  const found = spawnSync("find", [home, "-name", name], { encoding: "utf8" }).stdout;
+  const before = spawnSync("find", [os.tmpdir(), "-mindepth", "2", "-maxdepth", "2", "-name", name], {
+    encoding: "utf8",
+  });
+  return (found + before.stdout).split("\n").filter(Boolean);
 }
 
 // Before the fix uploads went to os.tmpdir()/verbatim-upload-* and stayed there for good after a SIGKILL.
@@ -407,14 +414,14 @@ test("an upload a SIGKILLed daemon left behind is swept at its next start", asyn
     });
     job.promise.catch(() => undefined);
     await tokenSeen;
-    const [upload] = findFiles(name);
+    const [upload] = findFiles(other.home, name);
     expect(upload).toBeDefined();
     other.child!.kill("SIGKILL");
     await other.exited();
     client.close();
     expect(existsSync(upload)).toBe(true);
     await other.start();
-    expect(findFiles(name)).toEqual([]);
+    expect(findFiles(other.home, name)).toEqual([]);
   } finally {
     await other.dispose();
   }
