@@ -8,6 +8,7 @@
 
 #include "backends/cpu/blas.h"
 #include "backends/cpu/few_row_products.h"
+#include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/q4_products.h"
 #include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
@@ -16,7 +17,8 @@ namespace verbatim {
 namespace cpu {
 namespace {
 
-// Up to this many rows of x, matmul reads the weights directly (decoding); above it, BLAS per tile (encoding).
+// Up to this many rows of x, matmul reads the weights directly (decoding); above it, 4-bit weights meet x in
+// integers (q4_gemm.h) and other formats go to BLAS per tile (encoding).
 constexpr int64_t kDirectMaxRows = 16;
 static_assert(kDirectMaxRows <= kFewRowsMax, "few-row products take every direct product of several rows");
 // Element-wise work smaller than this runs on the calling thread: waking workers would cost more.
@@ -796,6 +798,8 @@ void matmul(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const Weig
   if (ldx < w.cols || ldy < w.rows) throw std::invalid_argument("matmul: row strides shorter than the rows");
   if (m <= kDirectMaxRows) {
     matmul_direct(pool, x, m, ldx, w, bias, y, ldy);
+  } else if (q4_gemm_supports(w)) {
+    q4_gemm(pool, x, m, ldx, w, bias, y, ldy);
   } else {
     matmul_tiled(pool, x, m, ldx, w, bias, y, ldy);
   }

@@ -1,0 +1,236 @@
+#include "backends/cpu/q4_gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "backends/cpu/blas.h"
+#include "backends/cpu/x86_simd.h"
+#include "formats/half.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
+#define VERBATIM_Q4_GEMM 1
+#endif
+
+namespace verbatim {
+namespace cpu {
+
+#if defined(VERBATIM_Q4_GEMM)
+
+namespace {
+
+constexpr int64_t kLanes = 16;      // weight rows per vector
+constexpr int64_t kTileRows = 64;   // weight rows unpacked per task: 320 KB for 5120 columns, held in L2
+constexpr int kXRows = 4;           // rows of x per pass over the tile
+constexpr int kBlocksPerPass = 2;   // 16-row blocks per pass: 4 x 2 integer and as many fp32 sums in registers
+
+// x rounded for the products: per row and group, each digit's plane of group_size bytes, first digit first.
+struct XDigits {
+  std::vector<int8_t> digits;  // m x groups x kQ4GemmDigits x group_size
+  std::vector<float> units;    // m x groups: the value of one unit of the last digit
+  std::vector<float> sums;     // m x groups: Σx, for the bias terms
+};
+
+// A group parameter as fp32 (the mapped file's pointers are not aligned: read by memcpy).
+float parameter(const void* params, DType dtype, int64_t index) {
+  if (dtype == DType::F32) {
+    float value;
+    std::memcpy(&value, static_cast<const float*>(params) + index, sizeof value);
+    return value;
+  }
+  uint16_t bits;
+  std::memcpy(&bits, static_cast<const uint16_t*>(params) + index, sizeof bits);
+  return dtype == DType::F16 ? half_to_float(bits) : bf16_to_float(bits);
+}
+
+// One row of x as digits. A NaN or infinity may be missed by the largest |x| or scramble the digits: Σx carries it
+// to every product all the same.
+void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* units, float* sums) {
+  for (int64_t start = 0, g = 0; start < cols; start += group_size, ++g) {
+    __m512 top = _mm512_setzero_ps(), total = _mm512_setzero_ps();
+    for (int64_t c = start; c < start + group_size; c += 16) {
+      const __m512 v = _mm512_loadu_ps(x + c);
+      top = _mm512_max_ps(top, _mm512_abs_ps(v));
+      total = _mm512_add_ps(total, v);
+    }
+    const float largest = _mm512_reduce_max_ps(top);
+    sums[g] = _mm512_reduce_add_ps(total);
+    units[g] = static_cast<float>(largest / kQ4GemmUnits);
+    const __m512 scale =
+        _mm512_set1_ps(largest > 0.0f && std::isfinite(largest) ? static_cast<float>(kQ4GemmUnits / largest) : 0.0f);
+    int8_t* group = digits + g * kQ4GemmDigits * group_size;
+    for (int64_t c = 0; c < group_size; c += 16) {
+      __m512i value = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + start + c), scale));
+      for (int d = kQ4GemmDigits - 1; d >= 0; --d) {
+        // The last digit in [-128, 127], the carry to the next: value = first · 256 + last, first in [-127, 127].
+        const __m512i digit = _mm512_sub_epi32(
+            _mm512_and_si512(_mm512_add_epi32(value, _mm512_set1_epi32(128)), _mm512_set1_epi32(255)),
+            _mm512_set1_epi32(128));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(group + d * group_size + c), _mm512_cvtepi32_epi8(digit));
+        value = _mm512_srai_epi32(_mm512_sub_epi32(value, digit), 8);
+      }
+    }
+  }
+}
+
+// Weight rows [first, first + rows) unpacked: per block of 16 rows, per four columns, 16 lanes of four nibbles each
+// as bytes (rows past the matrix zero); and per block and group the 16 rows' scales. `biases` gets them as fp32.
+struct WeightTile {
+  std::vector<uint32_t> nibbles;  // blocks x (cols / 4) x 16
+  std::vector<float> scales;      // blocks x groups x 16
+
+  void unpack(const WeightMatrix& w, int64_t first, int64_t rows) {
+    const int64_t blocks = (rows + kLanes - 1) / kLanes, quads = w.cols / 4, groups = w.cols / w.group_size;
+    nibbles.assign(static_cast<std::size_t>(blocks * quads * kLanes), 0);
+    scales.assign(static_cast<std::size_t>(blocks * groups * kLanes), 0.0f);
+    const int64_t row_bytes = w.cols / 2;
+    const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+    alignas(64) uint32_t quad[16];
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t block = r / kLanes, lane = r % kLanes;
+      const auto* packed = static_cast<const uint8_t*>(w.data) + (first + r) * row_bytes;
+      uint32_t* to = nibbles.data() + block * quads * kLanes + lane;
+      for (int64_t c = 0; c < w.cols; c += 64) {
+        // 32 bytes hold 64 columns, the even ones' nibbles low.
+        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2));
+        const __m256i even = _mm256_and_si256(bytes, low_nibbles);
+        const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_nibbles);
+        const __m256i a = _mm256_unpacklo_epi8(even, odd), b = _mm256_unpackhi_epi8(even, odd);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(quad), _mm256_permute2x128_si256(a, b, 0x20));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(quad + 8), _mm256_permute2x128_si256(a, b, 0x31));
+        for (int q = 0; q < 16; ++q) to[(c / 4 + q) * kLanes] = quad[q];
+      }
+      float* row_scales = scales.data() + block * groups * kLanes + lane;
+      for (int64_t g = 0; g < groups; ++g) {
+        row_scales[g * kLanes] = parameter(w.scales, w.scale_dtype, (first + r) * groups + g);
+      }
+    }
+  }
+};
+
+// y rows [i0, i0 + I), weight blocks [b0, b0 + B) of the tile: y += Σ_g unit · scale · (digits · nibbles) (+ bias).
+// Per group, each digit's products are summed exactly in 32-bit lanes (at most 128 · 15 · 127 · 256 < 2^31), the
+// earlier digits shifted up a byte before the next is added.
+template <int I, int B>
+void tile_products(const WeightTile& tile, const XDigits& xd, int64_t i0, int64_t b0, int64_t tile_first,
+                   int64_t tile_rows, const WeightMatrix& w, const float* bias, float* y, int64_t ldy) {
+  const int64_t group_size = w.group_size, groups = w.cols / group_size, quads = w.cols / 4;
+  const int64_t row_digits = groups * kQ4GemmDigits * group_size;
+  __m512 total[I][B];
+  for (auto& row : total)
+    for (auto& t : row) t = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512i sums[I][B];
+    for (auto& row : sums)
+      for (auto& s : row) s = _mm512_setzero_si512();
+    for (int d = 0; d < kQ4GemmDigits; ++d) {
+      if (d > 0) {
+        for (auto& row : sums)
+          for (auto& s : row) s = _mm512_slli_epi32(s, 8);
+      }
+      const int8_t* digits = xd.digits.data() + i0 * row_digits + (g * kQ4GemmDigits + d) * group_size;
+      for (int64_t q = 0; q < group_size / 4; ++q) {
+        __m512i weights[B];
+        for (int b = 0; b < B; ++b) {
+          weights[b] = _mm512_loadu_si512(tile.nibbles.data() + ((b0 + b) * quads + g * group_size / 4 + q) * kLanes);
+        }
+        for (int i = 0; i < I; ++i) {
+          int32_t four;
+          std::memcpy(&four, digits + i * row_digits + 4 * q, sizeof four);
+          const __m512i xs = _mm512_set1_epi32(four);
+          for (int b = 0; b < B; ++b) sums[i][b] = _mm512_dpbusd_epi32(sums[i][b], weights[b], xs);
+        }
+      }
+    }
+    for (int b = 0; b < B; ++b) {
+      const __m512 scale = _mm512_loadu_ps(tile.scales.data() + ((b0 + b) * groups + g) * kLanes);
+      for (int i = 0; i < I; ++i) {
+        const float x_unit = xd.units[static_cast<std::size_t>((i0 + i) * groups + g)];
+        const __m512 unit = _mm512_mul_ps(scale, _mm512_set1_ps(x_unit));
+        total[i][b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[i][b]), unit, total[i][b]);
+      }
+    }
+  }
+  for (int b = 0; b < B; ++b) {
+    const int64_t first = tile_first + (b0 + b) * kLanes;
+    const int64_t lanes = std::min<int64_t>(kLanes, tile_first + tile_rows - first);
+    const auto mask = static_cast<__mmask16>(lanes >= kLanes ? 0xffff : (1u << lanes) - 1);
+    const __m512 row_bias = bias != nullptr ? _mm512_maskz_loadu_ps(mask, bias + first) : _mm512_setzero_ps();
+    for (int i = 0; i < I; ++i) {
+      float* out = y + (i0 + i) * ldy + first;
+      const __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), total[i][b]), row_bias);
+      _mm512_mask_storeu_ps(out, mask, sum);
+    }
+  }
+}
+
+template <int I>
+void rows_products(const WeightTile& tile, const XDigits& xd, int64_t i0, int64_t tile_first, int64_t tile_rows,
+                   const WeightMatrix& w, const float* bias, float* y, int64_t ldy) {
+  const int64_t blocks = (tile_rows + kLanes - 1) / kLanes;
+  int64_t b = 0;
+  for (; b + kBlocksPerPass <= blocks; b += kBlocksPerPass) {
+    tile_products<I, kBlocksPerPass>(tile, xd, i0, b, tile_first, tile_rows, w, bias, y, ldy);
+  }
+  for (; b < blocks; ++b) tile_products<I, 1>(tile, xd, i0, b, tile_first, tile_rows, w, bias, y, ldy);
+}
+
+}  // namespace
+
+bool q4_gemm_supports(const WeightMatrix& w) {
+  return w.format == WeightMatrix::Format::Quantized && w.bits == 4 &&
+         (w.group_size == 32 || w.group_size == 64 || w.group_size == 128) && w.cols % 64 == 0 &&
+         w.cols % w.group_size == 0;
+}
+
+void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, const float* bias,
+             float* y, int64_t ldy) {
+  const int64_t groups = w.cols / w.group_size;
+  thread_local XDigits xd;  // reused from product to product on the calling thread
+  xd.digits.resize(static_cast<std::size_t>(m * w.cols * kQ4GemmDigits));
+  xd.units.resize(static_cast<std::size_t>(m * groups));
+  xd.sums.resize(static_cast<std::size_t>(m * groups));
+  XDigits& rounded = xd;  // the workers must read the caller's, not their own thread_local
+  const int64_t row_blocks = (m + 63) / 64;
+  pool.parallel_for(row_blocks, [&](int64_t block, int) {
+    for (int64_t i = block * 64; i < std::min(m, (block + 1) * 64); ++i) {
+      round_row(x + i * ldx, w.cols, w.group_size, rounded.digits.data() + i * w.cols * kQ4GemmDigits,
+                rounded.units.data() + i * groups, rounded.sums.data() + i * groups);
+    }
+  });
+
+  // y = Σx · biasesᵀ first; the integer products are added to it.
+  thread_local std::vector<float> group_biases;
+  group_biases.resize(static_cast<std::size_t>(w.rows * groups));
+  for (int64_t k = 0; k < w.rows * groups; ++k) {
+    group_biases[static_cast<std::size_t>(k)] = parameter(w.biases, w.scale_dtype, k);
+  }
+  sgemm(false, true, static_cast<int>(m), static_cast<int>(w.rows), static_cast<int>(groups), 1.0f,
+        rounded.sums.data(), static_cast<int>(groups), group_biases.data(), static_cast<int>(groups), 0.0f, y,
+        static_cast<int>(ldy));
+
+  const int64_t tiles = (w.rows + kTileRows - 1) / kTileRows;
+  pool.parallel_for(tiles, [&](int64_t t, int) {
+    thread_local WeightTile tile;
+    const int64_t first = t * kTileRows, rows = std::min(kTileRows, w.rows - first);
+    tile.unpack(w, first, rows);
+    int64_t i = 0;
+    for (; i + kXRows <= m; i += kXRows) rows_products<kXRows>(tile, rounded, i, first, rows, w, bias, y, ldy);
+    for (; i < m; ++i) rows_products<1>(tile, rounded, i, first, rows, w, bias, y, ldy);
+  });
+}
+
+#else  // no AVX-512 VNNI: matmul takes the tiled path
+
+bool q4_gemm_supports(const WeightMatrix&) { return false; }
+
+void q4_gemm(ThreadPool&, const float*, int64_t, int64_t, const WeightMatrix&, const float*, float*, int64_t) {
+  throw std::logic_error("q4_gemm: this build has no AVX-512 VNNI kernel (ask q4_gemm_supports first)");
+}
+
+#endif
+
+}  // namespace cpu
+}  // namespace verbatim
