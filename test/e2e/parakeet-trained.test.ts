@@ -39,10 +39,10 @@ const reference: {
   }>;
 } = JSON.parse(readFileSync(path.join(fixtures, "models", "parakeet-reference", "trained-heldout.json"), "utf8"));
 
-// The fixture's target is 12% (issue 40), not reached yet: the model committed trained for 88 minutes (models README)
-// and reads the held-out files at 19.6% through the engine (27 errors in 138 words; 20.3% without the voice
-// detector, transformers' greedy TDT the same, file for file; 2026-11-26). The bound leaves seven more word errors.
-const MAX_WER = 0.25;
+// The fixture's target (issue 40): the committed model reads the held-out files at 6.5% through the engine (9 errors
+// in 138 words; 7.2% without the voice detector, transformers' greedy TDT the same, file for file, its smallest
+// token margin 0.107; 2026-11-26, models README). The bound leaves seven more word errors.
+const MAX_WER = 0.12;
 // A reference decision whose top two logits are closer than this may go either way in float32 (the engine's joint
 // logits agree with transformers' to ~6e-5 on the random fixtures: native/tests/parakeet_parity_test.cpp).
 const NEAR_TIE = 2e-3;
@@ -113,12 +113,13 @@ test("live dictation shows the spoken words before the audio ends, and ends on t
       live.push({ file: item.file, spoken: normalizeWords(item.text), shown: normalizeWords(shownLive) });
     }
     expect(wordErrorRate(finals)).toBeLessThanOrEqual(MAX_WER);
-    // Every file showed words live, and most of them are the spoken ones: 19 of the 25 shown live here (2026-11-26; a
-    // word still arriving shows as its first pieces, "n" of "nation", and the final pass decodes the cut afresh).
+    // Every file showed words live, and most of them are the spoken ones: 20 of the 22 shown live here, the finals
+    // without an error (2026-11-26; a number still arriving shows as its first pieces, "700" of "779", and the final
+    // pass decodes the cut afresh).
     for (const { file, shown } of live)
       expect({ file, shownLive: shown.length > 0 }).toEqual({ file, shownLive: true });
     const shownWords = live.flatMap(({ spoken, shown }) => shown.map((word) => spoken.includes(word)));
-    expect(shownWords.filter(Boolean).length / shownWords.length).toBeGreaterThanOrEqual(0.5);
+    expect(shownWords.filter(Boolean).length / shownWords.length).toBeGreaterThanOrEqual(0.7);
   } finally {
     client.close();
   }
@@ -153,11 +154,11 @@ test("long files through the HTTP API (openai client, verbose_json): the spoken 
     for (const [i, j] of aligned.pairs) startErrors.push(Math.abs(heard[j].start - spoken[i].start));
   }
   startErrors.sort((a, b) => a - b);
-  // Measured here (2026-11-26): WER 20.8% over the two files' 183 words; 146 words right, their starts a median
-  // 0.155 s from espeak-ng's (90th percentile 0.29 s; the model's starts run about 0.18 s early throughout). The
-  // bounds leave 17 more word errors and twice the median.
-  expect(wordErrorRate(pairs)).toBeLessThanOrEqual(0.3);
-  expect(startErrors.length).toBeGreaterThanOrEqual(100);
+  // Measured here (2026-11-26): WER 9.3% over the two files' 183 words; 166 words right, their starts a median
+  // 0.156 s from espeak-ng's (90th percentile 0.28 s; the model's starts run early throughout). The bounds leave 19
+  // more word errors, 36 fewer words right and twice the median.
+  expect(wordErrorRate(pairs)).toBeLessThanOrEqual(0.2);
+  expect(startErrors.length).toBeGreaterThanOrEqual(130);
   expect(startErrors[startErrors.length >> 1]).toBeLessThanOrEqual(0.3);
 });
 
@@ -177,6 +178,6 @@ test("the Realtime API (openai's client): a sentence then a pause gives its word
     expect(ofType(received, "conversation.item.input_audio_transcription.delta").length).toBeGreaterThan(0);
     pairs.push({ reference: item.text, hypothesis: ofType(received, completedType)[0].event.transcript as string });
   }
-  // 2 errors in 20 words here (2026-11-26): "tag" for "to think", as transcribe reads heldout-03.
-  expect(wordErrorRate(pairs)).toBeLessThanOrEqual(MAX_WER);
+  // 1 error in 20 words here (2026-11-26): "through" for "throw"; the bound leaves three more.
+  expect(wordErrorRate(pairs)).toBeLessThanOrEqual(0.2);
 });
