@@ -76,17 +76,34 @@ TEST_CASE("a transducer token is committed once its end is behind the margin and
   const std::vector<TdtToken> previous = {token(5, 0, 2), token(6, 3, 1), token(7, 6, 2)};
   // Ends at frames 2, 4 and 8; 10 frames of audio, margin 2: the first two are far enough behind, the third is not.
   std::vector<TdtToken> current = {token(5, 0, 2), token(6, 3, 1), token(7, 6, 3)};
-  CHECK(transducer_tokens_to_commit({}, previous, current, 10, 2) == 2);
-  CHECK(transducer_tokens_to_commit({}, previous, current, 11, 2) == 3);
-  CHECK(transducer_tokens_to_commit({5}, previous, current, 11, 2) == 2);  // after the committed ones
-  CHECK(transducer_tokens_to_commit({}, previous, current, 10, 0) == 3);
+  const auto count = [&](const std::vector<int32_t>& committed, int end_frame, const std::vector<TdtToken>& before,
+                         int frames, int margin) {
+    return transducer_tokens_to_commit(committed, end_frame, before, current, frames, margin).count;
+  };
+  CHECK(count({}, 0, previous, 10, 2) == 2);
+  CHECK(count({}, 0, previous, 11, 2) == 3);
+  CHECK(count({5}, 2, previous, 11, 2) == 2);  // after the committed ones
+  CHECK(transducer_tokens_to_commit({5}, 2, previous, current, 11, 2).first == 1);
+  CHECK(count({}, 0, previous, 10, 0) == 3);
   // A token the previous update did not decode at that position waits, and so does everything after it.
   current[1].token = 9;
-  CHECK(transducer_tokens_to_commit({}, previous, current, 20, 2) == 1);
-  CHECK(transducer_tokens_to_commit({}, {}, current, 20, 2) == 0);  // the first update has nothing to agree with
-  // A hypothesis that no longer starts with the committed tokens commits nothing (nothing shown is taken back).
-  CHECK(transducer_tokens_to_commit({5, 6}, previous, current, 20, 2) == 0);
-  CHECK(transducer_tokens_to_commit({4}, previous, previous, 20, 2) == 0);
+  CHECK(count({}, 0, previous, 20, 2) == 1);
+  CHECK(count({}, 0, {}, 20, 2) == 0);  // the first update has nothing to agree with
+}
+
+TEST_CASE("a transducer decode that parts from the committed tokens goes on after the audio they covered") {
+  // Shown: 5 then 6, ending at frame 4. Two later decodes read that audio as 8 (frames 0-4) and agree on what follows.
+  const std::vector<TdtToken> previous = {token(8, 0, 4), token(7, 4, 2), token(3, 7, 1)};
+  const std::vector<TdtToken> current = {token(8, 0, 4), token(7, 4, 2), token(3, 7, 1), token(2, 9, 1)};
+  CHECK(transducer_continuation(current, {5, 6}, 4) == 1);
+  const TokensToCommit commit = transducer_tokens_to_commit({5, 6}, 4, previous, current, 12, 2);
+  CHECK(commit.first == 1);
+  CHECK(commit.count == 2);  // 7 and 3; 2 has no counterpart in the previous decode
+  // A token that starts inside the committed audio is never shown again, even where the rest goes on.
+  CHECK(transducer_continuation(current, {5, 6}, 5) == 2);
+  // Where the decode still starts with the committed tokens, it goes on right after them, whatever their frames.
+  CHECK(transducer_continuation(current, {8}, 9) == 1);
+  CHECK(transducer_continuation(current, {}, 3) == 0);
 }
 
 // A scripted transducer over audio whose samples say which second of the utterance they belong to: a token at the
@@ -166,7 +183,7 @@ TEST_CASE("Parakeet live sessions: commits never taken back, the final pass is t
 TEST_CASE("a Parakeet token is committed only once its end is the margin behind the newest audio, and agreed") {
   constexpr int kMargin = 2;
   int stable = 0;
-  for (const std::string model : {"parakeet-tiny", "parakeet-tiny-v3"}) {
+  for (const std::string model : {"parakeet-tiny", "parakeet-tiny-v3", "parakeet-trained-en"}) {
     CAPTURE(model);
     const std::unique_ptr<Engine> engine = load_cpu(model);
     auto weights = std::make_shared<const ParakeetWeights>(load_parakeet_weights(kFixtures + "models/" + model));
@@ -191,20 +208,36 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
       REQUIRE(decoded.size() + 1 == live.updates.size());
       CHECK(live.updates.back().committed.empty());
       std::vector<int32_t> committed;
-      bool settled_agree = true;  // every update's tokens behind the margin are the final pass's
+      int committed_end_frame = 0;
+      // Every update's decode began with the committed tokens and its tokens behind the margin are the final pass's.
+      bool settled_agree = true;
       const std::vector<int32_t> final = final_tokens(live.utterance.transcript);
       for (std::size_t u = 0; u < decoded.size(); ++u) {
         const TransducerHypothesis& h = decoded[u];
-        if (!live.updates[u].committed.empty()) CHECK(committed.size() + live.updates[u].committed.size() <= h.tokens.size());
-        for (std::size_t k = 0; k < live.updates[u].committed.size(); ++k) {
-          const TdtToken& t = h.tokens[committed.size() + k];
-          CHECK(t.token == live.updates[u].committed[k]);
-          CHECK(t.frame + t.duration + kMargin <= h.frames);
+        const std::vector<int32_t>& added = live.updates[u].committed;
+        // Each committed token where the hypothesis goes on after the committed ones, agreed by the update before.
+        const std::size_t first = transducer_continuation(h.tokens, committed, committed_end_frame);
+        std::vector<int32_t> ids;
+        for (const TdtToken& t : h.tokens) ids.push_back(t.token);
+        if (!is_prefix(committed, ids)) settled_agree = false;  // this decode parted from what was shown
+        if (!added.empty()) {
+          REQUIRE(first + added.size() <= h.tokens.size());
           REQUIRE(u > 0);  // the first update has no previous one to agree with
-          REQUIRE(committed.size() + k < decoded[u - 1].tokens.size());
-          CHECK(decoded[u - 1].tokens[committed.size() + k].token == t.token);
         }
-        committed.insert(committed.end(), live.updates[u].committed.begin(), live.updates[u].committed.end());
+        const std::size_t agreed_from =
+            added.empty() ? 0 : transducer_continuation(decoded[u - 1].tokens, committed, committed_end_frame);
+        for (std::size_t k = 0; k < added.size(); ++k) {
+          const TdtToken& t = h.tokens[first + k];
+          CHECK(t.token == added[k]);
+          CHECK(t.frame + t.duration + kMargin <= h.frames);
+          REQUIRE(agreed_from + k < decoded[u - 1].tokens.size());
+          CHECK(decoded[u - 1].tokens[agreed_from + k].token == t.token);
+        }
+        if (!added.empty()) {
+          const TdtToken& last = h.tokens[first + added.size() - 1];
+          committed_end_frame = last.frame + last.duration;
+        }
+        committed.insert(committed.end(), added.begin(), added.end());
         for (std::size_t i = 0; i < h.tokens.size(); ++i) {
           const TdtToken& t = h.tokens[i];
           if (t.frame + t.duration + kMargin > h.frames) break;
@@ -212,15 +245,18 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
         }
       }
       CHECK(committed == live.utterance.live_tokens);
-      // Where the audio after a settled token never changed it, what was committed is how the final text begins.
+      // Where no decode parted from what was shown and the audio after a settled token never changed it, what was
+      // committed is how the final text begins.
       if (settled_agree) {
         ++stable;
         CHECK(is_prefix(committed, final));
       }
     }
   }
-  MESSAGE(stable << " of 12 sessions had settled tokens that later audio never changed");
-  CHECK(stable >= 2);  // the prefix check ran on enough sessions to mean something (4 on 2026-11-25)
+  MESSAGE(stable << " of 18 sessions had settled tokens that later audio never changed");
+  // The prefix check ran at all: 2 sessions on 2026-11-26 (4 on 2026-11-25, before live text went on past decodes
+  // that parted from it; the trained fixture's sessions each have such a decode).
+  CHECK(stable >= 1);
 }
 
 TEST_CASE("each family refuses the other's streaming options, naming them") {

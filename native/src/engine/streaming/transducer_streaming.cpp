@@ -50,16 +50,25 @@ TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetC
   return hypothesis;
 }
 
-std::size_t transducer_tokens_to_commit(const std::vector<int32_t>& committed,
-                                        const std::vector<TdtToken>& previous, const std::vector<TdtToken>& current,
-                                        int frames, int margin_frames) {
-  if (!starts_with(previous, committed) || !starts_with(current, committed)) return 0;
-  std::size_t i = committed.size();
-  while (i < current.size() && i < previous.size() && current[i].token == previous[i].token &&
-         current[i].frame + current[i].duration + margin_frames <= frames) {
-    ++i;
+std::size_t transducer_continuation(const std::vector<TdtToken>& tokens, const std::vector<int32_t>& committed,
+                                   int committed_end_frame) {
+  if (starts_with(tokens, committed)) return committed.size();
+  std::size_t i = 0;
+  while (i < tokens.size() && tokens[i].frame < committed_end_frame) ++i;
+  return i;
+}
+
+TokensToCommit transducer_tokens_to_commit(const std::vector<int32_t>& committed, int committed_end_frame,
+                                           const std::vector<TdtToken>& previous,
+                                           const std::vector<TdtToken>& current, int frames, int margin_frames) {
+  TokensToCommit commit;
+  commit.first = transducer_continuation(current, committed, committed_end_frame);
+  const std::size_t agreed_from = transducer_continuation(previous, committed, committed_end_frame);
+  for (std::size_t i = commit.first, j = agreed_from; i < current.size() && j < previous.size(); ++i, ++j) {
+    if (current[i].token != previous[j].token || current[i].frame + current[i].duration + margin_frames > frames) break;
+    ++commit.count;
   }
-  return i - committed.size();
+  return commit;
 }
 
 void validate_transducer_streaming_options(const StreamingOptions& options) {
@@ -102,24 +111,26 @@ StreamingUpdate TransducerStreamingRecognizer::update(bool is_last, const std::f
   if (is_last) {
     // The final pass, transcribe() of this same audio, follows at once: a live decode of it would be shown for no
     // time. The guess stays the previous update's.
-    if (starts_with(previous_, window_committed_)) {
-      for (std::size_t i = window_committed_.size(); i < previous_.size(); ++i) update.tentative.push_back(previous_[i].token);
+    for (std::size_t i = transducer_continuation(previous_, window_committed_, committed_end_frame_);
+         i < previous_.size(); ++i) {
+      update.tentative.push_back(previous_[i].token);
     }
     return update;
   }
   slide_window();
   TransducerHypothesis current = decode_(audio_.data() + window_start_, audio_.size() - window_start_, cancelled);
-  const std::size_t first = window_committed_.size();
-  const std::size_t n = transducer_tokens_to_commit(window_committed_, previous_, current.tokens, current.frames,
-                                                    margin_frames_);
-  for (std::size_t i = first; i < first + n; ++i) update.committed.push_back(current.tokens[i].token);
-  if (n > 0) {
-    const TdtToken& last = current.tokens[first + n - 1];
-    committed_end_ = static_cast<std::size_t>(last.frame + last.duration) * static_cast<std::size_t>(current.frame_samples);
+  const TokensToCommit commit = transducer_tokens_to_commit(window_committed_, committed_end_frame_, previous_,
+                                                            current.tokens, current.frames, margin_frames_);
+  const std::size_t end = commit.first + commit.count;
+  for (std::size_t i = commit.first; i < end; ++i) update.committed.push_back(current.tokens[i].token);
+  if (commit.count > 0) {
+    const TdtToken& last = current.tokens[end - 1];
+    committed_end_frame_ = last.frame + last.duration;
+    committed_end_ = static_cast<std::size_t>(committed_end_frame_) * static_cast<std::size_t>(current.frame_samples);
   }
   window_committed_.insert(window_committed_.end(), update.committed.begin(), update.committed.end());
   committed_.insert(committed_.end(), update.committed.begin(), update.committed.end());
-  for (std::size_t i = first + n; i < current.tokens.size(); ++i) update.tentative.push_back(current.tokens[i].token);
+  for (std::size_t i = end; i < current.tokens.size(); ++i) update.tentative.push_back(current.tokens[i].token);
   previous_ = std::move(current.tokens);
   return update;
 }
@@ -132,6 +143,7 @@ void TransducerStreamingRecognizer::slide_window() {
   window_start_ = std::min(audio_.size(), std::max(window_start_ + committed_end_, audio_.size() - limit));
   window_committed_.clear();
   committed_end_ = 0;
+  committed_end_frame_ = 0;
   previous_.clear();  // the new window's first update has nothing to agree with
 }
 
@@ -151,6 +163,7 @@ Utterance TransducerStreamingRecognizer::end_utterance(const std::function<bool(
   previous_.clear();
   window_committed_.clear();
   committed_end_ = 0;
+  committed_end_frame_ = 0;
   committed_.clear();
   return utterance;
 }

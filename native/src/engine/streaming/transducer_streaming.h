@@ -1,7 +1,8 @@
 // Live recognition for transducer families (Parakeet TDT), behind the streaming seam (streaming.h). Each update
 // decodes the utterance so far (features and encoder over all of its audio, then greedy TDT) and commits a token
 // once its end (frame + duration, 80 ms frames) is at least a margin behind the newest audio and the previous
-// update decoded the same tokens up to it: the transducer's frames are its alignment. Nothing shown is taken back.
+// update decoded the same tokens up to it: the transducer's frames are its alignment. Nothing shown is taken back:
+// where a decode parts from the committed tokens, live text goes on from the audio after them.
 // When the utterance ends, its final pass is the family's transcribe() on the utterance's audio, so its final text
 // is exactly what transcribing that audio gives; the utterance's last update decodes nothing (the final pass follows
 // at once on the same audio). Live updates decode at most the utterance's last kLiveWindowSeconds (attention grows
@@ -37,12 +38,22 @@ struct TransducerHypothesis {
 TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
                                        std::size_t n, const std::function<bool()>& cancelled);
 
-// How many tokens of `current` after the `committed` ones may be committed now: each in order while its end frame
-// plus `margin_frames` is within `frames` and `previous` holds the same tokens up to it. None when either
-// hypothesis does not start with the committed tokens.
-std::size_t transducer_tokens_to_commit(const std::vector<int32_t>& committed,
-                                        const std::vector<TdtToken>& previous, const std::vector<TdtToken>& current,
-                                        int frames, int margin_frames);
+// Where a hypothesis goes on after the committed tokens: just after them where it starts with them; else (a later
+// decode parted from what was shown, which is never taken back) at its first token that starts at or after the
+// committed tokens' end frame, so that live text goes on over the audio they did not cover.
+std::size_t transducer_continuation(const std::vector<TdtToken>& tokens, const std::vector<int32_t>& committed,
+                                   int committed_end_frame);
+
+struct TokensToCommit {
+  std::size_t first = 0;  // current[first, first + count)
+  std::size_t count = 0;
+};
+
+// The tokens of `current` that may be committed now: from its continuation, each in order while its end frame plus
+// `margin_frames` is within `frames` and `previous` holds the same token at the same place in its own continuation.
+TokensToCommit transducer_tokens_to_commit(const std::vector<int32_t>& committed, int committed_end_frame,
+                                           const std::vector<TdtToken>& previous,
+                                           const std::vector<TdtToken>& current, int frames, int margin_frames);
 
 // Refuses (std::invalid_argument) Whisper's policy options and out-of-range values, naming the option.
 void validate_transducer_streaming_options(const StreamingOptions& options);
@@ -76,6 +87,7 @@ class TransducerStreamingRecognizer final : public StreamingRecognizer {
   std::vector<TdtToken> previous_;  // the last update's hypothesis over the window
   std::vector<int32_t> window_committed_;  // the committed tokens decoded in the window
   std::size_t committed_end_ = 0;  // samples into the window where its last committed token ends
+  int committed_end_frame_ = 0;    // the same in encoder frames
   std::vector<int32_t> committed_;  // all of the utterance's committed tokens
 };
 
