@@ -76,7 +76,7 @@ void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits,
 }
 
 // Weight rows [first, first + rows) unpacked: per block of 16 rows, per four columns, 16 lanes of four nibbles each
-// as bytes (rows past the matrix zero); and per block and group the 16 rows' scales. `biases` gets them as fp32.
+// as bytes; and per block and group the 16 rows' scales in fp32. Lanes past the last row hold zeros.
 struct WeightTile {
   std::vector<uint32_t> nibbles;  // blocks x (cols / 4) x 16
   std::vector<float> scales;      // blocks x groups x 16
