@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "backends/cpu/blas.h"
+#include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/x86_simd.h"
-#include "formats/half.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
 #define VERBATIM_Q4_GEMM 1
@@ -32,18 +32,6 @@ struct XDigits {
   std::vector<float> units;    // m x groups: the value of one unit of the last digit
   std::vector<float> sums;     // m x groups: Σx, for the bias terms
 };
-
-// A group parameter as fp32 (the mapped file's pointers are not aligned: read by memcpy).
-float parameter(const void* params, DType dtype, int64_t index) {
-  if (dtype == DType::F32) {
-    float value;
-    std::memcpy(&value, static_cast<const float*>(params) + index, sizeof value);
-    return value;
-  }
-  uint16_t bits;
-  std::memcpy(&bits, static_cast<const uint16_t*>(params) + index, sizeof bits);
-  return dtype == DType::F16 ? half_to_float(bits) : bf16_to_float(bits);
-}
 
 // One row of x as digits. A NaN or infinity may be missed by the largest |x| or scramble the digits: Σx carries it
 // to every product all the same.
@@ -80,6 +68,7 @@ void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits,
 struct WeightTile {
   std::vector<uint32_t> nibbles;  // blocks x (cols / 4) x 16
   std::vector<float> scales;      // blocks x groups x 16
+  std::vector<float> row_scales;  // one row's, converted before they are spread over its lane
 
   void unpack(const WeightMatrix& w, int64_t first, int64_t rows) {
     const int64_t blocks = (rows + kLanes - 1) / kLanes, quads = w.cols / 4, groups = w.cols / w.group_size;
@@ -102,10 +91,11 @@ struct WeightTile {
         _mm256_store_si256(reinterpret_cast<__m256i*>(quad + 8), _mm256_permute2x128_si256(a, b, 0x31));
         for (int q = 0; q < 16; ++q) to[(c / 4 + q) * kLanes] = quad[q];
       }
-      float* row_scales = scales.data() + block * groups * kLanes + lane;
-      for (int64_t g = 0; g < groups; ++g) {
-        row_scales[g * kLanes] = parameter(w.scales, w.scale_dtype, (first + r) * groups + g);
-      }
+      row_scales.resize(static_cast<std::size_t>(groups));
+      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + (first + r) * groups * dtype_size(w.scale_dtype),
+               row_scales.data(), groups);
+      float* to_scales = scales.data() + block * groups * kLanes + lane;
+      for (int64_t g = 0; g < groups; ++g) to_scales[g * kLanes] = row_scales[static_cast<std::size_t>(g)];
     }
   }
 };
@@ -204,9 +194,7 @@ void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const Wei
   // y = Σx · biasesᵀ first; the integer products are added to it.
   thread_local std::vector<float> group_biases;
   group_biases.resize(static_cast<std::size_t>(w.rows * groups));
-  for (int64_t k = 0; k < w.rows * groups; ++k) {
-    group_biases[static_cast<std::size_t>(k)] = parameter(w.biases, w.scale_dtype, k);
-  }
+  to_float(w.scale_dtype, w.biases, group_biases.data(), w.rows * groups);
   sgemm(false, true, static_cast<int>(m), static_cast<int>(w.rows), static_cast<int>(groups), 1.0f,
         rounded.sums.data(), static_cast<int>(groups), group_biases.data(), static_cast<int>(groups), 0.0f, y,
         static_cast<int>(ldy));
