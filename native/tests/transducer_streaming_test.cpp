@@ -72,38 +72,61 @@ std::unique_ptr<Engine> load_cpu(const std::string& model) {
 
 }  // namespace
 
+// Every token a word of its own, but where a test says otherwise.
+const WordStarts kEveryTokenAWord;
+
 TEST_CASE("a transducer token is committed once its end is behind the margin and the previous update agrees") {
-  const std::vector<TdtToken> previous = {token(5, 0, 2), token(6, 3, 1), token(7, 6, 2)};
-  // Ends at frames 2, 4 and 8; 10 frames of audio, margin 2: the first two are far enough behind, the third is not.
-  std::vector<TdtToken> current = {token(5, 0, 2), token(6, 3, 1), token(7, 6, 3)};
+  const std::vector<TdtToken> previous = {token(5, 0, 2), token(6, 3, 1), token(7, 6, 2), token(4, 9, 1)};
+  // Ends at frames 2, 4, 8 and 10; 10 frames of audio, margin 2: the first two are far enough behind, the third not.
+  std::vector<TdtToken> current = {token(5, 0, 2), token(6, 3, 1), token(7, 6, 3), token(4, 9, 1)};
   const auto count = [&](const std::vector<int32_t>& committed, int end_frame, const std::vector<TdtToken>& before,
                          int frames, int margin) {
-    return transducer_tokens_to_commit(committed, end_frame, before, current, frames, margin).count;
+    return transducer_tokens_to_commit(committed, end_frame, before, current, frames, margin, kEveryTokenAWord).count;
   };
   CHECK(count({}, 0, previous, 10, 2) == 2);
   CHECK(count({}, 0, previous, 11, 2) == 3);
   CHECK(count({5}, 2, previous, 11, 2) == 2);  // after the committed ones
-  CHECK(transducer_tokens_to_commit({5}, 2, previous, current, 11, 2).first == 1);
+  CHECK(transducer_tokens_to_commit({5}, 2, previous, current, 11, 2, kEveryTokenAWord).first == 1);
   CHECK(count({}, 0, previous, 10, 0) == 3);
+  // The decode's last token waits for a next one, which may yet change it or add to its word, or for a pause.
+  CHECK(count({}, 0, previous, 13, 0) == 3);
+  CHECK(count({}, 0, previous, 10 + kTransducerPauseFrames, 0) == 4);
   // A token the previous update did not decode at that position waits, and so does everything after it.
   current[1].token = 9;
   CHECK(count({}, 0, previous, 20, 2) == 1);
   CHECK(count({}, 0, {}, 20, 2) == 0);  // the first update has nothing to agree with
 }
 
+TEST_CASE("a transducer commit ends where a word does") {
+  // 5 then 6 is one word ("▁seven" "ty"), 7 starts the next, and so does 4.
+  const WordStarts starts_word(std::vector<bool>{false, false, false, false, true, true, false, true});
+  const std::vector<TdtToken> decoded = {token(5, 0, 2), token(6, 3, 1), token(7, 6, 2), token(4, 9, 1)};
+  const auto count = [&](const std::vector<TdtToken>& current, int frames) {
+    return transducer_tokens_to_commit({}, 0, decoded, current, frames, 2, starts_word).count;
+  };
+  CHECK(count(decoded, 9) == 2);  // the whole first word: the decode has begun the next
+  CHECK(count(decoded, 5) == 0);  // 5 is behind the margin, but its word may not be over
+  std::vector<TdtToken> parted = decoded;
+  parted[1].token = 1;  // the word's second piece read otherwise: none of the word is agreed
+  CHECK(count(parted, 20) == 0);
+}
+
 TEST_CASE("a transducer decode that parts from the committed tokens goes on after the audio they covered") {
   // Shown: 5 then 6, ending at frame 4. Two later decodes read that audio as 8 (frames 0-4) and agree on what follows.
   const std::vector<TdtToken> previous = {token(8, 0, 4), token(7, 4, 2), token(3, 7, 1)};
   const std::vector<TdtToken> current = {token(8, 0, 4), token(7, 4, 2), token(3, 7, 1), token(2, 9, 1)};
-  CHECK(transducer_continuation(current, {5, 6}, 4) == 1);
-  const TokensToCommit commit = transducer_tokens_to_commit({5, 6}, 4, previous, current, 12, 2);
+  CHECK(transducer_continuation(current, {5, 6}, 4, kEveryTokenAWord) == 1);
+  const TokensToCommit commit = transducer_tokens_to_commit({5, 6}, 4, previous, current, 12, 2, kEveryTokenAWord);
   CHECK(commit.first == 1);
   CHECK(commit.count == 2);  // 7 and 3; 2 has no counterpart in the previous decode
   // A token that starts inside the committed audio is never shown again, even where the rest goes on.
-  CHECK(transducer_continuation(current, {5, 6}, 5) == 2);
+  CHECK(transducer_continuation(current, {5, 6}, 5, kEveryTokenAWord) == 2);
+  // Nor the rest of a word that started there: live text goes on at a word's start.
+  const WordStarts three_ends_a_word(std::vector<bool>{true, true, true, false, true, true, true, true, true});
+  CHECK(transducer_continuation(current, {5, 6}, 5, three_ends_a_word) == 3);
   // Where the decode still starts with the committed tokens, it goes on right after them, whatever their frames.
-  CHECK(transducer_continuation(current, {8}, 9) == 1);
-  CHECK(transducer_continuation(current, {}, 3) == 0);
+  CHECK(transducer_continuation(current, {8}, 9, kEveryTokenAWord) == 1);
+  CHECK(transducer_continuation(current, {}, 3, kEveryTokenAWord) == 0);
 }
 
 // A scripted transducer over audio whose samples say which second of the utterance they belong to: a token at the
@@ -122,7 +145,7 @@ TEST_CASE("a long Parakeet utterance is decoded live over its last 30 s at most,
   std::vector<std::size_t> decoded_samples;
   StreamingOptions options;
   TransducerStreamingRecognizer recognizer(
-      options,
+      options, kEveryTokenAWord,
       [&](const float* samples, std::size_t n, const std::function<bool()>&) {
         decoded_samples.push_back(n);
         return scripted_decode(samples, n);
@@ -191,8 +214,9 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
     std::vector<TransducerHypothesis> decoded;
     StreamingOptions options;
     options.margin_frames = kMargin;
+    const WordStarts starts_word(weights->config.vocabulary);
     TransducerStreamingRecognizer recognizer(
-        options,
+        options, starts_word,
         [&](const float* samples, std::size_t n, const std::function<bool()>& cancelled) {
           decoded.push_back(decode_transducer(*runner, weights->config, samples, n, cancelled));
           return decoded.back();
@@ -216,7 +240,7 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
         const TransducerHypothesis& h = decoded[u];
         const std::vector<int32_t>& added = live.updates[u].committed;
         // Each committed token where the hypothesis goes on after the committed ones, agreed by the update before.
-        const std::size_t first = transducer_continuation(h.tokens, committed, committed_end_frame);
+        const std::size_t first = transducer_continuation(h.tokens, committed, committed_end_frame, starts_word);
         std::vector<int32_t> ids;
         for (const TdtToken& t : h.tokens) ids.push_back(t.token);
         if (!is_prefix(committed, ids)) settled_agree = false;  // this decode parted from what was shown
@@ -225,7 +249,8 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
           REQUIRE(u > 0);  // the first update has no previous one to agree with
         }
         const std::size_t agreed_from =
-            added.empty() ? 0 : transducer_continuation(decoded[u - 1].tokens, committed, committed_end_frame);
+            added.empty() ? 0
+                          : transducer_continuation(decoded[u - 1].tokens, committed, committed_end_frame, starts_word);
         for (std::size_t k = 0; k < added.size(); ++k) {
           const TdtToken& t = h.tokens[first + k];
           CHECK(t.token == added[k]);
@@ -234,6 +259,13 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
           CHECK(decoded[u - 1].tokens[agreed_from + k].token == t.token);
         }
         if (!added.empty()) {
+          // Whole words: the decode has begun a word after the last one committed, or heard a pause after it; and it
+          // goes on at a word's start.
+          const std::size_t next = first + added.size();
+          const TdtToken& end = h.tokens[next - 1];
+          CHECK((next < h.tokens.size() ? starts_word(h.tokens[next].token)
+                                        : end.frame + end.duration + kTransducerPauseFrames <= h.frames));
+          CHECK((first == committed.size() || starts_word(h.tokens[first].token)));
           const TdtToken& last = h.tokens[first + added.size() - 1];
           committed_end_frame = last.frame + last.duration;
         }

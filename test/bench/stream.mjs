@@ -6,13 +6,14 @@
 //   - word lag: from each word's end (the batch transcript's word timings) to the moment it is first shown in full,
 //     median and 90th percentile, and one encoder pass (the floor every update pays) for comparison;
 //   - update RTF: the update loop's compute per second of audio (audio fed in lockstep, each update awaited);
-//   - live WER (committed text before the final pass) and final WER, with batch WER beside them;
+//   - live WER (committed text before the final pass; words not yet shown count as missing) and live words wrong
+//     (of the words shown before the final pass, the share that are not the spoken ones), final WER, batch WER;
 //   - daemon: the same word lag through the daemon, and what the daemon path adds to it; its final WER, and how many
 //     of its final texts equal the batch transcript of the whole file (the daemon decodes only the speech the voice
 //     activity detector finds, with 0.3 s around it, so its final pass sees slightly less audio than the file).
 // Parakeet fixtures (parakeet-tiny: random weights, so its text is not English and its WER means nothing) run with
-// their own policy (a token is shown once its end is marginFrames behind the newest audio and two updates agree);
-// their word lag is measured against the batch transcript's own words, as Whisper's is.
+// their own policy (a token is shown once its end is marginFrames behind the newest audio, two updates agree, and its
+// word is whole); their word lag is measured against the batch transcript's own words, as Whisper's is.
 // On random-weight shapes (base, large-v3-turbo; made as test/bench/run.mjs makes them) only the cost is measured:
 // what one update takes on 5 s and 10 s of audio, and whether the loop keeps up at a given update interval.
 //
@@ -96,6 +97,18 @@ function timedWords(tokenizer, segments) {
     }
   }
   return out.map((w) => ({ ...w, text: normalizeWords(w.text).join(" ") })).filter((w) => w.text);
+}
+
+/** Of the words shown, the share the alignment with the spoken words does not match. */
+function shownWordsWrong(pairs) {
+  let shown = 0;
+  let right = 0;
+  for (const { reference, hypothesis } of pairs) {
+    const words = normalizeWords(hypothesis);
+    shown += words.length;
+    right += alignWords(normalizeWords(reference), words).pairs.length;
+  }
+  return shown === 0 ? 0 : 1 - right / shown;
 }
 
 /** Lag of every word shown live: when its text first appeared minus when it was spoken to its end. */
@@ -311,6 +324,7 @@ async function fixtureModel(name) {
     encoder,
     updateRtf: lockstep / seconds,
     liveWer: wordErrorRate(live),
+    liveWrong: shownWordsWrong(live),
     finalWer: wordErrorRate(final),
     batchWer: wordErrorRate(batch),
     finalEqualsBatch,
@@ -371,13 +385,13 @@ console.log(
 );
 console.log(`# load average before: ${load()}`);
 console.log(
-  "| model | files | first text s | word lag median s | p90 s | encoder pass s | update RTF | live WER | final WER | batch WER | final = batch | daemon lag median s | daemon adds s | daemon final WER | daemon final = batch |",
+  "| model | files | first text s | word lag median s | p90 s | encoder pass s | update RTF | live WER | live words wrong | final WER | batch WER | final = batch | daemon lag median s | daemon adds s | daemon final WER | daemon final = batch |",
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const name of values.models.split(",").filter(Boolean)) {
   const r = await fixtureModel(name);
   console.log(
-    `| ${r.model} (${r.backend}) | ${r.files} | ${fmt(r.firstText)} | ${fmt(r.lagMedian)} | ${fmt(r.lagP90)} | ${fmt(r.encoder, 3)} | ${fmt(r.updateRtf)} | ${fmt(100 * r.liveWer, 1)}% | ${fmt(100 * r.finalWer, 1)}% | ${fmt(100 * r.batchWer, 1)}% | ${r.finalEqualsBatch}/${r.files} | ${fmt(r.daemonLagMedian)} | ${fmt(r.daemonAdds, 3)} | ${r.daemonFinalWer === undefined ? "-" : `${fmt(100 * r.daemonFinalWer, 1)}%`} | ${r.daemonFinalEqualsBatch ?? "-"}/${r.files} |`,
+    `| ${r.model} (${r.backend}) | ${r.files} | ${fmt(r.firstText)} | ${fmt(r.lagMedian)} | ${fmt(r.lagP90)} | ${fmt(r.encoder, 3)} | ${fmt(r.updateRtf)} | ${fmt(100 * r.liveWer, 1)}% | ${fmt(100 * r.liveWrong, 1)}% | ${fmt(100 * r.finalWer, 1)}% | ${fmt(100 * r.batchWer, 1)}% | ${r.finalEqualsBatch}/${r.files} | ${fmt(r.daemonLagMedian)} | ${fmt(r.daemonAdds, 3)} | ${r.daemonFinalWer === undefined ? "-" : `${fmt(100 * r.daemonFinalWer, 1)}%`} | ${r.daemonFinalEqualsBatch ?? "-"}/${r.files} |`,
   );
 }
 for (const shape of values.shapes.split(",").filter(Boolean)) {

@@ -77,7 +77,8 @@ class ParakeetEngine final : public Engine {
           };
           return transcribe_at(RunnerGate::Priority::interactive, read, n, transcribe_options, events);
         };
-    return std::make_shared<TransducerStreamingRecognizer>(options, std::move(decode), std::move(final_pass));
+    return std::make_shared<TransducerStreamingRecognizer>(options, WordStarts(weights_->config.vocabulary),
+                                                           std::move(decode), std::move(final_pass));
   }
   LanguageDetection detect_language(const float*, std::size_t, const std::function<bool()>&) override {
     throw std::invalid_argument("Parakeet models do not detect languages");

@@ -50,23 +50,40 @@ TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetC
   return hypothesis;
 }
 
+WordStarts::WordStarts(const std::vector<std::string>& vocabulary) {
+  static const std::string kWordMark = "\xE2\x96\x81";  // "▁", SentencePiece's mark of a word's start
+  starts_.reserve(vocabulary.size());
+  for (const std::string& piece : vocabulary) starts_.push_back(piece.compare(0, kWordMark.size(), kWordMark) == 0);
+}
+
 std::size_t transducer_continuation(const std::vector<TdtToken>& tokens, const std::vector<int32_t>& committed,
-                                   int committed_end_frame) {
+                                   int committed_end_frame, const WordStarts& starts_word) {
   if (starts_with(tokens, committed)) return committed.size();
   std::size_t i = 0;
-  while (i < tokens.size() && tokens[i].frame < committed_end_frame) ++i;
+  while (i < tokens.size() && (tokens[i].frame < committed_end_frame || !starts_word(tokens[i].token))) ++i;
   return i;
 }
 
 TokensToCommit transducer_tokens_to_commit(const std::vector<int32_t>& committed, int committed_end_frame,
                                            const std::vector<TdtToken>& previous,
-                                           const std::vector<TdtToken>& current, int frames, int margin_frames) {
+                                           const std::vector<TdtToken>& current, int frames, int margin_frames,
+                                           const WordStarts& starts_word) {
   TokensToCommit commit;
-  commit.first = transducer_continuation(current, committed, committed_end_frame);
-  const std::size_t agreed_from = transducer_continuation(previous, committed, committed_end_frame);
+  commit.first = transducer_continuation(current, committed, committed_end_frame, starts_word);
+  const std::size_t agreed_from = transducer_continuation(previous, committed, committed_end_frame, starts_word);
   for (std::size_t i = commit.first, j = agreed_from; i < current.size() && j < previous.size(); ++i, ++j) {
     if (current[i].token != previous[j].token || current[i].frame + current[i].duration + margin_frames > frames) break;
     ++commit.count;
+  }
+  // A word's last piece may still change, or more pieces follow, until the decode has begun the next word or has
+  // heard a pause after it.
+  while (commit.count > 0) {
+    const std::size_t next = commit.first + commit.count;
+    if (next < current.size() ? starts_word(current[next].token)
+                              : current[next - 1].frame + current[next - 1].duration + kTransducerPauseFrames <= frames) {
+      break;
+    }
+    --commit.count;
   }
   return commit;
 }
@@ -91,9 +108,10 @@ void validate_transducer_streaming_options(const StreamingOptions& options) {
         "minChunkSeconds must be between 0.02 and 30");
 }
 
-TransducerStreamingRecognizer::TransducerStreamingRecognizer(const StreamingOptions& options, Decode decode,
-                                                             Transcribe transcribe)
+TransducerStreamingRecognizer::TransducerStreamingRecognizer(const StreamingOptions& options, WordStarts starts_word,
+                                                             Decode decode, Transcribe transcribe)
     : margin_frames_(options.margin_frames.value_or(kDefaultTransducerMarginFrames)),
+      starts_word_(std::move(starts_word)),
       decode_(std::move(decode)),
       transcribe_(std::move(transcribe)) {
   validate_transducer_streaming_options(options);
@@ -111,7 +129,7 @@ StreamingUpdate TransducerStreamingRecognizer::update(bool is_last, const std::f
   if (is_last) {
     // The final pass, transcribe() of this same audio, follows at once: a live decode of it would be shown for no
     // time. The guess stays the previous update's.
-    for (std::size_t i = transducer_continuation(previous_, window_committed_, committed_end_frame_);
+    for (std::size_t i = transducer_continuation(previous_, window_committed_, committed_end_frame_, starts_word_);
          i < previous_.size(); ++i) {
       update.tentative.push_back(previous_[i].token);
     }
@@ -120,7 +138,8 @@ StreamingUpdate TransducerStreamingRecognizer::update(bool is_last, const std::f
   slide_window();
   TransducerHypothesis current = decode_(audio_.data() + window_start_, audio_.size() - window_start_, cancelled);
   const TokensToCommit commit = transducer_tokens_to_commit(window_committed_, committed_end_frame_, previous_,
-                                                            current.tokens, current.frames, margin_frames_);
+                                                            current.tokens, current.frames, margin_frames_,
+                                                            starts_word_);
   const std::size_t end = commit.first + commit.count;
   for (std::size_t i = commit.first; i < end; ++i) update.committed.push_back(current.tokens[i].token);
   if (commit.count > 0) {

@@ -1,8 +1,9 @@
 // Live recognition for transducer families (Parakeet TDT), behind the streaming seam (streaming.h). Each update
 // decodes the utterance so far (features and encoder over all of its audio, then greedy TDT) and commits a token
 // once its end (frame + duration, 80 ms frames) is at least a margin behind the newest audio and the previous
-// update decoded the same tokens up to it: the transducer's frames are its alignment. Nothing shown is taken back:
-// where a decode parts from the committed tokens, live text goes on from the audio after them.
+// update decoded the same tokens up to it: the transducer's frames are its alignment. Commits end where a word
+// does (the decode's next token starts a word), so a word shows whole or not at all. Nothing shown is taken back:
+// where a decode parts from the committed words, live text goes on at its first word that starts after their audio.
 // When the utterance ends, its final pass is the family's transcribe() on the utterance's audio, so its final text
 // is exactly what transcribing that audio gives; the utterance's last update decodes nothing (the final pass follows
 // at once on the same audio). Live updates decode at most the utterance's last kLiveWindowSeconds (attention grows
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "decoding/tdt_decoding.h"
@@ -23,6 +25,8 @@ namespace verbatim {
 
 // The margin when the options name none: 2 frames (0.16 s).
 constexpr int kDefaultTransducerMarginFrames = 2;
+// Audio after a decode's last token that ends its word: 0.32 s with nothing decoded is a pause, not a word going on.
+constexpr int kTransducerPauseFrames = 4;
 // The most audio one live update decodes.
 constexpr std::size_t kLiveWindowSeconds = 30;
 
@@ -38,11 +42,25 @@ struct TransducerHypothesis {
 TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
                                        std::size_t n, const std::function<bool()>& cancelled);
 
+// Which token ids begin a word: SentencePiece pieces that start with "▁". Ids past the table count as word starts.
+class WordStarts {
+ public:
+  WordStarts() = default;
+  explicit WordStarts(const std::vector<std::string>& vocabulary);
+  explicit WordStarts(std::vector<bool> starts) : starts_(std::move(starts)) {}
+  bool operator()(int32_t id) const {
+    return id < 0 || static_cast<std::size_t>(id) >= starts_.size() || starts_[static_cast<std::size_t>(id)];
+  }
+
+ private:
+  std::vector<bool> starts_;
+};
+
 // Where a hypothesis goes on after the committed tokens: just after them where it starts with them; else (a later
-// decode parted from what was shown, which is never taken back) at its first token that starts at or after the
-// committed tokens' end frame, so that live text goes on over the audio they did not cover.
+// decode parted from what was shown, which is never taken back) at its first word that starts at or after the
+// committed tokens' end frame, so that live text goes on over the audio they did not cover, never inside a word.
 std::size_t transducer_continuation(const std::vector<TdtToken>& tokens, const std::vector<int32_t>& committed,
-                                   int committed_end_frame);
+                                   int committed_end_frame, const WordStarts& starts_word);
 
 struct TokensToCommit {
   std::size_t first = 0;  // current[first, first + count)
@@ -50,10 +68,13 @@ struct TokensToCommit {
 };
 
 // The tokens of `current` that may be committed now: from its continuation, each in order while its end frame plus
-// `margin_frames` is within `frames` and `previous` holds the same token at the same place in its own continuation.
+// `margin_frames` is within `frames` and `previous` holds the same token at the same place in its own continuation;
+// then back to the last whole word among them (the token after the last one committed starts a word, or none follows
+// it for kTransducerPauseFrames).
 TokensToCommit transducer_tokens_to_commit(const std::vector<int32_t>& committed, int committed_end_frame,
                                            const std::vector<TdtToken>& previous,
-                                           const std::vector<TdtToken>& current, int frames, int margin_frames);
+                                           const std::vector<TdtToken>& current, int frames, int margin_frames,
+                                           const WordStarts& starts_word);
 
 // Refuses (std::invalid_argument) Whisper's policy options and out-of-range values, naming the option.
 void validate_transducer_streaming_options(const StreamingOptions& options);
@@ -65,7 +86,8 @@ class TransducerStreamingRecognizer final : public StreamingRecognizer {
   using Decode = std::function<TransducerHypothesis(const float*, std::size_t, const std::function<bool()>&)>;
   using Transcribe = std::function<Transcript(const float*, std::size_t, const std::function<bool()>&)>;
 
-  TransducerStreamingRecognizer(const StreamingOptions& options, Decode decode, Transcribe transcribe);
+  TransducerStreamingRecognizer(const StreamingOptions& options, WordStarts starts_word, Decode decode,
+                                Transcribe transcribe);
 
   void add_audio(const float* samples, std::size_t n) override;
   std::size_t utterance_samples() const override { return audio_.size(); }
@@ -76,6 +98,7 @@ class TransducerStreamingRecognizer final : public StreamingRecognizer {
   void slide_window();
 
   int margin_frames_;
+  WordStarts starts_word_;
   Decode decode_;
   Transcribe transcribe_;
 
