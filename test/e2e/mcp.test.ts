@@ -5,19 +5,16 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../support/dictation";
 import { cliEntry, DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
+import { connectMcp, toolText } from "../support/mcp";
 import { within } from "../support/within";
 
 jest.setTimeout(180_000);
 
 let daemon: DaemonProcess;
 let mcp: Client;
-
-const text = (result: Awaited<ReturnType<Client["callTool"]>>) =>
-  (result.content as { type: string; text: string }[]).map((part) => part.text).join("\n");
 
 beforeAll(async () => {
   daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });
@@ -28,14 +25,7 @@ beforeAll(async () => {
   await client.transcribeFile(heldoutWav("heldout-03.wav")).promise;
   client.close();
 
-  mcp = new Client({ name: "e2e-assistant", version: "1.0.0" });
-  await mcp.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [cliEntry, "mcp"],
-      env: daemon.env as Record<string, string>,
-    }),
-  );
+  mcp = await connectMcp(daemon);
 });
 
 afterAll(async () => {
@@ -57,25 +47,25 @@ test("lists its tools, each with an input schema", async () => {
 });
 
 test("searches the history, lists it and reads one transcript in full", async () => {
-  const found = text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage fun" } }));
+  const found = toolText(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage fun" } }));
   expect(found).toMatch(/^- #1 · .* · dictation, from Notes · 3 s\n {2}.*damage fund/);
-  expect(text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "zebra" } }))).toBe(
+  expect(toolText(await mcp.callTool({ name: "search_transcripts", arguments: { query: "zebra" } }))).toBe(
     "No transcript has all of: zebra",
   );
 
-  const listed = text(await mcp.callTool({ name: "list_transcripts", arguments: { limit: 1 } }));
+  const listed = toolText(await mcp.callTool({ name: "list_transcripts", arguments: { limit: 1 } }));
   expect(listed).toContain("#2 · ");
   expect(listed).toContain(`file ${heldoutWav("heldout-03.wav")} · 4 s`);
   expect(listed).toContain("(more: list_transcripts with before_id 2)");
 
-  const read = text(await mcp.callTool({ name: "get_transcript", arguments: { id: 1, timings: true } }));
+  const read = toolText(await mcp.callTool({ name: "get_transcript", arguments: { id: 1, timings: true } }));
   expect(read).toMatch(
     /language en · model .*verbatim-tiny-en\n\n\[0:00\.0 → 0:02\.\d\] The level far damage fund regular receive\.$/,
   );
   const missing = await mcp.callTool({ name: "get_transcript", arguments: { id: 99 } });
   expect(missing.isError).toBe(true);
   // In the words of this client: its own tools, never the daemon's requests.
-  expect(text(missing)).toBe(
+  expect(toolText(missing)).toBe(
     "No transcript #99 is kept (it may have been deleted); list_transcripts and search_transcripts give the ids there are",
   );
 });
@@ -90,38 +80,38 @@ test("transcribes a file, and the history keeps it under the assistant's name", 
   const file = heldoutWav("heldout-07.wav");
   const result = await mcp.callTool({ name: "transcribe_file", arguments: { path: file } });
   expect(result.isError).toBeFalsy();
-  expect(text(result)).toMatch(/^The level far damage fund regular receive\.\n\n\(language en, 3 s, model /);
-  const latest = text(await mcp.callTool({ name: "list_transcripts", arguments: { limit: 1 } }));
+  expect(toolText(result)).toMatch(/^The level far damage fund regular receive\.\n\n\(language en, 3 s, model /);
+  const latest = toolText(await mcp.callTool({ name: "list_transcripts", arguments: { limit: 1 } }));
   expect(latest).toContain(`file ${file}, from e2e-assistant (MCP)`);
 
   const relative = await mcp.callTool({ name: "transcribe_file", arguments: { path: path.basename(file) } });
   expect(relative.isError).toBe(true);
-  expect(text(relative)).toContain("absolute path");
+  expect(toolText(relative)).toContain("absolute path");
   const invalid = await mcp.callTool({ name: "search_transcripts", arguments: {} });
   expect(invalid.isError).toBe(true);
 
   // The language is checked as the HTTP API and the socket check it, and one the model cannot do is refused.
   const klingon = await mcp.callTool({ name: "transcribe_file", arguments: { path: file, language: "klingon" } });
   expect(klingon.isError).toBe(true);
-  expect(text(klingon)).toContain('"klingon" is not a language Whisper knows: give an ISO-639-1 code such as "en"');
+  expect(toolText(klingon)).toContain('"klingon" is not a language Whisper knows: give an ISO-639-1 code such as "en"');
   const german = await mcp.callTool({ name: "transcribe_file", arguments: { path: file, language: "de" } });
   expect(german.isError).toBe(true);
-  expect(text(german)).toContain('is an English-only model and cannot transcribe "de" (German)');
+  expect(toolText(german)).toContain('is an English-only model and cannot transcribe "de" (German)');
 });
 
 test("search_transcripts pages as it says: the next page with before_id", async () => {
   // Two entries say "damage": the dictation (#1) and the file the assistant transcribed (#3).
-  const first = text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", limit: 1 } }));
+  const first = toolText(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", limit: 1 } }));
   expect(first).toMatch(/^- #3 · /);
   expect(first).toContain("(more: search_transcripts with the same query and before_id 3)");
-  const next = text(
+  const next = toolText(
     await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", limit: 1, before_id: 3 } }),
   );
   expect(next).toMatch(/^- #1 · .* · dictation, from Notes/);
   expect(next).not.toContain("(more:");
-  expect(text(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", before_id: 1 } }))).toBe(
-    "No older transcript has all of: damage",
-  );
+  expect(
+    toolText(await mcp.callTool({ name: "search_transcripts", arguments: { query: "damage", before_id: 1 } })),
+  ).toBe("No older transcript has all of: damage");
 });
 
 test("a line that is not JSON gets -32700 Parse error, one that is not JSON-RPC -32600, and it goes on", async () => {

@@ -9,8 +9,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import OpenAI, { BadRequestError } from "openai";
 import { ParakeetModel, type ParakeetTranscript } from "@verbatim/native";
 import { loadAudio } from "../../daemon/src/audio";
@@ -18,7 +16,8 @@ import { DaemonError, type DaemonClient } from "../../daemon/src/client";
 import type { Event, HistoryPage, TranscriptData, TranscriptionOptions } from "../../daemon/src/protocol";
 import { TestHub } from "../../daemon/tests/support/hub-server";
 import { apiToken, freePort } from "../support/api";
-import { cliEntry, DaemonProcess } from "../support/daemon-process";
+import { DaemonProcess } from "../support/daemon-process";
+import { connectMcp, toolText } from "../support/mcp";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
 
@@ -203,18 +202,11 @@ test("the HTTP API's stream: deltas that add up to the text, usage in Parakeet's
 });
 
 test("MCP's transcribe_file, and the history keeps every job with the model's name", async () => {
-  const mcp = new Client({ name: "e2e-assistant", version: "1.0.0" });
-  await mcp.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [cliEntry, "mcp"],
-      env: daemon.env as Record<string, string>,
-    }),
-  );
+  const mcp = await connectMcp(daemon);
   try {
     const result = await mcp.callTool({ name: "transcribe_file", arguments: { path: wav } });
     expect(result.isError).toBeFalsy();
-    const text = (result.content as { type: string; text: string }[]).map((part) => part.text).join("\n");
+    const text = toolText(result);
     expect(text).toMatch(new RegExp(`^${reference.text}\\n\\n\\(language unknown, \\d+ s, model .*parakeet-tiny\\)$`));
   } finally {
     await mcp.close();

@@ -8,8 +8,6 @@
 // turns, with live deltas; MCP's transcribe_file and the history; and a replacement on a spoken word.
 import { createReadStream, readFileSync } from "node:fs";
 import path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import OpenAI from "openai";
 import type { Event, HistoryPage } from "../../daemon/src/protocol";
 import { apiToken, freePort } from "../support/api";
@@ -23,8 +21,9 @@ import {
   stopDictation,
   waitFor,
 } from "../support/dictation";
-import { cliEntry, DaemonProcess } from "../support/daemon-process";
+import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
+import { connectMcp, toolText } from "../support/mcp";
 import { alignWords, normalizeWords, wordErrorRate } from "../support/wer";
 
 jest.setTimeout(300_000);
@@ -214,23 +213,13 @@ test("srt and the event stream through the HTTP API read the spoken words", asyn
 
 test("MCP's transcribe_file reads the spoken words, and the history keeps them", async () => {
   const item = heldout[6];
-  const mcp = new Client({ name: "e2e-assistant", version: "1.0.0" });
-  await mcp.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [cliEntry, "mcp"],
-      env: daemon.env as Record<string, string>,
-    }),
-  );
+  const mcp = await connectMcp(daemon);
   let text: string;
   try {
     const result = await mcp.callTool({ name: "transcribe_file", arguments: { path: heldoutWav(item.file) } });
     expect(result.isError).toBeFalsy();
     // The transcript, a blank line, then what it was: "(language unknown, 4 s, model …)".
-    [text] = (result.content as { type: string; text: string }[])
-      .map((part) => part.text)
-      .join("\n")
-      .split("\n\n");
+    [text] = toolText(result).split("\n\n");
   } finally {
     await mcp.close();
   }
