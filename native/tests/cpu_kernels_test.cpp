@@ -11,6 +11,7 @@
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/few_row_products.h"
 #include "backends/cpu/q4_gemm.h"
+#include "backends/cpu/q4_products.h"
 #include "formats/half.h"
 #include "support/random_weights.h"
 #include "backends/cpu/thread_pool.h"
@@ -64,8 +65,9 @@ void check_matmul(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
   std::vector<double> expected, magnitude;
   const std::vector<double> decoded = reference_decode(w);
   reference_matmul(x, m, ldx, decoded, n, k, with_bias ? &bias : nullptr, expected, magnitude);
-  // Many rows of x against 4-bit weights go through q4_gemm, which rounds x (within its own test's bound).
-  const bool rounded_x = m > cpu::kFewRowsMax && cpu::q4_gemm_supports(w);
+  // 4-bit weights take integer kernels where they apply (q4_gemm for many rows of x, q4_products for a few), which
+  // round x to kQ4GemmDigits bytes: within half a unit of its group's largest |x| over kQ4GemmUnits.
+  const bool rounded_x = m > cpu::kFewRowsMax ? cpu::q4_gemm_supports(w) : cpu::q4_product_supports(w);
   int64_t bad = 0;
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
@@ -335,10 +337,15 @@ TEST_CASE("cpu kernels: attention matches a float64 reference, causal mask botto
   struct Case {
     int64_t queries, keys;
     bool causal;
+    int d = 8;
   };
+  // Head widths that are multiples of 16 take the vector path for few queries, 16 keys at a time (the causal mask
+  // inside such a run of keys, and the keys after the last whole run, included).
   for (const Case& c : {Case{5, 9, true}, Case{1, 1, true}, Case{4, 4, true}, Case{70, 70, true}, Case{70, 23, false},
-                        Case{3, 130, false}}) {
-    const int heads = 3, d = 8, width = heads * d, ldkv = width + 2;
+                        Case{3, 130, false}, Case{5, 300, false, 64}, Case{16, 40, true, 64}, Case{1, 150, true, 16}}) {
+    CAPTURE(c.queries);
+    CAPTURE(c.keys);
+    const int heads = 3, d = c.d, width = heads * d, ldkv = width + 2;
     cpu::AttentionShape shape{c.queries, c.keys, heads, d, c.causal};
     const auto q = rng.normals(static_cast<std::size_t>(c.queries * width), 1.0f);
     const auto k = rng.normals(static_cast<std::size_t>(c.keys * ldkv), 1.0f);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "backends/cpu/blas.h"
 #include "backends/cpu/few_row_products.h"
@@ -332,7 +333,7 @@ const float* fp32_rows_in_place(const WeightMatrix& w, int64_t row) {
 }
 
 // Per-thread buffers that grow to the largest size needed and are then reused: no allocation per token.
-enum ScratchSlot { kRowSlot, kGroupParamsSlot, kScoresSlot, kPartialSumsSlot, kScratchSlots };
+enum ScratchSlot { kRowSlot, kGroupParamsSlot, kScoresSlot, kPartialSumsSlot, kKeysSlot, kScratchSlots };
 
 std::vector<float>& scratch(ScratchSlot slot) {
   thread_local std::vector<float> buffers[kScratchSlots];
@@ -681,12 +682,106 @@ struct WeightedValues {
     }
     for (int k = 0; k < kVectors; ++k) _mm512_storeu_ps(sums + c0 + 16 * k, acc[k]);
   }
+
+  // The same for R queries at once, over the 64 columns from c0 (d a multiple of 16), each value converted once for
+  // all of them: query r's scores are r * query_stride after these, its sums r * ldsum after `sums`, its keys
+  // [first, ends[r]).
+  template <int R>
+  void add_queries(int64_t first, const int64_t* ends, int64_t c0, int64_t query_stride, float* sums,
+                   int64_t ldsum) const {
+    constexpr int kVectors = 4;
+    const float* head_scores[kVectors];
+    __m512 acc[R][kVectors];
+    for (int k = 0; k < kVectors; ++k) {
+      head_scores[k] = scores + (c0 + 16 * k) / d * score_stride;
+      for (int r = 0; r < R; ++r) acc[r][k] = _mm512_loadu_ps(sums + r * ldsum + c0 + 16 * k);
+    }
+    const int64_t last = *std::max_element(ends, ends + R);
+    for (int64_t j = first; j < last; ++j) {
+      __m512 values[kVectors];
+      for (int k = 0; k < kVectors; ++k) values[k] = kv_load16(v + j * ldkv + c0 + 16 * k);
+      for (int r = 0; r < R; ++r) {
+        if (j >= ends[r]) continue;
+        for (int k = 0; k < kVectors; ++k) {
+          acc[r][k] = _mm512_fmadd_ps(_mm512_set1_ps(head_scores[k][r * query_stride + j]), values[k], acc[r][k]);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      for (int k = 0; k < kVectors; ++k) _mm512_storeu_ps(sums + r * ldsum + c0 + 16 * k, acc[r][k]);
+    }
+  }
+
+  // add_queries for 2 to kQueriesAtOnce queries, over every column (width a multiple of 64).
+  static constexpr int kQueriesAtOnce = 5;  // 5 x 4 sums and 4 values in registers
+  void add_queries(int64_t queries, int64_t first, const int64_t* ends, int64_t width, int64_t query_stride,
+                   float* sums, int64_t ldsum) const {
+    for (int64_t c = 0; c < width; c += 64) {
+      switch (queries) {
+        case 2: add_queries<2>(first, ends, c, query_stride, sums, ldsum); break;
+        case 3: add_queries<3>(first, ends, c, query_stride, sums, ldsum); break;
+        case 4: add_queries<4>(first, ends, c, query_stride, sums, ldsum); break;
+        default: add_queries<5>(first, ends, c, query_stride, sums, ldsum); break;
+      }
+    }
+  }
 #endif
 };
+
+#if defined(__AVX512F__)
+constexpr int64_t kScoredKeys = 16;  // keys scored at once by score_keys
+
+// kScoredKeys rows of fp16 keys (one head's d columns of each, ldkv apart) as fp32, d apart, in a per-thread buffer:
+// converted once for all the queries.
+const float* widened_keys(const uint16_t* k, int64_t ldkv, int64_t d) {
+  float* rows = scratch_floats(kKeysSlot, kScoredKeys * d);
+  for (int64_t j = 0; j < kScoredKeys; ++j) {
+    for (int64_t c = 0; c < d; c += 16) _mm512_storeu_ps(rows + j * d + c, kv_load16(k + j * ldkv + c));
+  }
+  return rows;
+}
+
+// The sums of 16 vectors' lanes as one vector (lane k: v[k]'s): a tree of adds over transposed halves, about three
+// instructions a sum where a reduction of each vector takes eight.
+inline __m512 reduce16(const __m512* v) {
+  __m512 pairs[8], quads[4];
+  for (int k = 0; k < 8; ++k) {
+    pairs[k] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+  }
+  for (int k = 0; k < 4; ++k) {
+    const __m512d a = _mm512_castps_pd(pairs[2 * k]), b = _mm512_castps_pd(pairs[2 * k + 1]);
+    quads[k] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+  }
+  // Each 128-bit lane of quads[k] now holds partial sums of v[4k] to v[4k + 3]; add the four lanes up.
+  auto fold = [](__m512 a, __m512 b) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  };
+  return fold(fold(quads[0], quads[1]), fold(quads[2], quads[3]));
+}
+
+// out[j] = q · k_j · scale for the kScoredKeys keys k_j (d a multiple of 16, rows `stride` apart), 0 from key
+// `visible` on.
+template <class KV>
+void score_keys(const float* q, const KV* k, int64_t stride, int64_t d, float scale, int64_t visible, float* out) {
+  __m512 acc[kScoredKeys];
+  for (auto& a : acc) a = _mm512_setzero_ps();
+  for (int64_t c = 0; c < d; c += 16) {
+    const __m512 qc = _mm512_loadu_ps(q + c);
+    for (int64_t j = 0; j < kScoredKeys; ++j) acc[j] = _mm512_fmadd_ps(qc, kv_load16(k + j * stride + c), acc[j]);
+  }
+  const int64_t shown = std::clamp<int64_t>(visible, 0, kScoredKeys);
+  const auto mask = static_cast<__mmask16>((1u << shown) - 1u);
+  _mm512_storeu_ps(out, _mm512_maskz_mul_ps(mask, reduce16(acc), _mm512_set1_ps(scale)));
+}
+#endif
 
 // Attention for a few queries (decoding), without BLAS: for a single query row BLAS would spend longer repacking
 // the keys and values than multiplying them. Keys and values are read row by row, all heads at once, so memory is
 // streamed sequentially (a head's columns alone are short strided pieces of each row). KV: float or fp16 bits.
+// Where heads are whole vectors, keys are scored 16 at a time (score_keys) and values weighted for several queries
+// at once (add_queries): base's six cross-attentions over 1500 fp16 keys, one core, 5 queries 2.95 -> 1.66 ms and
+// 1 query 0.62 -> 0.43 ms, against a dot product and a conversion of each key and value per query.
 template <class KV>
 void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const KV* k,
                       const KV* v, int64_t ldkv, float* out, int64_t ldo, float* weights) {
@@ -699,7 +794,29 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
   constexpr int64_t kKeyBlock = 128;
   pool.parallel_for((shape.keys + kKeyBlock - 1) / kKeyBlock, [&](int64_t block, int) {
     const int64_t end = std::min(shape.keys, (block + 1) * kKeyBlock);
-    for (int64_t j = block * kKeyBlock; j < end; ++j) {
+    int64_t j = block * kKeyBlock;
+#if defined(__AVX512F__)
+    if (d % 16 == 0) {
+      for (; j + kScoredKeys <= end; j += kScoredKeys) {
+        for (int64_t h = 0; h < shape.heads; ++h) {
+          auto score_queries = [&](const auto* keys, int64_t stride) {
+            for (int64_t i = 0; i < shape.queries; ++i) {
+              score_keys(q + i * ldq + h * d, keys, stride, d, scale, visible(i) - j,
+                         scores + (h * shape.queries + i) * shape.keys + j);
+            }
+          };
+          if constexpr (std::is_same_v<KV, uint16_t>) {
+            if (shape.queries > 1) {
+              score_queries(widened_keys(k + j * ldkv + h * d, ldkv, d), d);
+              continue;
+            }
+          }
+          score_queries(k + j * ldkv + h * d, ldkv);
+        }
+      }
+    }
+#endif
+    for (; j < end; ++j) {
       for (int64_t i = 0; i < shape.queries; ++i) {
         for (int64_t h = 0; h < shape.heads; ++h) {
           float* score = scores + (h * shape.queries + i) * shape.keys + j;
@@ -727,10 +844,26 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
     // Every query takes a pass of keys while its rows of v are in the cache: v is read from memory once for all.
     for (int64_t pass = first; pass < last; pass += WeightedValues<KV>::kKeysPerPass) {
       const int64_t end = std::min(last, pass + WeightedValues<KV>::kKeysPerPass);
-      for (int64_t i = 0; i < shape.queries; ++i) {
+      // masked keys (from visible(i) on) have zero scores
+      auto pass_end = [&](int64_t i) { return std::max(pass, std::min(end, visible(i))); };
+      int64_t i = 0;
+#if defined(__AVX512F__)
+      if (shape.queries > 1 && d % 16 == 0 && width % 64 == 0) {
+        constexpr int64_t kAtOnce = WeightedValues<KV>::kQueriesAtOnce;
+        const int64_t sets = (shape.queries + kAtOnce - 1) / kAtOnce;  // split evenly: 7 queries as 4 + 3
+        for (int64_t set = 0; set < sets; ++set) {
+          const int64_t i0 = set * shape.queries / sets, i1 = (set + 1) * shape.queries / sets;
+          int64_t ends[kAtOnce];
+          for (int64_t r = 0; r < i1 - i0; ++r) ends[r] = pass_end(i0 + r);
+          const WeightedValues<KV> values{scores + i0 * shape.keys, shape.queries * shape.keys, v, ldkv, d};
+          values.add_queries(i1 - i0, pass, ends, width, shape.keys, partial + range * outputs + i0 * width, width);
+        }
+        i = shape.queries;
+      }
+#endif
+      for (; i < shape.queries; ++i) {
         const WeightedValues<KV> values{scores + i * shape.keys, shape.queries * shape.keys, v, ldkv, d};
-        // masked keys (from visible(i) on) have zero scores
-        values.add(pass, std::max(pass, std::min(end, visible(i))), width, partial + range * outputs + i * width);
+        values.add(pass, pass_end(i), width, partial + range * outputs + i * width);
       }
     }
   });

@@ -19,10 +19,10 @@ namespace {
 
 constexpr int kBlockRows = 4;  // weight rows per block
 constexpr int kMaxXRows = 6;   // rows of x per block: 6 x 4 sums, 4 weight vectors and one of x in 32 registers
-// Rows shorter than this are multiplied one weight row at a time. Read four at a time, short rows came from memory at
-// half the rate of one sequential stream (base's 51865x512 fp16 product, one core: 6.0-7.8 against 3.4-4.2 ms);
-// the hardware prefetchers follow one stream through consecutive rows, but lose four that each jump after 1 KB.
-constexpr int64_t kBlockedRowBytes = 2048;
+// The weights are prefetched this many blocks ahead, into L2: the hardware prefetchers lose four streams that each
+// jump after a short row. Base's decoder products (1 KB rows), one core, 2 and 5 rows: 4.7-5.1 and 6.5-7.0 ms as
+// here, 10.4 and 12.3-12.5 prefetched into L1 (T0), 6.0 and 6.8 one block ahead.
+constexpr int kPrefetchBlocks = 4;
 
 // The weights of a block of rows, as fp32 vectors of 16: load(j, c) for row j from column c, load_tail for the
 // last columns of a row whose width is not a multiple of 16 (dense formats only), and prefetch_next(j, c) asks for
@@ -37,8 +37,8 @@ struct RowPointers {
     }
   }
   void prefetch(int j, int64_t byte, int64_t bytes) const {
-    const char* next = reinterpret_cast<const char*>(rows[j] + kBlockRows * row_bytes + byte);
-    for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+    const char* next = reinterpret_cast<const char*>(rows[j] + kPrefetchBlocks * kBlockRows * row_bytes + byte);
+    for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(next + b, _MM_HINT_T1);
   }
 };
 
@@ -124,17 +124,6 @@ struct Q4Block : QuantizedBlock {
   }
 };
 
-int64_t stored_row_bytes(const WeightMatrix& w) {
-  switch (w.format) {
-    case WeightMatrix::Format::F32:
-      return 4 * w.cols;
-    case WeightMatrix::Format::Quantized:
-      return w.cols * w.bits / 8;
-    default:
-      return 2 * w.cols;
-  }
-}
-
 // The sums of four vectors' lanes.
 inline void reduce4(const __m512* v, float* out) {
   __m256 h[4];
@@ -146,9 +135,22 @@ inline void reduce4(const __m512* v, float* out) {
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
 }
 
-// sums[i * W + j] = x_i · w_j for R rows of x and the block's first W weight rows, over `cols` columns.
+// v, held in a register. GCC 12 folds a load of x into each of the W FMAs that use it; for more than two rows of x
+// those loads, not the FMAs, then set the pace (turbo's decoder products, one core, 5 rows 22.2-23.9 -> 17.4-17.9 ms),
+// while two rows were faster with them folded (12.0-13.3 against 14.2-16.5 ms).
+inline __m512 in_register(__m512 v) {
+#if defined(__GNUC__)
+  asm("" : "+v"(v));
+#endif
+  return v;
+}
+
+// sums[i * W + j] = x_i · w_j for R rows of x and the block's first W weight rows, over `cols` columns. Not inlined:
+// inlined into products, GCC 12 stored every sum to the stack on each step of the loop (base's decoder products, one
+// core, 5 rows one weight row at a time: 14.1 against 9.8 ms).
 template <int R, int W, class Block>
-void block_products(const Block& block, const float* x, int64_t ldx, int64_t cols, bool prefetch, float* sums) {
+[[gnu::noinline]] void block_products(const Block& block, const float* x, int64_t ldx, int64_t cols, bool prefetch,
+                                      float* sums) {
   __m512 acc[R][W];
   for (auto& row : acc) std::fill(std::begin(row), std::end(row), _mm512_setzero_ps());
   int64_t c = 0;
@@ -159,7 +161,8 @@ void block_products(const Block& block, const float* x, int64_t ldx, int64_t col
     __m512 weights[W];
     for (int j = 0; j < W; ++j) weights[j] = block.load(j, c);
     for (int i = 0; i < R; ++i) {
-      const __m512 xi = _mm512_loadu_ps(x + i * ldx + c);
+      const __m512 loaded = _mm512_loadu_ps(x + i * ldx + c);
+      const __m512 xi = R > 2 ? in_register(loaded) : loaded;
       for (int j = 0; j < W; ++j) acc[i][j] = _mm512_fmadd_ps(weights[j], xi, acc[i][j]);
     }
   }
@@ -198,10 +201,9 @@ template <class Block>
 void products(const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, int64_t first, int64_t count,
               const float* bias, float* y, int64_t ldy) {
   const int64_t last = first + count;
-  const bool blocked = stored_row_bytes(w) >= kBlockedRowBytes;
   const int64_t x_groups = (m + kMaxXRows - 1) / kMaxXRows;  // rows of x split evenly: 7 rows as 4 + 3
   for (int64_t r = first; r < last;) {
-    const int64_t block_rows = blocked && last - r >= kBlockRows ? kBlockRows : 1;
+    const int64_t block_rows = last - r >= kBlockRows ? kBlockRows : 1;
     const Block block(w, r);
     for (int64_t g = 0; g < x_groups; ++g) {
       const int64_t i0 = g * m / x_groups, i1 = (g + 1) * m / x_groups;

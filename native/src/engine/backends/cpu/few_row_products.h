@@ -7,9 +7,9 @@
 // rows of x take turns on each block of four weight rows while it is in cache. Column tiles that keep x in L1 across
 // all the weight rows, adding each tile's sums to y, were tried and were slower here (turbo's 1280x5120 product,
 // one core: 5 rows 1.30 against 1.15 ms, 16 rows 4.3 against 3.4 ms): x from L2 at a quarter of a load per FMA
-// keeps up, and the tiles cost a reduction per tile and weights read in strides. Rows shorter than 2 KB are read one
-// at a time (see kBlockedRowBytes). matmul takes the 4-bit integer kernel (q4_products.h) instead where it applies:
-// with 3 bytes per x it does fewer operations per weight than widening nibbles to fp32.
+// keeps up, and the tiles cost a reduction per tile and weights read in strides. The weights are prefetched into L2 a
+// few blocks ahead (see kPrefetchBlocks). matmul takes the 4-bit integer kernel (q4_products.h) instead where it
+// applies: with 2 bytes per x it does fewer operations per weight than widening nibbles to fp32.
 #pragma once
 
 #include <cstdint>
