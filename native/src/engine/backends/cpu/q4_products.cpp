@@ -4,11 +4,12 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
-#define VERBATIM_Q4_INTEGER 1  // x as three signed bytes per column, integer dot products
+#define VERBATIM_Q4_INTEGER 1  // x as two signed bytes per column, integer dot products
 #define VERBATIM_Q4_PRODUCT 1
 #elif defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
 #define VERBATIM_Q4_FLOAT 1  // nibbles widened to fp32 against x in fp32
@@ -54,9 +55,9 @@ inline void reduce4(const Floats* v, float* out) {
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
 }
 
-// Where W consecutive weight rows from r keep their packed nibbles and group parameters, and requests for the next W
-// rows' bytes ahead of use. Decoding reads every weight from memory once per token; with W rows streamed at once
-// (and their parameters in runs too short to be noticed) the hardware prefetchers fall behind: asking for the
+// Where W consecutive weight rows from r keep their packed nibbles and group parameters, and requests for the bytes
+// of rows further on ahead of use. Decoding reads every weight from memory once per token; with W rows streamed at
+// once (and their parameters in runs too short to be noticed) the hardware prefetchers fall behind: asking for the
 // next rows took turbo-shaped 4-bit decoding products from 3.6 to 2.7 ms per token on one core.
 template <int W>
 struct WeightRows {
@@ -85,9 +86,12 @@ struct WeightRows {
     }
   }
 
-  // The nibbles W rows below row j's at byte `offset`.
+  // The nibbles kPrefetchPasses * W rows below row j's at byte `offset`, into L2. Requested into L1 (T0) for the
+  // next W rows, they came late: the decoder's 4-bit products, one core, one row of x, turbo 9.5-9.7 and base
+  // 2.9-3.5 ms, against 4.9 and 1.7 ms as here (and 4.8-5.0 and 1.9-2.1 ms into L2 for the next W rows).
+  static constexpr int64_t kPrefetchPasses = 4;
   void prefetch_next_nibbles(int j, int64_t offset) const {
-    _mm_prefetch(reinterpret_cast<const char*>(packed[j] + W * row_bytes + offset), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(packed[j] + kPrefetchPasses * W * row_bytes + offset), _MM_HINT_T1);
   }
 };
 
@@ -96,14 +100,17 @@ struct WeightRows {
 #if defined(VERBATIM_Q4_INTEGER)
 
 constexpr int64_t kBlock = 128;  // columns held by one 64-byte load of packed weights
-constexpr int kDigits = 3;       // signed bytes per column of x
+constexpr int kDigits = kQ4GemmDigits;  // signed bytes per column of x: as q4_gemm rounds x (see there)
 constexpr int kSpan = 16;        // groups whose parameters one vector holds
 // Weight rows multiplied with one row of x in one pass (one core, 5120x1280: 4 rows 133 us, 8 rows 93 us, 12 and 16
 // rows slower again, 51866x1280 by 2x: too many rows streamed at once).
 constexpr int kWeightRows = 8;
-// |x| / (its group's largest |x|) times this rounds to an integer of three signed base-256 digits, the first in
-// [-127, 127]: x is held to 2^-24 of its group's largest value, as fp32 holds that value.
-constexpr double kDigitUnits = 127.0 * 65536.0;
+// |x| / (its group's largest |x|) times this rounds to an integer of two signed base-256 digits, the first in
+// [-127, 127]: x is held to 1/65024 of its group's largest value. Three digits (2^-24 of it, as fp32 holds that
+// value) took 6 vpdpbusd and 2 shifts per block where two take 4 and 1: turbo-shaped decoding products, one core,
+// 5 rows 17.6 -> 14.2 ms, 1 row 4.9 -> 4.4 ms; the tokens of the parity tests (beam-search-reference,
+// long-form-reference) stayed PyTorch's.
+constexpr double kDigitUnits = kQ4GemmUnits;
 
 // The largest |x| of n values (n a multiple of 16). A NaN or infinity may be missed or scramble the digits: the
 // group's Σx carries it to the products all the same.
@@ -120,7 +127,7 @@ inline __m512i to_units(const float* x, __m512d scale) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
 }
 
-// Stores the three signed base-256 digits of 16 integers (first digit first) at `to`, a plane apart.
+// Stores the kDigits signed base-256 digits of 16 integers (first digit first) at `to`, a plane apart.
 inline void store_digits(__m512i units, int8_t* to, int64_t plane) {
   const __m512i half = _mm512_set1_epi32(128), byte = _mm512_set1_epi32(255);
   for (int d = kDigits - 1; d >= 0; --d) {
@@ -168,7 +175,7 @@ inline __m512 load_span(const void* params, DType dtype, int64_t first, int64_t 
 //
 // A 64-byte load holds two groups of 64 columns (or one of 128), the even columns' nibbles low. Against the
 // digits of x, vpdpbusd sums four nibble-digit products per 32-bit lane; each lane sums a·q, then (shifted by 8)
-// b·q, then c·q for its eight columns, exactly (at most 8 · 15 · 127 · 2^16 < 2^31). Converted to fp32, the lanes
+// b·q for its eight columns, exactly (at most 8 · 15 · 2^15 < 2^31). Converted to fp32, the lanes
 // are scaled by their group's unit (weight scale × digit scale); the bias · Σx of every group joins the same sum.
 template <int R, int W>
 void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t first, int64_t last,
@@ -179,6 +186,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
   const float* digit_scales = in.digit_scales.data() + i0 * groups;
   const float* sums = in.group_sums.data() + i0 * groups;
   const __m512i nibble = _mm512_set1_epi8(0x0f);
+  const int64_t groups_per_block = kBlock / group_size;  // hoisted: k * kBlock / group_size took an idiv per block
   // Lanes 8-15 of a block are the next group's when groups are 64 wide.
   const __m512i second_group = group_size == 64 ? _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
                                                 : _mm512_setzero_si512();
@@ -202,7 +210,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
       const int64_t blocks = count * group_size / kBlock;
       for (int64_t k = 0; k < blocks; ++k) {
         const int64_t c = g0 * group_size + k * kBlock;
-        const __m512i lane_groups = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(k * kBlock / group_size)),
+        const __m512i lane_groups = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(k * groups_per_block)),
                                                      second_group);
         __m512i even[W], odd[W];
         for (int j = 0; j < W; ++j) {

@@ -1,9 +1,9 @@
 // Decoding's products with MLX affine 4-bit weights: y = x · wᵀ for a few rows of x, without dequantising a
 // weight. Within a group w = scale · q + bias, so x · w = scale · (x · q) + bias · Σx: the nibbles are multiplied
 // with x as they stream past, and each group's Σx is computed once per product, not once per weight row.
-// With AVX-512 VNNI, x is split once per product into three signed bytes per column (base-256 digits of x in
-// units of 2^-23 of its group's largest |x|, as fine as fp32 holds that value) and the nibbles meet them in
-// integer dot products, exact within a group; elsewhere the nibbles are widened to fp32 against x in fp32.
+// With AVX-512 VNNI, x is split once per product into two signed bytes per column (base-256 digits of x in units
+// of 1/32512 of its group's largest |x|, as q4_gemm rounds it) and the nibbles meet them in integer dot products,
+// exact within a group; elsewhere the nibbles are widened to fp32 against x in fp32.
 #pragma once
 
 #include <cstdint>
@@ -18,9 +18,9 @@ namespace cpu {
 struct Q4Input {
   std::vector<float> group_sums;  // rows x (cols / group_size)
   // Integer kernel: per 128 columns, the first digits of the 64 even columns (a packed byte holds an even column's
-  // nibble low and the next odd column's high), those of the 64 odd ones, then the second and third digits alike;
-  // column c of row i is digit_scales[i][c / group_size] · (d1 · 65536 + d2 · 256 + d3).
-  std::vector<int8_t> digits;       // rows x cols x 3
+  // nibble low and the next odd column's high), those of the 64 odd ones, then the second digits alike; column c
+  // of row i is digit_scales[i][c / group_size] · (d1 · 256 + d2).
+  std::vector<int8_t> digits;       // rows x cols x 2
   std::vector<float> digit_scales;  // rows x (cols / group_size)
   // Float kernel: per 64 columns, the 32 even ones, then the 32 odd ones.
   std::vector<float> x;  // rows x cols
