@@ -14,12 +14,14 @@
 #include "backends/cpu/q4_products.h"
 #include "formats/half.h"
 #include "support/random_weights.h"
+#include "support/rounded_x_bound.h"
 #include "backends/cpu/thread_pool.h"
 
 using verbatim::DType;
 using verbatim::ThreadPool;
 using verbatim::WeightMatrix;
 using verbatim::testing::reference_decode;
+using verbatim::testing::rounded_x_bound;
 using verbatim::testing::Rng;
 using verbatim::testing::StorageFormat;
 using verbatim::testing::store_matrix;
@@ -74,14 +76,7 @@ void check_matmul(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
       const double got = y[static_cast<std::size_t>(i * ldy + j)];
       const double want = expected[static_cast<std::size_t>(i * n + j)];
       double bound = 1e-6 * magnitude[static_cast<std::size_t>(i * n + j)] + 1e-6;
-      for (int64_t g = 0; rounded_x && g < k; g += storage.group_size) {
-        double largest = 0.0, weight_sum = 0.0;
-        for (int64_t c = g; c < g + storage.group_size; ++c) {
-          largest = std::max(largest, std::fabs(static_cast<double>(x[static_cast<std::size_t>(i * ldx + c)])));
-          weight_sum += std::fabs(decoded[static_cast<std::size_t>(j * k + c)]);
-        }
-        bound += largest / (2.0 * cpu::kQ4GemmUnits) * weight_sum;
-      }
+      if (rounded_x) bound += rounded_x_bound(x.data() + i * ldx, decoded.data() + j * k, k, storage.group_size);
       if (std::fabs(got - want) > bound) ++bad;
     }
     for (int64_t j = n; j < ldy; ++j) CHECK(y[static_cast<std::size_t>(i * ldy + j)] == -7.0f);  // padding untouched

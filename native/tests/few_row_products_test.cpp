@@ -6,15 +6,16 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/few_row_products.h"
-#include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/q4_products.h"
 #include "backends/cpu/thread_pool.h"
 #include "support/random_weights.h"
+#include "support/rounded_x_bound.h"
 
 using verbatim::DType;
 using verbatim::ThreadPool;
 using verbatim::WeightMatrix;
 using verbatim::testing::reference_decode;
+using verbatim::testing::rounded_x_bound;
 using verbatim::testing::Rng;
 using verbatim::testing::StorageFormat;
 using verbatim::testing::store_matrix;
@@ -131,14 +132,7 @@ TEST_CASE("few-row products: matmul with 2 to 16 rows matches a float64 product 
             want += term;
             magnitude += std::fabs(term);
           }
-          for (int64_t g = 0; rounded_x && g < k; g += storage.group_size) {
-            double largest = 0.0, weight_sum = 0.0;
-            for (int64_t c = g; c < g + storage.group_size; ++c) {
-              largest = std::max(largest, std::fabs(static_cast<double>(x[static_cast<std::size_t>(i * k + c)])));
-              weight_sum += std::fabs(weights[static_cast<std::size_t>(r * k + c)]);
-            }
-            rounding += largest / (2.0 * cpu::kQ4GemmUnits) * weight_sum;
-          }
+          if (rounded_x) rounding = rounded_x_bound(x.data() + i * k, weights.data() + r * k, k, storage.group_size);
           if (!(std::fabs(y[static_cast<std::size_t>(i * n + r)] - want) <= 1e-6 * magnitude + rounding)) ++bad;
         }
       }

@@ -7,11 +7,13 @@
 #include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/thread_pool.h"
 #include "support/random_weights.h"
+#include "support/rounded_x_bound.h"
 
 using verbatim::DType;
 using verbatim::ThreadPool;
 using verbatim::WeightMatrix;
 using verbatim::testing::reference_decode;
+using verbatim::testing::rounded_x_bound;
 using verbatim::testing::Rng;
 using verbatim::testing::StorageFormat;
 using verbatim::testing::store_matrix;
@@ -44,19 +46,13 @@ Errors check_gemm(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
   for (int64_t i = 0; i < m; ++i) {
     const float* row = x.data() + i * ldx;
     for (int64_t r = 0; r < n; ++r) {
-      double want = with_bias ? bias[static_cast<std::size_t>(r)] : 0.0, magnitude = std::fabs(want), bound = 0.0;
-      for (int64_t g = 0; g < k; g += group) {
-        double largest = 0.0, weight_sum = 0.0;
-        for (int64_t c = g; c < g + group; ++c) {
-          const double wc = decoded[static_cast<std::size_t>(r * k + c)];
-          want += row[c] * wc;
-          magnitude += std::fabs(row[c] * wc);
-          largest = std::max(largest, std::fabs(static_cast<double>(row[c])));
-          weight_sum += std::fabs(wc);
-        }
-        bound += largest / (2.0 * cpu::kQ4GemmUnits) * weight_sum;
+      double want = with_bias ? bias[static_cast<std::size_t>(r)] : 0.0, magnitude = std::fabs(want);
+      for (int64_t c = 0; c < k; ++c) {
+        const double wc = decoded[static_cast<std::size_t>(r * k + c)];
+        want += row[c] * wc;
+        magnitude += std::fabs(row[c] * wc);
       }
-      bound += 1e-6 * magnitude + 1e-6;
+      const double bound = rounded_x_bound(row, decoded.data() + r * k, k, group) + 1e-6 * magnitude + 1e-6;
       const double error = std::fabs(y[static_cast<std::size_t>(i * ldy + r)] - want);
       if (!(error <= bound)) ++errors.beyond_bound;
       errors.largest_share = std::max(errors.largest_share, error / bound);
