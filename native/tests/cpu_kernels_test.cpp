@@ -384,9 +384,10 @@ TEST_CASE("cpu kernels: attention matches a float64 reference, causal mask botto
                   std::invalid_argument);
 }
 
-// Decoding's cross-attention cache is held in fp16 (CpuOps::attention_cache): the same attention over it as over its
-// values widened to fp32, with the few-query kernel (head widths 8 and 64, the vector path) and the BLAS one.
-TEST_CASE("cpu kernels: attention over fp16 keys and values equals attention over the same values in fp32") {
+// Decoding's cross-attention cache is held in fp16, each head's rows together (CpuOps::attention_cache): the same
+// attention over it as over its values widened to fp32 in rows, with the few-query kernel (head widths 8 and 64, the
+// vector path) and the BLAS one, over a cache holding more rows than are attended.
+TEST_CASE("cpu kernels: attention over an fp16 cache equals attention over the same values in fp32 rows") {
   ThreadPool pool(2);
   Rng rng(8);
   struct Case {
@@ -399,24 +400,34 @@ TEST_CASE("cpu kernels: attention over fp16 keys and values equals attention ove
     CAPTURE(c.queries);
     CAPTURE(c.d);
     const int heads = 3, width = heads * c.d, ldkv = width;
+    const int64_t cache_rows = c.keys + 5;
     cpu::AttentionShape shape{c.queries, c.keys, heads, c.d, c.causal};
     const auto q = rng.normals(static_cast<std::size_t>(c.queries * width), 1.0f);
-    std::vector<float> k = rng.normals(static_cast<std::size_t>(c.keys * ldkv), 2.0f), v = k;
+    std::vector<float> k = rng.normals(static_cast<std::size_t>(cache_rows * ldkv), 2.0f), v = k;
     std::shuffle(v.begin(), v.end(), std::mt19937(3));
     std::vector<uint16_t> k16(k.size()), v16(v.size());
-    cpu::float_to_f16(k.data(), k16.data(), static_cast<int64_t>(k.size()));
-    cpu::float_to_f16(v.data(), v16.data(), static_cast<int64_t>(v.size()));
-    for (std::size_t i = 0; i < k.size(); ++i) {
-      REQUIRE(k16[i] == verbatim::float_to_half(k[i]));  // rounded to nearest even, as the scalar conversion
-      k[i] = verbatim::half_to_float(k16[i]);
-      v[i] = verbatim::half_to_float(v16[i]);
+    cpu::to_attention_cache(k.data(), cache_rows, width, heads, k16.data());
+    cpu::to_attention_cache(v.data(), cache_rows, width, heads, v16.data());
+    for (int64_t j = 0; j < cache_rows; ++j) {
+      for (int64_t column = 0; column < width; ++column) {
+        const auto in_rows = static_cast<std::size_t>(j * width + column);
+        const auto cached = static_cast<std::size_t>((column / c.d * cache_rows + j) * c.d + column % c.d);
+        REQUIRE(k16[cached] == verbatim::float_to_half(k[in_rows]));  // rounded to nearest even, as the scalar one
+        k[in_rows] = verbatim::half_to_float(k16[cached]);
+        v[in_rows] = verbatim::half_to_float(v16[cached]);
+      }
     }
     const auto size = [&](int64_t n) { return static_cast<std::size_t>(n); };
     std::vector<float> out(size(c.queries * width)), out16(out.size());
     std::vector<float> weights(size(heads * c.queries * c.keys)), weights16(weights.size());
     cpu::attention(pool, shape, q.data(), width, k.data(), v.data(), ldkv, out.data(), width, weights.data());
-    cpu::attention(pool, shape, q.data(), width, k16.data(), v16.data(), ldkv, out16.data(), width, weights16.data());
+    cpu::attention(pool, shape, q.data(), width, k16.data(), v16.data(), cache_rows, out16.data(), width,
+                   weights16.data());
     for (std::size_t i = 0; i < out.size(); ++i) CHECK(std::fabs(out16[i] - out[i]) <= 1e-6f * (1 + std::fabs(out[i])));
     for (std::size_t i = 0; i < weights.size(); ++i) CHECK(std::fabs(weights16[i] - weights[i]) <= 1e-6f);
+    shape.keys = cache_rows + 1;
+    CHECK_THROWS_AS(cpu::attention(pool, shape, q.data(), width, k16.data(), v16.data(), cache_rows, out16.data(),
+                                   width, nullptr),
+                    std::invalid_argument);
   }
 }

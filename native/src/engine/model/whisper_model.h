@@ -93,8 +93,8 @@ class WhisperModel final : public ModelRunner {
     cross_keys_.clear();
     cross_values_.clear();
     for (const Block& block : decoder_) {
-      cross_keys_.push_back(ops_.attention_cache(ops_.linear(x, block.cross_attn->key)));
-      cross_values_.push_back(ops_.attention_cache(ops_.linear(x, block.cross_attn->value)));
+      cross_keys_.push_back(ops_.attention_cache(ops_.linear(x, block.cross_attn->key), d.n_text_head));
+      cross_values_.push_back(ops_.attention_cache(ops_.linear(x, block.cross_attn->value), d.n_text_head));
     }
     encoded_.emplace(std::move(x));
     cached_ = 0;

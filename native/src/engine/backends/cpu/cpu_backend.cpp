@@ -167,7 +167,8 @@ CpuTensor CpuOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, i
   if (weights != nullptr) weights_out = weights->emplace(heads * q.rows, keys).data.data();
   if (!k.half.empty() || !v.half.empty()) {
     require(!k.half.empty() && !v.half.empty(), "attention keys and values are held differently");
-    cpu::attention(*pool_, shape, q.data.data(), q.cols, k.half.data(), v.half.data(), k.cols, out.data.data(),
+    require(k.rows == v.rows, "attention caches of keys and values differ in length");
+    cpu::attention(*pool_, shape, q.data.data(), q.cols, k.half.data(), v.half.data(), k.rows, out.data.data(),
                    out.cols, weights_out);
   } else {
     cpu::attention(*pool_, shape, q.data.data(), q.cols, k.data.data(), v.data.data(), k.cols, out.data.data(),
@@ -176,9 +177,9 @@ CpuTensor CpuOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, i
   return out;
 }
 
-CpuTensor CpuOps::attention_cache(Tensor t) const {
+CpuTensor CpuOps::attention_cache(Tensor t, int heads) const {
   t.half.resize(t.data.size());
-  cpu::float_to_f16(t.data.data(), t.half.data(), static_cast<int64_t>(t.data.size()));
+  cpu::to_attention_cache(t.data.data(), t.rows, t.cols, heads, t.half.data());
   std::vector<float>().swap(t.data);
   return t;
 }

@@ -17,7 +17,8 @@
 
 namespace verbatim {
 
-// A row-major fp32 matrix; or, made by CpuOps::attention_cache for attention alone, fp16 bits in `half`.
+// A row-major fp32 matrix; or, made by CpuOps::attention_cache for attention alone, fp16 bits in `half`, laid out
+// by cpu::to_attention_cache.
 struct CpuTensor {
   int64_t rows = 0;
   int64_t cols = 0;
@@ -85,8 +86,9 @@ class CpuOps {
   Tensor project_to_vocab(const EmbeddingParams& embedding, const Tensor& x);
   Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
                    std::optional<Tensor>* weights);
-  // Keys or values that attention() will read at every decoding step, held in fp16: half the bytes per step.
-  Tensor attention_cache(Tensor t) const;
+  // Keys or values of `heads` heads that attention() will read at every decoding step, held in fp16 (half the bytes
+  // per step), each head's rows together.
+  Tensor attention_cache(Tensor t, int heads) const;
 
   // Parakeet's operations (parakeet_model.h; cpu_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
   Tensor unary(Tensor x, int f);

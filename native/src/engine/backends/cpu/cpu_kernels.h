@@ -53,9 +53,14 @@ struct AttentionShape {
 // softmaxed scores, laid out [head][query][key].
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
                const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights);
-// The same with keys and values held as fp16 bits (an attention cache read at every decoding step: half the bytes).
+// The same over keys and values held as an attention cache (read at every decoding step): fp16 bits, half the bytes,
+// laid out by to_attention_cache. `cache_rows` is the number of rows the cache holds (at least shape.keys).
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const uint16_t* k,
-               const uint16_t* v, int64_t ldkv, float* out, int64_t ldo, float* weights);
+               const uint16_t* v, int64_t cache_rows, float* out, int64_t ldo, float* weights);
+
+// The rows x cols matrix x as an attention cache for `heads` heads: fp16 bits, each head's rows together (rows x
+// cols / heads), so that attending one head reads its keys from memory in order.
+void to_attention_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache);
 
 // fp32 to fp16 bits, rounding to nearest even.
 void float_to_f16(const float* src, uint16_t* dst, int64_t n);

@@ -109,7 +109,7 @@ class MlxOps {
   Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
                    std::optional<Tensor>* weights) const;
   // The CPU backend holds decoding's cross-attention keys and values in fp16; MLX keeps them as computed.
-  Tensor attention_cache(Tensor t) const { return t; }
+  Tensor attention_cache(Tensor t, int /*heads*/) const { return t; }
 
   // Parakeet's operations (parakeet_model.h; mlx_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
   Conv2dParams conv2d_params(const Conv2dWeights& conv) const;
