@@ -1,0 +1,76 @@
+// The cross-attention of one Whisper decoder step on the CPU backend, apart from the rest of the step: one query (a
+// greedy step) and five (a step of five beams) over the 1500 encoder positions, the keys and values held as
+// CpuOps::attention_cache holds them (fp16, each head's rows together). It goes round enough caches (more bytes than
+// the caches hold) that each comes from memory, as in decoding, where a whole step's weights pass between two
+// visits to a layer's cache. 2 threads by default, wall time, the median of 400 calls.
+//
+// usage: attention_bench base|turbo [--threads N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/thread_pool.h"
+#include "support/random_weights.h"
+
+namespace {
+
+constexpr int64_t kKeys = 1500;        // Whisper's encoder positions
+constexpr int kHeadDim = 64;           // every Whisper size's
+constexpr int64_t kBytesVisited = 256 << 20;  // far beyond the caches
+constexpr int kCalls = 400;
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace verbatim;
+  using namespace verbatim::testing;
+  const std::string shape = argc >= 2 ? argv[1] : "";
+  int threads = 2;
+  if (argc == 4 && std::strcmp(argv[2], "--threads") == 0) threads = std::max(1, std::atoi(argv[3]));
+  if ((shape != "base" && shape != "turbo") || (argc != 2 && argc != 4)) {
+    std::fprintf(stderr, "usage: attention_bench base|turbo [--threads N]\n");
+    return 2;
+  }
+  const int heads = shape == "base" ? 8 : 20;
+  const int64_t width = heads * kHeadDim, cache_values = kKeys * width;
+  const int64_t caches = std::max<int64_t>(2, kBytesVisited / (2 * 2 * cache_values));  // keys and values, 2 bytes
+
+  Rng rng(1);
+  std::vector<std::vector<uint16_t>> keys(static_cast<std::size_t>(caches)), values(keys.size());
+  std::vector<float> rows(static_cast<std::size_t>(cache_values));
+  for (int64_t c = 0; c < caches; ++c) {
+    for (auto* cache : {&keys[c], &values[c]}) {
+      for (float& x : rows) x = rng.normal(1.0f);
+      cache->resize(rows.size());
+      cpu::to_attention_cache(rows.data(), kKeys, width, heads, cache->data());
+    }
+  }
+  ThreadPool pool(threads);
+  for (int64_t queries : {1, 5}) {
+    const std::vector<float> q = rng.normals(static_cast<std::size_t>(queries * width), 1.0f);
+    std::vector<float> out(q.size());
+    const cpu::AttentionShape attention{queries, kKeys, heads, kHeadDim, false};
+    std::vector<double> times;
+    for (int call = 0; call < kCalls; ++call) {
+      const auto c = static_cast<std::size_t>(call % caches);
+      const double start = now_ms();
+      cpu::attention(pool, attention, q.data(), width, keys[c].data(), values[c].data(), kKeys, out.data(), width,
+                     nullptr);
+      times.push_back(now_ms() - start);
+    }
+    std::sort(times.begin(), times.end());
+    std::printf("%s cross-attention, %lld quer%s, %d thread(s): %.3f ms (median; quartiles %.3f-%.3f)\n",
+                shape.c_str(), static_cast<long long>(queries), queries == 1 ? "y" : "ies", threads,
+                times[times.size() / 2], times[times.size() / 4], times[3 * times.size() / 4]);
+  }
+  return 0;
+}
