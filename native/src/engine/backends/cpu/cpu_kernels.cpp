@@ -120,6 +120,7 @@ struct KvLayout {
   static KvLayout rows(int64_t ld, int64_t d) { return {ld, d, d}; }
   static KvLayout heads(int64_t rows, int64_t d) { return {d, rows * d, d}; }
 
+  bool heads_apart() const { return head_stride != d; }
   int64_t head(int64_t j, int64_t h) const { return h * head_stride + j * row_stride; }
   // column c of the heads' width (head c / d)
   int64_t column(int64_t j, int64_t c) const { return head(j, c / d) + c % d; }
@@ -664,44 +665,27 @@ struct WeightedValues {
       const int64_t end = std::min(last, pass + kKeysPerPass);
       int64_t c = 0;
 #if defined(__AVX512F__)
-      // 256 or 128 columns at a time, summed in registers over the pass's keys; 16 lanes of one head each.
-      if (layout.d % 16 == 0) {
-        for (; c + 256 <= width; c += 256) add_columns<16>(pass, end, c, sums);
-        for (; c + 128 <= width; c += 128) add_columns<8>(pass, end, c, sums);
+      // Whisper's 64-wide heads four or two at a time, summed in registers over the pass's keys.
+      if (layout.d == 64) {
+        for (; c + 256 <= width; c += 256) add_heads<4>(pass, end, c, sums);
+        for (; c + 128 <= width; c += 128) add_heads<2>(pass, end, c, sums);
       }
 #endif
       for (int64_t j = pass; j < end; ++j) {
-        for (int64_t column = c; column < width; ++column) {
-          const float value = kv_at(v, layout.column(j, column));
-          sums[column] = multiply_add(scores[column / layout.d * score_stride + j], value, sums[column]);
+        // a head's span of the remaining columns at a time
+        for (int64_t column = c; column < width;) {
+          const int64_t h = column / layout.d, span_end = std::min(width, (h + 1) * layout.d);
+          const V* head_row = v + layout.head(j, h) - h * layout.d;  // indexed by column
+          const float score = scores[h * score_stride + j];
+          for (; column < span_end; ++column) sums[column] = multiply_add(score, kv_at(head_row, column), sums[column]);
         }
       }
     }
   }
 
 #if defined(__AVX512F__)
-  template <int kVectors>
-  void add_columns(int64_t first, int64_t last, int64_t c0, float* sums) const {
-    if (layout.d == 64) return add_heads<kVectors / 4>(first, last, c0, sums);
-    const float* head_scores[kVectors];
-    const V* pieces[kVectors];  // 16 columns each, within one head
-    __m512 acc[kVectors];
-    for (int k = 0; k < kVectors; ++k) {
-      head_scores[k] = scores + (c0 + 16 * k) / layout.d * score_stride;
-      pieces[k] = v + layout.column(0, c0 + 16 * k);
-      acc[k] = _mm512_loadu_ps(sums + c0 + 16 * k);
-    }
-    for (int64_t j = first; j < last; ++j) {
-      for (int k = 0; k < kVectors; ++k) {
-        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(head_scores[k][j]), kv_load16(pieces[k] + j * layout.row_stride),
-                                 acc[k]);
-      }
-    }
-    for (int k = 0; k < kVectors; ++k) _mm512_storeu_ps(sums + c0 + 16 * k, acc[k]);
-  }
-
-  // add_columns for kHeads whole heads of 64 columns (Whisper's) from column c0, a head's first: a pointer to each
-  // head's values, the four vectors of a row's head at fixed offsets from it (a pointer per vector took a fifth
+  // Adds the keys [first, last) to the sums of kHeads whole heads of 64 columns from column c0, a head's first: a
+  // pointer to each head's values, a row's four vectors at fixed offsets from it (a pointer per vector took a fifth
   // longer: more pointers than registers).
   template <int kHeads>
   void add_heads(int64_t first, int64_t last, int64_t c0, float* sums) const {
@@ -849,7 +833,6 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
   auto visible = [&](int64_t query) { return shape.causal ? shape.keys - shape.queries + query + 1 : shape.keys; };
   // [head][query][key], as `weights` wants it
   float* scores = weights != nullptr ? weights : scratch_floats(kScoresSlot, rows * shape.keys);
-  const bool heads_apart = layout.head_stride != d;
 
   constexpr int64_t kKeyBlock = 128;
   // A contiguous range of keys per task: each thread streams its own part of each head.
@@ -874,7 +857,7 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
         score_queries(keys, layout.row_stride);
       };
       const int64_t whole = first + (end - first) / kScoredKeys * kScoredKeys;
-      if (heads_apart) {
+      if (layout.heads_apart()) {
         for (int64_t h = 0; h < shape.heads; ++h) {
           for (int64_t from = first; from < whole; from += kScoredKeys) score_block(from, h);
         }
