@@ -6,13 +6,13 @@
 //
 // usage: attention_bench base|turbo [--threads N]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "bench_common.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/thread_pool.h"
 #include "support/random_weights.h"
@@ -23,10 +23,6 @@ constexpr int64_t kKeys = 1500;        // Whisper's encoder positions
 constexpr int kHeadDim = 64;           // every Whisper size's
 constexpr int64_t kBytesVisited = 256 << 20;  // far beyond the caches
 constexpr int kCalls = 400;
-
-double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -62,10 +58,10 @@ int main(int argc, char** argv) {
     std::vector<double> times;
     for (int call = 0; call < kCalls; ++call) {
       const auto c = static_cast<std::size_t>(call % caches);
-      const double start = now_ms();
+      const double start = bench::now_ms();
       cpu::attention(pool, attention, q.data(), width, keys[c].data(), values[c].data(), kKeys, out.data(), width,
                      nullptr);
-      times.push_back(now_ms() - start);
+      times.push_back(bench::now_ms() - start);
     }
     std::sort(times.begin(), times.end());
     std::printf("%s cross-attention, %lld quer%s, %d thread(s): %.3f ms (median; quartiles %.3f-%.3f)\n",
