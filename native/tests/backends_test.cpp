@@ -171,7 +171,8 @@ TEST_CASE("mlx and cpu backends agree on logits, attention and greedy tokens for
       {"8-bit", StorageFormat::quantized(8, 64)},
       {"4-bit", StorageFormat::quantized(4, 64)}};
   for (const auto& [name, storage] : formats) {
-    CAPTURE(name);
+    const std::string format = name;
+    CAPTURE(format);
     const DType others = storage.format == WeightMatrix::Format::F32 ? DType::F32 : DType::F16;
     const auto weights = RandomWhisper::share(std::make_shared<RandomWhisper>(d, storage, others, 17));
     const std::vector<TestBackend> backends = verbatim::testing::built_test_backends();

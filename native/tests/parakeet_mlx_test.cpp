@@ -34,6 +34,17 @@ namespace {
 // parakeet_quantize_test.cpp).
 constexpr double kEncoderTolerance = 2e-4;  // absolute, encoder output (layer-normed, |x| up to ~4)
 constexpr double kJointTolerance = 2e-4;    // absolute, joint logits at every frame from the start prediction
+// Against 4-bit weights, a CPU with AVX-512 VNNI holds x to 1/65024 of its group's largest value (q4_gemm, issue 46)
+// where MLX keeps it in fp32: encoder 4.0e-4, joint 8.9e-4 on the 4-bit model (2026-11-26, x86-64); 5x that.
+constexpr double kFourBitEncoderTolerance = 2e-3;
+constexpr double kFourBitJointTolerance = 5e-3;
+
+bool four_bit(const verbatim::ParakeetConfig& config) {
+  for (const auto& packing : {config.quantize, config.stored_quantization}) {
+    if (packing && packing->bits == 4) return true;
+  }
+  return false;
+}
 
 struct Decoding {
   std::vector<float> encoder, start_joint;  // start_joint: every frame's joint from the start prediction
@@ -104,8 +115,8 @@ TEST_CASE("parakeet on mlx: encoder and joint within tolerance of the CPU backen
     MESSAGE("parakeet-" << model << ", mlx (" << device << ") against cpu on 4 clips: encoder max |diff| " << encoder
                         << ", start joint max |diff| " << joint << "; smallest top-two token margin on the CPU's path "
                         << margin);
-    CHECK(encoder <= kEncoderTolerance);
-    CHECK(joint <= kJointTolerance);
+    CHECK(encoder <= (four_bit(config) ? kFourBitEncoderTolerance : kEncoderTolerance));
+    CHECK(joint <= (four_bit(config) ? kFourBitJointTolerance : kJointTolerance));
   }
   CHECK(decodings == 16);
   CHECK(tokens > 100);

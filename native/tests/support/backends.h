@@ -55,8 +55,10 @@ inline double logits_tolerance(const TestBackend& backend, const WhisperWeights&
 }
 
 // The same for attention weights (probabilities, at most 1): MLX's fp16 came within 2.1e-4 of fp32; 1e-3 leaves 5x.
+// Computing in fp32, MLX's cross-attention weights differ from the CPU backend's by its fp16 cache's rounding: 8.8e-6,
+// 1.1e-5 and 1.8e-5 on the fp32 model of three seeds (MLX's CPU, 2026-11-26); 1e-4 leaves 5x.
 inline double attention_tolerance(const TestBackend& backend, const WhisperWeights& weights) {
-  return computes_in_fp16(backend, weights) ? 1e-3 : 1e-5;
+  return computes_in_fp16(backend, weights) ? 1e-3 : 1e-4;
 }
 
 inline std::vector<TestBackend> built_test_backends() {
