@@ -431,3 +431,38 @@ TEST_CASE("cpu kernels: attention over an fp16 cache equals attention over the s
                     std::invalid_argument);
   }
 }
+
+// Beam search attends each beam's query over its own cache in one call (CpuOps::attention_per_row): each attention
+// of the batch the same, bit for bit, as that attention alone, over fewer keys than one task takes, and more.
+TEST_CASE("cpu kernels: a batch of attentions equals each attention alone") {
+  ThreadPool pool(2);
+  Rng rng(9);
+  for (const int64_t keys : {int64_t{1}, int64_t{37}, int64_t{300}}) {
+    for (const int d : {8, 64}) {
+      CAPTURE(keys);
+      CAPTURE(d);
+      const int64_t count = 5, queries = 1;
+      const int heads = 3, width = heads * d, ldkv = width + 4;
+      const cpu::AttentionShape shape{queries, keys, heads, d, false};
+      const auto q = rng.normals(static_cast<std::size_t>(count * queries * width), 1.0f);
+      std::vector<std::vector<float>> k, v;
+      std::vector<const float*> k_rows, v_rows;
+      for (int64_t n = 0; n < count; ++n) {
+        k.push_back(rng.normals(static_cast<std::size_t>(keys * ldkv), 1.0f));
+        v.push_back(rng.normals(static_cast<std::size_t>(keys * ldkv), 1.0f));
+      }
+      for (int64_t n = 0; n < count; ++n) {
+        k_rows.push_back(k[static_cast<std::size_t>(n)].data());
+        v_rows.push_back(v[static_cast<std::size_t>(n)].data());
+      }
+      std::vector<float> batched(static_cast<std::size_t>(count * queries * width)), alone(batched.size());
+      cpu::attention_batch(pool, shape, count, q.data(), width, k_rows.data(), v_rows.data(), ldkv, batched.data(),
+                           width);
+      for (int64_t n = 0; n < count; ++n) {
+        cpu::attention(pool, shape, q.data() + n * queries * width, width, k_rows[static_cast<std::size_t>(n)],
+                       v_rows[static_cast<std::size_t>(n)], ldkv, alone.data() + n * queries * width, width, nullptr);
+      }
+      for (std::size_t i = 0; i < batched.size(); ++i) REQUIRE(batched[i] == alone[i]);
+    }
+  }
+}

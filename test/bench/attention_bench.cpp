@@ -2,7 +2,9 @@
 // greedy step) and five (a step of five beams) over the 1500 encoder positions, the keys and values held as
 // CpuOps::attention_cache holds them (fp16, each head's rows together). It goes round enough caches (more bytes than
 // the caches hold) that each comes from memory, as in decoding, where a whole step's weights pass between two
-// visits to a layer's cache. 2 threads by default, wall time, the median of 400 calls.
+// visits to a layer's cache. Then a step's self-attention of five beams, each beam's query over its own fp32 cache
+// (in the cache: a step reads a few hundred kB of them), as one batched call (CpuOps::attention_per_row) and as a
+// call per beam, taking turns. 2 threads by default, wall time, the median of 400 calls.
 //
 // usage: attention_bench base|turbo [--threads N]
 #include <algorithm>
@@ -67,6 +69,41 @@ int main(int argc, char** argv) {
     std::printf("%s cross-attention, %lld quer%s, %d thread(s): %.3f ms (median; quartiles %.3f-%.3f)\n",
                 shape.c_str(), static_cast<long long>(queries), queries == 1 ? "y" : "ies", threads,
                 times[times.size() / 2], times[times.size() / 4], times[3 * times.size() / 4]);
+  }
+
+  constexpr int64_t kBeams = 5;
+  for (int64_t positions : {48, 200}) {
+    const cpu::AttentionShape attention{1, positions, heads, kHeadDim, false};
+    const std::vector<float> q = rng.normals(static_cast<std::size_t>(kBeams * width), 1.0f);
+    std::vector<std::vector<float>> beam_keys, beam_values;
+    std::vector<const float*> k, v;
+    for (int64_t b = 0; b < kBeams; ++b) {
+      beam_keys.push_back(rng.normals(static_cast<std::size_t>(positions * width), 1.0f));
+      beam_values.push_back(rng.normals(static_cast<std::size_t>(positions * width), 1.0f));
+    }
+    for (int64_t b = 0; b < kBeams; ++b) {
+      k.push_back(beam_keys[static_cast<std::size_t>(b)].data());
+      v.push_back(beam_values[static_cast<std::size_t>(b)].data());
+    }
+    std::vector<float> out(q.size());
+    std::vector<double> batched, per_beam;
+    for (int call = 0; call < kCalls; ++call) {
+      double start = bench::now_ms();
+      cpu::attention_batch(pool, attention, kBeams, q.data(), width, k.data(), v.data(), width, out.data(), width);
+      batched.push_back(bench::now_ms() - start);
+      start = bench::now_ms();
+      for (int64_t b = 0; b < kBeams; ++b) {
+        cpu::attention(pool, attention, q.data() + b * width, width, k[static_cast<std::size_t>(b)],
+                       v[static_cast<std::size_t>(b)], width, out.data() + b * width, width, nullptr);
+      }
+      per_beam.push_back(bench::now_ms() - start);
+    }
+    std::sort(batched.begin(), batched.end());
+    std::sort(per_beam.begin(), per_beam.end());
+    std::printf("%s self-attention, %lld beams over %lld positions, %d thread(s): %.3f ms batched, %.3f ms a call "
+                "per beam (medians)\n",
+                shape.c_str(), static_cast<long long>(kBeams), static_cast<long long>(positions), threads,
+                batched[batched.size() / 2], per_beam[per_beam.size() / 2]);
   }
   return 0;
 }

@@ -28,6 +28,10 @@
 //       bottom-right aligned (query i sees keys [0, keys - rows(q) + i]). When `weights` is not null it receives
 //       the softmaxed scores, (heads * rows(q)) x keys laid out [head][query][key]; backends with a fused
 //       attention that returns no weights compute the scores explicitly only then.
+//   Tensor attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
+//                            const std::vector<const Tensor*>& values, int heads, int64_t count);
+//       row r of q attends over the first `count` rows of *keys[r] and *values[r] (beam search: each beam's query
+//       over its own cache), as attention() of that row alone would.
 #pragma once
 
 #include <algorithm>
@@ -253,21 +257,21 @@ class WhisperModel final : public ModelRunner {
   }
 
   // The same for one new position per beam (row b of x is beam b's): the projections run once for all beams,
-  // the attention per beam over its own cache.
+  // the attention, in one call, per beam over its own cache.
   Tensor beams_self_attention(Tensor x, const Block& block, std::size_t layer, int offset) {
     const Tensor h = ops_.layer_norm(x, block.attn_ln);
     const Tensor q = ops_.linear(h, block.attn.query);
     const Tensor k = ops_.linear(h, block.attn.key), v = ops_.linear(h, block.attn.value);
-    Tensor attended = ops_.zeros(ops_.rows(x), dims().n_text_state);
+    std::vector<const Tensor*> beam_keys, beam_values;
     for (int b = 0; b < ops_.rows(x); ++b) {
       Tensor& keys = self_keys_[layer][static_cast<std::size_t>(beam_slots_[static_cast<std::size_t>(b)])];
       Tensor& values = self_values_[layer][static_cast<std::size_t>(beam_slots_[static_cast<std::size_t>(b)])];
       ops_.write_rows(keys, offset, ops_.slice_rows(k, b, 1));
       ops_.write_rows(values, offset, ops_.slice_rows(v, b, 1));
-      ops_.write_rows(attended, b,
-                      ops_.attention(ops_.slice_rows(q, b, 1), keys, values, dims().n_text_head, offset + 1, true,
-                                     nullptr));
+      beam_keys.push_back(&keys);
+      beam_values.push_back(&values);
     }
+    const Tensor attended = ops_.attention_per_row(q, beam_keys, beam_values, dims().n_text_head, offset + 1);
     return ops_.add(std::move(x), ops_.linear(attended, block.attn.out));
   }
 

@@ -177,6 +177,26 @@ CpuTensor CpuOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, i
   return out;
 }
 
+CpuTensor CpuOps::attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
+                                     const std::vector<const Tensor*>& values, int heads, int64_t count) {
+  require(keys.size() == static_cast<std::size_t>(q.rows) && values.size() == keys.size(),
+          "attention per row needs one cache of keys and values per row");
+  require(heads > 0 && q.cols % heads == 0, "attention widths differ");
+  std::vector<const float*> k, v;
+  for (std::size_t r = 0; r < keys.size(); ++r) {
+    require(keys[r]->half.empty() && values[r]->half.empty(), "attention per row reads fp32 caches");
+    require(keys[r]->cols == q.cols && values[r]->cols == q.cols, "attention widths differ");
+    require(count > 0 && count <= keys[r]->rows && count <= values[r]->rows, "attention over more keys than given");
+    k.push_back(keys[r]->data.data());
+    v.push_back(values[r]->data.data());
+  }
+  const cpu::AttentionShape shape{1, count, heads, static_cast<int>(q.cols / heads), false};
+  Tensor out(q.rows, q.cols);
+  cpu::attention_batch(*pool_, shape, q.rows, q.data.data(), q.cols, k.data(), v.data(), q.cols, out.data.data(),
+                       out.cols);
+  return out;
+}
+
 CpuTensor CpuOps::attention_cache(Tensor t, int heads) const {
   t.half.resize(t.data.size());
   cpu::to_attention_cache(t.data.data(), t.rows, t.cols, heads, t.half.data());

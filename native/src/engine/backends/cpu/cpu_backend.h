@@ -86,6 +86,8 @@ class CpuOps {
   Tensor project_to_vocab(const EmbeddingParams& embedding, const Tensor& x);
   Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
                    std::optional<Tensor>* weights);
+  Tensor attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
+                           const std::vector<const Tensor*>& values, int heads, int64_t count);
   // Keys or values of `heads` heads that attention() will read at every decoding step, held in fp16 (half the bytes
   // per step), each head's rows together.
   Tensor attention_cache(Tensor t, int heads) const;

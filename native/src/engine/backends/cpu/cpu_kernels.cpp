@@ -816,6 +816,15 @@ void score_keys(const float* q, const KV* k, int64_t stride, int64_t d, float sc
 }
 #endif
 
+// One attention of a batch: q attended over k and v into out (strides and shape shared by the batch).
+template <class KV>
+struct AttentionOperands {
+  const float* q;
+  const KV* k;
+  const KV* v;
+  float* out;
+};
+
 // Attention for a few queries (decoding), without BLAS: for a single query row BLAS would spend longer repacking
 // the keys and values than multiplying them. KV: float or fp16 bits, laid out as `layout` says. Each task takes a
 // contiguous range of keys, and reads it head by head where heads are held apart (the fp16 cache), else row by row,
@@ -825,19 +834,24 @@ void score_keys(const float* q, const KV* k, int64_t stride, int64_t d, float sc
 // Where heads are whole vectors, keys are scored 16 at a time (score_keys) and values weighted for several queries
 // at once (add_queries): base's six cross-attentions over 1500 fp16 keys, one core, 5 queries 2.95 -> 1.66 ms and
 // 1 query 0.62 -> 0.43 ms, against a dot product and a conversion of each key and value per query.
+// A batch of several attentions (beam search's self-attentions, a beam's query over its own cache each) shares the
+// pool's three calls; each is computed as it would be alone. `weights` is for a batch of one.
 template <class KV>
-void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const KV* k,
-                      const KV* v, const KvLayout& layout, float* out, int64_t ldo, float* weights) {
+void attention_direct(ThreadPool& pool, const AttentionShape& shape, const AttentionOperands<KV>* batch,
+                      int64_t count, int64_t ldq, const KvLayout& layout, int64_t ldo, float* weights) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
   const int64_t d = shape.head_dim, rows = shape.heads * shape.queries;
   auto visible = [&](int64_t query) { return shape.causal ? shape.keys - shape.queries + query + 1 : shape.keys; };
-  // [head][query][key], as `weights` wants it
-  float* scores = weights != nullptr ? weights : scratch_floats(kScoresSlot, rows * shape.keys);
+  // [operands][head][query][key], as `weights` wants it
+  float* all_scores = weights != nullptr ? weights : scratch_floats(kScoresSlot, count * rows * shape.keys);
 
   constexpr int64_t kKeyBlock = 128;
   // A contiguous range of keys per task: each thread streams its own part of each head.
   const int64_t ranges = std::min<int64_t>(pool.threads(), (shape.keys + kKeyBlock - 1) / kKeyBlock);
-  pool.parallel_for(ranges, [&](int64_t range, int) {
+  pool.parallel_for(count * ranges, [&](int64_t task, int) {
+    const int64_t range = task % ranges;
+    const AttentionOperands<KV>& in = batch[task / ranges];
+    float* scores = all_scores + task / ranges * rows * shape.keys;
     const int64_t first = range * shape.keys / ranges, end = (range + 1) * shape.keys / ranges;
     int64_t j = first;
 #if defined(__AVX512F__)
@@ -846,11 +860,11 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
       auto score_block = [&](int64_t from, int64_t h) {
         auto score_queries = [&](const auto* keys, int64_t stride) {
           for (int64_t i = 0; i < shape.queries; ++i) {
-            score_keys(q + i * ldq + h * d, keys, stride, d, scale, visible(i) - from,
+            score_keys(in.q + i * ldq + h * d, keys, stride, d, scale, visible(i) - from,
                        scores + (h * shape.queries + i) * shape.keys + from);
           }
         };
-        const KV* keys = k + layout.head(from, h);
+        const KV* keys = in.k + layout.head(from, h);
         if constexpr (std::is_same_v<KV, uint16_t>) {
           if (shape.queries > 1) return score_queries(widened_keys(keys, layout.row_stride, d), d);
         }
@@ -873,26 +887,30 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
       for (int64_t i = 0; i < shape.queries; ++i) {
         for (int64_t h = 0; h < shape.heads; ++h) {
           float* score = scores + (h * shape.queries + i) * shape.keys + j;
-          *score = j < visible(i) ? dot(q + i * ldq + h * d, k + layout.head(j, h), d) * scale : 0.0f;
+          *score = j < visible(i) ? dot(in.q + i * ldq + h * d, in.k + layout.head(j, h), d) * scale : 0.0f;
         }
       }
     }
   });
 
-  const int64_t groups = std::min<int64_t>(shape.heads, pool.threads());
+  const int64_t all_rows = count * rows, groups = std::min<int64_t>(count * shape.heads, pool.threads());
   pool.parallel_for(groups, [&](int64_t group, int) {
-    for (int64_t r = group * rows / groups; r < (group + 1) * rows / groups; ++r) {
-      softmax(scores + r * shape.keys, visible(r % shape.queries));
+    for (int64_t r = group * all_rows / groups; r < (group + 1) * all_rows / groups; ++r) {
+      softmax(all_scores + r * shape.keys, visible(r % shape.queries));
     }
   });
 
   // The weighted sum of values, over the same ranges of keys (streaming v as the scores stream k), each into its own
   // partial sums, added up after.
   const int64_t width = shape.heads * d, outputs = shape.queries * width;
-  float* partial = scratch_floats(kPartialSumsSlot, ranges * outputs);
-  pool.parallel_for(ranges, [&](int64_t range, int) {
+  float* all_partial = scratch_floats(kPartialSumsSlot, count * ranges * outputs);
+  pool.parallel_for(count * ranges, [&](int64_t task, int) {
+    const int64_t range = task % ranges;
+    const KV* v = batch[task / ranges].v;
+    const float* scores = all_scores + task / ranges * rows * shape.keys;
+    float* partial = all_partial + task * outputs;
     const int64_t first = range * shape.keys / ranges, last = (range + 1) * shape.keys / ranges;
-    std::fill(partial + range * outputs, partial + (range + 1) * outputs, 0.0f);
+    std::fill(partial, partial + outputs, 0.0f);
     // Every query takes a pass of keys while its rows of v are in the cache: v is read from memory once for all.
     for (int64_t pass = first; pass < last; pass += WeightedValues<KV>::kKeysPerPass) {
       const int64_t end = std::min(last, pass + WeightedValues<KV>::kKeysPerPass);
@@ -908,21 +926,24 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const float
           int64_t ends[kAtOnce];
           for (int64_t r = 0; r < i1 - i0; ++r) ends[r] = pass_end(i0 + r);
           const WeightedValues<KV> values{scores + i0 * shape.keys, shape.queries * shape.keys, v, layout};
-          values.add_queries(i1 - i0, pass, ends, width, shape.keys, partial + range * outputs + i0 * width, width);
+          values.add_queries(i1 - i0, pass, ends, width, shape.keys, partial + i0 * width, width);
         }
         i = shape.queries;
       }
 #endif
       for (; i < shape.queries; ++i) {
         const WeightedValues<KV> values{scores + i * shape.keys, shape.queries * shape.keys, v, layout};
-        values.add(pass, pass_end(i), width, partial + range * outputs + i * width);
+        values.add(pass, pass_end(i), width, partial + i * width);
       }
     }
   });
-  for (int64_t i = 0; i < shape.queries; ++i) {
-    float* row = out + i * ldo;
-    std::copy_n(partial + i * width, width, row);
-    for (int64_t range = 1; range < ranges; ++range) add(row, partial + range * outputs + i * width, row, width);
+  for (int64_t n = 0; n < count; ++n) {
+    const float* partial = all_partial + n * ranges * outputs;
+    for (int64_t i = 0; i < shape.queries; ++i) {
+      float* row = batch[n].out + i * ldo;
+      std::copy_n(partial + i * width, width, row);
+      for (int64_t range = 1; range < ranges; ++range) add(row, partial + range * outputs + i * width, row, width);
+    }
   }
 }
 
@@ -1107,7 +1128,8 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
   if (shape.keys > cache_rows) throw std::invalid_argument("attention over more keys than the cache holds");
   const KvLayout layout = KvLayout::heads(cache_rows, shape.head_dim);
   if (shape.queries <= kDirectMaxRows) {
-    attention_direct(pool, shape, q, ldq, k, v, layout, out, ldo, weights);
+    const AttentionOperands<uint16_t> operands{q, k, v, out};
+    attention_direct(pool, shape, &operands, 1, ldq, layout, ldo, weights);
     return;
   }
   // Many queries are rare: BLAS runs them on fp32 copies.
@@ -1124,10 +1146,30 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
   check_attention_shape(shape);
   const KvLayout layout = KvLayout::rows(ldkv, shape.head_dim);
   if (shape.queries <= kDirectMaxRows) {
-    attention_direct(pool, shape, q, ldq, k, v, layout, out, ldo, weights);
+    const AttentionOperands<float> operands{q, k, v, out};
+    attention_direct(pool, shape, &operands, 1, ldq, layout, ldo, weights);
     return;
   }
   attention_blas(pool, shape, q, ldq, k, v, layout, out, ldo, weights);
+}
+
+void attention_batch(ThreadPool& pool, const AttentionShape& shape, int64_t count, const float* q, int64_t ldq,
+                     const float* const* k, const float* const* v, int64_t ldkv, float* out, int64_t ldo) {
+  if (count <= 0 || shape.queries <= 0 || shape.keys <= 0) return;
+  check_attention_shape(shape);
+  if (shape.queries > kDirectMaxRows) {
+    for (int64_t n = 0; n < count; ++n) {
+      attention(pool, shape, q + n * shape.queries * ldq, ldq, k[n], v[n], ldkv, out + n * shape.queries * ldo, ldo,
+                nullptr);
+    }
+    return;
+  }
+  std::vector<AttentionOperands<float>> batch;
+  batch.reserve(static_cast<std::size_t>(count));
+  for (int64_t n = 0; n < count; ++n) {
+    batch.push_back({q + n * shape.queries * ldq, k[n], v[n], out + n * shape.queries * ldo});
+  }
+  attention_direct(pool, shape, batch.data(), count, ldq, KvLayout::rows(ldkv, shape.head_dim), ldo, nullptr);
 }
 
 }  // namespace cpu

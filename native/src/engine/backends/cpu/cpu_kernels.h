@@ -58,6 +58,12 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const uint16_t* k,
                const uint16_t* v, int64_t cache_rows, float* out, int64_t ldo, float* weights);
 
+// `count` attentions of one shape at once, sharing the pool's calls (beam search's self-attentions: each beam's query
+// over its own cache): attention n takes its queries from q + n * shape.queries * ldq, its keys and values from k[n]
+// and v[n] (fp32, rows ldkv apart), and writes out + n * shape.queries * ldo, each as attention() would.
+void attention_batch(ThreadPool& pool, const AttentionShape& shape, int64_t count, const float* q, int64_t ldq,
+                     const float* const* k, const float* const* v, int64_t ldkv, float* out, int64_t ldo);
+
 // The rows x cols matrix x as an attention cache for `heads` heads: fp16 bits, each head's rows together (rows x
 // cols / heads), so that attending one head reads its keys from memory in order.
 void to_attention_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache);

@@ -183,6 +183,19 @@ mx::array MlxOps::project_to_vocab(const EmbeddingParams& embedding, const Tenso
   return times_transposed(x, embedding);
 }
 
+// Lazy, so a row at a time costs no more than one batched call would.
+mx::array MlxOps::attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
+                                    const std::vector<const Tensor*>& values, int heads, int64_t count) const {
+  require(keys.size() == static_cast<std::size_t>(q.shape(0)) && values.size() == keys.size(),
+          "attention per row needs one cache of keys and values per row");
+  std::vector<mx::array> rows;
+  for (std::size_t r = 0; r < keys.size(); ++r) {
+    rows.push_back(attention(slice_rows(q, static_cast<int64_t>(r), 1), *keys[r], *values[r], heads, count, true,
+                             nullptr));
+  }
+  return mx::concatenate(rows, 0, stream_);
+}
+
 mx::array MlxOps::split_heads(const Tensor& t, int heads) const {
   const mx::ShapeElem rows = t.shape(0);
   return mx::transpose(mx::reshape(t, {1, rows, heads, t.shape(1) / heads}, stream_), {0, 2, 1, 3}, stream_);

@@ -108,6 +108,8 @@ class MlxOps {
   Tensor project_to_vocab(const EmbeddingParams& embedding, const Tensor& x) const;
   Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t keys, bool causal,
                    std::optional<Tensor>* weights) const;
+  Tensor attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
+                           const std::vector<const Tensor*>& values, int heads, int64_t count) const;
   // The CPU backend holds decoding's cross-attention keys and values in fp16; MLX keeps them as computed.
   Tensor attention_cache(Tensor t, int /*heads*/) const { return t; }
 
