@@ -183,7 +183,7 @@ mx::array MlxOps::project_to_vocab(const EmbeddingParams& embedding, const Tenso
   return times_transposed(x, embedding);
 }
 
-// Lazy, so a row at a time costs no more than one batched call would.
+// One attention per row: MLX only records them here, and runs them when the step is evaluated.
 mx::array MlxOps::attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
                                     const std::vector<const Tensor*>& values, int heads, int64_t count) const {
   require(keys.size() == static_cast<std::size_t>(q.shape(0)) && values.size() == keys.size(),
