@@ -92,8 +92,14 @@ test("a pause ends an utterance: each final text is transcribe() on its own cut"
   sendPcm(client, following.session, pause);
   await waitFor(() => utterancesIn(following.events).length === 1, "the first utterance's final text");
   sendPcm(client, following.session, second);
+  // Live text of both utterances, each under its own index, while the dictation still runs: a stop sent at once could
+  // reach the daemon before its first live update of the second (then only the final pass gives that text).
+  const committedUtterances = () =>
+    new Set(following.events.flatMap((e) => (e.type === "dictation.committed" && e.text.trim() ? [e.utterance] : [])));
+  await waitFor(() => committedUtterances().has(1), "live text of the second utterance");
   const transcript = await stopDictation(client, following.session);
 
+  expect([...committedUtterances()].sort()).toEqual([0, 1]);
   const utterances = utterancesIn(following.events);
   expect(utterances).toHaveLength(2);
   const all = Buffer.concat([pcm, pause, second]);
@@ -108,11 +114,6 @@ test("a pause ends an utterance: each final text is transcribe() on its own cut"
       .filter(Boolean)
       .join(" "),
   );
-  // Live text of both utterances was shown, each under its own index.
-  const committedUtterances = new Set(
-    following.events.flatMap((e) => (e.type === "dictation.committed" && e.text.trim() ? [e.utterance] : [])),
-  );
-  expect([...committedUtterances].sort()).toEqual([0, 1]);
   client.close();
 });
 
