@@ -445,15 +445,11 @@ TEST_CASE("cpu kernels: a batch of attentions equals each attention alone") {
       const int heads = 3, width = heads * d, ldkv = width + 4;
       const cpu::AttentionShape shape{queries, keys, heads, d, false};
       const auto q = rng.normals(static_cast<std::size_t>(count * queries * width), 1.0f);
-      std::vector<std::vector<float>> k, v;
+      std::vector<std::vector<float>> k, v;  // moved, never copied: the rows' pointers stay valid
       std::vector<const float*> k_rows, v_rows;
       for (int64_t n = 0; n < count; ++n) {
-        k.push_back(rng.normals(static_cast<std::size_t>(keys * ldkv), 1.0f));
-        v.push_back(rng.normals(static_cast<std::size_t>(keys * ldkv), 1.0f));
-      }
-      for (int64_t n = 0; n < count; ++n) {
-        k_rows.push_back(k[static_cast<std::size_t>(n)].data());
-        v_rows.push_back(v[static_cast<std::size_t>(n)].data());
+        k_rows.push_back(k.emplace_back(rng.normals(static_cast<std::size_t>(keys * ldkv), 1.0f)).data());
+        v_rows.push_back(v.emplace_back(rng.normals(static_cast<std::size_t>(keys * ldkv), 1.0f)).data());
       }
       std::vector<float> batched(static_cast<std::size_t>(count * queries * width)), alone(batched.size());
       cpu::attention_batch(pool, shape, count, q.data(), width, k_rows.data(), v_rows.data(), ldkv, batched.data(),

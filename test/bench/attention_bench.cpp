@@ -75,15 +75,11 @@ int main(int argc, char** argv) {
   for (int64_t positions : {48, 200}) {
     const cpu::AttentionShape attention{1, positions, heads, kHeadDim, false};
     const std::vector<float> q = rng.normals(static_cast<std::size_t>(kBeams * width), 1.0f);
-    std::vector<std::vector<float>> beam_keys, beam_values;
+    std::vector<std::vector<float>> beam_keys, beam_values;  // moved, never copied: the pointers stay valid
     std::vector<const float*> k, v;
     for (int64_t b = 0; b < kBeams; ++b) {
-      beam_keys.push_back(rng.normals(static_cast<std::size_t>(positions * width), 1.0f));
-      beam_values.push_back(rng.normals(static_cast<std::size_t>(positions * width), 1.0f));
-    }
-    for (int64_t b = 0; b < kBeams; ++b) {
-      k.push_back(beam_keys[static_cast<std::size_t>(b)].data());
-      v.push_back(beam_values[static_cast<std::size_t>(b)].data());
+      k.push_back(beam_keys.emplace_back(rng.normals(static_cast<std::size_t>(positions * width), 1.0f)).data());
+      v.push_back(beam_values.emplace_back(rng.normals(static_cast<std::size_t>(positions * width), 1.0f)).data());
     }
     std::vector<float> out(q.size());
     std::vector<double> batched, per_beam;
