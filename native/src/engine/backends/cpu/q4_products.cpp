@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <stdexcept>
 
 #include "backends/cpu/q4_gemm.h"
@@ -112,13 +113,6 @@ constexpr int kWeightRows = 8;
 // long-form-reference) stayed PyTorch's.
 constexpr double kDigitUnits = kQ4GemmUnits;
 
-// The largest |x| of n values (n a multiple of 16). A NaN or infinity may be missed or scramble the digits: the
-// group's Σx carries it to the products all the same.
-inline float largest_magnitude(const float* x, int64_t n) {
-  __m512 top = _mm512_setzero_ps();
-  for (int64_t c = 0; c < n; c += 16) top = _mm512_max_ps(top, _mm512_abs_ps(_mm512_loadu_ps(x + c)));
-  return _mm512_reduce_max_ps(top);
-}
 
 // 16 values of x times `scale`, rounded to the nearest integer (in double: exact to half a unit).
 inline __m512i to_units(const float* x, __m512d scale) {
@@ -137,12 +131,21 @@ inline void store_digits(__m512i units, int8_t* to, int64_t plane) {
   }
 }
 
-// One row of x as Q4Input's digits and digit scales.
-void split_into_digits(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* digit_scales) {
+// One row of x as Q4Input's digits, digit scales and group sums (summed as q4_gemm sums them). A NaN or infinity
+// may be missed by the largest |x| or scramble the digits: the group's Σx carries it to the products all the same.
+void split_into_digits(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* digit_scales,
+                       float* group_sums) {
   const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
   for (int64_t start = 0; start < cols; start += group_size) {
-    const float top = largest_magnitude(x + start, group_size);
+    __m512 largest = _mm512_setzero_ps(), total = _mm512_setzero_ps();
+    for (int64_t c = start; c < start + group_size; c += 16) {
+      const __m512 v = _mm512_loadu_ps(x + c);
+      largest = _mm512_max_ps(largest, _mm512_abs_ps(v));
+      total = _mm512_add_ps(total, v);
+    }
+    const float top = _mm512_reduce_max_ps(largest);
+    group_sums[start / group_size] = _mm512_reduce_add_ps(total);
     digit_scales[start / group_size] = static_cast<float>(top / kDigitUnits);
     const __m512d scale = _mm512_set1_pd(top > 0.0f && std::isfinite(top) ? kDigitUnits / top : 0.0);
     for (int64_t c = start; c < start + group_size; c += 32) {
@@ -408,7 +411,7 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
   in.rows = m;
   in.cols = w.cols;
   in.groups = w.cols / w.group_size;
-  in.group_sums.assign(static_cast<std::size_t>(m * in.groups), 0.0f);
+  in.group_sums.resize(static_cast<std::size_t>(m * in.groups));
 #if defined(VERBATIM_Q4_INTEGER)
   in.digits.resize(static_cast<std::size_t>(m * w.cols * kDigits));
   in.digit_scales.resize(static_cast<std::size_t>(m * in.groups));
@@ -416,13 +419,15 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
   in.x.resize(static_cast<std::size_t>(m * w.cols));
 #endif
   for (int64_t i = 0; i < m; ++i) {
+#if defined(VERBATIM_Q4_INTEGER)
+    split_into_digits(x + i * ldx, w.cols, w.group_size, in.digits.data() + i * w.cols * kDigits,
+                      in.digit_scales.data() + i * in.groups, in.group_sums.data() + i * in.groups);
+#elif defined(VERBATIM_Q4_FLOAT)
     const float* source = x + i * ldx;
     float* sums = in.group_sums.data() + i * in.groups;
-    for (int64_t c = 0; c < w.cols; ++c) sums[c / w.group_size] += source[c];
-#if defined(VERBATIM_Q4_INTEGER)
-    split_into_digits(source, w.cols, w.group_size, in.digits.data() + i * w.cols * kDigits,
-                      in.digit_scales.data() + i * in.groups);
-#elif defined(VERBATIM_Q4_FLOAT)
+    for (int64_t g = 0; g < in.groups; ++g) {
+      sums[g] = std::accumulate(source + g * w.group_size, source + (g + 1) * w.group_size, 0.0f);
+    }
     float* laid = in.x.data() + i * w.cols;
     for (int64_t c = 0; c < w.cols; c += kChunk) {
       for (int64_t j = 0; j < kChunk / 2; ++j) {
@@ -430,6 +435,8 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
         laid[c + kChunk / 2 + j] = source[c + 2 * j + 1];
       }
     }
+#else
+    (void)x, (void)ldx;
 #endif
   }
 }
