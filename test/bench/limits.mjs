@@ -19,10 +19,29 @@ export const WEIGHT_BYTES = {
  */
 export function decoderBytesPerToken(config, weightBytes, cache, position) {
   const d = config.n_text_state;
-  const weights = config.n_text_layer * 14 * d * d + config.n_vocab * d;
+  const weights = decoderWeights(config);
   const crossCache = config.n_text_layer * config.n_audio_ctx * d * 2;
   const selfCache = config.n_text_layer * position * d * 2;
   return weights * weightBytes + crossCache * cache.cross + selfCache * cache.self;
+}
+
+/** The weights one decoder step multiplies: per layer self-attention q, k, v, out (4 d²), cross-attention q, out
+ * (2 d²) and the MLP (8 d²); then the vocabulary projection by the token embedding. */
+function decoderWeights(config) {
+  const d = config.n_text_state;
+  return config.n_text_layer * 14 * d * d + config.n_vocab * d;
+}
+
+// Signed bytes per column that the engine rounds each row of x to for its 4-bit products (kQ4GemmDigits in
+// native/src/engine/backends/cpu/q4_gemm.h).
+const X_DIGITS = 2;
+
+/**
+ * 8-bit multiply-adds of one step of `beams` beams on 4-bit weights: each weight meets each digit of each beam's x
+ * once (vpdpbusd). Where the weights are read faster than this work is done, it is the step's floor.
+ */
+export function beamStepInt8Macs(config, beams) {
+  return decoderWeights(config) * beams * X_DIGITS;
 }
 
 /** Floating-point operations (a multiply-add is two) of one 30 s encoder pass. */

@@ -13,7 +13,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { decoderBytesPerToken, encoderFlops, WEIGHT_BYTES } from "./limits.mjs";
+import { beamStepInt8Macs, decoderBytesPerToken, encoderFlops, WEIGHT_BYTES } from "./limits.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(benchDir, "../..");
@@ -144,6 +144,8 @@ function median(values) {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+const BENCH_BEAMS = 5; // kBenchBeams in bench_common.h
 
 const METRICS = [
   ["load_ms", "load (ms)"],
@@ -304,7 +306,9 @@ function printLimits(rows, limitsTool) {
   }
   const machine = JSON.parse(result.stdout.trim());
   console.log(
-    `\nlimits: read ${machine.read_gbps} GB/s and FMA ${machine.fma_gflops} GFLOP/s on ${machine.threads} ` +
+    `\nlimits: read ${machine.read_gbps} GB/s, FMA ${machine.fma_gflops} GFLOP/s` +
+      (machine.int8_gmacs ? ` and ${machine.int8_gmacs} G int8 MACs/s (vpdpbusd)` : "") +
+      ` on ${machine.threads} ` +
       `thread(s) (machine_limits); both read the cross-attention cache as fp16; ours keeps the self-attention ` +
       `cache in fp32, whisper.cpp in fp16\n`,
   );
@@ -331,6 +335,23 @@ function printLimits(rows, limitsTool) {
       format(floor(peerBytes)),
       peerDecoder ? (peerDecoder / floor(peerBytes)).toFixed(1) : "—",
     ]);
+    const beamStep = ours.cpu?.beam_ms_per_step;
+    if (groupSize && beamStep && machine.int8_gmacs) {
+      // A step of beams multiplies every 4-bit weight with each beam's digits of x: its floor is the larger of
+      // reading the step's bytes and doing those multiply-adds.
+      const macs = beamStepInt8Macs(config, BENCH_BEAMS);
+      const beamFloor = Math.max(floor(ourBytes), macs / (machine.int8_gmacs * 1e6));
+      lines.push([
+        label,
+        `decoder, ${BENCH_BEAMS} beams (ms/step)`,
+        `${(macs / 1e9).toFixed(2)} G int8 MACs`,
+        format(beamFloor),
+        format(beamStep),
+        (beamStep / beamFloor).toFixed(1),
+        "—",
+        "—",
+      ]);
+    }
     const shape = label.split(" ")[0];
     if (encoders.has(shape)) continue;
     encoders.add(shape);
