@@ -904,6 +904,12 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
   // partial sums, added up after.
   const int64_t width = shape.heads * d, outputs = shape.queries * width;
   float* all_partial = scratch_floats(kPartialSumsSlot, count * ranges * outputs);
+#if defined(__AVX512F__)
+  const bool by_sets = shape.queries > 1 && d % 16 == 0 && width % 64 == 0;  // add_queries, sets of kQueriesAtOnce
+  const bool one_set = by_sets && shape.queries <= WeightedValues<KV>::kQueriesAtOnce;
+#else
+  const bool one_set = false;
+#endif
   pool.parallel_for(count * ranges, [&](int64_t task, int) {
     const int64_t range = task % ranges;
     const KV* v = batch[task / ranges].v;
@@ -912,13 +918,17 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
     const int64_t first = range * shape.keys / ranges, last = (range + 1) * shape.keys / ranges;
     std::fill(partial, partial + outputs, 0.0f);
     // Every query takes a pass of keys while its rows of v are in the cache: v is read from memory once for all.
-    for (int64_t pass = first; pass < last; pass += WeightedValues<KV>::kKeysPerPass) {
-      const int64_t end = std::min(last, pass + WeightedValues<KV>::kKeysPerPass);
+    // Queries that add_queries takes as one set (beams: five queries over the cross-attention cache) keep their
+    // sums in registers over the whole range instead, each head's values read in order: turbo's five over 1500
+    // keys, 2 threads, 0.68 -> 0.55 ms.
+    const int64_t pass_keys = one_set ? last - first : WeightedValues<KV>::kKeysPerPass;
+    for (int64_t pass = first; pass < last; pass += pass_keys) {
+      const int64_t end = std::min(last, pass + pass_keys);
       // masked keys (from visible(i) on) have zero scores
       auto pass_end = [&](int64_t i) { return std::max(pass, std::min(end, visible(i))); };
       int64_t i = 0;
 #if defined(__AVX512F__)
-      if (shape.queries > 1 && d % 16 == 0 && width % 64 == 0) {
+      if (by_sets) {
         constexpr int64_t kAtOnce = WeightedValues<KV>::kQueriesAtOnce;
         const int64_t sets = (shape.queries + kAtOnce - 1) / kAtOnce;  // split evenly: 7 queries as 4 + 3
         for (int64_t set = 0; set < sets; ++set) {
