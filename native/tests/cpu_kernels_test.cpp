@@ -384,9 +384,10 @@ TEST_CASE("cpu kernels: attention matches a float64 reference, causal mask botto
                   std::invalid_argument);
 }
 
-// Decoding's cross-attention cache is held in fp16, each head's rows together (CpuOps::attention_cache): the same
-// attention over it as over its values widened to fp32 in rows, with the few-query kernel (head widths 8 and 64, the
-// vector path) and the BLAS one, over a cache holding more rows than are attended.
+// Decoding's cross-attention caches are held in fp16, each head's rows together, the keys in blocks read column by
+// column (CpuOps::key_cache, value_cache): the same attention over them as over their values widened to fp32 in rows,
+// with the few-query kernel (head widths 8 and 64, one query and sets of up to five) and the BLAS one, over caches
+// holding more rows than are attended.
 TEST_CASE("cpu kernels: attention over an fp16 cache equals attention over the same values in fp32 rows") {
   ThreadPool pool(2);
   Rng rng(8);
@@ -405,16 +406,26 @@ TEST_CASE("cpu kernels: attention over an fp16 cache equals attention over the s
     const auto q = rng.normals(static_cast<std::size_t>(c.queries * width), 1.0f);
     std::vector<float> k = rng.normals(static_cast<std::size_t>(cache_rows * ldkv), 2.0f), v = k;
     std::shuffle(v.begin(), v.end(), std::mt19937(3));
-    std::vector<uint16_t> k16(k.size()), v16(v.size());
-    cpu::to_attention_cache(k.data(), cache_rows, width, heads, k16.data());
-    cpu::to_attention_cache(v.data(), cache_rows, width, heads, v16.data());
-    for (int64_t j = 0; j < cache_rows; ++j) {
+    const int64_t key_rows = cpu::key_cache_rows(cache_rows);
+    REQUIRE(key_rows % cpu::kKeyCacheBlock == 0);
+    std::vector<uint16_t> k16(static_cast<std::size_t>(key_rows * width), 0xffff), v16(v.size());
+    cpu::to_key_cache(k.data(), cache_rows, width, heads, k16.data());
+    cpu::to_value_cache(v.data(), cache_rows, width, heads, v16.data());
+    const int64_t block = cpu::kKeyCacheBlock;
+    for (int64_t j = 0; j < key_rows; ++j) {
       for (int64_t column = 0; column < width; ++column) {
+        const int64_t h = column / c.d, within = column % c.d;
+        const auto key = static_cast<std::size_t>((h * key_rows + j / block * block) * c.d + within * block + j % block);
+        if (j >= cache_rows) {  // the last block filled out with zeros
+          REQUIRE(k16[key] == 0);
+          continue;
+        }
         const auto in_rows = static_cast<std::size_t>(j * width + column);
-        const auto cached = static_cast<std::size_t>((column / c.d * cache_rows + j) * c.d + column % c.d);
-        REQUIRE(k16[cached] == verbatim::float_to_half(k[in_rows]));  // rounded to nearest even, as the scalar one
-        k[in_rows] = verbatim::half_to_float(k16[cached]);
-        v[in_rows] = verbatim::half_to_float(v16[cached]);
+        const auto value = static_cast<std::size_t>((h * cache_rows + j) * c.d + within);
+        REQUIRE(k16[key] == verbatim::float_to_half(k[in_rows]));  // rounded to nearest even, as the scalar one
+        REQUIRE(v16[value] == verbatim::float_to_half(v[in_rows]));
+        k[in_rows] = verbatim::half_to_float(k16[key]);
+        v[in_rows] = verbatim::half_to_float(v16[value]);
       }
     }
     const auto size = [&](int64_t n) { return static_cast<std::size_t>(n); };

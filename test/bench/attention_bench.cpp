@@ -1,8 +1,8 @@
 // The cross-attention of one Whisper decoder step on the CPU backend, apart from the rest of the step: one query (a
 // greedy step) and five (a step of five beams) over the 1500 encoder positions, the keys and values held as
-// CpuOps::attention_cache holds them (fp16, each head's rows together). It goes round enough caches (more bytes than
-// the caches hold) that each comes from memory, as in decoding, where a whole step's weights pass between two
-// visits to a layer's cache. Then a step's self-attention of five beams, each beam's query over its own fp32 cache
+// CpuOps::key_cache and value_cache hold them (fp16, each head's rows together). It goes round enough caches (more
+// bytes than the caches hold) that each comes from memory, as in decoding, where a whole step's weights pass between
+// two visits to a layer's cache. Then a step's self-attention of five beams, each beam's query over its own fp32 cache
 // (in the cache: a step reads a few hundred kB of them), as one batched call (CpuOps::attention_per_row) and as a
 // call per beam, taking turns. 2 threads by default, wall time, the median of 400 calls.
 //
@@ -48,8 +48,13 @@ int main(int argc, char** argv) {
   for (int64_t c = 0; c < caches; ++c) {
     for (auto* cache : {&keys[c], &values[c]}) {
       for (float& x : rows) x = rng.normal(1.0f);
-      cache->resize(rows.size());
-      cpu::to_attention_cache(rows.data(), kKeys, width, heads, cache->data());
+      if (cache == &keys[c]) {
+        cache->resize(static_cast<std::size_t>(cpu::key_cache_rows(kKeys) * width));
+        cpu::to_key_cache(rows.data(), kKeys, width, heads, cache->data());
+      } else {
+        cache->resize(rows.size());
+        cpu::to_value_cache(rows.data(), kKeys, width, heads, cache->data());
+      }
     }
   }
   ThreadPool pool(threads);

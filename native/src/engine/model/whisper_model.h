@@ -32,6 +32,8 @@
 //                            const std::vector<const Tensor*>& values, int heads, int64_t count);
 //       row r of q attends over the first `count` rows of *keys[r] and *values[r] (beam search: each beam's query
 //       over its own cache), as attention() of that row alone would.
+//   Tensor key_cache(Tensor k, int heads);  Tensor value_cache(Tensor v, int heads);
+//       keys and values as this backend holds them for attention() at every decoding step (the cross-attention's)
 #pragma once
 
 #include <algorithm>
@@ -97,8 +99,8 @@ class WhisperModel final : public ModelRunner {
     cross_keys_.clear();
     cross_values_.clear();
     for (const Block& block : decoder_) {
-      cross_keys_.push_back(ops_.attention_cache(ops_.linear(x, block.cross_attn->key), d.n_text_head));
-      cross_values_.push_back(ops_.attention_cache(ops_.linear(x, block.cross_attn->value), d.n_text_head));
+      cross_keys_.push_back(ops_.key_cache(ops_.linear(x, block.cross_attn->key), d.n_text_head));
+      cross_values_.push_back(ops_.value_cache(ops_.linear(x, block.cross_attn->value), d.n_text_head));
     }
     encoded_.emplace(std::move(x));
     cached_ = 0;

@@ -168,6 +168,9 @@ CpuTensor CpuOps::attention(const Tensor& q, const Tensor& k, const Tensor& v, i
   if (!k.half.empty() || !v.half.empty()) {
     require(!k.half.empty() && !v.half.empty(), "attention keys and values are held differently");
     require(k.rows == v.rows, "attention caches of keys and values differ in length");
+    require(k.half.size() == static_cast<std::size_t>(cpu::key_cache_rows(k.rows) * k.cols) &&
+                v.half.size() == static_cast<std::size_t>(v.rows * v.cols),
+            "attention caches are not a key cache and a value cache");
     cpu::attention(*pool_, shape, q.data.data(), q.cols, k.half.data(), v.half.data(), k.rows, out.data.data(),
                    out.cols, weights_out);
   } else {
@@ -197,9 +200,16 @@ CpuTensor CpuOps::attention_per_row(const Tensor& q, const std::vector<const Ten
   return out;
 }
 
-CpuTensor CpuOps::attention_cache(Tensor t, int heads) const {
+CpuTensor CpuOps::key_cache(Tensor t, int heads) const {
+  t.half.resize(static_cast<std::size_t>(cpu::key_cache_rows(t.rows) * t.cols));
+  cpu::to_key_cache(t.data.data(), t.rows, t.cols, heads, t.half.data());
+  std::vector<float>().swap(t.data);
+  return t;
+}
+
+CpuTensor CpuOps::value_cache(Tensor t, int heads) const {
   t.half.resize(t.data.size());
-  cpu::to_attention_cache(t.data.data(), t.rows, t.cols, heads, t.half.data());
+  cpu::to_value_cache(t.data.data(), t.rows, t.cols, heads, t.half.data());
   std::vector<float>().swap(t.data);
   return t;
 }

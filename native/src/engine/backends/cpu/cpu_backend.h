@@ -17,8 +17,8 @@
 
 namespace verbatim {
 
-// A row-major fp32 matrix; or, made by CpuOps::attention_cache for attention alone, fp16 bits in `half`, laid out
-// by cpu::to_attention_cache.
+// A row-major fp32 matrix; or, made by CpuOps::key_cache or value_cache for attention alone, fp16 bits in `half`,
+// laid out by cpu::to_key_cache or to_value_cache.
 struct CpuTensor {
   int64_t rows = 0;
   int64_t cols = 0;
@@ -88,9 +88,10 @@ class CpuOps {
                    std::optional<Tensor>* weights);
   Tensor attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
                            const std::vector<const Tensor*>& values, int heads, int64_t count);
-  // Keys or values of `heads` heads that attention() will read at every decoding step, held in fp16 (half the bytes
-  // per step), each head's rows together.
-  Tensor attention_cache(Tensor t, int heads) const;
+  // Keys, or values, of `heads` heads that attention() will read at every decoding step, held in fp16 (half the
+  // bytes per step), each head's rows together (the keys in blocks read column by column: cpu::to_key_cache).
+  Tensor key_cache(Tensor t, int heads) const;
+  Tensor value_cache(Tensor t, int heads) const;
 
   // Parakeet's operations (parakeet_model.h; cpu_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
   Tensor unary(Tensor x, int f);

@@ -100,7 +100,7 @@ float dot(const float* a, const float* b, int64_t n) {
 #endif
 }
 
-// Attention's keys and values as held: fp32, or fp16 bits (an attention cache: CpuOps::attention_cache).
+// Attention's keys and values as held: fp32, or fp16 bits (attention caches: CpuOps::key_cache, value_cache).
 inline float kv_at(const float* p, int64_t i) { return p[i]; }
 inline float kv_at(const uint16_t* p, int64_t i) { return half_to_float(p[i]); }
 #if defined(__AVX512F__)
@@ -125,32 +125,6 @@ struct KvLayout {
   // column c of the heads' width (head c / d)
   int64_t column(int64_t j, int64_t c) const { return head(j, c / d) + c % d; }
 };
-
-// dot() against fp16 keys: the same lanes and order as dot() where the width allows, the tail in order after.
-float dot(const float* a, const uint16_t* b, int64_t n) {
-  int64_t i = 0;
-  float total = 0.0f;
-#if defined(__AVX512F__)
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), kv_load16(b + i), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), kv_load16(b + i + 16), acc1);
-  }
-  for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), kv_load16(b + i), acc0);
-  total = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  for (; i + 16 <= n; i += 16) {
-    const __m256 b0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
-    const __m256 b1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i + 8)));
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), b0, acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), b1, acc1);
-  }
-  total = reduce_add(_mm256_add_ps(acc0, acc1));
-#endif
-  for (; i < n; ++i) total = multiply_add(a[i], half_to_float(b[i]), total);
-  return total;
-}
 
 float sum(const float* x, int64_t n) {
   float acc[kLanes] = {};
@@ -759,16 +733,6 @@ struct WeightedValues {
 #if defined(__AVX512F__)
 constexpr int64_t kScoredKeys = 16;  // keys scored at once by score_keys
 
-// kScoredKeys rows of fp16 keys (one head's d columns of each, `stride` apart) as fp32, d apart, in a per-thread
-// buffer: converted once for all the queries.
-const float* widened_keys(const uint16_t* k, int64_t stride, int64_t d) {
-  float* rows = scratch_floats(kKeysSlot, kScoredKeys * d);
-  for (int64_t j = 0; j < kScoredKeys; ++j) {
-    for (int64_t c = 0; c < d; c += 16) _mm512_storeu_ps(rows + j * d + c, kv_load16(k + j * stride + c));
-  }
-  return rows;
-}
-
 // The sums of 16 vectors' lanes as one vector (lane k: v[k]'s): a tree of adds over transposed halves, about three
 // instructions a sum where a reduction of each vector takes eight.
 inline __m512 reduce16(const __m512* v) {
@@ -788,33 +752,50 @@ inline __m512 reduce16(const __m512* v) {
   return fold(fold(quads[0], quads[1]), fold(quads[2], quads[3]));
 }
 
-// out[j] = q · k_j · scale for the kScoredKeys keys k_j (d a multiple of 16, rows `stride` apart), 0 from key
-// `visible` on.
-template <class KV>
-void score_keys(const float* q, const KV* k, int64_t stride, int64_t d, float scale, int64_t visible, float* out) {
+// out[j] = q · k_j · scale for the kScoredKeys fp32 keys k_j (d a multiple of 16, rows `stride` apart), 0 from key
+// `visible` on. Column by column, each of q's vectors loaded once (key by key took a fifth longer on 100 keys of 20
+// heads).
+void score_keys(const float* q, const float* k, int64_t stride, int64_t d, float scale, int64_t visible, float* out) {
   __m512 acc[kScoredKeys];
   for (auto& a : acc) a = _mm512_setzero_ps();
-  if constexpr (std::is_same_v<KV, uint16_t>) {
-    // fp16 keys come from memory (the attention cache): key by key, so that they are read in order (column by column
-    // took 0.10-0.19 ms of base's cross-attention where this takes 0.06, one query, 2 threads).
-    for (int64_t j = 0; j < kScoredKeys; ++j) {
-      for (int64_t c = 0; c < d; c += 16) {
-        acc[j] = _mm512_fmadd_ps(_mm512_loadu_ps(q + c), kv_load16(k + j * stride + c), acc[j]);
-      }
-    }
-  } else {
-    // fp32 keys are near (the self-attention cache, or fp16 keys widened once for several queries): column by column,
-    // each of q's vectors loaded once (key by key took a fifth longer on 100 keys of 20 heads).
-    for (int64_t c = 0; c < d; c += 16) {
-      const __m512 qc = _mm512_loadu_ps(q + c);
-      for (int64_t j = 0; j < kScoredKeys; ++j) acc[j] = _mm512_fmadd_ps(qc, kv_load16(k + j * stride + c), acc[j]);
-    }
+  for (int64_t c = 0; c < d; c += 16) {
+    const __m512 qc = _mm512_loadu_ps(q + c);
+    for (int64_t j = 0; j < kScoredKeys; ++j) acc[j] = _mm512_fmadd_ps(qc, _mm512_loadu_ps(k + j * stride + c), acc[j]);
   }
   const int64_t shown = std::clamp<int64_t>(visible, 0, kScoredKeys);
   const auto mask = static_cast<__mmask16>((1u << shown) - 1u);
   _mm512_storeu_ps(out, _mm512_maskz_mul_ps(mask, reduce16(acc), _mm512_set1_ps(scale)));
 }
+
+// out[r * out_stride + j] = q_r · k_j · scale for the R queries q_r (rows of q ldq apart) and the kKeyCacheBlock keys
+// of a key-cache block (d columns, d a multiple of 4), 0 from key visible[r] on; only the first `count` keys (those
+// held) are written. Each column of the block is converted once for all the queries, and each query's four
+// independent sums of columns are added up at the end.
+template <int R>
+void score_key_block(const float* q, int64_t ldq, const uint16_t* block, int64_t d, float scale,
+                     const int64_t* visible, int64_t count, float* out, int64_t out_stride) {
+  static_assert(kKeyCacheBlock == 16, "a block's column is one vector");
+  __m512 acc[R][4];
+  for (auto& sums : acc) std::fill(std::begin(sums), std::end(sums), _mm512_setzero_ps());
+  for (int64_t c = 0; c < d; c += 4) {
+    for (int u = 0; u < 4; ++u) {
+      const __m512 keys = kv_load16(block + (c + u) * kKeyCacheBlock);
+      for (int r = 0; r < R; ++r) acc[r][u] = _mm512_fmadd_ps(_mm512_set1_ps(q[r * ldq + c + u]), keys, acc[r][u]);
+    }
+  }
+  const auto held = static_cast<__mmask16>((1u << count) - 1u);
+  for (int r = 0; r < R; ++r) {
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]), _mm512_add_ps(acc[r][2], acc[r][3]));
+    const auto shown = static_cast<__mmask16>((1u << std::clamp<int64_t>(visible[r], 0, kKeyCacheBlock)) - 1u);
+    _mm512_mask_storeu_ps(out + r * out_stride, held, _mm512_maskz_mul_ps(shown, sum, _mm512_set1_ps(scale)));
+  }
+}
 #endif
+
+// Keys [0, visible_keys(shape, i)) are visible to query i; causal masks are bottom-right aligned.
+int64_t visible_keys(const AttentionShape& shape, int64_t query) {
+  return shape.causal ? shape.keys - shape.queries + query + 1 : shape.keys;
+}
 
 // One attention of a batch: q attended over k and v into out (strides and shape shared by the batch).
 template <class KV>
@@ -824,6 +805,78 @@ struct AttentionOperands {
   const KV* v;
   float* out;
 };
+
+// The scores of keys [first, end) (first a multiple of kScoredKeys) for every head and query of `in`, into scores
+// [head][query][key], from fp32 keys laid out as `layout` says (rows side by side).
+void score_range(const AttentionShape& shape, const AttentionOperands<float>& in, int64_t ldq, const KvLayout& layout,
+                 float scale, int64_t first, int64_t end, float* scores) {
+  const int64_t d = shape.head_dim;
+  int64_t j = first;
+#if defined(__AVX512F__)
+  if (d % 16 == 0) {
+    const int64_t whole = first + (end - first) / kScoredKeys * kScoredKeys;
+    for (int64_t from = first; from < whole; from += kScoredKeys) {
+      for (int64_t h = 0; h < shape.heads; ++h) {
+        for (int64_t i = 0; i < shape.queries; ++i) {
+          score_keys(in.q + i * ldq + h * d, in.k + layout.head(from, h), layout.row_stride, d, scale,
+                     visible_keys(shape, i) - from, scores + (h * shape.queries + i) * shape.keys + from);
+        }
+      }
+    }
+    j = whole;
+  }
+#endif
+  for (; j < end; ++j) {
+    for (int64_t i = 0; i < shape.queries; ++i) {
+      for (int64_t h = 0; h < shape.heads; ++h) {
+        float* score = scores + (h * shape.queries + i) * shape.keys + j;
+        *score = j < visible_keys(shape, i) ? dot(in.q + i * ldq + h * d, in.k + layout.head(j, h), d) * scale : 0.0f;
+      }
+    }
+  }
+}
+
+// The same from a key cache (to_key_cache) of as many rows as the values' cache that `layout` describes, a block at
+// a time, each head's blocks in order (first a multiple of kKeyCacheBlock).
+void score_range(const AttentionShape& shape, const AttentionOperands<uint16_t>& in, int64_t ldq,
+                 const KvLayout& layout, float scale, int64_t first, int64_t end, float* scores) {
+  const int64_t d = shape.head_dim, head_stride = key_cache_rows(layout.head_stride / d) * d;
+  for (int64_t h = 0; h < shape.heads; ++h) {
+    for (int64_t from = first; from < end; from += kKeyCacheBlock) {
+      const uint16_t* block = in.k + h * head_stride + from * d;
+      const int64_t count = std::min(kKeyCacheBlock, end - from);
+      float* out = scores + h * shape.queries * shape.keys + from;
+#if defined(__AVX512F__)
+      if (d % 4 == 0) {
+        constexpr int64_t kAtOnce = 5;  // 5 x 4 sums in registers
+        for (int64_t i0 = 0; i0 < shape.queries; i0 += kAtOnce) {
+          const int64_t n = std::min(kAtOnce, shape.queries - i0);
+          int64_t visible[kAtOnce];
+          for (int64_t r = 0; r < n; ++r) visible[r] = visible_keys(shape, i0 + r) - from;
+          const float* q = in.q + i0 * ldq + h * d;
+          float* to = out + i0 * shape.keys;
+          switch (n) {
+            case 1: score_key_block<1>(q, ldq, block, d, scale, visible, count, to, shape.keys); break;
+            case 2: score_key_block<2>(q, ldq, block, d, scale, visible, count, to, shape.keys); break;
+            case 3: score_key_block<3>(q, ldq, block, d, scale, visible, count, to, shape.keys); break;
+            case 4: score_key_block<4>(q, ldq, block, d, scale, visible, count, to, shape.keys); break;
+            default: score_key_block<5>(q, ldq, block, d, scale, visible, count, to, shape.keys); break;
+          }
+        }
+        continue;
+      }
+#endif
+      for (int64_t i = 0; i < shape.queries; ++i) {
+        const float* q = in.q + i * ldq + h * d;
+        for (int64_t j = 0; j < count; ++j) {
+          float total = 0.0f;
+          for (int64_t c = 0; c < d; ++c) total = multiply_add(q[c], half_to_float(block[c * kKeyCacheBlock + j]), total);
+          out[i * shape.keys + j] = from + j < visible_keys(shape, i) ? total * scale : 0.0f;
+        }
+      }
+    }
+  }
+}
 
 // Attention for a few queries (decoding), without BLAS: for a single query row BLAS would spend longer repacking
 // the keys and values than multiplying them. KV: float or fp16 bits, laid out as `layout` says. Each task takes a
@@ -841,56 +894,20 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
                       int64_t count, int64_t ldq, const KvLayout& layout, int64_t ldo, float* weights) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
   const int64_t d = shape.head_dim, rows = shape.heads * shape.queries;
-  auto visible = [&](int64_t query) { return shape.causal ? shape.keys - shape.queries + query + 1 : shape.keys; };
+  auto visible = [&](int64_t query) { return visible_keys(shape, query); };
   // [operands][head][query][key], as `weights` wants it
   float* all_scores = weights != nullptr ? weights : scratch_floats(kScoresSlot, count * rows * shape.keys);
 
-  constexpr int64_t kKeyBlock = 128;
-  // A contiguous range of keys per task: each thread streams its own part of each head.
-  const int64_t ranges = std::min<int64_t>(pool.threads(), (shape.keys + kKeyBlock - 1) / kKeyBlock);
+  constexpr int64_t kKeysPerRange = 128;  // at least
+  // A contiguous range of keys per task, in whole blocks of kKeyCacheBlock (and kScoredKeys) keys: each thread
+  // streams its own part of each head.
+  const int64_t ranges = std::min<int64_t>(pool.threads(), (shape.keys + kKeysPerRange - 1) / kKeysPerRange);
+  const int64_t key_blocks = (shape.keys + kKeyCacheBlock - 1) / kKeyCacheBlock;
+  auto range_start = [&](int64_t range) { return std::min(shape.keys, range * key_blocks / ranges * kKeyCacheBlock); };
   pool.parallel_for(count * ranges, [&](int64_t task, int) {
     const int64_t range = task % ranges;
-    const AttentionOperands<KV>& in = batch[task / ranges];
-    float* scores = all_scores + task / ranges * rows * shape.keys;
-    const int64_t first = range * shape.keys / ranges, end = (range + 1) * shape.keys / ranges;
-    int64_t j = first;
-#if defined(__AVX512F__)
-    if (d % 16 == 0) {
-      // head h's scores of the kScoredKeys keys from key `from`
-      auto score_block = [&](int64_t from, int64_t h) {
-        auto score_queries = [&](const auto* keys, int64_t stride) {
-          for (int64_t i = 0; i < shape.queries; ++i) {
-            score_keys(in.q + i * ldq + h * d, keys, stride, d, scale, visible(i) - from,
-                       scores + (h * shape.queries + i) * shape.keys + from);
-          }
-        };
-        const KV* keys = in.k + layout.head(from, h);
-        if constexpr (std::is_same_v<KV, uint16_t>) {
-          if (shape.queries > 1) return score_queries(widened_keys(keys, layout.row_stride, d), d);
-        }
-        score_queries(keys, layout.row_stride);
-      };
-      const int64_t whole = first + (end - first) / kScoredKeys * kScoredKeys;
-      if (layout.heads_apart()) {
-        for (int64_t h = 0; h < shape.heads; ++h) {
-          for (int64_t from = first; from < whole; from += kScoredKeys) score_block(from, h);
-        }
-      } else {
-        for (int64_t from = first; from < whole; from += kScoredKeys) {
-          for (int64_t h = 0; h < shape.heads; ++h) score_block(from, h);
-        }
-      }
-      j = whole;
-    }
-#endif
-    for (; j < end; ++j) {
-      for (int64_t i = 0; i < shape.queries; ++i) {
-        for (int64_t h = 0; h < shape.heads; ++h) {
-          float* score = scores + (h * shape.queries + i) * shape.keys + j;
-          *score = j < visible(i) ? dot(in.q + i * ldq + h * d, in.k + layout.head(j, h), d) * scale : 0.0f;
-        }
-      }
-    }
+    score_range(shape, batch[task / ranges], ldq, layout, scale, range_start(range), range_start(range + 1),
+                all_scores + task / ranges * rows * shape.keys);
   });
 
   const int64_t all_rows = count * rows, groups = std::min<int64_t>(count * shape.heads, pool.threads());
@@ -915,7 +932,7 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
     const KV* v = batch[task / ranges].v;
     const float* scores = all_scores + task / ranges * rows * shape.keys;
     float* partial = all_partial + task * outputs;
-    const int64_t first = range * shape.keys / ranges, last = (range + 1) * shape.keys / ranges;
+    const int64_t first = range_start(range), last = range_start(range + 1);
     std::fill(partial, partial + outputs, 0.0f);
     // Every query takes a pass of keys while its rows of v are in the cache: v is read from memory once for all.
     // Queries that add_queries takes as one set (beams: five queries over the cross-attention cache) keep their
@@ -1123,11 +1140,31 @@ void attention_blas(ThreadPool& pool, const AttentionShape& shape, const float* 
 
 }  // namespace
 
-void to_attention_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache) {
+void to_value_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache) {
   if (heads <= 0 || cols % heads != 0) throw std::invalid_argument("attention cache: the width is not whole heads");
   const int64_t d = cols / heads;
   for (int64_t h = 0; h < heads; ++h) {
     for (int64_t j = 0; j < rows; ++j) float_to_f16(x + j * cols + h * d, cache + (h * rows + j) * d, d);
+  }
+}
+
+int64_t key_cache_rows(int64_t rows) { return (rows + kKeyCacheBlock - 1) / kKeyCacheBlock * kKeyCacheBlock; }
+
+void to_key_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache) {
+  if (heads <= 0 || cols % heads != 0) throw std::invalid_argument("attention cache: the width is not whole heads");
+  const int64_t d = cols / heads, held = key_cache_rows(rows);
+  std::vector<uint16_t> block(static_cast<std::size_t>(kKeyCacheBlock * d));  // a block's keys, row by row
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t from = 0; from < held; from += kKeyCacheBlock) {
+      std::fill(block.begin(), block.end(), uint16_t{0});
+      for (int64_t j = from; j < std::min(rows, from + kKeyCacheBlock); ++j) {
+        float_to_f16(x + j * cols + h * d, block.data() + (j - from) * d, d);
+      }
+      uint16_t* to = cache + h * held * d + from * d;
+      for (int64_t c = 0; c < d; ++c) {
+        for (int64_t j = 0; j < kKeyCacheBlock; ++j) to[c * kKeyCacheBlock + j] = block[j * d + c];
+      }
+    }
   }
 }
 
@@ -1142,10 +1179,16 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
     attention_direct(pool, shape, &operands, 1, ldq, layout, ldo, weights);
     return;
   }
-  // Many queries are rare: BLAS runs them on fp32 copies.
-  const int64_t n = cache_rows * shape.heads * shape.head_dim;
+  // Many queries are rare: BLAS runs them on fp32 copies, the keys laid out as the values.
+  const int64_t d = shape.head_dim, n = cache_rows * shape.heads * d, key_rows = key_cache_rows(cache_rows);
   std::vector<float> wide_k(static_cast<std::size_t>(n)), wide_v(wide_k.size());
-  f16_to_float(reinterpret_cast<const uint8_t*>(k), wide_k.data(), n);
+  for (int64_t h = 0; h < shape.heads; ++h) {
+    for (int64_t j = 0; j < cache_rows; ++j) {
+      const uint16_t* block = k + (h * key_rows + j / kKeyCacheBlock * kKeyCacheBlock) * d + j % kKeyCacheBlock;
+      float* row = wide_k.data() + (h * cache_rows + j) * d;
+      for (int64_t c = 0; c < d; ++c) row[c] = half_to_float(block[c * kKeyCacheBlock]);
+    }
+  }
   f16_to_float(reinterpret_cast<const uint8_t*>(v), wide_v.data(), n);
   attention_blas(pool, shape, q, ldq, wide_k.data(), wide_v.data(), layout, out, ldo, weights);
 }

@@ -53,8 +53,9 @@ struct AttentionShape {
 // softmaxed scores, laid out [head][query][key].
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
                const float* v, int64_t ldkv, float* out, int64_t ldo, float* weights);
-// The same over keys and values held as an attention cache (read at every decoding step): fp16 bits, half the bytes,
-// laid out by to_attention_cache. `cache_rows` is the number of rows the cache holds (at least shape.keys).
+// The same over keys and values held as attention caches (read at every decoding step): fp16 bits, half the bytes,
+// the keys laid out by to_key_cache and the values by to_value_cache, both made of `cache_rows` rows (at least
+// shape.keys).
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const uint16_t* k,
                const uint16_t* v, int64_t cache_rows, float* out, int64_t ldo, float* weights);
 
@@ -64,9 +65,17 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
 void attention_batch(ThreadPool& pool, const AttentionShape& shape, int64_t count, const float* q, int64_t ldq,
                      const float* const* k, const float* const* v, int64_t ldkv, float* out, int64_t ldo);
 
-// The rows x cols matrix x as an attention cache for `heads` heads: fp16 bits, each head's rows together (rows x
-// cols / heads), so that attending one head reads its keys from memory in order.
-void to_attention_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache);
+// The rows x cols matrix x as an attention cache of values for `heads` heads: fp16 bits, each head's rows together
+// (rows x cols / heads), so that attending one head reads its values from memory in order.
+void to_value_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache);
+
+// Keys are cached as values are, each head's rows together, but in blocks of kKeyCacheBlock keys held column by
+// column (a block's keys side by side for each of the head's columns), the last block filled out with zeros: one
+// vector holds a column of 16 keys, so a query scores them with one multiply-add per column and no sums across a
+// vector's lanes. key_cache_rows(rows) rows are held.
+constexpr int64_t kKeyCacheBlock = 16;
+int64_t key_cache_rows(int64_t rows);
+void to_key_cache(const float* x, int64_t rows, int64_t cols, int heads, uint16_t* cache);
 
 // fp32 to fp16 bits, rounding to nearest even.
 void float_to_f16(const float* src, uint16_t* dst, int64_t n);

@@ -111,7 +111,8 @@ class MlxOps {
   Tensor attention_per_row(const Tensor& q, const std::vector<const Tensor*>& keys,
                            const std::vector<const Tensor*>& values, int heads, int64_t count) const;
   // The CPU backend holds decoding's cross-attention keys and values in fp16; MLX keeps them as computed.
-  Tensor attention_cache(Tensor t, int /*heads*/) const { return t; }
+  Tensor key_cache(Tensor t, int /*heads*/) const { return t; }
+  Tensor value_cache(Tensor t, int /*heads*/) const { return t; }
 
   // Parakeet's operations (parakeet_model.h; mlx_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
   Conv2dParams conv2d_params(const Conv2dWeights& conv) const;
