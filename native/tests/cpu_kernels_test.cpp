@@ -434,8 +434,12 @@ TEST_CASE("cpu kernels: attention over an fp16 cache equals attention over the s
     cpu::attention(pool, shape, q.data(), width, k.data(), v.data(), ldkv, out.data(), width, weights.data());
     cpu::attention(pool, shape, q.data(), width, k16.data(), v16.data(), cache_rows, out16.data(), width,
                    weights16.data());
-    for (std::size_t i = 0; i < out.size(); ++i) CHECK(std::fabs(out16[i] - out[i]) <= 1e-6f * (1 + std::fabs(out[i])));
-    for (std::size_t i = 0; i < weights.size(); ++i) CHECK(std::fabs(weights16[i] - weights[i]) <= 1e-6f);
+    // Over 16 queries BLAS reads the cache's keys in columns and the fp32 keys in rows, two kernels that sum in
+    // different orders: 1.8e-6 at most here (OpenBLAS's Cooper Lake kernels), where the few-query kernels agree
+    // within 1e-6; 1e-5 leaves other CPUs' kernels five times that.
+    const float bound = c.queries > 16 ? 1e-5f : 1e-6f;
+    for (std::size_t i = 0; i < out.size(); ++i) CHECK(std::fabs(out16[i] - out[i]) <= bound * (1 + std::fabs(out[i])));
+    for (std::size_t i = 0; i < weights.size(); ++i) CHECK(std::fabs(weights16[i] - weights[i]) <= bound);
     shape.keys = cache_rows + 1;
     CHECK_THROWS_AS(cpu::attention(pool, shape, q.data(), width, k16.data(), v16.data(), cache_rows, out16.data(),
                                    width, nullptr),

@@ -120,7 +120,6 @@ struct KvLayout {
   static KvLayout rows(int64_t ld, int64_t d) { return {ld, d, d}; }
   static KvLayout heads(int64_t rows, int64_t d) { return {d, rows * d, d}; }
 
-  bool heads_apart() const { return head_stride != d; }
   int64_t head(int64_t j, int64_t h) const { return h * head_stride + j * row_stride; }
   // column c of the heads' width (head c / d)
   int64_t column(int64_t j, int64_t c) const { return head(j, c / d) + c % d; }
@@ -1108,8 +1107,16 @@ void float_to_f16(const float* src, uint16_t* dst, int64_t n) {
 
 namespace {
 
+// Keys as attention_blas reads them: each head's keys in rows (as the values: KvLayout), or in columns, key j's
+// values down column j of a d x `ld` matrix `head_stride` after the previous head's (a key cache, widened).
+struct BlasKeys {
+  const float* data;
+  int64_t head_stride, ld;
+  bool in_columns;
+};
+
 // Many queries (a long forced prefix): BLAS, a head and a block of queries per task.
-void attention_blas(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
+void attention_blas(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const BlasKeys& k,
                     const float* v, const KvLayout& layout, float* out, int64_t ldo, float* weights) {
   const int64_t blocks = (shape.queries + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
@@ -1121,8 +1128,8 @@ void attention_blas(ThreadPool& pool, const AttentionShape& shape, const float* 
     const int64_t first = (task % blocks) * kAttentionQueryBlock;
     const int64_t rows = std::min(kAttentionQueryBlock, shape.queries - first);
     float* scores = scratch_floats(kScoresSlot, rows * shape.keys);
-    sgemm(false, true, static_cast<int>(rows), keys, d, scale, q + first * ldq + head * d, static_cast<int>(ldq),
-          k + layout.head(0, head), ld, 0.0f, scores, keys);
+    sgemm(false, !k.in_columns, static_cast<int>(rows), keys, d, scale, q + first * ldq + head * d,
+          static_cast<int>(ldq), k.data + head * k.head_stride, static_cast<int>(k.ld), 0.0f, scores, keys);
     for (int64_t i = 0; i < rows; ++i) {
       float* row = scores + i * shape.keys;
       const int64_t visible = shape.causal ? shape.keys - shape.queries + first + i + 1 : shape.keys;
@@ -1179,18 +1186,21 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
     attention_direct(pool, shape, &operands, 1, ldq, layout, ldo, weights);
     return;
   }
-  // Many queries are rare: BLAS runs them on fp32 copies, the keys laid out as the values.
+  // Many queries are rare: BLAS runs them on fp32 copies, each head's keys in columns (a block's columns side by
+  // side: the cache's blocks, widened in place).
   const int64_t d = shape.head_dim, n = cache_rows * shape.heads * d, key_rows = key_cache_rows(cache_rows);
-  std::vector<float> wide_k(static_cast<std::size_t>(n)), wide_v(wide_k.size());
+  std::vector<float> wide_k(static_cast<std::size_t>(key_rows * shape.heads * d)), wide_v(static_cast<std::size_t>(n));
   for (int64_t h = 0; h < shape.heads; ++h) {
-    for (int64_t j = 0; j < cache_rows; ++j) {
-      const uint16_t* block = k + (h * key_rows + j / kKeyCacheBlock * kKeyCacheBlock) * d + j % kKeyCacheBlock;
-      float* row = wide_k.data() + (h * cache_rows + j) * d;
-      for (int64_t c = 0; c < d; ++c) row[c] = half_to_float(block[c * kKeyCacheBlock]);
+    for (int64_t from = 0; from < key_rows; from += kKeyCacheBlock) {
+      for (int64_t c = 0; c < d; ++c) {
+        f16_to_float(reinterpret_cast<const uint8_t*>(k + (h * key_rows + from) * d + c * kKeyCacheBlock),
+                     wide_k.data() + (h * d + c) * key_rows + from, kKeyCacheBlock);
+      }
     }
   }
   f16_to_float(reinterpret_cast<const uint8_t*>(v), wide_v.data(), n);
-  attention_blas(pool, shape, q, ldq, wide_k.data(), wide_v.data(), layout, out, ldo, weights);
+  const BlasKeys keys{wide_k.data(), d * key_rows, key_rows, true};
+  attention_blas(pool, shape, q, ldq, keys, wide_v.data(), layout, out, ldo, weights);
 }
 
 void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, int64_t ldq, const float* k,
@@ -1203,7 +1213,8 @@ void attention(ThreadPool& pool, const AttentionShape& shape, const float* q, in
     attention_direct(pool, shape, &operands, 1, ldq, layout, ldo, weights);
     return;
   }
-  attention_blas(pool, shape, q, ldq, k, v, layout, out, ldo, weights);
+  attention_blas(pool, shape, q, ldq, BlasKeys{k, layout.head_stride, layout.row_stride, false}, v, layout, out, ldo,
+                 weights);
 }
 
 void attention_batch(ThreadPool& pool, const AttentionShape& shape, int64_t count, const float* q, int64_t ldq,
