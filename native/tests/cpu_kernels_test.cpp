@@ -415,7 +415,8 @@ TEST_CASE("cpu kernels: attention over an fp16 cache equals attention over the s
     for (int64_t j = 0; j < key_rows; ++j) {
       for (int64_t column = 0; column < width; ++column) {
         const int64_t h = column / c.d, within = column % c.d;
-        const auto key = static_cast<std::size_t>((h * key_rows + j / block * block) * c.d + within * block + j % block);
+        const auto key =
+            static_cast<std::size_t>((h * key_rows + j / block * block) * c.d + within * block + j % block);
         if (j >= cache_rows) {  // the last block filled out with zeros
           REQUIRE(k16[key] == 0);
           continue;

@@ -869,7 +869,9 @@ void score_range(const AttentionShape& shape, const AttentionOperands<uint16_t>&
         const float* q = in.q + i * ldq + h * d;
         for (int64_t j = 0; j < count; ++j) {
           float total = 0.0f;
-          for (int64_t c = 0; c < d; ++c) total = multiply_add(q[c], half_to_float(block[c * kKeyCacheBlock + j]), total);
+          for (int64_t c = 0; c < d; ++c) {
+            total = multiply_add(q[c], half_to_float(block[c * kKeyCacheBlock + j]), total);
+          }
           out[i * shape.keys + j] = from + j < visible_keys(shape, i) ? total * scale : 0.0f;
         }
       }
