@@ -19,6 +19,16 @@ namespace cpu {
 
 #if defined(VERBATIM_Q4_GEMM)
 
+GroupExtent group_extent(const float* x, int64_t n) {
+  __m512 top = _mm512_setzero_ps(), total = _mm512_setzero_ps();
+  for (int64_t c = 0; c < n; c += 16) {
+    const __m512 v = _mm512_loadu_ps(x + c);
+    top = _mm512_max_ps(top, _mm512_abs_ps(v));
+    total = _mm512_add_ps(total, v);
+  }
+  return {_mm512_reduce_max_ps(top), _mm512_reduce_add_ps(total)};
+}
+
 namespace {
 
 constexpr int64_t kLanes = 16;      // weight rows per vector
@@ -37,14 +47,9 @@ struct XDigits {
 // to every product all the same.
 void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* units, float* sums) {
   for (int64_t start = 0, g = 0; start < cols; start += group_size, ++g) {
-    __m512 top = _mm512_setzero_ps(), total = _mm512_setzero_ps();
-    for (int64_t c = start; c < start + group_size; c += 16) {
-      const __m512 v = _mm512_loadu_ps(x + c);
-      top = _mm512_max_ps(top, _mm512_abs_ps(v));
-      total = _mm512_add_ps(total, v);
-    }
-    const float largest = _mm512_reduce_max_ps(top);
-    sums[g] = _mm512_reduce_add_ps(total);
+    const GroupExtent extent = group_extent(x + start, group_size);
+    const float largest = extent.largest;
+    sums[g] = extent.sum;
     units[g] = static_cast<float>(largest / kQ4GemmUnits);
     const __m512 scale =
         _mm512_set1_ps(largest > 0.0f && std::isfinite(largest) ? static_cast<float>(kQ4GemmUnits / largest) : 0.0f);

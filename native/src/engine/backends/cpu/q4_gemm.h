@@ -25,6 +25,13 @@ constexpr int kQ4GemmDigits = 2;
 // Units in a group's largest |x|: each x is within half a unit, largest |x| / (2 · kQ4GemmUnits), of its value.
 constexpr double kQ4GemmUnits = 127.0 * 256.0;
 
+// A group of x's largest |x| and its sum (n a multiple of 16, summed in 16 lanes): what both 4-bit kernels take of
+// each group of x, to round it to digits and for its bias term. Only in builds that have the kernel.
+struct GroupExtent {
+  float largest, sum;
+};
+GroupExtent group_extent(const float* x, int64_t n);
+
 // Whether this build (AVX-512 VNNI) has the kernel for w: 4 bits, groups of 32, 64 or 128.
 bool q4_gemm_supports(const WeightMatrix& w);
 

@@ -138,14 +138,9 @@ void split_into_digits(const float* x, int64_t cols, int64_t group_size, int8_t*
   const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
   for (int64_t start = 0; start < cols; start += group_size) {
-    __m512 largest = _mm512_setzero_ps(), total = _mm512_setzero_ps();
-    for (int64_t c = start; c < start + group_size; c += 16) {
-      const __m512 v = _mm512_loadu_ps(x + c);
-      largest = _mm512_max_ps(largest, _mm512_abs_ps(v));
-      total = _mm512_add_ps(total, v);
-    }
-    const float top = _mm512_reduce_max_ps(largest);
-    group_sums[start / group_size] = _mm512_reduce_add_ps(total);
+    const GroupExtent extent = group_extent(x + start, group_size);
+    const float top = extent.largest;
+    group_sums[start / group_size] = extent.sum;
     digit_scales[start / group_size] = static_cast<float>(top / kDigitUnits);
     const __m512d scale = _mm512_set1_pd(top > 0.0f && std::isfinite(top) ? kDigitUnits / top : 0.0);
     for (int64_t c = start; c < start + group_size; c += 32) {
