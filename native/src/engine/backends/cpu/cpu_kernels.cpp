@@ -322,7 +322,7 @@ const float* fp32_rows_in_place(const WeightMatrix& w, int64_t row) {
 }
 
 // Per-thread buffers that grow to the largest size needed and are then reused: no allocation per token.
-enum ScratchSlot { kRowSlot, kGroupParamsSlot, kScoresSlot, kPartialSumsSlot, kKeysSlot, kScratchSlots };
+enum ScratchSlot { kRowSlot, kGroupParamsSlot, kScoresSlot, kPartialSumsSlot, kKeySlot, kScratchSlots };
 
 std::vector<float>& scratch(ScratchSlot slot) {
   thread_local std::vector<float> buffers[kScratchSlots];
@@ -865,14 +865,13 @@ void score_range(const AttentionShape& shape, const AttentionOperands<uint16_t>&
         continue;
       }
 #endif
-      for (int64_t i = 0; i < shape.queries; ++i) {
-        const float* q = in.q + i * ldq + h * d;
-        for (int64_t j = 0; j < count; ++j) {
-          float total = 0.0f;
-          for (int64_t c = 0; c < d; ++c) {
-            total = multiply_add(q[c], half_to_float(block[c * kKeyCacheBlock + j]), total);
-          }
-          out[i * shape.keys + j] = from + j < visible_keys(shape, i) ? total * scale : 0.0f;
+      // A key at a time, widened into a row: dot() then sums as it does over fp32 keys.
+      float* key = scratch_floats(kKeySlot, d);
+      for (int64_t j = 0; j < count; ++j) {
+        for (int64_t c = 0; c < d; ++c) key[c] = half_to_float(block[c * kKeyCacheBlock + j]);
+        for (int64_t i = 0; i < shape.queries; ++i) {
+          const float score = dot(in.q + i * ldq + h * d, key, d) * scale;
+          out[i * shape.keys + j] = from + j < visible_keys(shape, i) ? score : 0.0f;
         }
       }
     }
