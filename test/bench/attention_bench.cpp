@@ -45,17 +45,15 @@ int main(int argc, char** argv) {
   Rng rng(1);
   std::vector<std::vector<uint16_t>> keys(static_cast<std::size_t>(caches)), values(keys.size());
   std::vector<float> rows(static_cast<std::size_t>(cache_values));
-  for (int64_t c = 0; c < caches; ++c) {
-    for (auto* cache : {&keys[c], &values[c]}) {
-      for (float& x : rows) x = rng.normal(1.0f);
-      if (cache == &keys[c]) {
-        cache->resize(static_cast<std::size_t>(cpu::key_cache_rows(kKeys) * width));
-        cpu::to_key_cache(rows.data(), kKeys, width, heads, cache->data());
-      } else {
-        cache->resize(rows.size());
-        cpu::to_value_cache(rows.data(), kKeys, width, heads, cache->data());
-      }
-    }
+  auto random_rows = [&] {
+    for (float& x : rows) x = rng.normal(1.0f);
+    return rows.data();
+  };
+  for (std::size_t c = 0; c < keys.size(); ++c) {
+    keys[c].resize(static_cast<std::size_t>(cpu::key_cache_rows(kKeys) * width));
+    cpu::to_key_cache(random_rows(), kKeys, width, heads, keys[c].data());
+    values[c].resize(rows.size());
+    cpu::to_value_cache(random_rows(), kKeys, width, heads, values[c].data());
   }
   ThreadPool pool(threads);
   for (int64_t queries : {1, 5}) {

@@ -847,7 +847,7 @@ void score_range(const AttentionShape& shape, const AttentionOperands<uint16_t>&
       float* out = scores + h * shape.queries * shape.keys + from;
 #if defined(__AVX512F__)
       if (d % 4 == 0) {
-        constexpr int64_t kAtOnce = 5;  // 5 x 4 sums in registers
+        constexpr int64_t kAtOnce = WeightedValues<uint16_t>::kQueriesAtOnce;  // as many sums in registers
         for (int64_t i0 = 0; i0 < shape.queries; i0 += kAtOnce) {
           const int64_t n = std::min(kAtOnce, shape.queries - i0);
           int64_t visible[kAtOnce];
@@ -894,7 +894,6 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
                       int64_t count, int64_t ldq, const KvLayout& layout, int64_t ldo, float* weights) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
   const int64_t d = shape.head_dim, rows = shape.heads * shape.queries;
-  auto visible = [&](int64_t query) { return visible_keys(shape, query); };
   // [operands][head][query][key], as `weights` wants it
   float* all_scores = weights != nullptr ? weights : scratch_floats(kScoresSlot, count * rows * shape.keys);
 
@@ -913,7 +912,7 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
   const int64_t all_rows = count * rows, groups = std::min<int64_t>(count * shape.heads, pool.threads());
   pool.parallel_for(groups, [&](int64_t group, int) {
     for (int64_t r = group * all_rows / groups; r < (group + 1) * all_rows / groups; ++r) {
-      softmax(all_scores + r * shape.keys, visible(r % shape.queries));
+      softmax(all_scores + r * shape.keys, visible_keys(shape, r % shape.queries));
     }
   });
 
@@ -941,8 +940,8 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
     const int64_t pass_keys = one_set ? last - first : WeightedValues<KV>::kKeysPerPass;
     for (int64_t pass = first; pass < last; pass += pass_keys) {
       const int64_t end = std::min(last, pass + pass_keys);
-      // masked keys (from visible(i) on) have zero scores
-      auto pass_end = [&](int64_t i) { return std::max(pass, std::min(end, visible(i))); };
+      // masked keys (from visible_keys(shape, i) on) have zero scores
+      auto pass_end = [&](int64_t i) { return std::max(pass, std::min(end, visible_keys(shape, i))); };
       int64_t i = 0;
 #if defined(__AVX512F__)
       if (by_sets) {
@@ -1133,7 +1132,7 @@ void attention_blas(ThreadPool& pool, const AttentionShape& shape, const float* 
           static_cast<int>(ldq), k.data + head * k.head_stride, static_cast<int>(k.ld), 0.0f, scores, keys);
     for (int64_t i = 0; i < rows; ++i) {
       float* row = scores + i * shape.keys;
-      const int64_t visible = shape.causal ? shape.keys - shape.queries + first + i + 1 : shape.keys;
+      const int64_t visible = visible_keys(shape, first + i);
       softmax(row, visible);
       std::fill(row + visible, row + shape.keys, 0.0f);
     }

@@ -113,7 +113,6 @@ constexpr int kWeightRows = 8;
 // long-form-reference) stayed PyTorch's.
 constexpr double kDigitUnits = kQ4GemmUnits;
 
-
 // 16 values of x times `scale`, rounded to the nearest integer (in double: exact to half a unit).
 inline __m512i to_units(const float* x, __m512d scale) {
   const __m256i low = _mm512_cvtpd_epi32(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x)), scale));
