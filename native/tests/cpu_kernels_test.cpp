@@ -12,6 +12,7 @@
 #include "backends/cpu/few_row_products.h"
 #include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/q4_products.h"
+#include "backends/cpu/q4_row_blocks.h"
 #include "formats/half.h"
 #include "support/random_weights.h"
 #include "support/rounded_x_bound.h"
@@ -53,36 +54,43 @@ void reference_matmul(const std::vector<float>& x, int64_t m, int64_t ldx, const
   }
 }
 
+// matmul with w as stored and, where the CPU backend copies it into row blocks (4-bit weights for the integer
+// kernels), with that copy too, both against one float64 product of the stored weights.
 void check_matmul(ThreadPool& pool, const StorageFormat& storage, int64_t m, int64_t n, int64_t k, bool with_bias,
                   uint32_t seed) {
   Rng rng(seed);
   const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, storage);
-  const WeightMatrix w = stored.view();
+  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());
   const int64_t ldx = k + 3, ldy = n + 5;
   const std::vector<float> x = rng.normals(static_cast<std::size_t>(m * ldx), 1.0f);
   const std::vector<float> bias = rng.normals(static_cast<std::size_t>(n), 1.0f);
-  std::vector<float> y(static_cast<std::size_t>(m * ldy), -7.0f);
-  cpu::matmul(pool, x.data(), m, ldx, w, with_bias ? bias.data() : nullptr, y.data(), ldy);
-
   std::vector<double> expected, magnitude;
-  const std::vector<double> decoded = reference_decode(w);
+  const std::vector<double> decoded = reference_decode(stored.view());
   reference_matmul(x, m, ldx, decoded, n, k, with_bias ? &bias : nullptr, expected, magnitude);
-  // 4-bit weights take integer kernels where they apply (q4_gemm for many rows of x, q4_products for a few), which
-  // round x to kQ4GemmDigits bytes: within half a unit of its group's largest |x| over kQ4GemmUnits.
-  const bool rounded_x = m > cpu::kFewRowsMax ? cpu::q4_gemm_supports(w) : cpu::q4_product_supports(w);
-  int64_t bad = 0;
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      const double got = y[static_cast<std::size_t>(i * ldy + j)];
-      const double want = expected[static_cast<std::size_t>(i * n + j)];
-      double bound = 1e-6 * magnitude[static_cast<std::size_t>(i * n + j)] + 1e-6;
-      if (rounded_x) bound += rounded_x_bound(x.data() + i * ldx, decoded.data() + j * k, k, storage.group_size);
-      if (std::fabs(got - want) > bound) ++bad;
+
+  std::vector<WeightMatrix> layouts = {stored.view()};
+  if (packed.storage) layouts.push_back(packed.matrix);
+  for (const WeightMatrix& w : layouts) {
+    std::vector<float> y(static_cast<std::size_t>(m * ldy), -7.0f);
+    cpu::matmul(pool, x.data(), m, ldx, w, with_bias ? bias.data() : nullptr, y.data(), ldy);
+    // 4-bit weights take integer kernels where they apply (q4_gemm for many rows of x, q4_products for a few),
+    // which round x to kQ4GemmDigits bytes: within half a unit of its group's largest |x| over kQ4GemmUnits.
+    const bool rounded_x = m > cpu::kFewRowsMax ? cpu::q4_gemm_supports(w) : cpu::q4_product_supports(w);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const double got = y[static_cast<std::size_t>(i * ldy + j)];
+        const double want = expected[static_cast<std::size_t>(i * n + j)];
+        double bound = 1e-6 * magnitude[static_cast<std::size_t>(i * n + j)] + 1e-6;
+        if (rounded_x) bound += rounded_x_bound(x.data() + i * ldx, decoded.data() + j * k, k, storage.group_size);
+        if (std::fabs(got - want) > bound) ++bad;
+      }
+      for (int64_t j = n; j < ldy; ++j) CHECK(y[static_cast<std::size_t>(i * ldy + j)] == -7.0f);  // padding untouched
     }
-    for (int64_t j = n; j < ldy; ++j) CHECK(y[static_cast<std::size_t>(i * ldy + j)] == -7.0f);  // padding untouched
+    CHECK_MESSAGE(bad == 0, "format ", static_cast<int>(storage.format), " bits ", storage.bits, " group ",
+                  storage.group_size, " m ", m, " n ", n, " k ", k, " row blocks ",
+                  w.layout == WeightMatrix::Layout::RowBlocks);
   }
-  CHECK_MESSAGE(bad == 0, "format ", static_cast<int>(storage.format), " bits ", storage.bits, " group ",
-                storage.group_size, " m ", m, " n ", n, " k ", k);
 }
 
 }  // namespace
@@ -239,11 +247,12 @@ TEST_CASE("cpu kernels: a NaN or infinity in x makes every 4-bit product it ente
   const int64_t n = 6, k = 256;
   const auto stored =
       store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, StorageFormat::quantized(4, 64));
+  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());  // the integer kernels' layout
   for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
     std::vector<float> x = rng.normals(static_cast<std::size_t>(2 * k), 1.0f);
     x[static_cast<std::size_t>(k + 70)] = bad;  // row 1 only
     std::vector<float> y(static_cast<std::size_t>(2 * n));
-    cpu::matmul(pool, x.data(), 2, k, stored.view(), nullptr, y.data(), n);
+    cpu::matmul(pool, x.data(), 2, k, packed.matrix, nullptr, y.data(), n);
     for (int64_t j = 0; j < n; ++j) {
       CHECK(std::isfinite(y[static_cast<std::size_t>(j)]));
       CHECK_FALSE(std::isfinite(y[static_cast<std::size_t>(n + j)]));

@@ -7,6 +7,7 @@
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/few_row_products.h"
 #include "backends/cpu/q4_products.h"
+#include "backends/cpu/q4_row_blocks.h"
 #include "backends/cpu/thread_pool.h"
 #include "support/random_weights.h"
 #include "support/rounded_x_bound.h"
@@ -116,13 +117,14 @@ TEST_CASE("few-row products: matmul with 2 to 16 rows matches a float64 product 
       Rng rng(++seed);
       const int64_t n = 67, k = 640;
       const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, storage);
-      const WeightMatrix w = stored.view();
+      const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());  // as the CPU backend holds it
+      const WeightMatrix w = packed.matrix;
       const bool rounded_x = cpu::q4_product_supports(w);  // to kQ4GemmDigits bytes, as in the matmul tests
       const std::vector<float> x = rng.normals(static_cast<std::size_t>(m * k), 1.0f);
       const std::vector<float> bias = rng.normals(static_cast<std::size_t>(n), 1.0f);
       std::vector<float> y(static_cast<std::size_t>(m * n));
       cpu::matmul(pool, x.data(), m, k, w, bias.data(), y.data(), n);
-      const std::vector<double> weights = reference_decode(w);
+      const std::vector<double> weights = reference_decode(stored.view());
       int64_t bad = 0;
       for (int64_t i = 0; i < m; ++i) {
         for (int64_t r = 0; r < n; ++r) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/cpu/q4_gemm.h"
+#include "backends/cpu/q4_row_blocks.h"
 #include "backends/cpu/thread_pool.h"
 #include "support/random_weights.h"
 #include "support/rounded_x_bound.h"
@@ -33,7 +34,8 @@ Errors check_gemm(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
                   uint32_t seed, const std::vector<float>* given_x = nullptr) {
   Rng rng(seed);
   const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, storage);
-  const WeightMatrix w = stored.view();
+  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());
+  const WeightMatrix w = packed.matrix;
   REQUIRE(cpu::q4_gemm_supports(w));
   const int64_t ldx = k + 3, ldy = n + 5, group = storage.group_size;
   const std::vector<float> x = given_x != nullptr ? *given_x : rng.normals(static_cast<std::size_t>(m * ldx), 1.0f);
@@ -41,7 +43,7 @@ Errors check_gemm(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
   std::vector<float> y(static_cast<std::size_t>(m * ldy), -7.0f);
   cpu::q4_gemm(pool, x.data(), m, ldx, w, with_bias ? bias.data() : nullptr, y.data(), ldy);
 
-  const std::vector<double> decoded = reference_decode(w);
+  const std::vector<double> decoded = reference_decode(stored.view());
   Errors errors;
   for (int64_t i = 0; i < m; ++i) {
     const float* row = x.data() + i * ldx;
@@ -64,7 +66,7 @@ Errors check_gemm(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
 
 bool built_with_kernel() {
   const auto probe = store_matrix(std::vector<float>(64 * 64), 64, 64, StorageFormat::quantized(4, 64));
-  return cpu::q4_gemm_supports(probe.view());
+  return cpu::packs_row_blocks(probe.view());
 }
 
 }  // namespace
@@ -116,11 +118,12 @@ TEST_CASE("q4 gemm: a NaN or infinity in x makes every product of its row non-fi
   const int64_t m = 24, n = 40, k = 256;
   const auto stored =
       store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, StorageFormat::quantized(4, 64));
+  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());
   for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
     std::vector<float> x = rng.normals(static_cast<std::size_t>(m * k), 1.0f);
     x[static_cast<std::size_t>(5 * k + 70)] = bad;  // row 5 only
     std::vector<float> y(static_cast<std::size_t>(m * n));
-    cpu::q4_gemm(pool, x.data(), m, k, stored.view(), nullptr, y.data(), n);
+    cpu::q4_gemm(pool, x.data(), m, k, packed.matrix, nullptr, y.data(), n);
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t r = 0; r < n; ++r) CHECK(std::isfinite(y[static_cast<std::size_t>(i * n + r)]) == (i != 5));
     }

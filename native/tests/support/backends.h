@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/q4_gemm.h"
+#include "backends/cpu/q4_row_blocks.h"
 #include "backends/mlx/mlx_backend.h"
 #include "model/model_runner.h"
 #include "formats/weights.h"
@@ -30,10 +30,10 @@ inline bool computes_in_fp16(const TestBackend& backend, const WhisperWeights& w
 }
 
 // Whether the CPU backend rounds x for this model's encoder products (4-bit weights meet a window's frames in
-// integers where the build has the kernel, q4_gemm.h).
+// integers where the build has the kernel, q4_gemm.h, reading them from the row blocks it copies them into).
 inline bool rounds_encoder_inputs(const TestBackend& backend, const WhisperWeights& weights) {
   return backend.name == "cpu" && !weights.encoder_blocks.empty() &&
-         cpu::q4_gemm_supports(weights.encoder_blocks.front().mlp1.weight);
+         cpu::packs_row_blocks(weights.encoder_blocks.front().mlp1.weight);
 }
 
 // How far `backend`'s values (encoder output, logits: of order 1 to 10) may be from fp32 or float64 ones: fp32

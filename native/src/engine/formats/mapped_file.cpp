@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <map>
+#include <mutex>
 
 #include "formats/tensor_file.h"
 
@@ -32,6 +35,27 @@ class FileDescriptor {
   int fd_;
 };
 
+// The address ranges of the live mappings (start -> size), so that release_mapped_pages can tell a mapped file's
+// bytes from other memory. Never destroyed: a mapping may outlive static destruction's order.
+struct LiveMappings {
+  std::mutex mutex;
+  std::map<uintptr_t, std::size_t> ranges;
+};
+LiveMappings& live_mappings() {
+  static auto* mappings = new LiveMappings;
+  return *mappings;
+}
+
+bool inside_a_mapping(const void* data, std::size_t size) {
+  const auto begin = reinterpret_cast<uintptr_t>(data);
+  LiveMappings& live = live_mappings();
+  std::lock_guard<std::mutex> lock(live.mutex);
+  auto after = live.ranges.upper_bound(begin);
+  if (after == live.ranges.begin()) return false;
+  const auto& [start, length] = *std::prev(after);
+  return begin + size <= start + length;
+}
+
 }  // namespace
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
@@ -44,13 +68,23 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   void* mapping = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (mapping == MAP_FAILED) throw system_error(path, "map", errno);
   data_ = static_cast<const uint8_t*>(mapping);
+  LiveMappings& live = live_mappings();
+  std::lock_guard<std::mutex> lock(live.mutex);
+  live.ranges[reinterpret_cast<uintptr_t>(data_)] = size_;
 }
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ == nullptr) return;
+  {
+    LiveMappings& live = live_mappings();
+    std::lock_guard<std::mutex> lock(live.mutex);
+    live.ranges.erase(reinterpret_cast<uintptr_t>(data_));
+  }
+  ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 void release_mapped_pages(const void* data, std::size_t size) {
+  if (!inside_a_mapping(data, size)) return;
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const auto begin = reinterpret_cast<uintptr_t>(data);
   const uintptr_t first = (begin + page - 1) / page * page, last = (begin + size) / page * page;

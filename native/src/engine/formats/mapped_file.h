@@ -26,7 +26,8 @@ class MappedFile {
 };
 
 // Tells the system that these bytes of a read-only file mapping are not needed for now: their pages leave memory
-// (touched again, they are read from the file again). Only whole pages inside the range are released.
+// (touched again, they are read from the file again). Only whole pages inside the range are released, and only
+// where the range lies inside a live MappedFile: other memory is left alone (its pages would come back as zeros).
 void release_mapped_pages(const void* data, std::size_t size);
 
 // Reads a whole (small) text file, such as config.json. Throws FormatError when it cannot be read.

@@ -58,6 +58,11 @@ struct WeightMatrix {
   DType scale_dtype = DType::F32;  // F32, F16 or BF16
   const void* scales = nullptr;    // rows * (cols/group_size)
   const void* biases = nullptr;    // rows * (cols/group_size)
+
+  // Quantized only. Rows: as MLX stores them (above), row after row. RowBlocks: as the CPU backend's 4-bit integer
+  // kernels read them, 16 rows interleaved (backends/cpu/q4_row_blocks.h); made by that backend, never stored.
+  enum class Layout { Rows, RowBlocks };
+  Layout layout = Layout::Rows;
 };
 
 // The element type of a dense WeightMatrix format (F32 for anything else).

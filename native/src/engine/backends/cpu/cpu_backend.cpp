@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/q4_row_blocks.h"
 #include "model/parakeet_model.h"
 #include "model/whisper_model.h"
 
@@ -38,7 +39,13 @@ WeightMatrix::Format matrix_format(DType dtype) {
 CpuOps::CpuOps(int threads) : pool_(std::make_shared<ThreadPool>(std::max(threads, 1))) {}
 
 CpuOps::LinearParams CpuOps::linear_params(const Linear& linear) const {
-  return {linear.weight, linear.bias ? cpu::to_float(*linear.bias) : std::vector<float>()};
+  cpu::KernelWeights weight = cpu::kernel_weights(*pool_, linear.weight);
+  return {weight.matrix, linear.bias ? cpu::to_float(*linear.bias) : std::vector<float>(), std::move(weight.storage)};
+}
+
+CpuOps::EmbeddingParams CpuOps::embedding_params(const WeightMatrix& embedding) const {
+  cpu::KernelWeights weight = cpu::kernel_weights(*pool_, embedding);
+  return {weight.matrix, {}, std::move(weight.storage)};
 }
 
 CpuOps::NormParams CpuOps::norm_params(const LayerNormWeights& norm) const {
@@ -142,18 +149,18 @@ CpuTensor CpuOps::conv1d(const Tensor& x, const ConvParams& params, int stride) 
 }
 
 CpuTensor CpuOps::embed(const EmbeddingParams& embedding, const int32_t* tokens, int count) const {
-  Tensor out(count, embedding.cols);
+  Tensor out(count, embedding.weight.cols);
   for (int i = 0; i < count; ++i) {
-    require(tokens[i] >= 0 && tokens[i] < embedding.rows, "token outside the embedding");
-    cpu::decode_rows(embedding, tokens[i], 1, out.row(i));
+    require(tokens[i] >= 0 && tokens[i] < embedding.weight.rows, "token outside the embedding");
+    cpu::decode_rows(embedding.weight, tokens[i], 1, out.row(i));
   }
   return out;
 }
 
 CpuTensor CpuOps::project_to_vocab(const EmbeddingParams& embedding, const Tensor& x) {
-  require(x.cols == embedding.cols, "logits input width does not match the embedding");
-  Tensor y(x.rows, embedding.rows);
-  cpu::matmul(*pool_, x.data.data(), x.rows, x.cols, embedding, nullptr, y.data.data(), y.cols);
+  require(x.cols == embedding.weight.cols, "logits input width does not match the embedding");
+  Tensor y(x.rows, embedding.weight.rows);
+  cpu::matmul(*pool_, x.data.data(), x.rows, x.cols, embedding.weight, nullptr, y.data.data(), y.cols);
   return y;
 }
 

@@ -35,8 +35,9 @@ class CpuOps {
  public:
   using Tensor = CpuTensor;
   struct LinearParams {
-    WeightMatrix weight;
-    std::vector<float> bias;  // empty when the layer has none
+    WeightMatrix weight;                  // as the kernels read it best (cpu::kernel_weights)
+    std::vector<float> bias;              // empty when the layer has none
+    std::shared_ptr<const void> storage;  // weight's bytes where they are a copy of the stored ones
   };
   struct NormParams {
     std::vector<float> weight, bias;
@@ -46,7 +47,7 @@ class CpuOps {
     std::vector<float> bias;
     int kernel = 0;
   };
-  using EmbeddingParams = WeightMatrix;
+  using EmbeddingParams = LinearParams;  // without a bias
   using Conv2dParams = Conv2dWeights;
   struct DepthwiseParams {
     std::vector<float> weight;  // (channels, kernel)
@@ -61,7 +62,7 @@ class CpuOps {
   LinearParams linear_params(const Linear& linear) const;
   NormParams norm_params(const LayerNormWeights& norm) const;
   ConvParams conv_params(const Conv1dWeights& conv) const;
-  EmbeddingParams embedding_params(const WeightMatrix& embedding) const { return embedding; }
+  EmbeddingParams embedding_params(const WeightMatrix& embedding) const;
   Conv2dParams conv2d_params(const Conv2dWeights& conv) const { return conv; }
   DepthwiseParams depthwise_params(const std::vector<float>& weight, const std::vector<float>& bias,
                                    int kernel) const {
@@ -113,7 +114,9 @@ class CpuOps {
 };
 
 // A Whisper runner on the CPU backend. `threads` counts the calling thread; 0 means one per hardware thread.
-// The weights stay shared (and memory-mapped): nothing is expanded.
+// The weights stay shared (and memory-mapped) and nothing is expanded, except that 4-bit matrices are copied into
+// the integer kernels' row blocks where this build has them (cpu::kernel_weights): the copies take the place of
+// the stored bytes' pages.
 std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads);
 
 // A Parakeet TDT runner on the CPU backend (the same threads rule).

@@ -237,7 +237,7 @@ bool few_row_product_supports(const WeightMatrix& w) {
       return true;
     case WeightMatrix::Format::Quantized:
       return (w.bits == 4 || w.bits == 8) && (w.group_size == 32 || w.group_size == 64 || w.group_size == 128) &&
-             w.cols % w.group_size == 0;
+             w.cols % w.group_size == 0 && w.layout == WeightMatrix::Layout::Rows;
   }
   return false;
 #else

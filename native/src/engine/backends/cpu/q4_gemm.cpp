@@ -8,6 +8,7 @@
 
 #include "backends/cpu/blas.h"
 #include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/q4_row_blocks.h"
 #include "backends/cpu/x86_simd.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
@@ -29,22 +30,6 @@ GroupExtent group_extent(const float* x, int64_t n) {
   return {_mm512_reduce_max_ps(top), _mm512_reduce_add_ps(total)};
 }
 
-namespace {
-
-constexpr int64_t kLanes = 16;      // weight rows per vector
-constexpr int64_t kTileRows = 64;   // weight rows unpacked per task: 320 KB for 5120 columns, held in L2
-constexpr int kXRows = 4;           // rows of x per pass over the tile
-constexpr int kBlocksPerPass = 2;   // 16-row blocks per pass: 4 x 2 integer and as many fp32 sums in registers
-
-// x rounded for the products: per row and group, each digit's plane of group_size bytes, first digit first.
-struct XDigits {
-  std::vector<int8_t> digits;  // m x groups x kQ4GemmDigits x group_size
-  std::vector<float> units;    // m x groups: the value of one unit of the last digit
-  std::vector<float> sums;     // m x groups: Σx, for the bias terms
-};
-
-// One row of x as digits. A NaN or infinity may be missed by the largest |x| or scramble the digits: Σx carries it
-// to every product all the same.
 void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* units, float* sums) {
   for (int64_t start = 0, g = 0; start < cols; start += group_size, ++g) {
     const GroupExtent extent = group_extent(x + start, group_size);
@@ -68,40 +53,43 @@ void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits,
   }
 }
 
-// Weight rows [first, first + rows) unpacked: per block of 16 rows, per four columns, 16 lanes of four nibbles each
-// as bytes; and per block and group the 16 rows' scales in fp32. Lanes past the last row hold zeros.
+namespace {
+
+constexpr int64_t kLanes = kRowBlock;  // weight rows per vector
+constexpr int64_t kTileRows = 64;   // weight rows unpacked per task: 320 KB for 5120 columns, held in L2
+constexpr int kXRows = 4;           // rows of x per pass over the tile
+constexpr int kBlocksPerPass = 2;   // 16-row blocks per pass: 4 x 2 integer and as many fp32 sums in registers
+
+// x rounded for the products: per row and group, each digit's plane of group_size bytes, first digit first.
+struct XDigits {
+  std::vector<int8_t> digits;  // m x groups x kQ4GemmDigits x group_size
+  std::vector<float> units;    // m x groups: the value of one unit of the last digit
+  std::vector<float> sums;     // m x groups: Σx, for the bias terms
+};
+
+
+// Weight rows [first, first + rows) unpacked from their row blocks (first a whole block): per block of 16 rows, per
+// four columns, 16 lanes of four nibbles each as bytes; and per block and group the 16 rows' scales in fp32.
+// Lanes past the last row hold zeros, as in the row blocks.
 struct WeightTile {
   std::vector<uint32_t> nibbles;  // blocks x (cols / 4) x 16
   std::vector<float> scales;      // blocks x groups x 16
-  std::vector<float> row_scales;  // one row's, converted before they are spread over its lane
 
   void unpack(const WeightMatrix& w, int64_t first, int64_t rows) {
-    const int64_t blocks = (rows + kLanes - 1) / kLanes, quads = w.cols / 4, groups = w.cols / w.group_size;
-    nibbles.assign(static_cast<std::size_t>(blocks * quads * kLanes), 0);
-    scales.assign(static_cast<std::size_t>(blocks * groups * kLanes), 0.0f);
-    const int64_t row_bytes = w.cols / 2;
-    const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
-    alignas(64) uint32_t quad[16];
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t block = r / kLanes, lane = r % kLanes;
-      const auto* packed = static_cast<const uint8_t*>(w.data) + (first + r) * row_bytes;
-      uint32_t* to = nibbles.data() + block * quads * kLanes + lane;
-      for (int64_t c = 0; c < w.cols; c += 64) {
-        // 32 bytes hold 64 columns, the even ones' nibbles low.
-        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2));
-        const __m256i even = _mm256_and_si256(bytes, low_nibbles);
-        const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_nibbles);
-        const __m256i a = _mm256_unpacklo_epi8(even, odd), b = _mm256_unpackhi_epi8(even, odd);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(quad), _mm256_permute2x128_si256(a, b, 0x20));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(quad + 8), _mm256_permute2x128_si256(a, b, 0x31));
-        for (int q = 0; q < 16; ++q) to[(c / 4 + q) * kLanes] = quad[q];
-      }
-      row_scales.resize(static_cast<std::size_t>(groups));
-      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + (first + r) * groups * dtype_size(w.scale_dtype),
-               row_scales.data(), groups);
-      float* to_scales = scales.data() + block * groups * kLanes + lane;
-      for (int64_t g = 0; g < groups; ++g) to_scales[g * kLanes] = row_scales[static_cast<std::size_t>(g)];
+    const int64_t blocks = (rows + kLanes - 1) / kLanes, octets = w.cols / 8, groups = w.cols / w.group_size;
+    nibbles.resize(static_cast<std::size_t>(blocks * 2 * octets * kLanes));
+    scales.resize(static_cast<std::size_t>(blocks * groups * kLanes));
+    const auto* packed = static_cast<const uint8_t*>(w.data) + first / kLanes * octets * 64;
+    const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
+    for (int64_t o = 0; o < blocks * octets; ++o) {
+      const __m512i bytes = _mm512_loadu_si512(packed + o * 64);
+      _mm512_storeu_si512(nibbles.data() + 2 * o * kLanes, _mm512_and_si512(bytes, low_nibbles));
+      _mm512_storeu_si512(nibbles.data() + (2 * o + 1) * kLanes,
+                          _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low_nibbles));
     }
+    to_float(w.scale_dtype,
+             static_cast<const uint8_t*>(w.scales) + first * groups * static_cast<int64_t>(dtype_size(w.scale_dtype)),
+             scales.data(), blocks * groups * kLanes);
   }
 };
 
@@ -175,9 +163,7 @@ void rows_products(const WeightTile& tile, const XDigits& xd, int64_t i0, int64_
 }  // namespace
 
 bool q4_gemm_supports(const WeightMatrix& w) {
-  return w.format == WeightMatrix::Format::Quantized && w.bits == 4 &&
-         (w.group_size == 32 || w.group_size == 64 || w.group_size == 128) && w.cols % 64 == 0 &&
-         w.cols % w.group_size == 0;
+  return w.format == WeightMatrix::Format::Quantized && w.bits == 4 && w.layout == WeightMatrix::Layout::RowBlocks;
 }
 
 void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, const float* bias,
@@ -197,9 +183,16 @@ void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const Wei
   });
 
   // y = Σx · biasesᵀ first; the integer products are added to it.
-  thread_local std::vector<float> group_biases;
+  thread_local std::vector<float> block_biases, group_biases;
+  block_biases.resize(static_cast<std::size_t>((w.rows + kLanes - 1) / kLanes * groups * kLanes));
+  to_float(w.scale_dtype, w.biases, block_biases.data(), static_cast<int64_t>(block_biases.size()));
   group_biases.resize(static_cast<std::size_t>(w.rows * groups));
-  to_float(w.scale_dtype, w.biases, group_biases.data(), w.rows * groups);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      group_biases[static_cast<std::size_t>(r * groups + g)] =
+          block_biases[static_cast<std::size_t>((r / kLanes * groups + g) * kLanes + r % kLanes)];
+    }
+  }
   sgemm(false, true, static_cast<int>(m), static_cast<int>(w.rows), static_cast<int>(groups), 1.0f,
         rounded.sums.data(), static_cast<int>(groups), group_biases.data(), static_cast<int>(groups), 0.0f, y,
         static_cast<int>(ldy));

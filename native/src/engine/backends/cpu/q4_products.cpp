@@ -2,19 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 
 #include "backends/cpu/q4_gemm.h"
+#include "backends/cpu/q4_row_blocks.h"
 #include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
-#define VERBATIM_Q4_INTEGER 1  // x as two signed bytes per column, integer dot products
-#define VERBATIM_Q4_PRODUCT 1
+#define VERBATIM_Q4_INTEGER 1  // x as two signed bytes per column, integer dot products, weights in row blocks
 #elif defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
 #define VERBATIM_Q4_FLOAT 1  // nibbles widened to fp32 against x in fp32
-#define VERBATIM_Q4_PRODUCT 1
 #endif
 
 namespace verbatim {
@@ -23,7 +23,7 @@ namespace {
 
 constexpr int kMaxRows = 5;  // rows of x multiplied in one pass over a weight row: the five beams of beam search
 
-#if defined(VERBATIM_Q4_PRODUCT)
+#if defined(VERBATIM_Q4_FLOAT)
 
 #if defined(__AVX512F__)
 using Floats = __m512;  // 16 lanes
@@ -96,163 +96,80 @@ struct WeightRows {
   }
 };
 
-#endif  // VERBATIM_Q4_PRODUCT
+#endif  // VERBATIM_Q4_FLOAT
 
 #if defined(VERBATIM_Q4_INTEGER)
 
-constexpr int64_t kBlock = 128;  // columns held by one 64-byte load of packed weights
-constexpr int kDigits = kQ4GemmDigits;  // signed bytes per column of x: as q4_gemm rounds x (see there)
-constexpr int kSpan = 16;        // groups whose parameters one vector holds
-// Weight rows multiplied with one row of x in one pass (one core, 5120x1280: 4 rows 133 us, 8 rows 93 us, 12 and 16
-// rows slower again, 51866x1280 by 2x: too many rows streamed at once).
-constexpr int kWeightRows = 8;
-// |x| / (its group's largest |x|) times this rounds to an integer of two signed base-256 digits, the first in
-// [-127, 127]: x is held to 1/65024 of its group's largest value. Three digits (2^-24 of it, as fp32 holds that
-// value) took 6 vpdpbusd and 2 shifts per block where two take 4 and 1: turbo-shaped decoding products, one core,
-// 5 rows 17.6 -> 14.2 ms, 1 row 4.9 -> 4.4 ms; the tokens of the parity tests (beam-search-reference,
-// long-form-reference) stayed PyTorch's.
-constexpr double kDigitUnits = kQ4GemmUnits;
+static_assert(kQ4GemmDigits == 2, "the products below sum x's first and second digits apart");
 
-// 16 values of x times `scale`, rounded to the nearest integer (in double: exact to half a unit).
-inline __m512i to_units(const float* x, __m512d scale) {
-  const __m256i low = _mm512_cvtpd_epi32(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x)), scale));
-  const __m256i high = _mm512_cvtpd_epi32(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + 8)), scale));
-  return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
+// Four signed bytes of x in every lane.
+inline __m512i broadcast4(const int8_t* p) {
+  int32_t four;
+  std::memcpy(&four, p, sizeof four);
+  return _mm512_set1_epi32(four);
 }
 
-// Stores the kDigits signed base-256 digits of 16 integers (first digit first) at `to`, a plane apart.
-inline void store_digits(__m512i units, int8_t* to, int64_t plane) {
-  const __m512i half = _mm512_set1_epi32(128), byte = _mm512_set1_epi32(255);
-  for (int d = kDigits - 1; d >= 0; --d) {
-    const __m512i digit = _mm512_sub_epi32(_mm512_and_si512(_mm512_add_epi32(units, half), byte), half);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(to + d * plane), _mm512_cvtepi32_epi8(digit));
-    units = _mm512_srai_epi32(_mm512_sub_epi32(units, digit), 8);
-  }
-}
-
-// One row of x as Q4Input's digits, digit scales and group sums (summed as q4_gemm sums them). A NaN or infinity
-// may be missed by the largest |x| or scramble the digits: the group's Σx carries it to the products all the same.
-void split_into_digits(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* digit_scales,
-                       float* group_sums) {
-  const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
-  for (int64_t start = 0; start < cols; start += group_size) {
-    const GroupExtent extent = group_extent(x + start, group_size);
-    const float top = extent.largest;
-    group_sums[start / group_size] = extent.sum;
-    digit_scales[start / group_size] = static_cast<float>(top / kDigitUnits);
-    const __m512d scale = _mm512_set1_pd(top > 0.0f && std::isfinite(top) ? kDigitUnits / top : 0.0);
-    for (int64_t c = start; c < start + group_size; c += 32) {
-      const __m512i first = to_units(x + c, scale), second = to_units(x + c + 16, scale);
-      int8_t* block = digits + (c / kBlock) * kBlock * kDigits + (c % kBlock) / 2;
-      store_digits(_mm512_permutex2var_epi32(first, evens, second), block, kBlock);
-      store_digits(_mm512_permutex2var_epi32(first, odds, second), block + kBlock / 2, kBlock);
-    }
-  }
-}
-
-// Parameters `first` to `first + count` (count <= kSpan; the other lanes 0) as fp32.
-inline __m512 load_span(const void* params, DType dtype, int64_t first, int64_t count) {
-  const auto mask = static_cast<__mmask16>(count >= kSpan ? 0xffff : (1u << count) - 1);
+// The 16 group parameters of a row block's group (the row blocks' layout), as fp32.
+inline __m512 load_params(const void* params, DType dtype, int64_t first) {
+  const auto* halves = reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(params) + first);
   switch (dtype) {
     case DType::F16:
-      return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(params) + first));
-    case DType::BF16: {
-      const __m256i halves = _mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(params) + first);
-      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
-    }
+      return _mm512_cvtph_ps(_mm256_loadu_si256(halves));
+    case DType::BF16:
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(halves)), 16));
     default:
-      return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(params) + first);
+      return _mm512_loadu_ps(static_cast<const float*>(params) + first);
   }
 }
 
-// y[i * ldy + r] = x_i · w_r + bias[r] for the R rows of x from `i0` and every weight row r in [first, last), W
-// weight rows at a time: each row of x's digits is loaded once for the W weight rows, each weight row's nibbles
-// unpacked once for the R rows of x.
-//
-// A 64-byte load holds two groups of 64 columns (or one of 128), the even columns' nibbles low. Against the
-// digits of x, vpdpbusd sums four nibble-digit products per 32-bit lane; each lane sums a·q, then (shifted by 8)
-// b·q for its eight columns, exactly (at most 8 · 15 · 2^15 < 2^31). Converted to fp32, the lanes
-// are scaled by their group's unit (weight scale × digit scale); the bias · Σx of every group joins the same sum.
-template <int R, int W>
-void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t first, int64_t last,
-                   const float* bias, float* y, int64_t ldy) {
-  static_assert(W == 1 || W == 2 || W % 4 == 0, "whole reductions of four sums, or one or two");
-  const int64_t groups = in.groups, group_size = w.group_size;
-  const int8_t* digits = in.digits.data() + i0 * in.cols * kDigits;
-  const float* digit_scales = in.digit_scales.data() + i0 * groups;
-  const float* sums = in.group_sums.data() + i0 * groups;
+// y[(i0 + i) * ldy + r] = x_i · w_r + bias[r] for the R rows of x from i0 and the rows r of row block `block` (none
+// past the matrix's last). Each octet of the block's 16 rows is unpacked once for the R rows of x, and vpdpbusd
+// meets it with four columns of x broadcast to all 16 lanes, so no sum crosses lanes. Per group, the first digit's
+// products and the second's are summed apart, exactly (at most 128 · 15 · 128 < 2^18 each); the first's, shifted
+// up a byte, join the second's, and the lane is scaled once by its group's unit (weight scale × x's unit), the
+// group's bias · Σx joining the same sum.
+template <int R>
+void block_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t block, const float* bias, float* y,
+                    int64_t ldy) {
+  const int64_t group_size = w.group_size, groups = in.groups, row_digits = in.cols * kQ4GemmDigits;
+  const auto* nibbles = static_cast<const uint8_t*>(w.data) + block * (w.cols / 8) * 64;
+  const int64_t params = block * groups * kRowBlock;
   const __m512i nibble = _mm512_set1_epi8(0x0f);
-  const int64_t groups_per_block = kBlock / group_size;  // hoisted: k * kBlock / group_size took an idiv per block
-  // Lanes 8-15 of a block are the next group's when groups are 64 wide.
-  const __m512i second_group = group_size == 64 ? _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
-                                                : _mm512_setzero_si512();
-  int64_t r = first;
-  for (; r + W <= last; r += W) {
-    const WeightRows<W> rows(w, r);
-    rows.prefetch_next_parameters();
-    Floats total[R * W];
-    for (auto& t : total) t = zero();
-    for (int64_t g0 = 0; g0 < groups; g0 += kSpan) {
-      const int64_t count = std::min<int64_t>(kSpan, groups - g0);
-      Floats unit[R * W];
-      for (int j = 0; j < W; ++j) {
-        const __m512 scale = load_span(rows.scales[j], w.scale_dtype, g0, count);
-        const __m512 group_bias = load_span(rows.biases[j], w.scale_dtype, g0, count);
-        for (int i = 0; i < R; ++i) {
-          unit[i * W + j] = _mm512_mul_ps(scale, load_span(digit_scales + i * groups, DType::F32, g0, count));
-          total[i * W + j] = fma(group_bias, load_span(sums + i * groups, DType::F32, g0, count), total[i * W + j]);
-        }
-      }
-      const int64_t blocks = count * group_size / kBlock;
-      for (int64_t k = 0; k < blocks; ++k) {
-        const int64_t c = g0 * group_size + k * kBlock;
-        const __m512i lane_groups = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(k * groups_per_block)),
-                                                     second_group);
-        __m512i even[W], odd[W];
-        for (int j = 0; j < W; ++j) {
-          rows.prefetch_next_nibbles(j, c / 2);
-          const __m512i bytes = _mm512_loadu_si512(rows.packed[j] + c / 2);
-          even[j] = _mm512_and_si512(bytes, nibble);
-          odd[j] = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
-        }
-        for (int i = 0; i < R; ++i) {
-          __m512i x[2 * kDigits];
-          for (int d = 0; d < 2 * kDigits; ++d) {
-            x[d] = _mm512_loadu_si512(digits + i * in.cols * kDigits + c * kDigits + d * (kBlock / 2));
-          }
-          for (int j = 0; j < W; ++j) {
-            __m512i acc = _mm512_dpbusd_epi32(_mm512_setzero_si512(), even[j], x[0]);
-            acc = _mm512_dpbusd_epi32(acc, odd[j], x[1]);
-            for (int d = 1; d < kDigits; ++d) {
-              acc = _mm512_slli_epi32(acc, 8);
-              acc = _mm512_dpbusd_epi32(acc, even[j], x[2 * d]);
-              acc = _mm512_dpbusd_epi32(acc, odd[j], x[2 * d + 1]);
-            }
-            const __m512 lane_units = _mm512_permutexvar_ps(lane_groups, unit[i * W + j]);
-            total[i * W + j] = fma(_mm512_cvtepi32_ps(acc), lane_units, total[i * W + j]);
-          }
-        }
+  __m512 total[R];
+  for (auto& t : total) t = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512i first[R], second[R];
+    for (int i = 0; i < R; ++i) first[i] = second[i] = _mm512_setzero_si512();
+    const int8_t* digits = in.digits.data() + i0 * row_digits + g * kQ4GemmDigits * group_size;
+    for (int64_t c = 0; c < group_size; c += 8) {
+      const __m512i bytes = _mm512_loadu_si512(nibbles + (g * group_size + c) * 8);
+      const __m512i low = _mm512_and_si512(bytes, nibble);
+      const __m512i high = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
+      for (int i = 0; i < R; ++i) {
+        const int8_t* d = digits + i * row_digits + c;
+        first[i] = _mm512_dpbusd_epi32(first[i], low, broadcast4(d));
+        first[i] = _mm512_dpbusd_epi32(first[i], high, broadcast4(d + 4));
+        second[i] = _mm512_dpbusd_epi32(second[i], low, broadcast4(d + group_size));
+        second[i] = _mm512_dpbusd_epi32(second[i], high, broadcast4(d + group_size + 4));
       }
     }
-    float products[R * W];
-    if constexpr (W % 4 == 0) {
-      for (int k = 0; k < R * W; k += 4) reduce4(total + k, products + k);
-    } else {
-      for (int k = 0; k < R * W; ++k) products[k] = reduce(total[k]);
-    }
+    const __m512 scale = load_params(w.scales, w.scale_dtype, params + g * kRowBlock);
+    const __m512 group_bias = load_params(w.biases, w.scale_dtype, params + g * kRowBlock);
     for (int i = 0; i < R; ++i) {
-      for (int j = 0; j < W; ++j) {
-        y[(i0 + i) * ldy + r + j] = products[i * W + j] + (bias != nullptr ? bias[r + j] : 0.0f);
-      }
+      const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
+      const __m512i sum = _mm512_add_epi32(_mm512_slli_epi32(first[i], 8), second[i]);
+      const __m512 unit = _mm512_mul_ps(scale, _mm512_set1_ps(in.digit_scales[at]));
+      total[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), unit, total[i]);
+      total[i] = _mm512_fmadd_ps(group_bias, _mm512_set1_ps(in.group_sums[at]), total[i]);
     }
   }
-  if (r < last) rows_products<R, 1>(in, w, i0, r, last, bias, y, ldy);
+  const int64_t first_row = block * kRowBlock, rows = std::min(kRowBlock, w.rows - first_row);
+  const auto mask = static_cast<__mmask16>(rows >= kRowBlock ? 0xffff : (1u << rows) - 1);
+  const __m512 row_bias = bias != nullptr ? _mm512_maskz_loadu_ps(mask, bias + first_row) : _mm512_setzero_ps();
+  for (int i = 0; i < R; ++i) {
+    _mm512_mask_storeu_ps(y + (i0 + i) * ldy + first_row, mask, _mm512_add_ps(total[i], row_bias));
+  }
 }
-
-// Weight rows per pass of two to five rows of x: base-shaped decoding products, one core, 5 rows 7.7 -> 7.2 ms and
-// 16 rows 20.3 -> 18.6 ms against one weight row at a time (four at a time: fewer registers than values to hold).
-constexpr int kWeightRowsFew = 2;
 
 #elif defined(VERBATIM_Q4_FLOAT)
 
@@ -369,9 +286,6 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
 
 constexpr int kWeightRowsFew = 1;
 
-#endif  // VERBATIM_Q4_INTEGER, VERBATIM_Q4_FLOAT
-
-#if defined(VERBATIM_Q4_PRODUCT)
 using RowsProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int64_t, int64_t, const float*, float*,
                               int64_t);
 constexpr RowsProducts kRowsProducts[kMaxRows] = {
@@ -381,21 +295,17 @@ constexpr RowsProducts kRowsProducts[kMaxRows] = {
 // weights are read from memory once, not once per group.
 constexpr int64_t kSharedWeightRows = 64;
 
-#endif  // VERBATIM_Q4_PRODUCT
+#endif  // VERBATIM_Q4_INTEGER, VERBATIM_Q4_FLOAT
 
 }  // namespace
 
 bool q4_product_supports(const WeightMatrix& w) {
-#if defined(VERBATIM_Q4_PRODUCT)
+  if (w.format != WeightMatrix::Format::Quantized || w.bits != 4) return false;
 #if defined(VERBATIM_Q4_INTEGER)
-  const int64_t columns_step = kBlock;
+  return w.layout == WeightMatrix::Layout::RowBlocks;
+#elif defined(VERBATIM_Q4_FLOAT)
+  return w.layout == WeightMatrix::Layout::Rows && (w.group_size == 64 || w.group_size == 128) && w.cols % kChunk == 0;
 #else
-  const int64_t columns_step = kChunk;
-#endif
-  return w.format == WeightMatrix::Format::Quantized && w.bits == 4 && (w.group_size == 64 || w.group_size == 128) &&
-         w.cols % columns_step == 0;
-#else
-  (void)w;
   return false;
 #endif
 }
@@ -407,16 +317,15 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
   in.groups = w.cols / w.group_size;
   in.group_sums.resize(static_cast<std::size_t>(m * in.groups));
 #if defined(VERBATIM_Q4_INTEGER)
-  in.digits.resize(static_cast<std::size_t>(m * w.cols * kDigits));
+  in.digits.resize(static_cast<std::size_t>(m * w.cols * kQ4GemmDigits));
   in.digit_scales.resize(static_cast<std::size_t>(m * in.groups));
+  for (int64_t i = 0; i < m; ++i) {
+    round_row(x + i * ldx, w.cols, w.group_size, in.digits.data() + i * w.cols * kQ4GemmDigits,
+              in.digit_scales.data() + i * in.groups, in.group_sums.data() + i * in.groups);
+  }
 #elif defined(VERBATIM_Q4_FLOAT)
   in.x.resize(static_cast<std::size_t>(m * w.cols));
-#endif
   for (int64_t i = 0; i < m; ++i) {
-#if defined(VERBATIM_Q4_INTEGER)
-    split_into_digits(x + i * ldx, w.cols, w.group_size, in.digits.data() + i * w.cols * kDigits,
-                      in.digit_scales.data() + i * in.groups, in.group_sums.data() + i * in.groups);
-#elif defined(VERBATIM_Q4_FLOAT)
     const float* source = x + i * ldx;
     float* sums = in.group_sums.data() + i * in.groups;
     for (int64_t g = 0; g < in.groups; ++g) {
@@ -429,16 +338,30 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
         laid[c + kChunk / 2 + j] = source[c + 2 * j + 1];
       }
     }
-#else
-    (void)x, (void)ldx;
-#endif
   }
+#else
+  (void)x, (void)ldx;
+#endif
 }
 
 void q4_product(const Q4Input& in, const WeightMatrix& w, int64_t first, int64_t count, const float* bias, float* y,
                 int64_t ldy) {
-#if defined(VERBATIM_Q4_PRODUCT)
   const int64_t x_groups = (in.rows + kMaxRows - 1) / kMaxRows;  // rows of x split evenly: 7 rows as 4 + 3
+#if defined(VERBATIM_Q4_INTEGER)
+  if (first % kRowBlock != 0 || (count % kRowBlock != 0 && first + count != w.rows)) {
+    throw std::invalid_argument("q4_product: weight rows must be whole row blocks");
+  }
+  using BlockProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int64_t, const float*, float*, int64_t);
+  constexpr BlockProducts kBlockProducts[kMaxRows] = {block_products<1>, block_products<2>, block_products<3>,
+                                                      block_products<4>, block_products<5>};
+  // Every group of rows of x meets a block while its nibbles are in cache: the weights are read from memory once.
+  for (int64_t block = first / kRowBlock; block * kRowBlock < first + count; ++block) {
+    for (int64_t g = 0; g < x_groups; ++g) {
+      const int64_t i0 = g * in.rows / x_groups, i1 = (g + 1) * in.rows / x_groups;
+      kBlockProducts[i1 - i0 - 1](in, w, i0, block, bias, y, ldy);
+    }
+  }
+#elif defined(VERBATIM_Q4_FLOAT)
   const int64_t step = x_groups == 1 ? std::max<int64_t>(count, 1) : kSharedWeightRows;
   for (int64_t r = first; r < first + count; r += step) {
     const int64_t end = std::min(first + count, r + step);
@@ -448,7 +371,7 @@ void q4_product(const Q4Input& in, const WeightMatrix& w, int64_t first, int64_t
     }
   }
 #else
-  (void)in, (void)w, (void)first, (void)count, (void)bias, (void)y, (void)ldy;
+  (void)in, (void)w, (void)first, (void)count, (void)bias, (void)y, (void)ldy, (void)x_groups;
   throw std::logic_error("q4_product: this build has no 4-bit kernel");
 #endif
 }

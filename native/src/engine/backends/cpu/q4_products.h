@@ -2,8 +2,9 @@
 // weight. Within a group w = scale · q + bias, so x · w = scale · (x · q) + bias · Σx: the nibbles are multiplied
 // with x as they stream past, and each group's Σx is computed once per product, not once per weight row.
 // With AVX-512 VNNI, x is split once per product into two signed bytes per column (base-256 digits of x in units
-// of 1/32512 of its group's largest |x|, as q4_gemm rounds it) and the nibbles meet them in integer dot products,
-// exact within a group; elsewhere the nibbles are widened to fp32 against x in fp32.
+// of 1/32512 of its group's largest |x|, as q4_gemm rounds it) and the nibbles, in row blocks (q4_row_blocks.h),
+// meet them in integer dot products, exact within a group; elsewhere the nibbles, as MLX stores them, are widened
+// to fp32 against x in fp32.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +18,7 @@ namespace cpu {
 // x laid out for q4_product, and per row each group's sum.
 struct Q4Input {
   std::vector<float> group_sums;  // rows x (cols / group_size)
-  // Integer kernel: per 128 columns, the first digits of the 64 even columns (a packed byte holds an even column's
-  // nibble low and the next odd column's high), those of the 64 odd ones, then the second digits alike; column c
+  // Integer kernel: per group, the first digits of its columns, then the second (q4_gemm's round_row); column c
   // of row i is digit_scales[i][c / group_size] · (d1 · 256 + d2).
   std::vector<int8_t> digits;       // rows x cols x 2
   std::vector<float> digit_scales;  // rows x (cols / group_size)
@@ -29,14 +29,15 @@ struct Q4Input {
   int64_t groups = 0;
 };
 
-// Whether this build and w's layout have the kernel: 4 bits, groups of 64 or 128, columns a multiple of 128
-// (integer kernel) or 64.
+// Whether this build has the kernel for w: 4 bits in row blocks (integer kernel), or as stored in groups of 64 or
+// 128 (float kernel).
 bool q4_product_supports(const WeightMatrix& w);
 
 // Fills `in` with `m` rows of x (row stride ldx) for a product with w (q4_product_supports(w) must hold).
 void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, Q4Input& in);
 
-// y[i * ldy + r] = x_i · w_r (+ bias[r]) for every row i of `in` and r in [first, first + count).
+// y[i * ldy + r] = x_i · w_r (+ bias[r]) for every row i of `in` and r in [first, first + count) (for row blocks,
+// whole blocks: first a multiple of kRowBlock, and count one too unless the range ends at the last row).
 void q4_product(const Q4Input& in, const WeightMatrix& w, int64_t first, int64_t count, const float* bias, float* y,
                 int64_t ldy);
 

@@ -1,0 +1,179 @@
+#include "backends/cpu/q4_row_blocks.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "backends/cpu/x86_simd.h"
+#include "formats/byte_reading.h"
+#include "formats/half.h"
+#include "formats/mapped_file.h"
+#include "formats/tensor_file.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
+#define VERBATIM_ROW_BLOCKS 1
+#endif
+
+namespace verbatim {
+namespace cpu {
+namespace {
+
+constexpr int64_t kOctetBytes = 64;  // one octet of columns of a block's 16 rows
+
+struct RowBlocksShape {
+  int64_t blocks, octets, groups;
+  std::size_t param_size, nibble_bytes, param_bytes;
+
+  explicit RowBlocksShape(const WeightMatrix& w)
+      : blocks((w.rows + kRowBlock - 1) / kRowBlock),
+        octets(w.cols / 8),
+        groups(w.cols / w.group_size),
+        param_size(dtype_size(w.scale_dtype)),
+        nibble_bytes(static_cast<std::size_t>(blocks * octets * kOctetBytes)),
+        param_bytes(static_cast<std::size_t>(blocks * groups * kRowBlock) * param_size) {}
+};
+
+float param_value(const uint8_t* p, DType dtype) {
+  switch (dtype) {
+    case DType::F16:
+      return half_to_float(load_unaligned<uint16_t>(p));
+    case DType::BF16:
+      return bf16_to_float(load_unaligned<uint16_t>(p));
+    default:
+      return load_unaligned<float>(p);
+  }
+}
+
+#if defined(VERBATIM_ROW_BLOCKS)
+
+// Memory for the copy, 64-byte aligned, its whole 2 MB stretches in 2 MB pages where the system gives them (fewer
+// faults now, fewer TLB misses when every decoding step streams the weights).
+std::shared_ptr<void> allocate(std::size_t bytes) {
+  constexpr std::size_t kLine = 64;
+  void* memory = std::aligned_alloc(kLine, (bytes + kLine - 1) / kLine * kLine);
+  if (memory == nullptr) throw std::bad_alloc();
+#if defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<uintptr_t>(memory);
+  const uintptr_t first = (begin + kHugePage - 1) / kHugePage * kHugePage;
+  const uintptr_t last = (begin + bytes) / kHugePage * kHugePage;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
+  return std::shared_ptr<void>(memory, std::free);
+}
+
+// Each 32-bit lane's packed octet (byte j: column 2j low, 2j + 1 high) rearranged so that byte k holds column k
+// low and column k + 4 high.
+inline __m512i to_block_order(__m512i stored) {
+  // Per lane, bytes 0 0 1 1 and 2 2 3 3 of the stored octet.
+  const __m512i first_half =
+      _mm512_broadcast_i32x4(_mm_setr_epi8(0, 0, 1, 1, 4, 4, 5, 5, 8, 8, 9, 9, 12, 12, 13, 13));
+  const __m512i second_half = _mm512_add_epi8(first_half, _mm512_set1_epi8(2));
+  const __m512i nibble = _mm512_set1_epi8(0x0f);
+  const __mmask64 odd_bytes = 0xaaaaaaaaaaaaaaaaULL;
+  const auto spread = [&](__m512i pairs) {  // bytes b b c c -> b&15, b>>4, c&15, c>>4
+    return _mm512_and_si512(_mm512_mask_blend_epi8(odd_bytes, pairs, _mm512_srli_epi16(pairs, 4)), nibble);
+  };
+  const __m512i low = spread(_mm512_shuffle_epi8(stored, first_half));
+  const __m512i high = spread(_mm512_shuffle_epi8(stored, second_half));
+  return _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
+}
+
+void pack_block(const WeightMatrix& w, const RowBlocksShape& shape, int64_t block, uint8_t* nibbles,
+                uint8_t* scales, uint8_t* biases) {
+  const int64_t first = block * kRowBlock, rows = std::min(kRowBlock, w.rows - first), row_bytes = w.cols / 2;
+  const auto mask = static_cast<__mmask16>(rows >= kRowBlock ? 0xffff : (1u << rows) - 1);
+  const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                 _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const auto* source = static_cast<const uint8_t*>(w.data) + first * row_bytes;
+  uint8_t* to = nibbles + block * shape.octets * kOctetBytes;
+  for (int64_t o = 0; o < shape.octets; ++o) {
+    const __m512i stored = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, row_offsets, source + 4 * o, 1);
+    _mm512_store_si512(to + o * kOctetBytes, to_block_order(stored));
+  }
+  const std::size_t size = shape.param_size, row_params = static_cast<std::size_t>(shape.groups) * size;
+  const std::size_t block_params = row_params * kRowBlock, offset = static_cast<std::size_t>(block) * block_params;
+  std::memset(scales + offset, 0, block_params);
+  std::memset(biases + offset, 0, block_params);
+  for (int64_t l = 0; l < rows; ++l) {
+    const auto* row_scales = static_cast<const uint8_t*>(w.scales) + static_cast<std::size_t>(first + l) * row_params;
+    const auto* row_biases = static_cast<const uint8_t*>(w.biases) + static_cast<std::size_t>(first + l) * row_params;
+    for (int64_t g = 0; g < shape.groups; ++g) {
+      const std::size_t at = offset + static_cast<std::size_t>(g * kRowBlock + l) * size;
+      std::memcpy(scales + at, row_scales + g * size, size);
+      std::memcpy(biases + at, row_biases + g * size, size);
+    }
+  }
+}
+
+#endif  // VERBATIM_ROW_BLOCKS
+
+}  // namespace
+
+bool packs_row_blocks(const WeightMatrix& w) {
+#if defined(VERBATIM_ROW_BLOCKS)
+  return w.format == WeightMatrix::Format::Quantized && w.layout == WeightMatrix::Layout::Rows && w.bits == 4 &&
+         (w.group_size == 32 || w.group_size == 64 || w.group_size == 128) && w.cols % w.group_size == 0 &&
+         w.rows > 0 && w.data != nullptr && w.scales != nullptr && w.biases != nullptr;
+#else
+  (void)w;
+  return false;
+#endif
+}
+
+KernelWeights kernel_weights(ThreadPool& pool, const WeightMatrix& w) {
+#if defined(VERBATIM_ROW_BLOCKS)
+  if (!packs_row_blocks(w)) return {w, nullptr};
+  const RowBlocksShape shape(w);
+  std::shared_ptr<void> storage = allocate(shape.nibble_bytes + 2 * shape.param_bytes);
+  auto* nibbles = static_cast<uint8_t*>(storage.get());
+  uint8_t* scales = nibbles + shape.nibble_bytes;
+  uint8_t* biases = scales + shape.param_bytes;
+  pool.parallel_for(shape.blocks, [&](int64_t block, int) { pack_block(w, shape, block, nibbles, scales, biases); });
+
+  const std::size_t original_params = static_cast<std::size_t>(w.rows * shape.groups) * shape.param_size;
+  release_mapped_pages(w.data, static_cast<std::size_t>(w.rows * w.cols / 2));
+  release_mapped_pages(w.scales, original_params);
+  release_mapped_pages(w.biases, original_params);
+
+  KernelWeights packed{w, std::move(storage)};
+  packed.matrix.layout = WeightMatrix::Layout::RowBlocks;
+  packed.matrix.data = nibbles;
+  packed.matrix.scales = scales;
+  packed.matrix.biases = biases;
+  return packed;
+#else
+  (void)pool;
+  return {w, nullptr};
+#endif
+}
+
+void decode_row_blocks_row(const WeightMatrix& w, int64_t row, float* dst) {
+  if (w.layout != WeightMatrix::Layout::RowBlocks || row < 0 || row >= w.rows) {
+    throw std::invalid_argument("decode_row_blocks_row: not a row of a row-blocks matrix");
+  }
+  const RowBlocksShape shape(w);
+  const int64_t block = row / kRowBlock, lane = row % kRowBlock;
+  const auto* lanes = static_cast<const uint8_t*>(w.data) + block * shape.octets * kOctetBytes + lane * 4;
+  const auto* scales = static_cast<const uint8_t*>(w.scales);
+  const auto* biases = static_cast<const uint8_t*>(w.biases);
+  for (int64_t g = 0; g < shape.groups; ++g) {
+    const std::size_t at = static_cast<std::size_t>((block * shape.groups + g) * kRowBlock + lane) * shape.param_size;
+    const float scale = param_value(scales + at, w.scale_dtype), bias = param_value(biases + at, w.scale_dtype);
+    for (int64_t c = g * w.group_size; c < (g + 1) * w.group_size; c += 8) {
+      const uint8_t* octet = lanes + (c / 8) * kOctetBytes;
+      for (int k = 0; k < 4; ++k) {
+        dst[c + k] = std::fma(scale, static_cast<float>(octet[k] & 0x0f), bias);
+        dst[c + k + 4] = std::fma(scale, static_cast<float>(octet[k] >> 4), bias);
+      }
+    }
+  }
+}
+
+}  // namespace cpu
+}  // namespace verbatim
