@@ -281,6 +281,7 @@ int64_t load_group_params(const WeightMatrix& w, int64_t row, std::vector<float>
 }
 
 void decode_quantized_row(const WeightMatrix& w, int64_t row, float* dst, std::vector<float>& group_params) {
+  if (w.layout == WeightMatrix::Layout::RowBlocks) return decode_row_blocks_row(w, row, dst);
   const int64_t groups = load_group_params(w, row, group_params);
   const int64_t words_per_row = w.cols * w.bits / 32;
   const float* scales = group_params.data();
@@ -1021,13 +1022,7 @@ void decode_rows(const WeightMatrix& w, int64_t row, int64_t count, float* dst) 
       to_float(DType::BF16, static_cast<const uint8_t*>(w.data) + 2 * row * w.cols, dst, count * w.cols);
       return;
     case WeightMatrix::Format::Quantized:
-      for (int64_t r = 0; r < count; ++r) {
-        if (w.layout == WeightMatrix::Layout::RowBlocks) {
-          decode_row_blocks_row(w, row + r, dst + r * w.cols);
-        } else {
-          decode_quantized_row(w, row + r, dst + r * w.cols, scratch(kGroupParamsSlot));
-        }
-      }
+      for (int64_t r = 0; r < count; ++r) decode_quantized_row(w, row + r, dst + r * w.cols, scratch(kGroupParamsSlot));
       return;
   }
 }

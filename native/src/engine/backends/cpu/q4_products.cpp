@@ -100,10 +100,6 @@ struct WeightRows {
 
 #if defined(VERBATIM_Q4_INTEGER)
 
-#ifndef PF
-#define PF 4
-#endif
-constexpr int64_t kPrefetchBlocks = PF;
 static_assert(kQ4GemmDigits == 2, "the products below sum x's first and second digits apart");
 
 // Four signed bytes of x in every lane.

@@ -7,9 +7,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/x86_simd.h"
-#include "formats/byte_reading.h"
-#include "formats/half.h"
 #include "formats/mapped_file.h"
 #include "formats/tensor_file.h"
 
@@ -35,17 +34,6 @@ struct RowBlocksShape {
         nibble_bytes(static_cast<std::size_t>(blocks * octets * kOctetBytes)),
         param_bytes(static_cast<std::size_t>(blocks * groups * kRowBlock) * param_size) {}
 };
-
-float param_value(const uint8_t* p, DType dtype) {
-  switch (dtype) {
-    case DType::F16:
-      return half_to_float(load_unaligned<uint16_t>(p));
-    case DType::BF16:
-      return bf16_to_float(load_unaligned<uint16_t>(p));
-    default:
-      return load_unaligned<float>(p);
-  }
-}
 
 #if defined(VERBATIM_ROW_BLOCKS)
 
@@ -155,7 +143,9 @@ void decode_row_blocks_row(const WeightMatrix& w, int64_t row, float* dst) {
   const auto* biases = static_cast<const uint8_t*>(w.biases);
   for (int64_t g = 0; g < shape.groups; ++g) {
     const std::size_t at = static_cast<std::size_t>((block * shape.groups + g) * kRowBlock + lane) * shape.param_size;
-    const float scale = param_value(scales + at, w.scale_dtype), bias = param_value(biases + at, w.scale_dtype);
+    float scale, bias;
+    to_float(w.scale_dtype, scales + at, &scale, 1);
+    to_float(w.scale_dtype, biases + at, &bias, 1);
     for (int64_t c = g * w.group_size; c < (g + 1) * w.group_size; c += 8) {
       const uint8_t* octet = lanes + (c / 8) * kOctetBytes;
       for (int k = 0; k < 4; ++k) {
