@@ -558,8 +558,13 @@ describe("the socket folder in a shared temporary folder", () => {
     const { child, exited } = startWithDefaultPaths();
     const socket = path.join(runtime, "verbatim", "verbatimd.sock");
     try {
-      for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      const client = await DaemonClient.connect(socket);
+      // The socket file appears at bind(), a moment before listen(): wait for an answer, as DaemonProcess.start does.
+      let client: DaemonClient | undefined;
+      for (let i = 0; i < 200 && !client; i++) {
+        client = await DaemonClient.connect(socket).catch(() => undefined);
+        if (!client) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (!client) throw new Error(`verbatimd did not answer on ${socket}`);
       expect((await client.status()).pid).toBe(child.pid);
       client.close();
       expect(statSync(runtime).mode & 0o777).toBe(0o700);
