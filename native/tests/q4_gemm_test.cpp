@@ -27,39 +27,41 @@ struct Errors {
   double largest_share = 0;  // the largest error as a share of its bound
 };
 
-// q4_gemm against x · wᵀ (+ bias) in float64 over the independently decoded weights and the unrounded x. Each x is
-// within half a unit (its group's largest |x| / (2 · kQ4GemmUnits)) of its value, so an entry may be off by the sum
-// over groups of half a unit times Σ|w| over the group's columns; fp32 adds 1e-6 of Σ|x||w| at most here.
+// q4_gemm against x · wᵀ (+ bias) in float64 over the independently decoded weights and the unrounded x, on the
+// weights as stored (MLX's rows: the encoders') and as copied into row blocks (the decoders'). Each x is within
+// half a unit (its group's largest |x| / (2 · kQ4GemmUnits)) of its value, so an entry may be off by the sum over
+// groups of half a unit times Σ|w| over the group's columns; fp32 adds 1e-6 of Σ|x||w| at most here.
 Errors check_gemm(ThreadPool& pool, const StorageFormat& storage, int64_t m, int64_t n, int64_t k, bool with_bias,
                   uint32_t seed, const std::vector<float>* given_x = nullptr) {
   Rng rng(seed);
   const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, storage);
   const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());
-  const WeightMatrix w = packed.matrix;
-  REQUIRE(cpu::q4_gemm_supports(w));
+  REQUIRE(packed.matrix.layout == WeightMatrix::Layout::RowBlocks);
   const int64_t ldx = k + 3, ldy = n + 5, group = storage.group_size;
   const std::vector<float> x = given_x != nullptr ? *given_x : rng.normals(static_cast<std::size_t>(m * ldx), 1.0f);
   const std::vector<float> bias = rng.normals(static_cast<std::size_t>(n), 1.0f);
-  std::vector<float> y(static_cast<std::size_t>(m * ldy), -7.0f);
-  cpu::q4_gemm(pool, x.data(), m, ldx, w, with_bias ? bias.data() : nullptr, y.data(), ldy);
-
   const std::vector<double> decoded = reference_decode(stored.view());
   Errors errors;
-  for (int64_t i = 0; i < m; ++i) {
-    const float* row = x.data() + i * ldx;
-    for (int64_t r = 0; r < n; ++r) {
-      double want = with_bias ? bias[static_cast<std::size_t>(r)] : 0.0, magnitude = std::fabs(want);
-      for (int64_t c = 0; c < k; ++c) {
-        const double wc = decoded[static_cast<std::size_t>(r * k + c)];
-        want += row[c] * wc;
-        magnitude += std::fabs(row[c] * wc);
+  for (const WeightMatrix& w : {stored.view(), packed.matrix}) {
+    REQUIRE(cpu::q4_gemm_supports(w));
+    std::vector<float> y(static_cast<std::size_t>(m * ldy), -7.0f);
+    cpu::q4_gemm(pool, x.data(), m, ldx, w, with_bias ? bias.data() : nullptr, y.data(), ldy);
+    for (int64_t i = 0; i < m; ++i) {
+      const float* row = x.data() + i * ldx;
+      for (int64_t r = 0; r < n; ++r) {
+        double want = with_bias ? bias[static_cast<std::size_t>(r)] : 0.0, magnitude = std::fabs(want);
+        for (int64_t c = 0; c < k; ++c) {
+          const double wc = decoded[static_cast<std::size_t>(r * k + c)];
+          want += row[c] * wc;
+          magnitude += std::fabs(row[c] * wc);
+        }
+        const double bound = rounded_x_bound(row, decoded.data() + r * k, k, group) + 1e-6 * magnitude + 1e-6;
+        const double error = std::fabs(y[static_cast<std::size_t>(i * ldy + r)] - want);
+        if (!(error <= bound)) ++errors.beyond_bound;
+        errors.largest_share = std::max(errors.largest_share, error / bound);
       }
-      const double bound = rounded_x_bound(row, decoded.data() + r * k, k, group) + 1e-6 * magnitude + 1e-6;
-      const double error = std::fabs(y[static_cast<std::size_t>(i * ldy + r)] - want);
-      if (!(error <= bound)) ++errors.beyond_bound;
-      errors.largest_share = std::max(errors.largest_share, error / bound);
+      for (int64_t r = n; r < ldy; ++r) CHECK(y[static_cast<std::size_t>(i * ldy + r)] == -7.0f);  // padding untouched
     }
-    for (int64_t r = n; r < ldy; ++r) CHECK(y[static_cast<std::size_t>(i * ldy + r)] == -7.0f);  // padding untouched
   }
   return errors;
 }
@@ -71,7 +73,7 @@ bool built_with_kernel() {
 
 }  // namespace
 
-TEST_CASE("q4 gemm: within x's rounding of a float64 product, for every group size, scale type and ragged shape") {
+TEST_CASE("q4 gemm: within x's rounding of a float64 product, for every group size, scale type, shape and layout") {
   if (!built_with_kernel()) {
     MESSAGE("this build has no AVX-512 VNNI kernel: matmul widens 4-bit weights for BLAS instead");
     return;

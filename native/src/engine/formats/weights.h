@@ -88,6 +88,11 @@ struct Linear {
   std::optional<Vector> bias;  // absent for attention keys
 };
 
+// How a model multiplies a matrix, for a backend that lays weights out for one kind of product: Encoding, by whole
+// windows (hundreds of rows of x at once: the encoders, and the decoder's products of the encoder's output); or
+// Decoding, a step at a time (a few rows of x per call: tokens, beams, transducer steps).
+enum class MatrixUse { Encoding, Decoding };
+
 struct LayerNormWeights {
   Vector weight;
   Vector bias;

@@ -53,28 +53,29 @@ class ParakeetModel final : public TransducerRunner {
     pointwise1_.emplace(ops_.conv2d_params(w.pointwise1));
     depthwise2_.emplace(ops_.conv2d_params(w.depthwise2));
     pointwise2_.emplace(ops_.conv2d_params(w.pointwise2));
-    subsampling_out_.emplace(ops_.linear_params(w.subsampling_out));
+    auto encoding = [&](const Linear& linear) { return ops_.linear_params(linear, MatrixUse::Encoding); };
+    subsampling_out_.emplace(encoding(w.subsampling_out));
     const int head_dim = c.d_model / c.n_heads;
     for (const ParakeetLayerWeights& l : w.layers) {
       layers_.push_back(Layer{ops_.norm_params(l.norm_ff1), ops_.norm_params(l.norm_att), ops_.norm_params(l.norm_conv),
-                              ops_.norm_params(l.norm_ff2), ops_.norm_params(l.norm_out), ops_.linear_params(l.ff1_in),
-                              ops_.linear_params(l.ff1_out), ops_.linear_params(l.ff2_in),
-                              ops_.linear_params(l.ff2_out), ops_.linear_params(l.query), ops_.linear_params(l.key),
-                              ops_.linear_params(l.value), ops_.linear_params(l.out), ops_.linear_params(l.pos),
+                              ops_.norm_params(l.norm_ff2), ops_.norm_params(l.norm_out), encoding(l.ff1_in),
+                              encoding(l.ff1_out), encoding(l.ff2_in), encoding(l.ff2_out), encoding(l.query),
+                              encoding(l.key), encoding(l.value), encoding(l.out), encoding(l.pos),
                               ops_.from_host(DType::F32, l.pos_bias_u.data(), c.n_heads, head_dim),
                               ops_.from_host(DType::F32, l.pos_bias_v.data(), c.n_heads, head_dim),
-                              ops_.linear_params(l.pointwise1), ops_.linear_params(l.pointwise2),
+                              encoding(l.pointwise1), encoding(l.pointwise2),
                               ops_.depthwise_params(l.depthwise_weight, l.depthwise_bias, c.conv_kernel)});
     }
     embedding_.emplace(ops_.embedding_params(w.embedding));
     for (const LstmLayerWeights& l : w.lstm) {
       Linear wx{l.wx, Vector{DType::F32, static_cast<int64_t>(l.bias.size()), l.bias.data()}};
       Linear wh{l.wh, std::nullopt};
-      lstm_.push_back(LstmLayer{ops_.linear_params(wx), ops_.linear_params(wh)});
+      lstm_.push_back(LstmLayer{ops_.linear_params(wx, MatrixUse::Decoding),
+                                ops_.linear_params(wh, MatrixUse::Decoding)});
     }
-    joint_pred_.emplace(ops_.linear_params(w.joint_pred));
-    joint_enc_.emplace(ops_.linear_params(w.joint_enc));
-    joint_out_.emplace(ops_.linear_params(w.joint_out));
+    joint_pred_.emplace(ops_.linear_params(w.joint_pred, MatrixUse::Decoding));
+    joint_enc_.emplace(ops_.linear_params(w.joint_enc, MatrixUse::Encoding));  // every frame at once, per window
+    joint_out_.emplace(ops_.linear_params(w.joint_out, MatrixUse::Decoding));
   }
 
   std::string backend_name() const override { return ops_.name(); }

@@ -3,8 +3,9 @@
 // A backend is a class `Ops` with:
 //   using Tensor = ...;           a 2-D float matrix (rows x cols), copyable and movable; it may be lazy
 //   using LinearParams, NormParams, ConvParams, EmbeddingParams;   weights prepared for this backend
-//   LinearParams linear_params(const Linear&);          NormParams norm_params(const LayerNormWeights&);
-//   ConvParams conv_params(const Conv1dWeights&);        EmbeddingParams embedding_params(const WeightMatrix&);
+//   LinearParams linear_params(const Linear&, MatrixUse);   the use (formats/weights.h) may choose a layout
+//   NormParams norm_params(const LayerNormWeights&);     ConvParams conv_params(const Conv1dWeights&);
+//   EmbeddingParams embedding_params(const WeightMatrix&);   a token embedding, read by decoding steps
 //   std::string name() const;                            e.g. "cpu"
 //   Tensor from_host(DType, const void* data, int64_t rows, int64_t cols);   data is F32, F16 or BF16
 //   void to_host(const Tensor&, float* out);             rows*cols floats, row-major
@@ -69,12 +70,12 @@ class WhisperModel final : public ModelRunner {
     conv2_.emplace(ops_.conv_params(weights_->conv2));
     const std::vector<float> sinusoids = whisper_sinusoids(d.n_audio_ctx, d.n_audio_state);
     audio_positions_.emplace(ops_.from_host(DType::F32, sinusoids.data(), d.n_audio_ctx, d.n_audio_state));
-    for (const auto& block : weights_->encoder_blocks) encoder_.push_back(prepare(block));
+    for (const auto& block : weights_->encoder_blocks) encoder_.push_back(prepare(block, MatrixUse::Encoding));
     ln_post_.emplace(ops_.norm_params(weights_->ln_post));
     token_embedding_.emplace(ops_.embedding_params(weights_->token_embedding));
     text_positions_.emplace(ops_.from_host(weights_->positional_embedding_dtype, weights_->positional_embedding,
                                            d.n_text_ctx, d.n_text_state));
-    for (const auto& block : weights_->decoder_blocks) decoder_.push_back(prepare(block));
+    for (const auto& block : weights_->decoder_blocks) decoder_.push_back(prepare(block, MatrixUse::Decoding));
     self_keys_.resize(decoder_.size());
     self_values_.resize(decoder_.size());
     add_cache_slot();
@@ -224,15 +225,21 @@ class WhisperModel final : public ModelRunner {
     NormParams mlp_ln;
   };
 
-  AttentionParams prepare(const AttentionWeights& w) {
-    return {ops_.linear_params(w.query), ops_.linear_params(w.key), ops_.linear_params(w.value),
-            ops_.linear_params(w.out)};
+  AttentionParams prepare(const AttentionWeights& w, MatrixUse use) {
+    return {ops_.linear_params(w.query, use), ops_.linear_params(w.key, use), ops_.linear_params(w.value, use),
+            ops_.linear_params(w.out, use)};
   }
 
-  Block prepare(const ResidualBlockWeights& w) {
-    Block b{prepare(w.attn), ops_.norm_params(w.attn_ln), std::nullopt, std::nullopt, ops_.linear_params(w.mlp1),
-            ops_.linear_params(w.mlp2), ops_.norm_params(w.mlp_ln)};
-    if (w.cross_attn) b.cross_attn.emplace(prepare(*w.cross_attn));
+  // The cross-attention's keys and values are products of the encoder's output, once per window.
+  AttentionParams prepare_cross(const AttentionWeights& w) {
+    return {ops_.linear_params(w.query, MatrixUse::Decoding), ops_.linear_params(w.key, MatrixUse::Encoding),
+            ops_.linear_params(w.value, MatrixUse::Encoding), ops_.linear_params(w.out, MatrixUse::Decoding)};
+  }
+
+  Block prepare(const ResidualBlockWeights& w, MatrixUse use) {
+    Block b{prepare(w.attn, use), ops_.norm_params(w.attn_ln), std::nullopt, std::nullopt,
+            ops_.linear_params(w.mlp1, use), ops_.linear_params(w.mlp2, use), ops_.norm_params(w.mlp_ln)};
+    if (w.cross_attn) b.cross_attn.emplace(prepare_cross(*w.cross_attn));
     if (w.cross_attn_ln) b.cross_attn_ln.emplace(ops_.norm_params(*w.cross_attn_ln));
     return b;
   }

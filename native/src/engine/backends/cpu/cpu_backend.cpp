@@ -38,8 +38,9 @@ WeightMatrix::Format matrix_format(DType dtype) {
 
 CpuOps::CpuOps(int threads) : pool_(std::make_shared<ThreadPool>(std::max(threads, 1))) {}
 
-CpuOps::LinearParams CpuOps::linear_params(const Linear& linear) const {
-  cpu::KernelWeights weight = cpu::kernel_weights(*pool_, linear.weight);
+CpuOps::LinearParams CpuOps::linear_params(const Linear& linear, MatrixUse use) const {
+  cpu::KernelWeights weight =
+      use == MatrixUse::Decoding ? cpu::kernel_weights(*pool_, linear.weight) : cpu::KernelWeights{linear.weight, {}};
   return {weight.matrix, linear.bias ? cpu::to_float(*linear.bias) : std::vector<float>(), std::move(weight.storage)};
 }
 

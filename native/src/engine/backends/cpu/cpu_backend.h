@@ -59,7 +59,9 @@ class CpuOps {
 
   std::string name() const { return "cpu"; }
 
-  LinearParams linear_params(const Linear& linear) const;
+  // 4-bit matrices for decoding are copied into the integer kernels' row blocks (cpu::kernel_weights); the rest,
+  // and every matrix for encoding (its products unpack tiles from any layout), stay as stored.
+  LinearParams linear_params(const Linear& linear, MatrixUse use) const;
   NormParams norm_params(const LayerNormWeights& norm) const;
   ConvParams conv_params(const Conv1dWeights& conv) const;
   EmbeddingParams embedding_params(const WeightMatrix& embedding) const;
@@ -114,9 +116,9 @@ class CpuOps {
 };
 
 // A Whisper runner on the CPU backend. `threads` counts the calling thread; 0 means one per hardware thread.
-// The weights stay shared (and memory-mapped) and nothing is expanded, except that 4-bit matrices are copied into
-// the integer kernels' row blocks where this build has them (cpu::kernel_weights): the copies take the place of
-// the stored bytes' pages.
+// The weights stay shared (and memory-mapped) and nothing is expanded, except that the decoder's 4-bit matrices are
+// copied into the integer kernels' row blocks where this build has them (cpu::kernel_weights): the copies take the
+// place of the stored bytes' pages.
 std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads);
 
 // A Parakeet TDT runner on the CPU backend (the same threads rule).

@@ -68,14 +68,25 @@ struct XDigits {
 };
 
 
-// Weight rows [first, first + rows) unpacked from their row blocks (first a whole block): per block of 16 rows, per
-// four columns, 16 lanes of four nibbles each as bytes; and per block and group the 16 rows' scales in fp32.
-// Lanes past the last row hold zeros, as in the row blocks.
+// Weight rows [first, first + rows) unpacked (first a whole block): per block of 16 rows, per four columns, 16 lanes
+// of four nibbles each as bytes; and per block and group the 16 rows' scales in fp32. Lanes past the last row hold
+// zeros, as in the row blocks. From row blocks (the decoder's matrices) or MLX's rows (the encoder's, which
+// kernel_weights leaves in place): the tile serves every row of x, so its layout does not matter to the products.
 struct WeightTile {
   std::vector<uint32_t> nibbles;  // blocks x (cols / 4) x 16
   std::vector<float> scales;      // blocks x groups x 16
+  std::vector<float> row_scales;  // one stored row's, converted before they are spread over its lane
 
   void unpack(const WeightMatrix& w, int64_t first, int64_t rows) {
+    if (w.layout == WeightMatrix::Layout::RowBlocks) {
+      unpack_row_blocks(w, first, rows);
+    } else {
+      unpack_rows(w, first, rows);
+    }
+  }
+
+ private:
+  void unpack_row_blocks(const WeightMatrix& w, int64_t first, int64_t rows) {
     const int64_t blocks = (rows + kLanes - 1) / kLanes, octets = w.cols / 8, groups = w.cols / w.group_size;
     nibbles.resize(static_cast<std::size_t>(blocks * 2 * octets * kLanes));
     scales.resize(static_cast<std::size_t>(blocks * groups * kLanes));
@@ -90,6 +101,35 @@ struct WeightTile {
     to_float(w.scale_dtype,
              static_cast<const uint8_t*>(w.scales) + first * groups * static_cast<int64_t>(dtype_size(w.scale_dtype)),
              scales.data(), blocks * groups * kLanes);
+  }
+
+  void unpack_rows(const WeightMatrix& w, int64_t first, int64_t rows) {
+    const int64_t blocks = (rows + kLanes - 1) / kLanes, quads = w.cols / 4, groups = w.cols / w.group_size;
+    nibbles.assign(static_cast<std::size_t>(blocks * quads * kLanes), 0);
+    scales.assign(static_cast<std::size_t>(blocks * groups * kLanes), 0.0f);
+    row_scales.resize(static_cast<std::size_t>(groups));
+    const int64_t row_bytes = w.cols / 2;
+    const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+    alignas(64) uint32_t quad[16];
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t block = r / kLanes, lane = r % kLanes;
+      const auto* packed = static_cast<const uint8_t*>(w.data) + (first + r) * row_bytes;
+      uint32_t* to = nibbles.data() + block * quads * kLanes + lane;
+      for (int64_t c = 0; c < w.cols; c += 64) {
+        // 32 bytes hold 64 columns, the even ones' nibbles low.
+        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2));
+        const __m256i even = _mm256_and_si256(bytes, low_nibbles);
+        const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_nibbles);
+        const __m256i a = _mm256_unpacklo_epi8(even, odd), b = _mm256_unpackhi_epi8(even, odd);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(quad), _mm256_permute2x128_si256(a, b, 0x20));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(quad + 8), _mm256_permute2x128_si256(a, b, 0x31));
+        for (int q = 0; q < 16; ++q) to[(c / 4 + q) * kLanes] = quad[q];
+      }
+      to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + (first + r) * groups * dtype_size(w.scale_dtype),
+               row_scales.data(), groups);
+      float* to_scales = scales.data() + block * groups * kLanes + lane;
+      for (int64_t g = 0; g < groups; ++g) to_scales[g * kLanes] = row_scales[static_cast<std::size_t>(g)];
+    }
   }
 };
 
@@ -163,7 +203,10 @@ void rows_products(const WeightTile& tile, const XDigits& xd, int64_t i0, int64_
 }  // namespace
 
 bool q4_gemm_supports(const WeightMatrix& w) {
-  return w.format == WeightMatrix::Format::Quantized && w.bits == 4 && w.layout == WeightMatrix::Layout::RowBlocks;
+  if (w.format != WeightMatrix::Format::Quantized || w.bits != 4) return false;
+  return w.layout == WeightMatrix::Layout::RowBlocks ||
+         ((w.group_size == 32 || w.group_size == 64 || w.group_size == 128) && w.cols % 64 == 0 &&
+          w.cols % w.group_size == 0);
 }
 
 void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, const float* bias,
@@ -184,14 +227,18 @@ void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const Wei
 
   // y = Σx · biasesᵀ first; the integer products are added to it.
   thread_local std::vector<float> block_biases, group_biases;
-  block_biases.resize(static_cast<std::size_t>((w.rows + kLanes - 1) / kLanes * groups * kLanes));
-  to_float(w.scale_dtype, w.biases, block_biases.data(), static_cast<int64_t>(block_biases.size()));
   group_biases.resize(static_cast<std::size_t>(w.rows * groups));
-  for (int64_t r = 0; r < w.rows; ++r) {
-    for (int64_t g = 0; g < groups; ++g) {
-      group_biases[static_cast<std::size_t>(r * groups + g)] =
-          block_biases[static_cast<std::size_t>((r / kLanes * groups + g) * kLanes + r % kLanes)];
+  if (w.layout == WeightMatrix::Layout::RowBlocks) {
+    block_biases.resize(static_cast<std::size_t>((w.rows + kLanes - 1) / kLanes * groups * kLanes));
+    to_float(w.scale_dtype, w.biases, block_biases.data(), static_cast<int64_t>(block_biases.size()));
+    for (int64_t r = 0; r < w.rows; ++r) {
+      for (int64_t g = 0; g < groups; ++g) {
+        group_biases[static_cast<std::size_t>(r * groups + g)] =
+            block_biases[static_cast<std::size_t>((r / kLanes * groups + g) * kLanes + r % kLanes)];
+      }
     }
+  } else {
+    to_float(w.scale_dtype, w.biases, group_biases.data(), w.rows * groups);
   }
   sgemm(false, true, static_cast<int>(m), static_cast<int>(w.rows), static_cast<int>(groups), 1.0f,
         rounded.sums.data(), static_cast<int>(groups), group_biases.data(), static_cast<int>(groups), 0.0f, y,

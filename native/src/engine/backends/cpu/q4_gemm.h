@@ -5,8 +5,8 @@
 // product to kQ4GemmDigits signed bytes per column, in units of its group's largest |x| over kQ4GemmUnits (as
 // whisper.cpp rounds activations to 8 bits for its q4_0 encoder); vpdpbusd multiplies them with the nibbles exactly.
 // The bias · Σx terms of every group, from the exact group sums, are one small BLAS product. Weight rows are
-// unpacked from their row blocks in tiles, four columns of a row as bytes per lane, so that one vpdpbusd meets 16
-// weight rows with four columns of one row of x, and each unpacked tile serves every row of x.
+// unpacked in tiles (from row blocks or MLX's rows), four columns of a row as bytes per lane, so that one vpdpbusd
+// meets 16 weight rows with four columns of one row of x, and each unpacked tile serves every row of x.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +37,8 @@ GroupExtent group_extent(const float* x, int64_t n);
 // scramble the digits: Σx carries it to every product all the same. Only in builds that have the kernel.
 void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* units, float* sums);
 
-// Whether this build (AVX-512 VNNI) has the kernel for w: 4 bits in row blocks (q4_row_blocks.h).
+// Whether this build (AVX-512 VNNI) has the kernel for w: 4 bits in row blocks (q4_row_blocks.h), or in MLX's rows
+// in groups of 32, 64 or 128 and a multiple of 64 columns.
 bool q4_gemm_supports(const WeightMatrix& w);
 
 // y[i * ldy + r] = x_i · w_r (+ bias[r]) for every row i < m and every weight row r.

@@ -1,5 +1,6 @@
-// MLX 4-bit weights laid out for the CPU backend's integer kernels (q4_products.h for a few rows of x, q4_gemm.h for
-// many), made once when a model is prepared.
+// MLX 4-bit weights laid out for the CPU backend's integer kernels (q4_products.h for a few rows of x, which need
+// it; q4_gemm.h for many, which also reads MLX's rows), made once when a model is prepared, for the matrices that
+// decoding multiplies a step at a time (CpuOps::linear_params).
 //
 // WeightMatrix::Layout::RowBlocks: rows in blocks of kRowBlock, the last block's missing rows zero. Per block, per
 // eight columns (an octet), one 64-byte vector: lane l holds row l's eight nibbles in four bytes, byte k holding

@@ -79,7 +79,7 @@ MlxOps::WeightParams MlxOps::weight_params(const WeightMatrix& matrix) const {
           matrix.bits, matrix.group_size};
 }
 
-MlxOps::LinearParams MlxOps::linear_params(const Linear& linear) const {
+MlxOps::LinearParams MlxOps::linear_params(const Linear& linear, MatrixUse) const {
   LinearParams params{weight_params(linear.weight), std::nullopt};
   if (linear.bias) params.bias = host(linear.bias->dtype, linear.bias->data, {dim(linear.bias->size)});
   return params;

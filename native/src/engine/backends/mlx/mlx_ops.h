@@ -85,7 +85,7 @@ class MlxOps {
 
   std::string name() const { return "mlx"; }
 
-  LinearParams linear_params(const Linear& linear) const;
+  LinearParams linear_params(const Linear& linear, MatrixUse) const;
   NormParams norm_params(const LayerNormWeights& norm) const;
   ConvParams conv_params(const Conv1dWeights& conv) const;
   EmbeddingParams embedding_params(const WeightMatrix& embedding) const { return weight_params(embedding); }
