@@ -67,7 +67,6 @@ struct XDigits {
   std::vector<float> sums;     // m x groups: Σx, for the bias terms
 };
 
-
 // Weight rows [first, first + rows) unpacked (first a whole block): per block of 16 rows, per four columns, 16 lanes
 // of four nibbles each as bytes; and per block and group the 16 rows' scales in fp32. Lanes past the last row hold
 // zeros, as in the row blocks. From row blocks (the decoder's matrices) or MLX's rows (the encoder's, which
@@ -226,20 +225,9 @@ void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const Wei
   });
 
   // y = Σx · biasesᵀ first; the integer products are added to it.
-  thread_local std::vector<float> block_biases, group_biases;
+  thread_local std::vector<float> group_biases;
   group_biases.resize(static_cast<std::size_t>(w.rows * groups));
-  if (w.layout == WeightMatrix::Layout::RowBlocks) {
-    block_biases.resize(static_cast<std::size_t>((w.rows + kLanes - 1) / kLanes * groups * kLanes));
-    to_float(w.scale_dtype, w.biases, block_biases.data(), static_cast<int64_t>(block_biases.size()));
-    for (int64_t r = 0; r < w.rows; ++r) {
-      for (int64_t g = 0; g < groups; ++g) {
-        group_biases[static_cast<std::size_t>(r * groups + g)] =
-            block_biases[static_cast<std::size_t>((r / kLanes * groups + g) * kLanes + r % kLanes)];
-      }
-    }
-  } else {
-    to_float(w.scale_dtype, w.biases, group_biases.data(), w.rows * groups);
-  }
+  group_params_by_row(w, w.biases, group_biases.data());
   sgemm(false, true, static_cast<int>(m), static_cast<int>(w.rows), static_cast<int>(groups), 1.0f,
         rounded.sums.data(), static_cast<int>(groups), group_biases.data(), static_cast<int>(groups), 0.0f, y,
         static_cast<int>(ldy));

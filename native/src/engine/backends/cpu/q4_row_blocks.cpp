@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <vector>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/x86_simd.h"
@@ -152,6 +153,22 @@ void decode_row_blocks_row(const WeightMatrix& w, int64_t row, float* dst) {
         dst[c + k] = std::fma(scale, static_cast<float>(octet[k] & 0x0f), bias);
         dst[c + k + 4] = std::fma(scale, static_cast<float>(octet[k] >> 4), bias);
       }
+    }
+  }
+}
+
+void group_params_by_row(const WeightMatrix& w, const void* params, float* dst) {
+  const RowBlocksShape shape(w);
+  if (w.layout != WeightMatrix::Layout::RowBlocks) {
+    to_float(w.scale_dtype, params, dst, w.rows * shape.groups);
+    return;
+  }
+  std::vector<float> blocks(static_cast<std::size_t>(shape.blocks * shape.groups * kRowBlock));
+  to_float(w.scale_dtype, params, blocks.data(), static_cast<int64_t>(blocks.size()));
+  for (int64_t r = 0; r < w.rows; ++r) {
+    for (int64_t g = 0; g < shape.groups; ++g) {
+      dst[r * shape.groups + g] = blocks[static_cast<std::size_t>((r / kRowBlock * shape.groups + g) * kRowBlock +
+                                                                  r % kRowBlock)];
     }
   }
 }

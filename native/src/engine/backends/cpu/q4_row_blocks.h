@@ -40,5 +40,9 @@ KernelWeights kernel_weights(ThreadPool& pool, const WeightMatrix& w);
 // Row `row` of a RowBlocks matrix dequantised to fp32, as decode_rows does for MLX's layout.
 void decode_row_blocks_row(const WeightMatrix& w, int64_t row, float* dst);
 
+// A quantized matrix's group parameters (its scales or its biases) as fp32, row after row: rows x groups values,
+// from either layout.
+void group_params_by_row(const WeightMatrix& w, const void* params, float* dst);
+
 }  // namespace cpu
 }  // namespace verbatim
