@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/cpu_kernels.h"
@@ -27,8 +28,10 @@ TEST_CASE("q4 row blocks: every row decodes as stored, bit for bit, and the stor
   for (DType scales : {DType::F16, DType::BF16, DType::F32}) {
     for (int group : {32, 64, 128}) {
       // Rows: one, a whole block, blocks and a ragged last one (whose missing rows the copy fills with zeros).
-      for (int64_t rows : {1, 16, 83}) {
-        const int64_t cols = 3 * 128;
+      // Columns: whole runs of 128 (16 octets, a pass of the copy) and a part of one.
+      for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 384}, {16, 384}, {83, 384},
+                                                                               {83, 320}}) {
+        if (cols % group != 0) continue;
         const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(rows * cols), 1.0f), rows, cols,
                                          StorageFormat::quantized(4, group, scales));
         const WeightMatrix original = stored.view();

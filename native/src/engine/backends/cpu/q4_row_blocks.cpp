@@ -64,30 +64,71 @@ inline __m512i to_block_order(__m512i stored) {
   return _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
 }
 
+// Sixteen vectors of 16 32-bit lanes transposed: lane l of vector j is lane j of vector l before. (Sixteen rows'
+// octets gathered one octet at a time spent most of the copy's own time in the gathers.)
+inline void transpose_lanes(__m512i v[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    v[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    v[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    v[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    v[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_i32x4(v[i], v[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_i32x4(v[i], v[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_i32x4(v[i + 8], v[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_i32x4(v[i + 8], v[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 8; ++i) {
+    v[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    v[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
+// A row block's group parameters, stored row by row, rearranged group by group (kSize bytes each, a constant so
+// that each copy is one move rather than a call to memcpy).
+template <std::size_t kSize>
+void transpose_params(const uint8_t* params, int64_t first, int64_t rows, int64_t groups, uint8_t* block) {
+  const uint8_t* row = params + static_cast<std::size_t>(first * groups) * kSize;
+  for (int64_t l = 0; l < rows; ++l, row += groups * kSize) {
+    for (int64_t g = 0; g < groups; ++g) std::memcpy(block + (g * kRowBlock + l) * kSize, row + g * kSize, kSize);
+  }
+}
+
 void pack_block(const WeightMatrix& w, const RowBlocksShape& shape, int64_t block, uint8_t* nibbles,
                 uint8_t* scales, uint8_t* biases) {
   const int64_t first = block * kRowBlock, rows = std::min(kRowBlock, w.rows - first), row_bytes = w.cols / 2;
-  const auto mask = static_cast<__mmask16>(rows >= kRowBlock ? 0xffff : (1u << rows) - 1);
-  const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                                 _mm512_set1_epi32(static_cast<int>(row_bytes)));
   const auto* source = static_cast<const uint8_t*>(w.data) + first * row_bytes;
   uint8_t* to = nibbles + block * shape.octets * kOctetBytes;
-  for (int64_t o = 0; o < shape.octets; ++o) {
-    const __m512i stored = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, row_offsets, source + 4 * o, 1);
-    _mm512_store_si512(to + o * kOctetBytes, to_block_order(stored));
-  }
-  const std::size_t size = shape.param_size, row_params = static_cast<std::size_t>(shape.groups) * size;
-  const std::size_t block_params = row_params * kRowBlock, offset = static_cast<std::size_t>(block) * block_params;
-  std::memset(scales + offset, 0, block_params);
-  std::memset(biases + offset, 0, block_params);
-  for (int64_t l = 0; l < rows; ++l) {
-    const auto* row_scales = static_cast<const uint8_t*>(w.scales) + static_cast<std::size_t>(first + l) * row_params;
-    const auto* row_biases = static_cast<const uint8_t*>(w.biases) + static_cast<std::size_t>(first + l) * row_params;
-    for (int64_t g = 0; g < shape.groups; ++g) {
-      const std::size_t at = offset + static_cast<std::size_t>(g * kRowBlock + l) * size;
-      std::memcpy(scales + at, row_scales + g * size, size);
-      std::memcpy(biases + at, row_biases + g * size, size);
+  for (int64_t o = 0; o < shape.octets; o += kRowBlock) {
+    const int64_t count = std::min(kRowBlock, shape.octets - o);
+    const auto octets = static_cast<__mmask16>(count >= kRowBlock ? 0xffff : (1u << count) - 1);
+    __m512i lanes[kRowBlock];
+    for (int64_t l = 0; l < kRowBlock; ++l) {
+      lanes[l] = l < rows ? _mm512_maskz_loadu_epi32(octets, source + l * row_bytes + 4 * o) : _mm512_setzero_si512();
     }
+    transpose_lanes(lanes);
+    for (int64_t j = 0; j < count; ++j) _mm512_store_si512(to + (o + j) * kOctetBytes, to_block_order(lanes[j]));
+  }
+  const std::size_t block_params = static_cast<std::size_t>(shape.groups * kRowBlock) * shape.param_size;
+  const std::size_t offset = static_cast<std::size_t>(block) * block_params;
+  if (rows < kRowBlock) {
+    std::memset(scales + offset, 0, block_params);
+    std::memset(biases + offset, 0, block_params);
+  }
+  const auto* const source_scales = static_cast<const uint8_t*>(w.scales);
+  const auto* const source_biases = static_cast<const uint8_t*>(w.biases);
+  if (shape.param_size == 2) {
+    transpose_params<2>(source_scales, first, rows, shape.groups, scales + offset);
+    transpose_params<2>(source_biases, first, rows, shape.groups, biases + offset);
+  } else {
+    transpose_params<4>(source_scales, first, rows, shape.groups, scales + offset);
+    transpose_params<4>(source_biases, first, rows, shape.groups, biases + offset);
   }
 }
 
