@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Issue 40, "Long files" and "Memory": our Parakeet TDT's memory on a 30 s file and on an hour of audio, with the
-// weights held as the file stores them (fp16) and packed to MLX affine 8-bit at load (config.json "quantize").
+// weights held as the file stores them (fp16) and packed to MLX affine 8 or 4 bits at load (config.json "quantize").
 // Random weights of parakeet-tdt-0.6b-v3's shapes (the model parakeet.mjs writes, in the same bench cache); audio: the
 // 20 held-out sentences repeated to length, as a file of float samples (what the daemon hands the engine: read a
 // chunk at a time, never held whole). Every case is one child process under /usr/bin/time: its peak resident set
 // (Node's own ~50 MB included), its resident set right after the load, the load and transcription times.
 // Prints a table; asserts nothing.
 //
-// usage: node test/bench/parakeet-memory.mjs [--threads 2] [--lengths 30,3600] [--weights fp16,8bit]
+// usage: node test/bench/parakeet-memory.mjs [--threads 2] [--lengths 30,3600] [--weights fp16,8bit[,4bit]]
 // Needs test/reference/.venv-parakeet (bash test/reference/parakeet-venv.sh) to write the model when the cache lacks
 // it, /usr/bin/time, and the built addon (npm install / tsc -b). The cache (the 1.3 GB model, the audio: an hour of
 // float samples is 230 MB) is $BENCH_CACHE or node_modules/.cache/verbatim-bench.
@@ -78,8 +78,8 @@ async function worker() {
   );
 }
 
-// The fp16 model (as parakeet.mjs writes it) and, for 8-bit, a folder beside it whose config.json asks for the
-// packing at load and whose model.safetensors is a link to the same file.
+// The fp16 model (as parakeet.mjs writes it) and, for 8 and 4 bits, a folder beside it whose config.json asks for
+// the packing at load and whose model.safetensors is a link to the same file.
 function prepareModels() {
   const dir = path.join(cache, "parakeet");
   mkdirSync(dir, { recursive: true });
@@ -100,14 +100,18 @@ function prepareModels() {
     ]);
     renameSync(`${fp16}.tmp`, fp16);
   }
-  const q8 = path.join(dir, "v3-fp16-quantize-8bit");
-  if (!existsSync(path.join(q8, "config.json"))) {
-    mkdirSync(q8, { recursive: true });
-    symlinkSync(path.join(fp16, "model.safetensors"), path.join(q8, "model.safetensors"));
-    const config = JSON.parse(readFileSync(path.join(fp16, "config.json"), "utf8"));
-    writeFileSync(path.join(q8, "config.json"), JSON.stringify({ ...config, quantize: "8bit" }));
+  const models = { fp16 };
+  for (const packing of ["8bit", "4bit"]) {
+    const packed = path.join(dir, `v3-fp16-quantize-${packing}`);
+    if (!existsSync(path.join(packed, "config.json"))) {
+      mkdirSync(packed, { recursive: true });
+      symlinkSync(path.join(fp16, "model.safetensors"), path.join(packed, "model.safetensors"));
+      const config = JSON.parse(readFileSync(path.join(fp16, "config.json"), "utf8"));
+      writeFileSync(path.join(packed, "config.json"), JSON.stringify({ ...config, quantize: packing }));
+    }
+    models[packing] = packed;
   }
-  return { fp16, "8bit": q8 };
+  return models;
 }
 
 // The 20 held-out sentences (test/fixtures/heldout), one after another, repeated until `seconds`: float samples.
@@ -157,7 +161,7 @@ async function main() {
   for (const seconds of lengths) {
     const audio = speechOf(seconds);
     for (const kind of kinds) {
-      if (!models[kind]) throw new Error(`--weights takes fp16 and 8bit, not ${kind}`);
+      if (!models[kind]) throw new Error(`--weights takes fp16, 8bit and 4bit, not ${kind}`);
       log(`${seconds} s, ${kind} …`);
       const loadBefore = os.loadavg()[0];
       const result = run(models[kind], audio);
