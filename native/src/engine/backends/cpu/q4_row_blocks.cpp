@@ -21,7 +21,8 @@ namespace verbatim {
 namespace cpu {
 namespace {
 
-constexpr int64_t kOctetBytes = 64;  // one octet of columns of a block's 16 rows
+constexpr int64_t kOctetBytes = 64;     // one octet of columns of a block's 16 rows
+constexpr int64_t kOctetsPerPass = 16;  // a row's 64 bytes, one vector: the copy transposes 16 rows x 16 octets
 
 struct RowBlocksShape {
   int64_t blocks, octets, groups;
@@ -67,6 +68,7 @@ inline __m512i to_block_order(__m512i stored) {
 // Sixteen vectors of 16 32-bit lanes transposed: lane l of vector j is lane j of vector l before. (Sixteen rows'
 // octets gathered one octet at a time spent most of the copy's own time in the gathers.)
 inline void transpose_lanes(__m512i v[16]) {
+  static_assert(kRowBlock == 16 && kOctetsPerPass == 16, "a pass of the copy is one 16 x 16 transpose");
   __m512i t[16];
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
@@ -105,12 +107,12 @@ void pack_block(const WeightMatrix& w, const RowBlocksShape& shape, int64_t bloc
   const int64_t first = block * kRowBlock, rows = std::min(kRowBlock, w.rows - first), row_bytes = w.cols / 2;
   const auto* source = static_cast<const uint8_t*>(w.data) + first * row_bytes;
   uint8_t* to = nibbles + block * shape.octets * kOctetBytes;
-  for (int64_t o = 0; o < shape.octets; o += kRowBlock) {
-    const int64_t count = std::min(kRowBlock, shape.octets - o);
-    const auto octets = static_cast<__mmask16>(count >= kRowBlock ? 0xffff : (1u << count) - 1);
+  for (int64_t o = 0; o < shape.octets; o += kOctetsPerPass) {
+    const int64_t count = std::min(kOctetsPerPass, shape.octets - o);
+    const auto held = static_cast<__mmask16>(count >= kOctetsPerPass ? 0xffff : (1u << count) - 1);
     __m512i lanes[kRowBlock];
     for (int64_t l = 0; l < kRowBlock; ++l) {
-      lanes[l] = l < rows ? _mm512_maskz_loadu_epi32(octets, source + l * row_bytes + 4 * o) : _mm512_setzero_si512();
+      lanes[l] = l < rows ? _mm512_maskz_loadu_epi32(held, source + l * row_bytes + 4 * o) : _mm512_setzero_si512();
     }
     transpose_lanes(lanes);
     for (int64_t j = 0; j < count; ++j) _mm512_store_si512(to + (o + j) * kOctetBytes, to_block_order(lanes[j]));
