@@ -11,6 +11,7 @@
 
 #if defined(__AVX2__) && defined(__F16C__)
 #include <immintrin.h>
+#define VERBATIM_PACK_VECTORS 1  // eight values at a time
 #endif
 
 namespace verbatim {
@@ -29,7 +30,7 @@ uint16_t store_element(float f, WeightMatrix::Format format) {
 // Eight values at a time where the build has AVX2 and F16C (group sizes are multiples of 32); each step gives what
 // the scalar one gives, element by element. (A 0.6b Parakeet packed to 8 bits at load: 2.8-3.9 s -> 0.8 s on two
 // cores, test/bench/parakeet-memory.mjs.)
-#if defined(__AVX2__) && defined(__F16C__)
+#if defined(VERBATIM_PACK_VECTORS)
 constexpr int kVector = 8;
 
 __m256 load_vector(const uint8_t* p, WeightMatrix::Format format) {
@@ -54,7 +55,7 @@ float fold_lanes(__m256 v, Fold fold) {
 void load_group(const uint8_t* in, int n, WeightMatrix::Format format, float* values, float& least, float& greatest) {
   least = INFINITY, greatest = 0;
   int j = 0;
-#if defined(__AVX2__) && defined(__F16C__)
+#if defined(VERBATIM_PACK_VECTORS)
   // min_ps and max_ps keep their second operand on a NaN or a tie, as std::min and std::max keep the first.
   __m256 low = _mm256_set1_ps(INFINITY), high = _mm256_setzero_ps();
   for (; j + kVector <= n; j += kVector) {
@@ -77,7 +78,7 @@ void load_group(const uint8_t* in, int n, WeightMatrix::Format format, float* va
 // NaN (a group holding an infinity or a NaN).
 void quantize_values(const float* values, int n, float scale, float bias, float top, uint8_t* q) {
   int j = 0;
-#if defined(__AVX2__) && defined(__F16C__)
+#if defined(VERBATIM_PACK_VECTORS)
   const __m256 scales = _mm256_set1_ps(scale), biases = _mm256_set1_ps(bias), tops = _mm256_set1_ps(top);
   const __m256 half = _mm256_set1_ps(0.5f), sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
   for (; j + kVector <= n; j += kVector) {

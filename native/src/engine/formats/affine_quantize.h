@@ -23,8 +23,8 @@ bool packable_bits(int bits);
 // fp32, scale = max((max(w, 0) - min(w)) / (2^bits - 1), 1e-7); the edge is min(w) when |min| > |max| (else max, the
 // scale negated); q0 = round(edge / scale); when q0 != 0, scale = edge / q0 and bias = edge, else bias = 0;
 // q = clamp(round((w - bias) / scale), 0, 2^bits - 1), rounding halves away from zero (0 where a NaN or an infinity
-// in the group makes it NaN); scales and biases are stored in the source dtype. Throws std::invalid_argument for another format, packable_bits false, or a width that is
-// not a multiple of group_size.
+// in the group makes it NaN); scales and biases are stored in the source dtype. Throws std::invalid_argument for
+// another format, packable_bits false, or a width that is not a multiple of group_size.
 PackedMatrix affine_quantize(const WeightMatrix& w, int bits, int group_size);
 
 // The quantized WeightMatrix over `packed` (which must outlive it and not move its buffers).

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
-#include <vector>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/x86_simd.h"
@@ -206,12 +205,14 @@ void group_params_by_row(const WeightMatrix& w, const void* params, float* dst) 
     to_float(w.scale_dtype, params, dst, w.rows * shape.groups);
     return;
   }
-  std::vector<float> blocks(static_cast<std::size_t>(shape.blocks * shape.groups * kRowBlock));
-  to_float(w.scale_dtype, params, blocks.data(), static_cast<int64_t>(blocks.size()));
-  for (int64_t r = 0; r < w.rows; ++r) {
+  const auto* stored = static_cast<const uint8_t*>(params);
+  for (int64_t block = 0; block < shape.blocks; ++block) {
+    const int64_t first = block * kRowBlock, rows = std::min(kRowBlock, w.rows - first);
     for (int64_t g = 0; g < shape.groups; ++g) {
-      dst[r * shape.groups + g] = blocks[static_cast<std::size_t>((r / kRowBlock * shape.groups + g) * kRowBlock +
-                                                                  r % kRowBlock)];
+      const std::size_t at = static_cast<std::size_t>((block * shape.groups + g) * kRowBlock) * shape.param_size;
+      float lanes[kRowBlock];  // the block's 16 rows' values for group g, side by side
+      to_float(w.scale_dtype, stored + at, lanes, kRowBlock);
+      for (int64_t l = 0; l < rows; ++l) dst[(first + l) * shape.groups + g] = lanes[l];
     }
   }
 }
