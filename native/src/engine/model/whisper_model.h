@@ -16,6 +16,7 @@
 //   Tensor transpose(const Tensor&);
 //   Tensor slice_rows(const Tensor&, int64_t first, int64_t count);
 //   void write_rows(Tensor& dst, int64_t first, const Tensor& src);   dst[first, first + rows(src)) = src
+//   void copy_rows(Tensor& dst, const Tensor& src, int64_t count);    dst[0, count) = src[0, count)
 //   Tensor linear(const Tensor& x, const LinearParams&);               x · Wᵀ + b
 //   Tensor layer_norm(const Tensor& x, const NormParams&);             eps 1e-5
 //   Tensor gelu(Tensor x);                                             exact erf form
@@ -304,8 +305,7 @@ class WhisperModel final : public ModelRunner {
     if (cached_ == 0) return;
     for (std::size_t layer = 0; layer < decoder_.size(); ++layer) {
       for (auto* cache : {&self_keys_[layer], &self_values_[layer]}) {
-        ops_.write_rows((*cache)[static_cast<std::size_t>(to)], 0,
-                        ops_.slice_rows((*cache)[static_cast<std::size_t>(from)], 0, cached_));
+        ops_.copy_rows((*cache)[static_cast<std::size_t>(to)], (*cache)[static_cast<std::size_t>(from)], cached_);
       }
     }
   }

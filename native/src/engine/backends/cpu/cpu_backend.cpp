@@ -97,6 +97,17 @@ void CpuOps::write_rows(Tensor& dst, int64_t first, const Tensor& src) const {
   std::copy(src.data.begin(), src.data.end(), dst.row(first));
 }
 
+// Beam search forks a beam by copying its self-attention caches (a few MB over a step's layers): in place, on every
+// thread, not through slice_rows' new tensor.
+void CpuOps::copy_rows(Tensor& dst, const Tensor& src, int64_t count) const {
+  require(src.cols == dst.cols && count >= 0 && count <= src.rows && count <= dst.rows, "row copy out of range");
+  const int64_t parts = pool_->threads();
+  pool_->parallel_for(parts, [&](int64_t part, int) {
+    const int64_t first = part * count / parts, end = (part + 1) * count / parts;
+    std::copy(src.row(first), src.row(end), dst.row(first));
+  });
+}
+
 CpuTensor CpuOps::linear(const Tensor& x, const LinearParams& params) {
   require(x.cols == params.weight.cols, "linear input width does not match the weights");
   Tensor y(x.rows, params.weight.rows);

@@ -130,6 +130,10 @@ void MlxOps::write_rows(Tensor& dst, int64_t first, const Tensor& src) const {
                          stream_);
 }
 
+void MlxOps::copy_rows(Tensor& dst, const Tensor& src, int64_t count) const {
+  write_rows(dst, 0, slice_rows(src, 0, count));
+}
+
 mx::array MlxOps::times_transposed(const Tensor& x, const WeightParams& w) const {
   if (!w.scales) return mx::matmul(x, mx::transpose(w.weight, stream_), stream_);
   return mx::quantized_matmul(x, w.weight, *w.scales, w.biases, true, w.group_size, w.bits, "affine", stream_);
