@@ -901,10 +901,14 @@ void attention_direct(ThreadPool& pool, const AttentionShape& shape, const Atten
   // [operands][head][query][key], as `weights` wants it
   float* all_scores = weights != nullptr ? weights : scratch_floats(kScoresSlot, count * rows * shape.keys);
 
-  constexpr int64_t kKeysPerRange = 128;  // at least
+  constexpr int64_t kKeysPerRange = 128;  // at least, unless the tasks would not share out evenly
   // A contiguous range of keys per task, in whole blocks of kKeyCacheBlock (and kScoredKeys) keys: each thread
-  // streams its own part of each head.
-  const int64_t ranges = std::min<int64_t>(pool.threads(), (shape.keys + kKeysPerRange - 1) / kKeysPerRange);
+  // streams its own part of each head. A batch of attentions that the threads cannot share evenly (one greedy
+  // self-attention, five beams' on two threads) splits each into a range per thread, however few its keys:
+  // base 4-bit greedy 1.32 -> 1.31 ms, base fp16 3.44 -> 3.31 ms (ten turns).
+  const int64_t threads = pool.threads();
+  const int64_t wanted = std::min<int64_t>(threads, (shape.keys + kKeysPerRange - 1) / kKeysPerRange);
+  const int64_t ranges = count * wanted % threads == 0 ? wanted : threads;
   const int64_t key_blocks = (shape.keys + kKeyCacheBlock - 1) / kKeyCacheBlock;
   auto range_start = [&](int64_t range) { return std::min(shape.keys, range * key_blocks / ranges * kKeyCacheBlock); };
   pool.parallel_for(count * ranges, [&](int64_t task, int) {
