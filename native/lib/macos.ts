@@ -51,7 +51,7 @@ export function runsUnderRosetta(platform = process.platform, arch = process.arc
 export function machOMinimumMacos(otoolLoadCommands: string): string | null {
   const commands = otoolLoadCommands.split(/^Load command \d+$/m);
   for (const command of commands) {
-    if (/^\s*cmd LC_BUILD_VERSION$/m.test(command) && /^\s*platform (MACOS|1)$/m.test(command))
+    if (/^\s*cmd LC_BUILD_VERSION$/m.test(command) && /^\s*platform (macos|1)$/im.test(command))
       return /^\s*minos (\S+)$/m.exec(command)?.[1] ?? null;
     if (/^\s*cmd LC_VERSION_MIN_MACOSX$/m.test(command)) return /^\s*version (\S+)$/m.exec(command)?.[1] ?? null;
   }

@@ -32,7 +32,21 @@ const OTOOL_VERSION_MIN = `Load command 8
       sdk 10.14
 `;
 
+// LLVM's otool (llvm-otool 14, on a bundle clang linked for arm64-apple-macos14.0) writes the platform in lower case.
+const LLVM_OTOOL_BUILD_VERSION = `Load command 6
+       cmd LC_BUILD_VERSION
+   cmdsize 32
+  platform macos
+       sdk 14.0
+     minos 14.0
+    ntools 1
+      tool ld
+   version 14.0.6
+Load command 7
+`;
+
 test("the minimum macOS a binary was linked for is read from otool -l", () => {
+  expect(machOMinimumMacos(LLVM_OTOOL_BUILD_VERSION)).toBe("14.0");
   expect(machOMinimumMacos(OTOOL_BUILD_VERSION)).toBe("14.0");
   expect(machOMinimumMacos(OTOOL_VERSION_MIN)).toBe("10.9");
   expect(machOMinimumMacos("Load command 0\n      cmd LC_SEGMENT_64\n")).toBeNull();
