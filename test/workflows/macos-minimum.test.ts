@@ -21,7 +21,12 @@ test("the engine's build and the workflows build for MINIMUM_MACOS", () => {
   expect(release).toContain("node native/scripts/check-macos-minimum.mjs dist/stage/native-");
 });
 
-test("the install guide and the extension's README state it", () => {
-  expect(read("docs/install.md")).toContain(`macOS ${MINIMUM_MACOS} (Sonoma) or later`);
-  expect(read("extension/README.md")).toContain(`It needs macOS ${MINIMUM_MACOS} (Sonoma) or later.`);
+/** macOS releases by the names Apple and Homebrew's `depends_on macos:` give them. */
+const MACOS_NAMES: Record<string, string> = { "14.0": "Sonoma", "15.0": "Sequoia", "26.0": "Tahoe" };
+
+test("the install guide, the extension's README and the Homebrew formula state it", () => {
+  const name = MACOS_NAMES[MINIMUM_MACOS];
+  expect(read("docs/install.md")).toContain(`macOS ${MINIMUM_MACOS} (${name}) or later`);
+  expect(read("extension/README.md")).toContain(`It needs macOS ${MINIMUM_MACOS} (${name}) or later.`);
+  expect(read("packaging/homebrew/verbatim.rb")).toContain(`depends_on macos: :${name.toLowerCase()}`);
 });
