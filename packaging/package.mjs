@@ -28,8 +28,8 @@ const { values: options } = parseArgs({
   options: { "only-variant": { type: "string" }, "this-cpu": { type: "boolean" } },
 });
 
-// CPU levels per platform, most demanding first; `cpu` lists the /proc/cpuinfo names (macOS's sysctl names match
-// once lower-cased without punctuation) the loader requires before choosing that build (native/lib/prebuilt.ts).
+// CPU levels per platform, most demanding first; `cpu` lists the /proc/cpuinfo names the loader requires before
+// choosing that build (native/lib/prebuilt.ts reads macOS's sysctl names as these: AVX1.0 is avx).
 const X86_64_V3 = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe"];
 const X86_64_V4 = [...X86_64_V3, "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"];
 const VARIANTS = {

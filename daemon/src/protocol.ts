@@ -498,6 +498,11 @@ export interface DaemonStatus {
     inUse?: string | null;
     /** What the model in use can do; null when none is loaded. Absent from older daemons. */
     capabilities?: ModelCapabilities | null;
+    /**
+     * On a Mac whose GPU the engine should use (Apple silicon): why it computes on the CPU (Rosetta, a macOS older
+     * than the engine's minimum, MLX's own reason) and what to do; null otherwise. Absent from older daemons.
+     */
+    gpuProblem?: string | null;
   };
   memory: {
     rssBytes: number;

@@ -2,6 +2,7 @@
 import os from "node:os";
 import { Daemon } from "./server/daemon";
 import { loadConfig } from "./service/config";
+import { LOGIN_SERVICE_VARIABLE } from "@verbatim/launchd";
 import { AlreadyRunningError } from "./service/instance-lock";
 import { Logger } from "./service/logger";
 import { verbatimPaths } from "./paths";
@@ -21,8 +22,14 @@ export async function runDaemon(): Promise<number> {
     await daemon.start();
   } catch (error) {
     if (error instanceof AlreadyRunningError) {
-      process.stderr.write(`${error.message}\n`);
-      return 3;
+      if (process.env[LOGIN_SERVICE_VARIABLE] !== "1") {
+        process.stderr.write(`${error.message}\n`);
+        return 3;
+      }
+      // The login service's copy, beside a daemon started by hand: a clean exit, or launchd and systemd (restart on
+      // failure) would start it again every 10 s for as long as the other one runs.
+      process.stderr.write(`${error.message}\nThe login service leaves it running and stops here.\n`);
+      return 0;
     }
     throw error;
   }

@@ -1,11 +1,11 @@
-import { open, showHUD } from "@raycast/api";
+import { showHUD } from "@raycast/api";
 import { daemonSocket, frontmostApp, preferences, refreshMenuBar, startMicrophoneCapture } from "./host";
 import { connect, type DaemonClient } from "./lib/daemon-connection";
 import { modelDownloadingHud, setupHudMessage, setupProblemOf } from "./lib/daemon-setup";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
 import { dictateGate } from "./lib/dictation-start";
 import { insertTranscript } from "./components/dictation-delivery";
-import { MICROPHONE_SETTINGS_URL } from "./lib/dictation-view";
+import { MICROPHONE_SILENT_HUD } from "./lib/dictation-view";
 import { startInApp } from "./lib/modes";
 import { autoStopSeconds, transcriptionOptions } from "./lib/preferences";
 
@@ -71,14 +71,13 @@ async function start(client: DaemonClient): Promise<void> {
   // Stay a moment to catch a microphone macOS keeps silent; the dictation itself outlives this command.
   await Promise.race([silence, dictation.finished, new Promise((resolve) => setTimeout(resolve, SILENCE_CHECK_MS))]);
   const now: DictationState = dictation.state; // changed while waiting
-  if (now.microphoneSilent) {
-    await dictation.cancel();
-    void refreshMenuBar();
-    await open(MICROPHONE_SETTINGS_URL);
-    await showHUD("Raycast has no microphone access: allow Raycast in Privacy & Security → Microphone");
-  } else if (now.phase === "error") {
+  if (now.phase === "error") {
     await showHUD(`Verbatim: ${now.error!.message}`);
-  } else if (autoStop) {
+    return;
+  }
+  // macOS's permission prompt may be open (a first run): the dictation goes on, and hears the microphone once allowed.
+  if (now.microphoneSilent) await showHUD(MICROPHONE_SILENT_HUD);
+  if (autoStop) {
     // Hands-free: stay until silence ends the dictation, then insert. A second press that stops it first inserts
     // the text itself, so only an automatic stop is inserted here.
     const ended = await dictation.finished;

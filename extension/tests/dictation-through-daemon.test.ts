@@ -38,6 +38,7 @@ import {
   dictationMarkdown,
   elapsed,
   levelMeter,
+  MICROPHONE_SILENT_HUD,
   microphoneSilentMarkdown,
 } from "../src/lib/dictation-view";
 import { deliverText, type ClipboardContent, type ClipboardOperations } from "../src/lib/paste-keeping-clipboard";
@@ -211,14 +212,26 @@ test("Enter pressed before the dictation has started stops it as soon as it star
   expect(states.map((state) => state.phase)).not.toContain("recording");
 });
 
-test("a capture dictation whose microphone gives only zeros shows the microphone permission screen", async () => {
-  const { run } = dictation("capture", await client());
+test("a capture dictation whose microphone gives only zeros shows the permission screen until sound arrives", async () => {
+  const { run, states } = dictation("capture", await client());
   await run.begun;
-  await speak(run.state.session!, new Uint8Array(2.5 * 32000)); // what a denied permission records
+  // What a denied permission records, or a first run while macOS's prompt waits for an answer.
+  await speak(run.state.session!, new Uint8Array(2.5 * 32000));
   await waitFor(() => run.state.microphoneSilent !== null, "microphone_silent", 10_000);
   expect(microphoneSilentMarkdown(run.state.microphoneSilent!)).toContain("Privacy & Security → Microphone");
-  await run.cancel();
-  expect((await run.finished).phase).toBe("canceled");
+  expect(MICROPHONE_SILENT_HUD).toMatch(
+    /^Verbatim hears only silence: if macOS asks, allow Raycast .* Still listening…$/,
+  );
+  // Access allowed: the first sound clears the screen, and the dictation goes on to its text.
+  await speak(run.state.session!, speech);
+  expect(run.state.microphoneSilent).toBeNull();
+  const silentAt = states.findIndex((state) => state.microphoneSilent !== null);
+  const cleared = states.slice(silentAt).find((state) => state.microphoneSilent === null);
+  expect(cleared?.level?.peak).toBeGreaterThan(0); // cleared by a level that heard something
+  await run.stop();
+  const final = await run.finished;
+  expect(final).toMatchObject({ phase: "done", microphoneSilent: null });
+  expect(final.transcript!.text).not.toBe("");
 });
 
 onLinux(

@@ -2,8 +2,12 @@
 export { execRunner, ServiceCommandError, type CommandOutcome, type CommandRunner } from "./command-runner";
 export { launchAgentLogFiles, launchAgentPlist } from "./launch-agent-plist";
 export {
+  AgentSwitchedOffError,
   LAUNCHCTL,
+  LAUNCHD_TIMING,
   LaunchAgentManager,
+  type LaunchAgentState,
+  type LaunchdTiming,
   serviceManagerFor,
   SYSTEMCTL,
   SystemdUserManager,
@@ -14,6 +18,7 @@ export {
   UserManagerUnavailableError,
 } from "./service-manager";
 export {
+  LOGIN_SERVICE_VARIABLE,
   RESTART_THROTTLE_SECONDS,
   SERVICE_LABEL,
   serviceEnvironment,

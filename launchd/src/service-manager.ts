@@ -2,7 +2,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { runChecked, type CommandRunner } from "./command-runner";
+import { runChecked, ServiceCommandError, type CommandRunner } from "./command-runner";
 import { launchAgentPlist } from "./launch-agent-plist";
 import { SERVICE_LABEL, SYSTEMD_UNIT, type ServiceSpec } from "./service-spec";
 import { systemdUnit } from "./systemd-unit";
@@ -50,8 +50,8 @@ async function writeDefinition(file: string, content: string): Promise<InstallOu
 }
 
 /** A failed install, saying that the definition it wrote was taken back (removed, or the older one put back). */
-function notInstalled(error: unknown, previous: string | null, kind: string): Error {
-  const undone = previous === null ? `the ${kind} it wrote was removed again` : `the previous ${kind} was put back`;
+function notInstalled(error: unknown, previous: string | null, kind: string, undone?: string): Error {
+  undone ??= previous === null ? `the ${kind} it wrote was removed again` : `the previous ${kind} was put back`;
   return new Error(`verbatimd was not installed as a login service (${undone}): ${(error as Error).message}`, {
     cause: error,
   });
@@ -62,6 +62,47 @@ async function restoreFile(file: string, previous: string | null): Promise<void>
   else await writeFile(file, previous, { mode: 0o644 });
 }
 
+/**
+ * launchctl bootstrap's answers that pass: 5 (EIO, "Input/output error") while launchd still frees the label of a job
+ * just booted out, for about 5 s (headroomlabs-ai/headroom#1289, openclaw/openclaw#136453), and 37 (EALREADY,
+ * "Operation already in progress") when it races that job's exit.
+ */
+const TRANSIENT_BOOTSTRAP_CODES = new Set([5, 37]);
+
+/** How long launchd is given to let go of a booted-out job, and how often it is asked. */
+export interface LaunchdTiming {
+  /** The most to wait for the label to go after a bootout, and for bootstrap's transient errors to pass. */
+  settleMs: number;
+  pollMs: number;
+}
+
+/**
+ * 20 s: launchd gives a job 20 s to exit after SIGTERM (launchd.plist's ExitTimeOut default), and its label's release
+ * has been measured at about 5 s; polled every half second.
+ */
+export const LAUNCHD_TIMING: LaunchdTiming = { settleMs: 20_000, pollMs: 500 };
+
+/** What launchd holds of the agent: whether the job is loaded, and whether it is switched off (launchctl disable, or
+ * Login Items → Allow in the Background turned off). */
+export interface LaunchAgentState {
+  loaded: boolean;
+  disabled: boolean;
+}
+
+/** The agent is switched off in launchd, which then will not load it: the user's choice, to be undone by the user. */
+export class AgentSwitchedOffError extends Error {
+  constructor(target: string) {
+    super(
+      "verbatimd was not installed as a login service: it is switched off (System Settings → General → Login " +
+        "Items & Extensions → Allow in the Background, or `launchctl disable`), and launchd will not load it. Switch " +
+        `it on there (or run \`launchctl enable ${target}\`), then run \`verbatim daemon install\` again. Nothing was changed.`,
+    );
+    this.name = "AgentSwitchedOffError";
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class LaunchAgentManager implements ServiceManager {
   readonly file: string;
   private readonly domain: string;
@@ -71,6 +112,7 @@ export class LaunchAgentManager implements ServiceManager {
     home: string,
     uid: number,
     private readonly run: CommandRunner,
+    private readonly timing: LaunchdTiming = LAUNCHD_TIMING,
   ) {
     this.file = path.join(home, "Library", "LaunchAgents", `${SERVICE_LABEL}.plist`);
     this.domain = `gui/${uid}`;
@@ -78,6 +120,8 @@ export class LaunchAgentManager implements ServiceManager {
   }
 
   async install(spec: ServiceSpec, beforeInstall?: () => Promise<void>): Promise<InstallOutcome> {
+    // launchd refuses to load a job that is switched off, with the same error it gives while a label is freed.
+    if (await this.isDisabled()) throw new AgentSwitchedOffError(this.target);
     await beforeInstall?.();
     await mkdir(spec.logDir, { recursive: true, mode: 0o700 });
     const previous = await readIfExists(this.file);
@@ -86,30 +130,83 @@ export class LaunchAgentManager implements ServiceManager {
     if (outcome === "unchanged" && loaded) return outcome;
     try {
       // launchd keeps the definition it loaded: an upgrade is a bootout of the old one and a bootstrap of the new.
-      if (loaded) await runChecked(this.run, LAUNCHCTL, ["bootout", this.target]);
-      await runChecked(this.run, LAUNCHCTL, ["bootstrap", this.domain, this.file]);
+      if (loaded) await this.bootout();
+      await this.bootstrap();
       return outcome;
     } catch (error) {
       if (outcome === "unchanged") throw error;
       await restoreFile(this.file, previous);
-      throw notInstalled(error, previous, "plist");
+      if (previous === null || !loaded) throw notInstalled(error, previous, "plist");
+      // Never leave the agent unloaded: the daemon would stay down until the next login.
+      const reloaded = await this.bootstrapIfUnloaded().then(
+        () => "the previous plist was put back and is loaded",
+        (reload: Error) =>
+          `the previous plist was put back, but launchd did not load it either (${reload.message}): the daemon ` +
+          "starts at the next login, or now with `verbatim daemon install`",
+      );
+      throw notInstalled(error, previous, "plist", reloaded);
     }
   }
 
   async uninstall(): Promise<UninstallOutcome> {
     const loaded = await this.isLoaded();
-    if (loaded) await runChecked(this.run, LAUNCHCTL, ["bootout", this.target]);
+    if (loaded) await this.bootout();
     const existed = (await readIfExists(this.file)) !== null;
     await rm(this.file, { force: true });
     return loaded || existed ? "removed" : "not-installed";
   }
 
+  /** kickstart -k when the agent is loaded; when it is not (booted out, switched off and on), bootstrap it. */
   async restart(): Promise<void> {
-    await runChecked(this.run, LAUNCHCTL, ["kickstart", "-k", this.target]);
+    if (await this.isLoaded()) await runChecked(this.run, LAUNCHCTL, ["kickstart", "-k", this.target]);
+    else await this.bootstrap();
+  }
+
+  /** Whether launchd has the agent loaded, and whether it is switched off (`launchctl print-disabled`). */
+  async state(): Promise<LaunchAgentState> {
+    return { loaded: await this.isLoaded(), disabled: await this.isDisabled() };
+  }
+
+  private async isDisabled(): Promise<boolean> {
+    const listing = await runChecked(this.run, LAUNCHCTL, ["print-disabled", this.domain]);
+    // `"label" => disabled` (macOS 26), or `=> true` in older releases; no line: never switched off.
+    const override = listing.stdout
+      .split("\n")
+      .map((line) => /^\s*"([^"]+)" => (\w+)/.exec(line))
+      .find((match) => match?.[1] === SERVICE_LABEL);
+    return override?.[2] === "disabled" || override?.[2] === "true";
   }
 
   private async isLoaded(): Promise<boolean> {
     return (await this.run(LAUNCHCTL, ["print", this.target])).code === 0;
+  }
+
+  /** Boots the agent out, then waits until launchd no longer lists it (bootout returns before the label is free). */
+  private async bootout(): Promise<void> {
+    await runChecked(this.run, LAUNCHCTL, ["bootout", this.target]);
+    const deadline = Date.now() + this.timing.settleMs;
+    while (await this.isLoaded()) {
+      if (Date.now() >= deadline)
+        throw new Error(`launchd still lists ${this.target} ${this.timing.settleMs / 1000} s after its bootout`);
+      await pause(this.timing.pollMs);
+    }
+  }
+
+  /** Loads the plist, asking again while launchd answers with a transient error, up to the settle time. */
+  private async bootstrap(): Promise<void> {
+    const args = ["bootstrap", this.domain, this.file];
+    const deadline = Date.now() + this.timing.settleMs;
+    for (;;) {
+      const outcome = await this.run(LAUNCHCTL, args);
+      if (outcome.code === 0) return;
+      if (!TRANSIENT_BOOTSTRAP_CODES.has(outcome.code) || Date.now() >= deadline)
+        throw new ServiceCommandError(LAUNCHCTL, args, outcome);
+      await pause(this.timing.pollMs);
+    }
+  }
+
+  private async bootstrapIfUnloaded(): Promise<void> {
+    if (!(await this.isLoaded())) await this.bootstrap();
   }
 }
 

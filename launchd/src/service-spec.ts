@@ -31,6 +31,13 @@ export function servicePath(nodePath: string): string {
   return [...new Set([...HOMEBREW_PATH, nodeDir, ...SYSTEM_PATH])].join(":");
 }
 
+/**
+ * Set in the service's environment: this verbatimd is the login service's. When another verbatimd already holds the
+ * socket (one started by hand), it then exits 0 instead of 3, which launchd (KeepAlive: restart on failure) and systemd
+ * (Restart=on-failure) would otherwise answer by starting it again every 10 s for as long as the other one runs.
+ */
+export const LOGIN_SERVICE_VARIABLE = "VERBATIM_LOGIN_SERVICE";
+
 /** Verbatim's own location overrides. */
 const VERBATIM_VARIABLES = ["VERBATIM_HOME", "VERBATIM_SOCKET"];
 /** What decides the Hugging Face model cache and hub, as huggingface_hub and the daemon's model store read them. */
@@ -39,7 +46,7 @@ const MODEL_CACHE_VARIABLES = ["HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME", "HF_
 const FOLDER_VARIABLES = new Set(["HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME"]);
 
 /**
- * The environment of the service: PATH, plus the Verbatim locations and the model cache settings set where it is
+ * The environment of the service: PATH, the login-service marker, plus the Verbatim locations and the model cache settings set where it is
  * installed, so the service finds the same models as the shell that installed it (relative folders made absolute).
  */
 export function serviceEnvironment(
@@ -47,7 +54,7 @@ export function serviceEnvironment(
   env: Record<string, string | undefined>,
   cwd: string = process.cwd(),
 ): Record<string, string> {
-  const environment: Record<string, string> = { PATH: servicePath(nodePath) };
+  const environment: Record<string, string> = { PATH: servicePath(nodePath), [LOGIN_SERVICE_VARIABLE]: "1" };
   for (const name of [...VERBATIM_VARIABLES, ...MODEL_CACHE_VARIABLES]) {
     const value = env[name];
     if (value) environment[name] = FOLDER_VARIABLES.has(name) ? path.resolve(cwd, value) : value;

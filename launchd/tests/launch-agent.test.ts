@@ -6,15 +6,16 @@ import os from "node:os";
 import path from "node:path";
 import plist from "plist";
 import {
+  AgentSwitchedOffError,
   launchAgentPlist,
   LaunchAgentManager,
   RESTART_THROTTLE_SECONDS,
   SERVICE_LABEL,
   serviceEnvironment,
-  type CommandOutcome,
+  type LaunchdTiming,
   type ServiceSpec,
 } from "../src";
-import { RecordingRunner } from "./recording-runner";
+import { LaunchctlStandIn } from "./launchctl-stand-in";
 
 const home = mkdtempSync(path.join(os.tmpdir(), "verbatim-launchd-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -40,9 +41,6 @@ const spec: ServiceSpec = {
     home,
   ),
 };
-
-const ok: CommandOutcome = { code: 0, stdout: "", stderr: "" };
-const notLoaded: CommandOutcome = { code: 113, stdout: "", stderr: `Could not find service "${SERVICE_LABEL}"` };
 
 test("the plist parses back with every key the agent needs", () => {
   const parsed = plist.parse(launchAgentPlist(spec)) as Record<string, unknown>;
@@ -71,6 +69,7 @@ test("the plist parses back with every key the agent needs", () => {
   const environment = parsed.EnvironmentVariables as Record<string, string>;
   expect(environment).toEqual({
     PATH: expect.any(String),
+    VERBATIM_LOGIN_SERVICE: "1",
     VERBATIM_SOCKET: "/tmp/v.sock",
     HF_HOME: path.join(home, "models & <cache>"),
     HF_HUB_CACHE: "/Volumes/Big Disk/hub",
@@ -97,85 +96,133 @@ test("plutil accepts the plist (macOS only)", () => {
   expect(execFileSync(plutil, ["-lint", file]).toString()).toContain("OK");
 });
 
-describe("LaunchAgentManager", () => {
+describe("LaunchAgentManager, against a launchctl that answers as launchd does", () => {
   const uid = 501;
   const target = `gui/${uid}/${SERVICE_LABEL}`;
   const plistFile = path.join(home, "Library", "LaunchAgents", `${SERVICE_LABEL}.plist`);
+  const quick: LaunchdTiming = { settleMs: 5000, pollMs: 1 };
+  const older = { ...spec, nodePath: "/usr/local/Cellar/node/22.16.0/bin/node" };
+
+  /** A Mac where `installed` (a spec) was installed and is loaded, or nothing is. */
+  async function mac(installed?: ServiceSpec, timing = quick) {
+    await rm(plistFile, { force: true });
+    const launchctl = new LaunchctlStandIn(uid);
+    const manager = new LaunchAgentManager(home, uid, launchctl.run, timing);
+    if (installed) {
+      await manager.install(installed);
+      launchctl.calls.length = 0;
+    }
+    return { launchctl, manager };
+  }
 
   test("install writes the plist, creates the log folder and bootstraps the agent", async () => {
-    const runner = new RecordingRunner([notLoaded, ok]);
-    const manager = new LaunchAgentManager(home, uid, runner.run);
+    const { launchctl, manager } = await mac();
     expect(manager.file).toBe(plistFile);
     await expect(manager.install(spec)).resolves.toBe("installed");
-    expect(runner.calls).toEqual([
-      ["/bin/launchctl", "print", target],
-      ["/bin/launchctl", "bootstrap", `gui/${uid}`, plistFile],
+    expect(launchctl.calls).toEqual([
+      ["print-disabled", `gui/${uid}`],
+      ["print", target],
+      ["bootstrap", `gui/${uid}`, plistFile],
     ]);
     expect(readFileSync(plistFile, "utf8")).toBe(launchAgentPlist(spec));
+    expect(launchctl.loaded.get(SERVICE_LABEL)).toBe(launchAgentPlist(spec));
     expect(statSync(spec.logDir).isDirectory()).toBe(true);
   });
 
   test("installing the same definition again leaves a loaded agent alone", async () => {
-    const runner = new RecordingRunner([ok]);
-    await expect(new LaunchAgentManager(home, uid, runner.run).install(spec)).resolves.toBe("unchanged");
-    expect(runner.calls).toEqual([["/bin/launchctl", "print", target]]);
+    const { launchctl, manager } = await mac(spec);
+    await expect(manager.install(spec)).resolves.toBe("unchanged");
+    expect(launchctl.calls).toEqual([
+      ["print-disabled", `gui/${uid}`],
+      ["print", target],
+    ]);
   });
 
-  test("an older plist is upgraded in place: bootout of the old agent, bootstrap of the new", async () => {
-    const runner = new RecordingRunner([ok, ok, ok]);
-    const newer = { ...spec, nodePath: "/usr/local/bin/node" };
-    await expect(new LaunchAgentManager(home, uid, runner.run).install(newer)).resolves.toBe("upgraded");
-    expect(runner.calls).toEqual([
-      ["/bin/launchctl", "print", target],
-      ["/bin/launchctl", "bootout", target],
-      ["/bin/launchctl", "bootstrap", `gui/${uid}`, plistFile],
-    ]);
-    expect((plist.parse(readFileSync(plistFile, "utf8")) as { ProgramArguments: string[] }).ProgramArguments[0]).toBe(
-      "/usr/local/bin/node",
-    );
+  test("an upgrade waits for launchd to let go of the old agent, then rides out its transient refusals", async () => {
+    const { launchctl, manager } = await mac(older);
+    // As measured after a bootout (headroom#1289): the label listed a moment, then EIO, then EALREADY.
+    launchctl.listedAfterBootout = 3;
+    launchctl.ioErrorsAfterBootout = 10;
+    launchctl.alreadyInProgressAfterBootout = 1;
+    await expect(manager.install(spec)).resolves.toBe("upgraded");
+    expect(launchctl.loaded.get(SERVICE_LABEL)).toBe(launchAgentPlist(spec));
+    const verbs = launchctl.calls.map(([verb]) => verb);
+    expect(verbs.slice(0, 3)).toEqual(["print-disabled", "print", "bootout"]);
+    // Asked until the label was gone: listed three times, then not found.
+    expect(verbs.slice(3, 7)).toEqual(["print", "print", "print", "print"]);
+    expect(verbs.slice(7)).toEqual(Array(12).fill("bootstrap"));
   });
 
-  test("a failing bootstrap is reported with the command and launchctl's message", async () => {
-    const runner = new RecordingRunner([
-      notLoaded,
-      { code: 5, stdout: "", stderr: "Bootstrap failed: 5: Input/output error" },
-    ]);
-    const manager = new LaunchAgentManager(home, uid, runner.run);
+  test("an upgrade launchd will not load puts the old plist back and loads it: the daemon is never left down", async () => {
+    const { launchctl, manager } = await mac(older, { settleMs: 50, pollMs: 5 });
+    launchctl.refuses = (text) => text === launchAgentPlist(spec);
     await expect(manager.install(spec)).rejects.toThrow(
-      `/bin/launchctl bootstrap gui/${uid} ${plistFile} failed (exit 5): Bootstrap failed: 5: Input/output error`,
+      /^verbatimd was not installed as a login service \(the previous plist was put back and is loaded\): \/bin\/launchctl bootstrap gui\/501 .* failed \(exit 5\): Bootstrap failed: 5: Input\/output error/,
     );
+    expect(readFileSync(plistFile, "utf8")).toBe(launchAgentPlist(older));
+    expect(launchctl.loaded.get(SERVICE_LABEL)).toBe(launchAgentPlist(older));
   });
 
-  test("a plist that launchd refuses is not left behind; an older one is put back", async () => {
-    const failed: CommandOutcome = { code: 5, stdout: "", stderr: "Bootstrap failed: 5: Input/output error" };
-    const manager = new LaunchAgentManager(home, uid, new RecordingRunner([notLoaded, failed]).run);
-    await rm(plistFile, { force: true });
-    await expect(manager.install(spec)).rejects.toThrow("(the plist it wrote was removed again)");
+  test("when launchd will load neither, the error says the daemon is down until the next login or a reinstall", async () => {
+    const { launchctl, manager } = await mac(older, { settleMs: 30, pollMs: 5 });
+    launchctl.refuses = () => true;
+    await expect(manager.install(spec)).rejects.toThrow(
+      /\(the previous plist was put back, but launchd did not load it either \(.*exit 5.*\): the daemon starts at the next login, or now with `verbatim daemon install`\)/s,
+    );
+    expect(launchctl.loaded.size).toBe(0);
+  });
+
+  test("a first install launchd refuses is not left behind", async () => {
+    const { launchctl, manager } = await mac(undefined, { settleMs: 30, pollMs: 5 });
+    launchctl.refuses = () => true;
+    await expect(manager.install(spec)).rejects.toThrow(
+      `(the plist it wrote was removed again): /bin/launchctl bootstrap gui/${uid} ${plistFile} failed (exit 5): Bootstrap failed: 5: Input/output error`,
+    );
     expect(existsSync(plistFile)).toBe(false);
-
-    writeFileSync(plistFile, "older plist");
-    const upgrade = new LaunchAgentManager(home, uid, new RecordingRunner([ok, ok, failed]).run);
-    await expect(upgrade.install(spec)).rejects.toThrow("(the previous plist was put back)");
-    expect(readFileSync(plistFile, "utf8")).toBe("older plist");
-    await rm(plistFile);
   });
 
-  test("restart kickstarts the agent, killing the running daemon first", async () => {
-    const runner = new RecordingRunner([ok]);
-    await new LaunchAgentManager(home, uid, runner.run).restart();
-    expect(runner.calls).toEqual([["/bin/launchctl", "kickstart", "-k", target]]);
+  test("an agent switched off (Login Items, launchctl disable) is left as the user set it, and the error says so", async () => {
+    const { launchctl, manager } = await mac();
+    launchctl.disabled.add(SERVICE_LABEL);
+    const beforeInstall = jest.fn(async () => undefined);
+    await expect(manager.install(spec, beforeInstall)).rejects.toThrow(AgentSwitchedOffError);
+    await expect(manager.install(spec)).rejects.toThrow(
+      `Switch it on there (or run \`launchctl enable ${target}\`), then run \`verbatim daemon install\` again`,
+    );
+    expect(beforeInstall).not.toHaveBeenCalled();
+    expect(existsSync(plistFile)).toBe(false);
+    await expect(manager.state()).resolves.toEqual({ loaded: false, disabled: true });
+    launchctl.disabled.delete(SERVICE_LABEL);
+    await expect(manager.state()).resolves.toEqual({ loaded: false, disabled: false });
+  });
+
+  test("restart kickstarts a loaded agent, and bootstraps one launchd no longer holds", async () => {
+    const { launchctl, manager } = await mac(spec);
+    await manager.restart();
+    expect(launchctl.calls).toEqual([
+      ["print", target],
+      ["kickstart", "-k", target],
+    ]);
+    expect(launchctl.kickstarts).toBe(1);
+
+    await launchctl.run("/bin/launchctl", ["bootout", target]); // as a user's `launchctl bootout` leaves it
+    launchctl.calls.length = 0;
+    launchctl.ioErrorsAfterBootout = 0;
+    await manager.restart();
+    expect(launchctl.calls).toEqual([
+      ["print", target],
+      ["bootstrap", `gui/${uid}`, plistFile],
+    ]);
+    await expect(manager.state()).resolves.toEqual({ loaded: true, disabled: false });
   });
 
   test("uninstall boots the agent out and removes the plist; a second uninstall finds nothing", async () => {
-    const runner = new RecordingRunner([ok, ok, notLoaded]);
-    const manager = new LaunchAgentManager(home, uid, runner.run);
+    const { launchctl, manager } = await mac(spec);
+    launchctl.listedAfterBootout = 2;
     await expect(manager.uninstall()).resolves.toBe("removed");
     expect(existsSync(plistFile)).toBe(false);
+    expect(launchctl.loaded.size).toBe(0);
     await expect(manager.uninstall()).resolves.toBe("not-installed");
-    expect(runner.calls).toEqual([
-      ["/bin/launchctl", "print", target],
-      ["/bin/launchctl", "bootout", target],
-      ["/bin/launchctl", "print", target],
-    ]);
+    expect(launchctl.calls.map(([verb]) => verb)).toEqual(["print", "bootout", "print", "print", "print", "print"]);
   });
 });

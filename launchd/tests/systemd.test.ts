@@ -73,6 +73,7 @@ test("the unit gives the service the installing shell's model cache settings, es
   expect(lines).toContain('Environment="HF_ENDPOINT=https://hub.example.org/mirror%%20one"');
   expect(lines.filter((line) => line.startsWith("Environment=")).map((line) => line.split("=")[1].slice(1))).toEqual([
     "PATH",
+    "VERBATIM_LOGIN_SERVICE",
     "VERBATIM_HOME",
     "HF_HOME",
     "HF_HUB_OFFLINE",

@@ -15,7 +15,11 @@ endif()
 
 find_package(MLX CONFIG QUIET HINTS ${_verbatim_mlx_hints} PATHS /opt/homebrew /usr/local)
 
-if(MLX_FOUND)
+if(MLX_FOUND AND MLX_VERSION VERSION_LESS 0.31)
+  # mx::device_info, which says why MLX has no GPU (mlx_backend.cpp), arrived in MLX 0.31.
+  message(FATAL_ERROR "MLX ${MLX_VERSION} (in ${MLX_DIR}) is older than 0.31, which Verbatim needs: upgrade it "
+    "(brew upgrade mlx, or pip install -U mlx) and run `npm install` again.")
+elseif(MLX_FOUND)
   message(STATUS "MLX ${MLX_VERSION} found in ${MLX_DIR}: building the MLX backend and the portable CPU backend")
 elseif(APPLE AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(arm64|aarch64)$")
   message(FATAL_ERROR "MLX was not found. Verbatim runs Whisper on the Apple GPU through MLX. Install it:\n"

@@ -40,7 +40,23 @@ export function platformPackageName(key = platformKey()): string {
   return `@verbatim/native-${key}`;
 }
 
-/** The CPU's features, lower case without punctuation ("avx512_vnni" and macOS's "AVX512VNNI" both "avx512vnni"). */
+/**
+ * The names macOS gives CPU features where /proc/cpuinfo's differ beyond case and punctuation: xnu's feature_map
+ * (osfmk/i386/cpuid.c) writes AVX as "AVX1.0".
+ */
+const MACOS_FEATURE_NAMES: Record<string, string> = { "AVX1.0": "avx" };
+
+/**
+ * The features named in `text`, as the loader compares them (normalizeFeature): Linux's /proc/cpuinfo `flags`, or
+ * macOS's `machdep.cpu.features` and `machdep.cpu.leaf7_features` sysctls.
+ */
+export function parseCpuFeatures(text: string, platform: NodeJS.Platform): Set<string> {
+  const names = text.split(/\s+/).filter(Boolean);
+  const renamed = platform === "darwin" ? names.map((name) => MACOS_FEATURE_NAMES[name] ?? name) : names;
+  return new Set(renamed.map(normalizeFeature));
+}
+
+/** This CPU's features (parseCpuFeatures); none where they cannot be read, so only a variant that needs none fits. */
 export function cpuFeatures(): Set<string> {
   let names = "";
   try {
@@ -54,9 +70,10 @@ export function cpuFeatures(): Set<string> {
   } catch {
     // Unknown features: only a variant that needs none is chosen.
   }
-  return new Set(names.split(/\s+/).filter(Boolean).map(normalizeFeature));
+  return parseCpuFeatures(names, process.platform);
 }
 
+/** Lower case without punctuation: "avx512_vnni" and macOS's "AVX512VNNI" are both "avx512vnni". */
 export function normalizeFeature(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, "");
 }

@@ -7,6 +7,11 @@ export interface BuildInfo {
   backends: string[];
   /** MLX is built in and has a GPU on this machine (Metal on a Mac). */
   mlxGpu: boolean;
+  /**
+   * Why MLX, built in, has no GPU here: MLX's own reason (no Metal device, its Metal kernels rejected) or
+   * VERBATIM_NO_GPU=1; null when it has one or is not built in. Absent from builds older than it.
+   */
+  mlxGpuProblem?: string | null;
 }
 
 /**
@@ -19,7 +24,10 @@ export type Backend = (typeof BACKENDS)[number];
 
 export interface LoadOptions {
   backend?: Backend;
-  /** Worker threads for the portable CPU backend; 0 or absent: one per hardware thread. */
+  /**
+   * Worker threads for the portable CPU backend; 0 or absent: one per hardware thread (on Apple silicon, one per
+   * performance core).
+   */
   threads?: number;
   /**
    * MLX only (the portable CPU backend ignores them), and for the whole process: how much freed memory MLX keeps

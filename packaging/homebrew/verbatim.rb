@@ -13,6 +13,11 @@ class Verbatim < Formula
   depends_on "ffmpeg"
   depends_on "node"
 
+  on_macos do
+    # The oldest macOS the engine is built for (MINIMUM_MACOS in native/lib/macos.ts): Homebrew refuses older ones.
+    depends_on macos: :sonoma
+  end
+
   # The repository's small English test model and one held-out recording it transcribes exactly.
   resource "test-fixture" do
     url "https://github.com/verbatim-app/verbatim/releases/download/v@VERSION@/verbatim-test-fixture-@VERSION@.tar.gz"

@@ -206,9 +206,34 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     expect(doctor(dead)).toMatch(
       /^warning +microphone +\d+ input devices?, but dictation would fail: The microphone \(the system's default input\) could not be opened/m,
     );
+    // Nothing plays into the null sink: its monitor gives exact zeros, as a Mac gives an app denied the microphone.
+    const probe = () =>
+      spawnSync(process.execPath, [cli, "capture", "--probe"], {
+        env: { ...daemon.env, ...pulse.env },
+        encoding: "utf8",
+      });
+    expect(probe().stdout).toMatch(/^Monitor of Null Output\n0 of [1-9]\d* samples not zero\n$/);
     expect(doctor({ ...daemon.env, ...pulse.env })).toMatch(
-      /^ok +microphone +\d+ input devices?; dictation records from Monitor of Null Output/m,
+      /^warning +microphone +\d+ input devices?, but no sound from Monitor of Null Output: it gave only exact zeros .*\n +→ unmute it, or pick another input/m,
     );
+  });
+
+  test("with sound playing, capture --probe counts the samples that are not zero and doctor finds the microphone ok", async () => {
+    const sound = new AbortController();
+    const playing = pulse.play(path.join(repoRoot, "test", "fixtures", "heldout-long", "long-00.flac"), sound.signal);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500)); // paplay has begun
+      const env = { ...daemon.env, ...pulse.env };
+      const probe = spawnSync(process.execPath, [cli, "capture", "--probe"], { env, encoding: "utf8" });
+      const [, sounding, samples] = /^Monitor of Null Output\n(\d+) of (\d+) samples not zero\n$/.exec(probe.stdout)!;
+      expect(Number(sounding)).toBeGreaterThan(0);
+      expect(Number(sounding)).toBeLessThanOrEqual(Number(samples));
+      const doctor = spawnSync(process.execPath, [cli, "doctor"], { env, encoding: "utf8" }).stdout;
+      expect(doctor).toMatch(/^ok +microphone +\d+ input devices?; dictation records from Monitor of Null Output$/m);
+    } finally {
+      sound.abort();
+      await playing;
+    }
   });
 
   test("capture into a session that does not exist stops at once with the daemon's answer", async () => {

@@ -1,7 +1,7 @@
 // The real daemon on a real socket: files in several formats, concurrent clients, cancellation, vanished
 // clients, malformed messages, corrupt files, a second start, a stale socket and SIGTERM mid-job. After each,
 // the daemon must still answer `status`.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -229,6 +229,20 @@ test("a second daemon refuses to start and the first keeps running", () => {
   })();
   expect(result.code).toBe(3);
   expect(result.stderr).toMatch(/already running/);
+  return expectAlive();
+});
+
+test("the login service's copy beside a running daemon exits 0, so launchd and systemd do not restart it forever", () => {
+  // launchd's KeepAlive {SuccessfulExit: false} and systemd's Restart=on-failure start again whatever exits non-zero.
+  const second = spawnSync(process.execPath, [daemonEntry], {
+    env: { ...daemon.env, VERBATIM_LOGIN_SERVICE: "1" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(second.status).toBe(0);
+  expect(second.stderr).toMatch(
+    /^verbatimd is already running .*\nThe login service leaves it running and stops here\.\n$/s,
+  );
   return expectAlive();
 });
 

@@ -47,14 +47,15 @@ export class PulseAudioServer {
     execFileSync("pactl", ["set-default-source", `${SINK}.monitor`], { env: this.env });
   }
 
-  /** Plays a sound file into the sink at real-time pace; resolves when it has played. */
-  play(file: string): Promise<void> {
+  /** Plays a sound file into the sink at real-time pace; resolves when it has played, or stopped as `until` aborts. */
+  play(file: string, until?: AbortSignal): Promise<void> {
     const player = spawn("paplay", [`--device=${SINK}`, file], { env: this.env, stdio: "ignore" });
     this.players.add(player);
+    until?.addEventListener("abort", () => player.kill());
     return new Promise((resolve, reject) =>
       player.on("exit", (code) => {
         this.players.delete(player);
-        if (code === 0) resolve();
+        if (code === 0 || until?.aborted) resolve();
         else reject(new Error(`paplay exited with ${code}`));
       }),
     );

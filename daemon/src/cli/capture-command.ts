@@ -12,11 +12,14 @@ export const CAPTURE_USAGE = `Usage:
   verbatim capture --session ID [--device NAME|INDEX]   record the microphone into a dictation session
                                                         (default: config inputDevice, else the system's input)
   verbatim capture --list-devices                       the input devices, by index
-  verbatim capture --probe [--device NAME|INDEX]        open the input for half a second, as a dictation
-                                                        would, and print its name
+  verbatim capture --probe [--device NAME|INDEX]        record half a second from the input, as a dictation
+                                                        would; print its name, then how many of the samples it
+                                                        recorded were not zero (none: no sound reaches Verbatim)
 `;
-/** How long --probe records: enough for a device that opens to deliver frames, short enough for doctor. */
-const PROBE_MS = 500;
+/** How much --probe records: half a second of audio, or what a device has delivered after 3 s (a PulseAudio
+ * monitor takes a moment to start delivering; a device that opens on macOS delivers at once). */
+const PROBE_SAMPLES = 8000;
+const PROBE_MS = 3000;
 
 export async function runCapture(args: string[], print: (text: string) => void): Promise<number> {
   try {
@@ -57,25 +60,35 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
   // Without --device, the config's inputDevice (the daemon's config file: one setting for every client).
   const device = values.device ?? loadConfig(verbatimPaths().configFile).config.inputDevice ?? undefined;
   if (values.probe) {
-    print(`${await probe(device)}\n`);
+    const { name, samples, sounding } = await probe(device);
+    print(`${name}\n${sounding} of ${samples} samples not zero\n`);
     return EXIT.ok;
   }
   if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
   return captureInto(values.session, device);
 }
 
-/** Opens the device and reads from it briefly; its name, or the MicrophoneError a dictation would meet. */
-async function probe(device: string | undefined): Promise<string> {
+/**
+ * Opens the device and reads from it briefly: its name and how many samples were not zero (a macOS app denied the
+ * microphone records exact zeros, not an error), or the MicrophoneError a dictation would meet.
+ */
+async function probe(device: string | undefined): Promise<{ name: string; samples: number; sounding: number }> {
   const microphone = new Microphone(device);
   const name = microphone.deviceName;
+  let samples = 0;
+  let sounding = 0;
   const timer = setTimeout(() => microphone.stop(), PROBE_MS);
   try {
-    for await (const frame of microphone.frames()) void frame;
+    for await (const frame of microphone.frames()) {
+      samples += frame.length;
+      for (const sample of frame) if (sample !== 0) sounding++;
+      if (samples >= PROBE_SAMPLES) microphone.stop(); // frames() then ends, and releases the device
+    }
   } finally {
     clearTimeout(timer);
     microphone.stop();
   }
-  return name;
+  return { name, samples, sounding };
 }
 
 async function captureInto(session: string, device: string | undefined): Promise<number> {

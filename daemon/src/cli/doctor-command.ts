@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { loginService } from "./service-command";
-import { locateAddon, probeAddon } from "@verbatim/native";
+import { locateAddon, probeAddon, thisMac, type MacHost } from "@verbatim/native";
 import { versionedPathProblem } from "@verbatim/launchd";
 import { findDecoder } from "../audio/external-decoder";
 import { captureCommand } from "../capture/capture-launch";
@@ -15,25 +15,13 @@ import type { VerbatimPaths } from "../paths";
 import { DEFAULT_CONFIG, loadConfig } from "../service/config";
 import { tryConnect } from "../daemon-control";
 import { EXIT } from "./exit-codes";
+import { ok, problem, warning, type Finding, type Verdict } from "./doctor-finding";
+import { checkMacos, engineOnCpu, launchAgentState, terminalApp } from "./doctor-mac";
 
 export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, config, models,
                                          finishing, microphone, login service) and say what to do about each
                                          problem
 `;
-
-type Verdict = "ok" | "warning" | "problem";
-
-interface Finding {
-  check: string;
-  verdict: Verdict;
-  detail: string;
-  /** What to do, for a warning or a problem. */
-  fix?: string;
-}
-
-const ok = (check: string, detail: string): Finding => ({ check, verdict: "ok", detail });
-const warning = (check: string, detail: string, fix: string): Finding => ({ check, verdict: "warning", detail, fix });
-const problem = (check: string, detail: string, fix: string): Finding => ({ check, verdict: "problem", detail, fix });
 
 /** package.json's engines: ^22.16.0 || >=24.0.0 (node:sqlite with FTS5 arrived in 22.16). */
 export function meetsNodeFloor(version: string): boolean {
@@ -48,7 +36,7 @@ function checkNode(): Finding {
   return ok("node", where);
 }
 
-function checkEngine(): Finding {
+function checkEngine(host: MacHost): Finding {
   const location = locateAddon();
   if (location.file === null)
     return problem(
@@ -61,13 +49,9 @@ function checkEngine(): Finding {
   const { backends, mlxGpu, blas } = probe.buildInfo;
   const detail = `${location.origin}: backends ${backends.join(", ")} (CPU through ${blas})`;
   if (mlxGpu) return ok("engine", `${detail}; MLX runs on the GPU (Metal)`);
-  if (process.platform === "darwin" && process.arch === "arm64")
-    return warning(
-      "engine",
-      `${detail}; no MLX on the GPU`,
-      "install the prebuilt engine with MLX (npm install -g verbatim-dictation)",
-    );
-  return ok("engine", `${detail}; the portable CPU backend computes here`);
+  return (
+    engineOnCpu(detail, probe.buildInfo, host) ?? ok("engine", `${detail}; the portable CPU backend computes here`)
+  );
 }
 
 /** The daemon's status, null when it is not running; throws when something answers but not as a daemon should. */
@@ -205,7 +189,27 @@ function checkMicrophone(command: string[]): Finding {
       "pick an input that opens: verbatim capture --list-devices, then inputDevice in config.json",
     );
   }
-  return ok("microphone", `${count}; dictation records from ${probe.stdout.trim()}`);
+  const [name, heard = ""] = probe.stdout.trim().split("\n");
+  const counted = /^(\d+) of (\d+) samples not zero$/.exec(heard);
+  if (counted && Number(counted[1]) === 0 && Number(counted[2]) > 0) return silentMicrophone(count, name);
+  return ok("microphone", `${count}; dictation records from ${name}`);
+}
+
+/** An input that gives exact zeros: on macOS, what an app denied the microphone records (no error is raised). */
+function silentMicrophone(count: string, name: string): Finding {
+  if (process.platform === "darwin") {
+    const app = terminalApp();
+    return warning(
+      "microphone",
+      `${count}, but no sound from ${name}: allow the microphone for ${app}`,
+      `System Settings → Privacy & Security → Microphone: turn on ${app} (and Raycast, to dictate from it)`,
+    );
+  }
+  return warning(
+    "microphone",
+    `${count}, but no sound from ${name}: it gave only exact zeros (a muted input, or one nothing plays into)`,
+    "unmute it, or pick another input: verbatim capture --list-devices, then inputDevice in config.json",
+  );
 }
 
 /** The executables the login service definition starts, as written in it (plist or systemd unit). */
@@ -255,9 +259,11 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
   const status = await daemonStatus(paths).catch((error: unknown) =>
     error instanceof Error ? error : new Error(String(error)),
   );
+  const host = thisMac();
   const findings = [
     checkNode(),
-    checkEngine(),
+    checkMacos(host),
+    checkEngine(host),
     checkDaemon(paths, status),
     checkModelChoice(paths, status),
     checkFolders(paths),
@@ -266,7 +272,7 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     await checkFinishing(paths),
     checkAudioDecoder(await findDecoder()),
     checkMicrophone(captureCommand()),
-    checkLoginService(),
+    await launchAgentState(checkLoginService(), loginService()),
   ].filter((finding) => finding !== null);
   const mark: Record<Verdict, string> = { ok: "ok     ", warning: "warning", problem: "PROBLEM" };
   for (const finding of findings) {

@@ -197,6 +197,7 @@ function describeStatus(status: DaemonStatus): string {
   }
   if (status.model.error) lines.push(`error:   ${status.model.error}`);
   if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
+  if (status.model.gpuProblem) lines.push(`gpu:     none in use: ${status.model.gpuProblem}`);
   lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
   const mlx = status.memory.mlx;
   if (mlx)

@@ -5,7 +5,7 @@
 // one runs on that one alone, and the next job without a name goes back to the default. While a client's switch
 // loads the new default, jobs keep running on the default before it: a slow, stalled or failing switch holds up
 // only the jobs that asked for the new model.
-import type { Backend } from "@verbatim/native";
+import { buildInfo, gpuAbsence, thisMac, type Backend } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelLoadProgress, ModelState } from "../protocol";
 import { loadFamilyModel } from "./load-model";
@@ -70,6 +70,8 @@ export class EngineHost {
   /** Models a switch replaced, freed once no job holds them. */
   private readonly retiring = new Set<ActiveModel>();
   private readonly progressListeners = new Set<LoadProgressListener>();
+  /** Why the engine computes on the CPU of a Mac whose GPU it should use; read once (undefined: not yet). */
+  private gpuProblem: string | null | undefined;
 
   constructor(
     initialModel: string,
@@ -100,7 +102,20 @@ export class EngineHost {
       progress: this.loading ? this.loadProgress : null,
       inUse: this.active?.id ?? null,
       capabilities: this.active?.model.capabilities ?? null,
+      gpuProblem: this.whyNoGpu(),
     };
+  }
+
+  private whyNoGpu(): string | null {
+    if (this.gpuProblem === undefined) {
+      try {
+        const absence = gpuAbsence(buildInfo(), thisMac());
+        this.gpuProblem = absence && `${absence.reason}: ${absence.fix}`;
+      } catch {
+        return null; // an engine that does not load: the model's load says why
+      }
+    }
+    return this.gpuProblem;
   }
 
   /** The model jobs without one of their own run on now, null while none is loaded. */

@@ -24,7 +24,7 @@ export interface DictationState {
   /** Seconds of audio the daemon has received (the elapsed recording time). */
   audioSeconds: number;
   level: { rms: number; peak: number } | null;
-  /** Set when the microphone gave exact silence: what to do about the permission. */
+  /** Set when the microphone gave exact silence: what to do about the permission; cleared by the first sound. */
   microphoneSilent: string | null;
   model: { id: string | null; loading: boolean };
   text: LiveText;
@@ -72,7 +72,12 @@ export function applyDictationEvent(state: DictationState, event: Event): Dictat
       // Text means the model runs.
       return { ...next, text: applyTextEvent(state.text, event), model: { ...state.model, loading: false } };
     case "dictation.level":
-      return { ...next, level: { rms: event.rms, peak: event.peak } };
+      // Sound after a silent start (the permission prompt answered, the input unmuted): the microphone works now.
+      return {
+        ...next,
+        level: { rms: event.rms, peak: event.peak },
+        microphoneSilent: event.peak > 0 ? null : state.microphoneSilent,
+      };
     case "dictation.microphone_silent":
       return { ...next, microphoneSilent: event.message };
     case "dictation.stopping":

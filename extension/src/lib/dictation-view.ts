@@ -7,6 +7,14 @@ import { escapeMarkdown } from "./transcript-view";
 
 export const MICROPHONE_SETTINGS_URL = "x-apple.systempreferences:com.apple.preference.security?Privacy_Microphone";
 
+/**
+ * Toggle Dictation's word for a microphone that gave only silence: on a first run macOS may be asking for access right
+ * now, so the dictation goes on (the first sound clears it) instead of ending and covering the prompt with Settings.
+ */
+export const MICROPHONE_SILENT_HUD =
+  "Verbatim hears only silence: if macOS asks, allow Raycast the microphone (else System Settings → Privacy & " +
+  "Security → Microphone). Still listening…";
+
 /** Canceling a dictation longer than this asks first. */
 export const CONFIRM_CANCEL_AFTER_SECONDS = 5;
 

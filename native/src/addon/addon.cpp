@@ -16,6 +16,8 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   if (built.mlx) backends.Set(1u, "mlx");
   result.Set("backends", backends);
   result.Set("mlxGpu", built.mlx_gpu);
+  result.Set("mlxGpuProblem",
+             built.mlx_gpu_problem.empty() ? env.Null() : Napi::String::New(env, built.mlx_gpu_problem));
   return result;
 }
 

@@ -38,7 +38,7 @@ BackendChoice parse_backend_choice(const std::string& name) {
 
 BuiltBackends built_backends() {
 #if defined(VERBATIM_HAS_MLX)
-  return {true, mlx_gpu_available()};
+  return {true, mlx_gpu_available(), mlx_gpu_problem()};
 #else
   return {};
 #endif

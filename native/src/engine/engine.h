@@ -31,7 +31,7 @@ BackendChoice parse_backend_choice(const std::string& name);
 
 struct EngineOptions {
   BackendChoice backend = BackendChoice::Auto;
-  int threads = 0;  // the portable CPU backend's workers; 0: one per hardware thread
+  int threads = 0;  // the portable CPU backend's workers; 0: one per hardware thread (Apple silicon: performance core)
   // MLX's allocator limits (see mlx_backend.h), set when the MLX backend is chosen; they apply to the whole
   // process. The portable CPU backend has no such limits and does not use these.
   std::optional<std::size_t> mlx_cache_limit_bytes;
@@ -42,8 +42,9 @@ struct EngineOptions {
 };
 
 struct BuiltBackends {
-  bool mlx = false;      // the MLX backend is compiled in
-  bool mlx_gpu = false;  // ... and MLX has a GPU on this machine
+  bool mlx = false;             // the MLX backend is compiled in
+  bool mlx_gpu = false;         // ... and MLX has a GPU on this machine
+  std::string mlx_gpu_problem;  // ... or why it has none (mlx_gpu_problem()); empty otherwise
 };
 BuiltBackends built_backends();
 

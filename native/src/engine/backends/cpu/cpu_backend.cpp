@@ -13,9 +13,25 @@
 #if defined(VERBATIM_OPENBLAS)
 #include <cblas.h>
 #endif
+#if defined(__APPLE__) && defined(__aarch64__)
+#include <sys/sysctl.h>
+#endif
 
 namespace verbatim {
 namespace {
+
+// One worker per core that runs at full speed. On Apple silicon that is a performance core (macOS's
+// hw.perflevel0.physicalcpu): every batch waits for its slowest worker, and one on an efficiency core holds it back.
+// Elsewhere, one per hardware thread.
+int default_threads() {
+#if defined(__APPLE__) && defined(__aarch64__)
+  int performance_cores = 0;
+  std::size_t size = sizeof(performance_cores);
+  if (sysctlbyname("hw.perflevel0.physicalcpu", &performance_cores, &size, nullptr, 0) == 0 && performance_cores > 0)
+    return performance_cores;
+#endif
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(std::string("cpu backend: ") + what);
@@ -237,7 +253,7 @@ template class WhisperModel<CpuOps>;
 
 std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads) {
   if (weights == nullptr) throw std::invalid_argument("make_cpu_runner needs weights");
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads <= 0) threads = default_threads();
 #if defined(VERBATIM_OPENBLAS)
   // Our pool runs BLAS calls side by side on its own threads; OpenBLAS's threads on top would oversubscribe.
   openblas_set_num_threads(1);
@@ -248,7 +264,7 @@ std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeight
 std::unique_ptr<TransducerRunner> make_cpu_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,
                                                              int threads) {
   if (weights == nullptr) throw std::invalid_argument("make_cpu_transducer_runner needs weights");
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads <= 0) threads = default_threads();
 #if defined(VERBATIM_OPENBLAS)
   openblas_set_num_threads(1);
 #endif

@@ -116,7 +116,8 @@ class CpuOps {
   std::shared_ptr<ThreadPool> pool_;
 };
 
-// A Whisper runner on the CPU backend. `threads` counts the calling thread; 0 means one per hardware thread.
+// A Whisper runner on the CPU backend. `threads` counts the calling thread; 0 means one per hardware thread
+// (on Apple silicon, one per performance core).
 // The weights stay shared (and memory-mapped) and nothing is expanded, except that the decoder's 4-bit matrices are
 // copied into the integer kernels' row blocks where this build has them (cpu::kernel_weights): the copies take the
 // place of the stored bytes' pages.

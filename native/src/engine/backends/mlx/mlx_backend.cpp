@@ -1,6 +1,9 @@
 #include "backends/mlx/mlx_backend.h"
 
+#include <cstdlib>
+#include <exception>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "backends/mlx/mlx_ops.h"
@@ -12,7 +15,28 @@ namespace verbatim {
 
 template class WhisperModel<MlxOps>;
 
-bool mlx_gpu_available() { return mx::is_available(mx::Device::gpu); }
+namespace {
+
+bool gpu_switched_off() {
+  const char* value = std::getenv("VERBATIM_NO_GPU");
+  return value != nullptr && std::string(value) == "1";
+}
+
+}  // namespace
+
+bool mlx_gpu_available() { return !gpu_switched_off() && mx::is_available(mx::Device::gpu); }
+
+std::string mlx_gpu_problem() {
+  if (gpu_switched_off()) return "VERBATIM_NO_GPU=1 keeps MLX on its CPU";
+  if (mx::is_available(mx::Device::gpu)) return {};
+  try {
+    // MLX's availability check swallows the reason; asking for the device's details throws it (MLX 0.31 and later).
+    mx::device_info(mx::Device::gpu);
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+  return "this MLX has no GPU backend";
+}
 
 const char* mlx_device_name(MlxDevice device) { return device == MlxDevice::Gpu ? "gpu" : "cpu"; }
 

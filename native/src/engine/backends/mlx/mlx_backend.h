@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "formats/parakeet_weights.h"
 #include "formats/weights.h"
@@ -15,8 +16,14 @@ namespace verbatim {
 
 enum class MlxDevice { Gpu, Cpu };
 
-// True when this MLX has a GPU backend and the machine has the GPU (Metal on a Mac, CUDA on Linux).
+// True when this MLX has a GPU backend and the machine has the GPU (Metal on a Mac, CUDA on Linux), unless the
+// environment sets VERBATIM_NO_GPU=1: then MLX computes on its CPU (GitHub's macOS runners are virtual machines on
+// which Metal is not to be relied on; their CI sets it).
 bool mlx_gpu_available();
+
+// Why mlx_gpu_available() is false: MLX's own reason (no Metal device, its Metal kernels' library rejected, no GPU
+// backend built) or VERBATIM_NO_GPU; empty when it is true.
+std::string mlx_gpu_problem();
 
 const char* mlx_device_name(MlxDevice device);  // "gpu" or "cpu"
 
