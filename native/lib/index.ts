@@ -29,16 +29,7 @@ export * from "./types";
 export { StreamingSession } from "./streaming";
 export { PieceDecoder } from "./sentencepiece";
 export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
-export {
-  compareVersions,
-  gpuAbsence,
-  macosVersion,
-  MINIMUM_MACOS,
-  runsUnderRosetta,
-  thisMac,
-  type GpuAbsence,
-  type MacHost,
-} from "./macos";
+export { compareVersions, gpuAbsence, MINIMUM_MACOS, thisMac, type GpuAbsence, type MacHost } from "./macos";
 
 let loadedAddon: RawAddon | null = null;
 /** Loaded on first use, so that commands which need no engine (`verbatim doctor`, `--help`) run without it. */
