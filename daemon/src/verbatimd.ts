@@ -3,13 +3,16 @@ import os from "node:os";
 import { Daemon } from "./server/daemon";
 import { loadConfig } from "./service/config";
 import { AlreadyRunningError } from "./service/instance-lock";
+import { boundCapturedOutput, isCapturedToFile } from "./service/captured-output";
 import { Logger } from "./service/logger";
 import { verbatimPaths } from "./paths";
 import { VERSION } from "./version";
 
 export async function runDaemon(): Promise<number> {
   const paths = verbatimPaths();
-  const log = new Logger(paths.logDir);
+  // A file capturing stderr (launchd's, or `verbatim daemon start`'s verbatimd.out.log) would only repeat the log.
+  const log = new Logger(paths.logDir, isCapturedToFile(2) ? { echo: null } : {});
+  boundCapturedOutput(paths.logDir);
   const { config, problems, created } = loadConfig(paths.configFile);
   for (const problem of problems) log.warn(problem);
   if (process.env.VERBATIM_MODEL) config.model = process.env.VERBATIM_MODEL; // set by a CLI that starts the daemon

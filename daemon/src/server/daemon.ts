@@ -295,7 +295,7 @@ export class Daemon implements DaemonContext {
           observer?.onFailure?.(error);
           this.results.set(id, { state: "failed", ...failure });
           if (failure.code !== "cancelled" && failure.code !== "shutting_down") {
-            this.log.warn("transcription failed", { job: id, file, ...failure });
+            this.log.warn("transcription failed", { job: id, file, code: failure.code, error: failure.message });
           }
           send({ type: "error", id, ...failure });
         }
