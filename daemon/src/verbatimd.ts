@@ -15,11 +15,18 @@ export async function runDaemon(): Promise<number> {
   boundCapturedOutput(paths.logDir);
   const { config, problems, created } = loadConfig(paths.configFile);
   for (const problem of problems) log.warn(problem);
-  if (process.env.VERBATIM_MODEL) config.model = process.env.VERBATIM_MODEL; // set by a CLI that starts the daemon
-
-  // A model named by the CLI that starts the daemon is a choice: no first-run choice then.
-  const firstRun = created === true && !process.env.VERBATIM_MODEL;
-  const daemon = new Daemon({ paths, config, configProblems: problems, firstRun, log, version: VERSION });
+  // Set by a CLI that starts the daemon for a job naming its own model: that model is loaded first, not made the
+  // default (jobs without a model of their own run on the configured one).
+  const warmModel = process.env.VERBATIM_MODEL || undefined;
+  const daemon = new Daemon({
+    paths,
+    config,
+    configProblems: problems,
+    firstRun: created === true,
+    warmModel,
+    log,
+    version: VERSION,
+  });
   try {
     await daemon.start();
   } catch (error) {
