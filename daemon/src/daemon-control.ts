@@ -45,7 +45,13 @@ export async function startDaemon(paths: VerbatimPaths, model?: string): Promise
   }
   const stuck = exited === null;
   if (stuck) await stopStuck(child.pid!, () => exited !== null);
-  const said = readFileSync(outputFile).subarray(outputStart).toString("utf8").trim().slice(-2000);
+  // The daemon empties the file as it starts when it has grown past its cap (service/captured-output.ts).
+  const written = readFileSync(outputFile);
+  const said = written
+    .subarray(written.length >= outputStart ? outputStart : 0)
+    .toString("utf8")
+    .trim()
+    .slice(-2000);
   const logs = `${outputFile} and ${path.join(paths.logDir, "verbatimd.log")}`;
   // A daemon that refused to start said why (an unsafe socket folder, another daemon running): pass that on.
   if (!stuck) throw new DaemonUnreachableError(paths.socket, said || `verbatimd did not start; see ${logs}`);

@@ -4,20 +4,30 @@ import { Daemon } from "./server/daemon";
 import { loadConfig } from "./service/config";
 import { LOGIN_SERVICE_VARIABLE } from "@verbatim/launchd";
 import { AlreadyRunningError } from "./service/instance-lock";
+import { boundCapturedOutput, isCapturedToFile } from "./service/captured-output";
 import { Logger } from "./service/logger";
 import { verbatimPaths } from "./paths";
 import { VERSION } from "./version";
 
 export async function runDaemon(): Promise<number> {
   const paths = verbatimPaths();
-  const log = new Logger(paths.logDir);
+  // A file capturing stderr (launchd's, or `verbatim daemon start`'s verbatimd.out.log) would only repeat the log.
+  const log = new Logger(paths.logDir, isCapturedToFile(2) ? { echo: null } : {});
+  boundCapturedOutput(paths.logDir);
   const { config, problems, created } = loadConfig(paths.configFile);
   for (const problem of problems) log.warn(problem);
-  if (process.env.VERBATIM_MODEL) config.model = process.env.VERBATIM_MODEL; // set by a CLI that starts the daemon
-
-  // A model named by the CLI that starts the daemon is a choice: no first-run choice then.
-  const firstRun = created === true && !process.env.VERBATIM_MODEL;
-  const daemon = new Daemon({ paths, config, configProblems: problems, firstRun, log, version: VERSION });
+  // Set by a CLI that starts the daemon for a job naming its own model: that model is loaded first, not made the
+  // default (jobs without a model of their own run on the configured one).
+  const warmModel = process.env.VERBATIM_MODEL || undefined;
+  const daemon = new Daemon({
+    paths,
+    config,
+    configProblems: problems,
+    firstRun: created === true,
+    warmModel,
+    log,
+    version: VERSION,
+  });
   try {
     await daemon.start();
   } catch (error) {

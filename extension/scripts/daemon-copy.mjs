@@ -18,6 +18,7 @@ const ORIGINALS = [
   "daemon/src/models/catalog.ts",
   "daemon/src/models/parakeet-catalog.ts",
   "daemon/src/models/first-run-choice.ts",
+  "daemon/src/models/whisper-facts.ts",
   "daemon/src/modes/finishing-prompt.ts",
   "daemon/src/modes/finished-text.ts",
   "launchd/src/command-runner.ts",

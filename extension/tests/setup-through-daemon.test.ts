@@ -263,7 +263,7 @@ test("first run: the model choice comes first, nothing downloads before it, and 
     const screen = setupScreen({ kind: "choose-model" });
     expect(screen.title).toBe("Choose a Speech Model");
     expect(screen.actions).toEqual(["choose-whisper", "choose-parakeet"]);
-    expect(screen.markdown).toMatch(/Whisper Large v3 Turbo[\s\S]*99 languages[\s\S]*Parakeet TDT v3[\s\S]*6\.32%/);
+    expect(screen.markdown).toMatch(/Whisper Large v3 Turbo[\s\S]*100 languages[\s\S]*Parakeet TDT v3[\s\S]*6\.32%/);
     expect(setupHudMessage({ kind: "choose-model" })).toMatch(/choose a speech model first/);
     const doctor = await fresh.cli("doctor");
     expect(doctor.stdout).toMatch(/^warning\s+model choice\s+no model chosen yet/m);

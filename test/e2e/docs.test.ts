@@ -2,13 +2,18 @@
 // code blocks and inline code, is in the usage that `verbatim --help` and `verbatim COMMAND --help` print (run for
 // real); every flag of that usage and the exit-code table are in docs/cli.md, every config.json setting in
 // docs/configuration.md; every docs/*.md file is linked from the README; every relative link resolves, to a heading
-// too when it names one.
+// too when it names one. Facts the code decides are said as it decides them: the languages of the default model (the
+// catalog's count, in the extension too), which model `models list` marks, and the bounds of the daemon's logs.
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { EXIT_CODES_HELP } from "../../daemon/src/cli/exit-codes";
+import { DEFAULT_MODEL, findCatalogEntry } from "../../daemon/src/models";
+import { MAX_CAPTURED_BYTES } from "../../daemon/src/service/captured-output";
 import { DEFAULT_CONFIG } from "../../daemon/src/service/config";
+import { MAX_LOG_BYTES, REPEATS } from "../../daemon/src/service/logger";
 import { repoRoot } from "../support/fixtures";
 
 const verbatim = path.join(repoRoot, "daemon", "bin", "verbatim.js");
@@ -216,4 +221,53 @@ test("every relative link in the README and docs/ resolves, to a heading where i
     }
   }
   expect(broken).toEqual([]);
+});
+
+test("every count of the default model's languages is the catalog's, in the docs and the extension alike", () => {
+  const languages = findCatalogEntry(DEFAULT_MODEL)!.languagesLabel; // "100 languages"
+  const files = [
+    ...checkedFiles,
+    ...["README.md", "package.json"].map((name) => path.join(repoRoot, "extension", name)),
+  ];
+  const counts: string[] = [];
+  for (const file of files) {
+    // The first count of languages in a sentence after "turbo" (its size, or large-v3, has a count of its own).
+    for (const match of read(file).matchAll(/turbo[^.\n"]*?(\d+ languages)/gi))
+      counts.push(`${relative(file)}: ${match[1]}`);
+  }
+  expect(counts.length).toBeGreaterThanOrEqual(4); // README, docs/models.md, the extension's README and preferences
+  expect(counts.filter((count) => !count.endsWith(`: ${languages}`))).toEqual([]);
+});
+
+test("the docs say `models list`'s mark as the command prints it: the configured model, which jobs without --model run on", async () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), "verbatim-docs-"));
+  try {
+    writeFileSync(path.join(home, "config.json"), JSON.stringify({ model: "small.en" }));
+    const { stdout } = await promisify(execFile)(process.execPath, [verbatim, "models", "list"], {
+      env: { ...process.env, VERBATIM_HOME: home, HF_HUB_CACHE: path.join(home, "hub") },
+      encoding: "utf8",
+    });
+    const marked = stdout.split("\n").filter((line) => /^\* {2}/.test(line));
+    expect(marked).toEqual([expect.stringMatching(/^\* +small\.en-4bit /)]);
+    expect(stdout).toContain("* in use by jobs without --model");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  expect(read(path.join(docsDir, "cli.md"))).toContain(
+    "`*` marks the configured model (config.json's `model`), which jobs without `--model` run on.",
+  );
+  expect(read(path.join(docsDir, "models.md")).replace(/\s+/g, " ")).toContain(
+    "`--model` picks the model for that job alone: jobs without it run on the configured model",
+  );
+});
+
+test("docs/troubleshooting.md gives the daemon's log bounds as the code has them", () => {
+  const troubleshooting = read(path.join(docsDir, "troubleshooting.md")).replace(/\s+/g, " ");
+  const mib = (bytes: number) => `${bytes / (1024 * 1024)} MiB`;
+  expect(REPEATS.windowMs).toBe(60_000); // "a minute"
+  expect(troubleshooting).toContain(
+    `a message that repeats is written ${REPEATS.lines} times a minute and then counted`,
+  );
+  expect(troubleshooting).toContain(`past ${mib(MAX_LOG_BYTES)} the file becomes \`verbatimd.log.1\``);
+  expect(troubleshooting).toContain(`past ${mib(MAX_CAPTURED_BYTES)} each is copied to \`NAME.1\` and emptied`);
 });

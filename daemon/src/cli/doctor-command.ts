@@ -68,9 +68,13 @@ async function daemonStatus(paths: VerbatimPaths): Promise<DaemonStatus | null> 
 function checkDaemon(paths: VerbatimPaths, status: DaemonStatus | Error | null): Finding {
   if (status instanceof Error) return problem("daemon", status.message, "restart it: verbatim daemon restart");
   if (!status) return warning("daemon", `not running (socket ${paths.socket})`, "start it: verbatim daemon start");
-  const model = `${status.model.id} ${status.model.state}${status.model.backend ? ` on ${status.model.backend}` : ""}`;
-  const detail = `verbatimd ${status.version} (pid ${status.pid}), model ${model}`;
-  if (status.model.error) return problem("daemon", `${detail}: ${status.model.error}`, "see verbatim status");
+  const { id, state, backend, error, inUse } = status.model;
+  const model = `${id} ${state}${state === "ready" && backend ? ` on ${backend}` : ""}`;
+  const loaded = inUse && inUse !== id ? ` (loaded: ${inUse})` : "";
+  const detail = `verbatimd ${status.version} (pid ${status.pid}), model ${model}${loaded}`;
+  // The state now: a failed load stands until something changes; a failed switch is over (the default stayed).
+  if (state === "failed") return problem("daemon", `${detail}: ${error ?? "it did not load"}`, "see verbatim status");
+  if (error) return warning("daemon", `${detail}; ${error}`, `verbatim models use NAME to switch again`);
   return ok("daemon", detail);
 }
 
@@ -111,17 +115,24 @@ function checkConfig(paths: VerbatimPaths): Finding {
   return warning("config", problems.join("; "), `edit ${paths.configFile} (verbatim status lists the same)`);
 }
 
-async function checkModels(paths: VerbatimPaths): Promise<Finding> {
-  const store = new ModelStore();
-  const configured = existsSync(paths.configFile) ? loadConfig(paths.configFile).config.model : DEFAULT_CONFIG.model;
+/**
+ * The models in the daemon's cache. Where and whether it downloads are the daemon's environment's (it may not be this
+ * shell's): asked of the running daemon, else this shell's, which a daemon the CLI starts inherits.
+ */
+async function checkModels(paths: VerbatimPaths, status: DaemonStatus | Error | null): Promise<Finding> {
+  const running = status instanceof Error || status === null ? null : status;
+  const store = new ModelStore(running?.hub ?? {});
+  const configured =
+    running?.model.id ??
+    (existsSync(paths.configFile) ? loadConfig(paths.configFile).config.model : DEFAULT_CONFIG.model);
   const models = await store.listModels().catch(() => []);
   const where = store.settings.cacheDir;
-  if (models.length === 0)
-    return warning(
-      "models",
-      `none downloaded in ${where}`,
-      `verbatim models pull ${configured} (or the first transcription downloads it)`,
-    );
+  if (models.length === 0) {
+    const fetches = store.settings.offline
+      ? `in a shell without HF_HUB_OFFLINE (${running ? "verbatimd runs with it set" : "it is set here"}, so no job downloads it)`
+      : "(or the first transcription downloads it)";
+    return warning("models", `none downloaded in ${where}`, `verbatim models pull ${configured} ${fetches}`);
+  }
   const names = models.map((model) => `${model.name ?? model.repoId}${model.complete ? "" : " (incomplete)"}`);
   return ok("models", `${names.join(", ")} in ${where}; the daemon's model: ${configured}`);
 }
@@ -268,7 +279,7 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     checkModelChoice(paths, status),
     checkFolders(paths),
     checkConfig(paths),
-    await checkModels(paths),
+    await checkModels(paths, status),
     await checkFinishing(paths),
     checkAudioDecoder(await findDecoder()),
     checkMicrophone(captureCommand()),

@@ -180,10 +180,15 @@ function parseTranscribe(args: string[]) {
 
 function describeStatus(status: DaemonStatus): string {
   const mb = (bytes: number | null) => (bytes === null ? "?" : `${Math.round(bytes / 1e6)} MB`);
+  const { id, state, backend, device, inUse } = status.model;
+  const where = [backend, device].filter(Boolean);
+  // The backend and device are the loaded model's: shown beside it, which may not be the model jobs run on.
+  const loadedOther = inUse !== undefined && inUse !== null && inUse !== id;
   const lines = [
     `verbatimd ${status.version} (pid ${status.pid}), up ${Math.round(status.uptimeSeconds)} s`,
-    `model:   ${status.model.id} (${[status.model.state, status.model.backend, status.model.device].filter(Boolean).join(", ")})`,
+    `model:   ${id} (${[state, ...(loadedOther ? [] : where)].join(", ")})`,
   ];
+  if (loadedOther) lines.push(`loaded:  ${inUse}${where.length > 0 ? ` (${where.join(", ")})` : ""}`);
   const progress = status.model.state === "loading" ? status.model.progress : null;
   if (progress) {
     const percent = progress.fraction === null ? "" : ` ${Math.round(progress.fraction * 100)}%`;

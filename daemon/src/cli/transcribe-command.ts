@@ -182,7 +182,7 @@ async function daemonRunner(command: TranscribeCommand, paths: VerbatimPaths): P
 
 function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runner {
   const config = loadConfig(paths.configFile).config;
-  const log = new Logger(paths.logDir, () => undefined);
+  const log = new Logger(paths.logDir, { echo: null });
   const host = new EngineHost(
     command.options.model ?? config.model,
     new ModelStore(),

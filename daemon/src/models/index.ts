@@ -1,4 +1,4 @@
-export { ModelStore, type CachedModel, type ResolvedModel, type ResolveOptions } from "./store";
+export { ModelStore, type CachedModel, type ResolvedModel, type ResolveOptions, type StoreOwner } from "./store";
 export { ModelStoreError, type ModelStoreErrorCode } from "./errors";
 export { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 export type { DownloadProgress, ProgressListener } from "./progress";

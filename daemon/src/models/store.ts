@@ -25,6 +25,7 @@ import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
 import { CONFIG_FILE } from "./model-files";
 import type { ParakeetPacking } from "./parakeet-catalog";
+import { modelFilesStamp } from "./files-stamp";
 import { checkModelFolder, interpretModelName } from "./model-reference";
 import type { ProgressListener } from "./progress";
 
@@ -69,13 +70,27 @@ export interface CachedModel {
   lastUsedAt: Date;
 }
 
+/**
+ * Whose environment the settings come from, for messages that name one: a command's own (its shell's), or verbatimd's
+ * (the environment it was started in, which the shell that asks may not share).
+ */
+export type StoreOwner = "command" | "daemon";
+
 export class ModelStore {
   readonly settings: HubSettings;
   /** Per repository, the settling of the last operation on it: operations on one repository run one at a time. */
   private readonly busyRepos = new Map<string, Promise<void>>();
 
-  constructor(settings: Partial<HubSettings> = {}) {
+  constructor(
+    settings: Partial<HubSettings> = {},
+    private readonly owner: StoreOwner = "command",
+  ) {
     this.settings = { ...hubSettingsFromEnvironment(), ...settings };
+  }
+
+  /** What the files behind `name` look like now (files-stamp.ts): it changes when they do. */
+  filesStamp(name: string): Promise<string> {
+    return modelFilesStamp(name, this.settings.cacheDir);
   }
 
   async resolveModel(name: string, options: ResolveOptions = {}): Promise<ResolvedModel> {
@@ -96,17 +111,13 @@ export class ModelStore {
         return {
           ...resolved,
           ...(quantize && { quantize }),
-          ...(unavailable.length > 0 && { notice: substitutionNotice(unavailable, repoId, offline) }),
+          ...(unavailable.length > 0 && { notice: this.substitutionNotice(unavailable, repoId, offline) }),
         };
       }
       unavailable.push(repoId);
     }
     throw offline
-      ? new ModelStoreError(
-          "not-downloaded",
-          `The model ${candidates[0]} is not downloaded and HF_HUB_OFFLINE is set. ` +
-            `Download it while online (unset HF_HUB_OFFLINE), or choose a model that is already downloaded.`,
-        )
+      ? new ModelStoreError("not-downloaded", this.offlineMessage(candidates[0], name))
       : new ModelStoreError(
           "not-on-hub",
           `${listed(unavailable)} ${unavailable.length > 1 ? "are" : "is"} not on the Hugging Face Hub at ` +
@@ -167,6 +178,31 @@ export class ModelStore {
     await rm(folder, { recursive: true, force: true });
     await rm(locksFolder(this.settings.cacheDir, repoId), { recursive: true, force: true });
     return { repoId, freedBytes };
+  }
+
+  /**
+   * Why `repoId` (asked for as `name`) cannot be had offline, and what to do: the daemon's HF_HUB_OFFLINE is the
+   * environment it started in, which unsetting it in a shell does not change, so the daemon says where to download it.
+   */
+  private offlineMessage(repoId: string, name: string): string {
+    if (this.owner === "command") {
+      return (
+        `The model ${repoId} is not downloaded and HF_HUB_OFFLINE is set. ` +
+        `Download it while online (unset HF_HUB_OFFLINE), or choose a model that is already downloaded.`
+      );
+    }
+    return (
+      `The model ${repoId} is not downloaded, and verbatimd runs with HF_HUB_OFFLINE set (where it was started), ` +
+      `so it downloads nothing: download it with \`verbatim models pull ${name}\` in a shell without ` +
+      `HF_HUB_OFFLINE, or choose a model that is already downloaded.`
+    );
+  }
+
+  private substitutionNotice(unavailable: string[], used: string, offline: boolean): string {
+    const are = unavailable.length > 1 ? "are" : "is";
+    const offlineWhere = this.owner === "daemon" ? "verbatimd runs with HF_HUB_OFFLINE set" : "HF_HUB_OFFLINE is set";
+    const reason = offline ? `${are} not downloaded and ${offlineWhere}` : `${are} not on the hub`;
+    return `${listed(unavailable)} ${reason}; using ${used} instead.`;
   }
 
   private async resolveRepo(
@@ -254,13 +290,6 @@ export class ModelStore {
 
 function throwIfCancelled(signal: AbortSignal | undefined, repoId: string): void {
   if (signal?.aborted) throw new ModelStoreError("cancelled", `The download of ${repoId} was canceled.`);
-}
-
-function substitutionNotice(unavailable: string[], used: string, offline: boolean): string {
-  const reason = offline
-    ? `${unavailable.length > 1 ? "are" : "is"} not downloaded and HF_HUB_OFFLINE is set`
-    : `${unavailable.length > 1 ? "are" : "is"} not on the hub`;
-  return `${listed(unavailable)} ${reason}; using ${used} instead.`;
 }
 
 function listed(names: string[]): string {

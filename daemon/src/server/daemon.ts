@@ -58,6 +58,11 @@ export interface DaemonOptions {
   configProblems?: string[];
   /** The config file was written at this start with the defaults: nobody has chosen a model yet. */
   firstRun?: boolean;
+  /**
+   * The model to load at the start instead of the configured one (a CLI that starts the daemon for a job naming its
+   * own model): loaded, not made the default.
+   */
+  warmModel?: string;
   log: Logger;
   version: string;
   store?: ModelStore;
@@ -109,7 +114,7 @@ export class Daemon implements DaemonContext {
     this.maxUploadBytes = Math.min(MAX_UPLOAD_BYTES, options.config.maxUnfinishedUploadMB * 1024 * 1024);
     this.api = new ApiServer(this, options.paths.configDir);
     this.apiSettings = options.config.api;
-    this.store = options.store ?? new ModelStore();
+    this.store = options.store ?? new ModelStore({}, "daemon");
     this.host = new EngineHost(
       options.config.model,
       this.store,
@@ -194,8 +199,9 @@ export class Daemon implements DaemonContext {
     // A port in use does not stop the daemon: the status says why the API is not there.
     await this.api.apply(this.apiSettings).catch((error: Error) => this.log.warn(error.message));
     // On a first run the model waits for the first-run choice (or the first job), rather than downloading the default
-    // the person may not want.
-    if (!this.firstRun) this.host.select(this.options.config.model).catch(() => undefined); // "failed" reports it
+    // the person may not want; a model a job asked for is loaded whatever the run.
+    if (this.options.warmModel) this.host.warm(this.options.warmModel);
+    else if (!this.firstRun) this.host.warm(); // a failure is remembered, and the status says it
   }
 
   status(): DaemonStatus {
@@ -216,6 +222,7 @@ export class Daemon implements DaemonContext {
         problems: this.options.configProblems ?? [],
         firstRun: this.firstRun,
       },
+      hub: { cacheDir: this.store.settings.cacheDir, offline: this.store.settings.offline },
     };
   }
 
@@ -295,7 +302,7 @@ export class Daemon implements DaemonContext {
           observer?.onFailure?.(error);
           this.results.set(id, { state: "failed", ...failure });
           if (failure.code !== "cancelled" && failure.code !== "shutting_down") {
-            this.log.warn("transcription failed", { job: id, file, ...failure });
+            this.log.warn("transcription failed", { job: id, file, code: failure.code, error: failure.message });
           }
           send({ type: "error", id, ...failure });
         }
@@ -320,12 +327,8 @@ export class Daemon implements DaemonContext {
   /** A client's choice of the default model: loaded, then saved in config.json for the next start. */
   async switchModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void> {
     this.firstRun = false;
-    this.host.switchTo(model).catch(() => undefined); // failures surface through ready()
-    await this.host.ready(
-      this.options.config.readyTimeoutSeconds * 1000,
-      (stage, progress) => send(modelProgressEvent(stage, progress)),
-      undefined,
-      model,
+    await this.host.switchTo(model, this.options.config.readyTimeoutSeconds * 1000, (stage, progress) =>
+      send(modelProgressEvent(stage, progress)),
     );
     const notice = this.host.describe().notice;
     if (notice) send({ type: "notice", message: notice });

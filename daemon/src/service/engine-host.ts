@@ -1,13 +1,15 @@
 // The daemon's one warm model: resolved (and downloaded) through the model store, loaded into the native engine
 // in the background as its family (Whisper or Parakeet TDT: load-model.ts), switched at run time, and unloaded when
-// idle if configured. Jobs
-// that name no model run on the default model (the configured one; a client's switch changes it); a job that names
-// one runs on that one alone, and the next job without a name goes back to the default. While a client's switch
-// loads the new default, jobs keep running on the default before it: a slow, stalled or failing switch holds up
-// only the jobs that asked for the new model.
+// idle if configured. One rule says which model a job runs on: the one it names, else the default model (the
+// configured one, which a client's switch changes once the new model has loaded). A job never runs on another model
+// than that: when the default cannot load, jobs that name none fail, naming it and what to do. While a client's
+// switch loads the next default, jobs keep running on the default before it: a slow, stalled or failing switch holds
+// up only the jobs that asked for the new model. A load that failed is remembered (load-failures.ts): jobs that ask
+// for that model fail at once with the reason, until its files change or a client switches to it again.
 import { buildInfo, gpuAbsence, thisMac, type Backend } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelLoadProgress, ModelState } from "../protocol";
+import { LoadFailures } from "./load-failures";
 import { loadFamilyModel } from "./load-model";
 import type { Logger } from "./logger";
 import type { FamilyModel } from "./model-family";
@@ -50,20 +52,16 @@ interface Loading {
 export class EngineHost {
   private active: ActiveModel | null = null;
   private loading: Loading | null = null;
-  /** Why the wanted model could not load (state "failed"). */
-  private failure: string | null = null;
-  /** Why the last switch failed while the model before it stays in use. */
+  private readonly failures: LoadFailures;
+  /** Why the last client's switch failed (the default stayed the model before it); null once a switch succeeds. */
   private switchFailure: string | null = null;
-  /** The last model that loaded: a failed switch goes back to it. */
-  private lastReadyId: string | null = null;
   private notice: string | null = null;
   /** What the load in progress did last (a download's file and bytes, or loading into the engine). */
   private loadProgress: ModelLoadProgress | null = null;
-  private wantedId: string;
-  /** The model jobs that name none run on: the configured one, or the last a client switched to. */
+  /** The model jobs that name none run on: the configured one, or the last a client's switch loaded. */
   private defaultId: string;
-  /** The last default that loaded: it serves jobs while a switch loads the next default, and after one fails. */
-  private lastDefaultReadyId: string | null = null;
+  /** The model a client's switch is loading: the default once it has loaded. */
+  private switchingTo: string | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   /** Jobs running on each model now: the idle unload, and the free of a model a switch replaced, wait for them. */
   private readonly holds = new Map<ActiveModel, number>();
@@ -79,25 +77,31 @@ export class EngineHost {
     private readonly settings: EngineHostSettings,
     private readonly log: Logger,
   ) {
-    this.wantedId = initialModel;
     this.defaultId = initialModel;
+    this.failures = new LoadFailures((model) => store.filesStamp(model));
   }
 
-  get state(): ModelState {
-    if (this.loading) return "loading";
-    if (this.active) return "ready";
-    return this.failure ? "failed" : "unloaded";
+  /** The model the status is about: the one loading now, else the default. */
+  private get shownId(): string {
+    return this.loading?.id ?? this.defaultId;
+  }
+
+  private stateOf(id: string): ModelState {
+    if (this.loading?.id === id) return "loading";
+    if (this.active?.id === id) return "ready";
+    return this.failures.reasonOf(id) !== null ? "failed" : "unloaded";
   }
 
   describe() {
+    const id = this.shownId;
     return {
-      id: this.wantedId,
-      state: this.state,
+      id,
+      state: this.stateOf(id),
       backend: this.active?.model.backend ?? null,
       device: this.active?.model.device ?? null,
       folder: this.active?.folder ?? null,
       loadSeconds: this.active?.model.loadSeconds ?? null,
-      error: this.failure ?? this.switchFailure,
+      error: this.failures.reasonOf(id) ?? this.switchFailure,
       notice: this.notice,
       progress: this.loading ? this.loadProgress : null,
       inUse: this.active?.id ?? null,
@@ -118,7 +122,7 @@ export class EngineHost {
     return this.gpuProblem;
   }
 
-  /** The model jobs without one of their own run on now, null while none is loaded. */
+  /** The model loaded now (the default, or the last job's own model), null while none is. */
   get loaded(): ActiveModel | null {
     return this.active;
   }
@@ -128,14 +132,108 @@ export class EngineHost {
     return this.active?.model.memory() ?? null;
   }
 
+  /** Starts loading the default model, or `id`, in the background (the daemon's start); a failure is remembered. */
+  warm(id: string = this.defaultId): void {
+    if (this.failures.reasonOf(id) === null) this.select(id).catch(() => undefined);
+  }
+
   /**
-   * Starts loading `id` in the background (a newer request supersedes a load in progress). Asking for the model
-   * that is loaded while another one loads changes nothing: that switch goes on.
+   * A client's switch: `id` becomes the default model once it has loaded (a failed switch leaves the default as it
+   * was). It tries again a model whose load failed, and calls off a switch to another model in progress; a switch
+   * back to the loaded model calls off any load in progress. Resolves once `id` is ready, waiting at most
+   * `timeoutMs` (the switch goes on after a timeout); rejects with why it did not load.
    */
-  select(id: string): Promise<ActiveModel> {
+  switchTo(id: string, timeoutMs: number, onProgress?: LoadProgressListener): Promise<ActiveModel> {
+    this.failures.forget(id);
+    this.switchFailure = null;
+    if (this.active?.id === id) {
+      this.loading?.controller.abort(new Error(`superseded by a request for ${id}`));
+      this.loading = null;
+      this.switchingTo = null;
+      this.defaultId = id;
+      this.touch();
+      return Promise.resolve(this.active);
+    }
+    this.switchingTo = id;
+    const promise = this.select(id);
+    promise.then(
+      () => {
+        if (this.switchingTo !== id) return;
+        this.switchingTo = null;
+        this.defaultId = id;
+      },
+      (error: unknown) => {
+        if (this.switchingTo !== id) return;
+        this.switchingTo = null;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.switchFailure = `Could not switch to ${id}; still using ${this.defaultId}. ${reason}`;
+      },
+    );
+    return this.waitFor(id, promise, timeoutMs, { onProgress });
+  }
+
+  /**
+   * The model a job runs on, once ready, waiting at most `timeoutMs`: `model`, or without it the default model
+   * (while a client's switch loads a new default, the default before it if it is loaded, else the switch's model).
+   * Loaded, or reloaded after an idle unload or a job that named another model, as needed. A model whose load failed
+   * fails the job at once (a ModelNotReadyError "model" naming it and what to do), until its files change.
+   */
+  async ready(
+    timeoutMs: number,
+    onProgress?: LoadProgressListener,
+    signal?: AbortSignal,
+    model?: string,
+  ): Promise<ActiveModel> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const wanted = model ?? this.defaultId;
+      if (this.active?.id === wanted) {
+        this.touch();
+        return this.active;
+      }
+      const switching = !model && this.switchLoading();
+      if (!switching) {
+        const reason = await this.failures.standing(wanted);
+        if (reason !== null) throw this.loadFailure(wanted, reason, model === undefined);
+        // Looked at again if things moved while the files were read: a load ended, a switch began or succeeded.
+        if (this.active?.id === wanted || (!model && (this.switchLoading() || wanted !== this.defaultId))) continue;
+      }
+      const loading = switching ? this.loading!.promise : this.select(wanted);
+      try {
+        return await this.waitFor(switching ? this.switchingTo! : wanted, loading, deadline - performance.now(), {
+          onProgress,
+          signal,
+        });
+      } catch (error) {
+        if (!(error instanceof ModelNotReadyError && error.code === "model")) throw error;
+        // The switch a job without a model waited for failed: it goes on with the default, still the one before it.
+        if (switching) continue;
+        const reason = this.failures.reasonOf(wanted);
+        throw reason === null ? error : this.loadFailure(wanted, reason, model === undefined);
+      }
+    }
+  }
+
+  /** Whether a client's switch is loading the next default now. */
+  private switchLoading(): boolean {
+    return this.switchingTo !== null && this.loading?.id === this.switchingTo;
+  }
+
+  /** Why a job cannot run on `id`, whose load failed, and what to do. */
+  private loadFailure(id: string, reason: string, asDefault: boolean): ModelNotReadyError {
+    const said = reason.replace(/\.?$/, ".");
+    const message = asDefault
+      ? `The configured model ${id}, which jobs without a model of their own run on, did not load: ${said} It is ` +
+        `tried again once its files change or at \`verbatim models use ${id}\`; \`verbatim models use NAME\` ` +
+        `configures another.`
+      : `The model ${id} did not load: ${said} It is tried again once its files change or after a restart.`;
+    return new ModelNotReadyError(message, "model");
+  }
+
+  /** Starts loading `id` in the background, superseding a load of another model in progress. */
+  private select(id: string): Promise<ActiveModel> {
     if (this.loading?.id === id) return this.loading.promise;
     if (this.active?.id === id) return Promise.resolve(this.active);
-    this.wantedId = id;
     this.loading?.controller.abort(new Error(`superseded by a request for ${id}`));
 
     const controller = new AbortController();
@@ -148,91 +246,26 @@ export class EngineHost {
         const previous = this.active;
         this.active = model;
         this.loading = null;
-        this.failure = null;
-        this.switchFailure = null;
-        this.lastReadyId = id;
-        if (id === this.defaultId) this.lastDefaultReadyId = id;
+        this.failures.forget(id);
         if (previous) this.retire(previous);
         this.touch();
       },
       (error: unknown) => {
-        if (this.loading !== loading) return;
+        if (this.loading !== loading) return; // superseded: not a failure of the model
         this.loading = null;
         const reason = error instanceof Error ? error.message : String(error);
         this.log.error("model failed to load", { model: id, error: reason });
-        const previous = this.lastReadyId;
-        if (id === this.defaultId && this.lastDefaultReadyId !== null) this.defaultId = this.lastDefaultReadyId;
-        if (previous !== null && previous !== id) {
-          // The model that worked is still loaded (or reloads on demand after an idle unload): keep using it.
-          this.wantedId = previous;
-          this.switchFailure = `Could not switch to ${id}; still using ${previous}. ${reason}`;
-        } else {
-          this.failure = reason;
-        }
+        this.failures.remember(id, reason);
       },
     );
     return promise;
   }
 
-  /**
-   * A client's switch: `id` becomes the default model, calling off a switch to another model in progress (the
-   * loaded one stays).
-   */
-  switchTo(id: string): Promise<ActiveModel> {
-    this.defaultId = id;
-    if (this.loading && this.active?.id === id) {
-      this.loading.controller.abort(new Error(`superseded by a request for ${id}`));
-      this.loading = null;
-      this.wantedId = id;
-      this.switchFailure = null;
-    }
-    return this.select(id);
-  }
-
-  /**
-   * The model a job runs on, once ready, waiting at most `timeoutMs`. With `model`, that model (switching to it as
-   * needed). Without, the default model; while a client's switch loads a new default, the default before it (the
-   * job does not wait for the switch); loaded, or reloaded after an idle unload or a job that named another model,
-   * as needed; after a failed switch, the model before it.
-   */
-  async ready(
-    timeoutMs: number,
-    onProgress?: LoadProgressListener,
-    signal?: AbortSignal,
-    model?: string,
-  ): Promise<ActiveModel> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const loading = this.pendingLoad(model);
-      if (!loading) {
-        this.touch();
-        return this.active!;
-      }
-      const wanted = this.wantedId;
-      try {
-        return await this.waitFor(loading, deadline - performance.now(), onProgress, signal);
-      } catch (error) {
-        // A switch that failed while no model was loaded: a job that asked for none goes on with the model before it.
-        const fellBack = error instanceof ModelNotReadyError && error.code === "model" && this.wantedId !== wanted;
-        if (model || !fellBack || performance.now() >= deadline) throw error;
-      }
-    }
-  }
-
-  /** The load a job must wait for, or null when the model it runs on is loaded. */
-  private pendingLoad(model: string | undefined): Promise<ActiveModel> | null {
-    if (model) return this.active?.id === model ? null : this.select(model);
-    const activeId = this.active?.id;
-    const switching = this.loading?.id === this.defaultId;
-    if (activeId === this.defaultId || (switching && activeId === this.lastDefaultReadyId)) return null;
-    return switching ? this.loading!.promise : this.select(this.defaultId);
-  }
-
   private async waitFor(
+    id: string,
     loading: Promise<ActiveModel>,
     timeoutMs: number,
-    onProgress?: LoadProgressListener,
-    signal?: AbortSignal,
+    { onProgress, signal }: { onProgress?: LoadProgressListener; signal?: AbortSignal },
   ): Promise<ActiveModel> {
     if (onProgress) this.progressListeners.add(onProgress);
     let timer: NodeJS.Timeout | undefined;
@@ -242,7 +275,7 @@ export class EngineHost {
           () =>
             reject(
               new ModelNotReadyError(
-                `The model ${this.wantedId} was not ready within ${Math.round(timeoutMs / 1000)} s; it is still loading. Try again shortly.`,
+                `The model ${id} was not ready within ${Math.round(timeoutMs / 1000)} s; it is still loading. Try again shortly.`,
                 "timeout",
               ),
             ),

@@ -119,6 +119,16 @@ export async function undeliveredDictation(client: DaemonClient): Promise<string
   return undelivered[0]?.id ?? null;
 }
 
+/**
+ * The model line: the model loading now, else the one loaded (a dictation runs on it; with a model of its own, or its
+ * mode's, that is not the daemon's default), else the default, loading until it is.
+ */
+function modelLine(model: DaemonStatus["model"]): DictationState["model"] {
+  if (model.state === "loading") return { id: model.id, loading: true };
+  if (model.inUse) return { id: model.inUse, loading: false };
+  return { id: model.id, loading: model.state !== "ready" };
+}
+
 export interface DictationSetup {
   source: "capture" | "stream";
   options?: TranscriptionOptions;
@@ -206,7 +216,7 @@ export class Dictation {
 
   private async run(): Promise<Event> {
     const status = await this.client.status();
-    this.update({ ...this.state, model: { id: status.model.id, loading: status.model.state !== "ready" } });
+    this.update({ ...this.state, model: modelLine(status.model) });
     const poll = this.pollModel();
     try {
       const running = await runningDictation(this.client);
@@ -274,13 +284,13 @@ export class Dictation {
     const timer = setInterval(() => {
       this.client.status().then(
         ({ model }) => {
-          const loading = model.state !== "ready";
+          const line = modelLine(model);
           if (
             isFinished(this.state.phase) ||
-            (model.id === this.state.model.id && loading === this.state.model.loading)
+            (line.id === this.state.model.id && line.loading === this.state.model.loading)
           )
             return;
-          this.update({ ...this.state, model: { id: model.id, loading } });
+          this.update({ ...this.state, model: line });
         },
         () => clearInterval(timer),
       );

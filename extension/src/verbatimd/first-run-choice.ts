@@ -3,7 +3,10 @@
  * The first-run choice of a speech model, as `verbatim doctor` and Raycast offer it: the Whisper default, or Parakeet
  * v3 beside it with the trade-off in numbers. Published figures: the Hugging Face Open ASR leaderboard (English average
  * WER and RTFx; the multilingual average over Parakeet v3's languages), NVIDIA's model card for v3's 25 languages.
+ * The languages come from the catalog, as `verbatim models list` says them.
  */
+import { DEFAULT_MODEL, parseCatalogName } from "./catalog";
+import { whisperLanguagesLabel } from "./whisper-facts";
 
 export interface FirstRunOption {
   /** The catalog name `verbatim models use` and the model switch take. */
@@ -15,11 +18,14 @@ export interface FirstRunOption {
   facts: string[];
 }
 
+/** The default's languages in words ("100 languages"), as the catalog lists them. */
+const DEFAULT_LANGUAGES = whisperLanguagesLabel(parseCatalogName(DEFAULT_MODEL)!.size);
+
 export const FIRST_RUN_OPTIONS: readonly FirstRunOption[] = [
   {
-    model: "large-v3-turbo-4bit",
+    model: DEFAULT_MODEL,
     title: "Whisper Large v3 Turbo (4-bit), the default",
-    summary: "99 languages, translation into English, and your vocabulary terms in its prompt",
+    summary: `${DEFAULT_LANGUAGES}, translation into English, and your vocabulary terms in its prompt`,
     facts: ["English WER 7.83% at RTFx 200 (Open ASR leaderboard)", "about a 0.5 GB download"],
   },
   {

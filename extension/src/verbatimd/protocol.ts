@@ -481,20 +481,30 @@ export interface DaemonStatus {
   pid: number;
   uptimeSeconds: number;
   model: {
+    /**
+     * The model jobs asking for none run on (the configured one, or the one a client's switch made the default); while
+     * a model loads, that model (a switch's, or a job's own).
+     */
     id: string;
+    /** `id`'s: "failed" while its load's failure stands (jobs asking for none then fail at once, saying why). */
     state: ModelState;
     backend: string | null;
     /** Where the engine computes: "gpu" or "cpu". */
     device: string | null;
     folder: string | null;
     loadSeconds: number | null;
+    /**
+     * Why `id` did not load (state "failed"); with another state, why the last client's switch failed (the default
+     * stayed the model before it). Null when neither.
+     */
     error: string | null;
     notice: string | null;
     /** While `state` is "loading": downloading (`fraction` of the current file, `detail` its name and bytes) or loading. */
     progress?: ModelLoadProgress | null;
     /**
-     * The model that jobs asking for none run on now (`backend`, `device` and `folder` are its): while a switch loads
-     * `id`, the one before it; null when none is loaded. Absent from daemons older than it.
+     * The model loaded now (`backend`, `device`, `folder` and `capabilities` are its): `id`, the default before it
+     * while a switch loads `id`, or the model the last job named for itself (jobs asking for none do not run on it);
+     * null when none is loaded. Absent from daemons older than it.
      */
     inUse?: string | null;
     /** What the model in use can do; null when none is loaded. Absent from older daemons. */
@@ -522,6 +532,11 @@ export interface DaemonStatus {
   api?: ApiStatus;
   /** The config file the daemon started with (absent from older daemons). */
   config?: ConfigStatus;
+  /**
+   * Where the daemon keeps models and whether it may download them, from the environment it was started in (which a
+   * shell asking may not share). Absent from older daemons.
+   */
+  hub?: { cacheDir: string; offline: boolean };
 }
 
 /** The config file as the daemon read it when it started. */
