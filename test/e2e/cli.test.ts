@@ -1,8 +1,8 @@
 // `verbatim` as a user runs it, against a real daemon with the fixture model: help on every command, the version,
-// word timings in every format, openai's clip timestamps and hallucination silence threshold, and a reader that
-// closes the pipe early.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// word timings in every format, openai's clip timestamps and hallucination silence threshold, a reader that closes
+// the pipe early, and an old Node.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { WhisperModel } from "../../native/lib";
@@ -13,6 +13,7 @@ import type { TranscriptionOptions } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel, repoRoot } from "../support/fixtures";
+import { meetsNodeFloor } from "../../native/scripts/node-floor.cjs";
 
 jest.setTimeout(180_000);
 
@@ -252,4 +253,63 @@ test("a reader that closes the pipe early ends the command quietly, and its job 
     status = await daemon.status();
   }
   expect(status.queue).toEqual({ running: null, waiting: 0 });
+});
+
+describe("on a Node older than Verbatim needs", () => {
+  const floor =
+    /^verbatim: Verbatim needs Node\.js 22\.16 or newer \(\^22\.16\.0 \|\| >=24\.0\.0\); this is Node\.js (\S+) \((.+)\)\. To fix, (.+)$/;
+  /**
+   * A Node below the floor: the system's own where it is older (this repository's CI machine has 20), run as is, so
+   * that the check is shown to parse and run on it; else this Node made to report 20.0.0.
+   */
+  const oldNode = (() => {
+    for (const candidate of ["/usr/bin/node", "/usr/local/bin/node"]) {
+      if (!existsSync(candidate)) continue;
+      const version = execFileSync(candidate, ["--version"], { encoding: "utf8" }).trim();
+      if (!meetsNodeFloor(version)) return { command: [candidate], version: version.replace(/^v/, "") };
+    }
+    const pretend = path.join(media, "node-20.cjs");
+    writeFileSync(pretend, 'Object.defineProperty(process.versions, "node", { value: "20.0.0" });\n');
+    return { command: [process.execPath, "--require", pretend], version: "20.0.0" };
+  })();
+  const [node, ...nodeArgs] = oldNode.command;
+  const bin = (name: string) => path.join(repoRoot, "daemon", "bin", name);
+
+  test.each([
+    ["verbatim transcribe", [bin("verbatim.js"), "transcribe", "x.wav"], "npx verbatim transcribe …"],
+    ["verbatim mcp", [bin("verbatim.js"), "mcp"], "npx verbatim mcp"],
+    ["verbatimd", [bin("verbatimd.js")], "npx verbatimd"],
+    ["the engine's npm install", [path.join(repoRoot, "native", "scripts", "install.mjs")], "npm install"],
+  ])("%s says in one line which Node it found, which it needs and how to get it, and exits 1", (_, args, rerun) => {
+    const result = spawnSync(node, [...nodeArgs, ...args], { cwd: repoRoot, encoding: "utf8" });
+    expect([result.status, result.stdout]).toEqual([1, ""]);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines.length).toBe(1);
+    const [, version, execPath, fix] = floor.exec(lines[0]) ?? [];
+    expect([version, execPath]).toEqual([oldNode.version, node]);
+    expect(fix).toBe(
+      process.platform === "darwin"
+        ? "install a current one with Homebrew: brew install node"
+        : `run it under Node 24 from the npm registry: bash .ci/with-node ${rerun}`,
+    );
+  });
+
+  test("outside a checkout, Linux gets its distribution's way to a current Node, never Homebrew's", () => {
+    const installed = path.join(media, "installed", "scripts");
+    mkdirSync(installed, { recursive: true });
+    cpSync(path.join(repoRoot, "native", "scripts", "node-floor.cjs"), path.join(installed, "node-floor.cjs"));
+    const fix = execFileSync(
+      process.execPath,
+      [
+        "-e",
+        `process.stdout.write(require(${JSON.stringify(path.join(installed, "node-floor.cjs"))}).nodeFix("npm install"))`,
+      ],
+      { encoding: "utf8" },
+    );
+    if (process.platform === "darwin") expect(fix).toBe("install a current one with Homebrew: brew install node");
+    else {
+      expect(fix).not.toMatch(/brew|with-node/);
+      expect(fix).toMatch(/nodesource|dnf install|pacman|nodejs\.org/);
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { loginService } from "./service-command";
 import { locateAddon, probeAddon } from "@verbatim/native";
+import { meetsNodeFloor, NODE_RANGE, nodeFix } from "@verbatim/native/scripts/node-floor.cjs";
 import { versionedPathProblem } from "@verbatim/launchd";
 import { findDecoder } from "../audio/external-decoder";
 import { captureCommand } from "../capture/capture-launch";
@@ -35,16 +36,10 @@ const ok = (check: string, detail: string): Finding => ({ check, verdict: "ok", 
 const warning = (check: string, detail: string, fix: string): Finding => ({ check, verdict: "warning", detail, fix });
 const problem = (check: string, detail: string, fix: string): Finding => ({ check, verdict: "problem", detail, fix });
 
-/** package.json's engines: ^22.16.0 || >=24.0.0 (node:sqlite with FTS5 arrived in 22.16). */
-export function meetsNodeFloor(version: string): boolean {
-  const [major, minor] = version.replace(/^v/, "").split(".").map(Number);
-  return major >= 24 || (major === 22 && minor >= 16);
-}
-
 function checkNode(): Finding {
   const where = `node ${process.versions.node} at ${process.execPath}`;
   if (!meetsNodeFloor(process.versions.node))
-    return problem("node", `${where} is older than Verbatim needs`, "install Node 22.16 or newer (brew install node)");
+    return problem("node", `${where} is older than Verbatim needs (${NODE_RANGE})`, nodeFix("npx verbatim doctor"));
   return ok("node", where);
 }
 
