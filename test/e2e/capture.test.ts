@@ -184,7 +184,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     }
   });
 
-  test("a microphone that cannot be opened: one message naming it and what to do, no library noise; doctor warns first", () => {
+  test("a microphone that cannot be opened: one message naming it and what to do, no library noise (dictate, capture --probe); doctor warns first", () => {
     // PulseAudio's ALSA plugin is the default input where pulseaudio is installed (as CI installs it): with no
     // server behind its socket, that input cannot be opened, as on a machine whose sound server is not running.
     const dead = {
@@ -200,6 +200,13 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       expect.stringMatching(/^verbatim: The microphone \(the system's default input\) could not be opened: /),
     ]);
     expect(lines[0]).toMatch(/verbatim capture --list-devices.*--device NAME.*"inputDevice" in config\.json/);
+
+    // verbatim capture --probe, as a person runs it to find a microphone: the same one line, exit 3.
+    const probe = spawnSync(process.execPath, [cli, "capture", "--probe"], { env: dead, encoding: "utf8" });
+    expect([probe.status, probe.stdout]).toEqual([3, ""]);
+    expect(probe.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^verbatim: The microphone \(the system's default input\) could not be opened: /),
+    ]);
 
     const doctor = (env: NodeJS.ProcessEnv) =>
       spawnSync(process.execPath, [cli, "doctor"], { env, encoding: "utf8" }).stdout;

@@ -10,6 +10,7 @@ import type { DictationInfo } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel, repoRoot } from "../support/fixtures";
+import { onTerminal } from "../support/terminal";
 
 jest.setTimeout(180_000);
 
@@ -95,6 +96,28 @@ test("Ctrl-C stops early with the final text of what was said; Ctrl-\\ cancels w
   expect(cancelled.code).toBe(130);
   expect(cancelled.stdout).toBe("");
   expect(cancelled.stderr).toMatch(/canceled/);
+});
+
+test("on a terminal it shows the keys once it runs, and Enter stops it", async () => {
+  // 5 s of silence first: Enter, typed as the hint appears, stops it before any speech (else the text would print).
+  const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-dictate-keys-"));
+  const padded = path.join(media, "padded.wav");
+  execFileSync("sox", [wav, padded, "pad", "5", "0"]);
+  try {
+    const result = await onTerminal(
+      [process.execPath, verbatim, "dictate", "--input", padded],
+      daemon.env,
+      "Esc cancels",
+      "",
+    );
+    expect(result.output).toContain("Dictating: Enter stops and prints the text, Esc cancels.\n");
+    expect(result.output).toContain("verbatim: No speech detected");
+    expect(result.code).toBe(6);
+    // Without a terminal there are no keys to name.
+    expect((await run(["dictate", "--input", wav, "--fast"])).stderr).toBe("");
+  } finally {
+    rmSync(media, { recursive: true, force: true });
+  }
 });
 
 test("dictations list and retry, and clear errors for a missing recording or file", async () => {

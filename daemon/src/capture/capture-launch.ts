@@ -3,6 +3,9 @@
 import path from "node:path";
 import { upgradeProofPath } from "@verbatim/launchd";
 
+/** The capture process's own entry point: the microphone and the daemon connection, without the rest of the CLI. */
+export const CAPTURE_ENTRY = path.join(__dirname, "..", "..", "bin", "verbatim-capture.js");
+
 export function captureCommand(): string[] {
   const cli = path.join(__dirname, "..", "..", "bin", "verbatim.js");
   return [upgradeProofPath(process.execPath), upgradeProofPath(cli), "capture"];

@@ -5,7 +5,8 @@ import { readToken, rotateToken, tokenFile, ensureToken } from "../api/token";
 import type { VerbatimPaths } from "../paths";
 import type { ApiStatus } from "../protocol";
 import { parseCommandLine } from "./command-line";
-import { ensureDaemon } from "../daemon-control";
+import { needsOneOf } from "./did-you-mean";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 
 export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls] [--tls-port N] [--allow-origin ORIGIN]…
@@ -71,7 +72,7 @@ export function parseApi(args: string[]): ApiCommand {
       given(["rotate"]);
       return { action, rotate: Boolean(values.rotate) };
     default:
-      throw new UsageError("api needs one of: on, off, token");
+      throw new UsageError(needsOneOf("api", action, ["on", "off", "token"]));
   }
 }
 
@@ -90,7 +91,7 @@ export async function runApi(command: ApiCommand, paths: VerbatimPaths): Promise
     } else process.stdout.write(`${readToken(file) ?? ensureToken(file)}\n`);
     return EXIT.ok;
   }
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   try {
     // Fields left out (undefined is not sent) keep the daemon's current setting.
     const settings =

@@ -1,9 +1,12 @@
 // `verbatim capture`: records the microphone into a running dictation session and exits when the session ends,
 // the daemon goes away or the microphone fails. Whoever starts a dictation (Raycast, `verbatim dictate`) spawns it,
 // detached, so that macOS asks for microphone access as that app and recording outlives a closing window.
-import { parseArgs } from "node:util";
+import { spawnSync } from "node:child_process";
 import { DaemonClient } from "../client";
-import { EXIT, UsageError } from "./exit-codes";
+import { CAPTURE_ENTRY } from "../capture/capture-launch";
+import { captureMessage } from "../capture/capture-output";
+import { parseCommandLine } from "./command-line";
+import { EXIT, exitCodeFor, UsageError } from "./exit-codes";
 import { verbatimPaths } from "../paths";
 import { loadConfig } from "../service/config";
 import { listInputDevices, Microphone, MicrophoneError } from "../capture/microphone";
@@ -18,6 +21,37 @@ export const CAPTURE_USAGE = `Usage:
 /** How long --probe records: enough for a device that opens to deliver frames, short enough for doctor. */
 const PROBE_MS = 500;
 
+/**
+ * `verbatim capture`: --probe opens the device in the capture process (CAPTURE_ENTRY) and passes on only what Verbatim
+ * says, not the lines the sound libraries print when a device cannot be opened; the rest runs here.
+ */
+export async function runCaptureCommand(args: string[], print: (text: string) => void): Promise<number> {
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (!options.includes("--probe") || options.includes("--help") || options.includes("-h")) {
+    return runCapture(args, print);
+  }
+  const probe = spawnSync(process.execPath, [CAPTURE_ENTRY, ...args], { encoding: "utf8" });
+  if (probe.status === 0) {
+    print(probe.stdout);
+    return EXIT.ok;
+  }
+  const said = captureMessage(probe.stderr ?? "");
+  throw new UsageError(
+    said || `the capture process ended with ${probe.error?.message ?? probe.signal ?? `exit ${probe.status}`}`,
+    probe.status ?? EXIT.failure,
+  );
+}
+
+/** The capture process's main (bin/verbatim-capture.js): Verbatim's messages as "verbatim: …" lines, an exit code. */
+export async function captureProcessMain(args: string[]): Promise<number> {
+  try {
+    return await runCapture(args, (text) => process.stdout.write(text));
+  } catch (error) {
+    process.stderr.write(`verbatim: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
 export async function runCapture(args: string[], print: (text: string) => void): Promise<number> {
   try {
     return await capture(args, print);
@@ -31,7 +65,7 @@ export async function runCapture(args: string[], print: (text: string) => void):
 async function capture(args: string[], print: (text: string) => void): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandLine({
       args,
       options: {
         session: { type: "string" },

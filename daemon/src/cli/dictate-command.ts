@@ -28,6 +28,8 @@ const verbatimBin = path.join(__dirname, "..", "..", "bin", "verbatim.js");
 /** Audio per frame sent to the daemon: 100 ms of 16 kHz 16-bit mono. */
 const FRAME_BYTES = 3200;
 const FRAME_MS = 100;
+/** Shown on a terminal once the dictation runs: the keys watchControls listens for. */
+const KEYS_HINT = "Dictating: Enter stops and prints the text, Esc cancels.\n";
 
 export const DICTATE_USAGE = `  verbatim dictate [options]             live dictation from the microphone; Enter or Ctrl-C stops and prints
                                          the text, Esc or Ctrl-\\ cancels
@@ -185,6 +187,7 @@ async function dictate(
   const soFar = new TextSoFar();
   const onEvent = (event: Event) => {
     soFar.push(event);
+    if (event.type === "dictation.started" && live && process.stdin.isTTY) process.stderr.write(KEYS_HINT);
     if (command.json) process.stdout.write(jsonLine(event) + "\n");
     else if (live) live.show(event);
     else if (event.type === "dictation.microphone_silent" || event.type === "notice")

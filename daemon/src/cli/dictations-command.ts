@@ -4,8 +4,9 @@
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import type { DictationInfo } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning, ensureDaemon } from "../daemon-control";
 import { attachDictation } from "./dictation-attach";
+import { needsOneOf } from "./did-you-mean";
 import { printFinalText } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";
 
@@ -28,9 +29,11 @@ export async function runDictations(args: string[], paths: VerbatimPaths): Promi
     (action === "list" && id !== undefined) ||
     (action === "retry" && !id)
   ) {
-    throw new UsageError("dictations needs one of: list, retry ID, stop [ID], cancel [ID], attach [ID]");
+    const listing = "list, retry ID, stop [ID], cancel [ID], attach [ID]";
+    throw new UsageError(needsOneOf("dictations", ACTIONS.includes(action) ? undefined : action, ACTIONS, listing));
   }
-  const client = await ensureDaemon(paths);
+  // Only a retry transcribes (the engine): the rest leaves a stopped daemon stopped.
+  const client = action === "retry" ? await ensureDaemon(paths) : await connectRunning(paths);
   try {
     switch (action) {
       case "list":

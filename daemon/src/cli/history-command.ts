@@ -1,5 +1,5 @@
 // `verbatim history`: the transcripts the daemon kept (newest first), full-text search, one entry in full,
-// deleting, and exporting; all through the running daemon (which starts if needed).
+// deleting, and exporting; all through the running daemon (a stopped one stays stopped: the command says so).
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import {
@@ -10,9 +10,10 @@ import {
   type HistoryEntryDetail,
   type HistorySnippet,
 } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
+import { didYouMean } from "./did-you-mean";
 import { deleteTranscripts, localTime, type DeleteTranscripts } from "./history-delete";
 
 export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
@@ -80,13 +81,16 @@ export function parseHistory(args: string[]): HistoryCommand {
       return { request: { type: "history.export", format }, json: false };
     }
     default:
-      throw new UsageError(`unknown history action "${action}"; use show, rm or export (or none to list)`);
+      throw new UsageError(
+        `unknown history action "${action}"${didYouMean(action, ["show", "rm", "export"])}; use show, rm or export ` +
+          "(or none to list)",
+      );
   }
 }
 
 export async function runHistory(command: HistoryCommand, paths: VerbatimPaths): Promise<number> {
   if ("delete" in command) return deleteTranscripts(command.delete, paths);
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   try {
     const event: Event = await client.request(command.request);
     if (event.type !== "done") throw new Error(`the daemon answered ${event.type}`);

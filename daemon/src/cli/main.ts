@@ -15,15 +15,16 @@ import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flag
 import { DOCTOR_USAGE, runDoctor } from "./doctor-command";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
+import { didYouMean, needsOneOf } from "./did-you-mean";
 import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
 import { listModels } from "./models-list";
 import { pullModel } from "./models-pull";
 import { useModel } from "./models-use";
 import { installService, restartService, uninstallService } from "./service-command";
-import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
+import { outputFile, runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
 import { parseVocabulary, runVocabulary, VOCABULARY_USAGE } from "./vocabulary-command";
 import { MODES_USAGE, parseModes, runModes } from "./modes-command";
-import { CAPTURE_USAGE, runCapture } from "./capture-command";
+import { CAPTURE_USAGE, runCaptureCommand } from "./capture-command";
 import { runMcpServer } from "../mcp/mcp-server";
 import { API_USAGE, describeApi, parseApi, runApi } from "./api-command";
 
@@ -110,6 +111,7 @@ function parseTranscribeArgs(args: string[]) {
       "hallucination-silence-threshold": { type: "string" },
       ...DECODING_FLAG_OPTIONS,
       format: { type: "string", default: "text" },
+      "output-dir": { type: "string" },
       "no-daemon": { type: "boolean" },
     },
   });
@@ -140,6 +142,15 @@ function parseTranscribe(args: string[]) {
   if (positionals.length === 0) throw new UsageError("transcribe needs at least one FILE");
   const format = values.format as OutputFormat;
   if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(", ")}`);
+  const outputDir = values["output-dir"] ?? null;
+  if (outputDir === "") throw new UsageError("--output-dir needs a folder");
+  if (outputDir === null && format === "srt" && positionals.length > 1) {
+    throw new UsageError(
+      "SRT has no comments to say which file a cue is from: for several files give --output-dir DIR (one .srt " +
+        "file for each), or use --format vtt",
+    );
+  }
+  if (outputDir !== null) refuseSameOutput(positionals, outputDir, format);
   if (values["word-timestamps"] && format === "text") {
     throw new UsageError("--word-timestamps needs --format srt, vtt or json (plain text has no timings)");
   }
@@ -172,10 +183,24 @@ function parseTranscribe(args: string[]) {
   return {
     files: positionals,
     format,
+    outputDir,
     options,
     backend: values.backend as Backend | undefined,
     inProcess: Boolean(values["no-daemon"]),
   };
+}
+
+/** Two files that --output-dir would write to the same place (a.wav and a.mp3, or one file given twice). */
+function refuseSameOutput(files: string[], outputDir: string, format: OutputFormat): void {
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const target = outputFile(outputDir, file, format);
+    const earlier = seen.get(target);
+    if (earlier !== undefined) {
+      throw new UsageError(`${earlier} and ${file} would both be written to ${target}: transcribe them separately`);
+    }
+    seen.set(target, file);
+  }
 }
 
 function describeStatus(status: DaemonStatus): string {
@@ -288,7 +313,9 @@ async function daemonCommand(action: string | undefined, paths: VerbatimPaths): 
       process.stdout.write(await restartService(paths));
       return EXIT.ok;
     default:
-      throw new UsageError("daemon needs one of: start, stop, status, install, uninstall, restart");
+      throw new UsageError(
+        needsOneOf("daemon", action, ["start", "stop", "status", "install", "uninstall", "restart"]),
+      );
   }
 }
 
@@ -318,7 +345,7 @@ async function modelsCommand(args: string[], paths: VerbatimPaths): Promise<numb
       return EXIT.ok;
     }
     default:
-      throw new UsageError("models needs one of: list, pull ID, use ID, rm ID");
+      throw new UsageError(needsOneOf("models", action, ["list", "pull", "use", "rm"], "list, pull ID, use ID, rm ID"));
   }
 }
 
@@ -335,7 +362,10 @@ export async function main(argv: string[]): Promise<number> {
       case "transcribe":
         return await runTranscribe(parseTranscribe(rest), paths);
       case "status":
-        return await showStatus(paths, rest.includes("--json"));
+        return await showStatus(
+          paths,
+          Boolean(parseCommandLine({ args: rest, options: { json: { type: "boolean" } } }).values.json),
+        );
       case "daemon":
         return await daemonCommand(rest[0], paths);
       case "models":
@@ -351,7 +381,7 @@ export async function main(argv: string[]): Promise<number> {
       case "history":
         return await runHistory(parseHistory(rest), paths);
       case "capture":
-        return await runCapture(rest, (text) => process.stdout.write(text));
+        return await runCaptureCommand(rest, (text) => process.stdout.write(text));
       case "api":
         return await runApi(parseApi(rest), paths);
       case "doctor":
@@ -378,7 +408,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}"`);
+        throw new UsageError(`unknown command "${command}"${didYouMean(command, Object.keys(COMMAND_USAGE))}`);
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
 // `verbatim modes list|add|edit|rm`: per-app dictation settings and text finishing, edited in the running daemon
-// (which starts if needed), so config.json keeps every other setting and edits from Raycast at the same time are
+// (a stopped one stays stopped), so config.json keeps every other setting and edits from Raycast at the same time are
 // not lost.
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -17,9 +17,10 @@ import {
   type ModeChanges,
   type ModesData,
 } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
+import { needsOneOf } from "./did-you-mean";
 
 export const MODES_USAGE = `  verbatim modes list [--json]           the modes: which apps use each, its model, language and finishing
   verbatim modes add NAME [mode options] a new mode
@@ -84,7 +85,7 @@ export function parseModes(args: string[]): { request: RequestBody; json: boolea
       if (!name) throw new UsageError("modes rm needs a NAME");
       return { request: { type: "modes.remove", name }, json: false };
     default:
-      throw new UsageError("modes needs one of: list, add, edit, rm");
+      throw new UsageError(needsOneOf("modes", action, ["list", "add", "edit", "rm"]));
   }
 }
 
@@ -131,7 +132,7 @@ function localModelFolder(model: string): string {
 }
 
 export async function runModes(command: ReturnType<typeof parseModes>, paths: VerbatimPaths): Promise<number> {
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   let event: Event;
   try {
     event = await client.request(command.request);

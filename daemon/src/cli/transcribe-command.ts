@@ -1,9 +1,17 @@
 // `verbatim transcribe`: files in, text/SRT/VTT streamed to stdout as segments are decoded, JSON per file.
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonError, type TranscriptionHandle } from "../client";
-import { segmentCues, srtCue, transcriptJson, VTT_HEADER, vttCue, type OutputFormat } from "../formats";
+import {
+  formatTranscript,
+  segmentCues,
+  srtCue,
+  transcriptJson,
+  VTT_HEADER,
+  vttCue,
+  type OutputFormat,
+} from "../formats";
 import { ModelStore } from "../models";
 import type { VerbatimPaths } from "../paths";
 import type { Event, SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
@@ -36,28 +44,40 @@ export const TRANSCRIBE_USAGE = `  verbatim transcribe [options] FILE…     tra
                              drop doubtful text with more than SECONDS of silence around it and decode on after it,
                              as openai's hallucination_silence_threshold (words are timed to judge it)
 ${DECODING_USAGE}      --format text|srt|vtt|json
+                             several files: text has a "==> FILE <==" line before each file's, JSON one object
+                             per file (with "file"), VTT one document per file named in a NOTE; SRT, which has
+                             no comments, needs --output-dir
+      --output-dir DIR       write each file's transcript into DIR instead, named after the file (.txt, .srt,
+                             .vtt or .json; an existing one is replaced), and print the paths written
       --no-daemon            run the engine in this process instead of the daemon
 `;
 
 export interface TranscribeCommand {
   files: string[];
   format: OutputFormat;
+  /** Where each file's transcript is written (named after it), instead of standard output. */
+  outputDir: string | null;
   options: TranscriptionOptions;
   backend: Backend | undefined;
   inProcess: boolean;
 }
 
-/** Writes one file's output as it streams in. */
+/** Writes one file's output to standard output as it streams in, named by `name` when there are several files. */
 class OutputWriter {
   private cues = 0;
 
   constructor(
     private readonly format: OutputFormat,
+    private readonly name: { file: string; first: boolean } | null,
     private readonly out: NodeJS.WritableStream = process.stdout,
   ) {}
 
   begin(): void {
-    if (this.format === "vtt") this.out.write(VTT_HEADER);
+    const name = this.name;
+    // A VTT comment (NOTE) ends at a blank line and may not hold "-->".
+    if (this.format === "vtt")
+      this.out.write(VTT_HEADER + (name ? `NOTE ${name.file.replace(/-->|\n/g, " ")}\n\n` : ""));
+    else if (this.format === "text" && name) this.out.write(`${name.first ? "" : "\n"}==> ${name.file} <==\n`);
   }
 
   segment(segment: SegmentData): void {
@@ -98,26 +118,31 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
     worst = worse(worst, code);
   };
 
-  const files: string[] = [];
-  for (const file of command.files) {
+  const files: { given: string; file: string }[] = [];
+  for (const given of command.files) {
     try {
-      files.push(checkReadable(file));
+      files.push({ given, file: checkReadable(given) });
     } catch (error) {
-      fail(file, error);
+      fail(given, error);
     }
   }
   if (files.length === 0) return worst;
+  if (command.outputDir !== null) mkdirSync(command.outputDir, { recursive: true });
 
   const run = command.inProcess ? inProcessRunner(command, paths) : await daemonRunner(command, paths);
   try {
-    for (const file of files) {
-      const writer = new OutputWriter(command.format);
-      writer.begin();
+    for (const [index, { given, file }] of files.entries()) {
+      const several = command.files.length > 1;
+      const writer =
+        command.outputDir === null
+          ? new OutputWriter(command.format, several ? { file: given, first: index === 0 } : null)
+          : null;
+      writer?.begin();
       const label = path.basename(file);
       const onEvent = (event: Event) => {
         if (event.type === "segment") {
           progress.clear();
-          writer.segment(event.segment);
+          writer?.segment(event.segment);
         } else if (event.type === "progress") {
           progress.update(`${event.stage} ${label}`, event.fraction, event.detail);
         } else if (event.type === "notice") {
@@ -128,7 +153,12 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
       try {
         const transcript = await run.transcribe(file, onEvent);
         progress.clear();
-        writer.end(file, transcript);
+        writer?.end(file, transcript);
+        if (command.outputDir !== null) {
+          const written = outputFile(command.outputDir, given, command.format);
+          writeFileSync(written, formatTranscript(command.format, file, transcript));
+          process.stdout.write(`${written}\n`);
+        }
         if (!transcript.text) {
           process.stderr.write(`verbatim: ${file}: no speech detected\n`);
           worst = worse(worst, EXIT.noSpeech);
@@ -142,6 +172,13 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
     run.close();
   }
   return worst;
+}
+
+const EXTENSIONS: Record<OutputFormat, string> = { text: "txt", srt: "srt", vtt: "vtt", json: "json" };
+
+/** Where --output-dir puts the transcript of `file`: the file's name with the format's extension. */
+export function outputFile(outputDir: string, file: string, format: OutputFormat): string {
+  return path.join(outputDir, `${path.parse(file).name}.${EXTENSIONS[format]}`);
 }
 
 /** The exit code for several files: any failure outranks a file without speech, which outranks success. */
