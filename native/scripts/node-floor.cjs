@@ -21,7 +21,8 @@ function meetsNodeFloor(version) {
 function checkoutWithNode() {
   var script = path.join(__dirname, "..", "..", ".ci", "with-node");
   if (!fs.existsSync(script)) return null;
-  var relative = path.relative(process.cwd(), script);
+  // Relative to where the command was typed: npm runs scripts in the package's folder, and says where in INIT_CWD.
+  var relative = path.relative(process.env.INIT_CWD || process.cwd(), script);
   return relative.indexOf("..") === 0 ? script : relative;
 }
 
