@@ -406,6 +406,34 @@ test("a stopped daemon stays stopped for the commands that only read or edit wha
   }
 });
 
+test("help, and the capture process before it opens the microphone, load nothing they do not need", () => {
+  /** The modules that loading `modules` in a fresh process brought in (paths under the repository). */
+  const loadedBy = (...modules: string[]) =>
+    execFileSync(
+      process.execPath,
+      [
+        "-e",
+        `for (const m of ${JSON.stringify(modules)}) require(m); console.log(Object.keys(require.cache).join("\\n"))`,
+      ],
+      { encoding: "utf8" },
+    )
+      .trim()
+      .split("\n")
+      .map((file) => path.relative(repoRoot, file));
+  const dist = (file: string) => path.join(repoRoot, "daemon", "dist", file);
+  // What no command's help needs: the commands' own modules, the daemon's client (ws), the engine, the MCP server.
+  const heavy =
+    /(^|\/)(ws|@modelcontextprotocol|@huggingface|tiktoken|onnxruntime-web)\/|native\/dist|daemon\/dist\/(service|models|tokenizer|mcp|audio)\/|-command\.js$|daemon\/dist\/client\.js/;
+  const help = loadedBy(dist("cli/main.js"));
+  expect(help.filter((file) => heavy.test(file))).toEqual([]);
+  // The capture process: the microphone (PvRecorder), and the daemon's client only once the microphone records.
+  const capture = loadedBy(
+    path.join(repoRoot, "native", "scripts", "node-floor.cjs"),
+    dist("cli/capture-command.js"),
+  ).filter((file) => heavy.test(file) && !file.endsWith("cli/capture-command.js"));
+  expect(capture).toEqual([]);
+});
+
 describe("on a Node older than Verbatim needs", () => {
   const floor =
     /^verbatim: Verbatim needs Node\.js 22\.16 or newer \(\^22\.16\.0 \|\| >=24\.0\.0\); this is Node\.js (\S+) \((.+)\)\. To fix, (.+)$/;

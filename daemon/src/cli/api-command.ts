@@ -9,16 +9,6 @@ import { needsOneOf } from "./did-you-mean";
 import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 
-export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls] [--tls-port N] [--allow-origin ORIGIN]…
-                                         serve the OpenAI-compatible API (loopback, port 8178, unless given);
-                                         --tls adds HTTPS on a port of its own (--tls-port, else the port + 1)
-                                         beside plain HTTP;
-                                         --allow-origin app://obsidian.md lets that app's pages read answers
-                                         (CORS; --allow-origin none: no origin, as by default)
-  verbatim api off                       stop serving it
-  verbatim api token [--rotate]          print its bearer token (--rotate: replace it; the old one stops working)
-`;
-
 export type ApiCommand =
   | { action: "on"; port?: number; host?: string; tls?: boolean; tlsPort?: number; allowOrigins?: string[] }
   | { action: "off" }

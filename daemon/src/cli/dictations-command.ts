@@ -10,15 +10,6 @@ import { needsOneOf } from "./did-you-mean";
 import { printFinalText } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";
 
-export const DICTATIONS_USAGE = `  verbatim dictations list               the running dictation, and recordings of dictations that did not
-                                         deliver their text
-  verbatim dictations retry ID           transcribe one of them (prints its text)
-  verbatim dictations stop [ID]          stop a dictation (default: the running one) and print its final text
-  verbatim dictations cancel [ID]        cancel it: no text
-  verbatim dictations attach [ID]        follow it (default: the running one, else the latest) and print its
-                                         final text; Ctrl-C leaves it running
-`;
-
 const ACTIONS = ["list", "retry", "stop", "cancel", "attach"];
 
 export async function runDictations(args: string[], paths: VerbatimPaths): Promise<number> {

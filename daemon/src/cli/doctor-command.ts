@@ -17,11 +17,6 @@ import { DEFAULT_CONFIG, loadConfig } from "../service/config";
 import { tryConnect } from "../daemon-control";
 import { EXIT } from "./exit-codes";
 
-export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, config, models,
-                                         finishing, microphone, login service) and say what to do about each
-                                         problem
-`;
-
 type Verdict = "ok" | "warning" | "problem";
 
 interface Finding {

@@ -16,19 +16,6 @@ import { parseCommandLine } from "./command-line";
 import { didYouMean } from "./did-you-mean";
 import { deleteTranscripts, localTime, type DeleteTranscripts } from "./history-delete";
 
-export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
-                                         kept transcripts, newest first (search: every word, the last as a prefix)
-  verbatim history show ID [--json]      one transcript in full, with its timed segments (a finished dictation:
-                                         the finished text and the spoken text)
-  verbatim history rm ID [--yes]         delete one transcript: names it and asks first
-  verbatim history rm --before DATE [--yes]
-                                         delete all finished before DATE (YYYY-MM-DD: local midnight; or an ISO
-                                         8601 date and time): says how many and asks first
-                                         (both: without a terminal to ask on, delete only with --yes)
-  verbatim history export [--format markdown|json]
-                                         every kept transcript, to standard output
-`;
-
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
 
 export type HistoryCommand = { request: RequestBody; json: boolean } | { delete: DeleteTranscripts };

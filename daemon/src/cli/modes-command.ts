@@ -22,25 +22,6 @@ import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { needsOneOf } from "./did-you-mean";
 
-export const MODES_USAGE = `  verbatim modes list [--json]           the modes: which apps use each, its model, language and finishing
-  verbatim modes add NAME [mode options] a new mode
-  verbatim modes edit NAME [mode options]
-                                         change a mode (an empty value clears an optional one: --model "")
-  verbatim modes rm NAME                 remove a mode
-      --apps ID,…            bundle ids of the apps the mode is for (com.apple.mail)
-      --model M, --language L
-                             the model and language of its dictations (default: the daemon's)
-      --finishing none|raycast|local
-                             who finishes the text: nobody, Raycast AI (Raycast's cloud service; only Raycast
-                             runs it) or a local model through an OpenAI-compatible API
-      --endpoint URL         local: the API (default ${DEFAULT_FINISHING_ENDPOINT}, Ollama); the text goes
-                             there, so another host means it leaves this machine
-      --model-name NAME      local: the model the server runs (llama3.2)
-      --instruction TEXT     what finishing makes of the text
-      --deliver paste|copy|paste-return
-                             what Raycast does with the text
-`;
-
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `modes.${string}` }>;
 
 export function parseModes(args: string[]): { request: RequestBody; json: boolean } {

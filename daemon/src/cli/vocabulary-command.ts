@@ -8,15 +8,6 @@ import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { needsOneOf } from "./did-you-mean";
 
-export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your terms and replacements (* marks the terms in the decoder prompt)
-  verbatim vocabulary add TERM           a name or word the recognizer should expect (most recent first in the prompt)
-  verbatim vocabulary add --replace FROM --with TO [--case keep|exact]
-                                         write TO wherever the words FROM are recognized (any case; keep: TO takes
-                                         FROM's capitalization; exact: only FROM as written)
-  verbatim vocabulary rm TERM | rm --replace FROM
-                                         remove a term or a replacement
-`;
-
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `vocabulary.${string}` }>;
 
 export function parseVocabulary(args: string[]): { request: RequestBody; json: boolean } {
