@@ -77,9 +77,32 @@ async function stopStuck(pid: number, hasExited: () => boolean): Promise<void> {
   if (!hasExited()) signal("SIGKILL");
 }
 
-/** The running daemon, started first if needed (warming `model` if it has to start). */
+/**
+ * The running daemon, started first if needed (warming `model` if it has to start): for jobs that need the engine
+ * (transcribing, dictating, loading a model). Everything else uses connectRunning.
+ */
 export async function ensureDaemon(paths: VerbatimPaths, model?: string): Promise<DaemonClient> {
   return (await tryConnect(paths)) ?? startDaemon(paths, model);
+}
+
+/**
+ * The running daemon, for commands that read or edit what it keeps (history, vocabulary, modes, dictations, the
+ * API's settings): a daemon that was stopped stays stopped, and the error says so and how to start it.
+ */
+export async function connectRunning(paths: VerbatimPaths): Promise<DaemonClient> {
+  const client = await tryConnect(paths);
+  if (client) return client;
+  throw new DaemonUnreachableError(paths.socket, notRunning(paths));
+}
+
+/** Why nothing answers on the socket, and what to do: not running, or running (its pid file says) but silent. */
+export function notRunning(paths: VerbatimPaths): string {
+  const pid = lockHolder(paths.socket);
+  if (pid === null) return "verbatimd is not running. Start it with: verbatim daemon start";
+  return (
+    `verbatimd is running (pid ${pid}) but not answering: it may be starting, overloaded or stopped (SIGSTOP). Try ` +
+    "again in a moment; if it stays so, restart it: verbatim daemon restart"
+  );
 }
 
 /**

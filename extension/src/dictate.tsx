@@ -22,7 +22,7 @@ import {
   preferences,
   raycastAsk,
   refreshMenuBar,
-  startMicrophoneCapture,
+  openMicrophoneCapture,
   withDaemon,
 } from "./host";
 import { dictationText } from "./lib/ai-finishing";
@@ -119,7 +119,7 @@ function useDictation() {
           options: { ...start.options, ...(app.name && { app: app.name }) },
           ...(start.appBundleId && { appBundleId: start.appBundleId }),
           recover: true,
-          startCapture: startMicrophoneCapture,
+          openMicrophone: openMicrophoneCapture,
           onChange: (next: DictationState) => {
             if (!closing.signal.aborted) throttle.push(next);
           },

@@ -14,8 +14,7 @@ import {
 import { runAppleScript } from "@raycast/utils";
 import os from "node:os";
 import path from "node:path";
-import { captureCommandProblem } from "./lib/capture-command";
-import { startCapture } from "./lib/capture-process";
+import { openMicrophone, type MicrophoneCapture } from "./lib/capture-process";
 import { logFolder, socketPath, withConnection, type DaemonClient, type DaemonStatus } from "./lib/daemon-connection";
 import { serviceDefinitionFile } from "./lib/daemon-setup";
 import type { Ask } from "./lib/ai-finishing";
@@ -96,24 +95,11 @@ export async function insertText(text: string, action: FinishedTextAction, press
 export const deliverPlanned = (text: string, plan: DeliveryPlan) => insertText(text, plan.action, plan.pressReturn);
 
 /**
- * Starts `verbatim capture` for the session as the daemon's status says, from Raycast's process so that macOS asks
- * for the microphone as Raycast, once it is checked to be Verbatim's own command. Resolves with why it failed (or
- * was refused), or null once it ended normally.
+ * Starts the capture process the daemon's status names, for a dictation about to start, from Raycast's process so
+ * that macOS asks for the microphone as Raycast, once it is checked to be Verbatim's own command.
  */
-export async function startMicrophoneCapture(session: string, status: DaemonStatus): Promise<string | null> {
-  if (!status.capture) {
-    return "this daemon does not say how to start the capture process: update Verbatim and restart the daemon";
-  }
-  const refused = captureCommandProblem(status.capture.command);
-  if (refused) return refused;
-  const capture = startCapture({
-    command: status.capture.command,
-    session,
-    socket: daemonSocket(),
-    logFile: path.join(logFolder(), "capture.log"),
-  });
-  const exit = await capture.exited;
-  return exit.code === 0 ? null : exit.message;
+export function openMicrophoneCapture(status: DaemonStatus): MicrophoneCapture {
+  return openMicrophone({ status, socket: daemonSocket(), logFile: path.join(logFolder(), "capture.log") });
 }
 
 /** Redraws the menu bar now (its own interval is a minute); quiet when it is not enabled. */

@@ -1,5 +1,5 @@
 import { showHUD } from "@raycast/api";
-import { daemonSocket, frontmostApp, preferences, refreshMenuBar, startMicrophoneCapture } from "./host";
+import { daemonSocket, frontmostApp, preferences, refreshMenuBar, openMicrophoneCapture } from "./host";
 import { connect, type DaemonClient } from "./lib/daemon-connection";
 import { modelDownloadingHud, setupHudMessage, setupProblemOf } from "./lib/daemon-setup";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
@@ -56,7 +56,7 @@ async function start(client: DaemonClient): Promise<void> {
     options: { ...start.options, ...(app.name && { app: app.name }) },
     ...(start.appBundleId && { appBundleId: start.appBundleId }),
     autoStopSeconds: autoStop,
-    startCapture: startMicrophoneCapture,
+    openMicrophone: openMicrophoneCapture,
     onChange: (state) => {
       if (state.microphoneSilent) heardSilence();
     },

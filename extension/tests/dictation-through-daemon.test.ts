@@ -4,7 +4,7 @@
 // recovering one that ended unfollowed, cancel, the silent-microphone screen, the capture command from status (failing,
 // and recording a PulseAudio null sink's monitor on Linux), the model line, redraw throttling and the clipboard order
 // of a paste. @raycast/api is not involved: these modules never import it.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
@@ -14,6 +14,7 @@ import {
   heldoutWav,
   pcmOf,
   sendPcmInRealTime,
+  startDictation,
   waitFor,
   writePcmSlice,
 } from "../../test/support/dictation";
@@ -21,7 +22,7 @@ import { fixtureModel, makeRandomModel, smallEnglishDims } from "../../test/supp
 import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { findSoundIn } from "../../test/support/signal-match";
 import { captureCommandProblem } from "../src/lib/capture-command";
-import { startCapture } from "../src/lib/capture-process";
+import { openCapture, openMicrophone } from "../src/lib/capture-process";
 import { connect, type DaemonClient } from "../src/lib/daemon-connection";
 import {
   Dictation,
@@ -66,6 +67,19 @@ async function client(): Promise<DaemonClient> {
 /** Sends PCM at real-time pace from its own connection, as `verbatim capture` does. */
 async function speak(session: string, pcm: Uint8Array): Promise<void> {
   await sendPcmInRealTime(await client(), session, pcm);
+}
+
+/** The capture processes (bin/verbatim-capture.js) running for the daemon on `socket`: by command and environment. */
+function capturesFor(socket: string): string[] {
+  return readdirSync("/proc").filter((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      return args.some((arg) => arg.endsWith("verbatim-capture.js")) && env.includes(`VERBATIM_SOCKET=${socket}`);
+    } catch {
+      return false; // not a process, or gone meanwhile
+    }
+  });
 }
 
 function dictation(source: "capture" | "stream", connection: DaemonClient, extra: Partial<DictationSetup> = {}) {
@@ -170,7 +184,7 @@ test("reopening follows the running dictation instead of starting another, and b
 
 test("a dictation that ended while nobody followed it (Raycast closed) is offered by the next Dictate", async () => {
   const starter = await connect(daemon.socket);
-  const first = dictation("capture", starter); // no startCapture: this test's connection sends the audio
+  const first = dictation("capture", starter); // no openMicrophone: this test's connection sends the audio
   await first.run.begun;
   const session = first.run.state.session!;
   starter.close(); // Raycast's window closed mid-dictation
@@ -245,12 +259,9 @@ onLinux(
       VERBATIM_HOME: daemon.home,
     };
     const { run } = dictation("capture", await client(), {
-      startCapture: async (session, status) => {
+      openMicrophone: (status) => {
         expect(captureCommandProblem(status.capture.command)).toBeNull(); // the daemon's own, as Raycast checks
-        const capture = startCapture({ command: status.capture.command, session, socket: daemon.socket, logFile, env });
-        expect(capture.pid).toBeGreaterThan(0);
-        const exit = await capture.exited;
-        return exit.code === 0 ? null : exit.message;
+        return openCapture({ command: status.capture.command, socket: daemon.socket, logFile, env });
       },
     });
     const final = await run.finished;
@@ -274,21 +285,21 @@ onLinux(
     try {
       const logFile = path.join(logs, "capture.log");
       let captureExit: Promise<string | null> | undefined;
+      let statesBeforeMicrophone = -1;
       const { run, states } = dictation("capture", await client(), {
-        startCapture: (session, status) => {
+        openMicrophone: (status) => {
+          statesBeforeMicrophone = states.length;
           const env = { ...pulse.env, VERBATIM_HOME: daemon.home };
-          const capture = startCapture({
-            command: status.capture.command,
-            session,
-            socket: daemon.socket,
-            logFile,
-            env,
-          });
+          const capture = openMicrophone({ status, socket: daemon.socket, logFile, env });
           captureExit = capture.exited.then((exit) => (exit.code === 0 ? null : exit.message));
-          return captureExit;
+          return capture;
         },
       });
       await run.begun;
+      // The microphone opened first: before the daemon had started the dictation (no state had its session yet).
+      expect(statesBeforeMicrophone).toBeGreaterThanOrEqual(0);
+      expect(states.slice(0, statesBeforeMicrophone).every((state) => state.session === null)).toBe(true);
+      expect(states.findIndex((state) => state.session !== null)).toBeGreaterThanOrEqual(statesBeforeMicrophone);
       await waitFor(() => run.state.level !== null, "audio from the capture process", 20_000);
       await pulse.play(heldoutWav("heldout-07.wav"));
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -325,6 +336,37 @@ onLinux(
     }
   },
 );
+
+onLinux("a Dictate that follows a dictation already running closes the microphone it opened, quietly", async () => {
+  const pulse = new PulseAudioServer();
+  pulse.start();
+  try {
+    const other = await client();
+    const first = await startDictation(other, "stream");
+    const logFile = path.join(logs, "capture.log");
+    let opened = false;
+    const { run } = dictation("capture", await client(), {
+      openMicrophone: (status) => {
+        opened = true;
+        return openMicrophone({
+          status,
+          socket: daemon.socket,
+          logFile,
+          env: { ...pulse.env, VERBATIM_HOME: daemon.home },
+        });
+      },
+    });
+    await run.begun;
+    expect(opened).toBe(true); // before it knew that one runs
+    expect(run.state).toMatchObject({ origin: "follow", session: first.session, error: null });
+    // The capture process it opened ends, with no session to record into, and nobody hears of a failure.
+    await waitFor(() => capturesFor(daemon.socket).length === 0, "the abandoned capture process to exit", 20_000);
+    await other.request({ type: "dictation.stop", session: first.session });
+    expect(await run.finished).toMatchObject({ phase: "done", error: null });
+  } finally {
+    pulse.stop();
+  }
+});
 
 test("the model line follows the model the dictation asked for, and says when it loads", async () => {
   const other = makeRandomModel(smallEnglishDims, ["--dtype", "float16", "--seed", "5"]);

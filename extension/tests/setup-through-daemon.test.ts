@@ -72,6 +72,7 @@ test("no daemon: not installed without its LaunchAgent, not running with it, eac
   expect(install.actions).toEqual(["copy-install-command", "try-again", "open-preferences"]);
   expect(INSTALL_COMMAND).toBe("npm install -g verbatim-dictation && verbatim daemon install");
   expect(install.markdown).toContain("\nnpm install -g verbatim-dictation\nverbatim daemon install\n");
+  expect(install.markdown).toContain("it needs Node.js 22.16 or newer"); // the daemon's floor (its engines)
   expect(install.markdown).toMatch(/> Cannot reach verbatimd at .*nobody\.sock: verbatimd is not running\.\n$/);
 
   const stopped = setupProblemOf(nobody, installedService)!;

@@ -4,6 +4,8 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
+// First, alone: on a Node that is too old, the one line that says what to do is all npm shows at its end.
+require("./node-floor.cjs").exitIfNodeTooOld("npm install");
 
 function loadablePrebuilt() {
   if (process.env.VERBATIM_BUILD_FROM_SOURCE) return null;

@@ -2,8 +2,11 @@
 // provides each missing one, so that `npm install` and `npm test` fail with an instruction rather than a trace.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+const nodeFloor = createRequire(import.meta.url)("./node-floor.cjs");
 
 const isMac = process.platform === "darwin";
 const isAppleSilicon = isMac && process.arch === "arm64";
@@ -14,14 +17,6 @@ function runs(command, args) {
   } catch {
     return null;
   }
-}
-
-// The floor of package.json's engines: node:sqlite with FTS5 (the transcript history) arrived in Node 22.16.
-function nodeProblem() {
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  return (major === 22 && minor >= 16) || major >= 24
-    ? null
-    : `Node ${process.versions.node} is too old (22.16 or newer is needed)`;
 }
 
 function cmakeProblem() {
@@ -101,7 +96,6 @@ function pythonModuleProblem(module, what) {
 }
 
 const fixes = {
-  node: { debian: null, brew: "node" },
   cmake: { debian: "cmake", brew: "cmake" },
   compiler: { debian: "g++", brew: null },
   blas: { debian: "libopenblas-dev", brew: null },
@@ -119,7 +113,6 @@ const fixes = {
 
 function buildProblems() {
   return [
-    ["node", nodeProblem()],
     ["cmake", cmakeProblem()],
     ["compiler", compilerProblem()],
     ["blas", blasProblem()],
@@ -159,8 +152,6 @@ function requireAll(checks, what, rerun) {
   } else {
     const apt = problems.map(([key]) => fixes[key].debian).filter(Boolean);
     if (apt.length) lines.push(`  sudo apt-get install -y ${apt.join(" ")}`);
-    if (problems.some(([key]) => key === "node"))
-      lines.push(`  bash .ci/with-node ${rerun}   # under Node 24 from npm`);
   }
   lines.push("");
   console.error(lines.join("\n"));
@@ -168,11 +159,13 @@ function requireAll(checks, what, rerun) {
 }
 
 export function checkPrerequisites() {
+  nodeFloor.exitIfNodeTooOld("npm install");
   requireAll(buildProblems(), "Verbatim's native engine cannot be built:", "npm install");
 }
 
 /** What `npm test` needs: the build's tools plus the test suite's. */
 export function checkTestPrerequisites() {
+  nodeFloor.exitIfNodeTooOld("npm test");
   requireAll([...buildProblems(), ...testProblems()], "Verbatim's tests cannot run:", "npm test");
 }
 

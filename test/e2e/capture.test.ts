@@ -1,9 +1,10 @@
 // The real microphone path on Linux: a private PulseAudio server whose null sink's monitor is the default input,
 // `verbatim capture` recording it with PvRecorder into a dictation on the real daemon, and held-out speech played
 // into the sink at real-time pace. The speech reaches the recording intact, and the dictation's final text is
-// what transcribe makes of the speech the voice activity detector cut out of that recording (and nothing else).
-import { execSync, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+// what transcribe makes of the speech the voice activity detector cut out of that recording (and nothing else). The
+// microphone opens before the daemon answers, so a sentence begun at the keypress is recorded whole.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   heldoutWav,
@@ -18,7 +19,7 @@ import { startCaptureProcess } from "../support/capture-process";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { PulseAudioServer } from "../support/pulseaudio";
-import type { Event } from "../../daemon/src/protocol";
+import type { DictationInfo, Event } from "../../daemon/src/protocol";
 import { findSoundIn } from "../support/signal-match";
 import { normalizeWords } from "../support/wer";
 import type { DaemonClient } from "../../daemon/src/client";
@@ -26,12 +27,31 @@ import type { DaemonClient } from "../../daemon/src/client";
 jest.setTimeout(180_000);
 
 const cli = path.join(repoRoot, "daemon", "bin", "verbatim.js");
+const captureEntry = path.join(repoRoot, "daemon", "bin", "verbatim-capture.js");
 const model = fixtureModel();
 const sentence = heldoutWav("heldout-07.wav");
 const SENTENCE_TEXT = "The level far damage fund regular receive."; // test/fixtures/heldout/heldout.json
 // PulseAudio is Linux's; on macOS the capture process records through CoreAudio, which no test can feed (the README
 // says how to check `verbatim dictate` by hand there).
 const describeOnLinux = process.platform === "linux" ? describe : describe.skip;
+
+/** The capture processes (bin/verbatim-capture.js) recording for `daemon` now: by their command and environment. */
+function capturesOf(daemon: DaemonProcess): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+        return (
+          args.some((arg) => arg.endsWith("verbatim-capture.js")) && env.includes(`VERBATIM_SOCKET=${daemon.socket}`)
+        );
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
 
 describeOnLinux("the microphone through a PulseAudio null sink", () => {
   let pulse: PulseAudioServer;
@@ -134,8 +154,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     dictate.kill("SIGINT");
     expect(await exited).toBe(0);
     // Its capture process (detached, so not dictate's child to wait for) lets go of the microphone too.
-    const capturing = () => execSync("ps -eo args").toString().includes(`capture --session ${running!.session}`);
-    await waitFor(() => !capturing(), "the capture process to exit", 10_000);
+    await waitFor(() => capturesOf(daemon).length === 0, "the capture process to exit", 10_000);
     const recorded = path.join(daemon.home, "state", "recordings", `${running.recording}.wav`);
     expect(stdout.trim()).toBe(await transcribeTheCut(client, running.session, recorded));
     // Nothing added by the silence: no more words than the sentence (or the model's text for the file alone) has.
@@ -145,6 +164,47 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     expect(words(stdout)).toBeLessThanOrEqual(Math.max(words(SENTENCE_TEXT), words(alone)));
     client.close();
     await expectSpeechIn(recorded);
+  });
+
+  test("verbatim dictate: a sentence begun at the keypress is recorded whole though the daemon answers 5 s later", async () => {
+    // The microphone opens first: the capture process records from the launch, before the daemon has started the
+    // dictation (here it answers only after 5 s: stopped meanwhile, as a busy or starting daemon would be), and what
+    // it recorded joins the dictation. The sentence's first word comes 3 s after the launch: the capture process's
+    // own start (node, its module loads, the device) must come before it. That took 0.1-0.3 s on a quiet machine and
+    // 0.5-1.7 s on this repository's 2-core CI machine at a load average of 15 (test/bench/first-words.mjs), so 3 s
+    // is a margin of 1.8 on the worst seen; before, the capture process started only once the daemon had answered,
+    // 5 s after the launch, and the sentence's start was lost.
+    const padded = path.join(daemon.home, "sentence-after-3s.wav");
+    execFileSync("sox", [sentence, padded, "pad", "3", "0"]);
+    process.kill(daemon.child!.pid!, "SIGSTOP");
+    let dictate: ReturnType<typeof spawn>;
+    let stdout = "";
+    try {
+      dictate = spawn(process.execPath, [cli, "dictate"], {
+        env: { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      dictate.stdout!.on("data", (chunk) => (stdout += chunk));
+      await Promise.all([pulse.play(padded), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    } finally {
+      process.kill(daemon.child!.pid!, "SIGCONT");
+    }
+    const exited = new Promise<number | null>((resolve) => dictate.on("exit", (code) => resolve(code)));
+    const client = await daemon.connect();
+    let running: DictationInfo | undefined;
+    while (!(running && running.audioSeconds > 6)) {
+      const listed = await client.request({ type: "dictation.list" });
+      running = listed.type === "done" ? listed.dictations?.find((d) => d.state === "running") : undefined;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    dictate.kill("SIGINT");
+    expect(await exited).toBe(0);
+    const recorded = path.join(daemon.home, "state", "recordings", `${running!.recording}.wav`);
+    await expectSpeechIn(recorded); // all of it, from its first word
+    expect(stdout.trim()).toBe(await transcribeTheCut(client, running!.session, recorded));
+    expect(stdout.trim()).not.toBe("");
+    client.close();
+    await waitFor(() => capturesOf(daemon).length === 0, "the capture process to exit", 10_000);
   });
 
   test("a capture process that dies ends its dictation with the text recorded so far", async () => {
@@ -184,7 +244,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     }
   });
 
-  test("a microphone that cannot be opened: one message naming it and what to do, no library noise; doctor warns first", () => {
+  test("a microphone that cannot be opened: one message naming it and what to do, no library noise (dictate, capture --probe); doctor warns first", () => {
     // PulseAudio's ALSA plugin is the default input where pulseaudio is installed (as CI installs it): with no
     // server behind its socket, that input cannot be opened, as on a machine whose sound server is not running.
     const dead = {
@@ -200,6 +260,13 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       expect.stringMatching(/^verbatim: The microphone \(the system's default input\) could not be opened: /),
     ]);
     expect(lines[0]).toMatch(/verbatim capture --list-devices.*--device NAME.*"inputDevice" in config\.json/);
+
+    // verbatim capture --probe, as a person runs it to find a microphone: the same one line, exit 3.
+    const probe = spawnSync(process.execPath, [cli, "capture", "--probe"], { env: dead, encoding: "utf8" });
+    expect([probe.status, probe.stdout]).toEqual([3, ""]);
+    expect(probe.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^verbatim: The microphone \(the system's default input\) could not be opened: /),
+    ]);
 
     const doctor = (env: NodeJS.ProcessEnv) =>
       spawnSync(process.execPath, [cli, "doctor"], { env, encoding: "utf8" }).stdout;
@@ -234,6 +301,23 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       sound.abort();
       await playing;
     }
+  });
+
+  test("a capture process started before its dictation that never gets a session stops by itself and says why", async () => {
+    const capture = spawn(process.execPath, [captureEntry, "--session", "-"], {
+      env: { ...daemon.env, ...pulse.env },
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    let errors = "";
+    capture.stderr.on("data", (chunk) => (errors += chunk));
+    const exited = new Promise<number | null>((resolve) => capture.on("exit", (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // recording meanwhile
+    capture.stdin.end(); // its client went away, or the dictation was refused
+    expect(await exited).toBe(130);
+    expect(errors).toBe(
+      "verbatim: the dictation did not start (its client named no session), so the microphone is closed again: " +
+        "nothing was recorded into a dictation\n",
+    );
   });
 
   test("capture into a session that does not exist stops at once with the daemon's answer", async () => {

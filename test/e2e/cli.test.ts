@@ -1,8 +1,9 @@
 // `verbatim` as a user runs it, against a real daemon with the fixture model: help on every command, the version,
-// word timings in every format, openai's clip timestamps and hallucination silence threshold, and a reader that
-// closes the pipe early.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// word timings in every format, openai's clip timestamps and hallucination silence threshold, a reader that closes
+// the pipe early, several files in every format, a mistyped command line, a stopped daemon that stays stopped, and
+// an old Node.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { WhisperModel } from "../../native/lib";
@@ -13,6 +14,7 @@ import type { TranscriptionOptions } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel, repoRoot } from "../support/fixtures";
+import { meetsNodeFloor } from "../../native/scripts/node-floor.cjs";
 
 jest.setTimeout(180_000);
 
@@ -252,4 +254,242 @@ test("a reader that closes the pipe early ends the command quietly, and its job 
     status = await daemon.status();
   }
   expect(status.queue).toEqual({ running: null, waiting: 0 });
+});
+
+describe("several files", () => {
+  const second = heldoutWav("heldout-03.wav");
+  const texts = new Map<string, string>();
+
+  beforeAll(async () => {
+    for (const file of [wav, second]) {
+      const alone = await run(["transcribe", "--format", "json", file]);
+      texts.set(file, JSON.parse(alone.stdout).text);
+    }
+  });
+
+  test("text: a '==> FILE <==' line before each file's text, as head prints several files", async () => {
+    const result = await run(["transcribe", wav, second]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toBe(`==> ${wav} <==\n${texts.get(wav)}\n\n==> ${second} <==\n${texts.get(second)}\n`);
+    // One file alone is printed bare.
+    expect((await run(["transcribe", wav])).stdout).toBe(`${texts.get(wav)}\n`);
+  });
+
+  test("JSON: one object per line, each naming its file", async () => {
+    const result = await run(["transcribe", "--format", "json", wav, second]);
+    expect(result.code).toBe(0);
+    const objects = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(objects.map((object) => [object.file, object.text])).toEqual([
+      [wav, texts.get(wav)],
+      [second, texts.get(second)],
+    ]);
+  });
+
+  test("VTT: one document per file, each named in a NOTE; SRT, which cannot name a file, needs --output-dir", async () => {
+    const vtt = await run(["transcribe", "--format", "vtt", wav, second]);
+    expect(vtt.code).toBe(0);
+    const documents = vtt.stdout.split(/(?=^WEBVTT\n)/m);
+    expect(documents.length).toBe(2);
+    expect(documents[0]).toMatch(new RegExp(`^WEBVTT\\n\\nNOTE ${wav}\\n\\n\\d\\d:`));
+    expect(documents[1]).toMatch(new RegExp(`^WEBVTT\\n\\nNOTE ${second}\\n\\n\\d\\d:`));
+    expect(
+      cuesOf(documents[1])
+        .map((cue) => cue[2])
+        .join(" "),
+    ).toBe(texts.get(second));
+
+    const srt = await run(["transcribe", "--format", "srt", wav, second]);
+    expect(srt).toMatchObject({ code: 2, stdout: "" });
+    expect(srt.stderr).toContain("for several files give --output-dir DIR");
+  });
+
+  test("--output-dir writes one file per input, named after it, and prints the paths", async () => {
+    const folder = path.join(media, "transcripts");
+    const result = await run(["transcribe", "--format", "srt", "--output-dir", folder, wav, second]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    const written = [path.join(folder, "heldout-07.srt"), path.join(folder, "heldout-03.srt")];
+    expect(result.stdout).toBe(written.map((file) => `${file}\n`).join(""));
+    for (const [file, srt] of [wav, second].map((input, i) => [input, readFileSync(written[i], "utf8")])) {
+      expect(srt).toMatch(/^1\n/);
+      expect(
+        cuesOf(srt)
+          .map((cue) => cue[2])
+          .join(" "),
+      ).toBe(texts.get(file));
+    }
+    const text = await run(["transcribe", "--output-dir", folder, wav]);
+    expect(text.stdout).toBe(`${path.join(folder, "heldout-07.txt")}\n`);
+    expect(readFileSync(path.join(folder, "heldout-07.txt"), "utf8")).toBe(`${texts.get(wav)}\n`);
+
+    // Two inputs that would land on one name are refused before anything is transcribed.
+    const clash = await run(["transcribe", "--output-dir", folder, wav, wav]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain(`would both be written to ${path.join(folder, "heldout-07.txt")}`);
+  });
+});
+
+describe("a mistyped command line names what it most likely meant", () => {
+  test.each([
+    [["transcribe", "--fromat", "json", "x.wav"], "unknown option --fromat (did you mean --format?)"],
+    [["transcribe", "--lang", "en", "x.wav"], "unknown option --lang (did you mean --language?)"],
+    [["dictate", "--devcie", "2"], "unknown option --devcie (did you mean --device?)"],
+    [["capture", "--prob"], "unknown option --prob (did you mean --probe?)"],
+    [["status", "--jsno"], "unknown option --jsno (did you mean --json?)"],
+    [["transcibe", "x.wav"], 'unknown command "transcibe" (did you mean transcribe?)'],
+    [["daemon", "strat"], 'unknown daemon action "strat" (did you mean start?); daemon needs one of: start, stop,'],
+    [["vocabulary", "lsit"], 'unknown vocabulary action "lsit" (did you mean list?)'],
+    [["history", "shwo", "1"], 'unknown history action "shwo" (did you mean show?)'],
+  ])("verbatim %j", async (args, message) => {
+    const result = await run(args);
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toContain(`verbatim: ${message}`);
+    // Not Node's own wording, whose quote is never closed.
+    expect(result.stderr).not.toContain("place it at the end of the command");
+  });
+
+  test("an unknown option nothing is close to says how to give a file named like one", async () => {
+    const result = await run(["transcribe", "--xyzzy"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "verbatim: unknown option --xyzzy (a file named --xyzzy goes after --: -- --xyzzy)",
+    );
+  });
+});
+
+test("a stopped daemon stays stopped for the commands that only read or edit what it keeps; a job starts it", async () => {
+  const stopped = new DaemonProcess({ model, threads: 2 });
+  const cli = (...args: string[]) =>
+    new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [verbatim, ...args], {
+        env: stopped.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => (stdout += chunk));
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  try {
+    for (const args of [
+      ["history"],
+      ["history", "show", "1"],
+      ["vocabulary", "list"],
+      ["vocabulary", "add", "Verbatim"],
+      ["modes", "list"],
+      ["api", "off"],
+      ["dictations", "list"],
+    ]) {
+      const result = await cli(...args);
+      expect([args, result]).toEqual([
+        args,
+        {
+          code: 5,
+          stdout: "",
+          stderr:
+            `verbatim: Cannot reach verbatimd at ${stopped.socket}: verbatimd is not running. Start it with: ` +
+            "verbatim daemon start\n",
+        },
+      ]);
+    }
+    expect((await cli("status")).code).toBe(5);
+    expect(existsSync(stopped.socket)).toBe(false);
+    // A job needs the engine: it starts the daemon, which then serves the rest.
+    expect((await cli("transcribe", wav)).code).toBe(0);
+    expect(await cli("vocabulary", "list")).toMatchObject({ code: 0 });
+  } finally {
+    await cli("daemon", "stop");
+    await stopped.dispose();
+  }
+});
+
+test("help, and the capture process before it opens the microphone, load nothing they do not need", () => {
+  /** The modules that loading `modules` in a fresh process brought in (paths under the repository). */
+  const loadedBy = (...modules: string[]) =>
+    execFileSync(
+      process.execPath,
+      [
+        "-e",
+        `for (const m of ${JSON.stringify(modules)}) require(m); console.log(Object.keys(require.cache).join("\\n"))`,
+      ],
+      { encoding: "utf8" },
+    )
+      .trim()
+      .split("\n")
+      .map((file) => path.relative(repoRoot, file));
+  const dist = (file: string) => path.join(repoRoot, "daemon", "dist", file);
+  // What no command's help needs: the commands' own modules, the daemon's client (ws), the engine, the MCP server.
+  const heavy =
+    /(^|\/)(ws|@modelcontextprotocol|@huggingface|tiktoken|onnxruntime-web)\/|native\/dist|daemon\/dist\/(service|models|tokenizer|mcp|audio)\/|-command\.js$|daemon\/dist\/client\.js/;
+  const help = loadedBy(dist("cli/main.js"));
+  expect(help.filter((file) => heavy.test(file))).toEqual([]);
+  // The capture process: the microphone (PvRecorder), and the daemon's client only once the microphone records.
+  const capture = loadedBy(
+    path.join(repoRoot, "native", "scripts", "node-floor.cjs"),
+    dist("cli/capture-command.js"),
+  ).filter((file) => heavy.test(file) && !file.endsWith("cli/capture-command.js"));
+  expect(capture).toEqual([]);
+});
+
+describe("on a Node older than Verbatim needs", () => {
+  const floor =
+    /^verbatim: Verbatim needs Node\.js 22\.16 or newer \(\^22\.16\.0 \|\| >=24\.0\.0\); this is Node\.js (\S+) \((.+)\)\. To fix, (.+)$/;
+  /**
+   * A Node below the floor: the system's own where it is older (this repository's CI machine has 20), run as is, so
+   * that the check is shown to parse and run on it; else this Node made to report 20.0.0.
+   */
+  const oldNode = (() => {
+    for (const candidate of ["/usr/bin/node", "/usr/local/bin/node"]) {
+      if (!existsSync(candidate)) continue;
+      const version = execFileSync(candidate, ["--version"], { encoding: "utf8" }).trim();
+      if (!meetsNodeFloor(version)) return { command: [candidate], version: version.replace(/^v/, "") };
+    }
+    const pretend = path.join(media, "node-20.cjs");
+    writeFileSync(pretend, 'Object.defineProperty(process.versions, "node", { value: "20.0.0" });\n');
+    return { command: [process.execPath, "--require", pretend], version: "20.0.0" };
+  })();
+  const [node, ...nodeArgs] = oldNode.command;
+  const bin = (name: string) => path.join(repoRoot, "daemon", "bin", name);
+
+  test.each([
+    ["verbatim transcribe", [bin("verbatim.js"), "transcribe", "x.wav"], "npx verbatim transcribe …"],
+    ["verbatim mcp", [bin("verbatim.js"), "mcp"], "npx verbatim mcp"],
+    ["verbatimd", [bin("verbatimd.js")], "npx verbatimd"],
+    ["the capture process", [bin("verbatim-capture.js"), "--session", "x"], "npx verbatim capture …"],
+    ["the engine's npm install", [path.join(repoRoot, "native", "scripts", "install.mjs")], "npm install"],
+  ])("%s says in one line which Node it found, which it needs and how to get it, and exits 1", (_, args, rerun) => {
+    const result = spawnSync(node, [...nodeArgs, ...args], { cwd: repoRoot, encoding: "utf8" });
+    expect([result.status, result.stdout]).toEqual([1, ""]);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines.length).toBe(1);
+    const [, version, execPath, fix] = floor.exec(lines[0]) ?? [];
+    expect([version, execPath]).toEqual([oldNode.version, node]);
+    expect(fix).toBe(
+      process.platform === "darwin"
+        ? "install a current one with Homebrew: brew install node"
+        : `run it under Node 24 from the npm registry: bash .ci/with-node ${rerun}`,
+    );
+  });
+
+  test("outside a checkout, Linux gets its distribution's way to a current Node, never Homebrew's", () => {
+    const installed = path.join(media, "installed", "scripts");
+    mkdirSync(installed, { recursive: true });
+    cpSync(path.join(repoRoot, "native", "scripts", "node-floor.cjs"), path.join(installed, "node-floor.cjs"));
+    const fix = execFileSync(
+      process.execPath,
+      [
+        "-e",
+        `process.stdout.write(require(${JSON.stringify(path.join(installed, "node-floor.cjs"))}).nodeFix("npm install"))`,
+      ],
+      { encoding: "utf8" },
+    );
+    if (process.platform === "darwin") expect(fix).toBe("install a current one with Homebrew: brew install node");
+    else {
+      expect(fix).not.toMatch(/brew|with-node/);
+      expect(fix).toMatch(/nodesource|dnf install|pacman|nodejs\.org/);
+    }
+  });
 });

@@ -65,12 +65,12 @@ test("status reports the model, backend, memory and an empty queue", async () =>
   expect(status.pid).toBe(daemon.child?.pid);
 });
 
-test("status reports a capture command that runs without PATH: absolute node and script, then capture", () =>
+test("status reports a capture command that runs without PATH: absolute node and the capture entry point", () =>
   daemon.status().then(({ capture }) => {
-    const [node, script, subcommand, ...rest] = capture.command;
+    const [node, script, ...rest] = capture.command;
     expect(path.isAbsolute(node) && path.isAbsolute(script)).toBe(true);
-    expect([subcommand, rest]).toEqual(["capture", []]);
-    const help = execFileSync(node, [script, subcommand, "--help"], { env: { HOME: os.homedir() }, encoding: "utf8" });
+    expect([path.basename(script), rest]).toEqual(["verbatim-capture.js", []]);
+    const help = execFileSync(node, [script, "--help"], { env: { HOME: os.homedir() }, encoding: "utf8" });
     expect(help).toContain("verbatim capture --session ID");
   }));
 

@@ -10,6 +10,7 @@ import type { DictationInfo } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel, repoRoot } from "../support/fixtures";
+import { onTerminal } from "../support/terminal";
 
 jest.setTimeout(180_000);
 
@@ -81,9 +82,17 @@ test("dictate --input --fast prints only the final text on stdout, ready for a p
 });
 
 test("Ctrl-C stops early with the final text of what was said; Ctrl-\\ cancels with nothing on stdout", async () => {
-  const stopped = await run(["dictate", "--input", wav, "--json"], (child) =>
-    setTimeout(() => child.kill("SIGINT"), 1500),
-  );
+  // Ctrl-C once 0.6 s of audio has reached the dictation (its level events say how much), however long the start took.
+  const stopped = await run(["dictate", "--input", wav, "--json"], (child) => {
+    let lines = "";
+    const watch = (chunk: Buffer) => {
+      lines += chunk;
+      if (!/"type":"level","at":(0\.[6-9]|[1-9])/.test(lines)) return;
+      child.stdout?.off("data", watch);
+      child.kill("SIGINT");
+    };
+    child.stdout?.on("data", watch);
+  });
   expect(stopped.code).toBe(0);
   const final = JSON.parse(stopped.stdout.trim().split("\n").at(-1)!);
   // Only the audio sent before Ctrl-C was recognised (sent at real-time pace, after the CLI's start-up).
@@ -91,10 +100,47 @@ test("Ctrl-C stops early with the final text of what was said; Ctrl-\\ cancels w
   expect(final.duration).toBeLessThan(batch.duration - 0.5);
   expect(final.text).not.toBe(batch.text);
 
-  const cancelled = await run(["dictate", "--input", wav], (child) => setTimeout(() => child.kill("SIGQUIT"), 1000));
+  // Ctrl-\ once the dictation runs (the daemon lists it with some audio).
+  const cancelled = await run(["dictate", "--input", wav], (child) => {
+    void (async () => {
+      const client = await daemon.connect();
+      try {
+        for (let running = false; !running; await new Promise((resolve) => setTimeout(resolve, 50))) {
+          const event = await client.request({ type: "dictation.list" });
+          const dictations = event.type === "done" ? (event.dictations ?? []) : [];
+          running = dictations.some((info) => info.state === "running" && info.audioSeconds > 0.2);
+        }
+      } finally {
+        client.close();
+      }
+      child.kill("SIGQUIT");
+    })();
+  });
   expect(cancelled.code).toBe(130);
   expect(cancelled.stdout).toBe("");
   expect(cancelled.stderr).toMatch(/canceled/);
+});
+
+test("on a terminal it shows the keys once it runs, and Enter stops it", async () => {
+  // 5 s of silence first: Enter, typed as the hint appears, stops it before any speech (else the text would print).
+  const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-dictate-keys-"));
+  const padded = path.join(media, "padded.wav");
+  execFileSync("sox", [wav, padded, "pad", "5", "0"]);
+  try {
+    const result = await onTerminal(
+      [process.execPath, verbatim, "dictate", "--input", padded],
+      daemon.env,
+      "Esc cancels",
+      "",
+    );
+    expect(result.output).toContain("Dictating: Enter stops and prints the text, Esc cancels.\n");
+    expect(result.output).toContain("verbatim: No speech detected");
+    expect(result.code).toBe(6);
+    // Without a terminal there are no keys to name.
+    expect((await run(["dictate", "--input", wav, "--fast"])).stderr).toBe("");
+  } finally {
+    rmSync(media, { recursive: true, force: true });
+  }
 });
 
 test("dictations list and retry, and clear errors for a missing recording or file", async () => {

@@ -205,6 +205,21 @@ function linksOf(file: string): { target: string; anchor: string | null; text: s
   return links;
 }
 
+test("the Node.js the docs ask for is the floor of package.json's engines (22.16), never 22 alone", () => {
+  const engines = JSON.parse(read(path.join(repoRoot, "package.json"))).engines.node;
+  expect(engines).toBe("^22.16.0 || >=24.0.0");
+  const extensionReadme = path.join(repoRoot, "extension", "README.md");
+  for (const file of [...checkedFiles, extensionReadme]) {
+    expect([relative(file), read(file).match(/Node(\.js)?\]?(\([^)]*\))? 22 or newer/g)]).toEqual([
+      relative(file),
+      null,
+    ]);
+  }
+  for (const file of [readmeFile, path.join(docsDir, "install.md"), extensionReadme]) {
+    expect([relative(file), read(file).includes("22.16 or newer")]).toEqual([relative(file), true]);
+  }
+});
+
 test("the README links every docs/*.md file", () => {
   const linked = new Set(linksOf(readmeFile).map((link) => link.target));
   expect(docFiles.filter((file) => !linked.has(file)).map(relative)).toEqual([]);

@@ -5,18 +5,9 @@ import { readToken, rotateToken, tokenFile, ensureToken } from "../api/token";
 import type { VerbatimPaths } from "../paths";
 import type { ApiStatus } from "../protocol";
 import { parseCommandLine } from "./command-line";
-import { ensureDaemon } from "../daemon-control";
+import { needsOneOf } from "./did-you-mean";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
-
-export const API_USAGE = `  verbatim api on [--port N] [--host ADDRESS] [--tls | --no-tls] [--tls-port N] [--allow-origin ORIGIN]…
-                                         serve the OpenAI-compatible API (loopback, port 8178, unless given);
-                                         --tls adds HTTPS on a port of its own (--tls-port, else the port + 1)
-                                         beside plain HTTP;
-                                         --allow-origin app://obsidian.md lets that app's pages read answers
-                                         (CORS; --allow-origin none: no origin, as by default)
-  verbatim api off                       stop serving it
-  verbatim api token [--rotate]          print its bearer token (--rotate: replace it; the old one stops working)
-`;
 
 export type ApiCommand =
   | { action: "on"; port?: number; host?: string; tls?: boolean; tlsPort?: number; allowOrigins?: string[] }
@@ -71,7 +62,7 @@ export function parseApi(args: string[]): ApiCommand {
       given(["rotate"]);
       return { action, rotate: Boolean(values.rotate) };
     default:
-      throw new UsageError("api needs one of: on, off, token");
+      throw new UsageError(needsOneOf("api", action, ["on", "off", "token"]));
   }
 }
 
@@ -90,7 +81,7 @@ export async function runApi(command: ApiCommand, paths: VerbatimPaths): Promise
     } else process.stdout.write(`${readToken(file) ?? ensureToken(file)}\n`);
     return EXIT.ok;
   }
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   try {
     // Fields left out (undefined is not sent) keep the daemon's current setting.
     const settings =

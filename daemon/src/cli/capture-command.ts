@@ -1,25 +1,61 @@
-// `verbatim capture`: records the microphone into a running dictation session and exits when the session ends,
-// the daemon goes away or the microphone fails. Whoever starts a dictation (Raycast, `verbatim dictate`) spawns it,
-// detached, so that macOS asks for microphone access as that app and recording outlives a closing window.
-import { parseArgs } from "node:util";
-import { DaemonClient } from "../client";
+// `verbatim capture`: records the microphone into a dictation session and exits when the session ends, the daemon
+// goes away or the microphone fails. Whoever starts a dictation (Raycast, `verbatim dictate`) spawns it, detached, so
+// that macOS asks for microphone access as that app and recording outlives a closing window; it spawns it first, with
+// `--session -`, and names the session on its standard input once the daemon has started it: the microphone records
+// from the keypress, and what it recorded before the session existed is sent first. The capture process
+// (bin/verbatim-capture.js) loads only this module and the microphone before it opens the device; the daemon's client
+// after.
+import { spawnSync } from "node:child_process";
+import type { DaemonClient } from "../client";
+import { CAPTURE_ENTRY } from "../capture/capture-entry";
+import { captureMessage } from "../capture/capture-output";
+import { configuredInputDevice } from "../capture/input-device-setting";
+import { parseCommandLine } from "./command-line";
 import { EXIT, UsageError } from "./exit-codes";
+import { CAPTURE_USAGE } from "./usage";
 import { verbatimPaths } from "../paths";
-import { loadConfig } from "../service/config";
 import { listInputDevices, Microphone, MicrophoneError } from "../capture/microphone";
 
-export const CAPTURE_USAGE = `Usage:
-  verbatim capture --session ID [--device NAME|INDEX]   record the microphone into a dictation session
-                                                        (default: config inputDevice, else the system's input)
-  verbatim capture --list-devices                       the input devices, by index
-  verbatim capture --probe [--device NAME|INDEX]        record half a second from the input, as a dictation
-                                                        would; print its name, then how many of the samples it
-                                                        recorded were not zero (none: no sound reaches Verbatim)
-`;
 /** How much --probe records: half a second of audio, or what a device has delivered after 3 s (a PulseAudio
  * monitor takes a moment to start delivering; a device that opens on macOS delivers at once). */
 const PROBE_SAMPLES = 8000;
 const PROBE_MS = 3000;
+/**
+ * How long `--session -` waits for its session: as long as the daemon waits for the capture process of a session it
+ * started (CAPTURE_START_MS), which covers starting the daemon first (15 s at most).
+ */
+const SESSION_WAIT_MS = 30_000;
+
+/**
+ * `verbatim capture`: --probe opens the device in the capture process (CAPTURE_ENTRY) and passes on only what Verbatim
+ * says, not the lines the sound libraries print when a device cannot be opened; the rest runs here.
+ */
+export async function runCaptureCommand(args: string[], print: (text: string) => void): Promise<number> {
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (!options.includes("--probe") || options.includes("--help") || options.includes("-h")) {
+    return runCapture(args, print);
+  }
+  const probe = spawnSync(process.execPath, [CAPTURE_ENTRY, ...args], { encoding: "utf8" });
+  if (probe.status === 0) {
+    print(probe.stdout);
+    return EXIT.ok;
+  }
+  const said = captureMessage(probe.stderr ?? "");
+  throw new UsageError(
+    said || `the capture process ended with ${probe.error?.message ?? probe.signal ?? `exit ${probe.status}`}`,
+    probe.status ?? EXIT.failure,
+  );
+}
+
+/** The capture process's main (bin/verbatim-capture.js): Verbatim's messages as "verbatim: …" lines, an exit code. */
+export async function captureProcessMain(args: string[]): Promise<number> {
+  try {
+    return await runCapture(args, (text) => process.stdout.write(text));
+  } catch (error) {
+    process.stderr.write(`verbatim: ${error instanceof Error ? error.message : String(error)}\n`);
+    return error instanceof UsageError ? error.exitCode : (await import("./error-exit-code.js")).exitCodeFor(error);
+  }
+}
 
 export async function runCapture(args: string[], print: (text: string) => void): Promise<number> {
   try {
@@ -34,7 +70,7 @@ export async function runCapture(args: string[], print: (text: string) => void):
 async function capture(args: string[], print: (text: string) => void): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandLine({
       args,
       options: {
         session: { type: "string" },
@@ -58,7 +94,7 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     return EXIT.ok;
   }
   // Without --device, the config's inputDevice (the daemon's config file: one setting for every client).
-  const device = values.device ?? loadConfig(verbatimPaths().configFile).config.inputDevice ?? undefined;
+  const device = values.device ?? configuredInputDevice(verbatimPaths().configFile);
   if (values.probe) {
     const { name, samples, sounding } = await probe(device);
     print(`${name}\n${sounding} of ${samples} samples not zero\n`);
@@ -91,35 +127,101 @@ async function probe(device: string | undefined): Promise<{ name: string; sample
   return { name, samples, sounding };
 }
 
+/**
+ * Records from `device` into `session` ("-": the session named on standard input, recorded into until it comes) until
+ * the session ends. Everything recorded before the daemon connection is ready is kept in memory and sent first. A
+ * signal (SIGINT, SIGTERM, SIGHUP) ends the audio there: what was recorded goes to the session, which is then stopped
+ * as its client would stop it (`verbatim dictate` stops a dictation so, so that a stop never outruns audio still on
+ * its way).
+ */
 async function captureInto(session: string, device: string | undefined): Promise<number> {
-  const microphone = new Microphone(device); // first: a missing microphone is the error to report
-  let client: DaemonClient;
-  try {
-    client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
-  } catch (error) {
+  const microphone = new Microphone(device); // first: it records from now on, and a missing microphone is the error
+  const early: Uint8Array[] = [];
+  let send = null as ((pcm: Uint8Array) => void) | null; // set once the session is known and connected
+  let connected = null as { client: DaemonClient; id: string } | null;
+  let stopAsked = false;
+  const askStop = ({ client, id }: { client: DaemonClient; id: string }) =>
+    void client.request({ type: "dictation.stop", session: id }).catch(() => undefined); // its outcome ends us
+  const stopAudio = () => {
+    stopAsked = true;
     microphone.stop();
-    throw error;
-  }
-  let ended = false;
-  const end = () => {
-    ended = true;
-    microphone.stop();
+    if (connected) askStop(connected);
   };
-  // Following the session tells this process when it ends: the request settles when the session is done, has
-  // failed (its owner hears why) or the daemon went away. The daemon also ends a capture session when this process's
-  // connection closes, so a crash here never leaves a session recording nothing.
-  const following = client.request({ type: "dictation.attach", session }).then(end, end);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, end);
-
-  try {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, stopAudio);
+  const recording = (async () => {
     for await (const frame of microphone.frames()) {
-      if (ended) break;
-      client.sendAudio(session, new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
+      const pcm = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+      if (send) send(pcm);
+      else early.push(pcm);
     }
+  })();
+  // A microphone that fails, or a send to a daemon that went away, ends the capture with its error.
+  const failed = recording.then(
+    () => null,
+    (error: unknown) => {
+      microphone.stop();
+      return error;
+    },
+  );
+  let client: DaemonClient | null = null;
+  try {
+    // A microphone that fails while the session is awaited ends the wait with its error.
+    const failing = () => failed.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
+    const id = session === "-" ? await Promise.race([sessionFromInput(), failing()]) : session;
+    const { DaemonClient } = await import("../client.js");
+    client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
+    const following = client.request({ type: "dictation.attach", session: id }).then(
+      () => microphone.stop(),
+      () => microphone.stop(),
+    );
+    // Following the session tells this process when it ends: the request settles when the session is done, has
+    // failed (its owner hears why) or the daemon went away. The daemon also ends a capture session when this
+    // process's connection closes, so a crash here never leaves a session recording nothing.
+    const ready = client;
+    for (const pcm of early.splice(0)) ready.sendAudio(id, pcm);
+    send = (pcm) => ready.sendAudio(id, pcm);
+    connected = { client, id };
+    if (stopAsked) askStop(connected);
+    const error = await failed;
+    if (error) throw error;
+    await following;
+    return EXIT.ok;
   } finally {
     microphone.stop();
-    client.close();
+    await failed;
+    client?.close();
   }
-  await following;
-  return EXIT.ok;
+}
+
+/**
+ * The session named on standard input (its first line), for `--session -`. None within SESSION_WAIT_MS, or standard
+ * input closed without one (the dictation did not start, or its client went away first): a UsageError saying so.
+ */
+function sessionFromInput(): Promise<string> {
+  const input = process.stdin;
+  return new Promise<string>((resolve, reject) => {
+    let text = "";
+    const done = (session: string | UsageError) => {
+      clearTimeout(timer);
+      input.off("data", onData).off("end", onEnd);
+      input.destroy(); // read no more, and hold the process no longer
+      if (session instanceof UsageError) reject(session);
+      else resolve(session);
+    };
+    const nothing = (why: string, exitCode: number) =>
+      new UsageError(`${why}, so the microphone is closed again: nothing was recorded into a dictation`, exitCode);
+    const timer = setTimeout(
+      () => done(nothing(`no dictation session came within ${SESSION_WAIT_MS / 1000} s`, EXIT.unreachable)),
+      SESSION_WAIT_MS,
+    );
+    const onData = (chunk: string) => {
+      text += chunk;
+      const newline = text.indexOf("\n");
+      if (newline >= 0) done(text.slice(0, newline).trim() || nothing("the session named was empty", EXIT.usage));
+    };
+    const onEnd = () =>
+      done(text.trim() || nothing("the dictation did not start (its client named no session)", EXIT.interrupted));
+    input.setEncoding("utf8");
+    input.on("data", onData).on("end", onEnd);
+  });
 }

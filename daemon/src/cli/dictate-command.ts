@@ -1,11 +1,11 @@
-// `verbatim dictate`: a live dictation from the microphone (through `verbatim capture`) or from a file streamed at
-// real-time pace; live text on the terminal, the final text on stdout (so `verbatim dictate | pbcopy` works).
+// `verbatim dictate`: a live dictation from the microphone (through the capture process) or from a file streamed at
+// real-time pace; live text on the terminal, the final text on stdout (so `verbatim dictate | pbcopy` works). The
+// microphone opens first: the capture process starts before anything else loads or the daemon is asked, and records
+// into the dictation from the keypress.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadAudio } from "../audio";
-import { DaemonUnreachableError, type DaemonClient } from "../client";
-import { toPcmBytes } from "../dictation/pcm";
+import type { DaemonClient } from "../client";
 import { transcriptJson } from "../formats";
 import type { VerbatimPaths } from "../paths";
 import {
@@ -15,37 +15,19 @@ import {
   type TranscriptData,
   type TranscriptionOptions,
 } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
 import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
-import { reportEarlyEnd } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { LiveText } from "./live-text";
+import { CAPTURE_ENTRY } from "../capture/capture-entry";
 import { captureMessage } from "../capture/capture-output";
 import { TextSoFar } from "./text-so-far";
 
-const verbatimBin = path.join(__dirname, "..", "..", "bin", "verbatim.js");
 /** Audio per frame sent to the daemon: 100 ms of 16 kHz 16-bit mono. */
 const FRAME_BYTES = 3200;
 const FRAME_MS = 100;
-
-export const DICTATE_USAGE = `  verbatim dictate [options]             live dictation from the microphone; Enter or Ctrl-C stops and prints
-                                         the text, Esc or Ctrl-\\ cancels
-      --input FILE           stream an audio file at real-time pace instead of the microphone
-      --fast                 with --input: send the file as fast as the daemon takes it
-      --device NAME|INDEX    microphone (see verbatim capture --list-devices)
-      --auto-stop SECONDS    after speech, stop by itself once SECONDS pass without speech (default: config
-                             autoStopSeconds; 0: only on Enter or Ctrl-C)
-      --mode NAME            the mode (verbatim modes list): its model, language and finishing; default: the
-                             default mode (Plain)
-      --json                 every event as one JSON line, then the transcript as --format json prints it
-                             (with "finishing" when the mode finishes it: the spoken and the finished text)
-      --model, --language, --prompt   as for transcribe
-      --accuracy, --beam-size, --best-of, --patience, --length-penalty, --…-threshold
-                             as for transcribe: how the final text is decoded (live text is always greedy)
-  Prints nothing and exits with status ${EXIT.noSpeech} when it heard no speech. A dictation that ends early
-  (maxDictationSeconds, canceled by another client, the daemon stopped) prints its text so far and says why.
-`;
+/** Shown on a terminal once the dictation runs: the keys watchControls listens for. */
+const KEYS_HINT = "Dictating: Enter stops and prints the text, Esc cancels.\n";
 
 export interface DictateCommand {
   input: string | null;
@@ -162,17 +144,32 @@ class Controls {
 
 export async function runDictate(command: DictateCommand, paths: VerbatimPaths): Promise<number> {
   const controls = new Controls();
+  const capture = command.input
+    ? null
+    : new Capture(command.device, (message) => {
+        process.stderr.write(`verbatim: ${message}\n`);
+        controls.end("stop"); // the final text of whatever was recorded
+      });
   try {
-    const pcm = command.input ? toPcmBytes((await loadAudio(path.resolve(command.input))).samples) : null;
+    const pcm = command.input ? await fileAudio(command.input) : null;
+    const { ensureDaemon } = await import("../daemon-control.js");
     const client = await ensureDaemon(paths, command.options.model);
     try {
-      return await dictate(client, pcm, command, controls);
+      return await dictate(client, pcm, command, controls, capture);
     } finally {
       client.close();
     }
   } finally {
+    capture?.abandon(); // no dictation came of it: it closes the microphone (once it has a session, nothing)
     controls.release();
   }
+}
+
+/** The file's audio as 16 kHz 16-bit PCM, to stream as if it were the microphone. */
+async function fileAudio(file: string): Promise<Uint8Array> {
+  const { loadAudio } = await import("../audio/index.js");
+  const { toPcmBytes } = await import("../dictation/pcm.js");
+  return toPcmBytes((await loadAudio(path.resolve(file))).samples);
 }
 
 async function dictate(
@@ -180,11 +177,13 @@ async function dictate(
   pcm: Uint8Array | null,
   command: DictateCommand,
   controls: Controls,
+  capture: Capture | null,
 ): Promise<number> {
   const live = !command.json && process.stderr.isTTY ? new LiveText(process.stderr) : null;
   const soFar = new TextSoFar();
   const onEvent = (event: Event) => {
     soFar.push(event);
+    if (event.type === "dictation.started" && live && process.stdin.isTTY) process.stderr.write(KEYS_HINT);
     if (command.json) process.stdout.write(jsonLine(event) + "\n");
     else if (live) live.show(event);
     else if (event.type === "dictation.microphone_silent" || event.type === "notice")
@@ -195,7 +194,6 @@ async function dictate(
   };
 
   let session: string | null = null;
-  let captureFailed = false;
   let started!: () => void;
   const hasStarted = new Promise<void>((resolve) => (started = resolve));
   const request: Omit<Extract<Request, { type: "dictation.start" }>, "id"> = {
@@ -222,22 +220,21 @@ async function dictate(
   try {
     await hasStarted;
     const id = session as string | null; // set by the started event
+    // What the microphone recorded so far goes to the dictation, even when a stop was asked for before it began.
+    if (id && controls.ending !== "cancel") capture?.begin(id);
     if (id) {
+      const ask = (type: "dictation.stop" | "dictation.cancel") =>
+        void client.request({ type, session: id }).catch(() => undefined); // the outcome says how it ended
       controls.onEnd((how) => {
-        const type = how === "stop" ? "dictation.stop" : "dictation.cancel";
-        client.request({ type, session: id }).catch(() => undefined); // the outcome says how it ended
+        // A stop goes through the capture process, so that it never outruns audio on its way to the daemon.
+        if (how === "cancel") ask("dictation.cancel");
+        else if (!capture?.stop(() => ask("dictation.stop"))) ask("dictation.stop");
       });
     }
     if (id && pcm)
       void streamFile(client, id, pcm, command.fast, () => controls.ending !== null || stopping || finished).then(
         (sentAll) => sentAll && controls.end("stop"),
       );
-    else if (id && !controls.ending)
-      startCapture(id, command.device, (message) => {
-        process.stderr.write(`verbatim: ${message}\n`);
-        captureFailed = true;
-        controls.end("stop"); // the final text of whatever was recorded
-      });
     let event: Event;
     try {
       event = await outcome;
@@ -245,18 +242,19 @@ async function dictate(
       // Refused at the start, or cancelled by the user: the error says it. Else it ended early: its text so far.
       if (!id || controls.ending === "cancel") throw error;
       live?.clear();
+      const { reportEarlyEnd } = await import("./dictation-outcome.js");
       return reportEarlyEnd(error, id, soFar.text, !command.json);
     }
     if (event.type !== "dictation.done") throw new Error(`the daemon ended the dictation with ${event.type}`);
     live?.clear();
     if (event.transcript.noSpeech) {
       if (command.json) printTranscript(event.transcript, command);
-      if (captureFailed) return EXIT.input; // the microphone's message said why: nothing was heard
+      if (capture?.failed) return EXIT.input; // the microphone's message said why: nothing was heard
       process.stderr.write("verbatim: No speech detected\n");
       return EXIT.noSpeech;
     }
     printTranscript(event.transcript, command);
-    return captureFailed ? EXIT.input : EXIT.ok;
+    return capture?.failed ? EXIT.input : EXIT.ok;
   } finally {
     live?.clear();
   }
@@ -291,6 +289,7 @@ async function streamFile(
   fast: boolean,
   ended: () => boolean,
 ): Promise<boolean> {
+  const { DaemonUnreachableError } = await import("../client.js");
   const start = performance.now();
   for (let offset = 0, frame = 1; offset < pcm.length; offset += FRAME_BYTES, frame++) {
     if (ended()) return false;
@@ -307,18 +306,64 @@ async function streamFile(
 }
 
 /**
- * Starts `verbatim capture` for the session, detached, so that the system asks for the microphone as this
- * terminal. The daemon stops the dictation when the capture process disconnects; if it fails before sending any
- * audio, `failed` hears why.
+ * The capture process, started before the dictation (detached, so that the system asks for the microphone as this
+ * terminal): it records from its start, `begin` names the session to send it to (what it recorded first included),
+ * `abandon` closes it when no dictation came of it, `stop` ends the audio. The daemon stops the dictation when the
+ * capture process disconnects; if it fails, `failing` hears why.
  */
-function startCapture(session: string, device: string | undefined, failed: (message: string) => void): void {
-  const args = [verbatimBin, "capture", "--session", session, ...(device ? ["--device", device] : [])];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
-  let errors = "";
-  child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
-  child.on("error", (error) => failed(`could not start the capture process: ${error.message}`));
-  child.on("exit", (code) => {
-    if (code !== 0) failed(captureMessage(errors) || `the microphone capture stopped (exit ${code}) without a message`);
-  });
-  child.unref();
+class Capture {
+  /** Set when it failed (its message was passed to `failing`). */
+  failed = false;
+  private readonly child;
+  private named = false;
+  private abandoned = false;
+  private stopping = false;
+
+  constructor(device: string | undefined, failing: (message: string) => void) {
+    const args = [CAPTURE_ENTRY, "--session", "-", ...(device ? ["--device", device] : [])];
+    const child = spawn(process.execPath, args, { detached: true, stdio: ["pipe", "ignore", "pipe"] });
+    let errors = "";
+    const fail = (message: string) => {
+      this.failed = true;
+      failing(message);
+    };
+    child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+    child.on("error", (error) => fail(`could not start the capture process: ${error.message}`));
+    child.on("exit", (code, signal) => {
+      // Abandoned before its session came, it exits saying that it recorded nothing; stopped, it may have been
+      // stopped before it could hear the signal: both as asked.
+      if (code === 0 || (this.abandoned && code === EXIT.interrupted) || (this.stopping && signal === "SIGINT")) return;
+      fail(captureMessage(errors) || `the microphone capture stopped (exit ${code ?? signal}) without a message`);
+    });
+    child.stdin.on("error", () => undefined); // it exited first (no microphone): its exit says why
+    child.unref();
+    this.child = child;
+  }
+
+  begin(session: string): void {
+    if (this.named) return;
+    this.named = true;
+    this.child.stdin.end(`${session}\n`);
+  }
+
+  abandon(): void {
+    if (this.named) return;
+    this.named = this.abandoned = true;
+    this.child.stdin.end();
+  }
+
+  /**
+   * Ends the audio where it is: the capture process sends what it recorded, then stops the dictation itself. `exited`
+   * runs once it has exited (to stop the dictation in case it could not). False when it records into no session.
+   */
+  stop(exited: () => void): boolean {
+    const child = this.child;
+    if (!this.named || this.abandoned || this.stopping || child.exitCode !== null || child.signalCode !== null) {
+      return false;
+    }
+    this.stopping = true;
+    child.once("exit", exited);
+    child.kill("SIGINT");
+    return true;
+  }
 }

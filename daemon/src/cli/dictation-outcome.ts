@@ -3,7 +3,8 @@
 // happened, with what to do, and the exit status. Never a stack trace.
 import { DaemonError, DaemonUnreachableError } from "../client";
 import type { TranscriptData } from "../protocol";
-import { EXIT, exitCodeFor } from "./exit-codes";
+import { exitCodeFor } from "./error-exit-code";
+import { EXIT } from "./exit-codes";
 
 export interface EarlyEnd {
   message: string;

@@ -4,19 +4,11 @@
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import type { DictationInfo } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning, ensureDaemon } from "../daemon-control";
 import { attachDictation } from "./dictation-attach";
+import { needsOneOf } from "./did-you-mean";
 import { printFinalText } from "./dictation-outcome";
 import { EXIT, UsageError } from "./exit-codes";
-
-export const DICTATIONS_USAGE = `  verbatim dictations list               the running dictation, and recordings of dictations that did not
-                                         deliver their text
-  verbatim dictations retry ID           transcribe one of them (prints its text)
-  verbatim dictations stop [ID]          stop a dictation (default: the running one) and print its final text
-  verbatim dictations cancel [ID]        cancel it: no text
-  verbatim dictations attach [ID]        follow it (default: the running one, else the latest) and print its
-                                         final text; Ctrl-C leaves it running
-`;
 
 const ACTIONS = ["list", "retry", "stop", "cancel", "attach"];
 
@@ -28,9 +20,11 @@ export async function runDictations(args: string[], paths: VerbatimPaths): Promi
     (action === "list" && id !== undefined) ||
     (action === "retry" && !id)
   ) {
-    throw new UsageError("dictations needs one of: list, retry ID, stop [ID], cancel [ID], attach [ID]");
+    const listing = "list, retry ID, stop [ID], cancel [ID], attach [ID]";
+    throw new UsageError(needsOneOf("dictations", ACTIONS.includes(action) ? undefined : action, ACTIONS, listing));
   }
-  const client = await ensureDaemon(paths);
+  // Only a retry transcribes (the engine): the rest leaves a stopped daemon stopped.
+  const client = action === "retry" ? await ensureDaemon(paths) : await connectRunning(paths);
   try {
     switch (action) {
       case "list":

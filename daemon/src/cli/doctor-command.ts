@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { loginService } from "./service-command";
 import { locateAddon, probeAddon, thisMac, type MacHost } from "@verbatim/native";
+import { meetsNodeFloor, NODE_RANGE, nodeFix } from "@verbatim/native/scripts/node-floor.cjs";
 import { versionedPathProblem } from "@verbatim/launchd";
 import { findDecoder } from "../audio/external-decoder";
 import { captureCommand } from "../capture/capture-launch";
@@ -18,21 +19,10 @@ import { EXIT } from "./exit-codes";
 import { ok, problem, warning, type Finding, type Verdict } from "./doctor-finding";
 import { checkMacos, engineOnCpu, launchAgentState, terminalApp } from "./doctor-mac";
 
-export const DOCTOR_USAGE = `  verbatim doctor                        check this install (node, engine, daemon, folders, config, models,
-                                         finishing, microphone, login service) and say what to do about each
-                                         problem
-`;
-
-/** package.json's engines: ^22.16.0 || >=24.0.0 (node:sqlite with FTS5 arrived in 22.16). */
-export function meetsNodeFloor(version: string): boolean {
-  const [major, minor] = version.replace(/^v/, "").split(".").map(Number);
-  return major >= 24 || (major === 22 && minor >= 16);
-}
-
 function checkNode(): Finding {
   const where = `node ${process.versions.node} at ${process.execPath}`;
   if (!meetsNodeFloor(process.versions.node))
-    return problem("node", `${where} is older than Verbatim needs`, "install Node 22.16 or newer (brew install node)");
+    return problem("node", `${where} is older than Verbatim needs (${NODE_RANGE})`, nodeFix("npx verbatim doctor"));
   return ok("node", where);
 }
 

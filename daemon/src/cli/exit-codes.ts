@@ -1,6 +1,6 @@
-// Exit codes that tell scripts what kind of failure happened.
-import { DaemonError, DaemonUnreachableError } from "../client";
-import { describeFailure } from "../service/failures";
+// Exit codes that tell scripts what kind of failure happened. Every command and the capture process load this first,
+// so it imports nothing (exitCodeFor, which knows the errors of the client and the engine, is error-exit-code.ts).
+import type { ErrorCode } from "../protocol";
 
 export const EXIT = {
   ok: 0,
@@ -45,10 +45,8 @@ export class UsageError extends Error {
   }
 }
 
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError) return error.exitCode;
-  if (error instanceof DaemonUnreachableError) return EXIT.unreachable;
-  const code = error instanceof DaemonError ? error.code : describeFailure(error).code;
+/** The exit code for a failure the protocol names by its error code. */
+export function exitCodeForErrorCode(code: ErrorCode): number {
   switch (code) {
     case "audio":
       return EXIT.input;

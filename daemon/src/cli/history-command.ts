@@ -1,5 +1,5 @@
 // `verbatim history`: the transcripts the daemon kept (newest first), full-text search, one entry in full,
-// deleting, and exporting; all through the running daemon (which starts if needed).
+// deleting, and exporting; all through the running daemon (a stopped one stays stopped: the command says so).
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import {
@@ -10,23 +10,11 @@ import {
   type HistoryEntryDetail,
   type HistorySnippet,
 } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
+import { didYouMean } from "./did-you-mean";
 import { deleteTranscripts, localTime, type DeleteTranscripts } from "./history-delete";
-
-export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
-                                         kept transcripts, newest first (search: every word, the last as a prefix)
-  verbatim history show ID [--json]      one transcript in full, with its timed segments (a finished dictation:
-                                         the finished text and the spoken text)
-  verbatim history rm ID [--yes]         delete one transcript: names it and asks first
-  verbatim history rm --before DATE [--yes]
-                                         delete all finished before DATE (YYYY-MM-DD: local midnight; or an ISO
-                                         8601 date and time): says how many and asks first
-                                         (both: without a terminal to ask on, delete only with --yes)
-  verbatim history export [--format markdown|json]
-                                         every kept transcript, to standard output
-`;
 
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
 
@@ -80,13 +68,16 @@ export function parseHistory(args: string[]): HistoryCommand {
       return { request: { type: "history.export", format }, json: false };
     }
     default:
-      throw new UsageError(`unknown history action "${action}"; use show, rm or export (or none to list)`);
+      throw new UsageError(
+        `unknown history action "${action}"${didYouMean(action, ["show", "rm", "export"])}; use show, rm or export ` +
+          "(or none to list)",
+      );
   }
 }
 
 export async function runHistory(command: HistoryCommand, paths: VerbatimPaths): Promise<number> {
   if ("delete" in command) return deleteTranscripts(command.delete, paths);
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   try {
     const event: Event = await client.request(command.request);
     if (event.type !== "done") throw new Error(`the daemon answered ${event.type}`);

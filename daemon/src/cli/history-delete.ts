@@ -4,7 +4,7 @@
 // deletes more than it said.
 import { createInterface } from "node:readline/promises";
 import type { VerbatimPaths } from "../paths";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 
 export type DeleteTranscripts = {
@@ -95,9 +95,9 @@ export function localTime(iso: string): string {
 /** One request on its own connection: none is held open while the user thinks. */
 async function ask<T>(
   paths: VerbatimPaths,
-  work: (client: Awaited<ReturnType<typeof ensureDaemon>>) => Promise<T>,
+  work: (client: Awaited<ReturnType<typeof connectRunning>>) => Promise<T>,
 ): Promise<T> {
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   try {
     return await work(client);
   } finally {

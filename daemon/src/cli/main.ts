@@ -1,52 +1,27 @@
-// The `verbatim` command line.
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { BACKENDS, type Backend } from "@verbatim/native";
-import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
-import { ModelStore } from "../models";
+// The `verbatim` command line. It loads only what a command needs, when it runs: help and usage errors load none
+// of the commands' modules, and no command pays for the MCP server or the engine it does not use.
 import { verbatimPaths, type VerbatimPaths } from "../paths";
-import type { DaemonStatus, ModelCapabilities, TranscriptionOptions } from "../protocol";
+import type { DaemonStatus, ModelCapabilities } from "../protocol";
 import { VERSION } from "../version";
-import { lockHolder } from "../service/instance-lock";
-import { startDaemon, stopDaemon, tryConnect } from "../daemon-control";
-import { DICTATE_USAGE, parseDictate, runDictate } from "./dictate-command";
-import { DICTATIONS_USAGE, runDictations } from "./dictations-command";
-import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
-import { DOCTOR_USAGE, runDoctor } from "./doctor-command";
-import { EXIT, EXIT_CODES_HELP, exitCodeFor, UsageError } from "./exit-codes";
+import { EXIT, EXIT_CODES_HELP, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
-import { HISTORY_USAGE, parseHistory, runHistory } from "./history-command";
-import { listModels } from "./models-list";
-import { pullModel } from "./models-pull";
-import { useModel } from "./models-use";
-import { installService, restartService, uninstallService } from "./service-command";
-import { runTranscribe, TRANSCRIBE_USAGE } from "./transcribe-command";
-import { parseVocabulary, runVocabulary, VOCABULARY_USAGE } from "./vocabulary-command";
-import { MODES_USAGE, parseModes, runModes } from "./modes-command";
-import { CAPTURE_USAGE, runCapture } from "./capture-command";
-import { runMcpServer } from "../mcp/mcp-server";
-import { API_USAGE, describeApi, parseApi, runApi } from "./api-command";
-
-const STATUS_USAGE = `  verbatim status [--json]               the daemon's model, backend, memory and queue
-`;
-const DAEMON_USAGE = `  verbatim daemon start|stop|status      run or stop the background daemon
-  verbatim daemon install|uninstall      start the daemon at login (LaunchAgent; systemd user unit on Linux)
-  verbatim daemon restart                restart the daemon
-`;
-const MODELS_USAGE = `  verbatim models list|pull ID|rm ID     the catalog (download size, memory, languages, which is in use) and the
-                                         models in the Hugging Face cache
-  verbatim models pull ID --quantize 8bit|4bit
-                                         a Parakeet model (parakeet-v3, -v2, -110m) to load packed to 8 or 4 bits,
-                                         as ID-8bit or ID-4bit: the same download, a half or a quarter of the memory
-  verbatim models use ID                 the model jobs without --model use (saved in config.json); a job's own
-                                         --model applies to that job alone
-`;
-const MCP_USAGE = `  verbatim mcp                           an MCP server on stdio: assistants search and read the history, transcribe files
-`;
-const CAPTURE_SUMMARY = `  verbatim capture --list-devices        the microphones (input devices), by index
-  verbatim capture --session ID [--device NAME|INDEX]
-                                         record the microphone into a running dictation
-`;
+import { didYouMean, needsOneOf } from "./did-you-mean";
+import {
+  API_USAGE,
+  CAPTURE_SUMMARY,
+  CAPTURE_USAGE,
+  DAEMON_USAGE,
+  DICTATE_USAGE,
+  DICTATIONS_USAGE,
+  DOCTOR_USAGE,
+  HISTORY_USAGE,
+  MCP_USAGE,
+  MODELS_USAGE,
+  MODES_USAGE,
+  STATUS_USAGE,
+  TRANSCRIBE_USAGE,
+  VOCABULARY_USAGE,
+} from "./usage";
 
 /** What `verbatim COMMAND --help` prints. */
 const COMMAND_USAGE: Record<string, string> = {
@@ -93,92 +68,7 @@ function endQuietlyWhenOutputCloses(): void {
   }
 }
 
-function parseTranscribeArgs(args: string[]) {
-  return parseCommandLine({
-    args,
-    allowPositionals: true,
-    options: {
-      model: { type: "string" },
-      backend: { type: "string" },
-      language: { type: "string" },
-      task: { type: "string" },
-      "word-timestamps": { type: "boolean" },
-      prompt: { type: "string" },
-      vad: { type: "boolean" },
-      "no-vad": { type: "boolean" },
-      "clip-timestamps": { type: "string" },
-      "hallucination-silence-threshold": { type: "string" },
-      ...DECODING_FLAG_OPTIONS,
-      format: { type: "string", default: "text" },
-      "no-daemon": { type: "boolean" },
-    },
-  });
-}
-
-// The daemon runs in another folder: a model folder given relative to this one is sent as an absolute path.
-function localModelFolder(model: string): string | null {
-  const folder = path.resolve(model);
-  return existsSync(path.join(folder, "config.json")) ? folder : null;
-}
-
-/** A plain decimal number of seconds, not negative ("1", "2.5", ".5"). */
-function isSeconds(text: string): boolean {
-  return /^(\d+\.?\d*|\.\d+)$/.test(text.trim()) && Number.isFinite(Number(text));
-}
-
-/** --clip-timestamps START,END,START,…: seconds, none negative, as openai's clip_timestamps string. */
-function parseClips(text: string): number[] {
-  const parts = text.split(",");
-  if (parts.some((part) => !isSeconds(part))) {
-    throw new UsageError("--clip-timestamps must be START,END,START,END,… in seconds (numbers, not negative)");
-  }
-  return parts.map(Number);
-}
-
-function parseTranscribe(args: string[]) {
-  const { values, positionals } = parseTranscribeArgs(args);
-  if (positionals.length === 0) throw new UsageError("transcribe needs at least one FILE");
-  const format = values.format as OutputFormat;
-  if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(", ")}`);
-  if (values["word-timestamps"] && format === "text") {
-    throw new UsageError("--word-timestamps needs --format srt, vtt or json (plain text has no timings)");
-  }
-  if (values.task && values.task !== "transcribe" && values.task !== "translate") {
-    throw new UsageError("--task must be transcribe or translate");
-  }
-  if (values.backend && !BACKENDS.includes(values.backend as Backend)) {
-    throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}`);
-  }
-  if (values.vad && values["no-vad"]) throw new UsageError("--vad and --no-vad contradict each other: give one");
-  const clipTimestamps = values["clip-timestamps"] === undefined ? undefined : parseClips(values["clip-timestamps"]);
-  if (clipTimestamps && values.vad) {
-    throw new UsageError("--clip-timestamps choose what to decode: give them without --vad");
-  }
-  const threshold = values["hallucination-silence-threshold"];
-  const hallucinationSilenceThreshold = threshold === undefined ? undefined : Number(threshold);
-  if (hallucinationSilenceThreshold !== undefined && !isSeconds(threshold ?? "")) {
-    throw new UsageError("--hallucination-silence-threshold must be seconds (a number, not negative)");
-  }
-  const options: TranscriptionOptions = decodingOptionsFromFlags(values);
-  if (values.model) options.model = localModelFolder(values.model) ?? values.model;
-  if (values.language) options.language = values.language;
-  if (values.task) options.task = values.task as "transcribe" | "translate";
-  if (values["word-timestamps"]) options.wordTimestamps = true;
-  if (values.prompt) options.prompt = values.prompt;
-  if (values.vad || values["no-vad"]) options.vad = Boolean(values.vad);
-  if (clipTimestamps) options.clipTimestamps = clipTimestamps;
-  if (hallucinationSilenceThreshold !== undefined)
-    options.hallucinationSilenceThreshold = hallucinationSilenceThreshold;
-  return {
-    files: positionals,
-    format,
-    options,
-    backend: values.backend as Backend | undefined,
-    inProcess: Boolean(values["no-daemon"]),
-  };
-}
-
-function describeStatus(status: DaemonStatus): string {
+function describeStatus(status: DaemonStatus, describeApi: (api: NonNullable<DaemonStatus["api"]>) => string): string {
   const mb = (bytes: number | null) => (bytes === null ? "?" : `${Math.round(bytes / 1e6)} MB`);
   const { id, state, backend, device, inUse } = status.model;
   const where = [backend, device].filter(Boolean);
@@ -240,6 +130,8 @@ function describeHistory(history: DaemonStatus["history"]): string {
 }
 
 async function showStatus(paths: VerbatimPaths, json: boolean): Promise<number> {
+  const { tryConnect } = await import("../daemon-control.js");
+  const { lockHolder } = await import("../service/instance-lock.js");
   const client = await tryConnect(paths);
   if (!client) {
     // Its pid file names a daemon that is alive: it runs, but does not answer (busy starting, overloaded, stopped).
@@ -259,7 +151,10 @@ async function showStatus(paths: VerbatimPaths, json: boolean): Promise<number> 
   }
   try {
     const status = await client.status();
-    process.stdout.write(json ? JSON.stringify({ running: true, ...status }) + "\n" : describeStatus(status));
+    const { describeApi } = await import("./api-command.js");
+    process.stdout.write(
+      json ? JSON.stringify({ running: true, ...status }) + "\n" : describeStatus(status, describeApi),
+    );
     return EXIT.ok;
   } finally {
     client.close();
@@ -267,6 +162,8 @@ async function showStatus(paths: VerbatimPaths, json: boolean): Promise<number> 
 }
 
 async function daemonCommand(action: string | undefined, paths: VerbatimPaths): Promise<number> {
+  const { startDaemon, stopDaemon, tryConnect } = await import("../daemon-control.js");
+  const { installService, restartService, uninstallService } = await import("./service-command.js");
   switch (action) {
     case "start": {
       const running = await tryConnect(paths);
@@ -294,7 +191,9 @@ async function daemonCommand(action: string | undefined, paths: VerbatimPaths): 
       process.stdout.write(await restartService(paths));
       return EXIT.ok;
     default:
-      throw new UsageError("daemon needs one of: start, stop, status, install, uninstall, restart");
+      throw new UsageError(
+        needsOneOf("daemon", action, ["start", "stop", "status", "install", "uninstall", "restart"]),
+      );
   }
 }
 
@@ -306,17 +205,17 @@ async function modelsCommand(args: string[], paths: VerbatimPaths): Promise<numb
   });
   const [action, name] = positionals;
   if (values.quantize !== undefined && action !== "pull") throw new UsageError("--quantize is for models pull");
-  const store = new ModelStore();
+  const store = new (await import("../models/index.js")).ModelStore();
   switch (action) {
     case "list":
-      process.stdout.write(await listModels(store, paths));
+      process.stdout.write(await (await import("./models-list.js")).listModels(store, paths));
       return EXIT.ok;
     case "pull":
       if (!name) throw new UsageError("models pull needs a model id");
-      return pullModel(store, name, values.quantize);
+      return (await import("./models-pull.js")).pullModel(store, name, values.quantize);
     case "use":
       if (!name) throw new UsageError("models use needs a model id (an alias such as large-v3-turbo, or a folder)");
-      return useModel(name, paths);
+      return (await import("./models-use.js")).useModel(name, paths);
     case "rm": {
       if (!name) throw new UsageError("models rm needs a model id");
       const removed = await store.removeModel(name);
@@ -324,7 +223,7 @@ async function modelsCommand(args: string[], paths: VerbatimPaths): Promise<numb
       return EXIT.ok;
     }
     default:
-      throw new UsageError("models needs one of: list, pull ID, use ID, rm ID");
+      throw new UsageError(needsOneOf("models", action, ["list", "pull", "use", "rm"], "list, pull ID, use ID, rm ID"));
   }
 }
 
@@ -338,34 +237,51 @@ export async function main(argv: string[]): Promise<number> {
     }
     const paths = verbatimPaths();
     switch (command) {
-      case "transcribe":
+      case "transcribe": {
+        const { parseTranscribe, runTranscribe } = await import("./transcribe-command.js");
         return await runTranscribe(parseTranscribe(rest), paths);
+      }
       case "status":
-        return await showStatus(paths, rest.includes("--json"));
+        return await showStatus(
+          paths,
+          Boolean(parseCommandLine({ args: rest, options: { json: { type: "boolean" } } }).values.json),
+        );
       case "daemon":
         return await daemonCommand(rest[0], paths);
       case "models":
         return await modelsCommand(rest, paths);
-      case "dictate":
+      case "dictate": {
+        const { parseDictate, runDictate } = await import("./dictate-command.js");
         return await runDictate(parseDictate(rest), paths);
+      }
       case "dictations":
-        return await runDictations(rest, paths);
-      case "vocabulary":
+        return await (await import("./dictations-command.js")).runDictations(rest, paths);
+      case "vocabulary": {
+        const { parseVocabulary, runVocabulary } = await import("./vocabulary-command.js");
         return await runVocabulary(parseVocabulary(rest), paths);
-      case "modes":
+      }
+      case "modes": {
+        const { parseModes, runModes } = await import("./modes-command.js");
         return await runModes(parseModes(rest), paths);
-      case "history":
+      }
+      case "history": {
+        const { parseHistory, runHistory } = await import("./history-command.js");
         return await runHistory(parseHistory(rest), paths);
+      }
       case "capture":
-        return await runCapture(rest, (text) => process.stdout.write(text));
-      case "api":
+        return await (
+          await import("./capture-command.js")
+        ).runCaptureCommand(rest, (text) => process.stdout.write(text));
+      case "api": {
+        const { parseApi, runApi } = await import("./api-command.js");
         return await runApi(parseApi(rest), paths);
+      }
       case "doctor":
         if (rest.length > 0) throw new UsageError("doctor takes no arguments");
-        return await runDoctor(paths);
+        return await (await import("./doctor-command.js")).runDoctor(paths);
       case "mcp":
         if (rest.length > 0) throw new UsageError("mcp takes no arguments");
-        await runMcpServer(paths);
+        await (await import("../mcp/mcp-server.js")).runMcpServer(paths);
         return EXIT.ok;
       case "--version":
       case "-v":
@@ -384,13 +300,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}"`);
+        throw new UsageError(`unknown command "${command}"${didYouMean(command, Object.keys(COMMAND_USAGE))}`);
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`verbatim: ${message}\n`);
     if (error instanceof UsageError && error.exitCode === EXIT.usage)
       process.stderr.write("Run `verbatim --help` for usage.\n");
-    return exitCodeFor(error);
+    return (await import("./error-exit-code.js")).exitCodeFor(error);
   }
 }

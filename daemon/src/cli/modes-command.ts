@@ -1,5 +1,5 @@
 // `verbatim modes list|add|edit|rm`: per-app dictation settings and text finishing, edited in the running daemon
-// (which starts if needed), so config.json keeps every other setting and edits from Raycast at the same time are
+// (a stopped one stays stopped), so config.json keeps every other setting and edits from Raycast at the same time are
 // not lost.
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -17,28 +17,10 @@ import {
   type ModeChanges,
   type ModesData,
 } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
-
-export const MODES_USAGE = `  verbatim modes list [--json]           the modes: which apps use each, its model, language and finishing
-  verbatim modes add NAME [mode options] a new mode
-  verbatim modes edit NAME [mode options]
-                                         change a mode (an empty value clears an optional one: --model "")
-  verbatim modes rm NAME                 remove a mode
-      --apps ID,…            bundle ids of the apps the mode is for (com.apple.mail)
-      --model M, --language L
-                             the model and language of its dictations (default: the daemon's)
-      --finishing none|raycast|local
-                             who finishes the text: nobody, Raycast AI (Raycast's cloud service; only Raycast
-                             runs it) or a local model through an OpenAI-compatible API
-      --endpoint URL         local: the API (default ${DEFAULT_FINISHING_ENDPOINT}, Ollama); the text goes
-                             there, so another host means it leaves this machine
-      --model-name NAME      local: the model the server runs (llama3.2)
-      --instruction TEXT     what finishing makes of the text
-      --deliver paste|copy|paste-return
-                             what Raycast does with the text
-`;
+import { needsOneOf } from "./did-you-mean";
 
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `modes.${string}` }>;
 
@@ -84,7 +66,7 @@ export function parseModes(args: string[]): { request: RequestBody; json: boolea
       if (!name) throw new UsageError("modes rm needs a NAME");
       return { request: { type: "modes.remove", name }, json: false };
     default:
-      throw new UsageError("modes needs one of: list, add, edit, rm");
+      throw new UsageError(needsOneOf("modes", action, ["list", "add", "edit", "rm"]));
   }
 }
 
@@ -131,7 +113,7 @@ function localModelFolder(model: string): string {
 }
 
 export async function runModes(command: ReturnType<typeof parseModes>, paths: VerbatimPaths): Promise<number> {
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   let event: Event;
   try {
     event = await client.request(command.request);

@@ -1,20 +1,12 @@
-// `verbatim vocabulary list|add|rm`: the user's words, edited in the running daemon (which starts if needed) so that
+// `verbatim vocabulary list|add|rm`: the user's words, edited in the running daemon (a stopped one stays stopped) so that
 // its config.json keeps every other setting and concurrent edits from Raycast are not lost.
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import type { Event, ReplacementCase, VocabularyData } from "../protocol";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
-
-export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your terms and replacements (* marks the terms in the decoder prompt)
-  verbatim vocabulary add TERM           a name or word the recognizer should expect (most recent first in the prompt)
-  verbatim vocabulary add --replace FROM --with TO [--case keep|exact]
-                                         write TO wherever the words FROM are recognized (any case; keep: TO takes
-                                         FROM's capitalization; exact: only FROM as written)
-  verbatim vocabulary rm TERM | rm --replace FROM
-                                         remove a term or a replacement
-`;
+import { needsOneOf } from "./did-you-mean";
 
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `vocabulary.${string}` }>;
 
@@ -64,7 +56,7 @@ export function parseVocabulary(args: string[]): { request: RequestBody; json: b
       if (!term) throw new UsageError("vocabulary rm needs a TERM (or --replace FROM)");
       return { request: { type: "vocabulary.remove", term }, json: false };
     default:
-      throw new UsageError("vocabulary needs one of: list, add, rm");
+      throw new UsageError(needsOneOf("vocabulary", action, ["list", "add", "rm"]));
   }
 }
 
@@ -72,7 +64,7 @@ export async function runVocabulary(
   command: ReturnType<typeof parseVocabulary>,
   paths: VerbatimPaths,
 ): Promise<number> {
-  const client = await ensureDaemon(paths);
+  const client = await connectRunning(paths);
   let event: Event;
   try {
     event = await client.request(command.request);

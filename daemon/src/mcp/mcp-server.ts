@@ -1,13 +1,13 @@
 // `verbatim mcp`: a Model Context Protocol server on stdio, so assistants can search and read the user's kept
-// transcripts (dictations included) and transcribe a file. Every tool goes through the running daemon, which starts
-// if needed; the history's entries name the assistant as their app.
+// transcripts (dictations included) and transcribe a file. Every tool goes through the running daemon; transcribing
+// starts it if needed (the history's tools say that it is stopped); the history's entries name the assistant as their app.
 import path from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { ErrorCode, type CallToolResult, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { DaemonError, type DaemonClient } from "../client";
-import { ensureDaemon } from "../daemon-control";
+import { connectRunning, ensureDaemon } from "../daemon-control";
 import type { VerbatimPaths } from "../paths";
 import type { HistoryEntry, HistoryEntryDetail, HistoryPage, TranscriptData } from "../protocol";
 import { VERSION } from "../version";
@@ -28,10 +28,14 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
         "an audio or video file (an absolute path) with transcribe_file.",
     },
   );
-  const withDaemon = async (work: (client: DaemonClient) => Promise<string>): Promise<CallToolResult> => {
+  // Transcribing starts a stopped daemon (it needs the engine); reading the history leaves it stopped.
+  const withDaemon = async (
+    work: (client: DaemonClient) => Promise<string>,
+    connect: (paths: VerbatimPaths) => Promise<DaemonClient> = connectRunning,
+  ): Promise<CallToolResult> => {
     let client: DaemonClient | null = null;
     try {
-      client = await ensureDaemon(paths);
+      client = await connect(paths);
       return { content: [{ type: "text", text: await work(client) }] };
     } catch (error) {
       return { content: [{ type: "text", text: (error as Error).message }], isError: true };
@@ -157,7 +161,7 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
         } finally {
           extra.signal.removeEventListener("abort", cancel);
         }
-      }),
+      }, ensureDaemon),
   );
   return server;
 }

@@ -145,7 +145,7 @@ export function setupScreen(problem: SetupProblem): SetupScreen {
 
 Verbatim transcribes privately on this Mac with a small background app, the Verbatim daemon, which keeps the speech model ready. This extension talks to it, and it is not installed yet.
 
-Install it in Terminal (**Copy Install Command** copies this; it needs Node.js 22 or newer: \`brew install node\`):
+Install it in Terminal (**Copy Install Command** copies this; it needs Node.js 22.16 or newer: \`brew install node\`):
 
 \`\`\`
 npm install -g verbatim-dictation

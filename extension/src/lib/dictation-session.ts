@@ -1,6 +1,7 @@
 // One live dictation as the extension sees it: a state machine fed by the daemon's events and the user's stop and
 // cancel, which either follows the dictation already running (reopened Dictate, the hotkey, the terminal) or starts
-// one and its microphone capture.
+// one and its microphone capture. The microphone opens first: as soon as the daemon's status says how, before the
+// dictation is started, so that speech begun at the keypress is recorded (the daemon takes what it recorded first).
 import {
   DaemonError,
   type DaemonClient,
@@ -11,6 +12,7 @@ import {
   type TranscriptData,
   type TranscriptionOptions,
 } from "./daemon-connection";
+import type { MicrophoneCapture } from "./capture-process";
 import { applyTextEvent, emptyLiveText, type LiveText } from "./dictation-text";
 import type { DictationMode } from "./modes";
 
@@ -139,10 +141,10 @@ export interface DictationSetup {
   /** Offer the text of a dictation that ended while nobody followed it, when none runs. */
   recover?: boolean;
   /**
-   * Called when this client started a capture dictation: starts the microphone capture and resolves with an error
-   * message if it fails (the dictation is then stopped with what was recorded).
+   * For a capture dictation: starts the microphone capture, before the dictation starts (abandoned if this client
+   * follows another one instead). If it fails, the dictation is stopped with what was recorded, and says why.
    */
-  startCapture?(session: string, status: DaemonStatus): Promise<string | null>;
+  openMicrophone?(status: DaemonStatus): MicrophoneCapture;
   onChange(state: DictationState): void;
   /** How often the daemon's model is asked for while the dictation runs. */
   modelPollMs?: number;
@@ -157,6 +159,8 @@ export class Dictation {
   private ending: "stop" | "cancel" | null = null;
   private endingSent = false;
   private captureFailure: string | null = null;
+  /** The capture process opened for a dictation this client starts, before it starts. */
+  private microphone: MicrophoneCapture | null = null;
   private markBegun!: () => void;
 
   constructor(
@@ -196,12 +200,22 @@ export class Dictation {
     if (session && !isFinished(this.state.phase)) await this.sendEnding(session);
   }
 
-  /** Sends the stop or cancel asked for, once (it may be asked for before the session is known). */
+  /**
+   * Sends the stop or cancel asked for, once (it may be asked for before the session is known). A stop of the
+   * dictation this client's capture records goes through the capture process, which stops it once it has sent what
+   * it recorded (and, should it end without doing so, the stop is sent then).
+   */
   private async sendEnding(session: string): Promise<void> {
     if (!this.ending || this.endingSent) return;
     this.endingSent = true;
     // The outcome reaches this client as a follower too; a failure here shows up there.
-    await this.client.request({ type: `dictation.${this.ending}`, session }).catch(() => undefined);
+    const type = this.ending === "stop" ? "dictation.stop" : "dictation.cancel";
+    const send = () => this.client.request({ type, session }).catch(() => undefined);
+    if (type === "dictation.stop" && this.microphone?.stop()) {
+      void this.microphone.exited.then(send); // once it is done, or in case it ended without stopping it
+      return;
+    }
+    await send();
   }
 
   private update(state: DictationState): void {
@@ -216,6 +230,9 @@ export class Dictation {
 
   private async run(): Promise<Event> {
     const status = await this.client.status();
+    const microphone = this.setup.source === "capture" ? (this.setup.openMicrophone?.(status) ?? null) : null;
+    this.microphone = microphone;
+    if (microphone) this.watch(microphone);
     this.update({ ...this.state, model: modelLine(status.model) });
     const poll = this.pollModel();
     try {
@@ -223,13 +240,24 @@ export class Dictation {
       if (running) return await this.follow(running.session, "follow", running.state === "stopping");
       const undelivered = this.setup.recover ? await undeliveredDictation(this.client) : null;
       if (undelivered) return await this.follow(undelivered, "recover", false);
-      return await this.start(status);
+      return await this.start();
     } finally {
+      microphone?.abandon(); // it records into no dictation (given one, it goes on until that ends)
       clearInterval(poll);
     }
   }
 
+  /** A capture that fails stops the dictation, with what it recorded, and says why. */
+  private watch(microphone: MicrophoneCapture): void {
+    void microphone.exited.then(({ code, message }) => {
+      if (code === 0 || isFinished(this.state.phase) || this.endingSent) return; // asked to end, it ends
+      this.captureFailure = `The microphone capture stopped (${message}).`;
+      void this.stop();
+    });
+  }
+
   private follow(session: string, origin: "follow" | "recover", stopping: boolean): Promise<Event> {
+    this.microphone?.abandon(); // another dictation's audio comes from its own capture
     this.update({
       ...this.state,
       session,
@@ -241,7 +269,7 @@ export class Dictation {
     return this.client.request({ type: "dictation.attach", session }, this.onEvent);
   }
 
-  private async start(status: DaemonStatus): Promise<Event> {
+  private async start(): Promise<Event> {
     const { source, options, autoStopSeconds, appBundleId } = this.setup;
     const request = this.client.request(
       {
@@ -253,7 +281,7 @@ export class Dictation {
       },
       (event) => {
         this.onEvent(event);
-        if (event.type === "dictation.started") this.started(event.session, status);
+        if (event.type === "dictation.started") this.started(event.session);
       },
     );
     try {
@@ -267,16 +295,10 @@ export class Dictation {
     }
   }
 
-  private started(session: string, status: DaemonStatus): void {
+  private started(session: string): void {
+    // What the microphone recorded so far goes to the dictation, even when a stop was asked for before it began.
+    if (this.ending !== "cancel") this.microphone?.begin(session);
     if (this.ending) void this.sendEnding(session);
-    else if (this.setup.source === "capture" && this.setup.startCapture) {
-      const starting = this.setup.startCapture(session, status).catch((error: unknown) => String(error));
-      void starting.then((failure) => {
-        if (!failure || isFinished(this.state.phase)) return;
-        this.captureFailure = `The microphone capture stopped (${failure}).`;
-        void this.stop();
-      });
-    }
   }
 
   /** Keeps the model line current: a dictation asking for another model makes the daemon switch (load, download). */

@@ -524,7 +524,9 @@ export interface DaemonStatus {
   queue: { running: string | null; waiting: number };
   /**
    * How a client starts the microphone capture process for a dictation with source "capture": spawn `command` (an
-   * absolute node binary, then absolute script paths) with `--session ID` appended.
+   * absolute node binary, then the absolute path of the capture entry point) with `--session ID` appended; or, to
+   * record from before the dictation starts, with `--session -` appended, then write the session's id and a newline
+   * to its standard input once `dictation.started` names it (closing it without one closes the microphone).
    */
   capture: { command: string[] };
   history: HistoryStatus;
