@@ -274,12 +274,11 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       /^warning +microphone +\d+ input devices?, but dictation would fail: The microphone \(the system's default input\) could not be opened/m,
     );
     // Nothing plays into the null sink: its monitor gives exact zeros, as a Mac gives an app denied the microphone.
-    const probe = () =>
-      spawnSync(process.execPath, [cli, "capture", "--probe"], {
-        env: { ...daemon.env, ...pulse.env },
-        encoding: "utf8",
-      });
-    expect(probe().stdout).toMatch(/^Monitor of Null Output\n0 of [1-9]\d* samples not zero\n$/);
+    const silentProbe = spawnSync(process.execPath, [cli, "capture", "--probe"], {
+      env: { ...daemon.env, ...pulse.env },
+      encoding: "utf8",
+    });
+    expect(silentProbe.stdout).toMatch(/^Monitor of Null Output\n0 of [1-9]\d* samples not zero\n$/);
     expect(doctor({ ...daemon.env, ...pulse.env })).toMatch(
       /^warning +microphone +\d+ input devices?, but no sound from Monitor of Null Output: it gave only exact zeros .*\n +→ unmute it, or pick another input/m,
     );
