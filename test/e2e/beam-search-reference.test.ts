@@ -4,13 +4,13 @@
 // draws the engine's std::mt19937_64 numbers, seeded seed + window index). The engine transcribes each file with the
 // case's options; every window it decoded is decoded again by the reference from the same audio, start frame,
 // previous-text prompt and window index. Per window, the same temperatures must be tried in the same order, and each
-// attempt must choose the same tokens (eot included), unless the reference saw a near-tie there: for a greedy step
-// its top two logits within NEAR_TIE; for beam search any decision of the attempt within NEAR_TIE (the beam cut, an
-// eot on either side of it, the finished list filling up, the ranker's best two, the timestamp rule of a beam); above
-// temperature 0 any draw, ranking or timestamp rule within SAMPLING_TIE. A fallback decision within THRESHOLD_TIE of
-// its threshold may also go either way. Windows parted at a near-tie are counted and logged, the rest of such a window
-// is not compared. The engine's seeks, segments and prompts are checked against openai's transcribe() bookkeeping
-// from its kept tokens.
+// attempt must choose the same tokens (eot included), unless the reference saw a near-tie there, measured in the same
+// run (test/support/measured-ties.ts): for one sequence (a greedy step, a draw, the timestamp rule) a margin within
+// the step tie; for beams and best-of groups any decision of the attempt (the beam cut, an eot on either side of it,
+// the finished list filling up, the ranker's best two, each draw, the timestamp rule of a beam) within the sum tie. A
+// fallback decision within the threshold tie of its threshold may also go either way. Windows parted at a near-tie are
+// counted and logged, the rest of such a window is not compared. The engine's seeks, segments and prompts are checked
+// against openai's transcribe() bookkeeping from its kept tokens.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -21,7 +21,8 @@ import { loadAudio } from "../../daemon/src/audio";
 import { loadTokenizer, type Tokenizer } from "../../daemon/src/tokenizer";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { contentFrames, segmentSize, splitWindow } from "../support/openai-transcribe-loop";
-import { NEAR_TIE, writeSamples } from "../support/reference-transcribe";
+import { LogprobGaps, MAX_STEP_GAP } from "../support/measured-ties";
+import { writeSamples } from "../support/reference-transcribe";
 
 jest.setTimeout(900_000);
 
@@ -32,15 +33,6 @@ const longFiles = heldoutList("heldout-long", "heldout-long.json").map((item) =>
 const singleFiles = heldoutList("heldout", "heldout.json").map((item) => item.file);
 const models = ["verbatim-tiny-en", "verbatim-tiny-en-4bit"];
 const TEMPERATURES = [0, 0.2, 0.4, 0.6, 0.8, 1.0];
-// Above temperature 0 a near-tie is a draw (or a ranking, or the timestamp rule) within this many logits of going the
-// other way. The engine holds the cross-attention keys and values in fp16 (as whisper.cpp does), so its logits differ
-// from the fp32 reference's by a few 1e-4: three draws parted at margins of 1.5e-4 to 2.2e-4 (2026-11-26; with an
-// fp32 cache the logits were within ~5e-6 and this was 1e-4); 1e-3 leaves 4.5x over the largest.
-// Such draws part the runs, any other must agree. Beam search and greedy steps keep NEAR_TIE (0.01), as the greedy
-// tests.
-const SAMPLING_TIE = 1e-3;
-// An average log-probability or no-speech probability this close to its threshold may fall back (or skip) either way.
-const THRESHOLD_TIE = 1e-3;
 
 /** The decoding options of a case, as the addon and (translated) the reference take them. */
 interface DecodingCase {
@@ -58,6 +50,8 @@ interface DecodingCase {
 interface EngineAttempt {
   temperature: number;
   tokens: number[];
+  /** Each token's log-probability under the filtered logits (reported for single sequences only). */
+  logprobs: number[];
 }
 
 interface EngineWindow {
@@ -70,6 +64,8 @@ interface ReferenceAttempt {
   temperature: number;
   tokens: number[];
   logit_margins: number[];
+  /** The kept sequence's log-probability of its token at each step (eot's step included). */
+  token_logprobs: number[];
   decision_margin: number;
   avg_logprob: number;
   compression_ratio: number;
@@ -147,9 +143,10 @@ async function engineRun(model: WhisperModel, file: string, options: TranscribeO
     }
     const attempts = windows[windows.length - 1].attempts;
     if (attempts.length === 0 || attempts[attempts.length - 1].temperature !== event.temperature) {
-      attempts.push({ temperature: event.temperature, tokens: [] });
+      attempts.push({ temperature: event.temperature, tokens: [], logprobs: [] });
     }
     attempts[attempts.length - 1].tokens.push(event.token);
+    attempts[attempts.length - 1].logprobs.push(Math.log(event.probability));
   }).promise;
   for (const segment of result.segments) {
     const window = windows.find((w) => w.seek === segment.seek);
@@ -239,13 +236,19 @@ async function referenceWindows(
 
 type Outcome = "equal" | "near-tie" | "mismatch";
 
+/** Whether an attempt at this temperature decodes several sequences (beams, or a best-of group). */
+const decodesGroups = (c: DecodingCase, temperature: number) =>
+  temperature === 0 ? (c.beamSize ?? 1) > 1 : (c.bestOf ?? 1) > 1;
+
 /**
  * One window, attempt by attempt: the same tokens (eot included) up to a near-tie, and the same fallback decision
- * unless it was within NEAR_TIE of its threshold.
+ * unless it was within the threshold tie of its threshold.
  */
 function compareWindow(
   reference: ReferenceWindow,
   engine: EngineWindow,
+  c: DecodingCase,
+  gaps: LogprobGaps,
 ): { outcome: Outcome; detail?: object; sampledEqual: number } {
   const choice = (list: number[], j: number) => (j < list.length ? list[j] : "eot");
   let sampledEqual = 0; // attempts above temperature 0 equal to their end
@@ -262,7 +265,7 @@ function compareWindow(
       });
     }
     const steps = expected.logit_margins.length;
-    const tie = expected.temperature > 0 ? SAMPLING_TIE : NEAR_TIE;
+    const tie = decodesGroups(c, expected.temperature) ? gaps.sumTie : gaps.stepTie;
     for (let j = 0; j < steps; j++) {
       if (choice(expected.tokens, j) === choice(actual.tokens, j)) continue;
       const where = { attempt: a, temperature: expected.temperature, step: j, margin: expected.logit_margins[j] };
@@ -278,7 +281,7 @@ function compareWindow(
     const referenceFellBack = reference.attempts.length > a + 1;
     if (engineFellBack !== referenceFellBack) {
       const where = { attempt: a, temperature: expected.temperature, thresholdMargin: expected.threshold_margin };
-      if (expected.threshold_margin < THRESHOLD_TIE) return result("near-tie", where);
+      if (expected.threshold_margin < gaps.thresholdTie) return result("near-tie", where);
       return result("mismatch", {
         ...where,
         fallback: { reference: referenceFellBack, engine: engineFellBack },
@@ -336,13 +339,23 @@ async function runCase(
   const references = await referenceWindows(modelName, c, requests);
   expect(references).toHaveLength(requests.length);
 
+  // The engine's distance from the reference on this machine, where both chose the same tokens, gives the ties.
+  const gaps = new LogprobGaps();
+  references.forEach((reference, i) =>
+    reference.attempts.forEach((attempt, a) => {
+      const actual = engineWindows[i].attempts[a];
+      if (actual && sameTemperature(actual.temperature, attempt.temperature)) gaps.add(attempt, actual);
+    }),
+  );
+  expect(gaps.step).toBeLessThan(MAX_STEP_GAP);
+
   const mismatches: object[] = [];
   const nearTies: object[] = [];
   const counts: Record<Outcome, number> = { equal: 0, "near-tie": 0, mismatch: 0 };
   let sampledEqual = 0;
   references.forEach((reference, i) => {
     const engine = engineWindows[i];
-    const { outcome, detail, sampledEqual: equalAttempts } = compareWindow(reference, engine);
+    const { outcome, detail, sampledEqual: equalAttempts } = compareWindow(reference, engine, c, gaps);
     counts[outcome]++;
     sampledEqual += equalAttempts;
     const where = { audio: path.basename(reference.audio), seek: reference.seek, window: reference.window_index };
@@ -355,8 +368,8 @@ async function runCase(
       const threshold = c.logprobThreshold ?? -1;
       const silence = noSpeech && !(reference.avg_logprob > threshold);
       const close =
-        Math.abs(reference.no_speech_prob - 0.6) < THRESHOLD_TIE ||
-        Math.abs(reference.avg_logprob - threshold) < THRESHOLD_TIE;
+        Math.abs(reference.no_speech_prob - 0.6) < gaps.thresholdTie ||
+        Math.abs(reference.avg_logprob - threshold) < gaps.thresholdTie;
       if (!close && silence !== skipped) mismatches.push({ ...where, skippedAsSilence: skipped, reference: silence });
     }
   });
@@ -366,7 +379,8 @@ async function runCase(
       `(engine ${engineSeconds.toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s): ` +
       `${counts.equal} equal, ${counts["near-tie"]} parted at a near-tie, ${counts.mismatch} mismatches; ` +
       `${fallbacks} fell back (temperatures tried per window ${JSON.stringify(tally(references.map((w) => w.temperatures_tried.length)))}, ` +
-      `kept ${JSON.stringify(tally(references.map((w) => w.temperature)))}), ${sampledEqual} sampled attempts equal` +
+      `kept ${JSON.stringify(tally(references.map((w) => w.temperature)))}), ${sampledEqual} sampled attempts equal; ` +
+      `${gaps}` +
       (rival ? `; ${filesChanged} files transcribed otherwise with ${JSON.stringify(rival)}` : "") +
       (nearTies.length > 0 ? `; near-ties: ${JSON.stringify(nearTies)}` : ""),
   );
@@ -424,7 +438,7 @@ describe.each(models)("%s", (modelName) => {
     expect(run.sampledEqual).toBeGreaterThanOrEqual(10);
   });
 
-  test("one sample per attempt (bestOf 1): every draw agrees but within SAMPLING_TIE", async () => {
+  test("one sample per attempt (bestOf 1): every draw agrees but at a near-tie", async () => {
     // Every window tries every temperature (a log-probability threshold of 0 is never met): each attempt above 0 is
     // one sequence, whose step margins are each draw's own.
     const c = { temperatures: [0.2, 0.4, 0.6, 0.8, 1.0], logprobThreshold: 0, seed: 3 };

@@ -2,8 +2,8 @@
 // window): the engine transcribes every held-out long file (and every single held-out file) greedily with
 // timestamps, and each of its 30 s windows is decoded again by the reference from the same audio, start frame and
 // previous-text prompt. Every step's choice (eot included) must be equal, unless the reference's top two logits
-// (or the timestamp rule's decision) are within NEAR_TIE there: then both are right, and the rest of that window
-// is not compared. The engine's seeks, segments and prompts are checked against openai's transcribe() bookkeeping
+// (or the timestamp rule's decision) are within a near-tie there, measured in the same run
+// (test/support/measured-ties.ts): then both are right, and the rest of that window is not compared. The engine's seeks, segments and prompts are checked against openai's transcribe() bookkeeping
 // (test/support/openai-transcribe-loop.ts). Word timestamps are off for the token comparison, so every seek follows
 // from the tokens alone; with them, openai seeks to the last word's end (or the last segment's, in a window without
 // words), which a test of its own checks against the reference's whole transcribe() loop. The reference runs at test
@@ -18,6 +18,7 @@ import { loadAudio } from "../../daemon/src/audio";
 import { loadTokenizer, type Tokenizer } from "../../daemon/src/tokenizer";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { contentFrames, segmentSize, splitWindow } from "../support/openai-transcribe-loop";
+import { LogprobGaps, MAX_STEP_GAP } from "../support/measured-ties";
 import { compareWithReference, engineTranscribe, referenceTranscribe } from "../support/reference-transcribe";
 
 jest.setTimeout(900_000);
@@ -29,19 +30,19 @@ const files = heldoutList("heldout-long", "heldout-long.json");
 // The single held-out files are one window each; trained-model.test.ts compares them without timestamps.
 const singleFiles = heldoutList("heldout", "heldout.json");
 const models = ["verbatim-tiny-en", "verbatim-tiny-en-4bit"];
-// As in trained-model.test.ts: below this the engine's float rounding (logits within ~1e-5 of the reference's)
-// may pick either token, and each continuation is right.
-const NEAR_TIE = 0.01;
 // transcribe()'s defaults: a window is skipped as silence when its no-speech probability is above 0.6 and its
-// average log-probability not above -1. Within SILENCE_TIE of either, both judgements are right.
+// average log-probability not above -1. Within the run's threshold tie of either, both judgements are right.
 const NO_SPEECH_THRESHOLD = 0.6;
 const LOGPROB_THRESHOLD = -1;
-const SILENCE_TIE = 1e-3;
 
-/** A window as the engine decoded it: every sampled token (from its token events) and the segments it kept. */
+/**
+ * A window as the engine decoded it: every sampled token (from its token events, with its log-probability) and the
+ * segments it kept.
+ */
 interface EngineWindow {
   seek: number;
   tokens: number[];
+  logprobs: number[];
   segments: Segment[];
 }
 
@@ -60,6 +61,7 @@ interface ReferenceWindow {
   initial_tokens: number[];
   tokens: number[];
   logit_margins: number[];
+  token_logprobs: number[];
   stopped_at_eot: boolean;
   no_speech_prob: number;
   avg_logprob: number;
@@ -109,9 +111,10 @@ async function transcribeFile(model: WhisperModel, file: string, initialPrompt: 
       if (event.type !== "token") return;
       const seek = Math.round(event.windowStart * 100);
       if (windows.length === 0 || windows[windows.length - 1].seek !== seek) {
-        windows.push({ seek, tokens: [], segments: [] });
+        windows.push({ seek, tokens: [], logprobs: [], segments: [] });
       }
       windows[windows.length - 1].tokens.push(event.token);
+      windows[windows.length - 1].logprobs.push(Math.log(event.probability));
     },
   ).promise;
   for (const segment of result.segments) {
@@ -184,14 +187,14 @@ type WindowComparison =
  * reference's margin there is a near-tie, both choices are right and the rest of the window (conditioned on
  * different text) is not compared; anywhere else a difference is a mismatch.
  */
-function compareWindow(reference: ReferenceWindow, tokens: number[]): WindowComparison {
+function compareWindow(reference: ReferenceWindow, tokens: number[], nearTie: number): WindowComparison {
   const choice = (list: number[], j: number) => (j < list.length ? list[j] : "eot");
   const steps = reference.logit_margins.length;
   for (let j = 0; j < steps; j++) {
     const expected = choice(reference.tokens, j);
     const actual = choice(tokens, j);
     if (expected === actual) continue;
-    if (reference.logit_margins[j] < NEAR_TIE) return { steps: j, outcome: "near-tie" };
+    if (reference.logit_margins[j] < nearTie) return { steps: j, outcome: "near-tie" };
     return { steps: j, outcome: "mismatch", expected, actual };
   }
   // The reference stopped without eot (the sample length or the text context): so must the engine.
@@ -212,6 +215,9 @@ async function mismatchesWithReference(modelName: string, runs: FileRun[]): Prom
   }
   const references = await referenceWindows(modelName, requests);
   expect(references).toHaveLength(requests.length);
+  const gaps = new LogprobGaps();
+  references.forEach((reference, i) => gaps.add(reference, engineWindows[i]));
+  expect(gaps.step).toBeLessThan(MAX_STEP_GAP);
 
   const mismatches: object[] = [];
   let nearTies = 0;
@@ -219,7 +225,7 @@ async function mismatchesWithReference(modelName: string, runs: FileRun[]): Prom
   let windowsEqual = 0;
   references.forEach((reference, i) => {
     const { tokens, segments } = engineWindows[i];
-    const comparison = compareWindow(reference, tokens);
+    const comparison = compareWindow(reference, tokens, gaps.stepTie);
     const where = { audio: path.basename(reference.audio), seek: reference.seek };
     stepsEqual += comparison.steps;
     if (comparison.outcome === "mismatch") {
@@ -229,24 +235,23 @@ async function mismatchesWithReference(modelName: string, runs: FileRun[]): Prom
     } else {
       windowsEqual++;
       const skipped = segments.length === 0;
-      if (!silenceIsClose(reference) && isSilence(reference) !== skipped) {
+      if (!silenceIsClose(reference, gaps.thresholdTie) && isSilence(reference) !== skipped) {
         mismatches.push({ ...where, skippedAsSilence: skipped, reference: isSilence(reference) });
       }
     }
   });
   console.log(
     `${modelName}: ${references.length} windows of ${runs.length} files compared with PyTorch: ` +
-      `${windowsEqual} equal to their end, ${nearTies} parting at a near-tie (< ${NEAR_TIE}); ` +
-      `${stepsEqual} steps equal, ${mismatches.length} mismatches`,
+      `${windowsEqual} equal to their end, ${nearTies} parting at a near-tie; ` +
+      `${stepsEqual} steps equal, ${mismatches.length} mismatches; ${gaps}`,
   );
   return mismatches;
 }
 
 const isSilence = (w: ReferenceWindow) =>
   w.no_speech_prob > NO_SPEECH_THRESHOLD && !(w.avg_logprob > LOGPROB_THRESHOLD);
-const silenceIsClose = (w: ReferenceWindow) =>
-  Math.abs(w.no_speech_prob - NO_SPEECH_THRESHOLD) < SILENCE_TIE ||
-  Math.abs(w.avg_logprob - LOGPROB_THRESHOLD) < SILENCE_TIE;
+const silenceIsClose = (w: ReferenceWindow, tie: number) =>
+  Math.abs(w.no_speech_prob - NO_SPEECH_THRESHOLD) < tie || Math.abs(w.avg_logprob - LOGPROB_THRESHOLD) < tie;
 
 /** The engine's seeks and segments are what openai's transcribe() makes of the tokens each window decoded. */
 function expectOpenaiLoop(run: FileRun) {

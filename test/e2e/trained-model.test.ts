@@ -6,6 +6,7 @@ import { WhisperModel } from "../../native/lib";
 import { loadAudio } from "../../daemon/src/audio";
 import { loadTokenizer, type Tokenizer } from "../../daemon/src/tokenizer";
 import { repoRoot } from "../support/fixtures";
+import { SEEN_STEP_TIE } from "../support/measured-ties";
 import { wordErrorRate } from "../support/wer";
 
 jest.setTimeout(300_000);
@@ -31,9 +32,10 @@ const models = [
   { name: "verbatim-tiny-en", maxWer: 0.1 },
   { name: "verbatim-tiny-en-4bit", maxWer: 0.15 },
 ];
-// Where PyTorch's top two logits are closer than this, float rounding may pick either; the engine's logits agree
-// with the PyTorch reference to ~1e-5 on random models, so 0.01 leaves a wide margin.
-const NEAR_TIE = 0.01;
+// Where PyTorch's top two logits are closer than this, float rounding may pick either. The committed reference has no
+// log-probabilities to measure the engine's distance from in this run, so the tie is the one derived from the figures
+// of two machines in test/support/measured-ties.ts (0.033; every committed margin is above 0.05, so none is cut).
+const NEAR_TIE = SEEN_STEP_TIE;
 
 let tokenizer: Tokenizer;
 const samples = new Map<string, Float32Array>();

@@ -96,12 +96,14 @@ Window decoding (openai/whisper release 20250625: transcribe.py's window, decodi
            one token is left), "stopped_at_eot", "no_speech_prob" (at <|sot|>), "avg_logprob" (sum over the
            sampled tokens and eot / (tokens + 1)), "temperature" (of the kept attempt), "temperatures_tried",
            "compression_ratio", "decision_margin" (the smallest logit margin), "attempts": [{temperature, tokens,
-           logit_margins, decision_margin, stopped_at_eot, avg_logprob, compression_ratio, needs_fallback,
-           threshold_margin (|avg_logprob - its threshold| or |no_speech_prob - its threshold|, the smaller)}]};
-           with --requests a list of them. A single sampled sequence's margin at a step is how far its draw was
-           from the next token over, in logits (T |u - F| / (2 F (1 - F)) at the nearer cumulative bound F); for
-           beam search and best-of groups every step carries the attempt's smallest margin of any of its decisions
-           (conservative: most cannot change the kept sequence): the beam cut (the last kept beam against the next), eot candidates against it,
+           logit_margins, token_logprobs, decision_margin, stopped_at_eot, avg_logprob, compression_ratio,
+           needs_fallback, threshold_margin (|avg_logprob - its threshold| or |no_speech_prob - its threshold|, the
+           smaller)}]}; "token_logprobs" are the kept sequence's log-probabilities of its tokens under the filtered
+           logits at each step (eot's included when it ended there); with --requests a list of them. A single
+           sampled sequence's margin at a step is how far its draw was from the next token over, in logits
+           (T |u - F| / (2 F (1 - F)) at the nearer cumulative bound F); for beam search and best-of groups every
+           step carries the attempt's smallest margin of any of its decisions (conservative: most cannot change the
+           kept sequence): the beam cut (the last kept beam against the next), eot candidates against it,
            a chosen weakest candidate of a beam against its first one left out, the finished list filling up, the
            unfinished beams added at the end, the timestamp rule of every beam, the ranker's best two, each draw.
 
@@ -114,9 +116,9 @@ condition_on_previous_text, max_initial_timestamp 1):
   words    --heads: timing.py's find_alignment (the heads' cross-attention, cropped to the audio, normalised per
            frame, median filter 7, DTW with float32 running costs) and add_word_timestamps (split_to_word_tokens
            from the tiktoken file's bytes, long words cut, punctuation merged, segments moved to their words).
-  output   {"windows": [{seek, segment_size, window_index, tokens, logit_margins, decision_margin, no_speech_prob,
-           avg_logprob, temperature, temperatures_tried, compression_ratio, attempts, outcome ("segments",
-           "silence" or "leading-silence-skipped")}], "segments": [{seek, start, end, tokens, temperature,
+  output   {"windows": [{seek, segment_size, window_index, tokens, logit_margins, token_logprobs, decision_margin,
+           no_speech_prob, avg_logprob, temperature, temperatures_tried, compression_ratio, attempts, outcome
+           ("segments", "silence" or "leading-silence-skipped")}], "segments": [{seek, start, end, tokens, temperature,
            avg_logprob, compression_ratio, no_speech_prob, words: [{word, tokens, start, end, probability}]}],
            "hallucinations": [what the threshold's rules did], "text", "content_frames"}.
 
@@ -580,6 +582,7 @@ class WindowDecoder:
         sums = [0.0] * n_group
         done = [False] * n_group
         margins = [[] for _ in range(n_group)]
+        logprobs = [[] for _ in range(n_group)]
         for i in range(self.sample_len):
             for k in range(n_group):
                 if done[k]:
@@ -595,23 +598,25 @@ class WindowDecoder:
                 else:
                     token, margin = draw(filtered, t, rng, self.eot)
                 margins[k].append(min(margin, NO_RIVAL if rule_margin is None else rule_margin))
-                sums[k] = self.add(sums[k], self.logprob(filtered, token))
+                logprobs[k].append(self.logprob(filtered, token))
+                sums[k] = self.add(sums[k], logprobs[k][-1])
                 sampled[k].append(token)
                 done[k] = token == self.eot
             if all(done) or len(self.initial) + i + 1 > self.n_ctx:
                 break
         tokens = [s[:-1] if finished else s for s, finished in zip(sampled, done)]
-        return tokens, sums, done, margins
+        return tokens, sums, done, margins, logprobs
 
     def beam_search(self, beam_size, patience):
         """BeamSearchDecoder over beam_size beams, each a KV cache of its own (reordered by source beam every step).
-        Returns the finished candidates' tokens (without eot), sums, whether each ended at eot, and the smallest
-        margin of the decisions that chose them."""
+        Returns the finished candidates' tokens (without eot), sums, whether each ended at eot, the smallest margin
+        of the decisions that chose them, and each candidate's log-probability at every step (eot's included)."""
         eot = self.eot
         max_candidates = round(beam_size * (patience or 1.0))
         decoders = [self.prompt_decoder] * beam_size
         beams = [()] * beam_size  # sampled tokens (the initial tokens are the same for all)
         sums = [0.0] * beam_size
+        steps = {(): []}  # sequence -> its tokens' log-probabilities
         finished = {}  # sampled tokens + (eot,) -> sum, in the order openai adds them
         margin = NO_RIVAL
         for i in range(self.sample_len):
@@ -631,6 +636,7 @@ class WindowDecoder:
                     sequence = beams[j] + (token,)
                     scores[sequence] = self.add(sums[j], logprob)
                     sources[sequence] = j
+                    steps[sequence] = steps[beams[j]] + [float(logprob)]
 
             # STEP 2: by score (a stable sort), eot candidates finish, the others fill the beams
             ordered = sorted(scores, key=scores.get, reverse=True)
@@ -684,7 +690,7 @@ class WindowDecoder:
                     break
         sequences = list(finished)
         return ([list(s[:s.index(eot)]) for s in sequences], [finished[s] for s in sequences],
-                [ended[s] for s in sequences], margin)
+                [ended[s] for s in sequences], margin, [steps.get(s, steps.get(s[:-1])) for s in sequences])
 
     def rank(self, tokens, sums, length_penalty):
         """MaximumLikelihoodRanker: the first best of sum / length, or / ((5 + length) / 6) ** length_penalty; and
@@ -702,11 +708,11 @@ class WindowDecoder:
         """decode() with transcribe()'s options at one temperature: beam search at 0 when a beam size is given,
         else GreedyDecoder (best_of samples above 0). Returns the kept sequence and its figures."""
         if temperature == 0 and settings.beam_size is not None:
-            tokens, sums, ended, margin = self.beam_search(settings.beam_size, settings.patience)
+            tokens, sums, ended, margin, logprobs = self.beam_search(settings.beam_size, settings.patience)
             step_margins = None
         else:
             n_group = (settings.best_of or 1) if temperature > 0 else 1
-            tokens, sums, ended, margins = self.sample(temperature, n_group, rng)
+            tokens, sums, ended, margins, logprobs = self.sample(temperature, n_group, rng)
             step_margins = margins[0] if n_group == 1 else None
             margin = min([NO_RIVAL] + [m for each in margins for m in each])
         best, rank_margin = self.rank(tokens, sums, settings.length_penalty)
@@ -716,6 +722,7 @@ class WindowDecoder:
             step_margins = [margin] * (len(kept) + 1)
         text = self.vocabulary.decode_text(kept).strip()
         return {"temperature": temperature, "tokens": kept, "logit_margins": step_margins,
+                "token_logprobs": logprobs[best],
                 "decision_margin": min([NO_RIVAL] + step_margins), "stopped_at_eot": ended[best],
                 "sum_logprob": sums[best], "avg_logprob": sums[best] / (len(kept) + 1),
                 "compression_ratio": compression_ratio(text), "no_speech_prob": self.no_speech_prob}
@@ -734,12 +741,13 @@ class WindowDecoder:
                 break
         kept = attempts[-1]
         return {"initial_tokens": self.initial, "window_index": window_index,
-                **{k: kept[k] for k in ("tokens", "logit_margins", "decision_margin", "stopped_at_eot",
-                                        "no_speech_prob", "avg_logprob", "temperature", "compression_ratio")},
+                **{k: kept[k] for k in ("tokens", "logit_margins", "token_logprobs", "decision_margin",
+                                        "stopped_at_eot", "no_speech_prob", "avg_logprob", "temperature",
+                                        "compression_ratio")},
                 "temperatures_tried": [a["temperature"] for a in attempts],
-                "attempts": [{k: a[k] for k in ("temperature", "tokens", "logit_margins", "decision_margin",
-                                                "stopped_at_eot", "avg_logprob", "compression_ratio",
-                                                "needs_fallback", "threshold_margin")}
+                "attempts": [{k: a[k] for k in ("temperature", "tokens", "logit_margins", "token_logprobs",
+                                                "decision_margin", "stopped_at_eot", "avg_logprob",
+                                                "compression_ratio", "needs_fallback", "threshold_margin")}
                              for a in attempts]}
 
 
@@ -1152,8 +1160,9 @@ def transcribe(model, samples, args):
         result = decoder.decode_with_fallback(settings, window_index)
         window_index += 1
         window = {"seek": seek, "segment_size": segment_size, **{k: result[k] for k in (
-            "tokens", "logit_margins", "no_speech_prob", "avg_logprob", "temperature", "temperatures_tried",
-            "compression_ratio", "decision_margin", "window_index", "attempts")}, "outcome": "segments"}
+            "tokens", "logit_margins", "token_logprobs", "no_speech_prob", "avg_logprob", "temperature",
+            "temperatures_tried", "compression_ratio", "decision_margin", "window_index", "attempts")},
+                  "outcome": "segments"}
         windows.append(window)
         tokens = torch.tensor(result["tokens"], dtype=torch.long)
 

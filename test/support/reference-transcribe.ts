@@ -8,6 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { AlignmentHeads, Segment, TranscribeOptions, WhisperModel } from "../../native/lib";
 import { repoRoot } from "./fixtures";
+import { LogprobGaps, MAX_STEP_GAP } from "./measured-ties";
 
 /** One decoded window of the reference; `outcome` says what the loop did with it. */
 export interface ReferenceWindow {
@@ -15,6 +16,7 @@ export interface ReferenceWindow {
   segment_size: number;
   tokens: number[];
   logit_margins: number[];
+  token_logprobs: number[];
   no_speech_prob: number;
   avg_logprob: number;
   outcome: "segments" | "silence" | "leading-silence-skipped";
@@ -93,6 +95,7 @@ export function writeSamples(file: string, samples: Float32Array): string {
 export interface EngineWindow {
   seek: number;
   tokens: number[];
+  logprobs: number[];
 }
 
 export interface EngineTranscript {
@@ -111,19 +114,18 @@ export async function engineTranscribe(
   const result = await model.transcribe(samples, { ...options, temperatures: [0] }, (event) => {
     if (event.type !== "token") return;
     // A window's tokens arrive together, and consecutive windows start at different times.
-    if (lastStart !== event.windowStart) windows.push({ seek: Math.round(event.windowStart * 100), tokens: [] });
+    if (lastStart !== event.windowStart) {
+      windows.push({ seek: Math.round(event.windowStart * 100), tokens: [], logprobs: [] });
+    }
     lastStart = event.windowStart;
     windows[windows.length - 1].tokens.push(event.token);
+    windows[windows.length - 1].logprobs.push(Math.log(event.probability));
   }).promise;
   return { windows, segments: result.segments };
 }
 
-// As in long-form-reference.test.ts: below this the engine's float rounding may pick either token, and each
-// continuation is right; the rest of the file is then conditioned on different text and not compared.
-export const NEAR_TIE = 0.01;
 /** Word and segment times are rounded to 0.01 s (words) or on the 0.02 s timestamp grid: equal but for float noise. */
 const TIME_TOLERANCE = 1e-6;
-const PROBABILITY_TOLERANCE = 1e-3;
 
 export interface Comparison {
   /** Where the engine differs from the reference (empty: equal everywhere compared). */
@@ -131,10 +133,28 @@ export interface Comparison {
   windowsCompared: number;
   /** The window where a near-tie parted the runs (the rest not compared), or null. */
   nearTieAt: number | null;
+  /** The engine's distance from the reference where they agreed, which gave the near-ties. */
+  gaps: LogprobGaps;
 }
 
-/** Compares the runs window by window, then the segments the compared windows made. */
+/**
+ * Compares the runs window by window, then the segments the compared windows made. Below the run's measured near-tie
+ * (test/support/measured-ties.ts) the engine's float rounding may pick either token, and each continuation is right;
+ * the rest of the file is then conditioned on different text and not compared.
+ */
 export function compareWithReference(reference: ReferenceTranscript, engine: EngineTranscript): Comparison {
+  const gaps = new LogprobGaps();
+  reference.windows.forEach((window, k) => {
+    if (engine.windows[k]?.seek === window.seek) gaps.add(window, engine.windows[k]);
+  });
+  if (!(gaps.step < MAX_STEP_GAP)) {
+    return {
+      mismatches: [{ largestLogprobGap: gaps.step, above: MAX_STEP_GAP }],
+      windowsCompared: 0,
+      nearTieAt: null,
+      gaps,
+    };
+  }
   const mismatches: object[] = [];
   let nearTieAt: number | null = null;
   let windowsCompared = 0;
@@ -149,7 +169,7 @@ export function compareWithReference(reference: ReferenceTranscript, engine: Eng
     const choice = (list: number[], j: number) => (j < list.length ? list[j] : "eot");
     for (let j = 0; j < expected.logit_margins.length; j++) {
       if (choice(expected.tokens, j) === choice(actual.tokens, j)) continue;
-      if (expected.logit_margins[j] < NEAR_TIE) nearTieAt = k;
+      if (expected.logit_margins[j] < gaps.stepTie) nearTieAt = k;
       else
         mismatches.push({ window: k, seek: expected.seek, step: j, reference: expected.tokens, engine: actual.tokens });
       break;
@@ -161,7 +181,7 @@ export function compareWithReference(reference: ReferenceTranscript, engine: Eng
   if (nearTieAt === null && mismatches.length === 0 && engine.windows.length !== reference.windows.length) {
     mismatches.push({ windows: { reference: reference.windows.length, engine: engine.windows.length } });
   }
-  if (mismatches.length > 0) return { mismatches, windowsCompared, nearTieAt };
+  if (mismatches.length > 0) return { mismatches, windowsCompared, nearTieAt, gaps };
 
   // Segments of the windows compared to their end (all of them, unless a near-tie parted the runs).
   const lastSeek = nearTieAt === null ? Infinity : reference.windows[nearTieAt].seek;
@@ -187,9 +207,10 @@ export function compareWithReference(reference: ReferenceTranscript, engine: Eng
           JSON.stringify(words[w].tokens) === JSON.stringify(word.tokens) &&
           close(words[w].start, word.start, TIME_TOLERANCE) &&
           close(words[w].end, word.end, TIME_TOLERANCE) &&
-          close(words[w].probability, word.probability, PROBABILITY_TOLERANCE),
+          // A probability p moves by about p times its log-probability's gap: within the threshold tie.
+          close(words[w].probability, word.probability, gaps.thresholdTie),
       );
     if (!same) mismatches.push({ segment: i, reference: segment, engine: other });
   });
-  return { mismatches, windowsCompared, nearTieAt };
+  return { mismatches, windowsCompared, nearTieAt, gaps };
 }
