@@ -393,7 +393,16 @@ export class DictationSession {
     return this.live!.segments(utterance, language).map((segment) => this.replacer.segment(segment));
   }
 
+  /** An engine event; what the family refuses to make text of (a broken model's) fails the dictation. */
   private onEngine(event: StreamEvent): void {
+    try {
+      this.emitEngineEvent(event);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private emitEngineEvent(event: StreamEvent): void {
     if (this.outcome || !this.live) return;
     if (event.type === "committed") {
       this.emit({
