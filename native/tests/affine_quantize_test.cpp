@@ -1,6 +1,6 @@
 // affine_quantize against its documented formula computed one element at a time in plain floats: the packing's
 // vector path (AVX2 and F16C builds) must give the same bits on the groups where rounding is delicate (halves,
-// zeros of either sign, constant and one-signed groups), and 0 for a value that comes out NaN.
+// zeros of either sign, constant and one-signed groups), and 0 for a value that comes out NaN, whose place it notes.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -151,6 +151,8 @@ TEST_CASE("affine quantize: a value that comes out NaN is 0, and its group's oth
   while (values[at] == *std::min_element(group, group_end) || values[at] == *std::max_element(group, group_end)) ++at;
   data[at] = 0x7e00;  // fp16 NaN
   const PackedMatrix with_nan = affine_quantize(w, 4, 64);
+  CHECK(clean.first_non_finite == -1);
+  CHECK(with_nan.first_non_finite == static_cast<int64_t>(at));
   CHECK(packed_element(with_nan, 4, at) == 0);
   int changed = 0;
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -158,4 +160,26 @@ TEST_CASE("affine quantize: a value that comes out NaN is 0, and its group's oth
   }
   CHECK(changed == 0);
   CHECK(std::memcmp(with_nan.scales.data(), clean.scales.data(), clean.scales.size()) == 0);
+}
+
+TEST_CASE("affine quantize: the first value that is not finite is noted, whichever thread packs its group") {
+  // 16,384 groups: packed on every hardware thread (4,096 groups a thread at least).
+  constexpr int64_t kManyRows = 16384, kWidth = 64;
+  for (const WeightMatrix::Format format : {WeightMatrix::Format::F16, WeightMatrix::Format::BF16}) {
+    const bool f16 = format == WeightMatrix::Format::F16;
+    std::vector<uint16_t> data(static_cast<std::size_t>(kManyRows * kWidth), to_stored(0.25f, format));
+    WeightMatrix w;
+    w.format = format;
+    w.rows = kManyRows;
+    w.cols = kWidth;
+    w.data = data.data();
+    CHECK(affine_quantize(w, 8, 64).first_non_finite == -1);
+    const std::size_t last = data.size() - 1, middle = data.size() / 2 + 17, early = 5 * 64 + 63;
+    data[last] = f16 ? 0xfc00 : 0xff80;  // -inf, in the last thread's groups
+    CHECK(affine_quantize(w, 8, 64).first_non_finite == static_cast<int64_t>(last));
+    data[middle] = f16 ? 0x7e00 : 0x7fc0;  // NaN
+    CHECK(affine_quantize(w, 4, 64).first_non_finite == static_cast<int64_t>(middle));
+    data[early] = f16 ? 0x7c00 : 0x7f80;  // +inf, the last value of a group
+    CHECK(affine_quantize(w, 2, 64).first_non_finite == static_cast<int64_t>(early));
+  }
 }

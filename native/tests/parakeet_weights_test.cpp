@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "backends/cpu/cpu_backend.h"
@@ -41,7 +42,50 @@ void copy_model(const std::string& model, const verbatim::test::TempDir& dir, co
     config.replace(at, from.size(), to);
   }
   verbatim::test::write_file(dir.file("config.json"), config);
-  std::filesystem::copy_file(kFixtures + model + "/model.safetensors", dir.file("model.safetensors"));
+  std::filesystem::copy_file(kFixtures + model + "/model.safetensors", dir.file("model.safetensors"),
+                             std::filesystem::copy_options::overwrite_existing);
+}
+
+// Sets element `index` of tensor `name` in the safetensors file `file` to the stored bits `bits` (little-endian, as
+// wide as its dtype).
+void set_stored_value(const std::string& file, const std::string& name, int64_t index, uint32_t bits) {
+  std::string bytes = read_all(file);
+  const auto* start = reinterpret_cast<const uint8_t*>(bytes.data());
+  const auto parsed = verbatim::TensorFile::parse(start, bytes.size(), file);
+  const verbatim::TensorView* view = parsed->find(name);
+  REQUIRE_MESSAGE(view != nullptr, name);
+  const std::size_t size = verbatim::dtype_size(view->dtype);
+  REQUIRE(static_cast<std::size_t>(index) < view->nbytes / size);
+  std::memcpy(&bytes[static_cast<std::size_t>(view->data - start) + static_cast<std::size_t>(index) * size], &bits,
+              size);
+  verbatim::test::write_file(file, bytes);
+}
+
+// A fixture model rewritten with every tensor as fp32 (safetensors: 8-byte header length, JSON header, data).
+void copy_model_as_fp32(const std::string& model, const verbatim::test::TempDir& dir) {
+  const auto source = verbatim::TensorFile::open(kFixtures + model + "/model.safetensors");
+  std::string header = "{", data;
+  for (const auto& [name, view] : source->tensors()) {
+    REQUIRE(view.dtype == verbatim::DType::F16);
+    std::string shape;
+    for (int64_t d : view.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    const std::size_t begin = data.size();
+    for (int64_t i = 0; i < view.elements(); ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, view.data + 2 * i, 2);
+      const float value = verbatim::half_to_float(bits);
+      char bytes[4];
+      std::memcpy(bytes, &value, 4);
+      data.append(bytes, 4);
+    }
+    header += (header.size() > 1 ? ",\"" : "\"") + name + "\":{\"dtype\":\"F32\",\"shape\":[" + shape +
+              "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+  }
+  header += "}";
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  verbatim::test::write_file(dir.file("model.safetensors"), file + header + data);
+  verbatim::test::write_file(dir.file("config.json"), read_all(kFixtures + model + "/config.json"));
 }
 
 }  // namespace
@@ -173,31 +217,8 @@ TEST_CASE("parakeet: the engine transcribes a Parakeet folder through the family
 }
 
 TEST_CASE("parakeet: fp32 files are held as bf16, as parakeet-mlx holds them") {
-  // The fp16 fixture rewritten as fp32 (safetensors: 8-byte header length, JSON header, data).
   verbatim::test::TempDir dir;
-  const auto source = verbatim::TensorFile::open(kFixtures + "parakeet-tiny-v3/model.safetensors");
-  std::string header = "{", data;
-  for (const auto& [name, view] : source->tensors()) {
-    REQUIRE(view.dtype == verbatim::DType::F16);
-    std::string shape;
-    for (int64_t d : view.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-    const std::size_t begin = data.size();
-    for (int64_t i = 0; i < view.elements(); ++i) {
-      uint16_t bits;
-      std::memcpy(&bits, view.data + 2 * i, 2);
-      const float value = verbatim::half_to_float(bits);
-      char bytes[4];
-      std::memcpy(bytes, &value, 4);
-      data.append(bytes, 4);
-    }
-    header += (header.size() > 1 ? ",\"" : "\"") + name + "\":{\"dtype\":\"F32\",\"shape\":[" + shape +
-              "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
-  }
-  header += "}";
-  std::string file(8, '\0');
-  for (int i = 0; i < 8; ++i) file[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-  verbatim::test::write_file(dir.file("model.safetensors"), file + header + data);
-  verbatim::test::write_file(dir.file("config.json"), read_all(kFixtures + "parakeet-tiny-v3/config.json"));
+  copy_model_as_fp32("parakeet-tiny-v3", dir);
 
   const verbatim::ParakeetWeights fp16 = verbatim::load_parakeet_weights(kFixtures + "parakeet-tiny-v3");
   const verbatim::ParakeetWeights fp32 = verbatim::load_parakeet_weights(dir.path());
@@ -211,6 +232,53 @@ TEST_CASE("parakeet: fp32 files are held as bf16, as parakeet-mlx holds them") {
     std::memcpy(&h, static_cast<const uint8_t*>(original.data) + 2 * i, 2);
     std::memcpy(&b, static_cast<const uint8_t*>(held.data) + 2 * i, 2);
     REQUIRE(b == verbatim::float_to_bf16(verbatim::half_to_float(h)));
+  }
+}
+
+TEST_CASE("parakeet: a NaN or an infinity in any tensor the model computes with is refused by name") {
+  verbatim::test::TempDir dir;
+  const std::string file = dir.file("model.safetensors");
+  const auto refused = [&](const std::string& name, int64_t index, uint32_t bits, const std::string& error,
+                           std::optional<verbatim::Quantization> quantize = std::nullopt) {
+    set_stored_value(file, name, index, bits);
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path(), quantize),
+                       file + ": tensor \"" + name + "\" " + error);
+  };
+  SUBCASE("the joint's bias, mapped as stored") {
+    copy_model("parakeet-tiny", dir);
+    refused("joint.joint_net.2.bias", 5, 0x7e00u,
+            "holds NaN (element 5 of 70, F16): the model's weights are damaged or were converted wrongly; download the "
+            "model again, or convert it again from its source");
+  }
+  SUBCASE("a matrix, mapped as stored") {
+    copy_model("parakeet-tiny", dir);
+    refused("decoder.prediction.dec_rnn.lstm.1.Wh", 4095, 0xfc00u, "holds -inf (element 4095 of 4096, F16)");
+  }
+  SUBCASE("a convolution, converted to fp32 at load") {
+    copy_model("parakeet-tiny", dir);
+    refused("encoder.pre_encode.conv.0.weight", 0, 0x7c00u, "holds +inf (element 0 of 144, F16)");
+  }
+  SUBCASE("a batch norm's mean, folded into the convolution at load") {
+    copy_model("parakeet-tiny", dir);
+    refused("encoder.layers.1.conv.batch_norm.running_mean", 63, 0x7e00u, "holds NaN (element 63 of 64, F16)");
+  }
+  SUBCASE("a matrix packed at load, found while packing") {
+    copy_model("parakeet-tiny", dir);
+    refused("encoder.layers.1.feed_forward1.linear1.weight", 1000, 0x7e00u, "holds NaN (element 1000 of 16384, F16)",
+            verbatim::Quantization{8, 64});
+  }
+  SUBCASE("an fp32 matrix, found while it is converted to bf16") {
+    copy_model_as_fp32("parakeet-tiny", dir);
+    refused("encoder.layers.0.feed_forward2.linear2.weight", 7, 0x7fc00000u, "holds NaN (element 7 of 16384, F32)");
+    copy_model_as_fp32("parakeet-tiny", dir);
+    refused("encoder.layers.0.feed_forward2.linear2.weight", 8, 0x7f7fffffu,
+            "holds 3.40282e+38 (element 8 of 16384, F32), beyond the range of bf16 that its values are held in");
+  }
+  SUBCASE("an MLX-quantized matrix's scales and biases") {
+    copy_model("parakeet-tiny-v3-4bit", dir);
+    refused("encoder.layers.0.feed_forward1.linear2.scales", 3, 0x7e00u, "holds NaN (element 3 of 256, F16)");
+    copy_model("parakeet-tiny-v3-4bit", dir);
+    refused("encoder.layers.1.self_attn.linear_q.biases", 0, 0xfc00u, "holds -inf (element 0 of 64, F16)");
   }
 }
 

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -420,6 +421,86 @@ TEST_CASE("weights: missing, extra, misshapen and mistyped tensors are named wit
   CHECK_FORMAT_ERROR(load_with(dir, model, tensors), "expected I64 or I32 [layer, head] pairs, found F32");
   tensors.back() = TestTensor{"alignment_heads", DType::I32, {1, 2}, bytes_of(std::vector<int32_t>{1, 3})};
   CHECK(load_with(dir, model, tensors).stored_alignment_heads == std::vector<std::pair<int, int>>{{1, 3}});
+}
+
+namespace {
+
+// Sets element `index` of `tensor` to the stored bits `bits` (as wide as its dtype, little-endian).
+void set_stored(TestTensor& tensor, int64_t index, uint32_t bits) {
+  const std::size_t size = dtype_size(tensor.dtype);
+  std::memcpy(tensor.bytes.data() + static_cast<std::size_t>(index) * size, &bits, size);
+}
+
+}  // namespace
+
+TEST_CASE("weights: a NaN or an infinity in a weight, a vector, a conv or a quantization scale or bias is refused") {
+  TempDir dir;
+  const std::string file = dir.file("weights.safetensors");
+  const TinyModel f32 = make_tiny_whisper_model(tiny_dims());
+  auto tensors = f32.tensors;
+  set_stored(tensor_named(tensors, "decoder.blocks.1.mlp2.bias"), 3, 0x7fc00000u);
+  CHECK_FORMAT_ERROR(load_with(dir, f32, tensors),
+                     file + ": tensor \"decoder.blocks.1.mlp2.bias\" holds NaN (element 3 of 64, F32): the model's "
+                            "weights are damaged or were converted wrongly; download the model again, or convert it "
+                            "again from its source");
+  tensors = f32.tensors;
+  set_stored(tensor_named(tensors, "encoder.conv1.weight"), 100, 0xff800000u);
+  CHECK_FORMAT_ERROR(load_with(dir, f32, tensors), "tensor \"encoder.conv1.weight\" holds -inf (element 100 of");
+  tensors = f32.tensors;
+  set_stored(tensor_named(tensors, "decoder.positional_embedding"), 0, 0x7f800000u);
+  CHECK_FORMAT_ERROR(load_with(dir, f32, tensors), "tensor \"decoder.positional_embedding\" holds +inf (element 0");
+  tensors = f32.tensors;
+  set_stored(tensor_named(tensors, "decoder.token_embedding.weight"), 96 * 64 - 1, 0x7fc00000u);
+  CHECK_FORMAT_ERROR(load_with(dir, f32, tensors), "tensor \"decoder.token_embedding.weight\" holds NaN (element 6143");
+
+  TinyModelOptions half;
+  half.dtype = DType::F16;
+  const TinyModel f16 = make_tiny_whisper_model(tiny_dims(), half);
+  tensors = f16.tensors;
+  set_stored(tensor_named(tensors, "encoder.blocks.0.attn.key.weight"), 4095, 0x7c00u);
+  CHECK_FORMAT_ERROR(load_with(dir, f16, tensors),
+                     "tensor \"encoder.blocks.0.attn.key.weight\" holds +inf (element 4095 of 4096, F16)");
+  tensors = f16.tensors;
+  tensor_named(tensors, "decoder.ln.weight") =
+      TestTensor{"decoder.ln.weight", DType::BF16, {64}, bytes_of(std::vector<uint16_t>(64, 0x3f80))};
+  CHECK_NOTHROW(load_with(dir, f16, tensors));
+  set_stored(tensor_named(tensors, "decoder.ln.weight"), 9, 0xffc0u);
+  CHECK_FORMAT_ERROR(load_with(dir, f16, tensors), "tensor \"decoder.ln.weight\" holds NaN (element 9 of 64, BF16)");
+
+  for (const DType scale_dtype : {DType::F16, DType::F32}) {
+    TinyModelOptions options;
+    options.dtype = scale_dtype;
+    options.quantization = quantization(4, 32);
+    const TinyModel quantized = make_tiny_whisper_model(tiny_dims(), options);
+    const uint32_t nan = scale_dtype == DType::F16 ? 0x7e00u : 0x7fc00000u;
+    const uint32_t infinity = scale_dtype == DType::F16 ? 0xfc00u : 0xff800000u;
+    tensors = quantized.tensors;
+    set_stored(tensor_named(tensors, "decoder.blocks.0.cross_attn.value.scales"), 5, nan);
+    CHECK_FORMAT_ERROR(load_with(dir, quantized, tensors),
+                       "tensor \"decoder.blocks.0.cross_attn.value.scales\" holds NaN (element 5 of 128");
+    tensors = quantized.tensors;
+    set_stored(tensor_named(tensors, "decoder.token_embedding.biases"), 0, infinity);
+    CHECK_FORMAT_ERROR(load_with(dir, quantized, tensors),
+                       "tensor \"decoder.token_embedding.biases\" holds -inf (element 0 of 192");
+  }
+}
+
+TEST_CASE("weights: a Hugging Face tensor that is not finite is named as the file names it") {
+  TempDir dir;
+  const ModelDims dims = tiny_dims();
+  const TinyModel model = make_tiny_whisper_model(dims);
+  std::vector<TestTensor> tensors;
+  for (const TestTensor& tensor : model.tensors) {
+    TestTensor hf = tensor.name.find("conv") != std::string::npos && tensor.shape.size() == 3 ? to_pytorch_conv(tensor)
+                                                                                             : tensor;
+    hf.name = hf_name(tensor.name);
+    tensors.push_back(hf);
+  }
+  set_stored(tensor_named(tensors, "model.encoder.layers.1.fc2.bias"), 2, 0x7fc00000u);
+  write_file(dir.file("config.json"), hf_config_json(dims));
+  write_file(dir.file("model.safetensors"), safetensors_bytes(tensors));
+  CHECK_FORMAT_ERROR(load_whisper_weights(dir.path()),
+                     dir.file("model.safetensors") + ": tensor \"model.encoder.layers.1.fc2.bias\" holds NaN");
 }
 
 TEST_CASE("weights: quantized modules are checked against config.json's quantization block") {

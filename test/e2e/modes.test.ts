@@ -8,10 +8,11 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { gzipSync } from "node:zlib";
 import type { DaemonClient } from "../../daemon/src/client";
 import type { DictationMode, Event, FinishingData, Request, TranscriptData } from "../../daemon/src/protocol";
 import { ChatServer } from "../support/chat-server";
-import { heldoutWav, pcmOf, sendPcm, waitFor } from "../support/dictation";
+import { heldoutWav, pcmOf, sendPcm, startDictation, waitFor, type Following } from "../support/dictation";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
 
@@ -493,4 +494,128 @@ test("a mode's model is its dictations' model", async () => {
   const { transcript, finishing } = await dictate({ mode: "Small" });
   expect(finishing.mode).toBe("Small");
   expect(transcript.model).toBe(small);
+});
+
+// On a daemon whose finishing limit is far off: nothing here depends on how fast this machine is.
+describe("a finishing under way, and answers too long to read", () => {
+  let own: DaemonProcess;
+  let ownClient: DaemonClient;
+
+  beforeAll(async () => {
+    own = await DaemonProcess.ready({
+      model,
+      threads: 2,
+      finishingTimeoutSeconds: 600,
+      modes: [{ name: "Plain", apps: [], finishing: "none", deliver: "paste" }, localMode("Mail")],
+    });
+    ownClient = await own.connect();
+  });
+
+  afterAll(async () => {
+    ownClient?.close();
+    await own?.dispose();
+  });
+
+  /** A dictation of the held-out sentence in `mode`, sent at once and stopped. */
+  async function dictateIn(mode: string): Promise<Following> {
+    const following = await startDictation(ownClient, "stream", undefined, mode);
+    sendPcm(ownClient, following.session, pcm);
+    // Its answer is the outcome's; a daemon killed meanwhile fails both.
+    ownClient.request({ type: "dictation.stop", session: following.session }).catch(() => undefined);
+    return following;
+  }
+
+  async function ownHistoryEntry(session: string) {
+    const page = await ownClient.request({ type: "history.list", limit: 20 });
+    const entry = page.type === "done" ? page.history!.entries.find((e) => e.job === session) : undefined;
+    if (!entry) throw new Error(`no history entry for ${session}`);
+    return entry;
+  }
+
+  async function restart(): Promise<void> {
+    ownClient.close();
+    await own.start();
+    await own.waitForModel();
+    ownClient = await own.connect();
+  }
+
+  test("an answer of 50 MB, and one of 100 MiB sent as 100 KiB of gzip, are not read past 1 MiB", async () => {
+    const tooLong = async () => {
+      const transcript = await (await dictateIn("Mail")).outcome;
+      expect(transcript).toMatchObject({ text: SPOKEN, finishing: { status: "failed", finishedText: null } });
+      expect(transcript.finishing!.notice).toBe(
+        `the local model stand-in at ${chat.endpoint} failed: the answer was longer than 1 MiB. The spoken text is ` +
+          "used instead (mode Mail).",
+      );
+    };
+    const long = Buffer.from(JSON.stringify({ choices: [{ message: { content: "a".repeat(50_000_000) } }] }));
+    chat.rule = () => ({ body: long });
+    await tooLong();
+    const bomb = gzipSync(Buffer.alloc(100 * 1024 * 1024, " "));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    chat.rule = () => ({ body: bomb, headers: { "content-encoding": "gzip" } });
+    await tooLong();
+  });
+
+  test("the spoken text is in the history with its mode first; the next dictation does not wait for it", async () => {
+    let answer = () => {};
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    chat.rule = (request) => ({ content: request.transcript!.toUpperCase(), until: held });
+    const first = await dictateIn("Mail");
+    let firstEnded = false;
+    void first.outcome.finally(() => (firstEnded = true)).catch(() => undefined);
+    await waitFor(() => chat.requests.length === 1, "Mail's finishing request", 60_000);
+    expect(await ownHistoryEntry(first.session)).toMatchObject({
+      text: SPOKEN,
+      mode: "Mail",
+      finishedText: null,
+      finishing: null,
+    });
+
+    // Another dictation starts and ends with its own text while the first one's is being finished.
+    const second = await dictateIn("Plain");
+    expect((await second.outcome).text).toBe(SPOKEN);
+    expect(firstEnded).toBe(false);
+    answer();
+    expect(await first.outcome).toMatchObject({
+      text: SPOKEN.toUpperCase(),
+      finishing: { mode: "Mail", status: "finished", finishedText: SPOKEN.toUpperCase() },
+    });
+    expect(await ownHistoryEntry(first.session)).toMatchObject({
+      text: SPOKEN,
+      mode: "Mail",
+      finishedText: SPOKEN.toUpperCase(),
+      finishing: "local",
+    });
+  });
+
+  test("a daemon stopped during the finishing delivers the spoken text, saying so", async () => {
+    chat.rule = () => ({ content: "never", until: new Promise(() => {}) });
+    const following = await dictateIn("Mail");
+    await waitFor(() => chat.requests.length === 1, "Mail's finishing request", 60_000);
+    await own.stop();
+    const transcript = await following.outcome;
+    expect(transcript).toMatchObject({ text: SPOKEN, finishing: { mode: "Mail", status: "failed" } });
+    expect(transcript.finishing!.notice).toMatch(
+      /^the local model stand-in at .* did not finish the text: verbatimd stopped meanwhile\. The spoken text is used instead \(mode Mail\)\.$/,
+    );
+    await restart();
+    expect(await ownHistoryEntry(following.session)).toMatchObject({ text: SPOKEN, mode: "Mail", finishedText: null });
+  });
+
+  test("a daemon killed during the finishing leaves the spoken text and its mode in the history", async () => {
+    chat.rule = () => ({ content: "never", until: new Promise(() => {}) });
+    const following = await dictateIn("Mail");
+    following.outcome.catch(() => undefined);
+    await waitFor(() => chat.requests.length === 1, "Mail's finishing request", 60_000);
+    own.child!.kill("SIGKILL");
+    await own.exited();
+    await restart();
+    expect(await ownHistoryEntry(following.session)).toMatchObject({
+      kind: "dictation",
+      text: SPOKEN,
+      mode: "Mail",
+      finishedText: null,
+    });
+  });
 });

@@ -19,12 +19,17 @@ export interface ChatRequest {
   outsideMarkers: string;
 }
 
-/** What the server answers: the message's text, or an error status with a body, after `delayMs`. */
+/**
+ * What the server answers: the message's text, or an error status with a body (and headers), after `delayMs` or once
+ * `until` settles.
+ */
 export interface ChatReply {
   content?: string;
   status?: number;
-  body?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
   delayMs?: number;
+  until?: Promise<void>;
 }
 
 const MARKED = /<(transcript-[0-9a-f]+)>\n([\s\S]*)\n<\/\1>/;
@@ -63,9 +68,9 @@ export class ChatServer {
         };
         chat.requests.push(seen);
         const reply = chat.rule(seen);
-        const timer = setTimeout(() => {
+        const answer = () => {
           if (response.destroyed) return;
-          response.writeHead(reply.status ?? 200, { "content-type": "application/json" });
+          response.writeHead(reply.status ?? 200, { "content-type": "application/json", ...reply.headers });
           response.end(
             reply.body ??
               JSON.stringify({
@@ -76,7 +81,8 @@ export class ChatServer {
                 ],
               }),
           );
-        }, reply.delayMs ?? 0);
+        };
+        const timer = setTimeout(() => void (reply.until ?? Promise.resolve()).then(answer), reply.delayMs ?? 0);
         response.on("close", () => {
           clearTimeout(timer);
           if (!response.writableFinished) chat.abandoned++;

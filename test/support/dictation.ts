@@ -68,8 +68,9 @@ export function startDictation(
   client: DaemonClient,
   source: "stream" | "capture" = "stream",
   options?: TranscriptionOptions,
+  mode?: string,
 ): Promise<Following> {
-  return follow(client, options ? { type: "dictation.start", source, options } : { type: "dictation.start", source });
+  return follow(client, { type: "dictation.start", source, ...(options && { options }), ...(mode && { mode }) });
 }
 
 export function attachDictation(client: DaemonClient, session: string): Promise<Following> {

@@ -9,6 +9,7 @@ import {
   type Event,
   type FinishingData,
   type Request,
+  type TranscriptData,
   type TranscriptionOptions,
 } from "../protocol";
 import { clientFinished, finishText } from "../modes/finishing";
@@ -52,18 +53,25 @@ export interface DictationServices {
   speechGate?: () => SpeechGate;
   /** The user's vocabulary as a new session starts. */
   vocabulary?: () => Vocabulary;
-  /** Adds a finished dictation's transcript to the history (before its recording may be deleted); returns a problem. */
+  /**
+   * Adds a dictation's spoken transcript to the history (before its finishing, and before its recording may be
+   * deleted); returns a problem.
+   */
   recordTranscript?: (finished: FinishedTranscript) => string | null;
   /** The modes as a new session starts (none: every dictation is Plain). */
   modes?: () => DictationMode[];
-  /** Keeps the finished text a client made of a dictation in the history; returns a problem. */
+  /** Keeps a dictation's finished text (by its mode, by a client, by a mode switched to) in the history; returns a problem. */
   recordFinished?: (job: string, finishing: FinishingData) => string | null;
+  /** Removes a dictation's transcript from the history (it was cancelled while its text was being finished). */
+  forgetTranscript?: (job: string) => void;
 }
 
 export class DictationManager {
   private running: DictationSession | null = null;
   private readonly sessions = new Map<string, DictationSession>();
   private readonly undelivered = new Set<string>();
+  /** Dictations whose spoken text is in the history while their text is finished. */
+  private readonly inHistory = new Set<string>();
   private maxTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -114,8 +122,11 @@ export class DictationManager {
         });
         return;
       case "dictations.list": {
-        const running = new Set(this.running ? [this.running.recording] : []);
-        peer.send({ type: "done", id: request.id, recordings: this.services.recordings.list(running) });
+        peer.send({
+          type: "done",
+          id: request.id,
+          recordings: this.services.recordings.list(this.unendedRecordings()),
+        });
         return;
       }
       case "dictations.retry":
@@ -172,9 +183,12 @@ export class DictationManager {
     return this.running ? this.describe(this.running) : null;
   }
 
-  /** The daemon is stopping: a running dictation ends, its recording kept as interrupted. */
+  /**
+   * The daemon is stopping: a running dictation ends, its recording kept as interrupted; one whose text is being
+   * finished ends with its spoken text.
+   */
   shutdown(): void {
-    this.running?.interrupt();
+    for (const session of [...this.sessions.values()]) session.interrupt();
   }
 
   /** Starts a dictation; `gate` replaces the configured speech gate (a Realtime session's turn detection). */
@@ -210,6 +224,7 @@ export class DictationManager {
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       mode,
       finish: (current, spoken, signal) => finishText(current, spoken, this.settings.finishingTimeoutSeconds, signal),
+      onSpoken: (spoken, transcript) => this.spoken(spoken, transcript),
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });
     this.running = session;
@@ -321,27 +336,46 @@ export class DictationManager {
     return session;
   }
 
+  /** The dictation no longer runs (it ended, or its text is being finished): the next one may start. */
+  private release(session: DictationSession): void {
+    if (this.running !== session) return;
+    this.running = null;
+    if (this.maxTimer) clearTimeout(this.maxTimer);
+  }
+
+  /**
+   * Its final pass is done and its finishing starts: the next dictation may start, and the spoken text is in the
+   * history with its mode (a daemon killed while the text is finished loses nothing).
+   */
+  private spoken(session: DictationSession, transcript: TranscriptData): void {
+    this.release(session);
+    // A dictation that heard no speech has nothing to keep.
+    if (transcript.noSpeech) return;
+    this.services.recordTranscript?.({
+      kind: "dictation",
+      job: session.id,
+      transcript,
+      mode: session.mode.name,
+      sourceFile: null,
+      app: session.options.app ?? null,
+      audioFile: this.services.recordings.wavFile(session.recording),
+    });
+    this.inHistory.add(session.id);
+  }
+
   private ended(session: DictationSession, delivered: boolean): void {
-    if (this.running === session) {
-      this.running = null;
-      if (this.maxTimer) clearTimeout(this.maxTimer);
-    }
+    this.release(session);
     const outcome = session.final!;
     const { results, recordings, log } = this.services;
+    const inHistory = this.inHistory.delete(session.id);
     if (outcome.type === "dictation.done") {
       results.set(session.id, { state: "done", transcript: outcome.transcript });
-      // A dictation that heard no speech has nothing to keep.
-      if (!outcome.transcript.noSpeech) {
-        this.services.recordTranscript?.({
-          kind: "dictation",
-          job: session.id,
-          transcript: outcome.transcript,
-          sourceFile: null,
-          app: session.options.app ?? null,
-          audioFile: recordings.wavFile(session.recording),
-        });
-      }
-    } else results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
+      const { finishing } = outcome.transcript;
+      if (inHistory && finishing) this.services.recordFinished?.(session.id, finishing);
+    } else {
+      results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
+      if (inHistory && outcome.code === "cancelled") this.services.forgetTranscript?.(session.id);
+    }
     log.info("dictation ended", { session: session.id, state: session.state, reason: session.stopReason, delivered });
 
     const keep = this.settings.keepRecordings;
@@ -367,6 +401,11 @@ export class DictationManager {
     }
   }
 
+  /** The recordings of dictations that have not ended: recording, in their final pass, or being finished. */
+  private unendedRecordings(): Set<string> {
+    return new Set([...this.sessions.values()].filter((session) => !session.ended).map((s) => s.recording));
+  }
+
   /** The recording's final text reached a client. */
   private delivered(recording: string): void {
     if (this.settings.keepRecordings === "always") this.services.recordings.mark(recording, "delivered");
@@ -382,8 +421,12 @@ export class DictationManager {
         requestId,
       );
     }
-    if (this.running?.recording === recording) {
-      throw new ProtocolError("busy", `the dictation ${recording} is still recording; stop it first`, requestId);
+    if (this.unendedRecordings().has(recording)) {
+      throw new ProtocolError(
+        "busy",
+        `the dictation ${recording} has not ended (it records, or its text is being finished); stop it first`,
+        requestId,
+      );
     }
     const file = recordings.wavFile(recording);
     const request = {

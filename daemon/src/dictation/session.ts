@@ -19,6 +19,7 @@ import type {
 import type { DecodingDefaults } from "../service/config";
 import type { ActiveModel, EngineHost } from "../service/engine-host";
 import type { LiveDictation } from "../service/model-family";
+import { unfinished } from "../modes/finishing";
 import { describeFailure } from "../service/failures";
 import { checkStreaming, checkSupported } from "../service/supported-options";
 import { shiftSegment } from "../service/whisper-decoding";
@@ -76,6 +77,11 @@ export interface SessionSetup {
   /** Its mode as it starts, and how a mode finishes its final text (never its live text); throws once `signal` aborts. */
   mode: DictationMode;
   finish(mode: DictationMode, spokenText: string, signal: AbortSignal): Promise<FinishingData>;
+  /**
+   * Called once its final pass has given the spoken text, before finishing starts: the dictation no longer needs the
+   * engine, and the text can be kept (the history) so that a finishing that never ends loses nothing.
+   */
+  onSpoken(session: DictationSession, transcript: TranscriptData): void;
   /** Called once when the session has ended; `delivered`: its final text reached at least one client. */
   onEnded(session: DictationSession, delivered: boolean): void;
 }
@@ -114,6 +120,8 @@ export class DictationSession {
   private readonly meter: LevelMeter;
   /** Ends a finishing under way when the dictation is cancelled or the daemon stops. */
   private readonly finishing = new AbortController();
+  /** The final pass's transcript once it is known (its finishing then runs), before it is finished. */
+  private spoken: TranscriptData | null = null;
   private currentMode: DictationMode;
   private readonly replacer: Replacer;
   private readonly liveReplacements: LiveReplacements;
@@ -267,9 +275,18 @@ export class DictationSession {
     this.end("cancelled", { code: "cancelled", message: `the dictation was ${reason}` });
   }
 
-  /** The daemon is stopping: the recording stays on disk as interrupted. */
+  /**
+   * The daemon is stopping: the recording stays on disk as interrupted; once the spoken text is known (its finishing
+   * runs), that text is delivered instead, saying the finishing was stopped.
+   */
   interrupt(): void {
     if (this.outcome) return;
+    if (this.spoken) {
+      const finishing = unfinished(this.currentMode, this.spoken.text, "verbatimd stopped meanwhile");
+      this.notify(finishing.notice!);
+      this.end("done", { transcript: { ...this.spoken, finishing } });
+      return;
+    }
     this.stream?.cancel();
     this.end("failed", {
       code: "shutting_down",
@@ -338,7 +355,11 @@ export class DictationSession {
   private async complete(): Promise<void> {
     this.give(this.setup.speechGate.finish());
     const result = await this.stream!.finish();
-    const transcript = await this.finished(this.transcriptOf(result));
+    this.spoken = this.transcriptOf(result);
+    // Nothing more is written to the recording: it is whole before the history may keep it.
+    this.setup.recording.close();
+    this.setup.onSpoken(this, this.spoken);
+    const transcript = await this.finished(this.spoken);
     if (!this.outcome) this.end("done", { transcript });
   }
 
@@ -372,7 +393,16 @@ export class DictationSession {
     return this.live!.segments(utterance, language).map((segment) => this.replacer.segment(segment));
   }
 
+  /** An engine event; what the family refuses to make text of (a broken model's) fails the dictation. */
   private onEngine(event: StreamEvent): void {
+    try {
+      this.emitEngineEvent(event);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private emitEngineEvent(event: StreamEvent): void {
     if (this.outcome || !this.live) return;
     if (event.type === "committed") {
       this.emit({

@@ -50,6 +50,8 @@ export interface FinishedTranscript {
   kind: HistoryEntry["kind"];
   job: string;
   transcript: TranscriptData;
+  /** A dictation's mode, when its transcript carries no finishing yet (it is recorded before it is finished). */
+  mode?: string;
   sourceFile: string | null;
   app: string | null;
   /** The audio it was made from, kept (hard-linked or copied) when the settings say so. */
@@ -353,7 +355,7 @@ export class HistoryStore {
           finished.sourceFile,
           finished.app,
           finishing?.finishedText ?? null,
-          finishing?.mode ?? null,
+          finishing?.mode ?? finished.mode ?? null,
           finishing?.finishedText ? finishing.engine : null,
         );
       return Number(result.lastInsertRowid);
@@ -407,6 +409,13 @@ export class HistoryStore {
     );
   }
 
+  /** Deletes a dictation's entry and its kept recording (one still waiting in memory is given up). */
+  forget(job: string): void {
+    const waiting = this.pending.findIndex((finished) => finished.kind === "dictation" && finished.job === job);
+    if (waiting >= 0) this.pending.splice(waiting, 1);
+    else this.deleteWhere("kind = 'dictation' AND job = ?", job);
+  }
+
   /** Points an entry at another file for its recording, if it still has `from`; false when it does not. */
   replaceRecording(id: number, from: string, to: string): boolean {
     return this.writing(
@@ -441,7 +450,7 @@ export class HistoryStore {
     return { count, bytes };
   }
 
-  private deleteWhere(condition: string, value: number): number {
+  private deleteWhere(condition: string, value: number | string): number {
     return this.writing(() => {
       const db = this.database();
       const recordings = db

@@ -105,6 +105,18 @@ export class TranscriptHistory {
     }
   }
 
+  /** Removes a dictation's transcript (cancelled while it was finished); a failure is logged. */
+  forget(job: string): void {
+    try {
+      this.store?.forget(job);
+    } catch (error) {
+      this.log.warn("a cancelled dictation could not be removed from the history", {
+        job,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
   /** The done event answering a history request. Throws ProtocolError (not_found, history). */
   answer(request: HistoryRequest): DoneEvent {
     const store = this.store;

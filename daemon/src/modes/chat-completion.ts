@@ -61,17 +61,20 @@ export async function chatCompletion(
 }
 
 async function readBounded(response: Response): Promise<string> {
+  if (!response.body) return "";
   const chunks: Uint8Array[] = [];
   let bytes = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      bytes += chunk.length;
-      if (bytes > MAX_ANSWER_BYTES) {
-        await response.body.cancel();
-        throw new ChatCompletionError(`the answer was longer than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
-      }
-      chunks.push(chunk);
+  // The reader's own cancel: the body cannot be cancelled while a reader holds it.
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.length;
+    if (bytes > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw new ChatCompletionError(`the answer was longer than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
     }
+    chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
 }

@@ -16,14 +16,14 @@ export async function finishText(
   timeoutSeconds: number,
   signal: AbortSignal,
 ): Promise<FinishingData> {
-  const base = { mode: mode.name, engine: mode.finishing, deliver: mode.deliver, spokenText, finishedText: null };
+  const base = baseOf(mode, spokenText);
   if (mode.finishing === "none" || spokenText.length === 0) return { ...base, status: "off" };
   if (mode.finishing === "raycast") {
     return { ...base, status: "client", instruction: mode.instruction ?? "", timeoutSeconds };
   }
   const endpoint = mode.endpoint ?? DEFAULT_FINISHING_ENDPOINT;
   const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
-  const describe = `${ENGINE_NAMES.local} ${mode.modelName} at ${endpoint}`;
+  const describe = engineOf(mode);
   try {
     const messages = finishingMessages(mode.instruction ?? "", spokenText);
     const answer = await chatCompletion(endpoint, mode.modelName!, messages, AbortSignal.any([signal, timeout]));
@@ -49,7 +49,22 @@ export function clientFinished(finishing: FinishingData, text: string): Finishin
   return judged(base, judgeFinishedText(spokenText, text), ENGINE_NAMES[engine]);
 }
 
+/** The finishing of `spokenText` by `mode` given up (`why`): the spoken text is used, and the notice says why. */
+export function unfinished(mode: DictationMode, spokenText: string, why: string): FinishingData {
+  return failed(baseOf(mode, spokenText), `${engineOf(mode)} did not finish the text: ${why}`);
+}
+
 type Base = Omit<FinishingData, "status" | "notice" | "instruction" | "timeoutSeconds">;
+
+function baseOf(mode: DictationMode, spokenText: string): Base {
+  return { mode: mode.name, engine: mode.finishing, deliver: mode.deliver, spokenText, finishedText: null };
+}
+
+/** The engine that finishes the mode's text, in words (the local model with its name and endpoint). */
+function engineOf(mode: DictationMode): string {
+  if (mode.finishing !== "local") return ENGINE_NAMES[mode.finishing];
+  return `${ENGINE_NAMES.local} ${mode.modelName} at ${mode.endpoint ?? DEFAULT_FINISHING_ENDPOINT}`;
+}
 
 function judged(base: Base, judgement: Judged, engine: string): FinishingData {
   if ("rejected" in judgement) return failed(base, `${engine}'s text was not used: ${judgement.rejected}`);

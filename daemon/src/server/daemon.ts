@@ -150,6 +150,7 @@ export class Daemon implements DaemonContext {
         recordTranscript: (finished) => this.history?.record(finished) ?? null,
         modes: () => this.modes.current(),
         recordFinished: (job, finishing) => this.history?.recordFinished(job, finishing) ?? null,
+        forgetTranscript: (job) => this.history?.forget(job),
       },
       {
         maxDictationSeconds: options.config.maxDictationSeconds,

@@ -12,7 +12,7 @@ export async function loadFamilyModel(resolved: ResolvedModel, options: LoadOpti
   if (model instanceof ParakeetModel) {
     // A Parakeet model does not list its languages: its catalog entry does (a folder of its own: not known).
     const entry = resolved.repoId === undefined ? undefined : catalogEntryForRepo(resolved.repoId);
-    return new ParakeetFamily(model, entry?.languages ?? null);
+    return new ParakeetFamily(model, resolved.repoId ?? resolved.folder, entry?.languages ?? null);
   }
   return WhisperFamily.wrap(model);
 }

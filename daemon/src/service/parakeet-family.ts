@@ -2,10 +2,11 @@
 // their frames and durations (80 ms a frame), made into words (a piece starting with "▁" opens one) and the words into
 // segments (a sentence's end or a pause closes one). It recognizes its languages itself, so the file's language is
 // the job's (checked against the catalog's list) or, for an English-only model, English. It has no decoder prompt:
-// the vocabulary's terms are not used (replacements are, as for every model).
+// the vocabulary's terms are not used (replacements are, as for every model). A model that writes only its unknown
+// piece for speech is broken (degenerate weights), and its jobs fail saying so rather than deliver "<unk><unk>…".
 import { deflateSync } from "node:zlib";
 import type { ParakeetModel, ParakeetTranscript, Segment, StreamEvent } from "@verbatim/native";
-import type { ModelCapabilities, SegmentData, TranscriptionOptions } from "../protocol";
+import { ProtocolError, type ModelCapabilities, type SegmentData, type TranscriptionOptions } from "../protocol";
 import {
   capabilitiesOf,
   settleJob,
@@ -21,6 +22,13 @@ const SEGMENT_PAUSE_SECONDS = 1.0;
 const SENTENCE_END = /[.!?…。！？]$/;
 /** Mel frames a second (openai's `seek` unit, which verbose_json reports for every model). */
 const FRAMES_PER_SECOND = 100;
+/** SentencePiece's unknown piece, which a working model writes rarely and alone. */
+const UNKNOWN_PIECE = "<unk>";
+/**
+ * A window or utterance whose text is this many unknown pieces and nothing else comes from a broken model: degenerate
+ * weights (all equal, NaN out of finite values) write one at every decoding step, up to max_symbols (10) a frame.
+ */
+const BROKEN_UNKNOWN_RUN = 4;
 
 export class ParakeetFamily implements FamilyModel {
   readonly capabilities: ModelCapabilities;
@@ -28,9 +36,15 @@ export class ParakeetFamily implements FamilyModel {
   readonly device: string;
   readonly loadSeconds: number;
 
-  /** `languages`: the codes it transcribes (its catalog entry's), null when not known (a folder of its own). */
+  private readonly unknownIds: ReadonlySet<number>;
+
+  /**
+   * `name`: the model's hub repository or folder, for errors; `languages`: the codes it transcribes (its catalog
+   * entry's), null when not known (a folder of its own).
+   */
   constructor(
     private readonly model: ParakeetModel,
+    private readonly name: string,
     languages: readonly string[] | null,
   ) {
     const info = model.info();
@@ -38,6 +52,7 @@ export class ParakeetFamily implements FamilyModel {
     this.device = info.device;
     this.loadSeconds = info.loadSeconds;
     this.capabilities = capabilitiesOf("parakeet", info.capabilities, languages);
+    this.unknownIds = new Set(model.pieces.pieces.flatMap((piece, id) => (piece === UNKNOWN_PIECE ? [id] : [])));
   }
 
   fileDecoding(options: TranscriptionOptions): FileDecoding {
@@ -60,6 +75,7 @@ export class ParakeetFamily implements FamilyModel {
             }),
           signal,
         );
+        this.checkText(transcript.tokens.map((token) => token.id));
         for (const { segment, decoded } of parakeetSegments(transcript, place, words)) {
           callbacks.onSegment(segment, decoded);
         }
@@ -86,7 +102,11 @@ export class ParakeetFamily implements FamilyModel {
     const { minChunkSeconds, marginFrames } = policy;
     return {
       session: model.startStream({ minChunkSeconds, marginFrames }, onEvent),
-      text: (utterance) => model.pieces.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
+      text: (utterance) => {
+        const tokens = utterance.segments.flatMap((segment) => segment.tokens);
+        this.checkText(tokens);
+        return model.pieces.decode(tokens).trim();
+      },
       segments: (utterance) =>
         parakeetSegments(model.transcriptOf(utterance), { offset: 0, end: utterance.end }, words).map(
           ({ segment }) => segment,
@@ -96,6 +116,18 @@ export class ParakeetFamily implements FamilyModel {
 
   promptTerms(): string[] {
     return [];
+  }
+
+  /** Throws (code "model") when the text decoded from speech is only the unknown piece: the model is broken. */
+  private checkText(tokens: readonly number[]): void {
+    if (tokens.length < BROKEN_UNKNOWN_RUN || !tokens.every((id) => this.unknownIds.has(id))) return;
+    throw new ProtocolError(
+      "model",
+      `the model ${this.name} wrote only "${UNKNOWN_PIECE}" (its unknown piece, ${tokens.length} times) for ` +
+        "speech: its weights are broken (a damaged download or a wrong conversion), so no audio will give text. " +
+        "Download it again (verbatim models rm, then verbatim models pull) or choose another model " +
+        "(verbatim models use)",
+    );
   }
 
   memory() {

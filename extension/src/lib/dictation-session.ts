@@ -103,11 +103,16 @@ export function failedDictation(state: DictationState, error: unknown): Dictatio
   return { ...state, phase: "error", error: { message } };
 }
 
-/** The dictation that runs now (or is in its final pass), if any. */
+/**
+ * The dictation that runs now, if any, else one in its final pass or whose text is being finished (the next dictation
+ * may start meanwhile: the one running is the one a press acts on).
+ */
 export async function runningDictation(client: DaemonClient): Promise<DictationInfo | null> {
   const event = await client.request({ type: "dictation.list" });
   const dictations = event.type === "done" ? (event.dictations ?? []) : [];
-  return dictations.find((info) => info.state === "running" || info.state === "stopping") ?? null;
+  return (
+    dictations.find((info) => info.state === "running") ?? dictations.find((info) => info.state === "stopping") ?? null
+  );
 }
 
 /** The newest dictation that finished while no client followed it (Raycast closed mid-dictation), if any. */

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "formats/finite_values.h"
 #include "formats/half.h"
 
 #if defined(__AVX2__) && defined(__F16C__)
@@ -51,27 +52,34 @@ float fold_lanes(__m256 v, Fold fold) {
 #endif
 
 // A group's values as fp32, and their least (from +inf) and greatest (from 0, as MLX's Metal kernel starts it).
-// NaN values are passed over.
-void load_group(const uint8_t* in, int n, WeightMatrix::Format format, float* values, float& least, float& greatest) {
+// NaN values are passed over. Returns whether every value is finite.
+bool load_group(const uint8_t* in, int n, WeightMatrix::Format format, float* values, float& least, float& greatest) {
   least = INFINITY, greatest = 0;
+  bool finite = true;
   int j = 0;
 #if defined(VERBATIM_PACK_VECTORS)
   // min_ps and max_ps keep their second operand on a NaN or a tie, as std::min and std::max keep the first.
   __m256 low = _mm256_set1_ps(INFINITY), high = _mm256_setzero_ps();
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), infinity = _mm256_set1_ps(INFINITY);
+  __m256 not_finite = _mm256_setzero_ps();  // lanes where |v| >= inf or v is NaN (unordered)
   for (; j + kVector <= n; j += kVector) {
     const __m256 v = load_vector(in + 2 * j, format);
     _mm256_storeu_ps(values + j, v);
     low = _mm256_min_ps(v, low);
     high = _mm256_max_ps(v, high);
+    not_finite = _mm256_or_ps(not_finite, _mm256_cmp_ps(_mm256_and_ps(v, magnitude), infinity, _CMP_NLT_UQ));
   }
   least = fold_lanes(low, [](float a, float b) { return std::min(a, b); });
   greatest = fold_lanes(high, [](float a, float b) { return std::max(a, b); });
+  finite = _mm256_movemask_ps(not_finite) == 0;
 #endif
   for (; j < n; ++j) {
     values[j] = load_element(in + 2 * j, format);
     least = std::min(least, values[j]);
     greatest = std::max(greatest, values[j]);
+    finite = finite && std::isfinite(values[j]);
   }
+  return finite;
 }
 
 // q = clamp(round((v - bias) / scale), 0, top), halves rounded away from zero as std::round does; 0 where that is
@@ -138,13 +146,18 @@ PackedMatrix affine_quantize(const WeightMatrix& w, int bits, int group_size) {
   out.scales.resize(static_cast<std::size_t>(w.rows * groups) * 2);
   out.biases.resize(out.scales.size());
   const auto* source = static_cast<const uint8_t*>(w.data);
-  // Groups [first, last): each is independent, so large matrices are packed on every hardware thread.
-  const auto pack_groups = [&](int64_t first, int64_t last) {
+  const int64_t total = w.rows * groups;
+  // Groups [first, last): each is independent, so large matrices are packed on every hardware thread. Each range
+  // notes the first of its groups that holds a value that is not finite (`total`: none).
+  const auto pack_groups = [&](int64_t first, int64_t last, int64_t* first_non_finite_group) {
     std::vector<float> values(static_cast<std::size_t>(group_size));
     std::vector<uint8_t> q(static_cast<std::size_t>(group_size));
+    *first_non_finite_group = total;
     for (int64_t g = first; g < last; ++g) {  // row r's groups are r * groups ... r * groups + groups - 1
       float w_min, w_max;
-      load_group(source + g * group_size * 2, group_size, w.format, values.data(), w_min, w_max);
+      if (!load_group(source + g * group_size * 2, group_size, w.format, values.data(), w_min, w_max)) {
+        *first_non_finite_group = std::min(*first_non_finite_group, g);
+      }
       float scale = std::max((w_max - w_min) / n_bins, 1e-7f);
       const bool min_side = std::abs(w_min) > std::abs(w_max);
       if (!min_side) scale = -scale;
@@ -165,16 +178,21 @@ PackedMatrix affine_quantize(const WeightMatrix& w, int bits, int group_size) {
       }
     }
   };
-  const int64_t total = w.rows * groups;
   constexpr int64_t kGroupsPerThread = 1 << 12;  // a few hundred microseconds of work, far more than starting a thread
   const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
   const int64_t threads = std::clamp<int64_t>(total / kGroupsPerThread, 1, cores);
+  std::vector<int64_t> non_finite_groups(static_cast<std::size_t>(threads));
   std::vector<std::thread> workers;
   for (int64_t t = 1; t < threads; ++t) {
-    workers.emplace_back(pack_groups, total * t / threads, total * (t + 1) / threads);
+    workers.emplace_back(pack_groups, total * t / threads, total * (t + 1) / threads, &non_finite_groups[t]);
   }
-  pack_groups(0, total / threads);
+  pack_groups(0, total / threads, &non_finite_groups[0]);
   for (std::thread& worker : workers) worker.join();
+  const int64_t bad_group = *std::min_element(non_finite_groups.begin(), non_finite_groups.end());
+  if (bad_group < total) {
+    const uint8_t* group = source + bad_group * group_size * 2;
+    out.first_non_finite = bad_group * group_size + first_non_finite(group, dense_dtype(w.format), group_size);
+  }
   return out;
 }
 

@@ -14,6 +14,8 @@ namespace verbatim {
 // bits [j * bits, (j + 1) * bits); `scales` and `biases` hold rows * (cols / group_size) values of the source dtype.
 struct PackedMatrix {
   std::vector<uint8_t> words, scales, biases;
+  // The row-major index of the first NaN or infinity of the source matrix, -1 when every value is finite.
+  int64_t first_non_finite = -1;
 };
 
 // Whether affine_quantize packs this width: 2, 4 or 8 bits.
@@ -23,8 +25,8 @@ bool packable_bits(int bits);
 // fp32, scale = max((max(w, 0) - min(w)) / (2^bits - 1), 1e-7); the edge is min(w) when |min| > |max| (else max, the
 // scale negated); q0 = round(edge / scale); when q0 != 0, scale = edge / q0 and bias = edge, else bias = 0;
 // q = clamp(round((w - bias) / scale), 0, 2^bits - 1), rounding halves away from zero (0 where a NaN or an infinity
-// in the group makes it NaN); scales and biases are stored in the source dtype. Throws std::invalid_argument for
-// another format, packable_bits false, or a width that is not a multiple of group_size.
+// in the group makes it NaN, noted in first_non_finite); scales and biases are stored in the source dtype. Throws
+// std::invalid_argument for another format, packable_bits false, or a width that is not a multiple of group_size.
 PackedMatrix affine_quantize(const WeightMatrix& w, int bits, int group_size);
 
 // The quantized WeightMatrix over `packed` (which must outlive it and not move its buffers).

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
 #include <stdexcept>
 
+#include "formats/finite_values.h"
 #include "formats/half.h"
 #include "formats/json.h"
 #include "formats/mapped_file.h"
@@ -302,8 +304,15 @@ class WeightsReader {
     return *v;
   }
 
-  std::vector<float> floats(const std::string& name, const std::vector<int64_t>& shape) {
+  // A tensor the model computes with, every value of it checked to be finite.
+  const TensorView& finite_view(const std::string& name, const std::vector<int64_t>& shape) {
     const TensorView& v = view(name, shape);
+    check_finite(file_.path(), name, v);
+    return v;
+  }
+
+  std::vector<float> floats(const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorView& v = finite_view(name, shape);
     std::vector<float> out(static_cast<std::size_t>(product(shape)));
     const std::size_t size = dtype_size(v.dtype);
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -320,12 +329,13 @@ class WeightsReader {
   }
 
   Vector vector(const std::string& name, int64_t size) {
-    const TensorView& v = view(name, {size});
+    const TensorView& v = finite_view(name, {size});
     return Vector{v.dtype, size, v.data};
   }
 
   // A matrix held as fp16 / bf16 (fp32 is converted to bf16, as parakeet-mlx casts after loading), packed at load
   // when the config asks and its width allows, or as the file packed it. Pages read to convert or pack are released.
+  // Its values are checked to be finite as they are read: while converting or packing, else by a scan.
   WeightMatrix matrix(const std::string& name, const std::vector<int64_t>& shape, int64_t rows, int64_t cols) {
     const std::string suffix = ".weight";
     if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -342,7 +352,9 @@ class WeightsReader {
       for (int64_t i = 0; i < rows * cols; ++i) {
         float f;
         std::memcpy(&f, v.data + i * 4, 4);
+        if (!std::isfinite(f)) fail_non_finite(file_.path(), name, v.dtype, v.data, i, rows * cols);
         const uint16_t bits = float_to_bf16(f);
+        if (!std::isfinite(bf16_to_float(bits))) fail_beyond_bf16(name, f, i, rows * cols);
         std::memcpy(converted.data() + i * 2, &bits, 2);
       }
       m.format = WeightMatrix::Format::BF16;
@@ -354,6 +366,11 @@ class WeightsReader {
     const std::optional<Quantization>& q = weights_.config.quantize;
     if (q && cols % q->group_size == 0) {
       weights_.packed_tensors.push_back(affine_quantize(m, q->bits, q->group_size));
+      const int64_t non_finite = weights_.packed_tensors.back().first_non_finite;
+      if (non_finite >= 0) {
+        fail_non_finite(file_.path(), name, dense_dtype(m.format), static_cast<const uint8_t*>(m.data), non_finite,
+                        rows * cols);
+      }
       release_mapped_pages(v.data, v.nbytes);
       return packed_matrix(weights_.packed_tensors.back(), rows, cols, q->bits, q->group_size, dense_dtype(m.format));
     }
@@ -361,8 +378,18 @@ class WeightsReader {
       weights_.converted_tensors.push_back(std::move(converted));
       m.data = weights_.converted_tensors.back().data();
       release_mapped_pages(v.data, v.nbytes);
+    } else {
+      check_finite(file_.path(), name, v);
     }
     return m;
+  }
+
+  [[noreturn]] void fail_beyond_bf16(const std::string& name, float value, int64_t index, int64_t count) const {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", static_cast<double>(value));
+    throw FormatError(file_.path() + ": tensor \"" + name + "\" holds " + text + " (element " + std::to_string(index) +
+                      " of " + std::to_string(count) + ", F32), beyond the range of bf16 that its values are held "
+                      "in: the model's weights are damaged or were converted wrongly");
   }
 
   // An MLX-quantized matrix: `.weight` uint32 (rows, cols * bits / 32), `.scales` and `.biases` (rows, cols / group)
@@ -382,6 +409,8 @@ class WeightsReader {
     const TensorView& packed = typed_view(weight, {rows, cols * q->bits / 32}, {DType::U32});
     const TensorView& s = typed_view(scales, {rows, cols / q->group_size}, {DType::F32, DType::F16, DType::BF16});
     const TensorView& b = typed_view(biases, {rows, cols / q->group_size}, {s.dtype});
+    check_finite(file_.path(), scales, s);
+    check_finite(file_.path(), biases, b);
     WeightMatrix m;
     m.format = WeightMatrix::Format::Quantized;
     m.rows = rows;

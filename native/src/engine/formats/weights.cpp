@@ -7,6 +7,7 @@
 #include <map>
 
 #include "formats/byte_reading.h"
+#include "formats/finite_values.h"
 #include "formats/mapped_file.h"
 #include "formats/tensor_formats.h"
 
@@ -101,6 +102,12 @@ class TensorCatalog {
 
   [[noreturn]] void fail(const std::string& what) const { throw FormatError(path_ + ": " + what); }
 
+  // Throws unless every value of the tensor is finite, naming it as the file stores it.
+  void check_finite_values(const std::string& name, const TensorView& view) const {
+    const auto it = entries_.find(name);
+    check_finite(path_, it != entries_.end() ? it->second.stored_name : name, view);
+  }
+
   [[noreturn]] void fail_tensor(const std::string& name, const std::string& what) const {
     const auto it = entries_.find(name);
     std::string label = "tensor \"" + name + "\"";
@@ -186,10 +193,12 @@ class WeightsBuilder {
     }
   }
 
+  // A float tensor of this shape, every value of it finite.
   const TensorView& float_tensor(const std::string& name, const std::vector<int64_t>& shape) {
     const TensorView& view = catalog_.require(name);
     expect_float(name, view);
     expect_shape(name, view, shape);
+    catalog_.check_finite_values(name, view);
     return view;
   }
 
@@ -256,6 +265,8 @@ class WeightsBuilder {
       catalog_.fail_tensor(biases_name, std::string("expected the dtype of its scales (") +
                                             dtype_name(scales.dtype) + "), found " + dtype_name(biases.dtype));
     }
+    catalog_.check_finite_values(scales_name, scales);
+    catalog_.check_finite_values(biases_name, biases);
 
     WeightMatrix matrix;
     matrix.format = WeightMatrix::Format::Quantized;
@@ -305,6 +316,7 @@ class WeightsBuilder {
     const std::string name = prefix + ".weight";
     const TensorView& view = catalog_.require(name);
     expect_float(name, view);
+    catalog_.check_finite_values(name, view);
     Conv1dWeights conv;
     conv.dtype = view.dtype;
     conv.out_channels = static_cast<int>(out);
