@@ -1,6 +1,6 @@
 // Verbatim's native Whisper engine: load a model folder, transcribe 16 kHz mono audio, detect its language.
 // All work runs on the engine's own threads; nothing blocks the event loop.
-import { loadAddon, type RawAddon, type RawJob, type RawModel } from "./addon";
+import { addon, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
 import { PieceDecoder } from "./sentencepiece";
@@ -12,6 +12,7 @@ import type {
   LanguageDetection,
   LoadOptions,
   ModelInfo,
+  NativeHeap,
   ParakeetModelInfo,
   ParakeetStreamOptions,
   ParakeetTranscribeOptions,
@@ -28,18 +29,22 @@ export * from "./errors";
 export * from "./types";
 export { StreamingSession } from "./streaming";
 export { PieceDecoder } from "./sentencepiece";
+export { VoiceDetector, VOICE_DETECTOR_WEIGHTS } from "./voice-detector";
 export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
 export { compareVersions, gpuAbsence, MINIMUM_MACOS, thisMac, type GpuAbsence, type MacHost } from "./macos";
 
-let loadedAddon: RawAddon | null = null;
-/** Loaded on first use, so that commands which need no engine (`verbatim doctor`, `--help`) run without it. */
-function addon(): RawAddon {
-  loadedAddon ??= loadAddon();
-  return loadedAddon;
-}
-
 export function buildInfo(): BuildInfo {
   return addon().buildInfo();
+}
+
+/** The C allocator's figures for this process (the engine's buffers are among what is in use); null where unknown. */
+export function nativeHeap(): NativeHeap | null {
+  return addon().nativeHeap();
+}
+
+/** Gives the memory the C allocator holds freed back to the system (after a job: its buffers). */
+export function trimNativeHeap(): void {
+  addon().trimNativeHeap();
 }
 
 function typedJob<T, R = T>(job: RawJob<T>, map: (value: T) => R): Job<R> {

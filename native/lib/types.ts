@@ -135,6 +135,12 @@ export interface BackendMemory {
   cacheBytes: number;
 }
 
+/** The process's C allocator (malloc): what is in use, and what it holds freed without giving it back. */
+export interface NativeHeap {
+  inUseBytes: number;
+  freeBytes: number;
+}
+
 export interface TranscribeOptions {
   /** Language code ("en", "de", …); absent: detected from the first 30 s (multilingual models). */
   language?: string;
