@@ -1,6 +1,8 @@
 // Silero VAD detectors share the process's one copy of the weights: streams detected at the same time must still
 // each hear only their own audio, a new stream must start from silence whatever streams came before it, and a file's
 // frames worked out in one batch (off the event loop) must be the frames heard one by one.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { loadAudio } from "../src/audio";
 import { SileroVad } from "../src/audio/voice-activity";
@@ -38,13 +40,25 @@ test("detectors in use at once keep their own state: each file's probabilities a
   expect(await detect(await SileroVad.create(), audio[0])).toEqual(alone[0]);
 });
 
-test("a file's frames in batches give the probabilities of the same frames one by one", async () => {
+test("a file's frames, read and worked out off the event loop, give the probabilities of the same frames one by one", async () => {
   const pcm = audio[1];
   const oneByOne = await detect(await SileroVad.create(), pcm);
-  const samples = Float32Array.from(pcm, (s) => s / 32768);
-  const batches = await SileroVad.create();
-  const cut = 512 * 40; // two batches, the stream's state carried from one to the next
-  const first = await batches.speechProbabilities(samples.subarray(0, cut));
-  const rest = await batches.speechProbabilities(samples.subarray(cut));
-  expect([...first, ...rest]).toEqual(oneByOne.map((p) => Math.fround(p)));
+  const folder = mkdtempSync(path.join(os.tmpdir(), "voice-activity-"));
+  try {
+    const samplesFile = path.join(folder, "samples.f32");
+    writeFileSync(
+      samplesFile,
+      Float32Array.from(pcm, (s) => s / 32768),
+    );
+    const detector = await SileroVad.create();
+    const cut = 512 * 40; // two stretches, the stream's state carried from one to the next
+    const first = await detector.fileProbabilities(samplesFile, 0, cut);
+    const rest = await detector.fileProbabilities(samplesFile, cut, pcm.length - cut);
+    expect([...first, ...rest]).toEqual(oneByOne.map((p) => Math.fround(p)));
+    await expect(detector.fileProbabilities(samplesFile, 0, pcm.length + 1)).rejects.toThrow(
+      `the samples file has ${pcm.length} samples, not ${pcm.length + 1}`,
+    );
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

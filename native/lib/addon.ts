@@ -55,7 +55,7 @@ export interface RawModel {
 
 export interface RawVoiceDetector {
   probability(frame: Float32Array | Int16Array): number;
-  probabilities(samples: Float32Array): RawJob<Float32Array>;
+  fileProbabilities(samplesFile: string, firstSample: number, sampleCount: number): RawJob<Float32Array>;
   reset(): void;
 }
 

@@ -2,7 +2,7 @@
 // is speech. Each VoiceDetector is one stream with its own state; every stream in the process shares one copy of
 // the weights (1.2 MB, native/assets/vad/).
 import path from "node:path";
-import { addon, type RawVoiceDetector } from "./addon";
+import { addon, type RawJob, type RawVoiceDetector } from "./addon";
 import { typed, typedError } from "./errors";
 import type { Job } from "./types";
 
@@ -28,21 +28,25 @@ export class VoiceDetector {
   }
 
   /**
-   * The next whole frames' probabilities, worked out on a thread of their own (samples after the last whole frame are
-   * not heard). The stream takes no other call until the job ends.
+   * The next whole frames' probabilities: `sampleCount` samples from `firstSample` on of a file of 32-bit float samples
+   * (what the daemon decodes audio to), read and worked out on a thread of their own (samples after the last whole
+   * frame are not heard). The stream takes no other call until the job ends.
    */
-  probabilities(samples: Float32Array): Job<Float32Array> {
-    const job = typed(() => this.raw.probabilities(samples));
-    return {
-      promise: job.promise.catch((error: unknown) => {
-        throw typedError(error);
-      }),
-      cancel: () => job.cancel(),
-    };
+  fileProbabilities(samplesFile: string, firstSample: number, sampleCount: number): Job<Float32Array> {
+    return typedJob(typed(() => this.raw.fileProbabilities(samplesFile, firstSample, sampleCount)));
   }
 
   /** Starts the stream again, from silence. */
   reset(): void {
     typed(() => this.raw.reset());
   }
+}
+
+function typedJob(job: RawJob<Float32Array>): Job<Float32Array> {
+  return {
+    promise: job.promise.catch((error: unknown) => {
+      throw typedError(error);
+    }),
+    cancel: () => job.cancel(),
+  };
 }

@@ -22,7 +22,7 @@ export interface SampleSpan {
 export async function findSpeech(
   samplesFile: string,
   sampleCount: number,
-  detector: Pick<SileroVad, "frameSamples" | "speechProbabilities">,
+  detector: Pick<SileroVad, "frameSamples" | "fileProbabilities">,
   progress: (fraction: number) => void,
   signal: AbortSignal,
 ): Promise<SampleSpan[]> {
@@ -40,25 +40,17 @@ export async function findSpeech(
     if (last && span.start <= last.end) last.end = Math.max(last.end, span.end);
     else speech.push(span);
   };
-  const framesPerRead = Math.ceil((30 * SAMPLE_RATE) / frameSamples); // 2 MB at a time, a progress event each
-  const file = await open(samplesFile, "r");
-  try {
-    const bytes = new Uint8Array(framesPerRead * frameSamples * 4);
-    for (let done = 0; done + frameSamples <= sampleCount;) {
-      signal.throwIfAborted();
-      const want = Math.min(framesPerRead, Math.floor((sampleCount - done) / frameSamples)) * frameSamples;
-      const { bytesRead } = await file.read(bytes, 0, want * 4, done * 4);
-      if (bytesRead < want * 4) throw new Error(`${samplesFile} ended after ${done + bytesRead / 4} samples`);
-      for (const probability of await detector.speechProbabilities(new Float32Array(bytes.buffer, 0, want))) {
-        const event = runs.push(probability);
-        if (event?.kind === "speech") runStart = event.start;
-        else if (event?.kind === "end") add(runStart, event.end);
-      }
-      done += want;
-      progress(done / sampleCount);
+  const framesPerRead = Math.ceil((30 * SAMPLE_RATE) / frameSamples); // a progress event each 30 s
+  for (let done = 0; done + frameSamples <= sampleCount;) {
+    signal.throwIfAborted();
+    const want = Math.min(framesPerRead, Math.floor((sampleCount - done) / frameSamples)) * frameSamples;
+    for (const probability of await detector.fileProbabilities(samplesFile, done, want)) {
+      const event = runs.push(probability);
+      if (event?.kind === "speech") runStart = event.start;
+      else if (event?.kind === "end") add(runStart, event.end);
     }
-  } finally {
-    await file.close();
+    done += want;
+    progress(done / sampleCount);
   }
   if (runs.inSpeech) add(runStart, Math.ceil(sampleCount / frameSamples));
   return speech;

@@ -29,8 +29,11 @@ export class SileroVad implements VoiceActivityDetector {
     return this.detector.probability(frame);
   }
 
-  /** The next whole frames of 16 kHz samples (-1 to 1), each frame's probability, worked out off the event loop. */
-  speechProbabilities(samples: Float32Array): Promise<Float32Array> {
-    return this.detector.probabilities(samples).promise;
+  /**
+   * Each next whole frame's probability, of `count` samples from sample `first` on of a file of 16 kHz float samples,
+   * worked out and read off the event loop.
+   */
+  async fileProbabilities(samplesFile: string, first: number, count: number): Promise<Float32Array> {
+    return this.detector.fileProbabilities(samplesFile, first, count).promise;
   }
 }

@@ -1,5 +1,7 @@
 #include "voice_detector_wrap.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -9,6 +11,7 @@
 #include "background_job.h"
 #include "decoding/decoding.h"
 #include "errors.h"
+#include "sample_file.h"
 
 namespace verbatim::addon {
 namespace {
@@ -44,7 +47,7 @@ void VoiceDetectorWrap::Register(Napi::Env env, Napi::Object exports) {
               DefineClass(env, "VoiceDetector",
                           {
                               InstanceMethod("probability", &VoiceDetectorWrap::Probability),
-                              InstanceMethod("probabilities", &VoiceDetectorWrap::Probabilities),
+                              InstanceMethod("fileProbabilities", &VoiceDetectorWrap::FileProbabilities),
                               InstanceMethod("reset", &VoiceDetectorWrap::Reset),
                               StaticValue("frameSamples", Napi::Number::New(env, SileroVad::kFrameSamples)),
                           }));
@@ -81,35 +84,51 @@ Napi::Value VoiceDetectorWrap::Probability(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value VoiceDetectorWrap::Probabilities(const Napi::CallbackInfo& info) {
+Napi::Value VoiceDetectorWrap::FileProbabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    ensure_idle();
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw std::invalid_argument("the voice detector's samples must be a Float32Array of 16 kHz samples");
-    Napi::Float32Array array = info[0].As<Napi::Float32Array>();
-    // Copied: the job reads them on its own thread, after the caller may have reused the buffer.
-    auto samples = std::make_shared<std::vector<float>>(array.Data(), array.Data() + array.ElementLength());
-    busy_->store(true);
-    std::shared_ptr<SileroVad> vad = vad_;
-    std::shared_ptr<std::atomic<bool>> busy = busy_;
-    return start_background_job(env, env.Undefined(), Value(), [vad, busy, samples](JobContext& job) -> ValueMaker {
-      struct Idle {
-        std::atomic<bool>& busy;
-        ~Idle() { busy.store(false); }
-      } idle{*busy};
-      const std::size_t frames = samples->size() / SileroVad::kFrameSamples;
-      auto out = std::make_shared<std::vector<float>>(frames);
-      for (std::size_t f = 0; f < frames; ++f) {
-        if (job.cancelled()) throw Cancelled();
-        (*out)[f] = vad->probability(samples->data() + f * SileroVad::kFrameSamples);
-      }
-      return [out](Napi::Env js) -> Napi::Value {
-        Napi::Float32Array result = Napi::Float32Array::New(js, out->size());
-        std::copy(out->begin(), out->end(), result.Data());
-        return result;
-      };
+    if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
+      throw std::invalid_argument("fileProbabilities takes a samples file, the first sample and the sample count");
+    const double first = info[1].As<Napi::Number>().DoubleValue();
+    const double count = info[2].As<Napi::Number>().DoubleValue();
+    if (!(first >= 0 && count >= 0 && first == std::floor(first) && count == std::floor(count)))
+      throw std::invalid_argument("the first sample and the sample count must be whole numbers, 0 or more");
+    auto file = std::make_shared<SampleFile>(info[0].As<Napi::String>().Utf8Value());
+    const auto from = static_cast<std::size_t>(first);
+    const auto samples = static_cast<std::size_t>(count);
+    if (from + samples > file->size())
+      throw std::invalid_argument("the samples file has " + std::to_string(file->size()) + " samples, not " +
+                                  std::to_string(from + samples));
+    return start_frames_job(env, samples / SileroVad::kFrameSamples, [file, from](std::size_t at, std::size_t n, float* out) {
+      file->read(from + at, n, out);
     });
+  });
+}
+
+Napi::Value VoiceDetectorWrap::start_frames_job(Napi::Env env, std::size_t frames, SampleSource source) {
+  ensure_idle();
+  busy_->store(true);
+  std::shared_ptr<SileroVad> vad = vad_;
+  std::shared_ptr<std::atomic<bool>> busy = busy_;
+  return start_background_job(env, env.Undefined(), Value(), [vad, busy, frames, source](JobContext& job) -> ValueMaker {
+    struct Idle {
+      std::atomic<bool>& busy;
+      ~Idle() { busy.store(false); }
+    } idle{*busy};
+    constexpr std::size_t kFramesPerRead = 64;  // 2 s of samples in a buffer made once per job
+    std::vector<float> samples(kFramesPerRead * SileroVad::kFrameSamples);
+    auto out = std::make_shared<std::vector<float>>(frames);
+    for (std::size_t done = 0; done < frames; done += kFramesPerRead) {
+      if (job.cancelled()) throw Cancelled();
+      const std::size_t n = std::min(kFramesPerRead, frames - done);
+      source(done * SileroVad::kFrameSamples, n * SileroVad::kFrameSamples, samples.data());
+      for (std::size_t f = 0; f < n; ++f) (*out)[done + f] = vad->probability(samples.data() + f * SileroVad::kFrameSamples);
+    }
+    return [out](Napi::Env js) -> Napi::Value {
+      Napi::Float32Array result = Napi::Float32Array::New(js, out->size());
+      std::copy(out->begin(), out->end(), result.Data());
+      return result;
+    };
   });
 }
 

@@ -1,10 +1,12 @@
 // The JS `VoiceDetector` class: one stream's Silero VAD (vad/silero_vad.h). One frame at a time on the JS thread
-// (a frame takes tens of microseconds), or a file's many frames as a background job.
+// (a fraction of a millisecond), or a file's many frames as a background job.
 #pragma once
 
 #include <napi.h>
 
 #include <atomic>
+#include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "vad/silero_vad.h"
@@ -20,10 +22,14 @@ class VoiceDetectorWrap : public Napi::ObjectWrap<VoiceDetectorWrap> {
  private:
   // probability(frame: Float32Array | Int16Array of 512 samples) -> number
   Napi::Value Probability(const Napi::CallbackInfo& info);
-  // probabilities(samples: Float32Array) -> { promise: Promise<Float32Array>, cancel }: each whole frame's, in order
-  Napi::Value Probabilities(const Napi::CallbackInfo& info);
+  // fileProbabilities(samplesFile, firstSample, sampleCount) -> { promise: Promise<Float32Array>, cancel }: each whole
+  // frame's, in order, of that stretch of a file of float samples (a file job's audio), read on the job's thread
+  Napi::Value FileProbabilities(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);
 
+  // Copies `count` samples from sample `first` on into `out`; runs on the job's thread.
+  using SampleSource = std::function<void(std::size_t first, std::size_t count, float* out)>;
+  Napi::Value start_frames_job(Napi::Env env, std::size_t frames, SampleSource source);
   void ensure_idle() const;
 
   std::shared_ptr<SileroVad> vad_;
