@@ -5,7 +5,7 @@ import { BACKENDS, type Backend } from "@verbatim/native";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
 import { verbatimPaths, type VerbatimPaths } from "../paths";
-import type { DaemonStatus, ModelCapabilities, TranscriptionOptions } from "../protocol";
+import type { DaemonStatus, MemoryBreakdown, ModelCapabilities, TranscriptionOptions } from "../protocol";
 import { VERSION } from "../version";
 import { lockHolder } from "../service/instance-lock";
 import { startDaemon, stopDaemon, tryConnect } from "../daemon-control";
@@ -199,6 +199,8 @@ function describeStatus(status: DaemonStatus): string {
   if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
   if (status.model.gpuProblem) lines.push(`gpu:     none in use: ${status.model.gpuProblem}`);
   lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
+  const parts = status.memory.breakdown;
+  if (parts) lines.push(`         ${describeMemoryParts(parts, mb)}`);
   const mlx = status.memory.mlx;
   if (mlx)
     lines.push(`mlx:     ${mb(mlx.activeBytes)} active, ${mb(mlx.peakBytes)} peak, ${mb(mlx.cacheBytes)} cached`);
@@ -208,6 +210,17 @@ function describeStatus(status: DaemonStatus): string {
   for (const notice of historyNotices) lines.push(`notice:  ${notice}`);
   for (const problem of status.config?.problems ?? []) lines.push(`config:  ${problem}`);
   return lines.join("\n") + "\n" + (status.api ? describeApi(status.api) : "");
+}
+
+/** Where the RSS goes, in a line: each part the daemon could measure here. */
+function describeMemoryParts(parts: MemoryBreakdown, mb: (bytes: number | null) => string): string {
+  const known = (bytes: number | null, what: string) => (bytes === null ? [] : [`${mb(bytes)} ${what}`]);
+  return [
+    ...known(parts.mappedWeightsBytes, "model files mapped"),
+    ...known(parts.nativeHeapBytes, "engine and native heap"),
+    `${mb(parts.jsHeapBytes)} JavaScript heap`,
+    `${mb(parts.otherBytes)} other (code, libraries, stacks, freed heap)`,
+  ].join(", ");
 }
 
 /** What the model in use can do, in a line: its family, languages and what it lacks of Whisper's. */

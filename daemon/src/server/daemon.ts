@@ -37,6 +37,7 @@ import { JobQueue } from "../service/job-queue";
 import { saveModelChoice } from "../service/model-choice";
 import { modelProgressEvent } from "../service/progress-event";
 import type { Logger } from "../service/logger";
+import { memoryBreakdown } from "../service/memory-breakdown";
 import { RecentResults } from "../service/results";
 import { transcribe } from "../service/transcription";
 import { VocabularyStore } from "../vocabulary/vocabulary-store";
@@ -200,13 +201,19 @@ export class Daemon implements DaemonContext {
 
   status(): DaemonStatus {
     const usage = process.resourceUsage();
+    const rssBytes = process.memoryUsage.rss();
     return {
       version: this.version,
       protocol: PROTOCOL_VERSION,
       pid: process.pid,
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
       model: this.host.describe(),
-      memory: { rssBytes: process.memoryUsage.rss(), peakRssBytes: usage.maxRSS * 1024, mlx: this.host.mlxMemory() },
+      memory: {
+        rssBytes,
+        peakRssBytes: usage.maxRSS * 1024,
+        mlx: this.host.mlxMemory(),
+        breakdown: memoryBreakdown(rssBytes, this.host.describe().folder),
+      },
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
       capture: { command: CAPTURE_COMMAND },
       history: this.history?.status() ?? { enabled: false, notice: null },

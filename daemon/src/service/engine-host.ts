@@ -5,7 +5,7 @@
 // one runs on that one alone, and the next job without a name goes back to the default. While a client's switch
 // loads the new default, jobs keep running on the default before it: a slow, stalled or failing switch holds up
 // only the jobs that asked for the new model.
-import { buildInfo, gpuAbsence, thisMac, type Backend } from "@verbatim/native";
+import { buildInfo, gpuAbsence, thisMac, trimNativeHeap, type Backend } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelLoadProgress, ModelState } from "../protocol";
 import { loadFamilyModel } from "./load-model";
@@ -30,6 +30,12 @@ export interface EngineHostSettings {
 }
 
 export type LoadProgressListener = (stage: "download" | "loading", progress: DownloadProgress | null) => void;
+
+/**
+ * Left alone this long, the C heap a job freed goes back to the system: glibc keeps freed memory in its arenas, where a
+ * long file's buffers would stay part of the daemon's memory until the next job (test/bench/daemon-memory.mjs).
+ */
+const TRIM_AFTER_MS = 5_000;
 
 export class ModelNotReadyError extends Error {
   constructor(
@@ -65,6 +71,7 @@ export class EngineHost {
   /** The last default that loaded: it serves jobs while a switch loads the next default, and after one fails. */
   private lastDefaultReadyId: string | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  private trimTimer: NodeJS.Timeout | null = null;
   /** Jobs running on each model now: the idle unload, and the free of a model a switch replaced, wait for them. */
   private readonly holds = new Map<ActiveModel, number>();
   /** Models a switch replaced, freed once no job holds them. */
@@ -270,10 +277,12 @@ export class EngineHost {
     this.log.info("model unloaded", { model: this.active.id, reason });
     this.active.model.free();
     this.active = null;
+    trimNativeHeap();
   }
 
   close(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.trimTimer) clearTimeout(this.trimTimer);
     this.loading?.controller.abort(new Error("the daemon is shutting down"));
     this.unload("shutdown");
     for (const model of this.retiring) model.model.free();
@@ -312,8 +321,13 @@ export class EngineHost {
     model.model.free();
   }
 
-  /** Restarts the idle countdown (called whenever the model is used). */
+  /** Restarts the idle countdown and the heap's trim (called whenever the model is used). */
   touch(): void {
+    if (this.trimTimer) clearTimeout(this.trimTimer);
+    this.trimTimer = setTimeout(() => {
+      if (this.holds.size === 0) trimNativeHeap();
+    }, TRIM_AFTER_MS);
+    this.trimTimer.unref();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.settings.idleUnloadMinutes <= 0) return;
     this.idleTimer = setTimeout(() => {

@@ -510,6 +510,8 @@ export interface DaemonStatus {
     peakRssBytes: number | null;
     /** MLX's allocator when the model runs on MLX (on a Mac its buffers live in GPU memory, outside the RSS). */
     mlx: { activeBytes: number; peakBytes: number; cacheBytes: number } | null;
+    /** Where the RSS goes (absent from older daemons). */
+    breakdown?: MemoryBreakdown;
   };
   queue: { running: string | null; waiting: number };
   /**
@@ -522,6 +524,25 @@ export interface DaemonStatus {
   api?: ApiStatus;
   /** The config file the daemon started with (absent from older daemons). */
   config?: ConfigStatus;
+}
+
+/**
+ * Where a daemon's resident memory goes. The parts are measured apart (the heap's figure counts what it allocated,
+ * resident or not), so `otherBytes` is what is left of the RSS, at least 0: code and libraries, thread stacks, and
+ * freed heap the allocator keeps (given back when the daemon has been idle a few seconds).
+ */
+export interface MemoryBreakdown {
+  /** The loaded model's files mapped into memory, resident now; null where the system does not say (macOS). */
+  mappedWeightsBytes: number | null;
+  /**
+   * The C heap in use: the engine's buffers for jobs and live sessions, weights it copied at load (a CPU's 4-bit
+   * decoder blocks, a Parakeet packed at load), Node's own buffers. Null where the allocator does not say.
+   */
+  nativeHeapBytes: number | null;
+  /** V8's JavaScript heap. */
+  jsHeapBytes: number;
+  /** The rest of the RSS. */
+  otherBytes: number;
 }
 
 /** The config file as the daemon read it when it started. */
