@@ -1,10 +1,11 @@
 // Where the daemon's memory goes (issue 66): `verbatim status` breaks its resident set into the model's mapped files,
-// the C heap (the engine's buffers among it), the JavaScript heap and the rest; and once the daemon has been idle a few
-// seconds, the heap a job freed goes back to the system.
+// the C heap (the engine's buffers among it), the JavaScript heap and the rest; once the daemon has been idle a few
+// seconds, the heap a job freed goes back to the system; and the idle unload is offered with its figures.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { menuBarModel } from "../../extension/src/lib/menu-bar-model";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
@@ -65,4 +66,43 @@ test("the heap a long file's job freed goes back to the system once the daemon h
   client.close();
   // Measured here: 14 MB given back after a 30 s file (test/bench/daemon-memory.mjs), nothing without the trim.
   expect(afterJob - idle).toBeGreaterThan(4);
+});
+
+test("the idle unload is set at run time with its figures, saved in config.json, shown in status and the menu bar", async () => {
+  const client = await daemon.connect();
+  const before = (await daemon.status()).idleUnload!;
+  expect(before.minutes).toBe(0);
+  // The model holds what the daemon grew by since it listened; its load is the wait an unload adds.
+  expect(before.modelMemoryBytes).toBeGreaterThan(10 * MB);
+  expect(before.loadSeconds).toBeGreaterThan(0);
+  const shown = (await daemon.cli("status")).stdout;
+  expect(shown).toMatch(
+    /^idle: +keeps the model loaded between jobs; unloading it \(idleUnloadMinutes\) gives back about \d+ MB, and the next job waits \d+\.\d s more to load it$/m,
+  );
+  const menu = menuBarModel({
+    status: await daemon.status(),
+    cachedModels: [],
+    history: null,
+    jobs: [],
+    dictation: null,
+  });
+  expect(menu.idleUnload).toEqual({
+    minutes: 0,
+    tradeOff: expect.stringMatching(/^Unloading frees \d+ MB; the next job waits \d+\.\d s$/),
+  });
+
+  const answer = await client.request({ type: "idleUnload.set", minutes: 0.02 });
+  expect(answer).toMatchObject({ type: "done", idleUnload: { minutes: 0.02 } });
+  expect(JSON.parse(readFileSync(path.join(daemon.home, "config.json"), "utf8")).idleUnloadMinutes).toBe(0.02);
+  let state = (await daemon.status()).model.state;
+  for (let waited = 0; state !== "unloaded" && waited < 10_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    state = (await daemon.status()).model.state;
+  }
+  expect(state).toBe("unloaded");
+  expect((await daemon.status()).idleUnload).toEqual({ minutes: 0.02, modelMemoryBytes: null, loadSeconds: null });
+  await expect(client.request({ type: "idleUnload.set", minutes: -1 })).rejects.toThrow(
+    "minutes from 0 (keep the model loaded) to 35791",
+  );
+  client.close();
 });

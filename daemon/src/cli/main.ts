@@ -5,7 +5,13 @@ import { BACKENDS, type Backend } from "@verbatim/native";
 import { OUTPUT_FORMATS, type OutputFormat } from "../formats";
 import { ModelStore } from "../models";
 import { verbatimPaths, type VerbatimPaths } from "../paths";
-import type { DaemonStatus, MemoryBreakdown, ModelCapabilities, TranscriptionOptions } from "../protocol";
+import type {
+  DaemonStatus,
+  IdleUnloadStatus,
+  MemoryBreakdown,
+  ModelCapabilities,
+  TranscriptionOptions,
+} from "../protocol";
 import { VERSION } from "../version";
 import { lockHolder } from "../service/instance-lock";
 import { startDaemon, stopDaemon, tryConnect } from "../daemon-control";
@@ -204,12 +210,22 @@ function describeStatus(status: DaemonStatus): string {
   const mlx = status.memory.mlx;
   if (mlx)
     lines.push(`mlx:     ${mb(mlx.activeBytes)} active, ${mb(mlx.peakBytes)} peak, ${mb(mlx.cacheBytes)} cached`);
+  if (status.idleUnload) lines.push(`idle:    ${describeIdleUnload(status.idleUnload, mb)}`);
   lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
   lines.push(`history: ${describeHistory(status.history)}`);
   const historyNotices = status.history.notices ?? (status.history.notice ? [status.history.notice] : []);
   for (const notice of historyNotices) lines.push(`notice:  ${notice}`);
   for (const problem of status.config?.problems ?? []) lines.push(`config:  ${problem}`);
   return lines.join("\n") + "\n" + (status.api ? describeApi(status.api) : "");
+}
+
+/** The idle unload and its trade-off for the model loaded now. */
+function describeIdleUnload(idle: IdleUnloadStatus, mb: (bytes: number | null) => string): string {
+  const setting =
+    idle.minutes > 0 ? `unloads the model after ${idle.minutes} idle minutes` : "keeps the model loaded between jobs";
+  if (idle.modelMemoryBytes === null || idle.loadSeconds === null) return `${setting} (idleUnloadMinutes)`;
+  const unload = idle.minutes > 0 ? "an unload" : "unloading it (idleUnloadMinutes)";
+  return `${setting}; ${unload} gives back about ${mb(idle.modelMemoryBytes)}, and the next job waits ${idle.loadSeconds.toFixed(1)} s more to load it`;
 }
 
 /** Where the RSS goes, in a line: each part the daemon could measure here. */

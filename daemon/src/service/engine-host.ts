@@ -321,6 +321,18 @@ export class EngineHost {
     model.model.free();
   }
 
+  get idleUnloadMinutes(): number {
+    return this.settings.idleUnloadMinutes;
+  }
+
+  /** Unloads the model after `minutes` idle from now on (0: keeps it loaded). */
+  setIdleUnloadMinutes(minutes: number): void {
+    this.settings.idleUnloadMinutes = minutes;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.active) this.touch();
+  }
+
   /** Restarts the idle countdown and the heap's trim (called whenever the model is used). */
   touch(): void {
     if (this.trimTimer) clearTimeout(this.trimTimer);
