@@ -81,6 +81,17 @@ std::vector<float> probabilities(SileroVad& vad, const std::vector<float>& audio
   return out;
 }
 
+// A safetensors file holding one float32 tensor of zeros, `shape` as JSON writes it ("2, 3").
+void write_one_tensor(const std::string& path, const std::string& name, const std::string& shape, int values) {
+  std::string header = "{\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + shape + "],\"data_offsets\":[0," +
+                       std::to_string(4 * values) + "]}}";
+  while (header.size() % 8 != 0) header += ' ';
+  std::string bytes;
+  for (int i = 0; i < 8; ++i) bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  bytes += header + std::string(static_cast<std::size_t>(4 * values), '\0');
+  test::write_file(path, bytes);
+}
+
 std::vector<float> as_audio(const std::vector<int64_t>& samples) {
   std::vector<float> audio;
   for (int64_t s : samples) audio.push_back(static_cast<float>(s) / 32768.0f);
@@ -142,10 +153,10 @@ TEST_CASE("Silero VAD keeps each stream's state apart, and reset starts a stream
 TEST_CASE("Silero VAD's weights file: a missing tensor or another shape names the file and the tensor") {
   test::TempDir dir;
   const std::string file = dir.path() + "/vad.safetensors";
-  test::write_file(file, test::safetensors_bytes({test::f32_tensor("stft.forward_basis_buffer", {2}, {0, 0})}));
+  write_one_tensor(file, "stft.forward_basis_buffer", "2", 2);
   CHECK_THROWS_WITH_AS(SileroVadWeights::load(file),
                        doctest::Contains("stft.forward_basis_buffer is F32 (2), not F32 (258, 1, 256)"), FormatError);
-  test::write_file(file, test::safetensors_bytes({test::f32_tensor("x", {1}, {0})}));
+  write_one_tensor(file, "x", "1", 1);
   CHECK_THROWS_WITH_AS(SileroVadWeights::load(file), doctest::Contains("vad.safetensors: no tensor stft"), FormatError);
   CHECK_THROWS_AS(SileroVadWeights::load(dir.path() + "/absent.safetensors"), FormatError);
 }
