@@ -6,7 +6,7 @@ import type {
   BuildInfo,
   LanguageDetection,
   ModelInfo,
-  NativeHeap,
+  EngineMemory,
   ParakeetModelInfo,
   TranscribeResult,
 } from "./types";
@@ -63,7 +63,7 @@ export interface RawAddon {
   buildInfo(): BuildInfo;
   loadModel(folder: string, options: object): RawJob<RawModel>;
   VoiceDetector: new (weights: string) => RawVoiceDetector;
-  nativeHeap(): NativeHeap | null;
+  engineMemory(): EngineMemory;
   trimNativeHeap(): void;
 }
 
@@ -72,6 +72,11 @@ let loadedAddon: RawAddon | null = null;
 export function addon(): RawAddon {
   loadedAddon ??= loadAddon();
   return loadedAddon;
+}
+
+/** Whether this process has loaded the addon yet. */
+export function addonLoaded(): boolean {
+  return loadedAddon !== null;
 }
 
 /** Loads this machine's addon: built from source, or this platform's prebuilt (prebuilt.ts). */

@@ -1,6 +1,6 @@
 // Verbatim's native Whisper engine: load a model folder, transcribe 16 kHz mono audio, detect its language.
 // All work runs on the engine's own threads; nothing blocks the event loop.
-import { addon, type RawJob, type RawModel } from "./addon";
+import { addon, addonLoaded, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
 import { PieceDecoder } from "./sentencepiece";
@@ -12,7 +12,7 @@ import type {
   LanguageDetection,
   LoadOptions,
   ModelInfo,
-  NativeHeap,
+  EngineMemory,
   ParakeetModelInfo,
   ParakeetStreamOptions,
   ParakeetTranscribeOptions,
@@ -37,9 +37,12 @@ export function buildInfo(): BuildInfo {
   return addon().buildInfo();
 }
 
-/** The C allocator's figures for this process (the engine's buffers are among what is in use); null where unknown. */
-export function nativeHeap(): NativeHeap | null {
-  return addon().nativeHeap();
+/**
+ * The engine's memory in this process: its mapped weight files' pages in memory, and the C heap in use. Null until
+ * something here has used the engine (loading it only to ask would add its own memory to the figures).
+ */
+export function engineMemory(): EngineMemory | null {
+  return addonLoaded() ? addon().engineMemory() : null;
 }
 
 /** Gives the memory the C allocator holds freed back to the system (after a job: its buffers). */

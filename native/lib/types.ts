@@ -135,10 +135,12 @@ export interface BackendMemory {
   cacheBytes: number;
 }
 
-/** The process's C allocator (malloc): what is in use, and what it holds freed without giving it back. */
-export interface NativeHeap {
-  inUseBytes: number;
-  freeBytes: number;
+/** The engine's memory in this process. */
+export interface EngineMemory {
+  /** The pages of the files the engine has mapped (the models' weights) that are in memory now. */
+  mappedFilesBytes: number;
+  /** The C heap in use (the engine's buffers, and everything else malloc gave out); null where the allocator does not say. */
+  heapInUseBytes: number | null;
 }
 
 export interface TranscribeOptions {

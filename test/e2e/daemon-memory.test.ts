@@ -64,8 +64,10 @@ test("the heap a long file's job freed goes back to the system once the daemon h
   await new Promise((resolve) => setTimeout(resolve, 8_000));
   const idle = rssMb();
   client.close();
-  // Measured here: 14 MB given back after a 30 s file (test/bench/daemon-memory.mjs), nothing without the trim.
-  expect(afterJob - idle).toBeGreaterThan(4);
+  // What glibc kept of the job varies: 2.5 and more than 4 MB given back here, 7-20 MB after the bench's long files
+  // (test/bench/daemon-memory.mjs); without the trim nothing (0.004 MB more). native/tests/engine-memory.test.ts checks
+  // the trim itself on a heap it shapes.
+  expect(afterJob - idle).toBeGreaterThan(1);
 });
 
 test("the idle unload is set at run time with its figures, saved in config.json, shown in status and the menu bar", async () => {

@@ -216,7 +216,7 @@ export class Daemon implements DaemonContext {
         rssBytes,
         peakRssBytes: usage.maxRSS * 1024,
         mlx: this.host.mlxMemory(),
-        breakdown: memoryBreakdown(rssBytes, this.host.describe().folder),
+        breakdown: memoryBreakdown(rssBytes),
       },
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
       capture: { command: CAPTURE_COMMAND },

@@ -536,11 +536,12 @@ export interface DaemonStatus {
  * freed heap the allocator keeps (given back when the daemon has been idle a few seconds).
  */
 export interface MemoryBreakdown {
-  /** The loaded model's files mapped into memory, resident now; null where the system does not say (macOS). */
+  /** The pages of the model's weight files (mapped, not copied) that are in memory now; null before any model loaded. */
   mappedWeightsBytes: number | null;
   /**
    * The C heap in use: the engine's buffers for jobs and live sessions, weights it copied at load (a CPU's 4-bit
-   * decoder blocks, a Parakeet packed at load), Node's own buffers. Null where the allocator does not say.
+   * decoder blocks, a Parakeet packed at load), Node's own buffers. Null where the allocator does not say, or before
+   * any model loaded.
    */
   nativeHeapBytes: number | null;
   /** V8's JavaScript heap. */

@@ -3,7 +3,7 @@
 #include "backends/cpu/blas.h"
 #include "engine.h"
 #include "model_wrap.h"
-#include "native_heap.h"
+#include "engine_memory.h"
 #include "voice_detector_wrap.h"
 
 namespace {
@@ -27,7 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   verbatim::addon::ModelWrap::Register(env, exports);
   verbatim::addon::VoiceDetectorWrap::Register(env, exports);
-  verbatim::addon::register_native_heap(exports);
+  verbatim::addon::register_engine_memory(exports);
   return exports;
 }
 

@@ -1,6 +1,8 @@
-// The C allocator's figures and its trim, for the daemon's memory report: how much of the process's memory is native
-// heap in use (the engine's buffers among it), and how much the allocator holds freed without giving it back.
-#include "native_heap.h"
+// The engine's memory figures and the C allocator's trim, for the daemon's memory report: the mapped weight files'
+// pages in memory, and the native heap in use (the engine's buffers among it).
+#include "engine_memory.h"
+
+#include "formats/mapped_file.h"
 
 #if defined(__APPLE__)
 #include <malloc/malloc.h>
@@ -11,21 +13,20 @@
 namespace verbatim::addon {
 namespace {
 
-Napi::Value NativeHeap(const Napi::CallbackInfo& info) {
+Napi::Value EngineMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
+  result.Set("mappedFilesBytes", static_cast<double>(resident_mapped_bytes()));
 #if defined(__APPLE__)
   malloc_statistics_t stats{};
   malloc_zone_statistics(nullptr, &stats);  // every zone
-  result.Set("inUseBytes", static_cast<double>(stats.size_in_use));
-  result.Set("freeBytes", static_cast<double>(stats.size_allocated - stats.size_in_use));
+  result.Set("heapInUseBytes", static_cast<double>(stats.size_in_use));
 #elif defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
   const struct mallinfo2 stats = mallinfo2();
   // uordblks: in use from the arenas; hblkhd: large blocks mapped on their own (in use until freed).
-  result.Set("inUseBytes", static_cast<double>(stats.uordblks + stats.hblkhd));
-  result.Set("freeBytes", static_cast<double>(stats.fordblks));
+  result.Set("heapInUseBytes", static_cast<double>(stats.uordblks + stats.hblkhd));
 #else
-  return env.Null();
+  result.Set("heapInUseBytes", env.Null());
 #endif
   return result;
 }
@@ -42,9 +43,9 @@ Napi::Value TrimNativeHeap(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void register_native_heap(Napi::Object exports) {
+void register_engine_memory(Napi::Object exports) {
   Napi::Env env = exports.Env();
-  exports.Set("nativeHeap", Napi::Function::New(env, NativeHeap));
+  exports.Set("engineMemory", Napi::Function::New(env, EngineMemory));
   exports.Set("trimNativeHeap", Napi::Function::New(env, TrimNativeHeap));
 }
 
