@@ -99,36 +99,32 @@ Napi::Value VoiceDetectorWrap::FileProbabilities(const Napi::CallbackInfo& info)
     if (from + samples > file->size())
       throw std::invalid_argument("the samples file has " + std::to_string(file->size()) + " samples, not " +
                                   std::to_string(from + samples));
-    return start_frames_job(env, samples / SileroVad::kFrameSamples, [file, from](std::size_t at, std::size_t n, float* out) {
-      file->read(from + at, n, out);
+    ensure_idle();
+    busy_->store(true);
+    std::shared_ptr<SileroVad> vad = vad_;
+    std::shared_ptr<std::atomic<bool>> busy = busy_;
+    const std::size_t frames = samples / SileroVad::kFrameSamples;
+    return start_background_job(env, env.Undefined(), Value(), [vad, busy, file, from, frames](JobContext& job) {
+      struct Idle {
+        std::atomic<bool>& busy;
+        ~Idle() { busy.store(false); }
+      } idle{*busy};
+      constexpr std::size_t kFramesPerRead = 64;  // 2 s of samples in a buffer made once per job
+      std::vector<float> read(kFramesPerRead * SileroVad::kFrameSamples);
+      auto out = std::make_shared<std::vector<float>>(frames);
+      for (std::size_t done = 0; done < frames; done += kFramesPerRead) {
+        if (job.cancelled()) throw Cancelled();
+        const std::size_t n = std::min(kFramesPerRead, frames - done);
+        file->read(from + done * SileroVad::kFrameSamples, n * SileroVad::kFrameSamples, read.data());
+        for (std::size_t f = 0; f < n; ++f)
+          (*out)[done + f] = vad->probability(read.data() + f * SileroVad::kFrameSamples);
+      }
+      return ValueMaker([out](Napi::Env js) -> Napi::Value {
+        Napi::Float32Array result = Napi::Float32Array::New(js, out->size());
+        std::copy(out->begin(), out->end(), result.Data());
+        return result;
+      });
     });
-  });
-}
-
-Napi::Value VoiceDetectorWrap::start_frames_job(Napi::Env env, std::size_t frames, SampleSource source) {
-  ensure_idle();
-  busy_->store(true);
-  std::shared_ptr<SileroVad> vad = vad_;
-  std::shared_ptr<std::atomic<bool>> busy = busy_;
-  return start_background_job(env, env.Undefined(), Value(), [vad, busy, frames, source](JobContext& job) -> ValueMaker {
-    struct Idle {
-      std::atomic<bool>& busy;
-      ~Idle() { busy.store(false); }
-    } idle{*busy};
-    constexpr std::size_t kFramesPerRead = 64;  // 2 s of samples in a buffer made once per job
-    std::vector<float> samples(kFramesPerRead * SileroVad::kFrameSamples);
-    auto out = std::make_shared<std::vector<float>>(frames);
-    for (std::size_t done = 0; done < frames; done += kFramesPerRead) {
-      if (job.cancelled()) throw Cancelled();
-      const std::size_t n = std::min(kFramesPerRead, frames - done);
-      source(done * SileroVad::kFrameSamples, n * SileroVad::kFrameSamples, samples.data());
-      for (std::size_t f = 0; f < n; ++f) (*out)[done + f] = vad->probability(samples.data() + f * SileroVad::kFrameSamples);
-    }
-    return [out](Napi::Env js) -> Napi::Value {
-      Napi::Float32Array result = Napi::Float32Array::New(js, out->size());
-      std::copy(out->begin(), out->end(), result.Data());
-      return result;
-    };
   });
 }
 

@@ -5,8 +5,6 @@
 #include <napi.h>
 
 #include <atomic>
-#include <cstddef>
-#include <functional>
 #include <memory>
 
 #include "vad/silero_vad.h"
@@ -27,9 +25,6 @@ class VoiceDetectorWrap : public Napi::ObjectWrap<VoiceDetectorWrap> {
   Napi::Value FileProbabilities(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);
 
-  // Copies `count` samples from sample `first` on into `out`; runs on the job's thread.
-  using SampleSource = std::function<void(std::size_t first, std::size_t count, float* out)>;
-  Napi::Value start_frames_job(Napi::Env env, std::size_t frames, SampleSource source);
   void ensure_idle() const;
 
   std::shared_ptr<SileroVad> vad_;

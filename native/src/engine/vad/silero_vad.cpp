@@ -25,10 +25,10 @@ std::vector<float> read_tensor(const TensorFile& file, const std::string& name, 
 }
 
 // (rows, cols) row-major to (cols, rows).
-std::vector<float> transposed(const std::vector<float>& m, int rows, int cols) {
+std::vector<float> transposed(const std::vector<float>& m, std::size_t rows, std::size_t cols) {
   std::vector<float> t(m.size());
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) t[static_cast<std::size_t>(c) * rows + r] = m[static_cast<std::size_t>(r) * cols + c];
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) t[c * rows + r] = m[r * cols + c];
   return t;
 }
 
@@ -36,10 +36,10 @@ SileroVadWeights::Conv read_conv(const TensorFile& file, int layer, int in, int 
   const std::string prefix = "encoder." + std::to_string(layer) + ".reparam_conv.";
   const std::vector<float> w = read_tensor(file, prefix + "weight", {out, in, 3});
   SileroVadWeights::Conv conv{in, out, stride, std::vector<float>(w.size()), read_tensor(file, prefix + "bias", {out})};
-  for (int o = 0; o < out; ++o)
-    for (int c = 0; c < in; ++c)
-      for (int k = 0; k < 3; ++k)
-        conv.weight[(static_cast<std::size_t>(k) * in + c) * out + o] = w[(static_cast<std::size_t>(o) * in + c) * 3 + k];
+  const auto n_in = static_cast<std::size_t>(in), n_out = static_cast<std::size_t>(out);
+  for (std::size_t o = 0; o < n_out; ++o)
+    for (std::size_t c = 0; c < n_in; ++c)
+      for (std::size_t k = 0; k < 3; ++k) conv.weight[(k * n_in + c) * n_out + o] = w[(o * n_in + c) * 3 + k];
   return conv;
 }
 
