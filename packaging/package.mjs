@@ -48,21 +48,10 @@ const VARIANTS = {
 };
 
 // Dependencies the verbatim package carries inside it, pruned to what Node loads on macOS and Linux (the published
-// packages hold much more: every onnxruntime-web build for browsers, 139 MB; every tiktoken encoding as JSON, 23 MB;
+// packages hold much more: every tiktoken encoding as JSON, 23 MB;
 // zod's TypeScript sources, 3.1 MB; pvrecorder's Windows libraries, 1.7 MB). `keep` lists what stays of each (whole
 // folders or files), or `drop` what goes, relative to the package; `dependencies` replaces its own, if given.
 const BUNDLED = {
-  "onnxruntime-web": {
-    keep: [
-      "package.json",
-      "README.md",
-      "dist/ort.node.min.js",
-      "dist/ort-wasm-simd-threaded.mjs",
-      "dist/ort-wasm-simd-threaded.wasm",
-    ],
-    dependencies: (pkg) => ({ "onnxruntime-common": pkg.dependencies["onnxruntime-common"] }),
-  },
-  "onnxruntime-common": { keep: ["package.json", "README.md", "dist/cjs"] },
   zod: { drop: ["src"] },
   "@picovoice/pvrecorder-node": { drop: ["src", "test", "copy.js", "jest.config.js", "tsconfig.json", "lib/windows"] },
   tiktoken: {
@@ -168,8 +157,8 @@ function stageLoaderPackage() {
   mkdirSync(stage, { recursive: true });
   const manifest = readJson(path.join(native, "package.json"));
   copy(path.join(native, "dist"), path.join(stage, "dist"), (file) => !file.endsWith(".map"));
-  // The sources and scripts a build from source needs, when no prebuilt fits.
-  for (const entry of ["scripts", "src", "cmake", "CMakeLists.txt"])
+  // The voice detector's weights; the sources and scripts a build from source needs, when no prebuilt fits.
+  for (const entry of ["assets", "scripts", "src", "cmake", "CMakeLists.txt"])
     copy(path.join(native, entry), path.join(stage, entry));
   const { private: _private, ...published } = manifest;
   writeJson(path.join(stage, "package.json"), {
@@ -220,9 +209,6 @@ function stageVerbatimPackage() {
 
   const dependencies = { ...daemonManifest.dependencies, "@verbatim/native": aliasOf("@verbatim/native", version) };
   dependencies["@verbatim/launchd"] = version;
-  dependencies["onnxruntime-common"] = readJson(
-    path.join(stage, "node_modules", "onnxruntime-web", "package.json"),
-  ).dependencies["onnxruntime-common"];
   writeJson(path.join(stage, "package.json"), {
     name: MAIN_PACKAGE,
     version,

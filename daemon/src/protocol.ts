@@ -383,6 +383,8 @@ export type Request =
   | { type: "models.pull"; id: string; model: string }
   | { type: "models.remove"; id: string; model: string }
   | { type: "shutdown"; id: string }
+  /** Unloads the model after this many idle minutes (0: keeps it loaded); saved in config.json as idleUnloadMinutes. */
+  | { type: "idleUnload.set"; id: string; minutes: number }
   /** Audio follows as binary frames tagged with the session id: 16-bit little-endian mono PCM at 16 kHz. */
   /** `autoStopSeconds`: after speech, this long without speech stops the dictation (0: never; absent: config). */
   | {
@@ -519,6 +521,8 @@ export interface DaemonStatus {
     peakRssBytes: number | null;
     /** MLX's allocator when the model runs on MLX (on a Mac its buffers live in GPU memory, outside the RSS). */
     mlx: { activeBytes: number; peakBytes: number; cacheBytes: number } | null;
+    /** Where the RSS goes (absent from older daemons). */
+    breakdown?: MemoryBreakdown;
   };
   queue: { running: string | null; waiting: number };
   /**
@@ -531,6 +535,8 @@ export interface DaemonStatus {
   history: HistoryStatus;
   /** The OpenAI-compatible HTTP API (absent from daemons older than it). */
   api?: ApiStatus;
+  /** Whether the model is unloaded when idle, with what that would give and cost now (absent from older daemons). */
+  idleUnload?: IdleUnloadStatus;
   /** The config file the daemon started with (absent from older daemons). */
   config?: ConfigStatus;
   /**
@@ -538,6 +544,42 @@ export interface DaemonStatus {
    * shell asking may not share). Absent from older daemons.
    */
   hub?: { cacheDir: string; offline: boolean };
+}
+
+/**
+ * Where a daemon's resident memory goes. The parts are measured apart (the heap's figure counts what it allocated,
+ * resident or not), so `otherBytes` is what is left of the RSS, at least 0: code and libraries, thread stacks, and
+ * freed heap the allocator keeps (given back when the daemon has been idle a few seconds).
+ */
+export interface MemoryBreakdown {
+  /** The pages of the model's weight files (mapped, not copied) that are in memory now; null before any model loaded. */
+  mappedWeightsBytes: number | null;
+  /**
+   * The C heap in use: the engine's buffers for jobs and live sessions, weights it copied at load (a CPU's 4-bit
+   * decoder blocks, a Parakeet packed at load), Node's own buffers. Null where the allocator does not say, or before
+   * any model loaded.
+   */
+  nativeHeapBytes: number | null;
+  /** V8's JavaScript heap. */
+  jsHeapBytes: number;
+  /** The rest of the RSS. */
+  otherBytes: number;
+}
+
+/** The longest idle time before an unload, in minutes: the longest a timer can wait (2^31 - 1 ms). */
+export const MAX_IDLE_UNLOAD_MINUTES = 35791;
+
+/**
+ * The idle unload (config idleUnloadMinutes) and its trade-off for the model loaded now: the memory an unload gives
+ * back, and the wait it adds to the next job, which loads the model again.
+ */
+export interface IdleUnloadStatus {
+  /** 0: the model stays loaded. */
+  minutes: number;
+  /** The daemon's RSS now less its RSS before it loaded any model; null while no model is loaded. */
+  modelMemoryBytes: number | null;
+  /** How long the model in use took to load (the wait an unload adds to the next job); null while none is loaded. */
+  loadSeconds: number | null;
 }
 
 /** The config file as the daemon read it when it started. */
@@ -711,6 +753,8 @@ export type Event =
       exported?: string;
       /** api.set: the API as it now is. */
       api?: ApiStatus;
+      /** idleUnload.set: the setting as it now is, with its figures. */
+      idleUnload?: IdleUnloadStatus;
     }
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
@@ -1121,6 +1165,15 @@ function parseRequestBody(message: Fields, id: string): Request {
       if (tlsPort !== undefined) request.tlsPort = tlsPort;
       if (origins !== undefined) request.allowOrigins = origins;
       return request;
+    }
+    case "idleUnload.set": {
+      const minutes = field(
+        message,
+        "minutes",
+        (v): v is number => typeof v === "number" && v >= 0 && v <= MAX_IDLE_UNLOAD_MINUTES,
+        `minutes from 0 (keep the model loaded) to ${MAX_IDLE_UNLOAD_MINUTES}`,
+      );
+      return { type, id, minutes };
     }
     case "model.switch":
     case "models.pull":

@@ -44,8 +44,7 @@ type Heard = ["start", number] | ["end", number, string] | ["nothing", string] |
 type Given = [number, number];
 
 /**
- * Runs a turn gate over `audio` in plain Node on the built code (ONNX Runtime makes its tensors in Node's own realm,
- * which Jest's sandbox cannot host), pushing `push` samples at a time, or asking for a commit or clear followed by the
+ * Runs a turn gate over `audio` in plain Node on the built code, pushing `push` samples at a time, or asking for a commit or clear followed by the
  * empty push that carries it, as the Realtime connection does. Returns what the listener heard and, per utterance
  * the gate ended, the audio it gave.
  */
@@ -155,5 +154,7 @@ test("without VAD, commits end turns at the audio sent; a commit or clear with n
   expect(given[2][0]).toBeGreaterThanOrEqual(midSecond); // the cleared turn's audio is in no later turn
   expect(given[2][0]).toBeLessThan(midSecond + ms(300));
   expect(given[2][1]).toBeGreaterThanOrEqual(sentences[1].end);
-  expect(given[2][1]).toBeLessThanOrEqual(sentences[1].end + ms(300));
+  // The margin after the speech, and the frames the detector takes to hear that it ended: Silero v6.2 heard this
+  // sentence out 57 ms after its last sample above -60 dBFS (v4: within it); 0.15 s, as speech-gate.test.ts allows.
+  expect(given[2][1]).toBeLessThanOrEqual(sentences[1].end + ms(300) + ms(150));
 });

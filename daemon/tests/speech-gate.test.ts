@@ -1,4 +1,4 @@
-// What live dictation gives the decoder, from the real voice activity detectors: held-out speech joined by pauses,
+// What live dictation gives the decoder, from the real voice activity detector: held-out speech joined by pauses,
 // clean and in noise, and audio with no speech at all (test/support/no-speech.cjs).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -52,12 +52,8 @@ interface Utterance {
   contiguous: boolean;
 }
 
-/**
- * The utterances a gate gives the decoder for a PCM file fed in 100 ms chunks, in plain Node on the built code:
- * libfvad is an ES module and ONNX Runtime makes its tensors in Node's own realm, neither of which Jest's sandbox
- * can host.
- */
-function utterances(detector: "SileroVad" | "WebRtcVad", pcmFile: string, silenceSeconds = 0.6): Utterance[] {
+/** The utterances a gate gives the decoder for a PCM file fed in 100 ms chunks, in plain Node on the built code. */
+function utterances(detector: "SileroVad", pcmFile: string, silenceSeconds = 0.6): Utterance[] {
   const dist = path.join(repoRoot, "daemon", "dist");
   const script = `
     const { ${detector} } = require(${JSON.stringify(path.join(dist, "audio", "voice-activity.js"))});
@@ -98,10 +94,6 @@ function expectOnePerSentence(found: Utterance[], margin = MARGIN): void {
 
 test("Silero VAD: one utterance per sentence, each its speech with 0.3 s before and after, the pauses dropped", () => {
   expectOnePerSentence(utterances("SileroVad", stream));
-});
-
-test("WebRTC's VAD (the fallback when ONNX Runtime cannot be loaded) does the same in this noise", () => {
-  expectOnePerSentence(utterances("WebRtcVad", stream));
 });
 
 test("without utterance ends, one utterance from the first speech to the last, its pauses included", () => {

@@ -15,8 +15,8 @@ import { daemonService, daemonSocket, insertText, jobStore, withDaemon } from ".
 import { logFolder } from "./lib/daemon-connection";
 import { INSTALL_COMMAND, STORE_URL, UPDATE_COMMAND } from "./lib/daemon-setup";
 import { wordsIn } from "./lib/dictation-view";
-import { loadMenuBar, UNKNOWN_MENU_BAR, type DaemonState } from "./lib/menu-bar-model";
-import { stopDaemon, switchModel, waitUntilAnswering } from "./lib/service-control";
+import { IDLE_UNLOAD_CHOICES, loadMenuBar, UNKNOWN_MENU_BAR, type DaemonState } from "./lib/menu-bar-model";
+import { setIdleUnload, stopDaemon, switchModel, waitUntilAnswering } from "./lib/service-control";
 
 const ICONS: Record<DaemonState, { source: Icon; tintColor: Color }> = {
   unknown: { source: Icon.Microphone, tintColor: Color.PrimaryText },
@@ -149,6 +149,24 @@ export default function Command() {
                 title={entry.id}
                 icon={entry.current ? Icon.Checkmark : undefined}
                 onAction={() => run(`Switched to ${entry.id}`, () => switchModel(daemonSocket(), entry.id))}
+              />
+            ))}
+          </MenuBarExtra.Submenu>
+        ) : null}
+        {model.idleUnload ? (
+          <MenuBarExtra.Submenu title="When Idle" icon={Icon.Moon}>
+            {model.idleUnload.tradeOff ? <MenuBarExtra.Item title={model.idleUnload.tradeOff} /> : null}
+            {IDLE_UNLOAD_CHOICES.map((minutes) => (
+              <MenuBarExtra.Item
+                key={minutes}
+                title={minutes === 0 ? "Keep the Model Loaded" : `Unload the Model After ${minutes} Minutes`}
+                icon={model.idleUnload?.minutes === minutes ? Icon.Checkmark : undefined}
+                onAction={() =>
+                  run(
+                    minutes === 0 ? "The model stays loaded" : `The model unloads after ${minutes} idle minutes`,
+                    () => setIdleUnload(daemonSocket(), minutes),
+                  )
+                }
               />
             ))}
           </MenuBarExtra.Submenu>

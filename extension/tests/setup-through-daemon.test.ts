@@ -265,10 +265,13 @@ test("first run: the model choice comes first, nothing downloads before it, and 
     expect(screen.title).toBe("Choose a Speech Model");
     expect(screen.actions).toEqual(["choose-whisper", "choose-parakeet"]);
     expect(screen.markdown).toMatch(/Whisper Large v3 Turbo[\s\S]*100 languages[\s\S]*Parakeet TDT v3[\s\S]*6\.32%/);
+    // The idle unload is offered beside the choice: the memory a loaded model holds, or a wait after an unload.
+    expect(screen.markdown).toMatch(/holds its memory[\s\S]*\*\*When Idle\*\*[\s\S]*waits for it to load again/);
     expect(setupHudMessage({ kind: "choose-model" })).toMatch(/choose a speech model first/);
     const doctor = await fresh.cli("doctor");
     expect(doctor.stdout).toMatch(/^warning\s+model choice\s+no model chosen yet/m);
     expect(doctor.stdout).toContain("verbatim models use parakeet-v3: Parakeet TDT v3");
+    expect(doctor.stdout).toMatch(/set "idleUnloadMinutes" in config\.json[\s\S]*waits for the model to load again/);
 
     await startModelSwitch(fresh.socket, parakeet.model);
     expect((await fresh.status()).config?.firstRun).toBe(false);

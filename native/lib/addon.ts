@@ -6,6 +6,7 @@ import type {
   BuildInfo,
   LanguageDetection,
   ModelInfo,
+  EngineMemory,
   ParakeetModelInfo,
   TranscribeResult,
 } from "./types";
@@ -52,9 +53,30 @@ export interface RawModel {
   free(): void;
 }
 
+export interface RawVoiceDetector {
+  probability(frame: Float32Array | Int16Array): number;
+  fileProbabilities(samplesFile: string, firstSample: number, sampleCount: number): RawJob<Float32Array>;
+  reset(): void;
+}
+
 export interface RawAddon {
   buildInfo(): BuildInfo;
   loadModel(folder: string, options: object): RawJob<RawModel>;
+  VoiceDetector: new (weights: string) => RawVoiceDetector;
+  engineMemory(): EngineMemory;
+  trimNativeHeap(): void;
+}
+
+let loadedAddon: RawAddon | null = null;
+/** The addon, loaded on first use, so that commands which need no engine (`verbatim doctor`, `--help`) run without it. */
+export function addon(): RawAddon {
+  loadedAddon ??= loadAddon();
+  return loadedAddon;
+}
+
+/** Whether this process has loaded the addon yet. */
+export function addonLoaded(): boolean {
+  return loadedAddon !== null;
 }
 
 /** Loads this machine's addon: built from source, or this platform's prebuilt (prebuilt.ts). */

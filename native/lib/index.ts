@@ -1,6 +1,6 @@
 // Verbatim's native Whisper engine: load a model folder, transcribe 16 kHz mono audio, detect its language.
 // All work runs on the engine's own threads; nothing blocks the event loop.
-import { loadAddon, type RawAddon, type RawJob, type RawModel } from "./addon";
+import { addon, addonLoaded, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
 import { PieceDecoder } from "./sentencepiece";
@@ -12,6 +12,7 @@ import type {
   LanguageDetection,
   LoadOptions,
   ModelInfo,
+  EngineMemory,
   ParakeetModelInfo,
   ParakeetStreamOptions,
   ParakeetTranscribeOptions,
@@ -28,18 +29,25 @@ export * from "./errors";
 export * from "./types";
 export { StreamingSession } from "./streaming";
 export { PieceDecoder } from "./sentencepiece";
+export { VoiceDetector, VOICE_DETECTOR_WEIGHTS } from "./voice-detector";
 export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
 export { compareVersions, gpuAbsence, MINIMUM_MACOS, thisMac, type GpuAbsence, type MacHost } from "./macos";
 
-let loadedAddon: RawAddon | null = null;
-/** Loaded on first use, so that commands which need no engine (`verbatim doctor`, `--help`) run without it. */
-function addon(): RawAddon {
-  loadedAddon ??= loadAddon();
-  return loadedAddon;
-}
-
 export function buildInfo(): BuildInfo {
   return addon().buildInfo();
+}
+
+/**
+ * The engine's memory in this process: its mapped weight files' pages in memory, and the C heap in use. Null until
+ * something here has used the engine (loading it only to ask would add its own memory to the figures).
+ */
+export function engineMemory(): EngineMemory | null {
+  return addonLoaded() ? addon().engineMemory() : null;
+}
+
+/** Gives the memory the C allocator holds freed back to the system (after a job: its buffers). */
+export function trimNativeHeap(): void {
+  addon().trimNativeHeap();
 }
 
 function typedJob<T, R = T>(job: RawJob<T>, map: (value: T) => R): Job<R> {

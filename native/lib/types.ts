@@ -135,6 +135,14 @@ export interface BackendMemory {
   cacheBytes: number;
 }
 
+/** The engine's memory in this process. */
+export interface EngineMemory {
+  /** The pages of the files the engine has mapped (the models' weights) that are in memory now. */
+  mappedFilesBytes: number;
+  /** The C heap in use (the engine's buffers, and everything else malloc gave out); null where the allocator does not say. */
+  heapInUseBytes: number | null;
+}
+
 export interface TranscribeOptions {
   /** Language code ("en", "de", …); absent: detected from the first 30 s (multilingual models). */
   language?: string;

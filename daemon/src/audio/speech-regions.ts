@@ -2,7 +2,7 @@
 // runs (speech-runs.ts: the thresholds and margins, and why) over the decoded samples, grouped into windows of at
 // most 30 s as whisper.cpp's --vad and faster-whisper's vad_filter do.
 import { open } from "node:fs/promises";
-import type { VoiceActivityDetector } from "./voice-activity";
+import type { SileroVad } from "./voice-activity";
 import { SPEECH_RUNS, SpeechRuns } from "./speech-runs";
 
 const SAMPLE_RATE = 16_000;
@@ -22,7 +22,7 @@ export interface SampleSpan {
 export async function findSpeech(
   samplesFile: string,
   sampleCount: number,
-  detector: VoiceActivityDetector,
+  detector: Pick<SileroVad, "frameSamples" | "fileProbabilities">,
   progress: (fraction: number) => void,
   signal: AbortSignal,
 ): Promise<SampleSpan[]> {
@@ -40,30 +40,17 @@ export async function findSpeech(
     if (last && span.start <= last.end) last.end = Math.max(last.end, span.end);
     else speech.push(span);
   };
-  const framesPerRead = Math.ceil((30 * SAMPLE_RATE) / frameSamples); // 2 MB at a time, a progress event each
-  const file = await open(samplesFile, "r");
-  try {
-    const bytes = new Uint8Array(framesPerRead * frameSamples * 4);
-    const frame = new Int16Array(frameSamples);
-    for (let done = 0; done + frameSamples <= sampleCount;) {
-      signal.throwIfAborted();
-      const want = Math.min(framesPerRead, Math.floor((sampleCount - done) / frameSamples)) * frameSamples;
-      const { bytesRead } = await file.read(bytes, 0, want * 4, done * 4);
-      if (bytesRead < want * 4) throw new Error(`${samplesFile} ended after ${done + bytesRead / 4} samples`);
-      const samples = new Float32Array(bytes.buffer, 0, want);
-      for (let offset = 0; offset < want; offset += frameSamples) {
-        for (let i = 0; i < frameSamples; i++) {
-          frame[i] = Math.max(-32768, Math.min(32767, Math.round(samples[offset + i] * 32768)));
-        }
-        const event = runs.push(await detector.speechProbability(frame));
-        if (event?.kind === "speech") runStart = event.start;
-        else if (event?.kind === "end") add(runStart, event.end);
-      }
-      done += want;
-      progress(done / sampleCount);
+  const framesPerRead = Math.ceil((30 * SAMPLE_RATE) / frameSamples); // a progress event each 30 s
+  for (let done = 0; done + frameSamples <= sampleCount;) {
+    signal.throwIfAborted();
+    const want = Math.min(framesPerRead, Math.floor((sampleCount - done) / frameSamples)) * frameSamples;
+    for (const probability of await detector.fileProbabilities(samplesFile, done, want)) {
+      const event = runs.push(probability);
+      if (event?.kind === "speech") runStart = event.start;
+      else if (event?.kind === "end") add(runStart, event.end);
     }
-  } finally {
-    await file.close();
+    done += want;
+    progress(done / sampleCount);
   }
   if (runs.inSpeech) add(runStart, Math.ceil(sampleCount / frameSamples));
   return speech;

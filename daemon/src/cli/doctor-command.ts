@@ -68,6 +68,12 @@ function checkDaemon(paths: VerbatimPaths, status: DaemonStatus | Error | null):
   return ok("daemon", detail);
 }
 
+/** The idle unload, offered with the first-run choice: the memory a model holds between jobs, or a wait after an idle time. */
+const IDLE_UNLOAD_OFFER =
+  "→ the model stays loaded between jobs, holding its memory (verbatim models list gives each model's); to give it back when " +
+  'idle, set "idleUnloadMinutes" in config.json (or When Idle in Raycast\'s menu bar): the first job after an unload ' +
+  "waits for the model to load again (verbatim status shows both figures once it has loaded)";
+
 /** Before anyone has chosen a model (no config yet, or the daemon's first run): the choice, with its trade-off. */
 function checkModelChoice(paths: VerbatimPaths, status: DaemonStatus | Error | null): Finding | null {
   const firstRun =
@@ -79,7 +85,7 @@ function checkModelChoice(paths: VerbatimPaths, status: DaemonStatus | Error | n
   return warning(
     "model choice",
     `no model chosen yet; jobs use the default, ${whisper.model}, once one needs it`,
-    [offer(whisper), ...others.map(offer)].join(`\n${" ".repeat(24)}→ or `),
+    [offer(whisper), ...others.map(offer)].join(`\n${" ".repeat(24)}→ or `) + `\n${" ".repeat(24)}${IDLE_UNLOAD_OFFER}`,
   );
 }
 

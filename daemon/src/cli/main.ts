@@ -1,7 +1,7 @@
 // The `verbatim` command line. It loads only what a command needs, when it runs: help and usage errors load none
 // of the commands' modules, and no command pays for the MCP server or the engine it does not use.
 import { verbatimPaths, type VerbatimPaths } from "../paths";
-import type { DaemonStatus, ModelCapabilities } from "../protocol";
+import type { DaemonStatus, IdleUnloadStatus, MemoryBreakdown, ModelCapabilities } from "../protocol";
 import { VERSION } from "../version";
 import { EXIT, EXIT_CODES_HELP, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
@@ -94,15 +94,38 @@ function describeStatus(status: DaemonStatus, describeApi: (api: NonNullable<Dae
   if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
   if (status.model.gpuProblem) lines.push(`gpu:     none in use: ${status.model.gpuProblem}`);
   lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
+  const parts = status.memory.breakdown;
+  if (parts) lines.push(`         ${describeMemoryParts(parts, mb)}`);
   const mlx = status.memory.mlx;
   if (mlx)
     lines.push(`mlx:     ${mb(mlx.activeBytes)} active, ${mb(mlx.peakBytes)} peak, ${mb(mlx.cacheBytes)} cached`);
+  if (status.idleUnload) lines.push(`idle:    ${describeIdleUnload(status.idleUnload, mb)}`);
   lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
   lines.push(`history: ${describeHistory(status.history)}`);
   const historyNotices = status.history.notices ?? (status.history.notice ? [status.history.notice] : []);
   for (const notice of historyNotices) lines.push(`notice:  ${notice}`);
   for (const problem of status.config?.problems ?? []) lines.push(`config:  ${problem}`);
   return lines.join("\n") + "\n" + (status.api ? describeApi(status.api) : "");
+}
+
+/** The idle unload and its trade-off for the model loaded now. */
+function describeIdleUnload(idle: IdleUnloadStatus, mb: (bytes: number | null) => string): string {
+  const setting =
+    idle.minutes > 0 ? `unloads the model after ${idle.minutes} idle minutes` : "keeps the model loaded between jobs";
+  if (idle.modelMemoryBytes === null || idle.loadSeconds === null) return `${setting} (idleUnloadMinutes)`;
+  const unload = idle.minutes > 0 ? "an unload" : "unloading it (idleUnloadMinutes)";
+  return `${setting}; ${unload} gives back about ${mb(idle.modelMemoryBytes)}, and the next job waits ${idle.loadSeconds.toFixed(1)} s more to load it`;
+}
+
+/** Where the RSS goes, in a line: each part the daemon could measure here. */
+function describeMemoryParts(parts: MemoryBreakdown, mb: (bytes: number | null) => string): string {
+  const known = (bytes: number | null, what: string) => (bytes === null ? [] : [`${mb(bytes)} ${what}`]);
+  return [
+    ...known(parts.mappedWeightsBytes, "model files mapped"),
+    ...known(parts.nativeHeapBytes, "engine and native heap"),
+    `${mb(parts.jsHeapBytes)} JavaScript heap`,
+    `${mb(parts.otherBytes)} other (code, libraries, stacks, freed heap)`,
+  ].join(", ");
 }
 
 /** What the model in use can do, in a line: its family, languages and what it lacks of Whisper's. */

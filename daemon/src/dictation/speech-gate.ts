@@ -2,7 +2,7 @@
 // before and after (audio/speech-runs.ts says why these figures), cut into utterances at pauses. Audio with no
 // speech in it never reaches the decoder, so silence and noise cannot become words. Each piece of audio carries its
 // place in the recording, so that times stay on the recording's own clock.
-import { createVoiceActivityDetector, type VoiceActivityDetector } from "../audio/voice-activity";
+import { SileroVad, type VoiceActivityDetector } from "../audio/voice-activity";
 import { SPEECH_RUNS, SpeechRuns } from "../audio/speech-runs";
 import { SAMPLE_RATE } from "./pcm";
 
@@ -220,9 +220,8 @@ export class PassThroughGate implements SpeechGate {
  */
 export function speechGate(utteranceSilenceSeconds: number, notice: (message: string) => void): SpeechGate {
   let current: SpeechGate | null = null;
-  const ready = createVoiceActivityDetector().then(
-    ({ detector, notice: why }) => {
-      if (why) notice(why);
+  const ready = SileroVad.create().then(
+    (detector) => {
       current = new DetectedSpeechGate(detector, utteranceSilenceSeconds, (error) =>
         notice(
           `The voice activity detector failed (${error.message}); the rest of the dictation is recognized, silence included.`,

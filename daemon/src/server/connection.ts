@@ -307,6 +307,9 @@ export class Connection {
       case "api.set":
         this.send({ type: "done", id: request.id, api: await this.daemon.configureApi(request) });
         return;
+      case "idleUnload.set":
+        this.send({ type: "done", id: request.id, idleUnload: await this.daemon.setIdleUnload(request.minutes) });
+        return;
       default:
         this.daemon.dictations.handle(request, this);
     }

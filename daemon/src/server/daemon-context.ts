@@ -1,7 +1,7 @@
 // What a client connection can ask of the daemon.
 import type { DictationManager } from "../dictation/manager";
 import type { SubmitTranscription, UnaddressedEvent } from "../service/job-events";
-import type { ApiStatus, CachedModelData, DaemonStatus, Request } from "../protocol";
+import type { ApiStatus, CachedModelData, DaemonStatus, IdleUnloadStatus, Request } from "../protocol";
 import type { Logger } from "../service/logger";
 import type { RecentResults } from "../service/results";
 import type { VocabularyStore } from "../vocabulary/vocabulary-store";
@@ -40,5 +40,7 @@ export interface DaemonContext {
   removeModel(model: string): Promise<void>;
   /** Turns the HTTP API on or off (api.set), keeping what the request leaves out, and saves it in config.json. */
   configureApi(request: Extract<Request, { type: "api.set" }>): Promise<ApiStatus>;
+  /** Sets the idle unload (idleUnload.set) at once and saves it in config.json. */
+  setIdleUnload(minutes: number): Promise<IdleUnloadStatus>;
   shutdown(reason: string): Promise<void>;
 }

@@ -21,6 +21,7 @@ import {
   type CachedModelData,
   type DaemonStatus,
   type Event,
+  type IdleUnloadStatus,
   type Request,
 } from "../protocol";
 import type { VerbatimPaths } from "../paths";
@@ -37,6 +38,7 @@ import { JobQueue } from "../service/job-queue";
 import { saveModelChoice } from "../service/model-choice";
 import { modelProgressEvent } from "../service/progress-event";
 import type { Logger } from "../service/logger";
+import { memoryBreakdown } from "../service/memory-breakdown";
 import { RecentResults } from "../service/results";
 import { transcribe } from "../service/transcription";
 import { VocabularyStore } from "../vocabulary/vocabulary-store";
@@ -80,6 +82,8 @@ export class Daemon implements DaemonContext {
   readonly jobOwners = new JobOwners();
   readonly idleConnectionMs: number;
   private firstRun: boolean;
+  /** The daemon's RSS once it listens, before any model loads: what an idle unload brings it back to, about. */
+  private rssWithoutModel: number | null = null;
   /** The largest upload the HTTP API takes. */
   readonly maxUploadBytes: number;
   /** Opened in start(), once this daemon holds the instance lock. */
@@ -195,6 +199,7 @@ export class Daemon implements DaemonContext {
       process.umask(umask);
     }
     chmodSync(socket, 0o600);
+    this.rssWithoutModel = process.memoryUsage.rss();
     this.dictations.recover();
     this.log.info("verbatimd listening", { socket, pid: process.pid, version: this.version });
     // A port in use does not stop the daemon: the status says why the API is not there.
@@ -207,17 +212,24 @@ export class Daemon implements DaemonContext {
 
   status(): DaemonStatus {
     const usage = process.resourceUsage();
+    const rssBytes = process.memoryUsage.rss();
     return {
       version: this.version,
       protocol: PROTOCOL_VERSION,
       pid: process.pid,
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
       model: this.host.describe(),
-      memory: { rssBytes: process.memoryUsage.rss(), peakRssBytes: usage.maxRSS * 1024, mlx: this.host.mlxMemory() },
+      memory: {
+        rssBytes,
+        peakRssBytes: usage.maxRSS * 1024,
+        mlx: this.host.mlxMemory(),
+        breakdown: memoryBreakdown(rssBytes),
+      },
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
       capture: { command: CAPTURE_COMMAND },
       history: this.history?.status() ?? { enabled: false, notice: null },
       api: this.api.status(),
+      idleUnload: this.idleUnloadStatus(rssBytes),
       config: {
         file: this.options.paths.configFile,
         problems: this.options.configProblems ?? [],
@@ -362,6 +374,22 @@ export class Daemon implements DaemonContext {
 
   async removeModel(model: string): Promise<void> {
     await this.store.removeModel(model);
+  }
+
+  async setIdleUnload(minutes: number): Promise<IdleUnloadStatus> {
+    this.host.setIdleUnloadMinutes(minutes);
+    await this.vocabulary.setMember("idleUnloadMinutes", minutes);
+    return this.idleUnloadStatus(process.memoryUsage.rss());
+  }
+
+  private idleUnloadStatus(rssBytes: number): IdleUnloadStatus {
+    const model = this.host.describe();
+    const loaded = model.state === "ready" && model.loadSeconds !== null;
+    return {
+      minutes: this.host.idleUnloadMinutes,
+      modelMemoryBytes: loaded && this.rssWithoutModel !== null ? Math.max(0, rssBytes - this.rssWithoutModel) : null,
+      loadSeconds: loaded ? model.loadSeconds : null,
+    };
   }
 
   async configureApi(request: Extract<Request, { type: "api.set" }>): Promise<ApiStatus> {

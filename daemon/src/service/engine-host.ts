@@ -6,7 +6,7 @@
 // switch loads the next default, jobs keep running on the default before it: a slow, stalled or failing switch holds
 // up only the jobs that asked for the new model. A load that failed is remembered (load-failures.ts): jobs that ask
 // for that model fail at once with the reason, until its files change or a client switches to it again.
-import { buildInfo, gpuAbsence, thisMac, type Backend } from "@verbatim/native";
+import { buildInfo, gpuAbsence, thisMac, trimNativeHeap, type Backend } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import type { ModelLoadProgress, ModelState } from "../protocol";
 import { LoadFailures } from "./load-failures";
@@ -32,6 +32,12 @@ export interface EngineHostSettings {
 }
 
 export type LoadProgressListener = (stage: "download" | "loading", progress: DownloadProgress | null) => void;
+
+/**
+ * Left alone this long, the C heap a job freed goes back to the system: glibc keeps freed memory in its arenas, where a
+ * long file's buffers would stay part of the daemon's memory until the next job (test/bench/daemon-memory.mjs).
+ */
+const TRIM_AFTER_MS = 5_000;
 
 export class ModelNotReadyError extends Error {
   constructor(
@@ -63,6 +69,7 @@ export class EngineHost {
   /** The model a client's switch is loading: the default once it has loaded. */
   private switchingTo: string | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  private trimTimer: NodeJS.Timeout | null = null;
   /** Jobs running on each model now: the idle unload, and the free of a model a switch replaced, wait for them. */
   private readonly holds = new Map<ActiveModel, number>();
   /** Models a switch replaced, freed once no job holds them. */
@@ -303,10 +310,12 @@ export class EngineHost {
     this.log.info("model unloaded", { model: this.active.id, reason });
     this.active.model.free();
     this.active = null;
+    trimNativeHeap();
   }
 
   close(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.trimTimer) clearTimeout(this.trimTimer);
     this.loading?.controller.abort(new Error("the daemon is shutting down"));
     this.unload("shutdown");
     for (const model of this.retiring) model.model.free();
@@ -345,8 +354,25 @@ export class EngineHost {
     model.model.free();
   }
 
-  /** Restarts the idle countdown (called whenever the model is used). */
+  get idleUnloadMinutes(): number {
+    return this.settings.idleUnloadMinutes;
+  }
+
+  /** Unloads the model after `minutes` idle from now on (0: keeps it loaded). */
+  setIdleUnloadMinutes(minutes: number): void {
+    this.settings.idleUnloadMinutes = minutes;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.active) this.touch();
+  }
+
+  /** Restarts the idle countdown and the heap's trim (called whenever the model is used). */
   touch(): void {
+    if (this.trimTimer) clearTimeout(this.trimTimer);
+    this.trimTimer = setTimeout(() => {
+      if (this.holds.size === 0) trimNativeHeap();
+    }, TRIM_AFTER_MS);
+    this.trimTimer.unref();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.settings.idleUnloadMinutes <= 0) return;
     this.idleTimer = setTimeout(() => {

@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import type { Segment } from "@verbatim/native";
 import { decodeAudioToFile } from "../audio";
 import { findSpeech, speechWindows, type SampleSpan } from "../audio/speech-regions";
-import { createVoiceActivityDetector } from "../audio/voice-activity";
+import { SileroVad } from "../audio/voice-activity";
 import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import { Replacer } from "../vocabulary/replacements";
 import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
@@ -176,9 +176,7 @@ async function speechOnly(
 ): Promise<SampleSpan[]> {
   let detector;
   try {
-    const created = await createVoiceActivityDetector();
-    if (created.notice) callbacks.onNotice(created.notice);
-    detector = created.detector;
+    detector = await SileroVad.create();
   } catch (error) {
     callbacks.onNotice(
       `No voice activity detector could be loaded (${(error as Error).message}); the whole file is transcribed.`,

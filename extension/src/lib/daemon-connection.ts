@@ -18,6 +18,7 @@ export type {
   DictationStopReason,
   Event,
   HistoryEntry,
+  IdleUnloadStatus,
   SegmentData,
   TranscriptData,
   TranscriptionOptions,

@@ -102,6 +102,8 @@ function firstRunMarkdown(): string {
 Verbatim transcribes on this Mac with the model you choose here; it is downloaded once. You can switch any time from the menu bar or the extension's **Model** preference.
 
 ${options.join("\n\n")}
+
+The model stays loaded between jobs, so each starts at once, and holds its memory while Verbatim waits. To give that memory back when you are not dictating, choose **When Idle** in the Verbatim menu bar: the model then unloads after 15 or 60 idle minutes, and the first job after waits for it to load again. The menu shows both figures for the model once it has loaded.
 `;
 }
 

@@ -7,6 +7,7 @@ import {
   type DaemonStatus,
   type DictationInfo,
   type HistoryEntry,
+  type IdleUnloadStatus,
 } from "./daemon-connection";
 import { modelLoadingOf, setupProblemOf, type SetupProblem } from "./daemon-setup";
 import { runningDictation } from "./dictation-session";
@@ -31,7 +32,12 @@ export interface MenuBarModel {
   dictation: { session: string; stopping: boolean } | null;
   /** Why the daemon is down, for the matching action (install, start, update). */
   setup: SetupProblem["kind"] | null;
+  /** The idle unload: its setting (minutes, 0: never) and its trade-off for the model loaded now; null: not offered. */
+  idleUnload: { minutes: number; tradeOff: string | null } | null;
 }
+
+/** The idle times the menu offers (0: keep the model loaded, the default). */
+export const IDLE_UNLOAD_CHOICES = [0, 15, 60] as const;
 
 export const UNKNOWN_MENU_BAR: MenuBarModel = {
   state: "unknown",
@@ -42,6 +48,7 @@ export const UNKNOWN_MENU_BAR: MenuBarModel = {
   recent: [],
   dictation: null,
   setup: null,
+  idleUnload: null,
 };
 
 const megabytes = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
@@ -165,7 +172,16 @@ export function menuBarModel({
     recent,
     dictation: dictation ? { session: dictation.session, stopping: dictation.state === "stopping" } : null,
     setup: null,
+    idleUnload: status.idleUnload
+      ? { minutes: status.idleUnload.minutes, tradeOff: tradeOffOf(status.idleUnload) }
+      : null,
   };
+}
+
+/** What an unload gives and costs for the model loaded now, in a line; null while no model is loaded. */
+function tradeOffOf(idle: IdleUnloadStatus): string | null {
+  if (idle.modelMemoryBytes === null || idle.loadSeconds === null) return null;
+  return `Unloading frees ${megabytes(idle.modelMemoryBytes)}; the next job waits ${idle.loadSeconds.toFixed(1)} s`;
 }
 
 /** The menu when the daemon could not be asked: why, and the jobs remembered here. */
@@ -182,6 +198,7 @@ function downMenuBar(problem: SetupProblem, jobs: TrackedJob[], recentLimit = 5)
       .map(recentFromJob),
     dictation: null,
     setup: problem.kind,
+    idleUnload: null,
   };
 }
 

@@ -89,6 +89,11 @@ export async function startModelSwitch(socket: string, model: string): Promise<v
   }
 }
 
+/** Unloads the model after `minutes` idle (0: keeps it loaded); the daemon saves it in its config.json. */
+export async function setIdleUnload(socket: string, minutes: number): Promise<void> {
+  await withConnection(socket, (client) => client.request({ type: "idleUnload.set", minutes }), { timeoutMs: 5000 });
+}
+
 /** Switches the daemon's warm model (or loads it again after a failure); resolves once it is ready. */
 export async function switchModel(socket: string, model: string): Promise<void> {
   await withConnection(socket, (client) => client.request({ type: "model.switch", model }), { timeoutMs: 5000 });

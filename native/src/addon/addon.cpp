@@ -3,6 +3,8 @@
 #include "backends/cpu/blas.h"
 #include "engine.h"
 #include "model_wrap.h"
+#include "engine_memory.h"
+#include "voice_detector_wrap.h"
 
 namespace {
 
@@ -24,6 +26,8 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   verbatim::addon::ModelWrap::Register(env, exports);
+  verbatim::addon::VoiceDetectorWrap::Register(env, exports);
+  verbatim::addon::register_engine_memory(exports);
   return exports;
 }
 

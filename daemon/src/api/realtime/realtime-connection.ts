@@ -6,7 +6,7 @@
 // the next cannot start yet waits (up to one message's worth in memory, then in the paused socket), so none is lost.
 import { randomUUID } from "node:crypto";
 import type WebSocket from "ws";
-import { createVoiceActivityDetector, type VoiceActivityDetector } from "../../audio/voice-activity";
+import { SileroVad, type VoiceActivityDetector } from "../../audio/voice-activity";
 import type { DictationPeer } from "../../dictation/session";
 import { ProtocolError, type Event, type TranscriptionOptions } from "../../protocol";
 import { ApiError } from "../errors";
@@ -247,10 +247,7 @@ export class RealtimeConnection implements DictationPeer {
 
   private startDictation(): Dictation | null {
     const { turnDetection } = this.config;
-    const detector: Promise<VoiceActivityDetector> = createVoiceActivityDetector().then(({ detector, notice }) => {
-      if (notice) this.services.log.warn(notice);
-      return detector;
-    });
+    const detector: Promise<VoiceActivityDetector> = SileroVad.create();
     let end = () => {};
     const ended = new Promise<void>((resolve) => (end = resolve));
     const dictation: Dictation = {

@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "formats/tensor_file.h"
 
@@ -89,6 +91,43 @@ void release_mapped_pages(const void* data, std::size_t size) {
   const auto begin = reinterpret_cast<uintptr_t>(data);
   const uintptr_t first = (begin + page - 1) / page * page, last = (begin + size) / page * page;
   if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+std::size_t resident_mapped_bytes() {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  constexpr std::size_t kPagesAtOnce = 1 << 14;
+#if defined(__linux__)
+  // Linux: the pages this process has mapped in (bit 63 of each page's /proc/self/pagemap entry), as its RSS counts
+  // them; mincore would also count pages of the file that are only in the page cache.
+  const int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) return 0;
+  std::vector<uint64_t> entries(kPagesAtOnce);
+#else
+  // macOS has no pagemap: mincore says which of the file's pages are in memory.
+  std::vector<char> resident(kPagesAtOnce);
+#endif
+  LiveMappings& live = live_mappings();
+  std::lock_guard<std::mutex> lock(live.mutex);  // no mapping goes while its pages are counted
+  std::size_t total = 0;
+  for (const auto& [start, size] : live.ranges) {
+    const std::size_t pages = (size + page - 1) / page;
+    for (std::size_t first = 0; first < pages; first += kPagesAtOnce) {
+      const std::size_t count = std::min(pages - first, kPagesAtOnce);
+#if defined(__linux__)
+      const auto at = static_cast<off_t>((start / page + first) * sizeof(uint64_t));
+      const ssize_t got = ::pread(pagemap, entries.data(), count * sizeof(uint64_t), at);
+      for (ssize_t i = 0; i < got / static_cast<ssize_t>(sizeof(uint64_t)); ++i)
+        total += (entries[static_cast<std::size_t>(i)] >> 63) ? page : 0;
+#else
+      if (::mincore(reinterpret_cast<void*>(start + first * page), count * page, resident.data()) != 0) continue;
+      for (std::size_t i = 0; i < count; ++i) total += (resident[i] & 1) ? page : 0;
+#endif
+    }
+  }
+#if defined(__linux__)
+  ::close(pagemap);
+#endif
+  return total;
 }
 
 std::string read_text_file(const std::string& path, std::size_t max_bytes) {

@@ -30,6 +30,10 @@ class MappedFile {
 // where the range lies inside a live MappedFile: other memory is left alone (its pages would come back as zeros).
 void release_mapped_pages(const void* data, std::size_t size);
 
+// How many bytes of the live mappings this process has in memory now (the model's weights, as its jobs have read them
+// in): the part of its resident set that is mapped files.
+std::size_t resident_mapped_bytes();
+
 // Reads a whole (small) text file, such as config.json. Throws FormatError when it cannot be read.
 std::string read_text_file(const std::string& path, std::size_t max_bytes);
 
