@@ -64,11 +64,13 @@ function sharedSileroSession(): Promise<InferenceSession> {
 /**
  * The end of the last frame queued on the shared session. Frames take turns: ONNX Runtime's web build keeps a run's
  * input and output lists on its one WebAssembly stack across the run's awaits and does not guard against overlap.
+ * Each frame waits for the event loop's next turn: a run computes on this thread (2 ms of CPU), and its promise
+ * settles at once, so thirty seconds of frames queued together held every other request for seconds.
  */
 let lastRun: Promise<unknown> = Promise.resolve();
 
 function runInTurn<T>(run: () => Promise<T>): Promise<T> {
-  const result = lastRun.then(run);
+  const result = lastRun.then(() => new Promise((resolve) => setImmediate(resolve))).then(run);
   lastRun = result.catch(() => undefined);
   return result;
 }
