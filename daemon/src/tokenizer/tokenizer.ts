@@ -162,7 +162,7 @@ export class Tokenizer {
    * and a client's prompt may be any length.
    */
   promptTokens(text: string, nTextCtx = DEFAULT_TEXT_CONTEXT): number[] {
-    const trimmed = promptTail(text.trim()).trimStart();
+    const trimmed = promptTail(text).trim();
     if (trimmed.length === 0) return [];
     return this.encode(" " + trimmed).slice(-(Math.floor(nTextCtx / 2) - 1));
   }
@@ -181,10 +181,15 @@ export class Tokenizer {
  */
 const PROMPT_TAIL_CHARS = 2000;
 
-/** The text's last PROMPT_TAIL_CHARS characters, less a character the cut splits (half a surrogate pair). */
-function promptTail(text: string): string {
-  if (text.length <= PROMPT_TAIL_CHARS) return text;
-  const tail = text.slice(-PROMPT_TAIL_CHARS);
+/**
+ * The part of a prompt that its tokens come from: the last PROMPT_TAIL_CHARS characters before its trailing white
+ * space, less a character the cut splits (half a surrogate pair). A prompt kept for later (a dictation's options)
+ * need hold no more.
+ */
+export function promptTail(text: string): string {
+  const ended = text.trimEnd();
+  if (ended.length <= PROMPT_TAIL_CHARS) return ended;
+  const tail = ended.slice(-PROMPT_TAIL_CHARS);
   return /^[\uDC00-\uDFFF]/.test(tail) ? tail.slice(1) : tail;
 }
 
