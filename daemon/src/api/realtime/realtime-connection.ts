@@ -29,6 +29,8 @@ const MAX_QUEUED_BYTES = REALTIME_MAX_MESSAGE_BYTES;
 /** A long append goes to the dictation a second at a time (16 kHz PCM bytes), as a client streaming it would. */
 const PIECE_BYTES = 2 * 16_000;
 const PING_INTERVAL_MS = 30_000;
+/** How long a client refused because the dictation is taken is asked to wait before connecting again. */
+const RETRY_AFTER_SECONDS = "5";
 
 /** One dictation of the session; a session has one at a time, and starts another after a settings change. */
 interface Dictation {
@@ -68,15 +70,30 @@ export class RealtimeConnection implements DictationPeer {
   private alive = true;
   private readonly heartbeat: NodeJS.Timeout;
 
-  /** Why a Realtime session cannot start now: the daemon is stopping, or another dictation holds its one slot. */
-  static refusal(services: ApiServices): ApiError | null {
+  /**
+   * Why a Realtime session cannot start now: the daemon is stopping, or the one dictation a session needs is taken,
+   * by a dictation or by another open session (each session's turns are dictations, so sessions run one at a time).
+   */
+  static refusal(services: ApiServices, openSessions: number): ApiError | null {
     if (services.shuttingDown) return new ApiError(503, "verbatimd is shutting down; try again once it is back");
+    const retry = { "retry-after": RETRY_AFTER_SECONDS };
+    if (openSessions > 0) {
+      return new ApiError(
+        429,
+        "another Realtime session is open; Verbatim runs one at a time (each is a dictation): close it, or connect again once it has closed",
+        "session_running",
+        null,
+        retry,
+      );
+    }
     const running = services.dictations.current;
     if (running) {
       return new ApiError(
         429,
         `a dictation is running (session ${running.session}, started ${running.startedAt}); Verbatim runs one at a time: stop it, then connect again`,
         "dictation_running",
+        null,
+        retry,
       );
     }
     return null;
