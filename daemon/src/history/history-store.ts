@@ -16,6 +16,7 @@ import type {
   SegmentData,
   TranscriptData,
 } from "../protocol";
+import { plainLine } from "../plain-text";
 import { exportHistory } from "./history-export";
 import {
   inTransaction,
@@ -354,8 +355,9 @@ export class HistoryStore {
           transcript.model,
           transcript.backend,
           transcript.durationSeconds,
-          finished.sourceFile,
-          finished.app,
+          // Names a client gave (a file's, an app's) are kept as plain lines (plain-text.ts).
+          finished.sourceFile === null ? null : plainLine(finished.sourceFile),
+          finished.app === null ? null : plainLine(finished.app),
           finishing?.finishedText ?? null,
           finishing?.mode ?? null,
           finishing?.finishedText ? finishing.engine : null,
