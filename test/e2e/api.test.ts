@@ -320,6 +320,11 @@ test("curl: content types, CORS only for an allowed origin, the Host check, and 
     `${base}/audio/transcriptions`,
   ]);
   expect(announced.status).toBe(413);
+  // The limit that applied is named: here the daemon's 1 MiB of uploads at once, below one upload's 2 GiB.
+  expect(JSON.parse(announced.body).error.message).toBe(
+    "the upload (2 MiB) is larger than the 1 MiB this daemon takes in uploads at once (config " +
+      "maxUnfinishedUploadMB); send a smaller file, or a shorter or more compressed recording",
+  );
   const chunked = await curl([
     "-H",
     bearer(),
@@ -332,7 +337,13 @@ test("curl: content types, CORS only for an allowed origin, the Host check, and 
     `${base}/audio/transcriptions`,
   ]);
   expect(chunked.status).toBe(413);
-  expect(JSON.parse(chunked.body).error).toMatchObject({ code: "file_too_large", param: "file" });
+  expect(JSON.parse(chunked.body).error).toMatchObject({
+    code: "file_too_large",
+    param: "file",
+    message: expect.stringMatching(
+      /^the (upload|file) is larger than the 1 MiB this daemon takes in uploads at once \(config maxUnfinishedUploadMB\)/,
+    ),
+  });
 
   // A path that is not percent-encoded UTF-8, and a WAV header that contradicts itself, are the client's errors.
   const malformed = await curl(["-H", bearer(), `${base}/models/%E0%A4%A`]);

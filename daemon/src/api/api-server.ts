@@ -277,13 +277,20 @@ export class ApiServer {
   }
 
   private onUpgrade(listener: Listener, request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A session whose client has begun to close (CLOSING) no longer counts: by the time that client sees the close,
+    // the next may connect. An upgrade completes at once, so sessions arriving together are counted one by one.
+    const open = [...this.realtime.clients].filter((client) => client.readyState === client.OPEN).length;
     const refusal =
-      this.refusal(listener, request) ?? this.upgradePathRefusal(request) ?? RealtimeConnection.refusal(this.services);
+      this.refusal(listener, request) ??
+      this.upgradePathRefusal(request) ??
+      RealtimeConnection.refusal(this.services, open);
     if (refusal) {
       const body = JSON.stringify(refusal.body());
+      const headers = Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}\r\n`);
       socket.end(
         `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status] ?? "Error"}\r\n` +
-          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers.join("")}` +
+          `connection: close\r\n\r\n${body}`,
       );
       return;
     }

@@ -34,6 +34,8 @@ export interface FormOptions {
   uploadsDir: string;
   /** The most the file may hold. */
   maxFileBytes: number;
+  /** The refusal of `what` (the file, the upload) for holding more than that. */
+  tooLarge(what: string): ApiError;
   /** The longest the client may send nothing (or the disk take nothing) before the upload is abandoned. */
   stallMs: number;
   /** Told the bytes of the request received so far; an error it returns ends the reading. */
@@ -47,7 +49,12 @@ export interface FormOptions {
 export async function receiveForm(request: IncomingMessage, options: FormOptions): Promise<UploadedForm> {
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: request.headers, limits: { ...LIMITS, fileSize: options.maxFileBytes } });
+    // A file name is UTF-8 as RFC 7578 says clients send it (busboy's default reads Latin-1), or RFC 5987's filename*.
+    parser = busboy({
+      headers: request.headers,
+      defParamCharset: "utf8",
+      limits: { ...LIMITS, fileSize: options.maxFileBytes },
+    });
   } catch {
     throw new ApiError(400, "the request must be multipart/form-data, with the audio in the `file` field");
   }
@@ -84,17 +91,7 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
     };
     file = uploaded;
     // Reading stops at once: the rest of an oversize upload is not worth receiving.
-    stream.on("limit", () =>
-      abort(
-        new ApiError(
-          413,
-          `the file is larger than the ${mebibytes(options.maxFileBytes)} this daemon takes (config ` +
-            "maxUnfinishedUploadMB); send a smaller file, or a shorter or more compressed recording",
-          "file_too_large",
-          "file",
-        ),
-      ),
-    );
+    stream.on("limit", () => abort(options.tooLarge("the file")));
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         stall.refresh(); // the disk took the bytes before: a wait for it was not the client's stall
@@ -214,8 +211,4 @@ function safeName(name: string | undefined): string {
   const extension = path.extname(base).slice(0, 16);
   const stem = base.slice(0, base.length - path.extname(base).length).slice(0, 100);
   return stem && stem !== "." && stem !== ".." ? stem + extension : `audio${extension}`;
-}
-
-function mebibytes(bytes: number): string {
-  return `${Math.round(bytes / (1024 * 1024))} MiB`;
 }

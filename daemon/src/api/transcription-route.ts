@@ -46,9 +46,10 @@ export async function handleTranscription(
  * given back however the reading ends.
  */
 async function receiveUpload(request: IncomingMessage, services: ApiServices): Promise<UploadedForm> {
-  const limit = Math.min(MAX_UPLOAD_BYTES, services.maxUploadBytes);
+  const limit = services.maxUploadBytes;
+  const tooLarge = (what: string) => uploadTooLarge(what, limit);
   const announced = Number(request.headers["content-length"] ?? Number.NaN);
-  if (announced > limit) throw tooLarge(`the upload (${Math.round(announced / 2 ** 20)} MiB)`, limit);
+  if (announced > limit) throw tooLarge(`the upload (${Math.round(announced / 2 ** 20)} MiB)`);
   const stallMs = uploadStallMs(services.idleConnectionMs);
   const reservation = services.uploadBudget.reserve(Number.isFinite(announced) ? announced : 0);
   if (typeof reservation === "string") {
@@ -59,9 +60,10 @@ async function receiveUpload(request: IncomingMessage, services: ApiServices): P
     return await receiveForm(request, {
       uploadsDir: services.uploadsDir,
       maxFileBytes: limit,
+      tooLarge,
       stallMs,
       received: (bytes) => {
-        if (bytes > limit) return tooLarge("the upload", limit);
+        if (bytes > limit) return tooLarge("the upload");
         const refusal = reservation.grow(bytes);
         return refusal ? noRoom(refusal) : null;
       },
@@ -71,12 +73,18 @@ async function receiveUpload(request: IncomingMessage, services: ApiServices): P
   }
 }
 
-/** An upload that can never fit: the client can only send less. */
-function tooLarge(what: string, limit: number): ApiError {
+/**
+ * An upload that can never fit: the client can only send less. `limit` is the lower of the two limits (one upload's
+ * 2 GiB, all unfinished uploads' config maxUnfinishedUploadMB), and the message names that one.
+ */
+function uploadTooLarge(what: string, limit: number): ApiError {
+  const which =
+    limit >= MAX_UPLOAD_BYTES
+      ? `the ${MAX_UPLOAD_BYTES / 2 ** 30} GiB one upload may hold`
+      : `the ${Math.round(limit / 2 ** 20)} MiB this daemon takes in uploads at once (config maxUnfinishedUploadMB)`;
   return new ApiError(
     413,
-    `${what} is larger than the ${Math.round(limit / 2 ** 20)} MiB this daemon takes (config ` +
-      "maxUnfinishedUploadMB); send a smaller file, or a shorter or more compressed recording",
+    `${what} is larger than ${which}; send a smaller file, or a shorter or more compressed recording`,
     "file_too_large",
     "file",
   );

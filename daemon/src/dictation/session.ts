@@ -23,6 +23,7 @@ import { unfinished } from "../modes/finishing";
 import { describeFailure } from "../service/failures";
 import { checkStreaming, checkSupported } from "../service/supported-options";
 import { shiftSegment } from "../service/whisper-decoding";
+import { plainSegment, plainText } from "../plain-text";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
 import type { Vocabulary } from "../vocabulary/vocabulary";
@@ -388,9 +389,9 @@ export class DictationSession {
     };
   }
 
-  /** An utterance's final segments as clients get them: text, words, replacements, nothing past its audio. */
+  /** An utterance's final segments as clients get them: plain text, words, replacements, nothing past its audio. */
   private segmentsOf(utterance: StreamUtterance, language: string | undefined): SegmentData[] {
-    return this.live!.segments(utterance, language).map((segment) => this.replacer.segment(segment));
+    return this.live!.segments(utterance, language).map((segment) => this.replacer.segment(plainSegment(segment)));
   }
 
   /** An engine event; what the family refuses to make text of (a broken model's) fails the dictation. */
@@ -409,7 +410,7 @@ export class DictationSession {
         type: "dictation.committed",
         session: this.id,
         utterance: event.utterance,
-        ...this.liveReplacements.next(event.utterance, event.text, event.tentativeText),
+        ...this.liveReplacements.next(event.utterance, plainText(event.text), plainText(event.tentativeText)),
         at: this.at,
       });
     } else if (event.type === "utterance") {
@@ -418,7 +419,7 @@ export class DictationSession {
         type: "dictation.utterance",
         session: this.id,
         index: utterance.index,
-        text: this.replacer.replace(this.live.text(utterance)),
+        text: this.replacer.replace(plainText(this.live.text(utterance))),
         start: utterance.start,
         end: utterance.end,
         segments: this.segmentsOf(utterance, utterance.language ?? undefined),
@@ -432,12 +433,12 @@ export class DictationSession {
     const live = this.live!;
     const utterances = result.utterances.map((u) => this.onRecordingClock(u));
     const language = utterances.find((u) => u.language)?.language ?? this.setup.options.language ?? null;
-    const texts = utterances.map((u) => live.text(u));
+    const texts = utterances.map((u) => plainText(live.text(u)));
     const transcript = this.replacer.transcript({
       text: texts.filter(Boolean).join(" "),
       language,
       durationSeconds: this.at,
-      segments: utterances.flatMap((u) => live.segments(u, language ?? undefined)),
+      segments: utterances.flatMap((u) => live.segments(u, language ?? undefined).map(plainSegment)),
       model: active.id,
       backend: active.model.backend,
     });

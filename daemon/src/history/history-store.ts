@@ -12,9 +12,11 @@ import type {
   HistoryEntryDetail,
   HistoryExportFormat,
   HistoryPage,
+  HistorySnippet,
   SegmentData,
   TranscriptData,
 } from "../protocol";
+import { plainLine } from "../plain-text";
 import { exportHistory } from "./history-export";
 import {
   inTransaction,
@@ -25,12 +27,10 @@ import {
   type SqliteDatabase,
 } from "./history-database";
 import { makeFolderFilesPrivate, makePrivate } from "./private-files";
-import { ftsQuery, MATCH_CLOSE, MATCH_OPEN, parseSnippet } from "./search-query";
+import { searchQuery, snippetOf, TooManyWordsError, type SearchQuery } from "./search-query";
 
 export const DEFAULT_PAGE_SIZE = 50;
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Words of context snippet() gives around the matches. */
-const SNIPPET_TOKENS = 16;
 /** How soon transcripts that could not be written, or a database that could not be opened, are tried again. */
 const RETRY_MS = 10_000;
 /** Transcripts kept in memory while the database refuses writes; past this the oldest is given up (and logged). */
@@ -65,7 +65,7 @@ export interface HistoryProblemReporter {
 /** Refused because of something the client can fix or look up (the message says what). */
 export class HistoryError extends Error {
   constructor(
-    readonly code: "not_found" | "history",
+    readonly code: "not_found" | "history" | "bad_message",
     message: string,
   ) {
     super(message);
@@ -240,19 +240,24 @@ export class HistoryStore {
    * snippets of the text that matches best.
    */
   search(text: string, limit = DEFAULT_PAGE_SIZE, beforeId?: number): HistoryPage {
-    const query = ftsQuery(text);
+    let query: SearchQuery | null;
+    try {
+      query = searchQuery(text);
+    } catch (error) {
+      if (error instanceof TooManyWordsError) throw new HistoryError("bad_message", error.message);
+      throw error;
+    }
     if (!query) return { entries: [], nextBeforeId: null };
     const rows = this.database()
       .prepare(
-        `SELECT ${ENTRY_COLUMNS},
-           snippet(transcripts_text, -1, '${MATCH_OPEN}', '${MATCH_CLOSE}', '…', ${SNIPPET_TOKENS}) AS snippet
+        `SELECT ${ENTRY_COLUMNS}
          FROM transcripts_text JOIN transcripts t ON t.id = transcripts_text.rowid
          WHERE transcripts_text MATCH ? AND transcripts_text.rowid < ?
          ORDER BY transcripts_text.rowid DESC LIMIT ?`,
       )
-      .all(query, beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as unknown as (Row & { snippet: string })[];
+      .all(query.match, beforeId ?? Number.MAX_SAFE_INTEGER, limit + 1) as unknown as Row[];
     return page(
-      rows.map((row) => ({ ...entryOf(row), snippet: parseSnippet(row.snippet) })),
+      rows.map((row) => ({ ...entryOf(row), snippet: bestSnippet(row, query) })),
       limit,
     );
   }
@@ -352,8 +357,9 @@ export class HistoryStore {
           transcript.model,
           transcript.backend,
           transcript.durationSeconds,
-          finished.sourceFile,
-          finished.app,
+          // Names a client gave (a file's, an app's) are kept as plain lines (plain-text.ts).
+          finished.sourceFile === null ? null : plainLine(finished.sourceFile),
+          finished.app === null ? null : plainLine(finished.app),
           finishing?.finishedText ?? null,
           finishing?.mode ?? finished.mode ?? null,
           finishing?.finishedText ? finishing.engine : null,
@@ -565,6 +571,13 @@ function entryOf(row: Row): HistoryEntry {
     mode: row.mode,
     finishing: row.finishing,
   };
+}
+
+/** The snippet of the entry's text, or of its finished text where that holds more of the words. */
+function bestSnippet(row: Row, query: SearchQuery): HistorySnippet {
+  const spoken = snippetOf(row.text, query);
+  const finished = row.finished_text === null ? null : snippetOf(row.finished_text, query);
+  return finished && finished.found > spoken.found ? finished.snippet : spoken.snippet;
 }
 
 /** `rows` holds up to limit + 1 entries: the extra one says whether another page follows. */

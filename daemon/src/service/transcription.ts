@@ -11,6 +11,7 @@ import type { Segment } from "@verbatim/native";
 import { decodeAudioToFile } from "../audio";
 import { findSpeech, speechWindows, type SampleSpan } from "../audio/speech-regions";
 import { SileroVad } from "../audio/voice-activity";
+import { plainSegment, plainText } from "../plain-text";
 import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import { Replacer } from "../vocabulary/replacements";
 import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
@@ -117,10 +118,12 @@ async function transcribeOnModel(
       { offset: window.start / SAMPLE_RATE, end: window.end / SAMPLE_RATE },
       language,
       {
-        onText: callbacks.onText,
+        // What the model writes is shown and kept only as plain text (plain-text.ts).
+        onText: (text, restart) => callbacks.onText(plainText(text), restart),
         onSegment: (segment, decoded) => {
-          segments.push(segment); // replaced with the whole transcript below
-          callbacks.onSegment(replacer.segment(segment), decoded);
+          const plain = plainSegment(segment);
+          segments.push(plain); // replaced with the whole transcript below
+          callbacks.onSegment(replacer.segment(plain), decoded);
         },
         onProgress: (fraction) =>
           callbacks.onProgress("transcribing", fraction === null ? null : (done + fraction * length) / total),
@@ -133,7 +136,7 @@ async function transcribeOnModel(
     language = result.language ?? language;
   }
   return replacer.transcript({
-    text: decoding.text(tokens),
+    text: plainText(decoding.text(tokens)),
     language,
     durationSeconds: audio.durationSeconds,
     segments,

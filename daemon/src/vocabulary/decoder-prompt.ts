@@ -29,13 +29,14 @@ export function promptTerms(
   return chosen;
 }
 
-/** The prompt tokens for a job with these terms and its own prompt (empty: no prompt). */
+/**
+ * The prompt tokens for a job with these terms and its own prompt (empty: no prompt): those of " Terms. Prompt",
+ * tokenized in two parts (the space before the prompt always starts a token), the prompt's only once.
+ */
 export function decoderPrompt(tokenizer: Tokenizer, terms: readonly string[], jobPrompt = ""): number[] {
-  const own = jobPrompt.trim();
-  const room = PROMPT_TOKENS - (own ? tokenizer.promptTokens(own).length : 0);
-  const chosen = promptTerms(tokenizer, terms, Math.min(VOCABULARY_PROMPT_TOKENS, room));
-  const text = [chosen.length > 0 ? termsText(chosen).trim() : "", own].filter(Boolean).join(" ");
-  return tokenizer.promptTokens(text);
+  const own = tokenizer.promptTokens(jobPrompt);
+  const chosen = promptTerms(tokenizer, terms, Math.min(VOCABULARY_PROMPT_TOKENS, PROMPT_TOKENS - own.length));
+  return [...(chosen.length > 0 ? tokenizer.encode(termsText(chosen)) : []), ...own];
 }
 
 /** " Oldest, …, Newest." from terms given newest first. */

@@ -1,6 +1,8 @@
 // The vocabulary's replacements applied to recognised text: whole words only (a `from` that starts or ends with a
 // letter or digit does not match inside a longer word), in one left-to-right pass where at each place the longest
-// `from` that matches wins, so a replacement's output is never replaced again.
+// `from` that matches wins, so a replacement's output is never replaced again. The `from`s are kept in a trie of
+// their case-folded characters (white space as one step), so each place of the text is compared with the few rules
+// that can match there, not with all of them: a long transcript and a thousand replacements take milliseconds.
 import type { SegmentData, TranscriptData, VocabularyReplacement, WordTiming } from "../protocol";
 
 export interface Match {
@@ -10,40 +12,57 @@ export interface Match {
 }
 
 interface Rule {
-  pattern: RegExp;
   entry: VocabularyReplacement;
+  /** Its place in the order rules are tried: the longest `from` first. */
+  rank: number;
+  /** Made the first time the trie leads to the rule: a thousand of them took most of a second to compile. */
+  pattern?: RegExp;
+}
+
+/** A node of the trie: the rules whose `from` ends here, and the steps onward (a folded character, or " "). */
+interface TrieNode {
+  rules: Rule[];
+  next: Map<string, TrieNode>;
 }
 
 const WORD_CHAR = /[\p{L}\p{N}]/u;
+const WHITE_SPACE = /\s/u;
+/** The trie's step for a run of white space (which a `from`'s \s+ matches whole). */
+const SPACE_STEP = " ";
 
 export class Replacer {
   /** The most words any `from` has: how far back a match can reach from the end of growing text. */
   readonly maxWords: number;
-  private readonly rulesByFirstChar = new Map<string, Rule[]>();
+  private readonly trie: TrieNode = { rules: [], next: new Map() };
 
   constructor(entries: readonly VocabularyReplacement[]) {
     const rules = [...entries]
       .sort((a, b) => b.from.length - a.from.length)
-      .map((entry) => ({ entry, pattern: rulePattern(entry) }));
+      .map((entry, rank): Rule => ({ entry, rank }));
     for (const rule of rules) {
-      const first = rule.entry.from.trim()[0].toLowerCase();
-      const list = this.rulesByFirstChar.get(first) ?? [];
-      list.push(rule);
-      this.rulesByFirstChar.set(first, list);
+      const from = new Steps(rule.entry.from.trim());
+      let node = this.trie;
+      for (let at = 0; at < from.length; at = from.after[at]) {
+        let child = node.next.get(from.keys[at]);
+        if (!child) node.next.set(from.keys[at], (child = { rules: [], next: new Map() }));
+        node = child;
+      }
+      node.rules.push(rule);
     }
     this.maxWords = Math.max(0, ...entries.map((entry) => entry.from.trim().split(/\s+/).length));
   }
 
   get empty(): boolean {
-    return this.rulesByFirstChar.size === 0;
+    return this.trie.next.size === 0;
   }
 
   /** Where replacements apply in `text`, left to right, not overlapping. */
   matches(text: string): Match[] {
     const found: Match[] = [];
     if (this.empty) return found;
+    const steps = new Steps(text);
     for (let i = 0; i < text.length;) {
-      const match = this.matchAt(text, i);
+      const match = this.matchAt(text, steps, i);
       if (match) {
         found.push(match);
         i = match.end;
@@ -114,17 +133,71 @@ export class Replacer {
     return out;
   }
 
-  private matchAt(text: string, i: number): Match | null {
-    const rules = this.rulesByFirstChar.get(text[i].toLowerCase());
-    if (!rules) return null;
-    for (const { pattern, entry } of rules) {
+  /** The first rule, in their order, that matches at `i`: of those the trie leads to, each checked by its pattern. */
+  private matchAt(text: string, steps: Steps, i: number): Match | null {
+    let candidates: Rule[] = [];
+    let node: TrieNode | undefined = this.trie;
+    for (let at = i; at < text.length; at = steps.after[at]) {
+      node = node.next.get(steps.keys[at]);
+      if (!node) break;
+      if (node.rules.length > 0) candidates = candidates.concat(node.rules);
+    }
+    if (candidates.length === 0) return null;
+    candidates.sort((a, b) => a.rank - b.rank);
+    for (const rule of candidates) {
+      const pattern = (rule.pattern ??= rulePattern(rule.entry));
       pattern.lastIndex = i;
       const found = pattern.exec(text);
-      if (found) return { start: i, end: i + found[0].length, text: written(entry, found[0]) };
+      if (found) return { start: i, end: i + found[0].length, text: written(rule.entry, found[0]) };
     }
     return null;
   }
 }
+
+/**
+ * A text as the trie's steps, from any place in it: each character case-folded, each run of white space one step.
+ * `keys[i]` is the step that starts at code unit i, `after[i]` where the step after it starts.
+ */
+class Steps {
+  readonly keys: string[];
+  readonly after: Int32Array;
+
+  constructor(text: string) {
+    this.keys = new Array<string>(text.length);
+    this.after = new Int32Array(text.length);
+    for (let at = text.length - 1; at >= 0; at--) {
+      if (WHITE_SPACE.test(text[at])) {
+        this.keys[at] = SPACE_STEP;
+        this.after[at] = at + 1 < text.length && this.keys[at + 1] === SPACE_STEP ? this.after[at + 1] : at + 1;
+      } else {
+        const character = String.fromCodePoint(text.codePointAt(at)!);
+        this.keys[at] = folded(character);
+        this.after[at] = at + character.length;
+      }
+    }
+  }
+
+  get length(): number {
+    return this.keys.length;
+  }
+}
+
+/**
+ * One character's case-insensitive key: its upper case's lower case ("ſ" and "S" are "s"), where each is one
+ * character. It joins every two characters that a case-insensitive pattern matches to each other (and a few more,
+ * which the pattern then tells apart).
+ */
+function folded(character: string): string {
+  let key = foldedKeys.get(character);
+  if (key === undefined) {
+    const upper = character.toUpperCase();
+    const lower = [...upper].length === 1 ? upper.toLowerCase() : character.toLowerCase();
+    key = [...lower].length === 1 ? lower : character;
+    foldedKeys.set(character, key);
+  }
+  return key;
+}
+const foldedKeys = new Map<string, string>();
 
 /** `text` with each match's span replaced by its text (matches in order, not overlapping). */
 export function applyMatches(text: string, matches: readonly Match[]): string {

@@ -29,6 +29,8 @@ const MAX_QUEUED_BYTES = REALTIME_MAX_MESSAGE_BYTES;
 /** A long append goes to the dictation a second at a time (16 kHz PCM bytes), as a client streaming it would. */
 const PIECE_BYTES = 2 * 16_000;
 const PING_INTERVAL_MS = 30_000;
+/** How long a client refused because the dictation is taken is asked to wait before connecting again. */
+const RETRY_AFTER_SECONDS = "5";
 
 /** One dictation of the session; a session has one at a time, and starts another after a settings change. */
 interface Dictation {
@@ -68,15 +70,30 @@ export class RealtimeConnection implements DictationPeer {
   private alive = true;
   private readonly heartbeat: NodeJS.Timeout;
 
-  /** Why a Realtime session cannot start now: the daemon is stopping, or another dictation holds its one slot. */
-  static refusal(services: ApiServices): ApiError | null {
+  /**
+   * Why a Realtime session cannot start now: the daemon is stopping, or the one dictation a session needs is taken,
+   * by a dictation or by another open session (each session's turns are dictations, so sessions run one at a time).
+   */
+  static refusal(services: ApiServices, openSessions: number): ApiError | null {
     if (services.shuttingDown) return new ApiError(503, "verbatimd is shutting down; try again once it is back");
+    const retry = { "retry-after": RETRY_AFTER_SECONDS };
+    if (openSessions > 0) {
+      return new ApiError(
+        429,
+        "another Realtime session is open; Verbatim runs one at a time (each is a dictation): close it, or connect again once it has closed",
+        "session_running",
+        null,
+        retry,
+      );
+    }
     const running = services.dictations.current;
     if (running) {
       return new ApiError(
         429,
         `a dictation is running (session ${running.session}, started ${running.startedAt}); Verbatim runs one at a time: stop it, then connect again`,
         "dictation_running",
+        null,
+        retry,
       );
     }
     return null;
@@ -88,12 +105,16 @@ export class RealtimeConnection implements DictationPeer {
     private readonly app: string,
   ) {
     socket.on("message", (data, isBinary) => {
-      const text = isBinary ? null : Buffer.isBuffer(data) ? data.toString("utf8") : String(data);
-      const bytes = text?.length ?? 0;
+      const bytes = isBinary ? 0 : Buffer.isBuffer(data) ? data.length : String(data).length;
       this.queuedBytes += bytes;
       if (this.queuedBytes > MAX_QUEUED_BYTES) socket.pause();
       this.work = this.work
-        .then(() => this.onMessage(text))
+        // A message is decoded and read once the event loop has seen to the other connections: receiving a 16 MiB
+        // frame, then decoding and parsing it, are each long steps (~0.1 s of CPU), which in one go held other
+        // requests twice as long. (One setImmediate would run before the requests that came in while this one was
+        // received; the second runs after them.)
+        .then(() => new Promise((resolve) => setImmediate(() => setImmediate(resolve))))
+        .then(() => this.onMessage(isBinary ? null : Buffer.isBuffer(data) ? data.toString("utf8") : String(data)))
         .catch((error: unknown) => this.fail(error))
         .finally(() => {
           this.queuedBytes -= bytes;

@@ -1,7 +1,7 @@
 // A Realtime transcription session's settings as clients update them: the GA shape (session.update with
 // session.type "transcription" and audio.input.*) and the beta one (transcription_session.update), and the session
 // object both answer with. Only what Verbatim does is accepted; the rest is refused with a message saying why.
-import { languageName } from "../../tokenizer";
+import { languageName, promptTail } from "../../tokenizer";
 import { DEFAULT_MODEL_NAME } from "../models";
 import { INPUT_RATES, type InputFormat } from "./input-audio";
 
@@ -124,7 +124,9 @@ function transcription(config: SessionConfig, value: unknown, param: string): Se
   }
   if (value.prompt !== undefined) {
     if (typeof value.prompt !== "string") throw new SessionRefusal("must be text", `${param}.prompt`);
-    next.prompt = value.prompt;
+    // What Whisper reads of it: a frame may carry 16 MiB, which the session would echo, compare and keep with each
+    // dictation's recording.
+    next.prompt = promptTail(value.prompt);
   }
   return next;
 }
