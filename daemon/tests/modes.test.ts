@@ -121,6 +121,13 @@ describe("a finished text", () => {
     expect(judgeFinishedText('"Hello," she said', '"Hello," she said.')).toEqual({ text: '"Hello," she said.' });
   });
 
+  test("without the control and text-direction characters a terminal or an editor would obey", () => {
+    // What is left of an escape sequence is plain text: only the characters that make it one go.
+    expect(judgeFinishedText(spoken, "\u001b[2JSend \u202ethe\u202c report.\r\nBy Friday\u0000.")).toEqual({
+      text: "[2JSend the report.\nBy Friday.",
+    });
+  });
+
   test("empty, or more than three times as long as the transcript: not used, saying why", () => {
     expect(judgeFinishedText(spoken, " ```\n\n``` ")).toEqual({ rejected: "it answered with no text" });
     expect(judgeFinishedText("abc", "abcdefghi")).toEqual({ text: "abcdefghi" });
