@@ -151,16 +151,16 @@ test("usage as the SDK's types declare it; verbose_json's seek and segment text 
   expect(segments.map((segment) => segment.text)).toEqual(printed.segments.map((segment) => ` ${segment.text}`));
   for (const segment of segments) expect(segment.text).not.toMatch(/^\s*[.,!?;:]/);
 
-  // A segment whose first token is a period (the fixture model's in long-02) has no space before it, as openai's
-  // decode gives it: never " . chancellor".
-  const otherFile = path.join(repoRoot, "test", "fixtures", "heldout-long", "long-02.flac");
+  // A segment whose first token is a period (the fixture model's last segment of long-07, with Silero v6 finding the
+  // speech) has no space before it, as openai's decode gives it: never " .".
+  const otherFile = path.join(repoRoot, "test", "fixtures", "heldout-long", "long-07.flac");
   const other = await openai.audio.transcriptions.create({
     file: createReadStream(otherFile),
     model: "whisper-1",
     response_format: "verbose_json",
   });
-  const period = other.segments!.find((segment) => segment.text.includes("chancellor"));
-  expect(period?.text).toMatch(/^\. chancellor /);
+  const period = other.segments!.find((segment) => segment.text.trimStart().startsWith("."));
+  expect(period?.text).toMatch(/^\./);
 });
 
 test("--tls adds HTTPS on a port of its own beside plain HTTP; the certificate names loopback and host.docker.internal", async () => {

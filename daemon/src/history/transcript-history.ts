@@ -110,7 +110,7 @@ export class TranscriptHistory {
     try {
       this.store?.forget(job);
     } catch (error) {
-      this.log.warn("a cancelled dictation could not be removed from the history", {
+      this.log.warn("a canceled dictation could not be removed from the history", {
         job,
         error: error instanceof Error ? error.message : String(error),
       });
