@@ -5,9 +5,9 @@
 #include <string>
 
 #include "formats/json.h"
-#include "formats/parakeet_weights.h"
-#include "formats/weights.h"
-#include "model/model_family.h"
+#include "parakeet/parakeet_weights.h"
+#include "whisper/weights.h"
+#include "model_families.h"
 
 namespace {
 

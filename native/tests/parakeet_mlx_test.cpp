@@ -13,9 +13,9 @@
 
 #include "audio/nemo_features.h"
 #include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_decoding.h"
+#include "parakeet/tdt_decoding.h"
 #include "engine.h"
-#include "formats/parakeet_weights.h"
+#include "parakeet/parakeet_weights.h"
 #include "support/wav_file.h"
 
 namespace {

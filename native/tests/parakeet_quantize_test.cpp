@@ -20,10 +20,10 @@
 
 #include "audio/nemo_features.h"
 #include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_decoding.h"
+#include "parakeet/tdt_decoding.h"
 #include "engine.h"
 #include "formats/byte_reading.h"
-#include "formats/parakeet_weights.h"
+#include "parakeet/parakeet_weights.h"
 #include "formats/tensor_file.h"
 
 namespace {

@@ -11,11 +11,11 @@
 #include <string>
 
 #include "backends/cpu/cpu_backend.h"
-#include "decoding/decoding.h"
+#include "whisper/decoding.h"
 #include "engine.h"
 #include "formats/half.h"
-#include "formats/parakeet_weights.h"
-#include "model/model_family.h"
+#include "parakeet/parakeet_weights.h"
+#include "model_families.h"
 #include "support/model_writer.h"
 
 #define CHECK_FORMAT_ERROR(expression, text) \

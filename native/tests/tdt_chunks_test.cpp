@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "decoding/tdt_chunks.h"
+#include "transducer/transducer_chunks.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_transcribe.h"
+#include "parakeet/tdt_transcribe.h"
 #include "formats/byte_reading.h"
 
 namespace {

@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "formats/json.h"
-#include "audio/mel.h"
-#include "decoding/special_tokens.h"
+#include "whisper/mel.h"
+#include "whisper/special_tokens.h"
 #include "support/backends.h"
 #include "support/random_weights.h"
 #include "support/scripted_runner.h"
 #include "support/synthetic_model.h"
-#include "decoding/transcribe.h"
+#include "whisper/transcribe.h"
 
 using namespace verbatim;
 using verbatim::testing::at_prompt_end;

@@ -13,8 +13,8 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "engine.h"
-#include "formats/parakeet_weights.h"
-#include "streaming/transducer_streaming.h"
+#include "parakeet/parakeet_weights.h"
+#include "parakeet/parakeet_streaming.h"
 #include "support/wav_file.h"
 
 using namespace verbatim;

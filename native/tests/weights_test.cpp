@@ -6,7 +6,7 @@
 
 #include "formats/byte_reading.h"
 #include "support/model_writer.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 using namespace verbatim;
 using namespace verbatim::test;

@@ -17,7 +17,7 @@
 #include "support/backends.h"
 #include "support/model_writer.h"
 #include "support/random_weights.h"
-#include "model/whisper_model.h"
+#include "whisper/whisper_model.h"
 
 using verbatim::DType;
 using verbatim::HeadList;

@@ -14,9 +14,9 @@
 #include "bench_common.h"
 #include "backends/cpu/cpu_backend.h"
 #include "engine.h"
-#include "audio/mel.h"
-#include "decoding/special_tokens.h"
-#include "formats/weights.h"
+#include "whisper/mel.h"
+#include "whisper/special_tokens.h"
+#include "whisper/weights.h"
 
 namespace {
 

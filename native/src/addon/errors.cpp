@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "streaming/audio_inbox.h"
-#include "decoding/decoding.h"
+#include "whisper/decoding.h"
 #include "formats/tensor_file.h"
 
 namespace verbatim::addon {

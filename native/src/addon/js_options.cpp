@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "formats/parakeet_weights.h"
+#include "parakeet/parakeet_weights.h"
 
 namespace verbatim::addon {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "engine.h"
 #include "streaming/streaming.h"
-#include "decoding/transcribe.h"
+#include "whisper/transcribe.h"
 
 namespace verbatim::addon {
 

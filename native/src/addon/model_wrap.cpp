@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "background_job.h"
-#include "decoding/decoding.h"
+#include "whisper/decoding.h"
 #include "errors.h"
 #include "js_options.h"
 #include "js_values.h"
-#include "audio/mel.h"
+#include "whisper/mel.h"
 
 namespace verbatim::addon {
 namespace {

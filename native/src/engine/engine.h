@@ -9,15 +9,15 @@
 #include <utility>
 #include <vector>
 
-#include "decoding/language.h"
-#include "decoding/special_tokens.h"
+#include "whisper/language.h"
+#include "whisper/special_tokens.h"
 #include "backends/mlx/mlx_backend.h"
-#include "model/model_family.h"
-#include "model/model_runner.h"
+#include "model_families.h"
+#include "whisper/whisper_runner.h"
 #include "runner_gate.h"
 #include "streaming/streaming.h"
-#include "decoding/transcribe.h"
-#include "formats/weights.h"
+#include "whisper/transcribe.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 

@@ -10,8 +10,8 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/q4_row_blocks.h"
 #include "backends/mlx/mlx_backend.h"
-#include "model/model_runner.h"
-#include "formats/weights.h"
+#include "whisper/whisper_runner.h"
+#include "whisper/weights.h"
 
 namespace verbatim::testing {
 

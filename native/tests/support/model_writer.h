@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "formats/tensor_file.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 namespace test {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "formats/half.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim::testing {
 

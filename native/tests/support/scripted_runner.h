@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "model/model_runner.h"
-#include "decoding/special_tokens.h"
+#include "whisper/whisper_runner.h"
+#include "whisper/special_tokens.h"
 
 namespace verbatim::testing {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "audio/mel.h"
+#include "whisper/mel.h"
 
 namespace verbatim {
 namespace {

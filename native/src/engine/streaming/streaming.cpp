@@ -1,6 +1,6 @@
 #include "streaming/streaming.h"
 
-#include "decoding/decoding.h"
+#include "whisper/decoding.h"
 
 namespace verbatim {
 

@@ -9,9 +9,9 @@
 #include <optional>
 #include <vector>
 
-#include "decoding/transcribe.h"
+#include "whisper/transcribe.h"
 #include "streaming/audio_inbox.h"
-#include "streaming/streaming_policy.h"
+#include "whisper/streaming_policy.h"
 
 namespace verbatim {
 

@@ -7,8 +7,8 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/q4_row_blocks.h"
-#include "model/parakeet_model.h"
-#include "model/whisper_model.h"
+#include "parakeet/parakeet_model.h"
+#include "whisper/whisper_model.h"
 
 #if defined(VERBATIM_OPENBLAS)
 #include <cblas.h>

@@ -9,11 +9,11 @@
 #include <utility>
 #include <vector>
 
-#include "model/model_runner.h"
+#include "whisper/whisper_runner.h"
 #include "backends/cpu/thread_pool.h"
-#include "formats/parakeet_weights.h"
-#include "formats/weights.h"
-#include "model/transducer_runner.h"
+#include "parakeet/parakeet_weights.h"
+#include "whisper/weights.h"
+#include "transducer/transducer_runner.h"
 
 namespace verbatim {
 

@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 namespace cpu {

@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "backends/cpu/thread_pool.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 namespace cpu {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 namespace cpu {

@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "backends/cpu/thread_pool.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 namespace cpu {

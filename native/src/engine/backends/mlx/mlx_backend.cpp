@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "backends/mlx/mlx_ops.h"
-#include "model/whisper_model.h"
+#include "whisper/whisper_model.h"
 
 namespace mx = mlx::core;
 

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "formats/parakeet_weights.h"
-#include "formats/weights.h"
-#include "model/model_runner.h"
-#include "model/transducer_runner.h"
+#include "parakeet/parakeet_weights.h"
+#include "whisper/weights.h"
+#include "whisper/whisper_runner.h"
+#include "transducer/transducer_runner.h"
 
 namespace verbatim {
 

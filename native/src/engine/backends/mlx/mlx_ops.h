@@ -20,8 +20,8 @@
 
 #include <mlx/mlx.h>
 
-#include "formats/parakeet_weights.h"
-#include "formats/weights.h"
+#include "parakeet/parakeet_weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 

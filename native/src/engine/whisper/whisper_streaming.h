@@ -1,0 +1,71 @@
+// Whisper's live recognition (streaming.h is the seam). Each update re-encodes the utterance's last <= 30 s and
+// lets a policy (AlignAtt by default) commit the tokens that are safe to show; when an utterance ends, a batch pass
+// over all of its audio (transcribe, with timestamps and temperature fallback) gives its final text, as accurate as
+// transcribing the recording afterwards.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "streaming/streaming.h"
+#include "whisper/transcribe.h"
+
+namespace verbatim {
+
+// Throws std::invalid_argument naming the first bad value (or an option that is another family's).
+void validate_streaming_options(const StreamingOptions& options, const ModelDims& dims);
+
+// Lends the model runner to `work` while holding the model's lock (one job at a time on a model).
+using RunnerAccess = std::function<void(const std::function<void(ModelRunner&)>& work)>;
+
+class WhisperStreamingRecognizer final : public StreamingRecognizer {
+ public:
+  // `with_runner` lends the model's runner for one update or final pass at a time.
+  WhisperStreamingRecognizer(const ModelDims& dims, StreamingOptions options, RunnerAccess with_runner);
+
+  void add_audio(const float* samples, std::size_t n) override;
+  std::size_t utterance_samples() const override { return audio_.size(); }
+  StreamingUpdate update(bool is_last, const std::function<bool()>& cancelled) override;
+  // The next audio starts a new utterance with a fresh context.
+  Utterance end_utterance(const std::function<bool()>& cancelled) override;
+
+ private:
+  StreamingUpdate update(ModelRunner& runner, bool is_last, const std::function<bool()>& cancelled);
+  Utterance end_utterance(ModelRunner& runner, const std::function<bool()>& cancelled);
+
+  // Audio that arrived for one update, and the tokens that update committed.
+  struct Chunk {
+    std::size_t samples = 0;
+    std::vector<int32_t> committed;
+  };
+
+  void roll_over(std::size_t window_samples_limit);
+  void trim_context(std::size_t fixed_tokens);
+  std::vector<float> window_mel(int& content_frames) const;
+  std::vector<int32_t> prompt(ModelRunner& runner);
+
+  ModelDims dims_;
+  RunnerAccess with_runner_;
+  StreamingOptions options_;
+  SpecialTokens special_;
+  std::unique_ptr<StreamingPolicy> policy_;
+  std::vector<int32_t> suppressed_;
+
+  int utterance_index_ = 0;
+  double utterance_start_ = 0;     // seconds
+  std::size_t session_samples_ = 0;
+  std::vector<float> audio_;       // the utterance so far
+  std::size_t window_start_ = 0;   // first sample of the live window in audio_
+  std::size_t unassigned_ = 0;     // samples that arrived since the last update
+  std::deque<Chunk> chunks_;       // cover audio_[window_start_, end - unassigned_)
+  std::vector<int32_t> context_;   // committed tokens whose audio left the window
+  std::vector<int32_t> live_tokens_;
+  int32_t language_ = -1;
+};
+
+}  // namespace verbatim
