@@ -1,4 +1,4 @@
-// libFuzzer target: the strict JSON parser, the family choice, parse_model_config (Whisper) and
+// libFuzzer target: the strict JSON parser, the family choice, parse_whisper_config (Whisper) and
 // parse_parakeet_config (a NeMo config) on arbitrary text.
 #include <cstddef>
 #include <cstdint>
@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   } catch (const verbatim::FormatError&) {
   }
   try {
-    const verbatim::ModelConfig config = verbatim::parse_model_config(text, "config.json");
-    const verbatim::ModelDims& d = config.dims;
+    const verbatim::WhisperConfig config = verbatim::parse_whisper_config(text, "config.json");
+    const verbatim::WhisperDims& d = config.dims;
     if (d.n_audio_state != d.n_text_state || d.n_audio_state % d.n_audio_head != 0 ||
         d.n_text_state % d.n_text_head != 0) {
       __builtin_trap();

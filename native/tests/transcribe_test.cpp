@@ -314,7 +314,7 @@ TEST_CASE("transcribe_audio computes the padded spectrogram; English-only models
 
 
 TEST_CASE("transcribe runs end to end on a random model, deterministically, on every backend") {
-  ModelDims dims = verbatim::testing::scripted_dims(51866);
+  WhisperDims dims = verbatim::testing::scripted_dims(51866);
   dims.n_audio_state = 32;
   dims.n_audio_head = 2;
   dims.n_text_state = 32;

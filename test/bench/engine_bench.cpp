@@ -37,7 +37,7 @@ std::vector<int32_t> transcription_prompt(int n_vocab) {
 // The portable CPU backend, or MLX on its GPU when it has one, else on its CPU (as the engine's "mlx" choice).
 struct BenchBackend {
   std::string name;  // "cpu", "mlx-gpu" or "mlx-cpu"
-  std::unique_ptr<verbatim::ModelRunner> (*make)(std::shared_ptr<const verbatim::WhisperWeights>, int threads);
+  std::unique_ptr<verbatim::WhisperRunner> (*make)(std::shared_ptr<const verbatim::WhisperWeights>, int threads);
 };
 
 #if defined(VERBATIM_HAS_MLX)
@@ -45,7 +45,7 @@ verbatim::MlxDevice mlx_device() {
   return verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu : verbatim::MlxDevice::Cpu;
 }
 
-std::unique_ptr<verbatim::ModelRunner> make_mlx(std::shared_ptr<const verbatim::WhisperWeights> weights, int) {
+std::unique_ptr<verbatim::WhisperRunner> make_mlx(std::shared_ptr<const verbatim::WhisperWeights> weights, int) {
   return verbatim::make_mlx_runner(std::move(weights), mlx_device());
 }
 #endif
@@ -66,10 +66,10 @@ bench::Report run(const BenchBackend& backend, const bench::Options& options) {
 
   double start = bench::now_ms();
   auto weights = std::make_shared<const verbatim::WhisperWeights>(verbatim::load_whisper_weights(options.model));
-  std::unique_ptr<verbatim::ModelRunner> runner = backend.make(weights, options.threads);
+  std::unique_ptr<verbatim::WhisperRunner> runner = backend.make(weights, options.threads);
   report.load_ms = bench::now_ms() - start;
 
-  const verbatim::ModelDims& dims = runner->dims();
+  const verbatim::WhisperDims& dims = runner->dims();
   const verbatim::Spectrogram mel = verbatim::log_mel_spectrogram(audio.data(), audio.size(), dims.n_mels, 0);
   if (mel.n_frames != 2 * dims.n_audio_ctx) throw std::runtime_error("the mel window is not 30 s long");
   start = bench::now_ms();

@@ -32,7 +32,7 @@ Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
   Napi::Object info = Napi::Object::New(env);
   info.Set("family", model_family_name(description.family));
   if (description.whisper_dims) {
-    const ModelDims& d = *description.whisper_dims;
+    const WhisperDims& d = *description.whisper_dims;
     Napi::Object dims = Napi::Object::New(env);
     dims.Set("nMels", d.n_mels);
     dims.Set("nAudioCtx", d.n_audio_ctx);

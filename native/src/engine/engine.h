@@ -51,7 +51,7 @@ BuiltBackends built_backends();
 // What the addon shows of a loaded model.
 struct ModelDescription {
   ModelFamily family = ModelFamily::Whisper;
-  std::optional<ModelDims> whisper_dims;  // Whisper's dimensions; absent for other families
+  std::optional<WhisperDims> whisper_dims;  // Whisper's dimensions; absent for other families
   std::vector<std::pair<std::string, int>> sizes;  // the family's own named sizes (Parakeet: "dModel", ...)
   std::string weights_path;
   std::optional<Quantization> quantization;

@@ -19,7 +19,7 @@ struct TestBackend {
   std::string name;         // "cpu", "mlx-cpu" or "mlx-gpu"
   std::string runner_name;  // what the runner's backend_name() says
   // `threads` is the portable CPU backend's worker count; MLX schedules its own.
-  std::function<std::unique_ptr<ModelRunner>(std::shared_ptr<const WhisperWeights>, int threads)> make;
+  std::function<std::unique_ptr<WhisperRunner>(std::shared_ptr<const WhisperWeights>, int threads)> make;
   // Computes fp16 models in fp16 (MLX, as mlx_whisper does), not fp32.
   bool fp16_activations = false;
 };

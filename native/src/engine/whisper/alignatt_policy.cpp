@@ -63,8 +63,8 @@ AlignAttPolicy::AlignAttPolicy(const PolicyParameters& parameters, std::shared_p
   }
 }
 
-PolicyUpdate AlignAttPolicy::update(ModelRunner& runner, const PolicyInput& input) {
-  const ModelDims& dims = runner.dims();
+PolicyUpdate AlignAttPolicy::update(WhisperRunner& runner, const PolicyInput& input) {
+  const WhisperDims& dims = runner.dims();
   const HeadList& heads = parameters_.alignment_heads;
   const auto n_text_ctx = static_cast<std::size_t>(dims.n_text_ctx);
   std::vector<int32_t> tokens = input.prompt;

@@ -15,7 +15,7 @@ class AlignAttPolicy final : public StreamingPolicy {
   AlignAttPolicy(const PolicyParameters& parameters, std::shared_ptr<const TokenBytes> token_bytes,
                  const SpecialTokens& special);
 
-  PolicyUpdate update(ModelRunner& runner, const PolicyInput& input) override;
+  PolicyUpdate update(WhisperRunner& runner, const PolicyInput& input) override;
   void shift_frames(int frames) override { last_attended_frame_ -= frames; }
   void reset() override { last_attended_frame_ = -parameters_.rewind_threshold; }
 

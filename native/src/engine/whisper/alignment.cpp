@@ -132,13 +132,13 @@ std::vector<std::pair<int, int>> dynamic_time_warping(const std::vector<double>&
   return path;
 }
 
-std::vector<TokenTiming> align_tokens(ModelRunner& runner, const std::vector<int32_t>& sot_sequence,
+std::vector<TokenTiming> align_tokens(WhisperRunner& runner, const std::vector<int32_t>& sot_sequence,
                                       const std::vector<int32_t>& text_tokens, int num_frames, const HeadList& heads,
                                       const std::function<bool()>& cancelled) {
   if (text_tokens.empty()) return {};
   if (heads.empty()) throw std::invalid_argument("word timestamps need the model's alignment heads");
   if (sot_sequence.empty()) throw std::invalid_argument("align_tokens needs the window's sot sequence");
-  const ModelDims& dims = runner.dims();
+  const WhisperDims& dims = runner.dims();
   const SpecialTokens special = SpecialTokens::for_vocabulary(dims.n_vocab);
 
   std::vector<int32_t> tokens = sot_sequence;

@@ -24,7 +24,7 @@ struct TokenTiming {
 // frames are audio. `sot_sequence` is the window's sot sequence (sot, language, task). `heads` must not be
 // empty. `cancelled` (optional) is polled before every decoder call and throws Cancelled. Leaves the decoder
 // cache holding this alignment pass.
-std::vector<TokenTiming> align_tokens(ModelRunner& runner, const std::vector<int32_t>& sot_sequence,
+std::vector<TokenTiming> align_tokens(WhisperRunner& runner, const std::vector<int32_t>& sot_sequence,
                                       const std::vector<int32_t>& text_tokens, int num_frames, const HeadList& heads,
                                       const std::function<bool()>& cancelled = nullptr);
 

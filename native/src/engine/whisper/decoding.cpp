@@ -24,7 +24,7 @@ double uniform_unit(std::mt19937_64& rng) {  // [0, 1) with 53 random bits, the 
 
 }  // namespace
 
-DecodingTask::DecodingTask(ModelRunner& runner, DecodingOptions options, std::shared_ptr<const TokenBytes> token_bytes)
+DecodingTask::DecodingTask(WhisperRunner& runner, DecodingOptions options, std::shared_ptr<const TokenBytes> token_bytes)
     : runner_(runner),
       options_(std::move(options)),
       token_bytes_(token_bytes ? std::move(token_bytes) : std::make_shared<const TokenBytes>()),

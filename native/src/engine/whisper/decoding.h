@@ -82,11 +82,11 @@ struct DecodingResult {
 
 // Decodes the window the runner last encoded. The prompt goes through the decoder once; every run() after the
 // first (the temperature fallback) restarts from the cached prompt. Beams and samples are decoded as one batch
-// (ModelRunner::decode_beams). Throws std::invalid_argument for a beam size, best_of or patience that leaves no
+// (WhisperRunner::decode_beams). Throws std::invalid_argument for a beam size, best_of or patience that leaves no
 // candidate.
 class DecodingTask {
  public:
-  DecodingTask(ModelRunner& runner, DecodingOptions options, std::shared_ptr<const TokenBytes> token_bytes);
+  DecodingTask(WhisperRunner& runner, DecodingOptions options, std::shared_ptr<const TokenBytes> token_bytes);
 
   // At temperature 0 greedy or beam search (beam_size > 1); above it one sample, or best_of of them.
   // Token events come as tokens are chosen for a single sequence, and for the kept one at the end otherwise.
@@ -115,7 +115,7 @@ class DecodingTask {
   void report(int32_t token, double logprob, float temperature, const DecodingHooks& hooks) const;
   DecodingResult result_of(const Sequence& sequence, float temperature) const;
 
-  ModelRunner& runner_;
+  WhisperRunner& runner_;
   DecodingOptions options_;
   std::shared_ptr<const TokenBytes> token_bytes_;
   SpecialTokens special_;

@@ -5,7 +5,7 @@
 
 namespace verbatim {
 
-LanguageDetection detect_language_encoded(ModelRunner& runner, const SpecialTokens& special) {
+LanguageDetection detect_language_encoded(WhisperRunner& runner, const SpecialTokens& special) {
   if (!special.multilingual()) {
     throw std::invalid_argument("this model is English-only: it has no language tokens to detect a language with");
   }
@@ -30,7 +30,7 @@ LanguageDetection detect_language_encoded(ModelRunner& runner, const SpecialToke
   return result;
 }
 
-LanguageDetection detect_language(ModelRunner& runner, const float* mel) {
+LanguageDetection detect_language(WhisperRunner& runner, const float* mel) {
   const SpecialTokens special = SpecialTokens::for_vocabulary(runner.dims().n_vocab);
   if (!special.multilingual()) {
     throw std::invalid_argument("this model is English-only: it has no language tokens to detect a language with");

@@ -17,9 +17,9 @@ struct LanguageDetection {
 
 // Detects the language of the window the runner last encoded. Leaves the decoder cache empty.
 // Throws std::invalid_argument for English-only models, which have no language tokens to choose from.
-LanguageDetection detect_language_encoded(ModelRunner& runner, const SpecialTokens& special);
+LanguageDetection detect_language_encoded(WhisperRunner& runner, const SpecialTokens& special);
 
 // Encodes `mel` (one window: n_mels x 3000 frames, row-major) and detects its language.
-LanguageDetection detect_language(ModelRunner& runner, const float* mel);
+LanguageDetection detect_language(WhisperRunner& runner, const float* mel);
 
 }  // namespace verbatim

@@ -6,8 +6,8 @@
 
 namespace verbatim {
 
-PolicyUpdate LocalAgreementPolicy::update(ModelRunner& runner, const PolicyInput& input) {
-  const ModelDims& dims = runner.dims();
+PolicyUpdate LocalAgreementPolicy::update(WhisperRunner& runner, const PolicyInput& input) {
+  const WhisperDims& dims = runner.dims();
   const auto n_text_ctx = static_cast<std::size_t>(dims.n_text_ctx);
   std::vector<int32_t> tokens = input.prompt;
   tokens.insert(tokens.end(), input.forced.begin(), input.forced.end());

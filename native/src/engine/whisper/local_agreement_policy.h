@@ -14,7 +14,7 @@ class LocalAgreementPolicy final : public StreamingPolicy {
  public:
   explicit LocalAgreementPolicy(const SpecialTokens& special) : special_(special) {}
 
-  PolicyUpdate update(ModelRunner& runner, const PolicyInput& input) override;
+  PolicyUpdate update(WhisperRunner& runner, const PolicyInput& input) override;
   void shift_frames(int) override {}
   void reset() override { previous_.clear(); }
 

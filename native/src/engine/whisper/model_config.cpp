@@ -20,36 +20,36 @@ constexpr int kMaxVocabulary = 1 << 20;
 struct DimKey {
   const char* mlx;
   const char* hf;
-  int ModelDims::*field;
+  int WhisperDims::*field;
   int max;
 };
 
 // n_text_state has no HF key of its own: HF's d_model serves both the encoder and the decoder.
 const DimKey kDimKeys[] = {
-    {"n_mels", "num_mel_bins", &ModelDims::n_mels, kMaxMels},
-    {"n_audio_ctx", "max_source_positions", &ModelDims::n_audio_ctx, kMaxContext},
-    {"n_audio_state", "d_model", &ModelDims::n_audio_state, kMaxState},
-    {"n_audio_head", "encoder_attention_heads", &ModelDims::n_audio_head, kMaxHeads},
-    {"n_audio_layer", "encoder_layers", &ModelDims::n_audio_layer, kMaxLayers},
-    {"n_vocab", "vocab_size", &ModelDims::n_vocab, kMaxVocabulary},
-    {"n_text_ctx", "max_target_positions", &ModelDims::n_text_ctx, kMaxContext},
-    {"n_text_state", "d_model", &ModelDims::n_text_state, kMaxState},
-    {"n_text_head", "decoder_attention_heads", &ModelDims::n_text_head, kMaxHeads},
-    {"n_text_layer", "decoder_layers", &ModelDims::n_text_layer, kMaxLayers},
+    {"n_mels", "num_mel_bins", &WhisperDims::n_mels, kMaxMels},
+    {"n_audio_ctx", "max_source_positions", &WhisperDims::n_audio_ctx, kMaxContext},
+    {"n_audio_state", "d_model", &WhisperDims::n_audio_state, kMaxState},
+    {"n_audio_head", "encoder_attention_heads", &WhisperDims::n_audio_head, kMaxHeads},
+    {"n_audio_layer", "encoder_layers", &WhisperDims::n_audio_layer, kMaxLayers},
+    {"n_vocab", "vocab_size", &WhisperDims::n_vocab, kMaxVocabulary},
+    {"n_text_ctx", "max_target_positions", &WhisperDims::n_text_ctx, kMaxContext},
+    {"n_text_state", "d_model", &WhisperDims::n_text_state, kMaxState},
+    {"n_text_head", "decoder_attention_heads", &WhisperDims::n_text_head, kMaxHeads},
+    {"n_text_layer", "decoder_layers", &WhisperDims::n_text_layer, kMaxLayers},
 };
 
 class ConfigReader {
  public:
   explicit ConfigReader(const std::string& path) : path_(path) {}
 
-  ModelConfig read(const json::Value& root) const {
+  WhisperConfig read(const json::Value& root) const {
     if (!root.is_object()) fail("the file holds " + root.describe() + ", not a JSON object");
     const bool mlx_keys = root.find("n_audio_state") != nullptr;
     if (!mlx_keys && root.find("d_model") == nullptr) {
       fail("not a Whisper config: it has neither MLX keys (n_audio_state, n_text_layer, ...) nor Hugging Face "
            "keys (d_model, decoder_layers, ...)");
     }
-    ModelConfig config;
+    WhisperConfig config;
     for (const DimKey& key : kDimKeys) {
       config.dims.*key.field = read_dimension(root, mlx_keys ? key.mlx : key.hf, key.max);
     }
@@ -78,7 +78,7 @@ class ConfigReader {
     return static_cast<int>(*number);
   }
 
-  void check_consistency(const ModelDims& dims) const {
+  void check_consistency(const WhisperDims& dims) const {
     if (dims.n_audio_state != dims.n_text_state) {
       fail("n_audio_state (" + std::to_string(dims.n_audio_state) + ") and n_text_state (" +
            std::to_string(dims.n_text_state) + ") differ; Whisper ties them");
@@ -141,7 +141,7 @@ class ConfigReader {
 
 }  // namespace
 
-ModelConfig parse_model_config(const std::string& json_text, const std::string& path) {
+WhisperConfig parse_whisper_config(const std::string& json_text, const std::string& path) {
   json::Limits limits;
   limits.max_bytes = 4u << 20;
   limits.max_values = 1u << 16;

@@ -50,7 +50,7 @@ struct PolicyUpdate {
 class StreamingPolicy {
  public:
   virtual ~StreamingPolicy() = default;
-  virtual PolicyUpdate update(ModelRunner& runner, const PolicyInput& input) = 0;
+  virtual PolicyUpdate update(WhisperRunner& runner, const PolicyInput& input) = 0;
   // `frames` encoder frames of audio left the front of the window (the 30 s rollover).
   virtual void shift_frames(int frames) = 0;
   // A new utterance starts.

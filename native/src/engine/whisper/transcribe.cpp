@@ -119,7 +119,7 @@ std::vector<std::pair<int, int>> seek_clips(const std::vector<double>& clip_time
 
 // Times the text tokens of a window's segments (token_timings, from the audio start) and gives them openai's words,
 // moving each segment's start and end to its words as add_word_timestamps does.
-void add_words(std::vector<Segment>& segments, ModelRunner& runner, const std::vector<int32_t>& sot_sequence,
+void add_words(std::vector<Segment>& segments, WhisperRunner& runner, const std::vector<int32_t>& sot_sequence,
                int segment_size, const TranscribeOptions& options, const SpecialTokens& special, int32_t language,
                double last_speech_timestamp, const TranscribeEvents& events) {
   std::vector<WordSegment> word_segments;
@@ -205,9 +205,9 @@ const Segment* next_words_segment(const std::vector<Segment>& segments, std::siz
 }
 
 // The transcription over a padded spectrogram of n_frames frames, read a window at a time.
-Transcript transcribe_frames(ModelRunner& runner, int n_frames, const MelReader& read, const TranscribeOptions& options,
+Transcript transcribe_frames(WhisperRunner& runner, int n_frames, const MelReader& read, const TranscribeOptions& options,
                              const TranscribeEvents& events) {
-  const ModelDims& dims = runner.dims();
+  const WhisperDims& dims = runner.dims();
   if (dims.n_audio_ctx <= 0 || kWindowFrames % dims.n_audio_ctx != 0) {
     throw std::invalid_argument("the model's audio context does not divide a 30 s window");
   }
@@ -377,7 +377,7 @@ Transcript transcribe_frames(ModelRunner& runner, int n_frames, const MelReader&
 
 }  // namespace
 
-Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
+Transcript transcribe(WhisperRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
                       const TranscribeEvents& events) {
   if (padded_mel.n_mels != runner.dims().n_mels) {
     throw std::invalid_argument("the spectrogram has " + std::to_string(padded_mel.n_mels) +
@@ -398,7 +398,7 @@ Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const 
   return transcribe_frames(runner, padded_mel.n_frames, read, options, events);
 }
 
-Transcript transcribe_audio(ModelRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
+Transcript transcribe_audio(WhisperRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
                             const TranscribeEvents& events) {
   // Window by window: a long recording's spectrogram is never held whole.
   LogMelFrames mel(samples, n, runner.dims().n_mels, kWindowSamples);
@@ -406,7 +406,7 @@ Transcript transcribe_audio(ModelRunner& runner, const float* samples, std::size
   return transcribe_frames(runner, mel.n_frames(), read, options, events);
 }
 
-Transcript transcribe_audio(ModelRunner& runner, const SampleReader& read, std::size_t n,
+Transcript transcribe_audio(WhisperRunner& runner, const SampleReader& read, std::size_t n,
                             const TranscribeOptions& options, const TranscribeEvents& events) {
   LogMelFrames mel(read, n, runner.dims().n_mels, kWindowSamples);
   const MelReader read_mel = [&mel](int first, int count) { return mel.frames(first, count); };

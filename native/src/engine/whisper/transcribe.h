@@ -78,15 +78,15 @@ struct Transcript {
 // Transcribes a spectrogram computed over the audio followed by 30 s of zeros (log_mel_spectrogram with
 // kWindowSamples of zero padding), so n_frames = audio frames + 3000. Throws std::invalid_argument when the
 // spectrogram does not fit the model, Cancelled when cancelled.
-Transcript transcribe(ModelRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
+Transcript transcribe(WhisperRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
                       const TranscribeEvents& events);
 
 // Transcribes 16 kHz mono samples in [-1, 1].
-Transcript transcribe_audio(ModelRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
+Transcript transcribe_audio(WhisperRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
                             const TranscribeEvents& events);
 
 // Transcribes `n` such samples read through `read` about 30 s at a time (from a file: they need not be in memory).
-Transcript transcribe_audio(ModelRunner& runner, const SampleReader& read, std::size_t n,
+Transcript transcribe_audio(WhisperRunner& runner, const SampleReader& read, std::size_t n,
                             const TranscribeOptions& options, const TranscribeEvents& events);
 
 }  // namespace verbatim

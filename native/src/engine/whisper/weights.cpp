@@ -111,7 +111,7 @@ class TensorCatalog {
   }
 
   // Throws on the first tensor the model did not use.
-  void check_all_used(const ModelDims& dims) const {
+  void check_all_used(const WhisperDims& dims) const {
     std::size_t unused = 0;
     const std::pair<const std::string, Entry>* first = nullptr;
     for (const auto& entry : entries_) {
@@ -140,11 +140,11 @@ class TensorCatalog {
 
 class WeightsBuilder {
  public:
-  WeightsBuilder(const TensorFile& file, const ModelConfig& config, WhisperWeights* weights)
+  WeightsBuilder(const TensorFile& file, const WhisperConfig& config, WhisperWeights* weights)
       : catalog_(file), config_(config), weights_(weights) {}
 
   void build() {
-    const ModelDims& d = config_.dims;
+    const WhisperDims& d = config_.dims;
     const int64_t n = d.n_audio_state;
     weights_->conv1 = conv("encoder.conv1", n, d.n_mels);
     weights_->conv2 = conv("encoder.conv2", n, n);
@@ -352,7 +352,7 @@ class WeightsBuilder {
     if (view->shape.size() != 2 || view->shape[1] != 2) {
       catalog_.fail_tensor(name, "expected shape (N, 2) of [layer, head] pairs, found " + format_shape(view->shape));
     }
-    const ModelDims& d = config_.dims;
+    const WhisperDims& d = config_.dims;
     const std::size_t element = dtype_size(view->dtype);
     std::vector<std::pair<int, int>> heads;
     for (int64_t i = 0; i < view->shape[0]; ++i) {
@@ -373,7 +373,7 @@ class WeightsBuilder {
   }
 
   TensorCatalog catalog_;
-  const ModelConfig& config_;
+  const WhisperConfig& config_;
   WhisperWeights* weights_;
 };
 
@@ -382,7 +382,7 @@ class WeightsBuilder {
 WhisperWeights load_whisper_weights(const std::string& folder) {
   WhisperWeights weights;
   const std::string config_path = join_path(folder, "config.json");
-  weights.config = parse_model_config(read_text_file(config_path, kMaxConfigBytes), config_path);
+  weights.config = parse_whisper_config(read_text_file(config_path, kMaxConfigBytes), config_path);
 
   for (const char* candidate : kWeightFiles) {
     const std::string path = join_path(folder, candidate);

@@ -16,7 +16,7 @@
 
 namespace verbatim {
 
-struct ModelDims {
+struct WhisperDims {
   int n_mels = 0;
   int n_audio_ctx = 0;
   int n_audio_state = 0;
@@ -34,15 +34,15 @@ struct Quantization {
   int group_size = 0;  // 32, 64 or 128
 };
 
-struct ModelConfig {
-  ModelDims dims;
+struct WhisperConfig {
+  WhisperDims dims;
   std::optional<Quantization> quantization;  // from config.json "quantization" (mode "affine" only)
   std::string model_type;
 };
 
 // Parses config.json text (MLX keys, or HF-transformers keys such as d_model / encoder_layers).
 // `path` is used in error messages. Throws FormatError.
-ModelConfig parse_model_config(const std::string& json_text, const std::string& path);
+WhisperConfig parse_whisper_config(const std::string& json_text, const std::string& path);
 
 // A (rows = out features, cols = in features) matrix in its stored format.
 struct WeightMatrix {
@@ -119,7 +119,7 @@ struct Conv1dWeights {
 };
 
 struct WhisperWeights {
-  ModelConfig config;
+  WhisperConfig config;
   Conv1dWeights conv1, conv2;
   std::vector<ResidualBlockWeights> encoder_blocks;
   LayerNormWeights ln_post;

@@ -15,7 +15,7 @@ namespace verbatim {
 namespace {
 
 struct Backend {
-  std::unique_ptr<ModelRunner> runner;
+  std::unique_ptr<WhisperRunner> runner;
   std::string device;
 };
 
@@ -61,10 +61,10 @@ std::unique_ptr<Engine> Engine::load(const std::string& folder, const EngineOpti
 
 namespace {
 
-// The Whisper family: the decoding rules of decoding/ and the streaming policies of streaming/ over a ModelRunner.
+// The Whisper family: the decoding rules of decoding/ and the streaming policies of streaming/ over a WhisperRunner.
 class WhisperEngine final : public Engine {
  public:
-  WhisperEngine(std::shared_ptr<const WhisperWeights> weights, std::unique_ptr<ModelRunner> runner, std::string device,
+  WhisperEngine(std::shared_ptr<const WhisperWeights> weights, std::unique_ptr<WhisperRunner> runner, std::string device,
                 double load_seconds)
       : Engine(std::move(device), load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     // A vocabulary that is none of Whisper's (the tests' tiny synthetic models) has no languages; transcribing
@@ -123,7 +123,7 @@ class WhisperEngine final : public Engine {
   }
 
   std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) override {
-    RunnerAccess with_runner = [this](const std::function<void(ModelRunner&)>& work) {
+    RunnerAccess with_runner = [this](const std::function<void(WhisperRunner&)>& work) {
       RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
       work(*runner_);
     };
@@ -154,7 +154,7 @@ class WhisperEngine final : public Engine {
   }
 
   std::shared_ptr<const WhisperWeights> weights_;
-  std::unique_ptr<ModelRunner> runner_;
+  std::unique_ptr<WhisperRunner> runner_;
   FamilyCapabilities capabilities_;
 };
 

@@ -97,7 +97,7 @@ std::vector<float> whisper_sinusoids(int length, int channels) {
 }
 
 void check_whisper_shapes(const WhisperWeights& weights) {
-  const ModelDims& d = weights.config.dims;
+  const WhisperDims& d = weights.config.dims;
   if (d.n_mels <= 0 || d.n_audio_ctx <= 0 || d.n_audio_layer <= 0 || d.n_vocab <= 0 || d.n_text_ctx <= 0 ||
       d.n_text_layer <= 0 || d.n_audio_head <= 0 || d.n_text_head <= 0 || d.n_audio_state < 4 ||
       d.n_audio_state % 2 != 0 || d.n_audio_state % d.n_audio_head != 0 || d.n_text_state <= 0 ||

@@ -61,12 +61,12 @@ std::vector<float> whisper_sinusoids(int length, int channels);
 void check_whisper_shapes(const WhisperWeights& weights);
 
 template <class Ops>
-class WhisperModel final : public ModelRunner {
+class WhisperModel final : public WhisperRunner {
  public:
   WhisperModel(std::shared_ptr<const WhisperWeights> weights, Ops ops)
       : weights_(std::move(weights)), ops_(std::move(ops)) {
     check_whisper_shapes(*weights_);
-    const ModelDims& d = dims();
+    const WhisperDims& d = dims();
     conv1_.emplace(ops_.conv_params(weights_->conv1));
     conv2_.emplace(ops_.conv_params(weights_->conv2));
     const std::vector<float> sinusoids = whisper_sinusoids(d.n_audio_ctx, d.n_audio_state);
@@ -83,11 +83,11 @@ class WhisperModel final : public ModelRunner {
     decoder_ln_.emplace(ops_.norm_params(weights_->decoder_ln));
   }
 
-  const ModelDims& dims() const override { return weights_->config.dims; }
+  const WhisperDims& dims() const override { return weights_->config.dims; }
   std::string backend_name() const override { return ops_.name(); }
 
   void encode(const float* mel) override {
-    const ModelDims& d = dims();
+    const WhisperDims& d = dims();
     Tensor x = ops_.transpose(ops_.from_host(DType::F32, mel, d.n_mels, 2 * d.n_audio_ctx));
     x = ops_.gelu(ops_.conv1d(x, *conv1_, 1));
     x = ops_.gelu(ops_.conv1d(x, *conv2_, 2));
@@ -124,7 +124,7 @@ class WhisperModel final : public ModelRunner {
 
   void decode(const int32_t* tokens, int count, float* logits, const HeadList& heads,
               std::vector<float>* attention) override {
-    const ModelDims& d = dims();
+    const WhisperDims& d = dims();
     check_decode_arguments(tokens, count, heads, attention);
     if (beam_slots_.size() != 1) throw std::logic_error("decode() needs a single beam");
     const int offset = cached_;
@@ -324,7 +324,7 @@ class WhisperModel final : public ModelRunner {
 
   void check_decode_arguments(const int32_t* tokens, int count, const HeadList& heads,
                               const std::vector<float>* attention) const {
-    const ModelDims& d = dims();
+    const WhisperDims& d = dims();
     if (!encoded_) throw std::logic_error("decode() needs an encode() first");
     if (count <= 0) throw std::invalid_argument("decode() needs at least one token");
     if (cached_ + count > d.n_text_ctx) {

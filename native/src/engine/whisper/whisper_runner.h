@@ -13,11 +13,11 @@ namespace verbatim {
 
 using HeadList = std::vector<std::pair<int, int>>;  // [decoder layer, head]
 
-class ModelRunner {
+class WhisperRunner {
  public:
-  virtual ~ModelRunner() = default;
+  virtual ~WhisperRunner() = default;
 
-  virtual const ModelDims& dims() const = 0;
+  virtual const WhisperDims& dims() const = 0;
   virtual std::string backend_name() const = 0;  // "cpu", "mlx-gpu", "mlx-cpu"
 
   // Encodes one window: mel is n_mels rows of 2*n_audio_ctx frames (row-major, bin-major as Whisper's

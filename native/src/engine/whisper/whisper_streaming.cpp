@@ -43,7 +43,7 @@ void shift_times(Transcript& transcript, double seconds, int frames) {
 
 }  // namespace
 
-void validate_streaming_options(const StreamingOptions& options, const ModelDims& dims) {
+void validate_streaming_options(const StreamingOptions& options, const WhisperDims& dims) {
   const PolicyParameters& p = options.parameters;
   const auto check = [](bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument(what);
@@ -70,7 +70,7 @@ void validate_streaming_options(const StreamingOptions& options, const ModelDims
         "streaming needs the vocabulary's token bytes");
 }
 
-WhisperStreamingRecognizer::WhisperStreamingRecognizer(const ModelDims& dims, StreamingOptions options,
+WhisperStreamingRecognizer::WhisperStreamingRecognizer(const WhisperDims& dims, StreamingOptions options,
                                                        RunnerAccess with_runner)
     : dims_(dims),
       with_runner_(std::move(with_runner)),
@@ -130,7 +130,7 @@ std::vector<float> WhisperStreamingRecognizer::window_mel(int& content_frames) c
   return window;
 }
 
-std::vector<int32_t> WhisperStreamingRecognizer::prompt(ModelRunner& runner) {
+std::vector<int32_t> WhisperStreamingRecognizer::prompt(WhisperRunner& runner) {
   std::vector<int32_t> sot_sequence = {special_.sot};
   if (special_.multilingual()) {
     if (options_.transcribe.decoding.language_token != -1) language_ = options_.transcribe.decoding.language_token;
@@ -160,7 +160,7 @@ std::vector<int32_t> WhisperStreamingRecognizer::prompt(ModelRunner& runner) {
   return tokens;
 }
 
-StreamingUpdate WhisperStreamingRecognizer::update(ModelRunner& runner, bool is_last, const std::function<bool()>& cancelled) {
+StreamingUpdate WhisperStreamingRecognizer::update(WhisperRunner& runner, bool is_last, const std::function<bool()>& cancelled) {
   chunks_.push_back(Chunk{unassigned_, {}});
   unassigned_ = 0;
   roll_over(kWindowSamples);
@@ -191,7 +191,7 @@ StreamingUpdate WhisperStreamingRecognizer::update(ModelRunner& runner, bool is_
   return update;
 }
 
-Utterance WhisperStreamingRecognizer::end_utterance(ModelRunner& runner, const std::function<bool()>& cancelled) {
+Utterance WhisperStreamingRecognizer::end_utterance(WhisperRunner& runner, const std::function<bool()>& cancelled) {
   TranscribeEvents events;
   events.cancelled = cancelled;
   Utterance utterance;
@@ -217,13 +217,13 @@ Utterance WhisperStreamingRecognizer::end_utterance(ModelRunner& runner, const s
 
 StreamingUpdate WhisperStreamingRecognizer::update(bool is_last, const std::function<bool()>& cancelled) {
   StreamingUpdate out;
-  with_runner_([&](ModelRunner& runner) { out = update(runner, is_last, cancelled); });
+  with_runner_([&](WhisperRunner& runner) { out = update(runner, is_last, cancelled); });
   return out;
 }
 
 Utterance WhisperStreamingRecognizer::end_utterance(const std::function<bool()>& cancelled) {
   Utterance out;
-  with_runner_([&](ModelRunner& runner) { out = end_utterance(runner, cancelled); });
+  with_runner_([&](WhisperRunner& runner) { out = end_utterance(runner, cancelled); });
   return out;
 }
 

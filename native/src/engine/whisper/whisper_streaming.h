@@ -18,15 +18,15 @@
 namespace verbatim {
 
 // Throws std::invalid_argument naming the first bad value (or an option that is another family's).
-void validate_streaming_options(const StreamingOptions& options, const ModelDims& dims);
+void validate_streaming_options(const StreamingOptions& options, const WhisperDims& dims);
 
 // Lends the model runner to `work` while holding the model's lock (one job at a time on a model).
-using RunnerAccess = std::function<void(const std::function<void(ModelRunner&)>& work)>;
+using RunnerAccess = std::function<void(const std::function<void(WhisperRunner&)>& work)>;
 
 class WhisperStreamingRecognizer final : public StreamingRecognizer {
  public:
   // `with_runner` lends the model's runner for one update or final pass at a time.
-  WhisperStreamingRecognizer(const ModelDims& dims, StreamingOptions options, RunnerAccess with_runner);
+  WhisperStreamingRecognizer(const WhisperDims& dims, StreamingOptions options, RunnerAccess with_runner);
 
   void add_audio(const float* samples, std::size_t n) override;
   std::size_t utterance_samples() const override { return audio_.size(); }
@@ -35,8 +35,8 @@ class WhisperStreamingRecognizer final : public StreamingRecognizer {
   Utterance end_utterance(const std::function<bool()>& cancelled) override;
 
  private:
-  StreamingUpdate update(ModelRunner& runner, bool is_last, const std::function<bool()>& cancelled);
-  Utterance end_utterance(ModelRunner& runner, const std::function<bool()>& cancelled);
+  StreamingUpdate update(WhisperRunner& runner, bool is_last, const std::function<bool()>& cancelled);
+  Utterance end_utterance(WhisperRunner& runner, const std::function<bool()>& cancelled);
 
   // Audio that arrived for one update, and the tokens that update committed.
   struct Chunk {
@@ -47,9 +47,9 @@ class WhisperStreamingRecognizer final : public StreamingRecognizer {
   void roll_over(std::size_t window_samples_limit);
   void trim_context(std::size_t fixed_tokens);
   std::vector<float> window_mel(int& content_frames) const;
-  std::vector<int32_t> prompt(ModelRunner& runner);
+  std::vector<int32_t> prompt(WhisperRunner& runner);
 
-  ModelDims dims_;
+  WhisperDims dims_;
   RunnerAccess with_runner_;
   StreamingOptions options_;
   SpecialTokens special_;

@@ -251,7 +251,7 @@ CpuTensor CpuOps::value_cache(Tensor t, int heads) const {
 
 template class WhisperModel<CpuOps>;
 
-std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads) {
+std::unique_ptr<WhisperRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads) {
   if (weights == nullptr) throw std::invalid_argument("make_cpu_runner needs weights");
   if (threads <= 0) threads = default_threads();
 #if defined(VERBATIM_OPENBLAS)

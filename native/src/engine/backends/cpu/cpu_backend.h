@@ -121,7 +121,7 @@ class CpuOps {
 // The weights stay shared (and memory-mapped) and nothing is expanded, except that the decoder's 4-bit matrices are
 // copied into the integer kernels' row blocks where this build has them (cpu::kernel_weights): the copies take the
 // place of the stored bytes' pages.
-std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads);
+std::unique_ptr<WhisperRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads);
 
 // A Parakeet TDT runner on the CPU backend (the same threads rule).
 std::unique_ptr<TransducerRunner> make_cpu_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,

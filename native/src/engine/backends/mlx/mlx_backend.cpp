@@ -40,7 +40,7 @@ std::string mlx_gpu_problem() {
 
 const char* mlx_device_name(MlxDevice device) { return device == MlxDevice::Gpu ? "gpu" : "cpu"; }
 
-std::unique_ptr<ModelRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device) {
+std::unique_ptr<WhisperRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device) {
   if (weights == nullptr) throw std::invalid_argument("make_mlx_runner needs weights");
   if (device == MlxDevice::Gpu && !mlx_gpu_available()) {
     throw std::invalid_argument("MLX has no GPU here (this MLX was built without Metal or CUDA, or there is no GPU)");

@@ -28,7 +28,7 @@ std::string mlx_gpu_problem();
 const char* mlx_device_name(MlxDevice device);  // "gpu" or "cpu"
 
 // Converts the weights for MLX (quantized ones stay packed) and builds the runner; MLX's computation on `device`.
-std::unique_ptr<ModelRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device);
+std::unique_ptr<WhisperRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device);
 
 // A Parakeet TDT runner on MLX (mlx_transducer_runner.cpp): fp32 activations, weights as held (quantized ones packed).
 std::unique_ptr<TransducerRunner> make_mlx_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,
