@@ -15,7 +15,7 @@ flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 formats="$engine/formats"
 sources=("$formats/json.cpp" "$formats/tensor_file.cpp" "$formats/safetensors_format.cpp" "$formats/npz_format.cpp"
          "$formats/mapped_file.cpp" "$formats/affine_quantize.cpp" "$engine/whisper/model_config.cpp"
-         "$engine/parakeet/parakeet_weights.cpp" "$engine/model_families.cpp")
+         "$engine/parakeet/parakeet_weights.cpp")
 
 mkdir -p "$build"
 # A compiler without libFuzzer fails deep in the first build with a linker error: say what to install instead.

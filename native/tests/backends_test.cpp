@@ -138,7 +138,7 @@ TEST_CASE("engine: the MLX cache limit from the load options applies") {
   const auto weights = RandomWhisper::share(
       std::make_shared<RandomWhisper>(agreement_dims(), StorageFormat::quantized(4, 64), DType::F16, 2));
   const auto fill_cache = [&] {
-    auto runner = verbatim::make_mlx_runner(weights, verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu
+    auto runner = verbatim::make_whisper_mlx_runner(weights, verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu
                                                                                    : verbatim::MlxDevice::Cpu);
     run_greedy(*runner, agreement_dims());
   };

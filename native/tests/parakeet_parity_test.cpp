@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "audio/nemo_features.h"
-#include "backends/cpu/cpu_backend.h"
+#include "parakeet/parakeet_runners.h"
 #include "parakeet/tdt_decoding.h"
 #include "formats/byte_reading.h"
 #include "formats/json.h"
@@ -130,7 +130,7 @@ void check_clip(const std::string& model_folder, const std::string& reference_pa
   figures.features = std::max(figures.features, worst);
 
   // Encoder: every frame's row.
-  auto runner = verbatim::make_cpu_transducer_runner(weights, 2);
+  auto runner = verbatim::make_parakeet_cpu_runner(weights, 2);
   const int frames = runner->encode(features.data.data(), features.n_frames);
   const auto& ref_encoder = at(reference, "encoder");
   REQUIRE(frames == integer(at(ref_encoder, "valid_frames")));

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "backends/cpu/cpu_backend.h"
 #include "engine.h"
 #include "whisper/mel.h"
 #include "whisper/special_tokens.h"
 #include "whisper/weights.h"
+#include "whisper/whisper_runners.h"
 
 namespace {
 
@@ -46,12 +46,12 @@ verbatim::MlxDevice mlx_device() {
 }
 
 std::unique_ptr<verbatim::WhisperRunner> make_mlx(std::shared_ptr<const verbatim::WhisperWeights> weights, int) {
-  return verbatim::make_mlx_runner(std::move(weights), mlx_device());
+  return verbatim::make_whisper_mlx_runner(std::move(weights), mlx_device());
 }
 #endif
 
 BenchBackend backend_named(const std::string& name) {
-  if (name == "cpu") return {"cpu", verbatim::make_cpu_runner};
+  if (name == "cpu") return {"cpu", verbatim::make_whisper_cpu_runner};
 #if defined(VERBATIM_HAS_MLX)
   if (name == "mlx") return {std::string("mlx-") + verbatim::mlx_device_name(mlx_device()), make_mlx};
 #endif

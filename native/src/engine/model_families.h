@@ -1,7 +1,8 @@
-// Model families: what a model folder is (Whisper or Parakeet TDT, decided by its config.json) and what a loaded
-// model of that family can do. Shared code (the addon, decoding, streaming) asks capabilities, never the family.
+// Every model family the engine runs, and which one a model folder holds (its config.json). The one shared file that
+// names the families: a new family adds its row in model_families.cpp and keeps everything else in its own folder.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,29 +10,23 @@
 
 namespace verbatim {
 
-enum class ModelFamily { Whisper, Parakeet };
+class Engine;
+struct EngineOptions;
 
-const char* model_family_name(ModelFamily family);  // "whisper", "parakeet"
-
-// What a loaded model can do beyond transcribing 16 kHz audio into timed tokens.
-struct FamilyCapabilities {
-  bool language_detection = false;  // detect_language(), and "auto" languages
-  bool choose_language = false;     // an explicit language for decoding
-  bool translate = false;           // the translate task
-  bool prompt = false;              // a decoder prompt (previous text, the user's vocabulary terms)
-  bool decoding_options = false;    // Whisper's beam size, temperatures, fallback and logit filters
-  bool word_timestamps = false;     // timed tokens (Whisper: on request, from cross-attention)
-  bool streaming = false;           // live sessions (Engine::stream)
-  // Language codes the model knows; empty for English-only Whisper vocabularies and families that do not say.
-  std::vector<std::string> languages;
+struct ModelFamily {
+  const char* name;                // "whisper", "parakeet": what Engine::family() and info().family say
+  const char* config_description;  // what its config.json holds, for the error when no family takes a config
+  bool (*is_its_config)(const json::Value& config);  // a parsed config.json (an object) is this family's
+  std::unique_ptr<Engine> (*load)(const std::string& folder, const EngineOptions& options);
 };
 
-// The family of a parsed config.json: Whisper's MLX keys (n_audio_state, ...) or Hugging Face keys (d_model,
-// ...), or a NeMo model config (an object with "encoder", "decoder" and "joint"). Throws FormatError naming
-// `path` for anything else.
-ModelFamily model_family_of(const json::Value& config, const std::string& path);
+// In the order configs are tried.
+const std::vector<ModelFamily>& model_families();
+
+// The family of a parsed config.json. Throws FormatError naming `path` when it is not an object or no family takes it.
+const ModelFamily& model_family_of(const json::Value& config, const std::string& path);
 
 // Reads and parses <folder>/config.json (bounded in size) and returns its family.
-ModelFamily read_model_family(const std::string& folder);
+const ModelFamily& read_model_family(const std::string& folder);
 
 }  // namespace verbatim

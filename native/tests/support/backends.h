@@ -10,8 +10,9 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/q4_row_blocks.h"
 #include "backends/mlx/mlx_backend.h"
-#include "whisper/whisper_runner.h"
 #include "whisper/weights.h"
+#include "whisper/whisper_runner.h"
+#include "whisper/whisper_runners.h"
 
 namespace verbatim::testing {
 
@@ -63,14 +64,16 @@ inline double attention_tolerance(const TestBackend& backend, const WhisperWeigh
 
 inline std::vector<TestBackend> built_test_backends() {
   std::vector<TestBackend> backends = {
-      {"cpu", "cpu", [](std::shared_ptr<const WhisperWeights> w, int threads) { return make_cpu_runner(w, threads); }}};
+      {"cpu", "cpu",
+       [](std::shared_ptr<const WhisperWeights> w, int threads) { return make_whisper_cpu_runner(w, threads); }}};
 #if defined(VERBATIM_HAS_MLX)
   backends.push_back(
-      {"mlx-cpu", "mlx", [](std::shared_ptr<const WhisperWeights> w, int) { return make_mlx_runner(w, MlxDevice::Cpu); },
-       true});
+      {"mlx-cpu", "mlx",
+       [](std::shared_ptr<const WhisperWeights> w, int) { return make_whisper_mlx_runner(w, MlxDevice::Cpu); }, true});
   if (mlx_gpu_available()) {
     backends.push_back(
-        {"mlx-gpu", "mlx", [](std::shared_ptr<const WhisperWeights> w, int) { return make_mlx_runner(w, MlxDevice::Gpu); },
+        {"mlx-gpu", "mlx",
+         [](std::shared_ptr<const WhisperWeights> w, int) { return make_whisper_mlx_runner(w, MlxDevice::Gpu); },
          true});
   }
 #endif

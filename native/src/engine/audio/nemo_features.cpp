@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "whisper/mel.h"
+#include "audio/mel_filters.h"
 
 namespace verbatim {
 namespace {

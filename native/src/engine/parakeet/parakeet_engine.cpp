@@ -1,21 +1,27 @@
 // The Parakeet TDT family: NeMo features, the FastConformer encoder and greedy TDT decoding over a
 // TransducerRunner, on either backend (backend_choice.h: the same rule as Whisper's).
+#include "parakeet/parakeet_engine.h"
+
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <stdexcept>
+#include <utility>
 
-#include "whisper/mel.h"
-#include "audio/nemo_features.h"
 #include "backend_choice.h"
-#include "backends/cpu/cpu_backend.h"
-#include "parakeet/tdt_transcribe.h"
-#include "engine.h"
-#include "parakeet/parakeet_weights.h"
+#include "parakeet/parakeet_options.h"
+#include "parakeet/parakeet_runners.h"
 #include "parakeet/parakeet_streaming.h"
+#include "parakeet/parakeet_weights.h"
+#include "parakeet/tdt_transcribe.h"
 
 namespace verbatim {
 namespace {
+
+SampleReader reader_of(const float* samples) {
+  return [samples](std::size_t first, std::size_t count, float* out) {
+    std::copy(samples + first, samples + first + count, out);
+  };
+}
 
 class ParakeetEngine final : public Engine {
  public:
@@ -26,16 +32,14 @@ class ParakeetEngine final : public Engine {
     capabilities_.streaming = true;
   }
 
-  ModelFamily family() const override { return ModelFamily::Parakeet; }
+  std::string family() const override { return "parakeet"; }
   const FamilyCapabilities& capabilities() const override { return capabilities_; }
   int vocabulary_size() const override { return weights_->config.vocab_size; }
-  SpecialTokens special_tokens() const override { return SpecialTokens::without_specials(vocabulary_size()); }
   std::string backend_name() const override { return runner_->backend_name(); }
 
   ModelDescription description() const override {
     const ParakeetConfig& c = weights_->config;
     ModelDescription d;
-    d.family = ModelFamily::Parakeet;
     d.sizes = {{"nMels", c.features.n_mels}, {"dModel", c.d_model},        {"layers", c.n_layers},
                {"heads", c.n_heads},         {"predHidden", c.pred_hidden}, {"jointHidden", c.joint_hidden},
                {"durations", static_cast<int>(c.durations.size())}};
@@ -45,53 +49,38 @@ class ParakeetEngine final : public Engine {
     return d;
   }
 
-  Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
-                        const TranscribeEvents& events) override {
-    const SampleReader read = [samples](std::size_t first, std::size_t count, float* out) {
-      std::copy(samples + first, samples + first + count, out);
-    };
-    return transcribe(read, n, options, events);
-  }
+  std::unique_ptr<Transcription> transcription(const OptionValues& values,
+                                               std::shared_ptr<const TokenBytes> /*token_bytes*/) override;
 
-  Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
-                        const TranscribeEvents& events) override {
-    return transcribe_at(RunnerGate::Priority::batch, read, n, options, events);
-  }
-
-  // Live text from the transducer's own frames (streaming/transducer_streaming.h); each utterance's final pass is
-  // transcribe() on its audio, ahead of file jobs.
-  std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) override {
-    check_options(options.transcribe);
+  // Live text from the transducer's own frames (parakeet_streaming.h); each utterance's final pass is a file job's
+  // transcription of its audio, ahead of file jobs.
+  std::shared_ptr<StreamingRecognizer> make_recognizer(const OptionValues& values,
+                                                       std::shared_ptr<const TokenBytes> /*token_bytes*/) override {
+    const ParakeetStreamingOptions options = read_parakeet_streaming_options(values);
     TransducerStreamingRecognizer::Decode decode = [this](const float* samples, std::size_t n,
                                                           const std::function<bool()>& cancelled) {
       RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
       return decode_transducer(*runner_, weights_->config, samples, n, cancelled);
     };
     TransducerStreamingRecognizer::Transcribe final_pass =
-        [this, transcribe_options = options.transcribe](const float* samples, std::size_t n,
-                                                        const std::function<bool()>& cancelled) {
+        [this, chunking = options.chunking](const float* samples, std::size_t n,
+                                            const std::function<bool()>& cancelled) {
           TranscribeEvents events;
           events.cancelled = cancelled;
-          const SampleReader read = [samples](std::size_t first, std::size_t count, float* out) {
-            std::copy(samples + first, samples + first + count, out);
-          };
-          return transcribe_at(RunnerGate::Priority::interactive, read, n, transcribe_options, events);
+          return transcribe_at(RunnerGate::Priority::interactive, reader_of(samples), n, chunking, events);
         };
     return std::make_shared<TransducerStreamingRecognizer>(options, WordStarts(weights_->config.vocabulary),
                                                            std::move(decode), std::move(final_pass));
   }
-  LanguageDetection detect_language(const float*, std::size_t, const std::function<bool()>&) override {
+
+  DetectedLanguage detect_language(const float*, std::size_t, const std::function<bool()>&) override {
     throw std::invalid_argument("Parakeet models do not detect languages");
   }
 
- private:
-  // transcribe() at a priority: a file job (batch) gives the runner up to live work between its chunks; a live
+  // A transcription at a priority: a file job (batch) gives the runner up to live work between its chunks; a live
   // utterance's final pass (interactive) goes ahead of file jobs, as Whisper's does.
   Transcript transcribe_at(RunnerGate::Priority priority, const SampleReader& read, std::size_t n,
-                           const TranscribeOptions& options, const TranscribeEvents& events) {
-    check_options(options);
-    const ChunkingOptions chunking = options.chunking.value_or(ChunkingOptions{});
-    check_chunking(chunking);
+                           const ChunkingOptions& chunking, const TranscribeEvents& events) {
     RunnerGate::Hold hold(gate_, priority);
     TranscribeEvents yielding = events;
     if (priority == RunnerGate::Priority::batch) {
@@ -100,20 +89,38 @@ class ParakeetEngine final : public Engine {
     return transcribe_tdt(*runner_, weights_->config, read, n, chunking, yielding);
   }
 
-  // Whisper's decoding options that would change the result are refused, not ignored.
-  static void check_options(const TranscribeOptions& options) {
-    if (options.decoding.task == Task::Translate) throw std::invalid_argument("Parakeet models cannot translate");
-    if (options.decoding.language_token != -1) {
-      throw std::invalid_argument("Parakeet models take no language: they recognise their languages themselves");
-    }
-    if (!options.initial_prompt.empty()) throw std::invalid_argument("Parakeet models take no prompt");
-    if (!options.clip_timestamps.empty()) throw std::invalid_argument("clip timestamps are not supported on Parakeet");
-  }
-
+ private:
   std::shared_ptr<const ParakeetWeights> weights_;
   std::unique_ptr<TransducerRunner> runner_;
   FamilyCapabilities capabilities_;
 };
+
+// A file job with Parakeet's options; `refusal` (Whisper's options that would change the result) fails it when it
+// runs.
+class ParakeetTranscription final : public Transcription {
+ public:
+  ParakeetTranscription(ParakeetEngine& engine, ChunkingOptions chunking, std::string refusal)
+      : engine_(engine), chunking_(chunking), refusal_(std::move(refusal)) {}
+
+  Transcript run(const float* samples, std::size_t n, const TranscribeEvents& events) override {
+    return run(reader_of(samples), n, events);
+  }
+
+  Transcript run(const SampleReader& read, std::size_t n, const TranscribeEvents& events) override {
+    if (!refusal_.empty()) throw std::invalid_argument(refusal_);
+    return engine_.transcribe_at(RunnerGate::Priority::batch, read, n, chunking_, events);
+  }
+
+ private:
+  ParakeetEngine& engine_;
+  ChunkingOptions chunking_;
+  std::string refusal_;
+};
+
+std::unique_ptr<Transcription> ParakeetEngine::transcription(const OptionValues& values,
+                                                             std::shared_ptr<const TokenBytes>) {
+  return std::make_unique<ParakeetTranscription>(*this, read_chunking_options(values), parakeet_refusal(values));
+}
 
 }  // namespace
 
@@ -123,9 +130,9 @@ std::unique_ptr<Engine> load_parakeet_engine(const std::string& folder, const En
   auto weights = std::make_shared<const ParakeetWeights>(load_parakeet_weights(folder, options.quantize));
   std::unique_ptr<TransducerRunner> runner;
 #if defined(VERBATIM_HAS_MLX)
-  if (chosen.mlx) runner = make_mlx_transducer_runner(weights, chosen.device);
+  if (chosen.mlx) runner = make_parakeet_mlx_runner(weights, chosen.device);
 #endif
-  if (!runner) runner = make_cpu_transducer_runner(weights, options.threads);
+  if (!runner) runner = make_parakeet_cpu_runner(weights, options.threads);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return std::make_unique<ParakeetEngine>(std::move(weights), std::move(runner), chosen.device_name, seconds);
 }

@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "whisper/mel.h"
 #include "audio/nemo_features.h"
-#include "whisper/decoding.h"
+#include "audio/samples.h"
+#include "transcript/cancelled.h"
 
 namespace verbatim {
 namespace {
@@ -88,19 +88,10 @@ TokensToCommit transducer_tokens_to_commit(const std::vector<int32_t>& committed
   return commit;
 }
 
-void validate_transducer_streaming_options(const StreamingOptions& options) {
+void validate_transducer_streaming_options(const ParakeetStreamingOptions& options) {
   const auto check = [](bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument(what);
   };
-  const PolicyParameters whisper_defaults;
-  const PolicyParameters& p = options.parameters;
-  check(!options.policy, "Parakeet models stream with their own policy (the transducer's frames): leave out policy");
-  check(p.frame_threshold == whisper_defaults.frame_threshold &&
-            p.final_frame_threshold == whisper_defaults.final_frame_threshold &&
-            p.rewind_threshold == whisper_defaults.rewind_threshold && p.alignment_heads.empty(),
-        "frameThreshold, finalFrameThreshold, rewindThreshold and alignmentHeads are Whisper's (AlignAtt): Parakeet "
-        "models take marginFrames");
-  check(options.max_context_tokens == 0, "maxContextTokens is Whisper's: Parakeet models keep no text context");
   check(!options.margin_frames || (*options.margin_frames >= 0 && *options.margin_frames <= kMaxMarginFrames),
         "marginFrames must be between 0 and " + std::to_string(kMaxMarginFrames) + " encoder frames (80 ms each)");
   check(std::isfinite(options.min_chunk_seconds) && options.min_chunk_seconds >= 0.02 &&
@@ -108,9 +99,11 @@ void validate_transducer_streaming_options(const StreamingOptions& options) {
         "minChunkSeconds must be between 0.02 and 30");
 }
 
-TransducerStreamingRecognizer::TransducerStreamingRecognizer(const StreamingOptions& options, WordStarts starts_word,
-                                                             Decode decode, Transcribe transcribe)
+TransducerStreamingRecognizer::TransducerStreamingRecognizer(const ParakeetStreamingOptions& options,
+                                                             WordStarts starts_word, Decode decode,
+                                                             Transcribe transcribe)
     : margin_frames_(options.margin_frames.value_or(kDefaultTransducerMarginFrames)),
+      min_update_samples_(static_cast<std::size_t>(options.min_chunk_seconds * kSampleRate)),
       starts_word_(std::move(starts_word)),
       decode_(std::move(decode)),
       transcribe_(std::move(transcribe)) {

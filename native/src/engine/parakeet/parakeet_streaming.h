@@ -1,4 +1,4 @@
-// Live recognition for transducer families (Parakeet TDT), behind the streaming seam (streaming.h). Each update
+// Parakeet TDT's live recognition, behind the streaming seam (streaming/streaming.h). Each update
 // decodes the utterance so far (features and encoder over all of its audio, then greedy TDT) and commits a token
 // once its end (frame + duration, 80 ms frames) is at least a margin behind the newest audio and the previous
 // update decoded the same tokens up to it: the transducer's frames are its alignment. Commits end where a word
@@ -13,13 +13,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "parakeet/tdt_decoding.h"
 #include "parakeet/parakeet_weights.h"
-#include "transducer/transducer_runner.h"
+#include "parakeet/tdt_decoding.h"
 #include "streaming/streaming.h"
+#include "transducer/transducer_chunks.h"
+#include "transducer/transducer_runner.h"
 
 namespace verbatim {
 
@@ -76,8 +78,17 @@ TokensToCommit transducer_tokens_to_commit(const std::vector<int32_t>& committed
                                            const std::vector<TdtToken>& current, int frames, int margin_frames,
                                            const WordStarts& starts_word);
 
-// Refuses (std::invalid_argument) Whisper's policy options and out-of-range values, naming the option.
-void validate_transducer_streaming_options(const StreamingOptions& options);
+// A Parakeet live session's options (parakeet_options.h reads them from the caller's).
+struct ParakeetStreamingOptions {
+  // A token is committed once its end (frame + duration) is at least this many 80 ms encoder frames behind the
+  // newest audio; absent: kDefaultTransducerMarginFrames.
+  std::optional<int> margin_frames;
+  double min_chunk_seconds = 1.0;  // no update before this much new audio (unless the utterance ends)
+  ChunkingOptions chunking;        // the final pass's, for an utterance longer than a chunk
+};
+
+// Refuses (std::invalid_argument) out-of-range values, naming the option.
+void validate_transducer_streaming_options(const ParakeetStreamingOptions& options);
 
 class TransducerStreamingRecognizer final : public StreamingRecognizer {
  public:
@@ -86,9 +97,10 @@ class TransducerStreamingRecognizer final : public StreamingRecognizer {
   using Decode = std::function<TransducerHypothesis(const float*, std::size_t, const std::function<bool()>&)>;
   using Transcribe = std::function<Transcript(const float*, std::size_t, const std::function<bool()>&)>;
 
-  TransducerStreamingRecognizer(const StreamingOptions& options, WordStarts starts_word, Decode decode,
+  TransducerStreamingRecognizer(const ParakeetStreamingOptions& options, WordStarts starts_word, Decode decode,
                                 Transcribe transcribe);
 
+  std::size_t min_update_samples() const override { return min_update_samples_; }
   void add_audio(const float* samples, std::size_t n) override;
   std::size_t utterance_samples() const override { return audio_.size(); }
   StreamingUpdate update(bool is_last, const std::function<bool()>& cancelled) override;
@@ -98,6 +110,7 @@ class TransducerStreamingRecognizer final : public StreamingRecognizer {
   void slide_window();
 
   int margin_frames_;
+  std::size_t min_update_samples_;
   WordStarts starts_word_;
   Decode decode_;
   Transcribe transcribe_;

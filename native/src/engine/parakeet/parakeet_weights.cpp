@@ -206,7 +206,7 @@ class ConfigReader {
       c.aux_ctc_classes = aux_ctc_classes(*aux, c);
     }
     if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
-      if (quantize->is_string()) c.quantize = parakeet_packing(quantize->as_string());
+      if (quantize->is_string()) c.quantize = packing_named(quantize->as_string());
       if (!c.quantize) {
         fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
              "load, groups of 64), or leave it out for fp16/bf16");
@@ -451,16 +451,8 @@ class WeightsReader {
 
 }  // namespace
 
-int ParakeetConfig::subsampled_mels() const {
-  int f = features.n_mels;
-  for (int i = 0; i < 3; ++i) f = (f - 1) / 2 + 1;
-  return f;
-}
-
-std::optional<Quantization> parakeet_packing(const std::string& name) {
-  if (name == "8bit") return Quantization{8, 64};
-  if (name == "4bit") return Quantization{4, 64};
-  return std::nullopt;
+bool is_parakeet_config(const json::Value& config) {
+  return config.find("encoder") != nullptr && config.find("decoder") != nullptr && config.find("joint") != nullptr;
 }
 
 ParakeetConfig parse_parakeet_config(const std::string& json_text, const std::string& path) {
@@ -495,7 +487,7 @@ ParakeetWeights load_parakeet_weights(const std::string& folder, std::optional<Q
   const int head_dim = d / c.n_heads;
   for (int i = 0; i < c.n_layers; ++i) {
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
-    ParakeetLayerWeights l;
+    ConformerLayerWeights l;
     l.norm_ff1 = r.norm(p + "norm_feed_forward1", d);
     l.norm_att = r.norm(p + "norm_self_att", d);
     l.norm_conv = r.norm(p + "norm_conv", d);

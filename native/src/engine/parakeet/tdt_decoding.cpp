@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "whisper/decoding.h"
+#include "transcript/cancelled.h"
 
 namespace verbatim {
 

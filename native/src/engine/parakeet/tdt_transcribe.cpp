@@ -6,6 +6,7 @@
 
 #include "audio/nemo_features.h"
 #include "parakeet/tdt_decoding.h"
+#include "transcript/cancelled.h"
 
 namespace verbatim {
 namespace {

@@ -1,13 +1,14 @@
-// A file through a Parakeet TDT model: per chunk (tdt_chunks.h) NeMo features, the encoder and greedy TDT, the
-// chunks' timed tokens merged into one segment.
+// A file through a Parakeet TDT model: per chunk (transducer/transducer_chunks.h) NeMo features, the encoder and
+// greedy TDT, the chunks' timed tokens merged into one segment.
 #pragma once
 
 #include <cstddef>
 
-#include "whisper/mel.h"
-#include "transducer/transducer_chunks.h"
-#include "whisper/transcribe.h"
+#include "audio/samples.h"
 #include "parakeet/parakeet_weights.h"
+#include "transcript/transcribe_events.h"
+#include "transcript/transcript.h"
+#include "transducer/transducer_chunks.h"
 #include "transducer/transducer_runner.h"
 
 namespace verbatim {

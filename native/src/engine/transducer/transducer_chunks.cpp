@@ -127,6 +127,18 @@ std::vector<SampleRange> plan_chunks(std::size_t n, int sample_rate, const Chunk
   }
 }
 
+ChunkingOptions read_chunking_options(const OptionValues& values) {
+  const OptionReader reader(values);
+  ChunkingOptions chunking;
+  reader.with("chunkSeconds", [&](const OptionValue& v, const char* n) {
+    chunking.chunk_seconds = OptionReader::checked_number(v, n, 1, kMaxChunkSeconds);
+    chunking.overlap_seconds = std::min(chunking.overlap_seconds, chunking.chunk_seconds / 2);
+  });
+  reader.number("chunkOverlapSeconds", chunking.overlap_seconds, 0, kMaxChunkSeconds / 2);
+  check_chunking(chunking);
+  return chunking;
+}
+
 std::vector<TokenTiming> merge_chunk_tokens(std::vector<TokenTiming> merged, const std::vector<TokenTiming>& next,
                                             double overlap_seconds) {
   if (merged.empty()) return next;

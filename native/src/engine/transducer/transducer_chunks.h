@@ -5,7 +5,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "whisper/alignment.h"
+#include "options/option_values.h"
+#include "transcript/token_timing.h"
 
 namespace verbatim {
 
@@ -16,6 +17,10 @@ struct ChunkingOptions {
 
 // The longest chunk: attention's time grows with the square of a chunk's length.
 constexpr double kMaxChunkSeconds = 20 * 60;
+
+// The caller's chunkSeconds and chunkOverlapSeconds (a transducer family's options in native/lib/types.ts), checked.
+// Without chunkOverlapSeconds the overlap is the default, at most half a chunk.
+ChunkingOptions read_chunking_options(const OptionValues& values);
 
 // Throws std::invalid_argument unless 1 <= chunk_seconds <= kMaxChunkSeconds and 0 <= overlap_seconds <= half a
 // chunk (so no audio is decoded more than twice).

@@ -1,5 +1,5 @@
-// The seam between transducer decoding (decoding/tdt_decoding.h) and a loaded Parakeet TDT model: what greedy TDT
-// needs from it. The model definition (parakeet_model.h) implements it once for every backend.
+// The seam between greedy transducer decoding (Parakeet's TDT: parakeet/tdt_decoding.h) and a loaded transducer:
+// what decoding needs from it. A family's network (parakeet/parakeet_model.h) implements it once for every backend.
 #pragma once
 
 #include <cstdint>

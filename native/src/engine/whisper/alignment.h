@@ -9,18 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "transcript/token_timing.h"
 #include "whisper/whisper_runner.h"
 
 namespace verbatim {
 
-struct TokenTiming {
-  int32_t token = 0;
-  double start = 0;  // seconds from the start of the window
-  double end = 0;
-  float probability = 0;  // of the token among text tokens, decoded without the previous-text prompt
-};
-
-// Times `text_tokens` (ids below eot) within the window the runner last encoded, whose first `num_frames` mel
+// Times `text_tokens` (ids below eot) within the window the runner last encoded (seconds from the window's start;
+// each token's probability among text tokens, decoded without the previous-text prompt), whose first `num_frames` mel
 // frames are audio. `sot_sequence` is the window's sot sequence (sot, language, task). `heads` must not be
 // empty. `cancelled` (optional) is polled before every decoder call and throws Cancelled. Leaves the decoder
 // cache holding this alignment pass.

@@ -12,31 +12,15 @@
 #include <stdexcept>
 #include <vector>
 
-#include "whisper/whisper_runner.h"
+#include "transcript/cancelled.h"
+#include "transcript/token_event.h"
 #include "whisper/special_tokens.h"
 #include "whisper/token_text.h"
+#include "whisper/whisper_runner.h"
 
 namespace verbatim {
 
 enum class Task { Transcribe, Translate };
-
-// Thrown from inside decoding when the caller's `cancelled` check returns true. It is checked before every
-// encoder pass and every decoder step, so a cancelled job stops within one step.
-class Cancelled : public std::runtime_error {
- public:
-  Cancelled() : std::runtime_error("the job was cancelled") {}
-};
-
-struct TokenEvent {
-  int32_t token = 0;
-  float probability = 0;  // of the chosen token under the filtered distribution
-  // The attempt that produced the token: when a window falls back to a higher temperature, the tokens of the
-  // failed attempt are void. Tokens after a window's last complete segment are re-decoded in the next window,
-  // so per-token events are provisional; segments are final.
-  float temperature = 0;
-  // Seconds from the start of the window when the token is a timestamp.
-  std::optional<double> timestamp;
-};
 
 struct DecodingHooks {
   std::function<void(const TokenEvent&)> on_token;  // optional

@@ -5,6 +5,15 @@
 
 namespace verbatim {
 
+LanguageProbabilities language_probabilities(const LanguageDetection& detection) {
+  const std::vector<std::string>& codes = whisper_language_codes();
+  LanguageProbabilities out;
+  for (std::size_t i = 0; i < detection.probabilities.size() && i < codes.size(); ++i) {
+    out.emplace_back(codes[i], detection.probabilities[i]);
+  }
+  return out;
+}
+
 LanguageDetection detect_language_encoded(WhisperRunner& runner, const SpecialTokens& special) {
   if (!special.multilingual()) {
     throw std::invalid_argument("this model is English-only: it has no language tokens to detect a language with");

@@ -5,8 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "whisper/whisper_runner.h"
+#include "transcript/detected_language.h"
 #include "whisper/special_tokens.h"
+#include "whisper/whisper_runner.h"
 
 namespace verbatim {
 
@@ -14,6 +15,9 @@ struct LanguageDetection {
   int32_t token = -1;               // the most probable language token
   std::vector<float> probabilities;  // per language index (token - first_language), summing to 1
 };
+
+// Each language's probability under its code (transcript/detected_language.h), in token order.
+LanguageProbabilities language_probabilities(const LanguageDetection& detection);
 
 // Detects the language of the window the runner last encoded. Leaves the decoder cache empty.
 // Throws std::invalid_argument for English-only models, which have no language tokens to choose from.

@@ -2,24 +2,23 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <vector>
 
+#include "audio/mel_filters.h"
+#include "audio/samples.h"
+
 namespace verbatim {
 
-constexpr int kSampleRate = 16000;
 constexpr int kFftSize = 400;                  // 25 ms analysis window
 constexpr int kHopLength = 160;                // 10 ms between frames
 constexpr int kFftBins = kFftSize / 2 + 1;     // 201 frequency bins, 0 .. 8000 Hz
 constexpr int kWindowFrames = 3000;            // frames in one 30 s encoder window
 constexpr std::size_t kWindowSamples = 480000;  // samples in one 30 s encoder window
 
-// Mel filterbank as librosa.filters.mel(sr=16000, n_fft=400, n_mels) builds it (Slaney mel scale, Slaney area
-// normalisation, 0 .. 8000 Hz): n_mels rows of kFftBins weights, row-major. n_mels must be positive.
+// Whisper's mel filterbank, librosa.filters.mel(sr=16000, n_fft=400, n_mels) (audio/mel_filters.h): n_mels rows of
+// kFftBins weights, row-major. n_mels must be positive.
 std::vector<float> mel_filters(int n_mels);
-// The same for an n_fft-point FFT (n_fft / 2 + 1 weights a row), as librosa.filters.mel(sr=16000, n_fft, n_mels).
-std::vector<float> mel_filters(int n_mels, int n_fft);
 
 struct Spectrogram {
   int n_mels = 0;
@@ -40,9 +39,6 @@ struct Spectrogram {
 // Samples must be finite: with a NaN or an infinity among them the values are meaningless (never undefined).
 // Throws std::invalid_argument when n_mels is not positive or the signal has more frames than an int holds.
 Spectrogram log_mel_spectrogram(const float* samples, std::size_t n, int n_mels, std::size_t zero_padding_samples);
-
-// Reads samples [first, first + count) of a signal into `out` (from a file, say). Throws when it cannot.
-using SampleReader = std::function<void(std::size_t first, std::size_t count, float* out)>;
 
 // The same spectrogram as log_mel_spectrogram, bit for bit, a range of frames at a time, so that a long signal's
 // spectrogram is never held whole (two hours: 230 MB at 80 mels). The constructor makes one pass over the signal

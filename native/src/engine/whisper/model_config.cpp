@@ -3,7 +3,8 @@
 #include <string>
 
 #include "formats/json.h"
-#include "whisper/weights.h"
+#include "formats/tensor_file.h"
+#include "whisper/model_config.h"
 
 namespace verbatim {
 namespace {
@@ -140,6 +141,10 @@ class ConfigReader {
 };
 
 }  // namespace
+
+bool is_whisper_config(const json::Value& config) {
+  return config.find("n_audio_state") != nullptr || config.find("d_model") != nullptr;
+}
 
 WhisperConfig parse_whisper_config(const std::string& json_text, const std::string& path) {
   json::Limits limits;

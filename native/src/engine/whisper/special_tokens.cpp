@@ -54,6 +54,11 @@ const std::vector<std::string>& whisper_language_codes() {
   return codes;
 }
 
+std::string language_code(const SpecialTokens& special, int32_t token) {
+  if (!special.is_language(token)) return {};
+  return whisper_language_codes()[static_cast<std::size_t>(token - special.first_language)];
+}
+
 int32_t language_token_for_code(const SpecialTokens& special, const std::string& code) {
   const std::vector<std::string>& codes = whisper_language_codes();
   for (int i = 0; i < special.n_languages && i < static_cast<int>(codes.size()); ++i) {

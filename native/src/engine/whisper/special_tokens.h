@@ -43,4 +43,7 @@ const std::vector<std::string>& whisper_language_codes();
 // The language token of `code` in this vocabulary, or -1 when the vocabulary has no such language.
 int32_t language_token_for_code(const SpecialTokens& special, const std::string& code);
 
+// The code of language token `token` ("en", ...); empty when it is not one of the vocabulary's languages.
+std::string language_code(const SpecialTokens& special, int32_t token);
+
 }  // namespace verbatim

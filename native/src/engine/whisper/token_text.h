@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace verbatim {
+#include "transcript/token_bytes.h"
 
-// token id -> the bytes the tokenizer decodes it to. Ids outside the table decode to nothing.
-using TokenBytes = std::vector<std::string>;
+namespace verbatim {
 
 // The UTF-8 text of `tokens` below `limit` (tokens >= limit, such as timestamps, are left out), with each
 // maximal invalid byte sequence replaced by U+FFFD as Python's bytes.decode("utf-8", "replace") does.

@@ -7,8 +7,10 @@
 #include <string>
 #include <utility>
 
+#include "whisper/alignment.h"
 #include "whisper/language.h"
 #include "whisper/special_tokens.h"
+#include "whisper/words.h"
 
 namespace verbatim {
 namespace {
@@ -120,7 +122,7 @@ std::vector<std::pair<int, int>> seek_clips(const std::vector<double>& clip_time
 // Times the text tokens of a window's segments (token_timings, from the audio start) and gives them openai's words,
 // moving each segment's start and end to its words as add_word_timestamps does.
 void add_words(std::vector<Segment>& segments, WhisperRunner& runner, const std::vector<int32_t>& sot_sequence,
-               int segment_size, const TranscribeOptions& options, const SpecialTokens& special, int32_t language,
+               int segment_size, const WhisperTranscribeOptions& options, const SpecialTokens& special, int32_t language,
                double last_speech_timestamp, const TranscribeEvents& events) {
   std::vector<WordSegment> word_segments;
   std::vector<int32_t> text_tokens;
@@ -205,7 +207,7 @@ const Segment* next_words_segment(const std::vector<Segment>& segments, std::siz
 }
 
 // The transcription over a padded spectrogram of n_frames frames, read a window at a time.
-Transcript transcribe_frames(WhisperRunner& runner, int n_frames, const MelReader& read, const TranscribeOptions& options,
+Transcript transcribe_frames(WhisperRunner& runner, int n_frames, const MelReader& read, const WhisperTranscribeOptions& options,
                              const TranscribeEvents& events) {
   const WhisperDims& dims = runner.dims();
   if (dims.n_audio_ctx <= 0 || kWindowFrames % dims.n_audio_ctx != 0) {
@@ -238,10 +240,10 @@ Transcript transcribe_frames(WhisperRunner& runner, int n_frames, const MelReade
     check_cancelled(events);
     const LanguageDetection detection = detect_language(runner, window_at(read, dims.n_mels, 0, kWindowFrames).data());
     language = detection.token;
-    transcript.language_probabilities = detection.probabilities;
+    transcript.language_probabilities = language_probabilities(detection);
     first_window_encoded = content_frames >= kWindowFrames;
   }
-  transcript.language_token = language;
+  transcript.language = special.multilingual() ? language_code(special, language) : "en";
 
   std::vector<int32_t> all_tokens = options.initial_prompt;
   std::size_t prompt_reset_since = 0;
@@ -377,7 +379,7 @@ Transcript transcribe_frames(WhisperRunner& runner, int n_frames, const MelReade
 
 }  // namespace
 
-Transcript transcribe(WhisperRunner& runner, const Spectrogram& padded_mel, const TranscribeOptions& options,
+Transcript transcribe(WhisperRunner& runner, const Spectrogram& padded_mel, const WhisperTranscribeOptions& options,
                       const TranscribeEvents& events) {
   if (padded_mel.n_mels != runner.dims().n_mels) {
     throw std::invalid_argument("the spectrogram has " + std::to_string(padded_mel.n_mels) +
@@ -398,8 +400,8 @@ Transcript transcribe(WhisperRunner& runner, const Spectrogram& padded_mel, cons
   return transcribe_frames(runner, padded_mel.n_frames, read, options, events);
 }
 
-Transcript transcribe_audio(WhisperRunner& runner, const float* samples, std::size_t n, const TranscribeOptions& options,
-                            const TranscribeEvents& events) {
+Transcript transcribe_audio(WhisperRunner& runner, const float* samples, std::size_t n,
+                            const WhisperTranscribeOptions& options, const TranscribeEvents& events) {
   // Window by window: a long recording's spectrogram is never held whole.
   LogMelFrames mel(samples, n, runner.dims().n_mels, kWindowSamples);
   const MelReader read = [&mel](int first, int count) { return mel.frames(first, count); };
@@ -407,7 +409,7 @@ Transcript transcribe_audio(WhisperRunner& runner, const float* samples, std::si
 }
 
 Transcript transcribe_audio(WhisperRunner& runner, const SampleReader& read, std::size_t n,
-                            const TranscribeOptions& options, const TranscribeEvents& events) {
+                            const WhisperTranscribeOptions& options, const TranscribeEvents& events) {
   LogMelFrames mel(read, n, runner.dims().n_mels, kWindowSamples);
   const MelReader read_mel = [&mel](int first, int count) { return mel.frames(first, count); };
   return transcribe_frames(runner, mel.n_frames(), read_mel, options, events);

@@ -1,71 +1,64 @@
-#include "engine.h"
+// The Whisper family: the decoding rules, long-form transcription and live policies of this folder over a
+// WhisperRunner, on either backend (backend_choice.h).
+#include "whisper/whisper_engine.h"
 
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <utility>
 
 #include "backend_choice.h"
-#include "backends/cpu/cpu_backend.h"
 #include "whisper/decoding.h"
+#include "whisper/language.h"
 #include "whisper/mel.h"
+#include "whisper/special_tokens.h"
+#include "whisper/whisper_options.h"
+#include "whisper/whisper_runners.h"
 #include "whisper/whisper_streaming.h"
 
 namespace verbatim {
-
 namespace {
 
-struct Backend {
-  std::unique_ptr<WhisperRunner> runner;
-  std::string device;
+// A file job with Whisper's options; `refusal` (another family's options) fails it when it runs.
+class WhisperTranscription final : public Transcription {
+ public:
+  WhisperTranscription(WhisperRunner& runner, RunnerGate& gate, WhisperTranscribeOptions options, std::string refusal)
+      : runner_(runner), gate_(gate), options_(std::move(options)), refusal_(std::move(refusal)) {}
+
+  Transcript run(const float* samples, std::size_t n, const TranscribeEvents& events) override {
+    refuse();
+    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
+    return transcribe_audio(runner_, samples, n, options_, yielding(hold, events));
+  }
+
+  Transcript run(const SampleReader& read, std::size_t n, const TranscribeEvents& events) override {
+    refuse();
+    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
+    return transcribe_audio(runner_, read, n, options_, yielding(hold, events));
+  }
+
+ private:
+  void refuse() const {
+    if (!refusal_.empty()) throw std::invalid_argument(refusal_);
+  }
+
+  // Between windows, a live session's update that is waiting goes first.
+  static TranscribeEvents yielding(RunnerGate::Hold& hold, const TranscribeEvents& events) {
+    TranscribeEvents yielding = events;
+    yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
+    return yielding;
+  }
+
+  WhisperRunner& runner_;
+  RunnerGate& gate_;
+  WhisperTranscribeOptions options_;
+  std::string refusal_;
 };
 
-Backend chosen_backend(std::shared_ptr<const WhisperWeights> weights, const EngineOptions& options) {
-  [[maybe_unused]] const ChosenBackend chosen = choose_backend(options);  // throws for "mlx" without MLX
-#if defined(VERBATIM_HAS_MLX)
-  if (chosen.mlx) return {make_mlx_runner(std::move(weights), chosen.device), chosen.device_name};
-#endif
-  return {make_cpu_runner(std::move(weights), options.threads), "cpu"};
-}
-
-}  // namespace
-
-BackendChoice parse_backend_choice(const std::string& name) {
-  if (name == "auto") return BackendChoice::Auto;
-  if (name == "cpu") return BackendChoice::Cpu;
-  if (name == "mlx") return BackendChoice::Mlx;
-  throw std::invalid_argument("unknown backend \"" + name + "\": use \"auto\", \"cpu\" or \"mlx\"");
-}
-
-BuiltBackends built_backends() {
-#if defined(VERBATIM_HAS_MLX)
-  return {true, mlx_gpu_available(), mlx_gpu_problem()};
-#else
-  return {};
-#endif
-}
-
-std::optional<MlxMemory> Engine::memory() const {
-#if defined(VERBATIM_HAS_MLX)
-  if (backend_name() == "mlx") return mlx_memory();
-#endif
-  return std::nullopt;
-}
-
-std::unique_ptr<Engine> Engine::load(const std::string& folder, const EngineOptions& options) {
-  switch (read_model_family(folder)) {
-    case ModelFamily::Whisper: return load_whisper_engine(folder, options);
-    case ModelFamily::Parakeet: return load_parakeet_engine(folder, options);
-  }
-  throw std::logic_error("unknown model family");
-}
-
-namespace {
-
-// The Whisper family: the decoding rules of decoding/ and the streaming policies of streaming/ over a WhisperRunner.
 class WhisperEngine final : public Engine {
  public:
-  WhisperEngine(std::shared_ptr<const WhisperWeights> weights, std::unique_ptr<WhisperRunner> runner, std::string device,
-                double load_seconds)
+  WhisperEngine(std::shared_ptr<const WhisperWeights> weights, std::unique_ptr<WhisperRunner> runner,
+                std::string device, double load_seconds)
       : Engine(std::move(device), load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     // A vocabulary that is none of Whisper's (the tests' tiny synthetic models) has no languages; transcribing
     // with it fails later, as before, where its special tokens are asked for.
@@ -88,41 +81,36 @@ class WhisperEngine final : public Engine {
     }
   }
 
-  ModelFamily family() const override { return ModelFamily::Whisper; }
+  std::string family() const override { return "whisper"; }
   const FamilyCapabilities& capabilities() const override { return capabilities_; }
   int vocabulary_size() const override { return weights_->config.dims.n_vocab; }
-  SpecialTokens special_tokens() const override { return SpecialTokens::for_vocabulary(vocabulary_size()); }
   std::string backend_name() const override { return runner_->backend_name(); }
 
   ModelDescription description() const override {
-    ModelDescription d;
-    d.family = ModelFamily::Whisper;
-    d.whisper_dims = weights_->config.dims;
-    d.weights_path = weights_->weights_path;
-    d.quantization = weights_->config.quantization;
-    d.stored_alignment_heads = weights_->stored_alignment_heads;
-    return d;
+    const WhisperDims& d = weights_->config.dims;
+    ModelDescription description;
+    description.dims = ModelDescription::Sizes{
+        {"nMels", d.n_mels},           {"nAudioCtx", d.n_audio_ctx},   {"nAudioState", d.n_audio_state},
+        {"nAudioHead", d.n_audio_head}, {"nAudioLayer", d.n_audio_layer}, {"nVocab", d.n_vocab},
+        {"nTextCtx", d.n_text_ctx},    {"nTextState", d.n_text_state}, {"nTextHead", d.n_text_head},
+        {"nTextLayer", d.n_text_layer}};
+    description.weights_path = weights_->weights_path;
+    description.quantization = weights_->config.quantization;
+    description.stored_alignment_heads = weights_->stored_alignment_heads;
+    return description;
   }
 
-  Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
-                        const TranscribeEvents& events) override {
-    refuse_chunking(options);
-    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
-    TranscribeEvents yielding = events;
-    yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
-    return transcribe_audio(*runner_, samples, n, options, yielding);
+  std::unique_ptr<Transcription> transcription(const OptionValues& values,
+                                               std::shared_ptr<const TokenBytes> token_bytes) override {
+    WhisperTranscribeOptions options = read_whisper_transcribe_options(values, special_tokens());
+    options.token_bytes = std::move(token_bytes);
+    return std::make_unique<WhisperTranscription>(*runner_, gate_, std::move(options), whisper_refusal(values));
   }
 
-  Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
-                        const TranscribeEvents& events) override {
-    refuse_chunking(options);
-    RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
-    TranscribeEvents yielding = events;
-    yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
-    return transcribe_audio(*runner_, read, n, options, yielding);
-  }
-
-  std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) override {
+  std::shared_ptr<StreamingRecognizer> make_recognizer(const OptionValues& values,
+                                                       std::shared_ptr<const TokenBytes> token_bytes) override {
+    WhisperStreamingOptions options = read_whisper_streaming_options(values, special_tokens());
+    options.transcribe.token_bytes = std::move(token_bytes);
     RunnerAccess with_runner = [this](const std::function<void(WhisperRunner&)>& work) {
       RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
       work(*runner_);
@@ -131,8 +119,8 @@ class WhisperEngine final : public Engine {
                                                         std::move(with_runner));
   }
 
-  LanguageDetection detect_language(const float* samples, std::size_t n,
-                                    const std::function<bool()>& cancelled) override {
+  DetectedLanguage detect_language(const float* samples, std::size_t n,
+                                   const std::function<bool()>& cancelled) override {
     RunnerGate::Hold hold(gate_, RunnerGate::Priority::batch);
     // As transcribe does: the spectrogram of all the audio plus 30 s of silence, then its first window.
     const Spectrogram mel = log_mel_spectrogram(samples, n, weights_->config.dims.n_mels, kWindowSamples);
@@ -142,16 +130,13 @@ class WhisperEngine final : public Engine {
       std::copy(row, row + kWindowFrames, window.begin() + static_cast<std::ptrdiff_t>(bin) * kWindowFrames);
     }
     if (cancelled && cancelled()) throw Cancelled();
-    return verbatim::detect_language(*runner_, window.data());
+    const LanguageDetection detection = verbatim::detect_language(*runner_, window.data());
+    return {language_code(special_tokens(), detection.token), language_probabilities(detection)};
   }
 
  private:
-  static void refuse_chunking(const TranscribeOptions& options) {
-    if (options.chunking) {
-      throw std::invalid_argument("chunkSeconds and chunkOverlapSeconds are for Parakeet models: Whisper reads long "
-                                  "files in its 30 s windows");
-    }
-  }
+  // The vocabulary's special tokens; std::invalid_argument for a vocabulary that is none of Whisper's.
+  SpecialTokens special_tokens() const { return SpecialTokens::for_vocabulary(vocabulary_size()); }
 
   std::shared_ptr<const WhisperWeights> weights_;
   std::unique_ptr<WhisperRunner> runner_;
@@ -169,10 +154,14 @@ std::unique_ptr<Engine> load_whisper_engine(const std::string& folder, const Eng
   }
   const auto started = std::chrono::steady_clock::now();
   auto weights = std::make_shared<const WhisperWeights>(load_whisper_weights(folder));
-  Backend backend = chosen_backend(weights, options);
+  const ChosenBackend chosen = choose_backend(options);  // throws for "mlx" without MLX
+  std::unique_ptr<WhisperRunner> runner;
+#if defined(VERBATIM_HAS_MLX)
+  if (chosen.mlx) runner = make_whisper_mlx_runner(weights, chosen.device);
+#endif
+  if (!runner) runner = make_whisper_cpu_runner(weights, options.threads);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return std::make_unique<WhisperEngine>(std::move(weights), std::move(backend.runner), std::move(backend.device),
-                                         seconds);
+  return std::make_unique<WhisperEngine>(std::move(weights), std::move(runner), chosen.device_name, seconds);
 }
 
 }  // namespace verbatim

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "whisper/weights.h"
+#include "whisper/model_config.h"
 
 namespace verbatim {
 

@@ -43,12 +43,11 @@ void shift_times(Transcript& transcript, double seconds, int frames) {
 
 }  // namespace
 
-void validate_streaming_options(const StreamingOptions& options, const WhisperDims& dims) {
+void validate_streaming_options(const WhisperStreamingOptions& options, const WhisperDims& dims) {
   const PolicyParameters& p = options.parameters;
   const auto check = [](bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument(what);
   };
-  check(!options.margin_frames, "marginFrames is Parakeet's streaming option: Whisper models take frameThreshold");
   check(p.frame_threshold >= 0 && p.frame_threshold <= dims.n_audio_ctx,
         "frameThreshold must be between 0 and " + std::to_string(dims.n_audio_ctx) + " encoder frames");
   check(p.final_frame_threshold >= 0 && p.final_frame_threshold <= dims.n_audio_ctx,
@@ -70,7 +69,7 @@ void validate_streaming_options(const StreamingOptions& options, const WhisperDi
         "streaming needs the vocabulary's token bytes");
 }
 
-WhisperStreamingRecognizer::WhisperStreamingRecognizer(const WhisperDims& dims, StreamingOptions options,
+WhisperStreamingRecognizer::WhisperStreamingRecognizer(const WhisperDims& dims, WhisperStreamingOptions options,
                                                        RunnerAccess with_runner)
     : dims_(dims),
       with_runner_(std::move(with_runner)),
@@ -81,6 +80,10 @@ WhisperStreamingRecognizer::WhisperStreamingRecognizer(const WhisperDims& dims, 
   policy_ = make_streaming_policy(options_.policy.value_or(StreamingPolicyKind::AlignAtt), options_.parameters,
                                   options_.transcribe.token_bytes, special_);
   suppressed_ = live_suppressed(special_, options_.transcribe.decoding.suppress_tokens);
+}
+
+std::size_t WhisperStreamingRecognizer::min_update_samples() const {
+  return static_cast<std::size_t>(options_.min_chunk_seconds * kSampleRate);
 }
 
 void WhisperStreamingRecognizer::add_audio(const float* samples, std::size_t n) {

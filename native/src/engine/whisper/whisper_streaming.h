@@ -13,12 +13,25 @@
 #include <vector>
 
 #include "streaming/streaming.h"
+#include "whisper/streaming_policy.h"
 #include "whisper/transcribe.h"
 
 namespace verbatim {
 
-// Throws std::invalid_argument naming the first bad value (or an option that is another family's).
-void validate_streaming_options(const StreamingOptions& options, const WhisperDims& dims);
+// A Whisper live session's options (whisper_options.h reads them from the caller's).
+struct WhisperStreamingOptions {
+  std::optional<StreamingPolicyKind> policy;  // absent: AlignAtt
+  PolicyParameters parameters;
+  double min_chunk_seconds = 1.0;  // no update before this much new audio (unless the utterance ends)
+  // Most tokens of earlier text (moved out of the 30 s window) kept as context; 0: as many as fit.
+  int max_context_tokens = 0;
+  // The final pass's options. The live decode shares their language, task, suppressed tokens, initial prompt (a
+  // static prompt, never trimmed) and token bytes.
+  WhisperTranscribeOptions transcribe;
+};
+
+// Throws std::invalid_argument naming the first bad value.
+void validate_streaming_options(const WhisperStreamingOptions& options, const WhisperDims& dims);
 
 // Lends the model runner to `work` while holding the model's lock (one job at a time on a model).
 using RunnerAccess = std::function<void(const std::function<void(WhisperRunner&)>& work)>;
@@ -26,8 +39,9 @@ using RunnerAccess = std::function<void(const std::function<void(WhisperRunner&)
 class WhisperStreamingRecognizer final : public StreamingRecognizer {
  public:
   // `with_runner` lends the model's runner for one update or final pass at a time.
-  WhisperStreamingRecognizer(const WhisperDims& dims, StreamingOptions options, RunnerAccess with_runner);
+  WhisperStreamingRecognizer(const WhisperDims& dims, WhisperStreamingOptions options, RunnerAccess with_runner);
 
+  std::size_t min_update_samples() const override;
   void add_audio(const float* samples, std::size_t n) override;
   std::size_t utterance_samples() const override { return audio_.size(); }
   StreamingUpdate update(bool is_last, const std::function<bool()>& cancelled) override;
@@ -51,7 +65,7 @@ class WhisperStreamingRecognizer final : public StreamingRecognizer {
 
   WhisperDims dims_;
   RunnerAccess with_runner_;
-  StreamingOptions options_;
+  WhisperStreamingOptions options_;
   SpecialTokens special_;
   std::unique_ptr<StreamingPolicy> policy_;
   std::vector<int32_t> suppressed_;

@@ -10,18 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "whisper/alignment.h"
+#include "transcript/token_timing.h"
+#include "transcript/transcript.h"
 #include "whisper/token_text.h"
 
 namespace verbatim {
-
-struct Word {
-  std::string text;  // UTF-8 as Python decodes the word's tokens (with its leading space); never shown to users
-  std::vector<int32_t> tokens;
-  double start = 0;  // seconds from the start of the audio, rounded to 2 decimals as openai rounds them
-  double end = 0;
-  double probability = 0;  // mean of the tokens' probabilities
-};
 
 // One of a window's segments as add_word_timestamps sees it: its text tokens, its times (moved to its words when
 // it has any) and the words it receives.

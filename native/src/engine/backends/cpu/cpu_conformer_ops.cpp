@@ -1,4 +1,4 @@
-// The CPU backend's operations for Parakeet (see parakeet_model.h for what each computes).
+// The CPU backend's operations for the conformer encoder and the LSTM (backends/tensor_ops.h says what each computes).
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -7,7 +7,6 @@
 #include "backends/cpu/blas.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_kernels.h"
-#include "parakeet/parakeet_model.h"
 
 namespace verbatim {
 namespace {
@@ -20,8 +19,7 @@ float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 }  // namespace
 
-CpuTensor CpuOps::unary(Tensor x, int f) {
-  const auto kind = static_cast<Unary>(f);
+CpuTensor CpuOps::unary(Tensor x, Unary kind) {
   float* data = x.data.data();
   pool_->parallel_for(x.rows, [&](int64_t r, int) {
     float* row = data + r * x.cols;
@@ -199,26 +197,6 @@ std::pair<CpuTensor, CpuTensor> CpuOps::lstm_cell(const Tensor& gates, const Ten
     }
   }
   return {std::move(h), std::move(next)};
-}
-
-std::vector<float> relative_positions(int frames, int d_model) {
-  const int rows = 2 * frames - 1;
-  std::vector<float> pe(static_cast<std::size_t>(rows) * d_model);
-  std::vector<float> inv_freq(static_cast<std::size_t>(d_model / 2));
-  for (int k = 0; k < d_model / 2; ++k) {
-    const float exponent = static_cast<float>(2 * k) / static_cast<float>(d_model);
-    inv_freq[static_cast<std::size_t>(k)] = 1.0f / std::pow(10000.0f, exponent);
-  }
-  for (int row = 0; row < rows; ++row) {
-    const auto r = static_cast<float>(frames - 1 - row);
-    float* out = pe.data() + static_cast<std::size_t>(row) * d_model;
-    for (int k = 0; k < d_model / 2; ++k) {
-      const float angle = r * inv_freq[static_cast<std::size_t>(k)];
-      out[2 * k] = std::sin(angle);
-      out[2 * k + 1] = std::cos(angle);
-    }
-  }
-  return pe;
 }
 
 }  // namespace verbatim

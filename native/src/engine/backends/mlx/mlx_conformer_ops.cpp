@@ -1,4 +1,4 @@
-// The MLX backend's operations for Parakeet (see parakeet_model.h for what each computes).
+// The MLX backend's operations for the conformer encoder and the LSTM (backends/tensor_ops.h says what each computes).
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "backends/mlx/mlx_ops.h"
-#include "parakeet/parakeet_model.h"
 
 namespace mx = mlx::core;
 
@@ -38,8 +37,8 @@ MlxOps::DepthwiseParams MlxOps::depthwise_params(const std::vector<float>& weigh
           kernel};
 }
 
-mx::array MlxOps::unary(const Tensor& x, int f) const {
-  switch (static_cast<Unary>(f)) {
+mx::array MlxOps::unary(const Tensor& x, Unary f) const {
+  switch (f) {
     case Unary::Relu: return mx::maximum(x, scalar(0.0f), stream_);
     case Unary::Silu: return mx::multiply(x, mx::sigmoid(x, stream_), stream_);
     case Unary::Sigmoid: return mx::sigmoid(x, stream_);
