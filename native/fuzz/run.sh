@@ -14,8 +14,8 @@ cxx="${CXX:-clang++-14}"
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$engine")
 formats="$engine/formats"
 sources=("$formats/json.cpp" "$formats/tensor_file.cpp" "$formats/safetensors_format.cpp" "$formats/npz_format.cpp"
-         "$formats/mapped_file.cpp" "$formats/model_config.cpp" "$formats/parakeet_weights.cpp" "$formats/affine_quantize.cpp"
-         "$engine/model/model_family.cpp")
+         "$formats/mapped_file.cpp" "$formats/affine_quantize.cpp" "$engine/whisper/model_config.cpp"
+         "$engine/parakeet/parakeet_weights.cpp")
 
 mkdir -p "$build"
 # A compiler without libFuzzer fails deep in the first build with a linker error: say what to install instead.

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "decoding/alignment.h"
-#include "decoding/decoding.h"
+#include "whisper/alignment.h"
+#include "whisper/decoding.h"
 #include "formats/json.h"
-#include "decoding/special_tokens.h"
+#include "whisper/special_tokens.h"
 #include "support/scripted_runner.h"
 #include "support/synthetic_model.h"
 

@@ -18,7 +18,7 @@ using verbatim::BackendChoice;
 using verbatim::DType;
 using verbatim::Engine;
 using verbatim::EngineOptions;
-using verbatim::ModelDims;
+using verbatim::WhisperDims;
 using verbatim::WeightMatrix;
 using verbatim::WhisperWeights;
 using verbatim::testing::RandomWhisper;
@@ -60,8 +60,8 @@ TEST_CASE("engine: the portable CPU backend reports itself and has no MLX memory
 
 namespace {
 
-ModelDims agreement_dims() {
-  ModelDims d;
+WhisperDims agreement_dims() {
+  WhisperDims d;
   d.n_mels = 20;
   d.n_audio_ctx = 70;
   d.n_audio_state = 64;
@@ -84,7 +84,7 @@ struct Decoded {
 // Encodes a random mel, decodes a four-token prompt at once, then 16 greedy steps (temperature 0): each step feeds
 // the runner's own choice, or `follow`'s token when given (so that two backends' logits are compared on the same
 // text even where their choices differ).
-Decoded run_greedy(verbatim::ModelRunner& runner, const ModelDims& d, const std::vector<int32_t>* follow = nullptr) {
+Decoded run_greedy(verbatim::WhisperRunner& runner, const WhisperDims& d, const std::vector<int32_t>* follow = nullptr) {
   verbatim::testing::Rng rng(21);
   std::vector<float> mel(static_cast<std::size_t>(d.n_mels) * 2 * d.n_audio_ctx);
   for (float& v : mel) v = rng.uniform(-1.0f, 1.5f);
@@ -138,7 +138,7 @@ TEST_CASE("engine: the MLX cache limit from the load options applies") {
   const auto weights = RandomWhisper::share(
       std::make_shared<RandomWhisper>(agreement_dims(), StorageFormat::quantized(4, 64), DType::F16, 2));
   const auto fill_cache = [&] {
-    auto runner = verbatim::make_mlx_runner(weights, verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu
+    auto runner = verbatim::make_whisper_mlx_runner(weights, verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu
                                                                                    : verbatim::MlxDevice::Cpu);
     run_greedy(*runner, agreement_dims());
   };
@@ -164,7 +164,7 @@ TEST_CASE("engine: the MLX cache limit from the load options applies") {
 // compared on the CPU backend's tokens, and its choices only on trained models (native/tests/mlx.test.ts), since a
 // random model's margins can be finer than fp16's resolution.
 TEST_CASE("mlx and cpu backends agree on logits, attention and greedy tokens for fp32, fp16, 8-bit and 4-bit") {
-  const ModelDims d = agreement_dims();
+  const WhisperDims d = agreement_dims();
   const std::vector<std::pair<const char*, StorageFormat>> formats = {
       {"fp32", StorageFormat::dense(WeightMatrix::Format::F32)},
       {"fp16", StorageFormat::dense(WeightMatrix::Format::F16)},

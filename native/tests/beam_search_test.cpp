@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "decoding/decoding.h"
-#include "decoding/special_tokens.h"
+#include "whisper/decoding.h"
+#include "whisper/special_tokens.h"
 #include "support/scripted_runner.h"
 
 using namespace verbatim;

@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "decoding/decoding.h"
+#include "whisper/decoding.h"
 #include "formats/json.h"
-#include "decoding/language.h"
-#include "decoding/logit_filters.h"
-#include "decoding/special_tokens.h"
+#include "whisper/language.h"
+#include "whisper/logit_filters.h"
+#include "whisper/special_tokens.h"
 #include "support/scripted_runner.h"
 #include "support/synthetic_model.h"
-#include "decoding/token_text.h"
+#include "whisper/token_text.h"
 
 using namespace verbatim;
 using verbatim::testing::at_prompt_end;

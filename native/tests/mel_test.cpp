@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "formats/byte_reading.h"
-#include "audio/mel.h"
+#include "whisper/mel.h"
 
 // Reference data: native/tests/data/*.f32 are written by test/reference/make_mel_reference.py: openai/whisper's
 // log_mel_spectrogram in float64 on test/fixtures/reference/jfk.wav + 30 s of zeros, and the filters of its

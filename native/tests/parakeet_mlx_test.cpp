@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "audio/nemo_features.h"
-#include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_decoding.h"
 #include "engine.h"
-#include "formats/parakeet_weights.h"
+#include "parakeet/parakeet_runners.h"
+#include "parakeet/parakeet_weights.h"
+#include "parakeet/tdt_decoding.h"
 #include "support/wav_file.h"
 
 namespace {
@@ -90,8 +90,8 @@ TEST_CASE("parakeet on mlx: encoder and joint within tolerance of the CPU backen
     auto weights = std::make_shared<const verbatim::ParakeetWeights>(
         verbatim::load_parakeet_weights(kFixtures + "models/parakeet-" + model));
     const verbatim::ParakeetConfig& config = weights->config;
-    auto cpu = verbatim::make_cpu_transducer_runner(weights, 2);
-    auto mlx = verbatim::make_mlx_transducer_runner(weights, mlx_device());
+    auto cpu = verbatim::make_parakeet_cpu_runner(weights, 2);
+    auto mlx = verbatim::make_parakeet_mlx_runner(weights, mlx_device());
     CHECK(mlx->backend_name() == "mlx");
     REQUIRE(mlx->joint_width() == cpu->joint_width());
     double encoder = 0, joint = 0;
@@ -137,8 +137,8 @@ TEST_CASE("parakeet engine: mlx loads on MLX and transcribes as the CPU backend 
   CHECK(verbatim::Engine::load(folder, options)->backend_name() == (verbatim::mlx_gpu_available() ? "mlx" : "cpu"));
 
   const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "heldout/heldout-04.wav");
-  const verbatim::Transcript a = cpu->transcribe(samples.data(), samples.size(), {}, {});
-  const verbatim::Transcript b = mlx->transcribe(samples.data(), samples.size(), {}, {});
+  const verbatim::Transcript a = cpu->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
+  const verbatim::Transcript b = mlx->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
   REQUIRE(a.segments.size() == b.segments.size());
   REQUIRE_FALSE(a.segments.empty());
   for (std::size_t i = 0; i < a.segments.size(); ++i) {

@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "audio/nemo_features.h"
-#include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_decoding.h"
+#include "parakeet/parakeet_runners.h"
+#include "parakeet/tdt_decoding.h"
 #include "formats/byte_reading.h"
 #include "formats/json.h"
-#include "formats/parakeet_weights.h"
+#include "parakeet/parakeet_weights.h"
 
 namespace {
 
@@ -133,7 +133,7 @@ void check_clip(const std::string& model_folder, const std::string& reference_pa
   figures.features = std::max(figures.features, worst);
 
   // Encoder: every frame's row.
-  auto runner = verbatim::make_cpu_transducer_runner(weights, 2);
+  auto runner = verbatim::make_parakeet_cpu_runner(weights, 2);
   const int frames = runner->encode(features.data.data(), features.n_frames);
   const auto& ref_encoder = at(reference, "encoder");
   REQUIRE(frames == integer(at(ref_encoder, "valid_frames")));

@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "audio/nemo_features.h"
-#include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_decoding.h"
+#include "parakeet/parakeet_runners.h"
+#include "parakeet/tdt_decoding.h"
 #include "engine.h"
 #include "formats/byte_reading.h"
-#include "formats/parakeet_weights.h"
+#include "parakeet/parakeet_weights.h"
 #include "formats/tensor_file.h"
 
 namespace {
@@ -107,7 +107,7 @@ struct Decoded {
 Decoded decode(const std::shared_ptr<const verbatim::ParakeetWeights>& weights, const std::vector<float>& samples) {
   const verbatim::ParakeetConfig& c = weights->config;
   const verbatim::NemoFeatures features = verbatim::nemo_log_mel(samples.data(), samples.size(), c.features);
-  auto runner = verbatim::make_cpu_transducer_runner(weights, 2);
+  auto runner = verbatim::make_parakeet_cpu_runner(weights, 2);
   const int frames = runner->encode(features.data.data(), features.n_frames);
   Decoded out;
   out.encoder = runner->encoder_output();
@@ -266,8 +266,8 @@ TEST_CASE("parakeet quantize: the loader's option packs as config.json's \"quant
     const auto from_option = verbatim::Engine::load(fp16, options);
     REQUIRE(from_option->description().quantization.has_value());
     CHECK(from_option->description().quantization->bits == bits);
-    const verbatim::Transcript a = from_option->transcribe(samples.data(), samples.size(), {}, {});
-    const verbatim::Transcript b = from_config->transcribe(samples.data(), samples.size(), {}, {});
+    const verbatim::Transcript a = from_option->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
+    const verbatim::Transcript b = from_config->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
     REQUIRE(a.segments.size() == 1);
     REQUIRE(b.segments.size() == 1);
     CHECK(!a.segments[0].tokens.empty());

@@ -12,11 +12,11 @@
 #include <string>
 
 #include "backends/cpu/cpu_backend.h"
-#include "decoding/decoding.h"
 #include "engine.h"
 #include "formats/half.h"
-#include "formats/parakeet_weights.h"
-#include "model/model_family.h"
+#include "model_families.h"
+#include "parakeet/parakeet_weights.h"
+#include "transcript/cancelled.h"
 #include "support/model_writer.h"
 
 #define CHECK_FORMAT_ERROR(expression, text) \
@@ -91,8 +91,8 @@ void copy_model_as_fp32(const std::string& model, const verbatim::test::TempDir&
 }  // namespace
 
 TEST_CASE("parakeet: config.json decides the family") {
-  CHECK(verbatim::read_model_family(kFixtures + "parakeet-tiny") == verbatim::ModelFamily::Parakeet);
-  CHECK(verbatim::read_model_family(kFixtures + "verbatim-tiny-en") == verbatim::ModelFamily::Whisper);
+  CHECK(verbatim::read_model_family(kFixtures + "parakeet-tiny").name == std::string("parakeet"));
+  CHECK(verbatim::read_model_family(kFixtures + "verbatim-tiny-en").name == std::string("whisper"));
   verbatim::test::TempDir dir;
   verbatim::test::write_file(dir.file("config.json"), std::string("{\"encoder\": {}}"));
   CHECK_FORMAT_ERROR(verbatim::read_model_family(dir.path()), "config.json: not a model config Verbatim knows");
@@ -191,7 +191,7 @@ TEST_CASE("parakeet: the engine transcribes a Parakeet folder through the family
   options.backend = verbatim::BackendChoice::Cpu;
   options.threads = 2;
   const auto engine = verbatim::Engine::load(kFixtures + "parakeet-tiny", options);
-  CHECK(engine->family() == verbatim::ModelFamily::Parakeet);
+  CHECK(engine->family() == "parakeet");
   CHECK(engine->vocabulary_size() == 64);
   CHECK_FALSE(engine->capabilities().translate);
   CHECK(engine->capabilities().streaming);  // live sessions: transducer_streaming_test.cpp
@@ -199,7 +199,7 @@ TEST_CASE("parakeet: the engine transcribes a Parakeet folder through the family
   // One second of a 440 Hz tone: whatever the random model says, every token has a time inside the audio.
   std::vector<float> tone(16000);
   for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = 0.3f * static_cast<float>(std::sin(i * 2 * 3.14159265358979 * 440 / 16000));
-  const verbatim::Transcript transcript = engine->transcribe(tone.data(), tone.size(), {}, {});
+  const verbatim::Transcript transcript = engine->transcription({}, nullptr)->run(tone.data(), tone.size(), {});
   REQUIRE(transcript.segments.size() == 1);
   const verbatim::Segment& segment = transcript.segments[0];
   CHECK(segment.tokens.size() == segment.token_timings.size());
@@ -210,9 +210,8 @@ TEST_CASE("parakeet: the engine transcribes a Parakeet folder through the family
     CHECK(timing.probability > 0);
     CHECK(timing.probability <= 1);
   }
-  verbatim::TranscribeOptions translate;
-  translate.decoding.task = verbatim::Task::Translate;
-  CHECK_THROWS_AS(engine->transcribe(tone.data(), tone.size(), translate, {}), std::invalid_argument);
+  const verbatim::OptionValues translate = {{"task", "translate"}};
+  CHECK_THROWS_AS(engine->transcription(translate, nullptr)->run(tone.data(), tone.size(), {}), std::invalid_argument);
   CHECK_THROWS_AS(engine->detect_language(tone.data(), tone.size(), nullptr), std::invalid_argument);
 }
 
@@ -333,7 +332,7 @@ TEST_CASE("parakeet: audio too short for a frame, or for the encoder's convoluti
     INFO(n << " samples");
     std::vector<float> audio(n, 0.25f);
     for (std::size_t i = 0; i < n; i += 3) audio[i] = -0.5f;
-    const verbatim::Transcript transcript = engine->transcribe(audio.data(), audio.size(), {}, {});
+    const verbatim::Transcript transcript = engine->transcription({}, nullptr)->run(audio.data(), audio.size(), {});
     REQUIRE(transcript.segments.size() == 1);
     for (const auto& timing : transcript.segments[0].token_timings) CHECK(timing.end <= n / 16000.0 + 1e-12);
   }
@@ -348,6 +347,6 @@ TEST_CASE("parakeet: a cancelled job stops between encoder layers") {
   int polls = 0;
   verbatim::TranscribeEvents events;
   events.cancelled = [&polls] { return ++polls > 1; };  // the first poll (before encoding) passes
-  CHECK_THROWS_AS(engine->transcribe(audio.data(), audio.size(), {}, events), verbatim::Cancelled);
+  CHECK_THROWS_AS(engine->transcription({}, nullptr)->run(audio.data(), audio.size(), events), verbatim::Cancelled);
   CHECK(polls == 2);
 }

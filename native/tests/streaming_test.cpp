@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include "streaming/alignatt_policy.h"
+#include "whisper/alignatt_policy.h"
 #include "streaming/audio_inbox.h"
-#include "decoding/special_tokens.h"
-#include "streaming/streaming_policy.h"
+#include "whisper/special_tokens.h"
+#include "whisper/streaming_policy.h"
 
 using namespace verbatim;
 

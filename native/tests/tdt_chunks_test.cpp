@@ -1,11 +1,11 @@
-// Long files in chunks (decoding/tdt_chunks.h): the chunk plan, and parakeet-mlx's merge of two chunks' timed tokens
-// on constructed token lists (each expected result worked out by hand from parakeet_mlx/alignment.py).
+// Long files in chunks (transducer/transducer_chunks.h): the chunk plan, and parakeet-mlx's merge of two chunks' timed
+// tokens on constructed token lists (each expected result worked out by hand from parakeet_mlx/alignment.py).
 #include <doctest/doctest.h>
 
 #include <stdexcept>
 #include <vector>
 
-#include "decoding/tdt_chunks.h"
+#include "transducer/transducer_chunks.h"
 
 namespace {
 

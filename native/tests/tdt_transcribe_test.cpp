@@ -1,4 +1,4 @@
-// A file through a Parakeet model in chunks (decoding/tdt_transcribe.h) on the tiny fixtures: the chunked decode is
+// A file through a Parakeet model in chunks (parakeet/tdt_transcribe.h) on the tiny fixtures: the chunked decode is
 // each chunk decoded as a file of its own, its times moved to the chunk's start, merged by merge_chunk_tokens; and
 // the chunks come with progress and a chance to yield, and can be cancelled between them.
 #include <doctest/doctest.h>
@@ -12,8 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "backends/cpu/cpu_backend.h"
-#include "decoding/tdt_transcribe.h"
+#include "parakeet/parakeet_runners.h"
+#include "parakeet/tdt_transcribe.h"
+#include "transcript/cancelled.h"
 #include "formats/byte_reading.h"
 
 namespace {
@@ -54,7 +55,7 @@ TEST_CASE("tdt transcribe: a chunked decode is its chunks decoded alone, moved t
     INFO(name);
     auto weights = std::make_shared<const verbatim::ParakeetWeights>(
         verbatim::load_parakeet_weights(kFixtures + "models/" + name));
-    auto runner = verbatim::make_cpu_transducer_runner(weights, 2);
+    auto runner = verbatim::make_parakeet_cpu_runner(weights, 2);
 
     std::vector<std::pair<int, int>> progress;
     int yields = 0;
@@ -102,7 +103,7 @@ TEST_CASE("tdt transcribe: a cancelled job stops between chunks") {
   const std::vector<float> audio = speech();
   auto weights = std::make_shared<const verbatim::ParakeetWeights>(
       verbatim::load_parakeet_weights(kFixtures + "models/parakeet-tiny-v3"));
-  auto runner = verbatim::make_cpu_transducer_runner(weights, 2);
+  auto runner = verbatim::make_parakeet_cpu_runner(weights, 2);
   int chunks_done = 0;
   verbatim::TranscribeEvents events;
   events.on_progress = [&chunks_done](int, int) { ++chunks_done; };

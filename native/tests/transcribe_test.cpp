@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "formats/json.h"
-#include "audio/mel.h"
-#include "decoding/special_tokens.h"
+#include "whisper/mel.h"
+#include "whisper/special_tokens.h"
 #include "support/backends.h"
 #include "support/random_weights.h"
 #include "support/scripted_runner.h"
 #include "support/synthetic_model.h"
-#include "decoding/transcribe.h"
+#include "whisper/transcribe.h"
+#include "whisper/words.h"
 
 using namespace verbatim;
 using verbatim::testing::at_prompt_end;
@@ -54,8 +55,8 @@ std::shared_ptr<const TokenBytes> token_table() {
   return table;
 }
 
-TranscribeOptions options_with_language(int32_t language = kV2.language_token(0)) {
-  TranscribeOptions options;
+WhisperTranscribeOptions options_with_language(int32_t language = kV2.language_token(0)) {
+  WhisperTranscribeOptions options;
   options.decoding.language_token = language;
   options.token_bytes = token_table();
   return options;
@@ -88,7 +89,7 @@ TEST_CASE("transcribe seeks to the last complete segment and takes the whole las
     if (seek + kWindowFrames >= content) return {ts(0.0), kHello, ts(4.0)};  // single timestamp at the end
     return {ts(0.0), kHello, ts(5.0), ts(5.0), kWorld, ts(10.0), ts(10.0), kHello};  // last segment unfinished
   });
-  TranscribeOptions options = options_with_language(-1);
+  WhisperTranscribeOptions options = options_with_language(-1);
   std::vector<std::pair<int, int>> progress;
   std::vector<double> segment_starts;
   TranscribeEvents events;
@@ -97,7 +98,7 @@ TEST_CASE("transcribe seeks to the last complete segment and takes the whole las
 
   const Transcript transcript = transcribe(runner, numbered_mel(content), options, events);
 
-  CHECK(transcript.language_token == kGerman);
+  CHECK(transcript.language == language_code(kV2, kGerman));
   CHECK(transcript.language_probabilities.size() == 99);
   // Detection encodes the first window, which the first decoding reuses: five windows in all.
   REQUIRE(runner.encoded_windows.size() == 5);
@@ -152,7 +153,7 @@ TEST_CASE("transcribe without timestamps takes whole windows; a window ending in
   ScriptedRunner runner;
   SUBCASE("timestamps off") {
     runner.logits_script = window_plan(runner, [](int) -> std::vector<int32_t> { return {kHello, kWorld}; });
-    TranscribeOptions options = options_with_language();
+    WhisperTranscribeOptions options = options_with_language();
     options.decoding.timestamps = false;
     const Transcript transcript = transcribe(runner, numbered_mel(4500), options, {});
     REQUIRE(transcript.segments.size() == 2);
@@ -167,7 +168,7 @@ TEST_CASE("transcribe conditions on previous text, and resets it after a high te
   ScriptedRunner runner;
   const std::vector<int32_t> said = {ts(0.0), kHello, ts(30.0)};  // one segment, whole window
   runner.logits_script = window_plan(runner, [&](int) { return said; });
-  TranscribeOptions options = options_with_language();
+  WhisperTranscribeOptions options = options_with_language();
   options.initial_prompt = {kWorld, kWorld};
 
   // The first prompt call of each window: up to <|sot|>.
@@ -268,7 +269,7 @@ TEST_CASE("transcribe with word timestamps times every text token and seeks to t
     std::fill(frames.begin(), frames.end(), 0.0f);
     for (int f = row * 100; f < row * 100 + 100; ++f) frames[f] = 0.01f;
   };
-  TranscribeOptions options = options_with_language();
+  WhisperTranscribeOptions options = options_with_language();
   options.word_timestamps = true;
   options.alignment_heads = {{1, 0}};
   const Transcript transcript = transcribe(runner, numbered_mel(4000), options, {});
@@ -298,11 +299,11 @@ TEST_CASE("transcribe_audio computes the padded spectrogram; English-only models
   };
   std::vector<float> samples(16000 * 45);
   for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = 0.1f * std::sin(0.05f * static_cast<float>(i));
-  TranscribeOptions options;
+  WhisperTranscribeOptions options;
   options.decoding.timestamps = false;
   options.token_bytes = token_table();
   const Transcript transcript = transcribe_audio(runner, samples.data(), samples.size(), options, {});
-  CHECK(transcript.language_token == -1);
+  CHECK(transcript.language == "en");  // English-only: no language token, English
   REQUIRE(transcript.segments.size() == 2);
   CHECK(transcript.segments[1].start == doctest::Approx(30.0));
   CHECK(transcript.segments[1].end == doctest::Approx(45.0));
@@ -314,7 +315,7 @@ TEST_CASE("transcribe_audio computes the padded spectrogram; English-only models
 
 
 TEST_CASE("transcribe runs end to end on a random model, deterministically, on every backend") {
-  ModelDims dims = verbatim::testing::scripted_dims(51866);
+  WhisperDims dims = verbatim::testing::scripted_dims(51866);
   dims.n_audio_state = 32;
   dims.n_audio_head = 2;
   dims.n_text_state = 32;
@@ -330,7 +331,7 @@ TEST_CASE("transcribe runs end to end on a random model, deterministically, on e
   }
   auto table = std::make_shared<TokenBytes>(special.eot);
   for (int32_t id = 0; id < special.eot; ++id) (*table)[id] = "t" + std::to_string(id) + " ";
-  TranscribeOptions options;
+  WhisperTranscribeOptions options;
   options.token_bytes = table;
   options.decoding.sample_len = 8;
   options.decoding.seed = 5;
@@ -351,7 +352,7 @@ TEST_CASE("transcribe runs end to end on a random model, deterministically, on e
       return transcript;
     };
     const Transcript first = run();
-    CHECK(special.is_language(first.language_token));
+    CHECK(language_token_for_code(special, first.language) >= 0);
     CHECK(first.language_probabilities.size() == 100);
     REQUIRE_FALSE(first.segments.empty());
     for (const Segment& segment : first.segments) {
@@ -366,7 +367,7 @@ TEST_CASE("transcribe runs end to end on a random model, deterministically, on e
     }
 
     const Transcript second = run();
-    CHECK(second.language_token == first.language_token);
+    CHECK(second.language == first.language);
     REQUIRE(second.segments.size() == first.segments.size());
     for (std::size_t i = 0; i < first.segments.size(); ++i) {
       CHECK(second.segments[i].tokens == first.segments[i].tokens);
@@ -399,7 +400,7 @@ TEST_CASE("transcribe matches openai's transcribe() on synthetic logits") {
     runner.logits_script = [&](const std::vector<int32_t>& context, std::vector<float>& logits) {
       verbatim::testing::synthetic_logits(context, static_cast<uint32_t>(runner.encoded_windows.back()[0]), logits);
     };
-    TranscribeOptions options;
+    WhisperTranscribeOptions options;
     options.token_bytes = std::make_shared<const TokenBytes>(verbatim::testing::synthetic_token_bytes());
     options.decoding.suppress_tokens = {5, 6, 7};
     options.decoding.timestamps = expected.find("timestamps")->as_bool();
@@ -409,7 +410,7 @@ TEST_CASE("transcribe matches openai's transcribe() on synthetic logits") {
     const Transcript transcript = transcribe(runner, numbered_mel(content), options, {});
 
     CHECK(expected.find("language")->as_string() == "zh");
-    CHECK(transcript.language_token == kV2.language_token(1));
+    CHECK(transcript.language == language_code(kV2, kV2.language_token(1)));
     const auto& segments = expected.find("segments")->items();
     REQUIRE(transcript.segments.size() == segments.size());
     for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -436,7 +437,7 @@ TEST_CASE("transcribe decodes only the clips of clip_timestamps, each window cut
     return {ts(0.0), kHello, ts(2.0), ts(2.0), kWorld, ts(4.0)};
   };
   runner.logits_script = window_plan(runner, two_segments);
-  TranscribeOptions options = options_with_language();
+  WhisperTranscribeOptions options = options_with_language();
   options.clip_timestamps = {5, 12, 40};  // 5-12 s, then 40 s to the end
   std::vector<std::pair<int, int>> progress;
   TranscribeEvents events;

@@ -1,4 +1,4 @@
-// Live sessions on Parakeet (streaming/transducer_streaming.h): the commit rule alone, then whole sessions on the
+// Live sessions on Parakeet (parakeet/parakeet_streaming.h): the commit rule alone, then whole sessions on the
 // tiny random fixtures (their text is not English, so they are compared with transcribe() of the same audio).
 #include <doctest/doctest.h>
 
@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "backends/cpu/cpu_backend.h"
 #include "engine.h"
-#include "formats/parakeet_weights.h"
-#include "streaming/transducer_streaming.h"
+#include "parakeet/parakeet_runners.h"
+#include "parakeet/parakeet_streaming.h"
+#include "parakeet/parakeet_weights.h"
 #include "support/wav_file.h"
 
 using namespace verbatim;
@@ -143,7 +143,7 @@ TransducerHypothesis scripted_decode(const float* samples, std::size_t n) {
 
 TEST_CASE("a long Parakeet utterance is decoded live over its last 30 s at most, its live text going on unbroken") {
   std::vector<std::size_t> decoded_samples;
-  StreamingOptions options;
+  ParakeetStreamingOptions options;
   TransducerStreamingRecognizer recognizer(
       options, kEveryTokenAWord,
       [&](const float* samples, std::size_t n, const std::function<bool()>&) {
@@ -169,16 +169,15 @@ TEST_CASE("Parakeet live sessions: commits never taken back, the final pass is t
     CAPTURE(model);
     const std::unique_ptr<Engine> engine = load_cpu(model);
     CHECK(engine->capabilities().streaming);
-    StreamingOptions options;
-    options.min_chunk_seconds = 0.2;
-    const std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer(options);
+    const OptionValues options = {{"minChunkSeconds", 0.2}};
+    const std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer(options, nullptr);
     double start = 0;
     int index = 0;
     for (const std::string clip : {"heldout-00", "heldout-01", "heldout-02", "heldout-03"}) {
       CAPTURE(clip);
       const std::vector<float> samples = heldout(clip);
       const LiveUtterance live = speak(*recognizer, samples);
-      const Transcript batch = engine->transcribe(samples.data(), samples.size(), TranscribeOptions{}, TranscribeEvents{});
+      const Transcript batch = engine->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
 
       for (const StreamingUpdate& update : live.updates) CHECK(update.utterance == index);
       CHECK(live.utterance.index == index);
@@ -210,9 +209,9 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
     CAPTURE(model);
     const std::unique_ptr<Engine> engine = load_cpu(model);
     auto weights = std::make_shared<const ParakeetWeights>(load_parakeet_weights(kFixtures + "models/" + model));
-    const std::unique_ptr<TransducerRunner> runner = make_cpu_transducer_runner(weights, 2);
+    const std::unique_ptr<TransducerRunner> runner = make_parakeet_cpu_runner(weights, 2);
     std::vector<TransducerHypothesis> decoded;
-    StreamingOptions options;
+    ParakeetStreamingOptions options;
     options.margin_frames = kMargin;
     const WordStarts starts_word(weights->config.vocabulary);
     TransducerStreamingRecognizer recognizer(
@@ -222,7 +221,7 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
           return decoded.back();
         },
         [&](const float* samples, std::size_t n, const std::function<bool()>&) {
-          return engine->transcribe(samples, n, TranscribeOptions{}, TranscribeEvents{});
+          return engine->transcription({}, nullptr)->run(samples, n, {});
         });
     for (const std::string clip : {"heldout-00", "heldout-01", "heldout-02", "heldout-03", "heldout-04", "heldout-05"}) {
       CAPTURE(clip);
@@ -293,37 +292,24 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
 
 TEST_CASE("each family refuses the other's streaming options, naming them") {
   const std::unique_ptr<Engine> parakeet = load_cpu("parakeet-tiny");
-  const auto refused = [&](const StreamingOptions& options, const std::string& names) {
+  const auto refused = [&](const OptionValues& options, const std::string& names) {
     try {
-      parakeet->make_recognizer(options);
+      parakeet->make_recognizer(options, nullptr);
       FAIL("accepted");
     } catch (const std::invalid_argument& e) {
       CHECK(std::string(e.what()).find(names) != std::string::npos);
     }
   };
-  StreamingOptions options;
-  options.policy = StreamingPolicyKind::LocalAgreement;
-  refused(options, "policy");
-  options = {};
-  options.parameters.frame_threshold = 10;
-  refused(options, "frameThreshold");
-  options = {};
-  options.max_context_tokens = 10;
-  refused(options, "maxContextTokens");
-  options = {};
-  options.margin_frames = 101;
-  refused(options, "marginFrames");
-  options = {};
-  options.transcribe.initial_prompt = {1, 2};
-  refused(options, "prompt");
-  options = {};
-  options.min_chunk_seconds = 0;
-  refused(options, "minChunkSeconds");
+  refused({{"policy", "localagreement"}}, "policy");
+  refused({{"frameThreshold", 10}}, "frameThreshold");
+  refused({{"maxContextTokens", 10}}, "maxContextTokens");
+  refused({{"marginFrames", 101}}, "marginFrames");
+  refused({{"initialPrompt", std::vector<OptionValue>{1, 2}}}, "prompt");
+  refused({{"minChunkSeconds", 0}}, "minChunkSeconds");
 
   const std::unique_ptr<Engine> whisper = load_cpu("verbatim-tiny-en");
-  options = {};
-  options.margin_frames = 2;
-  CHECK_THROWS_WITH_AS(whisper->make_recognizer(options), doctest::Contains("marginFrames"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(whisper->make_recognizer({{"marginFrames", 2}}, nullptr), doctest::Contains("marginFrames"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("a Parakeet live session goes ahead of a file job on the same model, its final pass included") {
@@ -334,17 +320,14 @@ TEST_CASE("a Parakeet live session goes ahead of a file job on the same model, i
     const std::vector<float> clip = heldout("heldout-0" + std::to_string(i % 8));
     file.insert(file.end(), clip.begin(), clip.end());
   }
-  TranscribeOptions chunked;
-  chunked.chunking = ChunkingOptions{2.0, 0.5};
+  const OptionValues chunked = {{"chunkSeconds", 2.0}, {"chunkOverlapSeconds", 0.5}};
   std::atomic<int> chunks_done{0};
   TranscribeEvents events;
   events.on_progress = [&](int, int) { ++chunks_done; };
-  std::thread job([&] { engine->transcribe(file.data(), file.size(), chunked, events); });
+  std::thread job([&] { engine->transcription(chunked, nullptr)->run(file.data(), file.size(), events); });
   while (chunks_done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
-  StreamingOptions options;
-  options.min_chunk_seconds = 0.2;
-  const std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer(options);
+  const std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer({{"minChunkSeconds", 0.2}}, nullptr);
   const LiveUtterance live = speak(*recognizer, heldout("heldout-00"));
   const int done_at_final = chunks_done;
   job.join();

@@ -7,7 +7,7 @@
 
 #include "formats/byte_reading.h"
 #include "support/model_writer.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 using namespace verbatim;
 using namespace verbatim::test;
@@ -69,7 +69,7 @@ class ModelChecker {
   explicit ModelChecker(const TinyModel& model) : model_(model) {}
 
   void check(const WhisperWeights& w) const {
-    const ModelDims& d = w.config.dims;
+    const WhisperDims& d = w.config.dims;
     const int64_t n = d.n_audio_state;
     check_conv(w.conv1, "encoder.conv1", d.n_mels);
     check_conv(w.conv2, "encoder.conv2", n);
@@ -202,7 +202,7 @@ TestTensor to_pytorch_conv(const TestTensor& tensor) {
   return converted;
 }
 
-std::string hf_config_json(const ModelDims& d) {
+std::string hf_config_json(const WhisperDims& d) {
   return "{\"architectures\": [\"WhisperForConditionalGeneration\"], \"model_type\": \"whisper\", "
          "\"activation_function\": \"gelu\", \"suppress_tokens\": [1, 2, 7], \"scale_embedding\": false, "
          "\"num_mel_bins\": " + std::to_string(d.n_mels) + ", \"max_source_positions\": " + std::to_string(d.n_audio_ctx) +
@@ -299,7 +299,7 @@ TEST_CASE("weights: MLX affine quantized models of every bit width load and dequ
 
 TEST_CASE("weights: a Hugging Face checkpoint (HF names and config, PyTorch conv layout) maps to MLX") {
   TempDir dir;
-  const ModelDims dims = tiny_dims();
+  const WhisperDims dims = tiny_dims();
   const TinyModel model = make_tiny_whisper_model(dims);
   std::vector<TestTensor> tensors;
   for (const TestTensor& tensor : model.tensors) {
@@ -559,8 +559,8 @@ TEST_CASE("weights: quantized modules are checked against config.json's quantiza
 }
 
 TEST_CASE("config: MLX keys, with and without quantization") {
-  const ModelDims dims = tiny_dims();
-  const ModelConfig config = parse_model_config(model_config_json(dims), "c.json");
+  const WhisperDims dims = tiny_dims();
+  const WhisperConfig config = parse_whisper_config(model_config_json(dims), "c.json");
   CHECK(config.dims.n_mels == 8);
   CHECK(config.dims.n_audio_ctx == 12);
   CHECK(config.dims.n_audio_state == 64);
@@ -579,7 +579,7 @@ TEST_CASE("config: MLX keys, with and without quantization") {
           "n_vocab": 51866, "n_text_ctx": 448, "n_text_state": 1280, "n_text_head": 20, "n_text_layer": 4,
           "model_type": "whisper", "quantization": {"group_size": 64, "bits": 4, "mode": "affine"},
           "quantization_config": {"group_size": 64, "bits": 4}})";
-  const ModelConfig turbo = parse_model_config(large_v3_turbo_4bit, "c.json");
+  const WhisperConfig turbo = parse_whisper_config(large_v3_turbo_4bit, "c.json");
   CHECK(turbo.dims.n_text_layer == 4);
   CHECK(turbo.dims.n_vocab == 51866);
   REQUIRE(turbo.quantization.has_value());
@@ -588,9 +588,9 @@ TEST_CASE("config: MLX keys, with and without quantization") {
 }
 
 TEST_CASE("config: Hugging Face WhisperConfig keys map as convert.py maps them") {
-  ModelDims dims = tiny_dims();
+  WhisperDims dims = tiny_dims();
   dims.n_text_head = 8;
-  const ModelConfig config = parse_model_config(hf_config_json(dims), "c.json");
+  const WhisperConfig config = parse_whisper_config(hf_config_json(dims), "c.json");
   CHECK(config.dims.n_mels == dims.n_mels);
   CHECK(config.dims.n_audio_ctx == dims.n_audio_ctx);
   CHECK(config.dims.n_audio_state == dims.n_audio_state);
@@ -609,7 +609,7 @@ TEST_CASE("config: missing, mistyped, negative, huge and inconsistent values are
   const auto with = [&](const std::string& from, const std::string& to) {
     const std::string text = replace_all(good, from, to);
     REQUIRE(text != good);
-    return parse_model_config(text, "m/config.json");
+    return parse_whisper_config(text, "m/config.json");
   };
   CHECK_FORMAT_ERROR(with("\"n_vocab\": 96, ", ""), "m/config.json: \"n_vocab\" is missing");
   CHECK_FORMAT_ERROR(with("\"n_vocab\": 96", "\"n_vocab\": -96"), "\"n_vocab\" must be a positive integer, found -96");
@@ -630,16 +630,16 @@ TEST_CASE("config: missing, mistyped, negative, huge and inconsistent values are
   CHECK_FORMAT_ERROR(with("64", "3"), "n_audio_state (3) must be even and at least 4");
   CHECK_FORMAT_ERROR(with("\"whisper\"", "\"llama\""), "\"model_type\" is \"llama\", not \"whisper\"");
   CHECK_FORMAT_ERROR(with("\"n_mels\": 8,", "\"n_mels\": 8,,"), "m/config.json: invalid JSON at byte");
-  CHECK_FORMAT_ERROR(parse_model_config("[]", "m/config.json"), "the file holds an array, not a JSON object");
-  CHECK_FORMAT_ERROR(parse_model_config("{\"hidden_size\": 4}", "m/config.json"),
+  CHECK_FORMAT_ERROR(parse_whisper_config("[]", "m/config.json"), "the file holds an array, not a JSON object");
+  CHECK_FORMAT_ERROR(parse_whisper_config("{\"hidden_size\": 4}", "m/config.json"),
                      "not a Whisper config: it has neither MLX keys");
-  CHECK_FORMAT_ERROR(parse_model_config("{\"d_model\": 64}", "m/config.json"), "\"num_mel_bins\" is missing");
+  CHECK_FORMAT_ERROR(parse_whisper_config("{\"d_model\": 64}", "m/config.json"), "\"num_mel_bins\" is missing");
 }
 
 TEST_CASE("config: only MLX affine quantization with supported bits and group sizes") {
   const std::string base = model_config_json(tiny_dims());
   const auto with_quantization = [&](const std::string& block) {
-    return parse_model_config(base.substr(0, base.rfind('}')) + ", \"quantization\": " + block + "}", "c.json");
+    return parse_whisper_config(base.substr(0, base.rfind('}')) + ", \"quantization\": " + block + "}", "c.json");
   };
   CHECK(with_quantization(R"({"group_size": 32, "bits": 3})").quantization->bits == 3);
   CHECK(with_quantization(R"({"group_size": 128, "bits": 8, "mode": "affine"})").quantization->group_size == 128);

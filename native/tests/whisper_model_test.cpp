@@ -17,11 +17,11 @@
 #include "support/backends.h"
 #include "support/model_writer.h"
 #include "support/random_weights.h"
-#include "model/whisper_model.h"
+#include "whisper/whisper_model.h"
 
 using verbatim::DType;
 using verbatim::HeadList;
-using verbatim::ModelDims;
+using verbatim::WhisperDims;
 using verbatim::WeightMatrix;
 using verbatim::WhisperWeights;
 using verbatim::testing::RandomWhisper;
@@ -201,14 +201,14 @@ class ReferenceWhisper {
   }
 
   const WhisperWeights& w_;
-  ModelDims d_;
+  WhisperDims d_;
   std::map<const void*, std::vector<double>> cache_;
 };
 
 // ------------------------------------------------------------------------------------------------------------
 
-ModelDims test_dims() {
-  ModelDims d;
+WhisperDims test_dims() {
+  WhisperDims d;
   d.n_mels = 20;
   d.n_audio_ctx = 70;  // more than one 64-query attention block
   d.n_audio_state = 64;
@@ -226,7 +226,7 @@ std::shared_ptr<const WhisperWeights> random_model(const StorageFormat& linears,
   return RandomWhisper::share(std::make_shared<RandomWhisper>(test_dims(), linears, others, seed));
 }
 
-std::vector<float> random_mel(const ModelDims& d, uint32_t seed) {
+std::vector<float> random_mel(const WhisperDims& d, uint32_t seed) {
   verbatim::testing::Rng rng(seed);
   std::vector<float> mel(static_cast<std::size_t>(d.n_mels) * 2 * d.n_audio_ctx);
   for (float& v : mel) v = rng.uniform(-1.0f, 1.5f);
@@ -240,7 +240,7 @@ double max_difference(const std::vector<float>& got, const std::vector<double>& 
   return worst;
 }
 
-std::vector<float> decode(verbatim::ModelRunner& runner, const std::vector<int32_t>& tokens, const HeadList& heads = {},
+std::vector<float> decode(verbatim::WhisperRunner& runner, const std::vector<int32_t>& tokens, const HeadList& heads = {},
                           std::vector<float>* attention = nullptr) {
   std::vector<float> logits(static_cast<std::size_t>(runner.dims().n_vocab));
   runner.decode(tokens.data(), static_cast<int>(tokens.size()), logits.data(), heads, attention);
@@ -252,7 +252,7 @@ std::vector<float> decode(verbatim::ModelRunner& runner, const std::vector<int32
 void check_against_reference(const TestBackend& backend, const std::shared_ptr<const WhisperWeights>& weights,
                              int threads, double tolerance) {
   CAPTURE(backend.name);
-  const ModelDims d = weights->config.dims;
+  const WhisperDims d = weights->config.dims;
   auto runner = backend.make(weights, threads);
   ReferenceWhisper reference(*weights);
   const std::vector<float> mel = random_mel(d, 5);
@@ -297,7 +297,7 @@ void check_against_reference(const TestBackend& backend, const std::shared_ptr<c
 // A new encode() clears the self-attention cache; calls out of order or out of range throw and change nothing.
 void check_cache_and_misuse(const TestBackend& backend) {
   const auto weights = random_model(StorageFormat::dense(WeightMatrix::Format::F32), DType::F32, 3);
-  const ModelDims d = weights->config.dims;
+  const WhisperDims d = weights->config.dims;
   auto runner = backend.make(weights, 2);
   CHECK(runner->backend_name() == backend.runner_name);
   CHECK(runner->dims().n_vocab == d.n_vocab);
@@ -354,7 +354,7 @@ TEST_CASE("whisper model: fp16, bf16 and quantized weights match the reference o
 
 TEST_CASE("whisper model: a long prefix (BLAS path in the CPU decoder) gives the same logits on every run") {
   const auto weights = random_model(StorageFormat::quantized(4, 32), DType::F16, 9);
-  const ModelDims d = weights->config.dims;
+  const WhisperDims d = weights->config.dims;
   const std::vector<float> mel = random_mel(d, 6);
   std::vector<int32_t> prefix;
   for (int i = 0; i < 20; ++i) prefix.push_back((i * 37) % d.n_vocab);
@@ -381,7 +381,7 @@ TEST_CASE("whisper model: a long prefix (BLAS path in the CPU decoder) gives the
 
 TEST_CASE("whisper model: beams decoded as one batch match each sequence decoded alone, on every backend") {
   const auto weights = random_model(StorageFormat::quantized(4, 32), DType::F16, 11);
-  const ModelDims d = weights->config.dims;
+  const WhisperDims d = weights->config.dims;
   const std::vector<float> mel = random_mel(d, 12);
   const std::vector<int32_t> prompt = {3, 17, 40};
   // Beam b's tokens after the prompt, step by step; the sources make beams fork and die as beam search does.
@@ -579,7 +579,7 @@ TEST_CASE("whisper model: matches the PyTorch reference on fp32, fp16, 8-bit and
     for (const TestBackend& backend : verbatim::testing::built_test_backends()) {
       CAPTURE(backend.name);
       auto runner = backend.make(weights, 2);
-      const ModelDims d = runner->dims();
+      const WhisperDims d = runner->dims();
       runner->encode(mel.data());
       const Npy encoder = read_npy(folder + "/encoder.npy");
       REQUIRE(encoder.values.size() == runner->encoder_output().size());

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "backends/cpu/cpu_backend.h"
 #include "engine.h"
-#include "audio/mel.h"
-#include "decoding/special_tokens.h"
-#include "formats/weights.h"
+#include "whisper/mel.h"
+#include "whisper/special_tokens.h"
+#include "whisper/weights.h"
+#include "whisper/whisper_runners.h"
 
 namespace {
 
@@ -37,7 +37,7 @@ std::vector<int32_t> transcription_prompt(int n_vocab) {
 // The portable CPU backend, or MLX on its GPU when it has one, else on its CPU (as the engine's "mlx" choice).
 struct BenchBackend {
   std::string name;  // "cpu", "mlx-gpu" or "mlx-cpu"
-  std::unique_ptr<verbatim::ModelRunner> (*make)(std::shared_ptr<const verbatim::WhisperWeights>, int threads);
+  std::unique_ptr<verbatim::WhisperRunner> (*make)(std::shared_ptr<const verbatim::WhisperWeights>, int threads);
 };
 
 #if defined(VERBATIM_HAS_MLX)
@@ -45,13 +45,13 @@ verbatim::MlxDevice mlx_device() {
   return verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu : verbatim::MlxDevice::Cpu;
 }
 
-std::unique_ptr<verbatim::ModelRunner> make_mlx(std::shared_ptr<const verbatim::WhisperWeights> weights, int) {
-  return verbatim::make_mlx_runner(std::move(weights), mlx_device());
+std::unique_ptr<verbatim::WhisperRunner> make_mlx(std::shared_ptr<const verbatim::WhisperWeights> weights, int) {
+  return verbatim::make_whisper_mlx_runner(std::move(weights), mlx_device());
 }
 #endif
 
 BenchBackend backend_named(const std::string& name) {
-  if (name == "cpu") return {"cpu", verbatim::make_cpu_runner};
+  if (name == "cpu") return {"cpu", verbatim::make_whisper_cpu_runner};
 #if defined(VERBATIM_HAS_MLX)
   if (name == "mlx") return {std::string("mlx-") + verbatim::mlx_device_name(mlx_device()), make_mlx};
 #endif
@@ -66,10 +66,10 @@ bench::Report run(const BenchBackend& backend, const bench::Options& options) {
 
   double start = bench::now_ms();
   auto weights = std::make_shared<const verbatim::WhisperWeights>(verbatim::load_whisper_weights(options.model));
-  std::unique_ptr<verbatim::ModelRunner> runner = backend.make(weights, options.threads);
+  std::unique_ptr<verbatim::WhisperRunner> runner = backend.make(weights, options.threads);
   report.load_ms = bench::now_ms() - start;
 
-  const verbatim::ModelDims& dims = runner->dims();
+  const verbatim::WhisperDims& dims = runner->dims();
   const verbatim::Spectrogram mel = verbatim::log_mel_spectrogram(audio.data(), audio.size(), dims.n_mels, 0);
   if (mel.n_frames != 2 * dims.n_audio_ctx) throw std::runtime_error("the mel window is not 30 s long");
   start = bench::now_ms();

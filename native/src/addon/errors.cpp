@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "streaming/audio_inbox.h"
-#include "decoding/decoding.h"
 #include "formats/tensor_file.h"
+#include "transcript/cancelled.h"
 
 namespace verbatim::addon {
 

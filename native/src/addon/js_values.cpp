@@ -12,16 +12,21 @@ Napi::Array int_array(Napi::Env env, const std::vector<int32_t>& values) {
   return array;
 }
 
-Napi::Value language_code(Napi::Env env, int32_t token, const SpecialTokens& special) {
-  if (!special.is_language(token)) return env.Null();
-  return Napi::String::New(env, whisper_language_codes()[static_cast<std::size_t>(token - special.first_language)]);
+// A language code, or null where the model does not say.
+Napi::Value language_code(Napi::Env env, const std::string& code) {
+  return code.empty() ? env.Null() : Napi::String::New(env, code);
 }
 
-// { "en": 0.93, "de": 0.01, ... } over the vocabulary's languages.
-Napi::Object language_probabilities(Napi::Env env, const std::vector<float>& probabilities) {
+// { "en": 0.93, "de": 0.01, ... } over the model's languages.
+Napi::Object language_probabilities(Napi::Env env, const LanguageProbabilities& probabilities) {
   Napi::Object object = Napi::Object::New(env);
-  const std::vector<std::string>& codes = whisper_language_codes();
-  for (std::size_t i = 0; i < probabilities.size() && i < codes.size(); ++i) object.Set(codes[i], probabilities[i]);
+  for (const auto& [code, probability] : probabilities) object.Set(code, probability);
+  return object;
+}
+
+Napi::Object sizes_to_js(Napi::Env env, const ModelDescription::Sizes& sizes) {
+  Napi::Object object = Napi::Object::New(env);
+  for (const auto& [name, value] : sizes) object.Set(name, value);
   return object;
 }
 
@@ -30,27 +35,9 @@ Napi::Object language_probabilities(Napi::Env env, const std::vector<float>& pro
 Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
   const ModelDescription description = engine.description();
   Napi::Object info = Napi::Object::New(env);
-  info.Set("family", model_family_name(description.family));
-  if (description.whisper_dims) {
-    const ModelDims& d = *description.whisper_dims;
-    Napi::Object dims = Napi::Object::New(env);
-    dims.Set("nMels", d.n_mels);
-    dims.Set("nAudioCtx", d.n_audio_ctx);
-    dims.Set("nAudioState", d.n_audio_state);
-    dims.Set("nAudioHead", d.n_audio_head);
-    dims.Set("nAudioLayer", d.n_audio_layer);
-    dims.Set("nVocab", d.n_vocab);
-    dims.Set("nTextCtx", d.n_text_ctx);
-    dims.Set("nTextState", d.n_text_state);
-    dims.Set("nTextHead", d.n_text_head);
-    dims.Set("nTextLayer", d.n_text_layer);
-    info.Set("dims", dims);
-  } else {
-    info.Set("dims", env.Null());
-  }
-  Napi::Object sizes = Napi::Object::New(env);
-  for (const auto& [name, value] : description.sizes) sizes.Set(name, value);
-  info.Set("sizes", sizes);
+  info.Set("family", engine.family());
+  info.Set("dims", description.dims ? Napi::Value(sizes_to_js(env, *description.dims)) : env.Null());
+  info.Set("sizes", sizes_to_js(env, description.sizes));
   info.Set("nVocab", engine.vocabulary_size());
 
   const FamilyCapabilities& c = engine.capabilities();
@@ -160,24 +147,20 @@ Napi::Object segment_to_js(Napi::Env env, const Segment& segment) {
   return object;
 }
 
-Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript, const SpecialTokens& special) {
+Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript) {
   Napi::Array segments = Napi::Array::New(env, transcript.segments.size());
   for (uint32_t i = 0; i < transcript.segments.size(); ++i) segments.Set(i, segment_to_js(env, transcript.segments[i]));
   Napi::Object result = Napi::Object::New(env);
   result.Set("segments", segments);
-  // A vocabulary without language tokens (a transducer's) does not say which language it heard.
-  result.Set("language", special.n_languages == 0 ? env.Null()
-                         : special.multilingual() ? language_code(env, transcript.language_token, special)
-                                                  : Napi::String::New(env, "en"));
+  result.Set("language", language_code(env, transcript.language));
   if (!transcript.language_probabilities.empty())
     result.Set("languageProbabilities", language_probabilities(env, transcript.language_probabilities));
   return result;
 }
 
-Napi::Object language_detection_to_js(Napi::Env env, const LanguageDetection& detection,
-                                      const SpecialTokens& special) {
+Napi::Object language_detection_to_js(Napi::Env env, const DetectedLanguage& detection) {
   Napi::Object result = Napi::Object::New(env);
-  result.Set("language", language_code(env, detection.token, special));
+  result.Set("language", language_code(env, detection.language));
   result.Set("probabilities", language_probabilities(env, detection.probabilities));
   return result;
 }
@@ -192,8 +175,8 @@ Napi::Object streaming_update_to_js(Napi::Env env, const StreamingUpdate& update
   return event;
 }
 
-Napi::Object utterance_to_js(Napi::Env env, const Utterance& utterance, const SpecialTokens& special) {
-  Napi::Object result = transcript_to_js(env, utterance.transcript, special);
+Napi::Object utterance_to_js(Napi::Env env, const Utterance& utterance) {
+  Napi::Object result = transcript_to_js(env, utterance.transcript);
   result.Set("index", utterance.index);
   result.Set("start", utterance.start);
   result.Set("end", utterance.end);
@@ -201,11 +184,10 @@ Napi::Object utterance_to_js(Napi::Env env, const Utterance& utterance, const Sp
   return result;
 }
 
-Napi::Object streaming_transcript_to_js(Napi::Env env, const StreamingTranscript& transcript,
-                                        const SpecialTokens& special) {
+Napi::Object streaming_transcript_to_js(Napi::Env env, const StreamingTranscript& transcript) {
   Napi::Array utterances = Napi::Array::New(env, transcript.utterances.size());
   for (uint32_t i = 0; i < transcript.utterances.size(); ++i)
-    utterances.Set(i, utterance_to_js(env, transcript.utterances[i], special));
+    utterances.Set(i, utterance_to_js(env, transcript.utterances[i]));
   Napi::Object result = Napi::Object::New(env);
   result.Set("utterances", utterances);
   return result;

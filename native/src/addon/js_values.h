@@ -5,6 +5,9 @@
 
 #include "engine.h"
 #include "streaming/streaming.h"
+#include "transcript/detected_language.h"
+#include "transcript/token_event.h"
+#include "transcript/transcript.h"
 
 namespace verbatim::addon {
 
@@ -13,11 +16,10 @@ Napi::Object model_info_to_js(Napi::Env env, const Engine& engine);
 Napi::Value memory_to_js(Napi::Env env, const Engine& engine);
 Napi::Object token_event_to_js(Napi::Env env, const TokenEvent& token, double window_start);
 Napi::Object segment_to_js(Napi::Env env, const Segment& segment);
-Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript, const SpecialTokens& special);
-Napi::Object language_detection_to_js(Napi::Env env, const LanguageDetection& detection, const SpecialTokens& special);
+Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript);
+Napi::Object language_detection_to_js(Napi::Env env, const DetectedLanguage& detection);
 Napi::Object streaming_update_to_js(Napi::Env env, const StreamingUpdate& update);
-Napi::Object utterance_to_js(Napi::Env env, const Utterance& utterance, const SpecialTokens& special);
-Napi::Object streaming_transcript_to_js(Napi::Env env, const StreamingTranscript& transcript,
-                                        const SpecialTokens& special);
+Napi::Object utterance_to_js(Napi::Env env, const Utterance& utterance);
+Napi::Object streaming_transcript_to_js(Napi::Env env, const StreamingTranscript& transcript);
 
 }  // namespace verbatim::addon

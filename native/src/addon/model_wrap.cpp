@@ -5,13 +5,12 @@
 #include <utility>
 #include <vector>
 
+#include "audio/samples.h"
 #include "background_job.h"
-#include "decoding/decoding.h"
 #include "errors.h"
 #include "js_options.h"
 #include "js_values.h"
 #include "sample_file.h"
-#include "audio/mel.h"
 
 namespace verbatim::addon {
 namespace {
@@ -118,11 +117,9 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
     // A Float32Array is copied now; a file of samples is read on the job's thread, a window at a time.
     const std::string sample_file = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
     auto audio = std::make_shared<std::vector<float>>(sample_file.empty() ? copy_audio(info[0]) : std::vector<float>());
-    const SpecialTokens special = engine->special_tokens();
-    TranscribeOptions options = read_transcribe_options(info[1], special);
-    options.token_bytes = token_bytes_;
+    std::shared_ptr<Transcription> transcription = engine->transcription(option_values(info[1]), token_bytes_);
 
-    return start_background_job(env, info[2], Value(), [engine, audio, sample_file, options, special](JobContext& job) {
+    return start_background_job(env, info[2], Value(), [engine, audio, sample_file, transcription](JobContext& job) {
       // Local to the run, so the samples are freed when it ends, however it ends.
       const std::vector<float> samples = std::move(*audio);
       TranscribeEvents events;
@@ -149,17 +146,15 @@ Napi::Value ModelWrap::Transcribe(const Napi::CallbackInfo& info) {
       };
       std::shared_ptr<Transcript> transcript;
       if (sample_file.empty()) {
-        transcript = std::make_shared<Transcript>(engine->transcribe(samples.data(), samples.size(), options, events));
+        transcript = std::make_shared<Transcript>(transcription->run(samples.data(), samples.size(), events));
       } else {
         SampleFile file(sample_file);
         const SampleReader read = [&file](std::size_t first, std::size_t count, float* out) {
           file.read(first, count, out);
         };
-        transcript = std::make_shared<Transcript>(engine->transcribe(read, file.size(), options, events));
+        transcript = std::make_shared<Transcript>(transcription->run(read, file.size(), events));
       }
-      return ValueMaker([transcript, special](Napi::Env e) -> Napi::Value {
-        return transcript_to_js(e, *transcript, special);
-      });
+      return ValueMaker([transcript](Napi::Env e) -> Napi::Value { return transcript_to_js(e, *transcript); });
     });
   });
 }
@@ -169,31 +164,26 @@ Napi::Value ModelWrap::StartStream(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     std::shared_ptr<Engine> engine = this->engine();
     if (!token_bytes_) throw std::invalid_argument("set the model's vocabulary (setVocabulary) before streaming");
-    const SpecialTokens special = engine->special_tokens();
-    StreamingOptions options = read_streaming_options(info[0], special);
-    options.transcribe.token_bytes = token_bytes_;
-    const auto min_update_samples = static_cast<std::size_t>(options.min_chunk_seconds * kSampleRate);
-    std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer(std::move(options));
-    auto inbox = std::make_shared<AudioInbox>(min_update_samples);
+    std::shared_ptr<StreamingRecognizer> recognizer = engine->make_recognizer(option_values(info[0]), token_bytes_);
+    auto inbox = std::make_shared<AudioInbox>(recognizer->min_update_samples());
 
-    Napi::Object handle = start_background_job(env, info[1], Value(), [engine, inbox, recognizer, special](JobContext& job) {
+    Napi::Object handle = start_background_job(env, info[1], Value(), [engine, inbox, recognizer](JobContext& job) {
       StreamingEvents events;
       events.cancelled = [&job] { return job.cancelled(); };
       events.on_update = [&job](const StreamingUpdate& update) {
         job.emit([update](Napi::Env e) -> Napi::Value { return streaming_update_to_js(e, update); });
       };
-      events.on_utterance = [&job, special](const Utterance& utterance) {
-        job.emit([utterance, special](Napi::Env e) -> Napi::Value {
+      events.on_utterance = [&job](const Utterance& utterance) {
+        job.emit([utterance](Napi::Env e) -> Napi::Value {
           Napi::Object event = Napi::Object::New(e);
           event.Set("type", "utterance");
-          event.Set("utterance", utterance_to_js(e, utterance, special));
+          event.Set("utterance", utterance_to_js(e, utterance));
           return event;
         });
       };
       auto transcript = std::make_shared<StreamingTranscript>(engine->stream(*inbox, *recognizer, events));
-      return ValueMaker([transcript, special](Napi::Env e) -> Napi::Value {
-        return streaming_transcript_to_js(e, *transcript, special);
-      });
+      return ValueMaker(
+          [transcript](Napi::Env e) -> Napi::Value { return streaming_transcript_to_js(e, *transcript); });
     });
 
     Napi::Function cancel_job = handle.Get("cancel").As<Napi::Function>();
@@ -227,13 +217,10 @@ Napi::Value ModelWrap::DetectLanguage(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     std::shared_ptr<Engine> engine = this->engine();
     auto audio = std::make_shared<std::vector<float>>(copy_audio(info[0]));
-    const SpecialTokens special = engine->special_tokens();
-    return start_background_job(env, env.Undefined(), Value(), [engine, audio, special](JobContext& job) {
-      auto detection = std::make_shared<LanguageDetection>(
+    return start_background_job(env, env.Undefined(), Value(), [engine, audio](JobContext& job) {
+      auto detection = std::make_shared<DetectedLanguage>(
           engine->detect_language(audio->data(), audio->size(), [&job] { return job.cancelled(); }));
-      return ValueMaker([detection, special](Napi::Env e) -> Napi::Value {
-        return language_detection_to_js(e, *detection, special);
-      });
+      return ValueMaker([detection](Napi::Env e) -> Napi::Value { return language_detection_to_js(e, *detection); });
     });
   });
 }

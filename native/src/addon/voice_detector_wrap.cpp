@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "background_job.h"
-#include "decoding/decoding.h"
+#include "transcript/cancelled.h"
 #include "errors.h"
 #include "sample_file.h"
 

@@ -1,4 +1,4 @@
-// The engine's entry point: a loaded model of any family (model/model_family.h), behind one interface.
+// The engine's entry point: a loaded model of any family (model_families.h), behind one interface that names none.
 #pragma once
 
 #include <cstddef>
@@ -9,15 +9,16 @@
 #include <utility>
 #include <vector>
 
-#include "decoding/language.h"
-#include "decoding/special_tokens.h"
+#include "audio/samples.h"
 #include "backends/mlx/mlx_backend.h"
-#include "model/model_family.h"
-#include "model/model_runner.h"
+#include "options/option_values.h"
 #include "runner_gate.h"
 #include "streaming/streaming.h"
-#include "decoding/transcribe.h"
-#include "formats/weights.h"
+#include "tensors/quantization.h"
+#include "transcript/detected_language.h"
+#include "transcript/token_bytes.h"
+#include "transcript/transcribe_events.h"
+#include "transcript/transcript.h"
 
 namespace verbatim {
 
@@ -36,8 +37,8 @@ struct EngineOptions {
   // process. The portable CPU backend has no such limits and does not use these.
   std::optional<std::size_t> mlx_cache_limit_bytes;
   std::optional<std::size_t> mlx_wired_limit_bytes;
-  // Parakeet only: float weight matrices packed at load to MLX's affine 8 or 4 bits, as config.json's "quantize"
-  // asks (parakeet_weights.h). Whisper refuses it: its MLX repositories come packed.
+  // Float weight matrices packed at load to MLX's affine 8 or 4 bits (packing_named), for families whose files come
+  // in float; a family whose files come packed refuses it, saying which to load instead.
   std::optional<Quantization> quantize;
 };
 
@@ -48,11 +49,25 @@ struct BuiltBackends {
 };
 BuiltBackends built_backends();
 
-// What the addon shows of a loaded model.
+// What a loaded model can do beyond transcribing 16 kHz audio into timed tokens. Shared code (the addon, the daemon)
+// asks these, never the family.
+struct FamilyCapabilities {
+  bool language_detection = false;  // detect_language(), and "auto" languages
+  bool choose_language = false;     // an explicit language for decoding
+  bool translate = false;           // the translate task
+  bool prompt = false;              // a decoder prompt (previous text, the user's vocabulary terms)
+  bool decoding_options = false;    // Whisper's beam size, temperatures, fallback and logit filters
+  bool word_timestamps = false;     // timed tokens (Whisper: on request, from cross-attention)
+  bool streaming = false;           // live sessions (Engine::stream)
+  // Language codes the model knows; empty for English-only Whisper vocabularies and families that do not say.
+  std::vector<std::string> languages;
+};
+
+// What the addon shows of a loaded model (native/lib/types.ts ModelInfo).
 struct ModelDescription {
-  ModelFamily family = ModelFamily::Whisper;
-  std::optional<ModelDims> whisper_dims;  // Whisper's dimensions; absent for other families
-  std::vector<std::pair<std::string, int>> sizes;  // the family's own named sizes (Parakeet: "dModel", ...)
+  using Sizes = std::vector<std::pair<std::string, int>>;
+  std::optional<Sizes> dims;  // info().dims (Whisper's dimensions); absent: null
+  Sizes sizes;                // info().sizes: the family's own named sizes (Parakeet: "dModel", ...)
   std::string weights_path;
   std::optional<Quantization> quantization;
   std::vector<std::pair<int, int>> stored_alignment_heads;
@@ -61,25 +76,34 @@ struct ModelDescription {
   std::vector<std::string> vocabulary;
 };
 
+// One file job on a model, its options read as its family's. run() takes the model's lock for the whole job (jobs on
+// one model run one after another, a live session's updates going first between windows), on any thread. Throws
+// Cancelled, and std::invalid_argument for another family's options that would change what it gives.
+class Transcription {
+ public:
+  virtual ~Transcription() = default;
+  virtual Transcript run(const float* samples, std::size_t n, const TranscribeEvents& events) = 0;
+  // The same over `n` samples read through `read` a window at a time.
+  virtual Transcript run(const SampleReader& read, std::size_t n, const TranscribeEvents& events) = 0;
+};
+
 // A loaded model of some family ready to transcribe: its weights, the backend's runner, and the lock that lets one
 // job at a time use the runner's caches. This is what the Node addon (and the CLI, through it) drives; every family
-// implements it once, and shared code asks capabilities() what the model can do.
+// implements it once, reads its own options (options/option_values.h) and says what it can do in capabilities().
 class Engine {
  public:
-  // Loads a model folder, choosing the family from its config.json (see model_family.h), and prepares the chosen
+  // Loads a model folder, choosing the family from its config.json (model_families.h), and prepares the chosen
   // backend. Throws FormatError for a bad model folder, std::invalid_argument when the chosen backend is not built
   // or cannot run the family, or `quantize` does not apply to the folder.
   static std::unique_ptr<Engine> load(const std::string& folder, const EngineOptions& options);
 
   virtual ~Engine() = default;
 
-  virtual ModelFamily family() const = 0;
+  virtual std::string family() const = 0;  // its name in model_families(): "whisper", "parakeet"
   virtual const FamilyCapabilities& capabilities() const = 0;
   virtual ModelDescription description() const = 0;
   // Token ids [0, vocabulary_size()) are the model's text tokens and special tokens alike.
   virtual int vocabulary_size() const = 0;
-  // The ids with special meaning (Whisper's table; a family without them has none below vocabulary_size()).
-  virtual SpecialTokens special_tokens() const = 0;
 
   virtual std::string backend_name() const = 0;  // "cpu" or "mlx"
   const std::string& device_name() const { return device_; }  // "cpu" or "gpu"
@@ -87,24 +111,22 @@ class Engine {
   // MLX's memory figures when this engine runs on MLX (process-wide: every MLX model shares them).
   std::optional<MlxMemory> memory() const;
 
-  // Both take the engine's lock for the whole job: jobs on one model run one after another. Options the family
-  // cannot honour (capabilities()) throw std::invalid_argument naming them.
-  virtual Transcript transcribe(const float* samples, std::size_t n, const TranscribeOptions& options,
-                                const TranscribeEvents& events) = 0;
-  // The same over `n` samples read through `read` a window at a time.
-  virtual Transcript transcribe(const SampleReader& read, std::size_t n, const TranscribeOptions& options,
-                                const TranscribeEvents& events) = 0;
-  // A live session's recognizer for this model, with the family's own policy; std::invalid_argument for options
-  // the family cannot honour. It borrows this engine's runner per update, ahead of file jobs, which give it up
-  // between their windows (RunnerGate): the engine must outlive it.
-  virtual std::shared_ptr<StreamingRecognizer> make_recognizer(StreamingOptions options) = 0;
+  // A file job with `options` read as this family's (native/lib/types.ts): a wrong one throws std::invalid_argument
+  // naming it, here. `token_bytes`: the vocabulary's text (setVocabulary), for families whose decoding reads it.
+  virtual std::unique_ptr<Transcription> transcription(const OptionValues& options,
+                                                       std::shared_ptr<const TokenBytes> token_bytes) = 0;
+  // A live session's recognizer for this model, with the family's own policy and options (std::invalid_argument for
+  // a wrong one, or another family's). It borrows this engine's runner per update, ahead of file jobs, which give
+  // it up between their windows (RunnerGate): the engine must outlive it.
+  virtual std::shared_ptr<StreamingRecognizer> make_recognizer(const OptionValues& options,
+                                                               std::shared_ptr<const TokenBytes> token_bytes) = 0;
   // Runs a live session until `inbox` is finished (see run_streaming_session).
   StreamingTranscript stream(AudioInbox& inbox, StreamingRecognizer& recognizer, const StreamingEvents& events) {
     return run_streaming_session(inbox, recognizer, events);
   }
   // The language of the first 30 s. Throws std::invalid_argument for models that cannot detect languages.
-  virtual LanguageDetection detect_language(const float* samples, std::size_t n,
-                                            const std::function<bool()>& cancelled) = 0;
+  virtual DetectedLanguage detect_language(const float* samples, std::size_t n,
+                                           const std::function<bool()>& cancelled) = 0;
 
  protected:
   Engine(std::string device, double load_seconds) : device_(std::move(device)), load_seconds_(load_seconds) {}
@@ -114,9 +136,5 @@ class Engine {
   std::string device_;
   double load_seconds_;
 };
-
-// The families' loaders (Engine::load picks one by the config's family).
-std::unique_ptr<Engine> load_whisper_engine(const std::string& folder, const EngineOptions& options);
-std::unique_ptr<Engine> load_parakeet_engine(const std::string& folder, const EngineOptions& options);
 
 }  // namespace verbatim

@@ -10,8 +10,9 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/q4_row_blocks.h"
 #include "backends/mlx/mlx_backend.h"
-#include "model/model_runner.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
+#include "whisper/whisper_runner.h"
+#include "whisper/whisper_runners.h"
 
 namespace verbatim::testing {
 
@@ -19,7 +20,7 @@ struct TestBackend {
   std::string name;         // "cpu", "mlx-cpu" or "mlx-gpu"
   std::string runner_name;  // what the runner's backend_name() says
   // `threads` is the portable CPU backend's worker count; MLX schedules its own.
-  std::function<std::unique_ptr<ModelRunner>(std::shared_ptr<const WhisperWeights>, int threads)> make;
+  std::function<std::unique_ptr<WhisperRunner>(std::shared_ptr<const WhisperWeights>, int threads)> make;
   // Computes fp16 models in fp16 (MLX, as mlx_whisper does), not fp32.
   bool fp16_activations = false;
 };
@@ -63,14 +64,16 @@ inline double attention_tolerance(const TestBackend& backend, const WhisperWeigh
 
 inline std::vector<TestBackend> built_test_backends() {
   std::vector<TestBackend> backends = {
-      {"cpu", "cpu", [](std::shared_ptr<const WhisperWeights> w, int threads) { return make_cpu_runner(w, threads); }}};
+      {"cpu", "cpu",
+       [](std::shared_ptr<const WhisperWeights> w, int threads) { return make_whisper_cpu_runner(w, threads); }}};
 #if defined(VERBATIM_HAS_MLX)
   backends.push_back(
-      {"mlx-cpu", "mlx", [](std::shared_ptr<const WhisperWeights> w, int) { return make_mlx_runner(w, MlxDevice::Cpu); },
-       true});
+      {"mlx-cpu", "mlx",
+       [](std::shared_ptr<const WhisperWeights> w, int) { return make_whisper_mlx_runner(w, MlxDevice::Cpu); }, true});
   if (mlx_gpu_available()) {
     backends.push_back(
-        {"mlx-gpu", "mlx", [](std::shared_ptr<const WhisperWeights> w, int) { return make_mlx_runner(w, MlxDevice::Gpu); },
+        {"mlx-gpu", "mlx",
+         [](std::shared_ptr<const WhisperWeights> w, int) { return make_whisper_mlx_runner(w, MlxDevice::Gpu); },
          true});
   }
 #endif

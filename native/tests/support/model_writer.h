@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "formats/tensor_file.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim {
 namespace test {
@@ -421,7 +421,7 @@ inline AffineQuantized quantize_affine(const std::vector<float>& w, int64_t rows
 
 // ---------------------------------------------------------------------------------------------- Whisper models
 
-inline std::string model_config_json(const ModelDims& d, const std::optional<Quantization>& quantization = {}) {
+inline std::string model_config_json(const WhisperDims& d, const std::optional<Quantization>& quantization = {}) {
   std::string json = "{\"model_type\": \"whisper\", \"n_mels\": " + std::to_string(d.n_mels) +
                      ", \"n_audio_ctx\": " + std::to_string(d.n_audio_ctx) +
                      ", \"n_audio_state\": " + std::to_string(d.n_audio_state) +
@@ -458,7 +458,7 @@ struct TinyModel {
 
 class TinyModelBuilder {
  public:
-  TinyModelBuilder(const ModelDims& dims, const TinyModelOptions& options)
+  TinyModelBuilder(const WhisperDims& dims, const TinyModelOptions& options)
       : dims_(dims), options_(options), random_(options.seed) {}
 
   TinyModel build() {
@@ -551,18 +551,18 @@ class TinyModelBuilder {
     dense(prefix + ".bias", {out}, 0.1f);
   }
 
-  ModelDims dims_;
+  WhisperDims dims_;
   TinyModelOptions options_;
   Random random_;
   TinyModel model_;
 };
 
-inline TinyModel make_tiny_whisper_model(const ModelDims& dims, const TinyModelOptions& options = TinyModelOptions()) {
+inline TinyModel make_tiny_whisper_model(const WhisperDims& dims, const TinyModelOptions& options = TinyModelOptions()) {
   return TinyModelBuilder(dims, options).build();
 }
 
 // Writes config.json and weights.safetensors (or weights.npz) into `folder` (which must exist).
-inline TinyModel write_tiny_whisper_model(const std::string& folder, const ModelDims& dims,
+inline TinyModel write_tiny_whisper_model(const std::string& folder, const WhisperDims& dims,
                                           const TinyModelOptions& options = TinyModelOptions()) {
   TinyModel model = make_tiny_whisper_model(dims, options);
   write_file(folder + "/config.json", model.config_json);
@@ -575,8 +575,8 @@ inline TinyModel write_tiny_whisper_model(const std::string& folder, const Model
 }
 
 // Small dimensions that exercise every shape rule (4 heads of 16, 2+2 layers, 3-bit packing straddling words).
-inline ModelDims tiny_dims() {
-  ModelDims d;
+inline WhisperDims tiny_dims() {
+  WhisperDims d;
   d.n_mels = 8;
   d.n_audio_ctx = 12;
   d.n_audio_state = 64;

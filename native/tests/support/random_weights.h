@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "formats/half.h"
-#include "formats/weights.h"
+#include "whisper/weights.h"
 
 namespace verbatim::testing {
 
@@ -184,7 +184,7 @@ inline std::vector<double> reference_decode(const Vector& v) {
 // `linears`; everything else (convolutions, norms, biases, positional embedding) uses `others`.
 class RandomWhisper {
  public:
-  RandomWhisper(const ModelDims& dims, StorageFormat linears, DType others, uint32_t seed)
+  RandomWhisper(const WhisperDims& dims, StorageFormat linears, DType others, uint32_t seed)
       : linears_(linears), others_(others), rng_(seed) {
     WhisperWeights& w = weights_;
     w.config.dims = dims;

@@ -1,4 +1,4 @@
-// A ModelRunner whose logits and cross-attention come from a test's script instead of a network, so decoding
+// A WhisperRunner whose logits and cross-attention come from a test's script instead of a network, so decoding
 // rules can be checked step by step. It keeps the token context a real runner would keep in its cache.
 #pragma once
 
@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "model/model_runner.h"
-#include "decoding/special_tokens.h"
+#include "whisper/whisper_runner.h"
+#include "whisper/special_tokens.h"
 
 namespace verbatim::testing {
 
-inline ModelDims scripted_dims(int n_vocab = 51865) {
-  ModelDims dims;
+inline WhisperDims scripted_dims(int n_vocab = 51865) {
+  WhisperDims dims;
   dims.n_mels = 80;
   dims.n_audio_ctx = 1500;
   dims.n_audio_state = 4;
@@ -29,7 +29,7 @@ inline ModelDims scripted_dims(int n_vocab = 51865) {
   return dims;
 }
 
-class ScriptedRunner : public ModelRunner {
+class ScriptedRunner : public WhisperRunner {
  public:
   // Fills `logits` (n_vocab zeros on entry) for the next token after `context` (every token in the cache).
   using LogitsScript = std::function<void(const std::vector<int32_t>& context, std::vector<float>& logits)>;
@@ -37,7 +37,7 @@ class ScriptedRunner : public ModelRunner {
   using AttentionScript =
       std::function<void(const std::vector<int32_t>& context, int layer, int head, std::vector<float>& frames)>;
 
-  explicit ScriptedRunner(ModelDims dims = scripted_dims()) : dims_(dims) {}
+  explicit ScriptedRunner(WhisperDims dims = scripted_dims()) : dims_(dims) {}
 
   LogitsScript logits_script;
   AttentionScript attention_script;
@@ -48,7 +48,7 @@ class ScriptedRunner : public ModelRunner {
   std::vector<std::vector<int32_t>> decode_calls;   // the tokens of every decode() call
   std::vector<int32_t> context;                     // the tokens now in the cache
 
-  const ModelDims& dims() const override { return dims_; }
+  const WhisperDims& dims() const override { return dims_; }
   std::string backend_name() const override { return "scripted"; }
 
   void encode(const float* mel) override {
@@ -115,7 +115,7 @@ class ScriptedRunner : public ModelRunner {
   std::vector<std::vector<int>> beam_selections;          // every select_beams() call
 
  private:
-  ModelDims dims_;
+  WhisperDims dims_;
 };
 
 // The tokens sampled so far: everything after the last token that ends a prompt (task or notimestamps), or

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "decoding/special_tokens.h"
+#include "whisper/special_tokens.h"
 
 namespace verbatim::testing {
 

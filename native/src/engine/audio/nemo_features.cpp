@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "audio/mel.h"
+#include "audio/mel_filters.h"
 
 namespace verbatim {
 namespace {

@@ -1,6 +1,6 @@
 #include "streaming/streaming.h"
 
-#include "decoding/decoding.h"
+#include "transcript/cancelled.h"
 
 namespace verbatim {
 

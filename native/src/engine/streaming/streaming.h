@@ -1,35 +1,17 @@
 // Live recognition of a growing stream of 16 kHz audio, split by the caller into utterances: the seam every model
-// family streams through. A family's recognizer (whisper_streaming.h, transducer_streaming.h) decides what each
-// update shows and runs each utterance's final pass; run_streaming_session drives any of them from an AudioInbox.
+// family streams through. A family's recognizer (its make_recognizer, with its own options and policy) decides what
+// each update shows and runs each utterance's final pass; run_streaming_session drives any of them from an AudioInbox.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <vector>
 
-#include "decoding/transcribe.h"
 #include "streaming/audio_inbox.h"
-#include "streaming/streaming_policy.h"
+#include "transcript/transcript.h"
 
 namespace verbatim {
-
-// A live session's options. Each family reads its own and refuses another family's (see its make_recognizer).
-struct StreamingOptions {
-  // Whisper's policy; absent: AlignAtt. Parakeet has one policy of its own and refuses this.
-  std::optional<StreamingPolicyKind> policy;
-  PolicyParameters parameters;  // Whisper's policy parameters
-  // Parakeet: a token is committed once its end (frame + duration) is at least this many 80 ms encoder frames
-  // behind the newest audio; absent: the family's default. Whisper refuses it.
-  std::optional<int> margin_frames;
-  double min_chunk_seconds = 1.0;  // no update before this much new audio (unless the utterance ends)
-  // Whisper: most tokens of earlier text (moved out of the 30 s window) kept as context; 0: as many as fit.
-  int max_context_tokens = 0;
-  // The final pass's options. Whisper's live decode shares their language, task, suppressed tokens, initial prompt
-  // (a static prompt, never trimmed) and token bytes.
-  TranscribeOptions transcribe;
-};
 
 struct StreamingUpdate {
   int utterance = 0;
@@ -56,6 +38,8 @@ class StreamingRecognizer {
  public:
   virtual ~StreamingRecognizer() = default;
 
+  // No update before this many new samples (unless the utterance ends): what the session's inbox waits for.
+  virtual std::size_t min_update_samples() const = 0;
   virtual void add_audio(const float* samples, std::size_t n) = 0;
   virtual std::size_t utterance_samples() const = 0;
 

@@ -7,8 +7,6 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/q4_row_blocks.h"
-#include "model/parakeet_model.h"
-#include "model/whisper_model.h"
 
 #if defined(VERBATIM_OPENBLAS)
 #include <cblas.h>
@@ -249,26 +247,13 @@ CpuTensor CpuOps::value_cache(Tensor t, int heads) const {
   return t;
 }
 
-template class WhisperModel<CpuOps>;
-
-std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads) {
-  if (weights == nullptr) throw std::invalid_argument("make_cpu_runner needs weights");
+CpuOps make_cpu_ops(int threads) {
   if (threads <= 0) threads = default_threads();
 #if defined(VERBATIM_OPENBLAS)
   // Our pool runs BLAS calls side by side on its own threads; OpenBLAS's threads on top would oversubscribe.
   openblas_set_num_threads(1);
 #endif
-  return std::make_unique<WhisperModel<CpuOps>>(std::move(weights), CpuOps(threads));
-}
-
-std::unique_ptr<TransducerRunner> make_cpu_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,
-                                                             int threads) {
-  if (weights == nullptr) throw std::invalid_argument("make_cpu_transducer_runner needs weights");
-  if (threads <= 0) threads = default_threads();
-#if defined(VERBATIM_OPENBLAS)
-  openblas_set_num_threads(1);
-#endif
-  return std::make_unique<ParakeetModel<CpuOps>>(std::move(weights), CpuOps(threads));
+  return CpuOps(threads);
 }
 
 }  // namespace verbatim

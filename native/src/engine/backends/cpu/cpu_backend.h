@@ -1,4 +1,4 @@
-// The portable CPU backend: the tensor operations WhisperModel needs, on fp32 matrices in memory, with weights
+// The portable CPU backend: the tensor operations (backends/tensor_ops.h) on fp32 matrices in memory, with weights
 // read in their stored format by the kernels in cpu_kernels.h and a pool of worker threads.
 #pragma once
 
@@ -9,11 +9,12 @@
 #include <utility>
 #include <vector>
 
-#include "model/model_runner.h"
 #include "backends/cpu/thread_pool.h"
-#include "formats/parakeet_weights.h"
-#include "formats/weights.h"
-#include "model/transducer_runner.h"
+#include "backends/tensor_ops.h"
+#include "tensors/convolution.h"
+#include "tensors/layer_norm.h"
+#include "tensors/linear.h"
+#include "tensors/weight_matrix.h"
 
 namespace verbatim {
 
@@ -97,12 +98,8 @@ class CpuOps {
   Tensor key_cache(Tensor t, int heads) const;
   Tensor value_cache(Tensor t, int heads) const;
 
-  // Parakeet's operations (parakeet_model.h; cpu_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
-  Tensor unary(Tensor x, int f);
-  template <class F>
-  Tensor unary(Tensor x, F f) {
-    return unary(std::move(x), static_cast<int>(f));
-  }
+  // The conformer's and the LSTM's operations (cpu_conformer_ops.cpp).
+  Tensor unary(Tensor x, Unary f);
   Tensor scale(Tensor x, float s) const;
   Tensor glu(const Tensor& x) const;
   Tensor depthwise_conv1d(const Tensor& x, const DepthwiseParams& params);
@@ -116,15 +113,8 @@ class CpuOps {
   std::shared_ptr<ThreadPool> pool_;
 };
 
-// A Whisper runner on the CPU backend. `threads` counts the calling thread; 0 means one per hardware thread
-// (on Apple silicon, one per performance core).
-// The weights stay shared (and memory-mapped) and nothing is expanded, except that the decoder's 4-bit matrices are
-// copied into the integer kernels' row blocks where this build has them (cpu::kernel_weights): the copies take the
-// place of the stored bytes' pages.
-std::unique_ptr<ModelRunner> make_cpu_runner(std::shared_ptr<const WhisperWeights> weights, int threads);
-
-// A Parakeet TDT runner on the CPU backend (the same threads rule).
-std::unique_ptr<TransducerRunner> make_cpu_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,
-                                                             int threads);
+// The operations on `threads` workers, counting the calling thread; 0 means one per hardware thread (on Apple
+// silicon, one per performance core). OpenBLAS's own threads are switched off: the pool runs BLAS calls side by side.
+CpuOps make_cpu_ops(int threads);
 
 }  // namespace verbatim

@@ -8,7 +8,7 @@
 
 #include "formats/tensor_file.h"
 #include "backends/cpu/thread_pool.h"
-#include "formats/weights.h"
+#include "tensors/weight_matrix.h"
 
 namespace verbatim {
 namespace cpu {

@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "formats/weights.h"
+#include "tensors/weight_matrix.h"
 
 namespace verbatim {
 namespace cpu {

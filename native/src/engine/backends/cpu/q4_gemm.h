@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "backends/cpu/thread_pool.h"
-#include "formats/weights.h"
+#include "tensors/weight_matrix.h"
 
 namespace verbatim {
 namespace cpu {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "formats/weights.h"
+#include "tensors/weight_matrix.h"
 
 namespace verbatim {
 namespace cpu {

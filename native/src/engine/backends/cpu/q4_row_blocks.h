@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "backends/cpu/thread_pool.h"
-#include "formats/weights.h"
+#include "tensors/weight_matrix.h"
 
 namespace verbatim {
 namespace cpu {

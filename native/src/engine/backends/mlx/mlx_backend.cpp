@@ -7,13 +7,10 @@
 #include <utility>
 
 #include "backends/mlx/mlx_ops.h"
-#include "model/whisper_model.h"
 
 namespace mx = mlx::core;
 
 namespace verbatim {
-
-template class WhisperModel<MlxOps>;
 
 namespace {
 
@@ -40,13 +37,11 @@ std::string mlx_gpu_problem() {
 
 const char* mlx_device_name(MlxDevice device) { return device == MlxDevice::Gpu ? "gpu" : "cpu"; }
 
-std::unique_ptr<ModelRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device) {
-  if (weights == nullptr) throw std::invalid_argument("make_mlx_runner needs weights");
+mx::Device mlx_compute_device(MlxDevice device) {
   if (device == MlxDevice::Gpu && !mlx_gpu_available()) {
     throw std::invalid_argument("MLX has no GPU here (this MLX was built without Metal or CUDA, or there is no GPU)");
   }
-  MlxOps ops(device == MlxDevice::Gpu ? mx::Device::gpu : mx::Device::cpu, mlx_compute_dtype(*weights));
-  return std::make_unique<WhisperModel<MlxOps>>(std::move(weights), std::move(ops));
+  return device == MlxDevice::Gpu ? mx::Device::gpu : mx::Device::cpu;
 }
 
 MlxMemory mlx_memory() { return {mx::get_active_memory(), mx::get_peak_memory(), mx::get_cache_memory()}; }

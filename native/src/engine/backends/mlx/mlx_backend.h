@@ -1,16 +1,10 @@
-// The MLX backend as the engine sees it: which device MLX can run on, a Whisper or Parakeet runner on it, and MLX's
-// memory figures and limits. This header needs no MLX and is seen by every build; its functions are defined only when
-// MLX is found (VERBATIM_HAS_MLX), so call them only under that define.
+// The MLX backend as the engine sees it: which device MLX can run on, and MLX's memory figures and limits (each
+// family makes its network over MlxOps in its own folder, *_mlx.cpp). This header needs no MLX and is seen by every
+// build; its functions are defined only when MLX is found (VERBATIM_HAS_MLX), so call them only under that define.
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <string>
-
-#include "formats/parakeet_weights.h"
-#include "formats/weights.h"
-#include "model/model_runner.h"
-#include "model/transducer_runner.h"
 
 namespace verbatim {
 
@@ -26,13 +20,6 @@ bool mlx_gpu_available();
 std::string mlx_gpu_problem();
 
 const char* mlx_device_name(MlxDevice device);  // "gpu" or "cpu"
-
-// Converts the weights for MLX (quantized ones stay packed) and builds the runner; MLX's computation on `device`.
-std::unique_ptr<ModelRunner> make_mlx_runner(std::shared_ptr<const WhisperWeights> weights, MlxDevice device);
-
-// A Parakeet TDT runner on MLX (mlx_transducer_runner.cpp): fp32 activations, weights as held (quantized ones packed).
-std::unique_ptr<TransducerRunner> make_mlx_transducer_runner(std::shared_ptr<const ParakeetWeights> weights,
-                                                             MlxDevice device);
 
 // MLX's allocator, for the whole process (every MLX model shares it).
 struct MlxMemory {

@@ -49,11 +49,6 @@ mx::array host_array(DType dtype, const void* data, mx::Shape shape, mx::Dtype a
 
 }  // namespace
 
-mx::Dtype mlx_compute_dtype(const WhisperWeights& weights) {
-  // bf16 activations would lose too much: fp32 there
-  return stored_dtype(weights) == DType::F16 ? mx::float16 : mx::float32;
-}
-
 MlxOps::MlxOps(mx::Device device, mx::Dtype compute, DenseWeights dense)
     : stream_(mx::new_thread_unsafe_stream(device)), compute_(compute), dense_(dense) {}
 

@@ -1,13 +1,13 @@
-// The MLX backend's tensor operations (see whisper_model.h for the interface): a lazy mlx::core graph that MLX
-// evaluates on the Apple GPU (Metal), or on its CPU or CUDA backend, when the model hands data to the host.
-// Weights stay as stored (fp16 dense weights in fp16; quantized ones packed, read as stored by quantized_matmul)
-// and activations of fp16 models (and of quantized models with fp16 scales) are fp16, as mlx_whisper runs them,
-// with layer norms and softmax in fp32. Other models compute in fp32 (bf16 weights converted at load), and match
-// the portable CPU backend up to the order of fp32 sums; fp16 ones within fp16 rounding (backends_test.cpp).
-// Parakeet (parakeet_model.h; mlx_parakeet_ops.cpp) computes in fp32 with its dense matrices kept 16-bit as held
-// (DenseWeights::AsStored), widened by each product, as the CPU backend's kernels read them.
+// The MLX backend's tensor operations (backends/tensor_ops.h): a lazy mlx::core graph that MLX evaluates on the
+// Apple GPU (Metal), or on its CPU or CUDA backend, when the model hands data to the host. Weights stay as stored
+// (fp16 dense weights in fp16; quantized ones packed, read as stored by quantized_matmul); activations are in the
+// compute dtype a family chooses (fp16 ones as mlx_whisper runs them, with layer norms and softmax in fp32; fp32
+// ones match the portable CPU backend up to the order of fp32 sums, bf16 weights converted at load), and dense
+// matrices are converted to it at load or kept 16-bit as held (DenseWeights::AsStored), widened by each product, as
+// the CPU backend's kernels read them.
 //
-// Only the MLX backend's own sources include this header: MLX's headers need C++20 (mlx_backend.h does not).
+// Only sources that use MLX include this header (the MLX backend's own, and each family's *_mlx.cpp): MLX's headers
+// need C++20 (mlx_backend.h does not).
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,12 @@
 
 #include <mlx/mlx.h>
 
-#include "formats/parakeet_weights.h"
-#include "formats/weights.h"
+#include "backends/mlx/mlx_backend.h"
+#include "backends/tensor_ops.h"
+#include "tensors/convolution.h"
+#include "tensors/layer_norm.h"
+#include "tensors/linear.h"
+#include "tensors/weight_matrix.h"
 
 namespace verbatim {
 
@@ -115,15 +119,11 @@ class MlxOps {
   Tensor key_cache(Tensor t, int /*heads*/) const { return t; }
   Tensor value_cache(Tensor t, int /*heads*/) const { return t; }
 
-  // Parakeet's operations (parakeet_model.h; mlx_parakeet_ops.cpp). `unary` takes verbatim::Unary as an int.
+  // The conformer's and the LSTM's operations (mlx_conformer_ops.cpp).
   Conv2dParams conv2d_params(const Conv2dWeights& conv) const;
   DepthwiseParams depthwise_params(const std::vector<float>& weight, const std::vector<float>& bias,
                                    int kernel) const;
-  Tensor unary(const Tensor& x, int f) const;
-  template <class F>
-  Tensor unary(const Tensor& x, F f) const {
-    return unary(x, static_cast<int>(f));
-  }
+  Tensor unary(const Tensor& x, Unary f) const;
   Tensor scale(const Tensor& x, float s) const;
   Tensor glu(const Tensor& x) const;
   Tensor depthwise_conv1d(const Tensor& x, const DepthwiseParams& params) const;
@@ -147,7 +147,7 @@ class MlxOps {
   DenseWeights dense_;
 };
 
-// The dtype a model's activations take on MLX: fp16 when its weights are fp16 (its scales, when quantized), else fp32.
-mlx::core::Dtype mlx_compute_dtype(const WhisperWeights& weights);
+// MLX's device for `device`; std::invalid_argument for the GPU where MLX has none.
+mlx::core::Device mlx_compute_device(MlxDevice device);
 
 }  // namespace verbatim

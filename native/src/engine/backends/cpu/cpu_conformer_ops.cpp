@@ -1,0 +1,202 @@
+// The CPU backend's operations for the conformer encoder and the LSTM (backends/tensor_ops.h says what each computes).
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "backends/cpu/blas.h"
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_kernels.h"
+
+namespace verbatim {
+namespace {
+
+void require(bool condition, const char* what) {
+  if (!condition) throw std::invalid_argument(std::string("cpu backend: ") + what);
+}
+
+float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+}  // namespace
+
+CpuTensor CpuOps::unary(Tensor x, Unary kind) {
+  float* data = x.data.data();
+  pool_->parallel_for(x.rows, [&](int64_t r, int) {
+    float* row = data + r * x.cols;
+    for (int64_t i = 0; i < x.cols; ++i) {
+      const float v = row[i];
+      switch (kind) {
+        case Unary::Relu: row[i] = v > 0.0f ? v : 0.0f; break;
+        case Unary::Silu: row[i] = v * sigmoid(v); break;
+        case Unary::Sigmoid: row[i] = sigmoid(v); break;
+        case Unary::Tanh: row[i] = std::tanh(v); break;
+      }
+    }
+  });
+  return x;
+}
+
+CpuTensor CpuOps::scale(Tensor x, float s) const {
+  for (float& v : x.data) v *= s;
+  return x;
+}
+
+CpuTensor CpuOps::glu(const Tensor& x) const {
+  require(x.cols % 2 == 0, "glu needs an even number of columns");
+  const int64_t half = x.cols / 2;
+  Tensor y(x.rows, half);
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const float* in = x.row(r);
+    float* out = y.row(r);
+    for (int64_t i = 0; i < half; ++i) out[i] = in[i] * sigmoid(in[half + i]);
+  }
+  return y;
+}
+
+CpuTensor CpuOps::depthwise_conv1d(const Tensor& x, const DepthwiseParams& params) {
+  const int64_t channels = x.cols, k = params.kernel, pad = params.kernel / 2;
+  require(static_cast<int64_t>(params.weight.size()) == channels * k &&
+              static_cast<int64_t>(params.bias.size()) == channels,
+          "depthwise weights do not match the input's channels");
+  Tensor y(x.rows, channels);
+  pool_->parallel_for(x.rows, [&](int64_t t, int) {
+    float* out = y.row(t);
+    for (int64_t c = 0; c < channels; ++c) out[c] = params.bias[static_cast<std::size_t>(c)];
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t source = t + j - pad;
+      if (source < 0 || source >= x.rows) continue;
+      const float* in = x.row(source);
+      for (int64_t c = 0; c < channels; ++c) out[c] += params.weight[static_cast<std::size_t>(c * k + j)] * in[c];
+    }
+  });
+  return y;
+}
+
+CpuTensor CpuOps::conv2d(const Tensor& x, int64_t height, int64_t width, const Conv2dParams& p, int stride,
+                         int padding) {
+  require(height > 0 && width > 0 && x.cols == height * width, "conv2d input is not height x width planes");
+  require(p.in_per_group > 0 && x.rows % p.in_per_group == 0, "conv2d input channels do not match the weights");
+  const int64_t groups = x.rows / p.in_per_group;
+  require(p.out_channels % groups == 0, "conv2d groups do not divide the output channels");
+  const int64_t out_per_group = p.out_channels / groups;
+  const int64_t kh = p.kernel_h, kw = p.kernel_w;
+  const int64_t oh = (height + 2 * padding - kh) / stride + 1, ow = (width + 2 * padding - kw) / stride + 1;
+  require(oh > 0 && ow > 0, "conv2d input is smaller than its kernel");
+  if (kh == 1 && kw == 1 && stride == 1 && padding == 0 && groups == 1) {
+    // Pointwise: one matrix product, (height*width, in) · (out, in)ᵀ, through BLAS.
+    const Tensor xt = transpose(x);
+    WeightMatrix w;
+    w.format = WeightMatrix::Format::F32;
+    w.rows = p.out_channels;
+    w.cols = p.in_per_group;
+    w.data = p.weight.data();
+    Tensor yt(xt.rows, p.out_channels);
+    cpu::matmul(*pool_, xt.data.data(), xt.rows, xt.cols, w, p.bias.data(), yt.data.data(), yt.cols);
+    return transpose(yt);
+  }
+  Tensor y(p.out_channels, oh * ow);
+  pool_->parallel_for(p.out_channels, [&](int64_t o, int) {
+    const int64_t g = o / out_per_group;
+    float* out = y.row(o);
+    std::fill(out, out + oh * ow, p.bias[static_cast<std::size_t>(o)]);
+    for (int64_t ci = 0; ci < p.in_per_group; ++ci) {
+      const float* plane = x.row(g * p.in_per_group + ci);
+      for (int64_t a = 0; a < kh; ++a) {
+        for (int64_t b = 0; b < kw; ++b) {
+          // MLX layout (out, kh, kw, in / groups).
+          const float w = p.weight[static_cast<std::size_t>(((o * kh + a) * kw + b) * p.in_per_group + ci)];
+          for (int64_t i = 0; i < oh; ++i) {
+            const int64_t r = i * stride + a - padding;
+            if (r < 0 || r >= height) continue;
+            const float* in = plane + r * width;
+            float* dst = out + i * ow;
+            for (int64_t j = 0; j < ow; ++j) {
+              const int64_t c = j * stride + b - padding;
+              if (c >= 0 && c < width) dst[j] += w * in[c];
+            }
+          }
+        }
+      }
+    }
+  });
+  return y;
+}
+
+CpuTensor CpuOps::planes_to_frames(const Tensor& x, int64_t height, int64_t width) const {
+  require(x.cols == height * width, "planes are not height x width");
+  Tensor y(height, x.rows * width);
+  for (int64_t c = 0; c < x.rows; ++c) {
+    for (int64_t t = 0; t < height; ++t) {
+      std::copy(x.row(c) + t * width, x.row(c) + (t + 1) * width, y.row(t) + c * width);
+    }
+  }
+  return y;
+}
+
+CpuTensor CpuOps::relative_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& pos,
+                                     const Tensor& bias_u, const Tensor& bias_v, int heads) {
+  const int64_t T = q.rows, d = q.cols;
+  require(heads > 0 && d % heads == 0, "heads do not divide the width");
+  require(k.rows == T && v.rows == T && k.cols == d && v.cols == d, "q, k and v differ in shape");
+  require(pos.rows == 2 * T - 1 && pos.cols == d, "positions are not 2T-1 rows of the width");
+  const int64_t hd = d / heads;
+  require(bias_u.rows == heads && bias_u.cols == hd && bias_v.rows == heads && bias_v.cols == hd,
+          "position biases are not heads x head_dim");
+  const float inv_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  Tensor out(T, d);
+  // Per head and block of query rows, through BLAS: ac = (q + u)·kᵀ over all keys, and (q + v)·posᵀ over just the
+  // positions the block's rows reach (T + rows - 1 of them), so memory stays linear in T.
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (T + kBlock - 1) / kBlock;
+  pool_->parallel_for(heads * blocks, [&](int64_t index, int) {
+    const int64_t h = index / blocks, i0 = (index % blocks) * kBlock, rows = std::min(kBlock, T - i0);
+    const int64_t reach = T + rows - 1, first_pos = T - i0 - rows;
+    std::vector<float> qu(static_cast<std::size_t>(rows * hd)), qv(static_cast<std::size_t>(rows * hd));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* qi = q.row(i0 + r) + h * hd;
+      for (int64_t e = 0; e < hd; ++e) {
+        qu[static_cast<std::size_t>(r * hd + e)] = qi[e] + bias_u.row(h)[e];
+        qv[static_cast<std::size_t>(r * hd + e)] = qi[e] + bias_v.row(h)[e];
+      }
+    }
+    std::vector<float> scores(static_cast<std::size_t>(rows * T)), bd(static_cast<std::size_t>(rows * reach));
+    sgemm(false, true, static_cast<int>(rows), static_cast<int>(T), static_cast<int>(hd), 1.0f, qu.data(),
+          static_cast<int>(hd), k.data.data() + h * hd, static_cast<int>(d), 0.0f, scores.data(), static_cast<int>(T));
+    sgemm(false, true, static_cast<int>(rows), static_cast<int>(reach), static_cast<int>(hd), 1.0f, qv.data(),
+          static_cast<int>(hd), pos.row(first_pos) + h * hd, static_cast<int>(d), 0.0f, bd.data(),
+          static_cast<int>(reach));
+    for (int64_t r = 0; r < rows; ++r) {
+      // Key j of row i0 + r sits at relative position (i0 + r) - j: pos row T - 1 - (i0 + r) + j.
+      float* row = scores.data() + r * T;
+      const float* shifted = bd.data() + r * reach + (rows - 1 - r);
+      for (int64_t j = 0; j < T; ++j) row[j] = (row[j] + shifted[j]) * inv_scale;
+      cpu::softmax(row, T);
+    }
+    std::vector<float> attended(static_cast<std::size_t>(rows * hd));
+    sgemm(false, false, static_cast<int>(rows), static_cast<int>(hd), static_cast<int>(T), 1.0f, scores.data(),
+          static_cast<int>(T), v.data.data() + h * hd, static_cast<int>(d), 0.0f, attended.data(),
+          static_cast<int>(hd));
+    for (int64_t r = 0; r < rows; ++r) {
+      std::copy(attended.begin() + r * hd, attended.begin() + (r + 1) * hd, out.row(i0 + r) + h * hd);
+    }
+  });
+  return out;
+}
+
+std::pair<CpuTensor, CpuTensor> CpuOps::lstm_cell(const Tensor& gates, const Tensor& c) const {
+  const int64_t H = c.cols;
+  require(gates.rows == c.rows && gates.cols == 4 * H, "LSTM gates are not 4 x the state");
+  Tensor h(c.rows, H), next(c.rows, H);
+  for (int64_t r = 0; r < c.rows; ++r) {
+    const float* g = gates.row(r);
+    for (int64_t e = 0; e < H; ++e) {
+      const float in = sigmoid(g[e]), forget = sigmoid(g[H + e]), cell = std::tanh(g[2 * H + e]),
+                  output = sigmoid(g[3 * H + e]);
+      next.row(r)[e] = forget * c.row(r)[e] + in * cell;
+      h.row(r)[e] = output * std::tanh(next.row(r)[e]);
+    }
+  }
+  return {std::move(h), std::move(next)};
+}
+
+}  // namespace verbatim

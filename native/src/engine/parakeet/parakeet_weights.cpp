@@ -1,0 +1,584 @@
+#include "parakeet/parakeet_weights.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "formats/finite_values.h"
+#include "formats/half.h"
+#include "formats/json.h"
+#include "formats/mapped_file.h"
+
+namespace verbatim {
+namespace {
+
+// Bounds well above parakeet-tdt-0.6b (24 layers, d_model 1024, 8192 pieces) and 1.1b that keep a hostile config
+// from sizing huge buffers.
+constexpr int kMaxLayers = 256;
+constexpr int kMaxWidth = 1 << 14;
+constexpr int kMaxHeads = 256;
+constexpr int kMaxVocabulary = 1 << 18;
+constexpr int kMaxKernel = 255;
+constexpr int kMaxDurations = 64;
+constexpr std::size_t kMaxConfigBytes = 16u << 20;
+
+class ConfigReader {
+ public:
+  explicit ConfigReader(const std::string& path) : path_(path) {}
+
+  [[noreturn]] void fail(const std::string& what) const { throw FormatError(path_ + ": " + what); }
+
+  const json::Value& object(const json::Value& parent, const std::string& key, const std::string& where) const {
+    const json::Value* value = parent.find(key);
+    if (value == nullptr) fail("\"" + where + key + "\" is missing");
+    if (!value->is_object()) fail("\"" + where + key + "\" is " + value->describe() + ", not an object");
+    return *value;
+  }
+
+  int integer(const json::Value& parent, const std::string& key, const std::string& where, int min, int max,
+              std::optional<int> fallback = std::nullopt) const {
+    const json::Value* value = parent.find(key);
+    if (value == nullptr) {
+      if (fallback) return *fallback;
+      fail("\"" + where + key + "\" is missing");
+    }
+    const auto number = value->as_int64();
+    if (!number || *number < min || *number > max) {
+      fail("\"" + where + key + "\" must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+           ", found " + value->describe());
+    }
+    return static_cast<int>(*number);
+  }
+
+  double number(const json::Value& parent, const std::string& key, const std::string& where, double fallback) const {
+    const json::Value* value = parent.find(key);
+    if (value == nullptr) return fallback;
+    if (!value->is_number()) fail("\"" + where + key + "\" is " + value->describe() + ", not a number");
+    char* end = nullptr;
+    const double parsed = std::strtod(value->number_text().c_str(), &end);
+    if (!std::isfinite(parsed)) fail("\"" + where + key + "\" is out of range");
+    return parsed;
+  }
+
+  bool boolean(const json::Value& parent, const std::string& key, const std::string& where, bool fallback) const {
+    const json::Value* value = parent.find(key);
+    if (value == nullptr || value->is_null()) return fallback;
+    if (!value->is_bool()) fail("\"" + where + key + "\" is " + value->describe() + ", not true or false");
+    return value->as_bool();
+  }
+
+  std::string text(const json::Value& parent, const std::string& key, const std::string& where,
+                   const std::string& fallback) const {
+    const json::Value* value = parent.find(key);
+    if (value == nullptr || value->is_null()) return fallback;
+    if (!value->is_string()) fail("\"" + where + key + "\" is " + value->describe() + ", not a string");
+    return value->as_string();
+  }
+
+  void expect(const json::Value& parent, const std::string& key, const std::string& where,
+              const std::string& wanted) const {
+    const json::Value* value = parent.find(key);
+    if (value == nullptr) return;
+    if (!value->is_string() || value->as_string() != wanted) {
+      fail("\"" + where + key + "\" is " + value->describe() + "; only \"" + wanted + "\" is supported");
+    }
+  }
+
+  std::vector<int> durations(const json::Value& list, const std::string& where) const {
+    if (!list.is_array() || list.items().empty() || list.items().size() > kMaxDurations) {
+      fail("\"" + where + "\" must be a list of 1 to " + std::to_string(kMaxDurations) + " durations, found " +
+           list.describe());
+    }
+    std::vector<int> out;
+    for (const json::Value& item : list.items()) {
+      const auto d = item.as_int64();
+      if (!d || *d < 0 || *d > 1000) fail("\"" + where + "\" holds " + item.describe() + ", not a duration 0-1000");
+      out.push_back(static_cast<int>(*d));
+    }
+    return out;
+  }
+
+  ParakeetConfig read(const json::Value& root) const {
+    if (!root.is_object()) fail("the file holds " + root.describe() + ", not a JSON object");
+    ParakeetConfig c;
+    const json::Value& pre = object(root, "preprocessor", "");
+    const int sample_rate = integer(pre, "sample_rate", "preprocessor.", 1, 1 << 20, 16000);
+    if (sample_rate != 16000) fail("\"preprocessor.sample_rate\" is " + std::to_string(sample_rate) + "; only 16000");
+    expect(pre, "normalize", "preprocessor.", "per_feature");
+    expect(pre, "window", "preprocessor.", "hann");
+    c.features.n_mels = integer(pre, "features", "preprocessor.", 1, 512);
+    c.features.n_fft = integer(pre, "n_fft", "preprocessor.", 2, 1 << 16, 512);
+    if ((c.features.n_fft & (c.features.n_fft - 1)) != 0) fail("\"preprocessor.n_fft\" is not a power of two");
+    const double window = number(pre, "window_size", "preprocessor.", 0.025);
+    const double stride = number(pre, "window_stride", "preprocessor.", 0.01);
+    if (!(window > 0 && window * sample_rate <= c.features.n_fft + 0.5)) {
+      fail("\"preprocessor.window_size\" must be positive and fit n_fft");
+    }
+    if (!(stride > 0 && stride * sample_rate >= 1 && stride <= 1)) fail("\"preprocessor.window_stride\" is out of range");
+    c.features.win_length = static_cast<int>(std::lround(window * sample_rate));
+    c.features.hop_length = static_cast<int>(std::lround(stride * sample_rate));
+    if (c.features.win_length < 2) fail("\"preprocessor.window_size\" is under two samples");
+    const int pad_to = integer(pre, "pad_to", "preprocessor.", 0, 1 << 16, 0);
+    if (pad_to != 0) fail("\"preprocessor.pad_to\" is " + std::to_string(pad_to) + "; only 0 is supported");
+
+    const json::Value& enc = object(root, "encoder", "");
+    const int feat_in = integer(enc, "feat_in", "encoder.", 1, 512);
+    if (feat_in != c.features.n_mels) fail("\"encoder.feat_in\" differs from \"preprocessor.features\"");
+    c.n_layers = integer(enc, "n_layers", "encoder.", 1, kMaxLayers);
+    c.d_model = integer(enc, "d_model", "encoder.", 2, kMaxWidth);
+    c.n_heads = integer(enc, "n_heads", "encoder.", 1, kMaxHeads);
+    if (c.d_model % c.n_heads != 0) fail("\"encoder.n_heads\" does not divide \"encoder.d_model\"");
+    if (c.d_model % 2 != 0) fail("\"encoder.d_model\" must be even (sin/cos position pairs)");
+    c.ff_hidden = c.d_model * integer(enc, "ff_expansion_factor", "encoder.", 1, 16);
+    if (c.ff_hidden > kMaxWidth * 4) fail("\"encoder.ff_expansion_factor\" makes the feed-forward too wide");
+    expect(enc, "subsampling", "encoder.", "dw_striding");
+    const int factor = integer(enc, "subsampling_factor", "encoder.", 1, 64, 8);
+    if (factor != 8) fail("\"encoder.subsampling_factor\" is " + std::to_string(factor) + "; only 8 is supported");
+    c.subsampling_channels = integer(enc, "subsampling_conv_channels", "encoder.", 1, 4096);
+    expect(enc, "self_attention_model", "encoder.", "rel_pos");
+    if (boolean(enc, "causal_downsampling", "encoder.", false)) fail("\"encoder.causal_downsampling\" is not supported");
+    expect(enc, "conv_norm_type", "encoder.", "batch_norm");
+    c.conv_kernel = integer(enc, "conv_kernel_size", "encoder.", 1, kMaxKernel);
+    if (c.conv_kernel % 2 == 0) fail("\"encoder.conv_kernel_size\" must be odd");
+    c.use_bias = boolean(enc, "use_bias", "encoder.", true);
+    c.xscaling = boolean(enc, "xscaling", "encoder.", true);
+    if (c.subsampling_channels * static_cast<int64_t>(c.subsampled_mels()) > (1 << 20)) {
+      fail("\"encoder.subsampling_conv_channels\" is too large");
+    }
+
+    const json::Value& dec = object(root, "decoder", "");
+    c.vocab_size = integer(dec, "vocab_size", "decoder.", 1, kMaxVocabulary);
+    const json::Value& prednet = object(dec, "prednet", "decoder.");
+    c.pred_hidden = integer(prednet, "pred_hidden", "decoder.prednet.", 1, kMaxWidth);
+    c.pred_layers = integer(prednet, "pred_rnn_layers", "decoder.prednet.", 1, 16);
+
+    const json::Value& joint = object(root, "joint", "");
+    const int classes = integer(joint, "num_classes", "joint.", 1, kMaxVocabulary);
+    if (classes != c.vocab_size) fail("\"joint.num_classes\" differs from \"decoder.vocab_size\"");
+    const json::Value* vocabulary = joint.find("vocabulary");
+    if (vocabulary == nullptr) fail("\"joint.vocabulary\" is missing: the model's SentencePiece pieces are needed");
+    if (!vocabulary->is_array() || vocabulary->items().size() != static_cast<std::size_t>(c.vocab_size)) {
+      fail("\"joint.vocabulary\" must list " + std::to_string(c.vocab_size) + " pieces, found " +
+           (vocabulary->is_array() ? std::to_string(vocabulary->items().size()) + " items" : vocabulary->describe()));
+    }
+    for (const json::Value& piece : vocabulary->items()) {
+      if (!piece.is_string()) fail("\"joint.vocabulary\" holds " + piece.describe() + ", not a piece");
+      c.vocabulary.push_back(piece.as_string());
+    }
+    const json::Value& jointnet = object(joint, "jointnet", "joint.");
+    c.joint_hidden = integer(jointnet, "joint_hidden", "joint.jointnet.", 1, kMaxWidth);
+    if (integer(jointnet, "encoder_hidden", "joint.jointnet.", 1, kMaxWidth, c.d_model) != c.d_model) {
+      fail("\"joint.jointnet.encoder_hidden\" differs from \"encoder.d_model\"");
+    }
+    if (integer(jointnet, "pred_hidden", "joint.jointnet.", 1, kMaxWidth, c.pred_hidden) != c.pred_hidden) {
+      fail("\"joint.jointnet.pred_hidden\" differs from \"decoder.prednet.pred_hidden\"");
+    }
+    const std::string activation = text(jointnet, "activation", "joint.jointnet.", "relu");
+    if (activation == "relu") c.joint_activation = ParakeetConfig::Activation::Relu;
+    else if (activation == "sigmoid") c.joint_activation = ParakeetConfig::Activation::Sigmoid;
+    else if (activation == "tanh") c.joint_activation = ParakeetConfig::Activation::Tanh;
+    else fail("\"joint.jointnet.activation\" is \"" + activation + "\"; supported: relu, sigmoid, tanh");
+
+    const json::Value* defaults = root.find("model_defaults");
+    const json::Value* listed = defaults != nullptr && defaults->is_object() ? defaults->find("tdt_durations") : nullptr;
+    const json::Value* decoding = root.find("decoding");
+    if (listed != nullptr) {
+      c.durations = durations(*listed, "model_defaults.tdt_durations");
+    } else if (decoding != nullptr && decoding->is_object() && decoding->find("durations") != nullptr) {
+      c.durations = durations(*decoding->find("durations"), "decoding.durations");
+    } else {
+      fail("\"model_defaults.tdt_durations\" is missing: only TDT models (with durations) are supported");
+    }
+    const int extra = integer(joint, "num_extra_outputs", "joint.", 0, kMaxDurations,
+                              static_cast<int>(c.durations.size()));
+    if (extra != static_cast<int>(c.durations.size())) {
+      fail("\"joint.num_extra_outputs\" (" + std::to_string(extra) + ") differs from the " +
+           std::to_string(c.durations.size()) + " TDT durations");
+    }
+    if (decoding != nullptr && decoding->is_object()) {
+      if (const json::Value* greedy = decoding->find("greedy"); greedy != nullptr && greedy->is_object()) {
+        c.max_symbols = integer(*greedy, "max_symbols", "decoding.greedy.", 1, 1000, 10);
+      }
+    }
+    if (const json::Value* aux = root.find("aux_ctc"); aux != nullptr && !aux->is_null()) {
+      c.aux_ctc_classes = aux_ctc_classes(*aux, c);
+    }
+    if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
+      if (quantize->is_string()) c.quantize = packing_named(quantize->as_string());
+      if (!c.quantize) {
+        fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
+             "load, groups of 64), or leave it out for fp16/bf16");
+      }
+    }
+    if (const json::Value* stored = root.find("quantization"); stored != nullptr && !stored->is_null()) {
+      c.stored_quantization = quantization(*stored);
+      if (c.quantize) {
+        fail("\"quantize\" asks to pack float weights at load, but \"quantization\" says the weights are packed "
+             "already: remove \"quantize\"");
+      }
+    }
+    return c;
+  }
+
+  // NeMo's hybrid TDT-CTC "aux_ctc.decoder" (a ConvASRDecoder over the encoder output): its classes, the pieces and
+  // the blank. num_classes <= 0 means "the vocabulary's length", as NeMo and parakeet-mlx read it.
+  int aux_ctc_classes(const json::Value& aux, const ParakeetConfig& c) const {
+    if (!aux.is_object()) fail("\"aux_ctc\" is " + aux.describe() + ", not an object");
+    const json::Value& decoder = object(aux, "decoder", "aux_ctc.");
+    if (integer(decoder, "feat_in", "aux_ctc.decoder.", 1, kMaxWidth) != c.d_model) {
+      fail("\"aux_ctc.decoder.feat_in\" differs from \"encoder.d_model\"");
+    }
+    int classes = integer(decoder, "num_classes", "aux_ctc.decoder.", -1, kMaxVocabulary);
+    if (const json::Value* pieces = decoder.find("vocabulary"); pieces != nullptr) {
+      if (!pieces->is_array() || pieces->items().size() != c.vocabulary.size()) {
+        fail("\"aux_ctc.decoder.vocabulary\" must list the " + std::to_string(c.vocab_size) +
+             " pieces of \"joint.vocabulary\"");
+      }
+      if (classes <= 0) classes = static_cast<int>(pieces->items().size());
+    }
+    if (classes != c.vocab_size) {
+      fail("\"aux_ctc.decoder.num_classes\" is " + std::to_string(classes) + ", not the " +
+           std::to_string(c.vocab_size) + " pieces of \"joint.vocabulary\"");
+    }
+    return classes + 1;
+  }
+
+  // MLX's "quantization" block, as mlx.nn.quantize writes it with the model.
+  Quantization quantization(const json::Value& block) const {
+    if (!block.is_object()) fail("\"quantization\" is " + block.describe() + ", not an object");
+    Quantization q;
+    q.bits = integer(block, "bits", "quantization.", 2, 8);
+    if (q.bits == 7) fail("\"quantization.bits\" is 7; supported: 2, 3, 4, 5, 6, 8");
+    q.group_size = integer(block, "group_size", "quantization.", 32, 128);
+    if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
+      fail("\"quantization.group_size\" is " + std::to_string(q.group_size) + "; supported: 32, 64, 128");
+    }
+    for (const auto& [key, value] : block.members()) {
+      if (key == "mode") {
+        if (!value.is_string() || value.as_string() != "affine") {
+          fail("\"quantization.mode\" is " + value.describe() + "; only \"affine\" is supported");
+        }
+      } else if (key != "bits" && key != "group_size") {
+        fail("\"quantization." + key + "\" is not supported (per-layer settings): only bits, group_size and mode");
+      }
+    }
+    return q;
+  }
+
+ private:
+  const std::string& path_;
+};
+
+int64_t product(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+class WeightsReader {
+ public:
+  WeightsReader(const TensorFile& file, ParakeetWeights& weights) : file_(file), weights_(weights) {}
+
+  const TensorView& view(const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorView* v = file_.find(name);
+    if (v == nullptr) throw FormatError(file_.path() + ": tensor \"" + name + "\" is missing");
+    if (v->dtype != DType::F32 && v->dtype != DType::F16 && v->dtype != DType::BF16) {
+      throw FormatError(file_.path() + ": tensor \"" + name + "\" is " + dtype_name(v->dtype) +
+                        ", not F32, F16 or BF16");
+    }
+    if (v->shape != shape) {
+      throw FormatError(file_.path() + ": tensor \"" + name + "\" has shape " + shape_text(v->shape) + ", expected " +
+                        shape_text(shape));
+    }
+    used_.insert(name);
+    return *v;
+  }
+
+  // A tensor the model computes with, every value of it checked to be finite.
+  const TensorView& finite_view(const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorView& v = view(name, shape);
+    check_finite(file_.path(), name, v);
+    return v;
+  }
+
+  std::vector<float> floats(const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorView& v = finite_view(name, shape);
+    std::vector<float> out(static_cast<std::size_t>(product(shape)));
+    const std::size_t size = dtype_size(v.dtype);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const uint8_t* p = v.data + i * size;
+      if (v.dtype == DType::F32) {
+        std::memcpy(&out[i], p, 4);
+      } else {
+        uint16_t bits;
+        std::memcpy(&bits, p, 2);
+        out[i] = v.dtype == DType::F16 ? half_to_float(bits) : bf16_to_float(bits);
+      }
+    }
+    return out;
+  }
+
+  Vector vector(const std::string& name, int64_t size) {
+    const TensorView& v = finite_view(name, {size});
+    return Vector{v.dtype, size, v.data};
+  }
+
+  // A matrix held as fp16 / bf16 (fp32 is converted to bf16, as parakeet-mlx casts after loading), packed at load
+  // when the config asks and its width allows, or as the file packed it. Pages read to convert or pack are released.
+  // Its values are checked to be finite as they are read: while converting or packing, else by a scan.
+  WeightMatrix matrix(const std::string& name, const std::vector<int64_t>& shape, int64_t rows, int64_t cols) {
+    const std::string suffix = ".weight";
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const std::string prefix = name.substr(0, name.size() - suffix.size());
+      if (file_.find(prefix + ".scales") != nullptr) return stored_quantized(prefix, rows, cols);
+    }
+    const TensorView& v = view(name, shape);
+    WeightMatrix m;
+    m.rows = rows;
+    m.cols = cols;
+    std::vector<uint8_t> converted;
+    if (v.dtype == DType::F32) {
+      converted.resize(static_cast<std::size_t>(rows * cols) * 2);
+      for (int64_t i = 0; i < rows * cols; ++i) {
+        float f;
+        std::memcpy(&f, v.data + i * 4, 4);
+        if (!std::isfinite(f)) fail_non_finite(file_.path(), name, v.dtype, v.data, i, rows * cols);
+        const uint16_t bits = float_to_bf16(f);
+        if (!std::isfinite(bf16_to_float(bits))) fail_beyond_bf16(name, f, i, rows * cols);
+        std::memcpy(converted.data() + i * 2, &bits, 2);
+      }
+      m.format = WeightMatrix::Format::BF16;
+      m.data = converted.data();
+    } else {
+      m.format = v.dtype == DType::F16 ? WeightMatrix::Format::F16 : WeightMatrix::Format::BF16;
+      m.data = v.data;
+    }
+    const std::optional<Quantization>& q = weights_.config.quantize;
+    if (q && cols % q->group_size == 0) {
+      weights_.packed_tensors.push_back(affine_quantize(m, q->bits, q->group_size));
+      const int64_t non_finite = weights_.packed_tensors.back().first_non_finite;
+      if (non_finite >= 0) {
+        fail_non_finite(file_.path(), name, dense_dtype(m.format), static_cast<const uint8_t*>(m.data), non_finite,
+                        rows * cols);
+      }
+      release_mapped_pages(v.data, v.nbytes);
+      return packed_matrix(weights_.packed_tensors.back(), rows, cols, q->bits, q->group_size, dense_dtype(m.format));
+    }
+    if (!converted.empty()) {
+      weights_.converted_tensors.push_back(std::move(converted));
+      m.data = weights_.converted_tensors.back().data();
+      release_mapped_pages(v.data, v.nbytes);
+    } else {
+      check_finite(file_.path(), name, v);
+    }
+    return m;
+  }
+
+  [[noreturn]] void fail_beyond_bf16(const std::string& name, float value, int64_t index, int64_t count) const {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", static_cast<double>(value));
+    throw FormatError(file_.path() + ": tensor \"" + name + "\" holds " + text + " (element " + std::to_string(index) +
+                      " of " + std::to_string(count) + ", F32), beyond the range of bf16 that its values are held "
+                      "in: the model's weights are damaged or were converted wrongly");
+  }
+
+  // An MLX-quantized matrix: `.weight` uint32 (rows, cols * bits / 32), `.scales` and `.biases` (rows, cols / group)
+  // of one float dtype, with the config's "quantization".
+  WeightMatrix stored_quantized(const std::string& prefix, int64_t rows, int64_t cols) {
+    const std::string weight = prefix + ".weight", scales = prefix + ".scales", biases = prefix + ".biases";
+    const std::optional<Quantization>& q = weights_.config.stored_quantization;
+    if (!q) {
+      throw FormatError(file_.path() + ": tensor \"" + scales + "\" marks \"" + prefix +
+                        "\" as quantized, but config.json has no \"quantization\" block (bits, group_size)");
+    }
+    if (cols % q->group_size != 0) {
+      throw FormatError(file_.path() + ": tensor \"" + scales + "\": a quantized layer needs its " +
+                        std::to_string(cols) + " input features to be a multiple of the group size " +
+                        std::to_string(q->group_size));
+    }
+    const TensorView& packed = typed_view(weight, {rows, cols * q->bits / 32}, {DType::U32});
+    const TensorView& s = typed_view(scales, {rows, cols / q->group_size}, {DType::F32, DType::F16, DType::BF16});
+    const TensorView& b = typed_view(biases, {rows, cols / q->group_size}, {s.dtype});
+    check_finite(file_.path(), scales, s);
+    check_finite(file_.path(), biases, b);
+    WeightMatrix m;
+    m.format = WeightMatrix::Format::Quantized;
+    m.rows = rows;
+    m.cols = cols;
+    m.data = packed.data;
+    m.bits = q->bits;
+    m.group_size = q->group_size;
+    m.scale_dtype = s.dtype;
+    m.scales = s.data;
+    m.biases = b.data;
+    return m;
+  }
+
+  const TensorView& typed_view(const std::string& name, const std::vector<int64_t>& shape,
+                               const std::vector<DType>& dtypes) {
+    const TensorView* v = file_.find(name);
+    if (v == nullptr) throw FormatError(file_.path() + ": tensor \"" + name + "\" is missing");
+    if (std::find(dtypes.begin(), dtypes.end(), v->dtype) == dtypes.end()) {
+      std::string wanted;
+      for (DType d : dtypes) wanted += (wanted.empty() ? "" : " or ") + std::string(dtype_name(d));
+      throw FormatError(file_.path() + ": tensor \"" + name + "\" is " + dtype_name(v->dtype) + ", not " + wanted);
+    }
+    if (v->shape != shape) {
+      throw FormatError(file_.path() + ": tensor \"" + name + "\" has shape " + shape_text(v->shape) + ", expected " +
+                        shape_text(shape));
+    }
+    used_.insert(name);
+    return *v;
+  }
+
+  Linear linear(const std::string& name, int64_t out, int64_t in, bool bias, std::vector<int64_t> shape = {}) {
+    if (shape.empty()) shape = {out, in};
+    Linear l;
+    l.weight = matrix(name + ".weight", shape, out, in);
+    if (bias) l.bias = vector(name + ".bias", out);
+    return l;
+  }
+
+  LayerNormWeights norm(const std::string& name, int64_t size) {
+    return {vector(name + ".weight", size), vector(name + ".bias", size)};
+  }
+
+  Conv2dWeights conv2d(const std::string& name, int out, int kernel, int in_per_group) {
+    Conv2dWeights c;
+    c.out_channels = out;
+    c.kernel_h = c.kernel_w = kernel;
+    c.in_per_group = in_per_group;
+    c.weight = floats(name + ".weight", {out, kernel, kernel, in_per_group});
+    c.bias = floats(name + ".bias", {out});
+    return c;
+  }
+
+  void check_all_used() const {
+    for (const auto& [name, view] : file_.tensors()) {
+      if (used_.count(name) == 0) {
+        throw FormatError(file_.path() + ": tensor \"" + name + "\" is not part of this model's config (" +
+                          shape_text(view.shape) + ")");
+      }
+    }
+  }
+
+ private:
+  const TensorFile& file_;
+  ParakeetWeights& weights_;
+  std::set<std::string> used_;
+};
+
+}  // namespace
+
+bool is_parakeet_config(const json::Value& config) {
+  return config.find("encoder") != nullptr && config.find("decoder") != nullptr && config.find("joint") != nullptr;
+}
+
+ParakeetConfig parse_parakeet_config(const std::string& json_text, const std::string& path) {
+  json::Limits limits;
+  limits.max_bytes = kMaxConfigBytes;
+  limits.max_values = 1u << 20;
+  return ConfigReader(path).read(json::parse(json_text, path, limits));
+}
+
+ParakeetWeights load_parakeet_weights(const std::string& folder, std::optional<Quantization> quantize) {
+  const std::string base = !folder.empty() && folder.back() == '/' ? folder : folder + "/";
+  ParakeetWeights w;
+  w.config = parse_parakeet_config(read_text_file(base + "config.json", kMaxConfigBytes), base + "config.json");
+  if (quantize && w.config.stored_quantization) {
+    throw std::invalid_argument("option quantize asks to pack float weights at load, but " + base +
+                                "config.json's \"quantization\" says the weights are packed already (" +
+                                std::to_string(w.config.stored_quantization->bits) +
+                                " bits): load this folder without quantize");
+  }
+  if (quantize) w.config.quantize = quantize;
+  const ParakeetConfig& c = w.config;
+  w.weights_path = base + "model.safetensors";
+  w.files.push_back(TensorFile::open(w.weights_path));
+  WeightsReader r(*w.files.back(), w);
+  const int C = c.subsampling_channels, d = c.d_model, H = c.pred_hidden, V = c.vocab_size;
+  w.conv0 = r.conv2d("encoder.pre_encode.conv.0", C, 3, 1);
+  w.depthwise1 = r.conv2d("encoder.pre_encode.conv.2", C, 3, 1);
+  w.pointwise1 = r.conv2d("encoder.pre_encode.conv.3", C, 1, C);
+  w.depthwise2 = r.conv2d("encoder.pre_encode.conv.5", C, 3, 1);
+  w.pointwise2 = r.conv2d("encoder.pre_encode.conv.6", C, 1, C);
+  w.subsampling_out = r.linear("encoder.pre_encode.out", d, static_cast<int64_t>(C) * c.subsampled_mels(), true);
+  const int head_dim = d / c.n_heads;
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string p = "encoder.layers." + std::to_string(i) + ".";
+    ConformerLayerWeights l;
+    l.norm_ff1 = r.norm(p + "norm_feed_forward1", d);
+    l.norm_att = r.norm(p + "norm_self_att", d);
+    l.norm_conv = r.norm(p + "norm_conv", d);
+    l.norm_ff2 = r.norm(p + "norm_feed_forward2", d);
+    l.norm_out = r.norm(p + "norm_out", d);
+    l.ff1_in = r.linear(p + "feed_forward1.linear1", c.ff_hidden, d, c.use_bias);
+    l.ff1_out = r.linear(p + "feed_forward1.linear2", d, c.ff_hidden, c.use_bias);
+    l.ff2_in = r.linear(p + "feed_forward2.linear1", c.ff_hidden, d, c.use_bias);
+    l.ff2_out = r.linear(p + "feed_forward2.linear2", d, c.ff_hidden, c.use_bias);
+    l.query = r.linear(p + "self_attn.linear_q", d, d, c.use_bias);
+    l.key = r.linear(p + "self_attn.linear_k", d, d, c.use_bias);
+    l.value = r.linear(p + "self_attn.linear_v", d, d, c.use_bias);
+    l.out = r.linear(p + "self_attn.linear_out", d, d, c.use_bias);
+    l.pos = r.linear(p + "self_attn.linear_pos", d, d, false);
+    l.pos_bias_u = r.floats(p + "self_attn.pos_bias_u", {c.n_heads, head_dim});
+    l.pos_bias_v = r.floats(p + "self_attn.pos_bias_v", {c.n_heads, head_dim});
+    l.pointwise1 = r.linear(p + "conv.pointwise_conv1", 2 * d, d, c.use_bias, {2 * d, 1, d});
+    l.pointwise2 = r.linear(p + "conv.pointwise_conv2", d, d, c.use_bias, {d, 1, d});
+    // Depthwise (d, kernel, 1) then batch norm in eval mode, folded: w' = w * s, b' = (b - mean) * s + beta,
+    // s = gamma / sqrt(var + 1e-5).
+    l.depthwise_weight = r.floats(p + "conv.depthwise_conv.weight", {d, c.conv_kernel, 1});
+    std::vector<float> bias(static_cast<std::size_t>(d), 0.0f);
+    if (c.use_bias) bias = r.floats(p + "conv.depthwise_conv.bias", {d});
+    const std::vector<float> gamma = r.floats(p + "conv.batch_norm.weight", {d});
+    const std::vector<float> beta = r.floats(p + "conv.batch_norm.bias", {d});
+    const std::vector<float> mean = r.floats(p + "conv.batch_norm.running_mean", {d});
+    const std::vector<float> var = r.floats(p + "conv.batch_norm.running_var", {d});
+    l.depthwise_bias.resize(static_cast<std::size_t>(d));
+    for (int ch = 0; ch < d; ++ch) {
+      const auto k = static_cast<std::size_t>(ch);
+      if (!(var[k] >= 0.0f) || !std::isfinite(var[k])) {
+        throw FormatError(w.weights_path + ": tensor \"" + p + "conv.batch_norm.running_var\" holds " +
+                          std::to_string(var[k]) + ", not a variance");
+      }
+      const double s = gamma[k] / std::sqrt(static_cast<double>(var[k]) + 1e-5);
+      for (int t = 0; t < c.conv_kernel; ++t) {
+        float& x = l.depthwise_weight[k * static_cast<std::size_t>(c.conv_kernel) + static_cast<std::size_t>(t)];
+        x = static_cast<float>(x * s);
+      }
+      l.depthwise_bias[k] = static_cast<float>((bias[k] - static_cast<double>(mean[k])) * s + beta[k]);
+    }
+    w.layers.push_back(std::move(l));
+  }
+  w.embedding = r.matrix("decoder.prediction.embed.weight", {V + 1, H}, V + 1, H);
+  for (int l = 0; l < c.pred_layers; ++l) {
+    const std::string p = "decoder.prediction.dec_rnn.lstm." + std::to_string(l) + ".";
+    LstmLayerWeights lstm;
+    lstm.wx = r.matrix(p + "Wx", {4 * H, H}, 4 * H, H);
+    lstm.wh = r.matrix(p + "Wh", {4 * H, H}, 4 * H, H);
+    lstm.bias = r.floats(p + "bias", {4 * H});
+    w.lstm.push_back(std::move(lstm));
+  }
+  w.joint_pred = r.linear("joint.pred", c.joint_hidden, H, true);
+  w.joint_enc = r.linear("joint.enc", c.joint_hidden, d, true);
+  w.joint_out =
+      r.linear("joint.joint_net.2", V + 1 + static_cast<int64_t>(c.durations.size()), c.joint_hidden, true);
+  if (c.aux_ctc_classes > 0) {
+    r.view("ctc_decoder.decoder_layers.0.weight", {c.aux_ctc_classes, 1, d});
+    r.view("ctc_decoder.decoder_layers.0.bias", {c.aux_ctc_classes});
+  }
+  r.check_all_used();
+  return w;
+}
+
+}  // namespace verbatim
