@@ -487,7 +487,7 @@ TEST_CASE("weights: a NaN or an infinity in a weight, a vector, a conv or a quan
 
 TEST_CASE("weights: a Hugging Face tensor that is not finite is named as the file names it") {
   TempDir dir;
-  const ModelDims dims = tiny_dims();
+  const WhisperDims dims = tiny_dims();
   const TinyModel model = make_tiny_whisper_model(dims);
   std::vector<TestTensor> tensors;
   for (const TestTensor& tensor : model.tensors) {
