@@ -45,7 +45,7 @@ export const PARAKEET: FamilyKind<ParakeetModel> = {
     // The family's first catalog model that transcribes it (the catalog's order is its recommendation), then Whisper's
     // default.
     const other = catalogEntries().find(
-      (entry) => entry.family === this.name && entry.name !== id && entry.languages?.includes(language),
+      (entry) => entry.family === capabilities.family && entry.name !== id && entry.languages?.includes(language),
     );
     const instead = `use ${[...(other ? [other.name] : []), `${DEFAULT_MODEL} (a Whisper model)`].join(" or ")} for it`;
     const known = capabilities.languages;
