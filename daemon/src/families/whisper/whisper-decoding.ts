@@ -10,7 +10,7 @@ import {
   type TranscriptionOptions,
 } from "../../protocol";
 import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../../tokenizer";
-import { decoderPrompt } from "../../vocabulary/decoder-prompt";
+import { decoderPrompt } from "./decoder-prompt";
 import { settleJob, shiftSegment, type DecodingDefaults, type WindowCallbacks, type WindowPlace } from "../family";
 
 /**

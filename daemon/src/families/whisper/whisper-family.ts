@@ -4,7 +4,7 @@
 import type { ModelInfo, StreamEvent, WhisperModel } from "@verbatim/native";
 import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
 import { loadTokenizer, type Tokenizer } from "../../tokenizer";
-import { promptTerms } from "../../vocabulary/decoder-prompt";
+import { promptTerms } from "./decoder-prompt";
 import {
   capabilitiesOf,
   englishOnly,
