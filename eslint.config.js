@@ -15,15 +15,17 @@ module.exports = [
   ...[js.configs.recommended, ...typescript.configs.recommended, prettier].map(onlyFor(nodeFiles)),
   { files: nodeFiles, languageOptions: { ecmaVersion: 2022, globals: globals.node } },
   // The daemon's folders point one way, a lower one never reaching up: server/ (the daemon that composes everything)
-  // over api/ and dictation/, over service/ (config, the warm model, jobs), over modes/ and vocabulary/, over
-  // config-file/ (reading and editing config.json); cli/ over mcp/ and capture/, which share daemon-control.ts.
+  // over api/ and dictation/, over service/ (config, the warm model, jobs), over families/ (each model family's side),
+  // over modes/ and vocabulary/, over config-file/ (reading and editing config.json); cli/ over mcp/ and capture/,
+  // which share daemon-control.ts.
   ...Object.entries({
     api: ["server", "cli"],
     dictation: ["server", "api", "cli"],
     service: ["server", "api", "dictation", "cli", "mcp", "capture"],
-    modes: ["server", "api", "dictation", "service", "cli"],
-    vocabulary: ["server", "api", "dictation", "service", "cli"],
-    "config-file": ["server", "api", "dictation", "service", "modes", "vocabulary", "cli"],
+    families: ["server", "api", "dictation", "service", "cli", "mcp", "capture"],
+    modes: ["server", "api", "dictation", "service", "families", "cli"],
+    vocabulary: ["server", "api", "dictation", "service", "families", "cli"],
+    "config-file": ["server", "api", "dictation", "service", "families", "modes", "vocabulary", "cli"],
     capture: ["cli"],
     mcp: ["cli"],
   }).map(([folder, above]) => ({

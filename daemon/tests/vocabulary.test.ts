@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../src/service/config";
 import { loadTokenizer, type Tokenizer } from "../src/tokenizer";
-import { decoderPrompt, promptTerms, VOCABULARY_PROMPT_TOKENS } from "../src/vocabulary/decoder-prompt";
+import { decoderPrompt, promptTerms, VOCABULARY_PROMPT_TOKENS } from "../src/families/whisper/decoder-prompt";
 import { removeTopLevelMember, setTopLevelMember } from "../src/config-file/json-member-edit";
 import { LiveReplacements } from "../src/vocabulary/live-replacements";
 import { Replacer } from "../src/vocabulary/replacements";

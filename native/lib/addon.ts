@@ -5,6 +5,7 @@ import type {
   BackendMemory,
   BuildInfo,
   LanguageDetection,
+  ModelFamilyName,
   ModelInfo,
   EngineMemory,
   ParakeetModelInfo,
@@ -62,6 +63,7 @@ export interface RawVoiceDetector {
 export interface RawAddon {
   buildInfo(): BuildInfo;
   loadModel(folder: string, options: object): RawJob<RawModel>;
+  modelFamily(folder: string): ModelFamilyName;
   VoiceDetector: new (weights: string) => RawVoiceDetector;
   engineMemory(): EngineMemory;
   trimNativeHeap(): void;

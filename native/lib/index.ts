@@ -11,6 +11,7 @@ import type {
   Job,
   LanguageDetection,
   LoadOptions,
+  ModelFamilyName,
   ModelInfo,
   EngineMemory,
   ParakeetModelInfo,
@@ -60,6 +61,8 @@ function typedJob<T, R = T>(job: RawJob<T>, map: (value: T) => R): Job<R> {
 }
 
 export class WhisperModel {
+  /** The engine's name for the model's family (Engine::family()). */
+  readonly family = "whisper";
   private vocabulary: Uint8Array[] | null = null;
 
   private constructor(private readonly raw: RawModel) {}
@@ -160,6 +163,8 @@ export class WhisperModel {
  * cannot do (translate, a language or prompt) is in info().capabilities and refused by the engine.
  */
 export class ParakeetModel {
+  /** The engine's name for the model's family (Engine::family()). */
+  readonly family = "parakeet";
   readonly pieces: PieceDecoder;
 
   private constructor(private readonly raw: RawModel) {
@@ -268,10 +273,27 @@ export class ParakeetModel {
   }
 }
 
-/** Loads a model folder of any family: a WhisperModel or a ParakeetModel, as its config.json says. */
-export function loadModel(folder: string, options: LoadOptions = {}): Job<WhisperModel | ParakeetModel> {
+/** A loaded model of any family; its `family` says which. */
+export type AnyModel = WhisperModel | ParakeetModel;
+
+/** Each family's model class, by the name the engine gives the family. */
+const MODEL_CLASSES: { [F in ModelFamilyName]: (folder: string, raw: RawModel) => AnyModel & { family: F } } = {
+  whisper: (folder, raw) => WhisperModel.wrapRaw(folder, raw),
+  parakeet: (folder, raw) => ParakeetModel.wrap(folder, raw),
+};
+
+/** Loads a model folder of any family: the engine reads its config.json and says which (info().family). */
+export function loadModel(folder: string, options: LoadOptions = {}): Job<AnyModel> {
   return typedJob(
     typed(() => addon().loadModel(folder, options)),
-    (raw) => (raw.info().family === "parakeet" ? ParakeetModel.wrap(folder, raw) : WhisperModel.wrapRaw(folder, raw)),
+    (raw) => MODEL_CLASSES[raw.info().family](folder, raw),
   );
+}
+
+/**
+ * The family of the model in `folder`, as the engine's own config test says (its config.json, read and parsed; no
+ * weights are loaded). Throws ModelFormatError when config.json is missing, unreadable or no family's.
+ */
+export function modelFamilyOf(folder: string): ModelFamilyName {
+  return typed(() => addon().modelFamily(folder));
 }

@@ -3,7 +3,15 @@
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { InvalidArgumentError, loadModel, ParakeetModel, PieceDecoder, WhisperModel } from "../lib";
+import {
+  InvalidArgumentError,
+  loadModel,
+  modelFamilyOf,
+  ModelFormatError,
+  ParakeetModel,
+  PieceDecoder,
+  WhisperModel,
+} from "../lib";
 import { readSimpleWav } from "../../test/support/fixtures";
 import { wordErrorRate } from "../../test/support/wer";
 
@@ -70,8 +78,22 @@ describe.each(["tiny", "tiny-v3"])("parakeet-%s", (name) => {
     );
     const any = await loadModel(path.join(models, `parakeet-${name}`), { backend: "cpu" }).promise;
     expect(any).toBeInstanceOf(ParakeetModel);
+    expect(any.family).toBe("parakeet");
     any.free();
   });
+});
+
+test("modelFamilyOf asks the engine's config test alone: a folder's family, or why it holds none", () => {
+  expect(modelFamilyOf(path.join(models, "parakeet-tiny"))).toBe("parakeet");
+  expect(modelFamilyOf(path.join(models, "verbatim-tiny-en"))).toBe("whisper");
+  const folder = mkdtempSync(path.join(os.tmpdir(), "verbatim-family-"));
+  try {
+    expect(() => modelFamilyOf(folder)).toThrow(ModelFormatError);
+    writeFileSync(path.join(folder, "config.json"), JSON.stringify({ model_type: "llama" }));
+    expect(() => modelFamilyOf(folder)).toThrow(/not a model config Verbatim knows/);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });
 
 describe("PieceDecoder", () => {

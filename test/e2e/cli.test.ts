@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { WhisperModel } from "../../native/lib";
 import { loadAudio } from "../../daemon/src/audio";
-import { fileEngineOptions } from "../../daemon/src/service/whisper-decoding";
+import { fileEngineOptions } from "../../daemon/src/families/whisper/whisper-decoding";
 import { loadTokenizer } from "../../daemon/src/tokenizer";
 import type { TranscriptionOptions } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";

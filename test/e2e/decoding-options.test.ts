@@ -13,7 +13,7 @@ import { WhisperModel } from "../../native/lib";
 import { loadAudio } from "../../daemon/src/audio";
 import type { DaemonClient } from "../../daemon/src/client";
 import type { DecodingOptionName, TranscriptData, TranscriptionOptions } from "../../daemon/src/protocol";
-import { fileEngineOptions } from "../../daemon/src/service/whisper-decoding";
+import { fileEngineOptions } from "../../daemon/src/families/whisper/whisper-decoding";
 import { loadTokenizer, type Tokenizer } from "../../daemon/src/tokenizer";
 import { cliEntry, DaemonProcess } from "../support/daemon-process";
 import {

@@ -2,7 +2,7 @@
 // text, SubRip, WebVTT, or verbose JSON with openai's segment fields and top-level words.
 import type { Segment } from "@verbatim/native";
 import { formatTranscript, milliseconds } from "../formats";
-import type { ModelFamily, TranscriptData } from "../protocol";
+import type { TranscriptData } from "../protocol";
 import { LANGUAGES_WITHOUT_SPACES, languageName } from "../tokenizer";
 import type { AudioTask, ResponseFormat } from "./transcription-form";
 
@@ -17,17 +17,11 @@ export function usageOf(transcript: TranscriptData): { type: "duration"; seconds
 }
 
 /**
- * The encoder's positions for a second of audio, the audio's input tokens: Whisper's 1500 for a 30 s window, Parakeet's
- * one frame every 80 ms.
- */
-const AUDIO_TOKENS_PER_SECOND: Record<ModelFamily, number> = { whisper: 50, parakeet: 12.5 };
-
-/**
  * Token usage, the only kind the `transcript.text.done` event of a stream has (openai's TranscriptionTextDoneEvent):
  * the audio's encoder positions in, the tokens decoded out.
  */
-export function tokenUsageOf(transcript: TranscriptData, decoded: readonly Segment[], family: ModelFamily) {
-  const audio = Math.ceil(transcript.durationSeconds * AUDIO_TOKENS_PER_SECOND[family]);
+export function tokenUsageOf(transcript: TranscriptData, decoded: readonly Segment[], audioTokensPerSecond: number) {
+  const audio = Math.ceil(transcript.durationSeconds * audioTokensPerSecond);
   const output = decoded.reduce((sum, segment) => sum + segment.tokens.length, 0);
   return {
     type: "tokens" as const,

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Segment } from "@verbatim/native";
 import { sniffContainer } from "../audio/container-sniffer";
+import { audioTokensPerSecond } from "../families";
 import { MAX_UPLOAD_BYTES, type Event, type Request, type TranscriptData } from "../protocol";
 import { describeFailure } from "../service/failures";
 import { uploadStallMs } from "../service/upload-file";
@@ -163,7 +164,7 @@ async function runJob(
         type: "transcript.text.done",
         text: transcript.text,
         logprobs: null,
-        usage: tokenUsageOf(transcript, decoded, services.status().model.capabilities?.family ?? "whisper"),
+        usage: tokenUsageOf(transcript, decoded, audioTokensPerSecond(services.status().model.capabilities?.family)),
       });
       response.end();
       return;

@@ -9,10 +9,9 @@ import {
   type CachedModel,
   type ModelStore,
 } from "../models";
+import { familyNamed } from "../families";
 import type { VerbatimPaths } from "../paths";
 import { loadConfig } from "../service/config";
-
-const FAMILY_TITLES = { whisper: "Whisper", parakeet: "Parakeet" } as const;
 
 export function formatBytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${Math.round(bytes / 1e6)} MB`;
@@ -43,7 +42,7 @@ export async function listModels(store: ModelStore, paths: VerbatimPaths): Promi
     return [
       entry.name === used ? "*" : " ",
       entry.name,
-      FAMILY_TITLES[entry.family],
+      familyNamed(entry.family).title,
       formatBytes(entry.downloadBytes),
       formatBytes(entry.memoryBytes),
       entry.languagesLabel,

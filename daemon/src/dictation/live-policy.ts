@@ -6,6 +6,6 @@
 // slower hardware the interval stretches to the update's own time.
 // Parakeet has its own policy: a token is shown once its end is marginFrames (80 ms each) behind the newest audio and
 // the update before decoded it too; 2 frames (0.16 s), the engine's default.
-import type { LivePolicy } from "../service/model-family";
+import type { LivePolicy } from "../families";
 
 export const LIVE_POLICY = { minChunkSeconds: 0.2, frameThreshold: 10, marginFrames: 2 } as const satisfies LivePolicy;

@@ -16,13 +16,11 @@ import type {
   TranscriptData,
   TranscriptionOptions,
 } from "../protocol";
+import { checkJobOptions, checkStreaming, shiftSegment, type LiveDictation } from "../families";
 import type { DecodingDefaults } from "../service/config";
 import type { ActiveModel, EngineHost } from "../service/engine-host";
-import type { LiveDictation } from "../service/model-family";
 import { unfinished } from "../modes/finishing";
 import { describeFailure } from "../service/failures";
-import { checkStreaming, checkSupported } from "../service/supported-options";
-import { shiftSegment } from "../service/whisper-decoding";
 import { plainSegment, plainText } from "../plain-text";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
@@ -319,7 +317,7 @@ export class DictationSession {
     // Without a model of its own, the dictation runs on the loaded one, even while a switch loads another.
     const active = await host.ready(this.setup.readyTimeoutMs, undefined, undefined, options.model);
     if (this.outcome) return;
-    checkSupported(active, options);
+    checkJobOptions(active, options);
     checkStreaming(active);
     this.active = active;
     this.live = active.model.startLive(options, this.setup.vocabulary.terms, decoding, LIVE_POLICY, (event) =>

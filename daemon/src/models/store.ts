@@ -2,9 +2,10 @@
  * The model store: resolves a model name to a folder the engine can load, downloading mlx-community repositories
  * into the standard Hugging Face cache (shared with Python's huggingface_hub and MLX tools) when needed.
  */
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type HFCacheInfo, scanCacheDir } from "@huggingface/hub";
+import { modelFamilyOf, ModelFormatError } from "@verbatim/native";
 import {
   blobPath,
   fileSize,
@@ -23,7 +24,6 @@ import { blobMatches, downloadBlob } from "./blob-download";
 import { describeCause, diskProblem, ModelStoreError } from "./errors";
 import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
-import { CONFIG_FILE } from "./model-files";
 import type { ParakeetPacking } from "./parakeet-catalog";
 import { modelFilesStamp } from "./files-stamp";
 import { checkModelFolder, interpretModelName } from "./model-reference";
@@ -143,7 +143,7 @@ export class ModelStore {
       const catalogName = catalogEntryForRepo(repoId)?.name;
       // An incomplete or damaged model is still listed (as incomplete) when its config describes a model.
       const folder = snapshot?.folder ?? (revision ? snapshotFolder(repo.path, revision) : undefined);
-      if (!catalogName && !(folder && (await describesModel(join(folder, CONFIG_FILE))))) continue;
+      if (!catalogName && !(folder && holdsModel(folder))) continue;
       models.push({
         repoId,
         name: catalogName,
@@ -296,15 +296,14 @@ function listed(names: string[]): string {
   return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
 }
 
-/** Whether a config.json describes Whisper (MLX keys or model_type) or Parakeet (a NeMo config: encoder, decoder, joint). */
-async function describesModel(configPath: string): Promise<boolean> {
+/** Whether the folder holds a model of a family the engine runs, as the engine's own config test says. */
+function holdsModel(folder: string): boolean {
   try {
-    const config: unknown = JSON.parse(await readFile(configPath, "utf8"));
-    if (typeof config !== "object" || config === null) return false;
-    const whisper = (config as Record<string, unknown>).model_type === "whisper" || "n_audio_state" in config;
-    return whisper || ("encoder" in config && "decoder" in config && "joint" in config);
-  } catch {
-    return false;
+    modelFamilyOf(folder);
+    return true;
+  } catch (error) {
+    if (error instanceof ModelFormatError) return false;
+    throw error;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   validApiSettings,
   type ApiSettings,
 } from "./api-settings";
+import type { DecodingDefaults } from "../families";
 import type { KeptRecordings } from "../history/history-store";
 import { BUILT_IN_MODES, readModes } from "../modes/modes";
 import { DEFAULT_MODEL } from "../models";
@@ -23,7 +24,6 @@ import {
   type Accuracy,
   type DecodingOptionName,
   type DictationMode,
-  type TranscriptionOptions,
 } from "../protocol";
 import { EMPTY_VOCABULARY, readVocabulary, type Vocabulary } from "../vocabulary/vocabulary";
 import { ConfigReadError, readConfigTextSync } from "../config-file/config-file-read";
@@ -256,8 +256,7 @@ export function mlxLimits(config: DaemonConfig): { mlxCacheLimitBytes?: number; 
   return { mlxCacheLimitBytes: bytes(config.mlxCacheLimitMB), mlxWiredLimitBytes: bytes(config.mlxWiredLimitMB) };
 }
 
-/** Every decoding option, as the engine is asked when a request does not say. */
-export type DecodingDefaults = Required<Pick<TranscriptionOptions, DecodingOptionName>>;
+export type { DecodingDefaults };
 
 /** The config's decoding defaults: beamSize and bestOf as set, else as `accuracy` says. */
 export function decodingDefaults(config: DaemonConfig): DecodingDefaults {

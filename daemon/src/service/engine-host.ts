@@ -1,5 +1,5 @@
 // The daemon's one warm model: resolved (and downloaded) through the model store, loaded into the native engine
-// in the background as its family (Whisper or Parakeet TDT: load-model.ts), switched at run time, and unloaded when
+// in the background as its family (families/), switched at run time, and unloaded when
 // idle if configured. One rule says which model a job runs on: the one it names, else the default model (the
 // configured one, which a client's switch changes once the new model has loaded). A job never runs on another model
 // than that: when the default cannot load, jobs that name none fail, naming it and what to do. While a client's
@@ -8,11 +8,10 @@
 // for that model fail at once with the reason, until its files change or a client switches to it again.
 import { buildInfo, gpuAbsence, thisMac, trimNativeHeap, type Backend } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
+import { loadFamilyModel, type FamilyModel } from "../families";
 import type { ModelLoadProgress, ModelState } from "../protocol";
 import { LoadFailures } from "./load-failures";
-import { loadFamilyModel } from "./load-model";
 import type { Logger } from "./logger";
-import type { FamilyModel } from "./model-family";
 import { modelLoadProgress } from "./progress-event";
 
 export interface ActiveModel {

@@ -9,6 +9,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Segment } from "@verbatim/native";
 import { decodeAudioToFile } from "../audio";
+import { checkJobOptions } from "../families";
 import { findSpeech, speechWindows, type SampleSpan } from "../audio/speech-regions";
 import { SileroVad } from "../audio/voice-activity";
 import { plainSegment, plainText } from "../plain-text";
@@ -18,7 +19,6 @@ import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
 import type { DecodingDefaults } from "./config";
 import { diskError } from "./disk-error";
 import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
-import { checkSupported } from "./supported-options";
 
 export interface TranscriptionCallbacks {
   /** Provisional text as it is decoded; `restart` discards the provisional text since the last segment. */
@@ -79,7 +79,7 @@ async function transcribeDecoded(
   const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal, job.options.model);
   const notice = host.describe().notice;
   if (notice) callbacks.onNotice(notice);
-  checkSupported(active, job.options);
+  checkJobOptions(active, job.options);
 
   return host.hold(active, () => transcribeOnModel(job, audio, samplesFile, active, callbacks, signal));
 }

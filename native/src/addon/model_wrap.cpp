@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "js_options.h"
 #include "js_values.h"
+#include "model_families.h"
 #include "sample_file.h"
 
 namespace verbatim::addon {
@@ -54,6 +55,7 @@ void ModelWrap::Register(Napi::Env env, Napi::Object exports) {
                                      });
   env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(model)));
   exports.Set("loadModel", Napi::Function::New(env, &ModelWrap::Load));
+  exports.Set("modelFamily", Napi::Function::New(env, &ModelWrap::Family));
 }
 
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {}
@@ -72,6 +74,14 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
         return model;
       });
     });
+  });
+}
+
+Napi::Value ModelWrap::Family(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (!info[0].IsString()) throw std::invalid_argument("the model folder must be a string");
+    return Napi::String::New(env, read_model_family(info[0].As<Napi::String>().Utf8Value()).name);
   });
 }
 

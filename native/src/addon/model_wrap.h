@@ -18,6 +18,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  private:
   // loadModel(folder, options) -> { promise: Promise<Model>, cancel }
   static Napi::Value Load(const Napi::CallbackInfo& info);
+  // modelFamily(folder) -> the family's name, from its config.json alone (the loader's own test); throws when none
+  static Napi::Value Family(const Napi::CallbackInfo& info);
 
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Memory(const Napi::CallbackInfo& info);

@@ -1,7 +1,7 @@
 // A Realtime transcription session's settings as clients update them: the GA shape (session.update with
 // session.type "transcription" and audio.input.*) and the beta one (transcription_session.update), and the session
 // object both answer with. Only what Verbatim does is accepted; the rest is refused with a message saying why.
-import { languageName, promptTail } from "../../tokenizer";
+import { promptTail, unknownLanguage } from "../../tokenizer";
 import { DEFAULT_MODEL_NAME } from "../models";
 import { INPUT_RATES, type InputFormat } from "./input-audio";
 
@@ -117,7 +117,7 @@ function transcription(config: SessionConfig, value: unknown, param: string): Se
   }
   if (value.language !== undefined) {
     const language = typeof value.language === "string" ? value.language.toLowerCase() : null;
-    if (language && !languageName(language)) {
+    if (language && unknownLanguage(language)) {
       throw new SessionRefusal('must be an ISO-639-1 code Whisper knows, such as "en"', `${param}.language`);
     }
     next.language = language || null;

@@ -8,14 +8,10 @@ import {
   type DecodingOptionName,
   type SegmentData,
   type TranscriptionOptions,
-} from "../protocol";
-import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../tokenizer";
-import { decoderPrompt } from "../vocabulary/decoder-prompt";
-import type { DecodingDefaults } from "./config";
-import { settleJob, type WindowCallbacks, type WindowPlace } from "./model-family";
-
-/** Mel frames a second (a hop of 160 samples). */
-const FRAMES_PER_SECOND = 100;
+} from "../../protocol";
+import { StreamingDecoder, wordsFromTimings, type Tokenizer } from "../../tokenizer";
+import { decoderPrompt } from "./decoder-prompt";
+import { settleJob, shiftSegment, type DecodingDefaults, type WindowCallbacks, type WindowPlace } from "../family";
 
 /**
  * The engine's options for a job; the vocabulary's `terms` go into the decoder prompt before the job's own prompt.
@@ -70,24 +66,6 @@ function fallbackTemperatures(first: number): number[] {
   for (let step = 0; first + step * 0.2 <= 1 + 1e-6; step++)
     temperatures.push(Math.round((first + step * 0.2) * 100) / 100);
   return temperatures;
-}
-
-/** The segment `seconds` later, its token timings and words too. */
-export function shiftSegment(segment: Segment, seconds: number): Segment {
-  if (seconds === 0) return segment;
-  return {
-    ...segment,
-    // openai's seek: where its window starts, in mel frames (100 a second) of the whole file.
-    seek: segment.seek + Math.round(seconds * FRAMES_PER_SECOND),
-    start: segment.start + seconds,
-    end: segment.end + seconds,
-    ...(segment.tokenTimings && {
-      tokenTimings: segment.tokenTimings.map((t) => ({ ...t, start: t.start + seconds, end: t.end + seconds })),
-    }),
-    ...(segment.words && {
-      words: segment.words.map((w) => ({ ...w, start: w.start + seconds, end: w.end + seconds })),
-    }),
-  };
 }
 
 /** The segment without its word timings (timed for the engine's own rules, not asked for by the job). */

@@ -2,18 +2,37 @@
 // gpt2 ranks, multilingual ones their own), it decodes a file a window at a time with the job's options, the
 // vocabulary's terms in its decoder prompt, and keeps the language a window detected for the windows after it.
 import type { ModelInfo, StreamEvent, WhisperModel } from "@verbatim/native";
-import type { ModelCapabilities, TranscriptionOptions } from "../protocol";
-import { loadTokenizer, type Tokenizer } from "../tokenizer";
-import { promptTerms } from "../vocabulary/decoder-prompt";
-import type { DecodingDefaults } from "./config";
+import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
+import { loadTokenizer, type Tokenizer } from "../../tokenizer";
+import { promptTerms } from "./decoder-prompt";
 import {
   capabilitiesOf,
+  englishOnly,
+  type DecodingDefaults,
+  type FamilyKind,
   type FamilyModel,
   type FileDecoding,
   type LiveDictation,
   type LivePolicy,
-} from "./model-family";
+} from "../family";
 import { engineOptions, fileEngineOptions, segmentData, transcribeWindow } from "./whisper-decoding";
+
+/** Whisper as the daemon names it, words its refusals and wraps its loaded models. */
+export const WHISPER: FamilyKind<WhisperModel> = {
+  name: "whisper",
+  title: "Whisper",
+  audioTokensPerSecond: 50, // the encoder's 1500 positions a 30 s window
+  cannotTranslate: (id) =>
+    `${id} is an English-only model and cannot translate; use a multilingual model (such as large-v3 or small) ` +
+    'for task "translate", or task "transcribe"',
+  cannotTranscribe: (id, capabilities, _language, named) =>
+    englishOnly(capabilities)
+      ? `${id} is an English-only model and cannot transcribe ${named}; use a multilingual model (such as ` +
+        'large-v3 or small) for it, or language "en"'
+      : `${id} was not trained on the language ${named}; use a model that was (large-v3 knows the most), or no ` +
+        "language, to have it detected",
+  wrap: (model) => WhisperFamily.wrap(model),
+};
 
 // Building a vocabulary's tokenizer blocks the event loop for a moment, so each is built once.
 const tokenizers = new Map<number, Promise<Tokenizer>>();
@@ -44,7 +63,7 @@ export class WhisperFamily implements FamilyModel {
     this.loadSeconds = info.loadSeconds;
     // An English-only model transcribes English: "en" is the one language a job may name.
     const { multilingual } = tokenizer.special;
-    this.capabilities = capabilitiesOf("whisper", info.capabilities, multilingual ? tokenizer.languages : ["en"]);
+    this.capabilities = capabilitiesOf(WHISPER.name, info.capabilities, multilingual ? tokenizer.languages : ["en"]);
   }
 
   /** The model with its tokenizer, its vocabulary given to the engine; the model is freed when this fails. */

@@ -4,7 +4,7 @@
 // VOCABULARY_PROMPT_TOKENS of it: the most recently added terms first, as many as fit, and never more than the room
 // the job's own prompt leaves. The chosen terms are written oldest first, so the most recent sit nearest the audio
 // and are the last to be pushed out.
-import type { Tokenizer } from "../tokenizer";
+import type { Tokenizer } from "../../tokenizer";
 
 /** The prompt tokens the terms may take, leaving 127 of the 223 for the job's prompt and the previous window's text. */
 export const VOCABULARY_PROMPT_TOKENS = 96;

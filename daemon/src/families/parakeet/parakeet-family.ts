@@ -6,16 +6,19 @@
 // piece for speech is broken (degenerate weights), and its jobs fail saying so rather than deliver "<unk><unk>…".
 import { deflateSync } from "node:zlib";
 import type { ParakeetModel, ParakeetTranscript, Segment, StreamEvent } from "@verbatim/native";
-import { ProtocolError, type ModelCapabilities, type SegmentData, type TranscriptionOptions } from "../protocol";
+import { catalogEntries, catalogEntryForRepo, DEFAULT_MODEL } from "../../models";
+import { ProtocolError, type ModelCapabilities, type SegmentData, type TranscriptionOptions } from "../../protocol";
 import {
   capabilitiesOf,
+  englishOnly,
   settleJob,
+  type FamilyKind,
   type FamilyModel,
   type FileDecoding,
   type LiveDictation,
   type LivePolicy,
   type WindowPlace,
-} from "./model-family";
+} from "../family";
 
 /** A pause this long between words, or a word ending a sentence, closes a segment. */
 const SEGMENT_PAUSE_SECONDS = 1.0;
@@ -29,6 +32,38 @@ const UNKNOWN_PIECE = "<unk>";
  * weights (all equal, NaN out of finite values) write one at every decoding step, up to max_symbols (10) a frame.
  */
 const BROKEN_UNKNOWN_RUN = 4;
+
+/** Parakeet TDT as the daemon names it, words its refusals and wraps its loaded models. */
+export const PARAKEET: FamilyKind<ParakeetModel> = {
+  name: "parakeet",
+  title: "Parakeet",
+  audioTokensPerSecond: 12.5, // the encoder's frames: 80 ms each
+  cannotTranslate: (id) =>
+    `${id} is a Parakeet model and cannot translate; use ${DEFAULT_MODEL} (a multilingual Whisper model) ` +
+    'for task "translate", or task "transcribe"',
+  cannotTranscribe(id, capabilities, language, named) {
+    // The family's first catalog model that transcribes it (the catalog's order is its recommendation), then Whisper's
+    // default.
+    const other = catalogEntries().find(
+      (entry) => entry.family === capabilities.family && entry.name !== id && entry.languages?.includes(language),
+    );
+    const instead = `use ${[...(other ? [other.name] : []), `${DEFAULT_MODEL} (a Whisper model)`].join(" or ")} for it`;
+    const known = capabilities.languages;
+    if (known === null) {
+      return (
+        `${id} is a Parakeet model whose languages are not known (its folder is not a catalog model), so it cannot ` +
+        `be asked for ${named}; leave the language out (the model recognizes its languages itself), or ${instead}`
+      );
+    }
+    const which = englishOnly(capabilities) ? "an English-only model" : `a Parakeet model of ${known.length} languages`;
+    return `${id} is ${which} and cannot transcribe ${named}; ${instead}, or leave the language out`;
+  },
+  async wrap(model, resolved) {
+    // A Parakeet model does not list its languages: its catalog entry does (a folder of its own: not known).
+    const entry = resolved.repoId === undefined ? undefined : catalogEntryForRepo(resolved.repoId);
+    return new ParakeetFamily(model, resolved.repoId ?? resolved.folder, entry?.languages ?? null);
+  },
+};
 
 export class ParakeetFamily implements FamilyModel {
   readonly capabilities: ModelCapabilities;
@@ -51,7 +86,7 @@ export class ParakeetFamily implements FamilyModel {
     this.backend = info.backend;
     this.device = info.device;
     this.loadSeconds = info.loadSeconds;
-    this.capabilities = capabilitiesOf("parakeet", info.capabilities, languages);
+    this.capabilities = capabilitiesOf(PARAKEET.name, info.capabilities, languages);
     this.unknownIds = new Set(model.pieces.pieces.flatMap((piece, id) => (piece === UNKNOWN_PIECE ? [id] : [])));
   }
 

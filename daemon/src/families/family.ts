@@ -1,21 +1,51 @@
-// What every model family gives the daemon once its model is loaded: what a job may ask of it (its capabilities), a
-// file job's decoding (one window of samples at a time, into the family's timed segments and text), a live
-// dictation's engine session (the family's own live policy) and its utterances' text and segments, the vocabulary
-// terms its decoder prompt takes, and its memory. Shared code (file jobs, dictations, refusals, the vocabulary, the
-// status) asks these, never which family it is. whisper-family.ts and parakeet-family.ts implement it; load-model.ts picks one.
+// What every model family gives the daemon. Before a model loads (FamilyKind): its name, the words of its refusals and
+// how its native model is wrapped. Once loaded (FamilyModel): what a job may ask of it (its capabilities), a file
+// job's decoding (one window of samples at a time, into the family's timed segments and text), a live dictation's
+// engine session (the family's own live policy) and its utterances' text and segments, the vocabulary terms its
+// decoder prompt takes, and its memory. Shared code (file jobs, dictations, refusals, the vocabulary, the status)
+// asks these, never which family it is. whisper/ and parakeet/ implement it; registry.ts lists the families.
 import {
   CancelledError,
   type BackendMemory,
   type FamilyCapabilities,
   type Job,
-  type ModelFamilyName,
   type Segment,
   type StreamEvent,
   type StreamingSession,
   type StreamUtterance,
 } from "@verbatim/native";
-import type { ModelCapabilities, SegmentData, TranscriptionOptions } from "../protocol";
-import type { DecodingDefaults } from "./config";
+import type {
+  DecodingOptionName,
+  ModelCapabilities,
+  ModelFamily,
+  SegmentData,
+  TranscriptionOptions,
+} from "../protocol";
+import type { ResolvedModel } from "../models";
+
+/** Every decoding option, as the engine is asked when a request does not say (the config's "decoding"). */
+export type DecodingDefaults = Required<Pick<TranscriptionOptions, DecodingOptionName>>;
+
+/** A model family before any of its models loads: its name, the words of its refusals, how a loaded model is wrapped. */
+export interface FamilyKind<M> {
+  /** The engine's name for it (Engine::family()). */
+  readonly name: ModelFamily;
+  /** As messages name it: "Whisper", "Parakeet". */
+  readonly title: string;
+  /** Audio tokens a second of audio, as openai's usage counts them: the encoder's positions. */
+  readonly audioTokensPerSecond: number;
+  /** Why model `id` cannot translate, and what to use instead. */
+  cannotTranslate(id: string, capabilities: ModelCapabilities): string;
+  /** Why model `id` cannot transcribe `language` (a known code outside its languages, `named` with its name). */
+  cannotTranscribe(id: string, capabilities: ModelCapabilities, language: string, named: string): string;
+  /** The loaded native model as the daemon runs it; the model is freed when this fails. */
+  wrap(model: M, resolved: ResolvedModel): Promise<FamilyModel>;
+}
+
+/** Whether the model transcribes English alone. */
+export function englishOnly(capabilities: ModelCapabilities): boolean {
+  return capabilities.languages?.length === 1 && capabilities.languages[0] === "en";
+}
 
 /** Where a window's samples sit in the file: its segments are placed `offset` seconds in and end by `end`. */
 export interface WindowPlace {
@@ -78,7 +108,7 @@ export interface FamilyModel {
   readonly loadSeconds: number;
   /**
    * A file job's decoding: the job's options, the vocabulary's `terms` (for a decoder prompt) and the config's
-   * decoding defaults (where the job sets none) made the family's. The options were checked (checkSupported) first.
+   * decoding defaults (where the job sets none) made the family's. The options were checked (checkJobOptions) first.
    */
   fileDecoding(options: TranscriptionOptions, terms: readonly string[], decoding?: DecodingDefaults): FileDecoding;
   /**
@@ -106,7 +136,7 @@ export interface FamilyModel {
  * name, which the family decides (Whisper's tokenizer, a Parakeet model's catalog entry).
  */
 export function capabilitiesOf(
-  family: ModelFamilyName,
+  family: ModelFamily,
   engine: FamilyCapabilities,
   languages: readonly string[] | null,
 ): ModelCapabilities {
@@ -137,4 +167,25 @@ export async function settleJob<T>(start: () => Job<T>, signal: AbortSignal): Pr
   } finally {
     signal.removeEventListener("abort", cancel);
   }
+}
+
+/** Mel frames a second: openai's `seek` unit, which every family's segments report. */
+const SEEK_FRAMES_PER_SECOND = 100;
+
+/** The segment `seconds` later, its token timings and words too. */
+export function shiftSegment(segment: Segment, seconds: number): Segment {
+  if (seconds === 0) return segment;
+  return {
+    ...segment,
+    // openai's seek: where its window starts, in mel frames (100 a second) of the whole file.
+    seek: segment.seek + Math.round(seconds * SEEK_FRAMES_PER_SECOND),
+    start: segment.start + seconds,
+    end: segment.end + seconds,
+    ...(segment.tokenTimings && {
+      tokenTimings: segment.tokenTimings.map((t) => ({ ...t, start: t.start + seconds, end: t.end + seconds })),
+    }),
+    ...(segment.words && {
+      words: segment.words.map((w) => ({ ...w, start: w.start + seconds, end: w.end + seconds })),
+    }),
+  };
 }
