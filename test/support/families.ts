@@ -26,10 +26,10 @@ export interface Family {
    */
   capture: { sentences: Sentence[]; maxWordErrorRate?: number; minShownSpoken?: number };
   /**
-   * Live text in the Raycast view (extension/tests/dictation-through-daemon.test.ts), where measured: the least share
-   * of the last settled live text's words that are spoken ones.
+   * Live text in the Raycast view (extension/tests/dictation-through-daemon.test.ts) while `sentence` is dictated: the
+   * least share of the last settled live text's words that are spoken ones.
    */
-  minLiveSpoken?: number;
+  minLiveSpoken: number;
 }
 
 const heldout = {
@@ -54,6 +54,8 @@ export const families: Family[] = [
     sentence: heldout["07"],
     // Its text for a played sentence varies with the silence before the speech: no word error rate bound.
     capture: { sentences: [heldout["07"]] },
+    // All the live words shown were spoken ones in five runs (5 or 6 shown, 2026-11-27), the last left to the final pass.
+    minLiveSpoken: 0.7,
   },
   {
     name: "Parakeet",
@@ -77,7 +79,8 @@ export const families: Family[] = [
       // 15 to 19 of the 17 to 20 live words shown in those runs were spoken ones (whole words only).
       minShownSpoken: 0.7,
     },
-    // 7 of 7 in three runs (2026-11-26), the last word left to the final pass.
+    // 6 of 6 in five runs (2026-11-27; 7 of 7 of heldout-03's in three runs, 2026-11-26), the last word left to the
+    // final pass.
     minLiveSpoken: 0.7,
   },
 ];
