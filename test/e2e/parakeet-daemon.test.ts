@@ -1,7 +1,7 @@
 // A Parakeet model in the real daemon (issue 41): the tiny random-weight fixture (test/fixtures/models/parakeet-tiny)
-// as the daemon's model (live dictation: parakeet-dictation.test.ts): a socket file job, the CLI through the daemon
-// (text, srt, json), the HTTP API with the official `openai` client (json, verbose_json words and segments, srt, the
-// event stream; whisper-1 names the loaded model), MCP's transcribe_file, the history and replacements. Its weights
+// as the daemon's model (live dictation: dictation.test.ts, over the families): a socket file job, the CLI through the
+// daemon (text, srt, json), the HTTP API with the official `openai` client (json, verbose_json words and segments, srt,
+// the event stream; whisper-1 names the loaded model), MCP's transcribe_file, the history and replacements. Its weights
 // are random, so each text is compared with what ParakeetModel.transcribe gives for the same file in this process, not
 // with the words spoken. What Parakeet cannot do is refused as a typed error: `unsupported` on the socket, 400 on
 // HTTP, exit 2 in the CLI. The catalog's parakeet-v3, served by a test hub with the fixture's files, knows its 25
