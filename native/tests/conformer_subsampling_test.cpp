@@ -1,52 +1,19 @@
 // The conformer encoder's subsampling in blocks (conformer/conformer_encoder.h, issue 66): the rows it gives equal
-// the whole subsampling's, and a long chunk's encoding holds little more memory than a short one's. The memory is
-// counted by this file's replacement of the global operator new and delete, which counts for the whole test binary:
-// the bytes the C++ code holds (the engine's tensors are std::vectors), their peak, whatever the allocator keeps.
+// the whole subsampling's, and a long chunk's encoding holds little more memory than a short one's (the bytes held
+// through operator new: support/held_bytes.h).
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "conformer/conformer_encoder.h"
 #include "parakeet/parakeet_weights.h"
-
-namespace {
-
-std::atomic<int64_t> held_bytes{0};
-std::atomic<int64_t> peak_bytes{0};
-
-// Each block carries its size in front of it, a whole alignment unit, so the pointer returned stays aligned.
-constexpr std::size_t kHeader = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  auto* block = static_cast<unsigned char*>(std::malloc(size + kHeader));
-  if (block == nullptr) throw std::bad_alloc();
-  *reinterpret_cast<std::size_t*>(block) = size;
-  const int64_t now = held_bytes += static_cast<int64_t>(size);
-  int64_t peak = peak_bytes.load();
-  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
-  }
-  return block + kHeader;
-}
-
-void operator delete(void* pointer) noexcept {
-  if (pointer == nullptr) return;
-  auto* block = static_cast<unsigned char*>(pointer) - kHeader;
-  held_bytes -= static_cast<int64_t>(*reinterpret_cast<std::size_t*>(block));
-  std::free(block);
-}
-
-void operator delete(void* pointer, std::size_t) noexcept { operator delete(pointer); }
+#include "support/held_bytes.h"
 
 namespace {
 
@@ -82,11 +49,11 @@ std::vector<float> encode(const verbatim::ParakeetWeights& weights, const std::v
 int64_t encoding_peak(const verbatim::ParakeetWeights& weights, const std::vector<float>& features, int frames) {
   verbatim::CpuOps ops = verbatim::make_cpu_ops(2);
   verbatim::ConformerEncoder<verbatim::CpuOps> encoder(weights.config, weights, ops);
-  const int64_t before = held_bytes.load();
-  peak_bytes = before;
+  const int64_t before = verbatim::testing::held_bytes();
+  verbatim::testing::reset_peak_held_bytes();
   int rows = 0;
   const verbatim::CpuTensor out = encoder.encode(features.data(), frames, rows, nullptr);
-  return peak_bytes.load() - before;
+  return verbatim::testing::peak_held_bytes() - before;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "parakeet/tdt_transcribe.h"
 #include "transcript/cancelled.h"
 #include "formats/byte_reading.h"
+#include "support/held_bytes.h"
 
 namespace {
 
@@ -112,4 +113,34 @@ TEST_CASE("tdt transcribe: a cancelled job stops between chunks") {
                                            verbatim::ChunkingOptions{10, 2}, events),
                   verbatim::Cancelled);
   CHECK(chunks_done == 2);
+}
+
+TEST_CASE("tdt transcribe: a long file's later chunks hold what its first held, but the tokens merged") {
+  const std::vector<float> clip = speech();
+  std::vector<float> audio;
+  while (audio.size() < 90 * 16000) audio.insert(audio.end(), clip.begin(), clip.end());
+  auto weights = std::make_shared<const verbatim::ParakeetWeights>(
+      verbatim::load_parakeet_weights(kFixtures + "models/parakeet-tiny-v3"));
+  auto runner = verbatim::make_parakeet_cpu_runner(weights, 1);  // one thread: the same allocations in each chunk
+  // The most bytes held during each chunk (through operator new, support/held_bytes.h), from its samples read to
+  // its tokens merged: between_windows comes before every chunk but the first.
+  std::vector<int64_t> peaks;
+  verbatim::TranscribeEvents events;
+  events.between_windows = [&peaks] {
+    peaks.push_back(verbatim::testing::peak_held_bytes());
+    verbatim::testing::reset_peak_held_bytes();
+    return false;
+  };
+  verbatim::testing::reset_peak_held_bytes();
+  const verbatim::ChunkingOptions chunking{30, 5};
+  const verbatim::Transcript transcript = verbatim::transcribe_tdt(*runner, weights->config, reader_of(audio),
+                                                                   audio.size(), chunking, events);
+  REQUIRE(peaks.size() == 3);  // 0-30, 25-55, 50-80 s before the last, 75-94 s
+  // A chunk's encoder output, 375 rows of d_model floats: what the runner held through the next chunk before issue 66
+  // (with the joint's projection of it: +147 KB a chunk, 2026-11-27). Now the growth is the merged tokens', +3.4 KB.
+  const int64_t encoder_output = 375 * weights->config.d_model * static_cast<int64_t>(sizeof(float));
+  INFO("peaks " << peaks[0] << ", " << peaks[1] << ", " << peaks[2] << "; encoder output " << encoder_output);
+  CHECK(peaks[1] - peaks[0] < encoder_output / 2);
+  CHECK(peaks[2] - peaks[0] < encoder_output / 2);
+  CHECK(!transcript.segments[0].tokens.empty());
 }

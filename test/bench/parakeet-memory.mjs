@@ -8,6 +8,8 @@
 // Prints a table; asserts nothing.
 //
 // usage: node test/bench/parakeet-memory.mjs [--threads 2] [--lengths 30,3600] [--weights fp16,8bit[,4bit]]
+//        [--per-chunk] (also the peak so far, the heaps' and the mapped files' resident pages and the C heap in use
+//        after each chunk)
 // Needs test/reference/.venv-parakeet (bash test/reference/parakeet-venv.sh) to write the model when the cache lacks
 // it, /usr/bin/time, and the built addon (npm install / tsc -b). The cache (the 1.3 GB model, the audio: an hour of
 // float samples is 230 MB) is $BENCH_CACHE or node_modules/.cache/verbatim-bench.
@@ -40,6 +42,8 @@ const { values: options } = parseArgs({
     threads: { type: "string", default: "2" },
     lengths: { type: "string", default: "30,3600" },
     weights: { type: "string", default: "fp16,8bit" },
+    // Also a table per case: the figures after each chunk.
+    "per-chunk": { type: "boolean", default: false },
     // Internal: one transcription in this process, printing one JSON line.
     worker: { type: "boolean", default: false },
     model: { type: "string" },
@@ -51,20 +55,30 @@ function log(message) {
   process.stderr.write(`${message}\n`);
 }
 
-function residentMiB() {
-  const match = readFileSync("/proc/self/status", "utf8").match(/^VmRSS:\s*(\d+) kB/m);
+// A figure of /proc/self/status in MiB: VmRSS (resident), VmHWM (its peak so far), RssAnon (the heaps), RssFile
+// (the mapped weights among them).
+function statusMiB(field = "VmRSS") {
+  const match = readFileSync("/proc/self/status", "utf8").match(new RegExp(`^${field}:\\s*(\\d+) kB`, "m"));
   return match ? Number(match[1]) / 1024 : null;
 }
 
 async function worker() {
-  const { ParakeetModel } = require(path.join(repoRoot, "native/dist/index.js"));
+  const { ParakeetModel, engineMemory } = require(path.join(repoRoot, "native/dist/index.js"));
   const started = performance.now();
   const model = await ParakeetModel.load(options.model, { backend: "cpu", threads: Number(options.threads) }).promise;
   const loaded = performance.now();
-  const afterLoad = residentMiB();
-  let chunks = 0;
+  const afterLoad = statusMiB();
+  // After each chunk (its progress event, seen a moment later on this thread): the peak so far, the heaps' resident
+  // pages and the C heap in use (mallinfo2), in MiB.
+  const perChunk = [];
   const result = await model.transcribe(options.audio, (event) => {
-    if (event.type === "progress") chunks++;
+    if (event.type !== "progress") return;
+    perChunk.push({
+      peak: statusMiB("VmHWM"),
+      anon: statusMiB("RssAnon"),
+      file: statusMiB("RssFile"),
+      heap: engineMemory().heapInUseBytes / 2 ** 20,
+    });
   }).promise;
   const done = performance.now();
   console.log(
@@ -73,7 +87,8 @@ async function worker() {
       run_ms: done - loaded,
       after_load_mib: afterLoad,
       tokens: result.tokens.length,
-      chunks,
+      chunks: perChunk.length,
+      per_chunk: perChunk,
     }),
   );
 }
@@ -196,7 +211,20 @@ async function main() {
       `${r.loadBefore.toFixed(1)} → ${r.loadAfter.toFixed(1)}`,
     ]);
   }
-  const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column].length)));
+  printTable(lines);
+  if (!options["per-chunk"]) return;
+  for (const r of rows) {
+    console.log(`\n${r.seconds} s, ${r.kind}: after each chunk, MiB`);
+    const chunkLines = [["chunk", "peak RSS so far", "RssAnon", "RssFile", "C heap in use"]];
+    r.per_chunk.forEach((c, i) => {
+      chunkLines.push([String(i + 1), ...[c.peak, c.anon, c.file, c.heap].map((v) => v.toFixed(0))]);
+    });
+    printTable(chunkLines);
+  }
+}
+
+function printTable(lines) {
+  const widths = lines[0].map((_, column) => Math.max(...lines.map((line) => line[column].length)));
   for (const line of lines) console.log(line.map((cell, column) => cell.padStart(widths[column])).join("  "));
 }
 

@@ -36,6 +36,7 @@ class ParakeetModel final : public TransducerRunner {
   }
 
   int encode(const float* features, int frames, const std::function<void()>& between_layers = nullptr) override {
+    forget_encoding();  // not held through this encoding, whatever the caller did
     int T = 0;
     encoded_.emplace(encoder_.encode(features, frames, T, between_layers));
     const auto& projection = decoder_.project_encoder(*encoded_, T);
@@ -50,6 +51,12 @@ class ParakeetModel final : public TransducerRunner {
     std::vector<float> out(static_cast<std::size_t>(frames_) * config().d_model);
     ops_.to_host(*encoded_, out.data());
     return out;
+  }
+
+  void forget_encoding() override {
+    encoded_.reset();
+    decoder_.forget_encoder();
+    frames_ = 0;
   }
 
   void advance_prediction(int32_t token) override { decoder_.advance_prediction(token); }

@@ -46,6 +46,7 @@ TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetC
   });
   hypothesis.tokens =
       greedy_tdt(runner, hypothesis.frames, TdtOptions{config.vocab_size, config.durations, config.max_symbols, cancelled});
+  runner.forget_encoding();
   hypothesis.frame_samples = 8 * config.features.hop_length;
   return hypothesis;
 }

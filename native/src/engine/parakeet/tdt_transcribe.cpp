@@ -22,9 +22,11 @@ std::vector<TokenTiming> decode_chunk(TransducerRunner& runner, const ParakeetCo
     if (events.cancelled && events.cancelled()) throw Cancelled();
   });
   const TdtOptions tdt{config.vocab_size, config.durations, config.max_symbols, events.cancelled};
+  const std::vector<TdtToken> decoded = greedy_tdt(runner, frames, tdt);
+  runner.forget_encoding();
   const double frame_seconds = 8.0 * config.features.hop_length / kSampleRate;  // 80 ms
   const double length = static_cast<double>(samples.size()) / kSampleRate;
-  for (const TdtToken& t : greedy_tdt(runner, frames, tdt)) {
+  for (const TdtToken& t : decoded) {
     const double start = std::min(t.frame * frame_seconds, length);
     const double end = std::min((t.frame + t.duration) * frame_seconds, length);
     tokens.push_back({t.token, offset + start, offset + end, t.probability});

@@ -42,6 +42,12 @@ class TransducerDecoder {
     return *encoder_projection_;
   }
 
+  // Frees project_encoder()'s rows; joint() needs a project_encoder() again.
+  void forget_encoder() {
+    encoder_projection_.reset();
+    frames_ = 0;
+  }
+
   // The prediction network from zero state and a zero input (NeMo's blank-as-pad start).
   void reset_prediction() {
     const int H = config_.pred_hidden;

@@ -22,6 +22,10 @@ class TransducerRunner {
   virtual std::vector<float> encoder_output() const = 0;
   virtual int d_model() const = 0;
 
+  // Frees the last encode()'s output and what the joint made of it; joint() needs an encode() again. Decoding calls it
+  // once a window is decoded, so that window's buffers are not held through the next one's or after the job.
+  virtual void forget_encoding() = 0;
+
   // Advances the prediction network by one emitted token.
   virtual void advance_prediction(int32_t token) = 0;
   // The joint's output at encoder frame `frame` for the current prediction: V token logits, the blank's, then one
