@@ -15,6 +15,7 @@ const ORIGINALS = [
   "daemon/src/client.ts",
   "daemon/src/paths.ts",
   "daemon/src/formats.ts",
+  "daemon/src/plain-text.ts",
   "daemon/src/models/catalog.ts",
   "daemon/src/models/parakeet-catalog.ts",
   "daemon/src/models/first-run-choice.ts",
@@ -25,10 +26,18 @@ const ORIGINALS = [
   "launchd/src/service-spec.ts",
 ];
 
+const copied = new Set(ORIGINALS.map((original) => path.basename(original, ".ts")));
+/** The copies lie side by side: an original's import of another original ("../plain-text") becomes "./plain-text". */
+const flatImports = (text) =>
+  text.replace(/from "(\.\.?\/[^"]+)"/g, (whole, specifier) => {
+    const name = path.posix.basename(specifier);
+    return copied.has(name) ? `from "./${name}"` : whole;
+  });
+
 const expected = new Map(
   ORIGINALS.map((original) => {
     const header = `// Copied from ${original} by \`npm run sync:extension\` (extension/scripts/daemon-copy.mjs): edit the original.\n`;
-    return [path.basename(original), header + readFileSync(path.join(repository, original), "utf8")];
+    return [path.basename(original), header + flatImports(readFileSync(path.join(repository, original), "utf8"))];
   }),
 );
 const present = existsSync(target) ? readdirSync(target) : [];

@@ -1,7 +1,9 @@
 // Copied from daemon/src/modes/finished-text.ts by `npm run sync:extension` (extension/scripts/daemon-copy.mjs): edit the original.
-// Whether a model's finished text can stand for the transcript. An answer wrapped in a code fence or quotes is
-// unwrapped (saying so); one that is empty, or more than three times as long as the transcript (the model wrote
-// something else: a reply, a poem), is not used: the transcript is delivered instead, with the reason.
+// Whether a model's finished text can stand for the transcript. Its control and text-direction characters go, as a
+// transcript's do (plain-text.ts); an answer wrapped in a code fence or quotes is unwrapped (saying so); one that is
+// empty, or more than three times as long as the transcript (the model wrote something else: a reply, a poem), is not
+// used: the transcript is delivered instead, with the reason.
+import { plainText } from "./plain-text";
 
 /** How much longer than the transcript a finished text may be. */
 export const MAX_GROWTH = 3;
@@ -20,7 +22,7 @@ const QUOTES: [string, string][] = [
 ];
 
 export function judgeFinishedText(transcript: string, answer: string): Judged {
-  let text = answer.trim();
+  let text = plainText(answer).trim();
   let unwrapped: string | null = null;
   const fenced = FENCE.exec(text);
   if (fenced) {
