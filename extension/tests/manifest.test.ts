@@ -139,7 +139,9 @@ test("README says what to install first, what each command does, and each prefer
   for (const command of manifest.commands) expect(readme).toContain(`**${command.title}**`);
   for (const preference of manifest.preferences) expect(readme).toContain(`| ${preference.title} `);
   // Why the extension starts a process, and that it checks which.
-  expect(readme).toMatch(/## Microphone Access\n\n[^#]*`verbatim-capture.js`[^#]*checks that the command is exactly that/);
+  expect(readme).toMatch(
+    /## Microphone Access\n\n[^#]*`verbatim-capture.js`[^#]*checks that the command is exactly that/,
+  );
   // What is for developers is in DEVELOPMENT.md, which the Store's pull request leaves out (standalone.sh).
   expect(readme).not.toMatch(/## (Development|Check on a Mac)/);
   const development = readFileSync(path.join(root, "DEVELOPMENT.md"), "utf8");
