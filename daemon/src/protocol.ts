@@ -13,6 +13,11 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const MAX_AUTO_STOP_SECONDS = 600;
 /** Most times a job's clipTimestamps may list. */
 export const MAX_CLIP_TIMESTAMPS = 1000;
+/** Most terms a job may bring (options.terms), and the longest. */
+export const MAX_JOB_TERMS = 100;
+export const MAX_JOB_TERM_CHARS = 100;
+/** Longest selected text a dictation may bring to edit (dictation.start's selection). */
+export const MAX_SELECTION_CHARS = 20_000;
 /** Most beams (beamSize) and samples per temperature (bestOf) a job may ask for. */
 export const MAX_BEAM_SIZE = 16;
 export const MAX_BEST_OF = 16;
@@ -29,6 +34,12 @@ export interface TranscriptionOptions {
   wordTimestamps?: boolean;
   /** Text that conditions the first window (names, spelling, style). */
   prompt?: string;
+  /**
+   * Vocabulary terms for this job alone (Dictate's selected text as context), the most useful first: used as the
+   * vocabulary's own terms are, by a model that uses terms, and ahead of them (as if added last). At most
+   * MAX_JOB_TERMS, each a word or phrase of at most MAX_JOB_TERM_CHARS on one line.
+   */
+  terms?: string[];
   /** The app that was frontmost when the client asked (kept in the history as the transcript's source). */
   app?: string;
   /** Files: transcribe only the speech the voice activity detector finds (absent: config fileVad). Dictation always does. */
@@ -195,7 +206,17 @@ export interface DictationMode {
   endpoint?: string;
   modelName?: string;
   deliver: Delivery;
+  /**
+   * What its dictations do with the text selected in the frontmost app (absent: it is not read): "context" makes its
+   * words this dictation's vocabulary terms; "edit" also has the finishing model edit it as the spoken instruction
+   * says, and the result replaces it.
+   */
+  selection?: SelectionUse;
 }
+
+/** What a mode does with the selected text: its words as the dictation's terms, or edited by voice. */
+export type SelectionUse = "context" | "edit";
+export const SELECTION_USES: readonly SelectionUse[] = ["context", "edit"];
 
 /** The fields `modes.edit` may change; null clears an optional one. */
 export type ModeChanges = {
@@ -203,7 +224,17 @@ export type ModeChanges = {
     ? DictationMode[K] | null
     : DictationMode[K];
 };
-const MODE_CHANGE_KEYS = ["apps", "model", "language", "finishing", "instruction", "endpoint", "modelName", "deliver"];
+const MODE_CHANGE_KEYS = [
+  "apps",
+  "model",
+  "language",
+  "finishing",
+  "instruction",
+  "endpoint",
+  "modelName",
+  "deliver",
+  "selection",
+];
 /** Every field of a mode. */
 export const MODE_FIELDS: readonly string[] = ["name", ...MODE_CHANGE_KEYS];
 
@@ -234,6 +265,11 @@ export interface FinishingData {
   notice?: string;
   instruction?: string;
   timeoutSeconds?: number;
+  /**
+   * An edit (mode selection "edit"): the selected text the spoken instruction edits, as it was before (a client can
+   * put it back); `finishedText` is the edited text. The client finishing it (status "client") edits this.
+   */
+  selection?: string;
 }
 
 // eslint-disable-next-line no-control-regex
@@ -277,6 +313,10 @@ export function modeProblem(value: unknown): string | null {
     return '"modelName" must be the local server\'s model name (llama3.2), 1 to 200 characters';
   if (mode.finishing === "local" && modelName === undefined)
     return '"modelName" must name the model the local server runs (finishing "local"), such as llama3.2';
+  if (mode.selection !== undefined && !SELECTION_USES.includes(mode.selection as SelectionUse))
+    return `"selection" must be one of ${SELECTION_USES.join(", ")} (or absent: the selected text is not read)`;
+  if (mode.selection === "edit" && mode.finishing === "none")
+    return '"selection" must be "context" (or absent) without a finishing engine: an edit by voice needs "raycast" or "local" to edit the text';
   return null;
 }
 
@@ -398,6 +438,8 @@ export type Request =
       mode?: string;
       /** The bundle id of the app the text is for (the frontmost one when the user asked). */
       appBundleId?: string;
+      /** The text selected in that app, for a mode that edits it (selection "edit"); other modes ignore it. */
+      selection?: string;
     }
   | { type: "dictation.stop"; id: string; session: string }
   /**
@@ -846,6 +888,10 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isAutoStop = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= MAX_AUTO_STOP_SECONDS;
 const isTemperature = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 1;
 const isSeconds = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const isJobTerm = (v: unknown): v is string =>
+  typeof v === "string" && v.trim().length > 0 && v.length <= MAX_JOB_TERM_CHARS && !CONTROL.test(v);
+const isTermList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_JOB_TERMS && v.every(isJobTerm);
+const isSelection = (v: unknown): v is string => typeof v === "string" && v.length <= MAX_SELECTION_CHARS;
 const isClipList = (v: unknown): v is number[] =>
   Array.isArray(v) && v.length <= MAX_CLIP_TIMESTAMPS && v.every(isSeconds);
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -863,6 +909,13 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   const task = field(raw, "task", oneOf("transcribe", "translate"), '"transcribe" or "translate"', true);
   const wordTimestamps = field(raw, "wordTimestamps", isBoolean, "true or false", true);
   const prompt = field(raw, "prompt", isString, "text", true);
+  const terms = field(
+    raw,
+    "terms",
+    isTermList,
+    `a list of at most ${MAX_JOB_TERMS} terms, each 1 to ${MAX_JOB_TERM_CHARS} characters on one line`,
+    true,
+  );
   const app = field(raw, "app", isString, "the name of an app", true);
   const vad = field(raw, "vad", isBoolean, "true or false", true);
   const temperature = field(raw, "temperature", isTemperature, "a number from 0 to 1", true);
@@ -900,6 +953,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   if (task !== undefined) options.task = task;
   if (wordTimestamps !== undefined) options.wordTimestamps = wordTimestamps;
   if (prompt !== undefined) options.prompt = prompt;
+  if (terms !== undefined) options.terms = terms;
   if (app !== undefined) options.app = app;
   if (vad !== undefined) options.vad = vad;
   if (temperature !== undefined) options.temperature = temperature;
@@ -1073,6 +1127,13 @@ function parseRequestBody(message: Fields, id: string): Request {
       );
       const mode = field(message, "mode", isString, "a mode's name", true);
       const appBundleId = field(message, "appBundleId", isString, "an app's bundle id", true);
+      const selection = field(
+        message,
+        "selection",
+        isSelection,
+        `the selected text, at most ${MAX_SELECTION_CHARS} characters`,
+        true,
+      );
       const request: Request = { type, id, source };
       const options = parseOptions(message);
       if (options) request.options = options;
@@ -1080,6 +1141,7 @@ function parseRequestBody(message: Fields, id: string): Request {
       if (autoStopSeconds !== undefined) request.autoStopSeconds = autoStopSeconds;
       if (mode !== undefined) request.mode = mode;
       if (appBundleId !== undefined) request.appBundleId = appBundleId;
+      if (selection) request.selection = selection;
       return request;
     }
     case "dictation.finished": {

@@ -223,7 +223,9 @@ export class DictationManager {
       decoding: this.settings.decoding,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       mode,
-      finish: (current, spoken, signal) => finishText(current, spoken, this.settings.finishingTimeoutSeconds, signal),
+      ...(request.selection && { selection: request.selection }),
+      finish: (current, spoken, signal) =>
+        finishText(current, spoken, this.settings.finishingTimeoutSeconds, signal, request.selection),
       onSpoken: (spoken, transcript) => this.spoken(spoken, transcript),
       onEnded: (ended, delivered) => this.ended(ended, delivered),
     });
@@ -284,7 +286,7 @@ export class DictationManager {
     session.switchMode(mode);
     const spoken = outcome.transcript.finishing?.spokenText ?? outcome.transcript.text;
     const timeout = this.settings.finishingTimeoutSeconds;
-    const finishing = await finishText(mode, spoken, timeout, new AbortController().signal);
+    const finishing = await finishText(mode, spoken, timeout, new AbortController().signal, session.selection);
     // Switched again meanwhile: the later switch's finishing is the one kept.
     if (session.mode !== mode) {
       const latest = session.final;

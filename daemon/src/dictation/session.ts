@@ -24,7 +24,7 @@ import { describeFailure } from "../service/failures";
 import { plainSegment, plainText } from "../plain-text";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
-import type { Vocabulary } from "../vocabulary/vocabulary";
+import { withJobTerms, type Vocabulary } from "../vocabulary/vocabulary";
 import { LIVE_POLICY } from "./live-policy";
 import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
 import type { RecordingWriter } from "./recordings";
@@ -75,6 +75,8 @@ export interface SessionSetup {
   decoding?: DecodingDefaults;
   /** Its mode as it starts, and how a mode finishes its final text (never its live text); throws once `signal` aborts. */
   mode: DictationMode;
+  /** The text selected in the app when it started, for a mode that edits it. */
+  selection?: string;
   finish(mode: DictationMode, spokenText: string, signal: AbortSignal): Promise<FinishingData>;
   /**
    * Called once its final pass has given the spoken text, before finishing starts: the dictation no longer needs the
@@ -147,6 +149,11 @@ export class DictationSession {
 
   get options(): TranscriptionOptions {
     return this.setup.options;
+  }
+
+  /** The text selected when it started (a mode that edits the selection edits it), if the client sent it. */
+  get selection(): string | undefined {
+    return this.setup.selection;
   }
 
   /** The mode that finishes its text (dictation.mode switches it). */
@@ -320,9 +327,8 @@ export class DictationSession {
     checkJobOptions(active, options);
     checkStreaming(active);
     this.active = active;
-    this.live = active.model.startLive(options, this.setup.vocabulary.terms, decoding, LIVE_POLICY, (event) =>
-      this.onEngine(event),
-    );
+    const terms = withJobTerms(this.setup.vocabulary.terms, options);
+    this.live = active.model.startLive(options, terms, decoding, LIVE_POLICY, (event) => this.onEngine(event));
     this.stream = this.live.session;
     this.stream.done.catch((error: unknown) => this.fail(error));
   }

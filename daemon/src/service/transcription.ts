@@ -15,7 +15,7 @@ import { SileroVad } from "../audio/voice-activity";
 import { plainSegment, plainText } from "../plain-text";
 import type { SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import { Replacer } from "../vocabulary/replacements";
-import { EMPTY_VOCABULARY, type Vocabulary } from "../vocabulary/vocabulary";
+import { EMPTY_VOCABULARY, withJobTerms, type Vocabulary } from "../vocabulary/vocabulary";
 import type { DecodingDefaults } from "./config";
 import { diskError } from "./disk-error";
 import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
@@ -97,7 +97,7 @@ async function transcribeOnModel(
   const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
-  const decoding = active.model.fileDecoding(job.options, vocabulary.terms, job.decoding);
+  const decoding = active.model.fileDecoding(job.options, withJobTerms(vocabulary.terms, job.options), job.decoding);
   // Clips say what to decode: the voice activity detector is not asked (the protocol refuses vad true with them).
   const clipped = (job.options.clipTimestamps?.length ?? 0) > 0;
   const windows =

@@ -1,6 +1,6 @@
 // The user's vocabulary (config key "vocabulary"): terms that condition recognition through the decoder prompt, and
 // replacements applied to final text. Reading it from config.json keeps every valid entry and names each invalid one.
-import type { ReplacementCase, VocabularyReplacement } from "../protocol";
+import type { ReplacementCase, TranscriptionOptions, VocabularyReplacement } from "../protocol";
 
 export interface Vocabulary {
   /** Oldest first. */
@@ -9,6 +9,15 @@ export interface Vocabulary {
 }
 
 export const EMPTY_VOCABULARY: Vocabulary = { terms: [], replacements: [] };
+
+/**
+ * The terms a job's model is given: the vocabulary's (oldest first), then the job's own (options.terms, the most
+ * useful first) as if added after them, the most useful last: a model that has room for only some takes the most
+ * recently added first (Whisper's decoder prompt), so the job's come before the vocabulary's.
+ */
+export function withJobTerms(terms: readonly string[], options: TranscriptionOptions): string[] {
+  return [...terms, ...[...(options.terms ?? [])].reverse()];
+}
 
 export const MAX_TERM_CHARS = 100;
 export const MAX_REPLACEMENT_TO_CHARS = 200;
