@@ -471,6 +471,22 @@ test("modes edited from two clients and two commands at once: no edit is lost", 
   const wrong = await daemon.cli("modes", "edit", "Notes", "--finishing", "local");
   expect(wrong.code).not.toBe(0);
   expect(wrong.stderr).toContain('"instruction" must say what finishing makes of the text');
+
+  // The selected text: read as context, edited (with a finishing engine), or not read ("" clears it).
+  expect(await daemon.cli("modes", "edit", "Notes", "--selection", "context")).toMatchObject({ code: 0 });
+  expect((await daemon.cli("modes", "list")).stdout).toContain(
+    "  deliver:   copy\n  selection: context (Raycast reads the selected text: its words are expected)\n",
+  );
+  const edit = await daemon.cli("modes", "edit", "Notes", "--selection", "edit");
+  expect(edit.code).not.toBe(0);
+  expect(edit.stderr).toContain('an edit by voice needs "raycast" or "local" to edit the text');
+  expect((await daemon.cli("modes", "edit", "Notes", "--selection", "always")).stderr).toContain(
+    '--selection must be one of context, edit, or "" (not read)',
+  );
+  expect(await daemon.cli("modes", "edit", "Notes", "--selection", "")).toMatchObject({ code: 0 });
+  expect((await request({ type: "modes.list" })).modes!.modes.find((mode) => mode.name === "Notes")).not.toHaveProperty(
+    "selection",
+  );
 });
 
 test("verbatim doctor checks each local model's endpoint and says which modes' text leaves the machine", async () => {

@@ -10,10 +10,12 @@ import {
   DELIVERIES,
   FINISHING_ENGINES,
   finishingLeavesMachine,
+  SELECTION_USES,
   type Delivery,
   type DictationMode,
   type Event,
   type FinishingEngine,
+  type SelectionUse,
   type ModeChanges,
   type ModesData,
 } from "../protocol";
@@ -38,6 +40,7 @@ export function parseModes(args: string[]): { request: RequestBody; json: boolea
       "model-name": { type: "string" },
       instruction: { type: "string" },
       deliver: { type: "string" },
+      selection: { type: "string" },
     },
   });
   const [action, ...words] = positionals;
@@ -103,6 +106,12 @@ function changesOf(flags: Record<string, string | boolean | undefined>): ModeCha
       throw new UsageError(`--deliver must be one of ${DELIVERIES.join(", ")}`);
     changes.deliver = deliver as Delivery;
   }
+  const selection = optional(text("selection"));
+  if (selection !== undefined) {
+    if (selection !== null && !SELECTION_USES.includes(selection as SelectionUse))
+      throw new UsageError(`--selection must be one of ${SELECTION_USES.join(", ")}, or "" (not read)`);
+    changes.selection = selection as SelectionUse | null;
+  }
   return changes;
 }
 
@@ -155,9 +164,15 @@ export function describeModes(data: ModesData): string {
     if (finishingLeavesMachine(mode)) lines.push(`  note:      ${leaves(mode)}`);
     if (mode.instruction && mode.finishing !== "none") lines.push(`  instruction: ${mode.instruction}`);
     lines.push(`  deliver:   ${mode.deliver}`);
+    if (mode.selection) lines.push(`  selection: ${SELECTION_LINES[mode.selection]}`);
   }
   return lines.join("\n") + "\n";
 }
+
+const SELECTION_LINES: Record<SelectionUse, string> = {
+  context: "context (Raycast reads the selected text: its words are expected)",
+  edit: "edit (Raycast reads the selected text; finishing edits it as you say)",
+};
 
 function finishingOf(mode: DictationMode): string {
   if (mode.finishing === "none") return "none";

@@ -82,6 +82,10 @@ export const MODES_USAGE = `  verbatim modes list [--json]           the modes: 
       --instruction TEXT     what finishing makes of the text
       --deliver paste|copy|paste-return
                              what Raycast does with the text
+      --selection context|edit
+                             Raycast's Dictate and Toggle Dictation read the text selected in the app: its words
+                             are expected in this dictation (context), or the finishing engine edits it as you
+                             say and the result replaces it (edit); "" (the default): it is not read
 `;
 
 export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--json]
