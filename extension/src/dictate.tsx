@@ -23,6 +23,7 @@ import {
   raycastAsk,
   refreshMenuBar,
   openMicrophoneCapture,
+  selectedText,
   withDaemon,
 } from "./host";
 import { dictationText } from "./lib/ai-finishing";
@@ -60,8 +61,15 @@ const DELIVERED: Record<string, string> = {
 
 const STATUS_POLL_MS = 1000;
 
-/** The dictation's state, and once it ended: Raycast AI finishing it (a status line), and the spoken text. */
-type DictateState = DictationState & { spokenText?: string | null; finishing?: string | null };
+/**
+ * The dictation's state, and once it ended: Raycast AI finishing it (a status line), the spoken text, and the text
+ * an edit by voice replaced.
+ */
+type DictateState = DictationState & {
+  spokenText?: string | null;
+  finishing?: string | null;
+  original?: string | null;
+};
 
 /** Before the dictation: a setup problem, or the model downloading (the dictation waits unless asked to start). */
 type Screen =
@@ -113,11 +121,12 @@ function useDictation() {
       const opened = client;
       const run = await beginDictation(client, closing.signal, async () => {
         const app = await frontmostApp();
-        const start = await startInApp(opened, transcriptionOptions(preferences()), app.bundleId);
+        const start = await startInApp(opened, transcriptionOptions(preferences()), app.bundleId, selectedText);
         return {
           source: "capture",
           options: { ...start.options, ...(app.name && { app: app.name }) },
           ...(start.appBundleId && { appBundleId: start.appBundleId }),
+          ...(start.selection && { selection: start.selection }),
           recover: true,
           openMicrophone: openMicrophoneCapture,
           onChange: (next: DictationState) => {
@@ -187,6 +196,8 @@ interface FinishedState {
   /** What was said, when the text shown was finished from it (Paste Spoken Text). */
   spokenText: string | null;
   finishing: string | null;
+  /** The selected text as it was, when the dictation edited it by voice. */
+  original: string | null;
 }
 
 /** Finishes a final transcript with Raycast AI when its mode asks (`busy` says so meanwhile). */
@@ -201,10 +212,17 @@ async function finishText(
     return kept.type === "done" ? kept.transcript : undefined;
   });
   const spokenText = result.finished && result.spokenText !== result.text ? result.spokenText : null;
+  const original = result.finished ? (result.original ?? null) : null;
   return {
     text: result.text,
     ...(result.notice && { notice: result.notice }),
-    state: { transcript: { ...transcript, text: result.text }, spokenText, finishing: null },
+    // An edit not made delivers nothing; the view still shows what was said.
+    state: {
+      transcript: { ...transcript, text: result.text || result.spokenText },
+      spokenText,
+      finishing: null,
+      original,
+    },
   };
 }
 
@@ -217,7 +235,12 @@ const PASTE: DeliveryPlan = { action: "paste", pressReturn: false };
 
 async function deliver(text: string, plan: DeliveryPlan, notice?: string): Promise<void> {
   if (!text) {
-    await showToast({ style: Toast.Style.Failure, title: "No speech detected" });
+    // An edit by voice that was not made says why; else nothing was heard.
+    await showToast({
+      style: Toast.Style.Failure,
+      title: notice ? "Not Edited" : "No speech detected",
+      message: notice,
+    });
     return;
   }
   const delivered = await deliverPlanned(text, plan);
@@ -336,6 +359,16 @@ function DictateView({ onRestart }: { onRestart: () => void }) {
             <>
               <Action title="Paste into Frontmost App" icon={Icon.Text} onAction={() => deliver(text, PASTE)} />
               <Action.CopyToClipboard title="Copy Text" content={text} shortcut={COPY_SHORTCUT} />
+            </>
+          ) : null}
+          {state.phase === "done" && state.original ? (
+            <>
+              <Action
+                title="Paste Original Text"
+                icon={Icon.ArrowCounterClockwise}
+                onAction={() => deliver(state.original!, PASTE)}
+              />
+              <Action.CopyToClipboard title="Copy Original Text" content={state.original} />
             </>
           ) : null}
           {state.phase === "done" && state.spokenText ? (

@@ -7,6 +7,7 @@ import {
   environment,
   getFrontmostApplication,
   getPreferenceValues,
+  getSelectedText,
   launchCommand,
   LaunchType,
   LocalStorage,
@@ -53,6 +54,18 @@ export async function frontmostApp(): Promise<{ name?: string; bundleId?: string
     return { name: app.name || undefined, bundleId: app.bundleId || undefined };
   } catch {
     return {};
+  }
+}
+
+/**
+ * The text selected in the frontmost app, for a mode that uses it (lib/selection.ts); null when nothing is selected
+ * or Raycast cannot read it (getSelectedText throws then): a dictation starts without it.
+ */
+export async function selectedText(): Promise<string | null> {
+  try {
+    return (await getSelectedText()) || null;
+  } catch {
+    return null;
   }
 }
 

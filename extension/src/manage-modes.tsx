@@ -35,6 +35,7 @@ import {
   modeFromForm,
   RAYCAST_AI_UNAVAILABLE,
   removeMode,
+  SELECTION_TITLES,
   whereTextGoes,
   type DictationMode,
   type ModeFormField,
@@ -158,6 +159,7 @@ function ModeDetail({ mode }: { mode: DictationMode }) {
             />
           ) : null}
           <List.Item.Detail.Metadata.Label title="Text" text={DELIVERY_TITLES[mode.deliver]} />
+          <List.Item.Detail.Metadata.Label title="Selected Text" text={SELECTION_TITLES[mode.selection ?? "off"]} />
           <List.Item.Detail.Metadata.Label title="Model" text={mode.model ?? "The daemon's"} />
           <List.Item.Detail.Metadata.Label title="Language" text={mode.language ?? "The daemon's"} />
           <List.Item.Detail.Metadata.TagList title="Apps">
@@ -326,7 +328,26 @@ function ModeForm({ save, otherNames, editing }: { save: Save; otherNames: strin
           />
         </>
       ) : null}
-      {values.finishing !== "none" ? <Form.Description text={whereTextGoesSafely(values)} /> : null}
+      <Form.Dropdown
+        id="selection"
+        title="Selected Text"
+        info={
+          "Off by default. Use as Context: when a dictation starts, the text selected in the app is read and its " +
+          "names and rarer words are expected in what you say (up to 20, for this dictation only; on this Mac). " +
+          "Edit by Voice: what you say is an instruction, and the finishing engine edits the selected text with it; " +
+          "the result replaces the selection, and Paste Spoken Text puts the original back"
+        }
+        value={values.selection}
+        error={error("selection")}
+        onChange={set("selection")}
+      >
+        {Object.entries(SELECTION_TITLES).map(([value, title]) => (
+          <Form.Dropdown.Item key={value} value={value} title={title} />
+        ))}
+      </Form.Dropdown>
+      {values.finishing !== "none" || values.selection !== "off" ? (
+        <Form.Description text={whereTextGoesSafely(values)} />
+      ) : null}
       <Form.Dropdown
         id="deliver"
         title="Text"

@@ -1,5 +1,5 @@
 import { showHUD } from "@raycast/api";
-import { daemonSocket, frontmostApp, preferences, refreshMenuBar, openMicrophoneCapture } from "./host";
+import { daemonSocket, frontmostApp, preferences, refreshMenuBar, openMicrophoneCapture, selectedText } from "./host";
 import { connect, type DaemonClient } from "./lib/daemon-connection";
 import { modelDownloadingHud, setupHudMessage, setupProblemOf } from "./lib/daemon-setup";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
@@ -50,11 +50,12 @@ async function start(client: DaemonClient): Promise<void> {
   const silence = new Promise<void>((resolve) => (heardSilence = resolve));
   const app = await frontmostApp();
   const autoStop = autoStopSeconds(preferences());
-  const start = await startInApp(client, transcriptionOptions(preferences()), app.bundleId);
+  const start = await startInApp(client, transcriptionOptions(preferences()), app.bundleId, selectedText);
   const dictation = new Dictation(client, {
     source: "capture",
     options: { ...start.options, ...(app.name && { app: app.name }) },
     ...(start.appBundleId && { appBundleId: start.appBundleId }),
+    ...(start.selection && { selection: start.selection }),
     autoStopSeconds: autoStop,
     openMicrophone: openMicrophoneCapture,
     onChange: (state) => {

@@ -21,12 +21,20 @@ export async function insertTranscript(transcript: TranscriptData | null | undef
     const kept = await withDaemon((daemon) => daemon.request({ type: "dictation.finished", session, text }));
     return kept.type === "done" ? kept.transcript : undefined;
   });
+  if (!result.text) {
+    await showHUD(result.notice ?? "No speech detected"); // an edit by voice not made: the selection stays
+    return;
+  }
   // The hotkey inserts; Copy and Paste also leaves the text on the clipboard; the mode may copy, or press Return.
   const delivered = await deliverPlanned(
     result.text,
     deliveryPlan(transcript.finishing?.deliver, preferences().finishedText, "hotkey"),
   );
   const done = `${delivered === "copied" ? "Copied" : "Inserted"} ${wordsIn(result.text)}`;
-  const spoken = result.finished && result.spokenText !== result.text ? " (Paste Spoken Text for what you said)" : "";
+  const spoken = !(result.finished && result.spokenText !== result.text)
+    ? ""
+    : result.original
+      ? " (Paste Spoken Text puts back the text you had selected)"
+      : " (Paste Spoken Text for what you said)";
   await showHUD(result.notice ? `${done}: ${result.notice}` : `${done}${spoken}`);
 }

@@ -2,9 +2,12 @@
 // finishing-prompt.ts and finished-text.ts, copied into src/verbatimd/ by `npm run sync:extension`): the transcript
 // goes to the model as data between markers with a random tag, after a fixed instruction and the mode's; an answer wrapped in a code fence or quotes is unwrapped, and one that is empty
 // or more than three times as long as the transcript is not used. Whatever fails, the spoken text is delivered with a
-// notice saying why. The view passes in Raycast's AI.ask; nothing here imports @raycast/api.
+// notice saying why. An edit by voice (the finishing carries the selected text) sends the selected text as the data
+// and the spoken text as the instruction, and judges the answer against the selected text; an edit that fails leaves
+// the selection as it was (nothing is delivered). The view passes in Raycast's AI.ask; nothing here imports
+// @raycast/api.
 import { judgeFinishedText } from "../verbatimd/finished-text";
-import { finishingMessages } from "../verbatimd/finishing-prompt";
+import { editingMessages, finishingMessages, type ChatMessage } from "../verbatimd/finishing-prompt";
 import type { FinishingData, TranscriptData } from "../verbatimd/protocol";
 
 /**
@@ -12,15 +15,23 @@ import type { FinishingData, TranscriptData } from "../verbatimd/protocol";
  * `<transcript-TAG>` lines). `tag` is random unless a test gives one.
  */
 export function finishingPrompt(instruction: string, transcript: string, tag?: string): string {
-  return finishingMessages(instruction, transcript, tag)
-    .map((message) => message.content)
-    .join("\n\n");
+  return oneMessage(finishingMessages(instruction, transcript, tag));
 }
+
+/** An edit's prompt: the daemon's editing system message (the spoken instruction in it), then the selection alone. */
+export function editingPrompt(instruction: string, spoken: string, selection: string, tag?: string): string {
+  return oneMessage(editingMessages(instruction, spoken, selection, tag));
+}
+
+const oneMessage = (messages: ChatMessage[]) => messages.map((message) => message.content).join("\n\n");
 
 /** Raycast's AI.ask, passed in: the prompt, and a signal that aborts it at the time limit. */
 export type Ask = (prompt: string, signal: AbortSignal) => Promise<string>;
 
-/** The text to deliver, and a notice when it is the spoken text instead of a finished one (or was unwrapped). */
+/**
+ * The text to deliver, and a notice when it is the spoken text instead of a finished one (or was unwrapped). An edit
+ * that was not made delivers nothing (`text` empty): the selection stays as it was.
+ */
 export interface Finished {
   text: string;
   finished: boolean;
@@ -41,11 +52,11 @@ export async function finishOnClient(
   keep: (text: string) => Promise<TranscriptData | undefined>,
 ): Promise<Finished> {
   const spoken = finishing.spokenText;
-  const fallback = (why: string): Finished => ({
-    text: spoken,
-    finished: false,
-    notice: `${why}. The spoken text is used instead (mode ${finishing.mode}).`,
-  });
+  const original = finishing.selection;
+  const fallback = (why: string): Finished =>
+    original
+      ? { text: "", finished: false, notice: `${why}. The selected text is left as it was (mode ${finishing.mode}).` }
+      : { text: spoken, finished: false, notice: `${why}. The spoken text is used instead (mode ${finishing.mode}).` };
   if (!ask) {
     return fallback("Raycast AI is not available to this Raycast account (it needs Raycast Pro)");
   }
@@ -58,9 +69,11 @@ export async function finishOnClient(
       reject(new TimeLimit());
     }, seconds * 1000);
   });
+  const instruction = finishing.instruction ?? "";
+  const prompt = original ? editingPrompt(instruction, spoken, original) : finishingPrompt(instruction, spoken);
   let answer: string;
   try {
-    answer = await Promise.race([ask(finishingPrompt(finishing.instruction ?? "", spoken), timeout.signal), limit]);
+    answer = await Promise.race([ask(prompt, timeout.signal), limit]);
   } catch (error) {
     if (error instanceof TimeLimit || timeout.signal.aborted) {
       return fallback(
@@ -71,15 +84,16 @@ export async function finishOnClient(
   } finally {
     clearTimeout(timer);
   }
-  const judged = judgeFinishedText(spoken, answer);
+  const judged = judgeFinishedText(original ?? spoken, answer);
   if ("rejected" in judged) return fallback(`Raycast AI's text was not used: ${judged.rejected}`);
   try {
     const transcript = await keep(judged.text);
     const kept = transcript?.finishing;
     if (transcript && kept) {
+      const finished = kept.status === "finished";
       return {
-        text: transcript.text,
-        finished: kept.status === "finished",
+        text: original && !finished ? "" : transcript.text,
+        finished,
         ...((kept.notice ?? judged.notice) && { notice: kept.notice ?? judged.notice }),
       };
     }
@@ -94,24 +108,29 @@ class TimeLimit extends Error {}
 /**
  * The text a dictation delivers: its transcript's text, finished by Raycast AI first when the mode's finishing is the
  * client's; a notice when the daemon's finishing failed or was unwrapped. `spokenText` is what was said, for Paste
- * Spoken Text when it differs from what is delivered.
+ * Spoken Text when it differs from what is delivered. An edit's `original` is the selected text it edited (Paste
+ * Spoken Text puts it back); an edit not made delivers nothing, with the notice.
  */
 export async function dictationText(
   transcript: TranscriptData,
   ask: Ask | null,
   keep: (text: string) => Promise<TranscriptData | undefined>,
-): Promise<Finished & { spokenText: string }> {
+): Promise<Finished & { spokenText: string; original?: string }> {
   const finishing = transcript.finishing;
   if (!finishing) return { text: transcript.text.trim(), finished: false, spokenText: transcript.text.trim() };
   const spokenText = finishing.spokenText.trim();
+  const original = finishing.selection ? { original: finishing.selection } : {};
   if (finishing.status === "client" && spokenText) {
     const done = await finishOnClient(finishing, ask, keep);
-    return { ...done, text: done.text.trim(), spokenText };
+    return { ...done, text: done.text.trim(), spokenText, ...original };
   }
+  const finished = finishing.status === "finished";
   return {
-    text: transcript.text.trim(),
-    finished: finishing.status === "finished",
+    // An edit the daemon did not make leaves the selection alone: the spoken instruction is not pasted over it.
+    text: finishing.selection && !finished ? "" : transcript.text.trim(),
+    finished,
     ...(finishing.notice && { notice: finishing.notice }),
     spokenText,
+    ...original,
   };
 }

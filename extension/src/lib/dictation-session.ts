@@ -143,6 +143,8 @@ export interface DictationSetup {
   autoStopSeconds?: number;
   /** The bundle id of the app the text is for: the daemon chooses the dictation's mode by it. */
   appBundleId?: string;
+  /** The text selected in that app, for a mode that edits it by voice. */
+  selection?: string;
   /** Offer the text of a dictation that ended while nobody followed it, when none runs. */
   recover?: boolean;
   /**
@@ -275,7 +277,7 @@ export class Dictation {
   }
 
   private async start(): Promise<Event> {
-    const { source, options, autoStopSeconds, appBundleId } = this.setup;
+    const { source, options, autoStopSeconds, appBundleId, selection } = this.setup;
     const request = this.client.request(
       {
         type: "dictation.start",
@@ -283,6 +285,7 @@ export class Dictation {
         ...(options && Object.keys(options).length > 0 && { options }),
         ...(autoStopSeconds !== undefined && { autoStopSeconds }),
         ...(appBundleId && { appBundleId }),
+        ...(selection && { selection }),
       },
       (event) => {
         this.onEvent(event);

@@ -11,11 +11,13 @@ import {
   type HistoryEntry,
   type ModeChanges,
   type ModesData,
+  type SelectionUse,
   type TranscriptionOptions,
 } from "../verbatimd/protocol";
 import type { DaemonClient } from "./daemon-connection";
 import { DAEMON_MODEL } from "./model-choices";
 import type { FinishedTextAction } from "./outputs";
+import { selectionFields, type ReadSelection } from "./selection";
 
 export type { Delivery, DictationMode, FinishingEngine, ModesData };
 
@@ -49,16 +51,19 @@ export function dictationStartFields(
 
 /**
  * The start of a dictation in the app `bundleId`: the modes (none from a daemon that does not know them), the mode
- * the daemon will choose, and the fields to send.
+ * the daemon will choose, and the fields to send: with the selected text's terms (and, for an edit, the text) when
+ * the mode uses the selection, which is read then and only then (`readSelection`).
  */
 export async function startInApp(
   client: DaemonClient,
   options: TranscriptionOptions,
   bundleId: string | undefined,
-): Promise<{ mode: DictationMode | null; options: TranscriptionOptions; appBundleId?: string }> {
+  readSelection?: ReadSelection,
+): Promise<{ mode: DictationMode | null; options: TranscriptionOptions; appBundleId?: string; selection?: string }> {
   const modes = await loadModes(client).catch(() => null);
   const mode = modes ? modeForApp(modes, bundleId) : null;
-  return { mode, ...dictationStartFields(options, mode, modes ? bundleId : undefined) };
+  const fields = dictationStartFields(options, mode, modes ? bundleId : undefined);
+  return { mode, ...fields, ...(await selectionFields(mode, fields.options, readSelection)) };
 }
 
 /** What a command does with a dictation's text: paste, copy, both, nothing, and whether Return follows the paste. */
@@ -99,6 +104,13 @@ export const ENGINE_TITLES: Record<FinishingEngine, string> = {
   local: "Local Model",
 };
 
+/** What a mode does with the selected text (Manage Modes' "Selected Text"); "off": it is not read. */
+export const SELECTION_TITLES: Record<SelectionUse | "off", string> = {
+  off: "Not Read",
+  context: "Use as Context (Its Words Are Expected)",
+  edit: "Edit by Voice (Finishing Replaces It)",
+};
+
 export const DELIVERY_TITLES: Record<Delivery, string> = {
   paste: "Paste",
   copy: "Copy to Clipboard",
@@ -116,6 +128,8 @@ export interface ModeFormValues {
   endpoint: string;
   modelName: string;
   deliver: string;
+  /** "off", "context" or "edit". */
+  selection: string;
 }
 
 export type ModeFormField = keyof ModeFormValues;
@@ -131,6 +145,7 @@ export function modeFormValues(mode?: DictationMode): ModeFormValues {
     endpoint: mode?.endpoint ?? "",
     modelName: mode?.modelName ?? "",
     deliver: mode?.deliver ?? "paste",
+    selection: mode?.selection ?? "off",
   };
 }
 
@@ -145,6 +160,7 @@ export function modeFromForm(values: ModeFormValues): DictationMode {
   if (values.model && values.model !== DAEMON_MODEL) mode.model = values.model;
   if (values.language && values.language !== "auto") mode.language = values.language;
   if (values.instruction.trim()) mode.instruction = values.instruction.trim();
+  if (values.selection !== "off") mode.selection = values.selection as SelectionUse;
   if (values.finishing === "local") {
     if (values.endpoint.trim()) mode.endpoint = values.endpoint.trim();
     if (values.modelName.trim()) mode.modelName = values.modelName.trim();
@@ -152,7 +168,7 @@ export function modeFromForm(values: ModeFormValues): DictationMode {
   return mode;
 }
 
-const FIELD_OF = /^"(name|apps|model|language|finishing|instruction|endpoint|modelName|deliver)"/;
+const FIELD_OF = /^"(name|apps|model|language|finishing|instruction|endpoint|modelName|deliver|selection)"/;
 
 /**
  * Why the form cannot be saved, under the field it is about (the daemon's own rule, modeProblem), or null. A new
@@ -186,7 +202,17 @@ function sentence(text: string): string {
 /** The modes.edit changes that turn `original` into `edited` (null clears an optional field). */
 export function modeChanges(original: DictationMode, edited: DictationMode): ModeChanges {
   const changes: Record<string, unknown> = {};
-  const keys = ["apps", "model", "language", "finishing", "instruction", "endpoint", "modelName", "deliver"] as const;
+  const keys = [
+    "apps",
+    "model",
+    "language",
+    "finishing",
+    "instruction",
+    "endpoint",
+    "modelName",
+    "deliver",
+    "selection",
+  ] as const;
   for (const key of keys) {
     const before = original[key];
     const after = edited[key];
@@ -196,8 +222,21 @@ export function modeChanges(original: DictationMode, edited: DictationMode): Mod
   return changes as ModeChanges;
 }
 
-/** A line on where a mode's text goes: nowhere, Raycast's cloud service, or a named server off this Mac. */
-export function whereTextGoes(mode: Pick<DictationMode, "finishing" | "endpoint">): string {
+/**
+ * A line on where a mode's text goes: nowhere, Raycast's cloud service, or a named server off this Mac; and whether
+ * the selected text is read, and where it goes.
+ */
+export function whereTextGoes(mode: Pick<DictationMode, "finishing" | "endpoint" | "selection">): string {
+  return `${whereFinishingSends(mode)}${SELECTION_NOTES[mode.selection ?? "off"]}`;
+}
+
+const SELECTION_NOTES: Record<SelectionUse | "off", string> = {
+  off: "",
+  context: ". The text you have selected is read when a dictation starts: its words go to Verbatim on this Mac",
+  edit: ". The text you have selected is read when a dictation starts and sent with what you say to be edited",
+};
+
+function whereFinishingSends(mode: Pick<DictationMode, "finishing" | "endpoint">): string {
   if (mode.finishing === "none") return "Nothing leaves this Mac";
   if (mode.finishing === "raycast") return "The text goes to Raycast AI, Raycast's cloud service, to be finished";
   let leaves = false;
@@ -240,4 +279,30 @@ function modesOf(event: { type: string; modes?: ModesData }): ModesData {
 export function lastSpokenText(entries: readonly HistoryEntry[]): string | null {
   const dictation = entries.find((entry) => entry.kind === "dictation");
   return dictation?.text.trim() || null;
+}
+
+/**
+ * What Paste Spoken Text pastes: the newest dictation's spoken text or, when it edited the selected text by voice, that
+ * text as it was before the edit (`original`), which the daemon keeps with the dictation while it keeps the dictation
+ * (dictation.attach answers with it). Null: no dictation in the history.
+ */
+export async function pasteBackText(client: DaemonClient): Promise<{ text: string; original: boolean } | null> {
+  const event = await client.request({ type: "history.list", limit: 10 });
+  const entries = event.type === "done" ? (event.history?.entries ?? []) : [];
+  const newest = entries.find((entry) => entry.kind === "dictation");
+  const original = newest?.finishedText ? await editedSelection(client, newest.job) : null;
+  if (original) return { text: original, original: true };
+  const spoken = lastSpokenText(entries);
+  return spoken ? { text: spoken, original: false } : null;
+}
+
+/** The text a dictation's edit by voice replaced, if it was one and the daemon still keeps it. */
+async function editedSelection(client: DaemonClient, session: string): Promise<string | null> {
+  try {
+    const outcome = await client.request({ type: "dictation.attach", session }, () => undefined);
+    const finishing = outcome.type === "dictation.done" ? outcome.transcript.finishing : undefined;
+    return finishing?.status === "finished" ? (finishing.selection ?? null) : null;
+  } catch {
+    return null; // no longer kept (the daemon restarted since): its spoken text is pasted
+  }
 }
