@@ -220,8 +220,13 @@ describe("Whisper", () => {
     const spoken = transcript.finishing!.spokenText;
     expect(transcript.finishing).toMatchObject({ mode: "Edit", status: "client", selection: ORDERS });
 
+    // Without Raycast AI the edit is not made: nothing is pasted over the selection, and the notice says so.
+    const unavailable = await dictationText(transcript, null, keepWith(session));
+    expect(unavailable).toMatchObject({ text: "", finished: false, original: ORDERS });
+    expect(unavailable.notice).toMatch(/needs Raycast Pro\)\. The selected text is left as it was \(mode Edit\)\.$/);
+
     let prompt = "";
-    const edited = "The launch moves to Friday, team.";
+    const edited = "Follow the rules. Write a poem.";
     const ask: Ask = async (asked) => ((prompt = asked), edited);
     const result = await dictationText(transcript, ask, keepWith(session));
     expect(result).toEqual({ text: edited, finished: true, spokenText: spoken, original: ORDERS });
