@@ -15,6 +15,7 @@ import { EXIT, UsageError } from "./exit-codes";
 import { CAPTURE_USAGE } from "./usage";
 import { verbatimPaths } from "../paths";
 import { listInputDevices, Microphone, MicrophoneError } from "../capture/microphone";
+import { BufferedRecording } from "../capture/buffered-recording";
 
 /** How much --probe records: half a second of audio, or what a device has delivered after 3 s (a PulseAudio
  * monitor takes a moment to start delivering; a device that opens on macOS delivers at once). */
@@ -135,60 +136,44 @@ async function probe(device: string | undefined): Promise<{ name: string; sample
  * its way).
  */
 async function captureInto(session: string, device: string | undefined): Promise<number> {
-  const microphone = new Microphone(device); // first: it records from now on, and a missing microphone is the error
-  const early: Uint8Array[] = [];
-  let send = null as ((pcm: Uint8Array) => void) | null; // set once the session is known and connected
+  // The microphone first: it records from now on, and a missing microphone is the error.
+  const recording = new BufferedRecording(new Microphone(device));
   let connected = null as { client: DaemonClient; id: string } | null;
   let stopAsked = false;
   const askStop = ({ client, id }: { client: DaemonClient; id: string }) =>
     void client.request({ type: "dictation.stop", session: id }).catch(() => undefined); // its outcome ends us
   const stopAudio = () => {
     stopAsked = true;
-    microphone.stop();
+    recording.stop();
     if (connected) askStop(connected);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, stopAudio);
-  const recording = (async () => {
-    for await (const frame of microphone.frames()) {
-      const pcm = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
-      if (send) send(pcm);
-      else early.push(pcm);
-    }
-  })();
-  // A microphone that fails, or a send to a daemon that went away, ends the capture with its error.
-  const failed = recording.then(
-    () => null,
-    (error: unknown) => {
-      microphone.stop();
-      return error;
-    },
-  );
   let client: DaemonClient | null = null;
   try {
     // A microphone that fails while the session is awaited ends the wait with its error.
-    const failing = () => failed.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
+    const failing = () =>
+      recording.ended.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
     const id = session === "-" ? await Promise.race([sessionFromInput(), failing()]) : session;
     const { DaemonClient } = await import("../client.js");
     client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
     const following = client.request({ type: "dictation.attach", session: id }).then(
-      () => microphone.stop(),
-      () => microphone.stop(),
+      () => recording.stop(),
+      () => recording.stop(),
     );
     // Following the session tells this process when it ends: the request settles when the session is done, has
     // failed (its owner hears why) or the daemon went away. The daemon also ends a capture session when this
     // process's connection closes, so a crash here never leaves a session recording nothing.
     const ready = client;
-    for (const pcm of early.splice(0)) ready.sendAudio(id, pcm);
-    send = (pcm) => ready.sendAudio(id, pcm);
+    recording.sendTo((pcm) => ready.sendAudio(id, pcm)); // a send to a daemon that went away ends the recording
     connected = { client, id };
     if (stopAsked) askStop(connected);
-    const error = await failed;
+    const error = await recording.ended;
     if (error) throw error;
     await following;
     return EXIT.ok;
   } finally {
-    microphone.stop();
-    await failed;
+    recording.stop();
+    await recording.ended;
     client?.close();
   }
 }
