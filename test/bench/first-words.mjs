@@ -387,8 +387,14 @@ function moduleLoads() {
   const floor = path.join(checkout, "native", "scripts", "node-floor.cjs");
   const rows = [["verbatim --help (the CLI's main module)", [dist("cli/main.js")]]];
   // Before: the capture process was `verbatim.js capture`, the whole CLI; dictate was loaded with it.
-  if (lean) {
+  if (existsSync(dist("capture/microphone-first.js"))) {
+    // Since dictate opens the microphone itself: what bin/verbatim.js loads before it does.
+    rows.push(["dictate, before it opens the microphone", [floor, dist("capture/microphone-first.js")]]);
+    rows.push(["dictate, the CLI after it (dictate's command)", [dist("cli/main.js"), dist("cli/dictate-command.js")]]);
+  } else if (lean) {
     rows.push(["dictate, before it starts the capture process", [dist("cli/main.js"), dist("cli/dictate-command.js")]]);
+  }
+  if (lean) {
     rows.push(["capture process, before it opens the microphone", [floor, dist("cli/capture-command.js")]]);
     rows.push(["capture process, the daemon's client (after the microphone opens)", [dist("client.js")]]);
   } else {

@@ -50,12 +50,16 @@ export class Microphone {
 
   /** Opens the device (see resolveInputDevice) and starts recording. */
   constructor(device: string | undefined) {
-    const devices = listInputDevices();
-    const index = resolveInputDevice(device, devices);
+    // The system's default input is opened without listing the devices first (20-60 ms on a busy machine, which a
+    // dictation's first word would wait for): they are listed only to say why it could not be opened.
+    const byDefault = device === undefined || device === "" || device === "default";
+    const devices = byDefault ? [] : listInputDevices();
+    const index = byDefault ? -1 : resolveInputDevice(device, devices);
     try {
       this.recorder = new PvRecorder(FRAME_SAMPLES, index);
       this.recorder.start();
     } catch (error) {
+      if (byDefault) resolveInputDevice(device); // no device at all: that is the error
       const which = index < 0 ? "the system's default input" : `input device ${index}, ${devices[index]}`;
       throw new MicrophoneError(
         `The microphone (${which}) could not be opened: ${(error as Error).message.replace(/\.$/, "")}. ` +
