@@ -384,6 +384,30 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       );
     });
 
+    test("a capture process that gets no session within --session-wait stops by itself and says why", async () => {
+      // Its client never names a session nor goes away (hung, say): the microphone must not stay open. The wait is
+      // 1 s here (30 s by default); 20 s covers the process's start and the stop on the busiest machine seen (1.7 s).
+      const capture = spawn(process.execPath, [captureEntry, "--session", "-", "--session-wait", "1"], {
+        env: { ...daemon.env, ...pulse.env },
+        stdio: ["pipe", "ignore", "pipe"],
+      });
+      let errors = "";
+      capture.stderr.on("data", (chunk) => (errors += chunk));
+      const exited = new Promise<number | null>((resolve) => capture.on("exit", (code) => resolve(code)));
+      let bound: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => (bound = setTimeout(() => resolve("still running after 20 s"), 20_000))),
+      ]);
+      clearTimeout(bound);
+      capture.kill("SIGKILL"); // if it is still running
+      expect(outcome).toBe(5);
+      expect(errors).toBe(
+        "verbatim: no dictation session came within 1 s, so the microphone is closed again: nothing was recorded " +
+          "into a dictation\n",
+      );
+    });
+
     test("capture into a session that does not exist stops at once with the daemon's answer", async () => {
       const client = await daemon.connect();
       const before = await client.request({ type: "dictation.list" });

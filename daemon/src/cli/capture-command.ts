@@ -22,10 +22,10 @@ import { BufferedRecording } from "../capture/buffered-recording";
 const PROBE_SAMPLES = 8000;
 const PROBE_MS = 3000;
 /**
- * How long `--session -` waits for its session: as long as the daemon waits for the capture process of a session it
- * started (CAPTURE_START_MS), which covers starting the daemon first (15 s at most).
+ * How long `--session -` waits for its session unless --session-wait says: as long as the daemon waits for the capture
+ * process of a session it started (CAPTURE_START_MS), which covers starting the daemon first (15 s at most).
  */
-const SESSION_WAIT_MS = 30_000;
+const SESSION_WAIT_SECONDS = 30;
 
 /**
  * `verbatim capture`: --probe opens the device in the capture process (CAPTURE_ENTRY) and passes on only what Verbatim
@@ -75,6 +75,7 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
       args,
       options: {
         session: { type: "string" },
+        "session-wait": { type: "string" },
         device: { type: "string" },
         "list-devices": { type: "boolean" },
         probe: { type: "boolean" },
@@ -102,7 +103,11 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     return EXIT.ok;
   }
   if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
-  return captureInto(values.session, device);
+  const waitSeconds = Number(values["session-wait"] ?? SESSION_WAIT_SECONDS);
+  if (!(waitSeconds > 0 && waitSeconds <= 3600)) {
+    throw new UsageError(`--session-wait must be seconds above 0, at most 3600, not ${values["session-wait"]}`);
+  }
+  return captureInto(values.session, device, waitSeconds);
 }
 
 /**
@@ -135,7 +140,7 @@ async function probe(device: string | undefined): Promise<{ name: string; sample
  * as its client would stop it (`verbatim dictate` stops a dictation so, so that a stop never outruns audio still on
  * its way).
  */
-async function captureInto(session: string, device: string | undefined): Promise<number> {
+async function captureInto(session: string, device: string | undefined, waitSeconds: number): Promise<number> {
   // The microphone first: it records from now on, and a missing microphone is the error.
   const recording = new BufferedRecording(new Microphone(device));
   let connected = null as { client: DaemonClient; id: string } | null;
@@ -153,7 +158,7 @@ async function captureInto(session: string, device: string | undefined): Promise
     // A microphone that fails while the session is awaited ends the wait with its error.
     const failing = () =>
       recording.ended.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
-    const id = session === "-" ? await Promise.race([sessionFromInput(), failing()]) : session;
+    const id = session === "-" ? await Promise.race([sessionFromInput(waitSeconds), failing()]) : session;
     const { DaemonClient } = await import("../client.js");
     client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
     const following = client.request({ type: "dictation.attach", session: id }).then(
@@ -179,10 +184,10 @@ async function captureInto(session: string, device: string | undefined): Promise
 }
 
 /**
- * The session named on standard input (its first line), for `--session -`. None within SESSION_WAIT_MS, or standard
+ * The session named on standard input (its first line), for `--session -`. None within `waitSeconds`, or standard
  * input closed without one (the dictation did not start, or its client went away first): a UsageError saying so.
  */
-function sessionFromInput(): Promise<string> {
+function sessionFromInput(waitSeconds: number): Promise<string> {
   const input = process.stdin;
   return new Promise<string>((resolve, reject) => {
     let text = "";
@@ -196,8 +201,8 @@ function sessionFromInput(): Promise<string> {
     const nothing = (why: string, exitCode: number) =>
       new UsageError(`${why}, so the microphone is closed again: nothing was recorded into a dictation`, exitCode);
     const timer = setTimeout(
-      () => done(nothing(`no dictation session came within ${SESSION_WAIT_MS / 1000} s`, EXIT.unreachable)),
-      SESSION_WAIT_MS,
+      () => done(nothing(`no dictation session came within ${waitSeconds} s`, EXIT.unreachable)),
+      waitSeconds * 1000,
     );
     const onData = (chunk: string) => {
       text += chunk;
