@@ -5,6 +5,7 @@ import { PvRecorder } from "@picovoice/pvrecorder-node";
 
 /** Samples per frame PvRecorder delivers: 32 ms at 16 kHz. */
 export const FRAME_SAMPLES = 512;
+export const FRAME_MS = (FRAME_SAMPLES / 16_000) * 1000;
 /** Consecutive failed reads (about 2 s) after which the device is taken as gone. */
 const MAX_FAILED_READS = 60;
 
@@ -44,6 +45,8 @@ export function resolveInputDevice(choice: string | undefined, devices: string[]
 }
 
 export class Microphone {
+  /** When it began to open (performance.now()). */
+  readonly openedAt = performance.now();
   private readonly recorder: PvRecorder;
   private stopped = false;
   private reading = false;

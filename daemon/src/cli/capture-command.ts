@@ -15,7 +15,7 @@ import { EXIT, UsageError } from "./exit-codes";
 import { CAPTURE_USAGE } from "./usage";
 import { verbatimPaths } from "../paths";
 import { listInputDevices, Microphone, MicrophoneError } from "../capture/microphone";
-import { BufferedRecording } from "../capture/buffered-recording";
+import { BufferedRecording, reportStart } from "../capture/buffered-recording";
 
 /** How much --probe records: half a second of audio, or what a device has delivered after 3 s (a PulseAudio
  * monitor takes a moment to start delivering; a device that opens on macOS delivers at once). */
@@ -170,6 +170,7 @@ async function captureInto(session: string, device: string | undefined, waitSeco
     // process's connection closes, so a crash here never leaves a session recording nothing.
     const ready = client;
     recording.sendTo((pcm) => ready.sendAudio(id, pcm)); // a send to a daemon that went away ends the recording
+    reportStart(recording, client, id);
     connected = { client, id };
     if (stopAsked) askStop(connected);
     const error = await recording.ended;

@@ -18,7 +18,7 @@ import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flag
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { LiveText } from "./live-text";
-import { BufferedRecording } from "../capture/buffered-recording";
+import { BufferedRecording, reportStart } from "../capture/buffered-recording";
 import { Microphone, MicrophoneError } from "../capture/microphone";
 import { microphoneOpenedFirst } from "../capture/microphone-first";
 import { TextSoFar } from "./text-so-far";
@@ -344,6 +344,7 @@ class Capture {
 
   begin(client: DaemonClient, session: string): void {
     this.recording.sendTo((pcm) => client.sendAudio(session, pcm));
+    reportStart(this.recording, client, session);
   }
 
   /** Ends the audio where it is; `sent` runs once all that was recorded has gone to the daemon. */
