@@ -370,6 +370,17 @@ function measure(recordingFile, reference, launched, sentence) {
   };
 }
 
+/** The device's own start the dictation's recorder reported (dictation.microphone; undefined before it existed). */
+async function microphoneStart(socket, recording) {
+  const client = await DaemonClient.connect(socket, { client: "first-words" });
+  try {
+    const listed = await client.request({ type: "dictation.list" });
+    return listed.dictations?.find((dictation) => dictation.recording === recording)?.microphoneStartMs;
+  } finally {
+    client.close();
+  }
+}
+
 /** Milliseconds from Node's start to its first line, and to the end of loading `modules` (fresh process, median). */
 function moduleLoad(modules) {
   const script = `const t0 = performance.now(); for (const m of ${JSON.stringify(modules)}) require(m);
@@ -443,6 +454,7 @@ async function main() {
         const file = path.join(recordings, `${recording}.wav`);
         for (let i = 0; i < 50 && !existsSync(file); i++) await pause(100);
         const result = measure(file, reference.samples(), reference.positionAt(launched), sentence);
+        result.deviceStartMs = await microphoneStart(env.VERBATIM_SOCKET, recording);
         // A run counts when both were found (correlation) and the sentence began at the keypress: a busy machine
         // can starve the feed, and a sentence that began late would measure nothing.
         const counts = result.correlation >= MIN_CORRELATION && Math.abs(result.sentenceMs) <= MAX_SENTENCE_DELAY_MS;
@@ -451,7 +463,8 @@ async function main() {
         console.error(
           `${which} run ${run + 1}: lost ${result.lostMs.toFixed(0)} ms, first sample ` +
             `${result.firstSampleMs.toFixed(0)} ms after the launch, the sentence ${result.sentenceMs.toFixed(0)} ms ` +
-            `after it (correlation ${result.correlation.toFixed(3)}), load ${loadAverage()}` +
+            `after it (correlation ${result.correlation.toFixed(3)}), the device's own start ` +
+            `${result.deviceStartMs?.toFixed(0) ?? "not reported"} ms, load ${loadAverage()}` +
             `${counts ? "" : ": not counted"}`,
         );
       }
