@@ -1,6 +1,6 @@
 // `verbatim capture`: records the microphone into a dictation session and exits when the session ends, the daemon
-// goes away or the microphone fails. Whoever starts a dictation (Raycast, `verbatim dictate`) spawns it, detached, so
-// that macOS asks for microphone access as that app and recording outlives a closing window; it spawns it first, with
+// goes away or the microphone fails. Raycast's commands spawn it (`verbatim dictate` records in its own process),
+// detached, so that macOS asks for microphone access as Raycast and recording outlives a closing window; first, with
 // `--session -`, and names the session on its standard input once the daemon has started it: the microphone records
 // from the keypress, and what it recorded before the session existed is sent first. The capture process
 // (bin/verbatim-capture.js) loads only this module and the microphone before it opens the device; the daemon's client
