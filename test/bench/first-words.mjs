@@ -197,7 +197,8 @@ function startFeed(env) {
       player.stdin.write(bytes);
     },
     stop() {
-      for (const child of [player, keeper, noise]) child.kill();
+      for (const child of [player, keeper]) child.kill();
+      noise.kill("SIGKILL"); // sox stops at its next write on SIGTERM, which waits forever once pacat has gone
     },
   };
 }
@@ -464,7 +465,8 @@ async function main() {
           `${which} run ${run + 1}: lost ${result.lostMs.toFixed(0)} ms, first sample ` +
             `${result.firstSampleMs.toFixed(0)} ms after the launch, the sentence ${result.sentenceMs.toFixed(0)} ms ` +
             `after it (correlation ${result.correlation.toFixed(3)}), the device's own start ` +
-            `${result.deviceStartMs?.toFixed(0) ?? "not reported"} ms, load ${loadAverage()}` +
+            `${result.deviceStartMs === undefined ? "not reported" : `${result.deviceStartMs.toFixed(0)} ms`}, ` +
+            `load ${loadAverage()}` +
             `${counts ? "" : ": not counted"}`,
         );
       }
