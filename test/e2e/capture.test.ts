@@ -227,6 +227,13 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
               "m",
             ),
       );
+      // A figure that is not one, or a session that does not exist, is refused with what was wrong.
+      await expect(
+        client.request({ type: "dictation.microphone", session: running.session, startMs: -1 }),
+      ).rejects.toMatchObject({ code: "bad_message", message: expect.stringContaining("startMs") });
+      await expect(
+        client.request({ type: "dictation.microphone", session: "no-such-session", startMs: 10 }),
+      ).rejects.toMatchObject({ code: "not_found" });
       const recorded = path.join(daemon.home, "state", "recordings", `${running.recording}.wav`);
       expect(stdout.trim()).toBe(await transcribeTheCut(client, running.session, recorded));
       // Nothing added by the silence: no more words than the sentence (or the model's text for the file alone) has.
