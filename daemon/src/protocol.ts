@@ -331,6 +331,10 @@ export function finishingLeavesMachine(mode: Pick<DictationMode, "finishing" | "
   return !(host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host));
 }
 
+function isStartMs(value: unknown): value is number {
+  return typeof value === "number" && value >= 0 && value <= 60_000;
+}
+
 function isHttpUrl(value: unknown): boolean {
   if (typeof value !== "string" || value.length > 2000) return false;
   try {
@@ -451,6 +455,11 @@ export type Request =
   | { type: "dictation.finished"; id: string; session: string; text: string }
   | { type: "dictation.cancel"; id: string; session: string }
   | { type: "dictation.attach"; id: string; session: string }
+  /**
+   * From whoever records a dictation's microphone (the capture process, `verbatim dictate`): the device's own start,
+   * milliseconds from its opening to its first audio (CoreAudio, a Bluetooth microphone), to log and to list.
+   */
+  | { type: "dictation.microphone"; id: string; session: string; startMs: number }
   | { type: "dictation.list"; id: string }
   | { type: "dictations.list"; id: string }
   | { type: "dictations.retry"; id: string; recording: string }
@@ -726,6 +735,8 @@ export interface DictationInfo {
   device?: string;
   /** Its mode's name (absent from daemons before modes). */
   mode?: string;
+  /** Its microphone's own start (ms from its opening to its first audio), once its recorder has said. */
+  microphoneStartMs?: number;
 }
 
 /**
@@ -1187,6 +1198,11 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "dictation.cancel":
     case "dictation.attach":
       return { type, id, session: field(message, "session", isString, "a dictation session id") };
+    case "dictation.microphone": {
+      const session = field(message, "session", isString, "a dictation session id");
+      const startMs = field(message, "startMs", isStartMs, "milliseconds from 0 to 60000");
+      return { type, id, session, startMs };
+    }
     case "dictations.retry":
       return { type, id, recording: field(message, "recording", isString, "a recording id") };
     case "vocabulary.list":

@@ -1,28 +1,37 @@
 #!/usr/bin/env node
 // The first word of a dictation (issue 61): how much of a sentence begun at the keypress the dictation loses. As a
-// person who talks at once would: a private PulseAudio null sink is the microphone, kept running in real time by a
-// low-latency playback stream (pacat --latency-msec=20) that this script feeds silence (an idle null sink renders
-// 2 s at a time, ahead of the clock); at the keypress, `verbatim dictate` is launched and, in the same instant, a
-// held-out sentence goes into that stream instead of silence. A reference recorder (parec on the sink's monitor,
-// started first) hears everything the sink played, on one clock. The daemon keeps each dictation's recording
-// (keepRecordings "always"); the sentence's start and the recording's first sample are both found in the reference
-// by cross-correlation (the sentence by its first half second; the recording by its loudest second, which holds the
-// same played audio), so the figures do not depend on how late the stream played what it was given:
-//   - lost: milliseconds of the sentence before the recording's first sample (median and maximum over the runs);
-//   - first sample: launch → the recording's first sample; and when the sentence began to play after the launch
-//     (the feed's lead and the stream's latency: what "lost" leaves out of a true keypress);
+// person who talks at once would: a private PulseAudio null sink (16 kHz mono, so nothing is resampled) is the
+// microphone, kept running in real time by a low-latency playback stream of quiet pink noise (sox into pacat
+// --latency-msec=20, paced by PulseAudio itself, not by this script: an idle null sink renders 2 s at a time, ahead
+// of the clock); at the keypress, `verbatim dictate` is launched and, in the same instant, a held-out sentence is
+// written whole into a second low-latency stream, idle until then, so that it starts playing within that stream's
+// latency of the launch on every run. A reference recorder (parec on the sink's monitor, started first) hears
+// everything the sink played, on the sink's clock. The daemon keeps each dictation's recording (keepRecordings
+// "always"). On the reference's one clock:
+//   - the sentence's start, found by cross-correlation with the sentence's first half second;
+//   - the recording's first sample (its first that is not zero), found by cross-correlation with the recording's
+//     first half second (the noise under the sentence makes every stretch of the reference unique);
+//   - the launch: the reference's sample count at the moment of the spawn, from the times its chunks arrived (the
+//     earliest-arriving chunks bound it, so a busy event loop that reads them late does not move it).
+// It prints, per run and as medians over the runs that count:
+//   - lost: milliseconds of the sentence before the recording's first sample (median and maximum);
+//   - first sample: launch → the recording's first sample (what a sentence begun exactly at the keypress loses);
+//   - sentence: launch → the sentence's start (the second stream's latency; a run counts when it is under
+//     MAX_SENTENCE_DELAY_MS and both were found, correlation 0.9; the others are dropped and counted);
 //   - Node start and module load per process: `node` to its first line, and what each process loads before it does
 //     its job (the CLI for `verbatim --help`; `dictate` before it starts the capture process; the capture process
-//     before it opens the microphone), each in a fresh process, the median of --runs.
+//     before it opens the microphone), each in a fresh process, the median of --runs;
+//   - the load average at each run (the machine need not be quiet: nothing it measures depends on this script
+//     keeping up, but a busy machine does delay Node's start and the capture process, which is what is measured).
 // `--path extension` drives the extension's start path (extension/src/lib/dictation-session.ts, with the capture
 // command its lib starts) from this process, the Raycast host replaced by nothing: it imports no @raycast/api.
 // `--checkout DIR` measures another checkout (e.g. one at the commit before) with its own daemon and CLI.
-// Asserts nothing; prints one table. Run it on a quiet machine: a busy one delays the feed and stretches the figures.
+// Asserts nothing; prints one table.
 //
 // usage: npx tsc -b && node test/bench/first-words.mjs [--runs 5] [--path dictate|extension|both|none]
 //          [--sentence test/fixtures/heldout/heldout-07.wav] [--checkout DIR]
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -45,14 +54,21 @@ const { DaemonClient } = require(path.join(checkout, "daemon/dist/client.js"));
 const RATE = 16_000;
 const SINK = "first_words";
 /** A run counts when the sentence and the recording were both found this well, and the sentence began this close to
- * the launch (the feed's lead and the stream's latency, with room). */
+ * the launch (the sentence stream's 20 ms latency, and its start after the write, with room). */
 const MIN_CORRELATION = 0.9;
-const MAX_SENTENCE_DELAY_MS = 200;
-/** The sentence's start is found in the reference by its first this many seconds. */
-const SENTENCE_HEAD_SECONDS = 0.5;
-/** How far ahead of the clock the feed keeps the playback stream (it must never run dry, even on a busy machine). */
-const FEED_LEAD_MS = 60;
+const MAX_SENTENCE_DELAY_MS = 100;
+/** The sentence's start and the recording's first sample are found in the reference by this many seconds. */
+const HEAD_SECONDS = 0.5;
 const STREAM_LATENCY_MS = 20;
+/** The sentence's stream holds this much in the server once it plays, so that a busy machine, which may leave pacat
+ * unscheduled for a while, does not cut gaps into the sentence (it starts as soon as it holds that much, which the
+ * whole sentence written at once gives it at once). */
+const SENTENCE_STREAM_LATENCY_MS = 300;
+/** The pink noise that keeps the sink running, about 40 dB below the sentence: it makes every stretch of the
+ * reference unique without covering the speech. */
+const NOISE_VOLUME = 0.01;
+/** How far from the launch (ms) the reference's chunks that place it on the sink's clock may have arrived. */
+const CLOCK_WINDOW_MS = 5000;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -119,7 +135,7 @@ function startPulse() {
       "--disallow-exit",
       "-n",
       `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
-      `--load=module-null-sink sink_name=${SINK}`,
+      `--load=module-null-sink sink_name=${SINK} rate=${RATE} channels=1 format=s16le`,
       "--load=module-always-sink",
       "--log-target=stderr",
       "--log-level=error",
@@ -137,61 +153,63 @@ function startPulse() {
   };
 }
 
-/**
- * The playback stream that keeps the sink in real time: silence, and a sound when asked, FEED_LEAD_MS ahead of what
- * the sink has played (`played()`: the reference recorder's count, the sink's own clock; a clock of this process
- * would drift from it on a busy machine, and the stream's delay would grow).
- */
-function startFeed(env, played) {
-  const player = spawn(
+function playbackStream(env, stdin, latencyMs) {
+  return spawn(
     "pacat",
     [
       "--playback",
       `--device=${SINK}`,
-      `--latency-msec=${STREAM_LATENCY_MS}`,
+      `--latency-msec=${latencyMs}`,
       "--format=s16le",
       `--rate=${RATE}`,
       "--channels=1",
     ],
-    { env, stdio: ["pipe", "ignore", "inherit"] },
+    { env, stdio: [stdin, "ignore", "inherit"] },
   );
+}
+
+/**
+ * What the sink plays: quiet pink noise that keeps it in real time (sox writes it, pacat plays it as fast as
+ * PulseAudio asks, so this script's event loop never paces it), and a second stream, idle until `play` writes a sound
+ * into it whole: it starts playing at once, and after the sound it runs dry and waits again, so no run's delay carries
+ * into the next (a stream fed silence by a timer here fell further behind with each stall of the event loop: the
+ * stream restarted after each underrun with what was late still queued).
+ */
+function startFeed(env) {
+  const noise = spawn(
+    "sox",
+    [
+      "-n",
+      ...["-t", "raw", "-r", String(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", "-"],
+      ...["synth", "86400", "pinknoise", "vol", String(NOISE_VOLUME)],
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const keeper = playbackStream(env, noise.stdout, STREAM_LATENCY_MS);
+  const player = playbackStream(env, "pipe", SENTENCE_STREAM_LATENCY_MS);
   player.stdin.on("error", () => undefined); // stopped while a write was under way
-  const lead = (FEED_LEAD_MS * RATE) / 1000;
-  const origin = played();
-  let written = 0;
-  let queued = null;
-  const write = (samples) => {
-    const bytes = Buffer.alloc(samples.length * 2);
-    for (let i = 0; i < samples.length; i++) {
-      bytes.writeInt16LE(Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), 2 * i);
-    }
-    player.stdin.write(bytes);
-    written += samples.length;
-  };
-  const timer = setInterval(() => {
-    const wanted = played() - origin + lead - written;
-    if (wanted <= 0) return;
-    const part = queued ? queued.subarray(0, wanted) : new Float32Array(0);
-    queued = queued?.subarray(part.length) ?? null;
-    write(part);
-    if (part.length < wanted) write(new Float32Array(wanted - part.length));
-  }, 5);
   return {
     play(samples) {
-      queued = samples;
+      const bytes = Buffer.alloc(samples.length * 2);
+      for (let i = 0; i < samples.length; i++) {
+        bytes.writeInt16LE(Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), 2 * i);
+      }
+      player.stdin.write(bytes);
     },
     stop() {
-      clearInterval(timer);
-      player.kill();
+      for (const child of [player, keeper]) child.kill();
+      noise.kill("SIGKILL"); // sox stops at its next write on SIGTERM, which waits forever once pacat has gone
     },
   };
 }
 
 async function startDaemon(home, env) {
+  const log = openSync(path.join(home, "verbatimd.log"), "a"); // its log lines would bury the figures
   const daemon = spawn(process.execPath, [path.join(checkout, "daemon", "bin", "verbatimd.js")], {
     env,
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "ignore", log],
   });
+  closeSync(log);
   for (;;) {
     try {
       const client = await DaemonClient.connect(path.join(home, "verbatimd.sock"), { client: "first-words" });
@@ -207,8 +225,11 @@ async function startDaemon(home, env) {
 }
 
 /**
- * The reference recorder: everything the sink plays, from its monitor, on one clock. `position` is how many samples
- * it has received (the moment's place in `samples()`, less the stream's latency).
+ * The reference recorder: everything the sink plays, from its monitor, on the sink's clock. `positionAt(time)` places
+ * a moment of this process's clock (performance.now()) on it: each chunk's sample count less the samples played
+ * between that moment and the chunk's arrival; a chunk read late (a busy event loop, a busy machine) gives a smaller
+ * count, so the largest over the chunks around the moment is the closest. The null sink runs on the same monotonic
+ * clock, so they do not drift apart; what is left is the sink's render-ahead and parec's fragment, 20 ms at most.
  */
 function startReference(env) {
   const recorder = spawn(
@@ -223,13 +244,21 @@ function startReference(env) {
     { env, stdio: ["ignore", "pipe", "inherit"] },
   );
   const chunks = [];
+  const arrivals = []; // [performance.now(), samples received by then]
   let bytes = 0;
   recorder.stdout.on("data", (chunk) => {
     chunks.push(chunk);
     bytes += chunk.length;
+    arrivals.push([performance.now(), Math.floor(bytes / 2)]);
   });
   return {
-    position: () => Math.floor(bytes / 2) + (STREAM_LATENCY_MS * RATE) / 1000,
+    positionAt(time) {
+      let best = -Infinity;
+      for (const [at, received] of arrivals) {
+        if (Math.abs(at - time) <= CLOCK_WINDOW_MS) best = Math.max(best, received - ((at - time) * RATE) / 1000);
+      }
+      return best;
+    },
     samples() {
       const all = Buffer.concat(chunks);
       const samples = new Float32Array(Math.floor(all.length / 2));
@@ -241,9 +270,9 @@ function startReference(env) {
 }
 
 /** `verbatim dictate --json` launched at the keypress: its session's recording, once it has ended. */
-async function dictateOnce(env, feed, reference, sentence) {
-  const launched = reference.position();
+async function dictateOnce(env, feed, sentence) {
   feed.play(sentence); // the same instant
+  const launched = performance.now();
   const child = spawn(process.execPath, [path.join(checkout, "daemon", "bin", "verbatim.js"), "dictate", "--json"], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -270,9 +299,9 @@ async function dictateOnce(env, feed, reference, sentence) {
  * its host opens it (lib/capture-process.ts, with the capture command the daemon's status names), in this process,
  * stopped after the sentence.
  */
-async function extensionOnce(extension, socket, logFile, feed, reference, sentence) {
-  const launched = reference.position();
+async function extensionOnce(extension, socket, logFile, feed, sentence) {
   feed.play(sentence); // the keypress
+  const launched = performance.now();
   const client = await extension.connect(socket); // the command opens the daemon connection first, as Raycast's do
   try {
     const dictation = new extension.Dictation(client, {
@@ -319,31 +348,20 @@ function loadExtension() {
   return { connect, Dictation, openMicrophone, startCapture };
 }
 
-/** The loudest `seconds` of `samples` (its start, in samples). */
-function loudest(samples, seconds) {
-  const width = seconds * RATE;
-  let best = [0, -1];
-  for (let start = 0; start + width <= samples.length; start += RATE / 20) {
-    let energy = 0;
-    for (let i = start; i < start + width; i += 4) energy += samples[i] * samples[i];
-    if (energy > best[1]) best = [start, energy];
-  }
-  return best[0];
-}
-
 /**
- * Where, in the reference, the sentence began and the recording's first sample was (the launch at `launched`): how
- * much of the sentence was lost, when the recording began and when the sentence began after the launch (ms).
+ * Where, on the reference's clock, the sentence began and the recording's first sample was (the launch at sample
+ * `launched`): how much of the sentence was lost, when the recording began and when the sentence began after the
+ * launch (ms).
  */
 function measure(recordingFile, reference, launched, sentence) {
-  const window = reference.subarray(Math.max(0, launched - RATE), launched + sentence.length + 4 * RATE);
-  const windowStart = Math.max(0, launched - RATE);
-  const head = findSound(sentence.subarray(0, SENTENCE_HEAD_SECONDS * RATE), window);
+  const windowStart = Math.max(0, Math.floor(launched) - RATE);
+  const window = reference.subarray(windowStart, Math.floor(launched) + sentence.length + 4 * RATE);
+  const head = findSound(sentence.subarray(0, HEAD_SECONDS * RATE), window);
   const sentenceAt = windowStart + head.offsetSeconds * RATE;
   const recorded = readWav(recordingFile);
-  const from = loudest(recorded, 1);
-  const part = findSound(recorded.subarray(from, from + RATE), window);
-  const recordingAt = windowStart + part.offsetSeconds * RATE - from;
+  const first = recorded.findIndex((sample) => sample !== 0); // a device may deliver zeros before it records
+  const part = findSound(recorded.subarray(first, first + HEAD_SECONDS * RATE), window);
+  const recordingAt = windowStart + part.offsetSeconds * RATE;
   const ms = (samples) => (samples / RATE) * 1000;
   return {
     lostMs: Math.max(0, ms(recordingAt - sentenceAt)),
@@ -351,6 +369,17 @@ function measure(recordingFile, reference, launched, sentence) {
     sentenceMs: ms(sentenceAt - launched),
     correlation: Math.min(head.correlation, part.correlation),
   };
+}
+
+/** The device's own start the dictation's recorder reported (dictation.microphone; undefined before it existed). */
+async function microphoneStart(socket, recording) {
+  const client = await DaemonClient.connect(socket, { client: "first-words" });
+  try {
+    const listed = await client.request({ type: "dictation.list" });
+    return listed.dictations?.find((dictation) => dictation.recording === recording)?.microphoneStartMs;
+  } finally {
+    client.close();
+  }
 }
 
 /** Milliseconds from Node's start to its first line, and to the end of loading `modules` (fresh process, median). */
@@ -370,8 +399,14 @@ function moduleLoads() {
   const floor = path.join(checkout, "native", "scripts", "node-floor.cjs");
   const rows = [["verbatim --help (the CLI's main module)", [dist("cli/main.js")]]];
   // Before: the capture process was `verbatim.js capture`, the whole CLI; dictate was loaded with it.
-  if (lean) {
+  if (existsSync(dist("capture/microphone-first.js"))) {
+    // Since dictate opens the microphone itself: what bin/verbatim.js loads before it does.
+    rows.push(["dictate, before it opens the microphone", [floor, dist("capture/microphone-first.js")]]);
+    rows.push(["dictate, the CLI after it (dictate's command)", [dist("cli/main.js"), dist("cli/dictate-command.js")]]);
+  } else if (lean) {
     rows.push(["dictate, before it starts the capture process", [dist("cli/main.js"), dist("cli/dictate-command.js")]]);
+  }
+  if (lean) {
     rows.push(["capture process, before it opens the microphone", [floor, dist("cli/capture-command.js")]]);
     rows.push(["capture process, the daemon's client (after the microphone opens)", [dist("client.js")]]);
   } else {
@@ -381,11 +416,18 @@ function moduleLoads() {
   return rows.map(([what, modules]) => ({ what, ...moduleLoad(modules) }));
 }
 
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+
 async function main() {
   const sentence = readWav(options.sentence);
   const home = mkdtempSync(path.join(os.tmpdir(), "first-words-"));
   const model = path.join(repoRoot, "test", "fixtures", "models", "verbatim-tiny-en");
   writeFileSync(path.join(home, "config.json"), JSON.stringify({ model, threads: 2, keepRecordings: "always" }));
+  console.error(`load average at the start: ${loadAverage()}`);
   const pulse = startPulse();
   const env = {
     ...pulse.env,
@@ -394,7 +436,7 @@ async function main() {
     HF_HUB_OFFLINE: "1",
   };
   const reference = startReference(pulse.env);
-  const feed = startFeed(pulse.env, () => reference.position());
+  const feed = startFeed(pulse.env);
   const daemon = await startDaemon(home, env);
   const recordings = path.join(home, "state", "recordings");
   const table = [];
@@ -408,18 +450,12 @@ async function main() {
       for (let run = 0; run < runs; run++) {
         await pause(1000);
         const { recording, launched } = extension
-          ? await extensionOnce(
-              extension,
-              env.VERBATIM_SOCKET,
-              path.join(home, "capture.log"),
-              feed,
-              reference,
-              sentence,
-            )
-          : await dictateOnce(env, feed, reference, sentence);
+          ? await extensionOnce(extension, env.VERBATIM_SOCKET, path.join(home, "capture.log"), feed, sentence)
+          : await dictateOnce(env, feed, sentence);
         const file = path.join(recordings, `${recording}.wav`);
         for (let i = 0; i < 50 && !existsSync(file); i++) await pause(100);
-        const result = measure(file, reference.samples(), launched, sentence);
+        const result = measure(file, reference.samples(), reference.positionAt(launched), sentence);
+        result.deviceStartMs = await microphoneStart(env.VERBATIM_SOCKET, recording);
         // A run counts when both were found (correlation) and the sentence began at the keypress: a busy machine
         // can starve the feed, and a sentence that began late would measure nothing.
         const counts = result.correlation >= MIN_CORRELATION && Math.abs(result.sentenceMs) <= MAX_SENTENCE_DELAY_MS;
@@ -428,7 +464,10 @@ async function main() {
         console.error(
           `${which} run ${run + 1}: lost ${result.lostMs.toFixed(0)} ms, first sample ` +
             `${result.firstSampleMs.toFixed(0)} ms after the launch, the sentence ${result.sentenceMs.toFixed(0)} ms ` +
-            `after it (correlation ${result.correlation.toFixed(3)})${counts ? "" : ": not counted"}`,
+            `after it (correlation ${result.correlation.toFixed(3)}), the device's own start ` +
+            `${result.deviceStartMs === undefined ? "not reported" : `${result.deviceStartMs.toFixed(0)} ms`}, ` +
+            `load ${loadAverage()}` +
+            `${counts ? "" : ": not counted"}`,
         );
       }
       table.push({ which, results });
@@ -443,10 +482,7 @@ async function main() {
   }
 
   const loads = moduleLoads();
-  const load = os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
+  const load = loadAverage();
   console.log(
     `\nfirst words, ${runs} dictations each, ${path.relative(repoRoot, options.sentence)}; load average ${load}`,
   );

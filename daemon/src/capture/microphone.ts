@@ -5,6 +5,7 @@ import { PvRecorder } from "@picovoice/pvrecorder-node";
 
 /** Samples per frame PvRecorder delivers: 32 ms at 16 kHz. */
 export const FRAME_SAMPLES = 512;
+export const FRAME_MS = (FRAME_SAMPLES / 16_000) * 1000;
 /** Consecutive failed reads (about 2 s) after which the device is taken as gone. */
 const MAX_FAILED_READS = 60;
 
@@ -44,18 +45,24 @@ export function resolveInputDevice(choice: string | undefined, devices: string[]
 }
 
 export class Microphone {
+  /** When it began to open (performance.now()). */
+  readonly openedAt = performance.now();
   private readonly recorder: PvRecorder;
   private stopped = false;
   private reading = false;
 
   /** Opens the device (see resolveInputDevice) and starts recording. */
   constructor(device: string | undefined) {
-    const devices = listInputDevices();
-    const index = resolveInputDevice(device, devices);
+    // The system's default input is opened without listing the devices first (20-60 ms on a busy machine, which a
+    // dictation's first word would wait for): they are listed only to say why it could not be opened.
+    const byDefault = device === undefined || device === "" || device === "default";
+    const devices = byDefault ? [] : listInputDevices();
+    const index = byDefault ? -1 : resolveInputDevice(device, devices);
     try {
       this.recorder = new PvRecorder(FRAME_SAMPLES, index);
       this.recorder.start();
     } catch (error) {
+      if (byDefault) resolveInputDevice(device); // no device at all: that is the error
       const which = index < 0 ? "the system's default input" : `input device ${index}, ${devices[index]}`;
       throw new MicrophoneError(
         `The microphone (${which}) could not be opened: ${(error as Error).message.replace(/\.$/, "")}. ` +

@@ -1,6 +1,6 @@
 // `verbatim capture`: records the microphone into a dictation session and exits when the session ends, the daemon
-// goes away or the microphone fails. Whoever starts a dictation (Raycast, `verbatim dictate`) spawns it, detached, so
-// that macOS asks for microphone access as that app and recording outlives a closing window; it spawns it first, with
+// goes away or the microphone fails. Raycast's commands spawn it (`verbatim dictate` records in its own process),
+// detached, so that macOS asks for microphone access as Raycast and recording outlives a closing window; first, with
 // `--session -`, and names the session on its standard input once the daemon has started it: the microphone records
 // from the keypress, and what it recorded before the session existed is sent first. The capture process
 // (bin/verbatim-capture.js) loads only this module and the microphone before it opens the device; the daemon's client
@@ -15,16 +15,17 @@ import { EXIT, UsageError } from "./exit-codes";
 import { CAPTURE_USAGE } from "./usage";
 import { verbatimPaths } from "../paths";
 import { listInputDevices, Microphone, MicrophoneError } from "../capture/microphone";
+import { BufferedRecording, reportStart } from "../capture/buffered-recording";
 
 /** How much --probe records: half a second of audio, or what a device has delivered after 3 s (a PulseAudio
  * monitor takes a moment to start delivering; a device that opens on macOS delivers at once). */
 const PROBE_SAMPLES = 8000;
 const PROBE_MS = 3000;
 /**
- * How long `--session -` waits for its session: as long as the daemon waits for the capture process of a session it
- * started (CAPTURE_START_MS), which covers starting the daemon first (15 s at most).
+ * How long `--session -` waits for its session unless --session-wait says: as long as the daemon waits for the capture
+ * process of a session it started (CAPTURE_START_MS), which covers starting the daemon first (15 s at most).
  */
-const SESSION_WAIT_MS = 30_000;
+const SESSION_WAIT_SECONDS = 30;
 
 /**
  * `verbatim capture`: --probe opens the device in the capture process (CAPTURE_ENTRY) and passes on only what Verbatim
@@ -74,6 +75,7 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
       args,
       options: {
         session: { type: "string" },
+        "session-wait": { type: "string" },
         device: { type: "string" },
         "list-devices": { type: "boolean" },
         probe: { type: "boolean" },
@@ -101,7 +103,11 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     return EXIT.ok;
   }
   if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
-  return captureInto(values.session, device);
+  const waitSeconds = Number(values["session-wait"] ?? SESSION_WAIT_SECONDS);
+  if (!(waitSeconds > 0 && waitSeconds <= 3600)) {
+    throw new UsageError(`--session-wait must be seconds above 0, at most 3600, not ${values["session-wait"]}`);
+  }
+  return captureInto(values.session, device, waitSeconds);
 }
 
 /**
@@ -134,70 +140,55 @@ async function probe(device: string | undefined): Promise<{ name: string; sample
  * as its client would stop it (`verbatim dictate` stops a dictation so, so that a stop never outruns audio still on
  * its way).
  */
-async function captureInto(session: string, device: string | undefined): Promise<number> {
-  const microphone = new Microphone(device); // first: it records from now on, and a missing microphone is the error
-  const early: Uint8Array[] = [];
-  let send = null as ((pcm: Uint8Array) => void) | null; // set once the session is known and connected
+async function captureInto(session: string, device: string | undefined, waitSeconds: number): Promise<number> {
+  // The microphone first: it records from now on, and a missing microphone is the error.
+  const recording = new BufferedRecording(new Microphone(device));
   let connected = null as { client: DaemonClient; id: string } | null;
   let stopAsked = false;
   const askStop = ({ client, id }: { client: DaemonClient; id: string }) =>
     void client.request({ type: "dictation.stop", session: id }).catch(() => undefined); // its outcome ends us
   const stopAudio = () => {
     stopAsked = true;
-    microphone.stop();
+    recording.stop();
     if (connected) askStop(connected);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, stopAudio);
-  const recording = (async () => {
-    for await (const frame of microphone.frames()) {
-      const pcm = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
-      if (send) send(pcm);
-      else early.push(pcm);
-    }
-  })();
-  // A microphone that fails, or a send to a daemon that went away, ends the capture with its error.
-  const failed = recording.then(
-    () => null,
-    (error: unknown) => {
-      microphone.stop();
-      return error;
-    },
-  );
   let client: DaemonClient | null = null;
   try {
     // A microphone that fails while the session is awaited ends the wait with its error.
-    const failing = () => failed.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
-    const id = session === "-" ? await Promise.race([sessionFromInput(), failing()]) : session;
+    const failing = () =>
+      recording.ended.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
+    const id = session === "-" ? await Promise.race([sessionFromInput(waitSeconds), failing()]) : session;
     const { DaemonClient } = await import("../client.js");
     client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
     const following = client.request({ type: "dictation.attach", session: id }).then(
-      () => microphone.stop(),
-      () => microphone.stop(),
+      () => recording.stop(),
+      () => recording.stop(),
     );
     // Following the session tells this process when it ends: the request settles when the session is done, has
     // failed (its owner hears why) or the daemon went away. The daemon also ends a capture session when this
     // process's connection closes, so a crash here never leaves a session recording nothing.
     const ready = client;
-    for (const pcm of early.splice(0)) ready.sendAudio(id, pcm);
-    send = (pcm) => ready.sendAudio(id, pcm);
+    recording.sendTo((pcm) => ready.sendAudio(id, pcm)); // a send to a daemon that went away ends the recording
+    reportStart(recording, client, id);
     connected = { client, id };
     if (stopAsked) askStop(connected);
-    const error = await failed;
+    const error = await recording.ended;
     if (error) throw error;
     await following;
     return EXIT.ok;
   } finally {
-    microphone.stop();
-    await failed;
+    recording.stop();
+    await recording.ended;
     client?.close();
   }
 }
 
 /**
- * The session named on standard input (its first line), for `--session -`. None within SESSION_WAIT_MS, or standard
+ * The session named on standard input (its first line), for `--session -`. None within `waitSeconds`, or standard
  * input closed without one (the dictation did not start, or its client went away first): a UsageError saying so.
  */
-function sessionFromInput(): Promise<string> {
+function sessionFromInput(waitSeconds: number): Promise<string> {
   const input = process.stdin;
   return new Promise<string>((resolve, reject) => {
     let text = "";
@@ -211,8 +202,8 @@ function sessionFromInput(): Promise<string> {
     const nothing = (why: string, exitCode: number) =>
       new UsageError(`${why}, so the microphone is closed again: nothing was recorded into a dictation`, exitCode);
     const timer = setTimeout(
-      () => done(nothing(`no dictation session came within ${SESSION_WAIT_MS / 1000} s`, EXIT.unreachable)),
-      SESSION_WAIT_MS,
+      () => done(nothing(`no dictation session came within ${waitSeconds} s`, EXIT.unreachable)),
+      waitSeconds * 1000,
     );
     const onData = (chunk: string) => {
       text += chunk;

@@ -1,8 +1,7 @@
 // `verbatim dictate`: a live dictation from the microphone (through the capture process) or from a file streamed at
 // real-time pace; live text on the terminal, the final text on stdout (so `verbatim dictate | pbcopy` works). The
-// microphone opens first: the capture process starts before anything else loads or the daemon is asked, and records
-// into the dictation from the keypress.
-import { spawn } from "node:child_process";
+// microphone opens first, in this process, before the CLI loads or the daemon is asked (bin/verbatim.js,
+// capture/microphone-first.ts), and what it recorded goes into the dictation once the daemon has started it.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { DaemonClient } from "../client";
@@ -19,8 +18,9 @@ import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flag
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
 import { LiveText } from "./live-text";
-import { CAPTURE_ENTRY } from "../capture/capture-entry";
-import { captureMessage } from "../capture/capture-output";
+import { BufferedRecording, reportStart } from "../capture/buffered-recording";
+import { Microphone, MicrophoneError } from "../capture/microphone";
+import { microphoneOpenedFirst } from "../capture/microphone-first";
 import { TextSoFar } from "./text-so-far";
 
 /** Audio per frame sent to the daemon: 100 ms of 16 kHz 16-bit mono. */
@@ -146,7 +146,7 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
   const controls = new Controls();
   const capture = command.input
     ? null
-    : new Capture(command.device, (message) => {
+    : new Capture(openRecording(command.device), (message) => {
         process.stderr.write(`verbatim: ${message}\n`);
         controls.end("stop"); // the final text of whatever was recorded
       });
@@ -160,8 +160,19 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
       client.close();
     }
   } finally {
-    capture?.abandon(); // no dictation came of it: it closes the microphone (once it has a session, nothing)
+    capture?.close();
     controls.release();
+  }
+}
+
+/** The microphone's recording: the one bin/verbatim.js opened first, else one opened now. Exit 3 if it cannot open. */
+function openRecording(device: string | undefined): BufferedRecording {
+  try {
+    return microphoneOpenedFirst() ?? new BufferedRecording(new Microphone(device));
+  } catch (error) {
+    // No microphone, or one that failed: an input problem, with what to do in the message.
+    if (error instanceof MicrophoneError) throw new UsageError(error.message, EXIT.input);
+    throw error;
   }
 }
 
@@ -211,7 +222,10 @@ async function dictate(
       session = event.session;
       started();
     }
-    if (event.type === "dictation.stopping") stopping = true; // it stopped by itself: no more audio to send
+    if (event.type === "dictation.stopping") {
+      stopping = true; // it stopped by itself, or as asked: no more audio to send
+      capture?.close();
+    }
     onEvent(event);
   });
   outcome.catch(() => started()); // refused: nothing to wait for
@@ -221,14 +235,17 @@ async function dictate(
     await hasStarted;
     const id = session as string | null; // set by the started event
     // What the microphone recorded so far goes to the dictation, even when a stop was asked for before it began.
-    if (id && controls.ending !== "cancel") capture?.begin(id);
+    if (id && controls.ending !== "cancel") capture?.begin(client, id);
     if (id) {
       const ask = (type: "dictation.stop" | "dictation.cancel") =>
         void client.request({ type, session: id }).catch(() => undefined); // the outcome says how it ended
       controls.onEnd((how) => {
-        // A stop goes through the capture process, so that it never outruns audio on its way to the daemon.
-        if (how === "cancel") ask("dictation.cancel");
-        else if (!capture?.stop(() => ask("dictation.stop"))) ask("dictation.stop");
+        // A stop follows the last of the audio, so that it never outruns audio on its way to the daemon.
+        if (how === "cancel") {
+          capture?.close();
+          ask("dictation.cancel");
+        } else if (capture) capture.stop(() => ask("dictation.stop"));
+        else ask("dictation.stop");
       });
     }
     if (id && pcm)
@@ -306,64 +323,37 @@ async function streamFile(
 }
 
 /**
- * The capture process, started before the dictation (detached, so that the system asks for the microphone as this
- * terminal): it records from its start, `begin` names the session to send it to (what it recorded first included),
- * `abandon` closes it when no dictation came of it, `stop` ends the audio. The daemon stops the dictation when the
- * capture process disconnects; if it fails, `failing` hears why.
+ * The microphone's recording, opened before the dictation: `begin` sends the dictation what it recorded and, from
+ * then on, what it records; `stop` ends the audio where it is; `close` closes the microphone. A microphone that fails
+ * passes its message to `failing` (a send that fails is the daemon gone, which the dictation's outcome says).
  */
 class Capture {
   /** Set when it failed (its message was passed to `failing`). */
   failed = false;
-  private readonly child;
-  private named = false;
-  private abandoned = false;
-  private stopping = false;
 
-  constructor(device: string | undefined, failing: (message: string) => void) {
-    const args = [CAPTURE_ENTRY, "--session", "-", ...(device ? ["--device", device] : [])];
-    const child = spawn(process.execPath, args, { detached: true, stdio: ["pipe", "ignore", "pipe"] });
-    let errors = "";
-    const fail = (message: string) => {
+  constructor(
+    private readonly recording: BufferedRecording,
+    failing: (message: string) => void,
+  ) {
+    void recording.ended.then((error) => {
+      if (!(error instanceof MicrophoneError)) return;
       this.failed = true;
-      failing(message);
-    };
-    child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
-    child.on("error", (error) => fail(`could not start the capture process: ${error.message}`));
-    child.on("exit", (code, signal) => {
-      // Abandoned before its session came, it exits saying that it recorded nothing; stopped, it may have been
-      // stopped before it could hear the signal: both as asked.
-      if (code === 0 || (this.abandoned && code === EXIT.interrupted) || (this.stopping && signal === "SIGINT")) return;
-      fail(captureMessage(errors) || `the microphone capture stopped (exit ${code ?? signal}) without a message`);
+      failing(error.message);
     });
-    child.stdin.on("error", () => undefined); // it exited first (no microphone): its exit says why
-    child.unref();
-    this.child = child;
   }
 
-  begin(session: string): void {
-    if (this.named) return;
-    this.named = true;
-    this.child.stdin.end(`${session}\n`);
+  begin(client: DaemonClient, session: string): void {
+    this.recording.sendTo((pcm) => client.sendAudio(session, pcm));
+    reportStart(this.recording, client, session);
   }
 
-  abandon(): void {
-    if (this.named) return;
-    this.named = this.abandoned = true;
-    this.child.stdin.end();
+  /** Ends the audio where it is; `sent` runs once all that was recorded has gone to the daemon. */
+  stop(sent: () => void): void {
+    this.recording.stop();
+    void this.recording.ended.then(sent);
   }
 
-  /**
-   * Ends the audio where it is: the capture process sends what it recorded, then stops the dictation itself. `exited`
-   * runs once it has exited (to stop the dictation in case it could not). False when it records into no session.
-   */
-  stop(exited: () => void): boolean {
-    const child = this.child;
-    if (!this.named || this.abandoned || this.stopping || child.exitCode !== null || child.signalCode !== null) {
-      return false;
-    }
-    this.stopping = true;
-    child.once("exit", exited);
-    child.kill("SIGINT");
-    return true;
+  close(): void {
+    this.recording.stop();
   }
 }

@@ -18,6 +18,7 @@ import { tryConnect } from "../daemon-control";
 import { EXIT } from "./exit-codes";
 import { ok, problem, warning, type Finding, type Verdict } from "./doctor-finding";
 import { checkMacos, engineOnCpu, launchAgentState, terminalApp } from "./doctor-mac";
+import { checkMicrophoneStart } from "./doctor-microphone-start";
 
 function checkNode(): Finding {
   const where = `node ${process.versions.node} at ${process.execPath}`;
@@ -279,6 +280,7 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     await checkFinishing(paths),
     checkAudioDecoder(await findDecoder()),
     checkMicrophone(captureCommand()),
+    await checkMicrophoneStart(paths),
     await launchAgentState(checkLoginService(), loginService()),
   ].filter((finding) => finding !== null);
   const mark: Record<Verdict, string> = { ok: "ok     ", warning: "warning", problem: "PROBLEM" };

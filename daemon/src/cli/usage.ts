@@ -145,7 +145,8 @@ export const CAPTURE_USAGE = `Usage:
   verbatim capture --session ID [--device NAME|INDEX]   record the microphone into a dictation session
                                                         (default: config inputDevice, else the system's input);
                                                         --session -: record at once, into the session named on
-                                                        standard input once it exists
+                                                        standard input once it exists (--session-wait SECONDS:
+                                                        how long for it, default 30, then exit 5)
   verbatim capture --list-devices                       the input devices, by index
   verbatim capture --probe [--device NAME|INDEX]        record half a second from the input, as a dictation
                                                         would; print its name, then how many of the samples it

@@ -114,6 +114,13 @@ export class DictationManager {
         if (session.follow(peer, request.id) && this.undelivered.delete(session.id)) this.delivered(session.recording);
         return;
       }
+      case "dictation.microphone": {
+        const session = this.find(request.id, request.session);
+        session.microphoneStartMs = request.startMs;
+        this.services.log.info("microphone started", { session: session.id, startMs: request.startMs });
+        peer.send({ type: "done", id: request.id });
+        return;
+      }
       case "dictation.list":
         peer.send({
           type: "done",
@@ -378,7 +385,13 @@ export class DictationManager {
       results.set(session.id, { state: "failed", code: outcome.code, message: outcome.message });
       if (inHistory && outcome.code === "cancelled") this.services.forgetTranscript?.(session.id);
     }
-    log.info("dictation ended", { session: session.id, state: session.state, reason: session.stopReason, delivered });
+    log.info("dictation ended", {
+      session: session.id,
+      state: session.state,
+      reason: session.stopReason,
+      delivered,
+      microphoneStartMs: session.microphoneStartMs,
+    });
 
     const keep = this.settings.keepRecordings;
     if (outcome.type === "dictation.done") {

@@ -92,6 +92,8 @@ export class DictationSession {
   readonly source: DictationSource;
   readonly startedAt = new Date();
   state: DictationState = "running";
+  /** Its microphone's own start (ms from its opening to its first audio), as its recorder reported it. */
+  microphoneStartMs: number | undefined;
   /** For source "capture": the connection the audio comes from; the dictation stops when it closes. */
   capturePeer: DictationPeer | null = null;
   /** Why it stopped taking audio, once it has. */
@@ -186,6 +188,7 @@ export class DictationSession {
       mode: this.currentMode.name,
     };
     if (this.setup.device !== undefined) info.device = this.setup.device;
+    if (this.microphoneStartMs !== undefined) info.microphoneStartMs = this.microphoneStartMs;
     return info;
   }
 

@@ -1,0 +1,77 @@
+// A microphone recording from the moment it opens: its frames are held in memory until `sendTo` says where they go
+// (a dictation session, once the daemon has started it), then sent there, the held ones first. The capture process
+// records so, and so does `verbatim dictate`, which opens the microphone as its first act (microphone-first.ts).
+import type { DaemonClient } from "../client";
+import { FRAME_MS, type Microphone } from "./microphone";
+
+/** The device's start is timed over its first second of frames. */
+const TIMED_FRAMES = Math.round(1000 / FRAME_MS);
+
+export class BufferedRecording {
+  /** Settles when the recording ends: null once stopped, or the error that ended it (the microphone's, a send's). */
+  readonly ended: Promise<unknown>;
+  /**
+   * The device's own start (CoreAudio, a Bluetooth microphone): milliseconds from its opening to its first audio,
+   * once its first second was read (or it ended first); null if it gave none. Each frame read bounds when the device
+   * began, its arrival less the audio up to its end: a frame read late (a busy event loop) bounds it less closely,
+   * so the closest bound over many frames is taken, and a device that hands over audio from before its opening
+   * counts 0.
+   */
+  readonly started: Promise<number | null>;
+  private began = Infinity;
+  private frames = 0;
+  private timed!: (ms: number | null) => void;
+  private readonly held: Uint8Array[] = [];
+  private send: ((pcm: Uint8Array) => void) | null = null;
+
+  constructor(private readonly microphone: Microphone) {
+    this.started = new Promise((resolve) => (this.timed = resolve));
+    this.ended = this.record().then(
+      () => null,
+      (error: unknown) => {
+        microphone.stop();
+        return error;
+      },
+    );
+    // Ended within its first second: what its frames said, if any.
+    void this.ended.then(() => this.timed(this.frames > 0 ? Math.max(0, this.began - this.microphone.openedAt) : null));
+  }
+
+  /** From now on every frame goes to `send`, the frames held so far first. A send that throws ends the recording. */
+  sendTo(send: (pcm: Uint8Array) => void): void {
+    for (const pcm of this.held.splice(0)) send(pcm);
+    this.send = send;
+  }
+
+  /** Ends the recording where it is (what was read is sent, or held); `ended` then settles. */
+  stop(): void {
+    this.microphone.stop();
+  }
+
+  private time(): void {
+    this.frames++;
+    this.began = Math.min(this.began, performance.now() - this.frames * FRAME_MS);
+    if (this.frames === TIMED_FRAMES) this.timed(Math.max(0, this.began - this.microphone.openedAt));
+  }
+
+  private async record(): Promise<void> {
+    for await (const frame of this.microphone.frames()) {
+      if (this.frames < TIMED_FRAMES) this.time();
+      const pcm = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+      if (this.send) this.send(pcm);
+      else this.held.push(pcm);
+    }
+  }
+}
+
+/**
+ * Tells the daemon the device's start for `session` once it is timed, to log with the dictation (`verbatim doctor`
+ * reads it back). A daemon from before refuses the request, and a dictation over first cannot take it: nothing lost.
+ */
+export function reportStart(recording: BufferedRecording, client: DaemonClient, session: string): void {
+  void recording.started
+    .then((startMs) =>
+      startMs === null ? undefined : client.request({ type: "dictation.microphone", session, startMs }),
+    )
+    .catch(() => undefined);
+}
