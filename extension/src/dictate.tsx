@@ -119,21 +119,19 @@ function useDictation() {
       }
       setScreen({ kind: "dictation" });
       const opened = client;
-      const run = await beginDictation(client, closing.signal, async () => {
-        const app = await frontmostApp();
-        const start = await startInApp(opened, transcriptionOptions(preferences()), app.bundleId, selectedText);
-        return {
-          source: "capture",
-          options: { ...start.options, ...(app.name && { app: app.name }) },
-          ...(start.appBundleId && { appBundleId: start.appBundleId }),
-          ...(start.selection && { selection: start.selection }),
-          recover: true,
-          openMicrophone: openMicrophoneCapture,
-          onChange: (next: DictationState) => {
-            if (!closing.signal.aborted) throttle.push(next);
-          },
-        };
-      });
+      const run = await beginDictation(client, closing.signal, async () => ({
+        source: "capture",
+        startFields: async () => {
+          const app = await frontmostApp();
+          const start = await startInApp(opened, transcriptionOptions(preferences()), app.bundleId, selectedText);
+          return { ...start, options: { ...start.options, ...(app.name && { app: app.name }) } };
+        },
+        recover: true,
+        openMicrophone: openMicrophoneCapture,
+        onChange: (next: DictationState) => {
+          if (!closing.signal.aborted) throttle.push(next);
+        },
+      }));
       if (!run) return;
       dictation.current = run;
       await run.begun;

@@ -48,14 +48,14 @@ async function start(client: DaemonClient): Promise<void> {
   if (gate.kind === "downloading") return void (await showHUD(modelDownloadingHud(gate.loading)));
   let heardSilence!: () => void;
   const silence = new Promise<void>((resolve) => (heardSilence = resolve));
-  const app = await frontmostApp();
   const autoStop = autoStopSeconds(preferences());
-  const start = await startInApp(client, transcriptionOptions(preferences()), app.bundleId, selectedText);
   const dictation = new Dictation(client, {
     source: "capture",
-    options: { ...start.options, ...(app.name && { app: app.name }) },
-    ...(start.appBundleId && { appBundleId: start.appBundleId }),
-    ...(start.selection && { selection: start.selection }),
+    startFields: async () => {
+      const app = await frontmostApp();
+      const start = await startInApp(client, transcriptionOptions(preferences()), app.bundleId, selectedText);
+      return { ...start, options: { ...start.options, ...(app.name && { app: app.name }) } };
+    },
     autoStopSeconds: autoStop,
     openMicrophone: openMicrophoneCapture,
     onChange: (state) => {

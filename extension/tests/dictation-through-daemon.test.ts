@@ -340,7 +340,13 @@ describe.each(liveFamilies)("$name", (family) => {
         const logFile = path.join(logs, "capture.log");
         let captureExit: Promise<string | null> | undefined;
         let statesBeforeMicrophone = -1;
+        let microphoneOpenWhenFieldsRead: boolean | undefined;
         const { run, states } = dictation("capture", await client(), {
+          // As Dictate reads the frontmost app, its mode and its selection: only once the microphone is open.
+          startFields: async () => {
+            microphoneOpenWhenFieldsRead = statesBeforeMicrophone >= 0;
+            return { options: { beamSize: 1 } };
+          },
           openMicrophone: (status) => {
             statesBeforeMicrophone = states.length;
             const env = { ...pulse.env, VERBATIM_HOME: daemon.home };
@@ -350,8 +356,10 @@ describe.each(liveFamilies)("$name", (family) => {
           },
         });
         await run.begun;
-        // The microphone opened first: before the daemon had started the dictation (no state had its session yet).
+        // The microphone opened first: before the daemon had started the dictation (no state had its session yet),
+        // and before the start request's fields were read.
         expect(statesBeforeMicrophone).toBeGreaterThanOrEqual(0);
+        expect(microphoneOpenWhenFieldsRead).toBe(true);
         expect(states.slice(0, statesBeforeMicrophone).every((state) => state.session === null)).toBe(true);
         expect(states.findIndex((state) => state.session !== null)).toBeGreaterThanOrEqual(statesBeforeMicrophone);
         await waitFor(() => run.state.level !== null, "audio from the capture process", 20_000);

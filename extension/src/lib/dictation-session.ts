@@ -136,6 +136,9 @@ function modelLine(model: DaemonStatus["model"]): DictationState["model"] {
   return { id: model.id, loading: model.state !== "ready" };
 }
 
+/** What the start request carries besides the source. */
+export type StartFields = Pick<DictationSetup, "options" | "appBundleId" | "selection">;
+
 export interface DictationSetup {
   source: "capture" | "stream";
   options?: TranscriptionOptions;
@@ -152,6 +155,11 @@ export interface DictationSetup {
    * follows another one instead). If it fails, the dictation is stopped with what was recorded, and says why.
    */
   openMicrophone?(status: DaemonStatus): MicrophoneCapture;
+  /**
+   * Reads the start request's fields (the frontmost app, its mode, its selection: Raycast takes a while to read a
+   * selection) once the microphone is open, so that the first word does not wait for them; they replace the above.
+   */
+  startFields?(): Promise<StartFields>;
   onChange(state: DictationState): void;
   /** How often the daemon's model is asked for while the dictation runs. */
   modelPollMs?: number;
@@ -277,7 +285,10 @@ export class Dictation {
   }
 
   private async start(): Promise<Event> {
-    const { source, options, autoStopSeconds, appBundleId, selection } = this.setup;
+    const { source, options, autoStopSeconds, appBundleId, selection } = {
+      ...this.setup,
+      ...(await this.setup.startFields?.()),
+    };
     const request = this.client.request(
       {
         type: "dictation.start",

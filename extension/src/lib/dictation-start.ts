@@ -44,8 +44,9 @@ export async function openDaemon(socket: string, signal: AbortSignal): Promise<O
 }
 
 /**
- * Starts (or follows) the dictation on an opened connection once `prepare` has gathered its setup (the frontmost
- * app, the preferences), unless `signal` aborted meanwhile: then the connection is closed and nothing is started.
+ * Starts (or follows) the dictation on an opened connection once `prepare` has gathered its setup (the preferences;
+ * what takes longer to read goes in its `startFields`), unless `signal` aborted meanwhile: then the connection is
+ * closed and nothing is started.
  */
 export async function beginDictation(
   client: DaemonClient,
