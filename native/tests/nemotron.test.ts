@@ -137,6 +137,39 @@ describe.each(["tiny", "tiny-nobias"])("nemotron-%s through the addon", (name) =
     const audio = audioOf("heldout-00");
     expect(() => model.transcribe(audio, { rightContext: 5 }, () => {})).toThrow(/rightContext/);
     expect(() => model.transcribe(audio, { task: "translate" }, () => {})).toThrow(/translate/);
+    expect(() => model.transcribe(audio, { language: "en" }, () => {})).toThrow(/takes no language/);
     expect(() => model.startStream({ policy: "alignatt" }, () => {})).toThrow(/policy/);
+  });
+});
+
+describe("nemotron-tiny-3.5 through the addon (Nemotron 3.5's language prompt)", () => {
+  let model: RawModel;
+  beforeAll(async () => {
+    model = await addon().loadModel(path.join(models, "nemotron-tiny-3.5"), { backend: "cpu", threads: 2 }).promise;
+    const { vocabulary } = model.info() as unknown as { vocabulary: string[] };
+    model.setVocabulary(new PieceDecoder(vocabulary).allTokenBytes());
+  });
+  afterAll(() => model.free());
+
+  test("its languages are its prompt dictionary's, and a language picks the prompt", async () => {
+    const info = model.info() as unknown as { capabilities: { chooseLanguage: boolean; languages: string[] } };
+    expect(info.capabilities.chooseLanguage).toBe(true);
+    expect(info.capabilities.languages).toEqual(expect.arrayContaining(["en-US", "de-DE", "de"]));
+    expect(info.capabilities.languages).not.toContain("auto");
+    for (const [clip, language] of [
+      ["heldout-00", "auto"],
+      ["heldout-01", "de-DE"],
+      ["heldout-02", "en"],
+    ]) {
+      const expected = reference("tiny-3.5", clip);
+      const audio = audioOf(clip);
+      const result = await model.transcribe(audio, { language, rightContext: 6 }, () => {}).promise;
+      const tokens = result.segments.flatMap((segment) => (segment.tokenTimings ?? []).map((t) => t.token));
+      expect({ clip, tokens }).toEqual({ clip, tokens: expected.offline["6"].tokens });
+      const { utterance } = await stream(model, audio, { language, rightContext: 1 }, 1600);
+      const final = utterance.segments.flatMap((segment) => (segment.tokenTimings ?? []).map((t) => t.token));
+      expect({ clip, final }).toEqual({ clip, final: expected.streaming["1"].tokens });
+    }
+    expect(() => model.transcribe(audioOf("heldout-00"), { language: "xx-XX" }, () => {})).toThrow(/xx-XX/);
   });
 });

@@ -82,8 +82,9 @@ struct Run {
 
 // The stream over `samples`, pushed in pieces of `piece` samples, ended as `end` says.
 Run run_stream(verbatim::NemotronRunner& runner, const verbatim::NemotronConfig& config,
-               const std::vector<float>& samples, int lookahead, verbatim::StreamEnd end, std::size_t piece) {
-  verbatim::NemotronStream stream(runner, config, lookahead);
+               const std::vector<float>& samples, int lookahead, verbatim::StreamEnd end, std::size_t piece,
+               int prompt = -1) {
+  verbatim::NemotronStream stream(runner, config, lookahead, prompt);
   Run run;
   stream.on_encoded = [&run](const std::vector<float>& rows) {
     run.encoder.insert(run.encoder.end(), rows.begin(), rows.end());
@@ -119,6 +120,8 @@ void check_clip(const std::string& model, const std::string& clip, Figures& figu
   const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "heldout/" + clip + ".wav");
   REQUIRE(static_cast<int>(samples.size()) == integer(at(reference, "samples")));
   REQUIRE(config.max_symbols == integer(at(reference, "max_symbols")));
+  const Value* prompt_id = reference.find("prompt_id");  // Nemotron 3.5: the language prompt's slot
+  const int prompt = prompt_id != nullptr ? integer(*prompt_id) : -1;
 
   const verbatim::NemoFeatures features = verbatim::nemo_log_mel(samples.data(), samples.size(), config.features);
   REQUIRE(features.n_frames == integer(at(at(reference, "features"), "valid_frames")));
@@ -135,7 +138,7 @@ void check_clip(const std::string& model, const std::string& clip, Figures& figu
       const Value& expected = at(at(reference, offline ? "offline" : "streaming"), R);
       // Pieces of 1,000 samples: chunks complete inside pushes, never on their edges.
       const Run run = run_stream(*runner, config, samples, lookahead,
-                                 offline ? verbatim::StreamEnd::Offline : verbatim::StreamEnd::PaddedChunk, 1000);
+                                 offline ? verbatim::StreamEnd::Offline : verbatim::StreamEnd::PaddedChunk, 1000, prompt);
       CHECK(run.tokens == ints(at(expected, "tokens")));
       CHECK(run.frames == ints(at(expected, "frames")));
       if (offline) CHECK(static_cast<int>(run.encoder.size()) / config.d_model == integer(at(expected, "encoder_frames")));
@@ -158,6 +161,15 @@ TEST_CASE("nemotron: features, encoder and RNN-T tokens equal transformers' offl
                         << " tokens; largest differences: features " << figures.features << ", encoder rows "
                         << figures.encoder);
   }
+}
+
+TEST_CASE("nemotron 3.5: the language prompt fused after the encoder gives transformers' tokens for each language") {
+  // nemotron-tiny-3.5 (Nemotron3_5AsrForRNNT's form: no biases, no input scaling, 128 prompt slots) with "auto"
+  // (slot 101) on heldout-00, "de-DE" on heldout-01 and "en" on heldout-02.
+  Figures figures;
+  for (const std::string clip : {"heldout-00", "heldout-01", "heldout-02"}) check_clip("tiny-3.5", clip, figures);
+  MESSAGE("nemotron-tiny-3.5: " << figures.runs << " decodes, " << figures.tokens << " tokens; largest differences: "
+                                << "features " << figures.features << ", encoder rows " << figures.encoder);
 }
 
 TEST_CASE("nemotron: a stream's tokens do not depend on how its audio is cut into pushes") {

@@ -95,6 +95,12 @@ TEST_CASE("nemotron weights: the fixtures load, fp32 and bf16 held as stored") {
   CHECK(b.subsampling_out.weight.format == verbatim::WeightMatrix::Format::BF16);
   CHECK_FALSE(b.config.use_bias);
   CHECK_FALSE(b.config.xscaling);
+  const verbatim::NemotronWeights p =
+      verbatim::load_nemotron_weights(std::string(VERBATIM_REFERENCE_DIR) + "/../models/nemotron-tiny-3.5");
+  CHECK(p.config.num_prompts == 128);
+  CHECK(p.config.default_prompt == 101);
+  REQUIRE(p.prompt.has_value());
+  CHECK(p.prompt->prompt_columns.size() == 128u * 96u);
 }
 
 TEST_CASE("nemotron weights: every malformed file is refused, naming what is wrong") {
@@ -127,6 +133,22 @@ TEST_CASE("nemotron weights: every malformed file is refused, naming what is wro
             if (name == "tokenizer.json") text = replaced(text, "\"vocab\": [", "\"vocab\": [[\"<extra>\", 0.0],");
           }),
           "lists 65 pieces");
+  {
+    // Nemotron 3.5: a prompt dictionary naming a slot past num_prompts.
+    const std::string folder = std::string(VERBATIM_REFERENCE_DIR) + "/../models/nemotron-tiny-3.5";
+    TempDir dir;
+    for (const char* name : {"config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"}) {
+      std::filesystem::copy_file(folder + "/" + name, dir.file(name));
+    }
+    verbatim::test::write_file(dir.file("processor_config.json"),
+                               replaced(read_text(folder + "/processor_config.json"), "\"auto\": 101", "\"auto\": 128"));
+    try {
+      verbatim::load_nemotron_weights(dir.path());
+      FAIL("loaded a prompt slot past num_prompts");
+    } catch (const FormatError& e) {
+      CHECK(std::string(e.what()).find("prompt_dictionary.auto") != std::string::npos);
+    }
+  }
   Variant no_tokenizer([](auto&) {});
   std::filesystem::remove(no_tokenizer.dir.file("tokenizer.json"));
   CHECK_THROWS_AS(verbatim::load_nemotron_weights(no_tokenizer.dir.path()), FormatError);

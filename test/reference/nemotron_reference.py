@@ -40,6 +40,13 @@ DIMS = {
         subsampling_conv_channels=8, conv_kernel_size=5, sliding_window=15, vocab=48, decoder_hidden=24,
         decoder_layers=1, attention_bias=False, convolution_bias=False, scale_input=False,
     ),
+    # Nemotron 3.5's form (Nemotron3_5AsrForRNNT): the language prompt fused after the encoder
+    "tiny-3.5": dict(
+        num_mel_bins=128, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
+        subsampling_conv_channels=16, conv_kernel_size=9, sliding_window=15, vocab=64, decoder_hidden=32,
+        decoder_layers=2, attention_bias=False, convolution_bias=False, scale_input=False,
+        num_prompts=128, prompt_intermediate_size=96,
+    ),
     # nvidia/nemotron-speech-streaming-en-0.6b's shapes (benchmarks only)
     "en-0.6b": dict(
         num_mel_bins=128, hidden_size=1024, num_hidden_layers=24, num_attention_heads=8, intermediate_size=4096,
@@ -48,7 +55,7 @@ DIMS = {
     ),
 }
 # Added to the head's blank logit so the random tiny models emit a mix of tokens and blanks.
-HEAD_BLANK_OFFSET = {"tiny": 2.5, "tiny-nobias": 2.5, "en-0.6b": 4.0}
+HEAD_BLANK_OFFSET = {"tiny": 2.5, "tiny-nobias": 2.5, "tiny-3.5": 0.45, "en-0.6b": 4.0}
 
 
 def synthetic_vocabulary(size):
@@ -92,6 +99,9 @@ def build_tokenizer(pieces):
 def make_model(args):
     import torch
     from transformers import (
+        Nemotron3_5AsrConfig,
+        Nemotron3_5AsrForRNNT,
+        Nemotron3_5AsrProcessor,
         NemotronAsrStreamingConfig,
         NemotronAsrStreamingFeatureExtractor,
         NemotronAsrStreamingForRNNT,
@@ -108,11 +118,20 @@ def make_model(args):
         attention_bias=dims["attention_bias"], convolution_bias=dims["convolution_bias"],
         scale_input=dims["scale_input"],
     )
-    config = NemotronAsrStreamingConfig(
+    common = dict(
         vocab_size=V + 1, blank_token_id=V, pad_token_id=V, decoder_hidden_size=dims["decoder_hidden"],
         num_decoder_layers=dims["decoder_layers"], encoder_config=encoder, max_symbols_per_step=args.max_symbols,
     )
-    model = NemotronAsrStreamingForRNNT(config).eval()
+    prompted = "num_prompts" in dims
+    if prompted:
+        config = Nemotron3_5AsrConfig(
+            **common, num_prompts=dims["num_prompts"], prompt_intermediate_size=dims["prompt_intermediate_size"],
+            default_prompt_id=101,
+        )
+        model = Nemotron3_5AsrForRNNT(config).eval()
+    else:
+        config = NemotronAsrStreamingConfig(**common)
+        model = NemotronAsrStreamingForRNNT(config).eval()
     # Random weights that keep activations near unit size: linear and convolution weights N(0, 1/fan_in), biases
     # N(0, 0.02²), norm weights 1 + N(0, 0.05²), norm biases N(0, 0.02²), position biases N(0, 0.1²), embedding
     # N(0, 1) (the blank's row too: transformers feeds it as the first prediction input).
@@ -142,7 +161,8 @@ def make_model(args):
     model.generation_config.pad_token_id = V
     model.save_pretrained(args.out)
     fe = NemotronAsrStreamingFeatureExtractor(feature_size=dims["num_mel_bins"])
-    processor = NemotronAsrStreamingProcessor(fe, build_tokenizer(synthetic_vocabulary(V)))
+    processor_class = Nemotron3_5AsrProcessor if prompted else NemotronAsrStreamingProcessor
+    processor = processor_class(fe, build_tokenizer(synthetic_vocabulary(V)))
     processor.save_pretrained(args.out)
     print(f"{args.out}: {args.dims} {args.dtype}, {sum(p.numel() for p in model.parameters())} parameters")
 
@@ -245,8 +265,15 @@ def run(args):
     processor = AutoProcessor.from_pretrained(args.model)
     cfg = model.config
     blank = cfg.blank_token_id
+    # Nemotron 3.5: the language prompt, passed to every encoder call and to generate()
+    prompt = {}
+    if hasattr(processor, "prompt_dictionary"):
+        prompt = {"prompt_ids": processor._resolve_prompt_ids(args.language, 1)}
     audio = read_wav(args.audio)
     result = {"audio": os.path.basename(args.audio), "samples": int(audio.size), "max_symbols": cfg.max_symbols_per_step}
+    if prompt:
+        result["language"] = args.language
+        result["prompt_id"] = int(prompt["prompt_ids"][0])
 
     inputs = processor(audio, sampling_rate=16000)
     feats, mask = inputs["input_features"], inputs["attention_mask"]
@@ -261,11 +288,13 @@ def run(args):
     checks = {}
     for R in SUPPORTED_LOOKAHEADS:
         with torch.no_grad():
-            enc = model.get_audio_features(input_features=feats, attention_mask=mask, num_lookahead_tokens=R)
+            enc = model.get_audio_features(
+                input_features=feats, attention_mask=mask, num_lookahead_tokens=R, **prompt
+            )
             length = int(enc.attention_mask.sum())
             e = enc.last_hidden_state[0].numpy()[:length]
             tokens, frames, _ = decode_loop(model, enc.pooler_output[0, :length], blank, cfg.max_symbols_per_step)
-            gen = model.generate(input_features=feats, attention_mask=mask, num_lookahead_tokens=R)
+            gen = model.generate(input_features=feats, attention_mask=mask, num_lookahead_tokens=R, **prompt)
         seq = gen.sequences[0].tolist()[1:]
         g_tokens = [t for t in seq if t != blank]
         checks[f"offline_R{R}_loop_equals_generate"] = g_tokens == tokens
@@ -287,7 +316,7 @@ def run(args):
             for chunk in chunks:
                 out = model.get_audio_features(
                     input_features=chunk, past_key_values=kv, padding_cache=conv, num_lookahead_tokens=R,
-                    use_cache=True, output_attention_mask=False,
+                    use_cache=True, output_attention_mask=False, **prompt,
                 )
                 base = sum(chunk_frames)
                 chunk_frames.append(int(out.pooler_output.shape[1]))
@@ -295,7 +324,7 @@ def run(args):
                 tk, fr, state = decode_loop(model, out.pooler_output[0], blank, cfg.max_symbols_per_step, state)
                 s_tokens += tk
                 s_frames += [base + x for x in fr]
-            gen = model.generate(input_features=(c for c in chunks), num_lookahead_tokens=R)
+            gen = model.generate(input_features=(c for c in chunks), num_lookahead_tokens=R, **prompt)
         g_tokens = [t for t in gen.sequences[0].tolist()[1:] if t != blank]
         checks[f"streaming_R{R}_loop_equals_generate"] = g_tokens == s_tokens
         se = np.concatenate(enc_rows, axis=0)
@@ -340,6 +369,7 @@ def main(argv=None):
     p.add_argument("--audio", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--features-data", action="store_true", help="also dump every feature value")
+    p.add_argument("--language", default="auto", help="Nemotron 3.5's prompt: a locale, a bare code or auto")
     args = parser.parse_args(argv)
     {"make-model": make_model, "run": run}[args.command](args)
 

@@ -59,7 +59,7 @@ class NemotronEngine;
 // the stream gave.
 class NemotronRecognizer final : public StreamingRecognizer {
  public:
-  NemotronRecognizer(NemotronEngine& engine, int right_context);
+  NemotronRecognizer(NemotronEngine& engine, NemotronOptions options);
 
   std::size_t min_update_samples() const override { return stream_->chunk_samples(); }
   void add_audio(const float* samples, std::size_t n) override {
@@ -73,7 +73,7 @@ class NemotronRecognizer final : public StreamingRecognizer {
 
  private:
   NemotronEngine& engine_;
-  int right_context_;
+  NemotronOptions options_;
   std::unique_ptr<NemotronStream> stream_;
   std::vector<float> waiting_;
   std::vector<DecodedToken> tokens_;
@@ -89,7 +89,15 @@ class NemotronEngine final : public Engine {
       : Engine(std::move(device), load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     capabilities_.word_timestamps = true;  // every token's frame
     capabilities_.streaming = true;
-    capabilities_.languages = {"en"};
+    const NemotronConfig& c = weights_->config;
+    if (c.num_prompts == 0) {
+      capabilities_.languages = {"en"};
+    } else {
+      capabilities_.choose_language = true;  // its prompt
+      for (const auto& [language, slot] : c.prompts) {
+        if (language != "auto") capabilities_.languages.push_back(language);
+      }
+    }
   }
 
   std::string family() const override { return "nemotron"; }
@@ -103,7 +111,7 @@ class NemotronEngine final : public Engine {
     ModelDescription d;
     d.sizes = {{"nMels", c.features.n_mels},     {"dModel", c.d_model},          {"layers", c.n_layers},
                {"heads", c.n_heads},             {"predHidden", c.pred_hidden},  {"leftContext", c.left_context},
-               {"rightContext", c.default_lookahead}};
+               {"rightContext", c.default_lookahead}, {"prompts", c.num_prompts}};
     d.weights_path = weights_->weights_path;
     d.vocabulary = c.vocabulary;
     return d;
@@ -114,7 +122,7 @@ class NemotronEngine final : public Engine {
 
   std::shared_ptr<StreamingRecognizer> make_recognizer(const OptionValues& values,
                                                        std::shared_ptr<const TokenBytes> /*token_bytes*/) override {
-    return std::make_shared<NemotronRecognizer>(*this, read_nemotron_right_context(values, config()));
+    return std::make_shared<NemotronRecognizer>(*this, read_nemotron_options(values, config()));
   }
 
   DetectedLanguage detect_language(const float*, std::size_t, const std::function<bool()>&) override {
@@ -122,9 +130,9 @@ class NemotronEngine final : public Engine {
   }
 
   // A new stream on this model's runner.
-  std::unique_ptr<NemotronStream> stream(int right_context) {
+  std::unique_ptr<NemotronStream> stream(const NemotronOptions& options) {
     RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
-    return std::make_unique<NemotronStream>(*runner_, config(), right_context);
+    return std::make_unique<NemotronStream>(*runner_, config(), options.right_context, options.prompt);
   }
 
   // Runs `work` on the runner at `priority` (each stream's state is its own: jobs and live sessions take turns a
@@ -141,8 +149,8 @@ class NemotronEngine final : public Engine {
   FamilyCapabilities capabilities_;
 };
 
-NemotronRecognizer::NemotronRecognizer(NemotronEngine& engine, int right_context)
-    : engine_(engine), right_context_(right_context), stream_(engine.stream(right_context)) {}
+NemotronRecognizer::NemotronRecognizer(NemotronEngine& engine, NemotronOptions options)
+    : engine_(engine), options_(options), stream_(engine.stream(options)) {}
 
 StreamingUpdate NemotronRecognizer::update(bool /*is_last*/, const std::function<bool()>& cancelled) {
   StreamingUpdate update;
@@ -178,14 +186,14 @@ Utterance NemotronRecognizer::end_utterance(const std::function<bool()>& cancell
   utterance_start_ = utterance.end;
   utterance_samples_ = 0;
   tokens_.clear();
-  stream_ = engine_.stream(right_context_);
+  stream_ = engine_.stream(options_);
   return utterance;
 }
 
 // A file job: the stream over the file, read a window at a time, ended as transformers' offline pass ends.
 class NemotronTranscription final : public Transcription {
  public:
-  NemotronTranscription(NemotronEngine& engine, int right_context) : engine_(engine), right_context_(right_context) {}
+  NemotronTranscription(NemotronEngine& engine, NemotronOptions options) : engine_(engine), options_(options) {}
 
   Transcript run(const float* samples, std::size_t n, const TranscribeEvents& events) override {
     return run([samples](std::size_t first, std::size_t count,
@@ -195,7 +203,7 @@ class NemotronTranscription final : public Transcription {
 
   Transcript run(const SampleReader& read, std::size_t n, const TranscribeEvents& events) override {
     const NemotronConfig& c = engine_.config();
-    std::unique_ptr<NemotronStream> stream = engine_.stream(right_context_);
+    std::unique_ptr<NemotronStream> stream = engine_.stream(options_);
     std::vector<DecodedToken> tokens;
     std::vector<float> window;
     const double length = static_cast<double>(n) / kSampleRate;
@@ -232,12 +240,12 @@ class NemotronTranscription final : public Transcription {
 
  private:
   NemotronEngine& engine_;
-  int right_context_;
+  NemotronOptions options_;
 };
 
 std::unique_ptr<Transcription> NemotronEngine::transcription(const OptionValues& values,
                                                              std::shared_ptr<const TokenBytes>) {
-  return std::make_unique<NemotronTranscription>(*this, read_nemotron_right_context(values, config()));
+  return std::make_unique<NemotronTranscription>(*this, read_nemotron_options(values, config()));
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,7 +38,8 @@ class NemotronRunner {
 
   virtual ~NemotronRunner() = default;
   virtual std::string backend_name() const = 0;
-  virtual std::unique_ptr<StreamState> new_stream() = 0;
+  // `prompt`: Nemotron 3.5's language slot (0 to num_prompts - 1) for this stream; ignored by a model without one.
+  virtual std::unique_ptr<StreamState> new_stream(int prompt) = 0;
 
   // Encodes one chunk of feature frames (CacheAwareEncoder::encode_chunk's rules) and decodes its encoder frames
   // greedily, going on from the stream's state. `encoder_rows`, when set, receives the chunk's encoder output
@@ -53,14 +56,30 @@ class NemotronModel final : public NemotronRunner {
       : weights_(std::move(weights)),
         ops_(std::move(ops)),
         encoder_(weights_->config, *weights_, ops_, weights_->config.left_context),
-        decoder_(weights_->config, *weights_, ops_) {}
+        decoder_(weights_->config, *weights_, ops_) {
+    if (weights_->prompt) prompt_out_.emplace(ops_.linear_params(weights_->prompt->out, MatrixUse::Encoding));
+  }
   NemotronModel(const NemotronModel&) = delete;  // the encoder and the decoder hold this model's ops
   NemotronModel& operator=(const NemotronModel&) = delete;
 
   std::string backend_name() const override { return ops_.name(); }
 
-  std::unique_ptr<StreamState> new_stream() override {
+  std::unique_ptr<StreamState> new_stream(int prompt) override {
     auto state = std::make_unique<State>(encoder_.new_state());
+    if (weights_->prompt) {
+      const NemotronConfig& c = weights_->config;
+      if (prompt < 0 || prompt >= c.num_prompts) {
+        throw std::invalid_argument("prompt slot " + std::to_string(prompt) + " is not one of the model's " +
+                                    std::to_string(c.num_prompts));
+      }
+      // linear_1 over [encoded; one_hot(prompt)] = the hidden columns' product + (bias + prompt's column).
+      std::vector<float> bias = weights_->prompt->bias;
+      const float* column = weights_->prompt->prompt_columns.data() + static_cast<std::size_t>(prompt) * c.prompt_hidden;
+      for (int i = 0; i < c.prompt_hidden; ++i) bias[static_cast<std::size_t>(i)] += column[i];
+      Linear in = weights_->prompt->hidden;
+      in.bias = Vector{DType::F32, c.prompt_hidden, bias.data()};
+      state->prompt_in.emplace(ops_.linear_params(in, MatrixUse::Encoding));
+    }
     decoder_.reset_prediction();  // one step on the blank's embedding, as generate() starts
     state->prediction = decoder_.prediction_state();
     return state;
@@ -76,7 +95,12 @@ class NemotronModel final : public NemotronRunner {
       encoder_rows->resize(static_cast<std::size_t>(T) * weights_->config.d_model);
       ops_.to_host(encoded, encoder_rows->data());
     }
-    decoder_.project_encoder(encoded, T);
+    if (state.prompt_in) {
+      decoder_.project_encoder(
+          ops_.linear(ops_.unary(ops_.linear(encoded, *state.prompt_in), Unary::Relu), *prompt_out_), T);
+    } else {
+      decoder_.project_encoder(encoded, T);
+    }
     decoder_.set_prediction_state(std::move(state.prediction));
     std::vector<DecodedToken> tokens = greedy(state, T);
     state.prediction = decoder_.prediction_state();
@@ -92,6 +116,7 @@ class NemotronModel final : public NemotronRunner {
     explicit State(typename CacheAwareEncoder<Ops>::State e) : encoder(std::move(e)) {}
     typename CacheAwareEncoder<Ops>::State encoder;
     typename TransducerDecoder<Ops>::PredictionState prediction;
+    std::optional<typename Ops::LinearParams> prompt_in;  // Nemotron 3.5: linear_1 with this stream's prompt
     int symbols = 0;      // tokens emitted at the current frame (max_symbols moves on)
     int64_t frames = 0;   // encoder frames decoded before this chunk
   };
@@ -130,6 +155,7 @@ class NemotronModel final : public NemotronRunner {
   mutable Ops ops_;
   CacheAwareEncoder<Ops> encoder_;
   TransducerDecoder<Ops> decoder_;
+  std::optional<typename Ops::LinearParams> prompt_out_;  // Nemotron 3.5's linear_2
 };
 
 }  // namespace verbatim

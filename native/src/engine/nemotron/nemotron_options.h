@@ -9,9 +9,15 @@
 
 namespace verbatim {
 
-// "rightContext": the attention's right context in encoder frames (80 ms each), one the model was trained with
-// (config.lookaheads; default config.default_lookahead). Whisper's options that would change what a job gives (a
-// translation, a language, a prompt, clip times, a live policy) are refused, naming them.
-int read_nemotron_right_context(const OptionValues& values, const NemotronConfig& config);
+struct NemotronOptions {
+  int right_context = 0;  // encoder frames (80 ms each) of lookahead
+  int prompt = 0;         // Nemotron 3.5's language slot
+};
+
+// "rightContext": the attention's right context, one the model was trained with (config.lookaheads; default
+// config.default_lookahead). "language" (Nemotron 3.5 only): a key of its prompt_dictionary (a locale, a bare code,
+// or "auto"; default the config's default_prompt). Whisper's options that would change what a job gives (a
+// translation, a prompt, clip times, a live policy) are refused, naming them.
+NemotronOptions read_nemotron_options(const OptionValues& values, const NemotronConfig& config);
 
 }  // namespace verbatim

@@ -14,10 +14,10 @@ int chunk_frames(bool first, int lookahead) { return cache_aware_chunk_frames(fi
 
 }  // namespace
 
-NemotronStream::NemotronStream(NemotronRunner& runner, const NemotronConfig& config, int lookahead)
+NemotronStream::NemotronStream(NemotronRunner& runner, const NemotronConfig& config, int lookahead, int prompt)
     : runner_(runner), config_(config), lookahead_(lookahead), mel_(config.features) {
   if (lookahead < 0) throw std::invalid_argument("the right context cannot be negative");
-  state_ = runner_.new_stream();
+  state_ = runner_.new_stream(prompt < 0 ? config.default_prompt : prompt);
   row_.resize(static_cast<std::size_t>(config.features.n_mels));
 }
 

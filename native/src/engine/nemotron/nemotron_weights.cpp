@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "formats/mapped_file.h"
@@ -87,8 +88,10 @@ json::Value parse_file(const std::string& path, std::size_t max_bytes) {
 NemotronConfig read_config(const json::Value& root, const std::string& path) {
   const Fields f(path);
   if (!root.is_object()) f.fail("the file holds " + root.describe() + ", not a JSON object");
-  f.expect(root, "model_type", "", "nemotron_asr_streaming");
   NemotronConfig c;
+  const json::Value* type = root.find("model_type");
+  const bool prompted = type != nullptr && type->is_string() && type->as_string() == "nemotron3_5_asr";
+  if (!prompted) f.expect(root, "model_type", "", "nemotron_asr_streaming");
   const json::Value& enc = f.object(root, "encoder_config", "");
   const std::string e = "encoder_config.";
   c.n_layers = f.integer(enc, "num_hidden_layers", e, 1, kMaxLayers);
@@ -135,6 +138,11 @@ NemotronConfig read_config(const json::Value& root, const std::string& path) {
   c.joint_activation = TransducerConfig::Activation::Relu;
   c.max_symbols = f.integer(root, "max_symbols_per_step", "", 1, 1000, 10);
   c.start_from_blank_embedding = true;
+  if (prompted) {
+    c.num_prompts = f.integer(root, "num_prompts", "", 1, 4096, 128);
+    c.prompt_hidden = f.integer(root, "prompt_intermediate_size", "", 1, 4 * kMaxWidth, 2048);
+    c.default_prompt = f.integer(root, "default_prompt_id", "", 0, c.num_prompts - 1, 101 % c.num_prompts);
+  }
   return c;
 }
 
@@ -157,6 +165,17 @@ void read_processor(const json::Value& root, const std::string& path, NemotronCo
   if (std::find(c.lookaheads.begin(), c.lookaheads.end(), c.default_lookahead) == c.lookaheads.end()) {
     f.fail("\"default_num_lookahead_tokens\" (" + std::to_string(c.default_lookahead) +
            ") is not one of \"supported_num_lookahead_tokens\"");
+  }
+  if (const json::Value* prompts = root.find("prompt_dictionary"); prompts != nullptr && c.num_prompts > 0) {
+    if (!prompts->is_object()) f.fail("\"prompt_dictionary\" is " + prompts->describe() + ", not an object");
+    for (const auto& [language, slot] : prompts->members()) {
+      const auto id = slot.as_int64();
+      if (!id || *id < 0 || *id >= c.num_prompts) {
+        f.fail("\"prompt_dictionary." + language + "\" is " + slot.describe() + ", not a slot below num_prompts " +
+               std::to_string(c.num_prompts));
+      }
+      c.prompts.emplace_back(language, static_cast<int>(*id));
+    }
   }
   if (const json::Value* fe = root.find("feature_extractor"); fe != nullptr && fe->is_object()) {
     const std::string w = "feature_extractor.";
@@ -220,7 +239,8 @@ Conv2dWeights conv2d(WeightsReader& r, const std::string& name, int out, int ker
 
 bool is_nemotron_config(const json::Value& config) {
   const json::Value* type = config.find("model_type");
-  return type != nullptr && type->is_string() && type->as_string() == "nemotron_asr_streaming";
+  return type != nullptr && type->is_string() &&
+         (type->as_string() == "nemotron_asr_streaming" || type->as_string() == "nemotron3_5_asr");
 }
 
 NemotronWeights load_nemotron_weights(const std::string& folder) {
@@ -287,6 +307,29 @@ NemotronWeights load_nemotron_weights(const std::string& folder) {
   w.joint_pred = r.linear("decoder.decoder_projector", H, H, true);
   w.joint_enc = r.linear("encoder_projector", H, d, true);
   w.joint_out = r.linear("joint.head", V + 1, H, true);
+  if (c.num_prompts > 0) {
+    // linear_1 over [encoded; one_hot]: its first d columns multiply the encoder's output, column d + p is prompt p's.
+    const int I = c.prompt_hidden, P = c.num_prompts;
+    const std::vector<float> in = r.floats("prompt_projector.linear_1.weight", {I, d + P});
+    PromptFusion fusion;
+    std::vector<uint8_t> hidden(static_cast<std::size_t>(I) * d * sizeof(float));
+    fusion.prompt_columns.resize(static_cast<std::size_t>(P) * I);
+    for (int row = 0; row < I; ++row) {
+      std::memcpy(hidden.data() + static_cast<std::size_t>(row) * d * sizeof(float),
+                  in.data() + static_cast<std::size_t>(row) * (d + P), static_cast<std::size_t>(d) * sizeof(float));
+      for (int p = 0; p < P; ++p) {
+        fusion.prompt_columns[static_cast<std::size_t>(p) * I + row] = in[static_cast<std::size_t>(row) * (d + P) + d + p];
+      }
+    }
+    w.converted_tensors.push_back(std::move(hidden));
+    fusion.hidden.weight.format = WeightMatrix::Format::F32;
+    fusion.hidden.weight.rows = I;
+    fusion.hidden.weight.cols = d;
+    fusion.hidden.weight.data = w.converted_tensors.back().data();
+    fusion.bias = r.floats("prompt_projector.linear_1.bias", {I});
+    fusion.out = r.linear("prompt_projector.linear_2", d, I, true);
+    w.prompt = std::move(fusion);
+  }
   r.check_all_used();
   return w;
 }

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conformer/conformer_weights.h"
@@ -24,14 +25,32 @@ struct NemotronConfig : ConformerConfig, TransducerConfig {
   std::vector<int> lookaheads;
   int default_lookahead = 13;
   std::vector<std::string> vocabulary;  // V pieces (tokenizer.json's Unigram vocabulary); the blank is V
+  // Nemotron 3.5 (model_type nemotron3_5_asr): a language prompt fused after the encoder, one of num_prompts slots
+  // (0: a model without one). prompts: processor_config.json's prompt_dictionary (a locale, a bare code or "auto" to
+  // its slot); default_prompt: config.json's default_prompt_id (NVIDIA's: 101, "auto").
+  int num_prompts = 0;
+  int prompt_hidden = 0;
+  int default_prompt = 0;
+  std::vector<std::pair<std::string, int>> prompts;
 };
 
-// Whether a parsed config.json is transformers' nemotron_asr_streaming config.
+// Whether a parsed config.json is transformers' nemotron_asr_streaming or nemotron3_5_asr config.
 bool is_nemotron_config(const json::Value& config);
+
+// Nemotron 3.5's prompt fusion, prompt_projector: linear_2(relu(linear_1([encoded, one_hot(prompt)]))). linear_1 is
+// held split: its columns over the encoder's output (`hidden`, with its bias) and, per prompt, the column the one-hot
+// selects (`prompt_columns`, num_prompts rows of prompt_hidden), added to the bias for a stream's prompt.
+struct PromptFusion {
+  Linear hidden;                      // (prompt_hidden, d_model)
+  std::vector<float> bias;            // prompt_hidden
+  std::vector<float> prompt_columns;  // num_prompts x prompt_hidden
+  Linear out;                         // (d_model, prompt_hidden)
+};
 
 struct NemotronWeights : ConformerWeights, TransducerWeights, HeldWeights {
   NemotronConfig config;
   std::string weights_path;
+  std::optional<PromptFusion> prompt;  // Nemotron 3.5 only
 };
 
 // Loads <folder>/config.json, processor_config.json (optional), tokenizer.json and model.safetensors. Matrices are
