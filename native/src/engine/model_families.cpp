@@ -2,6 +2,8 @@
 
 #include "formats/mapped_file.h"
 #include "formats/tensor_file.h"
+#include "nemotron/nemotron_engine.h"
+#include "nemotron/nemotron_weights.h"
 #include "parakeet/parakeet_engine.h"
 #include "parakeet/parakeet_weights.h"
 #include "whisper/model_config.h"
@@ -14,6 +16,8 @@ const std::vector<ModelFamily>& model_families() {
       {"whisper", "Whisper's keys (n_audio_state, ... or d_model, ...)", is_whisper_config, load_whisper_engine},
       {"parakeet", "a NeMo Parakeet config (\"encoder\", \"decoder\" and \"joint\")", is_parakeet_config,
        load_parakeet_engine},
+      {"nemotron", "a transformers nemotron_asr_streaming config (\"model_type\")", is_nemotron_config,
+       load_nemotron_engine},
   };
   return families;
 }

@@ -3,6 +3,7 @@
 #include <climits>
 #include <cmath>
 #include <complex>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -37,7 +38,7 @@ void fft(std::vector<std::complex<double>>& a, const std::vector<std::complex<do
 
 }  // namespace
 
-NemoFeatures nemo_log_mel(const float* samples, std::size_t n, const NemoFeatureConfig& config) {
+LogMelFrames::LogMelFrames(const NemoFeatureConfig& config) : config_(config) {
   const int n_fft = config.n_fft;
   if (n_fft < 2 || n_fft > (1 << 16) || (n_fft & (n_fft - 1)) != 0) {
     throw std::invalid_argument("n_fft " + std::to_string(n_fft) + " is not a power of two up to 65536");
@@ -47,21 +48,41 @@ NemoFeatures nemo_log_mel(const float* samples, std::size_t n, const NemoFeature
                                 std::to_string(n_fft));
   }
   if (config.hop_length < 1 || config.n_mels < 1) throw std::invalid_argument("hop and mel bins must be positive");
+  filters_ = mel_filters(config.n_mels, n_fft);
+  // Symmetric Hann window of win_length, centred in n_fft (torch.stft pads a shorter window on both sides).
+  window_.assign(static_cast<std::size_t>(n_fft), 0.0);
+  const int offset = (n_fft - config.win_length) / 2;
+  for (int i = 0; i < config.win_length; ++i) {
+    window_[static_cast<std::size_t>(offset + i)] = 0.5 - 0.5 * std::cos(2.0 * kPi * i / (config.win_length - 1));
+  }
+  roots_.resize(static_cast<std::size_t>(n_fft / 2));
+  for (int k = 0; k < n_fft / 2; ++k) roots_[static_cast<std::size_t>(k)] = std::polar(1.0, -2.0 * kPi * k / n_fft);
+  frame_.resize(static_cast<std::size_t>(n_fft));
+  power_.resize(static_cast<std::size_t>(n_fft / 2 + 1));
+}
+
+void LogMelFrames::frame(const std::function<double(int64_t)>& emphasised, int64_t t, double* out) {
+  const int n_fft = config_.n_fft, bins = n_fft / 2 + 1;
+  const int64_t start = t * config_.hop_length - n_fft / 2;
+  for (int i = 0; i < n_fft; ++i) {
+    frame_[static_cast<std::size_t>(i)] = {emphasised(start + i) * window_[static_cast<std::size_t>(i)], 0.0};
+  }
+  fft(frame_, roots_);
+  for (int k = 0; k < bins; ++k) power_[static_cast<std::size_t>(k)] = std::norm(frame_[static_cast<std::size_t>(k)]);
+  for (int m = 0; m < config_.n_mels; ++m) {
+    const float* row = filters_.data() + static_cast<std::size_t>(m) * bins;
+    double sum = 0;
+    for (int k = 0; k < bins; ++k) sum += static_cast<double>(row[k]) * power_[static_cast<std::size_t>(k)];
+    out[m] = std::log(sum + std::ldexp(1.0, -24));
+  }
+}
+
+NemoFeatures nemo_log_mel(const float* samples, std::size_t n, const NemoFeatureConfig& config) {
+  LogMelFrames frames(config);
   if (n / static_cast<std::size_t>(config.hop_length) >= static_cast<std::size_t>(INT_MAX / config.n_mels)) {
     throw std::invalid_argument("the signal is too long for one feature matrix");
   }
   const int valid = static_cast<int>(n / static_cast<std::size_t>(config.hop_length));
-  const int bins = n_fft / 2 + 1;
-  const std::vector<float> filters = mel_filters(config.n_mels, n_fft);
-
-  // Symmetric Hann window of win_length, centred in n_fft (torch.stft pads a shorter window on both sides).
-  std::vector<double> window(static_cast<std::size_t>(n_fft), 0.0);
-  const int offset = (n_fft - config.win_length) / 2;
-  for (int i = 0; i < config.win_length; ++i) {
-    window[static_cast<std::size_t>(offset + i)] = 0.5 - 0.5 * std::cos(2.0 * kPi * i / (config.win_length - 1));
-  }
-  std::vector<std::complex<double>> roots(static_cast<std::size_t>(n_fft / 2));
-  for (int k = 0; k < n_fft / 2; ++k) roots[static_cast<std::size_t>(k)] = std::polar(1.0, -2.0 * kPi * k / n_fft);
 
   // Pre-emphasised sample i (0 outside the signal).
   const auto emphasised = [&](int64_t i) -> double {
@@ -75,21 +96,10 @@ NemoFeatures nemo_log_mel(const float* samples, std::size_t n, const NemoFeature
   out.n_mels = config.n_mels;
   out.data.assign(static_cast<std::size_t>(valid) * config.n_mels, 0.0f);
   std::vector<double> logmel(static_cast<std::size_t>(valid) * config.n_mels);
-  std::vector<std::complex<double>> frame(static_cast<std::size_t>(n_fft));
-  std::vector<double> power(static_cast<std::size_t>(bins));
-  for (int t = 0; t < valid; ++t) {
-    const int64_t start = static_cast<int64_t>(t) * config.hop_length - n_fft / 2;
-    for (int i = 0; i < n_fft; ++i) {
-      frame[static_cast<std::size_t>(i)] = {emphasised(start + i) * window[static_cast<std::size_t>(i)], 0.0};
-    }
-    fft(frame, roots);
-    for (int k = 0; k < bins; ++k) power[static_cast<std::size_t>(k)] = std::norm(frame[static_cast<std::size_t>(k)]);
-    for (int m = 0; m < config.n_mels; ++m) {
-      const float* row = filters.data() + static_cast<std::size_t>(m) * bins;
-      double sum = 0;
-      for (int k = 0; k < bins; ++k) sum += static_cast<double>(row[k]) * power[static_cast<std::size_t>(k)];
-      logmel[static_cast<std::size_t>(t) * config.n_mels + m] = std::log(sum + std::ldexp(1.0, -24));
-    }
+  for (int t = 0; t < valid; ++t) frames.frame(emphasised, t, logmel.data() + static_cast<std::size_t>(t) * config.n_mels);
+  if (!config.normalize) {
+    for (std::size_t i = 0; i < logmel.size(); ++i) out.data[i] = static_cast<float>(logmel[i]);
+    return out;
   }
   if (valid < 2) return out;
   for (int m = 0; m < config.n_mels; ++m) {

@@ -2,7 +2,10 @@
 // ParakeetFeatureExtractor computes them; native/PARAKEET.md "Features").
 #pragma once
 
+#include <complex>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace verbatim {
@@ -13,6 +16,7 @@ struct NemoFeatureConfig {
   int win_length = 400;  // samples; at most n_fft
   int hop_length = 160;  // samples
   double preemphasis = 0.97;
+  bool normalize = true;  // per-feature normalisation (Parakeet); Nemotron's streaming models have none
 };
 
 struct NemoFeatures {
@@ -23,9 +27,25 @@ struct NemoFeatures {
 
 // Pre-emphasis, a centred STFT (n_fft / 2 zeros each side) with a symmetric Hann window of win_length centred in
 // n_fft, power spectrum, Slaney mel filters, log(mel + 2^-24), then per-feature normalisation over the valid
-// frames (mean, unbiased std + 1e-5). Computed in double, returned as float. Fewer than two valid frames give
+// frames (mean, unbiased std + 1e-5) unless config.normalize is false. Computed in double, returned as float. Fewer than two valid frames give
 // zeros (the unbiased variance needs two). Samples must be finite (NaN gives meaningless values, never undefined
 // behaviour). Throws std::invalid_argument for an impossible config or a signal whose frames overflow an int.
+// One frame at a time: frame t reads pre-emphasised samples [t * hop - n_fft / 2, t * hop + n_fft / 2) through
+// `emphasised` (0 outside the signal) and writes n_mels values of log(mel + 2^-24), unnormalised. A stream computes
+// its frames as their samples arrive with it. Throws std::invalid_argument for an impossible config.
+class LogMelFrames {
+ public:
+  explicit LogMelFrames(const NemoFeatureConfig& config);
+  void frame(const std::function<double(int64_t)>& emphasised, int64_t t, double* out);
+
+ private:
+  NemoFeatureConfig config_;
+  std::vector<float> filters_;
+  std::vector<double> window_;
+  std::vector<std::complex<double>> roots_, frame_;
+  std::vector<double> power_;
+};
+
 NemoFeatures nemo_log_mel(const float* samples, std::size_t n, const NemoFeatureConfig& config);
 
 }  // namespace verbatim

@@ -2,6 +2,7 @@
 // family's loader reads them: the block Parakeet TDT and the cache-aware streaming families are built on.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "audio/nemo_features.h"
@@ -21,11 +22,14 @@ struct ConformerConfig {
   int conv_kernel = 0;           // odd
   bool use_bias = true;          // feed-forward, attention and convolution-module biases
   bool xscaling = true;          // multiply the subsampled input by sqrt(d_model)
+  // Causal subsampling (NeMo's CausalConv2D, the cache-aware models'): each 3x3 stride-2 convolution pads 2 before
+  // and 1 after on both axes, rather than 1 each side.
+  bool causal_subsampling = false;
 
   // The mel axis after three stride-2 convolutions.
   int subsampled_mels() const {
     int f = features.n_mels;
-    for (int i = 0; i < 3; ++i) f = (f - 1) / 2 + 1;
+    for (int i = 0; i < 3; ++i) f = causal_subsampling ? f / 2 + 1 : (f - 1) / 2 + 1;
     return f;
   }
 };
@@ -38,6 +42,8 @@ struct ConformerLayerWeights {
   Linear pointwise1, pointwise2;              // (2d, d) and (d, d)
   // The depthwise convolution with the batch norm folded in: weight (d, kernel), bias (d).
   std::vector<float> depthwise_weight, depthwise_bias;
+  // The cache-aware models normalise the depthwise convolution's output with a layer norm instead (nothing folded).
+  std::optional<LayerNormWeights> depthwise_norm;
 };
 
 struct ConformerWeights {

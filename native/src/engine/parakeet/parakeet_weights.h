@@ -16,6 +16,7 @@
 #include "formats/json.h"
 #include "formats/tensor_file.h"
 #include "tensors/quantization.h"
+#include "tensors/weights_reader.h"
 #include "transducer/transducer_weights.h"
 
 namespace verbatim {
@@ -39,12 +40,9 @@ bool is_parakeet_config(const json::Value& config);
 // Parses config.json text; `path` names the file in errors. Throws FormatError naming the field.
 ParakeetConfig parse_parakeet_config(const std::string& json_text, const std::string& path);
 
-struct ParakeetWeights : ConformerWeights, TransducerWeights {
+struct ParakeetWeights : ConformerWeights, TransducerWeights, HeldWeights {
   ParakeetConfig config;
   std::string weights_path;
-  std::vector<std::unique_ptr<TensorFile>> files;    // owns the mappings the pointers refer to
-  std::vector<std::vector<uint8_t>> converted_tensors;  // fp32 matrices held as bf16
-  std::vector<PackedMatrix> packed_tensors;             // matrices packed at load ("quantize")
 };
 
 // Loads <folder>/config.json and <folder>/model.safetensors. Throws FormatError naming the file and the field or

@@ -48,7 +48,8 @@ class TransducerDecoder {
     frames_ = 0;
   }
 
-  // The prediction network from zero state and a zero input (NeMo's blank-as-pad start).
+  // The prediction network from zero state and a zero input (NeMo's blank-as-pad start), or the blank's embedding
+  // (config.start_from_blank_embedding).
   void reset_prediction() {
     const int H = config_.pred_hidden;
     hidden_.clear();
@@ -57,7 +58,24 @@ class TransducerDecoder {
       hidden_.push_back(ops_.zeros(1, H));
       cells_.push_back(ops_.zeros(1, H));
     }
-    predict(ops_.zeros(1, H));
+    if (config_.start_from_blank_embedding) {
+      const int32_t blank = config_.vocab_size;
+      predict(ops_.embed(*embedding_, &blank, 1));
+    } else {
+      predict(ops_.zeros(1, H));
+    }
+  }
+
+  // The prediction network's state, for a caller that decodes several streams on one decoder in turn.
+  struct PredictionState {
+    std::vector<Tensor> hidden, cells;
+    std::optional<Tensor> prediction;
+  };
+  PredictionState prediction_state() const { return {hidden_, cells_, prediction_}; }
+  void set_prediction_state(PredictionState state) {
+    hidden_ = std::move(state.hidden);
+    cells_ = std::move(state.cells);
+    prediction_ = std::move(state.prediction);
   }
 
   // Advances the prediction network by one emitted token.

@@ -17,6 +17,9 @@ struct TransducerConfig {
   int joint_hidden = 0;
   enum class Activation { Relu, Sigmoid, Tanh } joint_activation = Activation::Relu;
   int max_symbols = 10;  // decisions at one frame before decoding moves on to the next
+  // The prediction network's start: one step on the blank's embedding row (transformers' RNN-T generate, whose
+  // decoder start token is the blank), rather than a zero input (NeMo's blank-as-pad, whose blank row is zero).
+  bool start_from_blank_embedding = false;
 };
 
 struct LstmLayerWeights {

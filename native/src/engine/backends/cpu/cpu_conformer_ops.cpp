@@ -135,22 +135,23 @@ CpuTensor CpuOps::planes_to_frames(const Tensor& x, int64_t height, int64_t widt
 
 CpuTensor CpuOps::relative_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& pos,
                                      const Tensor& bias_u, const Tensor& bias_v, int heads) {
-  const int64_t T = q.rows, d = q.cols;
+  // T queries, the last T of L keys (the first L - T: a cache of earlier frames).
+  const int64_t T = q.rows, d = q.cols, L = k.rows;
   require(heads > 0 && d % heads == 0, "heads do not divide the width");
-  require(k.rows == T && v.rows == T && k.cols == d && v.cols == d, "q, k and v differ in shape");
-  require(pos.rows == 2 * T - 1 && pos.cols == d, "positions are not 2T-1 rows of the width");
+  require(L >= T && v.rows == L && k.cols == d && v.cols == d, "q, k and v differ in shape");
+  require(pos.rows == 2 * L - 1 && pos.cols == d, "positions are not 2L-1 rows of the width");
   const int64_t hd = d / heads;
   require(bias_u.rows == heads && bias_u.cols == hd && bias_v.rows == heads && bias_v.cols == hd,
           "position biases are not heads x head_dim");
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(hd));
   Tensor out(T, d);
   // Per head and block of query rows, through BLAS: ac = (q + u)·kᵀ over all keys, and (q + v)·posᵀ over just the
-  // positions the block's rows reach (T + rows - 1 of them), so memory stays linear in T.
+  // positions the block's rows reach (L + rows - 1 of them), so memory stays linear in L.
   constexpr int64_t kBlock = 64;
   const int64_t blocks = (T + kBlock - 1) / kBlock;
   pool_->parallel_for(heads * blocks, [&](int64_t index, int) {
     const int64_t h = index / blocks, i0 = (index % blocks) * kBlock, rows = std::min(kBlock, T - i0);
-    const int64_t reach = T + rows - 1, first_pos = T - i0 - rows;
+    const int64_t reach = L + rows - 1, first_pos = T - i0 - rows;
     std::vector<float> qu(static_cast<std::size_t>(rows * hd)), qv(static_cast<std::size_t>(rows * hd));
     for (int64_t r = 0; r < rows; ++r) {
       const float* qi = q.row(i0 + r) + h * hd;
@@ -159,22 +160,23 @@ CpuTensor CpuOps::relative_attention(const Tensor& q, const Tensor& k, const Ten
         qv[static_cast<std::size_t>(r * hd + e)] = qi[e] + bias_v.row(h)[e];
       }
     }
-    std::vector<float> scores(static_cast<std::size_t>(rows * T)), bd(static_cast<std::size_t>(rows * reach));
-    sgemm(false, true, static_cast<int>(rows), static_cast<int>(T), static_cast<int>(hd), 1.0f, qu.data(),
-          static_cast<int>(hd), k.data.data() + h * hd, static_cast<int>(d), 0.0f, scores.data(), static_cast<int>(T));
+    std::vector<float> scores(static_cast<std::size_t>(rows * L)), bd(static_cast<std::size_t>(rows * reach));
+    sgemm(false, true, static_cast<int>(rows), static_cast<int>(L), static_cast<int>(hd), 1.0f, qu.data(),
+          static_cast<int>(hd), k.data.data() + h * hd, static_cast<int>(d), 0.0f, scores.data(), static_cast<int>(L));
     sgemm(false, true, static_cast<int>(rows), static_cast<int>(reach), static_cast<int>(hd), 1.0f, qv.data(),
           static_cast<int>(hd), pos.row(first_pos) + h * hd, static_cast<int>(d), 0.0f, bd.data(),
           static_cast<int>(reach));
     for (int64_t r = 0; r < rows; ++r) {
-      // Key j of row i0 + r sits at relative position (i0 + r) - j: pos row T - 1 - (i0 + r) + j.
-      float* row = scores.data() + r * T;
+      // Query i0 + r is key L - T + i0 + r; key j sits at relative position L - T + i0 + r - j: pos row
+      // T - 1 - (i0 + r) + j.
+      float* row = scores.data() + r * L;
       const float* shifted = bd.data() + r * reach + (rows - 1 - r);
-      for (int64_t j = 0; j < T; ++j) row[j] = (row[j] + shifted[j]) * inv_scale;
-      cpu::softmax(row, T);
+      for (int64_t j = 0; j < L; ++j) row[j] = (row[j] + shifted[j]) * inv_scale;
+      cpu::softmax(row, L);
     }
     std::vector<float> attended(static_cast<std::size_t>(rows * hd));
-    sgemm(false, false, static_cast<int>(rows), static_cast<int>(hd), static_cast<int>(T), 1.0f, scores.data(),
-          static_cast<int>(T), v.data.data() + h * hd, static_cast<int>(d), 0.0f, attended.data(),
+    sgemm(false, false, static_cast<int>(rows), static_cast<int>(hd), static_cast<int>(L), 1.0f, scores.data(),
+          static_cast<int>(L), v.data.data() + h * hd, static_cast<int>(d), 0.0f, attended.data(),
           static_cast<int>(hd));
     for (int64_t r = 0; r < rows; ++r) {
       std::copy(attended.begin() + r * hd, attended.begin() + (r + 1) * hd, out.row(i0 + r) + h * hd);

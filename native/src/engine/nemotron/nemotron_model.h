@@ -1,0 +1,161 @@
+// The Nemotron Speech Streaming network: the cache-aware FastConformer encoder (conformer/cache_aware_encoder.h) and
+// the RNN-T prediction network and joint (transducer/transducer_decoder.h), decoded greedily a chunk at a time, as
+// transformers' NemotronAsrStreamingForRNNT.generate decodes (native/NEMOTRON.md). Each stream keeps its own state
+// (encoder caches, prediction network, symbols at the current frame), so one loaded model serves any number of
+// streams in turn. Written once against the tensor operations each backend provides (backends/tensor_ops.h).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "conformer/cache_aware_encoder.h"
+#include "nemotron/nemotron_weights.h"
+#include "transducer/transducer_decoder.h"
+
+namespace verbatim {
+
+struct DecodedToken {
+  int32_t id = 0;
+  int64_t frame = 0;  // encoder frame (80 ms) from the stream's start
+  float probability = 0;
+};
+
+// A loaded network on one backend: what a stream (nemotron_stream.h) runs each chunk through.
+class NemotronRunner {
+ public:
+  class StreamState {
+   public:
+    virtual ~StreamState() = default;
+  };
+
+  virtual ~NemotronRunner() = default;
+  virtual std::string backend_name() const = 0;
+  // `prompt`: Nemotron 3.5's language slot (0 to num_prompts - 1) for this stream; ignored by a model without one.
+  virtual std::unique_ptr<StreamState> new_stream(int prompt) = 0;
+
+  // Encodes one chunk of feature frames (CacheAwareEncoder::encode_chunk's rules) and decodes its encoder frames
+  // greedily, going on from the stream's state. `encoder_rows`, when set, receives the chunk's encoder output
+  // (frames x d_model, for tests). `between_layers` may throw to cancel.
+  virtual std::vector<DecodedToken> decode_chunk(StreamState& state, const float* features, int frames, bool last,
+                                                 int lookahead, const std::function<void()>& between_layers,
+                                                 std::vector<float>* encoder_rows = nullptr) = 0;
+};
+
+template <class Ops>
+class NemotronModel final : public NemotronRunner {
+ public:
+  NemotronModel(std::shared_ptr<const NemotronWeights> weights, Ops ops)
+      : weights_(std::move(weights)),
+        ops_(std::move(ops)),
+        encoder_(weights_->config, *weights_, ops_, weights_->config.left_context),
+        decoder_(weights_->config, *weights_, ops_) {
+    if (weights_->prompt) prompt_out_.emplace(ops_.linear_params(weights_->prompt->out, MatrixUse::Encoding));
+  }
+  NemotronModel(const NemotronModel&) = delete;  // the encoder and the decoder hold this model's ops
+  NemotronModel& operator=(const NemotronModel&) = delete;
+
+  std::string backend_name() const override { return ops_.name(); }
+
+  std::unique_ptr<StreamState> new_stream(int prompt) override {
+    auto state = std::make_unique<State>(encoder_.new_state());
+    if (weights_->prompt) {
+      const NemotronConfig& c = weights_->config;
+      if (prompt < 0 || prompt >= c.num_prompts) {
+        throw std::invalid_argument("prompt slot " + std::to_string(prompt) + " is not one of the model's " +
+                                    std::to_string(c.num_prompts));
+      }
+      // linear_1 over [encoded; one_hot(prompt)] = the hidden columns' product + (bias + prompt's column).
+      std::vector<float> bias = weights_->prompt->bias;
+      const float* column = weights_->prompt->prompt_columns.data() + static_cast<std::size_t>(prompt) * c.prompt_hidden;
+      for (int i = 0; i < c.prompt_hidden; ++i) bias[static_cast<std::size_t>(i)] += column[i];
+      Linear in = weights_->prompt->hidden;
+      in.bias = Vector{DType::F32, c.prompt_hidden, bias.data()};
+      state->prompt_in.emplace(ops_.linear_params(in, MatrixUse::Encoding));
+    }
+    decoder_.reset_prediction();  // one step on the blank's embedding, as generate() starts
+    state->prediction = decoder_.prediction_state();
+    return state;
+  }
+
+  std::vector<DecodedToken> decode_chunk(StreamState& base, const float* features, int frames, bool last,
+                                         int lookahead, const std::function<void()>& between_layers,
+                                         std::vector<float>* encoder_rows) override {
+    State& state = static_cast<State&>(base);
+    const Tensor encoded = encoder_.encode_chunk(state.encoder, features, frames, last, lookahead, between_layers);
+    const int T = static_cast<int>(ops_.rows(encoded));
+    if (encoder_rows != nullptr) {
+      encoder_rows->resize(static_cast<std::size_t>(T) * weights_->config.d_model);
+      ops_.to_host(encoded, encoder_rows->data());
+    }
+    if (state.prompt_in) {
+      decoder_.project_encoder(
+          ops_.linear(ops_.unary(ops_.linear(encoded, *state.prompt_in), Unary::Relu), *prompt_out_), T);
+    } else {
+      decoder_.project_encoder(encoded, T);
+    }
+    decoder_.set_prediction_state(std::move(state.prediction));
+    std::vector<DecodedToken> tokens = greedy(state, T);
+    state.prediction = decoder_.prediction_state();
+    decoder_.forget_encoder();
+    state.frames += T;
+    return tokens;
+  }
+
+ private:
+  using Tensor = typename Ops::Tensor;
+
+  struct State final : StreamState {
+    explicit State(typename CacheAwareEncoder<Ops>::State e) : encoder(std::move(e)) {}
+    typename CacheAwareEncoder<Ops>::State encoder;
+    typename TransducerDecoder<Ops>::PredictionState prediction;
+    std::optional<typename Ops::LinearParams> prompt_in;  // Nemotron 3.5: linear_1 with this stream's prompt
+    int symbols = 0;      // tokens emitted at the current frame (max_symbols moves on)
+    int64_t frames = 0;   // encoder frames decoded before this chunk
+  };
+
+  // Greedy RNN-T over the chunk's T frames (transformers' ParakeetRNNTGenerationMixin, which the streaming
+  // generate() runs over the chunks' frames in turn): the argmax over the V + 1 outputs; a blank moves to the next
+  // frame, a token is emitted and advances the prediction network, and the max_symbols-th token emitted at one
+  // frame moves on too. Ties go to the lowest id (argmax).
+  std::vector<DecodedToken> greedy(State& state, int T) {
+    const NemotronConfig& c = weights_->config;
+    const int blank = c.vocab_size;
+    std::vector<float> logits(static_cast<std::size_t>(c.vocab_size) + 1);
+    std::vector<DecodedToken> tokens;
+    for (int t = 0; t < T;) {
+      decoder_.joint(t, logits.data());
+      const auto best = std::max_element(logits.begin(), logits.end());
+      const int token = static_cast<int>(best - logits.begin());
+      if (token == blank) {
+        state.symbols = 0;
+        ++t;
+        continue;
+      }
+      double sum = 0;
+      for (float v : logits) sum += std::exp(static_cast<double>(v - *best));
+      tokens.push_back({token, state.frames + t, static_cast<float>(1.0 / sum)});
+      decoder_.advance_prediction(token);
+      if (++state.symbols >= c.max_symbols) {
+        state.symbols = 0;
+        ++t;
+      }
+    }
+    return tokens;
+  }
+
+  std::shared_ptr<const NemotronWeights> weights_;
+  mutable Ops ops_;
+  CacheAwareEncoder<Ops> encoder_;
+  TransducerDecoder<Ops> decoder_;
+  std::optional<typename Ops::LinearParams> prompt_out_;  // Nemotron 3.5's linear_2
+};
+
+}  // namespace verbatim

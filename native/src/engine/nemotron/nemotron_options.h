@@ -1,0 +1,23 @@
+// Nemotron's options as a caller gives them (native/lib/types.ts), read into its own: a wrong type or value throws
+// std::invalid_argument naming the option.
+#pragma once
+
+#include <string>
+
+#include "nemotron/nemotron_weights.h"
+#include "options/option_values.h"
+
+namespace verbatim {
+
+struct NemotronOptions {
+  int right_context = 0;  // encoder frames (80 ms each) of lookahead
+  int prompt = 0;         // Nemotron 3.5's language slot
+};
+
+// "rightContext": the attention's right context, one the model was trained with (config.lookaheads; default
+// config.default_lookahead). "language" (Nemotron 3.5 only): a key of its prompt_dictionary (a locale, a bare code,
+// or "auto"; default the config's default_prompt). Whisper's options that would change what a job gives (a
+// translation, a prompt, clip times, a live policy) are refused, naming them.
+NemotronOptions read_nemotron_options(const OptionValues& values, const NemotronConfig& config);
+
+}  // namespace verbatim

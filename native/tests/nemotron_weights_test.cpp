@@ -1,0 +1,155 @@
+// A Nemotron folder in transformers' layout (nemotron/nemotron_weights.h): the fixtures load in fp32 and bf16 as
+// stored, and every malformed file is refused with a FormatError naming the file and what is wrong: a missing, extra,
+// misshapen or non-finite tensor, a config this engine does not run, a tokenizer whose pieces do not match.
+#include <doctest/doctest.h>
+
+// GCC 12 reports false -Warray-bounds / -Wstringop-overread inside safetensors_bytes' vector insert (a std::string's
+// bytes) once it is inlined into this file's Variant.
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "formats/tensor_file.h"
+#include "nemotron/nemotron_weights.h"
+#include "support/model_writer.h"
+
+namespace {
+
+using verbatim::FormatError;
+using verbatim::test::TempDir;
+using verbatim::test::TestTensor;
+
+const std::string kFixture = std::string(VERBATIM_REFERENCE_DIR) + "/../models/nemotron-tiny";
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, "the fixture lacks " << from);
+  return text.replace(at, from.size(), to);
+}
+
+// The fixture copied to a temporary folder with its tensors passed through `edit` and its texts through `text`.
+struct Variant {
+  TempDir dir;
+  Variant(const std::function<void(std::vector<TestTensor>&)>& edit,
+          const std::function<void(const std::string& name, std::string& text)>& text = nullptr) {
+    for (const char* name : {"config.json", "processor_config.json", "tokenizer.json", "tokenizer_config.json"}) {
+      std::string content = read_text(kFixture + "/" + name);
+      if (text) text(name, content);
+      verbatim::test::write_file(dir.file(name), content);
+    }
+    const auto file = verbatim::TensorFile::open(kFixture + "/model.safetensors");
+    std::vector<TestTensor> tensors;
+    for (const auto& [name, view] : file->tensors()) {
+      tensors.push_back({name, view.dtype, view.shape, verbatim::test::Bytes(view.data, view.data + view.nbytes)});
+    }
+    edit(tensors);
+    verbatim::test::write_file(dir.file("model.safetensors"), verbatim::test::safetensors_bytes(tensors));
+  }
+};
+
+void refused(const Variant& variant, const std::string& words) {
+  try {
+    verbatim::load_nemotron_weights(variant.dir.path());
+    FAIL("loaded; expected a refusal saying " << words);
+  } catch (const FormatError& e) {
+    CHECK_MESSAGE(std::string(e.what()).find(words) != std::string::npos, e.what());
+  }
+}
+
+TestTensor& named(std::vector<TestTensor>& tensors, const std::string& name) {
+  for (TestTensor& t : tensors) {
+    if (t.name == name) return t;
+  }
+  FAIL("no tensor " << name);
+  return tensors.front();
+}
+
+}  // namespace
+
+TEST_CASE("nemotron weights: the fixtures load, fp32 and bf16 held as stored") {
+  const verbatim::NemotronWeights w = verbatim::load_nemotron_weights(kFixture);
+  CHECK(w.config.vocab_size == 64);
+  CHECK(w.config.left_context == 14);
+  const std::vector<int> lookaheads = {13, 6, 1, 0};
+  CHECK(w.config.lookaheads == lookaheads);
+  CHECK(w.config.default_lookahead == 13);
+  CHECK(w.config.vocabulary.size() == 64);
+  CHECK(w.subsampling_out.weight.format == verbatim::WeightMatrix::Format::F32);
+  const verbatim::NemotronWeights b =
+      verbatim::load_nemotron_weights(std::string(VERBATIM_REFERENCE_DIR) + "/../models/nemotron-tiny-nobias");
+  CHECK(b.subsampling_out.weight.format == verbatim::WeightMatrix::Format::BF16);
+  CHECK_FALSE(b.config.use_bias);
+  CHECK_FALSE(b.config.xscaling);
+  const verbatim::NemotronWeights p =
+      verbatim::load_nemotron_weights(std::string(VERBATIM_REFERENCE_DIR) + "/../models/nemotron-tiny-3.5");
+  CHECK(p.config.num_prompts == 128);
+  CHECK(p.config.default_prompt == 101);
+  REQUIRE(p.prompt.has_value());
+  CHECK(p.prompt->prompt_columns.size() == 128u * 96u);
+}
+
+TEST_CASE("nemotron weights: every malformed file is refused, naming what is wrong") {
+  refused(Variant([](auto& t) { t.erase(t.begin()); }), "is missing");
+  refused(Variant([](auto& t) { t.push_back(verbatim::test::f32_tensor("extra.weight", {2, 2}, std::vector<float>(4, 0.0f))); }),
+          "\"extra.weight\" is not part of this model's config");
+  refused(Variant([](auto& t) {
+            TestTensor& m = named(t, "joint.head.weight");
+            std::swap(m.shape[0], m.shape[1]);
+          }),
+          "\"joint.head.weight\" has shape (32, 65), expected (65, 32)");
+  refused(Variant([](auto& t) {
+            const float nan = std::numeric_limits<float>::quiet_NaN();
+            std::memcpy(named(t, "encoder.layers.1.self_attn.q_proj.weight").bytes.data() + 40, &nan, 4);
+          }),
+          "q_proj.weight");
+  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
+            if (name == "config.json") text = replaced(text, "\"blank_token_id\": 64", "\"blank_token_id\": 0");
+          }),
+          "blank_token_id");
+  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
+            if (name == "processor_config.json") text = replaced(text, "\"default_num_lookahead_tokens\": 13", "\"default_num_lookahead_tokens\": 5");
+          }),
+          "is not one of \"supported_num_lookahead_tokens\"");
+  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
+            if (name == "config.json") text = replaced(text, "\"subsampling_factor\": 8", "\"subsampling_factor\": 4");
+          }),
+          "subsampling_factor");
+  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
+            if (name == "tokenizer.json") text = replaced(text, "\"vocab\": [", "\"vocab\": [[\"<extra>\", 0.0],");
+          }),
+          "lists 65 pieces");
+  {
+    // Nemotron 3.5: a prompt dictionary naming a slot past num_prompts.
+    const std::string folder = std::string(VERBATIM_REFERENCE_DIR) + "/../models/nemotron-tiny-3.5";
+    TempDir dir;
+    for (const char* name : {"config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"}) {
+      std::filesystem::copy_file(folder + "/" + name, dir.file(name));
+    }
+    verbatim::test::write_file(dir.file("processor_config.json"),
+                               replaced(read_text(folder + "/processor_config.json"), "\"auto\": 101", "\"auto\": 128"));
+    try {
+      verbatim::load_nemotron_weights(dir.path());
+      FAIL("loaded a prompt slot past num_prompts");
+    } catch (const FormatError& e) {
+      CHECK(std::string(e.what()).find("prompt_dictionary.auto") != std::string::npos);
+    }
+  }
+  Variant no_tokenizer([](auto&) {});
+  std::filesystem::remove(no_tokenizer.dir.file("tokenizer.json"));
+  CHECK_THROWS_AS(verbatim::load_nemotron_weights(no_tokenizer.dir.path()), FormatError);
+}
