@@ -18,6 +18,7 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
   }
   std::vector<float> logits(static_cast<std::size_t>(runner.joint_width()));
   std::vector<TdtToken> out;
+  PhraseBoostWalk boost(options.boost);
   int t = 0, symbols = 0;
   while (t < frames) {
     if (options.cancelled && options.cancelled()) throw Cancelled();
@@ -33,6 +34,7 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
       }
     }
     int duration = options.durations[static_cast<std::size_t>(best_duration)];
+    if (token != V && boost.active()) token = boost.choose(logits.data());
     if (token != V) {
       const float top = logits[static_cast<std::size_t>(token)];
       double sum = 0;
@@ -43,6 +45,7 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
       }
       out.push_back({token, t, duration, static_cast<float>(1.0 / sum), top - second});
       runner.advance_prediction(token);
+      boost.advance(token);
     } else if (duration == 0) {
       duration = 1;  // a blank never stays on its frame
     }
