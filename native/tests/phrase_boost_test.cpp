@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "options/option_values.h"
@@ -19,6 +20,8 @@ using verbatim::PhraseBoostTree;
 using verbatim::PhraseBoostWalk;
 
 constexpr int V = 8;
+// A vocabulary of V pieces: word starts, pieces that go on with a word, punctuation.
+const std::vector<std::string> kPieces{"\xE2\x96\x81" "a", "b", "c", "\xE2\x96\x81" "d", ".", "e", "?!", "\xE2\x96\x81"};
 const float kSecond = 1.0f + std::log(2.0f);  // a phrase's second piece
 const float kThird = 1.0f + std::log(3.0f);
 
@@ -121,18 +124,19 @@ TEST_CASE("phrase boost: options give phrases of piece ids and a strength, and r
   const OptionValues given{{"boostPhrases", OptionValue(std::vector<OptionValue>{
                                                 std::vector<OptionValue>{1, 2}, std::vector<OptionValue>{4}})},
                            {"boostStrength", OptionValue(3.5)}};
-  const PhraseBoost boost = verbatim::read_phrase_boost(given, V);
+  const PhraseBoost boost = verbatim::read_phrase_boost(given, kPieces);
   REQUIRE(static_cast<bool>(boost.tree));
   CHECK(boost.tree->nodes() == 4);
   CHECK(boost.strength == 3.5f);
-  CHECK_FALSE(static_cast<bool>(verbatim::read_phrase_boost({}, V).tree));
-  CHECK(verbatim::read_phrase_boost({}, V).strength == verbatim::kDefaultBoostStrength);
+  for (int32_t id = 0; id < V; ++id) CHECK(boost.tree->joins_word(id) == (id == 1 || id == 2 || id == 5));
+  CHECK_FALSE(static_cast<bool>(verbatim::read_phrase_boost({}, kPieces).tree));
+  CHECK(verbatim::read_phrase_boost({}, kPieces).strength == verbatim::kDefaultBoostStrength);
   CHECK_THROWS_WITH_AS(verbatim::read_phrase_boost({{"boostPhrases", OptionValue(std::vector<OptionValue>{
                                                                          std::vector<OptionValue>{1, V}})}},
-                                                   V),
+                                                   kPieces),
                        doctest::Contains("boostPhrases"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(verbatim::read_phrase_boost({{"boostPhrases", OptionValue(3)}}, V),
+  CHECK_THROWS_WITH_AS(verbatim::read_phrase_boost({{"boostPhrases", OptionValue(3)}}, kPieces),
                        doctest::Contains("boostPhrases"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(verbatim::read_phrase_boost({{"boostStrength", OptionValue(-1)}}, V),
+  CHECK_THROWS_WITH_AS(verbatim::read_phrase_boost({{"boostStrength", OptionValue(-1)}}, kPieces),
                        doctest::Contains("boostStrength"), std::invalid_argument);
 }

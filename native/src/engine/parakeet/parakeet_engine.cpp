@@ -31,6 +31,7 @@ class ParakeetEngine final : public Engine {
       : Engine(std::move(device), load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     capabilities_.word_timestamps = true;  // every token's frame and duration
     capabilities_.streaming = true;
+    capabilities_.boosting = true;  // boostPhrases, from the vocabulary's terms
   }
 
   std::string family() const override { return "parakeet"; }
@@ -57,7 +58,7 @@ class ParakeetEngine final : public Engine {
   // transcription of its audio, ahead of file jobs.
   std::shared_ptr<StreamingRecognizer> make_recognizer(const OptionValues& values,
                                                        std::shared_ptr<const TokenBytes> /*token_bytes*/) override {
-    const ParakeetStreamingOptions options = read_parakeet_streaming_options(values, weights_->config.vocab_size);
+    const ParakeetStreamingOptions options = read_parakeet_streaming_options(values, weights_->config.vocabulary);
     TransducerStreamingRecognizer::Decode decode = [this, boost = options.boost](
                                                        const float* samples, std::size_t n,
                                                        const std::function<bool()>& cancelled) {
@@ -124,7 +125,7 @@ class ParakeetTranscription final : public Transcription {
 std::unique_ptr<Transcription> ParakeetEngine::transcription(const OptionValues& values,
                                                              std::shared_ptr<const TokenBytes>) {
   return std::make_unique<ParakeetTranscription>(*this, read_chunking_options(values),
-                                                 read_phrase_boost(values, weights_->config.vocab_size),
+                                                 read_phrase_boost(values, weights_->config.vocabulary),
                                                  parakeet_refusal(values));
 }
 

@@ -29,7 +29,8 @@ std::string parakeet_refusal(const OptionValues& values) {
   return {};
 }
 
-ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& values, int vocab_size) {
+ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& values,
+                                                         const std::vector<std::string>& vocabulary) {
   const std::string refusal = parakeet_refusal(values);
   if (!refusal.empty()) throw std::invalid_argument(refusal);
   const OptionReader reader(values);
@@ -50,7 +51,7 @@ ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& val
   reader.integer("marginFrames", options.margin_frames, 0, 1e6);
   reader.number("minChunkSeconds", options.min_chunk_seconds, 0.02, 30);
   options.chunking = read_chunking_options(values);
-  options.boost = read_phrase_boost(values, vocab_size);
+  options.boost = read_phrase_boost(values, vocabulary);
   return options;
 }
 

@@ -5,11 +5,13 @@
 #include <deque>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace verbatim {
 
-PhraseBoostTree::PhraseBoostTree(const std::vector<std::vector<int32_t>>& phrases, int vocab_size)
-    : vocab_size_(vocab_size), nodes_(1) {
+PhraseBoostTree::PhraseBoostTree(const std::vector<std::vector<int32_t>>& phrases, int vocab_size,
+                                 std::vector<bool> joins_word)
+    : vocab_size_(vocab_size), joins_word_(std::move(joins_word)), nodes_(1) {
   if (vocab_size <= 0) throw std::invalid_argument("a boosting tree needs a vocabulary");
   for (const std::vector<int32_t>& phrase : phrases) {
     int node = kRoot;
@@ -25,6 +27,7 @@ PhraseBoostTree::PhraseBoostTree(const std::vector<std::vector<int32_t>>& phrase
         Node added;
         added.token_score = 1.0f + static_cast<float>(std::log(static_cast<double>(i + 1)));
         added.node_score = nodes_[static_cast<std::size_t>(node)].node_score + added.token_score;
+        added.depth = static_cast<int>(i) + 1;
         std::vector<Arc>& arcs = nodes_[static_cast<std::size_t>(node)].arcs;
         arcs.insert(std::lower_bound(arcs.begin(), arcs.end(), token,
                                      [](const Arc& a, int32_t t) { return a.token < t; }),
@@ -109,6 +112,14 @@ int32_t PhraseBoostWalk::choose(const float* logits) {
     }
   }
   return best;
+}
+
+int32_t PhraseBoostWalk::overrule_blank(const float* logits, float blank_logit) {
+  if (!tree_->partial(state_)) return -1;
+  const int32_t token = choose(logits);
+  const float boosted = logits[token] + strength_ * scores_[static_cast<std::size_t>(token)];
+  const int next = tree_->advance(state_, token).first;
+  return boosted > blank_logit && tree_->depth(next) == tree_->depth(state_) + 1 ? token : -1;
 }
 
 void PhraseBoostWalk::advance(int32_t token) {

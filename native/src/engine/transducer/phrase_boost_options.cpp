@@ -1,5 +1,7 @@
 #include "transducer/phrase_boost_options.h"
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -7,7 +9,21 @@
 
 namespace verbatim {
 
-PhraseBoost read_phrase_boost(const OptionValues& values, int vocab_size) {
+std::vector<bool> pieces_joining_words(const std::vector<std::string>& vocabulary) {
+  static const std::string kWordMark = "\xE2\x96\x81";  // "▁"
+  std::vector<bool> joins;
+  joins.reserve(vocabulary.size());
+  for (const std::string& piece : vocabulary) {
+    const bool punctuation = std::all_of(piece.begin(), piece.end(), [](char c) {
+      return std::ispunct(static_cast<unsigned char>(c)) != 0;
+    });
+    joins.push_back(!piece.empty() && piece.compare(0, kWordMark.size(), kWordMark) != 0 && !punctuation);
+  }
+  return joins;
+}
+
+PhraseBoost read_phrase_boost(const OptionValues& values, const std::vector<std::string>& vocabulary) {
+  const int vocab_size = static_cast<int>(vocabulary.size());
   const OptionReader reader(values);
   PhraseBoost boost;
   double strength = kDefaultBoostStrength;
@@ -24,7 +40,9 @@ PhraseBoost read_phrase_boost(const OptionValues& values, int vocab_size) {
       OptionReader(one).token_list(name, phrases.back(), vocab_size);
     }
   });
-  if (!phrases.empty()) boost.tree = std::make_shared<const PhraseBoostTree>(phrases, vocab_size);
+  if (!phrases.empty()) {
+    boost.tree = std::make_shared<const PhraseBoostTree>(phrases, vocab_size, pieces_joining_words(vocabulary));
+  }
   return boost;
 }
 

@@ -2,6 +2,9 @@
 // pieces): `boostPhrases`, lists of piece ids in [0, V), and `boostStrength` (logits a piece's score is worth).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "options/option_values.h"
 #include "transducer/phrase_boost.h"
 
@@ -10,7 +13,11 @@ namespace verbatim {
 // The most boostStrength may be: past it the bonus outweighs any logit gap a trained model makes.
 constexpr double kMaxBoostStrength = 50;
 
-// No boostPhrases (or an empty list): no tree. Throws std::invalid_argument naming the option.
-PhraseBoost read_phrase_boost(const OptionValues& values, int vocab_size);
+// No boostPhrases (or an empty list): no tree. `vocabulary`: the model's SentencePiece pieces (which of them go on
+// with a word). Throws std::invalid_argument naming the option.
+PhraseBoost read_phrase_boost(const OptionValues& values, const std::vector<std::string>& vocabulary);
+
+// Which SentencePiece pieces go on with the word before them: not a word start ("▁"), and not punctuation alone.
+std::vector<bool> pieces_joining_words(const std::vector<std::string>& vocabulary);
 
 }  // namespace verbatim
