@@ -170,13 +170,17 @@ test("the forms refuse exactly what the daemon refuses", async () => {
 test("with a Parakeet model loaded, the terms are listed as boosted; replacements as ever", async () => {
   const parakeet = path.join(repoRoot, "test", "fixtures", "models", "parakeet-tiny");
   await saveTerm(client, "Okonkwo");
+  await saveTerm(client, "Verbatim");
   await client.request({ type: "model.switch", model: parakeet });
   try {
     const list = vocabularyList(await loadVocabulary(client));
     expect(list.termsNotice).toBeNull();
-    expect(list.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("Boosted while decoding");
+    // The fixture's 64 pieces have "▁Verbatim" but no "O" nor its byte.
+    expect(list.terms.find((row) => row.key === "Verbatim")?.subtitle).toBe("Boosted while decoding");
+    expect(list.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("The model's pieces cannot spell it");
   } finally {
     await client.request({ type: "model.switch", model });
+    await deleteTerm(client, "Verbatim");
   }
   const back = vocabularyList(await loadVocabulary(client));
   expect(back.termsNotice).toBeNull();
