@@ -13,7 +13,7 @@ import { ParakeetModel } from "../../native/lib";
 import { apiToken, freePort } from "../support/api";
 import { hasTerm, speak, termNames, utterances } from "../support/boost-speech.cjs";
 import { DaemonProcess } from "../support/daemon-process";
-import { pcmOf, sendPcmInRealTime, startDictation, stopDictation } from "../support/dictation";
+import { committedText, pcmOf, sendPcmInRealTime, startDictation, stopDictation } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
 import { wordErrorRate } from "../support/wer";
 
@@ -122,12 +122,20 @@ describe("the daemon", () => {
         "Terms (oldest first; * boosted while the loaded model decodes):\n  * planfalse\n",
       );
 
-      // Live dictation: the utterance's final text is boosted as a file's.
+      // Live dictation: the live updates are boosted (the term is shown live, before the audio ends), and the
+      // utterance's final text as a file's.
       const client = await daemon.connect();
       try {
         const following = await startDictation(client);
-        await sendPcmInRealTime(client, following.session, await pcmOf(files[index].wav));
+        const pcm = await pcmOf(files[index].wav);
+        await sendPcmInRealTime(client, following.session, pcm);
+        const shownLive = committedText(
+          following.events.filter((e) => e.type === "dictation.committed" && e.at < pcm.length / 2 / 16000),
+        );
         const transcript = await stopDictation(client, following.session);
+        // Shown live in the run that set this test (2026-11-27): " We sprop people planfalse", the last word left to
+        // the final pass, as the live policy leaves a file's last word.
+        expect(hasTerm(shownLive, "planfalse")).toBe(true);
         expect(hasTerm(transcript.text, "planfalse")).toBe(true);
       } finally {
         client.close();
