@@ -69,14 +69,22 @@ export class PieceDecoder {
  * UTF-8 bytes' "<0xNN>" pieces where the vocabulary has them.
  */
 export class PieceEncoder {
-  private readonly ids = new Map<string, number>();
-  private readonly longest: number;
+  /** The pieces as a tree of their characters: a node's `id` is the piece its path spells. */
+  private readonly root: PieceNode = { next: new Map() };
+  private readonly bytePieces = new Map<number, number>();
 
   constructor(private readonly pieces: readonly string[]) {
     pieces.forEach((piece, id) => {
-      if (!this.ids.has(piece)) this.ids.set(piece, id);
+      const byte = BYTE_PIECE.exec(piece);
+      if (byte) this.bytePieces.set(parseInt(byte[1], 16), id);
+      let node = this.root;
+      for (const char of piece) {
+        let next = node.next.get(char);
+        if (!next) node.next.set(char, (next = { next: new Map() }));
+        node = next;
+      }
+      node.id ??= id;
     });
-    this.longest = Math.max(0, ...pieces.map((piece) => Array.from(piece).length));
   }
 
   /**
@@ -93,7 +101,8 @@ export class PieceEncoder {
     const seen = new Set<string>();
     const out: number[][] = [];
     for (const text of [written, capitalised]) {
-      for (const split of [this.fewest(text), this.greedy(text)]) {
+      const matches = this.matches(Array.from(text));
+      for (const split of [fewest(matches), greedy(matches)]) {
         if (split === null || this.pieces[split[0]] === WORD_BOUNDARY) continue;
         const key = split.join(",");
         if (!seen.has(key)) {
@@ -105,48 +114,62 @@ export class PieceEncoder {
     return out;
   }
 
-  /** The pieces of chars[i, j) when it is one piece, or a single character's byte pieces. */
-  private piecesOf(chars: readonly string[], i: number, j: number): number[] | null {
-    const id = this.ids.get(chars.slice(i, j).join(""));
-    if (id !== undefined) return [id];
-    if (j !== i + 1) return null;
-    const bytes = Array.from(new TextEncoder().encode(chars[i]), (byte) =>
-      this.ids.get(`<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`),
-    );
-    return bytes.every((b) => b !== undefined) ? (bytes as number[]) : null;
-  }
-
-  private fewest(text: string): number[] | null {
-    const chars = Array.from(text);
-    // best[i]: the fewest pieces for chars[i..], and the first of them.
-    const best: Array<{ count: number; first: number[]; next: number } | null> = new Array(chars.length + 1).fill(null);
-    best[chars.length] = { count: 0, first: [], next: chars.length };
-    for (let i = chars.length - 1; i >= 0; i--) {
-      for (let j = Math.min(chars.length, i + this.longest); j > i; j--) {
-        const rest = best[j];
-        const pieces = rest && this.piecesOf(chars, i, j);
-        if (rest && pieces && (!best[i] || rest.count + 1 < best[i]!.count)) {
-          best[i] = { count: rest.count + 1, first: pieces, next: j };
-        }
+  /**
+   * For each character, the pieces that start there, longest first: where each ends and its ids (one piece, or a
+   * single character's byte pieces).
+   */
+  private matches(chars: readonly string[]): Match[][] {
+    return chars.map((char, i) => {
+      const found: Match[] = [];
+      let node: PieceNode | undefined = this.root;
+      for (let j = i; j < chars.length && (node = node.next.get(chars[j])); j++) {
+        if (node.id !== undefined) found.unshift({ end: j + 1, ids: [node.id] });
       }
-    }
-    if (!best[0]) return null;
-    const out: number[] = [];
-    for (let i = 0; i < chars.length; i = best[i]!.next) out.push(...best[i]!.first);
-    return out;
+      if (!found.some((match) => match.end === i + 1)) {
+        const bytes = Array.from(new TextEncoder().encode(char), (byte) => this.bytePieces.get(byte));
+        if (bytes.every((id) => id !== undefined)) found.push({ end: i + 1, ids: bytes as number[] });
+      }
+      return found;
+    });
   }
+}
 
-  private greedy(text: string): number[] | null {
-    const chars = Array.from(text);
-    const out: number[] = [];
-    for (let i = 0; i < chars.length;) {
-      let j = Math.min(chars.length, i + this.longest);
-      let pieces: number[] | null = null;
-      for (; j > i && !(pieces = this.piecesOf(chars, i, j)); j--);
-      if (!pieces) return null;
-      out.push(...pieces);
-      i = j;
+interface PieceNode {
+  id?: number;
+  next: Map<string, PieceNode>;
+}
+
+interface Match {
+  end: number;
+  ids: number[];
+}
+
+/** The split into the fewest pieces (ties: the longer piece first), or null. */
+function fewest(matches: readonly Match[][]): number[] | null {
+  const n = matches.length;
+  // best[i]: the fewest pieces for characters i.., and the first of them.
+  const best: Array<{ count: number; first: Match } | null> = new Array(n + 1).fill(null);
+  best[n] = { count: 0, first: { end: n, ids: [] } };
+  for (let i = n - 1; i >= 0; i--) {
+    for (const match of matches[i]) {
+      const rest = best[match.end];
+      if (rest && (!best[i] || rest.count + 1 < best[i]!.count)) best[i] = { count: rest.count + 1, first: match };
     }
-    return out;
   }
+  if (!best[0]) return null;
+  const out: number[] = [];
+  for (let i = 0; i < n; i = best[i]!.first.end) out.push(...best[i]!.first.ids);
+  return out;
+}
+
+/** The split by the longest piece at each point from the left, or null. */
+function greedy(matches: readonly Match[][]): number[] | null {
+  const out: number[] = [];
+  for (let i = 0; i < matches.length;) {
+    const longest = matches[i][0];
+    if (!longest) return null;
+    out.push(...longest.ids);
+    i = longest.end;
+  }
+  return out;
 }

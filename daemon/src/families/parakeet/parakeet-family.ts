@@ -26,6 +26,9 @@ const SEGMENT_PAUSE_SECONDS = 1.0;
 const SENTENCE_END = /[.!?…。！？]$/;
 /** Mel frames a second (openai's `seek` unit, which verbose_json reports for every model). */
 const FRAMES_PER_SECOND = 100;
+/** A prompt's terms a job boosts at most (its last ones), and their longest (the vocabulary's own limit). */
+const PROMPT_TERMS = 1000;
+const PROMPT_TERM_CHARS = 100;
 /** SentencePiece's unknown piece, which a working model writes rarely and alone. */
 const UNKNOWN_PIECE = "<unk>";
 /**
@@ -164,13 +167,18 @@ export class ParakeetFamily implements FamilyModel {
     return terms.filter((term) => this.model.termPieces(term).length > 0);
   }
 
-  /** What a job boosts: its prompt read as terms (commas, semicolons or new lines between them), else the vocabulary's. */
+  /**
+   * What a job boosts: its prompt read as terms (commas, semicolons or new lines between them), else the vocabulary's.
+   * Of a prompt, as Whisper keeps a prompt's end, the last PROMPT_TERMS terms of at most PROMPT_TERM_CHARS characters
+   * (a longer one is a sentence, not a term): an API prompt may be 256 KiB, and splitting is done on the event loop.
+   */
   private boostTerms(options: TranscriptionOptions, terms: readonly string[]): string[] {
     if (options.prompt === undefined) return [...terms];
     return options.prompt
       .split(/[,;\n]+/u)
       .map((term) => term.trim())
-      .filter(Boolean);
+      .filter((term) => term.length > 0 && term.length <= PROMPT_TERM_CHARS)
+      .slice(-PROMPT_TERMS);
   }
 
   /** Throws (code "model") when the text decoded from speech is only the unknown piece: the model is broken. */
