@@ -78,7 +78,7 @@ describe("the engine, on 30 term sentences and 30 without a term", () => {
     expect(wordErrorRate(boostedPairs)).toBeLessThanOrEqual(wordErrorRate(plainPairs) + 0.02);
   });
 
-  test("a strength of 0 decodes as no boosting does; more strength recalls more and inserts more", async () => {
+  test("a strength of 0 decodes as no boosting does; the default strength writes the term", async () => {
     const i = sentences.findIndex((s) => s.term === "planfalse");
     expect(i).toBeGreaterThanOrEqual(0);
     const plain = await read(i);
