@@ -27,8 +27,9 @@ struct TdtToken {
 };
 
 // Decodes frames [0, frames) of the runner's last encode(). Ties go to the lowest index (argmax). With a boosting tree,
-// a step whose argmax is a token emits the token the tree's scores favour (transducer/phrase_boost.h); its probability
-// stays the model's own.
+// a step whose argmax is a token emits the token the tree's scores favour (transducer/phrase_boost.h), and a term
+// begun is kept only if it finishes as a word and reads its frames nearly as well as the model's own decoding (else
+// decoding goes back to where it began); a token's probability stays the model's own.
 std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const TdtOptions& options);
 
 }  // namespace verbatim

@@ -4,8 +4,10 @@
 // piece's bonus, a token that leaves a partial match gives back what the match had gained (it falls back to the
 // longest match that still holds, Aho-Corasick's failure link), and a completed term keeps its bonus.
 // Greedy decoding applies it as NeMo's greedy fusion does (tdt_label_looping.py): whether a step emits a token or the
-// blank is the model's own decision, and only which token it emits is chosen with the bonus added, so boosting
-// never adds tokens where the model heard none.
+// blank is the model's own decision, and only which token it emits is chosen with the bonus added; only inside a term
+// begun may its next piece overrule a blank (overrule_blank). What greedy decoding does with a term that does not
+// finish, or reads worse than the model's own words, is parakeet/tdt_decoding.cpp's (native/PARAKEET.md,
+// "Vocabulary boosting").
 #pragma once
 
 #include <cstdint>
