@@ -3,6 +3,7 @@
 // once against the tensor operations each backend provides (backends/tensor_ops.h).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
