@@ -21,6 +21,10 @@ struct Position {
   double logprob = 0;
 };
 
+// Frames after a term's last piece with nothing emitted (0.32 s, the live policy's pause): the term ends there. Without
+// it a term begun could wait over the rest of the audio, and be decoded again from every place one begins.
+constexpr int kTermPauseFrames = 4;
+
 // The prediction network's slots (TransducerRunner::save_prediction): where a term began, and where it ended.
 constexpr int kTermStartSlot = 0;
 constexpr int kTermEndSlot = 1;
@@ -91,6 +95,7 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
   std::optional<Position> term;  // where the term being decoded began
   PhraseBoostWalk boost_at_term;
   bool unboosted = false;  // the next step is decoded as the model has it
+  int term_piece_at = 0;   // the frame of the term's last piece
   const auto take_back = [&] {
     at = *term;
     boost = boost_at_term;
@@ -131,6 +136,14 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
       }
       continue;
     }
+    if (term && at.t - term_piece_at > kTermPauseFrames) {
+      if (boost.whole()) {
+        settle_term(at.t);
+      } else {
+        take_back();  // a pause inside the term
+      }
+      continue;
+    }
     auto [token, duration] = evaluate();
     if (boost.active() && !unboosted) {
       if (token != V) {
@@ -160,6 +173,7 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
           boost_at_term = before;
           runner.save_prediction(kTermStartSlot);
         }
+        if (term) term_piece_at = at.t;
       }
     }
     unboosted = false;
