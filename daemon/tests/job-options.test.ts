@@ -11,6 +11,7 @@ const parakeet = (languages: readonly string[] | null): ModelCapabilities => ({
   languages: languages && [...languages],
   translate: false,
   prompt: false,
+  boosting: true,
   decodingOptions: false,
   streaming: true,
 });
@@ -19,6 +20,7 @@ const whisper = (languages: string[]): ModelCapabilities => ({
   languages,
   translate: languages.length > 1,
   prompt: true,
+  boosting: false,
   decodingOptions: true,
   streaming: true,
 });

@@ -167,16 +167,20 @@ test("the forms refuse exactly what the daemon refuses", async () => {
   expect(termProblem("x".repeat(101))).toBe("At most 100 characters");
 });
 
-test("with a Parakeet model loaded, the terms are listed as not used, with the daemon's why; replacements as ever", async () => {
+test("with a Parakeet model loaded, the terms are listed as boosted; replacements as ever", async () => {
   const parakeet = path.join(repoRoot, "test", "fixtures", "models", "parakeet-tiny");
   await saveTerm(client, "Okonkwo");
+  await saveTerm(client, "Verbatim");
   await client.request({ type: "model.switch", model: parakeet });
   try {
     const list = vocabularyList(await loadVocabulary(client));
-    expect(list.termsNotice).toMatch(/is a Parakeet model, which has no decoder prompt: vocabulary terms are not used/);
-    expect(list.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("Not used with the loaded model");
+    expect(list.termsNotice).toBeNull();
+    // The fixture's 64 pieces have "▁Verbatim" but no "O" nor its byte.
+    expect(list.terms.find((row) => row.key === "Verbatim")?.subtitle).toBe("Boosted while decoding");
+    expect(list.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("The model's pieces cannot spell it");
   } finally {
     await client.request({ type: "model.switch", model });
+    await deleteTerm(client, "Verbatim");
   }
   const back = vocabularyList(await loadVocabulary(client));
   expect(back.termsNotice).toBeNull();

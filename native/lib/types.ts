@@ -66,6 +66,8 @@ export interface FamilyCapabilities {
   translate: boolean;
   /** A decoder prompt: previous text and the user's vocabulary terms. */
   prompt: boolean;
+  /** The user's vocabulary terms boosted while decoding (BoostOptions). */
+  boosting: boolean;
   /** Whisper's beam size, temperatures, fallback and logit filters. */
   decodingOptions: boolean;
   wordTimestamps: boolean;
@@ -121,9 +123,21 @@ export interface ParakeetTranscript {
  * `chunkOverlapSeconds` (default 15 or half a chunk, whichever is less; at most half a chunk), their tokens merged on
  * their times as parakeet-mlx does. A file no longer than a chunk is decoded whole.
  */
-export interface ParakeetTranscribeOptions {
+export interface ParakeetTranscribeOptions extends BoostOptions {
   chunkSeconds?: number;
   chunkOverlapSeconds?: number;
+}
+
+/**
+ * Vocabulary terms a transducer favours while it decodes (NeMo's phrase boosting: native/src/engine/transducer/
+ * phrase_boost.h): each term is split into the model's pieces (ParakeetModel.termPieces), and wherever the model emits
+ * a token, a piece that begins or continues a term gets `boostStrength` x its score (1 + ln(depth)) added to its logit;
+ * whether the model emits a token at all stays its own decision.
+ */
+export interface BoostOptions {
+  boostTerms?: readonly string[];
+  /** Logits a term's piece is worth, 0 to 50 (0: no boosting). Default 5 (test/bench/README.md). */
+  boostStrength?: number;
 }
 
 /** MLX's allocator, shared by every MLX model in the process. */
@@ -289,7 +303,7 @@ export interface StreamOptions extends TranscribeOptions {
 }
 
 /** Live recognition on a Parakeet model: its own policy (the transducer's frames and agreement between updates). */
-export interface ParakeetStreamOptions {
+export interface ParakeetStreamOptions extends BoostOptions {
   /** No update before this much new audio (seconds), unless the utterance ends. Default 1. */
   minChunkSeconds?: number;
   /** Encoder frames (80 ms): a token is committed once its end is this far behind the newest audio. Default 2. */

@@ -10,6 +10,7 @@ import {
   ModelFormatError,
   ParakeetModel,
   PieceDecoder,
+  PieceEncoder,
   WhisperModel,
 } from "../lib";
 import { readSimpleWav } from "../../test/support/fixtures";
@@ -45,6 +46,7 @@ describe.each(["tiny", "tiny-v3"])("parakeet-%s", (name) => {
     expect(info.capabilities).toMatchObject({
       translate: false,
       prompt: false,
+      boosting: true,
       streaming: true,
       wordTimestamps: true,
     });
@@ -115,6 +117,44 @@ describe("PieceDecoder", () => {
   test("ids outside the vocabulary are a RangeError", () => {
     expect(() => decoder.decode([9])).toThrow(RangeError);
     expect(() => decoder.decode([-1])).toThrow(RangeError);
+  });
+});
+
+describe("PieceEncoder: a term into the pieces boosting favours", () => {
+  const W = "\u2581";
+  const pieces = [
+    "<unk>",
+    W,
+    `${W}pl`,
+    "an",
+    "f",
+    "al",
+    "se",
+    `${W}plan`,
+    "false",
+    "p",
+    "l",
+    "a",
+    "n",
+    `${W}P`,
+    "é",
+    "<0xC3>",
+    "<0xA9>",
+    "c",
+  ];
+  const encoder = new PieceEncoder(pieces);
+  const text = (splits: number[][]) => splits.map((ids) => ids.map((id) => pieces[id]).join(" "));
+
+  test("the fewest pieces (longer first) and the longest piece at each point, as written and capitalised, once each", () => {
+    expect(text(encoder.splits("planfalse"))).toEqual([`${W}plan false`, `${W}P l an false`]);
+    expect(text(encoder.splits(" plan  false "))).toEqual([`${W}plan ${W} false`, `${W}P l an ${W} false`]);
+  });
+
+  test("byte pieces stand in for a character without a piece; a split that cannot be made, or starts with a bare ▁, is left out", () => {
+    const bytes = new PieceEncoder([W, "c", "<0xC3>", "<0xA9>", `${W}c`]);
+    expect(bytes.splits("cé")).toEqual([[4, 2, 3]]);
+    expect(encoder.splits("xyz")).toEqual([]);
+    expect(encoder.splits("")).toEqual([]);
   });
 });
 

@@ -81,7 +81,6 @@ test("srt and vtt cues", async () => {
 test.each([
   [["--task", "translate"], "cannot translate"],
   [["--language", "en"], "whose languages are not known"],
-  [["--prompt", "Verbatim"], "has no decoder prompt"],
   [["--beam-size", "5"], "beamSize is one of Whisper's decoding options"],
 ])("%s is refused as unsupported", async (flags, message) => {
   const run = await cli("transcribe", "--no-daemon", "--model", model, ...flags, wav);

@@ -75,7 +75,7 @@ afterAll(async () => {
   rmSync(cache, { recursive: true, force: true });
 });
 
-test("the status says what the loaded model can do: Parakeet, live dictation, no translation, no prompt", async () => {
+test("the status says what the loaded model can do: Parakeet, live dictation, no translation, boosted terms", async () => {
   const status = await daemon.status();
   expect(status.model).toMatchObject({ id: model, state: "ready", backend: "cpu", inUse: model });
   expect(status.model.capabilities).toEqual({
@@ -83,12 +83,13 @@ test("the status says what the loaded model can do: Parakeet, live dictation, no
     languages: null,
     translate: false,
     prompt: false,
+    boosting: true,
     decodingOptions: false,
     streaming: true,
   });
   const printed = await daemon.cli("status");
   expect(printed.stdout).toContain("family:  parakeet, languages not known, live dictation, no translation");
-  expect(printed.stdout).toContain("vocabulary: terms not used by this model");
+  expect(printed.stdout).toContain("vocabulary: terms boosted while decoding (phrase boosting); replacements apply");
 });
 
 test("a socket file job: the text, words and times of ParakeetModel.transcribe", async () => {
@@ -223,33 +224,31 @@ test("MCP's transcribe_file, and the history keeps every job with the model's na
   });
 });
 
-test("replacements apply to Parakeet's text; vocabulary terms are said to be unused", async () => {
+test("replacements apply to Parakeet's text; vocabulary terms are boosted, those its pieces spell", async () => {
   expect((await daemon.cli("vocabulary", "add", "--replace", "in", "--with", "within")).code).toBe(0);
+  // The fixture's 64 pieces have no "K" (nor its byte): the term cannot be boosted, and the text is as before.
   const added = await daemon.cli("vocabulary", "add", "Kubernetes");
-  expect(added.stdout).toContain("added the term Kubernetes (");
-  expect(added.stdout).toContain("which has no decoder prompt: vocabulary terms are not used with it");
+  expect(added.stdout).toContain("added the term Kubernetes (the loaded model's pieces cannot spell it");
   try {
     const transcript = await client.transcribeFile(wav).promise;
     expect(transcript.text).toBe(reference.text.replace(/\bin\b/g, "within"));
     expect(transcript.text).toContain("within");
+    expect((await daemon.cli("vocabulary", "add", "Verbatim")).stdout).toMatch(/added the term Verbatim\n?$/m);
     const listed = await daemon.cli("vocabulary", "list");
-    expect(listed.stdout).toContain("Terms (oldest first; not used by the loaded model, see the note):");
-    expect(listed.stdout).toMatch(/Note: .*parakeet-tiny is a Parakeet model, which has no decoder prompt/);
-    expect(listed.stdout).toContain("Terms help a Whisper model, such as large-v3-turbo-4bit.");
+    expect(listed.stdout).toContain(
+      "Terms (oldest first; * boosted while the loaded model decodes):\n    Kubernetes\n  * Verbatim\n",
+    );
+    expect(listed.stdout).not.toContain("Note:");
   } finally {
     await daemon.cli("vocabulary", "rm", "--replace", "in");
     await daemon.cli("vocabulary", "rm", "Kubernetes");
+    await daemon.cli("vocabulary", "rm", "Verbatim");
   }
 });
 
 test.each<[string, TranscriptionOptions, RegExp]>([
   ["translation", { task: "translate" }, /is a Parakeet model and cannot translate; use large-v3-turbo-4bit/],
   ["a language it is not known to have", { language: "de" }, /whose languages are not known .* "de" \(German\)/],
-  [
-    "a prompt",
-    { prompt: "Verbatim" },
-    /has no decoder prompt to take a prompt; leave the prompt out, or use large-v3-turbo-4bit/,
-  ],
   ["beam search", { beamSize: 5 }, /decodes greedily: beamSize is one of Whisper's decoding options/],
   ["best-of", { bestOf: 3 }, /bestOf is one of Whisper's decoding options/],
   ["a temperature", { temperature: 0.4 }, /temperature is one of Whisper's decoding options/],
@@ -270,7 +269,7 @@ test("the HTTP API refuses them with 400 unsupported, which the SDK does not ret
   expect(translation).toBeInstanceOf(BadRequestError);
   expect(translation).toMatchObject({ status: 400, code: "unsupported" });
   expect((translation as Error).message).toContain("cannot translate; use large-v3-turbo-4bit");
-  for (const extra of [{ language: "de" }, { prompt: "Verbatim" }, { temperature: 0.5 }]) {
+  for (const extra of [{ language: "de" }, { temperature: 0.5 }]) {
     const error = await refused(
       openai.audio.transcriptions.create({ file: readFileStream(), model: "whisper-1", ...extra }),
     );
@@ -282,7 +281,6 @@ test("the CLI exits 2 for a refusal (the exit-code table), printing nothing on s
   for (const flags of [
     ["--task", "translate"],
     ["--language", "fr"],
-    ["--prompt", "x"],
     ["--beam-size", "5"],
   ]) {
     const run = await daemon.cli("transcribe", "--model", model, ...flags, wav);

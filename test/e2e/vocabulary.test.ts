@@ -63,6 +63,7 @@ test("edits persist in config.json beside the other keys, concurrent edits all l
     replacements: [],
     promptTerms: [],
     problems: [],
+    termsUse: "prompt",
   });
   await vocabulary({ type: "vocabulary.add", term: "Ximena" });
   await vocabulary({ type: "vocabulary.add", replacement: { from: "far damage", to: "FarDamage" } });

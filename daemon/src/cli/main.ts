@@ -87,7 +87,9 @@ function describeStatus(status: DaemonStatus, describeApi: (api: NonNullable<Dae
   }
   const capabilities = status.model.capabilities;
   if (capabilities) lines.push(`family:  ${describeCapabilities(capabilities)}`);
-  if (capabilities && !capabilities.prompt) {
+  if (capabilities?.boosting) {
+    lines.push("vocabulary: terms boosted while decoding (phrase boosting); replacements apply");
+  } else if (capabilities && !capabilities.prompt) {
     lines.push("vocabulary: terms not used by this model (it has no decoder prompt); replacements apply");
   }
   if (status.model.error) lines.push(`error:   ${status.model.error}`);

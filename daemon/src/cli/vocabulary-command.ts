@@ -98,6 +98,7 @@ export async function runVocabulary(
 function promptNote(vocabulary: VocabularyData, term: string): string {
   if (vocabulary.termsNotice) return ` (${vocabulary.termsNotice})`;
   if (vocabulary.promptTerms === null || vocabulary.promptTerms.includes(term)) return "";
+  if (vocabulary.termsUse === "boosting") return " (the loaded model's pieces cannot spell it, so it is not boosted)";
   return " (it does not fit the decoder prompt: remove older terms to make room)";
 }
 
@@ -107,7 +108,7 @@ function describeReplacement(replacement: { from: string; to: string; case?: Rep
 }
 
 export function describeVocabulary(vocabulary: VocabularyData): string {
-  // The loaded model takes no terms (a Parakeet model): said after the list, or after the empty vocabulary's hint.
+  // The loaded model takes no terms: said after the list, or after the empty vocabulary's hint.
   const notice = vocabulary.termsNotice ? `Note: ${vocabulary.termsNotice}\n` : "";
   if (vocabulary.terms.length === 0 && vocabulary.replacements.length === 0) {
     return "The vocabulary is empty. Add a name with: verbatim vocabulary add TERM\n" + notice;
@@ -118,8 +119,10 @@ export function describeVocabulary(vocabulary: VocabularyData): string {
     const legend = vocabulary.termsNotice
       ? "(oldest first; not used by the loaded model, see the note)"
       : vocabulary.promptTerms === null
-        ? "(oldest first; which fit the decoder prompt shows once a model is loaded)"
-        : "(oldest first; * in the decoder prompt)";
+        ? "(oldest first; how they are used shows once a model is loaded)"
+        : vocabulary.termsUse === "boosting"
+          ? "(oldest first; * boosted while the loaded model decodes)"
+          : "(oldest first; * in the decoder prompt)";
     lines.push(`Terms ${legend}:`);
     for (const term of vocabulary.terms) lines.push(`  ${inPrompt.has(term) ? "*" : " "} ${term}`);
   }

@@ -145,6 +145,7 @@ export function capabilitiesOf(
     languages: languages && [...languages],
     translate: engine.translate,
     prompt: engine.prompt,
+    boosting: engine.boosting,
     decodingOptions: engine.decodingOptions,
     streaming: engine.streaming,
   };

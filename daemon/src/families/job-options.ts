@@ -30,7 +30,7 @@ export function checkJobOptions(active: ModelUnderCheck, options: TranscriptionO
     const problem = languageProblem(active.id, capabilities, options.language);
     if (problem) refuse(problem);
   }
-  if (!capabilities.prompt && options.prompt !== undefined) {
+  if (!capabilities.prompt && !capabilities.boosting && options.prompt !== undefined) {
     refuse(
       `${active.id} is a ${family.title} model, which has no decoder prompt to take a prompt; leave the prompt ` +
         `out, or use ${DEFAULT_MODEL} (a Whisper model) for it`,

@@ -18,11 +18,14 @@ import {
   type Vocabulary,
 } from "./vocabulary";
 
-/** The loaded model as the vocabulary sees it: whether it has a decoder prompt, and which terms fit there. */
+/**
+ * The loaded model as the vocabulary sees it: whether it has a decoder prompt or boosts terms, and which terms it
+ * uses.
+ */
 export interface VocabularyModel {
   id: string;
   model: {
-    capabilities: Pick<ModelCapabilities, "family" | "prompt">;
+    capabilities: Pick<ModelCapabilities, "family" | "prompt" | "boosting">;
     promptTerms(terms: readonly string[]): string[];
   };
 }
@@ -134,7 +137,7 @@ export class VocabularyStore {
       replacements: this.read.vocabulary.replacements,
       promptTerms: loaded ? loaded.model.promptTerms(this.read.vocabulary.terms) : null,
       problems: this.read.problems,
-      ...(loaded && !loaded.model.capabilities.prompt && { termsNotice: termsNotUsed(loaded) }),
+      ...(loaded && termsUseOf(loaded)),
     };
   }
 
@@ -183,12 +186,21 @@ export class VocabularyStore {
   }
 }
 
+/** How the loaded model uses the terms, or (taking none) a notice saying so and which model does. */
+function termsUseOf(loaded: VocabularyModel): Pick<VocabularyData, "termsUse" | "termsNotice"> {
+  const { capabilities } = loaded.model;
+  if (capabilities.prompt) return { termsUse: "prompt" };
+  if (capabilities.boosting) return { termsUse: "boosting" };
+  return { termsNotice: termsNotUsed(loaded) };
+}
+
 /** Says that the loaded model takes no terms, and which model does. */
 export function termsNotUsed(loaded: VocabularyModel): string {
   const family = loaded.model.capabilities.family;
   return (
-    `${loaded.id} is a ${family[0].toUpperCase()}${family.slice(1)} model, which has no decoder prompt: vocabulary ` +
-    `terms are not used with it (replacements are). Terms help a Whisper model, such as ${DEFAULT_MODEL}.`
+    `${loaded.id} is a ${family[0].toUpperCase()}${family.slice(1)} model, which neither has a decoder prompt nor ` +
+    `boosts terms: vocabulary terms are not used with it (replacements are). Terms help a Whisper model, such as ` +
+    `${DEFAULT_MODEL}, and a Parakeet model.`
   );
 }
 

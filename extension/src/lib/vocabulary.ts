@@ -63,7 +63,7 @@ export interface VocabularyList {
   empty: string | null;
   /** Entries of config.json the daemon does not use, each with why. */
   problems: string[];
-  /** The daemon's word when the loaded model takes no terms (a Parakeet model), null when it takes them. */
+  /** The daemon's word when the loaded model takes no terms, null when it takes them. */
   termsNotice: string | null;
 }
 
@@ -136,6 +136,9 @@ export function vocabularyList(data: VocabularyData): VocabularyList {
   const termSubtitle = (term: string) => {
     if (data.termsNotice) return "Not used with the loaded model";
     if (inPrompt === null) return "";
+    if (data.termsUse === "boosting") {
+      return inPrompt.has(term) ? "Boosted while decoding" : "The model's pieces cannot spell it";
+    }
     return inPrompt.has(term) ? "In the decoder prompt" : "Does not fit the prompt: older terms";
   };
   const terms = data.terms.map((term) => ({

@@ -161,17 +161,25 @@ export interface VocabularyReplacement {
   case?: ReplacementCase;
 }
 
+/** How a model uses the vocabulary's terms: in its decoder prompt, or boosted while it decodes. */
+export type TermsUse = "prompt" | "boosting";
+
 /** The user's vocabulary (config key "vocabulary"), as vocabulary.* requests answer it. */
 export interface VocabularyData {
   /** Oldest first: the decoder prompt takes the most recently added (the end of the list) first. */
   terms: string[];
   replacements: VocabularyReplacement[];
-  /** The terms a job without a prompt of its own gives the decoder, with the loaded model; null while none is loaded. */
+  /**
+   * The terms a job without a prompt of its own gives the decoder (the decoder prompt's, or those boosted), with the
+   * loaded model; null while none is loaded.
+   */
   promptTerms: string[] | null;
   /**
-   * Present when the loaded model takes no vocabulary terms (a Parakeet model has no decoder prompt), saying so;
-   * replacements apply to every model.
+   * How the loaded model uses the terms: in its decoder prompt (Whisper), boosted while decoding (Parakeet); absent
+   * while none is loaded, or when it uses none (termsNotice).
    */
+  termsUse?: TermsUse;
+  /** Present when the loaded model takes no vocabulary terms, saying so; replacements apply to every model. */
   termsNotice?: string;
   /** Entries of config.json's vocabulary that are not used, each saying why. */
   problems: string[];
@@ -519,6 +527,11 @@ export interface ModelCapabilities {
   translate: boolean;
   /** A job's `prompt`, and the vocabulary's terms, condition the decoder (Whisper's decoder prompt). */
   prompt: boolean;
+  /**
+   * The vocabulary's terms, and a job's `prompt` read as terms (separated by commas or new lines), are boosted while
+   * decoding (a transducer's phrase boosting: Parakeet).
+   */
+  boosting: boolean;
   /**
    * Whisper's decoding options: temperature, beamSize, bestOf, patience, lengthPenalty, the fallback thresholds,
    * clipTimestamps and hallucinationSilenceThreshold.

@@ -46,6 +46,7 @@ Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
   capabilities.Set("chooseLanguage", c.choose_language);
   capabilities.Set("translate", c.translate);
   capabilities.Set("prompt", c.prompt);
+  capabilities.Set("boosting", c.boosting);
   capabilities.Set("decodingOptions", c.decoding_options);
   capabilities.Set("wordTimestamps", c.word_timestamps);
   capabilities.Set("streaming", c.streaming);

@@ -56,6 +56,7 @@ struct FamilyCapabilities {
   bool choose_language = false;     // an explicit language for decoding
   bool translate = false;           // the translate task
   bool prompt = false;              // a decoder prompt (previous text, the user's vocabulary terms)
+  bool boosting = false;            // the user's vocabulary terms boosted while decoding (transducer/phrase_boost.h)
   bool decoding_options = false;    // Whisper's beam size, temperatures, fallback and logit filters
   bool word_timestamps = false;     // timed tokens (Whisper: on request, from cross-attention)
   bool streaming = false;           // live sessions (Engine::stream)

@@ -2,8 +2,9 @@
 // their frames and durations (80 ms a frame), made into words (a piece starting with "▁" opens one) and the words into
 // segments (a sentence's end or a pause closes one). It recognizes its languages itself, so the file's language is
 // the job's (checked against the catalog's list) or, for an English-only model, English. It has no decoder prompt:
-// the vocabulary's terms are not used (replacements are, as for every model). A model that writes only its unknown
-// piece for speech is broken (degenerate weights), and its jobs fail saying so rather than deliver "<unk><unk>…".
+// the vocabulary's terms (or a job's prompt, read as terms) are boosted while it decodes (the engine's phrase
+// boosting), and replacements apply as for every model. A model that writes only its unknown piece for speech is
+// broken (degenerate weights), and its jobs fail saying so rather than deliver "<unk><unk>…".
 import { deflateSync } from "node:zlib";
 import type { ParakeetModel, ParakeetTranscript, Segment, StreamEvent } from "@verbatim/native";
 import { catalogEntries, catalogEntryForRepo, DEFAULT_MODEL } from "../../models";
@@ -25,6 +26,9 @@ const SEGMENT_PAUSE_SECONDS = 1.0;
 const SENTENCE_END = /[.!?…。！？]$/;
 /** Mel frames a second (openai's `seek` unit, which verbose_json reports for every model). */
 const FRAMES_PER_SECOND = 100;
+/** A prompt's terms a job boosts at most (its last ones), and their longest (the vocabulary's own limit). */
+const PROMPT_TERMS = 1000;
+const PROMPT_TERM_CHARS = 100;
 /** SentencePiece's unknown piece, which a working model writes rarely and alone. */
 const UNKNOWN_PIECE = "<unk>";
 /**
@@ -90,24 +94,29 @@ export class ParakeetFamily implements FamilyModel {
     this.unknownIds = new Set(model.pieces.pieces.flatMap((piece, id) => (piece === UNKNOWN_PIECE ? [id] : [])));
   }
 
-  fileDecoding(options: TranscriptionOptions): FileDecoding {
+  fileDecoding(options: TranscriptionOptions, terms: readonly string[]): FileDecoding {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
+    const boostTerms = this.boostTerms(options, terms);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
         const live = new TextDecoder("utf-8", { ignoreBOM: true });
         let first = true;
         const transcript = await settleJob(
           () =>
-            model.transcribe(samples, (event) => {
-              if (event.type === "token") {
-                const text = live.decode(model.pieces.tokenBytes(event.token), { stream: true });
-                if (text || first) callbacks.onText(first ? text.trimStart() : text, first);
-                first = false;
-              } else if (event.type === "progress") {
-                callbacks.onProgress(event.totalFrames ? event.doneFrames / event.totalFrames : null);
-              }
-            }),
+            model.transcribe(
+              samples,
+              (event) => {
+                if (event.type === "token") {
+                  const text = live.decode(model.pieces.tokenBytes(event.token), { stream: true });
+                  if (text || first) callbacks.onText(first ? text.trimStart() : text, first);
+                  first = false;
+                } else if (event.type === "progress") {
+                  callbacks.onProgress(event.totalFrames ? event.doneFrames / event.totalFrames : null);
+                }
+              },
+              { boostTerms },
+            ),
           signal,
         );
         this.checkText(transcript.tokens.map((token) => token.id));
@@ -123,11 +132,12 @@ export class ParakeetFamily implements FamilyModel {
   /**
    * Live text from the transducer's own frames (the engine's policy: a token is shown once its end is
    * `policy.marginFrames` behind the newest audio and two updates agree); each utterance's final pass is transcribe()
-   * of its audio, as a file's. Parakeet has no prompt and no decoding options: `terms` and `decoding` are not used.
+   * of its audio, as a file's. The terms (or the job's prompt, read as terms) are boosted in both; Parakeet has no
+   * decoding options: `decoding` is not used.
    */
   startLive(
     options: TranscriptionOptions,
-    _terms: readonly string[],
+    terms: readonly string[],
     _decoding: unknown,
     policy: LivePolicy,
     onEvent: (event: StreamEvent) => void,
@@ -136,7 +146,10 @@ export class ParakeetFamily implements FamilyModel {
     const words = options.wordTimestamps ?? false;
     const { minChunkSeconds, marginFrames } = policy;
     return {
-      session: model.startStream({ minChunkSeconds, marginFrames }, onEvent),
+      session: model.startStream(
+        { minChunkSeconds, marginFrames, boostTerms: this.boostTerms(options, terms) },
+        onEvent,
+      ),
       text: (utterance) => {
         const tokens = utterance.segments.flatMap((segment) => segment.tokens);
         this.checkText(tokens);
@@ -149,8 +162,23 @@ export class ParakeetFamily implements FamilyModel {
     };
   }
 
-  promptTerms(): string[] {
-    return [];
+  /** The terms it boosts: those its pieces can spell. */
+  promptTerms(terms: readonly string[]): string[] {
+    return terms.filter((term) => this.model.termPieces(term).length > 0);
+  }
+
+  /**
+   * What a job boosts: its prompt read as terms (commas, semicolons or new lines between them), else the vocabulary's.
+   * Of a prompt, as Whisper keeps a prompt's end, the last PROMPT_TERMS terms of at most PROMPT_TERM_CHARS characters
+   * (a longer one is a sentence, not a term): an API prompt may be 256 KiB, and splitting is done on the event loop.
+   */
+  private boostTerms(options: TranscriptionOptions, terms: readonly string[]): string[] {
+    if (options.prompt === undefined) return [...terms];
+    return options.prompt
+      .split(/[,;\n]+/u)
+      .map((term) => term.trim())
+      .filter((term) => term.length > 0 && term.length <= PROMPT_TERM_CHARS)
+      .slice(-PROMPT_TERMS);
   }
 
   /** Throws (code "model") when the text decoded from speech is only the unknown piece: the model is broken. */

@@ -13,6 +13,7 @@
 #include "parakeet/parakeet_streaming.h"
 #include "parakeet/parakeet_weights.h"
 #include "parakeet/tdt_transcribe.h"
+#include "transducer/phrase_boost_options.h"
 
 namespace verbatim {
 namespace {
@@ -30,6 +31,7 @@ class ParakeetEngine final : public Engine {
       : Engine(std::move(device), load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     capabilities_.word_timestamps = true;  // every token's frame and duration
     capabilities_.streaming = true;
+    capabilities_.boosting = true;  // boostPhrases, from the vocabulary's terms
   }
 
   std::string family() const override { return "parakeet"; }
@@ -56,18 +58,19 @@ class ParakeetEngine final : public Engine {
   // transcription of its audio, ahead of file jobs.
   std::shared_ptr<StreamingRecognizer> make_recognizer(const OptionValues& values,
                                                        std::shared_ptr<const TokenBytes> /*token_bytes*/) override {
-    const ParakeetStreamingOptions options = read_parakeet_streaming_options(values);
-    TransducerStreamingRecognizer::Decode decode = [this](const float* samples, std::size_t n,
-                                                          const std::function<bool()>& cancelled) {
+    const ParakeetStreamingOptions options = read_parakeet_streaming_options(values, weights_->config.vocabulary);
+    TransducerStreamingRecognizer::Decode decode = [this, boost = options.boost](
+                                                       const float* samples, std::size_t n,
+                                                       const std::function<bool()>& cancelled) {
       RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
-      return decode_transducer(*runner_, weights_->config, samples, n, cancelled);
+      return decode_transducer(*runner_, weights_->config, samples, n, boost, cancelled);
     };
     TransducerStreamingRecognizer::Transcribe final_pass =
-        [this, chunking = options.chunking](const float* samples, std::size_t n,
-                                            const std::function<bool()>& cancelled) {
+        [this, chunking = options.chunking, boost = options.boost](const float* samples, std::size_t n,
+                                                                   const std::function<bool()>& cancelled) {
           TranscribeEvents events;
           events.cancelled = cancelled;
-          return transcribe_at(RunnerGate::Priority::interactive, reader_of(samples), n, chunking, events);
+          return transcribe_at(RunnerGate::Priority::interactive, reader_of(samples), n, chunking, boost, events);
         };
     return std::make_shared<TransducerStreamingRecognizer>(options, WordStarts(weights_->config.vocabulary),
                                                            std::move(decode), std::move(final_pass));
@@ -80,13 +83,14 @@ class ParakeetEngine final : public Engine {
   // A transcription at a priority: a file job (batch) gives the runner up to live work between its chunks; a live
   // utterance's final pass (interactive) goes ahead of file jobs, as Whisper's does.
   Transcript transcribe_at(RunnerGate::Priority priority, const SampleReader& read, std::size_t n,
-                           const ChunkingOptions& chunking, const TranscribeEvents& events) {
+                           const ChunkingOptions& chunking, const PhraseBoost& boost,
+                           const TranscribeEvents& events) {
     RunnerGate::Hold hold(gate_, priority);
     TranscribeEvents yielding = events;
     if (priority == RunnerGate::Priority::batch) {
       yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
     }
-    return transcribe_tdt(*runner_, weights_->config, read, n, chunking, yielding);
+    return transcribe_tdt(*runner_, weights_->config, read, n, chunking, boost, yielding);
   }
 
  private:
@@ -99,8 +103,8 @@ class ParakeetEngine final : public Engine {
 // runs.
 class ParakeetTranscription final : public Transcription {
  public:
-  ParakeetTranscription(ParakeetEngine& engine, ChunkingOptions chunking, std::string refusal)
-      : engine_(engine), chunking_(chunking), refusal_(std::move(refusal)) {}
+  ParakeetTranscription(ParakeetEngine& engine, ChunkingOptions chunking, PhraseBoost boost, std::string refusal)
+      : engine_(engine), chunking_(chunking), boost_(std::move(boost)), refusal_(std::move(refusal)) {}
 
   Transcript run(const float* samples, std::size_t n, const TranscribeEvents& events) override {
     return run(reader_of(samples), n, events);
@@ -108,18 +112,21 @@ class ParakeetTranscription final : public Transcription {
 
   Transcript run(const SampleReader& read, std::size_t n, const TranscribeEvents& events) override {
     if (!refusal_.empty()) throw std::invalid_argument(refusal_);
-    return engine_.transcribe_at(RunnerGate::Priority::batch, read, n, chunking_, events);
+    return engine_.transcribe_at(RunnerGate::Priority::batch, read, n, chunking_, boost_, events);
   }
 
  private:
   ParakeetEngine& engine_;
   ChunkingOptions chunking_;
+  PhraseBoost boost_;
   std::string refusal_;
 };
 
 std::unique_ptr<Transcription> ParakeetEngine::transcription(const OptionValues& values,
                                                              std::shared_ptr<const TokenBytes>) {
-  return std::make_unique<ParakeetTranscription>(*this, read_chunking_options(values), parakeet_refusal(values));
+  return std::make_unique<ParakeetTranscription>(*this, read_chunking_options(values),
+                                                 read_phrase_boost(values, weights_->config.vocabulary),
+                                                 parakeet_refusal(values));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // once against the tensor operations each backend provides (backends/tensor_ops.h).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -60,6 +61,12 @@ class ParakeetModel final : public TransducerRunner {
   }
 
   void advance_prediction(int32_t token) override { decoder_.advance_prediction(token); }
+  void save_prediction(int slot) override { saved_.at(static_cast<std::size_t>(slot)) = decoder_.prediction(); }
+  void restore_prediction(int slot) override {
+    const auto& saved = saved_.at(static_cast<std::size_t>(slot));
+    if (!saved) throw std::logic_error("restore_prediction() needs a save_prediction() to the slot first");
+    decoder_.restore_prediction(*saved);
+  }
   void joint(int frame, float* logits) override { decoder_.joint(frame, logits); }
 
  private:
@@ -72,6 +79,7 @@ class ParakeetModel final : public TransducerRunner {
   ConformerEncoder<Ops> encoder_;
   TransducerDecoder<Ops> decoder_;
   std::optional<Tensor> encoded_;
+  std::array<std::optional<typename TransducerDecoder<Ops>::Prediction>, kPredictionSlots> saved_;
   int frames_ = 0;
 };
 

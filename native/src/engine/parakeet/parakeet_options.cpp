@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "transducer/phrase_boost_options.h"
+
 namespace verbatim {
 namespace {
 
@@ -27,7 +29,8 @@ std::string parakeet_refusal(const OptionValues& values) {
   return {};
 }
 
-ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& values) {
+ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& values,
+                                                         const std::vector<std::string>& vocabulary) {
   const std::string refusal = parakeet_refusal(values);
   if (!refusal.empty()) throw std::invalid_argument(refusal);
   const OptionReader reader(values);
@@ -48,6 +51,7 @@ ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& val
   reader.integer("marginFrames", options.margin_frames, 0, 1e6);
   reader.number("minChunkSeconds", options.min_chunk_seconds, 0.02, 30);
   options.chunking = read_chunking_options(values);
+  options.boost = read_phrase_boost(values, vocabulary);
   return options;
 }
 

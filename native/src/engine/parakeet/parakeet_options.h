@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "options/option_values.h"
 #include "parakeet/parakeet_streaming.h"
@@ -11,9 +12,10 @@
 
 namespace verbatim {
 
-// A live session's margin and update size, and the final pass's chunks. Whisper's options that would change what it
-// gives are refused at once, naming them (parakeet_refusal, its live policy's, its text context).
-ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& values);
+// A live session's margin and update size, the final pass's chunks and the boosted terms (pieces of `vocabulary`). Whisper's options that would change what it gives are refused at once, naming them
+// (parakeet_refusal, its live policy's, its text context).
+ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& values,
+                                                         const std::vector<std::string>& vocabulary);
 
 // A file job's options that are Whisper's and would change what it gives (a translation, a language, a prompt, clip
 // times): the refusal that fails the job, or empty.

@@ -36,7 +36,8 @@ void shift_times(Transcript& transcript, double seconds) {
 }  // namespace
 
 TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
-                                       std::size_t n, const std::function<bool()>& cancelled) {
+                                       std::size_t n, const PhraseBoost& boost,
+                                       const std::function<bool()>& cancelled) {
   TransducerHypothesis hypothesis;
   const NemoFeatures features = nemo_log_mel(samples, n, config.features);
   if (features.n_frames == 0) return hypothesis;
@@ -44,8 +45,9 @@ TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetC
   hypothesis.frames = runner.encode(features.data.data(), features.n_frames, [&cancelled] {
     if (cancelled && cancelled()) throw Cancelled();
   });
-  hypothesis.tokens =
-      greedy_tdt(runner, hypothesis.frames, TdtOptions{config.vocab_size, config.durations, config.max_symbols, cancelled});
+  hypothesis.tokens = greedy_tdt(
+      runner, hypothesis.frames,
+      TdtOptions{config.vocab_size, config.durations, config.max_symbols, cancelled, boost});
   runner.forget_encoding();
   hypothesis.frame_samples = 8 * config.features.hop_length;
   return hypothesis;

@@ -40,9 +40,10 @@ struct TransducerHypothesis {
 };
 
 // Decodes 16 kHz samples as transcribe() does, without its timing and events: NeMo features, the encoder over all
-// of them, greedy TDT. The caller holds the model's lock. Throws Cancelled.
+// of them, greedy TDT (boosted by `boost`'s tree, walked afresh). The caller holds the model's lock. Throws Cancelled.
 TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
-                                       std::size_t n, const std::function<bool()>& cancelled);
+                                       std::size_t n, const PhraseBoost& boost,
+                                       const std::function<bool()>& cancelled);
 
 // Which token ids begin a word: SentencePiece pieces that start with "▁". Ids past the table count as word starts.
 class WordStarts {
@@ -85,6 +86,7 @@ struct ParakeetStreamingOptions {
   std::optional<int> margin_frames;
   double min_chunk_seconds = 1.0;  // no update before this much new audio (unless the utterance ends)
   ChunkingOptions chunking;        // the final pass's, for an utterance longer than a chunk
+  PhraseBoost boost;               // the vocabulary's terms, for live updates and the final pass alike
 };
 
 // Refuses (std::invalid_argument) out-of-range values, naming the option.

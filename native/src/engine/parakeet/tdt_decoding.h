@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "transducer/phrase_boost.h"
 #include "transducer/transducer_runner.h"
 
 namespace verbatim {
@@ -14,6 +15,7 @@ struct TdtOptions {
   std::vector<int> durations;  // the duration head's values, in frames
   int max_symbols = 10;        // zero-duration decisions at one frame before it advances
   std::function<bool()> cancelled;  // polled before every joint evaluation; throws Cancelled
+  PhraseBoost boost;  // the vocabulary's terms (no tree: none)
 };
 
 struct TdtToken {
@@ -24,7 +26,10 @@ struct TdtToken {
   float token_margin = 0;  // top-1 minus top-2 logit among tokens and blank (for tests: near-ties)
 };
 
-// Decodes frames [0, frames) of the runner's last encode(). Ties go to the lowest index (argmax).
+// Decodes frames [0, frames) of the runner's last encode(). Ties go to the lowest index (argmax). With a boosting tree,
+// a step whose argmax is a token emits the token the tree's scores favour (transducer/phrase_boost.h), and a term
+// begun is kept only if it finishes as a word and reads its frames nearly as well as the model's own decoding (else
+// decoding goes back to where it began); a token's probability stays the model's own.
 std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const TdtOptions& options);
 
 }  // namespace verbatim

@@ -13,7 +13,7 @@ namespace {
 
 // One chunk's tokens, timed from the start of the file; a token's end is cut at the end of the chunk.
 std::vector<TokenTiming> decode_chunk(TransducerRunner& runner, const ParakeetConfig& config,
-                                      const std::vector<float>& samples, double offset,
+                                      const std::vector<float>& samples, double offset, const PhraseBoost& boost,
                                       const TranscribeEvents& events) {
   const NemoFeatures features = nemo_log_mel(samples.data(), samples.size(), config.features);
   std::vector<TokenTiming> tokens;
@@ -21,7 +21,7 @@ std::vector<TokenTiming> decode_chunk(TransducerRunner& runner, const ParakeetCo
   const int frames = runner.encode(features.data.data(), features.n_frames, [&events] {
     if (events.cancelled && events.cancelled()) throw Cancelled();
   });
-  const TdtOptions tdt{config.vocab_size, config.durations, config.max_symbols, events.cancelled};
+  const TdtOptions tdt{config.vocab_size, config.durations, config.max_symbols, events.cancelled, boost};
   const std::vector<TdtToken> decoded = greedy_tdt(runner, frames, tdt);
   runner.forget_encoding();
   const double frame_seconds = 8.0 * config.features.hop_length / kSampleRate;  // 80 ms
@@ -43,7 +43,8 @@ std::vector<TokenTiming> decode_chunk(TransducerRunner& runner, const ParakeetCo
 }  // namespace
 
 Transcript transcribe_tdt(TransducerRunner& runner, const ParakeetConfig& config, const SampleReader& read,
-                          std::size_t n, const ChunkingOptions& chunking, const TranscribeEvents& events) {
+                          std::size_t n, const ChunkingOptions& chunking, const PhraseBoost& boost,
+                          const TranscribeEvents& events) {
   const std::vector<SampleRange> chunks = plan_chunks(n, kSampleRate, chunking);
   const int hop = config.features.hop_length;
   std::vector<TokenTiming> tokens;
@@ -55,7 +56,7 @@ Transcript transcribe_tdt(TransducerRunner& runner, const ParakeetConfig& config
     samples.resize(chunk.count);
     if (chunk.count > 0) read(chunk.first, chunk.count, samples.data());
     const double offset = static_cast<double>(chunk.first) / kSampleRate;
-    tokens = merge_chunk_tokens(std::move(tokens), decode_chunk(runner, config, samples, offset, events),
+    tokens = merge_chunk_tokens(std::move(tokens), decode_chunk(runner, config, samples, offset, boost, events),
                                 chunking.overlap_seconds);
     if (events.on_progress && n >= static_cast<std::size_t>(hop)) {
       events.on_progress(static_cast<int>((chunk.first + chunk.count) / hop), static_cast<int>(n / hop));

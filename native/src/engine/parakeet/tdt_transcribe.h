@@ -8,6 +8,7 @@
 #include "parakeet/parakeet_weights.h"
 #include "transcript/transcribe_events.h"
 #include "transcript/transcript.h"
+#include "transducer/phrase_boost.h"
 #include "transducer/transducer_chunks.h"
 #include "transducer/transducer_runner.h"
 
@@ -17,8 +18,10 @@ namespace verbatim {
 // Events: on_token for every token as each chunk decodes it (window_start: the chunk's start; tokens of an overlap
 // come twice, provisional), on_progress after each chunk in feature frames (10 ms), between_windows before every
 // chunk after the first, one on_segment at the end with the merged tokens; cancelled is polled between encoder
-// layers and joint steps (throws Cancelled).
+// layers and joint steps (throws Cancelled). `boost`: the vocabulary's terms, each chunk's decode walking the tree
+// afresh.
 Transcript transcribe_tdt(TransducerRunner& runner, const ParakeetConfig& config, const SampleReader& read,
-                          std::size_t n, const ChunkingOptions& chunking, const TranscribeEvents& events);
+                          std::size_t n, const ChunkingOptions& chunking, const PhraseBoost& boost,
+                          const TranscribeEvents& events);
 
 }  // namespace verbatim

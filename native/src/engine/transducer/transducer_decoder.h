@@ -78,6 +78,18 @@ class TransducerDecoder {
     prediction_ = std::move(state.prediction);
   }
 
+  // The prediction network's state, to go back to (greedy decoding takes back a boosted term that did not finish).
+  struct Prediction {
+    std::vector<Tensor> hidden, cells;
+    std::optional<Tensor> output;
+  };
+  Prediction prediction() const { return {hidden_, cells_, prediction_}; }
+  void restore_prediction(Prediction state) {
+    hidden_ = std::move(state.hidden);
+    cells_ = std::move(state.cells);
+    prediction_ = std::move(state.output);
+  }
+
   // Advances the prediction network by one emitted token.
   void advance_prediction(int32_t token) {
     if (token < 0 || token >= config_.vocab_size) {

@@ -28,6 +28,11 @@ class TransducerRunner {
 
   // Advances the prediction network by one emitted token.
   virtual void advance_prediction(int32_t token) = 0;
+  // Keeps the prediction network's state in one of kPredictionSlots, and goes back to it: greedy decoding with
+  // boosting goes back to where a term began (to decode it without the term), and to the term's end (to keep it).
+  static constexpr int kPredictionSlots = 2;
+  virtual void save_prediction(int slot) = 0;
+  virtual void restore_prediction(int slot) = 0;
   // The joint's output at encoder frame `frame` for the current prediction: V token logits, the blank's, then one
   // logit per TDT duration (joint_width() floats).
   virtual void joint(int frame, float* logits) = 0;
