@@ -69,3 +69,29 @@ test("a job cancelled while it waits aborts its wait and never runs", async () =
   expect(waitAborted).toBe(true);
   expect(ran).toBe(false);
 });
+
+test("the queue says it has drained once its last job ends, not while another job runs or waits for its model", async () => {
+  const drains: string[][] = [];
+  const ran: string[] = [];
+  const queue = new JobQueue(() => drains.push([...ran]));
+  const model = deferred();
+  const job = (id: string, prepare?: () => Promise<void>) =>
+    queue.enqueue({ id, priority: "batch", prepare, run: async () => void ran.push(id) }).finished;
+
+  await Promise.all([job("first"), job("second")]);
+  await settled();
+  expect(drains).toEqual([["first", "second"]]);
+
+  const waiting = job("wants-new-model", () => model.promise);
+  await job("third");
+  await settled();
+  expect(drains).toEqual([["first", "second"]]); // a job still waits for its model
+
+  model.resolve();
+  await waiting;
+  await settled();
+  expect(drains).toEqual([
+    ["first", "second"],
+    ["first", "second", "third", "wants-new-model"],
+  ]);
+});

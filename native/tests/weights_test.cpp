@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "formats/byte_reading.h"
@@ -202,6 +203,18 @@ TestTensor to_pytorch_conv(const TestTensor& tensor) {
   return converted;
 }
 
+// `model`'s tensors as a Hugging Face checkpoint stores them: transformers' names, PyTorch's conv layout.
+std::vector<TestTensor> hf_tensors(const TinyModel& model) {
+  std::vector<TestTensor> tensors;
+  for (const TestTensor& tensor : model.tensors) {
+    const bool conv = tensor.name.find("conv") != std::string::npos && tensor.shape.size() == 3;
+    TestTensor hf = conv ? to_pytorch_conv(tensor) : tensor;
+    hf.name = hf_name(tensor.name);
+    tensors.push_back(std::move(hf));
+  }
+  return tensors;
+}
+
 std::string hf_config_json(const WhisperDims& d) {
   return "{\"architectures\": [\"WhisperForConditionalGeneration\"], \"model_type\": \"whisper\", "
          "\"activation_function\": \"gelu\", \"suppress_tokens\": [1, 2, 7], \"scale_embedding\": false, "
@@ -301,13 +314,7 @@ TEST_CASE("weights: a Hugging Face checkpoint (HF names and config, PyTorch conv
   TempDir dir;
   const WhisperDims dims = tiny_dims();
   const TinyModel model = make_tiny_whisper_model(dims);
-  std::vector<TestTensor> tensors;
-  for (const TestTensor& tensor : model.tensors) {
-    TestTensor hf = tensor.name.find("conv") != std::string::npos && tensor.shape.size() == 3 ? to_pytorch_conv(tensor)
-                                                                                             : tensor;
-    hf.name = hf_name(tensor.name);
-    tensors.push_back(hf);
-  }
+  std::vector<TestTensor> tensors = hf_tensors(model);
   std::vector<float> positions(static_cast<std::size_t>(dims.n_audio_ctx * dims.n_audio_state), 0.5f);
   tensors.push_back(f32_tensor("model.encoder.embed_positions.weight", {dims.n_audio_ctx, dims.n_audio_state}, positions));
   TestTensor projection = tensor_named(tensors, "model.decoder.embed_tokens.weight");
@@ -489,13 +496,7 @@ TEST_CASE("weights: a Hugging Face tensor that is not finite is named as the fil
   TempDir dir;
   const WhisperDims dims = tiny_dims();
   const TinyModel model = make_tiny_whisper_model(dims);
-  std::vector<TestTensor> tensors;
-  for (const TestTensor& tensor : model.tensors) {
-    TestTensor hf = tensor.name.find("conv") != std::string::npos && tensor.shape.size() == 3 ? to_pytorch_conv(tensor)
-                                                                                             : tensor;
-    hf.name = hf_name(tensor.name);
-    tensors.push_back(hf);
-  }
+  std::vector<TestTensor> tensors = hf_tensors(model);
   set_stored(tensor_named(tensors, "model.encoder.layers.1.fc2.bias"), 2, 0x7fc00000u);
   write_file(dir.file("config.json"), hf_config_json(dims));
   write_file(dir.file("model.safetensors"), safetensors_bytes(tensors));

@@ -2,9 +2,10 @@
 // The daemon's memory (issue 66; it grew from issue 39's voice-detector memory bench): its resident set size right
 // after it starts (no model), after the model loads, after 10, 100 and 1,000 file jobs with the voice detector on
 // (the held-out sentences in turn, `vad` as config fileVad's default), and on a 30 s and a 1-hour file: the peak
-// during the job (`ps` every 100 ms), right after it, and once the daemon has been idle 8 s (it trims the C heap after
-// 5 s). One daemon per model, each from a fresh home. `--root` runs another checkout's daemon (built there: npx tsc
-// -b), for a before and after in one run. Prints a table per model; asserts nothing.
+// during the job (`ps` every 100 ms), right after it (once the daemon has answered a status request: its trim of the C
+// heap as the queue drains has run), and once it has been idle 8 s (it trims again after 5 s idle). One daemon per
+// model, each from a fresh home. `--root` runs another checkout's daemon (built there: npx tsc -b), for a before and
+// after in one run. Prints a table per model; asserts nothing.
 //
 // usage: npx tsc -b && node test/bench/daemon-memory.mjs [--jobs 1000] [--long 30,3600]
 //        [--models verbatim-tiny-en,parakeet-tiny-v3] [--root DIR]
@@ -120,8 +121,10 @@ async function measure(model, work) {
     for (let job = 1; job <= jobs; job++) {
       const text = await transcribe(clips[(job - 1) % clips.length]);
       if (job === 1 && !text.trim()) throw new Error("the first clip gave no text: is it speech?");
-      if (job === 10 || job === 100 || job === 1000 || job === jobs)
+      if (job === 10 || job === 100 || job === 1000 || job === jobs) {
+        await client.status(); // answered once the job's end has run (the trim as the queue drains included)
         row(`${job} jobs`, undefined, `+${(rssMb(daemon.pid) - loaded).toFixed(0)} MB over the load`);
+      }
     }
     for (const file of work) {
       let peak = 0;
@@ -131,6 +134,7 @@ async function measure(model, work) {
       clearInterval(poll);
       const seconds = ((Date.now() - jobStart) / 1000).toFixed(0);
       row(`${path.basename(file)}: peak`, Math.max(peak, rssMb(daemon.pid)), `${seconds} s`);
+      await client.status();
       row(`${path.basename(file)}: after`);
       await sleep(8000);
       row(`${path.basename(file)}: idle 8 s`);

@@ -88,7 +88,10 @@ export class Daemon implements DaemonContext {
   readonly maxUploadBytes: number;
   /** Opened in start(), once this daemon holds the instance lock. */
   history: TranscriptHistory | null = null;
-  private readonly queue = new JobQueue();
+  /** Once it drains with no dictation live, the heap that its jobs freed goes back to the system. */
+  private readonly queue = new JobQueue(() => {
+    if (this.dictations.current === null) this.host.releaseFreedMemory();
+  });
   private readonly host: EngineHost;
   private readonly store: ModelStore;
   private readonly startedAt = Date.now();

@@ -365,6 +365,15 @@ export class EngineHost {
     if (this.active) this.touch();
   }
 
+  /**
+   * Gives the C heap that jobs freed back to the system now, unless a job holds a model. The daemon calls it when it
+   * has nothing to run (its queue drained, no dictation live), so that the trim (a few ms) delays no job and no
+   * dictation's text, and glibc's arenas do not keep the jobs' buffers between jobs (test/bench/README.md).
+   */
+  releaseFreedMemory(): void {
+    if (this.holds.size === 0) trimNativeHeap();
+  }
+
   /** Restarts the idle countdown and the heap's trim (called whenever the model is used). */
   touch(): void {
     if (this.trimTimer) clearTimeout(this.trimTimer);

@@ -1,7 +1,7 @@
 // One engine, one job at a time: interactive work (live dictation) goes before batch work (files), first come
 // first served within a priority. A job that must first wait for something (the model it asked for, while it loads)
 // waits beside the queue: the jobs behind it run meanwhile. Waiting jobs can be cancelled; a running job is
-// cancelled through its signal.
+// cancelled through its signal. Once the last job ends with none waiting, the queue says it has drained.
 import type { Priority } from "../protocol";
 
 export interface QueuedJob {
@@ -27,6 +27,9 @@ interface Entry {
 export class JobQueue {
   private readonly waiting: Entry[] = [];
   private running: Entry | null = null;
+
+  /** `onDrained` runs whenever a job ends and no other runs or waits. */
+  constructor(private readonly onDrained: () => void = () => undefined) {}
 
   /** Queues a job; resolves or rejects when it has run. Returns its place in the queue (0: runs now). */
   enqueue(job: QueuedJob): { position: number; finished: Promise<void> } {
@@ -107,6 +110,7 @@ export class JobQueue {
       .finally(() => {
         this.running = null;
         this.pump();
+        if (!this.running && this.waiting.length === 0) this.onDrained();
       });
   }
 }
