@@ -88,6 +88,8 @@ export interface LivePolicy {
   frameThreshold: number;
   /** Parakeet: encoder frames (80 ms) a token's end must be behind the newest audio. */
   marginFrames: number;
+  /** Nemotron: encoder frames (80 ms) its chunks look ahead; a chunk is this + 1 frames. */
+  rightContext: number;
 }
 
 /** A live dictation on the engine, and its utterances' final passes as clients get them. */

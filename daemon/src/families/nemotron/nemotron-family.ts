@@ -17,6 +17,7 @@ import {
   type FamilyModel,
   type FileDecoding,
   type LiveDictation,
+  type LivePolicy,
 } from "../family";
 
 /** Nemotron as the daemon names it, words its refusals and wraps its loaded models. */
@@ -95,21 +96,21 @@ export class NemotronFamily implements FamilyModel {
   }
 
   /**
-   * Live text from the stream itself: each update commits the tokens of every chunk the audio completed (the engine
-   * updates once a chunk has arrived: the live policy's figures are Whisper's and Parakeet's), and an utterance's end
+   * Live text from the stream itself, in chunks of the policy's right context + 1 frames: each update commits the
+   * tokens of every chunk the audio completed (the engine updates once a chunk has arrived), and an utterance's end
    * flushes the last chunk; its final text and segments are the stream's tokens. No decoding options, no terms.
    */
   startLive(
     options: TranscriptionOptions,
     _terms: readonly string[],
     _decoding: unknown,
-    _policy: unknown,
+    policy: LivePolicy,
     onEvent: (event: StreamEvent) => void,
   ): LiveDictation {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
     return {
-      session: model.startStream(this.engineOptions(options), onEvent),
+      session: model.startStream({ ...this.engineOptions(options), rightContext: policy.rightContext }, onEvent),
       text: (utterance) => model.pieces.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
       segments: (utterance) =>
         parakeetSegments(model.transcriptOf(utterance), { offset: 0, end: utterance.end }, words).map(
