@@ -3,9 +3,15 @@
 // the CLI's transcription through the daemon. Their weights are random, so each text is compared with what
 // NemotronModel.transcribe gives for the same file in this process (itself equal to transformers' tokens:
 // native/tests/nemotron.test.ts), not with the words spoken. What Nemotron cannot do is refused naming a model that
-// can: exit 2 in the CLI. Nemotron 3.5's --language sets its prompt; the English model takes English alone.
+// can: exit 2 in the CLI. Nemotron 3.5's --language sets its prompt; the English model takes English alone. The
+// catalog's nemotron-streaming-en, served by a test hub with the fixture's files (its tokenizer and processor files
+// too), downloads and transcribes like any model, and `verbatim models list` lists both catalog names.
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { NemotronModel, type NemotronOptions } from "@verbatim/native";
 import { loadAudio } from "../../daemon/src/audio";
+import { TestHub } from "../../daemon/tests/support/hub-server";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
@@ -16,6 +22,8 @@ const english = fixtureModel("nemotron-tiny");
 const multilingual = fixtureModel("nemotron-tiny-3.5");
 const wav = heldoutWav("heldout-03.wav");
 let daemon: DaemonProcess;
+let hub: TestHub;
+const cache = mkdtempSync(path.join(os.tmpdir(), "verbatim-nemotron-hub-"));
 
 /**
  * A text's words: the random fixtures' byte pieces write new lines and control characters, which the daemon's text
@@ -36,11 +44,18 @@ async function addonText(folder: string, options: NemotronOptions = {}): Promise
 
 beforeAll(async () => {
   // The whole file as one window, as the addon reads it above (the voice activity detector would cut it).
-  daemon = await DaemonProcess.ready({ model: fixtureModel("verbatim-tiny-en"), threads: 2, fileVad: false });
+  hub = await TestHub.start();
+  await hub.addRepoFromFolder("nvidia/nemotron-speech-streaming-en-0.6b", english);
+  daemon = await DaemonProcess.ready(
+    { model: fixtureModel("verbatim-tiny-en"), threads: 2, fileVad: false },
+    { env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: "" } },
+  );
 });
 
 afterAll(async () => {
   await daemon?.dispose();
+  await hub?.close();
+  rmSync(cache, { recursive: true, force: true });
 });
 
 test("`models use` a Nemotron folder: the CLI's transcription is the engine's tokens' text; the status says what it can do", async () => {
@@ -98,4 +113,18 @@ test("Nemotron 3.5: --language sets its prompt (the addon's text with that langu
   expect(wordsOf(german.stdout)).toBe(germanText);
   const status = await daemon.status();
   expect(status.model.capabilities.languages).toEqual(expect.arrayContaining(["en", "de"]));
+});
+
+test("the catalog's nemotron-streaming-en downloads with its tokenizer and transcribes; `verbatim models list` lists both", async () => {
+  const pulled = await daemon.cli("models", "pull", "nemotron-streaming-en");
+  expect(pulled.stderr).toBe("");
+  expect(pulled.stdout).toContain("nvidia/nemotron-speech-streaming-en-0.6b is ready in");
+  const run = await daemon.cli("transcribe", "--model", "nemotron-streaming-en", wav);
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  expect(wordsOf(run.stdout)).toBe(await addonText(english));
+  const listed = await daemon.cli("models", "list");
+  expect(listed.code).toBe(0);
+  expect(listed.stdout).toMatch(/nemotron-streaming-en .*English/);
+  expect(listed.stdout).toMatch(/nemotron-3\.5 .*40 language-locales/);
 });
