@@ -45,15 +45,22 @@ test("a file that is not a JSON object falls back to the defaults with a reason"
   );
 });
 
-test("dictation settings: the microphone, the pause that ends an utterance, validated", () => {
-  const good = load({ inputDevice: "MacBook Pro Microphone", utteranceSilenceSeconds: 0 });
+test("dictation settings: the microphone, the pause that ends an utterance, a streaming model's chunk, validated", () => {
+  const good = load({ inputDevice: "MacBook Pro Microphone", utteranceSilenceSeconds: 0, streamingChunkMs: 560 });
   expect(good.problems).toEqual([]);
-  expect(good.config).toMatchObject({ inputDevice: "MacBook Pro Microphone", utteranceSilenceSeconds: 0 });
-  const bad = load({ inputDevice: "  ", utteranceSilenceSeconds: -0.5 });
-  expect(bad.config).toMatchObject({ inputDevice: null, utteranceSilenceSeconds: 0.6 });
+  expect(good.config).toMatchObject({
+    inputDevice: "MacBook Pro Microphone",
+    utteranceSilenceSeconds: 0,
+    streamingChunkMs: 560,
+  });
+  const bad = load({ inputDevice: "  ", utteranceSilenceSeconds: -0.5, streamingChunkMs: 200 });
+  expect(bad.config).toMatchObject({ inputDevice: null, utteranceSilenceSeconds: 0.6, streamingChunkMs: 160 });
   expect(bad.problems).toEqual([
     expect.stringMatching(/"inputDevice" has an invalid value " {2}" \(it must be .*\); using null/),
     expect.stringMatching(/"utteranceSilenceSeconds" has an invalid value -0.5 \(it must be .* to 10\); using 0.6/),
+    expect.stringMatching(
+      /"streamingChunkMs" has an invalid value 200 \(it must be milliseconds: 80, 160, 560 or 1120\)/,
+    ),
   ]);
 });
 

@@ -120,11 +120,26 @@ describe("the catalog across families", () => {
     expect(findCatalogEntry("parakeet-110m")?.languages).toEqual(["en"]);
   });
 
+  test("Nemotron: NVIDIA's repositories, English and Nemotron 3.5's languages (codes jobs may name), held as stored", () => {
+    const english = findCatalogEntry("nemotron-streaming-en")!;
+    expect(english).toMatchObject({ family: "nemotron", repoId: "nvidia/nemotron-speech-streaming-en-0.6b" });
+    expect(english.languages).toEqual(["en"]);
+    const multilingual = findCatalogEntry("Nemotron-3.5")!;
+    expect(multilingual).toMatchObject({ family: "nemotron", repoId: "nvidia/nemotron-3.5-asr-streaming-0.6b" });
+    for (const code of multilingual.languages!) expect(languageName(code)).toBeDefined();
+    expect(multilingual.languages).toEqual(expect.arrayContaining(["en", "de", "fr", "ja", "zh"]));
+    // About 0.62 and 0.64 billion float32 parameters, which the engine holds as stored.
+    expect(english.memoryBytes).toBe(english.downloadBytes);
+    expect(english.downloadBytes).toBeGreaterThan(2.4e9);
+    expect(multilingual.downloadBytes).toBeGreaterThan(english.downloadBytes);
+    expect(DEFAULT_MODEL).toBe("large-v3-turbo-4bit");
+  });
+
   test("every catalog model has a name of its own, a repository, a download size and its languages", () => {
     const entries = catalogEntries();
-    expect(entries).toHaveLength(33);
-    expect(new Set(entries.map((entry) => entry.name)).size).toBe(33);
-    expect(new Set(entries.map((entry) => entry.repoId)).size).toBe(33);
+    expect(entries).toHaveLength(35);
+    expect(new Set(entries.map((entry) => entry.name)).size).toBe(35);
+    expect(new Set(entries.map((entry) => entry.repoId)).size).toBe(35);
     for (const entry of entries.flatMap((model) => [model, ...packedEntries(model)])) {
       expect(findCatalogEntry(entry.name)).toEqual(entry);
       expect(entry.downloadBytes).toBeGreaterThan(10e6);

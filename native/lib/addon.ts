@@ -9,6 +9,7 @@ import type {
   ModelInfo,
   EngineMemory,
   ParakeetModelInfo,
+  NemotronModelInfo,
   TranscribeResult,
 } from "./types";
 
@@ -45,7 +46,7 @@ export interface RawStreamTranscript {
 export type RawStreamEvent = RawStreamUpdate | { type: "utterance"; utterance: RawUtterance };
 
 export interface RawModel {
-  info(): ModelInfo | ParakeetModelInfo;
+  info(): ModelInfo | ParakeetModelInfo | NemotronModelInfo;
   memory(): BackendMemory | null;
   setVocabulary(tokens: Uint8Array[]): void;
   transcribe(audio: Float32Array | string, options: object, onEvent: (event: object) => void): RawJob<TranscribeResult>;

@@ -15,6 +15,8 @@ import type {
   ModelFamilyName,
   ModelInfo,
   EngineMemory,
+  NemotronModelInfo,
+  NemotronOptions,
   ParakeetModelInfo,
   ParakeetStreamOptions,
   ParakeetTranscribeOptions,
@@ -266,48 +268,134 @@ export class ParakeetModel {
 
   /** The text, timed tokens and words of the engine's segments (a transcribe() result, a live utterance's final pass). */
   transcriptOf(result: Pick<TranscribeResult, "segments">): ParakeetTranscript {
-    const tokens = result.segments.flatMap((segment) =>
-      (segment.tokenTimings ?? []).map((timing) => ({
-        id: timing.token,
-        text: this.pieces.piecesToText([timing.token]),
-        start: timing.start,
-        end: timing.end,
-        probability: timing.probability,
-      })),
-    );
-    // Words: a token starting with "▁" opens one; the others continue the current word.
-    const words: ParakeetTranscript["words"] = [];
-    let ids: number[] = [];
-    let current: ParakeetTranscript["words"][number] | null = null;
-    const close = (): void => {
-      if (current) {
-        current.text = this.pieces.decode(ids).trim();
-        current.tokens = ids;
-        if (current.text) words.push(current);
-      }
-    };
-    for (const token of tokens) {
-      if (!current || this.pieces.startsWord(token.id)) {
-        close();
-        ids = [];
-        current = { text: "", start: token.start, end: token.end, probability: 1, tokens: [] };
-      }
-      ids.push(token.id);
-      current.end = Math.max(current.end, token.end);
-      current.probability = Math.min(current.probability, token.probability);
-    }
-    close();
-    return { text: this.pieces.decode(tokens.map((token) => token.id)).trim(), tokens, words };
+    return transducerTranscript(this.pieces, result);
   }
 }
 
+/**
+ * A Nemotron Speech Streaming model (transformers' layout: config.json, tokenizer.json, model.safetensors; Nemotron
+ * 3.5 with its language prompt too). It decodes a chunk at a time: a file job is the stream run to the end, a live
+ * session commits each chunk's tokens as it is decoded, never taken back, and its utterance's final text is the
+ * stream's own. What it cannot do (translate, a prompt, a language on the English model) is refused by the engine.
+ */
+export class NemotronModel {
+  /** The engine's name for the model's family (Engine::family()). */
+  readonly family = "nemotron";
+  readonly pieces: PieceDecoder;
+
+  private constructor(private readonly raw: RawModel) {
+    this.pieces = new PieceDecoder(NemotronModel.infoOf(raw).vocabulary);
+    typed(() => raw.setVocabulary(this.pieces.allTokenBytes()));
+  }
+
+  /** Loads a transformers layout folder in the background; refuses other families. */
+  static load(folder: string, options: LoadOptions = {}): Job<NemotronModel> {
+    return typedJob(
+      typed(() => addon().loadModel(folder, options)),
+      (raw) => NemotronModel.wrap(folder, raw),
+    );
+  }
+
+  /** @internal */
+  static wrap(folder: string, raw: RawModel): NemotronModel {
+    const { family } = raw.info();
+    if (family !== "nemotron") {
+      raw.free();
+      throw typedError({
+        message: `${folder} holds a ${family} model, not a Nemotron model`,
+        code: "ERR_INVALID_ARGUMENT",
+      });
+    }
+    return new NemotronModel(raw);
+  }
+
+  private static infoOf(raw: RawModel): NemotronModelInfo {
+    const info = typed(() => raw.info());
+    if (info.family !== "nemotron") throw new Error("not a Nemotron model");
+    return info;
+  }
+
+  info(): NemotronModelInfo {
+    return NemotronModel.infoOf(this.raw);
+  }
+
+  memory(): BackendMemory | null {
+    return typed(() => this.raw.memory());
+  }
+
+  /** Transcribes 16 kHz mono samples (a Float32Array, copied, or a file of 32-bit little-endian float samples). */
+  transcribe(
+    audio: Float32Array | string,
+    onEvent: (event: TranscribeEvent) => void = () => {},
+    options: NemotronOptions = {},
+  ): Job<ParakeetTranscript> {
+    const job = typed(() => this.raw.transcribe(audio, options, (event) => onEvent(event as TranscribeEvent)));
+    return typedJob(job, (result) => this.transcriptOf(result));
+  }
+
+  /**
+   * Starts live recognition on the engine's thread, with the same session and events as WhisperModel.startStream:
+   * each update commits the tokens of every chunk the audio completed; an utterance's end flushes the last chunk.
+   */
+  startStream(options: NemotronOptions = {}, onEvent: (event: StreamEvent) => void = () => {}): StreamingSession {
+    return new StreamingSession(new TokenText(this.pieces.allTokenBytes()), onEvent, (handle) =>
+      typed(() => this.raw.startStream(options, handle)),
+    );
+  }
+
+  /** The text, timed tokens and words of the engine's segments (a transcribe() result, a live utterance's). */
+  transcriptOf(result: Pick<TranscribeResult, "segments">): ParakeetTranscript {
+    return transducerTranscript(this.pieces, result);
+  }
+
+  free(): void {
+    this.raw.free();
+  }
+}
+
+/** A transducer's segments as timed tokens and words (a token starting with "▁" opens one), and their text. */
+function transducerTranscript(pieces: PieceDecoder, result: Pick<TranscribeResult, "segments">): ParakeetTranscript {
+  const tokens = result.segments.flatMap((segment) =>
+    (segment.tokenTimings ?? []).map((timing) => ({
+      id: timing.token,
+      text: pieces.piecesToText([timing.token]),
+      start: timing.start,
+      end: timing.end,
+      probability: timing.probability,
+    })),
+  );
+  const words: ParakeetTranscript["words"] = [];
+  let ids: number[] = [];
+  let current: ParakeetTranscript["words"][number] | null = null;
+  const close = (): void => {
+    if (current) {
+      current.text = pieces.decode(ids).trim();
+      current.tokens = ids;
+      if (current.text) words.push(current);
+    }
+  };
+  for (const token of tokens) {
+    if (!current || pieces.startsWord(token.id)) {
+      close();
+      ids = [];
+      current = { text: "", start: token.start, end: token.end, probability: 1, tokens: [] };
+    }
+    ids.push(token.id);
+    current.end = Math.max(current.end, token.end);
+    current.probability = Math.min(current.probability, token.probability);
+  }
+  close();
+  return { text: pieces.decode(tokens.map((token) => token.id)).trim(), tokens, words };
+}
+
 /** A loaded model of any family; its `family` says which. */
-export type AnyModel = WhisperModel | ParakeetModel;
+export type AnyModel = WhisperModel | ParakeetModel | NemotronModel;
 
 /** Each family's model class, by the name the engine gives the family. */
 const MODEL_CLASSES: { [F in ModelFamilyName]: (folder: string, raw: RawModel) => AnyModel & { family: F } } = {
   whisper: (folder, raw) => WhisperModel.wrapRaw(folder, raw),
   parakeet: (folder, raw) => ParakeetModel.wrap(folder, raw),
+  nemotron: (folder, raw) => NemotronModel.wrap(folder, raw),
 };
 
 /** Loads a model folder of any family: the engine reads its config.json and says which (info().family). */

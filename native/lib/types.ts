@@ -76,7 +76,7 @@ export interface FamilyCapabilities {
   languages: string[];
 }
 
-export type ModelFamilyName = "whisper" | "parakeet";
+export type ModelFamilyName = "whisper" | "parakeet" | "nemotron";
 
 interface ModelInfoCommon {
   family: ModelFamilyName;
@@ -108,6 +108,26 @@ export interface ParakeetModelInfo extends ModelInfoCommon {
   family: "parakeet";
   dims: null;
   vocabulary: string[];
+}
+
+/**
+ * A Nemotron Speech Streaming model's description (transformers' layout): its pieces come with it (tokenizer.json);
+ * sizes include rightContext (the default chunk's) and leftContext, in encoder frames of 80 ms.
+ */
+export interface NemotronModelInfo extends ModelInfoCommon {
+  family: "nemotron";
+  dims: null;
+  vocabulary: string[];
+}
+
+/**
+ * A Nemotron job or live session: `rightContext`, the encoder frames (80 ms) a chunk looks ahead, one of the model's
+ * supported ones (NVIDIA's: 13, 6, 1, 0 = chunks of 1120, 560, 160, 80 ms; default the model's own);
+ * `language`, Nemotron 3.5 only: a key of its prompt dictionary ("de", "de-DE"; default its "auto" slot).
+ */
+export interface NemotronOptions {
+  rightContext?: number;
+  language?: string;
 }
 
 /** A Parakeet transcription: tokens timed by the transducer (80 ms frames), words made of them, the text. */

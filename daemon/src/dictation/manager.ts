@@ -36,6 +36,8 @@ export interface DictationSettings {
   readyTimeoutSeconds: number;
   /** After speech, this long without speech stops a dictation that does not ask otherwise; 0: never. */
   autoStopSeconds: number;
+  /** A natively streaming model's live chunk (Nemotron), in milliseconds; absent: the engine's default. */
+  streamingChunkMs?: number;
   /** Beam search, best-of and fallback thresholds for final passes where the dictation's options do not say. */
   decoding?: DecodingDefaults;
   /** How long a local model may take to finish a dictation's text before the spoken text is delivered. */
@@ -227,6 +229,7 @@ export class DictationManager {
       readyTimeoutMs: this.settings.readyTimeoutSeconds * 1000,
       speechGate: gate ?? this.services.speechGate?.() ?? new PassThroughGate(),
       autoStopSeconds: request.autoStopSeconds ?? this.settings.autoStopSeconds,
+      ...(this.settings.streamingChunkMs !== undefined && { streamingChunkMs: this.settings.streamingChunkMs }),
       decoding: this.settings.decoding,
       vocabulary: this.services.vocabulary?.() ?? EMPTY_VOCABULARY,
       mode,

@@ -25,7 +25,7 @@ import { plainSegment, plainText } from "../plain-text";
 import { LiveReplacements } from "../vocabulary/live-replacements";
 import { Replacer } from "../vocabulary/replacements";
 import { withJobTerms, type Vocabulary } from "../vocabulary/vocabulary";
-import { LIVE_POLICY } from "./live-policy";
+import { livePolicy } from "./live-policy";
 import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
 import type { RecordingWriter } from "./recordings";
 import type { GateStep, SpeechGate } from "./speech-gate";
@@ -69,6 +69,8 @@ export interface SessionSetup {
   speechGate: SpeechGate;
   /** After speech, this long without speech stops the dictation; 0: never. */
   autoStopSeconds: number;
+  /** A natively streaming model's live chunk (Nemotron), in milliseconds; absent: the live policy's. */
+  streamingChunkMs?: number;
   /** The user's vocabulary when the dictation started: terms for the prompt, replacements for its text. */
   vocabulary: Vocabulary;
   /** The config's beam search, best-of and fallback thresholds, for the final passes (live updates are greedy). */
@@ -331,7 +333,8 @@ export class DictationSession {
     checkStreaming(active);
     this.active = active;
     const terms = withJobTerms(this.setup.vocabulary.terms, options);
-    this.live = active.model.startLive(options, terms, decoding, LIVE_POLICY, (event) => this.onEngine(event));
+    const policy = livePolicy(this.setup.streamingChunkMs);
+    this.live = active.model.startLive(options, terms, decoding, policy, (event) => this.onEngine(event));
     this.stream = this.live.session;
     this.stream.done.catch((error: unknown) => this.fail(error));
   }

@@ -3,7 +3,7 @@
 // job's decoding (one window of samples at a time, into the family's timed segments and text), a live dictation's
 // engine session (the family's own live policy) and its utterances' text and segments, the vocabulary terms its
 // decoder prompt takes, and its memory. Shared code (file jobs, dictations, refusals, the vocabulary, the status)
-// asks these, never which family it is. whisper/ and parakeet/ implement it; registry.ts lists the families.
+// asks these, never which family it is. whisper/, parakeet/ and nemotron/ implement it; registry.ts lists the families.
 import {
   CancelledError,
   type BackendMemory,
@@ -88,6 +88,8 @@ export interface LivePolicy {
   frameThreshold: number;
   /** Parakeet: encoder frames (80 ms) a token's end must be behind the newest audio. */
   marginFrames: number;
+  /** Nemotron: encoder frames (80 ms) its chunks look ahead; a chunk is this + 1 frames. */
+  rightContext: number;
 }
 
 /** A live dictation on the engine, and its utterances' final passes as clients get them. */

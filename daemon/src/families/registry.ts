@@ -3,12 +3,14 @@
 import { loadModel, type AnyModel, type LoadOptions, type ModelFamilyName } from "@verbatim/native";
 import { findCatalogEntry, DEFAULT_MODEL, type ResolvedModel } from "../models";
 import type { FamilyKind, FamilyModel } from "./family";
+import { NEMOTRON } from "./nemotron/nemotron-family";
 import { PARAKEET } from "./parakeet/parakeet-family";
 import { WHISPER } from "./whisper/whisper-family";
 
 const FAMILIES: { [F in ModelFamilyName]: FamilyKind<AnyModel & { family: F }> } = {
   whisper: WHISPER,
   parakeet: PARAKEET,
+  nemotron: NEMOTRON,
 };
 
 /** The family the engine names `name`. */

@@ -8,7 +8,7 @@
 import { mkdir, readFile, readdir, realpath, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { getRepoFolderName } from "@huggingface/hub";
-import { type ModelFiles, selectModelFiles } from "./model-files";
+import { type ModelFiles, modelFileNames, selectModelFiles } from "./model-files";
 import { weightsLengthProblem } from "./weights-check";
 
 export function repoFolder(cacheDir: string, repoId: string): string {
@@ -98,7 +98,7 @@ async function completeSnapshot(repoFolderPath: string, commit: string): Promise
   }
   const selected = selectModelFiles(names);
   if (!("files" in selected)) return undefined;
-  for (const name of [selected.files.config, selected.files.weights]) {
+  for (const name of modelFileNames(selected.files)) {
     if (!(await isWholeBlob(join(folder, name)))) return undefined;
   }
   if (await weightsLengthProblem(join(folder, selected.files.weights))) return undefined;

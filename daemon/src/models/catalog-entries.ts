@@ -1,6 +1,6 @@
 /**
  * The catalog across model families: every name a user may give (Whisper's in catalog.ts, Parakeet's in
- * parakeet-catalog.ts), the repository behind it and what a listing says of it. Name resolution, the cache listing
+ * parakeet-catalog.ts, Nemotron's in nemotron-catalog.ts), the repository behind it and what a listing says of it. Name resolution, the cache listing
  * and `verbatim models list` ask this, never a family's catalog.
  */
 import type { ModelFamily } from "../protocol";
@@ -15,6 +15,12 @@ import {
   type ParakeetCatalogModel,
   type ParakeetPacking,
 } from "./parakeet-catalog";
+import {
+  nemotronModelForRepo,
+  NEMOTRON_MODELS,
+  parseNemotronName,
+  type NemotronCatalogModel,
+} from "./nemotron-catalog";
 import { whisperDownloadBytes, whisperLanguagesLabel } from "./whisper-facts";
 
 export interface CatalogEntry {
@@ -66,12 +72,27 @@ function parakeetEntry(model: ParakeetCatalogModel): CatalogEntry {
   };
 }
 
+function nemotronEntry(model: NemotronCatalogModel): CatalogEntry {
+  return {
+    name: model.name,
+    family: "nemotron",
+    repoId: model.repoId,
+    fallbacks: [],
+    downloadBytes: model.downloadBytes,
+    memoryBytes: model.downloadBytes, // held as stored
+    languagesLabel: model.languagesLabel,
+    languages: model.languages,
+  };
+}
+
 /** The catalog model a name stands for (`turbo`, `small.en-8bit`, `parakeet-v3`, `parakeet-v3-8bit`), or undefined. */
 export function findCatalogEntry(name: string): CatalogEntry | undefined {
   const whisper = parseCatalogName(name);
   if (whisper) return whisperEntry(whisper);
   const parakeet = parseParakeetName(name);
-  return parakeet && parakeetEntry(parakeet);
+  if (parakeet) return parakeetEntry(parakeet);
+  const nemotron = parseNemotronName(name);
+  return nemotron && nemotronEntry(nemotron);
 }
 
 /** The catalog model a hub repository holds, or undefined when it is not one of them. */
@@ -79,12 +100,18 @@ export function catalogEntryForRepo(repoId: string): CatalogEntry | undefined {
   const whisper = catalogModelForRepo(repoId);
   if (whisper) return whisperEntry(whisper);
   const parakeet = parakeetModelForRepo(repoId);
-  return parakeet && parakeetEntry(parakeet);
+  if (parakeet) return parakeetEntry(parakeet);
+  const nemotron = nemotronModelForRepo(repoId);
+  return nemotron && nemotronEntry(nemotron);
 }
 
-/** Every catalog model: Whisper's sizes in each quantization, then Parakeet's. */
+/** Every catalog model: Whisper's sizes in each quantization, then Parakeet's, then Nemotron's. */
 export function catalogEntries(): CatalogEntry[] {
-  return [...catalogModels().map(whisperEntry), ...PARAKEET_MODELS.map(parakeetEntry)];
+  return [
+    ...catalogModels().map(whisperEntry),
+    ...PARAKEET_MODELS.map(parakeetEntry),
+    ...NEMOTRON_MODELS.map(nemotronEntry),
+  ];
 }
 
 /** A Parakeet model's packed names (`parakeet-v3-8bit`, `-4bit`: its repository, packed when loaded); Whisper: none. */

@@ -165,6 +165,7 @@ export class Daemon implements DaemonContext {
         keepSessions: options.config.keepResults,
         readyTimeoutSeconds: options.config.readyTimeoutSeconds,
         autoStopSeconds: options.config.autoStopSeconds,
+        streamingChunkMs: options.config.streamingChunkMs,
         decoding: decodingDefaults(options.config),
         finishingTimeoutSeconds: options.config.finishingTimeoutSeconds,
       },

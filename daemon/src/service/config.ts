@@ -55,6 +55,11 @@ export interface DaemonConfig {
   utteranceSilenceSeconds: number;
   /** After speech, this long without speech stops a dictation as if the user had (0: never); a client may ask otherwise. */
   autoStopSeconds: number;
+  /**
+   * A natively streaming model's chunk (Nemotron): live text comes a chunk at a time, the chunk's last frames looked
+   * ahead: 80, 160, 560 or 1120 ms (its right contexts 0, 1, 6, 13).
+   */
+  streamingChunkMs: number;
   /** File jobs transcribe only the speech the voice activity detector finds, unless a job asks otherwise. */
   fileVad: boolean;
   /**
@@ -115,6 +120,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   maxDictationSeconds: 900,
   utteranceSilenceSeconds: 0.6,
   autoStopSeconds: 0,
+  streamingChunkMs: 160,
   fileVad: true,
   accuracy: "fast",
   beamSize: null,
@@ -201,6 +207,10 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
   autoStopSeconds: {
     valid: (v) => isNumberIn(v, 0, MAX_AUTO_STOP_SECONDS),
     expected: `seconds from 0 (never) to ${MAX_AUTO_STOP_SECONDS}`,
+  },
+  streamingChunkMs: {
+    valid: (v) => v === 80 || v === 160 || v === 560 || v === 1120,
+    expected: "milliseconds: 80, 160, 560 or 1120",
   },
   fileVad: { valid: (v) => typeof v === "boolean", expected: "true or false" },
   accuracy: { valid: (v) => v === "fast" || v === "best", expected: '"fast" or "best"' },

@@ -10,6 +10,12 @@ import {
   PARAKEET_PACKINGS,
   type ParakeetCatalogModel,
 } from "../verbatimd/parakeet-catalog";
+import {
+  nemotronModelForRepo,
+  NEMOTRON_MODELS,
+  parseNemotronName,
+  type NemotronCatalogModel,
+} from "../verbatimd/nemotron-catalog";
 import type { CachedModelData } from "../verbatimd/protocol";
 
 /** The value meaning "no model asked for": the daemon's current model. */
@@ -42,9 +48,19 @@ const parakeetChoices = (model: ParakeetCatalogModel): ModelChoice[] => [
   })),
 ];
 
-/** Every catalog model as the dropdowns offer it: Whisper's, then Parakeet's. */
+/** A Nemotron model, which streams natively (live text a chunk at a time). */
+const nemotronChoice = (model: NemotronCatalogModel): ModelChoice => ({
+  value: model.name,
+  title: `${model.name} (Nemotron, streaming, ${model.languagesLabel})`,
+});
+
+/** Every catalog model as the dropdowns offer it: Whisper's, then Parakeet's, then Nemotron's. */
 function catalogChoices(): ModelChoice[] {
-  return [...catalogModels().map(whisperChoice), ...PARAKEET_MODELS.flatMap(parakeetChoices)];
+  return [
+    ...catalogModels().map(whisperChoice),
+    ...PARAKEET_MODELS.flatMap(parakeetChoices),
+    ...NEMOTRON_MODELS.map(nemotronChoice),
+  ];
 }
 
 /** The catalog choices a cached repository gives (a Parakeet download is all its packings), or none. */
@@ -52,7 +68,9 @@ function catalogChoicesForRepo(repoId: string): ModelChoice[] {
   const whisper = catalogModelForRepo(repoId);
   if (whisper) return [whisperChoice(whisper)];
   const parakeet = parakeetModelForRepo(repoId);
-  return parakeet ? parakeetChoices(parakeet) : [];
+  if (parakeet) return parakeetChoices(parakeet);
+  const nemotron = nemotronModelForRepo(repoId);
+  return nemotron ? [nemotronChoice(nemotron)] : [];
 }
 
 /** The Model preference's dropdown, as package.json must list it: the daemon's model, then every catalog model. */
@@ -64,7 +82,9 @@ export function modelPreferenceData(): ModelChoice[] {
 export function choiceValue(model: string | undefined): string {
   const trimmed = model?.trim();
   if (!trimmed) return DAEMON_MODEL;
-  return parseCatalogName(trimmed)?.name ?? parseParakeetName(trimmed)?.name ?? trimmed;
+  return (
+    parseCatalogName(trimmed)?.name ?? parseParakeetName(trimmed)?.name ?? parseNemotronName(trimmed)?.name ?? trimmed
+  );
 }
 
 export interface ModelChoices {

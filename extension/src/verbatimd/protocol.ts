@@ -510,7 +510,7 @@ export type RequestType = Request["type"];
 export type ModelState = "unloaded" | "loading" | "ready" | "failed";
 
 /** The model families the engine runs. */
-export type ModelFamily = "whisper" | "parakeet";
+export type ModelFamily = "whisper" | "parakeet" | "nemotron";
 
 /**
  * What a loaded model can do, as its family says: what a job may ask of it. A job that asks for more is refused with

@@ -1,0 +1,140 @@
+// A loaded Nemotron Speech Streaming model as the daemon runs it: NVIDIA's cache-aware streaming transducer, which
+// decodes a chunk of audio at a time. A file job is the stream run to the end; a live dictation shows each chunk's
+// tokens as the engine commits them (never taken back), and an utterance's final text is the stream's own, with no
+// second pass. Its tokens become words and segments as Parakeet's do (a transducer's 80 ms frames). The English model
+// transcribes English alone; Nemotron 3.5's `language` picks its prompt (without one it detects the language itself).
+// It has no decoder prompt and no vocabulary boosting yet: a prompt is refused, naming a model that takes one.
+import type { NemotronModel, NemotronOptions, StreamEvent } from "@verbatim/native";
+import { catalogEntries, DEFAULT_MODEL } from "../../models";
+import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
+import { languageName } from "../../tokenizer";
+import { parakeetSegments } from "../parakeet/parakeet-family";
+import {
+  capabilitiesOf,
+  englishOnly,
+  settleJob,
+  type FamilyKind,
+  type FamilyModel,
+  type FileDecoding,
+  type LiveDictation,
+  type LivePolicy,
+} from "../family";
+
+/** Nemotron as the daemon names it, words its refusals and wraps its loaded models. */
+export const NEMOTRON: FamilyKind<NemotronModel> = {
+  name: "nemotron",
+  title: "Nemotron",
+  audioTokensPerSecond: 12.5, // the encoder's frames: 80 ms each
+  cannotTranslate: (id) =>
+    `${id} is a Nemotron model and cannot translate; use ${DEFAULT_MODEL} (a multilingual Whisper model) ` +
+    'for task "translate", or task "transcribe"',
+  cannotTranscribe(id, capabilities, language, named) {
+    const other = catalogEntries().find(
+      (entry) => entry.family === capabilities.family && entry.name !== id && entry.languages?.includes(language),
+    );
+    const instead = `use ${[...(other ? [other.name] : []), `${DEFAULT_MODEL} (a Whisper model)`].join(" or ")} for it`;
+    const which = englishOnly(capabilities)
+      ? "an English-only model"
+      : `a Nemotron model of ${capabilities.languages?.length ?? 0} languages`;
+    return `${id} is ${which} and cannot transcribe ${named}; ${instead}, or leave the language out`;
+  },
+  async wrap(model) {
+    return new NemotronFamily(model);
+  },
+};
+
+export class NemotronFamily implements FamilyModel {
+  readonly capabilities: ModelCapabilities;
+  readonly backend: string;
+  readonly device: string;
+  readonly loadSeconds: number;
+
+  constructor(private readonly model: NemotronModel) {
+    const info = model.info();
+    this.backend = info.backend;
+    this.device = info.device;
+    this.loadSeconds = info.loadSeconds;
+    // Nemotron 3.5's prompt dictionary names locales ("de-DE") and bare codes ("de"): jobs name the codes, as for every
+    // model. The English model takes no language (the engine refuses one): it transcribes English.
+    const { chooseLanguage, languages } = info.capabilities;
+    const codes = chooseLanguage ? languages.filter((code) => languageName(code) !== undefined) : ["en"];
+    this.capabilities = capabilitiesOf(NEMOTRON.name, info.capabilities, codes);
+  }
+
+  fileDecoding(options: TranscriptionOptions): FileDecoding {
+    const { model } = this;
+    const words = options.wordTimestamps ?? false;
+    const engineOptions = this.engineOptions(options);
+    return {
+      decodeWindow: async (samples, place, _language, callbacks, signal) => {
+        const live = new TextDecoder("utf-8", { ignoreBOM: true });
+        let first = true;
+        const transcript = await settleJob(
+          () =>
+            model.transcribe(
+              samples,
+              (event) => {
+                if (event.type === "token") {
+                  const text = live.decode(model.pieces.tokenBytes(event.token), { stream: true });
+                  if (text || first) callbacks.onText(first ? text.trimStart() : text, first);
+                  first = false;
+                } else if (event.type === "progress") {
+                  callbacks.onProgress(event.totalFrames ? event.doneFrames / event.totalFrames : null);
+                }
+              },
+              engineOptions,
+            ),
+          signal,
+        );
+        for (const { segment, decoded } of parakeetSegments(transcript, place, words)) {
+          callbacks.onSegment(segment, decoded);
+        }
+        return { language: options.language ?? null, tokens: transcript.tokens.map((token) => token.id) };
+      },
+      text: (tokens) => model.pieces.decode(tokens).trim(),
+    };
+  }
+
+  /**
+   * Live text from the stream itself, in chunks of the policy's right context + 1 frames: each update commits the
+   * tokens of every chunk the audio completed (the engine updates once a chunk has arrived), and an utterance's end
+   * flushes the last chunk; its final text and segments are the stream's tokens. No decoding options, no terms.
+   */
+  startLive(
+    options: TranscriptionOptions,
+    _terms: readonly string[],
+    _decoding: unknown,
+    policy: LivePolicy,
+    onEvent: (event: StreamEvent) => void,
+  ): LiveDictation {
+    const { model } = this;
+    const words = options.wordTimestamps ?? false;
+    return {
+      session: model.startStream({ ...this.engineOptions(options), rightContext: policy.rightContext }, onEvent),
+      text: (utterance) => model.pieces.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
+      segments: (utterance) =>
+        parakeetSegments(model.transcriptOf(utterance), { offset: 0, end: utterance.end }, words).map(
+          ({ segment }) => segment,
+        ),
+    };
+  }
+
+  /** No decoder prompt and no boosting: the vocabulary's terms reach it through replacements only. */
+  promptTerms(): string[] {
+    return [];
+  }
+
+  /** The job's options as the engine takes them: a language for Nemotron 3.5's prompt (the English model takes none). */
+  private engineOptions(options: TranscriptionOptions): NemotronOptions {
+    const chooses = this.model.info().capabilities.chooseLanguage;
+    return chooses && options.language !== undefined ? { language: options.language } : {};
+  }
+
+  memory() {
+    return this.model.memory();
+  }
+
+  free(): void {
+    this.model.free();
+  }
+}
