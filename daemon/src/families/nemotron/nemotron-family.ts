@@ -8,7 +8,7 @@ import type { NemotronModel, NemotronOptions, StreamEvent } from "@verbatim/nati
 import { catalogEntries, DEFAULT_MODEL } from "../../models";
 import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
 import { languageName } from "../../tokenizer";
-import { parakeetSegments } from "../parakeet/parakeet-family";
+import { transducerSegments } from "../transducer-segments";
 import {
   capabilitiesOf,
   englishOnly,
@@ -86,7 +86,7 @@ export class NemotronFamily implements FamilyModel {
             ),
           signal,
         );
-        for (const { segment, decoded } of parakeetSegments(transcript, place, words)) {
+        for (const { segment, decoded } of transducerSegments(transcript, place, words)) {
           callbacks.onSegment(segment, decoded);
         }
         return { language: options.language ?? null, tokens: transcript.tokens.map((token) => token.id) };
@@ -113,7 +113,7 @@ export class NemotronFamily implements FamilyModel {
       session: model.startStream({ ...this.engineOptions(options), rightContext: policy.rightContext }, onEvent),
       text: (utterance) => model.pieces.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
       segments: (utterance) =>
-        parakeetSegments(model.transcriptOf(utterance), { offset: 0, end: utterance.end }, words).map(
+        transducerSegments(model.transcriptOf(utterance), { offset: 0, end: utterance.end }, words).map(
           ({ segment }) => segment,
         ),
     };
