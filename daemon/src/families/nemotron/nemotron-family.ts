@@ -9,10 +9,10 @@ import { catalogEntries, DEFAULT_MODEL } from "../../models";
 import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
 import { languageName } from "../../tokenizer";
 import { transducerSegments } from "../transducer-segments";
+import { transcribeShowingTokens } from "../transducer-window";
 import {
   capabilitiesOf,
   englishOnly,
-  settleJob,
   type FamilyKind,
   type FamilyModel,
   type FileDecoding,
@@ -67,23 +67,10 @@ export class NemotronFamily implements FamilyModel {
     const engineOptions = this.engineOptions(options);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
-        const live = new TextDecoder("utf-8", { ignoreBOM: true });
-        let first = true;
-        const transcript = await settleJob(
-          () =>
-            model.transcribe(
-              samples,
-              (event) => {
-                if (event.type === "token") {
-                  const text = live.decode(model.pieces.tokenBytes(event.token), { stream: true });
-                  if (text || first) callbacks.onText(first ? text.trimStart() : text, first);
-                  first = false;
-                } else if (event.type === "progress") {
-                  callbacks.onProgress(event.totalFrames ? event.doneFrames / event.totalFrames : null);
-                }
-              },
-              engineOptions,
-            ),
+        const transcript = await transcribeShowingTokens(
+          model.pieces,
+          (onEvent) => model.transcribe(samples, onEvent, engineOptions),
+          callbacks,
           signal,
         );
         for (const { segment, decoded } of transducerSegments(transcript, place, words)) {

@@ -11,7 +11,6 @@ import { ProtocolError, type ModelCapabilities, type TranscriptionOptions } from
 import {
   capabilitiesOf,
   englishOnly,
-  settleJob,
   type FamilyKind,
   type FamilyModel,
   type FileDecoding,
@@ -19,6 +18,7 @@ import {
   type LivePolicy,
 } from "../family";
 import { transducerSegments } from "../transducer-segments";
+import { transcribeShowingTokens } from "../transducer-window";
 
 /** A prompt's terms a job boosts at most (its last ones), and their longest (the vocabulary's own limit). */
 const PROMPT_TERMS = 1000;
@@ -94,23 +94,10 @@ export class ParakeetFamily implements FamilyModel {
     const boostTerms = this.boostTerms(options, terms);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
-        const live = new TextDecoder("utf-8", { ignoreBOM: true });
-        let first = true;
-        const transcript = await settleJob(
-          () =>
-            model.transcribe(
-              samples,
-              (event) => {
-                if (event.type === "token") {
-                  const text = live.decode(model.pieces.tokenBytes(event.token), { stream: true });
-                  if (text || first) callbacks.onText(first ? text.trimStart() : text, first);
-                  first = false;
-                } else if (event.type === "progress") {
-                  callbacks.onProgress(event.totalFrames ? event.doneFrames / event.totalFrames : null);
-                }
-              },
-              { boostTerms },
-            ),
+        const transcript = await transcribeShowingTokens(
+          model.pieces,
+          (onEvent) => model.transcribe(samples, onEvent, { boostTerms }),
+          callbacks,
           signal,
         );
         this.checkText(transcript.tokens.map((token) => token.id));
