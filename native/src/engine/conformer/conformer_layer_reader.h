@@ -22,11 +22,11 @@ struct ConformerAttentionNames {
 };
 
 // parakeet-mlx's names (NeMo's).
-inline constexpr ConformerAttentionNames kNemoAttentionNames{"linear_q", "linear_k",   "linear_v",  "linear_out",
-                                                             "linear_pos", "pos_bias_u", "pos_bias_v"};
+inline constexpr ConformerAttentionNames kNemoAttentionNames{
+    "linear_q", "linear_k", "linear_v", "linear_out", "linear_pos", "pos_bias_u", "pos_bias_v"};
 // transformers' names.
-inline constexpr ConformerAttentionNames kTransformersAttentionNames{"q_proj", "k_proj", "v_proj", "o_proj",
-                                                                     "relative_k_proj", "bias_u", "bias_v"};
+inline constexpr ConformerAttentionNames kTransformersAttentionNames{
+    "q_proj", "k_proj", "v_proj", "o_proj", "relative_k_proj", "bias_u", "bias_v"};
 
 // Layer `prefix` ("encoder.layers.3."): its five norms, both feed-forward modules and the attention; the
 // convolution module's fields are left empty for the caller.
