@@ -705,6 +705,10 @@ export interface WordTiming {
   start: number;
   end: number;
   probability: number;
+  /** A transcript with speakers only: who said it (0-based, in the order the speakers first spoke). */
+  speaker?: number;
+  /** A transcript with speakers only: true when two speakers were speaking at once during the word. */
+  overlap?: boolean;
 }
 
 export interface SegmentData {
@@ -712,7 +716,20 @@ export interface SegmentData {
   end: number;
   text: string;
   words?: WordTiming[];
+  /** A transcript with speakers only: who said it (a segment is split where the speaker changes). */
+  speaker?: number;
 }
+
+/** Consecutive segments of one speaker: what a transcript with speakers shows as one line. */
+export interface SpeakerTurn {
+  speaker: number;
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Names a user gave a transcript's speakers: index = speaker; null or missing: "Speaker N" (N = speaker + 1). */
+export type SpeakerNames = readonly (string | null)[];
 
 export interface TranscriptData {
   text: string;
@@ -721,6 +738,8 @@ export interface TranscriptData {
   segments: SegmentData[];
   model: string;
   backend: string;
+  /** A transcript with speakers only: how many speakers the speaker model told apart. */
+  speakers?: number;
   /** Dictation only: true when it heard no speech (or its speech gave no words); its text is then empty. */
   noSpeech?: boolean;
   /** Dictation only: its mode and how its text was finished; `text` is the finished text when there is one. */
