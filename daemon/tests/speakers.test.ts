@@ -1,11 +1,12 @@
 // Words to speakers and a transcript with speakers in every format: pure functions of ours on transcripts shaped as
 // the families give them (Whisper's words carry the space before them; Parakeet's segments end at a pause).
-import type { TranscriptionDiarized } from "openai/resources/audio/transcriptions";
+import type { TranscriptionDiarized, TranscriptionTextSegmentEvent } from "openai/resources/audio/transcriptions";
 import { DIARIZE_MODEL, parseSpeakerFields } from "../src/api/diarization-form";
-import { diarizedJson, letterLabel } from "../src/api/diarized-response";
+import { diarizedJson, diarizedSegment, letterLabel } from "../src/api/diarized-response";
 import type { ApiError } from "../src/api/errors";
 import { formatTranscript } from "../src/formats";
 import type { TranscriptData } from "../src/protocol";
+import { speakerCount } from "../src/speakers/speaker-count";
 import { speakerLabel, speakerTurns } from "../src/speakers/speaker-turns";
 import type { SpeakerSegment } from "../src/speakers/speech-segments";
 import { wordsToSpeakers } from "../src/speakers/words-to-speakers";
@@ -206,6 +207,14 @@ test("diarized_json has openai's TranscriptionDiarized fields, speakers lettered
   });
   expect(diarizedJson(wordsToSpeakers(whisper, speech), [null, "Bob"]).segments[1].speaker).toBe("Bob");
   expect([0, 1, 25, 26, 27, 52].map(letterLabel)).toEqual(["A", "B", "Z", "AA", "AB", "BA"]);
+  // The stream's segment event (TranscriptionTextSegmentEvent) has the same fields as a segment of the body.
+  const event: TranscriptionTextSegmentEvent = diarizedSegment(wordsToSpeakers(whisper, speech).segments[1], 1);
+  expect(event).toEqual(body.segments[1]);
+});
+
+test("a speaker count is auto or a whole number from 1 to 8", () => {
+  expect(["auto", " 2 ", "8", "1"].map(speakerCount)).toEqual(["auto", 2, 8, 1]);
+  expect(["0", "9", "1.5", "2e0", "", "two", "-1", "0x2"].map(speakerCount)).toEqual(Array(8).fill(null));
 });
 
 test("the API's speaker fields: the diarize model asks for them, `speakers` for our models, bad values refused", () => {

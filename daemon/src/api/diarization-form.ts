@@ -1,19 +1,15 @@
 // The speaker fields of POST /v1/audio/transcriptions: OpenAI's `gpt-4o-transcribe-diarize` (which always tells
 // speakers apart) and our own `speakers` field ("auto" or how many) for the daemon's models, checked before any
 // audio is read.
+import { SPEAKER_COUNT_RULE, speakerCount, type SpeakerCount } from "../speakers/speaker-count";
 import { ApiError } from "./errors";
 import type { ResponseFormat } from "./transcription-form";
 
 export const DIARIZE_MODEL = "gpt-4o-transcribe-diarize";
-/** The most speakers the speaker model tells apart (NVIDIA's Nemotron 3 Diarization: 8). */
-export const MAX_SPEAKERS = 8;
-
-/** How many speakers to tell apart: "auto" lets the speaker model decide. */
-export type SpeakerCount = number | "auto";
 
 /**
  * The speakers the request asks for, null when it asks for none. `diarized_json` needs speakers; a number of speakers
- * must be whole and from 1 to MAX_SPEAKERS; OpenAI's known-speaker fields are refused, as no voice is matched to a
+ * must be SPEAKER_COUNT_RULE; OpenAI's known-speaker fields are refused, as no voice is matched to a
  * reference here.
  */
 export function parseSpeakerFields(
@@ -36,16 +32,8 @@ export function parseSpeakerFields(
   const given = values?.[0]?.trim();
   let speakers: SpeakerCount | null = model === DIARIZE_MODEL ? "auto" : null;
   if (given) {
-    const count = Number(given);
-    if (given !== "auto" && !(Number.isInteger(count) && count >= 1 && count <= MAX_SPEAKERS)) {
-      throw new ApiError(
-        400,
-        `"speakers" must be "auto" or a whole number from 1 to ${MAX_SPEAKERS}`,
-        null,
-        "speakers",
-      );
-    }
-    speakers = given === "auto" ? "auto" : count;
+    speakers = speakerCount(given);
+    if (speakers === null) throw new ApiError(400, `"speakers" must be ${SPEAKER_COUNT_RULE}`, null, "speakers");
   }
   if (responseFormat === "diarized_json" && speakers === null) {
     throw new ApiError(
