@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { diarizationErrors, type Speech } from "./der";
 import { parseRttm, readRttm } from "./rttm";
+import { wordSpeakerAccuracy } from "./word-speakers";
 
 const s = (speaker: string | number, start: number, end: number): Speech => ({ speaker, start, end });
 
@@ -62,6 +63,25 @@ test("the mapping is the best pairing overall, not the greedy one", () => {
     [1, "A"],
   ]);
   expect(errors).toMatchObject({ total: 16, confusion: 6, rate: 6 / 16 });
+});
+
+test("word-level speaker accuracy: each word against the reference word it shares most time with, mapped", () => {
+  const reference = [
+    { start: 0, end: 0.5, speaker: "A" },
+    { start: 0.5, end: 1, speaker: "B" },
+    { start: 1.2, end: 1.6, speaker: "A" },
+  ];
+  // The second word is timed late, mostly over B's word; the third is given to speaker 1 (B's), not A's.
+  const words = [
+    { start: 0, end: 0.4, speaker: 0 },
+    { start: 0.4, end: 0.9, speaker: 1 },
+    { start: 1.2, end: 1.5, speaker: 1 },
+  ];
+  const mapping = new Map<string | number, string>([
+    [0, "A"],
+    [1, "B"],
+  ]);
+  expect(wordSpeakerAccuracy(words, reference, mapping)).toEqual({ right: 2, words: 3, accuracy: 2 / 3 });
 });
 
 test("RTTM: SPEAKER lines read, others skipped, a malformed one named", () => {
