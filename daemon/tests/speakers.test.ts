@@ -52,7 +52,7 @@ test("each word goes to the speaker over it, and a segment is split where the sp
     { start: 4.0, end: 4.6, text: " Good.", speaker: 0 }, // unsplit: its text as the family gave it
   ]);
   expect(diarized.segments.flatMap((s) => s.words!.map((w) => w.speaker))).toEqual([0, 0, 0, 0, 1, 1, 0]);
-  expect(diarized.segments.flatMap((s) => s.words!.map((w) => w.overlap))).toEqual(Array(7).fill(false));
+  expect(diarized.segments.flatMap((s) => s.words!.filter((w) => "overlap" in w))).toEqual([]);
   expect(diarized.text).toBe(whisper.text);
 });
 
@@ -65,13 +65,13 @@ test("a word two speakers share goes to the one over most of it, and is marked a
   ];
   const words = wordsToSpeakers(whisper, overlapping).segments.flatMap((s) => s.words!);
   expect(words.map((w) => [w.word, w.speaker, w.overlap])).toEqual([
-    [" How", 0, false],
-    [" are", 0, false],
-    [" you", 0, false],
+    [" How", 0, undefined],
+    [" are", 0, undefined],
+    [" you", 0, undefined],
     [" today?", 0, true], // 0.7 s of Alice, 0.4 s of Bob: Alice's
-    [" Fine,", 1, false],
-    [" thanks.", 1, false],
-    [" Good.", 0, false],
+    [" Fine,", 1, undefined],
+    [" thanks.", 1, undefined],
+    [" Good.", 0, undefined],
   ]);
   // Over most of it: "you" (0.8–1.2) is Bob's when he speaks over 0.3 s of it and Alice 0.1 s.
   const bobMost: SpeakerSegment[] = [
@@ -174,10 +174,13 @@ describe("a transcript with speakers in every format", () => {
   test("JSON: the speakers' names, and a speaker on every segment and word", () => {
     const parsed = JSON.parse(formatTranscript("json", "talk.wav", diarized, ["Alice"]));
     expect(parsed.speakers).toEqual(["Alice", "Speaker 2"]);
+    // Rebuilt from the history's segments, without the count: the segments' speakers give it.
+    const rebuilt = { ...diarized, speakers: undefined };
+    expect(JSON.parse(formatTranscript("json", "talk.wav", rebuilt)).speakers).toEqual(["Speaker 1", "Speaker 2"]);
     expect(parsed.segments.map((s: { speaker: string }) => s.speaker)).toEqual(["Alice", "Speaker 2", "Alice"]);
     expect(parsed.segments[1].words).toEqual([
-      { word: " Fine,", start: 2.2, end: 2.6, probability: 0.9, speaker: "Speaker 2", overlap: false },
-      { word: " thanks.", start: 2.6, end: 3.1, probability: 0.9, speaker: "Speaker 2", overlap: false },
+      { word: " Fine,", start: 2.2, end: 2.6, probability: 0.9, speaker: "Speaker 2" },
+      { word: " thanks.", start: 2.6, end: 3.1, probability: 0.9, speaker: "Speaker 2" },
     ]);
   });
 

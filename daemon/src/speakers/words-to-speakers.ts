@@ -4,6 +4,8 @@
 import type { SegmentData, TranscriptData, WordTiming } from "../protocol";
 import { nearestSpeaker, overlapWithin, speechWithin, type SpeakerSegment } from "./speech-segments";
 
+type SpeakerWord = WordTiming & { speaker: number };
+
 /**
  * The transcript with a speaker on every segment and word, its segments split at speaker changes, and `speakers` the
  * number of speakers the speaker model found. Throws when a segment has no word times (the job must ask for them),
@@ -22,7 +24,7 @@ export function wordsToSpeakers(transcript: TranscriptData, speech: readonly Spe
       segment.words.map((word) => ({
         ...word,
         speaker: speakerOf(speech, word.start, word.end),
-        overlap: overlapWithin(speech, word.start, word.end),
+        ...(overlapWithin(speech, word.start, word.end) && { overlap: true }),
       })),
     );
   });
@@ -50,8 +52,8 @@ function speakerOf(speech: readonly SpeakerSegment[], start: number, end: number
  * its words' (each word carries the space before it, none in languages written without spaces), and the parts meet
  * at word boundaries: the first starts where the segment did, the last ends where it did.
  */
-function splitAtSpeakerChanges(segment: SegmentData, words: Required<WordTiming>[]): SegmentData[] {
-  const runs: Required<WordTiming>[][] = [];
+function splitAtSpeakerChanges(segment: SegmentData, words: SpeakerWord[]): SegmentData[] {
+  const runs: SpeakerWord[][] = [];
   for (const word of words) {
     const run = runs[runs.length - 1];
     if (run && run[0].speaker === word.speaker) run.push(word);

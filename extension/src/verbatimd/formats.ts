@@ -66,6 +66,11 @@ function speakerCue(segment: SegmentData, names: SpeakerNames, format: "srt" | "
   };
 }
 
+/** How many speakers: the speaker model's count, or (a transcript rebuilt from the history's segments) the segments'. */
+function speakerCountOf(transcript: TranscriptData): number {
+  return transcript.speakers ?? Math.max(...transcript.segments.map((segment) => segment.speaker! + 1));
+}
+
 /**
  * The JSON document for one file, as `verbatim transcribe --format json` prints it. With speakers: their names in
  * `speakers` (index = speaker), and each segment's and word's speaker by name.
@@ -79,7 +84,7 @@ export function transcriptJson(file: string, transcript: TranscriptData, names: 
     language: transcript.language,
     duration: milliseconds(transcript.durationSeconds),
     ...(speakers && {
-      speakers: Array.from({ length: transcript.speakers ?? 0 }, (_, speaker) => speakerLabel(speaker, names)),
+      speakers: Array.from({ length: speakerCountOf(transcript) }, (_, speaker) => speakerLabel(speaker, names)),
     }),
     segments: transcript.segments.map((segment) => ({
       start: milliseconds(segment.start),
