@@ -19,7 +19,7 @@ import { wordSpeakerAccuracy } from "../support/word-speakers";
 jest.setTimeout(180_000);
 
 const conversations = path.join(__dirname, "..", "fixtures", "conversations");
-const conversation = path.join(conversations, "test-2spk-001-overlap.wav");
+const conversation = path.join(conversations, "test-2spk-000.wav");
 let daemon: DaemonProcess;
 const verbatim = (...args: string[]) => daemon.cli(...args);
 const databaseFile = () => path.join(daemon.home, "state", "history", "history.sqlite");
