@@ -5,7 +5,7 @@ import { DIARIZE_MODEL, parseSpeakerFields } from "../src/api/diarization-form";
 import { diarizedJson, diarizedSegment, letterLabel } from "../src/api/diarized-response";
 import type { ApiError } from "../src/api/errors";
 import { formatTranscript } from "../src/formats";
-import type { TranscriptData } from "../src/protocol";
+import { parseRequest, type TranscriptData } from "../src/protocol";
 import { speakerCount } from "../src/speakers/speaker-count";
 import { speakerLabel, speakerTurns } from "../src/speakers/speaker-turns";
 import type { SpeakerSegment } from "../src/speakers/speech-segments";
@@ -241,4 +241,32 @@ test("the API's speaker fields: the diarize model asks for them, `speakers` for 
   expect(() => parseSpeakerFields(fields({}), "whisper-1", "diarized_json")).toThrow(
     `"response_format": "diarized_json" needs speakers: use "model": "${DIARIZE_MODEL}" or give "speakers"`,
   );
+});
+
+test("history.speakers: an entry and a list of 0-based speakers with a name of up to 100 characters or null", () => {
+  const request = (fields: object) => () =>
+    parseRequest(JSON.stringify({ type: "history.speakers", id: "1", ...fields }));
+  expect(
+    request({
+      entry: 2,
+      names: [
+        { speaker: 0, name: "Alice" },
+        { speaker: 1, name: null },
+      ],
+    })(),
+  ).toEqual({
+    type: "history.speakers",
+    id: "1",
+    entry: 2,
+    names: [
+      { speaker: 0, name: "Alice" },
+      { speaker: 1, name: null },
+    ],
+  });
+  const rule = '"names" must be a list of { "speaker": 0-based number, "name": up to 100 characters or null }';
+  expect(request({ entry: 2, names: [] })).toThrow(rule);
+  expect(request({ entry: 2, names: [{ speaker: -1, name: "A" }] })).toThrow(rule);
+  expect(request({ entry: 2, names: [{ speaker: 0, name: "A".repeat(101) }] })).toThrow(rule);
+  expect(request({ entry: 2, names: [{ speaker: 0 }] })).toThrow(rule);
+  expect(request({ names: [{ speaker: 0, name: "A" }] })).toThrow('"entry" must be an entry id');
 });
