@@ -190,7 +190,7 @@ export interface VocabularyData {
 }
 
 /** The boosting strength when the vocabulary sets none: the engine's (test/bench/README.md measures it). */
-export const DEFAULT_BOOST_STRENGTH = 5;
+export const DEFAULT_BOOST_STRENGTH = 4;
 /** The most boostStrength may be (the engine's limit). */
 export const MAX_BOOST_STRENGTH = 50;
 

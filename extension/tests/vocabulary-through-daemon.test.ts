@@ -191,7 +191,7 @@ test("with a Parakeet model loaded, the terms are listed as boosted; replacement
     expect(list.terms.find((row) => row.key === "Verbatim")?.subtitle).toBe("Boosted while decoding");
     expect(list.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("The model's pieces cannot spell it");
     // The strength it boosts them with: shown, set (in config.json, as the optimistic update shows it) and reset.
-    expect(list.strength).toEqual({ title: "Boost Strength: 5 (Default)", subtitle: "0 (not at all) to 50" });
+    expect(list.strength).toEqual({ title: "Boost Strength: 4 (Default)", subtitle: "0 (not at all) to 50" });
     const before = await loadVocabulary(client);
     const set = await saveBoostStrength(client, 0);
     expect(set).toEqual(withBoostStrength(before, 0));

@@ -64,7 +64,7 @@ export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your t
   verbatim vocabulary rm TERM | rm --replace FROM
                                          remove a term or a replacement
   verbatim vocabulary strength N|default how strongly a model that boosts terms (Parakeet) favours them: 0 (not at
-                                         all) to 50; default 5
+                                         all) to 50; default 4
 `;
 
 export const MODES_USAGE = `  verbatim modes list [--json]           the modes: which apps use each, its model, language and finishing

@@ -21,7 +21,7 @@ namespace verbatim {
 
 // The strength when the options give none: NeMo's per-piece score, in logits (measured: test/bench/README.md,
 // "Vocabulary boosting on Parakeet").
-constexpr float kDefaultBoostStrength = 5.0f;
+constexpr float kDefaultBoostStrength = 4.0f;
 
 class PhraseBoostTree {
  public:
