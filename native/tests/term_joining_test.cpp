@@ -64,9 +64,11 @@ TEST_CASE("words are left alone unless their letters are exactly a term's, from 
 }
 
 TEST_CASE("a term of three words' letters; no terms joins nothing") {
-  // "githubplan", split as one word: ▁git + "hub"... the vocabulary has no in-word hub, so its split is ▁git ▁hub plan
-  // as the caller gave it; its letters are what count.
+  // "githubplan" as the caller split it (▁git ▁hub plan: this vocabulary has no "hub" inside a word): its letters are
+  // what count, so three decoded words "git hub plan" become its pieces.
   const TermJoiner joiner({{11, 12, 8}}, kPieces);
   CHECK(joined(joiner, {7, 11, 12, 0, 7}) == std::vector<int32_t>{7, 11, 12, 8, 7});
   CHECK(TermJoiner({}, kPieces).find({7, 0, 3}).empty());
+  CHECK(TermJoiner(kTerm, kPieces).find({7, 0, 3, 99}).empty());  // a token outside the vocabulary: nothing joined
+  CHECK(joined(TermJoiner({{0, 99}, {0, 4, 2}}, kPieces), {0, 3}) == std::vector<int32_t>{0, 4, 2});
 }

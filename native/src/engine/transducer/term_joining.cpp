@@ -35,11 +35,12 @@ TermJoiner::TermJoiner(const std::vector<std::vector<int32_t>>& phrases, const s
     letters_.push_back(std::move(stripped));
   }
   for (const std::vector<int32_t>& phrase : phrases) {
+    const bool spelled = std::all_of(phrase.begin(), phrase.end(), [this](int32_t token) {
+      return token >= 0 && static_cast<std::size_t>(token) < letters_.size();
+    });
+    if (!spelled) continue;
     std::string key;
-    for (int32_t token : phrase) {
-      if (token < 0 || static_cast<std::size_t>(token) >= letters_.size()) return;
-      key += letters(token);
-    }
+    for (int32_t token : phrase) key += letters(token);
     if (!key.empty()) terms_[lower(key)].push_back(phrase);
   }
 }
@@ -52,21 +53,21 @@ bool TermJoiner::starts_word(int32_t token) const {
 std::vector<TermJoiner::Join> TermJoiner::find(const std::vector<int32_t>& tokens) const {
   std::vector<Join> joins;
   if (terms_.empty()) return joins;
-  // Where each word starts, and one past the last.
+  // Where each word starts, and one past the last; a token outside the vocabulary ends the search there.
   std::vector<std::size_t> starts;
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (starts_word(tokens[i])) starts.push_back(i);
+  std::size_t known = 0;
+  for (; known < tokens.size() && tokens[known] >= 0 && static_cast<std::size_t>(tokens[known]) < letters_.size();
+       ++known) {
+    if (starts_word(tokens[known])) starts.push_back(known);
   }
+  if (known < tokens.size()) return joins;
   starts.push_back(tokens.size());
   for (std::size_t w = 0; w + 1 < starts.size();) {
     bool joined = false;
     for (std::size_t words = std::min<std::size_t>(kMaxWords, starts.size() - 1 - w); words >= 2 && !joined; --words) {
       const std::size_t first = starts[w], end = starts[w + words];
       std::string text;
-      for (std::size_t i = first; i < end; ++i) {
-        if (static_cast<std::size_t>(tokens[i]) >= letters_.size()) break;
-        text += letters(tokens[i]);
-      }
+      for (std::size_t i = first; i < end; ++i) text += letters(tokens[i]);
       std::size_t cut = text.size();
       while (cut > 0 && punctuation(text[cut - 1])) --cut;
       const auto term = terms_.find(lower(text.substr(0, cut)));
