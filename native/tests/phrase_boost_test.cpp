@@ -128,8 +128,10 @@ TEST_CASE("phrase boost: options give phrases of piece ids and a strength, and r
   REQUIRE(static_cast<bool>(boost.tree));
   CHECK(boost.tree->nodes() == 4);
   CHECK(boost.strength == 3.5f);
+  CHECK(static_cast<bool>(boost.joiner));  // the same terms, for writing a term heard as its parts
   for (int32_t id = 0; id < V; ++id) CHECK(boost.tree->joins_word(id) == (id == 1 || id == 2 || id == 5));
   CHECK_FALSE(static_cast<bool>(verbatim::read_phrase_boost({}, kPieces).tree));
+  CHECK_FALSE(static_cast<bool>(verbatim::read_phrase_boost({}, kPieces).joiner));
   CHECK(verbatim::read_phrase_boost({}, kPieces).strength == verbatim::kDefaultBoostStrength);
   CHECK_THROWS_WITH_AS(verbatim::read_phrase_boost({{"boostPhrases", OptionValue(std::vector<OptionValue>{
                                                                          std::vector<OptionValue>{1, V}})}},
