@@ -182,6 +182,21 @@ export interface VocabularyData {
   termsNotice?: string;
   /** Entries of config.json's vocabulary that are not used, each saying why. */
   problems: string[];
+  /**
+   * How strongly a model that boosts terms favours them (config "vocabulary.boostStrength", 0 to MAX_BOOST_STRENGTH;
+   * 0: not at all); null: not set, so DEFAULT_BOOST_STRENGTH.
+   */
+  boostStrength: number | null;
+}
+
+/** The boosting strength when the vocabulary sets none: the engine's (test/bench/README.md measures it). */
+export const DEFAULT_BOOST_STRENGTH = 4;
+/** The most boostStrength may be (the engine's limit). */
+export const MAX_BOOST_STRENGTH = 50;
+
+/** Whether `value` is a boosting strength: a number from 0 to MAX_BOOST_STRENGTH. */
+export function isBoostStrength(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= MAX_BOOST_STRENGTH;
 }
 
 /** Who finishes a dictation's text: nobody, Raycast AI (the extension), or a local model the daemon asks. */
@@ -489,6 +504,8 @@ export type Request =
   | { type: "vocabulary.remove"; id: string; term: string }
   /** Removes the replacement whose `from` is this (in any case). */
   | { type: "vocabulary.remove"; id: string; from: string }
+  /** Sets how strongly terms are boosted (null: back to the default). */
+  | { type: "vocabulary.strength"; id: string; boostStrength: number | null }
   | { type: "modes.list"; id: string }
   | { type: "modes.add"; id: string; mode: DictationMode }
   | { type: "modes.edit"; id: string; name: string; changes: ModeChanges }
@@ -1268,6 +1285,18 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "vocabulary.add":
     case "vocabulary.remove":
       return parseVocabularyEdit(message, type, id);
+    case "vocabulary.strength": {
+      const boostStrength = message.boostStrength;
+      if (boostStrength !== null && !isBoostStrength(boostStrength)) {
+        throw new ProtocolError(
+          "bad_message",
+          `"boostStrength" must be a number from 0 to ${MAX_BOOST_STRENGTH} (or null for the default, ` +
+            `${DEFAULT_BOOST_STRENGTH}), not ${JSON.stringify(boostStrength) ?? "nothing"}`,
+          id,
+        );
+      }
+      return { type, id, boostStrength };
+    }
     case "history.list":
     case "history.search":
     case "history.get":

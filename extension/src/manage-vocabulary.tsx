@@ -24,13 +24,17 @@ import {
   CASE_RULE_TITLES,
   deleteReplacement,
   deleteTerm,
+  boostStrengthOf,
+  boostStrengthProblem,
   loadVocabulary,
   replacedProblem,
   replacementTextProblem,
+  saveBoostStrength,
   saveReplacement,
   saveTerm,
   termProblem,
   vocabularyList,
+  withBoostStrength,
   withReplacementDeleted,
   withReplacementSaved,
   withTermDeleted,
@@ -194,6 +198,25 @@ export default function Command() {
           />
         </List.Section>
       ) : null}
+      {list?.strength ? (
+        <List.Section title="Boosting">
+          <List.Item
+            icon={Icon.Gauge}
+            title={list.strength.title}
+            subtitle={list.strength.subtitle}
+            actions={
+              <ActionPanel>
+                <Action.Push
+                  title="Set Boost Strength"
+                  icon={Icon.Pencil}
+                  target={<StrengthForm apply={apply} current={data?.boostStrength ?? null} />}
+                />
+                {addActions}
+              </ActionPanel>
+            }
+          />
+        </List.Section>
+      ) : null}
       <List.Section title="Terms" subtitle="Oldest first">
         {list?.terms.map((row) => (
           <List.Item
@@ -248,6 +271,40 @@ function TermForm({ apply, editing }: { apply: Apply; editing?: string }) {
         placeholder="Ximena"
         info="A name, product term or spelling Verbatim should expect. The most recently added terms go into the decoder prompt first."
         {...itemProps.term}
+      />
+    </Form>
+  );
+}
+
+function StrengthForm({ apply, current }: { apply: Apply; current: number | null }) {
+  const { pop } = useNavigation();
+  const { handleSubmit, itemProps } = useForm<{ strength: string }>({
+    initialValues: { strength: current === null ? "" : String(current) },
+    validation: { strength: boostStrengthProblem },
+    onSubmit: ({ strength }) => {
+      pop();
+      const boostStrength = boostStrengthOf(strength);
+      void apply({
+        send: (client) => saveBoostStrength(client, boostStrength),
+        expected: (data) => withBoostStrength(data, boostStrength),
+        done: boostStrength === null ? "Boost Strength Is the Default" : `Boost Strength Is ${boostStrength}`,
+      });
+    },
+  });
+  return (
+    <Form
+      navigationTitle="Boost Strength"
+      actions={
+        <ActionPanel>
+          <Action.SubmitForm title="Save Strength" icon={Icon.Check} onSubmit={handleSubmit} />
+        </ActionPanel>
+      }
+    >
+      <Form.TextField
+        title="Strength"
+        placeholder="4 (the default)"
+        info="How strongly a model that boosts terms (Parakeet) favours them while it decodes: 0 (not at all) to 50. Stronger brings back more misheard terms and risks writing terms where none was said. Empty: the default, 4."
+        {...itemProps.strength}
       />
     </Form>
   );

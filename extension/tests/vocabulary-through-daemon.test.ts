@@ -9,15 +9,19 @@ import { DaemonProcess } from "../../test/support/daemon-process";
 import { makeRandomModel, repoRoot, smallEnglishDims } from "../../test/support/fixtures";
 import { connect, DaemonError, type DaemonClient } from "../src/lib/daemon-connection";
 import {
+  boostStrengthOf,
+  boostStrengthProblem,
   deleteReplacement,
   deleteTerm,
   loadVocabulary,
   replacedProblem,
   replacementTextProblem,
+  saveBoostStrength,
   saveReplacement,
   saveTerm,
   termProblem,
   vocabularyList,
+  withBoostStrength,
   withReplacementDeleted,
   withReplacementSaved,
   withTermDeleted,
@@ -163,6 +167,14 @@ test("the forms refuse exactly what the daemon refuses", async () => {
     );
     expect([to.length, replacementTextProblem(to) === undefined]).toEqual([to.length, daemonTakes]);
   }
+  for (const text of ["0", "5", "6.5", "50", "51", "-1", "strong", "", "  "]) {
+    const daemonTakes = await saveBoostStrength(client, boostStrengthOf(text)).then(
+      (data) => data.boostStrength === boostStrengthOf(text),
+      () => false,
+    );
+    expect([text, boostStrengthProblem(text) === undefined]).toEqual([text, daemonTakes]);
+  }
+  await saveBoostStrength(client, null);
   expect(termProblem("")).toBe("Type a name, product term or spelling");
   expect(termProblem("x".repeat(101))).toBe("At most 100 characters");
 });
@@ -178,6 +190,15 @@ test("with a Parakeet model loaded, the terms are listed as boosted; replacement
     // The fixture's 64 pieces have "▁Verbatim" but no "O" nor its byte.
     expect(list.terms.find((row) => row.key === "Verbatim")?.subtitle).toBe("Boosted while decoding");
     expect(list.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("The model's pieces cannot spell it");
+    // The strength it boosts them with: shown, set (in config.json, as the optimistic update shows it) and reset.
+    expect(list.strength).toEqual({ title: "Boost Strength: 4 (Default)", subtitle: "0 (not at all) to 50" });
+    const before = await loadVocabulary(client);
+    const set = await saveBoostStrength(client, 0);
+    expect(set).toEqual(withBoostStrength(before, 0));
+    expect(savedVocabulary().boostStrength).toBe(0);
+    expect(vocabularyList(set).strength).toEqual({ title: "Boost Strength: 0", subtitle: "Terms are not boosted" });
+    expect(describeVocabulary(set)).toContain("Boost strength: 0; terms are not boosted");
+    expect((await saveBoostStrength(client, null)).boostStrength).toBeNull();
   } finally {
     await client.request({ type: "model.switch", model });
     await deleteTerm(client, "Verbatim");
@@ -185,4 +206,5 @@ test("with a Parakeet model loaded, the terms are listed as boosted; replacement
   const back = vocabularyList(await loadVocabulary(client));
   expect(back.termsNotice).toBeNull();
   expect(back.terms.find((row) => row.key === "Okonkwo")?.subtitle).toBe("In the decoder prompt");
+  expect(back.strength).toBeNull(); // Whisper does not boost
 });

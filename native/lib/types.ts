@@ -156,7 +156,7 @@ export interface ParakeetTranscribeOptions extends BoostOptions {
  */
 export interface BoostOptions {
   boostTerms?: readonly string[];
-  /** Logits a term's piece is worth, 0 to 50 (0: no boosting). Default 5 (test/bench/README.md). */
+  /** Logits a term's piece is worth, 0 to 50 (0: no boosting). Default 4 (test/bench/README.md). */
   boostStrength?: number;
 }
 

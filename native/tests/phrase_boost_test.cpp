@@ -104,7 +104,7 @@ TEST_CASE("phrase boost: advance earns what scores() says, on random phrases and
 
 TEST_CASE("phrase boost: the walk picks the boosted token where the model's logits are close, not where they are far") {
   const auto tree = std::make_shared<const PhraseBoostTree>(std::vector<std::vector<int32_t>>{{3, 5}}, V);
-  PhraseBoostWalk walk(PhraseBoost{tree, 2.0f});
+  PhraseBoostWalk walk(PhraseBoost{tree, 2.0f, nullptr});
   REQUIRE(walk.active());
   std::vector<float> logits(V, 0.0f);
   logits[2] = 1.5f;  // 3 gets +2
@@ -114,7 +114,7 @@ TEST_CASE("phrase boost: the walk picks the boosted token where the model's logi
   walk.advance(3);
   logits[5] = 1.0f;  // 5 continues the phrase: +2 (1 + ln 2); 2 leaves it: -2
   CHECK(walk.choose(logits.data()) == 5);
-  CHECK_FALSE(PhraseBoostWalk(PhraseBoost{tree, 0.0f}).active());
+  CHECK_FALSE(PhraseBoostWalk(PhraseBoost{tree, 0.0f, nullptr}).active());
   CHECK_FALSE(PhraseBoostWalk(PhraseBoost{}).active());
 }
 
@@ -128,8 +128,10 @@ TEST_CASE("phrase boost: options give phrases of piece ids and a strength, and r
   REQUIRE(static_cast<bool>(boost.tree));
   CHECK(boost.tree->nodes() == 4);
   CHECK(boost.strength == 3.5f);
+  CHECK(static_cast<bool>(boost.joiner));  // the same terms, for writing a term heard as its parts
   for (int32_t id = 0; id < V; ++id) CHECK(boost.tree->joins_word(id) == (id == 1 || id == 2 || id == 5));
   CHECK_FALSE(static_cast<bool>(verbatim::read_phrase_boost({}, kPieces).tree));
+  CHECK_FALSE(static_cast<bool>(verbatim::read_phrase_boost({}, kPieces).joiner));
   CHECK(verbatim::read_phrase_boost({}, kPieces).strength == verbatim::kDefaultBoostStrength);
   CHECK_THROWS_WITH_AS(verbatim::read_phrase_boost({{"boostPhrases", OptionValue(std::vector<OptionValue>{
                                                                          std::vector<OptionValue>{1, V}})}},

@@ -341,6 +341,7 @@ describe("a mistyped command line names what it most likely meant", () => {
     [["transcibe", "x.wav"], 'unknown command "transcibe" (did you mean transcribe?)'],
     [["daemon", "strat"], 'unknown daemon action "strat" (did you mean start?); daemon needs one of: start, stop,'],
     [["vocabulary", "lsit"], 'unknown vocabulary action "lsit" (did you mean list?)'],
+    [["vocabulary", "strenght", "3"], 'unknown vocabulary action "strenght" (did you mean strength?)'],
     [["history", "shwo", "1"], 'unknown history action "shwo" (did you mean show?)'],
   ])("verbatim %j", async (args, message) => {
     const result = await run(args);

@@ -70,10 +70,12 @@ describe("the engine, on 30 term sentences and 30 without a term", () => {
         plainPairs.push({ reference: sentences[i].text, hypothesis: plain[i] });
       }
     }
-    // Measured at strength 5 (test/bench/README.md, 2026-11-27): 4 of 30 recalled, 0 of 90 term-free decodes with an
-    // inserted term, term-free WER unchanged (14.5%). Bounds: half the recall; two insertions (2.2%); two points of
-    // WER (about two more word errors in the 110 words of the 30 sentences).
-    expect(recalled).toBeGreaterThanOrEqual(2);
+    // Measured at the default strength, 4 (test/bench/README.md, 2026-11-27, the same figures in four runs at load
+    // averages 1.5 to 4.8): 15 of 30 recalled (14 of them words the fixture heard apart, a term written as its parts),
+    // 0 of 90 term-free decodes with an inserted term, term-free WER unchanged (14.5%). Bounds: a fifth fewer recalled
+    // (12; before the terms heard as their parts were written as the terms, 4 at strength 5); two insertions (2.2%);
+    // two points of WER (about two more word errors in the 110 words of the 30 sentences).
+    expect(recalled).toBeGreaterThanOrEqual(12);
     expect(inserted).toBeLessThanOrEqual(2);
     expect(wordErrorRate(boostedPairs)).toBeLessThanOrEqual(wordErrorRate(plainPairs) + 0.02);
   });
@@ -140,6 +142,37 @@ describe("the daemon", () => {
       } finally {
         client.close();
       }
+    } finally {
+      await daemon.cli("vocabulary", "rm", "planfalse");
+    }
+  });
+
+  test("verbatim vocabulary strength sets how strongly terms are boosted: 0 boosts none, a bad value is refused", async () => {
+    const list = async () => (await daemon.cli("vocabulary", "list")).stdout;
+    expect((await daemon.cli("vocabulary", "add", "planfalse")).code).toBe(0);
+    try {
+      expect(await list()).toContain("Boost strength: 4 (the default) (0 to 50: verbatim vocabulary strength N)\n");
+      const off = await daemon.cli("vocabulary", "strength", "0");
+      expect(off).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining("Boost strength: 0; terms are not boosted"),
+      });
+      expect(hasTerm((await daemon.cli("transcribe", files[index].wav)).stdout, "planfalse")).toBe(false);
+      expect(JSON.parse((await daemon.cli("vocabulary", "list", "--json")).stdout).boostStrength).toBe(0);
+
+      const bad = await daemon.cli("vocabulary", "strength", "51");
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain(
+        'vocabulary strength needs a number from 0 to 50 (0: terms are not boosted) or "default" (4), not "51"',
+      );
+      expect(await list()).toContain("Boost strength: 0; terms are not boosted");
+
+      expect((await daemon.cli("vocabulary", "strength", "6.5")).stdout).toContain("Boost strength: 6.5 (0 to 50");
+      expect(hasTerm((await daemon.cli("transcribe", files[index].wav)).stdout, "planfalse")).toBe(true);
+      expect((await daemon.cli("vocabulary", "strength", "default")).stdout).toContain(
+        "Boost strength: 4 (the default)",
+      );
+      expect(JSON.parse((await daemon.cli("vocabulary", "list", "--json")).stdout).boostStrength).toBeNull();
     } finally {
       await daemon.cli("vocabulary", "rm", "planfalse");
     }

@@ -63,6 +63,7 @@ test("edits persist in config.json beside the other keys, concurrent edits all l
     replacements: [],
     promptTerms: [],
     problems: [],
+    boostStrength: null,
     termsUse: "prompt",
   });
   await vocabulary({ type: "vocabulary.add", term: "Ximena" });
@@ -120,17 +121,32 @@ test("bad edits get typed errors that say what to do, and a broken config.json i
     configFile(),
     JSON.stringify({
       ...config,
-      vocabulary: { terms: ["Ximena", 7], replacements: [{ from: "x", to: "y", case: "upper" }] },
+      vocabulary: {
+        terms: ["Ximena", 7],
+        replacements: [{ from: "x", to: "y", case: "upper" }],
+        boostStrength: "strong",
+      },
     }),
   );
   const listed = await vocabulary({ type: "vocabulary.list" });
   expect(listed.terms).toEqual(["Ximena"]);
+  expect(listed.boostStrength).toBeNull();
   expect(listed.problems).toEqual([
     '"vocabulary.terms[1]" (7) is not used: it is not text',
     '"vocabulary.replacements[0]" is not used: its "case" must be "keep" or "exact" (or left out), not "upper"',
+    '"vocabulary.boostStrength" ("strong") is not used: it must be a number from 0 to 50 (0: no boosting; the ' +
+      "default is 4)",
   ]);
   await vocabulary({ type: "vocabulary.remove", term: "Ximena" });
   expect(JSON.parse(readFileSync(configFile(), "utf8")).vocabulary.terms).toEqual([7]);
+  // The strength is set through the protocol (null: the default again); a value out of range is refused.
+  expect((await vocabulary({ type: "vocabulary.strength", boostStrength: 3 })).boostStrength).toBe(3);
+  expect(JSON.parse(readFileSync(configFile(), "utf8")).vocabulary.boostStrength).toBe(3);
+  const tooStrong = await refusal({ type: "vocabulary.strength", boostStrength: 51 });
+  expect(tooStrong.code).toBe("bad_message");
+  expect(tooStrong.message).toBe('"boostStrength" must be a number from 0 to 50 (or null for the default, 4), not 51');
+  expect((await vocabulary({ type: "vocabulary.strength", boostStrength: null })).boostStrength).toBeNull();
+  expect(JSON.parse(readFileSync(configFile(), "utf8")).vocabulary).not.toHaveProperty("boostStrength");
   writeFileSync(configFile(), good);
   await clear();
 });

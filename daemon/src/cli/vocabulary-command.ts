@@ -1,8 +1,16 @@
-// `verbatim vocabulary list|add|rm`: the user's words, edited in the running daemon (a stopped one stays stopped) so that
-// its config.json keeps every other setting and concurrent edits from Raycast are not lost.
+// `verbatim vocabulary list|add|rm|strength`: the user's words (and how strongly a model that boosts them does),
+// edited in the running daemon (a stopped one stays stopped) so that its config.json keeps every other setting and
+// concurrent edits from Raycast are not lost.
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
-import type { Event, ReplacementCase, VocabularyData } from "../protocol";
+import {
+  DEFAULT_BOOST_STRENGTH,
+  isBoostStrength,
+  MAX_BOOST_STRENGTH,
+  type Event,
+  type ReplacementCase,
+  type VocabularyData,
+} from "../protocol";
 import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
@@ -55,9 +63,26 @@ export function parseVocabulary(args: string[]): { request: RequestBody; json: b
       }
       if (!term) throw new UsageError("vocabulary rm needs a TERM (or --replace FROM)");
       return { request: { type: "vocabulary.remove", term }, json: false };
+    case "strength":
+      if (values.replace !== undefined) throw new UsageError("vocabulary strength takes no --replace");
+      return { request: { type: "vocabulary.strength", boostStrength: parseStrength(words) }, json: false };
     default:
-      throw new UsageError(needsOneOf("vocabulary", action, ["list", "add", "rm"]));
+      throw new UsageError(needsOneOf("vocabulary", action, ["list", "add", "rm", "strength"]));
   }
+}
+
+/** `strength N` (0 to MAX_BOOST_STRENGTH) or `strength default` (null). */
+function parseStrength(words: string[]): number | null {
+  const [word] = words;
+  if (words.length === 1 && word === "default") return null;
+  const value = words.length === 1 && /^\d+(\.\d+)?$/.test(word) ? Number(word) : NaN;
+  if (!isBoostStrength(value)) {
+    throw new UsageError(
+      `vocabulary strength needs a number from 0 to ${MAX_BOOST_STRENGTH} (0: terms are not boosted) or "default" ` +
+        `(${DEFAULT_BOOST_STRENGTH})${words.length > 0 ? `, not ${JSON.stringify(words.join(" "))}` : ""}`,
+    );
+  }
+  return value;
 }
 
 export async function runVocabulary(
@@ -84,6 +109,8 @@ export async function runVocabulary(
         ? `added the term ${request.term.trim()}${promptNote(vocabulary, request.term.trim())}\n`
         : `added the replacement ${describeReplacement(request.replacement)}\n`,
     );
+  } else if (request.type === "vocabulary.strength") {
+    process.stdout.write(`${describeStrength(vocabulary)}\n`);
   } else if (request.type === "vocabulary.remove") {
     process.stdout.write(
       `removed ${"term" in request ? `the term ${request.term}` : `the replacement of ${request.from}`}\n`,
@@ -130,5 +157,14 @@ export function describeVocabulary(vocabulary: VocabularyData): string {
     lines.push("Replacements:");
     for (const replacement of vocabulary.replacements) lines.push(`    ${describeReplacement(replacement)}`);
   }
+  if (vocabulary.termsUse === "boosting") lines.push(describeStrength(vocabulary));
   return lines.join("\n") + "\n" + notice;
+}
+
+/** The boosting strength as set, or the default. */
+export function describeStrength(vocabulary: VocabularyData): string {
+  const strength =
+    vocabulary.boostStrength === null ? `${DEFAULT_BOOST_STRENGTH} (the default)` : `${vocabulary.boostStrength}`;
+  const note = vocabulary.boostStrength === 0 ? "; terms are not boosted" : "";
+  return `Boost strength: ${strength}${note} (0 to ${MAX_BOOST_STRENGTH}: verbatim vocabulary strength N)`;
 }

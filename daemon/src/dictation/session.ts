@@ -332,7 +332,7 @@ export class DictationSession {
     checkJobOptions(active, options);
     checkStreaming(active);
     this.active = active;
-    const terms = withJobTerms(this.setup.vocabulary.terms, options);
+    const terms = withJobTerms(this.setup.vocabulary, options);
     const policy = livePolicy(this.setup.streamingChunkMs);
     this.live = active.model.startLive(options, terms, decoding, policy, (event) => this.onEngine(event));
     this.stream = this.live.session;

@@ -22,6 +22,7 @@ import type {
   TranscriptionOptions,
 } from "../protocol";
 import type { ResolvedModel } from "../models";
+import type { JobTerms } from "../vocabulary/vocabulary";
 
 /** Every decoding option, as the engine is asked when a request does not say (the config's "decoding"). */
 export type DecodingDefaults = Required<Pick<TranscriptionOptions, DecodingOptionName>>;
@@ -109,10 +110,10 @@ export interface FamilyModel {
   readonly device: string;
   readonly loadSeconds: number;
   /**
-   * A file job's decoding: the job's options, the vocabulary's `terms` (for a decoder prompt) and the config's
+   * A file job's decoding: the job's options, the vocabulary's `terms` (for a decoder prompt or boosting, with its strength) and the config's
    * decoding defaults (where the job sets none) made the family's. The options were checked (checkJobOptions) first.
    */
-  fileDecoding(options: TranscriptionOptions, terms: readonly string[], decoding?: DecodingDefaults): FileDecoding;
+  fileDecoding(options: TranscriptionOptions, terms: JobTerms, decoding?: DecodingDefaults): FileDecoding;
   /**
    * Starts a live dictation's engine session with the family's own live policy (its part of `policy`); each
    * utterance's final pass is transcribe() with the job's options (checked first), the vocabulary's `terms` and the
@@ -120,7 +121,7 @@ export interface FamilyModel {
    */
   startLive(
     options: TranscriptionOptions,
-    terms: readonly string[],
+    terms: JobTerms,
     decoding: DecodingDefaults | undefined,
     policy: LivePolicy,
     onEvent: (event: StreamEvent) => void,

@@ -276,6 +276,7 @@ export class Connection {
       case "vocabulary.list":
       case "vocabulary.add":
       case "vocabulary.remove":
+      case "vocabulary.strength":
         this.send({ type: "done", id: request.id, vocabulary: await this.editVocabulary(request) });
         return;
       case "modes.list":
@@ -319,6 +320,7 @@ export class Connection {
   private editVocabulary(request: Extract<Request, { type: `vocabulary.${string}` }>): Promise<VocabularyData> {
     const { vocabulary } = this.daemon;
     if (request.type === "vocabulary.list") return vocabulary.list();
+    if (request.type === "vocabulary.strength") return vocabulary.setBoostStrength(request.boostStrength);
     if (request.type === "vocabulary.add")
       return "term" in request ? vocabulary.addTerm(request.term) : vocabulary.addReplacement(request.replacement);
     return "term" in request ? vocabulary.removeTerm(request.term) : vocabulary.removeReplacement(request.from);

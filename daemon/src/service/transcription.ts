@@ -97,7 +97,7 @@ async function transcribeOnModel(
   const replacer = new Replacer(vocabulary.replacements);
   const segments: SegmentData[] = [];
   const tokens: number[] = [];
-  const decoding = active.model.fileDecoding(job.options, withJobTerms(vocabulary.terms, job.options), job.decoding);
+  const decoding = active.model.fileDecoding(job.options, withJobTerms(vocabulary, job.options), job.decoding);
   // Clips say what to decode: the voice activity detector is not asked (the protocol refuses vad true with them).
   const clipped = (job.options.clipTimestamps?.length ?? 0) > 0;
   const windows =

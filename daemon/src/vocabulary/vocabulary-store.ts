@@ -8,6 +8,7 @@ import { ProtocolError, type ModelCapabilities, type VocabularyData, type Vocabu
 import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../config-file/config-file-edit";
 import { setTopLevelMember } from "../config-file/json-member-edit";
 import {
+  boostStrengthProblem,
   MAX_ENTRIES,
   phraseProblem,
   quoted,
@@ -95,6 +96,22 @@ export class VocabularyStore {
     });
   }
 
+  /** Sets how strongly terms are boosted; null: back to the default (the setting removed). */
+  setBoostStrength(boostStrength: number | null): Promise<VocabularyData> {
+    if (boostStrength !== null) {
+      const problem = boostStrengthProblem(boostStrength);
+      if (problem)
+        throw new ProtocolError(
+          "bad_message",
+          `the boost strength ${quoted(boostStrength)} cannot be used: ${problem}`,
+        );
+    }
+    return this.edit((section) => {
+      if (boostStrength === null) delete section.boostStrength;
+      else section.boostStrength = boostStrength;
+    });
+  }
+
   removeTerm(term: string): Promise<VocabularyData> {
     return this.edit((section) => {
       const kept = section.terms.filter((t) => typeof t !== "string" || !sameText(t, term));
@@ -137,6 +154,7 @@ export class VocabularyStore {
       replacements: this.read.vocabulary.replacements,
       promptTerms: loaded ? loaded.model.promptTerms(this.read.vocabulary.terms) : null,
       problems: this.read.problems,
+      boostStrength: this.read.vocabulary.boostStrength ?? null,
       ...(loaded && termsUseOf(loaded)),
     };
   }

@@ -1,22 +1,48 @@
-// The user's vocabulary (config key "vocabulary"): terms that condition recognition through the decoder prompt, and
-// replacements applied to final text. Reading it from config.json keeps every valid entry and names each invalid one.
-import type { ReplacementCase, TranscriptionOptions, VocabularyReplacement } from "../protocol";
+// The user's vocabulary (config key "vocabulary"): terms that condition recognition through the decoder prompt or
+// boosting (and how strongly boosting favours them), and replacements applied to final text. Reading it from
+// config.json keeps every valid entry and names each invalid one.
+import {
+  DEFAULT_BOOST_STRENGTH,
+  isBoostStrength,
+  MAX_BOOST_STRENGTH,
+  type ReplacementCase,
+  type TranscriptionOptions,
+  type VocabularyReplacement,
+} from "../protocol";
 
 export interface Vocabulary {
   /** Oldest first. */
   terms: string[];
   replacements: VocabularyReplacement[];
+  /** How strongly a model that boosts terms favours them; absent: DEFAULT_BOOST_STRENGTH. */
+  boostStrength?: number;
 }
 
 export const EMPTY_VOCABULARY: Vocabulary = { terms: [], replacements: [] };
+
+/** The terms a job's model is given, and how strongly a model that boosts them does. */
+export interface JobTerms {
+  terms: string[];
+  boostStrength: number;
+}
 
 /**
  * The terms a job's model is given: the vocabulary's (oldest first), then the job's own (options.terms, the most
  * useful first) as if added after them, the most useful last: a model that has room for only some takes the most
  * recently added first (Whisper's decoder prompt), so the job's come before the vocabulary's.
  */
-export function withJobTerms(terms: readonly string[], options: TranscriptionOptions): string[] {
-  return [...terms, ...[...(options.terms ?? [])].reverse()];
+export function withJobTerms(vocabulary: Vocabulary, options: TranscriptionOptions): JobTerms {
+  return {
+    terms: [...vocabulary.terms, ...[...(options.terms ?? [])].reverse()],
+    boostStrength: vocabulary.boostStrength ?? DEFAULT_BOOST_STRENGTH,
+  };
+}
+
+/** Why `value` cannot be the boosting strength (null: it can). */
+export function boostStrengthProblem(value: unknown): string | null {
+  return isBoostStrength(value)
+    ? null
+    : `it must be a number from 0 to ${MAX_BOOST_STRENGTH} (0: no boosting; the default is ${DEFAULT_BOOST_STRENGTH})`;
 }
 
 export const MAX_TERM_CHARS = 100;
@@ -119,5 +145,14 @@ export function readVocabulary(value: unknown): ReadVocabulary {
     const trimmed = { from: from.trim(), to: to.trim() };
     replacements.push(rule ? { ...trimmed, case: rule } : trimmed);
   });
-  return { vocabulary: { terms, replacements }, problems };
+  const vocabulary: Vocabulary = { terms, replacements };
+  if (section.boostStrength !== undefined) {
+    const problem = boostStrengthProblem(section.boostStrength);
+    if (problem) {
+      problems.push(`"vocabulary.boostStrength" (${quoted(section.boostStrength)}) is not used: ${problem}`);
+    } else {
+      vocabulary.boostStrength = section.boostStrength as number;
+    }
+  }
+  return { vocabulary, problems };
 }

@@ -1,6 +1,13 @@
 // Manage Vocabulary's logic: the user's terms and replacements as the daemon keeps them, each edit one request to
 // the daemon (which writes config.json), and the list the view shows.
-import type { ReplacementCase, VocabularyData, VocabularyReplacement } from "../verbatimd/protocol";
+import {
+  DEFAULT_BOOST_STRENGTH,
+  isBoostStrength,
+  MAX_BOOST_STRENGTH,
+  type ReplacementCase,
+  type VocabularyData,
+  type VocabularyReplacement,
+} from "../verbatimd/protocol";
 import type { DaemonClient } from "./daemon-connection";
 
 export type { ReplacementCase, VocabularyData, VocabularyReplacement } from "../verbatimd/protocol";
@@ -39,6 +46,11 @@ export async function saveReplacement(
   return vocabularyRequest(client, { type: "vocabulary.remove", from: replacingFrom });
 }
 
+/** Sets how strongly a model that boosts terms favours them; null: the default. */
+export function saveBoostStrength(client: DaemonClient, boostStrength: number | null): Promise<VocabularyData> {
+  return vocabularyRequest(client, { type: "vocabulary.strength", boostStrength });
+}
+
 export function deleteTerm(client: DaemonClient, term: string): Promise<VocabularyData> {
   return vocabularyRequest(client, { type: "vocabulary.remove", term });
 }
@@ -65,6 +77,8 @@ export interface VocabularyList {
   problems: string[];
   /** The daemon's word when the loaded model takes no terms, null when it takes them. */
   termsNotice: string | null;
+  /** The boosting strength, when the loaded model boosts terms (null: it does not, or none is loaded). */
+  strength: { title: string; subtitle: string } | null;
 }
 
 export const CASE_RULE_TITLES: Record<ReplacementCase | "any", string> = {
@@ -91,6 +105,15 @@ export const termProblem = (value: string | undefined) =>
 /** The form's check of what a replacement replaces. */
 export const replacedProblem = (value: string | undefined) =>
   phraseProblem(value, "Type the words as they are recognized", MAX_PHRASE_CHARS);
+/** The form's check of a boosting strength: empty is the default. */
+export function boostStrengthProblem(value: string | undefined): string | undefined {
+  if (!value?.trim()) return undefined;
+  return isBoostStrength(Number(value.trim())) ? undefined : `A number from 0 to ${MAX_BOOST_STRENGTH}`;
+}
+
+/** The strength a form's text asks for: null (the default) when empty. */
+export const boostStrengthOf = (value: string): number | null => (value.trim() ? Number(value.trim()) : null);
+
 /** The form's check of what a replacement writes. */
 export const replacementTextProblem = (value: string | undefined) =>
   phraseProblem(value, "Type what to write instead", MAX_REPLACEMENT_TO_CHARS);
@@ -103,6 +126,10 @@ export function withTermSaved(data: VocabularyData, term: string, replacing?: st
   let terms = [...data.terms.filter((known) => !same(known, term)), term.trim()];
   if (replacing !== undefined && !same(replacing, term)) terms = terms.filter((known) => !same(known, replacing));
   return { ...data, terms, promptTerms: null };
+}
+
+export function withBoostStrength(data: VocabularyData, boostStrength: number | null): VocabularyData {
+  return { ...data, boostStrength };
 }
 
 export function withTermDeleted(data: VocabularyData, term: string): VocabularyData {
@@ -158,5 +185,12 @@ export function vocabularyList(data: VocabularyData): VocabularyList {
     terms.length + replacements.length > 0
       ? null
       : "Add names, product terms and colleagues' spellings (⌘N) so they are recognized, or a replacement (⇧⌘N) for a word Verbatim keeps getting wrong.";
-  return { terms, replacements, empty, problems: data.problems, termsNotice: data.termsNotice ?? null };
+  const strength =
+    data.termsUse === "boosting"
+      ? {
+          title: `Boost Strength: ${data.boostStrength ?? `${DEFAULT_BOOST_STRENGTH} (Default)`}`,
+          subtitle: data.boostStrength === 0 ? "Terms are not boosted" : `0 (not at all) to ${MAX_BOOST_STRENGTH}`,
+        }
+      : null;
+  return { terms, replacements, empty, problems: data.problems, termsNotice: data.termsNotice ?? null, strength };
 }

@@ -19,6 +19,7 @@ import {
   type LiveDictation,
   type LivePolicy,
 } from "../family";
+import type { JobTerms } from "../../vocabulary/vocabulary";
 
 /** Nemotron as the daemon names it, words its refusals and wraps its loaded models. */
 export const NEMOTRON: FamilyKind<NemotronModel> = {
@@ -90,7 +91,7 @@ export class NemotronFamily implements FamilyModel {
    */
   startLive(
     options: TranscriptionOptions,
-    _terms: readonly string[],
+    _terms: JobTerms,
     _decoding: unknown,
     policy: LivePolicy,
     onEvent: (event: StreamEvent) => void,

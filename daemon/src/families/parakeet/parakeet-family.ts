@@ -5,7 +5,7 @@
 // the vocabulary's terms (or a job's prompt, read as terms) are boosted while it decodes (the engine's phrase
 // boosting), and replacements apply as for every model. A model that writes only its unknown piece for speech is
 // broken (degenerate weights), and its jobs fail saying so rather than deliver "<unk><unk>…".
-import type { ParakeetModel, StreamEvent } from "@verbatim/native";
+import type { BoostOptions, ParakeetModel, StreamEvent } from "@verbatim/native";
 import { catalogEntries, catalogEntryForRepo, DEFAULT_MODEL } from "../../models";
 import { ProtocolError, type ModelCapabilities, type TranscriptionOptions } from "../../protocol";
 import {
@@ -17,6 +17,7 @@ import {
   type LiveDictation,
   type LivePolicy,
 } from "../family";
+import type { JobTerms } from "../../vocabulary/vocabulary";
 import { transducerSegments } from "../transducer-segments";
 import { transcribeShowingTokens } from "../transducer-window";
 
@@ -88,15 +89,15 @@ export class ParakeetFamily implements FamilyModel {
     this.unknownIds = new Set(model.pieces.pieces.flatMap((piece, id) => (piece === UNKNOWN_PIECE ? [id] : [])));
   }
 
-  fileDecoding(options: TranscriptionOptions, terms: readonly string[]): FileDecoding {
+  fileDecoding(options: TranscriptionOptions, terms: JobTerms): FileDecoding {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
-    const boostTerms = this.boostTerms(options, terms);
+    const boost = this.boost(options, terms);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
         const transcript = await transcribeShowingTokens(
           model.pieces,
-          (onEvent) => model.transcribe(samples, onEvent, { boostTerms }),
+          (onEvent) => model.transcribe(samples, onEvent, boost),
           callbacks,
           signal,
         );
@@ -118,7 +119,7 @@ export class ParakeetFamily implements FamilyModel {
    */
   startLive(
     options: TranscriptionOptions,
-    terms: readonly string[],
+    terms: JobTerms,
     _decoding: unknown,
     policy: LivePolicy,
     onEvent: (event: StreamEvent) => void,
@@ -127,10 +128,7 @@ export class ParakeetFamily implements FamilyModel {
     const words = options.wordTimestamps ?? false;
     const { minChunkSeconds, marginFrames } = policy;
     return {
-      session: model.startStream(
-        { minChunkSeconds, marginFrames, boostTerms: this.boostTerms(options, terms) },
-        onEvent,
-      ),
+      session: model.startStream({ minChunkSeconds, marginFrames, ...this.boost(options, terms) }, onEvent),
       text: (utterance) => {
         const tokens = utterance.segments.flatMap((segment) => segment.tokens);
         this.checkText(tokens);
@@ -153,13 +151,14 @@ export class ParakeetFamily implements FamilyModel {
    * Of a prompt, as Whisper keeps a prompt's end, the last PROMPT_TERMS terms of at most PROMPT_TERM_CHARS characters
    * (a longer one is a sentence, not a term): an API prompt may be 256 KiB, and splitting is done on the event loop.
    */
-  private boostTerms(options: TranscriptionOptions, terms: readonly string[]): string[] {
-    if (options.prompt === undefined) return [...terms];
-    return options.prompt
+  private boost(options: TranscriptionOptions, { terms, boostStrength }: JobTerms): BoostOptions {
+    if (options.prompt === undefined) return { boostTerms: [...terms], boostStrength };
+    const boostTerms = options.prompt
       .split(/[,;\n]+/u)
       .map((term) => term.trim())
       .filter((term) => term.length > 0 && term.length <= PROMPT_TERM_CHARS)
       .slice(-PROMPT_TERMS);
+    return { boostTerms, boostStrength };
   }
 
   /** Throws (code "model") when the text decoded from speech is only the unknown piece: the model is broken. */

@@ -15,6 +15,7 @@ import {
   type LiveDictation,
   type LivePolicy,
 } from "../family";
+import type { JobTerms } from "../../vocabulary/vocabulary";
 import { engineOptions, fileEngineOptions, segmentData, transcribeWindow } from "./whisper-decoding";
 
 /** Whisper as the daemon names it, words its refusals and wraps its loaded models. */
@@ -79,7 +80,7 @@ export class WhisperFamily implements FamilyModel {
     }
   }
 
-  fileDecoding(options: TranscriptionOptions, terms: readonly string[], decoding?: DecodingDefaults): FileDecoding {
+  fileDecoding(options: TranscriptionOptions, { terms }: JobTerms, decoding?: DecodingDefaults): FileDecoding {
     const { model, tokenizer } = this;
     const engine = fileEngineOptions(tokenizer, options, terms, decoding);
     const words = options.wordTimestamps ?? false;
@@ -96,7 +97,7 @@ export class WhisperFamily implements FamilyModel {
 
   startLive(
     options: TranscriptionOptions,
-    terms: readonly string[],
+    { terms }: JobTerms,
     decoding: DecodingDefaults | undefined,
     policy: LivePolicy,
     onEvent: (event: StreamEvent) => void,

@@ -15,11 +15,13 @@
 #include <utility>
 #include <vector>
 
+#include "transducer/term_joining.h"
+
 namespace verbatim {
 
 // The strength when the options give none: NeMo's per-piece score, in logits (measured: test/bench/README.md,
 // "Vocabulary boosting on Parakeet").
-constexpr float kDefaultBoostStrength = 5.0f;
+constexpr float kDefaultBoostStrength = 4.0f;
 
 class PhraseBoostTree {
  public:
@@ -74,10 +76,12 @@ class PhraseBoostTree {
   std::vector<Node> nodes_;
 };
 
-// A job's boosting: its terms' tree (none: no boosting) and how strongly it pushes.
+// A job's boosting: its terms' tree (none: no boosting), how strongly it pushes, and the terms as their letters, for
+// writing a term the model heard as its parts (transducer/term_joining.h; none: not done).
 struct PhraseBoost {
   std::shared_ptr<const PhraseBoostTree> tree;
   float strength = kDefaultBoostStrength;
+  std::shared_ptr<const TermJoiner> joiner;
 };
 
 // One greedy decode's walk through a tree (its state is per decode: per chunk of a file, per live update).

@@ -42,6 +42,7 @@ PhraseBoost read_phrase_boost(const OptionValues& values, const std::vector<std:
   });
   if (!phrases.empty()) {
     boost.tree = std::make_shared<const PhraseBoostTree>(phrases, vocab_size, pieces_joining_words(vocabulary));
+    boost.joiner = std::make_shared<const TermJoiner>(phrases, vocabulary);
   }
   return boost;
 }
