@@ -2,14 +2,14 @@
 // layout whose vocabulary writes Latin, Cyrillic and Greek (so v3's 25 languages), writes Cyrillic pieces on held-out
 // English speech when free; `verbatim transcribe --language en`, a socket job's and the HTTP API's `language` lock it
 // to the pieces English can write, and its text is transformers' greedy decode with those pieces masked (the committed
-// reference). A language outside the 25 is refused, naming them; the fixture's English-only sibling takes none.
+// reference), and a dictation's live and final text are locked alike. A language outside the 25 is refused, naming them; the fixture's English-only sibling takes none.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import OpenAI from "openai";
 import { DaemonError, type DaemonClient } from "../../daemon/src/client";
 import { apiToken, freePort } from "../support/api";
 import { DaemonProcess } from "../support/daemon-process";
-import { heldoutWav } from "../support/dictation";
+import { committedText, heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
 
 jest.setTimeout(240_000);
@@ -78,6 +78,21 @@ test("the HTTP API's language locks it", async () => {
   expect(unlocked.text).toBe(free);
   const locked = await openai.audio.transcriptions.create({ file: file(), model: "whisper-1", language: "en" });
   expect(locked.text).toBe(english);
+});
+
+test("live dictation: its committed text and final text are locked too", async () => {
+  const dictate = async (language?: string) => {
+    const following = await startDictation(client, "stream", language ? { language } : undefined);
+    sendPcm(client, following.session, await pcmOf(wav));
+    const transcript = await stopDictation(client, following.session);
+    await following.outcome;
+    return { text: transcript.text, committed: committedText(following.events) };
+  };
+  const unlocked = await dictate();
+  expect(unlocked.text).toMatch(OTHER_SCRIPTS);
+  const locked = await dictate("en");
+  expect(locked.text.length).toBeGreaterThan(0);
+  expect(`${locked.text} ${locked.committed}`).not.toMatch(/[\p{Script=Cyrillic}\p{Script=Greek}ł]/u);
 });
 
 test("a language outside v3's 25 is refused, naming them; an English-only folder takes none", async () => {
