@@ -17,7 +17,7 @@ module.exports = [
   // The daemon's folders point one way, a lower one never reaching up: server/ (the daemon that composes everything)
   // over api/ and dictation/, over service/ (config, the warm model, jobs), over families/ (each model family's side),
   // over modes/ and vocabulary/, over config-file/ (reading and editing config.json); cli/ over mcp/ and capture/,
-  // which share daemon-control.ts.
+  // which share daemon-control.ts; speakers/ (words to speakers, turns) under all that use it.
   ...Object.entries({
     api: ["server", "cli"],
     dictation: ["server", "api", "cli"],
@@ -28,6 +28,7 @@ module.exports = [
     "config-file": ["server", "api", "dictation", "service", "families", "modes", "vocabulary", "cli"],
     capture: ["cli"],
     mcp: ["cli"],
+    speakers: ["server", "api", "dictation", "service", "families", "history", "cli", "mcp", "capture"],
   }).map(([folder, above]) => ({
     files: [`daemon/src/${folder}/**/*.ts`],
     rules: { "no-restricted-imports": ["error", { patterns: above.map((upper) => `../${upper}/*`) }] },

@@ -16,6 +16,7 @@ const ORIGINALS = [
   "daemon/src/paths.ts",
   "daemon/src/formats.ts",
   "daemon/src/plain-text.ts",
+  "daemon/src/speakers/speaker-turns.ts",
   "daemon/src/models/catalog.ts",
   "daemon/src/models/parakeet-catalog.ts",
   "daemon/src/models/nemotron-catalog.ts",

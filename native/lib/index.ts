@@ -4,6 +4,7 @@ import { addon, addonLoaded, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
 import { lockedOutPieces } from "./language-lock";
+import { LanguageTags } from "./language-tags";
 import { PieceDecoder, PieceEncoder } from "./sentencepiece";
 import { StreamingSession, TokenText } from "./streaming";
 import type {
@@ -304,9 +305,12 @@ export class NemotronModel {
   /** The engine's name for the model's family (Engine::family()). */
   readonly family = "nemotron";
   readonly pieces: PieceDecoder;
+  private readonly tags: LanguageTags;
 
   private constructor(private readonly raw: RawModel) {
-    this.pieces = new PieceDecoder(NemotronModel.infoOf(raw).vocabulary);
+    const { vocabulary } = NemotronModel.infoOf(raw);
+    this.tags = new LanguageTags(vocabulary);
+    this.pieces = new PieceDecoder(this.tags.silenced(vocabulary));
     typed(() => raw.setVocabulary(this.pieces.allTokenBytes()));
   }
 
@@ -368,6 +372,11 @@ export class NemotronModel {
   /** The text, timed tokens and words of the engine's segments (a transcribe() result, a live utterance's). */
   transcriptOf(result: Pick<TranscribeResult, "segments">): ParakeetTranscript {
     return transducerTranscript(this.pieces, result);
+  }
+
+  /** The language Nemotron 3.5 wrote among these tokens with its `auto` prompt ("de"), or null (language-tags.ts). */
+  languageOf(tokens: readonly number[]): string | null {
+    return this.tags.languageOf(tokens);
   }
 
   free(): void {

@@ -6,7 +6,7 @@
 // can: exit 2 in the CLI. Nemotron 3.5's --language sets its prompt; the English model takes English alone. The
 // catalog's nemotron-streaming-en, served by a test hub with the fixture's files (its tokenizer and processor files
 // too), downloads and transcribes like any model, and `verbatim models list` lists both catalog names.
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { NemotronModel, type NemotronOptions } from "@verbatim/native";
@@ -113,6 +113,36 @@ test("Nemotron 3.5: --language sets its prompt (the addon's text with that langu
   expect(wordsOf(german.stdout)).toBe(germanText);
   const status = await daemon.status();
   expect(status.model.capabilities.languages).toEqual(expect.arrayContaining(["en", "de"]));
+});
+
+test("Nemotron 3.5 detecting: the language tag it writes is the transcript's language and shows in no text", async () => {
+  // The fixture's vocabulary holds no tags: a copy whose first written piece is renamed "<de-DE>" writes one.
+  const model = await NemotronModel.load(multilingual, { backend: "cpu", threads: 2 }).promise;
+  const { samples } = await loadAudio(wav);
+  const [first] = (await model.transcribe(samples).promise).tokens;
+  model.free();
+  const tagged = mkdtempSync(path.join(os.tmpdir(), "verbatim-nemotron-tag-"));
+  try {
+    cpSync(multilingual, tagged, { recursive: true });
+    const tokenizerPath = path.join(tagged, "tokenizer.json");
+    const tokenizer = JSON.parse(readFileSync(tokenizerPath, "utf8"));
+    const untagged = tokenizer.model.vocab[first.id][0];
+    tokenizer.model.vocab[first.id][0] = "<de-DE>";
+    writeFileSync(tokenizerPath, JSON.stringify(tokenizer));
+
+    const run = await daemon.cli("transcribe", "--model", tagged, "--format", "json", wav);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const transcript = JSON.parse(run.stdout);
+    expect(transcript.language).toBe("de");
+    expect(transcript.text).not.toContain("<de-DE>");
+    // The tag's piece wrote words before it was a tag: those words are gone and the rest is the addon's text.
+    expect(wordsOf(await addonText(multilingual))).toContain(untagged.replace("\u2581", ""));
+    expect(wordsOf(transcript.text)).toBe(await addonText(tagged));
+    expect(transcript.text).not.toContain(untagged.replace("\u2581", ""));
+  } finally {
+    rmSync(tagged, { recursive: true, force: true });
+  }
 });
 
 test("the catalog's nemotron-streaming-en downloads with its tokenizer and transcribes; `verbatim models list` lists both", async () => {

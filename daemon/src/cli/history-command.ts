@@ -9,7 +9,11 @@ import {
   type HistoryEntry,
   type HistoryEntryDetail,
   type HistorySnippet,
+  MAX_SPEAKER_NAME,
+  type SegmentData,
+  type SpeakerNaming,
 } from "../protocol";
+import { speakerLabel, speakerTurns } from "../speakers/speaker-turns";
 import { connectRunning } from "../daemon-control";
 import { EXIT, UsageError } from "./exit-codes";
 import { parseCommandLine } from "./command-line";
@@ -18,7 +22,9 @@ import { deleteTranscripts, localTime, type DeleteTranscripts } from "./history-
 
 type RequestBody = Extract<Parameters<DaemonClient["request"]>[0], { type: `history.${string}` }>;
 
-export type HistoryCommand = { request: RequestBody; json: boolean } | { delete: DeleteTranscripts };
+/** `speakers`: print the entry's speakers (history speakers) rather than the entry. */
+export type HistoryCommand =
+  { request: RequestBody; json: boolean; speakers?: boolean } | { delete: DeleteTranscripts };
 
 export function parseHistory(args: string[]): HistoryCommand {
   const parsed = parseCommandLine({
@@ -36,6 +42,13 @@ export function parseHistory(args: string[]): HistoryCommand {
   const { values, positionals } = parsed;
   const [action, target, ...extra] = positionals;
   const json = Boolean(values.json);
+  if (action === "speakers") {
+    const given = Object.keys(values).find((key) => key !== "json");
+    if (given !== undefined) throw new UsageError(`history speakers takes no --${given}`);
+    const entry = wholeNumber(target, "history speakers ID");
+    if (extra.length === 0) return { request: { type: "history.get", entry }, json, speakers: true };
+    return { request: { type: "history.speakers", entry, names: extra.map(speakerNaming) }, json, speakers: true };
+  }
   const only = (allowed: string[], what: string) => {
     const given = Object.keys(values).filter((key) => !allowed.includes(key));
     if (given.length > 0 || extra.length > 0) throw new UsageError(`${what} takes no --${given[0] ?? extra[0]}`);
@@ -69,7 +82,8 @@ export function parseHistory(args: string[]): HistoryCommand {
     }
     default:
       throw new UsageError(
-        `unknown history action "${action}"${didYouMean(action, ["show", "rm", "export"])}; use show, rm or export ` +
+        `unknown history action "${action}"${didYouMean(action, ["show", "rm", "export", "speakers"])}; use show, ` +
+          "rm, export or speakers " +
           "(or none to list)",
       );
   }
@@ -87,7 +101,9 @@ export async function runHistory(command: HistoryCommand, paths: VerbatimPaths):
       else if (event.history.entries.length === 0) write("No transcripts found.\n");
       else for (const entry of event.history.entries) write(summaryLine(entry, process.stdout.isTTY === true));
     } else if (event.historyEntry) {
-      write(command.json ? JSON.stringify(event.historyEntry, null, 2) + "\n" : details(event.historyEntry));
+      const entry = event.historyEntry;
+      if (command.json) write(JSON.stringify(entry, null, 2) + "\n");
+      else write(command.speakers ? speakerList(entry) : details(entry));
     } else if (event.exported !== undefined) {
       write(event.exported);
     }
@@ -95,6 +111,33 @@ export async function runHistory(command: HistoryCommand, paths: VerbatimPaths):
   } finally {
     client.close();
   }
+}
+
+/** `N=NAME`: speaker N (counting from 1) is to be called NAME; `N=` gives back "Speaker N". */
+function speakerNaming(assignment: string): SpeakerNaming {
+  const match = /^(\d+)=(.*)$/s.exec(assignment);
+  if (!match || Number(match[1]) < 1) {
+    throw new UsageError(
+      `history speakers takes N=NAME (speaker N, counting from 1, is called NAME; N= gives back "Speaker N"), ` +
+        `not "${assignment}"`,
+    );
+  }
+  if (match[2].length > MAX_SPEAKER_NAME) {
+    throw new UsageError(`a speaker's name has at most ${MAX_SPEAKER_NAME} characters; ${match[1]}= has more`);
+  }
+  return { speaker: Number(match[1]) - 1, name: match[2].trim() || null };
+}
+
+/** `#ID: N speakers` then each speaker's number and name. */
+function speakerList(entry: HistoryEntryDetail): string {
+  if (entry.speakers === undefined) {
+    return `Transcript #${entry.id} has no speakers: only a transcript made with speakers told apart has them.\n`;
+  }
+  const lines = Array.from({ length: entry.speakers }, (_, speaker) => {
+    const name = entry.speakerNames?.[speaker];
+    return `  ${speaker + 1}  ${name ?? `${speakerLabel(speaker)} (no name given)`}\n`;
+  });
+  return `Transcript #${entry.id}: ${entry.speakers} speaker(s)\n${lines.join("")}`;
 }
 
 function wholeNumber(text: string | undefined, what: string): number {
@@ -161,7 +204,15 @@ function details(entry: HistoryEntryDetail): string {
   if (entry.recording) facts.push(`recording: ${entry.recording}`);
   if (entry.mode)
     facts.push(`mode: ${entry.mode}${entry.finishing ? `, finished by ${ENGINES[entry.finishing]}` : ""}`);
-  const timed = entry.segments.map((s) => `[${s.start.toFixed(2)} → ${s.end.toFixed(2)}] ${s.text}`);
-  const text = entry.finishedText === null ? entry.text : `Finished:\n${entry.finishedText}\n\nSpoken:\n${entry.text}`;
+  const said = (s: SegmentData) =>
+    s.speaker === undefined ? s.text : `${speakerLabel(s.speaker, entry.speakerNames)}: ${s.text.trim()}`;
+  const timed = entry.segments.map((s) => `[${s.start.toFixed(2)} → ${s.end.toFixed(2)}] ${said(s)}`);
+  const spoken =
+    entry.speakers === undefined
+      ? entry.text
+      : speakerTurns(entry.segments)
+          .map((turn) => `${speakerLabel(turn.speaker, entry.speakerNames)}: ${turn.text}`)
+          .join("\n");
+  const text = entry.finishedText === null ? spoken : `Finished:\n${entry.finishedText}\n\nSpoken:\n${spoken}`;
   return `${facts.join("\n")}\n\n${text}\n\n${timed.join("\n")}\n`;
 }

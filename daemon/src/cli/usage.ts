@@ -99,6 +99,9 @@ export const HISTORY_USAGE = `  verbatim history [--search TEXT] [--limit N] [--
                                          (both: without a terminal to ask on, delete only with --yes)
   verbatim history export [--format markdown|json]
                                          every kept transcript, to standard output
+  verbatim history speakers ID [N=NAME …] [--json]
+                                         a transcript's speakers; N=NAME calls speaker N NAME in every export and
+                                         show (N= gives back "Speaker N")
 `;
 
 export const STATUS_USAGE = `  verbatim status [--json]               the daemon's model, backend, memory and queue

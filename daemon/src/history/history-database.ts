@@ -66,6 +66,10 @@ const MIGRATIONS: string[] = [
      INSERT INTO transcripts_text (rowid, text, finished_text) VALUES (new.id, new.text, new.finished_text);
    END;
    INSERT INTO transcripts_text (transcripts_text) VALUES ('rebuild');`,
+  // Speakers: how many a transcript with speakers has (its segments and words carry theirs) and the names a user gave
+  // them (JSON: index = speaker, null = unnamed); both null for a transcript without speakers.
+  `ALTER TABLE transcripts ADD COLUMN speakers INTEGER;
+   ALTER TABLE transcripts ADD COLUMN speaker_names TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

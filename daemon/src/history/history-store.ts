@@ -14,6 +14,7 @@ import type {
   HistoryPage,
   HistorySnippet,
   SegmentData,
+  SpeakerNaming,
   TranscriptData,
 } from "../protocol";
 import { plainLine } from "../plain-text";
@@ -96,11 +97,13 @@ interface Row {
   finished_text: string | null;
   mode: string | null;
   finishing: FinishingEngine | null;
+  speakers: number | null;
+  speaker_names: string | null;
 }
 
 const ENTRY_COLUMNS =
   "t.id, t.kind, t.created_ms, t.job, t.text, t.language, t.model, t.backend, t.duration_seconds, t.source_file, " +
-  "t.app, t.recording, t.finished_text, t.mode, t.finishing";
+  "t.app, t.recording, t.finished_text, t.mode, t.finishing, t.speakers, t.speaker_names";
 
 export class HistoryStore {
   private db: SqliteDatabase | null = null;
@@ -270,6 +273,37 @@ export class HistoryStore {
     return { ...entryOf(row), segments: JSON.parse(row.segments) as SegmentData[] };
   }
 
+  /**
+   * Gives speakers of an entry with speakers their names (a name is kept as one plain line; empty or null gives back
+   * "Speaker N"); returns the entry. Refused, changing nothing, when the entry has no speakers or no such speaker.
+   */
+  nameSpeakers(id: number, names: readonly SpeakerNaming[]): HistoryEntryDetail {
+    const row = this.database()
+      .prepare(`SELECT ${ENTRY_COLUMNS} FROM transcripts t WHERE t.id = ?`)
+      .get(id) as unknown as Row | undefined;
+    if (!row) throw noEntry(id);
+    if (row.speakers === null) {
+      throw new HistoryError(
+        "bad_message",
+        `transcript #${id} has no speakers to name: only a transcript made with speakers told apart has them`,
+      );
+    }
+    const kept = speakerNamesOf(row);
+    for (const { speaker, name } of names) {
+      if (speaker >= row.speakers) {
+        throw new HistoryError(
+          "bad_message",
+          `transcript #${id} has ${row.speakers} speaker(s), numbered 1 to ${row.speakers}: there is no speaker ${speaker + 1}`,
+        );
+      }
+      kept[speaker] = plainLine(name ?? "").trim() || null;
+    }
+    this.writing(() =>
+      this.database().prepare("UPDATE transcripts SET speaker_names = ? WHERE id = ?").run(JSON.stringify(kept), id),
+    );
+    return this.get(id);
+  }
+
   /** Deletes one entry and its kept recording. */
   delete(id: number): number {
     const deleted = this.deleteWhere("id = ?", id);
@@ -345,7 +379,8 @@ export class HistoryStore {
       const result = db
         .prepare(
           `INSERT INTO transcripts (kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
-             source_file, app, finished_text, mode, finishing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             source_file, app, finished_text, mode, finishing, speakers)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           finished.kind,
@@ -363,6 +398,7 @@ export class HistoryStore {
           finishing?.finishedText ?? null,
           finishing?.mode ?? finished.mode ?? null,
           finishing?.finishedText ? finishing.engine : null,
+          transcript.speakers ?? null,
         );
       return Number(result.lastInsertRowid);
     });
@@ -570,7 +606,14 @@ function entryOf(row: Row): HistoryEntry {
     finishedText: row.finished_text,
     mode: row.mode,
     finishing: row.finishing,
+    ...(row.speakers !== null && { speakers: row.speakers, speakerNames: speakerNamesOf(row) }),
   };
+}
+
+/** The names kept for the entry's speakers, one for each (null: unnamed). */
+function speakerNamesOf(row: Row): (string | null)[] {
+  const kept = row.speaker_names === null ? [] : (JSON.parse(row.speaker_names) as (string | null)[]);
+  return Array.from({ length: row.speakers ?? 0 }, (_, speaker) => kept[speaker] ?? null);
 }
 
 /** The snippet of the entry's text, or of its finished text where that holds more of the words. */

@@ -146,6 +146,8 @@ export class TranscriptHistory {
           return { type: "done", id, count: store.countBefore(dateOf(request.before)) };
         case "history.export":
           return { type: "done", id, exported: store.export(request.format) };
+        case "history.speakers":
+          return { type: "done", id, historyEntry: store.nameSpeakers(request.entry, request.names) };
       }
     } catch (error) {
       if (error instanceof HistoryError) throw new ProtocolError(error.code, error.message, id);

@@ -300,6 +300,7 @@ export class Connection {
       case "history.delete":
       case "history.count":
       case "history.export":
+      case "history.speakers":
         if (!this.daemon.history)
           throw new ProtocolError("history", "the history is not open yet; try again", request.id);
         this.send(this.daemon.history.answer(request));

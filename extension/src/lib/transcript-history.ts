@@ -66,17 +66,15 @@ export async function deleteTranscripts(client: DaemonClient, ids: readonly numb
   return deleted;
 }
 
-/** A transcript in a subtitle format (Copy As…), from its timed segments. */
+/** A transcript in a subtitle format (Copy As…), from its timed segments (their speakers by the names given). */
 export function transcriptAs(format: "srt" | "vtt", entry: HistoryEntryDetail): string {
   const { text, language, durationSeconds, segments, model, backend } = entry;
-  return formatTranscript(format, entry.sourceFile ?? "", {
-    text,
-    language,
-    durationSeconds,
-    segments,
-    model,
-    backend,
-  });
+  return formatTranscript(
+    format,
+    entry.sourceFile ?? "",
+    { text, language, durationSeconds, segments, model, backend },
+    entry.speakerNames,
+  );
 }
 
 export type ExportFormat = HistoryExportFormat;

@@ -34,7 +34,7 @@ export const FIRST_RUN_OPTIONS: readonly FirstRunOption[] = [
     summary: "faster and more accurate on English and 24 other European languages, which it detects itself",
     facts: [
       "English WER 6.32% at RTFx 3,333 (Open ASR leaderboard); 4.81% against Whisper turbo's 5.56% on its languages",
-      "no translation, no vocabulary terms (replacements still apply)",
+      "no translation; your vocabulary terms boosted while it decodes",
       "a 2.5 GB download (mlx-community stores float32)",
     ],
   },

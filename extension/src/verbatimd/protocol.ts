@@ -392,6 +392,9 @@ export interface HistoryEntry {
   /** The dictation's mode, and the finishing engine that made `finishedText` (null: none, or before modes). */
   mode: string | null;
   finishing: FinishingEngine | null;
+  /** A transcript with speakers only: how many, and the names the user gave them (history.speakers). */
+  speakers?: number;
+  speakerNames?: SpeakerNames;
   /** history.search only: the text around the matches; `highlights` are UTF-16 offsets into `text`. */
   snippet?: HistorySnippet;
 }
@@ -413,6 +416,15 @@ export interface HistoryPage {
 }
 
 export type HistoryExportFormat = "json" | "markdown";
+
+/** history.speakers: the name a speaker (0-based) is to have; null gives back "Speaker N". */
+export interface SpeakerNaming {
+  speaker: number;
+  name: string | null;
+}
+
+/** The longest name a speaker is given, in UTF-16 units. */
+export const MAX_SPEAKER_NAME = 100;
 
 /** Largest page of history.list and history.search. */
 export const MAX_HISTORY_PAGE = 500;
@@ -491,6 +503,8 @@ export type Request =
   /** How many entries finished before this date (what history.delete with it would delete); deletes nothing. */
   | { type: "history.count"; id: string; before: string }
   | { type: "history.export"; id: string; format: HistoryExportFormat }
+  /** Names speakers of an entry with speakers; answered with the entry (historyEntry). */
+  | { type: "history.speakers"; id: string; entry: number; names: SpeakerNaming[] }
   /** Turns the OpenAI-compatible HTTP API on or off; absent fields keep their current setting. */
   | {
       type: "api.set";
@@ -706,6 +720,10 @@ export interface WordTiming {
   start: number;
   end: number;
   probability: number;
+  /** A transcript with speakers only: who said it (0-based, in the order the speakers first spoke). */
+  speaker?: number;
+  /** A transcript with speakers only: true when two speakers were speaking at once during the word. */
+  overlap?: boolean;
 }
 
 export interface SegmentData {
@@ -713,7 +731,20 @@ export interface SegmentData {
   end: number;
   text: string;
   words?: WordTiming[];
+  /** A transcript with speakers only: who said it (a segment is split where the speaker changes). */
+  speaker?: number;
 }
+
+/** Consecutive segments of one speaker: what a transcript with speakers shows as one line. */
+export interface SpeakerTurn {
+  speaker: number;
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Names a user gave a transcript's speakers: index = speaker; null or missing: "Speaker N" (N = speaker + 1). */
+export type SpeakerNames = readonly (string | null)[];
 
 export interface TranscriptData {
   text: string;
@@ -722,6 +753,8 @@ export interface TranscriptData {
   segments: SegmentData[];
   model: string;
   backend: string;
+  /** A transcript with speakers only: how many speakers the speaker model told apart. */
+  speakers?: number;
   /** Dictation only: true when it heard no speech (or its speech gave no words); its text is then empty. */
   noSpeech?: boolean;
   /** Dictation only: its mode and how its text was finished; `text` is the finished text when there is one. */
@@ -1025,6 +1058,13 @@ export function isOrigin(value: unknown): value is string {
 const isOriginList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 64 && v.every(isOrigin);
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 const isEntryId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+const isSpeakerNaming = (v: unknown): v is SpeakerNaming =>
+  isObject(v) &&
+  Number.isSafeInteger(v.speaker) &&
+  (v.speaker as number) >= 0 &&
+  (v.name === null || (typeof v.name === "string" && v.name.length <= MAX_SPEAKER_NAME));
+const isSpeakerNamings = (v: unknown): v is SpeakerNaming[] =>
+  Array.isArray(v) && v.length > 0 && v.length <= 64 && v.every(isSpeakerNaming);
 const isPageSize = (v: unknown): v is number => isEntryId(v) && (v as number) <= MAX_HISTORY_PAGE;
 const isDate = (v: unknown): v is string => typeof v === "string" && parseIsoDate(v) !== null;
 
@@ -1099,6 +1139,11 @@ function parseHistoryRequest(message: Fields, type: `history.${string}`, id: str
       return { type, id, before: beforeDate(message, id) };
     case "history.export":
       return { type, id, format: field(message, "format", oneOf("json", "markdown"), '"json" or "markdown"') };
+    case "history.speakers": {
+      const entry = field(message, "entry", isEntryId, "an entry id");
+      const namings = `a list of { "speaker": 0-based number, "name": up to ${MAX_SPEAKER_NAME} characters or null }`;
+      return { type, id, entry, names: field(message, "names", isSpeakerNamings, namings) };
+    }
     default:
       throw new ProtocolError("unknown_type", `unknown request type "${type}"`, id);
   }
@@ -1230,6 +1275,7 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "history.delete":
     case "history.count":
     case "history.export":
+    case "history.speakers":
       return parseHistoryRequest(message, type, id);
     case "transcribe": {
       const priority = field(message, "priority", oneOf("interactive", "batch"), '"interactive" or "batch"', true);

@@ -76,7 +76,8 @@ export class NemotronFamily implements FamilyModel {
         for (const { segment, decoded } of transducerSegments(transcript, place, words)) {
           callbacks.onSegment(segment, decoded);
         }
-        return { language: options.language ?? null, tokens: transcript.tokens.map((token) => token.id) };
+        const tokens = transcript.tokens.map((token) => token.id);
+        return { language: options.language ?? model.languageOf(tokens), tokens };
       },
       text: (tokens) => model.pieces.decode(tokens).trim(),
     };

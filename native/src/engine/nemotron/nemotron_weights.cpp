@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "conformer/conformer_layer_reader.h"
 #include "formats/mapped_file.h"
 
 namespace verbatim {
@@ -266,26 +267,9 @@ NemotronWeights load_nemotron_weights(const std::string& folder) {
   w.depthwise2 = conv2d(r, "encoder.subsampling.layers.1.depthwise_conv", C, 3, 1);
   w.pointwise2 = conv2d(r, "encoder.subsampling.layers.1.pointwise_conv", C, 1, C);
   w.subsampling_out = r.linear("encoder.subsampling.linear", d, static_cast<int64_t>(C) * c.subsampled_mels(), true);
-  const int head_dim = d / c.n_heads;
   for (int i = 0; i < c.n_layers; ++i) {
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
-    ConformerLayerWeights l;
-    l.norm_ff1 = r.norm(p + "norm_feed_forward1", d);
-    l.norm_att = r.norm(p + "norm_self_att", d);
-    l.norm_conv = r.norm(p + "norm_conv", d);
-    l.norm_ff2 = r.norm(p + "norm_feed_forward2", d);
-    l.norm_out = r.norm(p + "norm_out", d);
-    l.ff1_in = r.linear(p + "feed_forward1.linear1", c.ff_hidden, d, c.use_bias);
-    l.ff1_out = r.linear(p + "feed_forward1.linear2", d, c.ff_hidden, c.use_bias);
-    l.ff2_in = r.linear(p + "feed_forward2.linear1", c.ff_hidden, d, c.use_bias);
-    l.ff2_out = r.linear(p + "feed_forward2.linear2", d, c.ff_hidden, c.use_bias);
-    l.query = r.linear(p + "self_attn.q_proj", d, d, c.use_bias);
-    l.key = r.linear(p + "self_attn.k_proj", d, d, c.use_bias);
-    l.value = r.linear(p + "self_attn.v_proj", d, d, c.use_bias);
-    l.out = r.linear(p + "self_attn.o_proj", d, d, c.use_bias);
-    l.pos = r.linear(p + "self_attn.relative_k_proj", d, d, false);
-    l.pos_bias_u = r.floats(p + "self_attn.bias_u", {c.n_heads, head_dim});
-    l.pos_bias_v = r.floats(p + "self_attn.bias_v", {c.n_heads, head_dim});
+    ConformerLayerWeights l = read_conformer_layer(r, p, c, kTransformersAttentionNames);
     l.pointwise1 = r.linear(p + "conv.pointwise_conv1", 2 * d, d, c.use_bias, {2 * d, d, 1});
     l.pointwise2 = r.linear(p + "conv.pointwise_conv2", d, d, c.use_bias, {d, d, 1});
     l.depthwise_weight = r.floats(p + "conv.depthwise_conv.weight", {d, 1, K});

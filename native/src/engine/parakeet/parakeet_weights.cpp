@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "conformer/conformer_layer_reader.h"
 #include "formats/finite_values.h"
 #include "formats/half.h"
 #include "formats/json.h"
@@ -309,26 +310,9 @@ ParakeetWeights load_parakeet_weights(const std::string& folder, std::optional<Q
   w.depthwise2 = r.conv2d("encoder.pre_encode.conv.5", C, 3, 1);
   w.pointwise2 = r.conv2d("encoder.pre_encode.conv.6", C, 1, C);
   w.subsampling_out = r.linear("encoder.pre_encode.out", d, static_cast<int64_t>(C) * c.subsampled_mels(), true);
-  const int head_dim = d / c.n_heads;
   for (int i = 0; i < c.n_layers; ++i) {
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
-    ConformerLayerWeights l;
-    l.norm_ff1 = r.norm(p + "norm_feed_forward1", d);
-    l.norm_att = r.norm(p + "norm_self_att", d);
-    l.norm_conv = r.norm(p + "norm_conv", d);
-    l.norm_ff2 = r.norm(p + "norm_feed_forward2", d);
-    l.norm_out = r.norm(p + "norm_out", d);
-    l.ff1_in = r.linear(p + "feed_forward1.linear1", c.ff_hidden, d, c.use_bias);
-    l.ff1_out = r.linear(p + "feed_forward1.linear2", d, c.ff_hidden, c.use_bias);
-    l.ff2_in = r.linear(p + "feed_forward2.linear1", c.ff_hidden, d, c.use_bias);
-    l.ff2_out = r.linear(p + "feed_forward2.linear2", d, c.ff_hidden, c.use_bias);
-    l.query = r.linear(p + "self_attn.linear_q", d, d, c.use_bias);
-    l.key = r.linear(p + "self_attn.linear_k", d, d, c.use_bias);
-    l.value = r.linear(p + "self_attn.linear_v", d, d, c.use_bias);
-    l.out = r.linear(p + "self_attn.linear_out", d, d, c.use_bias);
-    l.pos = r.linear(p + "self_attn.linear_pos", d, d, false);
-    l.pos_bias_u = r.floats(p + "self_attn.pos_bias_u", {c.n_heads, head_dim});
-    l.pos_bias_v = r.floats(p + "self_attn.pos_bias_v", {c.n_heads, head_dim});
+    ConformerLayerWeights l = read_conformer_layer(r, p, c, kNemoAttentionNames);
     l.pointwise1 = r.linear(p + "conv.pointwise_conv1", 2 * d, d, c.use_bias, {2 * d, 1, d});
     l.pointwise2 = r.linear(p + "conv.pointwise_conv2", d, d, c.use_bias, {d, 1, d});
     // Depthwise (d, kernel, 1) then batch norm in eval mode, folded: w' = w * s, b' = (b - mean) * s + beta,

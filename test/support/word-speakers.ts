@@ -1,0 +1,20 @@
+// Word-level speaker accuracy: of a transcript's words with speakers, the share whose speaker (through the DER's
+// mapping of hypothesis to reference speakers) is the speaker of the reference word it shares most time with.
+export interface TimedSpeakerWord {
+  start: number;
+  end: number;
+  speaker: string | number;
+}
+
+export function wordSpeakerAccuracy(
+  words: readonly TimedSpeakerWord[],
+  reference: readonly TimedSpeakerWord[],
+  mapping: ReadonlyMap<string | number, string | number>,
+): { right: number; words: number; accuracy: number } {
+  const shared = (a: TimedSpeakerWord, b: TimedSpeakerWord) => Math.min(a.end, b.end) - Math.max(a.start, b.start);
+  const right = words.filter((word) => {
+    const nearest = reference.reduce((best, other) => (shared(word, other) > shared(word, best) ? other : best));
+    return mapping.get(word.speaker) === nearest.speaker;
+  }).length;
+  return { right, words: words.length, accuracy: words.length > 0 ? right / words.length : NaN };
+}
