@@ -58,7 +58,8 @@ test.each([
     "parakeet-v3-8bit",
     parakeet(PARAKEET_V3_LANGUAGES),
     "ja",
-    'parakeet-v3-8bit is a Parakeet model of 25 languages and cannot transcribe "ja" (Japanese); use ' +
+    "parakeet-v3-8bit is a Parakeet model of 25 languages (bg, cs, da, de, el, en, es, et, fi, fr, hr, hu, it, lt, " +
+      'lv, mt, nl, pl, pt, ro, ru, sk, sl, sv, uk) and cannot transcribe "ja" (Japanese); use ' +
       "large-v3-turbo-4bit (a Whisper model) for it, or leave the language out",
   ],
   [

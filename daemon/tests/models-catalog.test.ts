@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { LOCK_LANGUAGES } from "@verbatim/native";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -112,10 +113,11 @@ describe("the catalog across families", () => {
     expect(packedEntries(findCatalogEntry("parakeet-v3-8bit")!)).toEqual([]);
   });
 
-  test("Parakeet v3's 25 languages are codes the daemon knows; v2 and 110m are English", () => {
+  test("Parakeet v3's 25 languages are codes the daemon knows and the language lock knows; v2 and 110m are English", () => {
     expect(PARAKEET_V3_LANGUAGES).toHaveLength(25);
     expect(new Set(PARAKEET_V3_LANGUAGES).size).toBe(25);
     for (const code of PARAKEET_V3_LANGUAGES) expect(languageName(code)).toBeDefined();
+    expect([...PARAKEET_V3_LANGUAGES].sort()).toEqual(LOCK_LANGUAGES);
     expect(findCatalogEntry("parakeet-v2")?.languages).toEqual(["en"]);
     expect(findCatalogEntry("parakeet-110m")?.languages).toEqual(["en"]);
   });

@@ -3,6 +3,7 @@
 import { addon, addonLoaded, type RawJob, type RawModel } from "./addon";
 import { alignmentHeadsFor } from "./alignment-heads";
 import { typed, typedError } from "./errors";
+import { lockedOutPieces } from "./language-lock";
 import { LanguageTags } from "./language-tags";
 import { PieceDecoder, PieceEncoder } from "./sentencepiece";
 import { StreamingSession, TokenText } from "./streaming";
@@ -10,6 +11,7 @@ import type {
   BackendMemory,
   BoostOptions,
   BuildInfo,
+  LanguageLockOptions,
   Job,
   LanguageDetection,
   LoadOptions,
@@ -34,6 +36,7 @@ export * from "./errors";
 export * from "./types";
 export { StreamingSession } from "./streaming";
 export { PieceDecoder, PieceEncoder } from "./sentencepiece";
+export { LOCK_LANGUAGES, lockedOutPieces, vocabularyScripts } from "./language-lock";
 export { VoiceDetector, VOICE_DETECTOR_WEIGHTS } from "./voice-detector";
 export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
 export { compareVersions, gpuAbsence, MINIMUM_MACOS, thisMac, type GpuAbsence, type MacHost } from "./macos";
@@ -175,6 +178,7 @@ export class ParakeetModel {
   readonly pieces: PieceDecoder;
   private readonly encoder: PieceEncoder;
   private readonly splitTerms = new Map<string, number[][]>();
+  private readonly lockedOut = new Map<string, number[]>();
 
   private constructor(private readonly raw: RawModel) {
     const info = ParakeetModel.infoOf(raw);
@@ -260,11 +264,29 @@ export class ParakeetModel {
     this.raw.free();
   }
 
-  /** The options as the engine reads them: the boosted terms as their pieces (boostPhrases). */
-  private engineOptions<O extends BoostOptions>(options: O): Omit<O, "boostTerms"> & { boostPhrases?: number[][] } {
-    const { boostTerms, ...rest } = options;
-    if (!boostTerms?.length) return rest;
-    return { ...rest, boostPhrases: boostTerms.flatMap((term) => this.termPieces(term)) };
+  /** The ids of the pieces a job locked to `language` never emits (lockedOutPieces). Throws for a language it lacks. */
+  lockedOutPieces(language: string): number[] {
+    let ids = this.lockedOut.get(language);
+    if (!ids) {
+      ids = lockedOutPieces(this.pieces.pieces, language);
+      this.lockedOut.set(language, ids);
+    }
+    return ids;
+  }
+
+  /**
+   * The options as the engine reads them: the boosted terms as their pieces (boostPhrases), a language lock as the
+   * pieces it locks out (suppressTokens).
+   */
+  private engineOptions<O extends BoostOptions & LanguageLockOptions>(
+    options: O,
+  ): Omit<O, "boostTerms" | "language"> & { boostPhrases?: number[][]; suppressTokens?: number[] } {
+    const { boostTerms, language, ...rest } = options;
+    return {
+      ...rest,
+      ...(boostTerms?.length ? { boostPhrases: boostTerms.flatMap((term) => this.termPieces(term)) } : {}),
+      ...(language === undefined ? {} : { suppressTokens: this.lockedOutPieces(language) }),
+    };
   }
 
   /** The text, timed tokens and words of the engine's segments (a transcribe() result, a live utterance's final pass). */

@@ -143,7 +143,7 @@ export interface ParakeetTranscript {
  * `chunkOverlapSeconds` (default 15 or half a chunk, whichever is less; at most half a chunk), their tokens merged on
  * their times as parakeet-mlx does. A file no longer than a chunk is decoded whole.
  */
-export interface ParakeetTranscribeOptions extends BoostOptions {
+export interface ParakeetTranscribeOptions extends BoostOptions, LanguageLockOptions {
   chunkSeconds?: number;
   chunkOverlapSeconds?: number;
 }
@@ -158,6 +158,16 @@ export interface BoostOptions {
   boostTerms?: readonly string[];
   /** Logits a term's piece is worth, 0 to 50 (0: no boosting). Default 4 (test/bench/README.md). */
   boostStrength?: number;
+}
+
+/**
+ * A multilingual transducer locked to one language (language-lock.ts): `language` (an ISO 639-1 code of
+ * LOCK_LANGUAGES) keeps the decoder to the pieces of the model's vocabulary that the language can write (its letters,
+ * and the punctuation, digits and special pieces every language shares); the engine takes them as suppressTokens.
+ * Absent: the model chooses among all of its pieces (it recognizes its languages itself).
+ */
+export interface LanguageLockOptions {
+  language?: string;
 }
 
 /** MLX's allocator, shared by every MLX model in the process. */
@@ -323,7 +333,7 @@ export interface StreamOptions extends TranscribeOptions {
 }
 
 /** Live recognition on a Parakeet model: its own policy (the transducer's frames and agreement between updates). */
-export interface ParakeetStreamOptions extends BoostOptions {
+export interface ParakeetStreamOptions extends BoostOptions, LanguageLockOptions {
   /** No update before this much new audio (seconds), unless the utterance ends. Default 1. */
   minChunkSeconds?: number;
   /** Encoder frames (80 ms): a token is committed once its end is this far behind the newest audio. Default 2. */

@@ -62,7 +62,7 @@ Decoding decode(verbatim::TransducerRunner& runner, const verbatim::ParakeetConf
   for (int f = 0; f < frames; ++f) runner.joint(f, out.start_joint.data() + width * static_cast<std::size_t>(f));
   out.smallest_margin = INFINITY;
   for (const verbatim::TdtToken& t :
-       verbatim::greedy_tdt(runner, frames, {config.vocab_size, config.durations, config.max_symbols, nullptr, {}})) {
+       verbatim::greedy_tdt(runner, frames, {config.vocab_size, config.durations, config.max_symbols, nullptr, {}, {}})) {
     out.tokens.push_back(t.token);
     out.frames.push_back(t.frame);
     out.durations.push_back(t.duration);

@@ -195,7 +195,7 @@ void check_clip(const std::string& model_folder, const std::string& reference_pa
   // The engine's own greedy loop equals the reference's tokens, frames and durations (unless parted at a tie).
   runner->encode(features.data.data(), features.n_frames);
   const std::vector<verbatim::TdtToken> tokens =
-      verbatim::greedy_tdt(*runner, frames, {V, config.durations, config.max_symbols, nullptr, {}});
+      verbatim::greedy_tdt(*runner, frames, {V, config.durations, config.max_symbols, nullptr, {}, {}});
   std::vector<int> ids, token_frames, durations;
   for (const auto& t : tokens) ids.push_back(t.token), token_frames.push_back(t.frame), durations.push_back(t.duration);
   if (parted) {

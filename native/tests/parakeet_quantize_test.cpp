@@ -111,7 +111,7 @@ Decoded decode(const std::shared_ptr<const verbatim::ParakeetWeights>& weights, 
   const int frames = runner->encode(features.data.data(), features.n_frames);
   Decoded out;
   out.encoder = runner->encoder_output();
-  for (const auto& t : verbatim::greedy_tdt(*runner, frames, {c.vocab_size, c.durations, c.max_symbols, nullptr, {}})) {
+  for (const auto& t : verbatim::greedy_tdt(*runner, frames, {c.vocab_size, c.durations, c.max_symbols, nullptr, {}, {}})) {
     out.tokens.push_back(t.token);
   }
   return out;

@@ -66,7 +66,7 @@ TEST_CASE("tdt transcribe: a chunked decode is its chunks decoded alone, moved t
     std::size_t most_read = 0;
     const verbatim::SampleReader read = reader_of(audio, &most_read);
     const verbatim::Transcript chunked =
-        verbatim::transcribe_tdt(*runner, weights->config, read, audio.size(), chunking, {}, events);
+        verbatim::transcribe_tdt(*runner, weights->config, read, audio.size(), chunking, {}, {}, events);
     REQUIRE(chunked.segments.size() == 1);
     const std::vector<verbatim::TokenTiming>& tokens = chunked.segments[0].token_timings;
 
@@ -83,7 +83,7 @@ TEST_CASE("tdt transcribe: a chunked decode is its chunks decoded alone, moved t
       const std::vector<float> slice(audio.begin() + static_cast<std::ptrdiff_t>(chunk.first),
                                      audio.begin() + static_cast<std::ptrdiff_t>(chunk.first + chunk.count));
       const verbatim::Transcript alone = verbatim::transcribe_tdt(*runner, weights->config, reader_of(slice),
-                                                                  slice.size(), verbatim::ChunkingOptions{}, {}, {});
+                                                                  slice.size(), verbatim::ChunkingOptions{}, {}, {}, {});
       std::vector<verbatim::TokenTiming> moved = alone.segments[0].token_timings;
       for (verbatim::TokenTiming& t : moved) t.start += chunk.first / 16000.0, t.end += chunk.first / 16000.0;
       expected = verbatim::merge_chunk_tokens(std::move(expected), moved, chunking.overlap_seconds);
@@ -110,7 +110,7 @@ TEST_CASE("tdt transcribe: a cancelled job stops between chunks") {
   events.on_progress = [&chunks_done](int, int) { ++chunks_done; };
   events.cancelled = [&chunks_done] { return chunks_done >= 2; };
   CHECK_THROWS_AS(verbatim::transcribe_tdt(*runner, weights->config, reader_of(audio), audio.size(),
-                                           verbatim::ChunkingOptions{10, 2}, {}, events),
+                                           verbatim::ChunkingOptions{10, 2}, {}, {}, events),
                   verbatim::Cancelled);
   CHECK(chunks_done == 2);
 }
@@ -134,7 +134,7 @@ TEST_CASE("tdt transcribe: a long file's later chunks hold what its first held, 
   verbatim::testing::reset_peak_held_bytes();
   const verbatim::ChunkingOptions chunking{30, 5};
   const verbatim::Transcript transcript = verbatim::transcribe_tdt(*runner, weights->config, reader_of(audio),
-                                                                   audio.size(), chunking, {}, events);
+                                                                   audio.size(), chunking, {}, {}, events);
   REQUIRE(peaks.size() == 3);  // 0-30, 25-55, 50-80 s before the last, 75-94 s
   // A chunk's encoder output, 375 rows of d_model floats: what the runner held through the next chunk before issue 66
   // (with the joint's projection of it: +147 KB a chunk, 2026-11-27). Now the growth is the merged tokens', +3.4 KB.

@@ -217,7 +217,7 @@ TEST_CASE("a Parakeet token is committed only once its end is the margin behind 
     TransducerStreamingRecognizer recognizer(
         options, starts_word,
         [&](const float* samples, std::size_t n, const std::function<bool()>& cancelled) {
-          decoded.push_back(decode_transducer(*runner, weights->config, samples, n, {}, cancelled));
+          decoded.push_back(decode_transducer(*runner, weights->config, samples, n, {}, {}, cancelled));
           return decoded.back();
         },
         [&](const float* samples, std::size_t n, const std::function<bool()>&) {

@@ -301,7 +301,8 @@ test("the catalog's parakeet-v3 downloads like any model, knows its 25 languages
   const japanese = await refusal({ model: "parakeet-v3", language: "ja" });
   expect(japanese.code).toBe("unsupported");
   expect(japanese.message).toBe(
-    'parakeet-v3 is a Parakeet model of 25 languages and cannot transcribe "ja" (Japanese); use ' +
+    "parakeet-v3 is a Parakeet model of 25 languages (bg, cs, da, de, el, en, es, et, fi, fr, hr, hu, it, lt, lv, " +
+      'mt, nl, pl, pt, ro, ru, sk, sl, sv, uk) and cannot transcribe "ja" (Japanese); use ' +
       "large-v3-turbo-4bit (a Whisper model) for it, or leave the language out",
   );
 

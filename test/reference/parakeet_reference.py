@@ -6,22 +6,25 @@ Run it with the venv's python (bash test/reference/parakeet-venv.sh prints its p
 2.13 and transformers 5.18; `make-model` needs numpy only (Debian's python3 will do).
 
 Subcommands:
-  make-model --config tiny|tiny-v3|tiny-tdt-ctc|v2|v3 --out DIR [--seed N] [--dtype float32|float16|bfloat16]
+  make-model --config tiny|tiny-v3|tiny-v3-multilingual|tiny-tdt-ctc|v2|v3 --out DIR [--seed N] [--dtype float32|float16|bfloat16]
       A model folder as mlx-community publishes Parakeet TDT (what parakeet-mlx's from_pretrained reads):
       config.json = the NeMo model config as JSON (target, preprocessor, encoder, decoder, joint with its vocabulary
       list, decoding, model_defaults.tdt_durations) and model.safetensors with parakeet-mlx's parameter names and MLX
       layouts (Conv weights channels-last; one LSTM bias = b_ih + b_hh). Weights are random, a function of the seed
       and each tensor's name only. tiny: 2 layers, d_model 64, a 64-piece vocabulary, use_bias and xscaling on (the
-      real models have both off, so tiny covers the other branch); tiny-tdt-ctc: parakeet-tdt_ctc-110m's form (a hybrid
+      real models have both off, so tiny covers the other branch); tiny-v3-multilingual: tiny-v3 with a v3-style
+      vocabulary of Latin, Cyrillic and Greek pieces (for the language lock); tiny-tdt-ctc: parakeet-tdt_ctc-110m's form (a hybrid
       with an unused auxiliary CTC head, 80 mel features, a one-layer prediction network) at tiny size; v2 / v3: the real shapes (24 layers, d_model 1024,
       1024 / 8192 tokens, 2.4 GB in float32: benchmarks only, never in tests).
   convert DIR [--out FILE]
       Maps the folder to transformers' ParakeetTDTConfig + ParakeetForTDT state dict (in memory), loads it with
       strict=True and prints the name mapping (or writes it as JSON with --out).
-  run DIR AUDIO.wav --out OUT.json [--encoder-rows all|N] [--no-generate]
+  run DIR AUDIO.wav --out OUT.json [--encoder-rows all|N] [--no-generate] [--suppress-pieces JSON]
       transformers' ParakeetFeatureExtractor features, the encoder output, and greedy TDT decoding by
       ParakeetForTDT.generate() (tokens, durations, frame of each token), plus an explicit step-by-step greedy loop
-      with each decision's logit margins (see below). AUDIO is a 16 kHz mono 16-bit WAV.
+      with each decision's logit margins (see below). AUDIO is a 16 kHz mono 16-bit WAV. --suppress-pieces: pieces
+      (a JSON list of their text) whose logits both decodings set to -inf before the argmax, as a language lock does;
+      their ids are the output's "suppressed".
 
 Output of `run` (JSON):
   features:        {"shape": [frames, n_mels], "valid_frames", "checksum", "rows": first/last 2 rows, "data": all
@@ -79,6 +82,18 @@ TINY_PIECES = (
 )
 assert len(TINY_PIECES) == 64, len(TINY_PIECES)
 
+# tiny-v3-multilingual's 64 pieces: a v3-style vocabulary of Latin (English, German, French, Spanish, Polish, Czech,
+# Nordic letters), Cyrillic and Greek pieces, with shared punctuation, digits and byte pieces, for the language lock
+MULTILINGUAL_PIECES = (
+    ["<unk>", "▁", "▁the", "▁and", "▁a", "▁is", "▁in", "▁of"]
+    + ["s", "e", "t", "a", "o", "n", "r", "i", "ing", "er"]
+    + ["▁der", "▁und", "ä", "ö", "ü", "ß", "▁für", "é", "è", "ç", "ñ", "▁où", "ł", "ą", "ż", "č", "ř", "å", "ø"]
+    + ["▁и", "▁в", "▁не", "▁что", "ы", "я", "ж", "і", "ї", "є", "ть", "о"]
+    + ["▁και", "α", "ε", "ο", "ς", "ή", "▁το"]
+    + [",", ".", "?", "'", "1", "0", "<0xC3>", "<0x21>"]
+)
+assert len(MULTILINGUAL_PIECES) == 64, len(MULTILINGUAL_PIECES)
+
 
 def synthetic_vocabulary(size):
     """A SentencePiece-shaped list for the real shapes: <unk>, the 256 byte pieces, then word and sub-word pieces."""
@@ -93,11 +108,12 @@ def synthetic_vocabulary(size):
 def nemo_config(name):
     """The NeMo model config (as mlx-community's config.json holds it) of a named shape."""
     features = PREPROCESSOR["features"]
-    if name in ("tiny", "tiny-v3"):
+    if name in ("tiny", "tiny-v3", "tiny-v3-multilingual"):
         # tiny has use_bias and xscaling on, tiny-v3 off as the real models: between them both branches are covered
         flag = name == "tiny"
         enc = dict(n_layers=2, d_model=64, n_heads=4, subsampling_conv_channels=16, use_bias=flag, xscaling=flag)
-        pred_hidden, layers, vocabulary = 32, 2, list(TINY_PIECES)
+        pieces = MULTILINGUAL_PIECES if name == "tiny-v3-multilingual" else TINY_PIECES
+        pred_hidden, layers, vocabulary = 32, 2, list(pieces)
     elif name == "tiny-tdt-ctc":
         # parakeet-tdt_ctc-110m's form at tiny size: a hybrid TDT-CTC model (aux_ctc, a ConvASRDecoder the TDT
         # decoding never uses), 80 mel features, biases and xscaling on, a one-layer prediction network
@@ -109,7 +125,7 @@ def nemo_config(name):
         pred_hidden, layers = 640, 2
         vocabulary = synthetic_vocabulary(1024 if name == "v2" else 8192)
     else:
-        raise SystemExit(f"unknown config {name!r} (tiny, tiny-v3, tiny-tdt-ctc, v2, v3)")
+        raise SystemExit(f"unknown config {name!r} (tiny, tiny-v3, tiny-v3-multilingual, tiny-tdt-ctc, v2, v3)")
     durations = [0, 1, 2, 3, 4]
     d_model = enc["d_model"]
     encoder = {
@@ -297,8 +313,8 @@ def tensor_rng(seed, name):
 
 # Logit offsets of the joint head (added to its bias): the blank's and each duration's. Chosen with `run` on held-out
 # speech so that the tiny model emits a mix of tokens and blanks (not all blank) and every duration turns up.
-HEAD_BLANK_OFFSET = {"tiny": 6.0, "tiny-v3": 6.0, "tiny-tdt-ctc": 6.0, "v2": 5.9, "v3": 7.4}
-HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "tiny-v3": [0.3, 1.0, 1.0, 0.4, 0.5], "tiny-tdt-ctc": [0.3, 0.8, -1.1, 1.2, 0.8], "v2": [-0.8, 1.6, 2.2, -1.7, -6.6], "v3": [4.2, -1.8, 1.1, 2.1, -2.1]}
+HEAD_BLANK_OFFSET = {"tiny": 6.0, "tiny-v3": 6.0, "tiny-v3-multilingual": 6.0, "tiny-tdt-ctc": 6.0, "v2": 5.9, "v3": 7.4}
+HEAD_DURATION_OFFSETS = {"tiny": [0.3, 0.8, -1.1, 1.2, 0.8], "tiny-v3": [0.3, 1.0, 1.0, 0.4, 0.5], "tiny-v3-multilingual": [0.3, 1.0, 1.0, 0.4, 0.5], "tiny-tdt-ctc": [0.3, 0.8, -1.1, 1.2, 0.8], "v2": [-0.8, 1.6, 2.2, -1.7, -6.6], "v3": [4.2, -1.8, 1.1, 2.1, -2.1]}
 
 
 def random_tensor(seed, name, shape, kind, cfg, config_name):
@@ -601,13 +617,14 @@ def checksum(array):
     return {"sum": float(a.sum()), "sum_squares": float((a * a).sum()), "max_abs": float(np.abs(a).max())}
 
 
-def greedy_loop(model, projected, length, durations, blank, max_symbols, max_steps=None):
+def greedy_loop(model, projected, length, durations, blank, max_symbols, max_steps=None, suppressed=()):
     """Greedy TDT as NeMo's GreedyTDTInfer and parakeet-mlx's decode_greedy: at frame t the joint of the encoder frame
     and the prediction network's output for the last emitted token (the blank, whose embedding row is zero, before the
     first) gives a token (argmax over tokens + blank) and a duration (argmax over the duration logits). A token is
     emitted and fed to the LSTM; t advances by the duration. A blank with duration 0 is made 1, as transformers does
     (parakeet-mlx would instead re-evaluate the same frame until max_symbols: the same result, the state being
-    unchanged). After max_symbols decisions at one frame (durations 0), t advances by one."""
+    unchanged). After max_symbols decisions at one frame (durations 0), t advances by one. `suppressed` token ids (a
+    language lock) have their logits set to -inf before the argmax."""
     import torch
 
     V = blank + 1
@@ -623,7 +640,8 @@ def greedy_loop(model, projected, length, durations, blank, max_symbols, max_ste
                 lstm_out, hidden_new = model.decoder.lstm(emb, hidden)
                 dec_out = model.decoder.decoder_projector(lstm_out)[0, 0]
             logits = model.joint(decoder_hidden_states=dec_out, encoder_hidden_states=projected[t])
-            tok_logits, dur_logits = logits[:V], logits[V:]
+            tok_logits, dur_logits = logits[:V].clone(), logits[V:]
+            tok_logits[list(suppressed)] = -float("inf")
             token = int(torch.argmax(tok_logits))
             d_index = int(torch.argmax(dur_logits))
             top_t = torch.topk(tok_logits, 2).values
@@ -713,9 +731,12 @@ def run(args):
     blank = kwargs["blank_token_id"]
     durations = kwargs["durations"]
     vocabulary = cfg["joint"]["vocabulary"]
+    suppressed = sorted(vocabulary.index(piece) for piece in json.loads(args.suppress_pieces or "[]"))
     greedy = greedy_loop(
-        model, enc.pooler_output[0], length, durations, blank, kwargs["max_symbols_per_step"]
+        model, enc.pooler_output[0], length, durations, blank, kwargs["max_symbols_per_step"], suppressed=suppressed
     )
+    if suppressed:
+        result["suppressed"] = suppressed
     result["greedy"] = greedy
     result["text"] = piece_text(greedy["tokens"], vocabulary)
     if not args.no_generate:
@@ -730,6 +751,7 @@ def run(args):
             def __call__(self, input_ids, scores):
                 scores = scores.clone()
                 scores[:, blank + 1 :] = -float("inf")
+                scores[:, suppressed] = -float("inf")  # the language lock's pieces, as greedy_loop masks them
                 return scores
 
         max_new_tokens = kwargs["max_symbols_per_step"] * max(1, length) + 1
@@ -760,7 +782,9 @@ def run(args):
         greedy["equals_generate"] = g_tokens == greedy["tokens"] and g_frames == greedy["frames"]
         # the same loop without the max_symbols rule, for as many steps as generate() was allowed, must reproduce
         # generate() exactly: a check of this loop's reading of transformers' decoding
-        uncapped = greedy_loop(model, enc.pooler_output[0], length, durations, blank, None, max_new_tokens)
+        uncapped = greedy_loop(
+            model, enc.pooler_output[0], length, durations, blank, None, max_new_tokens, suppressed=suppressed
+        )
         result["uncapped_equals_generate"] = (
             uncapped["tokens"] == g_tokens
             and uncapped["frames"] == g_frames
@@ -1030,7 +1054,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("make-model")
-    p.add_argument("--config", required=True, choices=["tiny", "tiny-v3", "tiny-tdt-ctc", "v2", "v3"])
+    p.add_argument("--config", required=True, choices=["tiny", "tiny-v3", "tiny-v3-multilingual", "tiny-tdt-ctc", "v2", "v3"])
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dtype", default="float32", choices=list(DTYPE_NAMES))
@@ -1046,6 +1070,7 @@ def main(argv=None):
     p.add_argument("--encoder-rows", default="2")
     p.add_argument("--features-data", action="store_true")
     p.add_argument("--no-generate", action="store_true")
+    p.add_argument("--suppress-pieces", help='a JSON list of pieces never emitted (a language lock), e.g. \'["ß", "ł"]\'')
     p.set_defaults(func=run)
     p = sub.add_parser("crosscheck")
     p.add_argument("model")

@@ -1,12 +1,15 @@
 // A loaded Parakeet TDT model as the daemon runs it: a window of samples through the transducer, its tokens timed by
 // their frames and durations (80 ms a frame), made into words (a piece starting with "▁" opens one) and the words into
-// segments (a sentence's end or a pause closes one). It recognizes its languages itself, so the file's language is
-// the job's (checked against the catalog's list) or, for an English-only model, English. It has no decoder prompt:
+// segments (a sentence's end or a pause closes one). It recognizes its languages itself; a job's language (checked
+// against the model's: its catalog entry's, or for a folder of its own v3's 25 when its vocabulary writes Latin,
+// Cyrillic and Greek) locks a multilingual model to that language's pieces (the lib's language lock), and an
+// English-only model takes English alone, as it is. It has no decoder prompt:
 // the vocabulary's terms (or a job's prompt, read as terms) are boosted while it decodes (the engine's phrase
 // boosting), and replacements apply as for every model. A model that writes only its unknown piece for speech is
 // broken (degenerate weights), and its jobs fail saying so rather than deliver "<unk><unk>…".
-import type { BoostOptions, ParakeetModel, StreamEvent } from "@verbatim/native";
+import { vocabularyScripts, type BoostOptions, type ParakeetModel, type StreamEvent } from "@verbatim/native";
 import { catalogEntries, catalogEntryForRepo, DEFAULT_MODEL } from "../../models";
+import { PARAKEET_V3_LANGUAGES } from "../../models/parakeet-catalog";
 import { ProtocolError, type ModelCapabilities, type TranscriptionOptions } from "../../protocol";
 import {
   capabilitiesOf,
@@ -54,15 +57,30 @@ export const PARAKEET: FamilyKind<ParakeetModel> = {
         `be asked for ${named}; leave the language out (the model recognizes its languages itself), or ${instead}`
       );
     }
-    const which = englishOnly(capabilities) ? "an English-only model" : `a Parakeet model of ${known.length} languages`;
-    return `${id} is ${which} and cannot transcribe ${named}; ${instead}, or leave the language out`;
+    if (englishOnly(capabilities)) {
+      return `${id} is an English-only model and cannot transcribe ${named}; ${instead}, or leave the language out`;
+    }
+    return (
+      `${id} is a Parakeet model of ${known.length} languages (${known.join(", ")}) and cannot transcribe ` +
+      `${named}; ${instead}, or leave the language out`
+    );
   },
   async wrap(model, resolved) {
-    // A Parakeet model does not list its languages: its catalog entry does (a folder of its own: not known).
+    // A Parakeet model does not list its languages: its catalog entry does, else its vocabulary (folderLanguages).
     const entry = resolved.repoId === undefined ? undefined : catalogEntryForRepo(resolved.repoId);
-    return new ParakeetFamily(model, resolved.repoId ?? resolved.folder, entry?.languages ?? null);
+    return new ParakeetFamily(model, resolved.repoId ?? resolved.folder, entry?.languages ?? folderLanguages(model));
   },
 };
+
+/**
+ * The languages of a folder outside the catalog (a converted model, a fixture), from its vocabulary: one whose pieces
+ * write Latin, Cyrillic and Greek letters is v3's multilingual vocabulary, so v3's 25 languages; any other (v2's and
+ * the 110M model's English pieces) is not known, and takes no language.
+ */
+function folderLanguages(model: ParakeetModel): readonly string[] | null {
+  const scripts = vocabularyScripts(model.pieces.pieces);
+  return scripts.has("Latin") && scripts.has("Cyrillic") && scripts.has("Greek") ? PARAKEET_V3_LANGUAGES : null;
+}
 
 export class ParakeetFamily implements FamilyModel {
   readonly capabilities: ModelCapabilities;
@@ -71,10 +89,12 @@ export class ParakeetFamily implements FamilyModel {
   readonly loadSeconds: number;
 
   private readonly unknownIds: ReadonlySet<number>;
+  /** Whether a job's language locks decoding to its pieces: a model of several languages (an English one is as is). */
+  private readonly locks: boolean;
 
   /**
    * `name`: the model's hub repository or folder, for errors; `languages`: the codes it transcribes (its catalog
-   * entry's), null when not known (a folder of its own).
+   * entry's, or its vocabulary's), null when not known.
    */
   constructor(
     private readonly model: ParakeetModel,
@@ -86,6 +106,7 @@ export class ParakeetFamily implements FamilyModel {
     this.device = info.device;
     this.loadSeconds = info.loadSeconds;
     this.capabilities = capabilitiesOf(PARAKEET.name, info.capabilities, languages);
+    this.locks = (languages?.length ?? 0) > 1;
     this.unknownIds = new Set(model.pieces.pieces.flatMap((piece, id) => (piece === UNKNOWN_PIECE ? [id] : [])));
   }
 
@@ -93,11 +114,12 @@ export class ParakeetFamily implements FamilyModel {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
     const boost = this.boost(options, terms);
+    const language = this.lockLanguage(options);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
         const transcript = await transcribeShowingTokens(
           model.pieces,
-          (onEvent) => model.transcribe(samples, onEvent, boost),
+          (onEvent) => model.transcribe(samples, onEvent, { ...boost, language }),
           callbacks,
           signal,
         );
@@ -114,8 +136,8 @@ export class ParakeetFamily implements FamilyModel {
   /**
    * Live text from the transducer's own frames (the engine's policy: a token is shown once its end is
    * `policy.marginFrames` behind the newest audio and two updates agree); each utterance's final pass is transcribe()
-   * of its audio, as a file's. The terms (or the job's prompt, read as terms) are boosted in both; Parakeet has no
-   * decoding options: `decoding` is not used.
+   * of its audio, as a file's. The terms (or the job's prompt, read as terms) are boosted in both, and the job's
+   * language locks both; Parakeet has no decoding options: `decoding` is not used.
    */
   startLive(
     options: TranscriptionOptions,
@@ -128,7 +150,10 @@ export class ParakeetFamily implements FamilyModel {
     const words = options.wordTimestamps ?? false;
     const { minChunkSeconds, marginFrames } = policy;
     return {
-      session: model.startStream({ minChunkSeconds, marginFrames, ...this.boost(options, terms) }, onEvent),
+      session: model.startStream(
+        { minChunkSeconds, marginFrames, ...this.boost(options, terms), language: this.lockLanguage(options) },
+        onEvent,
+      ),
       text: (utterance) => {
         const tokens = utterance.segments.flatMap((segment) => segment.tokens);
         this.checkText(tokens);
@@ -159,6 +184,11 @@ export class ParakeetFamily implements FamilyModel {
       .filter((term) => term.length > 0 && term.length <= PROMPT_TERM_CHARS)
       .slice(-PROMPT_TERMS);
     return { boostTerms, boostStrength };
+  }
+
+  /** The language a job locks decoding to (checkJobOptions took it as one of the model's): none on an English model. */
+  private lockLanguage(options: TranscriptionOptions): string | undefined {
+    return this.locks ? options.language : undefined;
   }
 
   /** Throws (code "model") when the text decoded from speech is only the unknown piece: the model is broken. */

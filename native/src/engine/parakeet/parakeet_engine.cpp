@@ -14,6 +14,7 @@
 #include "parakeet/parakeet_weights.h"
 #include "parakeet/tdt_transcribe.h"
 #include "transducer/phrase_boost_options.h"
+#include "transducer/token_mask.h"
 
 namespace verbatim {
 namespace {
@@ -59,18 +60,19 @@ class ParakeetEngine final : public Engine {
   std::shared_ptr<StreamingRecognizer> make_recognizer(const OptionValues& values,
                                                        std::shared_ptr<const TokenBytes> /*token_bytes*/) override {
     const ParakeetStreamingOptions options = read_parakeet_streaming_options(values, weights_->config.vocabulary);
-    TransducerStreamingRecognizer::Decode decode = [this, boost = options.boost](
+    TransducerStreamingRecognizer::Decode decode = [this, boost = options.boost, mask = options.mask](
                                                        const float* samples, std::size_t n,
                                                        const std::function<bool()>& cancelled) {
       RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
-      return decode_transducer(*runner_, weights_->config, samples, n, boost, cancelled);
+      return decode_transducer(*runner_, weights_->config, samples, n, boost, mask, cancelled);
     };
     TransducerStreamingRecognizer::Transcribe final_pass =
-        [this, chunking = options.chunking, boost = options.boost](const float* samples, std::size_t n,
-                                                                   const std::function<bool()>& cancelled) {
+        [this, chunking = options.chunking, boost = options.boost, mask = options.mask](
+            const float* samples, std::size_t n, const std::function<bool()>& cancelled) {
           TranscribeEvents events;
           events.cancelled = cancelled;
-          return transcribe_at(RunnerGate::Priority::interactive, reader_of(samples), n, chunking, boost, events);
+          return transcribe_at(RunnerGate::Priority::interactive, reader_of(samples), n, chunking, boost, mask,
+                               events);
         };
     return std::make_shared<TransducerStreamingRecognizer>(options, WordStarts(weights_->config.vocabulary),
                                                            std::move(decode), std::move(final_pass));
@@ -83,14 +85,14 @@ class ParakeetEngine final : public Engine {
   // A transcription at a priority: a file job (batch) gives the runner up to live work between its chunks; a live
   // utterance's final pass (interactive) goes ahead of file jobs, as Whisper's does.
   Transcript transcribe_at(RunnerGate::Priority priority, const SampleReader& read, std::size_t n,
-                           const ChunkingOptions& chunking, const PhraseBoost& boost,
+                           const ChunkingOptions& chunking, const PhraseBoost& boost, const TokenMask& mask,
                            const TranscribeEvents& events) {
     RunnerGate::Hold hold(gate_, priority);
     TranscribeEvents yielding = events;
     if (priority == RunnerGate::Priority::batch) {
       yielding.between_windows = [&hold] { return hold.yield_to_interactive(); };
     }
-    return transcribe_tdt(*runner_, weights_->config, read, n, chunking, boost, yielding);
+    return transcribe_tdt(*runner_, weights_->config, read, n, chunking, boost, mask, yielding);
   }
 
  private:
@@ -103,8 +105,13 @@ class ParakeetEngine final : public Engine {
 // runs.
 class ParakeetTranscription final : public Transcription {
  public:
-  ParakeetTranscription(ParakeetEngine& engine, ChunkingOptions chunking, PhraseBoost boost, std::string refusal)
-      : engine_(engine), chunking_(chunking), boost_(std::move(boost)), refusal_(std::move(refusal)) {}
+  ParakeetTranscription(ParakeetEngine& engine, ChunkingOptions chunking, PhraseBoost boost, TokenMask mask,
+                        std::string refusal)
+      : engine_(engine),
+        chunking_(chunking),
+        boost_(std::move(boost)),
+        mask_(std::move(mask)),
+        refusal_(std::move(refusal)) {}
 
   Transcript run(const float* samples, std::size_t n, const TranscribeEvents& events) override {
     return run(reader_of(samples), n, events);
@@ -112,13 +119,14 @@ class ParakeetTranscription final : public Transcription {
 
   Transcript run(const SampleReader& read, std::size_t n, const TranscribeEvents& events) override {
     if (!refusal_.empty()) throw std::invalid_argument(refusal_);
-    return engine_.transcribe_at(RunnerGate::Priority::batch, read, n, chunking_, boost_, events);
+    return engine_.transcribe_at(RunnerGate::Priority::batch, read, n, chunking_, boost_, mask_, events);
   }
 
  private:
   ParakeetEngine& engine_;
   ChunkingOptions chunking_;
   PhraseBoost boost_;
+  TokenMask mask_;
   std::string refusal_;
 };
 
@@ -126,6 +134,7 @@ std::unique_ptr<Transcription> ParakeetEngine::transcription(const OptionValues&
                                                              std::shared_ptr<const TokenBytes>) {
   return std::make_unique<ParakeetTranscription>(*this, read_chunking_options(values),
                                                  read_phrase_boost(values, weights_->config.vocabulary),
+                                                 read_token_mask(values, weights_->config.vocab_size),
                                                  parakeet_refusal(values));
 }
 

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "transducer/phrase_boost_options.h"
+#include "transducer/token_mask.h"
 
 namespace verbatim {
 namespace {
@@ -52,6 +53,7 @@ ParakeetStreamingOptions read_parakeet_streaming_options(const OptionValues& val
   reader.number("minChunkSeconds", options.min_chunk_seconds, 0.02, 30);
   options.chunking = read_chunking_options(values);
   options.boost = read_phrase_boost(values, vocabulary);
+  options.mask = read_token_mask(values, static_cast<int>(vocabulary.size()));
   return options;
 }
 

@@ -36,7 +36,7 @@ void shift_times(Transcript& transcript, double seconds) {
 }  // namespace
 
 TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
-                                       std::size_t n, const PhraseBoost& boost,
+                                       std::size_t n, const PhraseBoost& boost, const TokenMask& mask,
                                        const std::function<bool()>& cancelled) {
   TransducerHypothesis hypothesis;
   const NemoFeatures features = nemo_log_mel(samples, n, config.features);
@@ -47,7 +47,7 @@ TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetC
   });
   hypothesis.tokens = greedy_tdt(
       runner, hypothesis.frames,
-      TdtOptions{config.vocab_size, config.durations, config.max_symbols, cancelled, boost});
+      TdtOptions{config.vocab_size, config.durations, config.max_symbols, cancelled, boost, mask});
   runner.forget_encoding();
   hypothesis.frame_samples = 8 * config.features.hop_length;
   return hypothesis;

@@ -40,9 +40,10 @@ struct TransducerHypothesis {
 };
 
 // Decodes 16 kHz samples as transcribe() does, without its timing and events: NeMo features, the encoder over all
-// of them, greedy TDT (boosted by `boost`'s tree, walked afresh). The caller holds the model's lock. Throws Cancelled.
+// of them, greedy TDT (boosted by `boost`'s tree, walked afresh; `mask`'s pieces never emitted). The caller holds the
+// model's lock. Throws Cancelled.
 TransducerHypothesis decode_transducer(TransducerRunner& runner, const ParakeetConfig& config, const float* samples,
-                                       std::size_t n, const PhraseBoost& boost,
+                                       std::size_t n, const PhraseBoost& boost, const TokenMask& mask,
                                        const std::function<bool()>& cancelled);
 
 // Which token ids begin a word: SentencePiece pieces that start with "▁". Ids past the table count as word starts.
@@ -87,6 +88,7 @@ struct ParakeetStreamingOptions {
   double min_chunk_seconds = 1.0;  // no update before this much new audio (unless the utterance ends)
   ChunkingOptions chunking;        // the final pass's, for an utterance longer than a chunk
   PhraseBoost boost;               // the vocabulary's terms, for live updates and the final pass alike
+  TokenMask mask;                  // pieces never emitted (a language lock), live and final alike
 };
 
 // Refuses (std::invalid_argument) out-of-range values, naming the option.

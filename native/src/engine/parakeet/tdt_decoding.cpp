@@ -72,6 +72,7 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
   const auto evaluate = [&] {
     if (options.cancelled && options.cancelled()) throw Cancelled();
     runner.joint(at.t, logits.data());
+    options.mask.apply(logits.data());
     int token = 0;
     for (int i = 1; i <= V; ++i) {
       if (logit(i) > logit(token)) token = i;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "transducer/phrase_boost.h"
+#include "transducer/token_mask.h"
 #include "transducer/transducer_runner.h"
 
 namespace verbatim {
@@ -16,6 +17,7 @@ struct TdtOptions {
   int max_symbols = 10;        // zero-duration decisions at one frame before it advances
   std::function<bool()> cancelled;  // polled before every joint evaluation; throws Cancelled
   PhraseBoost boost;  // the vocabulary's terms (no tree: none)
+  TokenMask mask;     // pieces never emitted (a language lock), masked before every argmax
 };
 
 struct TdtToken {

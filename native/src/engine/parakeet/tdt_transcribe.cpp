@@ -14,14 +14,14 @@ namespace {
 // One chunk's tokens, timed from the start of the file; a token's end is cut at the end of the chunk.
 std::vector<TokenTiming> decode_chunk(TransducerRunner& runner, const ParakeetConfig& config,
                                       const std::vector<float>& samples, double offset, const PhraseBoost& boost,
-                                      const TranscribeEvents& events) {
+                                      const TokenMask& mask, const TranscribeEvents& events) {
   const NemoFeatures features = nemo_log_mel(samples.data(), samples.size(), config.features);
   std::vector<TokenTiming> tokens;
   if (features.n_frames == 0) return tokens;
   const int frames = runner.encode(features.data.data(), features.n_frames, [&events] {
     if (events.cancelled && events.cancelled()) throw Cancelled();
   });
-  const TdtOptions tdt{config.vocab_size, config.durations, config.max_symbols, events.cancelled, boost};
+  const TdtOptions tdt{config.vocab_size, config.durations, config.max_symbols, events.cancelled, boost, mask};
   const std::vector<TdtToken> decoded = greedy_tdt(runner, frames, tdt);
   runner.forget_encoding();
   const double frame_seconds = 8.0 * config.features.hop_length / kSampleRate;  // 80 ms
@@ -44,7 +44,7 @@ std::vector<TokenTiming> decode_chunk(TransducerRunner& runner, const ParakeetCo
 
 Transcript transcribe_tdt(TransducerRunner& runner, const ParakeetConfig& config, const SampleReader& read,
                           std::size_t n, const ChunkingOptions& chunking, const PhraseBoost& boost,
-                          const TranscribeEvents& events) {
+                          const TokenMask& mask, const TranscribeEvents& events) {
   const std::vector<SampleRange> chunks = plan_chunks(n, kSampleRate, chunking);
   const int hop = config.features.hop_length;
   std::vector<TokenTiming> tokens;
@@ -56,7 +56,7 @@ Transcript transcribe_tdt(TransducerRunner& runner, const ParakeetConfig& config
     samples.resize(chunk.count);
     if (chunk.count > 0) read(chunk.first, chunk.count, samples.data());
     const double offset = static_cast<double>(chunk.first) / kSampleRate;
-    tokens = merge_chunk_tokens(std::move(tokens), decode_chunk(runner, config, samples, offset, boost, events),
+    tokens = merge_chunk_tokens(std::move(tokens), decode_chunk(runner, config, samples, offset, boost, mask, events),
                                 chunking.overlap_seconds);
     if (events.on_progress && n >= static_cast<std::size_t>(hop)) {
       events.on_progress(static_cast<int>((chunk.first + chunk.count) / hop), static_cast<int>(n / hop));

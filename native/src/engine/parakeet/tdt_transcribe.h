@@ -9,6 +9,7 @@
 #include "transcript/transcribe_events.h"
 #include "transcript/transcript.h"
 #include "transducer/phrase_boost.h"
+#include "transducer/token_mask.h"
 #include "transducer/transducer_chunks.h"
 #include "transducer/transducer_runner.h"
 
@@ -19,9 +20,9 @@ namespace verbatim {
 // come twice, provisional), on_progress after each chunk in feature frames (10 ms), between_windows before every
 // chunk after the first, one on_segment at the end with the merged tokens; cancelled is polled between encoder
 // layers and joint steps (throws Cancelled). `boost`: the vocabulary's terms, each chunk's decode walking the tree
-// afresh.
+// afresh; `mask`: the pieces no chunk emits.
 Transcript transcribe_tdt(TransducerRunner& runner, const ParakeetConfig& config, const SampleReader& read,
                           std::size_t n, const ChunkingOptions& chunking, const PhraseBoost& boost,
-                          const TranscribeEvents& events);
+                          const TokenMask& mask, const TranscribeEvents& events);
 
 }  // namespace verbatim
