@@ -34,6 +34,13 @@ export * from "./types";
 export { StreamingSession } from "./streaming";
 export { PieceDecoder, PieceEncoder } from "./sentencepiece";
 export { VoiceDetector, VOICE_DETECTOR_WEIGHTS } from "./voice-detector";
+export {
+  SpeakerModel,
+  SpeakerStream,
+  type DiarizeOptions,
+  type SpeakerLoadOptions,
+  type SpeakerStreamOptions,
+} from "./speakers";
 export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
 export { compareVersions, gpuAbsence, MINIMUM_MACOS, thisMac, type GpuAbsence, type MacHost } from "./macos";
 
