@@ -15,7 +15,7 @@ export const DIARIZE_MODEL = "gpt-4o-transcribe-diarize";
 export function parseSpeakerFields(
   fields: Map<string, string[]>,
   model: string,
-  responseFormat: ResponseFormat | "diarized_json",
+  responseFormat: ResponseFormat,
 ): SpeakerCount | null {
   for (const name of ["known_speaker_names[]", "known_speaker_references[]"]) {
     if (fields.has(name)) {
