@@ -6,6 +6,9 @@ processor's segments), the reference the native engine's `speakers/` model is ch
     $P test/reference/diarization_reference.py make-model --dims tiny --out test/fixtures/models/diarization-tiny
     $P test/reference/diarization_reference.py run --model test/fixtures/models/diarization-tiny \
         --audio test/fixtures/heldout/heldout-00.wav --out /tmp/ref.json
+    $P test/reference/diarization_reference.py make-model --dims real --out test/reference/.diarization-models/real-random
+    $P test/reference/diarization_reference.py bench --model test/reference/.diarization-models/real-random \
+        --audio /tmp/minute.wav --threads 2
 
 `make-model` writes what `save_pretrained` writes for `Nemotron3DiarizationForAudioFrameClassification` and its
 `Nemotron3DiarizationProcessor` (config.json, model.safetensors, processor_config.json), the layout of
@@ -15,7 +18,7 @@ of the processor's streaming modes, the audio cut as the processor documents (`n
 `num_samples_per_audio_chunk` from `audio_chunk_start(frame)`, the rest with `is_last_audio_chunk`), one forward per
 chunk carrying the speaker cache. The JSON holds the probabilities of the valid frames (frames x speakers, row-major),
 the segments of `extract_speaker_dict`, whether a stream's speaker cache was compressed, the smallest distance of any probability to the 0.5 threshold (how far the
-segments are from flipping), and a few feature rows.
+segments are from flipping), and a few feature rows. `bench` times transformers' offline diarization of a wav (best of `--repeat`).
 """
 
 import argparse
@@ -194,6 +197,34 @@ def run(args):
     print(f"{args.out}: {valid} frames; segments, threshold margin, range: {summary}")
 
 
+def bench(args):
+    """Seconds transformers takes to diarize the wav (offline or in a streaming mode) on `--threads` threads (best of `--repeat`), per minute."""
+    import time
+
+    import torch
+    from transformers import AutoModelForAudioFrameClassification, AutoProcessor
+
+    torch.set_num_threads(args.threads)
+    model = AutoModelForAudioFrameClassification.from_pretrained(args.model).eval()
+    processor = AutoProcessor.from_pretrained(args.model)
+    audio = read_wav(args.audio)
+    if args.seconds:
+        audio = audio[: int(args.seconds * 16000)]
+    best = float("inf")
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        if args.mode == "offline":
+            inputs = processor(audio, sampling_rate=16000, return_tensors="pt")
+            with torch.no_grad():
+                model(input_features=inputs["input_features"].to(model.dtype), attention_mask=inputs["attention_mask"])
+        else:
+            streaming_logits(model, processor, audio, args.mode)
+        best = min(best, time.perf_counter() - start)
+    minutes = audio.size / 16000 / 60
+    print(f"transformers {args.mode}, {args.threads} threads: {best:.2f} s for {minutes * 60:.1f} s of audio, "
+          f"{best / minutes:.2f} s per minute")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,8 +237,15 @@ def main(argv=None):
     r.add_argument("--model", required=True)
     r.add_argument("--audio", required=True)
     r.add_argument("--out", required=True)
+    b = sub.add_parser("bench")
+    b.add_argument("--model", required=True)
+    b.add_argument("--audio", required=True)
+    b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--repeat", type=int, default=2)
+    b.add_argument("--mode", default="offline", help="offline, or a streaming mode (low_latency, ...)")
+    b.add_argument("--seconds", type=float, default=0, help="only the first seconds of the wav")
     args = parser.parse_args(argv)
-    {"make-model": make_model, "run": run}[args.command](args)
+    {"make-model": make_model, "run": run, "bench": bench}[args.command](args)
 
 
 if __name__ == "__main__":
