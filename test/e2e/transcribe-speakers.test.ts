@@ -9,9 +9,10 @@ import { SpeakerModel, type SpeakerSegment } from "@verbatim/native";
 import { decodeAudioToFile } from "../../daemon/src/audio";
 import { DaemonClient } from "../../daemon/src/client";
 import { formatTranscript, transcriptJson } from "../../daemon/src/formats";
-import type { DaemonStatus, TranscriptData } from "../../daemon/src/protocol";
+import type { DaemonStatus, Event, TranscriptData } from "../../daemon/src/protocol";
 import { keepSpeakers } from "../../daemon/src/speakers/speaker-limit";
 import { wordsToSpeakers } from "../../daemon/src/speakers/words-to-speakers";
+import { TestHub } from "../../daemon/tests/support/hub-server";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
 
@@ -107,6 +108,70 @@ test("the speaker model shows in the status once loaded; a bad count is refused 
     await expect(job.promise).rejects.toThrow(/"speakers".*"auto" or a whole number from 1 to 8/);
   } finally {
     client.close();
+  }
+});
+
+test("--no-daemon: the same speakers from the engine in the CLI's own process", async () => {
+  const output = await daemon.cli("transcribe", "--no-daemon", "--format", "json", "--speakers", "auto", conversation);
+  expect(output.code).toBe(0);
+  expect(JSON.parse(output.stdout).segments).toEqual(jsonSegments(wordsToSpeakers(plain, speech)));
+});
+
+test("the idle unload frees the speaker model as it frees the speech model", async () => {
+  expect((await daemon.cli("transcribe", "--speakers", "auto", conversation)).code).toBe(0);
+  expect((await daemon.status()).speakerModel?.state).toBe("ready");
+  const client = await daemon.connect();
+  try {
+    await client.request({ type: "idleUnload.set", minutes: 0.01 }); // 0.6 s
+    const deadline = Date.now() + 30_000;
+    while ((await daemon.status()).speakerModel?.state !== "unloaded" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect((await daemon.status()).speakerModel).toMatchObject({ state: "unloaded", folder: null });
+    await client.request({ type: "idleUnload.set", minutes: 0 });
+  } finally {
+    client.close();
+  }
+  // The next job with speakers loads it again.
+  const again = await daemon.cli("transcribe", "--format", "json", "--speakers", "auto", conversation);
+  expect(JSON.parse(again.stdout).segments).toEqual(jsonSegments(wordsToSpeakers(plain, speech)));
+});
+
+test("the catalog's nemotron-diarization (the default) downloads on the first job with speakers, with progress", async () => {
+  const hub = await TestHub.start();
+  const cache = mkdtempSync(path.join(os.tmpdir(), "verbatim-speaker-hub-"));
+  await hub.addRepoFromFolder("nvidia/Nemotron-3-Diarization", speakerModelFolder);
+  const fresh = await DaemonProcess.ready(
+    { model: fixtureModel(), threads: 2 },
+    { env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: "" } },
+  );
+  try {
+    const client = await fresh.connect();
+    const events: Event[] = [];
+    try {
+      const job = client.transcribeFile(conversation, {
+        options: { speakers: "auto" },
+        onEvent: (event) => events.push(event),
+      });
+      const transcript = await job.promise;
+      expect(jsonSegments(transcript)).toEqual(jsonSegments(wordsToSpeakers(plain, speech)));
+    } finally {
+      client.close();
+    }
+    const stages = events.flatMap((event) => (event.type === "progress" ? [event.stage] : []));
+    expect(stages).toContain("download");
+    // The speech model transcribes, then the speaker model downloads, loads and runs.
+    expect(stages.indexOf("download")).toBeGreaterThan(stages.lastIndexOf("transcribing"));
+    expect(stages.lastIndexOf("loading")).toBeGreaterThan(stages.lastIndexOf("download"));
+    expect(stages.lastIndexOf("speakers")).toBeGreaterThan(stages.lastIndexOf("loading"));
+    expect((await fresh.status()).speakerModel).toMatchObject({ id: "nemotron-diarization", state: "ready" });
+    expect((await fresh.status()).speakerModel?.folder).toContain(
+      path.join(cache, "models--nvidia--Nemotron-3-Diarization"),
+    );
+  } finally {
+    await fresh.dispose();
+    await hub.close();
+    rmSync(cache, { recursive: true, force: true });
   }
 });
 
