@@ -104,13 +104,20 @@ test("the daemon's own model with speakers 2: at most two speakers, A and B", as
   expect(answer.segments.every((segment) => segment.speaker === "A" || segment.speaker === "B")).toBe(true);
 });
 
-test("diarized_json without speakers, and OpenAI's known speakers, are 400s saying what to do", async () => {
+test("diarized_json without speakers, verbose_json with them and OpenAI's known speakers are 400s saying what to do", async () => {
   const without = await openai.audio.transcriptions
     .create({ file: createReadStream(conversation), model: "whisper-1", response_format: "diarized_json" })
     .catch((error: unknown) => error);
   expect(without).toBeInstanceOf(BadRequestError);
   expect(without).toMatchObject({ status: 400, param: "response_format" });
   expect((without as Error).message).toContain(`use "model": "${DIARIZE}" or give "speakers"`);
+
+  const verbose = await openai.audio.transcriptions
+    .create({ file: createReadStream(conversation), model: DIARIZE, response_format: "verbose_json" })
+    .catch((error: unknown) => error);
+  expect(verbose).toBeInstanceOf(BadRequestError);
+  expect(verbose).toMatchObject({ status: 400, param: "response_format" });
+  expect((verbose as Error).message).toContain('use "diarized_json"');
 
   const known = await openai.audio.transcriptions
     .create({
