@@ -168,6 +168,10 @@ test("the catalog's nemotron-diarization (the default) downloads on the first jo
     expect((await fresh.status()).speakerModel?.folder).toContain(
       path.join(cache, "models--nvidia--Nemotron-3-Diarization"),
     );
+    // Not a speech model: `verbatim models list` leaves it out, and still lists the rest.
+    const listed = await fresh.cli("models", "list");
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain("Nemotron-3-Diarization");
   } finally {
     await fresh.dispose();
     await hub.close();
