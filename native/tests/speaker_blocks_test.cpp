@@ -130,3 +130,29 @@ TEST_CASE("speaker blocks: segments open above the threshold and close at the fi
   CHECK(segments[2].start == doctest::Approx(0.03));
   CHECK(segments[2].end == doctest::Approx(0.05));
 }
+
+TEST_CASE("speaker blocks: a stream holds bounded state however long it runs") {
+  const auto model = verbatim::SpeakerModel::load(std::string(VERBATIM_REFERENCE_DIR) + "/../models/diarization-tiny", 2);
+  verbatim::SpeakerStream stream(model, "ultra_low_latency");
+  // 3 minutes of a chirp in 100 ms pushes: the cache and FIFO stay within speaker_cache_length + fifo_length
+  // frames, the kept samples within one chunk's (P x 160 + 400 + 1 for P = 8 x (3 + 1) mel frames)
+  const std::size_t chunk_samples = 8 * 4 * 160 + 400 + 1;
+  std::vector<float> push(1600);
+  std::size_t most_samples = 0;
+  int most_frames = 0;
+  int64_t frames = 0;
+  for (int p = 0; p < 1800; ++p) {
+    for (std::size_t i = 0; i < push.size(); ++i) {
+      const double t = (p * 1600.0 + i) / 16000.0;
+      push[i] = static_cast<float>(0.3 * std::sin(2 * 3.14159265 * (200 + 5 * std::fmod(t, 60.0)) * t));
+    }
+    frames += static_cast<int64_t>(stream.push(push.data(), push.size()).size() / 4);
+    most_samples = std::max(most_samples, stream.held_samples());
+    most_frames = std::max(most_frames, stream.cached_frames());
+  }
+  frames += static_cast<int64_t>(stream.finish().size() / 4);
+  CHECK(frames == 1800 * 10);
+  CHECK(most_frames <= 16 + 12);
+  CHECK(most_samples <= chunk_samples + 1600);
+  CHECK(stream.held_samples() == 0);
+}

@@ -116,6 +116,24 @@ test("bad input gets a typed error and the model keeps working", async () => {
   expect(activity.probabilities.length).toBe(100 * 4);
 });
 
+test("aborting a long diarization stops it with CancelledError, and the model goes on", async () => {
+  // 3 minutes of noise (about 2 s of work for the tiny model); aborted at the first progress event, after one chunk
+  const noise = Float32Array.from({ length: 16_000 * 180 }, (_, i) => 0.1 * Math.sin(i * 0.37) * Math.sin(i * 0.0011));
+  const controller = new AbortController();
+  const fractions: number[] = [];
+  const job = model.diarize(noise, {
+    signal: controller.signal,
+    onProgress: (fraction) => {
+      fractions.push(fraction);
+      controller.abort();
+    },
+  });
+  await expect(job).rejects.toThrow(CancelledError);
+  expect(fractions[0]).toBeLessThan(0.5);
+  const { segments } = await model.diarize(noise.subarray(0, 16_000));
+  expect(Array.isArray(segments)).toBe(true);
+});
+
 test("a malformed folder is refused naming the file and what is wrong", async () => {
   const folder = mkdtempSync(path.join(os.tmpdir(), "speakers-"));
   const config = JSON.parse(readFileSync(path.join(models, "diarization-tiny", "config.json"), "utf8")) as {

@@ -1,5 +1,6 @@
 #include "speaker_model_wrap.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>

@@ -94,6 +94,8 @@ class SpeakerStream {
   std::vector<SpeakerSegment> segments();  // after finish(): every segment of the session
   int64_t frames() const { return cursor_; }
   bool cache_compressed() const { return cache_.compressed(); }
+  int cached_frames() const { return cache_.cached_frames(); }
+  std::size_t held_samples() const { return samples_.size(); }
   int chunk_length() const { return chunking_.chunk_length; }
   int right_context() const { return chunking_.right_context; }
 
