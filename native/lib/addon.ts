@@ -1,5 +1,5 @@
-// The raw shape of the compiled addon (build/Release/verbatim.node, or a platform package's prebuilt). Only
-// index.ts uses it.
+// The raw shape of the compiled addon (build/Release/verbatim.node, or a platform package's prebuilt). Only the
+// library's own modules (index.ts, voice-detector.ts, speakers.ts) use it.
 import { locateAddon, sourceBuildAdvice } from "./prebuilt";
 import type {
   BackendMemory,
@@ -10,6 +10,8 @@ import type {
   EngineMemory,
   ParakeetModelInfo,
   NemotronModelInfo,
+  SpeakerModelInfo,
+  SpeakerSegment,
   TranscribeResult,
 } from "./types";
 
@@ -61,11 +63,27 @@ export interface RawVoiceDetector {
   reset(): void;
 }
 
+export interface RawSpeakerModel {
+  info(): SpeakerModelInfo;
+  diarize(
+    samples: Float32Array,
+    onEvent: (event: { type: "progress"; fraction: number }) => void,
+  ): RawJob<{ probabilities: Float32Array; frames: number; segments: SpeakerSegment[] }>;
+  startStream(mode?: string): RawSpeakerStream;
+  free(): void;
+}
+
+export interface RawSpeakerStream {
+  push(samples: Float32Array): Float32Array;
+  finish(): { probabilities: Float32Array; segments: SpeakerSegment[] };
+}
+
 export interface RawAddon {
   buildInfo(): BuildInfo;
   loadModel(folder: string, options: object): RawJob<RawModel>;
   modelFamily(folder: string): ModelFamilyName;
   VoiceDetector: new (weights: string) => RawVoiceDetector;
+  loadSpeakerModel(folder: string, options: object): RawJob<RawSpeakerModel>;
   engineMemory(): EngineMemory;
   trimNativeHeap(): void;
 }

@@ -38,6 +38,13 @@ export { StreamingSession } from "./streaming";
 export { PieceDecoder, PieceEncoder } from "./sentencepiece";
 export { LOCK_LANGUAGES, lockedOutPieces, vocabularyScripts } from "./language-lock";
 export { VoiceDetector, VOICE_DETECTOR_WEIGHTS } from "./voice-detector";
+export {
+  SpeakerModel,
+  SpeakerStream,
+  type DiarizeOptions,
+  type SpeakerLoadOptions,
+  type SpeakerStreamOptions,
+} from "./speakers";
 export { locateAddon, probeAddon, type AddonLocation, type ProbeResult } from "./prebuilt";
 export { compareVersions, gpuAbsence, MINIMUM_MACOS, thisMac, type GpuAbsence, type MacHost } from "./macos";
 

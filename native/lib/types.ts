@@ -384,3 +384,27 @@ export interface StreamTranscript {
   /** The utterances' final texts joined. */
   text: string;
 }
+
+/** A stretch of speech of one speaker (seconds); speakers are numbered from 0 in the order they first speak. */
+export interface SpeakerSegment {
+  speaker: number;
+  start: number;
+  end: number;
+}
+
+/** Each speaker's probability of speaking, frame by frame: frames × speakers values, row-major. */
+export interface SpeakerActivity {
+  frameSeconds: number;
+  speakers: number;
+  probabilities: Float32Array;
+}
+
+/** A loaded speaker model: its most speakers, frame length and streaming modes (chunk and look-ahead, encoder frames). */
+export interface SpeakerModelInfo {
+  speakers: number;
+  frameSeconds: number;
+  encoderFrameSeconds: number;
+  streamingModes: { name: string; chunkFrames: number; rightContextFrames: number }[];
+  streamingMode: string;
+  backend: string;
+}

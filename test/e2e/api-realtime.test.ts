@@ -160,11 +160,22 @@ test("a model name the daemon does not have: an error naming it, and the rest of
     });
   }
   await waitFor(() => ofType(received, "session.updated").length === 4, "the alias updates' answers");
+  // The diarizing model tells speakers apart in files only.
+  rt.send({
+    type: "session.update",
+    session: { type: "transcription", audio: { input: { transcription: { model: "gpt-4o-transcribe-diarize" } } } },
+  });
+  await waitFor(() => ofType(received, "session.updated").length === 5, "the diarizing model's update");
   rt.close();
   await closed(rt);
   expect(ofType(received, "error").map((r) => r.event.error)).toEqual([
     expect.objectContaining({ code: "model_not_found", param: "session.audio.input.transcription.model" }),
     expect.objectContaining({ code: "model_not_found", param: "session.input_audio_transcription.model" }),
+    expect.objectContaining({
+      code: "unsupported",
+      param: "session.audio.input.transcription.model",
+      message: expect.stringContaining("not in Realtime sessions"),
+    }),
   ]);
   expect(ofType(received, "session.updated")[0].event.session).toMatchObject({
     audio: { input: { transcription: { model: "whisper-1", language: "en" } } },
@@ -176,6 +187,7 @@ test("a model name the daemon does not have: an error naming it, and the rest of
     expect.objectContaining({ model: "whisper-1", language: "en" }),
     expect.objectContaining({ model: "gpt-4o-transcribe", language: "en" }),
     expect.objectContaining({ model: "gpt-4o-mini-transcribe", language: "en" }),
+    expect.objectContaining({ model: "whisper-large-v3", language: "en" }),
     expect.objectContaining({ model: "whisper-large-v3", language: "en" }),
   ]);
 });

@@ -173,6 +173,7 @@ test("translations refused by an English-only model, models, and the history wit
     "gpt-4o-mini-transcribe",
     "whisper-large-v3",
     "whisper-large-v3-turbo",
+    "gpt-4o-transcribe-diarize",
     path.basename(model),
   ]);
   expect(models.data[0]).toMatchObject({ object: "model", owned_by: "verbatim" });

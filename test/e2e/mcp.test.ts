@@ -7,17 +7,18 @@ import readline from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../support/dictation";
 import { cliEntry, DaemonProcess } from "../support/daemon-process";
-import { fixtureModel } from "../support/fixtures";
+import { fixtureModel, repoRoot } from "../support/fixtures";
 import { connectMcp, toolText } from "../support/mcp";
 import { within } from "../support/within";
 
 jest.setTimeout(180_000);
 
+const speakerModelFolder = path.join(repoRoot, "test", "fixtures", "models", "diarization-tiny");
 let daemon: DaemonProcess;
 let mcp: Client;
 
 beforeAll(async () => {
-  daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2 });
+  daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2, speakerModel: speakerModelFolder });
   const client = await daemon.connect();
   const following = await startDictation(client, "stream", { app: "Notes" });
   sendPcm(client, following.session, await pcmOf(heldoutWav("heldout-07.wav")));
@@ -97,6 +98,19 @@ test("transcribes a file, and the history keeps it under the assistant's name", 
   const german = await mcp.callTool({ name: "transcribe_file", arguments: { path: file, language: "de" } });
   expect(german.isError).toBe(true);
   expect(toolText(german)).toContain('is an English-only model and cannot transcribe "de" (German)');
+});
+
+test("transcribe_file with speakers: one line per turn, as verbatim transcribe --speakers prints them", async () => {
+  const file = path.join(repoRoot, "test", "fixtures", "conversations", "test-2spk-000.wav");
+  const printed = await daemon.cli("transcribe", "--speakers", "auto", file);
+  expect(printed.code).toBe(0);
+  expect(printed.stdout).toMatch(/^Speaker 1: /);
+  const result = await mcp.callTool({ name: "transcribe_file", arguments: { path: file, speakers: "auto" } });
+  expect(result.isError).toBeFalsy();
+  const expected = `${printed.stdout.trimEnd()}\n\n(language en, `;
+  expect(toolText(result).slice(0, expected.length)).toBe(expected);
+  const refused = await mcp.callTool({ name: "transcribe_file", arguments: { path: file, speakers: 9 } });
+  expect(refused.isError).toBe(true);
 });
 
 test("search_transcripts pages as it says: the next page with before_id", async () => {

@@ -8,14 +8,15 @@ import type { ResponseFormat } from "./transcription-form";
 export const DIARIZE_MODEL = "gpt-4o-transcribe-diarize";
 
 /**
- * The speakers the request asks for, null when it asks for none. `diarized_json` needs speakers; a number of speakers
+ * The speakers the request asks for, null when it asks for none. `diarized_json` needs speakers, `verbose_json` (whose
+ * segments are the decoder's, one for each decoded segment) takes none; a number of speakers
  * must be SPEAKER_COUNT_RULE; OpenAI's known-speaker fields are refused, as no voice is matched to a
  * reference here.
  */
 export function parseSpeakerFields(
   fields: Map<string, string[]>,
   model: string,
-  responseFormat: ResponseFormat | "diarized_json",
+  responseFormat: ResponseFormat,
 ): SpeakerCount | null {
   for (const name of ["known_speaker_names[]", "known_speaker_references[]"]) {
     if (fields.has(name)) {
@@ -34,6 +35,15 @@ export function parseSpeakerFields(
   if (given) {
     speakers = speakerCount(given);
     if (speakers === null) throw new ApiError(400, `"speakers" must be ${SPEAKER_COUNT_RULE}`, null, "speakers");
+  }
+  if (responseFormat === "verbose_json" && speakers !== null) {
+    throw new ApiError(
+      400,
+      '"response_format": "verbose_json" has no speakers (its segments are the decoder\'s): use "diarized_json", ' +
+        '"json", "text", "srt" or "vtt" with speakers',
+      null,
+      "response_format",
+    );
   }
   if (responseFormat === "diarized_json" && speakers === null) {
     throw new ApiError(

@@ -50,13 +50,12 @@ export async function listModels(services: ApiServices): Promise<ModelObject[]> 
 }
 
 /**
- * The job's `model` option for a requested name: undefined for the daemon's own model. Throws ApiError 400 for an
- * OpenAI model Verbatim cannot stand in for, 404 for a model not here.
+ * The job's `model` option for a requested name: undefined for the daemon's own model. Throws ApiError 404 for a
+ * model not here.
  */
 export async function modelOption(name: string, services: ApiServices): Promise<string | undefined> {
   const current = services.status().model.id;
   const openAi = openAiModelName(name);
-  if (openAi.kind === "unavailable") throw new ApiError(400, openAi.message, "unsupported", "model");
   if (openAi.kind === "alias" || name === current || name === publicModelName(current)) return undefined;
   const repoId = findCatalogEntry(name)?.repoId ?? name;
   const cached = await services.listModels();

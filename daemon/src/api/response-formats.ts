@@ -4,6 +4,7 @@ import type { Segment } from "@verbatim/native";
 import { formatTranscript, milliseconds } from "../formats";
 import type { TranscriptData } from "../protocol";
 import { LANGUAGES_WITHOUT_SPACES, languageName } from "../tokenizer";
+import { diarizedJson } from "./diarized-response";
 import type { AudioTask, ResponseFormat } from "./transcription-form";
 
 export interface FormattedResponse {
@@ -48,6 +49,8 @@ export function formatResponse(
       return { contentType: "application/x-subrip; charset=utf-8", body: formatTranscript("srt", "", transcript) };
     case "vtt":
       return { contentType: "text/vtt; charset=utf-8", body: formatTranscript("vtt", "", transcript) };
+    case "diarized_json":
+      return json(diarizedJson(transcript));
   }
 }
 

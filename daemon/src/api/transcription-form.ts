@@ -1,8 +1,10 @@
 // The fields of POST /v1/audio/transcriptions and /v1/audio/translations, checked as OpenAI's API checks them.
 import { unknownLanguage } from "../tokenizer";
+import type { SpeakerCount } from "../speakers/speaker-count";
+import { parseSpeakerFields } from "./diarization-form";
 import { ApiError } from "./errors";
 
-export const RESPONSE_FORMATS = ["json", "text", "srt", "vtt", "verbose_json"] as const;
+export const RESPONSE_FORMATS = ["json", "text", "srt", "vtt", "verbose_json", "diarized_json"] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 export type AudioTask = "transcribe" | "translate";
 
@@ -16,8 +18,13 @@ export interface TranscriptionForm {
   /** verbose_json: timestamp_granularities[] asks for words (which costs the alignment pass) and/or segments. */
   words: boolean;
   segments: boolean;
-  /** Server-sent events: transcript.text.delta as text is recognised, then transcript.text.done. */
+  /**
+   * Server-sent events: transcript.text.delta as text is recognised, then transcript.text.done; with speakers,
+   * transcript.text.segment events (once the whole file is done), then transcript.text.done.
+   */
   stream: boolean;
+  /** The speakers asked for (gpt-4o-transcribe-diarize, or the `speakers` field); null: none. */
+  speakers: SpeakerCount | null;
 }
 
 const GRANULARITIES = ["word", "segment"];
@@ -61,8 +68,8 @@ export function parseTranscriptionForm(fields: Map<string, string[]>, task: Audi
   }
 
   const stream = parseBoolean(one("stream"), "stream");
-  if (stream && responseFormat !== "json" && responseFormat !== "text") {
-    throw new ApiError(400, '"stream": true works with "response_format" json or text', null, "stream");
+  if (stream && responseFormat !== "json" && responseFormat !== "text" && responseFormat !== "diarized_json") {
+    throw new ApiError(400, '"stream": true works with "response_format" json, text or diarized_json', null, "stream");
   }
 
   const form: TranscriptionForm = {
@@ -72,6 +79,7 @@ export function parseTranscriptionForm(fields: Map<string, string[]>, task: Audi
     words: granularities.includes("word"),
     segments: granularities.length === 0 || granularities.includes("segment"),
     stream,
+    speakers: parseSpeakerFields(fields, model, responseFormat),
   };
   const language = one("language")?.trim().toLowerCase();
   // Translations have no language field: the speech's language is detected and the text is English.

@@ -9,6 +9,7 @@ import { audioTokensPerSecond } from "../families";
 import { MAX_UPLOAD_BYTES, type Event, type Request, type TranscriptData } from "../protocol";
 import { describeFailure } from "../service/failures";
 import { uploadStallMs } from "../service/upload-file";
+import { diarizedSegment } from "./diarized-response";
 import { ApiError, jobError } from "./errors";
 import { sendBody, startEventStream } from "./http-response";
 import { modelOption } from "./models";
@@ -114,6 +115,7 @@ function jobRequest(
   if (form.prompt) options.prompt = form.prompt;
   if (form.temperature !== undefined) options.temperature = form.temperature;
   if (form.words) options.wordTimestamps = true;
+  if (form.speakers !== null) options.speakers = form.speakers;
   return {
     type: "transcribe",
     id: `api-${randomUUID()}`,
@@ -136,7 +138,8 @@ async function runJob(
   let streamed = "";
   const outcome = new Promise<TranscriptData>((resolve, reject) => {
     const send = (event: Event) => {
-      if (event.type === "segment" && emit) {
+      // With speakers, segments have them only in the finished transcript: they are sent from it.
+      if (event.type === "segment" && emit && form.speakers === null) {
         const delta = streamed ? ` ${event.segment.text}` : event.segment.text;
         streamed += delta;
         emit({ type: "transcript.text.delta", delta, logprobs: null });
@@ -156,8 +159,9 @@ async function runJob(
   try {
     const transcript = await outcome;
     if (emit) {
+      if (form.speakers !== null) transcript.segments.forEach((segment, i) => emit(diarizedSegment(segment, i)));
       // The deltas are the segments' text; whatever the whole text has beyond them comes last.
-      if (transcript.text.startsWith(streamed) && transcript.text.length > streamed.length) {
+      else if (transcript.text.startsWith(streamed) && transcript.text.length > streamed.length) {
         emit({ type: "transcript.text.delta", delta: transcript.text.slice(streamed.length), logprobs: null });
       }
       emit({

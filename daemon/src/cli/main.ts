@@ -95,6 +95,8 @@ function describeStatus(status: DaemonStatus, describeApi: (api: NonNullable<Dae
   if (status.model.error) lines.push(`error:   ${status.model.error}`);
   if (status.model.notice) lines.push(`notice:  ${status.model.notice}`);
   if (status.model.gpuProblem) lines.push(`gpu:     none in use: ${status.model.gpuProblem}`);
+  const speakerLine = status.speakerModel && describeSpeakerModel(status.speakerModel);
+  if (speakerLine) lines.push(`speakers: ${speakerLine}`);
   lines.push(`memory:  ${mb(status.memory.rssBytes)} (peak ${mb(status.memory.peakRssBytes)})`);
   const parts = status.memory.breakdown;
   if (parts) lines.push(`         ${describeMemoryParts(parts, mb)}`);
@@ -111,6 +113,14 @@ function describeStatus(status: DaemonStatus, describeApi: (api: NonNullable<Dae
 }
 
 /** The idle unload and its trade-off for the model loaded now. */
+/** The speaker model once a job with speakers loaded it (or failed to); null while none has asked for it. */
+function describeSpeakerModel(speakers: NonNullable<DaemonStatus["speakerModel"]>): string | null {
+  if (speakers.error) return `${speakers.id} failed: ${speakers.error}`;
+  if (speakers.state === "unloaded") return null;
+  const loaded = speakers.loadSeconds === null ? "" : ` (loaded in ${speakers.loadSeconds.toFixed(1)} s)`;
+  return `${speakers.id} ${speakers.state}${loaded}${speakers.folder ? ` from ${speakers.folder}` : ""}`;
+}
+
 function describeIdleUnload(idle: IdleUnloadStatus, mb: (bytes: number | null) => string): string {
   const setting =
     idle.minutes > 0 ? `unloads the model after ${idle.minutes} idle minutes` : "keeps the model loaded between jobs";

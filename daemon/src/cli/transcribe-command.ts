@@ -16,6 +16,7 @@ import {
 import type { VerbatimPaths } from "../paths";
 import type { Event, SegmentData, TranscriptData, TranscriptionOptions } from "../protocol";
 import { ensureDaemon } from "../daemon-control";
+import { SPEAKER_COUNT_RULE, speakerCount } from "../speakers/speaker-count";
 import { parseCommandLine } from "./command-line";
 import { DECODING_FLAG_OPTIONS, decodingOptionsFromFlags } from "./decoding-flags";
 import { EXIT, UsageError } from "./exit-codes";
@@ -41,6 +42,7 @@ function parseTranscribeArgs(args: string[]) {
       language: { type: "string" },
       task: { type: "string" },
       "word-timestamps": { type: "boolean" },
+      speakers: { type: "string" },
       prompt: { type: "string" },
       vad: { type: "boolean" },
       "no-vad": { type: "boolean" },
@@ -107,12 +109,15 @@ export function parseTranscribe(args: string[]): TranscribeCommand {
   if (hallucinationSilenceThreshold !== undefined && !isSeconds(threshold ?? "")) {
     throw new UsageError("--hallucination-silence-threshold must be seconds (a number, not negative)");
   }
+  const speakers = values.speakers === undefined ? undefined : speakerCount(values.speakers);
+  if (speakers === null) throw new UsageError(`--speakers must be ${SPEAKER_COUNT_RULE}`);
   const options: TranscriptionOptions = decodingOptionsFromFlags(values);
   if (values.model) options.model = localModelFolder(values.model) ?? values.model;
   if (values.language) options.language = values.language;
   if (values.task) options.task = values.task as "transcribe" | "translate";
   if (values["word-timestamps"]) options.wordTimestamps = true;
   if (values.prompt) options.prompt = values.prompt;
+  if (speakers !== undefined) options.speakers = speakers;
   if (values.vad || values["no-vad"]) options.vad = Boolean(values.vad);
   if (clipTimestamps) options.clipTimestamps = clipTimestamps;
   if (hallucinationSilenceThreshold !== undefined)
@@ -140,13 +145,17 @@ function refuseSameOutput(files: string[], outputDir: string, format: OutputForm
   }
 }
 
-/** Writes one file's output to standard output as it streams in, named by `name` when there are several files. */
+/**
+ * Writes one file's output to standard output as it streams in, named by `name` when there are several files. With
+ * `speakers`, the segments come without them while the speech model runs: the output waits for the transcript.
+ */
 class OutputWriter {
   private cues = 0;
 
   constructor(
     private readonly format: OutputFormat,
     private readonly name: { file: string; first: boolean } | null,
+    private readonly speakers: boolean,
     private readonly out: NodeJS.WritableStream = process.stdout,
   ) {}
 
@@ -159,6 +168,7 @@ class OutputWriter {
   }
 
   segment(segment: SegmentData): void {
+    if (this.speakers) return;
     if (this.format === "text") this.out.write(segment.text + "\n");
     else if (this.format === "srt") for (const cue of segmentCues(segment)) this.out.write(srtCue(cue, ++this.cues));
     else if (this.format === "vtt") for (const cue of segmentCues(segment)) this.out.write(vttCue(cue));
@@ -166,6 +176,10 @@ class OutputWriter {
 
   end(file: string, transcript: TranscriptData): void {
     if (this.format === "json") this.out.write(transcriptJson(file, transcript) + "\n");
+    else if (this.speakers) {
+      const formatted = formatTranscript(this.format, file, transcript);
+      this.out.write(this.format === "vtt" ? formatted.slice(VTT_HEADER.length) : formatted); // begin() wrote the header
+    }
   }
 }
 
@@ -221,7 +235,11 @@ export async function runTranscribe(command: TranscribeCommand, paths: VerbatimP
       const several = command.files.length > 1;
       const writer =
         command.outputDir === null
-          ? new OutputWriter(command.format, several ? { file: given, first: index === 0 } : null)
+          ? new OutputWriter(
+              command.format,
+              several ? { file: given, first: index === 0 } : null,
+              command.options.speakers !== undefined,
+            )
           : null;
       writer?.begin();
       const label = path.basename(file);

@@ -5,6 +5,7 @@ import type { VerbatimPaths } from "../paths";
 import { decodingDefaults, DEFAULT_CONFIG, loadConfig, mlxLimits } from "../service/config";
 import { EngineHost } from "../service/engine-host";
 import { JobStopped } from "../service/failures";
+import { SpeakerHost } from "../service/speaker-host";
 import { Logger } from "../service/logger";
 import { modelProgressEvent } from "../service/progress-event";
 import { transcribe } from "../service/transcription";
@@ -13,15 +14,22 @@ import type { Runner, TranscribeCommand } from "./transcribe-command";
 export function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths): Runner {
   const config = loadConfig(paths.configFile).config;
   const log = new Logger(paths.logDir, { echo: null });
+  const store = new ModelStore();
   const host = new EngineHost(
     command.options.model ?? config.model,
-    new ModelStore(),
+    store,
     {
       backend: command.backend ?? config.backend,
       threads: config.threads,
       ...mlxLimits(config),
       idleUnloadMinutes: 0,
     },
+    log,
+  );
+  const speakerHost = new SpeakerHost(
+    config.speakerModel,
+    store,
+    { threads: config.threads, idleUnloadMinutes: () => 0 },
     log,
   );
   const controller = new AbortController();
@@ -38,6 +46,7 @@ export function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths
           vocabulary: config.vocabulary,
           fileVad: config.fileVad,
           decoding: decodingDefaults(config),
+          speakerHost,
         },
         host,
         {
@@ -52,6 +61,7 @@ export function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths
     close: () => {
       process.off("SIGINT", interrupt);
       host.close();
+      speakerHost.close();
     },
   };
 }

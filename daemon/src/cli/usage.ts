@@ -10,6 +10,10 @@ export const TRANSCRIBE_USAGE = `  verbatim transcribe [options] FILE…     tra
       --language CODE        spoken language (default: detected)
       --task transcribe|translate
       --word-timestamps      time every word: one cue per word in SRT and VTT, "words" in JSON
+      --speakers N|auto      tell speakers apart (config speakerModel, downloaded on first use): "Speaker 1: "
+                             lines in text, prefixes in SRT, <v> voice tags in VTT, "speaker" in JSON; N keeps the
+                             N who speak longest (the others' words go to the nearest kept speaker), auto all it
+                             finds (up to 8); the output comes once the whole file is done
       --prompt TEXT          names, spelling or style to condition the transcript on
       --vad                  decode only the speech a voice activity detector finds: silence and noise give no text
                              (the default, unless the config sets fileVad to false)

@@ -9,7 +9,15 @@ import { z } from "zod";
 import { DaemonError, type DaemonClient } from "../client";
 import { connectRunning, ensureDaemon } from "../daemon-control";
 import type { VerbatimPaths } from "../paths";
-import type { HistoryEntry, HistoryEntryDetail, HistoryPage, TranscriptData } from "../protocol";
+import { formatTranscript } from "../formats";
+import {
+  MAX_SPEAKERS,
+  type HistoryEntry,
+  type HistoryEntryDetail,
+  type HistoryPage,
+  type TranscriptData,
+} from "../protocol";
+import { hasSpeakers } from "../speakers/speaker-turns";
 import { VERSION } from "../version";
 
 const MAX_RESULTS = 50;
@@ -130,6 +138,13 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
           .optional()
           .describe("translate: English text from any language (Whisper models)"),
         prompt: z.string().optional().describe("Names, terms or style the transcript should follow (Whisper models)"),
+        speakers: z
+          .union([z.literal("auto"), z.number().int().min(1).max(MAX_SPEAKERS)])
+          .optional()
+          .describe(
+            `Tell speakers apart: "auto", or at most this many (1-${MAX_SPEAKERS}); the text is then one ` +
+              '"Speaker N: " line per turn',
+          ),
       },
     },
     (args, extra) =>
@@ -143,6 +158,7 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
             ...(args.language && { language: args.language }),
             ...(args.task && { task: args.task }),
             ...(args.prompt && { prompt: args.prompt }),
+            ...(args.speakers !== undefined && { speakers: args.speakers }),
           },
           onEvent: (event) => {
             if (progressToken === undefined || event.type !== "progress" || event.stage !== "transcribing") return;
@@ -220,9 +236,11 @@ function describeEntry(entry: HistoryEntryDetail, timings: boolean): string {
   return `${header}\n\n${segments.join("\n")}`;
 }
 
+/** The text (one "Speaker N: " line per turn when it has speakers), then its language, length and model. */
 function describeTranscript(transcript: TranscriptData): string {
   const length = `${Math.round(transcript.durationSeconds)} s`;
-  return `${transcript.text}\n\n(language ${transcript.language ?? "unknown"}, ${length}, model ${transcript.model})`;
+  const text = hasSpeakers(transcript.segments) ? formatTranscript("text", "", transcript).trimEnd() : transcript.text;
+  return `${text}\n\n(language ${transcript.language ?? "unknown"}, ${length}, model ${transcript.model})`;
 }
 
 function clock(seconds: number): string {

@@ -30,6 +30,7 @@ import { Connection } from "./connection";
 import type { DaemonContext } from "./daemon-context";
 import type { JobObserver, UnaddressedEvent } from "../service/job-events";
 import { EngineHost, type LoadProgressListener } from "../service/engine-host";
+import { SpeakerHost } from "../service/speaker-host";
 import { describeFailure, JobStopped } from "../service/failures";
 import { guardHandshakes } from "../service/handshake-guard";
 import { InstanceLock } from "../service/instance-lock";
@@ -93,6 +94,7 @@ export class Daemon implements DaemonContext {
     if (this.dictations.current === null) this.host.releaseFreedMemory();
   });
   private readonly host: EngineHost;
+  private readonly speakerHost: SpeakerHost;
   private readonly store: ModelStore;
   private readonly startedAt = Date.now();
   private readonly server = http.createServer((_, response) => response.writeHead(426).end("WebSocket only\n"));
@@ -131,6 +133,12 @@ export class Daemon implements DaemonContext {
         ...mlxLimits(options.config),
         idleUnloadMinutes: options.config.idleUnloadMinutes,
       },
+      options.log,
+    );
+    this.speakerHost = new SpeakerHost(
+      options.config.speakerModel,
+      this.store,
+      { threads: options.config.threads, idleUnloadMinutes: () => this.host.idleUnloadMinutes },
       options.log,
     );
     this.vocabulary = new VocabularyStore(
@@ -223,6 +231,7 @@ export class Daemon implements DaemonContext {
       pid: process.pid,
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
       model: this.host.describe(),
+      speakerModel: this.speakerHost.describe(),
       memory: {
         rssBytes,
         peakRssBytes: usage.maxRSS * 1024,
@@ -287,6 +296,7 @@ export class Daemon implements DaemonContext {
               vocabulary: this.vocabulary.current,
               fileVad: this.options.config.fileVad,
               decoding: decodingDefaults(this.options.config),
+              speakerHost: this.speakerHost,
             },
             this.host,
             {
@@ -382,6 +392,7 @@ export class Daemon implements DaemonContext {
 
   async setIdleUnload(minutes: number): Promise<IdleUnloadStatus> {
     this.host.setIdleUnloadMinutes(minutes);
+    this.speakerHost.touch();
     await this.vocabulary.setMember("idleUnloadMinutes", minutes);
     return this.idleUnloadStatus(process.memoryUsage.rss());
   }
@@ -439,6 +450,7 @@ export class Daemon implements DaemonContext {
       }
       await new Promise<void>((resolve) => this.sockets.close(() => resolve()));
       this.host.close();
+      this.speakerHost.close();
       this.history?.close();
       this.lock?.release();
       this.log.info("verbatimd stopped");

@@ -16,6 +16,7 @@ import type { DecodingDefaults } from "../families";
 import type { KeptRecordings } from "../history/history-store";
 import { BUILT_IN_MODES, readModes } from "../modes/modes";
 import { DEFAULT_MODEL } from "../models";
+import { DEFAULT_SPEAKER_MODEL } from "../models/speaker-catalog";
 import {
   ACCURACY_PRESETS,
   decodingOptionExpected,
@@ -34,6 +35,8 @@ export type KeepRecordings = "never" | "failed" | "always";
 export interface DaemonConfig {
   /** Model id, alias or local folder loaded at start. */
   model: string;
+  /** The speaker model jobs with speakers use (speaker-catalog.ts name, hub repo id or local folder), loaded on demand. */
+  speakerModel: string;
   /** "auto": MLX on the GPU when built in and available, else the portable CPU backend. */
   backend: Backend;
   /** Engine threads; 0: one per core. */
@@ -109,6 +112,7 @@ export interface DaemonConfig {
 
 export const DEFAULT_CONFIG: DaemonConfig = {
   model: DEFAULT_MODEL,
+  speakerModel: DEFAULT_SPEAKER_MODEL,
   backend: "auto",
   threads: 0,
   idleUnloadMinutes: 0,
@@ -179,6 +183,10 @@ const decodingRule = (name: DecodingOptionName, orNull?: string): Rule => ({
 
 const rules: { [K in keyof DaemonConfig]: Rule } = {
   model: { valid: (v) => typeof v === "string" && v.length > 0, expected: "a model alias, hub repo id or folder" },
+  speakerModel: {
+    valid: (v) => typeof v === "string" && v.trim().length > 0,
+    expected: `a speaker model name (${DEFAULT_SPEAKER_MODEL}), hub repo id or folder`,
+  },
   backend: { valid: (v) => BACKENDS.includes(v as Backend), expected: `one of ${BACKENDS.join(", ")}` },
   threads: {
     valid: (v) => Number.isInteger(v) && isNumberIn(v, 0, 256),

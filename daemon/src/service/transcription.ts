@@ -19,13 +19,16 @@ import { EMPTY_VOCABULARY, withJobTerms, type Vocabulary } from "../vocabulary/v
 import type { DecodingDefaults } from "./config";
 import { diskError } from "./disk-error";
 import type { ActiveModel, EngineHost, LoadProgressListener } from "./engine-host";
+import type { SpeakerHost } from "./speaker-host";
+import { addSpeakers } from "./transcript-speakers";
+import { untilAborted } from "./until-aborted";
 
 export interface TranscriptionCallbacks {
   /** Provisional text as it is decoded; `restart` discards the provisional text since the last segment. */
   onText(text: string, restart: boolean): void;
   /** `decoded`: the engine's segment behind it (its tokens and decoding figures). */
   onSegment(segment: SegmentData, decoded: Segment): void;
-  onProgress(stage: "decoding" | "detecting" | "transcribing", fraction: number | null): void;
+  onProgress(stage: "decoding" | "detecting" | "transcribing" | "speakers", fraction: number | null): void;
   onModelProgress: LoadProgressListener;
   onNotice(message: string): void;
 }
@@ -43,6 +46,8 @@ export interface TranscriptionJob {
   fileVad?: boolean;
   /** Beam search, best-of and fallback thresholds where the job's options do not say (config); absent: the engine's. */
   decoding?: DecodingDefaults;
+  /** The speaker model a job with `speakers` runs after the speech model. */
+  speakerHost: SpeakerHost;
 }
 
 const SAMPLE_RATE = 16_000;
@@ -79,9 +84,16 @@ async function transcribeDecoded(
   const active = await host.ready(job.readyTimeoutMs, callbacks.onModelProgress, signal, job.options.model);
   const notice = host.describe().notice;
   if (notice) callbacks.onNotice(notice);
-  checkJobOptions(active, job.options);
+  const speakers = job.options.speakers;
+  // Speakers are placed word by word: their words must be timed.
+  const options = speakers === undefined ? job.options : { ...job.options, wordTimestamps: true };
+  checkJobOptions(active, options);
 
-  return host.hold(active, () => transcribeOnModel(job, audio, samplesFile, active, callbacks, signal));
+  const transcript = await host.hold(active, () =>
+    transcribeOnModel({ ...job, options }, audio, samplesFile, active, callbacks, signal),
+  );
+  if (speakers === undefined) return transcript;
+  return addSpeakers(transcript, samplesFile, speakers, job.speakerHost, callbacks, signal);
 }
 
 /** The file's speech (or all of it) through the engine, a window at a time. */
@@ -152,19 +164,6 @@ async function scratch<T>(writing: Promise<T>, folder: string): Promise<T> {
   } catch (error) {
     throw diskError(error, "the job's decoded audio", folder) ?? error;
   }
-}
-
-/**
- * The work's outcome, or the signal's reason as soon as it aborts. A read stuck in the kernel (a stalled network
- * mount) cannot be interrupted; the job ends anyway, so neither the jobs behind it nor a shutdown wait for it.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**

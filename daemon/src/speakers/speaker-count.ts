@@ -1,8 +1,6 @@
 // How many speakers a job asks to tell apart: "auto" (the speaker model decides) or a number it can tell apart, as
 // the CLI's --speakers and the HTTP API's `speakers` field give it.
-
-/** The most speakers the speaker model tells apart (NVIDIA's Nemotron 3 Diarization: 8). */
-export const MAX_SPEAKERS = 8;
+import { MAX_SPEAKERS } from "../protocol";
 
 export type SpeakerCount = number | "auto";
 

@@ -3,6 +3,7 @@ import { useForm, usePromise } from "@raycast/utils";
 import { preferences, withDaemon } from "../host";
 import { LANGUAGES } from "../lib/languages";
 import { choiceValue, modelChoices } from "../lib/model-choices";
+import { SPEAKER_CHOICES, SPEAKERS_OFF } from "../lib/speaker-choices";
 import { pickedFilesProblem } from "../lib/transcription";
 import { TranscriptionDetail } from "./transcription-detail";
 
@@ -10,6 +11,7 @@ interface FormValues {
   files: string[];
   model: string;
   language: string;
+  speakers: string;
 }
 
 /** Picks files (when Finder offers none, or to transcribe again) and per-run model and language overrides. */
@@ -26,10 +28,16 @@ export function TranscribeForm({ files }: { files?: string[] }) {
   });
   const choices = modelChoices(cached ?? [], defaults.model);
   const { handleSubmit, itemProps } = useForm<FormValues>({
-    initialValues: { files: files ?? [], model: choiceValue(defaults.model), language: defaults.language ?? "auto" },
+    initialValues: {
+      files: files ?? [],
+      model: choiceValue(defaults.model),
+      language: defaults.language ?? "auto",
+      speakers: SPEAKERS_OFF,
+    },
     validation: { files: pickedFilesProblem },
     onSubmit: (values) => {
-      push(<TranscriptionDetail request={{ files: values.files, model: values.model, language: values.language }} />);
+      const { files: picked, model, language, speakers } = values;
+      push(<TranscriptionDetail request={{ files: picked, model, language, speakers }} />);
     },
   });
   return (
@@ -70,6 +78,15 @@ export function TranscribeForm({ files }: { files?: string[] }) {
       <Form.Dropdown title="Language" info="The spoken language, or Detect Automatically" {...itemProps.language}>
         {LANGUAGES.map((language) => (
           <Form.Dropdown.Item key={language.value} value={language.value} title={language.title} />
+        ))}
+      </Form.Dropdown>
+      <Form.Dropdown
+        title="Speakers"
+        info="Tell who said what: each turn on a line of its own, named Speaker 1, Speaker 2, … (the speaker model is downloaded the first time)"
+        {...itemProps.speakers}
+      >
+        {SPEAKER_CHOICES.map((choice) => (
+          <Form.Dropdown.Item key={choice.value} value={choice.value} title={choice.title} />
         ))}
       </Form.Dropdown>
     </Form>

@@ -32,6 +32,8 @@ export interface TranscriptionRequest {
   jobs?: string[];
   model?: string;
   language?: string;
+  /** A speaker-choices.ts choice: "off", "auto" or at most that many. */
+  speakers?: string;
 }
 
 const SAVED_FORMATS: { format: SavedFormat; title: string }[] = [

@@ -2,6 +2,7 @@
 import { ACCURACY_PRESETS } from "../verbatimd/protocol";
 import type { TranscriptionOptions } from "./daemon-connection";
 import { DAEMON_MODEL } from "./model-choices";
+import { speakersOption } from "./speaker-choices";
 import type { FinishedTextAction } from "./outputs";
 
 export interface VerbatimPreferences {
@@ -40,12 +41,20 @@ export function transcriptionOptions(
   return options;
 }
 
-/** A file job's options: as transcriptionOptions, and whether to skip what is not speech (Skip Silence, default on). */
+/**
+ * A file job's options: as transcriptionOptions, whether to skip what is not speech (Skip Silence, default on), and
+ * the speakers Transcribe File's form asks for.
+ */
 export function fileTranscriptionOptions(
   preferences: VerbatimPreferences,
-  overrides: { model?: string; language?: string } = {},
+  overrides: { model?: string; language?: string; speakers?: string } = {},
 ): TranscriptionOptions {
-  return { ...transcriptionOptions(preferences, overrides), vad: preferences.skipSilence ?? true };
+  const speakers = speakersOption(overrides.speakers);
+  return {
+    ...transcriptionOptions(preferences, overrides),
+    vad: preferences.skipSilence ?? true,
+    ...(speakers !== undefined && { speakers }),
+  };
 }
 
 /** Toggle Dictation's Auto-Stop preference as seconds; 0: it stops only when pressed again. */

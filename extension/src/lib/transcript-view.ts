@@ -1,5 +1,7 @@
 // The markdown the Transcribe commands' Detail view shows: one section per file, text as it arrives.
 import path from "node:path";
+import { formatTranscript } from "../verbatimd/formats";
+import { hasSpeakers, speakerLabel, speakerTurns } from "../verbatimd/speaker-turns";
 import type { FileTranscription } from "./transcription";
 
 const STAGE_NAMES: Record<string, string> = {
@@ -9,6 +11,7 @@ const STAGE_NAMES: Record<string, string> = {
   decoding: "Reading the audio",
   detecting: "Finding the speech",
   transcribing: "Transcribing",
+  speakers: "Telling speakers apart",
 };
 
 /** "Transcribing 42%" and the like, for a section heading and the toast. */
@@ -26,6 +29,12 @@ export const escapeMarkdown = (text: string) =>
 
 function body(state: FileTranscription): string {
   if (state.status === "failed") return `**Could not transcribe this file.** ${escapeMarkdown(state.error ?? "")}`;
+  // A transcript with speakers: a paragraph per turn, the speaker's name first.
+  if (state.transcript && hasSpeakers(state.transcript.segments)) {
+    return speakerTurns(state.transcript.segments)
+      .map((turn) => `**${speakerLabel(turn.speaker)}:** ${escapeMarkdown(turn.text)}`)
+      .join("\n\n");
+  }
   const text = state.segments
     .map((segment) => segment.text.trim())
     .join(" ")
@@ -48,11 +57,11 @@ export function transcriptMarkdown(states: FileTranscription[]): string {
     .join("\n");
 }
 
-/** The text every finished file gave, in order (what Copy and Paste use). */
+/** The text every finished file gave, in order (what Copy and Paste use): with speakers, a "Speaker N: " line a turn. */
 export function finishedText(states: FileTranscription[]): string {
   return states
     .filter((state) => state.transcript)
-    .map((state) => state.transcript!.text.trim())
+    .map((state) => formatTranscript("text", state.file, state.transcript!).trim())
     .join("\n\n");
 }
 

@@ -14,6 +14,8 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const MAX_AUTO_STOP_SECONDS = 600;
 /** Most times a job's clipTimestamps may list. */
 export const MAX_CLIP_TIMESTAMPS = 1000;
+/** The most speakers the speaker model tells apart (NVIDIA's Nemotron 3 Diarization: 8). */
+export const MAX_SPEAKERS = 8;
 /** Most terms a job may bring (options.terms), and the longest. */
 export const MAX_JOB_TERMS = 100;
 export const MAX_JOB_TERM_CHARS = 100;
@@ -47,6 +49,12 @@ export interface TranscriptionOptions {
   vad?: boolean;
   /** The first decoding temperature (0-1); the fallback goes up from it in steps of 0.2. Default 0. */
   temperature?: number;
+  /**
+   * Files: tell speakers apart with the speaker model (config speakerModel) after transcribing: "auto" keeps every
+   * speaker it finds (at most MAX_SPEAKERS), a number keeps at most that many (the ones who speak longest; the words of
+   * the others go to the kept speaker nearest in time). Words are timed then, and every segment and word has a speaker.
+   */
+  speakers?: number | "auto";
   /**
    * Files: decode only these clips, as openai's transcribe(clip_timestamps=...): seconds start, end, start, end, …
    * (a last start without an end runs to the end of the file). The voice activity detector is not used then; `vad`
@@ -612,6 +620,18 @@ export interface DaemonStatus {
      */
     gpuProblem?: string | null;
   };
+  /**
+   * The speaker model jobs with speakers use (config speakerModel), loaded on the first such job beside the speech
+   * model and freed with it by the idle unload. Absent from older daemons.
+   */
+  speakerModel?: {
+    id: string;
+    state: "unloaded" | "loading" | "ready";
+    folder: string | null;
+    loadSeconds: number | null;
+    /** Why its last load failed (the next job with speakers tries again); null when it did not. */
+    error: string | null;
+  };
   memory: {
     rssBytes: number;
     peakRssBytes: number | null;
@@ -842,7 +862,7 @@ export type Event =
   | {
       type: "progress";
       id: string;
-      stage: "queued" | "download" | "loading" | "decoding" | "detecting" | "transcribing";
+      stage: "queued" | "download" | "loading" | "decoding" | "detecting" | "transcribing" | "speakers";
       fraction: number | null;
       detail?: string;
     }
@@ -967,6 +987,8 @@ const isJobTerm = (v: unknown): v is string =>
   typeof v === "string" && v.trim().length > 0 && v.length <= MAX_JOB_TERM_CHARS && !CONTROL.test(v);
 const isTermList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_JOB_TERMS && v.every(isJobTerm);
 const isSelection = (v: unknown): v is string => typeof v === "string" && v.length <= MAX_SELECTION_CHARS;
+const isSpeakerCount = (v: unknown): v is number | "auto" =>
+  v === "auto" || (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SPEAKERS);
 const isClipList = (v: unknown): v is number[] =>
   Array.isArray(v) && v.length <= MAX_CLIP_TIMESTAMPS && v.every(isSeconds);
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -1001,6 +1023,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
     `a list of at most ${MAX_CLIP_TIMESTAMPS} times in seconds (start, end, start, end, …), none negative`,
     true,
   );
+  const speakers = field(raw, "speakers", isSpeakerCount, `"auto" or a whole number from 1 to ${MAX_SPEAKERS}`, true);
   const hallucinationSilenceThreshold = field(
     raw,
     "hallucinationSilenceThreshold",
@@ -1033,6 +1056,7 @@ function parseOptions(message: Fields): TranscriptionOptions | undefined {
   if (vad !== undefined) options.vad = vad;
   if (temperature !== undefined) options.temperature = temperature;
   if (clipTimestamps !== undefined) options.clipTimestamps = clipTimestamps;
+  if (speakers !== undefined) options.speakers = speakers;
   if (hallucinationSilenceThreshold !== undefined)
     options.hallucinationSilenceThreshold = hallucinationSilenceThreshold;
   return { ...options, ...decoding } as TranscriptionOptions;

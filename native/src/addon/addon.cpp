@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "model_wrap.h"
 #include "engine_memory.h"
+#include "speaker_model_wrap.h"
 #include "voice_detector_wrap.h"
 
 namespace {
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   verbatim::addon::ModelWrap::Register(env, exports);
   verbatim::addon::VoiceDetectorWrap::Register(env, exports);
+  verbatim::addon::SpeakerModelWrap::Register(env, exports);
   verbatim::addon::register_engine_memory(exports);
   return exports;
 }

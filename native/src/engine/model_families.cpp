@@ -6,6 +6,7 @@
 #include "nemotron/nemotron_weights.h"
 #include "parakeet/parakeet_engine.h"
 #include "parakeet/parakeet_weights.h"
+#include "speakers/speaker_weights.h"
 #include "whisper/model_config.h"
 #include "whisper/whisper_engine.h"
 
@@ -27,6 +28,10 @@ const ModelFamily& model_family_of(const json::Value& config, const std::string&
   const std::vector<ModelFamily>& families = model_families();
   for (const ModelFamily& family : families) {
     if (family.is_its_config(config)) return family;
+  }
+  if (is_speaker_config(config)) {
+    throw FormatError(path + ": a speaker diarization model (nemotron3_diarization), not a transcription model: load it "
+                             "as a speaker model (SpeakerModel.load)");
   }
   std::string known;
   for (std::size_t i = 0; i < families.size(); ++i) {

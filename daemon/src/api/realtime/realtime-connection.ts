@@ -10,6 +10,7 @@ import { SileroVad, type VoiceActivityDetector } from "../../audio/voice-activit
 import type { DictationPeer } from "../../dictation/session";
 import { ProtocolError, type Event, type TranscriptionOptions } from "../../protocol";
 import { ApiError } from "../errors";
+import { DIARIZE_MODEL } from "../diarization-form";
 import { modelOption } from "../models";
 import type { ApiServices } from "../services";
 import { InputAudio } from "./input-audio";
@@ -211,6 +212,14 @@ export class RealtimeConnection implements DictationPeer {
     let model = this.model;
     if (next.model !== this.config.model) {
       try {
+        if (next.model === DIARIZE_MODEL) {
+          throw new ApiError(
+            400,
+            `"${DIARIZE_MODEL}" tells speakers apart in files (POST /v1/audio/transcriptions), not in Realtime ` +
+              'sessions: use "gpt-4o-transcribe" here',
+            "unsupported",
+          );
+        }
         model = await modelOption(next.model, this.services);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "conformer/conformer_layer_reader.h"
+#include "formats/config_fields.h"
 #include "formats/mapped_file.h"
 
 namespace verbatim {
@@ -23,71 +24,8 @@ constexpr int kMaxContext = 1 << 12;
 constexpr std::size_t kMaxConfigBytes = 16u << 20;
 constexpr std::size_t kMaxTokenizerBytes = 64u << 20;
 
-class Fields {
- public:
-  explicit Fields(std::string path) : path_(std::move(path)) {}
-  [[noreturn]] void fail(const std::string& what) const { throw FormatError(path_ + ": " + what); }
-
-  const json::Value& object(const json::Value& parent, const std::string& key, const std::string& where) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr) fail("\"" + where + key + "\" is missing");
-    if (!value->is_object()) fail("\"" + where + key + "\" is " + value->describe() + ", not an object");
-    return *value;
-  }
-
-  int integer(const json::Value& parent, const std::string& key, const std::string& where, int min, int max,
-              std::optional<int> fallback = std::nullopt) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr || (fallback && value->is_null())) {
-      if (fallback) return *fallback;
-      fail("\"" + where + key + "\" is missing");
-    }
-    const auto number = value->as_int64();
-    if (!number || *number < min || *number > max) {
-      fail("\"" + where + key + "\" must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-           ", found " + value->describe());
-    }
-    return static_cast<int>(*number);
-  }
-
-  bool boolean(const json::Value& parent, const std::string& key, const std::string& where, bool fallback) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return fallback;
-    if (!value->is_bool()) fail("\"" + where + key + "\" is " + value->describe() + ", not true or false");
-    return value->as_bool();
-  }
-
-  double number(const json::Value& parent, const std::string& key, const std::string& where, double fallback) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return fallback;
-    if (!value->is_number()) fail("\"" + where + key + "\" is " + value->describe() + ", not a number");
-    const double parsed = std::strtod(value->number_text().c_str(), nullptr);
-    if (!std::isfinite(parsed)) fail("\"" + where + key + "\" is out of range");
-    return parsed;
-  }
-
-  void expect(const json::Value& parent, const std::string& key, const std::string& where,
-              const std::string& wanted) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return;
-    if (!value->is_string() || value->as_string() != wanted) {
-      fail("\"" + where + key + "\" is " + value->describe() + "; only \"" + wanted + "\" is supported");
-    }
-  }
-
- private:
-  std::string path_;
-};
-
-json::Value parse_file(const std::string& path, std::size_t max_bytes) {
-  json::Limits limits;
-  limits.max_bytes = max_bytes;
-  limits.max_values = 1u << 22;
-  return json::parse(read_text_file(path, max_bytes), path, limits);
-}
-
 NemotronConfig read_config(const json::Value& root, const std::string& path) {
-  const Fields f(path);
+  const ConfigFields f(path);
   if (!root.is_object()) f.fail("the file holds " + root.describe() + ", not a JSON object");
   NemotronConfig c;
   const json::Value* type = root.find("model_type");
@@ -149,7 +87,7 @@ NemotronConfig read_config(const json::Value& root, const std::string& path) {
 
 // processor_config.json: the supported right contexts and the features (absent: transformers' defaults).
 void read_processor(const json::Value& root, const std::string& path, NemotronConfig& c) {
-  const Fields f(path);
+  const ConfigFields f(path);
   if (!root.is_object()) f.fail("the file holds " + root.describe() + ", not a JSON object");
   if (const json::Value* list = root.find("supported_num_lookahead_tokens"); list != nullptr && !list->is_null()) {
     if (!list->is_array() || list->items().empty() || list->items().size() > 64) {
@@ -194,7 +132,7 @@ void read_processor(const json::Value& root, const std::string& path, NemotronCo
 
 // tokenizer.json's Unigram vocabulary: the V pieces, then "<blank>" (an added token) at V.
 std::vector<std::string> read_vocabulary(const json::Value& root, const std::string& path, int V) {
-  const Fields f(path);
+  const ConfigFields f(path);
   if (!root.is_object()) f.fail("the file holds " + root.describe() + ", not a JSON object");
   const json::Value& model = f.object(root, "model", "");
   const json::Value* vocab = model.find("vocab");
@@ -247,15 +185,15 @@ bool is_nemotron_config(const json::Value& config) {
 NemotronWeights load_nemotron_weights(const std::string& folder) {
   const std::string base = !folder.empty() && folder.back() == '/' ? folder : folder + "/";
   NemotronWeights w;
-  w.config = read_config(parse_file(base + "config.json", kMaxConfigBytes), base + "config.json");
+  w.config = read_config(parse_json_file(base + "config.json", kMaxConfigBytes), base + "config.json");
   NemotronConfig& c = w.config;
   c.lookaheads = {13, 6, 1, 0};
   if (std::ifstream(base + "processor_config.json").good()) {
-    read_processor(parse_file(base + "processor_config.json", kMaxConfigBytes), base + "processor_config.json", c);
+    read_processor(parse_json_file(base + "processor_config.json", kMaxConfigBytes), base + "processor_config.json", c);
   } else if (std::find(c.lookaheads.begin(), c.lookaheads.end(), c.default_lookahead) == c.lookaheads.end()) {
     c.lookaheads.insert(c.lookaheads.begin(), c.default_lookahead);
   }
-  c.vocabulary = read_vocabulary(parse_file(base + "tokenizer.json", kMaxTokenizerBytes), base + "tokenizer.json",
+  c.vocabulary = read_vocabulary(parse_json_file(base + "tokenizer.json", kMaxTokenizerBytes), base + "tokenizer.json",
                                  c.vocab_size);
   w.weights_path = base + "model.safetensors";
   w.files.push_back(TensorFile::open(w.weights_path));

@@ -1,0 +1,133 @@
+// OpenAI's speaker-labelling transcription through the official `openai` client against the real daemon:
+// model gpt-4o-transcribe-diarize with response_format diarized_json, its stream (transcript.text.segment events),
+// and the daemon's own model names with a `speakers` field. The speaker model is the engine's tiny random-weight
+// fixture, so the answer is checked against SpeakerModel.diarize run in this process on the same samples, combined
+// with the same transcript's words (not against the conversation's truth).
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import OpenAI, { BadRequestError } from "openai";
+import { SpeakerModel, type SpeakerSegment } from "@verbatim/native";
+import { diarizedJson } from "../../daemon/src/api/diarized-response";
+import { decodeAudioToFile } from "../../daemon/src/audio";
+import type { TranscriptData } from "../../daemon/src/protocol";
+import { keepSpeakers } from "../../daemon/src/speakers/speaker-limit";
+import { wordsToSpeakers } from "../../daemon/src/speakers/words-to-speakers";
+import { apiToken, freePort } from "../support/api";
+import { DaemonProcess } from "../support/daemon-process";
+import { fixtureModel, repoRoot } from "../support/fixtures";
+
+jest.setTimeout(180_000);
+
+const speakerModelFolder = path.join(repoRoot, "test", "fixtures", "models", "diarization-tiny");
+const conversation = path.join(repoRoot, "test", "fixtures", "conversations", "test-2spk-000.wav");
+const DIARIZE = "gpt-4o-transcribe-diarize";
+let daemon: DaemonProcess;
+let openai: OpenAI;
+let plain: TranscriptData;
+let speech: SpeakerSegment[];
+
+/** Who speaks when, by the speaker model run here on the samples the daemon decodes from the file. */
+async function speakerSegments(): Promise<SpeakerSegment[]> {
+  const folder = mkdtempSync(path.join(os.tmpdir(), "speakers-"));
+  try {
+    const file = path.join(folder, "samples.f32");
+    await decodeAudioToFile(conversation, file);
+    const bytes = readFileSync(file);
+    const model = await SpeakerModel.load(speakerModelFolder, { threads: 2 });
+    try {
+      return (await model.diarize(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4))).segments;
+    } finally {
+      model.close();
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  daemon = await DaemonProcess.ready({
+    model: fixtureModel(),
+    threads: 2,
+    speakerModel: speakerModelFolder,
+    api: { enabled: true, port, host: "127.0.0.1" },
+  });
+  openai = new OpenAI({ apiKey: apiToken(daemon), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+  const transcribed = await daemon.cli("transcribe", "--format", "json", "--word-timestamps", conversation);
+  expect(transcribed.code).toBe(0);
+  const json = JSON.parse(transcribed.stdout);
+  plain = { ...json, durationSeconds: json.duration };
+  speech = await speakerSegments();
+});
+
+afterAll(async () => {
+  await daemon?.dispose();
+});
+
+test("gpt-4o-transcribe-diarize answers diarized_json: each segment's speaker as the speaker model gives it", async () => {
+  const answer = await openai.audio.transcriptions.create({
+    file: createReadStream(conversation),
+    model: DIARIZE,
+    response_format: "diarized_json",
+  });
+  const expected = diarizedJson(wordsToSpeakers(plain, speech));
+  expect(answer).toEqual(expected);
+  expect(answer.segments.length).toBeGreaterThan(0);
+  expect(answer.segments[0]).toMatchObject({ type: "transcript.text.segment", id: "seg_0", speaker: "A" });
+  expect(answer.text).toBe(plain.text);
+});
+
+test("its stream: a transcript.text.segment event for each segment, then transcript.text.done", async () => {
+  const stream = await openai.audio.transcriptions.create({
+    file: createReadStream(conversation),
+    model: DIARIZE,
+    response_format: "diarized_json",
+    stream: true,
+  });
+  const events: OpenAI.Audio.TranscriptionStreamEvent[] = [];
+  for await (const event of stream) events.push(event);
+  const segments = diarizedJson(wordsToSpeakers(plain, speech)).segments;
+  expect(events.slice(0, -1)).toEqual(segments);
+  expect(events[events.length - 1]).toMatchObject({ type: "transcript.text.done", text: plain.text });
+});
+
+test("the daemon's own model with speakers 2: at most two speakers, A and B", async () => {
+  const answer = await openai.audio.transcriptions.create({
+    file: createReadStream(conversation),
+    model: "whisper-1",
+    response_format: "diarized_json",
+    // Our own field, beside openai's: the SDK sends every field of the form.
+    ...({ speakers: "2" } as object),
+  } as OpenAI.Audio.TranscriptionCreateParamsNonStreaming<"diarized_json">);
+  expect(answer).toEqual(diarizedJson(wordsToSpeakers(plain, keepSpeakers(speech, 2))));
+  expect(answer.segments.every((segment) => segment.speaker === "A" || segment.speaker === "B")).toBe(true);
+});
+
+test("diarized_json without speakers, verbose_json with them and OpenAI's known speakers are 400s saying what to do", async () => {
+  const without = await openai.audio.transcriptions
+    .create({ file: createReadStream(conversation), model: "whisper-1", response_format: "diarized_json" })
+    .catch((error: unknown) => error);
+  expect(without).toBeInstanceOf(BadRequestError);
+  expect(without).toMatchObject({ status: 400, param: "response_format" });
+  expect((without as Error).message).toContain(`use "model": "${DIARIZE}" or give "speakers"`);
+
+  const verbose = await openai.audio.transcriptions
+    .create({ file: createReadStream(conversation), model: DIARIZE, response_format: "verbose_json" })
+    .catch((error: unknown) => error);
+  expect(verbose).toBeInstanceOf(BadRequestError);
+  expect(verbose).toMatchObject({ status: 400, param: "response_format" });
+  expect((verbose as Error).message).toContain('use "diarized_json"');
+
+  const known = await openai.audio.transcriptions
+    .create({
+      file: createReadStream(conversation),
+      model: DIARIZE,
+      response_format: "diarized_json",
+      known_speaker_names: ["Ann"],
+      known_speaker_references: ["data:audio/wav;base64,AAAA"],
+    })
+    .catch((error: unknown) => error);
+  expect(known).toBeInstanceOf(BadRequestError);
+  expect((known as Error).message).toContain("is not supported");
+});
