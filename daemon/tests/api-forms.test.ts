@@ -42,6 +42,8 @@ test("a transcription form with every field openai sends", () => {
     words: true,
     segments: true,
     stream: false,
+    // No speakers asked for: none (the diarize model or a speakers field sets them).
+    speakers: null,
   });
   expect(parseTranscriptionForm(form({ model: "whisper-1", language: "fr" }), "translate")).toMatchObject({
     task: "translate",
