@@ -129,6 +129,16 @@ TEST_CASE("nemotron weights: every malformed file is refused, naming what is wro
             if (name == "config.json") text = replaced(text, "\"subsampling_factor\": 8", "\"subsampling_factor\": 4");
           }),
           "subsampling_factor");
+  // A null is refused by name: transformers' config classes refuse None for these fields, and its feature extractor
+  // reads preemphasis None as no pre-emphasis, not 0.97.
+  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
+            if (name == "config.json") text = replaced(text, "\"scale_input\": true", "\"scale_input\": null");
+          }),
+          "\"encoder_config.scale_input\" is null, not true or false");
+  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
+            if (name == "processor_config.json") text = replaced(text, "\"preemphasis\": 0.97", "\"preemphasis\": null");
+          }),
+          "\"feature_extractor.preemphasis\" is null, not a number");
   refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
             if (name == "tokenizer.json") text = replaced(text, "\"vocab\": [", "\"vocab\": [[\"<extra>\", 0.0],");
           }),

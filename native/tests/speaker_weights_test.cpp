@@ -152,6 +152,14 @@ TEST_CASE("speaker weights: every malformed file is refused, naming what is wron
           "chunk_right_context");
   refused(Variant([](auto&) {}, config_edit("\"num_key_value_heads\": 4", "\"num_key_value_heads\": 2")),
           "num_key_value_heads");
+  // A null is refused by name, as transformers' config classes refuse None for these fields; num_key_value_heads
+  // is the one whose None transformers reads as num_attention_heads.
+  refused(Variant([](auto&) {}, config_edit("\"prediction_score_threshold\": 0.25", "\"prediction_score_threshold\": null")),
+          "\"streaming_config.prediction_score_threshold\" is null, not a number");
+  refused(Variant([](auto&) {}, config_edit("\"hidden_act\": \"gelu\"", "\"hidden_act\": null")),
+          "\"audio_config.hidden_act\" is null; only \"gelu\" is supported");
+  const Variant unset_kv_heads([](auto&) {}, config_edit("\"num_key_value_heads\": 4", "\"num_key_value_heads\": null"));
+  CHECK(verbatim::load_speaker_weights(unset_kv_heads.dir.path()).config.heads == 4);
   refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
             if (name == "processor_config.json") text = replaced(text, "\"streaming_mode\": \"low_latency\"", "\"streaming_mode\": \"instant\"");
           }),
