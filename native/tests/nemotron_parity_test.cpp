@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,11 +20,16 @@
 #include "nemotron/nemotron_stream.h"
 #include "nemotron/nemotron_weights.h"
 #include "support/held_bytes.h"
+#include "support/reference_json.h"
 #include "support/wav_file.h"
 
 namespace {
 
 using verbatim::json::Value;
+using verbatim::test::at;
+using verbatim::test::integer;
+using verbatim::test::ints;
+using verbatim::test::worst_row_difference;
 
 const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../";
 
@@ -35,45 +38,6 @@ const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../";
 // features 3.1e-5, encoder rows 4.8e-6 (fp32 model) and 4.2e-6 (bf16); each bound leaves at least 16x over them.
 constexpr double kFeatureTolerance = 5e-4;  // absolute, log-mel features (|x| up to ~16, unnormalised)
 constexpr double kEncoderTolerance = 2e-4;  // absolute, encoder rows (|x| up to ~4)
-
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  REQUIRE_MESSAGE(file.good(), "cannot open " << path);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-const Value& at(const Value& object, const std::string& key) {
-  const Value* v = object.find(key);
-  REQUIRE_MESSAGE(v != nullptr, "reference lacks " << key);
-  return *v;
-}
-
-int integer(const Value& v) {
-  const auto i = v.as_int64();
-  REQUIRE(i.has_value());
-  return static_cast<int>(*i);
-}
-
-std::vector<int> ints(const Value& list) {
-  std::vector<int> out;
-  for (const Value& item : list.items()) out.push_back(integer(item));
-  return out;
-}
-
-// The largest difference between the reference's rows ("index": values) and `rows` (row-major, `width` wide).
-double worst_row_difference(const Value& reference_rows, const std::vector<float>& rows, int width) {
-  double worst = 0;
-  for (const auto& [index, values] : reference_rows.members()) {
-    const std::size_t t = std::stoul(index);
-    REQUIRE((t + 1) * static_cast<std::size_t>(width) <= rows.size());
-    REQUIRE(values.items().size() == static_cast<std::size_t>(width));
-    for (int m = 0; m < width; ++m) {
-      const double expected = std::stod(values.items()[static_cast<std::size_t>(m)].number_text());
-      worst = std::max(worst, std::abs(rows[t * width + static_cast<std::size_t>(m)] - expected));
-    }
-  }
-  return worst;
-}
 
 struct Run {
   std::vector<int> tokens, frames;
@@ -111,9 +75,7 @@ void check_clip(const std::string& model, const std::string& clip, Figures& figu
   const std::string folder = kFixtures + "models/nemotron-" + model;
   const std::string reference_path = kFixtures + "models/nemotron-reference/" + model + "-" + clip + ".json";
   INFO(model << " on " << clip);
-  verbatim::json::Limits limits;
-  limits.max_bytes = 64u << 20;
-  const Value reference = verbatim::json::parse(read_text(reference_path), reference_path, limits);
+  const Value reference = verbatim::test::read_reference(reference_path);
   auto weights = std::make_shared<const verbatim::NemotronWeights>(verbatim::load_nemotron_weights(folder));
   const verbatim::NemotronConfig& config = weights->config;
   const std::unique_ptr<verbatim::NemotronRunner> runner = verbatim::make_nemotron_cpu_runner(weights, 2);

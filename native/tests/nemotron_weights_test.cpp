@@ -4,16 +4,14 @@
 #include <doctest/doctest.h>
 
 // GCC 12 reports false -Warray-bounds / -Wstringop-overread inside safetensors_bytes' vector insert (a std::string's
-// bytes) once it is inlined into this file's Variant.
+// bytes) once it is inlined into FixtureVariant here.
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overread"
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <utility>
@@ -21,62 +19,33 @@
 
 #include "formats/tensor_file.h"
 #include "nemotron/nemotron_weights.h"
+#include "support/fixture_variant.h"
 #include "support/model_writer.h"
 
 namespace {
 
 using verbatim::FormatError;
+using verbatim::test::edited;
+using verbatim::test::named;
+using verbatim::test::read_text;
+using verbatim::test::replaced;
 using verbatim::test::TempDir;
 using verbatim::test::TestTensor;
 
 const std::string kFixture = std::string(VERBATIM_REFERENCE_DIR) + "/../models/nemotron-tiny";
 
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const std::size_t at = text.find(from);
-  REQUIRE_MESSAGE(at != std::string::npos, "the fixture lacks " << from);
-  return text.replace(at, from.size(), to);
-}
-
 // The fixture copied to a temporary folder with its tensors passed through `edit` and its texts through `text`.
-struct Variant {
-  TempDir dir;
-  Variant(const std::function<void(std::vector<TestTensor>&)>& edit,
-          const std::function<void(const std::string& name, std::string& text)>& text = nullptr) {
-    for (const char* name : {"config.json", "processor_config.json", "tokenizer.json", "tokenizer_config.json"}) {
-      std::string content = read_text(kFixture + "/" + name);
-      if (text) text(name, content);
-      verbatim::test::write_file(dir.file(name), content);
-    }
-    const auto file = verbatim::TensorFile::open(kFixture + "/model.safetensors");
-    std::vector<TestTensor> tensors;
-    for (const auto& [name, view] : file->tensors()) {
-      tensors.push_back({name, view.dtype, view.shape, verbatim::test::Bytes(view.data, view.data + view.nbytes)});
-    }
-    edit(tensors);
-    verbatim::test::write_file(dir.file("model.safetensors"), verbatim::test::safetensors_bytes(tensors));
-  }
+struct Variant : verbatim::test::FixtureVariant {
+  explicit Variant(const std::function<void(std::vector<TestTensor>&)>& edit,
+                   const std::function<void(const std::string& name, std::string& text)>& text = nullptr)
+      : FixtureVariant(kFixture, {"config.json", "processor_config.json", "tokenizer.json", "tokenizer_config.json"},
+                       edit, text) {}
 };
 
-void refused(const Variant& variant, const std::string& words) {
-  try {
-    verbatim::load_nemotron_weights(variant.dir.path());
-    FAIL("loaded; expected a refusal saying " << words);
-  } catch (const FormatError& e) {
-    CHECK_MESSAGE(std::string(e.what()).find(words) != std::string::npos, e.what());
-  }
-}
+void load(const std::string& folder) { verbatim::load_nemotron_weights(folder); }
 
-TestTensor& named(std::vector<TestTensor>& tensors, const std::string& name) {
-  for (TestTensor& t : tensors) {
-    if (t.name == name) return t;
-  }
-  FAIL("no tensor " << name);
-  return tensors.front();
+void refused(const Variant& variant, const std::string& words) {
+  verbatim::test::check_refused(load, variant.dir.path(), words);
 }
 
 }  // namespace
@@ -117,21 +86,19 @@ TEST_CASE("nemotron weights: every malformed file is refused, naming what is wro
             std::memcpy(named(t, "encoder.layers.1.self_attn.q_proj.weight").bytes.data() + 40, &nan, 4);
           }),
           "q_proj.weight");
-  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
-            if (name == "config.json") text = replaced(text, "\"blank_token_id\": 64", "\"blank_token_id\": 0");
-          }),
+  refused(Variant([](auto&) {}, edited("config.json", "\"blank_token_id\": 64", "\"blank_token_id\": 0")),
           "blank_token_id");
-  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
-            if (name == "processor_config.json") text = replaced(text, "\"default_num_lookahead_tokens\": 13", "\"default_num_lookahead_tokens\": 5");
-          }),
+  refused(Variant([](auto&) {}, edited("processor_config.json", "\"default_num_lookahead_tokens\": 13", "\"default_num_lookahead_tokens\": 5")),
           "is not one of \"supported_num_lookahead_tokens\"");
-  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
-            if (name == "config.json") text = replaced(text, "\"subsampling_factor\": 8", "\"subsampling_factor\": 4");
-          }),
+  refused(Variant([](auto&) {}, edited("config.json", "\"subsampling_factor\": 8", "\"subsampling_factor\": 4")),
           "subsampling_factor");
-  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
-            if (name == "tokenizer.json") text = replaced(text, "\"vocab\": [", "\"vocab\": [[\"<extra>\", 0.0],");
-          }),
+  // A null is refused by name: transformers' config classes refuse None for these fields, and its feature extractor
+  // reads preemphasis None as no pre-emphasis, not 0.97.
+  refused(Variant([](auto&) {}, edited("config.json", "\"scale_input\": true", "\"scale_input\": null")),
+          "\"encoder_config.scale_input\" is null, not true or false");
+  refused(Variant([](auto&) {}, edited("processor_config.json", "\"preemphasis\": 0.97", "\"preemphasis\": null")),
+          "\"feature_extractor.preemphasis\" is null, not a number");
+  refused(Variant([](auto&) {}, edited("tokenizer.json", "\"vocab\": [", "\"vocab\": [[\"<extra>\", 0.0],")),
           "lists 65 pieces");
   {
     // Nemotron 3.5: a prompt dictionary naming a slot past num_prompts.
@@ -142,12 +109,7 @@ TEST_CASE("nemotron weights: every malformed file is refused, naming what is wro
     }
     verbatim::test::write_file(dir.file("processor_config.json"),
                                replaced(read_text(folder + "/processor_config.json"), "\"auto\": 101", "\"auto\": 128"));
-    try {
-      verbatim::load_nemotron_weights(dir.path());
-      FAIL("loaded a prompt slot past num_prompts");
-    } catch (const FormatError& e) {
-      CHECK(std::string(e.what()).find("prompt_dictionary.auto") != std::string::npos);
-    }
+    verbatim::test::check_refused(load, dir.path(), "prompt_dictionary.auto");
   }
   Variant no_tokenizer([](auto&) {});
   std::filesystem::remove(no_tokenizer.dir.file("tokenizer.json"));

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "engine.h"
@@ -183,6 +185,28 @@ TEST_CASE("parakeet: bad model folders name the file and the field") {
     config.replace(config.find(from), from.size(), "\"durations_\": [");
     verbatim::test::write_file(dir.file("config.json"), config);
     CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()), "only TDT models");
+  }
+}
+
+// NeMo writes null for a field set to None, and gives None its own meaning (window None: no window; xscaling None:
+// no scaling), so a null is refused by name rather than read as the field's fallback; a field left out takes it.
+TEST_CASE("parakeet: a field left out takes its fallback, a null one is refused by name") {
+  verbatim::test::TempDir left_out;
+  copy_model("parakeet-tiny", left_out, "\"window\": \"hann\",", "");
+  CHECK(verbatim::load_parakeet_weights(left_out.path()).config.features.win_length == 400);
+  const std::vector<std::array<std::string, 3>> nulls = {
+      {"\"window\": \"hann\"", "\"window\": null", "\"preprocessor.window\" is null; only \"hann\" is supported"},
+      {"\"window_stride\": 0.01", "\"window_stride\": null", "\"preprocessor.window_stride\" is null, not a number"},
+      {"\"xscaling\": true", "\"xscaling\": null", "\"encoder.xscaling\" is null, not true or false"},
+      {"\"activation\": \"relu\"", "\"activation\": null", "\"joint.jointnet.activation\" is null, not a string"},
+      {"\"max_symbols\": 10", "\"max_symbols\": null",
+       "\"decoding.greedy.max_symbols\" must be an integer from 1 to 1000, found null"},
+  };
+  for (const auto& [from, to, words] : nulls) {
+    CAPTURE(to);
+    verbatim::test::TempDir dir;
+    copy_model("parakeet-tiny", dir, from, to);
+    CHECK_FORMAT_ERROR(verbatim::load_parakeet_weights(dir.path()), dir.file("config.json") + ": " + words);
   }
 }
 

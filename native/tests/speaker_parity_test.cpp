@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,11 +15,14 @@
 #include "audio/nemo_features.h"
 #include "formats/json.h"
 #include "speakers/speaker_model.h"
+#include "support/reference_json.h"
 #include "support/wav_file.h"
 
 namespace {
 
 using verbatim::json::Value;
+using verbatim::test::at;
+using verbatim::test::number;
 
 const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../";
 
@@ -32,20 +33,6 @@ const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../";
 // identical segments are a consequence rather than luck.
 constexpr double kFeatureTolerance = 5e-4;      // absolute, log-mel features (|x| up to ~16, unnormalised)
 constexpr double kProbabilityTolerance = 5e-6;  // absolute, probabilities
-
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  REQUIRE_MESSAGE(file.good(), "cannot open " << path);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-const Value& at(const Value& object, const std::string& key) {
-  const Value* v = object.find(key);
-  REQUIRE_MESSAGE(v != nullptr, "reference lacks " << key);
-  return *v;
-}
-
-double number(const Value& v) { return std::stod(v.number_text()); }
 
 double worst_difference(const Value& expected, const std::vector<float>& actual) {
   REQUIRE(expected.items().size() == actual.size());
@@ -77,19 +64,13 @@ TEST_CASE("speaker model: probabilities and segments equal transformers' offline
   const int S = model->config().cache.speakers;
   for (const std::string clip : {"00", "02"}) {
     CAPTURE(clip);
-    const Value reference = verbatim::json::parse(
-        read_text(kFixtures + "models/diarization-reference/tiny-heldout-" + clip + ".json"), "reference");
+    const Value reference =
+        verbatim::test::read_reference(kFixtures + "models/diarization-reference/tiny-heldout-" + clip + ".json");
     const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "heldout/heldout-" + clip + ".wav");
 
     const verbatim::NemoFeatures features = verbatim::nemo_log_mel(samples.data(), samples.size(), model->config().features);
-    double feature_error = 0;
-    for (const auto& [index, values] : at(reference, "features").members()) {
-      const std::size_t t = std::stoul(index);
-      for (int m = 0; m < features.n_mels; ++m) {
-        feature_error = std::max(feature_error, std::abs(features.data[t * features.n_mels + m] -
-                                                         number(values.items()[static_cast<std::size_t>(m)])));
-      }
-    }
+    const double feature_error = verbatim::test::worst_row_difference(at(reference, "features"), features.data,
+                                                                      features.n_mels);
     MESSAGE("heldout-" << clip << " features: " << feature_error);
     CHECK(feature_error < kFeatureTolerance);
 

@@ -4,16 +4,14 @@
 #include <doctest/doctest.h>
 
 // GCC 12 reports false -Warray-bounds / -Wstringop-overread inside safetensors_bytes' vector insert (a std::string's
-// bytes) once it is inlined into this file's Variant.
+// bytes) once it is inlined into FixtureVariant here.
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overread"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -22,63 +20,28 @@
 #include "formats/tensor_file.h"
 #include "model_families.h"
 #include "speakers/speaker_model.h"
+#include "support/fixture_variant.h"
 #include "support/model_writer.h"
 #include "support/wav_file.h"
 
 namespace {
 
-using verbatim::FormatError;
-using verbatim::test::TempDir;
+using verbatim::test::edited;
+using verbatim::test::named;
 using verbatim::test::TestTensor;
 
 const std::string kFixture = std::string(VERBATIM_REFERENCE_DIR) + "/../models/diarization-tiny";
 
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const std::size_t at = text.find(from);
-  REQUIRE_MESSAGE(at != std::string::npos, "the fixture lacks " << from);
-  return text.replace(at, from.size(), to);
-}
-
 // The fixture copied to a temporary folder with its tensors passed through `edit` and its texts through `text`.
-struct Variant {
-  TempDir dir;
-  Variant(const std::function<void(std::vector<TestTensor>&)>& edit,
-          const std::function<void(const std::string& name, std::string& text)>& text = nullptr) {
-    for (const char* name : {"config.json", "processor_config.json"}) {
-      std::string content = read_text(kFixture + "/" + name);
-      if (text) text(name, content);
-      verbatim::test::write_file(dir.file(name), content);
-    }
-    const auto file = verbatim::TensorFile::open(kFixture + "/model.safetensors");
-    std::vector<TestTensor> tensors;
-    for (const auto& [name, view] : file->tensors()) {
-      tensors.push_back({name, view.dtype, view.shape, verbatim::test::Bytes(view.data, view.data + view.nbytes)});
-    }
-    edit(tensors);
-    verbatim::test::write_file(dir.file("model.safetensors"), verbatim::test::safetensors_bytes(tensors));
-  }
+struct Variant : verbatim::test::FixtureVariant {
+  explicit Variant(const std::function<void(std::vector<TestTensor>&)>& edit,
+                   const std::function<void(const std::string& name, std::string& text)>& text = nullptr)
+      : FixtureVariant(kFixture, {"config.json", "processor_config.json"}, edit, text) {}
 };
 
 void refused(const Variant& variant, const std::string& words) {
-  try {
-    verbatim::load_speaker_weights(variant.dir.path());
-    FAIL("loaded; expected a refusal saying " << words);
-  } catch (const FormatError& e) {
-    CHECK_MESSAGE(std::string(e.what()).find(words) != std::string::npos, e.what());
-  }
-}
-
-TestTensor& named(std::vector<TestTensor>& tensors, const std::string& name) {
-  for (TestTensor& t : tensors) {
-    if (t.name == name) return t;
-  }
-  FAIL("no tensor " << name);
-  return tensors.front();
+  verbatim::test::check_refused([](const std::string& folder) { verbatim::load_speaker_weights(folder); },
+                                variant.dir.path(), words);
 }
 
 // Every tensor cast from fp32 to fp16 (half) or bf16.
@@ -139,30 +102,27 @@ TEST_CASE("speaker weights: every malformed file is refused, naming what is wron
             std::memcpy(named(t, "model.upsampler.conv.weight").bytes.data() + 8, &inf, 4);
           }),
           "model.upsampler.conv.weight");
-  const auto config_edit = [](const std::string& from, const std::string& to) {
-    return [from, to](const std::string& name, std::string& text) {
-      if (name == "config.json") text = replaced(text, from, to);
-    };
-  };
-  refused(Variant([](auto&) {}, config_edit("\"hidden_act\": \"gelu\"", "\"hidden_act\": \"silu\"")), "hidden_act");
-  refused(Variant([](auto&) {}, config_edit("\"rope_type\": \"default\"", "\"rope_type\": \"yarn\"")), "rope_type");
-  refused(Variant([](auto&) {}, config_edit("\"speaker_cache_length\": 16", "\"speaker_cache_length\": 7")),
+  refused(Variant([](auto&) {}, edited("config.json", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"silu\"")), "hidden_act");
+  refused(Variant([](auto&) {}, edited("config.json", "\"rope_type\": \"default\"", "\"rope_type\": \"yarn\"")), "rope_type");
+  refused(Variant([](auto&) {}, edited("config.json", "\"speaker_cache_length\": 16", "\"speaker_cache_length\": 7")),
           "speaker_cache_length");
-  refused(Variant([](auto&) {}, config_edit("\"chunk_right_context\": 3", "\"chunk_right_context\": 10")),
+  refused(Variant([](auto&) {}, edited("config.json", "\"chunk_right_context\": 3", "\"chunk_right_context\": 10")),
           "chunk_right_context");
-  refused(Variant([](auto&) {}, config_edit("\"num_key_value_heads\": 4", "\"num_key_value_heads\": 2")),
+  refused(Variant([](auto&) {}, edited("config.json", "\"num_key_value_heads\": 4", "\"num_key_value_heads\": 2")),
           "num_key_value_heads");
-  refused(Variant([](auto&) {}, [](const std::string& name, std::string& text) {
-            if (name == "processor_config.json") text = replaced(text, "\"streaming_mode\": \"low_latency\"", "\"streaming_mode\": \"instant\"");
-          }),
+  // A null is refused by name, as transformers' config classes refuse None for these fields; num_key_value_heads
+  // is the one whose None transformers reads as num_attention_heads.
+  refused(Variant([](auto&) {}, edited("config.json", "\"prediction_score_threshold\": 0.25", "\"prediction_score_threshold\": null")),
+          "\"streaming_config.prediction_score_threshold\" is null, not a number");
+  refused(Variant([](auto&) {}, edited("config.json", "\"hidden_act\": \"gelu\"", "\"hidden_act\": null")),
+          "\"audio_config.hidden_act\" is null; only \"gelu\" is supported");
+  const Variant unset_kv_heads([](auto&) {}, edited("config.json", "\"num_key_value_heads\": 4", "\"num_key_value_heads\": null"));
+  CHECK(verbatim::load_speaker_weights(unset_kv_heads.dir.path()).config.heads == 4);
+  refused(Variant([](auto&) {}, edited("processor_config.json", "\"streaming_mode\": \"low_latency\"", "\"streaming_mode\": \"instant\"")),
           "\"streaming_mode\" \"instant\" is not one of \"streaming_modes\"");
 }
 
 TEST_CASE("speaker weights: the transcription loader names a speaker folder for what it is") {
-  try {
-    verbatim::read_model_family(kFixture);
-    FAIL("a speaker model was taken for a transcription family");
-  } catch (const FormatError& e) {
-    CHECK(std::string(e.what()).find("a speaker diarization model") != std::string::npos);
-  }
+  verbatim::test::check_refused([](const std::string& folder) { verbatim::read_model_family(folder); }, kFixture,
+                                "a speaker diarization model");
 }

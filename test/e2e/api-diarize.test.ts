@@ -3,47 +3,27 @@
 // and the daemon's own model names with a `speakers` field. The speaker model is the engine's tiny random-weight
 // fixture, so the answer is checked against SpeakerModel.diarize run in this process on the same samples, combined
 // with the same transcript's words (not against the conversation's truth).
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { createReadStream } from "node:fs";
 import path from "node:path";
 import OpenAI, { BadRequestError } from "openai";
-import { SpeakerModel, type SpeakerSegment } from "@verbatim/native";
+import type { SpeakerSegment } from "@verbatim/native";
 import { diarizedJson } from "../../daemon/src/api/diarized-response";
-import { decodeAudioToFile } from "../../daemon/src/audio";
 import type { TranscriptData } from "../../daemon/src/protocol";
 import { keepSpeakers } from "../../daemon/src/speakers/speaker-limit";
 import { wordsToSpeakers } from "../../daemon/src/speakers/words-to-speakers";
 import { apiToken, freePort } from "../support/api";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
+import { fixtureSpeakerSegments, speakerModelFolder } from "../support/speaker-fixture";
 
 jest.setTimeout(180_000);
 
-const speakerModelFolder = path.join(repoRoot, "test", "fixtures", "models", "diarization-tiny");
 const conversation = path.join(repoRoot, "test", "fixtures", "conversations", "test-2spk-000.wav");
 const DIARIZE = "gpt-4o-transcribe-diarize";
 let daemon: DaemonProcess;
 let openai: OpenAI;
 let plain: TranscriptData;
 let speech: SpeakerSegment[];
-
-/** Who speaks when, by the speaker model run here on the samples the daemon decodes from the file. */
-async function speakerSegments(): Promise<SpeakerSegment[]> {
-  const folder = mkdtempSync(path.join(os.tmpdir(), "speakers-"));
-  try {
-    const file = path.join(folder, "samples.f32");
-    await decodeAudioToFile(conversation, file);
-    const bytes = readFileSync(file);
-    const model = await SpeakerModel.load(speakerModelFolder, { threads: 2 });
-    try {
-      return (await model.diarize(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4))).segments;
-    } finally {
-      model.close();
-    }
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
 
 beforeAll(async () => {
   const port = await freePort();
@@ -58,7 +38,7 @@ beforeAll(async () => {
   expect(transcribed.code).toBe(0);
   const json = JSON.parse(transcribed.stdout);
   plain = { ...json, durationSeconds: json.duration };
-  speech = await speakerSegments();
+  speech = await fixtureSpeakerSegments(conversation);
 });
 
 afterAll(async () => {

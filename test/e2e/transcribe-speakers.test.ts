@@ -2,11 +2,10 @@
 // tiny random-weight speaker model (test/fixtures/models/diarization-tiny). Random weights tell no one apart, so the
 // daemon's speakers are checked against what SpeakerModel.diarize gives in this process for the same samples,
 // combined with the same transcript's words (not against the conversation's truth).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SpeakerModel, type SpeakerSegment } from "@verbatim/native";
-import { decodeAudioToFile } from "../../daemon/src/audio";
+import type { SpeakerSegment } from "@verbatim/native";
 import { DaemonClient } from "../../daemon/src/client";
 import { formatTranscript, transcriptJson } from "../../daemon/src/formats";
 import type { DaemonStatus, Event, TranscriptData } from "../../daemon/src/protocol";
@@ -15,11 +14,11 @@ import { wordsToSpeakers } from "../../daemon/src/speakers/words-to-speakers";
 import { TestHub } from "../../daemon/tests/support/hub-server";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
+import { fixtureSpeakerSegments, speakerModelFolder } from "../support/speaker-fixture";
 
 jest.setTimeout(180_000);
 
 const repo = path.join(__dirname, "..", "..");
-const speakerModelFolder = path.join(repo, "test", "fixtures", "models", "diarization-tiny");
 const conversation = path.join(repo, "test", "fixtures", "conversations", "test-3spk-000.wav");
 let daemon: DaemonProcess;
 let plain: TranscriptData;
@@ -36,31 +35,12 @@ function jsonSegments(transcript: TranscriptData): unknown {
   return JSON.parse(transcriptJson(conversation, transcript)).segments;
 }
 
-/** Who speaks when in the conversation, by the speaker model run here on the samples the daemon decodes. */
-async function speakerSegments(): Promise<SpeakerSegment[]> {
-  const folder = mkdtempSync(path.join(os.tmpdir(), "speakers-"));
-  try {
-    const file = path.join(folder, "samples.f32");
-    await decodeAudioToFile(conversation, file);
-    const bytes = readFileSync(file);
-    const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    const model = await SpeakerModel.load(speakerModelFolder, { threads: 2 });
-    try {
-      return (await model.diarize(samples)).segments;
-    } finally {
-      model.close();
-    }
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
-
 beforeAll(async () => {
   daemon = await DaemonProcess.ready({ model: fixtureModel(), threads: 2, speakerModel: speakerModelFolder });
   const transcribed = await daemon.cli("transcribe", "--format", "json", "--word-timestamps", conversation);
   expect(transcribed.code).toBe(0);
   plain = transcriptOf(transcribed.stdout);
-  speech = await speakerSegments();
+  speech = await fixtureSpeakerSegments(conversation);
   // The random model finds several speakers here, so that --speakers 2 has some to drop.
   expect(new Set(speech.map((segment) => segment.speaker)).size).toBeGreaterThan(2);
   expect(keepSpeakers(speech, 2)).not.toEqual(speech);

@@ -22,12 +22,12 @@ segments are from flipping), and a few feature rows. `bench` times transformers'
 """
 
 import argparse
-import hashlib
 import json
 import sys
-import wave
 
 import numpy as np
+
+from reference_io import read_wav, tensor_rng
 
 # Tiny shapes for committed fixtures, with FIFO and speaker-cache sizes small enough that a few seconds of audio
 # overflow the FIFO and compress the speaker cache (speaker_cache_length 16 over 4 speakers: 3 frames each plus one
@@ -50,19 +50,6 @@ DIMS = {
 # Gain on the classifier's output layer: random encoders give near-constant logits; this spreads the probabilities of
 # the tiny model over (0.05, 0.95) so that speakers start and stop within a few seconds of speech.
 OUTPUT_GAIN = {"tiny": 3.0, "real": 3.0}
-
-
-def tensor_rng(seed, name):
-    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
-
-
-def read_wav(path):
-    with wave.open(path, "rb") as w:
-        if w.getframerate() != 16000 or w.getnchannels() != 1 or w.getsampwidth() != 2:
-            raise SystemExit(f"{path}: need 16 kHz mono 16-bit PCM")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-    return data.astype(np.float32) / 32768.0
 
 
 def make_model(args):

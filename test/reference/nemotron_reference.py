@@ -16,13 +16,13 @@ output; the JSON holds every number the engine's tests compare.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
-import wave
 
 import numpy as np
+
+from reference_io import read_wav, tensor_rng
 
 SUPPORTED_LOOKAHEADS = [13, 6, 1, 0]
 
@@ -65,19 +65,6 @@ def synthetic_vocabulary(size):
         pieces.append(("▁w%d" % i) if i % 3 else ("p%d" % i))
         i += 1
     return pieces[:size]
-
-
-def tensor_rng(seed, name):
-    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
-
-
-def read_wav(path):
-    with wave.open(path, "rb") as w:
-        if w.getframerate() != 16000 or w.getnchannels() != 1 or w.getsampwidth() != 2:
-            raise SystemExit(f"{path}: need 16 kHz mono 16-bit PCM")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-    return data.astype(np.float32) / 32768.0
 
 
 def build_tokenizer(pieces):

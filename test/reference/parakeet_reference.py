@@ -41,15 +41,15 @@ Output of `run` (JSON):
   text:            the tokens' pieces joined, "▁" as a space, <0xNN> byte pieces as bytes (UTF-8, replacement on error)
 """
 import argparse
-import hashlib
 import json
 import math
 import os
 import struct
 import sys
-import wave
 
 import numpy as np
+
+from reference_io import read_wav, tensor_rng
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -304,11 +304,6 @@ def mlx_shapes(cfg):
         add("ctc_decoder.decoder_layers.0.weight", (joint["num_classes"] + 1, 1, d), "conv")
         add("ctc_decoder.decoder_layers.0.bias", (joint["num_classes"] + 1,), "bias")
     return out
-
-
-def tensor_rng(seed, name):
-    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
 # Logit offsets of the joint head (added to its bias): the blank's and each duration's. Chosen with `run` on held-out
@@ -591,14 +586,6 @@ def convert_cmd(args):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # run
-
-
-def read_wav(path):
-    with wave.open(path, "rb") as w:
-        if w.getframerate() != 16000 or w.getnchannels() != 1 or w.getsampwidth() != 2:
-            raise SystemExit(f"{path}: need 16 kHz mono 16-bit PCM")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-    return data.astype(np.float32) / 32768.0
 
 
 def piece_text(tokens, vocabulary):

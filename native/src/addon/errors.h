@@ -18,4 +18,17 @@ ErrorInfo describe_current_exception();
 
 Napi::Error make_error(Napi::Env env, const ErrorInfo& info);
 
+// Runs `body` on the JS thread, turning the C++ exceptions it throws (reading arguments, starting a job) into typed
+// JS errors; a JS error passes through as it is.
+template <class Body>
+Napi::Value guarded(Napi::Env env, Body body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw make_error(env, describe_current_exception());
+  }
+}
+
 }  // namespace verbatim::addon

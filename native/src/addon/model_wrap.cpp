@@ -25,18 +25,6 @@ std::vector<float> copy_audio(const Napi::Value& value) {
   return std::vector<float>(audio.Data(), audio.Data() + audio.ElementLength());
 }
 
-// Runs `body`, turning C++ exceptions thrown while reading arguments into JS errors.
-template <class Body>
-Napi::Value guarded(Napi::Env env, Body body) {
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw make_error(env, describe_current_exception());
-  }
-}
-
 // The Model constructor of this JS environment (each worker thread loading the addon has its own).
 Napi::FunctionReference& model_constructor(Napi::Env env) { return *env.GetInstanceData<Napi::FunctionReference>(); }
 

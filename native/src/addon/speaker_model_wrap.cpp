@@ -12,17 +12,6 @@
 namespace verbatim::addon {
 namespace {
 
-template <class Body>
-Napi::Value guarded(Napi::Env env, Body body) {
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw make_error(env, describe_current_exception());
-  }
-}
-
 struct SpeakerConstructors {
   Napi::FunctionReference model, stream;
 };

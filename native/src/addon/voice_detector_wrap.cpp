@@ -29,17 +29,6 @@ std::shared_ptr<const SileroVadWeights> shared_weights(const std::string& path) 
   return weights;
 }
 
-template <class Body>
-Napi::Value guarded(Napi::Env env, Body body) {
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw make_error(env, describe_current_exception());
-  }
-}
-
 }  // namespace
 
 void VoiceDetectorWrap::Register(Napi::Env env, Napi::Object exports) {

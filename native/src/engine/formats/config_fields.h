@@ -1,5 +1,12 @@
 // Reading a model's JSON config files field by field, each error naming the file and the field (what a family's
 // loader refuses, and why). Shared by the families' config readers.
+//
+// A field left out takes its fallback; a field that is there must hold a value of its kind, and a JSON null is
+// refused like any other wrong value. null is Python's None, and the libraries that write these files give None a
+// meaning of its own, field by field, that is not our fallback: NeMo reads window None as no window, normalize None as
+// no normalization, xscaling None as no scaling; transformers' feature extractor reads preemphasis None as none, and
+// its strict config classes refuse None wherever the field is not optional. The few fields whose None means the
+// fallback (transformers' num_key_value_heads) are read as such by their family.
 #pragma once
 
 #include <cmath>
@@ -29,7 +36,7 @@ class ConfigFields {
   int integer(const json::Value& parent, const std::string& key, const std::string& where, int min, int max,
               std::optional<int> fallback = std::nullopt) const {
     const json::Value* value = parent.find(key);
-    if (value == nullptr || (fallback && value->is_null())) {
+    if (value == nullptr) {
       if (fallback) return *fallback;
       fail("\"" + where + key + "\" is missing");
     }
@@ -43,24 +50,32 @@ class ConfigFields {
 
   bool boolean(const json::Value& parent, const std::string& key, const std::string& where, bool fallback) const {
     const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return fallback;
+    if (value == nullptr) return fallback;
     if (!value->is_bool()) fail("\"" + where + key + "\" is " + value->describe() + ", not true or false");
     return value->as_bool();
   }
 
   double number(const json::Value& parent, const std::string& key, const std::string& where, double fallback) const {
     const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return fallback;
+    if (value == nullptr) return fallback;
     if (!value->is_number()) fail("\"" + where + key + "\" is " + value->describe() + ", not a number");
     const double parsed = std::strtod(value->number_text().c_str(), nullptr);
     if (!std::isfinite(parsed)) fail("\"" + where + key + "\" is out of range");
     return parsed;
   }
 
+  std::string text(const json::Value& parent, const std::string& key, const std::string& where,
+                   const std::string& fallback) const {
+    const json::Value* value = parent.find(key);
+    if (value == nullptr) return fallback;
+    if (!value->is_string()) fail("\"" + where + key + "\" is " + value->describe() + ", not a string");
+    return value->as_string();
+  }
+
   void expect(const json::Value& parent, const std::string& key, const std::string& where,
               const std::string& wanted) const {
     const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return;
+    if (value == nullptr) return;
     if (!value->is_string() || value->as_string() != wanted) {
       fail("\"" + where + key + "\" is " + value->describe() + "; only \"" + wanted + "\" is supported");
     }

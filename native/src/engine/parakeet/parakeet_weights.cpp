@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "conformer/conformer_layer_reader.h"
+#include "formats/config_fields.h"
 #include "formats/finite_values.h"
 #include "formats/half.h"
 #include "formats/json.h"
@@ -28,252 +29,187 @@ constexpr int kMaxKernel = 255;
 constexpr int kMaxDurations = 64;
 constexpr std::size_t kMaxConfigBytes = 16u << 20;
 
-class ConfigReader {
- public:
-  explicit ConfigReader(const std::string& path) : path_(path) {}
-
-  [[noreturn]] void fail(const std::string& what) const { throw FormatError(path_ + ": " + what); }
-
-  const json::Value& object(const json::Value& parent, const std::string& key, const std::string& where) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr) fail("\"" + where + key + "\" is missing");
-    if (!value->is_object()) fail("\"" + where + key + "\" is " + value->describe() + ", not an object");
-    return *value;
-  }
-
-  int integer(const json::Value& parent, const std::string& key, const std::string& where, int min, int max,
-              std::optional<int> fallback = std::nullopt) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr) {
-      if (fallback) return *fallback;
-      fail("\"" + where + key + "\" is missing");
-    }
-    const auto number = value->as_int64();
-    if (!number || *number < min || *number > max) {
-      fail("\"" + where + key + "\" must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-           ", found " + value->describe());
-    }
-    return static_cast<int>(*number);
-  }
-
-  double number(const json::Value& parent, const std::string& key, const std::string& where, double fallback) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr) return fallback;
-    if (!value->is_number()) fail("\"" + where + key + "\" is " + value->describe() + ", not a number");
-    char* end = nullptr;
-    const double parsed = std::strtod(value->number_text().c_str(), &end);
-    if (!std::isfinite(parsed)) fail("\"" + where + key + "\" is out of range");
-    return parsed;
-  }
-
-  bool boolean(const json::Value& parent, const std::string& key, const std::string& where, bool fallback) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return fallback;
-    if (!value->is_bool()) fail("\"" + where + key + "\" is " + value->describe() + ", not true or false");
-    return value->as_bool();
-  }
-
-  std::string text(const json::Value& parent, const std::string& key, const std::string& where,
-                   const std::string& fallback) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr || value->is_null()) return fallback;
-    if (!value->is_string()) fail("\"" + where + key + "\" is " + value->describe() + ", not a string");
-    return value->as_string();
-  }
-
-  void expect(const json::Value& parent, const std::string& key, const std::string& where,
-              const std::string& wanted) const {
-    const json::Value* value = parent.find(key);
-    if (value == nullptr) return;
-    if (!value->is_string() || value->as_string() != wanted) {
-      fail("\"" + where + key + "\" is " + value->describe() + "; only \"" + wanted + "\" is supported");
-    }
-  }
-
-  std::vector<int> durations(const json::Value& list, const std::string& where) const {
-    if (!list.is_array() || list.items().empty() || list.items().size() > kMaxDurations) {
-      fail("\"" + where + "\" must be a list of 1 to " + std::to_string(kMaxDurations) + " durations, found " +
+std::vector<int> durations(const ConfigFields& f, const json::Value& list, const std::string& where) {
+  if (!list.is_array() || list.items().empty() || list.items().size() > kMaxDurations) {
+    f.fail("\"" + where + "\" must be a list of 1 to " + std::to_string(kMaxDurations) + " durations, found " +
            list.describe());
-    }
-    std::vector<int> out;
-    for (const json::Value& item : list.items()) {
-      const auto d = item.as_int64();
-      if (!d || *d < 0 || *d > 1000) fail("\"" + where + "\" holds " + item.describe() + ", not a duration 0-1000");
-      out.push_back(static_cast<int>(*d));
-    }
-    return out;
   }
-
-  ParakeetConfig read(const json::Value& root) const {
-    if (!root.is_object()) fail("the file holds " + root.describe() + ", not a JSON object");
-    ParakeetConfig c;
-    const json::Value& pre = object(root, "preprocessor", "");
-    const int sample_rate = integer(pre, "sample_rate", "preprocessor.", 1, 1 << 20, 16000);
-    if (sample_rate != 16000) fail("\"preprocessor.sample_rate\" is " + std::to_string(sample_rate) + "; only 16000");
-    expect(pre, "normalize", "preprocessor.", "per_feature");
-    expect(pre, "window", "preprocessor.", "hann");
-    c.features.n_mels = integer(pre, "features", "preprocessor.", 1, 512);
-    c.features.n_fft = integer(pre, "n_fft", "preprocessor.", 2, 1 << 16, 512);
-    if ((c.features.n_fft & (c.features.n_fft - 1)) != 0) fail("\"preprocessor.n_fft\" is not a power of two");
-    const double window = number(pre, "window_size", "preprocessor.", 0.025);
-    const double stride = number(pre, "window_stride", "preprocessor.", 0.01);
-    if (!(window > 0 && window * sample_rate <= c.features.n_fft + 0.5)) {
-      fail("\"preprocessor.window_size\" must be positive and fit n_fft");
-    }
-    if (!(stride > 0 && stride * sample_rate >= 1 && stride <= 1)) fail("\"preprocessor.window_stride\" is out of range");
-    c.features.win_length = static_cast<int>(std::lround(window * sample_rate));
-    c.features.hop_length = static_cast<int>(std::lround(stride * sample_rate));
-    if (c.features.win_length < 2) fail("\"preprocessor.window_size\" is under two samples");
-    const int pad_to = integer(pre, "pad_to", "preprocessor.", 0, 1 << 16, 0);
-    if (pad_to != 0) fail("\"preprocessor.pad_to\" is " + std::to_string(pad_to) + "; only 0 is supported");
-
-    const json::Value& enc = object(root, "encoder", "");
-    const int feat_in = integer(enc, "feat_in", "encoder.", 1, 512);
-    if (feat_in != c.features.n_mels) fail("\"encoder.feat_in\" differs from \"preprocessor.features\"");
-    c.n_layers = integer(enc, "n_layers", "encoder.", 1, kMaxLayers);
-    c.d_model = integer(enc, "d_model", "encoder.", 2, kMaxWidth);
-    c.n_heads = integer(enc, "n_heads", "encoder.", 1, kMaxHeads);
-    if (c.d_model % c.n_heads != 0) fail("\"encoder.n_heads\" does not divide \"encoder.d_model\"");
-    if (c.d_model % 2 != 0) fail("\"encoder.d_model\" must be even (sin/cos position pairs)");
-    c.ff_hidden = c.d_model * integer(enc, "ff_expansion_factor", "encoder.", 1, 16);
-    if (c.ff_hidden > kMaxWidth * 4) fail("\"encoder.ff_expansion_factor\" makes the feed-forward too wide");
-    expect(enc, "subsampling", "encoder.", "dw_striding");
-    const int factor = integer(enc, "subsampling_factor", "encoder.", 1, 64, 8);
-    if (factor != 8) fail("\"encoder.subsampling_factor\" is " + std::to_string(factor) + "; only 8 is supported");
-    c.subsampling_channels = integer(enc, "subsampling_conv_channels", "encoder.", 1, 4096);
-    expect(enc, "self_attention_model", "encoder.", "rel_pos");
-    if (boolean(enc, "causal_downsampling", "encoder.", false)) fail("\"encoder.causal_downsampling\" is not supported");
-    expect(enc, "conv_norm_type", "encoder.", "batch_norm");
-    c.conv_kernel = integer(enc, "conv_kernel_size", "encoder.", 1, kMaxKernel);
-    if (c.conv_kernel % 2 == 0) fail("\"encoder.conv_kernel_size\" must be odd");
-    c.use_bias = boolean(enc, "use_bias", "encoder.", true);
-    c.xscaling = boolean(enc, "xscaling", "encoder.", true);
-    if (c.subsampling_channels * static_cast<int64_t>(c.subsampled_mels()) > (1 << 20)) {
-      fail("\"encoder.subsampling_conv_channels\" is too large");
-    }
-
-    const json::Value& dec = object(root, "decoder", "");
-    c.vocab_size = integer(dec, "vocab_size", "decoder.", 1, kMaxVocabulary);
-    const json::Value& prednet = object(dec, "prednet", "decoder.");
-    c.pred_hidden = integer(prednet, "pred_hidden", "decoder.prednet.", 1, kMaxWidth);
-    c.pred_layers = integer(prednet, "pred_rnn_layers", "decoder.prednet.", 1, 16);
-
-    const json::Value& joint = object(root, "joint", "");
-    const int classes = integer(joint, "num_classes", "joint.", 1, kMaxVocabulary);
-    if (classes != c.vocab_size) fail("\"joint.num_classes\" differs from \"decoder.vocab_size\"");
-    const json::Value* vocabulary = joint.find("vocabulary");
-    if (vocabulary == nullptr) fail("\"joint.vocabulary\" is missing: the model's SentencePiece pieces are needed");
-    if (!vocabulary->is_array() || vocabulary->items().size() != static_cast<std::size_t>(c.vocab_size)) {
-      fail("\"joint.vocabulary\" must list " + std::to_string(c.vocab_size) + " pieces, found " +
-           (vocabulary->is_array() ? std::to_string(vocabulary->items().size()) + " items" : vocabulary->describe()));
-    }
-    for (const json::Value& piece : vocabulary->items()) {
-      if (!piece.is_string()) fail("\"joint.vocabulary\" holds " + piece.describe() + ", not a piece");
-      c.vocabulary.push_back(piece.as_string());
-    }
-    const json::Value& jointnet = object(joint, "jointnet", "joint.");
-    c.joint_hidden = integer(jointnet, "joint_hidden", "joint.jointnet.", 1, kMaxWidth);
-    if (integer(jointnet, "encoder_hidden", "joint.jointnet.", 1, kMaxWidth, c.d_model) != c.d_model) {
-      fail("\"joint.jointnet.encoder_hidden\" differs from \"encoder.d_model\"");
-    }
-    if (integer(jointnet, "pred_hidden", "joint.jointnet.", 1, kMaxWidth, c.pred_hidden) != c.pred_hidden) {
-      fail("\"joint.jointnet.pred_hidden\" differs from \"decoder.prednet.pred_hidden\"");
-    }
-    const std::string activation = text(jointnet, "activation", "joint.jointnet.", "relu");
-    if (activation == "relu") c.joint_activation = ParakeetConfig::Activation::Relu;
-    else if (activation == "sigmoid") c.joint_activation = ParakeetConfig::Activation::Sigmoid;
-    else if (activation == "tanh") c.joint_activation = ParakeetConfig::Activation::Tanh;
-    else fail("\"joint.jointnet.activation\" is \"" + activation + "\"; supported: relu, sigmoid, tanh");
-
-    const json::Value* defaults = root.find("model_defaults");
-    const json::Value* listed = defaults != nullptr && defaults->is_object() ? defaults->find("tdt_durations") : nullptr;
-    const json::Value* decoding = root.find("decoding");
-    if (listed != nullptr) {
-      c.durations = durations(*listed, "model_defaults.tdt_durations");
-    } else if (decoding != nullptr && decoding->is_object() && decoding->find("durations") != nullptr) {
-      c.durations = durations(*decoding->find("durations"), "decoding.durations");
-    } else {
-      fail("\"model_defaults.tdt_durations\" is missing: only TDT models (with durations) are supported");
-    }
-    const int extra = integer(joint, "num_extra_outputs", "joint.", 0, kMaxDurations,
-                              static_cast<int>(c.durations.size()));
-    if (extra != static_cast<int>(c.durations.size())) {
-      fail("\"joint.num_extra_outputs\" (" + std::to_string(extra) + ") differs from the " +
-           std::to_string(c.durations.size()) + " TDT durations");
-    }
-    if (decoding != nullptr && decoding->is_object()) {
-      if (const json::Value* greedy = decoding->find("greedy"); greedy != nullptr && greedy->is_object()) {
-        c.max_symbols = integer(*greedy, "max_symbols", "decoding.greedy.", 1, 1000, 10);
-      }
-    }
-    if (const json::Value* aux = root.find("aux_ctc"); aux != nullptr && !aux->is_null()) {
-      c.aux_ctc_classes = aux_ctc_classes(*aux, c);
-    }
-    if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
-      if (quantize->is_string()) c.quantize = packing_named(quantize->as_string());
-      if (!c.quantize) {
-        fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
-             "load, groups of 64), or leave it out for fp16/bf16");
-      }
-    }
-    if (const json::Value* stored = root.find("quantization"); stored != nullptr && !stored->is_null()) {
-      c.stored_quantization = quantization(*stored);
-      if (c.quantize) {
-        fail("\"quantize\" asks to pack float weights at load, but \"quantization\" says the weights are packed "
-             "already: remove \"quantize\"");
-      }
-    }
-    return c;
+  std::vector<int> out;
+  for (const json::Value& item : list.items()) {
+    const auto d = item.as_int64();
+    if (!d || *d < 0 || *d > 1000) f.fail("\"" + where + "\" holds " + item.describe() + ", not a duration 0-1000");
+    out.push_back(static_cast<int>(*d));
   }
+  return out;
+}
 
-  // NeMo's hybrid TDT-CTC "aux_ctc.decoder" (a ConvASRDecoder over the encoder output): its classes, the pieces and
-  // the blank. num_classes <= 0 means "the vocabulary's length", as NeMo and parakeet-mlx read it.
-  int aux_ctc_classes(const json::Value& aux, const ParakeetConfig& c) const {
-    if (!aux.is_object()) fail("\"aux_ctc\" is " + aux.describe() + ", not an object");
-    const json::Value& decoder = object(aux, "decoder", "aux_ctc.");
-    if (integer(decoder, "feat_in", "aux_ctc.decoder.", 1, kMaxWidth) != c.d_model) {
-      fail("\"aux_ctc.decoder.feat_in\" differs from \"encoder.d_model\"");
-    }
-    int classes = integer(decoder, "num_classes", "aux_ctc.decoder.", -1, kMaxVocabulary);
-    if (const json::Value* pieces = decoder.find("vocabulary"); pieces != nullptr) {
-      if (!pieces->is_array() || pieces->items().size() != c.vocabulary.size()) {
-        fail("\"aux_ctc.decoder.vocabulary\" must list the " + std::to_string(c.vocab_size) +
+// NeMo's hybrid TDT-CTC "aux_ctc.decoder" (a ConvASRDecoder over the encoder output): its classes, the pieces and
+// the blank. num_classes <= 0 means "the vocabulary's length", as NeMo and parakeet-mlx read it.
+int aux_ctc_classes(const ConfigFields& f, const json::Value& aux, const ParakeetConfig& c) {
+  if (!aux.is_object()) f.fail("\"aux_ctc\" is " + aux.describe() + ", not an object");
+  const json::Value& decoder = f.object(aux, "decoder", "aux_ctc.");
+  if (f.integer(decoder, "feat_in", "aux_ctc.decoder.", 1, kMaxWidth) != c.d_model) {
+    f.fail("\"aux_ctc.decoder.feat_in\" differs from \"encoder.d_model\"");
+  }
+  int classes = f.integer(decoder, "num_classes", "aux_ctc.decoder.", -1, kMaxVocabulary);
+  if (const json::Value* pieces = decoder.find("vocabulary"); pieces != nullptr) {
+    if (!pieces->is_array() || pieces->items().size() != c.vocabulary.size()) {
+      f.fail("\"aux_ctc.decoder.vocabulary\" must list the " + std::to_string(c.vocab_size) +
              " pieces of \"joint.vocabulary\"");
-      }
-      if (classes <= 0) classes = static_cast<int>(pieces->items().size());
     }
-    if (classes != c.vocab_size) {
-      fail("\"aux_ctc.decoder.num_classes\" is " + std::to_string(classes) + ", not the " +
+    if (classes <= 0) classes = static_cast<int>(pieces->items().size());
+  }
+  if (classes != c.vocab_size) {
+    f.fail("\"aux_ctc.decoder.num_classes\" is " + std::to_string(classes) + ", not the " +
            std::to_string(c.vocab_size) + " pieces of \"joint.vocabulary\"");
-    }
-    return classes + 1;
   }
+  return classes + 1;
+}
 
-  // MLX's "quantization" block, as mlx.nn.quantize writes it with the model.
-  Quantization quantization(const json::Value& block) const {
-    if (!block.is_object()) fail("\"quantization\" is " + block.describe() + ", not an object");
-    Quantization q;
-    q.bits = integer(block, "bits", "quantization.", 2, 8);
-    if (q.bits == 7) fail("\"quantization.bits\" is 7; supported: 2, 3, 4, 5, 6, 8");
-    q.group_size = integer(block, "group_size", "quantization.", 32, 128);
-    if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
-      fail("\"quantization.group_size\" is " + std::to_string(q.group_size) + "; supported: 32, 64, 128");
-    }
-    for (const auto& [key, value] : block.members()) {
-      if (key == "mode") {
-        if (!value.is_string() || value.as_string() != "affine") {
-          fail("\"quantization.mode\" is " + value.describe() + "; only \"affine\" is supported");
-        }
-      } else if (key != "bits" && key != "group_size") {
-        fail("\"quantization." + key + "\" is not supported (per-layer settings): only bits, group_size and mode");
+// MLX's "quantization" block, as mlx.nn.quantize writes it with the model.
+Quantization quantization(const ConfigFields& f, const json::Value& block) {
+  if (!block.is_object()) f.fail("\"quantization\" is " + block.describe() + ", not an object");
+  Quantization q;
+  q.bits = f.integer(block, "bits", "quantization.", 2, 8);
+  if (q.bits == 7) f.fail("\"quantization.bits\" is 7; supported: 2, 3, 4, 5, 6, 8");
+  q.group_size = f.integer(block, "group_size", "quantization.", 32, 128);
+  if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
+    f.fail("\"quantization.group_size\" is " + std::to_string(q.group_size) + "; supported: 32, 64, 128");
+  }
+  for (const auto& [key, value] : block.members()) {
+    if (key == "mode") {
+      if (!value.is_string() || value.as_string() != "affine") {
+        f.fail("\"quantization.mode\" is " + value.describe() + "; only \"affine\" is supported");
       }
+    } else if (key != "bits" && key != "group_size") {
+      f.fail("\"quantization." + key + "\" is not supported (per-layer settings): only bits, group_size and mode");
     }
-    return q;
+  }
+  return q;
+}
+
+
+ParakeetConfig read_config(const ConfigFields& f, const json::Value& root) {
+  if (!root.is_object()) f.fail("the file holds " + root.describe() + ", not a JSON object");
+  ParakeetConfig c;
+  const json::Value& pre = f.object(root, "preprocessor", "");
+  const int sample_rate = f.integer(pre, "sample_rate", "preprocessor.", 1, 1 << 20, 16000);
+  if (sample_rate != 16000) f.fail("\"preprocessor.sample_rate\" is " + std::to_string(sample_rate) + "; only 16000");
+  f.expect(pre, "normalize", "preprocessor.", "per_feature");
+  f.expect(pre, "window", "preprocessor.", "hann");
+  c.features.n_mels = f.integer(pre, "features", "preprocessor.", 1, 512);
+  c.features.n_fft = f.integer(pre, "n_fft", "preprocessor.", 2, 1 << 16, 512);
+  if ((c.features.n_fft & (c.features.n_fft - 1)) != 0) f.fail("\"preprocessor.n_fft\" is not a power of two");
+  const double window = f.number(pre, "window_size", "preprocessor.", 0.025);
+  const double stride = f.number(pre, "window_stride", "preprocessor.", 0.01);
+  if (!(window > 0 && window * sample_rate <= c.features.n_fft + 0.5)) {
+    f.fail("\"preprocessor.window_size\" must be positive and fit n_fft");
+  }
+  if (!(stride > 0 && stride * sample_rate >= 1 && stride <= 1)) f.fail("\"preprocessor.window_stride\" is out of range");
+  c.features.win_length = static_cast<int>(std::lround(window * sample_rate));
+  c.features.hop_length = static_cast<int>(std::lround(stride * sample_rate));
+  if (c.features.win_length < 2) f.fail("\"preprocessor.window_size\" is under two samples");
+  const int pad_to = f.integer(pre, "pad_to", "preprocessor.", 0, 1 << 16, 0);
+  if (pad_to != 0) f.fail("\"preprocessor.pad_to\" is " + std::to_string(pad_to) + "; only 0 is supported");
+
+  const json::Value& enc = f.object(root, "encoder", "");
+  const int feat_in = f.integer(enc, "feat_in", "encoder.", 1, 512);
+  if (feat_in != c.features.n_mels) f.fail("\"encoder.feat_in\" differs from \"preprocessor.features\"");
+  c.n_layers = f.integer(enc, "n_layers", "encoder.", 1, kMaxLayers);
+  c.d_model = f.integer(enc, "d_model", "encoder.", 2, kMaxWidth);
+  c.n_heads = f.integer(enc, "n_heads", "encoder.", 1, kMaxHeads);
+  if (c.d_model % c.n_heads != 0) f.fail("\"encoder.n_heads\" does not divide \"encoder.d_model\"");
+  if (c.d_model % 2 != 0) f.fail("\"encoder.d_model\" must be even (sin/cos position pairs)");
+  c.ff_hidden = c.d_model * f.integer(enc, "ff_expansion_factor", "encoder.", 1, 16);
+  if (c.ff_hidden > kMaxWidth * 4) f.fail("\"encoder.ff_expansion_factor\" makes the feed-forward too wide");
+  f.expect(enc, "subsampling", "encoder.", "dw_striding");
+  const int factor = f.integer(enc, "subsampling_factor", "encoder.", 1, 64, 8);
+  if (factor != 8) f.fail("\"encoder.subsampling_factor\" is " + std::to_string(factor) + "; only 8 is supported");
+  c.subsampling_channels = f.integer(enc, "subsampling_conv_channels", "encoder.", 1, 4096);
+  f.expect(enc, "self_attention_model", "encoder.", "rel_pos");
+  if (f.boolean(enc, "causal_downsampling", "encoder.", false)) f.fail("\"encoder.causal_downsampling\" is not supported");
+  f.expect(enc, "conv_norm_type", "encoder.", "batch_norm");
+  c.conv_kernel = f.integer(enc, "conv_kernel_size", "encoder.", 1, kMaxKernel);
+  if (c.conv_kernel % 2 == 0) f.fail("\"encoder.conv_kernel_size\" must be odd");
+  c.use_bias = f.boolean(enc, "use_bias", "encoder.", true);
+  c.xscaling = f.boolean(enc, "xscaling", "encoder.", true);
+  if (c.subsampling_channels * static_cast<int64_t>(c.subsampled_mels()) > (1 << 20)) {
+    f.fail("\"encoder.subsampling_conv_channels\" is too large");
   }
 
- private:
-  const std::string& path_;
-};
+  const json::Value& dec = f.object(root, "decoder", "");
+  c.vocab_size = f.integer(dec, "vocab_size", "decoder.", 1, kMaxVocabulary);
+  const json::Value& prednet = f.object(dec, "prednet", "decoder.");
+  c.pred_hidden = f.integer(prednet, "pred_hidden", "decoder.prednet.", 1, kMaxWidth);
+  c.pred_layers = f.integer(prednet, "pred_rnn_layers", "decoder.prednet.", 1, 16);
+
+  const json::Value& joint = f.object(root, "joint", "");
+  const int classes = f.integer(joint, "num_classes", "joint.", 1, kMaxVocabulary);
+  if (classes != c.vocab_size) f.fail("\"joint.num_classes\" differs from \"decoder.vocab_size\"");
+  const json::Value* vocabulary = joint.find("vocabulary");
+  if (vocabulary == nullptr) f.fail("\"joint.vocabulary\" is missing: the model's SentencePiece pieces are needed");
+  if (!vocabulary->is_array() || vocabulary->items().size() != static_cast<std::size_t>(c.vocab_size)) {
+    f.fail("\"joint.vocabulary\" must list " + std::to_string(c.vocab_size) + " pieces, found " +
+           (vocabulary->is_array() ? std::to_string(vocabulary->items().size()) + " items" : vocabulary->describe()));
+  }
+  for (const json::Value& piece : vocabulary->items()) {
+    if (!piece.is_string()) f.fail("\"joint.vocabulary\" holds " + piece.describe() + ", not a piece");
+    c.vocabulary.push_back(piece.as_string());
+  }
+  const json::Value& jointnet = f.object(joint, "jointnet", "joint.");
+  c.joint_hidden = f.integer(jointnet, "joint_hidden", "joint.jointnet.", 1, kMaxWidth);
+  if (f.integer(jointnet, "encoder_hidden", "joint.jointnet.", 1, kMaxWidth, c.d_model) != c.d_model) {
+    f.fail("\"joint.jointnet.encoder_hidden\" differs from \"encoder.d_model\"");
+  }
+  if (f.integer(jointnet, "pred_hidden", "joint.jointnet.", 1, kMaxWidth, c.pred_hidden) != c.pred_hidden) {
+    f.fail("\"joint.jointnet.pred_hidden\" differs from \"decoder.prednet.pred_hidden\"");
+  }
+  const std::string activation = f.text(jointnet, "activation", "joint.jointnet.", "relu");
+  if (activation == "relu") c.joint_activation = ParakeetConfig::Activation::Relu;
+  else if (activation == "sigmoid") c.joint_activation = ParakeetConfig::Activation::Sigmoid;
+  else if (activation == "tanh") c.joint_activation = ParakeetConfig::Activation::Tanh;
+  else f.fail("\"joint.jointnet.activation\" is \"" + activation + "\"; supported: relu, sigmoid, tanh");
+
+  const json::Value* defaults = root.find("model_defaults");
+  const json::Value* listed = defaults != nullptr && defaults->is_object() ? defaults->find("tdt_durations") : nullptr;
+  const json::Value* decoding = root.find("decoding");
+  if (listed != nullptr) {
+    c.durations = durations(f, *listed, "model_defaults.tdt_durations");
+  } else if (decoding != nullptr && decoding->is_object() && decoding->find("durations") != nullptr) {
+    c.durations = durations(f, *decoding->find("durations"), "decoding.durations");
+  } else {
+    f.fail("\"model_defaults.tdt_durations\" is missing: only TDT models (with durations) are supported");
+  }
+  const int extra = f.integer(joint, "num_extra_outputs", "joint.", 0, kMaxDurations,
+                              static_cast<int>(c.durations.size()));
+  if (extra != static_cast<int>(c.durations.size())) {
+    f.fail("\"joint.num_extra_outputs\" (" + std::to_string(extra) + ") differs from the " +
+           std::to_string(c.durations.size()) + " TDT durations");
+  }
+  if (decoding != nullptr && decoding->is_object()) {
+    if (const json::Value* greedy = decoding->find("greedy"); greedy != nullptr && greedy->is_object()) {
+      c.max_symbols = f.integer(*greedy, "max_symbols", "decoding.greedy.", 1, 1000, 10);
+    }
+  }
+  if (const json::Value* aux = root.find("aux_ctc"); aux != nullptr && !aux->is_null()) {
+    c.aux_ctc_classes = aux_ctc_classes(f, *aux, c);
+  }
+  if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
+    if (quantize->is_string()) c.quantize = packing_named(quantize->as_string());
+    if (!c.quantize) {
+      f.fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
+             "load, groups of 64), or leave it out for fp16/bf16");
+    }
+  }
+  if (const json::Value* stored = root.find("quantization"); stored != nullptr && !stored->is_null()) {
+    c.stored_quantization = quantization(f, *stored);
+    if (c.quantize) {
+      f.fail("\"quantize\" asks to pack float weights at load, but \"quantization\" says the weights are packed "
+             "already: remove \"quantize\"");
+    }
+  }
+  return c;
+}
 
 }  // namespace
 
@@ -285,7 +221,7 @@ ParakeetConfig parse_parakeet_config(const std::string& json_text, const std::st
   json::Limits limits;
   limits.max_bytes = kMaxConfigBytes;
   limits.max_values = 1u << 20;
-  return ConfigReader(path).read(json::parse(json_text, path, limits));
+  return read_config(ConfigFields(path), json::parse(json_text, path, limits));
 }
 
 ParakeetWeights load_parakeet_weights(const std::string& folder, std::optional<Quantization> quantize) {

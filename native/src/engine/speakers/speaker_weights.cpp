@@ -32,7 +32,10 @@ void read_config(const json::Value& root, const std::string& path, SpeakerConfig
   if (c.hidden % c.heads != 0 || (c.hidden / c.heads) % 2 != 0) {
     f.fail("\"audio_config.num_attention_heads\" must divide \"hidden_size\" into heads of an even width");
   }
-  if (f.integer(audio, "num_key_value_heads", a, 1, kMaxHeads, c.heads) != c.heads) {
+  // transformers reads num_key_value_heads None as num_attention_heads.
+  const json::Value* kv_heads = audio.find("num_key_value_heads");
+  if (kv_heads != nullptr && !kv_heads->is_null() &&
+      f.integer(audio, "num_key_value_heads", a, 1, kMaxHeads) != c.heads) {
     f.fail("\"audio_config.num_key_value_heads\" differs from \"num_attention_heads\"; only plain multi-head attention is supported");
   }
   if (audio.find("head_dim") != nullptr && !audio.find("head_dim")->is_null() &&

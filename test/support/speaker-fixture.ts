@@ -1,0 +1,30 @@
+// The engine's tiny random-weight speaker model (test/fixtures/models/diarization-tiny), and who speaks when in a
+// recording by it, run in the test's own process: random weights tell no one apart, so what the daemon says about
+// speakers is checked against this, not against the conversation's truth.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { SpeakerModel, type SpeakerSegment } from "@verbatim/native";
+import { decodeAudioToFile } from "../../daemon/src/audio";
+import { fixtureModel } from "./fixtures";
+
+export const speakerModelFolder = fixtureModel("diarization-tiny");
+
+/** Who speaks when in `recording`, by the fixture speaker model run on the samples the daemon decodes from it. */
+export async function fixtureSpeakerSegments(recording: string): Promise<SpeakerSegment[]> {
+  const folder = mkdtempSync(path.join(os.tmpdir(), "speakers-"));
+  try {
+    const file = path.join(folder, "samples.f32");
+    await decodeAudioToFile(recording, file);
+    const bytes = readFileSync(file);
+    const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const model = await SpeakerModel.load(speakerModelFolder, { threads: 2 });
+    try {
+      return (await model.diarize(samples)).segments;
+    } finally {
+      model.close();
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
