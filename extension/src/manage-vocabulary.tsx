@@ -303,7 +303,7 @@ function StrengthForm({ apply, current }: { apply: Apply; current: number | null
       <Form.TextField
         title="Strength"
         placeholder="4 (the default)"
-        info="How strongly a model that boosts terms (Parakeet) favours them while it decodes: 0 (not at all) to 50. Stronger brings back more misheard terms and risks writing terms where none was said. Empty: the default, 4."
+        info="How strongly a model that boosts terms (Parakeet, Nemotron) favours them while it decodes: 0 (not at all) to 50. Stronger brings back more misheard terms and risks writing terms where none was said. Empty: the default, 4."
         {...itemProps.strength}
       />
     </Form>

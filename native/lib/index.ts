@@ -171,8 +171,39 @@ export class WhisperModel {
   }
 }
 
-/** Terms whose splits a Parakeet model keeps, so that the same vocabulary is not split for every job. */
+/** Terms whose splits a transducer model keeps, so that the same vocabulary is not split for every job. */
 const MAX_SPLIT_TERMS = 10_000;
+
+/** A transducer's boosting as the engine reads it: the terms split into the model's pieces, split once per term. */
+class TermPieces {
+  private readonly encoder: PieceEncoder;
+  private readonly splits = new Map<string, number[][]>();
+
+  constructor(vocabulary: readonly string[]) {
+    this.encoder = new PieceEncoder(vocabulary);
+  }
+
+  /** A term's splits into the model's pieces that boosting favours (PieceEncoder.splits): empty when it has none. */
+  of(term: string): number[][] {
+    let splits = this.splits.get(term);
+    if (!splits) {
+      // Splitting is most of what a job's 1,000 terms cost (30 ms), and the same vocabulary comes with every job.
+      if (this.splits.size >= MAX_SPLIT_TERMS) this.splits.clear();
+      splits = this.encoder.splits(term);
+      this.splits.set(term, splits);
+    }
+    return splits;
+  }
+
+  /** The options as the engine reads them: the boosted terms as their pieces (boostPhrases). */
+  engineOptions<O extends BoostOptions>(options: O): Omit<O, "boostTerms"> & { boostPhrases?: number[][] } {
+    const { boostTerms, ...rest } = options;
+    return {
+      ...rest,
+      ...(boostTerms?.length ? { boostPhrases: boostTerms.flatMap((term) => this.of(term)) } : {}),
+    };
+  }
+}
 
 /**
  * A Parakeet TDT model (parakeet-mlx's layout: config.json = the NeMo config, model.safetensors). It carries its own
@@ -183,14 +214,13 @@ export class ParakeetModel {
   /** The engine's name for the model's family (Engine::family()). */
   readonly family = "parakeet";
   readonly pieces: PieceDecoder;
-  private readonly encoder: PieceEncoder;
-  private readonly splitTerms = new Map<string, number[][]>();
+  private readonly terms: TermPieces;
   private readonly lockedOut = new Map<string, number[]>();
 
   private constructor(private readonly raw: RawModel) {
     const info = ParakeetModel.infoOf(raw);
     this.pieces = new PieceDecoder(info.vocabulary);
-    this.encoder = new PieceEncoder(info.vocabulary);
+    this.terms = new TermPieces(info.vocabulary);
     typed(() => raw.setVocabulary(this.pieces.allTokenBytes()));
   }
 
@@ -257,14 +287,7 @@ export class ParakeetModel {
 
   /** A term's splits into the model's pieces that boosting favours (PieceEncoder.splits): empty when it has none. */
   termPieces(term: string): number[][] {
-    let splits = this.splitTerms.get(term);
-    if (!splits) {
-      // Splitting is most of what a job's 1,000 terms cost (30 ms), and the same vocabulary comes with every job.
-      if (this.splitTerms.size >= MAX_SPLIT_TERMS) this.splitTerms.clear();
-      splits = this.encoder.splits(term);
-      this.splitTerms.set(term, splits);
-    }
-    return splits;
+    return this.terms.of(term);
   }
 
   free(): void {
@@ -287,11 +310,10 @@ export class ParakeetModel {
    */
   private engineOptions<O extends BoostOptions & LanguageLockOptions>(
     options: O,
-  ): Omit<O, "boostTerms" | "language"> & { boostPhrases?: number[][]; suppressTokens?: number[] } {
-    const { boostTerms, language, ...rest } = options;
+  ): Omit<Omit<O, "language">, "boostTerms"> & { boostPhrases?: number[][]; suppressTokens?: number[] } {
+    const { language, ...rest } = options;
     return {
-      ...rest,
-      ...(boostTerms?.length ? { boostPhrases: boostTerms.flatMap((term) => this.termPieces(term)) } : {}),
+      ...this.terms.engineOptions(rest),
       ...(language === undefined ? {} : { suppressTokens: this.lockedOutPieces(language) }),
     };
   }
@@ -306,17 +328,21 @@ export class ParakeetModel {
  * A Nemotron Speech Streaming model (transformers' layout: config.json, tokenizer.json, model.safetensors; Nemotron
  * 3.5 with its language prompt too). It decodes a chunk at a time: a file job is the stream run to the end, a live
  * session commits each chunk's tokens as it is decoded, never taken back, and its utterance's final text is the
- * stream's own. What it cannot do (translate, a prompt, a language on the English model) is refused by the engine.
+ * stream's own. Vocabulary terms are boosted as on Parakeet (BoostOptions), the walk through their tree going on
+ * from chunk to chunk. What it cannot do (translate, a prompt, a language on the English model) is refused by the
+ * engine.
  */
 export class NemotronModel {
   /** The engine's name for the model's family (Engine::family()). */
   readonly family = "nemotron";
   readonly pieces: PieceDecoder;
   private readonly tags: LanguageTags;
+  private readonly terms: TermPieces;
 
   private constructor(private readonly raw: RawModel) {
     const { vocabulary } = NemotronModel.infoOf(raw);
     this.tags = new LanguageTags(vocabulary);
+    this.terms = new TermPieces(vocabulary);
     this.pieces = new PieceDecoder(this.tags.silenced(vocabulary));
     typed(() => raw.setVocabulary(this.pieces.allTokenBytes()));
   }
@@ -362,7 +388,9 @@ export class NemotronModel {
     onEvent: (event: TranscribeEvent) => void = () => {},
     options: NemotronOptions = {},
   ): Job<ParakeetTranscript> {
-    const job = typed(() => this.raw.transcribe(audio, options, (event) => onEvent(event as TranscribeEvent)));
+    const job = typed(() =>
+      this.raw.transcribe(audio, this.terms.engineOptions(options), (event) => onEvent(event as TranscribeEvent)),
+    );
     return typedJob(job, (result) => this.transcriptOf(result));
   }
 
@@ -372,8 +400,13 @@ export class NemotronModel {
    */
   startStream(options: NemotronOptions = {}, onEvent: (event: StreamEvent) => void = () => {}): StreamingSession {
     return new StreamingSession(new TokenText(this.pieces.allTokenBytes()), onEvent, (handle) =>
-      typed(() => this.raw.startStream(options, handle)),
+      typed(() => this.raw.startStream(this.terms.engineOptions(options), handle)),
     );
+  }
+
+  /** A term's splits into the model's pieces that boosting favours (PieceEncoder.splits): empty when it has none. */
+  termPieces(term: string): number[][] {
+    return this.terms.of(term);
   }
 
   /** The text, timed tokens and words of the engine's segments (a transcribe() result, a live utterance's). */

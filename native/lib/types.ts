@@ -123,9 +123,10 @@ export interface NemotronModelInfo extends ModelInfoCommon {
 /**
  * A Nemotron job or live session: `rightContext`, the encoder frames (80 ms) a chunk looks ahead, one of the model's
  * supported ones (NVIDIA's: 13, 6, 1, 0 = chunks of 1120, 560, 160, 80 ms; default the model's own);
- * `language`, Nemotron 3.5 only: a key of its prompt dictionary ("de", "de-DE"; default its "auto" slot).
+ * `language`, Nemotron 3.5 only: a key of its prompt dictionary ("de", "de-DE"; default its "auto" slot); the prompt
+ * is its language lock (no piece mask: native/NEMOTRON.md). Vocabulary terms are boosted as on Parakeet.
  */
-export interface NemotronOptions {
+export interface NemotronOptions extends BoostOptions {
   rightContext?: number;
   language?: string;
 }

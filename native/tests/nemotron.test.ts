@@ -82,7 +82,7 @@ describe.each(["tiny", "tiny-nobias"])("nemotron-%s through the addon", (name) =
       vocabulary: string[];
     };
     expect(info.family).toBe("nemotron");
-    expect(info.capabilities).toMatchObject({ streaming: true, translate: false, prompt: false });
+    expect(info.capabilities).toMatchObject({ streaming: true, translate: false, prompt: false, boosting: true });
     expect(info.sizes).toMatchObject({ dModel: 64, layers: 2, leftContext: 14, rightContext: 13 });
     expect(info.vocabulary).toHaveLength(name === "tiny" ? 64 : 48);
   });
@@ -139,6 +139,33 @@ describe.each(["tiny", "tiny-nobias"])("nemotron-%s through the addon", (name) =
     expect(() => model.transcribe(audio, { task: "translate" }, () => {})).toThrow(/translate/);
     expect(() => model.transcribe(audio, { language: "en" }, () => {})).toThrow(/takes no language/);
     expect(() => model.startStream({ policy: "alignatt" }, () => {})).toThrow(/policy/);
+    expect(() => model.transcribe(audio, { boostPhrases: [[1, 999]] }, () => {})).toThrow(/boostPhrases/);
+    expect(() => model.transcribe(audio, { boostStrength: 51 }, () => {})).toThrow(/boostStrength/);
+    expect(() => model.startStream({ suppressTokens: [-1] }, () => {})).toThrow(/suppressTokens/);
+  });
+
+  test("boostPhrases and suppressTokens reach the file job and the live stream alike; strength 0 boosts nothing", async () => {
+    const audio = audioOf("heldout-01");
+    const tokensOf = async (options: Record<string, unknown>) => {
+      const result = await model.transcribe(audio, { rightContext: 1, ...options }, () => {}).promise;
+      return result.segments.flatMap((segment) => (segment.tokenTimings ?? []).map((t) => t.token));
+    };
+    const plain = await tokensOf({});
+    const most = [...new Set(plain)].sort(
+      (a, b) => plain.filter((t) => t === b).length - plain.filter((t) => t === a).length,
+    )[0];
+    const other = (most + 1) % (name === "tiny" ? 64 : 48);
+    const boosted = await tokensOf({ boostPhrases: [[other]] });
+    expect(boosted).not.toEqual(plain);
+    expect(boosted).toContain(other);
+    expect(await tokensOf({ boostPhrases: [[other]], boostStrength: 0 })).toEqual(plain);
+    const masked = await tokensOf({ suppressTokens: [most] });
+    expect(masked).not.toContain(most);
+    // The live stream boosts as the file job does, on the frames both encode alike (all but the last chunk's): its
+    // live tokens, committed before the utterance's end, begin the file job's.
+    const { live } = await stream(model, audio, { rightContext: 1, boostPhrases: [[other]] }, 1600);
+    expect(live.length).toBeGreaterThan(0);
+    expect(boosted.slice(0, live.length)).toEqual(live);
   });
 });
 

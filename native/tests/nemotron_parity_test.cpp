@@ -16,9 +16,12 @@
 
 #include "audio/nemo_features.h"
 #include "formats/json.h"
+#include "nemotron/nemotron_options.h"
 #include "nemotron/nemotron_runners.h"
 #include "nemotron/nemotron_stream.h"
 #include "nemotron/nemotron_weights.h"
+#include "transducer/phrase_boost.h"
+#include "transducer/token_mask.h"
 #include "support/held_bytes.h"
 #include "support/reference_json.h"
 #include "support/wav_file.h"
@@ -44,11 +47,12 @@ struct Run {
   std::vector<float> encoder;  // every chunk's rows, in order
 };
 
-// The stream over `samples`, pushed in pieces of `piece` samples, ended as `end` says.
+// The stream over `samples`, pushed in pieces of `piece` samples, ended as `end` says, boosting `boost`'s terms and
+// never emitting `mask`'s pieces.
 Run run_stream(verbatim::NemotronRunner& runner, const verbatim::NemotronConfig& config,
                const std::vector<float>& samples, int lookahead, verbatim::StreamEnd end, std::size_t piece,
-               int prompt = -1) {
-  verbatim::NemotronStream stream(runner, config, lookahead, prompt);
+               int prompt = -1, const verbatim::PhraseBoost& boost = {}, const verbatim::TokenMask& mask = {}) {
+  verbatim::NemotronStream stream(runner, config, lookahead, prompt, boost, mask);
   Run run;
   stream.on_encoded = [&run](const std::vector<float>& rows) {
     run.encoder.insert(run.encoder.end(), rows.begin(), rows.end());
@@ -70,6 +74,36 @@ struct Figures {
   double features = 0, encoder = 0;
   int runs = 0, tokens = 0;
 };
+
+Value read_reference(const std::string& name) {
+  const std::string path = kFixtures + "models/nemotron-reference/" + name + ".json";
+  verbatim::json::Limits limits;
+  limits.max_bytes = 64u << 20;
+  return verbatim::json::parse(read_text(path), path, limits);
+}
+
+// A loaded fixture model and a held-out clip.
+struct Loaded {
+  std::shared_ptr<const verbatim::NemotronWeights> weights;
+  std::unique_ptr<verbatim::NemotronRunner> runner;
+  std::vector<float> samples;
+};
+
+Loaded load(const std::string& model, const std::string& clip) {
+  Loaded loaded;
+  loaded.weights = std::make_shared<const verbatim::NemotronWeights>(
+      verbatim::load_nemotron_weights(kFixtures + "models/nemotron-" + model));
+  loaded.runner = verbatim::make_nemotron_cpu_runner(loaded.weights, 2);
+  loaded.samples = verbatim::test::read_wav_samples(kFixtures + "heldout/" + clip + ".wav");
+  return loaded;
+}
+
+verbatim::PhraseBoost boost_of(const std::vector<std::vector<int32_t>>& phrases, int vocab_size, float strength) {
+  verbatim::PhraseBoost boost;
+  boost.tree = std::make_shared<const verbatim::PhraseBoostTree>(phrases, vocab_size);
+  boost.strength = strength;
+  return boost;
+}
 
 void check_clip(const std::string& model, const std::string& clip, Figures& figures) {
   const std::string folder = kFixtures + "models/nemotron-" + model;
@@ -193,4 +227,175 @@ TEST_CASE("nemotron: a stream holds the same memory after ten minutes as after o
   // Caches and buffers are bounded by a chunk, the left context and the kernel: no growth with time. The bound
   // allows for allocator-independent jitter of a few buffers of one chunk (a chunk of features is 8 x 128 floats).
   CHECK(after_ten - after_one <= 64 * 1024);
+}
+
+TEST_CASE("nemotron: no terms, or a strength of 0, decode as before; the options read terms and the mask") {
+  for (const std::string model : {"tiny", "tiny-nobias"}) {
+    INFO(model);
+    const Loaded m = load(model, "heldout-00");
+    const verbatim::NemotronConfig& config = m.weights->config;
+    const Value reference = read_reference(model + "-heldout-00");
+    using verbatim::OptionValue;
+    const verbatim::NemotronOptions none = verbatim::read_nemotron_options(
+        {{"boostPhrases", OptionValue(std::vector<OptionValue>{})}, {"boostStrength", OptionValue(4.0)}}, config);
+    CHECK(none.boost.tree == nullptr);
+    CHECK(none.mask.empty());
+    const verbatim::PhraseBoost off = boost_of({{1, 2}, {3}}, config.vocab_size, 0.0f);
+    for (const int lookahead : {13, 0}) {
+      INFO("right context " << lookahead);
+      const Value& expected = at(at(reference, "offline"), std::to_string(lookahead));
+      for (const verbatim::PhraseBoost& boost : {none.boost, off}) {
+        const Run run = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline, 1000, -1,
+                                   boost);
+        CHECK(run.tokens == ints(at(expected, "tokens")));
+        CHECK(run.frames == ints(at(expected, "frames")));
+      }
+    }
+    const verbatim::NemotronOptions read = verbatim::read_nemotron_options(
+        {{"boostPhrases", OptionValue(std::vector<OptionValue>{OptionValue(std::vector<OptionValue>{
+                              OptionValue(5.0), OptionValue(6.0)})})},
+         {"boostStrength", OptionValue(2.5)},
+         {"suppressTokens", OptionValue(std::vector<OptionValue>{OptionValue(7.0)})}},
+        config);
+    REQUIRE(read.boost.tree != nullptr);
+    CHECK(read.boost.strength == 2.5f);
+    CHECK(read.boost.joiner != nullptr);
+    CHECK_FALSE(read.mask.empty());
+    CHECK_THROWS_WITH_AS(verbatim::read_nemotron_options(
+                             {{"suppressTokens", OptionValue(std::vector<OptionValue>{OptionValue(
+                                                     static_cast<double>(config.vocab_size))})}},
+                             config),
+                         doctest::Contains("suppressTokens"), std::invalid_argument);  // the blank is never masked
+    CHECK_THROWS_WITH_AS(verbatim::read_nemotron_options({{"boostStrength", OptionValue(51.0)}}, config),
+                         doctest::Contains("boostStrength"), std::invalid_argument);
+  }
+}
+
+TEST_CASE("nemotron: suppressTokens gives the reference's tokens with those pieces masked, offline and streaming") {
+  // nemotron_reference.py run --suppress-pieces '["▁w23"]' on nemotron-tiny: its most frequent piece (id 48) masked
+  // in the decode loop, offline and chunk by chunk, for each right context.
+  const Loaded m = load("tiny", "heldout-00");
+  const verbatim::NemotronConfig& config = m.weights->config;
+  const Value reference = read_reference("tiny-heldout-00-suppressed");
+  const std::vector<int> suppressed = ints(at(reference, "suppressed"));
+  REQUIRE(suppressed == std::vector<int>{48});
+  const verbatim::TokenMask mask({suppressed.begin(), suppressed.end()}, config.vocab_size);
+  const Value unmasked = read_reference("tiny-heldout-00");
+  int tokens = 0;
+  for (const int lookahead : {13, 6, 1, 0}) {
+    const std::string R = std::to_string(lookahead);
+    INFO("right context " << R);
+    for (const bool offline : {true, false}) {
+      INFO((offline ? "offline" : "streaming"));
+      const Value& expected = at(at(reference, offline ? "offline" : "streaming"), R);
+      const Run run =
+          run_stream(*m.runner, config, m.samples, lookahead,
+                     offline ? verbatim::StreamEnd::Offline : verbatim::StreamEnd::PaddedChunk, 1000, -1, {}, mask);
+      CHECK(run.tokens == ints(at(expected, "tokens")));
+      CHECK(run.frames == ints(at(expected, "frames")));
+      CHECK(std::count(run.tokens.begin(), run.tokens.end(), 48) == 0);
+      // The mask changed the decode: the unmasked one is mostly that piece.
+      CHECK(ints(at(at(at(unmasked, offline ? "offline" : "streaming"), R), "tokens")) != run.tokens);
+      tokens += static_cast<int>(run.tokens.size());
+    }
+  }
+  CHECK(tokens > 0);
+}
+
+TEST_CASE("nemotron: a term's next piece is favoured by exactly the tree's bonus, in one chunk and across chunks") {
+  // On nemotron-tiny-nobias (max_symbols_per_step tokens at most frames), the term is the first frame's tokens
+  // followed by the reference's runner-up at the next frame's first decision (a token, no blank between). At right
+  // context 13 both frames lie in one chunk; at 0 every frame is a chunk of its own, so the walk through the term must
+  // go on from one chunk to the next. The runner-up is emitted instead exactly when the strength times the tree's
+  // scores from the term's state (its piece's, less the model's token's) outweigh the logits it is behind. The
+  // strengths tried are 2% either side of that: about 0.02 logits, far above the engine's and torch's differences
+  // (encoder rows within 5e-6).
+  const Loaded m = load("tiny-nobias", "heldout-00");
+  const verbatim::NemotronConfig& config = m.weights->config;
+  const Value reference = read_reference("tiny-nobias-heldout-00");
+  for (const int lookahead : {13, 0}) {
+    INFO("right context " << lookahead);
+    const Value& expected = at(at(reference, "offline"), std::to_string(lookahead));
+    const std::vector<int> tokens = ints(at(expected, "tokens")), frames = ints(at(expected, "frames"));
+    const std::vector<Value>& runner_up = at(expected, "runner_up").items();
+    REQUIRE(runner_up.size() == tokens.size());
+    // k: the first decision at the frame after the first frame's max_symbols tokens.
+    const std::size_t k = static_cast<std::size_t>(config.max_symbols);
+    REQUIRE(tokens.size() > k);
+    REQUIRE(std::count(frames.begin(), frames.end(), frames[0]) == config.max_symbols);
+    REQUIRE(frames[k] == frames[k - 1] + 1);
+    const int chunk_frames = lookahead + 1;
+    CHECK((frames[k] / chunk_frames != frames[k - 1] / chunk_frames) == (lookahead == 0));
+    const int32_t wanted = integer(runner_up[k].items()[0]);
+    const double gap = std::stod(runner_up[k].items()[1].number_text());
+    REQUIRE(wanted != tokens[k]);
+    std::vector<int32_t> term(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(k));
+    term.push_back(wanted);
+    const verbatim::PhraseBoostTree tree({term}, config.vocab_size);
+    int state = verbatim::PhraseBoostTree::kRoot;
+    for (std::size_t i = 0; i < k; ++i) state = tree.advance(state, term[i]).first;
+    std::vector<float> scores(static_cast<std::size_t>(config.vocab_size));
+    tree.scores(state, scores.data());
+    const double favour = scores[static_cast<std::size_t>(wanted)] - scores[static_cast<std::size_t>(tokens[k])];
+    REQUIRE(favour > 0);
+    const double threshold = gap / favour;
+    MESSAGE("R " << lookahead << ": the runner-up is " << gap << " logits behind, the tree favours it by " << favour
+                 << ": strength " << threshold << " tips it");
+    const std::vector<int> prefix(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(k));
+    for (const double factor : {0.98, 1.02}) {
+      INFO("strength x " << factor);
+      const Run run = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline, 1000, -1,
+                                 boost_of({term}, config.vocab_size, static_cast<float>(threshold * factor)));
+      REQUIRE(run.tokens.size() > k);
+      CHECK(std::vector<int>(run.tokens.begin(), run.tokens.begin() + static_cast<std::ptrdiff_t>(k)) == prefix);
+      CHECK(run.tokens[k] == (factor > 1 ? wanted : tokens[k]));
+      CHECK(run.frames[k] == frames[k]);
+    }
+  }
+}
+
+TEST_CASE("nemotron: with terms boosted, streaming gives the offline decode's tokens wherever their frames agree") {
+  // The live stream (pushed 1,000 samples at a time, its last chunk padded) and the file job (one push, its last chunk
+  // ended as transformers' offline pass) encode every chunk but the last alike, so every frame before the last chunk
+  // has the same logits in both: boosted, their tokens there must be the same, the walk through the terms carried
+  // over every chunk boundary in both. The last chunk's frames differ (the two endings), and so may its tokens.
+  int compared = 0, changed = 0, tokens = 0;
+  for (const std::string model : {"tiny", "tiny-nobias"}) {
+    for (const std::string clip : {"heldout-00", "heldout-01", "heldout-02", "heldout-03"}) {
+      INFO(model << " on " << clip);
+      const Loaded m = load(model, clip);
+      const verbatim::NemotronConfig& config = m.weights->config;
+      const Value reference = read_reference(model + "-" + clip);
+      for (const int lookahead : {13, 6, 1, 0}) {
+        INFO("right context " << lookahead);
+        const std::string R = std::to_string(lookahead);
+        const std::vector<int> offline = ints(at(at(at(reference, "offline"), R), "tokens"));
+        REQUIRE(offline.size() >= 2);
+        // A term of the decode's first piece and a piece after it that the model did not write there.
+        const int32_t other = (offline[1] + 1) % config.vocab_size;
+        const verbatim::PhraseBoost boost = boost_of({{offline[0], other}}, config.vocab_size, 4.0f);
+        const Run whole = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline,
+                                     m.samples.size(), -1, boost);
+        const Run live = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::PaddedChunk, 1000,
+                                    -1, boost);
+        // The first frame of the last chunk: the file's encoder frames, less the last chunk's.
+        const int encoded = static_cast<int>(whole.encoder.size()) / config.d_model;
+        const int last_chunk = encoded - ((encoded - 1) % (lookahead + 1) + 1);
+        const auto before_last = [last_chunk](const Run& run) {
+          std::vector<int> out;
+          for (std::size_t i = 0; i < run.tokens.size() && run.frames[i] < last_chunk; ++i) {
+            out.push_back(run.tokens[i]);
+          }
+          return out;
+        };
+        CHECK(before_last(live) == before_last(whole));
+        ++compared;
+        tokens += static_cast<int>(before_last(whole).size());
+        if (whole.tokens != offline) ++changed;
+      }
+    }
+  }
+  MESSAGE(compared << " decodes compared (" << tokens << " tokens before their last chunk), " << changed
+                   << " of them changed by the term");
+  CHECK(changed >= compared / 2);
 }

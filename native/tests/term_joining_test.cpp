@@ -19,17 +19,25 @@ const std::vector<std::string> kPieces{W "plan", W "fal", "se", W "false", "fal"
 // "planfalse" as the term is split (one word), and capitalised.
 const std::vector<std::vector<int32_t>> kTerm{{0, 4, 2}, {6, 4, 2}};
 
-std::vector<int32_t> joined(const TermJoiner& joiner, const std::vector<int32_t>& tokens) {
-  std::vector<int32_t> out;
-  std::size_t next = 0;
-  for (const TermJoiner::Join& join : joiner.find(tokens)) {
-    out.insert(out.end(), tokens.begin() + static_cast<std::ptrdiff_t>(next),
-               tokens.begin() + static_cast<std::ptrdiff_t>(join.first));
-    out.insert(out.end(), join.pieces.begin(), join.pieces.end());
-    next = join.first + join.count;
-  }
-  out.insert(out.end(), tokens.begin() + static_cast<std::ptrdiff_t>(next), tokens.end());
+// A decoder's timed token, as join_terms takes one: its piece and the frame it was decoded at.
+struct Timed {
+  int32_t id;
+  int frame;
+};
+
+std::vector<Timed> timed(const std::vector<int32_t>& tokens) {
+  std::vector<Timed> out;
+  for (std::size_t i = 0; i < tokens.size(); ++i) out.push_back({tokens[i], static_cast<int>(i)});
   return out;
+}
+
+// The tokens with the joiner's terms written in (join_terms, as greedy TDT and a Nemotron stream call it).
+std::vector<int32_t> joined(const TermJoiner& joiner, const std::vector<int32_t>& tokens) {
+  std::vector<Timed> out = timed(tokens);
+  verbatim::join_terms(joiner, out, &Timed::id);
+  std::vector<int32_t> ids;
+  for (const Timed& t : out) ids.push_back(t.id);
+  return ids;
 }
 
 }  // namespace
@@ -71,4 +79,18 @@ TEST_CASE("a term of three words' letters; no terms joins nothing") {
   CHECK(TermJoiner({}, kPieces).find({7, 0, 3}).empty());
   CHECK(TermJoiner(kTerm, kPieces).find({7, 0, 3, 99}).empty());  // a token outside the vocabulary: nothing joined
   CHECK(joined(TermJoiner({{0, 99}, {0, 4, 2}}, kPieces), {0, 3}) == std::vector<int32_t>{0, 4, 2});
+}
+
+TEST_CASE("a joined term's pieces take the frames of the words they replace, its last the last word's") {
+  const TermJoiner joiner(kTerm, kPieces);
+  std::vector<Timed> tokens = timed({7, 9, 10, 1, 2, 7});  // the pl an fal se the: frames 0 to 5
+  verbatim::join_terms(joiner, tokens, &Timed::id);
+  std::vector<int32_t> ids;
+  std::vector<int> frames;
+  for (const Timed& t : tokens) {
+    ids.push_back(t.id);
+    frames.push_back(t.frame);
+  }
+  CHECK(ids == std::vector<int32_t>{7, 0, 4, 2, 7});
+  CHECK(frames == std::vector<int>{0, 1, 2, 4, 5});
 }

@@ -2,7 +2,8 @@
 // (test/fixtures/models/nemotron-tiny) dictated at real-time pace over a real socket. Live text is the stream's own
 // tokens as each chunk is decoded, never taken back, and there is no final pass: each utterance's final text is what
 // NemotronModel's own stream gives for exactly that utterance's audio, in chunks of the config's streamingChunkMs
-// (default 160 ms), and it starts with the live text shown. Random weights: nothing is compared with the words spoken.
+// (default 160 ms), and it starts with the live text shown; with a vocabulary term, the stream boosts it, live and final
+// alike. Random weights: nothing is compared with the words spoken.
 import { NemotronModel } from "@verbatim/native";
 import { toFloat } from "../../daemon/src/dictation/pcm";
 import type { Event } from "../../daemon/src/protocol";
@@ -45,31 +46,40 @@ async function dictate(config: Record<string, unknown>): Promise<Event[]> {
   }
 }
 
-/** NemotronModel's own stream over `start`..`end` seconds of `pcm`, chunks of `rightContext` + 1 frames: its text. */
-async function streamText(start: number, end: number, rightContext: number): Promise<string> {
+/**
+ * NemotronModel's own stream over `start`..`end` seconds of `pcm`, chunks of `rightContext` + 1 frames, boosting
+ * `boostTerms`: its text.
+ */
+async function streamText(start: number, end: number, rightContext: number, boostTerms?: string[]): Promise<string> {
   const at = (seconds: number) => 2 * Math.round(seconds * 16000);
   const bytes = pcm.slice(at(start), at(end));
-  const session = nemotron.startStream({ rightContext });
+  const session = nemotron.startStream({ rightContext, ...(boostTerms && { boostTerms }) });
   session.push(toFloat(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)));
   session.endUtterance();
   return (await session.finish()).text;
 }
 
 test.each([
-  ["the default chunk, 160 ms", {}, 1],
-  ["a 1120 ms chunk", { streamingChunkMs: 1120 }, 13],
-])("%s: each utterance's final text is the stream's own and starts with its live text", async (_, config, right) => {
-  const events = await dictate(config);
-  const utterances = events.flatMap((e) => (e.type === "dictation.utterance" ? [e] : []));
-  expect(utterances.length).toBeGreaterThan(0);
-  for (const utterance of utterances) {
-    const expected = await streamText(utterance.start, utterance.end, right);
-    expect(wordsOf(expected).length).toBeGreaterThan(0);
-    expect(wordsOf(utterance.text)).toBe(wordsOf(expected));
-    const shown = events
-      .map((e) => (e.type === "dictation.committed" && e.utterance === utterance.index ? e.text : ""))
-      .join("");
-    expect(wordsOf(shown).length).toBeGreaterThan(0);
-    expect(wordsOf(utterance.text).startsWith(wordsOf(shown))).toBe(true);
-  }
-});
+  ["the default chunk, 160 ms", {}, 1, undefined],
+  ["a 1120 ms chunk", { streamingChunkMs: 1120 }, 13, undefined],
+  // "w19" ("▁w19"), not the piece the fixture writes most, changes what it writes (test/e2e/parakeet-boost.test.ts)
+  ["a vocabulary term boosted", { vocabulary: { terms: ["w19"] } }, 1, ["w19"]],
+])(
+  "%s: each utterance's final text is the stream's own and starts with its live text",
+  async (_, config, right, terms) => {
+    const events = await dictate(config);
+    const utterances = events.flatMap((e) => (e.type === "dictation.utterance" ? [e] : []));
+    expect(utterances.length).toBeGreaterThan(0);
+    for (const utterance of utterances) {
+      const expected = await streamText(utterance.start, utterance.end, right, terms);
+      if (terms) expect(wordsOf(expected)).not.toBe(wordsOf(await streamText(utterance.start, utterance.end, right)));
+      expect(wordsOf(expected).length).toBeGreaterThan(0);
+      expect(wordsOf(utterance.text)).toBe(wordsOf(expected));
+      const shown = events
+        .map((e) => (e.type === "dictation.committed" && e.utterance === utterance.index ? e.text : ""))
+        .join("");
+      expect(wordsOf(shown).length).toBeGreaterThan(0);
+      expect(wordsOf(utterance.text).startsWith(wordsOf(shown))).toBe(true);
+    }
+  },
+);

@@ -5,14 +5,17 @@ right context, encoder outputs), the reference the native engine's `nemotron/` f
     P=$(bash test/reference/parakeet-venv.sh)        # torch 2.13 CPU, transformers 5.18, librosa
     $P test/reference/nemotron_reference.py make-model --dims tiny --out test/fixtures/models/nemotron-tiny
     $P test/reference/nemotron_reference.py run --model test/fixtures/models/nemotron-tiny \
-        --audio test/fixtures/heldout/heldout-00.wav --out /tmp/ref.json
+        --audio test/fixtures/heldout/heldout-00.wav --out /tmp/ref.json [--suppress-pieces JSON]
 
 `make-model` writes what `save_pretrained` writes for `NemotronAsrStreamingForRNNT` and its
 `NemotronAsrStreamingProcessor` (config.json, model.safetensors, tokenizer.json, tokenizer_config.json,
 processor_config.json), the layout of nvidia/nemotron-speech-streaming-en-0.6b, so `AutoModel` and `AutoProcessor`
 load the folder. `run` checks its own explicit decode loop against `generate()` (offline and streaming) and the
 streaming encoder's rows against the offline encoder's (the same `chunked_limited` attention), and says so in its
-output; the JSON holds every number the engine's tests compare.
+output; the JSON holds every number the engine's tests compare (and, for each emitted token, the runner-up token and its
+gap, what boosting must make up). `--suppress-pieces` masks those pieces in the loop (a language lock, the engine's
+suppressTokens); generate() has no mask, so such a run's decodes are the loop's alone (the unmasked loop is the one
+checked against generate()).
 """
 
 import argparse
@@ -157,34 +160,44 @@ def make_model(args):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def decode_loop(model, projected, blank, max_symbols, state=None):
+def decode_loop(model, projected, blank, max_symbols, state=None, suppressed=()):
     """Greedy RNN-T as transformers' ParakeetRNNTGenerationMixin steps it, written out: the prediction network starts
     from one LSTM step on the blank's embedding (generate's decoder start token) and advances on each emitted token;
     at each frame the argmax over the V + 1 outputs; a blank moves to the next frame, as does the max_symbols-th
-    token emitted at one frame. `state` carries the prediction and the symbol count across calls (streaming)."""
+    token emitted at one frame. `state` carries the prediction and the symbol count across calls (streaming).
+    `suppressed` token ids (a language lock's) are -inf before the argmax; the blank never is. For each emitted token,
+    `runner_up` holds the best other token (the blank aside) and how many logits it is behind: what boosting that
+    token must make up to be emitted there instead."""
     import torch
 
     if state is None:
         state = {"prediction": None, "hc": None, "symbols": 0}
         step_lstm(model, blank, state)
-    tokens, frames = [], []
+    tokens, frames, runner_up = [], [], []
     t = 0
     T = projected.shape[0]
     while t < T:
         logits = model.joint.head(torch.relu(projected[t] + state["prediction"]))
+        if suppressed:
+            logits = logits.clone()
+            logits[list(suppressed)] = -float("inf")
         token = int(torch.argmax(logits))
         if token == blank:
             state["symbols"] = 0
             t += 1
             continue
+        others = logits[:blank].clone()
+        others[token] = -float("inf")
+        second = int(torch.argmax(others))
         tokens.append(token)
         frames.append(t)
+        runner_up.append([second, float(logits[token] - logits[second])])
         state["symbols"] += 1
         step_lstm(model, token, state)
         if state["symbols"] >= max_symbols:
             state["symbols"] = 0
             t += 1
-    return tokens, frames, state
+    return tokens, frames, runner_up, state
 
 
 def step_lstm(model, token, state):
@@ -261,6 +274,11 @@ def run(args):
     if prompt:
         result["language"] = args.language
         result["prompt_id"] = int(prompt["prompt_ids"][0])
+    # A language lock's pieces, never emitted (the engine's suppressTokens): their ids are the output's "suppressed".
+    vocabulary = processor.tokenizer.convert_ids_to_tokens(list(range(blank)))
+    suppressed = sorted(vocabulary.index(piece) for piece in json.loads(args.suppress_pieces or "[]"))
+    if suppressed:
+        result["suppressed"] = suppressed
 
     inputs = processor(audio, sampling_rate=16000)
     feats, mask = inputs["input_features"], inputs["attention_mask"]
@@ -280,17 +298,20 @@ def run(args):
             )
             length = int(enc.attention_mask.sum())
             e = enc.last_hidden_state[0].numpy()[:length]
-            tokens, frames, _ = decode_loop(model, enc.pooler_output[0, :length], blank, cfg.max_symbols_per_step)
-            gen = model.generate(input_features=feats, attention_mask=mask, num_lookahead_tokens=R, **prompt)
-        seq = gen.sequences[0].tolist()[1:]
-        g_tokens = [t for t in seq if t != blank]
-        checks[f"offline_R{R}_loop_equals_generate"] = g_tokens == tokens
+            tokens, frames, runner_up, _ = decode_loop(
+                model, enc.pooler_output[0, :length], blank, cfg.max_symbols_per_step, suppressed=suppressed
+            )
+            if not suppressed:  # generate() masks nothing: a masked decode is the loop's alone
+                gen = model.generate(input_features=feats, attention_mask=mask, num_lookahead_tokens=R, **prompt)
+                g_tokens = [t for t in gen.sequences[0].tolist()[1:] if t != blank]
+                checks[f"offline_R{R}_loop_equals_generate"] = g_tokens == tokens
         result["offline"][str(R)] = {
             "encoder_frames": length,
             "encoder_rows": rows_dict(e, sorted({0, 1, length // 2, length - 1})),
             "encoder_checksum": {"sum": float(e.astype(np.float64).sum()), "max_abs": float(np.abs(e).max())},
             "tokens": tokens,
             "frames": frames,
+            "runner_up": runner_up,
         }
 
         # Streaming: the encoder chunk by chunk with its caches, and the same decode loop over each chunk's frames.
@@ -308,12 +329,15 @@ def run(args):
                 base = sum(chunk_frames)
                 chunk_frames.append(int(out.pooler_output.shape[1]))
                 enc_rows.append(out.last_hidden_state[0].numpy())
-                tk, fr, state = decode_loop(model, out.pooler_output[0], blank, cfg.max_symbols_per_step, state)
+                tk, fr, _, state = decode_loop(
+                    model, out.pooler_output[0], blank, cfg.max_symbols_per_step, state, suppressed=suppressed
+                )
                 s_tokens += tk
                 s_frames += [base + x for x in fr]
-            gen = model.generate(input_features=(c for c in chunks), num_lookahead_tokens=R, **prompt)
-        g_tokens = [t for t in gen.sequences[0].tolist()[1:] if t != blank]
-        checks[f"streaming_R{R}_loop_equals_generate"] = g_tokens == s_tokens
+            if not suppressed:
+                gen = model.generate(input_features=(c for c in chunks), num_lookahead_tokens=R, **prompt)
+                g_tokens = [t for t in gen.sequences[0].tolist()[1:] if t != blank]
+                checks[f"streaming_R{R}_loop_equals_generate"] = g_tokens == s_tokens
         se = np.concatenate(enc_rows, axis=0)
         common = min(length, se.shape[0])
         # Rows whose receptive field lies inside the audio agree with the offline encoder: all but the end.
@@ -357,6 +381,7 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--features-data", action="store_true", help="also dump every feature value")
     p.add_argument("--language", default="auto", help="Nemotron 3.5's prompt: a locale, a bare code or auto")
+    p.add_argument("--suppress-pieces", help="a JSON list of pieces never emitted (a language lock), e.g. '[\"▁w4\"]'")
     args = parser.parse_args(argv)
     {"make-model": make_model, "run": run}[args.command](args)
 

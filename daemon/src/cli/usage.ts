@@ -67,8 +67,8 @@ export const VOCABULARY_USAGE = `  verbatim vocabulary list [--json]      your t
                                          FROM's capitalization; exact: only FROM as written)
   verbatim vocabulary rm TERM | rm --replace FROM
                                          remove a term or a replacement
-  verbatim vocabulary strength N|default how strongly a model that boosts terms (Parakeet) favours them: 0 (not at
-                                         all) to 50; default 4
+  verbatim vocabulary strength N|default how strongly a model that boosts terms (Parakeet, Nemotron) favours them:
+                                         0 (not at all) to 50; default 4
 `;
 
 export const MODES_USAGE = `  verbatim modes list [--json]           the modes: which apps use each, its model, language and finishing

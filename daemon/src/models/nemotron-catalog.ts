@@ -2,7 +2,8 @@
  * Nemotron Speech Streaming model names and NVIDIA's repositories behind them (transformers' layout: config.json,
  * model.safetensors, tokenizer.json, processor_config.json; native/NEMOTRON.md), with what each costs to download and
  * the languages it transcribes. A Nemotron model streams natively, in chunks of 80, 160, 560 or 1120 ms (config
- * streamingChunkMs); it translates nothing and has no decoder prompt. The engine holds its weights as stored.
+ * streamingChunkMs); it translates nothing and has no decoder prompt (it boosts vocabulary terms instead). The engine
+ * holds its weights as stored.
  */
 
 /**

@@ -183,7 +183,7 @@ export interface VocabularyData {
    */
   promptTerms: string[] | null;
   /**
-   * How the loaded model uses the terms: in its decoder prompt (Whisper), boosted while decoding (Parakeet); absent
+   * How the loaded model uses the terms: in its decoder prompt (Whisper), boosted while decoding (Parakeet, Nemotron); absent
    * while none is loaded, or when it uses none (termsNotice).
    */
   termsUse?: TermsUse;
@@ -568,7 +568,7 @@ export interface ModelCapabilities {
   prompt: boolean;
   /**
    * The vocabulary's terms, and a job's `prompt` read as terms (separated by commas or new lines), are boosted while
-   * decoding (a transducer's phrase boosting: Parakeet).
+   * decoding (a transducer's phrase boosting: Parakeet, Nemotron).
    */
   boosting: boolean;
   /**

@@ -2,12 +2,15 @@
 // decodes a chunk of audio at a time. A file job is the stream run to the end; a live dictation shows each chunk's
 // tokens as the engine commits them (never taken back), and an utterance's final text is the stream's own, with no
 // second pass. Its tokens become words and segments as Parakeet's do (a transducer's 80 ms frames). The English model
-// transcribes English alone; Nemotron 3.5's `language` picks its prompt (without one it detects the language itself).
-// It has no decoder prompt and no vocabulary boosting yet: a prompt is refused, naming a model that takes one.
+// transcribes English alone; Nemotron 3.5's `language` picks its prompt (without one it detects the language itself),
+// which is its language lock: no piece mask is added (native/NEMOTRON.md). It has no decoder prompt: the vocabulary's
+// terms (or a job's prompt, read as terms) are boosted while it decodes, in files and live text alike (the engine's
+// phrase boosting, its walk through the terms going on from chunk to chunk), and replacements apply as for every model.
 import type { NemotronModel, NemotronOptions, StreamEvent } from "@verbatim/native";
 import { catalogEntries, DEFAULT_MODEL } from "../../models";
 import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
 import { languageName } from "../../tokenizer";
+import { boostedTerms, jobBoost } from "../transducer-boost";
 import { transducerSegments } from "../transducer-segments";
 import { transcribeShowingTokens } from "../transducer-window";
 import {
@@ -62,10 +65,10 @@ export class NemotronFamily implements FamilyModel {
     this.capabilities = capabilitiesOf(NEMOTRON.name, info.capabilities, codes);
   }
 
-  fileDecoding(options: TranscriptionOptions): FileDecoding {
+  fileDecoding(options: TranscriptionOptions, terms: JobTerms): FileDecoding {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
-    const engineOptions = this.engineOptions(options);
+    const engineOptions = { ...this.engineOptions(options), ...jobBoost(options, terms) };
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
         const transcript = await transcribeShowingTokens(
@@ -87,11 +90,12 @@ export class NemotronFamily implements FamilyModel {
   /**
    * Live text from the stream itself, in chunks of the policy's right context + 1 frames: each update commits the
    * tokens of every chunk the audio completed (the engine updates once a chunk has arrived), and an utterance's end
-   * flushes the last chunk; its final text and segments are the stream's tokens. No decoding options, no terms.
+   * flushes the last chunk; its final text and segments are the stream's tokens. The terms (or the job's prompt, read
+   * as terms) are boosted in the stream; no decoding options.
    */
   startLive(
     options: TranscriptionOptions,
-    _terms: JobTerms,
+    terms: JobTerms,
     _decoding: unknown,
     policy: LivePolicy,
     onEvent: (event: StreamEvent) => void,
@@ -99,7 +103,10 @@ export class NemotronFamily implements FamilyModel {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
     return {
-      session: model.startStream({ ...this.engineOptions(options), rightContext: policy.rightContext }, onEvent),
+      session: model.startStream(
+        { ...this.engineOptions(options), ...jobBoost(options, terms), rightContext: policy.rightContext },
+        onEvent,
+      ),
       text: (utterance) => model.pieces.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),
       segments: (utterance) =>
         transducerSegments(model.transcriptOf(utterance), { offset: 0, end: utterance.end }, words).map(
@@ -108,9 +115,9 @@ export class NemotronFamily implements FamilyModel {
     };
   }
 
-  /** No decoder prompt and no boosting: the vocabulary's terms reach it through replacements only. */
-  promptTerms(): string[] {
-    return [];
+  /** The terms it boosts: those its pieces can spell. */
+  promptTerms(terms: readonly string[]): string[] {
+    return boostedTerms(this.model, terms);
   }
 
   /** The job's options as the engine takes them: a language for Nemotron 3.5's prompt (the English model takes none). */

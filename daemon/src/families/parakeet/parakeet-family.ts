@@ -7,7 +7,7 @@
 // the vocabulary's terms (or a job's prompt, read as terms) are boosted while it decodes (the engine's phrase
 // boosting), and replacements apply as for every model. A model that writes only its unknown piece for speech is
 // broken (degenerate weights), and its jobs fail saying so rather than deliver "<unk><unk>…".
-import { vocabularyScripts, type BoostOptions, type ParakeetModel, type StreamEvent } from "@verbatim/native";
+import { vocabularyScripts, type ParakeetModel, type StreamEvent } from "@verbatim/native";
 import { catalogEntries, catalogEntryForRepo, DEFAULT_MODEL } from "../../models";
 import { PARAKEET_V3_LANGUAGES } from "../../models/parakeet-catalog";
 import { ProtocolError, type ModelCapabilities, type TranscriptionOptions } from "../../protocol";
@@ -21,12 +21,9 @@ import {
   type LivePolicy,
 } from "../family";
 import type { JobTerms } from "../../vocabulary/vocabulary";
+import { boostedTerms, jobBoost } from "../transducer-boost";
 import { transducerSegments } from "../transducer-segments";
 import { transcribeShowingTokens } from "../transducer-window";
-
-/** A prompt's terms a job boosts at most (its last ones), and their longest (the vocabulary's own limit). */
-const PROMPT_TERMS = 1000;
-const PROMPT_TERM_CHARS = 100;
 /** SentencePiece's unknown piece, which a working model writes rarely and alone. */
 const UNKNOWN_PIECE = "<unk>";
 /**
@@ -113,7 +110,7 @@ export class ParakeetFamily implements FamilyModel {
   fileDecoding(options: TranscriptionOptions, terms: JobTerms): FileDecoding {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
-    const boost = this.boost(options, terms);
+    const boost = jobBoost(options, terms);
     const language = this.lockLanguage(options);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
@@ -151,7 +148,7 @@ export class ParakeetFamily implements FamilyModel {
     const { minChunkSeconds, marginFrames } = policy;
     return {
       session: model.startStream(
-        { minChunkSeconds, marginFrames, ...this.boost(options, terms), language: this.lockLanguage(options) },
+        { minChunkSeconds, marginFrames, ...jobBoost(options, terms), language: this.lockLanguage(options) },
         onEvent,
       ),
       text: (utterance) => {
@@ -168,22 +165,7 @@ export class ParakeetFamily implements FamilyModel {
 
   /** The terms it boosts: those its pieces can spell. */
   promptTerms(terms: readonly string[]): string[] {
-    return terms.filter((term) => this.model.termPieces(term).length > 0);
-  }
-
-  /**
-   * What a job boosts: its prompt read as terms (commas, semicolons or new lines between them), else the vocabulary's.
-   * Of a prompt, as Whisper keeps a prompt's end, the last PROMPT_TERMS terms of at most PROMPT_TERM_CHARS characters
-   * (a longer one is a sentence, not a term): an API prompt may be 256 KiB, and splitting is done on the event loop.
-   */
-  private boost(options: TranscriptionOptions, { terms, boostStrength }: JobTerms): BoostOptions {
-    if (options.prompt === undefined) return { boostTerms: [...terms], boostStrength };
-    const boostTerms = options.prompt
-      .split(/[,;\n]+/u)
-      .map((term) => term.trim())
-      .filter((term) => term.length > 0 && term.length <= PROMPT_TERM_CHARS)
-      .slice(-PROMPT_TERMS);
-    return { boostTerms, boostStrength };
+    return boostedTerms(this.model, terms);
   }
 
   /** The language a job locks decoding to (checkJobOptions took it as one of the model's): none on an English model. */

@@ -37,6 +37,12 @@ std::vector<TokenTiming> timed(const std::vector<DecodedToken>& tokens, const Ne
   return out;
 }
 
+// The boosted terms the stream wrote as their parts, written as the terms (transducer/term_joining.h): a file's
+// tokens and an utterance's final text (live text commits the parts as they come).
+void join_boosted_terms(const PhraseBoost& boost, std::vector<DecodedToken>& tokens) {
+  if (boost.joiner && boost.strength > 0) join_terms(*boost.joiner, tokens, &DecodedToken::id);
+}
+
 Segment segment_of(std::vector<TokenTiming> tokens, double start, double end) {
   Segment segment;
   segment.start = start;
@@ -89,6 +95,7 @@ class NemotronEngine final : public Engine {
       : Engine(std::move(device), load_seconds), weights_(std::move(weights)), runner_(std::move(runner)) {
     capabilities_.word_timestamps = true;  // every token's frame
     capabilities_.streaming = true;
+    capabilities_.boosting = true;  // boostPhrases, from the vocabulary's terms
     const NemotronConfig& c = weights_->config;
     if (c.num_prompts == 0) {
       capabilities_.languages = {"en"};
@@ -132,7 +139,8 @@ class NemotronEngine final : public Engine {
   // A new stream on this model's runner.
   std::unique_ptr<NemotronStream> stream(const NemotronOptions& options) {
     RunnerGate::Hold hold(gate_, RunnerGate::Priority::interactive);
-    return std::make_unique<NemotronStream>(*runner_, config(), options.right_context, options.prompt);
+    return std::make_unique<NemotronStream>(*runner_, config(), options.right_context, options.prompt, options.boost,
+                                            options.mask);
   }
 
   // Runs `work` on the runner at `priority` (each stream's state is its own: jobs and live sessions take turns a
@@ -180,6 +188,7 @@ Utterance NemotronRecognizer::end_utterance(const std::function<bool()>& cancell
   utterance.end = utterance_start_ + length;
   for (const DecodedToken& t : tokens_) utterance.live_tokens.push_back(t.id);
   tokens_.insert(tokens_.end(), rest.begin(), rest.end());
+  join_boosted_terms(options_.boost, tokens_);
   utterance.transcript.segments.push_back(
       segment_of(timed(tokens_, engine_.config(), utterance.start, length), utterance.start, utterance.end));
   ++utterance_index_;
@@ -231,6 +240,7 @@ class NemotronTranscription final : public Transcription {
     }
     report(engine_.with_runner(RunnerGate::Priority::batch,
                                [&] { return stream->finish(StreamEnd::Offline, events.cancelled); }));
+    join_boosted_terms(options_.boost, tokens);
     Segment segment = segment_of(timed(tokens, c, 0.0, length), 0.0, length);
     if (events.on_segment) events.on_segment(segment);
     Transcript transcript;

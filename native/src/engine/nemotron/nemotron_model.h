@@ -18,6 +18,8 @@
 
 #include "conformer/cache_aware_encoder.h"
 #include "nemotron/nemotron_weights.h"
+#include "transducer/phrase_boost.h"
+#include "transducer/token_mask.h"
 #include "transducer/transducer_decoder.h"
 
 namespace verbatim {
@@ -39,7 +41,9 @@ class NemotronRunner {
   virtual ~NemotronRunner() = default;
   virtual std::string backend_name() const = 0;
   // `prompt`: Nemotron 3.5's language slot (0 to num_prompts - 1) for this stream; ignored by a model without one.
-  virtual std::unique_ptr<StreamState> new_stream(int prompt) = 0;
+  // `boost`: the terms the stream's greedy decoding favours, its walk through their tree going on from chunk to chunk;
+  // `mask`: the pieces it never emits.
+  virtual std::unique_ptr<StreamState> new_stream(int prompt, const PhraseBoost& boost = {}, TokenMask mask = {}) = 0;
 
   // Encodes one chunk of feature frames (CacheAwareEncoder::encode_chunk's rules) and decodes its encoder frames
   // greedily, going on from the stream's state. `encoder_rows`, when set, receives the chunk's encoder output
@@ -64,8 +68,8 @@ class NemotronModel final : public NemotronRunner {
 
   std::string backend_name() const override { return ops_.name(); }
 
-  std::unique_ptr<StreamState> new_stream(int prompt) override {
-    auto state = std::make_unique<State>(encoder_.new_state());
+  std::unique_ptr<StreamState> new_stream(int prompt, const PhraseBoost& boost, TokenMask mask) override {
+    auto state = std::make_unique<State>(encoder_.new_state(), PhraseBoostWalk(boost), std::move(mask));
     if (weights_->prompt) {
       const NemotronConfig& c = weights_->config;
       if (prompt < 0 || prompt >= c.num_prompts) {
@@ -113,8 +117,11 @@ class NemotronModel final : public NemotronRunner {
   using Tensor = typename Ops::Tensor;
 
   struct State final : StreamState {
-    explicit State(typename CacheAwareEncoder<Ops>::State e) : encoder(std::move(e)) {}
+    State(typename CacheAwareEncoder<Ops>::State e, PhraseBoostWalk b, TokenMask m)
+        : encoder(std::move(e)), boost(std::move(b)), mask(std::move(m)) {}
     typename CacheAwareEncoder<Ops>::State encoder;
+    PhraseBoostWalk boost;  // where the stream stands in its terms' tree: a term begun in one chunk goes on in the next
+    TokenMask mask;
     typename TransducerDecoder<Ops>::PredictionState prediction;
     std::optional<typename Ops::LinearParams> prompt_in;  // Nemotron 3.5: linear_1 with this stream's prompt
     int symbols = 0;      // tokens emitted at the current frame (max_symbols moves on)
@@ -124,7 +131,10 @@ class NemotronModel final : public NemotronRunner {
   // Greedy RNN-T over the chunk's T frames (transformers' ParakeetRNNTGenerationMixin, which the streaming
   // generate() runs over the chunks' frames in turn): the argmax over the V + 1 outputs; a blank moves to the next
   // frame, a token is emitted and advances the prediction network, and the max_symbols-th token emitted at one
-  // frame moves on too. Ties go to the lowest id (argmax).
+  // frame moves on too. Ties go to the lowest id (argmax). The mask's pieces are -infinity before the argmax. With
+  // terms, as NeMo's greedy fusion (transducer/phrase_boost.h): where the argmax is a token, the token emitted is the
+  // argmax of the token logits plus the tree's boosted scores; where it is the blank, only the next piece of a term
+  // begun may overrule it. A token's probability stays the model's own (softmax over the masked outputs).
   std::vector<DecodedToken> greedy(State& state, int T) {
     const NemotronConfig& c = weights_->config;
     const int blank = c.vocab_size;
@@ -132,17 +142,28 @@ class NemotronModel final : public NemotronRunner {
     std::vector<DecodedToken> tokens;
     for (int t = 0; t < T;) {
       decoder_.joint(t, logits.data());
-      const auto best = std::max_element(logits.begin(), logits.end());
-      const int token = static_cast<int>(best - logits.begin());
+      state.mask.apply(logits.data());
+      const auto top = std::max_element(logits.begin(), logits.end());
+      const float best = *top;
+      int token = static_cast<int>(top - logits.begin());
+      if (state.boost.active()) {
+        if (token != blank) {
+          token = state.boost.choose(logits.data());
+        } else if (const int32_t next = state.boost.overrule_blank(logits.data(), best); next >= 0) {
+          token = next;  // `best` is the blank's logit here
+        }
+      }
       if (token == blank) {
         state.symbols = 0;
         ++t;
         continue;
       }
       double sum = 0;
-      for (float v : logits) sum += std::exp(static_cast<double>(v - *best));
-      tokens.push_back({token, state.frames + t, static_cast<float>(1.0 / sum)});
+      for (float v : logits) sum += std::exp(static_cast<double>(v - best));
+      const double probability = std::exp(static_cast<double>(logits[static_cast<std::size_t>(token)] - best)) / sum;
+      tokens.push_back({token, state.frames + t, static_cast<float>(probability)});
       decoder_.advance_prediction(token);
+      state.boost.advance(token);
       if (++state.symbols >= c.max_symbols) {
         state.symbols = 0;
         ++t;

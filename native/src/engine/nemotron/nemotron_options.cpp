@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "transducer/phrase_boost_options.h"
+
 namespace verbatim {
 
 NemotronOptions read_nemotron_options(const OptionValues& values, const NemotronConfig& config) {
@@ -55,6 +57,8 @@ NemotronOptions read_nemotron_options(const OptionValues& values, const Nemotron
     }
     right = static_cast<int>(v.number);
   });
+  options.boost = read_phrase_boost(values, config.vocabulary);
+  options.mask = read_token_mask(values, config.vocab_size);
   return options;
 }
 

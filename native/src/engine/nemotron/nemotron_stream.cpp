@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "conformer/cache_aware_encoder.h"
 #include "transcript/cancelled.h"
@@ -14,10 +15,11 @@ int chunk_frames(bool first, int lookahead) { return cache_aware_chunk_frames(fi
 
 }  // namespace
 
-NemotronStream::NemotronStream(NemotronRunner& runner, const NemotronConfig& config, int lookahead, int prompt)
+NemotronStream::NemotronStream(NemotronRunner& runner, const NemotronConfig& config, int lookahead, int prompt,
+                               const PhraseBoost& boost, TokenMask mask)
     : runner_(runner), config_(config), lookahead_(lookahead), mel_(config.features) {
   if (lookahead < 0) throw std::invalid_argument("the right context cannot be negative");
-  state_ = runner_.new_stream(prompt < 0 ? config.default_prompt : prompt);
+  state_ = runner_.new_stream(prompt < 0 ? config.default_prompt : prompt, boost, std::move(mask));
   row_.resize(static_cast<std::size_t>(config.features.n_mels));
 }
 

@@ -25,8 +25,10 @@ class NemotronStream {
   // `lookahead`: the right context R (encoder frames): chunks of 1 + 8R, then 8(R + 1) feature frames, each R + 1
   // encoder frames (80 ms each) decoded (R + 1) * 80 ms after their first sample arrives. The runner must outlive
   // the stream. `prompt`: Nemotron 3.5's language slot (default: the config's default_prompt). Throws
-  // std::invalid_argument for a negative lookahead or a prompt outside the model's slots.
-  NemotronStream(NemotronRunner& runner, const NemotronConfig& config, int lookahead, int prompt = -1);
+  // std::invalid_argument for a negative lookahead or a prompt outside the model's slots. `boost` and `mask`: as
+  // NemotronRunner::new_stream takes them, for the whole stream.
+  NemotronStream(NemotronRunner& runner, const NemotronConfig& config, int lookahead, int prompt = -1,
+                 const PhraseBoost& boost = {}, TokenMask mask = {});
 
   // Takes `n` more samples and decodes every chunk they complete: its tokens, in order. `cancelled` is polled
   // between layers (throws Cancelled).

@@ -29,31 +29,6 @@ constexpr int kTermPauseFrames = 4;
 constexpr int kTermStartSlot = 0;
 constexpr int kTermEndSlot = 1;
 
-// The boosted terms the decoding wrote as their parts, written as the terms (transducer/term_joining.h). A term's
-// pieces take the times of the words they replace, in order (the last of them the last word's end).
-void join_terms(const TermJoiner& joiner, std::vector<TdtToken>& tokens) {
-  std::vector<int32_t> ids;
-  ids.reserve(tokens.size());
-  for (const TdtToken& t : tokens) ids.push_back(t.token);
-  const std::vector<TermJoiner::Join> joins = joiner.find(ids);
-  if (joins.empty()) return;
-  std::vector<TdtToken> out;
-  std::size_t next = 0;
-  for (const TermJoiner::Join& join : joins) {
-    out.insert(out.end(), tokens.begin() + static_cast<std::ptrdiff_t>(next),
-               tokens.begin() + static_cast<std::ptrdiff_t>(join.first));
-    for (std::size_t k = 0; k < join.pieces.size(); ++k) {
-      const bool last = k + 1 == join.pieces.size();
-      TdtToken t = tokens[join.first + (last ? join.count - 1 : std::min(k, join.count - 1))];
-      t.token = join.pieces[k];
-      out.push_back(t);
-    }
-    next = join.first + join.count;
-  }
-  out.insert(out.end(), tokens.begin() + static_cast<std::ptrdiff_t>(next), tokens.end());
-  tokens = std::move(out);
-}
-
 }  // namespace
 
 std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const TdtOptions& options) {
@@ -206,7 +181,7 @@ std::vector<TdtToken> greedy_tdt(TransducerRunner& runner, int frames, const Tdt
     apply(token, duration);
   }
   out.resize(at.emitted);
-  if (options.boost.joiner && options.boost.strength > 0) join_terms(*options.boost.joiner, out);
+  if (options.boost.joiner && options.boost.strength > 0) join_terms(*options.boost.joiner, out, &TdtToken::token);
   return out;
 }
 

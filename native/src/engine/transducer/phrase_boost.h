@@ -3,11 +3,12 @@
 // each as one or more sequences of the model's pieces, make a prefix tree; a token that continues a match gets the
 // piece's bonus, a token that leaves a partial match gives back what the match had gained (it falls back to the
 // longest match that still holds, Aho-Corasick's failure link), and a completed term keeps its bonus.
-// Greedy decoding applies it as NeMo's greedy fusion does (tdt_label_looping.py): whether a step emits a token or the
-// blank is the model's own decision, and only which token it emits is chosen with the bonus added; only inside a term
-// begun may its next piece overrule a blank (overrule_blank). What greedy decoding does with a term that does not
-// finish, or reads worse than the model's own words, is parakeet/tdt_decoding.cpp's (native/PARAKEET.md,
-// "Vocabulary boosting").
+// Greedy decoding applies it as NeMo's greedy fusion does (tdt_label_looping.py, rnnt_label_looping.py): whether a
+// step emits a token or the blank is the model's own decision, and only which token it emits is chosen with the bonus
+// added; only inside a term begun may its next piece overrule a blank (overrule_blank). Greedy TDT also takes back a
+// term that does not finish, or reads worse than the model's own words (parakeet/tdt_decoding.cpp, native/PARAKEET.md
+// "Vocabulary boosting"); a stream's greedy RNN-T, which commits each chunk's tokens, applies the fusion alone
+// (nemotron/nemotron_model.h, native/NEMOTRON.md "Vocabulary boosting and the token mask").
 #pragma once
 
 #include <cstdint>
@@ -84,7 +85,8 @@ struct PhraseBoost {
   std::shared_ptr<const TermJoiner> joiner;
 };
 
-// One greedy decode's walk through a tree (its state is per decode: per chunk of a file, per live update).
+// One greedy decode's walk through a tree: per decode on Parakeet (each chunk of a file, each live update), per stream
+// on Nemotron (going on from chunk to chunk).
 class PhraseBoostWalk {
  public:
   PhraseBoostWalk() = default;

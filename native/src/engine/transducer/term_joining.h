@@ -6,9 +6,12 @@
 // letters decide, so a term is written only where the model itself read every letter of it.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace verbatim {
@@ -42,5 +45,32 @@ class TermJoiner {
   // A term's letters, lower case, to its splits; of a term written two ways (as written, capitalised), both.
   std::unordered_map<std::string, std::vector<std::vector<int32_t>>> terms_;
 };
+
+// The boosted terms a decoder wrote as their parts, written as the terms, in a decoder's own timed tokens (`Token`,
+// its piece id in `id`). A term's pieces take the times of the words they replace, in order (the last of them the last
+// word's end).
+template <class Token>
+void join_terms(const TermJoiner& joiner, std::vector<Token>& tokens, int32_t Token::*id) {
+  std::vector<int32_t> ids;
+  ids.reserve(tokens.size());
+  for (const Token& t : tokens) ids.push_back(t.*id);
+  const std::vector<TermJoiner::Join> joins = joiner.find(ids);
+  if (joins.empty()) return;
+  std::vector<Token> out;
+  std::size_t next = 0;
+  for (const TermJoiner::Join& join : joins) {
+    out.insert(out.end(), tokens.begin() + static_cast<std::ptrdiff_t>(next),
+               tokens.begin() + static_cast<std::ptrdiff_t>(join.first));
+    for (std::size_t k = 0; k < join.pieces.size(); ++k) {
+      const bool last = k + 1 == join.pieces.size();
+      Token t = tokens[join.first + (last ? join.count - 1 : std::min(k, join.count - 1))];
+      t.*id = join.pieces[k];
+      out.push_back(t);
+    }
+    next = join.first + join.count;
+  }
+  out.insert(out.end(), tokens.begin() + static_cast<std::ptrdiff_t>(next), tokens.end());
+  tokens = std::move(out);
+}
 
 }  // namespace verbatim

@@ -1,7 +1,8 @@
 // Pieces a transducer decoder may not emit for a job: a language lock (native/lib/language-lock.ts works out which
 // pieces the language cannot write, from the model's own vocabulary) reaches the engine as `suppressTokens`, piece ids
-// in [0, V). Greedy decoding applies the mask to the joint's token logits before its argmax; the blank (V) and the
-// duration logits past it are never masked, so decoding always has the blank to fall back on.
+// in [0, V). Greedy decoding (TDT and RNN-T alike) applies the mask to the joint's token logits before its argmax; the
+// blank (V), and a TDT joint's duration logits past it, are never masked, so decoding always has the blank to fall back
+// on.
 #pragma once
 
 #include <cstdint>
