@@ -23,6 +23,7 @@ import { BufferedRecording, reportStart } from "../capture/buffered-recording";
 import { Microphone, MicrophoneError } from "../capture/microphone";
 import { CAPTURE_ENTRY } from "../capture/capture-entry";
 import { microphoneOpenedFirst } from "../capture/microphone-first";
+import { processStartedAt } from "./process-start";
 import { TextSoFar } from "./text-so-far";
 
 /** Audio per frame sent to the daemon: 100 ms of 16 kHz 16-bit mono. */
@@ -238,7 +239,7 @@ async function dictate(
   if (command.autoStopSeconds !== undefined) request.autoStopSeconds = command.autoStopSeconds;
   if (command.mode !== undefined) request.mode = command.mode;
   // The keypress, as near as this process knows it: its own start. A microphone kept ready records from then on.
-  if (capture) request.pressedAt = Math.round(performance.timeOrigin);
+  if (capture) request.pressedAt = processStartedAt();
   let stopping = false;
   let finished = false;
   const outcome = client.request(request, (event) => {
