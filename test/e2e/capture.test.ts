@@ -326,7 +326,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
 
         // The sentence begins 0.6 s before the dictation is asked for, its keypress time (pressedAt) at the
         // sentence's start: only the audio the ready capture held from before its start request holds the first word
-        // (its live frames begin after the daemon's answer). 0.6 s is well inside the 2 s it holds.
+        // (its live frames begin after the daemon's answer). 0.6 s is well inside the 4 s it holds.
         const playing = pulse.play(sentence);
         const pressedAt = Date.now();
         await new Promise((resolve) => setTimeout(resolve, 600));

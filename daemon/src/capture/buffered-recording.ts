@@ -6,8 +6,12 @@ import type { DaemonClient } from "../client";
 import { FRAME_MS, type Microphone } from "./microphone";
 import { PreRoll } from "./pre-roll";
 
-/** What a microphone kept ready holds: more than any keypress precedes the daemon's handing it a dictation. */
-export const PRE_ROLL_MS = 2000;
+/**
+ * What a microphone kept ready holds (128 KB): longer than a keypress precedes the daemon's handing it the dictation.
+ * That took 0.45-0.9 s (the starter's Node start and load, the daemon's answer) on a 2-core Linux machine at load 9,
+ * and past 2 s at load 12, when 2 s lost the sentence's first 0.5-2.1 s (test/bench/first-words.mjs --path ready).
+ */
+export const PRE_ROLL_MS = 4000;
 
 /** The device's start is timed over its first second of frames. */
 const TIMED_FRAMES = Math.round(1000 / FRAME_MS);

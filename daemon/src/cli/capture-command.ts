@@ -133,7 +133,7 @@ async function setKeepReady(value: string, print: (text: string) => void): Promi
   print(
     minutes === 0
       ? "The microphone closes after each dictation (keepMicrophoneReadyMinutes 0).\n"
-      : `After a dictation the microphone stays open for ${minutes} min, holding its last 2 s, so the next ` +
+      : `After a dictation the microphone stays open for ${minutes} min, holding its last 4 s, so the next ` +
           "dictation loses nothing at its start (keepMicrophoneReadyMinutes). On a Mac the microphone indicator " +
           "stays on meanwhile.\n",
   );

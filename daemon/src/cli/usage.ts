@@ -159,7 +159,7 @@ export const CAPTURE_USAGE = `Usage:
   verbatim capture --ready [--device NAME|INDEX]        keep the microphone ready for the next dictation while
                                                         keepMicrophoneReadyMinutes allows (dictate leaves one so)
   verbatim capture --keep-ready MINUTES                 keep the microphone open MINUTES after each dictation,
-                                                        holding its last 2 s, so the next loses nothing at its
+                                                        holding its last 4 s, so the next loses nothing at its
                                                         start (0: off, the default; saved in config.json)
   verbatim capture --list-devices                       the input devices, by index
   verbatim capture --probe [--device NAME|INDEX]        record half a second from the input, as a dictation

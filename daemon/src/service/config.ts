@@ -110,7 +110,7 @@ export interface DaemonConfig {
   /** How long a local model may take to finish a dictation's text; past it the spoken text is delivered. */
   finishingTimeoutSeconds: number;
   /**
-   * After a dictation, its capture process keeps the microphone open this many minutes, holding its last 2 s, so the
+   * After a dictation, its capture process keeps the microphone open this many minutes, holding its last 4 s, so the
    * next dictation loses nothing at its start (0: off; the macOS microphone indicator stays on meanwhile).
    */
   keepMicrophoneReadyMinutes: number;
