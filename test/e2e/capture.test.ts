@@ -365,6 +365,39 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       }
     });
 
+    test("a capture process kept ready (capture --ready) that dies during a dictation ends it with the text of what it recorded, saying so", async () => {
+      const env = { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket };
+      const client = await daemon.connect();
+      await client.request({ type: "dictation.keepReady", minutes: 5 });
+      try {
+        const ready = spawn(process.execPath, [captureEntry, "--ready"], { env, stdio: "ignore" });
+        await until(() => microphoneReady(client), "the microphone kept ready");
+        const events: Event[] = [];
+        const outcome = client.request({ type: "dictation.start", source: "capture", pressedAt: Date.now() }, (event) =>
+          events.push(event),
+        );
+        await waitFor(() => events.some((e) => e.type === "dictation.level"), "audio from the ready capture process");
+        await pulse.play(sentence);
+        ready.kill("SIGKILL");
+        const done = await outcome;
+        if (done.type !== "dictation.done") throw new Error(`the dictation ended with ${done.type}`);
+        const started = events.find((e) => e.type === "dictation.started");
+        if (started?.type !== "dictation.started") throw new Error("no dictation.started");
+        expect(started.readyMicrophone).toBe(true);
+        expect(events).toContainEqual(
+          expect.objectContaining({ type: "notice", message: expect.stringMatching(/microphone kept ready .* ended/) }),
+        );
+        expect(events).toContainEqual(expect.objectContaining({ type: "dictation.stopping", reason: "capture_ended" }));
+        const recorded = path.join(daemon.home, "state", "recordings", `${started.recording}.wav`);
+        expect(done.transcript.text).toBe(await transcribeTheCut(client, started.session, recorded));
+        await expectSpeechIn(sentence, recorded, 1.5); // its beginning at least: the rest may be cut off
+        expect(await microphoneReady(client)).toBe(false);
+      } finally {
+        await client.request({ type: "dictation.keepReady", minutes: 0 });
+        client.close();
+      }
+    });
+
     test("keepMicrophoneReadyMinutes off (the default): no capture process is left running after a dictation", async () => {
       const env = { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket };
       const client = await daemon.connect();

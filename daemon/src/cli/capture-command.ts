@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import type { DaemonClient } from "../client";
 import { CAPTURE_ENTRY } from "../capture/capture-entry";
 import { captureMessage } from "../capture/capture-output";
-import { configuredInputDevice } from "../capture/input-device-setting";
+import { configuredInputDevice, keepsMicrophoneReady } from "../capture/input-device-setting";
 import { parseCommandLine } from "./command-line";
 import { EXIT, UsageError } from "./exit-codes";
 import { CAPTURE_USAGE } from "./usage";
@@ -205,13 +205,19 @@ async function captureInto(
   let stopAsked = false;
   const askStop = ({ client, id }: { client: DaemonClient; id: string }) =>
     void client.request({ type: "dictation.stop", session: id }).catch(() => undefined); // its outcome ends us
+  // The dictation takes no more audio: the microphone closes, unless it is to be kept ready for the next.
+  const endAudio = () => {
+    if (keepsMicrophoneReady(verbatimPaths().configFile)) recording.holdRecent();
+    else recording.stop();
+  };
   const stopAudio = () => {
     stopAsked = true;
-    // Once the session takes its audio, the microphone stays open (it may be kept ready); before, it closes.
-    if (connected) {
-      recording.holdRecent();
+    // Before the session takes its audio, what was recorded is held for it and the microphone closes.
+    if (!connected) recording.stop();
+    else {
+      endAudio();
       askStop(connected);
-    } else recording.stop();
+    }
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, stopAudio);
   let client: DaemonClient | null = null;
@@ -224,7 +230,7 @@ async function captureInto(
     client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
     const { DaemonError } = await import("../client.js");
     const following = client.request({ type: "dictation.attach", session: id }, (event) => {
-      if (event.type === "dictation.stopping") recording.holdRecent(); // it takes no more audio
+      if (event.type === "dictation.stopping") endAudio();
     });
     const settled = following.then(
       () => "ended" as const,

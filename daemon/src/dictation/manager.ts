@@ -274,7 +274,11 @@ export class DictationManager {
     this.maxTimer = setTimeout(() => this.reachedLimit(session), this.settings.maxDictationSeconds * 1000);
     this.maxTimer.unref();
     session.sources.add(peer);
-    const ready = request.source === "capture" ? this.readyMicrophone.take(request.device) : null;
+    // A starter that sends its keypress time knows to drop its own microphone for the one kept ready.
+    const ready =
+      request.source === "capture" && request.pressedAt !== undefined
+        ? this.readyMicrophone.take(request.device)
+        : null;
     this.services.log.info("dictation started", {
       session: session.id,
       source: request.source,
@@ -292,7 +296,7 @@ export class DictationManager {
       ...(this.readyMicrophone.keepMinutes > 0 && { keepMicrophoneReady: true }),
     });
     session.follow(peer, request.id);
-    if (ready) this.handToReady(session, ready, request.pressedAt ?? Date.now());
+    if (ready) this.handToReady(session, ready, request.pressedAt!);
   }
 
   /**

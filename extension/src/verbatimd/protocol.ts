@@ -501,7 +501,8 @@ export type Request =
       selection?: string;
       /**
        * When the user asked for the dictation (epoch ms; its starter's launch): a microphone kept ready
-       * (dictation.ready) gives it the audio it recorded from then on.
+       * (dictation.ready) gives it the audio it recorded from then on. Only a starter that sends it is handed one
+       * (it then drops the microphone it opened, as dictation.started's readyMicrophone says).
        */
       pressedAt?: number;
     }
