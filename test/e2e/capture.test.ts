@@ -323,6 +323,8 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
         await waitFor(() => capturesOf(daemon).length === 1, "a capture process left behind", 30_000);
         const [ready] = capturesOf(daemon);
         await until(() => microphoneReady(client), "the microphone kept ready");
+        const status = spawnSync(process.execPath, [cli, "status"], { env, encoding: "utf8" }).stdout;
+        expect(status).toMatch(/^mic: +kept ready 5 min after each dictation .*; open now/m);
 
         // The sentence begins 0.6 s before the dictation is asked for, its keypress time (pressedAt) at the
         // sentence's start: only the audio the ready capture held from before its start request holds the first word
@@ -395,6 +397,34 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       } finally {
         await client.request({ type: "dictation.keepReady", minutes: 0 });
         client.close();
+      }
+    });
+
+    test("a capture process kept ready ends by itself, closing the microphone, when its minutes pass unused and when the daemon goes away", async () => {
+      // A daemon of its own, to stop; 0.05 min (3 s) for the minutes to pass.
+      const own = await DaemonProcess.ready({ model, threads: 2, keepMicrophoneReadyMinutes: 0.05 });
+      try {
+        const env = { ...own.env, ...pulse.env, VERBATIM_HOME: own.home, VERBATIM_SOCKET: own.socket };
+        const readyProcess = () => {
+          const child = spawn(process.execPath, [captureEntry, "--ready"], { env, stdio: "ignore" });
+          return new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        };
+        const client = await own.connect();
+        const unused = readyProcess();
+        await until(() => microphoneReady(client), "the microphone kept ready");
+        const readyAt = Date.now();
+        expect(await unused).toBe(0);
+        expect(Date.now() - readyAt).toBeGreaterThan(2500); // not before its 3 s
+        expect(await microphoneReady(client)).toBe(false);
+        await client.request({ type: "dictation.keepReady", minutes: 5 });
+        const orphaned = readyProcess();
+        await until(() => microphoneReady(client), "the microphone kept ready again");
+        client.close();
+        await own.dispose();
+        expect(await orphaned).toBe(0);
+        expect(capturesOf(own)).toEqual([]);
+      } finally {
+        await own.dispose();
       }
     });
 
