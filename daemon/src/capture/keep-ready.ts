@@ -9,14 +9,19 @@ import type { BufferedRecording } from "./buffered-recording";
 
 /**
  * Offers the open microphone for dictation after dictation; resolves when the daemon releases it (the minutes passed
- * or the setting went off), its connection ends or the microphone does. The caller then closes the microphone.
+ * or the setting went off) or its connection ends, and rejects with the microphone's error if it fails. The caller
+ * then closes the microphone.
  */
 export async function keepReady(
   recording: BufferedRecording,
   client: DaemonClient,
   device: string | undefined,
 ): Promise<void> {
-  const microphoneEnded = recording.ended.then(() => "microphone" as const);
+  const microphoneEnded = recording.ended.then((error) => {
+    if (error) throw error;
+    return "microphone" as const;
+  });
+  microphoneEnded.catch(() => undefined); // thrown from the race below while it runs; after, the caller's to stop
   for (;;) {
     recording.holdRecent();
     let handed = false;

@@ -226,9 +226,8 @@ async function captureInto(
     const failing = () =>
       recording.ended.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
     const id = session === "-" ? await Promise.race([sessionFromInput(waitSeconds), failing()]) : session;
-    const { DaemonClient } = await import("../client.js");
+    const { DaemonClient, DaemonError } = await import("../client.js");
     client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
-    const { DaemonError } = await import("../client.js");
     const following = client.request({ type: "dictation.attach", session: id }, (event) => {
       if (event.type === "dictation.stopping") endAudio();
     });

@@ -27,7 +27,11 @@ import { DictationSession, type DictationPeer } from "./session";
 import { PassThroughGate, type SpeechGate } from "./speech-gate";
 import { BEFORE_PRESS_MS, ReadyMicrophone, type ReadyCapture } from "./ready-microphone";
 
-export type DictationRequest = Extract<Request, { type: `dictation.${string}` | `dictations.${string}` }>;
+/** The dictation requests the manager answers (dictation.keepReady, which saves config.json, is the daemon's). */
+export type DictationRequest = Exclude<
+  Extract<Request, { type: `dictation.${string}` | `dictations.${string}` }>,
+  { type: "dictation.keepReady" }
+>;
 
 export interface DictationSettings {
   maxDictationSeconds: number;
@@ -117,8 +121,6 @@ export class DictationManager {
       case "dictation.ready":
         this.readyMicrophone.offer({ peer, requestId: request.id, device: request.device });
         return;
-      case "dictation.keepReady":
-        throw new ProtocolError("bad_message", "dictation.keepReady is the daemon's to answer", request.id);
       case "dictation.finished":
         this.finishedByClient(request, peer);
         return;
