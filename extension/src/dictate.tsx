@@ -16,6 +16,7 @@ import { SetupView } from "./components/setup-view";
 import { COPY_SHORTCUT } from "./components/shortcuts";
 import { StateActions } from "./components/state-actions";
 import {
+  applyKeepMicrophoneReady,
   daemonSocket,
   deliverPlanned,
   frontmostApp,
@@ -30,7 +31,7 @@ import { dictationText } from "./lib/ai-finishing";
 import type { DaemonClient, TranscriptData } from "./lib/daemon-connection";
 import { modelDownloadMarkdown, setupProblemOf, type ModelLoading, type SetupProblem } from "./lib/daemon-setup";
 import { Dictation, failedDictation, initialDictation, isFinished, type DictationState } from "./lib/dictation-session";
-import { beginDictation, dictateGate, openDaemon } from "./lib/dictation-start";
+import { beginDictation, dictateGate, launchTime, openDaemon } from "./lib/dictation-start";
 import {
   CONFIRM_CANCEL_AFTER_SECONDS,
   dictatedText,
@@ -85,6 +86,7 @@ function useDictation() {
   const startRequested = useRef(false);
 
   useEffect(() => {
+    const pressedAt = launchTime();
     const closing = new AbortController();
     const throttle = redrawThrottle(setState);
     let client: DaemonClient | undefined;
@@ -118,6 +120,7 @@ function useDictation() {
         return;
       }
       setScreen({ kind: "dictation" });
+      applyKeepMicrophoneReady(client, status);
       const opened = client;
       const run = await beginDictation(client, closing.signal, async () => ({
         source: "capture",
@@ -127,6 +130,7 @@ function useDictation() {
           return { ...start, options: { ...start.options, ...(app.name && { app: app.name }) } };
         },
         recover: true,
+        pressedAt,
         openMicrophone: openMicrophoneCapture,
         onChange: (next: DictationState) => {
           if (!closing.signal.aborted) throttle.push(next);

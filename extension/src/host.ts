@@ -18,6 +18,7 @@ import path from "node:path";
 import { openMicrophone, type MicrophoneCapture } from "./lib/capture-process";
 import { logFolder, socketPath, withConnection, type DaemonClient, type DaemonStatus } from "./lib/daemon-connection";
 import { serviceDefinitionFile } from "./lib/daemon-setup";
+import { keepReadyChange } from "./lib/dictation-start";
 import type { Ask } from "./lib/ai-finishing";
 import { JobStore, type KeyValueStorage } from "./lib/job-store";
 import type { DeliveryPlan } from "./lib/modes";
@@ -113,6 +114,15 @@ export const deliverPlanned = (text: string, plan: DeliveryPlan) => insertText(t
  */
 export function openMicrophoneCapture(status: DaemonStatus): MicrophoneCapture {
   return openMicrophone({ status, socket: daemonSocket(), logFile: path.join(logFolder(), "capture.log") });
+}
+
+/**
+ * Sets the daemon's keepMicrophoneReadyMinutes to the Keep Microphone Ready preference when they differ (before a
+ * dictation starts, so that its capture process stays ready after it); a daemon that refuses it is left as it is.
+ */
+export function applyKeepMicrophoneReady(client: DaemonClient, status: DaemonStatus): void {
+  const minutes = keepReadyChange(preferences().keepMicrophoneReady, status);
+  if (minutes !== null) void client.request({ type: "dictation.keepReady", minutes }).catch(() => undefined);
 }
 
 /** Redraws the menu bar now (its own interval is a minute); quiet when it is not enabled. */

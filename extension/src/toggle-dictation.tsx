@@ -1,9 +1,17 @@
 import { showHUD } from "@raycast/api";
-import { daemonSocket, frontmostApp, preferences, refreshMenuBar, openMicrophoneCapture, selectedText } from "./host";
+import {
+  applyKeepMicrophoneReady,
+  daemonSocket,
+  frontmostApp,
+  preferences,
+  refreshMenuBar,
+  openMicrophoneCapture,
+  selectedText,
+} from "./host";
 import { connect, type DaemonClient } from "./lib/daemon-connection";
 import { modelDownloadingHud, setupHudMessage, setupProblemOf } from "./lib/daemon-setup";
 import { Dictation, isFinished, runningDictation, type DictationState } from "./lib/dictation-session";
-import { dictateGate } from "./lib/dictation-start";
+import { dictateGate, launchTime } from "./lib/dictation-start";
 import { insertTranscript } from "./components/dictation-delivery";
 import { MICROPHONE_SILENT_HUD } from "./lib/dictation-view";
 import { startInApp } from "./lib/modes";
@@ -17,6 +25,7 @@ const SILENCE_CHECK_MS = 2600;
  * Auto-Stop, the first press also pastes, once silence after speech has ended the dictation by itself.
  */
 export default async function Command() {
+  const pressedAt = launchTime();
   let client: DaemonClient;
   try {
     client = await connect(daemonSocket());
@@ -28,7 +37,7 @@ export default async function Command() {
   try {
     const running = await runningDictation(client);
     if (running) await stopAndInsert(client, running.session);
-    else await start(client);
+    else await start(client, pressedAt);
   } catch (error) {
     await showHUD(`Verbatim: ${(error as Error).message}`);
   } finally {
@@ -42,15 +51,18 @@ async function stopAndInsert(client: DaemonClient, session: string): Promise<voi
   await insertTranscript(event.type === "done" ? event.transcript : undefined, session);
 }
 
-async function start(client: DaemonClient): Promise<void> {
-  const gate = dictateGate(await client.status());
+async function start(client: DaemonClient, pressedAt: number): Promise<void> {
+  const status = await client.status();
+  const gate = dictateGate(status);
   if (gate.kind === "problem") return void (await showHUD(setupHudMessage(gate.problem)));
   if (gate.kind === "downloading") return void (await showHUD(modelDownloadingHud(gate.loading)));
   let heardSilence!: () => void;
   const silence = new Promise<void>((resolve) => (heardSilence = resolve));
   const autoStop = autoStopSeconds(preferences());
+  applyKeepMicrophoneReady(client, status);
   const dictation = new Dictation(client, {
     source: "capture",
+    pressedAt,
     startFields: async () => {
       const app = await frontmostApp();
       const start = await startInApp(client, transcriptionOptions(preferences()), app.bundleId, selectedText);

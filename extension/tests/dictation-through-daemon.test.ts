@@ -28,7 +28,7 @@ import { PulseAudioServer } from "../../test/support/pulseaudio";
 import { findSoundIn } from "../../test/support/signal-match";
 import { captureCommandProblem } from "../src/lib/capture-command";
 import { openCapture, openMicrophone } from "../src/lib/capture-process";
-import { connect, type DaemonClient } from "../src/lib/daemon-connection";
+import { connect, type DaemonClient, type DaemonStatus } from "../src/lib/daemon-connection";
 import {
   Dictation,
   failedDictation,
@@ -394,6 +394,71 @@ describe.each(liveFamilies)("$name", (family) => {
         expect(texts.length).toBeGreaterThan(0);
         expect(final.transcript!.text).toBe(texts.filter(Boolean).join(" "));
       } finally {
+        pulse.stop();
+      }
+    },
+  );
+
+  onLinux(
+    "with the microphone kept ready, the next Dictate is recorded by it from the keypress: its own capture process closes, and its stop goes through the ready one",
+    async () => {
+      const pulse = new PulseAudioServer();
+      pulse.start();
+      const settings = await client();
+      await settings.request({ type: "dictation.keepReady", minutes: 5 });
+      try {
+        const logFile = path.join(logs, "capture.log");
+        const env = { ...pulse.env, VERBATIM_HOME: daemon.home };
+        const open = (status: DaemonStatus) => openMicrophone({ status, socket: daemon.socket, logFile, env });
+        // A first dictation: the capture process it spawns stays ready after it.
+        const first = dictation("capture", await client(), { openMicrophone: open });
+        await first.run.begun;
+        await waitFor(() => first.run.state.level !== null, "audio from the capture process", 20_000);
+        await first.run.stop();
+        expect((await first.run.finished).phase).not.toBe("error");
+        const ready = async () => (await settings.status()).capture.ready === true;
+        for (let waited = 0; !(await ready()); waited += 50) {
+          if (waited > 30_000) throw new Error("no capture process was kept ready");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const [kept] = capturesFor(daemon.socket);
+
+        // The keypress as the sentence begins; the start comes 0.6 s later: only what the ready capture held from
+        // before it holds the first word.
+        const playing = pulse.play(heldoutWav("heldout-07.wav"));
+        const pressedAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        let openedHere = 0;
+        const second = dictation("capture", await client(), {
+          pressedAt,
+          openMicrophone: (status) => {
+            openedHere++;
+            return open(status);
+          },
+        });
+        await second.run.begun;
+        expect(openedHere).toBe(1);
+        // The one it spawned closes (abandoned), quietly; the ready one records.
+        await waitFor(() => capturesFor(daemon.socket).length === 1, "the spawned capture process to close", 20_000);
+        expect(capturesFor(daemon.socket)).toEqual([kept]);
+        await playing;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await second.run.stop();
+        const final = await second.run.finished;
+        expect(final).toMatchObject({ phase: "done", error: null });
+        const recording = path.join(daemon.home, "state", "recordings", `${final.session}.wav`);
+        expect((await findSoundIn(heldoutWav("heldout-07.wav"), recording)).correlation).toBeGreaterThan(0.9);
+        expect(final.transcript!.text).not.toBe("");
+
+        // Ready again; the setting off closes it.
+        for (let waited = 0; !(await ready()); waited += 50) {
+          if (waited > 30_000) throw new Error("the capture process was not ready again");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await settings.request({ type: "dictation.keepReady", minutes: 0 });
+        await waitFor(() => capturesFor(daemon.socket).length === 0, "the ready capture process to exit", 20_000);
+      } finally {
+        await settings.request({ type: "dictation.keepReady", minutes: 0 }).catch(() => undefined);
         pulse.stop();
       }
     },

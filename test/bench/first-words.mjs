@@ -25,10 +25,13 @@
 //     keeping up, but a busy machine does delay Node's start and the capture process, which is what is measured).
 // `--path extension` drives the extension's start path (extension/src/lib/dictation-session.ts, with the capture
 // command its lib starts) from this process, the Raycast host replaced by nothing: it imports no @raycast/api.
+// `--path ready` is `verbatim dictate` with the microphone kept ready (keepMicrophoneReadyMinutes): one dictation
+// first, not measured, leaves a capture process ready, which records each measured one from its keypress (the
+// dictate process's start) on. `all` (the default) runs the three in one sitting, the cold paths first.
 // `--checkout DIR` measures another checkout (e.g. one at the commit before) with its own daemon and CLI.
 // Asserts nothing; prints one table.
 //
-// usage: npx tsc -b && node test/bench/first-words.mjs [--runs 5] [--path dictate|extension|both|none]
+// usage: npx tsc -b && node test/bench/first-words.mjs [--runs 5] [--path dictate|extension|ready|both|all|none]
 //          [--sentence test/fixtures/heldout/heldout-07.wav] [--checkout DIR]
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -42,7 +45,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const { values: options } = parseArgs({
   options: {
     runs: { type: "string", default: "5" },
-    path: { type: "string", default: "both" },
+    path: { type: "string", default: "all" },
     sentence: { type: "string", default: path.join(repoRoot, "test", "fixtures", "heldout", "heldout-07.wav") },
     checkout: { type: "string", default: repoRoot },
   },
@@ -371,6 +374,32 @@ function measure(recordingFile, reference, launched, sentence) {
   };
 }
 
+/** Sets keepMicrophoneReadyMinutes; false when the daemon has no such setting (a checkout from before it). */
+async function keepMicrophoneReady(socket, minutes) {
+  const client = await DaemonClient.connect(socket, { client: "first-words" });
+  try {
+    await client.request({ type: "dictation.keepReady", minutes });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
+/** Waits until a capture process is kept ready (status.capture.ready), 30 s at most. */
+async function untilMicrophoneReady(socket) {
+  const client = await DaemonClient.connect(socket, { client: "first-words" });
+  try {
+    for (let waited = 0; !(await client.status()).capture.ready; waited += 50) {
+      if (waited > 30_000) throw new Error("no capture process was kept ready within 30 s");
+      await pause(50);
+    }
+  } finally {
+    client.close();
+  }
+}
+
 /** The device's own start the dictation's recorder reported (dictation.microphone; undefined before it existed). */
 async function microphoneStart(socket, recording) {
   const client = await DaemonClient.connect(socket, { client: "first-words" });
@@ -442,13 +471,22 @@ async function main() {
   const table = [];
   const dropped = new Map();
   try {
-    const paths = { both: ["dictate", "extension"], none: [] }[options.path] ?? [options.path];
+    const paths = { both: ["dictate", "extension"], all: ["dictate", "extension", "ready"], none: [] }[
+      options.path
+    ] ?? [options.path];
     for (const which of paths) {
       const extension = which === "extension" ? loadExtension() : null;
       if (extension) Object.assign(process.env, env); // the capture process it starts reaches this daemon and sink
+      const ready = which === "ready";
+      if (ready && !(await keepMicrophoneReady(env.VERBATIM_SOCKET, 5))) {
+        console.error("ready: this checkout's daemon cannot keep the microphone ready; skipped");
+        continue;
+      }
+      if (ready) await dictateOnce(env, feed, sentence); // leaves the capture process ready; not measured
       const results = [];
       for (let run = 0; run < runs; run++) {
         await pause(1000);
+        if (ready) await untilMicrophoneReady(env.VERBATIM_SOCKET);
         const { recording, launched } = extension
           ? await extensionOnce(extension, env.VERBATIM_SOCKET, path.join(home, "capture.log"), feed, sentence)
           : await dictateOnce(env, feed, sentence);
@@ -471,6 +509,7 @@ async function main() {
         );
       }
       table.push({ which, results });
+      if (ready) await keepMicrophoneReady(env.VERBATIM_SOCKET, 0);
     }
   } finally {
     daemon.kill("SIGTERM");

@@ -29,6 +29,7 @@ import { findSoundIn } from "../support/signal-match";
 import { SLOW_MICROPHONE_START_MS } from "../../daemon/src/cli/doctor-microphone-start";
 import { normalizeWords, wordErrorRate } from "../support/wer";
 import type { DaemonClient } from "../../daemon/src/client";
+import { EXIT } from "../../daemon/src/cli/exit-codes";
 
 jest.setTimeout(180_000);
 
@@ -283,6 +284,173 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       await expectSpeechIn(sentence, recorded); // all of it, from its first word
       expect(stdout.trim()).toBe(await transcribeTheCut(client, running!.session, recorded));
       expect(stdout.trim()).not.toBe("");
+      client.close();
+    });
+
+    /** Polls `check` until it holds (30 s at most). */
+    async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+      const deadline = Date.now() + 30_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+
+    /** Whether the daemon holds a capture process kept ready now (status.capture.ready). */
+    async function microphoneReady(client: DaemonClient): Promise<boolean> {
+      const answer = await client.request({ type: "status" });
+      return answer.type === "status" && answer.status.capture.ready === true;
+    }
+
+    test("keepMicrophoneReadyMinutes: dictate leaves the microphone ready, and a sentence begun 0.6 s before the next dictation's start request is recorded and transcribed whole", async () => {
+      const env = { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket };
+      const set = spawnSync(process.execPath, [cli, "capture", "--keep-ready", "5"], { env, encoding: "utf8" });
+      expect(set.stderr).toBe("");
+      expect(set.stdout).toMatch(/stays open for 5 min.*indicator/s);
+      const client = await daemon.connect();
+      try {
+        // A first dictation, in `verbatim dictate`'s own process, leaves a capture process ready behind it.
+        const dictate = spawn(process.execPath, [cli, "dictate"], { env, stdio: ["ignore", "pipe", "pipe"] });
+        const exited = new Promise<number | null>((resolve) => dictate.on("exit", (code) => resolve(code)));
+        let running: DictationInfo | undefined;
+        while (!(running && running.audioSeconds > 0.5)) {
+          const listed = await client.request({ type: "dictation.list" });
+          running = listed.type === "done" ? listed.dictations?.find((d) => d.state === "running") : undefined;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        dictate.kill("SIGINT");
+        expect([0, EXIT.noSpeech]).toContain(await exited);
+        await waitFor(() => capturesOf(daemon).length === 1, "a capture process left behind", 30_000);
+        const [ready] = capturesOf(daemon);
+        await until(() => microphoneReady(client), "the microphone kept ready");
+        const status = spawnSync(process.execPath, [cli, "status"], { env, encoding: "utf8" }).stdout;
+        expect(status).toMatch(/^mic: +kept ready 5 min after each dictation .*; open now/m);
+
+        // The sentence begins 0.6 s before the dictation is asked for, its keypress time (pressedAt) at the
+        // sentence's start: only the audio the ready capture held from before its start request holds the first word
+        // (its live frames begin after the daemon's answer). 0.6 s is well inside the 4 s it holds.
+        const playing = pulse.play(sentence);
+        const pressedAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const events: Event[] = [];
+        const outcome = client.request({ type: "dictation.start", source: "capture", pressedAt }, (event) =>
+          events.push(event),
+        );
+        await waitFor(() => events.some((e) => e.type === "dictation.started"), "the dictation's start");
+        const started = events.find((e) => e.type === "dictation.started");
+        if (started?.type !== "dictation.started") throw new Error("no dictation.started");
+        expect(started.readyMicrophone).toBe(true);
+        await playing;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        // The stop goes through the ready capture (capture.flush), which sends what it read and stops the dictation.
+        const stopped = await stopDictation(client, started.session);
+        const done = await outcome;
+        expect(done.type === "dictation.done" && done.transcript.text).toBe(stopped.text);
+        const recorded = path.join(daemon.home, "state", "recordings", `${started.recording}.wav`);
+        await expectSpeechIn(sentence, recorded); // all of it, from its first word
+        expect(stopped.text).toBe(await transcribeTheCut(client, started.session, recorded));
+        expect(stopped.text).not.toBe("");
+
+        // The same process is ready again; the setting off closes it.
+        await until(() => microphoneReady(client), "the microphone ready again after the dictation");
+        expect(capturesOf(daemon)).toEqual([ready]);
+        const off = spawnSync(process.execPath, [cli, "capture", "--keep-ready", "0"], { env, encoding: "utf8" });
+        expect(off.status).toBe(0);
+        await waitFor(
+          () => capturesOf(daemon).length === 0,
+          "the capture process gone once the setting is off",
+          30_000,
+        );
+      } finally {
+        spawnSync(process.execPath, [cli, "capture", "--keep-ready", "0"], { env });
+        client.close();
+      }
+    });
+
+    test("a capture process kept ready (capture --ready) that dies during a dictation ends it with the text of what it recorded, saying so", async () => {
+      const env = { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket };
+      const client = await daemon.connect();
+      await client.request({ type: "dictation.keepReady", minutes: 5 });
+      try {
+        const ready = spawn(process.execPath, [captureEntry, "--ready"], { env, stdio: "ignore" });
+        await until(() => microphoneReady(client), "the microphone kept ready");
+        const events: Event[] = [];
+        const outcome = client.request({ type: "dictation.start", source: "capture", pressedAt: Date.now() }, (event) =>
+          events.push(event),
+        );
+        await waitFor(() => events.some((e) => e.type === "dictation.level"), "audio from the ready capture process");
+        await pulse.play(sentence);
+        ready.kill("SIGKILL");
+        const done = await outcome;
+        if (done.type !== "dictation.done") throw new Error(`the dictation ended with ${done.type}`);
+        const started = events.find((e) => e.type === "dictation.started");
+        if (started?.type !== "dictation.started") throw new Error("no dictation.started");
+        expect(started.readyMicrophone).toBe(true);
+        expect(events).toContainEqual(
+          expect.objectContaining({ type: "notice", message: expect.stringMatching(/microphone kept ready .* ended/) }),
+        );
+        expect(events).toContainEqual(expect.objectContaining({ type: "dictation.stopping", reason: "capture_ended" }));
+        const recorded = path.join(daemon.home, "state", "recordings", `${started.recording}.wav`);
+        expect(done.transcript.text).toBe(await transcribeTheCut(client, started.session, recorded));
+        await expectSpeechIn(sentence, recorded, 1.5); // its beginning at least: the rest may be cut off
+        expect(await microphoneReady(client)).toBe(false);
+      } finally {
+        await client.request({ type: "dictation.keepReady", minutes: 0 });
+        client.close();
+      }
+    });
+
+    test("a capture process kept ready ends by itself, closing the microphone, when its minutes pass unused and when the daemon goes away", async () => {
+      // A daemon of its own, to stop; 0.05 min (3 s) for the minutes to pass.
+      const own = await DaemonProcess.ready({ model, threads: 2, keepMicrophoneReadyMinutes: 0.05 });
+      try {
+        const env = { ...own.env, ...pulse.env, VERBATIM_HOME: own.home, VERBATIM_SOCKET: own.socket };
+        const readyProcess = () => {
+          const child = spawn(process.execPath, [captureEntry, "--ready"], { env, stdio: "ignore" });
+          return new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        };
+        const client = await own.connect();
+        const unused = readyProcess();
+        await until(() => microphoneReady(client), "the microphone kept ready");
+        const readyAt = Date.now();
+        expect(await unused).toBe(0);
+        expect(Date.now() - readyAt).toBeGreaterThan(2500); // not before its 3 s
+        expect(await microphoneReady(client)).toBe(false);
+        await client.request({ type: "dictation.keepReady", minutes: 5 });
+        const orphaned = readyProcess();
+        await until(() => microphoneReady(client), "the microphone kept ready again");
+        client.close();
+        await own.dispose();
+        expect(await orphaned).toBe(0);
+        expect(capturesOf(own)).toEqual([]);
+      } finally {
+        await own.dispose();
+      }
+    });
+
+    test("keepMicrophoneReadyMinutes off (the default): no capture process is left running after a dictation", async () => {
+      const env = { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket };
+      const client = await daemon.connect();
+      // Through `verbatim dictate` (records in its own process) and through a capture process (Raycast's way).
+      const dictate = spawn(process.execPath, [cli, "dictate"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      const exited = new Promise<number | null>((resolve) => dictate.on("exit", (code) => resolve(code)));
+      let running: DictationInfo | undefined;
+      while (!(running && running.audioSeconds > 0.5)) {
+        const listed = await client.request({ type: "dictation.list" });
+        running = listed.type === "done" ? listed.dictations?.find((d) => d.state === "running") : undefined;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      dictate.kill("SIGINT");
+      expect([0, EXIT.noSpeech]).toContain(await exited);
+      const following = await startDictation(client, "capture");
+      const capture = startCapture(following.session);
+      await waitFor(() => following.events.some((e) => e.type === "dictation.level"), "audio from the capture process");
+      await stopDictation(client, following.session).catch(() => undefined);
+      expect(await capture.exited).toBe(0);
+      // A capture process left behind would have connected by now: dictate's spawns at its end.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(capturesOf(daemon)).toEqual([]);
+      expect(await microphoneReady(client)).toBe(false);
       client.close();
     });
 

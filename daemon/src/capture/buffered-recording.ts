@@ -1,8 +1,17 @@
 // A microphone recording from the moment it opens: its frames are held in memory until `sendTo` says where they go
 // (a dictation session, once the daemon has started it), then sent there, the held ones first. The capture process
-// records so, and so does `verbatim dictate`, which opens the microphone as its first act (microphone-first.ts).
+// records so, and so does `verbatim dictate`, which opens the microphone as its first act (microphone-first.ts). A
+// capture process kept ready between dictations holds only the newest frames (`holdRecent`, a PreRoll).
 import type { DaemonClient } from "../client";
 import { FRAME_MS, type Microphone } from "./microphone";
+import { PreRoll } from "./pre-roll";
+
+/**
+ * What a microphone kept ready holds (128 KB): longer than a keypress precedes the daemon's handing it the dictation.
+ * That took 0.45-0.9 s (the starter's Node start and load, the daemon's answer) on a 2-core Linux machine at load 9,
+ * and past 2 s at load 12, when 2 s lost the sentence's first 0.5-2.1 s (test/bench/first-words.mjs --path ready).
+ */
+export const PRE_ROLL_MS = 4000;
 
 /** The device's start is timed over its first second of frames. */
 const TIMED_FRAMES = Math.round(1000 / FRAME_MS);
@@ -22,6 +31,7 @@ export class BufferedRecording {
   private frames = 0;
   private timed!: (ms: number | null) => void;
   private readonly held: Uint8Array[] = [];
+  private recent: PreRoll | null = null;
   private send: ((pcm: Uint8Array) => void) | null = null;
 
   constructor(private readonly microphone: Microphone) {
@@ -37,10 +47,21 @@ export class BufferedRecording {
     void this.ended.then(() => this.timed(this.frames > 0 ? Math.max(0, this.began - this.microphone.openedAt) : null));
   }
 
-  /** From now on every frame goes to `send`, the frames held so far first. A send that throws ends the recording. */
-  sendTo(send: (pcm: Uint8Array) => void): void {
-    for (const pcm of this.held.splice(0)) send(pcm);
+  /**
+   * From now on every frame goes to `send`, the frames held so far first (held by `holdRecent`: those read after
+   * `since`, epoch ms). A send that throws ends the recording.
+   */
+  sendTo(send: (pcm: Uint8Array) => void, since = -Infinity): void {
+    for (const pcm of this.recent ? this.recent.takeSince(since) : this.held.splice(0)) send(pcm);
+    this.recent = null;
     this.send = send;
+  }
+
+  /** Sends no more: from now on it holds only the newest PRE_ROLL_MS of frames, for the next `sendTo`. */
+  holdRecent(): void {
+    this.send = null;
+    this.held.length = 0;
+    this.recent ??= new PreRoll(PRE_ROLL_MS, FRAME_MS);
   }
 
   /** Ends the recording where it is (what was read is sent, or held); `ended` then settles. */
@@ -59,6 +80,7 @@ export class BufferedRecording {
       if (this.frames < TIMED_FRAMES) this.time();
       const pcm = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
       if (this.send) this.send(pcm);
+      else if (this.recent) this.recent.push(pcm, Date.now());
       else this.held.push(pcm);
     }
   }

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import type { DaemonClient } from "../client";
 import { CAPTURE_ENTRY } from "../capture/capture-entry";
 import { captureMessage } from "../capture/capture-output";
-import { configuredInputDevice } from "../capture/input-device-setting";
+import { configuredInputDevice, keepsMicrophoneReady } from "../capture/input-device-setting";
 import { parseCommandLine } from "./command-line";
 import { EXIT, UsageError } from "./exit-codes";
 import { CAPTURE_USAGE } from "./usage";
@@ -76,6 +76,8 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
       options: {
         session: { type: "string" },
         "session-wait": { type: "string" },
+        ready: { type: "boolean" },
+        "keep-ready": { type: "string" },
         device: { type: "string" },
         "list-devices": { type: "boolean" },
         probe: { type: "boolean" },
@@ -95,6 +97,7 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     print(devices.map((name, index) => `${index}: ${name}`).join("\n") + "\n");
     return EXIT.ok;
   }
+  if (values["keep-ready"] !== undefined) return setKeepReady(values["keep-ready"], print);
   // Without --device, the config's inputDevice (the daemon's config file: one setting for every client).
   const device = values.device ?? configuredInputDevice(verbatimPaths().configFile);
   if (values.probe) {
@@ -102,12 +105,61 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     print(`${name}\n${sounding} of ${samples} samples not zero\n`);
     return EXIT.ok;
   }
-  if (!values.session) throw new UsageError(`capture needs --session ID\n${CAPTURE_USAGE}`);
+  if (values.ready) return captureReady(device, values.device);
+  if (!values.session) throw new UsageError(`capture needs --session ID or --ready\n${CAPTURE_USAGE}`);
   const waitSeconds = Number(values["session-wait"] ?? SESSION_WAIT_SECONDS);
   if (!(waitSeconds > 0 && waitSeconds <= 3600)) {
     throw new UsageError(`--session-wait must be seconds above 0, at most 3600, not ${values["session-wait"]}`);
   }
-  return captureInto(values.session, device, waitSeconds);
+  return captureInto(values.session, device, values.device, waitSeconds);
+}
+
+/** `--keep-ready MINUTES`: sets keepMicrophoneReadyMinutes in the daemon (and its config.json), and says so. */
+async function setKeepReady(value: string, print: (text: string) => void): Promise<number> {
+  const { MAX_KEEP_MICROPHONE_READY_MINUTES } = await import("../protocol.js");
+  const minutes = Number(value);
+  if (!(value.trim() !== "" && minutes >= 0 && minutes <= MAX_KEEP_MICROPHONE_READY_MINUTES)) {
+    throw new UsageError(
+      `--keep-ready must be minutes from 0 (off) to ${MAX_KEEP_MICROPHONE_READY_MINUTES}, not ${value}`,
+    );
+  }
+  const { ensureDaemon } = await import("../daemon-control.js");
+  const client = await ensureDaemon(verbatimPaths());
+  try {
+    await client.request({ type: "dictation.keepReady", minutes });
+  } finally {
+    client.close();
+  }
+  print(
+    minutes === 0
+      ? "The microphone closes after each dictation (keepMicrophoneReadyMinutes 0).\n"
+      : `After a dictation the microphone stays open for ${minutes} min, holding its last 4 s, so the next ` +
+          "dictation loses nothing at its start (keepMicrophoneReadyMinutes). On a Mac the microphone indicator " +
+          "stays on meanwhile.\n",
+  );
+  return EXIT.ok;
+}
+
+/**
+ * `--ready`: opens the microphone and keeps it ready for the next dictation (what `verbatim dictate` leaves behind
+ * when keepMicrophoneReadyMinutes is on), until the daemon releases it. `named`: the device as the command line named it.
+ */
+async function captureReady(device: string | undefined, named: string | undefined): Promise<number> {
+  const recording = new BufferedRecording(new Microphone(device));
+  const stop = () => recording.stop();
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, stop);
+  let client: DaemonClient | null = null;
+  try {
+    const { DaemonClient } = await import("../client.js");
+    client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
+    const { keepReady } = await import("../capture/keep-ready.js");
+    await keepReady(recording, client, named);
+    return EXIT.ok;
+  } finally {
+    recording.stop();
+    await recording.ended;
+    client?.close();
+  }
 }
 
 /**
@@ -138,19 +190,34 @@ async function probe(device: string | undefined): Promise<{ name: string; sample
  * the session ends. Everything recorded before the daemon connection is ready is kept in memory and sent first. A
  * signal (SIGINT, SIGTERM, SIGHUP) ends the audio there: what was recorded goes to the session, which is then stopped
  * as its client would stop it (`verbatim dictate` stops a dictation so, so that a stop never outruns audio still on
- * its way).
+ * its way). Then, if the daemon keeps the microphone ready (keepMicrophoneReadyMinutes), it stays open for the next
+ * dictation (capture/keep-ready.ts; `named`: the device as the command line named it).
  */
-async function captureInto(session: string, device: string | undefined, waitSeconds: number): Promise<number> {
+async function captureInto(
+  session: string,
+  device: string | undefined,
+  named: string | undefined,
+  waitSeconds: number,
+): Promise<number> {
   // The microphone first: it records from now on, and a missing microphone is the error.
   const recording = new BufferedRecording(new Microphone(device));
   let connected = null as { client: DaemonClient; id: string } | null;
   let stopAsked = false;
   const askStop = ({ client, id }: { client: DaemonClient; id: string }) =>
     void client.request({ type: "dictation.stop", session: id }).catch(() => undefined); // its outcome ends us
+  // The dictation takes no more audio: the microphone closes, unless it is to be kept ready for the next.
+  const endAudio = () => {
+    if (keepsMicrophoneReady(verbatimPaths().configFile)) recording.holdRecent();
+    else recording.stop();
+  };
   const stopAudio = () => {
     stopAsked = true;
-    recording.stop();
-    if (connected) askStop(connected);
+    // Before the session takes its audio, what was recorded is held for it and the microphone closes.
+    if (!connected) recording.stop();
+    else {
+      endAudio();
+      askStop(connected);
+    }
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, stopAudio);
   let client: DaemonClient | null = null;
@@ -159,11 +226,14 @@ async function captureInto(session: string, device: string | undefined, waitSeco
     const failing = () =>
       recording.ended.then((error) => (error ? Promise.reject(error) : new Promise<never>(() => undefined)));
     const id = session === "-" ? await Promise.race([sessionFromInput(waitSeconds), failing()]) : session;
-    const { DaemonClient } = await import("../client.js");
+    const { DaemonClient, DaemonError } = await import("../client.js");
     client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
-    const following = client.request({ type: "dictation.attach", session: id }).then(
-      () => recording.stop(),
-      () => recording.stop(),
+    const following = client.request({ type: "dictation.attach", session: id }, (event) => {
+      if (event.type === "dictation.stopping") endAudio();
+    });
+    const settled = following.then(
+      () => "ended" as const,
+      (error: unknown) => (error instanceof DaemonError ? ("ended" as const) : ("gone" as const)),
     );
     // Following the session tells this process when it ends: the request settles when the session is done, has
     // failed (its owner hears why) or the daemon went away. The daemon also ends a capture session when this
@@ -173,9 +243,19 @@ async function captureInto(session: string, device: string | undefined, waitSeco
     reportStart(recording, client, id);
     connected = { client, id };
     if (stopAsked) askStop(connected);
-    const error = await recording.ended;
-    if (error) throw error;
-    await following;
+    const microphone = recording.ended.then((error) => {
+      if (error) throw error;
+      return "closed" as const;
+    });
+    microphone.catch(() => undefined); // thrown below when it comes first; else the microphone is closed here
+    if ((await Promise.race([settled, microphone])) === "ended") {
+      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+        process.off(signal, stopAudio);
+        process.once(signal, () => recording.stop());
+      }
+      const { keepReady } = await import("../capture/keep-ready.js");
+      await keepReady(recording, client, named);
+    } else await settled;
     return EXIT.ok;
   } finally {
     recording.stop();

@@ -2,7 +2,8 @@
 // real-time pace; live text on the terminal, the final text on stdout (so `verbatim dictate | pbcopy` works). The
 // microphone opens first, in this process, before the CLI loads or the daemon is asked (bin/verbatim.js,
 // capture/microphone-first.ts), and what it recorded goes into the dictation once the daemon has started it.
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import type { DaemonClient } from "../client";
 import { transcriptJson } from "../formats";
@@ -20,7 +21,9 @@ import { parseCommandLine } from "./command-line";
 import { LiveText } from "./live-text";
 import { BufferedRecording, reportStart } from "../capture/buffered-recording";
 import { Microphone, MicrophoneError } from "../capture/microphone";
+import { CAPTURE_ENTRY } from "../capture/capture-entry";
 import { microphoneOpenedFirst } from "../capture/microphone-first";
+import { processStartedAt } from "./process-start";
 import { TextSoFar } from "./text-so-far";
 
 /** Audio per frame sent to the daemon: 100 ms of 16 kHz 16-bit mono. */
@@ -162,6 +165,25 @@ export async function runDictate(command: DictateCommand, paths: VerbatimPaths):
   } finally {
     capture?.close();
     controls.release();
+    if (capture?.leavesReady) leaveMicrophoneReady(command.device, paths);
+  }
+}
+
+/**
+ * keepMicrophoneReadyMinutes is on and this dictation recorded in this process: a capture process, detached, opens
+ * the microphone and keeps it ready for the next dictation (`verbatim capture --ready`), so that the next `verbatim
+ * dictate` (or Raycast's) loses nothing at its start. Its messages go to the log folder's capture.log.
+ */
+function leaveMicrophoneReady(device: string | undefined, paths: VerbatimPaths): void {
+  mkdirSync(paths.logDir, { recursive: true });
+  const log = openSync(path.join(paths.logDir, "capture.log"), "a");
+  try {
+    spawn(process.execPath, [CAPTURE_ENTRY, "--ready", ...(device === undefined ? [] : ["--device", device])], {
+      detached: true,
+      stdio: ["ignore", "ignore", log],
+    }).unref();
+  } finally {
+    closeSync(log);
   }
 }
 
@@ -205,6 +227,7 @@ async function dictate(
   };
 
   let session: string | null = null;
+  let recordsHere = true;
   let started!: () => void;
   const hasStarted = new Promise<void>((resolve) => (started = resolve));
   const request: Omit<Extract<Request, { type: "dictation.start" }>, "id"> = {
@@ -215,11 +238,17 @@ async function dictate(
   if (command.device) request.device = command.device;
   if (command.autoStopSeconds !== undefined) request.autoStopSeconds = command.autoStopSeconds;
   if (command.mode !== undefined) request.mode = command.mode;
+  // The keypress, as near as this process knows it: its own start. A microphone kept ready records from then on.
+  if (capture) request.pressedAt = processStartedAt();
   let stopping = false;
   let finished = false;
   const outcome = client.request(request, (event) => {
     if (event.type === "dictation.started") {
       session = event.session;
+      // A microphone kept ready records it (from this process's start): this one is not needed.
+      if (event.readyMicrophone) capture?.close();
+      else if (event.keepMicrophoneReady) capture?.leaveReadyAfter();
+      recordsHere = !event.readyMicrophone;
       started();
     }
     if (event.type === "dictation.stopping") {
@@ -235,7 +264,8 @@ async function dictate(
     await hasStarted;
     const id = session as string | null; // set by the started event
     // What the microphone recorded so far goes to the dictation, even when a stop was asked for before it began.
-    if (id && controls.ending !== "cancel") capture?.begin(client, id);
+    const recording = recordsHere ? capture : null;
+    if (id && controls.ending !== "cancel") recording?.begin(client, id);
     if (id) {
       const ask = (type: "dictation.stop" | "dictation.cancel") =>
         void client.request({ type, session: id }).catch(() => undefined); // the outcome says how it ended
@@ -244,8 +274,8 @@ async function dictate(
         if (how === "cancel") {
           capture?.close();
           ask("dictation.cancel");
-        } else if (capture) capture.stop(() => ask("dictation.stop"));
-        else ask("dictation.stop");
+        } else if (recording) recording.stop(() => ask("dictation.stop"));
+        else ask("dictation.stop"); // a microphone kept ready sends what it read before it stops it (capture.flush)
       });
     }
     if (id && pcm)
@@ -330,6 +360,8 @@ async function streamFile(
 class Capture {
   /** Set when it failed (its message was passed to `failing`). */
   failed = false;
+  /** Set when the daemon keeps the microphone ready after a dictation, so one is to be left behind at the end. */
+  leavesReady = false;
 
   constructor(
     private readonly recording: BufferedRecording,
@@ -355,5 +387,13 @@ class Capture {
 
   close(): void {
     this.recording.stop();
+  }
+
+  /** Once this dictation ends, a capture process is to keep the microphone ready (unless this one failed). */
+  leaveReadyAfter(): void {
+    this.leavesReady = true;
+    void this.recording.ended.then((error) => {
+      if (error) this.leavesReady = false;
+    });
   }
 }

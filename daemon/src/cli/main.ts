@@ -104,6 +104,11 @@ function describeStatus(status: DaemonStatus, describeApi: (api: NonNullable<Dae
   if (mlx)
     lines.push(`mlx:     ${mb(mlx.activeBytes)} active, ${mb(mlx.peakBytes)} peak, ${mb(mlx.cacheBytes)} cached`);
   if (status.idleUnload) lines.push(`idle:    ${describeIdleUnload(status.idleUnload, mb)}`);
+  const { keepReadyMinutes, ready } = status.capture;
+  if (keepReadyMinutes) {
+    const now = ready ? "open now (on a Mac the microphone indicator is on)" : "none open now";
+    lines.push(`mic:     kept ready ${keepReadyMinutes} min after each dictation (keepMicrophoneReadyMinutes); ${now}`);
+  }
   lines.push(`queue:   ${status.queue.running ? "1 running" : "idle"}, ${status.queue.waiting} waiting`);
   lines.push(`history: ${describeHistory(status.history)}`);
   const historyNotices = status.history.notices ?? (status.history.notice ? [status.history.notice] : []);

@@ -156,6 +156,11 @@ export const CAPTURE_USAGE = `Usage:
                                                         --session -: record at once, into the session named on
                                                         standard input once it exists (--session-wait SECONDS:
                                                         how long for it, default 30, then exit 5)
+  verbatim capture --ready [--device NAME|INDEX]        keep the microphone ready for the next dictation while
+                                                        keepMicrophoneReadyMinutes allows (dictate leaves one so)
+  verbatim capture --keep-ready MINUTES                 keep the microphone open MINUTES after each dictation,
+                                                        holding its last 4 s, so the next loses nothing at its
+                                                        start (0: off, the default; saved in config.json)
   verbatim capture --list-devices                       the input devices, by index
   verbatim capture --probe [--device NAME|INDEX]        record half a second from the input, as a dictation
                                                         would; print its name, then how many of the samples it

@@ -25,8 +25,13 @@ import type { FinishedTranscript } from "../history/history-store";
 import type { RecordingStore } from "./recordings";
 import { DictationSession, type DictationPeer } from "./session";
 import { PassThroughGate, type SpeechGate } from "./speech-gate";
+import { BEFORE_PRESS_MS, ReadyMicrophone, type ReadyCapture } from "./ready-microphone";
 
-export type DictationRequest = Extract<Request, { type: `dictation.${string}` | `dictations.${string}` }>;
+/** The dictation requests the manager answers (dictation.keepReady, which saves config.json, is the daemon's). */
+export type DictationRequest = Exclude<
+  Extract<Request, { type: `dictation.${string}` | `dictations.${string}` }>,
+  { type: "dictation.keepReady" }
+>;
 
 export interface DictationSettings {
   maxDictationSeconds: number;
@@ -42,6 +47,8 @@ export interface DictationSettings {
   decoding?: DecodingDefaults;
   /** How long a local model may take to finish a dictation's text before the spoken text is delivered. */
   finishingTimeoutSeconds: number;
+  /** How long a capture process keeps its microphone ready after a dictation (0: it closes it at once). */
+  keepMicrophoneReadyMinutes?: number;
 }
 
 export interface DictationServices {
@@ -75,11 +82,15 @@ export class DictationManager {
   /** Dictations whose spoken text is in the history while their text is finished. */
   private readonly inHistory = new Set<string>();
   private maxTimer: NodeJS.Timeout | null = null;
+  /** The capture process kept ready for the next dictation, if any. */
+  readonly readyMicrophone: ReadyMicrophone;
 
   constructor(
     private readonly services: DictationServices,
     private readonly settings: DictationSettings,
-  ) {}
+  ) {
+    this.readyMicrophone = new ReadyMicrophone(settings.keepMicrophoneReadyMinutes ?? 0, services.log);
+  }
 
   /** At start: recordings of dictations the last daemon did not finish (it was killed) are marked and logged. */
   recover(): void {
@@ -96,8 +107,19 @@ export class DictationManager {
       case "dictation.start":
         this.start(request, peer);
         return;
-      case "dictation.stop":
-        this.find(request.id, request.session).stop("requested", { peer, id: request.id });
+      case "dictation.stop": {
+        const session = this.find(request.id, request.session);
+        const ready = session.readyCapture;
+        // A microphone kept ready records it: it sends what it read first, then stops it (capture.flush).
+        if (ready && ready.peer !== peer) {
+          session.stopWhenFlushed({ peer, id: request.id }, () =>
+            ready.peer.send({ type: "capture.flush", id: ready.requestId, session: session.id }),
+          );
+        } else session.stop("requested", { peer, id: request.id });
+        return;
+      }
+      case "dictation.ready":
+        this.readyMicrophone.offer({ peer, requestId: request.id, device: request.device });
         return;
       case "dictation.finished":
         this.finishedByClient(request, peer);
@@ -172,7 +194,7 @@ export class DictationManager {
 
   /** Whether `peer` follows a dictation, waits for one to stop, or sends the running one's microphone audio. */
   involves(peer: DictationPeer): boolean {
-    if (this.running?.capturePeer === peer) return true;
+    if (this.running?.capturePeer === peer || this.readyMicrophone.holds(peer)) return true;
     for (const session of this.sessions.values()) if (session.followedBy(peer)) return true;
     return false;
   }
@@ -183,7 +205,16 @@ export class DictationManager {
    */
   disconnected(peer: DictationPeer): void {
     for (const session of this.sessions.values()) session.unfollow(peer);
-    if (this.running?.source === "capture" && this.running.capturePeer === peer) this.running.stop("capture_ended");
+    this.readyMicrophone.left(peer);
+    if (this.running?.source === "capture" && this.running.capturePeer === peer) {
+      if (this.running.readyCapture) {
+        this.running.notify(
+          "the microphone kept ready (its capture process) ended during the dictation: its text is what it had " +
+            "recorded; the next dictation opens the microphone anew",
+        );
+      }
+      this.running.stop("capture_ended");
+    }
     this.running?.sources.left(peer);
   }
 
@@ -245,7 +276,17 @@ export class DictationManager {
     this.maxTimer = setTimeout(() => this.reachedLimit(session), this.settings.maxDictationSeconds * 1000);
     this.maxTimer.unref();
     session.sources.add(peer);
-    this.services.log.info("dictation started", { session: session.id, source: request.source, mode: mode.name });
+    // A starter that sends its keypress time knows to drop its own microphone for the one kept ready.
+    const ready =
+      request.source === "capture" && request.pressedAt !== undefined
+        ? this.readyMicrophone.take(request.device)
+        : null;
+    this.services.log.info("dictation started", {
+      session: session.id,
+      source: request.source,
+      mode: mode.name,
+      readyMicrophone: ready !== null,
+    });
     peer.send({
       type: "dictation.started",
       id: request.id,
@@ -253,8 +294,24 @@ export class DictationManager {
       recording: session.recording,
       at: 0,
       mode,
+      ...(ready && { readyMicrophone: true }),
+      ...(this.readyMicrophone.keepMinutes > 0 && { keepMicrophoneReady: true }),
     });
     session.follow(peer, request.id);
+    if (ready) this.handToReady(session, ready, request.pressedAt!);
+  }
+
+  /**
+   * The capture process kept ready records `session`: from a little before the keypress on (what it holds of that
+   * time first), and follows it under its dictation.ready request until it ends.
+   */
+  private handToReady(session: DictationSession, ready: ReadyCapture, pressedAt: number): void {
+    session.readyCapture = ready;
+    session.capturePeer = ready.peer;
+    session.sources.add(ready.peer);
+    const since = pressedAt - BEFORE_PRESS_MS;
+    ready.peer.send({ type: "capture.take", id: ready.requestId, session: session.id, since });
+    session.follow(ready.peer, ready.requestId);
   }
 
   /** The text a client finished (its finishing was the client's), judged, kept in the history and answered. */

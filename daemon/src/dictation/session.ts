@@ -30,6 +30,10 @@ import { LevelMeter, pcmSamples, SAMPLE_RATE, toFloat } from "./pcm";
 import type { RecordingWriter } from "./recordings";
 import type { GateStep, SpeechGate } from "./speech-gate";
 import { AudioSources, CAPTURE_START_MS, SOURCE_SILENCE_MS } from "./audio-sources";
+import type { ReadyCapture } from "./ready-microphone";
+
+/** How long a stop waits for the microphone kept ready to send what it read (a round trip on the socket, ms). */
+const FLUSH_WAIT_MS = 2000;
 
 /** Anything that receives events: a client connection. */
 export interface DictationPeer {
@@ -98,6 +102,9 @@ export class DictationSession {
   microphoneStartMs: number | undefined;
   /** For source "capture": the connection the audio comes from; the dictation stops when it closes. */
   capturePeer: DictationPeer | null = null;
+  /** The capture process kept ready that records it (ready-microphone.ts), if one was handed it. */
+  readyCapture: ReadyCapture | null = null;
+  private flushWait: NodeJS.Timeout | null = null;
   /** Why it stopped taking audio, once it has. */
   stopReason: DictationStopReason | null = null;
   /** Its audio's sources: once all are gone and no audio comes for a while, it stops (reason source_gone). */
@@ -244,11 +251,29 @@ export class DictationSession {
     }
     if (requester) this.stopRequests.push(requester);
     if (this.state !== "running") return;
+    if (this.flushWait) clearTimeout(this.flushWait);
     this.state = "stopping";
     this.stopReason = reason;
     this.sources.close();
     this.emit({ type: "dictation.stopping", session: this.id, reason, at: this.at });
     this.schedule(() => this.complete());
+  }
+
+  /**
+   * A client asked a dictation that a microphone kept ready records to stop: `flush` asks that capture process to send
+   * what it has read and then stop the dictation itself (so the stop does not outrun its audio); `requester` is
+   * answered then, or after FLUSH_WAIT_MS if it does not.
+   */
+  stopWhenFlushed(requester: { peer: DictationPeer; id: string }, flush: () => void): void {
+    if (this.state !== "running") {
+      this.stop("requested", requester);
+      return;
+    }
+    this.stopRequests.push(requester);
+    if (this.flushWait) return;
+    this.flushWait = setTimeout(() => this.stop("requested"), FLUSH_WAIT_MS);
+    this.flushWait.unref();
+    flush();
   }
 
   /** Tells the followers (and a client attaching later) something about the dictation. */

@@ -312,6 +312,13 @@ export class Connection {
       case "idleUnload.set":
         this.send({ type: "done", id: request.id, idleUnload: await this.daemon.setIdleUnload(request.minutes) });
         return;
+      case "dictation.keepReady":
+        this.send({
+          type: "done",
+          id: request.id,
+          keepMicrophoneReadyMinutes: await this.daemon.keepMicrophoneReady(request.minutes),
+        });
+        return;
       default:
         this.daemon.dictations.handle(request, this);
     }

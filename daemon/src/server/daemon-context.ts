@@ -42,5 +42,7 @@ export interface DaemonContext {
   configureApi(request: Extract<Request, { type: "api.set" }>): Promise<ApiStatus>;
   /** Sets the idle unload (idleUnload.set) at once and saves it in config.json. */
   setIdleUnload(minutes: number): Promise<IdleUnloadStatus>;
+  /** Sets keepMicrophoneReadyMinutes (dictation.keepReady) at once and saves it in config.json; returns it. */
+  keepMicrophoneReady(minutes: number): Promise<number>;
   shutdown(reason: string): Promise<void>;
 }

@@ -176,6 +176,7 @@ export class Daemon implements DaemonContext {
         streamingChunkMs: options.config.streamingChunkMs,
         decoding: decodingDefaults(options.config),
         finishingTimeoutSeconds: options.config.finishingTimeoutSeconds,
+        keepMicrophoneReadyMinutes: options.config.keepMicrophoneReadyMinutes,
       },
     );
     guardHandshakes(this.server, { max: options.config.maxConnections, timeoutMs: HANDSHAKE_TIMEOUT_MS }, (why) =>
@@ -239,7 +240,11 @@ export class Daemon implements DaemonContext {
         breakdown: memoryBreakdown(rssBytes),
       },
       queue: { running: this.queue.runningId, waiting: this.queue.waitingCount },
-      capture: { command: CAPTURE_COMMAND },
+      capture: {
+        command: CAPTURE_COMMAND,
+        keepReadyMinutes: this.dictations.readyMicrophone.keepMinutes,
+        ready: this.dictations.readyMicrophone.ready,
+      },
       history: this.history?.status() ?? { enabled: false, notice: null },
       api: this.api.status(),
       idleUnload: this.idleUnloadStatus(rssBytes),
@@ -395,6 +400,12 @@ export class Daemon implements DaemonContext {
     this.speakerHost.touch();
     await this.vocabulary.setMember("idleUnloadMinutes", minutes);
     return this.idleUnloadStatus(process.memoryUsage.rss());
+  }
+
+  async keepMicrophoneReady(minutes: number): Promise<number> {
+    this.dictations.readyMicrophone.setMinutes(minutes);
+    await this.vocabulary.setMember("keepMicrophoneReadyMinutes", minutes);
+    return minutes;
   }
 
   private idleUnloadStatus(rssBytes: number): IdleUnloadStatus {

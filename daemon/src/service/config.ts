@@ -21,6 +21,7 @@ import {
   ACCURACY_PRESETS,
   decodingOptionExpected,
   MAX_AUTO_STOP_SECONDS,
+  MAX_KEEP_MICROPHONE_READY_MINUTES,
   validDecodingOption,
   type Accuracy,
   type DecodingOptionName,
@@ -108,6 +109,11 @@ export interface DaemonConfig {
   modes: DictationMode[];
   /** How long a local model may take to finish a dictation's text; past it the spoken text is delivered. */
   finishingTimeoutSeconds: number;
+  /**
+   * After a dictation, its capture process keeps the microphone open this many minutes, holding its last 4 s, so the
+   * next dictation loses nothing at its start (0: off; the macOS microphone indicator stays on meanwhile).
+   */
+  keepMicrophoneReadyMinutes: number;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -146,6 +152,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   api: DEFAULT_API_SETTINGS,
   modes: [...BUILT_IN_MODES],
   finishingTimeoutSeconds: 8,
+  keepMicrophoneReadyMinutes: 0,
 };
 
 /** Node's timers fire at once past 2^31-1 ms (about 24.8 days): every value that feeds one stays below. */
@@ -254,6 +261,10 @@ const rules: { [K in keyof DaemonConfig]: Rule } = {
   api: { valid: validApiSettings, expected: API_SETTINGS_EXPECTED },
   // Each mode is checked on its own (readModes): one bad mode leaves the others in use.
   modes: { valid: Array.isArray, expected: "a list of modes [{name, apps, finishing, deliver, …}]" },
+  keepMicrophoneReadyMinutes: {
+    valid: (v) => isNumberIn(v, 0, MAX_KEEP_MICROPHONE_READY_MINUTES),
+    expected: `minutes from 0 (off) to ${MAX_KEEP_MICROPHONE_READY_MINUTES}`,
+  },
   finishingTimeoutSeconds: {
     valid: (v) => isNumberIn(v, 0, 600) && v !== 0,
     expected: "seconds above 0 and up to 600",

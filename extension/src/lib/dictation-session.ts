@@ -151,6 +151,11 @@ export interface DictationSetup {
   /** Offer the text of a dictation that ended while nobody followed it, when none runs. */
   recover?: boolean;
   /**
+   * When the user asked (epoch ms: the command's launch): a microphone kept ready (keepMicrophoneReadyMinutes) gives
+   * the dictation what it heard from then on.
+   */
+  pressedAt?: number;
+  /**
    * For a capture dictation: starts the microphone capture, before the dictation starts (abandoned if this client
    * follows another one instead). If it fails, the dictation is stopped with what was recorded, and says why.
    */
@@ -285,7 +290,7 @@ export class Dictation {
   }
 
   private async start(): Promise<Event> {
-    const { source, options, autoStopSeconds, appBundleId, selection } = {
+    const { source, options, autoStopSeconds, appBundleId, selection, pressedAt } = {
       ...this.setup,
       ...(await this.setup.startFields?.()),
     };
@@ -297,10 +302,11 @@ export class Dictation {
         ...(autoStopSeconds !== undefined && { autoStopSeconds }),
         ...(appBundleId && { appBundleId }),
         ...(selection && { selection }),
+        ...(pressedAt !== undefined && { pressedAt }),
       },
       (event) => {
         this.onEvent(event);
-        if (event.type === "dictation.started") this.started(event.session);
+        if (event.type === "dictation.started") this.started(event.session, event.readyMicrophone === true);
       },
     );
     try {
@@ -314,9 +320,15 @@ export class Dictation {
     }
   }
 
-  private started(session: string): void {
+  private started(session: string, readyMicrophone: boolean): void {
+    if (readyMicrophone) {
+      // A microphone kept ready records it, from the keypress on: the one opened here closes. A stop goes to the
+      // daemon, which has the ready one send what it read before it stops.
+      this.microphone?.abandon();
+      this.microphone = null;
+    }
     // What the microphone recorded so far goes to the dictation, even when a stop was asked for before it began.
-    if (this.ending !== "cancel") this.microphone?.begin(session);
+    else if (this.ending !== "cancel") this.microphone?.begin(session);
     if (this.ending) void this.sendEnding(session);
   }
 

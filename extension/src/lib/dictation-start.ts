@@ -10,6 +10,29 @@ import {
 } from "./daemon-setup";
 import { Dictation, type DictationSetup } from "./dictation-session";
 
+/** A time origin further back than this is not this launch's (Raycast kept the command's worker): its start is. */
+const FRESH_ORIGIN_MS = 2000;
+
+/**
+ * When the user launched the command (epoch ms), for dictation.start's pressedAt: Raycast starts a command's code in
+ * a fresh worker, whose time origin is then the keypress, near enough; one kept from before gives `now`, the command's
+ * start.
+ */
+export function launchTime(origin = performance.timeOrigin, now = Date.now()): number {
+  return now - origin <= FRESH_ORIGIN_MS ? Math.round(origin) : now;
+}
+
+/**
+ * The Keep Microphone Ready preference ("": as config.json says, else minutes) as the minutes to set in the daemon
+ * (dictation.keepReady), or null when it already has them, the preference leaves it be, or the daemon predates it.
+ */
+export function keepReadyChange(preference: string | undefined, status: DaemonStatus): number | null {
+  const current = status.capture?.keepReadyMinutes;
+  if (!preference?.trim() || current === undefined) return null;
+  const minutes = Number(preference);
+  return Number.isFinite(minutes) && minutes >= 0 && minutes !== current ? minutes : null;
+}
+
 /** What the model allows: start now, show why not, or (while it downloads) wait for it unless the user insists. */
 export type DictateGate =
   { kind: "start" } | { kind: "problem"; problem: SetupProblem } | { kind: "downloading"; loading: ModelLoading };

@@ -21,6 +21,8 @@ export interface VerbatimPreferences {
   skipSilence?: boolean;
   /** Toggle Dictation: seconds without speech, after speech, that end the dictation ("0": never). */
   autoStop?: string;
+  /** Minutes the microphone stays ready after a dictation ("0": off), or "" to leave config.json's setting. */
+  keepMicrophoneReady?: string;
 }
 
 /**

@@ -363,6 +363,17 @@ export function finishingLeavesMachine(mode: Pick<DictationMode, "finishing" | "
   return !(host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host));
 }
 
+/** The longest a microphone may be kept ready after a dictation (keepMicrophoneReadyMinutes, dictation.keepReady). */
+export const MAX_KEEP_MICROPHONE_READY_MINUTES = 240;
+
+function isKeepReadyMinutes(value: unknown): value is number {
+  return typeof value === "number" && value >= 0 && value <= MAX_KEEP_MICROPHONE_READY_MINUTES;
+}
+
+function isEpochMs(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
 function isStartMs(value: unknown): value is number {
   return typeof value === "number" && value >= 0 && value <= 60_000;
 }
@@ -488,6 +499,12 @@ export type Request =
       appBundleId?: string;
       /** The text selected in that app, for a mode that edits it (selection "edit"); other modes ignore it. */
       selection?: string;
+      /**
+       * When the user asked for the dictation (epoch ms; its starter's launch): a microphone kept ready
+       * (dictation.ready) gives it the audio it recorded from then on. Only a starter that sends it is handed one
+       * (it then drops the microphone it opened, as dictation.started's readyMicrophone says).
+       */
+      pressedAt?: number;
     }
   | { type: "dictation.stop"; id: string; session: string }
   /**
@@ -504,6 +521,16 @@ export type Request =
    * milliseconds from its opening to its first audio (CoreAudio, a Bluetooth microphone), to log and to list.
    */
   | { type: "dictation.microphone"; id: string; session: string; startMs: number }
+  /**
+   * From a capture process whose dictation ended, its microphone still open (keepMicrophoneReadyMinutes): it records
+   * `device` (absent: the configured one) and is ready for the next dictation of that device. The daemon answers
+   * `done` at once when the setting is off, and later when the minutes pass unused or the setting goes off (the
+   * microphone then closes); or it hands it a dictation: capture.take, then the session's events (capture.flush: end
+   * the audio where it is, then send dictation.stop), until dictation.done or dictation.error.
+   */
+  | { type: "dictation.ready"; id: string; device?: string }
+  /** Keeps the microphone ready this many minutes after a dictation (0: off); saved as keepMicrophoneReadyMinutes. */
+  | { type: "dictation.keepReady"; id: string; minutes: number }
   | { type: "dictation.list"; id: string }
   | { type: "dictations.list"; id: string }
   | { type: "dictations.retry"; id: string; recording: string }
@@ -647,7 +674,12 @@ export interface DaemonStatus {
    * record from before the dictation starts, with `--session -` appended, then write the session's id and a newline
    * to its standard input once `dictation.started` names it (closing it without one closes the microphone).
    */
-  capture: { command: string[] };
+  capture: {
+    command: string[];
+    /** keepMicrophoneReadyMinutes (absent from older daemons), and whether a capture process is kept ready now. */
+    keepReadyMinutes?: number;
+    ready?: boolean;
+  };
   history: HistoryStatus;
   /** The OpenAI-compatible HTTP API (absent from daemons older than it). */
   api?: ApiStatus;
@@ -892,12 +924,32 @@ export type Event =
       api?: ApiStatus;
       /** idleUnload.set: the setting as it now is, with its figures. */
       idleUnload?: IdleUnloadStatus;
+      /** dictation.keepReady: the setting as it now is. */
+      keepMicrophoneReadyMinutes?: number;
     }
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
   // the session had received. A following request ends with dictation.done or dictation.error.
   /** `mode`: the mode it runs in (which finishes its text unless dictation.mode switches it). */
-  | { type: "dictation.started"; id: string; session: string; recording: string; at: number; mode: DictationMode }
+  /**
+   * `readyMicrophone`: a microphone kept ready records this dictation, from its pressedAt on (its starter drops the
+   * microphone it opened); `keepMicrophoneReady`: keepMicrophoneReadyMinutes is on, so a starter that recorded in
+   * its own process may leave a capture process ready behind it.
+   */
+  | {
+      type: "dictation.started";
+      id: string;
+      session: string;
+      recording: string;
+      at: number;
+      mode: DictationMode;
+      readyMicrophone?: boolean;
+      keepMicrophoneReady?: boolean;
+    }
+  /** To a ready capture process (dictation.ready's id): record into `session`, from `since` (epoch ms) on. */
+  | { type: "capture.take"; id: string; session: string; since: number }
+  /** To the ready capture recording `session`: a client asked it to stop; send what was read, then dictation.stop. */
+  | { type: "capture.flush"; id: string; session: string }
   /** Newly committed text (never taken back until the utterance's final text replaces it) and the current guess. */
   | {
       type: "dictation.committed";
@@ -1245,7 +1297,9 @@ function parseRequestBody(message: Fields, id: string): Request {
         `the selected text, at most ${MAX_SELECTION_CHARS} characters`,
         true,
       );
+      const pressedAt = field(message, "pressedAt", isEpochMs, "a time in epoch milliseconds", true);
       const request: Request = { type, id, source };
+      if (pressedAt !== undefined) request.pressedAt = pressedAt;
       const options = parseOptions(message);
       if (options) request.options = options;
       if (device !== undefined) request.device = device;
@@ -1298,6 +1352,14 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "dictation.cancel":
     case "dictation.attach":
       return { type, id, session: field(message, "session", isString, "a dictation session id") };
+    case "dictation.ready": {
+      const device = field(message, "device", isString, "an input device name or index", true);
+      return device === undefined ? { type, id } : { type, id, device };
+    }
+    case "dictation.keepReady": {
+      const expected = `minutes from 0 (off) to ${MAX_KEEP_MICROPHONE_READY_MINUTES}`;
+      return { type, id, minutes: field(message, "minutes", isKeepReadyMinutes, expected) };
+    }
     case "dictation.microphone": {
       const session = field(message, "session", isString, "a dictation session id");
       const startMs = field(message, "startMs", isStartMs, "milliseconds from 0 to 60000");
