@@ -15,6 +15,7 @@ import { fallbackVariants } from "../src/models/catalog";
 import { PARAKEET_V3_LANGUAGES } from "../src/models/parakeet-catalog";
 import { languageName } from "../src/tokenizer";
 import { interpretModelName } from "../src/models/model-reference";
+import { refuseSpeakerModelForSpeech } from "../src/models/speaker-catalog";
 import { type DownloadProgress, ProgressReporter } from "../src/models/progress";
 import { writeTestModelFolder } from "./support/hub-server";
 
@@ -209,7 +210,27 @@ describe("what a model name refers to", () => {
       path: join(cwd, "org/my-model"),
     });
     expect(await interpretModelName("/abs/olute", cwd)).toEqual({ kind: "folder", path: "/abs/olute" });
+    // The speaker model's catalog name stands for its repository (pulled, listed and removed as any model).
+    expect(await interpretModelName(" Nemotron-Diarization", cwd)).toEqual({
+      kind: "repo",
+      repoId: "nvidia/Nemotron-3-Diarization",
+    });
   });
+
+  test.each(["nemotron-diarization", "nvidia/Nemotron-3-Diarization"])(
+    "%s, the speaker model, is refused as a speech model, saying how to use it and what to choose",
+    (name) => {
+      expect(() => refuseSpeakerModelForSpeech(name)).toThrow(
+        expect.objectContaining({
+          code: "not-a-model",
+          message: expect.stringMatching(
+            /is a speaker model .* config\.json's "speakerModel" .* verbatim models use NAME/,
+          ),
+        }),
+      );
+      expect(() => refuseSpeakerModelForSpeech("parakeet-v3")).not.toThrow();
+    },
+  );
 
   test("an org/name that is a model folder on disk is the folder", async () => {
     expect(await interpretModelName("org/my-model", cwd)).toEqual({ kind: "folder", path: join(cwd, "org/my-model") });

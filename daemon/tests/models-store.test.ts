@@ -25,6 +25,8 @@ import {
 } from "./support/hub-server";
 
 const TINY = "mlx-community/whisper-tiny-mlx-4bit";
+const SPEAKERS = "nvidia/Nemotron-3-Diarization";
+const speakerFixture = join(__dirname, "..", "..", "test", "fixtures", "models", "diarization-tiny");
 
 // The machine running the tests may be busy; downloads are small, but a slow first one must not time out.
 jest.setTimeout(60_000);
@@ -33,11 +35,13 @@ let hub: TestHub;
 let work: string;
 let cacheDir: string;
 let tinyRepo: TestRepo;
+let speakerRepo: TestRepo;
 
 beforeAll(async () => {
   hub = await TestHub.start();
   work = await mkdtemp(join(tmpdir(), "verbatim-models-"));
   tinyRepo = await publish(TINY);
+  speakerRepo = await hub.addRepoFromFolder(SPEAKERS, speakerFixture);
 });
 afterAll(async () => {
   await hub.close();
@@ -274,28 +278,40 @@ describe("quantization fallback", () => {
 describe("interrupted and damaged downloads", () => {
   const weightsPath = () => join(repoFolder(TINY), "blobs", file(tinyRepo, "weights.safetensors").etag);
 
-  test("a dropped connection leaves a partial file that the next pull continues with a Range request", async () => {
-    const weights = file(tinyRepo, "weights.safetensors");
-    const cutAt = 100_000;
-    hub.injectFault(TINY, weights.path, { kind: "stall", bytes: cutAt });
-    const first = store().resolveModel("tiny-4bit");
-    await waitForFileSize(`${weightsPath()}.incomplete`, cutAt);
-    hub.dropStalled();
-    await expect(first).rejects.toMatchObject({ code: "network", message: expect.stringContaining("Run it again") });
-    expect(await exists(weightsPath())).toBe(false);
-    expect(await exists(join(repoFolder(TINY), "snapshots", tinyRepo.commit, weights.path))).toBe(false);
-    expect((await stat(`${weightsPath()}.incomplete`)).size).toBe(cutAt);
-    expect(await store().listModels()).toEqual([expect.objectContaining({ repoId: TINY, complete: false })]);
+  // A speech model and the catalog's speaker model (its name stands for NVIDIA's repository) alike.
+  test.each([
+    { name: "tiny-4bit", repoId: TINY, weightsFile: "weights.safetensors" },
+    { name: "nemotron-diarization", repoId: SPEAKERS, weightsFile: "model.safetensors" },
+  ])(
+    "$name: a dropped connection leaves a partial file that the next pull continues with a Range request",
+    async ({ name, repoId, weightsFile }) => {
+      const repo = repoId === TINY ? tinyRepo : speakerRepo;
+      const weights = file(repo, weightsFile);
+      const blob = join(repoFolder(repoId), "blobs", weights.etag);
+      const cutAt = 100_000;
+      hub.injectFault(repoId, weights.path, { kind: "stall", bytes: cutAt });
+      const first = store().resolveModel(name);
+      await waitForFileSize(`${blob}.incomplete`, cutAt);
+      hub.dropStalled();
+      await expect(first).rejects.toMatchObject({ code: "network", message: expect.stringContaining("Run it again") });
+      expect(await exists(blob)).toBe(false);
+      expect(await exists(join(repoFolder(repoId), "snapshots", repo.commit, weights.path))).toBe(false);
+      expect((await stat(`${blob}.incomplete`)).size).toBe(cutAt);
+      expect(await store().listModels()).toEqual([expect.objectContaining({ repoId, complete: false })]);
 
-    const before = hub.contentRequests(weights).length;
-    const resolved = await store().resolveModel("tiny-4bit");
-    const resumed = hub.contentRequests(weights).slice(before);
-    expect(resumed).toEqual([
-      expect.objectContaining({ range: `bytes=${cutAt}-${weights.size - 1}`, bodyBytes: weights.size - cutAt }),
-    ]);
-    expect(sha256(await readFile(join(resolved.folder, weights.path)))).toBe(weights.etag);
-    expect(await exists(`${weightsPath()}.incomplete`)).toBe(false);
-  });
+      const before = hub.contentRequests(weights).length;
+      const resolved = await store().resolveModel(name);
+      const resumed = hub.contentRequests(weights).slice(before);
+      expect(resumed).toEqual([
+        expect.objectContaining({ range: `bytes=${cutAt}-${weights.size - 1}`, bodyBytes: weights.size - cutAt }),
+      ]);
+      expect(sha256(await readFile(join(resolved.folder, weights.path)))).toBe(weights.etag);
+      expect(await exists(`${blob}.incomplete`)).toBe(false);
+      // Removed by the same name.
+      expect(await store().removeModel(name)).toMatchObject({ repoId });
+      expect(await store().listModels()).toEqual([]);
+    },
+  );
 
   test("a partial file left by a killed process is continued", async () => {
     const weights = file(tinyRepo, "weights.safetensors");

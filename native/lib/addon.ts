@@ -74,8 +74,8 @@ export interface RawSpeakerModel {
 }
 
 export interface RawSpeakerStream {
-  push(samples: Float32Array): Float32Array;
-  finish(): { probabilities: Float32Array; segments: SpeakerSegment[] };
+  push(samples: Float32Array): RawJob<Float32Array>;
+  finish(): RawJob<{ probabilities: Float32Array; segments: SpeakerSegment[] }>;
 }
 
 export interface RawAddon {

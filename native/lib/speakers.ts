@@ -89,8 +89,9 @@ export class SpeakerModel {
 }
 
 /**
- * One session's speaker cache and pending audio, in bounded memory however long it runs. Each chunk runs on the
- * calling thread once its samples and look-ahead are in (chunkFrames + rightContextFrames encoder frames of 80 ms).
+ * One session's speaker cache and pending audio, in bounded memory however long it runs. Each chunk runs once its
+ * samples and look-ahead are in (chunkFrames + rightContextFrames encoder frames of 80 ms), on a thread of its own:
+ * one push (or the finish) at a time, each awaited before the next.
  */
 export class SpeakerStream {
   /** @internal */
@@ -99,18 +100,30 @@ export class SpeakerStream {
     private readonly info: SpeakerModelInfo,
   ) {}
 
-  /** The probabilities of the frames this audio completed (possibly none), in order after the earlier ones. */
-  push(samples: Float32Array): SpeakerActivity {
-    return this.activity(typed(() => this.raw.push(samples)));
+  /**
+   * The probabilities of the frames this audio completed (possibly none), in order after the earlier ones. The
+   * samples are copied. Rejects with StreamClosedError after finish(), and with InvalidArgumentError while another
+   * push runs.
+   */
+  async push(samples: Float32Array): Promise<SpeakerActivity> {
+    return this.activity(await settled(typed(() => this.raw.push(samples))));
   }
 
   /** The last frames (the audio left, without look-ahead) and every segment of the session. */
-  finish(): { activity: SpeakerActivity; segments: SpeakerSegment[] } {
-    const result = typed(() => this.raw.finish());
+  async finish(): Promise<{ activity: SpeakerActivity; segments: SpeakerSegment[] }> {
+    const result = await settled(typed(() => this.raw.finish()));
     return { activity: this.activity(result.probabilities), segments: result.segments };
   }
 
   private activity(probabilities: Float32Array): SpeakerActivity {
     return { frameSeconds: this.info.frameSeconds, speakers: this.info.speakers, probabilities };
+  }
+}
+
+async function settled<T>(job: RawJob<T>): Promise<T> {
+  try {
+    return await job.promise;
+  } catch (error) {
+    throw typedError(error);
   }
 }

@@ -163,4 +163,22 @@ describe("a job's own model, and the default", () => {
       client.close();
     }
   });
+
+  test("the speaker model is refused as the speech model, saying where it goes; nothing is downloaded", async () => {
+    const saved = readFileSync(path.join(daemon.home, "config.json"), "utf8");
+    const used = await daemon.cli("models", "use", "nemotron-diarization");
+    expect(used.code).not.toBe(0);
+    expect(used.stderr).toMatch(/nemotron-diarization is a speaker model .*not a speech model/);
+    expect(used.stderr).toContain(`config.json's "speakerModel"`);
+    expect(readFileSync(path.join(daemon.home, "config.json"), "utf8")).toBe(saved);
+    const client = await daemon.connect();
+    try {
+      await expect(
+        client.transcribeFile(wav, { options: { model: "nvidia/Nemotron-3-Diarization" } }).promise,
+      ).rejects.toThrow(/is a speaker model/);
+      expect((await client.transcribeFile(wav).promise).model).toBe(JSON.parse(saved).model);
+    } finally {
+      client.close();
+    }
+  });
 });

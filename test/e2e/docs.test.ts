@@ -262,15 +262,18 @@ test("the docs say `models list`'s mark as the command prints it: the configured
       env: { ...process.env, VERBATIM_HOME: home, HF_HUB_CACHE: path.join(home, "hub") },
       encoding: "utf8",
     });
-    const marked = stdout.split("\n").filter((line) => /^\* {2}/.test(line));
-    expect(marked).toEqual([expect.stringMatching(/^\* +small\.en-4bit /)]);
-    expect(stdout).toContain("* in use by jobs without --model");
+    const [speech, speakers] = stdout.split("Speaker models");
+    const marked = (part: string) => part.split("\n").filter((line) => /^\* {2}/.test(line));
+    expect(marked(speech)).toEqual([expect.stringMatching(/^\* +small\.en-4bit /)]);
+    expect(speech).toContain("* in use by jobs without --model");
+    expect(marked(speakers)).toEqual([expect.stringMatching(/^\* +nemotron-diarization /)]);
+    expect(speakers).toContain(`* jobs with --speakers use it (config.json's "speakerModel")`);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
-  expect(read(path.join(docsDir, "cli.md"))).toContain(
-    "`*` marks the configured model (config.json's `model`), which jobs without `--model` run on.",
-  );
+  const cli = read(path.join(docsDir, "cli.md")).replace(/\s+/g, " ");
+  expect(cli).toContain("`*` marks the configured model (config.json's `model`), which jobs without `--model` run on.");
+  expect(cli).toContain("there `*` marks the configured speaker model (config.json's `speakerModel`)");
   expect(read(path.join(docsDir, "models.md")).replace(/\s+/g, " ")).toContain(
     "`--model` picks the model for that job alone: jobs without it run on the configured model",
   );

@@ -21,10 +21,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await daemon?.dispose();
   rmSync(configHome, { recursive: true, force: true });
+  rmSync(notAModel, { recursive: true, force: true });
 });
 
-function doctor(): Promise<{ code: number; stdout: string }> {
-  const env = { ...daemon.env, XDG_CONFIG_HOME: configHome };
+function doctor(extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string }> {
+  const env = { ...daemon.env, XDG_CONFIG_HOME: configHome, ...extraEnv };
   return new Promise((resolve) =>
     execFile(process.execPath, [verbatim, "doctor"], { env }, (error, stdout) =>
       resolve({ code: error ? Number(error.code) : 0, stdout }),
@@ -65,6 +66,42 @@ onLinux("a misspelled config key is a warning naming the setting meant", async (
     expect(code).toBe(0);
   } finally {
     writeFileSync(file, saved);
+  }
+});
+
+// Whether --speakers can work: asked of the running daemon (offline here, its default speaker model not downloaded),
+// else of config.json's "speakerModel" in a home no daemon runs in.
+const speakerFixture = path.join(repoRoot, "test", "fixtures", "models", "diarization-tiny");
+const notAModel = mkdtempSync(path.join(os.tmpdir(), "verbatim-doctor-no-speakers-"));
+test.each([
+  {
+    speakerModel: null,
+    finding:
+      /^warning +speakers +--speakers is not ready: the speaker model nemotron-diarization \(config speakerModel\) is not downloaded\n +→ verbatim models pull nemotron-diarization in a shell without HF_HUB_OFFLINE \(verbatimd runs with it set/m,
+  },
+  {
+    speakerModel: speakerFixture,
+    finding: new RegExp(`^ok +speakers +${speakerFixture}: --speakers is ready \\(it loads on the first job`, "m"),
+  },
+  {
+    speakerModel: notAModel,
+    finding: new RegExp(
+      `^warning +speakers +--speakers cannot work: the speaker model ${notAModel} cannot be used\\. The folder ` +
+        `${notAModel} has no config\\.json.*\\n +→ set "speakerModel" in config\\.json`,
+      "m",
+    ),
+  },
+])("speaker model $speakerModel: doctor says whether --speakers is ready", async ({ speakerModel, finding }) => {
+  let home: string | undefined;
+  if (speakerModel) {
+    home = mkdtempSync(path.join(os.tmpdir(), "verbatim-doctor-home-"));
+    writeFileSync(path.join(home, "config.json"), JSON.stringify({ speakerModel }));
+  }
+  try {
+    const { stdout } = await doctor(home ? { VERBATIM_HOME: home, VERBATIM_SOCKET: path.join(home, "none.sock") } : {});
+    expect(stdout).toMatch(finding);
+  } finally {
+    if (home) rmSync(home, { recursive: true, force: true });
   }
 });
 

@@ -1,7 +1,7 @@
 // `verbatim models pull` as a user sees it: the progress bar moves while the weights arrive, and a pull repairs a
 // damaged cache that `models list` shows as incomplete.
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, truncateSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -33,50 +33,80 @@ function runOnTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
 }
 
-test("the bar shows growing percentages of the weights before the pull finishes", async () => {
-  const published = path.join(work, "published");
-  await writeTestModelFolder(published, { weightsBytes: 1_500_000 });
-  const repo = await hub.addRepoFromFolder("org/slow-model", published);
-  hub.injectFault(repo.repoId, "weights.safetensors", { kind: "trickle", bytes: 100_000, intervalMs: 80 });
+// A speech model of the test hub's, and the catalog's speaker model (nemotron-diarization, NVIDIA's repository, here
+// the tiny fixture in its layout): pulled, listed and repaired alike.
+const models = [
+  {
+    pulled: "org/slow-model",
+    repoId: "org/slow-model",
+    weights: "weights.safetensors",
+    publish: (folder: string) => writeTestModelFolder(folder, { weightsBytes: 1_500_000 }),
+    incomplete: /slow-model {2}\(incomplete\)/,
+  },
+  {
+    pulled: "nemotron-diarization",
+    repoId: "nvidia/Nemotron-3-Diarization",
+    weights: "model.safetensors",
+    publish: (folder: string) =>
+      cpSync(path.join(repoRoot, "test", "fixtures", "models", "diarization-tiny"), folder, { recursive: true }),
+    incomplete: /^\* {2}nemotron-diarization {2}up to 8 speakers {2}400 MB {2}incomplete, /m,
+  },
+];
 
-  const { code, output } = await runOnTerminal([process.execPath, verbatim, "models", "pull", repo.repoId], {
-    ...process.env,
-    HF_ENDPOINT: hub.url,
-    HF_HUB_CACHE: path.join(work, "cache"),
-    HF_HUB_OFFLINE: "",
-  });
+test.each(models)(
+  "$pulled: the bar shows growing percentages of the weights before the pull finishes",
+  async (model) => {
+    const published = path.join(work, "published", model.repoId);
+    await model.publish(published);
+    const repo = await hub.addRepoFromFolder(model.repoId, published);
+    const bytes = repo.files.get(model.weights)!.size;
+    hub.injectFault(repo.repoId, model.weights, { kind: "trickle", bytes: Math.ceil(bytes / 15), intervalMs: 80 });
 
-  expect(code).toBe(0);
-  expect(output).toContain(`${repo.repoId} is ready in`);
-  const percents = [...output.matchAll(/(\d+)% weights\.safetensors/g)].map((match) => Number(match[1]));
-  const between = percents.filter((percent) => percent > 0 && percent < 100);
-  expect(between.length).toBeGreaterThanOrEqual(3);
-  expect(between).toEqual([...between].sort((a, b) => a - b));
-  expect(percents[percents.length - 1]).toBe(100);
-});
+    const { code, output } = await runOnTerminal([process.execPath, verbatim, "models", "pull", model.pulled], {
+      ...process.env,
+      HF_ENDPOINT: hub.url,
+      HF_HUB_CACHE: path.join(work, "cache", model.repoId),
+      HF_HUB_OFFLINE: "",
+    });
 
-test("models list shows a truncated model as incomplete, and models pull fetches it again", async () => {
-  const published = path.join(work, "published-damaged");
-  await writeTestModelFolder(published);
-  const repo = await hub.addRepoFromFolder("org/damaged-model", published);
-  const weights = repo.files.get("weights.safetensors");
-  if (!weights) throw new Error("the test repository has no weights");
-  const env = {
-    ...process.env,
-    HF_ENDPOINT: hub.url,
-    HF_HUB_CACHE: path.join(work, "cache-damaged"),
-    HF_HUB_OFFLINE: "",
-  };
-  // Asynchronously: the hub answers from this process.
-  const verbatimCli = async (...args: string[]) =>
-    (await promisify(execFile)(process.execPath, [verbatim, ...args], { env, encoding: "utf8" })).stdout;
+    expect(code).toBe(0);
+    expect(output).toContain(`${repo.repoId} is ready in`);
+    const percents = [...output.matchAll(new RegExp(`(\\d+)% ${model.weights.replace(".", "\\.")}`, "g"))].map(
+      (match) => Number(match[1]),
+    );
+    const between = percents.filter((percent) => percent > 0 && percent < 100);
+    expect(between.length).toBeGreaterThanOrEqual(3);
+    expect(between).toEqual([...between].sort((a, b) => a - b));
+    expect(percents[percents.length - 1]).toBe(100);
+  },
+);
 
-  await verbatimCli("models", "pull", repo.repoId);
-  const blob = path.join(env.HF_HUB_CACHE, "models--org--damaged-model", "blobs", weights.etag);
-  truncateSync(blob, 1000);
-  expect(await verbatimCli("models", "list")).toMatch(/damaged-model {2}\(incomplete\)/);
+test.each(models)(
+  "$pulled: models list shows a truncated model as incomplete, and models pull fetches it again",
+  async (model) => {
+    const published = path.join(work, "published-damaged", model.repoId);
+    await model.publish(published);
+    const repo = await hub.addRepoFromFolder(model.repoId, published);
+    const weights = repo.files.get(model.weights);
+    if (!weights) throw new Error("the test repository has no weights");
+    const env = {
+      ...process.env,
+      HF_ENDPOINT: hub.url,
+      HF_HUB_CACHE: path.join(work, "cache-damaged", model.repoId),
+      HF_HUB_OFFLINE: "",
+      VERBATIM_HOME: path.join(work, "home"),
+    };
+    // Asynchronously: the hub answers from this process.
+    const verbatimCli = async (...args: string[]) =>
+      (await promisify(execFile)(process.execPath, [verbatim, ...args], { env, encoding: "utf8" })).stdout;
 
-  expect(await verbatimCli("models", "pull", repo.repoId)).toContain(`${repo.repoId} is ready in`);
-  expect(sha256(readFileSync(blob))).toBe(weights.etag);
-  expect(await verbatimCli("models", "list")).not.toContain("incomplete");
-});
+    await verbatimCli("models", "pull", model.pulled);
+    const blob = path.join(env.HF_HUB_CACHE, `models--${model.repoId.replace("/", "--")}`, "blobs", weights.etag);
+    truncateSync(blob, 1000);
+    expect(await verbatimCli("models", "list")).toMatch(model.incomplete);
+
+    expect(await verbatimCli("models", "pull", model.pulled)).toContain(`${repo.repoId} is ready in`);
+    expect(sha256(readFileSync(blob))).toBe(weights.etag);
+    expect(await verbatimCli("models", "list")).not.toContain("incomplete");
+  },
+);

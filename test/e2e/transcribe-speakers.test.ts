@@ -148,10 +148,24 @@ test("the catalog's nemotron-diarization (the default) downloads on the first jo
     expect((await fresh.status()).speakerModel?.folder).toContain(
       path.join(cache, "models--nvidia--Nemotron-3-Diarization"),
     );
-    // Not a speech model: `verbatim models list` leaves it out, and still lists the rest.
+    // `verbatim models list` shows it downloaded, as the speaker model --speakers uses, not among the speech models.
     const listed = await fresh.cli("models", "list");
     expect(listed.code).toBe(0);
-    expect(listed.stdout).not.toContain("Nemotron-3-Diarization");
+    const [speechModels, speakerModels] = listed.stdout.split("Speaker models");
+    expect(speakerModels).toMatch(/^\* {2}nemotron-diarization {2}up to 8 speakers {2}400 MB {2}downloaded, 0 MB$/m);
+    expect(speakerModels).toContain(`* jobs with --speakers use it (config.json's "speakerModel")`);
+    expect(speechModels).not.toContain("Nemotron-3-Diarization");
+    expect(speechModels).not.toContain("nemotron-diarization");
+    // Nor do clients (Raycast's model picker, the API's /v1/models) get it as a speech model to choose.
+    const lister = await fresh.connect();
+    try {
+      expect((await lister.listModels()).map((model) => model.repoId)).not.toContain("nvidia/Nemotron-3-Diarization");
+    } finally {
+      lister.close();
+    }
+    expect((await fresh.cli("doctor")).stdout).toMatch(
+      /^ok +speakers +nemotron-diarization loaded \(.*\): --speakers is ready$/m,
+    );
   } finally {
     await fresh.dispose();
     await hub.close();
@@ -170,6 +184,9 @@ test("a speaker model folder that is not one fails the job, saying what to set; 
     expect(failed.stderr).toContain("config.json");
     const status = JSON.parse((await other.cli("status", "--json")).stdout) as DaemonStatus;
     expect(status.speakerModel?.error).toContain("could not be loaded");
+    expect((await other.cli("doctor")).stdout).toMatch(
+      /^warning +speakers +The speaker model .* could not be loaded: .*\n +→ set "speakerModel" in config\.json/m,
+    );
     const after = await other.cli("transcribe", conversation);
     expect(after.code).toBe(0);
     expect(after.stdout.trim()).toBe(plain.text);

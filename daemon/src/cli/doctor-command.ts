@@ -19,6 +19,7 @@ import { EXIT } from "./exit-codes";
 import { ok, problem, warning, type Finding, type Verdict } from "./doctor-finding";
 import { checkMacos, engineOnCpu, launchAgentState, terminalApp } from "./doctor-mac";
 import { checkMicrophoneStart } from "./doctor-microphone-start";
+import { checkSpeakers } from "./doctor-speakers";
 
 function checkNode(): Finding {
   const where = `node ${process.versions.node} at ${process.execPath}`;
@@ -122,7 +123,7 @@ async function checkModels(paths: VerbatimPaths, status: DaemonStatus | Error | 
   const configured =
     running?.model.id ??
     (existsSync(paths.configFile) ? loadConfig(paths.configFile).config.model : DEFAULT_CONFIG.model);
-  const models = await store.listModels().catch(() => []);
+  const models = (await store.listModels().catch(() => [])).filter((model) => model.kind === "speech");
   const where = store.settings.cacheDir;
   if (models.length === 0) {
     const fetches = store.settings.offline
@@ -277,6 +278,7 @@ export async function runDoctor(paths: VerbatimPaths): Promise<number> {
     checkFolders(paths),
     checkConfig(paths),
     await checkModels(paths, status),
+    await checkSpeakers(paths, status),
     await checkFinishing(paths),
     checkAudioDecoder(await findDecoder()),
     checkMicrophone(captureCommand()),

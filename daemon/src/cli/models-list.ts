@@ -1,6 +1,7 @@
 // `verbatim models list`: every catalog model (Whisper's and Parakeet's, Parakeet's packed names beside their model)
 // with what it costs to download and to hold in memory, the languages it transcribes, whether it is downloaded and
-// which one jobs use; then other downloaded models (any hub repository in the cache whose config describes a model).
+// which one jobs use; then other downloaded models (any hub repository in the cache whose config describes a model);
+// then the speaker models (who spoke when, for --speakers) and which one config speakerModel names.
 import {
   catalogEntries,
   catalogEntryForRepo,
@@ -10,6 +11,7 @@ import {
   type ModelStore,
 } from "../models";
 import { familyNamed } from "../families";
+import { findSpeakerModel, SPEAKER_MODELS, speakerModelForRepo } from "../models/speaker-catalog";
 import type { VerbatimPaths } from "../paths";
 import { loadConfig } from "../service/config";
 
@@ -19,10 +21,11 @@ export function formatBytes(bytes: number): string {
 
 /**
  * The model jobs without --model use: config.json's "model", which the daemon starts with and `verbatim models use`
- * changes (a job's own --model does not).
+ * changes (a job's own --model does not); and the speaker model jobs with --speakers use, its "speakerModel".
  */
-function modelInUse(paths: VerbatimPaths): string {
-  return loadConfig(paths.configFile).config.model;
+function modelsInUse(paths: VerbatimPaths): { model: string; speakerModel: string } {
+  const { model, speakerModel } = loadConfig(paths.configFile).config;
+  return { model, speakerModel };
 }
 
 /** A model name as the catalog names it (an alias or a catalog repository id), else as given. */
@@ -31,14 +34,14 @@ function catalogName(model: string): string {
 }
 
 export async function listModels(store: ModelStore, paths: VerbatimPaths): Promise<string> {
-  const cached = await store.listModels();
-  const inUse = modelInUse(paths);
+  const all = await store.listModels();
+  const cached = all.filter((model) => model.kind === "speech");
+  const { model: inUse, speakerModel } = modelsInUse(paths);
   const used = catalogName(inUse);
-  const byRepo = new Map<string, CachedModel>(cached.map((model) => [model.repoId, model]));
+  const byRepo = new Map<string, CachedModel>(all.map((model) => [model.repoId, model]));
   const entries = catalogEntries().flatMap((entry) => [entry, ...packedEntries(entry)]);
   const rows = entries.map((entry) => {
-    const here = byRepo.get(entry.repoId);
-    const state = here ? `${here.complete ? "downloaded" : "incomplete"}, ${formatBytes(here.sizeBytes)}` : "";
+    const state = cacheState(byRepo.get(entry.repoId));
     return [
       entry.name === used ? "*" : " ",
       entry.name,
@@ -78,6 +81,35 @@ export async function listModels(store: ModelStore, paths: VerbatimPaths): Promi
       : `In use by jobs without --model: ${inUse} (verbatim models use NAME switches)`,
     "Sizes are about what a download takes and what its weights hold in memory; a Parakeet -8bit or -4bit name " +
       "is its model's download, packed when loaded.",
+    "",
+    ...speakerModelLines(speakerModel, byRepo),
   );
   return lines.join("\n") + "\n";
+}
+
+function cacheState(here: CachedModel | undefined): string {
+  return here ? `${here.complete ? "downloaded" : "incomplete"}, ${formatBytes(here.sizeBytes)}` : "";
+}
+
+/** The speaker models: not speech models (no job transcribes with one); config speakerModel names the one --speakers uses. */
+function speakerModelLines(configured: string, byRepo: Map<string, CachedModel>): string[] {
+  const used = findSpeakerModel(configured)?.name ?? speakerModelForRepo(configured.trim())?.name;
+  const lines = SPEAKER_MODELS.map((model) =>
+    [
+      model.name === used ? "*" : " ",
+      model.name,
+      `up to ${model.maxSpeakers} speakers`,
+      formatBytes(model.downloadBytes),
+      cacheState(byRepo.get(model.repoId)),
+    ]
+      .join("  ")
+      .trimEnd(),
+  );
+  return [
+    "Speaker models (who spoke when, for --speakers; not speech models):",
+    ...lines,
+    used
+      ? `* jobs with --speakers use it (config.json's "speakerModel")`
+      : `Jobs with --speakers use ${configured} (config.json's "speakerModel")`,
+  ];
 }

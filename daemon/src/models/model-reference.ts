@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { type CatalogEntry, findCatalogEntry } from "./catalog-entries";
 import { isMissing } from "./cache-layout";
 import { ModelStoreError } from "./errors";
+import { findSpeakerModel } from "./speaker-catalog";
 import { irregularKind } from "../file-kind";
 import { CONFIG_FILE, type ModelFiles, modelFileNames, selectModelFiles } from "./model-files";
 
@@ -14,8 +15,9 @@ export type ModelReference =
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
 /**
- * Paths that are spelled as paths (`/…`, `./…`, `~/…`) are folders. Otherwise catalog names come first, then a
- * folder of that name holding a config.json (relative to `cwd`), then `org/name` repository ids.
+ * Paths that are spelled as paths (`/…`, `./…`, `~/…`) are folders. Otherwise catalog names come first (a speaker
+ * model's stands for its repository), then a folder of that name holding a config.json (relative to `cwd`), then
+ * `org/name` repository ids.
  */
 export async function interpretModelName(name: string, cwd: string = process.cwd()): Promise<ModelReference> {
   const trimmed = name.trim();
@@ -23,6 +25,8 @@ export async function interpretModelName(name: string, cwd: string = process.cwd
 
   const model = findCatalogEntry(trimmed);
   if (model) return { kind: "catalog", model };
+  const speakers = findSpeakerModel(trimmed);
+  if (speakers) return { kind: "repo", repoId: speakers.repoId };
 
   const asFolder = resolve(cwd, trimmed);
   if (await isFile(join(asFolder, CONFIG_FILE))) return { kind: "folder", path: asFolder };

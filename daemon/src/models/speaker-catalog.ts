@@ -1,8 +1,10 @@
 /**
  * Speaker models (who spoke when) by name, and NVIDIA's repository behind each (transformers' layout: config.json,
  * model.safetensors, processor_config.json; the engine's native/DIARIZATION.md). Config speakerModel takes one of
- * these names, a hub repository id or a local folder.
+ * these names, a hub repository id or a local folder. The model store resolves, downloads and lists them as it does
+ * speech models; they never transcribe.
  */
+import { ModelStoreError } from "./errors";
 
 export interface SpeakerCatalogModel {
   /** The name a user gives, e.g. `nemotron-diarization`. */
@@ -13,15 +15,35 @@ export interface SpeakerCatalogModel {
    * this was written; 31 layers of width 512 in float32 come to about 400 MB.
    */
   downloadBytes: number;
+  /** The most speakers it tells apart. */
+  maxSpeakers: number;
 }
 
 export const SPEAKER_MODELS: readonly SpeakerCatalogModel[] = [
-  { name: "nemotron-diarization", repoId: "nvidia/Nemotron-3-Diarization", downloadBytes: 400e6 },
+  { name: "nemotron-diarization", repoId: "nvidia/Nemotron-3-Diarization", downloadBytes: 400e6, maxSpeakers: 8 },
 ];
 
 export const DEFAULT_SPEAKER_MODEL = "nemotron-diarization";
 
-/** What the model store is asked for: a catalog name's repository, else the name as given (a repo id or a folder). */
-export function speakerModelSource(name: string): string {
-  return SPEAKER_MODELS.find((model) => model.name === name.trim())?.repoId ?? name;
+/** The catalog speaker model a name stands for (any case), or undefined. */
+export function findSpeakerModel(name: string): SpeakerCatalogModel | undefined {
+  const wanted = name.trim().toLowerCase();
+  return SPEAKER_MODELS.find((model) => model.name === wanted);
+}
+
+/** The catalog speaker model a hub repository holds, or undefined. */
+export function speakerModelForRepo(repoId: string): SpeakerCatalogModel | undefined {
+  return SPEAKER_MODELS.find((model) => model.repoId === repoId);
+}
+
+/** A speaker model named where a speech model is wanted (`models use`, a job's model): refused before any download. */
+export function refuseSpeakerModelForSpeech(name: string): void {
+  const model = findSpeakerModel(name) ?? speakerModelForRepo(name.trim());
+  if (!model) return;
+  throw new ModelStoreError(
+    "not-a-model",
+    `${name.trim()} is a speaker model (who spoke when), not a speech model: it cannot transcribe. Jobs with ` +
+      `--speakers use it as config.json's "speakerModel" (${DEFAULT_SPEAKER_MODEL} by default; edit the file, then ` +
+      `verbatim daemon restart). Choose a speech model from verbatim models list: verbatim models use NAME.`,
+  );
 }

@@ -26,6 +26,7 @@ import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
 import type { ParakeetPacking } from "./parakeet-catalog";
 import { modelFilesStamp } from "./files-stamp";
+import { speakerModelForRepo } from "./speaker-catalog";
 import { checkModelFolder, interpretModelName } from "./model-reference";
 import type { ProgressListener } from "./progress";
 
@@ -60,6 +61,8 @@ export interface CachedModel {
   repoId: string;
   /** The catalog name (e.g. `large-v3-turbo-4bit`) when the repository is a catalog model. */
   name?: string;
+  /** A speech model transcribes; a speaker model (the speaker catalog's) tells who spoke when. */
+  kind: "speech" | "speakers";
   /** Whether a complete model (config and weights) is on disk, ready to load offline. */
   complete: boolean;
   /** The complete snapshot's folder and commit, when there is one. */
@@ -125,7 +128,10 @@ export class ModelStore {
         );
   }
 
-  /** The models in the cache: catalog repositories, and others whose config.json describes a model the engine runs. */
+  /**
+   * The models in the cache: catalog repositories (speech and speaker models), and others whose config.json describes
+   * a speech model the engine runs.
+   */
   async listModels(): Promise<CachedModel[]> {
     let cache: HFCacheInfo;
     try {
@@ -140,13 +146,15 @@ export class ModelStore {
       const repoId = repo.id.name;
       const snapshot = await findCompleteSnapshot(repo.path, REVISION);
       const revision = snapshot?.commit ?? (await readRef(repo.path, REVISION));
-      const catalogName = catalogEntryForRepo(repoId)?.name;
+      const speakers = speakerModelForRepo(repoId);
+      const catalogName = catalogEntryForRepo(repoId)?.name ?? speakers?.name;
       // An incomplete or damaged model is still listed (as incomplete) when its config describes a model.
       const folder = snapshot?.folder ?? (revision ? snapshotFolder(repo.path, revision) : undefined);
       if (!catalogName && !(folder && holdsModel(folder))) continue;
       models.push({
         repoId,
         name: catalogName,
+        kind: speakers ? "speakers" : "speech",
         complete: snapshot !== undefined,
         folder: snapshot?.folder,
         revision,

@@ -375,13 +375,17 @@ export class Daemon implements DaemonContext {
     }
   }
 
+  /** The downloaded speech models (the speaker model is not one a client may pick for a job). */
   async listModels(): Promise<CachedModelData[]> {
-    return (await this.store.listModels()).map((model) => ({
-      repoId: model.repoId,
-      folder: model.folder ?? "",
-      sizeBytes: model.sizeBytes,
-      complete: model.complete,
-    }));
+    const models = await this.store.listModels();
+    return models
+      .filter((model) => model.kind === "speech")
+      .map((model) => ({
+        repoId: model.repoId,
+        folder: model.folder ?? "",
+        sizeBytes: model.sizeBytes,
+        complete: model.complete,
+      }));
   }
 
   async pullModel(model: string, send: (event: UnaddressedEvent) => void): Promise<void> {

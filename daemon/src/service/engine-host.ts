@@ -9,6 +9,7 @@
 import { buildInfo, gpuAbsence, thisMac, trimNativeHeap, type Backend } from "@verbatim/native";
 import type { DownloadProgress, ModelStore } from "../models";
 import { loadFamilyModel, type FamilyModel } from "../families";
+import { refuseSpeakerModelForSpeech } from "../models/speaker-catalog";
 import type { ModelLoadProgress, ModelState } from "../protocol";
 import { LoadFailures } from "./load-failures";
 import type { Logger } from "./logger";
@@ -150,6 +151,7 @@ export class EngineHost {
    * `timeoutMs` (the switch goes on after a timeout); rejects with why it did not load.
    */
   switchTo(id: string, timeoutMs: number, onProgress?: LoadProgressListener): Promise<ActiveModel> {
+    refuseSpeakerModelForSpeech(id); // before anything changes: not a failed switch, a request that makes no sense
     this.failures.forget(id);
     this.switchFailure = null;
     if (this.active?.id === id) {
@@ -190,6 +192,7 @@ export class EngineHost {
     signal?: AbortSignal,
     model?: string,
   ): Promise<ActiveModel> {
+    refuseSpeakerModelForSpeech(model ?? this.defaultId);
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const wanted = model ?? this.defaultId;
@@ -399,6 +402,7 @@ export class EngineHost {
     const started = performance.now();
     this.loadProgress = null;
     this.log.info("loading model", { model: id });
+    refuseSpeakerModelForSpeech(id); // config.json's "model" (a job's own or a switch's is refused before)
     const resolved = await this.store.resolveModel(id, {
       signal,
       onProgress: (progress) => this.emitProgress("download", progress),

@@ -4,7 +4,6 @@
 import { SpeakerModel } from "@verbatim/native";
 import { type ModelStore, ModelStoreError } from "../models";
 import { describeCause } from "../models/errors";
-import { speakerModelSource } from "../models/speaker-catalog";
 import type { DaemonStatus } from "../protocol";
 import type { LoadProgressListener } from "./engine-host";
 import type { Logger } from "./logger";
@@ -104,7 +103,7 @@ export class SpeakerHost {
     const started = performance.now();
     this.log.info("loading speaker model", { model: this.name });
     try {
-      const resolved = await this.store.resolveModel(speakerModelSource(this.name), {
+      const resolved = await this.store.resolveModel(this.name, {
         onProgress: (progress) => this.emit("download", progress),
       });
       this.emit("loading", null);

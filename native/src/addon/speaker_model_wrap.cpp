@@ -1,6 +1,8 @@
 #include "speaker_model_wrap.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -8,6 +10,7 @@
 
 #include "background_job.h"
 #include "errors.h"
+#include "streaming/audio_inbox.h"
 
 namespace verbatim::addon {
 namespace {
@@ -196,30 +199,67 @@ Napi::Function SpeakerStreamWrap::Define(Napi::Env env) {
 SpeakerStreamWrap::SpeakerStreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SpeakerStreamWrap>(info) {}
 
 void SpeakerStreamWrap::start(std::shared_ptr<SpeakerModel> model, const std::string& mode) {
-  stream_ = std::make_unique<SpeakerStream>(std::move(model), mode);
+  stream_ = std::make_shared<SpeakerStream>(std::move(model), mode);
+}
+
+// Claims the stream for one push or finish (the engine's stream is not safe to call from two threads); the job
+// gives it back when its work ends, before its promise settles.
+void SpeakerStreamWrap::claim(const char* next) {
+  if (!stream_) throw StreamClosed("the speaker stream has finished: start a new one");
+  if (running_->exchange(true)) {
+    throw std::invalid_argument(
+        std::string("a push is still running on this speaker stream: await its promise before ") + next);
+  }
 }
 
 Napi::Value SpeakerStreamWrap::Push(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (!stream_) throw std::invalid_argument("the speaker stream has finished: start a new one");
     std::size_t count = 0;
     const float* data = samples_of(info[0], count);
-    return floats_to_js(env, stream_->push(data, count));
+    // copied: the job reads them on another thread, after the caller may have reused the buffer
+    auto samples = std::make_shared<std::vector<float>>(data, data + count);
+    claim("the next push");
+    std::shared_ptr<SpeakerStream> stream = stream_;
+    return run_claimed(env, [stream, samples]() {
+      auto frames = std::make_shared<std::vector<float>>(stream->push(samples->data(), samples->size()));
+      return ValueMaker([frames](Napi::Env e) -> Napi::Value { return floats_to_js(e, *frames); });
+    });
   });
 }
 
 Napi::Value SpeakerStreamWrap::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (!stream_) throw std::invalid_argument("the speaker stream has already finished");
-    const std::vector<float> last = stream_->finish();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("probabilities", floats_to_js(env, last));
-    out.Set("segments", segments_to_js(env, stream_->segments()));
-    stream_.reset();
-    return out;
+    claim("finish()");
+    std::shared_ptr<SpeakerStream> stream = std::move(stream_);  // later pushes are refused at once
+    return run_claimed(env, [stream]() {
+      auto last = std::make_shared<std::vector<float>>(stream->finish());
+      auto segments = std::make_shared<std::vector<SpeakerSegment>>(stream->segments());
+      return ValueMaker([last, segments](Napi::Env e) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("probabilities", floats_to_js(e, *last));
+        out.Set("segments", segments_to_js(e, *segments));
+        return out;
+      });
+    });
   });
+}
+
+Napi::Value SpeakerStreamWrap::run_claimed(Napi::Env env, std::function<ValueMaker()> work) {
+  std::shared_ptr<std::atomic<bool>> running = running_;
+  try {
+    return start_background_job(env, env.Undefined(), Value(), [running, work = std::move(work)](JobContext&) {
+      struct Release {
+        std::atomic<bool>& flag;
+        ~Release() { flag = false; }
+      } release{*running};
+      return work();
+    });
+  } catch (...) {
+    *running = false;
+    throw;
+  }
 }
 
 }  // namespace verbatim::addon

@@ -1,12 +1,15 @@
 // The JS `SpeakerModel` class: one loaded speaker diarization model (engine/speakers/). Loading and diarizing a
-// recording run as background jobs ({ promise, cancel }); a stream (SpeakerStreamWrap) runs each chunk on the JS
-// thread as its samples arrive.
+// recording run as background jobs ({ promise, cancel }), and so does each push and the finish of a stream
+// (SpeakerStreamWrap), one at a time per stream.
 #pragma once
 
 #include <napi.h>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 
+#include "background_job.h"
 #include "speakers/speaker_model.h"
 
 namespace verbatim::addon {
@@ -40,12 +43,17 @@ class SpeakerStreamWrap : public Napi::ObjectWrap<SpeakerStreamWrap> {
   void start(std::shared_ptr<SpeakerModel> model, const std::string& mode);
 
  private:
-  // push(Float32Array) -> Float32Array of the new frames' probabilities (frames x speakers)
+  // push(Float32Array) -> { promise: Promise<Float32Array> (the new frames' probabilities, frames x speakers),
+  // cancel }; refused after finish() or while another push runs
   Napi::Value Push(const Napi::CallbackInfo& info);
-  // finish() -> { probabilities: Float32Array (the last frames), segments }
+  // finish() -> { promise: Promise<{ probabilities: Float32Array (the last frames), segments }>, cancel }
   Napi::Value Finish(const Napi::CallbackInfo& info);
 
-  std::unique_ptr<SpeakerStream> stream_;
+  void claim(const char* next);
+  Napi::Value run_claimed(Napi::Env env, std::function<ValueMaker()> work);
+
+  std::shared_ptr<SpeakerStream> stream_;  // shared with the running push; null once finished
+  std::shared_ptr<std::atomic<bool>> running_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace verbatim::addon
