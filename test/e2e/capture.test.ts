@@ -297,6 +297,20 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     }
 
     /** Whether the daemon holds a capture process kept ready now (status.capture.ready). */
+    /** A dictation through `verbatim dictate`, interrupted once it has recorded half a second. */
+    async function dictateHalfASecond(client: DaemonClient, env: NodeJS.ProcessEnv): Promise<void> {
+      const dictate = spawn(process.execPath, [cli, "dictate"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      const exited = new Promise<number | null>((resolve) => dictate.on("exit", (code) => resolve(code)));
+      let running: DictationInfo | undefined;
+      while (!(running && running.audioSeconds > 0.5)) {
+        const listed = await client.request({ type: "dictation.list" });
+        running = listed.type === "done" ? listed.dictations?.find((d) => d.state === "running") : undefined;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      dictate.kill("SIGINT");
+      expect([0, EXIT.noSpeech]).toContain(await exited);
+    }
+
     async function microphoneReady(client: DaemonClient): Promise<boolean> {
       const answer = await client.request({ type: "status" });
       return answer.type === "status" && answer.status.capture.ready === true;
@@ -310,16 +324,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       const client = await daemon.connect();
       try {
         // A first dictation, in `verbatim dictate`'s own process, leaves a capture process ready behind it.
-        const dictate = spawn(process.execPath, [cli, "dictate"], { env, stdio: ["ignore", "pipe", "pipe"] });
-        const exited = new Promise<number | null>((resolve) => dictate.on("exit", (code) => resolve(code)));
-        let running: DictationInfo | undefined;
-        while (!(running && running.audioSeconds > 0.5)) {
-          const listed = await client.request({ type: "dictation.list" });
-          running = listed.type === "done" ? listed.dictations?.find((d) => d.state === "running") : undefined;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        dictate.kill("SIGINT");
-        expect([0, EXIT.noSpeech]).toContain(await exited);
+        await dictateHalfASecond(client, env);
         await waitFor(() => capturesOf(daemon).length === 1, "a capture process left behind", 30_000);
         const [ready] = capturesOf(daemon);
         await until(() => microphoneReady(client), "the microphone kept ready");
@@ -432,16 +437,7 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
       const env = { ...daemon.env, ...pulse.env, VERBATIM_HOME: daemon.home, VERBATIM_SOCKET: daemon.socket };
       const client = await daemon.connect();
       // Through `verbatim dictate` (records in its own process) and through a capture process (Raycast's way).
-      const dictate = spawn(process.execPath, [cli, "dictate"], { env, stdio: ["ignore", "pipe", "pipe"] });
-      const exited = new Promise<number | null>((resolve) => dictate.on("exit", (code) => resolve(code)));
-      let running: DictationInfo | undefined;
-      while (!(running && running.audioSeconds > 0.5)) {
-        const listed = await client.request({ type: "dictation.list" });
-        running = listed.type === "done" ? listed.dictations?.find((d) => d.state === "running") : undefined;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      dictate.kill("SIGINT");
-      expect([0, EXIT.noSpeech]).toContain(await exited);
+      await dictateHalfASecond(client, env);
       const following = await startDictation(client, "capture");
       const capture = startCapture(following.session);
       await waitFor(() => following.events.some((e) => e.type === "dictation.level"), "audio from the capture process");
