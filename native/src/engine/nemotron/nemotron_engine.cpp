@@ -113,6 +113,7 @@ class NemotronEngine final : public Engine {
                {"heads", c.n_heads},             {"predHidden", c.pred_hidden},  {"leftContext", c.left_context},
                {"rightContext", c.default_lookahead}, {"prompts", c.num_prompts}};
     d.weights_path = weights_->weights_path;
+    d.quantization = c.quantize;
     d.vocabulary = c.vocabulary;
     return d;
   }
@@ -251,13 +252,9 @@ std::unique_ptr<Transcription> NemotronEngine::transcription(const OptionValues&
 }  // namespace
 
 std::unique_ptr<Engine> load_nemotron_engine(const std::string& folder, const EngineOptions& options) {
-  if (options.quantize) {
-    throw std::invalid_argument("quantize is not supported for Nemotron streaming models yet: load the folder "
-                                "without it");
-  }
   const ChosenBackend chosen = choose_backend(options);
   const auto started = std::chrono::steady_clock::now();
-  auto weights = std::make_shared<const NemotronWeights>(load_nemotron_weights(folder));
+  auto weights = std::make_shared<const NemotronWeights>(load_nemotron_weights(folder, options.quantize));
   std::unique_ptr<NemotronRunner> runner;
 #if defined(VERBATIM_HAS_MLX)
   if (chosen.mlx) runner = make_nemotron_mlx_runner(weights, chosen.device);
