@@ -37,7 +37,7 @@ export interface LoadOptions {
   mlxCacheLimitBytes?: number;
   mlxWiredLimitBytes?: number;
   /**
-   * Parakeet only: pack the float weight matrices at load to MLX's affine 8 or 4 bits (groups of 64), as config.json's
+   * Parakeet and Nemotron: pack the float weight matrices at load to MLX's affine 8 or 4 bits (groups of 64), as config.json's
    * "quantize" does (this option wins over it): about half or a quarter of the memory of 16 bits. A folder that is
    * MLX-quantized already, and a Whisper model (its MLX repositories come packed), fail with InvalidArgumentError.
    */

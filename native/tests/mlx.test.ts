@@ -2,7 +2,14 @@
 // portable CPU backend's at temperature 0. The shared engine tests (engine.test.ts) also run on it.
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { buildInfo, InvalidArgumentError, WhisperModel, type TranscribeResult } from "../lib";
+import {
+  buildInfo,
+  InvalidArgumentError,
+  NemotronModel,
+  WhisperModel,
+  type ParakeetTranscript,
+  type TranscribeResult,
+} from "../lib";
 import {
   englishVocabulary,
   jfkSpeech,
@@ -88,6 +95,34 @@ describe(`the MLX backend${skipReason}`, () => {
       }
     },
     600_000,
+  );
+
+  withMlx(
+    "a Nemotron streaming model transcribes identically on MLX and CPU, as stored and packed to 4 bits",
+    async () => {
+      const clip = readSimpleWav(path.join(heldout, "heldout-04.wav"));
+      for (const quantize of [undefined, "4bit"] as const) {
+        const results: ParakeetTranscript[] = [];
+        for (const backend of ["cpu", "mlx"] as const) {
+          const model = await NemotronModel.load(path.join(fixtureModels, "nemotron-tiny-3.5"), {
+            backend,
+            threads: 2,
+            quantize,
+          }).promise;
+          try {
+            expect(model.info()).toMatchObject({ backend });
+            results.push(await model.transcribe(clip, () => {}).promise);
+          } finally {
+            model.free();
+          }
+        }
+        const [cpu, mlx] = results;
+        expect(cpu.tokens.length).toBeGreaterThan(0);
+        // Probabilities differ by float rounding (bounded in nemotron_mlx_test.cpp); ids and times are exact.
+        const timed = (result: ParakeetTranscript) => result.tokens.map(({ id, start, end }) => [id, start, end]);
+        expect({ quantize, tokens: timed(mlx) }).toEqual({ quantize, tokens: timed(cpu) });
+      }
+    },
   );
 
   withMlx("a cache limit of 0 from the load options keeps no freed memory", async () => {

@@ -54,8 +54,8 @@
 //                             const Tensor& bias_u, const Tensor& bias_v, int heads);
 //       Transformer-XL attention: pos holds 2T-1 rows for relative positions T-1 down to -(T-1); scores
 //       ((q+u)·k_j + (q+v)·pos[T-1-i+j]) / sqrt(head_dim), softmax over keys, times v; bias_u/v are heads x head_dim.
-//       The CPU backend also takes L > T keys (a cache of L - T earlier frames before the T queries' own), with
-//       2L-1 position rows (L-1 down to -(L-1)): the same formula, query i being key L - T + i (MLX: L = T only).
+//       Also L > T keys (a cache of L - T earlier frames before the T queries' own), with 2L-1 position rows
+//       (L-1 down to -(L-1)): the same formula, query i being key L - T + i.
 //   std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c);   gates i, f, g, o -> (h', c')
 #pragma once
 

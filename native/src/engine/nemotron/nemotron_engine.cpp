@@ -120,6 +120,7 @@ class NemotronEngine final : public Engine {
                {"heads", c.n_heads},             {"predHidden", c.pred_hidden},  {"leftContext", c.left_context},
                {"rightContext", c.default_lookahead}, {"prompts", c.num_prompts}};
     d.weights_path = weights_->weights_path;
+    d.quantization = c.quantize;
     d.vocabulary = c.vocabulary;
     return d;
   }
@@ -261,19 +262,16 @@ std::unique_ptr<Transcription> NemotronEngine::transcription(const OptionValues&
 }  // namespace
 
 std::unique_ptr<Engine> load_nemotron_engine(const std::string& folder, const EngineOptions& options) {
-  if (options.backend == BackendChoice::Mlx) {
-    throw std::invalid_argument("Nemotron streaming models run on the CPU backend only for now: load with backend "
-                                "\"cpu\" or \"auto\"");
-  }
-  if (options.quantize) {
-    throw std::invalid_argument("quantize is not supported for Nemotron streaming models yet: load the folder "
-                                "without it");
-  }
+  const ChosenBackend chosen = choose_backend(options);
   const auto started = std::chrono::steady_clock::now();
-  auto weights = std::make_shared<const NemotronWeights>(load_nemotron_weights(folder));
-  std::unique_ptr<NemotronRunner> runner = make_nemotron_cpu_runner(weights, options.threads);
+  auto weights = std::make_shared<const NemotronWeights>(load_nemotron_weights(folder, options.quantize));
+  std::unique_ptr<NemotronRunner> runner;
+#if defined(VERBATIM_HAS_MLX)
+  if (chosen.mlx) runner = make_nemotron_mlx_runner(weights, chosen.device);
+#endif
+  if (!runner) runner = make_nemotron_cpu_runner(weights, options.threads);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return std::make_unique<NemotronEngine>(std::move(weights), std::move(runner), "cpu", seconds);
+  return std::make_unique<NemotronEngine>(std::move(weights), std::move(runner), chosen.device_name, seconds);
 }
 
 }  // namespace verbatim

@@ -9,8 +9,8 @@
 
 namespace verbatim {
 
-// Loads a nemotron_asr_streaming folder in transformers' layout (nemotron_weights.h) on the portable CPU backend
-// (the cache-aware attention is not written for MLX yet: "mlx" is refused, "auto" runs the CPU backend).
+// Loads a nemotron_asr_streaming folder in transformers' layout (nemotron_weights.h) on the backend
+// backend_choice.h chooses, as every family does.
 std::unique_ptr<Engine> load_nemotron_engine(const std::string& folder, const EngineOptions& options);
 
 }  // namespace verbatim

@@ -7,7 +7,9 @@
 #include <fstream>
 
 #include "conformer/conformer_layer_reader.h"
+#include "formats/affine_quantize.h"
 #include "formats/config_fields.h"
+#include "formats/half.h"
 #include "formats/mapped_file.h"
 
 namespace verbatim {
@@ -81,6 +83,13 @@ NemotronConfig read_config(const json::Value& root, const std::string& path) {
     c.num_prompts = f.integer(root, "num_prompts", "", 1, 4096, 128);
     c.prompt_hidden = f.integer(root, "prompt_intermediate_size", "", 1, 4 * kMaxWidth, 2048);
     c.default_prompt = f.integer(root, "default_prompt_id", "", 0, c.num_prompts - 1, 101 % c.num_prompts);
+  }
+  if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
+    if (quantize->is_string()) c.quantize = packing_named(quantize->as_string());
+    if (!c.quantize) {
+      f.fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
+             "load, groups of 64), or leave it out for the weights as stored");
+    }
   }
   return c;
 }
@@ -182,7 +191,7 @@ bool is_nemotron_config(const json::Value& config) {
          (type->as_string() == "nemotron_asr_streaming" || type->as_string() == "nemotron3_5_asr");
 }
 
-NemotronWeights load_nemotron_weights(const std::string& folder) {
+NemotronWeights load_nemotron_weights(const std::string& folder, std::optional<Quantization> quantize) {
   const std::string base = !folder.empty() && folder.back() == '/' ? folder : folder + "/";
   NemotronWeights w;
   w.config = read_config(parse_json_file(base + "config.json", kMaxConfigBytes), base + "config.json");
@@ -197,7 +206,9 @@ NemotronWeights load_nemotron_weights(const std::string& folder) {
                                  c.vocab_size);
   w.weights_path = base + "model.safetensors";
   w.files.push_back(TensorFile::open(w.weights_path));
-  WeightsReader r(*w.files.back(), w, WeightPolicy{std::nullopt, std::nullopt, false});
+  if (quantize) c.quantize = quantize;
+  // Packing reads 16-bit matrices: a packed model's fp32 ones are rounded to bf16 first (far finer than the packing).
+  WeightsReader r(*w.files.back(), w, WeightPolicy{c.quantize, std::nullopt, c.quantize.has_value()});
   const int C = c.subsampling_channels, d = c.d_model, H = c.pred_hidden, V = c.vocab_size, K = c.conv_kernel;
   w.conv0 = conv2d(r, "encoder.subsampling.conv_in", C, 3, 1);
   w.depthwise1 = conv2d(r, "encoder.subsampling.layers.0.depthwise_conv", C, 3, 1);
@@ -243,11 +254,22 @@ NemotronWeights load_nemotron_weights(const std::string& folder) {
         fusion.prompt_columns[static_cast<std::size_t>(p) * I + row] = in[static_cast<std::size_t>(row) * (d + P) + d + p];
       }
     }
-    w.converted_tensors.push_back(std::move(hidden));
     fusion.hidden.weight.format = WeightMatrix::Format::F32;
     fusion.hidden.weight.rows = I;
     fusion.hidden.weight.cols = d;
-    fusion.hidden.weight.data = w.converted_tensors.back().data();
+    if (c.quantize && d % c.quantize->group_size == 0) {  // packed as the reader packs the rest: bf16, then the bits
+      const auto* floats = reinterpret_cast<const float*>(hidden.data());
+      std::vector<uint16_t> rounded(static_cast<std::size_t>(I) * d);
+      for (std::size_t i = 0; i < rounded.size(); ++i) rounded[i] = float_to_bf16(floats[i]);
+      fusion.hidden.weight.format = WeightMatrix::Format::BF16;
+      fusion.hidden.weight.data = rounded.data();
+      w.packed_tensors.push_back(affine_quantize(fusion.hidden.weight, c.quantize->bits, c.quantize->group_size));
+      fusion.hidden.weight = packed_matrix(w.packed_tensors.back(), I, d, c.quantize->bits, c.quantize->group_size,
+                                           DType::BF16);
+    } else {
+      w.converted_tensors.push_back(std::move(hidden));
+      fusion.hidden.weight.data = w.converted_tensors.back().data();
+    }
     fusion.bias = r.floats("prompt_projector.linear_1.bias", {I});
     fusion.out = r.linear("prompt_projector.linear_2", d, I, true);
     w.prompt = std::move(fusion);

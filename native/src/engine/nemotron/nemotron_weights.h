@@ -32,6 +32,9 @@ struct NemotronConfig : ConformerConfig, TransducerConfig {
   int prompt_hidden = 0;
   int default_prompt = 0;
   std::vector<std::pair<std::string, int>> prompts;
+  // "quantize": "8bit" or "4bit" (the engine's key, as Parakeet's) or the loader's option: every weight matrix whose
+  // width is a multiple of 64 packed at load to MLX's affine bits, groups of 64 (fp32 ones rounded to bf16 first).
+  std::optional<Quantization> quantize;
 };
 
 // Whether a parsed config.json is transformers' nemotron_asr_streaming or nemotron3_5_asr config.
@@ -54,8 +57,9 @@ struct NemotronWeights : ConformerWeights, TransducerWeights, HeldWeights {
 };
 
 // Loads <folder>/config.json, processor_config.json (optional), tokenizer.json and model.safetensors. Matrices are
-// held as stored (fp32, fp16 or bf16). Throws FormatError naming the file and the field or tensor: a missing or
-// extra tensor, a wrong shape or dtype, a value that is not finite, a config this engine does not run.
-NemotronWeights load_nemotron_weights(const std::string& folder);
+// held as stored (fp32, fp16 or bf16), or packed when config.json's "quantize" or `quantize` (which wins) asks. Throws
+// FormatError naming the file and the field or tensor: a missing or extra tensor, a wrong shape or dtype, a value that
+// is not finite, a config this engine does not run.
+NemotronWeights load_nemotron_weights(const std::string& folder, std::optional<Quantization> quantize = std::nullopt);
 
 }  // namespace verbatim

@@ -96,10 +96,11 @@ mx::array MlxOps::planes_to_frames(const Tensor& x, int64_t height, int64_t widt
 
 mx::array MlxOps::relative_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& pos,
                                      const Tensor& bias_u, const Tensor& bias_v, int heads) const {
-  const mx::ShapeElem T = q.shape(0), d = q.shape(1);
+  // T queries, the last T of L keys (the first L - T: a cache of earlier frames).
+  const mx::ShapeElem T = q.shape(0), d = q.shape(1), L = k.shape(0);
   require(heads > 0 && d % heads == 0, "heads do not divide the width");
-  require(k.shape() == q.shape() && v.shape() == q.shape(), "q, k and v differ in shape");
-  require(pos.shape(0) == 2 * T - 1 && pos.shape(1) == d, "positions are not 2T-1 rows of the width");
+  require(L >= T && k.shape(1) == d && v.shape() == k.shape(), "q, k and v differ in shape");
+  require(pos.shape(0) == 2 * L - 1 && pos.shape(1) == d, "positions are not 2L-1 rows of the width");
   const mx::ShapeElem hd = d / heads;
   require(bias_u.shape() == mx::Shape({heads, hd}) && bias_v.shape() == mx::Shape({heads, hd}),
           "position biases are not heads x head_dim");
@@ -109,14 +110,15 @@ mx::array MlxOps::relative_attention(const Tensor& q, const Tensor& k, const Ten
   const mx::array qh = split(q), kh = split(k), vh = split(v), ph = split(pos);
   const mx::array qu = mx::add(qh, mx::expand_dims(bias_u, 1, stream_), stream_);
   const mx::array qv = mx::add(qh, mx::expand_dims(bias_v, 1, stream_), stream_);
-  const mx::array ac = mx::matmul(qu, mx::transpose(kh, {0, 2, 1}, stream_), stream_);  // (heads, T, T)
-  mx::array bd = mx::matmul(qv, mx::transpose(ph, {0, 2, 1}, stream_), stream_);        // (heads, T, 2T-1)
-  // Transformer-XL's shift, as NeMo and parakeet-mlx do it: one zero column on the left, the rows read as 2T rows
-  // of T, the first dropped; row i then starts at pos row T-1-i, so column j is relative position i - j.
-  bd = mx::pad(bd, std::vector<std::pair<int, int>>{{0, 0}, {0, 0}, {1, 0}}, scalar(0.0f), "constant", stream_);
-  bd = mx::reshape(bd, {heads, 2 * T, T}, stream_);
-  bd = mx::slice(bd, {0, 1, 0}, {heads, 2 * T, T}, stream_);
-  bd = mx::slice(mx::reshape(bd, {heads, T, 2 * T - 1}, stream_), {0, 0, 0}, {heads, T, T}, stream_);
+  const mx::array ac = mx::matmul(qu, mx::transpose(kh, {0, 2, 1}, stream_), stream_);  // (heads, T, L)
+  mx::array bd = mx::matmul(qv, mx::transpose(ph, {0, 2, 1}, stream_), stream_);        // (heads, T, 2L-1)
+  // Transformer-XL's shift: query i (key L - T + i) reads key j at relative position L - T + i - j, pos row
+  // T - 1 - i + j. With one zero column on the right, rows of 2L, that entry lies at flat index T - 1 + i(2L - 1) + j:
+  // the flat rows from offset T - 1 read as T rows of 2L - 1, their first L columns.
+  bd = mx::pad(bd, std::vector<std::pair<int, int>>{{0, 0}, {0, 0}, {0, 1}}, scalar(0.0f), "constant", stream_);
+  bd = mx::reshape(bd, {heads, T * 2 * L}, stream_);
+  bd = mx::slice(bd, {0, T - 1}, {heads, T - 1 + T * (2 * L - 1)}, stream_);
+  bd = mx::slice(mx::reshape(bd, {heads, T, 2 * L - 1}, stream_), {0, 0, 0}, {heads, T, L}, stream_);
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const mx::array scores = mx::multiply(mx::add(ac, bd, stream_), scalar(inv_scale), stream_);
   const mx::array probabilities = mx::softmax(scores, std::vector<int>{-1}, true, stream_);
