@@ -75,11 +75,8 @@ struct Figures {
   int runs = 0, tokens = 0;
 };
 
-Value read_reference(const std::string& name) {
-  const std::string path = kFixtures + "models/nemotron-reference/" + name + ".json";
-  verbatim::json::Limits limits;
-  limits.max_bytes = 64u << 20;
-  return verbatim::json::parse(read_text(path), path, limits);
+Value read_named_reference(const std::string& name) {
+  return verbatim::test::read_reference(kFixtures + "models/nemotron-reference/" + name + ".json");
 }
 
 // A loaded fixture model and a held-out clip.
@@ -107,9 +104,8 @@ verbatim::PhraseBoost boost_of(const std::vector<std::vector<int32_t>>& phrases,
 
 void check_clip(const std::string& model, const std::string& clip, Figures& figures) {
   const std::string folder = kFixtures + "models/nemotron-" + model;
-  const std::string reference_path = kFixtures + "models/nemotron-reference/" + model + "-" + clip + ".json";
   INFO(model << " on " << clip);
-  const Value reference = verbatim::test::read_reference(reference_path);
+  const Value reference = read_named_reference(model + "-" + clip);
   auto weights = std::make_shared<const verbatim::NemotronWeights>(verbatim::load_nemotron_weights(folder));
   const verbatim::NemotronConfig& config = weights->config;
   const std::unique_ptr<verbatim::NemotronRunner> runner = verbatim::make_nemotron_cpu_runner(weights, 2);
@@ -234,7 +230,7 @@ TEST_CASE("nemotron: no terms, or a strength of 0, decode as before; the options
     INFO(model);
     const Loaded m = load(model, "heldout-00");
     const verbatim::NemotronConfig& config = m.weights->config;
-    const Value reference = read_reference(model + "-heldout-00");
+    const Value reference = read_named_reference(model + "-heldout-00");
     using verbatim::OptionValue;
     const verbatim::NemotronOptions none = verbatim::read_nemotron_options(
         {{"boostPhrases", OptionValue(std::vector<OptionValue>{})}, {"boostStrength", OptionValue(4.0)}}, config);
@@ -276,11 +272,11 @@ TEST_CASE("nemotron: suppressTokens gives the reference's tokens with those piec
   // in the decode loop, offline and chunk by chunk, for each right context.
   const Loaded m = load("tiny", "heldout-00");
   const verbatim::NemotronConfig& config = m.weights->config;
-  const Value reference = read_reference("tiny-heldout-00-suppressed");
+  const Value reference = read_named_reference("tiny-heldout-00-suppressed");
   const std::vector<int> suppressed = ints(at(reference, "suppressed"));
   REQUIRE(suppressed == std::vector<int>{48});
   const verbatim::TokenMask mask({suppressed.begin(), suppressed.end()}, config.vocab_size);
-  const Value unmasked = read_reference("tiny-heldout-00");
+  const Value unmasked = read_named_reference("tiny-heldout-00");
   int tokens = 0;
   for (const int lookahead : {13, 6, 1, 0}) {
     const std::string R = std::to_string(lookahead);
@@ -312,7 +308,7 @@ TEST_CASE("nemotron: a term's next piece is favoured by exactly the tree's bonus
   // (encoder rows within 5e-6).
   const Loaded m = load("tiny-nobias", "heldout-00");
   const verbatim::NemotronConfig& config = m.weights->config;
-  const Value reference = read_reference("tiny-nobias-heldout-00");
+  const Value reference = read_named_reference("tiny-nobias-heldout-00");
   for (const int lookahead : {13, 0}) {
     INFO("right context " << lookahead);
     const Value& expected = at(at(reference, "offline"), std::to_string(lookahead));
@@ -365,7 +361,7 @@ TEST_CASE("nemotron: with terms boosted, streaming gives the offline decode's to
       INFO(model << " on " << clip);
       const Loaded m = load(model, clip);
       const verbatim::NemotronConfig& config = m.weights->config;
-      const Value reference = read_reference(model + "-" + clip);
+      const Value reference = read_named_reference(model + "-" + clip);
       for (const int lookahead : {13, 6, 1, 0}) {
         INFO("right context " << lookahead);
         const std::string R = std::to_string(lookahead);
