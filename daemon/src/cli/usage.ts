@@ -146,6 +146,8 @@ export const MCP_USAGE = `  verbatim mcp                           an MCP server
 `;
 
 export const CAPTURE_SUMMARY = `  verbatim capture --list-devices        the microphones (input devices), by index
+  verbatim capture --keep-ready MINUTES  keep the microphone open after each dictation, so the next loses
+                                         nothing at its start (0: off)
   verbatim capture --session ID [--device NAME|INDEX]
                                          record the microphone into a running dictation
 `;
