@@ -210,10 +210,16 @@ def step_lstm(model, token, state):
 
 
 def streaming_chunks(processor, audio, lookahead):
-    """The mel chunks of a streaming session, as NemotronAsrStreamingProcessor sizes them: the first
+    """The mel chunks of a streaming session (iter_streaming_chunks), as a list."""
+    return list(iter_streaming_chunks(processor, audio, lookahead))
+
+
+def iter_streaming_chunks(processor, audio, lookahead):
+    """The mel chunks of a streaming session, one at a time, as NemotronAsrStreamingProcessor sizes them: the first
     `num_samples_first_audio_chunk` samples centred, then `num_samples_per_audio_chunk` samples from
     `hop * frame - n_fft // 2` uncentred, the last chunk with `is_last_audio_chunk` and its mel frames zero-padded to
-    the chunk's size (as generate() requires)."""
+    the chunk's size (as generate() requires). Each chunk's features are computed when it is asked for (the benchmark
+    times them with the chunk's encoding)."""
     import torch
 
     processor.set_num_lookahead_tokens(lookahead)
@@ -223,10 +229,9 @@ def streaming_chunks(processor, audio, lookahead):
     per_frames = processor.num_mel_frames_per_audio_chunk
     total_frames = audio.size // hop  # the valid frames of a centred pass over the whole
     padded = np.concatenate([np.zeros(n_fft // 2, dtype=audio.dtype), audio])
-    chunks = []
     frame = 0
-    while frame < total_frames or not chunks:
-        first = not chunks
+    first = True
+    while frame < total_frames or first:
         want = first_frames if first else per_frames
         last = frame + want >= total_frames
         if first:
@@ -243,9 +248,9 @@ def streaming_chunks(processor, audio, lookahead):
         feats = feats[:, : min(want, total_frames - frame) if last else want]
         if feats.shape[1] < want:
             feats = torch.cat([feats, feats.new_zeros(1, want - feats.shape[1], feats.shape[2])], dim=1)
-        chunks.append(feats)
+        yield feats
+        first = False
         frame += want
-    return chunks
 
 
 def rows_dict(e, rows):
