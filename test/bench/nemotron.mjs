@@ -93,7 +93,7 @@ async function loadOurs(lib, folder, threads) {
       throw new Error(
         `the engine did not pack the weights to ${config.quantize} (C heap grew ${mb(heapGrowth)} MB at load, ` +
           `packing needs about ${mb(packed)} MB): this engine ignores config.json's "quantize" for Nemotron; ` +
-          `build the branch that adds it`,
+          `update the engine`,
       );
     }
   }
@@ -194,7 +194,7 @@ function ensureModel(dtype) {
 }
 
 // The model's files linked into a folder of their own whose config.json asks the engine to pack the weights at load
-// (`"quantize": "8bit" | "4bit"`, read by the engine's Nemotron loader on the branch that adds 4-bit Nemotron).
+// (`"quantize": "8bit" | "4bit"`, read by the engine's Nemotron loader).
 function quantizedCopy(folder, quantize) {
   const copy = `${folder}-${quantize}`;
   mkdirSync(copy, { recursive: true });
