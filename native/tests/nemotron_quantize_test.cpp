@@ -19,9 +19,12 @@
 #include "nemotron/nemotron_runners.h"
 #include "nemotron/nemotron_stream.h"
 #include "nemotron/nemotron_weights.h"
+#include "support/packed_drift.h"
 #include "support/wav_file.h"
 
 namespace {
+
+using verbatim::test::Decoded;
 
 namespace fs = std::filesystem;
 const std::string kModels = std::string(VERBATIM_REFERENCE_DIR) + "/../models/";
@@ -62,24 +65,6 @@ std::string with_member(std::string config, const std::string& member) {
   return config;
 }
 
-int edit_distance(const std::vector<int>& a, const std::vector<int>& b) {
-  std::vector<int> previous(b.size() + 1), row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = static_cast<int>(j);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    row[0] = static_cast<int>(i);
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      row[j] = std::min({previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(previous, row);
-  }
-  return previous[b.size()];
-}
-
-struct Decoded {
-  std::vector<float> encoder;
-  std::vector<int> tokens;
-};
-
 // The whole clip as a file job decodes it: one stream at the model's default right context, ended offline.
 Decoded decode(verbatim::NemotronRunner& runner, const verbatim::NemotronConfig& config,
                const std::vector<float>& samples) {
@@ -97,8 +82,7 @@ Decoded decode(verbatim::NemotronRunner& runner, const verbatim::NemotronConfig&
 }  // namespace
 
 TEST_CASE("nemotron quantize: packed weights keep the encoder near the stored ones and 8 bits nearly the tokens") {
-  double worst_8 = 0, worst_4 = 0;
-  int tokens = 0, edits_8 = 0, edits_4 = 0;
+  verbatim::test::PackedDrift drift;
   for (const char* name : {"nemotron-tiny", "nemotron-tiny-nobias", "nemotron-tiny-3.5"}) {
     const std::string model = kModels + name;
     auto dense = std::make_shared<const verbatim::NemotronWeights>(verbatim::load_nemotron_weights(model));
@@ -118,25 +102,19 @@ TEST_CASE("nemotron quantize: packed weights keep the encoder near the stored on
       const Decoded a = decode(*cpu_8, eight->config, samples), b = decode(*cpu_4, four->config, samples);
       REQUIRE(a.encoder.size() == reference.encoder.size());
       REQUIRE(b.encoder.size() == reference.encoder.size());
-      for (std::size_t i = 0; i < reference.encoder.size(); ++i) {
-        worst_8 = std::max(worst_8, static_cast<double>(std::abs(a.encoder[i] - reference.encoder[i])));
-        worst_4 = std::max(worst_4, static_cast<double>(std::abs(b.encoder[i] - reference.encoder[i])));
-      }
-      tokens += static_cast<int>(reference.tokens.size());
-      edits_8 += edit_distance(a.tokens, reference.tokens);
-      edits_4 += edit_distance(b.tokens, reference.tokens);
+      drift.add(reference, a, b);
     }
   }
   MESSAGE("packed against stored weights on 9 held-out clips, the three tiny fixtures: encoder max |diff| 8-bit "
-          << worst_8 << ", 4-bit " << worst_4 << "; token edits 8-bit " << edits_8 << ", 4-bit " << edits_4 << " of "
-          << tokens);
+          << drift.worst_8 << ", 4-bit " << drift.worst_4 << "; token edits 8-bit " << drift.edits_8 << ", 4-bit "
+          << drift.edits_4 << " of " << drift.tokens);
   // Parakeet's bounds (parakeet_quantize_test.cpp: 8-bit 0.15 and a tenth of the tokens; 4-bit 2.5, its tokens not
   // bounded, as random weights make every decision close). Measured (2026-11-28, x86-64): encoder max |diff| 8-bit
   // 0.068, 4-bit 0.80 (layer-normed rows, |x| up to ~4); token edits 8-bit 222, 4-bit 3477 of 5971 (3.7% and 58%).
-  CHECK(tokens > 100);
-  CHECK(worst_8 <= 0.15);
-  CHECK(edits_8 <= tokens / 10);
-  CHECK(worst_4 <= 2.5);
+  CHECK(drift.tokens > 100);
+  CHECK(drift.worst_8 <= 0.15);
+  CHECK(drift.edits_8 <= drift.tokens / 10);
+  CHECK(drift.worst_4 <= 2.5);
 }
 
 TEST_CASE("nemotron quantize: the loader's option packs as config.json's \"quantize\" does, to the same transcript") {

@@ -25,8 +25,11 @@
 #include "formats/byte_reading.h"
 #include "parakeet/parakeet_weights.h"
 #include "formats/tensor_file.h"
+#include "support/packed_drift.h"
 
 namespace {
+
+using verbatim::test::Decoded;
 
 namespace fs = std::filesystem;
 const std::string kModels = std::string(VERBATIM_REFERENCE_DIR) + "/../models/";
@@ -85,24 +88,6 @@ bool same_packing(const verbatim::WeightMatrix& a, const verbatim::WeightMatrix&
   return std::memcmp(a.data, b.data, words) == 0 && std::memcmp(a.scales, b.scales, groups) == 0 &&
          std::memcmp(a.biases, b.biases, groups) == 0;
 }
-
-int edit_distance(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  std::vector<int> previous(b.size() + 1), row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = static_cast<int>(j);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    row[0] = static_cast<int>(i);
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      row[j] = std::min({previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(previous, row);
-  }
-  return previous[b.size()];
-}
-
-struct Decoded {
-  std::vector<float> encoder;
-  std::vector<int32_t> tokens;
-};
 
 Decoded decode(const std::shared_ptr<const verbatim::ParakeetWeights>& weights, const std::vector<float>& samples) {
   const verbatim::ParakeetConfig& c = weights->config;
@@ -163,8 +148,7 @@ TEST_CASE("parakeet quantize: packing at load equals MLX's affine quantization o
 }
 
 TEST_CASE("parakeet quantize: 8-bit weights keep the encoder near fp16's and decode nearly the same tokens") {
-  double worst_8 = 0, worst_4 = 0;
-  int tokens = 0, edits_8 = 0, edits_4 = 0;
+  verbatim::test::PackedDrift drift;
   for (const char* name : {"parakeet-tiny", "parakeet-tiny-v3"}) {
     const std::string model = kModels + name;
     const std::string config = read_text(model + "/config.json");
@@ -177,25 +161,19 @@ TEST_CASE("parakeet quantize: 8-bit weights keep the encoder near fp16's and dec
       const auto samples = read_wav(kModels + "../heldout/heldout-0" + std::to_string(clip) + ".wav");
       const Decoded reference = decode(dense, samples), a = decode(eight, samples), b = decode(four, samples);
       REQUIRE(a.encoder.size() == reference.encoder.size());
-      for (std::size_t i = 0; i < reference.encoder.size(); ++i) {
-        worst_8 = std::max(worst_8, static_cast<double>(std::abs(a.encoder[i] - reference.encoder[i])));
-        worst_4 = std::max(worst_4, static_cast<double>(std::abs(b.encoder[i] - reference.encoder[i])));
-      }
-      tokens += static_cast<int>(reference.tokens.size());
-      edits_8 += edit_distance(a.tokens, reference.tokens);
-      edits_4 += edit_distance(b.tokens, reference.tokens);
+      drift.add(reference, a, b);
     }
   }
   MESSAGE("quantized against fp16 on 9 held-out clips, both tiny fixtures: encoder max |diff| 8-bit "
-          << worst_8 << ", 4-bit " << worst_4 << "; token edits 8-bit " << edits_8 << ", 4-bit " << edits_4 << " of "
-          << tokens);
+          << drift.worst_8 << ", 4-bit " << drift.worst_4 << "; token edits 8-bit " << drift.edits_8 << ", 4-bit "
+          << drift.edits_4 << " of " << drift.tokens);
   // Measured (2026-11-25): encoder max |diff| 8-bit 0.043, 4-bit 0.82 (LayerNorm outputs, |x| up to ~4); token edits
   // 8-bit 3 of 128, 4-bit 69 (random weights: every decision is close, and 4 bits move each weight by ~10% of its
   // spread). Bounds about 3.5x those: 8-bit 0.15 and a tenth of the tokens; 4-bit 2.5 (its tokens are not bounded).
-  CHECK(tokens > 100);
-  CHECK(worst_8 <= 0.15);
-  CHECK(edits_8 <= tokens / 10);
-  CHECK(worst_4 <= 2.5);
+  CHECK(drift.tokens > 100);
+  CHECK(drift.worst_8 <= 0.15);
+  CHECK(drift.edits_8 <= drift.tokens / 10);
+  CHECK(drift.worst_4 <= 2.5);
 }
 
 TEST_CASE("parakeet quantize: bad settings are refused naming the file and the field") {
