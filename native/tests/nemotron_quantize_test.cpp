@@ -3,13 +3,8 @@
 // the same tokens, under Parakeet's bounds; the option packs as the config does; bad settings name the file and field.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,51 +14,19 @@
 #include "nemotron/nemotron_runners.h"
 #include "nemotron/nemotron_stream.h"
 #include "nemotron/nemotron_weights.h"
+#include "support/configured_model.h"
 #include "support/packed_drift.h"
+#include "support/text_file.h"
 #include "support/wav_file.h"
 
 namespace {
 
+using verbatim::test::ConfiguredModel;
 using verbatim::test::Decoded;
+using verbatim::test::read_text;
+using verbatim::test::with_member;
 
-namespace fs = std::filesystem;
 const std::string kModels = std::string(VERBATIM_REFERENCE_DIR) + "/../models/";
-
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  REQUIRE_MESSAGE(file.good(), "cannot open " << path);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-// A copy of model folder `model` in a fresh temporary directory, its config.json given as `config` and every other
-// file a link to the original's.
-class ModelFolder {
- public:
-  ModelFolder(const std::string& model, const std::string& config) {
-    std::string pattern = (fs::temp_directory_path() / "verbatim-nemotron-quantize-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-    for (const fs::directory_entry& entry : fs::directory_iterator(model)) {
-      if (entry.path().filename() != "config.json") {
-        fs::create_symlink(fs::absolute(entry.path()), path_ + "/" + entry.path().filename().string());
-      }
-    }
-    std::ofstream(path_ + "/config.json", std::ios::binary) << config;
-  }
-  ~ModelFolder() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// The config's text with `member` ("\"key\": value") added at the top level.
-std::string with_member(std::string config, const std::string& member) {
-  const auto end = config.rfind('}');
-  REQUIRE(end != std::string::npos);
-  config.insert(end, ", " + member + "\n");
-  return config;
-}
 
 // The whole clip as a file job decodes it: one stream at the model's default right context, ended offline.
 Decoded decode(verbatim::NemotronRunner& runner, const verbatim::NemotronConfig& config,
@@ -122,7 +85,7 @@ TEST_CASE("nemotron quantize: the loader's option packs as config.json's \"quant
   const auto samples = verbatim::test::read_wav_samples(kModels + "../heldout/heldout-07.wav");
   for (const int bits : {8, 4}) {
     INFO(bits << " bits");
-    const ModelFolder configured(
+    const ConfiguredModel configured(
         model, with_member(read_text(model + "/config.json"), "\"quantize\": \"" + std::to_string(bits) + "bit\""));
     const verbatim::Quantization option{bits, 64};
     const verbatim::NemotronWeights asked = verbatim::load_nemotron_weights(model, option);
@@ -156,11 +119,11 @@ TEST_CASE("nemotron quantize: bad settings are refused naming the file and the f
   const std::string model = kModels + "nemotron-tiny";
   for (const std::string value : {"\"16bit\"", "8", "true"}) {
     INFO(value);
-    const ModelFolder folder(model, with_member(read_text(model + "/config.json"), "\"quantize\": " + value));
+    const ConfiguredModel folder(model, with_member(read_text(model + "/config.json"), "\"quantize\": " + value));
     const std::string expected = folder.path() + "/config.json: \"quantize\" is";
     CHECK_THROWS_WITH_AS(verbatim::load_nemotron_weights(folder.path()), doctest::Contains(expected.c_str()),
                          verbatim::FormatError);
   }
-  const ModelFolder none(model, with_member(read_text(model + "/config.json"), "\"quantize\": null"));
+  const ConfiguredModel none(model, with_member(read_text(model + "/config.json"), "\"quantize\": null"));
   CHECK_FALSE(verbatim::load_nemotron_weights(none.path()).config.quantize.has_value());
 }

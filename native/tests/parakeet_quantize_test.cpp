@@ -5,15 +5,10 @@
 // addon's LoadOptions.quantize) packs as the config does; bad settings name the file and field.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,59 +17,22 @@
 #include "parakeet/parakeet_runners.h"
 #include "parakeet/tdt_decoding.h"
 #include "engine.h"
-#include "formats/byte_reading.h"
 #include "parakeet/parakeet_weights.h"
 #include "formats/tensor_file.h"
+#include "support/configured_model.h"
 #include "support/packed_drift.h"
+#include "support/text_file.h"
+#include "support/wav_file.h"
 
 namespace {
 
+using verbatim::test::ConfiguredModel;
 using verbatim::test::Decoded;
+using verbatim::test::read_text;
+using verbatim::test::read_wav_samples;
+using verbatim::test::with_member;
 
-namespace fs = std::filesystem;
 const std::string kModels = std::string(VERBATIM_REFERENCE_DIR) + "/../models/";
-
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  REQUIRE_MESSAGE(file.good(), "cannot open " << path);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-// A model folder in a fresh temporary directory: `config` as config.json, a link to `weights` as model.safetensors.
-class ModelFolder {
- public:
-  ModelFolder(const std::string& config, const std::string& weights) {
-    std::string pattern = (fs::temp_directory_path() / "verbatim-parakeet-quantize-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-    std::ofstream(path_ + "/config.json", std::ios::binary) << config;
-    fs::create_symlink(fs::absolute(weights), path_ + "/model.safetensors");
-  }
-  ~ModelFolder() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// The config's text with `member` ("\"key\": value") added at the top level.
-std::string with_member(std::string config, const std::string& member) {
-  const auto end = config.rfind('}');
-  REQUIRE(end != std::string::npos);
-  return config.substr(0, end) + ", " + member + "}";
-}
-
-std::vector<float> read_wav(const std::string& path) {
-  const std::string bytes = read_text(path);
-  REQUIRE(bytes.size() > 44);
-  REQUIRE(std::memcmp(bytes.data() + 36, "data", 4) == 0);
-  std::vector<float> out((bytes.size() - 44) / 2);
-  const auto* pcm = reinterpret_cast<const uint8_t*>(bytes.data()) + 44;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<int16_t>(verbatim::load_le16(pcm + 2 * i)) / 32768.0f;
-  }
-  return out;
-}
 
 bool same_packing(const verbatim::WeightMatrix& a, const verbatim::WeightMatrix& b) {
   using Format = verbatim::WeightMatrix::Format;
@@ -109,8 +67,7 @@ TEST_CASE("parakeet quantize: packing at load equals MLX's affine quantization o
   for (const int bits : {8, 4}) {
     INFO(bits << " bits");
     const std::string width = std::to_string(bits) + "bit";
-    const ModelFolder folder(with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"" + width + "\""),
-                             fp16 + "/model.safetensors");
+    const ConfiguredModel folder(fp16, with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"" + width + "\""));
     const verbatim::ParakeetWeights packed = verbatim::load_parakeet_weights(folder.path());
     const verbatim::ParakeetWeights stored = verbatim::load_parakeet_weights(kModels + "parakeet-tiny-v3-" + width);
     REQUIRE(packed.config.quantize.has_value());
@@ -135,8 +92,7 @@ TEST_CASE("parakeet quantize: packing at load equals MLX's affine quantization o
     check(packed.joint_enc.weight, stored.joint_enc.weight);
     CHECK(compared == 20);
   }
-  const ModelFolder folder(with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"8bit\""),
-                           fp16 + "/model.safetensors");
+  const ConfiguredModel folder(fp16, with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"8bit\""));
   const verbatim::ParakeetWeights packed = verbatim::load_parakeet_weights(folder.path());
   const verbatim::ParakeetWeights stored = verbatim::load_parakeet_weights(kModels + "parakeet-tiny-v3-8bit");
   // At load the pointwise convolutions are packed too (the engine multiplies them as matrices); widths of 32 (the
@@ -152,13 +108,13 @@ TEST_CASE("parakeet quantize: 8-bit weights keep the encoder near fp16's and dec
   for (const char* name : {"parakeet-tiny", "parakeet-tiny-v3"}) {
     const std::string model = kModels + name;
     const std::string config = read_text(model + "/config.json");
-    const ModelFolder q8(with_member(config, "\"quantize\": \"8bit\""), model + "/model.safetensors");
-    const ModelFolder q4(with_member(config, "\"quantize\": \"4bit\""), model + "/model.safetensors");
+    const ConfiguredModel q8(model, with_member(config, "\"quantize\": \"8bit\""));
+    const ConfiguredModel q4(model, with_member(config, "\"quantize\": \"4bit\""));
     auto dense = std::make_shared<const verbatim::ParakeetWeights>(verbatim::load_parakeet_weights(model));
     auto eight = std::make_shared<const verbatim::ParakeetWeights>(verbatim::load_parakeet_weights(q8.path()));
     auto four = std::make_shared<const verbatim::ParakeetWeights>(verbatim::load_parakeet_weights(q4.path()));
     for (int clip = 0; clip < 9; ++clip) {
-      const auto samples = read_wav(kModels + "../heldout/heldout-0" + std::to_string(clip) + ".wav");
+      const auto samples = read_wav_samples(kModels + "../heldout/heldout-0" + std::to_string(clip) + ".wav");
       const Decoded reference = decode(dense, samples), a = decode(eight, samples), b = decode(four, samples);
       REQUIRE(a.encoder.size() == reference.encoder.size());
       drift.add(reference, a, b);
@@ -201,7 +157,7 @@ TEST_CASE("parakeet quantize: bad settings are refused naming the file and the f
   CHECK(verbatim::parse_parakeet_config(with_member(config, "\"quantize\": null"), "c").quantize == std::nullopt);
 
   // Packed tensors without the config's "quantization" block: the weights file and the tensor are named.
-  const ModelFolder folder(config, kModels + "parakeet-tiny-v3-8bit/model.safetensors");
+  const ConfiguredModel folder(kModels + "parakeet-tiny-v3-8bit", config);
   try {
     verbatim::load_parakeet_weights(folder.path());
     FAIL("accepted");
@@ -211,20 +167,20 @@ TEST_CASE("parakeet quantize: bad settings are refused naming the file and the f
     CHECK(message.find(".scales") != std::string::npos);
   }
   // A "quantization" block that does not match the packed shapes.
-  const ModelFolder four(with_member(config, "\"quantization\": {\"bits\": 4, \"group_size\": 64}"),
-                         kModels + "parakeet-tiny-v3-8bit/model.safetensors");
+  const ConfiguredModel four(kModels + "parakeet-tiny-v3-8bit",
+                             with_member(config, "\"quantization\": {\"bits\": 4, \"group_size\": 64}"));
   CHECK_THROWS_WITH_AS(verbatim::load_parakeet_weights(four.path()), doctest::Contains("expected (64, 32)"),
                        verbatim::FormatError);
 }
 
 TEST_CASE("parakeet quantize: the loader's option packs as config.json's \"quantize\" does, to the same transcript") {
   const std::string fp16 = kModels + "parakeet-tiny-v3";
-  const auto samples = read_wav(kModels + "../heldout/heldout-07.wav");
+  const auto samples = read_wav_samples(kModels + "../heldout/heldout-07.wav");
   for (const int bits : {8, 4}) {
     INFO(bits << " bits");
     const std::string width = std::to_string(bits) + "bit";
-    const ModelFolder configured(with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"" + width + "\""),
-                                 fp16 + "/model.safetensors");
+    const ConfiguredModel configured(fp16,
+                                     with_member(read_text(fp16 + "/config.json"), "\"quantize\": \"" + width + "\""));
     const verbatim::Quantization option{bits, 64};
     const verbatim::ParakeetWeights asked = verbatim::load_parakeet_weights(fp16, option);
     const verbatim::ParakeetWeights config = verbatim::load_parakeet_weights(configured.path());
