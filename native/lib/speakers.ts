@@ -3,12 +3,10 @@
 // the order they first speak, up to the model's maximum (8 for NVIDIA's).
 import { addon, type RawJob, type RawSpeakerModel, type RawSpeakerStream } from "./addon";
 import { CancelledError, typed, typedError } from "./errors";
-import type { SpeakerActivity, SpeakerModelInfo, SpeakerSegment } from "./types";
+import type { LoadOptions, SpeakerActivity, SpeakerModelInfo, SpeakerSegment } from "./types";
 
-export interface SpeakerLoadOptions {
-  /** CPU workers, counting the calling thread; 0 or absent: one per core. */
-  threads?: number;
-}
+/** The backend as every family chooses it (LoadOptions): its weights run as stored, so there is no quantize. */
+export type SpeakerLoadOptions = Omit<LoadOptions, "quantize">;
 
 export interface DiarizeOptions {
   /** Aborting rejects the promise with CancelledError within one encoder layer. */

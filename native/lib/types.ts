@@ -407,5 +407,7 @@ export interface SpeakerModelInfo {
   encoderFrameSeconds: number;
   streamingModes: { name: string; chunkFrames: number; rightContextFrames: number }[];
   streamingMode: string;
+  /** The backend the model runs on: "mlx" or "cpu" (the portable CPU backend), and MLX's device ("gpu" or "cpu"). */
   backend: string;
+  device: string;
 }

@@ -6,6 +6,7 @@ import {
   buildInfo,
   InvalidArgumentError,
   NemotronModel,
+  SpeakerModel,
   WhisperModel,
   type ParakeetTranscript,
   type TranscribeResult,
@@ -125,6 +126,29 @@ describe(`the MLX backend${skipReason}`, () => {
     },
   );
 
+  withMlx("the speaker model gives the same segments on MLX and CPU, offline and streaming", async () => {
+    const samples = readSimpleWav(path.join(heldout, "heldout-00.wav"));
+    const runs = [];
+    for (const backend of ["cpu", "mlx"] as const) {
+      const model = await SpeakerModel.load(path.join(fixtureModels, "diarization-tiny"), { backend, threads: 2 });
+      try {
+        expect(model.info()).toMatchObject({
+          backend,
+          device: backend === "mlx" && buildInfo().mlxGpu ? "gpu" : "cpu",
+        });
+        const offline = await model.diarize(samples);
+        const stream = model.stream({ mode: "ultra_low_latency" });
+        await stream.push(samples);
+        runs.push({ offline: offline.segments, streaming: (await stream.finish()).segments });
+      } finally {
+        model.close();
+      }
+    }
+    // Probabilities differ by float rounding (bounded in speaker_mlx_test.cpp); segments are exact.
+    expect(runs[0].offline.length).toBeGreaterThan(0);
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
   withMlx("a cache limit of 0 from the load options keeps no freed memory", async () => {
     const loaded = await WhisperModel.load(model(["--dtype", "float16", "--seed", "5"]), {
       backend: "mlx",
@@ -147,6 +171,12 @@ withoutMlx("without MLX built in, the mlx backend is refused with how to get MLX
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+});
+
+withoutMlx("without MLX built in, the speaker model's mlx backend is refused with how to get MLX", async () => {
+  await expect(SpeakerModel.load(path.join(fixtureModels, "diarization-tiny"), { backend: "mlx" })).rejects.toThrow(
+    /brew install mlx/,
+  );
 });
 
 test("MLX memory limits must be whole byte counts", () => {

@@ -18,6 +18,8 @@
 #include "nemotron/nemotron_runners.h"
 #include "nemotron/nemotron_stream.h"
 #include "nemotron/nemotron_weights.h"
+#include "support/engine_backend_choice.h"
+#include "support/nemotron_stream_run.h"
 #include "support/wav_file.h"
 
 namespace {
@@ -42,43 +44,16 @@ constexpr double kProbabilityTolerance = 2e-4;  // absolute, each emitted token'
 // -tiny-3.5 at right context 1: 2.1e-6 at 8 bits, 1.2e-5 at 4 bits.
 constexpr double kFourBitEncoderTolerance = 2e-3;
 
-struct Run {
-  std::vector<int> tokens, frames;
-  std::vector<float> probabilities, encoder;  // encoder: every chunk's rows, in order
-};
+using Run = verbatim::test::NemotronRun;
+using verbatim::test::run_nemotron_stream;
 
-// The stream over `samples`, pushed 1,000 samples at a time (chunks complete inside pushes), ended as `end` says.
-Run run_stream(verbatim::NemotronRunner& runner, const verbatim::NemotronConfig& config,
-               const std::vector<float>& samples, int lookahead, verbatim::StreamEnd end, int prompt) {
-  verbatim::NemotronStream stream(runner, config, lookahead, prompt);
-  Run run;
-  stream.on_encoded = [&run](const std::vector<float>& rows) {
-    run.encoder.insert(run.encoder.end(), rows.begin(), rows.end());
-  };
-  const auto take = [&run](const std::vector<verbatim::DecodedToken>& tokens) {
-    for (const verbatim::DecodedToken& t : tokens) {
-      run.tokens.push_back(t.id);
-      run.frames.push_back(static_cast<int>(t.frame));
-      run.probabilities.push_back(t.probability);
-    }
-  };
-  constexpr std::size_t kPiece = 1000;
-  for (std::size_t first = 0; first < samples.size(); first += kPiece) {
-    take(stream.push(samples.data() + first, std::min(kPiece, samples.size() - first)));
-  }
-  take(stream.finish(end));
-  return run;
-}
+constexpr std::size_t kPiece = 1000;  // samples a push: chunks complete inside pushes
 
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
   double worst = 0;
   for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, static_cast<double>(std::abs(a[i] - b[i])));
   return worst;
-}
-
-verbatim::MlxDevice mlx_device() {
-  return verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu : verbatim::MlxDevice::Cpu;
 }
 
 int prompt_slot(const verbatim::NemotronConfig& config, const std::string& language) {
@@ -103,7 +78,7 @@ TEST_CASE("nemotron on mlx: offline and streaming, every right context, the CPU 
         verbatim::load_nemotron_weights(kFixtures + "models/nemotron-" + model));
     const verbatim::NemotronConfig& config = weights->config;
     const auto cpu = verbatim::make_nemotron_cpu_runner(weights, 2);
-    const auto mlx = verbatim::make_nemotron_mlx_runner(weights, mlx_device());
+    const auto mlx = verbatim::make_nemotron_mlx_runner(weights, verbatim::test::mlx_test_device());
     CHECK(mlx->backend_name() == "mlx");
     double encoder = 0, probability = 0;
     for (const auto& [clip, language] : clips) {
@@ -113,8 +88,8 @@ TEST_CASE("nemotron on mlx: offline and streaming, every right context, the CPU 
         for (const verbatim::StreamEnd end : {verbatim::StreamEnd::Offline, verbatim::StreamEnd::PaddedChunk}) {
           INFO("nemotron-" << model << " on " << clip << ", right context " << lookahead
                            << (end == verbatim::StreamEnd::Offline ? ", offline" : ", streaming"));
-          const Run a = run_stream(*cpu, config, samples, lookahead, end, prompt);
-          const Run b = run_stream(*mlx, config, samples, lookahead, end, prompt);
+          const Run a = run_nemotron_stream(*cpu, config, samples, lookahead, end, kPiece, prompt);
+          const Run b = run_nemotron_stream(*mlx, config, samples, lookahead, end, kPiece, prompt);
           CHECK_FALSE(a.tokens.empty());
           CHECK(b.tokens == a.tokens);
           CHECK(b.frames == a.frames);
@@ -125,7 +100,7 @@ TEST_CASE("nemotron on mlx: offline and streaming, every right context, the CPU 
         }
       }
     }
-    MESSAGE("nemotron-" << model << ", mlx (" << std::string(verbatim::mlx_device_name(mlx_device()))
+    MESSAGE("nemotron-" << model << ", mlx (" << std::string(verbatim::mlx_device_name(verbatim::test::mlx_test_device()))
                         << ") against cpu: encoder rows max |diff| " << encoder << ", token probabilities max |diff| "
                         << probability);
     CHECK(encoder <= kEncoderTolerance);
@@ -144,14 +119,14 @@ TEST_CASE("nemotron on mlx: weights packed to 8 and 4 bits give the CPU backend'
           kFixtures + "models/nemotron-" + model, verbatim::Quantization{bits, 64}));
       const verbatim::NemotronConfig& config = weights->config;
       const auto cpu = verbatim::make_nemotron_cpu_runner(weights, 2);
-      const auto mlx = verbatim::make_nemotron_mlx_runner(weights, mlx_device());
+      const auto mlx = verbatim::make_nemotron_mlx_runner(weights, verbatim::test::mlx_test_device());
       const int prompt = config.num_prompts > 0 ? prompt_slot(config, "auto") : -1;
       for (const std::string clip : {"heldout-00", "heldout-01", "heldout-02", "heldout-03"}) {
         const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "heldout/" + clip + ".wav");
         for (const verbatim::StreamEnd end : {verbatim::StreamEnd::Offline, verbatim::StreamEnd::PaddedChunk}) {
           INFO("nemotron-" << model << ", " << bits << " bits, on " << clip);
-          const Run a = run_stream(*cpu, config, samples, 1, end, prompt);
-          const Run b = run_stream(*mlx, config, samples, 1, end, prompt);
+          const Run a = run_nemotron_stream(*cpu, config, samples, 1, end, kPiece, prompt);
+          const Run b = run_nemotron_stream(*mlx, config, samples, 1, end, kPiece, prompt);
           CHECK_FALSE(a.tokens.empty());
           CHECK(b.tokens == a.tokens);
           CHECK(b.frames == a.frames);
@@ -167,42 +142,13 @@ TEST_CASE("nemotron on mlx: weights packed to 8 and 4 bits give the CPU backend'
 }
 
 TEST_CASE("nemotron engine: mlx loads on MLX and transcribes as the CPU backend does; auto takes MLX for its GPU") {
-  const std::string folder = kFixtures + "models/nemotron-tiny";
-  verbatim::EngineOptions options;
-  options.backend = verbatim::BackendChoice::Mlx;
-  const auto mlx = verbatim::Engine::load(folder, options);
-  CHECK(mlx->backend_name() == "mlx");
-  CHECK(mlx->device_name() == std::string(verbatim::mlx_device_name(mlx_device())));
-  CHECK(mlx->memory().has_value());
-  options.backend = verbatim::BackendChoice::Cpu;
-  const auto cpu = verbatim::Engine::load(folder, options);
-  CHECK(cpu->backend_name() == "cpu");
-  options.backend = verbatim::BackendChoice::Auto;
-  CHECK(verbatim::Engine::load(folder, options)->backend_name() == (verbatim::mlx_gpu_available() ? "mlx" : "cpu"));
-
-  const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "heldout/heldout-04.wav");
-  const verbatim::Transcript a = cpu->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
-  const verbatim::Transcript b = mlx->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
-  REQUIRE(a.segments.size() == b.segments.size());
-  REQUIRE_FALSE(a.segments.empty());
-  CHECK_FALSE(a.segments[0].tokens.empty());
-  for (std::size_t i = 0; i < a.segments.size(); ++i) {
-    CHECK(b.segments[i].tokens == a.segments[i].tokens);
-    CHECK(b.segments[i].start == a.segments[i].start);
-    CHECK(b.segments[i].end == a.segments[i].end);
-  }
+  verbatim::test::check_engine_backend_choice(kFixtures + "models/nemotron-tiny", kFixtures + "heldout/heldout-04.wav");
 }
 
 #else
 
 TEST_CASE("nemotron engine: without MLX built in, mlx says how to get MLX and auto is the CPU backend") {
-  const std::string folder = kFixtures + "models/nemotron-tiny";
-  verbatim::EngineOptions options;
-  options.backend = verbatim::BackendChoice::Mlx;
-  CHECK_THROWS_WITH_AS(verbatim::Engine::load(folder, options), doctest::Contains("brew install mlx"),
-                       std::invalid_argument);
-  options.backend = verbatim::BackendChoice::Auto;
-  CHECK(verbatim::Engine::load(folder, options)->backend_name() == "cpu");
+  verbatim::test::check_engine_backend_choice_without_mlx(kFixtures + "models/nemotron-tiny");
 }
 
 #endif

@@ -23,6 +23,7 @@
 #include "transducer/phrase_boost.h"
 #include "transducer/token_mask.h"
 #include "support/held_bytes.h"
+#include "support/nemotron_stream_run.h"
 #include "support/reference_json.h"
 #include "support/wav_file.h"
 
@@ -42,33 +43,8 @@ const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../";
 constexpr double kFeatureTolerance = 5e-4;  // absolute, log-mel features (|x| up to ~16, unnormalised)
 constexpr double kEncoderTolerance = 2e-4;  // absolute, encoder rows (|x| up to ~4)
 
-struct Run {
-  std::vector<int> tokens, frames;
-  std::vector<float> encoder;  // every chunk's rows, in order
-};
-
-// The stream over `samples`, pushed in pieces of `piece` samples, ended as `end` says, boosting `boost`'s terms and
-// never emitting `mask`'s pieces.
-Run run_stream(verbatim::NemotronRunner& runner, const verbatim::NemotronConfig& config,
-               const std::vector<float>& samples, int lookahead, verbatim::StreamEnd end, std::size_t piece,
-               int prompt = -1, const verbatim::PhraseBoost& boost = {}, const verbatim::TokenMask& mask = {}) {
-  verbatim::NemotronStream stream(runner, config, lookahead, prompt, boost, mask);
-  Run run;
-  stream.on_encoded = [&run](const std::vector<float>& rows) {
-    run.encoder.insert(run.encoder.end(), rows.begin(), rows.end());
-  };
-  const auto take = [&run](const std::vector<verbatim::DecodedToken>& tokens) {
-    for (const verbatim::DecodedToken& t : tokens) {
-      run.tokens.push_back(t.id);
-      run.frames.push_back(static_cast<int>(t.frame));
-    }
-  };
-  for (std::size_t first = 0; first < samples.size(); first += piece) {
-    take(stream.push(samples.data() + first, std::min(piece, samples.size() - first)));
-  }
-  take(stream.finish(end));
-  return run;
-}
+using Run = verbatim::test::NemotronRun;
+using verbatim::test::run_nemotron_stream;
 
 struct Figures {
   double features = 0, encoder = 0;
@@ -129,7 +105,7 @@ void check_clip(const std::string& model, const std::string& clip, Figures& figu
       INFO((offline ? "offline generate()" : "streaming generate()"));
       const Value& expected = at(at(reference, offline ? "offline" : "streaming"), R);
       // Pieces of 1,000 samples: chunks complete inside pushes, never on their edges.
-      const Run run = run_stream(*runner, config, samples, lookahead,
+      const Run run = run_nemotron_stream(*runner, config, samples, lookahead,
                                  offline ? verbatim::StreamEnd::Offline : verbatim::StreamEnd::PaddedChunk, 1000, prompt);
       CHECK(run.tokens == ints(at(expected, "tokens")));
       CHECK(run.frames == ints(at(expected, "frames")));
@@ -170,9 +146,9 @@ TEST_CASE("nemotron: a stream's tokens do not depend on how its audio is cut int
   const std::unique_ptr<verbatim::NemotronRunner> runner = verbatim::make_nemotron_cpu_runner(weights, 2);
   const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "heldout/heldout-01.wav");
   for (const int lookahead : {6, 0}) {
-    const Run whole = run_stream(*runner, weights->config, samples, lookahead, verbatim::StreamEnd::PaddedChunk,
+    const Run whole = run_nemotron_stream(*runner, weights->config, samples, lookahead, verbatim::StreamEnd::PaddedChunk,
                                  samples.size());
-    const Run small = run_stream(*runner, weights->config, samples, lookahead, verbatim::StreamEnd::PaddedChunk, 37);
+    const Run small = run_nemotron_stream(*runner, weights->config, samples, lookahead, verbatim::StreamEnd::PaddedChunk, 37);
     CHECK(small.tokens == whole.tokens);
     CHECK(small.frames == whole.frames);
     CHECK(small.encoder == whole.encoder);
@@ -185,8 +161,8 @@ TEST_CASE("nemotron: two streams on one model keep their own state") {
   const std::unique_ptr<verbatim::NemotronRunner> runner = verbatim::make_nemotron_cpu_runner(weights, 2);
   const std::vector<float> a = verbatim::test::read_wav_samples(kFixtures + "heldout/heldout-00.wav");
   const std::vector<float> b = verbatim::test::read_wav_samples(kFixtures + "heldout/heldout-02.wav");
-  const Run alone_a = run_stream(*runner, weights->config, a, 1, verbatim::StreamEnd::PaddedChunk, 4000);
-  const Run alone_b = run_stream(*runner, weights->config, b, 1, verbatim::StreamEnd::PaddedChunk, 4000);
+  const Run alone_a = run_nemotron_stream(*runner, weights->config, a, 1, verbatim::StreamEnd::PaddedChunk, 4000);
+  const Run alone_b = run_nemotron_stream(*runner, weights->config, b, 1, verbatim::StreamEnd::PaddedChunk, 4000);
   verbatim::NemotronStream sa(*runner, weights->config, 1), sb(*runner, weights->config, 1);
   std::vector<int> ta, tb;
   const auto add = [](std::vector<int>& out, const std::vector<verbatim::DecodedToken>& tokens) {
@@ -241,7 +217,7 @@ TEST_CASE("nemotron: no terms, or a strength of 0, decode as before; the options
       INFO("right context " << lookahead);
       const Value& expected = at(at(reference, "offline"), std::to_string(lookahead));
       for (const verbatim::PhraseBoost& boost : {none.boost, off}) {
-        const Run run = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline, 1000, -1,
+        const Run run = run_nemotron_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline, 1000, -1,
                                    boost);
         CHECK(run.tokens == ints(at(expected, "tokens")));
         CHECK(run.frames == ints(at(expected, "frames")));
@@ -285,7 +261,7 @@ TEST_CASE("nemotron: suppressTokens gives the reference's tokens with those piec
       INFO((offline ? "offline" : "streaming"));
       const Value& expected = at(at(reference, offline ? "offline" : "streaming"), R);
       const Run run =
-          run_stream(*m.runner, config, m.samples, lookahead,
+          run_nemotron_stream(*m.runner, config, m.samples, lookahead,
                      offline ? verbatim::StreamEnd::Offline : verbatim::StreamEnd::PaddedChunk, 1000, -1, {}, mask);
       CHECK(run.tokens == ints(at(expected, "tokens")));
       CHECK(run.frames == ints(at(expected, "frames")));
@@ -340,7 +316,7 @@ TEST_CASE("nemotron: a term's next piece is favoured by exactly the tree's bonus
     const std::vector<int> prefix(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(k));
     for (const double factor : {0.98, 1.02}) {
       INFO("strength x " << factor);
-      const Run run = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline, 1000, -1,
+      const Run run = run_nemotron_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline, 1000, -1,
                                  boost_of({term}, config.vocab_size, static_cast<float>(threshold * factor)));
       REQUIRE(run.tokens.size() > k);
       CHECK(std::vector<int>(run.tokens.begin(), run.tokens.begin() + static_cast<std::ptrdiff_t>(k)) == prefix);
@@ -370,9 +346,9 @@ TEST_CASE("nemotron: with terms boosted, streaming gives the offline decode's to
         // A term of the decode's first piece and a piece after it that the model did not write there.
         const int32_t other = (offline[1] + 1) % config.vocab_size;
         const verbatim::PhraseBoost boost = boost_of({{offline[0], other}}, config.vocab_size, 4.0f);
-        const Run whole = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline,
+        const Run whole = run_nemotron_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::Offline,
                                      m.samples.size(), -1, boost);
-        const Run live = run_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::PaddedChunk, 1000,
+        const Run live = run_nemotron_stream(*m.runner, config, m.samples, lookahead, verbatim::StreamEnd::PaddedChunk, 1000,
                                     -1, boost);
         // The first frame of the last chunk: the file's encoder frames, less the last chunk's.
         const int encoded = static_cast<int>(whole.encoder.size()) / config.d_model;

@@ -16,6 +16,7 @@
 #include "parakeet/parakeet_runners.h"
 #include "parakeet/parakeet_weights.h"
 #include "parakeet/tdt_decoding.h"
+#include "support/engine_backend_choice.h"
 #include "support/wav_file.h"
 
 namespace {
@@ -78,10 +79,6 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return worst;
 }
 
-verbatim::MlxDevice mlx_device() {
-  return verbatim::mlx_gpu_available() ? verbatim::MlxDevice::Gpu : verbatim::MlxDevice::Cpu;
-}
-
 }  // namespace
 
 TEST_CASE("parakeet on mlx: encoder and joint within tolerance of the CPU backend, greedy TDT identical") {
@@ -91,7 +88,7 @@ TEST_CASE("parakeet on mlx: encoder and joint within tolerance of the CPU backen
         verbatim::load_parakeet_weights(kFixtures + "models/parakeet-" + model));
     const verbatim::ParakeetConfig& config = weights->config;
     auto cpu = verbatim::make_parakeet_cpu_runner(weights, 2);
-    auto mlx = verbatim::make_parakeet_mlx_runner(weights, mlx_device());
+    auto mlx = verbatim::make_parakeet_mlx_runner(weights, verbatim::test::mlx_test_device());
     CHECK(mlx->backend_name() == "mlx");
     REQUIRE(mlx->joint_width() == cpu->joint_width());
     double encoder = 0, joint = 0;
@@ -111,7 +108,7 @@ TEST_CASE("parakeet on mlx: encoder and joint within tolerance of the CPU backen
       ++decodings;
       tokens += static_cast<int>(a.tokens.size());
     }
-    const std::string device = verbatim::mlx_device_name(mlx_device());
+    const std::string device = verbatim::mlx_device_name(verbatim::test::mlx_test_device());
     MESSAGE("parakeet-" << model << ", mlx (" << device << ") against cpu on 4 clips: encoder max |diff| " << encoder
                         << ", start joint max |diff| " << joint << "; smallest top-two token margin on the CPU's path "
                         << margin);
@@ -123,41 +120,13 @@ TEST_CASE("parakeet on mlx: encoder and joint within tolerance of the CPU backen
 }
 
 TEST_CASE("parakeet engine: mlx loads on MLX and transcribes as the CPU backend does; auto takes MLX for its GPU") {
-  const std::string folder = kFixtures + "models/parakeet-tiny-v3";
-  verbatim::EngineOptions options;
-  options.backend = verbatim::BackendChoice::Mlx;
-  const auto mlx = verbatim::Engine::load(folder, options);
-  CHECK(mlx->backend_name() == "mlx");
-  CHECK(mlx->device_name() == std::string(verbatim::mlx_device_name(mlx_device())));
-  CHECK(mlx->memory().has_value());
-  options.backend = verbatim::BackendChoice::Cpu;
-  const auto cpu = verbatim::Engine::load(folder, options);
-  CHECK(cpu->backend_name() == "cpu");
-  options.backend = verbatim::BackendChoice::Auto;
-  CHECK(verbatim::Engine::load(folder, options)->backend_name() == (verbatim::mlx_gpu_available() ? "mlx" : "cpu"));
-
-  const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "heldout/heldout-04.wav");
-  const verbatim::Transcript a = cpu->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
-  const verbatim::Transcript b = mlx->transcription({}, nullptr)->run(samples.data(), samples.size(), {});
-  REQUIRE(a.segments.size() == b.segments.size());
-  REQUIRE_FALSE(a.segments.empty());
-  for (std::size_t i = 0; i < a.segments.size(); ++i) {
-    CHECK(b.segments[i].tokens == a.segments[i].tokens);
-    CHECK(b.segments[i].start == a.segments[i].start);
-    CHECK(b.segments[i].end == a.segments[i].end);
-  }
+  verbatim::test::check_engine_backend_choice(kFixtures + "models/parakeet-tiny-v3", kFixtures + "heldout/heldout-04.wav");
 }
 
 #else
 
 TEST_CASE("parakeet engine: without MLX built in, mlx says how to get MLX and auto is the CPU backend") {
-  const std::string folder = kFixtures + "models/parakeet-tiny-v3";
-  verbatim::EngineOptions options;
-  options.backend = verbatim::BackendChoice::Mlx;
-  CHECK_THROWS_WITH_AS(verbatim::Engine::load(folder, options), doctest::Contains("brew install mlx"),
-                       std::invalid_argument);
-  options.backend = verbatim::BackendChoice::Auto;
-  CHECK(verbatim::Engine::load(folder, options)->backend_name() == "cpu");
+  verbatim::test::check_engine_backend_choice_without_mlx(kFixtures + "models/parakeet-tiny-v3");
 }
 
 #endif

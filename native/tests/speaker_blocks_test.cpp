@@ -12,6 +12,7 @@
 #include "speakers/speaker_cache.h"
 #include "speakers/speaker_model.h"
 #include "speakers/speaker_network.h"
+#include "support/speaker_runs.h"
 
 namespace {
 
@@ -132,7 +133,8 @@ TEST_CASE("speaker blocks: segments open above the threshold and close at the fi
 }
 
 TEST_CASE("speaker blocks: a stream holds bounded state however long it runs") {
-  const auto model = verbatim::SpeakerModel::load(std::string(VERBATIM_REFERENCE_DIR) + "/../models/diarization-tiny", 2);
+  const auto model = verbatim::test::load_speaker_model(
+      std::string(VERBATIM_REFERENCE_DIR) + "/../models/diarization-tiny", verbatim::BackendChoice::Cpu);
   verbatim::SpeakerStream stream(model, "ultra_low_latency");
   // 3 minutes of a chirp in 100 ms pushes: the cache and FIFO stay within speaker_cache_length + fifo_length
   // frames, the kept samples within one chunk's (P x 160 + 400 + 1 for P = 8 x (3 + 1) mel frames)

@@ -16,6 +16,7 @@
 #include "formats/json.h"
 #include "speakers/speaker_model.h"
 #include "support/reference_json.h"
+#include "support/speaker_runs.h"
 #include "support/wav_file.h"
 
 namespace {
@@ -51,17 +52,9 @@ void check_segments(const Value& expected, const std::vector<verbatim::SpeakerSe
   }
 }
 
-std::vector<verbatim::SpeakerSegment> segments_of(const std::vector<float>& probabilities, int speakers) {
-  verbatim::SegmentTracker tracker(speakers, 0.01);
-  tracker.add(probabilities.data(), static_cast<int64_t>(probabilities.size() / speakers));
-  return tracker.finish();
-}
-
-}  // namespace
-
-TEST_CASE("speaker model: probabilities and segments equal transformers' offline and in every streaming mode") {
-  const auto model = verbatim::SpeakerModel::load(kFixtures + "models/diarization-tiny", 2);
-  const int S = model->config().cache.speakers;
+// `model`'s features, probabilities and segments on the held-out clips against transformers', offline and in every
+// streaming mode the reference ran.
+void check_against_transformers(const std::shared_ptr<verbatim::SpeakerModel>& model) {
   for (const std::string clip : {"00", "02"}) {
     CAPTURE(clip);
     const Value reference =
@@ -75,34 +68,44 @@ TEST_CASE("speaker model: probabilities and segments equal transformers' offline
     CHECK(feature_error < kFeatureTolerance);
 
     const Value& offline = at(reference, "offline");
-    const verbatim::SpeakerActivity activity = model->diarize(samples.data(), samples.size(), nullptr, nullptr);
-    CHECK(activity.frames == *at(reference, "frames").as_int64());
-    const double offline_error = worst_difference(at(offline, "probabilities"), activity.probabilities);
-    MESSAGE("heldout-" << clip << " offline probabilities: " << offline_error << " (threshold margin "
-                       << number(at(offline, "threshold_margin")) << ")");
+    const verbatim::test::SpeakerRun run = verbatim::test::offline_speaker_run(*model, samples);
+    CHECK(run.frames == *at(reference, "frames").as_int64());
+    const double offline_error = worst_difference(at(offline, "probabilities"), run.probabilities);
+    MESSAGE("heldout-" << clip << " offline probabilities (" << model->backend_name() << "): " << offline_error
+                       << " (threshold margin " << number(at(offline, "threshold_margin")) << ")");
     CHECK(offline_error < kProbabilityTolerance);
     CHECK(offline_error < number(at(offline, "threshold_margin")));
-    check_segments(at(offline, "segments"), segments_of(activity.probabilities, S));
+    check_segments(at(offline, "segments"), run.segments);
 
     for (const auto& [mode, expected] : at(reference, "streaming").members()) {
       CAPTURE(mode);
-      verbatim::SpeakerStream stream(model, mode);
-      std::vector<float> probabilities;
-      // odd-sized pushes: a chunk runs once its samples are in, whatever the pushes' sizes
-      for (std::size_t i = 0; i < samples.size(); i += 1234) {
-        const std::vector<float> frames = stream.push(samples.data() + i, std::min<std::size_t>(1234, samples.size() - i));
-        probabilities.insert(probabilities.end(), frames.begin(), frames.end());
-      }
-      const std::vector<float> rest = stream.finish();
-      probabilities.insert(probabilities.end(), rest.begin(), rest.end());
-      const double error = worst_difference(at(expected, "probabilities"), probabilities);
-      MESSAGE("heldout-" << clip << " " << mode << " probabilities: " << error << " (threshold margin "
-                         << number(at(expected, "threshold_margin")) << ")");
+      const verbatim::test::SpeakerRun stream = verbatim::test::streaming_speaker_run(model, mode, samples);
+      const double error = worst_difference(at(expected, "probabilities"), stream.probabilities);
+      MESSAGE("heldout-" << clip << " " << mode << " probabilities (" << model->backend_name() << "): " << error
+                         << " (threshold margin " << number(at(expected, "threshold_margin")) << ")");
       CHECK(error < kProbabilityTolerance);
       CHECK(error < number(at(expected, "threshold_margin")));
-      check_segments(at(expected, "segments"), stream.segments());
+      check_segments(at(expected, "segments"), stream.segments);
       CHECK(at(expected, "cache_compressed").as_bool());
-      CHECK(stream.cache_compressed());
+      CHECK(stream.cache_compressed);
     }
   }
 }
+
+}  // namespace
+
+TEST_CASE("speaker model: probabilities and segments equal transformers' offline and in every streaming mode") {
+  check_against_transformers(
+      verbatim::test::load_speaker_model(kFixtures + "models/diarization-tiny", verbatim::BackendChoice::Cpu));
+}
+
+#if defined(VERBATIM_HAS_MLX)
+
+TEST_CASE("speaker model on mlx: probabilities and segments equal transformers' offline and in every streaming mode") {
+  const auto model =
+      verbatim::test::load_speaker_model(kFixtures + "models/diarization-tiny", verbatim::BackendChoice::Mlx);
+  REQUIRE(model->backend_name() == "mlx");
+  check_against_transformers(model);
+}
+
+#endif

@@ -13,19 +13,21 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "formats/half.h"
 #include "formats/tensor_file.h"
 #include "model_families.h"
 #include "speakers/speaker_model.h"
 #include "support/fixture_variant.h"
 #include "support/model_writer.h"
+#include "support/speaker_runs.h"
 #include "support/wav_file.h"
 
 namespace {
 
+using verbatim::test::cast_all;
 using verbatim::test::edited;
 using verbatim::test::named;
 using verbatim::test::TestTensor;
@@ -44,33 +46,19 @@ void refused(const Variant& variant, const std::string& words) {
                                 variant.dir.path(), words);
 }
 
-// Every tensor cast from fp32 to fp16 (half) or bf16.
-void cast_all(std::vector<TestTensor>& tensors, bool half) {
-  for (TestTensor& t : tensors) {
-    const std::size_t n = t.bytes.size() / 4;
-    verbatim::test::Bytes out(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-      float f;
-      std::memcpy(&f, t.bytes.data() + i * 4, 4);
-      const uint16_t bits = half ? verbatim::test::float_to_half(f) : verbatim::float_to_bf16(f);
-      std::memcpy(out.data() + i * 2, &bits, 2);
-    }
-    t.dtype = half ? verbatim::DType::F16 : verbatim::DType::BF16;
-    t.bytes = std::move(out);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("speaker weights: fp16 and bf16 casts of the fixture load and give probabilities near fp32's") {
   const std::vector<float> samples =
       verbatim::test::read_wav_samples(std::string(VERBATIM_REFERENCE_DIR) + "/../heldout/heldout-00.wav");
-  const auto fp32 = verbatim::SpeakerModel::load(kFixture, 2)->diarize(samples.data(), samples.size(), nullptr, nullptr);
+  const auto fp32 = verbatim::test::load_speaker_model(kFixture, verbatim::BackendChoice::Cpu)
+                        ->diarize(samples.data(), samples.size(), nullptr, nullptr);
   for (const bool half : {true, false}) {
     CAPTURE(half);
     Variant cast([half](auto& t) { cast_all(t, half); });
     const auto activity =
-        verbatim::SpeakerModel::load(cast.dir.path(), 2)->diarize(samples.data(), samples.size(), nullptr, nullptr);
+        verbatim::test::load_speaker_model(cast.dir.path(), verbatim::BackendChoice::Cpu)
+            ->diarize(samples.data(), samples.size(), nullptr, nullptr);
     REQUIRE(activity.probabilities.size() == fp32.probabilities.size());
     double worst = 0;
     for (std::size_t i = 0; i < fp32.probabilities.size(); ++i) {
@@ -81,6 +69,13 @@ TEST_CASE("speaker weights: fp16 and bf16 casts of the fixture load and give pro
     CHECK(worst < (half ? 1.2e-2 : 8e-2));
     CHECK(worst > 0);  // the weights were held as cast, not read back as fp32
   }
+}
+
+TEST_CASE("speaker weights: quantize is refused, the weights run as stored") {
+  verbatim::EngineOptions options;
+  options.quantize = verbatim::Quantization{8, 64};
+  CHECK_THROWS_WITH_AS(verbatim::SpeakerModel::load(kFixture, options), doctest::Contains("without quantize"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("speaker weights: every malformed file is refused, naming what is wrong") {

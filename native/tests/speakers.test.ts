@@ -58,13 +58,20 @@ function expectSameSegments(actual: SpeakerSegment[], expected: SpeakerSegment[]
 
 let model: SpeakerModel;
 beforeAll(async () => {
-  model = await SpeakerModel.load(path.join(models, "diarization-tiny"), { threads: 2 });
+  // the portable CPU backend, whose distance to transformers the tolerance states (MLX: mlx.test.ts)
+  model = await SpeakerModel.load(path.join(models, "diarization-tiny"), { backend: "cpu", threads: 2 });
 });
 afterAll(() => model.close());
 
 test("info says the model's speakers, frame and streaming modes", () => {
   const info = model.info();
-  expect(info).toMatchObject({ speakers: 4, frameSeconds: 0.01, streamingMode: "low_latency", backend: "cpu" });
+  expect(info).toMatchObject({
+    speakers: 4,
+    frameSeconds: 0.01,
+    streamingMode: "low_latency",
+    backend: "cpu",
+    device: "cpu",
+  });
   expect(info.encoderFrameSeconds).toBeCloseTo(0.08, 12);
   expect(info.streamingModes.map((mode) => mode.name).sort()).toEqual([
     "low_latency",
@@ -197,6 +204,16 @@ test("aborting a long diarization stops it with CancelledError, and the model go
   expect(fractions[0]).toBeLessThan(0.5);
   const { segments } = await model.diarize(noise.subarray(0, 16_000));
   expect(Array.isArray(segments)).toBe(true);
+});
+
+test("load options are read as every model's: the backend chosen, quantize and bad values refused", async () => {
+  const folder = path.join(models, "diarization-tiny");
+  const cpu = await SpeakerModel.load(folder, { backend: "cpu", threads: 2 });
+  expect(cpu.info()).toMatchObject({ backend: "cpu", device: "cpu" });
+  cpu.close();
+  await expect(SpeakerModel.load(folder, { backend: "gpu" } as never)).rejects.toThrow(InvalidArgumentError);
+  await expect(SpeakerModel.load(folder, { threads: 1.5 })).rejects.toThrow(/threads/);
+  await expect(SpeakerModel.load(folder, { quantize: "8bit" } as never)).rejects.toThrow(/without quantize/);
 });
 
 test("a malformed folder is refused naming the file and what is wrong", async () => {

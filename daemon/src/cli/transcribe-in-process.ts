@@ -29,7 +29,12 @@ export function inProcessRunner(command: TranscribeCommand, paths: VerbatimPaths
   const speakerHost = new SpeakerHost(
     config.speakerModel,
     store,
-    { threads: config.threads, idleUnloadMinutes: () => 0 },
+    {
+      backend: command.backend ?? config.backend,
+      threads: config.threads,
+      ...mlxLimits(config),
+      idleUnloadMinutes: () => 0,
+    },
     log,
   );
   const controller = new AbortController();

@@ -138,7 +138,12 @@ export class Daemon implements DaemonContext {
     this.speakerHost = new SpeakerHost(
       options.config.speakerModel,
       this.store,
-      { threads: options.config.threads, idleUnloadMinutes: () => this.host.idleUnloadMinutes },
+      {
+        backend: options.config.backend,
+        threads: options.config.threads,
+        ...mlxLimits(options.config),
+        idleUnloadMinutes: () => this.host.idleUnloadMinutes,
+      },
       options.log,
     );
     this.vocabulary = new VocabularyStore(

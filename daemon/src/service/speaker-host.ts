@@ -1,7 +1,7 @@
 // The speaker model (config speakerModel): resolved and downloaded through the model store on the first job with
 // speakers, loaded into the engine beside the speech model, kept while jobs use it, and freed after the same idle
 // time as the speech model.
-import { SpeakerModel } from "@verbatim/native";
+import { type Backend, SpeakerModel } from "@verbatim/native";
 import { type ModelStore, ModelStoreError } from "../models";
 import { describeCause } from "../models/errors";
 import type { DaemonStatus } from "../protocol";
@@ -15,8 +15,12 @@ interface LoadedSpeakerModel {
   loadSeconds: number;
 }
 
+/** The speech model's backend settings (config backend, threads, MLX limits): the speaker model loads as it does. */
 export interface SpeakerHostSettings {
+  backend: Backend;
   threads: number;
+  mlxCacheLimitBytes?: number;
+  mlxWiredLimitBytes?: number;
   /** The speech model's idle unload, read at each use (a client may change it at run time). */
   idleUnloadMinutes: () => number;
 }
@@ -107,7 +111,13 @@ export class SpeakerHost {
         onProgress: (progress) => this.emit("download", progress),
       });
       this.emit("loading", null);
-      const model = await SpeakerModel.load(resolved.folder, { threads: this.settings.threads });
+      const { backend, threads, mlxCacheLimitBytes, mlxWiredLimitBytes } = this.settings;
+      const model = await SpeakerModel.load(resolved.folder, {
+        backend,
+        threads,
+        mlxCacheLimitBytes,
+        mlxWiredLimitBytes,
+      });
       this.loaded = { folder: resolved.folder, model, loadSeconds: (performance.now() - started) / 1000 };
       this.lastError = null;
       this.log.info("speaker model ready", { model: this.name, folder: resolved.folder });

@@ -10,6 +10,7 @@
 
 #include "background_job.h"
 #include "errors.h"
+#include "js_options.h"
 #include "streaming/audio_inbox.h"
 
 namespace verbatim::addon {
@@ -83,20 +84,11 @@ Napi::Value SpeakerModelWrap::Load(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     if (!info[0].IsString()) throw std::invalid_argument("the speaker model folder must be a string");
     const std::string folder = info[0].As<Napi::String>().Utf8Value();
-    int threads = 0;
-    if (info[1].IsObject()) {
-      const Napi::Value t = info[1].As<Napi::Object>().Get("threads");
-      if (!t.IsUndefined()) {
-        const double value = t.IsNumber() ? t.As<Napi::Number>().DoubleValue() : -1;
-        if (!(value >= 0 && value <= 256 && value == static_cast<int>(value)))
-          throw std::invalid_argument("threads must be a whole number from 0 (one per core) to 256");
-        threads = static_cast<int>(value);
-      }
-    }
+    const EngineOptions options = read_engine_options(info[1]);
     SpeakerConstructors* made = registered();
     if (made == nullptr) throw std::logic_error("the speaker model classes are not registered");
-    return start_background_job(env, env.Undefined(), Napi::Object::New(env), [folder, threads, made](JobContext&) {
-      std::shared_ptr<SpeakerModel> model = SpeakerModel::load(folder, threads);
+    return start_background_job(env, env.Undefined(), Napi::Object::New(env), [folder, options, made](JobContext&) {
+      std::shared_ptr<SpeakerModel> model = SpeakerModel::load(folder, options);
       return ValueMaker([model, made](Napi::Env) -> Napi::Value {
         Napi::Object wrap = made->model.New({});
         SpeakerModelWrap::Unwrap(wrap)->model_ = model;
@@ -126,6 +118,7 @@ Napi::Value SpeakerModelWrap::Info(const Napi::CallbackInfo& info) {
     out.Set("streamingMode", c.default_streaming_mode);
     out.Set("encoderFrameSeconds", m->frame_seconds() * c.subsampling);
     out.Set("backend", m->backend_name());
+    out.Set("device", m->device_name());
     return out;
   });
 }

@@ -20,9 +20,9 @@ class SpeakerModelWrap : public Napi::ObjectWrap<SpeakerModelWrap> {
   explicit SpeakerModelWrap(const Napi::CallbackInfo& info);
 
  private:
-  // loadSpeakerModel(folder, { threads }) -> { promise: Promise<SpeakerModel>, cancel }
+  // loadSpeakerModel(folder, { backend, threads, mlxCacheLimitBytes, mlxWiredLimitBytes }) -> { promise: Promise<SpeakerModel>, cancel }
   static Napi::Value Load(const Napi::CallbackInfo& info);
-  // info() -> { speakers, frameSeconds, streamingModes, streamingMode, backend }
+  // info() -> { speakers, frameSeconds, streamingModes, streamingMode, backend, device }
   Napi::Value Info(const Napi::CallbackInfo& info);
   // diarize(Float32Array, onEvent) -> { promise: Promise<{ probabilities, frames, segments }>, cancel }; events
   // { type: "progress", fraction }

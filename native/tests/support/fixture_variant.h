@@ -4,11 +4,13 @@
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "formats/half.h"
 #include "formats/tensor_file.h"
 #include "model_writer.h"
 #include "text_file.h"
@@ -59,6 +61,22 @@ inline TestTensor& named(std::vector<TestTensor>& tensors, const std::string& na
   }
   FAIL("no tensor " << name);
   return tensors.front();
+}
+
+// Every tensor (all fp32) cast to fp16 (`half`) or bf16, as a FixtureVariant edit.
+inline void cast_all(std::vector<TestTensor>& tensors, bool half) {
+  for (TestTensor& t : tensors) {
+    const std::size_t n = t.bytes.size() / 4;
+    Bytes out(n * 2);
+    for (std::size_t i = 0; i < n; ++i) {
+      float f;
+      std::memcpy(&f, t.bytes.data() + i * 4, 4);
+      const uint16_t bits = half ? float_to_half(f) : verbatim::float_to_bf16(f);
+      std::memcpy(out.data() + i * 2, &bits, 2);
+    }
+    t.dtype = half ? DType::F16 : DType::BF16;
+    t.bytes = std::move(out);
+  }
 }
 
 // `load(folder)` throws a FormatError whose message says `words`.

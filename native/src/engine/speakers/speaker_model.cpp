@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "backend_choice.h"
 #include "transcript/cancelled.h"
 
 namespace verbatim {
@@ -45,13 +46,22 @@ std::vector<SpeakerSegment> SegmentTracker::finish() {
   return std::move(done_);
 }
 
-SpeakerModel::SpeakerModel(std::shared_ptr<const SpeakerWeights> weights, std::unique_ptr<SpeakerNetwork> network)
-    : weights_(std::move(weights)), network_(std::move(network)) {}
+SpeakerModel::SpeakerModel(std::shared_ptr<const SpeakerWeights> weights, std::unique_ptr<SpeakerNetwork> network,
+                           const char* device_name)
+    : weights_(std::move(weights)), network_(std::move(network)), device_name_(device_name) {}
 
-std::shared_ptr<SpeakerModel> SpeakerModel::load(const std::string& folder, int threads) {
+std::shared_ptr<SpeakerModel> SpeakerModel::load(const std::string& folder, const EngineOptions& options) {
+  if (options.quantize) {
+    throw std::invalid_argument("the speaker model runs its weights as stored (fp32, fp16 or bf16): load it without quantize");
+  }
+  const ChosenBackend chosen = choose_backend(options);
   auto weights = std::make_shared<const SpeakerWeights>(load_speaker_weights(folder));
-  auto network = make_speaker_cpu_network(weights, threads);
-  return std::shared_ptr<SpeakerModel>(new SpeakerModel(std::move(weights), std::move(network)));
+  std::unique_ptr<SpeakerNetwork> network;
+#if defined(VERBATIM_HAS_MLX)
+  if (chosen.mlx) network = make_speaker_mlx_network(weights, chosen.device);
+#endif
+  if (!network) network = make_speaker_cpu_network(weights, options.threads);
+  return std::shared_ptr<SpeakerModel>(new SpeakerModel(std::move(weights), std::move(network), chosen.device_name));
 }
 
 std::vector<float> SpeakerModel::embed(const float* features, int frames) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "audio/nemo_features.h"
+#include "engine.h"
 #include "speakers/speaker_cache.h"
 #include "speakers/speaker_network.h"
 #include "speakers/speaker_weights.h"
@@ -53,11 +54,13 @@ class SegmentTracker {
 
 class SpeakerModel : public std::enable_shared_from_this<SpeakerModel> {
  public:
-  // Loads a model folder (load_speaker_weights) for the CPU backend on `threads` workers (0: one per core).
-  static std::shared_ptr<SpeakerModel> load(const std::string& folder, int threads);
+  // Loads a model folder (load_speaker_weights) on the backend `options` choose, as every family's (choose_backend:
+  // its backend, threads and MLX limits). Its weights run as stored: options.quantize is refused.
+  static std::shared_ptr<SpeakerModel> load(const std::string& folder, const EngineOptions& options);
 
   const SpeakerConfig& config() const { return weights_->config; }
   std::string backend_name() const { return network_->backend_name(); }
+  const char* device_name() const { return device_name_; }  // "gpu" or "cpu"
   double frame_seconds() const { return config().features.hop_length / 16000.0; }
 
   // The whole recording (16 kHz mono): activity of its samples / hop frames. `progress` gets the fraction done after
@@ -73,10 +76,12 @@ class SpeakerModel : public std::enable_shared_from_this<SpeakerModel> {
   std::vector<float> embed(const float* features, int frames);
 
  private:
-  SpeakerModel(std::shared_ptr<const SpeakerWeights> weights, std::unique_ptr<SpeakerNetwork> network);
+  SpeakerModel(std::shared_ptr<const SpeakerWeights> weights, std::unique_ptr<SpeakerNetwork> network,
+               const char* device_name);
 
   std::shared_ptr<const SpeakerWeights> weights_;
   std::unique_ptr<SpeakerNetwork> network_;
+  const char* device_name_;
   std::mutex mutex_;  // one step at a time: the backend's workers serve one product at a time
 };
 

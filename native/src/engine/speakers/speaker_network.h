@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/mlx/mlx_backend.h"
 #include "backends/tensor_ops.h"
 #include "speakers/speaker_weights.h"
 
@@ -37,21 +38,23 @@ void apply_rope(std::vector<float>& x, int rows, int heads, int head_dim, double
 template <class Ops>
 class SpeakerNetworkOn final : public SpeakerNetwork {
  public:
-  SpeakerNetworkOn(std::shared_ptr<const SpeakerWeights> weights, Ops ops) : w_(std::move(weights)), ops_(std::move(ops)) {
-    const SpeakerWeights& w = *w_;
-    stacking_ = ops_.linear_params(w.stacking, MatrixUse::Encoding);
-    input_norm_ = ops_.norm_params(w.input_norm);
-    final_norm_ = ops_.norm_params(w.final_norm);
-    for (const SpeakerLayerWeights& l : w.layers) {
+  // (every backend's parameters are made here, in the initializer list: MLX's have no empty state)
+  SpeakerNetworkOn(std::shared_ptr<const SpeakerWeights> weights, Ops ops)
+      : w_(std::move(weights)),
+        ops_(std::move(ops)),
+        stacking_(ops_.linear_params(w_->stacking, MatrixUse::Encoding)),
+        projection_(ops_.linear_params(w_->projection, MatrixUse::Encoding)),
+        dense_(ops_.linear_params(w_->dense, MatrixUse::Encoding)),
+        classifier_(ops_.linear_params(w_->classifier, MatrixUse::Encoding)),
+        input_norm_(ops_.norm_params(w_->input_norm)),
+        final_norm_(ops_.norm_params(w_->final_norm)),
+        upsampler_(ops_.conv_params(w_->upsampler)) {
+    for (const SpeakerLayerWeights& l : w_->layers) {
       layers_.push_back({ops_.norm_params(l.norm1), ops_.norm_params(l.norm2),
                          ops_.linear_params(l.query, MatrixUse::Encoding), ops_.linear_params(l.key, MatrixUse::Encoding),
                          ops_.linear_params(l.value, MatrixUse::Encoding), ops_.linear_params(l.out, MatrixUse::Encoding),
                          ops_.linear_params(l.fc1, MatrixUse::Encoding), ops_.linear_params(l.fc2, MatrixUse::Encoding)});
     }
-    projection_ = ops_.linear_params(w.projection, MatrixUse::Encoding);
-    upsampler_ = ops_.conv_params(w.upsampler);
-    dense_ = ops_.linear_params(w.dense, MatrixUse::Encoding);
-    classifier_ = ops_.linear_params(w.classifier, MatrixUse::Encoding);
   }
 
   std::string backend_name() const override { return ops_.name(); }
@@ -119,5 +122,9 @@ class SpeakerNetworkOn final : public SpeakerNetwork {
 
 // The network on the portable CPU backend (speaker_cpu.cpp), with `threads` as make_cpu_ops takes them.
 std::unique_ptr<SpeakerNetwork> make_speaker_cpu_network(std::shared_ptr<const SpeakerWeights> weights, int threads);
+
+// On MLX (speaker_mlx.cpp, defined only when MLX is built: VERBATIM_HAS_MLX): fp32 activations, weights as held.
+std::unique_ptr<SpeakerNetwork> make_speaker_mlx_network(std::shared_ptr<const SpeakerWeights> weights,
+                                                         MlxDevice device);
 
 }  // namespace verbatim
