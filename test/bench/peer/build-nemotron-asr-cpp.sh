@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Nemotron bench's peer, nemotron-asr.cpp (m1el/nemotron-asr.cpp, GGML), natively for this CPU, with our
 # driver for it (nemotron_asr_cpp_bench), and prints the folder holding the driver and (linked) its weight converter,
-# convert_to_gguf.py. Everything lands in the benchmark
-# cache, $BENCH_CACHE or node_modules/.cache/verbatim-bench (ignored by git and the linters); a second run only
-# rebuilds what changed.
+# convert_to_gguf.py. Everything lands in the benchmark cache, $BENCH_CACHE or node_modules/.cache/verbatim-bench
+# (ignored by git and the linters); a second run only rebuilds what changed.
 #
 # Its sources: a clone of $NEMOTRON_ASR_CPP_GIT (default GitHub's) at the commit pinned below. Its ggml is a git
 # submodule (ggml v0.17.0, 9be3133) that we do not fetch; it builds unchanged on the ggml whisper.cpp 1.9.1 ships
