@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 // Issue 64, proof 3: our Nemotron streaming at the real shapes of nvidia/nemotron-speech-streaming-en-0.6b (random
-// weights, written once by test/reference/nemotron_reference.py make-model --dims en-0.6b) against transformers'
-// NemotronAsrStreamingForRNNT streaming the same weights and the same audio (held-out speech, concatenated to
-// length), chunk by chunk, for each chunk size. Ours: a live session (NemotronModel.startStream) fed one chunk at a
-// time, each chunk timed from its push to the engine's update event. Theirs: test/bench/nemotron_transformers.py,
-// each chunk timed from its features to its last token. Each side runs in a child process of its own. Prints per
-// chunk the median and p90 compute, the real-time factor (compute / audio) and our ratio to transformers; with
-// --minutes N, our resident memory over an N-minute stream. Asserts nothing.
+// weights, written once by test/reference/nemotron_reference.py make-model --dims en-0.6b) against two peers
+// streaming the same weights and the same audio (held-out speech, concatenated to length), chunk by chunk, for each
+// chunk size: transformers' NemotronAsrStreamingForRNNT and nemotron-asr.cpp (GGML). Ours: a live session
+// (NemotronModel.startStream) fed one chunk at a time, each chunk timed from its push to the engine's update event.
+// transformers: test/bench/nemotron_transformers.py, each chunk timed from its features to its last token.
+// nemotron-asr.cpp: test/bench/peer/nemotron_asr_cpp_bench.cpp (built by peer/build-nemotron-asr-cpp.sh) on a GGUF
+// of the same weights (nemotron_nemo.py writes the .nemo its converter reads), each push of a chunk's samples timed.
+// Each side runs in a child process of its own. Prints per chunk the median and p90 compute, the real-time factor
+// (compute / audio) and our ratio to each peer and to the faster one; on stderr, the tokens each side emitted and
+// whether they agree; with --minutes N, our resident memory over an N-minute stream. Asserts nothing.
 //
 // usage: node test/bench/nemotron.mjs [--threads 2] [--seconds 30] [--chunks 80,160,560,1120]
-//        [--dtype float16|float32|bfloat16] [--quantize 8bit|4bit] [--no-peer] [--minutes N]
-// Needs the reference Python (transformers 5.18, torch: bash test/reference/parakeet-venv.sh, or $BENCH_PYTHON) and
-// the built addon (npm install / tsc -b). The cache (the models, 1.2 GB in fp16, 2.4 GB in fp32, and the audio) is
-// $BENCH_CACHE or node_modules/.cache/verbatim-bench.
+//        [--dtype float16|float32|bfloat16] [--quantize 8bit|4bit] [--no-peer | --no-transformers | --no-ggml]
+//        [--minutes N]
+// Needs the reference Python (transformers 5.18, torch, PyYAML: bash test/reference/parakeet-venv.sh, or
+// $BENCH_PYTHON), the built addon (npm install / tsc -b), and for nemotron-asr.cpp cmake, a C++ compiler and git
+// (its sources are cloned from $NEMOTRON_ASR_CPP_GIT, default GitHub's). The cache (the models, 1.2 GB in fp16,
+// 2.4 GB in fp32, their .nemo and GGUF copies, the peer's build, and the audio) is $BENCH_CACHE or
+// node_modules/.cache/verbatim-bench.
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -50,6 +56,8 @@ const { values: options } = parseArgs({
     dtype: { type: "string", default: "float16" },
     quantize: { type: "string" },
     peer: { type: "boolean", default: true },
+    transformers: { type: "boolean", default: true },
+    ggml: { type: "boolean", default: true },
     minutes: { type: "string", default: "0" },
     // Internal: our side in this process (chunks | memory), printing one JSON line.
     worker: { type: "string" },
@@ -109,11 +117,11 @@ function weightBytes(folder) {
 async function streamChunks(model, rightContext, samples, each) {
   const chunkSamples = 8 * (rightContext + 1) * HOP;
   let settle = null;
-  let tokens = 0;
+  const tokens = [];
   const session = model.startStream({ rightContext }, (event) => {
     if (event.type === "error") settle?.reject(event.error);
     if (event.type === "committed") {
-      tokens += event.tokens.length;
+      tokens.push(...event.tokens);
       settle?.resolve();
     }
   });
@@ -282,6 +290,61 @@ function runTransformers(model, audio, rightContext) {
   return lastJsonLine(python, args, process.env);
 }
 
+// nemotron-asr.cpp: built once into the cache (peer/build-nemotron-asr-cpp.sh prints the folder holding its driver
+// and its converter), its weights converted from the same folder: transformers' layout → .nemo (nemotron_nemo.py) →
+// GGUF (its scripts/convert_to_gguf.py, which quantizes the encoder layers' matrices to the type asked and keeps the
+// rest in float32).
+let ggmlBin = null;
+function ggmlPeer() {
+  ggmlBin ??= execFileSync("bash", [path.join(benchDir, "peer/build-nemotron-asr-cpp.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
+  return ggmlBin;
+}
+
+// Our weights' form → the converter's --quantize: fp16 as stored, 8-bit as Q8_0, 4-bit as Q4_0 (ggml's nearest).
+const GGML_TYPE = { float16: "f16", bfloat16: "f16", float32: null, "8bit": "q8_0", "4bit": "q4_0" };
+
+function ensureGguf(stored) {
+  const type = GGML_TYPE[options.quantize ?? options.dtype];
+  const gguf = `${stored}-${type ?? "f32"}.gguf`;
+  if (existsSync(gguf)) return gguf;
+  const nemo = `${stored}.nemo`;
+  if (!existsSync(nemo)) {
+    log(`writing ${nemo} (NeMo's names, for nemotron-asr.cpp's converter) …`);
+    execFileSync(python, [path.join(benchDir, "nemotron_nemo.py"), stored, nemo], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  }
+  log(`converting ${nemo} to ${gguf} …`);
+  const args = [path.join(ggmlPeer(), "convert_to_gguf.py"), nemo, `${gguf}.partial`];
+  if (type) args.push("--quantize", type);
+  execFileSync(python, args, { stdio: ["ignore", "ignore", "inherit"] });
+  renameSync(`${gguf}.partial`, gguf);
+  return gguf;
+}
+
+// ggml's OpenMP threads spin at each barrier: on a machine busier than its cores they sleep instead (as in run.mjs
+// and parakeet.mjs; an explicit OMP_WAIT_POLICY wins).
+function ggmlEnvironment() {
+  if (process.env.OMP_WAIT_POLICY || os.loadavg()[0] <= os.cpus().length) return process.env;
+  log("  (machine busy: nemotron-asr.cpp runs with OMP_WAIT_POLICY=passive)");
+  return { ...process.env, OMP_WAIT_POLICY: "passive" };
+}
+
+function runGgml(gguf, audio, rightContext) {
+  const args = [gguf, audio, "--right-context", String(rightContext), "--threads", options.threads];
+  return lastJsonLine(path.join(ggmlPeer(), "nemotron_asr_cpp_bench"), args, ggmlEnvironment());
+}
+
+// How far two token sequences agree: "same" or the length of their common start.
+function agreement(a, b) {
+  let same = 0;
+  while (same < a.length && same < b.length && a[same] === b[same]) same++;
+  return same === a.length && same === b.length ? "same" : `first ${same} same`;
+}
+
 function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -315,24 +378,49 @@ async function main() {
     if (!(ms in RIGHT_CONTEXT))
       throw new Error(`--chunks takes ${Object.keys(RIGHT_CONTEXT).join(", ")} (ms), not ${ms}`);
   }
+  const useTransformers = options.peer && options.transformers;
+  const gguf = options.peer && options.ggml ? ensureGguf(stored) : null;
   console.log(
-    `Nemotron en-0.6b shapes, random weights ${options.dtype}${options.quantize ? ` packed ${options.quantize} (ours)` : ""}, ` +
-      `${options.seconds} s of held-out speech, ${options.threads} threads, ${os.cpus().length} CPUs, load ${loadAverage()}`,
+    `Nemotron en-0.6b shapes, random weights ${options.dtype}${options.quantize ? ` packed ${options.quantize} (ours)` : ""}` +
+      `${gguf ? `, nemotron-asr.cpp ${path.basename(gguf)}` : ""}, ${options.seconds} s of held-out speech, ` +
+      `${options.threads} threads, ${os.cpus().length} CPUs, load ${loadAverage()}`,
   );
-  console.log("chunk    | ours median  p90      RTF   | transformers median  p90      RTF   | ours/transformers (RTF)");
+  console.log(
+    "chunk    | ours median  p90      RTF   | transformers median  p90      RTF   | nemotron-asr.cpp median  p90  " +
+      "    RTF   | ours/transformers  ours/nemotron-asr.cpp  ours/faster peer (RTF)",
+  );
   for (const ms of chunks) {
     const R = RIGHT_CONTEXT[ms];
     const mine = runOurs("chunks", ours, audio, R);
     const a = summary(mine);
-    let peer = "";
-    if (options.peer) {
-      const b = summary(runTransformers(stored, audio, R));
-      peer = `${fmt(b.median)} ${fmt(b.p90)} ${b.rtf.toFixed(3).padStart(6)} | ${(a.rtf / b.rtf).toFixed(2)}`;
+    const peers = [];
+    const tokens = [`ours ${mine.tokens.length}`];
+    if (useTransformers) {
+      const theirs = runTransformers(stored, audio, R);
+      peers.push({ name: "transformers", ...summary(theirs) });
+      tokens.push(`transformers ${theirs.tokens.length} (${agreement(theirs.tokens, mine.tokens)} as ours)`);
     }
+    if (gguf) {
+      const theirs = runGgml(gguf, audio, R);
+      peers.push({ name: "nemotron-asr.cpp", ...summary(theirs) });
+      tokens.push(`nemotron-asr.cpp ${theirs.tokens.length} (${agreement(theirs.tokens, mine.tokens)} as ours)`);
+    }
+    const column = (name) => {
+      const b = peers.find((peer) => peer.name === name);
+      return b ? `${fmt(b.median)} ${fmt(b.p90)} ${b.rtf.toFixed(3).padStart(6)}` : " ".repeat(28);
+    };
+    const ratio = (b) => (b ? (a.rtf / b.rtf).toFixed(2) : "-");
+    const faster = peers.reduce((best, peer) => (best && best.rtf <= peer.rtf ? best : peer), null);
     console.log(
-      `${String(ms).padStart(4)} ms  | ${fmt(a.median)} ${fmt(a.p90)} ${a.rtf.toFixed(3).padStart(6)} | ${peer}`,
+      `${String(ms).padStart(4)} ms  | ${fmt(a.median)} ${fmt(a.p90)} ${a.rtf.toFixed(3).padStart(6)} | ` +
+        `${column("transformers")} | ${column("nemotron-asr.cpp")} | ` +
+        `${ratio(peers.find((peer) => peer.name === "transformers")).padStart(17)}  ` +
+        `${ratio(peers.find((peer) => peer.name === "nemotron-asr.cpp")).padStart(21)}  ` +
+        `${ratio(faster)}${faster ? ` (${faster.name})` : ""}`,
     );
-    log(`  (${ms} ms: ours loaded in ${Math.round(mine.load_ms)} ms, ${mine.tokens} tokens; load ${loadAverage()})`);
+    log(
+      `  (${ms} ms: ours loaded in ${Math.round(mine.load_ms)} ms; tokens ${tokens.join(", ")}; load ${loadAverage()})`,
+    );
   }
   const minutes = Number(options.minutes);
   if (minutes > 0) {

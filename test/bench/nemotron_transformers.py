@@ -1,7 +1,8 @@
 """transformers' side of test/bench/nemotron.mjs: NemotronAsrStreamingForRNNT streaming a wav chunk by chunk, as
 its processor sizes the chunks, with the encoder's caches (the attention's DynamicCache and the causal convolutions'
 padding cache) and greedy RNN-T over each chunk's frames (nemotron_reference.py's loop, which that script checks
-equals generate()). Each chunk is timed from its features to its last token; prints one JSON line.
+equals generate()). Each chunk is timed from its features to its last token; prints one JSON line (load_ms, chunk_ms,
+tokens: the ids emitted, audio_seconds, peak_rss_mb).
 
     python test/bench/nemotron_transformers.py --model DIR --audio WAV --lookahead 1 [--threads 2] [--dtype float32]
 """
@@ -45,7 +46,7 @@ def main():
 
     kv = DynamicCache(config=model.encoder.config)
     conv = NemotronAsrStreamingEncoderCausalConvPaddingCache()
-    state, tokens, chunk_ms = None, 0, []
+    state, tokens, chunk_ms = None, [], []
     chunks = iter_streaming_chunks(processor, audio, args.lookahead)
     with torch.inference_mode():
         while True:
@@ -59,7 +60,7 @@ def main():
             )
             emitted, _, _, state = decode_loop(model, out.pooler_output[0], blank, max_symbols, state)
             chunk_ms.append((time.perf_counter() - t0) * 1000)
-            tokens += len(emitted)
+            tokens += emitted
     print(json.dumps({
         "load_ms": load_ms, "chunk_ms": chunk_ms, "tokens": tokens, "audio_seconds": audio.size / 16000,
         "peak_rss_mb": peak_rss_mb(),

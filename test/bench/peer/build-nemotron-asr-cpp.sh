@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the Nemotron bench's peer, nemotron-asr.cpp (m1el/nemotron-asr.cpp, GGML), natively for this CPU, with our
+# driver for it (nemotron_asr_cpp_bench), and prints the folder holding the driver and (linked) its weight converter,
+# convert_to_gguf.py. Everything lands in the benchmark cache, $BENCH_CACHE or node_modules/.cache/verbatim-bench
+# (ignored by git and the linters); a second run only rebuilds what changed.
+#
+# Its sources: a clone of $NEMOTRON_ASR_CPP_GIT (default GitHub's) at the commit pinned below. Its ggml is a git
+# submodule (ggml v0.17.0, 9be3133) that we do not fetch; it builds unchanged on the ggml whisper.cpp 1.9.1 ships
+# (v0.15.1), taken from the npm package nodejs-whisper as build-whisper-cpp.sh takes it. Only its ASR sources are
+# built (the diarization ones need Eigen).
+set -euo pipefail
+
+nemotron_commit=4a863ff578803aa1489c0c673c0b3d305df5375b
+nemotron_git="${NEMOTRON_ASR_CPP_GIT:-https://github.com/m1el/nemotron-asr.cpp.git}"
+package_version=0.3.1
+here=$(cd "$(dirname "$0")" && pwd)
+cache="${BENCH_CACHE:-$here/../../../node_modules/.cache/verbatim-bench}"
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+package_dir="$cache/nodejs-whisper-$package_version"
+ggml_dir="$package_dir/package/cpp/whisper.cpp/ggml"
+source_dir="$cache/nemotron-asr.cpp-${nemotron_commit:0:7}"
+build_dir="$cache/build-nemotron-asr-cpp"
+
+if [ ! -f "$ggml_dir/CMakeLists.txt" ]; then
+  mkdir -p "$package_dir"
+  (cd "$package_dir" && npm pack --silent "nodejs-whisper@$package_version" >/dev/null)
+  tar -xzf "$package_dir/nodejs-whisper-$package_version.tgz" -C "$package_dir"
+fi
+
+if [ ! -f "$source_dir/src/nemo-stream.cpp" ]; then
+  rm -rf "$source_dir.partial"
+  git clone --quiet --no-checkout "$nemotron_git" "$source_dir.partial" >&2
+  git -C "$source_dir.partial" -c advice.detachedHead=false checkout --quiet "$nemotron_commit" >&2
+  mv "$source_dir.partial" "$source_dir"
+fi
+
+# Some virtual machines advertise AMX but fault when it is used; -march=native would then emit it.
+extra_flags=""
+if [ "$(uname -m)" = "x86_64" ]; then
+  extra_flags="-mno-amx-int8 -mno-amx-tile -mno-amx-bf16"
+fi
+
+# ggml stamps itself with the commit of the git repository around its sources; here that would be ours.
+export GIT_CEILING_DIRECTORIES="$package_dir"
+
+cmake -S "$here/nemotron-asr-cpp" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+  -DGGML_DIR="$ggml_dir" -DNEMOTRON_ASR_CPP_DIR="$source_dir" \
+  -DGGML_NATIVE=ON -DCMAKE_C_FLAGS="$extra_flags" -DCMAKE_CXX_FLAGS="$extra_flags" \
+  -DBUILD_SHARED_LIBS=OFF -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF >&2
+cmake --build "$build_dir" -j"${BENCH_JOBS:-2}" --target nemotron_asr_cpp_bench >&2
+ln -sf "$source_dir/scripts/convert_to_gguf.py" "$build_dir/bin/convert_to_gguf.py"
+
+echo "$build_dir/bin"
