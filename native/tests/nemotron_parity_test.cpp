@@ -407,7 +407,8 @@ TEST_CASE("nemotron: with terms boosted, streaming gives the offline decode's to
 
 TEST_CASE("nemotron: a term whose first pieces the boost pushes in but whose next piece never comes is taken back") {
   // The term's last piece is masked, so it can never finish: its first two pieces, which the boost pushes in where the
-  // model emits a token (as the same two pieces alone, a whole term, show), must be taken back every time, the bonus
+  // model emits a token (as the same two pieces alone, a whole term, show: on nemotron-tiny in every decode, on
+  // -nobias at right contexts 1 and 0), must be taken back every time, the bonus
   // given back, leaving exactly the decode with the mask alone (nemotron-tiny's equals the reference's masked decode,
   // above). Before terms were taken back, the pieces stayed in. On nemotron-tiny-nobias, which emits max_symbols tokens at most frames, the terms begin everywhere and fail
   // within their frame or after a pause, at right context 0 across chunk boundaries. Offline and streaming.
@@ -437,7 +438,6 @@ TEST_CASE("nemotron: a term whose first pieces the boost pushes in but whose nex
           return count;
         };
         REQUIRE(pushed_in(alone) == 0);
-        CHECK(pushed_in(whole) > 0);  // the boost does push the first pieces in
         const Run failed = run_stream(*m.runner, config, m.samples, lookahead, end, 1000, -1,
                                       boost_of({term}, config.vocab_size, 20.0f), mask);
         CHECK(failed.tokens == alone.tokens);
@@ -447,5 +447,6 @@ TEST_CASE("nemotron: a term whose first pieces the boost pushes in but whose nex
     }
     MESSAGE("nemotron-" << model << ": the first pieces alone were pushed in " << takes
                         << " times over 8 decodes; the failing term left every decode as the mask alone");
+    CHECK(takes > 0);  // the boost does push the first pieces in
   }
 }
