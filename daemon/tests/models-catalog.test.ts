@@ -81,6 +81,8 @@ describe("the catalog across families", () => {
     ["parakeet-v3-8bit", "parakeet-v3", "8bit"],
     ["Parakeet-V2-4BIT", "parakeet-v2", "4bit"],
     [" parakeet-110m-8bit ", "parakeet-110m", "8bit"],
+    ["nemotron-streaming-en-8bit", "nemotron-streaming-en", "8bit"],
+    ["Nemotron-3.5-4BIT", "nemotron-3.5", "4bit"],
   ])("%s is %s's repository, packed to %s when loaded: the same download", (name, model, packing) => {
     const base = findCatalogEntry(model)!;
     expect(base.quantize).toBeUndefined();
@@ -101,10 +103,24 @@ describe("the catalog across families", () => {
     expect(memory("parakeet-v3-8bit") / memory("parakeet-v3")).toBeCloseTo(8.5 / 16);
     expect(memory("parakeet-v3-4bit") / memory("parakeet-v3")).toBeCloseTo(4.5 / 16);
     expect(memory("small-8bit")).toBe(findCatalogEntry("small-8bit")!.downloadBytes); // Whisper's, as stored
+    // Nemotron's float32 is held as stored, and packed from 16 bits (the engine rounds float32 to bf16 first).
+    const nemotron = findCatalogEntry("nemotron-3.5")!.downloadBytes;
+    expect(memory("nemotron-3.5")).toBe(nemotron);
+    expect(memory("nemotron-3.5-8bit") / (nemotron / 2)).toBeCloseTo(8.5 / 16);
+    expect(memory("nemotron-3.5-4bit") / (nemotron / 2)).toBeCloseTo(4.5 / 16);
   });
 
-  test("only Parakeet's own names take a packing, 8 or 4 bits, once", () => {
-    for (const name of ["parakeet-v3-fp16", "parakeet-v3-16bit", "parakeet-v3-8bit-4bit", "parakeet-8bit", "-8bit"]) {
+  test("only Parakeet's and Nemotron's own names take a packing, 8 or 4 bits, once", () => {
+    for (const name of [
+      "parakeet-v3-fp16",
+      "parakeet-v3-16bit",
+      "parakeet-v3-8bit-4bit",
+      "parakeet-8bit",
+      "-8bit",
+      "nemotron-3.5-fp16",
+      "nemotron-3.5-4bit-8bit",
+      "nemotron-8bit",
+    ]) {
       expect(findCatalogEntry(name)).toBeUndefined();
     }
     for (const name of ["small-8bit", "turbo", "large-v3-turbo-4bit"]) {
@@ -112,6 +128,7 @@ describe("the catalog across families", () => {
       expect(packedEntries(findCatalogEntry(name)!)).toEqual([]);
     }
     expect(packedEntries(findCatalogEntry("parakeet-v3-8bit")!)).toEqual([]);
+    expect(packedEntries(findCatalogEntry("nemotron-3.5-4bit")!)).toEqual([]);
   });
 
   test("Parakeet v3's 25 languages are codes the daemon knows and the language lock knows; v2 and 110m are English", () => {
@@ -123,7 +140,7 @@ describe("the catalog across families", () => {
     expect(findCatalogEntry("parakeet-110m")?.languages).toEqual(["en"]);
   });
 
-  test("Nemotron: NVIDIA's repositories, English and Nemotron 3.5's languages (codes jobs may name), held as stored", () => {
+  test("Nemotron: NVIDIA's repositories, English and Nemotron 3.5's languages (codes jobs may name), held as stored unless packed", () => {
     const english = findCatalogEntry("nemotron-streaming-en")!;
     expect(english).toMatchObject({ family: "nemotron", repoId: "nvidia/nemotron-speech-streaming-en-0.6b" });
     expect(english.languages).toEqual(["en"]);

@@ -11,7 +11,7 @@ import type { CachedModelData } from "../src/verbatimd/protocol";
 const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
 const modelPreference = manifest.preferences.find((p: { name: string }) => p.name === "model");
 
-test("the Model preference is a dropdown of the daemon's model and every catalog name (Whisper's, then Parakeet's with its packings), the daemon's by default", () => {
+test("the Model preference is a dropdown of the daemon's model and every catalog name (Whisper's, then Parakeet's and Nemotron's with their packings), the daemon's by default", () => {
   expect(modelPreference).toMatchObject({ type: "dropdown", default: DAEMON_MODEL, required: false });
   expect(modelPreference.data).toEqual(modelPreferenceData());
   // The daemon's own catalog (not the extension's copy of it), every name once.
@@ -26,6 +26,10 @@ test("the Model preference is a dropdown of the daemon's model and every catalog
   expect(modelPreference.data).toContainEqual({
     title: "parakeet-v3 (Parakeet, 25 European languages, 8-bit)",
     value: "parakeet-v3-8bit",
+  });
+  expect(modelPreference.data).toContainEqual({
+    title: "nemotron-3.5 (Nemotron, streaming, 40 language-locales, 4-bit)",
+    value: "nemotron-3.5-4bit",
   });
   // "The Daemon's Model" asks for none; a catalog name is asked for by name.
   expect(transcriptionOptions({ finishedText: "copy", model: DAEMON_MODEL })).not.toHaveProperty("model");
@@ -49,6 +53,7 @@ test("the form offers the downloaded models first, by catalog name and size, the
       cached("someone/whisper-finetuned-de", 300_000_000),
       cached("mlx-community/whisper-small-mlx", 480_000_000, false), // a partial download is not ready
       cached("mlx-community/parakeet-tdt-0.6b-v3", 2_510_000_000),
+      cached("nvidia/nemotron-speech-streaming-en-0.6b", 2_470_000_000),
     ],
     "turbo-fp16",
   );
@@ -61,6 +66,16 @@ test("the form offers the downloaded models first, by catalog name and size, the
     { value: "parakeet-v3", title: "parakeet-v3 (Parakeet, 25 European languages), 2,510 MB" },
     { value: "parakeet-v3-8bit", title: "parakeet-v3 (Parakeet, 25 European languages, 8-bit), 2,510 MB" },
     { value: "parakeet-v3-4bit", title: "parakeet-v3 (Parakeet, 25 European languages, 4-bit), 2,510 MB" },
+    // A Nemotron download likewise.
+    { value: "nemotron-streaming-en", title: "nemotron-streaming-en (Nemotron, streaming, English), 2,470 MB" },
+    {
+      value: "nemotron-streaming-en-8bit",
+      title: "nemotron-streaming-en (Nemotron, streaming, English, 8-bit), 2,470 MB",
+    },
+    {
+      value: "nemotron-streaming-en-4bit",
+      title: "nemotron-streaming-en (Nemotron, streaming, English, 4-bit), 2,470 MB",
+    },
   ]);
   const toDownload = choices.toDownload.map((choice) => choice.value);
   expect(toDownload).toContain("small-fp16");
@@ -69,8 +84,10 @@ test("the form offers the downloaded models first, by catalog name and size, the
   expect(toDownload).toContain("parakeet-v2-4bit");
   expect(toDownload).not.toContain("parakeet-v3");
   expect(toDownload).not.toContain("parakeet-v3-8bit");
-  // Every catalog name but the five downloaded ones (the dropdown also starts with "The Daemon's Model").
-  expect(toDownload).toHaveLength(modelPreferenceData().length - 1 - 5);
+  expect(toDownload).toContain("nemotron-3.5-8bit");
+  expect(toDownload).not.toContain("nemotron-streaming-en-4bit");
+  // Every catalog name but the eight downloaded ones (the dropdown also starts with "The Daemon's Model").
+  expect(toDownload).toHaveLength(modelPreferenceData().length - 1 - 8);
 });
 
 test("the chosen model is always offered, under the name the dropdown uses", () => {
@@ -80,6 +97,7 @@ test("the chosen model is always offered, under the name the dropdown uses", () 
   expect(choiceValue("base.en")).toBe("base.en-4bit");
   expect(choiceValue("Parakeet-V3")).toBe("parakeet-v3");
   expect(choiceValue("parakeet-110M-4BIT")).toBe("parakeet-110m-4bit");
+  expect(choiceValue("Nemotron-3.5-8BIT")).toBe("nemotron-3.5-8bit");
   // A model that is neither downloaded nor in the catalog (a folder set before) stays choosable.
   const { ready } = modelChoices([], "/Users/ana/models/whisper-de");
   expect(ready).toEqual([

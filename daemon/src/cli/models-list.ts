@@ -1,7 +1,8 @@
-// `verbatim models list`: every catalog model (Whisper's and Parakeet's, Parakeet's packed names beside their model)
-// with what it costs to download and to hold in memory, the languages it transcribes, whether it is downloaded and
-// which one jobs use; then other downloaded models (any hub repository in the cache whose config describes a model);
-// then the speaker models (who spoke when, for --speakers) and which one config speakerModel names.
+// `verbatim models list`: every catalog model (Whisper's, Parakeet's and Nemotron's, the packed names of Parakeet's and
+// Nemotron's beside their model) with what it costs to download and to hold in memory, the languages it transcribes,
+// whether it is downloaded and which one jobs use; then other downloaded models (any hub repository in the cache whose
+// config describes a model); then the speaker models (who spoke when, for --speakers) and which one config
+// speakerModel names.
 import {
   catalogEntries,
   catalogEntryForRepo,
@@ -79,8 +80,8 @@ export async function listModels(store: ModelStore, paths: VerbatimPaths): Promi
     listed
       ? "* in use by jobs without --model (verbatim models use NAME switches)"
       : `In use by jobs without --model: ${inUse} (verbatim models use NAME switches)`,
-    "Sizes are about what a download takes and what its weights hold in memory; a Parakeet -8bit or -4bit name " +
-      "is its model's download, packed when loaded.",
+    "Sizes are about what a download takes and what its weights hold in memory; a Parakeet or Nemotron -8bit " +
+      "or -4bit name is its model's download, packed when loaded.",
     "",
     ...speakerModelLines(speakerModel, byRepo),
   );

@@ -1,17 +1,18 @@
 // `verbatim models pull ID [--quantize 8bit|4bit]`: downloads a model into the Hugging Face cache with progress,
-// checking every cached file against the hub. A Parakeet model is packed when the engine loads it, not on disk:
-// --quantize downloads the model as it is and names the catalog name that loads it packed (`parakeet-v3-8bit`).
-import { type ModelStore, parseCatalogName } from "../models";
-import { catalogModelForRepo } from "../models/catalog";
+// checking every cached file against the hub. A Parakeet or Nemotron model is packed when the engine loads it, not on
+// disk: --quantize downloads the model as it is and names the catalog name that loads it packed (`parakeet-v3-8bit`,
+// `nemotron-3.5-4bit`).
 import {
-  packedParakeetModel,
-  PARAKEET_MODELS,
-  PARAKEET_PACKINGS,
-  parakeetModelForRepo,
-  parseParakeetName,
-  type ParakeetCatalogModel,
-  type ParakeetPacking,
-} from "../models/parakeet-catalog";
+  catalogEntries,
+  catalogEntryForRepo,
+  findCatalogEntry,
+  packedEntries,
+  parseCatalogName,
+  type CatalogEntry,
+  type ModelStore,
+} from "../models";
+import { catalogModelForRepo } from "../models/catalog";
+import { PACKINGS, type Packing } from "../models/packing";
 import { EXIT, UsageError } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
 
@@ -40,29 +41,37 @@ export async function pullModel(store: ModelStore, name: string, quantize: strin
 }
 
 /**
- * The catalog model that loads the Parakeet model `name` (a name or its repository id) packed. A usage error for
- * another packing, a Whisper model (its packings are downloads of their own) or a model outside the catalog.
+ * The catalog model that loads the Parakeet or Nemotron model `name` (a name or its repository id) packed. A usage
+ * error for another packing, a Whisper model (its packings are downloads of their own) or a model outside the catalog.
  */
-function packedModel(name: string, quantize: string): ParakeetCatalogModel {
-  if (!PARAKEET_PACKINGS.includes(quantize as ParakeetPacking)) {
-    throw new UsageError(`--quantize must be ${PARAKEET_PACKINGS.join(" or ")}`);
+function packedModel(name: string, quantize: string): CatalogEntry {
+  if (!PACKINGS.includes(quantize as Packing)) {
+    throw new UsageError(`--quantize must be ${PACKINGS.join(" or ")}`);
   }
   const whisper = parseCatalogName(name) ?? catalogModelForRepo(name);
   if (whisper) {
     throw new UsageError(
-      `--quantize is for Parakeet models: Whisper models come packed, each packing a download of its own. ` +
-        `Pull ${whisper.size}-8bit or ${whisper.size}-4bit instead.`,
+      `--quantize is for Parakeet and Nemotron models: Whisper models come packed, each packing a download of its ` +
+        `own. Pull ${whisper.size}-8bit or ${whisper.size}-4bit instead.`,
     );
   }
-  const parakeet = parseParakeetName(name) ?? parakeetModelForRepo(name);
-  if (!parakeet) {
+  const model = findCatalogEntry(name) ?? catalogEntryForRepo(name);
+  if (!model) {
     throw new UsageError(
-      `--quantize takes a Parakeet catalog model (${PARAKEET_MODELS.map((model) => model.name).join(", ")}), ` +
-        `not ${name}. A Parakeet folder of your own is packed when its config.json says "quantize": "${quantize}".`,
+      `--quantize takes a Parakeet or Nemotron catalog model (${packableNames().join(", ")}), not ${name}. A folder ` +
+        `of your own in their layout is packed when its config.json says "quantize": "${quantize}".`,
     );
   }
-  if (parakeet.packing && parakeet.packing !== quantize) {
-    throw new UsageError(`${name} already names the ${parakeet.packing} packing, and --quantize ${quantize} another`);
+  if (model.quantize) {
+    if (model.quantize === quantize) return model;
+    throw new UsageError(`${name} already names the ${model.quantize} packing, and --quantize ${quantize} another`);
   }
-  return parakeet.packing ? parakeet : packedParakeetModel(parakeet, quantize as ParakeetPacking);
+  return packedEntries(model).find((packed) => packed.quantize === quantize)!;
+}
+
+/** The catalog names --quantize takes: those with packed names. */
+function packableNames(): string[] {
+  return catalogEntries()
+    .filter((entry) => packedEntries(entry).length > 0)
+    .map((entry) => entry.name);
 }

@@ -126,8 +126,9 @@ export const DAEMON_USAGE = `  verbatim daemon start|stop|status      run or sto
 export const MODELS_USAGE = `  verbatim models list|pull ID|rm ID     the catalog (download size, memory, languages, which is in use) and the
                                          models in the Hugging Face cache
   verbatim models pull ID --quantize 8bit|4bit
-                                         a Parakeet model (parakeet-v3, -v2, -110m) to load packed to 8 or 4 bits,
-                                         as ID-8bit or ID-4bit: the same download, a half or a quarter of the memory
+                                         a Parakeet or Nemotron model (parakeet-v3, -v2, -110m, nemotron-streaming-en,
+                                         nemotron-3.5) to load packed to 8 or 4 bits, as ID-8bit or ID-4bit: the same
+                                         download, about a half or a quarter of the memory of 16 bits
   verbatim models use ID                 the model jobs without --model use (saved in config.json); a job's own
                                          --model applies to that job alone
 `;

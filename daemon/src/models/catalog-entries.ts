@@ -5,19 +5,20 @@
  */
 import type { ModelFamily } from "../protocol";
 import { catalogModelForRepo, catalogModels, fallbackVariants, parseCatalogName, type CatalogModel } from "./catalog";
+import { PACKINGS, type Packing } from "./packing";
 import {
   packedParakeetModel,
   parakeetMemoryBytes,
   parakeetModelForRepo,
   parseParakeetName,
   PARAKEET_MODELS,
-  PARAKEET_PACKINGS,
   type ParakeetCatalogModel,
-  type ParakeetPacking,
 } from "./parakeet-catalog";
 import {
+  nemotronMemoryBytes,
   nemotronModelForRepo,
   NEMOTRON_MODELS,
+  packedNemotronModel,
   parseNemotronName,
   type NemotronCatalogModel,
 } from "./nemotron-catalog";
@@ -32,10 +33,16 @@ export interface CatalogEntry {
   fallbacks: string[];
   /** About how many bytes a download takes. */
   downloadBytes: number;
-  /** About how many bytes its weights take once loaded (Whisper's as stored; Parakeet's in 16 bits, or packed). */
+  /**
+   * About how many bytes its weights take once loaded (Whisper's and Nemotron's as stored; Parakeet's in 16 bits;
+   * packed ones smaller).
+   */
   memoryBytes: number;
-  /** How the engine packs the weights when it loads them (its `quantize` load option): Parakeet's `-8bit`, `-4bit`. */
-  quantize?: ParakeetPacking;
+  /**
+   * How the engine packs the weights when it loads them (its `quantize` load option): Parakeet's and Nemotron's
+   * `-8bit`, `-4bit`.
+   */
+  quantize?: Packing;
   /** The languages it transcribes, in words ("99 languages", "English", "25 European languages"). */
   languagesLabel: string;
   /**
@@ -79,13 +86,17 @@ function nemotronEntry(model: NemotronCatalogModel): CatalogEntry {
     repoId: model.repoId,
     fallbacks: [],
     downloadBytes: model.downloadBytes,
-    memoryBytes: model.downloadBytes, // held as stored
+    memoryBytes: nemotronMemoryBytes(model),
     languagesLabel: model.languagesLabel,
     languages: model.languages,
+    ...(model.packing && { quantize: model.packing }),
   };
 }
 
-/** The catalog model a name stands for (`turbo`, `small.en-8bit`, `parakeet-v3`, `parakeet-v3-8bit`), or undefined. */
+/**
+ * The catalog model a name stands for (`turbo`, `small.en-8bit`, `parakeet-v3`, `parakeet-v3-8bit`,
+ * `nemotron-3.5-4bit`), or undefined.
+ */
 export function findCatalogEntry(name: string): CatalogEntry | undefined {
   const whisper = parseCatalogName(name);
   if (whisper) return whisperEntry(whisper);
@@ -114,8 +125,14 @@ export function catalogEntries(): CatalogEntry[] {
   ];
 }
 
-/** A Parakeet model's packed names (`parakeet-v3-8bit`, `-4bit`: its repository, packed when loaded); Whisper: none. */
+/**
+ * A Parakeet or Nemotron model's packed names (`parakeet-v3-8bit`, `nemotron-3.5-4bit`: its repository, packed when
+ * loaded); Whisper's and a packed name's: none.
+ */
 export function packedEntries(entry: CatalogEntry): CatalogEntry[] {
-  const model = entry.quantize === undefined ? parakeetModelForRepo(entry.repoId) : undefined;
-  return model ? PARAKEET_PACKINGS.map((packing) => parakeetEntry(packedParakeetModel(model, packing))) : [];
+  if (entry.quantize !== undefined) return [];
+  const parakeet = parakeetModelForRepo(entry.repoId);
+  if (parakeet) return PACKINGS.map((packing) => parakeetEntry(packedParakeetModel(parakeet, packing)));
+  const nemotron = nemotronModelForRepo(entry.repoId);
+  return nemotron ? PACKINGS.map((packing) => nemotronEntry(packedNemotronModel(nemotron, packing))) : [];
 }

@@ -4,6 +4,7 @@
  * transcribes. A Parakeet model recognizes its languages itself: it takes no language, translates nothing and has no
  * decoder prompt. A name may end in a packing, `parakeet-v3-8bit`: the same repository, its weights packed when loaded.
  */
+import { packedBytes, splitPacking, type Packing } from "./packing";
 
 /** The 25 European languages of parakeet-tdt-0.6b-v3 (NVIDIA's model card), as ISO 639-1 codes. */
 export const PARAKEET_V3_LANGUAGES = [
@@ -34,16 +35,6 @@ export const PARAKEET_V3_LANGUAGES = [
   "uk",
 ] as const;
 
-/**
- * Packings the engine applies when it loads a Parakeet model (MLX's affine 8 or 4 bits in groups of 64: its `quantize`
- * load option); the repositories store float32, which the engine otherwise holds in 16 bits.
- */
-export const PARAKEET_PACKINGS = ["8bit", "4bit"] as const;
-export type ParakeetPacking = (typeof PARAKEET_PACKINGS)[number];
-
-/** Bits a packed weight takes in memory: its own, and a 16-bit scale and bias shared by 64 weights. */
-const PACKED_BITS: Record<ParakeetPacking, number> = { "8bit": 8.5, "4bit": 4.5 };
-
 export interface ParakeetCatalogModel {
   /** The name a user gives, e.g. `parakeet-v3`, `parakeet-v3-8bit`. */
   name: string;
@@ -54,8 +45,8 @@ export interface ParakeetCatalogModel {
   languages: readonly string[];
   /** The languages in words, for listings. */
   languagesLabel: string;
-  /** How the engine packs the weights when it loads them; absent: 16 bits. */
-  packing?: ParakeetPacking;
+  /** How the engine packs the weights when it loads them (packing.ts); absent: 16 bits (the repositories store float32). */
+  packing?: Packing;
 }
 
 export const PARAKEET_MODELS: readonly ParakeetCatalogModel[] = [
@@ -84,23 +75,22 @@ export const PARAKEET_MODELS: readonly ParakeetCatalogModel[] = [
 ];
 
 /** A catalog model with its weights packed when loaded, named `<name>-<packing>`. */
-export function packedParakeetModel(model: ParakeetCatalogModel, packing: ParakeetPacking): ParakeetCatalogModel {
+export function packedParakeetModel(model: ParakeetCatalogModel, packing: Packing): ParakeetCatalogModel {
   return { ...model, name: `${model.name}-${packing}`, packing };
 }
 
 /** The Parakeet model a name stands for (any case, with a packing or none), or undefined when it is not one of them. */
 export function parseParakeetName(name: string): ParakeetCatalogModel | undefined {
-  const match = /^(.+?)(?:-(8bit|4bit))?$/.exec(name.trim().toLowerCase());
-  const model = match && PARAKEET_MODELS.find((known) => known.name === match[1]);
+  const { base, packing } = splitPacking(name);
+  const model = PARAKEET_MODELS.find((known) => known.name === base);
   if (!model) return undefined;
-  const packing = match[2] as ParakeetPacking | undefined;
   return packing ? packedParakeetModel(model, packing) : model;
 }
 
 /** About how many bytes its weights take once loaded: the float32 download in 16 bits, or packed. */
 export function parakeetMemoryBytes(model: ParakeetCatalogModel): number {
   const sixteenBits = model.downloadBytes / 2;
-  return model.packing ? (sixteenBits * PACKED_BITS[model.packing]) / 16 : sixteenBits;
+  return model.packing ? packedBytes(sixteenBits, model.packing) : sixteenBits;
 }
 
 export function parakeetModelForRepo(repoId: string): ParakeetCatalogModel | undefined {

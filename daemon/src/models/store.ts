@@ -24,7 +24,7 @@ import { blobMatches, downloadBlob } from "./blob-download";
 import { describeCause, diskProblem, ModelStoreError } from "./errors";
 import { type HubSettings, hubSettingsFromEnvironment } from "./hub-settings";
 import { type HubAccess, lookUpRemoteModel, type RemoteModel, REVISION } from "./hub-repo";
-import type { ParakeetPacking } from "./parakeet-catalog";
+import type { Packing } from "./packing";
 import { modelFilesStamp } from "./files-stamp";
 import { speakerModelForRepo } from "./speaker-catalog";
 import { checkModelFolder, interpretModelName } from "./model-reference";
@@ -52,7 +52,7 @@ export interface ResolvedModel {
   /** The commit of the snapshot; absent for a local folder. */
   revision?: string;
   /** The packing the name asks the engine for when it loads the folder (`parakeet-v3-8bit`: "8bit"). */
-  quantize?: ParakeetPacking;
+  quantize?: Packing;
   /** Set when the model is not exactly the one asked for, saying which one is used instead and why. */
   notice?: string;
 }

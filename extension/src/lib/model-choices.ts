@@ -2,17 +2,18 @@
 // package.json lists and the tests keep equal to this), and the Transcribe form's, which adds what the daemon has
 // downloaded (models.list), catalog models by their names, others (a Hugging Face repository) by their ids.
 import { catalogModelForRepo, catalogModels, parseCatalogName, type CatalogModel } from "../verbatimd/catalog";
+import { PACKINGS } from "../verbatimd/packing";
 import {
   packedParakeetModel,
   parakeetModelForRepo,
   parseParakeetName,
   PARAKEET_MODELS,
-  PARAKEET_PACKINGS,
   type ParakeetCatalogModel,
 } from "../verbatimd/parakeet-catalog";
 import {
   nemotronModelForRepo,
   NEMOTRON_MODELS,
+  packedNemotronModel,
   parseNemotronName,
   type NemotronCatalogModel,
 } from "../verbatimd/nemotron-catalog";
@@ -42,35 +43,41 @@ const whisperChoice = (model: CatalogModel): ModelChoice => ({
 /** A Parakeet model as it is downloaded, then packed to 8 and 4 bits when loaded (the same download). */
 const parakeetChoices = (model: ParakeetCatalogModel): ModelChoice[] => [
   { value: model.name, title: `${model.name} (Parakeet, ${model.languagesLabel})` },
-  ...PARAKEET_PACKINGS.map((packing) => ({
+  ...PACKINGS.map((packing) => ({
     value: packedParakeetModel(model, packing).name,
     title: `${model.name} (Parakeet, ${model.languagesLabel}, ${QUANTIZATION_TITLES[packing]})`,
   })),
 ];
 
-/** A Nemotron model, which streams natively (live text a chunk at a time). */
-const nemotronChoice = (model: NemotronCatalogModel): ModelChoice => ({
-  value: model.name,
-  title: `${model.name} (Nemotron, streaming, ${model.languagesLabel})`,
-});
+/**
+ * A Nemotron model, which streams natively (live text a chunk at a time), as it is downloaded, then packed to 8 and 4
+ * bits when loaded (the same download).
+ */
+const nemotronChoices = (model: NemotronCatalogModel): ModelChoice[] => [
+  { value: model.name, title: `${model.name} (Nemotron, streaming, ${model.languagesLabel})` },
+  ...PACKINGS.map((packing) => ({
+    value: packedNemotronModel(model, packing).name,
+    title: `${model.name} (Nemotron, streaming, ${model.languagesLabel}, ${QUANTIZATION_TITLES[packing]})`,
+  })),
+];
 
 /** Every catalog model as the dropdowns offer it: Whisper's, then Parakeet's, then Nemotron's. */
 function catalogChoices(): ModelChoice[] {
   return [
     ...catalogModels().map(whisperChoice),
     ...PARAKEET_MODELS.flatMap(parakeetChoices),
-    ...NEMOTRON_MODELS.map(nemotronChoice),
+    ...NEMOTRON_MODELS.flatMap(nemotronChoices),
   ];
 }
 
-/** The catalog choices a cached repository gives (a Parakeet download is all its packings), or none. */
+/** The catalog choices a cached repository gives (a Parakeet or Nemotron download is all its packings), or none. */
 function catalogChoicesForRepo(repoId: string): ModelChoice[] {
   const whisper = catalogModelForRepo(repoId);
   if (whisper) return [whisperChoice(whisper)];
   const parakeet = parakeetModelForRepo(repoId);
   if (parakeet) return parakeetChoices(parakeet);
   const nemotron = nemotronModelForRepo(repoId);
-  return nemotron ? [nemotronChoice(nemotron)] : [];
+  return nemotron ? nemotronChoices(nemotron) : [];
 }
 
 /** The Model preference's dropdown, as package.json must list it: the daemon's model, then every catalog model. */

@@ -17,6 +17,7 @@ struct NemotronRun {
   std::vector<int> tokens, frames;
   std::vector<float> probabilities;
   std::vector<float> encoder;  // every chunk's rows, in order
+  std::size_t pushed = 0;      // tokens the pushes gave, before the stream was finished
 };
 
 // The stream over `samples`, pushed in pieces of `piece` samples, ended as `end` says, with the language prompt
@@ -40,6 +41,7 @@ inline NemotronRun run_nemotron_stream(NemotronRunner& runner, const NemotronCon
   for (std::size_t first = 0; first < samples.size(); first += piece) {
     take(stream.push(samples.data() + first, std::min(piece, samples.size() - first)));
   }
+  run.pushed = run.tokens.size();
   take(stream.finish(end));
   return run;
 }

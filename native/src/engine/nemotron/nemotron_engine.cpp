@@ -60,7 +60,8 @@ Segment segment_of(std::vector<TokenTiming> tokens, double start, double end) {
 class NemotronEngine;
 
 // A live session: each update pushes the audio received since into the utterance's stream and shows the tokens of
-// every chunk it completed, committed at once (they are the stream's, never taken back); the utterance's end
+// every chunk it completed, committed at once (they are the stream's settled tokens, never taken back: a boosted term
+// still open is held back by the stream until it is whole or taken back); the utterance's end
 // flushes its last chunk (padded, as transformers' streaming generate() takes it) and its final text is every token
 // the stream gave.
 class NemotronRecognizer final : public StreamingRecognizer {

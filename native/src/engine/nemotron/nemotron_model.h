@@ -46,11 +46,15 @@ class NemotronRunner {
   virtual std::unique_ptr<StreamState> new_stream(int prompt, const PhraseBoost& boost = {}, TokenMask mask = {}) = 0;
 
   // Encodes one chunk of feature frames (CacheAwareEncoder::encode_chunk's rules) and decodes its encoder frames
-  // greedily, going on from the stream's state. `encoder_rows`, when set, receives the chunk's encoder output
+  // greedily, going on from the stream's state: the tokens settled, in order (a boosted term still open at the chunk's
+  // end is held back until it is whole or taken back). `encoder_rows`, when set, receives the chunk's encoder output
   // (frames x d_model, for tests). `between_layers` may throw to cancel.
   virtual std::vector<DecodedToken> decode_chunk(StreamState& state, const float* features, int frames, bool last,
                                                  int lookahead, const std::function<void()>& between_layers,
                                                  std::vector<float>* encoder_rows = nullptr) = 0;
+  // The stream's audio has ended, every chunk decoded: a term still open never finishes, so it is taken back and its
+  // frames decoded again; the tokens that settles.
+  virtual std::vector<DecodedToken> end_stream(StreamState& state) = 0;
 };
 
 template <class Ops>
@@ -99,22 +103,32 @@ class NemotronModel final : public NemotronRunner {
       encoder_rows->resize(static_cast<std::size_t>(T) * weights_->config.d_model);
       ops_.to_host(encoded, encoder_rows->data());
     }
+    std::optional<Tensor> fused;  // Nemotron 3.5: the prompt projector's output
     if (state.prompt_in) {
-      decoder_.project_encoder(
-          ops_.linear(ops_.unary(ops_.linear(encoded, *state.prompt_in), Unary::Relu), *prompt_out_), T);
-    } else {
-      decoder_.project_encoder(encoded, T);
+      fused.emplace(ops_.linear(ops_.unary(ops_.linear(encoded, *state.prompt_in), Unary::Relu), *prompt_out_));
     }
-    decoder_.set_prediction_state(std::move(state.prediction));
-    std::vector<DecodedToken> tokens = greedy(state, T);
-    state.prediction = decoder_.prediction_state();
-    decoder_.forget_encoder();
-    state.frames += T;
-    return tokens;
+    return decode_window(state, fused ? &*fused : &encoded, T, false);
+  }
+
+  std::vector<DecodedToken> end_stream(StreamState& base) override {
+    State& state = static_cast<State&>(base);
+    return state.term ? decode_window(state, nullptr, 0, true) : std::vector<DecodedToken>{};
   }
 
  private:
   using Tensor = typename Ops::Tensor;
+
+  using PredictionState = typename TransducerDecoder<Ops>::PredictionState;
+
+  // A boosted term begun and not yet whole (transducer/phrase_boost.h): where decoding stood before its first piece,
+  // to go back to if it never finishes.
+  struct OpenTerm {
+    int64_t frame = 0;        // the frame decided at before its first piece
+    int symbols = 0;          // tokens emitted at that frame before it
+    PhraseBoostWalk walk;     // the walk before it
+    PredictionState prediction;  // the prediction network before it
+    int64_t last_piece = 0;   // the frame of its latest piece
+  };
 
   struct State final : StreamState {
     State(typename CacheAwareEncoder<Ops>::State e, PhraseBoostWalk b, TokenMask m)
@@ -122,51 +136,129 @@ class NemotronModel final : public NemotronRunner {
     typename CacheAwareEncoder<Ops>::State encoder;
     PhraseBoostWalk boost;  // where the stream stands in its terms' tree: a term begun in one chunk goes on in the next
     TokenMask mask;
-    typename TransducerDecoder<Ops>::PredictionState prediction;
+    PredictionState prediction;
     std::optional<typename Ops::LinearParams> prompt_in;  // Nemotron 3.5: linear_1 with this stream's prompt
-    int symbols = 0;      // tokens emitted at the current frame (max_symbols moves on)
-    int64_t frames = 0;   // encoder frames decoded before this chunk
+    int64_t frames = 0;   // encoder frames encoded so far
+    int64_t frame = 0;    // the frame decoding stands at
+    int symbols = 0;      // tokens emitted at that frame (max_symbols moves on)
+    std::optional<OpenTerm> term;   // a term begun and not yet whole
+    std::vector<DecodedToken> held;  // its tokens, held back from the stream's output
+    std::optional<Tensor> kept;      // the joint's encoder side of frames [term->frame, frames), to go back over
+    bool unboosted = false;          // the next decision is the model's own (a term was just taken back there)
   };
 
-  // Greedy RNN-T over the chunk's T frames (transformers' ParakeetRNNTGenerationMixin, which the streaming
-  // generate() runs over the chunks' frames in turn): the argmax over the V + 1 outputs; a blank moves to the next
-  // frame, a token is emitted and advances the prediction network, and the max_symbols-th token emitted at one
-  // frame moves on too. Ties go to the lowest id (argmax). The mask's pieces are -infinity before the argmax. With
-  // terms, as NeMo's greedy fusion (transducer/phrase_boost.h): where the argmax is a token, the token emitted is the
-  // argmax of the token logits plus the tree's boosted scores; where it is the blank, only the next piece of a term
-  // begun may overrule it. A token's probability stays the model's own (softmax over the masked outputs).
-  std::vector<DecodedToken> greedy(State& state, int T) {
+  // Frames after a term's latest piece with none of its pieces emitted (0.32 s, as Parakeet's greedy TDT): the term
+  // has failed. Without it a term begun could be held back over the rest of the audio.
+  static constexpr int kTermPauseFrames = 4;
+
+  // Decodes the kept frames (from an open term's start) and then the `frames` new rows of `encoded` (none at the
+  // stream's end), going on from where the stream stood; `ended`: no frames follow.
+  std::vector<DecodedToken> decode_window(State& state, const Tensor* encoded, int frames, bool ended) {
+    const int kept = state.kept ? static_cast<int>(ops_.rows(*state.kept)) : 0;
+    if (state.kept) {
+      decoder_.project_encoder(encoded, frames, *state.kept, kept);
+      state.kept.reset();
+    } else {
+      decoder_.project_encoder(*encoded, frames);
+    }
+    const int64_t start = state.frames - kept;
+    state.frames += frames;
+    decoder_.set_prediction_state(std::move(state.prediction));
+    std::vector<DecodedToken> tokens = greedy(state, start, ended);
+    if (state.term) {
+      state.kept.emplace(decoder_.encoder_rows(static_cast<int>(state.term->frame - start),
+                                               static_cast<int>(state.frames - state.term->frame)));
+    }
+    state.prediction = decoder_.prediction_state();
+    decoder_.forget_encoder();
+    return tokens;
+  }
+
+  // Greedy RNN-T from state.frame to state.frames, the window's frames starting at `start` (transformers'
+  // ParakeetRNNTGenerationMixin, which the streaming generate() runs over the chunks' frames in turn): the argmax over
+  // the V + 1 outputs; a blank moves to the next frame, a token is emitted and advances the prediction network, and
+  // the max_symbols-th token emitted at one frame moves on too. Ties go to the lowest id (argmax). The mask's pieces
+  // are -infinity before the argmax. With terms, as NeMo's greedy fusion (transducer/phrase_boost.h): where the argmax
+  // is a token, the token emitted is the argmax of the token logits plus the tree's boosted scores; where it is the
+  // blank, only the next piece of a term begun may overrule it. A token's probability stays the model's own (softmax
+  // over the masked outputs).
+  // A term begun is held back until it is whole. When it does not go on (a token that is not its next piece, a pause
+  // of kTermPauseFrames, the stream's end), decoding goes back to where it began, the walk and the prediction network
+  // too, and decides that step as the model has it: the term's bonus is given back, as Parakeet's greedy TDT does
+  // (parakeet/tdt_decoding.cpp). Decoding stops at the window's end, a term still open going on in the next window.
+  std::vector<DecodedToken> greedy(State& state, int64_t start, bool ended) {
     const NemotronConfig& c = weights_->config;
     const int blank = c.vocab_size;
     std::vector<float> logits(static_cast<std::size_t>(c.vocab_size) + 1);
     std::vector<DecodedToken> tokens;
-    for (int t = 0; t < T;) {
-      decoder_.joint(t, logits.data());
+    const auto take_back = [&] {
+      OpenTerm& term = *state.term;
+      state.frame = term.frame;
+      state.symbols = term.symbols;
+      state.boost = std::move(term.walk);
+      decoder_.set_prediction_state(std::move(term.prediction));
+      state.term.reset();
+      state.held.clear();
+      state.unboosted = true;
+    };
+    for (;;) {
+      if (state.frame >= state.frames) {
+        if (!state.term || !ended) break;
+        take_back();  // the audio ended inside the term
+        continue;
+      }
+      if (state.term && state.frame - state.term->last_piece > kTermPauseFrames) {
+        take_back();
+        continue;
+      }
+      decoder_.joint(static_cast<int>(state.frame - start), logits.data());
       state.mask.apply(logits.data());
       const auto top = std::max_element(logits.begin(), logits.end());
       const float best = *top;
       int token = static_cast<int>(top - logits.begin());
-      if (state.boost.active()) {
+      if (state.boost.active() && !state.unboosted) {
         if (token != blank) {
           token = state.boost.choose(logits.data());
         } else if (const int32_t next = state.boost.overrule_blank(logits.data(), best); next >= 0) {
           token = next;  // `best` is the blank's logit here
         }
       }
+      if (token != blank && state.boost.active()) {
+        if (state.unboosted) {
+          state.boost.restart();  // a term taken back is not begun again at the same step
+        } else {
+          const PhraseBoostWalk before = state.boost;
+          state.boost.advance(token);
+          if (state.term && state.boost.depth() != before.depth() + 1) {
+            state.boost = before;  // not the term's next piece: the term fails
+            take_back();
+            continue;
+          }
+          if (!state.term && state.boost.partial()) {
+            state.term = OpenTerm{state.frame, state.symbols, before, decoder_.prediction_state(), state.frame};
+          }
+          if (state.term) state.term->last_piece = state.frame;
+        }
+      }
+      state.unboosted = false;
       if (token == blank) {
         state.symbols = 0;
-        ++t;
+        ++state.frame;
         continue;
       }
       double sum = 0;
       for (float v : logits) sum += std::exp(static_cast<double>(v - best));
       const double probability = std::exp(static_cast<double>(logits[static_cast<std::size_t>(token)] - best)) / sum;
-      tokens.push_back({token, state.frames + t, static_cast<float>(probability)});
+      (state.term ? state.held : tokens).push_back({token, state.frame, static_cast<float>(probability)});
       decoder_.advance_prediction(token);
-      state.boost.advance(token);
+      if (state.term && !state.boost.partial()) {  // whole: its tokens are settled
+        tokens.insert(tokens.end(), state.held.begin(), state.held.end());
+        state.held.clear();
+        state.term.reset();
+      }
       if (++state.symbols >= c.max_symbols) {
         state.symbols = 0;
-        ++t;
+        ++state.frame;
       }
     }
     return tokens;

@@ -47,15 +47,16 @@ std::vector<DecodedToken> NemotronStream::finish(StreamEnd end, const std::funct
   std::vector<DecodedToken> tokens = decode_ready(false, cancelled);
   const int n_mels = config_.features.n_mels;
   const int have = static_cast<int>(pending_.size() / static_cast<std::size_t>(n_mels));
-  if (have == 0) return tokens;
   std::vector<DecodedToken> rest;
-  if (end == StreamEnd::Offline) {
+  if (have > 0 && end == StreamEnd::Offline) {
     rest = decode(have, true, cancelled);
-  } else {
+  } else if (have > 0) {
     pending_.resize(static_cast<std::size_t>(chunk_frames(first_chunk_, lookahead_)) * n_mels, 0.0f);
     rest = decode(chunk_frames(first_chunk_, lookahead_), false, cancelled);
   }
   tokens.insert(tokens.end(), rest.begin(), rest.end());
+  const std::vector<DecodedToken> settled = runner_.end_stream(*state_);  // a boosted term left open never finishes
+  tokens.insert(tokens.end(), settled.begin(), settled.end());
   return tokens;
 }
 

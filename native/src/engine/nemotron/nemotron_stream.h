@@ -30,8 +30,9 @@ class NemotronStream {
   NemotronStream(NemotronRunner& runner, const NemotronConfig& config, int lookahead, int prompt = -1,
                  const PhraseBoost& boost = {}, TokenMask mask = {});
 
-  // Takes `n` more samples and decodes every chunk they complete: its tokens, in order. `cancelled` is polled
-  // between layers (throws Cancelled).
+  // Takes `n` more samples and decodes every chunk they complete: their settled tokens, in order (a boosted term still
+  // open is held back until it is whole or taken back: NemotronRunner::decode_chunk). `cancelled` is polled between
+  // layers (throws Cancelled).
   std::vector<DecodedToken> push(const float* samples, std::size_t n, const std::function<bool()>& cancelled = nullptr);
   // The audio ends: decodes what is left, as `end` says. The stream takes nothing more.
   std::vector<DecodedToken> finish(StreamEnd end, const std::function<bool()>& cancelled = nullptr);

@@ -7,8 +7,9 @@
 // step emits a token or the blank is the model's own decision, and only which token it emits is chosen with the bonus
 // added; only inside a term begun may its next piece overrule a blank (overrule_blank). Greedy TDT also takes back a
 // term that does not finish, or reads worse than the model's own words (parakeet/tdt_decoding.cpp, native/PARAKEET.md
-// "Vocabulary boosting"); a stream's greedy RNN-T, which commits each chunk's tokens, applies the fusion alone
-// (nemotron/nemotron_model.h, native/NEMOTRON.md "Vocabulary boosting and the token mask").
+// "Vocabulary boosting"); a stream's greedy RNN-T takes back a term that does not finish, holding a term's tokens back
+// from its output until the term is whole (nemotron/nemotron_model.h, native/NEMOTRON.md "Vocabulary boosting and the
+// token mask").
 #pragma once
 
 #include <cstdint>

@@ -42,6 +42,26 @@ class TransducerDecoder {
     return *encoder_projection_;
   }
 
+  // project_encoder() with `kept` before the new rows: `kept_frames` rows of encoder_rows() from an earlier window, which
+  // a decoder going back over frames it decided then reads again (frame 0 is kept's first). `encoded` may have no
+  // rows (`frames` 0): the kept rows alone.
+  void project_encoder(const Tensor* encoded, int frames, const Tensor& kept, int kept_frames) {
+    Tensor joined = ops_.zeros(kept_frames + frames, config_.joint_hidden);
+    ops_.write_rows(joined, 0, kept);
+    if (frames > 0) ops_.write_rows(joined, kept_frames, ops_.linear(*encoded, *joint_enc_));
+    encoder_projection_.emplace(std::move(joined));
+    frames_ = kept_frames + frames;
+  }
+
+  // The joint's encoder side of frames [first, first + count) of the last project_encoder(), for a later one to keep.
+  Tensor encoder_rows(int first, int count) const {
+    if (!encoder_projection_ || first < 0 || count < 0 || first + count > frames_) {
+      throw std::out_of_range("encoder_rows(): frames " + std::to_string(first) + " + " + std::to_string(count) +
+                              " are not encoded frames");
+    }
+    return ops_.slice_rows(*encoder_projection_, first, count);
+  }
+
   // Frees project_encoder()'s rows; joint() needs a project_encoder() again.
   void forget_encoder() {
     encoder_projection_.reset();
