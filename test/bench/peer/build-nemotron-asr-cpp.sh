@@ -12,21 +12,11 @@ set -euo pipefail
 
 nemotron_commit=4a863ff578803aa1489c0c673c0b3d305df5375b
 nemotron_git="${NEMOTRON_ASR_CPP_GIT:-https://github.com/m1el/nemotron-asr.cpp.git}"
-package_version=0.3.1
-here=$(cd "$(dirname "$0")" && pwd)
-cache="${BENCH_CACHE:-$here/../../../node_modules/.cache/verbatim-bench}"
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
-package_dir="$cache/nodejs-whisper-$package_version"
-ggml_dir="$package_dir/package/cpp/whisper.cpp/ggml"
+# shellcheck source=whisper-cpp-sources.sh
+source "$(dirname "$0")/whisper-cpp-sources.sh"
+ggml_dir="$whisper_dir/ggml"
 source_dir="$cache/nemotron-asr.cpp-${nemotron_commit:0:7}"
 build_dir="$cache/build-nemotron-asr-cpp"
-
-if [ ! -f "$ggml_dir/CMakeLists.txt" ]; then
-  mkdir -p "$package_dir"
-  (cd "$package_dir" && npm pack --silent "nodejs-whisper@$package_version" >/dev/null)
-  tar -xzf "$package_dir/nodejs-whisper-$package_version.tgz" -C "$package_dir"
-fi
 
 if [ ! -f "$source_dir/src/nemo-stream.cpp" ]; then
   rm -rf "$source_dir.partial"
@@ -34,15 +24,6 @@ if [ ! -f "$source_dir/src/nemo-stream.cpp" ]; then
   git -C "$source_dir.partial" -c advice.detachedHead=false checkout --quiet "$nemotron_commit" >&2
   mv "$source_dir.partial" "$source_dir"
 fi
-
-# Some virtual machines advertise AMX but fault when it is used; -march=native would then emit it.
-extra_flags=""
-if [ "$(uname -m)" = "x86_64" ]; then
-  extra_flags="-mno-amx-int8 -mno-amx-tile -mno-amx-bf16"
-fi
-
-# ggml stamps itself with the commit of the git repository around its sources; here that would be ours.
-export GIT_CEILING_DIRECTORIES="$package_dir"
 
 cmake -S "$here/nemotron-asr-cpp" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
   -DGGML_DIR="$ggml_dir" -DNEMOTRON_ASR_CPP_DIR="$source_dir" \
