@@ -2,7 +2,7 @@
 transformers 5.18's own numbers for them (features, speaker probabilities offline and in each streaming mode, the
 processor's segments), the reference the native engine's `speakers/` model is checked against.
 
-    P=/work/venv-ref/bin/python        # torch 2.13 CPU, transformers 5.18, librosa, safetensors
+    P=$(bash test/reference/parakeet-venv.sh)   # torch 2.13 CPU, transformers 5.18, librosa, safetensors
     $P test/reference/diarization_reference.py make-model --dims tiny --out test/fixtures/models/diarization-tiny
     $P test/reference/diarization_reference.py run --model test/fixtures/models/diarization-tiny \
         --audio test/fixtures/heldout/heldout-00.wav --out /tmp/ref.json
