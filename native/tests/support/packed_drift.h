@@ -2,6 +2,8 @@
 // clips: shared by the Parakeet and Nemotron quantize tests, which bound it.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -41,6 +43,16 @@ struct PackedDrift {
     tokens += static_cast<int>(stored.tokens.size());
     edits_8 += edit_distance(eight.tokens, stored.tokens);
     edits_4 += edit_distance(four.tokens, stored.tokens);
+  }
+
+  // The bounds both families are held to, set from Parakeet's figures (parakeet_quantize_test.cpp): 8 bits keep the
+  // encoder within 0.15 and change at most a tenth of the tokens; 4 bits keep it within 2.5, its tokens not bounded
+  // (random weights make every decision close).
+  void check_bounds() const {
+    CHECK(tokens > 100);
+    CHECK(worst_8 <= 0.15);
+    CHECK(edits_8 <= tokens / 10);
+    CHECK(worst_4 <= 2.5);
   }
 };
 
