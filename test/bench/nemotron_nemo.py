@@ -18,13 +18,12 @@ nemotron-asr.cpp implements the English model's form only: no biases in the enco
 no input scaling, no language prompt. A folder of another form is refused (the GGML model would compute something
 else).
 """
-import io
 import json
 import os
 import re
 import sys
-import tarfile
-import tempfile
+
+from nemo_archive import add_preprocessor, write_nemo
 
 # transformers' name (a regular expression) → NeMo's, in order; the first match is used.
 NEMO_NAMES = [
@@ -122,10 +121,6 @@ def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
     folder, out = sys.argv[1], sys.argv[2]
-    import librosa
-    import numpy as np
-    import torch
-    import yaml
     from safetensors.torch import load_file
 
     with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
@@ -134,23 +129,8 @@ def main():
     pieces = vocabulary(folder, cfg["vocab_size"] - 1)
     config = model_config(cfg, state, pieces)
 
-    pre = config["preprocessor"]
-    sr, n_fft = pre["sample_rate"], pre["n_fft"]
-    fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=pre["features"], fmin=0, fmax=sr / 2, norm="slaney")
-    state["preprocessor.featurizer.fb"] = torch.from_numpy(fb.astype(np.float32)).unsqueeze(0)
-    state["preprocessor.featurizer.window"] = torch.hann_window(int(round(pre["window_size"] * sr)), periodic=False)
-
-    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(out))) as work:
-        ckpt = os.path.join(work, "model_weights.ckpt")
-        torch.save(state, ckpt)
-        del state
-        with tarfile.open(out + ".part", "w") as tar:
-            data = yaml.safe_dump(config, allow_unicode=True, sort_keys=False).encode("utf-8")
-            info = tarfile.TarInfo("model_config.yaml")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-            tar.add(ckpt, arcname="model_weights.ckpt")
-    os.replace(out + ".part", out)
+    add_preprocessor(state, config["preprocessor"])
+    write_nemo(out, config, state)
     print(f"{out}: {len(pieces)} pieces")
 
 

@@ -14,18 +14,16 @@ Run it with test/reference/.venv-parakeet's python (torch, librosa and PyYAML). 
   bench_tokenizer.model, bench_tokenizer.vocab   the converter needs both (named *_tokenizer.model and
                          *tokenizer.vocab); it reads only the vocabulary's pieces
 """
-import io
 import json
 import os
 import sys
-import tarfile
-import tempfile
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 
+from nemo_archive import add_preprocessor, write_nemo  # noqa: E402
 from parakeet_reference import mlx_to_nemo, read_safetensors  # noqa: E402
 
 
@@ -33,9 +31,7 @@ def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
     folder, out = sys.argv[1], sys.argv[2]
-    import librosa
     import torch
-    import yaml
 
     with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
         cfg = json.load(f)
@@ -47,29 +43,13 @@ def main():
     for name in list(state):
         if name.endswith(".conv.batch_norm.running_var"):
             state[name[: -len("running_var")] + "num_batches_tracked"] = torch.tensor(0, dtype=torch.long)
-    sr, n_fft = pre["sample_rate"], pre["n_fft"]
-    fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=pre["features"], fmin=0, fmax=sr / 2, norm="slaney")
-    state["preprocessor.featurizer.fb"] = torch.from_numpy(fb.astype(np.float32)).unsqueeze(0)
-    win = int(round(pre["window_size"] * sr))
-    state["preprocessor.featurizer.window"] = torch.hann_window(win, periodic=False)
+    add_preprocessor(state, pre)
 
     vocabulary = cfg["joint"]["vocabulary"]
-    tmp = os.path.dirname(os.path.abspath(out))
-    with tempfile.TemporaryDirectory(dir=tmp) as work:
-        ckpt = os.path.join(work, "model_weights.ckpt")
-        torch.save(state, ckpt)
-        del state
-        with tarfile.open(out + ".part", "w") as tar:
-            def add_bytes(name, data):
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-
-            add_bytes("model_config.yaml", yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False).encode("utf-8"))
-            add_bytes("bench_tokenizer.model", b"")
-            add_bytes("bench_tokenizer.vocab", "".join(f"{piece}\t0\n" for piece in vocabulary).encode("utf-8"))
-            tar.add(ckpt, arcname="model_weights.ckpt")
-    os.replace(out + ".part", out)
+    write_nemo(out, cfg, state, [
+        ("bench_tokenizer.model", b""),
+        ("bench_tokenizer.vocab", "".join(f"{piece}\t0\n" for piece in vocabulary).encode("utf-8")),
+    ])
     print(f"{out}: {len(vocabulary)} pieces")
 
 
