@@ -17,8 +17,9 @@ nvidia/Nemotron-3-Diarization, so `AutoModelForAudioFrameClassification` and `Au
 of the processor's streaming modes, the audio cut as the processor documents (`num_samples_first_audio_chunk`, then
 `num_samples_per_audio_chunk` from `audio_chunk_start(frame)`, the rest with `is_last_audio_chunk`), one forward per
 chunk carrying the speaker cache. The JSON holds the probabilities of the valid frames (frames x speakers, row-major),
-the segments of `extract_speaker_dict`, whether a stream's speaker cache was compressed, the smallest distance of any probability to the 0.5 threshold (how far the
-segments are from flipping), and a few feature rows. `bench` times transformers' offline diarization of a wav (best of `--repeat`).
+the segments of `extract_speaker_dict`, whether a stream's speaker cache was compressed, the smallest distance of any
+probability to the 0.5 threshold (how far the segments are from flipping), and a few feature rows. `bench` times
+transformers' diarization of a wav, offline or streaming (best of `--repeat`), for test/bench/speakers.mjs.
 """
 
 import argparse
@@ -185,7 +186,10 @@ def run(args):
 
 
 def bench(args):
-    """Seconds transformers takes to diarize the wav (offline or in a streaming mode) on `--threads` threads (best of `--repeat`), per minute."""
+    """Times transformers' diarization of the wav (offline or in a streaming mode) on `--threads` threads, best of
+    `--repeat`; prints one JSON line: the seconds, the audio's seconds, the process's peak resident set and the
+    segments (extract_speaker_dict's), so a bench can check they are the engine's."""
+    import resource
     import time
 
     import torch
@@ -203,13 +207,17 @@ def bench(args):
         if args.mode == "offline":
             inputs = processor(audio, sampling_rate=16000, return_tensors="pt")
             with torch.no_grad():
-                model(input_features=inputs["input_features"].to(model.dtype), attention_mask=inputs["attention_mask"])
+                logits = model(input_features=inputs["input_features"].to(model.dtype),
+                               attention_mask=inputs["attention_mask"]).logits
         else:
-            streaming_logits(model, processor, audio, args.mode)
+            logits = streaming_logits(model, processor, audio, args.mode)[0]
         best = min(best, time.perf_counter() - start)
-    minutes = audio.size / 16000 / 60
-    print(f"transformers {args.mode}, {args.threads} threads: {best:.2f} s for {minutes * 60:.1f} s of audio, "
-          f"{best / minutes:.2f} s per minute")
+    valid = audio.size // processor.feature_extractor.hop_length
+    print(json.dumps({
+        "mode": args.mode, "threads": args.threads, "seconds": best, "audio_seconds": audio.size / 16000,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000),
+        "segments": describe(processor, logits, valid)["segments"],
+    }))
 
 
 def main(argv=None):
