@@ -30,12 +30,14 @@ using verbatim::test::number;
 const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../";
 
 // Stated tolerances (the reference is float32 torch; the engine computes features in float64, the network in float32
-// with the same weights). Measured on this machine (2026-11-27; printed by the test): features 3.1e-5, probabilities
-// at most 1.1e-6 offline and in streaming. The probability bound leaves over 4x; it stays below the reference's
-// smallest distance of a probability to the 0.5 threshold (7e-5 to 5e-4 per run), which the test checks, so that
-// identical segments are a consequence rather than luck.
-constexpr double kFeatureTolerance = 5e-4;      // absolute, log-mel features (|x| up to ~16, unnormalised)
-constexpr double kProbabilityTolerance = 5e-6;  // absolute, probabilities
+// with the same weights). Features: measured at most 3.5e-5 (2026-11-27/28, printed by the test). Probabilities, per
+// row (ParityCase): the random tiny model measured at most 1.1e-6, bound 5e-6; the trained model, whose logits are
+// steeper (its probabilities run from 1e-6 to 1 - 1e-6 within a few frames), at most 7.7e-6 (2026-11-28, step 14,493),
+// bound 3e-5: both about 4x. Where the reference's smallest distance of a probability to the 0.5 threshold is above
+// the bound (every run but one), the error must stay under it, so identical segments are a consequence rather than
+// luck; where it is not (test-4spk-001-overlap offline: a probability 1.5e-6 from 0.5), float noise may flip that
+// frame, and the segments' edges may move by that one frame.
+constexpr double kFeatureTolerance = 5e-4;  // absolute, log-mel features (|x| up to ~16, unnormalised)
 
 double worst_difference(const Value& expected, const std::vector<float>& actual) {
   REQUIRE(expected.items().size() == actual.size());
@@ -44,13 +46,22 @@ double worst_difference(const Value& expected, const std::vector<float>& actual)
   return worst;
 }
 
-void check_segments(const Value& expected, const std::vector<verbatim::SpeakerSegment>& actual) {
-  REQUIRE(expected.items().size() == actual.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    const Value& e = expected.items()[i];
-    CHECK(actual[i].speaker == static_cast<int>(*at(e, "speaker").as_int64()));
-    CHECK(std::abs(actual[i].start - number(at(e, "start"))) < 1e-9);
-    CHECK(std::abs(actual[i].end - number(at(e, "end"))) < 1e-9);
+// The run's probabilities within `tolerance` of the reference's, and its segments the reference's: identical where no
+// reference probability lies within the tolerance of the threshold, else with edges one frame apart at most.
+void check_run(const std::string& label, const Value& expected, const std::vector<float>& probabilities,
+               const std::vector<verbatim::SpeakerSegment>& segments, double tolerance, double frame_seconds) {
+  const double error = worst_difference(at(expected, "probabilities"), probabilities);
+  const double margin = number(at(expected, "threshold_margin"));
+  MESSAGE(label << " probabilities: " << error << " (threshold margin " << margin << ")");
+  CHECK(error < tolerance);
+  if (margin >= tolerance) CHECK(error < margin);
+  const double edge = margin >= tolerance ? 1e-9 : frame_seconds + 1e-9;
+  const auto& items = at(expected, "segments").items();
+  REQUIRE(items.size() == segments.size());
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    CHECK(segments[i].speaker == static_cast<int>(*at(items[i], "speaker").as_int64()));
+    CHECK(std::abs(segments[i].start - number(at(items[i], "start"))) < edge);
+    CHECK(std::abs(segments[i].end - number(at(items[i], "end"))) < edge);
   }
 }
 
@@ -59,15 +70,17 @@ struct ParityCase {
   std::string reference;           // file name prefix under diarization-reference
   std::vector<std::string> clips;  // wavs under test/fixtures, named as the reference's files end
   bool every_stream_compresses;    // else: at least one clip's streams compress the speaker cache
+  double probability_tolerance;    // absolute, probabilities (see the tolerances above)
 };
 
 const ParityCase kCases[] = {
-    {"diarization-tiny", "tiny-", {"heldout/heldout-00", "heldout/heldout-02"}, true},
+    {"diarization-tiny", "tiny-", {"heldout/heldout-00", "heldout/heldout-02"}, true, 5e-6},
     {"diarization-trained",
      "trained-",
      {"conversations/test-2spk-000", "conversations/test-2spk-001-overlap", "conversations/test-3spk-000",
       "conversations/test-3spk-001-overlap", "conversations/test-4spk-000", "conversations/test-4spk-001-overlap"},
-     false},
+     false,
+     3e-5},
 };
 
 // Each fixture's features, probabilities and segments on its clips against transformers', offline and in every
@@ -92,25 +105,18 @@ void check_against_transformers(verbatim::BackendChoice backend) {
       MESSAGE(name << " features: " << feature_error);
       CHECK(feature_error < kFeatureTolerance);
 
-      const Value& offline = at(reference, "offline");
+      const double frame_seconds = number(at(reference, "frame_seconds"));
       const verbatim::test::SpeakerRun run = verbatim::test::offline_speaker_run(*model, samples);
       CHECK(run.frames == *at(reference, "frames").as_int64());
-      const double offline_error = worst_difference(at(offline, "probabilities"), run.probabilities);
-      MESSAGE(name << " offline probabilities (" << model->backend_name() << "): " << offline_error
-                   << " (threshold margin " << number(at(offline, "threshold_margin")) << ")");
-      CHECK(offline_error < kProbabilityTolerance);
-      CHECK(offline_error < number(at(offline, "threshold_margin")));
-      check_segments(at(offline, "segments"), run.segments);
+      const std::string backend_name = model->backend_name();
+      check_run(name + " offline (" + backend_name + ")", at(reference, "offline"), run.probabilities, run.segments,
+                row.probability_tolerance, frame_seconds);
 
       for (const auto& [mode, expected] : at(reference, "streaming").members()) {
         CAPTURE(mode);
         const verbatim::test::SpeakerRun stream = verbatim::test::streaming_speaker_run(model, mode, samples);
-        const double error = worst_difference(at(expected, "probabilities"), stream.probabilities);
-        MESSAGE(name << " " << mode << " probabilities (" << model->backend_name() << "): " << error
-                     << " (threshold margin " << number(at(expected, "threshold_margin")) << ")");
-        CHECK(error < kProbabilityTolerance);
-        CHECK(error < number(at(expected, "threshold_margin")));
-        check_segments(at(expected, "segments"), stream.segments);
+        check_run(name + " " + mode + " (" + backend_name + ")", expected, stream.probabilities, stream.segments,
+                  row.probability_tolerance, frame_seconds);
         CHECK(stream.cache_compressed == at(expected, "cache_compressed").as_bool());
         if (row.every_stream_compresses) CHECK(stream.cache_compressed);
         some_compressed = some_compressed || stream.cache_compressed;
