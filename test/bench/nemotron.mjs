@@ -36,6 +36,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { readWav, writeWav } from "./wav.mjs";
 
 const require = createRequire(import.meta.url);
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -74,12 +75,6 @@ function log(message) {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Our side, in a child process
-
-function readWav(file) {
-  const bytes = readFileSync(file);
-  const pcm = new Int16Array(bytes.buffer, bytes.byteOffset + 44, (bytes.length - 44) / 2);
-  return Float32Array.from(pcm, (sample) => sample / 32768);
-}
 
 // Loads the model and checks that a `quantize` key in its config.json was honoured: packing the weights at load
 // puts at least bits/16 of the stored fp16 bytes on the C heap. An engine that ignores the key would otherwise be
@@ -213,23 +208,6 @@ function quantizedCopy(folder, quantize) {
   const config = JSON.parse(readFileSync(path.join(folder, "config.json"), "utf8"));
   writeFileSync(path.join(copy, "config.json"), `${JSON.stringify({ ...config, quantize }, null, 2)}\n`);
   return copy;
-}
-
-function writeWav(file, samples) {
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0);
-  header.writeUInt32LE(36 + samples.length * 2, 4);
-  header.write("WAVEfmt ", 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(RATE, 24);
-  header.writeUInt32LE(RATE * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36);
-  header.writeUInt32LE(samples.length * 2, 40);
-  writeFileSync(file, Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.length * 2)]));
 }
 
 // The held-out sentences (test/fixtures/heldout), one after another, repeated until `seconds`, cut there.

@@ -11,12 +11,13 @@
 // The cache (builds, the 1.3 GB model, the .nemo and ggml files, the audio) is $BENCH_CACHE or
 // node_modules/.cache/verbatim-bench.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { readWav, writeWav } from "./wav.mjs";
 
 const require = createRequire(import.meta.url);
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -55,12 +56,6 @@ function step(command, args, env = {}) {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Our side, in a child process
-
-function readWav(file) {
-  const bytes = readFileSync(file);
-  const pcm = new Int16Array(bytes.buffer, bytes.byteOffset + 44, (bytes.length - 44) / 2);
-  return Float32Array.from(pcm, (sample) => sample / 32768);
-}
 
 async function worker() {
   const threads = Number(options.threads);
@@ -172,23 +167,6 @@ function prepareModels(peer) {
     }
   }
   return { ours, ggml, turbo };
-}
-
-function writeWav(file, samples) {
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0);
-  header.writeUInt32LE(36 + samples.length * 2, 4);
-  header.write("WAVEfmt ", 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(RATE, 24);
-  header.writeUInt32LE(RATE * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36);
-  header.writeUInt32LE(samples.length * 2, 40);
-  writeFileSync(file, Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.length * 2)]));
 }
 
 // The 20 held-out sentences (test/fixtures/heldout, 68.7 s), one after another, repeated until `seconds`, cut there.
