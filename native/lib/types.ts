@@ -410,4 +410,6 @@ export interface SpeakerModelInfo {
   /** The backend the model runs on: "mlx" or "cpu" (the portable CPU backend), and MLX's device ("gpu" or "cpu"). */
   backend: string;
   device: string;
+  /** The packing its matrices were given at load (the load option or config.json's "quantize"), or null: as stored. */
+  quantization: { bits: number; groupSize: number } | null;
 }

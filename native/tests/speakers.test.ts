@@ -206,14 +206,17 @@ test("aborting a long diarization stops it with CancelledError, and the model go
   expect(Array.isArray(segments)).toBe(true);
 });
 
-test("load options are read as every model's: the backend chosen, quantize and bad values refused", async () => {
+test("load options are read as every model's: the backend chosen, the packing, bad values refused", async () => {
   const folder = path.join(models, "diarization-tiny");
   const cpu = await SpeakerModel.load(folder, { backend: "cpu", threads: 2 });
-  expect(cpu.info()).toMatchObject({ backend: "cpu", device: "cpu" });
+  expect(cpu.info()).toMatchObject({ backend: "cpu", device: "cpu", quantization: null });
   cpu.close();
+  const packed = await SpeakerModel.load(folder, { backend: "cpu", threads: 2, quantize: "8bit" });
+  expect(packed.info().quantization).toEqual({ bits: 8, groupSize: 64 });
+  packed.close();
   await expect(SpeakerModel.load(folder, { backend: "gpu" } as never)).rejects.toThrow(InvalidArgumentError);
   await expect(SpeakerModel.load(folder, { threads: 1.5 })).rejects.toThrow(/threads/);
-  await expect(SpeakerModel.load(folder, { quantize: "8bit" } as never)).rejects.toThrow(/without quantize/);
+  await expect(SpeakerModel.load(folder, { quantize: "16bit" } as never)).rejects.toThrow(/"8bit" or "4bit"/);
 });
 
 test("a malformed folder is refused naming the file and what is wrong", async () => {

@@ -119,6 +119,14 @@ Napi::Value SpeakerModelWrap::Info(const Napi::CallbackInfo& info) {
     out.Set("encoderFrameSeconds", m->frame_seconds() * c.subsampling);
     out.Set("backend", m->backend_name());
     out.Set("device", m->device_name());
+    if (c.quantize) {
+      Napi::Object packing = Napi::Object::New(env);
+      packing.Set("bits", c.quantize->bits);
+      packing.Set("groupSize", c.quantize->group_size);
+      out.Set("quantization", packing);
+    } else {
+      out.Set("quantization", env.Null());
+    }
     return out;
   });
 }

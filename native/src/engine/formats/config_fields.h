@@ -18,6 +18,7 @@
 #include "formats/json.h"
 #include "formats/mapped_file.h"
 #include "formats/tensor_file.h"
+#include "tensors/quantization.h"
 
 namespace verbatim {
 
@@ -70,6 +71,19 @@ class ConfigFields {
     if (value == nullptr) return fallback;
     if (!value->is_string()) fail("\"" + where + key + "\" is " + value->describe() + ", not a string");
     return value->as_string();
+  }
+
+  // The top-level "quantize" a folder of one's own may carry (Parakeet's, Nemotron's and the speaker model's
+  // configs): "8bit" or "4bit" packs float matrices at load; left out or null, the weights run as stored.
+  std::optional<Quantization> packing(const json::Value& root) const {
+    const json::Value* value = root.find("quantize");
+    if (value == nullptr || value->is_null()) return std::nullopt;
+    std::optional<Quantization> named = value->is_string() ? packing_named(value->as_string()) : std::nullopt;
+    if (!named) {
+      fail("\"quantize\" is " + value->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at load, "
+           "groups of 64), or leave it out for the weights as stored");
+    }
+    return named;
   }
 
   void expect(const json::Value& parent, const std::string& key, const std::string& where,

@@ -84,13 +84,7 @@ NemotronConfig read_config(const json::Value& root, const std::string& path) {
     c.prompt_hidden = f.integer(root, "prompt_intermediate_size", "", 1, 4 * kMaxWidth, 2048);
     c.default_prompt = f.integer(root, "default_prompt_id", "", 0, c.num_prompts - 1, 101 % c.num_prompts);
   }
-  if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
-    if (quantize->is_string()) c.quantize = packing_named(quantize->as_string());
-    if (!c.quantize) {
-      f.fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
-             "load, groups of 64), or leave it out for the weights as stored");
-    }
-  }
+  c.quantize = f.packing(root);
   return c;
 }
 

@@ -194,13 +194,7 @@ ParakeetConfig read_config(const ConfigFields& f, const json::Value& root) {
   if (const json::Value* aux = root.find("aux_ctc"); aux != nullptr && !aux->is_null()) {
     c.aux_ctc_classes = aux_ctc_classes(f, *aux, c);
   }
-  if (const json::Value* quantize = root.find("quantize"); quantize != nullptr && !quantize->is_null()) {
-    if (quantize->is_string()) c.quantize = packing_named(quantize->as_string());
-    if (!c.quantize) {
-      f.fail("\"quantize\" is " + quantize->describe() + "; supported: \"8bit\" or \"4bit\" (MLX affine packing at "
-             "load, groups of 64), or leave it out for fp16/bf16");
-    }
-  }
+  c.quantize = f.packing(root);
   if (const json::Value* stored = root.find("quantization"); stored != nullptr && !stored->is_null()) {
     c.stored_quantization = quantization(f, *stored);
     if (c.quantize) {

@@ -51,11 +51,8 @@ SpeakerModel::SpeakerModel(std::shared_ptr<const SpeakerWeights> weights, std::u
     : weights_(std::move(weights)), network_(std::move(network)), device_name_(device_name) {}
 
 std::shared_ptr<SpeakerModel> SpeakerModel::load(const std::string& folder, const EngineOptions& options) {
-  if (options.quantize) {
-    throw std::invalid_argument("the speaker model runs its weights as stored (fp32, fp16 or bf16): load it without quantize");
-  }
   const ChosenBackend chosen = choose_backend(options);
-  auto weights = std::make_shared<const SpeakerWeights>(load_speaker_weights(folder));
+  auto weights = std::make_shared<const SpeakerWeights>(load_speaker_weights(folder, options.quantize));
   std::unique_ptr<SpeakerNetwork> network;
 #if defined(VERBATIM_HAS_MLX)
   if (chosen.mlx) network = make_speaker_mlx_network(weights, chosen.device);

@@ -55,7 +55,7 @@ class SegmentTracker {
 class SpeakerModel : public std::enable_shared_from_this<SpeakerModel> {
  public:
   // Loads a model folder (load_speaker_weights) on the backend `options` choose, as every family's (choose_backend:
-  // its backend, threads and MLX limits). Its weights run as stored: options.quantize is refused.
+  // its backend, threads and MLX limits), its weights packed when options.quantize asks.
   static std::shared_ptr<SpeakerModel> load(const std::string& folder, const EngineOptions& options);
 
   const SpeakerConfig& config() const { return weights_->config; }

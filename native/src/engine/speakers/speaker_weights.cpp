@@ -95,6 +95,7 @@ void read_config(const json::Value& root, const std::string& path, SpeakerConfig
     f.fail("\"streaming_config.speaker_cache_length\" must be at least (1 + silence frames per speaker) * speakers");
   }
 
+  c.quantize = f.packing(root);
   c.offline.chunk_length = f.integer(root, "chunk_length", "", 1, kMaxFrames, 340);
   c.offline.right_context = f.integer(root, "chunk_right_context", "", 0, kMaxFrames, 40);
   if (c.offline.right_context >= c.offline.chunk_length) f.fail("\"chunk_right_context\" must be below \"chunk_length\"");
@@ -159,7 +160,7 @@ bool is_speaker_config(const json::Value& config) {
   return type != nullptr && type->is_string() && type->as_string() == "nemotron3_diarization";
 }
 
-SpeakerWeights load_speaker_weights(const std::string& folder) {
+SpeakerWeights load_speaker_weights(const std::string& folder, std::optional<Quantization> quantize) {
   const std::string base = folder + (folder.empty() || folder.back() == '/' ? "" : "/");
   SpeakerWeights w;
   SpeakerConfig& c = w.config;
@@ -171,8 +172,10 @@ SpeakerWeights load_speaker_weights(const std::string& folder) {
     read_processor(parse_json_file(base + "processor_config.json", kMaxConfigBytes), base + "processor_config.json", c);
   }
 
+  if (quantize) c.quantize = quantize;
+
   w.files.push_back(TensorFile::open(base + "model.safetensors"));
-  WeightsReader r(*w.files.back(), w, WeightPolicy{std::nullopt, std::nullopt, false});
+  WeightsReader r(*w.files.back(), w, WeightPolicy{c.quantize, std::nullopt, c.quantize.has_value()});
   const int d = c.hidden, H = c.head_hidden, S = c.cache.speakers, F = c.subsampling;
   const std::string t = "model.audio_tower.";
   w.stacking = r.linear(t + "embedder.projection", d, static_cast<int64_t>(F) * c.mels, false);

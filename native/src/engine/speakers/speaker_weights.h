@@ -4,6 +4,7 @@
 // (native/DIARIZATION.md).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,9 @@ struct SpeakerConfig {
   std::vector<std::pair<std::string, std::pair<int, int>>> streaming_modes;
   std::string default_streaming_mode = "low_latency";
   NemoFeatureConfig features;
+  // config.json's "quantize" or the loader's option (which wins): the matrices held as bf16 (fp32 ones cast, as
+  // Nemotron's), those whose width is a multiple of the group packed; the upsampler and the norms stay as stored
+  std::optional<Quantization> quantize;
 
   // A streaming session's chunking in `mode` (a name of streaming_modes). Throws std::invalid_argument for another.
   SpeakerChunking streaming(const std::string& mode) const;
@@ -69,8 +73,9 @@ struct SpeakerWeights : HeldWeights {
 bool is_speaker_config(const json::Value& config);
 
 // Loads <folder>/config.json, processor_config.json (optional: transformers' defaults) and model.safetensors
-// (fp32, fp16 or bf16). Throws FormatError naming the file and the field or tensor: a missing or extra tensor, a
-// wrong shape or dtype, a value that is not finite, a config this engine does not run.
-SpeakerWeights load_speaker_weights(const std::string& folder);
+// (fp32, fp16 or bf16), packed when config.json's "quantize" or `quantize` (which wins) asks. Throws FormatError
+// naming the file and the field or tensor: a missing or extra tensor, a wrong shape or dtype, a value that is not
+// finite, a config this engine does not run.
+SpeakerWeights load_speaker_weights(const std::string& folder, std::optional<Quantization> quantize = std::nullopt);
 
 }  // namespace verbatim
