@@ -178,6 +178,32 @@ test("the catalog's nemotron-diarization (the default) downloads on the first jo
   }
 });
 
+test("nemotron-diarization-8bit: the same download packed to 8 bits at load, the job's speakers the packed model's", async () => {
+  const hub = await TestHub.start();
+  const cache = mkdtempSync(path.join(os.tmpdir(), "verbatim-speaker-hub-"));
+  await hub.addRepoFromFolder("nvidia/Nemotron-3-Diarization", speakerModelFolder);
+  const packed = await DaemonProcess.ready(
+    { model: fixtureModel(), threads: 2, speakerModel: "nemotron-diarization-8bit" },
+    { env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: "" } },
+  );
+  try {
+    const eightBit = wordsToSpeakers(
+      plain,
+      await fixtureSpeakerSegments(conversation, speakerModelFolder, { quantize: "8bit" }),
+    );
+    // (the random-weight fixture's words move between speakers with 8 bits, so the answer tells the two apart)
+    expect(jsonSegments(eightBit)).not.toEqual(jsonSegments(wordsToSpeakers(plain, speech)));
+    const output = await packed.cli("transcribe", "--format", "json", "--speakers", "auto", conversation);
+    expect(output.code).toBe(0);
+    expect(JSON.parse(output.stdout).segments).toEqual(jsonSegments(eightBit));
+    expect((await packed.status()).speakerModel).toMatchObject({ id: "nemotron-diarization-8bit", state: "ready" });
+  } finally {
+    await packed.dispose();
+    await hub.close();
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
+
 test("a speaker model folder that is not one fails the job, saying what to set; the daemon runs on", async () => {
   const empty = mkdtempSync(path.join(os.tmpdir(), "no-speaker-model-"));
   mkdirSync(path.join(empty, "inside"));

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SpeakerModel, type SpeakerSegment } from "@verbatim/native";
+import { type LoadOptions, SpeakerModel, type SpeakerSegment } from "@verbatim/native";
 import { decodeAudioToFile } from "../../daemon/src/audio";
 import { fixtureModel } from "./fixtures";
 
@@ -16,6 +16,7 @@ export const trainedSpeakerModelFolder = fixtureModel("diarization-trained");
 export async function fixtureSpeakerSegments(
   recording: string,
   modelFolder = speakerModelFolder,
+  options: LoadOptions = {},
 ): Promise<SpeakerSegment[]> {
   const folder = mkdtempSync(path.join(os.tmpdir(), "speakers-"));
   try {
@@ -23,7 +24,7 @@ export async function fixtureSpeakerSegments(
     await decodeAudioToFile(recording, file);
     const bytes = readFileSync(file);
     const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    const model = await SpeakerModel.load(modelFolder, { threads: 2 });
+    const model = await SpeakerModel.load(modelFolder, { threads: 2, ...options });
     try {
       return (await model.diarize(samples)).segments;
     } finally {

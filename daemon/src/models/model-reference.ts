@@ -5,12 +5,16 @@ import { isAbsolute, join, resolve } from "node:path";
 import { type CatalogEntry, findCatalogEntry } from "./catalog-entries";
 import { isMissing } from "./cache-layout";
 import { ModelStoreError } from "./errors";
+import type { Packing } from "./packing";
 import { findSpeakerModel } from "./speaker-catalog";
 import { irregularKind } from "../file-kind";
 import { CONFIG_FILE, type ModelFiles, modelFileNames, selectModelFiles } from "./model-files";
 
 export type ModelReference =
-  { kind: "folder"; path: string } | { kind: "catalog"; model: CatalogEntry } | { kind: "repo"; repoId: string };
+  | { kind: "folder"; path: string }
+  | { kind: "catalog"; model: CatalogEntry }
+  /** `quantize`: a speaker catalog name's packing (`nemotron-diarization-8bit`). */
+  | { kind: "repo"; repoId: string; quantize?: Packing };
 
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
@@ -26,7 +30,7 @@ export async function interpretModelName(name: string, cwd: string = process.cwd
   const model = findCatalogEntry(trimmed);
   if (model) return { kind: "catalog", model };
   const speakers = findSpeakerModel(trimmed);
-  if (speakers) return { kind: "repo", repoId: speakers.repoId };
+  if (speakers) return { kind: "repo", repoId: speakers.repoId, quantize: speakers.quantize };
 
   const asFolder = resolve(cwd, trimmed);
   if (await isFile(join(asFolder, CONFIG_FILE))) return { kind: "folder", path: asFolder };

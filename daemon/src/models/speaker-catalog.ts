@@ -5,6 +5,7 @@
  * speech models; they never transcribe.
  */
 import { ModelStoreError } from "./errors";
+import type { Packing } from "./packing";
 
 export interface SpeakerCatalogModel {
   /** The name a user gives, e.g. `nemotron-diarization`. */
@@ -17,10 +18,16 @@ export interface SpeakerCatalogModel {
   downloadBytes: number;
   /** The most speakers it tells apart. */
   maxSpeakers: number;
+  /** How the engine packs the weights when it loads them (its `quantize` load option): the same download, less memory. */
+  quantize?: Packing;
 }
 
+const NEMOTRON_DIARIZATION = { repoId: "nvidia/Nemotron-3-Diarization", downloadBytes: 400e6, maxSpeakers: 8 };
+
 export const SPEAKER_MODELS: readonly SpeakerCatalogModel[] = [
-  { name: "nemotron-diarization", repoId: "nvidia/Nemotron-3-Diarization", downloadBytes: 400e6, maxSpeakers: 8 },
+  { name: "nemotron-diarization", ...NEMOTRON_DIARIZATION },
+  { name: "nemotron-diarization-8bit", ...NEMOTRON_DIARIZATION, quantize: "8bit" },
+  { name: "nemotron-diarization-4bit", ...NEMOTRON_DIARIZATION, quantize: "4bit" },
 ];
 
 export const DEFAULT_SPEAKER_MODEL = "nemotron-diarization";
@@ -31,7 +38,7 @@ export function findSpeakerModel(name: string): SpeakerCatalogModel | undefined 
   return SPEAKER_MODELS.find((model) => model.name === wanted);
 }
 
-/** The catalog speaker model a hub repository holds, or undefined. */
+/** The catalog speaker model a hub repository holds (as stored, not packed), or undefined. */
 export function speakerModelForRepo(repoId: string): SpeakerCatalogModel | undefined {
   return SPEAKER_MODELS.find((model) => model.repoId === repoId);
 }

@@ -104,7 +104,7 @@ export class ModelStore {
     }
     const candidates =
       reference.kind === "catalog" ? [reference.model.repoId, ...reference.model.fallbacks] : [reference.repoId];
-    const quantize = reference.kind === "catalog" ? reference.model.quantize : undefined;
+    const quantize = reference.kind === "catalog" ? reference.model.quantize : reference.quantize;
     const offline = options.offline ?? this.settings.offline;
 
     const unavailable: string[] = [];

@@ -117,6 +117,7 @@ export class SpeakerHost {
         threads,
         mlxCacheLimitBytes,
         mlxWiredLimitBytes,
+        ...(resolved.quantize && { quantize: resolved.quantize }),
       });
       this.loaded = { folder: resolved.folder, model, loadSeconds: (performance.now() - started) / 1000 };
       this.lastError = null;
