@@ -232,6 +232,12 @@ describe("what a model name refers to", () => {
       kind: "repo",
       repoId: "nvidia/Nemotron-3-Diarization",
     });
+    // Its packed names stand for the same repository, with the packing the engine applies at load.
+    expect(await interpretModelName("nemotron-diarization-4bit", cwd)).toEqual({
+      kind: "repo",
+      repoId: "nvidia/Nemotron-3-Diarization",
+      quantize: "4bit",
+    });
   });
 
   test.each(["nemotron-diarization", "nvidia/Nemotron-3-Diarization"])(

@@ -2,7 +2,8 @@
 // MlxOps against CpuOps, on the tiny random fixture (test/fixtures/models/diarization-tiny, fp32, and its fp16 and
 // bf16 casts) and the held-out clips the transformers parity test uses (speaker_parity_test.cpp, which also checks
 // MLX against transformers' outputs): speaker probabilities within a stated bound and identical segments, offline
-// and in every streaming mode. Features and the speaker cache are the host's, the same code for both backends.
+// and in every streaming mode; and the trained fixture (diarization-trained) packed at load to 8 and 4 bits. Features
+// and the speaker cache are the host's, the same code for both backends.
 // And the backend is chosen as every family's (backend_choice.h).
 #include <doctest/doctest.h>
 
@@ -113,6 +114,34 @@ TEST_CASE("speaker model on mlx: fp32, fp16 and bf16, offline and streaming, the
     CHECK(compressed);  // the streams ran past the speaker cache's size
   }
   CHECK(runs == 48);
+}
+
+TEST_CASE("speaker model on mlx: the trained model packed to 8 and 4 bits, the CPU backend's probabilities and segments") {
+  int runs = 0;
+  for (const int bits : {8, 4}) {
+    verbatim::EngineOptions options;
+    options.threads = 2;
+    options.quantize = verbatim::Quantization{bits, 64};
+    options.backend = verbatim::BackendChoice::Cpu;
+    const auto cpu = verbatim::SpeakerModel::load(kFixtures + "models/diarization-trained", options);
+    options.backend = verbatim::BackendChoice::Mlx;
+    const auto mlx = verbatim::SpeakerModel::load(kFixtures + "models/diarization-trained", options);
+    double offline = 0, streaming = 0;
+    for (const std::string name : {"test-2spk-000", "test-3spk-001-overlap", "test-4spk-001-overlap"}) {
+      const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "conversations/" + name + ".wav");
+      INFO(bits << " bits on " << name << ", offline");
+      offline = std::max(offline, compare(verbatim::test::offline_speaker_run(*cpu, samples),
+                                          verbatim::test::offline_speaker_run(*mlx, samples)));
+      INFO(bits << " bits on " << name << ", streaming low_latency");
+      streaming = std::max(streaming, compare(verbatim::test::streaming_speaker_run(cpu, "low_latency", samples),
+                                              verbatim::test::streaming_speaker_run(mlx, "low_latency", samples)));
+      runs += 2;
+    }
+    MESSAGE("diarization-trained " << bits << "-bit, mlx (" << std::string(mlx->device_name())
+                                   << ") against cpu: probabilities max |diff| offline " << offline << ", streaming "
+                                   << streaming);
+  }
+  CHECK(runs == 12);
 }
 
 TEST_CASE("speaker model: mlx loads on MLX, cpu on the portable CPU backend, auto takes MLX for its GPU") {
