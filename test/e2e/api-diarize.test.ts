@@ -3,7 +3,7 @@
 // and the daemon's own model names with a `speakers` field. The speaker model is the engine's tiny random-weight
 // fixture, so the answer is checked against SpeakerModel.diarize run in this process on the same samples, combined
 // with the same transcript's words (not against the conversation's truth); then the trained speaker model
-// (diarization-trained) the same way and against the conversation's truth.
+// (diarization-trained) the same way, and its words' speakers against the conversation's truth.
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import OpenAI, { BadRequestError } from "openai";
@@ -16,8 +16,10 @@ import { apiToken, freePort } from "../support/api";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel, repoRoot } from "../support/fixtures";
 import { diarizationErrors } from "../support/der";
-import { readRttm, type SpeakerTurn } from "../support/rttm";
+import { readRttm } from "../support/rttm";
 import { fixtureSpeakerSegments, speakerModelFolder, trainedSpeakerModelFolder } from "../support/speaker-fixture";
+import { trainedSpeakerBounds } from "../support/trained-speaker-figures";
+import { conversationWords, wordSpeakerAccuracy } from "../support/word-speakers";
 
 jest.setTimeout(180_000);
 
@@ -38,19 +40,6 @@ async function apiDaemon(speakerModel: string): Promise<{ daemon: DaemonProcess;
   });
   const client = new OpenAI({ apiKey: apiToken(started), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
   return { daemon: started, openai: client };
-}
-
-/** How many segments name the speaker the conversation has over most of the segment, through the DER's mapping. */
-function segmentsRight(segments: { speaker: string; start: number; end: number }[], reference: SpeakerTurn[]): number {
-  const { mapping } = diarizationErrors(reference, segments);
-  const overlap = (turn: SpeakerTurn, s: { start: number; end: number }) =>
-    Math.max(0, Math.min(turn.end, s.end) - Math.max(turn.start, s.start));
-  return segments.filter((segment) => {
-    const spoken = new Map<string, number>();
-    for (const turn of reference) spoken.set(turn.speaker, (spoken.get(turn.speaker) ?? 0) + overlap(turn, segment));
-    const most = [...spoken].sort((a, b) => b[1] - a[1])[0];
-    return most[1] > 0 && mapping.get(segment.speaker) === most[0];
-  }).length;
 }
 
 beforeAll(async () => {
@@ -133,7 +122,7 @@ test("diarized_json without speakers, verbose_json with them and OpenAI's known 
   expect((known as Error).message).toContain("is not supported");
 });
 
-test("the trained speaker model: diarized_json's speakers are the model's and the conversation's", async () => {
+test("the trained speaker model: diarized_json's speakers are the model's, its words' the conversation's", async () => {
   const trained = await apiDaemon(trainedSpeakerModelFolder);
   try {
     const answer = await trained.openai.audio.transcriptions.create({
@@ -142,11 +131,16 @@ test("the trained speaker model: diarized_json's speakers are the model's and th
       response_format: "diarized_json",
     });
     const trainedSpeech = await fixtureSpeakerSegments(conversation, trainedSpeakerModelFolder);
-    expect(answer).toEqual(diarizedJson(wordsToSpeakers(plain, trainedSpeech)));
-    // 5 of 5 where this was written (2026-11-28): the bound leaves one segment to a word time that moves with the build.
-    const right = segmentsRight(answer.segments, readRttm(conversation.replace(/\.wav$/, ".rttm")));
-    console.log(`diarization-trained through the API: ${right} of ${answer.segments.length} segments' speakers right`);
-    expect(right).toBeGreaterThanOrEqual(answer.segments.length - 1);
+    const expected = wordsToSpeakers(plain, trainedSpeech);
+    expect(answer).toEqual(diarizedJson(expected));
+    // The answer's segments are these words split where their speaker changes, so the words' speakers are the API's.
+    const { mapping } = diarizationErrors(readRttm(conversation.replace(/\.wav$/, ".rttm")), trainedSpeech);
+    const words = expected.segments.flatMap((segment) => segment.words!.map((w) => ({ ...w, speaker: w.speaker! })));
+    const accuracy = wordSpeakerAccuracy(words, conversationWords(conversation), mapping);
+    console.log(`diarization-trained through the API: ${accuracy.right}/${accuracy.words} words' speakers right`);
+    expect(accuracy.accuracy).toBeGreaterThanOrEqual(
+      trainedSpeakerBounds(path.basename(conversation, ".wav")).minWordAccuracy,
+    );
   } finally {
     await trained.daemon.dispose();
   }

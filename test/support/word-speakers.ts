@@ -1,5 +1,7 @@
 // Word-level speaker accuracy: of a transcript's words with speakers, the share whose speaker (through the DER's
 // mapping of hypothesis to reference speakers) is the speaker of the reference word it shares most time with.
+import { readFileSync } from "node:fs";
+
 export interface TimedSpeakerWord {
   start: number;
   end: number;
@@ -17,4 +19,9 @@ export function wordSpeakerAccuracy(
     return mapping.get(word.speaker) === nearest.speaker;
   }).length;
   return { right, words: words.length, accuracy: words.length > 0 ? right / words.length : NaN };
+}
+
+/** Every word of a held-out conversation (test/fixtures/conversations/) with its speaker, from the JSON beside it. */
+export function conversationWords(recording: string): TimedSpeakerWord[] {
+  return JSON.parse(readFileSync(recording.replace(/\.wav$/, ".json"), "utf8")).words;
 }
