@@ -18,6 +18,8 @@ const ORIGINALS = [
   "daemon/src/plain-text.ts",
   "daemon/src/speakers/speaker-turns.ts",
   "daemon/src/models/catalog.ts",
+  "daemon/src/models/catalog-entries.ts",
+  "daemon/src/models/byte-size.ts",
   "daemon/src/models/packing.ts",
   "daemon/src/models/parakeet-catalog.ts",
   "daemon/src/models/nemotron-catalog.ts",

@@ -20,6 +20,7 @@ import {
 } from "../src/lib/daemon-connection";
 import {
   FIRST_RUN_ACTIONS,
+  type FirstRunAction,
   INSTALL_COMMAND,
   modelDownloadMarkdown,
   serviceDefinitionFile,
@@ -36,6 +37,7 @@ import {
   startModelSwitch,
   waitUntilAnswering,
 } from "../src/lib/service-control";
+import { FIRST_RUN_OPTIONS } from "../src/verbatimd/first-run-choice";
 import { SlowRelay } from "./slow-relay";
 
 jest.setTimeout(120_000);
@@ -263,14 +265,21 @@ test("first run: the model choice comes first, nothing downloads before it, and 
     expect(gate).toEqual({ kind: "problem", problem: { kind: "choose-model" } });
     const screen = setupScreen({ kind: "choose-model" });
     expect(screen.title).toBe("Choose a Speech Model");
-    expect(screen.actions).toEqual(["choose-whisper", "choose-parakeet"]);
+    expect(screen.actions).toEqual(["choose-whisper", "choose-parakeet", "choose-nemotron"]);
+    // Each option the screen describes has its action, in the same order.
+    const chosen = screen.actions.map((action) => FIRST_RUN_ACTIONS[action as FirstRunAction].model);
+    expect(chosen).toEqual(FIRST_RUN_OPTIONS.map((option) => option.model));
+    expect(chosen).toEqual(["large-v3-turbo-4bit", "parakeet-v3", "nemotron-streaming-en"]);
     expect(screen.markdown).toMatch(/Whisper Large v3 Turbo[\s\S]*100 languages[\s\S]*Parakeet TDT v3[\s\S]*6\.32%/);
+    expect(screen.markdown).toMatch(/6\.32%[\s\S]*Nemotron Speech Streaming \(English\)[\s\S]*2\.29% streaming/);
     // The idle unload is offered beside the choice: the memory a loaded model holds, or a wait after an unload.
     expect(screen.markdown).toMatch(/holds its memory[\s\S]*\*\*When Idle\*\*[\s\S]*waits for it to load again/);
     expect(setupHudMessage({ kind: "choose-model" })).toMatch(/choose a speech model first/);
     const doctor = await fresh.cli("doctor");
     expect(doctor.stdout).toMatch(/^warning\s+model choice\s+no model chosen yet/m);
+    expect(doctor.stdout).toContain("verbatim models use large-v3-turbo-4bit: Whisper Large v3 Turbo (4-bit)");
     expect(doctor.stdout).toContain("verbatim models use parakeet-v3: Parakeet TDT v3");
+    expect(doctor.stdout).toContain("verbatim models use nemotron-streaming-en: Nemotron Speech Streaming (English)");
     expect(doctor.stdout).toMatch(/set "idleUnloadMinutes" in config\.json[\s\S]*waits for the model to load again/);
 
     await startModelSwitch(fresh.socket, parakeet.model);

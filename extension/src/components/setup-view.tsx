@@ -86,7 +86,8 @@ function SetupActionItem({
       );
     }
     case "choose-whisper":
-    case "choose-parakeet": {
+    case "choose-parakeet":
+    case "choose-nemotron": {
       const { model, title } = FIRST_RUN_ACTIONS[action];
       return (
         <Action

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { FIRST_RUN_OPTIONS } from "../verbatimd/first-run-choice";
+import { FIRST_RUN_OPTIONS, NEMOTRON_CHOICE, PARAKEET_CHOICE, WHISPER_CHOICE } from "../verbatimd/first-run-choice";
 import { SERVICE_LABEL, SYSTEMD_UNIT } from "../verbatimd/service-spec";
 import {
   DaemonTimeoutError,
@@ -40,8 +40,7 @@ export type SetupAction =
   | "copy-update-command"
   | "open-store"
   | "retry-model"
-  | "choose-whisper"
-  | "choose-parakeet"
+  | FirstRunAction
   | "open-preferences"
   | "open-logs"
   | "try-again";
@@ -85,11 +84,14 @@ export function firstRunProblemOf(status: DaemonStatus): SetupProblem | null {
   return status.config?.firstRun ? { kind: "choose-model" } : null;
 }
 
-/** The first-run option each choice action picks. */
+/** The first-run option each choice action picks, in the order the choice screen offers them. */
 export const FIRST_RUN_ACTIONS = {
-  "choose-whisper": FIRST_RUN_OPTIONS[0],
-  "choose-parakeet": FIRST_RUN_OPTIONS[1],
+  "choose-whisper": WHISPER_CHOICE,
+  "choose-parakeet": PARAKEET_CHOICE,
+  "choose-nemotron": NEMOTRON_CHOICE,
 } as const;
+
+export type FirstRunAction = keyof typeof FIRST_RUN_ACTIONS;
 
 function firstRunMarkdown(): string {
   const options = FIRST_RUN_OPTIONS.map(
@@ -229,7 +231,7 @@ ${quoted(problem.reason)}
       return {
         title: "Choose a Speech Model",
         markdown: firstRunMarkdown(),
-        actions: ["choose-whisper", "choose-parakeet"],
+        actions: Object.keys(FIRST_RUN_ACTIONS) as FirstRunAction[],
       };
     case "unreachable":
       return {
