@@ -146,6 +146,9 @@ TEST_CASE("speaker weights: every malformed file is refused, naming what is wron
           }),
           "model.upsampler.conv.weight");
   refused(Variant([](auto&) {}, edited("config.json", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"silu\"")), "hidden_act");
+  refused(Variant([](auto&) {}, edited("config.json", "\"nemotron3_diarization\"", "\"nemotron_diarization\"")),
+          "an mlx-audio conversion (model_type \"nemotron_diarization\"), whose layout Verbatim does not read: use "
+          "NVIDIA's own repository, nemotron-diarization");
   refused(Variant([](auto&) {}, edited("config.json", "\"rope_type\": \"default\"", "\"rope_type\": \"yarn\"")), "rope_type");
   refused(Variant([](auto&) {}, edited("config.json", "\"speaker_cache_length\": 16", "\"speaker_cache_length\": 7")),
           "speaker_cache_length");

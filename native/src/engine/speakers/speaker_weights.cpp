@@ -22,6 +22,13 @@ constexpr std::size_t kMaxConfigBytes = 16u << 20;
 void read_config(const json::Value& root, const std::string& path, SpeakerConfig& c) {
   const ConfigFields f(path);
   if (!root.is_object()) f.fail("the file holds " + root.describe() + ", not a JSON object");
+  // mlx-audio's conversions (mlx-community/Nemotron-3-Diarization and -8bit) carry this type and a layout of their own
+  if (const json::Value* type = root.find("model_type");
+      type != nullptr && type->is_string() && type->as_string() == "nemotron_diarization") {
+    f.fail("this is an mlx-audio conversion (model_type \"nemotron_diarization\"), whose layout Verbatim does not read: "
+           "use NVIDIA's own repository, nemotron-diarization (nvidia/Nemotron-3-Diarization), or "
+           "nemotron-diarization-8bit for the same weights packed to 8 bits at load");
+  }
   f.expect(root, "model_type", "", "nemotron3_diarization");
   const json::Value& audio = f.object(root, "audio_config", "");
   const std::string a = "audio_config.";
