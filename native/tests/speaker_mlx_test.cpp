@@ -116,9 +116,26 @@ TEST_CASE("speaker model on mlx: fp32, fp16 and bf16, offline and streaming, the
   CHECK(runs == 48);
 }
 
-TEST_CASE("speaker model on mlx: the trained model packed to 8 and 4 bits, the CPU backend's probabilities and segments") {
+// Packed weights: MLX's quantized products and the CPU backend's dequantized ones sum in other orders over bf16
+// rows, which the trained model's steep logits amplify. Measured (2026-11-28, as above, on the fixture of that date):
+// 8-bit 1.2e-5, 4-bit 2.7e-4 at most; the bounds leave about 4x. A frame's decision may differ only where the CPU
+// run's probability lies within the bound of 0.5.
+double compare_packed(const verbatim::test::SpeakerRun& a, const verbatim::test::SpeakerRun& b, double bound) {
+  CHECK(b.frames == a.frames);
+  const double diff = max_abs_diff(a.probabilities, b.probabilities);
+  CHECK(diff <= bound);
+  for (std::size_t i = 0; i < a.probabilities.size(); ++i) {
+    if ((a.probabilities[i] > 0.5f) != (b.probabilities[i] > 0.5f)) {
+      CHECK(std::abs(static_cast<double>(a.probabilities[i]) - 0.5) <= bound);
+    }
+  }
+  return diff;
+}
+
+TEST_CASE("speaker model on mlx: the trained model packed to 8 and 4 bits, the CPU backend's probabilities") {
   int runs = 0;
   for (const int bits : {8, 4}) {
+    const double bound = bits == 8 ? 5e-5 : 1e-3;
     verbatim::EngineOptions options;
     options.threads = 2;
     options.quantize = verbatim::Quantization{bits, 64};
@@ -129,12 +146,12 @@ TEST_CASE("speaker model on mlx: the trained model packed to 8 and 4 bits, the C
     double offline = 0, streaming = 0;
     for (const std::string name : {"test-2spk-000", "test-3spk-001-overlap", "test-4spk-001-overlap"}) {
       const std::vector<float> samples = verbatim::test::read_wav_samples(kFixtures + "conversations/" + name + ".wav");
-      INFO(bits << " bits on " << name << ", offline");
-      offline = std::max(offline, compare(verbatim::test::offline_speaker_run(*cpu, samples),
-                                          verbatim::test::offline_speaker_run(*mlx, samples)));
-      INFO(bits << " bits on " << name << ", streaming low_latency");
-      streaming = std::max(streaming, compare(verbatim::test::streaming_speaker_run(cpu, "low_latency", samples),
-                                              verbatim::test::streaming_speaker_run(mlx, "low_latency", samples)));
+      INFO(bits << " bits on " << name);
+      offline = std::max(offline, compare_packed(verbatim::test::offline_speaker_run(*cpu, samples),
+                                                 verbatim::test::offline_speaker_run(*mlx, samples), bound));
+      streaming = std::max(streaming,
+                           compare_packed(verbatim::test::streaming_speaker_run(cpu, "low_latency", samples),
+                                          verbatim::test::streaming_speaker_run(mlx, "low_latency", samples), bound));
       runs += 2;
     }
     MESSAGE("diarization-trained " << bits << "-bit, mlx (" << std::string(mlx->device_name())
