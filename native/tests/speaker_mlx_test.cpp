@@ -117,9 +117,9 @@ TEST_CASE("speaker model on mlx: fp32, fp16 and bf16, offline and streaming, the
 }
 
 // Packed weights: MLX's quantized products and the CPU backend's dequantized ones sum in other orders over bf16
-// rows, which the trained model's steep logits amplify. Measured (2026-11-28, as above, on the fixture of that date):
-// 8-bit 1.2e-5, 4-bit 2.7e-4 at most; the bounds leave about 4x. A frame's decision may differ only where the CPU
-// run's probability lies within the bound of 0.5.
+// rows, which the trained model's steep logits amplify. Measured (2026-11-28, as above): 8-bit 1.2e-5 and 1.0e-5,
+// 4-bit 2.7e-4 and 4.6e-4 at most, on the fixture's two last exports; the bounds leave about 4x over the larger. A
+// frame's decision may differ only where the CPU run's probability lies within the bound of 0.5.
 double compare_packed(const verbatim::test::SpeakerRun& a, const verbatim::test::SpeakerRun& b, double bound) {
   CHECK(b.frames == a.frames);
   const double diff = max_abs_diff(a.probabilities, b.probabilities);
@@ -135,7 +135,7 @@ double compare_packed(const verbatim::test::SpeakerRun& a, const verbatim::test:
 TEST_CASE("speaker model on mlx: the trained model packed to 8 and 4 bits, the CPU backend's probabilities") {
   int runs = 0;
   for (const int bits : {8, 4}) {
-    const double bound = bits == 8 ? 5e-5 : 1e-3;
+    const double bound = bits == 8 ? 5e-5 : 2e-3;
     verbatim::EngineOptions options;
     options.threads = 2;
     options.quantize = verbatim::Quantization{bits, 64};

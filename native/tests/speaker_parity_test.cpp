@@ -32,11 +32,12 @@ const std::string kFixtures = std::string(VERBATIM_REFERENCE_DIR) + "/../";
 // Stated tolerances (the reference is float32 torch; the engine computes features in float64, the network in float32
 // with the same weights). Features: measured at most 3.5e-5 (2026-11-27/28, printed by the test). Probabilities, per
 // row (ParityCase): the random tiny model measured at most 1.1e-6, bound 5e-6; the trained model, whose logits are
-// steeper (its probabilities run from 1e-6 to 1 - 1e-6 within a few frames), at most 7.7e-6 (2026-11-28, step 14,493),
-// bound 3e-5: both about 4x. Where the reference's smallest distance of a probability to the 0.5 threshold is above
-// the bound (every run but one), the error must stay under it, so identical segments are a consequence rather than
-// luck; where it is not (test-4spk-001-overlap offline: a probability 1.5e-6 from 0.5), float noise may flip that
-// frame, and the segments' edges may move by that one frame.
+// steeper (its probabilities run from 1e-6 to 1 - 1e-6 within a few frames), at most 7.7e-6 on the export of stop 74
+// and 2.3e-5 (CPU backend) and 2.7e-5 (MLX's CPU backend) on the one of 2026-11-28 12:05, bound 1e-4: both about 4x.
+// Where the reference's smallest distance of a probability to the 0.5 threshold is above the bound (most runs), the
+// error must stay under it, so identical segments are a consequence rather than luck; where it is not (three runs of
+// the trained model, their margins 6.8e-5 to 1.0e-4), float noise may flip a frame next to the threshold, and the
+// segments' edges may move by that one frame.
 constexpr double kFeatureTolerance = 5e-4;  // absolute, log-mel features (|x| up to ~16, unnormalised)
 
 double worst_difference(const Value& expected, const std::vector<float>& actual) {
@@ -80,7 +81,7 @@ const ParityCase kCases[] = {
      {"conversations/test-2spk-000", "conversations/test-2spk-001-overlap", "conversations/test-3spk-000",
       "conversations/test-3spk-001-overlap", "conversations/test-4spk-000", "conversations/test-4spk-001-overlap"},
      false,
-     3e-5},
+     1e-4},
 };
 
 // Each fixture's features, probabilities and segments on its clips against transformers', offline and in every

@@ -4,7 +4,7 @@
 // of test/fixtures/models/README.md), and every suite's bound follows.
 
 /** When the figures were measured, and of which export of the model (test/fixtures/models/README.md). */
-export const MEASURED_ON = "2026-11-28, step 14,493";
+export const MEASURED_ON = "2026-11-28, the export of 12:05 (README)";
 
 interface Measured {
   /** Diarization error rate of the engine's segments against the RTTM (no collar, overlap scored), a fraction. */
@@ -15,16 +15,16 @@ interface Measured {
 }
 
 const MEASURED: Record<string, Measured> = {
-  "test-2spk-000": { der: 0.006, wordsRight: 30, words: 30 },
-  "test-2spk-001-overlap": { der: 0.026, wordsRight: 7, words: 8 },
-  "test-3spk-000": { der: 0.209, wordsRight: 11, words: 11 }, // two of its three speakers found
-  "test-3spk-001-overlap": { der: 0.048, wordsRight: 5, words: 5 },
-  "test-4spk-000": { der: 0.32, wordsRight: 19, words: 20 },
-  "test-4spk-001-overlap": { der: 0.256, wordsRight: 18, words: 19 },
+  "test-2spk-000": { der: 0.007, wordsRight: 30, words: 30 },
+  "test-2spk-001-overlap": { der: 0.02, wordsRight: 7, words: 8 },
+  "test-3spk-000": { der: 0.213, wordsRight: 11, words: 11 }, // two of its three speakers found
+  "test-3spk-001-overlap": { der: 0.099, wordsRight: 5, words: 5 },
+  "test-4spk-000": { der: 0.294, wordsRight: 17, words: 20 },
+  "test-4spk-001-overlap": { der: 0.203, wordsRight: 19, words: 19 },
 };
 
 /**
- * DER a build may add. The engine is within 3e-5 of transformers' probabilities, so where floating point differs
+ * DER a build may add. The engine is within 1e-4 of transformers' probabilities, so where floating point differs
  * segments move a frame or two each side of ~10 turns: under 2% of 9 to 16 s of speech.
  */
 export const DER_MARGIN = 0.05;
