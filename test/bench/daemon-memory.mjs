@@ -11,12 +11,13 @@
 //        [--models verbatim-tiny-en,parakeet-tiny-v3] [--root DIR]
 //        (--models: names in test/fixtures/models or model folders)
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { writeWav } from "./wav.mjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -70,21 +71,8 @@ function longFile(folder, seconds) {
     pcm.set(sentence, at);
     at += sentence.length + RATE;
   }
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0);
-  header.writeUInt32LE(36 + pcm.byteLength, 4);
-  header.write("WAVEfmt ", 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(RATE, 24);
-  header.writeUInt32LE(RATE * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36);
-  header.writeUInt32LE(pcm.byteLength, 40);
   const file = path.join(folder, `speech-${seconds}s.wav`);
-  writeFileSync(file, Buffer.concat([header, Buffer.from(pcm.buffer)]));
+  writeWav(file, pcm);
   return file;
 }
 

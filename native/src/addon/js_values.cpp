@@ -67,14 +67,7 @@ Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
   info.Set("device", engine.device_name());
   info.Set("weightsPath", description.weights_path);
   info.Set("loadSeconds", engine.load_seconds());
-  if (description.quantization) {
-    Napi::Object quantization = Napi::Object::New(env);
-    quantization.Set("bits", description.quantization->bits);
-    quantization.Set("groupSize", description.quantization->group_size);
-    info.Set("quantization", quantization);
-  } else {
-    info.Set("quantization", env.Null());
-  }
+  info.Set("quantization", quantization_to_js(env, description.quantization));
   Napi::Array heads = Napi::Array::New(env, description.stored_alignment_heads.size());
   for (uint32_t i = 0; i < description.stored_alignment_heads.size(); ++i) {
     Napi::Array pair = Napi::Array::New(env, 2);
@@ -84,6 +77,14 @@ Napi::Object model_info_to_js(Napi::Env env, const Engine& engine) {
   }
   info.Set("storedAlignmentHeads", heads);
   return info;
+}
+
+Napi::Value quantization_to_js(Napi::Env env, const std::optional<Quantization>& quantization) {
+  if (!quantization) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bits", quantization->bits);
+  out.Set("groupSize", quantization->group_size);
+  return out;
 }
 
 Napi::Value memory_to_js(Napi::Env env, const Engine& engine) {

@@ -14,6 +14,8 @@ namespace verbatim::addon {
 Napi::Object model_info_to_js(Napi::Env env, const Engine& engine);
 // MLX's memory figures, or null on the portable CPU backend.
 Napi::Value memory_to_js(Napi::Env env, const Engine& engine);
+// A load's packing as the addon's types say it ({ bits, groupSize }), or null for weights as stored.
+Napi::Value quantization_to_js(Napi::Env env, const std::optional<Quantization>& quantization);
 Napi::Object token_event_to_js(Napi::Env env, const TokenEvent& token, double window_start);
 Napi::Object segment_to_js(Napi::Env env, const Segment& segment);
 Napi::Object transcript_to_js(Napi::Env env, const Transcript& transcript);

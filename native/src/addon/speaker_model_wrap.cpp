@@ -11,6 +11,7 @@
 #include "background_job.h"
 #include "errors.h"
 #include "js_options.h"
+#include "js_values.h"
 #include "streaming/audio_inbox.h"
 
 namespace verbatim::addon {
@@ -119,14 +120,7 @@ Napi::Value SpeakerModelWrap::Info(const Napi::CallbackInfo& info) {
     out.Set("encoderFrameSeconds", m->frame_seconds() * c.subsampling);
     out.Set("backend", m->backend_name());
     out.Set("device", m->device_name());
-    if (c.quantize) {
-      Napi::Object packing = Napi::Object::New(env);
-      packing.Set("bits", c.quantize->bits);
-      packing.Set("groupSize", c.quantize->group_size);
-      out.Set("quantization", packing);
-    } else {
-      out.Set("quantization", env.Null());
-    }
+    out.Set("quantization", quantization_to_js(env, c.quantize));
     return out;
   });
 }
