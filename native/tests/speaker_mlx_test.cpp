@@ -78,6 +78,22 @@ double compare(const verbatim::test::SpeakerRun& a, const verbatim::test::Speake
   return diff;
 }
 
+// Packed weights: MLX's quantized products and the CPU backend's dequantized ones sum in other orders over bf16
+// rows, which the trained model's steep logits amplify. Measured (2026-11-28, as above): 8-bit 1.2e-5 and 1.0e-5,
+// 4-bit 2.7e-4 and 4.6e-4 at most, on the fixture's two last exports; the bounds leave about 4x over the larger. A
+// frame's decision may differ only where the CPU run's probability lies within the bound of 0.5.
+double compare_packed(const verbatim::test::SpeakerRun& a, const verbatim::test::SpeakerRun& b, double bound) {
+  CHECK(b.frames == a.frames);
+  const double diff = max_abs_diff(a.probabilities, b.probabilities);
+  CHECK(diff <= bound);
+  for (std::size_t i = 0; i < a.probabilities.size(); ++i) {
+    if ((a.probabilities[i] > 0.5f) != (b.probabilities[i] > 0.5f)) {
+      CHECK(std::abs(static_cast<double>(a.probabilities[i]) - 0.5) <= bound);
+    }
+  }
+  return diff;
+}
+
 }  // namespace
 
 TEST_CASE("speaker model on mlx: fp32, fp16 and bf16, offline and streaming, the CPU backend's probabilities and segments") {
@@ -114,22 +130,6 @@ TEST_CASE("speaker model on mlx: fp32, fp16 and bf16, offline and streaming, the
     CHECK(compressed);  // the streams ran past the speaker cache's size
   }
   CHECK(runs == 48);
-}
-
-// Packed weights: MLX's quantized products and the CPU backend's dequantized ones sum in other orders over bf16
-// rows, which the trained model's steep logits amplify. Measured (2026-11-28, as above): 8-bit 1.2e-5 and 1.0e-5,
-// 4-bit 2.7e-4 and 4.6e-4 at most, on the fixture's two last exports; the bounds leave about 4x over the larger. A
-// frame's decision may differ only where the CPU run's probability lies within the bound of 0.5.
-double compare_packed(const verbatim::test::SpeakerRun& a, const verbatim::test::SpeakerRun& b, double bound) {
-  CHECK(b.frames == a.frames);
-  const double diff = max_abs_diff(a.probabilities, b.probabilities);
-  CHECK(diff <= bound);
-  for (std::size_t i = 0; i < a.probabilities.size(); ++i) {
-    if ((a.probabilities[i] > 0.5f) != (b.probabilities[i] > 0.5f)) {
-      CHECK(std::abs(static_cast<double>(a.probabilities[i]) - 0.5) <= bound);
-    }
-  }
-  return diff;
 }
 
 TEST_CASE("speaker model on mlx: the trained model packed to 8 and 4 bits, the CPU backend's probabilities") {
