@@ -96,6 +96,33 @@ const canMount = process.platform === "linux" && process.getuid?.() === 0;
     expect(daemon.output).not.toContain("unhandled rejection");
   });
 
+  test("an upload still sending when the disk refuses it is answered 507 after its last byte, and its connection kept", async () => {
+    const port = Number(new URL(openai.baseURL).port);
+    const bytes = 2_000_000;
+    const { socket, closed } = await stalledUpload(port, apiToken(daemon), bytes, 500_000);
+    const answered = new Promise<string>((resolve) => {
+      let answer = "";
+      socket.on("data", (chunk) => {
+        answer += chunk;
+        if (/\r\n\r\n\{.*\}$/s.test(answer)) resolve(answer);
+      });
+    });
+    // Long enough for the disk's refusal of the first 500 KB (16 KiB free) to reach the daemon mid-body.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    socket.write(Buffer.alloc(bytes - 500_000, 1));
+    const answer = await within(ANSWERED_MS, "the upload's answer", answered);
+    expect(answer).toMatch(/^HTTP\/1\.1 507 /);
+    expect(answer).not.toMatch(/^connection: close/im);
+    expect(readdirSync(uploads())).toEqual([]);
+    // The same connection takes the next request.
+    socket.write(
+      `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${apiToken(daemon)}\r\n\r\n`,
+    );
+    await within(ANSWERED_MS, "the next answer", new Promise((resolve) => socket.on("data", resolve)));
+    socket.end();
+    expect(await closed).toMatch(/HTTP\/1\.1 200 OK/);
+  });
+
   test("socket uploads after them are refused for the disk, not for upload room", async () => {
     const client = await daemon.connect();
     try {

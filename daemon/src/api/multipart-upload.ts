@@ -43,8 +43,8 @@ export interface FormOptions {
 }
 
 /**
- * Reads the form. Throws ApiError (400, 408 for a stall, 413, 507 for a full disk) and then leaves nothing behind:
- * every failure, the client's or the disk's, ends the reading at once.
+ * Reads the form. Throws ApiError (400, 408 for a stall, 413, 507 for a full disk) and then leaves nothing behind. A
+ * stall or an oversize body ends the reading at once; any other refusal reads the rest of the body and drops it.
  */
 export async function receiveForm(request: IncomingMessage, options: FormOptions): Promise<UploadedForm> {
   let parser: busboy.Busboy;
@@ -66,6 +66,7 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
   /** The file's writing: null once all of it is on disk, else why not. */
   let writing: Promise<unknown> = Promise.resolve(null);
   let refusal: ApiError | null = null;
+  let bodyRead = false;
   const refuse = (error: ApiError) => (refusal ??= error);
   const abort = (error: ApiError) => {
     refuse(error);
@@ -103,9 +104,20 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
       },
     });
     const output = createWriteStream(uploaded.path, { flags: "wx", mode: 0o600 });
-    // A file the disk does not take ends the request, so that it is answered and its room given back.
-    output.on("error", (error) => abort(storeError(error, options.uploadsDir)));
-    writing = pipeline(stream, counter, output).then(
+    // A file the disk does not take is refused as the meter refuses: the rest of the body is read and dropped, so that
+    // a client still sending gets the answer (one cut off mid-body may lose it to the connection's reset). Once all of
+    // the body is read, nothing else would end the form.
+    output.on("error", (error) => {
+      const refused = storeError(error, options.uploadsDir);
+      if (bodyRead) abort(refused);
+      else refuse(refused);
+    });
+    // Busboy's file stream is piped, not in the pipeline, so that a failed write does not destroy it: busboy would wait
+    // for it to be read, and read no more of the request. Once the file cannot be written, the rest of it is dropped.
+    stream.pipe(counter);
+    stream.once("error", (error) => counter.destroy(error));
+    counter.once("close", () => stream.unpipe(counter).resume());
+    writing = pipeline(counter, output).then(
       () => null,
       (error: unknown) => error,
     );
@@ -131,6 +143,7 @@ export async function receiveForm(request: IncomingMessage, options: FormOptions
       else done(null, chunk);
     },
     flush(done) {
+      bodyRead = true;
       if (refusal) parser.destroy(refusal);
       done();
     },
