@@ -5,6 +5,7 @@
 // its entries.
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { SCHEMA_VERSION } from "../../daemon/src/history/history-database";
 import { DaemonProcess } from "../support/daemon-process";
 import { fixtureModel } from "../support/fixtures";
 import { diarizationErrors } from "../support/der";
@@ -50,7 +51,7 @@ test("a transcript with speakers in the history: told apart by the daemon, named
   expect(transcribed.code).toBe(0);
   const segments = JSON.parse(transcribed.stdout).segments as SpokenSegment[];
   const migrated = new DatabaseSync(databaseFile(), { readOnly: true });
-  expect(migrated.prepare("PRAGMA user_version").get()).toEqual({ user_version: 4 });
+  expect(migrated.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
   migrated.close();
 
   // Each word's speaker against the conversation's own, through the DER's mapping of the speaker model's speakers, held

@@ -70,6 +70,49 @@ const MIGRATIONS: string[] = [
   // them (JSON: index = speaker, null = unnamed); both null for a transcript without speakers.
   `ALTER TABLE transcripts ADD COLUMN speakers INTEGER;
    ALTER TABLE transcripts ADD COLUMN speaker_names TEXT;`,
+  // Meetings: kind may be 'meeting'. SQLite cannot change a CHECK, so the table is made anew with every row (ids
+  // kept); dropping the old one drops its index and triggers, made again as before, and the index is rebuilt.
+  `CREATE TABLE transcripts_new (
+     id INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('file', 'dictation', 'meeting')),
+     created_ms INTEGER NOT NULL,
+     job TEXT NOT NULL,
+     text TEXT NOT NULL,
+     segments TEXT NOT NULL,
+     language TEXT,
+     model TEXT NOT NULL,
+     backend TEXT NOT NULL,
+     duration_seconds REAL NOT NULL,
+     source_file TEXT,
+     app TEXT,
+     recording TEXT,
+     finished_text TEXT,
+     mode TEXT,
+     finishing TEXT,
+     speakers INTEGER,
+     speaker_names TEXT
+   );
+   INSERT INTO transcripts_new (id, kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
+       source_file, app, recording, finished_text, mode, finishing, speakers, speaker_names)
+     SELECT id, kind, created_ms, job, text, segments, language, model, backend, duration_seconds, source_file, app,
+       recording, finished_text, mode, finishing, speakers, speaker_names
+     FROM transcripts;
+   DROP TABLE transcripts;
+   ALTER TABLE transcripts_new RENAME TO transcripts;
+   CREATE INDEX transcripts_created ON transcripts (created_ms);
+   CREATE TRIGGER transcripts_text_insert AFTER INSERT ON transcripts BEGIN
+     INSERT INTO transcripts_text (rowid, text, finished_text) VALUES (new.id, new.text, new.finished_text);
+   END;
+   CREATE TRIGGER transcripts_text_delete AFTER DELETE ON transcripts BEGIN
+     INSERT INTO transcripts_text (transcripts_text, rowid, text, finished_text)
+       VALUES ('delete', old.id, old.text, old.finished_text);
+   END;
+   CREATE TRIGGER transcripts_text_update AFTER UPDATE OF text, finished_text ON transcripts BEGIN
+     INSERT INTO transcripts_text (transcripts_text, rowid, text, finished_text)
+       VALUES ('delete', old.id, old.text, old.finished_text);
+     INSERT INTO transcripts_text (rowid, text, finished_text) VALUES (new.id, new.text, new.finished_text);
+   END;
+   INSERT INTO transcripts_text (transcripts_text) VALUES ('rebuild');`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,9 +7,8 @@ import { speakerLabel, speakerTurns } from "../speakers/speaker-turns";
 export function exportHistory(entries: HistoryEntryDetail[], format: HistoryExportFormat): string {
   if (format === "json") return JSON.stringify({ entries }, null, 2) + "\n";
   const sections = entries.map((entry) => {
-    const source = entry.kind === "dictation" ? "Dictation" : `File ${entry.sourceFile ?? ""}`.trim();
     const facts = [
-      source + (entry.app ? ` in ${entry.app}` : ""),
+      sourceOf(entry) + (entry.app ? ` in ${entry.app}` : ""),
       formatDuration(entry.durationSeconds),
       entry.language,
       entry.model,
@@ -22,6 +21,12 @@ export function exportHistory(entries: HistoryEntryDetail[], format: HistoryExpo
     return `## ${entry.createdAt} (#${entry.id})\n\n_${facts.join(" · ")}_\n\n${text}`;
   });
   return ["# Verbatim transcripts\n", ...sections].join("\n");
+}
+
+/** "Dictation", "File NAME", "Meeting FOLDER". */
+function sourceOf(entry: HistoryEntryDetail): string {
+  if (entry.kind === "dictation") return "Dictation";
+  return `${entry.kind === "meeting" ? "Meeting" : "File"} ${entry.sourceFile ?? ""}`.trim();
 }
 
 /** One Markdown paragraph per turn: the speaker's name in bold, then what they said. */

@@ -1,5 +1,5 @@
-// The transcript history: every finished transcript (file job or dictation) in SQLite with full-text search, kept
-// for historyDays, with the audio kept beside it as historyKeepsRecordings says. A history that fails never fails
+// The transcript history: every finished transcript (file job, dictation, meeting) in SQLite with full-text search,
+// kept for historyDays, with the audio kept beside it as historyKeepsRecordings says. A history that fails never fails
 // a transcription: errors are logged and reported in the status's notices (each cleared once what it speaks of is
 // resolved), a database found damaged is replaced (the write that found it is made again into the new one), and one
 // that cannot be opened now (locked by another process) is left as it is and opened again later.
@@ -53,10 +53,13 @@ export interface FinishedTranscript {
   transcript: TranscriptData;
   /** A dictation's mode, when its transcript carries no finishing yet (it is recorded before it is finished). */
   mode?: string;
+  /** The file transcribed, or a meeting's folder. */
   sourceFile: string | null;
   app: string | null;
   /** The audio it was made from, kept (hard-linked or copied) when the settings say so. */
   audioFile: string | null;
+  /** A transcript with speakers: their names from the start (a meeting's "You"); index = speaker, null = unnamed. */
+  speakerNames?: (string | null)[];
 }
 
 export interface HistoryProblemReporter {
@@ -296,7 +299,7 @@ export class HistoryStore {
           `transcript #${id} has ${row.speakers} speaker(s), numbered 1 to ${row.speakers}: there is no speaker ${speaker + 1}`,
         );
       }
-      kept[speaker] = plainLine(name ?? "").trim() || null;
+      kept[speaker] = keptName(name);
     }
     this.writing(() =>
       this.database().prepare("UPDATE transcripts SET speaker_names = ? WHERE id = ?").run(JSON.stringify(kept), id),
@@ -379,8 +382,8 @@ export class HistoryStore {
       const result = db
         .prepare(
           `INSERT INTO transcripts (kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
-             source_file, app, finished_text, mode, finishing, speakers)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             source_file, app, finished_text, mode, finishing, speakers, speaker_names)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           finished.kind,
@@ -399,6 +402,7 @@ export class HistoryStore {
           finishing?.mode ?? finished.mode ?? null,
           finishing?.finishedText ? finishing.engine : null,
           transcript.speakers ?? null,
+          finished.speakerNames === undefined ? null : JSON.stringify(finished.speakerNames.map(keptName)),
         );
       return Number(result.lastInsertRowid);
     });
@@ -608,6 +612,11 @@ function entryOf(row: Row): HistoryEntry {
     finishing: row.finishing,
     ...(row.speakers !== null && { speakers: row.speakers, speakerNames: speakerNamesOf(row) }),
   };
+}
+
+/** A speaker's name as kept: one plain line; empty or null is unnamed ("Speaker N"). */
+function keptName(name: string | null): string | null {
+  return plainLine(name ?? "").trim() || null;
 }
 
 /** The names kept for the entry's speakers, one for each (null: unnamed). */

@@ -405,17 +405,17 @@ export type DictationStopReason = "requested" | "auto_stop" | "max_duration" | "
 /** A finished transcript in the history (history.list, history.search). */
 export interface HistoryEntry {
   id: number;
-  kind: "file" | "dictation";
+  kind: "file" | "dictation" | "meeting";
   /** ISO 8601: when the transcript was finished. */
   createdAt: string;
-  /** The transcribe request's id or the dictation's session id. */
+  /** The transcribe request's id, the dictation's session id or the meeting's id. */
   job: string;
   text: string;
   language: string | null;
   model: string;
   backend: string;
   durationSeconds: number;
-  /** The audio file transcribed (an upload's name), null for a dictation. */
+  /** The audio file transcribed (an upload's name), a meeting's folder, null for a dictation. */
   sourceFile: string | null;
   /** The frontmost app the client named (options.app), if any. */
   app: string | null;
