@@ -306,6 +306,9 @@ function TranscriptActions({
       )}
       {audio && <Action.Open title="Open Audio File" target={audio} shortcut={Keyboard.Shortcut.Common.Open} />}
       {entry.recording && <Action.ShowInFinder title="Reveal Recording in Finder" path={entry.recording} />}
+      {entry.kind === "meeting" && entry.sourceFile && (
+        <Action.ShowInFinder title="Reveal Meeting Folder in Finder" path={entry.sourceFile} />
+      )}
       <Action
         title="Delete Transcript"
         icon={Icon.Trash}

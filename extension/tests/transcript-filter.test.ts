@@ -1,4 +1,4 @@
-// Search Transcripts' filter (the dropdown: all, dictations, files, one app), what "Delete All Shown…" asks, the
+// Search Transcripts' filter (the dropdown: all, dictations, meetings, files, one app), what "Delete All Shown…" asks, the
 // detail pane, Copy As… subtitles and where an export goes. @raycast/api is not involved.
 import path from "node:path";
 import {
@@ -11,6 +11,7 @@ import {
   KIND_FILTERS,
 } from "../src/lib/transcript-filter";
 import {
+  audioFileOf,
   deliveredText,
   exportFile,
   previewMarkdown,
@@ -18,6 +19,7 @@ import {
   transcriptAs,
   transcriptFacts,
   transcriptMarkdown,
+  transcriptRow,
   type HistoryEntry,
 } from "../src/lib/transcript-history";
 
@@ -32,7 +34,8 @@ function entry(id: number, kind: HistoryEntry["kind"], app: string | null, text 
     model: "large-v3-turbo-4bit",
     backend: "mlx",
     durationSeconds: 3,
-    sourceFile: kind === "file" ? `/Users/ana/memo-${id}.m4a` : null,
+    sourceFile:
+      kind === "file" ? `/Users/ana/memo-${id}.m4a` : kind === "meeting" ? `/Users/ana/Meetings/m${id}` : null,
     app,
     recording: null,
     finishedText: null,
@@ -52,7 +55,7 @@ const entries = [
 const ids = (list: HistoryEntry[]) => list.map((e) => e.id);
 
 test("the dropdown filters by kind or by app, newest first as listed", () => {
-  expect(KIND_FILTERS.map((option) => option.title)).toEqual(["All Transcripts", "Dictations", "Files"]);
+  expect(KIND_FILTERS.map((option) => option.title)).toEqual(["All Transcripts", "Dictations", "Meetings", "Files"]);
   expect(ids(filtered(entries, ALL_TRANSCRIPTS))).toEqual([6, 5, 4, 3, 2, 1]);
   expect(ids(filtered(entries, "dictation"))).toEqual([6, 4, 3, 1]);
   expect(ids(filtered(entries, "file"))).toEqual([5, 2]);
@@ -96,6 +99,20 @@ test("the detail pane shows the whole text and the transcript's facts", () => {
     "Language",
     "Model",
   ]);
+});
+
+test("a meeting is shown as one, with its folder, and is no audio file to open", () => {
+  const meeting = entry(12, "meeting", null);
+  expect(ids(filtered([meeting, ...entries], "meeting"))).toEqual([12]);
+  expect(ids(filtered([meeting, ...entries], "file"))).toEqual([5, 2]);
+  expect(deleteShownPrompt(1, "meeting", "").message).toMatch(/^The 1 shown \(Meetings\)/);
+  expect(transcriptRow(meeting).subtitle).toBe("Meeting");
+  expect(transcriptFacts(meeting).slice(1, 3)).toEqual([
+    { label: "Source", text: "Meeting" },
+    { label: "Folder", text: "/Users/ana/Meetings/m12" },
+  ]);
+  expect(audioFileOf(meeting)).toBeNull();
+  expect(audioFileOf(entry(13, "file", null))).toBe("/Users/ana/memo-13.m4a");
 });
 
 test("a finished dictation shows both texts, pastes the finished one, and offers the spoken one", () => {

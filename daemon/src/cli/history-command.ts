@@ -166,7 +166,12 @@ function dateOf(text: string): Date {
 }
 
 function sourceOf(entry: HistoryEntry): string {
-  const where = entry.kind === "dictation" ? "dictation" : (entry.sourceFile ?? "upload");
+  const where =
+    entry.kind === "dictation"
+      ? "dictation"
+      : entry.kind === "meeting"
+        ? `meeting ${entry.sourceFile ?? ""}`.trim()
+        : (entry.sourceFile ?? "upload");
   return entry.app ? `${where} in ${entry.app}` : where;
 }
 

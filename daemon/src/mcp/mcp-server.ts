@@ -31,7 +31,7 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
     { name: "verbatim", title: "Verbatim", version: VERSION },
     {
       instructions:
-        `Verbatim keeps the user's dictations and transcribed recordings on ${THIS_MACHINE}. Search them with ` +
+        `Verbatim keeps the user's dictations, meetings and transcribed recordings on ${THIS_MACHINE}. Search them with ` +
         "search_transcripts, list recent ones with list_transcripts, read one with get_transcript, and transcribe " +
         "an audio or video file (an absolute path) with transcribe_file.",
     },
@@ -59,7 +59,7 @@ export function createMcpServer(paths: VerbatimPaths): McpServer {
     {
       title: "Search transcripts",
       description:
-        "Finds kept transcripts (dictations, transcribed files) whose text has every word of the query, newest " +
+        "Finds kept transcripts (dictations, meetings, transcribed files) whose text has every word of the query, newest " +
         "first; the last word also matches as the start of a word. Returns each entry's id, date, source and the text around the match.",
       inputSchema: { query: z.string().min(1).describe("Words to look for"), limit, before_id: beforeId },
       annotations: { readOnlyHint: true },
@@ -220,7 +220,7 @@ function describePage(page: HistoryPage | undefined, none: string, next: (before
 }
 
 function heading(entry: HistoryEntry): string {
-  const source = entry.kind === "dictation" ? "dictation" : `file ${entry.sourceFile ?? "(unnamed)"}`;
+  const source = entry.kind === "dictation" ? "dictation" : `${entry.kind} ${entry.sourceFile ?? "(unnamed)"}`;
   const app = entry.app ? `, from ${entry.app}` : "";
   return `#${entry.id} · ${entry.createdAt} · ${source}${app} · ${Math.round(entry.durationSeconds)} s`;
 }

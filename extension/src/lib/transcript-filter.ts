@@ -1,8 +1,8 @@
-// Search Transcripts' filter (the search bar's dropdown): every transcript, dictations only, files only, or those made
-// in one app; and what "Delete All Shown…" asks before deleting what the filter and search show.
+// Search Transcripts' filter (the search bar's dropdown): every transcript, one kind only (dictations, meetings,
+// files), or those made in one app; and what "Delete All Shown…" asks before deleting what the filter and search show.
 import type { HistoryEntry } from "../verbatimd/protocol";
 
-/** "all", "dictation", "file", or "app:NAME". */
+/** "all", a kind ("dictation", "meeting", "file"), or "app:NAME". */
 export type TranscriptFilter = string;
 
 export const ALL_TRANSCRIPTS: TranscriptFilter = "all";
@@ -15,6 +15,7 @@ export interface FilterOption {
 export const KIND_FILTERS: readonly FilterOption[] = [
   { value: ALL_TRANSCRIPTS, title: "All Transcripts" },
   { value: "dictation", title: "Dictations" },
+  { value: "meeting", title: "Meetings" },
   { value: "file", title: "Files" },
 ];
 
@@ -33,7 +34,7 @@ export function appFilters(entries: readonly HistoryEntry[], chosen: TranscriptF
 }
 
 export function matchesFilter(entry: HistoryEntry, filter: TranscriptFilter): boolean {
-  if (filter === "dictation" || filter === "file") return entry.kind === filter;
+  if (filter === "dictation" || filter === "meeting" || filter === "file") return entry.kind === filter;
   if (filter.startsWith(APP_PREFIX)) return entry.app === filter.slice(APP_PREFIX.length);
   return true;
 }

@@ -101,14 +101,17 @@ export function emptyListView(query: string, isLoading: boolean): { title: strin
   if (isLoading) return null;
   return query.trim()
     ? { title: "No Transcripts Match", description: "Every word must occur; the last one may be the start of a word." }
-    : { title: "No Transcripts Yet", description: "Dictations and transcribed files appear here once they finish." };
+    : {
+        title: "No Transcripts Yet",
+        description: "Dictations, meetings and transcribed files appear here once they finish.",
+      };
 }
 
 export interface TranscriptRow {
   id: number;
   /** The search's snippet, or the start of the text. */
   title: string;
-  /** Where it came from: "Dictation in Notes", "meeting.m4a". */
+  /** Where it came from: "Dictation in Notes", "Meeting", "interview.m4a". */
   subtitle: string;
   /** "12 s", "3 min 4 s". */
   duration: string;
@@ -128,7 +131,8 @@ export function transcriptRow(entry: HistoryEntry): TranscriptRow {
 }
 
 export function sourceTitle(entry: HistoryEntry): string {
-  const source = entry.kind === "dictation" ? "Dictation" : entry.sourceFile ? path.basename(entry.sourceFile) : "File";
+  const source =
+    entry.kind === "file" ? (entry.sourceFile ? path.basename(entry.sourceFile) : "File") : KIND_TITLES[entry.kind];
   return entry.app ? `${source} in ${entry.app}` : source;
 }
 
@@ -173,12 +177,13 @@ export function previewMarkdown(entry: HistoryEntry): string {
 export function transcriptFacts(entry: HistoryEntry): { label: string; text: string }[] {
   const facts = [
     { label: "When", text: new Date(entry.createdAt).toLocaleString() },
-    { label: "Source", text: entry.kind === "dictation" ? "Dictation" : (entry.sourceFile ?? "File") },
+    { label: "Source", text: entry.kind === "file" ? (entry.sourceFile ?? "File") : KIND_TITLES[entry.kind] },
     { label: "Duration", text: formatDuration(entry.durationSeconds) },
     { label: "Language", text: entry.language ?? "unknown" },
     { label: "Model", text: entry.model },
   ];
   if (entry.app) facts.splice(2, 0, { label: "App", text: entry.app });
+  if (entry.kind === "meeting" && entry.sourceFile) facts.splice(2, 0, { label: "Folder", text: entry.sourceFile });
   if (entry.mode) facts.push({ label: "Mode", text: entry.mode });
   if (entry.finishing) facts.push({ label: "Finished By", text: FINISHED_BY[entry.finishing] });
   if (entry.recording) facts.push({ label: "Recording", text: entry.recording });
@@ -187,7 +192,7 @@ export function transcriptFacts(entry: HistoryEntry): { label: string; text: str
 
 /**
  * The audio an entry can be opened or transcribed again from: its kept recording, else the file it was transcribed
- * from (an upload's name is not a path). Null when there is none. A dictation's recording is kept as WAV and then
+ * from (an upload's name is not a path; a meeting's is its folder). Null when there is none. A dictation's recording is kept as WAV and then
  * compressed to FLAC beside it, so a list fetched meanwhile may name the WAV that the FLAC has replaced.
  */
 export function audioFileOf(entry: HistoryEntry): string | null {
@@ -195,7 +200,7 @@ export function audioFileOf(entry: HistoryEntry): string | null {
     const flac = entry.recording.replace(/\.wav$/, ".flac");
     return flac !== entry.recording && !existsSync(entry.recording) && existsSync(flac) ? flac : entry.recording;
   }
-  return entry.sourceFile && path.isAbsolute(entry.sourceFile) ? entry.sourceFile : null;
+  return entry.kind === "file" && entry.sourceFile && path.isAbsolute(entry.sourceFile) ? entry.sourceFile : null;
 }
 
 export function formatDuration(seconds: number): string {
@@ -203,6 +208,8 @@ export function formatDuration(seconds: number): string {
   const minutes = Math.floor(whole / 60);
   return minutes > 0 ? `${minutes} min ${whole % 60} s` : `${whole} s`;
 }
+
+const KIND_TITLES: Record<HistoryEntry["kind"], string> = { file: "File", dictation: "Dictation", meeting: "Meeting" };
 
 const FINISHED_BY: Record<NonNullable<HistoryEntry["finishing"]>, string> = {
   none: "Nothing",
