@@ -49,6 +49,17 @@ function wavHeader(dataBytes: number): Buffer {
   return header;
 }
 
+/** Makes a WAV header written by RecordingWriter match the whole samples on disk (a killed writer's last update may be missing). */
+export function repairWavHeader(file: string): void {
+  const fd = openSync(file, "r+");
+  try {
+    const dataBytes = Math.max(0, fstatSync(fd).size - HEADER_BYTES) & ~1;
+    writeSync(fd, wavHeader(dataBytes), 0, HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** One dictation's WAV file, open for appending. Writes are synchronous: the audio is on disk before it is used. */
 export class RecordingWriter {
   private dataBytes = 0;
@@ -60,6 +71,11 @@ export class RecordingWriter {
   ) {
     this.fd = openSync(file, "wx", 0o600);
     writeSync(this.fd, wavHeader(0));
+  }
+
+  /** The samples written so far. */
+  get samples(): number {
+    return this.dataBytes / 2;
   }
 
   /** Appends whole 16-bit samples and updates the header's sizes. */
@@ -149,13 +165,7 @@ export class RecordingStore {
   recover(): RecordingInfo[] {
     const interrupted = this.list().filter((info) => this.readMeta(info.id).state === "recording");
     for (const info of interrupted) {
-      const fd = openSync(info.file, "r+");
-      try {
-        const dataBytes = Math.max(0, fstatSync(fd).size - HEADER_BYTES) & ~1;
-        writeSync(fd, wavHeader(dataBytes), 0, HEADER_BYTES, 0);
-      } finally {
-        closeSync(fd);
-      }
+      repairWavHeader(info.file);
       this.mark(info.id, "interrupted", "the daemon stopped during the dictation");
     }
     return interrupted;

@@ -153,7 +153,12 @@ export class Connection {
     const upload = this.uploads.get(frame.requestId);
     if (!upload) {
       if (this.daemon.dictations.audio(frame.requestId, frame.payload, this)) return;
-      this.sendError(frame.requestId, "not_found", `no upload or dictation is waiting for "${frame.requestId}"`);
+      if (this.daemon.meetings.audio(frame.requestId, frame.payload, this)) return;
+      this.sendError(
+        frame.requestId,
+        "not_found",
+        `no upload, dictation or meeting is waiting for "${frame.requestId}"`,
+      );
       return;
     }
     upload.received += frame.payload.length;
@@ -319,6 +324,14 @@ export class Connection {
           keepMicrophoneReadyMinutes: await this.daemon.keepMicrophoneReady(request.minutes),
         });
         return;
+      case "meeting.start":
+      case "meeting.attach":
+      case "meeting.stop":
+      case "meeting.status":
+      case "meetings.list":
+      case "meetings.transcribe":
+        this.daemon.meetings.handle(request, this);
+        return;
       default:
         this.daemon.dictations.handle(request, this);
     }
@@ -405,7 +418,11 @@ export class Connection {
   /** Whether anything is in progress for this client: then it is not idle, however long it stays quiet. */
   private get busy(): boolean {
     return (
-      this.runningJobs > 0 || this.openRequests > 0 || this.uploads.size > 0 || this.daemon.dictations.involves(this)
+      this.runningJobs > 0 ||
+      this.openRequests > 0 ||
+      this.uploads.size > 0 ||
+      this.daemon.dictations.involves(this) ||
+      this.daemon.meetings.involves(this)
     );
   }
 
@@ -458,6 +475,7 @@ export class Connection {
     }
     this.uploads.clear();
     this.daemon.dictations.disconnected(this);
+    this.daemon.meetings.disconnected(this);
     for (const job of this.jobs) this.daemon.cancelJob(job, "canceled because its client disconnected");
     this.jobs.clear();
     this.daemon.jobOwners.disown(this); // its detached jobs go on: any client may cancel them now

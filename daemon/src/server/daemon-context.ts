@@ -1,5 +1,6 @@
 // What a client connection can ask of the daemon.
 import type { DictationManager } from "../dictation/manager";
+import type { MeetingManager } from "../meetings/meeting-manager";
 import type { SubmitTranscription, UnaddressedEvent } from "../service/job-events";
 import type { ApiStatus, CachedModelData, DaemonStatus, IdleUnloadStatus, Request } from "../protocol";
 import type { Logger } from "../service/logger";
@@ -15,6 +16,7 @@ export interface DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  readonly meetings: MeetingManager;
   /** The transcript history (null until the daemon has started). */
   readonly history: TranscriptHistory | null;
   /** The user's vocabulary, read from and edited in config.json. */

@@ -9,6 +9,8 @@ import { captureCommand } from "../capture/capture-launch";
 import type { ApiSettings } from "../service/api-settings";
 import { DictationManager } from "../dictation/manager";
 import { RecordingStore } from "../dictation/recordings";
+import { MeetingManager } from "../meetings/meeting-manager";
+import { MeetingStore } from "../meetings/meeting-store";
 import { speechGate } from "../dictation/speech-gate";
 import { TranscriptHistory } from "../history/transcript-history";
 import { ModelStore } from "../models";
@@ -23,6 +25,8 @@ import {
   type Event,
   type IdleUnloadStatus,
   type Request,
+  type TranscriptData,
+  type TranscriptionOptions,
 } from "../protocol";
 import type { VerbatimPaths } from "../paths";
 import { decodingDefaults, DEFAULT_CONFIG, mlxLimits, type DaemonConfig } from "../service/config";
@@ -76,6 +80,7 @@ export class Daemon implements DaemonContext {
   readonly log: Logger;
   readonly results: RecentResults;
   readonly dictations: DictationManager;
+  readonly meetings: MeetingManager;
   readonly vocabulary: VocabularyStore;
   readonly modes: ModesStore;
   readonly uploadsDir: string;
@@ -184,6 +189,24 @@ export class Daemon implements DaemonContext {
         keepMicrophoneReadyMinutes: options.config.keepMicrophoneReadyMinutes,
       },
     );
+    this.meetings = new MeetingManager({
+      store: new MeetingStore(path.join(options.paths.stateDir, "meetings")),
+      log: options.log,
+      transcribeTrack: (job, file, trackOptions, live) => this.transcribeTrack(job, file, trackOptions, live),
+      cancelJob: (job) => void this.cancelJob(job, "canceled: the meeting stopped"),
+      speechGate: () => speechGate(options.config.utteranceSilenceSeconds, (notice) => options.log.warn(notice)),
+      recordMeeting: ({ meeting, transcript, speakerNames }, folder) =>
+        this.history?.record({
+          kind: "meeting",
+          job: meeting,
+          transcript,
+          sourceFile: folder,
+          app: null,
+          audioFile: null,
+          // Only You is named: the others are "Speaker N" until the user names them.
+          speakerNames: speakerNames.map((name, speaker) => (speaker === 0 ? name : null)),
+        }) ?? null,
+    });
     guardHandshakes(this.server, { max: options.config.maxConnections, timeoutMs: HANDSHAKE_TIMEOUT_MS }, (why) =>
       options.log.warn(`closed connections without a handshake: ${why} (config maxConnections)`),
     );
@@ -219,6 +242,7 @@ export class Daemon implements DaemonContext {
     chmodSync(socket, 0o600);
     this.rssWithoutModel = process.memoryUsage.rss();
     this.dictations.recover();
+    this.meetings.recover();
     this.log.info("verbatimd listening", { socket, pid: process.pid, version: this.version });
     // A port in use does not stop the daemon: the status says why the API is not there.
     await this.api.apply(this.apiSettings).catch((error: Error) => this.log.warn(error.message));
@@ -298,16 +322,7 @@ export class Daemon implements DaemonContext {
       run: async (signal) => {
         try {
           const transcript = await transcribe(
-            {
-              file,
-              scratchDir: this.uploadsDir,
-              options: request.options ?? {},
-              readyTimeoutMs,
-              vocabulary: this.vocabulary.current,
-              fileVad: this.options.config.fileVad,
-              decoding: decodingDefaults(this.options.config),
-              speakerHost: this.speakerHost,
-            },
+            this.fileJob(file, request.options ?? {}),
             this.host,
             {
               onText: (text, restart) =>
@@ -355,6 +370,44 @@ export class Daemon implements DaemonContext {
     void queued.finished.catch(() => undefined).finally(() => this.jobOwners.release(id));
     send({ type: "progress", id, stage: "queued", fraction: null });
     return { position: queued.position, finished: queued.finished.catch(() => undefined) };
+  }
+
+  /**
+   * A meeting track's (or live utterance's) transcript, through the queue like a file's (live: ahead of files), kept
+   * out of the history (the meeting's is kept).
+   */
+  transcribeTrack(job: string, file: string, options: TranscriptionOptions, live = false): Promise<TranscriptData> {
+    let transcript: TranscriptData | null = null;
+    const ignore = () => undefined;
+    const queued = this.queue.enqueue({
+      id: job,
+      priority: live ? "interactive" : "batch",
+      run: async (signal) => {
+        const events = {
+          onText: ignore,
+          onSegment: ignore,
+          onProgress: ignore,
+          onModelProgress: ignore,
+          onNotice: ignore,
+        };
+        transcript = await transcribe(this.fileJob(file, options), this.host, events, signal);
+      },
+    });
+    return queued.finished.then(() => transcript!);
+  }
+
+  /** What transcribing `file` needs beside the model: the daemon's settings and the user's vocabulary now. */
+  private fileJob(file: string, options: TranscriptionOptions) {
+    return {
+      file,
+      scratchDir: this.uploadsDir,
+      options,
+      readyTimeoutMs: this.options.config.readyTimeoutSeconds * 1000,
+      vocabulary: this.vocabulary.current,
+      fileVad: this.options.config.fileVad,
+      decoding: decodingDefaults(this.options.config),
+      speakerHost: this.speakerHost,
+    };
   }
 
   cancelJob(job: string, reason = "canceled by the client"): boolean {
@@ -459,6 +512,7 @@ export class Daemon implements DaemonContext {
       this.log.info("verbatimd stopping", { reason });
       const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.dictations.shutdown();
+      this.meetings.shutdown();
       await this.api.close();
       this.queue.cancelAll(shutdownStop());
       if (!(await withinMs(this.queue.drained(), SHUTDOWN_GRACE_MS))) {

@@ -534,6 +534,18 @@ export type Request =
   | { type: "dictation.list"; id: string }
   | { type: "dictations.list"; id: string }
   | { type: "dictations.retry"; id: string; recording: string }
+  /** Starts a meeting (one at a time); its two capture processes then send each track's audio under its track id. */
+  | { type: "meeting.start"; id: string }
+  /** From a track's capture process: follows the meeting, answered `done` when the track takes no more audio. */
+  | { type: "meeting.attach"; id: string; track: string }
+  /** Stops the running meeting and makes its final transcript (answered with meetingTranscript). */
+  | { type: "meeting.stop"; id: string }
+  /** The running meeting (answered with `meeting`, absent when none runs). */
+  | { type: "meeting.status"; id: string }
+  /** The meetings on disk, oldest first (answered with `meetings`). */
+  | { type: "meetings.list"; id: string }
+  /** Makes the transcript of a meeting that is not recording from its tracks (one a daemon's end interrupted). */
+  | { type: "meetings.transcribe"; id: string; meeting: string }
   | { type: "vocabulary.list"; id: string }
   | { type: "vocabulary.add"; id: string; term: string }
   | { type: "vocabulary.add"; id: string; replacement: VocabularyReplacement }
@@ -830,6 +842,65 @@ export interface TranscriptData {
   finishing?: FinishingData;
 }
 
+/** A meeting's tracks: the microphone (the user, "You") and the system's audio (the others). */
+export type MeetingTrackName = "microphone" | "system";
+
+export interface MeetingTrackInfo {
+  /** The id its capture process sends audio under (`verbatim capture --meeting-track ID`). */
+  id: string;
+  /** Its WAV on disk (16 kHz mono 16-bit), written as the audio arrives. */
+  file: string;
+  /** Seconds of audio recorded so far. */
+  seconds: number;
+  /** Whether a capture process is sending it audio now. */
+  capturing: boolean;
+}
+
+/** A line of a meeting's live text: an utterance of a track, transcribed once it ended. */
+export interface MeetingLiveLine {
+  /** "You" (the microphone's) or "Others" (the system's audio; told apart in the final transcript). */
+  speaker: "You" | "Others";
+  /** Seconds on the meeting's clock. */
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface MeetingInfo {
+  meeting: string;
+  startedAt: string;
+  /** "recording" until meeting.stop; "transcribing" while its final transcript is made. */
+  state: "recording" | "transcribing";
+  /** Its folder: the tracks and meeting.json. */
+  folder: string;
+  tracks: Record<MeetingTrackName, MeetingTrackInfo>;
+  /** The latest lines of live text (at most 20), oldest first. */
+  live: MeetingLiveLine[];
+}
+
+/** A meeting on disk (meetings.list): one recording now, or ended (finished, or interrupted by the daemon's end). */
+export interface MeetingRecord {
+  meeting: string;
+  startedAt: string;
+  state: "recording" | "interrupted" | "finished" | "failed";
+  folder: string;
+  tracks: Record<MeetingTrackName, { file: string; seconds: number }>;
+  /** Why it was interrupted or failed. */
+  error?: string;
+}
+
+/** A meeting's final transcript: speaker 0 is the microphone's ("You"), the others the system track's speakers. */
+export interface MeetingTranscriptData {
+  meeting: string;
+  transcript: TranscriptData;
+  /** Names by speaker: "You", then "Speaker 2" and on. */
+  speakerNames: string[];
+  /** The tracks' WAV files. */
+  tracks: Record<MeetingTrackName, string>;
+  /** Words of the microphone track dropped as the system's audio heard through the speakers (echo). */
+  echoWords: number;
+}
+
 export interface CachedModelData {
   repoId: string;
   folder: string;
@@ -879,7 +950,7 @@ export type ErrorCode =
   | "cancelled"
   | "timeout" // the model did not become ready in time
   | "engine" // the engine failed
-  | "busy" // a dictation is already running
+  | "busy" // a dictation (or a meeting) is already running
   | "config" // the config file could not be read or written (the message says what to fix)
   | "history" // the history is off, or its database could not be used (the message says what to do)
   | "unsupported" // the model cannot do what the options ask (translate with an English-only model)
@@ -926,6 +997,12 @@ export type Event =
       idleUnload?: IdleUnloadStatus;
       /** dictation.keepReady: the setting as it now is. */
       keepMicrophoneReadyMinutes?: number;
+      /** meeting.start and meeting.status: the meeting. */
+      meeting?: MeetingInfo;
+      /** meeting.stop and meetings.transcribe: the final transcript. */
+      meetingTranscript?: MeetingTranscriptData;
+      /** meetings.list: the meetings on disk. */
+      meetings?: MeetingRecord[];
     }
   | { type: "error"; id: string | null; code: ErrorCode; message: string }
   // A dictation's events go to every client following it (its start or attach request's id); `at`: seconds of audio
@@ -1367,6 +1444,15 @@ function parseRequestBody(message: Fields, id: string): Request {
     }
     case "dictations.retry":
       return { type, id, recording: field(message, "recording", isString, "a recording id") };
+    case "meeting.start":
+    case "meeting.stop":
+    case "meeting.status":
+    case "meetings.list":
+      return { type, id };
+    case "meetings.transcribe":
+      return { type, id, meeting: field(message, "meeting", isString, "a meeting id") };
+    case "meeting.attach":
+      return { type, id, track: field(message, "track", isString, "a meeting track id") };
     case "vocabulary.list":
       return { type, id };
     case "vocabulary.add":
