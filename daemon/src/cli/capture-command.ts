@@ -75,6 +75,7 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
       args,
       options: {
         session: { type: "string" },
+        "meeting-track": { type: "string" },
         "session-wait": { type: "string" },
         ready: { type: "boolean" },
         "keep-ready": { type: "string" },
@@ -106,12 +107,39 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     return EXIT.ok;
   }
   if (values.ready) return captureReady(device, values.device);
+  if (values["meeting-track"]) return captureMeetingTrack(values["meeting-track"], device);
   if (!values.session) throw new UsageError(`capture needs --session ID or --ready\n${CAPTURE_USAGE}`);
   const waitSeconds = Number(values["session-wait"] ?? SESSION_WAIT_SECONDS);
   if (!(waitSeconds > 0 && waitSeconds <= 3600)) {
     throw new UsageError(`--session-wait must be seconds above 0, at most 3600, not ${values["session-wait"]}`);
   }
   return captureInto(values.session, device, values.device, waitSeconds);
+}
+
+/**
+ * `--meeting-track ID`: records `device` (the microphone, or the system's audio through a monitor source) into a
+ * meeting's track until the meeting stops taking audio, a signal comes, the daemon goes away or the device fails.
+ */
+async function captureMeetingTrack(track: string, device: string | undefined): Promise<number> {
+  const recording = new BufferedRecording(new Microphone(device));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => recording.stop());
+  const { DaemonClient } = await import("../client.js");
+  let client: DaemonClient | null = null;
+  try {
+    client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
+    const connected = client;
+    const following = client.request({ type: "meeting.attach", track });
+    recording.sendTo((pcm) => connected.sendAudio(track, pcm));
+    const microphone = recording.ended.then((error) => {
+      if (error) throw error;
+    });
+    await Promise.race([following, microphone]);
+    return EXIT.ok;
+  } finally {
+    recording.stop();
+    await recording.ended;
+    client?.close();
+  }
 }
 
 /** `--keep-ready MINUTES`: sets keepMicrophoneReadyMinutes in the daemon (and its config.json), and says so. */

@@ -16,6 +16,7 @@ import {
   DOCTOR_USAGE,
   HISTORY_USAGE,
   MCP_USAGE,
+  MEETING_USAGE,
   MODELS_USAGE,
   MODES_USAGE,
   STATUS_USAGE,
@@ -34,6 +35,7 @@ const COMMAND_USAGE: Record<string, string> = {
   vocabulary: `Usage:\n${VOCABULARY_USAGE}`,
   modes: `Usage:\n${MODES_USAGE}`,
   history: `Usage:\n${HISTORY_USAGE}`,
+  meeting: `Usage:\n${MEETING_USAGE}`,
   doctor: `Usage:\n${DOCTOR_USAGE}`,
   api: `Usage:\n${API_USAGE}`,
   mcp: `Usage:\n${MCP_USAGE}`,
@@ -43,7 +45,7 @@ const COMMAND_USAGE: Record<string, string> = {
 const USAGE = `verbatim ${VERSION}: private, on-device transcription
 
 Usage:
-${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${MODES_USAGE}${HISTORY_USAGE}${STATUS_USAGE}${DOCTOR_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${API_USAGE}${MCP_USAGE}${CAPTURE_SUMMARY}\
+${TRANSCRIBE_USAGE}${DICTATE_USAGE}${DICTATIONS_USAGE}${VOCABULARY_USAGE}${MODES_USAGE}${HISTORY_USAGE}${MEETING_USAGE}${STATUS_USAGE}${DOCTOR_USAGE}${DAEMON_USAGE}${MODELS_USAGE}${API_USAGE}${MCP_USAGE}${CAPTURE_SUMMARY}\
   verbatim COMMAND --help                one command's usage
   verbatim --version                     the version (also -v)
 
@@ -307,6 +309,10 @@ export async function main(argv: string[]): Promise<number> {
       case "history": {
         const { parseHistory, runHistory } = await import("./history-command.js");
         return await runHistory(parseHistory(rest), paths);
+      }
+      case "meeting": {
+        const { parseMeeting, runMeeting } = await import("./meeting-command.js");
+        return await runMeeting(parseMeeting(rest), paths);
       }
       case "capture":
         return await (

@@ -51,6 +51,17 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
   (maxDictationSeconds, canceled by another client, the daemon stopped) prints its text so far and says why.
 `;
 
+export const MEETING_USAGE = `  verbatim meeting start [--microphone NAME] [--system NAME]
+                                         record a meeting: the microphone (You) and the system's audio (the
+                                         others; default: the one monitor source), each to disk
+  verbatim meeting status [--json]       the meeting recording now
+  verbatim meeting stop [--json]         stop it and print its transcript with speakers (--json: segments with
+                                         speaker and text, and the tracks' files)
+  verbatim meeting list [--json]         the meetings on disk (one the daemon's end interrupted keeps its tracks)
+  verbatim meeting transcribe ID [--json]
+                                         make a meeting's transcript from its tracks
+`;
+
 export const DICTATIONS_USAGE = `  verbatim dictations list               the running dictation, and recordings of dictations that did not
                                          deliver their text
   verbatim dictations retry ID           transcribe one of them (prints its text)
@@ -164,6 +175,9 @@ export const CAPTURE_USAGE = `Usage:
   verbatim capture --keep-ready MINUTES                 keep the microphone open MINUTES after each dictation,
                                                         holding its last 4 s, so the next loses nothing at its
                                                         start (0: off, the default; saved in config.json)
+  verbatim capture --meeting-track ID [--device NAME|INDEX]
+                                                        record a device into a meeting's track (verbatim meeting
+                                                        start runs two: the microphone and the system's audio)
   verbatim capture --list-devices                       the input devices, by index
   verbatim capture --probe [--device NAME|INDEX]        record half a second from the input, as a dictation
                                                         would; print its name, then how many of the samples it

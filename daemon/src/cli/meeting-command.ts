@@ -1,0 +1,194 @@
+// `verbatim meeting`: start a meeting (two capture processes, detached: the microphone, and the system's audio
+// through a monitor source), see it, and stop it for its final transcript with speakers ("You" and the others).
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import path from "node:path";
+import type { DaemonClient } from "../client";
+import { CAPTURE_ENTRY } from "../capture/capture-entry";
+import { listInputDevices } from "../capture/microphone";
+import { connectRunning, ensureDaemon } from "../daemon-control";
+import type { VerbatimPaths } from "../paths";
+import type { MeetingInfo, MeetingRecord, MeetingTrackName, MeetingTranscriptData } from "../protocol";
+import { parseCommandLine } from "./command-line";
+import { needsOneOf } from "./did-you-mean";
+import { EXIT, UsageError } from "./exit-codes";
+
+const ACTIONS = ["start", "stop", "status", "list", "transcribe"];
+/** How long `start` waits for both capture processes to send audio before saying which did not. */
+const CAPTURE_WAIT_MS = 10_000;
+
+export interface MeetingCommand {
+  action: "start" | "stop" | "status" | "list" | "transcribe";
+  /** transcribe: the meeting. */
+  meeting?: string;
+  microphone?: string;
+  system?: string;
+  json: boolean;
+}
+
+export function parseMeeting(args: string[]): MeetingCommand {
+  const [action, ...rest] = args;
+  if (!ACTIONS.includes(action)) {
+    throw new UsageError(needsOneOf("meeting", action, ACTIONS, "start, stop, status, list, transcribe ID"));
+  }
+  const { values, positionals } = parseCommandLine({
+    args: rest,
+    options: { microphone: { type: "string" }, system: { type: "string" }, json: { type: "boolean" } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== (action === "transcribe" ? 1 : 0)) {
+    throw new UsageError(
+      action === "transcribe" ? "meeting transcribe takes a meeting's id" : `meeting ${action} takes no id`,
+    );
+  }
+  return {
+    action: action as MeetingCommand["action"],
+    ...(action === "transcribe" && { meeting: positionals[0] }),
+    ...(values.microphone !== undefined && { microphone: values.microphone }),
+    ...(values.system !== undefined && { system: values.system }),
+    json: values.json === true,
+  };
+}
+
+export async function runMeeting(command: MeetingCommand, paths: VerbatimPaths): Promise<number> {
+  if (command.action === "start") return start(command, paths);
+  // Only transcribing an ended meeting needs the engine: the rest leaves a stopped daemon stopped.
+  const client = command.action === "transcribe" ? await ensureDaemon(paths) : await connectRunning(paths);
+  try {
+    if (command.action === "status") {
+      const meeting = await status(client);
+      if (command.json) process.stdout.write(JSON.stringify(meeting ?? null, null, 2) + "\n");
+      else process.stdout.write(meeting ? describe(meeting) : "No meeting is recording.\n");
+      return EXIT.ok;
+    }
+    if (command.action === "list") {
+      const event = await client.request({ type: "meetings.list" });
+      const meetings = event.type === "done" ? (event.meetings ?? []) : [];
+      process.stdout.write(command.json ? JSON.stringify(meetings, null, 2) + "\n" : meetings.map(listed).join(""));
+      return EXIT.ok;
+    }
+    const event = await client.request(
+      command.action === "stop" ? { type: "meeting.stop" } : { type: "meetings.transcribe", meeting: command.meeting! },
+    );
+    if (event.type !== "done" || !event.meetingTranscript) throw new Error(`${command.action} answered ${event.type}`);
+    process.stdout.write(command.json ? asJson(event.meetingTranscript) : asText(event.meetingTranscript));
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+async function start(command: MeetingCommand, paths: VerbatimPaths): Promise<number> {
+  const system = command.system ?? systemAudioDevice();
+  const client = await ensureDaemon(paths);
+  try {
+    const event = await client.request({ type: "meeting.start" });
+    if (event.type !== "done" || !event.meeting) throw new Error(`meeting.start answered ${event.type}`);
+    const { meeting } = event;
+    startCapture(meeting.tracks.microphone.id, command.microphone, paths);
+    startCapture(meeting.tracks.system.id, system, paths);
+    const silent = await untilCapturing(client);
+    process.stdout.write(describe((await status(client)) ?? meeting));
+    if (silent.length > 0) {
+      process.stderr.write(
+        `verbatim: no audio came for the ${silent.join(" and the ")} track yet; the meeting records what comes ` +
+          `(see ${path.join(paths.logDir, "capture.log")} for why a capture process ended)\n`,
+      );
+    }
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The system's audio on Linux: the one monitor source (PulseAudio and PipeWire name them "Monitor of ..."). On macOS
+ * the system's output is recorded through a Core Audio process tap, which this version does not bundle yet: a
+ * loopback device (BlackHole, Loopback) can be named with --system.
+ */
+function systemAudioDevice(): string {
+  if (process.platform === "darwin") {
+    throw new UsageError(
+      "recording the system's audio on a Mac needs its Core Audio tap, which this version does not include yet; " +
+        "route the call through a loopback device (BlackHole or Loopback) and name it with --system NAME",
+    );
+  }
+  const monitors = listInputDevices().filter((name) => /^monitor of /i.test(name));
+  if (monitors.length === 1) return monitors[0];
+  throw new UsageError(
+    monitors.length === 0
+      ? "no monitor source records the system's audio (PulseAudio or PipeWire); name an input with --system NAME"
+      : `more than one monitor source could record the system's audio; name one with --system NAME:\n` +
+          monitors.map((name) => `  ${name}`).join("\n"),
+  );
+}
+
+/** A detached capture process for a track, its messages in the log folder's capture.log. */
+function startCapture(track: string, device: string | undefined, paths: VerbatimPaths): void {
+  mkdirSync(paths.logDir, { recursive: true });
+  const log = openSync(path.join(paths.logDir, "capture.log"), "a");
+  try {
+    const args = [CAPTURE_ENTRY, "--meeting-track", track, ...(device === undefined ? [] : ["--device", device])];
+    spawn(process.execPath, args, { detached: true, stdio: ["ignore", "ignore", log] }).unref();
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** Waits until both tracks have a capture process sending audio; returns those that still have none. */
+async function untilCapturing(client: DaemonClient): Promise<MeetingTrackName[]> {
+  const deadline = Date.now() + CAPTURE_WAIT_MS;
+  for (;;) {
+    const meeting = await status(client);
+    const silent = (["microphone", "system"] as const).filter(
+      (name) => !meeting?.tracks[name].capturing || meeting.tracks[name].seconds === 0,
+    );
+    if (silent.length === 0 || Date.now() > deadline) return silent;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function status(client: DaemonClient): Promise<MeetingInfo | undefined> {
+  const event = await client.request({ type: "meeting.status" });
+  return event.type === "done" ? event.meeting : undefined;
+}
+
+function describe(meeting: MeetingInfo): string {
+  const track = (name: MeetingTrackName) => {
+    const { seconds, capturing, file } = meeting.tracks[name];
+    return `  ${name}: ${seconds.toFixed(1)} s, ${capturing ? "recording" : "no capture process"} (${file})\n`;
+  };
+  const live = meeting.live.map((line) => `  [${clock(line.start)}] ${line.speaker}: ${line.text}\n`).join("");
+  return `Meeting ${meeting.meeting}, ${meeting.state} since ${meeting.startedAt}\n${track("microphone")}${track("system")}${live}`;
+}
+
+function listed(meeting: MeetingRecord): string {
+  const { microphone, system } = meeting.tracks;
+  const why = meeting.error ? ` (${meeting.error}; verbatim meeting transcribe ${meeting.meeting})` : "";
+  return (
+    `${meeting.meeting}  ${meeting.state}${why}\n  microphone ${microphone.seconds.toFixed(1)} s, ` +
+    `system ${system.seconds.toFixed(1)} s: ${meeting.folder}\n`
+  );
+}
+
+function clock(seconds: number): string {
+  const whole = Math.floor(seconds);
+  return `${String(Math.floor(whole / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+function asText({ transcript, speakerNames }: MeetingTranscriptData): string {
+  return transcript.segments
+    .map((segment) => `[${clock(segment.start)}] ${speakerNames[segment.speaker ?? 0]}: ${segment.text.trim()}\n`)
+    .join("");
+}
+
+function asJson({ meeting, transcript, speakerNames, tracks, echoWords }: MeetingTranscriptData): string {
+  const segments = transcript.segments.map((segment) => ({
+    start: segment.start,
+    end: segment.end,
+    speaker: speakerNames[segment.speaker ?? 0],
+    text: segment.text.trim(),
+    words: (segment.words ?? []).map(({ word, start, end }) => ({ word, start, end })),
+  }));
+  return JSON.stringify({ meeting, segments, tracks, echoWords, text: transcript.text }, null, 2) + "\n";
+}
