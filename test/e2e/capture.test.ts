@@ -7,7 +7,7 @@
 // default family, what the capture process does whatever the model: `verbatim dictate`, whose microphone opens
 // before the daemon answers, so a sentence begun at the keypress is recorded whole; devices, probes and failures.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   committedText,
@@ -19,7 +19,7 @@ import {
   waitFor,
   writeWavSlice,
 } from "../support/dictation";
-import { startCaptureProcess } from "../support/capture-process";
+import { capturesOf, startCaptureProcess } from "../support/capture-process";
 import { DaemonProcess } from "../support/daemon-process";
 import { defaultFamily, liveFamilies } from "../support/families";
 import { repoRoot } from "../support/fixtures";
@@ -38,24 +38,6 @@ const captureEntry = path.join(repoRoot, "daemon", "bin", "verbatim-capture.js")
 // PulseAudio is Linux's; on macOS the capture process records through CoreAudio, which no test can feed (the README
 // says how to check `verbatim dictate` by hand there).
 const describeOnLinux = process.platform === "linux" ? describe : describe.skip;
-
-/** The capture processes (bin/verbatim-capture.js) recording for `daemon` now: by their command and environment. */
-function capturesOf(daemon: DaemonProcess): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-        const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-        return (
-          args.some((arg) => arg.endsWith("verbatim-capture.js")) && env.includes(`VERBATIM_SOCKET=${daemon.socket}`)
-        );
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number);
-}
 
 describeOnLinux("the microphone through a PulseAudio null sink", () => {
   let pulse: PulseAudioServer;

@@ -1,6 +1,7 @@
 // `verbatim capture --session ID` against a test daemon, recording from a private PulseAudio server: the process the
 // Raycast commands and `verbatim dictate` start to feed a dictation from the microphone.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { cliEntry, type DaemonProcess } from "./daemon-process";
 import type { PulseAudioServer } from "./pulseaudio";
 
@@ -20,4 +21,27 @@ export function startCaptureProcess(daemon: DaemonProcess, pulse: PulseAudioServ
   child.stderr?.on("data", (chunk) => (errors += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, exited, errors: () => errors };
+}
+
+/**
+ * The capture processes (bin/verbatim-capture.js) recording for `daemon` now, by their command and environment; with
+ * `argument`, those whose command line has it (a meeting track's id).
+ */
+export function capturesOf(daemon: DaemonProcess, argument?: string): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+        return (
+          args.some((arg) => arg.endsWith("verbatim-capture.js")) &&
+          env.includes(`VERBATIM_SOCKET=${daemon.socket}`) &&
+          (argument === undefined || args.includes(argument))
+        );
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }

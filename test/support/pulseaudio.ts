@@ -47,9 +47,21 @@ export class PulseAudioServer {
     execFileSync("pactl", ["set-default-source", `${SINK}.monitor`], { env: this.env });
   }
 
-  /** Plays a sound file into the sink at real-time pace; resolves when it has played, or stopped as `until` aborts. */
-  play(file: string, until?: AbortSignal): Promise<void> {
-    const player = spawn("paplay", [`--device=${SINK}`, file], { env: this.env, stdio: "ignore" });
+  /** Another null sink; its monitor is the input "Monitor of `description`". */
+  addSink(name: string, description: string): void {
+    execFileSync(
+      "pactl",
+      ["load-module", "module-null-sink", `sink_name=${name}`, `sink_properties=device.description=${description}`],
+      { env: this.env },
+    );
+  }
+
+  /**
+   * Plays a sound file into the sink (by default the first, whose monitor is the default input) at real-time pace;
+   * resolves when it has played, or stopped as `until` aborts.
+   */
+  play(file: string, until?: AbortSignal, sink = SINK): Promise<void> {
+    const player = spawn("paplay", [`--device=${sink}`, file], { env: this.env, stdio: "ignore" });
     this.players.add(player);
     until?.addEventListener("abort", () => player.kill());
     return new Promise((resolve, reject) =>

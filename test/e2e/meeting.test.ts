@@ -1,0 +1,384 @@
+// Meetings on Linux through PulseAudio (issue 68): a private server with two null sinks, "Call" (the others, as a
+// call app plays them) and "Mic" (what the user's microphone hears); `verbatim meeting start` records their monitors
+// through two real capture processes into the real daemon (the trained Parakeet fixture and the trained speaker
+// model). The call plays two held-out conversations (three and two espeak voices, a pause between); the microphone
+// hears the user (a voice neither conversation has: three sentences, two of them over the others) and the call leaked
+// at -20 dB and 60 ms late, as from laptop speakers. `verbatim meeting stop --json` gives the transcript: the user's
+// words as "You", the leak not, the others by their speakers; both tracks stay on disk. Then the failures: a capture
+// process SIGKILLed mid-meeting, and the daemon SIGKILLed mid-meeting.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadAudio } from "../../daemon/src/audio";
+import type { MeetingLiveLine, MeetingRecord } from "../../daemon/src/protocol";
+import { capturesOf } from "../support/capture-process";
+import { DaemonProcess } from "../support/daemon-process";
+import { diarizationErrors, type Speech } from "../support/der";
+import { heldoutWav, waitFor } from "../support/dictation";
+import { fixtureModel, repoRoot } from "../support/fixtures";
+import { PulseAudioServer } from "../support/pulseaudio";
+import { readRttm } from "../support/rttm";
+import { findSound, findSoundIn } from "../support/signal-match";
+import { trainedSpeakerModelFolder } from "../support/speaker-fixture";
+import { wordErrorRate } from "../support/wer";
+import { conversationWords, wordSpeakerAccuracy, type TimedSpeakerWord } from "../support/word-speakers";
+
+/**
+ * How many times the 31-second call plays: 1 here; VERBATIM_MEETING_REPEATS=20 makes the 10-minute meeting whose
+ * figures the issue asks for (run by hand: `VERBATIM_MEETING_REPEATS=20 npx jest test/e2e/meeting.test.ts -t call`).
+ */
+const REPEATS = Number(process.env.VERBATIM_MEETING_REPEATS ?? 1);
+jest.setTimeout(300_000 + REPEATS * 60_000);
+
+const describeOnLinux = process.platform === "linux" ? describe : describe.skip;
+const conversations = path.join(repoRoot, "test", "fixtures", "conversations");
+const PERIOD = 31;
+/** The call: two conversations with a pause between (seconds into the call each starts), played REPEATS times. */
+const CALL = Array.from({ length: REPEATS }, (_, repeat) => [
+  { file: path.join(conversations, "test-3spk-000.wav"), at: repeat * PERIOD },
+  { file: path.join(conversations, "test-2spk-000.wav"), at: repeat * PERIOD + 15 },
+]).flat();
+/** The user (en-us+m7; heldout.json): a sentence over the first conversation, one in the pause, one over the second. */
+const YOU = Array.from({ length: REPEATS }, (_, repeat) => [
+  { file: heldoutWav("heldout-00.wav"), text: "He 779 norm take please nation.", at: repeat * PERIOD + 4 },
+  {
+    file: heldoutWav("heldout-04.wav"),
+    text: "Today 917 showed like of all course favor.",
+    at: repeat * PERIOD + 12.2,
+  },
+  { file: heldoutWav("heldout-08.wav"), text: "Only analysis leading sound attacks rob.", at: repeat * PERIOD + 21 },
+]).flat();
+const MB = 1024 * 1024;
+
+interface MeetingJson {
+  meeting: string;
+  segments: Array<{
+    start: number;
+    end: number;
+    speaker: string;
+    text: string;
+    words: Array<{ word: string; start: number; end: number }>;
+  }>;
+  tracks: { microphone: string; system: string };
+  echoWords: number;
+  text: string;
+}
+
+/** Mixes `parts` (each a file starting at `at` seconds) into `out`, at their own levels. */
+function mix(parts: ReadonlyArray<{ file: string; at: number }>, out: string, media: string): void {
+  const padded = parts.map((part, i) => {
+    const file = path.join(media, `${path.basename(out, ".wav")}-${i}.wav`);
+    execFileSync("sox", [part.file, file, "pad", String(part.at), "0"]);
+    return file;
+  });
+  execFileSync("sox", ["-m", ...padded.flatMap((file) => ["-v", "1", file]), out, "pad", "0", "1"]);
+}
+
+/** A silent stream on each sink keeps it on the clock (an idle null sink renders ahead of it). */
+function keepOnClock(pulse: PulseAudioServer, sinks: string[]): ChildProcess[] {
+  return sinks.map((sink) =>
+    spawn("pacat", ["--playback", `--device=${sink}`, "--latency-msec=20", "/dev/zero"], {
+      env: pulse.env,
+      stdio: "ignore",
+    }),
+  );
+}
+
+describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
+  let pulse: PulseAudioServer;
+  let keepers: ChildProcess[] = [];
+  const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-meeting-"));
+  const call = path.join(media, "call.wav");
+  const you = path.join(media, "you.wav");
+  const microphone = path.join(media, "microphone.wav");
+  const daemons: DaemonProcess[] = [];
+  const newDaemon = async () => {
+    const daemon = await DaemonProcess.ready(
+      { model: fixtureModel("parakeet-trained-en"), threads: 2, speakerModel: trainedSpeakerModelFolder },
+      { env: pulse.env },
+    );
+    daemons.push(daemon);
+    return daemon;
+  };
+  const start = (daemon: DaemonProcess) =>
+    daemon.cli("meeting", "start", "--microphone", "Monitor of Mic", "--system", "Monitor of Call");
+
+  beforeAll(() => {
+    if (!PulseAudioServer.available()) {
+      throw new Error("the meeting tests need PulseAudio: apt-get install pulseaudio pulseaudio-utils");
+    }
+    pulse = new PulseAudioServer();
+    pulse.start();
+    pulse.addSink("call", "Call");
+    pulse.addSink("mic", "Mic");
+    keepers = keepOnClock(pulse, ["call", "mic"]);
+    mix(CALL, call, media);
+    mix(YOU, you, media);
+    const leak = path.join(media, "leak.wav");
+    execFileSync("sox", [call, leak, "vol", "-20dB"]);
+    mix(
+      [
+        { file: you, at: 0 },
+        { file: leak, at: 0.06 },
+      ],
+      microphone,
+      media,
+    );
+  });
+
+  afterAll(async () => {
+    for (const daemon of daemons) await daemon.dispose();
+    for (const keeper of keepers) keeper.kill();
+    pulse?.stop();
+    rmSync(media, { recursive: true, force: true });
+  });
+
+  describe(`a call of ${REPEATS * PERIOD} s with the user talking over it`, () => {
+    let daemon: DaemonProcess;
+    let result: MeetingJson;
+    /** Where the call and the user's audio begin on the meeting's clock. */
+    let callAt: number;
+    let youAt: number;
+    let rssGrowth: number;
+    /** The live lines seen while the call played, and when (seconds after it began). */
+    const live: Array<MeetingLiveLine & { seenAfter: number }> = [];
+
+    beforeAll(async () => {
+      daemon = await newDaemon();
+      const started = await start(daemon);
+      expect(started.stderr).toBe("");
+      expect(started.code).toBe(0);
+      expect(started.stdout).toMatch(/^Meeting \S+, recording since \S+\n {2}microphone: [\d.]+ s, recording/);
+      // The live text while the call plays, every second, and the daemon's memory, every 5 s.
+      const rss: number[] = [];
+      const client = await daemon.connect();
+      let polls = 0;
+      const sampling = setInterval(() => {
+        // From the first live line on: the engine, the voice activity detectors and the speaker model are in memory.
+        if (live.length > 0 && ++polls % 5 === 0)
+          void daemon.status().then((status) => rss.push(status.memory.rssBytes));
+        void client.request({ type: "meeting.status" }).then((event) => {
+          const played = (performance.now() - playing) / 1000;
+          for (const line of event.type === "done" ? (event.meeting?.live ?? []) : []) {
+            if (!live.some((seen) => seen.start === line.start && seen.speaker === line.speaker)) {
+              live.push({ ...line, seenAfter: played });
+            }
+          }
+        });
+      }, 1000);
+      const playing = performance.now();
+      try {
+        await Promise.all([pulse.play(call, undefined, "call"), pulse.play(microphone, undefined, "mic")]);
+      } finally {
+        clearInterval(sampling);
+        client.close();
+      }
+      // Garbage collection saws the figure: the highest of the later half against the highest of the earlier half.
+      const half = Math.floor(rss.length / 2);
+      rssGrowth = Math.max(...rss.slice(half)) - Math.max(...rss.slice(0, half));
+      console.log(
+        `meeting: the daemon's RSS while recording ${rss.map((bytes) => (bytes / MB).toFixed(1)).join(", ")} MB`,
+      );
+      const stopAsked = performance.now();
+      const stopped = await daemon.cli("meeting", "stop", "--json");
+      console.log(`meeting: stop to transcript ${((performance.now() - stopAsked) / 1000).toFixed(1)} s`);
+      expect(stopped.stderr).toBe("");
+      expect(stopped.code).toBe(0);
+      result = JSON.parse(stopped.stdout) as MeetingJson;
+      // Where each began, from their first seconds (the whole call need not hold one offset if a track drifts).
+      callAt = (await findSoundIn(call, result.tracks.system, 10)).offsetSeconds;
+      youAt = (await findSoundIn(you, result.tracks.microphone, 8)).offsetSeconds;
+    });
+
+    test("both tracks are on disk, each what its sink played, on one clock", async () => {
+      expect(existsSync(result.tracks.microphone)).toBe(true);
+      expect(existsSync(result.tracks.system)).toBe(true);
+      // The call's first and last 20 s, each where it was played (a track that lost or gained audio on the way
+      // would hold the last elsewhere, or not whole), and the user's first sentence.
+      const [system, played] = await Promise.all([loadAudio(result.tracks.system), loadAudio(call)]);
+      const seconds = played.samples.length / 16_000;
+      for (const from of [0, seconds - 21]) {
+        const piece = played.samples.subarray(Math.round(from * 16_000), Math.round((from + 20) * 16_000));
+        const start = Math.max(0, Math.round((callAt + from - 1) * 16_000));
+        const match = findSound(piece, system.samples.subarray(start, start + 22 * 16_000));
+        const drift = start / 16_000 + match.offsetSeconds - (callAt + from);
+        console.log(`meeting: the call from ${from.toFixed(0)} s: correlation ${match.correlation}, drift ${drift} s`);
+        expect(match.correlation).toBeGreaterThan(0.9);
+        expect(Math.abs(drift)).toBeLessThan(0.05);
+      }
+      expect((await findSoundIn(you, result.tracks.microphone, 8)).correlation).toBeGreaterThan(0.9);
+      // Both played from the same moment: the tracks agree on it within the capture processes' delivery.
+      expect(Math.abs(callAt - youAt)).toBeLessThan(0.25);
+      // Frames go straight to disk and live text keeps its latest lines: once warm, memory does not grow with the call.
+      expect(rssGrowth).toBeLessThan(20 * MB);
+    });
+
+    test("the meeting is in the history as a meeting", async () => {
+      const listed = await daemon.cli("history");
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toContain(`meeting ${path.dirname(result.tracks.system)}`);
+      const id = /^\s*#?(\d+)/m.exec(listed.stdout)?.[1];
+      const shown = await daemon.cli("history", "show", id!);
+      expect(shown.stdout).toMatch(/You: /);
+      expect(shown.stdout).toMatch(/Speaker 2: /);
+    });
+
+    test("live text comes while the call plays: You's lines are the user's words, the Others' the call's", () => {
+      const yours = live.filter((line) => line.speaker === "You");
+      const others = live.filter((line) => line.speaker === "Others");
+      console.log(
+        "meeting: live lines\n" +
+          live
+            .map(
+              (l) =>
+                `${l.start.toFixed(2)}-${l.end.toFixed(2)} seen after ${l.seenAfter.toFixed(1)} s ${l.speaker}: ${l.text}`,
+            )
+            .join("\n"),
+      );
+      expect(yours.length).toBeGreaterThan(0);
+      expect(others.length).toBeGreaterThan(0);
+      // Numbers only the user says (779, 917), and only the others (505, 991): heard through the speakers, theirs are
+      // not You's (without the echo check they were).
+      expect(yours.map((line) => line.text).join(" ")).toMatch(/779|917/);
+      expect(yours.map((line) => line.text).join(" ")).not.toMatch(/505|991/);
+      expect(others.map((line) => line.text).join(" ")).not.toMatch(/779|917/);
+      // How long after its utterance ended (on the call's clock) a line was shown.
+      const lags = live.map((line) => line.seenAfter - (line.end - callAt)).sort((a, b) => a - b);
+      console.log(
+        `meeting: live lines shown ${lags.map((lag) => lag.toFixed(1)).join(", ")} s after their utterance ended`,
+      );
+    });
+
+    test("the user's words are You's and the leaked call's are not; the others are told apart", async () => {
+      const yours = result.segments.filter((segment) => segment.speaker === "You");
+      const others = result.segments.filter((segment) => segment.speaker !== "You");
+      const yourWer = wordErrorRate([
+        { reference: YOU.map((sentence) => sentence.text).join(" "), hypothesis: yours.map((s) => s.text).join(" ") },
+      ]);
+      const callText = CALL.flatMap(({ file }) =>
+        conversationWords(file).map((word) => (word as { word?: string }).word),
+      );
+      const othersWer = wordErrorRate([
+        { reference: callText.join(" "), hypothesis: others.map((s) => s.text).join(" ") },
+      ]);
+      // The reference: each conversation's words and turns on the meeting's clock, the user's sentences as turns.
+      const reference: TimedSpeakerWord[] = [
+        ...CALL.flatMap(({ file, at }) =>
+          conversationWords(file).map((word) => ({
+            start: word.start + at + callAt,
+            end: word.end + at + callAt,
+            speaker: `${path.basename(file)}-${word.speaker}`,
+          })),
+        ),
+        ...(await Promise.all(
+          YOU.map(async ({ file, at }) => ({
+            start: youAt + at,
+            end: youAt + at + (await loadAudio(file)).samples.length / 16_000,
+            speaker: "you",
+          })),
+        )),
+      ];
+      const turns: Speech[] = [
+        ...CALL.flatMap(({ file, at }) =>
+          readRttm(file.replace(/\.wav$/, ".rttm")).map((turn) => ({
+            speaker: `${path.basename(file)}-${turn.speaker}`,
+            start: turn.start + at + callAt,
+            end: turn.end + at + callAt,
+          })),
+        ),
+        ...reference
+          .filter((word) => word.speaker === "you")
+          .map(({ speaker, start, end }) => ({ speaker, start, end })),
+      ];
+      const words = result.segments.flatMap((segment) =>
+        segment.words.map((word) => ({ start: word.start, end: word.end, speaker: segment.speaker })),
+      );
+      const { mapping } = diarizationErrors(turns, words);
+      const accuracy = wordSpeakerAccuracy(words, reference, mapping);
+      const outside = yours
+        .flatMap((segment) => segment.words)
+        .filter(
+          (word) => !reference.some((r) => r.speaker === "you" && word.end > r.start - 0.3 && word.start < r.end + 0.3),
+        );
+      console.log(
+        `meeting: You WER ${(100 * yourWer).toFixed(1)}%, the others' WER ${(100 * othersWer).toFixed(1)}%, words with ` +
+          `the right speaker ${accuracy.right}/${accuracy.words}, You's words outside the user's sentences ` +
+          `${outside.length}, echo words dropped ${result.echoWords}, speakers ${new Set(result.segments.map((s) => s.speaker)).size}\n` +
+          result.segments.map((s) => `${s.start.toFixed(2)}-${s.end.toFixed(2)} ${s.speaker}: ${s.text}`).join("\n"),
+      );
+      // Measured here (2 cores): You's WER 35% and 40%, the others' 40-44%, right speakers 0.53-0.56, no word of You's
+      // outside the user's sentences, 28 echo words dropped; without the echo check You's WER was 165-175%, with 19-20
+      // words outside. The bounds leave room for another machine's timing of the live capture.
+      expect(mapping.get("You")).toBe("you");
+      expect(outside.length).toBeLessThanOrEqual(3);
+      expect(result.echoWords).toBeGreaterThan(0);
+      expect(yourWer).toBeLessThanOrEqual(0.75);
+      expect(othersWer).toBeLessThanOrEqual(0.65);
+      expect(accuracy.accuracy).toBeGreaterThanOrEqual(0.35);
+      expect(new Set(others.map((segment) => segment.speaker)).size).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  test("a capture process SIGKILLed mid-meeting loses nothing recorded, and the meeting goes on", async () => {
+    const daemon = await newDaemon();
+    expect((await start(daemon)).code).toBe(0);
+    const status = JSON.parse((await daemon.cli("meeting", "status", "--json")).stdout);
+    const systemTrack: string = status.tracks.system.id;
+    const [system] = capturesOf(daemon, systemTrack);
+    expect(system).toBeDefined();
+    const stop = new AbortController();
+    const playing = Promise.all([pulse.play(call, stop.signal, "call"), pulse.play(microphone, stop.signal, "mic")]);
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    process.kill(system, "SIGKILL");
+    await waitFor(() => capturesOf(daemon, systemTrack).length === 0, "the system capture process's end", 10_000);
+    const during = JSON.parse((await daemon.cli("meeting", "status", "--json")).stdout);
+    expect(during.tracks.system.capturing).toBe(false);
+    expect(during.tracks.microphone.capturing).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const after = JSON.parse((await daemon.cli("meeting", "status", "--json")).stdout);
+    stop.abort();
+    await playing;
+    expect(after.tracks.microphone.seconds).toBeGreaterThan(during.tracks.microphone.seconds + 10);
+    expect(after.tracks.system.seconds).toBeLessThan(during.tracks.system.seconds + 0.5);
+    expect(daemon.output).toContain("the meeting's system capture process ended; the meeting goes on without it");
+    const stopped = await daemon.cli("meeting", "stop", "--json");
+    expect(stopped.code).toBe(0);
+    const result = JSON.parse(stopped.stdout) as MeetingJson;
+    // The call's first 6 s are in the system track whole, where they were played.
+    const [heard, first] = await Promise.all([loadAudio(result.tracks.system), loadAudio(call)]);
+    const match = findSound(first.samples.subarray(0, 6 * 16_000), heard.samples);
+    expect(match.correlation).toBeGreaterThan(0.9);
+    expect(result.segments.some((segment) => segment.speaker === "You")).toBe(true);
+  });
+
+  test("a daemon SIGKILLed mid-meeting leaves both tracks, which the next daemon lists and transcribes", async () => {
+    const daemon = await newDaemon();
+    expect((await start(daemon)).code).toBe(0);
+    const stop = new AbortController();
+    const playing = Promise.all([pulse.play(call, stop.signal, "call"), pulse.play(microphone, stop.signal, "mic")]);
+    await new Promise((resolve) => setTimeout(resolve, 9000));
+    daemon.child!.kill("SIGKILL");
+    await daemon.exited();
+    stop.abort();
+    await playing;
+    // The capture processes end with the daemon's connection.
+    await waitFor(() => capturesOf(daemon).length === 0, "the capture processes' end", 10_000);
+    await daemon.start();
+    const listed = await daemon.cli("meeting", "list", "--json");
+    expect(listed.code).toBe(0);
+    const [meeting] = JSON.parse(listed.stdout) as MeetingRecord[];
+    expect(meeting).toMatchObject({ state: "interrupted", error: "the daemon stopped during the meeting" });
+    expect(meeting.tracks.system.seconds).toBeGreaterThan(7);
+    expect(meeting.tracks.microphone.seconds).toBeGreaterThan(7);
+    const [heard, first] = await Promise.all([loadAudio(meeting.tracks.system.file), loadAudio(call)]);
+    expect(findSound(first.samples.subarray(0, 6 * 16_000), heard.samples).correlation).toBeGreaterThan(0.9);
+    const transcribed = await daemon.cli("meeting", "transcribe", meeting.meeting, "--json");
+    expect(transcribed.stderr).toBe("");
+    expect(transcribed.code).toBe(0);
+    const result = JSON.parse(transcribed.stdout) as MeetingJson;
+    expect(result.segments.some((segment) => segment.speaker === "You")).toBe(true);
+    expect(result.segments.some((segment) => segment.speaker !== "You")).toBe(true);
+    expect(JSON.parse((await daemon.cli("meeting", "list", "--json")).stdout)[0].state).toBe("finished");
+  });
+});
