@@ -123,6 +123,14 @@ export function openMicrophone(setup: Omit<CaptureSetup, "command"> & { status: 
   return openCapture({ ...rest, command: status.capture.command });
 }
 
+/**
+ * Starts a detached capture process that records `setup.device` into a meeting's track (`--meeting-track ID`) until the
+ * meeting stops; it outlives the command that started it. Settles when it ends (code 0: the meeting stopped).
+ */
+export function startMeetingTrackCapture(setup: CaptureSetup, track: string): Promise<CaptureExit> {
+  return new Promise((resolve) => spawnCapture(setup, ["--meeting-track", track], resolve));
+}
+
 /** Spawns the capture process with `args`; `exit` hears how it ended (only while this process still runs). */
 function spawnCapture(setup: CaptureSetup, args: string[], exit: (result: CaptureExit) => void): ChildProcess {
   const [executable, ...command] = setup.command;

@@ -8,11 +8,13 @@ import {
   type DictationInfo,
   type HistoryEntry,
   type IdleUnloadStatus,
+  type MeetingInfo,
 } from "./daemon-connection";
 import { modelLoadingOf, setupProblemOf, type SetupProblem } from "./daemon-setup";
 import { runningDictation } from "./dictation-session";
 import { elapsed } from "./dictation-view";
 import type { TrackedJob } from "./job-store";
+import { currentMeeting, meetingSeconds } from "./meeting";
 import { findTranscripts, sourceTitle } from "./transcript-history";
 
 /** "unknown": nothing is known yet (the first refresh runs, nothing cached from an earlier one). */
@@ -30,6 +32,8 @@ export interface MenuBarModel {
   recent: { id: string; title: string; text: string }[];
   /** The dictation that runs now (its session id), for Stop and Insert / Cancel. */
   dictation: { session: string; stopping: boolean } | null;
+  /** The meeting that records now (its elapsed time), for Stop Meeting and Open Record Meeting. */
+  meeting: { elapsed: string; transcribing: boolean } | null;
   /** Why the daemon is down, for the matching action (install, start, update). */
   setup: SetupProblem["kind"] | null;
   /** The idle unload: its setting (minutes, 0: never) and its trade-off for the model loaded now; null: not offered. */
@@ -47,14 +51,15 @@ export const UNKNOWN_MENU_BAR: MenuBarModel = {
   models: [],
   recent: [],
   dictation: null,
+  meeting: null,
   setup: null,
   idleUnload: null,
 };
 
 const megabytes = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 
-function stateOf(status: DaemonStatus, dictation: DictationInfo | null): DaemonState {
-  if (dictation) return "recording";
+function stateOf(status: DaemonStatus, dictation: DictationInfo | null, meeting: MeetingInfo | null): DaemonState {
+  if (dictation || meeting) return "recording";
   if (status.model.state === "failed") return "failed";
   if (status.model.state === "loading") return "loading";
   return status.queue.running ? "busy" : "ready";
@@ -124,6 +129,10 @@ export interface MenuBarInputs {
   history: HistoryEntry[] | null;
   jobs: TrackedJob[];
   dictation: DictationInfo | null;
+  /** The meeting that records now (null: none, or a daemon without meetings). */
+  meeting?: MeetingInfo | null;
+  /** For the meeting's elapsed time (epoch ms). */
+  now?: number;
   recentLimit?: number;
 }
 
@@ -133,10 +142,13 @@ export function menuBarModel({
   history,
   jobs,
   dictation,
+  meeting = null,
+  now = Date.now(),
   recentLimit = 5,
 }: MenuBarInputs): MenuBarModel {
-  const state = stateOf(status, dictation);
+  const state = stateOf(status, dictation, meeting);
   const details: string[] = [];
+  const meetingTime = meeting ? elapsed(meetingSeconds(meeting, now)) : "";
   if (dictation) {
     details.push(
       `Dictating: ${elapsed(dictation.audioSeconds)}${dictation.state === "stopping" ? " (finishing)" : ""}`,
@@ -165,12 +177,19 @@ export function menuBarModel({
         .map(recentFromJob);
   return {
     state,
-    title: dictation ? elapsed(dictation.audioSeconds) : waiting > 0 ? String(waiting) : "",
-    tooltip: TOOLTIPS[state as keyof typeof TOOLTIPS],
+    title: meeting
+      ? `● ${meetingTime}`
+      : dictation
+        ? elapsed(dictation.audioSeconds)
+        : waiting > 0
+          ? String(waiting)
+          : "",
+    tooltip: meeting ? "Verbatim: recording a meeting" : TOOLTIPS[state as keyof typeof TOOLTIPS],
     details,
     models,
     recent,
     dictation: dictation ? { session: dictation.session, stopping: dictation.state === "stopping" } : null,
+    meeting: meeting ? { elapsed: meetingTime, transcribing: meeting.state === "transcribing" } : null,
     setup: null,
     idleUnload: status.idleUnload
       ? { minutes: status.idleUnload.minutes, tradeOff: tradeOffOf(status.idleUnload) }
@@ -197,6 +216,7 @@ function downMenuBar(problem: SetupProblem, jobs: TrackedJob[], recentLimit = 5)
       .slice(0, recentLimit)
       .map(recentFromJob),
     dictation: null,
+    meeting: null,
     setup: problem.kind,
     idleUnload: null,
   };
@@ -207,8 +227,10 @@ async function askMenuBar(client: DaemonClient, jobs: TrackedJob[]): Promise<Men
   const status = await client.status();
   const cachedModels = (await client.listModels()).filter((model) => model.complete).map((model) => model.repoId);
   const dictation = await runningDictation(client);
+  // A daemon from before meetings refuses the request: it records none.
+  const meeting = await currentMeeting(client).catch(() => null);
   const history = status.history.enabled ? (await findTranscripts(client, "", 5)).entries : null;
-  return menuBarModel({ status, cachedModels, history, jobs, dictation });
+  return menuBarModel({ status, cachedModels, history, jobs, dictation, meeting });
 }
 
 /** One refresh: one connection, at most `timeoutMs` in all; a daemon that cannot be asked gives the down menu. */
