@@ -21,6 +21,7 @@ import { serviceDefinitionFile } from "./lib/daemon-setup";
 import { keepReadyChange } from "./lib/dictation-start";
 import type { Ask } from "./lib/ai-finishing";
 import { JobStore, type KeyValueStorage } from "./lib/job-store";
+import type { MeetingCaptureSetup } from "./lib/meeting";
 import type { DeliveryPlan } from "./lib/modes";
 import type { FinishedTextAction } from "./lib/outputs";
 import { deliverText, type ClipboardOperations, type Delivery } from "./lib/paste-keeping-clipboard";
@@ -114,6 +115,15 @@ export const deliverPlanned = (text: string, plan: DeliveryPlan) => insertText(t
  */
 export function openMicrophoneCapture(status: DaemonStatus): MicrophoneCapture {
   return openMicrophone({ status, socket: daemonSocket(), logFile: path.join(logFolder(), "capture.log") });
+}
+
+/** Where Record Meeting's capture processes go and what they record: the system's audio from its preference. */
+export function meetingCaptureSetup(): MeetingCaptureSetup {
+  return {
+    socket: daemonSocket(),
+    logFile: path.join(logFolder(), "capture.log"),
+    system: preferences().systemAudioDevice,
+  };
 }
 
 /**

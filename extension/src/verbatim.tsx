@@ -65,6 +65,27 @@ export default function Command() {
       title={model.title || undefined}
       tooltip={model.tooltip}
     >
+      {model.meeting ? (
+        <MenuBarExtra.Section title="Meeting">
+          <MenuBarExtra.Item
+            title={model.meeting.transcribing ? "Meeting: transcribing" : `Meeting recording ${model.meeting.elapsed}`}
+          />
+          {model.meeting.transcribing ? null : (
+            <MenuBarExtra.Item
+              title="Stop Meeting"
+              icon={Icon.Stop}
+              onAction={() =>
+                launchCommand({ name: "record-meeting", type: LaunchType.UserInitiated, context: { stop: true } })
+              }
+            />
+          )}
+          <MenuBarExtra.Item
+            title="Open Record Meeting"
+            icon={Icon.Person}
+            onAction={() => launchCommand({ name: "record-meeting", type: LaunchType.UserInitiated })}
+          />
+        </MenuBarExtra.Section>
+      ) : null}
       {model.dictation ? (
         <MenuBarExtra.Section title="Dictation">
           <MenuBarExtra.Item
@@ -185,6 +206,13 @@ export default function Command() {
             title="Dictate"
             icon={Icon.Text}
             onAction={() => launchCommand({ name: "dictate", type: LaunchType.UserInitiated })}
+          />
+        )}
+        {model.dictation || model.meeting ? null : (
+          <MenuBarExtra.Item
+            title="Record Meeting"
+            icon={Icon.Person}
+            onAction={() => launchCommand({ name: "record-meeting", type: LaunchType.UserInitiated })}
           />
         )}
         <MenuBarExtra.Item

@@ -95,17 +95,24 @@ test("every preference is fully described", () => {
   }
 });
 
-test("Dictate is a view, Toggle Dictation runs without one, and every command launched from code exists", () => {
+test("Dictate and Record Meeting are views, Toggle Dictation runs without one, and every command launched from code exists", () => {
   const modes = Object.fromEntries(
     manifest.commands.map((command: { name: string; mode: string }) => [command.name, command.mode]),
   );
-  expect(modes).toMatchObject({ dictate: "view", "toggle-dictation": "no-view", verbatim: "menu-bar" });
+  expect(modes).toMatchObject({
+    dictate: "view",
+    "toggle-dictation": "no-view",
+    "record-meeting": "view",
+    verbatim: "menu-bar",
+  });
   const sources = readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" })
     .filter((file) => /\.tsx?$/.test(file))
     .map((file) => readFileSync(path.join(root, "src", file), "utf8"))
     .join("\n");
   const launched = [...sources.matchAll(/launchCommand\(\{ name: "([^"]+)"/g)].map((match) => match[1]);
-  expect(new Set(launched)).toEqual(new Set(["dictate", "toggle-dictation", "transcribe-file", "verbatim"]));
+  expect(new Set(launched)).toEqual(
+    new Set(["dictate", "toggle-dictation", "transcribe-file", "record-meeting", "verbatim"]),
+  );
   for (const name of launched) expect(modes[name]).toBeDefined();
 });
 

@@ -23,6 +23,8 @@ export interface VerbatimPreferences {
   autoStop?: string;
   /** Minutes the microphone stays ready after a dictation ("0": off), or "" to leave config.json's setting. */
   keepMicrophoneReady?: string;
+  /** Record Meeting: the input that carries the system's audio (a loopback device such as "BlackHole 2ch"). */
+  systemAudioDevice?: string;
 }
 
 /**
