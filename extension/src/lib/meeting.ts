@@ -152,8 +152,8 @@ export function trackTitle(track: MeetingTrackName): string {
 
 /**
  * What Record Meeting shows while a meeting records: the elapsed time, each track's recorded seconds and whether a
- * capture process feeds it, and for a track without one why (its capture process's last words, when this command
- * started it).
+ * capture process feeds it, for a track without one why (its capture process's last words, when this command started
+ * it), then the live text's latest lines (You, and the Others).
  */
 export function meetingMarkdown(
   meeting: MeetingInfo,
@@ -176,7 +176,8 @@ export function meetingMarkdown(
       "Restart its capture, or check the device in the preferences."
     );
   });
-  return [heading, lines.join("\n"), ...warnings].join("\n\n");
+  const live = meeting.live.map((line) => `**${line.speaker}** (${elapsed(line.start)}): ${escapeMarkdown(line.text)}`);
+  return [heading, lines.join("\n"), ...warnings, ...live].join("\n\n");
 }
 
 /** The transcript's segments, each with its speaker (a segment without one is the microphone's, as the daemon says). */
