@@ -214,6 +214,14 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       expect(rssGrowth).toBeLessThan(20 * MB);
     });
 
+    test("made again from its tracks, as subtitles with the speakers' names", async () => {
+      const vtt = await daemon.cli("meeting", "transcribe", result.meeting, "--format", "vtt");
+      expect(vtt.code).toBe(0);
+      expect(vtt.stdout).toMatch(/^WEBVTT\n/);
+      expect(vtt.stdout).toMatch(/<v You>\S/);
+      expect(vtt.stdout).toMatch(/<v Speaker 2>\S/);
+    });
+
     test("the meeting is in the history as a meeting", async () => {
       const listed = await daemon.cli("history");
       expect(listed.code).toBe(0);

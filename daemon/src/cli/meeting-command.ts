@@ -9,6 +9,7 @@ import { listInputDevices } from "../capture/microphone";
 import { connectRunning, ensureDaemon } from "../daemon-control";
 import type { VerbatimPaths } from "../paths";
 import type { MeetingInfo, MeetingRecord, MeetingTrackName, MeetingTranscriptData } from "../protocol";
+import { formatTranscript } from "../formats";
 import { parseCommandLine } from "./command-line";
 import { needsOneOf } from "./did-you-mean";
 import { EXIT, UsageError } from "./exit-codes";
@@ -24,6 +25,8 @@ export interface MeetingCommand {
   microphone?: string;
   system?: string;
   json: boolean;
+  /** stop and transcribe: the transcript as subtitles (with the speakers' names) instead of lines. */
+  format?: "srt" | "vtt";
 }
 
 export function parseMeeting(args: string[]): MeetingCommand {
@@ -33,7 +36,12 @@ export function parseMeeting(args: string[]): MeetingCommand {
   }
   const { values, positionals } = parseCommandLine({
     args: rest,
-    options: { microphone: { type: "string" }, system: { type: "string" }, json: { type: "boolean" } },
+    options: {
+      microphone: { type: "string" },
+      system: { type: "string" },
+      json: { type: "boolean" },
+      format: { type: "string" },
+    },
     allowPositionals: true,
   });
   if (positionals.length !== (action === "transcribe" ? 1 : 0)) {
@@ -41,8 +49,16 @@ export function parseMeeting(args: string[]): MeetingCommand {
       action === "transcribe" ? "meeting transcribe takes a meeting's id" : `meeting ${action} takes no id`,
     );
   }
+  const format = values.format;
+  if (
+    format !== undefined &&
+    (!["srt", "vtt"].includes(format) || values.json || !["stop", "transcribe"].includes(action))
+  ) {
+    throw new UsageError("--format takes srt or vtt, on meeting stop or transcribe, and not with --json");
+  }
   return {
     action: action as MeetingCommand["action"],
+    ...(format !== undefined && { format: format as "srt" | "vtt" }),
     ...(action === "transcribe" && { meeting: positionals[0] }),
     ...(values.microphone !== undefined && { microphone: values.microphone }),
     ...(values.system !== undefined && { system: values.system }),
@@ -71,7 +87,7 @@ export async function runMeeting(command: MeetingCommand, paths: VerbatimPaths):
       command.action === "stop" ? { type: "meeting.stop" } : { type: "meetings.transcribe", meeting: command.meeting! },
     );
     if (event.type !== "done" || !event.meetingTranscript) throw new Error(`${command.action} answered ${event.type}`);
-    process.stdout.write(command.json ? asJson(event.meetingTranscript) : asText(event.meetingTranscript));
+    process.stdout.write(render(event.meetingTranscript, command));
     return EXIT.ok;
   } finally {
     client.close();
@@ -160,6 +176,13 @@ function describe(meeting: MeetingInfo): string {
   };
   const live = meeting.live.map((line) => `  [${clock(line.start)}] ${line.speaker}: ${line.text}\n`).join("");
   return `Meeting ${meeting.meeting}, ${meeting.state} since ${meeting.startedAt}\n${track("microphone")}${track("system")}${live}`;
+}
+
+function render(result: MeetingTranscriptData, { json, format }: MeetingCommand): string {
+  if (json) return asJson(result);
+  if (format)
+    return formatTranscript(format, path.dirname(result.tracks.system), result.transcript, result.speakerNames);
+  return asText(result);
 }
 
 function listed(meeting: MeetingRecord): string {

@@ -55,10 +55,11 @@ export const MEETING_USAGE = `  verbatim meeting start [--microphone NAME] [--sy
                                          record a meeting: the microphone (You) and the system's audio (the
                                          others; default: the one monitor source), each to disk
   verbatim meeting status [--json]       the meeting recording now
-  verbatim meeting stop [--json]         stop it and print its transcript with speakers (--json: segments with
-                                         speaker and text, and the tracks' files)
+  verbatim meeting stop [--json|--format srt|vtt]
+                                         stop it and print its transcript with speakers (--json: segments with
+                                         speaker and text, and the tracks' files; --format: subtitles with names)
   verbatim meeting list [--json]         the meetings on disk (one the daemon's end interrupted keeps its tracks)
-  verbatim meeting transcribe ID [--json]
+  verbatim meeting transcribe ID [--json|--format srt|vtt]
                                          make a meeting's transcript from its tracks
 `;
 
