@@ -9,6 +9,8 @@ import { RecordingWriter, repairWavHeader } from "../dictation/recordings";
 
 export const TRACK_NAMES: readonly MeetingTrackName[] = ["microphone", "system"];
 
+const STATES: readonly MeetingMeta["state"][] = ["recording", "interrupted", "finished", "failed"];
+
 export interface MeetingMeta {
   meeting: string;
   startedAt: string;
@@ -53,11 +55,27 @@ export class MeetingStore {
     });
   }
 
-  /** The meeting's meta, or null when there is no such meeting. */
+  /**
+   * The meeting's meta, or null when there is no such meeting. A meeting.json that cannot be read (damaged, or not
+   * Verbatim's) leaves the meeting listed as interrupted, saying so: its tracks can still be transcribed.
+   */
   read(meeting: string): MeetingMeta | null {
     const metaFile = path.join(this.meetingFolder(meeting), "meeting.json");
     if (!/^[\w-]+$/.test(meeting) || !existsSync(metaFile)) return null;
-    return JSON.parse(readFileSync(metaFile, "utf8")) as MeetingMeta;
+    try {
+      const meta = JSON.parse(readFileSync(metaFile, "utf8")) as Partial<MeetingMeta>;
+      if (meta.meeting !== meeting || typeof meta.startedAt !== "string" || !STATES.includes(meta.state!)) {
+        throw new Error("it is not a meeting's");
+      }
+      return meta as MeetingMeta;
+    } catch (error) {
+      return {
+        meeting,
+        startedAt: statSync(metaFile).mtime.toISOString(),
+        state: "interrupted",
+        error: `its meeting.json could not be read (${(error as Error).message})`,
+      };
+    }
   }
 
   /** Every meeting on disk, oldest first. */
