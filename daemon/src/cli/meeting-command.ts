@@ -10,6 +10,7 @@ import { connectRunning, ensureDaemon } from "../daemon-control";
 import type { VerbatimPaths } from "../paths";
 import type { MeetingInfo, MeetingRecord, MeetingTrackName, MeetingTranscriptData } from "../protocol";
 import { formatTranscript } from "../formats";
+import { meetingClock, transcriptLines } from "../meetings/meeting-transcript";
 import { parseCommandLine } from "./command-line";
 import { needsOneOf } from "./did-you-mean";
 import { EXIT, UsageError } from "./exit-codes";
@@ -27,6 +28,8 @@ export interface MeetingCommand {
   json: boolean;
   /** stop and transcribe: the transcript as subtitles (with the speakers' names) instead of lines. */
   format?: "srt" | "vtt";
+  /** stop and transcribe: the mode whose local model writes the meeting's notes. */
+  mode?: string;
 }
 
 export function parseMeeting(args: string[]): MeetingCommand {
@@ -41,6 +44,7 @@ export function parseMeeting(args: string[]): MeetingCommand {
       system: { type: "string" },
       json: { type: "boolean" },
       format: { type: "string" },
+      mode: { type: "string" },
     },
     allowPositionals: true,
   });
@@ -56,9 +60,13 @@ export function parseMeeting(args: string[]): MeetingCommand {
   ) {
     throw new UsageError("--format takes srt or vtt, on meeting stop or transcribe, and not with --json");
   }
+  if (values.mode !== undefined && !["stop", "transcribe"].includes(action)) {
+    throw new UsageError("--mode names the mode that writes a meeting's notes, on meeting stop or transcribe");
+  }
   return {
     action: action as MeetingCommand["action"],
     ...(format !== undefined && { format: format as "srt" | "vtt" }),
+    ...(values.mode !== undefined && { mode: values.mode }),
     ...(action === "transcribe" && { meeting: positionals[0] }),
     ...(values.microphone !== undefined && { microphone: values.microphone }),
     ...(values.system !== undefined && { system: values.system }),
@@ -83,8 +91,11 @@ export async function runMeeting(command: MeetingCommand, paths: VerbatimPaths):
       process.stdout.write(command.json ? JSON.stringify(meetings, null, 2) + "\n" : meetings.map(listed).join(""));
       return EXIT.ok;
     }
+    const mode = command.mode === undefined ? {} : { mode: command.mode };
     const event = await client.request(
-      command.action === "stop" ? { type: "meeting.stop" } : { type: "meetings.transcribe", meeting: command.meeting! },
+      command.action === "stop"
+        ? { type: "meeting.stop", ...mode }
+        : { type: "meetings.transcribe", meeting: command.meeting!, ...mode },
     );
     if (event.type !== "done" || !event.meetingTranscript) throw new Error(`${command.action} answered ${event.type}`);
     process.stdout.write(render(event.meetingTranscript, command));
@@ -174,7 +185,7 @@ function describe(meeting: MeetingInfo): string {
     const { seconds, capturing, file } = meeting.tracks[name];
     return `  ${name}: ${seconds.toFixed(1)} s, ${capturing ? "recording" : "no capture process"} (${file})\n`;
   };
-  const live = meeting.live.map((line) => `  [${clock(line.start)}] ${line.speaker}: ${line.text}\n`).join("");
+  const live = meeting.live.map((line) => `  [${meetingClock(line.start)}] ${line.speaker}: ${line.text}\n`).join("");
   return `Meeting ${meeting.meeting}, ${meeting.state} since ${meeting.startedAt}\n${track("microphone")}${track("system")}${live}`;
 }
 
@@ -194,18 +205,13 @@ function listed(meeting: MeetingRecord): string {
   );
 }
 
-function clock(seconds: number): string {
-  const whole = Math.floor(seconds);
-  return `${String(Math.floor(whole / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+function asText({ transcript, speakerNames, notes }: MeetingTranscriptData): string {
+  const lines = transcriptLines(transcript, speakerNames);
+  if (!notes) return lines;
+  return `${lines}\nNotes (mode ${notes.mode}):\n${notes.text ?? `none: ${notes.notice}`}\n`;
 }
 
-function asText({ transcript, speakerNames }: MeetingTranscriptData): string {
-  return transcript.segments
-    .map((segment) => `[${clock(segment.start)}] ${speakerNames[segment.speaker ?? 0]}: ${segment.text.trim()}\n`)
-    .join("");
-}
-
-function asJson({ meeting, transcript, speakerNames, tracks, echoWords }: MeetingTranscriptData): string {
+function asJson({ meeting, transcript, speakerNames, tracks, echoWords, notes }: MeetingTranscriptData): string {
   const segments = transcript.segments.map((segment) => ({
     start: segment.start,
     end: segment.end,
@@ -213,5 +219,6 @@ function asJson({ meeting, transcript, speakerNames, tracks, echoWords }: Meetin
     text: segment.text.trim(),
     words: (segment.words ?? []).map(({ word, start, end }) => ({ word, start, end })),
   }));
-  return JSON.stringify({ meeting, segments, tracks, echoWords, text: transcript.text }, null, 2) + "\n";
+  const json = { meeting, segments, tracks, echoWords, text: transcript.text, ...(notes && { notes }) };
+  return JSON.stringify(json, null, 2) + "\n";
 }

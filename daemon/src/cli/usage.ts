@@ -55,11 +55,12 @@ export const MEETING_USAGE = `  verbatim meeting start [--microphone NAME] [--sy
                                          record a meeting: the microphone (You) and the system's audio (the
                                          others; default: the one monitor source), each to disk
   verbatim meeting status [--json]       the meeting recording now
-  verbatim meeting stop [--json|--format srt|vtt]
+  verbatim meeting stop [--json|--format srt|vtt] [--mode NAME]
                                          stop it and print its transcript with speakers (--json: segments with
-                                         speaker and text, and the tracks' files; --format: subtitles with names)
+                                         speaker and text, and the tracks' files; --format: subtitles with names;
+                                         --mode: that mode's local model writes notes from the transcript)
   verbatim meeting list [--json]         the meetings on disk (one the daemon's end interrupted keeps its tracks)
-  verbatim meeting transcribe ID [--json|--format srt|vtt]
+  verbatim meeting transcribe ID [--json|--format srt|vtt] [--mode NAME]
                                          make a meeting's transcript from its tracks
 `;
 

@@ -7,6 +7,7 @@ import { describeFailure } from "../service/failures";
 import type { Logger } from "../service/logger";
 import {
   ProtocolError,
+  type DictationMode,
   type MeetingInfo,
   type MeetingTrackName,
   type MeetingTranscriptData,
@@ -17,7 +18,9 @@ import {
 import type { SpeechGate } from "../dictation/speech-gate";
 import { pcmSamples, SAMPLE_RATE } from "../dictation/pcm";
 import { MeetingLiveText } from "./live-text";
-import { mergeMeetingTracks } from "./meeting-transcript";
+import { findMode } from "../modes/modes";
+import { meetingNotes, notesModeProblem } from "./meeting-notes";
+import { mergeMeetingTracks, transcriptLines } from "./meeting-transcript";
 import { MeetingStore, TRACK_NAMES, type MeetingMeta } from "./meeting-store";
 import { trackEcho } from "./track-echo";
 
@@ -32,6 +35,8 @@ export interface MeetingServices {
   cancelJob(job: string): void;
   /** Where each track's utterances end (the voice activity detector), for the live text. */
   speechGate(): SpeechGate;
+  /** The modes now (a meeting's notes are written by one's local model). */
+  modes?(): DictationMode[];
   /** Keeps the meeting's transcript in the history (its folder as its source); returns a problem. */
   recordMeeting?(meeting: MeetingTranscriptData, folder: string): string | null;
 }
@@ -58,6 +63,8 @@ interface RunningMeeting {
 
 export class MeetingManager {
   private running: RunningMeeting | null = null;
+  /** Aborted when the daemon stops: notes being written are given up. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly services: MeetingServices) {}
 
@@ -77,7 +84,7 @@ export class MeetingManager {
         peer.send({ type: "done", id: request.id, meetings: this.services.store.list() });
         return;
       case "meetings.transcribe":
-        this.transcribeEnded(request.id, request.meeting).then(
+        this.transcribeEnded(request.id, request.meeting, this.notesMode(request.id, request.mode)).then(
           (meetingTranscript) => peer.send({ type: "done", id: request.id, meetingTranscript }),
           (error: unknown) => peer.send({ type: "error", id: request.id, ...describeFailure(error) }),
         );
@@ -92,7 +99,7 @@ export class MeetingManager {
         this.attach(request.id, request.track, peer);
         return;
       case "meeting.stop":
-        this.stop(request.id).then(
+        this.stop(request.id, this.notesMode(request.id, request.mode)).then(
           (meetingTranscript) => peer.send({ type: "done", id: request.id, meetingTranscript }),
           (error: unknown) => peer.send({ type: "error", id: request.id, ...describeFailure(error) }),
         );
@@ -149,6 +156,7 @@ export class MeetingManager {
 
   /** The daemon is stopping: the tracks are closed where they are, the meeting left for recovery. */
   shutdown(): void {
+    this.closing.abort();
     if (!this.running) return;
     this.running.live.stop();
     for (const name of TRACK_NAMES) this.running.tracks[name].writer.close();
@@ -199,7 +207,16 @@ export class MeetingManager {
     this.services.log.info("meeting track capturing", { meeting: this.running.meta.meeting, track: track.name });
   }
 
-  private async stop(requestId: string): Promise<MeetingTranscriptData> {
+  /** The mode a request names for the meeting's notes (checked before anything stops), or null. */
+  private notesMode(requestId: string, name: string | undefined): DictationMode | null {
+    if (name === undefined) return null;
+    const mode = findMode(this.services.modes?.() ?? [], name);
+    const problem = notesModeProblem(mode, name, requestId);
+    if (problem) throw problem;
+    return mode!;
+  }
+
+  private async stop(requestId: string, notesMode: DictationMode | null): Promise<MeetingTranscriptData> {
     const meeting = this.running;
     if (!meeting || meeting.state !== "recording") {
       throw new ProtocolError(
@@ -218,7 +235,7 @@ export class MeetingManager {
     const { store } = this.services;
     const files = { microphone: meeting.tracks.microphone.writer.file, system: meeting.tracks.system.writer.file };
     try {
-      const result = await this.transcribe(meeting.meta.meeting, files);
+      const result = await this.transcribe(meeting.meta.meeting, files, notesMode);
       store.write({ ...meeting.meta, state: "finished", transcript: result });
       this.keepInHistory(result, meeting.folder);
       this.services.log.info("meeting finished", {
@@ -235,7 +252,11 @@ export class MeetingManager {
   }
 
   /** The transcript of a meeting that no longer records (interrupted, failed, or finished and made again). */
-  private async transcribeEnded(requestId: string, meeting: string): Promise<MeetingTranscriptData> {
+  private async transcribeEnded(
+    requestId: string,
+    meeting: string,
+    notesMode: DictationMode | null,
+  ): Promise<MeetingTranscriptData> {
     const { store } = this.services;
     const meta = store.read(meeting);
     if (!meta) throw new ProtocolError("not_found", `no meeting "${meeting}" (verbatim meeting list)`, requestId);
@@ -243,18 +264,25 @@ export class MeetingManager {
       throw new ProtocolError("busy", `the meeting ${meeting} is still ${this.running.state}`, requestId);
     }
     const files = { microphone: store.trackFile(meeting, "microphone"), system: store.trackFile(meeting, "system") };
-    const result = await this.transcribe(meeting, files);
+    const result = await this.transcribe(meeting, files, notesMode);
     store.write({ meeting, startedAt: meta.startedAt, state: "finished", transcript: result });
     this.keepInHistory(result, store.meetingFolder(meeting));
     return result;
   }
 
-  private async transcribe(meeting: string, files: Record<MeetingTrackName, string>): Promise<MeetingTranscriptData> {
+  private async transcribe(
+    meeting: string,
+    files: Record<MeetingTrackName, string>,
+    notesMode: DictationMode | null,
+  ): Promise<MeetingTranscriptData> {
     const { transcribeTrack } = this.services;
     const microphone = await transcribeTrack(`${meeting}-microphone`, files.microphone, { wordTimestamps: true });
     const system = await transcribeTrack(`${meeting}-system`, files.system, { wordTimestamps: true, speakers: "auto" });
     const merged = mergeMeetingTracks(microphone, system, trackEcho(files));
-    return { meeting, ...merged, tracks: files };
+    const result = { meeting, ...merged, tracks: files };
+    if (!notesMode) return result;
+    const lines = transcriptLines(merged.transcript, merged.speakerNames);
+    return { ...result, notes: await meetingNotes(notesMode, lines, this.closing.signal) };
   }
 
   private keepInHistory(result: MeetingTranscriptData, folder: string): void {

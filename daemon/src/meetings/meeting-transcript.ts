@@ -4,6 +4,7 @@
 // merged in the order they began. Echo is judged word by word: one microphone segment often holds the user's words
 // and, before or after them, the others' heard through the speakers.
 import type { SegmentData, TranscriptData, WordTiming } from "../protocol";
+import { speakerLabel, speakerTurns } from "../speakers/speaker-turns";
 
 export const YOU = "You";
 
@@ -62,4 +63,19 @@ function fromWords(words: WordTiming[]): SegmentData {
 function asSpeaker(segment: SegmentData, speaker: number): SegmentData {
   const words = segment.words?.map((word) => ({ ...word, speaker }));
   return { ...segment, speaker, ...(words && { words }) };
+}
+
+/** The transcript as lines, a turn each: "[01:02] You: …", "[01:05] Speaker 2: …". */
+export function transcriptLines(transcript: TranscriptData, speakerNames: readonly string[]): string {
+  return speakerTurns(transcript.segments)
+    .map((turn) => `[${meetingClock(turn.start)}] ${speakerLabel(turn.speaker, speakerNames)}: ${turn.text}\n`)
+    .join("");
+}
+
+/** A time on the meeting's clock: "01:02", "1:01:02". */
+export function meetingClock(seconds: number): string {
+  const whole = Math.floor(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = `${String(Math.floor((whole % 3600) / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+  return hours > 0 ? `${hours}:${minutes}` : minutes;
 }

@@ -538,14 +538,17 @@ export type Request =
   | { type: "meeting.start"; id: string }
   /** From a track's capture process: follows the meeting, answered `done` when the track takes no more audio. */
   | { type: "meeting.attach"; id: string; track: string }
-  /** Stops the running meeting and makes its final transcript (answered with meetingTranscript). */
-  | { type: "meeting.stop"; id: string }
+  /**
+   * Stops the running meeting and makes its final transcript (answered with meetingTranscript); with `mode`, that
+   * mode's local model also writes its notes from the transcript.
+   */
+  | { type: "meeting.stop"; id: string; mode?: string }
   /** The running meeting (answered with `meeting`, absent when none runs). */
   | { type: "meeting.status"; id: string }
   /** The meetings on disk, oldest first (answered with `meetings`). */
   | { type: "meetings.list"; id: string }
   /** Makes the transcript of a meeting that is not recording from its tracks (one a daemon's end interrupted). */
-  | { type: "meetings.transcribe"; id: string; meeting: string }
+  | { type: "meetings.transcribe"; id: string; meeting: string; mode?: string }
   | { type: "vocabulary.list"; id: string }
   | { type: "vocabulary.add"; id: string; term: string }
   | { type: "vocabulary.add"; id: string; replacement: VocabularyReplacement }
@@ -889,6 +892,14 @@ export interface MeetingRecord {
   error?: string;
 }
 
+/** A meeting's notes by a mode's local model (a summary, action items): beside its transcript, never instead. */
+export interface MeetingNotes {
+  mode: string;
+  /** null when the model gave none (the notice says why). */
+  text: string | null;
+  notice?: string;
+}
+
 /** A meeting's final transcript: speaker 0 is the microphone's ("You"), the others the system track's speakers. */
 export interface MeetingTranscriptData {
   meeting: string;
@@ -899,6 +910,8 @@ export interface MeetingTranscriptData {
   tracks: Record<MeetingTrackName, string>;
   /** Words of the microphone track dropped as the system's audio heard through the speakers (echo). */
   echoWords: number;
+  /** The notes the request's mode wrote, when it named one. */
+  notes?: MeetingNotes;
 }
 
 export interface CachedModelData {
@@ -1445,12 +1458,18 @@ function parseRequestBody(message: Fields, id: string): Request {
     case "dictations.retry":
       return { type, id, recording: field(message, "recording", isString, "a recording id") };
     case "meeting.start":
-    case "meeting.stop":
     case "meeting.status":
     case "meetings.list":
       return { type, id };
-    case "meetings.transcribe":
-      return { type, id, meeting: field(message, "meeting", isString, "a meeting id") };
+    case "meeting.stop": {
+      const mode = field(message, "mode", isString, "a mode's name", true);
+      return mode === undefined ? { type, id } : { type, id, mode };
+    }
+    case "meetings.transcribe": {
+      const meeting = field(message, "meeting", isString, "a meeting id");
+      const mode = field(message, "mode", isString, "a mode's name", true);
+      return mode === undefined ? { type, id, meeting } : { type, id, meeting, mode };
+    }
     case "meeting.attach":
       return { type, id, track: field(message, "track", isString, "a meeting track id") };
     case "vocabulary.list":
