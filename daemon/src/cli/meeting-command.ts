@@ -60,6 +60,9 @@ export function parseMeeting(args: string[]): MeetingCommand {
   ) {
     throw new UsageError("--format takes srt or vtt, on meeting stop or transcribe, and not with --json");
   }
+  if ((values.microphone !== undefined || values.system !== undefined) && action !== "start") {
+    throw new UsageError("--microphone and --system name the devices a meeting records: meeting start takes them");
+  }
   if (values.mode !== undefined && !["stop", "transcribe"].includes(action)) {
     throw new UsageError("--mode names the mode that writes a meeting's notes, on meeting stop or transcribe");
   }

@@ -49,6 +49,15 @@ function wavHeader(dataBytes: number): Buffer {
   return header;
 }
 
+/** An id that sorts by time and names a file safely: 20261128T151900Z-a1b2c3 (UTC, then 3 random bytes). */
+export function timestampedId(at: Date): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
 /** Makes a WAV header written by RecordingWriter match the whole samples on disk (a killed writer's last update may be missing). */
 export function repairWavHeader(file: string): void {
   const fd = openSync(file, "r+");
@@ -104,10 +113,7 @@ export class RecordingStore {
     mkdirSync(this.folder, { recursive: true, mode: 0o700 });
     chmodSync(this.folder, 0o700);
     const startedAt = new Date();
-    const id = `${startedAt
-      .toISOString()
-      .replace(/[-:]/g, "")
-      .replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
+    const id = timestampedId(startedAt);
     this.writeMeta({ id, startedAt: startedAt.toISOString(), source, options, state: "recording" });
     return new RecordingWriter(id, this.wavFile(id));
   }

@@ -1,11 +1,10 @@
 // Meetings on disk: a folder per meeting in meetings/ (0700), holding a WAV per track (16 kHz mono 16-bit, written as
 // the audio arrives, so that a daemon killed mid-meeting leaves both tracks readable) and meeting.json, which says
 // whether the meeting is still recording (or was, when the daemon died), and, once it is finished, its transcript.
-import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { MeetingRecord, MeetingTrackName, MeetingTranscriptData } from "../protocol";
-import { RecordingWriter, repairWavHeader } from "../dictation/recordings";
+import { RecordingWriter, repairWavHeader, timestampedId } from "../dictation/recordings";
 
 export const TRACK_NAMES: readonly MeetingTrackName[] = ["microphone", "system"];
 
@@ -28,10 +27,7 @@ export class MeetingStore {
     mkdirSync(this.folder, { recursive: true, mode: 0o700 });
     chmodSync(this.folder, 0o700);
     const startedAt = new Date();
-    const meeting = `${startedAt
-      .toISOString()
-      .replace(/[-:]/g, "")
-      .replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
+    const meeting = timestampedId(startedAt);
     const folder = this.meetingFolder(meeting);
     mkdirSync(folder, { mode: 0o700 });
     const meta: MeetingMeta = { meeting, startedAt: startedAt.toISOString(), state: "recording" };
