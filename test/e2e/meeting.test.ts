@@ -299,7 +299,7 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       expect(yours.length).toBeGreaterThan(0);
       expect(others.length).toBeGreaterThan(0);
       // Numbers only the user says (779, 917), and one the others say while the user is silent (991): heard through
-      // the speakers, it is not You's (without the echo check it was).
+      // the speakers, it is not You's (without the echo check, You's live lines held the others' words).
       expect(yours.map((line) => line.text).join(" ")).toMatch(/779|917/);
       expect(yours.map((line) => line.text).join(" ")).not.toMatch(/991/);
       expect(others.map((line) => line.text).join(" ")).not.toMatch(/779|917/);
