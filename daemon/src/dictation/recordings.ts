@@ -18,9 +18,10 @@ import {
 } from "node:fs";
 import path from "node:path";
 import type { DictationSource, RecordingInfo, TranscriptionOptions } from "../protocol";
+import { SAMPLE_RATE } from "./pcm";
 
-const SAMPLE_RATE = 16_000;
-const HEADER_BYTES = 44;
+/** RecordingWriter's WAV header: the 16 kHz mono 16-bit samples start at this byte. */
+export const WAV_HEADER_BYTES = 44;
 
 /** What the JSON file beside a recording holds. "recording": the dictation is (or was, if the daemon died) running. */
 interface RecordingMeta {
@@ -33,7 +34,7 @@ interface RecordingMeta {
 }
 
 function wavHeader(dataBytes: number): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES);
+  const header = Buffer.alloc(WAV_HEADER_BYTES);
   header.write("RIFF", 0, "latin1");
   header.writeUInt32LE(36 + dataBytes, 4);
   header.write("WAVEfmt ", 8, "latin1");
@@ -49,6 +50,12 @@ function wavHeader(dataBytes: number): Buffer {
   return header;
 }
 
+/** The seconds of audio in a WAV RecordingWriter wrote (0 for a file that is not there). */
+export function recordedSeconds(file: string): number {
+  const bytes = existsSync(file) ? Math.max(0, statSync(file).size - WAV_HEADER_BYTES) : 0;
+  return Math.floor(bytes / 2) / SAMPLE_RATE;
+}
+
 /** An id that sorts by time and names a file safely: 20261128T151900Z-a1b2c3 (UTC, then 3 random bytes). */
 export function timestampedId(at: Date): string {
   const stamp = at
@@ -62,8 +69,8 @@ export function timestampedId(at: Date): string {
 export function repairWavHeader(file: string): void {
   const fd = openSync(file, "r+");
   try {
-    const dataBytes = Math.max(0, fstatSync(fd).size - HEADER_BYTES) & ~1;
-    writeSync(fd, wavHeader(dataBytes), 0, HEADER_BYTES, 0);
+    const dataBytes = Math.max(0, fstatSync(fd).size - WAV_HEADER_BYTES) & ~1;
+    writeSync(fd, wavHeader(dataBytes), 0, WAV_HEADER_BYTES, 0);
   } finally {
     closeSync(fd);
   }
@@ -90,7 +97,7 @@ export class RecordingWriter {
   /** Appends whole 16-bit samples and updates the header's sizes. */
   append(pcm: Uint8Array): void {
     if (this.fd === null) throw new Error(`the recording ${this.id} is closed`);
-    writeSync(this.fd, pcm, 0, pcm.length, HEADER_BYTES + this.dataBytes);
+    writeSync(this.fd, pcm, 0, pcm.length, WAV_HEADER_BYTES + this.dataBytes);
     this.dataBytes += pcm.length;
     const sizes = Buffer.alloc(4);
     sizes.writeUInt32LE(36 + this.dataBytes);
@@ -151,12 +158,11 @@ export class RecordingStore {
       .sort();
     return ids.map((id) => {
       const meta = this.readMeta(id);
-      const bytes = Math.max(0, statSync(this.wavFile(id)).size - HEADER_BYTES);
       const info: RecordingInfo = {
         id,
         file: this.wavFile(id),
         startedAt: meta.startedAt,
-        audioSeconds: Math.floor(bytes / 2) / SAMPLE_RATE,
+        audioSeconds: recordedSeconds(this.wavFile(id)),
         state: meta.state === "recording" ? "interrupted" : meta.state,
       };
       if (meta.error) info.error = meta.error;

@@ -11,6 +11,7 @@
 // drops as it should, where log energy would still match the leak heard in the user's pauses. The best lag's
 // correlation, averaged over the bands (0 if negative), is the similarity; echo needs it high and the system actually
 // sounding in the span (a system that whispers, or is silent, explains nothing).
+import { SAMPLE_RATE } from "../dictation/pcm";
 
 export interface EchoJudgement {
   /** The span's microphone audio is the system's audio heard through the speakers, not the user. */
@@ -21,7 +22,6 @@ export interface EchoJudgement {
   lagMs: number;
 }
 
-const SAMPLE_RATE = 16_000;
 const FRAME = 160; // 10 ms
 const FRAME_MS = (1000 * FRAME) / SAMPLE_RATE;
 /** Lags searched: 0 to 300 ms, in whole frames. */

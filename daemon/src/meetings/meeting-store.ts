@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { MeetingRecord, MeetingTrackName, MeetingTranscriptData } from "../protocol";
-import { RecordingWriter, repairWavHeader, timestampedId } from "../dictation/recordings";
+import { recordedSeconds, RecordingWriter, repairWavHeader, timestampedId } from "../dictation/recordings";
 
 export const TRACK_NAMES: readonly MeetingTrackName[] = ["microphone", "system"];
 
@@ -84,8 +84,7 @@ export class MeetingStore {
         if (!meta) return [];
         const track = (name: MeetingTrackName) => {
           const file = this.trackFile(meeting, name);
-          const bytes = existsSync(file) ? Math.max(0, statSync(file).size - 44) : 0;
-          return { file, seconds: Math.floor(bytes / 2) / 16_000 };
+          return { file, seconds: recordedSeconds(file) };
         };
         const record: MeetingRecord = {
           meeting,
