@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { migrate, SCHEMA_VERSION } from "../src/history/history-database";
 import { TranscriptHistory } from "../src/history/transcript-history";
 import type { TranscriptData } from "../src/protocol";
 
@@ -14,29 +15,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const settings = { history: true, historyDays: 0, historyKeepsRecordings: "all" as const };
 const silentLog = { warn: () => undefined };
 
-/** The schema as Verbatim left it at version 4 (speakers): kind could be only 'file' or 'dictation'. */
-const VERSION_4_SCHEMA = `
-  CREATE TABLE transcripts (
-    id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('file', 'dictation')), created_ms INTEGER NOT NULL,
-    job TEXT NOT NULL, text TEXT NOT NULL, segments TEXT NOT NULL, language TEXT, model TEXT NOT NULL,
-    backend TEXT NOT NULL, duration_seconds REAL NOT NULL, source_file TEXT, app TEXT, recording TEXT,
-    finished_text TEXT, mode TEXT, finishing TEXT, speakers INTEGER, speaker_names TEXT);
-  CREATE INDEX transcripts_created ON transcripts (created_ms);
-  CREATE VIRTUAL TABLE transcripts_text USING fts5 (
-    text, finished_text, content = 'transcripts', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
-  CREATE TRIGGER transcripts_text_insert AFTER INSERT ON transcripts BEGIN
-    INSERT INTO transcripts_text (rowid, text, finished_text) VALUES (new.id, new.text, new.finished_text);
-  END;
-  CREATE TRIGGER transcripts_text_delete AFTER DELETE ON transcripts BEGIN
-    INSERT INTO transcripts_text (transcripts_text, rowid, text, finished_text)
-      VALUES ('delete', old.id, old.text, old.finished_text);
-  END;
-  CREATE TRIGGER transcripts_text_update AFTER UPDATE OF text, finished_text ON transcripts BEGIN
-    INSERT INTO transcripts_text (transcripts_text, rowid, text, finished_text)
-      VALUES ('delete', old.id, old.text, old.finished_text);
-    INSERT INTO transcripts_text (rowid, text, finished_text) VALUES (new.id, new.text, new.finished_text);
-  END;
-  PRAGMA user_version = 4;`;
+/** The schema as Verbatim left it at version 4 (speakers), where kind could be only 'file' or 'dictation'. */
+const VERSION_BEFORE_MEETINGS = 4;
 
 const searchIds = (history: TranscriptHistory, query: string) =>
   history.answer({ type: "history.search", id: "s", query }).history!.entries.map((entry) => entry.id);
@@ -46,7 +26,7 @@ test("a version 4 database is migrated with every entry, its id and its search; 
   mkdirSync(path.join(state, "history"), { recursive: true });
   const file = path.join(state, "history", "history.sqlite");
   const old = new DatabaseSync(file);
-  old.exec(VERSION_4_SCHEMA);
+  migrate(old, VERSION_BEFORE_MEETINGS);
   const insert = old.prepare(
     `INSERT INTO transcripts (id, kind, created_ms, job, text, segments, language, model, backend, duration_seconds,
        source_file, app, finished_text, mode, finishing, speakers, speaker_names)
@@ -111,7 +91,7 @@ test("a version 4 database is migrated with every entry, its id and its search; 
   const history = new TranscriptHistory(state, settings, silentLog);
   try {
     const migrated = new DatabaseSync(file, { readOnly: true });
-    expect(migrated.prepare("PRAGMA user_version").get()).toEqual({ user_version: 5 });
+    expect(migrated.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
     expect(migrated.prepare("SELECT * FROM transcripts ORDER BY id").all()).toEqual(rowsBefore);
     expect(
       migrated

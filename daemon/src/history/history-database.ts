@@ -171,12 +171,13 @@ function openChecked(file: string): SqliteDatabase {
   }
 }
 
-function migrate(db: SqliteDatabase): void {
+/** Brings the schema to `upTo` (the current version; an earlier one only where a test needs a past schema). */
+export function migrate(db: SqliteDatabase, upTo = SCHEMA_VERSION): void {
   const version = Number(db.prepare("PRAGMA user_version").get()?.user_version);
   if (version > SCHEMA_VERSION) {
     throw new Error(`its schema version ${version} is newer than this Verbatim's ${SCHEMA_VERSION}`);
   }
-  for (let step = version; step < SCHEMA_VERSION; step++) {
+  for (let step = version; step < upTo; step++) {
     inTransaction(db, () => {
       db.exec(MIGRATIONS[step]!);
       db.exec(`PRAGMA user_version = ${step + 1}`);
