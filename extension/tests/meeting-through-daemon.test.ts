@@ -4,7 +4,6 @@
 // detached, on their monitors. Without a system device nothing starts; a meeting that records is shown (and opened
 // again, followed instead of started twice), the menu bar shows it; Stop gives the transcript with "You" and the
 // others; a track whose capture process died is flagged, and its capture restarted. @raycast/api is not involved.
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -59,7 +58,6 @@ const bothCapturing = (meeting: MeetingInfo) =>
 
 describeOnLinux("Record Meeting through the daemon", () => {
   let pulse: PulseAudioServer;
-  let keepers: ChildProcess[] = [];
   let daemon: DaemonProcess;
   const clients: DaemonClient[] = [];
   const logs = mkdtempSync(path.join(os.tmpdir(), "verbatim-meeting-log-"));
@@ -79,13 +77,8 @@ describeOnLinux("Record Meeting through the daemon", () => {
     pulse.start();
     pulse.addSink("call", "Call");
     pulse.addSink("mic", "Mic");
-    // A silent stream on each sink keeps it on the clock (an idle null sink renders ahead of it).
-    keepers = ["call", "mic"].map((sink) =>
-      spawn("pacat", ["--playback", `--device=${sink}`, "--latency-msec=20", "/dev/zero"], {
-        env: pulse.env,
-        stdio: "ignore",
-      }),
-    );
+    pulse.keepOnClock("call");
+    pulse.keepOnClock("mic");
     daemon = await DaemonProcess.ready(
       { model: fixtureModel("parakeet-trained-en"), threads: 2, speakerModel: trainedSpeakerModelFolder },
       { env: pulse.env },
@@ -102,7 +95,6 @@ describeOnLinux("Record Meeting through the daemon", () => {
   afterAll(async () => {
     for (const connected of clients) connected.close();
     await daemon?.dispose();
-    for (const keeper of keepers) keeper.kill();
     pulse?.stop();
     rmSync(logs, { recursive: true, force: true });
   });

@@ -6,7 +6,7 @@
 // at -20 dB and 60 ms late, as from laptop speakers. `verbatim meeting stop --json` gives the transcript: the user's
 // words as "You", the leak not, the others by their speakers; both tracks stay on disk. Then the failures: a capture
 // process SIGKILLed mid-meeting, and the daemon SIGKILLed mid-meeting.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -76,19 +76,8 @@ function mix(parts: ReadonlyArray<{ file: string; at: number }>, out: string, me
   execFileSync("sox", ["-m", ...padded.flatMap((file) => ["-v", "1", file]), out, "pad", "0", "1"]);
 }
 
-/** A silent stream on each sink keeps it on the clock (an idle null sink renders ahead of it). */
-function keepOnClock(pulse: PulseAudioServer, sinks: string[]): ChildProcess[] {
-  return sinks.map((sink) =>
-    spawn("pacat", ["--playback", `--device=${sink}`, "--latency-msec=20", "/dev/zero"], {
-      env: pulse.env,
-      stdio: "ignore",
-    }),
-  );
-}
-
 describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
   let pulse: PulseAudioServer;
-  let keepers: ChildProcess[] = [];
   const media = mkdtempSync(path.join(os.tmpdir(), "verbatim-meeting-"));
   const call = path.join(media, "call.wav");
   const you = path.join(media, "you.wav");
@@ -129,7 +118,8 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
     pulse.start();
     pulse.addSink("call", "Call");
     pulse.addSink("mic", "Mic");
-    keepers = keepOnClock(pulse, ["call", "mic"]);
+    pulse.keepOnClock("call");
+    pulse.keepOnClock("mic");
     mix(CALL, call, media);
     mix(YOU, you, media);
     const leak = path.join(media, "leak.wav");
@@ -147,7 +137,6 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
   afterAll(async () => {
     await chat?.close();
     for (const daemon of daemons) await daemon.dispose();
-    for (const keeper of keepers) keeper.kill();
     pulse?.stop();
     rmSync(media, { recursive: true, force: true });
   });

@@ -57,6 +57,18 @@ export class PulseAudioServer {
   }
 
   /**
+   * Keeps a sink on the clock with a silent stream until stop(): an idle null sink renders about 2 s ahead of it, which
+   * would put a capture process's first audio at the wrong time.
+   */
+  keepOnClock(sink: string): void {
+    const player = spawn("pacat", ["--playback", `--device=${sink}`, "--latency-msec=20", "/dev/zero"], {
+      env: this.env,
+      stdio: "ignore",
+    });
+    this.players.add(player);
+  }
+
+  /**
    * Plays a sound file into the sink (by default the first, whose monitor is the default input) at real-time pace;
    * resolves when it has played, or stopped as `until` aborts.
    */
