@@ -17,6 +17,7 @@ const ORIGINALS = [
   "daemon/src/formats.ts",
   "daemon/src/plain-text.ts",
   "daemon/src/speakers/speaker-turns.ts",
+  "daemon/src/capture/system-tap-support.ts",
   "daemon/src/models/catalog.ts",
   "daemon/src/models/catalog-entries.ts",
   "daemon/src/models/byte-size.ts",

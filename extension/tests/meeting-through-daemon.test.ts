@@ -99,9 +99,11 @@ describeOnLinux("Record Meeting through the daemon", () => {
     rmSync(logs, { recursive: true, force: true });
   });
 
-  test("nothing starts without a System Audio Device (named on a Mac), with a foreign capture command, or to stop", async () => {
-    expect(systemDeviceProblem(" ", "darwin")).toMatch(/BlackHole.*System Audio Device/);
-    expect(systemDeviceProblem("BlackHole 2ch", "darwin")).toBeNull();
+  test("nothing starts without a System Audio Device (named before macOS 14.2 and on Linux), with a foreign capture command, or to stop", async () => {
+    expect(systemDeviceProblem(" ", "darwin", "23.1.0")).toMatch(/BlackHole.*System Audio Device/);
+    expect(systemDeviceProblem("BlackHole 2ch", "darwin", "23.1.0")).toBeNull();
+    expect(systemDeviceProblem("", "darwin", "23.2.0")).toBeNull(); // the Core Audio tap
+    expect(systemDeviceProblem("", "linux", "6.1.0")).toMatch(/monitor source/);
     const connected = await client();
     const opening = await openMeeting(connected, await connected.status(), { ...setup, system: "" });
     expect(opening).toEqual({ kind: "needs-system-device", message: systemDeviceProblem("", process.platform) });

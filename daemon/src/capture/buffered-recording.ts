@@ -3,7 +3,8 @@
 // records so, and so does `verbatim dictate`, which opens the microphone as its first act (microphone-first.ts). A
 // capture process kept ready between dictations holds only the newest frames (`holdRecent`, a PreRoll).
 import type { DaemonClient } from "../client";
-import { FRAME_MS, type Microphone } from "./microphone";
+import type { AudioSource } from "./audio-source";
+import { FRAME_MS } from "./microphone";
 import { PreRoll } from "./pre-roll";
 
 /**
@@ -34,7 +35,7 @@ export class BufferedRecording {
   private recent: PreRoll | null = null;
   private send: ((pcm: Uint8Array) => void) | null = null;
 
-  constructor(private readonly microphone: Microphone) {
+  constructor(private readonly microphone: AudioSource) {
     this.started = new Promise((resolve) => (this.timed = resolve));
     this.ended = this.record().then(
       () => null,

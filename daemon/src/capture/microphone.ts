@@ -2,6 +2,7 @@
 // mono 16-bit frames. Only the capture process opens it: on macOS a process that Raycast or a terminal starts is
 // asked for microphone access as that app, whereas the daemon's own node (a LaunchAgent) would get silence.
 import { PvRecorder } from "@picovoice/pvrecorder-node";
+import type { AudioSource } from "./audio-source";
 
 /** Samples per frame PvRecorder delivers: 32 ms at 16 kHz. */
 export const FRAME_SAMPLES = 512;
@@ -44,7 +45,7 @@ export function resolveInputDevice(choice: string | undefined, devices: string[]
   );
 }
 
-export class Microphone {
+export class Microphone implements AudioSource {
   /** When it began to open (performance.now()). */
   readonly openedAt = performance.now();
   private readonly recorder: PvRecorder;

@@ -16,6 +16,9 @@ import { CAPTURE_USAGE } from "./usage";
 import { verbatimPaths } from "../paths";
 import { listInputDevices, Microphone, MicrophoneError } from "../capture/microphone";
 import { BufferedRecording, reportStart } from "../capture/buffered-recording";
+import type { AudioSource } from "../capture/audio-source";
+import { SystemAudioError, SystemAudioTap } from "../capture/system-audio-tap";
+import { systemTapProblem } from "../capture/system-tap-support";
 
 /** How much --probe records: half a second of audio, or what a device has delivered after 3 s (a PulseAudio
  * monitor takes a moment to start delivering; a device that opens on macOS delivers at once). */
@@ -63,7 +66,9 @@ export async function runCapture(args: string[], print: (text: string) => void):
     return await capture(args, print);
   } catch (error) {
     // No microphone, or one that failed: an input problem, exit 3, with what to do in the message.
-    if (error instanceof MicrophoneError) throw new UsageError(error.message, EXIT.input);
+    if (error instanceof MicrophoneError || error instanceof SystemAudioError) {
+      throw new UsageError(error.message, EXIT.input);
+    }
     throw error;
   }
 }
@@ -76,6 +81,7 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
       options: {
         session: { type: "string" },
         "meeting-track": { type: "string" },
+        "system-tap": { type: "boolean" },
         "session-wait": { type: "string" },
         ready: { type: "boolean" },
         "keep-ready": { type: "string" },
@@ -107,7 +113,14 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     return EXIT.ok;
   }
   if (values.ready) return captureReady(device, values.device);
-  if (values["meeting-track"]) return captureMeetingTrack(values["meeting-track"], device);
+  if (values["system-tap"] && !values["meeting-track"]) {
+    throw new UsageError("--system-tap records a meeting's system track: it goes with --meeting-track ID");
+  }
+  if (values["meeting-track"]) {
+    return captureMeetingTrack(values["meeting-track"], () =>
+      values["system-tap"] ? systemAudioTap() : new Microphone(device),
+    );
+  }
   if (!values.session) throw new UsageError(`capture needs --session ID or --ready\n${CAPTURE_USAGE}`);
   const waitSeconds = Number(values["session-wait"] ?? SESSION_WAIT_SECONDS);
   if (!(waitSeconds > 0 && waitSeconds <= 3600)) {
@@ -117,11 +130,12 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
 }
 
 /**
- * `--meeting-track ID`: records `device` (the microphone, or the system's audio through a monitor source) into a
- * meeting's track until the meeting stops taking audio, a signal comes, the daemon goes away or the device fails.
+ * `--meeting-track ID`: records its source (the microphone, or the system's audio through a monitor source, a loopback
+ * device or the Core Audio tap) into a meeting's track until the meeting stops taking audio, a signal comes, the
+ * daemon goes away or the source fails.
  */
-async function captureMeetingTrack(track: string, device: string | undefined): Promise<number> {
-  const recording = new BufferedRecording(new Microphone(device));
+async function captureMeetingTrack(track: string, open: () => AudioSource): Promise<number> {
+  const recording = new BufferedRecording(open());
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => recording.stop());
   const { DaemonClient } = await import("../client.js");
   let client: DaemonClient | null = null;
@@ -140,6 +154,13 @@ async function captureMeetingTrack(track: string, device: string | undefined): P
     await recording.ended;
     client?.close();
   }
+}
+
+/** The Core Audio tap, where this Mac has one (else the usage error says what to use instead). */
+function systemAudioTap(): SystemAudioTap {
+  const problem = systemTapProblem();
+  if (problem) throw new UsageError(`--system-tap: ${problem}`, EXIT.input);
+  return new SystemAudioTap();
 }
 
 /** `--keep-ready MINUTES`: sets keepMicrophoneReadyMinutes in the daemon (and its config.json), and says so. */

@@ -1,11 +1,13 @@
 // `verbatim meeting`: start a meeting (two capture processes, detached: the microphone, and the system's audio
-// through a monitor source), see it, and stop it for its final transcript with speakers ("You" and the others).
+// through a monitor source or a Mac's Core Audio tap), see it, and stop it for its final transcript with speakers
+// ("You" and the others).
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import type { DaemonClient } from "../client";
 import { CAPTURE_ENTRY } from "../capture/capture-entry";
 import { listInputDevices } from "../capture/microphone";
+import { systemTapProblem } from "../capture/system-tap-support";
 import { connectRunning, ensureDaemon } from "../daemon-control";
 import type { VerbatimPaths } from "../paths";
 import type { MeetingInfo, MeetingRecord, MeetingTrackName, MeetingTranscriptData } from "../protocol";
@@ -109,13 +111,17 @@ export async function runMeeting(command: MeetingCommand, paths: VerbatimPaths):
 }
 
 async function start(command: MeetingCommand, paths: VerbatimPaths): Promise<number> {
-  const system = command.system ?? systemAudioDevice();
+  const system = systemAudioSource(command.system);
   const client = await ensureDaemon(paths);
   try {
     const event = await client.request({ type: "meeting.start" });
     if (event.type !== "done" || !event.meeting) throw new Error(`meeting.start answered ${event.type}`);
     const { meeting } = event;
-    startCapture(meeting.tracks.microphone.id, command.microphone, paths);
+    startCapture(
+      meeting.tracks.microphone.id,
+      command.microphone === undefined ? [] : ["--device", command.microphone],
+      paths,
+    );
     startCapture(meeting.tracks.system.id, system, paths);
     const silent = await untilCapturing(client);
     process.stdout.write(describe((await status(client)) ?? meeting));
@@ -132,19 +138,18 @@ async function start(command: MeetingCommand, paths: VerbatimPaths): Promise<num
 }
 
 /**
- * The system's audio on Linux: the one monitor source (PulseAudio and PipeWire name them "Monitor of ..."). On macOS
- * the system's output is recorded through a Core Audio process tap, which this version does not bundle yet: a
- * loopback device (BlackHole, Loopback) can be named with --system.
+ * The capture arguments that record the system's audio: the input named with --system; else on a Mac the Core Audio
+ * tap (macOS 14.2 and later), and on Linux the one monitor source (PulseAudio and PipeWire name them "Monitor of ...").
  */
-function systemAudioDevice(): string {
+function systemAudioSource(named: string | undefined): string[] {
+  if (named !== undefined) return ["--device", named];
   if (process.platform === "darwin") {
-    throw new UsageError(
-      "recording the system's audio on a Mac needs its Core Audio tap, which this version does not include yet; " +
-        "route the call through a loopback device (BlackHole or Loopback) and name it with --system NAME",
-    );
+    const problem = systemTapProblem();
+    if (problem) throw new UsageError(problem);
+    return ["--system-tap"];
   }
   const monitors = listInputDevices().filter((name) => /^monitor of /i.test(name));
-  if (monitors.length === 1) return monitors[0];
+  if (monitors.length === 1) return ["--device", monitors[0]];
   throw new UsageError(
     monitors.length === 0
       ? "no monitor source records the system's audio (PulseAudio or PipeWire); name an input with --system NAME"
@@ -153,12 +158,12 @@ function systemAudioDevice(): string {
   );
 }
 
-/** A detached capture process for a track, its messages in the log folder's capture.log. */
-function startCapture(track: string, device: string | undefined, paths: VerbatimPaths): void {
+/** A detached capture process for a track (`source`: its device arguments), its messages in the log's capture.log. */
+function startCapture(track: string, source: string[], paths: VerbatimPaths): void {
   mkdirSync(paths.logDir, { recursive: true });
   const log = openSync(path.join(paths.logDir, "capture.log"), "a");
   try {
-    const args = [CAPTURE_ENTRY, "--meeting-track", track, ...(device === undefined ? [] : ["--device", device])];
+    const args = [CAPTURE_ENTRY, "--meeting-track", track, ...source];
     spawn(process.execPath, args, { detached: true, stdio: ["ignore", "ignore", log] }).unref();
   } finally {
     closeSync(log);

@@ -53,7 +53,8 @@ export const DICTATE_USAGE = `  verbatim dictate [options]             live dict
 
 export const MEETING_USAGE = `  verbatim meeting start [--microphone NAME] [--system NAME]
                                          record a meeting: the microphone (You) and the system's audio (the
-                                         others; default: the one monitor source), each to disk
+                                         others; default: a Mac's Core Audio tap, or Linux's one monitor
+                                         source), each to disk
   verbatim meeting status [--json]       the meeting recording now
   verbatim meeting stop [--json|--format srt|vtt] [--mode NAME]
                                          stop it and print its transcript with speakers (--json: segments with
@@ -177,9 +178,11 @@ export const CAPTURE_USAGE = `Usage:
   verbatim capture --keep-ready MINUTES                 keep the microphone open MINUTES after each dictation,
                                                         holding its last 4 s, so the next loses nothing at its
                                                         start (0: off, the default; saved in config.json)
-  verbatim capture --meeting-track ID [--device NAME|INDEX]
+  verbatim capture --meeting-track ID [--device NAME|INDEX | --system-tap]
                                                         record a device into a meeting's track (verbatim meeting
-                                                        start runs two: the microphone and the system's audio)
+                                                        start runs two: the microphone and the system's audio);
+                                                        --system-tap: the system's audio through a Core Audio
+                                                        tap (macOS 14.2 and later; no loopback device needed)
   verbatim capture --list-devices                       the input devices, by index
   verbatim capture --probe [--device NAME|INDEX]        record half a second from the input, as a dictation
                                                         would; print its name, then how many of the samples it

@@ -20,6 +20,8 @@ export interface CaptureSetup {
   /** Where the capture process's messages go (appended). */
   logFile: string;
   device?: string;
+  /** A meeting's system track on a Mac: the system's audio through the Core Audio tap instead of a device. */
+  systemTap?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -139,7 +141,8 @@ function spawnCapture(setup: CaptureSetup, args: string[], exit: (result: Captur
   const logStart = sizeOf(setup.logFile);
   const log = openSync(setup.logFile, "a");
   try {
-    const child = spawn(executable, [...command, ...args, ...(setup.device ? ["--device", setup.device] : [])], {
+    const source = setup.systemTap ? ["--system-tap"] : setup.device ? ["--device", setup.device] : [];
+    const child = spawn(executable, [...command, ...args, ...source], {
       detached: true,
       stdio: [args[1] === "-" ? "pipe" : "ignore", "ignore", log],
       env: { ...(setup.env ?? process.env), VERBATIM_SOCKET: setup.socket },

@@ -1,6 +1,8 @@
 // Record Meeting's logic: a meeting started in the daemon with its two tracks' capture processes (the microphone, and
-// the system's audio through a loopback device), what the view shows of it while it records, and its final transcript
-// with speakers ("You" for the microphone, the others by the system track's speakers) as text and markdown.
+// the system's audio through the Core Audio tap or a loopback device), what the view shows of it while it records, and
+// its final transcript with speakers ("You" for the microphone, the others by the system track's speakers) as text
+// and markdown.
+import os from "node:os";
 import { captureCommandProblem } from "./capture-command";
 import { startMeetingTrackCapture, type CaptureExit, type CaptureSetup } from "./capture-process";
 import type {
@@ -14,6 +16,7 @@ import type {
 import { elapsed } from "./dictation-view";
 import { escapeMarkdown } from "./transcript-view";
 import { speakerLabel, speakerTurns } from "../verbatimd/speaker-turns";
+import { systemTapProblem } from "../verbatimd/system-tap-support";
 
 export const MEETING_TRACKS: readonly MeetingTrackName[] = ["microphone", "system"];
 
@@ -24,7 +27,7 @@ export const CAPTURE_START_GRACE_MS = 10_000;
 export interface MeetingCaptureSetup extends Omit<CaptureSetup, "command" | "device"> {
   /** The microphone's input device; the system's default input when absent. */
   microphone?: string;
-  /** The input that carries the system's audio (a loopback device such as BlackHole on a Mac). */
+  /** The input that carries the system's audio (a loopback device such as BlackHole); on a Mac the tap when absent. */
   system?: string;
 }
 
@@ -40,15 +43,28 @@ export type MeetingOpening =
 /** The capture processes this command started, by track: each settles when it ends. */
 export type MeetingCaptures = Partial<Record<MeetingTrackName, Promise<CaptureExit>>>;
 
-/** Why the system's audio cannot be recorded with this setup, or null when a device is named. */
-export function systemDeviceProblem(system: string | undefined, platform: string = process.platform): string | null {
+/**
+ * Why the system's audio cannot be recorded with this setup, or null: a device is named, or the Mac records its
+ * output through the Core Audio tap (macOS 14.2 and later).
+ */
+export function systemDeviceProblem(
+  system: string | undefined,
+  platform: string = process.platform,
+  release: string = os.release(),
+): string | null {
   if (system?.trim()) return null;
-  return platform === "darwin"
-    ? "Recording the others in a call needs the system's audio as an input: install a loopback device such as " +
-        "BlackHole, send the call's output to it (a Multi-Output Device keeps your speakers), and name it in the " +
-        'System Audio Device preference (for example "BlackHole 2ch").'
-    : 'Name the input that carries the system\'s audio (a monitor source, such as "Monitor of Built-in Audio") in ' +
-        "the System Audio Device preference.";
+  if (platform !== "darwin") {
+    return (
+      'Name the input that carries the system\'s audio (a monitor source, such as "Monitor of Built-in Audio") in ' +
+      "the System Audio Device preference."
+    );
+  }
+  if (systemTapProblem(platform, release) === null) return null;
+  return (
+    "Recording the others in a call before macOS 14.2 needs the system's audio as an input: install a loopback " +
+    "device such as BlackHole, send the call's output to it (a Multi-Output Device keeps your speakers), and name it " +
+    'in the System Audio Device preference (for example "BlackHole 2ch"), or update macOS.'
+  );
 }
 
 /** The meeting that records (or is being transcribed) now, or null. */
@@ -79,7 +95,11 @@ export function captureTrack(
   const command = captureCommandOf(status);
   const { microphone, system, ...rest } = setup;
   const device = (track === "microphone" ? microphone : system)?.trim() || undefined;
-  return startMeetingTrackCapture({ ...rest, command, ...(device && { device }) }, meeting.tracks[track].id);
+  const systemTap = track === "system" && !device && process.platform === "darwin";
+  return startMeetingTrackCapture(
+    { ...rest, command, ...(device && { device }), ...(systemTap && { systemTap }) },
+    meeting.tracks[track].id,
+  );
 }
 
 /**
