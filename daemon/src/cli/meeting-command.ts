@@ -18,6 +18,7 @@ import { needsOneOf } from "./did-you-mean";
 import { EXIT, UsageError } from "./exit-codes";
 
 const ACTIONS = ["start", "stop", "status", "list", "transcribe"];
+const TRACKS: readonly MeetingTrackName[] = ["microphone", "system"];
 /** How long `start` waits for both capture processes to send audio before saying which did not. */
 const CAPTURE_WAIT_MS = 10_000;
 
@@ -111,18 +112,29 @@ export async function runMeeting(command: MeetingCommand, paths: VerbatimPaths):
 }
 
 async function start(command: MeetingCommand, paths: VerbatimPaths): Promise<number> {
-  const system = systemAudioSource(command.system);
+  const sources: Record<MeetingTrackName, string[]> = {
+    microphone: command.microphone === undefined ? [] : ["--device", command.microphone],
+    system: systemAudioSource(command.system),
+  };
   const client = await ensureDaemon(paths);
   try {
-    const event = await client.request({ type: "meeting.start" });
-    if (event.type !== "done" || !event.meeting) throw new Error(`meeting.start answered ${event.type}`);
-    const { meeting } = event;
-    startCapture(
-      meeting.tracks.microphone.id,
-      command.microphone === undefined ? [] : ["--device", command.microphone],
-      paths,
-    );
-    startCapture(meeting.tracks.system.id, system, paths);
+    const running = await status(client);
+    const uncaptured = running?.state === "recording" ? TRACKS.filter((name) => !running.tracks[name].capturing) : [];
+    let meeting: MeetingInfo;
+    if (running && uncaptured.length > 0) {
+      // A meeting whose capture process died (killed, its device gone) takes a new one where the old one stopped.
+      meeting = running;
+      for (const name of uncaptured) startCapture(meeting.tracks[name].id, sources[name], paths);
+      process.stderr.write(
+        `verbatim: meeting ${meeting.meeting} was recording without the ${uncaptured.join(" and the ")} track's ` +
+          "capture process; started again\n",
+      );
+    } else {
+      const event = await client.request({ type: "meeting.start" });
+      if (event.type !== "done" || !event.meeting) throw new Error(`meeting.start answered ${event.type}`);
+      meeting = event.meeting;
+      for (const name of TRACKS) startCapture(meeting.tracks[name].id, sources[name], paths);
+    }
     const silent = await untilCapturing(client);
     process.stdout.write(describe((await status(client)) ?? meeting));
     if (silent.length > 0) {
@@ -175,9 +187,7 @@ async function untilCapturing(client: DaemonClient): Promise<MeetingTrackName[]>
   const deadline = Date.now() + CAPTURE_WAIT_MS;
   for (;;) {
     const meeting = await status(client);
-    const silent = (["microphone", "system"] as const).filter(
-      (name) => !meeting?.tracks[name].capturing || meeting.tracks[name].seconds === 0,
-    );
+    const silent = TRACKS.filter((name) => !meeting?.tracks[name].capturing || meeting.tracks[name].seconds === 0);
     if (silent.length === 0 || Date.now() > deadline) return silent;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
