@@ -415,10 +415,6 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       `meeting: the call played again ${secondPlay.toFixed(2)} s after the first, found ` +
         `${(later + second.offsetSeconds - first.offsetSeconds).toFixed(2)} s after it (correlation ${second.correlation.toFixed(3)})`,
     );
-    const rms = (from: number) =>
-      Math.sqrt(
-        heard.samples.subarray(from * 16000, (from + 2) * 16000).reduce((a, x) => a + x * x, 0) / 32000,
-      ).toFixed(3);
     expect(second.correlation).toBeGreaterThan(0.9);
     expect(Math.abs(later + second.offsetSeconds - (first.offsetSeconds + secondPlay))).toBeLessThan(0.5);
     expect(result.segments.some((segment) => segment.speaker === "You")).toBe(true);
