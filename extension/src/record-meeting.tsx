@@ -13,7 +13,7 @@ import path from "node:path";
 import { useEffect, useRef, useState } from "react";
 import { SetupView } from "./components/setup-view";
 import { COPY_SHORTCUT } from "./components/shortcuts";
-import { daemonSocket, insertText, meetingCaptureSetup, refreshMenuBar } from "./host";
+import { daemonSocket, insertText, meetingCaptureSetup, raycastAsk, refreshMenuBar } from "./host";
 import {
   logFolder,
   type MeetingInfo,
@@ -35,6 +35,8 @@ import {
   type CaptureProgress,
   type MeetingCaptures,
 } from "./lib/meeting";
+import { raycastNotesModes, writeMeetingNotes } from "./lib/meeting-notes";
+import { loadModes, type DictationMode } from "./lib/modes";
 
 /** The meeting's view refreshes this often (its elapsed time and the tracks' seconds). */
 const REFRESH_MS = 1000;
@@ -54,6 +56,8 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
   const [screen, setScreen] = useState<Screen>({ kind: "opening" });
   const [progress, setProgress] = useState<CaptureProgress>({ launched: {}, errors: {} });
   const [attempt, setAttempt] = useState(0);
+  /** The modes whose notes Raycast AI can write of the transcript (none without Raycast AI). */
+  const [notesModes, setNotesModes] = useState<DictationMode[]>([]);
   const connection = useRef<OpenedDaemon | null>(null);
   const stopping = useRef(false);
   /** Launched by the menu bar's Stop Meeting: stop the meeting that records, never start one (until Try Again). */
@@ -87,6 +91,12 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
       setScreen({ kind: "transcript", data });
       toast.style = Toast.Style.Success;
       toast.title = "Meeting transcribed";
+      if (raycastAsk()) {
+        loadModes(opened.client).then(
+          ({ modes }) => setNotesModes(raycastNotesModes(modes)),
+          () => undefined, // no notes action: the transcript is there all the same
+        );
+      }
     } catch (error) {
       toast.hide();
       stopping.current = false;
@@ -143,6 +153,16 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
     };
   }, [attempt]);
 
+  /** Notes by Raycast AI beside the transcript (never instead of it): the mode's instruction, the transcript as data. */
+  const writeNotes = async (data: MeetingTranscriptData, mode: DictationMode) => {
+    const toast = await showToast({ style: Toast.Style.Animated, title: `Writing notes (${mode.name})…` });
+    const notes = await writeMeetingNotes(mode, meetingTranscriptText(data), raycastAsk());
+    setScreen({ kind: "transcript", data: { ...data, notes } });
+    toast.style = notes.text ? Toast.Style.Success : Toast.Style.Failure;
+    toast.title = notes.text ? "Notes written" : "No notes";
+    if (notes.notice) toast.message = notes.notice;
+  };
+
   const retry = () => {
     stopOnOpen.current = false;
     setScreen({ kind: "opening" });
@@ -187,6 +207,16 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
         actions={
           <ActionPanel>
             <Action.CopyToClipboard title="Copy Transcript" content={text} shortcut={COPY_SHORTCUT} />
+            {screen.data.notes?.text ? (
+              <Action.CopyToClipboard title="Copy Notes" content={screen.data.notes.text} />
+            ) : null}
+            {notesModes.length > 0 ? (
+              <ActionPanel.Submenu title="Write Notes with Raycast AI" icon={Icon.Stars}>
+                {notesModes.map((mode) => (
+                  <Action key={mode.name} title={mode.name} onAction={() => void writeNotes(screen.data, mode)} />
+                ))}
+              </ActionPanel.Submenu>
+            ) : null}
             <Action
               title="Paste into Frontmost App"
               icon={Icon.Text}

@@ -23,7 +23,8 @@ export function editingPrompt(instruction: string, spoken: string, selection: st
   return oneMessage(editingMessages(instruction, spoken, selection, tag));
 }
 
-const oneMessage = (messages: ChatMessage[]) => messages.map((message) => message.content).join("\n\n");
+/** The daemon's chat messages as the one prompt AI.ask takes. */
+export const oneMessage = (messages: ChatMessage[]) => messages.map((message) => message.content).join("\n\n");
 
 /** Raycast's AI.ask, passed in: the prompt, and a signal that aborts it at the time limit. */
 export type Ask = (prompt: string, signal: AbortSignal) => Promise<string>;

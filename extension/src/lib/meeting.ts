@@ -212,14 +212,27 @@ export function meetingTranscriptText({ transcript, speakerNames }: MeetingTrans
     .join("\n");
 }
 
-/** The transcript as Record Meeting shows it: a paragraph per turn, "**You** (0:12): …". */
-export function meetingTranscriptMarkdown({ transcript, speakerNames, echoWords }: MeetingTranscriptData): string {
+/**
+ * The transcript as Record Meeting shows it: a paragraph per turn, "**You** (0:12): …", then the notes, if a mode
+ * wrote them (or why it did not).
+ */
+export function meetingTranscriptMarkdown({
+  transcript,
+  speakerNames,
+  echoWords,
+  notes,
+}: MeetingTranscriptData): string {
   const turns = speakerTurns(withSpeakers(transcript.segments));
-  if (turns.length === 0) return "# Meeting transcript\n\nNo speech was recognized in either track.";
-  const paragraphs = turns.map(
-    (turn) =>
-      `**${escapeMarkdown(speakerLabel(turn.speaker, speakerNames))}** (${elapsed(turn.start)}): ${escapeMarkdown(turn.text)}`,
-  );
+  const paragraphs =
+    turns.length === 0
+      ? ["No speech was recognized in either track."]
+      : turns.map(
+          (turn) =>
+            `**${escapeMarkdown(speakerLabel(turn.speaker, speakerNames))}** (${elapsed(turn.start)}): ${escapeMarkdown(turn.text)}`,
+        );
   const echo = echoWords > 0 ? [`_${echoWords} words the microphone heard from the speakers were left out._`] : [];
-  return ["# Meeting transcript", ...paragraphs, ...echo].join("\n\n");
+  const written = notes
+    ? [`## Notes (mode ${escapeMarkdown(notes.mode)})`, notes.text ?? `_None: ${escapeMarkdown(notes.notice ?? "")}_`]
+    : [];
+  return ["# Meeting transcript", ...paragraphs, ...echo, ...written].join("\n\n");
 }
