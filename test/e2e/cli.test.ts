@@ -360,6 +360,23 @@ describe("a mistyped command line names what it most likely meant", () => {
   });
 });
 
+test("capture --system-tap goes with --meeting-track alone, and away from a Mac says what records the system's audio", async () => {
+  for (const args of [
+    ["capture", "--system-tap"],
+    ["capture", "--meeting-track", "m-system", "--system-tap", "--device", "x"],
+  ]) {
+    const refused = await run(args);
+    expect(refused).toMatchObject({ code: 2, stdout: "" });
+    expect(refused.stderr).toContain("--system-tap records a meeting's system track: it goes with --meeting-track ID");
+  }
+  if (process.platform === "darwin") return;
+  const elsewhere = await run(["capture", "--meeting-track", "m-system", "--system-tap"]);
+  expect(elsewhere).toMatchObject({ code: 3, stdout: "" });
+  expect(elsewhere.stderr).toContain(
+    "--system-tap: the Core Audio tap records a Mac's system audio; elsewhere name the",
+  );
+});
+
 test("a stopped daemon stays stopped for the commands that only read or edit what it keeps; a job starts it", async () => {
   const stopped = new DaemonProcess({ model, threads: 2 });
   const cli = (...args: string[]) =>

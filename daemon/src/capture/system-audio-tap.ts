@@ -15,6 +15,7 @@ export class SystemAudioError extends Error {
 }
 
 const STOP_GRACE_MS = 2000;
+
 /** The helper the audiotee package ships (its package exports only its JavaScript, so the path is built from it). */
 export function audioteeBinary(): string {
   return path.join(path.dirname(require.resolve("audiotee")), "..", "bin", "audiotee");

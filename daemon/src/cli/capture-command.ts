@@ -113,8 +113,10 @@ async function capture(args: string[], print: (text: string) => void): Promise<n
     return EXIT.ok;
   }
   if (values.ready) return captureReady(device, values.device);
-  if (values["system-tap"] && !values["meeting-track"]) {
-    throw new UsageError("--system-tap records a meeting's system track: it goes with --meeting-track ID");
+  if (values["system-tap"] && (!values["meeting-track"] || values.device !== undefined)) {
+    throw new UsageError(
+      "--system-tap records a meeting's system track: it goes with --meeting-track ID, without --device",
+    );
   }
   if (values["meeting-track"]) {
     return captureMeetingTrack(values["meeting-track"], () =>
