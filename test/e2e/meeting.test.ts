@@ -1,11 +1,12 @@
-// Meetings on Linux through PulseAudio (issue 68): a private server with two null sinks, "Call" (the others, as a
-// call app plays them) and "Mic" (what the user's microphone hears); `verbatim meeting start` records their monitors
-// through two real capture processes into the real daemon (the trained Parakeet fixture and the trained speaker
-// model). The call plays two held-out conversations (three and two espeak voices, a pause between); the microphone
-// hears the user (a voice neither conversation has: three sentences, two of them over the others) and the call leaked
-// at -20 dB and 60 ms late, as from laptop speakers. `verbatim meeting stop --json` gives the transcript: the user's
-// words as "You", the leak not, the others by their speakers; both tracks stay on disk. Then the failures: a capture
-// process SIGKILLed mid-meeting, and the daemon SIGKILLed mid-meeting.
+// Meetings on Linux through PulseAudio (issue 68): a private server with two null sinks, "Call" (the others, as a call
+// app plays them) and "Mic" (what the user's microphone hears); `verbatim meeting start` records their monitors through
+// two real capture processes into the real daemon (the trained Parakeet fixture and the trained speaker model). The
+// call plays two held-out conversations (three and two espeak voices, a pause between); the microphone hears the user
+// (a voice neither conversation has: three sentences, two of them over the others) and the call leaked at -20 dB and 60
+// ms late, as from laptop speakers. While it plays, the live text gives the user's lines as You's and the others' by
+// their speakers (the speaker model's stream). `verbatim meeting stop --json` gives the transcript: the user's words as
+// "You", the leak not, the others by their speakers; both tracks stay on disk. Then the failures: a capture process
+// SIGKILLed mid-meeting, and the daemon SIGKILLed mid-meeting.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -161,6 +162,23 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
     let rssGrowth: number;
     /** The live lines seen while the call played, and when (seconds after it began). */
     const live: Array<MeetingLiveLine & { seenAfter: number }> = [];
+    /** The call's words and its speakers' turns on the meeting's clock, each speaker named by conversation. */
+    const callWords = (): TimedSpeakerWord[] =>
+      CALL.flatMap(({ file, at }) =>
+        conversationWords(file).map((word) => ({
+          start: word.start + at + callAt,
+          end: word.end + at + callAt,
+          speaker: `${path.basename(file)}-${word.speaker}`,
+        })),
+      );
+    const callTurns = (): Speech[] =>
+      CALL.flatMap(({ file, at }) =>
+        readRttm(file.replace(/\.wav$/, ".rttm")).map((turn) => ({
+          speaker: `${path.basename(file)}-${turn.speaker}`,
+          start: turn.start + at + callAt,
+          end: turn.end + at + callAt,
+        })),
+      );
 
     beforeAll(async () => {
       daemon = await newDaemon();
@@ -284,9 +302,9 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       expect(shown.stdout).toMatch(/Speaker 2: /);
     });
 
-    test("live text comes while the call plays: You's lines are the user's words, the Others' the call's", () => {
+    test("live text comes while the call plays: You's lines are the user's words, the others' the call's", () => {
       const yours = live.filter((line) => line.speaker === "You");
-      const others = live.filter((line) => line.speaker === "Others");
+      const others = live.filter((line) => line.speaker !== "You");
       console.log(
         "meeting: live lines\n" +
           live
@@ -310,6 +328,33 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       );
     });
 
+    test("the others' live lines name their speakers, mostly the right ones", () => {
+      const others = live.filter((line) => line.speaker !== "You");
+      // Lines carry no word times: each line's words are spread evenly over it.
+      const words = others.flatMap((line) => {
+        const count = line.text.split(/\s+/).length;
+        const step = (line.end - line.start) / count;
+        return Array.from({ length: count }, (_, i) => ({
+          start: line.start + i * step,
+          end: line.start + (i + 1) * step,
+          speaker: line.speaker,
+        }));
+      });
+      // Each live speaker paired with the call's speaker it overlaps most (as the final transcript's figure below).
+      const { mapping } = diarizationErrors(callTurns(), others);
+      const accuracy = wordSpeakerAccuracy(words, callWords(), mapping);
+      const speakers = new Set(others.map((line) => line.speaker));
+      console.log(
+        `meeting: live words with the right speaker ${accuracy.right}/${accuracy.words}, live speakers ` +
+          [...speakers].map((speaker) => `${speaker} = ${mapping.get(speaker)}`).join(", "),
+      );
+      // Measured here (2 cores, 5 runs): 40/56, 43/56, 43/56, 38/55 and 43/56 words right (0.69-0.77), every line
+      // named, 4 live speakers; the bound leaves 0.19 below the lowest for another machine's timing of the live capture.
+      expect(others.every((line) => /^Speaker \d+$/.test(line.speaker))).toBe(true);
+      expect(speakers.size).toBeGreaterThanOrEqual(2);
+      expect(accuracy.accuracy).toBeGreaterThanOrEqual(0.5);
+    });
+
     test("the user's words are You's and the leaked call's are not; the others are told apart", async () => {
       const yours = result.segments.filter((segment) => segment.speaker === "You");
       const others = result.segments.filter((segment) => segment.speaker !== "You");
@@ -324,13 +369,7 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       ]);
       // The reference: each conversation's words and turns on the meeting's clock, the user's sentences as turns.
       const reference: TimedSpeakerWord[] = [
-        ...CALL.flatMap(({ file, at }) =>
-          conversationWords(file).map((word) => ({
-            start: word.start + at + callAt,
-            end: word.end + at + callAt,
-            speaker: `${path.basename(file)}-${word.speaker}`,
-          })),
-        ),
+        ...callWords(),
         ...(await Promise.all(
           YOU.map(async ({ file, at }) => ({
             start: youAt + at,
@@ -340,13 +379,7 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
         )),
       ];
       const turns: Speech[] = [
-        ...CALL.flatMap(({ file, at }) =>
-          readRttm(file.replace(/\.wav$/, ".rttm")).map((turn) => ({
-            speaker: `${path.basename(file)}-${turn.speaker}`,
-            start: turn.start + at + callAt,
-            end: turn.end + at + callAt,
-          })),
-        ),
+        ...callTurns(),
         ...reference
           .filter((word) => word.speaker === "you")
           .map(({ speaker, start, end }) => ({ speaker, start, end })),
