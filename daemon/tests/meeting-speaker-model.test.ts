@@ -1,5 +1,6 @@
 // A meeting's live speakers use the speaker model only from disk: the trained speaker fixture published on a local
-// hub, a meeting's stream (SpeakerHost.streaming through SpeakerFeed) before and after a job with speakers downloads it.
+// hub, a meeting's stream (SpeakerHost.streaming through SpeakerFeed) before, while and after a job with speakers
+// downloads it.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -58,15 +59,17 @@ test("a meeting downloads no speaker model: its feed says why and what to do, an
   await feed.stop();
 });
 
-test("once a job with speakers downloaded it, a meeting's feed streams it from disk", async () => {
+test("a job with speakers that asks while a meeting looks on disk downloads it; the next meeting streams it", async () => {
+  const during = feedSilence("during");
   await host.use(
     () => {},
     new AbortController().signal,
     async () => {},
   );
   expect(hub.requests.length).toBeGreaterThan(0);
+  await (await during).feed.stop();
   const asked = hub.requests.length;
-  host.unload("the meeting loads it again from disk");
+  host.unload("the next meeting loads it again, from disk");
   const { feed, failures } = await feedSilence("after");
   expect(failures).toEqual([]);
   expect(feed.problem).toBeNull();

@@ -28,6 +28,8 @@ export interface SpeakerHostSettings {
 export class SpeakerHost {
   private loaded: LoadedSpeakerModel | null = null;
   private loading: Promise<LoadedSpeakerModel> | null = null;
+  /** Whether the load under way looks on disk only (a meeting's): a job that may download waits it out first. */
+  private loadingFromDisk = false;
   private readonly progressListeners = new Set<LoadProgressListener>();
   private lastError: string | null = null;
   private holds = 0;
@@ -114,8 +116,12 @@ export class SpeakerHost {
     signal: AbortSignal,
     offline: boolean,
   ): Promise<LoadedSpeakerModel> {
+    if (!offline && this.loadingFromDisk) await this.loading?.catch(() => {});
     if (this.loaded) return this.loaded;
-    this.loading ??= this.load(offline).finally(() => (this.loading = null));
+    if (!this.loading) {
+      this.loadingFromDisk = offline;
+      this.loading = this.load(offline).finally(() => (this.loading = null));
+    }
     this.progressListeners.add(onProgress);
     try {
       return await untilAborted(this.loading, signal);
