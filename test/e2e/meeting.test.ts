@@ -474,4 +474,29 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
     expect(result.segments.some((segment) => segment.speaker !== "You")).toBe(true);
     expect(JSON.parse((await daemon.cli("meeting", "list", "--json")).stdout)[0].state).toBe("finished");
   });
+
+  test("without the speaker model on disk the others' live lines say Others, and meeting status says why once", async () => {
+    const daemon = await DaemonProcess.ready(
+      { model: fixtureModel("parakeet-trained-en"), threads: 2, speakerModel: "nemotron-diarization" },
+      { env: { ...pulse.env, HF_HUB_CACHE: path.join(media, "no-models") } },
+    );
+    daemons.push(daemon);
+    expect((await start(daemon)).code).toBe(0);
+    const stop = new AbortController();
+    const playing = pulse.play(call, stop.signal, "call");
+    let shown = "";
+    for (let second = 0; second < 30 && !/\] Others: \S/.test(shown); second++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      shown = (await daemon.cli("meeting", "status")).stdout;
+    }
+    stop.abort();
+    await playing;
+    console.log(`meeting: the status without a speaker model\n${shown}`);
+    expect(shown).toMatch(/\] Others: \S/);
+    expect(shown).not.toMatch(/Speaker \d/);
+    expect(shown.match(/live lines name no speakers/g)).toHaveLength(1);
+    expect(shown).toMatch(
+      /live lines name no speakers: The speaker model nemotron-diarization .* not downloaded.*: verbatim models pull nemotron-diarization\n/,
+    );
+  });
 });
