@@ -161,7 +161,7 @@ describeOnLinux("Record Meeting through the daemon", () => {
     ]);
     // The live text's lines show under the tracks.
     const live = await meetingWhen(connected, (shown) => shown.live.length > 0, "live text");
-    expect(meetingMarkdown(live)).toMatch(/\n\n\*\*(You|Others)\*\* \(0:\d\d\): \S/);
+    expect(meetingMarkdown(live)).toMatch(/\n\n\*\*(You|Speaker \d+)\*\* \(0:\d\d\): \S/);
     const data = await stopMeeting(connected);
     // The capture processes end by themselves once the meeting takes no more audio.
     expect(await opening.captures.microphone).toMatchObject({ code: 0 });

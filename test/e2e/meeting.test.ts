@@ -1,11 +1,12 @@
-// Meetings on Linux through PulseAudio (issue 68): a private server with two null sinks, "Call" (the others, as a
-// call app plays them) and "Mic" (what the user's microphone hears); `verbatim meeting start` records their monitors
-// through two real capture processes into the real daemon (the trained Parakeet fixture and the trained speaker
-// model). The call plays two held-out conversations (three and two espeak voices, a pause between); the microphone
-// hears the user (a voice neither conversation has: three sentences, two of them over the others) and the call leaked
-// at -20 dB and 60 ms late, as from laptop speakers. `verbatim meeting stop --json` gives the transcript: the user's
-// words as "You", the leak not, the others by their speakers; both tracks stay on disk. Then the failures: a capture
-// process SIGKILLed mid-meeting, and the daemon SIGKILLed mid-meeting.
+// Meetings on Linux through PulseAudio (issue 68): a private server with two null sinks, "Call" (the others, as a call
+// app plays them) and "Mic" (what the user's microphone hears); `verbatim meeting start` records their monitors through
+// two real capture processes into the real daemon (the trained Parakeet fixture and the trained speaker model). The
+// call plays two held-out conversations (three and two espeak voices, a pause between); the microphone hears the user
+// (a voice neither conversation has: three sentences, two of them over the others) and the call leaked at -20 dB and 60
+// ms late, as from laptop speakers. While it plays, the live text gives the user's lines as You's and the others' by
+// their speakers (the speaker model's stream). `verbatim meeting stop --json` gives the transcript: the user's words as
+// "You", the leak not, the others by their speakers; both tracks stay on disk. Then the failures: a capture process
+// SIGKILLed mid-meeting (and started again by `meeting start`), and the daemon SIGKILLed mid-meeting.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -150,6 +151,23 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
     let rssGrowth: number;
     /** The live lines seen while the call played, and when (seconds after it began). */
     const live: Array<MeetingLiveLine & { seenAfter: number }> = [];
+    /** The call's words and its speakers' turns on the meeting's clock, each speaker named by conversation. */
+    const callWords = (): TimedSpeakerWord[] =>
+      CALL.flatMap(({ file, at }) =>
+        conversationWords(file).map((word) => ({
+          start: word.start + at + callAt,
+          end: word.end + at + callAt,
+          speaker: `${path.basename(file)}-${word.speaker}`,
+        })),
+      );
+    const callTurns = (): Speech[] =>
+      CALL.flatMap(({ file, at }) =>
+        readRttm(file.replace(/\.wav$/, ".rttm")).map((turn) => ({
+          speaker: `${path.basename(file)}-${turn.speaker}`,
+          start: turn.start + at + callAt,
+          end: turn.end + at + callAt,
+        })),
+      );
 
     beforeAll(async () => {
       daemon = await newDaemon();
@@ -273,9 +291,9 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       expect(shown.stdout).toMatch(/Speaker 2: /);
     });
 
-    test("live text comes while the call plays: You's lines are the user's words, the Others' the call's", () => {
+    test("live text comes while the call plays: You's lines are the user's words, the others' the call's", () => {
       const yours = live.filter((line) => line.speaker === "You");
-      const others = live.filter((line) => line.speaker === "Others");
+      const others = live.filter((line) => line.speaker !== "You");
       console.log(
         "meeting: live lines\n" +
           live
@@ -299,6 +317,33 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       );
     });
 
+    test("the others' live lines name their speakers, mostly the right ones", () => {
+      const others = live.filter((line) => line.speaker !== "You");
+      // Lines carry no word times: each line's words are spread evenly over it.
+      const words = others.flatMap((line) => {
+        const count = line.text.split(/\s+/).length;
+        const step = (line.end - line.start) / count;
+        return Array.from({ length: count }, (_, i) => ({
+          start: line.start + i * step,
+          end: line.start + (i + 1) * step,
+          speaker: line.speaker,
+        }));
+      });
+      // Each live speaker paired with the call's speaker it overlaps most (as the final transcript's figure below).
+      const { mapping } = diarizationErrors(callTurns(), others);
+      const accuracy = wordSpeakerAccuracy(words, callWords(), mapping);
+      const speakers = new Set(others.map((line) => line.speaker));
+      console.log(
+        `meeting: live words with the right speaker ${accuracy.right}/${accuracy.words}, live speakers ` +
+          [...speakers].map((speaker) => `${speaker} = ${mapping.get(speaker)}`).join(", "),
+      );
+      // Measured here (2 cores, 13 runs): 35/55 to 45/56 words right (0.64-0.80; 11 of them 0.69-0.77), every line
+      // named, 4 live speakers; the bound leaves 0.14 below the lowest for another machine's timing of the live capture.
+      expect(others.every((line) => /^Speaker \d+$/.test(line.speaker))).toBe(true);
+      expect(speakers.size).toBeGreaterThanOrEqual(2);
+      expect(accuracy.accuracy).toBeGreaterThanOrEqual(0.5);
+    });
+
     test("the user's words are You's and the leaked call's are not; the others are told apart", async () => {
       const yours = result.segments.filter((segment) => segment.speaker === "You");
       const others = result.segments.filter((segment) => segment.speaker !== "You");
@@ -313,13 +358,7 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       ]);
       // The reference: each conversation's words and turns on the meeting's clock, the user's sentences as turns.
       const reference: TimedSpeakerWord[] = [
-        ...CALL.flatMap(({ file, at }) =>
-          conversationWords(file).map((word) => ({
-            start: word.start + at + callAt,
-            end: word.end + at + callAt,
-            speaker: `${path.basename(file)}-${word.speaker}`,
-          })),
-        ),
+        ...callWords(),
         ...(await Promise.all(
           YOU.map(async ({ file, at }) => ({
             start: youAt + at,
@@ -329,13 +368,7 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
         )),
       ];
       const turns: Speech[] = [
-        ...CALL.flatMap(({ file, at }) =>
-          readRttm(file.replace(/\.wav$/, ".rttm")).map((turn) => ({
-            speaker: `${path.basename(file)}-${turn.speaker}`,
-            start: turn.start + at + callAt,
-            end: turn.end + at + callAt,
-          })),
-        ),
+        ...callTurns(),
         ...reference
           .filter((word) => word.speaker === "you")
           .map(({ speaker, start, end }) => ({ speaker, start, end })),
@@ -448,5 +481,30 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
     expect(result.segments.some((segment) => segment.speaker === "You")).toBe(true);
     expect(result.segments.some((segment) => segment.speaker !== "You")).toBe(true);
     expect(JSON.parse((await daemon.cli("meeting", "list", "--json")).stdout)[0].state).toBe("finished");
+  });
+
+  test("without the speaker model on disk the others' live lines say Others, and meeting status says why once", async () => {
+    const daemon = await DaemonProcess.ready(
+      { model: fixtureModel("parakeet-trained-en"), threads: 2, speakerModel: "nemotron-diarization" },
+      { env: { ...pulse.env, HF_HUB_CACHE: path.join(media, "no-models") } },
+    );
+    daemons.push(daemon);
+    expect((await start(daemon)).code).toBe(0);
+    const stop = new AbortController();
+    const playing = pulse.play(call, stop.signal, "call");
+    let shown = "";
+    for (let second = 0; second < 30 && !/\] Others: \S/.test(shown); second++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      shown = (await daemon.cli("meeting", "status")).stdout;
+    }
+    stop.abort();
+    await playing;
+    console.log(`meeting: the status without a speaker model\n${shown}`);
+    expect(shown).toMatch(/\] Others: \S/);
+    expect(shown).not.toMatch(/Speaker \d/);
+    expect(shown.match(/live lines name no speakers/g)).toHaveLength(1);
+    expect(shown).toMatch(
+      /live lines name no speakers: The speaker model nemotron-diarization .* not downloaded.*: verbatim models pull nemotron-diarization\n/,
+    );
   });
 });

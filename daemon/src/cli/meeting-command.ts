@@ -203,8 +203,9 @@ function describe(meeting: MeetingInfo): string {
     const { seconds, capturing, file } = meeting.tracks[name];
     return `  ${name}: ${seconds.toFixed(1)} s, ${capturing ? "recording" : "no capture process"} (${file})\n`;
   };
+  const speakers = meeting.speakersProblem ? `  live lines name no speakers: ${meeting.speakersProblem}\n` : "";
   const live = meeting.live.map((line) => `  [${meetingClock(line.start)}] ${line.speaker}: ${line.text}\n`).join("");
-  return `Meeting ${meeting.meeting}, ${meeting.state} since ${meeting.startedAt}\n${track("microphone")}${track("system")}${live}`;
+  return `Meeting ${meeting.meeting}, ${meeting.state} since ${meeting.startedAt}\n${track("microphone")}${track("system")}${speakers}${live}`;
 }
 
 function render(result: MeetingTranscriptData, { json, format }: MeetingCommand): string {

@@ -18,6 +18,7 @@ import {
 import type { SpeechGate } from "../dictation/speech-gate";
 import { pcmSamples, SAMPLE_RATE } from "../dictation/pcm";
 import { MeetingLiveText } from "./live-text";
+import type { SpeakerStreamOpener } from "./speaker-feed";
 import { findMode } from "../modes/modes";
 import { meetingNotes, notesModeProblem } from "./meeting-notes";
 import { mergeMeetingTracks, transcriptLines } from "./meeting-transcript";
@@ -35,6 +36,8 @@ export interface MeetingServices {
   cancelJob(job: string): void;
   /** Where each track's utterances end (the voice activity detector), for the live text. */
   speechGate(): SpeechGate;
+  /** A stream of the speaker model from disk, for the system track's live speakers. */
+  speakerStream: SpeakerStreamOpener;
   /** The modes now (a meeting's notes are written by one's local model). */
   modes?(): DictationMode[];
   /** Keeps the meeting's transcript in the history (its folder as its source); returns a problem. */
@@ -181,12 +184,14 @@ export class MeetingManager {
     });
     const tracks = { microphone: track("microphone"), system: track("system") };
     const files = { microphone: tracks.microphone.writer.file, system: tracks.system.writer.file };
-    const { transcribeTrack, cancelJob, speechGate, log } = this.services;
+    const { transcribeTrack, cancelJob, speechGate, speakerStream, log } = this.services;
     const live = new MeetingLiveText(meta.meeting, folder, files, {
       transcribe: (job, file, options) => transcribeTrack(job, file, options, true),
       cancel: cancelJob,
       speechGate,
       failed: (error) => log.warn("a meeting's live text failed", { meeting: meta.meeting, error: String(error) }),
+      speakerStream,
+      noSpeakers: (why) => log.warn("a meeting's live text names no speakers", { meeting: meta.meeting, why }),
     });
     this.running = { meta, folder, tracks, state: "recording", live };
     this.services.log.info("meeting started", { meeting: meta.meeting, folder });
@@ -318,6 +323,7 @@ export class MeetingManager {
       folder: meeting.folder,
       tracks: { microphone: track("microphone"), system: track("system") },
       live: meeting.live.lines,
+      ...(meeting.live.speakersProblem !== null && { speakersProblem: meeting.live.speakersProblem }),
     };
   }
 

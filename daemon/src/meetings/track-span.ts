@@ -7,7 +7,11 @@ import { WAV_HEADER_BYTES } from "../dictation/recordings";
 /** Samples from `startSeconds` to `endSeconds` (fewer where the track ends sooner). */
 export function readTrackSpan(file: string, startSeconds: number, endSeconds: number): Int16Array {
   const first = Math.max(0, Math.floor(startSeconds * SAMPLE_RATE));
-  const count = Math.max(0, Math.ceil(endSeconds * SAMPLE_RATE) - first);
+  return readTrackSamples(file, first, Math.max(0, Math.ceil(endSeconds * SAMPLE_RATE) - first));
+}
+
+/** `count` samples from sample `first` on (fewer where the track ends sooner). */
+export function readTrackSamples(file: string, first: number, count: number): Int16Array {
   const bytes = Buffer.alloc(count * 2);
   const fd = openSync(file, "r");
   try {

@@ -195,6 +195,7 @@ export class Daemon implements DaemonContext {
       transcribeTrack: (job, file, trackOptions, live) => this.transcribeTrack(job, file, trackOptions, live),
       cancelJob: (job) => void this.cancelJob(job, "canceled: the meeting stopped"),
       speechGate: () => speechGate(options.config.utteranceSilenceSeconds, (notice) => options.log.warn(notice)),
+      speakerStream: (work) => this.speakerHost.streaming(work),
       modes: () => this.modes.current(),
       recordMeeting: ({ meeting, transcript, speakerNames }, folder) =>
         this.history?.record({

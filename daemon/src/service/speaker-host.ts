@@ -1,7 +1,7 @@
 // The speaker model (config speakerModel): resolved and downloaded through the model store on the first job with
 // speakers, loaded into the engine beside the speech model, kept while jobs use it, and freed after the same idle
 // time as the speech model.
-import { type Backend, SpeakerModel } from "@verbatim/native";
+import { type Backend, SpeakerModel, type SpeakerStream } from "@verbatim/native";
 import { type ModelStore, ModelStoreError } from "../models";
 import { describeCause } from "../models/errors";
 import type { DaemonStatus } from "../protocol";
@@ -28,6 +28,8 @@ export interface SpeakerHostSettings {
 export class SpeakerHost {
   private loaded: LoadedSpeakerModel | null = null;
   private loading: Promise<LoadedSpeakerModel> | null = null;
+  /** Whether the load under way looks on disk only (a meeting's): a job that may download waits it out first. */
+  private loadingFromDisk = false;
   private readonly progressListeners = new Set<LoadProgressListener>();
   private lastError: string | null = null;
   private holds = 0;
@@ -50,20 +52,37 @@ export class SpeakerHost {
     };
   }
 
-  /** Runs `work` on the speaker model, downloading and loading it first when needed; it is kept while work runs. */
+  /**
+   * Runs `work` on the speaker model, downloading (unless `offline`) and loading it first when needed; it is kept
+   * while work runs.
+   */
   async use<T>(
     onProgress: LoadProgressListener,
     signal: AbortSignal,
     work: (model: SpeakerModel) => Promise<T>,
+    offline = false,
   ): Promise<T> {
     this.holds++;
     try {
-      const loaded = await this.ready(onProgress, signal);
+      const loaded = await this.ready(onProgress, signal, offline);
       return await work(loaded.model);
     } finally {
       this.holds--;
       this.touch();
     }
+  }
+
+  /**
+   * Runs `work` on a stream of the speaker model, loaded only from disk: a meeting never waits on a download. Rejects
+   * saying so when the model is not downloaded.
+   */
+  streaming(work: (stream: SpeakerStream) => Promise<void>): Promise<void> {
+    return this.use(
+      () => {},
+      new AbortController().signal,
+      (model) => work(model.stream()),
+      true,
+    );
   }
 
   /** Frees the model's memory; the next job with speakers loads it again. */
@@ -92,9 +111,17 @@ export class SpeakerHost {
   }
 
   /** The loaded model; a load under way is shared, and a job that stops waiting leaves it to finish for the next. */
-  private async ready(onProgress: LoadProgressListener, signal: AbortSignal): Promise<LoadedSpeakerModel> {
+  private async ready(
+    onProgress: LoadProgressListener,
+    signal: AbortSignal,
+    offline: boolean,
+  ): Promise<LoadedSpeakerModel> {
+    if (!offline && this.loadingFromDisk) await this.loading?.catch(() => {});
     if (this.loaded) return this.loaded;
-    this.loading ??= this.load().finally(() => (this.loading = null));
+    if (!this.loading) {
+      this.loadingFromDisk = offline;
+      this.loading = this.load(offline).finally(() => (this.loading = null));
+    }
     this.progressListeners.add(onProgress);
     try {
       return await untilAborted(this.loading, signal);
@@ -103,11 +130,12 @@ export class SpeakerHost {
     }
   }
 
-  private async load(): Promise<LoadedSpeakerModel> {
+  private async load(offline: boolean): Promise<LoadedSpeakerModel> {
     const started = performance.now();
     this.log.info("loading speaker model", { model: this.name });
     try {
       const resolved = await this.store.resolveModel(this.name, {
+        offline: offline || undefined,
         onProgress: (progress) => this.emit("download", progress),
       });
       this.emit("loading", null);
@@ -124,6 +152,14 @@ export class SpeakerHost {
       this.log.info("speaker model ready", { model: this.name, folder: resolved.folder });
       return this.loaded;
     } catch (error) {
+      if (offline && error instanceof ModelStoreError && error.code === "not-downloaded") {
+        throw new ModelStoreError(
+          "not-downloaded",
+          `The speaker model ${this.name} (config speakerModel) is not downloaded, and a meeting downloads none ` +
+            `while it records: verbatim models pull ${this.name}`,
+          { cause: error },
+        );
+      }
       const failure = speakerModelFailure(this.name, error);
       this.lastError = failure.message;
       this.log.warn("speaker model failed to load", { model: this.name, error: failure.message });

@@ -173,7 +173,8 @@ export function trackTitle(track: MeetingTrackName): string {
 /**
  * What Record Meeting shows while a meeting records: the elapsed time, each track's recorded seconds and whether a
  * capture process feeds it, for a track without one why (its capture process's last words, when this command started
- * it), then the live text's latest lines (You, and the Others).
+ * it), then the live text's latest lines (You, and the others: "Speaker 2" and on where the daemon has a speaker model,
+ * else "Others", with why).
  */
 export function meetingMarkdown(
   meeting: MeetingInfo,
@@ -196,8 +197,11 @@ export function meetingMarkdown(
       "Restart its capture, or check the device in the preferences."
     );
   });
+  const speakers = meeting.speakersProblem
+    ? [`_Live lines name no speakers: ${escapeMarkdown(meeting.speakersProblem)}_`]
+    : [];
   const live = meeting.live.map((line) => `**${line.speaker}** (${elapsed(line.start)}): ${escapeMarkdown(line.text)}`);
-  return [heading, lines.join("\n"), ...warnings, ...live].join("\n\n");
+  return [heading, lines.join("\n"), ...warnings, ...speakers, ...live].join("\n\n");
 }
 
 /** The transcript's segments, each with its speaker (a segment without one is the microphone's, as the daemon says). */

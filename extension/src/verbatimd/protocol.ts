@@ -861,8 +861,12 @@ export interface MeetingTrackInfo {
 
 /** A line of a meeting's live text: an utterance of a track, transcribed once it ended. */
 export interface MeetingLiveLine {
-  /** "You" (the microphone's) or "Others" (the system's audio; told apart in the final transcript). */
-  speaker: "You" | "Others";
+  /**
+   * "You" (the microphone's); the system's audio's "Speaker 2" and on, by the speaker model's stream (numbered as
+   * they first speak live, which the final transcript's numbering may not follow), or "Others" where it is not there
+   * (speakersProblem says why) or did not place the line.
+   */
+  speaker: string;
   /** Seconds on the meeting's clock. */
   start: number;
   end: number;
@@ -879,6 +883,8 @@ export interface MeetingInfo {
   tracks: Record<MeetingTrackName, MeetingTrackInfo>;
   /** The latest lines of live text (at most 20), oldest first. */
   live: MeetingLiveLine[];
+  /** Why the system's live lines are "Others" rather than named speakers (no speaker model on disk, or it failed). */
+  speakersProblem?: string;
 }
 
 /** A meeting on disk (meetings.list): one recording now, or ended (finished, or interrupted by the daemon's end). */
