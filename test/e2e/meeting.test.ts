@@ -238,8 +238,14 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
         expect(Math.abs(drift)).toBeLessThan(0.05);
       }
       expect((await findSoundIn(you, result.tracks.microphone, 8)).correlation).toBeGreaterThan(0.9);
-      // Both played from the same moment: the tracks agree on it within the capture processes' delivery.
-      expect(Math.abs(callAt - youAt)).toBeLessThan(0.25);
+      // Both played from the same moment: the tracks agree on it within the devices' delivery (each capture process
+      // says when its first sample was recorded). Measured 10-35 ms over three runs (62-70 ms, and -138 to +41 ms on a
+      // busier run, when the daemon placed a track where its first frame arrived); within 100 ms the echo check, which
+      // searches lags from -100 ms, still finds a leak heard 60 ms after it played.
+      console.log(
+        `meeting: the microphone track's start against the system track's ${((youAt - callAt) * 1000).toFixed(0)} ms`,
+      );
+      expect(Math.abs(callAt - youAt)).toBeLessThan(0.1);
       // Frames go straight to disk and live text keeps its latest lines: once warm, memory does not grow with the call.
       expect(rssGrowth).toBeLessThan(20 * MB);
     });

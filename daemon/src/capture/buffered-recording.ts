@@ -31,12 +31,15 @@ export class BufferedRecording {
   private began = Infinity;
   private frames = 0;
   private timed!: (ms: number | null) => void;
+  private readonly firstFrame: Promise<void>;
+  private framed!: () => void;
   private readonly held: Uint8Array[] = [];
   private recent: PreRoll | null = null;
   private send: ((pcm: Uint8Array) => void) | null = null;
 
   constructor(private readonly microphone: AudioSource) {
     this.started = new Promise((resolve) => (this.timed = resolve));
+    this.firstFrame = new Promise((resolve) => (this.framed = resolve));
     this.ended = this.record().then(
       () => null,
       (error: unknown) => {
@@ -70,9 +73,19 @@ export class BufferedRecording {
     this.microphone.stop();
   }
 
+  /**
+   * When its first sample was recorded (epoch ms), once a frame has been read; null if it ended without one. The
+   * best bound so far of the device's start (see `started`), for placing its audio on a meeting's clock.
+   */
+  async recordedFrom(): Promise<number | null> {
+    await Promise.race([this.firstFrame, this.ended]);
+    return this.frames > 0 ? performance.timeOrigin + this.began : null;
+  }
+
   private time(): void {
     this.frames++;
     this.began = Math.min(this.began, performance.now() - this.frames * FRAME_MS);
+    if (this.frames === 1) this.framed();
     if (this.frames === TIMED_FRAMES) this.timed(Math.max(0, this.began - this.microphone.openedAt));
   }
 

@@ -144,7 +144,14 @@ async function captureMeetingTrack(track: string, open: () => AudioSource): Prom
   try {
     client = await DaemonClient.connect(verbatimPaths().socket, { client: "verbatim-capture" });
     const connected = client;
-    const following = client.request({ type: "meeting.attach", track });
+    // Where its audio goes on the meeting's clock: when its first sample was recorded, not when it reaches the daemon
+    // (the frames held while this process connected arrive together).
+    const recordedFrom = await recording.recordedFrom();
+    const following = client.request({
+      type: "meeting.attach",
+      track,
+      ...(recordedFrom !== null && { recordedFrom }),
+    });
     recording.sendTo((pcm) => connected.sendAudio(track, pcm));
     const microphone = recording.ended.then((error) => {
       if (error) throw error;

@@ -54,6 +54,8 @@ interface Track {
   attachId: string | null;
   /** Whether its capture process's audio has been put on the meeting's clock (align). */
   aligned: boolean;
+  /** When its capture process's first sample was recorded (epoch ms), if it said. */
+  recordedFrom: number | null;
 }
 
 interface RunningMeeting {
@@ -99,7 +101,7 @@ export class MeetingManager {
         peer.send({ type: "done", id: request.id, ...(this.running && { meeting: this.describe(this.running) }) });
         return;
       case "meeting.attach":
-        this.attach(request.id, request.track, peer);
+        this.attach(request.id, request.track, request.recordedFrom ?? null, peer);
         return;
       case "meeting.stop":
         this.stop(request.id, this.notesMode(request.id, request.mode)).then(
@@ -181,6 +183,7 @@ export class MeetingManager {
       capture: null,
       attachId: null,
       aligned: false,
+      recordedFrom: null,
     });
     const tracks = { microphone: track("microphone"), system: track("system") };
     const files = { microphone: tracks.microphone.writer.file, system: tracks.system.writer.file };
@@ -198,7 +201,7 @@ export class MeetingManager {
     return this.describe(this.running);
   }
 
-  private attach(requestId: string, trackId: string, peer: DictationPeer): void {
+  private attach(requestId: string, trackId: string, recordedFrom: number | null, peer: DictationPeer): void {
     const track = this.trackById(trackId);
     if (!track || this.running?.state !== "recording") {
       throw new ProtocolError("not_found", `no meeting is recording a track "${trackId}"`, requestId);
@@ -209,6 +212,7 @@ export class MeetingManager {
     track.capture = peer;
     track.attachId = requestId;
     track.aligned = false;
+    track.recordedFrom = recordedFrom;
     this.services.log.info("meeting track capturing", { meeting: this.running.meta.meeting, track: track.name });
   }
 
@@ -298,13 +302,18 @@ export class MeetingManager {
   /**
    * Puts a capture process's first audio where it was recorded on the meeting's clock: silence for the time since
    * the meeting's start (or since the track's last capture process ended) that the track holds no audio for, so that
-   * both tracks share one clock (sample i of each is the same instant), give or take the capture processes' delivery
-   * (tens of ms; the echo check searches lags around it).
+   * both tracks share one clock (sample i of each is the same instant). Where it was recorded is the capture
+   * process's recordedFrom (its first sample's time: the frames it held while it connected arrive together, late), or
+   * else its first frame's arrival; never later than that arrival, and never over audio already written.
    */
   private align(track: Track, firstSamples: number): void {
-    const elapsed = Math.round(((Date.now() - Date.parse(this.running!.meta.startedAt)) / 1000) * SAMPLE_RATE);
+    const startedAt = Date.parse(this.running!.meta.startedAt);
+    const arrived = Math.round(((Date.now() - startedAt) / 1000) * SAMPLE_RATE) - firstSamples;
+    const recorded =
+      track.recordedFrom === null ? arrived : Math.round(((track.recordedFrom - startedAt) / 1000) * SAMPLE_RATE);
+    const elapsed = Math.min(arrived, recorded);
     const silence = new Uint8Array(SAMPLE_RATE * 2);
-    for (let gap = elapsed - firstSamples - track.writer.samples; gap > 0; gap -= SAMPLE_RATE) {
+    for (let gap = elapsed - track.writer.samples; gap > 0; gap -= SAMPLE_RATE) {
       track.writer.append(silence.subarray(0, Math.min(gap, SAMPLE_RATE) * 2));
     }
     this.running!.live.resume(track.name, track.writer.samples);

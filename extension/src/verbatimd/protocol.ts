@@ -536,8 +536,12 @@ export type Request =
   | { type: "dictations.retry"; id: string; recording: string }
   /** Starts a meeting (one at a time); its two capture processes then send each track's audio under its track id. */
   | { type: "meeting.start"; id: string }
-  /** From a track's capture process: follows the meeting, answered `done` when the track takes no more audio. */
-  | { type: "meeting.attach"; id: string; track: string }
+  /**
+   * From a track's capture process: follows the meeting, answered `done` when the track takes no more audio.
+   * `recordedFrom`: when its first sample was recorded (epoch ms), where its audio goes on the meeting's clock (else
+   * where its first frame arrives).
+   */
+  | { type: "meeting.attach"; id: string; track: string; recordedFrom?: number }
   /**
    * Stops the running meeting and makes its final transcript (answered with meetingTranscript); with `mode`, that
    * mode's local model also writes its notes from the transcript.
@@ -1476,8 +1480,17 @@ function parseRequestBody(message: Fields, id: string): Request {
       const mode = field(message, "mode", isString, "a mode's name", true);
       return mode === undefined ? { type, id, meeting } : { type, id, meeting, mode };
     }
-    case "meeting.attach":
-      return { type, id, track: field(message, "track", isString, "a meeting track id") };
+    case "meeting.attach": {
+      const track = field(message, "track", isString, "a meeting track id");
+      const recordedFrom = field(
+        message,
+        "recordedFrom",
+        isSeconds,
+        "epoch milliseconds (a number of 0 or more)",
+        true,
+      );
+      return recordedFrom === undefined ? { type, id, track } : { type, id, track, recordedFrom };
+    }
     case "vocabulary.list":
       return { type, id };
     case "vocabulary.add":
