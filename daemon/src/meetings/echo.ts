@@ -24,7 +24,11 @@ export interface EchoJudgement {
 
 const FRAME = 160; // 10 ms
 const FRAME_MS = (1000 * FRAME) / SAMPLE_RATE;
-/** Lags searched: 0 to 300 ms, in whole frames. */
+/**
+ * Lags searched, in whole frames: up to 300 ms, and from -100 ms, since the two tracks' clocks agree within tens of
+ * milliseconds (each capture process's first sample time), not exactly, so a leak heard soon may sit a little early.
+ */
+const MIN_LAG_FRAMES = -10;
 const MAX_LAG_FRAMES = 30;
 /**
  * Similarity from which a span is echo: measured on real speech (daemon/tests/meeting-echo.test.ts), the others
@@ -135,12 +139,14 @@ export function judgeEcho(
   const heard = bandEnvelopes(microphone, start, frames);
   // The system from the longest lag before the span: frame f + MAX_LAG_FRAMES - lag is played `lag` frames before
   // the microphone's frame f.
-  const played = bandEnvelopes(system, start - MAX_LAG_FRAMES * FRAME, frames + MAX_LAG_FRAMES);
+  const played = bandEnvelopes(system, start - MAX_LAG_FRAMES * FRAME, frames + MAX_LAG_FRAMES - MIN_LAG_FRAMES);
   let best = { similarity: -Infinity, lag: 0 };
-  for (let lag = 0; lag <= MAX_LAG_FRAMES; lag++) {
+  for (let lag = MIN_LAG_FRAMES; lag <= MAX_LAG_FRAMES; lag++) {
     const offset = MAX_LAG_FRAMES - lag;
     const similarity = heard.reduce((sum, band, b) => sum + correlation(band, played[b], offset), 0) / BANDS.length;
-    if (similarity > best.similarity) best = { similarity, lag };
+    // Among equals (silence correlates with nothing at every lag) the lag nearest none.
+    const nearer = similarity === best.similarity && Math.abs(lag) < Math.abs(best.lag);
+    if (similarity > best.similarity || nearer) best = { similarity, lag };
   }
   const similarity = Math.max(0, best.similarity);
   const loudness = frameRms(system, start - best.lag * FRAME, frames);
