@@ -12,13 +12,13 @@ import { connectRunning, ensureDaemon } from "../daemon-control";
 import type { VerbatimPaths } from "../paths";
 import type { MeetingInfo, MeetingRecord, MeetingTrackName, MeetingTranscriptData } from "../protocol";
 import { formatTranscript } from "../formats";
+import { TRACK_NAMES } from "../meetings/meeting-store";
 import { meetingClock, transcriptLines } from "../meetings/meeting-transcript";
 import { parseCommandLine } from "./command-line";
 import { needsOneOf } from "./did-you-mean";
 import { EXIT, UsageError } from "./exit-codes";
 
 const ACTIONS = ["start", "stop", "status", "list", "transcribe"];
-const TRACKS: readonly MeetingTrackName[] = ["microphone", "system"];
 /** How long `start` waits for both capture processes to send audio before saying which did not. */
 const CAPTURE_WAIT_MS = 10_000;
 
@@ -119,7 +119,8 @@ async function start(command: MeetingCommand, paths: VerbatimPaths): Promise<num
   const client = await ensureDaemon(paths);
   try {
     const running = await status(client);
-    const uncaptured = running?.state === "recording" ? TRACKS.filter((name) => !running.tracks[name].capturing) : [];
+    const uncaptured =
+      running?.state === "recording" ? TRACK_NAMES.filter((name) => !running.tracks[name].capturing) : [];
     let meeting: MeetingInfo;
     if (running && uncaptured.length > 0) {
       // A meeting whose capture process died (killed, its device gone) takes a new one where the old one stopped.
@@ -133,7 +134,7 @@ async function start(command: MeetingCommand, paths: VerbatimPaths): Promise<num
       const event = await client.request({ type: "meeting.start" });
       if (event.type !== "done" || !event.meeting) throw new Error(`meeting.start answered ${event.type}`);
       meeting = event.meeting;
-      for (const name of TRACKS) startCapture(meeting.tracks[name].id, sources[name], paths);
+      for (const name of TRACK_NAMES) startCapture(meeting.tracks[name].id, sources[name], paths);
     }
     const silent = await untilCapturing(client);
     process.stdout.write(describe((await status(client)) ?? meeting));
@@ -187,7 +188,7 @@ async function untilCapturing(client: DaemonClient): Promise<MeetingTrackName[]>
   const deadline = Date.now() + CAPTURE_WAIT_MS;
   for (;;) {
     const meeting = await status(client);
-    const silent = TRACKS.filter((name) => !meeting?.tracks[name].capturing || meeting.tracks[name].seconds === 0);
+    const silent = TRACK_NAMES.filter((name) => !meeting?.tracks[name].capturing || meeting.tracks[name].seconds === 0);
     if (silent.length === 0 || Date.now() > deadline) return silent;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
