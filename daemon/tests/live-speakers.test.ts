@@ -83,7 +83,7 @@ beforeAll(async () => {
   audio.set(samples, AT * 16_000);
   for (let at = 0; at < audio.length; at += 1600) {
     track.append(toPcmBytes(audio.subarray(at, at + 1600)));
-    feed.wrote(track.samples);
+    feed.holds(track.samples);
   }
   track.close();
 });

@@ -44,7 +44,7 @@ async function feedSilence(name: string): Promise<{ feed: SpeakerFeed; failures:
     (work) => host.streaming(work),
     (why) => failures.push(why),
   );
-  feed.wrote(track.samples);
+  feed.holds(track.samples);
   await feed.window(0, 1, 0, 10_000);
   return { feed, failures };
 }

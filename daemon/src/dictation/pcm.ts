@@ -8,8 +8,10 @@ export function pcmSamples(bytes: Uint8Array): Int16Array {
   return new Int16Array(new Uint8Array(bytes).buffer); // (a Buffer's slice() would share its pool)
 }
 
-export function toFloat(samples: Int16Array): Float32Array {
-  return Float32Array.from(samples, (sample) => sample / 32768);
+/** The samples as floats in [-1, 1], into `into` (reused by a caller converting piece after piece) or a new array. */
+export function toFloat(samples: Int16Array, into = new Float32Array(samples.length)): Float32Array {
+  for (let i = 0; i < samples.length; i++) into[i] = samples[i] / 32768;
+  return into.length === samples.length ? into : into.subarray(0, samples.length);
 }
 
 /** Floats in [-1, 1] as 16-bit little-endian PCM bytes; exact for floats read from 16-bit audio (s / 32768). */

@@ -12,7 +12,7 @@ import { LiveSpeakers } from "./live-speakers";
 import { LiveUtterances } from "./live-utterances";
 import { SpeakerFeed, type SpeakerStreamOpener } from "./speaker-feed";
 import { trackEcho } from "./track-echo";
-import { readTrackSpan } from "./track-span";
+import { readTrackInto } from "./track-span";
 
 const KEPT_LINES = 20;
 /** How long an utterance's transcript waits for the speaker stream to reach its end before its line is the Others'. */
@@ -39,8 +39,8 @@ export class MeetingLiveText {
   private readonly kept: MeetingLiveLine[] = [];
   private readonly speakerFeed: SpeakerFeed;
   private readonly speakers = new LiveSpeakers();
-  /** Samples in the system track's file. */
-  private systemSamples = 0;
+  /** The buffer each utterance's span is copied through (an hour of utterances, one buffer). */
+  private readonly piece = new Int16Array(SAMPLE_RATE);
   private work: Promise<void> = Promise.resolve();
   private count = 0;
   private running: string | null = null;
@@ -63,13 +63,13 @@ export class MeetingLiveText {
   resume(track: MeetingTrackName, at: number): void {
     this.utterances[track]?.finish();
     this.utterances[track] = this.utterancesOf(track, at);
-    if (track === "system") this.systemWrote(at);
+    if (track === "system") this.speakerFeed.holds(at);
   }
 
   /** A track's next samples (as written to its file, after resume). */
   push(track: MeetingTrackName, samples: Int16Array): void {
     this.utterances[track]?.push(samples);
-    if (track === "system") this.systemWrote(this.systemSamples + samples.length);
+    if (track === "system") this.speakerFeed.appended(samples.length);
   }
 
   get lines(): MeetingLiveLine[] {
@@ -111,21 +111,22 @@ export class MeetingLiveText {
 
   private transcribe(track: MeetingTrackName, from: number, to: number): void {
     this.work = this.work
-      .then(() => this.line(track, from / SAMPLE_RATE, to / SAMPLE_RATE))
+      .then(() => this.line(track, from, to))
       .catch((error: unknown) => {
         if (!this.stopped) this.services.failed(error);
       });
   }
 
-  private async line(track: MeetingTrackName, start: number, end: number): Promise<void> {
+  /** The line (or lines, one per speaker) of samples [from, to) of a track. */
+  private async line(track: MeetingTrackName, from: number, to: number): Promise<void> {
     if (this.stopped) return;
+    const [start, end] = [from / SAMPLE_RATE, to / SAMPLE_RATE];
     const job = `${this.meeting}-live-${++this.count}`;
     const file = path.join(this.folder, `live-${track}.wav`);
     rmSync(file, { force: true });
     const copy = new RecordingWriter(job, file);
     try {
-      const samples = readTrackSpan(this.files[track], start, end);
-      copy.append(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+      this.copySpan(this.files[track], from, to, copy);
     } finally {
       copy.close();
     }
@@ -154,8 +155,13 @@ export class MeetingLiveText {
     return named ?? [{ speaker: "Others", start, end, text: transcript.text.trim() }];
   }
 
-  private systemWrote(samples: number): void {
-    this.systemSamples = samples;
-    this.speakerFeed.wrote(samples);
+  /** Samples [from, to) of a track into `copy`, through one reused buffer. */
+  private copySpan(file: string, from: number, to: number, copy: RecordingWriter): void {
+    for (let at = from; at < to;) {
+      const read = readTrackInto(file, at, this.piece.subarray(0, Math.min(this.piece.length, to - at)));
+      if (read === 0) return;
+      copy.append(new Uint8Array(this.piece.buffer, 0, read * 2));
+      at += read;
+    }
   }
 }

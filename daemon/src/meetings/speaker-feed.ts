@@ -4,7 +4,7 @@
 // returns are kept for the live utterances still to be labelled.
 import type { SpeakerActivity, SpeakerStream } from "@verbatim/native";
 import { SAMPLE_RATE, toFloat } from "../dictation/pcm";
-import { readTrackSamples } from "./track-span";
+import { readTrackInto } from "./track-span";
 
 /** The most one push reads (a backlog, or the silence before a capture process that started late, goes in pieces). */
 const PUSH_SAMPLES = 5 * SAMPLE_RATE;
@@ -46,6 +46,9 @@ export class SpeakerFeed {
   /** Frames before this one are no longer needed (their utterances are labelled). */
   private released = 0;
   private waiters: Waiter[] = [];
+  /** The buffers each push reads and converts into (the stream copies what it is given): an hour's feed, two arrays. */
+  private readonly samples = new Int16Array(PUSH_SAMPLES);
+  private readonly floats = new Float32Array(PUSH_SAMPLES);
   private stopped = false;
   private stopping!: () => void;
   private readonly done: Promise<void>;
@@ -67,10 +70,15 @@ export class SpeakerFeed {
     }).catch((error: unknown) => this.fail(error));
   }
 
-  /** The track's file now holds `samples` samples. */
-  wrote(samples: number): void {
+  /** The track's file now holds `samples` samples (a capture process attached, its silence written before it). */
+  holds(samples: number): void {
     this.written = samples;
     this.pump();
+  }
+
+  /** `samples` more samples were appended to the track's file. */
+  appended(samples: number): void {
+    this.holds(this.written + samples);
   }
 
   /**
@@ -118,10 +126,11 @@ export class SpeakerFeed {
 
   private async pushAll(stream: SpeakerStream): Promise<void> {
     while (!this.stopped && this.fed < this.written) {
-      const samples = readTrackSamples(this.file, this.fed, Math.min(this.written - this.fed, PUSH_SAMPLES));
-      if (samples.length === 0) return;
-      this.keep(await stream.push(toFloat(samples)));
-      this.fed += samples.length;
+      const wanted = this.samples.subarray(0, Math.min(this.written - this.fed, PUSH_SAMPLES));
+      const read = readTrackInto(this.file, this.fed, wanted);
+      if (read === 0) return;
+      this.keep(await stream.push(toFloat(wanted.subarray(0, read), this.floats)));
+      this.fed += read;
     }
   }
 

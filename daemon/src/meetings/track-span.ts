@@ -7,16 +7,19 @@ import { WAV_HEADER_BYTES } from "../dictation/recordings";
 /** Samples from `startSeconds` to `endSeconds` (fewer where the track ends sooner). */
 export function readTrackSpan(file: string, startSeconds: number, endSeconds: number): Int16Array {
   const first = Math.max(0, Math.floor(startSeconds * SAMPLE_RATE));
-  return readTrackSamples(file, first, Math.max(0, Math.ceil(endSeconds * SAMPLE_RATE) - first));
+  const samples = new Int16Array(Math.max(0, Math.ceil(endSeconds * SAMPLE_RATE) - first));
+  return samples.subarray(0, readTrackInto(file, first, samples));
 }
 
-/** `count` samples from sample `first` on (fewer where the track ends sooner). */
-export function readTrackSamples(file: string, first: number, count: number): Int16Array {
-  const bytes = Buffer.alloc(count * 2);
+/**
+ * Fills `into` with samples from sample `first` on, and says how many it read (fewer where the track ends sooner), so
+ * that a reader going through the track in pieces can reuse one buffer.
+ */
+export function readTrackInto(file: string, first: number, into: Int16Array): number {
   const fd = openSync(file, "r");
   try {
-    const read = readSync(fd, bytes, 0, bytes.length, WAV_HEADER_BYTES + first * 2);
-    return new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(read / 2)).slice();
+    // Every platform Verbatim runs on (arm64, x64) is little-endian, as the track's samples are.
+    return Math.floor(readSync(fd, into, 0, into.byteLength, WAV_HEADER_BYTES + first * 2) / 2);
   } finally {
     closeSync(fd);
   }
