@@ -80,6 +80,8 @@ export function repairWavHeader(file: string): void {
 export class RecordingWriter {
   private dataBytes = 0;
   private fd: number | null;
+  /** A header size field as written, reused: a meeting appends tens of frames a second for hours. */
+  private readonly size = Buffer.alloc(4);
 
   constructor(
     readonly id: string,
@@ -99,11 +101,10 @@ export class RecordingWriter {
     if (this.fd === null) throw new Error(`the recording ${this.id} is closed`);
     writeSync(this.fd, pcm, 0, pcm.length, WAV_HEADER_BYTES + this.dataBytes);
     this.dataBytes += pcm.length;
-    const sizes = Buffer.alloc(4);
-    sizes.writeUInt32LE(36 + this.dataBytes);
-    writeSync(this.fd, sizes, 0, 4, 4);
-    sizes.writeUInt32LE(this.dataBytes);
-    writeSync(this.fd, sizes, 0, 4, 40);
+    this.size.writeUInt32LE(36 + this.dataBytes);
+    writeSync(this.fd, this.size, 0, 4, 4);
+    this.size.writeUInt32LE(this.dataBytes);
+    writeSync(this.fd, this.size, 0, 4, 40);
   }
 
   close(): void {
