@@ -65,6 +65,14 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
 
   const failed = (track: MeetingTrackName, message: string) =>
     setProgress(({ launched, errors }) => ({ launched, errors: { ...errors, [track]: message } }));
+  /** A capture process that died after recording a while was started again: its track is starting, not silent. */
+  const restarted = (track: MeetingTrackName, why: string) => {
+    setProgress(({ launched, errors }) => ({
+      launched: { ...launched, [track]: Date.now() },
+      errors: { ...errors, [track]: undefined },
+    }));
+    void showToast({ style: Toast.Style.Failure, title: `${trackTitle(track)} capture started again`, message: why });
+  };
   /** Follows the capture processes this command started, for the warning of one that ends. */
   const follow = (captures: MeetingCaptures) => {
     const started = Object.keys(captures) as MeetingTrackName[];
@@ -114,6 +122,7 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
         connection.current = opened;
         const opening = await openMeeting(opened.client, opened.status, meetingCaptureSetup(), {
           start: !stopOnOpen.current,
+          restarted,
         });
         if (closing.signal.aborted) return;
         if (opening.kind === "none") {
@@ -240,7 +249,7 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
     const opened = connection.current;
     if (!opened) return;
     try {
-      follow({ [track]: captureTrack(opened.status, meetingCaptureSetup(), meeting, track) });
+      follow({ [track]: captureTrack(opened.status, meetingCaptureSetup(), meeting, track, { restarted }) });
     } catch (error) {
       void showFailureToast(error, { title: `The ${trackTitle(track)} Capture Could Not Start` });
     }

@@ -3,8 +3,9 @@
 // microphone ("Mic") and its loopback device ("Call"): the command's start spawns the two real capture processes,
 // detached, on their monitors. Without a system device nothing starts; a meeting that records is shown (and opened
 // again, followed instead of started twice), the menu bar shows it; Stop gives the transcript with "You" and the
-// others, and notes by Raycast AI (AI.ask replaced) beside it; a track whose capture process died is flagged, and its
-// capture restarted. @raycast/api is not involved.
+// others, and notes by Raycast AI (AI.ask replaced) beside it; a track whose capture process died at once is flagged,
+// and its capture restarted; one that died after recording a while is started again on its own. @raycast/api is not
+// involved.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -220,10 +221,11 @@ describeOnLinux("Record Meeting through the daemon", () => {
     expect(after.title).not.toMatch(/●/);
   });
 
-  test("a track whose capture process died is flagged with why, and its capture restarts", async () => {
+  test("a track whose capture process died moments after it started is flagged with why, and its capture restarts", async () => {
     const connected = await client();
     const status = await connected.status();
-    const opening = await openMeeting(connected, status, setup);
+    const restarts: string[] = [];
+    const opening = await openMeeting(connected, status, setup, { restarted: (track) => restarts.push(track) });
     if (opening.kind !== "recording") throw new Error(`no meeting: ${opening.message}`);
     const { meeting } = opening;
     await meetingWhen(connected, bothCapturing, "both tracks capturing");
@@ -232,6 +234,7 @@ describeOnLinux("Record Meeting through the daemon", () => {
     const died = await opening.captures.system!;
     expect(died.code).toBeNull();
     expect(died.message).toMatch(/^SIGKILL/);
+    expect(restarts).toEqual([]); // it had not recorded RESTART_AFTER_RUN_MS: it waits for the user
     const flagged = await meetingWhen(connected, (m) => !m.tracks.system.capturing, "the system track flagged");
     expect(tracksWithoutCapture(flagged)).toEqual(["system"]);
     // Flagged at once although it started moments ago: its capture process ended, saying why.
@@ -247,5 +250,42 @@ describeOnLinux("Record Meeting through the daemon", () => {
     await stopMeeting(connected);
     expect(await restarted).toMatchObject({ code: 0 });
     expect(await opening.captures.microphone).toMatchObject({ code: 0 });
+  });
+
+  test("a capture process that dies after recording a while is started again on its own, and its track goes on", async () => {
+    const connected = await client();
+    const restarts: Array<{ track: string; why: string }> = [];
+    const opening = await openMeeting(connected, await connected.status(), setup, {
+      restarted: (track, why) => restarts.push({ track, why }),
+      restartAfterRunMs: 1000,
+    });
+    if (opening.kind !== "recording") throw new Error(`no meeting: ${opening.message}`);
+    const { meeting } = opening;
+    const before = await meetingWhen(
+      connected,
+      (m) => bothCapturing(m) && m.tracks.system.seconds >= 1.5,
+      "1.5 s recorded",
+    );
+    const [first] = capturesOf(daemon, meeting.tracks.system.id);
+    process.kill(first, "SIGKILL");
+    const again = await meetingWhen(
+      connected,
+      (m) => m.tracks.system.capturing && capturesOf(daemon, meeting.tracks.system.id).some((pid) => pid !== first),
+      "a new capture process on the system track",
+    );
+    expect(restarts).toEqual([{ track: "system", why: expect.stringMatching(/^SIGKILL/) }]);
+    expect(capturesOf(daemon, meeting.tracks.system.id)).toHaveLength(1);
+    expect(again.tracks.system.seconds).toBeGreaterThanOrEqual(before.tracks.system.seconds);
+    const later = await meetingWhen(
+      connected,
+      (m) => m.tracks.system.seconds >= again.tracks.system.seconds + 1,
+      "the system track recording on",
+    );
+    expect(later.tracks.microphone.capturing).toBe(true);
+    await stopMeeting(connected);
+    // Stopped, the capture processes end with 0 and none is started again.
+    expect(await opening.captures.system).toMatchObject({ code: 0 });
+    expect(await opening.captures.microphone).toMatchObject({ code: 0 });
+    expect(restarts).toHaveLength(1);
   });
 });

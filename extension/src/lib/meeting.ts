@@ -23,6 +23,19 @@ export const MEETING_TRACKS: readonly MeetingTrackName[] = ["microphone", "syste
 /** How long a capture process this command started may take to open its device before its track is flagged. */
 export const CAPTURE_START_GRACE_MS = 10_000;
 
+/**
+ * A capture process that recorded at least this long and then died (the helper killed, the device gone for a moment)
+ * is started again on its own; one that died sooner (no permission, no such device) would only die again, so its
+ * track waits for Restart.
+ */
+export const RESTART_AFTER_RUN_MS = 10_000;
+
+/** What starting a track's capture process may be told: of each time it is started again on its own, and after how long a run. */
+export interface CaptureKeeping {
+  restarted?: (track: MeetingTrackName, why: string) => void;
+  restartAfterRunMs?: number;
+}
+
 /** Where the capture processes go: the daemon's socket, their log, and the devices each track records. */
 export interface MeetingCaptureSetup extends Omit<CaptureSetup, "command" | "device"> {
   /** The microphone's input device; the system's default input when absent. */
@@ -85,33 +98,44 @@ function captureCommandOf(status: DaemonStatus): string[] {
   return status.capture.command;
 }
 
-/** Starts the capture process of one track of the meeting (a refused command throws, saying why). */
+/**
+ * Starts the capture process of one track of the meeting (a refused command throws, saying why), and again each time
+ * one dies after recording RESTART_AFTER_RUN_MS (while this command runs); settles with the exit of the last one (code
+ * 0 once the meeting stops).
+ */
 export function captureTrack(
   status: DaemonStatus,
   setup: MeetingCaptureSetup,
   meeting: MeetingInfo,
   track: MeetingTrackName,
+  { restarted, restartAfterRunMs = RESTART_AFTER_RUN_MS }: CaptureKeeping = {},
 ): Promise<CaptureExit> {
   const command = captureCommandOf(status);
   const { microphone, system, ...rest } = setup;
   const device = (track === "microphone" ? microphone : system)?.trim() || undefined;
   const systemTap = track === "system" && !device && process.platform === "darwin";
-  return startMeetingTrackCapture(
-    { ...rest, command, ...(device && { device }), ...(systemTap && { systemTap }) },
-    meeting.tracks[track].id,
-  );
+  const capture = { ...rest, command, ...(device && { device }), ...(systemTap && { systemTap }) };
+  const keep = async (): Promise<CaptureExit> => {
+    for (;;) {
+      const launched = Date.now();
+      const exit = await startMeetingTrackCapture(capture, meeting.tracks[track].id);
+      if (exit.code === 0 || Date.now() - launched < restartAfterRunMs) return exit;
+      restarted?.(track, exit.message);
+    }
+  };
+  return keep();
 }
 
 /**
  * The meeting that records now, or else (unless `start` is false, as for Stop Meeting from the menu bar) a new one:
- * meeting.start, then a detached capture process for each track (so the meeting outlives the command's window).
- * Without a system device nothing starts.
+ * meeting.start, then a detached capture process for each track (so the meeting outlives the command's window),
+ * kept going as captureTrack's. Without a system device nothing starts.
  */
 export async function openMeeting(
   client: DaemonClient,
   status: DaemonStatus,
   setup: MeetingCaptureSetup,
-  { start = true }: { start?: boolean } = {},
+  { start = true, ...keeping }: { start?: boolean } & CaptureKeeping = {},
 ): Promise<MeetingOpening> {
   const running = await currentMeeting(client);
   if (running) return { kind: "recording", meeting: running, started: false, captures: {} };
@@ -123,7 +147,7 @@ export async function openMeeting(
   if (event.type !== "done" || !event.meeting) throw new Error(`meeting.start answered ${event.type}`);
   const meeting = event.meeting;
   const captures: MeetingCaptures = {};
-  for (const track of MEETING_TRACKS) captures[track] = captureTrack(status, setup, meeting, track);
+  for (const track of MEETING_TRACKS) captures[track] = captureTrack(status, setup, meeting, track, keeping);
   return { kind: "recording", meeting, started: true, captures };
 }
 
