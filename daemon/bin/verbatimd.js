@@ -2,6 +2,7 @@
 // The daemon's entry point for launchd / systemd (compiled from daemon/src by `npm run build`). The Node check comes
 // first, and this file stays in ES5, so that an old Node says which Node Verbatim needs instead of a stack trace.
 require("@verbatim/native/scripts/node-floor.cjs").exitIfNodeTooOld("npx verbatimd");
+require("../dist/service/shared-malloc-arenas").shareMallocArenas();
 require("../dist/verbatimd")
   .runDaemon()
   .then(

@@ -1,6 +1,7 @@
 // Where the daemon's memory goes (issue 66): `verbatim status` breaks its resident set into the model's mapped files,
 // the C heap (the engine's buffers among it), the JavaScript heap and the rest; once the queue drains, the heap the
-// jobs freed goes back to the system; and the idle unload is offered with its figures.
+// jobs freed goes back to the system (on glibc, from the one malloc arena the daemon runs with); and the idle unload is
+// offered with its figures.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
@@ -8,7 +9,7 @@ import path from "node:path";
 import { menuBarModel } from "../../extension/src/lib/menu-bar-model";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav } from "../support/dictation";
-import { fixtureModel } from "../support/fixtures";
+import { fixtureModel, repoRoot } from "../support/fixtures";
 
 jest.setTimeout(300_000);
 
@@ -73,6 +74,29 @@ test("the heap that file jobs freed goes back to the system as soon as the queue
   // test/bench/README.md, "The daemon's memory"). Trimmed as the queue drains, the idle trim found nothing left:
   // 0.0 MB. 5 MB is about a third of the smallest leftover measured.
   expect(drained - idle).toBeLessThan(5);
+});
+
+const describeOnLinux = process.platform === "linux" ? describe : describe.skip;
+
+describeOnLinux("one malloc arena on glibc", () => {
+  const environment = (pid: number) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  const withTunables = (tunables: string | undefined) => {
+    const env = { ...process.env, GLIBC_TUNABLES: tunables };
+    if (tunables === undefined) delete env.GLIBC_TUNABLES;
+    const script = `require(${JSON.stringify(path.join(repoRoot, "daemon/dist/service/shared-malloc-arenas"))}).shareMallocArenas(); console.log(process.env.GLIBC_TUNABLES)`;
+    return execFileSync(process.execPath, ["-e", script], { env, encoding: "utf8" }).trim();
+  };
+
+  test("the daemon started itself again, the same process, with its threads sharing one arena", () => {
+    // The process the test spawned (execve keeps its pid), answering on its socket since beforeAll.
+    expect(environment(daemon.child!.pid!)).toContain("GLIBC_TUNABLES=glibc.malloc.arena_max=1");
+  });
+
+  test("a user's own arena limit stands, and other tunables are kept beside the limit", () => {
+    expect(withTunables(undefined)).toBe("glibc.malloc.arena_max=1");
+    expect(withTunables("glibc.malloc.arena_max=4")).toBe("glibc.malloc.arena_max=4");
+    expect(withTunables("glibc.malloc.tcache_count=0")).toBe("glibc.malloc.tcache_count=0:glibc.malloc.arena_max=1");
+  });
 });
 
 test("the idle unload is set at run time with its figures, saved in config.json, shown in status and the menu bar", async () => {
