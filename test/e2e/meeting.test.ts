@@ -177,12 +177,17 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       expect(started.stdout).toMatch(/^Meeting \S+, recording since \S+\n {2}microphone: [\d.]+ s, recording/);
       // The live text while the call plays, every second, and the daemon's memory, every 5 s.
       const rss: number[] = [];
+      const breakdowns: string[] = [];
       const client = await daemon.connect();
       let polls = 0;
       const sampling = setInterval(() => {
         // From the first live line on: the engine, the voice activity detectors and the speaker model are in memory.
         if (live.length > 0 && ++polls % 5 === 0)
-          void daemon.status().then((status) => rss.push(status.memory.rssBytes));
+          void daemon.status().then(({ memory }) => {
+            rss.push(memory.rssBytes);
+            const { nativeHeapBytes, jsHeapBytes } = memory.breakdown!;
+            breakdowns.push(`${((nativeHeapBytes ?? 0) / MB).toFixed(1)}/${(jsHeapBytes / MB).toFixed(1)}`);
+          });
         void client.request({ type: "meeting.status" }).then((event) => {
           const played = (performance.now() - playing) / 1000;
           for (const line of event.type === "done" ? (event.meeting?.live ?? []) : []) {
@@ -205,6 +210,7 @@ describeOnLinux("meetings recorded from two PulseAudio sinks", () => {
       console.log(
         `meeting: the daemon's RSS while recording ${rss.map((bytes) => (bytes / MB).toFixed(1)).join(", ")} MB`,
       );
+      console.log(`meeting: the daemon's C heap in use / JavaScript heap, MB: ${breakdowns.join(", ")}`);
       const stopAsked = performance.now();
       const stopped = await daemon.cli("meeting", "stop", "--json");
       console.log(`meeting: stop to transcript ${((performance.now() - stopAsked) / 1000).toFixed(1)} s`);
