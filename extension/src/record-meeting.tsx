@@ -65,22 +65,23 @@ export default function Command(props: LaunchProps<{ launchContext?: { stop?: bo
 
   const failed = (track: MeetingTrackName, message: string) =>
     setProgress(({ launched, errors }) => ({ launched, errors: { ...errors, [track]: message } }));
-  /** A capture process that died after recording a while was started again: its track is starting, not silent. */
-  const restarted = (track: MeetingTrackName, why: string) => {
+  /** These tracks' capture processes start now: they are starting, not silent, and their last error is gone. */
+  const launchedNow = (tracks: MeetingTrackName[]) => {
+    const now = Date.now();
     setProgress(({ launched, errors }) => ({
-      launched: { ...launched, [track]: Date.now() },
-      errors: { ...errors, [track]: undefined },
+      launched: { ...launched, ...Object.fromEntries(tracks.map((track) => [track, now])) },
+      errors: { ...errors, ...Object.fromEntries(tracks.map((track) => [track, undefined])) },
     }));
+  };
+  /** A capture process that died after recording a while was started again. */
+  const restarted = (track: MeetingTrackName, why: string) => {
+    launchedNow([track]);
     void showToast({ style: Toast.Style.Failure, title: `${trackTitle(track)} capture started again`, message: why });
   };
   /** Follows the capture processes this command started, for the warning of one that ends. */
   const follow = (captures: MeetingCaptures) => {
     const started = Object.keys(captures) as MeetingTrackName[];
-    const now = Date.now();
-    setProgress(({ launched, errors }) => ({
-      launched: { ...launched, ...Object.fromEntries(started.map((track) => [track, now])) },
-      errors: { ...errors, ...Object.fromEntries(started.map((track) => [track, undefined])) },
-    }));
+    launchedNow(started);
     for (const track of started) {
       captures[track]!.then(
         (exit) => exit.code !== 0 && failed(track, exit.message),

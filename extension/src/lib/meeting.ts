@@ -30,7 +30,10 @@ export const CAPTURE_START_GRACE_MS = 10_000;
  */
 export const RESTART_AFTER_RUN_MS = 10_000;
 
-/** What starting a track's capture process may be told: of each time it is started again on its own, and after how long a run. */
+/**
+ * What starting a track's capture process may be told: of each time it is started again on its own, and after how
+ * long a run.
+ */
 export interface CaptureKeeping {
   restarted?: (track: MeetingTrackName, why: string) => void;
   restartAfterRunMs?: number;
