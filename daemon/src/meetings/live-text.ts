@@ -12,7 +12,7 @@ import { LiveSpeakers } from "./live-speakers";
 import { LiveUtterances } from "./live-utterances";
 import { SpeakerFeed, type SpeakerStreamOpener } from "./speaker-feed";
 import { trackEcho } from "./track-echo";
-import { readTrackInto } from "./track-span";
+import { copyTrackSpan } from "./track-span";
 
 const KEPT_LINES = 20;
 /** How long an utterance's transcript waits for the speaker stream to reach its end before its line is the Others'. */
@@ -126,7 +126,7 @@ export class MeetingLiveText {
     rmSync(file, { force: true });
     const copy = new RecordingWriter(job, file);
     try {
-      this.copySpan(this.files[track], from, to, copy);
+      copyTrackSpan(this.files[track], from, to, copy, this.piece);
     } finally {
       copy.close();
     }
@@ -153,15 +153,5 @@ export class MeetingLiveText {
     this.speakerFeed.release(end - SPEAKERS_MARGIN_SECONDS);
     const named = window && this.speakers.lines(transcript, window, start);
     return named ?? [{ speaker: "Others", start, end, text: transcript.text.trim() }];
-  }
-
-  /** Samples [from, to) of a track into `copy`, through one reused buffer. */
-  private copySpan(file: string, from: number, to: number, copy: RecordingWriter): void {
-    for (let at = from; at < to;) {
-      const read = readTrackInto(file, at, this.piece.subarray(0, Math.min(this.piece.length, to - at)));
-      if (read === 0) return;
-      copy.append(new Uint8Array(this.piece.buffer, 0, read * 2));
-      at += read;
-    }
   }
 }

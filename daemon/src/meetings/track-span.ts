@@ -2,7 +2,7 @@
 // samples), so that judging an hour-long meeting's segments holds only the spans in memory.
 import { closeSync, openSync, readSync } from "node:fs";
 import { SAMPLE_RATE } from "../dictation/pcm";
-import { WAV_HEADER_BYTES } from "../dictation/recordings";
+import { type RecordingWriter, WAV_HEADER_BYTES } from "../dictation/recordings";
 
 /** Samples from `startSeconds` to `endSeconds` (fewer where the track ends sooner). */
 export function readTrackSpan(file: string, startSeconds: number, endSeconds: number): Int16Array {
@@ -22,5 +22,15 @@ export function readTrackInto(file: string, first: number, into: Int16Array): nu
     return Math.floor(readSync(fd, into, 0, into.byteLength, WAV_HEADER_BYTES + first * 2) / 2);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Appends samples [from, to) of a track to `copy` (fewer where the track ends sooner), through the buffer `piece`. */
+export function copyTrackSpan(file: string, from: number, to: number, copy: RecordingWriter, piece: Int16Array): void {
+  for (let at = from; at < to;) {
+    const read = readTrackInto(file, at, piece.subarray(0, Math.min(piece.length, to - at)));
+    if (read === 0) return;
+    copy.append(new Uint8Array(piece.buffer, piece.byteOffset, read * 2));
+    at += read;
   }
 }
