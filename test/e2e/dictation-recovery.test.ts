@@ -52,11 +52,7 @@ async function dictateWithoutStopping(): Promise<Following> {
   const following = await startDictation(client);
   following.outcome.catch(() => undefined);
   sendPcm(client, following.session, pcm);
-  const deadline = Date.now() + 60_000;
-  while ((await receivedSeconds(client)) < pcm.length / 2 / 16000) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for the audio to arrive");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(async () => (await receivedSeconds(client)) >= pcm.length / 2 / 16000, "the audio to arrive");
   return following;
 }
 
