@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Vocabulary boosting on the trained Parakeet fixture (issue 65's proof): made-up terms it reads wrongly today, each
+// Vocabulary boosting on a trained transducer fixture (issue 65's proof; parakeet-trained-en by default, or
+// nemotron-trained-en, decoded whole at its default right context): made-up terms it reads wrongly today, each
 // spoken in a sentence by a held-out voice, and as many sentences without any term (test/support/boost-speech.cjs).
 // For 10, 100 and 1,000 boosted terms and each strength: the recall of the misread terms (a term sentence whose text
 // holds the term), false insertions (a term-free sentence whose text holds any boosted term), the term-free WER
@@ -8,7 +9,8 @@
 // over every term-free sentence. 100 and 1,000: all spoken terms plus made-up terms never spoken.
 // Prints figures; asserts nothing (test/e2e/parakeet-boost.test.ts bounds them).
 //
-// usage: npx tsc -b && node test/bench/boost.mjs [--strengths 2,4,6,8] [--terms 30] [--threads 2]
+// usage: npx tsc -b && node test/bench/boost.mjs [--model parakeet-trained-en] [--strengths 2,4,6,8] [--terms 30]
+//          [--threads 2]
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -19,11 +21,12 @@ import { wordErrorRate } from "../support/words.cjs";
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { ParakeetModel } = require(path.join(repoRoot, "native/dist/index.js"));
+const { loadModel } = require(path.join(repoRoot, "native/dist/index.js"));
 const { termNames, utterances, speak, hasTerm } = require(path.join(repoRoot, "test/support/boost-speech.cjs"));
 
 const { values: options } = parseArgs({
   options: {
+    model: { type: "string", default: "parakeet-trained-en" },
     strengths: { type: "string", default: "2,4,6,8" },
     terms: { type: "string", default: "30" },
     threads: { type: "string", default: "2" },
@@ -33,7 +36,7 @@ const spokenCount = Number(options.terms);
 const strengths = options.strengths.split(",").map(Number);
 const loadStart = os.loadavg()[0];
 
-const model = await ParakeetModel.load(path.join(repoRoot, "test/fixtures/models/parakeet-trained-en"), {
+const model = await loadModel(path.join(repoRoot, "test/fixtures/models", options.model), {
   threads: Number(options.threads),
 }).promise;
 const allTerms = termNames(1000);
@@ -58,7 +61,7 @@ for (let pass = 0; pass < 2; pass++) {
 const misread = withTerm.filter((u) => !hasTerm(plain.get(u.file).text, u.term));
 const plainWer = wordErrorRate(termFree.map((u) => ({ reference: u.text, hypothesis: plain.get(u.file).text })));
 console.log(
-  `parakeet-trained-en: ${withTerm.length} term sentences (${misread.length} read wrongly unboosted), ` +
+  `${options.model}: ${withTerm.length} term sentences (${misread.length} read wrongly unboosted), ` +
     `${termFree.length} term-free; unboosted term-free WER ${(100 * plainWer).toFixed(1)}%`,
 );
 

@@ -5,6 +5,7 @@
 //   - first text: seconds from the first word's start to the first committed text on screen;
 //   - word lag: from each word's end (the batch transcript's word timings) to the moment it is first shown in full,
 //     median and 90th percentile, and one encoder pass (the floor every update pays) for comparison;
+//   - stop to final: from the end of the audio (the stream finished, the dictation stopped) to the final text;
 //   - update RTF: the update loop's compute per second of audio (audio fed in lockstep, each update awaited);
 //   - live WER (committed text before the final pass; words not yet shown count as missing) and live words wrong
 //     (of the words shown before the final pass, the share that are not the spoken ones), final WER, batch WER;
@@ -13,14 +14,16 @@
 //     activity detector finds, with 0.3 s around it, so its final pass sees slightly less audio than the file).
 // Parakeet fixtures (parakeet-tiny: random weights, so its text is not English and its WER means nothing) run with
 // their own policy (a token is shown once its end is marginFrames behind the newest audio, two updates agree, and its
-// word is whole); their word lag is measured against the batch transcript's own words, as Whisper's is.
+// word is whole); their word lag is measured against the batch transcript's own words, as Whisper's is. Nemotron
+// fixtures stream natively, in chunks of LIVE_POLICY's right context + 1 frames (160 ms): each chunk's tokens are
+// shown once it is decoded, and the final text is the stream's own (no final pass).
 // On random-weight shapes (base, large-v3-turbo; made as test/bench/run.mjs makes them) only the cost is measured:
 // what one update takes on 5 s and 10 s of audio, and whether the loop keeps up at a given update interval.
 //
 // usage: npx tsc -b && node test/bench/stream.mjs [--models verbatim-tiny-en,verbatim-tiny-en-4bit,parakeet-tiny]
 //          [--files 10] [--backend cpu|mlx] [--threads 2] [--min-chunk 0.2] [--shapes base,large-v3-turbo]
-//          [--frame-threshold 10] [--margin-frames 2] [--no-daemon]   (defaults: the daemon's dictation settings,
-//          LIVE_POLICY; the daemon path runs only at those)
+//          [--frame-threshold 10] [--margin-frames 2] [--no-daemon] [--set heldout|long]   (defaults: the daemon's
+//          dictation settings, LIVE_POLICY; the daemon path runs only at those)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -32,12 +35,14 @@ import { alignWords, normalizeWords, wordErrorRate } from "../support/words.cjs"
 
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { WhisperModel, ParakeetModel, loadModel: loadAnyModel } = require(path.join(repoRoot, "native/dist/index.js"));
+const { WhisperModel, ParakeetModel, NemotronModel, loadModel: loadAnyModel } = require(
+  path.join(repoRoot, "native/dist/index.js"),
+);
 const { loadAudio } = require(path.join(repoRoot, "daemon/dist/audio/index.js"));
 const { loadTokenizer } = require(path.join(repoRoot, "daemon/dist/tokenizer/index.js"));
 const { DaemonClient } = require(path.join(repoRoot, "daemon/dist/client.js"));
 const { toPcmBytes } = require(path.join(repoRoot, "daemon/dist/dictation/pcm.js"));
-const { LIVE_POLICY } = require(path.join(repoRoot, "daemon/dist/dictation/live-policy.js"));
+const { LIVE_POLICY, CHUNK_FRAME_MS } = require(path.join(repoRoot, "daemon/dist/dictation/live-policy.js"));
 
 const { values } = parseArgs({
   options: {
@@ -50,6 +55,7 @@ const { values } = parseArgs({
     "margin-frames": { type: "string", default: String(LIVE_POLICY.marginFrames) },
     shapes: { type: "string", default: "base" },
     "no-daemon": { type: "boolean", default: false },
+    set: { type: "string", default: "heldout" },
   },
 });
 const RATE = 16_000;
@@ -59,6 +65,7 @@ const backend = values.backend;
 const minChunkSeconds = Number(values["min-chunk"]);
 const frameThreshold = Number(values["frame-threshold"]);
 const marginFrames = Number(values["margin-frames"]);
+const { rightContext } = LIVE_POLICY;
 // The daemon dictates with LIVE_POLICY: its lag compares with the engine's only at those settings.
 const daemonComparable =
   !values["no-daemon"] &&
@@ -66,7 +73,11 @@ const daemonComparable =
   frameThreshold === LIVE_POLICY.frameThreshold &&
   marginFrames === LIVE_POLICY.marginFrames;
 const fixtures = path.join(repoRoot, "test/fixtures");
-const heldout = JSON.parse(readFileSync(path.join(fixtures, "heldout/heldout.json"), "utf8")).slice(
+// heldout: single sentences, each word's end from the model's own batch transcript; long: the long recordings,
+// each word's end as espeak-ng spoke it (one clock for every model: a streaming model's own word times are when it
+// emitted them, which would hide its lag).
+const set = values.set === "long" ? "heldout-long" : "heldout";
+const heldout = JSON.parse(readFileSync(path.join(fixtures, set, `${set}.json`), "utf8")).slice(
   0,
   Number(values.files),
 );
@@ -97,6 +108,14 @@ function timedWords(tokenizer, segments) {
     }
   }
   return out.map((w) => ({ ...w, text: normalizeWords(w.text).join(" ") })).filter((w) => w.text);
+}
+
+/** The words as espeak-ng spoke them (heldout-long.json), with their times. */
+function spokenWords(sentences) {
+  return sentences
+    .flatMap((sentence) => sentence.words)
+    .map((w) => ({ text: normalizeWords(w.word).join(" "), start: w.start, end: w.end }))
+    .filter((w) => w.text);
 }
 
 /** Of the words shown, the share the alignment with the spoken words does not match. */
@@ -152,22 +171,25 @@ async function withTokenizer(model) {
  *  the cost of one encoder pass. */
 async function fixture(folder) {
   const loaded = await loadAnyModel(folder, { backend, threads }).promise;
-  if (loaded instanceof ParakeetModel) {
+  if (loaded instanceof ParakeetModel || loaded instanceof NemotronModel) {
     const model = loaded;
+    const nemotron = loaded instanceof NemotronModel;
+    const transcribe = (audio) => model.transcribe(audio, undefined, nemotron ? { rightContext } : {}).promise;
     return {
       model,
-      options: { minChunkSeconds, marginFrames },
+      options: nemotron ? { rightContext } : { minChunkSeconds, marginFrames },
+      chunkSeconds: nemotron ? ((rightContext + 1) * CHUNK_FRAME_MS) / 1000 : minChunkSeconds,
       batch: async (audio) => {
-        const result = await model.transcribe(audio).promise;
+        const result = await transcribe(audio);
         const spoken = result.words
           .map((w) => ({ text: normalizeWords(w.text).join(" "), start: w.start, end: w.end }))
           .filter((w) => w.text);
         return { text: result.text, spoken };
       },
-      // A whole pass (features, encoder, greedy TDT) over 1 s: what every update pays at the least.
+      // A whole pass (features, encoder, greedy decoding) over 1 s: what every update pays at the least on Parakeet.
       encoderPass: async () => {
         const started = now();
-        await model.transcribe(new Float32Array(RATE)).promise;
+        await transcribe(new Float32Array(RATE));
         return now() - started;
       },
     };
@@ -182,6 +204,7 @@ async function fixture(folder) {
   return {
     model,
     options,
+    chunkSeconds: minChunkSeconds,
     batch: async (audio) => {
       const result = await model.transcribe(audio, { ...options, wordTimestamps: true }).promise;
       const text = tokenizer.decode(result.segments.flatMap((s) => s.tokens)).trim();
@@ -204,16 +227,18 @@ async function streamRealTime(model, options, audio) {
     const due = t0 + ((frame + 1) * FRAME) / RATE;
     await sleep(Math.max(0, (due - now()) * 1000));
   }
+  const stopped = now();
   const transcript = await session.finish();
+  const stopToFinal = now() - stopped;
   // Live text: everything committed, the last update (at the utterance's end) included, before the final pass.
-  return { commits, live: commits.map((c) => c.added).join(""), final: transcript.text };
+  return { commits, live: commits.map((c) => c.added).join(""), final: transcript.text, stopToFinal };
 }
 
 /** The update loop's compute: each chunk pushed once the update before it is done. */
-async function streamLockstep(model, options, audio) {
+async function streamLockstep(model, options, chunkSeconds, audio) {
   let wake = null;
   const session = model.startStream(options, () => wake?.());
-  const chunk = Math.round(options.minChunkSeconds * RATE);
+  const chunk = Math.round(chunkSeconds * RATE);
   const started = now();
   for (let at = 0; at < audio.length; at += chunk) {
     const piece = audio.subarray(at, Math.min(at + chunk, audio.length));
@@ -269,9 +294,10 @@ async function daemonRun(folder, files) {
         client.sendAudio(session, pcm.subarray(at, at + 2 * FRAME));
         await sleep(Math.max(0, (t0 + ((frame + 1) * FRAME) / RATE - now()) * 1000));
       }
+      const stopped = now();
       await client.request({ type: "dictation.stop", session });
       const done = await outcome;
-      runs.push({ commits, final: done.transcript.text });
+      runs.push({ commits, final: done.transcript.text, stopToFinal: now() - stopped });
     }
     client.close();
     return runs;
@@ -284,12 +310,12 @@ async function daemonRun(folder, files) {
 
 async function fixtureModel(name) {
   const folder = path.join(fixtures, "models", name);
-  const { model, options, batch: transcribe, encoderPass: pass } = await fixture(folder);
+  const { model, options, chunkSeconds, batch: transcribe, encoderPass: pass } = await fixture(folder);
   const files = [];
   for (const item of heldout) {
-    const audio = (await loadAudio(path.join(fixtures, "heldout", item.file))).samples;
+    const audio = (await loadAudio(path.join(fixtures, set, item.file))).samples;
     const { text, spoken } = await transcribe(audio);
-    files.push({ ...item, audio, batch: text, spoken });
+    files.push({ ...item, audio, batch: text, spoken: item.sentences ? spokenWords(item.sentences) : spoken });
   }
   const encoder = median([await pass(), await pass(), await pass()]);
 
@@ -298,6 +324,7 @@ async function fixtureModel(name) {
   const live = [];
   const final = [];
   const batch = [];
+  const stopToFinal = [];
   let lockstep = 0;
   let seconds = 0;
   let finalEqualsBatch = 0;
@@ -309,9 +336,10 @@ async function fixtureModel(name) {
     }
     live.push({ reference: file.text, hypothesis: run.live });
     final.push({ reference: file.text, hypothesis: run.final });
+    stopToFinal.push(run.stopToFinal);
     batch.push({ reference: file.text, hypothesis: file.batch });
     if (run.final === file.batch) finalEqualsBatch++;
-    lockstep += await streamLockstep(model, options, file.audio);
+    lockstep += await streamLockstep(model, options, chunkSeconds, file.audio);
     seconds += file.audio.length / RATE;
   }
   const row = {
@@ -321,6 +349,7 @@ async function fixtureModel(name) {
     firstText: median(firsts),
     lagMedian: median(lags),
     lagP90: quantile(lags, 0.9),
+    stopToFinal: median(stopToFinal),
     encoder,
     updateRtf: lockstep / seconds,
     liveWer: wordErrorRate(live),
@@ -336,6 +365,7 @@ async function fixtureModel(name) {
     );
     row.daemonLagMedian = median(daemonLags);
     row.daemonAdds = row.daemonLagMedian - row.lagMedian;
+    row.daemonStopToFinal = median(runs.map((run) => run.stopToFinal));
     row.daemonFinalWer = wordErrorRate(runs.map((run, i) => ({ reference: files[i].text, hypothesis: run.final })));
     row.daemonFinalEqualsBatch = runs.filter((run, i) => run.final === files[i].batch).length;
   }
@@ -385,13 +415,13 @@ console.log(
 );
 console.log(`# load average before: ${load()}`);
 console.log(
-  "| model | files | first text s | word lag median s | p90 s | encoder pass s | update RTF | live WER | live words wrong | final WER | batch WER | final = batch | daemon lag median s | daemon adds s | daemon final WER | daemon final = batch |",
+  "| model | files | first text s | word lag median s | p90 s | stop to final s | encoder pass s | update RTF | live WER | live words wrong | final WER | batch WER | final = batch | daemon lag median s | daemon adds s | daemon stop to final s | daemon final WER | daemon final = batch |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const name of values.models.split(",").filter(Boolean)) {
   const r = await fixtureModel(name);
   console.log(
-    `| ${r.model} (${r.backend}) | ${r.files} | ${fmt(r.firstText)} | ${fmt(r.lagMedian)} | ${fmt(r.lagP90)} | ${fmt(r.encoder, 3)} | ${fmt(r.updateRtf)} | ${fmt(100 * r.liveWer, 1)}% | ${fmt(100 * r.liveWrong, 1)}% | ${fmt(100 * r.finalWer, 1)}% | ${fmt(100 * r.batchWer, 1)}% | ${r.finalEqualsBatch}/${r.files} | ${fmt(r.daemonLagMedian)} | ${fmt(r.daemonAdds, 3)} | ${r.daemonFinalWer === undefined ? "-" : `${fmt(100 * r.daemonFinalWer, 1)}%`} | ${r.daemonFinalEqualsBatch ?? "-"}/${r.files} |`,
+    `| ${r.model} (${r.backend}) | ${r.files} | ${fmt(r.firstText)} | ${fmt(r.lagMedian)} | ${fmt(r.lagP90)} | ${fmt(r.stopToFinal)} | ${fmt(r.encoder, 3)} | ${fmt(r.updateRtf)} | ${fmt(100 * r.liveWer, 1)}% | ${fmt(100 * r.liveWrong, 1)}% | ${fmt(100 * r.finalWer, 1)}% | ${fmt(100 * r.batchWer, 1)}% | ${r.finalEqualsBatch}/${r.files} | ${fmt(r.daemonLagMedian)} | ${fmt(r.daemonAdds, 3)} | ${fmt(r.daemonStopToFinal)} | ${r.daemonFinalWer === undefined ? "-" : `${fmt(100 * r.daemonFinalWer, 1)}%`} | ${r.daemonFinalEqualsBatch ?? "-"}/${r.files} |`,
   );
 }
 for (const shape of values.shapes.split(",").filter(Boolean)) {

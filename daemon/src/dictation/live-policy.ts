@@ -21,7 +21,7 @@ export const LIVE_POLICY = {
 } as const satisfies LivePolicy;
 
 /** A natively streaming model's encoder frame: its chunks are whole frames. */
-const CHUNK_FRAME_MS = 80;
+export const CHUNK_FRAME_MS = 80;
 
 /** The live policy with a natively streaming model's chunk of `chunkMs` (absent: the default 160 ms). */
 export function livePolicy(chunkMs: number | undefined): LivePolicy {
