@@ -107,7 +107,7 @@ describe.each(liveFamilies)("$name", (family) => {
   beforeAll(async () => {
     model = family.model;
     // Recordings kept: the capture test compares the final text with transcribing exactly what was recorded.
-    daemon = await DaemonProcess.ready({ model, threads: 2, keepRecordings: "always" });
+    daemon = await DaemonProcess.ready({ model, threads: 2, keepRecordings: "always", ...family.daemonConfig });
     const file = heldoutWav(family.sentence.file);
     speech = await pcmOf(file);
     const connection = await client();

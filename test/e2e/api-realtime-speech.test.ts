@@ -96,6 +96,7 @@ describe.each(liveFamilies)("$name: Realtime transcription", (family) => {
       threads: 2,
       // HTTPS (which the Realtime client dials) on `port`, plain HTTP on a port of its own
       api: { enabled: true, port: await freePort(), host: "127.0.0.1", tls: true, tlsPort: port },
+      ...family.daemonConfig,
     });
     certificate = readFileSync(path.join(daemon.home, "api-tls", "certificate.pem"));
     client = await daemon.connect();

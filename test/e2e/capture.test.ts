@@ -61,7 +61,13 @@ describeOnLinux("the microphone through a PulseAudio null sink", () => {
     beforeAll(async () => {
       // Recordings kept, to compare the final text with transcribing exactly what was recorded; one utterance per
       // dictation (utterance ends are dictation.test.ts's subject), so that comparison is one transcribe call.
-      daemon = await DaemonProcess.ready({ model, threads: 2, keepRecordings: "always", utteranceSilenceSeconds: 0 });
+      daemon = await DaemonProcess.ready({
+        model,
+        threads: 2,
+        keepRecordings: "always",
+        utteranceSilenceSeconds: 0,
+        ...family.daemonConfig,
+      });
     });
 
     afterAll(async () => {

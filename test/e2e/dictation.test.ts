@@ -46,7 +46,7 @@ describe.each(liveFamilies)("$name: live dictation", (family) => {
   const noRecordingsLeft = () => waitFor(() => wavsOnDisk().length === 0, "the recording's deletion", 5_000);
 
   beforeAll(async () => {
-    daemon = await DaemonProcess.ready({ model, threads: 2 });
+    daemon = await DaemonProcess.ready({ model, threads: 2, ...family.daemonConfig });
     pcm = await pcmOf(wav);
     const client = await daemon.connect();
     batchText = (await client.transcribeFile(wav).promise).text;
