@@ -13,7 +13,10 @@
 //
 // usage: node test/bench/nemotron.mjs [--threads 2] [--seconds 30] [--chunks 80,160,560,1120]
 //        [--dtype float16|float32|bfloat16] [--quantize 8bit|4bit] [--no-peer | --no-transformers | --no-ggml]
-//        [--minutes N]
+//        [--minutes N] [--model FOLDER]
+// --model: a Nemotron folder in transformers' layout instead of the random 0.6B one, e.g. the trained fixture
+// (test/fixtures/models/nemotron-trained-en): there the tokens are words, so whether the three sides emit the same ones
+// says whether they compute the same network.
 // Needs the reference Python (transformers 5.18, torch, PyYAML: bash test/reference/parakeet-venv.sh, or
 // $BENCH_PYTHON), the built addon (npm install / tsc -b), and for nemotron-asr.cpp cmake, a C++ compiler and git
 // (its sources are cloned from $NEMOTRON_ASR_CPP_GIT, default GitHub's). The cache (the models, 1.2 GB in fp16,
@@ -60,9 +63,9 @@ const { values: options } = parseArgs({
     transformers: { type: "boolean", default: true },
     ggml: { type: "boolean", default: true },
     minutes: { type: "string", default: "0" },
+    model: { type: "string" },
     // Internal: our side in this process (chunks | memory), printing one JSON line.
     worker: { type: "string" },
-    model: { type: "string" },
     audio: { type: "string" },
     "right-context": { type: "string" },
   },
@@ -199,7 +202,7 @@ function ensureModel(dtype) {
 // The model's files linked into a folder of their own whose config.json asks the engine to pack the weights at load
 // (`"quantize": "8bit" | "4bit"`, read by the engine's Nemotron loader).
 function quantizedCopy(folder, quantize) {
-  const copy = `${folder}-${quantize}`;
+  const copy = path.join(cache, "nemotron", `${path.basename(folder)}-${quantize}`);
   mkdirSync(copy, { recursive: true });
   for (const name of readdirSync(folder)) {
     if (name === "config.json" || existsSync(path.join(copy, name))) continue;
@@ -286,9 +289,10 @@ const GGML_TYPE = { float16: "f16", bfloat16: "f16", float32: null, "8bit": "q8_
 
 function ensureGguf(stored) {
   const type = GGML_TYPE[options.quantize ?? options.dtype];
-  const gguf = `${stored}-${type ?? "f32"}.gguf`;
+  const inCache = path.join(cache, "nemotron", path.basename(stored));
+  const gguf = `${inCache}-${type ?? "f32"}.gguf`;
   if (existsSync(gguf)) return gguf;
-  const nemo = `${stored}.nemo`;
+  const nemo = `${inCache}.nemo`;
   if (!existsSync(nemo)) {
     log(`writing ${nemo} (NeMo's names, for nemotron-asr.cpp's converter) …`);
     execFileSync(python, [path.join(benchDir, "nemotron_nemo.py"), stored, nemo], {
@@ -348,7 +352,7 @@ async function main() {
   if (options.quantize && !["8bit", "4bit"].includes(options.quantize)) {
     throw new Error(`--quantize takes 8bit or 4bit, not ${options.quantize}`);
   }
-  const stored = ensureModel(options.dtype);
+  const stored = options.model ? path.resolve(options.model) : ensureModel(options.dtype);
   const ours = options.quantize ? quantizedCopy(stored, options.quantize) : stored;
   const audio = speechOf(Number(options.seconds));
   const chunks = options.chunks.split(",").map(Number);
@@ -358,8 +362,9 @@ async function main() {
   }
   const useTransformers = options.peer && options.transformers;
   const gguf = options.peer && options.ggml ? ensureGguf(stored) : null;
+  const weights = options.model ? path.basename(stored) : `en-0.6b shapes, random weights ${options.dtype}`;
   console.log(
-    `Nemotron en-0.6b shapes, random weights ${options.dtype}${options.quantize ? ` packed ${options.quantize} (ours)` : ""}` +
+    `Nemotron ${weights}${options.quantize ? ` packed ${options.quantize} (ours)` : ""}` +
       `${gguf ? `, nemotron-asr.cpp ${path.basename(gguf)}` : ""}, ${options.seconds} s of held-out speech, ` +
       `${options.threads} threads, ${os.cpus().length} CPUs, load ${loadAverage()}`,
   );
