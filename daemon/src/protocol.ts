@@ -192,13 +192,25 @@ export interface VocabularyData {
   problems: string[];
   /**
    * How strongly a model that boosts terms favours them (config "vocabulary.boostStrength", 0 to MAX_BOOST_STRENGTH;
-   * 0: not at all); null: not set, so DEFAULT_BOOST_STRENGTH.
+   * 0: not at all); null: not set, so the model's own default (defaultBoostStrength).
    */
   boostStrength: number | null;
+  /** The loaded model's strength when none is set (BOOST_STRENGTH_DEFAULTS); present with termsUse "boosting". */
+  defaultBoostStrength?: number;
 }
 
-/** The boosting strength when the vocabulary sets none: the engine's (test/bench/README.md measures it). */
-export const DEFAULT_BOOST_STRENGTH = 4;
+/**
+ * The boosting strength each family that boosts takes when the vocabulary sets none: the most recall with no term
+ * put into speech without one, measured on its trained fixture (test/bench/boost.mjs, test/bench/README.md). Nemotron
+ * keeps a whole term without weighing it against the model's reading, so it inserts terms at a lower strength.
+ */
+export const BOOST_STRENGTH_DEFAULTS = { parakeet: 4, nemotron: 2 } as const;
+
+/** A boosting family's default strength (Parakeet's for one the table does not name). */
+export function boostStrengthDefault(family: ModelFamily): number {
+  return (BOOST_STRENGTH_DEFAULTS as Partial<Record<ModelFamily, number>>)[family] ?? BOOST_STRENGTH_DEFAULTS.parakeet;
+}
+
 /** The most boostStrength may be (the engine's limit). */
 export const MAX_BOOST_STRENGTH = 50;
 
@@ -1500,8 +1512,8 @@ function parseRequestBody(message: Fields, id: string): Request {
       if (boostStrength !== null && !isBoostStrength(boostStrength)) {
         throw new ProtocolError(
           "bad_message",
-          `"boostStrength" must be a number from 0 to ${MAX_BOOST_STRENGTH} (or null for the default, ` +
-            `${DEFAULT_BOOST_STRENGTH}), not ${JSON.stringify(boostStrength) ?? "nothing"}`,
+          `"boostStrength" must be a number from 0 to ${MAX_BOOST_STRENGTH} (or null for the model's default), ` +
+            `not ${JSON.stringify(boostStrength) ?? "nothing"}`,
           id,
         );
       }

@@ -13,6 +13,7 @@ import OpenAI from "openai";
 import { createReadStream } from "node:fs";
 import { NemotronModel, ParakeetModel } from "../../native/lib";
 import { loadAudio } from "../../daemon/src/audio";
+import { BOOST_STRENGTH_DEFAULTS } from "../../daemon/src/protocol";
 import { apiToken, freePort } from "../support/api";
 import { hasTerm, speak, termNames, utterances } from "../support/boost-speech.cjs";
 import { DaemonProcess } from "../support/daemon-process";
@@ -173,7 +174,8 @@ describe("the daemon", () => {
       const bad = await daemon.cli("vocabulary", "strength", "51");
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain(
-        'vocabulary strength needs a number from 0 to 50 (0: terms are not boosted) or "default" (4), not "51"',
+        'vocabulary strength needs a number from 0 to 50 (0: terms are not boosted) or "default" (the model\'s own: ' +
+          'Parakeet 4, Nemotron 2), not "51"',
       );
       expect(await list()).toContain("Boost strength: 0; terms are not boosted");
 
@@ -209,26 +211,28 @@ const wordsOf = (text: string): string => text.replace(/[\p{Cc}\s]+/gu, " ").tri
 
 describe.each([
   // The trained Parakeet fixture misreads "planfalse" (the tests above); Nemotron's random fixtures write their most
-  // likely piece over and over, and a term of another piece ("w19": "▁w19") changes what they write at strength 4.
+  // likely piece over and over, and a term of another piece ("w19": "▁w19") changes what they write at its default
+  // strength (2).
   {
-    family: "parakeet",
+    family: "parakeet" as const,
     model: "parakeet-trained-en",
     term: "planfalse",
     wav: () => files[termSentence("planfalse")].wav,
   },
-  { family: "nemotron", model: "nemotron-tiny", term: "w19", wav: () => heldoutWav("heldout-03.wav") },
-  { family: "nemotron", model: "nemotron-tiny-3.5", term: "w22", wav: () => heldoutWav("heldout-03.wav") },
+  { family: "nemotron" as const, model: "nemotron-tiny", term: "w19", wav: () => heldoutWav("heldout-03.wav") },
+  { family: "nemotron" as const, model: "nemotron-tiny-3.5", term: "w22", wav: () => heldoutWav("heldout-03.wav") },
 ])("a term reaches the engine of $model ($family) through the daemon", ({ family, model: name, term, wav }) => {
   const folder = fixtureModel(name);
   let daemon: DaemonProcess;
 
-  /** What the addon gives for the whole file, with `boostTerms` boosted. */
+  /** What the addon gives for the whole file, with `boostTerms` boosted at the family's default strength. */
   async function engineText(boostTerms: string[]): Promise<string> {
+    const boostStrength = BOOST_STRENGTH_DEFAULTS[family];
     const { samples } = await loadAudio(wav());
     const load = family === "parakeet" ? ParakeetModel.load : NemotronModel.load;
     const model = await load(folder, { backend: "cpu", threads: 2 }).promise;
     try {
-      return wordsOf((await model.transcribe(samples, () => {}, { boostTerms }).promise).text);
+      return wordsOf((await model.transcribe(samples, () => {}, { boostTerms, boostStrength }).promise).text);
     } finally {
       model.free();
     }
@@ -256,9 +260,9 @@ describe.each([
     expect((await daemon.cli("vocabulary", "add", term)).code).toBe(0);
     try {
       expect(await transcribe()).toBe(boosted);
-      expect((await daemon.cli("vocabulary", "list")).stdout).toContain(
-        `Terms (oldest first; * boosted while the loaded model decodes):\n  * ${term}\n`,
-      );
+      const listed = (await daemon.cli("vocabulary", "list")).stdout;
+      expect(listed).toContain(`Terms (oldest first; * boosted while the loaded model decodes):\n  * ${term}\n`);
+      expect(listed).toContain(`Boost strength: ${BOOST_STRENGTH_DEFAULTS[family]} (the default)`);
       expect((await daemon.status()).model.capabilities).toMatchObject({ family, prompt: false, boosting: true });
     } finally {
       await daemon.cli("vocabulary", "rm", term);

@@ -134,8 +134,8 @@ test("bad edits get typed errors that say what to do, and a broken config.json i
   expect(listed.problems).toEqual([
     '"vocabulary.terms[1]" (7) is not used: it is not text',
     '"vocabulary.replacements[0]" is not used: its "case" must be "keep" or "exact" (or left out), not "upper"',
-    '"vocabulary.boostStrength" ("strong") is not used: it must be a number from 0 to 50 (0: no boosting; the ' +
-      "default is 4)",
+    '"vocabulary.boostStrength" ("strong") is not used: it must be a number from 0 to 50 (0: no boosting; absent: ' +
+      "the model's default)",
   ]);
   await vocabulary({ type: "vocabulary.remove", term: "Ximena" });
   expect(JSON.parse(readFileSync(configFile(), "utf8")).vocabulary.terms).toEqual([7]);
@@ -144,7 +144,9 @@ test("bad edits get typed errors that say what to do, and a broken config.json i
   expect(JSON.parse(readFileSync(configFile(), "utf8")).vocabulary.boostStrength).toBe(3);
   const tooStrong = await refusal({ type: "vocabulary.strength", boostStrength: 51 });
   expect(tooStrong.code).toBe("bad_message");
-  expect(tooStrong.message).toBe('"boostStrength" must be a number from 0 to 50 (or null for the default, 4), not 51');
+  expect(tooStrong.message).toBe(
+    '"boostStrength" must be a number from 0 to 50 (or null for the model\'s default), not 51',
+  );
   expect((await vocabulary({ type: "vocabulary.strength", boostStrength: null })).boostStrength).toBeNull();
   expect(JSON.parse(readFileSync(configFile(), "utf8")).vocabulary).not.toHaveProperty("boostStrength");
   writeFileSync(configFile(), good);

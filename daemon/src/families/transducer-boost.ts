@@ -1,5 +1,5 @@
 // What a transducer job (Parakeet, Nemotron) boosts while it decodes (the engine's phrase boosting): the job's prompt
-// read as terms, else the vocabulary's terms, with the vocabulary's strength.
+// read as terms, else the vocabulary's terms, with the vocabulary's strength or the family's default.
 import type { BoostOptions } from "@verbatim/native";
 import type { TranscriptionOptions } from "../protocol";
 import type { JobTerms } from "../vocabulary/vocabulary";
@@ -13,7 +13,12 @@ const PROMPT_TERM_CHARS = 100;
  * Of a prompt, as Whisper keeps a prompt's end, the last PROMPT_TERMS terms of at most PROMPT_TERM_CHARS characters
  * (a longer one is a sentence, not a term): an API prompt may be 256 KiB, and splitting is done on the event loop.
  */
-export function jobBoost(options: TranscriptionOptions, { terms, boostStrength }: JobTerms): BoostOptions {
+export function jobBoost(
+  options: TranscriptionOptions,
+  { terms, boostStrength: set }: JobTerms,
+  familyDefault: number,
+): BoostOptions {
+  const boostStrength = set ?? familyDefault;
   if (options.prompt === undefined) return { boostTerms: [...terms], boostStrength };
   const boostTerms = options.prompt
     .split(/[,;\n]+/u)

@@ -4,7 +4,13 @@
 // Edits run one at a time, each on the file as the one before left it, so concurrent clients lose nothing; a hand
 // edit saved while one is written makes it run again on the saved file (editConfigFile), so no person loses theirs.
 import { DEFAULT_MODEL } from "../models";
-import { ProtocolError, type ModelCapabilities, type VocabularyData, type VocabularyReplacement } from "../protocol";
+import {
+  boostStrengthDefault,
+  ProtocolError,
+  type ModelCapabilities,
+  type VocabularyData,
+  type VocabularyReplacement,
+} from "../protocol";
 import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../config-file/config-file-edit";
 import { setTopLevelMember } from "../config-file/json-member-edit";
 import {
@@ -205,10 +211,14 @@ export class VocabularyStore {
 }
 
 /** How the loaded model uses the terms, or (taking none) a notice saying so and which model does. */
-function termsUseOf(loaded: VocabularyModel): Pick<VocabularyData, "termsUse" | "termsNotice"> {
+function termsUseOf(
+  loaded: VocabularyModel,
+): Pick<VocabularyData, "termsUse" | "termsNotice" | "defaultBoostStrength"> {
   const { capabilities } = loaded.model;
   if (capabilities.prompt) return { termsUse: "prompt" };
-  if (capabilities.boosting) return { termsUse: "boosting" };
+  if (capabilities.boosting) {
+    return { termsUse: "boosting", defaultBoostStrength: boostStrengthDefault(capabilities.family) };
+  }
   return { termsNotice: termsNotUsed(loaded) };
 }
 

@@ -2,7 +2,6 @@
 // boosting (and how strongly boosting favours them), and replacements applied to final text. Reading it from
 // config.json keeps every valid entry and names each invalid one.
 import {
-  DEFAULT_BOOST_STRENGTH,
   isBoostStrength,
   MAX_BOOST_STRENGTH,
   type ReplacementCase,
@@ -14,7 +13,7 @@ export interface Vocabulary {
   /** Oldest first. */
   terms: string[];
   replacements: VocabularyReplacement[];
-  /** How strongly a model that boosts terms favours them; absent: DEFAULT_BOOST_STRENGTH. */
+  /** How strongly a model that boosts terms favours them; absent: the model's own default. */
   boostStrength?: number;
 }
 
@@ -23,7 +22,8 @@ export const EMPTY_VOCABULARY: Vocabulary = { terms: [], replacements: [] };
 /** The terms a job's model is given, and how strongly a model that boosts them does. */
 export interface JobTerms {
   terms: string[];
-  boostStrength: number;
+  /** Absent: the model's own default (BOOST_STRENGTH_DEFAULTS). */
+  boostStrength?: number;
 }
 
 /**
@@ -34,7 +34,7 @@ export interface JobTerms {
 export function withJobTerms(vocabulary: Vocabulary, options: TranscriptionOptions): JobTerms {
   return {
     terms: [...vocabulary.terms, ...[...(options.terms ?? [])].reverse()],
-    boostStrength: vocabulary.boostStrength ?? DEFAULT_BOOST_STRENGTH,
+    ...(vocabulary.boostStrength !== undefined && { boostStrength: vocabulary.boostStrength }),
   };
 }
 
@@ -42,7 +42,7 @@ export function withJobTerms(vocabulary: Vocabulary, options: TranscriptionOptio
 export function boostStrengthProblem(value: unknown): string | null {
   return isBoostStrength(value)
     ? null
-    : `it must be a number from 0 to ${MAX_BOOST_STRENGTH} (0: no boosting; the default is ${DEFAULT_BOOST_STRENGTH})`;
+    : `it must be a number from 0 to ${MAX_BOOST_STRENGTH} (0: no boosting; absent: the model's default)`;
 }
 
 export const MAX_TERM_CHARS = 100;

@@ -1,7 +1,7 @@
 // Manage Vocabulary's logic: the user's terms and replacements as the daemon keeps them, each edit one request to
 // the daemon (which writes config.json), and the list the view shows.
 import {
-  DEFAULT_BOOST_STRENGTH,
+  boostStrengthDefault,
   isBoostStrength,
   MAX_BOOST_STRENGTH,
   type ReplacementCase,
@@ -188,7 +188,7 @@ export function vocabularyList(data: VocabularyData): VocabularyList {
   const strength =
     data.termsUse === "boosting"
       ? {
-          title: `Boost Strength: ${data.boostStrength ?? `${DEFAULT_BOOST_STRENGTH} (Default)`}`,
+          title: `Boost Strength: ${data.boostStrength ?? `${data.defaultBoostStrength ?? boostStrengthDefault("parakeet")} (Default)`}`,
           subtitle: data.boostStrength === 0 ? "Terms are not boosted" : `0 (not at all) to ${MAX_BOOST_STRENGTH}`,
         }
       : null;

@@ -8,7 +8,7 @@
 // phrase boosting, its walk through the terms going on from chunk to chunk), and replacements apply as for every model.
 import type { NemotronModel, NemotronOptions, StreamEvent } from "@verbatim/native";
 import { catalogEntries, DEFAULT_MODEL } from "../../models";
-import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
+import { BOOST_STRENGTH_DEFAULTS, type ModelCapabilities, type TranscriptionOptions } from "../../protocol";
 import { languageName } from "../../tokenizer";
 import { boostedTerms, jobBoost } from "../transducer-boost";
 import { transducerSegments } from "../transducer-segments";
@@ -68,7 +68,10 @@ export class NemotronFamily implements FamilyModel {
   fileDecoding(options: TranscriptionOptions, terms: JobTerms): FileDecoding {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
-    const engineOptions = { ...this.engineOptions(options), ...jobBoost(options, terms) };
+    const engineOptions = {
+      ...this.engineOptions(options),
+      ...jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.nemotron),
+    };
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
         const transcript = await transcribeShowingTokens(
@@ -104,7 +107,11 @@ export class NemotronFamily implements FamilyModel {
     const words = options.wordTimestamps ?? false;
     return {
       session: model.startStream(
-        { ...this.engineOptions(options), ...jobBoost(options, terms), rightContext: policy.rightContext },
+        {
+          ...this.engineOptions(options),
+          ...jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.nemotron),
+          rightContext: policy.rightContext,
+        },
         onEvent,
       ),
       text: (utterance) => model.pieces.decode(utterance.segments.flatMap((segment) => segment.tokens)).trim(),

@@ -10,7 +10,12 @@
 import { vocabularyScripts, type ParakeetModel, type StreamEvent } from "@verbatim/native";
 import { catalogEntries, catalogEntryForRepo, DEFAULT_MODEL } from "../../models";
 import { PARAKEET_V3_LANGUAGES } from "../../models/parakeet-catalog";
-import { ProtocolError, type ModelCapabilities, type TranscriptionOptions } from "../../protocol";
+import {
+  BOOST_STRENGTH_DEFAULTS,
+  ProtocolError,
+  type ModelCapabilities,
+  type TranscriptionOptions,
+} from "../../protocol";
 import {
   capabilitiesOf,
   englishOnly,
@@ -110,7 +115,7 @@ export class ParakeetFamily implements FamilyModel {
   fileDecoding(options: TranscriptionOptions, terms: JobTerms): FileDecoding {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
-    const boost = jobBoost(options, terms);
+    const boost = jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.parakeet);
     const language = this.lockLanguage(options);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
@@ -148,7 +153,12 @@ export class ParakeetFamily implements FamilyModel {
     const { minChunkSeconds, marginFrames } = policy;
     return {
       session: model.startStream(
-        { minChunkSeconds, marginFrames, ...jobBoost(options, terms), language: this.lockLanguage(options) },
+        {
+          minChunkSeconds,
+          marginFrames,
+          ...jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.parakeet),
+          language: this.lockLanguage(options),
+        },
         onEvent,
       ),
       text: (utterance) => {
