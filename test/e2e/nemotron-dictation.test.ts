@@ -6,7 +6,7 @@
 // alike. Random weights: nothing is compared with the words spoken.
 import { NemotronModel } from "@verbatim/native";
 import { toFloat } from "../../daemon/src/dictation/pcm";
-import type { Event } from "../../daemon/src/protocol";
+import { boostStrengthDefault, type Event } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav, pcmOf, sendPcmInRealTime, startDictation, stopDictation } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
@@ -48,12 +48,12 @@ async function dictate(config: Record<string, unknown>): Promise<Event[]> {
 
 /**
  * NemotronModel's own stream over `start`..`end` seconds of `pcm`, chunks of `rightContext` + 1 frames, boosting
- * `boostTerms`: its text.
+ * `boostTerms` at the family's default strength (the daemon's, as no strength is set): its text.
  */
 async function streamText(start: number, end: number, rightContext: number, boostTerms?: string[]): Promise<string> {
   const at = (seconds: number) => 2 * Math.round(seconds * 16000);
   const bytes = pcm.slice(at(start), at(end));
-  const session = nemotron.startStream({ rightContext, ...(boostTerms && { boostTerms }) });
+  const session = nemotron.startStream({ rightContext, ...(boostTerms && { boostTerms, boostStrength: boostStrengthDefault("nemotron") }) });
   session.push(toFloat(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)));
   session.endUtterance();
   return (await session.finish()).text;
