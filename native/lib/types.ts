@@ -157,7 +157,7 @@ export interface ParakeetTranscribeOptions extends BoostOptions, LanguageLockOpt
  */
 export interface BoostOptions {
   boostTerms?: readonly string[];
-  /** Logits a term's piece is worth, 0 to 50 (0: no boosting). Default 4 (test/bench/README.md). */
+  /** Logits a term's piece is worth, 0 to 50 (0: no boosting). Default 4, Parakeet's (test/bench/README.md); the daemon passes each family's own. */
   boostStrength?: number;
 }
 
