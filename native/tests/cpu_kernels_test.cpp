@@ -19,6 +19,7 @@
 #include "backends/cpu/thread_pool.h"
 
 using verbatim::DType;
+using verbatim::KernelWeights;
 using verbatim::ThreadPool;
 using verbatim::WeightMatrix;
 using verbatim::testing::reference_decode;
@@ -60,7 +61,7 @@ void check_matmul(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
                   uint32_t seed) {
   Rng rng(seed);
   const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, storage);
-  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());
+  const KernelWeights packed = cpu::kernel_weights(pool, stored.view());
   const int64_t ldx = k + 3, ldy = n + 5;
   const std::vector<float> x = rng.normals(static_cast<std::size_t>(m * ldx), 1.0f);
   const std::vector<float> bias = rng.normals(static_cast<std::size_t>(n), 1.0f);
@@ -247,7 +248,7 @@ TEST_CASE("cpu kernels: a NaN or infinity in x makes every 4-bit product it ente
   const int64_t n = 6, k = 256;
   const auto stored =
       store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, StorageFormat::quantized(4, 64));
-  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());  // the integer kernels' layout
+  const KernelWeights packed = cpu::kernel_weights(pool, stored.view());  // the integer kernels' layout
   for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
     std::vector<float> x = rng.normals(static_cast<std::size_t>(2 * k), 1.0f);
     x[static_cast<std::size_t>(k + 70)] = bad;  // row 1 only

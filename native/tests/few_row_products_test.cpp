@@ -13,6 +13,7 @@
 #include "support/rounded_x_bound.h"
 
 using verbatim::DType;
+using verbatim::KernelWeights;
 using verbatim::ThreadPool;
 using verbatim::WeightMatrix;
 using verbatim::testing::reference_decode;
@@ -117,7 +118,7 @@ TEST_CASE("few-row products: matmul with 2 to 16 rows matches a float64 product 
       Rng rng(++seed);
       const int64_t n = 67, k = 640;
       const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, storage);
-      const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());  // as the CPU backend holds it
+      const KernelWeights packed = cpu::kernel_weights(pool, stored.view());  // as the CPU backend holds it
       const WeightMatrix w = packed.matrix;
       const bool rounded_x = cpu::q4_product_supports(w);  // to kQ4GemmDigits bytes, as in the matmul tests
       const std::vector<float> x = rng.normals(static_cast<std::size_t>(m * k), 1.0f);

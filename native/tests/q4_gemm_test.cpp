@@ -11,6 +11,7 @@
 #include "support/rounded_x_bound.h"
 
 using verbatim::DType;
+using verbatim::KernelWeights;
 using verbatim::ThreadPool;
 using verbatim::WeightMatrix;
 using verbatim::testing::reference_decode;
@@ -35,7 +36,7 @@ Errors check_gemm(ThreadPool& pool, const StorageFormat& storage, int64_t m, int
                   uint32_t seed, const std::vector<float>* given_x = nullptr) {
   Rng rng(seed);
   const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, storage);
-  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());
+  const KernelWeights packed = cpu::kernel_weights(pool, stored.view());
   REQUIRE(packed.matrix.layout == WeightMatrix::Layout::RowBlocks);
   const int64_t ldx = k + 3, ldy = n + 5, group = storage.group_size;
   const std::vector<float> x = given_x != nullptr ? *given_x : rng.normals(static_cast<std::size_t>(m * ldx), 1.0f);
@@ -120,7 +121,7 @@ TEST_CASE("q4 gemm: a NaN or infinity in x makes every product of its row non-fi
   const int64_t m = 24, n = 40, k = 256;
   const auto stored =
       store_matrix(rng.normals(static_cast<std::size_t>(n * k), 1.0f), n, k, StorageFormat::quantized(4, 64));
-  const cpu::KernelWeights packed = cpu::kernel_weights(pool, stored.view());
+  const KernelWeights packed = cpu::kernel_weights(pool, stored.view());
   for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
     std::vector<float> x = rng.normals(static_cast<std::size_t>(m * k), 1.0f);
     x[static_cast<std::size_t>(5 * k + 70)] = bad;  // row 5 only

@@ -10,6 +10,7 @@
 #include "support/random_weights.h"
 
 using verbatim::DType;
+using verbatim::KernelWeights;
 using verbatim::ThreadPool;
 using verbatim::WeightMatrix;
 using verbatim::testing::Rng;
@@ -37,7 +38,7 @@ TEST_CASE("q4 row blocks: every row decodes as stored, bit for bit, and the stor
         const WeightMatrix original = stored.view();
         const std::vector<uint8_t> bytes_before(static_cast<const uint8_t*>(original.data),
                                                 static_cast<const uint8_t*>(original.data) + rows * cols / 2);
-        const cpu::KernelWeights packed = cpu::kernel_weights(pool, original);
+        const KernelWeights packed = cpu::kernel_weights(pool, original);
         REQUIRE(packed.storage.get() != nullptr);
         CHECK(packed.matrix.layout == WeightMatrix::Layout::RowBlocks);
         CHECK(std::memcmp(bytes_before.data(), original.data, bytes_before.size()) == 0);
@@ -70,7 +71,7 @@ TEST_CASE("q4 row blocks: other formats and widths stay as they are, without a c
   for (const StorageFormat& storage : {StorageFormat::dense(WeightMatrix::Format::F16), StorageFormat::quantized(8, 64),
                                        StorageFormat::quantized(3, 64)}) {
     const auto stored = store_matrix(rng.normals(static_cast<std::size_t>(20 * 128), 1.0f), 20, 128, storage);
-    const cpu::KernelWeights kept = cpu::kernel_weights(pool, stored.view());
+    const KernelWeights kept = cpu::kernel_weights(pool, stored.view());
     CHECK(kept.storage.get() == nullptr);
     CHECK(kept.matrix.data == stored.view().data);
     CHECK(kept.matrix.layout == WeightMatrix::Layout::Rows);

@@ -185,7 +185,8 @@ bool is_nemotron_config(const json::Value& config) {
          (type->as_string() == "nemotron_asr_streaming" || type->as_string() == "nemotron3_5_asr");
 }
 
-NemotronWeights load_nemotron_weights(const std::string& folder, std::optional<Quantization> quantize) {
+NemotronWeights load_nemotron_weights(const std::string& folder, std::optional<Quantization> quantize,
+                                      std::function<KernelWeights(const WeightMatrix&)> kernel_layout) {
   const std::string base = !folder.empty() && folder.back() == '/' ? folder : folder + "/";
   NemotronWeights w;
   w.config = read_config(parse_json_file(base + "config.json", kMaxConfigBytes), base + "config.json");
@@ -202,7 +203,8 @@ NemotronWeights load_nemotron_weights(const std::string& folder, std::optional<Q
   w.files.push_back(TensorFile::open(w.weights_path));
   if (quantize) c.quantize = quantize;
   // Packing reads 16-bit matrices: a packed model's fp32 ones are rounded to bf16 first (far finer than the packing).
-  WeightsReader r(*w.files.back(), w, WeightPolicy{c.quantize, std::nullopt, c.quantize.has_value()});
+  WeightsReader r(*w.files.back(), w,
+                  WeightPolicy{c.quantize, std::nullopt, c.quantize.has_value(), std::move(kernel_layout)});
   const int C = c.subsampling_channels, d = c.d_model, H = c.pred_hidden, V = c.vocab_size, K = c.conv_kernel;
   w.conv0 = conv2d(r, "encoder.subsampling.conv_in", C, 3, 1);
   w.depthwise1 = conv2d(r, "encoder.subsampling.layers.0.depthwise_conv", C, 3, 1);

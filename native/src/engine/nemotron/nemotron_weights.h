@@ -4,6 +4,7 @@
 // field and tensor by tensor (native/NEMOTRON.md).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -57,9 +58,11 @@ struct NemotronWeights : ConformerWeights, TransducerWeights, HeldWeights {
 };
 
 // Loads <folder>/config.json, processor_config.json (optional), tokenizer.json and model.safetensors. Matrices are
-// held as stored (fp32, fp16 or bf16), or packed when config.json's "quantize" or `quantize` (which wins) asks. Throws
+// held as stored (fp32, fp16 or bf16), or packed when config.json's "quantize" or `quantize` (which wins) asks, then
+// laid out by `kernel_layout` where given (the backend that will run them: WeightPolicy::kernel_layout). Throws
 // FormatError naming the file and the field or tensor: a missing or extra tensor, a wrong shape or dtype, a value that
 // is not finite, a config this engine does not run.
-NemotronWeights load_nemotron_weights(const std::string& folder, std::optional<Quantization> quantize = std::nullopt);
+NemotronWeights load_nemotron_weights(const std::string& folder, std::optional<Quantization> quantize = std::nullopt,
+                                      std::function<KernelWeights(const WeightMatrix&)> kernel_layout = nullptr);
 
 }  // namespace verbatim

@@ -232,7 +232,7 @@ ParakeetWeights load_parakeet_weights(const std::string& folder, std::optional<Q
   const ParakeetConfig& c = w.config;
   w.weights_path = base + "model.safetensors";
   w.files.push_back(TensorFile::open(w.weights_path));
-  WeightsReader r(*w.files.back(), w, WeightPolicy{c.quantize, c.stored_quantization, true});
+  WeightsReader r(*w.files.back(), w, WeightPolicy{c.quantize, c.stored_quantization, true, nullptr});
   const int C = c.subsampling_channels, d = c.d_model, H = c.pred_hidden, V = c.vocab_size;
   w.conv0 = r.conv2d("encoder.pre_encode.conv.0", C, 3, 1);
   w.depthwise1 = r.conv2d("encoder.pre_encode.conv.2", C, 3, 1);

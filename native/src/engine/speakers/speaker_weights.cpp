@@ -182,7 +182,7 @@ SpeakerWeights load_speaker_weights(const std::string& folder, std::optional<Qua
   if (quantize) c.quantize = quantize;
 
   w.files.push_back(TensorFile::open(base + "model.safetensors"));
-  WeightsReader r(*w.files.back(), w, WeightPolicy{c.quantize, std::nullopt, c.quantize.has_value()});
+  WeightsReader r(*w.files.back(), w, WeightPolicy{c.quantize, std::nullopt, c.quantize.has_value(), nullptr});
   const int d = c.hidden, H = c.head_hidden, S = c.cache.speakers, F = c.subsampling;
   const std::string t = "model.audio_tower.";
   w.stacking = r.linear(t + "embedder.projection", d, static_cast<int64_t>(F) * c.mels, false);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "formats/tensor_file.h"
 
@@ -47,6 +48,13 @@ struct Vector {  // a 1-D float tensor as stored (F32, F16 or BF16)
   DType dtype = DType::F32;
   int64_t size = 0;
   const void* data = nullptr;
+};
+
+// A matrix as a backend's kernels read it best, and what holds its bytes where they are not the original's (null:
+// the matrix is the original).
+struct KernelWeights {
+  WeightMatrix matrix;
+  std::shared_ptr<const void> storage;
 };
 
 // How a model multiplies a matrix, for a backend that lays weights out for one kind of product: Encoding, by whole

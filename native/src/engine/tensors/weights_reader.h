@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -29,15 +30,19 @@ namespace verbatim {
 
 // What a loaded model's matrices point into: its mapped files and the buffers made at load.
 struct HeldWeights {
-  std::vector<std::unique_ptr<TensorFile>> files;       // owns the mappings the pointers refer to
-  std::vector<std::vector<uint8_t>> converted_tensors;  // fp32 matrices held as bf16 (f32_as_bf16)
-  std::vector<PackedMatrix> packed_tensors;             // matrices packed at load ("quantize")
+  std::vector<std::unique_ptr<TensorFile>> files;          // owns the mappings the pointers refer to
+  std::vector<std::vector<uint8_t>> converted_tensors;     // fp32 matrices held as bf16 (f32_as_bf16)
+  std::vector<PackedMatrix> packed_tensors;                // matrices packed at load ("quantize")
+  std::vector<std::shared_ptr<const void>> kernel_layouts;  // packed matrices as a backend's kernels lay them out
 };
 
 struct WeightPolicy {
   std::optional<Quantization> quantize;             // pack float matrices whose width is a multiple of its group
   std::optional<Quantization> stored_quantization;  // the file's MLX-quantized matrices
   bool f32_as_bf16 = true;                          // fp32 matrices held as bf16 (parakeet-mlx's cast)
+  // Where set, each matrix packed at load is laid out by it (a backend's kernel_weights) and the packed copy freed,
+  // so that the model holds one copy, in the layout the backend multiplies fastest.
+  std::function<KernelWeights(const WeightMatrix&)> kernel_layout;
 };
 
 inline int64_t product(const std::vector<int64_t>& shape) {
@@ -142,7 +147,14 @@ class WeightsReader {
                         rows * cols);
       }
       release_mapped_pages(v.data, v.nbytes);
-      return packed_matrix(held_.packed_tensors.back(), rows, cols, q->bits, q->group_size, dense_dtype(m.format));
+      const WeightMatrix packed =
+          packed_matrix(held_.packed_tensors.back(), rows, cols, q->bits, q->group_size, dense_dtype(m.format));
+      if (!policy_.kernel_layout) return packed;
+      KernelWeights laid_out = policy_.kernel_layout(packed);
+      if (!laid_out.storage) return packed;
+      held_.kernel_layouts.push_back(std::move(laid_out.storage));
+      held_.packed_tensors.pop_back();
+      return laid_out.matrix;
     }
     if (!converted.empty()) {
       held_.converted_tensors.push_back(std::move(converted));

@@ -53,13 +53,13 @@ WeightMatrix::Format matrix_format(DType dtype) {
 CpuOps::CpuOps(int threads) : pool_(std::make_shared<ThreadPool>(std::max(threads, 1))) {}
 
 CpuOps::LinearParams CpuOps::linear_params(const Linear& linear, MatrixUse use) const {
-  cpu::KernelWeights weight =
-      use == MatrixUse::Decoding ? cpu::kernel_weights(*pool_, linear.weight) : cpu::KernelWeights{linear.weight, {}};
+  KernelWeights weight =
+      use == MatrixUse::Decoding ? cpu::kernel_weights(*pool_, linear.weight) : KernelWeights{linear.weight, {}};
   return {weight.matrix, linear.bias ? cpu::to_float(*linear.bias) : std::vector<float>(), std::move(weight.storage)};
 }
 
 CpuOps::EmbeddingParams CpuOps::embedding_params(const WeightMatrix& embedding) const {
-  cpu::KernelWeights weight = cpu::kernel_weights(*pool_, embedding);
+  KernelWeights weight = cpu::kernel_weights(*pool_, embedding);
   return {weight.matrix, {}, std::move(weight.storage)};
 }
 
@@ -245,6 +245,11 @@ CpuTensor CpuOps::value_cache(Tensor t, int heads) const {
   cpu::to_value_cache(t.data.data(), t.rows, t.cols, heads, t.half.data());
   std::vector<float>().swap(t.data);
   return t;
+}
+
+std::function<KernelWeights(const WeightMatrix&)> cpu_kernel_layout(int threads) {
+  auto pool = std::make_shared<ThreadPool>(threads > 0 ? threads : default_threads());
+  return [pool](const WeightMatrix& w) { return cpu::kernel_weights(*pool, w); };
 }
 
 CpuOps make_cpu_ops(int threads) {

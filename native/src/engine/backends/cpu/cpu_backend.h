@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,5 +117,9 @@ class CpuOps {
 // The operations on `threads` workers, counting the calling thread; 0 means one per hardware thread (on Apple
 // silicon, one per performance core). OpenBLAS's own threads are switched off: the pool runs BLAS calls side by side.
 CpuOps make_cpu_ops(int threads);
+
+// The layout this backend's kernels multiply matrices packed at load in fastest (WeightPolicy::kernel_layout; 4-bit
+// ones in row blocks, q4_row_blocks.h), laid out on `threads` workers as make_cpu_ops counts them.
+std::function<KernelWeights(const WeightMatrix&)> cpu_kernel_layout(int threads);
 
 }  // namespace verbatim

@@ -21,12 +21,6 @@ namespace cpu {
 
 constexpr int64_t kRowBlock = 16;
 
-// A matrix as this build's kernels read it best, and what holds its bytes where they are not the original's.
-struct KernelWeights {
-  WeightMatrix matrix;
-  std::shared_ptr<const void> storage;
-};
-
 // Whether kernel_weights copies w into row blocks: a 4-bit matrix in groups of 32, 64 or 128, in a build with the
 // integer kernels (AVX-512 VNNI).
 bool packs_row_blocks(const WeightMatrix& w);
