@@ -155,7 +155,7 @@ class CacheAwareEncoder {
   // Per layer, the relative positions' projection for chunks attending over at most `frames` frames (positions
   // frames - 1 down to 1 - frames; a chunk attending over L takes the middle 2L - 1 rows). It depends on nothing
   // else, so it is made once per right context in use: (2L - 1) rows through a d_model x d_model product per layer,
-  // at the 160 ms chunk three times the cost of the rest of a layer's products.
+  // at the 160 ms chunk three times the multiply-adds of the rest of a layer's products.
   const std::vector<Tensor>& projected_positions(int64_t frames) {
     auto found = projected_positions_.find(frames);
     if (found != projected_positions_.end()) return found->second;
