@@ -53,7 +53,10 @@ async function dictate(config: Record<string, unknown>): Promise<Event[]> {
 async function streamText(start: number, end: number, rightContext: number, boostTerms?: string[]): Promise<string> {
   const at = (seconds: number) => 2 * Math.round(seconds * 16000);
   const bytes = pcm.slice(at(start), at(end));
-  const session = nemotron.startStream({ rightContext, ...(boostTerms && { boostTerms, boostStrength: boostStrengthDefault("nemotron") }) });
+  const session = nemotron.startStream({
+    rightContext,
+    ...(boostTerms && { boostTerms, boostStrength: boostStrengthDefault("nemotron") }),
+  });
   session.push(toFloat(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)));
   session.endUtterance();
   return (await session.finish()).text;
