@@ -6,7 +6,8 @@
 // alike. Random weights: nothing is compared with the words spoken.
 import { NemotronModel } from "@verbatim/native";
 import { toFloat } from "../../daemon/src/dictation/pcm";
-import { boostStrengthDefault, type Event } from "../../daemon/src/protocol";
+import { NEMOTRON_BOOST_STRENGTH } from "../../daemon/src/families/nemotron/nemotron-family";
+import type { Event } from "../../daemon/src/protocol";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav, pcmOf, sendPcmInRealTime, startDictation, stopDictation } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
@@ -55,7 +56,7 @@ async function streamText(start: number, end: number, rightContext: number, boos
   const bytes = pcm.slice(at(start), at(end));
   const session = nemotron.startStream({
     rightContext,
-    ...(boostTerms && { boostTerms, boostStrength: boostStrengthDefault("nemotron") }),
+    ...(boostTerms && { boostTerms, boostStrength: NEMOTRON_BOOST_STRENGTH }),
   });
   session.push(toFloat(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)));
   session.endUtterance();

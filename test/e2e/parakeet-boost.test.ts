@@ -13,7 +13,8 @@ import OpenAI from "openai";
 import { createReadStream } from "node:fs";
 import { NemotronModel, ParakeetModel } from "../../native/lib";
 import { loadAudio } from "../../daemon/src/audio";
-import { BOOST_STRENGTH_DEFAULTS } from "../../daemon/src/protocol";
+import { NEMOTRON_BOOST_STRENGTH } from "../../daemon/src/families/nemotron/nemotron-family";
+import { PARAKEET_BOOST_STRENGTH } from "../../daemon/src/families/parakeet/parakeet-family";
 import { apiToken, freePort } from "../support/api";
 import { hasTerm, speak, termNames, utterances } from "../support/boost-speech.cjs";
 import { DaemonProcess } from "../support/daemon-process";
@@ -174,8 +175,8 @@ describe("the daemon", () => {
       const bad = await daemon.cli("vocabulary", "strength", "51");
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain(
-        'vocabulary strength needs a number from 0 to 50 (0: terms are not boosted) or "default" (the model\'s own: ' +
-          'Parakeet 4, Nemotron 2), not "51"',
+        'vocabulary strength needs a number from 0 to 50 (0: terms are not boosted) or "default" (the loaded ' +
+          'model\'s own), not "51"',
       );
       expect(await list()).toContain("Boost strength: 0; terms are not boosted");
 
@@ -209,6 +210,9 @@ const termSentence = (term: string): number => sentences.findIndex((s) => s.term
 /** A text's words: the random fixtures' byte pieces write new lines and control characters. */
 const wordsOf = (text: string): string => text.replace(/[\p{Cc}\s]+/gu, " ").trim();
 
+/** Each boosting family's default strength, the daemon's when the vocabulary sets none. */
+const DEFAULT_STRENGTH = { parakeet: PARAKEET_BOOST_STRENGTH, nemotron: NEMOTRON_BOOST_STRENGTH };
+
 describe.each([
   // The trained Parakeet fixture misreads "planfalse" (the tests above); Nemotron's random fixtures write their most
   // likely piece over and over, and a term of another piece ("w19": "▁w19") changes what they write at its default
@@ -227,7 +231,7 @@ describe.each([
 
   /** What the addon gives for the whole file, with `boostTerms` boosted at the family's default strength. */
   async function engineText(boostTerms: string[]): Promise<string> {
-    const boostStrength = BOOST_STRENGTH_DEFAULTS[family];
+    const boostStrength = DEFAULT_STRENGTH[family];
     const { samples } = await loadAudio(wav());
     const load = family === "parakeet" ? ParakeetModel.load : NemotronModel.load;
     const model = await load(folder, { backend: "cpu", threads: 2 }).promise;
@@ -262,7 +266,7 @@ describe.each([
       expect(await transcribe()).toBe(boosted);
       const listed = (await daemon.cli("vocabulary", "list")).stdout;
       expect(listed).toContain(`Terms (oldest first; * boosted while the loaded model decodes):\n  * ${term}\n`);
-      expect(listed).toContain(`Boost strength: ${BOOST_STRENGTH_DEFAULTS[family]} (the default)`);
+      expect(listed).toContain(`Boost strength: ${DEFAULT_STRENGTH[family]} (the default)`);
       expect((await daemon.status()).model.capabilities).toMatchObject({ family, prompt: false, boosting: true });
     } finally {
       await daemon.cli("vocabulary", "rm", term);

@@ -4,8 +4,6 @@
 import type { DaemonClient } from "../client";
 import type { VerbatimPaths } from "../paths";
 import {
-  BOOST_STRENGTH_DEFAULTS,
-  boostStrengthDefault,
   isBoostStrength,
   MAX_BOOST_STRENGTH,
   type Event,
@@ -80,7 +78,7 @@ function parseStrength(words: string[]): number | null {
   if (!isBoostStrength(value)) {
     throw new UsageError(
       `vocabulary strength needs a number from 0 to ${MAX_BOOST_STRENGTH} (0: terms are not boosted) or "default" ` +
-        `(the model's own: ${defaultsList()})${words.length > 0 ? `, not ${JSON.stringify(words.join(" "))}` : ""}`,
+        `(the loaded model's own)${words.length > 0 ? `, not ${JSON.stringify(words.join(" "))}` : ""}`,
     );
   }
   return value;
@@ -162,18 +160,11 @@ export function describeVocabulary(vocabulary: VocabularyData): string {
   return lines.join("\n") + "\n" + notice;
 }
 
-/** Each boosting family's default strength: "Parakeet 4, Nemotron 2". */
-function defaultsList(): string {
-  return Object.entries(BOOST_STRENGTH_DEFAULTS)
-    .map(([family, strength]) => `${family[0].toUpperCase()}${family.slice(1)} ${strength}`)
-    .join(", ");
-}
-
 /** The boosting strength as set, or the loaded model's default. */
 export function describeStrength(vocabulary: VocabularyData): string {
   const strength =
     vocabulary.boostStrength === null
-      ? `${vocabulary.defaultBoostStrength ?? boostStrengthDefault("parakeet")} (the default)`
+      ? `${vocabulary.defaultBoostStrength ?? "the model's"} (the default)`
       : `${vocabulary.boostStrength}`;
   const note = vocabulary.boostStrength === 0 ? "; terms are not boosted" : "";
   return `Boost strength: ${strength}${note} (0 to ${MAX_BOOST_STRENGTH}: verbatim vocabulary strength N)`;

@@ -109,6 +109,8 @@ export interface FamilyModel {
   readonly backend: string;
   readonly device: string;
   readonly loadSeconds: number;
+  /** A family that boosts terms: the strength it boosts them at when the vocabulary sets none. */
+  readonly defaultBoostStrength?: number;
   /**
    * A file job's decoding: the job's options, the vocabulary's `terms` (for a decoder prompt or boosting, with its strength) and the config's
    * decoding defaults (where the job sets none) made the family's. The options were checked (checkJobOptions) first.

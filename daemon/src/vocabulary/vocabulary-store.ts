@@ -4,13 +4,7 @@
 // Edits run one at a time, each on the file as the one before left it, so concurrent clients lose nothing; a hand
 // edit saved while one is written makes it run again on the saved file (editConfigFile), so no person loses theirs.
 import { DEFAULT_MODEL } from "../models";
-import {
-  boostStrengthDefault,
-  ProtocolError,
-  type ModelCapabilities,
-  type VocabularyData,
-  type VocabularyReplacement,
-} from "../protocol";
+import { ProtocolError, type ModelCapabilities, type VocabularyData, type VocabularyReplacement } from "../protocol";
 import { ConfigFileError, editConfigFile, readConfigFile, type ConfigFileText } from "../config-file/config-file-edit";
 import { setTopLevelMember } from "../config-file/json-member-edit";
 import {
@@ -34,6 +28,7 @@ export interface VocabularyModel {
   model: {
     capabilities: Pick<ModelCapabilities, "family" | "prompt" | "boosting">;
     promptTerms(terms: readonly string[]): string[];
+    defaultBoostStrength?: number;
   };
 }
 
@@ -217,7 +212,7 @@ function termsUseOf(
   const { capabilities } = loaded.model;
   if (capabilities.prompt) return { termsUse: "prompt" };
   if (capabilities.boosting) {
-    return { termsUse: "boosting", defaultBoostStrength: boostStrengthDefault(capabilities.family) };
+    return { termsUse: "boosting", defaultBoostStrength: loaded.model.defaultBoostStrength };
   }
   return { termsNotice: termsNotUsed(loaded) };
 }

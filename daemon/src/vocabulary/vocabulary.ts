@@ -22,7 +22,7 @@ export const EMPTY_VOCABULARY: Vocabulary = { terms: [], replacements: [] };
 /** The terms a job's model is given, and how strongly a model that boosts them does. */
 export interface JobTerms {
   terms: string[];
-  /** Absent: the model's own default (BOOST_STRENGTH_DEFAULTS). */
+  /** Absent: the model's own default (its family's defaultBoostStrength). */
   boostStrength?: number;
 }
 

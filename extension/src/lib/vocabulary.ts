@@ -1,7 +1,6 @@
 // Manage Vocabulary's logic: the user's terms and replacements as the daemon keeps them, each edit one request to
 // the daemon (which writes config.json), and the list the view shows.
 import {
-  boostStrengthDefault,
   isBoostStrength,
   MAX_BOOST_STRENGTH,
   type ReplacementCase,
@@ -188,7 +187,7 @@ export function vocabularyList(data: VocabularyData): VocabularyList {
   const strength =
     data.termsUse === "boosting"
       ? {
-          title: `Boost Strength: ${data.boostStrength ?? `${data.defaultBoostStrength ?? boostStrengthDefault("parakeet")} (Default)`}`,
+          title: `Boost Strength: ${data.boostStrength ?? `${data.defaultBoostStrength ?? "The Model's"} (Default)`}`,
           subtitle: data.boostStrength === 0 ? "Terms are not boosted" : `0 (not at all) to ${MAX_BOOST_STRENGTH}`,
         }
       : null;

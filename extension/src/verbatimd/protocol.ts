@@ -196,20 +196,8 @@ export interface VocabularyData {
    * 0: not at all); null: not set, so the model's own default (defaultBoostStrength).
    */
   boostStrength: number | null;
-  /** The loaded model's strength when none is set (BOOST_STRENGTH_DEFAULTS); present with termsUse "boosting". */
+  /** The loaded model's strength when none is set (its family's own); present with termsUse "boosting". */
   defaultBoostStrength?: number;
-}
-
-/**
- * The boosting strength each family that boosts takes when the vocabulary sets none: the most recall with no term
- * put into speech without one, measured on its trained fixture (test/bench/boost.mjs, test/bench/README.md). Nemotron
- * keeps a whole term without weighing it against the model's reading, so it inserts terms at a lower strength.
- */
-export const BOOST_STRENGTH_DEFAULTS = { parakeet: 4, nemotron: 2 } as const;
-
-/** A boosting family's default strength (Parakeet's for one the table does not name). */
-export function boostStrengthDefault(family: ModelFamily): number {
-  return (BOOST_STRENGTH_DEFAULTS as Partial<Record<ModelFamily, number>>)[family] ?? BOOST_STRENGTH_DEFAULTS.parakeet;
 }
 
 /** The most boostStrength may be (the engine's limit). */

@@ -8,7 +8,7 @@
 // phrase boosting, its walk through the terms going on from chunk to chunk), and replacements apply as for every model.
 import type { NemotronModel, NemotronOptions, StreamEvent } from "@verbatim/native";
 import { catalogEntries, DEFAULT_MODEL } from "../../models";
-import { BOOST_STRENGTH_DEFAULTS, type ModelCapabilities, type TranscriptionOptions } from "../../protocol";
+import type { ModelCapabilities, TranscriptionOptions } from "../../protocol";
 import { languageName } from "../../tokenizer";
 import { boostedTerms, jobBoost } from "../transducer-boost";
 import { transducerSegments } from "../transducer-segments";
@@ -47,8 +47,16 @@ export const NEMOTRON: FamilyKind<NemotronModel> = {
   },
 };
 
+/**
+ * The strength terms are boosted at when the vocabulary sets none: the most recall with no term put into speech
+ * without one on the trained fixture (test/bench/boost.mjs, test/bench/README.md). Lower than Parakeet's: Nemotron
+ * keeps a whole term without weighing it against the model's own reading, so it inserts terms at a lower strength.
+ */
+export const NEMOTRON_BOOST_STRENGTH = 2;
+
 export class NemotronFamily implements FamilyModel {
   readonly capabilities: ModelCapabilities;
+  readonly defaultBoostStrength = NEMOTRON_BOOST_STRENGTH;
   readonly backend: string;
   readonly device: string;
   readonly loadSeconds: number;
@@ -70,7 +78,7 @@ export class NemotronFamily implements FamilyModel {
     const words = options.wordTimestamps ?? false;
     const engineOptions = {
       ...this.engineOptions(options),
-      ...jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.nemotron),
+      ...jobBoost(options, terms, NEMOTRON_BOOST_STRENGTH),
     };
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
@@ -109,7 +117,7 @@ export class NemotronFamily implements FamilyModel {
       session: model.startStream(
         {
           ...this.engineOptions(options),
-          ...jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.nemotron),
+          ...jobBoost(options, terms, NEMOTRON_BOOST_STRENGTH),
           rightContext: policy.rightContext,
         },
         onEvent,

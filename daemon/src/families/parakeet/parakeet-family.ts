@@ -10,12 +10,7 @@
 import { vocabularyScripts, type ParakeetModel, type StreamEvent } from "@verbatim/native";
 import { catalogEntries, catalogEntryForRepo, DEFAULT_MODEL } from "../../models";
 import { PARAKEET_V3_LANGUAGES } from "../../models/parakeet-catalog";
-import {
-  BOOST_STRENGTH_DEFAULTS,
-  ProtocolError,
-  type ModelCapabilities,
-  type TranscriptionOptions,
-} from "../../protocol";
+import { ProtocolError, type ModelCapabilities, type TranscriptionOptions } from "../../protocol";
 import {
   capabilitiesOf,
   englishOnly,
@@ -84,8 +79,15 @@ function folderLanguages(model: ParakeetModel): readonly string[] | null {
   return scripts.has("Latin") && scripts.has("Cyrillic") && scripts.has("Greek") ? PARAKEET_V3_LANGUAGES : null;
 }
 
+/**
+ * The strength terms are boosted at when the vocabulary sets none: the most recall with no term put into speech
+ * without one on the trained fixture (test/bench/boost.mjs, test/bench/README.md).
+ */
+export const PARAKEET_BOOST_STRENGTH = 4;
+
 export class ParakeetFamily implements FamilyModel {
   readonly capabilities: ModelCapabilities;
+  readonly defaultBoostStrength = PARAKEET_BOOST_STRENGTH;
   readonly backend: string;
   readonly device: string;
   readonly loadSeconds: number;
@@ -115,7 +117,7 @@ export class ParakeetFamily implements FamilyModel {
   fileDecoding(options: TranscriptionOptions, terms: JobTerms): FileDecoding {
     const { model } = this;
     const words = options.wordTimestamps ?? false;
-    const boost = jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.parakeet);
+    const boost = jobBoost(options, terms, PARAKEET_BOOST_STRENGTH);
     const language = this.lockLanguage(options);
     return {
       decodeWindow: async (samples, place, _language, callbacks, signal) => {
@@ -156,7 +158,7 @@ export class ParakeetFamily implements FamilyModel {
         {
           minChunkSeconds,
           marginFrames,
-          ...jobBoost(options, terms, BOOST_STRENGTH_DEFAULTS.parakeet),
+          ...jobBoost(options, terms, PARAKEET_BOOST_STRENGTH),
           language: this.lockLanguage(options),
         },
         onEvent,
