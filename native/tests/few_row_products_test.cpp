@@ -26,12 +26,12 @@ namespace cpu = verbatim::cpu;
 namespace {
 
 // The bound on fp32 accumulation: a sum whose every term passes through at most d roundings is within
-// γ_d = d·u / (1 − d·u) of Σ|terms| (u = 2^-24). A term of a few-row product passes through one rounding per 16
-// columns (its lane's chain of FMAs), 4 in the reduction of the 16 lanes, one for the bias, and for quantized
-// weights one for w = scale · q + bias in fp32; d below counts these, plus 2 to spare.
+// γ_d = d·u / (1 − d·u) of Σ|terms| (u = 2^-24). A term of a few-row product passes through one rounding per 8
+// columns (its lane's chain of FMAs: 8 lanes with AVX2, 16 with AVX-512), 4 in the reduction of the lanes, one for
+// the bias, and for quantized weights one for w = scale · q + bias in fp32; d below counts these, plus 2 to spare.
 double accumulation_bound(int64_t k, double magnitude) {
   const double u = std::ldexp(1.0, -24);
-  const double d = static_cast<double>((k + 15) / 16 + 4 + 1 + 1 + 2);
+  const double d = static_cast<double>((k + 7) / 8 + 4 + 1 + 1 + 2);
   return d * u / (1.0 - d * u) * magnitude;
 }
 

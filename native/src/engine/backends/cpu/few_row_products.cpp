@@ -1,6 +1,7 @@
 #include "backends/cpu/few_row_products.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -8,7 +9,9 @@
 #include "backends/cpu/x86_simd.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-#define VERBATIM_FEW_ROWS 1
+#define VERBATIM_FEW_ROWS 512
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define VERBATIM_FEW_ROWS 256  // Intel Macs, older x86
 #endif
 
 namespace verbatim {
@@ -17,16 +20,60 @@ namespace {
 
 #if defined(VERBATIM_FEW_ROWS)
 
+#if VERBATIM_FEW_ROWS == 512
+using Floats = __m512;
+constexpr int kLanes = 16;
 constexpr int kBlockRows = 4;  // weight rows per block
 constexpr int kMaxXRows = 6;   // rows of x per block: 6 x 4 sums, 4 weight vectors and one of x in 32 registers
+using Tail = __mmask16;        // the lanes a row's last columns fill
+inline Tail tail_of(int64_t columns) { return static_cast<__mmask16>((1u << columns) - 1u); }
+inline Floats zeros() { return _mm512_setzero_ps(); }
+inline Floats load(const float* p) { return _mm512_loadu_ps(p); }
+inline Floats load_tail(const float* p, Tail t, int64_t) { return _mm512_maskz_loadu_ps(t, p); }
+inline Floats fma(Floats a, Floats b, Floats c) { return _mm512_fmadd_ps(a, b, c); }
+inline float sum_of(Floats v) { return _mm512_reduce_add_ps(v); }
+inline __m256i halves(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline __m256i halves_tail(const uint8_t* p, Tail t, int64_t) { return _mm256_maskz_loadu_epi16(t, p); }
+inline Floats from_f16(__m256i h) { return _mm512_cvtph_ps(h); }
+inline Floats from_bf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+inline Floats from_bytes(__m128i b) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)); }
+#else
+using Floats = __m256;
+constexpr int kLanes = 8;
+constexpr int kBlockRows = 2;  // 6 x 2 sums, 2 weight vectors and one of x in 16 registers
+constexpr int kMaxXRows = 6;
+using Tail = __m256i;
+inline Tail tail_of(int64_t columns) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(columns)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline Floats zeros() { return _mm256_setzero_ps(); }
+inline Floats load(const float* p) { return _mm256_loadu_ps(p); }
+inline Floats load_tail(const float* p, Tail t, int64_t) { return _mm256_maskload_ps(p, t); }
+inline Floats fma(Floats a, Floats b, Floats c) { return _mm256_fmadd_ps(a, b, c); }
+inline float sum_of(Floats v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+inline __m128i halves(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline __m128i halves_tail(const uint8_t* p, Tail, int64_t columns) {  // no 16-bit masked loads before AVX-512
+  alignas(16) uint16_t padded[8] = {};
+  std::memcpy(padded, p, static_cast<std::size_t>(2 * columns));
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(padded));
+}
+inline Floats from_f16(__m128i h) { return _mm256_cvtph_ps(h); }
+inline Floats from_bf16(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+inline Floats from_bytes(__m128i b) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)); }
+#endif
+
 // The weights are prefetched this many blocks ahead, into L2: the hardware prefetchers lose four streams that each
 // jump after a short row. Base's decoder products (1 KB rows), one core, 2 and 5 rows: 4.7-5.1 and 6.5-7.0 ms as
 // here, 10.4 and 12.3-12.5 prefetched into L1 (T0), 6.0 and 6.8 one block ahead.
 constexpr int kPrefetchBlocks = 4;
 
-// The weights of a block of rows, as fp32 vectors of 16: load(j, c) for row j from column c, load_tail for the
-// last columns of a row whose width is not a multiple of 16 (dense formats only), and prefetch_next(j, c) asks for
-// the bytes of 64 columns from c of the row a block further on.
+// The weights of a block of rows, as fp32 vectors of kLanes: load(j, c) for row j from column c, load_tail for the
+// last columns of a row whose width is not a multiple of kLanes (dense formats only), and prefetch_next(j, c) asks
+// for the bytes of 64 columns from c of the row a block further on.
 struct RowPointers {
   const uint8_t* rows[kBlockRows];
   int64_t row_bytes;
@@ -44,31 +91,24 @@ struct RowPointers {
 
 struct F32Block : RowPointers {
   F32Block(const WeightMatrix& w, int64_t r) : RowPointers(w, r, 4 * w.cols) {}
-  __m512 load(int j, int64_t c) const { return _mm512_loadu_ps(rows[j] + 4 * c); }
-  __m512 load_tail(int j, int64_t c, __mmask16 m) const { return _mm512_maskz_loadu_ps(m, rows[j] + 4 * c); }
+  Floats load(int j, int64_t c) const { return cpu::load(reinterpret_cast<const float*>(rows[j]) + c); }
+  Floats load_tail(int j, int64_t c, Tail t, int64_t n) const {
+    return cpu::load_tail(reinterpret_cast<const float*>(rows[j]) + c, t, n);
+  }
   void prefetch_next(int j, int64_t c) const { prefetch(j, 4 * c, 256); }
 };
 
 struct F16Block : RowPointers {
   F16Block(const WeightMatrix& w, int64_t r) : RowPointers(w, r, 2 * w.cols) {}
-  __m512 load(int j, int64_t c) const {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[j] + 2 * c)));
-  }
-  __m512 load_tail(int j, int64_t c, __mmask16 m) const {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, rows[j] + 2 * c));
-  }
+  Floats load(int j, int64_t c) const { return from_f16(halves(rows[j] + 2 * c)); }
+  Floats load_tail(int j, int64_t c, Tail t, int64_t n) const { return from_f16(halves_tail(rows[j] + 2 * c, t, n)); }
   void prefetch_next(int j, int64_t c) const { prefetch(j, 2 * c, 128); }
 };
 
 struct BF16Block : RowPointers {
   BF16Block(const WeightMatrix& w, int64_t r) : RowPointers(w, r, 2 * w.cols) {}
-  static __m512 widen(__m256i halves) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
-  }
-  __m512 load(int j, int64_t c) const {
-    return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[j] + 2 * c)));
-  }
-  __m512 load_tail(int j, int64_t c, __mmask16 m) const { return widen(_mm256_maskz_loadu_epi16(m, rows[j] + 2 * c)); }
+  Floats load(int j, int64_t c) const { return from_bf16(halves(rows[j] + 2 * c)); }
+  Floats load_tail(int j, int64_t c, Tail t, int64_t n) const { return from_bf16(halves_tail(rows[j] + 2 * c, t, n)); }
   void prefetch_next(int j, int64_t c) const { prefetch(j, 2 * c, 128); }
 };
 
@@ -96,34 +136,50 @@ struct QuantizedBlock : RowPointers {
       biases[j] = s + groups;
     }
   }
-  __m512 dequantize(int j, int64_t c, __m512i q) const {
+  // q: the kLanes unsigned integers from column c, one per byte.
+  Floats dequantize(int j, int64_t c, __m128i q) const {
     const int64_t g = c >> shift;
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(scales[j][g]), _mm512_set1_ps(biases[j][g]));
+#if VERBATIM_FEW_ROWS == 512
+    return fma(from_bytes(q), _mm512_set1_ps(scales[j][g]), _mm512_set1_ps(biases[j][g]));
+#else
+    return fma(from_bytes(q), _mm256_set1_ps(scales[j][g]), _mm256_set1_ps(biases[j][g]));
+#endif
   }
-  __m512 load_tail(int, int64_t, __mmask16) const { throw std::logic_error("quantized rows have whole groups"); }
+  Floats load_tail(int, int64_t, Tail, int64_t) const { throw std::logic_error("quantized rows have whole groups"); }
 };
 
 struct Q8Block : QuantizedBlock {
   using QuantizedBlock::QuantizedBlock;
-  __m512 load(int j, int64_t c) const {
-    return dequantize(j, c, _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[j] + c))));
+  Floats load(int j, int64_t c) const {
+#if VERBATIM_FEW_ROWS == 512
+    return dequantize(j, c, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[j] + c)));
+#else
+    return dequantize(j, c, _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + c)));
+#endif
   }
   void prefetch_next(int j, int64_t c) const { prefetch(j, c, 64); }
 };
 
 struct Q4Block : QuantizedBlock {
   using QuantizedBlock::QuantizedBlock;
-  __m512 load(int j, int64_t c) const {
+  Floats load(int j, int64_t c) const {
+#if VERBATIM_FEW_ROWS == 512
     const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + c / 2));
+#else
+    int32_t four;
+    std::memcpy(&four, rows[j] + c / 2, sizeof four);
+    const __m128i bytes = _mm_cvtsi32_si128(four);
+#endif
     const __m128i nibble = _mm_set1_epi8(0x0f);
     const __m128i low = _mm_and_si128(bytes, nibble), high = _mm_and_si128(_mm_srli_epi16(bytes, 4), nibble);
-    return dequantize(j, c, _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(low, high)));  // the low nibble comes first
+    return dequantize(j, c, _mm_unpacklo_epi8(low, high));  // the low nibble comes first
   }
   void prefetch_next(int j, int64_t c) const {
     if (c % 128 == 0) prefetch(j, c / 2, 64);
   }
 };
 
+#if VERBATIM_FEW_ROWS == 512
 // The sums of four vectors' lanes.
 inline void reduce4(const __m512* v, float* out) {
   __m256 h[4];
@@ -134,11 +190,12 @@ inline void reduce4(const __m512* v, float* out) {
   const __m256 pairs = _mm256_hadd_ps(_mm256_hadd_ps(h[0], h[1]), _mm256_hadd_ps(h[2], h[3]));
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
 }
+#endif
 
 // v, held in a register. GCC 12 folds a load of x into each of the W FMAs that use it; for more than two rows of x
 // those loads, not the FMAs, then set the pace (turbo's decoder products, one core, 5 rows 22.2-23.9 -> 17.4-17.9 ms),
 // while two rows were faster with them folded (12.0-13.3 against 14.2-16.5 ms).
-inline __m512 in_register(__m512 v) {
+inline Floats in_register(Floats v) {
 #if defined(__GNUC__)
   asm("" : "+v"(v));
 #endif
@@ -151,36 +208,39 @@ inline __m512 in_register(__m512 v) {
 template <int R, int W, class Block>
 [[gnu::noinline]] void block_products(const Block& block, const float* x, int64_t ldx, int64_t cols, bool prefetch,
                                       float* sums) {
-  __m512 acc[R][W];
-  for (auto& row : acc) std::fill(std::begin(row), std::end(row), _mm512_setzero_ps());
+  Floats acc[R][W];
+  for (auto& row : acc) std::fill(std::begin(row), std::end(row), zeros());
   int64_t c = 0;
-  for (; c + 16 <= cols; c += 16) {
+  for (; c + kLanes <= cols; c += kLanes) {
     if (prefetch && c % 64 == 0) {
       for (int j = 0; j < W; ++j) block.prefetch_next(j, c);
     }
-    __m512 weights[W];
+    Floats weights[W];
     for (int j = 0; j < W; ++j) weights[j] = block.load(j, c);
     for (int i = 0; i < R; ++i) {
-      const __m512 loaded = _mm512_loadu_ps(x + i * ldx + c);
-      const __m512 xi = R > 2 ? in_register(loaded) : loaded;
-      for (int j = 0; j < W; ++j) acc[i][j] = _mm512_fmadd_ps(weights[j], xi, acc[i][j]);
+      const Floats loaded = load(x + i * ldx + c);
+      const Floats xi = R > 2 ? in_register(loaded) : loaded;
+      for (int j = 0; j < W; ++j) acc[i][j] = fma(weights[j], xi, acc[i][j]);
     }
   }
   if (c < cols) {
-    const auto mask = static_cast<__mmask16>((1u << (cols - c)) - 1u);
-    __m512 weights[W];
-    for (int j = 0; j < W; ++j) weights[j] = block.load_tail(j, c, mask);
+    const int64_t columns = cols - c;
+    const Tail tail = tail_of(columns);
+    Floats weights[W];
+    for (int j = 0; j < W; ++j) weights[j] = block.load_tail(j, c, tail, columns);
     for (int i = 0; i < R; ++i) {
-      const __m512 xi = _mm512_maskz_loadu_ps(mask, x + i * ldx + c);
-      for (int j = 0; j < W; ++j) acc[i][j] = _mm512_fmadd_ps(weights[j], xi, acc[i][j]);
+      const Floats xi = load_tail(x + i * ldx + c, tail, columns);
+      for (int j = 0; j < W; ++j) acc[i][j] = fma(weights[j], xi, acc[i][j]);
     }
   }
   for (int i = 0; i < R; ++i) {
+#if VERBATIM_FEW_ROWS == 512
     if constexpr (W == 4) {
       reduce4(acc[i], sums + i * W);
-    } else {
-      for (int j = 0; j < W; ++j) sums[i * W + j] = _mm512_reduce_add_ps(acc[i][j]);
+      continue;
     }
+#endif
+    for (int j = 0; j < W; ++j) sums[i * W + j] = sum_of(acc[i][j]);
   }
 }
 
