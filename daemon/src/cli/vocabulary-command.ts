@@ -160,11 +160,11 @@ export function describeVocabulary(vocabulary: VocabularyData): string {
   return lines.join("\n") + "\n" + notice;
 }
 
-/** The boosting strength as set, or the loaded model's default. */
+/** The boosting strength as set, or the loaded model's default (each boosting model's own where none is loaded). */
 export function describeStrength(vocabulary: VocabularyData): string {
   const strength =
     vocabulary.boostStrength === null
-      ? `${vocabulary.defaultBoostStrength ?? "the model's"} (the default)`
+      ? `${vocabulary.defaultBoostStrength ?? "each boosting model's own"} (the default)`
       : `${vocabulary.boostStrength}`;
   const note = vocabulary.boostStrength === 0 ? "; terms are not boosted" : "";
   return `Boost strength: ${strength}${note} (0 to ${MAX_BOOST_STRENGTH}: verbatim vocabulary strength N)`;
