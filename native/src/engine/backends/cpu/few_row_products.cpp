@@ -165,14 +165,19 @@ struct Q4Block : QuantizedBlock {
   Floats load(int j, int64_t c) const {
 #if VERBATIM_FEW_ROWS == 512
     const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + c / 2));
-#else
-    int32_t four;
-    std::memcpy(&four, rows[j] + c / 2, sizeof four);
-    const __m128i bytes = _mm_cvtsi32_si128(four);
-#endif
     const __m128i nibble = _mm_set1_epi8(0x0f);
     const __m128i low = _mm_and_si128(bytes, nibble), high = _mm_and_si128(_mm_srli_epi16(bytes, 4), nibble);
     return dequantize(j, c, _mm_unpacklo_epi8(low, high));  // the low nibble comes first
+#else
+    // The 8 columns' 4 bytes in every lane, lane k shifted down to its own nibble (column k at bit 4k: the low
+    // nibble comes first): fewer operations than splitting and interleaving the bytes.
+    int32_t four;
+    std::memcpy(&four, rows[j] + c / 2, sizeof four);
+    const __m256i shifted = _mm256_srlv_epi32(_mm256_set1_epi32(four), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+    const __m256i q = _mm256_and_si256(shifted, _mm256_set1_epi32(0x0f));
+    const int64_t g = c >> shift;
+    return fma(_mm256_cvtepi32_ps(q), _mm256_set1_ps(scales[j][g]), _mm256_set1_ps(biases[j][g]));
+#endif
   }
   void prefetch_next(int j, int64_t c) const {
     if (c % 128 == 0) prefetch(j, c / 2, 64);

@@ -13,8 +13,11 @@
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
 #define VERBATIM_Q4_INTEGER 1  // x as two signed bytes per column, integer dot products, weights in row blocks
-#elif defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
-#define VERBATIM_Q4_FLOAT 1  // nibbles widened to fp32 against x in fp32
+#elif defined(__AVX512F__)
+// Nibbles widened to fp32 against x in fp32. Not on AVX2: with 16 registers its sums spill, and the few-row kernel
+// (few_row_products.h) and the one-row streamed dot were faster there (products_bench, nemotron 4-bit, 14 rows
+// 1469 -> 500 ms).
+#define VERBATIM_Q4_FLOAT 1
 #endif
 
 namespace verbatim {
@@ -25,32 +28,17 @@ constexpr int kMaxRows = 5;  // rows of x multiplied in one pass over a weight r
 
 #if defined(VERBATIM_Q4_FLOAT)
 
-#if defined(__AVX512F__)
 using Floats = __m512;  // 16 lanes
 inline Floats zero() { return _mm512_setzero_ps(); }
 inline Floats fma(Floats a, Floats b, Floats c) { return _mm512_fmadd_ps(a, b, c); }
 inline float reduce(Floats v) { return _mm512_reduce_add_ps(v); }
-#else
-using Floats = __m256;  // 8 lanes
-inline Floats zero() { return _mm256_setzero_ps(); }
-inline Floats fma(Floats a, Floats b, Floats c) { return _mm256_fmadd_ps(a, b, c); }
-inline float reduce(Floats v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-#endif
 
 // The sums of four vectors' lanes, at once: cheaper than four reductions.
 inline void reduce4(const Floats* v, float* out) {
   __m256 h[4];
   for (int i = 0; i < 4; ++i) {
-#if defined(__AVX512F__)
     const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v[i]), 1));
     h[i] = _mm256_add_ps(_mm512_castps512_ps256(v[i]), high);
-#else
-    h[i] = v[i];
-#endif
   }
   const __m256 pairs = _mm256_hadd_ps(_mm256_hadd_ps(h[0], h[1]), _mm256_hadd_ps(h[2], h[3]));
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
@@ -192,19 +180,12 @@ inline float param_at(const void* params, DType dtype, int64_t i) {
   }
 }
 
-#if defined(__AVX512F__)
 inline Floats load(const float* p) { return _mm512_loadu_ps(p); }
 inline Floats plus(Floats a, Floats b) { return _mm512_add_ps(a, b); }
 inline Floats broadcast(float s) { return _mm512_set1_ps(s); }
 constexpr int kLanes = 16;
 // The 16 nibbles of `half` (16 bytes, one nibble each) as fp32.
 inline Floats widen(__m128i half) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(half)); }
-#else
-inline Floats load(const float* p) { return _mm256_loadu_ps(p); }
-inline Floats plus(Floats a, Floats b) { return _mm256_add_ps(a, b); }
-inline Floats broadcast(float s) { return _mm256_set1_ps(s); }
-constexpr int kLanes = 8;
-#endif
 constexpr int kPieces = kChunk / kLanes;  // vectors of weights in a chunk
 
 // The 64 weights of a chunk (32 packed bytes) as fp32 q values, in Q4Input's order: even columns, then odd.
@@ -213,21 +194,10 @@ inline void unpack_chunk(const uint8_t* packed, Floats (&q)[kPieces]) {
   const __m256i mask = _mm256_set1_epi8(0x0f);
   const __m256i even = _mm256_and_si256(bytes, mask);
   const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
-#if defined(__AVX512F__)
   q[0] = widen(_mm256_castsi256_si128(even));
   q[1] = widen(_mm256_extracti128_si256(even, 1));
   q[2] = widen(_mm256_castsi256_si128(odd));
   q[3] = widen(_mm256_extracti128_si256(odd, 1));
-#else
-  const __m256i halves[2] = {even, odd};
-  for (int h = 0; h < 2; ++h) {
-    const __m128i low = _mm256_castsi256_si128(halves[h]), high = _mm256_extracti128_si256(halves[h], 1);
-    q[4 * h + 0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(low));
-    q[4 * h + 1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(low, 8)));
-    q[4 * h + 2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(high));
-    q[4 * h + 3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(high, 8)));
-  }
-#endif
 }
 
 // y[i * ldy + r] = x_i · w_r + bias[r] for the R rows of x from `i0` and every weight row r in [first, last), W

@@ -3,8 +3,8 @@
 // with x as they stream past, and each group's Σx is computed once per product, not once per weight row.
 // With AVX-512 VNNI, x is split once per product into two signed bytes per column (base-256 digits of x in units
 // of 1/32512 of its group's largest |x|, as q4_gemm rounds it) and the nibbles, in row blocks (q4_row_blocks.h),
-// meet them in integer dot products, exact within a group; elsewhere the nibbles, as MLX stores them, are widened
-// to fp32 against x in fp32.
+// meet them in integer dot products, exact within a group; with AVX-512 alone the nibbles, as MLX stores them, are
+// widened to fp32 against x in fp32. AVX2 builds have neither (matmul takes the few-row kernel there).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,7 @@ struct Q4Input {
 };
 
 // Whether this build has the kernel for w: 4 bits in row blocks (integer kernel), or as stored in groups of 64 or
-// 128 (float kernel).
+// 128 (float kernel, AVX-512 builds without VNNI).
 bool q4_product_supports(const WeightMatrix& w);
 
 // Fills `in` with `m` rows of x (row stride ldx) for a product with w (q4_product_supports(w) must hold).
