@@ -83,7 +83,7 @@ describe("the engine, on 30 term sentences and 30 without a term", () => {
       }
     }
     // Measured at the default strength, 4 (test/bench/README.md, 2026-11-27, the same figures in four runs at load
-    // averages 1.5 to 4.8): 15 of 30 recalled (14 of them words the fixture heard apart, a term written as its parts),
+    // averages 1.5 to 4.8, and again on a second machine, AVX2 without AVX-512, 2026-11-29): 15 of 30 recalled (14 of them words the fixture heard apart, a term written as its parts),
     // 0 of 90 term-free decodes with an inserted term, term-free WER unchanged (14.5%). Bounds: a fifth fewer recalled
     // (12; before the terms heard as their parts were written as the terms, 4 at strength 5); two insertions (2.2%);
     // two points of WER (about two more word errors in the 110 words of the 30 sentences).
