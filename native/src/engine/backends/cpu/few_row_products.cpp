@@ -31,6 +31,7 @@ inline Floats zeros() { return _mm512_setzero_ps(); }
 inline Floats load(const float* p) { return _mm512_loadu_ps(p); }
 inline Floats load_tail(const float* p, Tail t, int64_t) { return _mm512_maskz_loadu_ps(t, p); }
 inline Floats fma(Floats a, Floats b, Floats c) { return _mm512_fmadd_ps(a, b, c); }
+inline Floats broadcast(float s) { return _mm512_set1_ps(s); }
 inline float sum_of(Floats v) { return _mm512_reduce_add_ps(v); }
 inline __m256i halves(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline __m256i halves_tail(const uint8_t* p, Tail t, int64_t) { return _mm256_maskz_loadu_epi16(t, p); }
@@ -50,6 +51,7 @@ inline Floats zeros() { return _mm256_setzero_ps(); }
 inline Floats load(const float* p) { return _mm256_loadu_ps(p); }
 inline Floats load_tail(const float* p, Tail t, int64_t) { return _mm256_maskload_ps(p, t); }
 inline Floats fma(Floats a, Floats b, Floats c) { return _mm256_fmadd_ps(a, b, c); }
+inline Floats broadcast(float s) { return _mm256_set1_ps(s); }
 inline float sum_of(Floats v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -136,14 +138,10 @@ struct QuantizedBlock : RowPointers {
       biases[j] = s + groups;
     }
   }
-  // q: the kLanes unsigned integers from column c, one per byte.
-  Floats dequantize(int j, int64_t c, __m128i q) const {
+  // q: the kLanes integers of row j from column c, as fp32.
+  Floats dequantize(int j, int64_t c, Floats q) const {
     const int64_t g = c >> shift;
-#if VERBATIM_FEW_ROWS == 512
-    return fma(from_bytes(q), _mm512_set1_ps(scales[j][g]), _mm512_set1_ps(biases[j][g]));
-#else
-    return fma(from_bytes(q), _mm256_set1_ps(scales[j][g]), _mm256_set1_ps(biases[j][g]));
-#endif
+    return fma(q, broadcast(scales[j][g]), broadcast(biases[j][g]));
   }
   Floats load_tail(int, int64_t, Tail, int64_t) const { throw std::logic_error("quantized rows have whole groups"); }
 };
@@ -152,9 +150,9 @@ struct Q8Block : QuantizedBlock {
   using QuantizedBlock::QuantizedBlock;
   Floats load(int j, int64_t c) const {
 #if VERBATIM_FEW_ROWS == 512
-    return dequantize(j, c, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[j] + c)));
+    return dequantize(j, c, from_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[j] + c))));
 #else
-    return dequantize(j, c, _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + c)));
+    return dequantize(j, c, from_bytes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + c))));
 #endif
   }
   void prefetch_next(int j, int64_t c) const { prefetch(j, c, 64); }
@@ -167,16 +165,14 @@ struct Q4Block : QuantizedBlock {
     const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + c / 2));
     const __m128i nibble = _mm_set1_epi8(0x0f);
     const __m128i low = _mm_and_si128(bytes, nibble), high = _mm_and_si128(_mm_srli_epi16(bytes, 4), nibble);
-    return dequantize(j, c, _mm_unpacklo_epi8(low, high));  // the low nibble comes first
+    return dequantize(j, c, from_bytes(_mm_unpacklo_epi8(low, high)));  // the low nibble comes first
 #else
     // The 8 columns' 4 bytes in every lane, lane k shifted down to its own nibble (column k at bit 4k: the low
     // nibble comes first): fewer operations than splitting and interleaving the bytes.
     int32_t four;
     std::memcpy(&four, rows[j] + c / 2, sizeof four);
     const __m256i shifted = _mm256_srlv_epi32(_mm256_set1_epi32(four), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
-    const __m256i q = _mm256_and_si256(shifted, _mm256_set1_epi32(0x0f));
-    const int64_t g = c >> shift;
-    return fma(_mm256_cvtepi32_ps(q), _mm256_set1_ps(scales[j][g]), _mm256_set1_ps(biases[j][g]));
+    return dequantize(j, c, _mm256_cvtepi32_ps(_mm256_and_si256(shifted, _mm256_set1_epi32(0x0f))));
 #endif
   }
   void prefetch_next(int j, int64_t c) const {
