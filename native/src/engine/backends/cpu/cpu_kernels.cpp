@@ -55,14 +55,6 @@ inline uint32_t load_u32(const uint8_t* p) {
   return v;
 }
 
-#if defined(__AVX2__)
-inline float reduce_add(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-#endif
-
 float dot(const float* a, const float* b, int64_t n) {
 #if defined(__AVX512F__)
   // Explicit: the portable version below ends in a 32-lane scalar reduction, too slow for attention's short rows.

@@ -52,11 +52,7 @@ inline Floats load(const float* p) { return _mm256_loadu_ps(p); }
 inline Floats load_tail(const float* p, Tail t, int64_t) { return _mm256_maskload_ps(p, t); }
 inline Floats fma(Floats a, Floats b, Floats c) { return _mm256_fmadd_ps(a, b, c); }
 inline Floats broadcast(float s) { return _mm256_set1_ps(s); }
-inline float sum_of(Floats v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
+inline float sum_of(Floats v) { return reduce_add(v); }
 inline __m128i halves(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 inline __m128i halves_tail(const uint8_t* p, Tail, int64_t columns) {  // no 16-bit masked loads before AVX-512
   alignas(16) uint16_t padded[8] = {};
