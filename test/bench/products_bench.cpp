@@ -40,7 +40,6 @@ int main(int argc, char** argv) {
   const StorageFormat storage = format == "fp16" ? StorageFormat::dense(WeightMatrix::Format::F16)
                                                  : StorageFormat::quantized(4, 64);
   std::vector<std::pair<int64_t, int64_t>> shapes;
-  int64_t largest = 0;  // elements of the largest matrix
   if (nemotron) {
     // nemotron-speech-streaming-en-0.6b's 24 encoder layers (d 1024): each feed-forward's two matrices (twice),
     // attention's q, k, v, out, the convolution module's pointwise matrices (the first doubles for its GLU).
@@ -49,7 +48,6 @@ int main(int argc, char** argv) {
       for (int i = 0; i < 4; ++i) shapes.emplace_back(1024, 1024);
       shapes.insert(shapes.end(), {{2048, 1024}, {1024, 1024}});
     }
-    largest = 4096 * 1024;
   } else {
     // Per layer: self-attention q, k, v, out; cross-attention q, out (its keys and values are computed once per
     // window); the MLP's two matrices. Then the logits against the token embedding.
@@ -61,10 +59,13 @@ int main(int argc, char** argv) {
       shapes.emplace_back(width, 4 * width);
     }
     shapes.emplace_back(vocabulary, width);
-    largest = vocabulary * width;
   }
 
   Rng rng(1);
+  int64_t largest = 0, widest = 0, tallest = 0;  // the largest matrix's elements, the most columns and rows
+  for (const auto& [rows, cols] : shapes) {
+    largest = std::max(largest, rows * cols), widest = std::max(widest, cols), tallest = std::max(tallest, rows);
+  }
   const std::vector<float> values = rng.normals(static_cast<std::size_t>(largest), 1.0f);
   std::vector<StoredMatrix> matrices;
   for (const auto& [rows, cols] : shapes) {
@@ -74,8 +75,6 @@ int main(int argc, char** argv) {
   ThreadPool pool(1);
   std::vector<KernelWeights> prepared;  // as the CPU backend holds them (4-bit: row blocks, where built)
   for (const StoredMatrix& matrix : matrices) prepared.push_back(cpu::kernel_weights(pool, matrix.view()));
-  int64_t widest = 0, tallest = 0;
-  for (const auto& [rows, cols] : shapes) widest = std::max(widest, cols), tallest = std::max(tallest, rows);
   const std::vector<float> x = rng.normals(static_cast<std::size_t>(16 * widest), 1.0f);
   std::vector<float> y(static_cast<std::size_t>(16 * tallest));
   double one_row = 0;
