@@ -66,7 +66,9 @@ struct WeightRows {
   }
 
   // The group parameters of the next W rows (a pointer past the matrix is never read: prefetches do not fault).
-  void prefetch_next_parameters() const {
+  // The prefetching helpers are always inlined: GCC 12 judges a function that only prefetches free of effects and
+  // drops the calls to it that it has not inlined (few_row_products.cpp says more).
+  [[gnu::always_inline]] void prefetch_next_parameters() const {
     const auto* next_scales = static_cast<const char*>(scales[0]) + W * param_row_bytes;
     const auto* next_biases = static_cast<const char*>(biases[0]) + W * param_row_bytes;
     for (int64_t b = 0; b < W * param_row_bytes; b += 64) {
@@ -79,7 +81,7 @@ struct WeightRows {
   // next W rows, they came late: the decoder's 4-bit products, one core, one row of x, turbo 9.5-9.7 and base
   // 2.9-3.5 ms, against 4.9 and 1.7 ms as here (and 4.8-5.0 and 1.9-2.1 ms into L2 for the next W rows).
   static constexpr int64_t kPrefetchPasses = 4;
-  void prefetch_next_nibbles(int j, int64_t offset) const {
+  [[gnu::always_inline]] void prefetch_next_nibbles(int j, int64_t offset) const {
     _mm_prefetch(reinterpret_cast<const char*>(packed[j] + kPrefetchPasses * W * row_bytes + offset), _MM_HINT_T1);
   }
 };
