@@ -26,7 +26,7 @@ constexpr int kQ4GemmDigits = 2;
 constexpr double kQ4GemmUnits = 127.0 * 256.0;
 
 // A group of x's largest |x| and its sum (n a multiple of 16, summed in 16 lanes): what both 4-bit kernels take of
-// each group of x, to round it to digits and for its bias term. Only in builds that have the kernel.
+// each group of x, to round it to digits and for its bias term. Only in builds with AVX-512 VNNI or AVX2.
 struct GroupExtent {
   float largest, sum;
 };
@@ -34,7 +34,7 @@ GroupExtent group_extent(const float* x, int64_t n);
 
 // One row of x rounded to digits, as both kernels read it: per group, each digit's plane of group_size bytes (first
 // digit first), the value of a unit of the last digit, and Σx. A NaN or infinity may be missed by the largest |x| or
-// scramble the digits: Σx carries it to every product all the same. Only in builds that have the kernel.
+// scramble the digits: Σx carries it to every product all the same. Only in builds with AVX-512 VNNI or AVX2.
 void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* units, float* sums);
 
 // Whether this build (AVX-512 VNNI) has the kernel for w: 4 bits in row blocks (q4_row_blocks.h), or in MLX's rows

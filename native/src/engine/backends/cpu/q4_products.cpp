@@ -18,13 +18,27 @@
 // (few_row_products.h) and the one-row streamed dot were faster there (products_bench, nemotron 4-bit, 14 rows
 // 1469 -> 500 ms).
 #define VERBATIM_Q4_FLOAT 1
+#elif defined(__AVX2__) && defined(__FMA__)
+// x as two signed bytes per column (as the integer kernel rounds it) against MLX's nibbles in vpmaddubsw, which
+// multiplies 32 nibbles with 32 bytes of x and adds pairs: with no vpdpbusd, fewer operations per weight than
+// widening each nibble to fp32 in the few-row kernel.
+#define VERBATIM_Q4_BYTES 1
 #endif
 
 namespace verbatim {
 namespace cpu {
 namespace {
 
-constexpr int kMaxRows = 5;  // rows of x multiplied in one pass over a weight row: the five beams of beam search
+// Rows of x multiplied in one pass over a weight row: the five beams of beam search (AVX2: three, whose sums and
+// constants fill its 16 registers; with four, GCC 12 kept sums on the stack and the pass took twice as long).
+#if defined(VERBATIM_Q4_BYTES)
+constexpr int kMaxRows = 3;
+#else
+constexpr int kMaxRows = 5;
+#endif
+#if defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
+constexpr int64_t kChunk = 64;  // columns held by 32 packed bytes: x is laid out per chunk, even columns then odd
+#endif
 
 #if defined(VERBATIM_Q4_FLOAT)
 
@@ -167,9 +181,7 @@ void block_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_
   }
 }
 
-#elif defined(VERBATIM_Q4_FLOAT)
-
-constexpr int64_t kChunk = 64;  // columns held by 32 packed bytes
+#elif defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
 
 inline float param_at(const void* params, DType dtype, int64_t i) {
   switch (dtype) {
@@ -181,6 +193,70 @@ inline float param_at(const void* params, DType dtype, int64_t i) {
       return static_cast<const float*>(params)[i];
   }
 }
+
+#if defined(VERBATIM_Q4_BYTES)
+
+static_assert(kQ4GemmDigits == 2, "the products below weigh x's first digit by 256 and add its second");
+
+// y[(i0 + i) * ldy + r] = x_i · w_r + bias[r] for the R rows of x from i0 and every weight row r in [first, last),
+// one weight row at a time (its nibbles, its group parameters: three streams the hardware prefetchers follow).
+// Per chunk the 32 low nibbles (even columns) and the 32 high ones (odd columns) meet x's digits in the same
+// order (prepare_q4_input lays them out so); each digit's pair sums (at most 2 · 15 · 128) add as 16-bit lanes,
+// and vpmaddwd widens them into one exact 32-bit sum per lane, the first digit's weighted by 256. Per group, the
+// sums are scaled by the group's unit into fp32, and bias · Σx is added, as in the integer kernel.
+template <int R>
+void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t first, int64_t last,
+                   const float* bias, float* y, int64_t ldy) {
+  const int64_t groups = in.groups, group_size = w.group_size, row_digits = in.cols * kQ4GemmDigits;
+  const int64_t param_row_bytes = groups * static_cast<int64_t>(dtype_size(w.scale_dtype));
+  const int8_t* digits = in.digits.data() + i0 * row_digits;
+  const __m256i nibble = _mm256_set1_epi8(0x0f), first_weight = _mm256_set1_epi16(256), ones = _mm256_set1_epi16(1);
+  const auto pairs = [](__m256i low, __m256i high, const int8_t* d) {  // 16 sums of 4 products, as 16-bit lanes
+    return _mm256_add_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d))),
+                            _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + 32))));
+  };
+  for (int64_t r = first; r < last; ++r) {
+    const uint8_t* packed = static_cast<const uint8_t*>(w.data) + r * (w.cols / 2);
+    const void* scales = static_cast<const uint8_t*>(w.scales) + r * param_row_bytes;
+    const void* biases = static_cast<const uint8_t*>(w.biases) + r * param_row_bytes;
+    __m256 total[R];
+    float bias_terms[R] = {};
+    for (auto& t : total) t = _mm256_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+      __m256i sums[R];
+#pragma GCC unroll 3  // every loop over the rows of x unrolled, or GCC 12 keeps the sums on the stack
+      for (auto& sum : sums) sum = _mm256_setzero_si256();
+      for (int64_t c = g * group_size; c < (g + 1) * group_size; c += kChunk) {
+        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2));
+        const __m256i low = _mm256_and_si256(bytes, nibble);
+        const __m256i high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble);
+#pragma GCC unroll 3
+        for (int i = 0; i < R; ++i) {
+          const int8_t* d = digits + i * row_digits + g * kQ4GemmDigits * group_size + (c - g * group_size);
+          sums[i] = _mm256_add_epi32(sums[i], _mm256_madd_epi16(pairs(low, high, d), first_weight));
+          sums[i] = _mm256_add_epi32(sums[i], _mm256_madd_epi16(pairs(low, high, d + group_size), ones));
+        }
+      }
+      const float scale = param_at(scales, w.scale_dtype, g), group_bias = param_at(biases, w.scale_dtype, g);
+#pragma GCC unroll 3
+      for (int i = 0; i < R; ++i) {
+        const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
+        total[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[i]), _mm256_set1_ps(scale * in.digit_scales[at]), total[i]);
+        bias_terms[i] += group_bias * in.group_sums[at];
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      const float b = bias != nullptr ? bias[r] : 0.0f;
+      y[(i0 + i) * ldy + r] = reduce_add(total[i]) + bias_terms[i] + b;
+    }
+  }
+}
+
+using RowsProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int64_t, int64_t, const float*, float*,
+                              int64_t);
+constexpr RowsProducts kRowsProducts[kMaxRows] = {rows_products<1>, rows_products<2>, rows_products<3>};
+
+#else  // VERBATIM_Q4_FLOAT
 
 inline Floats load(const float* p) { return _mm512_loadu_ps(p); }
 inline Floats plus(Floats a, Floats b) { return _mm512_add_ps(a, b); }
@@ -269,11 +345,32 @@ using RowsProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int6
 constexpr RowsProducts kRowsProducts[kMaxRows] = {
     rows_products<1, kWeightRows>, rows_products<2, kWeightRowsFew>, rows_products<3, kWeightRowsFew>,
     rows_products<4, kWeightRowsFew>, rows_products<5, kWeightRowsFew>};
+
+#endif  // VERBATIM_Q4_BYTES, VERBATIM_Q4_FLOAT
+
+#endif  // VERBATIM_Q4_INTEGER, VERBATIM_Q4_FLOAT, VERBATIM_Q4_BYTES
+
+#if defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
 // Weight rows that more than kMaxRows rows of x take turns on, in groups, while their nibbles are in cache: the
 // weights are read from memory once, not once per group.
 constexpr int64_t kSharedWeightRows = 64;
 
-#endif  // VERBATIM_Q4_INTEGER, VERBATIM_Q4_FLOAT
+// x's rows (stride ldx) per chunk of 64 columns: the 32 even columns, then the 32 odd ones, as the packed bytes hold
+// their nibbles (low, high).
+void lay_out_chunks(const float* x, int64_t m, int64_t ldx, const WeightMatrix& w, Q4Input& in) {
+  in.x.resize(static_cast<std::size_t>(m * w.cols));
+  for (int64_t i = 0; i < m; ++i) {
+    const float* source = x + i * ldx;
+    float* laid = in.x.data() + i * w.cols;
+    for (int64_t c = 0; c < w.cols; c += kChunk) {
+      for (int64_t j = 0; j < kChunk / 2; ++j) {
+        laid[c + j] = source[c + 2 * j];
+        laid[c + kChunk / 2 + j] = source[c + 2 * j + 1];
+      }
+    }
+  }
+}
+#endif
 
 }  // namespace
 
@@ -281,7 +378,7 @@ bool q4_product_supports(const WeightMatrix& w) {
   if (w.format != WeightMatrix::Format::Quantized || w.bits != 4) return false;
 #if defined(VERBATIM_Q4_INTEGER)
   return w.layout == WeightMatrix::Layout::RowBlocks;
-#elif defined(VERBATIM_Q4_FLOAT)
+#elif defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
   return w.layout == WeightMatrix::Layout::Rows && (w.group_size == 64 || w.group_size == 128) && w.cols % kChunk == 0;
 #else
   return false;
@@ -302,20 +399,21 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
               in.digit_scales.data() + i * in.groups, in.group_sums.data() + i * in.groups);
   }
 #elif defined(VERBATIM_Q4_FLOAT)
-  in.x.resize(static_cast<std::size_t>(m * w.cols));
+  lay_out_chunks(x, m, ldx, w, in);
   for (int64_t i = 0; i < m; ++i) {
     const float* source = x + i * ldx;
-    float* sums = in.group_sums.data() + i * in.groups;
     for (int64_t g = 0; g < in.groups; ++g) {
-      sums[g] = std::accumulate(source + g * w.group_size, source + (g + 1) * w.group_size, 0.0f);
+      in.group_sums[static_cast<std::size_t>(i * in.groups + g)] =
+          std::accumulate(source + g * w.group_size, source + (g + 1) * w.group_size, 0.0f);
     }
-    float* laid = in.x.data() + i * w.cols;
-    for (int64_t c = 0; c < w.cols; c += kChunk) {
-      for (int64_t j = 0; j < kChunk / 2; ++j) {
-        laid[c + j] = source[c + 2 * j];
-        laid[c + kChunk / 2 + j] = source[c + 2 * j + 1];
-      }
-    }
+  }
+#elif defined(VERBATIM_Q4_BYTES)
+  lay_out_chunks(x, m, ldx, w, in);  // each group's columns reordered: its extent and Σx are the same
+  in.digits.resize(static_cast<std::size_t>(m * w.cols * kQ4GemmDigits));
+  in.digit_scales.resize(static_cast<std::size_t>(m * in.groups));
+  for (int64_t i = 0; i < m; ++i) {
+    round_row(in.x.data() + i * w.cols, w.cols, w.group_size, in.digits.data() + i * w.cols * kQ4GemmDigits,
+              in.digit_scales.data() + i * in.groups, in.group_sums.data() + i * in.groups);
   }
 #else
   (void)x, (void)ldx;
@@ -324,7 +422,7 @@ void prepare_q4_input(const float* x, int64_t m, int64_t ldx, const WeightMatrix
 
 void q4_product(const Q4Input& in, const WeightMatrix& w, int64_t first, int64_t count, const float* bias, float* y,
                 int64_t ldy) {
-  const int64_t x_groups = (in.rows + kMaxRows - 1) / kMaxRows;  // rows of x split evenly: 7 rows as 4 + 3
+  const int64_t x_groups = (in.rows + kMaxRows - 1) / kMaxRows;  // rows split evenly: 7 in fives as 4 + 3
 #if defined(VERBATIM_Q4_INTEGER)
   if (first % kRowBlock != 0 || (count % kRowBlock != 0 && first + count != w.rows)) {
     throw std::invalid_argument("q4_product: weight rows must be whole row blocks");
@@ -339,7 +437,7 @@ void q4_product(const Q4Input& in, const WeightMatrix& w, int64_t first, int64_t
       kBlockProducts[i1 - i0 - 1](in, w, i0, block, bias, y, ldy);
     }
   }
-#elif defined(VERBATIM_Q4_FLOAT)
+#elif defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
   const int64_t step = x_groups == 1 ? std::max<int64_t>(count, 1) : kSharedWeightRows;
   for (int64_t r = first; r < first + count; r += step) {
     const int64_t end = std::min(first + count, r + step);
