@@ -18,7 +18,9 @@
 namespace verbatim {
 namespace cpu {
 
+// Per width, a group's extent and the rounding of one vector of x to digits; round_row below is the same for both.
 #if defined(VERBATIM_Q4_GEMM)
+constexpr int64_t kRoundLanes = 16;
 
 GroupExtent group_extent(const float* x, int64_t n) {
   __m512 top = _mm512_setzero_ps(), total = _mm512_setzero_ps();
@@ -30,28 +32,64 @@ GroupExtent group_extent(const float* x, int64_t n) {
   return {_mm512_reduce_max_ps(top), _mm512_reduce_add_ps(total)};
 }
 
+// x[0, kRoundLanes) · scale rounded, its digits' bytes stored kRoundLanes at a time, digit d at planes + d · stride.
+inline void round_lanes(const float* x, float scale, int8_t* planes, int64_t stride) {
+  __m512i value = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x), _mm512_set1_ps(scale)));
+  for (int d = kQ4GemmDigits - 1; d >= 0; --d) {
+    // The last digit in [-128, 127], the carry to the next: value = first · 256 + last, first in [-127, 127].
+    const __m512i digit = _mm512_sub_epi32(
+        _mm512_and_si512(_mm512_add_epi32(value, _mm512_set1_epi32(128)), _mm512_set1_epi32(255)),
+        _mm512_set1_epi32(128));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(planes + d * stride), _mm512_cvtepi32_epi8(digit));
+    value = _mm512_srai_epi32(_mm512_sub_epi32(value, digit), 8);
+  }
+}
+#elif defined(__AVX2__)  // for the AVX2 decoding products (q4_products.h)
+constexpr int64_t kRoundLanes = 8;
+
+GroupExtent group_extent(const float* x, int64_t n) {
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 top = _mm256_setzero_ps(), total = _mm256_setzero_ps();
+  for (int64_t c = 0; c < n; c += 8) {
+    const __m256 v = _mm256_loadu_ps(x + c);
+    top = _mm256_max_ps(top, _mm256_and_ps(v, magnitude));
+    total = _mm256_add_ps(total, v);
+  }
+  __m128 largest = _mm_max_ps(_mm256_castps256_ps128(top), _mm256_extractf128_ps(top, 1));
+  largest = _mm_max_ps(largest, _mm_movehl_ps(largest, largest));
+  largest = _mm_max_ss(largest, _mm_movehdup_ps(largest));
+  return {_mm_cvtss_f32(largest), reduce_add(total)};
+}
+
+inline void round_lanes(const float* x, float scale, int8_t* planes, int64_t stride) {
+  __m256i value = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), _mm256_set1_ps(scale)));
+  for (int d = kQ4GemmDigits - 1; d >= 0; --d) {
+    const __m256i digit = _mm256_sub_epi32(
+        _mm256_and_si256(_mm256_add_epi32(value, _mm256_set1_epi32(128)), _mm256_set1_epi32(255)),
+        _mm256_set1_epi32(128));
+    // Eight 32-bit digits narrowed to bytes (each already in [-128, 127], so the saturating packs keep them).
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(digit), _mm256_extracti128_si256(digit, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(planes + d * stride), _mm_packs_epi16(words, words));
+    value = _mm256_srai_epi32(_mm256_sub_epi32(value, digit), 8);
+  }
+}
+#endif
+
+#if defined(VERBATIM_Q4_GEMM) || defined(__AVX2__)
 void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* units, float* sums) {
   for (int64_t start = 0, g = 0; start < cols; start += group_size, ++g) {
     const GroupExtent extent = group_extent(x + start, group_size);
     const float largest = extent.largest;
     sums[g] = extent.sum;
     units[g] = static_cast<float>(largest / kQ4GemmUnits);
-    const __m512 scale =
-        _mm512_set1_ps(largest > 0.0f && std::isfinite(largest) ? static_cast<float>(kQ4GemmUnits / largest) : 0.0f);
+    const float scale = largest > 0.0f && std::isfinite(largest) ? static_cast<float>(kQ4GemmUnits / largest) : 0.0f;
     int8_t* group = digits + g * kQ4GemmDigits * group_size;
-    for (int64_t c = 0; c < group_size; c += 16) {
-      __m512i value = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + start + c), scale));
-      for (int d = kQ4GemmDigits - 1; d >= 0; --d) {
-        // The last digit in [-128, 127], the carry to the next: value = first · 256 + last, first in [-127, 127].
-        const __m512i digit = _mm512_sub_epi32(
-            _mm512_and_si512(_mm512_add_epi32(value, _mm512_set1_epi32(128)), _mm512_set1_epi32(255)),
-            _mm512_set1_epi32(128));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(group + d * group_size + c), _mm512_cvtepi32_epi8(digit));
-        value = _mm512_srai_epi32(_mm512_sub_epi32(value, digit), 8);
-      }
-    }
+    for (int64_t c = 0; c < group_size; c += kRoundLanes) round_lanes(x + start + c, scale, group + c, group_size);
   }
 }
+#endif
+
+#if defined(VERBATIM_Q4_GEMM)
 
 namespace {
 
@@ -245,46 +283,6 @@ void q4_gemm(ThreadPool& pool, const float* x, int64_t m, int64_t ldx, const Wei
 
 #else  // no AVX-512 VNNI: matmul takes the tiled path
 
-#if defined(__AVX2__)
-// x rounded as above, for the AVX2 decoding products (q4_products.h), 8 lanes at a time.
-GroupExtent group_extent(const float* x, int64_t n) {
-  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  __m256 top = _mm256_setzero_ps(), total = _mm256_setzero_ps();
-  for (int64_t c = 0; c < n; c += 8) {
-    const __m256 v = _mm256_loadu_ps(x + c);
-    top = _mm256_max_ps(top, _mm256_and_ps(v, magnitude));
-    total = _mm256_add_ps(total, v);
-  }
-  __m128 largest = _mm_max_ps(_mm256_castps256_ps128(top), _mm256_extractf128_ps(top, 1));
-  largest = _mm_max_ps(largest, _mm_movehl_ps(largest, largest));
-  largest = _mm_max_ss(largest, _mm_movehdup_ps(largest));
-  return {_mm_cvtss_f32(largest), reduce_add(total)};
-}
-
-void round_row(const float* x, int64_t cols, int64_t group_size, int8_t* digits, float* units, float* sums) {
-  for (int64_t start = 0, g = 0; start < cols; start += group_size, ++g) {
-    const GroupExtent extent = group_extent(x + start, group_size);
-    const float largest = extent.largest;
-    sums[g] = extent.sum;
-    units[g] = static_cast<float>(largest / kQ4GemmUnits);
-    const __m256 scale =
-        _mm256_set1_ps(largest > 0.0f && std::isfinite(largest) ? static_cast<float>(kQ4GemmUnits / largest) : 0.0f);
-    int8_t* group = digits + g * kQ4GemmDigits * group_size;
-    for (int64_t c = 0; c < group_size; c += 8) {
-      __m256i value = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + start + c), scale));
-      for (int d = kQ4GemmDigits - 1; d >= 0; --d) {
-        const __m256i digit = _mm256_sub_epi32(
-            _mm256_and_si256(_mm256_add_epi32(value, _mm256_set1_epi32(128)), _mm256_set1_epi32(255)),
-            _mm256_set1_epi32(128));
-        // Eight 32-bit digits narrowed to bytes (each already in [-128, 127], so the saturating packs keep them).
-        const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(digit), _mm256_extracti128_si256(digit, 1));
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(group + d * group_size + c), _mm_packs_epi16(words, words));
-        value = _mm256_srai_epi32(_mm256_sub_epi32(value, digit), 8);
-      }
-    }
-  }
-}
-#endif
 
 bool q4_gemm_supports(const WeightMatrix&) { return false; }
 
