@@ -10,7 +10,9 @@ import { apiToken, curl, freePort } from "../support/api";
 import { DaemonProcess } from "../support/daemon-process";
 import { heldoutWav, startDictation } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
+import { pcm24 } from "../support/realtime";
 import type { DaemonClient } from "../../daemon/src/client";
+import type { HistoryEntry } from "../../daemon/src/protocol";
 
 jest.setTimeout(180_000);
 
@@ -37,10 +39,14 @@ afterAll(async () => {
   await daemon?.dispose();
 });
 
+async function newestEntry(): Promise<HistoryEntry | null> {
+  const listed = await client.request({ type: "history.list", limit: 1 });
+  return listed.type === "done" ? listed.history!.entries[0]! : null;
+}
+
 /** The source file the history gives the newest entry. */
 async function newestSourceFile(): Promise<string | null> {
-  const listed = await client.request({ type: "history.list", limit: 1 });
-  return listed.type === "done" ? listed.history!.entries[0]!.sourceFile : null;
+  return (await newestEntry())?.sourceFile ?? null;
 }
 
 test("non-ASCII file names are kept as sent: the openai client, curl, and RFC 5987's filename*", async () => {
@@ -130,6 +136,22 @@ test("twenty Realtime sessions at once: one opens, nineteen get 429 with Retry-A
   expect(await connect()).toEqual({ status: 429, retryAfter: "5", code: "dictation_running" });
   await client.request({ type: "dictation.cancel", session: following.session });
   await following.outcome.catch(() => undefined);
+});
+
+test("a session that connects as soon as the last one closed waits for its dictation to end, not refused", async () => {
+  const first = await connect();
+  expect(first.status).toBe(101);
+  // Speech without a pause after it: the dictation ends with a final pass over it once the client has left.
+  first.socket!.send(JSON.stringify({ type: "input_audio_buffer.append", audio: pcm24(wav).toString("base64") }));
+  const ended = closed(first.socket!);
+  first.socket!.close();
+  await ended;
+  const next = await connect();
+  expect(next.status).toBe(101);
+  expect(await newestEntry()).toMatchObject({ kind: "dictation", text: expect.stringMatching(/\w/) }); // kept
+  const nextEnded = closed(next.socket!);
+  next.socket!.close();
+  await nextEnded;
 });
 
 test("a 413 names the limit that applied: one upload's 2 GiB here (maxUnfinishedUploadMB is 4096)", async () => {

@@ -29,6 +29,8 @@ const REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
 const HEADERS_TIMEOUT_MS = 10_000;
 /** How often Node looks for requests past those times (its default, 30 s, would let them live 40 s). */
 const TIMEOUT_CHECK_MS = 1_000;
+/** How long a new Realtime session waits for a closed one's dictation to end before it is refused as busy. */
+const HANDOVER_WAIT_MS = 30_000;
 /** Connections without the token kept open at once (per listener): each new one past this closes the oldest. */
 const MAX_UNAUTHENTICATED_CONNECTIONS = 32;
 const SERVER_OPTIONS = {
@@ -57,6 +59,8 @@ export class ApiServer {
   private settings: ApiSettings | null = null;
   private error: string | null = null;
   private readonly realtime = new WebSocketServer({ noServer: true, maxPayload: REALTIME_MAX_MESSAGE_BYTES });
+  /** Realtime sessions, from their upgrade until their client has left and their dictation has ended. */
+  private readonly sessions = new Set<RealtimeConnection>();
   private readonly tokenPath: string;
 
   constructor(
@@ -145,7 +149,12 @@ export class ApiServer {
     };
     server.on("connection", (socket: Socket) => listener.unauthenticated.admit(socket));
     server.on("request", (request, response) => void this.onRequest(listener, request, response));
-    server.on("upgrade", (request, socket, head) => this.onUpgrade(listener, request, socket, head));
+    server.on("upgrade", (request, socket, head) => {
+      this.onUpgrade(listener, request, socket, head).catch((error: unknown) => {
+        this.services.log.warn("Realtime upgrade failed", { error: String(error) });
+        socket.destroy();
+      });
+    });
     server.on("clientError", (_error, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => reject(Object.assign(error, { port })));
@@ -276,28 +285,47 @@ export class ApiServer {
     });
   }
 
-  private onUpgrade(listener: Listener, request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    // A session whose client has begun to close (CLOSING) no longer counts: by the time that client sees the close,
-    // the next may connect. An upgrade completes at once, so sessions arriving together are counted one by one.
-    const open = [...this.realtime.clients].filter((client) => client.readyState === client.OPEN).length;
-    const refusal =
-      this.refusal(listener, request) ??
-      this.upgradePathRefusal(request) ??
-      RealtimeConnection.refusal(this.services, open);
-    if (refusal) {
-      const body = JSON.stringify(refusal.body());
-      const headers = Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}\r\n`);
-      socket.end(
-        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status] ?? "Error"}\r\n` +
-          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers.join("")}` +
-          `connection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
+  private async onUpgrade(
+    listener: Listener,
+    request: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
+    const refusal = this.refusal(listener, request) ?? this.upgradePathRefusal(request);
+    if (refusal) return refuseUpgrade(socket, refusal);
     listener.unauthenticated.authenticated(request.socket);
+    await this.sessionsLeaving();
+    if (socket.destroyed) return;
+    if (!this.listening?.listeners.includes(listener)) return void socket.destroy(); // turned off meanwhile
+    // A session whose client has begun to close (CLOSING) no longer counts: by the time that client sees the close,
+    // the next may connect. From here an upgrade completes at once, so sessions arriving together are counted one by
+    // one.
+    const open = [...this.sessions].filter((session) => session.open).length;
+    const busy = RealtimeConnection.refusal(this.services, open);
+    if (busy) return refuseUpgrade(socket, busy);
     this.realtime.handleUpgrade(request, socket, head, (websocket) => {
-      new RealtimeConnection(websocket, this.services, clientName(request.headers["user-agent"], "Realtime API"));
+      const session = new RealtimeConnection(
+        websocket,
+        this.services,
+        clientName(request.headers["user-agent"], "Realtime API"),
+      );
+      this.sessions.add(session);
+      void session.left.then(() => this.sessions.delete(session));
     });
+  }
+
+  /**
+   * A client that connects again as soon as its last session closed would find that session's dictation still
+   * ending (the final pass over its last audio) and be refused: with no session open, a new one waits for the leaving
+   * ones to end, for up to HANDOVER_WAIT_MS.
+   */
+  private async sessionsLeaving(): Promise<void> {
+    const sessions = [...this.sessions];
+    if (sessions.length === 0 || sessions.some((session) => session.open)) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, HANDOVER_WAIT_MS)));
+    await Promise.race([Promise.all(sessions.map((session) => session.left)), waited]);
+    clearTimeout(timer);
   }
 
   private upgradePathRefusal(request: http.IncomingMessage): ApiError | null {
@@ -345,6 +373,17 @@ function sameListener(a: ApiSettings, b: ApiSettings): boolean {
 }
 
 /** Stops `server` and ends its open connections. */
+/** Answers an upgrade request with `refusal` as an HTTP response, and closes the connection. */
+function refuseUpgrade(socket: Duplex, refusal: ApiError): void {
+  const body = JSON.stringify(refusal.body());
+  const headers = Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status] ?? "Error"}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers.join("")}` +
+      `connection: close\r\n\r\n${body}`,
+  );
+}
+
 function closeServer(server: http.Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();

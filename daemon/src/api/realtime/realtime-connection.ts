@@ -70,6 +70,9 @@ export class RealtimeConnection implements DictationPeer {
   private queuedBytes = 0;
   private alive = true;
   private readonly heartbeat: NodeJS.Timeout;
+  private leave!: () => void;
+  /** Settles once the client has left and the session's dictation has ended: the dictation slot is free again. */
+  readonly left = new Promise<void>((resolve) => (this.leave = resolve));
 
   /**
    * Why a Realtime session cannot start now: the daemon is stopping, or the one dictation a session needs is taken,
@@ -132,6 +135,11 @@ export class RealtimeConnection implements DictationPeer {
     }, PING_INTERVAL_MS);
     this.heartbeat.unref();
     this.emit({ type: "session.created", session: sessionObject(this.id, this.config, "ga") });
+  }
+
+  /** Whether the client is connected (not closing). */
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
   }
 
   /** Events of this session's dictation, as the daemon sends them to any client following one. */
@@ -482,5 +490,6 @@ export class RealtimeConnection implements DictationPeer {
   private onClose(): void {
     clearInterval(this.heartbeat);
     this.work = this.work.then(() => this.stopDictation());
+    void this.work.then(() => this.dictation?.ended).then(this.leave);
   }
 }
