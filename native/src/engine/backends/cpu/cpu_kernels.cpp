@@ -12,6 +12,7 @@
 #include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/q4_products.h"
 #include "backends/cpu/q4_row_blocks.h"
+#include "backends/cpu/unaligned_load.h"
 #include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
 
@@ -41,18 +42,6 @@ inline float multiply_add(float a, float b, float c) {
 #else
   return a * b + c;
 #endif
-}
-
-inline uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
 }
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -199,11 +188,11 @@ void f16_to_float(const uint8_t* src, float* dst, int64_t n) {
     _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
   }
 #endif
-  for (; i < n; ++i) dst[i] = half_to_float(load_u16(src + 2 * i));
+  for (; i < n; ++i) dst[i] = half_to_float(load_unaligned<uint16_t>(src + 2 * i));
 }
 
 void bf16_to_float_n(const uint8_t* src, float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_float(load_u16(src + 2 * i));
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_float(load_unaligned<uint16_t>(src + 2 * i));
 }
 
 // Dequantises `count` (a multiple of 16) 4-bit elements from `packed` with one scale and bias.
@@ -254,8 +243,8 @@ void dequantize_bits(const uint8_t* row_words, int64_t words_per_row, int bits, 
     const int64_t bit = (first + e) * bits;
     const int64_t word = bit / 32;
     const int shift = static_cast<int>(bit % 32);
-    uint64_t window = load_u32(row_words + 4 * word);
-    if (shift + bits > 32 && word + 1 < words_per_row) window |= static_cast<uint64_t>(load_u32(row_words + 4 * (word + 1))) << 32;
+    uint64_t window = load_unaligned<uint32_t>(row_words + 4 * word);
+    if (shift + bits > 32 && word + 1 < words_per_row) window |= static_cast<uint64_t>(load_unaligned<uint32_t>(row_words + 4 * (word + 1))) << 32;
     dst[e] = multiply_add(scale, static_cast<float>(static_cast<uint32_t>(window >> shift) & mask), bias);
   }
 }

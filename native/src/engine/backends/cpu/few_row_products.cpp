@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/unaligned_load.h"
 #include "backends/cpu/x86_simd.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -168,9 +169,8 @@ struct Q4Block : QuantizedBlock {
 #else
     // The 8 columns' 4 bytes in every lane, lane k shifted down to its own nibble (column k at bit 4k: the low
     // nibble comes first): fewer operations than splitting and interleaving the bytes.
-    int32_t four;
-    std::memcpy(&four, rows[j] + c / 2, sizeof four);
-    const __m256i shifted = _mm256_srlv_epi32(_mm256_set1_epi32(four), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+    const __m256i four = _mm256_set1_epi32(load_unaligned<int32_t>(rows[j] + c / 2));
+    const __m256i shifted = _mm256_srlv_epi32(four, _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
     return dequantize(j, c, _mm256_cvtepi32_ps(_mm256_and_si256(shifted, _mm256_set1_epi32(0x0f))));
 #endif
   }

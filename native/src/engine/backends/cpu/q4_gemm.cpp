@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include "backends/cpu/blas.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/q4_row_blocks.h"
+#include "backends/cpu/unaligned_load.h"
 #include "backends/cpu/x86_simd.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
@@ -197,9 +197,7 @@ void tile_products(const WeightTile& tile, const XDigits& xd, int64_t i0, int64_
           weights[b] = _mm512_loadu_si512(tile.nibbles.data() + ((b0 + b) * quads + g * group_size / 4 + q) * kLanes);
         }
         for (int i = 0; i < I; ++i) {
-          int32_t four;
-          std::memcpy(&four, digits + i * row_digits + 4 * q, sizeof four);
-          const __m512i xs = _mm512_set1_epi32(four);
+          const __m512i xs = _mm512_set1_epi32(load_unaligned<int32_t>(digits + i * row_digits + 4 * q));
           for (int b = 0; b < B; ++b) sums[i][b] = _mm512_dpbusd_epi32(sums[i][b], weights[b], xs);
         }
       }

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <stdexcept>
 
 #include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/q4_row_blocks.h"
+#include "backends/cpu/unaligned_load.h"
 #include "backends/cpu/x86_simd.h"
 #include "formats/half.h"
 
@@ -38,6 +38,9 @@ constexpr int kMaxRows = 5;
 #endif
 #if defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
 constexpr int64_t kChunk = 64;  // columns held by 32 packed bytes: x is laid out per chunk, even columns then odd
+#endif
+#if defined(VERBATIM_Q4_BYTES)
+constexpr int64_t kMaxGroups = 256;  // groups a weight row may have: its units are held on the stack (16,384 columns)
 #endif
 
 #if defined(VERBATIM_Q4_FLOAT)
@@ -107,11 +110,7 @@ struct WeightRows {
 static_assert(kQ4GemmDigits == 2, "the products below sum x's first and second digits apart");
 
 // Four signed bytes of x in every lane.
-inline __m512i broadcast4(const int8_t* p) {
-  int32_t four;
-  std::memcpy(&four, p, sizeof four);
-  return _mm512_set1_epi32(four);
-}
+inline __m512i broadcast4(const int8_t* p) { return _mm512_set1_epi32(load_unaligned<int32_t>(p)); }
 
 // The 16 group parameters of a row block's group (the row blocks' layout), as fp32.
 inline __m512 load_params(const void* params, DType dtype, int64_t first) {
@@ -198,29 +197,74 @@ inline float param_at(const void* params, DType dtype, int64_t i) {
 
 static_assert(kQ4GemmDigits == 2, "the products below weigh x's first digit by 256 and add its second");
 
+// A weight row's group parameters (its scales or its biases) for groups [g, g + 8), as fp32.
+inline __m256 eight_parameters(const void* params, DType dtype, int64_t g) {
+  switch (dtype) {
+    case DType::F16:
+      return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(params) + g)));
+    case DType::BF16: {
+      const __m128i halves = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(params) + g));
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16));
+    }
+    default:
+      return _mm256_loadu_ps(static_cast<const float*>(params) + g);
+  }
+}
+
+// Before weight row r's products with the R rows of x from i0: per row of x and group, the unit its integer sum is
+// scaled by (the group's scale times x's digit scale), and Σ over groups of the group's bias · Σx. Eight groups at a
+// time, out of the products' loop: there, per group and row of x, only a broadcast, a conversion and an FMA remain.
+template <int R>
+void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r, float (&units)[R][kMaxGroups],
+                 float (&bias_terms)[R]) {
+  const int64_t groups = in.groups;
+  const int64_t param_row_bytes = groups * static_cast<int64_t>(dtype_size(w.scale_dtype));
+  const void* scales = static_cast<const uint8_t*>(w.scales) + r * param_row_bytes;
+  const void* biases = static_cast<const uint8_t*>(w.biases) + r * param_row_bytes;
+  __m256 terms[R];
+  for (auto& t : terms) t = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; g + 8 <= groups; g += 8) {
+    const __m256 scale = eight_parameters(scales, w.scale_dtype, g), bias = eight_parameters(biases, w.scale_dtype, g);
+    for (int i = 0; i < R; ++i) {
+      const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
+      _mm256_store_ps(units[i] + g, _mm256_mul_ps(scale, _mm256_loadu_ps(in.digit_scales.data() + at)));
+      terms[i] = _mm256_fmadd_ps(bias, _mm256_loadu_ps(in.group_sums.data() + at), terms[i]);
+    }
+  }
+  for (int i = 0; i < R; ++i) bias_terms[i] = reduce_add(terms[i]);
+  for (; g < groups; ++g) {
+    const float scale = param_at(scales, w.scale_dtype, g), bias = param_at(biases, w.scale_dtype, g);
+    for (int i = 0; i < R; ++i) {
+      const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
+      units[i][g] = scale * in.digit_scales[at];
+      bias_terms[i] += bias * in.group_sums[at];
+    }
+  }
+}
+
 // y[(i0 + i) * ldy + r] = x_i · w_r + bias[r] for the R rows of x from i0 and every weight row r in [first, last),
-// one weight row at a time (its nibbles, its group parameters: three streams the hardware prefetchers follow).
+// one weight row at a time (its nibbles, its group parameters: streams the hardware prefetchers follow).
 // Per chunk the 32 low nibbles (even columns) and the 32 high ones (odd columns) meet x's digits in the same
 // order (prepare_q4_input lays them out so); each digit's pair sums (at most 2 · 15 · 128) add as 16-bit lanes,
 // and vpmaddwd widens them into one exact 32-bit sum per lane, the first digit's weighted by 256. Per group, the
-// sums are scaled by the group's unit into fp32, and bias · Σx is added, as in the integer kernel.
+// sums are scaled by the group's unit into fp32; bias · Σx is added per row, as in the integer kernel.
 template <int R>
 void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t first, int64_t last,
                    const float* bias, float* y, int64_t ldy) {
   const int64_t groups = in.groups, group_size = w.group_size, row_digits = in.cols * kQ4GemmDigits;
-  const int64_t param_row_bytes = groups * static_cast<int64_t>(dtype_size(w.scale_dtype));
   const int8_t* digits = in.digits.data() + i0 * row_digits;
   const __m256i nibble = _mm256_set1_epi8(0x0f), first_weight = _mm256_set1_epi16(256), ones = _mm256_set1_epi16(1);
   const auto pairs = [](__m256i low, __m256i high, const int8_t* d) {  // 16 sums of 4 products, as 16-bit lanes
     return _mm256_add_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d))),
                             _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + 32))));
   };
+  alignas(32) float units[R][kMaxGroups];
+  float bias_terms[R];
   for (int64_t r = first; r < last; ++r) {
     const uint8_t* packed = static_cast<const uint8_t*>(w.data) + r * (w.cols / 2);
-    const void* scales = static_cast<const uint8_t*>(w.scales) + r * param_row_bytes;
-    const void* biases = static_cast<const uint8_t*>(w.biases) + r * param_row_bytes;
+    group_units<R>(in, w, i0, r, units, bias_terms);
     __m256 total[R];
-    float bias_terms[R] = {};
     for (auto& t : total) t = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
       __m256i sums[R];
@@ -237,12 +281,9 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
           sums[i] = _mm256_add_epi32(sums[i], _mm256_madd_epi16(pairs(low, high, d + group_size), ones));
         }
       }
-      const float scale = param_at(scales, w.scale_dtype, g), group_bias = param_at(biases, w.scale_dtype, g);
 #pragma GCC unroll 3
       for (int i = 0; i < R; ++i) {
-        const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
-        total[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[i]), _mm256_set1_ps(scale * in.digit_scales[at]), total[i]);
-        bias_terms[i] += group_bias * in.group_sums[at];
+        total[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[i]), _mm256_broadcast_ss(units[i] + g), total[i]);
       }
     }
     for (int i = 0; i < R; ++i) {
@@ -379,7 +420,13 @@ bool q4_product_supports(const WeightMatrix& w) {
 #if defined(VERBATIM_Q4_INTEGER)
   return w.layout == WeightMatrix::Layout::RowBlocks;
 #elif defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
-  return w.layout == WeightMatrix::Layout::Rows && (w.group_size == 64 || w.group_size == 128) && w.cols % kChunk == 0;
+  const bool laid_out = w.layout == WeightMatrix::Layout::Rows && (w.group_size == 64 || w.group_size == 128) &&
+                        w.cols % kChunk == 0;
+#if defined(VERBATIM_Q4_BYTES)
+  return laid_out && w.cols / w.group_size <= kMaxGroups;
+#else
+  return laid_out;
+#endif
 #else
   return false;
 #endif

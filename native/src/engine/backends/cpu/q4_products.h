@@ -31,7 +31,7 @@ struct Q4Input {
 };
 
 // Whether this build has the kernel for w: 4 bits in row blocks (integer kernel), or as stored in groups of 64 or
-// 128 (float kernel, AVX-512 builds without VNNI; byte kernel, AVX2).
+// 128 (float kernel, AVX-512 builds without VNNI; byte kernel, AVX2, rows of at most 256 groups).
 bool q4_product_supports(const WeightMatrix& w);
 
 // Fills `in` with `m` rows of x (row stride ldx) for a product with w (q4_product_supports(w) must hold).
