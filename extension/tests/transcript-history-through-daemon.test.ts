@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DaemonProcess } from "../../test/support/daemon-process";
-import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../../test/support/dictation";
+import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation, waitFor } from "../../test/support/dictation";
 import { fixtureModel, repoRoot } from "../../test/support/fixtures";
 import { connect, DaemonError, type DaemonClient } from "../src/lib/daemon-connection";
 import { JobStore } from "../src/lib/job-store";
@@ -133,10 +133,11 @@ test("a dictation's recording is kept by default, and Transcribe Again from it g
   const [entry] = (await findTranscripts(client, "")).entries;
   expect(entry).toMatchObject({ kind: "dictation", job: following.session, text: dictated.text });
   expect(entry!.recording).toMatch(/\/history\/recordings\/\d+\.(wav|flac)$/);
-  // Compressed in the background: the entry fetched before it names the WAV, which the FLAC then replaces.
+  // Compressed in the background: the entry fetched before it names the WAV, which the FLAC then replaces. The FLAC
+  // is written before the WAV is removed, and while both exist the WAV is the recording.
   const flac = entry!.recording!.replace(/\.wav$/, ".flac");
-  for (let tries = 0; tries < 100 && !existsSync(flac); tries++)
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const wav = flac === entry!.recording ? null : entry!.recording!;
+  await waitFor(() => existsSync(flac) && (wav === null || !existsSync(wav)), "the recording compressed to FLAC");
   const audio = audioFileOf(entry!);
   expect(audio).toBe(flac);
   const [again] = await transcribeAsTheExtension([audio!]);
