@@ -372,7 +372,6 @@ function sameListener(a: ApiSettings, b: ApiSettings): boolean {
   );
 }
 
-/** Stops `server` and ends its open connections. */
 /** Answers an upgrade request with `refusal` as an HTTP response, and closes the connection. */
 function refuseUpgrade(socket: Duplex, refusal: ApiError): void {
   const body = JSON.stringify(refusal.body());
@@ -384,6 +383,7 @@ function refuseUpgrade(socket: Duplex, refusal: ApiError): void {
   );
 }
 
+/** Stops `server` and ends its open connections. */
 function closeServer(server: http.Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/q4_gemm.h"
 #include "backends/cpu/q4_row_blocks.h"
 #include "backends/cpu/unaligned_load.h"
@@ -182,34 +183,9 @@ void block_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_
 
 #elif defined(VERBATIM_Q4_FLOAT) || defined(VERBATIM_Q4_BYTES)
 
-inline float param_at(const void* params, DType dtype, int64_t i) {
-  switch (dtype) {
-    case DType::F16:
-      return half_to_float(static_cast<const uint16_t*>(params)[i]);
-    case DType::BF16:
-      return bf16_to_float(static_cast<const uint16_t*>(params)[i]);
-    default:
-      return static_cast<const float*>(params)[i];
-  }
-}
-
 #if defined(VERBATIM_Q4_BYTES)
 
 static_assert(kQ4GemmDigits == 2, "the products below weigh x's first digit by 256 and add its second");
-
-// A weight row's group parameters (its scales or its biases) for groups [g, g + 8), as fp32.
-inline __m256 eight_parameters(const void* params, DType dtype, int64_t g) {
-  switch (dtype) {
-    case DType::F16:
-      return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(params) + g)));
-    case DType::BF16: {
-      const __m128i halves = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(params) + g));
-      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16));
-    }
-    default:
-      return _mm256_loadu_ps(static_cast<const float*>(params) + g);
-  }
-}
 
 // Before weight row r's products with the R rows of x from i0: per row of x and group, the unit its integer sum is
 // scaled by (the group's scale times x's digit scale), and Σ over groups of the group's bias · Σx. Eight groups at a
@@ -219,13 +195,14 @@ void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r
                  float (&bias_terms)[R]) {
   const int64_t groups = in.groups;
   const int64_t param_row_bytes = groups * static_cast<int64_t>(dtype_size(w.scale_dtype));
-  const void* scales = static_cast<const uint8_t*>(w.scales) + r * param_row_bytes;
-  const void* biases = static_cast<const uint8_t*>(w.biases) + r * param_row_bytes;
+  alignas(32) float scales[kMaxGroups], biases[kMaxGroups];
+  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + r * param_row_bytes, scales, groups);
+  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + r * param_row_bytes, biases, groups);
   __m256 terms[R];
   for (auto& t : terms) t = _mm256_setzero_ps();
   int64_t g = 0;
   for (; g + 8 <= groups; g += 8) {
-    const __m256 scale = eight_parameters(scales, w.scale_dtype, g), bias = eight_parameters(biases, w.scale_dtype, g);
+    const __m256 scale = _mm256_load_ps(scales + g), bias = _mm256_load_ps(biases + g);
     for (int i = 0; i < R; ++i) {
       const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
       _mm256_store_ps(units[i] + g, _mm256_mul_ps(scale, _mm256_loadu_ps(in.digit_scales.data() + at)));
@@ -234,11 +211,10 @@ void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r
   }
   for (int i = 0; i < R; ++i) bias_terms[i] = reduce_add(terms[i]);
   for (; g < groups; ++g) {
-    const float scale = param_at(scales, w.scale_dtype, g), bias = param_at(biases, w.scale_dtype, g);
     for (int i = 0; i < R; ++i) {
       const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
-      units[i][g] = scale * in.digit_scales[at];
-      bias_terms[i] += bias * in.group_sums[at];
+      units[i][g] = scales[g] * in.digit_scales[at];
+      bias_terms[i] += biases[g] * in.group_sums[at];
     }
   }
 }
@@ -298,6 +274,17 @@ using RowsProducts = void (*)(const Q4Input&, const WeightMatrix&, int64_t, int6
 constexpr RowsProducts kRowsProducts[kMaxRows] = {rows_products<1>, rows_products<2>, rows_products<3>};
 
 #else  // VERBATIM_Q4_FLOAT
+
+inline float param_at(const void* params, DType dtype, int64_t i) {
+  switch (dtype) {
+    case DType::F16:
+      return half_to_float(static_cast<const uint16_t*>(params)[i]);
+    case DType::BF16:
+      return bf16_to_float(static_cast<const uint16_t*>(params)[i]);
+    default:
+      return static_cast<const float*>(params)[i];
+  }
+}
 
 inline Floats load(const float* p) { return _mm512_loadu_ps(p); }
 inline Floats plus(Floats a, Floats b) { return _mm512_add_ps(a, b); }
