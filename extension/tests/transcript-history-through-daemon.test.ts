@@ -134,10 +134,9 @@ test("a dictation's recording is kept by default, and Transcribe Again from it g
   expect(entry).toMatchObject({ kind: "dictation", job: following.session, text: dictated.text });
   expect(entry!.recording).toMatch(/\/history\/recordings\/\d+\.(wav|flac)$/);
   // Compressed in the background: the entry fetched before it names the WAV, which the FLAC then replaces. The FLAC
-  // is written before the WAV is removed, and while both exist the WAV is the recording.
+  // is whole once it exists, and the WAV is removed after it: from then on the FLAC is the recording.
   const flac = entry!.recording!.replace(/\.wav$/, ".flac");
-  const wav = flac === entry!.recording ? null : entry!.recording!;
-  await waitFor(() => existsSync(flac) && (wav === null || !existsSync(wav)), "the recording compressed to FLAC");
+  await waitFor(() => existsSync(flac), "the recording compressed to FLAC");
   const audio = audioFileOf(entry!);
   expect(audio).toBe(flac);
   const [again] = await transcribeAsTheExtension([audio!]);

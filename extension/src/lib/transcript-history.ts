@@ -193,12 +193,14 @@ export function transcriptFacts(entry: HistoryEntry): { label: string; text: str
 /**
  * The audio an entry can be opened or transcribed again from: its kept recording, else the file it was transcribed
  * from (an upload's name is not a path; a meeting's is its folder). Null when there is none. A dictation's recording is kept as WAV and then
- * compressed to FLAC beside it, so a list fetched meanwhile may name the WAV that the FLAC has replaced.
+ * compressed to FLAC beside it, so a list fetched meanwhile may name the WAV that the FLAC replaces. The FLAC is taken
+ * as soon as it exists, even while the WAV is still there: the daemon writes it under another name and renames it
+ * whole, then removes the WAV, which an action holding its name would find gone.
  */
 export function audioFileOf(entry: HistoryEntry): string | null {
   if (entry.recording) {
     const flac = entry.recording.replace(/\.wav$/, ".flac");
-    return flac !== entry.recording && !existsSync(entry.recording) && existsSync(flac) ? flac : entry.recording;
+    return flac !== entry.recording && existsSync(flac) ? flac : entry.recording;
   }
   return entry.kind === "file" && entry.sourceFile && path.isAbsolute(entry.sourceFile) ? entry.sourceFile : null;
 }
