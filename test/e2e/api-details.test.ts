@@ -8,7 +8,7 @@ import OpenAI, { toFile } from "openai";
 import WebSocket from "ws";
 import { apiToken, curl, freePort } from "../support/api";
 import { DaemonProcess } from "../support/daemon-process";
-import { heldoutWav, startDictation } from "../support/dictation";
+import { heldoutWav, pcmOf, sendPcm, startDictation, stopDictation } from "../support/dictation";
 import { fixtureModel } from "../support/fixtures";
 import { pcm24 } from "../support/realtime";
 import type { DaemonClient } from "../../daemon/src/client";
@@ -149,6 +149,19 @@ test("a session that connects as soon as the last one closed waits for its dicta
   const next = await connect();
   expect(next.status).toBe(101);
   expect(await newestEntry()).toMatchObject({ kind: "dictation", text: expect.stringMatching(/\w/) }); // kept
+  const nextEnded = closed(next.socket!);
+  next.socket!.close();
+  await nextEnded;
+});
+
+test("a session that connects while a dictation stopped from Raycast is still ending waits for it, not refused", async () => {
+  // All its audio at once, then stop: its final pass reads most of it, and the upgrade arrives meanwhile.
+  const dictation = await startDictation(client);
+  sendPcm(client, dictation.session, await pcmOf(wav));
+  const stopped = stopDictation(client, dictation.session);
+  const next = await connect();
+  expect(next.status).toBe(101);
+  expect((await stopped).text).toMatch(/\w/);
   const nextEnded = closed(next.socket!);
   next.socket!.close();
   await nextEnded;

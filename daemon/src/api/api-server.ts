@@ -294,7 +294,7 @@ export class ApiServer {
     const refusal = this.refusal(listener, request) ?? this.upgradePathRefusal(request);
     if (refusal) return refuseUpgrade(socket, refusal);
     listener.unauthenticated.authenticated(request.socket);
-    await this.sessionsLeaving();
+    await this.handover();
     if (socket.destroyed) return;
     if (!this.listening?.listeners.includes(listener)) return void socket.destroy(); // turned off meanwhile
     // A session whose client has begun to close (CLOSING) no longer counts: by the time that client sees the close,
@@ -316,15 +316,17 @@ export class ApiServer {
 
   /**
    * A client that connects again as soon as its last session closed would find that session's dictation still
-   * ending (the final pass over its last audio) and be refused: with no session open, a new one waits for the leaving
-   * ones to end, for up to HANDOVER_WAIT_MS.
+   * ending (the final pass over its last audio) and be refused, as would one connecting just after a dictation from
+   * Raycast or the CLI was stopped: with no session open, a new one waits for the leaving sessions and a stopping
+   * dictation to end, for up to HANDOVER_WAIT_MS. A dictation that still records is not waited for.
    */
-  private async sessionsLeaving(): Promise<void> {
+  private async handover(): Promise<void> {
     const sessions = [...this.sessions];
-    if (sessions.length === 0 || sessions.some((session) => session.open)) return;
+    if (sessions.some((session) => session.open)) return;
+    const ending = [...sessions.map((session) => session.left), this.services.dictations.stopped()];
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, HANDOVER_WAIT_MS)));
-    await Promise.race([Promise.all(sessions.map((session) => session.left)), waited]);
+    await Promise.race([Promise.all(ending), waited]);
     clearTimeout(timer);
   }
 

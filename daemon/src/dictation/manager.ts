@@ -82,6 +82,7 @@ export class DictationManager {
   /** Dictations whose spoken text is in the history while their text is finished. */
   private readonly inHistory = new Set<string>();
   private maxTimer: NodeJS.Timeout | null = null;
+  private readonly releaseWaiters: Array<() => void> = [];
   /** The capture process kept ready for the next dictation, if any. */
   readonly readyMicrophone: ReadyMicrophone;
 
@@ -221,6 +222,15 @@ export class DictationManager {
   /** The running dictation (stopping included), or null. */
   get current(): DictationInfo | null {
     return this.running ? this.describe(this.running) : null;
+  }
+
+  /**
+   * Resolves once no dictation is stopping (in its final pass): at once when none runs, or when the one that runs
+   * still records, which may go on for as long as its user speaks.
+   */
+  stopped(): Promise<void> {
+    if (this.running?.state !== "stopping") return Promise.resolve();
+    return new Promise((resolve) => this.releaseWaiters.push(resolve));
   }
 
   /**
@@ -410,6 +420,7 @@ export class DictationManager {
     if (this.running !== session) return;
     this.running = null;
     if (this.maxTimer) clearTimeout(this.maxTimer);
+    for (const resolve of this.releaseWaiters.splice(0)) resolve();
   }
 
   /**
