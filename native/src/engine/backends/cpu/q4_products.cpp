@@ -190,19 +190,31 @@ static_assert(kQ4GemmDigits == 2, "the products below weigh x's first digit by 2
 // Before weight row r's products with the R rows of x from i0: per row of x and group, the unit its integer sum is
 // scaled by (the group's scale times x's digit scale), and Σ over groups of the group's bias · Σx. Eight groups at a
 // time, out of the products' loop: there, per group and row of x, only a broadcast, a conversion and an FMA remain.
+// fp16 parameters (MLX's, and this engine's own packing's) are converted eight at a time where they are read; others,
+// and a row with a tail of fewer than eight groups, by to_float first. (Nemotron's 4-bit encoder products, one core,
+// in turns: the two to_float calls per weight row had cost 5-8% of the time at 1-7 rows of x.)
 template <int R>
 void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r, float (&units)[R][kMaxGroups],
                  float (&bias_terms)[R]) {
   const int64_t groups = in.groups;
   const int64_t param_row_bytes = groups * static_cast<int64_t>(dtype_size(w.scale_dtype));
+  const uint8_t* scale_row = static_cast<const uint8_t*>(w.scales) + r * param_row_bytes;
+  const uint8_t* bias_row = static_cast<const uint8_t*>(w.biases) + r * param_row_bytes;
+  const bool halves = w.scale_dtype == DType::F16 && groups % 8 == 0;
   alignas(32) float scales[kMaxGroups], biases[kMaxGroups];
-  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.scales) + r * param_row_bytes, scales, groups);
-  to_float(w.scale_dtype, static_cast<const uint8_t*>(w.biases) + r * param_row_bytes, biases, groups);
+  if (!halves) {
+    to_float(w.scale_dtype, scale_row, scales, groups);
+    to_float(w.scale_dtype, bias_row, biases, groups);
+  }
+  const auto eight = [halves](const uint8_t* row, const float* converted, int64_t g) {
+    return halves ? _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * g)))
+                  : _mm256_load_ps(converted + g);
+  };
   __m256 terms[R];
   for (auto& t : terms) t = _mm256_setzero_ps();
   int64_t g = 0;
   for (; g + 8 <= groups; g += 8) {
-    const __m256 scale = _mm256_load_ps(scales + g), bias = _mm256_load_ps(biases + g);
+    const __m256 scale = eight(scale_row, scales, g), bias = eight(bias_row, biases, g);
     for (int i = 0; i < R; ++i) {
       const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
       _mm256_store_ps(units[i] + g, _mm256_mul_ps(scale, _mm256_loadu_ps(in.digit_scales.data() + at)));
@@ -210,7 +222,7 @@ void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r
     }
   }
   for (int i = 0; i < R; ++i) bias_terms[i] = reduce_add(terms[i]);
-  for (; g < groups; ++g) {
+  for (; g < groups; ++g) {  // not with fp16 parameters read in place: their groups come in eights
     for (int i = 0; i < R; ++i) {
       const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
       units[i][g] = scales[g] * in.digit_scales[at];
