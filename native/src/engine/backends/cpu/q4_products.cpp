@@ -188,14 +188,14 @@ void block_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_
 static_assert(kQ4GemmDigits == 2, "the products below weigh x's first digit by 256 and add its second");
 
 // Before weight row r's products with the R rows of x from i0: per row of x and group, the unit its integer sum is
-// scaled by (the group's scale times x's digit scale), and Σ over groups of the group's bias · Σx. Eight groups at a
-// time, out of the products' loop: there, per group and row of x, only a broadcast, a conversion and an FMA remain.
+// scaled by (the group's scale times x's digit scale), and Σ over groups of the group's bias · Σx, as lanes to sum
+// with the products' (one horizontal sum per row of x, not two). Eight groups at a time, out of the products' loop: there, per group and row of x, only a broadcast, a conversion and an FMA remain.
 // fp16 parameters (MLX's, and this engine's own packing's) are converted eight at a time where they are read; others,
 // and a row with a tail of fewer than eight groups, by to_float first. (Nemotron's 4-bit encoder products, one core,
 // in turns: the two to_float calls per weight row had cost 5-8% of the time at 1-7 rows of x.)
 template <int R>
 void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r, float (&units)[R][kMaxGroups],
-                 float (&bias_terms)[R]) {
+                 __m256 (&bias_terms)[R]) {
   const int64_t groups = in.groups;
   const int64_t param_row_bytes = groups * static_cast<int64_t>(dtype_size(w.scale_dtype));
   const uint8_t* scale_row = static_cast<const uint8_t*>(w.scales) + r * param_row_bytes;
@@ -210,25 +210,26 @@ void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r
     return halves ? _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * g)))
                   : _mm256_load_ps(converted + g);
   };
-  __m256 terms[R];
-  for (auto& t : terms) t = _mm256_setzero_ps();
+  for (auto& t : bias_terms) t = _mm256_setzero_ps();
   int64_t g = 0;
   for (; g + 8 <= groups; g += 8) {
     const __m256 scale = eight(scale_row, scales, g), bias = eight(bias_row, biases, g);
     for (int i = 0; i < R; ++i) {
       const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
       _mm256_store_ps(units[i] + g, _mm256_mul_ps(scale, _mm256_loadu_ps(in.digit_scales.data() + at)));
-      terms[i] = _mm256_fmadd_ps(bias, _mm256_loadu_ps(in.group_sums.data() + at), terms[i]);
+      bias_terms[i] = _mm256_fmadd_ps(bias, _mm256_loadu_ps(in.group_sums.data() + at), bias_terms[i]);
     }
   }
-  for (int i = 0; i < R; ++i) bias_terms[i] = reduce_add(terms[i]);
-  for (; g < groups; ++g) {  // not with fp16 parameters read in place: their groups come in eights
+  if (g == groups) return;  // always so with fp16 parameters read in place: their groups come in eights
+  float tail[R] = {};
+  for (; g < groups; ++g) {
     for (int i = 0; i < R; ++i) {
       const auto at = static_cast<std::size_t>((i0 + i) * groups + g);
       units[i][g] = scales[g] * in.digit_scales[at];
-      bias_terms[i] += biases[g] * in.group_sums[at];
+      tail[i] += biases[g] * in.group_sums[at];
     }
   }
+  for (int i = 0; i < R; ++i) bias_terms[i] = _mm256_add_ps(bias_terms[i], _mm256_setr_ps(tail[i], 0, 0, 0, 0, 0, 0, 0));
 }
 
 // y[(i0 + i) * ldy + r] = x_i · w_r + bias[r] for the R rows of x from i0 and every weight row r in [first, last),
@@ -251,12 +252,10 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
                             _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + 32))));
   };
   alignas(32) float units[R][kMaxGroups];
-  float bias_terms[R];
   for (int64_t r = first; r < last; ++r) {
     const uint8_t* packed = static_cast<const uint8_t*>(w.data) + r * (w.cols / 2);
-    group_units<R>(in, w, i0, r, units, bias_terms);
-    __m256 total[R];
-    for (auto& t : total) t = _mm256_setzero_ps();
+    __m256 total[R];  // the bias terms' lanes, to which the products are added
+    group_units<R>(in, w, i0, r, units, total);
     const int8_t* group_digits = digits;  // row i's at + i * row_digits: each digit's plane of GroupSize bytes
     for (int64_t g = 0; g < groups; ++g, packed += GroupSize / 2, group_digits += kQ4GemmDigits * GroupSize) {
       __m256i sums[R];
@@ -280,7 +279,7 @@ void rows_products(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t
     }
     for (int i = 0; i < R; ++i) {
       const float b = bias != nullptr ? bias[r] : 0.0f;
-      y[(i0 + i) * ldy + r] = reduce_add(total[i]) + bias_terms[i] + b;
+      y[(i0 + i) * ldy + r] = reduce_add(total[i]) + b;
     }
   }
 }
