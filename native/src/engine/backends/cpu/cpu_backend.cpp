@@ -101,8 +101,10 @@ CpuTensor CpuOps::transpose(const Tensor& t) const {
 
 CpuTensor CpuOps::slice_rows(const Tensor& t, int64_t first, int64_t count) const {
   require(first >= 0 && count >= 0 && first + count <= t.rows, "row slice out of range");
-  Tensor out(count, t.cols);
-  std::copy(t.row(first), t.row(first) + count * t.cols, out.data.begin());
+  Tensor out;  // copied in, not zeroed first: the streaming encoder slices its caches every layer of every chunk
+  out.rows = count;
+  out.cols = t.cols;
+  out.data.assign(t.row(first), t.row(first) + count * t.cols);
   return out;
 }
 
