@@ -189,10 +189,11 @@ static_assert(kQ4GemmDigits == 2, "the products below weigh x's first digit by 2
 
 // Before weight row r's products with the R rows of x from i0: per row of x and group, the unit its integer sum is
 // scaled by (the group's scale times x's digit scale), and Σ over groups of the group's bias · Σx, as lanes to sum
-// with the products' (one horizontal sum per row of x, not two). Eight groups at a time, out of the products' loop: there, per group and row of x, only a broadcast, a conversion and an FMA remain.
-// fp16 parameters (MLX's, and this engine's own packing's) are converted eight at a time where they are read; others,
-// and a row with a tail of fewer than eight groups, by to_float first. (Nemotron's 4-bit encoder products, one core,
-// in turns: the two to_float calls per weight row had cost 5-8% of the time at 1-7 rows of x.)
+// with the products' (one horizontal sum per row of x, not two). Eight groups at a time, out of the products' loop:
+// there, per group and row of x, only a broadcast, a conversion and an FMA remain. fp16 parameters (MLX's, and this
+// engine's own packing's) are converted eight at a time where they are read; others, and a row with a tail of fewer
+// than eight groups, by to_float first. (Nemotron's 4-bit encoder products, one core, in turns: the two to_float
+// calls per weight row had cost 5-8% of the time at 1-7 rows of x.)
 template <int R>
 void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r, float (&units)[R][kMaxGroups],
                  __m256 (&bias_terms)[R]) {
@@ -229,7 +230,9 @@ void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r
       tail[i] += biases[g] * in.group_sums[at];
     }
   }
-  for (int i = 0; i < R; ++i) bias_terms[i] = _mm256_add_ps(bias_terms[i], _mm256_setr_ps(tail[i], 0, 0, 0, 0, 0, 0, 0));
+  for (int i = 0; i < R; ++i) {
+    bias_terms[i] = _mm256_add_ps(bias_terms[i], _mm256_setr_ps(tail[i], 0, 0, 0, 0, 0, 0, 0));
+  }
 }
 
 // y[(i0 + i) * ldy + r] = x_i · w_r + bias[r] for the R rows of x from i0 and every weight row r in [first, last),
@@ -237,7 +240,7 @@ void group_units(const Q4Input& in, const WeightMatrix& w, int64_t i0, int64_t r
 // Per chunk the 32 low nibbles (even columns) and the 32 high ones (odd columns) meet x's digits in the same
 // order (prepare_q4_input lays them out so); each digit's pair sums (at most 2 · 15 · 128) add as 16-bit lanes,
 // and vpmaddwd widens them into one exact 32-bit sum per lane, the first digit's weighted by 256. Per group, the
-// sums are scaled by the group's unit into fp32; bias · Σx is added per row, as in the integer kernel. The group
+// sums are scaled by the group's unit into fp32 and added to the row's bias · Σx lanes (group_units). The group
 // size is a constant and the nibbles and digits are walked by pointer: with the group's chunks in a loop of its own
 // and their addresses computed from the group's index, the loop's bounds lived on the stack (one core, Nemotron's
 // 4-bit encoder products: 0.66-0.93 of the time at 14 rows, 0.8-0.9 at 1-7).
