@@ -1,7 +1,7 @@
 // The cache-aware encoder's blocks with their state (conformer/cache_aware_encoder.h) on the CPU backend: attention
-// over a key cache equals the whole sequence's attention under transformers' chunked_limited mask, and a causal
-// depthwise convolution run chunk by chunk over its cached rows equals the whole sequence's, each against a direct
-// computation written here from the definitions.
+// over a key cache equals the whole sequence's attention under transformers' chunked_limited mask, a causal depthwise
+// convolution run chunk by chunk over its cached rows equals the whole sequence's, and a window of earlier rows moved
+// on by each chunk holds the whole's last rows, each against a direct computation written here from the definitions.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -112,5 +112,26 @@ TEST_CASE("a causal depthwise convolution over cached rows, chunk by chunk, equa
       }
     }
     CHECK(worst < 1e-5);
+  }
+}
+
+TEST_CASE("a window of earlier rows moved on chunk by chunk holds the last rows of the whole") {
+  verbatim::CpuOps ops = verbatim::make_cpu_ops(2);
+  const int N = 30, cols = 3;
+  const std::vector<float> x = random_values(N * cols, 10);
+  for (const int keep : {0, 4, 6}) {
+    for (const int chunk : {1, 2, 5}) {
+      INFO("keep " << keep << ", chunk " << chunk);
+      verbatim::CpuTensor window = ops.from_host(verbatim::DType::F32, x.data(), 0, cols);
+      for (int first = 0; first < N; first += chunk) {
+        const int T = std::min(chunk, N - first), from = std::max(0, first - keep);
+        window = ops.append_rows(std::move(window), keep,
+                                 ops.from_host(verbatim::DType::F32, x.data() + first * cols, T, cols));
+        REQUIRE(ops.rows(window) == first + T - from);
+        std::vector<float> got(static_cast<std::size_t>(ops.rows(window) * cols));
+        ops.to_host(window, got.data());
+        CHECK(std::equal(got.begin(), got.end(), x.begin() + from * cols));
+      }
+    }
   }
 }

@@ -21,6 +21,9 @@
 //   Tensor transpose(const Tensor&);
 //   Tensor slice_rows(const Tensor&, int64_t first, int64_t count);
 //   void write_rows(Tensor& dst, int64_t first, const Tensor& src);   dst[first, first + rows(src)) = src
+//   Tensor append_rows(Tensor history, int64_t keep, const Tensor& rows);
+//       [the last `keep` rows of history (all of it when it has fewer); rows]: a stream's window of earlier rows
+//       moved on by a chunk's (a backend may reuse history's memory)
 //   void copy_rows(Tensor& dst, const Tensor& src, int64_t count);    dst[0, count) = src[0, count)
 //   Tensor linear(const Tensor& x, const LinearParams&);               x · Wᵀ + b
 //   Tensor layer_norm(const Tensor& x, const NormParams&);             eps 1e-5

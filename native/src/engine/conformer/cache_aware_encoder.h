@@ -39,8 +39,9 @@ class CacheAwareEncoder {
     bool started = false;  // a first chunk was encoded (its causal padding differs)
     // Per stride-2 subsampling convolution: the last row of its input, channels x width (k - stride = 1 row).
     std::vector<std::vector<float>> subsampling_rows;
-    std::vector<std::optional<Tensor>> keys, values;  // per layer: the attention's left context (<= left frames)
-    std::vector<std::optional<Tensor>> conv_rows;     // per layer: the depthwise convolution's last kernel - 1 inputs
+    // Per layer, the last chunk's keys and values with their left context (its last `keep` rows are the next
+    // chunk's), and the depthwise convolution's last input (its last kernel - 1 rows are the next chunk's).
+    std::vector<std::optional<Tensor>> keys, values, conv_inputs;
   };
 
   // `left_context`: frames of earlier chunks attention may reach (transformers' sliding_window - 1).
@@ -74,7 +75,7 @@ class CacheAwareEncoder {
     State s;
     s.keys.resize(layers_.size());
     s.values.resize(layers_.size());
-    s.conv_rows.resize(layers_.size());
+    s.conv_inputs.resize(layers_.size());
     return s;
   }
 
@@ -98,7 +99,7 @@ class CacheAwareEncoder {
     const int64_t T = ops_.rows(x);
     // Attention reaches whole chunks of lookahead + 1 frames, as many as fit the left context.
     const int64_t keep = static_cast<int64_t>(left_context_ / (lookahead + 1)) * (lookahead + 1);
-    const int64_t cached = !state.keys.empty() && state.keys[0] ? ops_.rows(*state.keys[0]) : 0;
+    const int64_t cached = !state.keys.empty() && state.keys[0] ? std::min(ops_.rows(*state.keys[0]), keep) : 0;
     const int64_t L = cached + T;
     const int64_t most = keep + lookahead + 1;  // a full left context and a chunk
     const std::vector<Tensor>& projected = projected_positions(most);
@@ -110,24 +111,24 @@ class CacheAwareEncoder {
       {
         const Tensor n = ops_.layer_norm(x, l.norm_att);
         const Tensor q = ops_.linear(n, l.query);
-        const Tensor k = after(state.keys[i], ops_.linear(n, l.key));
-        const Tensor v = after(state.values[i], ops_.linear(n, l.value));
+        Tensor k = after(state.keys[i], keep, ops_.linear(n, l.key));
+        Tensor v = after(state.values[i], keep, ops_.linear(n, l.value));
         std::optional<Tensor> fewer;  // the middle rows, for a chunk attending over fewer frames
         if (L < most) fewer = ops_.slice_rows(projected[i], most - L, 2 * L - 1);
         const Tensor attended =
             ops_.relative_attention(q, k, v, fewer ? *fewer : projected[i], l.bias_u, l.bias_v, c.n_heads);
         x = ops_.add(std::move(x), ops_.linear(attended, l.out));
-        state.keys[i] = last_rows(k, keep);
-        state.values[i] = last_rows(v, keep);
+        state.keys[i] = std::move(k);
+        state.values[i] = std::move(v);
       }
       {
         Tensor g = ops_.glu(ops_.linear(ops_.layer_norm(x, l.norm_conv), l.pointwise1));
-        if (!state.conv_rows[i]) state.conv_rows[i] = ops_.zeros(history, c.d_model);
+        if (!state.conv_inputs[i]) state.conv_inputs[i] = ops_.zeros(history, c.d_model);
         // The causal convolution of kernel k over [k - 1 cached rows; the chunk] is the centred one's rows
         // [k / 2, k / 2 + T) of that input.
-        const Tensor input = after(state.conv_rows[i], std::move(g));
-        state.conv_rows[i] = last_rows(input, history);
+        Tensor input = after(state.conv_inputs[i], history, std::move(g));
         Tensor n = ops_.slice_rows(ops_.depthwise_conv1d(input, l.depthwise), pad, T);
+        state.conv_inputs[i] = std::move(input);
         n = ops_.unary(ops_.layer_norm(n, l.depthwise_norm), Unary::Silu);
         x = ops_.add(std::move(x), ops_.linear(n, l.pointwise2));
       }
@@ -166,19 +167,13 @@ class CacheAwareEncoder {
     return projected_positions_.emplace(frames, std::move(projected)).first->second;
   }
 
-  // [cache; rows], or rows alone when there is no cache yet.
-  Tensor after(const std::optional<Tensor>& cache, Tensor rows) {
-    if (!cache || ops_.rows(*cache) == 0) return rows;
-    Tensor out = ops_.zeros(ops_.rows(*cache) + ops_.rows(rows), config_.d_model);
-    ops_.write_rows(out, 0, *cache);
-    ops_.write_rows(out, ops_.rows(*cache), rows);
+  // [the last `keep` rows of the chunk before's window; rows], or rows alone on a first chunk. The window is taken:
+  // the backend may reuse its memory.
+  Tensor after(std::optional<Tensor>& window, int64_t keep, Tensor rows) {
+    if (!window) return rows;
+    Tensor out = ops_.append_rows(std::move(*window), keep, rows);
+    window.reset();
     return out;
-  }
-
-  std::optional<Tensor> last_rows(const Tensor& x, int64_t count) {
-    const int64_t rows = ops_.rows(x), n = std::min(rows, count);
-    if (n == 0) return std::nullopt;
-    return ops_.slice_rows(x, rows - n, n);
   }
 
   // The causal subsampling of one chunk: three 3x3 stride-2 convolutions (the first over the features as one

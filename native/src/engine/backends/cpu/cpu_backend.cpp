@@ -113,6 +113,18 @@ void CpuOps::write_rows(Tensor& dst, int64_t first, const Tensor& src) const {
   std::copy(src.data.begin(), src.data.end(), dst.row(first));
 }
 
+// In history's own buffer: the kept rows move to its front and the new rows go after them, within the room the
+// rows dropped leave (the streaming encoder moves its attention and convolution windows on every layer of every chunk).
+CpuTensor CpuOps::append_rows(Tensor history, int64_t keep, const Tensor& rows) const {
+  require(history.cols == rows.cols && keep >= 0, "row append out of range");
+  const int64_t drop = std::max<int64_t>(0, history.rows - keep);
+  history.data.erase(history.data.begin(), history.data.begin() + drop * history.cols);
+  history.data.insert(history.data.end(), rows.data.begin(), rows.data.end());
+  history.rows += rows.rows - drop;
+  history.half.clear();
+  return history;
+}
+
 // Beam search forks a beam by copying its self-attention caches (a few MB over a step's layers): in place, on every
 // thread, not through slice_rows' new tensor.
 void CpuOps::copy_rows(Tensor& dst, const Tensor& src, int64_t count) const {

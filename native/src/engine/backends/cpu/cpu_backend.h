@@ -81,6 +81,7 @@ class CpuOps {
   Tensor transpose(const Tensor& t) const;
   Tensor slice_rows(const Tensor& t, int64_t first, int64_t count) const;
   void write_rows(Tensor& dst, int64_t first, const Tensor& src) const;
+  Tensor append_rows(Tensor history, int64_t keep, const Tensor& rows) const;
   void copy_rows(Tensor& dst, const Tensor& src, int64_t count) const;
 
   Tensor linear(const Tensor& x, const LinearParams& params);

@@ -125,6 +125,12 @@ void MlxOps::write_rows(Tensor& dst, int64_t first, const Tensor& src) const {
                          stream_);
 }
 
+mx::array MlxOps::append_rows(Tensor history, int64_t keep, const Tensor& rows) const {
+  require(history.shape(1) == rows.shape(1) && keep >= 0, "row append out of range");
+  const int64_t held = history.shape(0), first = std::max<int64_t>(0, held - keep);
+  return mx::concatenate({slice_rows(history, first, held - first), rows}, 0, stream_);
+}
+
 void MlxOps::copy_rows(Tensor& dst, const Tensor& src, int64_t count) const {
   write_rows(dst, 0, slice_rows(src, 0, count));
 }
