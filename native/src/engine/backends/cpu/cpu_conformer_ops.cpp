@@ -20,19 +20,7 @@ float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 }  // namespace
 
 CpuTensor CpuOps::unary(Tensor x, Unary kind) {
-  float* data = x.data.data();
-  pool_->parallel_for(x.rows, [&](int64_t r, int) {
-    float* row = data + r * x.cols;
-    for (int64_t i = 0; i < x.cols; ++i) {
-      const float v = row[i];
-      switch (kind) {
-        case Unary::Relu: row[i] = v > 0.0f ? v : 0.0f; break;
-        case Unary::Silu: row[i] = v * sigmoid(v); break;
-        case Unary::Sigmoid: row[i] = sigmoid(v); break;
-        case Unary::Tanh: row[i] = std::tanh(v); break;
-      }
-    }
-  });
+  cpu::unary(*pool_, kind, x.data.data(), static_cast<int64_t>(x.data.size()));
   return x;
 }
 
@@ -48,7 +36,7 @@ CpuTensor CpuOps::glu(const Tensor& x) const {
   for (int64_t r = 0; r < x.rows; ++r) {
     const float* in = x.row(r);
     float* out = y.row(r);
-    for (int64_t i = 0; i < half; ++i) out[i] = in[i] * sigmoid(in[half + i]);
+    cpu::gated(in, in + half, out, half);
   }
   return y;
 }

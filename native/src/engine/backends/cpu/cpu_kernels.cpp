@@ -1054,14 +1054,37 @@ void layer_norm(ThreadPool& pool, const float* x, int64_t rows, int64_t cols, co
   });
 }
 
-void gelu(ThreadPool& pool, float* x, int64_t n) {
+namespace {
+
+inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+
+// f(x[i]) in place, on the calling thread below kParallelMinElements.
+template <class F>
+void map_in_place(ThreadPool& pool, float* x, int64_t n, F f) {
   const int64_t tasks = (n + kParallelMinElements - 1) / kParallelMinElements;
   pool.parallel_for(tasks, [&](int64_t task, int) {
     const int64_t end = std::min(n, (task + 1) * kParallelMinElements);
-    for (int64_t i = task * kParallelMinElements; i < end; ++i) {
-      x[i] = 0.5f * x[i] * (1.0f + fast_erf(x[i] * 0.70710678118654752f));
-    }
+    for (int64_t i = task * kParallelMinElements; i < end; ++i) x[i] = f(x[i]);
   });
+}
+
+}  // namespace
+
+void gelu(ThreadPool& pool, float* x, int64_t n) {
+  map_in_place(pool, x, n, [](float v) { return 0.5f * v * (1.0f + fast_erf(v * 0.70710678118654752f)); });
+}
+
+void unary(ThreadPool& pool, Unary f, float* x, int64_t n) {
+  switch (f) {
+    case Unary::Relu: return map_in_place(pool, x, n, [](float v) { return v > 0.0f ? v : 0.0f; });
+    case Unary::Silu: return map_in_place(pool, x, n, [](float v) { return v * fast_sigmoid(v); });
+    case Unary::Sigmoid: return map_in_place(pool, x, n, [](float v) { return fast_sigmoid(v); });
+    case Unary::Tanh: return map_in_place(pool, x, n, [](float v) { return std::tanh(v); });
+  }
+}
+
+void gated(const float* a, const float* gate, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] * fast_sigmoid(gate[i]);
 }
 
 void add(const float* a, const float* b, float* y, int64_t n) {

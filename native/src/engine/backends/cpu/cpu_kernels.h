@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "backends/tensor_ops.h"
 #include "formats/tensor_file.h"
 #include "backends/cpu/thread_pool.h"
 #include "tensors/weight_matrix.h"
@@ -32,6 +33,12 @@ void layer_norm(ThreadPool& pool, const float* x, int64_t rows, int64_t cols, co
 
 // In place: x * (1 + erf(x / sqrt(2))) / 2, with erf accurate to about 2e-7.
 void gelu(ThreadPool& pool, float* x, int64_t n);
+
+// f(x) in place over n floats; SiLU (x * sigmoid(x)) and the sigmoid (1 / (1 + e^-x)) with exp accurate to a few ulp.
+void unary(ThreadPool& pool, Unary f, float* x, int64_t n);
+
+// y = a * sigmoid(gate) (a GLU's halves), as unary() computes the sigmoid.
+void gated(const float* a, const float* gate, float* y, int64_t n);
 
 // y = a + b (y may alias a or b).
 void add(const float* a, const float* b, float* y, int64_t n);
