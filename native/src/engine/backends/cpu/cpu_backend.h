@@ -52,8 +52,8 @@ class CpuOps {
   using EmbeddingParams = LinearParams;  // without a bias
   using Conv2dParams = Conv2dWeights;
   struct DepthwiseParams {
-    std::vector<float> weight;  // (channels, kernel)
-    std::vector<float> bias;    // channels
+    std::vector<float> taps;  // (kernel, channels): each tap's weights for every channel, read in order
+    std::vector<float> bias;  // channels
     int kernel = 0;
   };
 
@@ -69,9 +69,7 @@ class CpuOps {
   EmbeddingParams embedding_params(const WeightMatrix& embedding) const;
   Conv2dParams conv2d_params(const Conv2dWeights& conv) const { return conv; }
   DepthwiseParams depthwise_params(const std::vector<float>& weight, const std::vector<float>& bias,
-                                   int kernel) const {
-    return {weight, bias, kernel};
-  }
+                                   int kernel) const;  // weight: (channels, kernel)
 
   Tensor from_host(DType dtype, const void* data, int64_t rows, int64_t cols) const;
   void to_host(const Tensor& t, float* out) const;

@@ -41,20 +41,35 @@ CpuTensor CpuOps::glu(const Tensor& x) const {
   return y;
 }
 
+CpuOps::DepthwiseParams CpuOps::depthwise_params(const std::vector<float>& weight, const std::vector<float>& bias,
+                                                 int kernel) const {
+  require(kernel > 0 && weight.size() % static_cast<std::size_t>(kernel) == 0,
+          "depthwise weights are not whole kernels");
+  const std::size_t channels = weight.size() / static_cast<std::size_t>(kernel);
+  DepthwiseParams params{std::vector<float>(weight.size()), bias, kernel};
+  for (std::size_t c = 0; c < channels; ++c) {
+    for (std::size_t j = 0; j < static_cast<std::size_t>(kernel); ++j) {
+      params.taps[j * channels + c] = weight[c * static_cast<std::size_t>(kernel) + j];
+    }
+  }
+  return params;
+}
+
 CpuTensor CpuOps::depthwise_conv1d(const Tensor& x, const DepthwiseParams& params) {
   const int64_t channels = x.cols, k = params.kernel, pad = params.kernel / 2;
-  require(static_cast<int64_t>(params.weight.size()) == channels * k &&
+  require(static_cast<int64_t>(params.taps.size()) == channels * k &&
               static_cast<int64_t>(params.bias.size()) == channels,
           "depthwise weights do not match the input's channels");
   Tensor y(x.rows, channels);
   pool_->parallel_for(x.rows, [&](int64_t t, int) {
     float* out = y.row(t);
-    for (int64_t c = 0; c < channels; ++c) out[c] = params.bias[static_cast<std::size_t>(c)];
+    std::copy(params.bias.begin(), params.bias.end(), out);
     for (int64_t j = 0; j < k; ++j) {
       const int64_t source = t + j - pad;
       if (source < 0 || source >= x.rows) continue;
       const float* in = x.row(source);
-      for (int64_t c = 0; c < channels; ++c) out[c] += params.weight[static_cast<std::size_t>(c * k + j)] * in[c];
+      const float* tap = params.taps.data() + j * channels;
+      for (int64_t c = 0; c < channels; ++c) out[c] += tap[c] * in[c];
     }
   });
   return y;
@@ -93,15 +108,17 @@ CpuTensor CpuOps::conv2d(const Tensor& x, int64_t height, int64_t width, const C
         for (int64_t b = 0; b < kw; ++b) {
           // MLX layout (out, kh, kw, in / groups).
           const float w = p.weight[static_cast<std::size_t>(((o * kh + a) * kw + b) * p.in_per_group + ci)];
+          // The output columns whose input column j * stride + b - padding lies inside the plane, found once:
+          // no test in the loop over them, which then vectorises.
+          const int64_t shift = b - padding, reach = width - 1 - shift;
+          const int64_t first = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+          const int64_t last = reach < 0 ? 0 : std::min(ow, reach / stride + 1);
           for (int64_t i = 0; i < oh; ++i) {
             const int64_t r = i * stride + a - padding;
             if (r < 0 || r >= height) continue;
             const float* in = plane + r * width;
             float* dst = out + i * ow;
-            for (int64_t j = 0; j < ow; ++j) {
-              const int64_t c = j * stride + b - padding;
-              if (c >= 0 && c < width) dst[j] += w * in[c];
-            }
+            for (int64_t j = first; j < last; ++j) dst[j] += w * in[j * stride + shift];
           }
         }
       }
