@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace verbatim {
@@ -41,6 +42,7 @@ class LogMelFrames {
  private:
   NemoFeatureConfig config_;
   std::vector<float> filters_;
+  std::vector<std::pair<int, int>> bands_;  // per mel, the bins [first, last) outside which its filter is zero
   std::vector<double> window_;
   std::vector<std::complex<double>> roots_, frame_;
   std::vector<double> power_;
