@@ -58,4 +58,18 @@ std::vector<float> mel_filters(int n_mels, int n_fft) {
   return filters;
 }
 
+SparseMelFilters::SparseMelFilters(int n_mels, int n_fft)
+    : weights(mel_filters(n_mels, n_fft)), first(n_mels), last(n_mels) {
+  const int bins = n_fft / 2 + 1;
+  for (int m = 0; m < n_mels; ++m) {
+    const float* row = &weights[static_cast<std::size_t>(m) * bins];
+    int begin = 0;
+    while (begin < bins && row[begin] == 0.0f) ++begin;
+    int end = bins;
+    while (end > begin && row[end - 1] == 0.0f) --end;
+    first[m] = begin;
+    last[m] = end;
+  }
+}
+
 }  // namespace verbatim

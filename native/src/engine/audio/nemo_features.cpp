@@ -36,9 +36,8 @@ void fft(std::vector<std::complex<double>>& a, const std::vector<std::complex<do
   }
 }
 
-}  // namespace
-
-LogMelFrames::LogMelFrames(const NemoFeatureConfig& config) : config_(config) {
+// The config, once it is one features can be computed for.
+const NemoFeatureConfig& checked(const NemoFeatureConfig& config) {
   const int n_fft = config.n_fft;
   if (n_fft < 2 || n_fft > (1 << 16) || (n_fft & (n_fft - 1)) != 0) {
     throw std::invalid_argument("n_fft " + std::to_string(n_fft) + " is not a power of two up to 65536");
@@ -48,15 +47,14 @@ LogMelFrames::LogMelFrames(const NemoFeatureConfig& config) : config_(config) {
                                 std::to_string(n_fft));
   }
   if (config.hop_length < 1 || config.n_mels < 1) throw std::invalid_argument("hop and mel bins must be positive");
-  filters_ = mel_filters(config.n_mels, n_fft);
-  const int bins = n_fft / 2 + 1;
-  for (int m = 0; m < config.n_mels; ++m) {
-    const float* row = filters_.data() + static_cast<std::size_t>(m) * bins;
-    int first = 0, last = bins;
-    while (first < last && row[first] == 0.0f) ++first;
-    while (last > first && row[last - 1] == 0.0f) --last;
-    bands_.emplace_back(first, last);
-  }
+  return config;
+}
+
+}  // namespace
+
+LogMelFrames::LogMelFrames(const NemoFeatureConfig& config)
+    : config_(checked(config)), filters_(config.n_mels, config.n_fft) {
+  const int n_fft = config.n_fft;
   // Symmetric Hann window of win_length, centred in n_fft (torch.stft pads a shorter window on both sides).
   window_.assign(static_cast<std::size_t>(n_fft), 0.0);
   const int offset = (n_fft - config.win_length) / 2;
@@ -78,11 +76,11 @@ void LogMelFrames::frame(const std::function<double(int64_t)>& emphasised, int64
   fft(frame_, roots_);
   for (int k = 0; k < bins; ++k) power_[static_cast<std::size_t>(k)] = std::norm(frame_[static_cast<std::size_t>(k)]);
   for (int m = 0; m < config_.n_mels; ++m) {
-    // Over the filter's band alone (a few of the bins): the zeros outside it add nothing to the sum.
-    const float* row = filters_.data() + static_cast<std::size_t>(m) * bins;
+    const float* row = filters_.weights.data() + static_cast<std::size_t>(m) * bins;
     double sum = 0;
-    const auto [first, last] = bands_[static_cast<std::size_t>(m)];
-    for (int k = first; k < last; ++k) sum += static_cast<double>(row[k]) * power_[static_cast<std::size_t>(k)];
+    for (int k = filters_.first[m]; k < filters_.last[m]; ++k) {
+      sum += static_cast<double>(row[k]) * power_[static_cast<std::size_t>(k)];
+    }
     out[m] = std::log(sum + std::ldexp(1.0, -24));
   }
 }

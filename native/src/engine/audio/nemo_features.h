@@ -6,8 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <utility>
 #include <vector>
+
+#include "audio/mel_filters.h"
 
 namespace verbatim {
 
@@ -41,8 +42,7 @@ class LogMelFrames {
 
  private:
   NemoFeatureConfig config_;
-  std::vector<float> filters_;
-  std::vector<std::pair<int, int>> bands_;  // per mel, the bins [first, last) outside which its filter is zero
+  SparseMelFilters filters_;
   std::vector<double> window_;
   std::vector<std::complex<double>> roots_, frame_;
   std::vector<double> power_;

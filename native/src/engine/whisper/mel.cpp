@@ -228,24 +228,6 @@ std::vector<double> periodic_hann_window() {
   return window;
 }
 
-// The filterbank with each row's non-zero span [first, last): the filters are triangles a few bins wide.
-struct SparseFilters {
-  explicit SparseFilters(int n_mels) : weights(mel_filters(n_mels)), first(n_mels), last(n_mels) {
-    for (int m = 0; m < n_mels; ++m) {
-      const float* row = &weights[static_cast<std::size_t>(m) * kFftBins];
-      int begin = 0;
-      while (begin < kFftBins && row[begin] == 0.0f) ++begin;
-      int end = kFftBins;
-      while (end > begin && row[end - 1] == 0.0f) --end;
-      first[m] = begin;
-      last[m] = end;
-    }
-  }
-
-  std::vector<float> weights;  // n_mels x kFftBins
-  std::vector<int> first, last;
-};
-
 // log10(x) for x >= 0, within ~1e-15 relative for normal x and below -300 for zero and subnormals: the series
 // fdlibm uses (x = 2^e·m with m in [√½, √2), ln m = 2 atanh((m - 1) / (m + 1))) in branch-free arithmetic, so
 // that loops of it vectorise where calls to std::log10 do not (they took a third of the spectrogram's time).
@@ -276,7 +258,7 @@ class MelBlock {
   static constexpr int kBatch = BatchedFft400::kBatch;
   static constexpr int kFrames = 2 * kBatch;
 
-  void compute(const double* z_re, const double* z_im, const SparseFilters& filters, int count, float* log_mel,
+  void compute(const double* z_re, const double* z_im, const SparseMelFilters& filters, int count, float* log_mel,
                std::size_t row_stride) {
     for (int k = 0; k < kFftBins; ++k) {
       const double* re = &z_re[k * kBatch];
@@ -348,7 +330,7 @@ struct LogMelFrames::Computer {
         n_samples(static_cast<int64_t>(n)),
         length(static_cast<int64_t>(n + zero_padding_samples)),
         window(periodic_hann_window()),
-        filters(n_mels),
+        filters(n_mels, kFftSize),
         z_re(kFftSize * BatchedFft400::kBatch),
         z_im(kFftSize * BatchedFft400::kBatch) {}
 
@@ -388,7 +370,7 @@ struct LogMelFrames::Computer {
   const int64_t n_samples, length;
   std::vector<float> buffer;
   const std::vector<double> window;
-  const SparseFilters filters;
+  const SparseMelFilters filters;
   BatchedFft400 fft;
   MelBlock mel;
   std::vector<double> z_re, z_im;

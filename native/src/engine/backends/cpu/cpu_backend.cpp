@@ -121,7 +121,7 @@ CpuTensor CpuOps::append_rows(Tensor history, int64_t keep, const Tensor& rows) 
   history.data.erase(history.data.begin(), history.data.begin() + drop * history.cols);
   history.data.insert(history.data.end(), rows.data.begin(), rows.data.end());
   history.rows += rows.rows - drop;
-  history.half.clear();
+  history.half.clear();  // an fp16 attention-cache copy (key_cache, value_cache) no longer matches the rows
   return history;
 }
 
